@@ -1,0 +1,239 @@
+//! An order: what one payment pays for. One order number (`out_trade_no`), one or more lines,
+//! each written off at its biller under its own reference. Every idempotency key of a payment is
+//! derived here once, from the order number, and journaled with the order (rule R2).
+
+use crate::bill::{Bill, CardPurchase, JointBill};
+use crate::money::Fen;
+use crate::time::Ts;
+use crate::utility::{AccountNo, Utility};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// Our order number: the channels' `out_trade_no`. WeChat allows 32 characters, letters and
+/// digits; we use only upper-case letters and digits.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct OrderRef(String);
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("order reference {0:?} must be 8-32 upper-case letters or digits")]
+pub struct BadOrderRef(pub String);
+
+impl OrderRef {
+    pub fn new(text: impl Into<String>) -> Result<OrderRef, BadOrderRef> {
+        let text = text.into();
+        let ok = (8..=32).contains(&text.len())
+            && text.bytes().all(|b| b.is_ascii_digit() || b.is_ascii_uppercase());
+        if ok {
+            Ok(OrderRef(text))
+        } else {
+            Err(BadOrderRef(text))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The write-off reference of line `index` (0-based) at its biller.
+    pub fn biller_ref(&self, index: usize) -> String {
+        format!("{}-{}", self.0, index + 1)
+    }
+
+    /// The refund number (`out_refund_no` / `out_request_no`) of line `index`.
+    pub fn line_refund_no(&self, index: usize) -> String {
+        format!("{}R{}", self.0, index + 1)
+    }
+
+    /// The refund number for the whole order (R7: paid after a reverse was journaled).
+    pub fn whole_refund_no(&self) -> String {
+        format!("{}R0", self.0)
+    }
+}
+
+impl fmt::Display for OrderRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// What a customer buys: a postpaid bill, or gas loaded onto a prepaid card.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum LineKind {
+    /// Pays bill `bill_id` at version `bill_version`.
+    Bill { bill_id: String, bill_version: u32 },
+    /// Buys an amount for the prepaid card; the biller answers with data to write.
+    CardTopUp(CardPurchase),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderLine {
+    pub utility: Utility,
+    pub account: AccountNo,
+    pub amount: Fen,
+    pub kind: LineKind,
+    /// Our write-off reference at the biller: the biller's idempotency key.
+    pub biller_ref: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Order {
+    pub reference: OrderRef,
+    pub kiosk_id: String,
+    pub created_at: Ts,
+    pub lines: Vec<OrderLine>,
+    /// The staff member operating for the customer (帮办), if any.
+    pub staff_id: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum OrderError {
+    #[error("there is nothing to pay: the amount due is {0}")]
+    NothingDue(Fen),
+    #[error("the amounts add up to more than the kiosk can take")]
+    Overflow,
+    #[error("an order needs at least one line")]
+    Empty,
+}
+
+impl Order {
+    /// An order for one postpaid bill, for the full amount due.
+    pub fn for_bill(reference: OrderRef, kiosk_id: &str, now: Ts, bill: &Bill) -> Result<Order, OrderError> {
+        Order::for_bills(reference, kiosk_id, now, std::slice::from_ref(bill))
+    }
+
+    /// An order for a joint bill: one line per sub-bill with something due.
+    pub fn for_joint_bill(
+        reference: OrderRef,
+        kiosk_id: &str,
+        now: Ts,
+        joint: &JointBill,
+    ) -> Result<Order, OrderError> {
+        let due: Vec<Bill> = joint.bills.iter().filter(|b| b.amount_due.is_positive()).cloned().collect();
+        if due.is_empty() {
+            return Err(OrderError::NothingDue(joint.total().unwrap_or_default()));
+        }
+        Order::for_bills(reference, kiosk_id, now, &due)
+    }
+
+    fn for_bills(reference: OrderRef, kiosk_id: &str, now: Ts, bills: &[Bill]) -> Result<Order, OrderError> {
+        let mut lines = Vec::with_capacity(bills.len());
+        for (index, bill) in bills.iter().enumerate() {
+            if !bill.amount_due.is_positive() {
+                return Err(OrderError::NothingDue(bill.amount_due));
+            }
+            lines.push(OrderLine {
+                utility: bill.utility,
+                account: bill.account.clone(),
+                amount: bill.amount_due,
+                kind: LineKind::Bill { bill_id: bill.bill_id.clone(), bill_version: bill.version },
+                biller_ref: reference.biller_ref(index),
+            });
+        }
+        Order::from_lines(reference, kiosk_id, now, lines)
+    }
+
+    /// An order to load `amount` onto a prepaid gas card.
+    pub fn for_card_top_up(
+        reference: OrderRef,
+        kiosk_id: &str,
+        now: Ts,
+        account: AccountNo,
+        purchase: CardPurchase,
+        amount: Fen,
+    ) -> Result<Order, OrderError> {
+        if !amount.is_positive() {
+            return Err(OrderError::NothingDue(amount));
+        }
+        let line = OrderLine {
+            utility: Utility::Gas,
+            account,
+            amount,
+            kind: LineKind::CardTopUp(purchase),
+            biller_ref: reference.biller_ref(0),
+        };
+        Order::from_lines(reference, kiosk_id, now, vec![line])
+    }
+
+    fn from_lines(reference: OrderRef, kiosk_id: &str, now: Ts, lines: Vec<OrderLine>) -> Result<Order, OrderError> {
+        if lines.is_empty() {
+            return Err(OrderError::Empty);
+        }
+        Fen::sum(lines.iter().map(|l| l.amount)).ok_or(OrderError::Overflow)?;
+        Ok(Order { reference, kiosk_id: kiosk_id.to_string(), created_at: now, lines, staff_id: None })
+    }
+
+    pub fn total(&self) -> Fen {
+        // Checked when the order was built.
+        Fen::sum(self.lines.iter().map(|l| l.amount)).unwrap_or_default()
+    }
+
+    pub fn is_card_top_up(&self) -> bool {
+        self.lines.iter().any(|l| matches!(l.kind, LineKind::CardTopUp(_)))
+    }
+
+    /// Every idempotency key this order will ever use, with its purpose: journaled once, with the
+    /// order, so that no retry can mint a new one.
+    pub fn idempotency_keys(&self) -> Vec<(String, &'static str)> {
+        let mut keys = vec![(self.reference.as_str().to_string(), "out_trade_no")];
+        keys.push((self.reference.whole_refund_no(), "refund_whole"));
+        for (i, line) in self.lines.iter().enumerate() {
+            keys.push((line.biller_ref.clone(), "biller_ref"));
+            keys.push((self.reference.line_refund_no(i), "refund_line"));
+        }
+        keys
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bill(utility: Utility, amount: i64) -> Bill {
+        Bill {
+            utility,
+            account: AccountNo::from_trusted("3100000017"),
+            bill_id: format!("B-{utility}"),
+            version: 1,
+            amount_due: Fen(amount),
+            due_date: "2026-12-15".into(),
+            holder_masked: "张*".into(),
+            address_masked: "".into(),
+            recent_payments: vec![],
+        }
+    }
+
+    #[test]
+    fn order_refs_are_checked() {
+        assert!(OrderRef::new("YZ0001261123000001").is_ok());
+        assert!(OrderRef::new("short").is_err());
+        assert!(OrderRef::new("yz0001261123000001").is_err());
+        assert!(OrderRef::new("Y".repeat(33)).is_err());
+    }
+
+    #[test]
+    fn joint_bill_skips_lines_with_nothing_due_and_derives_keys() {
+        let reference = OrderRef::new("YZTEST00000001").unwrap();
+        let joint = JointBill {
+            joint_account: AccountNo::from_trusted("9000000001"),
+            holder_masked: "王*".into(),
+            bills: vec![bill(Utility::Water, 3150), bill(Utility::Power, 0), bill(Utility::Gas, 4800)],
+        };
+        let order = Order::for_joint_bill(reference, "K1", Ts(0), &joint).unwrap();
+        assert_eq!(order.lines.len(), 2);
+        assert_eq!(order.total(), Fen(7950));
+        assert_eq!(order.lines[1].biller_ref, "YZTEST00000001-2");
+        let keys: Vec<String> = order.idempotency_keys().into_iter().map(|(k, _)| k).collect();
+        assert_eq!(keys, ["YZTEST00000001", "YZTEST00000001R0", "YZTEST00000001-1", "YZTEST00000001R1", "YZTEST00000001-2", "YZTEST00000001R2"]);
+    }
+
+    #[test]
+    fn nothing_due_is_refused() {
+        let reference = OrderRef::new("YZTEST00000002").unwrap();
+        assert_eq!(
+            Order::for_bill(reference, "K1", Ts(0), &bill(Utility::Gas, 0)),
+            Err(OrderError::NothingDue(Fen(0)))
+        );
+    }
+}
