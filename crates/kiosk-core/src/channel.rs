@@ -146,7 +146,10 @@ mod tests {
         assert_eq!(route_payment_code(""), Err(CodeError::Empty));
         assert_eq!(route_payment_code("https://example/bill"), Err(CodeError::NotDigits));
         // 17 digits starting 13: too short for WeChat.
-        assert!(matches!(route_payment_code("13456789012345678"), Err(CodeError::UnknownScheme { len: 17, .. })));
+        assert!(matches!(
+            route_payment_code("13456789012345678"),
+            Err(CodeError::UnknownScheme { len: 17, .. })
+        ));
         // 18 digits starting 16: no scheme.
         assert!(route_payment_code("164567890123456789").is_err());
         // A bill's account barcode.

@@ -63,11 +63,7 @@ impl Fen {
             1 => frac.parse::<i64>().map_err(|_| bad())? * 10,
             _ => frac.parse::<i64>().map_err(|_| bad())?,
         };
-        whole
-            .checked_mul(100)
-            .and_then(|f| f.checked_add(frac_fen))
-            .map(Fen)
-            .ok_or(MoneyError::Overflow)
+        whole.checked_mul(100).and_then(|f| f.checked_add(frac_fen)).map(Fen).ok_or(MoneyError::Overflow)
     }
 }
 

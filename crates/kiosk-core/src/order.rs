@@ -156,7 +156,12 @@ impl Order {
         Order::from_lines(reference, kiosk_id, now, vec![line])
     }
 
-    fn from_lines(reference: OrderRef, kiosk_id: &str, now: Ts, lines: Vec<OrderLine>) -> Result<Order, OrderError> {
+    fn from_lines(
+        reference: OrderRef,
+        kiosk_id: &str,
+        now: Ts,
+        lines: Vec<OrderLine>,
+    ) -> Result<Order, OrderError> {
         if lines.is_empty() {
             return Err(OrderError::Empty);
         }
@@ -225,7 +230,17 @@ mod tests {
         assert_eq!(order.total(), Fen(7950));
         assert_eq!(order.lines[1].biller_ref, "YZTEST00000001-2");
         let keys: Vec<String> = order.idempotency_keys().into_iter().map(|(k, _)| k).collect();
-        assert_eq!(keys, ["YZTEST00000001", "YZTEST00000001R0", "YZTEST00000001-1", "YZTEST00000001R1", "YZTEST00000001-2", "YZTEST00000001R2"]);
+        assert_eq!(
+            keys,
+            [
+                "YZTEST00000001",
+                "YZTEST00000001R0",
+                "YZTEST00000001-1",
+                "YZTEST00000001R1",
+                "YZTEST00000001-2",
+                "YZTEST00000001R2"
+            ]
+        );
     }
 
     #[test]

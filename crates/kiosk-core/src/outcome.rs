@@ -36,16 +36,24 @@ pub enum PayReply {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "reply")]
 pub enum QueryReply {
-    Paid { channel_txn: String },
+    Paid {
+        channel_txn: String,
+    },
     /// Still open: NOTPAY, USERPAYING, ACCEPT, WAIT_BUYER_PAY, origRespCode 03/04/05.
     Waiting,
     /// The channel took the money and has since refunded it (WeChat REFUND).
-    PaidThenRefunded { channel_txn: String },
+    PaidThenRefunded {
+        channel_txn: String,
+    },
     /// Closed without money: PAYERROR, CLOSED, REVOKED, TRADE_CLOSED, a failed origRespCode.
-    Failed { code: String },
+    Failed {
+        code: String,
+    },
     /// ORDERNOTEXIST / ACQ.TRADE_NOT_EXIST: not (yet) known to the channel.
     NotFound,
-    Unknown { detail: String },
+    Unknown {
+        detail: String,
+    },
 }
 
 /// The reply to a reverse (WeChat) / cancel (Alipay) / 消费撤销 (UnionPay) / reversal (card).
@@ -67,9 +75,13 @@ pub enum ReverseReply {
 pub enum RefundReply {
     /// Accepted now, or an idempotent replay of an accepted refund (fund_change=N).
     Refunded,
-    Unknown { detail: String },
+    Unknown {
+        detail: String,
+    },
     /// The channel refuses this refund for good; only staff can settle it.
-    Refused { detail: String },
+    Refused {
+        detail: String,
+    },
 }
 
 /// Data the biller issues for a prepaid card purchase, to be written to the customer's IC card.
@@ -86,22 +98,38 @@ pub struct CardWriteData {
 #[serde(rename_all = "snake_case", tag = "reply")]
 pub enum WriteOffReply {
     /// Written off now, or "already written off" for our reference (DEF0002-like).
-    WrittenOff { biller_txn: String, card: Option<CardWriteData> },
+    WrittenOff {
+        biller_txn: String,
+        card: Option<CardWriteData>,
+    },
     /// Definite failure: nothing was written off for this reference (bill changed, account
     /// closed, biller refuses). The money for this line must go back to the customer.
-    Rejected { code: String, message: String },
-    Unknown { detail: String },
+    Rejected {
+        code: String,
+        message: String,
+    },
+    Unknown {
+        detail: String,
+    },
 }
 
 /// The reply to a write-off status query (销账结果查询).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "reply")]
 pub enum WriteOffStatus {
-    WrittenOff { biller_txn: String, card: Option<CardWriteData> },
+    WrittenOff {
+        biller_txn: String,
+        card: Option<CardWriteData>,
+    },
     /// The biller never saw our reference: safe to send the write-off again with it.
     NotFound,
-    Rejected { code: String, message: String },
-    Unknown { detail: String },
+    Rejected {
+        code: String,
+        message: String,
+    },
+    Unknown {
+        detail: String,
+    },
 }
 
 /// The reply to a confirmation that purchase data reached the card.

@@ -230,7 +230,10 @@ mod tests {
             power.check(Utility::Power, "3100000012"),
             Err(AccountError::CheckDigit { utility: Utility::Power })
         );
-        assert!(matches!(power.check(Utility::Power, "31000"), Err(AccountError::WrongLength { got: 5, .. })));
+        assert!(matches!(
+            power.check(Utility::Power, "31000"),
+            Err(AccountError::WrongLength { got: 5, .. })
+        ));
         assert_eq!(power.check(Utility::Power, "31000a0011"), Err(AccountError::NotDigits));
         assert_eq!(power.check(Utility::Power, "  "), Err(AccountError::Empty));
     }
