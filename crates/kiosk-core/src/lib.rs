@@ -8,6 +8,7 @@ pub mod channel;
 pub mod money;
 pub mod order;
 pub mod outcome;
+pub mod payment;
 pub mod time;
 pub mod utility;
 
@@ -16,5 +17,6 @@ pub use channel::{route_payment_code, Channel, CodeError, PaymentCode};
 pub use money::Fen;
 pub use order::{LineKind, Order, OrderLine, OrderRef};
 pub use outcome::*;
+pub use payment::{Effect, Event, Payment, Policy, Settlement, State, Stepped};
 pub use time::Ts;
 pub use utility::{AccountNo, AccountRule, Utility};

@@ -1,0 +1,255 @@
+//! The payment state machine (payments.md §8): `Payment::step(event, now, policy)` is the one
+//! function that changes a payment. It returns the effects the runtime must carry out *after* it
+//! has journaled the new state (rule R1).
+//!
+//! The run loop (crates/kiosk) is: feed one event → if the step changed the payment, journal it
+//! (fsync) → carry out the effects, each of whose replies is fed back as the next event → when no
+//! effect is pending, sleep until `next_deadline()` and feed `Event::Tick`.
+
+mod policy;
+mod settlement;
+mod state;
+mod step;
+
+pub use policy::{ChannelTiming, Policy, Retry};
+pub use settlement::Settlement;
+pub use state::{CardStep, LineState, RefundItem, RefundStatus, State, SuspenseReason};
+
+use crate::channel::Channel;
+use crate::order::Order;
+use crate::outcome::*;
+use crate::time::Ts;
+use serde::{Deserialize, Serialize};
+
+/// One payment: one order, one order number at one channel.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Payment {
+    pub order: Order,
+    pub channel: Option<Channel>,
+    /// SHA-256 of the payment code (never the code: it is a bearer token).
+    pub code_digest: Option<String>,
+    pub pay_sent_at: Option<Ts>,
+    /// Absolute: survives a restart (R4).
+    pub pay_deadline: Option<Ts>,
+    pub channel_txn: Option<String>,
+    /// Per order line, in order.
+    pub lines: Vec<LineState>,
+    pub refunds: Vec<RefundItem>,
+    pub state: State,
+}
+
+/// Everything that can happen to a payment.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "event")]
+pub enum Event {
+    /// A payment code was scanned for this order: send the pay request.
+    PayWith {
+        channel: Channel,
+        code_digest: String,
+    },
+    /// The customer backed out before paying.
+    Cancel,
+    PayReplied {
+        reply: PayReply,
+    },
+    QueryReplied {
+        reply: QueryReply,
+    },
+    ReverseReplied {
+        reply: ReverseReply,
+    },
+    WriteOffReplied {
+        line: usize,
+        reply: WriteOffReply,
+    },
+    WriteOffStatusReplied {
+        line: usize,
+        reply: WriteOffStatus,
+    },
+    RefundReplied {
+        item: usize,
+        reply: RefundReply,
+    },
+    CardWritten {
+        result: CardWriteResult,
+    },
+    CardConfirmReplied {
+        reply: ConfirmReply,
+    },
+    /// 补写卡: the customer (or staff) asks to write a waiting purchase to the card again.
+    RewriteCard,
+    /// Continue after a journaled waypoint (PAID, WRITTEN_OFF): the runtime feeds it back at once.
+    Proceed,
+    /// Time passed; the machine checks its deadlines.
+    Tick,
+    /// The process restarted; whatever was in flight may or may not have reached the other side.
+    Resume,
+}
+
+/// Something the runtime must do after journaling. Each external call's reply comes back as an
+/// event.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "effect")]
+pub enum Effect {
+    /// Send the pay request (the runtime holds the payment code in memory only).
+    Pay,
+    Query,
+    Reverse,
+    /// Write off line `line` (or buy its prepaid purchase) with its biller reference.
+    WriteOff {
+        line: usize,
+    },
+    CheckWriteOff {
+        line: usize,
+    },
+    Refund {
+        item: usize,
+    },
+    /// Write line 0's purchase to the card and read it back.
+    WriteCard,
+    ConfirmCardWrite,
+    /// Feed `Event::Proceed` (after this state is journaled).
+    Proceed,
+    /// Offer the receipt for a finished payment (printing is repeatable, never a trigger, R6).
+    PrintReceipt,
+    /// Print the "take this slip to the counter" slip for a payment in suspense or awaiting 补写卡.
+    PrintSlip,
+}
+
+/// What one step did.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct Stepped {
+    /// False when the event was stale or did not apply: nothing to journal, no effects.
+    pub changed: bool,
+    pub effects: Vec<Effect>,
+}
+
+impl Payment {
+    /// A new payment for a confirmed order (state ORDERED).
+    pub fn new(order: Order) -> Payment {
+        let lines = vec![LineState::NotStarted; order.lines.len()];
+        Payment {
+            order,
+            channel: None,
+            code_digest: None,
+            pay_sent_at: None,
+            pay_deadline: None,
+            channel_txn: None,
+            lines,
+            refunds: Vec::new(),
+            state: State::Ordered,
+        }
+    }
+
+    pub fn id(&self) -> &str {
+        self.order.reference.as_str()
+    }
+
+    /// Applies one event. See the module documentation for the run loop.
+    pub fn step(&mut self, event: Event, now: Ts, policy: &Policy) -> Stepped {
+        let before = self.clone();
+        let effects = step::apply(self, event, now, policy);
+        Stepped { changed: *self != before, effects }
+    }
+
+    /// When the machine next wants a `Tick`, if ever.
+    pub fn next_deadline(&self) -> Option<Ts> {
+        match &self.state {
+            State::PayPending { next_query_at, in_flight: false, .. } => Some(*next_query_at),
+            State::Reversing { next_at, in_flight: false, .. } => Some(*next_at),
+            State::WriteOffSent => self
+                .lines
+                .iter()
+                .filter_map(|l| match l {
+                    LineState::Checking { next_at, in_flight: false, .. } => Some(*next_at),
+                    _ => None,
+                })
+                .min(),
+            State::Refunding => self
+                .refunds
+                .iter()
+                .filter_map(|r| match r.status {
+                    RefundStatus::RetryAt { next_at } => Some(next_at),
+                    _ => None,
+                })
+                .min(),
+            State::CardWriting { step: CardStep::Confirming { next_at, in_flight: false, .. } } => {
+                Some(*next_at)
+            }
+            _ => None,
+        }
+    }
+
+    /// Where every fen stands; see [`Settlement`].
+    pub fn settlement(&self) -> Settlement {
+        settlement::of(self)
+    }
+
+    /// The refund number of each refund, for journaling as idempotency keys when created.
+    pub fn refund_numbers(&self) -> impl Iterator<Item = &str> {
+        self.refunds.iter().map(|r| r.refund_no.as_str())
+    }
+}
+
+impl Event {
+    /// A one-line description for the journal and logs: no payment code, no account number.
+    pub fn summary(&self) -> String {
+        match self {
+            Event::PayWith { channel, .. } => format!("pay_with {channel}"),
+            Event::Cancel => "cancel".into(),
+            Event::PayReplied { reply } => format!("pay: {}", pay_summary(reply)),
+            Event::QueryReplied { reply } => format!("query: {}", query_summary(reply)),
+            Event::ReverseReplied { reply } => format!("reverse: {reply:?}"),
+            Event::WriteOffReplied { line, reply } => format!("write_off line {}: {reply:?}", line + 1),
+            Event::WriteOffStatusReplied { line, reply } => {
+                format!("write_off_status line {}: {reply:?}", line + 1)
+            }
+            Event::RefundReplied { item, reply } => format!("refund {}: {reply:?}", item + 1),
+            Event::CardWritten { result } => format!("card: {result:?}"),
+            Event::CardConfirmReplied { reply } => format!("card_confirm: {reply:?}"),
+            Event::RewriteCard => "rewrite_card".into(),
+            Event::Proceed => "proceed".into(),
+            Event::Tick => "tick".into(),
+            Event::Resume => "resume".into(),
+        }
+    }
+}
+
+fn pay_summary(reply: &PayReply) -> String {
+    match reply {
+        PayReply::Paid { channel_txn } => format!("paid txn={channel_txn}"),
+        PayReply::AwaitingPin => "awaiting PIN".into(),
+        PayReply::AlreadyUsed { code } => format!("already used ({code})"),
+        PayReply::Failed { code, .. } => format!("failed ({code})"),
+        PayReply::Unknown { detail } => format!("unknown ({detail})"),
+    }
+}
+
+fn query_summary(reply: &QueryReply) -> String {
+    match reply {
+        QueryReply::Paid { channel_txn } => format!("paid txn={channel_txn}"),
+        QueryReply::Waiting => "waiting".into(),
+        QueryReply::PaidThenRefunded { channel_txn } => format!("paid then refunded txn={channel_txn}"),
+        QueryReply::Failed { code } => format!("failed ({code})"),
+        QueryReply::NotFound => "not found".into(),
+        QueryReply::Unknown { detail } => format!("unknown ({detail})"),
+    }
+}
+
+impl Effect {
+    pub fn summary(&self) -> String {
+        match self {
+            Effect::Pay => "pay".into(),
+            Effect::Query => "query".into(),
+            Effect::Reverse => "reverse".into(),
+            Effect::WriteOff { line } => format!("write_off line {}", line + 1),
+            Effect::CheckWriteOff { line } => format!("check_write_off line {}", line + 1),
+            Effect::Refund { item } => format!("refund {}", item + 1),
+            Effect::WriteCard => "write_card".into(),
+            Effect::ConfirmCardWrite => "confirm_card_write".into(),
+            Effect::Proceed => "proceed".into(),
+            Effect::PrintReceipt => "print_receipt".into(),
+            Effect::PrintSlip => "print_slip".into(),
+        }
+    }
+}

@@ -1,0 +1,204 @@
+//! The states of a payment (payments.md §8), each carrying the data it needs to resume.
+
+use crate::money::Fen;
+use crate::outcome::{CardWriteData, FailKind};
+use crate::time::Ts;
+use serde::{Deserialize, Serialize};
+
+/// Where a payment stands. Every variant is journaled before any effect it asks for is carried
+/// out, so a restart resumes from exactly here.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "state")]
+pub enum State {
+    /// Confirmed by the customer, nothing sent yet.
+    Ordered,
+    /// The pay request is (about to be) on the wire.
+    PaySent,
+    /// The outcome of the pay request is not known yet; the order is polled.
+    PayPending { next_query_at: Ts, queries: u32, not_found: u32, in_flight: bool },
+    /// No money moved for this order number. Terminal; a rescan is a new order.
+    PayFailed { kind: FailKind, code: String, message: String },
+    /// Closing the order: reverse / cancel / 撤销. From here on the order is never written off (R7).
+    Reversing { next_at: Ts, attempts: u32, in_flight: bool, checking: bool },
+    /// Closed. `refunded`: money had been taken and was given back. Terminal.
+    Reversed { refunded: bool },
+    /// The channel has the money; write-offs come next.
+    Paid,
+    /// Write-offs are under way; each line's progress is in `Payment::lines`.
+    WriteOffSent,
+    /// Every line is written off.
+    WrittenOff,
+    /// Money is going back for lines that could not be written off (or the whole order, R7).
+    Refunding,
+    /// A prepaid purchase is being written to the customer's card, then confirmed.
+    CardWriting { step: CardStep },
+    /// Paid and written off, but the card does not hold the purchase yet (待写卡): 补写卡 later.
+    AwaitCardWrite { detail: String },
+    /// Every fen delivered to the billers (some lines may have been refunded). Terminal.
+    Done,
+    /// Every fen refunded. Terminal.
+    Refunded,
+    /// The customer left before paying; nothing was sent. Terminal.
+    Abandoned,
+    /// The outcome could not be settled online; staff and the T+1 statements settle it.
+    Suspense { reason: SuspenseReason },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "step")]
+pub enum CardStep {
+    Writing,
+    Confirming { attempts: u32, next_at: Ts, in_flight: bool },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SuspenseReason {
+    /// The channel never confirmed the reverse: the customer may or may not have been charged.
+    ReverseUnconfirmed,
+    /// Paid, but a biller never confirmed or refused a write-off.
+    WriteOffUnconfirmed,
+    /// A refund was refused or never confirmed.
+    RefundUnconfirmed,
+    /// The card holds the purchase, but the biller never took the confirmation.
+    CardConfirmUnconfirmed,
+}
+
+impl SuspenseReason {
+    pub fn describe_zh(self) -> &'static str {
+        match self {
+            SuspenseReason::ReverseUnconfirmed => "撤销支付未获确认",
+            SuspenseReason::WriteOffUnconfirmed => "销账结果未获确认",
+            SuspenseReason::RefundUnconfirmed => "退款未获确认",
+            SuspenseReason::CardConfirmUnconfirmed => "写卡确认未送达",
+        }
+    }
+
+    pub fn describe_en(self) -> &'static str {
+        match self {
+            SuspenseReason::ReverseUnconfirmed => "the payment could not be confirmed as cancelled",
+            SuspenseReason::WriteOffUnconfirmed => "the biller did not confirm the payment",
+            SuspenseReason::RefundUnconfirmed => "the refund was not confirmed",
+            SuspenseReason::CardConfirmUnconfirmed => "the card write was not confirmed to the biller",
+        }
+    }
+}
+
+/// Progress of one order line at its biller.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "write_off")]
+pub enum LineState {
+    NotStarted,
+    /// The write-off request is on the wire.
+    Sent {
+        attempts: u32,
+    },
+    /// The outcome is unknown; the status is queried (or the request resent if the biller
+    /// never saw it) at `next_at`.
+    Checking {
+        attempts: u32,
+        next_at: Ts,
+        in_flight: bool,
+    },
+    WrittenOff {
+        biller_txn: String,
+        card: Option<CardWriteData>,
+    },
+    /// Definitely not written off: this line's money goes back.
+    Rejected {
+        code: String,
+        message: String,
+    },
+    /// Retries exhausted without an answer: suspense, never a refund (it may yet be written off).
+    Unconfirmed,
+}
+
+impl LineState {
+    pub fn is_resolved(&self) -> bool {
+        matches!(self, LineState::WrittenOff { .. } | LineState::Rejected { .. } | LineState::Unconfirmed)
+    }
+}
+
+/// One refund with its stable refund number.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefundItem {
+    pub refund_no: String,
+    pub amount: Fen,
+    /// The order line refunded, or `None` for the whole order.
+    pub line: Option<usize>,
+    pub attempts: u32,
+    pub status: RefundStatus,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "status")]
+pub enum RefundStatus {
+    InFlight,
+    RetryAt { next_at: Ts },
+    Refunded,
+    Refused { detail: String },
+    Unconfirmed,
+}
+
+impl RefundStatus {
+    pub fn is_resolved(&self) -> bool {
+        matches!(self, RefundStatus::Refunded | RefundStatus::Refused { .. } | RefundStatus::Unconfirmed)
+    }
+}
+
+impl State {
+    /// The journal's and the spec's name for the state.
+    pub fn label(&self) -> &'static str {
+        match self {
+            State::Ordered => "ORDERED",
+            State::PaySent => "PAY_SENT",
+            State::PayPending { .. } => "PAY_PENDING",
+            State::PayFailed { .. } => "PAY_FAILED",
+            State::Reversing { .. } => "REVERSING",
+            State::Reversed { .. } => "REVERSED",
+            State::Paid => "PAID",
+            State::WriteOffSent => "WRITEOFF_SENT",
+            State::WrittenOff => "WRITTEN_OFF",
+            State::Refunding => "REFUNDING",
+            State::CardWriting { .. } => "CARD_WRITING",
+            State::AwaitCardWrite { .. } => "AWAIT_CARD_WRITE",
+            State::Done => "DONE",
+            State::Refunded => "REFUNDED",
+            State::Abandoned => "ABANDONED",
+            State::Suspense { .. } => "SUSPENSE",
+        }
+    }
+
+    /// Nothing more will ever happen to the money.
+    pub fn is_terminal(&self) -> bool {
+        match self {
+            State::PayFailed { .. }
+            | State::Reversed { .. }
+            | State::Done
+            | State::Refunded
+            | State::Abandoned => true,
+            State::Ordered
+            | State::PaySent
+            | State::PayPending { .. }
+            | State::Reversing { .. }
+            | State::Paid
+            | State::WriteOffSent
+            | State::WrittenOff
+            | State::Refunding
+            | State::CardWriting { .. }
+            | State::AwaitCardWrite { .. }
+            | State::Suspense { .. } => false,
+        }
+    }
+
+    /// Waiting for a person (staff, 补写卡) or for the T+1 statements, not for the machine: such a
+    /// payment does not block new sales.
+    pub fn is_parked(&self) -> bool {
+        matches!(self, State::Suspense { .. } | State::AwaitCardWrite { .. })
+    }
+
+    /// Money may be in flight: the kiosk must settle this before it takes new money (R5).
+    pub fn blocks_new_sales(&self) -> bool {
+        !self.is_terminal() && !self.is_parked()
+    }
+}
