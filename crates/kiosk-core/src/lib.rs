@@ -9,6 +9,7 @@ pub mod money;
 pub mod order;
 pub mod outcome;
 pub mod payment;
+pub mod receipt;
 pub mod time;
 pub mod utility;
 
