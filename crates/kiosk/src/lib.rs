@@ -1,1 +1,12 @@
-//! placeholder
+//! The Yizhan kiosk runtime and the `yizhan` command line: configuration, the embedded back end,
+//! the payment run loop around `kiosk-core`, recovery, reconciliation and logging.
+
+pub mod backend;
+pub mod cli;
+pub mod clock;
+pub mod commands;
+pub mod config;
+pub mod ids;
+pub mod logging;
+pub mod redact;
+pub mod runtime;

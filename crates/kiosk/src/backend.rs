@@ -1,0 +1,123 @@
+//! Putting the kiosk together from its configuration: the journal, the channel and biller
+//! clients, and — in the embedded default — the simulators they talk to on loopback.
+
+use crate::config::{BackendMode, KioskConfig};
+use crate::runtime::{Identity, Runtime};
+use billers::{BillersConfig, RunningBillerSims};
+use journal::Journal;
+use payments::sim::{ChannelSimsConfig, RunningChannelSims};
+use payments::PaymentsConfig;
+use std::path::{Path, PathBuf};
+
+/// The simulators of every channel and biller, running in this process.
+pub struct EmbeddedSims {
+    pub channels: RunningChannelSims,
+    pub billers: RunningBillerSims,
+    keys_dir: PathBuf,
+}
+
+impl EmbeddedSims {
+    /// Starts all seven on free loopback ports with the demo keys in `keys_dir`.
+    pub async fn start(keys_dir: &Path) -> Result<EmbeddedSims, BackendError> {
+        let channels = payments::sim::start_all(&ChannelSimsConfig::demo(keys_dir))
+            .await
+            .map_err(|e| BackendError::Simulators(e.to_string()))?;
+        let billers = billers::start_all(&billers::BillerSimsConfig::default())
+            .await
+            .map_err(|e| BackendError::Simulators(e.to_string()))?;
+        Ok(EmbeddedSims { channels, billers, keys_dir: keys_dir.to_path_buf() })
+    }
+
+    /// Client configuration pointing at these simulators with their keys.
+    pub fn payments_config(&self) -> PaymentsConfig {
+        self.channels.client_config(&self.keys_dir)
+    }
+
+    pub fn billers_config(&self) -> BillersConfig {
+        BillersConfig {
+            water: self.billers.water.client_entry(),
+            power: self.billers.power.client_entry(),
+            gas: self.billers.gas.client_entry(),
+            joint: Some(self.billers.joint.client_entry()),
+        }
+    }
+
+    /// name → URL, for people and scripts.
+    pub fn urls(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("wechat", self.channels.wechat.url()),
+            ("alipay", self.channels.alipay.url()),
+            ("unionpay", self.channels.unionpay.url()),
+            ("water", self.billers.water.url()),
+            ("power", self.billers.power.url()),
+            ("gas", self.billers.gas.url()),
+            ("joint", self.billers.joint.url()),
+        ]
+    }
+}
+
+/// A kiosk ready to take payments.
+pub struct Backend {
+    pub runtime: Runtime,
+    /// Present in embedded mode; dropping it stops the simulators.
+    pub sims: Option<EmbeddedSims>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BackendError {
+    #[error("the simulators could not start: {0}")]
+    Simulators(String),
+    #[error("the payment channel clients could not be built: {0}")]
+    Channels(String),
+    #[error("the biller clients could not be built: {0}")]
+    Billers(String),
+    #[error("the journal {path} could not be opened: {source}")]
+    Journal { path: PathBuf, source: journal::JournalError },
+    #[error("{0}")]
+    Config(String),
+}
+
+impl Backend {
+    pub async fn start(
+        config: &KioskConfig,
+        config_dir: &Path,
+        data_dir: &Path,
+    ) -> Result<Backend, BackendError> {
+        let (sims, payments_config, billers_config) = match config.backend.mode {
+            BackendMode::Embedded => {
+                let keys_dir = config_dir.join(&config.backend.sim_keys);
+                let sims = EmbeddedSims::start(&keys_dir).await?;
+                let (p, b) = (sims.payments_config(), sims.billers_config());
+                (Some(sims), p, b)
+            }
+            BackendMode::Remote => {
+                let missing = |section: &str| {
+                    BackendError::Config(format!("[{section}] is required when [backend] mode = \"remote\""))
+                };
+                let p = config.payments.clone().ok_or_else(|| missing("payments"))?;
+                let b = config.billers.clone().ok_or_else(|| missing("billers"))?;
+                (None, p, b)
+            }
+        };
+        let channels = payments::ChannelClients::new(&payments_config)
+            .map_err(|e| BackendError::Channels(e.to_string()))?;
+        let billers = billers::Billers::new(&billers_config, &config.kiosk.id)
+            .map_err(|e| BackendError::Billers(e.to_string()))?;
+        let path = journal_path(config, data_dir);
+        let journal = Journal::open(&path)
+            .await
+            .map_err(|source| BackendError::Journal { path: path.clone(), source })?;
+        let identity =
+            Identity { kiosk_id: config.kiosk.id.clone(), service_phone: config.kiosk.service_phone.clone() };
+        let runtime = Runtime::new(journal, channels, billers, config.policy(), identity);
+        Ok(Backend { runtime, sims })
+    }
+}
+
+pub fn journal_path(config: &KioskConfig, data_dir: &Path) -> PathBuf {
+    if config.kiosk.journal.is_absolute() {
+        config.kiosk.journal.clone()
+    } else {
+        data_dir.join(&config.kiosk.journal)
+    }
+}

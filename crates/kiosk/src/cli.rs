@@ -1,0 +1,94 @@
+//! The `yizhan` command line.
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(name = "yizhan", version, about = "一站 Yizhan: the utility-payment kiosk")]
+pub struct Cli {
+    /// The kiosk configuration.
+    #[arg(long, global = true, default_value = "config/kiosk.toml", env = "YIZHAN_CONFIG")]
+    pub config: PathBuf,
+    /// Where the journal and other kiosk data live.
+    #[arg(long, global = true, default_value = "data", env = "YIZHAN_DATA_DIR")]
+    pub data_dir: PathBuf,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the kiosk (the default): resume unfinished payments, then take commands on stdin until
+    /// the UI lands.
+    Run,
+    /// Pay a bill headless, printing every state transition and the receipt.
+    Pay(PayArgs),
+    /// Resume every payment not settled yet.
+    Recover,
+    /// Read the journal.
+    #[command(subcommand)]
+    Journal(JournalCommand),
+    /// Run the channel and biller simulators standalone and print their URLs.
+    Sim(SimArgs),
+    /// Match the journal against the channels' and billers' statements of a day (对账).
+    Recon(ReconArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PayArgs {
+    /// water, power, gas or joint.
+    #[arg(long)]
+    pub utility: String,
+    /// The account number (户号) on the bill.
+    #[arg(long)]
+    pub account: String,
+    /// The customer's payment code (WeChat, Alipay or UnionPay), as the scanner reads it.
+    #[arg(long)]
+    pub code: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum JournalCommand {
+    /// The latest payments, newest first.
+    List {
+        #[arg(long, default_value_t = 20)]
+        limit: u32,
+    },
+    /// One payment with every transition.
+    Show { id: String },
+    /// Check the hash chain over every transition.
+    Verify,
+    /// Write every transition as CSV.
+    Export {
+        /// The file to write; standard output when absent.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Print a payment's receipt again (or its slip).
+    Reprint { id: String },
+}
+
+#[derive(Debug, Args)]
+pub struct SimArgs {
+    #[command(subcommand)]
+    pub what: Option<SimCommand>,
+    /// Also write a kiosk configuration whose clients point at these simulators.
+    #[arg(long)]
+    pub write_config: Option<PathBuf>,
+    /// The timing divisor written into that configuration.
+    #[arg(long, default_value_t = 1)]
+    pub divisor: u32,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SimCommand {
+    /// The simulators' demo accounts, one per line: UTILITY ACCOUNT AMOUNT_FEN.
+    Accounts,
+}
+
+#[derive(Debug, Args)]
+pub struct ReconArgs {
+    /// The accounting day, YYYY-MM-DD (Shanghai time); today when absent.
+    #[arg(long)]
+    pub date: Option<String>,
+}

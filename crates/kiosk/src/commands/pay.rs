@@ -1,0 +1,64 @@
+//! `yizhan pay`: fetch the bill, confirm it, pay it with the given code, print the receipt.
+
+use super::{exit_for, Printer};
+use crate::backend::Backend;
+use crate::cli::PayArgs;
+use crate::clock;
+use crate::runtime::RuntimeError;
+use kiosk_core::{route_payment_code, Order, Utility};
+use std::process::ExitCode;
+
+pub async fn run(backend: &Backend, args: &PayArgs) -> ExitCode {
+    let runtime = &backend.runtime;
+    // Settle whatever a power cut left behind before taking new money (R5).
+    if let Err(error) = runtime.recover(&Printer).await {
+        eprintln!("yizhan: recovery failed, no new payment taken: {error}");
+        return ExitCode::from(1);
+    }
+    let code = match route_payment_code(&args.code) {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("yizhan: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    let order = match order_for(backend, args).await {
+        Ok(order) => order,
+        Err(error) => {
+            eprintln!("yizhan: {error}");
+            let bad_input = matches!(error, RuntimeError::Account(_) | RuntimeError::Utility(_));
+            return ExitCode::from(if bad_input { 2 } else { 1 });
+        }
+    };
+    println!(
+        "{} {}: {} ({} line{})",
+        order.reference,
+        args.utility,
+        order.total(),
+        order.lines.len(),
+        if order.lines.len() == 1 { "" } else { "s" }
+    );
+    match runtime.pay_order(order, code, &Printer).await {
+        Ok(payment) => {
+            println!("RESULT {} {}", payment.state.label(), kiosk_core::receipt::outcome_words(&payment).1);
+            exit_for(&payment)
+        }
+        Err(error) => {
+            eprintln!("yizhan: {error}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+async fn order_for(backend: &Backend, args: &PayArgs) -> Result<Order, RuntimeError> {
+    let runtime = &backend.runtime;
+    let now = clock::now();
+    let kiosk = &runtime.identity.kiosk_id;
+    if args.utility == "joint" {
+        let joint = runtime.fetch_joint_bill(&args.account).await?;
+        return Ok(Order::for_joint_bill(runtime.new_order_ref(), kiosk, now, &joint)?);
+    }
+    let utility: Utility = args.utility.parse()?;
+    let bill = runtime.fetch_bill(utility, &args.account).await?;
+    Ok(Order::for_bill(runtime.new_order_ref(), kiosk, now, &bill)?)
+}

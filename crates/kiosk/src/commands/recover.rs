@@ -1,0 +1,34 @@
+//! `yizhan recover`: resume every unsettled payment now and report what became of each.
+
+use super::Printer;
+use crate::backend::Backend;
+use std::process::ExitCode;
+
+pub async fn run(backend: &Backend) -> ExitCode {
+    match backend.runtime.recover(&Printer).await {
+        Ok(payments) => {
+            for payment in &payments {
+                println!("RECOVERED {} {}", payment.id(), payment.state.label());
+            }
+            if payments.is_empty() {
+                println!("nothing to recover");
+            }
+            match backend.runtime.journal.load_parked().await {
+                Ok(parked) => {
+                    for row in parked {
+                        println!("PARKED {} {} (needs staff or 补写卡)", row.id, row.state);
+                    }
+                    ExitCode::SUCCESS
+                }
+                Err(error) => {
+                    eprintln!("yizhan: {error}");
+                    ExitCode::from(1)
+                }
+            }
+        }
+        Err(error) => {
+            eprintln!("yizhan: recovery failed: {error}");
+            ExitCode::from(1)
+        }
+    }
+}

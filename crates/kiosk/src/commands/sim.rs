@@ -1,0 +1,106 @@
+//! `yizhan sim`: the channel and biller simulators standalone, so that their ledgers outlive any
+//! kiosk process (the power-cut tests) and a real kiosk configuration can be pointed at them.
+
+use crate::backend::EmbeddedSims;
+use crate::cli::{SimArgs, SimCommand};
+use std::fmt::Write as _;
+use std::path::Path;
+use std::process::ExitCode;
+
+pub async fn run(args: &SimArgs, config_dir: &Path) -> ExitCode {
+    if let Some(SimCommand::Accounts) = args.what {
+        for (utility, account, amount) in billers::demo_accounts() {
+            println!("{utility} {account} {}", amount.0);
+        }
+        return ExitCode::SUCCESS;
+    }
+    let sims = match EmbeddedSims::start(&config_dir.join("sim-keys")).await {
+        Ok(sims) => sims,
+        Err(error) => {
+            eprintln!("yizhan: {error}");
+            return ExitCode::from(1);
+        }
+    };
+    for (name, url) in sims.urls() {
+        println!("{name} {url}");
+    }
+    if let Some(path) = &args.write_config {
+        if let Err(error) = std::fs::write(path, kiosk_config_for(&sims, args.divisor)) {
+            eprintln!("yizhan: cannot write {}: {error}", path.display());
+            return ExitCode::from(1);
+        }
+        println!("config {}", path.display());
+    }
+    // Scripts wait for this line before they start kiosks against the simulators.
+    println!("ready");
+    let _ = tokio::signal::ctrl_c().await;
+    ExitCode::SUCCESS
+}
+
+/// A remote-mode kiosk configuration whose clients point at `sims`, with their keys.
+pub fn kiosk_config_for(sims: &EmbeddedSims, divisor: u32) -> String {
+    let payments = sims.payments_config();
+    let billers = sims.billers_config();
+    let mut out = String::new();
+    let _ = writeln!(out, "# Written by `yizhan sim --write-config`: a kiosk pointed at running simulators.");
+    let _ = writeln!(out, "[kiosk]\nid = \"SIM-0001\"\nservice_phone = \"021-00000000\"\n");
+    let _ = writeln!(out, "[backend]\nmode = \"remote\"\n");
+    let _ = writeln!(out, "[timing]\ndivisor = {divisor}\n");
+    if let Some(w) = &payments.wechat {
+        let _ = writeln!(
+            out,
+            "[payments.wechat]\nbase_url = {:?}\nappid = {:?}\nmch_id = {:?}\napi_key = {:?}\n\
+             connect_timeout_ms = {}\nrequest_timeout_ms = {}\npay_timeout_ms = {}\n",
+            w.base_url,
+            w.appid,
+            w.mch_id,
+            w.api_key.expose(),
+            w.connect_timeout_ms,
+            w.request_timeout_ms,
+            w.pay_timeout_ms
+        );
+    }
+    if let Some(a) = &payments.alipay {
+        let _ = writeln!(
+            out,
+            "[payments.alipay]\nbase_url = {:?}\napp_id = {:?}\napp_private_key_path = {:?}\n\
+             alipay_public_key_path = {:?}\nconnect_timeout_ms = {}\nrequest_timeout_ms = {}\npay_timeout_ms = {}\n",
+            a.base_url,
+            a.app_id,
+            absolute(&a.app_private_key_path),
+            absolute(&a.alipay_public_key_path),
+            a.connect_timeout_ms,
+            a.request_timeout_ms,
+            a.pay_timeout_ms
+        );
+    }
+    if let Some(u) = &payments.unionpay {
+        let _ = writeln!(
+            out,
+            "[payments.unionpay]\nbase_url = {:?}\nmer_id = {:?}\nsecure_key = {:?}\n\
+             connect_timeout_ms = {}\nrequest_timeout_ms = {}\npay_timeout_ms = {}\n",
+            u.base_url,
+            u.mer_id,
+            u.secure_key.expose(),
+            u.connect_timeout_ms,
+            u.request_timeout_ms,
+            u.pay_timeout_ms
+        );
+    }
+    let entries =
+        [("water", Some(&billers.water)), ("power", Some(&billers.power)), ("gas", Some(&billers.gas))];
+    for (name, entry) in entries.into_iter().chain([("joint", billers.joint.as_ref())]) {
+        if let Some(e) = entry {
+            let _ = writeln!(
+                out,
+                "[billers.{name}]\nbase_url = {:?}\nkey = {:?}\nconnect_timeout_ms = {}\nrequest_timeout_ms = {}\n",
+                e.base_url, e.key, e.connect_timeout_ms, e.request_timeout_ms
+            );
+        }
+    }
+    out
+}
+
+fn absolute(path: &Path) -> String {
+    std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf()).display().to_string()
+}

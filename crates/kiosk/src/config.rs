@@ -1,0 +1,209 @@
+//! `kiosk.toml`: who this kiosk is, where its back end is, how it logs, and the channel and biller
+//! sections that `crates/payments` and `crates/billers` define. Every problem is reported with the
+//! file, the key and what was expected; nothing falls back silently to a default (unknown keys
+//! are refused).
+
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KioskConfig {
+    pub kiosk: KioskSection,
+    #[serde(default)]
+    pub backend: BackendSection,
+    #[serde(default)]
+    pub timing: TimingSection,
+    #[serde(default)]
+    pub logging: LoggingSection,
+    /// The channel clients; required in remote mode, ignored in embedded mode (the clients are
+    /// pointed at the embedded simulators with their keys).
+    #[serde(default)]
+    pub payments: Option<payments::PaymentsConfig>,
+    #[serde(default)]
+    pub billers: Option<billers::BillersConfig>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KioskSection {
+    /// Printed on receipts, sent as `device_info` / terminal id.
+    pub id: String,
+    /// The service number printed on slips and shown when out of service.
+    pub service_phone: String,
+    /// The journal file, relative to the data directory unless absolute.
+    #[serde(default = "default_journal")]
+    pub journal: PathBuf,
+}
+
+fn default_journal() -> PathBuf {
+    PathBuf::from("journal.db")
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BackendMode {
+    /// Start every channel and biller simulator in this process on loopback and point the clients
+    /// at them: the demo and test default, no network needed.
+    #[default]
+    Embedded,
+    /// Use the `base_url` of every `[payments.*]` and `[billers.*]` entry as written.
+    Remote,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BackendSection {
+    #[serde(default)]
+    pub mode: BackendMode,
+    /// The simulators' demo keys (embedded mode), relative to the configuration file.
+    #[serde(default = "default_sim_keys")]
+    pub sim_keys: PathBuf,
+}
+
+impl Default for BackendSection {
+    fn default() -> Self {
+        BackendSection { mode: BackendMode::default(), sim_keys: default_sim_keys() }
+    }
+}
+
+fn default_sim_keys() -> PathBuf {
+    PathBuf::from("sim-keys")
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TimingSection {
+    /// Divides every channel timer and retry interval: 1 in production (the official 5 s / 10 s /
+    /// 45 s WeChat timers); tests and demos use 10–100 so that minutes pass in seconds.
+    #[serde(default = "one")]
+    pub divisor: u32,
+}
+
+impl Default for TimingSection {
+    fn default() -> Self {
+        TimingSection { divisor: 1 }
+    }
+}
+
+fn one() -> u32 {
+    1
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Human,
+    Json,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoggingSection {
+    #[serde(default)]
+    pub format: LogFormat,
+    /// A `tracing` filter such as "info" or "yizhan=debug,info".
+    #[serde(default = "default_level")]
+    pub level: String,
+}
+
+impl Default for LoggingSection {
+    fn default() -> Self {
+        LoggingSection { format: LogFormat::Human, level: default_level() }
+    }
+}
+
+fn default_level() -> String {
+    "info".into()
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{file}: cannot read the configuration: {source}")]
+    Read { file: PathBuf, source: std::io::Error },
+    #[error("{file}: {message}")]
+    Parse { file: PathBuf, message: String },
+    #[error("{file}: {key}: expected {expected}")]
+    Invalid { file: PathBuf, key: String, expected: String },
+}
+
+impl KioskConfig {
+    pub fn load(file: &Path) -> Result<KioskConfig, ConfigError> {
+        let text = std::fs::read_to_string(file)
+            .map_err(|source| ConfigError::Read { file: file.to_path_buf(), source })?;
+        let mut config = KioskConfig::parse(file, &text)?;
+        config.resolve_paths(file.parent().unwrap_or(Path::new(".")));
+        Ok(config)
+    }
+
+    /// Parses and validates; `file` is only used to name the source in errors.
+    pub fn parse(file: &Path, text: &str) -> Result<KioskConfig, ConfigError> {
+        let config: KioskConfig = toml::from_str(text).map_err(|e| ConfigError::Parse {
+            file: file.to_path_buf(),
+            message: e.to_string().trim().to_string(),
+        })?;
+        config.validate(file)?;
+        Ok(config)
+    }
+
+    fn validate(&self, file: &Path) -> Result<(), ConfigError> {
+        let invalid = |key: &str, expected: &str| ConfigError::Invalid {
+            file: file.to_path_buf(),
+            key: key.to_string(),
+            expected: expected.to_string(),
+        };
+        if self.kiosk.id.trim().is_empty() || !self.kiosk.id.chars().any(|c| c.is_ascii_alphanumeric()) {
+            return Err(invalid("kiosk.id", "a kiosk id with letters or digits, such as \"SH-PD-0001\""));
+        }
+        if !self.kiosk.service_phone.chars().any(|c| c.is_ascii_digit()) {
+            return Err(invalid("kiosk.service_phone", "a phone number customers can call"));
+        }
+        if !(1..=1000).contains(&self.timing.divisor) {
+            return Err(invalid("timing.divisor", "a whole number from 1 (production) to 1000"));
+        }
+        if tracing_subscriber::EnvFilter::try_new(&self.logging.level).is_err() {
+            return Err(invalid(
+                "logging.level",
+                "a tracing filter such as \"info\" or \"yizhan=debug,info\"",
+            ));
+        }
+        if self.backend.mode == BackendMode::Remote {
+            let payments = self
+                .payments
+                .as_ref()
+                .ok_or_else(|| invalid("payments", "a [payments] section in remote mode"))?;
+            let billers = self
+                .billers
+                .as_ref()
+                .ok_or_else(|| invalid("billers", "a [billers] section in remote mode"))?;
+            let channel_problem = |e: payments::ConfigError| invalid("payments", &e.to_string());
+            if let Some(wechat) = &payments.wechat {
+                wechat.validate().map_err(channel_problem)?;
+            }
+            if let Some(alipay) = &payments.alipay {
+                alipay.validate().map_err(channel_problem)?;
+            }
+            if let Some(unionpay) = &payments.unionpay {
+                unionpay.validate().map_err(channel_problem)?;
+            }
+            billers.validate().map_err(|e| invalid(&e.key, &e.to_string()))?;
+        }
+        Ok(())
+    }
+
+    /// Key files are named relative to the configuration file.
+    fn resolve_paths(&mut self, base: &Path) {
+        if let Some(alipay) = self.payments.as_mut().and_then(|p| p.alipay.as_mut()) {
+            for path in [&mut alipay.app_private_key_path, &mut alipay.alipay_public_key_path] {
+                if path.is_relative() {
+                    *path = base.join(&*path);
+                }
+            }
+        }
+    }
+
+    pub fn policy(&self) -> kiosk_core::Policy {
+        kiosk_core::Policy::default().scaled_down(self.timing.divisor)
+    }
+}

@@ -1,0 +1,21 @@
+//! Logging through `tracing`: human-readable by default, JSON when configured, every line passed
+//! through the [`redact`](crate::redact) scrubber. Logs go to standard error so that standard
+//! output carries only what a command prints for people (transitions, receipts).
+
+use crate::config::{LogFormat, LoggingSection};
+use crate::redact::RedactingWriter;
+use tracing_subscriber::EnvFilter;
+
+pub fn init(section: &LoggingSection) {
+    // RUST_LOG, when set, overrides the configured level (for a technician at the kiosk).
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::try_new(&section.level).unwrap_or_else(|_| EnvFilter::new("info")));
+    let writer = || RedactingWriter::new(std::io::stderr());
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(writer);
+    let result = match section.format {
+        LogFormat::Human => builder.try_init(),
+        LogFormat::Json => builder.json().try_init(),
+    };
+    // A second init (tests) keeps the first subscriber.
+    let _ = result;
+}

@@ -1,0 +1,121 @@
+//! Carrying out one effect: one call to a channel, a biller or a device, whose reply becomes the
+//! next event. Calls never fail here: the clients turn every failure into an "unknown" reply.
+
+use super::{Observer, Runtime, RuntimeError};
+use crate::clock;
+use billers::{PurchaseRequest, WriteOffRequest};
+use journal::{PrintKind, PrintRecord};
+use kiosk_core::{
+    CardWriteResult, Channel, Effect, Event, LineKind, PayReply, Payment, PaymentCode, WriteOffReply,
+    WriteOffStatus,
+};
+use payments::{PayRequest, RefundRequest};
+
+impl Runtime {
+    pub(super) async fn carry_out(
+        &self,
+        p: &Payment,
+        effect: &Effect,
+        code: &mut Option<PaymentCode>,
+        observer: &dyn Observer,
+    ) -> Result<Option<Event>, RuntimeError> {
+        let channel = p.channel.unwrap_or(Channel::WeChat);
+        let order = &p.order.reference;
+        let event = match *effect {
+            Effect::Pay => {
+                // The code is used once and dropped: it never outlives the request.
+                let reply = match code.take() {
+                    Some(code) => {
+                        let request = PayRequest {
+                            order: order.clone(),
+                            total: p.order.total(),
+                            code,
+                            description: description(p),
+                            kiosk_id: self.identity.kiosk_id.clone(),
+                        };
+                        self.channels.pay(&request).await
+                    }
+                    None => PayReply::Unknown { detail: "the payment code was not available to send".into() },
+                };
+                Event::PayReplied { reply }
+            }
+            Effect::Query => Event::QueryReplied { reply: self.channels.query(channel, order).await },
+            Effect::Reverse => Event::ReverseReplied { reply: self.channels.reverse(channel, order).await },
+            Effect::WriteOff { line } => {
+                Event::WriteOffReplied { line, reply: self.write_off(p, line, channel).await }
+            }
+            Effect::CheckWriteOff { line } => {
+                let order_line = &p.order.lines[line];
+                let reply: WriteOffStatus =
+                    self.billers.get(order_line.utility).write_off_status(&order_line.biller_ref).await;
+                Event::WriteOffStatusReplied { line, reply }
+            }
+            Effect::Refund { item } => {
+                let refund = &p.refunds[item];
+                let request = RefundRequest {
+                    order: order.clone(),
+                    refund_no: refund.refund_no.clone(),
+                    order_total: p.order.total(),
+                    amount: refund.amount,
+                };
+                Event::RefundReplied { item, reply: self.channels.refund(channel, &request).await }
+            }
+            Effect::WriteCard => Event::CardWritten {
+                // The IC card drivers come with the devices issue; until then no card can be
+                // written and the purchase waits for 补写卡, as after a pulled card.
+                result: CardWriteResult::NotWritten { detail: "no IC card reader is configured".into() },
+            },
+            Effect::ConfirmCardWrite => {
+                let line = &p.order.lines[0];
+                Event::CardConfirmReplied {
+                    reply: self.billers.get(line.utility).confirm_card_write(&line.biller_ref).await,
+                }
+            }
+            Effect::Proceed => Event::Proceed,
+            Effect::PrintReceipt | Effect::PrintSlip => {
+                self.print(p, effect, observer).await?;
+                return Ok(None);
+            }
+        };
+        Ok(Some(event))
+    }
+
+    async fn write_off(&self, p: &Payment, line: usize, channel: Channel) -> WriteOffReply {
+        let order_line = &p.order.lines[line];
+        let client = self.billers.get(order_line.utility);
+        let txn = p.channel_txn.as_deref().unwrap_or_default();
+        let paid_at = p.pay_sent_at.unwrap_or(p.order.created_at);
+        match order_line.kind {
+            LineKind::Bill { .. } => match WriteOffRequest::for_line(order_line, channel, txn, paid_at) {
+                Some(request) => client.write_off(&request).await,
+                None => WriteOffReply::Unknown { detail: "line is not a bill".into() },
+            },
+            LineKind::CardTopUp(_) => match PurchaseRequest::for_line(order_line, channel, txn, paid_at) {
+                Some(request) => client.prepaid_purchase(&request).await,
+                None => WriteOffReply::Unknown { detail: "line is not a card purchase".into() },
+            },
+        }
+    }
+
+    /// Offers the receipt or slip and journals that it was issued (R6: repeatable, never a
+    /// trigger for money).
+    async fn print(&self, p: &Payment, effect: &Effect, observer: &dyn Observer) -> Result<(), RuntimeError> {
+        let receipt = self.receipt(p);
+        observer.receipt(p, &receipt);
+        let kind = if *effect == Effect::PrintSlip { PrintKind::Slip } else { PrintKind::Receipt };
+        let record = PrintRecord {
+            payment_id: p.id().to_string(),
+            at: clock::now().0,
+            kind,
+            outcome: "issued".into(),
+        };
+        self.journal.record_print(&record).await?;
+        Ok(())
+    }
+}
+
+/// What the customer sees in their wallet: the utilities, never a name or full account number.
+fn description(p: &Payment) -> String {
+    let names: Vec<&str> = p.order.lines.iter().map(|l| l.utility.name_zh()).collect();
+    format!("一站缴费-{}", names.join("+"))
+}

@@ -1,0 +1,146 @@
+//! The runtime: a thin shell around the pure payment machine. It feeds events in, journals every
+//! change (fsync) *before* carrying out the effects it asks for, and turns each effect into one
+//! call whose reply is the next event (ARCHITECTURE.md rules 1–2, payments.md R1).
+//!
+//! One payment at a time takes new money (R5, F12): [`Runtime::pay_order`] refuses while another
+//! payment is in flight in this process or unsettled in the journal.
+
+mod drive;
+mod effects;
+pub mod journaling;
+pub mod observer;
+
+pub use observer::{Observer, Quiet};
+
+use crate::clock;
+use journal::Journal;
+use kiosk_core::receipt::{self, Receipt, ReceiptContext};
+use kiosk_core::{AccountNo, Bill, Event, JointBill, Order, OrderRef, Payment, PaymentCode, Policy, Utility};
+use tokio::sync::Mutex;
+
+/// Who this kiosk is, for orders and receipts.
+#[derive(Clone, Debug)]
+pub struct Identity {
+    pub kiosk_id: String,
+    pub service_phone: String,
+}
+
+pub struct Runtime {
+    pub journal: Journal,
+    pub channels: payments::ChannelClients,
+    pub billers: billers::Billers,
+    pub policy: Policy,
+    pub identity: Identity,
+    /// Held while a payment takes money; a second one is refused, never queued (F12).
+    sales: Mutex<()>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RuntimeError {
+    #[error("another payment is in progress at this kiosk; wait for it to finish")]
+    Busy,
+    #[error("payment {0} is not settled yet; it is resumed before any new payment (run `yizhan recover`)")]
+    Unsettled(String),
+    #[error("{0} (or joint)")]
+    Utility(#[from] kiosk_core::utility::UnknownUtility),
+    #[error("the account number is not valid: {0}")]
+    Account(#[from] kiosk_core::utility::AccountError),
+    #[error("the biller could not be asked: {0}")]
+    Biller(#[from] billers::BillerError),
+    #[error("this kiosk does not offer the joint bill (no [billers.joint] in the configuration)")]
+    NoJointBill,
+    #[error("there is nothing to pay: {0}")]
+    Order(#[from] kiosk_core::order::OrderError),
+    #[error("the journal failed: {0}")]
+    Journal(#[from] journal::JournalError),
+    #[error(transparent)]
+    Snapshot(#[from] journaling::BadSnapshot),
+    #[error("payment {0} is stuck in {1} with nothing to wait for")]
+    Stuck(String, &'static str),
+    #[error("no payment {0} in the journal")]
+    NotFound(String),
+}
+
+impl Runtime {
+    pub fn new(
+        journal: Journal,
+        channels: payments::ChannelClients,
+        billers: billers::Billers,
+        policy: Policy,
+        identity: Identity,
+    ) -> Runtime {
+        Runtime { journal, channels, billers, policy, identity, sales: Mutex::new(()) }
+    }
+
+    /// Checks the account number against the utility's rule, then asks its biller.
+    pub async fn fetch_bill(&self, utility: Utility, account: &str) -> Result<Bill, RuntimeError> {
+        let client = self.billers.get(utility);
+        let account = client.account_rule().check(utility, account)?;
+        Ok(client.fetch_bill(&account).await?)
+    }
+
+    pub async fn fetch_joint_bill(&self, account: &str) -> Result<JointBill, RuntimeError> {
+        let client = self.billers.joint().ok_or(RuntimeError::NoJointBill)?;
+        let account: AccountNo = client.account_rule().check(Utility::Power, account)?;
+        Ok(client.fetch_joint_bill(&account).await?)
+    }
+
+    /// A new order number for this kiosk.
+    pub fn new_order_ref(&self) -> OrderRef {
+        crate::ids::new_order_ref(&self.identity.kiosk_id, clock::local(clock::now()))
+    }
+
+    /// Journals the confirmed order, sends the pay request with `code`, and drives the payment to
+    /// a terminal or parked state. Refuses while another payment holds the kiosk.
+    pub async fn pay_order(
+        &self,
+        order: Order,
+        code: PaymentCode,
+        observer: &dyn Observer,
+    ) -> Result<Payment, RuntimeError> {
+        let _sale = self.sales.try_lock().map_err(|_| RuntimeError::Busy)?;
+        if let Some(row) = self.journal.load_unfinished().await?.into_iter().next() {
+            return Err(RuntimeError::Unsettled(row.id));
+        }
+        let payment = Payment::new(order);
+        self.journal.create_payment(&journaling::new_payment(&payment, "order confirmed", &[])).await?;
+        observer.transition(&payment, "", "order confirmed");
+        let first = Event::PayWith { channel: code.channel(), code_digest: code.digest() };
+        self.drive(payment, Some(code), first, observer).await
+    }
+
+    /// Resumes every payment that may have money in flight, oldest first (R5). Call at start-up
+    /// before taking new money.
+    pub async fn recover(&self, observer: &dyn Observer) -> Result<Vec<Payment>, RuntimeError> {
+        let _sale = self.sales.lock().await;
+        let mut resumed = Vec::new();
+        for row in self.journal.load_unfinished().await? {
+            let payment = journaling::restore(&row)?;
+            tracing::info!(order = %row.id, state = %row.state, "resuming payment after restart");
+            resumed.push(self.drive(payment, None, Event::Resume, observer).await?);
+        }
+        Ok(resumed)
+    }
+
+    /// 补写卡 for a payment waiting for its card write.
+    pub async fn rewrite_card(&self, id: &str, observer: &dyn Observer) -> Result<Payment, RuntimeError> {
+        let _sale = self.sales.try_lock().map_err(|_| RuntimeError::Busy)?;
+        let payment = self.load(id).await?;
+        self.drive(payment, None, Event::RewriteCard, observer).await
+    }
+
+    pub async fn load(&self, id: &str) -> Result<Payment, RuntimeError> {
+        let row = self.journal.get(id).await?.ok_or_else(|| RuntimeError::NotFound(id.to_string()))?;
+        Ok(journaling::restore(&row)?)
+    }
+
+    /// The receipt (or slip) of a payment as the journal holds it, for printing or reprinting.
+    pub fn receipt(&self, payment: &Payment) -> Receipt {
+        let ctx = ReceiptContext {
+            kiosk_id: self.identity.kiosk_id.clone(),
+            printed_at: clock::format_local(clock::now()),
+            service_phone: self.identity.service_phone.clone(),
+        };
+        receipt::build(payment, &ctx)
+    }
+}
