@@ -1,1 +1,30 @@
-//! placeholder
+//! How the kiosk reaches the water, power and gas billers and the joint-bill service.
+//!
+//! - [`client`]: one signed HTTP contract of ours (`openapi/biller-api.yaml`), one configured
+//!   client per utility; every money call answers a `kiosk_core` reply value, never an error.
+//! - [`config`]: the `[billers]` table: base URL, key and timeouts per biller.
+//! - [`recon`]: the billers' daily reconciliation file.
+//! - [`sim`]: loopback simulators of all four services with fault injection and ledgers, for the
+//!   embedded demo and for tests.
+//! - [`sign`] and [`wire`]: the contract's signing and JSON bodies, shared by both sides.
+
+pub mod client;
+pub mod config;
+pub mod recon;
+pub mod sign;
+pub mod sim;
+pub mod wire;
+
+pub use client::{
+    BillerClient, BillerError, Billers, ClientBuildError, JointClient, PurchaseRequest, WriteOffRequest,
+};
+pub use config::{BillerEntry, BillersConfig, ConfigError};
+pub use recon::{ReconError, ReconFile, ReconKind, ReconRow};
+pub use sim::{demo_accounts, start_all, BillerSimsConfig, RunningBillerSims};
+
+/// Shanghai time (UTC+8, no daylight saving): the billers' accounting day.
+pub(crate) fn shanghai() -> chrono::FixedOffset {
+    use chrono::Offset;
+    // 8 h is within the ±24 h chrono accepts, so the fallback is never used.
+    chrono::FixedOffset::east_opt(8 * 3600).unwrap_or_else(|| chrono::Utc.fix())
+}

@@ -51,7 +51,9 @@ pub fn outcome_words(p: &Payment) -> (&'static str, &'static str) {
         }
         State::Done => ("缴费成功", "Paid"),
         State::Refunded => ("缴费未成功，款项已全额退回", "Not paid; your money was refunded in full"),
-        State::Reversed { refunded: true } => ("交易已撤销，款项已退回", "Cancelled; your money was returned"),
+        State::Reversed { refunded: true } => {
+            ("交易已撤销，款项已退回", "Cancelled; your money was returned")
+        }
         State::Reversed { refunded: false } => ("交易已撤销，未扣款", "Cancelled; you were not charged"),
         State::PayFailed { .. } => ("支付未成功，未扣款", "Payment failed; you were not charged"),
         State::Abandoned => ("已取消，未扣款", "Cancelled; you were not charged"),
@@ -194,7 +196,8 @@ mod tests {
             holder_masked: "张*".into(),
             bills: vec![bill(Utility::Water, "310000001", 3150), bill(Utility::Gas, "5100000011", 4800)],
         };
-        let order = Order::for_joint_bill(OrderRef::new("YZK1261123000042").unwrap(), "K1", Ts(0), &joint).unwrap();
+        let order =
+            Order::for_joint_bill(OrderRef::new("YZK1261123000042").unwrap(), "K1", Ts(0), &joint).unwrap();
         let mut p = Payment::new(order);
         let policy = Policy::default();
         let now = Ts(0);

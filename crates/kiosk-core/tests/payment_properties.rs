@@ -39,6 +39,17 @@ fn run_world(amounts: Vec<i64>, rejects: BTreeSet<usize>, card: bool, loss: u8, 
         assert!(unaccounted >= Fen::ZERO, "the biller got more than the customer paid");
         assert!(unaccounted <= s.in_suspense, "{unaccounted} unaccounted beyond suspense {s:?}");
     }
+    // T+1: the statements tell the truth about anything left in suspense (F20).
+    if matches!(p.state, State::Suspense { .. }) {
+        let evidence = world.statements(p.lines.len());
+        let mut settled = p.clone();
+        settled.step(Event::Reconciled { evidence }, drive.now, &drive.policy);
+        if settled.state.is_terminal() {
+            assert!(settled.settlement().balances(), "{:?}", settled);
+            assert_eq!(settled.settlement().delivered, world.delivered());
+            assert_eq!(world.kept(), world.delivered());
+        }
+    }
     if matches!(p.state, State::AwaitCardWrite { .. }) {
         assert!(s.delivered == p.order.total() && !world.card_holds_purchase || world.card_holds_purchase);
     }
@@ -134,6 +145,14 @@ fn any_event() -> impl Strategy<Value = Event> {
         }),
         (0usize..3).prop_map(|line| Event::WriteOffStatusReplied { line, reply: WriteOffStatus::NotFound }),
         (0usize..3).prop_map(|item| Event::RefundReplied { item, reply: RefundReply::Refunded }),
+        (any::<bool>(), any::<bool>(), any::<bool>()).prop_map(|(charged, reversed, w)| Event::Reconciled {
+            evidence: kiosk_core::payment::StatementEvidence {
+                charged,
+                reversed,
+                refunds: vec!["YZTEST0000000001R2".into()],
+                written_off: vec![w, charged],
+            }
+        }),
         (0usize..3).prop_map(|item| Event::RefundReplied {
             item,
             reply: RefundReply::Unknown { detail: String::new() }

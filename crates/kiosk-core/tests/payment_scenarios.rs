@@ -4,7 +4,7 @@
 mod common;
 
 use common::*;
-use kiosk_core::payment::{LineState, RefundStatus, State, SuspenseReason};
+use kiosk_core::payment::{LineState, RefundStatus, State, StatementEvidence, SuspenseReason};
 use kiosk_core::*;
 use std::time::Duration;
 
@@ -301,4 +301,50 @@ fn the_journaled_payment_round_trips_through_json() {
     let back: Payment = serde_json::from_str(&json).unwrap();
     assert_eq!(back, d.payment);
     assert!(!json.contains("3100000011") || json.contains("\"account\""), "accounts only in their field");
+}
+
+#[test]
+fn f20_statements_settle_a_write_off_left_in_suspense() {
+    let mut d = paid_and_writing_off(&[3150, 4800]);
+    d.feed(Event::WriteOffReplied {
+        line: 0,
+        reply: WriteOffReply::WrittenOff { biller_txn: "W".into(), card: None },
+    });
+    d.feed(Event::WriteOffReplied { line: 1, reply: WriteOffReply::Unknown { detail: "timeout".into() } });
+    while !d.payment.state.is_parked() {
+        d.now = d.payment.next_deadline().unwrap();
+        d.feed(Event::Tick);
+        d.feed(Event::WriteOffStatusReplied {
+            line: 1,
+            reply: WriteOffStatus::Unknown { detail: "503".into() },
+        });
+    }
+    // The biller's file does not (yet) show line 2: nothing changes.
+    let partial = StatementEvidence { charged: true, written_off: vec![true, false], ..Default::default() };
+    assert!(d.feed(Event::Reconciled { evidence: partial }).is_empty());
+    assert!(matches!(d.payment.state, State::Suspense { .. }));
+    // It does: external success overrides the local unknown.
+    let full = StatementEvidence { charged: true, written_off: vec![true, true], ..Default::default() };
+    assert_eq!(d.feed(Event::Reconciled { evidence: full }), [Effect::PrintReceipt]);
+    assert_eq!(d.payment.state, State::Done);
+    assert!(d.payment.settlement().balances());
+}
+
+#[test]
+fn f20_a_reverse_never_confirmed_is_settled_as_not_charged() {
+    let mut d = started(&[3150]);
+    d.feed(Event::PayReplied { reply: PayReply::Unknown { detail: "timeout".into() } });
+    d.now = d.payment.pay_deadline.unwrap();
+    d.feed(Event::Tick);
+    while !d.payment.state.is_parked() {
+        d.feed(Event::ReverseReplied { reply: ReverseReply::Retry { detail: "no reply".into() } });
+        if let Some(at) = d.payment.next_deadline() {
+            d.now = at;
+            d.feed(Event::Tick);
+        }
+    }
+    let evidence = StatementEvidence { charged: false, written_off: vec![false], ..Default::default() };
+    d.feed(Event::Reconciled { evidence });
+    assert_eq!(d.payment.state, State::Reversed { refunded: false });
+    assert!(d.payment.settlement().balances());
 }

@@ -8,5 +8,6 @@ pub mod commands;
 pub mod config;
 pub mod ids;
 pub mod logging;
+pub mod recon;
 pub mod redact;
 pub mod runtime;

@@ -84,6 +84,24 @@ pub enum Event {
     Tick,
     /// The process restarted; whatever was in flight may or may not have reached the other side.
     Resume,
+    /// The day's statements speak about a payment in SUSPENSE (payments.md §6): an external
+    /// outcome overrides the local "unknown", and the override is journaled.
+    Reconciled {
+        evidence: StatementEvidence,
+    },
+}
+
+/// What the channel's and the billers' daily files show about one order.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatementEvidence {
+    /// The channel booked a payment for the order.
+    pub charged: bool,
+    /// The channel booked a reverse (撤销) of the whole order.
+    pub reversed: bool,
+    /// Refund numbers the channel booked.
+    pub refunds: Vec<String>,
+    /// Per order line: the biller's file holds its reference as written off.
+    pub written_off: Vec<bool>,
 }
 
 /// Something the runtime must do after journaling. Each external call's reply comes back as an
@@ -211,6 +229,13 @@ impl Event {
             Event::Proceed => "proceed".into(),
             Event::Tick => "tick".into(),
             Event::Resume => "resume".into(),
+            Event::Reconciled { evidence } => format!(
+                "reconciled: charged={} reversed={} refunds={} written_off={:?}",
+                evidence.charged,
+                evidence.reversed,
+                evidence.refunds.len(),
+                evidence.written_off
+            ),
         }
     }
 }

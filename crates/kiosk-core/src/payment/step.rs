@@ -3,7 +3,7 @@
 //! or ticks and change nothing.
 
 use super::state::*;
-use super::{Effect, Event, Payment, Policy};
+use super::{Effect, Event, Payment, Policy, StatementEvidence};
 use crate::outcome::*;
 use crate::time::Ts;
 
@@ -23,6 +23,7 @@ pub(super) fn apply(p: &mut Payment, event: Event, now: Ts, policy: &Policy) -> 
         Event::Proceed => proceed(p),
         Event::Tick => tick(p, now, policy),
         Event::Resume => resume(p, now, policy),
+        Event::Reconciled { evidence } => reconciled(p, &evidence),
     }
 }
 
@@ -569,4 +570,64 @@ fn send_unsent_write_offs(p: &mut Payment) -> Vec<Effect> {
 
 fn channel_timing<'a>(p: &Payment, policy: &'a Policy) -> &'a super::ChannelTiming {
     policy.timing(p.channel.unwrap_or(crate::channel::Channel::WeChat))
+}
+
+// ---- reconciliation ------------------------------------------------------------------------
+
+/// Settles a payment in SUSPENSE from the statements, or leaves it there when they do not tell
+/// the whole story. Only evidence of something that happened is taken; absence is evidence only
+/// for "not charged", which the channel's full-day file can tell.
+fn reconciled(p: &mut Payment, evidence: &StatementEvidence) -> Vec<Effect> {
+    if !matches!(p.state, State::Suspense { .. }) || evidence.written_off.len() != p.lines.len() {
+        return vec![];
+    }
+    let any_written_off = evidence.written_off.iter().any(|&w| w);
+    if !evidence.charged {
+        // Nothing was taken; a biller crediting an unpaid order is for staff, not for us.
+        if any_written_off {
+            return vec![];
+        }
+        p.state = State::Reversed { refunded: false };
+        return vec![Effect::PrintReceipt];
+    }
+    if evidence.reversed && !any_written_off {
+        p.state = State::Reversed { refunded: true };
+        return vec![Effect::PrintReceipt];
+    }
+    for (line, written_off) in p.lines.iter_mut().zip(&evidence.written_off) {
+        if *written_off && !matches!(line, LineState::WrittenOff { .. }) {
+            *line = LineState::WrittenOff { biller_txn: "per statement".into(), card: None };
+        }
+    }
+    for refund in p.refunds.iter_mut() {
+        if evidence.refunds.contains(&refund.refund_no) {
+            refund.status = RefundStatus::Refunded;
+        }
+    }
+    let settled = p.lines.iter().enumerate().all(|(i, line)| {
+        matches!(line, LineState::WrittenOff { .. })
+            || p.refunds.iter().any(|r| r.line == Some(i) && r.status == RefundStatus::Refunded)
+    }) || p.refunds.iter().any(|r| r.line.is_none() && r.status == RefundStatus::Refunded);
+    if !settled {
+        return vec![];
+    }
+    // Lines now written off need no refund; what is refunded stays refunded.
+    p.refunds.retain(|r| r.status == RefundStatus::Refunded);
+    if p.channel_txn.is_none() {
+        p.channel_txn = Some("per statement".into());
+    }
+    let card_pending =
+        p.order.is_card_top_up() && p.lines.iter().all(|l| matches!(l, LineState::WrittenOff { .. }));
+    if card_pending {
+        p.state = State::AwaitCardWrite { detail: "settled by reconciliation; card not written".into() };
+        return vec![Effect::PrintSlip];
+    }
+    finish_settled(p)
+}
+
+fn finish_settled(p: &mut Payment) -> Vec<Effect> {
+    let any_written_off = p.lines.iter().any(|l| matches!(l, LineState::WrittenOff { .. }));
+    let whole_refund = p.refunds.iter().any(|r| r.line.is_none());
+    p.state = if any_written_off && !whole_refund { State::Done } else { State::Refunded };
+    vec![Effect::PrintReceipt]
 }

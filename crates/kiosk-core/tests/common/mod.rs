@@ -86,6 +86,16 @@ impl World {
         charged - reversed - Fen::sum(self.refunds.values().copied()).unwrap()
     }
 
+    /// What the channel's and the biller's daily files would say.
+    pub fn statements(&self, lines: usize) -> kiosk_core::payment::StatementEvidence {
+        kiosk_core::payment::StatementEvidence {
+            charged: self.charged(),
+            reversed: self.order == ChannelOrder::ClosedRefunded,
+            refunds: self.refunds.keys().cloned().collect(),
+            written_off: (0..lines).map(|l| self.written_off.contains_key(&l)).collect(),
+        }
+    }
+
     pub fn delivered(&self) -> Fen {
         Fen::sum(self.written_off.values().copied()).unwrap()
     }

@@ -2,6 +2,7 @@
 
 mod journal_cmd;
 mod pay;
+mod recon;
 
 mod recover;
 mod run_kiosk;
@@ -41,7 +42,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Pay(args) => pay::run(&backend, &args).await,
         Command::Recover => recover::run(&backend).await,
         Command::Journal(command) => journal_cmd::run(&backend, command).await,
-        Command::Recon(_) => ExitCode::from(2),
+        Command::Recon(args) => recon::run(&backend, &args).await,
         Command::Sim(_) => unreachable!("handled above"),
     }
 }

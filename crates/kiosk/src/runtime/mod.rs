@@ -129,6 +129,18 @@ impl Runtime {
         self.drive(payment, None, Event::RewriteCard, observer).await
     }
 
+    /// Applies an outcome learned outside the kiosk's own calls (the day's statements) to a
+    /// payment, journaled like any transition.
+    pub async fn settle_externally(
+        &self,
+        payment: Payment,
+        event: Event,
+        observer: &dyn Observer,
+    ) -> Result<Payment, RuntimeError> {
+        let _sale = self.sales.lock().await;
+        self.drive(payment, None, event, observer).await
+    }
+
     pub async fn load(&self, id: &str) -> Result<Payment, RuntimeError> {
         let row = self.journal.get(id).await?.ok_or_else(|| RuntimeError::NotFound(id.to_string()))?;
         Ok(journaling::restore(&row)?)

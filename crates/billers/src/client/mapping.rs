@@ -1,0 +1,292 @@
+//! Pure mapping from an [`Exchange`] to the answer the payment core understands. Each function
+//! gives every possible exchange exactly one meaning; the rule throughout is that only a signed,
+//! well-formed, on-topic reply can be definite, and everything else is "unknown" (payments.md R3).
+
+use super::transport::Exchange;
+use super::BillerError;
+use crate::wire::{
+    self, BillDto, CardWrittenDone, ErrorBody, JointBillDto, PurchaseDone, StatusDto, WriteOffDone,
+};
+use kiosk_core::{
+    AccountNo, Bill, CardWriteData, ConfirmReply, Fen, JointBill, PastPayment, Utility, WriteOffReply,
+    WriteOffStatus,
+};
+use serde::de::DeserializeOwned;
+
+/// Statuses on which a signed error body is a definite refusal: nothing was done for the
+/// reference, and nothing will be.
+const DEFINITE_REFUSALS: [u16; 3] = [400, 404, 422];
+
+pub(crate) fn bill(utility: Utility, account: &AccountNo, exchange: Exchange) -> Result<Bill, BillerError> {
+    let dto: BillDto = fetched(exchange)?;
+    if dto.account != account.as_str() {
+        return Err(bad_reply("the bill is for another account"));
+    }
+    let bill = bill_from_dto(dto)?;
+    if bill.utility != utility {
+        return Err(bad_reply("the bill is for another utility"));
+    }
+    Ok(bill)
+}
+
+pub(crate) fn joint_bill(account: &AccountNo, exchange: Exchange) -> Result<JointBill, BillerError> {
+    let dto: JointBillDto = fetched(exchange)?;
+    if dto.joint_account != account.as_str() {
+        return Err(bad_reply("the joint bill is for another household"));
+    }
+    let bills = dto.bills.into_iter().map(bill_from_dto).collect::<Result<Vec<_>, _>>()?;
+    Ok(JointBill { joint_account: account.clone(), holder_masked: dto.holder_masked, bills })
+}
+
+pub(crate) fn write_off(reference: &str, exchange: Exchange) -> WriteOffReply {
+    match done_or_refused::<WriteOffDone>(exchange) {
+        Ok(done) if done.reference == reference && !done.biller_txn.is_empty() => {
+            WriteOffReply::WrittenOff { biller_txn: done.biller_txn, card: None }
+        }
+        Ok(_) => WriteOffReply::Unknown { detail: "the reply is for another reference".into() },
+        Err(Refusal::Definite(e)) => WriteOffReply::Rejected { code: e.code, message: e.message },
+        Err(Refusal::Unknown(detail)) => WriteOffReply::Unknown { detail },
+    }
+}
+
+pub(crate) fn purchase(reference: &str, purchase_count: u32, exchange: Exchange) -> WriteOffReply {
+    match done_or_refused::<PurchaseDone>(exchange) {
+        Ok(done) if done.reference != reference || done.biller_txn.is_empty() => {
+            WriteOffReply::Unknown { detail: "the reply is for another reference".into() }
+        }
+        Ok(done) if Some(done.purchase_seq) != purchase_count.checked_add(1) => WriteOffReply::Unknown {
+            detail: format!(
+                "purchase sequence {} does not follow the card's {purchase_count}",
+                done.purchase_seq
+            ),
+        },
+        Ok(done) => match card_data(done.purchase_seq, done.write_data_hex) {
+            Some(card) => WriteOffReply::WrittenOff { biller_txn: done.biller_txn, card: Some(card) },
+            None => WriteOffReply::Unknown { detail: "the card write data is not hex".into() },
+        },
+        Err(Refusal::Definite(e)) => WriteOffReply::Rejected { code: e.code, message: e.message },
+        Err(Refusal::Unknown(detail)) => WriteOffReply::Unknown { detail },
+    }
+}
+
+pub(crate) fn status(reference: &str, exchange: Exchange) -> WriteOffStatus {
+    let dto = match exchange {
+        Exchange::Answered { status: 200, body } => match parse::<StatusDto>(&body) {
+            Ok(dto) => dto,
+            Err(detail) => return WriteOffStatus::Unknown { detail },
+        },
+        other => return WriteOffStatus::Unknown { detail: unknown_detail(other) },
+    };
+    match dto {
+        StatusDto::WrittenOff { reference: r, biller_txn, card }
+            if r == reference && !biller_txn.is_empty() =>
+        {
+            match card.map(|c| card_data(c.purchase_seq, c.write_data_hex)) {
+                None => WriteOffStatus::WrittenOff { biller_txn, card: None },
+                Some(Some(card)) => WriteOffStatus::WrittenOff { biller_txn, card: Some(card) },
+                Some(None) => WriteOffStatus::Unknown { detail: "the card write data is not hex".into() },
+            }
+        }
+        StatusDto::Rejected { reference: r, code, message } if r == reference && !code.is_empty() => {
+            WriteOffStatus::Rejected { code, message }
+        }
+        StatusDto::NotFound { reference: r } if r == reference => WriteOffStatus::NotFound,
+        _ => WriteOffStatus::Unknown { detail: "the status is for another reference".into() },
+    }
+}
+
+pub(crate) fn card_written(reference: &str, exchange: Exchange) -> ConfirmReply {
+    match exchange {
+        Exchange::Answered { status: 200, body } => match parse::<CardWrittenDone>(&body) {
+            Ok(done) if done.reference == reference => ConfirmReply::Confirmed,
+            Ok(_) => ConfirmReply::Unknown { detail: "the reply is for another reference".into() },
+            Err(detail) => ConfirmReply::Unknown { detail },
+        },
+        // Even a refusal leaves the purchase waiting for its card (待写卡): retry or staff.
+        Exchange::Answered { status, body } => {
+            let code = parse::<ErrorBody>(&body).map(|e| e.code).unwrap_or_default();
+            ConfirmReply::Unknown { detail: format!("HTTP {status} {code}") }
+        }
+        other => ConfirmReply::Unknown { detail: unknown_detail(other) },
+    }
+}
+
+pub(crate) fn reconciliation(exchange: Exchange) -> Result<Vec<crate::recon::ReconRow>, BillerError> {
+    match exchange {
+        Exchange::Answered { status: 200, body } => {
+            let text = String::from_utf8(body).map_err(|_| bad_reply("the file is not UTF-8"))?;
+            crate::recon::parse(&text).map(|file| file.rows).map_err(|e| bad_reply(&e.to_string()))
+        }
+        Exchange::Answered { status: 404, .. } => {
+            Err(BillerError::Unavailable { detail: "the file for this date is not available (yet)".into() })
+        }
+        other => Err(fetch_failure(other)),
+    }
+}
+
+/// A definite refusal, or the reason the outcome is unknown.
+enum Refusal {
+    Definite(ErrorBody),
+    Unknown(String),
+}
+
+fn done_or_refused<T: DeserializeOwned>(exchange: Exchange) -> Result<T, Refusal> {
+    match exchange {
+        Exchange::Answered { status: 200, body } => parse(&body).map_err(Refusal::Unknown),
+        Exchange::Answered { status, body } if DEFINITE_REFUSALS.contains(&status) => {
+            match parse::<ErrorBody>(&body) {
+                Ok(error) if !error.code.is_empty() => Err(Refusal::Definite(error)),
+                _ => Err(Refusal::Unknown(format!("HTTP {status} without an error code"))),
+            }
+        }
+        other => Err(Refusal::Unknown(unknown_detail(other))),
+    }
+}
+
+/// The body of a signed 200 for a fetch; every other outcome as a [`BillerError`].
+fn fetched<T: DeserializeOwned>(exchange: Exchange) -> Result<T, BillerError> {
+    match exchange {
+        Exchange::Answered { status: 200, body } => {
+            parse(&body).map_err(|d| BillerError::BadReply { detail: d })
+        }
+        Exchange::Answered { status: 404, body } => match parse::<ErrorBody>(&body) {
+            Ok(e) if e.code == wire::codes::UNKNOWN_ACCOUNT => Err(BillerError::UnknownAccount),
+            _ => Err(bad_reply("HTTP 404 without UNKNOWN_ACCOUNT")),
+        },
+        other => Err(fetch_failure(other)),
+    }
+}
+
+fn fetch_failure(exchange: Exchange) -> BillerError {
+    match exchange {
+        Exchange::Answered { status: 401, .. } => BillerError::Unavailable {
+            detail: "the biller refused our signature: check the key and the kiosk clock".into(),
+        },
+        Exchange::Answered { status, .. } => bad_reply(&format!("unexpected HTTP {status}")),
+        Exchange::ServerError { status } => BillerError::Unavailable { detail: format!("HTTP {status}") },
+        Exchange::NoAnswer { detail } => BillerError::Unavailable { detail },
+        Exchange::Untrusted { detail } => BillerError::BadReply { detail },
+    }
+}
+
+fn unknown_detail(exchange: Exchange) -> String {
+    match exchange {
+        Exchange::Answered { status, body } => {
+            let code = parse::<ErrorBody>(&body).map(|e| e.code).unwrap_or_default();
+            format!("HTTP {status} {code}").trim_end().to_string()
+        }
+        Exchange::ServerError { status } => format!("HTTP {status}"),
+        Exchange::NoAnswer { detail } | Exchange::Untrusted { detail } => detail,
+    }
+}
+
+fn bill_from_dto(dto: BillDto) -> Result<Bill, BillerError> {
+    let utility = dto.utility.parse::<Utility>().map_err(|e| bad_reply(&e.to_string()))?;
+    if dto.account.is_empty() || !dto.account.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(bad_reply("the account number is not digits"));
+    }
+    if dto.amount_due_fen < 0 || dto.bill_id.is_empty() {
+        return Err(bad_reply("the bill has no id or a negative amount due"));
+    }
+    Ok(Bill {
+        utility,
+        account: AccountNo::from_trusted(dto.account),
+        bill_id: dto.bill_id,
+        version: dto.version,
+        amount_due: Fen(dto.amount_due_fen),
+        due_date: dto.due_date,
+        holder_masked: dto.holder_masked,
+        address_masked: dto.address_masked,
+        recent_payments: dto
+            .recent_payments
+            .into_iter()
+            .map(|p| PastPayment { date: p.date, amount: Fen(p.amount_fen), channel: p.channel })
+            .collect(),
+    })
+}
+
+fn card_data(purchase_seq: u32, data_hex: String) -> Option<CardWriteData> {
+    let valid = purchase_seq > 0 && !data_hex.is_empty() && hex::decode(&data_hex).is_ok();
+    valid.then_some(CardWriteData { purchase_seq, data_hex })
+}
+
+fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, String> {
+    serde_json::from_slice(body).map_err(|e| format!("the reply is not the expected JSON: {e}"))
+}
+
+fn bad_reply(detail: &str) -> BillerError {
+    BillerError::BadReply { detail: detail.to_string() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answered(status: u16, body: &str) -> Exchange {
+        Exchange::Answered { status, body: body.as_bytes().to_vec() }
+    }
+
+    #[test]
+    fn write_off_refusals_are_definite_only_when_signed_and_coded() {
+        let rejected = write_off("R-1", answered(422, r#"{"code":"BILL_CHANGED","message":"stale"}"#));
+        assert_eq!(
+            rejected,
+            WriteOffReply::Rejected { code: "BILL_CHANGED".into(), message: "stale".into() }
+        );
+        for unknown in [
+            answered(422, "not json"),
+            answered(409, r#"{"code":"REFERENCE_CONFLICT"}"#),
+            answered(401, r#"{"code":"BAD_SIGNATURE"}"#),
+            answered(200, r#"{"result":"written_off","reference":"R-2","biller_txn":"T"}"#),
+            answered(200, "{}"),
+            Exchange::ServerError { status: 503 },
+            Exchange::NoAnswer { detail: "timed out".into() },
+            Exchange::Untrusted { detail: "bad signature".into() },
+        ] {
+            assert!(
+                matches!(write_off("R-1", unknown.clone()), WriteOffReply::Unknown { .. }),
+                "{unknown:?}"
+            );
+        }
+        let done = answered(200, r#"{"result":"already_written_off","reference":"R-1","biller_txn":"T1"}"#);
+        assert_eq!(write_off("R-1", done), WriteOffReply::WrittenOff { biller_txn: "T1".into(), card: None });
+    }
+
+    #[test]
+    fn a_purchase_must_follow_the_card_counter_and_carry_hex() {
+        let body = |seq, data: &str| {
+            let fields = format!(r#""purchase_seq":{seq},"write_data_hex":"{data}""#);
+            format!(r#"{{"result":"written_off","reference":"R","biller_txn":"G1",{fields}}}"#)
+        };
+        let ok = purchase("R", 4, answered(200, &body(5, "0a0b")));
+        let card = Some(CardWriteData { purchase_seq: 5, data_hex: "0a0b".into() });
+        assert_eq!(ok, WriteOffReply::WrittenOff { biller_txn: "G1".into(), card });
+        assert!(matches!(purchase("R", 4, answered(200, &body(7, "0a0b"))), WriteOffReply::Unknown { .. }));
+        assert!(matches!(purchase("R", 4, answered(200, &body(5, "zz"))), WriteOffReply::Unknown { .. }));
+        assert!(matches!(
+            purchase("R", u32::MAX, answered(200, &body(0, "00"))),
+            WriteOffReply::Unknown { .. }
+        ));
+    }
+
+    #[test]
+    fn status_replies_must_name_our_reference() {
+        let nf = answered(200, r#"{"status":"not_found","reference":"R"}"#);
+        assert_eq!(status("R", nf.clone()), WriteOffStatus::NotFound);
+        assert!(matches!(status("OTHER", nf), WriteOffStatus::Unknown { .. }));
+        assert!(matches!(status("R", answered(404, "{}")), WriteOffStatus::Unknown { .. }));
+        let rejected = answered(200, r#"{"status":"rejected","reference":"R","code":"ACCOUNT_CLOSED"}"#);
+        assert!(matches!(status("R", rejected), WriteOffStatus::Rejected { .. }));
+    }
+
+    #[test]
+    fn fetch_failures_say_what_the_customer_can_do() {
+        let account = AccountNo::from_trusted("310000003");
+        let unknown = answered(404, r#"{"code":"UNKNOWN_ACCOUNT","message":"no such account"}"#);
+        assert_eq!(bill(Utility::Water, &account, unknown), Err(BillerError::UnknownAccount));
+        let gateway = Exchange::ServerError { status: 502 };
+        assert!(matches!(bill(Utility::Water, &account, gateway), Err(BillerError::Unavailable { .. })));
+        let garbage = answered(200, "<html>");
+        assert!(matches!(bill(Utility::Water, &account, garbage), Err(BillerError::BadReply { .. })));
+    }
+}

@@ -1,0 +1,248 @@
+//! The kiosk's side of the biller contract: one [`BillerClient`] per utility, a [`JointClient`] for
+//! the joint bill, and [`Billers`] holding them all as configured.
+//!
+//! Every money call answers a `kiosk_core` reply value and never an error: a timeout, a 5xx, a
+//! reply whose signature does not verify or that makes no sense is `Unknown`, and only a signed,
+//! well-formed refusal is `Rejected` (payments.md R3). Bill fetches, which move no money, answer
+//! a [`BillerError`] the customer can act on.
+
+mod mapping;
+mod requests;
+mod transport;
+
+pub use requests::{PurchaseRequest, WriteOffRequest};
+pub use transport::ClientBuildError;
+
+use crate::config::{BillerEntry, BillersConfig};
+use crate::recon::ReconRow;
+use crate::wire::{PurchaseBody, WriteOffBody};
+use kiosk_core::utility::CheckDigit;
+use kiosk_core::{
+    AccountNo, AccountRule, Bill, ConfirmReply, JointBill, Utility, WriteOffReply, WriteOffStatus,
+};
+use reqwest::Method;
+use transport::SignedHttp;
+
+/// Why a bill (or a reconciliation file) could not be fetched. No money moved, so the customer
+/// may simply try again or correct the account number. `Display` is for staff logs and carries
+/// the technical detail; [`BillerError::message_en`]/[`BillerError::message_zh`] are for screens.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum BillerError {
+    #[error("the biller does not know this account number")]
+    UnknownAccount,
+    #[error("the biller cannot be reached right now ({detail})")]
+    Unavailable { detail: String },
+    #[error("the biller's reply could not be trusted or understood ({detail})")]
+    BadReply { detail: String },
+}
+
+impl BillerError {
+    pub fn message_en(&self) -> &'static str {
+        match self {
+            BillerError::UnknownAccount => {
+                "This account number is not known. Please check it against your bill."
+            }
+            BillerError::Unavailable { .. } | BillerError::BadReply { .. } => {
+                "The bill cannot be looked up right now. Please try again in a few minutes."
+            }
+        }
+    }
+
+    pub fn message_zh(&self) -> &'static str {
+        match self {
+            BillerError::UnknownAccount => "未查到该户号，请对照账单核对户号。",
+            BillerError::Unavailable { .. } | BillerError::BadReply { .. } => {
+                "暂时无法查询账单，请稍后再试。"
+            }
+        }
+    }
+}
+
+/// A client of one utility's biller.
+#[derive(Clone)]
+pub struct BillerClient {
+    utility: Utility,
+    rule: AccountRule,
+    http: SignedHttp,
+}
+
+impl BillerClient {
+    /// Builds the client for `utility` from its entry; `kiosk_id` is sent with every request.
+    pub fn new(
+        utility: Utility,
+        entry: &BillerEntry,
+        kiosk_id: &str,
+    ) -> Result<BillerClient, ClientBuildError> {
+        let http = SignedHttp::new(entry, &format!("billers.{utility}"), kiosk_id)?;
+        let rule = entry.account_rule.clone().unwrap_or_else(|| AccountRule::default_for(utility));
+        Ok(BillerClient { utility, rule, http })
+    }
+
+    pub fn utility(&self) -> Utility {
+        self.utility
+    }
+
+    /// The rule a typed or scanned account number must pass before it is sent here.
+    pub fn account_rule(&self) -> &AccountRule {
+        &self.rule
+    }
+
+    /// The current bill of `account` (户号查询).
+    pub async fn fetch_bill(&self, account: &AccountNo) -> Result<Bill, BillerError> {
+        let exchange =
+            self.http.exchange(Method::GET, &["v1", "accounts", account.as_str(), "bill"], None).await;
+        let result = mapping::bill(self.utility, account, exchange);
+        if let Err(error) = &result {
+            tracing::info!(utility = %self.utility, %account, %error, "bill fetch failed");
+        }
+        result
+    }
+
+    /// Writes off a paid bill (销账) under our reference. Safe to repeat with the same request.
+    pub async fn write_off(&self, request: &WriteOffRequest) -> WriteOffReply {
+        let reply = match json(&WriteOffBody::from(request)) {
+            Some(body) => {
+                let exchange = self.http.exchange(Method::POST, &["v1", "write-offs"], Some(body)).await;
+                mapping::write_off(&request.reference, exchange)
+            }
+            None => WriteOffReply::Unknown { detail: "the request could not be encoded".into() },
+        };
+        self.log_money("write-off", &request.reference, &request.account, &reply);
+        reply
+    }
+
+    /// What the biller knows about our reference (销账结果查询).
+    pub async fn write_off_status(&self, reference: &str) -> WriteOffStatus {
+        let exchange = self.http.exchange(Method::GET, &["v1", "write-offs", reference], None).await;
+        let status = mapping::status(reference, exchange);
+        tracing::info!(utility = %self.utility, reference, status = status_name(&status), "write-off status");
+        status
+    }
+
+    /// Buys an amount for a prepaid card; the card data comes back in `WrittenOff.card`. Safe to
+    /// repeat with the same request: the biller answers the same purchase.
+    pub async fn prepaid_purchase(&self, request: &PurchaseRequest) -> WriteOffReply {
+        let reply = match json(&PurchaseBody::from(request)) {
+            Some(body) => {
+                let exchange =
+                    self.http.exchange(Method::POST, &["v1", "prepaid", "purchases"], Some(body)).await;
+                mapping::purchase(&request.reference, request.purchase_count, exchange)
+            }
+            None => WriteOffReply::Unknown { detail: "the request could not be encoded".into() },
+        };
+        self.log_money("prepaid purchase", &request.reference, &request.account, &reply);
+        reply
+    }
+
+    /// Tells the biller the purchase data reached the card (trade type 05). Idempotent.
+    pub async fn confirm_card_write(&self, reference: &str) -> ConfirmReply {
+        let path = ["v1", "prepaid", "purchases", reference, "card-written"];
+        let reply = mapping::card_written(reference, self.http.exchange(Method::POST, &path, None).await);
+        tracing::info!(utility = %self.utility, reference, ?reply, "card write confirmation");
+        reply
+    }
+
+    /// The biller's reconciliation file for `date` ("2026-11-23"), checked and parsed.
+    pub async fn reconciliation(&self, date: &str) -> Result<Vec<ReconRow>, BillerError> {
+        let exchange = self.http.exchange(Method::GET, &["v1", "reconciliation", date], None).await;
+        mapping::reconciliation(exchange)
+    }
+
+    fn log_money(&self, what: &str, reference: &str, account: &AccountNo, reply: &WriteOffReply) {
+        match reply {
+            WriteOffReply::WrittenOff { biller_txn, .. } => {
+                tracing::info!(utility = %self.utility, reference, %account, biller_txn, "{what} done");
+            }
+            WriteOffReply::Rejected { code, .. } => {
+                tracing::warn!(utility = %self.utility, reference, %account, code, "{what} rejected");
+            }
+            WriteOffReply::Unknown { detail } => {
+                let utility = self.utility.code();
+                tracing::warn!(utility, reference, %account, detail, "{what} outcome unknown");
+            }
+        }
+    }
+}
+
+/// A client of the joint-bill service (电水气联合账单).
+#[derive(Clone)]
+pub struct JointClient {
+    rule: AccountRule,
+    http: SignedHttp,
+}
+
+impl JointClient {
+    pub fn new(entry: &BillerEntry, kiosk_id: &str) -> Result<JointClient, ClientBuildError> {
+        let http = SignedHttp::new(entry, "billers.joint", kiosk_id)?;
+        let rule = entry.account_rule.clone().unwrap_or_else(joint_account_rule);
+        Ok(JointClient { rule, http })
+    }
+
+    pub fn account_rule(&self) -> &AccountRule {
+        &self.rule
+    }
+
+    /// The household's joint bill with the live sub-bill of each utility. Each sub-bill is then
+    /// written off at its own utility's biller.
+    pub async fn fetch_joint_bill(&self, account: &AccountNo) -> Result<JointBill, BillerError> {
+        let path = ["v1", "joint-accounts", account.as_str(), "bill"];
+        let result = mapping::joint_bill(account, self.http.exchange(Method::GET, &path, None).await);
+        if let Err(error) = &result {
+            tracing::info!(%account, %error, "joint bill fetch failed");
+        }
+        result
+    }
+}
+
+/// Joint account numbers (our simulator's documented format): 10 digits, Luhn check digit.
+pub fn joint_account_rule() -> AccountRule {
+    AccountRule { min_len: 10, max_len: 10, check_digit: CheckDigit::Luhn }
+}
+
+/// Every configured biller, selected by utility.
+#[derive(Clone)]
+pub struct Billers {
+    water: BillerClient,
+    power: BillerClient,
+    gas: BillerClient,
+    joint: Option<JointClient>,
+}
+
+impl Billers {
+    /// Validates `config` and builds a client per entry.
+    pub fn new(config: &BillersConfig, kiosk_id: &str) -> Result<Billers, ClientBuildError> {
+        config.validate()?;
+        Ok(Billers {
+            water: BillerClient::new(Utility::Water, &config.water, kiosk_id)?,
+            power: BillerClient::new(Utility::Power, &config.power, kiosk_id)?,
+            gas: BillerClient::new(Utility::Gas, &config.gas, kiosk_id)?,
+            joint: config.joint.as_ref().map(|entry| JointClient::new(entry, kiosk_id)).transpose()?,
+        })
+    }
+
+    pub fn get(&self, utility: Utility) -> &BillerClient {
+        match utility {
+            Utility::Water => &self.water,
+            Utility::Power => &self.power,
+            Utility::Gas => &self.gas,
+        }
+    }
+
+    /// The joint-bill service, if configured.
+    pub fn joint(&self) -> Option<&JointClient> {
+        self.joint.as_ref()
+    }
+}
+
+fn json<T: serde::Serialize>(value: &T) -> Option<Vec<u8>> {
+    serde_json::to_vec(value).ok()
+}
+
+fn status_name(status: &WriteOffStatus) -> &'static str {
+    match status {
+        WriteOffStatus::WrittenOff { .. } => "written_off",
+        WriteOffStatus::NotFound => "not_found",
+        WriteOffStatus::Rejected { .. } => "rejected",
+        WriteOffStatus::Unknown { .. } => "unknown",
+    }
+}

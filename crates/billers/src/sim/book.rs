@@ -1,0 +1,553 @@
+//! The books of one simulated utility: accounts with their current bill, prepaid cards, and the
+//! ledger. Every operation is a plain function of the books and the time, so the rules of the
+//! contract (idempotent references, stale versions, unloaded purchases) are testable without HTTP.
+
+use super::ledger::{Ledger, PurchaseEntry, RejectedEntry, WriteOffEntry};
+use crate::recon::{self, ReconKind, ReconRow};
+use crate::wire::{
+    codes, BillDto, CardDataDto, CardWrittenDone, DoneResult, ErrorBody, PastPaymentDto, PurchaseBody,
+    PurchaseDone, StatusDto, WriteOffBody, WriteOffDone,
+};
+use chrono::{DateTime, FixedOffset};
+use kiosk_core::{AccountNo, Fen, Utility};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Recent payments shown on a bill, newest first.
+const RECENT_PAYMENTS: usize = 3;
+
+/// `POST /admin/accounts`: creates or replaces an account with a fresh bill.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccountSeed {
+    pub account: String,
+    pub amount_due_fen: i64,
+    #[serde(default = "default_holder")]
+    pub holder_masked: String,
+    #[serde(default = "default_address")]
+    pub address_masked: String,
+    #[serde(default = "default_due_date")]
+    pub due_date: String,
+    /// A closed account still shows its bill but refuses write-offs (`ACCOUNT_CLOSED`).
+    #[serde(default)]
+    pub closed: bool,
+    /// A prepaid IC card on this account (gas).
+    #[serde(default)]
+    pub card: Option<CardSeed>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CardSeed {
+    pub card_no: String,
+    /// The purchase count on the card, all of them loaded into the meter.
+    #[serde(default)]
+    pub purchase_count: u32,
+}
+
+fn default_holder() -> String {
+    "测*".into()
+}
+
+fn default_address() -> String {
+    "上海市**区****".into()
+}
+
+fn default_due_date() -> String {
+    "2026-12-15".into()
+}
+
+/// A refusal: the HTTP status and the error body to send.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Refused {
+    pub status: u16,
+    pub error: ErrorBody,
+}
+
+impl Refused {
+    fn new(status: u16, code: &str, message: &str) -> Refused {
+        Refused { status, error: ErrorBody { code: code.to_string(), message: message.to_string() } }
+    }
+
+    /// A definite business refusal.
+    fn business(code: &str, message: &str) -> Refused {
+        Refused::new(422, code, message)
+    }
+}
+
+/// A prepaid card: what the biller issued and what the meter has loaded (payments.md §5 step 7).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct CardState {
+    pub card_no: String,
+    pub issued_seq: u32,
+    pub loaded_seq: u32,
+}
+
+#[derive(Clone, Debug)]
+struct Account {
+    seed: AccountSeed,
+    bill_id: String,
+    version: u32,
+    amount_due: i64,
+    recent: Vec<PastPaymentDto>,
+    card: Option<CardState>,
+}
+
+/// One utility's books.
+#[derive(Debug)]
+pub struct Book {
+    utility: Utility,
+    accounts: BTreeMap<String, Account>,
+    ledger: Ledger,
+    next_serial: u64,
+    next_bill: u64,
+}
+
+impl Book {
+    pub fn new(utility: Utility) -> Book {
+        Book { utility, accounts: BTreeMap::new(), ledger: Ledger::default(), next_serial: 1, next_bill: 1 }
+    }
+
+    pub fn ledger(&self) -> &Ledger {
+        &self.ledger
+    }
+
+    /// Creates or replaces an account; its bill gets a new id and version 1.
+    pub fn put_account(&mut self, seed: AccountSeed) -> BillDto {
+        let bill_id = format!("{}{:06}", self.prefix(), self.next_bill);
+        self.next_bill += 1;
+        let card = seed.card.as_ref().map(|c| CardState {
+            card_no: c.card_no.clone(),
+            issued_seq: c.purchase_count,
+            loaded_seq: c.purchase_count,
+        });
+        let account = Account {
+            amount_due: seed.amount_due_fen.max(0),
+            seed,
+            bill_id,
+            version: 1,
+            recent: vec![],
+            card,
+        };
+        let dto = self.dto(&account);
+        self.accounts.insert(account.seed.account.clone(), account);
+        dto
+    }
+
+    pub fn bill(&self, account: &str) -> Option<BillDto> {
+        self.accounts.get(account).map(|a| self.dto(a))
+    }
+
+    /// A payment made at a counter or by another channel: the amount due and the version change,
+    /// so a write-off against the old version is refused (F17).
+    pub fn pay_elsewhere(&mut self, account: &str, amount_fen: i64, date: &str) -> Option<BillDto> {
+        let a = self.accounts.get_mut(account)?;
+        a.amount_due = (a.amount_due - amount_fen.max(0)).max(0);
+        a.version += 1;
+        remember(&mut a.recent, PastPaymentDto { date: date.into(), amount_fen, channel: "counter".into() });
+        let a = a.clone();
+        Some(self.dto(&a))
+    }
+
+    /// The meter has read the card: the last issued purchase is loaded, a new sale is allowed.
+    pub fn mark_card_loaded(&mut self, card_no: &str) -> Option<CardState> {
+        let card =
+            self.accounts.values_mut().filter_map(|a| a.card.as_mut()).find(|c| c.card_no == card_no)?;
+        card.loaded_seq = card.issued_seq;
+        Some(card.clone())
+    }
+
+    /// Refuses this reference for good (the `write_off_reject` fault).
+    pub fn reject(&mut self, reference: &str, account: &str, amount_fen: i64, code: &str) -> Refused {
+        self.remember_refusal(
+            reference,
+            account,
+            amount_fen,
+            Refused::business(code, "refused by the biller"),
+        )
+    }
+
+    /// Records a definite refusal so that a repeat of the reference gets the same answer.
+    fn remember_refusal(
+        &mut self,
+        reference: &str,
+        account: &str,
+        amount_fen: i64,
+        refused: Refused,
+    ) -> Refused {
+        self.ledger.rejected.push(RejectedEntry {
+            reference: reference.into(),
+            account: account.into(),
+            amount_fen,
+            code: refused.error.code.clone(),
+            message: refused.error.message.clone(),
+        });
+        refused
+    }
+
+    /// 销账: idempotent by reference; a refusal is remembered like a success.
+    pub fn write_off(
+        &mut self,
+        body: &WriteOffBody,
+        now: DateTime<FixedOffset>,
+    ) -> Result<WriteOffDone, Refused> {
+        if let Some(done) = self.ledger.write_off(&body.reference) {
+            let same = done.account == body.account
+                && done.bill_id == body.bill_id
+                && done.bill_version == body.bill_version
+                && done.amount_fen == body.amount_fen;
+            if !same {
+                return Err(conflict());
+            }
+            let biller_txn = done.biller_txn.clone();
+            return Ok(WriteOffDone {
+                result: DoneResult::AlreadyWrittenOff,
+                reference: body.reference.clone(),
+                biller_txn,
+            });
+        }
+        self.repeat_or_fresh(&body.reference)?;
+        if let Err(refused) = self.check_write_off(body) {
+            return Err(self.remember_refusal(&body.reference, &body.account, body.amount_fen, refused));
+        }
+        let (serial, biller_txn, date) = self.next_txn(now);
+        let Some(account) = self.accounts.get_mut(&body.account) else {
+            return Err(Refused::business(codes::UNKNOWN_ACCOUNT, "no such account"));
+        };
+        account.amount_due -= body.amount_fen;
+        account.version += 1;
+        let payment =
+            PastPaymentDto { date: date.clone(), amount_fen: body.amount_fen, channel: body.channel.clone() };
+        remember(&mut account.recent, payment);
+        self.ledger.write_offs.push(WriteOffEntry {
+            reference: body.reference.clone(),
+            account: body.account.clone(),
+            bill_id: body.bill_id.clone(),
+            bill_version: body.bill_version,
+            amount_fen: body.amount_fen,
+            channel: body.channel.clone(),
+            channel_txn: body.channel_txn.clone(),
+            paid_at: body.paid_at.clone(),
+            biller_txn: biller_txn.clone(),
+            serial,
+            date,
+        });
+        Ok(WriteOffDone { result: DoneResult::WrittenOff, reference: body.reference.clone(), biller_txn })
+    }
+
+    /// A prepaid purchase: idempotent by reference; refused while the meter has not loaded the
+    /// previous purchase.
+    pub fn purchase(
+        &mut self,
+        body: &PurchaseBody,
+        now: DateTime<FixedOffset>,
+    ) -> Result<PurchaseDone, Refused> {
+        if let Some(done) = self.ledger.purchase(&body.reference) {
+            let same = done.account == body.account
+                && done.card_no == body.card_no
+                && done.amount_fen == body.amount_fen
+                && Some(done.purchase_seq) == body.purchase_count.checked_add(1);
+            if !same {
+                return Err(conflict());
+            }
+            return Ok(purchase_done(done, DoneResult::AlreadyWrittenOff));
+        }
+        self.repeat_or_fresh(&body.reference)?;
+        let seq = match self.check_purchase(body) {
+            Ok(seq) => seq,
+            Err(refused) => {
+                return Err(self.remember_refusal(&body.reference, &body.account, body.amount_fen, refused));
+            }
+        };
+        let (serial, biller_txn, date) = self.next_txn(now);
+        if let Some(card) = self.accounts.get_mut(&body.account).and_then(|a| a.card.as_mut()) {
+            card.issued_seq = seq;
+        }
+        let entry = PurchaseEntry {
+            reference: body.reference.clone(),
+            account: body.account.clone(),
+            card_no: body.card_no.clone(),
+            purchase_seq: seq,
+            amount_fen: body.amount_fen,
+            channel: body.channel.clone(),
+            channel_txn: body.channel_txn.clone(),
+            paid_at: body.paid_at.clone(),
+            write_data_hex: hex::encode(format!("YZGAS|{}|{seq}|{}", body.card_no, body.amount_fen)),
+            biller_txn,
+            serial,
+            date,
+            card_written: false,
+        };
+        let done = purchase_done(&entry, DoneResult::WrittenOff);
+        self.ledger.purchases.push(entry);
+        Ok(done)
+    }
+
+    /// 销账结果查询 for write-offs and purchases alike.
+    pub fn status(&self, reference: &str) -> StatusDto {
+        let reference_owned = reference.to_string();
+        if let Some(done) = self.ledger.write_off(reference) {
+            return StatusDto::WrittenOff {
+                reference: reference_owned,
+                biller_txn: done.biller_txn.clone(),
+                card: None,
+            };
+        }
+        if let Some(done) = self.ledger.purchase(reference) {
+            let card =
+                CardDataDto { purchase_seq: done.purchase_seq, write_data_hex: done.write_data_hex.clone() };
+            return StatusDto::WrittenOff {
+                reference: reference_owned,
+                biller_txn: done.biller_txn.clone(),
+                card: Some(card),
+            };
+        }
+        if let Some(rejected) = self.ledger.rejection(reference) {
+            return StatusDto::Rejected {
+                reference: reference_owned,
+                code: rejected.code.clone(),
+                message: rejected.message.clone(),
+            };
+        }
+        StatusDto::NotFound { reference: reference_owned }
+    }
+
+    /// The card holds the purchase (trade type 05). Idempotent.
+    pub fn card_written(&mut self, reference: &str) -> Result<CardWrittenDone, Refused> {
+        let Some(entry) = self.ledger.purchase_mut(reference) else {
+            return Err(Refused::new(404, codes::PURCHASE_NOT_FOUND, "no purchase with this reference"));
+        };
+        let result = if entry.card_written { "already_confirmed" } else { "confirmed" };
+        entry.card_written = true;
+        Ok(CardWrittenDone { reference: reference.to_string(), result: result.to_string() })
+    }
+
+    /// The reconciliation file of `date`: every write-off and purchase booked that day.
+    pub fn reconciliation(&self, date: &str) -> String {
+        let write_offs = self.ledger.write_offs.iter().filter(|e| e.date == date).map(|e| ReconRow {
+            date: e.date.clone(),
+            serial: e.serial.clone(),
+            reference: e.reference.clone(),
+            account: AccountNo::from_trusted(e.account.clone()),
+            amount: Fen(e.amount_fen),
+            channel: e.channel.clone(),
+            kind: ReconKind::Pay,
+        });
+        let purchases = self.ledger.purchases.iter().filter(|e| e.date == date).map(|e| ReconRow {
+            date: e.date.clone(),
+            serial: e.serial.clone(),
+            reference: e.reference.clone(),
+            account: AccountNo::from_trusted(e.account.clone()),
+            amount: Fen(e.amount_fen),
+            channel: e.channel.clone(),
+            kind: ReconKind::Prepaid,
+        });
+        let mut rows: Vec<ReconRow> = write_offs.chain(purchases).collect();
+        rows.sort_by(|a, b| a.serial.cmp(&b.serial));
+        recon::render(&rows)
+    }
+
+    /// A reference already refused answers its refusal again; one used for the other kind of
+    /// request is a conflict.
+    fn repeat_or_fresh(&self, reference: &str) -> Result<(), Refused> {
+        if let Some(rejected) = self.ledger.rejection(reference) {
+            return Err(Refused::business(&rejected.code, &rejected.message));
+        }
+        if self.ledger.count(reference) > 0 {
+            return Err(conflict());
+        }
+        Ok(())
+    }
+
+    fn check_write_off(&self, body: &WriteOffBody) -> Result<(), Refused> {
+        let Some(account) = self.accounts.get(&body.account) else {
+            return Err(Refused::business(codes::UNKNOWN_ACCOUNT, "no such account"));
+        };
+        if account.seed.closed {
+            return Err(Refused::business(codes::ACCOUNT_CLOSED, "the account is closed"));
+        }
+        if body.bill_id != account.bill_id || body.bill_version != account.version {
+            return Err(Refused::business(codes::BILL_CHANGED, "the bill changed since it was fetched"));
+        }
+        if body.amount_fen <= 0 || body.amount_fen != account.amount_due {
+            return Err(Refused::business(codes::AMOUNT_MISMATCH, "the amount is not the amount due"));
+        }
+        Ok(())
+    }
+
+    /// The purchase sequence to issue, or why not.
+    fn check_purchase(&self, body: &PurchaseBody) -> Result<u32, Refused> {
+        let Some(account) = self.accounts.get(&body.account) else {
+            return Err(Refused::business(codes::UNKNOWN_ACCOUNT, "no such account"));
+        };
+        if account.seed.closed {
+            return Err(Refused::business(codes::ACCOUNT_CLOSED, "the account is closed"));
+        }
+        let Some(card) = &account.card else {
+            return Err(Refused::business(codes::NOT_PREPAID, "the account has no prepaid card"));
+        };
+        if card.card_no != body.card_no {
+            return Err(Refused::business(codes::CARD_MISMATCH, "the card belongs to another account"));
+        }
+        if card.loaded_seq < card.issued_seq {
+            return Err(Refused::business(
+                codes::LAST_PURCHASE_NOT_LOADED,
+                "insert the card into the meter to load the previous purchase first",
+            ));
+        }
+        if body.purchase_count != card.issued_seq {
+            return Err(Refused::business(
+                codes::PURCHASE_COUNT_MISMATCH,
+                "the card's purchase count is not ours",
+            ));
+        }
+        if body.amount_fen <= 0 || body.amount_fen > 1_000_000 {
+            return Err(Refused::business(codes::AMOUNT_MISMATCH, "the amount is out of range"));
+        }
+        card.issued_seq
+            .checked_add(1)
+            .ok_or_else(|| Refused::business(codes::PURCHASE_COUNT_MISMATCH, "overflow"))
+    }
+
+    /// Serial, biller transaction id and accounting date of a new booking.
+    fn next_txn(&mut self, now: DateTime<FixedOffset>) -> (String, String, String) {
+        let serial = format!("{:06}", self.next_serial);
+        self.next_serial += 1;
+        let biller_txn = format!("{}{}{serial}", self.prefix(), now.format("%Y%m%d"));
+        (serial, biller_txn, now.format("%Y-%m-%d").to_string())
+    }
+
+    fn prefix(&self) -> &'static str {
+        match self.utility {
+            Utility::Water => "W",
+            Utility::Power => "P",
+            Utility::Gas => "G",
+        }
+    }
+
+    fn dto(&self, a: &Account) -> BillDto {
+        BillDto {
+            utility: self.utility.code().to_string(),
+            account: a.seed.account.clone(),
+            bill_id: a.bill_id.clone(),
+            version: a.version,
+            amount_due_fen: a.amount_due,
+            due_date: a.seed.due_date.clone(),
+            holder_masked: a.seed.holder_masked.clone(),
+            address_masked: a.seed.address_masked.clone(),
+            recent_payments: a.recent.clone(),
+        }
+    }
+}
+
+fn conflict() -> Refused {
+    Refused::new(409, codes::REFERENCE_CONFLICT, "this reference was used for a different request")
+}
+
+fn purchase_done(entry: &PurchaseEntry, result: DoneResult) -> PurchaseDone {
+    PurchaseDone {
+        result,
+        reference: entry.reference.clone(),
+        biller_txn: entry.biller_txn.clone(),
+        purchase_seq: entry.purchase_seq,
+        write_data_hex: entry.write_data_hex.clone(),
+    }
+}
+
+fn remember(recent: &mut Vec<PastPaymentDto>, payment: PastPaymentDto) {
+    recent.insert(0, payment);
+    recent.truncate(RECENT_PAYMENTS);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn now() -> DateTime<FixedOffset> {
+        DateTime::parse_from_rfc3339("2026-11-23T10:00:00+08:00").unwrap()
+    }
+
+    fn seed(account: &str, amount: i64) -> AccountSeed {
+        serde_json::from_value(serde_json::json!({ "account": account, "amount_due_fen": amount })).unwrap()
+    }
+
+    fn write_off_body(reference: &str, bill: &BillDto) -> WriteOffBody {
+        WriteOffBody {
+            reference: reference.into(),
+            account: bill.account.clone(),
+            bill_id: bill.bill_id.clone(),
+            bill_version: bill.version,
+            amount_fen: bill.amount_due_fen,
+            channel: "wechat".into(),
+            channel_txn: "42".into(),
+            paid_at: "2026-11-23T10:00:00+08:00".into(),
+        }
+    }
+
+    #[test]
+    fn a_write_off_pays_the_bill_once_and_bumps_its_version() {
+        let mut book = Book::new(Utility::Water);
+        let bill = book.put_account(seed("310000005", 3150));
+        let body = write_off_body("R-1", &bill);
+        let first = book.write_off(&body, now()).unwrap();
+        assert_eq!(first.result, DoneResult::WrittenOff);
+        let again = book.write_off(&body, now()).unwrap();
+        assert_eq!(again.result, DoneResult::AlreadyWrittenOff);
+        assert_eq!(again.biller_txn, first.biller_txn);
+        assert_eq!(book.ledger().count("R-1"), 1);
+        let after = book.bill("310000005").unwrap();
+        assert_eq!((after.amount_due_fen, after.version), (0, 2));
+        assert_eq!(after.recent_payments[0].amount_fen, 3150);
+        // Same reference, other amount: a conflict, never a second write-off.
+        let other = WriteOffBody { amount_fen: 1, ..body };
+        assert_eq!(book.write_off(&other, now()).unwrap_err().status, 409);
+    }
+
+    #[test]
+    fn a_stale_version_is_refused_and_the_refusal_remembered() {
+        let mut book = Book::new(Utility::Water);
+        let bill = book.put_account(seed("310000005", 3150));
+        book.pay_elsewhere("310000005", 1000, "2026-11-22").unwrap();
+        let refused = book.write_off(&write_off_body("R-2", &bill), now()).unwrap_err();
+        assert_eq!(refused.error.code, codes::BILL_CHANGED);
+        assert!(
+            matches!(book.status("R-2"), StatusDto::Rejected { code, .. } if code == codes::BILL_CHANGED)
+        );
+        let fresh = book.bill("310000005").unwrap();
+        // The refused reference stays refused even with a current bill.
+        assert_eq!(
+            book.write_off(&write_off_body("R-2", &fresh), now()).unwrap_err().error.code,
+            codes::BILL_CHANGED
+        );
+        assert!(book.write_off(&write_off_body("R-3", &fresh), now()).is_ok());
+    }
+
+    #[test]
+    fn a_new_purchase_waits_until_the_meter_loaded_the_last() {
+        let mut book = Book::new(Utility::Gas);
+        let mut gas = seed("3300000019", 0);
+        gas.card = Some(CardSeed { card_no: "8800000013".into(), purchase_count: 3 });
+        book.put_account(gas);
+        let body = |reference: &str, count| PurchaseBody {
+            reference: reference.into(),
+            account: "3300000019".into(),
+            card_no: "8800000013".into(),
+            purchase_count: count,
+            amount_fen: 5000,
+            channel: "alipay".into(),
+            channel_txn: "A1".into(),
+            paid_at: "2026-11-23T10:00:00+08:00".into(),
+        };
+        let done = book.purchase(&body("P-1", 3), now()).unwrap();
+        assert_eq!(done.purchase_seq, 4);
+        assert_eq!(book.purchase(&body("P-1", 3), now()).unwrap().biller_txn, done.biller_txn);
+        let refused = book.purchase(&body("P-2", 4), now()).unwrap_err();
+        assert_eq!(refused.error.code, codes::LAST_PURCHASE_NOT_LOADED);
+        book.mark_card_loaded("8800000013").unwrap();
+        assert_eq!(book.purchase(&body("P-3", 4), now()).unwrap().purchase_seq, 5);
+        assert_eq!(book.card_written("P-1").unwrap().result, "confirmed");
+        assert_eq!(book.card_written("P-1").unwrap().result, "already_confirmed");
+        let file = recon::parse(&book.reconciliation("2026-11-23")).unwrap();
+        assert_eq!(file.total, Fen(10_000));
+    }
+}

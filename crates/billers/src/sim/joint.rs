@@ -1,0 +1,127 @@
+//! The simulated joint-bill service (电水气联合账单): it knows which water, power and gas accounts
+//! form a household and answers their live bills, read from the utility simulators' books. It
+//! only presents bills; each sub-bill is written off at its own utility.
+
+use super::signed::{Gate, Reply, SignedRequest};
+use super::utility::UtilitySim;
+use crate::wire::{codes, paths, JointBillDto};
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, Method, Uri};
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use kiosk_core::Utility;
+use serde::{Deserialize, Serialize};
+use simkit::FaultPlan;
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+/// `POST /admin/households`: one joint account grouping up to one account per utility.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Household {
+    pub joint_account: String,
+    pub holder_masked: String,
+    #[serde(default)]
+    pub water: Option<String>,
+    #[serde(default)]
+    pub power: Option<String>,
+    #[serde(default)]
+    pub gas: Option<String>,
+}
+
+impl Household {
+    fn member(&self, utility: Utility) -> Option<&str> {
+        match utility {
+            Utility::Water => self.water.as_deref(),
+            Utility::Power => self.power.as_deref(),
+            Utility::Gas => self.gas.as_deref(),
+        }
+    }
+}
+
+/// The joint service. Cheap to clone; clones share households, key and fault plan.
+#[derive(Clone)]
+pub struct JointSim {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    households: Mutex<BTreeMap<String, Household>>,
+    utilities: Vec<UtilitySim>,
+    gate: Arc<Gate>,
+}
+
+impl JointSim {
+    /// A joint service over the given utility simulators (sharing their books).
+    pub fn new(key: &str, utilities: Vec<UtilitySim>) -> JointSim {
+        let inner = Inner {
+            households: Mutex::new(BTreeMap::new()),
+            utilities,
+            gate: Arc::new(Gate::new(key, FaultPlan::default())),
+        };
+        JointSim { inner: Arc::new(inner) }
+    }
+
+    pub fn faults(&self) -> &FaultPlan {
+        self.inner.gate.plan()
+    }
+
+    pub fn put_household(&self, household: Household) {
+        self.households().insert(household.joint_account.clone(), household);
+    }
+
+    /// The household's bill as it is now; members the utility does not know are left out.
+    pub fn joint_bill(&self, joint_account: &str) -> Option<JointBillDto> {
+        let household = self.households().get(joint_account)?.clone();
+        let bills = self
+            .inner
+            .utilities
+            .iter()
+            .filter_map(|sim| household.member(sim.utility()).and_then(|account| sim.bill(account)))
+            .collect();
+        Some(JointBillDto {
+            joint_account: household.joint_account,
+            holder_masked: household.holder_masked,
+            bills,
+        })
+    }
+
+    pub fn router(&self) -> Router {
+        Router::new()
+            .route(paths::JOINT_BILL, get(fetch_joint_bill))
+            .route("/admin/households", post(admin_put_household))
+            .with_state(self.clone())
+            .merge(simkit::admin_router(self.faults().clone()))
+    }
+
+    fn households(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, Household>> {
+        self.inner.households.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+async fn fetch_joint_bill(
+    State(sim): State<JointSim>,
+    Path(account): Path<String>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let request = SignedRequest { method, uri, headers, body };
+    let gate = sim.inner.gate.clone();
+    gate.handle("joint_bill", request, move |_| match sim.joint_bill(&account) {
+        Some(bill) => Reply::ok(&bill),
+        None => Reply::error(404, codes::UNKNOWN_ACCOUNT, "no such household"),
+    })
+    .await
+}
+
+async fn admin_put_household(
+    State(sim): State<JointSim>,
+    Json(household): Json<Household>,
+) -> Json<Household> {
+    sim.put_household(household.clone());
+    Json(household)
+}

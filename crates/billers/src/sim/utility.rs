@@ -1,0 +1,281 @@
+//! The simulator of one utility's biller (water, power or gas): the contract endpoints, the admin
+//! endpoints tests and demos drive it with, and in-process access to its books.
+
+use super::book::{AccountSeed, Book, CardState, Refused};
+use super::ledger::Ledger;
+use super::signed::{Gate, Reply, SignedRequest};
+use crate::wire::{codes, paths, BillDto, PurchaseBody, WriteOffBody};
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use kiosk_core::Utility;
+use serde::Deserialize;
+use simkit::{Fault, FaultPlan};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+/// A simulated biller. Cheap to clone; clones share the books, the key and the fault plan.
+#[derive(Clone)]
+pub struct UtilitySim {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    utility: Utility,
+    book: Mutex<Book>,
+    gate: Arc<Gate>,
+}
+
+impl UtilitySim {
+    pub fn new(utility: Utility, key: &str) -> UtilitySim {
+        let inner = Inner {
+            utility,
+            book: Mutex::new(Book::new(utility)),
+            gate: Arc::new(Gate::new(key, FaultPlan::default())),
+        };
+        UtilitySim { inner: Arc::new(inner) }
+    }
+
+    pub fn utility(&self) -> Utility {
+        self.inner.utility
+    }
+
+    /// The fault plan, for tests that queue faults in-process.
+    pub fn faults(&self) -> &FaultPlan {
+        self.inner.gate.plan()
+    }
+
+    /// A copy of the ledger as it is now.
+    pub fn ledger(&self) -> Ledger {
+        self.book().ledger().clone()
+    }
+
+    pub fn put_account(&self, seed: AccountSeed) -> BillDto {
+        self.book().put_account(seed)
+    }
+
+    pub fn bill(&self, account: &str) -> Option<BillDto> {
+        self.book().bill(account)
+    }
+
+    pub fn pay_elsewhere(&self, account: &str, amount_fen: i64) -> Option<BillDto> {
+        self.book().pay_elsewhere(account, amount_fen, &super::now().format("%Y-%m-%d").to_string())
+    }
+
+    pub fn mark_card_loaded(&self, card_no: &str) -> Option<CardState> {
+        self.book().mark_card_loaded(card_no)
+    }
+
+    /// The contract endpoints, the admin endpoints and simkit's fault admin, in one router.
+    pub fn router(&self) -> Router {
+        let api = Router::new()
+            .route(paths::BILL, get(fetch_bill))
+            .route(paths::WRITE_OFFS, post(write_off))
+            .route(paths::WRITE_OFF_STATUS, get(write_off_status))
+            .route(paths::PURCHASES, post(purchase))
+            .route(paths::CARD_WRITTEN, post(card_written))
+            .route(paths::RECONCILIATION, get(reconciliation))
+            .route("/admin/accounts", post(admin_put_account))
+            .route("/admin/accounts/{account}/pay-elsewhere", post(admin_pay_elsewhere))
+            .route("/admin/cards/{card_no}/loaded", post(admin_card_loaded))
+            .route("/admin/ledger", get(admin_ledger))
+            .with_state(self.clone());
+        api.merge(simkit::admin_router(self.faults().clone()))
+    }
+
+    pub(crate) fn book(&self) -> MutexGuard<'_, Book> {
+        // The books are only changed under this lock by code that cannot panic half-way.
+        self.inner.book.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Runs `work` on the books behind the gate of `endpoint`.
+    async fn gated<F>(self, endpoint: &str, request: SignedRequest, work: F) -> Response
+    where
+        F: FnOnce(&UtilitySim, Option<Fault>) -> Reply + Send + 'static,
+    {
+        let gate = self.inner.gate.clone();
+        gate.handle(endpoint, request, move |fault| work(&self, fault)).await
+    }
+}
+
+fn refused(refused: Refused) -> Reply {
+    Reply::error(refused.status, &refused.error.code, &refused.error.message)
+}
+
+/// The refusal a business fault asks for, if any; a `write_off_reject` is remembered for good.
+fn business_fault(
+    book: &mut Book,
+    fault: Option<Fault>,
+    reference: &str,
+    account: &str,
+    amount: i64,
+) -> Option<Reply> {
+    match fault {
+        Some(Fault::WriteOffReject { code }) => Some(refused(book.reject(reference, account, amount, &code))),
+        Some(Fault::ErrorCode { code }) => Some(Reply::error(422, &code, "refused by fault injection")),
+        _ => None,
+    }
+}
+
+fn json_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, Reply> {
+    serde_json::from_slice(body)
+        .map_err(|e| Reply::error(400, codes::BAD_REQUEST, &format!("bad JSON body: {e}")))
+}
+
+async fn fetch_bill(
+    State(sim): State<UtilitySim>,
+    Path(account): Path<String>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let request = SignedRequest { method, uri, headers, body };
+    sim.gated("bill", request, move |sim, _| match sim.bill(&account) {
+        Some(bill) => Reply::ok(&bill),
+        None => Reply::error(404, codes::UNKNOWN_ACCOUNT, "no such account"),
+    })
+    .await
+}
+
+async fn write_off(
+    State(sim): State<UtilitySim>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let request = SignedRequest { method, uri, headers, body: body.clone() };
+    sim.gated("write_off", request, move |sim, fault| {
+        let parsed: WriteOffBody = match json_body(&body) {
+            Ok(parsed) => parsed,
+            Err(reply) => return reply,
+        };
+        let mut book = sim.book();
+        let fresh = book.ledger().count(&parsed.reference) == 0
+            && book.ledger().rejection(&parsed.reference).is_none();
+        if fresh {
+            if let Some(reply) =
+                business_fault(&mut book, fault, &parsed.reference, &parsed.account, parsed.amount_fen)
+            {
+                return reply;
+            }
+        }
+        match book.write_off(&parsed, super::now()) {
+            Ok(done) => Reply::ok(&done),
+            Err(refusal) => refused(refusal),
+        }
+    })
+    .await
+}
+
+async fn write_off_status(
+    State(sim): State<UtilitySim>,
+    Path(reference): Path<String>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let request = SignedRequest { method, uri, headers, body };
+    sim.gated("write_off_status", request, move |sim, _| Reply::ok(&sim.book().status(&reference))).await
+}
+
+async fn purchase(
+    State(sim): State<UtilitySim>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let request = SignedRequest { method, uri, headers, body: body.clone() };
+    sim.gated("purchase", request, move |sim, fault| {
+        let parsed: PurchaseBody = match json_body(&body) {
+            Ok(parsed) => parsed,
+            Err(reply) => return reply,
+        };
+        let mut book = sim.book();
+        let fresh = book.ledger().count(&parsed.reference) == 0
+            && book.ledger().rejection(&parsed.reference).is_none();
+        if fresh {
+            if let Some(reply) =
+                business_fault(&mut book, fault, &parsed.reference, &parsed.account, parsed.amount_fen)
+            {
+                return reply;
+            }
+        }
+        match book.purchase(&parsed, super::now()) {
+            Ok(done) => Reply::ok(&done),
+            Err(refusal) => refused(refusal),
+        }
+    })
+    .await
+}
+
+async fn card_written(
+    State(sim): State<UtilitySim>,
+    Path(reference): Path<String>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let request = SignedRequest { method, uri, headers, body };
+    sim.gated("card_written", request, move |sim, _| match sim.book().card_written(&reference) {
+        Ok(done) => Reply::ok(&done),
+        Err(refusal) => refused(refusal),
+    })
+    .await
+}
+
+async fn reconciliation(
+    State(sim): State<UtilitySim>,
+    Path(date): Path<String>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let request = SignedRequest { method, uri, headers, body };
+    sim.gated("reconciliation", request, move |sim, _| {
+        if date.len() != 10 || chrono::NaiveDate::parse_from_str(&date, "%Y-%m-%d").is_err() {
+            return Reply::error(400, codes::BAD_REQUEST, "the date must look like 2026-11-23");
+        }
+        Reply::text(sim.book().reconciliation(&date))
+    })
+    .await
+}
+
+async fn admin_put_account(State(sim): State<UtilitySim>, Json(seed): Json<AccountSeed>) -> Json<BillDto> {
+    Json(sim.put_account(seed))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PayElsewhere {
+    amount_fen: i64,
+}
+
+async fn admin_pay_elsewhere(
+    State(sim): State<UtilitySim>,
+    Path(account): Path<String>,
+    Json(payment): Json<PayElsewhere>,
+) -> Response {
+    match sim.pay_elsewhere(&account, payment.amount_fen) {
+        Some(bill) => Json(bill).into_response(),
+        None => (StatusCode::NOT_FOUND, "no such account").into_response(),
+    }
+}
+
+async fn admin_card_loaded(State(sim): State<UtilitySim>, Path(card_no): Path<String>) -> Response {
+    match sim.mark_card_loaded(&card_no) {
+        Some(card) => Json(card).into_response(),
+        None => (StatusCode::NOT_FOUND, "no such card").into_response(),
+    }
+}
+
+async fn admin_ledger(State(sim): State<UtilitySim>) -> Json<Ledger> {
+    Json(sim.ledger())
+}

@@ -1,0 +1,169 @@
+//! The JSON bodies of the biller contract, exactly as openapi/biller-api.yaml names them. Client
+//! and simulators share these types; the client converts them to `kiosk_core` values and checks
+//! what it cannot take on trust (which account, which reference).
+
+use serde::{Deserialize, Serialize};
+
+/// The contract's paths, in axum's route syntax (the simulators route exactly these).
+pub mod paths {
+    pub const BILL: &str = "/v1/accounts/{account}/bill";
+    pub const JOINT_BILL: &str = "/v1/joint-accounts/{account}/bill";
+    pub const WRITE_OFFS: &str = "/v1/write-offs";
+    pub const WRITE_OFF_STATUS: &str = "/v1/write-offs/{reference}";
+    pub const PURCHASES: &str = "/v1/prepaid/purchases";
+    pub const CARD_WRITTEN: &str = "/v1/prepaid/purchases/{reference}/card-written";
+    pub const RECONCILIATION: &str = "/v1/reconciliation/{date}";
+    pub const ALL: [&str; 7] =
+        [BILL, JOINT_BILL, WRITE_OFFS, WRITE_OFF_STATUS, PURCHASES, CARD_WRITTEN, RECONCILIATION];
+}
+
+/// Error body of every refusal: a stable upper-case code and a message for staff.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    pub code: String,
+    #[serde(default)]
+    pub message: String,
+}
+
+/// Codes a biller may put in an [`ErrorBody`]. Only the ones with 4xx statuses listed in the
+/// contract as definite refusals make the client answer `Rejected`.
+pub mod codes {
+    pub const UNKNOWN_ACCOUNT: &str = "UNKNOWN_ACCOUNT";
+    pub const ACCOUNT_CLOSED: &str = "ACCOUNT_CLOSED";
+    pub const BILL_CHANGED: &str = "BILL_CHANGED";
+    pub const AMOUNT_MISMATCH: &str = "AMOUNT_MISMATCH";
+    pub const LAST_PURCHASE_NOT_LOADED: &str = "LAST_PURCHASE_NOT_LOADED";
+    pub const PURCHASE_COUNT_MISMATCH: &str = "PURCHASE_COUNT_MISMATCH";
+    pub const NOT_PREPAID: &str = "NOT_PREPAID";
+    pub const CARD_MISMATCH: &str = "CARD_MISMATCH";
+    pub const REFERENCE_CONFLICT: &str = "REFERENCE_CONFLICT";
+    pub const PURCHASE_NOT_FOUND: &str = "PURCHASE_NOT_FOUND";
+    pub const BAD_REQUEST: &str = "BAD_REQUEST";
+    pub const BAD_SIGNATURE: &str = "BAD_SIGNATURE";
+    pub const STALE_TIMESTAMP: &str = "STALE_TIMESTAMP";
+    pub const REPLAYED_NONCE: &str = "REPLAYED_NONCE";
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PastPaymentDto {
+    pub date: String,
+    pub amount_fen: i64,
+    pub channel: String,
+}
+
+/// `GET /v1/accounts/{account}/bill` → 200, and each sub-bill of a joint bill.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BillDto {
+    /// "water", "power" or "gas".
+    pub utility: String,
+    pub account: String,
+    pub bill_id: String,
+    pub version: u32,
+    pub amount_due_fen: i64,
+    pub due_date: String,
+    pub holder_masked: String,
+    pub address_masked: String,
+    #[serde(default)]
+    pub recent_payments: Vec<PastPaymentDto>,
+}
+
+/// `GET /v1/joint-accounts/{account}/bill` → 200.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JointBillDto {
+    pub joint_account: String,
+    pub holder_masked: String,
+    pub bills: Vec<BillDto>,
+}
+
+/// `POST /v1/write-offs` body.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WriteOffBody {
+    pub reference: String,
+    pub account: String,
+    pub bill_id: String,
+    pub bill_version: u32,
+    pub amount_fen: i64,
+    pub channel: String,
+    pub channel_txn: String,
+    /// RFC 3339.
+    pub paid_at: String,
+}
+
+/// `result` of a successful write-off or purchase.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DoneResult {
+    /// Done by this request.
+    WrittenOff,
+    /// Done by an earlier request with the same reference; nothing was done twice.
+    AlreadyWrittenOff,
+}
+
+/// `POST /v1/write-offs` → 200.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WriteOffDone {
+    pub result: DoneResult,
+    pub reference: String,
+    pub biller_txn: String,
+}
+
+/// `POST /v1/prepaid/purchases` body.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PurchaseBody {
+    pub reference: String,
+    pub account: String,
+    pub card_no: String,
+    pub purchase_count: u32,
+    pub amount_fen: i64,
+    pub channel: String,
+    pub channel_txn: String,
+    pub paid_at: String,
+}
+
+/// What to write to the card (also inside a status reply for a purchase).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CardDataDto {
+    pub purchase_seq: u32,
+    pub write_data_hex: String,
+}
+
+/// `POST /v1/prepaid/purchases` → 200.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PurchaseDone {
+    pub result: DoneResult,
+    pub reference: String,
+    pub biller_txn: String,
+    pub purchase_seq: u32,
+    pub write_data_hex: String,
+}
+
+/// `GET /v1/write-offs/{reference}` → 200.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum StatusDto {
+    WrittenOff {
+        reference: String,
+        biller_txn: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        card: Option<CardDataDto>,
+    },
+    Rejected {
+        reference: String,
+        code: String,
+        #[serde(default)]
+        message: String,
+    },
+    NotFound {
+        reference: String,
+    },
+}
+
+/// `POST /v1/prepaid/purchases/{reference}/card-written` → 200.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CardWrittenDone {
+    pub reference: String,
+    /// "confirmed" (now) or "already_confirmed".
+    pub result: String,
+}
