@@ -12,6 +12,7 @@ use yizhan::backend::{Backend, EmbeddedSims};
 use yizhan::config::KioskConfig;
 use yizhan::runtime::{Quiet, Runtime};
 
+#[allow(unused_imports)]
 pub use simkit::Fault;
 
 pub fn repo_config_dir() -> PathBuf {

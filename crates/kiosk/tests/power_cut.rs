@@ -1,0 +1,290 @@
+//! The power-cut test: the simulators run in their own process (`yizhan sim`), so their ledgers
+//! outlive the kiosk. `yizhan pay` runs as a child and dies by SIGKILL right after its N-th
+//! journal commit (YIZHAN_CRASH_AFTER_COMMIT=N), for every N of a payment in turn; then
+//! `yizhan recover` finishes the job. Each time, the simulators' ledgers must show exactly one
+//! charge with exactly one write-off or one refund (or no charge and nothing written off), and
+//! the journal's hash chain must be intact.
+
+mod support;
+
+use kiosk_core::utility::luhn_check_digit;
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader};
+use std::os::unix::process::ExitStatusExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+const BIN: &str = env!("CARGO_BIN_EXE_yizhan");
+
+/// `yizhan sim` in its own process group, killed when dropped.
+struct Simulators {
+    child: Child,
+    urls: BTreeMap<String, String>,
+    config: PathBuf,
+    http: Http,
+}
+
+/// A small synchronous HTTP helper: this test drives child processes, not async tasks.
+struct Http {
+    runtime: tokio::runtime::Runtime,
+    client: reqwest::Client,
+}
+
+impl Http {
+    fn new() -> Http {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        Http { runtime, client: reqwest::Client::new() }
+    }
+
+    fn post(&self, url: &str, body: Value) -> Value {
+        self.runtime.block_on(async {
+            let reply = self.client.post(url).json(&body).send().await.unwrap();
+            assert!(reply.status().is_success(), "{url}: {}", reply.status());
+            reply.json().await.unwrap_or(Value::Null)
+        })
+    }
+
+    fn get(&self, url: &str) -> Value {
+        self.runtime.block_on(async { self.client.get(url).send().await.unwrap().json().await.unwrap() })
+    }
+}
+
+impl Simulators {
+    fn start(dir: &Path) -> Simulators {
+        let config = dir.join("kiosk.toml");
+        let mut child = Command::new(BIN)
+            .arg("--config")
+            .arg(support::repo_config_dir().join("kiosk.toml"))
+            .args(["sim", "--divisor", "100", "--write-config"])
+            .arg(&config)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start yizhan sim");
+        let mut urls = BTreeMap::new();
+        let stdout = child.stdout.take().unwrap();
+        for line in BufReader::new(stdout).lines() {
+            let line = line.unwrap();
+            if line == "ready" {
+                break;
+            }
+            if let Some((name, url)) = line.split_once(' ').filter(|(_, url)| url.starts_with("http://")) {
+                urls.insert(name.to_string(), url.to_string());
+            }
+        }
+        assert!(urls.contains_key("wechat") && urls.contains_key("joint"), "{urls:?}");
+        Simulators { child, urls, config, http: Http::new() }
+    }
+
+    fn url(&self, name: &str) -> &str {
+        &self.urls[name]
+    }
+
+    fn account(&self, utility: &str, serial: u64, fen: i64) -> String {
+        let (prefix, len) = match utility {
+            "water" => ("6", 9),
+            "power" => ("6", 10),
+            _ => ("5", 10),
+        };
+        let body = format!("{prefix}{serial:0width$}", width = len - 2);
+        let account = format!("{body}{}", luhn_check_digit(&body).unwrap());
+        self.http.post(&format!("{}/admin/accounts", self.url(utility)), json!({"account": account, "amount_due_fen": fen}));
+        account
+    }
+
+    fn household(&self, serial: u64) -> String {
+        let joint = self.account("power", 900_000 + serial, 0);
+        let body = json!({
+            "joint_account": joint,
+            "holder_masked": "李*",
+            "water": self.account("water", 500_000 + serial, 3150),
+            "power": self.account("power", 500_000 + serial, 12680),
+            "gas": self.account("gas", 500_000 + serial, 4560),
+        });
+        self.http.post(&format!("{}/admin/households", self.url("joint")), body);
+        joint
+    }
+
+    fn fault(&self, sim: &str, rule: Value) {
+        self.http.post(&format!("{}/admin/faults", self.url(sim)), rule);
+    }
+
+    fn clear_faults(&self) {
+        for name in self.urls.keys() {
+            self.http.post(&format!("{}/admin/faults/clear", self.url(name)), json!({}));
+        }
+    }
+
+    fn channel_ledger(&self, channel: &str, order: &str) -> Vec<(String, i64)> {
+        let ledger = self.http.get(&format!("{}/admin/ledger", self.url(channel)));
+        ledger
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["out_trade_no"] == order)
+            .map(|e| (e["kind"].as_str().unwrap().to_string(), e["amount"].as_i64().unwrap()))
+            .collect()
+    }
+
+    fn write_offs(&self, utility: &str, reference: &str) -> usize {
+        let ledger = self.http.get(&format!("{}/admin/ledger", self.url(utility)));
+        ledger["write_offs"].as_array().unwrap().iter().filter(|e| e["reference"] == reference).count()
+    }
+}
+
+impl Drop for Simulators {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+struct Run {
+    killed: bool,
+    order: Option<String>,
+    stdout: String,
+}
+
+fn yizhan(sims: &Simulators, data: &Path, args: &[&str], crash_after: Option<u32>) -> Run {
+    let mut command = Command::new(BIN);
+    command.arg("--config").arg(&sims.config).arg("--data-dir").arg(data).args(args);
+    command.env_remove("YIZHAN_CRASH_AFTER_COMMIT");
+    if let Some(n) = crash_after {
+        command.env("YIZHAN_CRASH_AFTER_COMMIT", n.to_string());
+    }
+    let output = command.output().expect("run yizhan");
+    let stdout = String::from_utf8_lossy(&output.stdout).to_string();
+    let killed = output.status.signal() == Some(SIGKILL);
+    if !killed {
+        assert!(
+            output.status.success(),
+            "yizhan {args:?} failed: {:?}\n{stdout}\n{}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    let order = stdout.split_whitespace().find(|w| w.starts_with("YZ")).map(|w| w.trim_matches(|c| c == '[' || c == ']').to_string());
+    Run { killed, order, stdout }
+}
+
+const SIGKILL: i32 = 9;
+
+/// Kills `pay` after commit 1, 2, 3… until a run completes; after each kill, recovers and checks
+/// the ledgers with `check(order)`.
+fn kill_at_every_step(
+    sims: &Simulators,
+    dir: &Path,
+    name: &str,
+    setup: &dyn Fn(u64) -> Vec<String>,
+    check: &dyn Fn(&str, &str),
+) -> u32 {
+    for n in 1..60u32 {
+        sims.clear_faults();
+        let pay_args = setup(u64::from(n));
+        let data = dir.join(format!("{name}-{n}"));
+        let args: Vec<&str> = pay_args.iter().map(String::as_str).collect();
+        let run = yizhan(sims, &data, &args, Some(n));
+        let order = run.order.clone().unwrap_or_else(|| panic!("no order number printed:\n{}", run.stdout));
+        if !run.killed {
+            check(&order, &run.stdout);
+            return n;
+        }
+        let recovered = yizhan(sims, &data, &["recover"], None);
+        assert!(
+            recovered.stdout.contains(&format!("RECOVERED {order}")) || recovered.stdout.contains("nothing to recover"),
+            "{}",
+            recovered.stdout
+        );
+        let verify = yizhan(sims, &data, &["journal", "verify"], None);
+        assert!(verify.stdout.contains("chain intact"), "{}", verify.stdout);
+        let show = yizhan(sims, &data, &["journal", "show", &order], None);
+        let state = show.stdout.split_whitespace().nth(1).unwrap_or_default().to_string();
+        assert!(
+            ["DONE", "REFUNDED", "REVERSED", "ABANDONED", "PAY_FAILED"].contains(&state.as_str()),
+            "{name}: killed after commit {n}, recovered to {state}:\n{}",
+            show.stdout
+        );
+        check(&order, &state);
+    }
+    panic!("{name}: the payment never finished");
+}
+
+/// The money invariant for one order at `channel`: at most one charge; a charge is matched by
+/// exactly one write-off per line or by exactly one return of the money.
+fn assert_whole(sims: &Simulators, channel: &str, order: &str, lines: &[(&str, String)], state: &str) {
+    let ledger = sims.channel_ledger(channel, order);
+    let charges = ledger.iter().filter(|(k, _)| k == "charge").count();
+    let returns = ledger.iter().filter(|(k, _)| k == "refund" || k == "reversal").count();
+    assert!(charges <= 1, "{order}: charged {charges} times: {ledger:?}");
+    let written: Vec<usize> = lines.iter().map(|(utility, reference)| sims.write_offs(utility, reference)).collect();
+    assert!(written.iter().all(|&w| w <= 1), "{order}: written off twice: {written:?}");
+    if charges == 0 {
+        assert_eq!(written.iter().sum::<usize>(), 0, "{order}: written off without a charge");
+        assert_eq!(returns, 0);
+    } else if state.contains("DONE") {
+        let refunds_needed = written.iter().filter(|&&w| w == 0).count();
+        assert_eq!(returns, refunds_needed, "{order}: {ledger:?} written {written:?}");
+    } else {
+        assert_eq!(written.iter().sum::<usize>(), 0, "{order} {state}: {written:?}");
+        assert_eq!(returns, 1, "{order} {state}: the money must come back exactly once: {ledger:?}");
+    }
+}
+
+#[test]
+fn sigkill_at_every_journal_step_of_a_payment_then_recover() {
+    let dir = tempfile::tempdir().unwrap();
+    let sims = Simulators::start(dir.path());
+    let accounts = std::cell::RefCell::new(BTreeMap::new());
+
+    // 1. A water bill paid by WeChat, the customer entering the PIN after a while.
+    let steps = kill_at_every_step(
+        &sims,
+        dir.path(),
+        "water",
+        &|n| {
+            let account = sims.account("water", n, 3150);
+            sims.fault("wechat", json!({"endpoint": "pay", "fault": "user_paying", "ms": 150}));
+            accounts.borrow_mut().insert(n, account.clone());
+            ["pay", "--utility", "water", "--account", &account, "--code", &format!("13{:016}", 7_000 + n)]
+                .map(String::from)
+                .to_vec()
+        },
+        &|order, state| assert_whole(&sims, "wechat", order, &[("water", format!("{order}-1"))], state),
+    );
+    assert!(steps >= 8, "the water payment had only {steps} journal steps");
+
+    // 2. The joint bill by Alipay, the gas write-off refused: a partial refund.
+    let steps = kill_at_every_step(
+        &sims,
+        dir.path(),
+        "joint",
+        &|n| {
+            let joint = sims.household(n);
+            sims.fault("gas", json!({"endpoint": "write_off", "fault": "write_off_reject", "code": "ACCOUNT_CLOSED"}));
+            ["pay", "--utility", "joint", "--account", &joint, "--code", &format!("28{:016}", 8_000 + n)]
+                .map(String::from)
+                .to_vec()
+        },
+        &|order, state| {
+            let lines = [("water", format!("{order}-1")), ("power", format!("{order}-2")), ("gas", format!("{order}-3"))];
+            assert_whole(&sims, "alipay", order, &lines, state);
+        },
+    );
+    assert!(steps >= 9, "the joint payment had only {steps} journal steps");
+
+    // 3. A WeChat customer who never enters the PIN: the order is reversed.
+    kill_at_every_step(
+        &sims,
+        dir.path(),
+        "reverse",
+        &|n| {
+            let account = sims.account("power", 200 + n, 8935);
+            sims.fault("wechat", json!({"endpoint": "pay", "fault": "user_paying"}));
+            ["pay", "--utility", "power", "--account", &account, "--code", &format!("14{:016}", 9_000 + n)]
+                .map(String::from)
+                .to_vec()
+        },
+        &|order, state| assert_whole(&sims, "wechat", order, &[("power", format!("{order}-1"))], state),
+    );
+}
