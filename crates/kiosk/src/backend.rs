@@ -114,6 +114,25 @@ impl Backend {
     }
 }
 
+impl Backend {
+    /// A kiosk with the embedded back end, the demo keys in `keys_dir` and its journal in
+    /// `data_dir`: what tests, benchmarks and demos start from.
+    pub async fn start_embedded(
+        keys_dir: &Path,
+        data_dir: &Path,
+        divisor: u32,
+    ) -> Result<Backend, BackendError> {
+        let toml = format!(
+            "[kiosk]\nid = \"SH-TEST-0001\"\nservice_phone = \"021-12345678\"\n\
+             [backend]\nmode = \"embedded\"\nsim_keys = {:?}\n[timing]\ndivisor = {divisor}\n",
+            keys_dir.display().to_string()
+        );
+        let config = KioskConfig::parse(Path::new("embedded.toml"), &toml)
+            .map_err(|e| BackendError::Config(e.to_string()))?;
+        Backend::start(&config, data_dir, data_dir).await
+    }
+}
+
 pub fn journal_path(config: &KioskConfig, data_dir: &Path) -> PathBuf {
     if config.kiosk.journal.is_absolute() {
         config.kiosk.journal.clone()

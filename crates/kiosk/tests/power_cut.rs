@@ -89,7 +89,10 @@ impl Simulators {
         };
         let body = format!("{prefix}{serial:0width$}", width = len - 2);
         let account = format!("{body}{}", luhn_check_digit(&body).unwrap());
-        self.http.post(&format!("{}/admin/accounts", self.url(utility)), json!({"account": account, "amount_due_fen": fen}));
+        self.http.post(
+            &format!("{}/admin/accounts", self.url(utility)),
+            json!({"account": account, "amount_due_fen": fen}),
+        );
         account
     }
 
@@ -164,7 +167,10 @@ fn yizhan(sims: &Simulators, data: &Path, args: &[&str], crash_after: Option<u32
             String::from_utf8_lossy(&output.stderr)
         );
     }
-    let order = stdout.split_whitespace().find(|w| w.starts_with("YZ")).map(|w| w.trim_matches(|c| c == '[' || c == ']').to_string());
+    let order = stdout
+        .split_whitespace()
+        .find(|w| w.starts_with("YZ"))
+        .map(|w| w.trim_matches(|c| c == '[' || c == ']').to_string());
     Run { killed, order, stdout }
 }
 
@@ -192,7 +198,8 @@ fn kill_at_every_step(
         }
         let recovered = yizhan(sims, &data, &["recover"], None);
         assert!(
-            recovered.stdout.contains(&format!("RECOVERED {order}")) || recovered.stdout.contains("nothing to recover"),
+            recovered.stdout.contains(&format!("RECOVERED {order}"))
+                || recovered.stdout.contains("nothing to recover"),
             "{}",
             recovered.stdout
         );
@@ -217,7 +224,8 @@ fn assert_whole(sims: &Simulators, channel: &str, order: &str, lines: &[(&str, S
     let charges = ledger.iter().filter(|(k, _)| k == "charge").count();
     let returns = ledger.iter().filter(|(k, _)| k == "refund" || k == "reversal").count();
     assert!(charges <= 1, "{order}: charged {charges} times: {ledger:?}");
-    let written: Vec<usize> = lines.iter().map(|(utility, reference)| sims.write_offs(utility, reference)).collect();
+    let written: Vec<usize> =
+        lines.iter().map(|(utility, reference)| sims.write_offs(utility, reference)).collect();
     assert!(written.iter().all(|&w| w <= 1), "{order}: written off twice: {written:?}");
     if charges == 0 {
         assert_eq!(written.iter().sum::<usize>(), 0, "{order}: written off without a charge");
@@ -261,13 +269,20 @@ fn sigkill_at_every_journal_step_of_a_payment_then_recover() {
         "joint",
         &|n| {
             let joint = sims.household(n);
-            sims.fault("gas", json!({"endpoint": "write_off", "fault": "write_off_reject", "code": "ACCOUNT_CLOSED"}));
+            sims.fault(
+                "gas",
+                json!({"endpoint": "write_off", "fault": "write_off_reject", "code": "ACCOUNT_CLOSED"}),
+            );
             ["pay", "--utility", "joint", "--account", &joint, "--code", &format!("28{:016}", 8_000 + n)]
                 .map(String::from)
                 .to_vec()
         },
         &|order, state| {
-            let lines = [("water", format!("{order}-1")), ("power", format!("{order}-2")), ("gas", format!("{order}-3"))];
+            let lines = [
+                ("water", format!("{order}-1")),
+                ("power", format!("{order}-2")),
+                ("gas", format!("{order}-3")),
+            ];
             assert_whole(&sims, "alipay", order, &lines, state);
         },
     );

@@ -1,1 +1,46 @@
-//! placeholder
+//! Payment-channel clients of the Yizhan kiosk and the simulators they are tested against.
+//!
+//! - [`ChannelClients`] holds the configured [`WeChatClient`] (WeChat Pay v2 micropay, XML,
+//!   HMAC-SHA256), [`AlipayClient`] (当面付 barcode pay, RSA2) and [`UnionPayClient`] (UnionPay
+//!   QR codes via an acquirer's ACP-style API, signMethod 11), and dispatches by
+//!   [`kiosk_core::Channel`].
+//! - Every wire answer becomes exactly one `kiosk_core` reply ([`PayReply`](kiosk_core::PayReply),
+//!   [`QueryReply`](kiosk_core::QueryReply), [`ReverseReply`](kiosk_core::ReverseReply),
+//!   [`RefundReply`](kiosk_core::RefundReply)) per the tables of `specs/payments.md` §1–§3. No
+//!   reply, a timeout, a 5xx, a malformed body, a bad signature or an unlisted code is
+//!   "unknown"/"retry", never a failure (rule R3): a false "failed" invites a double charge.
+//! - Statements ([`StatementRow`]) are parsed from WeChat's downloadbill and Alipay's bill.
+//! - [`sim`] runs stateful simulators of the three channels on loopback, with fault injection and
+//!   a ledger of the money they moved.
+//!
+//! Payment codes are bearer tokens: they go into the request body and nowhere else; logs carry the
+//! order number only.
+
+pub mod alipay;
+mod beijing;
+mod clients;
+mod config;
+mod request;
+pub mod sim;
+mod statement;
+mod transport;
+pub mod unionpay;
+pub mod wechat;
+
+pub use alipay::AlipayClient;
+pub use clients::ChannelClients;
+pub use config::{AlipayConfig, ConfigError, PaymentsConfig, Secret, UnionPayConfig, WeChatConfig};
+pub use request::{PayRequest, RefundRequest};
+pub use statement::{StatementError, StatementKind, StatementRow};
+pub use unionpay::UnionPayClient;
+pub use wechat::WeChatClient;
+
+/// Logs a channel outcome by order number only: never the payment code, never the customer.
+pub(crate) fn log_reply<T: std::fmt::Debug>(
+    channel: &'static str,
+    order: &kiosk_core::OrderRef,
+    call: &'static str,
+    reply: &T,
+) {
+    tracing::info!(channel, %order, call, reply = ?reply, "channel reply");
+}

@@ -336,7 +336,7 @@ fn after_line_change(p: &mut Payment) -> Vec<Effect> {
 
 /// The end of the money path: every line and refund resolved.
 fn finish(p: &mut Payment) -> Vec<Effect> {
-    let unconfirmed_line = p.lines.iter().any(|l| *l == LineState::Unconfirmed);
+    let unconfirmed_line = p.lines.contains(&LineState::Unconfirmed);
     let unsettled_refund = p.refunds.iter().any(|r| r.status != RefundStatus::Refunded);
     if unconfirmed_line {
         p.state = State::Suspense { reason: SuspenseReason::WriteOffUnconfirmed };

@@ -33,6 +33,7 @@ pub struct Runtime {
     pub identity: Identity,
     /// Held while a payment takes money; a second one is refused, never queued (F12).
     sales: Mutex<()>,
+    order_clock: crate::ids::OrderClock,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -69,7 +70,15 @@ impl Runtime {
         policy: Policy,
         identity: Identity,
     ) -> Runtime {
-        Runtime { journal, channels, billers, policy, identity, sales: Mutex::new(()) }
+        Runtime {
+            journal,
+            channels,
+            billers,
+            policy,
+            identity,
+            sales: Mutex::new(()),
+            order_clock: Default::default(),
+        }
     }
 
     /// Checks the account number against the utility's rule, then asks its biller.
@@ -87,7 +96,8 @@ impl Runtime {
 
     /// A new order number for this kiosk.
     pub fn new_order_ref(&self) -> OrderRef {
-        crate::ids::new_order_ref(&self.identity.kiosk_id, clock::local(clock::now()))
+        let at = self.order_clock.next(clock::now());
+        crate::ids::order_ref_at(&self.identity.kiosk_id, clock::local(at))
     }
 
     /// Journals the confirmed order, sends the pay request with `code`, and drives the payment to

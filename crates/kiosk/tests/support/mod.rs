@@ -9,7 +9,6 @@ use kiosk_core::{route_payment_code, Fen, Order, Payment, PaymentCode, Utility};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use yizhan::backend::{Backend, EmbeddedSims};
-use yizhan::config::KioskConfig;
 use yizhan::runtime::{Quiet, Runtime};
 
 #[allow(unused_imports)]
@@ -67,13 +66,8 @@ impl TestKiosk {
 
     pub async fn start_with_divisor(divisor: u32) -> TestKiosk {
         let dir = tempfile::tempdir().unwrap();
-        let toml = format!(
-            "[kiosk]\nid = \"SH-TEST-0001\"\nservice_phone = \"021-12345678\"\n\
-             [backend]\nmode = \"embedded\"\nsim_keys = {:?}\n[timing]\ndivisor = {divisor}\n",
-            repo_config_dir().join("sim-keys").display().to_string()
-        );
-        let config = KioskConfig::parse(Path::new("test.toml"), &toml).unwrap();
-        let backend = Backend::start(&config, dir.path(), dir.path()).await.unwrap();
+        let keys = repo_config_dir().join("sim-keys");
+        let backend = Backend::start_embedded(&keys, dir.path(), divisor).await.unwrap();
         TestKiosk { backend, dir }
     }
 

@@ -1,0 +1,226 @@
+//! Configuration of the three channel clients, as read from the kiosk's TOML. Unknown keys are
+//! rejected so a typo cannot silently fall back to a default; [`ConfigError`] names the key at
+//! fault and what was expected (never the secret value itself).
+
+use serde::Deserialize;
+use std::path::PathBuf;
+
+/// The `[payments]` section: each channel is optional; an unconfigured channel answers "unknown".
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PaymentsConfig {
+    pub wechat: Option<WeChatConfig>,
+    pub alipay: Option<AlipayConfig>,
+    pub unionpay: Option<UnionPayConfig>,
+}
+
+/// WeChat Pay v2 (XML, HMAC-SHA256).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WeChatConfig {
+    /// `https://api.mch.weixin.qq.com`, or a simulator's URL.
+    pub base_url: String,
+    pub appid: String,
+    pub mch_id: String,
+    /// The 32-character v2 API key (商户平台 API 密钥).
+    pub api_key: Secret,
+    /// The kiosk's own IP, sent as `spbill_create_ip`.
+    #[serde(default = "default_ip")]
+    pub spbill_create_ip: String,
+    /// PEM file with the merchant certificate and its private key, presented on `/secapi/*` calls
+    /// (reverse, refund). Loopback simulators need none.
+    #[serde(default)]
+    pub client_identity_pem: Option<PathBuf>,
+    #[serde(default = "default_connect_ms")]
+    pub connect_timeout_ms: u64,
+    #[serde(default = "default_request_ms")]
+    pub request_timeout_ms: u64,
+    #[serde(default = "default_pay_ms")]
+    pub pay_timeout_ms: u64,
+}
+
+/// Alipay open platform (JSON replies, RSA2).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlipayConfig {
+    /// `https://openapi.alipay.com` (the client posts to `/gateway.do`), or a simulator's URL.
+    pub base_url: String,
+    pub app_id: String,
+    /// The app's RSA private key (PKCS#8 or PKCS#1 PEM, or bare base64 DER as Alipay hands it out).
+    pub app_private_key_path: PathBuf,
+    /// Alipay's public key, to verify replies (SPKI or PKCS#1 PEM, or bare base64 DER).
+    pub alipay_public_key_path: PathBuf,
+    #[serde(default = "default_connect_ms")]
+    pub connect_timeout_ms: u64,
+    #[serde(default = "default_request_ms")]
+    pub request_timeout_ms: u64,
+    #[serde(default = "default_pay_ms")]
+    pub pay_timeout_ms: u64,
+}
+
+/// UnionPay QR payment codes through the acquirer's ACP-style form API (signMethod 11).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UnionPayConfig {
+    pub base_url: String,
+    /// 15-character merchant id (`merId`).
+    pub mer_id: String,
+    /// The secure key shared with the acquirer.
+    pub secure_key: Secret,
+    #[serde(default = "default_connect_ms")]
+    pub connect_timeout_ms: u64,
+    #[serde(default = "default_request_ms")]
+    pub request_timeout_ms: u64,
+    #[serde(default = "default_pay_ms")]
+    pub pay_timeout_ms: u64,
+}
+
+/// A shared secret from the configuration. `Debug` never shows it, so a config dump or an error
+/// report cannot leak it.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(text: impl Into<String>) -> Secret {
+        Secret(text.into())
+    }
+
+    /// The secret itself, for signing only.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+fn default_ip() -> String {
+    "127.0.0.1".to_string()
+}
+fn default_connect_ms() -> u64 {
+    3_000
+}
+fn default_request_ms() -> u64 {
+    6_000
+}
+fn default_pay_ms() -> u64 {
+    10_000
+}
+
+/// A configuration or key problem, found when the clients are built.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("payments.{key}: expected {expected}")]
+    Invalid { key: String, expected: &'static str },
+    #[error("payments.{key}: cannot read {path}: {source}")]
+    Read { key: String, path: PathBuf, source: std::io::Error },
+    #[error("payments.{key}: {path} is not a usable key: {reason}")]
+    BadKey { key: String, path: PathBuf, reason: String },
+    #[error("payments.{key}: cannot build the HTTP client: {reason}")]
+    Http { key: String, reason: String },
+}
+
+fn invalid(key: String, expected: &'static str) -> ConfigError {
+    ConfigError::Invalid { key, expected }
+}
+
+fn check_url(section: &str, url: &str) -> Result<(), ConfigError> {
+    let ok = (url.starts_with("http://") || url.starts_with("https://")) && !url.ends_with('/');
+    ok.then_some(()).ok_or_else(|| {
+        invalid(format!("{section}.base_url"), "an http:// or https:// URL without a trailing slash")
+    })
+}
+
+fn check_timeouts(section: &str, values: [(&str, u64); 3]) -> Result<(), ConfigError> {
+    for (name, ms) in values {
+        if !(100..=120_000).contains(&ms) {
+            return Err(invalid(format!("{section}.{name}"), "milliseconds between 100 and 120000"));
+        }
+    }
+    Ok(())
+}
+
+fn check_token(section: &str, key: &str, value: &str, max: usize) -> Result<(), ConfigError> {
+    let ok = !value.is_empty() && value.len() <= max && value.bytes().all(|b| b.is_ascii_alphanumeric());
+    ok.then_some(()).ok_or_else(|| invalid(format!("{section}.{key}"), "letters and digits only, not empty"))
+}
+
+impl WeChatConfig {
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        check_url("wechat", &self.base_url)?;
+        check_token("wechat", "appid", &self.appid, 32)?;
+        if self.mch_id.is_empty()
+            || self.mch_id.len() > 32
+            || !self.mch_id.bytes().all(|b| b.is_ascii_digit())
+        {
+            return Err(invalid("wechat.mch_id".into(), "the merchant number, digits only"));
+        }
+        if self.api_key.0.len() != 32 || !self.api_key.0.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            return Err(invalid("wechat.api_key".into(), "the 32-character v2 API key (letters and digits)"));
+        }
+        if self.spbill_create_ip.parse::<std::net::IpAddr>().is_err() {
+            return Err(invalid("wechat.spbill_create_ip".into(), "an IPv4 or IPv6 address"));
+        }
+        check_timeouts(
+            "wechat",
+            [
+                ("connect_timeout_ms", self.connect_timeout_ms),
+                ("request_timeout_ms", self.request_timeout_ms),
+                ("pay_timeout_ms", self.pay_timeout_ms),
+            ],
+        )
+    }
+}
+
+impl AlipayConfig {
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        check_url("alipay", &self.base_url)?;
+        if self.app_id.is_empty() || !self.app_id.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(invalid("alipay.app_id".into(), "the numeric app id"));
+        }
+        check_timeouts(
+            "alipay",
+            [
+                ("connect_timeout_ms", self.connect_timeout_ms),
+                ("request_timeout_ms", self.request_timeout_ms),
+                ("pay_timeout_ms", self.pay_timeout_ms),
+            ],
+        )
+    }
+}
+
+impl UnionPayConfig {
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        check_url("unionpay", &self.base_url)?;
+        if self.mer_id.len() != 15 || !self.mer_id.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            return Err(invalid("unionpay.mer_id".into(), "the 15-character merchant id"));
+        }
+        if self.secure_key.0.len() < 16 {
+            return Err(invalid(
+                "unionpay.secure_key".into(),
+                "the acquirer's secure key (at least 16 characters)",
+            ));
+        }
+        check_timeouts(
+            "unionpay",
+            [
+                ("connect_timeout_ms", self.connect_timeout_ms),
+                ("request_timeout_ms", self.request_timeout_ms),
+                ("pay_timeout_ms", self.pay_timeout_ms),
+            ],
+        )
+    }
+}
+
+pub(crate) fn timeouts(connect_ms: u64, request_ms: u64, pay_ms: u64) -> crate::transport::Timeouts {
+    use std::time::Duration;
+    crate::transport::Timeouts {
+        connect: Duration::from_millis(connect_ms),
+        request: Duration::from_millis(request_ms),
+        pay: Duration::from_millis(pay_ms),
+    }
+}

@@ -1,0 +1,28 @@
+//! What the kiosk asks a channel to do. The idempotency keys (`order`, `refund_no`) come from the
+//! journal and are reused on every retry (payments.md §8 R2).
+
+use kiosk_core::{Fen, OrderRef, PaymentCode};
+
+/// One pay attempt: charge `total` to the scanned `code` under the order number `order`.
+#[derive(Clone, Debug)]
+pub struct PayRequest {
+    pub order: OrderRef,
+    pub total: Fen,
+    /// The scanned bearer token. Its `Debug` is masked; it is sent once and never logged.
+    pub code: PaymentCode,
+    /// Short text the customer sees in the wallet ("上海水费 3100000017" style, no personal data).
+    pub description: String,
+    /// The kiosk's id: WeChat `device_info`, Alipay `terminal_id`, UnionPay `termId`.
+    pub kiosk_id: String,
+}
+
+/// One refund with a stable refund number: a retry sends the same number, so the channel refunds
+/// at most once (§1.8, §2.5).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RefundRequest {
+    pub order: OrderRef,
+    pub refund_no: String,
+    /// What the order was paid in total (WeChat wants it beside the refund amount).
+    pub order_total: Fen,
+    pub amount: Fen,
+}

@@ -1,0 +1,259 @@
+//! Stateful simulators of the three channels (payments.md §9), served on loopback with
+//! [`simkit::serve`]. Each has its own [`FaultPlan`] (queued rules via `POST /admin/faults`, or the
+//! `x-sim-fault` header per request) and its own ledger of the money it moved, readable in process
+//! ([`SimHandle::ledger`]) and at `GET /admin/ledger`.
+//!
+//! Fault endpoints are named alike on every channel: `pay`, `query`, `reverse`, `refund`,
+//! `statement`.
+//!
+//! Admin routes of every simulator: `GET /admin/ledger`; `POST /admin/ledger` (a [`LedgerEntry`]
+//! to add, e.g. a channel-only statement row); `POST /admin/ledger/amend`
+//! (`{"out_trade_no":…,"amount":fen}`: change a charge as the statement reports it);
+//! `POST /admin/pin` (`{"out_trade_no":…}`: the customer enters the PIN now).
+
+mod admin;
+mod alipay;
+mod book;
+mod faults;
+mod unionpay;
+mod wechat;
+
+pub use book::{LedgerEntry, LedgerKind};
+
+use crate::config::{ConfigError, PaymentsConfig, Secret};
+use crate::{AlipayConfig, UnionPayConfig, WeChatConfig};
+use book::Book;
+use kiosk_core::Fen;
+use serde::Deserialize;
+use simkit::{FaultPlan, Served};
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::{Path, PathBuf};
+use tokio::net::TcpListener;
+
+/// File names of the demo keys in `config/sim-keys/`.
+pub const APP_PRIVATE_KEY_FILE: &str = "alipay-app-private.pem";
+pub const APP_PUBLIC_KEY_FILE: &str = "alipay-app-public.pem";
+pub const PLATFORM_PRIVATE_KEY_FILE: &str = "alipay-platform-private.pem";
+pub const PLATFORM_PUBLIC_KEY_FILE: &str = "alipay-platform-public.pem";
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WeChatSimConfig {
+    pub appid: String,
+    pub mch_id: String,
+    pub api_key: Secret,
+    /// 0 picks a free port.
+    #[serde(default)]
+    pub port: u16,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlipaySimConfig {
+    pub app_id: String,
+    /// Verifies the kiosk's requests.
+    pub app_public_key_path: PathBuf,
+    /// Signs the simulator's replies.
+    pub platform_private_key_path: PathBuf,
+    #[serde(default)]
+    pub port: u16,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UnionPaySimConfig {
+    pub mer_id: String,
+    pub secure_key: Secret,
+    #[serde(default)]
+    pub port: u16,
+}
+
+/// The three simulators' settings.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChannelSimsConfig {
+    pub wechat: WeChatSimConfig,
+    pub alipay: AlipaySimConfig,
+    pub unionpay: UnionPaySimConfig,
+}
+
+impl ChannelSimsConfig {
+    /// Demo ids and secrets, with the Alipay keys from `keys_dir` (the repository's
+    /// `config/sim-keys`), on free ports.
+    pub fn demo(keys_dir: &Path) -> ChannelSimsConfig {
+        ChannelSimsConfig {
+            wechat: WeChatSimConfig {
+                appid: "wx2421b1c4370ec43b".into(),
+                mch_id: "10000100".into(),
+                api_key: Secret::new("YizhanSimulatorApiKey0123456789a"),
+                port: 0,
+            },
+            alipay: AlipaySimConfig {
+                app_id: "2021000000000001".into(),
+                app_public_key_path: keys_dir.join(APP_PUBLIC_KEY_FILE),
+                platform_private_key_path: keys_dir.join(PLATFORM_PRIVATE_KEY_FILE),
+                port: 0,
+            },
+            unionpay: UnionPaySimConfig {
+                mer_id: "777290058110048".into(),
+                secure_key: Secret::new("YizhanSimulatorSecureKey"),
+                port: 0,
+            },
+        }
+    }
+}
+
+/// Why a simulator could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum SimError {
+    #[error("cannot listen on 127.0.0.1:{port}: {source}")]
+    Bind { port: u16, source: std::io::Error },
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+}
+
+/// A running simulator: its address, fault plan and order book. Dropping it stops the server.
+#[derive(Debug)]
+pub struct SimHandle {
+    served: Served,
+    plan: FaultPlan,
+    book: Book,
+}
+
+impl SimHandle {
+    /// "http://127.0.0.1:PORT"
+    pub fn url(&self) -> String {
+        self.served.url()
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.served.addr
+    }
+
+    /// The fault plan, to queue faults in process.
+    pub fn faults(&self) -> &FaultPlan {
+        &self.plan
+    }
+
+    /// Every money movement so far (PINs that are due are settled first).
+    pub fn ledger(&self) -> Vec<LedgerEntry> {
+        self.book.ledger()
+    }
+
+    /// The customer enters the PIN for `out_trade_no` now; false if the order no longer waits
+    /// for one (paid, failed, or reversed: a late PIN cannot succeed).
+    pub fn enter_pin(&self, out_trade_no: &str) -> bool {
+        self.book.enter_pin(out_trade_no)
+    }
+
+    /// Adds a row only the channel knows (reconciliation tests).
+    pub fn add_ledger_entry(&self, entry: LedgerEntry) {
+        self.book.add_entry(entry);
+    }
+
+    /// Changes the amount the statement reports for the charge of `out_trade_no`.
+    pub fn amend_charge(&self, out_trade_no: &str, amount: Fen) -> bool {
+        self.book.amend_charge(out_trade_no, amount)
+    }
+}
+
+async fn bind(port: u16) -> Result<TcpListener, SimError> {
+    TcpListener::bind((Ipv4Addr::LOCALHOST, port)).await.map_err(|source| SimError::Bind { port, source })
+}
+
+fn start(
+    listener: TcpListener,
+    router: axum::Router,
+    plan: FaultPlan,
+    book: Book,
+) -> Result<SimHandle, SimError> {
+    let port = listener.local_addr().map(|a| a.port()).unwrap_or(0);
+    let router = router.merge(simkit::admin_router(plan.clone())).merge(admin::router(book.clone()));
+    let served = simkit::serve(listener, router).map_err(|source| SimError::Bind { port, source })?;
+    Ok(SimHandle { served, plan, book })
+}
+
+/// Starts the WeChat Pay v2 simulator.
+pub async fn start_wechat(config: &WeChatSimConfig) -> Result<SimHandle, SimError> {
+    let listener = bind(config.port).await?;
+    let (plan, book) = (FaultPlan::default(), Book::new("4200"));
+    let router = wechat::router(config.clone(), plan.clone(), book.clone());
+    start(listener, router, plan, book)
+}
+
+/// Starts the Alipay simulator.
+pub async fn start_alipay(config: &AlipaySimConfig) -> Result<SimHandle, SimError> {
+    let listener = bind(config.port).await?;
+    let url = format!(
+        "http://{}",
+        listener.local_addr().map_err(|source| SimError::Bind { port: config.port, source })?
+    );
+    let (plan, book) = (FaultPlan::default(), Book::new("2026"));
+    let router = alipay::router(config, url, plan.clone(), book.clone())?;
+    start(listener, router, plan, book)
+}
+
+/// Starts the UnionPay acquirer simulator.
+pub async fn start_unionpay(config: &UnionPaySimConfig) -> Result<SimHandle, SimError> {
+    let listener = bind(config.port).await?;
+    let (plan, book) = (FaultPlan::default(), Book::new("62"));
+    let router = unionpay::router(config.clone(), plan.clone(), book.clone());
+    start(listener, router, plan, book)
+}
+
+/// The three simulators, running.
+#[derive(Debug)]
+pub struct RunningChannelSims {
+    pub wechat: SimHandle,
+    pub alipay: SimHandle,
+    pub unionpay: SimHandle,
+    config: ChannelSimsConfig,
+}
+
+/// Starts the three simulators on loopback.
+pub async fn start_all(config: &ChannelSimsConfig) -> Result<RunningChannelSims, SimError> {
+    Ok(RunningChannelSims {
+        wechat: start_wechat(&config.wechat).await?,
+        alipay: start_alipay(&config.alipay).await?,
+        unionpay: start_unionpay(&config.unionpay).await?,
+        config: config.clone(),
+    })
+}
+
+impl RunningChannelSims {
+    /// A client configuration pointing at these simulators, with the same ids and secrets; the
+    /// Alipay client keys are read from `keys_dir` (the app private key and the platform public
+    /// key).
+    pub fn client_config(&self, keys_dir: &Path) -> PaymentsConfig {
+        PaymentsConfig {
+            wechat: Some(WeChatConfig {
+                base_url: self.wechat.url(),
+                appid: self.config.wechat.appid.clone(),
+                mch_id: self.config.wechat.mch_id.clone(),
+                api_key: self.config.wechat.api_key.clone(),
+                spbill_create_ip: "127.0.0.1".into(),
+                client_identity_pem: None,
+                connect_timeout_ms: 1_000,
+                request_timeout_ms: 3_000,
+                pay_timeout_ms: 3_000,
+            }),
+            alipay: Some(AlipayConfig {
+                base_url: self.alipay.url(),
+                app_id: self.config.alipay.app_id.clone(),
+                app_private_key_path: keys_dir.join(APP_PRIVATE_KEY_FILE),
+                alipay_public_key_path: keys_dir.join(PLATFORM_PUBLIC_KEY_FILE),
+                connect_timeout_ms: 1_000,
+                request_timeout_ms: 3_000,
+                pay_timeout_ms: 3_000,
+            }),
+            unionpay: Some(UnionPayConfig {
+                base_url: self.unionpay.url(),
+                mer_id: self.config.unionpay.mer_id.clone(),
+                secure_key: self.config.unionpay.secure_key.clone(),
+                connect_timeout_ms: 1_000,
+                request_timeout_ms: 3_000,
+                pay_timeout_ms: 3_000,
+            }),
+        }
+    }
+}

@@ -1,0 +1,127 @@
+//! The one HTTP client of a channel, with the channel's timeouts, and bounded reads: a hostile or
+//! broken peer can make a reply fail, never make us hold an unbounded body.
+
+use std::time::Duration;
+
+/// Largest API reply we read; real replies are a few kilobytes.
+pub(crate) const MAX_REPLY_BYTES: usize = 256 * 1024;
+/// Largest statement file we read.
+pub(crate) const MAX_STATEMENT_BYTES: usize = 32 * 1024 * 1024;
+
+/// Why no usable reply arrived. Every variant means "outcome unknown" to the callers.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum TransportError {
+    #[error("no reply within the time limit")]
+    Timeout,
+    #[error("could not reach the channel: {0}")]
+    Connect(String),
+    #[error("HTTP status {0}")]
+    Status(u16),
+    #[error("reply larger than {0} bytes")]
+    TooLarge(usize),
+    #[error("connection failed: {0}")]
+    Other(String),
+}
+
+impl From<reqwest::Error> for TransportError {
+    fn from(error: reqwest::Error) -> Self {
+        let error = error.without_url();
+        if error.is_timeout() {
+            TransportError::Timeout
+        } else if error.is_connect() {
+            TransportError::Connect(error.to_string())
+        } else {
+            TransportError::Other(error.to_string())
+        }
+    }
+}
+
+/// Timeouts of one channel, from its configuration.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Timeouts {
+    pub connect: Duration,
+    pub request: Duration,
+    /// Pay calls may wait longer (WeChat's SDK uses 10 s for micropay, 6 s for the rest).
+    pub pay: Duration,
+}
+
+/// A `reqwest::Client` plus the timeouts to use with it.
+#[derive(Clone, Debug)]
+pub(crate) struct Http {
+    client: reqwest::Client,
+    pub timeouts: Timeouts,
+}
+
+impl Http {
+    pub fn new(timeouts: Timeouts, identity: Option<reqwest::Identity>) -> Result<Http, reqwest::Error> {
+        let mut builder = reqwest::Client::builder()
+            .connect_timeout(timeouts.connect)
+            .timeout(timeouts.request)
+            .use_rustls_tls();
+        if let Some(identity) = identity {
+            builder = builder.identity(identity);
+        }
+        Ok(Http { client: builder.build()?, timeouts })
+    }
+
+    /// POSTs `body` and returns the reply body of a 2xx answer, read up to `limit` bytes.
+    pub async fn post(
+        &self,
+        url: &str,
+        content_type: &str,
+        body: String,
+        timeout: Duration,
+    ) -> Result<Vec<u8>, TransportError> {
+        let response = self
+            .client
+            .post(url)
+            .header(reqwest::header::CONTENT_TYPE, content_type)
+            .timeout(timeout)
+            .body(body)
+            .send()
+            .await?;
+        read_bounded(response, MAX_REPLY_BYTES).await
+    }
+
+    /// GETs a statement file.
+    pub async fn get(&self, url: &str) -> Result<Vec<u8>, TransportError> {
+        let response = self.client.get(url).timeout(self.timeouts.request).send().await?;
+        read_bounded(response, MAX_STATEMENT_BYTES).await
+    }
+
+    /// POSTs for a statement: the reply may be a large file rather than an API reply.
+    pub async fn post_for_file(
+        &self,
+        url: &str,
+        content_type: &str,
+        body: String,
+    ) -> Result<Vec<u8>, TransportError> {
+        let response = self
+            .client
+            .post(url)
+            .header(reqwest::header::CONTENT_TYPE, content_type)
+            .timeout(self.timeouts.request)
+            .body(body)
+            .send()
+            .await?;
+        read_bounded(response, MAX_STATEMENT_BYTES).await
+    }
+}
+
+async fn read_bounded(mut response: reqwest::Response, limit: usize) -> Result<Vec<u8>, TransportError> {
+    let status = response.status();
+    if !status.is_success() {
+        return Err(TransportError::Status(status.as_u16()));
+    }
+    if response.content_length().is_some_and(|len| len > limit as u64) {
+        return Err(TransportError::TooLarge(limit));
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await? {
+        if body.len() + chunk.len() > limit {
+            return Err(TransportError::TooLarge(limit));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}

@@ -1,0 +1,64 @@
+//! Shared test set-up: the three simulators on loopback and clients configured against them.
+#![allow(dead_code)]
+
+use kiosk_core::{route_payment_code, Fen, OrderRef, PaymentCode};
+use payments::sim::{start_all, ChannelSimsConfig, RunningChannelSims};
+use payments::{ChannelClients, PayRequest, RefundRequest};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+pub fn keys_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../config/sim-keys")
+}
+
+pub struct World {
+    pub sims: RunningChannelSims,
+    pub clients: ChannelClients,
+}
+
+pub async fn world() -> World {
+    let sims = start_all(&ChannelSimsConfig::demo(&keys_dir())).await.expect("simulators start");
+    let clients = ChannelClients::new(&sims.client_config(&keys_dir())).expect("clients build");
+    World { sims, clients }
+}
+
+static NEXT: AtomicU64 = AtomicU64::new(1);
+
+fn next() -> u64 {
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
+pub fn order() -> OrderRef {
+    OrderRef::new(format!("YZTEST{:012}", next())).expect("valid order ref")
+}
+
+pub fn wechat_code() -> PaymentCode {
+    route_payment_code(&format!("134{:015}", next())).expect("wechat code")
+}
+
+pub fn alipay_code() -> PaymentCode {
+    route_payment_code(&format!("2800{:014}", next())).expect("alipay code")
+}
+
+pub fn unionpay_code() -> PaymentCode {
+    route_payment_code(&format!("62{:017}", next())).expect("unionpay code")
+}
+
+pub fn pay_request(order: &OrderRef, code: PaymentCode, fen: i64) -> PayRequest {
+    PayRequest {
+        order: order.clone(),
+        total: Fen(fen),
+        code,
+        description: "上海水费 3100000017".into(),
+        kiosk_id: "KIOSK0001".into(),
+    }
+}
+
+pub fn refund_request(order: &OrderRef, total: i64, amount: i64) -> RefundRequest {
+    RefundRequest {
+        order: order.clone(),
+        refund_no: order.whole_refund_no(),
+        order_total: Fen(total),
+        amount: Fen(amount),
+    }
+}
