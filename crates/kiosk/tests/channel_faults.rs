@@ -156,17 +156,25 @@ async fn f14_alipay_service_unavailable_then_query_success() {
     let kiosk = TestKiosk::start().await;
     let account = kiosk.account(Utility::Water, 3150);
     let code = alipay_code();
-    // 20000 with the order committed: the reply says "unknown", the query says paid.
-    kiosk.channel(&code).faults().inject("pay", Fault::ErrorCode { code: "20000".into() }, 1);
+    // The trade went through, but the gateway answered 20000 (service unavailable).
+    kiosk.channel(&code).faults().inject("pay", Fault::ErrorAfterCommit { code: "20000".into() }, 1);
     let payment = kiosk.pay(Utility::Water, &account, code.clone()).await;
-    assert!(matches!(payment.state, State::Done | State::Reversed { .. }), "{:?}", payment.state);
-    let (charges, reversals, _) = kiosk.channel_money(&code, payment.id());
-    // Either the channel had the money (then it was written off) or it did not (then closed).
-    if payment.state == State::Done {
-        assert_eq!(charges, [Fen(3150)]);
-    } else {
-        assert!(charges.len() == reversals.len());
-    }
+    assert_eq!(payment.state, State::Done);
+    let transitions = kiosk.runtime().journal.transitions(payment.id()).await.unwrap();
+    assert!(transitions.iter().any(|t| t.to_state == "PAY_PENDING"), "20000 is unknown, then a query");
+    assert_eq!(kiosk.channel_money(&code, payment.id()).0, [Fen(3150)]);
+    assert_eq!(kiosk.write_offs(Utility::Water, &payment.order.lines[0].biller_ref), 1);
+}
+
+#[tokio::test]
+async fn wechat_systemerror_after_commit_is_unknown_then_paid() {
+    let kiosk = TestKiosk::start().await;
+    let account = kiosk.account(Utility::Gas, 3870);
+    let code = wechat_code();
+    kiosk.channel(&code).faults().inject("pay", Fault::ErrorAfterCommit { code: "SYSTEMERROR".into() }, 1);
+    let payment = kiosk.pay(Utility::Gas, &account, code.clone()).await;
+    assert_eq!(payment.state, State::Done);
+    assert_eq!(kiosk.channel_money(&code, payment.id()).0, [Fen(3870)]);
 }
 
 #[tokio::test]

@@ -34,6 +34,9 @@ pub enum Fault {
     /// Reply with this business error code (an err_code, sub_code, respCode or biller code) and
     /// no work done.
     ErrorCode { code: String },
+    /// Do the work and commit it, then answer with this error code instead of the real answer:
+    /// the channel took the money but said SYSTEMERROR / 20000 (payments.md F14).
+    ErrorAfterCommit { code: String },
     /// Reverse/cancel: answer "try again" (recall=Y, retry_flag=Y) without acting.
     RecallRetry,
     /// Write-off: refuse it for good (the bill is closed, the account is blocked).

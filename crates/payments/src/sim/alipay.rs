@@ -140,6 +140,10 @@ async fn gateway(State(sim): Shared, headers: HeaderMap, body: String) -> Respon
     } else {
         Reply::error("40002", "isv.invalid-parameter", "biz_content无效")
     };
+    let reply = match &fault {
+        Some(Fault::ErrorAfterCommit { code }) => error_code(code),
+        _ => reply,
+    };
     finish(&fault, signed(&sim, &method, reply, bad_signature(&fault)))
 }
 

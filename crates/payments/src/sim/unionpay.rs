@@ -107,6 +107,10 @@ async fn back(State(sim): State<Sim>, headers: HeaderMap, body: String) -> Respo
             _ => reply(&request, "30", "交易类型错误"),
         },
     };
+    let fields = match &fault {
+        Some(Fault::ErrorAfterCommit { code }) => reply(&request, code, "simulated error"),
+        _ => fields,
+    };
     finish(&fault, signed(&sim, fields, bad_signature(&fault)))
 }
 

@@ -135,6 +135,10 @@ async fn handle(State(sim): State<Sim>, headers: HeaderMap, body: String, call: 
             },
         }
     };
+    let reply = match &fault {
+        Some(Fault::ErrorAfterCommit { code }) => Reply::error(code, "simulated error"),
+        _ => reply,
+    };
     finish(&fault, signed(&sim, reply, sign_type, bad_signature(&fault)))
 }
 

@@ -1,0 +1,148 @@
+//! The `yizhan` binary as people and scripts use it: configuration errors that say where and
+//! what, the demo accounts, exit codes, the journal commands, and logs without personal data.
+
+mod support;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+const BIN: &str = env!("CARGO_BIN_EXE_yizhan");
+
+fn yizhan(config: &Path, data: &Path, args: &[&str]) -> Output {
+    Command::new(BIN)
+        .arg("--config")
+        .arg(config)
+        .arg("--data-dir")
+        .arg(data)
+        .args(args)
+        .env_remove("RUST_LOG")
+        .env_remove("YIZHAN_CRASH_AFTER_COMMIT")
+        .output()
+        .unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).to_string()
+}
+
+/// A copy of the default configuration with `edit` applied, its key paths pointing at the repo.
+fn config_with(dir: &Path, edit: impl Fn(String) -> String) -> std::path::PathBuf {
+    let default = std::fs::read_to_string(support::repo_config_dir().join("kiosk.toml")).unwrap();
+    let keys = support::repo_config_dir().join("sim-keys");
+    let body =
+        default.replace("sim_keys = \"sim-keys\"", &format!("sim_keys = {:?}", keys.display().to_string()));
+    let path = dir.join("kiosk.toml");
+    std::fs::write(&path, edit(body)).unwrap();
+    path
+}
+
+#[test]
+fn a_wrong_config_value_names_the_file_the_key_and_what_was_expected() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases: [(&str, &str, &str); 4] = [
+        ("divisor = 1", "divisor = 0", "timing.divisor"),
+        ("format = \"human\"", "format = \"xml\"", "format"),
+        ("mode = \"embedded\"", "mode = \"remote\"", "payments"),
+        ("[timing]", "[timing]\nspeed = 3", "speed"),
+    ];
+    for (from, to, key) in cases {
+        let config = config_with(dir.path(), |body| body.replacen(from, to, 1));
+        let out = yizhan(&config, dir.path(), &["journal", "list"]);
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{to}: {stderr}");
+        assert!(stderr.contains("kiosk.toml"), "no file named: {stderr}");
+        assert!(stderr.contains(key), "no key {key}: {stderr}");
+    }
+    let missing = yizhan(&dir.path().join("nope.toml"), dir.path(), &["journal", "list"]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(text(&missing.stderr).contains("nope.toml"));
+}
+
+#[test]
+fn sim_accounts_lists_at_least_two_per_utility_and_a_household() {
+    let out = Command::new(BIN).args(["sim", "accounts"]).output().unwrap();
+    assert!(out.status.success());
+    let stdout = text(&out.stdout);
+    for utility in ["water", "power", "gas"] {
+        let rows: Vec<&str> = stdout.lines().filter(|l| l.starts_with(&format!("{utility} "))).collect();
+        assert!(rows.len() >= 2, "{utility}: {rows:?}");
+        for row in rows {
+            let fields: Vec<&str> = row.split(' ').collect();
+            assert_eq!(fields.len(), 3, "UTILITY ACCOUNT AMOUNT_FEN: {row}");
+            let utility = fields[0].parse().unwrap();
+            let rule = kiosk_core::AccountRule::default_for(utility);
+            assert!(rule.check(utility, fields[1]).is_ok(), "{row}");
+            assert!(fields[2].parse::<i64>().is_ok(), "{row}");
+        }
+    }
+    assert!(stdout.lines().any(|l| l.starts_with("joint ")), "{stdout}");
+}
+
+#[test]
+fn pay_prints_transitions_and_receipt_and_logs_nothing_personal() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config_with(dir.path(), |body| {
+        body.replace("format = \"human\"", "format = \"json\"")
+            .replace("level = \"warn\"", "level = \"debug\"")
+    });
+    let code = "134567890123456789";
+    let out = yizhan(
+        &config,
+        dir.path(),
+        &["pay", "--utility", "power", "--account", "3200000010", "--code", code],
+    );
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    for expected in [
+        "ORDERED -> PAY_SENT",
+        "PAY_SENT -> PAID",
+        "WRITTEN_OFF -> DONE",
+        "合计 Total: ¥126.80",
+        "32****0010",
+    ] {
+        assert!(stdout.contains(expected), "missing {expected:?}:\n{stdout}");
+    }
+    assert!(stdout.lines().last().unwrap().starts_with("RESULT DONE"));
+    assert!(!stdout.contains("3200000010") && !stdout.contains(code), "{stdout}");
+    assert!(stderr.contains("\"level\""), "JSON logs expected:\n{stderr}");
+    assert!(!stderr.contains("3200000010") && !stderr.contains(code), "personal data in logs:\n{stderr}");
+
+    // The journal commands read what was written.
+    let list = text(&yizhan(&config, dir.path(), &["journal", "list"]).stdout);
+    let order = list.split_whitespace().next().unwrap().to_string();
+    assert!(list.contains("DONE") && list.contains("¥126.80"), "{list}");
+    let verify = yizhan(&config, dir.path(), &["journal", "verify"]);
+    assert!(verify.status.success() && text(&verify.stdout).contains("chain intact: 6 transitions"));
+    let csv_path = dir.path().join("journal.csv");
+    let export = yizhan(&config, dir.path(), &["journal", "export", "--out", csv_path.to_str().unwrap()]);
+    assert!(export.status.success());
+    let csv = std::fs::read_to_string(&csv_path).unwrap();
+    assert_eq!(csv.lines().count(), 7, "a header and six transitions:\n{csv}");
+    assert!(!csv.contains("3200000010"));
+    let reprint = text(&yizhan(&config, dir.path(), &["journal", "reprint", &order]).stdout);
+    assert!(reprint.contains(&order) && reprint.contains("缴费成功"), "{reprint}");
+}
+
+#[test]
+fn bad_input_is_refused_before_any_money_moves() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config_with(dir.path(), |body| body);
+    let cases = [
+        (
+            ["--utility", "water", "--account", "310000005", "--code", "https://pay.example/x"],
+            "not a payment code",
+        ),
+        (["--utility", "water", "--account", "310000005", "--code", "16456789012345678"], "not a WeChat"),
+        (["--utility", "water", "--account", "310000006", "--code", "134567890123456789"], "check digit"),
+        (["--utility", "steam", "--account", "310000005", "--code", "134567890123456789"], "unknown utility"),
+    ];
+    for (args, message) in cases {
+        let mut full = vec!["pay"];
+        full.extend(args);
+        let out = yizhan(&config, dir.path(), &full);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", text(&out.stderr));
+        assert!(text(&out.stderr).contains(message), "{args:?}: {}", text(&out.stderr));
+    }
+    let list = yizhan(&config, dir.path(), &["journal", "list"]);
+    assert_eq!(text(&list.stdout), "", "nothing journaled");
+}

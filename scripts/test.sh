@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Runs the whole test suite: format, lints, and every test of the workspace.
+# Needs only the Rust toolchain (cargo, rustfmt, clippy) and a C compiler for the bundled SQLite
+# and ring; on Debian it installs the compiler and pkg-config itself if they are missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+command -v cc >/dev/null || need+=(gcc libc6-dev)
+command -v pkg-config >/dev/null || need+=(pkg-config)
+if [ ${#need[@]} -gt 0 ]; then
+  echo "installing: ${need[*]}"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq && $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}"
+fi
+
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets --locked -- -D warnings
+cargo test --workspace --locked
