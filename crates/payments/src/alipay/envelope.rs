@@ -58,3 +58,23 @@ mod tests {
         assert!(unsigned.sign.is_none());
     }
 }
+
+#[cfg(test)]
+mod fuzz {
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 5_000, ..ProptestConfig::default() })]
+
+        /// Arbitrary bodies, and JSON-shaped ones, split into an envelope or an error, never a panic.
+        #[test]
+        fn splitting_arbitrary_bodies_never_panics(
+            text in prop_oneof![
+                any::<String>(),
+                "\\{\"alipay_trade_pay_response\":[\\{\\}\\[\\]\",:a-z0-9\\\\]{0,60}(,\"sign\":\"[a-zA-Z0-9+/=]{0,20}\")?\\}?",
+            ]
+        ) {
+            let _ = super::split(&text, "alipay.trade.pay");
+        }
+    }
+}

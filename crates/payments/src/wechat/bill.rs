@@ -100,3 +100,19 @@ pub fn parse(text: &str) -> Result<Vec<StatementRow>, StatementError> {
     }
     Ok(rows)
 }
+
+#[cfg(test)]
+mod fuzz {
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 3_000, ..ProptestConfig::default() })]
+
+        #[test]
+        fn parsing_arbitrary_statements_never_panics(
+            text in prop_oneof![any::<String>(), "([`a-zA-Z0-9,.:\\- ]{0,40}\n){0,6}"]
+        ) {
+            let _ = super::parse(&text);
+        }
+    }
+}

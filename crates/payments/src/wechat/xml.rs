@@ -144,3 +144,42 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod fuzz {
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 5_000, ..ProptestConfig::default() })]
+
+        /// Any text, however hostile, decodes to fields or an error, and the reply mapping of
+        /// whatever decodes never panics either.
+        #[test]
+        fn decoding_arbitrary_text_never_panics(text in any::<String>()) {
+            if let Ok(params) = super::decode(&text) {
+                let _ = crate::wechat::map::pay(&params);
+                let _ = crate::wechat::map::query(&params);
+                let _ = crate::wechat::map::reverse(&params, false);
+                let _ = crate::wechat::map::refund(&params);
+            }
+        }
+
+        #[test]
+        fn decoding_xml_shaped_text_never_panics(
+            parts in proptest::collection::vec(
+                prop_oneof![
+                    Just("<xml>".to_string()), Just("</xml>".to_string()), Just("<![CDATA[".to_string()),
+                    Just("]]>".to_string()), Just("<return_code>".to_string()), Just("</return_code>".to_string()),
+                    Just("SUCCESS".to_string()), Just("&amp;".to_string()), Just("<!DOCTYPE x>".to_string()),
+                    "[a-z_<>/]{0,8}",
+                ],
+                0..40,
+            )
+        ) {
+            let text = parts.concat();
+            if let Ok(params) = super::decode(&text) {
+                let _ = crate::wechat::map::pay(&params);
+            }
+        }
+    }
+}
