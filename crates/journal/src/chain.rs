@@ -122,7 +122,7 @@ pub enum BreakReason {
     },
     /// Rows are missing at the end: the database once handed out seqs up to `last_issued`.
     TruncatedTail {
-        /// Highest seq ever issued (from `sqlite_sequence`).
+        /// Highest seq ever committed (the largest `payments.last_seq`).
         last_issued: i64,
     },
 }

@@ -44,6 +44,16 @@ pub enum JournalError {
         /// The order reference that was not found.
         id: String,
     },
+    /// The payment's latest transition (`last_seq`), which holds its snapshot, is not in the
+    /// journal: rows were deleted behind the journal's back. [`crate::Journal::verify_chain`] says
+    /// where the chain breaks.
+    #[error("latest transition {seq} of payment {id} is missing from the journal")]
+    MissingTransition {
+        /// The order reference.
+        id: String,
+        /// The seq the payment row points at.
+        seq: i64,
+    },
     /// The record breaks a rule the journal enforces (empty state, terminal and parked, ...).
     #[error("invalid journal record: {reason}")]
     InvalidRecord {

@@ -9,6 +9,7 @@
 //! then builds with no `DATABASE_URL` and no `.sqlx` offline data, and the SQL is fixed text that
 //! the tests in `tests/` exercise against real SQLite files.
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::time::Duration;
 
@@ -32,10 +33,40 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 /// The last row of the chain as this process knows it.
 #[derive(Clone, Debug)]
 pub(crate) struct ChainTip {
-    /// Highest seq ever issued (`sqlite_sequence`), so a new row never reuses a deleted seq.
+    /// Highest seq ever committed (see [`last_issued_seq`]), so a new row never reuses a deleted seq.
     pub(crate) last_seq: i64,
     /// Hash of the last existing row, or [`GENESIS`].
     pub(crate) hash: String,
+}
+
+/// What this process last committed for a payment: a hint that saves reading the row back before
+/// each transition. The `UPDATE` of the payment is guarded by these values, so a stale hint makes
+/// it match no row and the write falls back to reading the stored row; `from_state` is always
+/// what the journal really held.
+#[derive(Clone, Debug)]
+struct Stored {
+    state: String,
+    terminal: bool,
+    parked: bool,
+}
+
+/// Payments remembered by the writer; beyond this the hints are dropped and rebuilt on demand.
+const MAX_HINTS: usize = 1024;
+
+/// Writer-side state behind the write mutex.
+#[derive(Debug)]
+struct Writer {
+    tip: ChainTip,
+    hints: HashMap<String, Stored>,
+}
+
+impl Writer {
+    fn remember(&mut self, id: &str, stored: Stored) {
+        if self.hints.len() >= MAX_HINTS && !self.hints.contains_key(id) {
+            self.hints.clear();
+        }
+        self.hints.insert(id.to_owned(), stored);
+    }
 }
 
 /// The payment journal: the kiosk's outbox and recovery point.
@@ -45,8 +76,9 @@ pub(crate) struct ChainTip {
 #[derive(Debug)]
 pub struct Journal {
     pub(crate) pool: SqlitePool,
-    /// Cached chain tip; `None` after a failed write, so the next write re-reads it.
-    tip: Mutex<Option<ChainTip>>,
+    /// Cached chain tip and per-payment hints; `None` after a failed write, so the next write
+    /// re-reads the tip from the database.
+    writer: Mutex<Option<Writer>>,
     crash_after: Option<u64>,
 }
 
@@ -89,7 +121,8 @@ impl Journal {
         let tip = read_tip(&mut conn).await?;
         drop(conn);
         tracing::info!(last_seq = tip.last_seq, "journal opened");
-        Ok(Journal { pool, tip: Mutex::new(Some(tip)), crash_after: crash::crash_after_from_env() })
+        let writer = Writer { tip, hints: HashMap::new() };
+        Ok(Journal { pool, writer: Mutex::new(Some(writer)), crash_after: crash::crash_after_from_env() })
     }
 
     /// Closes the connection cleanly (checkpointing the WAL). Dropping the journal also works; this
@@ -105,7 +138,7 @@ impl Journal {
     /// order reference [`JournalError::PaymentExists`]; in both cases nothing is written.
     pub async fn create_payment(&self, p: &NewPayment) -> Result<Seq, JournalError> {
         validate::new_payment(p)?;
-        let mut guard = self.tip.lock().await;
+        let mut guard = self.writer.lock().await;
         let result = self.create_locked(&mut guard, p).await;
         if result.is_err() {
             *guard = None;
@@ -113,14 +146,15 @@ impl Journal {
         result
     }
 
-    async fn create_locked(&self, guard: &mut Option<ChainTip>, p: &NewPayment) -> Result<Seq, JournalError> {
-        let tip = self.current_tip(guard).await?;
+    async fn create_locked(&self, guard: &mut Option<Writer>, p: &NewPayment) -> Result<Seq, JournalError> {
+        let writer = self.writer(guard).await?;
+        let tip = &writer.tip;
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let seq = tip.last_seq + 1;
         sqlx::query(
             "INSERT INTO payments (id, kiosk_id, created_at, total_fen, channel, state, terminal, parked,
-                                   next_deadline, snapshot, updated_at, last_seq)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?3, ?11)",
+                                   next_deadline, updated_at, last_seq)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?3, ?10)",
         )
         .bind(&p.id)
         .bind(&p.kiosk_id)
@@ -131,7 +165,6 @@ impl Journal {
         .bind(p.terminal)
         .bind(p.parked)
         .bind(p.next_deadline)
-        .bind(&p.snapshot)
         .bind(seq)
         .execute(&mut *tx)
         .await
@@ -152,7 +185,8 @@ impl Journal {
         };
         let new_tip = append(&mut tx, &tip.hash, &fields).await?;
         tx.commit().await?;
-        *guard = Some(new_tip);
+        writer.tip = new_tip;
+        writer.remember(&p.id, Stored { state: p.state.clone(), terminal: p.terminal, parked: p.parked });
         crash::after_commit(self.crash_after);
         Ok(Seq(seq))
     }
@@ -165,7 +199,7 @@ impl Journal {
     /// [`JournalError::AlreadyRecorded`] and nothing is written.
     pub async fn record_transition(&self, t: &TransitionRecord) -> Result<Seq, JournalError> {
         validate::transition(t)?;
-        let mut guard = self.tip.lock().await;
+        let mut guard = self.writer.lock().await;
         let result = self.transition_locked(&mut guard, t).await;
         if result.is_err() {
             *guard = None;
@@ -175,48 +209,47 @@ impl Journal {
 
     async fn transition_locked(
         &self,
-        guard: &mut Option<ChainTip>,
+        guard: &mut Option<Writer>,
         t: &TransitionRecord,
     ) -> Result<Seq, JournalError> {
-        let tip = self.current_tip(guard).await?;
+        let writer = self.writer(guard).await?;
+        let seq = writer.tip.last_seq + 1;
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        let from_state: String = sqlx::query_scalar("SELECT state FROM payments WHERE id = ?1")
-            .bind(&t.payment_id)
-            .fetch_optional(&mut *tx)
-            .await?
-            .ok_or_else(|| JournalError::UnknownPayment { id: t.payment_id.clone() })?;
+        // The update comes first and is guarded by what this process last committed, which saves a
+        // read round trip; if the hint is missing or stale, read the stored row and update again.
+        let mut hint = writer.hints.get(&t.payment_id).cloned();
+        let before = loop {
+            let (stored, fresh) = match hint.take() {
+                Some(h) => (h, false),
+                None => (read_stored(&mut tx, &t.payment_id).await?, true),
+            };
+            if update_payment(&mut tx, t, seq, &stored).await? {
+                break stored;
+            }
+            if fresh {
+                // Read under the same write lock a moment ago; cannot differ.
+                return Err(JournalError::Database(sqlx::Error::RowNotFound));
+            }
+            tracing::warn!(payment = %t.payment_id, "journal row changed behind the writer; re-reading it");
+        };
         insert_keys(&mut tx, &t.payment_id, t.at, &t.keys).await?;
-        let seq = tip.last_seq + 1;
         let fields = ChainFields {
             seq,
             payment_id: &t.payment_id,
             at: t.at,
-            from_state: &from_state,
+            from_state: &before.state,
             to_state: &t.to_state,
             event: &t.event,
             effects: &t.effects,
             snapshot: &t.snapshot,
         };
-        let new_tip = append(&mut tx, &tip.hash, &fields).await?;
-        sqlx::query(
-            "UPDATE payments
-                SET state = ?2, terminal = ?3, parked = ?4, next_deadline = ?5, snapshot = ?6,
-                    channel = COALESCE(?7, channel), updated_at = ?8, last_seq = ?9
-              WHERE id = ?1",
-        )
-        .bind(&t.payment_id)
-        .bind(&t.to_state)
-        .bind(t.terminal)
-        .bind(t.parked)
-        .bind(t.next_deadline)
-        .bind(&t.snapshot)
-        .bind(&t.channel)
-        .bind(t.at)
-        .bind(seq)
-        .execute(&mut *tx)
-        .await?;
+        let new_tip = append(&mut tx, &writer.tip.hash, &fields).await?;
         tx.commit().await?;
-        *guard = Some(new_tip);
+        writer.tip = new_tip;
+        writer.remember(
+            &t.payment_id,
+            Stored { state: t.to_state.clone(), terminal: t.terminal, parked: t.parked },
+        );
         crash::after_commit(self.crash_after);
         Ok(Seq(seq))
     }
@@ -275,15 +308,16 @@ impl Journal {
         crash::commits_in_this_process()
     }
 
-    /// The cached tip, or a fresh read after a failed write.
-    async fn current_tip(&self, guard: &mut Option<ChainTip>) -> Result<ChainTip, JournalError> {
-        if let Some(tip) = guard.as_ref() {
-            return Ok(tip.clone());
+    /// The writer state, read afresh from the database after a failed write.
+    async fn writer<'g>(&self, guard: &'g mut Option<Writer>) -> Result<&'g mut Writer, JournalError> {
+        match guard {
+            Some(writer) => Ok(writer),
+            None => {
+                let mut conn = self.pool.acquire().await?;
+                let tip = read_tip(&mut conn).await?;
+                Ok(guard.insert(Writer { tip, hints: HashMap::new() }))
+            }
         }
-        let mut conn = self.pool.acquire().await?;
-        let tip = read_tip(&mut conn).await?;
-        *guard = Some(tip.clone());
-        Ok(tip)
     }
 }
 
@@ -296,15 +330,16 @@ pub(crate) async fn read_tip(conn: &mut SqliteConnection) -> Result<ChainTip, Jo
     Ok(ChainTip { last_seq, hash: hash.unwrap_or_else(|| GENESIS.to_owned()) })
 }
 
-/// Highest seq ever handed out for `transitions`, deleted rows included; 0 for an empty journal.
+/// Highest seq the journal ever committed, deleted rows included; 0 for an empty journal. Every
+/// commit also stores its seq in its payment's `last_seq`, so a deleted tail still leaves that seq
+/// behind in `payments`.
 pub(crate) async fn last_issued_seq(conn: &mut SqliteConnection) -> Result<i64, JournalError> {
-    let issued: Option<i64> =
-        sqlx::query_scalar("SELECT seq FROM sqlite_sequence WHERE name = 'transitions'")
-            .fetch_optional(&mut *conn)
-            .await?;
-    let present: Option<i64> =
-        sqlx::query_scalar("SELECT MAX(seq) FROM transitions").fetch_one(&mut *conn).await?;
-    Ok(issued.unwrap_or(0).max(present.unwrap_or(0)))
+    Ok(sqlx::query_scalar(
+        "SELECT MAX(COALESCE((SELECT MAX(seq) FROM transitions), 0),
+                    COALESCE((SELECT MAX(last_seq) FROM payments), 0))",
+    )
+    .fetch_one(&mut *conn)
+    .await?)
 }
 
 /// Appends one transition with its chain hash and returns the new tip.
@@ -332,6 +367,56 @@ async fn append(
     .execute(&mut *conn)
     .await?;
     Ok(ChainTip { last_seq: f.seq, hash })
+}
+
+/// The stored state and flags of a payment; [`JournalError::UnknownPayment`] if there is none.
+async fn read_stored(conn: &mut SqliteConnection, payment_id: &str) -> Result<Stored, JournalError> {
+    let row: Option<(String, bool, bool)> =
+        sqlx::query_as("SELECT state, terminal, parked FROM payments WHERE id = ?1")
+            .bind(payment_id)
+            .fetch_optional(&mut *conn)
+            .await?;
+    let (state, terminal, parked) =
+        row.ok_or_else(|| JournalError::UnknownPayment { id: payment_id.to_owned() })?;
+    Ok(Stored { state, terminal, parked })
+}
+
+/// Moves the payment row to the transition's state, provided it still holds `before`; false if no
+/// row matched. When the flags do not change they are left out of `SET`, so SQLite does not
+/// rewrite the partial indexes that depend on them.
+async fn update_payment(
+    conn: &mut SqliteConnection,
+    t: &TransitionRecord,
+    seq: i64,
+    before: &Stored,
+) -> Result<bool, JournalError> {
+    let same_flags = before.terminal == t.terminal && before.parked == t.parked;
+    let sql = if same_flags {
+        "UPDATE payments
+            SET state = ?2, next_deadline = ?5, channel = COALESCE(?6, channel), updated_at = ?7,
+                last_seq = ?8
+          WHERE id = ?1 AND state = ?9 AND terminal = ?10 AND parked = ?11"
+    } else {
+        "UPDATE payments
+            SET state = ?2, terminal = ?3, parked = ?4, next_deadline = ?5,
+                channel = COALESCE(?6, channel), updated_at = ?7, last_seq = ?8
+          WHERE id = ?1 AND state = ?9 AND terminal = ?10 AND parked = ?11"
+    };
+    let done = sqlx::query(sql)
+        .bind(&t.payment_id)
+        .bind(&t.to_state)
+        .bind(t.terminal)
+        .bind(t.parked)
+        .bind(t.next_deadline)
+        .bind(&t.channel)
+        .bind(t.at)
+        .bind(seq)
+        .bind(&before.state)
+        .bind(before.terminal)
+        .bind(before.parked)
+        .execute(&mut *conn)
+        .await?;
+    Ok(done.rows_affected() == 1)
 }
 
 /// Inserts idempotency keys one by one, so a unique-constraint hit names the key that collided.

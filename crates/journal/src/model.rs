@@ -8,6 +8,8 @@
 use serde::Serialize;
 use sqlx::FromRow;
 
+use crate::error::JournalError;
+
 /// Position of a transition in the journal's single, global, hash-chained sequence.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(transparent)]
@@ -109,12 +111,55 @@ pub struct PaymentRow {
     pub parked: bool,
     /// Absolute deadline of the state's timer (ms).
     pub next_deadline: Option<i64>,
-    /// Latest serialised payment (JSON).
+    /// Latest serialised payment (JSON): the snapshot of transition `last_seq`, which is where the
+    /// journal stores it.
     pub snapshot: String,
     /// Time of the latest transition (ms).
     pub updated_at: i64,
     /// Seq of the latest transition.
     pub last_seq: i64,
+}
+
+/// A [`PaymentRow`] as the join reads it: the snapshot is `None` when the transition `last_seq`
+/// points at is missing.
+#[derive(FromRow)]
+pub(crate) struct JoinedPayment {
+    id: String,
+    kiosk_id: String,
+    created_at: i64,
+    total_fen: i64,
+    channel: Option<String>,
+    state: String,
+    terminal: bool,
+    parked: bool,
+    next_deadline: Option<i64>,
+    snapshot: Option<String>,
+    updated_at: i64,
+    last_seq: i64,
+}
+
+impl TryFrom<JoinedPayment> for PaymentRow {
+    type Error = JournalError;
+
+    fn try_from(j: JoinedPayment) -> Result<Self, JournalError> {
+        let Some(snapshot) = j.snapshot else {
+            return Err(JournalError::MissingTransition { id: j.id, seq: j.last_seq });
+        };
+        Ok(PaymentRow {
+            id: j.id,
+            kiosk_id: j.kiosk_id,
+            created_at: j.created_at,
+            total_fen: j.total_fen,
+            channel: j.channel,
+            state: j.state,
+            terminal: j.terminal,
+            parked: j.parked,
+            next_deadline: j.next_deadline,
+            snapshot,
+            updated_at: j.updated_at,
+            last_seq: j.last_seq,
+        })
+    }
 }
 
 /// One stored transition.

@@ -8,17 +8,20 @@ use crate::chain::{ChainReport, Verifier, GENESIS};
 use crate::csv;
 use crate::error::JournalError;
 use crate::journal::{last_issued_seq, Journal};
-use crate::model::{Durability, KeyRow, PaymentRow, PrintRow, StaffActionRow, TransitionRow};
+use crate::model::{Durability, JoinedPayment, KeyRow, PaymentRow, PrintRow, StaffActionRow, TransitionRow};
 
 /// Rows fetched per page when walking the whole chain, to bound memory on a long journal.
 const PAGE: i64 = 512;
 
-/// `SELECT` of every `payments` column, in [`PaymentRow`] order.
+/// `SELECT` of a [`PaymentRow`]: the `payments` columns plus the snapshot of the payment's latest
+/// transition, found by primary key through `last_seq`. A `LEFT JOIN`, so a payment whose latest
+/// transition is missing is reported ([`JournalError::MissingTransition`]) rather than skipped.
 macro_rules! select_payments {
     ($($rest:literal)*) => {
         concat!(
-            "SELECT id, kiosk_id, created_at, total_fen, channel, state, terminal, parked, next_deadline, ",
-            "snapshot, updated_at, last_seq FROM payments ",
+            "SELECT p.id, p.kiosk_id, p.created_at, p.total_fen, p.channel, p.state, p.terminal, p.parked, ",
+            "p.next_deadline, t.snapshot, p.updated_at, p.last_seq FROM payments AS p ",
+            "LEFT JOIN transitions AS t ON t.seq = p.last_seq AND t.payment_id = p.id ",
             $($rest),*
         )
     };
@@ -47,31 +50,40 @@ pub struct ChainHead {
 impl Journal {
     /// One payment by order reference.
     pub async fn get(&self, id: &str) -> Result<Option<PaymentRow>, JournalError> {
-        Ok(sqlx::query_as(select_payments!("WHERE id = ?1")).bind(id).fetch_optional(&self.pool).await?)
+        let row: Option<JoinedPayment> =
+            sqlx::query_as(select_payments!("WHERE p.id = ?1")).bind(id).fetch_optional(&self.pool).await?;
+        row.map(PaymentRow::try_from).transpose()
     }
 
     /// The restart scan (payments.md §8): payments neither terminal nor parked, oldest first.
     /// Served by the partial index `payments_unfinished`.
     pub async fn load_unfinished(&self) -> Result<Vec<PaymentRow>, JournalError> {
-        Ok(sqlx::query_as(select_payments!("WHERE terminal = 0 AND parked = 0 ORDER BY created_at, id"))
-            .fetch_all(&self.pool)
-            .await?)
+        let rows: Vec<JoinedPayment> = sqlx::query_as(select_payments!(
+            "WHERE p.terminal = 0 AND p.parked = 0 ORDER BY p.created_at, p.id"
+        ))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter().map(PaymentRow::try_from).collect()
     }
 
     /// Parked payments (SUSPENSE, AWAIT_CARD_WRITE) waiting for staff or reconciliation, oldest first.
     pub async fn load_parked(&self) -> Result<Vec<PaymentRow>, JournalError> {
-        Ok(sqlx::query_as(select_payments!("WHERE parked = 1 ORDER BY created_at, id"))
-            .fetch_all(&self.pool)
-            .await?)
+        let rows: Vec<JoinedPayment> =
+            sqlx::query_as(select_payments!("WHERE p.parked = 1 ORDER BY p.created_at, p.id"))
+                .fetch_all(&self.pool)
+                .await?;
+        rows.into_iter().map(PaymentRow::try_from).collect()
     }
 
     /// A page of payments, newest first.
     pub async fn list(&self, limit: u32, offset: u32) -> Result<Vec<PaymentRow>, JournalError> {
-        Ok(sqlx::query_as(select_payments!("ORDER BY created_at DESC, id DESC LIMIT ?1 OFFSET ?2"))
-            .bind(i64::from(limit))
-            .bind(i64::from(offset))
-            .fetch_all(&self.pool)
-            .await?)
+        let rows: Vec<JoinedPayment> =
+            sqlx::query_as(select_payments!("ORDER BY p.created_at DESC, p.id DESC LIMIT ?1 OFFSET ?2"))
+                .bind(i64::from(limit))
+                .bind(i64::from(offset))
+                .fetch_all(&self.pool)
+                .await?;
+        rows.into_iter().map(PaymentRow::try_from).collect()
     }
 
     /// Every transition of one payment, in order.
@@ -192,5 +204,39 @@ impl Journal {
             .bind(PAGE)
             .fetch_all(&self.pool)
             .await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sqlx::Row;
+
+    /// The plans of the joined reads: the outer loop on the payments index, the snapshot by the
+    /// transitions primary key, no sort step.
+    #[tokio::test]
+    async fn joined_reads_use_indexes() {
+        let dir = tempfile::tempdir().unwrap();
+        let j = Journal::open(&dir.path().join("journal.sqlite")).await.unwrap();
+        for (sql, index) in [
+            (
+                select_payments!("WHERE p.terminal = 0 AND p.parked = 0 ORDER BY p.created_at, p.id"),
+                "payments_unfinished",
+            ),
+            (select_payments!("WHERE p.parked = 1 ORDER BY p.created_at, p.id"), "payments_parked"),
+            (
+                select_payments!("ORDER BY p.created_at DESC, p.id DESC LIMIT ?1 OFFSET ?2"),
+                "payments_created",
+            ),
+            (select_payments!("WHERE p.id = ?1"), "sqlite_autoindex_payments_1"),
+        ] {
+            let explain = format!("EXPLAIN QUERY PLAN {sql}");
+            let plan = sqlx::query(&explain).fetch_all(&j.pool).await.unwrap();
+            let detail: Vec<String> = plan.iter().map(|r| r.get::<String, _>("detail")).collect();
+            let detail = detail.join("; ");
+            assert!(detail.contains(index), "{sql}: {detail}");
+            assert!(detail.contains("SEARCH t USING INTEGER PRIMARY KEY"), "{sql}: {detail}");
+            assert!(!detail.contains("TEMP B-TREE"), "{sql}: {detail}");
+        }
     }
 }

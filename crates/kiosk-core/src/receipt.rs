@@ -74,7 +74,7 @@ fn row(label: &str, value: impl Into<String>) -> Row {
 }
 
 fn line_outcome(p: &Payment, index: usize) -> String {
-    let refund = p.refunds.iter().find(|r| r.line == Some(index) || r.line.is_none());
+    let refund = p.refunds.iter().find(|r| r.lines.contains(&index) || r.lines.is_empty());
     match (&p.lines[index], refund.map(|r| &r.status)) {
         (LineState::WrittenOff { biller_txn, .. }, _) => format!("已销账 Paid ({biller_txn})"),
         (_, Some(RefundStatus::Refunded)) => "已退款 Refunded".into(),

@@ -102,7 +102,8 @@ fn f19_reverse_exhausted_parks_in_suspense_with_a_slip() {
     let mut d = started(&[3150]);
     d.feed(Event::PayReplied { reply: PayReply::Unknown { detail: "timeout".into() } });
     d.now = d.payment.pay_deadline.unwrap();
-    d.feed(Event::Tick);
+    assert_eq!(d.feed(Event::Tick), [Effect::Query], "one last query at the deadline");
+    assert_eq!(d.feed(Event::QueryReplied { reply: QueryReply::Waiting }), [Effect::Reverse]);
     let mut last = vec![];
     for _ in 0..20 {
         if d.payment.state.is_parked() {
@@ -122,7 +123,8 @@ fn r7_paid_after_a_refused_reverse_is_refunded_never_written_off() {
     let mut d = started(&[3150]);
     d.feed(Event::PayReplied { reply: PayReply::Unknown { detail: "timeout".into() } });
     d.now = d.payment.pay_deadline.unwrap();
-    assert_eq!(d.feed(Event::Tick), [Effect::Reverse]);
+    assert_eq!(d.feed(Event::Tick), [Effect::Query]);
+    assert_eq!(d.feed(Event::QueryReplied { reply: QueryReply::Unknown { detail: "503".into() } }), [Effect::Reverse]);
     assert_eq!(
         d.feed(Event::ReverseReplied { reply: ReverseReply::Refused { detail: "too old".into() } }),
         [Effect::Query]
@@ -300,7 +302,72 @@ fn the_journaled_payment_round_trips_through_json() {
     let json = serde_json::to_string(&d.payment).unwrap();
     let back: Payment = serde_json::from_str(&json).unwrap();
     assert_eq!(back, d.payment);
-    assert!(!json.contains("3100000011") || json.contains("\"account\""), "accounts only in their field");
+    assert_eq!(json.matches("3100000011").count(), 2, "the account appears once per line, in its field");
+}
+
+#[test]
+fn a_restart_long_after_the_deadline_asks_before_reversing() {
+    let mut d = started(&[3150]);
+    // The kiosk was off for ten minutes with the pay request on the wire.
+    advance(&mut d, 600);
+    assert_eq!(d.feed(Event::Resume), [Effect::Query]);
+    assert_eq!(d.feed(Event::QueryReplied { reply: QueryReply::Paid { channel_txn: "42".into() } }), [Effect::Proceed]);
+    assert_eq!(d.payment.state, State::Paid, "paid during the outage: written off, not reversed");
+}
+
+#[test]
+fn statements_never_contradict_what_the_kiosk_saw() {
+    // Paid (a transaction id is known), then the write-off stayed unknown: suspense.
+    let mut d = paid_and_writing_off(&[3150]);
+    d.feed(Event::WriteOffReplied { line: 0, reply: WriteOffReply::Unknown { detail: "timeout".into() } });
+    while !d.payment.state.is_parked() {
+        d.now = d.payment.next_deadline().unwrap();
+        d.feed(Event::Tick);
+        d.feed(Event::WriteOffStatusReplied { line: 0, reply: WriteOffStatus::Unknown { detail: "503".into() } });
+    }
+    // A complete file without the charge (booked on another day, say) does not make it "not charged".
+    let evidence = StatementEvidence { charged: false, written_off: vec![false], complete: true, ..Default::default() };
+    assert!(d.feed(Event::Reconciled { evidence }).is_empty());
+    assert!(matches!(d.payment.state, State::Suspense { .. }));
+}
+
+#[test]
+fn a_reverse_the_channel_cannot_place_parks_until_the_statements() {
+    let mut d = started(&[3150]);
+    d.feed(Event::PayReplied { reply: PayReply::Unknown { detail: "timeout".into() } });
+    d.now = d.payment.pay_deadline.unwrap();
+    assert_eq!(d.feed(Event::Tick), [Effect::Query]);
+    assert_eq!(d.feed(Event::QueryReplied { reply: QueryReply::Waiting }), [Effect::Reverse]);
+    let refused = ReverseReply::Refused { detail: "ORDERNOTEXIST".into() };
+    assert_eq!(d.feed(Event::ReverseReplied { reply: refused }), [Effect::Query]);
+    assert_eq!(d.feed(Event::QueryReplied { reply: QueryReply::NotFound }), [Effect::PrintSlip]);
+    assert_eq!(d.payment.state, State::Suspense { reason: SuspenseReason::ReverseUnconfirmed });
+}
+
+#[test]
+fn a_card_confirmation_left_in_suspense_is_sent_again_after_reconciliation() {
+    let mut d = Drive::new(Payment::new(card_order()));
+    d.feed(Event::PayWith { channel: Channel::Alipay, code_digest: "d".into() });
+    d.feed(Event::PayReplied { reply: PayReply::Paid { channel_txn: "2026".into() } });
+    d.feed(Event::Proceed);
+    let card = CardWriteData { purchase_seq: 8, data_hex: "00".into() };
+    d.feed(Event::WriteOffReplied { line: 0, reply: WriteOffReply::WrittenOff { biller_txn: "G1".into(), card: Some(card) } });
+    d.feed(Event::Proceed);
+    d.feed(Event::CardWritten { result: CardWriteResult::Verified });
+    while !d.payment.state.is_parked() {
+        d.feed(Event::CardConfirmReplied { reply: ConfirmReply::Unknown { detail: "503".into() } });
+        if let Some(at) = d.payment.next_deadline() {
+            d.now = at;
+            d.feed(Event::Tick);
+        }
+    }
+    assert_eq!(d.payment.state, State::Suspense { reason: SuspenseReason::CardConfirmUnconfirmed });
+    let evidence = StatementEvidence { charged: true, written_off: vec![true], complete: true, ..Default::default() };
+    d.feed(Event::Reconciled { evidence });
+    assert_eq!(d.payment.next_deadline(), Some(d.now));
+    assert_eq!(d.feed(Event::Tick), [Effect::ConfirmCardWrite]);
+    assert_eq!(d.feed(Event::CardConfirmReplied { reply: ConfirmReply::Confirmed }), [Effect::PrintReceipt]);
+    assert_eq!(d.payment.state, State::Done);
 }
 
 #[test]
@@ -336,6 +403,7 @@ fn f20_a_reverse_never_confirmed_is_settled_as_not_charged() {
     d.feed(Event::PayReplied { reply: PayReply::Unknown { detail: "timeout".into() } });
     d.now = d.payment.pay_deadline.unwrap();
     d.feed(Event::Tick);
+    d.feed(Event::QueryReplied { reply: QueryReply::Unknown { detail: "503".into() } });
     while !d.payment.state.is_parked() {
         d.feed(Event::ReverseReplied { reply: ReverseReply::Retry { detail: "no reply".into() } });
         if let Some(at) = d.payment.next_deadline() {
@@ -343,8 +411,12 @@ fn f20_a_reverse_never_confirmed_is_settled_as_not_charged() {
             d.feed(Event::Tick);
         }
     }
-    let evidence = StatementEvidence { charged: false, written_off: vec![false], ..Default::default() };
-    d.feed(Event::Reconciled { evidence });
+    // Today's file alone cannot prove a charge did not land just after midnight.
+    let today_only = StatementEvidence { charged: false, written_off: vec![false], ..Default::default() };
+    assert!(d.feed(Event::Reconciled { evidence: today_only }).is_empty());
+    assert!(matches!(d.payment.state, State::Suspense { .. }));
+    let both_days = StatementEvidence { charged: false, written_off: vec![false], complete: true, ..Default::default() };
+    d.feed(Event::Reconciled { evidence: both_days });
     assert_eq!(d.payment.state, State::Reversed { refunded: false });
     assert!(d.payment.settlement().balances());
 }

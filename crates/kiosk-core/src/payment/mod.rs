@@ -102,6 +102,9 @@ pub struct StatementEvidence {
     pub refunds: Vec<String>,
     /// Per order line: the biller's file holds its reference as written off.
     pub written_off: Vec<bool>,
+    /// The files cover every day the order could have been booked on (the order's day and the
+    /// next): only then does a missing charge mean "not charged".
+    pub complete: bool,
 }
 
 /// Something the runtime must do after journaling. Each external call's reply comes back as an
@@ -217,28 +220,38 @@ impl Event {
             Event::Cancel => "cancel".into(),
             Event::PayReplied { reply } => format!("pay: {}", pay_summary(reply)),
             Event::QueryReplied { reply } => format!("query: {}", query_summary(reply)),
-            Event::ReverseReplied { reply } => format!("reverse: {reply:?}"),
-            Event::WriteOffReplied { line, reply } => format!("write_off line {}: {reply:?}", line + 1),
+            Event::ReverseReplied { reply } => format!("reverse: {}", reverse_summary(reply)),
+            Event::WriteOffReplied { line, reply } => format!("write_off line {}: {}", line + 1, write_off_summary(reply)),
             Event::WriteOffStatusReplied { line, reply } => {
-                format!("write_off_status line {}: {reply:?}", line + 1)
+                format!("write_off_status line {}: {}", line + 1, write_off_status_summary(reply))
             }
-            Event::RefundReplied { item, reply } => format!("refund {}: {reply:?}", item + 1),
-            Event::CardWritten { result } => format!("card: {result:?}"),
-            Event::CardConfirmReplied { reply } => format!("card_confirm: {reply:?}"),
+            Event::RefundReplied { item, reply } => format!("refund {}: {}", item + 1, refund_summary(reply)),
+            Event::CardWritten { result } => match result {
+                CardWriteResult::Verified => "card: written and verified".into(),
+                CardWriteResult::NotWritten { .. } => "card: not written".into(),
+            },
+            Event::CardConfirmReplied { reply } => match reply {
+                ConfirmReply::Confirmed => "card_confirm: confirmed".into(),
+                ConfirmReply::Unknown { .. } => "card_confirm: unknown".into(),
+            },
             Event::RewriteCard => "rewrite_card".into(),
             Event::Proceed => "proceed".into(),
             Event::Tick => "tick".into(),
             Event::Resume => "resume".into(),
             Event::Reconciled { evidence } => format!(
-                "reconciled: charged={} reversed={} refunds={} written_off={:?}",
+                "reconciled: charged={} reversed={} refunds={} written_off={:?} complete={}",
                 evidence.charged,
                 evidence.reversed,
                 evidence.refunds.len(),
-                evidence.written_off
+                evidence.written_off,
+                evidence.complete
             ),
         }
     }
 }
+
+// Summaries go into the journal and the logs: codes and ids only, never the free text of a reply
+// (a biller's message could name a person).
 
 fn pay_summary(reply: &PayReply) -> String {
     match reply {
@@ -246,7 +259,7 @@ fn pay_summary(reply: &PayReply) -> String {
         PayReply::AwaitingPin => "awaiting PIN".into(),
         PayReply::AlreadyUsed { code } => format!("already used ({code})"),
         PayReply::Failed { code, .. } => format!("failed ({code})"),
-        PayReply::Unknown { detail } => format!("unknown ({detail})"),
+        PayReply::Unknown { .. } => "unknown".into(),
     }
 }
 
@@ -257,7 +270,41 @@ fn query_summary(reply: &QueryReply) -> String {
         QueryReply::PaidThenRefunded { channel_txn } => format!("paid then refunded txn={channel_txn}"),
         QueryReply::Failed { code } => format!("failed ({code})"),
         QueryReply::NotFound => "not found".into(),
-        QueryReply::Unknown { detail } => format!("unknown ({detail})"),
+        QueryReply::Unknown { .. } => "unknown".into(),
+    }
+}
+
+fn reverse_summary(reply: &ReverseReply) -> String {
+    match reply {
+        ReverseReply::Done { refunded: true } => "closed, money returned".into(),
+        ReverseReply::Done { refunded: false } => "closed, nothing taken".into(),
+        ReverseReply::Retry { .. } => "retry".into(),
+        ReverseReply::Refused { .. } => "refused".into(),
+    }
+}
+
+fn write_off_summary(reply: &WriteOffReply) -> String {
+    match reply {
+        WriteOffReply::WrittenOff { biller_txn, .. } => format!("written off txn={biller_txn}"),
+        WriteOffReply::Rejected { code, .. } => format!("rejected ({code})"),
+        WriteOffReply::Unknown { .. } => "unknown".into(),
+    }
+}
+
+fn write_off_status_summary(reply: &WriteOffStatus) -> String {
+    match reply {
+        WriteOffStatus::WrittenOff { biller_txn, .. } => format!("written off txn={biller_txn}"),
+        WriteOffStatus::NotFound => "not found".into(),
+        WriteOffStatus::Rejected { code, .. } => format!("rejected ({code})"),
+        WriteOffStatus::Unknown { .. } => "unknown".into(),
+    }
+}
+
+fn refund_summary(reply: &RefundReply) -> String {
+    match reply {
+        RefundReply::Refunded => "refunded".into(),
+        RefundReply::Unknown { .. } => "unknown".into(),
+        RefundReply::Refused { .. } => "refused".into(),
     }
 }
 

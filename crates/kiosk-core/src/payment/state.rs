@@ -124,8 +124,9 @@ impl LineState {
 pub struct RefundItem {
     pub refund_no: String,
     pub amount: Fen,
-    /// The order line refunded, or `None` for the whole order.
-    pub line: Option<usize>,
+    /// The order lines refunded; empty for the whole order (R7). One refund covers every line
+    /// refused at once: WeChat wants a minute between two refunds of one order (payments.md §1.8).
+    pub lines: Vec<usize>,
     pub attempts: u32,
     pub status: RefundStatus,
 }

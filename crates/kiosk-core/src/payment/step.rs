@@ -5,6 +5,7 @@
 use super::state::*;
 use super::{Effect, Event, Payment, Policy, StatementEvidence};
 use crate::outcome::*;
+use crate::money::Fen;
 use crate::time::Ts;
 
 pub(super) fn apply(p: &mut Payment, event: Event, now: Ts, policy: &Policy) -> Vec<Effect> {
@@ -21,9 +22,9 @@ pub(super) fn apply(p: &mut Payment, event: Event, now: Ts, policy: &Policy) -> 
         Event::CardConfirmReplied { reply } => card_confirm_replied(p, reply, now, policy),
         Event::RewriteCard => rewrite_card(p),
         Event::Proceed => proceed(p),
-        Event::Tick => tick(p, now, policy),
-        Event::Resume => resume(p, now, policy),
-        Event::Reconciled { evidence } => reconciled(p, &evidence),
+        Event::Tick => tick(p, now),
+        Event::Resume => resume(p, now),
+        Event::Reconciled { evidence } => reconciled(p, &evidence, now),
     }
 }
 
@@ -143,7 +144,7 @@ fn start_reversing(p: &mut Payment, now: Ts, policy: &Policy) -> Vec<Effect> {
     let earliest = p.pay_sent_at.map(|t| t + timing.min_reverse_after).unwrap_or(now);
     p.state = State::Reversing { next_at: earliest.max(now), attempts: 0, in_flight: false, checking: false };
     // Sending at once when allowed saves a wake-up; the tick path does the same.
-    tick(p, now, policy)
+    tick(p, now)
 }
 
 fn reverse_replied(p: &mut Payment, reply: ReverseReply, now: Ts, policy: &Policy) -> Vec<Effect> {
@@ -193,7 +194,7 @@ fn reverse_check_replied(
             let item = RefundItem {
                 refund_no: p.order.reference.whole_refund_no(),
                 amount: p.order.total(),
-                line: None,
+                lines: Vec::new(),
                 attempts: 1,
                 status: RefundStatus::InFlight,
             };
@@ -206,9 +207,15 @@ fn reverse_check_replied(
             p.state = State::Reversed { refunded: true };
             vec![Effect::PrintReceipt]
         }
-        QueryReply::Failed { .. } | QueryReply::NotFound => {
+        QueryReply::Failed { .. } => {
             p.state = State::Reversed { refunded: false };
             vec![Effect::PrintReceipt]
+        }
+        // The channel neither knows the order nor would close it: a delayed pay request could
+        // still reach it. Only the day's statements can tell; the customer keeps a slip.
+        QueryReply::NotFound => {
+            p.state = State::Suspense { reason: SuspenseReason::ReverseUnconfirmed };
+            vec![Effect::PrintSlip]
         }
         QueryReply::Waiting | QueryReply::Unknown { .. } if attempts >= timing.reverse_max_attempts => {
             p.state = State::Suspense { reason: SuspenseReason::ReverseUnconfirmed };
@@ -317,19 +324,18 @@ fn after_line_change(p: &mut Payment) -> Vec<Effect> {
         .filter(|(_, l)| matches!(l, LineState::Rejected { .. }))
         .map(|(i, _)| i)
         .collect();
-    if !rejected.is_empty() {
-        p.refunds = rejected
-            .iter()
-            .map(|&line| RefundItem {
-                refund_no: p.order.reference.line_refund_no(line),
-                amount: p.order.lines[line].amount,
-                line: Some(line),
-                attempts: 1,
-                status: RefundStatus::InFlight,
-            })
-            .collect();
+    if let Some(&first) = rejected.first() {
+        // One refund for every refused line, numbered after the first of them.
+        let amount = Fen::sum(rejected.iter().map(|&line| p.order.lines[line].amount)).unwrap_or_default();
+        p.refunds = vec![RefundItem {
+            refund_no: p.order.reference.line_refund_no(first),
+            amount,
+            lines: rejected,
+            attempts: 1,
+            status: RefundStatus::InFlight,
+        }];
         p.state = State::Refunding;
-        return (0..p.refunds.len()).map(|item| Effect::Refund { item }).collect();
+        return vec![Effect::Refund { item: 0 }];
     }
     finish(p)
 }
@@ -347,7 +353,7 @@ fn finish(p: &mut Payment) -> Vec<Effect> {
         return vec![Effect::PrintSlip];
     }
     let any_written_off = p.lines.iter().any(|l| matches!(l, LineState::WrittenOff { .. }));
-    let whole_refund = p.refunds.iter().any(|r| r.line.is_none());
+    let whole_refund = p.refunds.iter().any(|r| r.lines.is_empty());
     if any_written_off && !whole_refund {
         if p.refunds.is_empty() {
             p.state = State::WrittenOff;
@@ -440,12 +446,11 @@ fn rewrite_card(p: &mut Payment) -> Vec<Effect> {
 
 // ---- time and restarts ---------------------------------------------------------------------
 
-fn tick(p: &mut Payment, now: Ts, policy: &Policy) -> Vec<Effect> {
+fn tick(p: &mut Payment, now: Ts) -> Vec<Effect> {
     match p.state.clone() {
+        // Always ask before deciding, even past the deadline (after a long restart, or for a
+        // PIN entered just before it): the reply decides whether to reverse.
         State::PayPending { next_query_at, queries, not_found, in_flight: false } if now >= next_query_at => {
-            if p.pay_deadline.is_some_and(|d| now >= d) {
-                return start_reversing(p, now, policy);
-            }
             p.state = State::PayPending { next_query_at, queries: queries + 1, not_found, in_flight: true };
             vec![Effect::Query]
         }
@@ -492,7 +497,7 @@ fn tick(p: &mut Payment, now: Ts, policy: &Policy) -> Vec<Effect> {
 
 /// After a restart nothing is in flight any more, but whatever was may have reached the other
 /// side: ask before acting (payments.md §8, restart table).
-fn resume(p: &mut Payment, now: Ts, policy: &Policy) -> Vec<Effect> {
+fn resume(p: &mut Payment, now: Ts) -> Vec<Effect> {
     match p.state.clone() {
         // Nothing was sent: no money can have moved.
         State::Ordered => {
@@ -502,15 +507,15 @@ fn resume(p: &mut Payment, now: Ts, policy: &Policy) -> Vec<Effect> {
         // The pay request may or may not have left: query first, never resend it.
         State::PaySent => {
             p.state = State::PayPending { next_query_at: now, queries: 0, not_found: 0, in_flight: false };
-            tick(p, now, policy)
+            tick(p, now)
         }
         State::PayPending { queries, not_found, .. } => {
             p.state = State::PayPending { next_query_at: now, queries, not_found, in_flight: false };
-            tick(p, now, policy)
+            tick(p, now)
         }
         State::Reversing { next_at, attempts, .. } => {
             p.state = State::Reversing { next_at, attempts, in_flight: false, checking: false };
-            tick(p, now, policy)
+            tick(p, now)
         }
         State::Paid | State::WrittenOff => proceed(p),
         // A write-off that was on the wire: ask the biller before anything else.
@@ -524,7 +529,7 @@ fn resume(p: &mut Payment, now: Ts, policy: &Policy) -> Vec<Effect> {
                 }
             }
             let mut effects = send_unsent_write_offs(p);
-            effects.extend(tick(p, now, policy));
+            effects.extend(tick(p, now));
             effects
         }
         // Refunds are idempotent by refund number: resend what was in flight.
@@ -536,7 +541,7 @@ fn resume(p: &mut Payment, now: Ts, policy: &Policy) -> Vec<Effect> {
                     refund.attempts = refund.attempts.saturating_sub(1);
                 }
             }
-            tick(p, now, policy)
+            tick(p, now)
         }
         // The card may or may not hold the purchase: the card reader checks (read back).
         State::CardWriting { step: CardStep::Writing } => vec![Effect::WriteCard],
@@ -544,7 +549,7 @@ fn resume(p: &mut Payment, now: Ts, policy: &Policy) -> Vec<Effect> {
             p.state = State::CardWriting {
                 step: CardStep::Confirming { attempts, next_at: now, in_flight: false },
             };
-            tick(p, now, policy)
+            tick(p, now)
         }
         State::PayFailed { .. }
         | State::Reversed { .. }
@@ -574,28 +579,68 @@ fn channel_timing<'a>(p: &Payment, policy: &'a Policy) -> &'a super::ChannelTimi
 
 // ---- reconciliation ------------------------------------------------------------------------
 
-/// Settles a payment in SUSPENSE from the statements, or leaves it there when they do not tell
-/// the whole story. Only evidence of something that happened is taken; absence is evidence only
-/// for "not charged", which the channel's full-day file can tell.
-fn reconciled(p: &mut Payment, evidence: &StatementEvidence) -> Vec<Effect> {
-    if !matches!(p.state, State::Suspense { .. }) || evidence.written_off.len() != p.lines.len() {
+/// Settles a payment in SUSPENSE from the day's statements, or leaves it there when they do not
+/// tell the whole story. Only what the files show happened is taken; the absence of a charge
+/// proves "not charged" only when the files cover the payment's whole life, and never against
+/// what the kiosk itself saw (a transaction id, a write-off, a refund).
+fn reconciled(p: &mut Payment, evidence: &StatementEvidence, now: Ts) -> Vec<Effect> {
+    let State::Suspense { reason } = p.state else {
+        return vec![];
+    };
+    if evidence.written_off.len() != p.lines.len() {
         return vec![];
     }
-    let any_written_off = evidence.written_off.iter().any(|&w| w);
-    if !evidence.charged {
-        // Nothing was taken; a biller crediting an unpaid order is for staff, not for us.
-        if any_written_off {
-            return vec![];
-        }
-        p.state = State::Reversed { refunded: false };
-        return vec![Effect::PrintReceipt];
+    if reason == SuspenseReason::CardConfirmUnconfirmed {
+        // The card holds the purchase; only the biller's confirmation is missing: send it again.
+        p.state = State::CardWriting { step: CardStep::Confirming { attempts: 0, next_at: now, in_flight: false } };
+        return vec![];
     }
-    if evidence.reversed && !any_written_off {
+    let locally_written_off = p.lines.iter().any(|l| matches!(l, LineState::WrittenOff { .. }));
+    let locally_refunded = p.refunds.iter().any(|r| r.status == RefundStatus::Refunded);
+    let seen_charged = p.channel_txn.is_some() || locally_written_off || locally_refunded;
+    let externally_written_off = evidence.written_off.iter().any(|&w| w);
+    if !evidence.charged {
+        if evidence.complete
+            && !seen_charged
+            && !externally_written_off
+            && reason == SuspenseReason::ReverseUnconfirmed
+        {
+            p.state = State::Reversed { refunded: false };
+            return vec![Effect::PrintReceipt];
+        }
+        return vec![];
+    }
+    if evidence.reversed {
+        if externally_written_off || locally_written_off {
+            return vec![]; // credited at a biller and given back: for staff
+        }
         p.state = State::Reversed { refunded: true };
         return vec![Effect::PrintReceipt];
     }
-    for (line, written_off) in p.lines.iter_mut().zip(&evidence.written_off) {
-        if *written_off && !matches!(line, LineState::WrittenOff { .. }) {
+    let refunded_per_file = |r: &RefundItem| r.status == RefundStatus::Refunded || evidence.refunds.contains(&r.refund_no);
+    let line_refunded = |i: usize| p.refunds.iter().any(|r| r.lines.contains(&i) && refunded_per_file(r));
+    let line_written_off = |i: usize| matches!(p.lines[i], LineState::WrittenOff { .. }) || evidence.written_off[i];
+    if (0..p.lines.len()).any(|i| line_written_off(i) && line_refunded(i)) {
+        return vec![]; // credited and refunded at once: for staff
+    }
+    let whole_refunded = p.refunds.iter().any(|r| r.lines.is_empty() && refunded_per_file(r));
+    let settled = whole_refunded || (0..p.lines.len()).all(|i| line_written_off(i) || line_refunded(i));
+    if !settled {
+        return vec![];
+    }
+    if p.order.is_card_top_up() && !whole_refunded {
+        // The purchase data for the card comes from the biller, not from a file: ask it again.
+        for line in p.lines.iter_mut() {
+            *line = LineState::Checking { attempts: 0, next_at: now, in_flight: false };
+        }
+        if p.channel_txn.is_none() {
+            p.channel_txn = Some("per statement".into());
+        }
+        p.state = State::WriteOffSent;
+        return vec![];
+    }
+    for (i, line) in p.lines.iter_mut().enumerate() {
+        if evidence.written_off[i] && !matches!(line, LineState::WrittenOff { .. }) {
             *line = LineState::WrittenOff { biller_txn: "per statement".into(), card: None };
         }
     }
@@ -604,30 +649,13 @@ fn reconciled(p: &mut Payment, evidence: &StatementEvidence) -> Vec<Effect> {
             refund.status = RefundStatus::Refunded;
         }
     }
-    let settled = p.lines.iter().enumerate().all(|(i, line)| {
-        matches!(line, LineState::WrittenOff { .. })
-            || p.refunds.iter().any(|r| r.line == Some(i) && r.status == RefundStatus::Refunded)
-    }) || p.refunds.iter().any(|r| r.line.is_none() && r.status == RefundStatus::Refunded);
-    if !settled {
-        return vec![];
-    }
-    // Lines now written off need no refund; what is refunded stays refunded.
+    // What was refunded stays refunded; an unsent or unconfirmed refund of a line now known to be
+    // written off is void.
     p.refunds.retain(|r| r.status == RefundStatus::Refunded);
     if p.channel_txn.is_none() {
         p.channel_txn = Some("per statement".into());
     }
-    let card_pending =
-        p.order.is_card_top_up() && p.lines.iter().all(|l| matches!(l, LineState::WrittenOff { .. }));
-    if card_pending {
-        p.state = State::AwaitCardWrite { detail: "settled by reconciliation; card not written".into() };
-        return vec![Effect::PrintSlip];
-    }
-    finish_settled(p)
-}
-
-fn finish_settled(p: &mut Payment) -> Vec<Effect> {
     let any_written_off = p.lines.iter().any(|l| matches!(l, LineState::WrittenOff { .. }));
-    let whole_refund = p.refunds.iter().any(|r| r.line.is_none());
-    p.state = if any_written_off && !whole_refund { State::Done } else { State::Refunded };
+    p.state = if any_written_off && !whole_refunded { State::Done } else { State::Refunded };
     vec![Effect::PrintReceipt]
 }

@@ -93,6 +93,7 @@ impl World {
             reversed: self.order == ChannelOrder::ClosedRefunded,
             refunds: self.refunds.keys().cloned().collect(),
             written_off: (0..lines).map(|l| self.written_off.contains_key(&l)).collect(),
+            complete: true,
         }
     }
 
@@ -309,6 +310,13 @@ impl Drive {
                     continue;
                 }
                 if let Some(event) = world.carry_out(&self.payment, &effect, self.now, dice) {
+                    if dice.chance(crash_percent) {
+                        // Power cut after the other side acted, before its reply was journaled.
+                        queue.clear();
+                        let effects = self.feed(Event::Resume);
+                        queue.extend(effects);
+                        continue;
+                    }
                     let effects = self.feed(event);
                     queue.extend(effects);
                 }
