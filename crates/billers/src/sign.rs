@@ -1,8 +1,10 @@
 //! Message signing of the biller contract (openapi/biller-api.yaml, "Signing").
 //!
 //! Requests are signed with HMAC-SHA256 over `METHOD\nPATH\nTIMESTAMP\nNONCE\nBODY`, replies over
-//! `TIMESTAMP\nNONCE\nBODY`, each with the biller's shared key; the signature travels as lower-case
-//! hex. The same functions serve the client and the simulators so that both sides agree by
+//! `TIMESTAMP\nNONCE\nREQUEST_NONCE\nBODY`, each with the biller's shared key; the signature
+//! travels as lower-case hex. `REQUEST_NONCE` is the nonce of the request the reply answers (also
+//! echoed in [`HEADER_REQUEST_NONCE`]): it binds a reply to its request, so a signed answer to one
+//! request (a refusal, say) cannot be replayed as the answer to another. The same functions serve the client and the simulators so that both sides agree by
 //! construction, and the tests pin them to an independently computed vector.
 
 use hmac::{Hmac, Mac};
@@ -16,6 +18,8 @@ pub const HEADER_TIMESTAMP: &str = "x-yizhan-timestamp";
 pub const HEADER_NONCE: &str = "x-yizhan-nonce";
 /// Lower-case hex HMAC-SHA256 of the string to sign.
 pub const HEADER_SIGNATURE: &str = "x-yizhan-signature";
+/// On a reply: the nonce of the request it answers, echoed (and covered by the reply signature).
+pub const HEADER_REQUEST_NONCE: &str = "x-yizhan-request-nonce";
 
 /// How far a signed timestamp may be from the receiver's clock, either way.
 pub const MAX_SKEW_SECS: i64 = 300;
@@ -29,9 +33,10 @@ pub fn request_string(method: &str, path: &str, timestamp: &str, nonce: &str, bo
     text
 }
 
-/// The bytes a reply signature covers.
-pub fn reply_string(timestamp: &str, nonce: &str, body: &[u8]) -> Vec<u8> {
-    let mut text = format!("{timestamp}\n{nonce}\n").into_bytes();
+/// The bytes a reply signature covers: the reply's own timestamp and nonce, the nonce of the
+/// request it answers, and the body.
+pub fn reply_string(timestamp: &str, nonce: &str, request_nonce: &str, body: &[u8]) -> Vec<u8> {
+    let mut text = format!("{timestamp}\n{nonce}\n{request_nonce}\n").into_bytes();
     text.extend_from_slice(body);
     text
 }
@@ -90,6 +95,14 @@ mod tests {
         assert!(!verify(b"key", b"tampered", &signature));
         assert!(!verify(b"key", &message, "not hex"));
         assert!(!verify(b"key", &message, ""));
+    }
+
+    #[test]
+    fn a_reply_signature_covers_the_request_nonce() {
+        let message = reply_string("1", "reply-nonce", "request-a", b"{}");
+        let signature = sign(b"key", &message);
+        assert!(verify(b"key", &message, &signature));
+        assert!(!verify(b"key", &reply_string("1", "reply-nonce", "request-b", b"{}"), &signature));
     }
 
     #[test]

@@ -17,12 +17,16 @@ pub mod paths {
         [BILL, JOINT_BILL, WRITE_OFFS, WRITE_OFF_STATUS, PURCHASES, CARD_WRITTEN, RECONCILIATION];
 }
 
-/// Error body of every refusal: a stable upper-case code and a message for staff.
+/// Error body of every refusal: a stable upper-case code, a message for staff and, for a request
+/// made under a reference (write-off, purchase, card confirmation), that reference. The client
+/// takes a money refusal as definite only if it names the reference it sent.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorBody {
     pub code: String,
     #[serde(default)]
     pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
 }
 
 /// Codes a biller may put in an [`ErrorBody`]. Only the ones with 4xx statuses listed in the

@@ -236,6 +236,7 @@ async fn a_prepaid_purchase_is_idempotent_and_waits_for_the_meter() {
         gas.write_off_status("YZTEST00000011-1").await,
         WriteOffStatus::WrittenOff { biller_txn: t, card: Some(c) } if &t == biller_txn && c.purchase_seq == 4
     ));
+    assert_eq!(gas.purchase_status("YZTEST00000011-1").await, gas.write_off_status("YZTEST00000011-1").await);
     assert_eq!(gas.confirm_card_write("YZTEST00000011-1").await, ConfirmReply::Confirmed);
     assert_eq!(gas.confirm_card_write("YZTEST00000011-1").await, ConfirmReply::Confirmed);
     assert!(matches!(gas.confirm_card_write("YZNOSUCHREF-1").await, ConfirmReply::Unknown { .. }));

@@ -35,9 +35,37 @@ fn request_signature_vector() {
 
 #[test]
 fn reply_signature_vector() {
+    // python3: hmac.new(b'yizhan-test-key-0123', b'1764000000\nfedcba9876543210\n'
+    //   b'0123456789abcdef0123456789abcdef\n{"status":"not_found","reference":"R"}',
+    //   hashlib.sha256).hexdigest()
+    let message = sign::reply_string(
+        "1764000000",
+        "fedcba9876543210",
+        "0123456789abcdef0123456789abcdef",
+        br#"{"status":"not_found","reference":"R"}"#,
+    );
+    let expected = "157ee7f64408837a53d502a04426a4c4369f1951603bf13c5a219345a9e6489a";
+    assert_eq!(sign::sign(KEY, &message), expected);
+    // The same reply answering another request does not verify.
+    let other = sign::reply_string(
+        "1764000000",
+        "fedcba9876543210",
+        "ffffffffffffffffffffffffffffffff",
+        br#"{"status":"not_found","reference":"R"}"#,
+    );
+    assert!(!sign::verify(KEY, &other, expected));
+}
+
+#[test]
+fn refusal_reply_signature_vector() {
+    // python3: as above, over b'1764000000\nfedcba9876543210\n0123456789abcdef0123456789abcdef\n'
+    //   b'{"code":"BILL_CHANGED","message":"the bill changed since it was fetched",'
+    //   b'"reference":"YZTEST00000001-1"}'
+    let body = br#"{"code":"BILL_CHANGED","message":"the bill changed since it was fetched","reference":"YZTEST00000001-1"}"#;
     let message =
-        sign::reply_string("1764000000", "fedcba9876543210", br#"{"status":"not_found","reference":"R"}"#);
-    assert_eq!(sign::sign(KEY, &message), "9079f2f7633d0befcf23e9b1b978f8ee5e0a778f22bc1dc973fddf25de62d490");
+        sign::reply_string("1764000000", "fedcba9876543210", "0123456789abcdef0123456789abcdef", body);
+    let expected = "7f2ec583dd3ea03a3683016c1710a368d8c4b9439fd58978350720ec6af65343";
+    assert_eq!(sign::sign(KEY, &message), expected);
 }
 
 #[test]
@@ -47,6 +75,8 @@ fn the_openapi_file_documents_every_path_and_the_vector() {
         assert!(spec.contains(&format!("\n  {path}:\n")), "{path} is not documented");
     }
     assert!(spec.contains("ff4c9313c2c025c963b71b6594496423412f27e9ebf9baf354ef415f766cdbad"));
+    assert!(spec.contains("7f2ec583dd3ea03a3683016c1710a368d8c4b9439fd58978350720ec6af65343"));
+    assert!(spec.contains("X-Yizhan-Request-Nonce"));
 }
 
 #[test]

@@ -124,7 +124,10 @@ fn r7_paid_after_a_refused_reverse_is_refunded_never_written_off() {
     d.feed(Event::PayReplied { reply: PayReply::Unknown { detail: "timeout".into() } });
     d.now = d.payment.pay_deadline.unwrap();
     assert_eq!(d.feed(Event::Tick), [Effect::Query]);
-    assert_eq!(d.feed(Event::QueryReplied { reply: QueryReply::Unknown { detail: "503".into() } }), [Effect::Reverse]);
+    assert_eq!(
+        d.feed(Event::QueryReplied { reply: QueryReply::Unknown { detail: "503".into() } }),
+        [Effect::Reverse]
+    );
     assert_eq!(
         d.feed(Event::ReverseReplied { reply: ReverseReply::Refused { detail: "too old".into() } }),
         [Effect::Query]
@@ -311,7 +314,10 @@ fn a_restart_long_after_the_deadline_asks_before_reversing() {
     // The kiosk was off for ten minutes with the pay request on the wire.
     advance(&mut d, 600);
     assert_eq!(d.feed(Event::Resume), [Effect::Query]);
-    assert_eq!(d.feed(Event::QueryReplied { reply: QueryReply::Paid { channel_txn: "42".into() } }), [Effect::Proceed]);
+    assert_eq!(
+        d.feed(Event::QueryReplied { reply: QueryReply::Paid { channel_txn: "42".into() } }),
+        [Effect::Proceed]
+    );
     assert_eq!(d.payment.state, State::Paid, "paid during the outage: written off, not reversed");
 }
 
@@ -323,10 +329,14 @@ fn statements_never_contradict_what_the_kiosk_saw() {
     while !d.payment.state.is_parked() {
         d.now = d.payment.next_deadline().unwrap();
         d.feed(Event::Tick);
-        d.feed(Event::WriteOffStatusReplied { line: 0, reply: WriteOffStatus::Unknown { detail: "503".into() } });
+        d.feed(Event::WriteOffStatusReplied {
+            line: 0,
+            reply: WriteOffStatus::Unknown { detail: "503".into() },
+        });
     }
     // A complete file without the charge (booked on another day, say) does not make it "not charged".
-    let evidence = StatementEvidence { charged: false, written_off: vec![false], complete: true, ..Default::default() };
+    let evidence =
+        StatementEvidence { charged: false, written_off: vec![false], complete: true, ..Default::default() };
     assert!(d.feed(Event::Reconciled { evidence }).is_empty());
     assert!(matches!(d.payment.state, State::Suspense { .. }));
 }
@@ -351,7 +361,10 @@ fn a_card_confirmation_left_in_suspense_is_sent_again_after_reconciliation() {
     d.feed(Event::PayReplied { reply: PayReply::Paid { channel_txn: "2026".into() } });
     d.feed(Event::Proceed);
     let card = CardWriteData { purchase_seq: 8, data_hex: "00".into() };
-    d.feed(Event::WriteOffReplied { line: 0, reply: WriteOffReply::WrittenOff { biller_txn: "G1".into(), card: Some(card) } });
+    d.feed(Event::WriteOffReplied {
+        line: 0,
+        reply: WriteOffReply::WrittenOff { biller_txn: "G1".into(), card: Some(card) },
+    });
     d.feed(Event::Proceed);
     d.feed(Event::CardWritten { result: CardWriteResult::Verified });
     while !d.payment.state.is_parked() {
@@ -362,7 +375,8 @@ fn a_card_confirmation_left_in_suspense_is_sent_again_after_reconciliation() {
         }
     }
     assert_eq!(d.payment.state, State::Suspense { reason: SuspenseReason::CardConfirmUnconfirmed });
-    let evidence = StatementEvidence { charged: true, written_off: vec![true], complete: true, ..Default::default() };
+    let evidence =
+        StatementEvidence { charged: true, written_off: vec![true], complete: true, ..Default::default() };
     d.feed(Event::Reconciled { evidence });
     assert_eq!(d.payment.next_deadline(), Some(d.now));
     assert_eq!(d.feed(Event::Tick), [Effect::ConfirmCardWrite]);
@@ -415,7 +429,8 @@ fn f20_a_reverse_never_confirmed_is_settled_as_not_charged() {
     let today_only = StatementEvidence { charged: false, written_off: vec![false], ..Default::default() };
     assert!(d.feed(Event::Reconciled { evidence: today_only }).is_empty());
     assert!(matches!(d.payment.state, State::Suspense { .. }));
-    let both_days = StatementEvidence { charged: false, written_off: vec![false], complete: true, ..Default::default() };
+    let both_days =
+        StatementEvidence { charged: false, written_off: vec![false], complete: true, ..Default::default() };
     d.feed(Event::Reconciled { evidence: both_days });
     assert_eq!(d.payment.state, State::Reversed { refunded: false });
     assert!(d.payment.settlement().balances());

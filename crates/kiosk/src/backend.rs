@@ -61,6 +61,8 @@ pub struct Backend {
     pub runtime: Runtime,
     /// Present in embedded mode; dropping it stops the simulators.
     pub sims: Option<EmbeddedSims>,
+    journal_path: PathBuf,
+    lock: Option<crate::journal_lock::JournalLock>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -110,7 +112,15 @@ impl Backend {
         let identity =
             Identity { kiosk_id: config.kiosk.id.clone(), service_phone: config.kiosk.service_phone.clone() };
         let runtime = Runtime::new(journal, channels, billers, config.policy(), identity);
-        Ok(Backend { runtime, sims })
+        Ok(Backend { runtime, sims, journal_path: path, lock: None })
+    }
+
+    /// Claims the journal for moving money (see [`crate::journal_lock`]); held until drop.
+    pub fn claim_journal(&mut self) -> Result<(), crate::journal_lock::LockError> {
+        if self.lock.is_none() {
+            self.lock = Some(crate::journal_lock::JournalLock::acquire(&self.journal_path)?);
+        }
+        Ok(())
     }
 }
 

@@ -7,6 +7,7 @@ pub mod clock;
 pub mod commands;
 pub mod config;
 pub mod ids;
+pub mod journal_lock;
 pub mod logging;
 pub mod recon;
 pub mod redact;

@@ -11,7 +11,9 @@ pub fn init(section: &LoggingSection) {
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::try_new(&section.level).unwrap_or_else(|_| EnvFilter::new("info")));
     let writer = || RedactingWriter::new(std::io::stderr());
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(writer);
+    // No colour codes: they would glue escape letters to field values and hide digit runs from
+    // the scrubber; a kiosk's log is read by machines and staff, not a terminal.
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(writer).with_ansi(false);
     let result = match section.format {
         LogFormat::Human => builder.try_init(),
         LogFormat::Json => builder.json().try_init(),

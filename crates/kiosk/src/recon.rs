@@ -60,11 +60,13 @@ impl Flag {
     }
 }
 
-/// What the day's files say about `payment`.
+/// What the files say about `payment`. `complete`: they cover the order's day and the next (a
+/// charge can land after midnight), so a missing charge means "not charged".
 pub fn evidence_for(
     payment: &Payment,
     channel_rows: &[StatementRow],
     biller_rows: &[ReconRow],
+    complete: bool,
 ) -> StatementEvidence {
     let order = payment.id();
     let mine = || channel_rows.iter().filter(|r| r.out_trade_no == order);
@@ -81,6 +83,7 @@ pub fn evidence_for(
             .iter()
             .map(|line| biller_rows.iter().any(|r| r.reference == line.biller_ref))
             .collect(),
+        complete,
     }
 }
 

@@ -143,7 +143,7 @@ async fn f20_reconciliation_flags_mismatches_and_settles_suspense_from_the_state
         biller_rows.extend(runtime.billers.get(utility).reconciliation(&date.to_string()).await.unwrap());
     }
     // Settle the suspense from the files, through the journal.
-    let evidence = yizhan::recon::evidence_for(&doubtful, &channel_rows, &biller_rows);
+    let evidence = yizhan::recon::evidence_for(&doubtful, &channel_rows, &biller_rows, false);
     let settled = runtime
         .settle_externally(doubtful.clone(), kiosk_core::Event::Reconciled { evidence }, &Quiet)
         .await
@@ -172,7 +172,8 @@ async fn f20_reconciliation_flags_mismatches_and_settles_suspense_from_the_state
 }
 
 #[tokio::test]
-async fn f21_reprint_after_the_fact_moves_no_money() {
+/// F21 itself (a power cut around printing) is in power_cut.rs; this checks that a reprint is stable.
+async fn reprinting_gives_the_same_receipt_and_moves_no_money() {
     let kiosk = TestKiosk::start().await;
     let code = wechat_code();
     let payment = kiosk.pay(Utility::Gas, &kiosk.account(Utility::Gas, 4560), code.clone()).await;

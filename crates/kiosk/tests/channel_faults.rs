@@ -142,6 +142,7 @@ async fn f13_resend_of_a_paid_order_is_paid_not_failed() {
         code: code.clone(),
         description: "test".into(),
         kiosk_id: "SH-TEST-0001".into(),
+        sent_at: order.created_at,
     };
     assert!(matches!(kiosk.runtime().channels.pay(&request).await, PayReply::Paid { .. }));
     let again = kiosk.runtime().channels.pay(&request).await;

@@ -130,6 +130,22 @@ impl Simulators {
             .collect()
     }
 
+    /// Every money movement any simulator has booked, to prove that something moved none.
+    fn money_movements(&self) -> usize {
+        let channels: usize = ["wechat", "alipay", "unionpay"]
+            .iter()
+            .map(|c| self.http.get(&format!("{}/admin/ledger", self.url(c))).as_array().map_or(0, Vec::len))
+            .sum();
+        let billers: usize = ["water", "power", "gas"]
+            .iter()
+            .map(|u| {
+                let ledger = self.http.get(&format!("{}/admin/ledger", self.url(u)));
+                ledger["write_offs"].as_array().map_or(0, Vec::len)
+            })
+            .sum();
+        channels + billers
+    }
+
     fn write_offs(&self, utility: &str, reference: &str) -> usize {
         let ledger = self.http.get(&format!("{}/admin/ledger", self.url(utility)));
         ledger["write_offs"].as_array().unwrap().iter().filter(|e| e["reference"] == reference).count()
@@ -213,6 +229,12 @@ fn kill_at_every_step(
             show.stdout
         );
         check(&order, &state);
+        // F21: the receipt of a payment cut off around its printing is reprinted from the
+        // journal, and reprinting moves no money.
+        let before = sims.money_movements();
+        let reprint = yizhan(sims, &data, &["journal", "reprint", &order], None);
+        assert!(reprint.stdout.contains(&order), "{}", reprint.stdout);
+        assert_eq!(sims.money_movements(), before, "a reprint moved money");
     }
     panic!("{name}: the payment never finished");
 }

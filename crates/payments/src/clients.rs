@@ -9,7 +9,7 @@ use crate::statement::{StatementError, StatementRow};
 use crate::unionpay::UnionPayClient;
 use crate::wechat::WeChatClient;
 use chrono::NaiveDate;
-use kiosk_core::{Channel, OrderRef, PayReply, QueryReply, RefundReply, ReverseReply};
+use kiosk_core::{Channel, OrderRef, PayReply, QueryReply, RefundReply, ReverseReply, Ts};
 
 /// The configured channel clients.
 #[derive(Clone, Debug, Default)]
@@ -47,21 +47,23 @@ impl ChannelClients {
         }
     }
 
-    pub async fn query(&self, channel: Channel, order: &OrderRef) -> QueryReply {
+    /// Queries the order. `sent_at` is when its pay was sent ([`PayRequest::sent_at`]): UnionPay
+    /// finds a transaction by order number *and* that time; WeChat and Alipay ignore it.
+    pub async fn query(&self, channel: Channel, order: &OrderRef, sent_at: Ts) -> QueryReply {
         match (channel, &self.wechat, &self.alipay, &self.unionpay) {
             (Channel::WeChat, Some(client), _, _) => client.query(order).await,
             (Channel::Alipay, _, Some(client), _) => client.query(order).await,
-            (Channel::UnionPay, _, _, Some(client)) => client.query(order).await,
+            (Channel::UnionPay, _, _, Some(client)) => client.query(order, sent_at).await,
             _ => QueryReply::Unknown { detail: unavailable(channel) },
         }
     }
 
-    /// Reverse (WeChat), cancel (Alipay) or 消费撤销 (UnionPay).
-    pub async fn reverse(&self, channel: Channel, order: &OrderRef) -> ReverseReply {
+    /// Reverse (WeChat), cancel (Alipay) or 消费撤销 (UnionPay). `sent_at` as for [`Self::query`].
+    pub async fn reverse(&self, channel: Channel, order: &OrderRef, sent_at: Ts) -> ReverseReply {
         match (channel, &self.wechat, &self.alipay, &self.unionpay) {
             (Channel::WeChat, Some(client), _, _) => client.reverse(order).await,
             (Channel::Alipay, _, Some(client), _) => client.cancel(order).await,
-            (Channel::UnionPay, _, _, Some(client)) => client.cancel(order).await,
+            (Channel::UnionPay, _, _, Some(client)) => client.cancel(order, sent_at).await,
             _ => ReverseReply::Retry { detail: unavailable(channel) },
         }
     }

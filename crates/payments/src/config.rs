@@ -28,7 +28,8 @@ pub struct WeChatConfig {
     #[serde(default = "default_ip")]
     pub spbill_create_ip: String,
     /// PEM file with the merchant certificate and its private key, presented on `/secapi/*` calls
-    /// (reverse, refund). Loopback simulators need none.
+    /// (reverse, refund). Required unless `base_url` is a loopback simulator: without it no
+    /// reverse or refund can succeed, so an unknown payment could never be closed.
     #[serde(default)]
     pub client_identity_pem: Option<PathBuf>,
     #[serde(default = "default_connect_ms")]
@@ -135,6 +136,20 @@ fn check_url(section: &str, url: &str) -> Result<(), ConfigError> {
     })
 }
 
+/// Whether `url` (already checked by [`check_url`]) points at this machine: `localhost`, or a
+/// loopback IPv4/IPv6 address.
+fn is_loopback(url: &str) -> bool {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
+    let host = match host_port.strip_prefix('[') {
+        Some(bracketed) => bracketed.split(']').next().unwrap_or(""),
+        None => host_port.split(':').next().unwrap_or(""),
+    };
+    host.eq_ignore_ascii_case("localhost")
+        || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
 fn check_timeouts(section: &str, values: [(&str, u64); 3]) -> Result<(), ConfigError> {
     for (name, ms) in values {
         if !(100..=120_000).contains(&ms) {
@@ -164,6 +179,12 @@ impl WeChatConfig {
         }
         if self.spbill_create_ip.parse::<std::net::IpAddr>().is_err() {
             return Err(invalid("wechat.spbill_create_ip".into(), "an IPv4 or IPv6 address"));
+        }
+        if self.client_identity_pem.is_none() && !is_loopback(&self.base_url) {
+            return Err(invalid(
+                "wechat.client_identity_pem".into(),
+                "the merchant certificate and key (PEM) for reverse and refund, unless base_url is loopback",
+            ));
         }
         check_timeouts(
             "wechat",
@@ -222,5 +243,33 @@ pub(crate) fn timeouts(connect_ms: u64, request_ms: u64, pay_ms: u64) -> crate::
         connect: Duration::from_millis(connect_ms),
         request: Duration::from_millis(request_ms),
         pay: Duration::from_millis(pay_ms),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_loopback;
+
+    #[test]
+    fn loopback_hosts() {
+        for url in [
+            "http://127.0.0.1:8080",
+            "http://localhost",
+            "https://LOCALHOST:1/x",
+            "http://[::1]:9",
+            "http://127.3.2.1",
+        ] {
+            assert!(is_loopback(url), "{url}");
+        }
+        for url in [
+            "https://api.mch.weixin.qq.com",
+            "http://10.0.0.1:80",
+            "http://127.0.0.1.example.com",
+            "http://localhost.example.com",
+            "http://[::2]:9",
+            "http://user@example.com",
+        ] {
+            assert!(!is_loopback(url), "{url}");
+        }
     }
 }

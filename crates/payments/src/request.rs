@@ -1,7 +1,7 @@
 //! What the kiosk asks a channel to do. The idempotency keys (`order`, `refund_no`) come from the
 //! journal and are reused on every retry (payments.md §8 R2).
 
-use kiosk_core::{Fen, OrderRef, PaymentCode};
+use kiosk_core::{Fen, OrderRef, PaymentCode, Ts};
 
 /// One pay attempt: charge `total` to the scanned `code` under the order number `order`.
 #[derive(Clone, Debug)]
@@ -14,6 +14,10 @@ pub struct PayRequest {
     pub description: String,
     /// The kiosk's id: WeChat `device_info`, Alipay `terminal_id`, UnionPay `termId`.
     pub kiosk_id: String,
+    /// When the kiosk sent this pay (the journaled `Payment.pay_sent_at`). UnionPay's ACP names
+    /// a transaction by `orderId` *and* `txnTime`, so the consume carries this time and every
+    /// later query of it must carry the very same one; WeChat and Alipay ignore it.
+    pub sent_at: Ts,
 }
 
 /// One refund with a stable refund number: a retry sends the same number, so the channel refunds
@@ -25,4 +29,7 @@ pub struct RefundRequest {
     /// What the order was paid in total (WeChat wants it beside the refund amount).
     pub order_total: Fen,
     pub amount: Fen,
+    /// When the original pay was sent ([`PayRequest::sent_at`]): UnionPay queries the original
+    /// consume by it before refunding. WeChat and Alipay ignore it.
+    pub order_sent_at: Ts,
 }

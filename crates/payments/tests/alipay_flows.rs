@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{alipay_code, order, pay_request, refund_request, world};
+use common::{alipay_code, order, pay_request, refund_request, sent_at, world};
 use kiosk_core::{Channel, FailKind, PayReply, QueryReply, RefundReply, ReverseReply};
 use payments::sim::LedgerKind;
 use simkit::Fault;
@@ -18,7 +18,7 @@ async fn pays_in_yuan_on_the_wire_and_fen_in_the_ledger() {
     };
     let ledger = w.sims.alipay.ledger();
     assert_eq!((ledger.len(), ledger[0].amount.0, &ledger[0].channel_txn), (1, 12345, &channel_txn));
-    assert_eq!(w.clients.query(Channel::Alipay, &order).await, QueryReply::Paid { channel_txn });
+    assert_eq!(w.clients.query(Channel::Alipay, &order, sent_at()).await, QueryReply::Paid { channel_txn });
 }
 
 #[tokio::test]
@@ -27,9 +27,9 @@ async fn wait_user_pay_then_paid() {
     let order = order();
     w.sims.alipay.faults().inject("pay", Fault::UserPaying { ms: Some(100) }, 1);
     assert_eq!(w.clients.pay(&pay_request(&order, alipay_code(), 100)).await, PayReply::AwaitingPin);
-    assert_eq!(w.clients.query(Channel::Alipay, &order).await, QueryReply::Waiting);
+    assert_eq!(w.clients.query(Channel::Alipay, &order, sent_at()).await, QueryReply::Waiting);
     tokio::time::sleep(std::time::Duration::from_millis(150)).await;
-    assert!(matches!(w.clients.query(Channel::Alipay, &order).await, QueryReply::Paid { .. }));
+    assert!(matches!(w.clients.query(Channel::Alipay, &order, sent_at()).await, QueryReply::Paid { .. }));
 }
 
 #[tokio::test]
@@ -38,10 +38,13 @@ async fn cancel_closes_an_unpaid_order_and_a_late_pin_cannot_pay() {
     let order = order();
     w.sims.alipay.faults().inject("pay", Fault::UserPaying { ms: None }, 1);
     w.clients.pay(&pay_request(&order, alipay_code(), 100)).await;
-    assert_eq!(w.clients.reverse(Channel::Alipay, &order).await, ReverseReply::Done { refunded: false });
+    assert_eq!(
+        w.clients.reverse(Channel::Alipay, &order, sent_at()).await,
+        ReverseReply::Done { refunded: false }
+    );
     assert!(!w.sims.alipay.enter_pin(order.as_str()));
     assert_eq!(
-        w.clients.query(Channel::Alipay, &order).await,
+        w.clients.query(Channel::Alipay, &order, sent_at()).await,
         QueryReply::Failed { code: "TRADE_CLOSED".into() }
     );
     assert!(w.sims.alipay.ledger().iter().all(|e| e.kind != LedgerKind::Charge));
@@ -52,7 +55,10 @@ async fn cancel_of_a_paid_order_refunds_it() {
     let w = world().await;
     let order = order();
     w.clients.pay(&pay_request(&order, alipay_code(), 100)).await;
-    assert_eq!(w.clients.reverse(Channel::Alipay, &order).await, ReverseReply::Done { refunded: true });
+    assert_eq!(
+        w.clients.reverse(Channel::Alipay, &order, sent_at()).await,
+        ReverseReply::Done { refunded: true }
+    );
     assert_eq!(w.sims.alipay.ledger().iter().filter(|e| e.kind == LedgerKind::Reversal).count(), 1);
 }
 
@@ -60,9 +66,36 @@ async fn cancel_of_a_paid_order_refunds_it() {
 async fn retry_flag_y_means_retry() {
     let w = world().await;
     let order = order();
+    w.sims.alipay.faults().inject("pay", Fault::UserPaying { ms: None }, 1);
+    w.clients.pay(&pay_request(&order, alipay_code(), 100)).await;
     w.sims.alipay.faults().inject("reverse", Fault::RecallRetry, 1);
-    assert!(matches!(w.clients.reverse(Channel::Alipay, &order).await, ReverseReply::Retry { .. }));
-    assert_eq!(w.clients.reverse(Channel::Alipay, &order).await, ReverseReply::Done { refunded: false });
+    assert!(matches!(
+        w.clients.reverse(Channel::Alipay, &order, sent_at()).await,
+        ReverseReply::Retry { .. }
+    ));
+    assert_eq!(
+        w.clients.reverse(Channel::Alipay, &order, sent_at()).await,
+        ReverseReply::Done { refunded: false }
+    );
+}
+
+#[tokio::test]
+async fn a_cancel_without_action_is_retried_not_read_as_closed() {
+    let w = world().await;
+    let order = order();
+    w.sims.alipay.faults().inject("pay", Fault::DropRequest, 1);
+    w.clients.pay(&pay_request(&order, alipay_code(), 100)).await;
+    // Alipay never saw the order: 10000 without `action` is "not found or failed", not "closed".
+    let first = w.clients.reverse(Channel::Alipay, &order, sent_at()).await;
+    assert!(matches!(first, ReverseReply::Retry { ref detail } if detail.contains("action")), "{first:?}");
+    // The cancel recorded the order closed, so the retry is definite and a late pay fails.
+    assert_eq!(
+        w.clients.reverse(Channel::Alipay, &order, sent_at()).await,
+        ReverseReply::Done { refunded: false }
+    );
+    let late = w.clients.pay(&pay_request(&order, alipay_code(), 100)).await;
+    assert!(matches!(late, PayReply::Failed { ref code, .. } if code == "ACQ.TRADE_HAS_CLOSE"), "{late:?}");
+    assert!(w.sims.alipay.ledger().iter().all(|e| e.kind != LedgerKind::Charge));
 }
 
 #[tokio::test]
@@ -74,7 +107,7 @@ async fn service_unavailable_20000_then_query_paid() {
         w.clients.pay(&pay_request(&order, alipay_code(), 100)).await,
         PayReply::Unknown { .. }
     ));
-    assert!(matches!(w.clients.query(Channel::Alipay, &order).await, QueryReply::Paid { .. }));
+    assert!(matches!(w.clients.query(Channel::Alipay, &order, sent_at()).await, QueryReply::Paid { .. }));
     let other = common::order();
     w.sims.alipay.faults().inject("pay", Fault::ErrorCode { code: "20000".into() }, 1);
     assert!(matches!(
@@ -92,7 +125,7 @@ async fn lost_request_then_not_exist() {
         w.clients.pay(&pay_request(&order, alipay_code(), 100)).await,
         PayReply::Unknown { .. }
     ));
-    assert_eq!(w.clients.query(Channel::Alipay, &order).await, QueryReply::NotFound);
+    assert_eq!(w.clients.query(Channel::Alipay, &order, sent_at()).await, QueryReply::NotFound);
 }
 
 #[tokio::test]

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{alipay_code, order, pay_request, unionpay_code, wechat_code, world};
+use common::{alipay_code, order, pay_request, sent_at, unionpay_code, wechat_code, world};
 use kiosk_core::{Channel, FailKind, PayReply, PaymentCode, QueryReply};
 use simkit::Fault;
 
@@ -100,17 +100,30 @@ async fn alipay_codes_and_sub_codes() {
 async fn unionpay_resp_codes() {
     use Class::*;
     let w = world().await;
+    // Only refusals before anything reaches the payer are failures; issuer and risk answers
+    // (30, 38, 6x but 61) and "debited" codes (42, 74) are settled by the query.
     let rows = [
+        ("00", Unknown),
         ("03", Unknown),
         ("04", Unknown),
         ("05", Unknown),
         ("01", Unknown),
         ("06", Unknown),
         ("12", AlreadyUsed),
+        ("10", Config),
         ("11", Config),
+        ("13", Config),
         ("31", Config),
+        ("32", Config),
+        ("43", Config),
+        ("33", Customer),
         ("61", Customer),
-        ("65", Customer),
+        ("30", Unknown),
+        ("38", Unknown),
+        ("42", Unknown),
+        ("64", Unknown),
+        ("65", Unknown),
+        ("74", Unknown),
         ("99", Unknown),
     ];
     check(&rows, &w.sims.unionpay, unionpay_code, &w).await;
@@ -125,15 +138,18 @@ async fn query_not_found_and_system_errors() {
         (Channel::Alipay, &w.sims.alipay, "ACQ.SYSTEM_ERROR"),
         (Channel::UnionPay, &w.sims.unionpay, "06"),
     ] {
-        assert_eq!(w.clients.query(channel, &order).await, QueryReply::NotFound, "{channel}");
+        assert_eq!(w.clients.query(channel, &order, sent_at()).await, QueryReply::NotFound, "{channel}");
         sim.faults().inject("query", Fault::ErrorCode { code: system_error.into() }, 1);
-        assert!(matches!(w.clients.query(channel, &order).await, QueryReply::Unknown { .. }), "{channel}");
+        assert!(
+            matches!(w.clients.query(channel, &order, sent_at()).await, QueryReply::Unknown { .. }),
+            "{channel}"
+        );
     }
     // The injected ORDERNOTEXIST row itself.
     w.sims.wechat.faults().inject("query", Fault::ErrorCode { code: "ORDERNOTEXIST".into() }, 1);
-    assert_eq!(w.clients.query(Channel::WeChat, &order).await, QueryReply::NotFound);
+    assert_eq!(w.clients.query(Channel::WeChat, &order, sent_at()).await, QueryReply::NotFound);
     w.sims.alipay.faults().inject("query", Fault::ErrorCode { code: "ACQ.TRADE_NOT_EXIST".into() }, 1);
-    assert_eq!(w.clients.query(Channel::Alipay, &order).await, QueryReply::NotFound);
+    assert_eq!(w.clients.query(Channel::Alipay, &order, sent_at()).await, QueryReply::NotFound);
 }
 
 #[tokio::test]
@@ -142,9 +158,14 @@ async fn bank_card_and_unconfigured_channels_are_unknown_not_failed() {
     let clients = payments::ChannelClients::default();
     let order = order();
     assert!(matches!(clients.pay(&pay_request(&order, wechat_code(), 1)).await, PayReply::Unknown { .. }));
-    let QueryReply::Unknown { detail } = clients.query(Channel::BankCard, &order).await else { panic!() };
+    let QueryReply::Unknown { detail } = clients.query(Channel::BankCard, &order, sent_at()).await else {
+        panic!()
+    };
     assert_eq!(detail, "bank card terminal not configured");
-    assert!(matches!(clients.reverse(Channel::BankCard, &order).await, ReverseReply::Retry { .. }));
+    assert!(matches!(
+        clients.reverse(Channel::BankCard, &order, sent_at()).await,
+        ReverseReply::Retry { .. }
+    ));
     let refund = common::refund_request(&order, 1, 1);
     assert!(matches!(clients.refund(Channel::Alipay, &refund).await, RefundReply::Unknown { .. }));
 }

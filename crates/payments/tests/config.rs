@@ -10,7 +10,7 @@ appid = "wx2421b1c4370ec43b"
 mch_id = "10000100"
 api_key = "YizhanSimulatorApiKey0123456789a"
 spbill_create_ip = "10.0.0.21"
-# client_identity_pem = "/etc/yizhan/wechat-apiclient.pem"
+client_identity_pem = "FIXTURES/wechat-apiclient-test.pem"
 pay_timeout_ms = 10000
 
 [alipay]
@@ -29,7 +29,9 @@ request_timeout_ms = 6000
 
 fn example() -> PaymentsConfig {
     let keys = env!("CARGO_MANIFEST_DIR").to_string() + "/../../config/sim-keys";
-    toml::from_str(&EXAMPLE.replace("KEYS", &keys)).expect("example parses")
+    let fixtures = env!("CARGO_MANIFEST_DIR").to_string() + "/tests/fixtures";
+    let text = EXAMPLE.replace("KEYS", &keys).replace("FIXTURES", &fixtures);
+    toml::from_str(&text).expect("example parses")
 }
 
 #[test]
@@ -80,4 +82,15 @@ fn a_public_key_where_a_private_key_belongs_is_a_bad_key() {
     let alipay = config.alipay.as_mut().unwrap();
     alipay.app_private_key_path = alipay.alipay_public_key_path.clone();
     assert!(matches!(ChannelClients::new(&config), Err(ConfigError::BadKey { .. })));
+}
+
+#[test]
+fn wechat_needs_the_client_certificate_unless_it_talks_to_a_loopback_simulator() {
+    let e = build_error(|c| c.wechat.as_mut().unwrap().client_identity_pem = None);
+    assert!(e.contains("wechat.client_identity_pem") && e.contains("reverse and refund"), "{e}");
+    let mut config = example();
+    let wechat = config.wechat.as_mut().unwrap();
+    wechat.client_identity_pem = None;
+    wechat.base_url = "http://127.0.0.1:18080".into();
+    assert!(ChannelClients::new(&config).is_ok(), "a loopback simulator needs no certificate");
 }

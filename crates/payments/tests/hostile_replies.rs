@@ -92,9 +92,9 @@ async fn every_hostile_body_is_unknown_on_every_call() {
             let channel = code.channel();
             let pay = clients.pay(&common::pay_request(&order, code, 100)).await;
             assert!(matches!(pay, PayReply::Unknown { .. }), "{name} {channel} pay → {pay:?}");
-            let query = clients.query(channel, &order).await;
+            let query = clients.query(channel, &order, common::sent_at()).await;
             assert!(matches!(query, QueryReply::Unknown { .. }), "{name} {channel} query → {query:?}");
-            let reverse = clients.reverse(channel, &order).await;
+            let reverse = clients.reverse(channel, &order, common::sent_at()).await;
             assert!(matches!(reverse, ReverseReply::Retry { .. }), "{name} {channel} reverse → {reverse:?}");
             let refunded = clients.refund(channel, &refund).await;
             assert!(

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{order, pay_request, refund_request, wechat_code, world};
+use common::{order, pay_request, refund_request, sent_at, wechat_code, world};
 use kiosk_core::{Channel, FailKind, PayReply, QueryReply, RefundReply, ReverseReply};
 use payments::sim::LedgerKind;
 use simkit::Fault;
@@ -21,7 +21,7 @@ async fn pays_and_query_confirms_the_same_transaction() {
         panic!("expected Paid");
     };
     assert_eq!(
-        w.clients.query(Channel::WeChat, &order).await,
+        w.clients.query(Channel::WeChat, &order, sent_at()).await,
         QueryReply::Paid { channel_txn: channel_txn.clone() }
     );
     let ledger = w.sims.wechat.ledger();
@@ -38,9 +38,9 @@ async fn userpaying_then_the_pin_arrives_and_query_sees_paid() {
     let order = order();
     w.sims.wechat.faults().inject("pay", Fault::UserPaying { ms: Some(150) }, 1);
     assert_eq!(w.clients.pay(&pay_request(&order, wechat_code(), 100)).await, PayReply::AwaitingPin);
-    assert_eq!(w.clients.query(Channel::WeChat, &order).await, QueryReply::Waiting);
+    assert_eq!(w.clients.query(Channel::WeChat, &order, sent_at()).await, QueryReply::Waiting);
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    assert!(matches!(w.clients.query(Channel::WeChat, &order).await, QueryReply::Paid { .. }));
+    assert!(matches!(w.clients.query(Channel::WeChat, &order, sent_at()).await, QueryReply::Paid { .. }));
     assert_eq!(count(&w.sims.wechat.ledger(), LedgerKind::Charge), 1);
 }
 
@@ -50,9 +50,15 @@ async fn never_entered_pin_is_closed_by_reverse_and_a_late_pin_cannot_pay() {
     let order = order();
     w.sims.wechat.faults().inject("pay", Fault::UserPaying { ms: None }, 1);
     assert_eq!(w.clients.pay(&pay_request(&order, wechat_code(), 100)).await, PayReply::AwaitingPin);
-    assert_eq!(w.clients.reverse(Channel::WeChat, &order).await, ReverseReply::Done { refunded: false });
+    assert_eq!(
+        w.clients.reverse(Channel::WeChat, &order, sent_at()).await,
+        ReverseReply::Done { refunded: false }
+    );
     assert!(!w.sims.wechat.enter_pin(order.as_str()), "a late PIN must not pay a reversed order");
-    assert_eq!(w.clients.query(Channel::WeChat, &order).await, QueryReply::Failed { code: "REVOKED".into() });
+    assert_eq!(
+        w.clients.query(Channel::WeChat, &order, sent_at()).await,
+        QueryReply::Failed { code: "REVOKED".into() }
+    );
     let ledger = w.sims.wechat.ledger();
     assert_eq!(count(&ledger, LedgerKind::Charge), 0);
     assert_eq!(count(&ledger, LedgerKind::Closed), 1);
@@ -63,13 +69,37 @@ async fn reversing_a_paid_order_gives_the_money_back() {
     let w = world().await;
     let order = order();
     assert!(matches!(w.clients.pay(&pay_request(&order, wechat_code(), 300)).await, PayReply::Paid { .. }));
-    assert_eq!(w.clients.reverse(Channel::WeChat, &order).await, ReverseReply::Done { refunded: true });
     assert_eq!(
-        w.clients.reverse(Channel::WeChat, &order).await,
+        w.clients.reverse(Channel::WeChat, &order, sent_at()).await,
+        ReverseReply::Done { refunded: true }
+    );
+    assert_eq!(
+        w.clients.reverse(Channel::WeChat, &order, sent_at()).await,
         ReverseReply::Done { refunded: true },
         "idempotent"
     );
     assert_eq!(count(&w.sims.wechat.ledger(), LedgerKind::Reversal), 1);
+}
+
+#[tokio::test]
+async fn a_reverse_whose_follow_up_query_fails_is_retried_not_guessed_unpaid() {
+    let w = world().await;
+    let order = order();
+    assert!(matches!(w.clients.pay(&pay_request(&order, wechat_code(), 300)).await, PayReply::Paid { .. }));
+    w.sims.wechat.faults().inject("query", Fault::Status { code: 503 }, 1);
+    let first = w.clients.reverse(Channel::WeChat, &order, sent_at()).await;
+    assert!(matches!(first, ReverseReply::Retry { .. }), "{first:?}");
+    // The money went back on the first call; the retry (idempotent) now learns it.
+    assert_eq!(
+        w.clients.reverse(Channel::WeChat, &order, sent_at()).await,
+        ReverseReply::Done { refunded: true }
+    );
+    assert_eq!(count(&w.sims.wechat.ledger(), LedgerKind::Reversal), 1);
+    // Like real WeChat, the reversed paid order is REVOKED, not REFUND.
+    assert_eq!(
+        w.clients.query(Channel::WeChat, &order, sent_at()).await,
+        QueryReply::Failed { code: "REVOKED".into() }
+    );
 }
 
 #[tokio::test]
@@ -79,7 +109,7 @@ async fn reply_lost_after_commit_is_unknown_and_query_finds_it_paid() {
     w.sims.wechat.faults().inject("pay", Fault::DropReply, 1);
     let reply = w.clients.pay(&pay_request(&order, wechat_code(), 100)).await;
     assert!(matches!(reply, PayReply::Unknown { .. }), "{reply:?}");
-    assert!(matches!(w.clients.query(Channel::WeChat, &order).await, QueryReply::Paid { .. }));
+    assert!(matches!(w.clients.query(Channel::WeChat, &order, sent_at()).await, QueryReply::Paid { .. }));
     assert_eq!(count(&w.sims.wechat.ledger(), LedgerKind::Charge), 1);
 }
 
@@ -92,9 +122,12 @@ async fn request_lost_is_unknown_and_query_finds_nothing() {
         w.clients.pay(&pay_request(&order, wechat_code(), 100)).await,
         PayReply::Unknown { .. }
     ));
-    assert_eq!(w.clients.query(Channel::WeChat, &order).await, QueryReply::NotFound);
+    assert_eq!(w.clients.query(Channel::WeChat, &order, sent_at()).await, QueryReply::NotFound);
     // Reverse anyway (F2): a delayed copy of the request can then never succeed.
-    assert_eq!(w.clients.reverse(Channel::WeChat, &order).await, ReverseReply::Done { refunded: false });
+    assert_eq!(
+        w.clients.reverse(Channel::WeChat, &order, sent_at()).await,
+        ReverseReply::Done { refunded: false }
+    );
     let late = w.clients.pay(&pay_request(&order, wechat_code(), 100)).await;
     assert!(
         matches!(late, PayReply::Failed { kind: FailKind::Customer, ref code, .. } if code == "ORDERREVERSED"),
@@ -110,7 +143,7 @@ async fn a_reply_with_a_bad_signature_is_unknown_even_though_the_channel_charged
     w.sims.wechat.faults().inject("pay", Fault::BadSignature, 1);
     let reply = w.clients.pay(&pay_request(&order, wechat_code(), 100)).await;
     assert!(matches!(reply, PayReply::Unknown { ref detail } if detail.contains("signature")), "{reply:?}");
-    assert!(matches!(w.clients.query(Channel::WeChat, &order).await, QueryReply::Paid { .. }));
+    assert!(matches!(w.clients.query(Channel::WeChat, &order, sent_at()).await, QueryReply::Paid { .. }));
 }
 
 #[tokio::test]
@@ -118,7 +151,7 @@ async fn timeouts_and_5xx_are_unknown() {
     let w = world().await;
     let order = order();
     w.sims.wechat.faults().inject("query", Fault::Status { code: 503 }, 1);
-    assert!(matches!(w.clients.query(Channel::WeChat, &order).await, QueryReply::Unknown { .. }));
+    assert!(matches!(w.clients.query(Channel::WeChat, &order, sent_at()).await, QueryReply::Unknown { .. }));
     w.sims.wechat.faults().inject("pay", Fault::Status { code: 502 }, 1);
     assert!(matches!(
         w.clients.pay(&pay_request(&order, wechat_code(), 100)).await,
@@ -135,9 +168,12 @@ async fn recall_y_means_retry_and_the_next_reverse_succeeds() {
     w.clients.pay(&pay_request(&order, wechat_code(), 100)).await;
     w.sims.wechat.faults().inject("reverse", Fault::RecallRetry, 1);
     assert!(
-        matches!(w.clients.reverse(Channel::WeChat, &order).await, ReverseReply::Retry { ref detail } if detail.contains("recall=Y"))
+        matches!(w.clients.reverse(Channel::WeChat, &order, sent_at()).await, ReverseReply::Retry { ref detail } if detail.contains("recall=Y"))
     );
-    assert_eq!(w.clients.reverse(Channel::WeChat, &order).await, ReverseReply::Done { refunded: false });
+    assert_eq!(
+        w.clients.reverse(Channel::WeChat, &order, sent_at()).await,
+        ReverseReply::Done { refunded: false }
+    );
 }
 
 #[tokio::test]
@@ -171,7 +207,7 @@ async fn a_cancelled_pin_dialog_ends_in_payerror() {
     w.sims.wechat.faults().inject("pay", Fault::UserCancels, 1);
     assert_eq!(w.clients.pay(&pay_request(&order, wechat_code(), 100)).await, PayReply::AwaitingPin);
     assert_eq!(
-        w.clients.query(Channel::WeChat, &order).await,
+        w.clients.query(Channel::WeChat, &order, sent_at()).await,
         QueryReply::Failed { code: "PAYERROR".into() }
     );
 }
@@ -193,7 +229,10 @@ async fn a_replayed_refund_is_one_refund_in_the_ledger() {
         (refunds[0].amount.0, refunds[0].refund_no.as_deref()),
         (200, Some(refund.refund_no.as_str()))
     );
-    assert!(matches!(w.clients.query(Channel::WeChat, &order).await, QueryReply::PaidThenRefunded { .. }));
+    assert!(matches!(
+        w.clients.query(Channel::WeChat, &order, sent_at()).await,
+        QueryReply::PaidThenRefunded { .. }
+    ));
 }
 
 #[tokio::test]

@@ -13,9 +13,11 @@ use kiosk_core::{
 };
 use serde::de::DeserializeOwned;
 
-/// Statuses on which a signed error body is a definite refusal: nothing was done for the
-/// reference, and nothing will be.
-const DEFINITE_REFUSALS: [u16; 3] = [400, 404, 422];
+/// Statuses on which a signed error body naming our reference is a definite refusal of a money
+/// request: nothing was done for the reference, and nothing will be. Not 404: the contract gives
+/// the money calls none (an unknown account is a 422), and a 404 is what a wrong path or a proxy
+/// in front of the biller says too.
+const DEFINITE_REFUSALS: [u16; 2] = [400, 422];
 
 pub(crate) fn bill(utility: Utility, account: &AccountNo, exchange: Exchange) -> Result<Bill, BillerError> {
     let dto: BillDto = fetched(exchange)?;
@@ -39,7 +41,7 @@ pub(crate) fn joint_bill(account: &AccountNo, exchange: Exchange) -> Result<Join
 }
 
 pub(crate) fn write_off(reference: &str, exchange: Exchange) -> WriteOffReply {
-    match done_or_refused::<WriteOffDone>(exchange) {
+    match done_or_refused::<WriteOffDone>(reference, exchange) {
         Ok(done) if done.reference == reference && !done.biller_txn.is_empty() => {
             WriteOffReply::WrittenOff { biller_txn: done.biller_txn, card: None }
         }
@@ -50,7 +52,7 @@ pub(crate) fn write_off(reference: &str, exchange: Exchange) -> WriteOffReply {
 }
 
 pub(crate) fn purchase(reference: &str, purchase_count: u32, exchange: Exchange) -> WriteOffReply {
-    match done_or_refused::<PurchaseDone>(exchange) {
+    match done_or_refused::<PurchaseDone>(reference, exchange) {
         Ok(done) if done.reference != reference || done.biller_txn.is_empty() => {
             WriteOffReply::Unknown { detail: "the reply is for another reference".into() }
         }
@@ -69,7 +71,10 @@ pub(crate) fn purchase(reference: &str, purchase_count: u32, exchange: Exchange)
     }
 }
 
-pub(crate) fn status(reference: &str, exchange: Exchange) -> WriteOffStatus {
+/// What a reference is known as, for a write-off (`prepaid: false`) or a card purchase
+/// (`prepaid: true`). A purchase is only written off *with* its card data: without it the card
+/// cannot be written, so such an answer is unknown.
+pub(crate) fn status(reference: &str, prepaid: bool, exchange: Exchange) -> WriteOffStatus {
     let dto = match exchange {
         Exchange::Answered { status: 200, body } => match parse::<StatusDto>(&body) {
             Ok(dto) => dto,
@@ -82,6 +87,9 @@ pub(crate) fn status(reference: &str, exchange: Exchange) -> WriteOffStatus {
             if r == reference && !biller_txn.is_empty() =>
         {
             match card.map(|c| card_data(c.purchase_seq, c.write_data_hex)) {
+                None if prepaid => WriteOffStatus::Unknown {
+                    detail: "the purchase is written off without card write data".into(),
+                },
                 None => WriteOffStatus::WrittenOff { biller_txn, card: None },
                 Some(Some(card)) => WriteOffStatus::WrittenOff { biller_txn, card: Some(card) },
                 Some(None) => WriteOffStatus::Unknown { detail: "the card write data is not hex".into() },
@@ -130,13 +138,23 @@ enum Refusal {
     Unknown(String),
 }
 
-fn done_or_refused<T: DeserializeOwned>(exchange: Exchange) -> Result<T, Refusal> {
+/// A money request's reply: the done body, a definite refusal (signed, coded and naming
+/// `reference`), or why the outcome is unknown.
+fn done_or_refused<T: DeserializeOwned>(reference: &str, exchange: Exchange) -> Result<T, Refusal> {
     match exchange {
         Exchange::Answered { status: 200, body } => parse(&body).map_err(Refusal::Unknown),
         Exchange::Answered { status, body } if DEFINITE_REFUSALS.contains(&status) => {
             match parse::<ErrorBody>(&body) {
-                Ok(error) if !error.code.is_empty() => Err(Refusal::Definite(error)),
-                _ => Err(Refusal::Unknown(format!("HTTP {status} without an error code"))),
+                Ok(error) if error.code.is_empty() => {
+                    Err(Refusal::Unknown(format!("HTTP {status} without an error code")))
+                }
+                Ok(error) if error.reference.as_deref() == Some(reference) => Err(Refusal::Definite(error)),
+                Ok(error) => Err(Refusal::Unknown(format!(
+                    "HTTP {status} {} refuses {}, not this reference",
+                    error.code,
+                    error.reference.as_deref().unwrap_or("no named reference")
+                ))),
+                Err(_) => Err(Refusal::Unknown(format!("HTTP {status} without an error code"))),
             }
         }
         other => Err(Refusal::Unknown(unknown_detail(other))),
@@ -228,13 +246,17 @@ mod tests {
 
     #[test]
     fn write_off_refusals_are_definite_only_when_signed_and_coded() {
-        let rejected = write_off("R-1", answered(422, r#"{"code":"BILL_CHANGED","message":"stale"}"#));
+        let rejected =
+            write_off("R-1", answered(422, r#"{"code":"BILL_CHANGED","message":"stale","reference":"R-1"}"#));
         assert_eq!(
             rejected,
             WriteOffReply::Rejected { code: "BILL_CHANGED".into(), message: "stale".into() }
         );
+        let bad_request = write_off("R-1", answered(400, r#"{"code":"BAD_REQUEST","reference":"R-1"}"#));
+        assert!(matches!(bad_request, WriteOffReply::Rejected { .. }));
         for unknown in [
             answered(422, "not json"),
+            answered(422, r#"{"code":"","reference":"R-1"}"#),
             answered(409, r#"{"code":"REFERENCE_CONFLICT"}"#),
             answered(401, r#"{"code":"BAD_SIGNATURE"}"#),
             answered(200, r#"{"result":"written_off","reference":"R-2","biller_txn":"T"}"#),
@@ -250,6 +272,39 @@ mod tests {
         }
         let done = answered(200, r#"{"result":"already_written_off","reference":"R-1","biller_txn":"T1"}"#);
         assert_eq!(write_off("R-1", done), WriteOffReply::WrittenOff { biller_txn: "T1".into(), card: None });
+    }
+
+    #[test]
+    fn a_refusal_must_name_our_reference_and_404_is_never_definite() {
+        for (label, exchange) in [
+            ("no reference", answered(422, r#"{"code":"BILL_CHANGED","message":"stale"}"#)),
+            ("another reference", answered(422, r#"{"code":"BILL_CHANGED","reference":"R-2"}"#)),
+            ("400 for another", answered(400, r#"{"code":"BAD_REQUEST","reference":"R-2"}"#)),
+            ("404", answered(404, r#"{"code":"UNKNOWN_ACCOUNT","reference":"R-1"}"#)),
+        ] {
+            assert!(matches!(write_off("R-1", exchange.clone()), WriteOffReply::Unknown { .. }), "{label}");
+            assert!(matches!(purchase("R-1", 1, exchange), WriteOffReply::Unknown { .. }), "{label}");
+        }
+        let named = answered(422, r#"{"code":"LAST_PURCHASE_NOT_LOADED","reference":"R-1"}"#);
+        assert!(matches!(purchase("R-1", 1, named), WriteOffReply::Rejected { .. }));
+    }
+
+    #[test]
+    fn a_purchase_status_without_card_data_is_unknown() {
+        let bare = answered(200, r#"{"status":"written_off","reference":"R","biller_txn":"G1"}"#);
+        assert!(matches!(status("R", true, bare.clone()), WriteOffStatus::Unknown { .. }));
+        assert_eq!(
+            status("R", false, bare),
+            WriteOffStatus::WrittenOff { biller_txn: "G1".into(), card: None }
+        );
+        let card = r#""card":{"purchase_seq":5,"write_data_hex":"0a0b"}"#;
+        let full =
+            answered(200, &format!(r#"{{"status":"written_off","reference":"R","biller_txn":"G1",{card}}}"#));
+        let data = Some(CardWriteData { purchase_seq: 5, data_hex: "0a0b".into() });
+        assert_eq!(
+            status("R", true, full),
+            WriteOffStatus::WrittenOff { biller_txn: "G1".into(), card: data }
+        );
     }
 
     #[test]
@@ -272,11 +327,11 @@ mod tests {
     #[test]
     fn status_replies_must_name_our_reference() {
         let nf = answered(200, r#"{"status":"not_found","reference":"R"}"#);
-        assert_eq!(status("R", nf.clone()), WriteOffStatus::NotFound);
-        assert!(matches!(status("OTHER", nf), WriteOffStatus::Unknown { .. }));
-        assert!(matches!(status("R", answered(404, "{}")), WriteOffStatus::Unknown { .. }));
+        assert_eq!(status("R", false, nf.clone()), WriteOffStatus::NotFound);
+        assert!(matches!(status("OTHER", false, nf), WriteOffStatus::Unknown { .. }));
+        assert!(matches!(status("R", false, answered(404, "{}")), WriteOffStatus::Unknown { .. }));
         let rejected = answered(200, r#"{"status":"rejected","reference":"R","code":"ACCOUNT_CLOSED"}"#);
-        assert!(matches!(status("R", rejected), WriteOffStatus::Rejected { .. }));
+        assert!(matches!(status("R", true, rejected), WriteOffStatus::Rejected { .. }));
     }
 
     #[test]

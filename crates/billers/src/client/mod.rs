@@ -111,10 +111,20 @@ impl BillerClient {
         reply
     }
 
-    /// What the biller knows about our reference (销账结果查询).
+    /// What the biller knows about the write-off under our reference (销账结果查询).
     pub async fn write_off_status(&self, reference: &str) -> WriteOffStatus {
+        self.status(reference, false).await
+    }
+
+    /// What the biller knows about the prepaid purchase under our reference. Same endpoint as
+    /// [`Self::write_off_status`], but "written off" only counts with the card data to write.
+    pub async fn purchase_status(&self, reference: &str) -> WriteOffStatus {
+        self.status(reference, true).await
+    }
+
+    async fn status(&self, reference: &str, prepaid: bool) -> WriteOffStatus {
         let exchange = self.http.exchange(Method::GET, &["v1", "write-offs", reference], None).await;
-        let status = mapping::status(reference, exchange);
+        let status = mapping::status(reference, prepaid, exchange);
         tracing::info!(utility = %self.utility, reference, status = status_name(&status), "write-off status");
         status
     }

@@ -101,7 +101,7 @@ impl SignedHttp {
         if status >= 500 {
             return Exchange::ServerError { status };
         }
-        match self.check_reply(&headers, &body) {
+        match self.check_reply(&headers, &body, &nonce) {
             Ok(()) => Exchange::Answered { status, body },
             Err(detail) => Exchange::Untrusted { detail: format!("HTTP {status}: {detail}") },
         }
@@ -116,14 +116,19 @@ impl SignedHttp {
         url
     }
 
-    fn check_reply(&self, headers: &HeaderMap, body: &[u8]) -> Result<(), &'static str> {
+    /// The reply must be signed for *this* request: it echoes our nonce, and the signature covers
+    /// it. A signed reply to another request (replayed, or crossed by a proxy) is not believed.
+    fn check_reply(&self, headers: &HeaderMap, body: &[u8], request_nonce: &str) -> Result<(), &'static str> {
         let header = |name| headers.get(name).and_then(|v| v.to_str().ok());
         let (Some(timestamp), Some(nonce), Some(signature)) =
             (header(sign::HEADER_TIMESTAMP), header(sign::HEADER_NONCE), header(sign::HEADER_SIGNATURE))
         else {
             return Err("reply is not signed");
         };
-        if !sign::verify(&self.key, &sign::reply_string(timestamp, nonce, body), signature) {
+        if header(sign::HEADER_REQUEST_NONCE) != Some(request_nonce) {
+            return Err("reply does not answer this request (request nonce not echoed)");
+        }
+        if !sign::verify(&self.key, &sign::reply_string(timestamp, nonce, request_nonce, body), signature) {
             return Err("reply signature does not verify");
         }
         if !sign::timestamp_is_fresh(timestamp, sign::now_secs()) {

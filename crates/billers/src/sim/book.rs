@@ -66,7 +66,8 @@ pub struct Refused {
 
 impl Refused {
     fn new(status: u16, code: &str, message: &str) -> Refused {
-        Refused { status, error: ErrorBody { code: code.to_string(), message: message.to_string() } }
+        let error = ErrorBody { code: code.to_string(), message: message.to_string(), reference: None };
+        Refused { status, error }
     }
 
     /// A definite business refusal.

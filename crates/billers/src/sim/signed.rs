@@ -40,8 +40,19 @@ impl Reply {
         Reply::json(200, value)
     }
 
+    /// A refusal that names no reference (signature checks, bill fetches).
     pub fn error(status: u16, code: &str, message: &str) -> Reply {
-        Reply::json(status, &ErrorBody { code: code.into(), message: message.into() })
+        Reply::json(status, &ErrorBody { code: code.into(), message: message.into(), reference: None })
+    }
+
+    /// A refusal of the request made under `reference`, which the body names.
+    pub fn error_for(reference: Option<&str>, status: u16, code: &str, message: &str) -> Reply {
+        let error = ErrorBody {
+            code: code.into(),
+            message: message.into(),
+            reference: reference.map(str::to_string),
+        };
+        Reply::json(status, &error)
     }
 
     pub fn text(body: String) -> Reply {
@@ -81,8 +92,15 @@ impl Gate {
             }
             other => other,
         };
+        // Echoed (and signed) in the reply, so that the reply only answers this request.
+        let request_nonce = request
+            .headers
+            .get(sign::HEADER_NONCE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string();
         if let Err(refusal) = self.check(&request) {
-            return self.sign(refusal, &self.key);
+            return self.sign(refusal, &self.key, &request_nonce);
         }
         let (reply, after) = match fault {
             Some(Fault::Delay { ms }) => {
@@ -100,8 +118,8 @@ impl Gate {
         };
         match after {
             Some(Fault::DropReply) => drop_connection(),
-            Some(Fault::BadSignature) => self.sign(reply, b"not-the-biller-key"),
-            _ => self.sign(reply, &self.key),
+            Some(Fault::BadSignature) => self.sign(reply, b"not-the-biller-key", &request_nonce),
+            _ => self.sign(reply, &self.key, &request_nonce),
         }
     }
 
@@ -141,10 +159,10 @@ impl Gate {
         Ok(())
     }
 
-    fn sign(&self, reply: Reply, key: &[u8]) -> Response {
+    fn sign(&self, reply: Reply, key: &[u8], request_nonce: &str) -> Response {
         let timestamp = sign::now_secs().to_string();
         let nonce = sign::new_nonce();
-        let signature = sign::sign(key, &sign::reply_string(&timestamp, &nonce, &reply.body));
+        let signature = sign::sign(key, &sign::reply_string(&timestamp, &nonce, request_nonce, &reply.body));
         let status = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let mut response = (status, reply.body).into_response();
         let headers = response.headers_mut();
@@ -152,6 +170,7 @@ impl Gate {
         for (name, value) in [
             (sign::HEADER_TIMESTAMP, timestamp),
             (sign::HEADER_NONCE, nonce),
+            (sign::HEADER_REQUEST_NONCE, request_nonce.to_string()),
             (sign::HEADER_SIGNATURE, signature),
         ] {
             if let Ok(value) = HeaderValue::from_str(&value) {

@@ -100,8 +100,9 @@ impl UtilitySim {
     }
 }
 
-fn refused(refused: Refused) -> Reply {
-    Reply::error(refused.status, &refused.error.code, &refused.error.message)
+/// The refusal of the request made under `reference`; the body names it.
+fn refused(refused: Refused, reference: &str) -> Reply {
+    Reply::error_for(Some(reference), refused.status, &refused.error.code, &refused.error.message)
 }
 
 /// The refusal a business fault asks for, if any; a `write_off_reject` is remembered for good.
@@ -113,15 +114,24 @@ fn business_fault(
     amount: i64,
 ) -> Option<Reply> {
     match fault {
-        Some(Fault::WriteOffReject { code }) => Some(refused(book.reject(reference, account, amount, &code))),
-        Some(Fault::ErrorCode { code }) => Some(Reply::error(422, &code, "refused by fault injection")),
+        Some(Fault::WriteOffReject { code }) => {
+            Some(refused(book.reject(reference, account, amount, &code), reference))
+        }
+        Some(Fault::ErrorCode { code }) => {
+            Some(Reply::error_for(Some(reference), 422, &code, "refused by fault injection"))
+        }
         _ => None,
     }
 }
 
+/// The parsed body, or a 400 that names the body's `reference` if one can be read from it (else
+/// none: the kiosk then cannot take the refusal as definite).
 fn json_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, Reply> {
-    serde_json::from_slice(body)
-        .map_err(|e| Reply::error(400, codes::BAD_REQUEST, &format!("bad JSON body: {e}")))
+    serde_json::from_slice(body).map_err(|e| {
+        let value: Option<serde_json::Value> = serde_json::from_slice(body).ok();
+        let reference = value.as_ref().and_then(|v| v.get("reference")).and_then(|r| r.as_str());
+        Reply::error_for(reference, 400, codes::BAD_REQUEST, &format!("bad JSON body: {e}"))
+    })
 }
 
 async fn fetch_bill(
@@ -165,7 +175,7 @@ async fn write_off(
         }
         match book.write_off(&parsed, super::now()) {
             Ok(done) => Reply::ok(&done),
-            Err(refusal) => refused(refusal),
+            Err(refusal) => refused(refusal, &parsed.reference),
         }
     })
     .await
@@ -208,7 +218,7 @@ async fn purchase(
         }
         match book.purchase(&parsed, super::now()) {
             Ok(done) => Reply::ok(&done),
-            Err(refusal) => refused(refusal),
+            Err(refusal) => refused(refusal, &parsed.reference),
         }
     })
     .await
@@ -225,7 +235,7 @@ async fn card_written(
     let request = SignedRequest { method, uri, headers, body };
     sim.gated("card_written", request, move |sim, _| match sim.book().card_written(&reference) {
         Ok(done) => Reply::ok(&done),
-        Err(refusal) => refused(refusal),
+        Err(refusal) => refused(refusal, &reference),
     })
     .await
 }

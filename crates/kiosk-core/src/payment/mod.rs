@@ -221,7 +221,9 @@ impl Event {
             Event::PayReplied { reply } => format!("pay: {}", pay_summary(reply)),
             Event::QueryReplied { reply } => format!("query: {}", query_summary(reply)),
             Event::ReverseReplied { reply } => format!("reverse: {}", reverse_summary(reply)),
-            Event::WriteOffReplied { line, reply } => format!("write_off line {}: {}", line + 1, write_off_summary(reply)),
+            Event::WriteOffReplied { line, reply } => {
+                format!("write_off line {}: {}", line + 1, write_off_summary(reply))
+            }
             Event::WriteOffStatusReplied { line, reply } => {
                 format!("write_off_status line {}: {}", line + 1, write_off_status_summary(reply))
             }

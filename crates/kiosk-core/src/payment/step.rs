@@ -4,8 +4,8 @@
 
 use super::state::*;
 use super::{Effect, Event, Payment, Policy, StatementEvidence};
-use crate::outcome::*;
 use crate::money::Fen;
+use crate::outcome::*;
 use crate::time::Ts;
 
 pub(super) fn apply(p: &mut Payment, event: Event, now: Ts, policy: &Policy) -> Vec<Effect> {
@@ -592,7 +592,8 @@ fn reconciled(p: &mut Payment, evidence: &StatementEvidence, now: Ts) -> Vec<Eff
     }
     if reason == SuspenseReason::CardConfirmUnconfirmed {
         // The card holds the purchase; only the biller's confirmation is missing: send it again.
-        p.state = State::CardWriting { step: CardStep::Confirming { attempts: 0, next_at: now, in_flight: false } };
+        p.state =
+            State::CardWriting { step: CardStep::Confirming { attempts: 0, next_at: now, in_flight: false } };
         return vec![];
     }
     let locally_written_off = p.lines.iter().any(|l| matches!(l, LineState::WrittenOff { .. }));
@@ -617,9 +618,11 @@ fn reconciled(p: &mut Payment, evidence: &StatementEvidence, now: Ts) -> Vec<Eff
         p.state = State::Reversed { refunded: true };
         return vec![Effect::PrintReceipt];
     }
-    let refunded_per_file = |r: &RefundItem| r.status == RefundStatus::Refunded || evidence.refunds.contains(&r.refund_no);
+    let refunded_per_file =
+        |r: &RefundItem| r.status == RefundStatus::Refunded || evidence.refunds.contains(&r.refund_no);
     let line_refunded = |i: usize| p.refunds.iter().any(|r| r.lines.contains(&i) && refunded_per_file(r));
-    let line_written_off = |i: usize| matches!(p.lines[i], LineState::WrittenOff { .. }) || evidence.written_off[i];
+    let line_written_off =
+        |i: usize| matches!(p.lines[i], LineState::WrittenOff { .. }) || evidence.written_off[i];
     if (0..p.lines.len()).any(|i| line_written_off(i) && line_refunded(i)) {
         return vec![]; // credited and refunded at once: for staff
     }

@@ -30,14 +30,23 @@ pub async fn run(cli: Cli) -> ExitCode {
         }
     };
     crate::logging::init(&config.logging);
-    let backend = match Backend::start(&config, config_dir(&cli.config), &cli.data_dir).await {
+    let mut backend = match Backend::start(&config, config_dir(&cli.config), &cli.data_dir).await {
         Ok(backend) => backend,
         Err(error) => {
             eprintln!("yizhan: {error}");
             return ExitCode::from(1);
         }
     };
-    match cli.command.unwrap_or(Command::Run) {
+    let command = cli.command.unwrap_or(Command::Run);
+    let moves_money =
+        matches!(command, Command::Run | Command::Pay(_) | Command::Recover | Command::Recon(_));
+    if moves_money {
+        if let Err(error) = backend.claim_journal() {
+            eprintln!("yizhan: {error}");
+            return ExitCode::from(1);
+        }
+    }
+    match command {
         Command::Run => run_kiosk::run(&backend).await,
         Command::Pay(args) => pay::run(&backend, &args).await,
         Command::Recover => recover::run(&backend).await,

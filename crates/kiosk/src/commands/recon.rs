@@ -22,18 +22,31 @@ pub async fn run(backend: &Backend, args: &ReconArgs) -> ExitCode {
         None => clock::local(clock::now()).date_naive(),
     };
     let runtime = &backend.runtime;
+    // A payment of day D can be booked on D+1 (a PIN entered after midnight): read both days.
+    let next_day = date.succ_opt().unwrap_or(date);
+    let today = clock::local(clock::now()).date_naive();
+    let mut complete = next_day < today;
     let mut channel_rows = Vec::new();
-    for channel in [Channel::WeChat, Channel::Alipay, Channel::UnionPay] {
-        match runtime.channels.statement(channel, date).await {
-            Ok(rows) => channel_rows.extend(rows),
-            Err(error) => eprintln!("yizhan: {error} (reconcile again later)"),
-        }
-    }
     let mut biller_rows = Vec::new();
-    for utility in Utility::ALL {
-        match runtime.billers.get(utility).reconciliation(&date.to_string()).await {
-            Ok(rows) => biller_rows.extend(rows),
-            Err(error) => eprintln!("yizhan: {utility} reconciliation file: {error} (reconcile again later)"),
+    for day in [date, next_day] {
+        // UnionPay's acquirer file is not implemented: its orders never count as complete.
+        for channel in [Channel::WeChat, Channel::Alipay] {
+            match runtime.channels.statement(channel, day).await {
+                Ok(rows) => channel_rows.extend(rows),
+                Err(error) => {
+                    complete = false;
+                    eprintln!("yizhan: {error} (reconcile again later)");
+                }
+            }
+        }
+        for utility in Utility::ALL {
+            match runtime.billers.get(utility).reconciliation(&day.to_string()).await {
+                Ok(rows) => biller_rows.extend(rows),
+                Err(error) => {
+                    complete = false;
+                    eprintln!("yizhan: {utility} reconciliation file: {error} (reconcile again later)");
+                }
+            }
         }
     }
     let payments = match payments_of(backend, date).await {
@@ -50,7 +63,8 @@ pub async fn run(backend: &Backend, args: &ReconArgs) -> ExitCode {
             settled.push(payment);
             continue;
         }
-        let evidence = evidence_for(&payment, &channel_rows, &biller_rows);
+        let covered = complete && payment.channel != Some(Channel::UnionPay);
+        let evidence = evidence_for(&payment, &channel_rows, &biller_rows, covered);
         let id = payment.id().to_string();
         match runtime.settle_externally(payment, Event::Reconciled { evidence }, &Printer).await {
             Ok(after) => {

@@ -21,6 +21,8 @@ impl Runtime {
     ) -> Result<Option<Event>, RuntimeError> {
         let channel = p.channel.unwrap_or(Channel::WeChat);
         let order = &p.order.reference;
+        // When the pay was sent: UnionPay names the consume by it (txnTime) in every later call.
+        let sent_at = p.pay_sent_at.unwrap_or(p.order.created_at);
         let event = match *effect {
             Effect::Pay => {
                 // The code is used once and dropped: it never outlives the request.
@@ -32,6 +34,7 @@ impl Runtime {
                             code,
                             description: description(p),
                             kiosk_id: self.identity.kiosk_id.clone(),
+                            sent_at,
                         };
                         self.channels.pay(&request).await
                     }
@@ -39,15 +42,23 @@ impl Runtime {
                 };
                 Event::PayReplied { reply }
             }
-            Effect::Query => Event::QueryReplied { reply: self.channels.query(channel, order).await },
-            Effect::Reverse => Event::ReverseReplied { reply: self.channels.reverse(channel, order).await },
+            Effect::Query => {
+                Event::QueryReplied { reply: self.channels.query(channel, order, sent_at).await }
+            }
+            Effect::Reverse => {
+                Event::ReverseReplied { reply: self.channels.reverse(channel, order, sent_at).await }
+            }
             Effect::WriteOff { line } => {
                 Event::WriteOffReplied { line, reply: self.write_off(p, line, channel).await }
             }
             Effect::CheckWriteOff { line } => {
                 let order_line = &p.order.lines[line];
-                let reply: WriteOffStatus =
-                    self.billers.get(order_line.utility).write_off_status(&order_line.biller_ref).await;
+                let client = self.billers.get(order_line.utility);
+                // A purchase only counts as written off with the data to write to the card.
+                let reply: WriteOffStatus = match order_line.kind {
+                    LineKind::Bill { .. } => client.write_off_status(&order_line.biller_ref).await,
+                    LineKind::CardTopUp(_) => client.purchase_status(&order_line.biller_ref).await,
+                };
                 Event::WriteOffStatusReplied { line, reply }
             }
             Effect::Refund { item } => {
@@ -57,6 +68,7 @@ impl Runtime {
                     refund_no: refund.refund_no.clone(),
                     order_total: p.order.total(),
                     amount: refund.amount,
+                    order_sent_at: sent_at,
                 };
                 Event::RefundReplied { item, reply: self.channels.refund(channel, &request).await }
             }

@@ -40,7 +40,7 @@ pub struct Runtime {
 pub enum RuntimeError {
     #[error("another payment is in progress at this kiosk; wait for it to finish")]
     Busy,
-    #[error("payment {0} is not settled yet; it is resumed before any new payment (run `yizhan recover`)")]
+    #[error("payment {0} is not settled yet; it is resumed before any new payment")]
     Unsettled(String),
     #[error("{0} (or joint)")]
     Utility(#[from] kiosk_core::utility::UnknownUtility),

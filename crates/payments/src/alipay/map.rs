@@ -74,8 +74,10 @@ pub fn cancel(reply: &Reply) -> ReverseReply {
     match field(reply, "code") {
         "10000" => match field(reply, "action") {
             "refund" => ReverseReply::Done { refunded: true },
-            // "close", or absent: the order was unpaid or unknown and is now closed.
-            "close" | "" => ReverseReply::Done { refunded: false },
+            "close" => ReverseReply::Done { refunded: false },
+            // Absent: "not found or failed" (§2.1) is no proof that the order is closed; a
+            // retry (cancel is idempotent) gets a definite action.
+            "" => ReverseReply::Retry { detail: "cancel answered 10000 without an action".into() },
             other => ReverseReply::Retry { detail: format!("unknown cancel action {other:?}") },
         },
         "40004" => match field(reply, "sub_code") {
@@ -135,7 +137,7 @@ mod tests {
             cancel_of(json!({"code":"10000","action":"refund"})),
             ReverseReply::Done { refunded: true }
         );
-        assert_eq!(cancel_of(json!({"code":"10000"})), ReverseReply::Done { refunded: false });
+        assert!(matches!(cancel_of(json!({"code":"10000"})), ReverseReply::Retry { .. }), "no action");
         assert!(matches!(cancel_of(json!({"code":"10000","retry_flag":"Y"})), ReverseReply::Retry { .. }));
         assert!(matches!(cancel_of(json!({"code":"10000","action":"mystery"})), ReverseReply::Retry { .. }));
         assert!(matches!(cancel_of(json!({"code":"20000"})), ReverseReply::Retry { .. }));

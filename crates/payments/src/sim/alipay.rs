@@ -247,7 +247,10 @@ fn cancel(sim: &Sim, biz: &Map<String, Value>, fault: &Option<Fault>) -> Reply {
     let reply = Reply::ok().with("out_trade_no", out_trade_no).with("retry_flag", "N");
     match sim.book.reverse(out_trade_no) {
         ReverseOutcome::Closed if known => reply.with("action", "close"),
-        // Unknown until now: closed so that a late pay fails, but no action to report.
+        // Unknown until now: like Alipay's cancel by out_trade_no, the order is recorded closed
+        // (a late pay then fails with ACQ.TRADE_HAS_CLOSE), but the reply has no `action`, which
+        // the client cannot tell from "not found or failed" and so retries; the retry finds the
+        // closed order and answers `close`.
         ReverseOutcome::Closed => reply,
         ReverseOutcome::GaveBack => reply.with("action", "refund"),
         ReverseOutcome::NotReversible => {

@@ -1,6 +1,16 @@
 //! UnionPay acquirer simulator, ACP style: `POST /gateway/api/backTransReq.do` (consume 01,
 //! 消费撤销 31, 退货 04) and `POST /gateway/api/queryTrans.do` (query 00), form bodies signed with
 //! signMethod 11 both ways.
+//!
+//! Like the real acquirer:
+//! - a consume is answered `00` "accepted" whatever happens next (paid at once, waiting for the
+//!   customer, or failing later); only a query tells the result (`origRespCode`);
+//! - a transaction is named by `orderId` *and* `txnTime`: a query whose `txnTime` is not the
+//!   consume's own finds nothing (`34`), and a consume reusing an `orderId` with another
+//!   `txnTime` is a duplicate (`12`);
+//! - cancel and refund name the original by `origQryId` only (missing: `13`; unknown: `35`). So,
+//!   unlike the wallets' reverse by order number, a cancel can never close an order the acquirer
+//!   has not seen.
 
 use super::book::{Book, OrderState, PayOutcome, RefundOutcome, ReverseOutcome};
 use super::faults::{bad_signature, finish, gate, pin_of, Gate};
@@ -14,12 +24,27 @@ use axum::routing::post;
 use axum::Router;
 use kiosk_core::Fen;
 use simkit::{Fault, FaultPlan};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 #[derive(Clone)]
 struct Sim {
     config: UnionPaySimConfig,
     plan: FaultPlan,
     book: Book,
+    /// The `txnTime` each consume was sent with, by `orderId`.
+    txn_times: Arc<Mutex<HashMap<String, String>>>,
+}
+
+impl Sim {
+    fn txn_time(&self, order_id: &str) -> Option<String> {
+        self.txn_times.lock().unwrap_or_else(|p| p.into_inner()).get(order_id).cloned()
+    }
+
+    fn remember_txn_time(&self, order_id: &str, txn_time: &str) {
+        let mut times = self.txn_times.lock().unwrap_or_else(|p| p.into_inner());
+        times.entry(order_id.to_string()).or_insert_with(|| txn_time.to_string());
+    }
 }
 
 pub(crate) fn router(config: UnionPaySimConfig, plan: FaultPlan, book: Book) -> Router {
@@ -27,6 +52,7 @@ pub(crate) fn router(config: UnionPaySimConfig, plan: FaultPlan, book: Book) -> 
         config,
         plan,
         book,
+        txn_times: Arc::default(),
     })
 }
 
@@ -104,7 +130,7 @@ async fn back(State(sim): State<Sim>, headers: HeaderMap, body: String) -> Respo
             Some("01") => consume(&sim, &request, &fault),
             Some("31") => cancel(&sim, &request, &fault),
             Some("04") => refund(&sim, &request),
-            _ => reply(&request, "30", "交易类型错误"),
+            _ => reply(&request, "10", "报文格式错误"),
         },
     };
     let fields = match &fault {
@@ -115,35 +141,42 @@ async fn back(State(sim): State<Sim>, headers: HeaderMap, body: String) -> Respo
 }
 
 fn consume(sim: &Sim, request: &Fields, fault: &Option<Fault>) -> Fields {
-    let (Some(order_id), Some(code), Some(amount)) =
-        (param(request, "orderId"), param(request, "qrNo"), fen(request))
+    let (Some(order_id), Some(txn_time), Some(code), Some(amount)) =
+        (param(request, "orderId"), param(request, "txnTime"), param(request, "qrNo"), fen(request))
     else {
         return reply(request, "13", "报文交易要素缺失");
     };
-    let with_id = |mut fields: Fields, txn: String| {
-        fields.insert("queryId".into(), txn);
-        fields
-    };
-    match sim.book.pay(order_id, code, amount, pin_of(fault)) {
-        PayOutcome::Paid { txn } => with_id(reply(request, "00", "成功"), txn),
-        PayOutcome::UserPaying { txn } => {
-            with_id(reply(request, "05", "交易已受理，请稍后查询交易结果"), txn)
+    if sim.txn_time(order_id).is_some_and(|known| known != txn_time) {
+        return reply(request, "12", "重复交易");
+    }
+    let outcome = sim.book.pay(order_id, code, amount, pin_of(fault));
+    if sim.book.query(order_id).is_some() {
+        sim.remember_txn_time(order_id, txn_time);
+    }
+    match outcome {
+        // Accepted: paid now, waiting for the customer, or failing later, the query tells.
+        PayOutcome::Paid { txn } | PayOutcome::UserPaying { txn } => {
+            let mut fields = reply(request, "00", "成功[交易已受理]");
+            fields.insert("queryId".into(), txn);
+            fields
         }
         PayOutcome::AuthCodeUsed => reply(request, "61", "付款码无效"),
         _ => reply(request, "12", "重复交易"),
     }
 }
 
-/// The original order a cancel or refund names, by `origQryId` or `origOrderId`.
-fn original(sim: &Sim, request: &Fields) -> Option<String> {
-    param(request, "origQryId")
-        .and_then(|id| sim.book.order_of_txn(id))
-        .or_else(|| param(request, "origOrderId").map(str::to_string))
+/// The original order a cancel or refund names by `origQryId`; `Err` is the reply to send.
+fn original(sim: &Sim, request: &Fields) -> Result<String, Fields> {
+    let Some(id) = param(request, "origQryId") else {
+        return Err(reply(request, "13", "报文交易要素缺失"));
+    };
+    sim.book.order_of_txn(id).ok_or_else(|| reply(request, "35", "原交易不存在或状态不正确"))
 }
 
 fn cancel(sim: &Sim, request: &Fields, fault: &Option<Fault>) -> Fields {
-    let Some(order) = original(sim, request) else {
-        return reply(request, "13", "报文交易要素缺失");
+    let order = match original(sim, request) {
+        Ok(order) => order,
+        Err(fields) => return fields,
     };
     if matches!(fault, Some(Fault::RecallRetry)) {
         return reply(request, "05", "交易已受理，请稍后重试");
@@ -155,9 +188,11 @@ fn cancel(sim: &Sim, request: &Fields, fault: &Option<Fault>) -> Fields {
 }
 
 fn refund(sim: &Sim, request: &Fields) -> Fields {
-    let (Some(order), Some(refund_no), Some(amount)) =
-        (original(sim, request), param(request, "orderId"), fen(request))
-    else {
+    let order = match original(sim, request) {
+        Ok(order) => order,
+        Err(fields) => return fields,
+    };
+    let (Some(refund_no), Some(amount)) = (param(request, "orderId"), fen(request)) else {
         return reply(request, "13", "报文交易要素缺失");
     };
     match sim.book.refund(&order, refund_no, amount) {
@@ -179,7 +214,11 @@ async fn query(State(sim): State<Sim>, headers: HeaderMap, body: String) -> Resp
     };
     let fields = match check(&sim, &request, &fault) {
         Err(fields) => fields,
-        Ok(()) => match param(&request, "orderId").and_then(|id| sim.book.query(id)) {
+        // Found only by the consume's own orderId *and* txnTime.
+        Ok(()) => match param(&request, "orderId")
+            .filter(|id| sim.txn_time(id).as_deref() == param(&request, "txnTime"))
+            .and_then(|id| sim.book.query(id))
+        {
             None => reply(&request, "34", "查无此交易"),
             Some(view) => {
                 let (code, message) = match view.state {

@@ -204,16 +204,21 @@ fn query(sim: &Sim, request: &Params) -> Reply {
         OrderState::UserPaying => "USERPAYING",
         OrderState::Success => "SUCCESS",
         OrderState::PayError => "PAYERROR",
-        OrderState::Revoked { refunded: false } => "REVOKED",
-        // Given back: reported as 转入退款 so the kiosk can tell it from a closed unpaid order.
-        OrderState::Revoked { refunded: true } | OrderState::Refunded => "REFUND",
+        // Reversed, paid or not, is 已撤销 as on real WeChat; only a paid one has a payment time.
+        OrderState::Revoked { .. } => "REVOKED",
+        // Refunds through the refund API: 转入退款.
+        OrderState::Refunded => "REFUND",
     };
     let mut reply = Reply::ok()
         .with("out_trade_no", out_trade_no)
         .with("trade_state", state)
         .with("total_fee", view.amount.0.to_string());
-    if view.paid_at.is_some() {
-        reply = reply.with("transaction_id", view.txn).with("trade_type", "MICROPAY");
+    if let Some(paid_at) = view.paid_at {
+        reply = reply
+            .with("transaction_id", view.txn)
+            .with("trade_type", "MICROPAY")
+            .with("cash_fee", view.amount.0.to_string())
+            .with("time_end", beijing::from_ts(paid_at).format("%Y%m%d%H%M%S").to_string());
     }
     reply
 }
@@ -225,6 +230,9 @@ fn reverse(sim: &Sim, request: &Params, fault: &Option<Fault>) -> Reply {
     if matches!(fault, Some(Fault::RecallRetry)) {
         return Reply::error("SYSTEMERROR", "接口返回错误").with("recall", "Y");
     }
+    // By out_trade_no, an order WeChat has never seen is closed too (and stays closed, so a pay
+    // request that arrives late is refused with ORDERREVERSED): what reverse is for after a lost
+    // pay request (§10 F2). The reply is the same as for any closed order.
     match sim.book.reverse(out_trade_no) {
         ReverseOutcome::Closed | ReverseOutcome::GaveBack => Reply::ok().with("recall", "N"),
         ReverseOutcome::NotReversible => {

@@ -1,17 +1,23 @@
 //! ACP replies → kiosk replies (payments.md §3.1). A query's `respCode=00` only says the query
 //! worked; the payment's own state is `origRespCode`: 00 paid, 03/04/05 still processing, anything
-//! else failed. For the consume itself only `00` is a result; codes outside the groups below are
-//! "unknown" and settled by a query.
+//! else failed. For the barcode consume itself `respCode=00` only says *accepted* [U4]: the result
+//! is learnt by a query, so `00` is "unknown, query now" and never "paid". Of the other consume
+//! codes only those that reject the request before anything reaches the payer's account are
+//! definite failures; everything else is "unknown" and settled by a query.
 
 use super::sign::Fields;
 use kiosk_core::{FailKind, PayReply, QueryReply, RefundReply, ReverseReply};
 
 /// Still in progress: communication timeout, state unknown, accepted.
-const PROCESSING: &[&str] = &["03", "04", "05"];
-/// Message format, signature, missing fields, merchant state, permissions (class C).
-const CONFIG_CODES: &[&str] = &["10", "11", "13", "30", "31", "32", "43"];
-/// Amount over the limit, invalid payment code, insufficient balance, account state (class F).
-const CUSTOMER_CODES: &[&str] = &["33", "61", "65", "77"];
+pub(crate) const PROCESSING: &[&str] = &["03", "04", "05"];
+/// The request itself was refused (class C), before any money could move: 10 message format,
+/// 11 signature, 13 missing fields (the 1x group is the message check), 31 merchant state,
+/// 32 no permission for this transaction, 43 no permission for this business.
+const CONFIG_CODES: &[&str] = &["10", "11", "13", "31", "32", "43"];
+/// Refused before routing to the payer (class F): 33 amount over the limit, 61 invalid payment
+/// code. Issuer and risk answers (30, 38, 6x other than 61) come back after routing and are left
+/// to the query, like every code not listed here; 42/74/75 even say the account was debited.
+const CUSTOMER_CODES: &[&str] = &["33", "61"];
 /// Original transaction missing, in the wrong state or not matching: cancel/refund impossible.
 const ORIGINAL_CODES: &[&str] = &["35", "36"];
 
@@ -23,14 +29,11 @@ fn describe(reply: &Fields) -> String {
     format!("respCode={} {}", field(reply, "respCode"), field(reply, "respMsg")).trim().to_string()
 }
 
-/// Consume (txnType 01).
+/// Consume (txnType 01). Never `Paid`: only a query's `origRespCode=00` says that.
 pub fn pay(reply: &Fields) -> PayReply {
     let code = field(reply, "respCode");
     match code {
-        "00" => match field(reply, "queryId") {
-            "" => PayReply::Unknown { detail: "respCode=00 without queryId".into() },
-            id => PayReply::Paid { channel_txn: id.to_string() },
-        },
+        "00" => PayReply::Unknown { detail: "respCode=00: accepted, the query tells the result".into() },
         "12" => PayReply::AlreadyUsed { code: "12".into() },
         c if CUSTOMER_CODES.contains(&c) => PayReply::Failed {
             kind: FailKind::Customer,
@@ -63,14 +66,23 @@ pub fn query(reply: &Fields) -> QueryReply {
     }
 }
 
-/// 消费撤销 (txnType 31). `was_paid` comes from the query made before the cancel.
-pub fn cancel(reply: &Fields, was_paid: bool) -> ReverseReply {
+/// What a 消费撤销 reply says; whether money went back comes from the original's query.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Cancel {
+    /// `00`: cancelled.
+    Done,
+    /// Refused or to be retried.
+    Other(ReverseReply),
+}
+
+/// 消费撤销 (txnType 31).
+pub fn cancel(reply: &Fields) -> Cancel {
     match field(reply, "respCode") {
-        "00" => ReverseReply::Done { refunded: was_paid },
+        "00" => Cancel::Done,
         c if ORIGINAL_CODES.contains(&c) || CONFIG_CODES.contains(&c) => {
-            ReverseReply::Refused { detail: describe(reply) }
+            Cancel::Other(ReverseReply::Refused { detail: describe(reply) })
         }
-        _ => ReverseReply::Retry { detail: describe(reply) },
+        _ => Cancel::Other(ReverseReply::Retry { detail: describe(reply) }),
     }
 }
 
@@ -111,10 +123,32 @@ mod tests {
     }
 
     #[test]
+    fn consume_00_is_only_accepted_and_only_pre_routing_refusals_are_failures() {
+        let code = |c: &str| pay(&reply(&[("respCode", c), ("queryId", "Q1"), ("respMsg", "m")]));
+        assert!(matches!(code("00"), PayReply::Unknown { .. }), "00 is accepted, not paid");
+        assert_eq!(code("12"), PayReply::AlreadyUsed { code: "12".into() });
+        for config in ["10", "11", "13", "31", "32", "43"] {
+            assert!(matches!(code(config), PayReply::Failed { kind: FailKind::Config, .. }), "{config}");
+        }
+        for customer in ["33", "61"] {
+            assert!(
+                matches!(code(customer), PayReply::Failed { kind: FailKind::Customer, .. }),
+                "{customer}"
+            );
+        }
+        // Processing, issuer/risk answers after routing, "debited" codes and unknown codes.
+        for unknown in
+            ["01", "02", "03", "04", "05", "06", "30", "38", "42", "60", "64", "65", "74", "77", "99"]
+        {
+            assert!(matches!(code(unknown), PayReply::Unknown { .. }), "{unknown}");
+        }
+    }
+
+    #[test]
     fn cancel_and_refund_codes() {
-        assert_eq!(cancel(&reply(&[("respCode", "00")]), true), ReverseReply::Done { refunded: true });
-        assert!(matches!(cancel(&reply(&[("respCode", "05")]), false), ReverseReply::Retry { .. }));
-        assert!(matches!(cancel(&reply(&[("respCode", "35")]), false), ReverseReply::Refused { .. }));
+        assert_eq!(cancel(&reply(&[("respCode", "00")])), Cancel::Done);
+        assert!(matches!(cancel(&reply(&[("respCode", "05")])), Cancel::Other(ReverseReply::Retry { .. })));
+        assert!(matches!(cancel(&reply(&[("respCode", "35")])), Cancel::Other(ReverseReply::Refused { .. })));
         assert_eq!(refund(&reply(&[("respCode", "00")])), RefundReply::Refunded);
         assert!(matches!(refund(&reply(&[("respCode", "03")])), RefundReply::Unknown { .. }));
         assert!(matches!(refund(&reply(&[("respCode", "36")])), RefundReply::Refused { .. }));

@@ -1,10 +1,17 @@
 //! UnionPay QR payment codes (云闪付付款码) through the acquirer's ACP-style form API (payments.md
 //! §3.1): consume, query, 消费撤销 and 退货, `version=5.1.0`, `signMethod=11`.
 //!
-//! ACP identifies an original transaction by its `queryId`, which the kiosk does not journal; so
-//! cancel and refund first query the order, then send `origQryId` when known and always
-//! `origOrderId` (the acquirer's extension that lets it close an order it never saw, so that a
-//! late consume cannot succeed after the kiosk gave up).
+//! ACP names a transaction by `orderId` *and* `txnTime` (the merchant's send time, Beijing
+//! `YYYYMMDDhhmmss`): a query must carry the queried transaction's own `txnTime`, not the time of
+//! the query. So the consume sends the kiosk's journaled send time ([`PayRequest::sent_at`]) and
+//! every query of it derives `txnTime` from that same instant.
+//!
+//! Cancel and refund name the original by `origQryId`, which the kiosk does not journal; so they
+//! first query the original. When that query does not yield a `queryId` (no reply, a bad
+//! signature, "not found", an unexpected code), nothing is sent: the answer is "retry"/"unknown",
+//! never a guess. (ACP's QR product also accepts `origOrderId` + `origTxnTime` instead of
+//! `origQryId`; we do not use it, because cancel must know the original's state anyway to say
+//! whether money went back.)
 
 pub(crate) mod map;
 pub mod sign;
@@ -13,7 +20,7 @@ use crate::beijing;
 use crate::config::{timeouts, ConfigError, UnionPayConfig};
 use crate::request::{PayRequest, RefundRequest};
 use crate::transport::Http;
-use kiosk_core::{OrderRef, PayReply, QueryReply, RefundReply, ReverseReply};
+use kiosk_core::{OrderRef, PayReply, QueryReply, RefundReply, ReverseReply, Ts};
 use sha2::{Digest, Sha256};
 use sign::Fields;
 use std::time::Duration;
@@ -33,9 +40,20 @@ pub struct UnionPayClient {
 
 /// What a query tells cancel and refund about the original consume.
 struct Original {
-    query_id: Option<String>,
+    query_id: String,
     amount: Option<String>,
-    paid: bool,
+    state: OriginalState,
+}
+
+/// The original consume's `origRespCode`, as far as cancel cares.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum OriginalState {
+    /// `00`: the customer was charged.
+    Paid,
+    /// `03`/`04`/`05`: not settled yet; it may complete until the cancel closes it.
+    Processing,
+    /// Anything else: failed, no money taken.
+    NotPaid,
 }
 
 impl UnionPayClient {
@@ -49,7 +67,7 @@ impl UnionPayClient {
 
     /// Consume (txnType 01, txnSubType 06: payment code scanned by the merchant).
     pub async fn pay(&self, request: &PayRequest) -> PayReply {
-        let mut fields = self.common("01", "06", request.order.as_str());
+        let mut fields = self.common("01", "06", request.order.as_str(), request.sent_at);
         fields.insert("txnAmt".into(), request.total.0.to_string());
         fields.insert("currencyCode".into(), "156".into());
         fields.insert("qrNo".into(), request.code.expose().to_string());
@@ -62,9 +80,9 @@ impl UnionPayClient {
         reply
     }
 
-    /// Query (txnType 00) of the consume with our order number.
-    pub async fn query(&self, order: &OrderRef) -> QueryReply {
-        let reply = match self.query_fields(order).await {
+    /// Query (txnType 00) of the consume with our order number, sent at `sent_at`.
+    pub async fn query(&self, order: &OrderRef, sent_at: Ts) -> QueryReply {
+        let reply = match self.query_fields(order, sent_at).await {
             Ok(reply) => map::query(&reply),
             Err(detail) => QueryReply::Unknown { detail },
         };
@@ -72,56 +90,93 @@ impl UnionPayClient {
         reply
     }
 
-    /// 消费撤销 (txnType 31): closes an unpaid order, gives back a paid one. Its own order number
-    /// is derived from ours, so a retry is the same transaction.
-    pub async fn cancel(&self, order: &OrderRef) -> ReverseReply {
-        let original = self.original(order).await;
-        let mut fields = self.common("31", "00", &derived_order_id(&format!("{order}C")));
-        add_original(&mut fields, order, &original);
-        let reply = match self.call(BACK_PATH, fields, self.http.timeouts.request).await {
-            Ok(reply) => map::cancel(&reply, original.paid),
-            Err(detail) => ReverseReply::Retry { detail },
-        };
+    /// 消费撤销 (txnType 31) of the consume sent at `sent_at`: closes an unpaid order, gives back
+    /// a paid one. Its own order number is derived from ours, so a retry is the same transaction.
+    pub async fn cancel(&self, order: &OrderRef, sent_at: Ts) -> ReverseReply {
+        let reply = self.cancel_original(order, sent_at).await;
         crate::log_reply("unionpay", order, "cancel", &reply);
         reply
     }
 
+    async fn cancel_original(&self, order: &OrderRef, sent_at: Ts) -> ReverseReply {
+        let original = match self.original(order, sent_at).await {
+            Ok(original) => original,
+            Err(detail) => {
+                return ReverseReply::Retry { detail: format!("no origQryId to cancel: {detail}") }
+            }
+        };
+        let mut fields = self.common("31", "00", &derived_order_id(&format!("{order}C")), beijing::now_ts());
+        add_original(&mut fields, &original);
+        let reply = match self.call(BACK_PATH, fields, self.http.timeouts.request).await {
+            Ok(reply) => reply,
+            Err(detail) => return ReverseReply::Retry { detail },
+        };
+        match (map::cancel(&reply), original.state) {
+            (map::Cancel::Done, OriginalState::Paid) => ReverseReply::Done { refunded: true },
+            (map::Cancel::Done, OriginalState::NotPaid) => ReverseReply::Done { refunded: false },
+            // It might have completed between the query and the cancel: ask again. ACP reports
+            // the consume's own result, which a later cancel does not change.
+            (map::Cancel::Done, OriginalState::Processing) => match self.query(order, sent_at).await {
+                QueryReply::Paid { .. } => ReverseReply::Done { refunded: true },
+                QueryReply::Failed { .. } => ReverseReply::Done { refunded: false },
+                other => {
+                    ReverseReply::Retry { detail: format!("cancelled, but then the query said {other:?}") }
+                }
+            },
+            (map::Cancel::Other(reply), _) => reply,
+        }
+    }
+
     /// 退货 (txnType 04) whose order number is the stable refund number.
     pub async fn refund(&self, request: &RefundRequest) -> RefundReply {
-        let original = self.original(&request.order).await;
-        let mut fields = self.common("04", "00", &derived_order_id(&request.refund_no));
-        add_original(&mut fields, &request.order, &original);
-        fields.insert("txnAmt".into(), request.amount.0.to_string());
-        let reply = match self.call(BACK_PATH, fields, self.http.timeouts.request).await {
-            Ok(reply) => map::refund(&reply),
-            Err(detail) => RefundReply::Unknown { detail },
+        let reply = match self.original(&request.order, request.order_sent_at).await {
+            Err(detail) => RefundReply::Unknown { detail: format!("no origQryId to refund: {detail}") },
+            Ok(original) => {
+                let mut fields =
+                    self.common("04", "00", &derived_order_id(&request.refund_no), beijing::now_ts());
+                add_original(&mut fields, &original);
+                fields.insert("txnAmt".into(), request.amount.0.to_string());
+                match self.call(BACK_PATH, fields, self.http.timeouts.request).await {
+                    Ok(reply) => map::refund(&reply),
+                    Err(detail) => RefundReply::Unknown { detail },
+                }
+            }
         };
         crate::log_reply("unionpay", &request.order, "refund", &reply);
         reply
     }
 
-    async fn query_fields(&self, order: &OrderRef) -> Result<Fields, String> {
-        let fields = self.common("00", "00", order.as_str());
+    async fn query_fields(&self, order: &OrderRef, sent_at: Ts) -> Result<Fields, String> {
+        let fields = self.common("00", "00", order.as_str(), sent_at);
         self.call(QUERY_PATH, fields, self.http.timeouts.request).await
     }
 
-    /// Best effort: a failed query leaves every field unknown and the call goes on with
-    /// `origOrderId` alone.
-    async fn original(&self, order: &OrderRef) -> Original {
-        match self.query_fields(order).await {
-            Ok(reply) if reply.get("respCode").map(String::as_str) == Some("00") => {
-                let nonempty = |key: &str| reply.get(key).filter(|v| !v.is_empty()).cloned();
-                Original {
-                    query_id: nonempty("queryId"),
-                    amount: nonempty("txnAmt"),
-                    paid: reply.get("origRespCode").map(String::as_str) == Some("00"),
-                }
-            }
-            _ => Original { query_id: None, amount: None, paid: false },
+    /// The original consume as the acquirer reports it, or why it could not be learnt.
+    async fn original(&self, order: &OrderRef, sent_at: Ts) -> Result<Original, String> {
+        let reply = self.query_fields(order, sent_at).await?;
+        let field = |key: &str| reply.get(key).map(String::as_str).unwrap_or("");
+        if field("respCode") != "00" {
+            return Err(format!("query answered respCode={} {}", field("respCode"), field("respMsg")));
+        }
+        let state = match field("origRespCode") {
+            "" => return Err("query answered without origRespCode".into()),
+            "00" => OriginalState::Paid,
+            c if map::PROCESSING.contains(&c) => OriginalState::Processing,
+            _ => OriginalState::NotPaid,
+        };
+        match field("queryId") {
+            "" => Err("query answered without queryId".into()),
+            id => Ok(Original {
+                query_id: id.to_string(),
+                amount: Some(field("txnAmt").to_string()).filter(|a| !a.is_empty()),
+                state,
+            }),
         }
     }
 
-    fn common(&self, txn_type: &str, sub_type: &str, order_id: &str) -> Fields {
+    /// The fields every request carries. `txn_time` is the send time of the transaction the
+    /// request *names*: its own for consume, cancel and refund, the consume's for a query.
+    fn common(&self, txn_type: &str, sub_type: &str, order_id: &str, txn_time: Ts) -> Fields {
         let mut fields = Fields::new();
         for (key, value) in [
             ("version", "5.1.0"),
@@ -137,7 +192,7 @@ impl UnionPayClient {
         ] {
             fields.insert(key.to_string(), value.to_string());
         }
-        fields.insert("txnTime".into(), beijing::now().format("%Y%m%d%H%M%S").to_string());
+        fields.insert("txnTime".into(), txn_time_of(txn_time));
         fields
     }
 
@@ -160,14 +215,16 @@ impl UnionPayClient {
     }
 }
 
-fn add_original(fields: &mut Fields, order: &OrderRef, original: &Original) {
-    fields.insert("origOrderId".into(), order.to_string());
-    if let Some(id) = &original.query_id {
-        fields.insert("origQryId".into(), id.clone());
-    }
+fn add_original(fields: &mut Fields, original: &Original) {
+    fields.insert("origQryId".into(), original.query_id.clone());
     if let Some(amount) = &original.amount {
         fields.insert("txnAmt".into(), amount.clone());
     }
+}
+
+/// ACP `txnTime`: Beijing wall-clock time, `YYYYMMDDhhmmss`.
+pub(crate) fn txn_time_of(ts: Ts) -> String {
+    beijing::from_ts(ts).format("%Y%m%d%H%M%S").to_string()
 }
 
 /// ACP order ids are 8–32 letters or digits. A longer derived number (our refund numbers can
@@ -177,5 +234,18 @@ pub(crate) fn derived_order_id(text: &str) -> String {
         text.to_string()
     } else {
         hex::encode_upper(&Sha256::digest(text.as_bytes())[..16])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn txn_time_is_beijing_wall_clock_of_the_given_instant() {
+        // 2026-11-23 02:42:05.999 UTC is 10:42:05 in Beijing.
+        let ts =
+            Ts(chrono::DateTime::parse_from_rfc3339("2026-11-23T02:42:05.999Z").unwrap().timestamp_millis());
+        assert_eq!(txn_time_of(ts), "20261123104205");
     }
 }

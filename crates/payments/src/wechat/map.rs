@@ -92,16 +92,25 @@ pub fn query(reply: &Params) -> QueryReply {
     }
 }
 
+/// What a reverse reply says. The v2 reply never says whether money went back (it has no state
+/// field), so a `Done` is always followed by a query read by [`reversed`].
+#[derive(Debug, PartialEq, Eq)]
+pub enum Reverse {
+    Done,
+    /// Refused or to be retried.
+    Other(ReverseReply),
+}
+
 /// reverse, §1.6 step 5: `recall=Y` always means "call again", whatever the result says.
-/// `refunded` comes from a follow-up query (WeChat's reverse reply does not say).
-pub fn reverse(reply: &Params, refunded: bool) -> ReverseReply {
+pub fn reverse(reply: &Params) -> Reverse {
     if field(reply, "recall") == "Y" {
-        return ReverseReply::Retry { detail: format!("recall=Y {}", describe(reply)).trim().to_string() };
+        let detail = format!("recall=Y {}", describe(reply)).trim().to_string();
+        return Reverse::Other(ReverseReply::Retry { detail });
     }
     if is_success(reply) {
-        return ReverseReply::Done { refunded };
+        return Reverse::Done;
     }
-    match err_code(reply) {
+    Reverse::Other(match err_code(reply) {
         // Older than 7 days, or an order WeChat does not know: only a refund can settle it.
         "REVERSE_EXPIRE" | "ORDERNOTEXIST" | "INVALID_TRANSACTIONID" | "TRADE_ERROR" => {
             ReverseReply::Refused { detail: describe(reply) }
@@ -109,6 +118,29 @@ pub fn reverse(reply: &Params, refunded: bool) -> ReverseReply {
         c if CONFIG_CODES.contains(&c) => ReverseReply::Refused { detail: describe(reply) },
         // SYSTEMERROR, USERPAYING and anything unknown: try again.
         _ => ReverseReply::Retry { detail: describe(reply) },
+    })
+}
+
+/// The orderquery that follows a successful reverse: did money go back?
+///
+/// - `REFUND`: it had been paid.
+/// - `REVOKED` (also `CLOSED`/`PAYERROR`): closed; a reversed *paid* order is reported `REVOKED`
+///   too, so whether it had been paid is read from `time_end` (支付完成时间), which only an order
+///   that was paid carries.
+/// - Anything else (still `SUCCESS`/`NOTPAY`/`USERPAYING`, "not found", an error, an unknown
+///   state): the reverse has not shown yet or the answer is unclear, so "retry" (reverse is
+///   idempotent), never a guess.
+pub fn reversed(query: &Params) -> ReverseReply {
+    let retry = |why: String| ReverseReply::Retry { detail: format!("reversed, but the query says {why}") };
+    if !is_success(query) {
+        return retry(describe(query));
+    }
+    match field(query, "trade_state") {
+        "REFUND" => ReverseReply::Done { refunded: true },
+        "REVOKED" | "CLOSED" | "PAYERROR" => {
+            ReverseReply::Done { refunded: !field(query, "time_end").is_empty() }
+        }
+        other => retry(format!("trade_state {other:?}")),
     }
 }
 
@@ -157,14 +189,42 @@ mod tests {
     }
 
     #[test]
+    fn after_a_reverse_the_query_tells_whether_money_went_back_or_it_is_retried() {
+        let state = |pairs: &[(&str, &str)]| {
+            let mut all = vec![("result_code", "SUCCESS"), ("transaction_id", "T1")];
+            all.extend_from_slice(pairs);
+            reversed(&reply(&all))
+        };
+        assert_eq!(state(&[("trade_state", "REFUND")]), ReverseReply::Done { refunded: true });
+        // Real WeChat reports a reversed paid order as REVOKED: its payment time gives it away.
+        assert_eq!(
+            state(&[("trade_state", "REVOKED"), ("time_end", "20261123104205")]),
+            ReverseReply::Done { refunded: true }
+        );
+        assert_eq!(state(&[("trade_state", "REVOKED")]), ReverseReply::Done { refunded: false });
+        assert_eq!(state(&[("trade_state", "CLOSED")]), ReverseReply::Done { refunded: false });
+        for unclear in ["SUCCESS", "NOTPAY", "USERPAYING", "ACCEPT", "", "MYSTERY"] {
+            assert!(matches!(state(&[("trade_state", unclear)]), ReverseReply::Retry { .. }), "{unclear}");
+        }
+        let failed = reply(&[("result_code", "FAIL"), ("err_code", "SYSTEMERROR")]);
+        assert!(matches!(reversed(&failed), ReverseReply::Retry { .. }));
+        let not_found = reply(&[("result_code", "FAIL"), ("err_code", "ORDERNOTEXIST")]);
+        assert!(matches!(reversed(&not_found), ReverseReply::Retry { .. }));
+    }
+
+    #[test]
     fn reverse_and_refund_codes() {
         let fail = |code: &str| reply(&[("result_code", "FAIL"), ("err_code", code)]);
-        assert!(matches!(reverse(&fail("SYSTEMERROR"), false), ReverseReply::Retry { .. }));
-        assert!(matches!(reverse(&fail("USERPAYING"), false), ReverseReply::Retry { .. }));
-        assert!(matches!(reverse(&fail("REVERSE_EXPIRE"), false), ReverseReply::Refused { .. }));
-        assert!(matches!(reverse(&fail("SIGNERROR"), false), ReverseReply::Refused { .. }));
+        let retry = |r: Reverse| matches!(r, Reverse::Other(ReverseReply::Retry { .. }));
+        let refused = |r: Reverse| matches!(r, Reverse::Other(ReverseReply::Refused { .. }));
+        assert!(retry(reverse(&fail("SYSTEMERROR"))));
+        assert!(retry(reverse(&fail("USERPAYING"))));
+        assert!(refused(reverse(&fail("REVERSE_EXPIRE"))));
+        assert!(refused(reverse(&fail("ORDERNOTEXIST"))));
+        assert!(refused(reverse(&fail("SIGNERROR"))));
+        assert_eq!(reverse(&reply(&[("result_code", "SUCCESS"), ("recall", "N")])), Reverse::Done);
         let recall = reply(&[("result_code", "SUCCESS"), ("recall", "Y")]);
-        assert!(matches!(reverse(&recall, false), ReverseReply::Retry { .. }), "recall=Y wins over SUCCESS");
+        assert!(retry(reverse(&recall)), "recall=Y wins over SUCCESS");
         assert_eq!(refund(&reply(&[("result_code", "SUCCESS")])), RefundReply::Refunded);
         for unknown in ["SYSTEMERROR", "BIZERR_NEED_RETRY", "NOTENOUGH", "FREQUENCY_LIMITED", "NEW_CODE"] {
             assert!(matches!(refund(&fail(unknown)), RefundReply::Unknown { .. }), "{unknown}");

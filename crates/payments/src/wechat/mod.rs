@@ -81,24 +81,31 @@ impl WeChatClient {
         reply
     }
 
-    /// `/secapi/pay/reverse`: closes an unpaid order, refunds a paid one (§1.6). The reply does not
-    /// say which, so a successful reverse is followed by one query; a `REFUND` state means money
-    /// had been taken. If that query does not answer, `refunded` is `false` and the statement
-    /// settles it.
+    /// `/secapi/pay/reverse`: closes an unpaid order, refunds a paid one (§1.6).
+    ///
+    /// The v2 reverse reply does not say which, so a successful reverse is followed by one query
+    /// and [`map::reversed`] reads the answer. When that query fails or does not settle the
+    /// question the answer is "retry": reverse is idempotent, and guessing `refunded: false`
+    /// would misreport a paid order.
     pub async fn reverse(&self, order: &OrderRef) -> ReverseReply {
-        let reply =
-            match self.call("/secapi/pay/reverse", order_params(order), self.http.timeouts.request).await {
-                Ok(reply) => {
-                    let first = map::reverse(&reply, false);
-                    if matches!(first, ReverseReply::Done { .. }) {
-                        let refunded = matches!(self.query(order).await, QueryReply::PaidThenRefunded { .. });
-                        ReverseReply::Done { refunded }
-                    } else {
-                        first
+        let reply = match self
+            .call("/secapi/pay/reverse", order_params(order), self.http.timeouts.request)
+            .await
+        {
+            Ok(reply) => match map::reverse(&reply) {
+                map::Reverse::Done => {
+                    match self.call("/pay/orderquery", order_params(order), self.http.timeouts.request).await
+                    {
+                        Ok(query) => map::reversed(&query),
+                        Err(detail) => ReverseReply::Retry {
+                            detail: format!("reversed, but the follow-up query failed: {detail}"),
+                        },
                     }
                 }
-                Err(detail) => ReverseReply::Retry { detail },
-            };
+                map::Reverse::Other(reply) => reply,
+            },
+            Err(detail) => ReverseReply::Retry { detail },
+        };
         crate::log_reply("wechat", order, "reverse", &reply);
         reply
     }

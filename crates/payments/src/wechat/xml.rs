@@ -159,7 +159,8 @@ mod fuzz {
             if let Ok(params) = super::decode(&text) {
                 let _ = crate::wechat::map::pay(&params);
                 let _ = crate::wechat::map::query(&params);
-                let _ = crate::wechat::map::reverse(&params, false);
+                let _ = crate::wechat::map::reverse(&params);
+                let _ = crate::wechat::map::reversed(&params);
                 let _ = crate::wechat::map::refund(&params);
             }
         }

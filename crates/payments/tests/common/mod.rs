@@ -1,11 +1,12 @@
 //! Shared test set-up: the three simulators on loopback and clients configured against them.
 #![allow(dead_code)]
 
-use kiosk_core::{route_payment_code, Fen, OrderRef, PaymentCode};
+use kiosk_core::{route_payment_code, Fen, OrderRef, PaymentCode, Ts};
 use payments::sim::{start_all, ChannelSimsConfig, RunningChannelSims};
 use payments::{ChannelClients, PayRequest, RefundRequest};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::OnceLock;
 
 pub fn keys_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../config/sim-keys")
@@ -44,6 +45,13 @@ pub fn unionpay_code() -> PaymentCode {
     route_payment_code(&format!("62{:017}", next())).expect("unionpay code")
 }
 
+/// When the tests' pay requests were "sent": one instant for the whole test binary, so a query
+/// can name the pay it follows (UnionPay's `txnTime`).
+pub fn sent_at() -> Ts {
+    static AT: OnceLock<Ts> = OnceLock::new();
+    *AT.get_or_init(|| Ts(chrono::Utc::now().timestamp_millis()))
+}
+
 pub fn pay_request(order: &OrderRef, code: PaymentCode, fen: i64) -> PayRequest {
     PayRequest {
         order: order.clone(),
@@ -51,6 +59,7 @@ pub fn pay_request(order: &OrderRef, code: PaymentCode, fen: i64) -> PayRequest 
         code,
         description: "上海水费 3100000017".into(),
         kiosk_id: "KIOSK0001".into(),
+        sent_at: sent_at(),
     }
 }
 
@@ -60,5 +69,6 @@ pub fn refund_request(order: &OrderRef, total: i64, amount: i64) -> RefundReques
         refund_no: order.whole_refund_no(),
         order_total: Fen(total),
         amount: Fen(amount),
+        order_sent_at: sent_at(),
     }
 }
