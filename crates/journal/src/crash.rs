@@ -38,8 +38,9 @@ pub(crate) fn after_commit(crash_after: Option<u64>) {
     }
 }
 
+/// Kills this process at once, like a power cut: for crash-injection points elsewhere too.
 #[cfg(unix)]
-fn power_cut() {
+pub fn power_cut() {
     // SAFETY: getpid and kill are async-signal-safe libc calls with no memory-safety
     // preconditions; SIGKILL cannot be caught, so no Rust code (destructors, WAL checkpoint on
     // close) runs afterwards, exactly like a power cut after the fsync.
@@ -49,6 +50,6 @@ fn power_cut() {
 }
 
 #[cfg(not(unix))]
-fn power_cut() {
+pub fn power_cut() {
     std::process::abort();
 }

@@ -24,7 +24,7 @@ mod reads;
 mod validate;
 
 pub use chain::{BreakReason, ChainBreak, ChainReport, GENESIS};
-pub use crash::{commits_in_this_process, CRASH_ENV};
+pub use crash::{commits_in_this_process, power_cut, CRASH_ENV};
 pub use error::JournalError;
 pub use journal::Journal;
 pub use model::{

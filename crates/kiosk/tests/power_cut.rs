@@ -1,7 +1,9 @@
 //! The power-cut test: the simulators run in their own process (`yizhan sim`), so their ledgers
 //! outlive the kiosk. `yizhan pay` runs as a child and dies by SIGKILL right after its N-th
-//! journal commit (YIZHAN_CRASH_AFTER_COMMIT=N), for every N of a payment in turn; then
-//! `yizhan recover` finishes the job. Each time, the simulators' ledgers must show exactly one
+//! journal commit (YIZHAN_CRASH_AFTER_COMMIT=N: the state is durable, its call not sent), and
+//! again right after its N-th answered call (YIZHAN_CRASH_AFTER_CALL=N: the other side acted,
+//! the answer is not journaled — F7), for every N of a payment in turn; then `yizhan recover`
+//! finishes the job. Each time, the simulators' ledgers must show exactly one
 //! charge with exactly one write-off or one refund (or no charge and nothing written off), and
 //! the journal's hash chain must be intact.
 
@@ -165,12 +167,28 @@ struct Run {
     stdout: String,
 }
 
-fn yizhan(sims: &Simulators, data: &Path, args: &[&str], crash_after: Option<u32>) -> Run {
+/// Where the power is cut: after the N-th journal commit, or after the N-th answered call.
+#[derive(Clone, Copy, Debug)]
+enum Cut {
+    AfterCommit,
+    AfterCall,
+}
+
+impl Cut {
+    fn env(self) -> &'static str {
+        match self {
+            Cut::AfterCommit => "YIZHAN_CRASH_AFTER_COMMIT",
+            Cut::AfterCall => "YIZHAN_CRASH_AFTER_CALL",
+        }
+    }
+}
+
+fn yizhan(sims: &Simulators, data: &Path, args: &[&str], crash: Option<(Cut, u32)>) -> Run {
     let mut command = Command::new(BIN);
     command.arg("--config").arg(&sims.config).arg("--data-dir").arg(data).args(args);
-    command.env_remove("YIZHAN_CRASH_AFTER_COMMIT");
-    if let Some(n) = crash_after {
-        command.env("YIZHAN_CRASH_AFTER_COMMIT", n.to_string());
+    command.env_remove(Cut::AfterCommit.env()).env_remove(Cut::AfterCall.env());
+    if let Some((cut, n)) = crash {
+        command.env(cut.env(), n.to_string());
     }
     let output = command.output().expect("run yizhan");
     let stdout = String::from_utf8_lossy(&output.stdout).to_string();
@@ -192,25 +210,26 @@ fn yizhan(sims: &Simulators, data: &Path, args: &[&str], crash_after: Option<u32
 
 const SIGKILL: i32 = 9;
 
-/// Kills `pay` after commit 1, 2, 3… until a run completes; after each kill, recovers and checks
-/// the ledgers with `check(order)`.
+/// Kills `pay` at cut 1, 2, 3… until a run completes; after each kill, recovers and checks the
+/// ledgers with `check(order)`. Returns how many cut points the payment had.
 fn kill_at_every_step(
     sims: &Simulators,
     dir: &Path,
     name: &str,
+    cut: Cut,
     setup: &dyn Fn(u64) -> Vec<String>,
     check: &dyn Fn(&str, &str),
 ) -> u32 {
     for n in 1..60u32 {
         sims.clear_faults();
-        let pay_args = setup(u64::from(n));
-        let data = dir.join(format!("{name}-{n}"));
+        let pay_args = setup(u64::from(n) + if matches!(cut, Cut::AfterCall) { 100 } else { 0 });
+        let data = dir.join(format!("{name}-{cut:?}-{n}"));
         let args: Vec<&str> = pay_args.iter().map(String::as_str).collect();
-        let run = yizhan(sims, &data, &args, Some(n));
+        let run = yizhan(sims, &data, &args, Some((cut, n)));
         let order = run.order.clone().unwrap_or_else(|| panic!("no order number printed:\n{}", run.stdout));
         if !run.killed {
             check(&order, &run.stdout);
-            return n;
+            return n - 1;
         }
         let recovered = yizhan(sims, &data, &["recover"], None);
         assert!(
@@ -262,66 +281,65 @@ fn assert_whole(sims: &Simulators, channel: &str, order: &str, lines: &[(&str, S
 }
 
 #[test]
-fn sigkill_at_every_journal_step_of_a_payment_then_recover() {
+fn sigkill_at_every_journal_step_and_after_every_call_then_recover() {
     let dir = tempfile::tempdir().unwrap();
     let sims = Simulators::start(dir.path());
-    let accounts = std::cell::RefCell::new(BTreeMap::new());
 
-    // 1. A water bill paid by WeChat, the customer entering the PIN after a while.
-    let steps = kill_at_every_step(
-        &sims,
-        dir.path(),
-        "water",
-        &|n| {
-            let account = sims.account("water", n, 3150);
-            sims.fault("wechat", json!({"endpoint": "pay", "fault": "user_paying", "ms": 150}));
-            accounts.borrow_mut().insert(n, account.clone());
-            ["pay", "--utility", "water", "--account", &account, "--code", &format!("13{:016}", 7_000 + n)]
-                .map(String::from)
-                .to_vec()
-        },
-        &|order, state| assert_whole(&sims, "wechat", order, &[("water", format!("{order}-1"))], state),
-    );
-    assert!(steps >= 8, "the water payment had only {steps} journal steps");
+    for cut in [Cut::AfterCommit, Cut::AfterCall] {
+        // 1. A water bill paid by WeChat, the customer entering the PIN after a while.
+        let steps = kill_at_every_step(
+            &sims,
+            dir.path(),
+            "water",
+            cut,
+            &|n| {
+                let account = sims.account("water", n, 3150);
+                sims.fault("wechat", json!({"endpoint": "pay", "fault": "user_paying", "ms": 150}));
+                ["pay", "--utility", "water", "--account", &account, "--code", &format!("13{:016}", 7_000 + n)]
+                    .map(String::from)
+                    .to_vec()
+            },
+            &|order, state| assert_whole(&sims, "wechat", order, &[("water", format!("{order}-1"))], state),
+        );
+        let least = if matches!(cut, Cut::AfterCommit) { 7 } else { 3 };
+        assert!(steps >= least, "{cut:?}: the water payment had only {steps} cut points");
 
-    // 2. The joint bill by Alipay, the gas write-off refused: a partial refund.
-    let steps = kill_at_every_step(
-        &sims,
-        dir.path(),
-        "joint",
-        &|n| {
-            let joint = sims.household(n);
-            sims.fault(
-                "gas",
-                json!({"endpoint": "write_off", "fault": "write_off_reject", "code": "ACCOUNT_CLOSED"}),
-            );
-            ["pay", "--utility", "joint", "--account", &joint, "--code", &format!("28{:016}", 8_000 + n)]
-                .map(String::from)
-                .to_vec()
-        },
-        &|order, state| {
-            let lines = [
-                ("water", format!("{order}-1")),
-                ("power", format!("{order}-2")),
-                ("gas", format!("{order}-3")),
-            ];
-            assert_whole(&sims, "alipay", order, &lines, state);
-        },
-    );
-    assert!(steps >= 9, "the joint payment had only {steps} journal steps");
+        // 2. The joint bill by Alipay, the gas write-off refused: a partial refund.
+        let steps = kill_at_every_step(
+            &sims,
+            dir.path(),
+            "joint",
+            cut,
+            &|n| {
+                let joint = sims.household(n);
+                sims.fault("gas", json!({"endpoint": "write_off", "fault": "write_off_reject", "code": "ACCOUNT_CLOSED"}));
+                ["pay", "--utility", "joint", "--account", &joint, "--code", &format!("28{:016}", 8_000 + n)]
+                    .map(String::from)
+                    .to_vec()
+            },
+            &|order, state| {
+                let lines =
+                    [("water", format!("{order}-1")), ("power", format!("{order}-2")), ("gas", format!("{order}-3"))];
+                assert_whole(&sims, "alipay", order, &lines, state);
+            },
+        );
+        let least = if matches!(cut, Cut::AfterCommit) { 8 } else { 5 };
+        assert!(steps >= least, "{cut:?}: the joint payment had only {steps} cut points");
 
-    // 3. A WeChat customer who never enters the PIN: the order is reversed.
-    kill_at_every_step(
-        &sims,
-        dir.path(),
-        "reverse",
-        &|n| {
-            let account = sims.account("power", 200 + n, 8935);
-            sims.fault("wechat", json!({"endpoint": "pay", "fault": "user_paying"}));
-            ["pay", "--utility", "power", "--account", &account, "--code", &format!("14{:016}", 9_000 + n)]
-                .map(String::from)
-                .to_vec()
-        },
-        &|order, state| assert_whole(&sims, "wechat", order, &[("power", format!("{order}-1"))], state),
-    );
+        // 3. A WeChat customer who never enters the PIN: the order is reversed.
+        kill_at_every_step(
+            &sims,
+            dir.path(),
+            "reverse",
+            cut,
+            &|n| {
+                let account = sims.account("power", 200 + n, 8935);
+                sims.fault("wechat", json!({"endpoint": "pay", "fault": "user_paying"}));
+                ["pay", "--utility", "power", "--account", &account, "--code", &format!("14{:016}", 9_000 + n)]
+                    .map(String::from)
+                    .to_vec()
+            },
+            &|order, state| assert_whole(&sims, "wechat", order, &[("power", format!("{order}-1"))], state),
+        );
+    }
 }

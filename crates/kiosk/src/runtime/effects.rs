@@ -83,12 +83,14 @@ impl Runtime {
                     reply: self.billers.get(line.utility).confirm_card_write(&line.biller_ref).await,
                 }
             }
-            Effect::Proceed => Event::Proceed,
+            Effect::Proceed => return Ok(Some(Event::Proceed)),
             Effect::PrintReceipt | Effect::PrintSlip => {
                 self.print(p, effect, observer).await?;
                 return Ok(None);
             }
         };
+        // Every event built above is the answer of an external call.
+        super::crash_point::after_call();
         Ok(Some(event))
     }
 

@@ -5,6 +5,7 @@
 //! One payment at a time takes new money (R5, F12): [`Runtime::pay_order`] refuses while another
 //! payment is in flight in this process or unsettled in the journal.
 
+mod crash_point;
 mod drive;
 mod effects;
 pub mod journaling;
