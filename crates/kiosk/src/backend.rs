@@ -77,6 +77,10 @@ pub enum BackendError {
     Journal { path: PathBuf, source: journal::JournalError },
     #[error("{0}")]
     Config(String),
+    #[error(transparent)]
+    Device(#[from] crate::devices::DeviceError),
+    #[error("receipts.signing_key: {0}")]
+    ReceiptKey(String),
 }
 
 impl Backend {
@@ -111,7 +115,16 @@ impl Backend {
             .map_err(|source| BackendError::Journal { path: path.clone(), source })?;
         let identity =
             Identity { kiosk_id: config.kiosk.id.clone(), service_phone: config.kiosk.service_phone.clone() };
-        let runtime = Runtime::new(journal, channels, billers, config.policy(), identity);
+        let devices = crate::devices::Devices::open(&config.devices)?;
+        let signing_key = match &config.receipts {
+            Some(receipts) => Some(
+                printer::proof::load_signing_key(&receipts.signing_key)
+                    .map_err(|e| BackendError::ReceiptKey(e.to_string()))?,
+            ),
+            None => None,
+        };
+        let runtime = Runtime::new(journal, channels, billers, config.policy(), identity)
+            .with_devices(devices, signing_key);
         Ok(Backend { runtime, sims, journal_path: path, lock: None })
     }
 
@@ -131,12 +144,22 @@ impl Backend {
         keys_dir: &Path,
         data_dir: &Path,
         divisor: u32,
+        devices: bool,
     ) -> Result<Backend, BackendError> {
-        let toml = format!(
+        let keys = keys_dir.display().to_string();
+        let mut toml = format!(
             "[kiosk]\nid = \"SH-TEST-0001\"\nservice_phone = \"021-12345678\"\n\
-             [backend]\nmode = \"embedded\"\nsim_keys = {:?}\n[timing]\ndivisor = {divisor}\n",
-            keys_dir.display().to_string()
+             [backend]\nmode = \"embedded\"\nsim_keys = {keys:?}\n[timing]\ndivisor = {divisor}\n"
         );
+        if devices {
+            // A simulated printer, and receipts signed with the demo key.
+            toml.push_str(&format!(
+                "[devices]\nsimulated = true\n[devices.printer]\npaper = \"80mm\"\n\
+                 [receipts]\nsigning_key = {:?}\nverifying_key = {:?}\n",
+                format!("{keys}/receipt-ed25519-demo-private.pem"),
+                format!("{keys}/receipt-ed25519-demo-public.pem"),
+            ));
+        }
         let config = KioskConfig::parse(Path::new("embedded.toml"), &toml)
             .map_err(|e| BackendError::Config(e.to_string()))?;
         Backend::start(&config, data_dir, data_dir).await

@@ -32,6 +32,17 @@ pub enum Command {
     Sim(SimArgs),
     /// Match the journal against the channels' and billers' statements of a day (对账).
     Recon(ReconArgs),
+    /// Every configured device and its status; fails when a required device is not ready.
+    Devices,
+    /// Receipts: check the signed QR proof of a receipt.
+    #[command(subcommand)]
+    Receipt(ReceiptCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReceiptCommand {
+    /// Check a scanned receipt payload (`YZR1.…`) against the kiosk's public key and the journal.
+    Verify { payload: String },
 }
 
 #[derive(Debug, Args)]
@@ -45,6 +56,9 @@ pub struct PayArgs {
     /// The customer's payment code (WeChat, Alipay or UnionPay), as the scanner reads it.
     #[arg(long)]
     pub code: String,
+    /// The customer does not want a paper receipt (slips for unsettled payments still print).
+    #[arg(long)]
+    pub no_receipt: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -84,6 +98,8 @@ pub struct SimArgs {
 pub enum SimCommand {
     /// The simulators' demo accounts, one per line: UTILITY ACCOUNT AMOUNT_FEN.
     Accounts,
+    /// The receipt printer simulator on a pseudo-terminal: prints its path, then every receipt.
+    Printer,
 }
 
 #[derive(Debug, Args)]

@@ -16,6 +16,10 @@ pub struct KioskConfig {
     pub timing: TimingSection,
     #[serde(default)]
     pub logging: LoggingSection,
+    #[serde(default)]
+    pub devices: DevicesSection,
+    #[serde(default)]
+    pub receipts: Option<ReceiptsSection>,
     /// The channel clients; required in remote mode, ignored in embedded mode (the clients are
     /// pointed at the embedded simulators with their keys).
     #[serde(default)]
@@ -90,6 +94,27 @@ fn one() -> u32 {
     1
 }
 
+/// `[devices]`: the kiosk's peripherals. With `simulated = true` every configured device is its
+/// simulator on a pseudo-terminal in this process, and the real driver talks to it byte for byte
+/// (the serial path of each entry is replaced by the simulator's).
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DevicesSection {
+    #[serde(default)]
+    pub simulated: bool,
+    #[serde(default)]
+    pub printer: Option<printer::PrinterConfig>,
+}
+
+/// `[receipts]`: the key that signs the QR proof on every receipt, and its public half, which
+/// anyone may hold to check a receipt (`yizhan receipt verify`). Relative to the config file.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReceiptsSection {
+    pub signing_key: PathBuf,
+    pub verifying_key: PathBuf,
+}
+
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum LogFormat {
@@ -134,6 +159,7 @@ impl KioskConfig {
             .map_err(|source| ConfigError::Read { file: file.to_path_buf(), source })?;
         let mut config = KioskConfig::parse(file, &text)?;
         config.resolve_paths(file.parent().unwrap_or(Path::new(".")));
+        config.check_files(file)?;
         Ok(config)
     }
 
@@ -168,6 +194,11 @@ impl KioskConfig {
                 "a tracing filter such as \"info\" or \"yizhan=debug,info\"",
             ));
         }
+        if let Some(printer) = &self.devices.printer {
+            if !self.devices.simulated {
+                printer.validate().map_err(|e| invalid("devices.printer", &e.to_string()))?;
+            }
+        }
         if self.backend.mode == BackendMode::Remote {
             let payments = self
                 .payments
@@ -192,8 +223,35 @@ impl KioskConfig {
         Ok(())
     }
 
+    /// Key files must exist: a typo is reported at start-up with its key, not at the first receipt.
+    fn check_files(&self, file: &Path) -> Result<(), ConfigError> {
+        let Some(receipts) = &self.receipts else {
+            return Ok(());
+        };
+        for (key, path) in [
+            ("receipts.signing_key", &receipts.signing_key),
+            ("receipts.verifying_key", &receipts.verifying_key),
+        ] {
+            if !path.is_file() {
+                return Err(ConfigError::Invalid {
+                    file: file.to_path_buf(),
+                    key: key.into(),
+                    expected: format!("an Ed25519 key file (PEM or raw); {} does not exist", path.display()),
+                });
+            }
+        }
+        Ok(())
+    }
+
     /// Key files are named relative to the configuration file.
     fn resolve_paths(&mut self, base: &Path) {
+        if let Some(receipts) = self.receipts.as_mut() {
+            for path in [&mut receipts.signing_key, &mut receipts.verifying_key] {
+                if path.is_relative() {
+                    *path = base.join(&*path);
+                }
+            }
+        }
         if let Some(alipay) = self.payments.as_mut().and_then(|p| p.alipay.as_mut()) {
             for path in [&mut alipay.app_private_key_path, &mut alipay.alipay_public_key_path] {
                 if path.is_relative() {

@@ -34,7 +34,8 @@ fn mask_digit_runs(line: &str) -> String {
         while i < chars.len() && chars[i].is_ascii_digit() {
             i += 1;
         }
-        let glued_before = start > 0 && chars[start - 1].is_ascii_alphabetic();
+        // Glued to letters (order numbers) or the fraction of a decimal number (timings).
+        let glued_before = start > 0 && (chars[start - 1].is_ascii_alphabetic() || chars[start - 1] == '.');
         let glued_after = i < chars.len() && chars[i].is_ascii_alphabetic();
         let run: String = chars[start..i].iter().collect();
         if (9..=24).contains(&run.len()) && !glued_before && !glued_after {
@@ -120,6 +121,7 @@ mod tests {
         assert!(out.contains("order=YZK1261123104205123"), "{out}");
         assert!(out.contains("txn=4200001234202611231234567890"), "{out}");
         assert!(out.contains("amount=3150"), "{out}");
+        assert_eq!(redact_line("elapsed_secs=0.019488465"), "elapsed_secs=0.019488465");
     }
 
     #[test]

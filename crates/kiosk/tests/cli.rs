@@ -29,8 +29,10 @@ fn text(bytes: &[u8]) -> String {
 fn config_with(dir: &Path, edit: impl Fn(String) -> String) -> std::path::PathBuf {
     let default = std::fs::read_to_string(support::repo_config_dir().join("kiosk.toml")).unwrap();
     let keys = support::repo_config_dir().join("sim-keys");
-    let body =
-        default.replace("sim_keys = \"sim-keys\"", &format!("sim_keys = {:?}", keys.display().to_string()));
+    let keys = keys.display().to_string();
+    let body = default
+        .replace("sim_keys = \"sim-keys\"", &format!("sim_keys = {keys:?}"))
+        .replace("\"sim-keys/", &format!("\"{keys}/"));
     let path = dir.join("kiosk.toml");
     std::fs::write(&path, edit(body)).unwrap();
     path

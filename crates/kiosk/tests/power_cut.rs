@@ -295,9 +295,17 @@ fn sigkill_at_every_journal_step_and_after_every_call_then_recover() {
             &|n| {
                 let account = sims.account("water", n, 3150);
                 sims.fault("wechat", json!({"endpoint": "pay", "fault": "user_paying", "ms": 150}));
-                ["pay", "--utility", "water", "--account", &account, "--code", &format!("13{:016}", 7_000 + n)]
-                    .map(String::from)
-                    .to_vec()
+                [
+                    "pay",
+                    "--utility",
+                    "water",
+                    "--account",
+                    &account,
+                    "--code",
+                    &format!("13{:016}", 7_000 + n),
+                ]
+                .map(String::from)
+                .to_vec()
             },
             &|order, state| assert_whole(&sims, "wechat", order, &[("water", format!("{order}-1"))], state),
         );
@@ -312,14 +320,20 @@ fn sigkill_at_every_journal_step_and_after_every_call_then_recover() {
             cut,
             &|n| {
                 let joint = sims.household(n);
-                sims.fault("gas", json!({"endpoint": "write_off", "fault": "write_off_reject", "code": "ACCOUNT_CLOSED"}));
+                sims.fault(
+                    "gas",
+                    json!({"endpoint": "write_off", "fault": "write_off_reject", "code": "ACCOUNT_CLOSED"}),
+                );
                 ["pay", "--utility", "joint", "--account", &joint, "--code", &format!("28{:016}", 8_000 + n)]
                     .map(String::from)
                     .to_vec()
             },
             &|order, state| {
-                let lines =
-                    [("water", format!("{order}-1")), ("power", format!("{order}-2")), ("gas", format!("{order}-3"))];
+                let lines = [
+                    ("water", format!("{order}-1")),
+                    ("power", format!("{order}-2")),
+                    ("gas", format!("{order}-3")),
+                ];
                 assert_whole(&sims, "alipay", order, &lines, state);
             },
         );
@@ -335,9 +349,17 @@ fn sigkill_at_every_journal_step_and_after_every_call_then_recover() {
             &|n| {
                 let account = sims.account("power", 200 + n, 8935);
                 sims.fault("wechat", json!({"endpoint": "pay", "fault": "user_paying"}));
-                ["pay", "--utility", "power", "--account", &account, "--code", &format!("14{:016}", 9_000 + n)]
-                    .map(String::from)
-                    .to_vec()
+                [
+                    "pay",
+                    "--utility",
+                    "power",
+                    "--account",
+                    &account,
+                    "--code",
+                    &format!("14{:016}", 9_000 + n),
+                ]
+                .map(String::from)
+                .to_vec()
             },
             &|order, state| assert_whole(&sims, "wechat", order, &[("power", format!("{order}-1"))], state),
         );

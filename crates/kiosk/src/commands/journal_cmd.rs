@@ -87,15 +87,11 @@ async fn execute(backend: &Backend, command: JournalCommand) -> Result<ExitCode,
             eprintln!("exported {rows} transitions");
         }
         JournalCommand::Reprint { id } => {
+            // R6: a reprint reads the journal and prints; it never touches money.
             let payment = backend.runtime.load(&id).await?;
-            let receipt = backend.runtime.receipt(&payment);
-            println!("{}", receipt.to_text());
-            let record = PrintRecord {
-                payment_id: id,
-                at: clock::now().0,
-                kind: PrintKind::Reprint,
-                outcome: "issued".into(),
-            };
+            let outcome = backend.runtime.print_now(&payment, &super::PRINTER).await;
+            let record =
+                PrintRecord { payment_id: id, at: clock::now().0, kind: PrintKind::Reprint, outcome };
             journal.record_print(&record).await?;
         }
     }

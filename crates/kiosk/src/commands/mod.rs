@@ -4,6 +4,8 @@ mod journal_cmd;
 mod pay;
 mod recon;
 
+mod devices;
+mod receipt;
 mod recover;
 mod run_kiosk;
 mod sim;
@@ -52,6 +54,8 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Recover => recover::run(&backend).await,
         Command::Journal(command) => journal_cmd::run(&backend, command).await,
         Command::Recon(args) => recon::run(&backend, &args).await,
+        Command::Devices => devices::run(&backend).await,
+        Command::Receipt(command) => receipt::run(&backend, &config, command).await,
         Command::Sim(_) => unreachable!("handled above"),
     }
 }
@@ -61,16 +65,41 @@ fn config_dir(config: &Path) -> &Path {
 }
 
 /// Prints transitions and receipts as they happen: the voice of the headless kiosk.
-pub struct Printer;
+pub struct Printer {
+    pub receipt: bool,
+}
+
+pub const PRINTER: Printer = Printer { receipt: true };
 
 impl crate::runtime::Observer for Printer {
+    fn wants_receipt(&self, _payment: &kiosk_core::Payment) -> bool {
+        self.receipt
+    }
+
     fn transition(&self, payment: &kiosk_core::Payment, from: &str, event: &str) {
         let from = if from.is_empty() { "·" } else { from };
         println!("[{}] {from} -> {}  ({event})", payment.id(), payment.state.label());
     }
 
-    fn receipt(&self, _payment: &kiosk_core::Payment, receipt: &kiosk_core::receipt::Receipt) {
-        println!("\n{}\n", receipt.to_text());
+    fn receipt(
+        &self,
+        _payment: &kiosk_core::Payment,
+        receipt: &kiosk_core::receipt::Receipt,
+        qr: Option<&str>,
+    ) {
+        println!("\n{}", receipt.to_text());
+        if let Some(qr) = qr {
+            println!("QR {qr}");
+        }
+        println!();
+    }
+
+    fn print_failed(&self, payment: &kiosk_core::Payment, reason: &str) {
+        println!(
+            "[{}] receipt not printed: {reason} (reprint: yizhan journal reprint {})",
+            payment.id(),
+            payment.id()
+        );
     }
 }
 

@@ -1,17 +1,17 @@
 //! `yizhan pay`: fetch the bill, confirm it, pay it with the given code, print the receipt.
 
-use super::{exit_for, Printer};
+use super::{exit_for, Printer, PRINTER};
 use crate::backend::Backend;
 use crate::cli::PayArgs;
 use crate::clock;
-use crate::runtime::RuntimeError;
+use crate::runtime::{ReceiptAvailability, RuntimeError};
 use kiosk_core::{route_payment_code, Order, Utility};
 use std::process::ExitCode;
 
 pub async fn run(backend: &Backend, args: &PayArgs) -> ExitCode {
     let runtime = &backend.runtime;
     // Settle whatever a power cut left behind before taking new money (R5).
-    if let Err(error) = runtime.recover(&Printer).await {
+    if let Err(error) = runtime.recover(&PRINTER).await {
         eprintln!("yizhan: recovery failed, no new payment taken: {error}");
         return ExitCode::from(1);
     }
@@ -30,6 +30,14 @@ pub async fn run(backend: &Backend, args: &PayArgs) -> ExitCode {
             return ExitCode::from(if bad_input { 2 } else { 1 });
         }
     };
+    // Before any money moves: can a receipt be promised? (The customer may pay without one.)
+    match runtime.receipt_availability().await {
+        ReceiptAvailability::Unavailable(why) if !args.no_receipt => {
+            println!("NO RECEIPT AVAILABLE: {why}; the payment can go ahead without a paper receipt");
+        }
+        ReceiptAvailability::NearEnd => tracing::warn!("printer paper near end: staff should load paper"),
+        _ => {}
+    }
     println!(
         "{} {}: {} ({} line{})",
         order.reference,
@@ -38,7 +46,7 @@ pub async fn run(backend: &Backend, args: &PayArgs) -> ExitCode {
         order.lines.len(),
         if order.lines.len() == 1 { "" } else { "s" }
     );
-    match runtime.pay_order(order, code, &Printer).await {
+    match runtime.pay_order(order, code, &Printer { receipt: !args.no_receipt }).await {
         Ok(payment) => {
             println!("RESULT {} {}", payment.state.label(), kiosk_core::receipt::outcome_words(&payment).1);
             exit_for(&payment)

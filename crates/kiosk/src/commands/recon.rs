@@ -1,7 +1,7 @@
 //! `yizhan recon --date D`: fetch the day's statements and files, settle what is in suspense,
 //! and print every flag. Exits 0 when everything matches, 3 when a flag needs staff.
 
-use super::Printer;
+use super::PRINTER;
 use crate::backend::Backend;
 use crate::cli::ReconArgs;
 use crate::clock;
@@ -66,7 +66,7 @@ pub async fn run(backend: &Backend, args: &ReconArgs) -> ExitCode {
         let covered = complete && payment.channel != Some(Channel::UnionPay);
         let evidence = evidence_for(&payment, &channel_rows, &biller_rows, covered);
         let id = payment.id().to_string();
-        match runtime.settle_externally(payment, Event::Reconciled { evidence }, &Printer).await {
+        match runtime.settle_externally(payment, Event::Reconciled { evidence }, &PRINTER).await {
             Ok(after) => {
                 if !matches!(after.state, State::Suspense { .. }) {
                     println!("CORRECTED      {id} SUSPENSE -> {} (per statements)", after.state.label());

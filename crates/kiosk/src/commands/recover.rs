@@ -1,11 +1,11 @@
 //! `yizhan recover`: resume every unsettled payment now and report what became of each.
 
-use super::Printer;
+use super::PRINTER;
 use crate::backend::Backend;
 use std::process::ExitCode;
 
 pub async fn run(backend: &Backend) -> ExitCode {
-    match backend.runtime.recover(&Printer).await {
+    match backend.runtime.recover(&PRINTER).await {
         Ok(payments) => {
             for payment in &payments {
                 println!("RECOVERED {} {}", payment.id(), payment.state.label());

@@ -2,7 +2,7 @@
 //! what a power cut left behind, shows where its back end is, and takes commands on standard
 //! input — the same runtime the UI will drive.
 
-use super::{exit_for, Printer};
+use super::PRINTER;
 use crate::backend::Backend;
 use crate::cli::PayArgs;
 use std::process::ExitCode;
@@ -10,7 +10,7 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 
 pub async fn run(backend: &Backend) -> ExitCode {
     println!("一站 Yizhan kiosk {} (headless)", backend.runtime.identity.kiosk_id);
-    match backend.runtime.recover(&Printer).await {
+    match backend.runtime.recover(&PRINTER).await {
         Ok(resumed) if !resumed.is_empty() => println!("settled {} unfinished payment(s)", resumed.len()),
         Ok(_) => {}
         Err(error) => {
@@ -44,6 +44,7 @@ pub async fn run(backend: &Backend) -> ExitCode {
                     utility: utility.to_string(),
                     account: account.to_string(),
                     code: code.to_string(),
+                    no_receipt: false,
                 };
                 last = super::pay::run(backend, &args).await;
             }
@@ -59,6 +60,5 @@ pub async fn run(backend: &Backend) -> ExitCode {
             _ => println!("commands: pay UTILITY ACCOUNT PAYMENT_CODE | list | quit"),
         }
     }
-    let _ = exit_for;
     last
 }

@@ -8,11 +8,15 @@ use std::path::Path;
 use std::process::ExitCode;
 
 pub async fn run(args: &SimArgs, config_dir: &Path) -> ExitCode {
-    if let Some(SimCommand::Accounts) = args.what {
-        for (utility, account, amount) in billers::demo_accounts() {
-            println!("{utility} {account} {}", amount.0);
+    match args.what {
+        Some(SimCommand::Accounts) => {
+            for (utility, account, amount) in billers::demo_accounts() {
+                println!("{utility} {account} {}", amount.0);
+            }
+            return ExitCode::SUCCESS;
         }
-        return ExitCode::SUCCESS;
+        Some(SimCommand::Printer) => return printer_sim().await,
+        None => {}
     }
     let sims = match EmbeddedSims::start(&config_dir.join("sim-keys")).await {
         Ok(sims) => sims,
@@ -103,4 +107,33 @@ pub fn kiosk_config_for(sims: &EmbeddedSims, divisor: u32) -> String {
 
 fn absolute(path: &Path) -> String {
     std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf()).display().to_string()
+}
+
+/// The printer simulator standalone: point a kiosk's `[devices.printer.serial] path` at the
+/// printed pty path; every receipt it prints appears here as text.
+async fn printer_sim() -> ExitCode {
+    let sim = match printer::sim::PrinterSim::start() {
+        Ok(sim) => sim,
+        Err(error) => {
+            eprintln!("yizhan: cannot start the printer simulator: {error}");
+            return ExitCode::from(1);
+        }
+    };
+    println!("printer {}", sim.path().display());
+    println!("ready");
+    let mut shown = 0;
+    loop {
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => return ExitCode::SUCCESS,
+            _ = tokio::time::sleep(std::time::Duration::from_millis(200)) => {}
+        }
+        let receipts = sim.receipts();
+        for receipt in receipts.iter().skip(shown) {
+            println!("----- receipt -----\n{}", receipt.text());
+            for qr in receipt.qr_payloads() {
+                println!("QR {qr}");
+            }
+        }
+        shown = receipts.len();
+    }
 }

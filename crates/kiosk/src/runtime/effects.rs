@@ -111,20 +111,37 @@ impl Runtime {
         }
     }
 
-    /// Offers the receipt or slip and journals that it was issued (R6: repeatable, never a
-    /// trigger for money).
+    /// Offers the receipt or slip and journals what became of it (R6: repeatable, never a
+    /// trigger for money; a failed print changes nothing about the payment).
     async fn print(&self, p: &Payment, effect: &Effect, observer: &dyn Observer) -> Result<(), RuntimeError> {
-        let receipt = self.receipt(p);
-        observer.receipt(p, &receipt);
         let kind = if *effect == Effect::PrintSlip { PrintKind::Slip } else { PrintKind::Receipt };
-        let record = PrintRecord {
-            payment_id: p.id().to_string(),
-            at: clock::now().0,
-            kind,
-            outcome: "issued".into(),
-        };
+        if kind == PrintKind::Receipt && !observer.wants_receipt(p) {
+            return Ok(());
+        }
+        let outcome = self.print_now(p, observer).await;
+        let record = PrintRecord { payment_id: p.id().to_string(), at: clock::now().0, kind, outcome };
         self.journal.record_print(&record).await?;
         Ok(())
+    }
+
+    /// Builds, signs and prints a payment's receipt or slip; returns what happened, in words for
+    /// the journal. Used by reprints too.
+    pub async fn print_now(&self, p: &Payment, observer: &dyn Observer) -> String {
+        let receipt = self.receipt(p);
+        let qr = self.receipt_payload(p);
+        observer.receipt(p, &receipt, qr.as_deref());
+        let Some(printer) = &self.devices.printer else {
+            return "no printer".into();
+        };
+        let result = printer.driver.lock().await.print_receipt(&receipt, qr.as_deref()).await;
+        match result {
+            Ok(_) => "printed".into(),
+            Err(error) => {
+                tracing::warn!(order = %p.id(), %error, "receipt not printed");
+                observer.print_failed(p, &error.to_string());
+                format!("failed: {error}")
+            }
+        }
     }
 }
 

@@ -32,9 +32,23 @@ pub struct Runtime {
     pub billers: billers::Billers,
     pub policy: Policy,
     pub identity: Identity,
+    pub devices: crate::devices::Devices,
+    /// Signs the QR proof on every receipt; without it receipts carry no QR.
+    pub signing_key: Option<printer::proof::SigningKey>,
     /// Held while a payment takes money; a second one is refused, never queued (F12).
     sales: Mutex<()>,
     order_clock: crate::ids::OrderClock,
+}
+
+/// Whether a receipt can be promised before the customer pays (checked before money moves).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ReceiptAvailability {
+    Ready,
+    /// Ready, but staff should load paper soon.
+    NearEnd,
+    /// No receipt now; the customer may still pay without one.
+    Unavailable(String),
+    NoPrinter,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -77,8 +91,36 @@ impl Runtime {
             billers,
             policy,
             identity,
+            devices: Default::default(),
+            signing_key: None,
             sales: Mutex::new(()),
             order_clock: Default::default(),
+        }
+    }
+
+    /// The kiosk's devices and receipt key.
+    pub fn with_devices(
+        mut self,
+        devices: crate::devices::Devices,
+        signing_key: Option<printer::proof::SigningKey>,
+    ) -> Runtime {
+        self.devices = devices;
+        self.signing_key = signing_key;
+        self
+    }
+
+    /// Asks the printer, before any money moves, whether a receipt can be promised.
+    pub async fn receipt_availability(&self) -> ReceiptAvailability {
+        let Some(printer) = &self.devices.printer else {
+            return ReceiptAvailability::NoPrinter;
+        };
+        let status = printer.driver.lock().await.status().await;
+        if !status.can_print_receipt() {
+            ReceiptAvailability::Unavailable(describe_printer(&status))
+        } else if status.paper_near_end() {
+            ReceiptAvailability::NearEnd
+        } else {
+            ReceiptAvailability::Ready
         }
     }
 
@@ -157,6 +199,11 @@ impl Runtime {
         Ok(journaling::restore(&row)?)
     }
 
+    /// The QR proof for a payment's receipt, when the kiosk has a signing key.
+    pub fn receipt_payload(&self, payment: &Payment) -> Option<String> {
+        crate::proof::payload_for(payment, &self.identity.kiosk_id, self.signing_key.as_ref())
+    }
+
     /// The receipt (or slip) of a payment as the journal holds it, for printing or reprinting.
     pub fn receipt(&self, payment: &Payment) -> Receipt {
         let ctx = ReceiptContext {
@@ -165,5 +212,23 @@ impl Runtime {
             service_phone: self.identity.service_phone.clone(),
         };
         receipt::build(payment, &ctx)
+    }
+}
+
+/// What a person should hear about a printer that cannot print now.
+pub fn describe_printer(status: &printer::PrinterStatus) -> String {
+    use printer::Paper;
+    if !status.reachable {
+        "the printer does not answer".into()
+    } else if status.paper == Paper::Out {
+        "the printer is out of paper".into()
+    } else if status.cover_open {
+        "the printer cover is open".into()
+    } else if status.cutter_error {
+        "the printer's cutter is jammed".into()
+    } else if status.offline {
+        "the printer is offline".into()
+    } else {
+        "the printer reports an error".into()
     }
 }

@@ -6,8 +6,15 @@ use kiosk_core::Payment;
 pub trait Observer: Send + Sync {
     /// A transition was journaled: `from` → `payment.state`, caused by `event` (a redacted summary).
     fn transition(&self, _payment: &Payment, _from: &str, _event: &str) {}
-    /// A receipt or slip is ready for the customer.
-    fn receipt(&self, _payment: &Payment, _receipt: &Receipt) {}
+    /// A receipt or slip is ready for the customer, with its signed QR payload if any.
+    fn receipt(&self, _payment: &Payment, _receipt: &Receipt, _qr: Option<&str>) {}
+    /// Whether to print the receipt of a finished payment (the customer's "receipt yes/no").
+    /// Slips for payments in suspense are always printed.
+    fn wants_receipt(&self, _payment: &Payment) -> bool {
+        true
+    }
+    /// The printer failed or ran out of paper while printing; a reprint is possible.
+    fn print_failed(&self, _payment: &Payment, _reason: &str) {}
 }
 
 /// Hears nothing: for recovery at start-up and for tests that only read the journal.

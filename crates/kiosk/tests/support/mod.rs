@@ -67,7 +67,7 @@ impl TestKiosk {
     pub async fn start_with_divisor(divisor: u32) -> TestKiosk {
         let dir = tempfile::tempdir().unwrap();
         let keys = repo_config_dir().join("sim-keys");
-        let backend = Backend::start_embedded(&keys, dir.path(), divisor).await.unwrap();
+        let backend = Backend::start_embedded(&keys, dir.path(), divisor, true).await.unwrap();
         TestKiosk { backend, dir }
     }
 

@@ -1,0 +1,38 @@
+//! `yizhan devices`: every configured device and its status, in the XFS4IoT words staff know.
+//! Exits 3 when a device the configuration marks required is not ready.
+
+use crate::backend::Backend;
+use crate::runtime::describe_printer;
+use std::process::ExitCode;
+
+pub async fn run(backend: &Backend) -> ExitCode {
+    let devices = &backend.runtime.devices;
+    let mut required_missing = false;
+    match &devices.printer {
+        Some(printer) => {
+            let status = printer.driver.lock().await.status().await;
+            let device = status.device_status();
+            let ready = status.can_print_receipt();
+            let paper = format!("{:?}", status.paper).to_lowercase();
+            println!(
+                "printer   {:<10} paper {:<8} {}{}  ({}{})",
+                device.device.xfs_name(),
+                paper,
+                if ready { "ready" } else { "NOT READY: " },
+                if ready { String::new() } else { describe_printer(&status) },
+                printer.description,
+                if printer.required { ", required" } else { "" },
+            );
+            if status.paper_near_end() {
+                println!("          paper near end: load a new roll soon");
+            }
+            required_missing |= printer.required && !ready;
+        }
+        None => println!("printer   not configured"),
+    }
+    if required_missing {
+        ExitCode::from(3)
+    } else {
+        ExitCode::SUCCESS
+    }
+}

@@ -1,0 +1,125 @@
+//! Receipts end to end: the runtime prints through the real ESC/POS driver to the printer
+//! simulator on a pty; the transcript is what a customer would hold.
+
+mod support;
+
+use kiosk_core::{Fen, State, Utility};
+use printer::Paper;
+use support::*;
+use yizhan::runtime::{Observer, Quiet, ReceiptAvailability};
+
+fn printer_sim(kiosk: &TestKiosk) -> &printer::sim::PrinterSim {
+    kiosk.runtime().devices.sims.printer.as_ref().expect("a simulated printer")
+}
+
+fn verifying_key() -> printer::proof::VerifyingKey {
+    printer::proof::load_verifying_key(&repo_config_dir().join("sim-keys/receipt-ed25519-demo-public.pem"))
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_paid_bill_prints_a_receipt_whose_qr_proves_it() {
+    let kiosk = TestKiosk::start().await;
+    let account = kiosk.account(Utility::Power, 12680);
+    let payment = kiosk.pay(Utility::Power, &account, wechat_code()).await;
+    assert_eq!(payment.state, State::Done);
+    let transcript = printer_sim(&kiosk).last_receipt().expect("a receipt was printed");
+    let text = transcript.text();
+    assert!(text.contains("126.80"), "{text}");
+    assert!(text.contains(payment.id()), "{text}");
+    assert!(!text.contains(&account), "the account number is masked: {text}");
+    let qr = transcript.qr_payloads();
+    assert_eq!(qr.len(), 1, "{qr:?}");
+    let claim = yizhan::proof::verify(&qr[0], &verifying_key(), &kiosk.runtime().journal).await.unwrap();
+    assert_eq!((claim.order_ref.as_str(), claim.amount), (payment.id(), Fen(12680)));
+    let prints = kiosk.runtime().journal.prints(payment.id()).await.unwrap();
+    assert_eq!(prints.len(), 1);
+    assert_eq!(prints[0].outcome, "printed");
+}
+
+#[tokio::test]
+async fn a_tampered_or_foreign_receipt_is_refused() {
+    let kiosk = TestKiosk::start().await;
+    let payment = kiosk.pay(Utility::Water, &kiosk.account(Utility::Water, 3150), alipay_code()).await;
+    let qr = printer_sim(&kiosk).last_receipt().unwrap().qr_payloads().remove(0).to_string();
+    let journal = &kiosk.runtime().journal;
+    // One character changed anywhere in the payload breaks the signature.
+    let mut tampered = qr.clone().into_bytes();
+    let at = tampered.len() - 10;
+    tampered[at] = if tampered[at] == b'A' { b'B' } else { b'A' };
+    let tampered = String::from_utf8(tampered).unwrap();
+    assert!(yizhan::proof::verify(&tampered, &verifying_key(), journal).await.is_err());
+    // A genuine payload checked against another kiosk's journal names an unknown order.
+    let other = TestKiosk::start().await;
+    let err = yizhan::proof::verify(&qr, &verifying_key(), &other.runtime().journal).await.unwrap_err();
+    assert!(err.to_string().contains(payment.id()), "{err}");
+}
+
+#[tokio::test]
+async fn paper_out_before_paying_is_said_up_front_and_the_customer_may_pay_without_a_receipt() {
+    let kiosk = TestKiosk::start().await;
+    printer_sim(&kiosk).set_paper(Paper::Out);
+    let availability = kiosk.runtime().receipt_availability().await;
+    assert!(
+        matches!(&availability, ReceiptAvailability::Unavailable(why) if why.contains("out of paper")),
+        "{availability:?}"
+    );
+    let payment = kiosk.pay(Utility::Gas, &kiosk.account(Utility::Gas, 4560), wechat_code()).await;
+    assert_eq!(payment.state, State::Done, "the money path does not depend on paper");
+    assert!(printer_sim(&kiosk).receipts().is_empty());
+    let prints = kiosk.runtime().journal.prints(payment.id()).await.unwrap();
+    assert!(prints[0].outcome.starts_with("failed"), "{prints:?}");
+}
+
+#[tokio::test]
+async fn paper_near_end_is_reported_and_still_prints() {
+    let kiosk = TestKiosk::start().await;
+    printer_sim(&kiosk).set_paper(Paper::NearEnd);
+    assert_eq!(kiosk.runtime().receipt_availability().await, ReceiptAvailability::NearEnd);
+}
+
+struct Failures(std::sync::Mutex<Vec<String>>);
+
+impl Observer for Failures {
+    fn print_failed(&self, _payment: &kiosk_core::Payment, reason: &str) {
+        self.0.lock().unwrap().push(reason.to_string());
+    }
+}
+
+#[tokio::test]
+async fn paper_running_out_mid_print_is_reported_and_a_reprint_works_after_loading_paper() {
+    let kiosk = TestKiosk::start().await;
+    let sim = printer_sim(&kiosk);
+    sim.run_out_of_paper_after(200);
+    let account = kiosk.account(Utility::Water, 5820);
+    let order = kiosk.order(Utility::Water, &account).await;
+    let failures = Failures(Default::default());
+    let payment = kiosk.runtime().pay_order(order, wechat_code(), &failures).await.unwrap();
+    assert_eq!(payment.state, State::Done);
+    assert_eq!(failures.0.lock().unwrap().len(), 1, "the failure is reported");
+    let ledger_before = kiosk.channel(&wechat_code()).ledger().len();
+    // Staff load paper; the reprint comes from the journal.
+    sim.set_paper(Paper::Ok);
+    let reloaded = kiosk.runtime().load(payment.id()).await.unwrap();
+    assert_eq!(kiosk.runtime().print_now(&reloaded, &Quiet).await, "printed");
+    let reprinted = sim.last_receipt().unwrap();
+    assert!(reprinted.text().contains("58.20") && reprinted.text().contains(payment.id()));
+    assert_eq!(kiosk.channel(&wechat_code()).ledger().len(), ledger_before, "no money moved");
+}
+
+#[tokio::test]
+async fn a_payment_in_suspense_prints_a_slip_for_the_counter() {
+    let kiosk = TestKiosk::start().await;
+    let account = kiosk.account(Utility::Water, 3150);
+    let code = wechat_code();
+    let faults = kiosk.channel(&code).faults();
+    faults.inject("pay", Fault::UserPaying { ms: None }, 1);
+    faults.inject("reverse", Fault::Status { code: 503 }, 100);
+    let payment = kiosk.pay(Utility::Water, &account, code).await;
+    assert!(matches!(payment.state, State::Suspense { .. }));
+    let slip = printer_sim(&kiosk).last_receipt().unwrap().text();
+    assert!(slip.contains(payment.id()) && slip.contains("021-12345678"), "{slip}");
+    let qr = printer_sim(&kiosk).last_receipt().unwrap().qr_payloads().remove(0).to_string();
+    let claim = yizhan::proof::verify(&qr, &verifying_key(), &kiosk.runtime().journal).await.unwrap();
+    assert_eq!(claim.outcome, printer::ClaimOutcome::Pending);
+}
