@@ -155,6 +155,7 @@ impl Backend {
             // A simulated printer, and receipts signed with the demo key.
             toml.push_str(&format!(
                 "[devices]\nsimulated = true\n[devices.printer]\npaper = \"80mm\"\n\
+                 [devices.scanner]\nvendor = \"honeywell\"\n\
                  [receipts]\nsigning_key = {:?}\nverifying_key = {:?}\n",
                 format!("{keys}/receipt-ed25519-demo-private.pem"),
                 format!("{keys}/receipt-ed25519-demo-public.pem"),

@@ -54,8 +54,14 @@ pub struct PayArgs {
     #[arg(long)]
     pub account: String,
     /// The customer's payment code (WeChat, Alipay or UnionPay), as the scanner reads it.
+    #[arg(long, required_unless_present = "scan", conflicts_with = "scan")]
+    pub code: Option<String>,
+    /// Take the payment code from the configured scanner instead (waits up to 60 s).
     #[arg(long)]
-    pub code: String,
+    pub scan: bool,
+    /// With simulated devices: what the simulated customer holds to the scanner.
+    #[arg(long, requires = "scan")]
+    pub present: Option<String>,
     /// The customer does not want a paper receipt (slips for unsettled payments still print).
     #[arg(long)]
     pub no_receipt: bool,
@@ -100,6 +106,9 @@ pub enum SimCommand {
     Accounts,
     /// The receipt printer simulator on a pseudo-terminal: prints its path, then every receipt.
     Printer,
+    /// The scan engine simulator on a pseudo-terminal: prints its path; each line typed on
+    /// standard input is presented to the scanner at its next trigger.
+    Scanner,
 }
 
 #[derive(Debug, Args)]

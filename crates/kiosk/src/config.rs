@@ -104,6 +104,29 @@ pub struct DevicesSection {
     pub simulated: bool,
     #[serde(default)]
     pub printer: Option<printer::PrinterConfig>,
+    /// The scan engine (`scanner::ScannerConfig`); in simulated mode its `[serial]` table may be
+    /// left out, the simulator's pty is used.
+    #[serde(default)]
+    pub scanner: Option<toml::Table>,
+}
+
+impl DevicesSection {
+    /// The scanner entry, with `serial.path` replaced by `sim_path` when given.
+    pub fn scanner_config(&self, sim_path: Option<&Path>) -> Option<Result<scanner::ScannerConfig, String>> {
+        let mut table = self.scanner.clone()?;
+        if let Some(path) = sim_path {
+            let serial = table.entry("serial").or_insert_with(|| toml::Value::Table(toml::Table::new()));
+            if let Some(serial) = serial.as_table_mut() {
+                serial.insert("path".into(), toml::Value::String(path.display().to_string()));
+            }
+        }
+        Some(
+            toml::Value::Table(table)
+                .try_into::<scanner::ScannerConfig>()
+                .map_err(|e| e.to_string().trim().to_string())
+                .and_then(|config| config.validate().map(|()| config)),
+        )
+    }
 }
 
 /// `[receipts]`: the key that signs the QR proof on every receipt, and its public half, which
@@ -193,6 +216,10 @@ impl KioskConfig {
                 "logging.level",
                 "a tracing filter such as \"info\" or \"yizhan=debug,info\"",
             ));
+        }
+        let probe = self.devices.simulated.then(|| Path::new("/dev/simulated"));
+        if let Some(Err(problem)) = self.devices.scanner_config(probe) {
+            return Err(invalid("devices.scanner", &problem));
         }
         if let Some(printer) = &self.devices.printer {
             if !self.devices.simulated {

@@ -148,3 +148,27 @@ fn bad_input_is_refused_before_any_money_moves() {
     let list = yizhan(&config, dir.path(), &["journal", "list"]);
     assert_eq!(text(&list.stdout), "", "nothing journaled");
 }
+
+#[test]
+fn a_scanned_payment_prints_a_receipt_that_receipt_verify_accepts() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config_with(dir.path(), |body| body);
+    let code = "284567890123456789";
+    let args = ["pay", "--utility", "water", "--account", "310000013", "--scan", "--present", code];
+    let out = yizhan(&config, dir.path(), &args);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", text(&out.stderr));
+    assert!(stdout.contains("合计 Total: ¥58.20"), "{stdout}");
+    let payload = stdout.lines().find_map(|l| l.strip_prefix("QR ")).expect("a QR payload").to_string();
+    let verify = yizhan(&config, dir.path(), &["receipt", "verify", &payload]);
+    assert!(verify.status.success(), "{}", text(&verify.stdout));
+    assert!(text(&verify.stdout).starts_with("GENUINE"), "{}", text(&verify.stdout));
+    let mut forged = payload.clone();
+    forged.pop();
+    forged.push(if payload.ends_with('A') { 'B' } else { 'A' });
+    let refused = yizhan(&config, dir.path(), &["receipt", "verify", &forged]);
+    assert_eq!(refused.status.code(), Some(3), "{}", text(&refused.stdout));
+    let devices = yizhan(&config, dir.path(), &["devices"]);
+    assert!(devices.status.success());
+    assert!(text(&devices.stdout).contains("printer") && text(&devices.stdout).contains("scanner"));
+}

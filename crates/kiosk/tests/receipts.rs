@@ -123,3 +123,35 @@ async fn a_payment_in_suspense_prints_a_slip_for_the_counter() {
     let claim = yizhan::proof::verify(&qr, &verifying_key(), &kiosk.runtime().journal).await.unwrap();
     assert_eq!(claim.outcome, printer::ClaimOutcome::Pending);
 }
+
+#[tokio::test]
+async fn a_code_shown_to_the_scanner_pays_and_prints_a_verifiable_receipt() {
+    let kiosk = TestKiosk::start().await;
+    let runtime = kiosk.runtime();
+    let account = kiosk.account(Utility::Gas, 3870);
+    let code = alipay_code();
+    runtime.devices.sims.scanner.as_ref().expect("a simulated scanner").present(code.expose());
+    let scanned = runtime.scan_payment_code(std::time::Duration::from_secs(5)).await.unwrap();
+    assert_eq!(scanned, code);
+    let payment = kiosk.pay(Utility::Gas, &account, scanned).await;
+    assert_eq!(payment.state, State::Done);
+    let transcript = printer_sim(&kiosk).last_receipt().unwrap();
+    assert!(transcript.text().contains("38.70"), "{}", transcript.text());
+    let qr = transcript.qr_payloads().remove(0).to_string();
+    let claim = yizhan::proof::verify(&qr, &verifying_key(), &runtime.journal).await.unwrap();
+    assert_eq!((claim.amount, claim.outcome), (Fen(3870), printer::ClaimOutcome::Paid));
+}
+
+#[tokio::test]
+async fn garbage_at_the_scanner_is_explained_and_never_pays() {
+    let kiosk = TestKiosk::start().await;
+    let runtime = kiosk.runtime();
+    let sim = runtime.devices.sims.scanner.as_ref().unwrap();
+    sim.present("https://qr.alipay.com/fkx12345");
+    let error = runtime.scan_payment_code(std::time::Duration::from_secs(5)).await.unwrap_err();
+    assert!(error.to_string().contains("收款码"), "{error}");
+    sim.present("YZB231000000118");
+    let error = runtime.scan_payment_code(std::time::Duration::from_secs(5)).await.unwrap_err();
+    assert!(matches!(error, yizhan::runtime::ScanProblem::BillInsteadOfCode), "{error}");
+    assert!(runtime.journal.list(10, 0).await.unwrap().is_empty(), "nothing was journaled");
+}

@@ -30,6 +30,22 @@ pub async fn run(backend: &Backend) -> ExitCode {
         }
         None => println!("printer   not configured"),
     }
+    match &devices.scanner {
+        Some(scanner) => {
+            let mut driver = scanner.driver.lock().await;
+            let ready = driver.ensure_ready().await;
+            let status = driver.status();
+            match ready {
+                Ok(()) => println!("scanner   {:<10} ready  ({})", status.device.xfs_name(), scanner.description),
+                Err(error) => println!(
+                    "scanner   {:<10} NOT READY: {error}  ({})",
+                    status.device.xfs_name(),
+                    scanner.description
+                ),
+            }
+        }
+        None => println!("scanner   not configured"),
+    }
     if required_missing {
         ExitCode::from(3)
     } else {

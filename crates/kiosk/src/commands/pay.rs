@@ -5,7 +5,8 @@ use crate::backend::Backend;
 use crate::cli::PayArgs;
 use crate::clock;
 use crate::runtime::{ReceiptAvailability, RuntimeError};
-use kiosk_core::{route_payment_code, Order, Utility};
+use kiosk_core::{route_payment_code, Order, PaymentCode, Utility};
+use std::time::Duration;
 use std::process::ExitCode;
 
 pub async fn run(backend: &Backend, args: &PayArgs) -> ExitCode {
@@ -15,10 +16,10 @@ pub async fn run(backend: &Backend, args: &PayArgs) -> ExitCode {
         eprintln!("yizhan: recovery failed, no new payment taken: {error}");
         return ExitCode::from(1);
     }
-    let code = match route_payment_code(&args.code) {
+    let code = match payment_code(backend, args).await {
         Ok(code) => code,
-        Err(error) => {
-            eprintln!("yizhan: {error}");
+        Err(message) => {
+            eprintln!("yizhan: {message}");
             return ExitCode::from(2);
         }
     };
@@ -56,6 +57,22 @@ pub async fn run(backend: &Backend, args: &PayArgs) -> ExitCode {
             ExitCode::from(1)
         }
     }
+}
+
+/// The code from `--code`, or from the scanner with `--scan` (and, with simulated devices, the
+/// code `--present` holds to it).
+async fn payment_code(backend: &Backend, args: &PayArgs) -> Result<PaymentCode, String> {
+    if let Some(text) = &args.code {
+        return route_payment_code(text).map_err(|e| e.to_string());
+    }
+    if let Some(shown) = &args.present {
+        match &backend.runtime.devices.sims.scanner {
+            Some(sim) => sim.present(shown),
+            None => return Err("--present needs simulated devices ([devices] simulated = true)".into()),
+        }
+    }
+    println!("请出示付款码 / Show your payment code to the scanner");
+    backend.runtime.scan_payment_code(Duration::from_secs(60)).await.map_err(|e| e.to_string())
 }
 
 async fn order_for(backend: &Backend, args: &PayArgs) -> Result<Order, RuntimeError> {

@@ -43,7 +43,9 @@ pub async fn run(backend: &Backend) -> ExitCode {
                 let args = PayArgs {
                     utility: utility.to_string(),
                     account: account.to_string(),
-                    code: code.to_string(),
+                    code: Some(code.to_string()),
+                    scan: false,
+                    present: None,
                     no_receipt: false,
                 };
                 last = super::pay::run(backend, &args).await;

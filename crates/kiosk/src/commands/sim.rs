@@ -16,6 +16,7 @@ pub async fn run(args: &SimArgs, config_dir: &Path) -> ExitCode {
             return ExitCode::SUCCESS;
         }
         Some(SimCommand::Printer) => return printer_sim().await,
+        Some(SimCommand::Scanner) => return scanner_sim().await,
         None => {}
     }
     let sims = match EmbeddedSims::start(&config_dir.join("sim-keys")).await {
@@ -135,5 +136,39 @@ async fn printer_sim() -> ExitCode {
             }
         }
         shown = receipts.len();
+    }
+}
+
+/// The scan engine simulator standalone: point a kiosk's `[devices.scanner.serial] path` at the
+/// printed pty path, then type a code and Enter to hold it to the scanner.
+async fn scanner_sim() -> ExitCode {
+    use tokio::io::{AsyncBufReadExt, BufReader};
+    let sim = match scanner::SimScanner::start(scanner::Vendor::Honeywell) {
+        Ok(sim) => sim,
+        Err(error) => {
+            eprintln!("yizhan: cannot start the scanner simulator: {error}");
+            return ExitCode::from(1);
+        }
+    };
+    println!("scanner {}", sim.path().display());
+    println!("ready");
+    let mut lines = BufReader::new(tokio::io::stdin()).lines();
+    loop {
+        let line = tokio::select! {
+            _ = tokio::signal::ctrl_c() => return ExitCode::SUCCESS,
+            line = lines.next_line() => line,
+        };
+        match line {
+            Ok(Some(code)) if !code.trim().is_empty() => {
+                sim.present(code.trim());
+                println!("presented ({} characters)", code.trim().len());
+            }
+            Ok(Some(_)) => {}
+            // Standard input closed: keep serving until Ctrl-C.
+            _ => {
+                let _ = tokio::signal::ctrl_c().await;
+                return ExitCode::SUCCESS;
+            }
+        }
     }
 }

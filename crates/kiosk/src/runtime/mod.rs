@@ -7,11 +7,13 @@
 
 mod crash_point;
 mod drive;
+mod scan;
 mod effects;
 pub mod journaling;
 pub mod observer;
 
 pub use observer::{Observer, Quiet};
+pub use scan::ScanProblem;
 
 use crate::clock;
 use journal::Journal;
