@@ -16,7 +16,8 @@ pub mod sim;
 pub mod wire;
 
 pub use client::{
-    BillerClient, BillerError, Billers, ClientBuildError, JointClient, PurchaseRequest, WriteOffRequest,
+    BillerClient, BillerError, Billers, ClientBuildError, JointClient, PrepaidCard, PurchaseRequest,
+    WriteOffRequest,
 };
 pub use config::{BillerEntry, BillersConfig, ConfigError};
 pub use recon::{ReconError, ReconFile, ReconKind, ReconRow};

@@ -12,9 +12,18 @@ pub mod paths {
     pub const WRITE_OFF_STATUS: &str = "/v1/write-offs/{reference}";
     pub const PURCHASES: &str = "/v1/prepaid/purchases";
     pub const CARD_WRITTEN: &str = "/v1/prepaid/purchases/{reference}/card-written";
+    pub const PREPAID_CARD: &str = "/v1/prepaid/cards/{card_no}";
     pub const RECONCILIATION: &str = "/v1/reconciliation/{date}";
-    pub const ALL: [&str; 7] =
-        [BILL, JOINT_BILL, WRITE_OFFS, WRITE_OFF_STATUS, PURCHASES, CARD_WRITTEN, RECONCILIATION];
+    pub const ALL: [&str; 8] = [
+        BILL,
+        JOINT_BILL,
+        WRITE_OFFS,
+        WRITE_OFF_STATUS,
+        PURCHASES,
+        CARD_WRITTEN,
+        PREPAID_CARD,
+        RECONCILIATION,
+    ];
 }
 
 /// Error body of every refusal: a stable upper-case code, a message for staff and, for a request
@@ -33,6 +42,8 @@ pub struct ErrorBody {
 /// contract as definite refusals make the client answer `Rejected`.
 pub mod codes {
     pub const UNKNOWN_ACCOUNT: &str = "UNKNOWN_ACCOUNT";
+    /// No account holds this prepaid card (404 of a card lookup).
+    pub const UNKNOWN_CARD: &str = "UNKNOWN_CARD";
     pub const ACCOUNT_CLOSED: &str = "ACCOUNT_CLOSED";
     pub const BILL_CHANGED: &str = "BILL_CHANGED";
     pub const AMOUNT_MISMATCH: &str = "AMOUNT_MISMATCH";
@@ -110,6 +121,19 @@ pub struct WriteOffDone {
     pub result: DoneResult,
     pub reference: String,
     pub biller_txn: String,
+}
+
+/// `GET /v1/prepaid/cards/{card_no}` → 200: the account a prepaid IC card belongs to, and where
+/// its purchases stand.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PrepaidCardDto {
+    pub card_no: String,
+    pub account: String,
+    pub holder_masked: String,
+    /// The purchase count of the last purchase the biller issued for the card.
+    pub issued_seq: u32,
+    /// The purchase count the meter has loaded; below `issued_seq` while a purchase waits for it.
+    pub loaded_seq: u32,
 }
 
 /// `POST /v1/prepaid/purchases` body.

@@ -323,3 +323,69 @@ async fn the_joint_bill_shows_each_utility_live() {
     assert_eq!(small.bills.iter().map(|b| b.utility).collect::<Vec<_>>(), [Utility::Water, Utility::Gas]);
     assert_eq!(small.total(), Some(Fen(4000)));
 }
+
+#[tokio::test]
+async fn a_prepaid_card_resolves_to_its_account_and_its_counts_follow_the_purchases() {
+    let env = env().await;
+    let gas = env.billers.get(Utility::Gas);
+    let counts = |card: &billers::PrepaidCard| (card.issued_seq, card.loaded_seq);
+
+    let card = gas.prepaid_card(DEMO_CARD).await.unwrap();
+    assert_eq!(card.card_no, DEMO_CARD);
+    assert_eq!(card.account, AccountNo::from_trusted("3300000019"));
+    assert_eq!(card.holder_masked, "刘*国");
+    assert_eq!(counts(&card), (3, 3));
+
+    // The kiosk sells to the account it learned from the card.
+    let purchase = |reference: &str, purchase_count| PurchaseRequest {
+        reference: reference.into(),
+        account: card.account.clone(),
+        card_no: DEMO_CARD.into(),
+        purchase_count,
+        amount: Fen(8000),
+        channel: Channel::WeChat,
+        channel_txn: "4200000018".into(),
+        paid_at: Ts(1_764_000_000_000),
+    };
+    written_off_txn(&gas.prepaid_purchase(&purchase("YZTEST00000018-1", 3)).await);
+    assert_eq!(counts(&gas.prepaid_card(DEMO_CARD).await.unwrap()), (4, 3), "issued, not yet loaded");
+    assert!(env.sims.gas.sim.mark_card_loaded(DEMO_CARD).is_some());
+    assert_eq!(counts(&gas.prepaid_card(DEMO_CARD).await.unwrap()), (4, 4));
+
+    // A card seeded on another account resolves to that one.
+    let account = fresh_card_account(&env, 19, "8800000190", 7);
+    let other = gas.prepaid_card("8800000190").await.unwrap();
+    assert_eq!((&other.account, counts(&other)), (&account, (7, 7)));
+}
+
+#[tokio::test]
+async fn an_unknown_card_is_reported_as_such() {
+    let env = env().await;
+    let gas = env.billers.get(Utility::Gas);
+    let error = gas.prepaid_card("8800000999").await.unwrap_err();
+    assert_eq!(error, BillerError::UnknownCard);
+    assert_eq!(error.message_zh(), "未查到该卡对应的户号，请核对卡片或到营业厅咨询。");
+    // Only the gas biller holds cards in the demo data; an empty number is asked of no one.
+    assert_eq!(env.billers.get(Utility::Water).prepaid_card(DEMO_CARD).await, Err(BillerError::UnknownCard));
+    assert_eq!(gas.prepaid_card("").await, Err(BillerError::UnknownCard));
+}
+
+#[tokio::test]
+async fn a_card_lookup_with_a_bad_signature_or_a_failing_biller_is_not_trusted() {
+    let env = env().await;
+    let gas = env.billers.get(Utility::Gas);
+    env.sims.gas.sim.faults().inject("card", Fault::BadSignature, 1);
+    let error = gas.prepaid_card(DEMO_CARD).await.unwrap_err();
+    assert!(matches!(&error, BillerError::BadReply { detail } if detail.contains("signature")), "{error:?}");
+
+    let rules = json!([{ "endpoint": "card", "fault": "status", "code": 503 }]);
+    assert!(admin_post(&env.sims.gas.url(), "/admin/faults", rules).await.status().is_success());
+    assert!(matches!(gas.prepaid_card(DEMO_CARD).await, Err(BillerError::Unavailable { .. })));
+
+    let mut entry = env.sims.gas.client_entry();
+    entry.key = "some-other-key-0123456789".into();
+    let stranger = billers::BillerClient::new(Utility::Gas, &entry, common::KIOSK).unwrap();
+    assert!(matches!(stranger.prepaid_card(DEMO_CARD).await, Err(BillerError::BadReply { .. })));
+    // The faults were for one request each: the biller answers again.
+    assert_eq!(gas.prepaid_card(DEMO_CARD).await.unwrap().issued_seq, 3);
+}

@@ -9,7 +9,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, Method, Uri};
 use axum::response::Response;
 use axum::Router;
-use billers::{BillerClient, PurchaseRequest};
+use billers::{BillerClient, BillerError, PurchaseRequest};
 use common::{env, fresh_account, fresh_card_account, write_off_for, KIOSK};
 use kiosk_core::{Channel, Fen, Ts, Utility, WriteOffReply};
 use simkit::Fault;
@@ -138,4 +138,23 @@ async fn a_refusal_replayed_to_a_retry_of_another_request_is_unknown() {
     assert!(matches!(client.write_off(&first).await, WriteOffReply::Unknown { .. }));
     assert!(matches!(client.write_off(&second).await, WriteOffReply::Unknown { .. }));
     assert!(env.sims.water.sim.ledger().write_offs.is_empty());
+}
+
+#[tokio::test]
+async fn a_card_lookup_reply_replayed_to_another_lookup_is_not_believed() {
+    let env = env().await;
+    let (served, proxy) = proxy_for(env.sims.gas.url()).await;
+    let mut entry = env.sims.gas.client_entry();
+    entry.base_url = served.url();
+    let gas = BillerClient::new(Utility::Gas, &entry, KIOSK).unwrap();
+
+    // A genuine, signed 404 UNKNOWN_CARD for a stranger's card...
+    assert_eq!(gas.prepaid_card("8800000999").await, Err(BillerError::UnknownCard));
+    proxy.replay_last();
+    // ...played back to the lookup of a known card: neither "unknown" nor an account.
+    let replayed = gas.prepaid_card(billers::sim::DEMO_CARD).await;
+    assert!(
+        matches!(&replayed, Err(BillerError::BadReply { detail }) if detail.contains("request")),
+        "{replayed:?}"
+    );
 }

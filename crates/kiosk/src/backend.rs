@@ -115,7 +115,7 @@ impl Backend {
             .map_err(|source| BackendError::Journal { path: path.clone(), source })?;
         let identity =
             Identity { kiosk_id: config.kiosk.id.clone(), service_phone: config.kiosk.service_phone.clone() };
-        let devices = crate::devices::Devices::open(&config.devices)?;
+        let devices = crate::devices::Devices::open(&config.devices, data_dir)?;
         let signing_key = match &config.receipts {
             Some(receipts) => Some(
                 printer::proof::load_signing_key(&receipts.signing_key)
@@ -156,6 +156,8 @@ impl Backend {
             toml.push_str(&format!(
                 "[devices]\nsimulated = true\n[devices.printer]\npaper = \"80mm\"\n\
                  [devices.scanner]\nvendor = \"honeywell\"\n\
+                 [devices.idcard]\n[devices.iccard]\n\
+                 [devices.bankcard.terminal]\ntransaction_timeout_ms = 1500\nquery_timeout_ms = 500\n\
                  [receipts]\nsigning_key = {:?}\nverifying_key = {:?}\n",
                 format!("{keys}/receipt-ed25519-demo-private.pem"),
                 format!("{keys}/receipt-ed25519-demo-public.pem"),

@@ -37,6 +37,55 @@ pub enum Command {
     /// Receipts: check the signed QR proof of a receipt.
     #[command(subcommand)]
     Receipt(ReceiptCommand),
+    /// Prepaid gas cards: top up, or write a waiting purchase again (补写卡).
+    #[command(subcommand)]
+    Gas(GasCommand),
+    /// The resident ID card reader.
+    #[command(subcommand)]
+    Idcard(IdcardCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum GasCommand {
+    /// Buy gas for the card in the IC card slot and write it to the card.
+    Topup(TopupArgs),
+    /// Write a purchase that is waiting for this card again (补写卡).
+    Rewrite,
+}
+
+#[derive(Debug, Args)]
+pub struct TopupArgs {
+    /// The amount to load, in fen.
+    #[arg(long)]
+    pub amount: i64,
+    #[command(flatten)]
+    pub pay: PayWith,
+}
+
+/// How the customer pays: one of a typed code, the scanner, or the bank card terminal.
+#[derive(Debug, Args)]
+pub struct PayWith {
+    /// The customer's payment code (WeChat, Alipay or UnionPay), as the scanner reads it.
+    #[arg(long, conflicts_with_all = ["scan", "bank_card"])]
+    pub code: Option<String>,
+    /// Take the payment code from the configured scanner (waits up to 60 s).
+    #[arg(long, conflicts_with = "bank_card")]
+    pub scan: bool,
+    /// With simulated devices: what the simulated customer holds to the scanner.
+    #[arg(long, requires = "scan")]
+    pub present: Option<String>,
+    /// Pay with a bank card in the payment terminal.
+    #[arg(long)]
+    pub bank_card: bool,
+    /// The customer does not want a paper receipt (slips for unsettled payments still print).
+    #[arg(long)]
+    pub no_receipt: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum IdcardCommand {
+    /// Read the card in the ID slot and print its fields, masked; the data is wiped at exit.
+    Read,
 }
 
 #[derive(Debug, Subcommand)]
@@ -53,18 +102,8 @@ pub struct PayArgs {
     /// The account number (户号) on the bill.
     #[arg(long)]
     pub account: String,
-    /// The customer's payment code (WeChat, Alipay or UnionPay), as the scanner reads it.
-    #[arg(long, required_unless_present = "scan", conflicts_with = "scan")]
-    pub code: Option<String>,
-    /// Take the payment code from the configured scanner instead (waits up to 60 s).
-    #[arg(long)]
-    pub scan: bool,
-    /// With simulated devices: what the simulated customer holds to the scanner.
-    #[arg(long, requires = "scan")]
-    pub present: Option<String>,
-    /// The customer does not want a paper receipt (slips for unsettled payments still print).
-    #[arg(long)]
-    pub no_receipt: bool,
+    #[command(flatten)]
+    pub pay: PayWith,
 }
 
 #[derive(Debug, Subcommand)]
@@ -109,6 +148,12 @@ pub enum SimCommand {
     /// The scan engine simulator on a pseudo-terminal: prints its path; each line typed on
     /// standard input is presented to the scanner at its next trigger.
     Scanner,
+    /// The ID card reader simulator (SAM, motorised slot and forced-eject button ptys).
+    Idcard,
+    /// The IC card slot simulator (CRT-310) with a demo gas card inserted.
+    Iccard,
+    /// The bank card payment terminal simulator.
+    Bankcard,
 }
 
 #[derive(Debug, Args)]

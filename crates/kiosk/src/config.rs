@@ -104,29 +104,137 @@ pub struct DevicesSection {
     pub simulated: bool,
     #[serde(default)]
     pub printer: Option<printer::PrinterConfig>,
-    /// The scan engine (`scanner::ScannerConfig`); in simulated mode its `[serial]` table may be
-    /// left out, the simulator's pty is used.
+    /// The scan engine (`scanner::ScannerConfig`).
     #[serde(default)]
     pub scanner: Option<toml::Table>,
+    /// The resident ID card reader, its motorised slot and forced-eject button
+    /// (`idcard::IdReaderConfig`).
+    #[serde(default)]
+    pub idcard: Option<toml::Table>,
+    /// The IC card slot for prepaid gas cards (`iccard::IcCardConfig`).
+    #[serde(default)]
+    pub iccard: Option<toml::Table>,
+    /// The bank card payment terminal (`bankcard::BankCardConfig`); in simulated mode its
+    /// `terminal.data_dir` defaults to `bankcard/` in the kiosk's data directory.
+    #[serde(default)]
+    pub bankcard: Option<toml::Table>,
 }
 
+/// A pty path standing in for a simulator's while a configuration is only being checked.
+pub const PROBE_PATH: &str = "/dev/simulated";
+
 impl DevicesSection {
-    /// The scanner entry, with `serial.path` replaced by `sim_path` when given.
-    pub fn scanner_config(&self, sim_path: Option<&Path>) -> Option<Result<scanner::ScannerConfig, String>> {
-        let mut table = self.scanner.clone()?;
-        if let Some(path) = sim_path {
-            let serial = table.entry("serial").or_insert_with(|| toml::Value::Table(toml::Table::new()));
-            if let Some(serial) = serial.as_table_mut() {
-                serial.insert("path".into(), toml::Value::String(path.display().to_string()));
+    /// The scanner entry; with `sim` its serial path is the simulator's pty.
+    pub fn scanner_config(&self, sim: Option<&Path>) -> Option<Result<scanner::ScannerConfig, String>> {
+        let entry = self.scanner.as_ref()?;
+        let set = sim.map(|path| vec![(vec!["serial", "path"], path_value(path))]).unwrap_or_default();
+        Some(typed_entry(entry, set).and_then(|c: scanner::ScannerConfig| c.validate().map(|()| c)))
+    }
+
+    /// The ID reader entry; with `sims` = (SAM, slot, button) ptys, each port is the simulator's
+    /// and the button speaks the simulator's `BTN 1`/`BTN 0` lines.
+    pub fn idcard_config(&self, sims: Option<[&Path; 3]>) -> Option<Result<idcard::IdReaderConfig, String>> {
+        let entry = self.idcard.as_ref()?;
+        let set = sims
+            .map(|[sam, slot, button]| {
+                vec![
+                    (vec!["serial", "path"], path_value(sam)),
+                    (vec!["slot", "serial", "path"], path_value(slot)),
+                    (vec!["button", "serial", "path"], path_value(button)),
+                    (vec!["button", "input"], toml::Value::String("lines".into())),
+                ]
+            })
+            .unwrap_or_default();
+        Some(typed_entry(entry, set).and_then(|c: idcard::IdReaderConfig| {
+            c.validate().map_err(|e| e.to_string())?;
+            Ok(c)
+        }))
+    }
+
+    /// The IC card slot entry; with `sim` a CRT-310 reader on the simulator's pty.
+    pub fn iccard_config(&self, sim: Option<&Path>) -> Option<Result<iccard::IcCardConfig, String>> {
+        let entry = self.iccard.as_ref()?;
+        let set = sim
+            .map(|path| {
+                vec![
+                    (vec!["serial", "path"], path_value(path)),
+                    (vec!["reader"], toml::Value::String("crt310".into())),
+                ]
+            })
+            .unwrap_or_default();
+        Some(typed_entry(entry, set).and_then(|c: iccard::IcCardConfig| {
+            c.validate().map_err(|e| e.to_string())?;
+            Ok(c)
+        }))
+    }
+
+    /// The bank card entry; with `sim` the terminal is the simulator's pty and its files go in
+    /// `data_dir`.
+    pub fn bankcard_config(
+        &self,
+        sim: Option<&Path>,
+        data_dir: &Path,
+    ) -> Option<Result<bankcard::BankCardConfig, String>> {
+        let entry = self.bankcard.as_ref()?;
+        let mut set = Vec::new();
+        if let Some(path) = sim {
+            set.push((vec!["terminal", "serial", "path"], path_value(path)));
+            let has_dir = entry.get("terminal").and_then(|t| t.get("data_dir")).is_some();
+            if !has_dir {
+                set.push((vec!["terminal", "data_dir"], path_value(&data_dir.join("bankcard"))));
             }
         }
-        Some(
-            toml::Value::Table(table)
-                .try_into::<scanner::ScannerConfig>()
-                .map_err(|e| e.to_string().trim().to_string())
-                .and_then(|config| config.validate().map(|()| config)),
-        )
+        Some(typed_entry(entry, set).and_then(|c: bankcard::BankCardConfig| {
+            c.terminal.validate().map_err(|e| e.to_string())?;
+            Ok(c)
+        }))
     }
+
+    /// Every entry checks out (with probe paths in simulated mode); the first problem, named.
+    fn check(&self) -> Result<(), (&'static str, String)> {
+        if let Some(Err(problem)) = self.iccard_config(self.simulated.then_some(Path::new(PROBE_PATH))) {
+            return Err(("devices.iccard", problem));
+        }
+        if let Some(Err(problem)) =
+            self.bankcard_config(self.simulated.then_some(Path::new(PROBE_PATH)), Path::new("data"))
+        {
+            return Err(("devices.bankcard", problem));
+        }
+        let probe = Path::new(PROBE_PATH);
+        if let Some(Err(problem)) = self.scanner_config(self.simulated.then_some(probe)) {
+            return Err(("devices.scanner", problem));
+        }
+        if let Some(Err(problem)) = self.idcard_config(self.simulated.then_some([probe; 3])) {
+            return Err(("devices.idcard", problem));
+        }
+        Ok(())
+    }
+}
+
+fn path_value(path: &Path) -> toml::Value {
+    toml::Value::String(path.display().to_string())
+}
+
+/// A device entry as its driver's typed configuration, after setting `set` (key path → value):
+/// how simulated mode points a real driver at a simulator's pty.
+fn typed_entry<T: serde::de::DeserializeOwned>(
+    entry: &toml::Table,
+    set: Vec<(Vec<&str>, toml::Value)>,
+) -> Result<T, String> {
+    let mut table = entry.clone();
+    for (keys, value) in set {
+        let Some((last, parents)) = keys.split_last() else { continue };
+        let mut node = &mut table;
+        for key in parents {
+            let child = node.entry(key.to_string()).or_insert_with(|| toml::Value::Table(toml::Table::new()));
+            match child.as_table_mut() {
+                Some(inner) => node = inner,
+                None => return Err(format!("{key} must be a table")),
+            }
+        }
+        node.insert(last.to_string(), value);
+    }
+    toml::Value::Table(table).try_into::<T>().map_err(|e| e.to_string().trim().to_string())
 }
 
 /// `[receipts]`: the key that signs the QR proof on every receipt, and its public half, which
@@ -217,9 +325,8 @@ impl KioskConfig {
                 "a tracing filter such as \"info\" or \"yizhan=debug,info\"",
             ));
         }
-        let probe = self.devices.simulated.then(|| Path::new("/dev/simulated"));
-        if let Some(Err(problem)) = self.devices.scanner_config(probe) {
-            return Err(invalid("devices.scanner", &problem));
+        if let Err((key, problem)) = self.devices.check() {
+            return Err(invalid(key, &problem));
         }
         if let Some(printer) = &self.devices.printer {
             if !self.devices.simulated {

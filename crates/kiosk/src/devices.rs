@@ -2,7 +2,14 @@
 //! = true` — the same drivers talking to simulators on pseudo-terminals in this process.
 
 use crate::config::DevicesSection;
+use crate::config::PROBE_PATH;
+use bankcard::sim::TerminalSim;
+use bankcard::PaymentTerminal;
 use device::serial::SerialConnector;
+use iccard::sim::Crt310Sim;
+use iccard::IcCardReader;
+use idcard::sim::IdSim;
+use idcard::IdCardReader;
 use printer::sim::PrinterSim;
 use printer::{PrinterConfig, ReceiptPrinter};
 use scanner::{Scanner, SimScanner};
@@ -12,6 +19,10 @@ use scanner::{Scanner, SimScanner};
 pub struct DeviceSims {
     pub printer: Option<PrinterSim>,
     pub scanner: Option<SimScanner>,
+    /// Shared: the simulated customer inserts cards from its own task.
+    pub idcard: Option<std::sync::Arc<IdSim>>,
+    pub iccard: Option<Crt310Sim>,
+    pub bankcard: Option<TerminalSim>,
 }
 
 /// The configured devices, opened.
@@ -19,7 +30,27 @@ pub struct DeviceSims {
 pub struct Devices {
     pub printer: Option<PrinterDevice>,
     pub scanner: Option<ScannerDevice>,
+    pub idcard: Option<IdCardDevice>,
+    pub iccard: Option<IcCardDevice>,
+    pub bankcard: Option<BankCardDevice>,
     pub sims: DeviceSims,
+}
+
+pub struct IcCardDevice {
+    pub driver: tokio::sync::Mutex<IcCardReader>,
+    pub required: bool,
+}
+
+pub struct BankCardDevice {
+    pub terminal: tokio::sync::Mutex<PaymentTerminal<SerialConnector>>,
+    pub required: bool,
+}
+
+pub struct IdCardDevice {
+    /// The reader; its slot and forced-eject button run in their own tasks, so a held button
+    /// ejects the card even while this is locked by a read or the UI is busy.
+    pub driver: tokio::sync::Mutex<IdCardReader>,
+    pub required: bool,
 }
 
 pub struct ScannerDevice {
@@ -40,12 +71,20 @@ pub enum DeviceError {
     Printer(String),
     #[error("devices.scanner: {0}")]
     Scanner(String),
+    #[error("devices.idcard: {0}")]
+    IdCard(String),
+    #[error("devices.iccard: {0}")]
+    IcCard(String),
+    #[error("devices.bankcard: {0}")]
+    BankCard(String),
     #[error("cannot start the {0} simulator: {1}")]
     Simulator(&'static str, std::io::Error),
 }
 
 impl Devices {
-    pub fn open(section: &DevicesSection) -> Result<Devices, DeviceError> {
+    /// Opens every configured device; `data_dir` holds the files a driver owns (the bank card
+    /// terminal's armed reversal).
+    pub fn open(section: &DevicesSection, data_dir: &std::path::Path) -> Result<Devices, DeviceError> {
         let mut devices = Devices::default();
         if let Some(entry) = &section.printer {
             let config = if section.simulated {
@@ -73,16 +112,22 @@ impl Devices {
             });
         }
         devices.scanner = Self::open_scanner(section, &mut devices.sims)?;
+        devices.idcard = Self::open_idcard(section, &mut devices.sims)?;
+        devices.iccard = Self::open_iccard(section, &mut devices.sims)?;
+        devices.bankcard = Self::open_bankcard(section, &mut devices.sims, data_dir)?;
         Ok(devices)
     }
 
-    fn open_scanner(section: &DevicesSection, sims: &mut DeviceSims) -> Result<Option<ScannerDevice>, DeviceError> {
+    fn open_scanner(
+        section: &DevicesSection,
+        sims: &mut DeviceSims,
+    ) -> Result<Option<ScannerDevice>, DeviceError> {
         if section.scanner.is_none() {
             return Ok(None);
         }
         let sim_path = if section.simulated {
             let vendor = section
-                .scanner_config(Some(std::path::Path::new("/dev/simulated")))
+                .scanner_config(Some(std::path::Path::new(PROBE_PATH)))
                 .and_then(Result::ok)
                 .map_or(scanner::Vendor::Honeywell, |c| c.vendor);
             let sim = SimScanner::start(vendor).map_err(|e| DeviceError::Simulator("scanner", e))?;
@@ -99,5 +144,80 @@ impl Devices {
         let description = format!("{:?} on {}", config.vendor, config.serial.path.display()).to_lowercase();
         let driver = Scanner::open(config).map_err(|e| DeviceError::Scanner(e.to_string()))?;
         Ok(Some(ScannerDevice { driver: tokio::sync::Mutex::new(driver), description }))
+    }
+
+    fn open_idcard(
+        section: &DevicesSection,
+        sims: &mut DeviceSims,
+    ) -> Result<Option<IdCardDevice>, DeviceError> {
+        if section.idcard.is_none() {
+            return Ok(None);
+        }
+        let config = if section.simulated {
+            let sim = IdSim::start().map_err(|e| DeviceError::Simulator("ID card reader", e))?;
+            let paths = [
+                sim.sam_path().to_path_buf(),
+                sim.slot_path().to_path_buf(),
+                sim.button_path().to_path_buf(),
+            ];
+            sims.idcard = Some(std::sync::Arc::new(sim));
+            section.idcard_config(Some([&paths[0], &paths[1], &paths[2]]))
+        } else {
+            section.idcard_config(None)
+        };
+        let Some(config) = config else {
+            return Ok(None);
+        };
+        let config = config.map_err(DeviceError::IdCard)?;
+        let driver = IdCardReader::from_config(&config).map_err(|e| DeviceError::IdCard(e.to_string()))?;
+        Ok(Some(IdCardDevice { driver: tokio::sync::Mutex::new(driver), required: config.required }))
+    }
+
+    fn open_iccard(
+        section: &DevicesSection,
+        sims: &mut DeviceSims,
+    ) -> Result<Option<IcCardDevice>, DeviceError> {
+        if section.iccard.is_none() {
+            return Ok(None);
+        }
+        let config = if section.simulated {
+            let sim = Crt310Sim::start().map_err(|e| DeviceError::Simulator("IC card reader", e))?;
+            let path = sim.path().to_path_buf();
+            sims.iccard = Some(sim);
+            section.iccard_config(Some(&path))
+        } else {
+            section.iccard_config(None)
+        };
+        let Some(config) = config else {
+            return Ok(None);
+        };
+        let config = config.map_err(DeviceError::IcCard)?;
+        let driver = IcCardReader::from_config(&config).map_err(|e| DeviceError::IcCard(e.to_string()))?;
+        Ok(Some(IcCardDevice { driver: tokio::sync::Mutex::new(driver), required: config.required }))
+    }
+
+    fn open_bankcard(
+        section: &DevicesSection,
+        sims: &mut DeviceSims,
+        data_dir: &std::path::Path,
+    ) -> Result<Option<BankCardDevice>, DeviceError> {
+        if section.bankcard.is_none() {
+            return Ok(None);
+        }
+        let config = if section.simulated {
+            let sim = TerminalSim::start().map_err(|e| DeviceError::Simulator("bank card terminal", e))?;
+            let path = sim.path().to_path_buf();
+            sims.bankcard = Some(sim);
+            section.bankcard_config(Some(&path), data_dir)
+        } else {
+            section.bankcard_config(None, data_dir)
+        };
+        let Some(config) = config else {
+            return Ok(None);
+        };
+        let config = config.map_err(DeviceError::BankCard)?;
+        let terminal = PaymentTerminal::from_config(&config.terminal)
+            .map_err(|e| DeviceError::BankCard(e.to_string()))?;
+        Ok(Some(BankCardDevice { terminal: tokio::sync::Mutex::new(terminal), required: config.required }))
     }
 }

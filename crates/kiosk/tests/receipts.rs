@@ -30,7 +30,7 @@ async fn a_paid_bill_prints_a_receipt_whose_qr_proves_it() {
     assert!(!text.contains(&account), "the account number is masked: {text}");
     let qr = transcript.qr_payloads();
     assert_eq!(qr.len(), 1, "{qr:?}");
-    let claim = yizhan::proof::verify(&qr[0], &verifying_key(), &kiosk.runtime().journal).await.unwrap();
+    let claim = yizhan::proof::verify(qr[0], &verifying_key(), &kiosk.runtime().journal).await.unwrap();
     assert_eq!((claim.order_ref.as_str(), claim.amount), (payment.id(), Fen(12680)));
     let prints = kiosk.runtime().journal.prints(payment.id()).await.unwrap();
     assert_eq!(prints.len(), 1);

@@ -3,13 +3,14 @@
 //! well-formed, on-topic reply can be definite, and everything else is "unknown" (payments.md R3).
 
 use super::transport::Exchange;
-use super::BillerError;
+use super::{BillerError, PrepaidCard};
 use crate::wire::{
-    self, BillDto, CardWrittenDone, ErrorBody, JointBillDto, PurchaseDone, StatusDto, WriteOffDone,
+    self, BillDto, CardWrittenDone, ErrorBody, JointBillDto, PrepaidCardDto, PurchaseDone, StatusDto,
+    WriteOffDone,
 };
 use kiosk_core::{
-    AccountNo, Bill, CardWriteData, ConfirmReply, Fen, JointBill, PastPayment, Utility, WriteOffReply,
-    WriteOffStatus,
+    AccountNo, AccountRule, Bill, CardWriteData, ConfirmReply, Fen, JointBill, PastPayment, Utility,
+    WriteOffReply, WriteOffStatus,
 };
 use serde::de::DeserializeOwned;
 
@@ -38,6 +39,36 @@ pub(crate) fn joint_bill(account: &AccountNo, exchange: Exchange) -> Result<Join
     }
     let bills = dto.bills.into_iter().map(bill_from_dto).collect::<Result<Vec<_>, _>>()?;
     Ok(JointBill { joint_account: account.clone(), holder_masked: dto.holder_masked, bills })
+}
+
+/// The card lookup: only a signed reply about *this* card, naming an account that passes the
+/// utility's account rule, with counts that make sense, is believed.
+pub(crate) fn prepaid_card(
+    utility: Utility,
+    rule: &AccountRule,
+    card_no: &str,
+    exchange: Exchange,
+) -> Result<PrepaidCard, BillerError> {
+    let dto: PrepaidCardDto = fetched_or(exchange, wire::codes::UNKNOWN_CARD, BillerError::UnknownCard)?;
+    if dto.card_no != card_no {
+        return Err(bad_reply("the reply is about another card"));
+    }
+    // Exactly the digits the rule accepts: no whitespace for `check` to strip.
+    let account = match rule.check(utility, &dto.account) {
+        Ok(account) if account.as_str() == dto.account => account,
+        Ok(_) => return Err(bad_reply("the account number is not digits")),
+        Err(e) => return Err(bad_reply(&format!("the card's account number: {e}"))),
+    };
+    if dto.loaded_seq > dto.issued_seq {
+        return Err(bad_reply("the meter has loaded more purchases than were issued"));
+    }
+    Ok(PrepaidCard {
+        card_no: dto.card_no,
+        account,
+        holder_masked: dto.holder_masked,
+        issued_seq: dto.issued_seq,
+        loaded_seq: dto.loaded_seq,
+    })
 }
 
 pub(crate) fn write_off(reference: &str, exchange: Exchange) -> WriteOffReply {
@@ -163,13 +194,22 @@ fn done_or_refused<T: DeserializeOwned>(reference: &str, exchange: Exchange) -> 
 
 /// The body of a signed 200 for a fetch; every other outcome as a [`BillerError`].
 fn fetched<T: DeserializeOwned>(exchange: Exchange) -> Result<T, BillerError> {
+    fetched_or(exchange, wire::codes::UNKNOWN_ACCOUNT, BillerError::UnknownAccount)
+}
+
+/// [`fetched`], where a signed 404 with error code `unknown` (and only that code) is `not_found`.
+fn fetched_or<T: DeserializeOwned>(
+    exchange: Exchange,
+    unknown: &str,
+    not_found: BillerError,
+) -> Result<T, BillerError> {
     match exchange {
         Exchange::Answered { status: 200, body } => {
             parse(&body).map_err(|d| BillerError::BadReply { detail: d })
         }
         Exchange::Answered { status: 404, body } => match parse::<ErrorBody>(&body) {
-            Ok(e) if e.code == wire::codes::UNKNOWN_ACCOUNT => Err(BillerError::UnknownAccount),
-            _ => Err(bad_reply("HTTP 404 without UNKNOWN_ACCOUNT")),
+            Ok(e) if e.code == unknown => Err(not_found),
+            _ => Err(bad_reply(&format!("HTTP 404 without {unknown}"))),
         },
         other => Err(fetch_failure(other)),
     }
@@ -343,5 +383,46 @@ mod tests {
         assert!(matches!(bill(Utility::Water, &account, gateway), Err(BillerError::Unavailable { .. })));
         let garbage = answered(200, "<html>");
         assert!(matches!(bill(Utility::Water, &account, garbage), Err(BillerError::BadReply { .. })));
+    }
+
+    #[test]
+    fn a_card_lookup_is_believed_only_about_this_card_and_a_valid_account() {
+        let gas = AccountRule::default_for(Utility::Gas);
+        let card = |card_no: &str, account: &str, issued: u32, loaded: u32| {
+            let fields = format!(r#""holder_masked":"刘*国","issued_seq":{issued},"loaded_seq":{loaded}"#);
+            answered(200, &format!(r#"{{"card_no":"{card_no}","account":"{account}",{fields}}}"#))
+        };
+        let found = prepaid_card(Utility::Gas, &gas, "8800000013", card("8800000013", "3300000019", 4, 3));
+        assert_eq!(
+            found,
+            Ok(PrepaidCard {
+                card_no: "8800000013".into(),
+                account: AccountNo::from_trusted("3300000019"),
+                holder_masked: "刘*国".into(),
+                issued_seq: 4,
+                loaded_seq: 3,
+            })
+        );
+        for (label, exchange) in [
+            ("another card", card("8800000021", "3300000019", 3, 3)),
+            ("wrong check digit", card("8800000013", "3300000018", 3, 3)),
+            ("too short", card("8800000013", "330000001", 3, 3)),
+            ("not digits", card("8800000013", "33000000 9", 3, 3)),
+            ("loaded beyond issued", card("8800000013", "3300000019", 3, 4)),
+            ("404 for an account", answered(404, r#"{"code":"UNKNOWN_ACCOUNT"}"#)),
+            ("404 without a body", answered(404, "")),
+            ("garbage", answered(200, "{}")),
+            ("untrusted", Exchange::Untrusted { detail: "reply signature does not verify".into() }),
+        ] {
+            let result = prepaid_card(Utility::Gas, &gas, "8800000013", exchange);
+            assert!(matches!(result, Err(BillerError::BadReply { .. })), "{label}: {result:?}");
+        }
+        let unknown = answered(404, r#"{"code":"UNKNOWN_CARD","message":"no account holds this card"}"#);
+        assert_eq!(prepaid_card(Utility::Gas, &gas, "8800000013", unknown), Err(BillerError::UnknownCard));
+        let gateway = Exchange::ServerError { status: 503 };
+        assert!(matches!(
+            prepaid_card(Utility::Gas, &gas, "8800000013", gateway),
+            Err(BillerError::Unavailable { .. })
+        ));
     }
 }

@@ -16,20 +16,37 @@ pub use transport::ClientBuildError;
 use crate::config::{BillerEntry, BillersConfig};
 use crate::recon::ReconRow;
 use crate::wire::{PurchaseBody, WriteOffBody};
-use kiosk_core::utility::CheckDigit;
+use kiosk_core::utility::{mask_middle, CheckDigit};
 use kiosk_core::{
     AccountNo, AccountRule, Bill, ConfirmReply, JointBill, Utility, WriteOffReply, WriteOffStatus,
 };
 use reqwest::Method;
 use transport::SignedHttp;
 
-/// Why a bill (or a reconciliation file) could not be fetched. No money moved, so the customer
-/// may simply try again or correct the account number. `Display` is for staff logs and carries
+/// A prepaid IC card as its biller knows it (`GET /v1/prepaid/cards/{card_no}`): the account it
+/// belongs to, and where its purchases stand. `loaded_seq < issued_seq` means the meter has not
+/// loaded the last purchase yet, and a new one would be refused (`LAST_PURCHASE_NOT_LOADED`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PrepaidCard {
+    pub card_no: String,
+    /// Checked against the client's account rule.
+    pub account: AccountNo,
+    pub holder_masked: String,
+    /// The purchase count of the last purchase the biller issued for the card.
+    pub issued_seq: u32,
+    /// The purchase count the meter has loaded.
+    pub loaded_seq: u32,
+}
+
+/// Why a bill, a prepaid card or a reconciliation file could not be fetched. No money moved, so the
+/// customer may simply try again or correct the number. `Display` is for staff logs and carries
 /// the technical detail; [`BillerError::message_en`]/[`BillerError::message_zh`] are for screens.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum BillerError {
     #[error("the biller does not know this account number")]
     UnknownAccount,
+    #[error("the biller knows no account holding this card")]
+    UnknownCard,
     #[error("the biller cannot be reached right now ({detail})")]
     Unavailable { detail: String },
     #[error("the biller's reply could not be trusted or understood ({detail})")]
@@ -42,6 +59,9 @@ impl BillerError {
             BillerError::UnknownAccount => {
                 "This account number is not known. Please check it against your bill."
             }
+            BillerError::UnknownCard => {
+                "This card is not registered to any account. Please check the card or ask at the counter."
+            }
             BillerError::Unavailable { .. } | BillerError::BadReply { .. } => {
                 "The bill cannot be looked up right now. Please try again in a few minutes."
             }
@@ -51,6 +71,7 @@ impl BillerError {
     pub fn message_zh(&self) -> &'static str {
         match self {
             BillerError::UnknownAccount => "未查到该户号，请对照账单核对户号。",
+            BillerError::UnknownCard => "未查到该卡对应的户号，请核对卡片或到营业厅咨询。",
             BillerError::Unavailable { .. } | BillerError::BadReply { .. } => {
                 "暂时无法查询账单，请稍后再试。"
             }
@@ -94,6 +115,23 @@ impl BillerClient {
         let result = mapping::bill(self.utility, account, exchange);
         if let Err(error) = &result {
             tracing::info!(utility = %self.utility, %account, %error, "bill fetch failed");
+        }
+        result
+    }
+
+    /// The account a prepaid IC card belongs to, with its issued and loaded purchase counts: the
+    /// kiosk reads the card number from the card and learns the account here before selling.
+    pub async fn prepaid_card(&self, card_no: &str) -> Result<PrepaidCard, BillerError> {
+        // No biller knows a card without a number (and its path would be another path).
+        let result = if card_no.is_empty() {
+            Err(BillerError::UnknownCard)
+        } else {
+            let exchange = self.http.exchange(Method::GET, &["v1", "prepaid", "cards", card_no], None).await;
+            mapping::prepaid_card(self.utility, &self.rule, card_no, exchange)
+        };
+        if let Err(error) = &result {
+            let card = mask_middle(card_no, 2, 4);
+            tracing::info!(utility = %self.utility, card, %error, "prepaid card lookup failed");
         }
         result
     }

@@ -5,8 +5,8 @@
 use super::ledger::{Ledger, PurchaseEntry, RejectedEntry, WriteOffEntry};
 use crate::recon::{self, ReconKind, ReconRow};
 use crate::wire::{
-    codes, BillDto, CardDataDto, CardWrittenDone, DoneResult, ErrorBody, PastPaymentDto, PurchaseBody,
-    PurchaseDone, StatusDto, WriteOffBody, WriteOffDone,
+    codes, BillDto, CardDataDto, CardWrittenDone, DoneResult, ErrorBody, PastPaymentDto, PrepaidCardDto,
+    PurchaseBody, PurchaseDone, StatusDto, WriteOffBody, WriteOffDone,
 };
 use chrono::{DateTime, FixedOffset};
 use kiosk_core::{AccountNo, Fen, Utility};
@@ -148,6 +148,20 @@ impl Book {
         remember(&mut a.recent, PastPaymentDto { date: date.into(), amount_fen, channel: "counter".into() });
         let a = a.clone();
         Some(self.dto(&a))
+    }
+
+    /// The account holding prepaid card `card_no`, with the card's issued and loaded counts.
+    pub fn prepaid_card(&self, card_no: &str) -> Option<PrepaidCardDto> {
+        self.accounts.values().find_map(|a| {
+            let card = a.card.as_ref().filter(|c| c.card_no == card_no)?;
+            Some(PrepaidCardDto {
+                card_no: card.card_no.clone(),
+                account: a.seed.account.clone(),
+                holder_masked: a.seed.holder_masked.clone(),
+                issued_seq: card.issued_seq,
+                loaded_seq: card.loaded_seq,
+            })
+        })
     }
 
     /// The meter has read the card: the last issued purchase is loaded, a new sale is allowed.
@@ -539,8 +553,12 @@ mod tests {
             channel_txn: "A1".into(),
             paid_at: "2026-11-23T10:00:00+08:00".into(),
         };
+        let card = book.prepaid_card("8800000013").unwrap();
+        assert_eq!((card.account.as_str(), card.issued_seq, card.loaded_seq), ("3300000019", 3, 3));
         let done = book.purchase(&body("P-1", 3), now()).unwrap();
         assert_eq!(done.purchase_seq, 4);
+        assert_eq!(book.prepaid_card("8800000013").map(|c| (c.issued_seq, c.loaded_seq)), Some((4, 3)));
+        assert_eq!(book.prepaid_card("8800000021"), None);
         assert_eq!(book.purchase(&body("P-1", 3), now()).unwrap().biller_txn, done.biller_txn);
         let refused = book.purchase(&body("P-2", 4), now()).unwrap_err();
         assert_eq!(refused.error.code, codes::LAST_PURCHASE_NOT_LOADED);

@@ -3,7 +3,8 @@
 //! injection (simkit) and a ledger that tests can read.
 //!
 //! Fault endpoints (for `x-sim-fault` rules): `bill`, `write_off`, `write_off_status`,
-//! `purchase`, `card_written`, `reconciliation`, and `joint_bill` on the joint service.
+//! `purchase`, `card_written`, `card` (the prepaid card lookup), `reconciliation`, and `joint_bill`
+//! on the joint service.
 
 mod book;
 mod demo;

@@ -4,7 +4,7 @@
 use super::book::{AccountSeed, Book, CardState, Refused};
 use super::ledger::Ledger;
 use super::signed::{Gate, Reply, SignedRequest};
-use crate::wire::{codes, paths, BillDto, PurchaseBody, WriteOffBody};
+use crate::wire::{codes, paths, BillDto, PrepaidCardDto, PurchaseBody, WriteOffBody};
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
@@ -64,6 +64,10 @@ impl UtilitySim {
         self.book().pay_elsewhere(account, amount_fen, &super::now().format("%Y-%m-%d").to_string())
     }
 
+    pub fn prepaid_card(&self, card_no: &str) -> Option<PrepaidCardDto> {
+        self.book().prepaid_card(card_no)
+    }
+
     pub fn mark_card_loaded(&self, card_no: &str) -> Option<CardState> {
         self.book().mark_card_loaded(card_no)
     }
@@ -76,6 +80,7 @@ impl UtilitySim {
             .route(paths::WRITE_OFF_STATUS, get(write_off_status))
             .route(paths::PURCHASES, post(purchase))
             .route(paths::CARD_WRITTEN, post(card_written))
+            .route(paths::PREPAID_CARD, get(prepaid_card))
             .route(paths::RECONCILIATION, get(reconciliation))
             .route("/admin/accounts", post(admin_put_account))
             .route("/admin/accounts/{account}/pay-elsewhere", post(admin_pay_elsewhere))
@@ -236,6 +241,22 @@ async fn card_written(
     sim.gated("card_written", request, move |sim, _| match sim.book().card_written(&reference) {
         Ok(done) => Reply::ok(&done),
         Err(refusal) => refused(refusal, &reference),
+    })
+    .await
+}
+
+async fn prepaid_card(
+    State(sim): State<UtilitySim>,
+    Path(card_no): Path<String>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let request = SignedRequest { method, uri, headers, body };
+    sim.gated("card", request, move |sim, _| match sim.prepaid_card(&card_no) {
+        Some(card) => Reply::ok(&card),
+        None => Reply::error(404, codes::UNKNOWN_CARD, "no account holds this card"),
     })
     .await
 }

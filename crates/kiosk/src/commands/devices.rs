@@ -36,7 +36,9 @@ pub async fn run(backend: &Backend) -> ExitCode {
             let ready = driver.ensure_ready().await;
             let status = driver.status();
             match ready {
-                Ok(()) => println!("scanner   {:<10} ready  ({})", status.device.xfs_name(), scanner.description),
+                Ok(()) => {
+                    println!("scanner   {:<10} ready  ({})", status.device.xfs_name(), scanner.description)
+                }
                 Err(error) => println!(
                     "scanner   {:<10} NOT READY: {error}  ({})",
                     status.device.xfs_name(),
@@ -45,6 +47,27 @@ pub async fn run(backend: &Backend) -> ExitCode {
             }
         }
         None => println!("scanner   not configured"),
+    }
+    if let Some(idcard) = &devices.idcard {
+        let status = idcard.driver.lock().await.device_status().await;
+        println!("idcard    {:<10} media {:?}", status.device.xfs_name(), status.media);
+        required_missing |= idcard.required && !status.is_ready();
+    } else {
+        println!("idcard    not configured");
+    }
+    if let Some(iccard) = &devices.iccard {
+        let status = iccard.driver.lock().await.device_status().await;
+        println!("iccard    {:<10} media {:?}", status.device.xfs_name(), status.media);
+        required_missing |= iccard.required && !status.is_ready();
+    } else {
+        println!("iccard    not configured");
+    }
+    if let Some(bankcard) = &devices.bankcard {
+        let status = bankcard.terminal.lock().await.device_status().await;
+        println!("bankcard  {:<10}", status.device.xfs_name());
+        required_missing |= bankcard.required && !status.is_ready();
+    } else {
+        println!("bankcard  not configured");
     }
     if required_missing {
         ExitCode::from(3)

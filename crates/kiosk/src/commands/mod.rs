@@ -4,7 +4,10 @@ mod journal_cmd;
 mod pay;
 mod recon;
 
+pub mod customer;
 mod devices;
+mod gas;
+mod idcard;
 mod receipt;
 mod recover;
 mod run_kiosk;
@@ -40,8 +43,10 @@ pub async fn run(cli: Cli) -> ExitCode {
         }
     };
     let command = cli.command.unwrap_or(Command::Run);
-    let moves_money =
-        matches!(command, Command::Run | Command::Pay(_) | Command::Recover | Command::Recon(_));
+    let moves_money = matches!(
+        command,
+        Command::Run | Command::Pay(_) | Command::Recover | Command::Recon(_) | Command::Gas(_)
+    );
     if moves_money {
         if let Err(error) = backend.claim_journal() {
             eprintln!("yizhan: {error}");
@@ -56,6 +61,8 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Recon(args) => recon::run(&backend, &args).await,
         Command::Devices => devices::run(&backend).await,
         Command::Receipt(command) => receipt::run(&backend, &config, command).await,
+        Command::Gas(command) => gas::run(&backend, command).await,
+        Command::Idcard(command) => idcard::run(&backend, command).await,
         Command::Sim(_) => unreachable!("handled above"),
     }
 }

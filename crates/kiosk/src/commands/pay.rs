@@ -2,12 +2,12 @@
 
 use super::{exit_for, Printer, PRINTER};
 use crate::backend::Backend;
-use crate::cli::PayArgs;
+use crate::cli::{PayArgs, PayWith};
 use crate::clock;
-use crate::runtime::{ReceiptAvailability, RuntimeError};
-use kiosk_core::{route_payment_code, Order, PaymentCode, Utility};
-use std::time::Duration;
+use crate::runtime::{PayMethod, ReceiptAvailability, RuntimeError};
+use kiosk_core::{route_payment_code, Order, Utility};
 use std::process::ExitCode;
+use std::time::Duration;
 
 pub async fn run(backend: &Backend, args: &PayArgs) -> ExitCode {
     let runtime = &backend.runtime;
@@ -16,8 +16,8 @@ pub async fn run(backend: &Backend, args: &PayArgs) -> ExitCode {
         eprintln!("yizhan: recovery failed, no new payment taken: {error}");
         return ExitCode::from(1);
     }
-    let code = match payment_code(backend, args).await {
-        Ok(code) => code,
+    let method = match pay_method(backend, &args.pay).await {
+        Ok(method) => method,
         Err(message) => {
             eprintln!("yizhan: {message}");
             return ExitCode::from(2);
@@ -33,7 +33,7 @@ pub async fn run(backend: &Backend, args: &PayArgs) -> ExitCode {
     };
     // Before any money moves: can a receipt be promised? (The customer may pay without one.)
     match runtime.receipt_availability().await {
-        ReceiptAvailability::Unavailable(why) if !args.no_receipt => {
+        ReceiptAvailability::Unavailable(why) if !args.pay.no_receipt => {
             println!("NO RECEIPT AVAILABLE: {why}; the payment can go ahead without a paper receipt");
         }
         ReceiptAvailability::NearEnd => tracing::warn!("printer paper near end: staff should load paper"),
@@ -47,7 +47,7 @@ pub async fn run(backend: &Backend, args: &PayArgs) -> ExitCode {
         order.lines.len(),
         if order.lines.len() == 1 { "" } else { "s" }
     );
-    match runtime.pay_order(order, code, &Printer { receipt: !args.no_receipt }).await {
+    match runtime.pay_order_with(order, method, &Printer { receipt: !args.pay.no_receipt }).await {
         Ok(payment) => {
             println!("RESULT {} {}", payment.state.label(), kiosk_core::receipt::outcome_words(&payment).1);
             exit_for(&payment)
@@ -59,11 +59,20 @@ pub async fn run(backend: &Backend, args: &PayArgs) -> ExitCode {
     }
 }
 
-/// The code from `--code`, or from the scanner with `--scan` (and, with simulated devices, the
-/// code `--present` holds to it).
-async fn payment_code(backend: &Backend, args: &PayArgs) -> Result<PaymentCode, String> {
+/// How the customer pays: `--bank-card`, the code from `--code`, or from the scanner with
+/// `--scan` (and, with simulated devices, the code `--present` holds to it).
+pub(super) async fn pay_method(backend: &Backend, args: &PayWith) -> Result<PayMethod, String> {
+    if args.bank_card {
+        println!(
+            "请插入银行卡并在密码键盘上输入密码 / Insert your bank card and enter the PIN on the terminal"
+        );
+        return Ok(PayMethod::BankCard);
+    }
     if let Some(text) = &args.code {
-        return route_payment_code(text).map_err(|e| e.to_string());
+        return route_payment_code(text).map(PayMethod::Code).map_err(|e| e.to_string());
+    }
+    if !args.scan {
+        return Err("say how to pay: --code CODE, --scan or --bank-card".into());
     }
     if let Some(shown) = &args.present {
         match &backend.runtime.devices.sims.scanner {
@@ -72,7 +81,8 @@ async fn payment_code(backend: &Backend, args: &PayArgs) -> Result<PaymentCode, 
         }
     }
     println!("请出示付款码 / Show your payment code to the scanner");
-    backend.runtime.scan_payment_code(Duration::from_secs(60)).await.map_err(|e| e.to_string())
+    let code = backend.runtime.scan_payment_code(Duration::from_secs(60)).await.map_err(|e| e.to_string())?;
+    Ok(PayMethod::Code(code))
 }
 
 async fn order_for(backend: &Backend, args: &PayArgs) -> Result<Order, RuntimeError> {

@@ -4,7 +4,7 @@
 
 use super::PRINTER;
 use crate::backend::Backend;
-use crate::cli::PayArgs;
+use crate::cli::{PayArgs, PayWith};
 use std::process::ExitCode;
 use tokio::io::{AsyncBufReadExt, BufReader};
 
@@ -40,14 +40,14 @@ pub async fn run(backend: &Backend) -> ExitCode {
         let words: Vec<&str> = line.split_whitespace().collect();
         match words.as_slice() {
             ["pay", utility, account, code] => {
-                let args = PayArgs {
-                    utility: utility.to_string(),
-                    account: account.to_string(),
+                let pay = PayWith {
                     code: Some(code.to_string()),
                     scan: false,
                     present: None,
+                    bank_card: false,
                     no_receipt: false,
                 };
+                let args = PayArgs { utility: utility.to_string(), account: account.to_string(), pay };
                 last = super::pay::run(backend, &args).await;
             }
             ["list"] => {

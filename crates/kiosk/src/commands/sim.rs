@@ -17,6 +17,9 @@ pub async fn run(args: &SimArgs, config_dir: &Path) -> ExitCode {
         }
         Some(SimCommand::Printer) => return printer_sim().await,
         Some(SimCommand::Scanner) => return scanner_sim().await,
+        Some(SimCommand::Idcard) => return idcard_sim().await,
+        Some(SimCommand::Iccard) => return iccard_sim().await,
+        Some(SimCommand::Bankcard) => return bankcard_sim().await,
         None => {}
     }
     let sims = match EmbeddedSims::start(&config_dir.join("sim-keys")).await {
@@ -171,4 +174,62 @@ async fn scanner_sim() -> ExitCode {
             }
         }
     }
+}
+
+/// The ID reader simulator standalone: its SAM, slot and button ptys, with a synthetic card
+/// waiting to be inserted.
+async fn idcard_sim() -> ExitCode {
+    let sim = match idcard::sim::IdSim::start() {
+        Ok(sim) => sim,
+        Err(error) => {
+            eprintln!("yizhan: cannot start the ID card simulator: {error}");
+            return ExitCode::from(1);
+        }
+    };
+    println!("idcard-sam {}", sim.sam_path().display());
+    println!("idcard-slot {}", sim.slot_path().display());
+    println!("idcard-button {}", sim.button_path().display());
+    println!("ready");
+    loop {
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => return ExitCode::SUCCESS,
+            _ = tokio::time::sleep(std::time::Duration::from_millis(200)) => {
+                // A customer stands ready with a card whenever the slot lets one in.
+                let _ = sim.insert_card(idcard::sim::Identity::synthetic(20261123));
+            }
+        }
+    }
+}
+
+/// The IC card slot simulator standalone (CRT-310) with a blank demo gas card inserted.
+async fn iccard_sim() -> ExitCode {
+    let sim = match iccard::sim::Crt310Sim::start() {
+        Ok(sim) => sim,
+        Err(error) => {
+            eprintln!("yizhan: cannot start the IC card simulator: {error}");
+            return ExitCode::from(1);
+        }
+    };
+    if let Some(card) = iccard::sim::SimCard::gas_user_card("8800000021", "33000035", [0xFF; 3]) {
+        let _ = sim.insert(card);
+    }
+    println!("iccard {}", sim.path().display());
+    println!("ready");
+    let _ = tokio::signal::ctrl_c().await;
+    ExitCode::SUCCESS
+}
+
+/// The bank card terminal simulator standalone; its customers approve.
+async fn bankcard_sim() -> ExitCode {
+    let sim = match bankcard::sim::TerminalSim::start() {
+        Ok(sim) => sim,
+        Err(error) => {
+            eprintln!("yizhan: cannot start the terminal simulator: {error}");
+            return ExitCode::from(1);
+        }
+    };
+    println!("bankcard {}", sim.path().display());
+    println!("ready");
+    let _ = tokio::signal::ctrl_c().await;
+    ExitCode::SUCCESS
 }

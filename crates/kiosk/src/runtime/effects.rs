@@ -5,9 +5,10 @@ use super::{Observer, Runtime, RuntimeError};
 use crate::clock;
 use billers::{PurchaseRequest, WriteOffRequest};
 use journal::{PrintKind, PrintRecord};
+use kiosk_core::payment::LineState;
 use kiosk_core::{
-    CardWriteResult, Channel, Effect, Event, LineKind, PayReply, Payment, PaymentCode, WriteOffReply,
-    WriteOffStatus,
+    CardWriteResult, Channel, Effect, Event, Fen, LineKind, OrderRef, PayReply, Payment, PaymentCode,
+    QueryReply, RefundReply, ReverseReply, WriteOffReply, WriteOffStatus,
 };
 use payments::{PayRequest, RefundRequest};
 
@@ -24,6 +25,9 @@ impl Runtime {
         // When the pay was sent: UnionPay names the consume by it (txnTime) in every later call.
         let sent_at = p.pay_sent_at.unwrap_or(p.order.created_at);
         let event = match *effect {
+            Effect::Pay if channel == Channel::BankCard => {
+                Event::PayReplied { reply: self.bank_card_pay(order, p.order.total()).await }
+            }
             Effect::Pay => {
                 // The code is used once and dropped: it never outlives the request.
                 let reply = match code.take() {
@@ -42,9 +46,22 @@ impl Runtime {
                 };
                 Event::PayReplied { reply }
             }
+            // The terminal's last-result query: first after a power cut (payments.md F15).
+            Effect::Query if channel == Channel::BankCard => Event::QueryReplied {
+                reply: match self.terminal().await {
+                    Some(mut terminal) => terminal.query(order).await,
+                    None => QueryReply::Unknown { detail: NO_TERMINAL.into() },
+                },
+            },
             Effect::Query => {
                 Event::QueryReplied { reply: self.channels.query(channel, order, sent_at).await }
             }
+            Effect::Reverse if channel == Channel::BankCard => Event::ReverseReplied {
+                reply: match self.terminal().await {
+                    Some(mut terminal) => terminal.reverse(order).await,
+                    None => ReverseReply::Retry { detail: NO_TERMINAL.into() },
+                },
+            },
             Effect::Reverse => {
                 Event::ReverseReplied { reply: self.channels.reverse(channel, order, sent_at).await }
             }
@@ -63,20 +80,24 @@ impl Runtime {
             }
             Effect::Refund { item } => {
                 let refund = &p.refunds[item];
-                let request = RefundRequest {
-                    order: order.clone(),
-                    refund_no: refund.refund_no.clone(),
-                    order_total: p.order.total(),
-                    amount: refund.amount,
-                    order_sent_at: sent_at,
+                let reply = if channel == Channel::BankCard {
+                    match self.terminal().await {
+                        Some(mut terminal) => terminal.refund(order, &refund.refund_no, refund.amount).await,
+                        None => RefundReply::Unknown { detail: NO_TERMINAL.into() },
+                    }
+                } else {
+                    let request = RefundRequest {
+                        order: order.clone(),
+                        refund_no: refund.refund_no.clone(),
+                        order_total: p.order.total(),
+                        amount: refund.amount,
+                        order_sent_at: sent_at,
+                    };
+                    self.channels.refund(channel, &request).await
                 };
-                Event::RefundReplied { item, reply: self.channels.refund(channel, &request).await }
+                Event::RefundReplied { item, reply }
             }
-            Effect::WriteCard => Event::CardWritten {
-                // The IC card drivers come with the devices issue; until then no card can be
-                // written and the purchase waits for 补写卡, as after a pulled card.
-                result: CardWriteResult::NotWritten { detail: "no IC card reader is configured".into() },
-            },
+            Effect::WriteCard => Event::CardWritten { result: self.write_card(p).await },
             Effect::ConfirmCardWrite => {
                 let line = &p.order.lines[0];
                 Event::CardConfirmReplied {
@@ -149,4 +170,48 @@ impl Runtime {
 fn description(p: &Payment) -> String {
     let names: Vec<&str> = p.order.lines.iter().map(|l| l.utility.name_zh()).collect();
     format!("一站缴费-{}", names.join("+"))
+}
+
+type Terminal = bankcard::PaymentTerminal<device::serial::SerialConnector>;
+
+const NO_TERMINAL: &str = "no bank card terminal is configured";
+
+impl Runtime {
+    /// The bank card terminal, one request at a time; `None` when the kiosk has none.
+    async fn terminal(&self) -> Option<tokio::sync::MutexGuard<'_, Terminal>> {
+        Some(self.devices.bankcard.as_ref()?.terminal.lock().await)
+    }
+
+    async fn bank_card_pay(&self, order: &OrderRef, amount: Fen) -> PayReply {
+        match self.terminal().await {
+            Some(mut terminal) => terminal.pay(order, amount).await,
+            None => PayReply::Failed {
+                kind: kiosk_core::FailKind::Config,
+                code: "NO_TERMINAL".into(),
+                message: NO_TERMINAL.into(),
+            },
+        }
+    }
+
+    /// Writes a purchase the biller issued to the customer's gas card and reads it back. Anything
+    /// short of a verified card leaves the purchase waiting for 补写卡, never refunded (payments.md §5).
+    async fn write_card(&self, p: &Payment) -> CardWriteResult {
+        let line = &p.order.lines[0];
+        let (LineKind::CardTopUp(purchase), LineState::WrittenOff { card: Some(data), .. }) =
+            (&line.kind, &p.lines[0])
+        else {
+            return CardWriteResult::NotWritten { detail: "no purchase data to write".into() };
+        };
+        let Some(device) = &self.devices.iccard else {
+            return CardWriteResult::NotWritten { detail: "no IC card reader is configured".into() };
+        };
+        let mut reader = device.driver.lock().await;
+        match reader.write_purchase_for(purchase, data).await {
+            Ok(()) => CardWriteResult::Verified,
+            Err(error) => {
+                tracing::warn!(order = %p.id(), %error, "card not written; the purchase waits for 补写卡");
+                CardWriteResult::NotWritten { detail: error.to_string() }
+            }
+        }
+    }
 }

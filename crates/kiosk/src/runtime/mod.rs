@@ -7,19 +7,32 @@
 
 mod crash_point;
 mod drive;
-mod scan;
 mod effects;
+mod gas;
 pub mod journaling;
 pub mod observer;
+mod scan;
 
+pub use gas::GasError;
 pub use observer::{Observer, Quiet};
 pub use scan::ScanProblem;
 
 use crate::clock;
 use journal::Journal;
 use kiosk_core::receipt::{self, Receipt, ReceiptContext};
-use kiosk_core::{AccountNo, Bill, Event, JointBill, Order, OrderRef, Payment, PaymentCode, Policy, Utility};
+use kiosk_core::{
+    AccountNo, Bill, Channel, Event, JointBill, Order, OrderRef, Payment, PaymentCode, Policy, Utility,
+};
 use tokio::sync::Mutex;
+
+/// How the customer pays.
+#[derive(Debug)]
+pub enum PayMethod {
+    /// A WeChat, Alipay or UnionPay payment code, scanned or typed.
+    Code(PaymentCode),
+    /// A bank card in the certified payment terminal (the kiosk never sees the card number).
+    BankCard,
+}
 
 /// Who this kiosk is, for orders and receipts.
 #[derive(Clone, Debug)]
@@ -73,6 +86,8 @@ pub enum RuntimeError {
     Journal(#[from] journal::JournalError),
     #[error(transparent)]
     Snapshot(#[from] journaling::BadSnapshot),
+    #[error("this kiosk has no bank card terminal")]
+    NoBankCardTerminal,
     #[error("payment {0} is stuck in {1} with nothing to wait for")]
     Stuck(String, &'static str),
     #[error("no payment {0} in the journal")]
@@ -153,15 +168,36 @@ impl Runtime {
         code: PaymentCode,
         observer: &dyn Observer,
     ) -> Result<Payment, RuntimeError> {
+        self.pay_order_with(order, PayMethod::Code(code), observer).await
+    }
+
+    /// [`Runtime::pay_order`] with any way of paying: a scanned code or the bank card terminal.
+    pub async fn pay_order_with(
+        &self,
+        order: Order,
+        method: PayMethod,
+        observer: &dyn Observer,
+    ) -> Result<Payment, RuntimeError> {
         let _sale = self.sales.try_lock().map_err(|_| RuntimeError::Busy)?;
         if let Some(row) = self.journal.load_unfinished().await?.into_iter().next() {
             return Err(RuntimeError::Unsettled(row.id));
         }
+        if matches!(method, PayMethod::BankCard) && self.devices.bankcard.is_none() {
+            return Err(RuntimeError::NoBankCardTerminal);
+        }
         let payment = Payment::new(order);
         self.journal.create_payment(&journaling::new_payment(&payment, "order confirmed", &[])).await?;
         observer.transition(&payment, "", "order confirmed");
-        let first = Event::PayWith { channel: code.channel(), code_digest: code.digest() };
-        self.drive(payment, Some(code), first, observer).await
+        let (first, code) = match method {
+            PayMethod::Code(code) => {
+                (Event::PayWith { channel: code.channel(), code_digest: code.digest() }, Some(code))
+            }
+            PayMethod::BankCard => (
+                Event::PayWith { channel: Channel::BankCard, code_digest: "bank card terminal".into() },
+                None,
+            ),
+        };
+        self.drive(payment, code, first, observer).await
     }
 
     /// Resumes every payment that may have money in flight, oldest first (R5). Call at start-up
@@ -175,13 +211,6 @@ impl Runtime {
             resumed.push(self.drive(payment, None, Event::Resume, observer).await?);
         }
         Ok(resumed)
-    }
-
-    /// 补写卡 for a payment waiting for its card write.
-    pub async fn rewrite_card(&self, id: &str, observer: &dyn Observer) -> Result<Payment, RuntimeError> {
-        let _sale = self.sales.try_lock().map_err(|_| RuntimeError::Busy)?;
-        let payment = self.load(id).await?;
-        self.drive(payment, None, Event::RewriteCard, observer).await
     }
 
     /// Applies an outcome learned outside the kiosk's own calls (the day's statements) to a

@@ -15,7 +15,9 @@ pub enum ScanProblem {
     /// Garbage, a collection code, a URL…: the words for the customer, Chinese then English.
     #[error("{zh} / {en}")]
     NotAPaymentCode { zh: &'static str, en: &'static str },
-    #[error("this is a bill's barcode, not a payment code: show the payment code in WeChat, Alipay or UnionPay")]
+    #[error(
+        "this is a bill's barcode, not a payment code: show the payment code in WeChat, Alipay or UnionPay"
+    )]
     BillInsteadOfCode,
     #[error("the scanner is not available: {0}")]
     Device(String),
@@ -36,7 +38,10 @@ impl Runtime {
             Scanned::Garbage { reason } => {
                 Err(ScanProblem::NotAPaymentCode { zh: reason.message_zh(), en: reason.message_en() })
             }
-            _ => Err(ScanProblem::NotAPaymentCode { zh: "无法识别的条码", en: "a code the kiosk does not know" }),
+            _ => Err(ScanProblem::NotAPaymentCode {
+                zh: "无法识别的条码",
+                en: "a code the kiosk does not know",
+            }),
         }
     }
 }

@@ -1,0 +1,55 @@
+//! The simulated customer: with `[devices] simulated = true`, what a person would do at the
+//! kiosk — hold up a payment code, insert a gas card or an ID card — done to the simulators, so
+//! the headless commands can run whole flows. Never used with real devices.
+
+use crate::backend::Backend;
+use std::time::Duration;
+
+/// The demo gas card: on the card, and (in the embedded back end) known to the gas biller.
+pub const DEMO_GAS_CARD: &str = "8800000021";
+pub const DEMO_GAS_ACCOUNT: &str = "3300000035";
+const DEMO_GAS_USER: &str = "33000035";
+
+/// Puts the demo gas card in the simulated IC slot, if the slot is simulated and empty, and
+/// makes sure the embedded gas biller knows it. Returns whether a card was inserted.
+pub fn insert_demo_gas_card(backend: &Backend) -> bool {
+    let Some(sim) = &backend.runtime.devices.sims.iccard else {
+        return false;
+    };
+    if let Some(embedded) = &backend.sims {
+        let gas = &embedded.billers.gas.sim;
+        if gas.bill(DEMO_GAS_ACCOUNT).is_none() {
+            let seed = serde_json::json!({
+                "account": DEMO_GAS_ACCOUNT,
+                "amount_due_fen": 0,
+                "card": { "card_no": DEMO_GAS_CARD, "purchase_count": 0 }
+            });
+            if let Ok(seed) = serde_json::from_value(seed) {
+                gas.put_account(seed);
+            }
+        }
+    }
+    if sim.card().is_some() {
+        return false;
+    }
+    match iccard::sim::SimCard::gas_user_card(DEMO_GAS_CARD, DEMO_GAS_USER, [0xFF; 3]) {
+        Some(card) => sim.insert(card).is_ok(),
+        None => false,
+    }
+}
+
+/// Has the simulated customer insert a synthetic ID card as soon as the slot lets it in.
+pub fn insert_id_card_when_allowed(backend: &Backend) {
+    let Some(sim) = &backend.runtime.devices.sims.idcard else {
+        return;
+    };
+    let world = std::sync::Arc::clone(sim);
+    tokio::spawn(async move {
+        for _ in 0..100 {
+            if world.insert_card(idcard::sim::Identity::synthetic(20261123)) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    });
+}

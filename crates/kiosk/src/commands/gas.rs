@@ -1,0 +1,56 @@
+//! `yizhan gas topup --amount FEN` and `yizhan gas rewrite` (补写卡), through the configured IC
+//! card slot.
+
+use super::{customer, exit_for, pay::pay_method, Printer};
+use crate::backend::Backend;
+use crate::cli::{GasCommand, TopupArgs};
+use kiosk_core::Fen;
+use std::process::ExitCode;
+
+pub async fn run(backend: &Backend, command: GasCommand) -> ExitCode {
+    // Whatever a power cut left behind is settled before new money (R5).
+    if let Err(error) = backend.runtime.recover(&super::PRINTER).await {
+        eprintln!("yizhan: recovery failed, no new payment taken: {error}");
+        return ExitCode::from(1);
+    }
+    if customer::insert_demo_gas_card(backend) {
+        println!("(simulated customer inserts gas card {})", customer::DEMO_GAS_CARD);
+    }
+    let result = match command {
+        GasCommand::Topup(args) => top_up(backend, &args).await,
+        GasCommand::Rewrite => {
+            backend.runtime.rewrite_gas_card(&super::PRINTER).await.map_err(|e| e.to_string())
+        }
+    };
+    match result {
+        Ok(payment) => {
+            println!("RESULT {} {}", payment.state.label(), kiosk_core::receipt::outcome_words(&payment).1);
+            exit_for(&payment)
+        }
+        Err(message) => {
+            eprintln!("yizhan: {message}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+async fn top_up(backend: &Backend, args: &TopupArgs) -> Result<kiosk_core::Payment, String> {
+    if args.amount <= 0 {
+        return Err(format!("--amount {}: expected a positive number of fen", args.amount));
+    }
+    let card = backend.runtime.read_gas_card().await.map_err(|e| e.to_string())?;
+    println!(
+        "gas card {} ({}), purchase {}, {}",
+        card.card_no,
+        card.user_no,
+        card.purchase_count,
+        if card.last_purchase_loaded || card.purchase_count == 0 {
+            "loaded in the meter"
+        } else {
+            "NOT loaded yet"
+        }
+    );
+    let method = pay_method(backend, &args.pay).await?;
+    let observer = Printer { receipt: !args.pay.no_receipt };
+    backend.runtime.gas_top_up(Fen(args.amount), method, &observer).await.map_err(|e| e.to_string())
+}

@@ -1,0 +1,76 @@
+//! Prepaid gas: read the customer's IC card, learn its account from the biller, pay, and let the
+//! payment machine write the purchase to the card (payments.md §5). A card pulled out mid-write
+//! leaves the purchase waiting (AWAIT_CARD_WRITE); 补写卡 writes the same purchase again later,
+//! at this or any kiosk, and the meter ignores a replayed sequence, so gas is never doubled.
+
+use super::{Observer, PayMethod, Runtime, RuntimeError};
+use crate::clock;
+use iccard::{CardError, GasCard};
+use kiosk_core::{Event, Fen, Order, Payment, State, Utility};
+
+#[derive(Debug, thiserror::Error)]
+pub enum GasError {
+    #[error("this kiosk has no IC card slot")]
+    NoReader,
+    #[error("{0}")]
+    Card(#[from] CardError),
+    #[error("the gas meter has not loaded the last purchase yet: insert the card into the meter first")]
+    LastPurchaseNotLoaded,
+    #[error("the gas company does not know this card: {0}")]
+    UnknownCard(String),
+    #[error("there is no purchase waiting to be written to this card")]
+    NothingToRewrite,
+    #[error(transparent)]
+    Runtime(#[from] RuntimeError),
+}
+
+impl Runtime {
+    /// Reads the gas card in the slot.
+    pub async fn read_gas_card(&self) -> Result<GasCard, GasError> {
+        let device = self.devices.iccard.as_ref().ok_or(GasError::NoReader)?;
+        Ok(device.driver.lock().await.read_gas_card().await?)
+    }
+
+    /// Buys `amount` of gas for the card in the slot and writes it to the card.
+    pub async fn gas_top_up(
+        &self,
+        amount: Fen,
+        method: PayMethod,
+        observer: &dyn Observer,
+    ) -> Result<Payment, GasError> {
+        let card = self.read_gas_card().await?;
+        // Refused before any money moves: a new purchase would be refused by the biller anyway.
+        if !card.last_purchase_loaded && card.purchase_count > 0 {
+            return Err(GasError::LastPurchaseNotLoaded);
+        }
+        let gas = self.billers.get(Utility::Gas);
+        let known =
+            gas.prepaid_card(&card.card_no).await.map_err(|e| GasError::UnknownCard(e.to_string()))?;
+        let order = Order::for_card_top_up(
+            self.new_order_ref(),
+            &self.identity.kiosk_id,
+            clock::now(),
+            known.account,
+            card.purchase(),
+            amount,
+        )
+        .map_err(RuntimeError::from)?;
+        Ok(self.pay_order_with(order, method, observer).await?)
+    }
+
+    /// 补写卡: writes the purchase waiting for the card in the slot, again.
+    pub async fn rewrite_gas_card(&self, observer: &dyn Observer) -> Result<Payment, GasError> {
+        let card = self.read_gas_card().await?;
+        for row in self.journal.load_parked().await.map_err(RuntimeError::from)? {
+            let payment = super::journaling::restore(&row).map_err(RuntimeError::from)?;
+            let for_this_card = payment.order.lines.iter().any(
+                |line| matches!(&line.kind, kiosk_core::LineKind::CardTopUp(p) if p.card_no == card.card_no),
+            );
+            if for_this_card && matches!(payment.state, State::AwaitCardWrite { .. }) {
+                let _sale = self.sales.try_lock().map_err(|_| RuntimeError::Busy)?;
+                return Ok(self.drive(payment, None, Event::RewriteCard, observer).await?);
+            }
+        }
+        Err(GasError::NothingToRewrite)
+    }
+}

@@ -1,0 +1,198 @@
+//! The motorised bank-card slot, simulated: CRT-310 frames of [`crate::slot::codec`] on a pty,
+//! with a card that the test (the "customer") inserts and takes.
+
+use crate::slot::codec::{
+    decode_host, encode_text, CardPosition, FrontEntry, HostUnit, MoveTo, ResetMode, SlotCommand, ACK, NAK,
+};
+use bytes::BytesMut;
+use device::{FaultPlan, Pty};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::task::JoinHandle;
+
+/// Firmware version the simulator reports on reset.
+pub const VERSION: &str = "CRT 310 V3.0";
+
+#[derive(Debug)]
+struct State {
+    position: CardPosition,
+    entry_open: bool,
+    captured: u32,
+    plan: FaultPlan,
+    commands: Vec<SlotCommand>,
+}
+
+/// A running simulated slot.
+#[derive(Debug)]
+pub struct SlotSim {
+    state: Arc<Mutex<State>>,
+    path: PathBuf,
+    task: JoinHandle<()>,
+}
+
+fn lock(s: &Mutex<State>) -> MutexGuard<'_, State> {
+    s.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl SlotSim {
+    /// Opens a pty and starts answering. Must run inside a tokio runtime.
+    pub fn start() -> std::io::Result<SlotSim> {
+        let pty = Pty::open()?;
+        let path = pty.slave_path().to_path_buf();
+        let state = Arc::new(Mutex::new(State {
+            position: CardPosition::NoCard,
+            entry_open: false,
+            captured: 0,
+            plan: FaultPlan::none(),
+            commands: Vec::new(),
+        }));
+        let task = tokio::spawn(run(pty, state.clone()));
+        Ok(SlotSim { state, path, task })
+    }
+
+    /// The port the driver opens.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The customer pushes a card in; only works while the entry is open and the slot empty.
+    pub fn insert_card(&self) -> bool {
+        let mut s = lock(&self.state);
+        let ok = s.entry_open && s.position == CardPosition::NoCard;
+        if ok {
+            s.position = CardPosition::Inside;
+        }
+        ok
+    }
+
+    /// Puts a card inside regardless of the entry (a card left in at power-up).
+    pub fn place_card_inside(&self) {
+        lock(&self.state).position = CardPosition::Inside;
+    }
+
+    /// The customer takes the presented card; only works at the gate or the front.
+    pub fn take_card(&self) -> bool {
+        let mut s = lock(&self.state);
+        let ok = matches!(s.position, CardPosition::AtGate | CardPosition::FrontNoHold);
+        if ok {
+            s.position = CardPosition::NoCard;
+        }
+        ok
+    }
+
+    /// Where the card is.
+    pub fn position(&self) -> CardPosition {
+        lock(&self.state).position
+    }
+
+    /// Cards in the capture bin.
+    pub fn captured(&self) -> u32 {
+        lock(&self.state).captured
+    }
+
+    /// Commands executed, in order.
+    pub fn commands(&self) -> Vec<SlotCommand> {
+        lock(&self.state).commands.clone()
+    }
+
+    /// Applies `plan` to the reader's reply frames.
+    pub fn set_faults(&self, plan: FaultPlan) {
+        lock(&self.state).plan = plan;
+    }
+}
+
+impl Drop for SlotSim {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+fn execute(s: &mut State, cmd: SlotCommand) -> Vec<u8> {
+    s.commands.push(cmd);
+    let text = cmd.text();
+    let mut reply = vec![text[0], text[1]];
+    let op = |ok: bool, card: bool| {
+        if !card {
+            b'E'
+        } else if ok {
+            b'Y'
+        } else {
+            b'N'
+        }
+    };
+    let has_card = !matches!(s.position, CardPosition::NoCard);
+    match cmd {
+        SlotCommand::Reset(mode) => {
+            if mode == ResetMode::EjectFront && has_card {
+                s.position = CardPosition::FrontNoHold;
+            }
+            reply.extend_from_slice(VERSION.as_bytes());
+        }
+        SlotCommand::Status => {
+            let front = if s.entry_open { 0x4A } else { 0x4E };
+            reply.extend_from_slice(&[s.position.byte(), front, 0x4E]);
+        }
+        SlotCommand::CardIn(entry) => {
+            s.entry_open = entry == FrontEntry::Switch;
+            reply.push(b'Y');
+        }
+        SlotCommand::Move(to) => {
+            let movable = matches!(
+                s.position,
+                CardPosition::Inside | CardPosition::InsideContacts | CardPosition::AtGate
+            );
+            reply.push(op(movable, has_card));
+            if movable {
+                match to {
+                    MoveTo::Gate => s.position = CardPosition::AtGate,
+                    MoveTo::EjectFront => s.position = CardPosition::FrontNoHold,
+                    MoveTo::Capture => {
+                        s.position = CardPosition::NoCard;
+                        s.captured += 1;
+                    }
+                }
+            }
+        }
+    }
+    reply
+}
+
+async fn run(mut pty: Pty, state: Arc<Mutex<State>>) {
+    let mut rx = BytesMut::with_capacity(512);
+    let mut pending: Option<Vec<u8>> = None;
+    let mut buf = vec![0u8; 512];
+    loop {
+        let n = match pty.master().read(&mut buf).await {
+            Ok(0) | Err(_) => return,
+            Ok(n) => n,
+        };
+        rx.extend_from_slice(&buf[..n]);
+        loop {
+            let out: Vec<u8> = match decode_host(&mut rx) {
+                Ok(None) => break,
+                Ok(Some(HostUnit::Command(text))) => {
+                    pending = Some(text);
+                    vec![ACK]
+                }
+                Ok(Some(HostUnit::Enq)) => {
+                    let Some(text) = pending.take() else { continue };
+                    let reply = match SlotCommand::from_text(&text) {
+                        Some(cmd) => execute(&mut lock(&state), cmd),
+                        // Negative reply: `N CM 00` (undefined command).
+                        None => vec![0x4E, text.first().copied().unwrap_or(0), 0x00],
+                    };
+                    let o = lock(&state).plan.apply(encode_text(&reply));
+                    tokio::time::sleep(o.delay).await;
+                    o.bytes
+                }
+                Ok(Some(HostUnit::Ack)) => continue,
+                Err(crate::slot::codec::SlotDecodeError::BadBcc { .. }) => vec![NAK],
+                Err(_) => continue,
+            };
+            if !out.is_empty() && pty.master().write_all(&out).await.is_err() {
+                return;
+            }
+        }
+    }
+}

@@ -1,0 +1,561 @@
+//! A certified payment terminal, simulated: the ECR link of [`crate::codec`] on a pty, with the
+//! state a real one keeps (last transaction, voucher counter, batch journal) and a ledger of
+//! what it charged and gave back, by our order number, for tests to check "charged at most once".
+//!
+//! Behaviour of the link (the same rules the driver relies on):
+//! - a good request frame is ACKed at once, a damaged one NAKed; a host NAK of a response makes
+//!   the terminal send the response again (at most 3 times);
+//! - a request record identical to the last money request is a retransmission: ACKed, answered
+//!   with the stored response if there is one, never executed twice;
+//! - `RV` reverses an approved sale with that reference (or answers `25`); `QL` answers the last
+//!   transaction's record (`IP` while it runs, `NF` if there never was one).
+
+use crate::codec::{decode_frame, encode_frame, Frame, Request, Response, ACK, NAK};
+use crate::frame::{MaskedPan, RespCode, TransType};
+use bytes::BytesMut;
+use device::{FaultPlan, Pty, StableLink};
+use kiosk_core::Fen;
+use std::collections::{BTreeMap, VecDeque};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::task::JoinHandle;
+
+/// What the customer at the PIN pad does with the next sale.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Customer {
+    /// Card and PIN fine; the bank approves.
+    Approve,
+    /// The bank declines with this code (for example `51` insufficient funds).
+    Decline(RespCode),
+    /// Wrong PIN (`55`).
+    WrongPin,
+    /// The customer presses cancel (`CC`).
+    Cancel,
+}
+
+/// Faults of hardware.md §6.5 and the link, applied to the next money request (sale, void,
+/// refund, reversal) unless said otherwise.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TerminalFault {
+    /// Approve (commit to the ledger), then never send the response.
+    DropResponse,
+    /// The request never reaches the terminal: no ACK, no transaction, for every retransmission
+    /// of it. QUERY_LAST then knows nothing of it ("not found").
+    LoseRequest,
+    /// Power cut right after the ACK: if `commit`, the bank approved before the lights went out.
+    /// The pty closes (the port vanishes) until [`TerminalSim::power_on`].
+    PowerCut {
+        /// Whether the sale was approved before the cut.
+        commit: bool,
+    },
+    /// The sale stays "in progress" for this many QUERY_LAST polls, then completes with the
+    /// customer's behaviour (its own response is never sent).
+    InProgress {
+        /// Polls answered `IP`.
+        polls: u32,
+    },
+    /// NAK the next request frames this many times (any request, QUERY_LAST included).
+    Nak {
+        /// NAKs.
+        times: u8,
+    },
+}
+
+/// Money moved for one of our order numbers.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LedgerEntry {
+    /// Sales approved (more than one is a double charge).
+    pub charges: u32,
+    /// Sum approved.
+    pub approved: Fen,
+    /// Sum voided.
+    pub voided: Fen,
+    /// Sum reversed.
+    pub reversed: Fen,
+    /// Sum refunded.
+    pub refunded: Fen,
+}
+
+impl LedgerEntry {
+    /// What the customer is out of pocket.
+    pub fn net(&self) -> Fen {
+        Fen(self.approved.0 - self.voided.0 - self.reversed.0 - self.refunded.0)
+    }
+}
+
+#[derive(Clone, Debug)]
+struct JournalTxn {
+    reference: String,
+    amount: Fen,
+    voucher: String,
+    ref_no: String,
+    undone: bool,
+    refunded: Fen,
+}
+
+#[derive(Debug)]
+struct InFlight {
+    request: Request,
+    polls_left: u32,
+}
+
+#[derive(Debug)]
+struct State {
+    customers: VecDeque<Customer>,
+    think: Duration,
+    faults: VecDeque<TerminalFault>,
+    naks: u8,
+    silent: bool,
+    plan: FaultPlan,
+    stan: u32,
+    journal: Vec<JournalTxn>,
+    last: Option<Response>,
+    in_flight: Option<InFlight>,
+    last_money_request: Option<Vec<u8>>,
+    last_money_response: Option<Response>,
+    lost: Option<Vec<u8>>,
+    ledger: BTreeMap<String, LedgerEntry>,
+    reversals_seen: Vec<String>,
+    requests: Vec<TransType>,
+    powered: bool,
+}
+
+impl Default for State {
+    fn default() -> Self {
+        State {
+            customers: VecDeque::new(),
+            think: Duration::ZERO,
+            faults: VecDeque::new(),
+            naks: 0,
+            silent: false,
+            plan: FaultPlan::none(),
+            stan: 0,
+            journal: Vec::new(),
+            last: None,
+            in_flight: None,
+            last_money_request: None,
+            last_money_response: None,
+            lost: None,
+            ledger: BTreeMap::new(),
+            reversals_seen: Vec::new(),
+            requests: Vec::new(),
+            powered: true,
+        }
+    }
+}
+
+/// A running simulated terminal.
+#[derive(Debug)]
+pub struct TerminalSim {
+    state: Arc<Mutex<State>>,
+    link: Option<StableLink>,
+    path: PathBuf,
+    task: Option<JoinHandle<()>>,
+}
+
+fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
+    state.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl TerminalSim {
+    /// Opens a pty and starts answering. Must run inside a tokio runtime.
+    pub fn start() -> std::io::Result<TerminalSim> {
+        let mut sim = TerminalSim {
+            state: Arc::new(Mutex::new(State::default())),
+            link: None,
+            path: PathBuf::new(),
+            task: None,
+        };
+        sim.power_on()?;
+        Ok(sim)
+    }
+
+    /// Like [`TerminalSim::start`], reachable through a symlink at `link` (a stable
+    /// `/dev/serial/by-id` stand-in) that [`TerminalSim::power_on`] re-points after a power cut.
+    pub fn start_linked(link: impl Into<PathBuf>) -> std::io::Result<TerminalSim> {
+        let link = StableLink::new(link);
+        let mut sim = TerminalSim {
+            state: Arc::new(Mutex::new(State::default())),
+            path: link.path().to_path_buf(),
+            link: Some(link),
+            task: None,
+        };
+        sim.power_on()?;
+        Ok(sim)
+    }
+
+    /// The port the driver opens.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        lock(&self.state)
+    }
+
+    /// Powers the terminal (back) on: a fresh pty, the link re-pointed. State survives.
+    pub fn power_on(&mut self) -> std::io::Result<()> {
+        if let Some(t) = self.task.take() {
+            t.abort();
+        }
+        let pty = Pty::open()?;
+        match &self.link {
+            Some(link) => link.point_to(pty.slave_path())?,
+            None => self.path = pty.slave_path().to_path_buf(),
+        }
+        self.lock().powered = true;
+        self.task = Some(tokio::spawn(run(pty, self.state.clone())));
+        tracing::info!(path = %self.path.display(), "bank terminal simulator listening");
+        Ok(())
+    }
+
+    /// Cuts the power now: the pty closes, whatever is in flight stays as it is.
+    pub fn power_cut(&mut self) {
+        if let Some(t) = self.task.take() {
+            t.abort();
+        }
+        self.lock().powered = false;
+        if let Some(link) = &self.link {
+            let _ = link.remove();
+        }
+    }
+
+    /// True unless the power is cut (by [`TerminalSim::power_cut`] or a fault).
+    pub fn is_powered(&self) -> bool {
+        self.lock().powered
+    }
+
+    /// The next customers, in order; after them every customer approves.
+    pub fn push_customer(&self, c: Customer) {
+        self.lock().customers.push_back(c);
+    }
+
+    /// Time the customer takes at the PIN pad.
+    pub fn set_think_time(&self, d: Duration) {
+        self.lock().think = d;
+    }
+
+    /// Queues a fault for the next money request (or, for [`TerminalFault::Nak`], frames).
+    pub fn push_fault(&self, f: TerminalFault) {
+        let mut s = self.lock();
+        match f {
+            TerminalFault::Nak { times } => s.naks = s.naks.saturating_add(times),
+            other => s.faults.push_back(other),
+        }
+    }
+
+    /// Applies `plan` to every response frame (bad LRC = `Fault::CorruptChecksum`, which hits
+    /// the LRC byte; truncate; garbage; delay; drop).
+    pub fn set_fault_plan(&self, plan: FaultPlan) {
+        self.lock().plan = plan;
+    }
+
+    /// Silent: powered but answering nothing, not even ACK.
+    pub fn set_silent(&self, silent: bool) {
+        self.lock().silent = silent;
+    }
+
+    /// The ledger by our order number.
+    pub fn ledger(&self) -> BTreeMap<String, LedgerEntry> {
+        self.lock().ledger.clone()
+    }
+
+    /// The ledger entry of one order (default when nothing happened).
+    pub fn entry(&self, order: &str) -> LedgerEntry {
+        self.lock().ledger.get(order).cloned().unwrap_or_default()
+    }
+
+    /// Order numbers of every reversal (`RV`) received, in order.
+    pub fn reversals_seen(&self) -> Vec<String> {
+        self.lock().reversals_seen.clone()
+    }
+
+    /// Every request executed (retransmissions excluded), in order.
+    pub fn requests(&self) -> Vec<TransType> {
+        self.lock().requests.clone()
+    }
+
+    /// The voucher / STAN counter.
+    pub fn stan(&self) -> u32 {
+        self.lock().stan
+    }
+}
+
+impl Drop for TerminalSim {
+    fn drop(&mut self) {
+        if let Some(t) = self.task.take() {
+            t.abort();
+        }
+    }
+}
+
+/// What the terminal does about one frame from the host.
+#[derive(Default)]
+struct Reply {
+    /// ACK or NAK first.
+    pre: Option<u8>,
+    /// Customer time before the response.
+    think: Duration,
+    /// The response record.
+    response: Option<Response>,
+    /// The power goes out after the ACK.
+    power_cut: bool,
+}
+
+impl Reply {
+    fn nak() -> Reply {
+        Reply { pre: Some(NAK), ..Reply::default() }
+    }
+
+    fn ack(response: Option<Response>) -> Reply {
+        Reply { pre: Some(ACK), response, ..Reply::default() }
+    }
+}
+
+async fn run(mut pty: Pty, state: Arc<Mutex<State>>) {
+    let mut rx = BytesMut::with_capacity(1024);
+    let mut last_sent: Option<Vec<u8>> = None;
+    let mut resends = 0u8;
+    let mut buf = vec![0u8; 1024];
+    loop {
+        let n = match pty.master().read(&mut buf).await {
+            Ok(0) | Err(_) => return,
+            Ok(n) => n,
+        };
+        rx.extend_from_slice(&buf[..n]);
+        loop {
+            let reply = match decode_frame(&mut rx) {
+                Ok(None) => break,
+                Ok(Some(Frame::Ack)) => {
+                    resends = 0;
+                    continue;
+                }
+                Ok(Some(Frame::Nak)) => {
+                    // The host could not read our response: send it again, at most 3 times.
+                    if let Some(frame) = last_sent.clone().filter(|_| resends < 3) {
+                        resends += 1;
+                        let out = lock(&state).plan.apply(frame);
+                        tokio::time::sleep(out.delay).await;
+                        if pty.master().write_all(&out.bytes).await.is_err() {
+                            return;
+                        }
+                    }
+                    continue;
+                }
+                Ok(Some(Frame::Data(rec))) => handle(&mut lock(&state), rec),
+                Err(e) if e.wants_nak() && !lock(&state).silent => Reply::nak(),
+                Err(_) => continue,
+            };
+            if let Some(b) = reply.pre {
+                if pty.master().write_all(&[b]).await.is_err() {
+                    return;
+                }
+            }
+            if reply.power_cut {
+                tracing::info!("bank terminal simulator: power cut");
+                lock(&state).powered = false;
+                return;
+            }
+            let Some(response) = reply.response else { continue };
+            if !reply.think.is_zero() {
+                tokio::time::sleep(reply.think).await;
+            }
+            let Ok(frame) = response.encode().and_then(|r| encode_frame(&r)) else { continue };
+            last_sent = Some(frame.clone());
+            resends = 0;
+            let out = lock(&state).plan.apply(frame);
+            tokio::time::sleep(out.delay).await;
+            if pty.master().write_all(&out.bytes).await.is_err() {
+                return;
+            }
+        }
+    }
+}
+
+fn handle(s: &mut State, rec: Vec<u8>) -> Reply {
+    if s.silent || s.plan.is_silent() || s.lost.as_deref() == Some(&rec[..]) {
+        return Reply::default();
+    }
+    if s.naks > 0 {
+        s.naks -= 1;
+        return Reply::nak();
+    }
+    let Ok(req) = Request::decode(&rec) else { return Reply::nak() };
+    if !req.trans.moves_money() {
+        s.requests.push(TransType::QueryLast);
+        return query_last(s);
+    }
+    if s.last_money_request.as_deref() == Some(&rec[..]) {
+        // A retransmission (our ACK was lost): never execute twice.
+        return Reply::ack(s.last_money_response.clone());
+    }
+    if s.faults.front() == Some(&TerminalFault::LoseRequest) {
+        s.faults.pop_front();
+        s.lost = Some(rec);
+        return Reply::default();
+    }
+    s.last_money_request = Some(rec);
+    s.last_money_response = None;
+    if s.in_flight.is_some() {
+        let mut busy = Response::bare(RespCode::IN_PROGRESS, req.trans);
+        busy.info = req.info.clone();
+        s.last_money_response = Some(busy.clone());
+        return Reply::ack(Some(busy));
+    }
+    s.requests.push(req.trans);
+    let fault = s.faults.pop_front();
+    let reply = match req.trans {
+        TransType::Sale => return sale(s, req, fault),
+        TransType::Void => void(s, &req),
+        TransType::Refund => refund(s, &req),
+        TransType::Reversal => reversal(s, &req),
+        TransType::QueryLast => return query_last(s),
+    };
+    match fault {
+        Some(TerminalFault::DropResponse) => Reply::ack(None),
+        Some(TerminalFault::PowerCut { .. }) => Reply { pre: Some(ACK), power_cut: true, ..Reply::default() },
+        _ => {
+            s.last_money_response = Some(reply.clone());
+            Reply::ack(Some(reply))
+        }
+    }
+}
+
+fn respond(s: &mut State, code: RespCode, req: &Request, message: &str) -> Response {
+    s.stan = (s.stan + 1) % 1_000_000;
+    let now = chrono::Local::now();
+    let date = now.format("%m%d").to_string();
+    let approved = code == RespCode::APPROVED;
+    let r = Response {
+        code,
+        issuer: "0102".into(),
+        pan: MaskedPan::new("622202******0018"),
+        voucher: format!("{:06}", s.stan),
+        amount: req.amount,
+        message: message.into(),
+        merchant_id: "898310048990001".into(),
+        terminal_id: "10000001".into(),
+        batch: "000001".into(),
+        date: date.clone(),
+        time: now.format("%H%M%S").to_string(),
+        ref_no: format!("{:012}", 310_000_000_000u64 + u64::from(s.stan)),
+        auth_code: if approved { "A1B2C3".into() } else { String::new() },
+        settle_date: date,
+        reply_to: req.trans,
+        trans: Some(req.trans),
+        info: req.info.clone(),
+    };
+    s.last = Some(r.clone());
+    r
+}
+
+fn decide(s: &mut State, req: &Request) -> Response {
+    let (code, message) = match s.customers.pop_front().unwrap_or(Customer::Approve) {
+        Customer::Approve => (RespCode::APPROVED, "交易成功"),
+        Customer::Decline(code) => (code, "交易拒绝 请联系发卡行"),
+        Customer::WrongPin => (RespCode::WRONG_PIN, "密码错误"),
+        Customer::Cancel => (RespCode::CANCELLED, "交易已取消"),
+    };
+    let r = respond(s, code, req, message);
+    if code == RespCode::APPROVED {
+        let e = s.ledger.entry(req.info.reference.clone()).or_default();
+        e.charges += 1;
+        e.approved = Fen(e.approved.0 + req.amount.0);
+        s.journal.push(JournalTxn {
+            reference: req.info.reference.clone(),
+            amount: req.amount,
+            voucher: r.voucher.clone(),
+            ref_no: r.ref_no.clone(),
+            undone: false,
+            refunded: Fen::ZERO,
+        });
+    }
+    r
+}
+
+fn sale(s: &mut State, req: Request, fault: Option<TerminalFault>) -> Reply {
+    let think = s.think;
+    match fault {
+        Some(TerminalFault::InProgress { polls }) => {
+            let mut ip = Response::bare(RespCode::IN_PROGRESS, TransType::Sale);
+            ip.trans = Some(TransType::Sale);
+            ip.amount = req.amount;
+            ip.info = req.info.clone();
+            s.last = Some(ip);
+            s.in_flight = Some(InFlight { request: req, polls_left: polls });
+            Reply::ack(None)
+        }
+        Some(TerminalFault::PowerCut { commit }) => {
+            if commit {
+                decide(s, &req);
+            }
+            Reply { pre: Some(ACK), power_cut: true, ..Reply::default() }
+        }
+        Some(TerminalFault::DropResponse) => {
+            decide(s, &req);
+            Reply::ack(None)
+        }
+        _ => {
+            let r = decide(s, &req);
+            s.last_money_response = Some(r.clone());
+            Reply { pre: Some(ACK), think, response: Some(r), power_cut: false }
+        }
+    }
+}
+
+fn query_last(s: &mut State) -> Reply {
+    if let Some(f) = &mut s.in_flight {
+        if f.polls_left > 0 {
+            f.polls_left -= 1;
+        } else if let Some(f) = s.in_flight.take() {
+            decide(s, &f.request);
+        }
+    }
+    let response = match &s.last {
+        Some(last) => Response { reply_to: TransType::QueryLast, ..last.clone() },
+        None => Response::bare(RespCode::NO_TRANSACTION, TransType::QueryLast),
+    };
+    Reply::ack(Some(response))
+}
+
+fn void(s: &mut State, req: &Request) -> Response {
+    let found = s.journal.iter_mut().find(|t| {
+        !t.undone
+            && t.voucher == req.orig_voucher
+            && t.reference == req.info.reference
+            && t.amount == req.amount
+    });
+    let Some(t) = found else { return respond(s, RespCode::ORIGINAL_NOT_FOUND, req, "原交易不存在") };
+    t.undone = true;
+    let e = s.ledger.entry(t.reference.clone()).or_default();
+    e.voided = Fen(e.voided.0 + req.amount.0);
+    respond(s, RespCode::APPROVED, req, "撤销成功")
+}
+
+fn refund(s: &mut State, req: &Request) -> Response {
+    let found = s.journal.iter_mut().find(|t| !t.undone && t.ref_no == req.orig_ref_no);
+    let Some(t) = found else { return respond(s, RespCode::ORIGINAL_NOT_FOUND, req, "原交易不存在") };
+    if t.refunded.0 + req.amount.0 > t.amount.0 {
+        return respond(s, RespCode(*b"64"), req, "退货金额超限");
+    }
+    t.refunded = Fen(t.refunded.0 + req.amount.0);
+    let e = s.ledger.entry(t.reference.clone()).or_default();
+    e.refunded = Fen(e.refunded.0 + req.amount.0);
+    respond(s, RespCode::APPROVED, req, "退货成功")
+}
+
+fn reversal(s: &mut State, req: &Request) -> Response {
+    s.reversals_seen.push(req.info.reference.clone());
+    let found = s.journal.iter_mut().find(|t| !t.undone && t.reference == req.info.reference);
+    let Some(t) = found else {
+        return respond(s, RespCode::ORIGINAL_NOT_FOUND, req, "无原交易 无需冲正");
+    };
+    t.undone = true;
+    let amount = t.amount;
+    let e = s.ledger.entry(t.reference.clone()).or_default();
+    e.reversed = Fen(e.reversed.0 + amount.0);
+    let req = Request { amount, ..req.clone() };
+    respond(s, RespCode::APPROVED, &req, "冲正成功")
+}

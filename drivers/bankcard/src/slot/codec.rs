@@ -1,0 +1,311 @@
+//! Bytes ⇄ frames of the CRT-310 motorised reader (hardware.md §2.1–§2.2), just the part a
+//! bank-card slot needs: reset, status, card-in control, move (gate, eject, capture).
+//!
+//! ```text
+//! host → reader   STX(02) LENH LENL CM PM data ETX(03) BCC      LEN = bytes of CM PM data (BE)
+//! reader → host   ACK(06) | NAK(15, bad BCC)                    BCC = XOR of STX..ETX
+//! host → reader   ENQ(05)                                       "execute"
+//! reader → host   STX LENH LENL CM PM data ETX BCC              positive
+//!                 STX LENH LENL 'N'(4E) CM E ETX BCC            negative, E = error byte
+//! ```
+//!
+//! Kept small and separate from `drivers/iccard`'s full CRT-310 codec on purpose: the bank-card
+//! slot never powers or reads a chip (the certified terminal does), so it needs four commands.
+
+use bytes::{Buf, BytesMut};
+
+/// Start of frame.
+pub const STX: u8 = 0x02;
+/// End of text.
+pub const ETX: u8 = 0x03;
+/// "Execute" after an ACK.
+pub const ENQ: u8 = 0x05;
+/// Command received.
+pub const ACK: u8 = 0x06;
+/// Command damaged.
+pub const NAK: u8 = 0x15;
+/// Longest text (CM PM + 264 data bytes).
+pub const MAX_TEXT: usize = 266;
+
+/// `30 3x` reset.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ResetMode {
+    /// `30`: keep a card where it is.
+    Keep,
+    /// `31`: eject a card to the front.
+    EjectFront,
+}
+
+/// Where to move the card (`32 xx`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MoveTo {
+    /// `30`: out of the front, not held.
+    EjectFront,
+    /// `31`: held at the front gate: "take your card".
+    Gate,
+    /// `33`: out of the rear, not held: captured into the bin.
+    Capture,
+}
+
+/// Front entry mode of card-in control (`2F Pm1 Pm2`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FrontEntry {
+    /// `31`: no card may enter.
+    Forbid,
+    /// `33`: any card, on the entry switch.
+    Switch,
+}
+
+/// A command.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SlotCommand {
+    /// Reset.
+    Reset(ResetMode),
+    /// Reader status `31 30` → S1 S2 S3.
+    Status,
+    /// Card-in control; the rear entry is always forbidden.
+    CardIn(FrontEntry),
+    /// Move the card.
+    Move(MoveTo),
+}
+
+impl SlotCommand {
+    /// CM, PM and data.
+    pub fn text(self) -> Vec<u8> {
+        match self {
+            SlotCommand::Reset(ResetMode::Keep) => vec![0x30, 0x30],
+            SlotCommand::Reset(ResetMode::EjectFront) => vec![0x30, 0x31],
+            SlotCommand::Status => vec![0x31, 0x30],
+            SlotCommand::CardIn(FrontEntry::Forbid) => vec![0x2F, 0x31, 0x31],
+            SlotCommand::CardIn(FrontEntry::Switch) => vec![0x2F, 0x33, 0x31],
+            SlotCommand::Move(MoveTo::EjectFront) => vec![0x32, 0x30],
+            SlotCommand::Move(MoveTo::Gate) => vec![0x32, 0x31],
+            SlotCommand::Move(MoveTo::Capture) => vec![0x32, 0x33],
+        }
+    }
+
+    /// Reads a command text (the simulator's side).
+    pub fn from_text(text: &[u8]) -> Option<SlotCommand> {
+        Some(match text {
+            [0x30, 0x30] => SlotCommand::Reset(ResetMode::Keep),
+            [0x30, 0x31] => SlotCommand::Reset(ResetMode::EjectFront),
+            [0x31, 0x30] => SlotCommand::Status,
+            [0x2F, 0x31, 0x31] => SlotCommand::CardIn(FrontEntry::Forbid),
+            [0x2F, 0x33, 0x31] => SlotCommand::CardIn(FrontEntry::Switch),
+            [0x32, 0x30] => SlotCommand::Move(MoveTo::EjectFront),
+            [0x32, 0x31] => SlotCommand::Move(MoveTo::Gate),
+            [0x32, 0x33] => SlotCommand::Move(MoveTo::Capture),
+            _ => return None,
+        })
+    }
+
+    /// The whole frame.
+    pub fn encode(self) -> Vec<u8> {
+        encode_text(&self.text())
+    }
+}
+
+/// Frames `text` (CM PM data).
+pub fn encode_text(text: &[u8]) -> Vec<u8> {
+    let len = text.len().min(MAX_TEXT) as u16;
+    let mut out = Vec::with_capacity(text.len() + 5);
+    out.push(STX);
+    out.extend_from_slice(&len.to_be_bytes());
+    out.extend_from_slice(&text[..len as usize]);
+    out.push(ETX);
+    out.push(out.iter().fold(0, |a, b| a ^ b));
+    out
+}
+
+/// S1, the card position in a status reply (hardware.md §2.2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CardPosition {
+    /// `46`: a card too long is inside.
+    LongCard,
+    /// `47`: a card too short is inside.
+    ShortCard,
+    /// `48`: at the front, not held (ejected, falling out or being taken).
+    FrontNoHold,
+    /// `49`: held at the front gate.
+    AtGate,
+    /// `4A`: inside.
+    Inside,
+    /// `4B`: inside, IC contacts engaged.
+    InsideContacts,
+    /// `4C`: held at the rear.
+    RearHold,
+    /// `4D`: out of the rear (captured).
+    Captured,
+    /// `4E`: no card.
+    NoCard,
+}
+
+impl TryFrom<u8> for CardPosition {
+    type Error = u8;
+    fn try_from(b: u8) -> Result<Self, u8> {
+        Ok(match b {
+            0x46 => CardPosition::LongCard,
+            0x47 => CardPosition::ShortCard,
+            0x48 => CardPosition::FrontNoHold,
+            0x49 => CardPosition::AtGate,
+            0x4A => CardPosition::Inside,
+            0x4B => CardPosition::InsideContacts,
+            0x4C => CardPosition::RearHold,
+            0x4D => CardPosition::Captured,
+            0x4E => CardPosition::NoCard,
+            other => return Err(other),
+        })
+    }
+}
+
+impl CardPosition {
+    /// The S1 byte.
+    pub fn byte(self) -> u8 {
+        match self {
+            CardPosition::LongCard => 0x46,
+            CardPosition::ShortCard => 0x47,
+            CardPosition::FrontNoHold => 0x48,
+            CardPosition::AtGate => 0x49,
+            CardPosition::Inside => 0x4A,
+            CardPosition::InsideContacts => 0x4B,
+            CardPosition::RearHold => 0x4C,
+            CardPosition::Captured => 0x4D,
+            CardPosition::NoCard => 0x4E,
+        }
+    }
+}
+
+/// One unit from the reader.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SlotReply {
+    /// `06`.
+    Ack,
+    /// `15`.
+    Nak,
+    /// Positive reply: echo of CM PM, then data.
+    Positive {
+        /// Command.
+        cm: u8,
+        /// Parameter.
+        pm: u8,
+        /// Reply data.
+        data: Vec<u8>,
+    },
+    /// Negative reply `N CM E`.
+    Negative {
+        /// Command.
+        cm: u8,
+        /// Error byte (`00` bad CM … `07` on backup power).
+        error: u8,
+    },
+}
+
+/// Why bytes were dropped; they are gone from the buffer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SlotDecodeError {
+    /// Bytes before the next STX/ACK/NAK.
+    #[error("dropped {dropped} byte(s) of garbage")]
+    Garbage {
+        /// Bytes dropped.
+        dropped: usize,
+    },
+    /// Length over [`MAX_TEXT`], too short, or no ETX where it says: the STX is dropped.
+    #[error("malformed frame")]
+    Malformed,
+    /// Bad BCC: the frame is dropped.
+    #[error("bad BCC: expected {expected:#04x}, got {actual:#04x}")]
+    BadBcc {
+        /// Computed.
+        expected: u8,
+        /// Carried.
+        actual: u8,
+    },
+}
+
+/// Reads one unit from the front of `buf`. `Ok(None)`: need more.
+pub fn decode_reply(buf: &mut BytesMut) -> Result<Option<SlotReply>, SlotDecodeError> {
+    let Some(text) = decode_common(buf, true)? else { return Ok(None) };
+    match text {
+        Unit::Ack => Ok(Some(SlotReply::Ack)),
+        Unit::Nak => Ok(Some(SlotReply::Nak)),
+        Unit::Enq => Ok(None),
+        Unit::Text(t) => match t.as_slice() {
+            [0x4E, cm, error, ..] => Ok(Some(SlotReply::Negative { cm: *cm, error: *error })),
+            [cm, pm, data @ ..] => Ok(Some(SlotReply::Positive { cm: *cm, pm: *pm, data: data.to_vec() })),
+            _ => Err(SlotDecodeError::Malformed),
+        },
+    }
+}
+
+/// What the simulator reads from the host.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum HostUnit {
+    /// A command frame (text may be an unknown command).
+    Command(Vec<u8>),
+    /// `05` execute.
+    Enq,
+    /// `06` (some hosts ACK a reply).
+    Ack,
+}
+
+/// Reads one unit the host sent. `Ok(None)`: need more.
+pub fn decode_host(buf: &mut BytesMut) -> Result<Option<HostUnit>, SlotDecodeError> {
+    Ok(decode_common(buf, false)?.and_then(|u| match u {
+        Unit::Text(t) => Some(HostUnit::Command(t)),
+        Unit::Enq => Some(HostUnit::Enq),
+        Unit::Ack => Some(HostUnit::Ack),
+        Unit::Nak => None,
+    }))
+}
+
+enum Unit {
+    Ack,
+    Nak,
+    Enq,
+    Text(Vec<u8>),
+}
+
+fn decode_common(buf: &mut BytesMut, from_reader: bool) -> Result<Option<Unit>, SlotDecodeError> {
+    let Some(&first) = buf.first() else { return Ok(None) };
+    let single = match first {
+        ACK => Some(Unit::Ack),
+        NAK => Some(Unit::Nak),
+        ENQ if !from_reader => Some(Unit::Enq),
+        STX => None,
+        _ => {
+            let starts = |b: u8| b == STX || b == ACK || b == NAK || (!from_reader && b == ENQ);
+            let dropped = device::resync::skip_while_not(buf, starts);
+            return Err(SlotDecodeError::Garbage { dropped });
+        }
+    };
+    if let Some(u) = single {
+        buf.advance(1);
+        return Ok(Some(u));
+    }
+    if buf.len() < 3 {
+        return Ok(None);
+    }
+    let len = u16::from_be_bytes([buf[1], buf[2]]) as usize;
+    if !(2..=MAX_TEXT).contains(&len) {
+        buf.advance(1);
+        return Err(SlotDecodeError::Malformed);
+    }
+    let total = len + 5;
+    if buf.len() < total {
+        return Ok(None);
+    }
+    if buf[3 + len] != ETX {
+        buf.advance(1);
+        return Err(SlotDecodeError::Malformed);
+    }
+    let expected = buf[..total - 1].iter().fold(0, |a, b| a ^ b);
+    let actual = buf[total - 1];
+    if expected != actual {
+        buf.advance(total);
+        return Err(SlotDecodeError::BadBcc { expected, actual });
+    }
+    let text = buf[3..3 + len].to_vec();
+    buf.advance(total);
+    Ok(Some(Unit::Text(text)))
+}

@@ -1,0 +1,355 @@
+//! The CRT-310 motorised reader over any byte stream (hardware.md §2.1–2.2, §2.5).
+//!
+//! One exchange is: command frame → reader `ACK` (or `NAK` on a BCC error: resend; nothing within
+//! 300 ms: resend) → host `ENQ` → the reader executes → reply frame. Resending before `ENQ` is
+//! always safe (nothing was executed yet). After `ENQ`, a lost or garbled reply is only asked
+//! again for commands that do no harm twice ([`Command::is_idempotent`]); for a move, a PSC
+//! presentation or a write, the caller checks the effect by reading. When a reply never comes,
+//! the driver sends `EOT` ("discontinue") so the reader drops the command.
+//!
+//! `Reset` must be the first command after power-up: the driver sends it (leaving any card where
+//! it is) before the first command and after every reconnect.
+
+use super::codec::{decode_handshake, decode_reply, encode_command};
+use super::frame::*;
+use crate::error::{CardError, CardKind, ReaderError};
+use crate::reader::{CardPresence, ContactReader, Psc, PscAnswer};
+use device::link::Timing;
+use device::reconnect::{BackoffPolicy, Connector, Reconnecting};
+use device::{AnyConnector, TransportError};
+use std::time::Duration;
+
+/// Deadlines and retries of the CRT-310 exchange.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Crt310Timing {
+    /// Wait for `ACK` before resending (300 ms, hardware.md §2.1).
+    pub ack: Duration,
+    /// Deadline of a reply to an ordinary command.
+    pub command: Duration,
+    /// Deadline of a reply to a move or reset (mechanics take 0.3–2 s; ≥ 5 s).
+    pub motion: Duration,
+    /// Longest silence inside a reply.
+    pub inter_byte: Duration,
+    /// Sends of one command frame before giving up on `ACK`.
+    pub attempts: u8,
+}
+
+impl Default for Crt310Timing {
+    fn default() -> Self {
+        Crt310Timing {
+            ack: Duration::from_millis(300),
+            command: Duration::from_secs(2),
+            motion: Duration::from_secs(10),
+            inter_byte: Duration::from_millis(80),
+            attempts: 3,
+        }
+    }
+}
+
+/// A CRT-310 reader.
+#[derive(Debug)]
+pub struct Crt310Reader<C: Connector = AnyConnector> {
+    port: Reconnecting<C>,
+    timing: Crt310Timing,
+    initialised: bool,
+    firmware: Option<String>,
+}
+
+fn retryable(e: &CardError) -> bool {
+    matches!(e, CardError::Reader(ReaderError::Decode(_) | ReaderError::ReplyLost | ReaderError::Mismatch))
+}
+
+impl<C: Connector> Crt310Reader<C> {
+    /// A reader reached through `connector`; the port opens on the first command.
+    pub fn new(connector: C, timing: Crt310Timing, backoff: BackoffPolicy) -> Self {
+        Crt310Reader {
+            port: Reconnecting::new(connector, backoff),
+            timing,
+            initialised: false,
+            firmware: None,
+        }
+    }
+
+    /// The firmware string the last reset returned ("CRT 310 V3.0").
+    pub fn firmware(&self) -> Option<&str> {
+        self.firmware.as_deref()
+    }
+
+    fn deadline(&self, cmd: &Command) -> Duration {
+        match cmd {
+            Command::Move(_) | Command::Reset(_) => self.timing.motion,
+            _ => self.timing.command,
+        }
+    }
+
+    async fn abort(&mut self) {
+        let t = Timing::new(self.timing.ack, self.timing.inter_byte);
+        if let Ok(Ok(h)) = self.port.request(&[EOT], decode_handshake, t).await {
+            tracing::debug!(answer = ?h, "crt310: sent EOT");
+        }
+    }
+
+    fn note(&mut self, e: &TransportError) {
+        if e.is_link_lost() {
+            self.initialised = false;
+        }
+    }
+
+    async fn exchange_once(&mut self, cmd: &Command) -> Result<Reply, CardError> {
+        let frame = encode_command(cmd);
+        let ack_timing = Timing::new(self.timing.ack, self.timing.inter_byte);
+        let mut acked = false;
+        for _ in 0..self.timing.attempts.max(1) {
+            match self.port.request(&frame, decode_handshake, ack_timing).await {
+                Ok(Ok(Handshake::Ack)) => {
+                    acked = true;
+                    break;
+                }
+                Ok(Ok(h)) => tracing::debug!(answer = ?h, cm = cmd.cm(), "crt310: command not acknowledged"),
+                Ok(Err(e)) => tracing::debug!(error = %e, "crt310: bad handshake"),
+                Err(TransportError::Timeout { .. } | TransportError::InterByteTimeout { .. }) => {}
+                Err(e) => {
+                    self.note(&e);
+                    return Err(e.into());
+                }
+            }
+        }
+        if !acked {
+            return Err(ReaderError::NoAck { attempts: self.timing.attempts.max(1) }.into());
+        }
+        if let Err(e) = self.port.send(&[ENQ], ack_timing).await {
+            self.note(&e);
+            return Err(e.into());
+        }
+        let t = Timing::new(self.deadline(cmd), self.timing.inter_byte);
+        match self.port.read_frame(decode_reply, t).await {
+            Ok(Ok(reply)) => {
+                let matches = match &reply {
+                    Reply::Positive { cm, pm, .. } => *cm == cmd.cm() && *pm == cmd.pm(),
+                    Reply::Negative { cm, .. } => *cm == cmd.cm(),
+                };
+                if matches {
+                    Ok(reply)
+                } else {
+                    Err(ReaderError::Mismatch.into())
+                }
+            }
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, cm = cmd.cm(), "crt310: undecodable reply");
+                Err(e.into())
+            }
+            Err(TransportError::Timeout { .. } | TransportError::InterByteTimeout { .. }) => {
+                self.abort().await;
+                Err(ReaderError::ReplyLost.into())
+            }
+            Err(e) => {
+                self.note(&e);
+                Err(e.into())
+            }
+        }
+    }
+
+    /// Runs one command: handshake, retries as the module docs say, negative replies as errors.
+    /// Returns the positive reply's data. Initialises the reader first when needed.
+    pub async fn command(&mut self, cmd: &Command) -> Result<Vec<u8>, CardError> {
+        if !self.initialised && !matches!(cmd, Command::Reset(_)) {
+            self.init(ResetMode::Stay).await?;
+        }
+        self.raw_command(cmd).await
+    }
+
+    async fn raw_command(&mut self, cmd: &Command) -> Result<Vec<u8>, CardError> {
+        let tries = if cmd.is_idempotent() { 3 } else { 1 };
+        let mut last = None;
+        for _ in 0..tries {
+            match self.exchange_once(cmd).await {
+                Ok(Reply::Positive { data, .. }) => return Ok(data),
+                Ok(Reply::Negative { cm, code }) => {
+                    tracing::warn!(cm, ?code, "crt310: negative reply");
+                    return Err(match code {
+                        NegativeCode::SupplyVoltage => ReaderError::Hardware("supply voltage out of range"),
+                        NegativeCode::OnBackupPower => ReaderError::Hardware("main power lost"),
+                        NegativeCode::AbnormalCard => ReaderError::Hardware("abnormal card inside"),
+                        code => ReaderError::Negative { cm, code },
+                    }
+                    .into());
+                }
+                Err(e) if retryable(&e) => last = Some(e),
+                Err(e) => return Err(e),
+            }
+        }
+        Err(last.unwrap_or(CardError::Reader(ReaderError::ReplyLost)))
+    }
+
+    /// Resets the reader (the first command after power-up); returns its firmware string.
+    pub async fn init(&mut self, mode: ResetMode) -> Result<String, CardError> {
+        let data = self.raw_command(&Command::Reset(mode)).await?;
+        let fw: String =
+            data.iter().filter(|b| b.is_ascii_graphic() || **b == b' ').map(|&b| b as char).collect();
+        tracing::info!(firmware = %fw, "crt310: reader initialised");
+        self.initialised = true;
+        self.firmware = Some(fw.clone());
+        Ok(fw)
+    }
+
+    /// Reader status S1 S2 S3.
+    pub async fn status(&mut self) -> Result<ReaderStatus, CardError> {
+        let data = self.command(&Command::Status).await?;
+        ReaderStatus::from_data(&data)
+            .ok_or(ReaderError::Decode(crate::DecodeError::Malformed("status")).into())
+    }
+
+    /// The contact IC card's type.
+    pub async fn detect_ic_type(&mut self) -> Result<IcType, CardError> {
+        match self.command(&Command::DetectIcType).await?.as_slice() {
+            [s1, s2, ..] => Ok(IcType::from_bytes(*s1, *s2)),
+            _ => Err(ReaderError::Decode(crate::DecodeError::Malformed("ic type")).into()),
+        }
+    }
+
+    /// Which cards may enter: by the front switch (any card) or none; never from the rear.
+    pub async fn accept_cards(&mut self, allow: bool) -> Result<(), CardError> {
+        let front = if allow { FrontEntry::Switch } else { FrontEntry::Forbidden };
+        self.command(&Command::CardInControl { front, rear_allowed: false }).await.map(drop)
+    }
+
+    /// Moves the card.
+    pub async fn move_card(&mut self, to: MoveTo) -> Result<(), CardError> {
+        let data = self.command(&Command::Move(to)).await?;
+        op_result(&data, None).map(drop)
+    }
+
+    /// An SLE4442 pass-through command; returns the data after the P byte.
+    pub async fn sle(&mut self, cmd: SleCommand) -> Result<Vec<u8>, CardError> {
+        let write_addr = match &cmd {
+            SleCommand::UpdateMain { addr, .. } => Some(*addr),
+            _ => None,
+        };
+        let data = self.command(&Command::Sle(cmd)).await?;
+        op_result(&data, write_addr).map(<[u8]>::to_vec)
+    }
+}
+
+/// Interprets the P byte at the head of `data`; returns what follows it.
+fn op_result(data: &[u8], write_addr: Option<u8>) -> Result<&[u8], CardError> {
+    let Some((&p, rest)) = data.split_first() else {
+        return Err(ReaderError::Decode(crate::DecodeError::Malformed("no operation byte")).into());
+    };
+    match OpResult::from_byte(p) {
+        OpResult::Success => Ok(rest),
+        OpResult::NoCard => Err(CardError::CardRemoved),
+        OpResult::NotInPosition => Err(ReaderError::NotInPosition.into()),
+        OpResult::Failed => Err(match write_addr {
+            Some(addr) => CardError::WriteFailed { addr },
+            None => ReaderError::OperationFailed.into(),
+        }),
+        OpResult::Unknown(_) => {
+            Err(ReaderError::Decode(crate::DecodeError::Malformed("operation byte")).into())
+        }
+    }
+}
+
+impl<C: Connector> ContactReader for Crt310Reader<C> {
+    fn kind(&self) -> &'static str {
+        "crt310"
+    }
+
+    async fn presence(&mut self) -> Result<CardPresence, CardError> {
+        Ok(match self.status().await?.position {
+            CardPosition::NoCard | CardPosition::FrontNoHold => CardPresence::Absent,
+            CardPosition::Gate => CardPresence::AtGate,
+            CardPosition::Inside | CardPosition::AtContacts | CardPosition::RearHold => CardPresence::Inside,
+            CardPosition::Captured => CardPresence::Captured,
+            CardPosition::LongCard | CardPosition::ShortCard | CardPosition::Unknown(_) => {
+                CardPresence::Abnormal
+            }
+        })
+    }
+
+    async fn open_memory_card(&mut self) -> Result<(), CardError> {
+        match self.status().await?.position {
+            CardPosition::AtContacts => {}
+            CardPosition::Inside | CardPosition::Gate | CardPosition::RearHold => {
+                self.move_card(MoveTo::IcContacts).await.map_err(removed_is_no_card)?;
+            }
+            CardPosition::LongCard | CardPosition::ShortCard => {
+                return Err(ReaderError::Hardware("abnormal card inside").into())
+            }
+            _ => return Err(CardError::NoCard),
+        }
+        match self.detect_ic_type().await? {
+            IcType::Sle4442 => {}
+            IcType::NoCard => return Err(CardError::NoCard),
+            IcType::CpuT0 | IcType::CpuT1 => {
+                return Err(CardError::WrongCardType { found: CardKind::CpuCard })
+            }
+            IcType::Rf => return Err(CardError::WrongCardType { found: CardKind::Contactless }),
+            IcType::Other(..) => return Err(CardError::WrongCardType { found: CardKind::OtherMemoryCard }),
+        }
+        let data = self.command(&Command::IcPower(true)).await?;
+        op_result(&data, None).map_err(removed_is_no_card)?;
+        let atr = self.sle(SleCommand::Reset).await.map_err(removed_is_no_card)?;
+        if atr.first() != Some(&0xA2) {
+            return Err(CardError::WrongCardType { found: CardKind::OtherMemoryCard });
+        }
+        Ok(())
+    }
+
+    async fn read_main(&mut self, addr: u8, len: u8) -> Result<Vec<u8>, CardError> {
+        let data = self.sle(SleCommand::ReadMain { addr, len }).await?;
+        if data.len() != usize::from(len) {
+            return Err(ReaderError::Decode(crate::DecodeError::Malformed("read length")).into());
+        }
+        Ok(data)
+    }
+
+    async fn read_security(&mut self) -> Result<[u8; 4], CardError> {
+        let data = self.sle(SleCommand::ReadSecurity).await?;
+        data.get(..4)
+            .and_then(|s| <[u8; 4]>::try_from(s).ok())
+            .ok_or(ReaderError::Decode(crate::DecodeError::Malformed("security memory")).into())
+    }
+
+    async fn present_psc(&mut self, psc: &Psc) -> Result<PscAnswer, CardError> {
+        match self.sle(SleCommand::VerifyPsc(psc.bytes())).await {
+            Ok(_) => Ok(PscAnswer::Accepted),
+            Err(CardError::Reader(ReaderError::OperationFailed)) => Ok(PscAnswer::Refused),
+            Err(e) if retryable(&e) => Ok(PscAnswer::Unknown),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn update_main(&mut self, addr: u8, data: &[u8]) -> Result<(), CardError> {
+        self.sle(SleCommand::UpdateMain { addr, data: data.to_vec() }).await.map(drop)
+    }
+
+    async fn close_card(&mut self) -> Result<(), CardError> {
+        let data = self.command(&Command::IcPower(false)).await?;
+        match op_result(&data, None) {
+            Ok(_) | Err(CardError::CardRemoved) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn set_entry(&mut self, allow: bool) -> Result<(), CardError> {
+        self.accept_cards(allow).await
+    }
+
+    async fn eject(&mut self) -> Result<(), CardError> {
+        match self.move_card(MoveTo::Gate).await {
+            Err(CardError::CardRemoved) => Ok(()),
+            r => r,
+        }
+    }
+
+    async fn capture(&mut self) -> Result<(), CardError> {
+        self.move_card(MoveTo::Capture).await
+    }
+}
+
+fn removed_is_no_card(e: CardError) -> CardError {
+    match e {
+        CardError::CardRemoved => CardError::NoCard,
+        e => e,
+    }
+}

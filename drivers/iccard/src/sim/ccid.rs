@@ -1,0 +1,215 @@
+//! The CCID simulator: raw CCID bulk messages over a pty (hardware.md §3.1: responses are
+//! self-delimiting, so the real codec and driver run unchanged), answering the ACR38-style
+//! SLE4442 pseudo-APDUs of §3.2. A reader without motor: the card is in the slot or not.
+
+use super::card::{SimCardKind, UpdateResult};
+use super::{SimSlot, SlotState as Slot};
+use crate::ccid::apdu::{self, MemoryApdu};
+use crate::ccid::codec::{decode_pc_to_rdr, encode_rdr_to_pc};
+use crate::ccid::frame::*;
+use crate::crt310::CardPosition;
+use bytes::BytesMut;
+use device::Pty;
+use std::path::{Path, PathBuf};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::task::JoinHandle;
+
+/// ATR a PC/SC reader reports for an SLE4442 (hardware.md §3.2).
+pub const SLE4442_ATR: [u8; 6] = [0x3B, 0x04, 0xA2, 0x13, 0x10, 0x91];
+/// A T=0 CPU card ATR.
+pub const CPU_ATR: [u8; 11] = [0x3B, 0x6E, 0x00, 0x00, 0x80, 0x31, 0x80, 0x66, 0xB0, 0x84, 0x12];
+
+/// A running simulated CCID reader.
+#[derive(Debug)]
+pub struct CcidSim {
+    slot: SimSlot,
+    path: PathBuf,
+    task: JoinHandle<()>,
+}
+
+impl CcidSim {
+    /// Opens a pty and starts answering on it. Must run inside a tokio runtime.
+    pub fn start() -> std::io::Result<CcidSim> {
+        let pty = Pty::open()?;
+        let path = pty.slave_path().to_path_buf();
+        let slot = SimSlot::default();
+        let task = tokio::spawn(run(pty, slot.clone()));
+        tracing::info!(path = %path.display(), "ccid simulator listening");
+        Ok(CcidSim { slot, path, task })
+    }
+
+    /// The port the driver opens.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl std::ops::Deref for CcidSim {
+    type Target = SimSlot;
+    fn deref(&self) -> &SimSlot {
+        &self.slot
+    }
+}
+
+impl Drop for CcidSim {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+async fn run(mut pty: Pty, slot: SimSlot) {
+    let mut buf = BytesMut::with_capacity(1024);
+    loop {
+        match pty.master().read_buf(&mut buf).await {
+            Ok(0) | Err(_) => return,
+            Ok(_) => {}
+        }
+        loop {
+            let msg = decode_pc_to_rdr(&mut buf);
+            let out = {
+                let mut s = slot.lock();
+                if s.silent {
+                    buf.clear();
+                    break;
+                }
+                match msg {
+                    Ok(None) => break,
+                    Ok(Some(m)) => {
+                        s.commands += 1;
+                        let reply = execute(&mut s, m);
+                        s.faults.apply(encode_rdr_to_pc(&reply))
+                    }
+                    Err(e) => {
+                        tracing::debug!(error = %e, "ccid sim: bad message");
+                        continue;
+                    }
+                }
+            };
+            if !out.delay.is_zero() {
+                tokio::time::sleep(out.delay).await;
+            }
+            if !out.bytes.is_empty() && pty.master().write_all(&out.bytes).await.is_err() {
+                return;
+            }
+        }
+    }
+}
+
+fn icc(s: &Slot) -> IccStatus {
+    match (&s.card, s.powered) {
+        (None, _) => IccStatus::Absent,
+        (Some(_), true) => IccStatus::PresentActive,
+        (Some(_), false) => IccStatus::PresentInactive,
+    }
+}
+
+fn status(s: &Slot, slot: u8, seq: u8, failed: Option<u8>) -> RdrToPc {
+    let command = if failed.is_some() { CommandStatus::Failed } else { CommandStatus::Ok };
+    RdrToPc::SlotStatus {
+        slot,
+        seq,
+        state: SlotState { icc: icc(s), command },
+        error: failed.unwrap_or(0),
+        clock: 0,
+    }
+}
+
+fn data_block(s: &Slot, slot: u8, seq: u8, data: Vec<u8>) -> RdrToPc {
+    RdrToPc::DataBlock {
+        slot,
+        seq,
+        state: SlotState { icc: icc(s), command: CommandStatus::Ok },
+        error: 0,
+        chain: 0,
+        data,
+    }
+}
+
+fn failed_block(s: &Slot, slot: u8, seq: u8, error: u8) -> RdrToPc {
+    RdrToPc::DataBlock {
+        slot,
+        seq,
+        state: SlotState { icc: icc(s), command: CommandStatus::Failed },
+        error,
+        chain: 0,
+        data: vec![],
+    }
+}
+
+fn sw(data: &[u8], sw: u16) -> Vec<u8> {
+    let mut v = data.to_vec();
+    v.extend_from_slice(&sw.to_be_bytes());
+    v
+}
+
+/// Executes one message on the slot's state.
+pub(crate) fn execute(s: &mut Slot, m: PcToRdr) -> RdrToPc {
+    let (slot, seq) = (m.slot(), m.seq());
+    if slot != 0 {
+        return RdrToPc::SlotStatus {
+            slot,
+            seq,
+            state: SlotState { icc: IccStatus::Absent, command: CommandStatus::Failed },
+            error: 0x05,
+            clock: 0,
+        };
+    }
+    match m {
+        PcToRdr::GetSlotStatus { .. } | PcToRdr::Abort { .. } => status(s, slot, seq, None),
+        PcToRdr::IccPowerOff { .. } => {
+            s.powered = false;
+            status(s, slot, seq, None)
+        }
+        PcToRdr::IccPowerOn { .. } => {
+            let Some(card) = s.card.as_mut() else { return failed_block(s, slot, seq, ERR_ICC_MUTE) };
+            card.power_on();
+            let atr = match card.kind() {
+                SimCardKind::Sle4442 => SLE4442_ATR.to_vec(),
+                SimCardKind::CpuCard => CPU_ATR.to_vec(),
+                SimCardKind::Sle4428 => vec![0x3B, 0x04, 0x92, 0x23, 0x10, 0x91],
+            };
+            s.powered = true;
+            s.position = CardPosition::AtContacts;
+            data_block(s, slot, seq, atr)
+        }
+        PcToRdr::XfrBlock { data, .. } => {
+            if s.card.is_none() || !s.powered {
+                return failed_block(s, slot, seq, ERR_ICC_MUTE);
+            }
+            let resp = match MemoryApdu::decode(&data) {
+                None => sw(&[], apdu::SW_INS_NOT_SUPPORTED),
+                Some(a) => match memory_apdu(s, a) {
+                    Some(r) => r,
+                    None => return failed_block(s, slot, seq, ERR_ICC_MUTE),
+                },
+            };
+            data_block(s, slot, seq, resp)
+        }
+    }
+}
+
+/// The response to a pseudo-APDU; `None` when the card left during it.
+fn memory_apdu(s: &mut Slot, a: MemoryApdu) -> Option<Vec<u8>> {
+    let card = s.card.as_mut()?;
+    if card.kind() != SimCardKind::Sle4442 {
+        return Some(sw(&[], apdu::SW_WRONG_PARAMS));
+    }
+    Some(match a {
+        MemoryApdu::SelectSle4442 => sw(&[], apdu::SW_OK),
+        MemoryApdu::ReadMain { addr, len } => match card.read(addr, usize::from(len)) {
+            Some(d) => sw(&d, apdu::SW_OK),
+            None => sw(&[], apdu::SW_WRONG_PARAMS),
+        },
+        MemoryApdu::ReadProtection => sw(&card.protection(), apdu::SW_OK),
+        MemoryApdu::ReadSecurity => sw(&card.security(), apdu::SW_OK),
+        MemoryApdu::VerifyPsc(p) => {
+            card.verify(p);
+            sw(&[], 0x9000 | u16::from(card.error_counter() & 0x07))
+        }
+        MemoryApdu::UpdateMain { addr, data } => match s.update(addr, &data)? {
+            UpdateResult::Written => sw(&[], apdu::SW_OK),
+            UpdateResult::NotVerified => sw(&[], apdu::SW_SECURITY),
+            UpdateResult::Pulled { .. } => return None,
+        },
+    })
+}

@@ -1,0 +1,544 @@
+//! CRT-310 framing for the ID slot (hardware.md §2.1, §2.2), minimal and this crate's own.
+//!
+//! Host → reader: `STX 02 | LEN (2, BE) | CM PM data | ETX 03 | BCC` with BCC = XOR of STX..ETX.
+//! Reader → host: a single control byte (`ACK 06`, `NAK 15`, `EOT 04`) or a frame whose text is
+//! `'P'(50) CM PM data` (positive) or `'N'(4E) CM E` (negative, E = error code).
+//!
+//! **An ID card is never captured** (hardware.md §1.8): [`SlotCommand`] has no variant that moves
+//! a card to the rear (`32 32`, `32 33`) or resets with rear eject (`30 32`), so no code path in
+//! this crate can put those bytes on the wire. A call such as `SlotCommand::Capture` does not
+//! compile:
+//!
+//! ```compile_fail
+//! let _ = idcard::slot::SlotCommand::Capture;
+//! ```
+//! ```compile_fail
+//! let _ = idcard::slot::Position::Rear;
+//! ```
+
+use bytes::{Buf, BytesMut};
+
+/// Start of text.
+pub const STX: u8 = 0x02;
+/// End of text.
+pub const ETX: u8 = 0x03;
+/// End of transmission: cancels the pending command; the reader answers EOT.
+pub const EOT: u8 = 0x04;
+/// Enquiry: "execute the command you acknowledged".
+pub const ENQ: u8 = 0x05;
+/// Acknowledge.
+pub const ACK: u8 = 0x06;
+/// Negative acknowledge (bad BCC): resend.
+pub const NAK: u8 = 0x15;
+
+/// Longest text we accept in a reply (CRT-310: 264 data bytes + P CM PM).
+pub const MAX_TEXT: usize = 272;
+
+/// Where a card may be moved. Only front and in-reader positions exist: no rear, no capture.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Position {
+    /// `32 2E`: inside, over the RF antenna (where the SAM reads the ID card).
+    Rf,
+    /// `32 2F`: inside, IC contacts engaged.
+    IcContacts,
+    /// `32 30`: out of the front, not held (the card can fall into the hand).
+    FrontNoHold,
+    /// `32 31`: at the front gate, held: the customer pulls it out.
+    Gate,
+}
+
+impl Position {
+    fn pm(self) -> u8 {
+        match self {
+            Position::Rf => 0x2E,
+            Position::IcContacts => 0x2F,
+            Position::FrontNoHold => 0x30,
+            Position::Gate => 0x31,
+        }
+    }
+}
+
+/// What to do with a card found inside on reset.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ResetMode {
+    /// `30 30`: leave it where it is.
+    Keep,
+    /// `30 31`: eject it to the front.
+    EjectFront,
+}
+
+/// Whether a card may be inserted from the front (`2F Pm1 Pm2`; rear entry is always forbidden).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Entry {
+    /// `2F 33 31`: front entry on the insertion switch, rear forbidden.
+    Allow,
+    /// `2F 31 31`: no entry.
+    Forbid,
+}
+
+/// Every command this crate sends to the slot.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum SlotCommand {
+    /// `30 30` / `30 31`: initialise.
+    Reset(ResetMode),
+    /// `31 30`: reader status (S1 S2 S3).
+    Status,
+    /// `2F Pm1 Pm2`: card entry control.
+    Entry(Entry),
+    /// `32 xx`: move the card.
+    Move(Position),
+}
+
+impl SlotCommand {
+    /// CM, PM and data bytes.
+    pub fn text(self) -> Vec<u8> {
+        match self {
+            SlotCommand::Reset(ResetMode::Keep) => vec![0x30, 0x30],
+            SlotCommand::Reset(ResetMode::EjectFront) => vec![0x30, 0x31],
+            SlotCommand::Status => vec![0x31, 0x30],
+            SlotCommand::Entry(Entry::Allow) => vec![0x2F, 0x33, 0x31],
+            SlotCommand::Entry(Entry::Forbid) => vec![0x2F, 0x31, 0x31],
+            SlotCommand::Move(p) => vec![0x32, p.pm()],
+        }
+    }
+}
+
+/// A text in a frame: `02 LEN text 03 BCC`.
+pub fn frame(text: &[u8]) -> Vec<u8> {
+    let len = text.len() as u16;
+    let mut out = Vec::with_capacity(text.len() + 6);
+    out.push(STX);
+    out.extend_from_slice(&len.to_be_bytes());
+    out.extend_from_slice(text);
+    out.push(ETX);
+    out.push(crate::codec::xor(&out));
+    out
+}
+
+/// The frame of `cmd`.
+pub fn encode(cmd: SlotCommand) -> Vec<u8> {
+    frame(&cmd.text())
+}
+
+/// Card position S1 of the status reply (§2.2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum CardPosition {
+    /// `46`: a card too long is inside.
+    LongCard,
+    /// `47`: a card too short is inside.
+    ShortCard,
+    /// `48`: at the front, not held.
+    FrontNoHold,
+    /// `49`: at the gate, held.
+    Gate,
+    /// `4A`: inside.
+    Inside,
+    /// `4B`: inside, IC contacts engaged.
+    InsideContacts,
+    /// `4C`: at the rear, held.
+    RearHold,
+    /// `4D`: at the rear, not held (captured).
+    Captured,
+    /// `4E`: no card.
+    NoCard,
+}
+
+impl TryFrom<u8> for CardPosition {
+    type Error = u8;
+    fn try_from(b: u8) -> Result<Self, u8> {
+        Ok(match b {
+            0x46 => CardPosition::LongCard,
+            0x47 => CardPosition::ShortCard,
+            0x48 => CardPosition::FrontNoHold,
+            0x49 => CardPosition::Gate,
+            0x4A => CardPosition::Inside,
+            0x4B => CardPosition::InsideContacts,
+            0x4C => CardPosition::RearHold,
+            0x4D => CardPosition::Captured,
+            0x4E => CardPosition::NoCard,
+            other => return Err(other),
+        })
+    }
+}
+
+impl CardPosition {
+    /// The S1 byte.
+    pub fn code(self) -> u8 {
+        match self {
+            CardPosition::LongCard => 0x46,
+            CardPosition::ShortCard => 0x47,
+            CardPosition::FrontNoHold => 0x48,
+            CardPosition::Gate => 0x49,
+            CardPosition::Inside => 0x4A,
+            CardPosition::InsideContacts => 0x4B,
+            CardPosition::RearHold => 0x4C,
+            CardPosition::Captured => 0x4D,
+            CardPosition::NoCard => 0x4E,
+        }
+    }
+
+    /// True when the card is in the reader, where the SAM can read it.
+    pub fn is_inside(self) -> bool {
+        matches!(self, CardPosition::Inside | CardPosition::InsideContacts)
+    }
+}
+
+/// Result byte P of an operation (§2.2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Operation {
+    /// `59` 'Y': done.
+    Success,
+    /// `4E` 'N': failed.
+    Failure,
+    /// `45` 'E': no card.
+    NoCard,
+    /// `57` 'W': card not in an operable position.
+    WrongPosition,
+}
+
+impl TryFrom<u8> for Operation {
+    type Error = u8;
+    fn try_from(b: u8) -> Result<Self, u8> {
+        Ok(match b {
+            0x59 => Operation::Success,
+            0x4E => Operation::Failure,
+            0x45 => Operation::NoCard,
+            0x57 => Operation::WrongPosition,
+            other => return Err(other),
+        })
+    }
+}
+
+impl Operation {
+    /// The P byte.
+    pub fn code(self) -> u8 {
+        match self {
+            Operation::Success => 0x59,
+            Operation::Failure => 0x4E,
+            Operation::NoCard => 0x45,
+            Operation::WrongPosition => 0x57,
+        }
+    }
+}
+
+/// Error code E of a negative reply (§2.2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, thiserror::Error)]
+#[non_exhaustive]
+pub enum SlotFault {
+    /// `00`: unknown command.
+    #[error("slot refused an unknown command (E=00)")]
+    BadCommand,
+    /// `01`: bad parameter.
+    #[error("slot refused a bad parameter (E=01)")]
+    BadParameter,
+    /// `02`: cannot execute (feature absent).
+    #[error("slot cannot execute the command (E=02)")]
+    CannotExecute,
+    /// `04`: bad data.
+    #[error("slot refused bad data (E=04)")]
+    BadData,
+    /// `05`: supply voltage out of range.
+    #[error("slot supply voltage out of range (E=05)")]
+    SupplyVoltage,
+    /// `06`: abnormal card (long, short, damaged) inside: a jam.
+    #[error("abnormal card in the slot (E=06)")]
+    AbnormalCard,
+    /// `07`: main power lost, running on backup.
+    #[error("slot lost main power, on backup (E=07)")]
+    MainPowerLost,
+}
+
+impl TryFrom<u8> for SlotFault {
+    type Error = u8;
+    fn try_from(b: u8) -> Result<Self, u8> {
+        Ok(match b {
+            0x00 => SlotFault::BadCommand,
+            0x01 => SlotFault::BadParameter,
+            0x02 => SlotFault::CannotExecute,
+            0x04 => SlotFault::BadData,
+            0x05 => SlotFault::SupplyVoltage,
+            0x06 => SlotFault::AbnormalCard,
+            0x07 => SlotFault::MainPowerLost,
+            other => return Err(other),
+        })
+    }
+}
+
+impl SlotFault {
+    /// The E byte.
+    pub fn code(self) -> u8 {
+        match self {
+            SlotFault::BadCommand => 0x00,
+            SlotFault::BadParameter => 0x01,
+            SlotFault::CannotExecute => 0x02,
+            SlotFault::BadData => 0x04,
+            SlotFault::SupplyVoltage => 0x05,
+            SlotFault::AbnormalCard => 0x06,
+            SlotFault::MainPowerLost => 0x07,
+        }
+    }
+}
+
+/// A reply frame.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SlotReply {
+    /// `'P' CM PM data`.
+    Positive {
+        /// Command echoed.
+        cm: u8,
+        /// Parameter echoed.
+        pm: u8,
+        /// Reply data (status bytes, version text, operation byte).
+        data: Vec<u8>,
+    },
+    /// `'N' CM E`.
+    Negative {
+        /// Command echoed.
+        cm: u8,
+        /// Why.
+        fault: SlotFault,
+    },
+}
+
+/// One thing the reader sent.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SlotInbound {
+    /// `06`.
+    Ack,
+    /// `15`.
+    Nak,
+    /// `04`: the pending command was cancelled.
+    Eot,
+    /// A framed reply.
+    Reply(SlotReply),
+}
+
+/// Why bytes from the slot are not a reply.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SlotDecodeError {
+    /// BCC mismatch.
+    #[error("slot frame bad BCC: computed {expected:#04x}, got {actual:#04x}")]
+    BadChecksum {
+        /// Computed.
+        expected: u8,
+        /// Received.
+        actual: u8,
+    },
+    /// LEN out of range, or ETX missing where LEN says it is.
+    #[error("slot frame bad length or framing")]
+    BadFraming,
+    /// Text is neither `P…` nor `N…`, or too short for its kind.
+    #[error("slot reply of unknown shape")]
+    BadText,
+    /// A negative reply with an error code not in §2.2.
+    #[error("slot error code {0:#04x} unknown")]
+    UnknownFault(u8),
+}
+
+/// Decodes one item the slot sent. Bytes other than ACK/NAK/EOT/STX in front are dropped.
+pub fn decode(buf: &mut BytesMut) -> Result<Option<SlotInbound>, SlotDecodeError> {
+    let dropped = device::resync::skip_while_not(buf, |b| matches!(b, ACK | NAK | EOT | STX));
+    if dropped > 0 {
+        tracing::debug!(dropped, "id slot: dropped stray bytes");
+    }
+    let Some(&first) = buf.first() else { return Ok(None) };
+    match first {
+        ACK => {
+            buf.advance(1);
+            return Ok(Some(SlotInbound::Ack));
+        }
+        NAK => {
+            buf.advance(1);
+            return Ok(Some(SlotInbound::Nak));
+        }
+        EOT => {
+            buf.advance(1);
+            return Ok(Some(SlotInbound::Eot));
+        }
+        _ => {}
+    }
+    let text = match text_frame(buf)? {
+        Some(t) => t,
+        None => return Ok(None),
+    };
+    match text.as_slice() {
+        [0x50, cm, pm, data @ ..] => {
+            Ok(Some(SlotInbound::Reply(SlotReply::Positive { cm: *cm, pm: *pm, data: data.to_vec() })))
+        }
+        [0x4E, cm, e] => match SlotFault::try_from(*e) {
+            Ok(fault) => Ok(Some(SlotInbound::Reply(SlotReply::Negative { cm: *cm, fault }))),
+            Err(code) => Err(SlotDecodeError::UnknownFault(code)),
+        },
+        _ => Err(SlotDecodeError::BadText),
+    }
+}
+
+/// Takes one `02 LEN text 03 BCC` frame off the front of `buf` (which starts with STX).
+fn text_frame(buf: &mut BytesMut) -> Result<Option<Vec<u8>>, SlotDecodeError> {
+    if buf.len() < 3 {
+        return Ok(None);
+    }
+    let len = usize::from(u16::from_be_bytes([buf[1], buf[2]]));
+    if len == 0 || len > MAX_TEXT {
+        buf.advance(1);
+        return Err(SlotDecodeError::BadFraming);
+    }
+    let total = len + 5;
+    if buf.len() < total {
+        return Ok(None);
+    }
+    if buf[3 + len] != ETX {
+        buf.advance(1);
+        return Err(SlotDecodeError::BadFraming);
+    }
+    let whole = buf.split_to(total);
+    let expected = crate::codec::xor(&whole[..total - 1]);
+    let actual = whole[total - 1];
+    if expected != actual {
+        return Err(SlotDecodeError::BadChecksum { expected, actual });
+    }
+    Ok(Some(whole[3..3 + len].to_vec()))
+}
+
+/// What the host sent (the simulator's side).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum HostInbound {
+    /// `05`: execute.
+    Enq,
+    /// `04`: cancel.
+    Eot,
+    /// A command frame with a good BCC: its text (CM PM data), whatever the command.
+    Command(Vec<u8>),
+    /// A frame with a bad BCC or framing: the reader answers NAK.
+    Corrupt,
+}
+
+/// Decodes one item the host sent (used by the simulator). Never errors: garbage is dropped,
+/// broken frames are [`HostInbound::Corrupt`].
+pub fn decode_host(buf: &mut BytesMut) -> Option<HostInbound> {
+    device::resync::skip_while_not(buf, |b| matches!(b, ENQ | EOT | STX));
+    match *buf.first()? {
+        ENQ => {
+            buf.advance(1);
+            Some(HostInbound::Enq)
+        }
+        EOT => {
+            buf.advance(1);
+            Some(HostInbound::Eot)
+        }
+        _ => match text_frame(buf) {
+            Ok(Some(t)) => Some(HostInbound::Command(t)),
+            Ok(None) => None,
+            Err(_) => Some(HostInbound::Corrupt),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn reset_keep() {
+        let f = [
+            0x02, // STX
+            0x00, 0x02, // LEN 2
+            0x30, 0x30, // CM PM: reset, no eject
+            0x03, // ETX
+            0x03, // BCC = 02^00^02^30^30^03
+        ];
+        assert_eq!(encode(SlotCommand::Reset(ResetMode::Keep)), f);
+    }
+
+    #[test]
+    fn status() {
+        let f = [
+            0x02, /* LEN */ 0x00, 0x02, /* CM PM */ 0x31, 0x30, /* ETX */ 0x03,
+            /* BCC */ 0x02,
+        ];
+        assert_eq!(encode(SlotCommand::Status), f);
+    }
+
+    #[test]
+    fn move_to_contacts_front_and_gate() {
+        // hardware.md §2.1 worked frames.
+        let ic = [0x02, 0x00, 0x02, /* move */ 0x32, /* to IC */ 0x2F, 0x03, /* BCC */ 0x1E];
+        assert_eq!(encode(SlotCommand::Move(Position::IcContacts)), ic);
+        let front = [0x02, 0x00, 0x02, 0x32, /* front no hold */ 0x30, 0x03, /* BCC */ 0x01];
+        assert_eq!(encode(SlotCommand::Move(Position::FrontNoHold)), front);
+        let gate = [0x02, 0x00, 0x02, 0x32, /* gate, held */ 0x31, 0x03, /* BCC */ 0x00];
+        assert_eq!(encode(SlotCommand::Move(Position::Gate)), gate);
+    }
+
+    #[test]
+    fn no_command_can_capture() {
+        let all = [
+            SlotCommand::Reset(ResetMode::Keep),
+            SlotCommand::Reset(ResetMode::EjectFront),
+            SlotCommand::Status,
+            SlotCommand::Entry(Entry::Allow),
+            SlotCommand::Entry(Entry::Forbid),
+            SlotCommand::Move(Position::Rf),
+            SlotCommand::Move(Position::IcContacts),
+            SlotCommand::Move(Position::FrontNoHold),
+            SlotCommand::Move(Position::Gate),
+        ];
+        for c in all {
+            let t = c.text();
+            // 32 32 / 32 33 move to the rear (capture); 30 32 resets with rear eject.
+            assert!(!matches!(t.as_slice(), [0x32, 0x32 | 0x33] | [0x30, 0x32]), "{c:?}");
+        }
+    }
+
+    #[test]
+    fn control_bytes_and_replies_decode() {
+        let mut buf = BytesMut::from(&[0x06, 0x15, 0x04][..]);
+        assert_eq!(decode(&mut buf), Ok(Some(SlotInbound::Ack)));
+        assert_eq!(decode(&mut buf), Ok(Some(SlotInbound::Nak)));
+        assert_eq!(decode(&mut buf), Ok(Some(SlotInbound::Eot)));
+        // Status reply: 'P' 31 30 S1=4A (inside) S2=4A (switch entry) S3=4E (rear forbidden).
+        let f = frame(&[0x50, 0x31, 0x30, 0x4A, 0x4A, 0x4E]);
+        assert_eq!(f[..3], [0x02, 0x00, 0x06]);
+        let r = decode(&mut BytesMut::from(&f[..])).unwrap().unwrap();
+        assert_eq!(
+            r,
+            SlotInbound::Reply(SlotReply::Positive { cm: 0x31, pm: 0x30, data: vec![0x4A, 0x4A, 0x4E] })
+        );
+        // Negative: 02 00 03 4E 32 06 03 BCC — abnormal card while moving.
+        let n = [0x02, 0x00, 0x03, 0x4E, 0x32, 0x06, 0x03, 0x02 ^ 0x03 ^ 0x4E ^ 0x32 ^ 0x06 ^ 0x03];
+        let r = decode(&mut BytesMut::from(&n[..])).unwrap().unwrap();
+        assert_eq!(r, SlotInbound::Reply(SlotReply::Negative { cm: 0x32, fault: SlotFault::AbnormalCard }));
+    }
+
+    #[test]
+    fn bad_bcc_and_partial_frames() {
+        let mut f = frame(&[0x50, 0x32, 0x31, 0x59]);
+        let mut partial = BytesMut::from(&f[..4]);
+        assert_eq!(decode(&mut partial), Ok(None));
+        *f.last_mut().unwrap() ^= 0xFF;
+        assert!(matches!(decode(&mut BytesMut::from(&f[..])), Err(SlotDecodeError::BadChecksum { .. })));
+        let mut host = BytesMut::from(&f[..]);
+        assert_eq!(decode_host(&mut host), Some(HostInbound::Corrupt));
+    }
+
+    #[test]
+    fn host_side_decodes_commands_enq_and_eot() {
+        let mut buf = BytesMut::new();
+        buf.extend_from_slice(&encode(SlotCommand::Move(Position::Gate)));
+        buf.extend_from_slice(&[ENQ, EOT]);
+        assert_eq!(decode_host(&mut buf), Some(HostInbound::Command(vec![0x32, 0x31])));
+        assert_eq!(decode_host(&mut buf), Some(HostInbound::Enq));
+        assert_eq!(decode_host(&mut buf), Some(HostInbound::Eot));
+        assert_eq!(decode_host(&mut buf), None);
+    }
+
+    proptest! {
+        #[test]
+        fn slot_decoders_never_panic(data in proptest::collection::vec(any::<u8>(), 0..400)) {
+            crate::fuzz::slot_reply(&data);
+            crate::fuzz::slot_host(&data);
+        }
+    }
+}

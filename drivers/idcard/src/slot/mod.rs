@@ -1,0 +1,20 @@
+//! The motorised ID slot: a CRT-310-family reader used for transport only (hardware.md §1.8,
+//! §2.1, §2.2). The SAM reads the card over RF while the slot holds it at the RF position.
+//!
+//! | Module | Job |
+//! |---|---|
+//! | [`codec`] | CRT-310 frames, ACK/NAK/ENQ/EOT, status and error codes; no capture command exists |
+//! | [`port`] | [`SlotPort`]: the ACK → ENQ → reply handshake, EOT abort, typed [`SlotError`] |
+//! | [`service`] | the slot task and its [`SlotHandle`]: queued commands, pre-emptive forced eject |
+//!
+//! This codec is deliberately small and independent of `drivers/iccard`'s CRT-310 codec (which
+//! was being written at the same time): the ID slot needs eight commands and must be unable to
+//! express capture, which a general card-reader codec must be able to do.
+
+pub mod codec;
+pub mod port;
+pub mod service;
+
+pub use codec::{CardPosition, Entry, Operation, Position, ResetMode, SlotCommand, SlotFault};
+pub use port::{SlotError, SlotPort, SlotStatus, SlotTiming};
+pub use service::{SlotHandle, SlotTask};
