@@ -168,8 +168,9 @@ impl DevicesSection {
         }))
     }
 
-    /// The bank card entry; with `sim` the terminal is the simulator's pty and its files go in
-    /// `data_dir`.
+    /// The bank card entry; with `sim` the terminal is the simulator's pty. The terminal's own
+    /// files (its armed reversal) go in `bankcard/` of the kiosk's data directory unless
+    /// `terminal.data_dir` says otherwise.
     pub fn bankcard_config(
         &self,
         sim: Option<&Path>,
@@ -179,10 +180,9 @@ impl DevicesSection {
         let mut set = Vec::new();
         if let Some(path) = sim {
             set.push((vec!["terminal", "serial", "path"], path_value(path)));
-            let has_dir = entry.get("terminal").and_then(|t| t.get("data_dir")).is_some();
-            if !has_dir {
-                set.push((vec!["terminal", "data_dir"], path_value(&data_dir.join("bankcard"))));
-            }
+        }
+        if entry.get("terminal").and_then(|t| t.get("data_dir")).is_none() {
+            set.push((vec!["terminal", "data_dir"], path_value(&data_dir.join("bankcard"))));
         }
         Some(typed_entry(entry, set).and_then(|c: bankcard::BankCardConfig| {
             c.terminal.validate().map_err(|e| e.to_string())?;

@@ -6,6 +6,7 @@ pub mod cli;
 pub mod clock;
 pub mod commands;
 pub mod config;
+pub mod device_admin;
 pub mod devices;
 pub mod ids;
 pub mod journal_lock;

@@ -17,17 +17,7 @@ pub fn insert_demo_gas_card(backend: &Backend) -> bool {
         return false;
     };
     if let Some(embedded) = &backend.sims {
-        let gas = &embedded.billers.gas.sim;
-        if gas.bill(DEMO_GAS_ACCOUNT).is_none() {
-            let seed = serde_json::json!({
-                "account": DEMO_GAS_ACCOUNT,
-                "amount_due_fen": 0,
-                "card": { "card_no": DEMO_GAS_CARD, "purchase_count": 0 }
-            });
-            if let Ok(seed) = serde_json::from_value(seed) {
-                gas.put_account(seed);
-            }
-        }
+        seed_demo_gas_account(embedded);
     }
     if sim.card().is_some() {
         return false;
@@ -35,6 +25,21 @@ pub fn insert_demo_gas_card(backend: &Backend) -> bool {
     match iccard::sim::SimCard::gas_user_card(DEMO_GAS_CARD, DEMO_GAS_USER, [0xFF; 3]) {
         Some(card) => sim.insert(card).is_ok(),
         None => false,
+    }
+}
+
+/// Makes the gas biller simulator know the demo gas card (a new card: no purchase yet).
+pub fn seed_demo_gas_account(sims: &crate::backend::EmbeddedSims) {
+    let gas = &sims.billers.gas.sim;
+    if gas.bill(DEMO_GAS_ACCOUNT).is_none() {
+        let seed = serde_json::json!({
+            "account": DEMO_GAS_ACCOUNT,
+            "amount_due_fen": 0,
+            "card": { "card_no": DEMO_GAS_CARD, "purchase_count": 0 }
+        });
+        if let Ok(seed) = serde_json::from_value(seed) {
+            gas.put_account(seed);
+        }
     }
 }
 

@@ -29,11 +29,23 @@ pub async fn run(args: &SimArgs, config_dir: &Path) -> ExitCode {
             return ExitCode::from(1);
         }
     };
+    super::customer::seed_demo_gas_account(&sims);
+    let cards = match CardSims::start().await {
+        Ok(cards) => cards,
+        Err(error) => {
+            eprintln!("yizhan: cannot start the card device simulators: {error}");
+            return ExitCode::from(1);
+        }
+    };
     for (name, url) in sims.urls() {
         println!("{name} {url}");
     }
+    println!("iccard {}", cards.iccard.path().display());
+    println!("bankcard {}", cards.bankcard.path().display());
+    println!("devices {}", cards.admin.url());
     if let Some(path) = &args.write_config {
-        if let Err(error) = std::fs::write(path, kiosk_config_for(&sims, args.divisor)) {
+        let config = kiosk_config_for(&sims, args.divisor) + &cards.config(args.divisor);
+        if let Err(error) = std::fs::write(path, config) {
             eprintln!("yizhan: cannot write {}: {error}", path.display());
             return ExitCode::from(1);
         }
@@ -232,4 +244,43 @@ async fn bankcard_sim() -> ExitCode {
     println!("ready");
     let _ = tokio::signal::ctrl_c().await;
     ExitCode::SUCCESS
+}
+
+/// The card devices' simulators, run beside the HTTP ones by `yizhan sim` so that their state
+/// outlives any kiosk process, with their admin routes ([`crate::device_admin`]).
+struct CardSims {
+    iccard: std::sync::Arc<iccard::sim::Crt310Sim>,
+    bankcard: std::sync::Arc<bankcard::sim::TerminalSim>,
+    admin: simkit::Served,
+}
+
+impl CardSims {
+    async fn start() -> std::io::Result<CardSims> {
+        let iccard = std::sync::Arc::new(iccard::sim::Crt310Sim::start()?);
+        if let Some(card) =
+            iccard::sim::SimCard::gas_user_card(super::customer::DEMO_GAS_CARD, "33000035", [0xFF; 3])
+        {
+            let _ = iccard.insert(card);
+        }
+        let bankcard = std::sync::Arc::new(bankcard::sim::TerminalSim::start()?);
+        let router = crate::device_admin::router(iccard.clone(), bankcard.clone());
+        let admin = simkit::serve(tokio::net::TcpListener::bind("127.0.0.1:0").await?, router)?;
+        Ok(CardSims { iccard, bankcard, admin })
+    }
+
+    /// The `[devices]` part of a kiosk configuration pointing at these simulators.
+    fn config(&self, divisor: u32) -> String {
+        // Timeouts follow the timing divisor so that tests wait milliseconds, not minutes.
+        let scale = u64::from(divisor.max(1));
+        format!(
+            "[devices]\nsimulated = false\n\n\
+             [devices.iccard]\nreader = \"crt310\"\n[devices.iccard.serial]\npath = {:?}\n\n\
+             [devices.bankcard.terminal]\ntransaction_timeout_ms = {}\nquery_timeout_ms = {}\n\
+             [devices.bankcard.terminal.serial]\npath = {:?}\n",
+            self.iccard.path().display().to_string(),
+            (90_000 / scale).max(1_500),
+            (5_000 / scale).max(500),
+            self.bankcard.path().display().to_string(),
+        )
+    }
 }
