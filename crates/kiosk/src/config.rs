@@ -174,12 +174,16 @@ impl DevicesSection {
     pub fn bankcard_config(
         &self,
         sim: Option<&Path>,
+        slot_sim: Option<&Path>,
         data_dir: &Path,
     ) -> Option<Result<bankcard::BankCardConfig, String>> {
         let entry = self.bankcard.as_ref()?;
         let mut set = Vec::new();
         if let Some(path) = sim {
             set.push((vec!["terminal", "serial", "path"], path_value(path)));
+        }
+        if let (Some(path), true) = (slot_sim, entry.contains_key("slot")) {
+            set.push((vec!["slot", "serial", "path"], path_value(path)));
         }
         if entry.get("terminal").and_then(|t| t.get("data_dir")).is_none() {
             set.push((vec!["terminal", "data_dir"], path_value(&data_dir.join("bankcard"))));
@@ -195,9 +199,8 @@ impl DevicesSection {
         if let Some(Err(problem)) = self.iccard_config(self.simulated.then_some(Path::new(PROBE_PATH))) {
             return Err(("devices.iccard", problem));
         }
-        if let Some(Err(problem)) =
-            self.bankcard_config(self.simulated.then_some(Path::new(PROBE_PATH)), Path::new("data"))
-        {
+        let probe = self.simulated.then_some(Path::new(PROBE_PATH));
+        if let Some(Err(problem)) = self.bankcard_config(probe, probe, Path::new("data")) {
             return Err(("devices.bankcard", problem));
         }
         let probe = Path::new(PROBE_PATH);

@@ -23,6 +23,7 @@ pub struct DeviceSims {
     pub idcard: Option<std::sync::Arc<IdSim>>,
     pub iccard: Option<Crt310Sim>,
     pub bankcard: Option<TerminalSim>,
+    pub bankcard_slot: Option<std::sync::Arc<bankcard::sim::SlotSim>>,
 }
 
 /// The configured devices, opened.
@@ -43,6 +44,8 @@ pub struct IcCardDevice {
 
 pub struct BankCardDevice {
     pub terminal: tokio::sync::Mutex<PaymentTerminal<SerialConnector>>,
+    /// The motorised slot that takes the card in and gives it back, when the kiosk has one.
+    pub slot: Option<tokio::sync::Mutex<bankcard::CardSlot<SerialConnector>>>,
     pub required: bool,
 }
 
@@ -206,11 +209,14 @@ impl Devices {
         }
         let config = if section.simulated {
             let sim = TerminalSim::start().map_err(|e| DeviceError::Simulator("bank card terminal", e))?;
-            let path = sim.path().to_path_buf();
+            let slot =
+                bankcard::sim::SlotSim::start().map_err(|e| DeviceError::Simulator("bank card slot", e))?;
+            let (path, slot_path) = (sim.path().to_path_buf(), slot.path().to_path_buf());
             sims.bankcard = Some(sim);
-            section.bankcard_config(Some(&path), data_dir)
+            sims.bankcard_slot = Some(std::sync::Arc::new(slot));
+            section.bankcard_config(Some(&path), Some(&slot_path), data_dir)
         } else {
-            section.bankcard_config(None, data_dir)
+            section.bankcard_config(None, None, data_dir)
         };
         let Some(config) = config else {
             return Ok(None);
@@ -218,6 +224,16 @@ impl Devices {
         let config = config.map_err(DeviceError::BankCard)?;
         let terminal = PaymentTerminal::from_config(&config.terminal)
             .map_err(|e| DeviceError::BankCard(e.to_string()))?;
-        Ok(Some(BankCardDevice { terminal: tokio::sync::Mutex::new(terminal), required: config.required }))
+        let slot = match &config.slot {
+            Some(slot) => Some(tokio::sync::Mutex::new(
+                bankcard::CardSlot::from_config(slot).map_err(|e| DeviceError::BankCard(e.to_string()))?,
+            )),
+            None => None,
+        };
+        Ok(Some(BankCardDevice {
+            terminal: tokio::sync::Mutex::new(terminal),
+            slot,
+            required: config.required,
+        }))
     }
 }

@@ -7,7 +7,7 @@ mod support;
 use iccard::sim::{MeterModel, MeterOutcome};
 use kiosk_core::{Fen, State, Utility};
 use support::*;
-use yizhan::commands::customer::insert_demo_gas_card;
+use yizhan::commands::customer::{bank_card_customer, insert_demo_gas_card};
 use yizhan::runtime::{GasError, PayMethod, Quiet};
 
 fn iccard_sim(kiosk: &TestKiosk) -> &iccard::sim::Crt310Sim {
@@ -107,6 +107,7 @@ fn terminal_sim(kiosk: &TestKiosk) -> &bankcard::sim::TerminalSim {
 #[tokio::test]
 async fn a_bank_card_pays_a_bill_through_the_terminal() {
     let kiosk = TestKiosk::start().await;
+    bank_card_customer(&kiosk.backend, true);
     let account = kiosk.account(Utility::Power, 12680);
     let order = kiosk.order(Utility::Power, &account).await;
     let payment = kiosk.runtime().pay_order_with(order, PayMethod::BankCard, &Quiet).await.unwrap();
@@ -120,6 +121,7 @@ async fn a_bank_card_pays_a_bill_through_the_terminal() {
 async fn f15_terminal_approved_but_the_answer_was_lost_is_found_by_last_result_and_charged_once() {
     let kiosk = TestKiosk::start().await;
     let account = kiosk.account(Utility::Water, 5820);
+    bank_card_customer(&kiosk.backend, true);
     terminal_sim(&kiosk).push_fault(bankcard::sim::TerminalFault::DropResponse);
     let order = kiosk.order(Utility::Water, &account).await;
     let payment = kiosk.runtime().pay_order_with(order, PayMethod::BankCard, &Quiet).await.unwrap();
@@ -133,6 +135,7 @@ async fn f15_terminal_approved_but_the_answer_was_lost_is_found_by_last_result_a
 async fn f15_a_sale_the_terminal_never_got_is_reversed_and_not_charged() {
     let kiosk = TestKiosk::start().await;
     let account = kiosk.account(Utility::Water, 2740);
+    bank_card_customer(&kiosk.backend, true);
     terminal_sim(&kiosk).push_fault(bankcard::sim::TerminalFault::LoseRequest);
     let order = kiosk.order(Utility::Water, &account).await;
     let payment = kiosk.runtime().pay_order_with(order, PayMethod::BankCard, &Quiet).await.unwrap();
@@ -168,4 +171,37 @@ async fn forced_eject_during_a_payment_returns_the_id_card_and_moves_no_money_tw
     assert_eq!(payment.state, State::Done, "the payment finished on its own");
     assert_eq!(kiosk.channel_money(&code, payment.id()).0, [Fen(3150)], "charged once");
     assert!(!matches!(id_sim.card_place(), idcard::sim::CardPlace::Inside), "{:?}", id_sim.card_place());
+}
+
+#[tokio::test]
+async fn a_bank_card_left_at_the_gate_is_kept_and_the_customer_is_told_on_screen_and_paper() {
+    let kiosk = TestKiosk::start().await;
+    bank_card_customer(&kiosk.backend, false);
+    let account = kiosk.account(Utility::Gas, 4560);
+    let order = kiosk.order(Utility::Gas, &account).await;
+    struct Told(std::sync::atomic::AtomicBool);
+    impl yizhan::runtime::Observer for Told {
+        fn bank_card_kept(&self, _payment: Option<&kiosk_core::Payment>) {
+            self.0.store(true, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
+    let told = Told(Default::default());
+    let payment = kiosk.runtime().pay_order_with(order, PayMethod::BankCard, &told).await.unwrap();
+    assert_eq!(payment.state, State::Done, "the payment itself is unaffected");
+    assert!(told.0.load(std::sync::atomic::Ordering::SeqCst), "told on screen");
+    let slot = kiosk.runtime().devices.sims.bankcard_slot.as_ref().unwrap();
+    assert_eq!(slot.captured(), 1, "kept in the bin");
+    let slip = kiosk.runtime().devices.sims.printer.as_ref().unwrap().last_receipt().unwrap().text();
+    assert!(slip.contains("保管") && slip.contains(payment.id()), "told on paper: {slip}");
+}
+
+#[tokio::test]
+async fn a_bank_card_taken_back_in_time_is_never_kept() {
+    let kiosk = TestKiosk::start().await;
+    bank_card_customer(&kiosk.backend, true);
+    let account = kiosk.account(Utility::Gas, 4560);
+    let order = kiosk.order(Utility::Gas, &account).await;
+    let payment = kiosk.runtime().pay_order_with(order, PayMethod::BankCard, &Quiet).await.unwrap();
+    assert_eq!(payment.state, State::Done);
+    assert_eq!(kiosk.runtime().devices.sims.bankcard_slot.as_ref().unwrap().captured(), 0);
 }

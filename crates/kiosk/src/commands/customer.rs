@@ -58,3 +58,26 @@ pub fn insert_id_card_when_allowed(backend: &Backend) {
         }
     });
 }
+
+/// Has the simulated customer put a bank card in the simulated slot as soon as it opens, and —
+/// if `takes_it_back` — take it when the kiosk gives it back (otherwise it is left at the gate).
+pub fn bank_card_customer(backend: &Backend, takes_it_back: bool) {
+    let Some(slot) = &backend.runtime.devices.sims.bankcard_slot else {
+        return;
+    };
+    let slot = std::sync::Arc::clone(slot);
+    tokio::spawn(async move {
+        let mut inserted = false;
+        for _ in 0..400 {
+            if !inserted {
+                inserted = slot.insert_card();
+            } else {
+                let at_gate = slot.position() == bankcard::slot::codec::CardPosition::AtGate;
+                if !takes_it_back || (at_gate && slot.take_card()) {
+                    return;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    });
+}

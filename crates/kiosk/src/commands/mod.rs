@@ -101,6 +101,10 @@ impl crate::runtime::Observer for Printer {
         println!();
     }
 
+    fn bank_card_kept(&self, _payment: Option<&kiosk_core::Payment>) {
+        println!("{}", crate::runtime::CARD_KEPT);
+    }
+
     fn print_failed(&self, payment: &kiosk_core::Payment, reason: &str) {
         println!(
             "[{}] receipt not printed: {reason} (reprint: yizhan journal reprint {})",

@@ -63,6 +63,7 @@ pub async fn run(backend: &Backend, args: &PayArgs) -> ExitCode {
 /// `--scan` (and, with simulated devices, the code `--present` holds to it).
 pub(super) async fn pay_method(backend: &Backend, args: &PayWith) -> Result<PayMethod, String> {
     if args.bank_card {
+        super::customer::bank_card_customer(backend, true);
         println!(
             "请插入银行卡并在密码键盘上输入密码 / Insert your bank card and enter the PIN on the terminal"
         );

@@ -148,7 +148,15 @@ impl Runtime {
     /// Builds, signs and prints a payment's receipt or slip; returns what happened, in words for
     /// the journal. Used by reprints too.
     pub async fn print_now(&self, p: &Payment, observer: &dyn Observer) -> String {
-        let receipt = self.receipt(p);
+        self.print_with_note(p, None, observer).await
+    }
+
+    /// [`Runtime::print_now`] with one more line at the foot (a kept bank card, say).
+    pub async fn print_with_note(&self, p: &Payment, note: Option<&str>, observer: &dyn Observer) -> String {
+        let mut receipt = self.receipt(p);
+        if let Some(note) = note {
+            receipt.footer.insert(0, note.to_string());
+        }
         let qr = self.receipt_payload(p);
         observer.receipt(p, &receipt, qr.as_deref());
         let Some(printer) = &self.devices.printer else {

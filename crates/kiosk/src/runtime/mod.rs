@@ -5,6 +5,7 @@
 //! One payment at a time takes new money (R5, F12): [`Runtime::pay_order`] refuses while another
 //! payment is in flight in this process or unsettled in the journal.
 
+mod bank_card_slot;
 mod crash_point;
 mod drive;
 mod effects;
@@ -13,6 +14,7 @@ pub mod journaling;
 pub mod observer;
 mod scan;
 
+pub use bank_card_slot::CARD_KEPT;
 pub use gas::GasError;
 pub use observer::{Observer, Quiet};
 pub use scan::ScanProblem;
@@ -88,6 +90,10 @@ pub enum RuntimeError {
     Snapshot(#[from] journaling::BadSnapshot),
     #[error("this kiosk has no bank card terminal")]
     NoBankCardTerminal,
+    #[error("no bank card was inserted")]
+    NoBankCard,
+    #[error("the bank card slot failed: {0}")]
+    BankCardSlot(String),
     #[error("payment {0} is stuck in {1} with nothing to wait for")]
     Stuck(String, &'static str),
     #[error("no payment {0} in the journal")]
@@ -182,8 +188,9 @@ impl Runtime {
         if let Some(row) = self.journal.load_unfinished().await?.into_iter().next() {
             return Err(RuntimeError::Unsettled(row.id));
         }
-        if matches!(method, PayMethod::BankCard) && self.devices.bankcard.is_none() {
-            return Err(RuntimeError::NoBankCardTerminal);
+        let bank_card = matches!(method, PayMethod::BankCard);
+        if bank_card {
+            self.take_bank_card_in().await?;
         }
         let payment = Payment::new(order);
         self.journal.create_payment(&journaling::new_payment(&payment, "order confirmed", &[])).await?;
@@ -197,7 +204,12 @@ impl Runtime {
                 None,
             ),
         };
-        self.drive(payment, code, first, observer).await
+        let result = self.drive(payment, code, first, observer).await;
+        if bank_card {
+            // Whatever happened, the card goes back to the customer (or, abandoned, into the bin).
+            self.give_bank_card_back(result.as_ref().ok(), observer).await;
+        }
+        result
     }
 
     /// Resumes every payment that may have money in flight, oldest first (R5). Call at start-up

@@ -13,6 +13,8 @@ pub trait Observer: Send + Sync {
     fn wants_receipt(&self, _payment: &Payment) -> bool {
         true
     }
+    /// The customer left their bank card at the gate and the slot kept it (say so on screen).
+    fn bank_card_kept(&self, _payment: Option<&Payment>) {}
     /// The printer failed or ran out of paper while printing; a reprint is possible.
     fn print_failed(&self, _payment: &Payment, _reason: &str) {}
 }
