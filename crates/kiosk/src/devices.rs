@@ -209,12 +209,19 @@ impl Devices {
         }
         let config = if section.simulated {
             let sim = TerminalSim::start().map_err(|e| DeviceError::Simulator("bank card terminal", e))?;
-            let slot =
-                bankcard::sim::SlotSim::start().map_err(|e| DeviceError::Simulator("bank card slot", e))?;
-            let (path, slot_path) = (sim.path().to_path_buf(), slot.path().to_path_buf());
+            let path = sim.path().to_path_buf();
             sims.bankcard = Some(sim);
-            sims.bankcard_slot = Some(std::sync::Arc::new(slot));
-            section.bankcard_config(Some(&path), Some(&slot_path), data_dir)
+            let wants_slot = section.bankcard.as_ref().is_some_and(|entry| entry.contains_key("slot"));
+            let slot_path = if wants_slot {
+                let slot = bankcard::sim::SlotSim::start()
+                    .map_err(|e| DeviceError::Simulator("bank card slot", e))?;
+                let slot_path = slot.path().to_path_buf();
+                sims.bankcard_slot = Some(std::sync::Arc::new(slot));
+                Some(slot_path)
+            } else {
+                None
+            };
+            section.bankcard_config(Some(&path), slot_path.as_deref(), data_dir)
         } else {
             section.bankcard_config(None, None, data_dir)
         };

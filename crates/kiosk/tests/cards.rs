@@ -29,7 +29,11 @@ async fn a_gas_top_up_is_paid_written_to_the_card_confirmed_and_credited_once() 
     let code = wechat_code();
     let payment = kiosk.runtime().gas_top_up(Fen(5000), PayMethod::Code(code.clone()), &Quiet).await.unwrap();
     assert_eq!(payment.state, State::Done);
-    assert_eq!(kiosk.channel_money(&code, payment.id()).0, [Fen(5000)]);
+    assert_eq!(kiosk.channel_money(&code, payment.id()), (vec![Fen(5000)], vec![], vec![]));
+    let transitions = kiosk.runtime().journal.transitions(payment.id()).await.unwrap();
+    let states: Vec<&str> = transitions.iter().map(|t| t.to_state.as_str()).collect();
+    let writing = states.iter().position(|s| *s == "CARD_WRITING").expect("CARD_WRITING journaled");
+    assert!(writing < states.iter().position(|s| *s == "DONE").unwrap(), "{states:?}");
     let ledger = kiosk.sims().billers.gas.sim.ledger();
     let purchase = ledger.purchase(&payment.order.lines[0].biller_ref).expect("a purchase");
     assert!(purchase.card_written, "the card write was confirmed to the biller");
@@ -54,7 +58,15 @@ async fn f16_a_card_pulled_mid_write_waits_and_the_rewrite_credits_exactly_once(
             payment.state
         );
         assert!(!payment.state.blocks_new_sales());
-        assert_eq!(kiosk.channel_money(&code, payment.id()).0, [Fen(3000)], "paid once, never refunded");
+        assert_eq!(
+            kiosk.channel_money(&code, payment.id()),
+            (vec![Fen(3000)], vec![], vec![]),
+            "paid once, never refunded"
+        );
+        // A new top-up for this card is refused until the waiting purchase is written.
+        let refused =
+            kiosk.runtime().gas_top_up(Fen(1000), PayMethod::Code(wechat_code()), &Quiet).await.unwrap_err();
+        assert!(matches!(refused, GasError::RewriteFirst | GasError::Card(_)), "{refused}");
         // The customer puts the card back (at this or any kiosk) and asks for 补写卡.
         let sim = iccard_sim(&kiosk);
         sim.no_pull_out();
@@ -170,7 +182,11 @@ async fn forced_eject_during_a_payment_returns_the_id_card_and_moves_no_money_tw
     assert!(matches!(read, Err(idcard::IdError::ForceEjected)), "{:?}", read.map(|_| "a card"));
     assert_eq!(payment.state, State::Done, "the payment finished on its own");
     assert_eq!(kiosk.channel_money(&code, payment.id()).0, [Fen(3150)], "charged once");
-    assert!(!matches!(id_sim.card_place(), idcard::sim::CardPlace::Inside), "{:?}", id_sim.card_place());
+    let place = id_sim.card_place();
+    assert!(
+        matches!(place, idcard::sim::CardPlace::Gate | idcard::sim::CardPlace::FrontNoHold),
+        "the ID card is at the gate for its owner, never kept: {place:?}"
+    );
 }
 
 #[tokio::test]

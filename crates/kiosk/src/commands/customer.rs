@@ -68,7 +68,8 @@ pub fn bank_card_customer(backend: &Backend, takes_it_back: bool) {
     let slot = std::sync::Arc::clone(slot);
     tokio::spawn(async move {
         let mut inserted = false;
-        for _ in 0..400 {
+        // Up to two minutes: a payment can wait on its PIN and its queries that long.
+        for _ in 0..4_800 {
             if !inserted {
                 inserted = slot.insert_card();
             } else {

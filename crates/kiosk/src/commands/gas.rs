@@ -22,6 +22,9 @@ pub async fn run(backend: &Backend, command: GasCommand) -> ExitCode {
             backend.runtime.rewrite_gas_card(&super::PRINTER).await.map_err(|e| e.to_string())
         }
     };
+    // However it ended, the card goes back to the customer.
+    backend.runtime.return_gas_card().await;
+    println!("请取回您的燃气卡 / Please take your gas card");
     match result {
         Ok(payment) => {
             println!("RESULT {} {}", payment.state.label(), kiosk_core::receipt::outcome_words(&payment).1);
@@ -41,7 +44,7 @@ async fn top_up(backend: &Backend, args: &TopupArgs) -> Result<kiosk_core::Payme
     let card = backend.runtime.read_gas_card().await.map_err(|e| e.to_string())?;
     println!(
         "gas card {} ({}), purchase {}, {}",
-        card.card_no,
+        iccard::gas::mask(&card.card_no),
         card.user_no,
         card.purchase_count,
         if card.last_purchase_loaded || card.purchase_count == 0 {

@@ -2,11 +2,12 @@
 //! payment machine write the purchase to the card (payments.md §5). A card pulled out mid-write
 //! leaves the purchase waiting (AWAIT_CARD_WRITE); 补写卡 writes the same purchase again later,
 //! at this or any kiosk, and the meter ignores a replayed sequence, so gas is never doubled.
+//! Every gas session ends with [`Runtime::return_gas_card`]: the card goes back to its owner.
 
 use super::{Observer, PayMethod, Runtime, RuntimeError};
 use crate::clock;
 use iccard::{CardError, GasCard};
-use kiosk_core::{Event, Fen, Order, Payment, State, Utility};
+use kiosk_core::{Event, Fen, LineKind, Order, Payment, State, Utility};
 
 #[derive(Debug, thiserror::Error)]
 pub enum GasError {
@@ -16,6 +17,8 @@ pub enum GasError {
     Card(#[from] CardError),
     #[error("the gas meter has not loaded the last purchase yet: insert the card into the meter first")]
     LastPurchaseNotLoaded,
+    #[error("a paid purchase is still waiting to be written to this card: choose 补写卡 (rewrite) first")]
+    RewriteFirst,
     #[error("the gas company does not know this card: {0}")]
     UnknownCard(String),
     #[error("there is no purchase waiting to be written to this card")]
@@ -31,6 +34,16 @@ impl Runtime {
         Ok(device.driver.lock().await.read_gas_card().await?)
     }
 
+    /// Gives the gas card back: to the gate, for the customer to take. Call when a gas session
+    /// ends, however it ended; a card is never kept for the next customer.
+    pub async fn return_gas_card(&self) {
+        if let Some(device) = &self.devices.iccard {
+            if let Err(error) = device.driver.lock().await.eject().await {
+                tracing::warn!(%error, "the gas card could not be ejected; staff must retrieve it");
+            }
+        }
+    }
+
     /// Buys `amount` of gas for the card in the slot and writes it to the card.
     pub async fn gas_top_up(
         &self,
@@ -43,9 +56,15 @@ impl Runtime {
         if !card.last_purchase_loaded && card.purchase_count > 0 {
             return Err(GasError::LastPurchaseNotLoaded);
         }
+        if self.waiting_purchase(&card.card_no).await?.is_some() {
+            return Err(GasError::RewriteFirst);
+        }
         let gas = self.billers.get(Utility::Gas);
         let known =
             gas.prepaid_card(&card.card_no).await.map_err(|e| GasError::UnknownCard(e.to_string()))?;
+        if known.loaded_seq < known.issued_seq {
+            return Err(GasError::LastPurchaseNotLoaded);
+        }
         let order = Order::for_card_top_up(
             self.new_order_ref(),
             &self.identity.kiosk_id,
@@ -60,17 +79,26 @@ impl Runtime {
 
     /// 补写卡: writes the purchase waiting for the card in the slot, again.
     pub async fn rewrite_gas_card(&self, observer: &dyn Observer) -> Result<Payment, GasError> {
+        // Hold the sale first, so that nothing else moves this payment while it is rewritten.
+        let _sale = self.sales.try_lock().map_err(|_| RuntimeError::Busy)?;
         let card = self.read_gas_card().await?;
+        let payment = self.waiting_purchase(&card.card_no).await?.ok_or(GasError::NothingToRewrite)?;
+        Ok(self.drive(payment, None, Event::RewriteCard, observer).await?)
+    }
+
+    /// The paid purchase waiting to be written to card `card_no`, if any.
+    async fn waiting_purchase(&self, card_no: &str) -> Result<Option<Payment>, GasError> {
         for row in self.journal.load_parked().await.map_err(RuntimeError::from)? {
             let payment = super::journaling::restore(&row).map_err(RuntimeError::from)?;
-            let for_this_card = payment.order.lines.iter().any(
-                |line| matches!(&line.kind, kiosk_core::LineKind::CardTopUp(p) if p.card_no == card.card_no),
-            );
+            let for_this_card = payment
+                .order
+                .lines
+                .iter()
+                .any(|line| matches!(&line.kind, LineKind::CardTopUp(p) if p.card_no == card_no));
             if for_this_card && matches!(payment.state, State::AwaitCardWrite { .. }) {
-                let _sale = self.sales.try_lock().map_err(|_| RuntimeError::Busy)?;
-                return Ok(self.drive(payment, None, Event::RewriteCard, observer).await?);
+                return Ok(Some(payment));
             }
         }
-        Err(GasError::NothingToRewrite)
+        Ok(None)
     }
 }

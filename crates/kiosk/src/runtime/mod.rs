@@ -190,8 +190,23 @@ impl Runtime {
         }
         let bank_card = matches!(method, PayMethod::BankCard);
         if bank_card {
-            self.take_bank_card_in().await?;
+            self.take_bank_card_in(observer).await?;
         }
+        let result = self.journal_and_drive(order, method, observer).await;
+        if bank_card {
+            // Whatever happened — paid, refused, or the journal failed before anything was sent —
+            // the card goes back to the customer (or, abandoned at the gate, into the bin).
+            self.give_bank_card_back(result.as_ref().ok(), observer).await;
+        }
+        result
+    }
+
+    async fn journal_and_drive(
+        &self,
+        order: Order,
+        method: PayMethod,
+        observer: &dyn Observer,
+    ) -> Result<Payment, RuntimeError> {
         let payment = Payment::new(order);
         self.journal.create_payment(&journaling::new_payment(&payment, "order confirmed", &[])).await?;
         observer.transition(&payment, "", "order confirmed");
@@ -204,12 +219,7 @@ impl Runtime {
                 None,
             ),
         };
-        let result = self.drive(payment, code, first, observer).await;
-        if bank_card {
-            // Whatever happened, the card goes back to the customer (or, abandoned, into the bin).
-            self.give_bank_card_back(result.as_ref().ok(), observer).await;
-        }
-        result
+        self.drive(payment, code, first, observer).await
     }
 
     /// Resumes every payment that may have money in flight, oldest first (R5). Call at start-up
