@@ -38,6 +38,16 @@ pub enum JournalError {
         /// The order reference.
         id: String,
     },
+    /// The payment is no longer in the state the writer expected: someone else moved it.
+    #[error("payment {id} is in {stored}, not {expected}: it was moved by someone else")]
+    StaleState {
+        /// Order reference.
+        id: String,
+        /// What the writer expected.
+        expected: String,
+        /// What the journal holds.
+        stored: String,
+    },
     /// The payment the record refers to is not in the journal.
     #[error("no such payment in the journal: {id}")]
     UnknownPayment {

@@ -232,6 +232,17 @@ impl Journal {
             }
             tracing::warn!(payment = %t.payment_id, "journal row changed behind the writer; re-reading it");
         };
+        if let Some(expected) = &t.expected_from {
+            if *expected != before.state {
+                // Dropping the transaction rolls the update back; the caller forgets the cache.
+                drop(tx);
+                return Err(JournalError::StaleState {
+                    id: t.payment_id.clone(),
+                    expected: expected.clone(),
+                    stored: before.state,
+                });
+            }
+        }
         insert_keys(&mut tx, &t.payment_id, t.at, &t.keys).await?;
         let fields = ChainFields {
             seq,

@@ -68,6 +68,10 @@ pub struct NewPayment {
 pub struct TransitionRecord {
     /// Order reference of the payment.
     pub payment_id: String,
+    /// The state the writer believes the payment is in. When given and the journal holds another,
+    /// nothing is written ([`crate::JournalError::StaleState`]): two writers never both move a
+    /// payment from the same state (optimistic concurrency).
+    pub expected_from: Option<String>,
     /// When the change happened (ms); also becomes the payment's `updated_at`.
     pub at: i64,
     /// New state label.

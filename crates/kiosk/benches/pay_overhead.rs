@@ -59,6 +59,7 @@ async fn run() {
     const COMMITS: u32 = 1000;
     for i in 0..COMMITS {
         let record = journal::TransitionRecord {
+            expected_from: None,
             payment_id: row.id.clone(),
             at: row.updated_at + i64::from(i),
             to_state: row.state.clone(),

@@ -41,6 +41,7 @@ pub fn ordered(id: &str, created_at: i64) -> NewPayment {
 /// A move of `id` to `state` at `at`, not terminal, not parked.
 pub fn to(id: &str, at: i64, state: &str) -> TransitionRecord {
     TransitionRecord {
+        expected_from: None,
         payment_id: id.to_owned(),
         at,
         to_state: state.to_owned(),

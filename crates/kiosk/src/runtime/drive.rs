@@ -26,7 +26,7 @@ impl Runtime {
                 let stepped = payment.step(event, now, &self.policy);
                 if stepped.changed {
                     // Journal first (R1): nothing below may run unless this commit is durable.
-                    let record = journaling::transition(&payment, now, &summary, &stepped.effects);
+                    let record = journaling::transition(&payment, from, now, &summary, &stepped.effects);
                     self.journal.record_transition(&record).await?;
                     tracing::info!(order = %payment.id(), from, to = payment.state.label(), event = %summary, "transition");
                     observer.transition(&payment, from, &summary);

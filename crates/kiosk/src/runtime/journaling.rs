@@ -47,9 +47,18 @@ pub fn new_payment(payment: &Payment, event: &str, effects: &[Effect]) -> NewPay
     }
 }
 
-pub fn transition(payment: &Payment, at: Ts, event: &str, effects: &[Effect]) -> TransitionRecord {
+/// The record of a step from state `from` (the label the runtime held): refused by the journal
+/// if the payment was moved meanwhile by another writer.
+pub fn transition(
+    payment: &Payment,
+    from: &str,
+    at: Ts,
+    event: &str,
+    effects: &[Effect],
+) -> TransitionRecord {
     TransitionRecord {
         payment_id: payment.id().to_string(),
+        expected_from: Some(from.to_string()),
         at: at.0,
         to_state: payment.state.label().to_string(),
         terminal: payment.state.is_terminal(),
