@@ -7,6 +7,7 @@
 //!
 //! | Module | Job |
 //! |---|---|
+//! | [`crt310`] | CRT-310 card-reader framing: STX/LEN/ETX/BCC frames, ACK/NAK/ENQ/EOT, resync (hardware.md §2.1) |
 //! | [`model`] | [`DeviceStatus`], [`DeviceEvent`]: the device model, named after XFS4IoT |
 //! | [`link`] | [`Link`]: request/response over any `AsyncRead + AsyncWrite`, with [`Timing`] (overall deadline + inter-byte timeout), stale-input discard |
 //! | [`resync`] | dropping garbage in front of a frame start |
@@ -41,6 +42,7 @@
 //! ```
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
 
+pub mod crt310;
 pub mod error;
 pub mod fault;
 pub mod link;

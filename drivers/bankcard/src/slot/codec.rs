@@ -12,20 +12,14 @@
 //! Kept small and separate from `drivers/iccard`'s full CRT-310 codec on purpose: the bank-card
 //! slot never powers or reads a chip (the certified terminal does), so it needs four commands.
 
-use bytes::{Buf, BytesMut};
+use bytes::BytesMut;
+use device::crt310::{self, Unit};
+/// Start of frame, "execute" after an ACK, command received, command damaged
+/// (shared CRT-310 bytes, [`device::crt310`]).
+pub use device::crt310::{ACK, ENQ, ETX, NAK, STX};
 
-/// Start of frame.
-pub const STX: u8 = 0x02;
-/// End of text.
-pub const ETX: u8 = 0x03;
-/// "Execute" after an ACK.
-pub const ENQ: u8 = 0x05;
-/// Command received.
-pub const ACK: u8 = 0x06;
-/// Command damaged.
-pub const NAK: u8 = 0x15;
 /// Longest text (CM PM + 264 data bytes).
-pub const MAX_TEXT: usize = 266;
+pub const MAX_TEXT: usize = crt310::MAX_DATA + 2;
 
 /// `30 3x` reset.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -107,14 +101,7 @@ impl SlotCommand {
 
 /// Frames `text` (CM PM data).
 pub fn encode_text(text: &[u8]) -> Vec<u8> {
-    let len = text.len().min(MAX_TEXT) as u16;
-    let mut out = Vec::with_capacity(text.len() + 5);
-    out.push(STX);
-    out.extend_from_slice(&len.to_be_bytes());
-    out.extend_from_slice(&text[..len as usize]);
-    out.push(ETX);
-    out.push(out.iter().fold(0, |a, b| a ^ b));
-    out
+    crt310::encode(&text[..text.len().min(MAX_TEXT)])
 }
 
 /// S1, the card position in a status reply (hardware.md §2.2).
@@ -227,9 +214,9 @@ pub enum SlotDecodeError {
 pub fn decode_reply(buf: &mut BytesMut) -> Result<Option<SlotReply>, SlotDecodeError> {
     let Some(text) = decode_common(buf, true)? else { return Ok(None) };
     match text {
-        Unit::Ack => Ok(Some(SlotReply::Ack)),
-        Unit::Nak => Ok(Some(SlotReply::Nak)),
-        Unit::Enq => Ok(None),
+        Unit::Control(ACK) => Ok(Some(SlotReply::Ack)),
+        Unit::Control(NAK) => Ok(Some(SlotReply::Nak)),
+        Unit::Control(_) => Ok(None),
         Unit::Text(t) => match t.as_slice() {
             [0x4E, cm, error, ..] => Ok(Some(SlotReply::Negative { cm: *cm, error: *error })),
             [cm, pm, data @ ..] => Ok(Some(SlotReply::Positive { cm: *cm, pm: *pm, data: data.to_vec() })),
@@ -253,59 +240,20 @@ pub enum HostUnit {
 pub fn decode_host(buf: &mut BytesMut) -> Result<Option<HostUnit>, SlotDecodeError> {
     Ok(decode_common(buf, false)?.and_then(|u| match u {
         Unit::Text(t) => Some(HostUnit::Command(t)),
-        Unit::Enq => Some(HostUnit::Enq),
-        Unit::Ack => Some(HostUnit::Ack),
-        Unit::Nak => None,
+        Unit::Control(ENQ) => Some(HostUnit::Enq),
+        Unit::Control(ACK) => Some(HostUnit::Ack),
+        Unit::Control(_) => None,
     }))
 }
 
-enum Unit {
-    Ack,
-    Nak,
-    Enq,
-    Text(Vec<u8>),
-}
-
 fn decode_common(buf: &mut BytesMut, from_reader: bool) -> Result<Option<Unit>, SlotDecodeError> {
-    let Some(&first) = buf.first() else { return Ok(None) };
-    let single = match first {
-        ACK => Some(Unit::Ack),
-        NAK => Some(Unit::Nak),
-        ENQ if !from_reader => Some(Unit::Enq),
-        STX => None,
-        _ => {
-            let starts = |b: u8| b == STX || b == ACK || b == NAK || (!from_reader && b == ENQ);
-            let dropped = device::resync::skip_while_not(buf, starts);
-            return Err(SlotDecodeError::Garbage { dropped });
-        }
-    };
-    if let Some(u) = single {
-        buf.advance(1);
-        return Ok(Some(u));
+    let controls: &[u8] = if from_reader { &[ACK, NAK] } else { &[ACK, NAK, ENQ] };
+    let dropped = crt310::resync(buf, controls);
+    if dropped > 0 {
+        return Err(SlotDecodeError::Garbage { dropped });
     }
-    if buf.len() < 3 {
-        return Ok(None);
-    }
-    let len = u16::from_be_bytes([buf[1], buf[2]]) as usize;
-    if !(2..=MAX_TEXT).contains(&len) {
-        buf.advance(1);
-        return Err(SlotDecodeError::Malformed);
-    }
-    let total = len + 5;
-    if buf.len() < total {
-        return Ok(None);
-    }
-    if buf[3 + len] != ETX {
-        buf.advance(1);
-        return Err(SlotDecodeError::Malformed);
-    }
-    let expected = buf[..total - 1].iter().fold(0, |a, b| a ^ b);
-    let actual = buf[total - 1];
-    if expected != actual {
-        buf.advance(total);
-        return Err(SlotDecodeError::BadBcc { expected, actual });
-    }
-    let text = buf[3..3 + len].to_vec();
-    buf.advance(total);
-    Ok(Some(Unit::Text(text)))
+    crt310::take_unit(buf, controls, 2..=MAX_TEXT).map_err(|e| match e {
+        crt310::FrameError::BadBcc { expected, actual } => SlotDecodeError::BadBcc { expected, actual },
+        _ => SlotDecodeError::Malformed,
+    })
 }

@@ -8,23 +8,22 @@
 use super::frame::*;
 use crate::error::DecodeError;
 use bytes::{Buf, BytesMut};
+/// XOR of all bytes (the shared CRT-310 BCC).
+pub use device::crt310::bcc;
+use device::crt310::{self, FrameError, Unit};
 use device::resync;
-
-/// XOR of all bytes.
-pub fn bcc(bytes: &[u8]) -> u8 {
-    bytes.iter().fold(0, |a, b| a ^ b)
-}
 
 /// Frames `text` (`CM PM data`).
 pub fn frame(text: &[u8]) -> Vec<u8> {
-    let len = text.len().min(u16::MAX as usize) as u16;
-    let mut out = Vec::with_capacity(text.len() + 5);
-    out.push(STX);
-    out.extend_from_slice(&len.to_be_bytes());
-    out.extend_from_slice(&text[..usize::from(len)]);
-    out.push(ETX);
-    out.push(bcc(&out));
-    out
+    crt310::encode(text)
+}
+
+fn frame_error(e: FrameError) -> DecodeError {
+    match e {
+        FrameError::BadBcc { expected, actual } => DecodeError::BadChecksum { expected, actual },
+        FrameError::BadLength(len) => DecodeError::BadLength(len),
+        _ => DecodeError::MissingEtx,
+    }
 }
 
 /// The text of a command.
@@ -63,35 +62,7 @@ pub fn encode_reply(reply: &Reply) -> Vec<u8> {
 
 /// Takes one frame's text off the front of `buf`, dropping garbage before STX.
 pub fn decode_text(buf: &mut BytesMut) -> Result<Option<Vec<u8>>, DecodeError> {
-    let dropped = resync::skip_while_not(buf, |b| b == STX);
-    if dropped > 0 {
-        tracing::debug!(dropped, "crt310: dropped bytes before STX");
-    }
-    if buf.len() < 3 {
-        return Ok(None);
-    }
-    let len = usize::from(u16::from_be_bytes([buf[1], buf[2]]));
-    if !(2..=MAX_TEXT).contains(&len) {
-        buf.advance(1);
-        return Err(DecodeError::BadLength(len));
-    }
-    let total = len + 5;
-    if buf.len() < total {
-        return Ok(None);
-    }
-    if buf[3 + len] != ETX {
-        buf.advance(1);
-        return Err(DecodeError::MissingEtx);
-    }
-    let expected = bcc(&buf[..total - 1]);
-    let actual = buf[total - 1];
-    if expected != actual {
-        buf.advance(total);
-        return Err(DecodeError::BadChecksum { expected, actual });
-    }
-    let text = buf[3..3 + len].to_vec();
-    buf.advance(total);
-    Ok(Some(text))
+    crt310::take_frame(buf, 2..=MAX_TEXT).map_err(frame_error)
 }
 
 /// Decodes one reply frame.
@@ -156,17 +127,16 @@ pub enum HostMessage {
 /// Decodes the next thing the host sent. Bytes that are neither a control byte nor STX are
 /// dropped (line noise).
 pub fn decode_host(buf: &mut BytesMut) -> Result<Option<HostMessage>, DecodeError> {
-    let dropped = resync::skip_while_not(buf, |b| b == STX || Handshake::from_byte(b).is_some());
+    const CONTROLS: [u8; 4] = [ACK, NAK, EOT, ENQ];
+    let dropped = crt310::resync(buf, &CONTROLS);
     if dropped > 0 {
         tracing::debug!(dropped, "crt310 sim: dropped noise");
     }
-    let Some(&first) = buf.first() else { return Ok(None) };
-    if let Some(h) = Handshake::from_byte(first) {
-        buf.advance(1);
-        return Ok(Some(HostMessage::Control(h)));
+    match crt310::take_unit(buf, &CONTROLS, 2..=MAX_TEXT).map_err(frame_error)? {
+        None => Ok(None),
+        Some(Unit::Control(b)) => Ok(Handshake::from_byte(b).map(HostMessage::Control)),
+        Some(Unit::Text(text)) => command_from_text(&text).map(|c| Some(HostMessage::Command(c))),
     }
-    let Some(text) = decode_text(buf)? else { return Ok(None) };
-    command_from_text(&text).map(|c| Some(HostMessage::Command(c)))
 }
 
 /// Decodes the reader's one-byte handshake answer; other bytes are dropped.

@@ -4,22 +4,14 @@
 //! compile error. Unknown codes from the reader are kept as `Unknown(u8)` instead of failing
 //! the whole frame: the reader's answer still tells us "it worked" or "it did not".
 
-/// Start of text.
-pub const STX: u8 = 0x02;
-/// End of text.
-pub const ETX: u8 = 0x03;
-/// End of transmission: the host cancels ("discontinue"); the reader answers with EOT.
-pub const EOT: u8 = 0x04;
-/// Enquiry: the host tells the reader to execute the acknowledged command.
-pub const ENQ: u8 = 0x05;
-/// Positive acknowledgement of a command frame.
-pub const ACK: u8 = 0x06;
-/// Negative acknowledgement (BCC error): the host resends.
-pub const NAK: u8 = 0x15;
+/// Start of text, end of text, EOT (the host cancels, "discontinue"; the reader answers with
+/// EOT), ENQ (execute the acknowledged command), ACK, NAK (BCC error: the host resends): the
+/// shared CRT-310 bytes of [`device::crt310`].
+pub use device::crt310::{ACK, ENQ, EOT, ETX, NAK, STX};
 /// First text byte of a negative reply.
 pub const NEGATIVE: u8 = 0x4E;
 /// Most data bytes a frame's text carries (hardware.md §2.1: 264) plus CM, PM and the P byte.
-pub const MAX_TEXT: usize = 264 + 3;
+pub const MAX_TEXT: usize = device::crt310::MAX_DATA + 3;
 /// Most bytes one SLE4442 read may ask for (`38 31 addr len`, len 1..=0x80).
 pub const MAX_READ: u8 = 0x80;
 

@@ -16,20 +16,12 @@
 //! let _ = idcard::slot::Position::Rear;
 //! ```
 
-use bytes::{Buf, BytesMut};
-
-/// Start of text.
-pub const STX: u8 = 0x02;
-/// End of text.
-pub const ETX: u8 = 0x03;
-/// End of transmission: cancels the pending command; the reader answers EOT.
-pub const EOT: u8 = 0x04;
-/// Enquiry: "execute the command you acknowledged".
-pub const ENQ: u8 = 0x05;
-/// Acknowledge.
-pub const ACK: u8 = 0x06;
-/// Negative acknowledge (bad BCC): resend.
-pub const NAK: u8 = 0x15;
+use bytes::BytesMut;
+use device::crt310::{self, FrameError, Unit};
+/// Start of text, end of text, EOT (cancels the pending command; the reader answers EOT),
+/// ENQ ("execute the command you acknowledged"), ACK, NAK (bad BCC: resend). Shared CRT-310
+/// bytes, [`device::crt310`].
+pub use device::crt310::{ACK, ENQ, EOT, ETX, NAK, STX};
 
 /// Longest text we accept in a reply (CRT-310: 264 data bytes + P CM PM).
 pub const MAX_TEXT: usize = 272;
@@ -105,14 +97,7 @@ impl SlotCommand {
 
 /// A text in a frame: `02 LEN text 03 BCC`.
 pub fn frame(text: &[u8]) -> Vec<u8> {
-    let len = text.len() as u16;
-    let mut out = Vec::with_capacity(text.len() + 6);
-    out.push(STX);
-    out.extend_from_slice(&len.to_be_bytes());
-    out.extend_from_slice(text);
-    out.push(ETX);
-    out.push(crate::codec::xor(&out));
-    out
+    crt310::encode(text)
 }
 
 /// The frame of `cmd`.
@@ -338,29 +323,17 @@ pub enum SlotDecodeError {
 
 /// Decodes one item the slot sent. Bytes other than ACK/NAK/EOT/STX in front are dropped.
 pub fn decode(buf: &mut BytesMut) -> Result<Option<SlotInbound>, SlotDecodeError> {
-    let dropped = device::resync::skip_while_not(buf, |b| matches!(b, ACK | NAK | EOT | STX));
+    const CONTROLS: [u8; 3] = [ACK, NAK, EOT];
+    let dropped = crt310::resync(buf, &CONTROLS);
     if dropped > 0 {
         tracing::debug!(dropped, "id slot: dropped stray bytes");
     }
-    let Some(&first) = buf.first() else { return Ok(None) };
-    match first {
-        ACK => {
-            buf.advance(1);
-            return Ok(Some(SlotInbound::Ack));
-        }
-        NAK => {
-            buf.advance(1);
-            return Ok(Some(SlotInbound::Nak));
-        }
-        EOT => {
-            buf.advance(1);
-            return Ok(Some(SlotInbound::Eot));
-        }
-        _ => {}
-    }
-    let text = match text_frame(buf)? {
-        Some(t) => t,
+    let text = match crt310::take_unit(buf, &CONTROLS, 1..=MAX_TEXT).map_err(frame_error)? {
         None => return Ok(None),
+        Some(Unit::Control(ACK)) => return Ok(Some(SlotInbound::Ack)),
+        Some(Unit::Control(NAK)) => return Ok(Some(SlotInbound::Nak)),
+        Some(Unit::Control(_)) => return Ok(Some(SlotInbound::Eot)),
+        Some(Unit::Text(t)) => t,
     };
     match text.as_slice() {
         [0x50, cm, pm, data @ ..] => {
@@ -374,31 +347,11 @@ pub fn decode(buf: &mut BytesMut) -> Result<Option<SlotInbound>, SlotDecodeError
     }
 }
 
-/// Takes one `02 LEN text 03 BCC` frame off the front of `buf` (which starts with STX).
-fn text_frame(buf: &mut BytesMut) -> Result<Option<Vec<u8>>, SlotDecodeError> {
-    if buf.len() < 3 {
-        return Ok(None);
+fn frame_error(e: FrameError) -> SlotDecodeError {
+    match e {
+        FrameError::BadBcc { expected, actual } => SlotDecodeError::BadChecksum { expected, actual },
+        _ => SlotDecodeError::BadFraming,
     }
-    let len = usize::from(u16::from_be_bytes([buf[1], buf[2]]));
-    if len == 0 || len > MAX_TEXT {
-        buf.advance(1);
-        return Err(SlotDecodeError::BadFraming);
-    }
-    let total = len + 5;
-    if buf.len() < total {
-        return Ok(None);
-    }
-    if buf[3 + len] != ETX {
-        buf.advance(1);
-        return Err(SlotDecodeError::BadFraming);
-    }
-    let whole = buf.split_to(total);
-    let expected = crate::codec::xor(&whole[..total - 1]);
-    let actual = whole[total - 1];
-    if expected != actual {
-        return Err(SlotDecodeError::BadChecksum { expected, actual });
-    }
-    Ok(Some(whole[3..3 + len].to_vec()))
 }
 
 /// What the host sent (the simulator's side).
@@ -417,21 +370,14 @@ pub enum HostInbound {
 /// Decodes one item the host sent (used by the simulator). Never errors: garbage is dropped,
 /// broken frames are [`HostInbound::Corrupt`].
 pub fn decode_host(buf: &mut BytesMut) -> Option<HostInbound> {
-    device::resync::skip_while_not(buf, |b| matches!(b, ENQ | EOT | STX));
-    match *buf.first()? {
-        ENQ => {
-            buf.advance(1);
-            Some(HostInbound::Enq)
-        }
-        EOT => {
-            buf.advance(1);
-            Some(HostInbound::Eot)
-        }
-        _ => match text_frame(buf) {
-            Ok(Some(t)) => Some(HostInbound::Command(t)),
-            Ok(None) => None,
-            Err(_) => Some(HostInbound::Corrupt),
-        },
+    const CONTROLS: [u8; 2] = [ENQ, EOT];
+    crt310::resync(buf, &CONTROLS);
+    match crt310::take_unit(buf, &CONTROLS, 1..=MAX_TEXT) {
+        Ok(Some(Unit::Control(ENQ))) => Some(HostInbound::Enq),
+        Ok(Some(Unit::Control(_))) => Some(HostInbound::Eot),
+        Ok(Some(Unit::Text(t))) => Some(HostInbound::Command(t)),
+        Ok(None) => None,
+        Err(_) => Some(HostInbound::Corrupt),
     }
 }
 
