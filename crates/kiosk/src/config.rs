@@ -345,16 +345,7 @@ impl KioskConfig {
                 .billers
                 .as_ref()
                 .ok_or_else(|| invalid("billers", "a [billers] section in remote mode"))?;
-            let channel_problem = |e: payments::ConfigError| invalid("payments", &e.to_string());
-            if let Some(wechat) = &payments.wechat {
-                wechat.validate().map_err(channel_problem)?;
-            }
-            if let Some(alipay) = &payments.alipay {
-                alipay.validate().map_err(channel_problem)?;
-            }
-            if let Some(unionpay) = &payments.unionpay {
-                unionpay.validate().map_err(channel_problem)?;
-            }
+            payments.validate().map_err(|e| invalid("payments", &e.to_string()))?;
             billers.validate().map_err(|e| invalid(&e.key, &e.to_string()))?;
         }
         Ok(())

@@ -76,6 +76,9 @@ async fn paper_near_end_is_reported_and_still_prints() {
     let kiosk = TestKiosk::start().await;
     printer_sim(&kiosk).set_paper(Paper::NearEnd);
     assert_eq!(kiosk.runtime().receipt_availability().await, ReceiptAvailability::NearEnd);
+    let payment = kiosk.pay(Utility::Water, &kiosk.account(Utility::Water, 2740), wechat_code()).await;
+    let receipt = printer_sim(&kiosk).last_receipt().expect("near end still prints");
+    assert!(receipt.text().contains("27.40") && receipt.text().contains(payment.id()), "{}", receipt.text());
 }
 
 struct Failures(std::sync::Mutex<Vec<String>>);

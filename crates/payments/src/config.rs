@@ -164,6 +164,22 @@ fn check_token(section: &str, key: &str, value: &str, max: usize) -> Result<(), 
     ok.then_some(()).ok_or_else(|| invalid(format!("{section}.{key}"), "letters and digits only, not empty"))
 }
 
+impl PaymentsConfig {
+    /// Checks every configured channel; the first problem, naming its key.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if let Some(wechat) = &self.wechat {
+            wechat.validate()?;
+        }
+        if let Some(alipay) = &self.alipay {
+            alipay.validate()?;
+        }
+        if let Some(unionpay) = &self.unionpay {
+            unionpay.validate()?;
+        }
+        Ok(())
+    }
+}
+
 impl WeChatConfig {
     pub fn validate(&self) -> Result<(), ConfigError> {
         check_url("wechat", &self.base_url)?;

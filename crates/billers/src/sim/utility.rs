@@ -110,6 +110,28 @@ fn refused(refused: Refused, reference: &str) -> Reply {
     Reply::error_for(Some(reference), refused.status, &refused.error.code, &refused.error.message)
 }
 
+/// A money call (write-off, purchase) under its fault: a business fault applies only to a
+/// reference the book has never seen, so a retry gets the book's real, idempotent answer.
+fn money_call<D: serde::Serialize>(
+    book: &mut Book,
+    fault: Option<Fault>,
+    reference: &str,
+    account: &str,
+    amount_fen: i64,
+    perform: impl FnOnce(&mut Book) -> Result<D, Refused>,
+) -> Reply {
+    let fresh = book.ledger().count(reference) == 0 && book.ledger().rejection(reference).is_none();
+    if fresh {
+        if let Some(reply) = business_fault(book, fault, reference, account, amount_fen) {
+            return reply;
+        }
+    }
+    match perform(book) {
+        Ok(done) => Reply::ok(&done),
+        Err(refusal) => refused(refusal, reference),
+    }
+}
+
 /// The refusal a business fault asks for, if any; a `write_off_reject` is remembered for good.
 fn business_fault(
     book: &mut Book,
@@ -169,19 +191,9 @@ async fn write_off(
             Err(reply) => return reply,
         };
         let mut book = sim.book();
-        let fresh = book.ledger().count(&parsed.reference) == 0
-            && book.ledger().rejection(&parsed.reference).is_none();
-        if fresh {
-            if let Some(reply) =
-                business_fault(&mut book, fault, &parsed.reference, &parsed.account, parsed.amount_fen)
-            {
-                return reply;
-            }
-        }
-        match book.write_off(&parsed, super::now()) {
-            Ok(done) => Reply::ok(&done),
-            Err(refusal) => refused(refusal, &parsed.reference),
-        }
+        money_call(&mut book, fault, &parsed.reference, &parsed.account, parsed.amount_fen, |book| {
+            book.write_off(&parsed, super::now())
+        })
     })
     .await
 }
@@ -212,19 +224,9 @@ async fn purchase(
             Err(reply) => return reply,
         };
         let mut book = sim.book();
-        let fresh = book.ledger().count(&parsed.reference) == 0
-            && book.ledger().rejection(&parsed.reference).is_none();
-        if fresh {
-            if let Some(reply) =
-                business_fault(&mut book, fault, &parsed.reference, &parsed.account, parsed.amount_fen)
-            {
-                return reply;
-            }
-        }
-        match book.purchase(&parsed, super::now()) {
-            Ok(done) => Reply::ok(&done),
-            Err(refusal) => refused(refusal, &parsed.reference),
-        }
+        money_call(&mut book, fault, &parsed.reference, &parsed.account, parsed.amount_fen, |book| {
+            book.purchase(&parsed, super::now())
+        })
     })
     .await
 }
