@@ -16,8 +16,8 @@ pub mod sim;
 pub mod wire;
 
 pub use client::{
-    BillerClient, BillerError, Billers, ClientBuildError, JointClient, PrepaidCard, PurchaseRequest,
-    WriteOffRequest,
+    holder_digest, is_holder_digest, AccountKind, BillerClient, BillerError, Billers, ClientBuildError,
+    HouseholdAccount, JointClient, PrepaidCard, PurchaseRequest, WriteOffRequest,
 };
 pub use config::{BillerEntry, BillersConfig, ConfigError};
 pub use recon::{ReconError, ReconFile, ReconKind, ReconRow};

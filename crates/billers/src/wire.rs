@@ -14,7 +14,9 @@ pub mod paths {
     pub const CARD_WRITTEN: &str = "/v1/prepaid/purchases/{reference}/card-written";
     pub const PREPAID_CARD: &str = "/v1/prepaid/cards/{card_no}";
     pub const RECONCILIATION: &str = "/v1/reconciliation/{date}";
-    pub const ALL: [&str; 8] = [
+    /// The accounts of an ID card holder, by the digest of the ID number (joint service).
+    pub const HOUSEHOLD: &str = "/v1/households/{holder}";
+    pub const ALL: [&str; 9] = [
         BILL,
         JOINT_BILL,
         WRITE_OFFS,
@@ -23,6 +25,7 @@ pub mod paths {
         CARD_WRITTEN,
         PREPAID_CARD,
         RECONCILIATION,
+        HOUSEHOLD,
     ];
 }
 
@@ -44,6 +47,8 @@ pub mod codes {
     pub const UNKNOWN_ACCOUNT: &str = "UNKNOWN_ACCOUNT";
     /// No account holds this prepaid card (404 of a card lookup).
     pub const UNKNOWN_CARD: &str = "UNKNOWN_CARD";
+    /// No household is registered to this ID card holder (404 of a household lookup).
+    pub const UNKNOWN_HOLDER: &str = "UNKNOWN_HOLDER";
     pub const ACCOUNT_CLOSED: &str = "ACCOUNT_CLOSED";
     pub const BILL_CHANGED: &str = "BILL_CHANGED";
     pub const AMOUNT_MISMATCH: &str = "AMOUNT_MISMATCH";
@@ -134,6 +139,21 @@ pub struct PrepaidCardDto {
     pub issued_seq: u32,
     /// The purchase count the meter has loaded; below `issued_seq` while a purchase waits for it.
     pub loaded_seq: u32,
+}
+
+/// `GET /v1/households/{holder}` → 200: the accounts of an ID card holder's household.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HouseholdDto {
+    pub accounts: Vec<HouseholdAccountDto>,
+}
+
+/// One account of a household: a joint account or one utility's account.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HouseholdAccountDto {
+    /// "joint", "water", "power" or "gas".
+    pub utility: String,
+    /// The account number (户号), digits only.
+    pub account: String,
 }
 
 /// `POST /v1/prepaid/purchases` body.

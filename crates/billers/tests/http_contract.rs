@@ -4,7 +4,7 @@
 mod common;
 
 use billers::sim::{DEMO_CARD, JOINT_ACCOUNT};
-use billers::{BillerError, PurchaseRequest, ReconKind};
+use billers::{AccountKind, BillerError, HouseholdAccount, PurchaseRequest, ReconKind};
 use common::{admin_post, env, fresh_account, fresh_card_account, write_off_for};
 use kiosk_core::{AccountNo, Channel, ConfirmReply, Fen, Ts, Utility, WriteOffReply, WriteOffStatus};
 use serde_json::json;
@@ -388,4 +388,95 @@ async fn a_card_lookup_with_a_bad_signature_or_a_failing_biller_is_not_trusted()
     assert!(matches!(stranger.prepaid_card(DEMO_CARD).await, Err(BillerError::BadReply { .. })));
     // The faults were for one request each: the biller answers again.
     assert_eq!(gas.prepaid_card(DEMO_CARD).await.unwrap().issued_seq, 3);
+}
+
+#[tokio::test]
+async fn an_id_card_holder_finds_the_household_joint_account_without_typing_it() {
+    let env = env().await;
+    let joint = env.billers.joint().expect("joint service configured");
+    let accounts = joint.household(billers::sim::DEMO_HOLDER).await.unwrap();
+    let found: Vec<(AccountKind, &str)> = accounts.iter().map(|a| (a.kind, a.account.as_str())).collect();
+    assert_eq!(
+        found,
+        [
+            (AccountKind::Joint, JOINT_ACCOUNT),
+            (AccountKind::Utility(Utility::Water), "310000021"),
+            (AccountKind::Utility(Utility::Power), "3200000036"),
+            (AccountKind::Utility(Utility::Gas), "3300000027"),
+        ]
+    );
+    // The joint account found is one the joint bill answers.
+    assert_eq!(joint.fetch_joint_bill(&accounts[0].account).await.unwrap().bills.len(), 3);
+
+    // A holder registered over the admin endpoint, with one water account only; the digest is
+    // all the simulator ever learns.
+    let holder = billers::holder_digest("11010519491231002X").unwrap();
+    let water = fresh_account(&env, Utility::Water, 20, 1500);
+    let seed = json!({ "holder": holder, "accounts": [{ "utility": "water", "account": water.as_str() }] });
+    assert!(admin_post(&env.sims.joint.url(), "/admin/holders", seed).await.status().is_success());
+    let only_water = joint.household(&holder).await.unwrap();
+    assert_eq!(
+        only_water,
+        [HouseholdAccount { kind: AccountKind::Utility(Utility::Water), account: water.clone() }]
+    );
+    let not_a_digest = json!({ "holder": "11010519491231002X", "accounts": [] });
+    let refused = admin_post(&env.sims.joint.url(), "/admin/holders", not_a_digest).await;
+    assert_eq!(refused.status().as_u16(), 400);
+}
+
+#[tokio::test]
+async fn an_unknown_holder_is_reported_as_such_and_an_id_number_is_never_sent() {
+    let env = env().await;
+    let joint = env.billers.joint().expect("joint service configured");
+    let stranger = billers::holder_digest("11010519491231002X").unwrap();
+    let error = joint.household(&stranger).await.unwrap_err();
+    assert_eq!(error, BillerError::UnknownHolder);
+    assert_eq!(error.message_zh(), "未查到与该身份证关联的户号，请输入账单上的户号。");
+    // Not a digest (an ID number by mistake, an upper-case digest): asked of no one. A fault
+    // queued for the endpoint stays unused, which proves no request was made.
+    env.sims.joint.sim.faults().inject("household", Fault::Status { code: 503 }, 1);
+    for not_a_digest in ["11010519491231002X", &stranger.to_uppercase(), ""] {
+        assert_eq!(joint.household(not_a_digest).await, Err(BillerError::UnknownHolder));
+    }
+    assert!(matches!(joint.household(&stranger).await, Err(BillerError::Unavailable { .. })));
+}
+
+#[tokio::test]
+async fn a_household_reply_with_a_bad_signature_or_from_a_failing_biller_is_not_trusted() {
+    let env = env().await;
+    let joint = env.billers.joint().expect("joint service configured");
+    env.sims.joint.sim.faults().inject("household", Fault::BadSignature, 1);
+    let error = joint.household(billers::sim::DEMO_HOLDER).await.unwrap_err();
+    assert!(matches!(&error, BillerError::BadReply { detail } if detail.contains("signature")), "{error:?}");
+
+    let rules = json!([{ "endpoint": "household", "fault": "status", "code": 502 }]);
+    assert!(admin_post(&env.sims.joint.url(), "/admin/faults", rules).await.status().is_success());
+    assert!(matches!(joint.household(billers::sim::DEMO_HOLDER).await, Err(BillerError::Unavailable { .. })));
+    env.sims.joint.sim.faults().inject("household", Fault::DropReply, 1);
+    assert!(matches!(joint.household(billers::sim::DEMO_HOLDER).await, Err(BillerError::Unavailable { .. })));
+
+    let mut entry = env.sims.joint.client_entry();
+    entry.key = "some-other-key-0123456789".into();
+    let stranger = billers::JointClient::new(&entry, common::KIOSK).unwrap();
+    assert!(matches!(stranger.household(billers::sim::DEMO_HOLDER).await, Err(BillerError::BadReply { .. })));
+    // The faults were for one request each: the biller answers again.
+    assert_eq!(joint.household(billers::sim::DEMO_HOLDER).await.unwrap().len(), 4);
+}
+
+#[tokio::test]
+async fn an_odd_household_reply_is_not_believed() {
+    let env = env().await;
+    let joint = env.billers.joint().expect("joint service configured");
+    // The biller lists a joint account that fails the joint account rule, or nothing at all.
+    for accounts in [
+        json!([{ "utility": "joint", "account": "3900000006" }]),
+        json!([{ "utility": "heating", "account": "3900000005" }]),
+        json!([]),
+    ] {
+        let holder = billers::holder_digest("11010519491231002X").unwrap();
+        let seed = json!({ "holder": holder, "accounts": accounts });
+        assert!(admin_post(&env.sims.joint.url(), "/admin/holders", seed).await.status().is_success());
+        let result = joint.household(&holder).await;
+        assert!(matches!(result, Err(BillerError::BadReply { .. })), "{accounts}: {result:?}");
+    }
 }

@@ -77,6 +77,27 @@ fn the_openapi_file_documents_every_path_and_the_vector() {
     assert!(spec.contains("ff4c9313c2c025c963b71b6594496423412f27e9ebf9baf354ef415f766cdbad"));
     assert!(spec.contains("7f2ec583dd3ea03a3683016c1710a368d8c4b9439fd58978350720ec6af65343"));
     assert!(spec.contains("X-Yizhan-Request-Nonce"));
+    assert!(spec.contains("426695a0efdb59b9eaedaf0b5ca3eddf013cc2a7f9e283437704ea605f421e6d"));
+    assert!(spec.contains(billers::wire::codes::UNKNOWN_HOLDER));
+}
+
+#[test]
+fn the_holder_digest_is_the_sha256_of_the_id_number_and_nothing_else_is_digested() {
+    // python3: hashlib.sha256(b'11010519491231002X').hexdigest() (the GB 11643 example number).
+    assert_eq!(
+        billers::holder_digest("11010519491231002X").as_deref(),
+        Some("426695a0efdb59b9eaedaf0b5ca3eddf013cc2a7f9e283437704ea605f421e6d")
+    );
+    let digest = billers::holder_digest("11010519491231002X").unwrap();
+    assert!(billers::is_holder_digest(&digest));
+    assert!(billers::is_holder_digest(billers::sim::DEMO_HOLDER));
+    for not_an_id in
+        ["", "11010519491231002x", "11010519491231002", "11010519491231002XX", "1101051949123100 X"]
+    {
+        assert_eq!(billers::holder_digest(not_an_id), None, "{not_an_id:?}");
+    }
+    assert!(!billers::is_holder_digest(&digest.to_uppercase()));
+    assert!(!billers::is_holder_digest("11010519491231002X"));
 }
 
 #[test]

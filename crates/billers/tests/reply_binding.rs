@@ -158,3 +158,23 @@ async fn a_card_lookup_reply_replayed_to_another_lookup_is_not_believed() {
         "{replayed:?}"
     );
 }
+
+#[tokio::test]
+async fn a_household_reply_replayed_to_another_holder_is_not_believed() {
+    let env = env().await;
+    let (served, proxy) = proxy_for(env.sims.joint.url()).await;
+    let mut entry = env.sims.joint.client_entry();
+    entry.base_url = served.url();
+    let joint = billers::JointClient::new(&entry, KIOSK).unwrap();
+
+    // A genuine, signed reply listing the demo household's accounts...
+    assert_eq!(joint.household(billers::sim::DEMO_HOLDER).await.unwrap().len(), 4);
+    proxy.replay_last();
+    // ...played back as the answer about another holder: not their household.
+    let stranger = billers::holder_digest("11010519491231002X").unwrap();
+    let replayed = joint.household(&stranger).await;
+    assert!(
+        matches!(&replayed, Err(BillerError::BadReply { detail }) if detail.contains("request")),
+        "{replayed:?}"
+    );
+}

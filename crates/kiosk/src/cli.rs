@@ -18,9 +18,11 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run the kiosk (the default): resume unfinished payments, then take commands on stdin until
-    /// the UI lands.
-    Run,
+    /// Run the kiosk (the default): resume unfinished payments, then open the touch screen (and
+    /// the mirror when configured).
+    Run(RunArgs),
+    /// Render every screen in every theme and layout (and the mirror) to PNG files, headlessly.
+    Screenshot(ScreenshotArgs),
     /// Pay a bill headless, printing every state transition and the receipt.
     Pay(PayArgs),
     /// Resume every payment not settled yet.
@@ -43,6 +45,20 @@ pub enum Command {
     /// The resident ID card reader.
     #[command(subcommand)]
     Idcard(IdcardCommand),
+}
+
+#[derive(Debug, Default, Args)]
+pub struct RunArgs {
+    /// No screens: take `pay …` commands on standard input (for servicing over a terminal).
+    #[arg(long)]
+    pub headless: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ScreenshotArgs {
+    /// Where to write the PNG files (created if missing).
+    #[arg(long, default_value = "docs/screens")]
+    pub out: PathBuf,
 }
 
 #[derive(Debug, Subcommand)]

@@ -26,6 +26,69 @@ pub struct KioskConfig {
     pub payments: Option<payments::PaymentsConfig>,
     #[serde(default)]
     pub billers: Option<billers::BillersConfig>,
+    #[serde(default)]
+    pub ui: UiSection,
+    /// Staff who may sign in for 帮办 (assisted mode).
+    #[serde(default)]
+    pub staff: Vec<StaffMember>,
+}
+
+/// The screens: layout, the mirror window, speech.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UiSection {
+    /// "landscape" (1920x1080) or "portrait" (1080x1920); staff can switch at run time.
+    #[serde(default)]
+    pub layout: Layout,
+    /// Open the second, portrait screen that mirrors the session.
+    #[serde(default = "yes")]
+    pub mirror: bool,
+    /// "espeak-ng" (offline Mandarin and English) or "off".
+    #[serde(default = "default_speech")]
+    pub speech: String,
+    /// Words per minute for espeak-ng; slower than its 175 for older listeners.
+    #[serde(default = "default_speech_rate")]
+    pub speech_rate: u32,
+}
+
+impl Default for UiSection {
+    fn default() -> Self {
+        UiSection {
+            layout: Layout::Landscape,
+            mirror: true,
+            speech: default_speech(),
+            speech_rate: default_speech_rate(),
+        }
+    }
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn default_speech() -> String {
+    "espeak-ng".into()
+}
+
+fn default_speech_rate() -> u32 {
+    140
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Layout {
+    #[default]
+    Landscape,
+    Portrait,
+}
+
+/// One staff member: a number (journaled with every action) and the SHA-256 of their PIN, in
+/// hex. The PIN itself is never stored or logged.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StaffMember {
+    pub id: String,
+    pub pin_sha256: String,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -327,6 +390,23 @@ impl KioskConfig {
                 "logging.level",
                 "a tracing filter such as \"info\" or \"yizhan=debug,info\"",
             ));
+        }
+        if !matches!(self.ui.speech.as_str(), "espeak-ng" | "off") {
+            return Err(invalid("ui.speech", "\"espeak-ng\" or \"off\""));
+        }
+        if !(80..=300).contains(&self.ui.speech_rate) {
+            return Err(invalid("ui.speech_rate", "words per minute from 80 to 300"));
+        }
+        let mut ids = std::collections::HashSet::new();
+        for member in &self.staff {
+            let hex_ok =
+                member.pin_sha256.len() == 64 && member.pin_sha256.bytes().all(|b| b.is_ascii_hexdigit());
+            if member.id.trim().is_empty() || !ids.insert(member.id.as_str()) {
+                return Err(invalid("staff.id", "a staff number, different for every member"));
+            }
+            if !hex_ok {
+                return Err(invalid("staff.pin_sha256", "the SHA-256 of the PIN as 64 hex digits"));
+            }
         }
         if let Err((key, problem)) = self.devices.check() {
             return Err(invalid(key, &problem));

@@ -15,3 +15,4 @@ pub mod proof;
 pub mod recon;
 pub mod redact;
 pub mod runtime;
+pub mod ui;

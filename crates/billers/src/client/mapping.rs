@@ -3,10 +3,10 @@
 //! well-formed, on-topic reply can be definite, and everything else is "unknown" (payments.md R3).
 
 use super::transport::Exchange;
-use super::{BillerError, PrepaidCard};
+use super::{AccountKind, BillerError, HouseholdAccount, PrepaidCard};
 use crate::wire::{
-    self, BillDto, CardWrittenDone, ErrorBody, JointBillDto, PrepaidCardDto, PurchaseDone, StatusDto,
-    WriteOffDone,
+    self, BillDto, CardWrittenDone, ErrorBody, HouseholdDto, JointBillDto, PrepaidCardDto, PurchaseDone,
+    StatusDto, WriteOffDone,
 };
 use kiosk_core::{
     AccountNo, AccountRule, Bill, CardWriteData, ConfirmReply, Fen, JointBill, PastPayment, Utility,
@@ -69,6 +69,48 @@ pub(crate) fn prepaid_card(
         issued_seq: dto.issued_seq,
         loaded_seq: dto.loaded_seq,
     })
+}
+
+/// The household lookup: only a signed reply (bound to this request by its nonce) listing at
+/// least one account, each of a known kind with a well-formed number, is believed. A joint
+/// account must pass `joint_rule` exactly; a utility account must be digits. A repeated account
+/// is listed once.
+pub(crate) fn household(
+    joint_rule: &AccountRule,
+    exchange: Exchange,
+) -> Result<Vec<HouseholdAccount>, BillerError> {
+    let dto: HouseholdDto = fetched_or(exchange, wire::codes::UNKNOWN_HOLDER, BillerError::UnknownHolder)?;
+    if dto.accounts.is_empty() {
+        return Err(bad_reply("the household has no account"));
+    }
+    let mut accounts: Vec<HouseholdAccount> = Vec::with_capacity(dto.accounts.len());
+    for item in dto.accounts {
+        let Some(kind) = AccountKind::from_code(&item.utility) else {
+            return Err(bad_reply(&format!("unknown kind of account {:?}", item.utility)));
+        };
+        let account = match kind {
+            // The joint service's rule takes a Utility only to name it in errors.
+            AccountKind::Joint => match joint_rule.check(Utility::Power, &item.account) {
+                Ok(account) if account.as_str() == item.account => account,
+                Ok(_) => return Err(bad_reply("a joint account number is not digits")),
+                Err(e) => return Err(bad_reply(&format!("a joint account number: {e}"))),
+            },
+            AccountKind::Utility(_) => {
+                let digits = !item.account.is_empty()
+                    && item.account.len() <= 32
+                    && item.account.bytes().all(|b| b.is_ascii_digit());
+                if !digits {
+                    return Err(bad_reply(&format!("a {kind} account number is not digits")));
+                }
+                AccountNo::from_trusted(item.account)
+            }
+        };
+        let found = HouseholdAccount { kind, account };
+        if !accounts.contains(&found) {
+            accounts.push(found);
+        }
+    }
+    Ok(accounts)
 }
 
 pub(crate) fn write_off(reference: &str, exchange: Exchange) -> WriteOffReply {
@@ -424,5 +466,53 @@ mod tests {
             prepaid_card(Utility::Gas, &gas, "8800000013", gateway),
             Err(BillerError::Unavailable { .. })
         ));
+    }
+    #[test]
+    fn a_household_is_believed_only_with_known_kinds_and_well_formed_accounts() {
+        let joint = crate::client::joint_account_rule();
+        let reply = |accounts: &str| answered(200, &format!(r#"{{"accounts":[{accounts}]}}"#));
+        let found = household(
+            &joint,
+            reply(
+                r#"{"utility":"joint","account":"3900000005"},{"utility":"water","account":"310000021"},
+                   {"utility":"joint","account":"3900000005"},{"utility":"gas","account":"3300000027","extra":1}"#,
+            ),
+        );
+        let account =
+            |kind, digits: &str| HouseholdAccount { kind, account: AccountNo::from_trusted(digits) };
+        assert_eq!(
+            found,
+            Ok(vec![
+                account(AccountKind::Joint, "3900000005"),
+                account(AccountKind::Utility(Utility::Water), "310000021"),
+                account(AccountKind::Utility(Utility::Gas), "3300000027"),
+            ]),
+            "the repeated joint account is listed once, an unknown field is ignored"
+        );
+        for (label, exchange) in [
+            ("no account", reply("")),
+            ("no accounts field", answered(200, "{}")),
+            ("unknown kind", reply(r#"{"utility":"heating","account":"3900000005"}"#)),
+            ("an alias", reply(r#"{"utility":"electricity","account":"3200000036"}"#)),
+            ("joint check digit", reply(r#"{"utility":"joint","account":"3900000006"}"#)),
+            ("joint with spaces", reply(r#"{"utility":"joint","account":"39000 00005"}"#)),
+            ("utility not digits", reply(r#"{"utility":"water","account":"31000002A"}"#)),
+            ("utility empty", reply(r#"{"utility":"power","account":""}"#)),
+            ("404 for an account", answered(404, r#"{"code":"UNKNOWN_ACCOUNT"}"#)),
+            ("404 without a body", answered(404, "")),
+            ("400", answered(400, r#"{"code":"BAD_REQUEST"}"#)),
+            ("garbage", answered(200, "<html>")),
+            ("untrusted", Exchange::Untrusted { detail: "reply signature does not verify".into() }),
+        ] {
+            let result = household(&joint, exchange);
+            assert!(matches!(result, Err(BillerError::BadReply { .. })), "{label}: {result:?}");
+        }
+        let unknown = answered(404, r#"{"code":"UNKNOWN_HOLDER","message":"no household for this holder"}"#);
+        assert_eq!(household(&joint, unknown), Err(BillerError::UnknownHolder));
+        for unavailable in
+            [Exchange::ServerError { status: 503 }, Exchange::NoAnswer { detail: "timed out".into() }]
+        {
+            assert!(matches!(household(&joint, unavailable), Err(BillerError::Unavailable { .. })));
+        }
     }
 }

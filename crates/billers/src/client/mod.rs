@@ -38,7 +38,71 @@ pub struct PrepaidCard {
     pub loaded_seq: u32,
 }
 
-/// Why a bill, a prepaid card or a reconciliation file could not be fetched. No money moved, so the
+/// Which account of a household a [`HouseholdAccount`] is: the joint account (电水气联合账单) or
+/// one utility's own account.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum AccountKind {
+    Joint,
+    Utility(Utility),
+}
+
+impl AccountKind {
+    /// The contract's name: "joint", "water", "power" or "gas".
+    pub fn code(self) -> &'static str {
+        match self {
+            AccountKind::Joint => "joint",
+            AccountKind::Utility(utility) => utility.code(),
+        }
+    }
+
+    /// Exactly one of the contract's names (no aliases).
+    pub fn from_code(code: &str) -> Option<AccountKind> {
+        match code {
+            "joint" => Some(AccountKind::Joint),
+            "water" => Some(AccountKind::Utility(Utility::Water)),
+            "power" => Some(AccountKind::Utility(Utility::Power)),
+            "gas" => Some(AccountKind::Utility(Utility::Gas)),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for AccountKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+/// One account of an ID card holder's household (`GET /v1/households/{holder}`). A joint account
+/// passed the joint service's account rule; a utility account is digits only, to be checked
+/// against that utility's rule before use.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HouseholdAccount {
+    pub kind: AccountKind,
+    pub account: AccountNo,
+}
+
+/// The holder digest of the contract (`GET /v1/households/{holder}`): the lower-case hex SHA-256
+/// of the 18-character resident ID number (17 digits and a digit or an upper-case `X`), so that
+/// the kiosk never sends the number itself. `None` for anything else (a lower-case `x`
+/// included: the card reader stores it upper-case).
+///
+/// The digest is pseudonymous, not anonymous (ID numbers are few enough to be hashed
+/// exhaustively): it is personal data, logged at debug level only.
+pub fn holder_digest(id_number: &str) -> Option<String> {
+    use sha2::Digest;
+    let b = id_number.as_bytes();
+    let well_formed =
+        b.len() == 18 && b[..17].iter().all(u8::is_ascii_digit) && (b[17].is_ascii_digit() || b[17] == b'X');
+    well_formed.then(|| hex::encode(sha2::Sha256::digest(b)))
+}
+
+/// True for what [`holder_digest`] makes: 64 lower-case hex digits.
+pub fn is_holder_digest(holder: &str) -> bool {
+    holder.len() == 64 && holder.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+/// Why a bill, a prepaid card, a household or a reconciliation file could not be fetched. No money moved, so the
 /// customer may simply try again or correct the number. `Display` is for staff logs and carries
 /// the technical detail; [`BillerError::message_en`]/[`BillerError::message_zh`] are for screens.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -47,6 +111,8 @@ pub enum BillerError {
     UnknownAccount,
     #[error("the biller knows no account holding this card")]
     UnknownCard,
+    #[error("the biller knows no household of this ID card holder")]
+    UnknownHolder,
     #[error("the biller cannot be reached right now ({detail})")]
     Unavailable { detail: String },
     #[error("the biller's reply could not be trusted or understood ({detail})")]
@@ -62,6 +128,9 @@ impl BillerError {
             BillerError::UnknownCard => {
                 "This card is not registered to any account. Please check the card or ask at the counter."
             }
+            BillerError::UnknownHolder => {
+                "No household account is registered to this ID card. Please enter the account number on your bill."
+            }
             BillerError::Unavailable { .. } | BillerError::BadReply { .. } => {
                 "The bill cannot be looked up right now. Please try again in a few minutes."
             }
@@ -72,6 +141,7 @@ impl BillerError {
         match self {
             BillerError::UnknownAccount => "未查到该户号，请对照账单核对户号。",
             BillerError::UnknownCard => "未查到该卡对应的户号，请核对卡片或到营业厅咨询。",
+            BillerError::UnknownHolder => "未查到与该身份证关联的户号，请输入账单上的户号。",
             BillerError::Unavailable { .. } | BillerError::BadReply { .. } => {
                 "暂时无法查询账单，请稍后再试。"
             }
@@ -238,6 +308,27 @@ impl JointClient {
         if let Err(error) = &result {
             tracing::info!(%account, %error, "joint bill fetch failed");
         }
+        result
+    }
+
+    /// The accounts of the household of an ID card holder, by [`holder_digest`] (证件查户号):
+    /// the kiosk reads the customer's ID card and learns the joint account here, so that nobody
+    /// types the account number. A joint account in the reply passes [`Self::account_rule`];
+    /// a utility account is digits only (check it against its utility's rule before use).
+    pub async fn household(&self, holder_digest: &str) -> Result<Vec<HouseholdAccount>, BillerError> {
+        // Only a digest is ever sent; anything else (an ID number by mistake) is asked of no one.
+        // Nor is it logged: only a digest, and only at debug level.
+        if !is_holder_digest(holder_digest) {
+            tracing::warn!("household lookup refused: not a holder digest");
+            return Err(BillerError::UnknownHolder);
+        }
+        let exchange = self.http.exchange(Method::GET, &["v1", "households", holder_digest], None).await;
+        let result = mapping::household(&self.rule, exchange);
+        match &result {
+            Ok(accounts) => tracing::info!(accounts = accounts.len(), "household found"),
+            Err(error) => tracing::info!(%error, "household lookup failed"),
+        }
+        tracing::debug!(holder = holder_digest, found = result.is_ok(), "household lookup");
         result
     }
 }

@@ -1,13 +1,18 @@
-//! Demo data for the embedded simulators: two or three accounts per utility and one household.
+//! Demo data for the embedded simulators: two or three accounts per utility, one household, and
+//! the ID card holder of that household.
 //! The account numbers pass `AccountRule::default_for` (water 9 digits, power and gas 10, last
 //! digit Luhn) so that they can be typed at the kiosk.
 
 use super::book::{AccountSeed, CardSeed};
-use super::joint::Household;
+use super::joint::{HolderSeed, Household};
 use kiosk_core::{Fen, Utility};
 
 /// The demo household's joint account.
 pub const JOINT_ACCOUNT: &str = "3900000005";
+/// The holder of the demo household: [`crate::holder_digest`] of the ID number on the
+/// simulated ID card, `idcard::sim::Identity::synthetic(20261123)` (a made-up person), which the
+/// kiosk's simulated customer inserts.
+pub const DEMO_HOLDER: &str = "f91873a8e76326cd56851ef433f7102b583c5e224b8ded83d1bf4c04ac11b4fe";
 /// The prepaid gas card of the demo account 3300000019.
 pub const DEMO_CARD: &str = "8800000013";
 
@@ -58,6 +63,11 @@ pub fn household() -> Household {
     }
 }
 
+/// The demo holder's accounts: the demo household's joint account, then its members.
+pub fn holder() -> HolderSeed {
+    HolderSeed::of_household(DEMO_HOLDER, &household())
+}
+
 /// Every demo account with its amount due as seeded, for `yizhan sim accounts`: `(utility code
 /// or "joint", account, amount due)`. The joint amount is the sum of its members.
 pub fn demo_accounts() -> Vec<(String, String, Fen)> {
@@ -96,5 +106,23 @@ mod tests {
         assert_eq!(accounts.len(), 10);
         assert_eq!(accounts.last().map(|a| a.2), Some(Fen(2740 + 10420 + 3870)));
         assert!(accounts.contains(&("water".into(), "310000005".into(), Fen(3150))));
+    }
+
+    #[test]
+    fn the_demo_holder_has_the_demo_joint_account_first() {
+        let seed = holder();
+        assert!(crate::is_holder_digest(&seed.holder));
+        let kinds: Vec<(&str, &str)> =
+            seed.accounts.iter().map(|a| (a.utility.as_str(), a.account.as_str())).collect();
+        assert_eq!(
+            kinds,
+            [
+                ("joint", JOINT_ACCOUNT),
+                ("water", "310000021"),
+                ("power", "3200000036"),
+                ("gas", "3300000027")
+            ]
+        );
+        assert!(demo_accounts().iter().any(|(kind, account, _)| kind == "joint" && account == JOINT_ACCOUNT));
     }
 }

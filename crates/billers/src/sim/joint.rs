@@ -1,14 +1,15 @@
 //! The simulated joint-bill service (电水气联合账单): it knows which water, power and gas accounts
 //! form a household and answers their live bills, read from the utility simulators' books. It
-//! only presents bills; each sub-bill is written off at its own utility.
+//! only presents bills; each sub-bill is written off at its own utility. It also knows which
+//! accounts belong to an ID card holder, by the digest of the ID number only.
 
 use super::signed::{Gate, Reply, SignedRequest};
 use super::utility::UtilitySim;
-use crate::wire::{codes, paths, JointBillDto};
+use crate::wire::{codes, paths, HouseholdAccountDto, HouseholdDto, JointBillDto};
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, Method, Uri};
-use axum::response::Response;
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use kiosk_core::Utility;
@@ -41,6 +42,34 @@ impl Household {
     }
 }
 
+/// `POST /admin/holders`: the accounts of an ID card holder, who is known by
+/// [`crate::holder_digest`] of the ID number and never by the number itself. Replaces what was
+/// registered for the holder before.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HolderSeed {
+    /// 64 lower-case hex digits.
+    pub holder: String,
+    pub accounts: Vec<HouseholdAccountDto>,
+}
+
+impl HolderSeed {
+    /// The holder of `household`'s joint account and of each of its members, joint first.
+    pub fn of_household(holder: impl Into<String>, household: &Household) -> HolderSeed {
+        let account = |utility: &str, account: &str| HouseholdAccountDto {
+            utility: utility.to_string(),
+            account: account.to_string(),
+        };
+        let mut accounts = vec![account("joint", &household.joint_account)];
+        for utility in Utility::ALL {
+            if let Some(member) = household.member(utility) {
+                accounts.push(account(utility.code(), member));
+            }
+        }
+        HolderSeed { holder: holder.into(), accounts }
+    }
+}
+
 /// The joint service. Cheap to clone; clones share households, key and fault plan.
 #[derive(Clone)]
 pub struct JointSim {
@@ -49,6 +78,8 @@ pub struct JointSim {
 
 struct Inner {
     households: Mutex<BTreeMap<String, Household>>,
+    /// Holder digest → the holder's accounts.
+    holders: Mutex<BTreeMap<String, Vec<HouseholdAccountDto>>>,
     utilities: Vec<UtilitySim>,
     gate: Arc<Gate>,
 }
@@ -58,6 +89,7 @@ impl JointSim {
     pub fn new(key: &str, utilities: Vec<UtilitySim>) -> JointSim {
         let inner = Inner {
             households: Mutex::new(BTreeMap::new()),
+            holders: Mutex::new(BTreeMap::new()),
             utilities,
             gate: Arc::new(Gate::new(key, FaultPlan::default())),
         };
@@ -70,6 +102,22 @@ impl JointSim {
 
     pub fn put_household(&self, household: Household) {
         self.households().insert(household.joint_account.clone(), household);
+    }
+
+    /// Registers the accounts of an ID card holder. `false` (and nothing registered) unless the
+    /// holder is a digest ([`crate::is_holder_digest`]).
+    pub fn put_holder(&self, seed: HolderSeed) -> bool {
+        if !crate::is_holder_digest(&seed.holder) {
+            return false;
+        }
+        self.inner.holders.lock().unwrap_or_else(|p| p.into_inner()).insert(seed.holder, seed.accounts);
+        true
+    }
+
+    /// The household of an ID card holder, as `GET /v1/households/{holder}` answers it.
+    pub fn household(&self, holder: &str) -> Option<HouseholdDto> {
+        let holders = self.inner.holders.lock().unwrap_or_else(|p| p.into_inner());
+        holders.get(holder).map(|accounts| HouseholdDto { accounts: accounts.clone() })
     }
 
     /// The household's bill as it is now; members the utility does not know are left out.
@@ -91,7 +139,9 @@ impl JointSim {
     pub fn router(&self) -> Router {
         Router::new()
             .route(paths::JOINT_BILL, get(fetch_joint_bill))
+            .route(paths::HOUSEHOLD, get(household))
             .route("/admin/households", post(admin_put_household))
+            .route("/admin/holders", post(admin_put_holder))
             .with_state(self.clone())
             .merge(simkit::admin_router(self.faults().clone()))
     }
@@ -118,10 +168,40 @@ async fn fetch_joint_bill(
     .await
 }
 
+async fn household(
+    State(sim): State<JointSim>,
+    Path(holder): Path<String>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let request = SignedRequest { method, uri, headers, body };
+    let gate = sim.inner.gate.clone();
+    gate.handle("household", request, move |_| {
+        if !crate::is_holder_digest(&holder) {
+            return Reply::error(400, codes::BAD_REQUEST, "the holder must be 64 lower-case hex digits");
+        }
+        match sim.household(&holder) {
+            Some(household) => Reply::ok(&household),
+            None => Reply::error(404, codes::UNKNOWN_HOLDER, "no household for this holder"),
+        }
+    })
+    .await
+}
+
 async fn admin_put_household(
     State(sim): State<JointSim>,
     Json(household): Json<Household>,
 ) -> Json<Household> {
     sim.put_household(household.clone());
     Json(household)
+}
+
+async fn admin_put_holder(State(sim): State<JointSim>, Json(seed): Json<HolderSeed>) -> Response {
+    if sim.put_holder(seed.clone()) {
+        Json(seed).into_response()
+    } else {
+        (StatusCode::BAD_REQUEST, "the holder must be 64 lower-case hex digits").into_response()
+    }
 }

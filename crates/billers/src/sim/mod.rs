@@ -4,7 +4,7 @@
 //!
 //! Fault endpoints (for `x-sim-fault` rules): `bill`, `write_off`, `write_off_status`,
 //! `purchase`, `card_written`, `card` (the prepaid card lookup), `reconciliation`, and `joint_bill`
-//! on the joint service.
+//! and `household` (the ID card holder lookup) on the joint service.
 
 mod book;
 mod demo;
@@ -14,8 +14,11 @@ mod signed;
 mod utility;
 
 pub use book::{AccountSeed, CardSeed, CardState};
-pub use demo::{demo_accounts, household as demo_household, seeds as demo_seeds, DEMO_CARD, JOINT_ACCOUNT};
-pub use joint::{Household, JointSim};
+pub use demo::{
+    demo_accounts, holder as demo_holder, household as demo_household, seeds as demo_seeds, DEMO_CARD,
+    DEMO_HOLDER, JOINT_ACCOUNT,
+};
+pub use joint::{HolderSeed, Household, JointSim};
 pub use ledger::{Ledger, PurchaseEntry, RejectedEntry, WriteOffEntry};
 pub use utility::UtilitySim;
 
@@ -34,7 +37,7 @@ pub struct BillerSimsConfig {
     pub power: SimEntry,
     pub gas: SimEntry,
     pub joint: SimEntry,
-    /// Seed the demo accounts and household.
+    /// Seed the demo accounts, household and household holder.
     pub seed_demo: bool,
 }
 
@@ -153,6 +156,7 @@ pub async fn start_all(config: &BillerSimsConfig) -> std::io::Result<RunningBill
     let joint = JointSim::new(&key, utilities);
     if config.seed_demo {
         joint.put_household(demo::household());
+        joint.put_holder(demo::holder());
     }
     let served = serve(bind(config.joint.port).await?, joint.router())?;
     let joint = RunningJointSim { sim: joint, served, key };

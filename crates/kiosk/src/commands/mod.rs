@@ -27,6 +27,10 @@ pub async fn run(cli: Cli) -> ExitCode {
         // The simulators need no kiosk configuration.
         return sim::run(args, config_dir(&cli.config)).await;
     }
+    if let Some(Command::Screenshot(args)) = &cli.command {
+        // Demo screens only: no configuration, no back end.
+        return tokio::task::block_in_place(|| crate::ui::screenshot::run(&args.out));
+    }
     let config = match KioskConfig::load(&cli.config) {
         Ok(config) => config,
         Err(error) => {
@@ -42,10 +46,10 @@ pub async fn run(cli: Cli) -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    let command = cli.command.unwrap_or(Command::Run);
+    let command = cli.command.unwrap_or(Command::Run(Default::default()));
     let moves_money = matches!(
         command,
-        Command::Run | Command::Pay(_) | Command::Recover | Command::Recon(_) | Command::Gas(_)
+        Command::Run(_) | Command::Pay(_) | Command::Recover | Command::Recon(_) | Command::Gas(_)
     );
     if moves_money {
         if let Err(error) = backend.claim_journal() {
@@ -54,7 +58,8 @@ pub async fn run(cli: Cli) -> ExitCode {
         }
     }
     match command {
-        Command::Run => run_kiosk::run(&backend).await,
+        Command::Run(args) if args.headless => run_kiosk::run(&backend).await,
+        Command::Run(_) => run_kiosk::run_with_screens(backend, &config).await,
         Command::Pay(args) => pay::run(&backend, &args).await,
         Command::Recover => recover::run(&backend).await,
         Command::Journal(command) => journal_cmd::run(&backend, command).await,
@@ -63,7 +68,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Receipt(command) => receipt::run(&backend, &config, command).await,
         Command::Gas(command) => gas::run(&backend, command).await,
         Command::Idcard(command) => idcard::run(&backend, command).await,
-        Command::Sim(_) => unreachable!("handled above"),
+        Command::Sim(_) | Command::Screenshot(_) => unreachable!("handled above"),
     }
 }
 

@@ -1,6 +1,6 @@
-//! `yizhan` with no subcommand. Until the Slint UI lands, the kiosk runs headless: it settles
-//! what a power cut left behind, shows where its back end is, and takes commands on standard
-//! input — the same runtime the UI will drive.
+//! `yizhan` with no subcommand: settle what a power cut left behind, then open the screens. With
+//! `run --headless` the kiosk instead takes commands on standard input — the same runtime the
+//! screens drive.
 
 use super::PRINTER;
 use crate::backend::Backend;
@@ -8,15 +8,34 @@ use crate::cli::{PayArgs, PayWith};
 use std::process::ExitCode;
 use tokio::io::{AsyncBufReadExt, BufReader};
 
-pub async fn run(backend: &Backend) -> ExitCode {
-    println!("一站 Yizhan kiosk {} (headless)", backend.runtime.identity.kiosk_id);
+/// Settles unfinished payments, then runs the touch screen and the mirror until closed.
+pub async fn run_with_screens(backend: Backend, config: &crate::config::KioskConfig) -> ExitCode {
+    if let Err(code) = recover(&backend).await {
+        return code;
+    }
+    let backend = std::sync::Arc::new(backend);
+    tokio::task::block_in_place(|| crate::ui::app::run(backend, config))
+}
+
+/// Resumes every payment a power cut left behind; no new money is taken until this is done.
+async fn recover(backend: &Backend) -> Result<(), ExitCode> {
     match backend.runtime.recover(&PRINTER).await {
-        Ok(resumed) if !resumed.is_empty() => println!("settled {} unfinished payment(s)", resumed.len()),
-        Ok(_) => {}
+        Ok(resumed) if !resumed.is_empty() => {
+            println!("settled {} unfinished payment(s)", resumed.len());
+            Ok(())
+        }
+        Ok(_) => Ok(()),
         Err(error) => {
             eprintln!("yizhan: recovery failed; not taking money: {error}");
-            return ExitCode::from(1);
+            Err(ExitCode::from(1))
         }
+    }
+}
+
+pub async fn run(backend: &Backend) -> ExitCode {
+    println!("一站 Yizhan kiosk {} (headless)", backend.runtime.identity.kiosk_id);
+    if let Err(code) = recover(backend).await {
+        return code;
     }
     if let Some(sims) = &backend.sims {
         println!("embedded back end:");

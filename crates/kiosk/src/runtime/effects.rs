@@ -139,10 +139,23 @@ impl Runtime {
         if kind == PrintKind::Receipt && !observer.wants_receipt(p) {
             return Ok(());
         }
+        self.print_and_record(p, kind, observer).await?;
+        Ok(())
+    }
+
+    /// Prints a payment's receipt or slip now (the customer tapped 打印凭条, or staff reprint)
+    /// and journals what became of it; returns whether paper came out.
+    pub async fn print_and_record(
+        &self,
+        p: &Payment,
+        kind: PrintKind,
+        observer: &dyn Observer,
+    ) -> Result<bool, RuntimeError> {
         let outcome = self.print_now(p, observer).await;
+        let printed = outcome == "printed";
         let record = PrintRecord { payment_id: p.id().to_string(), at: clock::now().0, kind, outcome };
         self.journal.record_print(&record).await?;
-        Ok(())
+        Ok(printed)
     }
 
     /// Builds, signs and prints a payment's receipt or slip; returns what happened, in words for

@@ -10,12 +10,14 @@ mod crash_point;
 mod drive;
 mod effects;
 mod gas;
+mod household;
 pub mod journaling;
 pub mod observer;
 mod scan;
 
 pub use bank_card_slot::CARD_KEPT;
 pub use gas::GasError;
+pub use household::{AccountKind, HouseholdAccount, HouseholdError};
 pub use observer::{Observer, Quiet};
 pub use scan::ScanProblem;
 

@@ -2,7 +2,7 @@
 //! came, and never let anything but a payment code start a payment.
 
 use super::Runtime;
-use kiosk_core::PaymentCode;
+use kiosk_core::{AccountNo, PaymentCode, Utility};
 use scanner::Scanned;
 use std::time::Duration;
 
@@ -21,6 +21,36 @@ pub enum ScanProblem {
     BillInsteadOfCode,
     #[error("the scanner is not available: {0}")]
     Device(String),
+    /// A payment code held up where the paper bill was wanted: never paid with, never kept.
+    #[error("this is a payment code, not a bill's barcode: scan the barcode printed on the paper bill")]
+    CodeInsteadOfBill,
+}
+
+impl ScanProblem {
+    /// What the customer reads and hears, Chinese and English.
+    pub fn words(&self) -> (String, String) {
+        match self {
+            ScanProblem::NotAPaymentCode { zh, en } => (zh.to_string(), en.to_string()),
+            ScanProblem::NoCode => (
+                "没有扫到条码。请把条码对准扫码窗口，再按一次。".into(),
+                "No code was scanned. Hold it to the scanner window and try again.".into(),
+            ),
+            ScanProblem::BillInsteadOfCode => (
+                "这是缴费单的条码，不是付款码。请打开微信、支付宝或云闪付的付款码。".into(),
+                "That is the bill's barcode, not a payment code. Open the payment code in WeChat, Alipay or UnionPay."
+                    .into(),
+            ),
+            ScanProblem::CodeInsteadOfBill => (
+                "这是付款码，不是缴费单条码，没有扣款。请扫纸质账单上的条码。".into(),
+                "That is a payment code, not the bill's barcode; nothing was charged. Scan the barcode on the paper bill."
+                    .into(),
+            ),
+            ScanProblem::NoScanner | ScanProblem::Device(_) => (
+                "扫码器暂时不能用，请手动输入户号或找工作人员。".into(),
+                "The scanner is not working now; type the account number or ask staff.".into(),
+            ),
+        }
+    }
 }
 
 impl Runtime {
@@ -35,6 +65,28 @@ impl Runtime {
         match scan.scanned {
             Scanned::PaymentCode(code) => Ok(code),
             Scanned::BillBarcode { .. } => Err(ScanProblem::BillInsteadOfCode),
+            Scanned::Garbage { reason } => {
+                Err(ScanProblem::NotAPaymentCode { zh: reason.message_zh(), en: reason.message_en() })
+            }
+            _ => Err(ScanProblem::NotAPaymentCode {
+                zh: "无法识别的条码",
+                en: "a code the kiosk does not know",
+            }),
+        }
+    }
+
+    /// Waits up to `window` for the barcode of a paper bill: its account (and utility, when the
+    /// barcode says). A payment code shown here is refused and forgotten.
+    pub async fn scan_bill(&self, window: Duration) -> Result<(Option<Utility>, AccountNo), ScanProblem> {
+        let device = self.devices.scanner.as_ref().ok_or(ScanProblem::NoScanner)?;
+        let mut driver = device.driver.lock().await;
+        let scan = driver.scan(window).await.map_err(|error| match error {
+            scanner::ScanError::NoCode { .. } => ScanProblem::NoCode,
+            other => ScanProblem::Device(other.to_string()),
+        })?;
+        match scan.scanned {
+            Scanned::BillBarcode { utility, account } => Ok((utility, account)),
+            Scanned::PaymentCode(_) => Err(ScanProblem::CodeInsteadOfBill),
             Scanned::Garbage { reason } => {
                 Err(ScanProblem::NotAPaymentCode { zh: reason.message_zh(), en: reason.message_en() })
             }

@@ -19,7 +19,8 @@ pub fn repo_config_dir() -> PathBuf {
 }
 
 pub struct TestKiosk {
-    pub backend: Backend,
+    /// Shared, so that the UI tests can hand it to the screens' controller.
+    pub backend: std::sync::Arc<Backend>,
     pub dir: tempfile::TempDir,
 }
 
@@ -68,7 +69,15 @@ impl TestKiosk {
         let dir = tempfile::tempdir().unwrap();
         let keys = repo_config_dir().join("sim-keys");
         let backend = Backend::start_embedded(&keys, dir.path(), divisor, true).await.unwrap();
-        TestKiosk { backend, dir }
+        TestKiosk { backend: std::sync::Arc::new(backend), dir }
+    }
+
+    pub fn scanner_sim(&self) -> &scanner::sim::SimScanner {
+        self.backend.runtime.devices.sims.scanner.as_ref().expect("a simulated scanner")
+    }
+
+    pub fn printer_sim(&self) -> &printer::sim::PrinterSim {
+        self.backend.runtime.devices.sims.printer.as_ref().expect("a simulated printer")
     }
 
     pub fn runtime(&self) -> &Runtime {

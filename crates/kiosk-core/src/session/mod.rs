@@ -1,0 +1,17 @@
+//! The customer's session at the screen: which screen shows, what the customer has entered, when
+//! the screen gives up, and what the runtime must do next. Pure like the payment machine: taps,
+//! device news and clock ticks come in as [`Input`]s with the time; [`Command`]s go out.
+//!
+//! The payment machine decides money; this machine decides only the conversation around it. Once
+//! a payment method is chosen, nothing here times out until the runtime reports the payment's end.
+
+mod flow;
+pub mod speech;
+mod types;
+pub mod words;
+
+pub use flow::{Session, SessionTiming};
+pub use types::*;
+
+#[cfg(test)]
+mod tests;

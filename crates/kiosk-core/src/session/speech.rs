@@ -1,0 +1,218 @@
+//! What the kiosk says for each screen and state (accessibility.md items 37–42): the title, the
+//! prompt, the key facts (amount, 户号 masked as on screen, errors, the result) and what can be
+//! tapped. Built from the same words the screen shows; golden-tested in `tests/speech_scripts`.
+
+use super::types::*;
+use super::words::{self, spoken_amount, spoken_digits};
+use super::Session;
+
+fn t(lang: Lang, zh: &'static str, en: &'static str) -> &'static str {
+    match lang {
+        Lang::Zh => zh,
+        Lang::En => en,
+    }
+}
+
+/// The whole script of the current screen, in the session's language.
+pub fn script(s: &Session) -> Vec<String> {
+    let lang = s.lang;
+    let mut lines = Vec::new();
+    if let Some(step) = words::step_of(s.screen, s.service, lang) {
+        lines.push(step);
+    }
+    lines.push(words::title(s));
+    lines.extend(facts(s));
+    lines.push(words::prompt(s));
+    if s.screen == Screen::OutOfService && !s.service_phone.is_empty() {
+        lines.push(match lang {
+            Lang::Zh => format!("服务电话：{}", spoken_digits(&s.service_phone)),
+            Lang::En => format!("Service phone: {}", spoken_digits(&s.service_phone)),
+        });
+    }
+    if let Some(notice) = &s.notice {
+        lines.push(notice.text(lang).to_string());
+    }
+    if s.warning {
+        lines.push(words::timeout_warning(lang).into());
+    }
+    if s.screen == Screen::Attract || s.screen == Screen::Method {
+        lines.extend(words::degraded(&s.availability, lang).into_iter().map(String::from));
+    }
+    lines.extend(actions(s).into_iter().map(String::from));
+    lines.retain(|l| !l.is_empty());
+    lines
+}
+
+/// The key facts of the screen: what is being paid, to whom, how much; the result.
+fn facts(s: &Session) -> Vec<String> {
+    let lang = s.lang;
+    let mut lines = Vec::new();
+    match s.screen {
+        Screen::FindAccount if !s.account_input.is_empty() => lines.push(match lang {
+            Lang::Zh => format!("已输入户号：{}", spoken_digits(&s.account_input)),
+            Lang::En => format!("Account number so far: {}", spoken_digits(&s.account_input)),
+        }),
+        Screen::TopUpAmount | Screen::Confirm | Screen::Method => {
+            lines.extend(payee_lines(s));
+            if let Some(amount) = s.amount() {
+                lines.push(match lang {
+                    Lang::Zh => format!("应付金额：{}，无手续费", spoken_amount(amount, lang)),
+                    Lang::En => format!("Amount to pay: {}, no fee", spoken_amount(amount, lang)),
+                });
+            }
+            if s.screen == Screen::Method && !s.availability.receipt_possible() {
+                lines.push(words::no_receipt_today().text(lang).to_string());
+            }
+        }
+        Screen::Paying => {
+            if let Some(amount) = s.amount() {
+                lines.push(match lang {
+                    Lang::Zh => format!("金额：{}", spoken_amount(amount, lang)),
+                    Lang::En => format!("Amount: {}", spoken_amount(amount, lang)),
+                });
+            }
+        }
+        Screen::Result => {
+            if let Some(o) = &s.outcome {
+                lines.push(match lang {
+                    Lang::Zh => format!("金额：{}", spoken_amount(o.amount, lang)),
+                    Lang::En => format!("Amount: {}", spoken_amount(o.amount, lang)),
+                });
+                lines.push(match lang {
+                    Lang::Zh => format!("交易编号：{}", spoken_digits(&o.order_ref)),
+                    Lang::En => format!("Reference: {}", spoken_digits(&o.order_ref)),
+                });
+            }
+        }
+        _ => {}
+    }
+    lines
+}
+
+/// Who is paid, for whom: the masked holder and account, as on screen.
+pub fn payee_lines(s: &Session) -> Vec<String> {
+    let lang = s.lang;
+    let Some(found) = &s.found else { return Vec::new() };
+    let mut lines = Vec::new();
+    match found {
+        Found::Bill(bill) => {
+            lines.push(match lang {
+                Lang::Zh => format!("缴费项目：{}", words::utility_name(bill.utility, lang)),
+                Lang::En => format!("Paying: {}", words::utility_name(bill.utility, lang)),
+            });
+            lines.push(account_line(&bill.account.masked(), lang));
+            lines.push(holder_line(&bill.holder_masked, lang));
+            lines.push(match lang {
+                Lang::Zh => format!("缴费截止日期：{}", bill.due_date),
+                Lang::En => format!("Due date: {}", bill.due_date),
+            });
+        }
+        Found::Joint(joint) => {
+            lines.push(match lang {
+                Lang::Zh => "缴费项目：水电气合缴".to_string(),
+                Lang::En => "Paying: the joint bill".to_string(),
+            });
+            lines.push(account_line(&joint.joint_account.masked(), lang));
+            lines.push(holder_line(&joint.holder_masked, lang));
+            for bill in &joint.bills {
+                lines.push(format!(
+                    "{} {}",
+                    words::utility_name(bill.utility, lang),
+                    spoken_amount(bill.amount_due, lang)
+                ));
+            }
+        }
+        Found::GasCard(card) => {
+            lines.push(match lang {
+                Lang::Zh => format!("燃气卡：{}", spoken_digits(&card.card_masked)),
+                Lang::En => format!("Gas card: {}", spoken_digits(&card.card_masked)),
+            });
+            lines.push(account_line(&card.account.masked(), lang));
+        }
+    }
+    lines
+}
+
+fn account_line(masked: &str, lang: Lang) -> String {
+    match lang {
+        Lang::Zh => format!("户号：{}", spoken_digits(masked)),
+        Lang::En => format!("Account: {}", spoken_digits(masked)),
+    }
+}
+
+fn holder_line(masked: &str, lang: Lang) -> String {
+    match lang {
+        Lang::Zh => format!("户名：{masked}"),
+        Lang::En => format!("Name: {masked}"),
+    }
+}
+
+/// The buttons of the screen that speech names (their labels are in the .slint files; the UI
+/// tests check that every one named here exists on screen).
+pub fn actions(s: &Session) -> Vec<&'static str> {
+    let lang = s.lang;
+    match s.screen {
+        Screen::Attract => vec![t(
+            lang,
+            "可选：水费、电费、燃气费、水电气合缴、燃气卡充值",
+            "Choices: Water, Electricity, Gas, Joint bill, Gas card top-up",
+        )],
+        Screen::Method => {
+            let mut v = Vec::new();
+            if s.availability.scanner {
+                v.push(t(
+                    lang,
+                    "用手机付款码请按「付款码支付」",
+                    "To use your phone's payment code, tap \"Payment code\"",
+                ));
+            }
+            if s.availability.bank_card {
+                v.push(t(lang, "用银行卡请按「银行卡支付」", "To use a bank card, tap \"Bank card\""));
+            }
+            v
+        }
+        Screen::Result if s.receipt == ReceiptState::Offered => vec![t(
+            lang,
+            "需要凭条请按「打印凭条」，不需要请按「不要凭条」",
+            "For a receipt tap \"Print receipt\"; otherwise tap \"No receipt\"",
+        )],
+        Screen::Result if s.receipt == ReceiptState::Printed => vec![words::take_receipt(lang)],
+        Screen::Result => vec![t(lang, "办完请按「完成」", "When you are done, tap \"Done\"")],
+        _ => Vec::new(),
+    }
+}
+
+/// Said when the payment moves on.
+pub fn phase_lines(phase: PayPhase, lang: Lang) -> Vec<String> {
+    vec![words::phase_words(phase, lang).to_string()]
+}
+
+/// Said when the red button is held, and when the card comes out.
+pub fn eject_line(feedback: EjectFeedback, lang: Lang) -> &'static str {
+    match feedback {
+        EjectFeedback::Held => t(
+            lang,
+            "请继续按住红色按钮3秒，身份证就会退出。",
+            "Keep holding the red button for 3 seconds and your ID card will come out.",
+        ),
+        EjectFeedback::Ejected => t(lang, "身份证已退出，请取走。", "Your ID card is out; please take it."),
+    }
+}
+
+/// Said when a look-up starts.
+pub fn lookup_line(command: &Command, lang: Lang) -> &'static str {
+    match command {
+        Command::ScanBill => t(
+            lang,
+            "请把缴费单上的条码对准扫码窗口。",
+            "Hold the barcode on your paper bill to the scanner window.",
+        ),
+        Command::ReadIdCard => t(
+            lang,
+            "请把身份证放入身份证口。需要取回请按住红色按钮3秒。",
+            "Put your ID card into the ID slot. To get it back, hold the red button for 3 seconds.",
+        ),
+        Command::ReadGasCard => t(lang, "正在读卡，请稍候。", "Reading your card, please wait."),
+        _ => t(lang, "请稍候。", "Please wait."),
+    }
+}

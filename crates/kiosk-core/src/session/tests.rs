@@ -1,0 +1,249 @@
+use super::*;
+use crate::{AccountNo, Bill, Fen, Ts, Utility};
+
+fn bill(amount: i64) -> Bill {
+    Bill {
+        utility: Utility::Water,
+        account: AccountNo::from_trusted("3100000018"),
+        bill_id: "B1".into(),
+        version: 1,
+        amount_due: Fen(amount),
+        due_date: "2026-12-15".into(),
+        holder_masked: "张*明".into(),
+        address_masked: "静安区**路**号".into(),
+        recent_payments: vec![],
+    }
+}
+
+fn tap(s: &mut Session, intent: Intent, at: i64) -> Vec<Command> {
+    s.step(Input::Tap(intent), Ts(at))
+}
+
+fn spoken(cmds: &[Command]) -> String {
+    cmds.iter()
+        .filter_map(|c| match c {
+            Command::Speak(lines) => Some(lines.join(" ")),
+            _ => None,
+        })
+        .collect::<Vec<_>>()
+        .join(" | ")
+}
+
+/// Attract → find account (typed) → confirm → method; returns the session on the method screen.
+fn to_method(at: &mut i64) -> Session {
+    let mut s = Session::default();
+    tap(&mut s, Intent::Start(Service::Water), *at);
+    for d in [3, 1, 0, 0, 0, 0, 0, 0, 1, 8] {
+        *at += 600;
+        tap(&mut s, Intent::Digit(d), *at);
+    }
+    *at += 600;
+    let cmds = tap(&mut s, Intent::SubmitAccount, *at);
+    assert!(cmds.contains(&Command::FetchBill { service: Service::Water, account: "3100000018".into() }));
+    s.step(Input::Found(Found::Bill(bill(12345))), Ts(*at + 10));
+    assert_eq!(s.screen, Screen::Confirm);
+    *at += 600;
+    tap(&mut s, Intent::ConfirmBill, *at);
+    assert_eq!(s.screen, Screen::Method);
+    s
+}
+
+#[test]
+fn a_standard_bill_takes_five_screens_after_idle() {
+    let mut at = 0;
+    let mut s = to_method(&mut at);
+    at += 600;
+    let cmds = tap(&mut s, Intent::ChooseMethod(MethodChoice::Code), at);
+    assert!(cmds.contains(&Command::Pay { method: MethodChoice::Code }));
+    assert_eq!(s.screen, Screen::Paying);
+    s.step(
+        Input::Finished(Outcome {
+            kind: OutcomeKind::Paid,
+            order_ref: "K1".into(),
+            amount: Fen(12345),
+            slip_printed: false,
+        }),
+        Ts(at),
+    );
+    assert_eq!(s.screen, Screen::Result);
+    assert_eq!(
+        words::step_of(Screen::Result, Some(Service::Water), Lang::Zh).as_deref(),
+        Some("第5步/共5步")
+    );
+}
+
+#[test]
+fn a_repeated_tap_within_half_a_second_is_ignored_and_pay_is_asked_once() {
+    let mut at = 0;
+    let mut s = to_method(&mut at);
+    let first = tap(&mut s, Intent::ChooseMethod(MethodChoice::Code), at + 600);
+    let second = tap(&mut s, Intent::ChooseMethod(MethodChoice::Code), at + 800);
+    let third = tap(&mut s, Intent::ChooseMethod(MethodChoice::Code), at + 2000);
+    let pays =
+        [first, second, third].concat().into_iter().filter(|c| matches!(c, Command::Pay { .. })).count();
+    assert_eq!(pays, 1, "a payment is started once, whatever the taps");
+}
+
+#[test]
+fn digits_typed_slowly_all_count_but_a_bounce_does_not() {
+    let mut s = Session::default();
+    tap(&mut s, Intent::Start(Service::Power), 0);
+    tap(&mut s, Intent::Digit(5), 1000);
+    tap(&mut s, Intent::Digit(5), 1200); // bounce
+    tap(&mut s, Intent::Digit(5), 1800);
+    assert_eq!(s.account_input, "55");
+}
+
+#[test]
+fn the_warning_comes_30_s_early_can_be_extended_without_limit_and_the_timeout_wipes_everything() {
+    let mut at = 0;
+    let mut s = to_method(&mut at);
+    tap(&mut s, Intent::ToggleLarge, at + 600);
+    at += 600;
+    let limit = s.timing().input_large.as_millis() as i64;
+    for _ in 0..12 {
+        let quiet = s.step(Input::Tick, Ts(at + limit - 31_000));
+        assert!(!s.warning && quiet.is_empty());
+        let warn = s.step(Input::Tick, Ts(at + limit - 30_000));
+        assert!(s.warning, "warned 30 s ahead");
+        assert!(spoken(&warn).contains("继续办理"));
+        at += limit - 29_000;
+        tap(&mut s, Intent::Extend, at);
+        assert!(!s.warning);
+        assert_eq!(s.screen, Screen::Method);
+    }
+    s.step(Input::Tick, Ts(at + limit - 30_000));
+    let end = s.step(Input::Tick, Ts(at + limit));
+    assert!(end.contains(&Command::WipePersonalData));
+    assert_eq!(s.screen, Screen::Attract);
+    assert!(s.found.is_none() && s.account_input.is_empty() && s.amount().is_none());
+    assert!(!s.large, "长辈模式 resets for the next person");
+}
+
+#[test]
+fn nothing_times_out_while_money_is_in_flight() {
+    let mut at = 0;
+    let mut s = to_method(&mut at);
+    tap(&mut s, Intent::ChooseMethod(MethodChoice::Code), at + 600);
+    s.step(Input::Progress(PayPhase::WaitingForPin), Ts(at + 5_000));
+    let later = s.step(Input::Tick, Ts(at + 3_600_000));
+    assert!(!later.contains(&Command::WipePersonalData));
+    assert_eq!(s.screen, Screen::Paying);
+    assert!(tap(&mut s, Intent::Exit, at + 3_600_100).is_empty(), "no leaving while money moves");
+    assert!(tap(&mut s, Intent::Back, at + 3_600_900).is_empty());
+}
+
+#[test]
+fn the_code_window_counts_down_aloud() {
+    let mut at = 0;
+    let mut s = to_method(&mut at);
+    at += 600;
+    tap(&mut s, Intent::ChooseMethod(MethodChoice::Code), at);
+    let said30 = s.step(Input::Tick, Ts(at + 30_000));
+    assert!(spoken(&said30).contains("还有30秒"));
+    let again = s.step(Input::Tick, Ts(at + 30_500));
+    assert!(again.is_empty(), "each mark is said once");
+    let said10 = s.step(Input::Tick, Ts(at + 50_000));
+    assert!(spoken(&said10).contains("还有10秒"));
+}
+
+#[test]
+fn a_bad_scan_keeps_the_customer_on_the_paying_screen_with_nothing_sent() {
+    let mut at = 0;
+    let mut s = to_method(&mut at);
+    tap(&mut s, Intent::ChooseMethod(MethodChoice::Code), at + 600);
+    s.step(Input::CodeProblem(Notice::error("这不是付款码", "not a payment code")), Ts(at + 2_000));
+    assert_eq!(s.screen, Screen::Paying);
+    assert!(!s.money_in_flight());
+    let again = tap(&mut s, Intent::ScanAgain, at + 3_000);
+    assert!(again.contains(&Command::Pay { method: MethodChoice::Code }));
+}
+
+#[test]
+fn amend_goes_back_with_the_account_kept() {
+    let mut at = 0;
+    let mut s = to_method(&mut at);
+    tap(&mut s, Intent::Back, at + 600);
+    assert_eq!(s.screen, Screen::Confirm);
+    tap(&mut s, Intent::Amend, at + 1_200);
+    assert_eq!(s.screen, Screen::FindAccount);
+    assert_eq!(s.account_input, "3100000018");
+}
+
+#[test]
+fn what_is_down_is_withdrawn_and_said_and_nothing_working_means_out_of_service() {
+    let mut s = Session::default();
+    let no_scanner =
+        Availability { scanner: false, receipt: ReceiptOutlook::Unavailable, ..Default::default() };
+    s.step(Input::Availability(no_scanner), Ts(0));
+    assert_eq!(s.screen, Screen::Attract);
+    let said = spoken(&tap(&mut s, Intent::Repeat, 100));
+    assert!(said.contains("扫码器暂停使用") && said.contains("没有纸质凭条"), "{said}");
+    let nothing = Availability { scanner: false, bank_card: false, ..Default::default() };
+    s.step(Input::Availability(nothing), Ts(200));
+    assert_eq!(s.screen, Screen::OutOfService);
+    assert!(tap(&mut s, Intent::Start(Service::Water), 800).is_empty());
+    s.step(Input::Availability(Availability::default()), Ts(900));
+    assert_eq!(s.screen, Screen::Attract);
+}
+
+#[test]
+fn no_paper_is_said_before_money_moves_and_no_receipt_is_offered() {
+    let mut at = 0;
+    let mut s = to_method(&mut at);
+    let said = spoken(&s.step(
+        Input::Availability(Availability { receipt: ReceiptOutlook::Unavailable, ..Default::default() }),
+        Ts(at),
+    ));
+    assert!(said.is_empty());
+    let said = spoken(&tap(&mut s, Intent::Repeat, at + 600));
+    assert!(said.contains("没有纸质凭条"), "{said}");
+    tap(&mut s, Intent::ChooseMethod(MethodChoice::Code), at + 1_200);
+    s.step(
+        Input::Finished(Outcome {
+            kind: OutcomeKind::Paid,
+            order_ref: "K1".into(),
+            amount: Fen(1),
+            slip_printed: false,
+        }),
+        Ts(at + 2_000),
+    );
+    assert_eq!(s.receipt, ReceiptState::Unavailable);
+    assert!(tap(&mut s, Intent::Receipt(true), at + 3_000).is_empty());
+}
+
+#[test]
+fn a_staff_pin_is_never_spoken_and_staff_actions_are_commands() {
+    let mut s = Session::default();
+    tap(&mut s, Intent::StaffSignInOpen, 0);
+    let said = spoken(&tap(&mut s, Intent::Digit(7), 600));
+    assert_eq!(said, "星号");
+    let cmds = tap(&mut s, Intent::StaffSubmit, 1_200);
+    assert_eq!(cmds.last(), Some(&Command::CheckStaffPin { pin: "7".into() }));
+    let cmds = s.step(Input::StaffSignedIn { staff_id: "S001".into() }, Ts(1_300));
+    assert!(cmds.contains(&Command::Staff { staff_id: "S001".into(), action: StaffCommand::SignedIn }));
+    assert_eq!(s.screen, Screen::StaffPanel);
+    assert!(s.pin_input.is_empty());
+    let cmds = tap(&mut s, Intent::StaffReprint, 2_000);
+    assert!(cmds.contains(&Command::Staff { staff_id: "S001".into(), action: StaffCommand::Reprint }));
+}
+
+#[test]
+fn amounts_are_read_as_money_and_accounts_digit_by_digit() {
+    assert_eq!(words::spoken_amount(Fen(12345), Lang::Zh), "123元4角5分");
+    assert_eq!(words::spoken_amount(Fen(10005), Lang::Zh), "100元零5分");
+    assert_eq!(words::spoken_amount(Fen(5000), Lang::Zh), "50元整");
+    assert_eq!(words::spoken_amount(Fen(12345), Lang::En), "123 yuan 45 fen");
+    assert_eq!(words::spoken_digits("31**18"), "3 1 星 星 1 8");
+}
+
+#[test]
+fn the_confirm_script_reads_back_payee_account_and_amount() {
+    let mut s = Session::default();
+    tap(&mut s, Intent::Start(Service::Water), 0);
+    s.busy = true;
+    let said = spoken(&s.step(Input::Found(Found::Bill(bill(12345))), Ts(10)));
+    assert!(said.contains("水费") && said.contains("123元4角5分") && said.contains("张*明"), "{said}");
+    assert!(said.contains(&words::spoken_digits(&AccountNo::from_trusted("3100000018").masked())));
+    assert!(!said.contains("3100000018"), "the full account is never spoken");
+}

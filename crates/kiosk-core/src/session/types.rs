@@ -1,0 +1,450 @@
+//! What flows in and out of the session machine.
+
+use crate::{AccountNo, Bill, Fen, JointBill, Utility};
+
+/// The language of the screen and of speech. Chinese unless the customer switches.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Lang {
+    #[default]
+    Zh,
+    En,
+}
+
+/// What the customer came to do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Service {
+    Water,
+    Power,
+    Gas,
+    /// 电、水、气联合账单: one payment for the household's three bills.
+    Joint,
+    /// Buy gas onto the prepaid IC card (燃气卡充值).
+    GasCard,
+}
+
+impl Service {
+    pub const ALL: [Service; 5] =
+        [Service::Water, Service::Power, Service::Gas, Service::Joint, Service::GasCard];
+
+    /// The biller of a single-utility bill.
+    pub fn utility(self) -> Option<Utility> {
+        match self {
+            Service::Water => Some(Utility::Water),
+            Service::Power => Some(Utility::Power),
+            Service::Gas => Some(Utility::Gas),
+            Service::Joint | Service::GasCard => None,
+        }
+    }
+
+    pub fn from_utility(utility: Utility) -> Service {
+        match utility {
+            Utility::Water => Service::Water,
+            Utility::Power => Service::Power,
+            Utility::Gas => Service::Gas,
+        }
+    }
+
+    /// The stable name used by the UI and tests.
+    pub fn code(self) -> &'static str {
+        match self {
+            Service::Water => "water",
+            Service::Power => "power",
+            Service::Gas => "gas",
+            Service::Joint => "joint",
+            Service::GasCard => "gas-card",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Service> {
+        Service::ALL.into_iter().find(|s| s.code() == code)
+    }
+}
+
+/// One screen. A standard bill goes Attract → FindAccount → Confirm → Method → Paying → Result:
+/// five screens after the idle one (accessibility.md item 25).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Screen {
+    /// Idle: the services, 长辈模式, 听语音, language. Nothing personal.
+    Attract,
+    /// Type the 户号, scan the paper bill, insert the gas card, or read the ID card.
+    FindAccount,
+    /// Gas card top-up: the card's account, and how much to load.
+    TopUpAmount,
+    /// The bill read back: payee, masked holder, account, amount. 确认缴费 / 返回修改.
+    Confirm,
+    /// Payment code or bank card, with what is unavailable said before any money moves.
+    Method,
+    /// The payment under way, in words.
+    Paying,
+    /// Paid, not charged, refunded, or in suspense; receipt yes/no.
+    Result,
+    /// "Take your card and your receipt", then back to idle.
+    Farewell,
+    /// Nothing can take money: says so, with the service phone.
+    OutOfService,
+    /// A staff member signs in with their number and PIN.
+    StaffSignIn,
+    /// Devices, paper, payments in suspense, reprint, 补写卡.
+    StaffPanel,
+}
+
+impl Screen {
+    /// The stable name used by the UI (`screen` property) and the tests.
+    pub fn code(self) -> &'static str {
+        match self {
+            Screen::Attract => "attract",
+            Screen::FindAccount => "find-account",
+            Screen::TopUpAmount => "top-up-amount",
+            Screen::Confirm => "confirm",
+            Screen::Method => "method",
+            Screen::Paying => "paying",
+            Screen::Result => "result",
+            Screen::Farewell => "farewell",
+            Screen::OutOfService => "out-of-service",
+            Screen::StaffSignIn => "staff-sign-in",
+            Screen::StaffPanel => "staff-panel",
+        }
+    }
+
+    pub const ALL: [Screen; 11] = [
+        Screen::Attract,
+        Screen::FindAccount,
+        Screen::TopUpAmount,
+        Screen::Confirm,
+        Screen::Method,
+        Screen::Paying,
+        Screen::Result,
+        Screen::Farewell,
+        Screen::OutOfService,
+        Screen::StaffSignIn,
+        Screen::StaffPanel,
+    ];
+
+    /// Screens where the customer is expected to act, and which therefore time out.
+    pub fn waits_for_input(self) -> bool {
+        matches!(
+            self,
+            Screen::FindAccount
+                | Screen::TopUpAmount
+                | Screen::Confirm
+                | Screen::Method
+                | Screen::Result
+                | Screen::StaffSignIn
+                | Screen::StaffPanel
+        )
+    }
+}
+
+/// How the customer pays.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum MethodChoice {
+    Code,
+    BankCard,
+}
+
+/// Whether a receipt can be printed, asked before money moves.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub enum ReceiptOutlook {
+    #[default]
+    Ready,
+    NearEnd,
+    /// No paper, cover open, offline…: the reason in words.
+    Unavailable,
+}
+
+/// What works right now. Only what depends on a broken device is withdrawn.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Availability {
+    pub scanner: bool,
+    pub bank_card: bool,
+    pub gas_card: bool,
+    pub id_card: bool,
+    pub joint_bill: bool,
+    pub receipt: ReceiptOutlook,
+}
+
+impl Default for Availability {
+    fn default() -> Self {
+        Availability {
+            scanner: true,
+            bank_card: true,
+            gas_card: true,
+            id_card: true,
+            joint_bill: true,
+            receipt: ReceiptOutlook::Ready,
+        }
+    }
+}
+
+impl Availability {
+    pub fn method(&self, method: MethodChoice) -> bool {
+        match method {
+            MethodChoice::Code => self.scanner,
+            MethodChoice::BankCard => self.bank_card,
+        }
+    }
+
+    /// Some way to take money works.
+    pub fn can_take_money(&self) -> bool {
+        self.scanner || self.bank_card
+    }
+
+    pub fn service(&self, service: Service) -> bool {
+        self.can_take_money()
+            && match service {
+                Service::Joint => self.joint_bill,
+                Service::GasCard => self.gas_card,
+                _ => true,
+            }
+    }
+
+    pub fn receipt_possible(&self) -> bool {
+        self.receipt != ReceiptOutlook::Unavailable
+    }
+}
+
+/// A prepaid gas card in the slot, as the gas company knows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GasCardInfo {
+    /// Masked card number, e.g. "88******21".
+    pub card_masked: String,
+    pub account: AccountNo,
+    pub purchase_count: u32,
+}
+
+/// What the customer is about to pay.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Found {
+    Bill(Bill),
+    Joint(JointBill),
+    GasCard(GasCardInfo),
+}
+
+/// Where the payment is, in words the customer understands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum PayPhase {
+    /// The scanner is on; show the payment code. A fixed external limit with a countdown.
+    WaitingForCode { until_ms: i64 },
+    /// The card slot is open.
+    WaitingForCard,
+    /// The request is going to the channel.
+    Sending,
+    /// The channel waits for the customer to enter their password on the phone.
+    WaitingForPin,
+    /// The bank card terminal waits for the PIN pad.
+    WaitingForCardPin,
+    /// Closing the order; money taken will be returned.
+    Cancelling,
+    /// Money received; the biller is being told.
+    WritingOff,
+    /// Writing gas to the card: do not pull it out.
+    WritingCard,
+    /// Some or all money is going back.
+    Refunding,
+}
+
+/// How the payment ended, as the customer must understand it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum OutcomeKind {
+    Paid,
+    /// Some lines paid, the rest refunded.
+    PartlyRefunded,
+    /// No money was taken.
+    NotCharged,
+    /// Money was taken and given back in full.
+    Refunded,
+    /// Not settled online; the slip carries the reference.
+    Suspense,
+    /// Paid, but the gas card does not hold the purchase yet (补写卡 later).
+    CardNotWritten,
+}
+
+/// The end of a payment.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Outcome {
+    pub kind: OutcomeKind,
+    /// The order number: on screen, on the slip, for the counter.
+    pub order_ref: String,
+    pub amount: Fen,
+    /// A slip was printed already (suspense, kept card…).
+    pub slip_printed: bool,
+}
+
+/// Whether the customer has their receipt.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum ReceiptState {
+    /// Not asked yet.
+    #[default]
+    Offered,
+    Printing,
+    Printed,
+    Declined,
+    /// The printer cannot: said before paying, or it failed while printing.
+    Unavailable,
+}
+
+/// A message on the current screen: an error to fix, or news. Always text + icon + speech.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Notice {
+    pub kind: NoticeKind,
+    pub zh: String,
+    pub en: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum NoticeKind {
+    Error,
+    Info,
+}
+
+impl Notice {
+    pub fn error(zh: impl Into<String>, en: impl Into<String>) -> Notice {
+        Notice { kind: NoticeKind::Error, zh: zh.into(), en: en.into() }
+    }
+
+    pub fn info(zh: impl Into<String>, en: impl Into<String>) -> Notice {
+        Notice { kind: NoticeKind::Info, zh: zh.into(), en: en.into() }
+    }
+
+    pub fn text(&self, lang: Lang) -> &str {
+        match lang {
+            Lang::Zh => &self.zh,
+            Lang::En => &self.en,
+        }
+    }
+}
+
+/// The red forced-eject button of the ID slot, as the screen shows it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum EjectFeedback {
+    /// Held: "keep holding for 3 seconds".
+    Held,
+    /// The card is at the gate.
+    Ejected,
+}
+
+/// A tap (or a key) on the screen. Everything the customer or staff can do.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Intent {
+    Start(Service),
+    ToggleLarge,
+    ToggleLanguage,
+    /// 重听: say this screen again.
+    Repeat,
+    CallStaff,
+    Back,
+    /// 取消并退出: end the session (refused while money is in flight).
+    Exit,
+    Digit(u8),
+    DeleteDigit,
+    ClearDigits,
+    SubmitAccount,
+    ScanBill,
+    ReadIdCard,
+    InsertGasCard,
+    ChooseAmount(Fen),
+    ConfirmBill,
+    Amend,
+    ChooseMethod(MethodChoice),
+    /// Stop waiting for a payment code (nothing has been sent).
+    StopWaiting,
+    /// Try the scanner again after a bad or missing code.
+    ScanAgain,
+    Receipt(bool),
+    Done,
+    Another,
+    /// 继续办理: more time.
+    Extend,
+    DismissNotice,
+    StaffSignInOpen,
+    StaffSubmit,
+    StaffPanel,
+    StaffBackToCustomer,
+    StaffSignOut,
+    StaffReprint,
+    StaffRewriteCard,
+    StaffToggleLayout,
+    BlankMirror,
+}
+
+/// Something that happened, fed to [`Session::step`](super::Session::step).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Input {
+    Tap(Intent),
+    /// Time passes; deadlines are checked.
+    Tick,
+    /// The bill (or card) the customer asked for.
+    Found(Found),
+    /// A bill scan named an account; `utility` None when the barcode fits several.
+    ScannedAccount {
+        utility: Option<Utility>,
+        account: String,
+    },
+    /// A look-up, a scan or a card read failed before any money moved.
+    LookupFailed(Notice),
+    Progress(PayPhase),
+    /// A scan that was not a payment code, or no code in time: nothing was sent.
+    CodeProblem(Notice),
+    /// The payment could not start (another payment in progress…): no money moved.
+    PayRefused(Notice),
+    Finished(Outcome),
+    Availability(Availability),
+    ReceiptPrinted,
+    ReceiptFailed,
+    Eject(EjectFeedback),
+    StaffSignedIn {
+        staff_id: String,
+    },
+    StaffSignInFailed,
+    /// A staff action's result, shown on the staff panel.
+    StaffNews(Notice),
+}
+
+/// What the runtime must do.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Command {
+    /// Stop speaking, then say these lines.
+    Speak(Vec<String>),
+    StopSpeech,
+    FetchBill {
+        service: Service,
+        account: String,
+    },
+    ScanBill,
+    ReadIdCard,
+    ReadGasCard,
+    ReturnGasCard,
+    /// Take the money: build the order from the session's bill (or card and amount).
+    Pay {
+        method: MethodChoice,
+    },
+    /// Stop the scanner's wait for a payment code.
+    StopScanning,
+    PrintReceipt,
+    /// Check a staff PIN (the runtime knows the staff list; the PIN is never logged).
+    CheckStaffPin {
+        pin: String,
+    },
+    /// A staff action by `staff_id` (who may have just signed out).
+    Staff {
+        staff_id: String,
+        action: StaffCommand,
+    },
+    /// Ring the staff bell (no personal data goes with it).
+    CallStaff,
+    /// The session ended: wipe every personal detail held outside this machine.
+    WipePersonalData,
+    RefreshAvailability,
+}
+
+/// A staff action; every one is journaled with the staff id.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StaffCommand {
+    SignedIn,
+    SignedOut,
+    OpenPanel,
+    Reprint,
+    RewriteCard,
+    ToggleLayout,
+    BlankMirror(bool),
+}

@@ -1,0 +1,83 @@
+//! The kiosk on real screens: the touch window and the mirror, driven by the Slint event loop on
+//! the main thread while tokio runs the jobs.
+
+use super::{KioskUi, StaffDirectory, UiOptions};
+use crate::backend::Backend;
+use crate::config::{KioskConfig, Layout};
+use kiosk_core::session::SessionTiming;
+use kiosk_core::Ts;
+use kiosk_ui::speech::{Espeak, Silent, Speaker};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// How often the UI takes in news and lets time pass; well under the 100 ms the mirror may lag.
+const PUMP_EVERY: Duration = Duration::from_millis(50);
+/// How often the devices are asked what works.
+const STATUS_EVERY: Duration = Duration::from_secs(15);
+
+/// Opens the kiosk's windows and runs until they are closed. Call on the main thread, inside a
+/// tokio runtime (the jobs are spawned on it).
+pub fn run(backend: Arc<Backend>, config: &KioskConfig) -> ExitCode {
+    let started = Instant::now();
+    let options = UiOptions {
+        portrait: config.ui.layout == Layout::Portrait,
+        mirror: config.ui.mirror,
+        staff: StaffDirectory::new(&config.staff),
+        timing: SessionTiming::default(),
+        speaker: speaker(config),
+        clock: Box::new(move || Ts(started.elapsed().as_millis() as i64)),
+    };
+    let ui = match KioskUi::new(backend, tokio::runtime::Handle::current(), options) {
+        Ok(ui) => ui,
+        Err(error) => {
+            eprintln!("yizhan: the screens could not be created: {error}");
+            return ExitCode::from(1);
+        }
+    };
+    if let Err(error) = ui.borrow().show() {
+        eprintln!("yizhan: the screens could not be shown (is there a display? DISPLAY=…): {error}");
+        return ExitCode::from(1);
+    }
+    tracing::info!(ms = started.elapsed().as_millis() as u64, "ui: windows shown");
+    let pump = slint::Timer::default();
+    let weak = Rc::downgrade(&ui);
+    pump.start(slint::TimerMode::Repeated, PUMP_EVERY, move || {
+        if let Some(ui) = weak.upgrade() {
+            if let Ok(mut ui) = ui.try_borrow_mut() {
+                ui.pump();
+            }
+        }
+    });
+    let status = slint::Timer::default();
+    let weak = Rc::downgrade(&ui);
+    status.start(slint::TimerMode::Repeated, STATUS_EVERY, move || {
+        if let Some(ui) = weak.upgrade() {
+            if let Ok(ui) = ui.try_borrow() {
+                ui.refresh_status();
+            }
+        }
+    });
+    match slint::run_event_loop() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("yizhan: the screen stopped: {error}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+use std::rc::Rc;
+
+fn speaker(config: &KioskConfig) -> Box<dyn Speaker> {
+    if config.ui.speech == "off" {
+        return Box::new(Silent);
+    }
+    let espeak = Espeak::new("espeak-ng", config.ui.speech_rate);
+    if espeak.available() {
+        Box::new(espeak)
+    } else {
+        tracing::warn!("speech: espeak-ng is not installed; the kiosk runs without a voice");
+        Box::new(Silent)
+    }
+}

@@ -1,0 +1,331 @@
+//! The session's commands carried out: speech at once, everything that waits on a device, a
+//! biller or a channel as a tokio job whose result comes back as an [`Input`].
+
+use super::observer::{outcome_of, UiObserver};
+use super::{KioskUi, News};
+use crate::backend::Backend;
+use crate::clock;
+use crate::runtime::{AccountKind, GasError, PayMethod, RuntimeError};
+use journal::PrintKind;
+use kiosk_core::session::{Command, Found, GasCardInfo, Input, MethodChoice, Notice, Service, StaffCommand};
+use kiosk_core::utility::mask_middle;
+use kiosk_core::{Fen, Order, Payment, Utility};
+use std::sync::mpsc::Sender;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How long the scanner waits for a paper bill's barcode.
+const BILL_SCAN_WINDOW: Duration = Duration::from_secs(30);
+/// How long the ID slot waits for a card.
+const ID_CARD_WINDOW: Duration = Duration::from_secs(30);
+
+impl KioskUi {
+    pub(super) fn run(&mut self, command: Command) {
+        let lang = self.session.lang;
+        match command {
+            Command::Speak(lines) => self.speaker.say(&lines, lang),
+            Command::StopSpeech => self.speaker.stop(),
+            Command::FetchBill { service, account } => self.spawn(move |b| fetch_bill(b, service, account)),
+            Command::ScanBill => self.spawn(scan_bill),
+            Command::ReadIdCard => self.spawn(read_id_card),
+            Command::ReadGasCard => self.spawn(read_gas_card),
+            Command::ReturnGasCard => {
+                let backend = self.backend.clone();
+                self.tokio.spawn(async move { backend.runtime.return_gas_card().await });
+            }
+            Command::Pay { method } => self.pay(method),
+            Command::StopScanning => {
+                if let Some(stop) = self.stop_scan.take() {
+                    let _ = stop.send(());
+                }
+            }
+            Command::PrintReceipt => self.print_receipt(),
+            Command::CheckStaffPin { pin } => {
+                let input = match self.staff.check(&pin) {
+                    Some(id) => Input::StaffSignedIn { staff_id: id.to_string() },
+                    None => Input::StaffSignInFailed,
+                };
+                let _ = self.news_tx.send(News::Input(input));
+            }
+            Command::Staff { staff_id, action } => self.staff_action(staff_id, action),
+            Command::CallStaff => tracing::info!("ui: the customer called staff"),
+            Command::WipePersonalData => {
+                self.last_payment = None;
+                if let Some(stop) = self.stop_scan.take() {
+                    let _ = stop.send(());
+                }
+            }
+            Command::RefreshAvailability => self.refresh_status(),
+        }
+    }
+
+    /// Runs `job` on tokio and sends back the input it returns.
+    fn spawn<F, Fut>(&self, job: F)
+    where
+        F: FnOnce(Arc<Backend>) -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = Input> + Send + 'static,
+    {
+        let (backend, tx) = (self.backend.clone(), self.news_tx.clone());
+        self.tokio.spawn(async move {
+            let input = job(backend).await;
+            let _ = tx.send(News::Input(input));
+        });
+    }
+
+    fn pay(&mut self, method: MethodChoice) {
+        let Some(found) = self.session.found.clone() else { return };
+        let amount = self.session.top_up;
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel();
+        self.stop_scan = Some(stop_tx);
+        let (backend, tx) = (self.backend.clone(), self.news_tx.clone());
+        self.tokio.spawn(async move {
+            let input = take_money(&backend, found, amount, method, stop_rx, &tx).await;
+            let _ = tx.send(News::Input(input));
+        });
+    }
+
+    fn print_receipt(&self) {
+        let Some(payment) = self.last_payment.clone() else {
+            let _ = self.news_tx.send(News::Input(Input::ReceiptFailed));
+            return;
+        };
+        let (backend, tx) = (self.backend.clone(), self.news_tx.clone());
+        self.tokio.spawn(async move {
+            let observer = UiObserver::new(tx.clone(), None);
+            let printed = backend.runtime.print_and_record(&payment, PrintKind::Receipt, &observer).await;
+            let input =
+                if matches!(printed, Ok(true)) { Input::ReceiptPrinted } else { Input::ReceiptFailed };
+            let _ = tx.send(News::Input(input));
+        });
+    }
+
+    fn staff_action(&mut self, staff_id: String, action: StaffCommand) {
+        if staff_id.is_empty() {
+            return;
+        }
+        if action == StaffCommand::ToggleLayout {
+            self.facts.portrait = !self.facts.portrait;
+        }
+        let (backend, tx) = (self.backend.clone(), self.news_tx.clone());
+        let portrait = self.facts.portrait;
+        let last = self.last_payment.as_ref().map(|p| p.id().to_string());
+        self.tokio.spawn(async move {
+            let (name, payment_id, detail, news) = match &action {
+                StaffCommand::SignedIn => ("sign-in", None, String::new(), None),
+                StaffCommand::SignedOut => ("sign-out", None, String::new(), None),
+                StaffCommand::OpenPanel => ("open-panel", None, String::new(), None),
+                StaffCommand::ToggleLayout => {
+                    ("layout", None, if portrait { "portrait" } else { "landscape" }.to_string(), None)
+                }
+                StaffCommand::BlankMirror(on) => ("blank-mirror", None, on.to_string(), None),
+                StaffCommand::Reprint => {
+                    let (id, notice) = super::staff::reprint(&backend, last).await;
+                    ("reprint", id, String::new(), Some(notice))
+                }
+                StaffCommand::RewriteCard => {
+                    let (id, notice) = super::staff::rewrite_card(&backend).await;
+                    ("rewrite-card", id, String::new(), Some(notice))
+                }
+            };
+            super::staff::journal(&backend, &staff_id, name, payment_id, detail).await;
+            if let Some(notice) = news {
+                let _ = tx.send(News::Input(Input::StaffNews(notice)));
+            }
+        });
+    }
+}
+
+async fn fetch_bill(backend: Arc<Backend>, service: Service, account: String) -> Input {
+    let runtime = &backend.runtime;
+    let found = match service.utility() {
+        Some(utility) => runtime.fetch_bill(utility, &account).await.map(Found::Bill),
+        None => runtime.fetch_joint_bill(&account).await.map(Found::Joint),
+    };
+    match found {
+        Ok(found) => Input::Found(found),
+        Err(error) => Input::LookupFailed(lookup_notice(&error)),
+    }
+}
+
+/// The customer-facing words for a failed look-up; the details go to the log for staff.
+fn lookup_notice(error: &RuntimeError) -> Notice {
+    tracing::info!(%error, "ui: bill look-up failed");
+    match error {
+        RuntimeError::Account(_) => Notice::error(
+            "户号不对，请对照账单上的户号重新输入。",
+            "That account number is not right; check it against your bill.",
+        ),
+        RuntimeError::Biller(error) => Notice::error(
+            format!("{} 没有扣款。", error.message_zh()),
+            format!("{} Nothing was charged.", error.message_en()),
+        ),
+        RuntimeError::NoJointBill => Notice::error(
+            "本机暂不办理合缴，请分别缴费。",
+            "This kiosk cannot take joint bills; pay each bill alone.",
+        ),
+        _ => Notice::error(
+            "暂时查不到账单，请稍后再试或找工作人员。没有扣款。",
+            "The bill cannot be fetched now. Try later or ask staff. Nothing was charged.",
+        ),
+    }
+}
+
+async fn scan_bill(backend: Arc<Backend>) -> Input {
+    match backend.runtime.scan_bill(BILL_SCAN_WINDOW).await {
+        Ok((utility, account)) => Input::ScannedAccount {
+            utility: utility.filter(|u| Utility::ALL.contains(u)),
+            account: account.as_str().into(),
+        },
+        Err(problem) => {
+            let (zh, en) = problem.words();
+            Input::LookupFailed(Notice::error(zh, en))
+        }
+    }
+}
+
+async fn read_id_card(backend: Arc<Backend>) -> Input {
+    let deadline = tokio::time::Instant::now() + ID_CARD_WINDOW;
+    match backend.runtime.find_household(deadline).await {
+        Ok(accounts) => match accounts.iter().find(|a| a.kind == AccountKind::Joint) {
+            Some(joint) => Input::ScannedAccount { utility: None, account: joint.account.as_str().into() },
+            None => Input::LookupFailed(Notice::error(
+                "这张身份证名下没有合缴户号，请输入户号。",
+                "There is no joint account for this ID card; please type the account number.",
+            )),
+        },
+        Err(error) => Input::LookupFailed(Notice::error(error.message_zh(), error.message_en())),
+    }
+}
+
+async fn read_gas_card(backend: Arc<Backend>) -> Input {
+    let runtime = &backend.runtime;
+    let card = match runtime.read_gas_card().await {
+        Ok(card) => card,
+        Err(error) => return Input::LookupFailed(gas_notice(&error)),
+    };
+    match runtime.billers.get(Utility::Gas).prepaid_card(&card.card_no).await {
+        Ok(known) => Input::Found(Found::GasCard(GasCardInfo {
+            card_masked: mask_middle(&card.card_no, 2, 2),
+            account: known.account,
+            purchase_count: card.purchase_count,
+        })),
+        Err(error) => Input::LookupFailed(gas_notice(&GasError::UnknownCard(error.to_string()))),
+    }
+}
+
+fn gas_notice(error: &GasError) -> Notice {
+    tracing::info!(%error, "ui: gas card problem");
+    match error {
+        GasError::LastPurchaseNotLoaded => Notice::error(
+            "上次买的气还没有插到燃气表里。请先把卡插入燃气表，再来充值。",
+            "The last purchase is not on the meter yet. Insert the card into your gas meter first, then top up.",
+        ),
+        GasError::RewriteFirst => Notice::error(
+            "这张卡有一笔已付款的气还没写进卡里，请找工作人员「补写卡」。",
+            "A paid purchase is still waiting to be written to this card; ask staff to rewrite the card.",
+        ),
+        GasError::UnknownCard(_) => Notice::error(
+            "燃气公司查不到这张卡，请到柜台办理。",
+            "The gas company does not know this card; please go to the counter.",
+        ),
+        _ => Notice::error(
+            "没有读到燃气卡。请把卡芯片朝上插好，再按「读燃气卡」。",
+            "The gas card could not be read. Insert it chip side up, then tap \"Read gas card\" again.",
+        ),
+    }
+}
+
+/// Takes the money: waits for a code (or the bank card), then hands the order to the payment
+/// machine and reports how it ended. Nothing here decides money.
+async fn take_money(
+    backend: &Backend,
+    found: Found,
+    top_up: Option<Fen>,
+    method: MethodChoice,
+    stop: tokio::sync::oneshot::Receiver<()>,
+    tx: &Sender<News>,
+) -> Input {
+    let runtime = &backend.runtime;
+    let pay_method = match method {
+        MethodChoice::BankCard => PayMethod::BankCard,
+        MethodChoice::Code => {
+            let window = Duration::from_secs(60);
+            let scanned = tokio::select! {
+                scanned = runtime.scan_payment_code(window) => scanned,
+                _ = stop => return Input::PayRefused(Notice::info("已停止等待，没有扣款。", "Stopped waiting; nothing was charged.")),
+            };
+            match scanned {
+                Ok(code) => PayMethod::Code(code),
+                Err(problem) => {
+                    let (zh, en) = problem.words();
+                    return Input::CodeProblem(Notice::error(zh, en));
+                }
+            }
+        }
+    };
+    let observer = UiObserver::new(tx.clone(), Some(method));
+    let paid = match found {
+        Found::GasCard(_) => {
+            let Some(amount) = top_up else {
+                return Input::PayRefused(Notice::error("请先选择金额。", "Choose an amount first."));
+            };
+            runtime.gas_top_up(amount, pay_method, &observer).await.map_err(|e| match e {
+                GasError::Runtime(e) => refused(&e),
+                other => gas_notice(&other),
+            })
+        }
+        Found::Bill(bill) => {
+            match Order::for_bill(runtime.new_order_ref(), &runtime.identity.kiosk_id, clock::now(), &bill) {
+                Ok(order) => {
+                    runtime.pay_order_with(order, pay_method, &observer).await.map_err(|e| refused(&e))
+                }
+                Err(e) => Err(refused(&RuntimeError::Order(e))),
+            }
+        }
+        Found::Joint(joint) => {
+            match Order::for_joint_bill(
+                runtime.new_order_ref(),
+                &runtime.identity.kiosk_id,
+                clock::now(),
+                &joint,
+            ) {
+                Ok(order) => {
+                    runtime.pay_order_with(order, pay_method, &observer).await.map_err(|e| refused(&e))
+                }
+                Err(e) => Err(refused(&RuntimeError::Order(e))),
+            }
+        }
+    };
+    match paid {
+        Ok(payment) => finished(payment, &observer, tx),
+        Err(notice) => Input::PayRefused(notice),
+    }
+}
+
+fn finished(payment: Payment, observer: &UiObserver, tx: &Sender<News>) -> Input {
+    let outcome = outcome_of(&payment, observer.printed());
+    let _ = tx.send(News::Payment(Box::new(payment)));
+    Input::Finished(outcome)
+}
+
+/// Why a payment could not start (no money moved), for the customer.
+fn refused(error: &RuntimeError) -> Notice {
+    tracing::warn!(%error, "ui: payment not started");
+    match error {
+        RuntimeError::Busy | RuntimeError::Unsettled(_) => Notice::error(
+            "本机正在处理上一笔付款，请稍等一会儿再付。没有扣款。",
+            "This kiosk is finishing an earlier payment; please wait a moment. Nothing was charged.",
+        ),
+        RuntimeError::NoBankCard => Notice::error(
+            "没有插入银行卡，没有扣款。可以再选一次付款方式。",
+            "No bank card was inserted; nothing was charged. You can choose how to pay again.",
+        ),
+        RuntimeError::Order(_) => {
+            Notice::error("这张账单现在没有要缴的钱。", "There is nothing to pay on this bill now.")
+        }
+        _ => Notice::error(
+            "付款没有开始，没有扣款。请重试或找工作人员。",
+            "The payment did not start and nothing was charged. Try again or ask staff.",
+        ),
+    }
+}

@@ -1,0 +1,304 @@
+//! The UI glue: taps from the Slint screens become session inputs; the session's commands become
+//! runtime calls on tokio; their results come back as inputs. The session machine
+//! (`kiosk_core::session`) decides the flow, the payment machine decides money, and the screens
+//! (`kiosk-ui`) only render. Everything here runs on the UI thread except the jobs.
+
+pub mod app;
+mod jobs;
+mod observer;
+pub mod screenshot;
+mod staff;
+mod status;
+
+pub use staff::StaffDirectory;
+
+use crate::backend::Backend;
+use kiosk_core::session::{
+    EjectFeedback, Input, Intent, Lang, MethodChoice, Service, Session, SessionTiming,
+};
+use kiosk_core::{Fen, Payment, Ts};
+use kiosk_ui::speech::Speaker;
+use kiosk_ui::view::{self, KioskFacts};
+use kiosk_ui::{Kiosk, KioskWindow, MirrorWindow, Theme};
+use slint::ComponentHandle;
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::sync::mpsc::{channel, Receiver, Sender};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// News from the jobs to the UI thread.
+#[derive(Debug)]
+pub enum News {
+    Input(Input),
+    /// A payment ended: kept (until the session ends) for the receipt the customer may ask for.
+    Payment(Box<Payment>),
+    Facts(status::StatusReport),
+}
+
+/// How the kiosk UI is set up.
+pub struct UiOptions {
+    pub portrait: bool,
+    pub mirror: bool,
+    pub staff: StaffDirectory,
+    pub timing: SessionTiming,
+    pub speaker: Box<dyn Speaker>,
+    /// Where "now" comes from: the wall clock in the kiosk, a hand-moved one in tests.
+    pub clock: Box<dyn Fn() -> Ts>,
+}
+
+/// The kiosk's screens and their controller; lives on the UI thread.
+pub struct KioskUi {
+    pub window: KioskWindow,
+    pub mirror: Option<MirrorWindow>,
+    session: Session,
+    facts: KioskFacts,
+    speaker: Box<dyn Speaker>,
+    clock: Box<dyn Fn() -> Ts>,
+    backend: Arc<Backend>,
+    tokio: tokio::runtime::Handle,
+    news_tx: Sender<News>,
+    news_rx: Receiver<News>,
+    /// The payment of this session, for 打印凭条; wiped at session end.
+    last_payment: Option<Payment>,
+    /// Ends the scanner's wait for a payment code (停止等待).
+    stop_scan: Option<tokio::sync::oneshot::Sender<()>>,
+    staff: StaffDirectory,
+    shown_lang: Option<Lang>,
+}
+
+impl KioskUi {
+    /// Creates the windows (not shown yet) and wires every tap to the controller.
+    pub fn new(
+        backend: Arc<Backend>,
+        tokio: tokio::runtime::Handle,
+        options: UiOptions,
+    ) -> Result<Rc<RefCell<KioskUi>>, slint::PlatformError> {
+        let window = KioskWindow::new()?;
+        let mirror = if options.mirror { Some(MirrorWindow::new()?) } else { None };
+        let (news_tx, news_rx) = channel();
+        let mut session = Session::new(options.timing);
+        session.service_phone = backend.runtime.identity.service_phone.clone();
+        let ui = Rc::new(RefCell::new(KioskUi {
+            window,
+            mirror,
+            session,
+            facts: KioskFacts {
+                portrait: options.portrait,
+                has_mirror: options.mirror,
+                ..Default::default()
+            },
+            speaker: options.speaker,
+            clock: options.clock,
+            backend,
+            tokio,
+            news_tx,
+            news_rx,
+            last_payment: None,
+            stop_scan: None,
+            staff: options.staff,
+            shown_lang: None,
+        }));
+        let weak = Rc::downgrade(&ui);
+        ui.borrow().window.global::<Kiosk>().on_tap(move |name, arg| {
+            if let Some(ui) = weak.upgrade() {
+                // A tap that arrives while the controller is busy (re-entrant) is dropped, like
+                // any tap on a screen that is changing.
+                if let Ok(mut ui) = ui.try_borrow_mut() {
+                    ui.tap(&name, arg);
+                }
+            }
+        });
+        {
+            let mut this = ui.borrow_mut();
+            this.render();
+            this.refresh_status();
+            this.watch_id_slot();
+        }
+        Ok(ui)
+    }
+
+    /// The red forced-eject button: feedback when it is pressed, and when the card is out. Runs
+    /// for the life of the kiosk, whatever the screen or the reader is doing.
+    fn watch_id_slot(&self) {
+        let (backend, tx) = (self.backend.clone(), self.news_tx.clone());
+        self.tokio.spawn(async move {
+            let Some(device) = &backend.runtime.devices.idcard else { return };
+            let Some(mut events) = device.driver.lock().await.subscribe() else { return };
+            loop {
+                let feedback = match events.recv().await {
+                    Ok(idcard::IdEvent::ButtonPressed) => EjectFeedback::Held,
+                    Ok(idcard::IdEvent::CardEjected { .. }) => EjectFeedback::Ejected,
+                    Ok(_) => continue,
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+                };
+                if tx.send(News::Input(Input::Eject(feedback))).is_err() {
+                    return;
+                }
+            }
+        });
+    }
+
+    pub fn session(&self) -> &Session {
+        &self.session
+    }
+
+    /// The devices have been asked at least once (the staff panel has their status).
+    pub fn devices_known(&self) -> bool {
+        !self.facts.devices.is_empty()
+    }
+
+    pub fn backend(&self) -> &Arc<Backend> {
+        &self.backend
+    }
+
+    pub fn now(&self) -> Ts {
+        (self.clock)()
+    }
+
+    /// A tap from the screen, by the name the .slint files use.
+    pub fn tap(&mut self, name: &str, arg: i32) {
+        match intent(name, arg) {
+            Some(intent) => self.feed(Input::Tap(intent)),
+            None => tracing::warn!(name, arg, "ui: a tap with no meaning was ignored"),
+        }
+    }
+
+    /// Feeds one input to the session, carries out its commands, and redraws.
+    pub fn feed(&mut self, input: Input) {
+        let now = self.now();
+        let commands = self.session.step(input, now);
+        for command in commands {
+            self.run(command);
+        }
+        self.render();
+    }
+
+    /// Takes in everything the jobs reported, then lets time pass (deadlines, countdowns).
+    /// Returns whether anything arrived.
+    pub fn pump(&mut self) -> bool {
+        let mut any = false;
+        while let Ok(news) = self.news_rx.try_recv() {
+            any = true;
+            self.take(news);
+        }
+        self.feed(Input::Tick);
+        any
+    }
+
+    /// Waits (really) up to `limit` for news, taking each as it comes, until `done` holds.
+    pub fn pump_until(&mut self, limit: Duration, done: impl Fn(&KioskUi) -> bool) -> bool {
+        let until = std::time::Instant::now() + limit;
+        loop {
+            self.pump();
+            if done(self) {
+                return true;
+            }
+            let left = until.saturating_duration_since(std::time::Instant::now());
+            if left.is_zero() {
+                return false;
+            }
+            if let Ok(news) = self.news_rx.recv_timeout(left.min(Duration::from_millis(50))) {
+                self.take(news);
+            }
+        }
+    }
+
+    fn take(&mut self, news: News) {
+        match news {
+            News::Input(input) => self.feed(input),
+            News::Payment(payment) => self.last_payment = Some(*payment),
+            News::Facts(report) => {
+                self.facts.devices = report.devices;
+                self.facts.suspense = report.suspense;
+                self.feed(Input::Availability(report.availability));
+            }
+        }
+    }
+
+    /// Asks the devices what works now (at start-up, on a timer, and for the staff panel).
+    pub fn refresh_status(&self) {
+        let (backend, tx) = (self.backend.clone(), self.news_tx.clone());
+        self.tokio.spawn(async move {
+            let report = status::report(&backend).await;
+            let _ = tx.send(News::Facts(report));
+        });
+    }
+
+    /// Shows both windows.
+    pub fn show(&self) -> Result<(), slint::PlatformError> {
+        self.window.show()?;
+        if let Some(mirror) = &self.mirror {
+            mirror.show()?;
+        }
+        Ok(())
+    }
+
+    /// Puts the session on both screens.
+    pub fn render(&mut self) {
+        let now = self.now();
+        if self.shown_lang != Some(self.session.lang) {
+            kiosk_ui::select_language(self.session.lang);
+            self.shown_lang = Some(self.session.lang);
+        }
+        let size = if self.facts.portrait { kiosk_ui::PORTRAIT } else { kiosk_ui::LANDSCAPE };
+        if self.window.window().size() != size {
+            self.window.window().set_size(size);
+        }
+        view::apply(&self.window.global::<Kiosk>(), &self.session, &self.facts, now);
+        let theme = self.window.global::<Theme>();
+        theme.set_large(self.session.large);
+        theme.set_mirror(false);
+        if let Some(mirror) = &self.mirror {
+            if mirror.window().size() != kiosk_ui::PORTRAIT {
+                mirror.window().set_size(kiosk_ui::PORTRAIT);
+            }
+            view::apply(&mirror.global::<Kiosk>(), &self.session, &self.facts, now);
+            let theme = mirror.global::<Theme>();
+            theme.set_large(self.session.large);
+            theme.set_mirror(true);
+        }
+    }
+}
+
+/// The intent behind a tap name from the .slint files.
+fn intent(name: &str, arg: i32) -> Option<Intent> {
+    let digit = u8::try_from(arg).ok().filter(|d| *d <= 9);
+    Some(match name {
+        "start" => Intent::Start(*Service::ALL.get(usize::try_from(arg).ok()?)?),
+        "digit" => Intent::Digit(digit?),
+        "delete" => Intent::DeleteDigit,
+        "clear" => Intent::ClearDigits,
+        "submit" => Intent::SubmitAccount,
+        "scan-bill" => Intent::ScanBill,
+        "read-id" => Intent::ReadIdCard,
+        "read-gas-card" => Intent::InsertGasCard,
+        "amount" => Intent::ChooseAmount(Fen(i64::from(arg))),
+        "confirm" => Intent::ConfirmBill,
+        "amend" => Intent::Amend,
+        "method" => Intent::ChooseMethod(if arg == 0 { MethodChoice::Code } else { MethodChoice::BankCard }),
+        "stop-waiting" => Intent::StopWaiting,
+        "scan-again" => Intent::ScanAgain,
+        "receipt" => Intent::Receipt(arg == 1),
+        "done" => Intent::Done,
+        "another" => Intent::Another,
+        "extend" => Intent::Extend,
+        "back" => Intent::Back,
+        "exit" => Intent::Exit,
+        "repeat" => Intent::Repeat,
+        "large" => Intent::ToggleLarge,
+        "language" => Intent::ToggleLanguage,
+        "call-staff" => Intent::CallStaff,
+        "blank-mirror" => Intent::BlankMirror,
+        "staff-sign-in" => Intent::StaffSignInOpen,
+        "staff-submit" => Intent::StaffSubmit,
+        "staff-panel" => Intent::StaffPanel,
+        "staff-back" => Intent::StaffBackToCustomer,
+        "staff-sign-out" => Intent::StaffSignOut,
+        "staff-reprint" => Intent::StaffReprint,
+        "staff-rewrite" => Intent::StaffRewriteCard,
+        "staff-layout" => Intent::StaffToggleLayout,
+        _ => return None,
+    })
+}

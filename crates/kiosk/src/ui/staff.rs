@@ -1,0 +1,98 @@
+//! Staff assist (帮办): who may sign in, and the staff panel's actions. Every action is journaled
+//! with the staff number (never the PIN).
+
+use crate::backend::Backend;
+use crate::runtime::Quiet;
+use journal::{PrintKind, StaffAction};
+use kiosk_core::session::Notice;
+use sha2::{Digest, Sha256};
+
+/// The staff list from `[[staff]]`: numbers and PIN hashes.
+#[derive(Clone, Debug, Default)]
+pub struct StaffDirectory {
+    members: Vec<(String, String)>,
+}
+
+impl StaffDirectory {
+    pub fn new(members: &[crate::config::StaffMember]) -> StaffDirectory {
+        StaffDirectory {
+            members: members.iter().map(|m| (m.id.clone(), m.pin_sha256.to_ascii_lowercase())).collect(),
+        }
+    }
+
+    /// The staff number whose PIN this is.
+    pub fn check(&self, pin: &str) -> Option<&str> {
+        let digest = hex::encode(Sha256::digest(pin.as_bytes()));
+        self.members.iter().find(|(_, hash)| *hash == digest).map(|(id, _)| id.as_str())
+    }
+}
+
+/// Journals one staff action; a journal failure is logged, never shown to the customer.
+pub async fn journal(
+    backend: &Backend,
+    staff_id: &str,
+    action: &str,
+    payment_id: Option<String>,
+    detail: String,
+) {
+    let record = StaffAction {
+        at: crate::clock::now().0,
+        staff_id: staff_id.to_string(),
+        action: action.to_string(),
+        payment_id,
+        detail,
+    };
+    if let Err(error) = backend.runtime.journal.record_staff_action(&record).await {
+        tracing::error!(%error, action, "staff action not journaled");
+    }
+}
+
+/// Reprints the receipt of this session's payment, or else the kiosk's latest one.
+pub async fn reprint(backend: &Backend, payment_id: Option<String>) -> (Option<String>, Notice) {
+    let runtime = &backend.runtime;
+    let id = match payment_id {
+        Some(id) => Some(id),
+        None => runtime.journal.list(1, 0).await.ok().and_then(|rows| rows.into_iter().next()).map(|r| r.id),
+    };
+    let Some(id) = id else {
+        return (None, Notice::info("还没有可补打的凭条。", "There is no receipt to reprint yet."));
+    };
+    let payment = match runtime.load(&id).await {
+        Ok(payment) => payment,
+        Err(error) => {
+            tracing::warn!(%error, "reprint: payment not loaded");
+            return (Some(id), Notice::error("找不到这笔付款。", "That payment could not be found."));
+        }
+    };
+    let notice = match runtime.print_and_record(&payment, PrintKind::Reprint, &Quiet).await {
+        Ok(true) => Notice::info(format!("已补打凭条 {id}。"), format!("Receipt {id} reprinted.")),
+        _ => Notice::error(
+            format!("凭条 {id} 没有打印出来，请检查打印机。"),
+            format!("Receipt {id} did not print; check the printer."),
+        ),
+    };
+    (Some(id), notice)
+}
+
+/// 补写卡: writes the purchase waiting for the gas card in the slot again.
+pub async fn rewrite_card(backend: &Backend) -> (Option<String>, Notice) {
+    let runtime = &backend.runtime;
+    let result = runtime.rewrite_gas_card(&Quiet).await;
+    runtime.return_gas_card().await;
+    match result {
+        Ok(payment) if !payment.state.is_parked() => (
+            Some(payment.id().to_string()),
+            Notice::info("补写卡成功，请取回燃气卡。", "The card is written; please take the gas card."),
+        ),
+        Ok(payment) => (
+            Some(payment.id().to_string()),
+            Notice::error(
+                "补写卡没有完成，请重新插卡再试。",
+                "The card was not written; insert it again and retry.",
+            ),
+        ),
+        Err(error) => {
+            (None, Notice::error(format!("不能补写卡：{error}"), format!("Cannot rewrite the card: {error}")))
+        }
+    }
+}

@@ -1,0 +1,426 @@
+//! Whole flows through the screens, driven by accessible labels (as a screen reader or a finger
+//! would), against the real runtime, journal, channel and biller simulators and device
+//! simulators. The clock of the session is moved by hand; the payment runs in real time with the
+//! channel timers divided by 100.
+
+mod support;
+
+use i_slint_backend_testing::{AccessibleLiveness, ElementHandle};
+use kiosk_core::session::SessionTiming;
+use kiosk_core::{Fen, Ts, Utility};
+use kiosk_ui::speech::Recorder;
+use slint::ComponentHandle;
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+use std::time::Duration;
+use support::{wechat_code, Fault, TestKiosk};
+use yizhan::ui::{KioskUi, StaffDirectory, UiOptions};
+
+/// How long a flow may wait for the back end (real time; normally milliseconds).
+const WAIT: Duration = Duration::from_secs(20);
+
+struct Kiosk {
+    ui: Rc<RefCell<KioskUi>>,
+    kiosk: TestKiosk,
+    heard: Recorder,
+    now: Rc<Cell<i64>>,
+    /// Every screen shown, in order (consecutive repeats folded).
+    screens: RefCell<Vec<String>>,
+    rt: tokio::runtime::Runtime,
+}
+
+impl Kiosk {
+    fn start() -> Kiosk {
+        i_slint_backend_testing::init_no_event_loop();
+        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+        let kiosk = rt.block_on(TestKiosk::start());
+        let heard = Recorder::default();
+        let now = Rc::new(Cell::new(1_000_000));
+        let clock = now.clone();
+        let staff: Vec<yizhan::config::StaffMember> = vec![yizhan::config::StaffMember {
+            id: "S001".into(),
+            // SHA-256 of "246810", as in config/kiosk.toml.
+            pin_sha256: "7c2523c985881fb2c2b4cfbe917eb12c4c4b61e898ad4e7160cfca487ca3c4f3".into(),
+        }];
+        let options = UiOptions {
+            portrait: false,
+            mirror: true,
+            staff: StaffDirectory::new(&staff),
+            timing: SessionTiming::default(),
+            speaker: Box::new(heard.clone()),
+            clock: Box::new(move || Ts(clock.get())),
+        };
+        let ui = KioskUi::new(kiosk.backend.clone(), rt.handle().clone(), options).unwrap();
+        let k = Kiosk { ui, kiosk, heard, now, screens: RefCell::new(vec![]), rt };
+        k.wait(|ui| ui.devices_known());
+        k.note_screen();
+        k
+    }
+
+    fn window(&self) -> kiosk_ui::KioskWindow {
+        self.ui.borrow().window.clone_strong()
+    }
+
+    fn mirror(&self) -> kiosk_ui::MirrorWindow {
+        self.ui.borrow().mirror.as_ref().unwrap().clone_strong()
+    }
+
+    fn screen(&self) -> String {
+        self.ui.borrow().session().screen.code().to_string()
+    }
+
+    fn note_screen(&self) {
+        let screen = self.screen();
+        let mut screens = self.screens.borrow_mut();
+        if screens.last() != Some(&screen) {
+            screens.push(screen);
+        }
+    }
+
+    /// Moves the session clock.
+    fn advance(&self, ms: i64) {
+        self.now.set(self.now.get() + ms);
+        self.ui.borrow_mut().pump();
+        self.note_screen();
+    }
+
+    /// The one enabled element labelled `label` on the touch screen.
+    fn find(&self, label: &str) -> ElementHandle {
+        let found: Vec<_> = ElementHandle::find_by_accessible_label(&self.window(), label)
+            .filter(|e| e.accessible_enabled() != Some(false))
+            .collect();
+        assert_eq!(found.len(), 1, "one enabled {label:?} on {}; labels: {:?}", self.screen(), self.labels());
+        found.into_iter().next().unwrap()
+    }
+
+    /// Taps `label` (a second after the last tap, so it is never taken for a repeat).
+    fn tap(&self, label: &str) {
+        let element = self.find(label);
+        self.now.set(self.now.get() + 1_000);
+        element.invoke_accessible_default_action();
+        self.note_screen();
+    }
+
+    fn type_digits(&self, digits: &str) {
+        for d in digits.chars() {
+            self.tap(&d.to_string());
+        }
+    }
+
+    fn wait(&self, done: impl Fn(&KioskUi) -> bool) {
+        let ok = self.ui.borrow_mut().pump_until(WAIT, done);
+        self.note_screen();
+        assert!(ok, "timed out on {} ({:?})", self.screen(), self.ui.borrow().session().notice);
+    }
+
+    fn wait_for(&self, screen: &str) {
+        self.wait(|ui| ui.session().screen.code() == screen);
+    }
+
+    fn labels_of(root: &impl i_slint_backend_testing::ElementRoot) -> Vec<String> {
+        let mut labels = Vec::new();
+        i_slint_backend_testing::ElementQuery::from_root(root)
+            .match_descendants()
+            .find_all()
+            .into_iter()
+            .filter_map(|e| e.accessible_label())
+            .filter(|l| !l.is_empty())
+            .for_each(|l| labels.push(l.to_string()));
+        labels
+    }
+
+    fn labels(&self) -> Vec<String> {
+        Kiosk::labels_of(&self.window())
+    }
+
+    fn shows(&self, text: &str) -> bool {
+        self.labels().iter().any(|l| l.contains(text))
+    }
+
+    /// Idle → water → account typed → bill read back.
+    fn to_confirm(&self, account: &str) {
+        self.tap("水费");
+        assert_eq!(self.screen(), "find-account");
+        self.type_digits(account);
+        self.tap("查询");
+        self.wait_for("confirm");
+    }
+}
+
+#[test]
+fn a_water_bill_paid_by_scanned_code_with_a_receipt_in_five_screens() {
+    let k = Kiosk::start();
+    let account = k.kiosk.account(Utility::Water, 8640);
+    k.to_confirm(&account);
+    assert!(k.shows("¥86.40"), "the amount is read back: {:?}", k.labels());
+    let masked = kiosk_core::AccountNo::from_trusted(account.clone()).masked();
+    assert!(k.shows(&masked) && !k.shows(&account), "the account is shown masked only");
+    assert!(k.heard.transcript().contains("86元4角"), "the amount is spoken");
+    k.tap("确认缴费");
+    assert_eq!(k.screen(), "method");
+    let code = wechat_code();
+    k.kiosk.scanner_sim().present(code.expose());
+    k.tap("付款码支付");
+    k.wait_for("result");
+    assert_eq!(
+        k.ui.borrow().session().outcome.as_ref().unwrap().kind,
+        kiosk_core::session::OutcomeKind::Paid
+    );
+    assert!(k.shows("缴费成功"));
+    let order = k.ui.borrow().session().outcome.as_ref().unwrap().order_ref.clone();
+    assert_eq!(k.kiosk.channel_money(&code, &order).0, vec![Fen(8640)], "charged once");
+    assert_eq!(k.kiosk.write_offs(Utility::Water, &format!("{order}-1")), 1);
+
+    let printed_before = k.kiosk.printer_sim().receipts().len();
+    k.tap("打印凭条");
+    k.wait(|ui| ui.session().receipt == kiosk_core::session::ReceiptState::Printed);
+    assert_eq!(k.kiosk.printer_sim().receipts().len(), printed_before + 1);
+    assert!(k.heard.transcript().contains("请从凭条出口取走"));
+    k.tap("完成");
+    assert_eq!(k.screen(), "farewell");
+    k.tap("完成");
+    assert_eq!(k.screen(), "attract");
+    let screens = k.screens.borrow().clone();
+    let to_result = screens.iter().position(|s| s == "result").unwrap();
+    assert!(to_result <= 5, "idle + at most five screens to the result: {screens:?}");
+}
+
+#[test]
+fn a_joint_bill_pays_every_utility_in_one_payment() {
+    let k = Kiosk::start();
+    let joint = k.kiosk.household(3000, 12000, 4500);
+    k.tap("水电气合缴");
+    k.type_digits(&joint);
+    k.tap("查询");
+    k.wait_for("confirm");
+    assert!(k.shows("¥195.00"), "the total is read back: {:?}", k.labels());
+    k.tap("确认缴费");
+    let code = wechat_code();
+    k.kiosk.scanner_sim().present(code.expose());
+    k.tap("付款码支付");
+    k.wait_for("result");
+    let order = k.ui.borrow().session().outcome.as_ref().unwrap().order_ref.clone();
+    assert_eq!(k.kiosk.channel_money(&code, &order).0, vec![Fen(19500)]);
+    for (i, utility) in [Utility::Water, Utility::Power, Utility::Gas].into_iter().enumerate() {
+        assert_eq!(k.kiosk.write_offs(utility, &format!("{order}-{}", i + 1)), 1, "{utility}");
+    }
+    assert!(k.shows("缴费成功"));
+}
+
+#[test]
+fn a_gas_card_is_topped_up_and_given_back() {
+    let k = Kiosk::start();
+    assert!(yizhan::commands::customer::insert_demo_gas_card(&k.kiosk.backend));
+    k.tap("燃气卡充值");
+    k.tap("读燃气卡");
+    k.wait_for("top-up-amount");
+    assert!(k.shows("88******21"), "the card number is masked: {:?}", k.labels());
+    k.tap("¥100");
+    assert_eq!(k.screen(), "confirm");
+    assert!(k.shows("¥100.00"));
+    k.tap("确认缴费");
+    let code = wechat_code();
+    k.kiosk.scanner_sim().present(code.expose());
+    k.tap("付款码支付");
+    k.wait_for("result");
+    assert_eq!(
+        k.ui.borrow().session().outcome.as_ref().unwrap().kind,
+        kiosk_core::session::OutcomeKind::Paid
+    );
+    let order = k.ui.borrow().session().outcome.as_ref().unwrap().order_ref.clone();
+    assert_eq!(k.kiosk.channel_money(&code, &order).0, vec![Fen(10000)]);
+    let ledger = k.kiosk.sims().billers.gas.sim.ledger();
+    let purchase = ledger.purchase(&format!("{order}-1")).expect("a purchase at the gas company");
+    assert!(purchase.card_written, "written to the card and confirmed");
+    k.tap("不要凭条");
+    k.tap("完成");
+    // The card goes back to the gate when the session ends.
+    let slot = k.kiosk.backend.runtime.devices.sims.iccard.as_ref().unwrap();
+    let at_gate = || slot.position() == iccard::crt310::CardPosition::Gate;
+    for _ in 0..100 {
+        if at_gate() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(at_gate(), "the gas card is returned");
+}
+
+#[test]
+fn a_customer_who_never_enters_the_pin_is_told_they_were_not_charged() {
+    let k = Kiosk::start();
+    let account = k.kiosk.account(Utility::Power, 5000);
+    k.tap("电费");
+    k.type_digits(&account);
+    k.tap("查询");
+    k.wait_for("confirm");
+    k.tap("确认缴费");
+    let code = wechat_code();
+    k.kiosk.channel(&code).faults().inject("pay", Fault::UserPaying { ms: None }, 1);
+    k.kiosk.scanner_sim().present(code.expose());
+    k.tap("付款码支付");
+    k.wait(|ui| ui.session().phase == Some(kiosk_core::session::PayPhase::WaitingForPin));
+    assert!(k.shows("请在手机上输入密码"), "{:?}", k.labels());
+    // Money is in flight: however long it takes, the session does not time out.
+    k.advance(10 * 60 * 1000);
+    assert_eq!(k.screen(), "paying");
+    k.wait_for("result");
+    assert_eq!(
+        k.ui.borrow().session().outcome.as_ref().unwrap().kind,
+        kiosk_core::session::OutcomeKind::NotCharged
+    );
+    assert!(k.shows("没有扣款") && k.shows("一分也没有扣"), "{:?}", k.labels());
+    assert!(k.heard.transcript().contains("一分也没有扣"));
+    let order = k.ui.borrow().session().outcome.as_ref().unwrap().order_ref.clone();
+    let (charges, reversals, _) = k.kiosk.channel_money(&code, &order);
+    assert!(charges.is_empty() && reversals.is_empty(), "no money moved: {charges:?} {reversals:?}");
+    assert!(k.find("完成").accessible_label().is_some());
+}
+
+#[test]
+fn no_paper_is_said_before_paying_and_no_receipt_is_offered() {
+    let k = Kiosk::start();
+    k.kiosk.printer_sim().set_paper(printer::Paper::Out);
+    k.ui.borrow().refresh_status();
+    k.wait(|ui| !ui.session().availability.receipt_possible());
+    let account = k.kiosk.account(Utility::Water, 1200);
+    k.to_confirm(&account);
+    k.tap("确认缴费");
+    assert!(k.shows("没有纸质凭条"), "said on the method screen: {:?}", k.labels());
+    assert!(k.heard.transcript().contains("没有纸质凭条"));
+    let code = wechat_code();
+    k.kiosk.scanner_sim().present(code.expose());
+    k.tap("付款码支付");
+    k.wait_for("result");
+    assert!(k.shows("缴费成功"));
+    assert!(ElementHandle::find_by_accessible_label(&k.window(), "打印凭条").next().is_none());
+    assert!(k.shows("这次没有纸质凭条"));
+}
+
+#[test]
+fn the_forced_eject_button_gives_the_id_card_back_mid_read_with_feedback() {
+    let k = Kiosk::start();
+    let id = k.kiosk.backend.runtime.devices.sims.idcard.clone().unwrap();
+    id.set_read_delay(Duration::from_secs(20));
+    k.tap("水电气合缴");
+    {
+        let _inside = k.rt.enter();
+        yizhan::commands::customer::insert_id_card_when_allowed(&k.kiosk.backend);
+    }
+    k.tap("读身份证");
+    assert!(k.heard.transcript().contains("按住红色按钮3秒"));
+    k.rt.block_on(async { tokio::time::sleep(Duration::from_millis(500)).await });
+    id.press_button();
+    k.wait(|ui| ui.session().eject == Some(kiosk_core::session::EjectFeedback::Held));
+    assert!(k.shows("请继续按住红色按钮3秒"), "feedback at the press: {:?}", k.labels());
+    k.wait(|ui| ui.session().eject == Some(kiosk_core::session::EjectFeedback::Ejected));
+    id.release_button();
+    assert!(k.shows("身份证已退出"), "feedback at the eject: {:?}", k.labels());
+    assert!(k.heard.transcript().contains("身份证已退出，请取走"));
+    k.wait(|ui| !ui.session().busy);
+    assert_eq!(k.screen(), "find-account", "the customer can still type the account");
+    assert!(id.take_card().is_some(), "the card is at the gate");
+    assert_eq!(id.capture_attempts(), 0);
+}
+
+#[test]
+fn a_timeout_warning_extended_twice_then_a_timeout_clears_everything() {
+    let k = Kiosk::start();
+    let account = k.kiosk.account(Utility::Water, 4321);
+    k.to_confirm(&account);
+    let limit = SessionTiming::default().input.as_millis() as i64;
+    for _ in 0..2 {
+        k.advance(limit - 31_000);
+        assert!(!k.ui.borrow().session().warning);
+        k.advance(1_000);
+        let warning = k.find("继续办理");
+        let banner = ElementHandle::find_by_accessible_label(
+            &k.window(),
+            "还剩30秒将自动退出。需要更多时间请按「继续办理」。",
+        )
+        .next()
+        .expect("the warning is on screen");
+        assert_eq!(banner.accessible_live_region(), Some(AccessibleLiveness::Assertive));
+        assert!(k.heard.transcript().contains("30秒后将自动退出"), "and spoken");
+        drop(warning);
+        k.tap("继续办理");
+        assert_eq!(k.screen(), "confirm");
+    }
+    k.advance(limit - 30_000);
+    assert!(k.ui.borrow().session().warning);
+    k.advance(30_000);
+    assert_eq!(k.screen(), "attract");
+    let masked = kiosk_core::AccountNo::from_trusted(account.clone()).masked();
+    for window_labels in [k.labels(), Kiosk::labels_of(&k.mirror())] {
+        assert!(
+            !window_labels.iter().any(|l| l.contains(&masked) || l.contains("43.21") || l.contains(&account)),
+            "no personal data left: {window_labels:?}"
+        );
+    }
+    let s = k.ui.borrow();
+    assert!(s.session().found.is_none() && s.session().account_input.is_empty() && !s.session().large);
+}
+
+#[test]
+fn a_double_tap_on_confirm_and_on_pay_pays_once() {
+    let k = Kiosk::start();
+    let account = k.kiosk.account(Utility::Water, 2500);
+    k.to_confirm(&account);
+    let confirm = k.find("确认缴费");
+    confirm.invoke_accessible_default_action();
+    k.now.set(k.now.get() + 200);
+    confirm.invoke_accessible_default_action();
+    assert_eq!(k.screen(), "method");
+    let code = wechat_code();
+    k.kiosk.scanner_sim().present(code.expose());
+    let pay = k.find("付款码支付");
+    k.now.set(k.now.get() + 1_000);
+    pay.invoke_accessible_default_action();
+    k.now.set(k.now.get() + 200);
+    pay.invoke_accessible_default_action();
+    k.wait_for("result");
+    let order = k.ui.borrow().session().outcome.as_ref().unwrap().order_ref.clone();
+    assert_eq!(k.kiosk.channel_money(&code, &order).0, vec![Fen(2500)]);
+    let rows = k.rt.block_on(k.kiosk.backend.runtime.journal.list(100, 0)).unwrap();
+    assert_eq!(rows.len(), 1, "exactly one payment in the journal");
+}
+
+#[test]
+fn staff_sign_in_shows_a_badge_on_both_screens_and_journals_every_action() {
+    let k = Kiosk::start();
+    k.tap("工作人员登录");
+    k.type_digits("246810");
+    assert!(!k.heard.transcript().contains("2 4 6"), "a PIN is never spoken");
+    k.tap("登录");
+    k.wait_for("staff-panel");
+    assert!(k.shows("工作人员帮办中 S001"));
+    assert!(
+        Kiosk::labels_of(&k.mirror()).iter().any(|l| l.contains("工作人员帮办中 S001")),
+        "badge on the mirror"
+    );
+    assert!(k.shows("打印机 Printer"), "device status on the panel: {:?}", k.labels());
+    k.tap("补打凭条");
+    k.wait(|ui| ui.session().notice.is_some());
+    k.tap("遮挡副屏");
+    assert!(Kiosk::labels_of(&k.mirror()).iter().any(|l| l.contains("副屏已遮挡")));
+    k.tap("退出登录");
+    k.rt.block_on(async { tokio::time::sleep(Duration::from_millis(300)).await });
+    let actions = k.rt.block_on(k.kiosk.backend.runtime.journal.staff_actions(100, 0)).unwrap();
+    let names: Vec<_> = actions.iter().map(|a| a.action.as_str()).collect();
+    for expected in ["sign-in", "reprint", "blank-mirror", "sign-out"] {
+        assert!(names.contains(&expected), "{expected} journaled: {names:?}");
+    }
+    assert!(actions.iter().all(|a| a.staff_id == "S001"));
+}
+
+#[test]
+fn the_mirror_follows_the_session_and_english_is_one_tap_away() {
+    let k = Kiosk::start();
+    k.tap("English");
+    assert!(k.shows("Water") && k.shows("中文"), "{:?}", k.labels());
+    k.tap("Water");
+    assert!(Kiosk::labels_of(&k.mirror()).iter().any(|l| l.contains("Water: find your account")));
+    k.tap("Cancel and exit");
+    assert_eq!(k.screen(), "attract");
+    assert!(k.shows("水费"), "a new session starts in Chinese");
+}

@@ -1,0 +1,177 @@
+//! Every screen in a representative state, made by driving the real session machine with demo
+//! data (no runtime, no devices). Used by `yizhan screenshot`, the accessibility tests (every
+//! screen × theme × layout) and the speech-script golden file.
+
+use crate::view::{DeviceLine, KioskFacts};
+use kiosk_core::session::{
+    Availability, Found, GasCardInfo, Input, Intent, MethodChoice, Outcome, OutcomeKind, PayPhase,
+    ReceiptOutlook, Service, Session,
+};
+use kiosk_core::{AccountNo, Bill, Fen, JointBill, PastPayment, Ts, Utility};
+
+/// One screen state: a stable name (the file name of its screenshot) and the session.
+pub struct Shot {
+    pub name: &'static str,
+    pub session: Session,
+    /// The moment the session is rendered at (for countdowns).
+    pub now: Ts,
+}
+
+/// The demo facts the staff panel shows.
+pub fn demo_facts(portrait: bool) -> KioskFacts {
+    let line =
+        |name: &str, status: &str, ok: bool| DeviceLine { name: name.into(), status: status.into(), ok };
+    KioskFacts {
+        devices: vec![
+            line("打印机 Printer", "纸将用完 paper near end", true),
+            line("扫码器 Scanner", "正常 ready", true),
+            line("身份证 ID reader", "online NotPresent", true),
+            line("IC卡口 IC slot", "online NotPresent", true),
+            line("银行卡 Bank card", "offline", false),
+        ],
+        suspense: vec!["SH-DEMO-0001-20261123-0007 SUSPENSE ¥86.40".into()],
+        portrait,
+        has_mirror: true,
+    }
+}
+
+fn water_bill() -> Bill {
+    Bill {
+        utility: Utility::Water,
+        account: AccountNo::from_trusted("3100000018"),
+        bill_id: "W-202611".into(),
+        version: 1,
+        amount_due: Fen(8640),
+        due_date: "2026-12-15".into(),
+        holder_masked: "张*明".into(),
+        address_masked: "静安区**路**弄**号".into(),
+        recent_payments: vec![
+            PastPayment { date: "2026-10-14".into(), amount: Fen(7920), channel: "微信".into() },
+            PastPayment { date: "2026-09-12".into(), amount: Fen(8115), channel: "银行卡".into() },
+        ],
+    }
+}
+
+fn joint_bill() -> JointBill {
+    let sub = |utility, amount| Bill { utility, amount_due: Fen(amount), ..water_bill() };
+    JointBill {
+        joint_account: AccountNo::from_trusted("9100000016"),
+        holder_masked: "张*明".into(),
+        bills: vec![sub(Utility::Water, 8640), sub(Utility::Power, 21355), sub(Utility::Gas, 4520)],
+    }
+}
+
+/// A session driven by taps and news `at` increasing times (taps 1 s apart, so none is a repeat).
+struct Driver {
+    s: Session,
+    at: i64,
+}
+
+impl Driver {
+    fn new() -> Driver {
+        let mut s = Session::default();
+        s.service_phone = "021-12345678".into();
+        Driver { s, at: 0 }
+    }
+
+    fn tap(mut self, intent: Intent) -> Driver {
+        self.at += 1_000;
+        self.s.step(Input::Tap(intent), Ts(self.at));
+        self
+    }
+
+    fn news(mut self, input: Input) -> Driver {
+        self.at += 10;
+        self.s.step(input, Ts(self.at));
+        self
+    }
+
+    fn shot(self, name: &'static str) -> Shot {
+        Shot { name, now: Ts(self.at), session: self.s }
+    }
+
+    fn typed(self, service: Service, digits: &str) -> Driver {
+        let mut d = self.tap(Intent::Start(service));
+        for c in digits.bytes() {
+            d = d.tap(Intent::Digit(c - b'0'));
+        }
+        d
+    }
+
+    fn water_confirm() -> Driver {
+        Driver::new()
+            .typed(Service::Water, "3100000018")
+            .tap(Intent::SubmitAccount)
+            .news(Input::Found(Found::Bill(water_bill())))
+    }
+
+    fn paying() -> Driver {
+        Driver::water_confirm().tap(Intent::ConfirmBill).tap(Intent::ChooseMethod(MethodChoice::Code))
+    }
+
+    fn result(kind: OutcomeKind) -> Driver {
+        let outcome = Outcome {
+            kind,
+            order_ref: "SH-DEMO-0001-20261123-0012".into(),
+            amount: Fen(8640),
+            slip_printed: kind == OutcomeKind::Suspense,
+        };
+        Driver::paying().news(Input::Progress(PayPhase::WritingOff)).news(Input::Finished(outcome))
+    }
+}
+
+/// Every screen, in the states worth looking at.
+pub fn shots() -> Vec<Shot> {
+    let degraded =
+        Availability { scanner: false, receipt: ReceiptOutlook::Unavailable, ..Default::default() };
+    let nothing = Availability { scanner: false, bank_card: false, ..Default::default() };
+    let gas_card = GasCardInfo {
+        card_masked: "88******21".into(),
+        account: AccountNo::from_trusted("3300000035"),
+        purchase_count: 3,
+    };
+    let mut timeout = Driver::water_confirm();
+    let warn_at = timeout.s.deadline().map_or(0, |d| d.0 - 25_000);
+    timeout.at = warn_at;
+    let timeout = timeout.news(Input::Tick);
+    vec![
+        Driver::new().shot("01-attract"),
+        Driver::new().news(Input::Availability(degraded.clone())).shot("02-attract-degraded"),
+        Driver::new().typed(Service::Water, "31000").shot("03-find-account"),
+        Driver::new().tap(Intent::Start(Service::GasCard)).shot("04-find-account-gas-card"),
+        Driver::new()
+            .tap(Intent::Start(Service::GasCard))
+            .tap(Intent::InsertGasCard)
+            .news(Input::Found(Found::GasCard(gas_card)))
+            .shot("05-top-up-amount"),
+        Driver::water_confirm().shot("06-confirm"),
+        Driver::new()
+            .typed(Service::Joint, "9100000016")
+            .tap(Intent::SubmitAccount)
+            .news(Input::Found(Found::Joint(joint_bill())))
+            .shot("07-confirm-joint"),
+        Driver::water_confirm()
+            .news(Input::Availability(degraded))
+            .tap(Intent::ConfirmBill)
+            .shot("08-method-no-paper"),
+        Driver::paying().shot("09-paying-code"),
+        Driver::paying().news(Input::Progress(PayPhase::WaitingForPin)).shot("10-paying-pin"),
+        Driver::result(OutcomeKind::Paid).shot("11-result-paid"),
+        Driver::result(OutcomeKind::NotCharged).shot("12-result-not-charged"),
+        Driver::result(OutcomeKind::Suspense).shot("13-result-suspense"),
+        Driver::result(OutcomeKind::Paid).tap(Intent::Done).shot("14-farewell"),
+        Driver::new().news(Input::Availability(nothing)).shot("15-out-of-service"),
+        Driver::new()
+            .tap(Intent::StaffSignInOpen)
+            .tap(Intent::Digit(2))
+            .tap(Intent::Digit(4))
+            .shot("16-staff-sign-in"),
+        Driver::new()
+            .tap(Intent::StaffSignInOpen)
+            .tap(Intent::Digit(2))
+            .tap(Intent::StaffSubmit)
+            .news(Input::StaffSignedIn { staff_id: "S001".into() })
+            .shot("17-staff-panel"),
+        timeout.shot("18-timeout-warning"),
+    ]
+}

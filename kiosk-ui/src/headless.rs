@@ -1,0 +1,76 @@
+//! Rendering without a display: Slint's software renderer into a pixel buffer, for
+//! `yizhan screenshot`, the screenshot tests and the frame-time benchmark (specs/slint.md §4).
+
+use slint::platform::software_renderer::{MinimalSoftwareWindow, RepaintBufferType};
+use slint::platform::{Platform, WindowAdapter};
+use slint::{PhysicalSize, Rgb8Pixel, SharedPixelBuffer};
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+/// A platform whose windows are software-rendered buffers, one per component created.
+pub struct Headless {
+    windows: Windows,
+    start: Instant,
+}
+
+/// The platform's windows, in the order their components were created.
+#[derive(Clone, Default)]
+pub struct Windows(Rc<RefCell<Vec<Rc<MinimalSoftwareWindow>>>>);
+
+impl Windows {
+    /// The window of the `index`th component created (0: the first).
+    pub fn get(&self, index: usize) -> Option<Rc<MinimalSoftwareWindow>> {
+        self.0.borrow().get(index).cloned()
+    }
+}
+
+impl Headless {
+    /// Installs the headless platform for this process; returns its window list. Fails if
+    /// another platform was installed first.
+    pub fn install() -> Result<Windows, slint::platform::SetPlatformError> {
+        let windows = Windows::default();
+        slint::platform::set_platform(Box::new(Headless {
+            windows: windows.clone(),
+            start: Instant::now(),
+        }))?;
+        Ok(windows)
+    }
+}
+
+impl Platform for Headless {
+    fn create_window_adapter(&self) -> Result<Rc<dyn WindowAdapter>, slint::PlatformError> {
+        let window = MinimalSoftwareWindow::new(RepaintBufferType::NewBuffer);
+        self.windows.0.borrow_mut().push(window.clone());
+        Ok(window)
+    }
+
+    fn duration_since_start(&self) -> Duration {
+        self.start.elapsed()
+    }
+}
+
+/// Renders the whole window at `size` into a new RGB buffer.
+pub fn render(window: &MinimalSoftwareWindow, size: PhysicalSize) -> SharedPixelBuffer<Rgb8Pixel> {
+    window.set_size(size);
+    slint::platform::update_timers_and_animations();
+    let mut buffer = SharedPixelBuffer::<Rgb8Pixel>::new(size.width, size.height);
+    let stride = size.width as usize;
+    window.request_redraw();
+    window.draw_if_needed(|renderer| {
+        renderer.render(buffer.make_mut_slice(), stride);
+    });
+    buffer
+}
+
+/// Writes an RGB buffer as a PNG file.
+pub fn write_png(path: &std::path::Path, buffer: &SharedPixelBuffer<Rgb8Pixel>) -> std::io::Result<()> {
+    let file = std::io::BufWriter::new(std::fs::File::create(path)?);
+    let mut encoder = png::Encoder::new(file, buffer.width(), buffer.height());
+    encoder.set_color(png::ColorType::Rgb);
+    encoder.set_depth(png::BitDepth::Eight);
+    encoder.set_compression(png::Compression::Fast);
+    let mut writer = encoder.write_header().map_err(std::io::Error::other)?;
+    writer.write_image_data(buffer.as_bytes()).map_err(std::io::Error::other)?;
+    Ok(())
+}

@@ -1,0 +1,57 @@
+//! Renders every gallery screen in every theme and layout, plus the mirror, into PNG files —
+//! what `yizhan screenshot --out DIR` does and what docs/screens/ holds.
+
+use crate::gallery::{demo_facts, shots};
+use crate::headless::{render, write_png, Headless};
+use crate::{select_language, view, Kiosk, KioskWindow, MirrorWindow, Theme, LANDSCAPE, PORTRAIT};
+use kiosk_core::session::Lang;
+use slint::ComponentHandle;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ScreenshotError {
+    #[error("the headless renderer could not start: {0}")]
+    Platform(String),
+    #[error("{path}: {source}")]
+    Write { path: PathBuf, source: std::io::Error },
+}
+
+/// Writes `<screen>-<layout>-<theme>.png` for every screen, and `<screen>-mirror.png`; returns
+/// the files written. Must be the first thing to use Slint in the process.
+pub fn render_all(out: &Path) -> Result<Vec<PathBuf>, ScreenshotError> {
+    std::fs::create_dir_all(out).map_err(|source| ScreenshotError::Write { path: out.into(), source })?;
+    let platform = |e: &dyn std::fmt::Display| ScreenshotError::Platform(e.to_string());
+    let windows = Headless::install().map_err(|e| platform(&e))?;
+    let main = KioskWindow::new().map_err(|e| platform(&e))?;
+    let mirror = MirrorWindow::new().map_err(|e| platform(&e))?;
+    let (main_window, mirror_window) = match (windows.get(0), windows.get(1)) {
+        (Some(a), Some(b)) => (a, b),
+        _ => return Err(platform(&"the windows were not created")),
+    };
+    main.show().map_err(|e| platform(&e))?;
+    mirror.show().map_err(|e| platform(&e))?;
+    select_language(Lang::Zh);
+    let mut written = Vec::new();
+    for shot in shots() {
+        for (layout, portrait, size) in [("landscape", false, LANDSCAPE), ("portrait", true, PORTRAIT)] {
+            for (theme, large) in [("normal", false), ("large", true)] {
+                let mut session = shot.session.clone();
+                session.large = large;
+                view::apply(&main.global::<Kiosk>(), &session, &demo_facts(portrait), shot.now);
+                main.global::<Theme>().set_large(large);
+                main.global::<Theme>().set_mirror(false);
+                let path = out.join(format!("{}-{layout}-{theme}.png", shot.name));
+                write_png(&path, &render(&main_window, size))
+                    .map_err(|source| ScreenshotError::Write { path: path.clone(), source })?;
+                written.push(path);
+            }
+        }
+        view::apply(&mirror.global::<Kiosk>(), &shot.session, &demo_facts(true), shot.now);
+        mirror.global::<Theme>().set_mirror(true);
+        let path = out.join(format!("{}-mirror.png", shot.name));
+        write_png(&path, &render(&mirror_window, PORTRAIT))
+            .map_err(|source| ScreenshotError::Write { path: path.clone(), source })?;
+        written.push(path);
+    }
+    Ok(written)
+}

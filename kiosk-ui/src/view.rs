@@ -1,0 +1,179 @@
+//! The view model: the session (and what the runtime knows of the devices) turned into the
+//! properties of the `Kiosk` global. The screens render these and nothing else; no rule about
+//! money or flow lives here or in the .slint files.
+
+use crate::{DeviceRow, Fact, Kiosk};
+use kiosk_core::session::{
+    speech, words, Found, Lang, OutcomeKind, PayPhase, ReceiptState, Screen, Service, Session,
+};
+use kiosk_core::Ts;
+use slint::{ModelRc, SharedString, VecModel};
+
+/// What the screens show that the session machine does not hold: the staff panel's device list
+/// and payments in suspense, and the kiosk's own set-up.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct KioskFacts {
+    pub devices: Vec<DeviceLine>,
+    /// Order numbers (and amounts) of payments in suspense, for the staff panel.
+    pub suspense: Vec<String>,
+    pub portrait: bool,
+    pub has_mirror: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeviceLine {
+    pub name: String,
+    pub status: String,
+    pub ok: bool,
+}
+
+/// Sets every property of `kiosk` from the session at `now`.
+pub fn apply(kiosk: &Kiosk<'_>, s: &Session, facts: &KioskFacts, now: Ts) {
+    let lang = s.lang;
+    kiosk.set_screen(s.screen.code().into());
+    kiosk.set_portrait(facts.portrait);
+    kiosk.set_has_mirror(facts.has_mirror);
+    kiosk.set_title(words::title(s).into());
+    kiosk.set_step(words::step_of(s.screen, s.service, lang).unwrap_or_default().into());
+    kiosk.set_prompt(words::prompt(s).into());
+    kiosk.set_notice(s.notice.as_ref().map(|n| n.text(lang).to_string()).unwrap_or_default().into());
+    kiosk.set_notice_error(
+        s.notice.as_ref().is_some_and(|n| n.kind == kiosk_core::session::NoticeKind::Error),
+    );
+    kiosk.set_warning(s.warning);
+    kiosk.set_seconds_left(s.seconds_left(now).unwrap_or(0) as i32);
+    kiosk.set_busy(s.busy);
+    kiosk.set_service(s.service.map(Service::code).unwrap_or_default().into());
+    kiosk.set_account_input(s.account_input.clone().into());
+    kiosk.set_pin_mask("●".repeat(s.pin_input.len()).into());
+    kiosk.set_facts(model(fact_rows(s)));
+    kiosk.set_amount(s.amount().map(|a| a.to_string()).unwrap_or_default().into());
+
+    let a = &s.availability;
+    kiosk.set_water_ok(a.service(Service::Water));
+    kiosk.set_power_ok(a.service(Service::Power));
+    kiosk.set_gas_ok(a.service(Service::Gas));
+    kiosk.set_joint_ok(a.service(Service::Joint));
+    kiosk.set_gas_card_ok(a.service(Service::GasCard));
+    kiosk.set_scanner_ok(a.scanner);
+    kiosk.set_bank_card_ok(a.bank_card);
+    kiosk.set_id_card_ok(a.id_card);
+    kiosk.set_receipt_ok(a.receipt_possible());
+    let degraded = match s.screen {
+        Screen::Attract | Screen::Method | Screen::OutOfService => words::degraded(a, lang),
+        _ => Vec::new(),
+    };
+    kiosk.set_degraded(model(degraded.into_iter().map(SharedString::from).collect()));
+
+    kiosk.set_phase_text(if s.screen == Screen::Paying { words::prompt(s) } else { String::new() }.into());
+    let countdown = match s.phase {
+        Some(PayPhase::WaitingForCode { until_ms }) => ((until_ms - now.0).max(0) + 999) / 1000,
+        _ => -1,
+    };
+    kiosk.set_countdown(countdown as i32);
+    kiosk.set_can_stop_waiting(matches!(
+        s.phase,
+        Some(PayPhase::WaitingForCode { .. } | PayPhase::WaitingForCard)
+    ));
+    kiosk.set_can_scan_again(s.screen == Screen::Paying && s.phase.is_none());
+
+    let outcome = s.outcome.as_ref();
+    kiosk.set_outcome(outcome.map(|o| outcome_code(o.kind)).unwrap_or_default().into());
+    kiosk.set_outcome_text(outcome.map(|o| words::outcome_words(o.kind, lang)).unwrap_or_default().into());
+    kiosk.set_order_ref(outcome.map(|o| o.order_ref.clone()).unwrap_or_default().into());
+    if let Some(o) = outcome {
+        kiosk.set_amount(o.amount.to_string().into());
+    }
+    kiosk.set_receipt(receipt_code(&s.receipt).into());
+
+    kiosk.set_staff_id(s.staff.clone().unwrap_or_default().into());
+    kiosk.set_staff_called(s.staff_called);
+    kiosk.set_devices(model(
+        facts
+            .devices
+            .iter()
+            .map(|d| DeviceRow { name: d.name.clone().into(), status: d.status.clone().into(), ok: d.ok })
+            .collect(),
+    ));
+    kiosk.set_suspense(model(facts.suspense.iter().map(|l| SharedString::from(l.as_str())).collect()));
+    kiosk.set_eject_text(s.eject.map(|e| speech::eject_line(e, lang)).unwrap_or_default().into());
+    kiosk.set_mirror_blanked(s.mirror_blanked);
+    kiosk.set_service_phone(s.service_phone.clone().into());
+}
+
+fn model<T: Clone + 'static>(items: Vec<T>) -> ModelRc<T> {
+    ModelRc::new(VecModel::from(items))
+}
+
+pub fn outcome_code(kind: OutcomeKind) -> &'static str {
+    match kind {
+        OutcomeKind::Paid => "paid",
+        OutcomeKind::PartlyRefunded => "partly-refunded",
+        OutcomeKind::NotCharged => "not-charged",
+        OutcomeKind::Refunded => "refunded",
+        OutcomeKind::Suspense => "suspense",
+        OutcomeKind::CardNotWritten => "card-not-written",
+    }
+}
+
+fn receipt_code(r: &ReceiptState) -> &'static str {
+    match r {
+        ReceiptState::Offered => "offered",
+        ReceiptState::Printing => "printing",
+        ReceiptState::Printed => "printed",
+        ReceiptState::Declined => "declined",
+        ReceiptState::Unavailable => "unavailable",
+    }
+}
+
+/// The bill's facts as label/value rows: payee, masked holder and account, amount, due date,
+/// recent payments. Labels follow the session's language.
+fn fact_rows(s: &Session) -> Vec<Fact> {
+    let zh = s.lang == Lang::Zh;
+    let l = |zh_text: &str, en_text: &str| SharedString::from(if zh { zh_text } else { en_text });
+    let row = |label: SharedString, value: String, key: bool| Fact { label, value: value.into(), key };
+    let mut rows = Vec::new();
+    if !matches!(s.screen, Screen::TopUpAmount | Screen::Confirm | Screen::Method) {
+        return rows;
+    }
+    match &s.found {
+        Some(Found::Bill(bill)) => {
+            rows.push(row(l("缴费项目", "Paying"), words::utility_name(bill.utility, s.lang).into(), true));
+            rows.push(row(l("户号", "Account"), bill.account.masked(), true));
+            rows.push(row(l("户名", "Name"), bill.holder_masked.clone(), false));
+            rows.push(row(l("地址", "Address"), bill.address_masked.clone(), false));
+            rows.push(row(l("截止日期", "Due date"), bill.due_date.clone(), false));
+            for p in bill.recent_payments.iter().take(3) {
+                rows.push(row(
+                    l("近期缴费", "Paid before"),
+                    format!("{} {} {}", p.date, p.amount, p.channel),
+                    false,
+                ));
+            }
+        }
+        Some(Found::Joint(joint)) => {
+            rows.push(row(l("缴费项目", "Paying"), words::service_name(Service::Joint, s.lang).into(), true));
+            rows.push(row(l("户号", "Account"), joint.joint_account.masked(), true));
+            rows.push(row(l("户名", "Name"), joint.holder_masked.clone(), false));
+            for bill in &joint.bills {
+                rows.push(row(
+                    words::utility_name(bill.utility, s.lang).into(),
+                    format!("{}  ({} {})", bill.amount_due, if zh { "截止" } else { "due" }, bill.due_date),
+                    false,
+                ));
+            }
+        }
+        Some(Found::GasCard(card)) => {
+            rows.push(row(l("燃气卡", "Gas card"), card.card_masked.clone(), true));
+            rows.push(row(l("户号", "Account"), card.account.masked(), true));
+        }
+        None => {}
+    }
+    if s.screen != Screen::TopUpAmount {
+        if let Some(amount) = s.amount() {
+            rows.push(row(l("手续费", "Fee"), "¥0.00".into(), false));
+            rows.push(row(l("应付金额", "Total"), amount.to_string(), true));
+        }
+    }
+    rows
+}
