@@ -143,12 +143,11 @@ fn fact_rows(s: &Session) -> Vec<Fact> {
             rows.push(row(l("户名", "Name"), bill.holder_masked.clone(), false));
             rows.push(row(l("地址", "Address"), bill.address_masked.clone(), false));
             rows.push(row(l("截止日期", "Due date"), bill.due_date.clone(), false));
-            for p in bill.recent_payments.iter().take(3) {
-                rows.push(row(
-                    l("近期缴费", "Paid before"),
-                    format!("{} {} {}", p.date, p.amount, p.channel),
-                    false,
-                ));
+            // The last two payments on one line: enough to recognise the usual amount.
+            let recent: Vec<String> =
+                bill.recent_payments.iter().take(2).map(|p| format!("{} {}", p.date, p.amount)).collect();
+            if !recent.is_empty() {
+                rows.push(row(l("近期缴费", "Paid before"), recent.join(" · "), false));
             }
         }
         Some(Found::Joint(joint)) => {

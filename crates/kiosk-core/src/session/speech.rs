@@ -16,6 +16,10 @@ fn t(lang: Lang, zh: &'static str, en: &'static str) -> &'static str {
 /// The whole script of the current screen, in the session's language.
 pub fn script(s: &Session) -> Vec<String> {
     let lang = s.lang;
+    if s.warning {
+        // The warning takes the screen's place, and speech says only it.
+        return vec![words::timeout_warning(lang).to_string()];
+    }
     let mut lines = Vec::new();
     if let Some(step) = words::step_of(s.screen, s.service, lang) {
         lines.push(step);
@@ -31,9 +35,6 @@ pub fn script(s: &Session) -> Vec<String> {
     }
     if let Some(notice) = &s.notice {
         lines.push(notice.text(lang).to_string());
-    }
-    if s.warning {
-        lines.push(words::timeout_warning(lang).into());
     }
     if s.screen == Screen::Attract || s.screen == Screen::Method {
         lines.extend(words::degraded(&s.availability, lang).into_iter().map(String::from));

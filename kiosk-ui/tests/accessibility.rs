@@ -1,0 +1,262 @@
+//! accessibility.md §2, checked on every screen × {landscape, portrait} × {normal, 长辈模式} and
+//! on the mirror, with the real software renderer (real font metrics, so wrapped text takes its
+//! real height): every interactive element has a role and a label; every hit area is one;
+//! targets meet their size in millimetres; adjacent targets keep 4 mm apart; nothing operational
+//! falls outside the screen; 确认缴费 never shares a row with 返回/取消.
+
+use i_slint_backend_testing::{
+    AccessibleRole, ElementHandle, ElementQuery, TestingBackend, TestingBackendOptions,
+};
+use kiosk_ui::gallery::{demo_facts, shots};
+use kiosk_ui::{view, Kiosk, KioskWindow, MirrorWindow, Theme, LANDSCAPE, PORTRAIT};
+use slint::ComponentHandle;
+
+/// 21.5" 1920x1080 panel: 0.248 mm per px (accessibility.md §0). The kiosk runs at scale 1.
+const MM_PER_PX: f32 = 0.248;
+
+fn px(mm: f32) -> f32 {
+    mm / MM_PER_PX
+}
+
+#[derive(Clone, Debug)]
+struct Target {
+    label: String,
+    primary: bool,
+    x: f32,
+    y: f32,
+    w: f32,
+    h: f32,
+}
+
+impl Target {
+    fn of(e: &ElementHandle) -> Target {
+        let (p, s) = (e.absolute_position(), e.size());
+        Target {
+            label: e.accessible_label().map(|l| l.to_string()).unwrap_or_default(),
+            primary: e.accessible_id().as_deref() == Some("primary"),
+            x: p.x,
+            y: p.y,
+            w: s.width,
+            h: s.height,
+        }
+    }
+
+    /// The gap between two rectangles (negative when they overlap).
+    fn gap(&self, o: &Target) -> f32 {
+        let dx = (o.x - (self.x + self.w)).max(self.x - (o.x + o.w));
+        let dy = (o.y - (self.y + self.h)).max(self.y - (o.y + o.h));
+        dx.max(dy)
+    }
+
+    fn same_row(&self, o: &Target) -> bool {
+        self.y < o.y + o.h && o.y < self.y + self.h
+    }
+}
+
+fn init() {
+    slint::platform::set_platform(Box::new(TestingBackend::new(TestingBackendOptions {
+        mock_time: true,
+        threading: false,
+        renderer_name: Some("software".into()),
+    })))
+    .expect("one platform per test thread");
+}
+
+fn visible(e: &ElementHandle) -> bool {
+    e.is_valid() && e.computed_opacity() > 0.0 && e.size().width > 0.0 && e.size().height > 0.0
+}
+
+/// The visible buttons, each once (the query meets a component's root element more than once).
+fn buttons(root: &impl i_slint_backend_testing::ElementRoot) -> Vec<ElementHandle> {
+    let mut seen = Vec::new();
+    let mut found = Vec::new();
+    for e in ElementQuery::from_root(root)
+        .match_descendants()
+        .match_accessible_role(AccessibleRole::Button)
+        .find_all()
+    {
+        if !visible(&e) {
+            continue;
+        }
+        let t = Target::of(&e);
+        let key = (t.label.clone(), t.x as i32, t.y as i32, t.w as i32, t.h as i32);
+        if !seen.contains(&key) {
+            seen.push(key);
+            found.push(e);
+        }
+    }
+    found
+}
+
+/// Checks one rendered screen; returns the problems found.
+fn check_screen(
+    root: &impl i_slint_backend_testing::ElementRoot,
+    name: &str,
+    size: slint::PhysicalSize,
+    large: bool,
+) -> Vec<String> {
+    let mut problems = Vec::new();
+    let targets: Vec<Target> = buttons(root).iter().map(Target::of).collect();
+    let (w, h) = (size.width as f32, size.height as f32);
+    for t in &targets {
+        if t.label.trim().is_empty() {
+            problems.push(format!("{name}: a button without a label at ({}, {})", t.x, t.y));
+        }
+        let min = if t.primary { px(if large { 20.0 } else { 16.0 }) } else { px(10.0) };
+        if t.w + 0.5 < min || t.h + 0.5 < min {
+            problems.push(format!("{name}: {:?} is {}x{} px, under {min:.0} px", t.label, t.w, t.h));
+        }
+        if t.x < -0.5 || t.y < -0.5 || t.x + t.w > w + 0.5 || t.y + t.h > h + 0.5 {
+            problems.push(format!(
+                "{name}: {:?} is outside the screen ({}, {}, {}x{})",
+                t.label, t.x, t.y, t.w, t.h
+            ));
+        }
+    }
+    for (i, a) in targets.iter().enumerate() {
+        for b in &targets[i + 1..] {
+            if a.gap(b) + 0.5 < px(4.0) {
+                problems.push(format!(
+                    "{name}: {:?} and {:?} are {:.1} px apart (< 4 mm)",
+                    a.label,
+                    b.label,
+                    a.gap(b)
+                ));
+            }
+        }
+    }
+    let confirm = targets.iter().filter(|t| t.label == "确认缴费");
+    for c in confirm {
+        for t in targets.iter().filter(|t| ["返回", "返回修改", "取消并退出"].contains(&t.label.as_str()))
+        {
+            if c.same_row(t) {
+                problems.push(format!("{name}: 确认缴费 shares a row with {:?}", t.label));
+            }
+        }
+    }
+    // Operational text is never pushed off the screen.
+    for e in ElementQuery::from_root(root)
+        .match_descendants()
+        .match_accessible_role(AccessibleRole::Text)
+        .find_all()
+    {
+        if !visible(&e) {
+            continue;
+        }
+        let t = Target::of(&e);
+        if t.y + t.h > h + 0.5 || t.x + t.w > w + 0.5 {
+            problems.push(format!("{name}: text {:?} runs off the screen", t.label));
+        }
+    }
+    problems
+}
+
+#[test]
+fn every_screen_meets_the_checklist_in_every_theme_and_layout() {
+    init();
+    let main = KioskWindow::new().unwrap();
+    kiosk_ui::select_language(kiosk_core::session::Lang::Zh);
+    main.show().unwrap();
+    let mut problems = Vec::new();
+    let mut checked = 0;
+    for shot in shots() {
+        for (layout, portrait, size) in [("landscape", false, LANDSCAPE), ("portrait", true, PORTRAIT)] {
+            for large in [false, true] {
+                let mut session = shot.session.clone();
+                session.large = large;
+                main.window().set_size(size);
+                view::apply(&main.global::<Kiosk>(), &session, &demo_facts(portrait), shot.now);
+                main.global::<Theme>().set_large(large);
+                let name = format!("{}-{layout}-{}", shot.name, if large { "large" } else { "normal" });
+                problems.extend(check_screen(&main, &name, size, large));
+                checked += 1;
+            }
+        }
+    }
+    assert_eq!(checked, shots().len() * 4);
+    assert!(problems.is_empty(), "{} problems:\n{}", problems.len(), problems.join("\n"));
+}
+
+#[test]
+fn the_mirror_shows_every_screen_legibly_and_takes_no_taps() {
+    init();
+    let mirror = MirrorWindow::new().unwrap();
+    kiosk_ui::select_language(kiosk_core::session::Lang::Zh);
+    mirror.show().unwrap();
+    mirror.window().set_size(PORTRAIT);
+    mirror.global::<Theme>().set_mirror(true);
+    let mut problems = Vec::new();
+    for shot in shots() {
+        view::apply(&mirror.global::<Kiosk>(), &shot.session, &demo_facts(true), shot.now);
+        for e in ElementQuery::from_root(&mirror)
+            .match_descendants()
+            .match_accessible_role(AccessibleRole::Text)
+            .find_all()
+        {
+            let t = Target::of(&e);
+            if visible(&e) && t.y + t.h > PORTRAIT.height as f32 + 0.5 {
+                problems.push(format!("{}: mirror text {:?} runs off the screen", shot.name, t.label));
+            }
+        }
+        // Taps on the mirror do nothing: its buttons are shown, not operated.
+        let taps = std::rc::Rc::new(std::cell::Cell::new(0));
+        let counter = taps.clone();
+        mirror.global::<Kiosk>().on_tap(move |_, _| counter.set(counter.get() + 1));
+        for b in buttons(&mirror) {
+            b.invoke_accessible_default_action();
+        }
+        if taps.get() != 0 {
+            problems.push(format!("{}: the mirror took a tap", shot.name));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    // The blank control hides everything of the session.
+    let shot = shots().into_iter().find(|s| s.name == "06-confirm").unwrap();
+    let mut session = shot.session;
+    session.mirror_blanked = true;
+    view::apply(&mirror.global::<Kiosk>(), &session, &demo_facts(true), shot.now);
+    let labels: Vec<String> = ElementQuery::from_root(&mirror)
+        .match_descendants()
+        .find_all()
+        .into_iter()
+        .filter(visible)
+        .filter_map(|e| e.accessible_label().map(|l| l.to_string()))
+        .filter(|l| !l.is_empty())
+        .fold(Vec::new(), |mut v, l| {
+            if !v.contains(&l) {
+                v.push(l);
+            }
+            v
+        });
+    assert_eq!(labels, vec!["为保护隐私，副屏已遮挡。".to_string()], "nothing but the notice");
+}
+
+#[test]
+fn every_hit_area_is_a_labelled_button() {
+    init();
+    let main = KioskWindow::new().unwrap();
+    kiosk_ui::select_language(kiosk_core::session::Lang::Zh);
+    main.show().unwrap();
+    let mut problems = Vec::new();
+    for shot in shots() {
+        main.window().set_size(LANDSCAPE);
+        view::apply(&main.global::<Kiosk>(), &shot.session, &demo_facts(false), shot.now);
+        let targets: Vec<Target> = buttons(&main).iter().map(Target::of).collect();
+        for area in ElementHandle::find_by_element_type_name(&main, "TouchArea").filter(visible) {
+            let a = Target::of(&area);
+            let labelled = targets.iter().any(|t| {
+                (t.x - a.x).abs() <= 1.0
+                    && (t.y - a.y).abs() <= 1.0
+                    && (t.w - a.w).abs() <= 1.0
+                    && (t.h - a.h).abs() <= 1.0
+            });
+            if !labelled {
+                problems.push(format!(
+                    "{}: a TouchArea at ({}, {} {}x{}) is not a labelled button",
+                    shot.name, a.x, a.y, a.w, a.h
+                ));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
