@@ -74,3 +74,38 @@ pub fn write_png(path: &std::path::Path, buffer: &SharedPixelBuffer<Rgb8Pixel>) 
     writer.write_image_data(buffer.as_bytes()).map_err(std::io::Error::other)?;
     Ok(())
 }
+
+/// Writes an RGB buffer as an indexed PNG of at most 256 colours: the screens are flat colours
+/// plus anti-aliased edges, so the 256 most frequent colours (others mapped to the nearest)
+/// look the same at a fifth of the size — small enough to keep every screenshot in git.
+pub fn write_png_indexed(
+    path: &std::path::Path,
+    buffer: &SharedPixelBuffer<Rgb8Pixel>,
+) -> std::io::Result<()> {
+    use std::collections::HashMap;
+    let key = |p: &Rgb8Pixel| (u32::from(p.r) << 16) | (u32::from(p.g) << 8) | u32::from(p.b);
+    let mut counts: HashMap<u32, usize> = HashMap::new();
+    for p in buffer.as_slice() {
+        *counts.entry(key(p)).or_default() += 1;
+    }
+    let mut by_count: Vec<(u32, usize)> = counts.iter().map(|(k, n)| (*k, *n)).collect();
+    by_count.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    let palette: Vec<u32> = by_count.iter().take(256).map(|(k, _)| *k).collect();
+    let channels = |k: u32| [(k >> 16) as i32, ((k >> 8) & 0xff) as i32, (k & 0xff) as i32];
+    let nearest = |k: u32| -> u8 {
+        let c = channels(k);
+        let distance = |p: &u32| channels(*p).iter().zip(c).map(|(a, b)| (a - b) * (a - b)).sum::<i32>();
+        palette.iter().enumerate().min_by_key(|(_, p)| distance(p)).map_or(0, |(i, _)| i as u8)
+    };
+    let index: HashMap<u32, u8> = counts.keys().map(|k| (*k, nearest(*k))).collect();
+    let pixels: Vec<u8> = buffer.as_slice().iter().map(|p| index[&key(p)]).collect();
+    let file = std::io::BufWriter::new(std::fs::File::create(path)?);
+    let mut encoder = png::Encoder::new(file, buffer.width(), buffer.height());
+    encoder.set_color(png::ColorType::Indexed);
+    encoder.set_depth(png::BitDepth::Eight);
+    encoder.set_palette(palette.iter().flat_map(|k| channels(*k).map(|c| c as u8)).collect::<Vec<u8>>());
+    encoder.set_compression(png::Compression::High);
+    let mut writer = encoder.write_header().map_err(std::io::Error::other)?;
+    writer.write_image_data(&pixels).map_err(std::io::Error::other)?;
+    Ok(())
+}

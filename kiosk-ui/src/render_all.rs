@@ -2,7 +2,7 @@
 //! what `yizhan screenshot --out DIR` does and what docs/screens/ holds.
 
 use crate::gallery::{demo_facts, shots};
-use crate::headless::{render, write_png, Headless};
+use crate::headless::{render, write_png, write_png_indexed, Headless};
 use crate::{select_language, view, Kiosk, KioskWindow, MirrorWindow, Theme, LANDSCAPE, PORTRAIT};
 use kiosk_core::session::Lang;
 use slint::ComponentHandle;
@@ -16,9 +16,22 @@ pub enum ScreenshotError {
     Write { path: PathBuf, source: std::io::Error },
 }
 
+/// How the PNG files are written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PngKind {
+    /// Exact RGB (for tests that read pixels back).
+    Rgb,
+    /// 256-colour palette, five times smaller (for docs/screens in git).
+    Indexed,
+}
+
 /// Writes `<screen>-<layout>-<theme>.png` for every screen, and `<screen>-mirror.png`; returns
 /// the files written. Must be the first thing to use Slint in the process.
-pub fn render_all(out: &Path) -> Result<Vec<PathBuf>, ScreenshotError> {
+pub fn render_all(out: &Path, kind: PngKind) -> Result<Vec<PathBuf>, ScreenshotError> {
+    let write = |path: &Path, buffer: &slint::SharedPixelBuffer<slint::Rgb8Pixel>| match kind {
+        PngKind::Rgb => write_png(path, buffer),
+        PngKind::Indexed => write_png_indexed(path, buffer),
+    };
     std::fs::create_dir_all(out).map_err(|source| ScreenshotError::Write { path: out.into(), source })?;
     let platform = |e: &dyn std::fmt::Display| ScreenshotError::Platform(e.to_string());
     let windows = Headless::install().map_err(|e| platform(&e))?;
@@ -41,7 +54,7 @@ pub fn render_all(out: &Path) -> Result<Vec<PathBuf>, ScreenshotError> {
                 main.global::<Theme>().set_large(large);
                 main.global::<Theme>().set_mirror(false);
                 let path = out.join(format!("{}-{layout}-{theme}.png", shot.name));
-                write_png(&path, &render(&main_window, size))
+                write(&path, &render(&main_window, size))
                     .map_err(|source| ScreenshotError::Write { path: path.clone(), source })?;
                 written.push(path);
             }
@@ -49,7 +62,7 @@ pub fn render_all(out: &Path) -> Result<Vec<PathBuf>, ScreenshotError> {
         view::apply(&mirror.global::<Kiosk>(), &shot.session, &demo_facts(true), shot.now);
         mirror.global::<Theme>().set_mirror(true);
         let path = out.join(format!("{}-mirror.png", shot.name));
-        write_png(&path, &render(&mirror_window, PORTRAIT))
+        write(&path, &render(&mirror_window, PORTRAIT))
             .map_err(|source| ScreenshotError::Write { path: path.clone(), source })?;
         written.push(path);
     }

@@ -6,7 +6,7 @@ use kiosk_ui::render_all::render_all;
 #[test]
 fn every_screen_renders_in_every_theme_and_layout() {
     let dir = tempfile::tempdir().unwrap();
-    let files = render_all(dir.path()).unwrap();
+    let files = render_all(dir.path(), kiosk_ui::render_all::PngKind::Rgb).unwrap();
     let screens = kiosk_ui::gallery::shots().len();
     assert_eq!(files.len(), screens * 5, "4 main variants + the mirror per screen");
     for file in &files {

@@ -49,6 +49,7 @@ impl Kiosk {
             timing: SessionTiming::default(),
             speaker: Box::new(heard.clone()),
             clock: Box::new(move || Ts(clock.get())),
+            demo_customer: false,
         };
         let ui = KioskUi::new(kiosk.backend.clone(), rt.handle().clone(), options).unwrap();
         let k = Kiosk { ui, kiosk, heard, now, screens: RefCell::new(vec![]), rt };
@@ -423,4 +424,35 @@ fn the_mirror_follows_the_session_and_english_is_one_tap_away() {
     k.tap("Cancel and exit");
     assert_eq!(k.screen(), "attract");
     assert!(k.shows("水费"), "a new session starts in Chinese");
+}
+
+#[test]
+fn a_bill_can_be_paid_with_the_physical_keypad_alone() {
+    let k = Kiosk::start();
+    let account = k.kiosk.account(Utility::Gas, 3870);
+    let press = |text: &str| {
+        k.now.set(k.now.get() + 1_000);
+        k.window().window().dispatch_event(slint::platform::WindowEvent::KeyPressed { text: text.into() });
+        k.window().window().dispatch_event(slint::platform::WindowEvent::KeyReleased { text: text.into() });
+        k.note_screen();
+    };
+    press("3");
+    assert_eq!(k.screen(), "find-account");
+    for d in account.chars() {
+        press(&d.to_string());
+    }
+    press("\n");
+    k.wait_for("confirm");
+    press("\n");
+    assert_eq!(k.screen(), "method");
+    let code = wechat_code();
+    k.kiosk.scanner_sim().present(code.expose());
+    press("1");
+    k.wait_for("result");
+    assert!(k.shows("缴费成功"));
+    press("2");
+    assert_eq!(k.ui.borrow().session().receipt, kiosk_core::session::ReceiptState::Declined);
+    press("\n");
+    press("\n");
+    assert_eq!(k.screen(), "attract");
 }

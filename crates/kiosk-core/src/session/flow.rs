@@ -35,6 +35,9 @@ impl Default for SessionTiming {
     }
 }
 
+/// The amounts offered for a gas-card top-up, in the order of the screen (keys 1–4).
+pub const TOP_UP_AMOUNTS: [Fen; 4] = [Fen(5000), Fen(10000), Fen(20000), Fen(50000)];
+
 /// Longest 户号 the keypad takes; the biller's rule checks the exact format.
 const MAX_ACCOUNT_DIGITS: usize = 20;
 const MAX_PIN_DIGITS: usize = 8;
@@ -139,6 +142,38 @@ impl Session {
             Found::Joint(joint) => joint.total(),
             Found::GasCard(_) => self.top_up,
         }
+    }
+
+    /// What a key of the physical keypad means on this screen, so that every flow can be done
+    /// without the touch screen: digits type, or pick the numbered choice (1 水费 … 5 燃气卡充值;
+    /// 1 付款码 2 银行卡; 1 打印凭条 2 不要凭条; 1–4 the top-up amounts); Enter does the screen's
+    /// main action; Clear deletes a digit; Cancel goes back; * repeats the screen.
+    pub fn key_intent(&self, key: Key) -> Option<Intent> {
+        use Screen::*;
+        if self.warning {
+            return matches!(key, Key::Enter).then_some(Intent::Extend);
+        }
+        let typing = matches!(self.screen, FindAccount | StaffSignIn)
+            && !(self.screen == FindAccount && self.service == Some(Service::GasCard));
+        Some(match (key, self.screen) {
+            (Key::Repeat, _) => Intent::Repeat,
+            (Key::Cancel, _) => Intent::Back,
+            (Key::Digit(d), _) if typing => Intent::Digit(d),
+            (Key::Clear, _) if typing => Intent::DeleteDigit,
+            (Key::Digit(d @ 1..=5), Attract) => Intent::Start(Service::ALL[usize::from(d - 1)]),
+            (Key::Digit(d @ 1..=4), TopUpAmount) => Intent::ChooseAmount(TOP_UP_AMOUNTS[usize::from(d - 1)]),
+            (Key::Digit(1), Method) => Intent::ChooseMethod(MethodChoice::Code),
+            (Key::Digit(2), Method) => Intent::ChooseMethod(MethodChoice::BankCard),
+            (Key::Digit(1), Result) => Intent::Receipt(true),
+            (Key::Digit(2), Result) => Intent::Receipt(false),
+            (Key::Enter, FindAccount) if self.service == Some(Service::GasCard) => Intent::InsertGasCard,
+            (Key::Enter, FindAccount) => Intent::SubmitAccount,
+            (Key::Enter, Confirm) => Intent::ConfirmBill,
+            (Key::Enter, Paying) => Intent::ScanAgain,
+            (Key::Enter, Result | Farewell) => Intent::Done,
+            (Key::Enter, StaffSignIn) => Intent::StaffSubmit,
+            _ => return None,
+        })
     }
 
     /// Feeds one input; returns what the runtime must do, in order.

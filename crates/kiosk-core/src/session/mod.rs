@@ -10,7 +10,7 @@ pub mod speech;
 mod types;
 pub mod words;
 
-pub use flow::{Session, SessionTiming};
+pub use flow::{Session, SessionTiming, TOP_UP_AMOUNTS};
 pub use types::*;
 
 #[cfg(test)]

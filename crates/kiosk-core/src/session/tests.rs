@@ -247,3 +247,34 @@ fn the_confirm_script_reads_back_payee_account_and_amount() {
     assert!(said.contains(&words::spoken_digits(&AccountNo::from_trusted("3100000018").masked())));
     assert!(!said.contains("3100000018"), "the full account is never spoken");
 }
+
+#[test]
+fn a_whole_bill_can_be_paid_from_the_physical_keypad_alone() {
+    let mut s = Session::default();
+    let mut at = 0;
+    let mut press = |s: &mut Session, key: Key| {
+        at += 1_000;
+        let intent = s.key_intent(key).unwrap_or_else(|| panic!("{key:?} means nothing on {:?}", s.screen));
+        s.step(Input::Tap(intent), Ts(at))
+    };
+    press(&mut s, Key::Digit(1));
+    assert_eq!((s.screen, s.service), (Screen::FindAccount, Some(Service::Water)));
+    for d in [3, 1, 0, 0, 0, 0, 0, 0, 1, 8, 9] {
+        press(&mut s, Key::Digit(d));
+    }
+    press(&mut s, Key::Clear);
+    assert_eq!(s.account_input, "3100000018");
+    let cmds = press(&mut s, Key::Enter);
+    assert!(cmds.iter().any(|c| matches!(c, Command::FetchBill { .. })));
+    s.step(Input::Found(Found::Bill(bill(500))), Ts(20_000));
+    press(&mut s, Key::Enter);
+    assert_eq!(s.screen, Screen::Method);
+    let cmds = press(&mut s, Key::Digit(1));
+    assert!(cmds.contains(&Command::Pay { method: MethodChoice::Code }));
+    assert_eq!(
+        s.key_intent(Key::Cancel),
+        Some(Intent::Back),
+        "Cancel is refused by the machine, not the keypad"
+    );
+    assert!(press(&mut s, Key::Cancel).is_empty(), "no leaving while money moves");
+}

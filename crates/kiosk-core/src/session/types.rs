@@ -367,6 +367,17 @@ pub enum Intent {
     BlankMirror,
 }
 
+/// A key of the kiosk's physical 12-key keypad (accessibility.md items 20–21): digits, Enter
+/// (raised circle), Clear (raised left arrow), Cancel (raised ×), and * to hear the screen again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Key {
+    Digit(u8),
+    Enter,
+    Clear,
+    Cancel,
+    Repeat,
+}
+
 /// Something that happened, fed to [`Session::step`](super::Session::step).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Input {

@@ -82,3 +82,14 @@ pub fn bank_card_customer(backend: &Backend, takes_it_back: bool) {
         }
     });
 }
+
+/// Has the simulated customer hold up a fresh WeChat payment code while the scanner waits (it
+/// is sent at the scanner's next trigger). For the demo with simulated devices only.
+pub fn show_demo_payment_code(backend: &Backend) {
+    if let Some(scanner) = &backend.runtime.devices.sims.scanner {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() % 10_000_000_000_000_000);
+        scanner.present(&format!("13{nanos:016}"));
+    }
+}

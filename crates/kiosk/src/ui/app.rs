@@ -27,6 +27,7 @@ pub fn run(backend: Arc<Backend>, config: &KioskConfig) -> ExitCode {
         timing: SessionTiming::default(),
         speaker: speaker(config),
         clock: Box::new(move || Ts(started.elapsed().as_millis() as i64)),
+        demo_customer: config.devices.simulated,
     };
     let ui = match KioskUi::new(backend, tokio::runtime::Handle::current(), options) {
         Ok(ui) => ui,

@@ -5,6 +5,7 @@ use super::observer::{outcome_of, UiObserver};
 use super::{KioskUi, News};
 use crate::backend::Backend;
 use crate::clock;
+use crate::commands::customer;
 use crate::runtime::{AccountKind, GasError, PayMethod, RuntimeError};
 use journal::PrintKind;
 use kiosk_core::session::{Command, Found, GasCardInfo, Input, MethodChoice, Notice, Service, StaffCommand};
@@ -21,6 +22,9 @@ const ID_CARD_WINDOW: Duration = Duration::from_secs(30);
 
 impl KioskUi {
     pub(super) fn run(&mut self, command: Command) {
+        if self.demo_customer {
+            self.play_customer(&command);
+        }
         let lang = self.session.lang;
         match command {
             Command::Speak(lines) => self.speaker.say(&lines, lang),
@@ -56,6 +60,21 @@ impl KioskUi {
                 }
             }
             Command::RefreshAvailability => self.refresh_status(),
+        }
+    }
+
+    /// The simulated customer of the demo: does what the screen asks of a person.
+    fn play_customer(&self, command: &Command) {
+        let _inside = self.tokio.enter();
+        let backend = &self.backend;
+        match command {
+            Command::Pay { method: MethodChoice::Code } => customer::show_demo_payment_code(backend),
+            Command::Pay { method: MethodChoice::BankCard } => customer::bank_card_customer(backend, true),
+            Command::ReadIdCard => customer::insert_id_card_when_allowed(backend),
+            Command::ReadGasCard => {
+                customer::insert_demo_gas_card(backend);
+            }
+            _ => {}
         }
     }
 

@@ -14,7 +14,7 @@ pub use staff::StaffDirectory;
 
 use crate::backend::Backend;
 use kiosk_core::session::{
-    EjectFeedback, Input, Intent, Lang, MethodChoice, Service, Session, SessionTiming,
+    EjectFeedback, Input, Intent, Key, Lang, MethodChoice, Service, Session, SessionTiming,
 };
 use kiosk_core::{Fen, Payment, Ts};
 use kiosk_ui::speech::Speaker;
@@ -45,6 +45,9 @@ pub struct UiOptions {
     pub speaker: Box<dyn Speaker>,
     /// Where "now" comes from: the wall clock in the kiosk, a hand-moved one in tests.
     pub clock: Box<dyn Fn() -> Ts>,
+    /// With simulated devices, a simulated customer shows a payment code and inserts cards
+    /// when the screen asks (the demo); tests play the customer themselves.
+    pub demo_customer: bool,
 }
 
 /// The kiosk's screens and their controller; lives on the UI thread.
@@ -65,6 +68,7 @@ pub struct KioskUi {
     stop_scan: Option<tokio::sync::oneshot::Sender<()>>,
     staff: StaffDirectory,
     shown_lang: Option<Lang>,
+    demo_customer: bool,
 }
 
 impl KioskUi {
@@ -98,7 +102,16 @@ impl KioskUi {
             stop_scan: None,
             staff: options.staff,
             shown_lang: None,
+            demo_customer: options.demo_customer,
         }));
+        let weak = Rc::downgrade(&ui);
+        ui.borrow().window.global::<Kiosk>().on_key(move |text| {
+            if let Some(ui) = weak.upgrade() {
+                if let Ok(mut ui) = ui.try_borrow_mut() {
+                    ui.key(&text);
+                }
+            }
+        });
         let weak = Rc::downgrade(&ui);
         ui.borrow().window.global::<Kiosk>().on_tap(move |name, arg| {
             if let Some(ui) = weak.upgrade() {
@@ -162,6 +175,23 @@ impl KioskUi {
         match intent(name, arg) {
             Some(intent) => self.feed(Input::Tap(intent)),
             None => tracing::warn!(name, arg, "ui: a tap with no meaning was ignored"),
+        }
+    }
+
+    /// A key of the physical keypad, by the text Slint gives it.
+    pub fn key(&mut self, text: &str) {
+        let key = match text {
+            "\n" | "\r" => Key::Enter,
+            "\u{8}" | "\u{7f}" => Key::Clear,
+            "\u{1b}" => Key::Cancel,
+            "*" => Key::Repeat,
+            t => match t.parse::<u8>() {
+                Ok(d) if d <= 9 && t.len() == 1 => Key::Digit(d),
+                _ => return,
+            },
+        };
+        if let Some(intent) = self.session.key_intent(key) {
+            self.feed(Input::Tap(intent));
         }
     }
 

@@ -5,7 +5,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 pub fn run(out: &Path) -> ExitCode {
-    match kiosk_ui::render_all::render_all(out) {
+    match kiosk_ui::render_all::render_all(out, kiosk_ui::render_all::PngKind::Indexed) {
         Ok(files) => {
             println!("{} screenshots in {}", files.len(), out.display());
             ExitCode::SUCCESS
