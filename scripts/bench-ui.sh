@@ -142,6 +142,7 @@ for run in range(runs):
         "pss_kib": kib(f"/proc/{pid}/smaps_rollup", "Pss:"),
         "pss_anon_kib": kib(f"/proc/{pid}/smaps_rollup", "Pss_Anon:"),
         "pss_file_kib": kib(f"/proc/{pid}/smaps_rollup", "Pss_File:"),
+        "pss_shmem_kib": kib(f"/proc/{pid}/smaps_rollup", "Pss_Shmem:"),
         "rss_kib": kib(f"/proc/{pid}/status", "VmRSS:"),
         "hwm_kib": kib(f"/proc/{pid}/status", "VmHWM:"),
         "threads": kib(f"/proc/{pid}/status", "Threads:"),
@@ -178,7 +179,9 @@ print("| figure | yizhan (kiosk, one window) | MinimalWindow |")
 print("|---|---|---|")
 print(f"| exec → first frame on the X server | {med('yizhan', 'painted_ms'):.0f} ms | {med('MinimalWindow', 'painted_ms'):.0f} ms |")
 print(f"| PSS, 2 s idle | {med('yizhan', 'pss_kib') / 1024:.1f} MiB | {med('MinimalWindow', 'pss_kib') / 1024:.1f} MiB |")
-print(f"| – anonymous / file-backed | {med('yizhan', 'pss_anon_kib') / 1024:.1f} / {med('yizhan', 'pss_file_kib') / 1024:.1f} MiB | {med('MinimalWindow', 'pss_anon_kib') / 1024:.1f} / {med('MinimalWindow', 'pss_file_kib') / 1024:.1f} MiB |")
+def parts(p):
+    return " / ".join(f"{med(p, k) / 1024:.1f}" for k in ("pss_anon_kib", "pss_file_kib", "pss_shmem_kib")) + " MiB"
+print(f"| – anonymous / file-backed / shared memory (MIT-SHM frame) | {parts('yizhan')} | {parts('MinimalWindow')} |")
 print(f"| peak RSS (VmHWM) | {med('yizhan', 'hwm_kib') / 1024:.1f} MiB | {med('MinimalWindow', 'hwm_kib') / 1024:.1f} MiB |")
 print(f"| threads | {med('yizhan', 'threads'):.0f} | {med('MinimalWindow', 'threads'):.0f} |")
 print()

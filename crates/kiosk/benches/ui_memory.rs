@@ -15,6 +15,7 @@ use kiosk_core::session::SessionTiming;
 use kiosk_core::{Ts, Utility};
 use kiosk_ui::headless::{Headless, Windows};
 use slint::platform::software_renderer::MinimalSoftwareWindow;
+use slint::platform::WindowAdapter;
 use slint::{ComponentHandle, Rgb8Pixel, SharedPixelBuffer};
 use std::cell::{Cell, RefCell};
 use std::path::Path;
@@ -71,7 +72,7 @@ impl Frame {
     /// Repaints the whole window at its current size.
     fn draw(&mut self) {
         slint::platform::update_timers_and_animations();
-        let size = self.window.window().size();
+        let size = self.window.size();
         if (self.buffer.width(), self.buffer.height()) != (size.width, size.height) {
             self.buffer = SharedPixelBuffer::new(size.width, size.height);
         }
@@ -146,6 +147,8 @@ fn kiosk() -> (Memory, Memory, Vec<String>, Duration) {
         timing: SessionTiming::default(),
         speaker: Box::new(kiosk_ui::speech::Silent),
         clock: Box::new(move || Ts(started.elapsed().as_millis() as i64 + clock.get())),
+        // The bench plays the customer itself.
+        demo_customer: false,
     };
     let ui = KioskUi::new(backend.clone(), rt.handle().clone(), options).unwrap();
     ui.borrow().show().unwrap();

@@ -138,6 +138,20 @@ impl Kiosk {
         self.labels().iter().any(|l| l.contains(text))
     }
 
+    /// On the method screen: hold up a fresh WeChat code, tap 付款码支付, wait for the result.
+    /// Returns the code and the order number.
+    fn pay_by_code(&self) -> (kiosk_core::PaymentCode, String) {
+        let code = wechat_code();
+        self.kiosk.scanner_sim().present(code.expose());
+        self.tap("付款码支付");
+        self.wait_for("result");
+        (code, self.order())
+    }
+
+    fn order(&self) -> String {
+        self.ui.borrow().session().outcome.as_ref().map(|o| o.order_ref.clone()).unwrap_or_default()
+    }
+
     /// Idle → water → account typed → bill read back.
     fn to_confirm(&self, account: &str) {
         self.tap("水费");
@@ -159,16 +173,12 @@ fn a_water_bill_paid_by_scanned_code_with_a_receipt_in_five_screens() {
     assert!(k.heard.transcript().contains("86元4角"), "the amount is spoken");
     k.tap("确认缴费");
     assert_eq!(k.screen(), "method");
-    let code = wechat_code();
-    k.kiosk.scanner_sim().present(code.expose());
-    k.tap("付款码支付");
-    k.wait_for("result");
+    let (code, order) = k.pay_by_code();
     assert_eq!(
         k.ui.borrow().session().outcome.as_ref().unwrap().kind,
         kiosk_core::session::OutcomeKind::Paid
     );
     assert!(k.shows("缴费成功"));
-    let order = k.ui.borrow().session().outcome.as_ref().unwrap().order_ref.clone();
     assert_eq!(k.kiosk.channel_money(&code, &order).0, vec![Fen(8640)], "charged once");
     assert_eq!(k.kiosk.write_offs(Utility::Water, &format!("{order}-1")), 1);
 
@@ -196,11 +206,7 @@ fn a_joint_bill_pays_every_utility_in_one_payment() {
     k.wait_for("confirm");
     assert!(k.shows("¥195.00"), "the total is read back: {:?}", k.labels());
     k.tap("确认缴费");
-    let code = wechat_code();
-    k.kiosk.scanner_sim().present(code.expose());
-    k.tap("付款码支付");
-    k.wait_for("result");
-    let order = k.ui.borrow().session().outcome.as_ref().unwrap().order_ref.clone();
+    let (code, order) = k.pay_by_code();
     assert_eq!(k.kiosk.channel_money(&code, &order).0, vec![Fen(19500)]);
     for (i, utility) in [Utility::Water, Utility::Power, Utility::Gas].into_iter().enumerate() {
         assert_eq!(k.kiosk.write_offs(utility, &format!("{order}-{}", i + 1)), 1, "{utility}");
@@ -220,15 +226,11 @@ fn a_gas_card_is_topped_up_and_given_back() {
     assert_eq!(k.screen(), "confirm");
     assert!(k.shows("¥100.00"));
     k.tap("确认缴费");
-    let code = wechat_code();
-    k.kiosk.scanner_sim().present(code.expose());
-    k.tap("付款码支付");
-    k.wait_for("result");
+    let (code, order) = k.pay_by_code();
     assert_eq!(
         k.ui.borrow().session().outcome.as_ref().unwrap().kind,
         kiosk_core::session::OutcomeKind::Paid
     );
-    let order = k.ui.borrow().session().outcome.as_ref().unwrap().order_ref.clone();
     assert_eq!(k.kiosk.channel_money(&code, &order).0, vec![Fen(10000)]);
     let ledger = k.kiosk.sims().billers.gas.sim.ledger();
     let purchase = ledger.purchase(&format!("{order}-1")).expect("a purchase at the gas company");
@@ -272,7 +274,7 @@ fn a_customer_who_never_enters_the_pin_is_told_they_were_not_charged() {
     );
     assert!(k.shows("没有扣款") && k.shows("一分也没有扣"), "{:?}", k.labels());
     assert!(k.heard.transcript().contains("一分也没有扣"));
-    let order = k.ui.borrow().session().outcome.as_ref().unwrap().order_ref.clone();
+    let order = k.order();
     let (charges, reversals, _) = k.kiosk.channel_money(&code, &order);
     assert!(charges.is_empty() && reversals.is_empty(), "no money moved: {charges:?} {reversals:?}");
     assert!(k.find("完成").accessible_label().is_some());
@@ -289,10 +291,7 @@ fn no_paper_is_said_before_paying_and_no_receipt_is_offered() {
     k.tap("确认缴费");
     assert!(k.shows("没有纸质凭条"), "said on the method screen: {:?}", k.labels());
     assert!(k.heard.transcript().contains("没有纸质凭条"));
-    let code = wechat_code();
-    k.kiosk.scanner_sim().present(code.expose());
-    k.tap("付款码支付");
-    k.wait_for("result");
+    k.pay_by_code();
     assert!(k.shows("缴费成功"));
     assert!(ElementHandle::find_by_accessible_label(&k.window(), "打印凭条").next().is_none());
     assert!(k.shows("这次没有纸质凭条"));
@@ -380,7 +379,7 @@ fn a_double_tap_on_confirm_and_on_pay_pays_once() {
     k.now.set(k.now.get() + 200);
     pay.invoke_accessible_default_action();
     k.wait_for("result");
-    let order = k.ui.borrow().session().outcome.as_ref().unwrap().order_ref.clone();
+    let order = k.order();
     assert_eq!(k.kiosk.channel_money(&code, &order).0, vec![Fen(2500)]);
     let rows = k.rt.block_on(k.kiosk.backend.runtime.journal.list(100, 0)).unwrap();
     assert_eq!(rows.len(), 1, "exactly one payment in the journal");

@@ -194,15 +194,13 @@ impl Session {
             Input::ScannedAccount { utility, account } if self.busy => {
                 self.scanned_account(utility, account, &mut out)
             }
-            Input::LookupFailed(notice) => {
+            Input::LookupFailed(notice) if self.busy => {
                 self.busy = false;
                 self.say_notice(notice, now, &mut out);
             }
-            Input::Progress(phase) if self.screen == Screen::Paying => {
-                if self.phase != Some(phase) {
-                    self.phase = Some(phase);
-                    out.push(Command::Speak(speech::phase_lines(phase, self.lang)));
-                }
+            Input::Progress(phase) if self.screen == Screen::Paying && self.phase != Some(phase) => {
+                self.phase = Some(phase);
+                out.push(Command::Speak(speech::phase_lines(phase, self.lang)));
             }
             Input::CodeProblem(notice) if self.screen == Screen::Paying => {
                 self.phase = None;
@@ -587,15 +585,13 @@ impl Session {
             out.push(self.staff_command(StaffCommand::SignedOut));
             self.staff = None;
         }
-        if self.service == Some(Service::GasCard) && self.found.is_some() {
-            out.push(Command::ReturnGasCard);
-        }
         self.end_session(now, out);
     }
 
     /// Ends the session: every personal detail goes, modes reset, back to idle.
     fn end_session(&mut self, now: Ts, out: &mut Vec<Command>) {
-        if self.service == Some(Service::GasCard) && self.found.is_some() && self.screen != Screen::Farewell {
+        // A gas card goes back however the session ends (Done already sent it on its way).
+        if self.service == Some(Service::GasCard) && self.screen != Screen::Farewell {
             out.push(Command::ReturnGasCard);
         }
         if self.screen == Screen::Paying && self.phase.is_none() {

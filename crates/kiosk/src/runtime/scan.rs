@@ -56,44 +56,43 @@ impl ScanProblem {
 impl Runtime {
     /// Waits up to `window` (at most the scanner's 60 s ceiling) for one payment code.
     pub async fn scan_payment_code(&self, window: Duration) -> Result<PaymentCode, ScanProblem> {
-        let device = self.devices.scanner.as_ref().ok_or(ScanProblem::NoScanner)?;
-        let mut driver = device.driver.lock().await;
-        let scan = driver.scan(window).await.map_err(|error| match error {
-            scanner::ScanError::NoCode { .. } => ScanProblem::NoCode,
-            other => ScanProblem::Device(other.to_string()),
-        })?;
-        match scan.scanned {
+        match self.scan_once(window).await? {
             Scanned::PaymentCode(code) => Ok(code),
             Scanned::BillBarcode { .. } => Err(ScanProblem::BillInsteadOfCode),
-            Scanned::Garbage { reason } => {
-                Err(ScanProblem::NotAPaymentCode { zh: reason.message_zh(), en: reason.message_en() })
-            }
-            _ => Err(ScanProblem::NotAPaymentCode {
-                zh: "无法识别的条码",
-                en: "a code the kiosk does not know",
-            }),
+            other => Err(not_understood(other)),
         }
     }
 
     /// Waits up to `window` for the barcode of a paper bill: its account (and utility, when the
     /// barcode says). A payment code shown here is refused and forgotten.
     pub async fn scan_bill(&self, window: Duration) -> Result<(Option<Utility>, AccountNo), ScanProblem> {
+        match self.scan_once(window).await? {
+            Scanned::BillBarcode { utility, account } => Ok((utility, account)),
+            Scanned::PaymentCode(_) => Err(ScanProblem::CodeInsteadOfBill),
+            other => Err(not_understood(other)),
+        }
+    }
+
+    /// Triggers the scanner for one code and classifies it.
+    async fn scan_once(&self, window: Duration) -> Result<Scanned, ScanProblem> {
         let device = self.devices.scanner.as_ref().ok_or(ScanProblem::NoScanner)?;
         let mut driver = device.driver.lock().await;
         let scan = driver.scan(window).await.map_err(|error| match error {
             scanner::ScanError::NoCode { .. } => ScanProblem::NoCode,
             other => ScanProblem::Device(other.to_string()),
         })?;
-        match scan.scanned {
-            Scanned::BillBarcode { utility, account } => Ok((utility, account)),
-            Scanned::PaymentCode(_) => Err(ScanProblem::CodeInsteadOfBill),
-            Scanned::Garbage { reason } => {
-                Err(ScanProblem::NotAPaymentCode { zh: reason.message_zh(), en: reason.message_en() })
-            }
-            _ => Err(ScanProblem::NotAPaymentCode {
-                zh: "无法识别的条码",
-                en: "a code the kiosk does not know",
-            }),
+        Ok(scan.scanned)
+    }
+}
+
+/// Garbage, a collection code, a URL…: what to tell the customer.
+fn not_understood(scanned: Scanned) -> ScanProblem {
+    match scanned {
+        Scanned::Garbage { reason } => {
+            ScanProblem::NotAPaymentCode { zh: reason.message_zh(), en: reason.message_en() }
+        }
+        _ => {
+            ScanProblem::NotAPaymentCode { zh: "无法识别的条码", en: "a code the kiosk does not know" }
         }
     }
 }

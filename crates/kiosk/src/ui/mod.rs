@@ -68,6 +68,8 @@ pub struct KioskUi {
     stop_scan: Option<tokio::sync::oneshot::Sender<()>>,
     staff: StaffDirectory,
     shown_lang: Option<Lang>,
+    /// The countdown second last drawn.
+    last_seconds: Option<i64>,
     demo_customer: bool,
 }
 
@@ -102,6 +104,7 @@ impl KioskUi {
             stop_scan: None,
             staff: options.staff,
             shown_lang: None,
+            last_seconds: None,
             demo_customer: options.demo_customer,
         }));
         let weak = Rc::downgrade(&ui);
@@ -213,8 +216,36 @@ impl KioskUi {
             any = true;
             self.take(news);
         }
-        self.feed(Input::Tick);
+        self.tick();
         any
+    }
+
+    /// Lets time pass. Redraws only when something on screen changed (a warning, a countdown
+    /// second, a new screen), so an idle kiosk does not repaint every 50 ms.
+    fn tick(&mut self) {
+        let now = self.now();
+        let before = (self.session.screen, self.session.warning, self.shown_seconds(now));
+        let commands = self.session.step(Input::Tick, now);
+        let changed = !commands.is_empty()
+            || before != (self.session.screen, self.session.warning, self.shown_seconds(now))
+            || self.shown_seconds(now) != self.last_seconds;
+        for command in commands {
+            self.run(command);
+        }
+        if changed {
+            self.render();
+        }
+    }
+
+    /// The seconds a countdown on screen shows now (the code window or the timeout warning).
+    fn shown_seconds(&self, now: Ts) -> Option<i64> {
+        match self.session.phase {
+            Some(kiosk_core::session::PayPhase::WaitingForCode { until_ms }) => {
+                Some((until_ms - now.0) / 1000)
+            }
+            _ if self.session.warning => self.session.seconds_left(now),
+            _ => None,
+        }
     }
 
     /// Waits (really) up to `limit` for news, taking each as it comes, until `done` holds.
@@ -268,6 +299,7 @@ impl KioskUi {
     /// Puts the session on both screens.
     pub fn render(&mut self) {
         let now = self.now();
+        self.last_seconds = self.shown_seconds(now);
         if self.shown_lang != Some(self.session.lang) {
             kiosk_ui::select_language(self.session.lang);
             self.shown_lang = Some(self.session.lang);
