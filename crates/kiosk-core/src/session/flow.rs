@@ -41,6 +41,9 @@ pub const TOP_UP_AMOUNTS: [Fen; 4] = [Fen(5000), Fen(10000), Fen(20000), Fen(500
 /// Longest 户号 the keypad takes; the biller's rule checks the exact format.
 const MAX_ACCOUNT_DIGITS: usize = 20;
 const MAX_PIN_DIGITS: usize = 8;
+/// Wrong staff PINs in a row before sign-in is locked, and for how long.
+const MAX_PIN_FAILURES: u32 = 3;
+const PIN_LOCKOUT: Duration = Duration::from_secs(5 * 60);
 
 /// One customer's session. Fields are public for the view; change them only through `step`.
 #[derive(Clone, Debug)]
@@ -61,6 +64,9 @@ pub struct Session {
     pub busy: bool,
     pub staff: Option<String>,
     pub pin_input: String,
+    /// Wrong staff PINs in a row, and when sign-in opens again after too many.
+    pin_failures: u32,
+    pin_locked_until: Option<Ts>,
     pub availability: Availability,
     pub eject: Option<EjectFeedback>,
     pub mirror_blanked: bool,
@@ -102,6 +108,8 @@ impl Session {
             busy: false,
             staff: None,
             pin_input: String::new(),
+            pin_failures: 0,
+            pin_locked_until: None,
             availability: Availability::default(),
             eject: None,
             mirror_blanked: false,
@@ -228,6 +236,7 @@ impl Session {
                 out.push(Command::Speak(vec![speech::eject_line(feedback, self.lang).into()]));
             }
             Input::StaffSignedIn { staff_id } if self.screen == Screen::StaffSignIn => {
+                self.pin_failures = 0;
                 self.staff = Some(staff_id);
                 self.pin_input.clear();
                 out.push(self.staff_command(StaffCommand::SignedIn));
@@ -236,7 +245,15 @@ impl Session {
             }
             Input::StaffSignInFailed => {
                 self.pin_input.clear();
-                self.say_notice(super::words::wrong_pin(), now, &mut out);
+                self.pin_failures += 1;
+                if self.pin_failures >= MAX_PIN_FAILURES {
+                    // Guessing a PIN at a public kiosk is slowed to a crawl; staff are told.
+                    self.pin_failures = 0;
+                    self.pin_locked_until = Some(Ts(now.0 + PIN_LOCKOUT.as_millis() as i64));
+                    self.say_notice(super::words::pin_locked(), now, &mut out);
+                } else {
+                    self.say_notice(super::words::wrong_pin(), now, &mut out);
+                }
             }
             Input::StaffNews(notice) => self.say_notice(notice, now, &mut out),
             // Late news for a screen already left (a look-up answered after 返回): dropped.
@@ -364,6 +381,10 @@ impl Session {
             Intent::StaffSignInOpen => {
                 self.pin_input.clear();
                 self.go(Screen::StaffSignIn, now, out);
+            }
+            Intent::StaffSubmit if self.pin_locked_until.is_some_and(|until| now.0 < until.0) => {
+                self.pin_input.clear();
+                self.say_notice(super::words::pin_locked(), now, out);
             }
             Intent::StaffSubmit => out.push(Command::CheckStaffPin { pin: self.pin_input.clone() }),
             Intent::StaffPanel => {
@@ -601,6 +622,8 @@ impl Session {
             staff: self.staff.take(),
             availability: self.availability.clone(),
             service_phone: std::mem::take(&mut self.service_phone),
+            pin_failures: self.pin_failures,
+            pin_locked_until: self.pin_locked_until,
             ..Session::new(self.timing)
         };
         *self = keep;

@@ -278,3 +278,24 @@ fn a_whole_bill_can_be_paid_from_the_physical_keypad_alone() {
     );
     assert!(press(&mut s, Key::Cancel).is_empty(), "no leaving while money moves");
 }
+
+#[test]
+fn three_wrong_staff_pins_lock_sign_in_for_five_minutes() {
+    let mut s = Session::default();
+    tap(&mut s, Intent::StaffSignInOpen, 0);
+    let mut at = 0;
+    for _ in 0..3 {
+        at += 1_000;
+        tap(&mut s, Intent::Digit(1), at);
+        at += 1_000;
+        assert!(matches!(tap(&mut s, Intent::StaffSubmit, at).last(), Some(Command::CheckStaffPin { .. })));
+        s.step(Input::StaffSignInFailed, Ts(at));
+    }
+    tap(&mut s, Intent::Digit(2), at + 1_000);
+    let refused = tap(&mut s, Intent::StaffSubmit, at + 2_000);
+    assert!(!refused.iter().any(|c| matches!(c, Command::CheckStaffPin { .. })), "locked");
+    assert!(spoken(&refused).contains("暂停5分钟"));
+    tap(&mut s, Intent::Digit(2), at + 301_000);
+    let open = tap(&mut s, Intent::StaffSubmit, at + 302_000);
+    assert!(matches!(open.last(), Some(Command::CheckStaffPin { .. })), "open again after 5 minutes");
+}

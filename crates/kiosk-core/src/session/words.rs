@@ -292,6 +292,13 @@ pub fn wrong_pin() -> Notice {
     Notice::error("密码不对，请重新输入。", "Wrong PIN; please try again.")
 }
 
+pub fn pin_locked() -> Notice {
+    Notice::error(
+        "密码错误次数太多，工作人员登录已暂停5分钟。",
+        "Too many wrong PINs: staff sign-in is paused for 5 minutes.",
+    )
+}
+
 pub fn staff_called() -> Notice {
     Notice::info("已通知工作人员，请稍候，马上来帮您。", "Staff have been called and will come to help you.")
 }
