@@ -136,7 +136,6 @@ for run in range(runs):
     pid = proc.pid
     figures = {
         "program": label,
-        "run": run + 1,
         "painted_ms": round(painted * 1e3, 1),
         "polls": polls,
         "pss_kib": kib(f"/proc/{pid}/smaps_rollup", "Pss:"),
