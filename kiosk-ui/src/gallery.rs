@@ -115,6 +115,7 @@ impl Driver {
             order_ref: "SH-DEMO-0001-20261123-0012".into(),
             amount: Fen(8640),
             slip_printed: kind == OutcomeKind::Suspense,
+            card_kept: false,
         };
         Driver::paying().news(Input::Progress(PayPhase::WritingOff)).news(Input::Finished(outcome))
     }

@@ -44,7 +44,12 @@ pub fn apply(kiosk: &Kiosk<'_>, s: &Session, facts: &KioskFacts, now: Ts) {
     kiosk.set_seconds_left(s.seconds_left(now).unwrap_or(0) as i32);
     kiosk.set_busy(s.busy);
     kiosk.set_service(s.service.map(Service::code).unwrap_or_default().into());
-    kiosk.set_account_input(s.account_input.clone().into());
+    let account = if s.account_masked {
+        kiosk_core::utility::mask_middle(&s.account_input, 2, 4)
+    } else {
+        s.account_input.clone()
+    };
+    kiosk.set_account_input(account.into());
     kiosk.set_pin_mask("●".repeat(s.pin_input.len()).into());
     kiosk.set_facts(model(fact_rows(s)));
     kiosk.set_amount(s.amount().map(|a| a.to_string()).unwrap_or_default().into());

@@ -398,7 +398,12 @@ impl KioskConfig {
             return Err(invalid("ui.speech_rate", "words per minute from 80 to 300"));
         }
         let mut ids = std::collections::HashSet::new();
+        let mut pins = std::collections::HashSet::new();
         for member in &self.staff {
+            // The PIN alone names who signs in, so two members may not share one.
+            if !pins.insert(member.pin_sha256.to_ascii_lowercase()) {
+                return Err(invalid("staff.pin_sha256", "a PIN of its own for every member"));
+            }
             let hex_ok =
                 member.pin_sha256.len() == 64 && member.pin_sha256.bytes().all(|b| b.is_ascii_hexdigit());
             if member.id.trim().is_empty() || !ids.insert(member.id.as_str()) {

@@ -53,6 +53,8 @@ pub struct Session {
     pub large: bool,
     pub service: Option<Service>,
     pub account_input: String,
+    /// The account was read (ID card, bill barcode), not typed: shown masked.
+    pub account_masked: bool,
     pub found: Option<Found>,
     pub top_up: Option<Fen>,
     pub method: Option<MethodChoice>,
@@ -98,6 +100,7 @@ impl Session {
             large: false,
             service: None,
             account_input: String::new(),
+            account_masked: false,
             found: None,
             top_up: None,
             method: None,
@@ -136,6 +139,11 @@ impl Session {
     /// Seconds left before the screen gives up (for the warning's countdown).
     pub fn seconds_left(&self, now: Ts) -> Option<i64> {
         self.deadline.map(|d| ((d.0 - now.0).max(0) + 999) / 1000)
+    }
+
+    /// The pay request may have reached the channel: from here only the payment's end counts.
+    fn request_sent(&self) -> bool {
+        !matches!(self.phase, None | Some(PayPhase::WaitingForCode { .. } | PayPhase::WaitingForCard))
     }
 
     /// Money may be moving: nothing times out and nobody can leave; the payment machine decides.
@@ -204,6 +212,7 @@ impl Session {
             }
             Input::LookupFailed(notice) if self.busy => {
                 self.busy = false;
+                self.arm_deadline(now);
                 self.say_notice(notice, now, &mut out);
             }
             Input::Progress(phase) if self.screen == Screen::Paying && self.phase != Some(phase) => {
@@ -215,7 +224,9 @@ impl Session {
                 self.arm_deadline(now);
                 self.say_notice(notice, now, &mut out);
             }
-            Input::PayRefused(notice) if self.screen == Screen::Paying => {
+            // A refusal means no money moved; once the channel has the request, only the
+            // payment's end (Finished) may take the customer off this screen.
+            Input::PayRefused(notice) if self.screen == Screen::Paying && !self.request_sent() => {
                 self.phase = None;
                 self.go(Screen::Method, now, &mut out);
                 self.say_notice(notice, now, &mut out);
@@ -226,7 +237,7 @@ impl Session {
                 self.receipt = ReceiptState::Printed;
                 out.push(Command::Speak(vec![super::words::take_receipt(self.lang).into()]));
             }
-            Input::ReceiptFailed => {
+            Input::ReceiptFailed if self.receipt == ReceiptState::Printing => {
                 self.receipt = ReceiptState::Unavailable;
                 let notice = super::words::receipt_failed();
                 self.say_notice(notice, now, &mut out);
@@ -317,6 +328,11 @@ impl Session {
                 }
             }
             Intent::Digit(d) => {
+                if self.account_masked {
+                    // Typing replaces a number that was read, rather than extending it.
+                    self.account_input.clear();
+                    self.account_masked = false;
+                }
                 if self.account_input.len() < MAX_ACCOUNT_DIGITS {
                     self.account_input.push(char::from(b'0' + d));
                     self.notice = None;
@@ -328,9 +344,16 @@ impl Session {
             }
             Intent::DeleteDigit => {
                 self.account_input.pop();
+                if self.account_masked {
+                    self.account_input.clear();
+                    self.account_masked = false;
+                }
             }
             Intent::ClearDigits if self.screen == Screen::StaffSignIn => self.pin_input.clear(),
-            Intent::ClearDigits => self.account_input.clear(),
+            Intent::ClearDigits => {
+                self.account_input.clear();
+                self.account_masked = false;
+            }
             Intent::SubmitAccount => self.submit_account(now, out),
             Intent::ScanBill => self.start_lookup(Command::ScanBill, out),
             Intent::ReadIdCard => {
@@ -440,10 +463,8 @@ impl Session {
             Amend => s == Screen::Confirm,
             ChooseMethod(method) => s == Screen::Method && self.availability.method(*method),
             ScanAgain => s == Screen::Paying && self.phase.is_none(),
-            StopWaiting => {
-                s == Screen::Paying
-                    && matches!(self.phase, Some(PayPhase::WaitingForCode { .. } | PayPhase::WaitingForCard))
-            }
+            // Only the scanner's wait can be stopped; the card slot has its own time limit.
+            StopWaiting => s == Screen::Paying && matches!(self.phase, Some(PayPhase::WaitingForCode { .. })),
             Receipt(_) => s == Screen::Result && self.receipt == ReceiptState::Offered,
             Done => matches!(s, Screen::Result | Screen::Farewell),
             Another => s == Screen::Result,
@@ -515,7 +536,9 @@ impl Session {
                 return;
             }
         }
+        // Read from a card or a barcode, not typed: shown and spoken masked, like any account.
         self.account_input = account.clone();
+        self.account_masked = true;
         out.push(Command::FetchBill { service, account });
     }
 
@@ -556,8 +579,12 @@ impl Session {
         } else {
             ReceiptState::Offered
         };
+        let card_kept = outcome.card_kept;
         self.outcome = Some(outcome);
         self.go(Screen::Result, now, out);
+        if card_kept {
+            self.say_notice(super::words::card_kept(), now, out);
+        }
     }
 
     fn availability_changed(&mut self, availability: Availability, now: Ts, out: &mut Vec<Command>) {
@@ -582,7 +609,9 @@ impl Session {
             }
         }
         let Some(deadline) = self.deadline else { return };
-        if self.money_in_flight() {
+        // Money in flight: the payment machine decides. A look-up under way: its job has its own
+        // time limit, and the screen never changes mid-action (item 33).
+        if self.money_in_flight() || self.busy {
             return;
         }
         if now.0 >= deadline.0 {
@@ -602,15 +631,15 @@ impl Session {
     }
 
     fn timed_out(&mut self, now: Ts, out: &mut Vec<Command>) {
-        if self.staff.is_some() {
-            out.push(self.staff_command(StaffCommand::SignedOut));
-            self.staff = None;
-        }
         self.end_session(now, out);
     }
 
     /// Ends the session: every personal detail goes, modes reset, back to idle.
     fn end_session(&mut self, now: Ts, out: &mut Vec<Command>) {
+        // 帮办 is for one customer: the next one starts without staff rights (journaled).
+        if self.staff.is_some() {
+            out.push(self.staff_command(StaffCommand::SignedOut));
+        }
         // A gas card goes back however the session ends (Done already sent it on its way).
         if self.service == Some(Service::GasCard) && self.screen != Screen::Farewell {
             out.push(Command::ReturnGasCard);
@@ -619,7 +648,6 @@ impl Session {
             out.push(Command::StopScanning);
         }
         let keep = Session {
-            staff: self.staff.take(),
             availability: self.availability.clone(),
             service_phone: std::mem::take(&mut self.service_phone),
             pin_failures: self.pin_failures,

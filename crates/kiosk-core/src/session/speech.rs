@@ -49,10 +49,17 @@ fn facts(s: &Session) -> Vec<String> {
     let lang = s.lang;
     let mut lines = Vec::new();
     match s.screen {
-        Screen::FindAccount if !s.account_input.is_empty() => lines.push(match lang {
-            Lang::Zh => format!("已输入户号：{}", spoken_digits(&s.account_input)),
-            Lang::En => format!("Account number so far: {}", spoken_digits(&s.account_input)),
-        }),
+        Screen::FindAccount if !s.account_input.is_empty() => {
+            let account = if s.account_masked {
+                crate::utility::mask_middle(&s.account_input, 2, 4)
+            } else {
+                s.account_input.clone()
+            };
+            lines.push(match lang {
+                Lang::Zh => format!("已输入户号：{}", spoken_digits(&account)),
+                Lang::En => format!("Account number so far: {}", spoken_digits(&account)),
+            })
+        }
         Screen::TopUpAmount | Screen::Confirm | Screen::Method => {
             lines.extend(payee_lines(s));
             if let Some(amount) = s.amount() {

@@ -62,6 +62,7 @@ fn a_standard_bill_takes_five_screens_after_idle() {
             order_ref: "K1".into(),
             amount: Fen(12345),
             slip_printed: false,
+            card_kept: false,
         }),
         Ts(at),
     );
@@ -205,6 +206,7 @@ fn no_paper_is_said_before_money_moves_and_no_receipt_is_offered() {
             order_ref: "K1".into(),
             amount: Fen(1),
             slip_printed: false,
+            card_kept: false,
         }),
         Ts(at + 2_000),
     );
@@ -298,4 +300,32 @@ fn three_wrong_staff_pins_lock_sign_in_for_five_minutes() {
     tap(&mut s, Intent::Digit(2), at + 301_000);
     let open = tap(&mut s, Intent::StaffSubmit, at + 302_000);
     assert!(matches!(open.last(), Some(Command::CheckStaffPin { .. })), "open again after 5 minutes");
+}
+
+#[test]
+fn once_the_request_is_sent_only_the_payments_end_leaves_the_paying_screen() {
+    let mut at = 0;
+    let mut s = to_method(&mut at);
+    tap(&mut s, Intent::ChooseMethod(MethodChoice::Code), at + 600);
+    s.step(Input::Progress(PayPhase::WritingOff), Ts(at + 2_000));
+    s.step(Input::PayRefused(Notice::error("未扣款", "not charged")), Ts(at + 3_000));
+    assert_eq!(s.screen, Screen::Paying, "a refusal cannot claim 'not charged' once money may have moved");
+    assert!(s.notice.is_none());
+}
+
+#[test]
+fn a_look_up_under_way_pauses_the_timeout_and_staff_are_signed_out_when_the_session_ends() {
+    let mut s = Session::default();
+    tap(&mut s, Intent::StaffSignInOpen, 0);
+    s.step(Input::StaffSignedIn { staff_id: "S001".into() }, Ts(100));
+    tap(&mut s, Intent::StaffBackToCustomer, 1_000);
+    tap(&mut s, Intent::Start(Service::Joint), 2_000);
+    tap(&mut s, Intent::ReadIdCard, 3_000);
+    assert!(s.busy);
+    assert!(s.step(Input::Tick, Ts(10 * 60_000)).is_empty(), "no warning, no timeout mid-look-up");
+    s.step(Input::ScannedAccount { utility: None, account: "3900000005".into() }, Ts(10 * 60_000 + 1));
+    assert!(s.account_masked, "a number read from a card is shown masked");
+    let end = tap(&mut s, Intent::Exit, 10 * 60_000 + 1_000);
+    assert!(end.contains(&Command::Staff { staff_id: "S001".into(), action: StaffCommand::SignedOut }));
+    assert!(s.staff.is_none() && s.screen == Screen::Attract);
 }

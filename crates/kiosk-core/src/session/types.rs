@@ -82,7 +82,7 @@ pub enum Screen {
     Farewell,
     /// Nothing can take money: says so, with the service phone.
     OutOfService,
-    /// A staff member signs in with their number and PIN.
+    /// A staff member signs in with their own PIN (it names them).
     StaffSignIn,
     /// Devices, paper, payments in suspense, reprint, 补写卡.
     StaffPanel,
@@ -268,6 +268,8 @@ pub struct Outcome {
     pub amount: Fen,
     /// A slip was printed already (suspense, kept card…).
     pub slip_printed: bool,
+    /// The customer left their bank card at the gate and the slot kept it.
+    pub card_kept: bool,
 }
 
 /// Whether the customer has their receipt.

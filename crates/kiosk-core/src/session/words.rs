@@ -292,6 +292,13 @@ pub fn wrong_pin() -> Notice {
     Notice::error("密码不对，请重新输入。", "Wrong PIN; please try again.")
 }
 
+pub fn card_kept() -> Notice {
+    Notice::error(
+        "您的银行卡没有取走，已被本机保管。请持凭条和身份证找工作人员领取。",
+        "Your bank card was not taken and the kiosk has kept it safe. Ask staff for it with the slip and your ID.",
+    )
+}
+
 pub fn pin_locked() -> Notice {
     Notice::error(
         "密码错误次数太多，工作人员登录已暂停5分钟。",

@@ -5,7 +5,8 @@
 //! Only the holder digest ([`billers::holder_digest`]: SHA-256 of the ID number) leaves the
 //! card: it is computed the moment the card is read, the card data is wiped at once (an
 //! [`idcard::IdCard`] overwrites itself with zeros when dropped), the card is given back before
-//! the biller is asked, and nothing of it is logged — the digest at debug level only.
+//! the biller is asked, and nothing of it is logged, not even the digest (ID numbers are few
+//! enough to hash them all).
 
 use super::Runtime;
 use billers::BillerError;
@@ -106,7 +107,7 @@ impl Runtime {
             (Err(error), Ok(())) => return Err(HouseholdError::card_read(&error)),
             (Ok(holder), Ok(())) => holder,
         };
-        tracing::debug!(holder = %holder, "household lookup: ID card read and returned");
+        tracing::debug!("household lookup: ID card read and returned");
         let accounts = match joint.household(&holder).await {
             Ok(accounts) => accounts,
             Err(BillerError::UnknownHolder) => return Err(HouseholdError::UnknownHousehold),

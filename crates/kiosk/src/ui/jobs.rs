@@ -8,10 +8,11 @@ use crate::clock;
 use crate::commands::customer;
 use crate::runtime::{AccountKind, GasError, PayMethod, RuntimeError};
 use journal::PrintKind;
-use kiosk_core::session::{Command, Found, GasCardInfo, Input, MethodChoice, Notice, Service, StaffCommand};
+use kiosk_core::session::{
+    Command, Found, GasCardInfo, Input, MethodChoice, Notice, Outcome, OutcomeKind, Service, StaffCommand,
+};
 use kiosk_core::utility::mask_middle;
-use kiosk_core::{Fen, Order, Payment, Utility};
-use std::sync::mpsc::Sender;
+use kiosk_core::{Fen, Order, Utility};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -49,12 +50,13 @@ impl KioskUi {
                     Some(id) => Input::StaffSignedIn { staff_id: id.to_string() },
                     None => Input::StaffSignInFailed,
                 };
-                let _ = self.news_tx.send(News::Input(input));
+                let _ = self.news_tx.send(News::Input(self.generation, input));
             }
             Command::Staff { staff_id, action } => self.staff_action(staff_id, action),
             Command::CallStaff => tracing::info!("ui: the customer called staff"),
             Command::WipePersonalData => {
                 self.last_payment = None;
+                self.generation += 1;
                 if let Some(stop) = self.stop_scan.take() {
                     let _ = stop.send(());
                 }
@@ -84,37 +86,55 @@ impl KioskUi {
         F: FnOnce(Arc<Backend>) -> Fut + Send + 'static,
         Fut: std::future::Future<Output = Input> + Send + 'static,
     {
-        let (backend, tx) = (self.backend.clone(), self.news_tx.clone());
+        let (backend, tx, generation) = (self.backend.clone(), self.news_tx.clone(), self.generation);
         self.tokio.spawn(async move {
             let input = job(backend).await;
-            let _ = tx.send(News::Input(input));
+            let _ = tx.send(News::Input(generation, input));
         });
     }
 
+    /// Takes the money in a job, watched: whatever becomes of the job — even a panic — the
+    /// session hears how the payment ended, so the screen can never hang on "paying".
     fn pay(&mut self, method: MethodChoice) {
-        let Some(found) = self.session.found.clone() else { return };
+        let generation = self.generation;
+        let Some(found) = self.session.found.clone() else {
+            let notice = Notice::error("请重新查找账单。", "Please look the bill up again.");
+            let _ = self.news_tx.send(News::Input(generation, Input::PayRefused(notice)));
+            return;
+        };
         let amount = self.session.top_up;
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel();
         self.stop_scan = Some(stop_tx);
         let (backend, tx) = (self.backend.clone(), self.news_tx.clone());
+        let observer = Arc::new(UiObserver::new(tx.clone(), generation, Some(method)));
+        let watched = observer.clone();
+        let job =
+            self.tokio.spawn(async move { take_money(&backend, found, amount, stop_rx, &observer).await });
+        let backend = self.backend.clone();
         self.tokio.spawn(async move {
-            let input = take_money(&backend, found, amount, method, stop_rx, &tx).await;
-            let _ = tx.send(News::Input(input));
+            let input = match job.await {
+                Ok(input) => input,
+                Err(error) => {
+                    tracing::error!(%error, "ui: the payment job failed");
+                    unsettled(&backend, &watched, "the payment job failed").await
+                }
+            };
+            let _ = tx.send(News::Input(generation, input));
         });
     }
 
     fn print_receipt(&self) {
         let Some(payment) = self.last_payment.clone() else {
-            let _ = self.news_tx.send(News::Input(Input::ReceiptFailed));
+            let _ = self.news_tx.send(News::Input(self.generation, Input::ReceiptFailed));
             return;
         };
-        let (backend, tx) = (self.backend.clone(), self.news_tx.clone());
+        let (backend, tx, generation) = (self.backend.clone(), self.news_tx.clone(), self.generation);
         self.tokio.spawn(async move {
-            let observer = UiObserver::new(tx.clone(), None);
+            let observer = UiObserver::new(tx.clone(), generation, None);
             let printed = backend.runtime.print_and_record(&payment, PrintKind::Receipt, &observer).await;
             let input =
                 if matches!(printed, Ok(true)) { Input::ReceiptPrinted } else { Input::ReceiptFailed };
-            let _ = tx.send(News::Input(input));
+            let _ = tx.send(News::Input(generation, input));
         });
     }
 
@@ -127,6 +147,7 @@ impl KioskUi {
         }
         let (backend, tx) = (self.backend.clone(), self.news_tx.clone());
         let portrait = self.facts.portrait;
+        let generation = self.generation;
         let last = self.last_payment.as_ref().map(|p| p.id().to_string());
         self.tokio.spawn(async move {
             let (name, payment_id, detail, news) = match &action {
@@ -148,7 +169,7 @@ impl KioskUi {
             };
             super::staff::journal(&backend, &staff_id, name, payment_id, detail).await;
             if let Some(notice) = news {
-                let _ = tx.send(News::Input(Input::StaffNews(notice)));
+                let _ = tx.send(News::Input(generation, Input::StaffNews(notice)));
             }
         });
     }
@@ -260,12 +281,11 @@ async fn take_money(
     backend: &Backend,
     found: Found,
     top_up: Option<Fen>,
-    method: MethodChoice,
     stop: tokio::sync::oneshot::Receiver<()>,
-    tx: &Sender<News>,
+    observer: &UiObserver,
 ) -> Input {
     let runtime = &backend.runtime;
-    let pay_method = match method {
+    let pay_method = match observer.method() {
         MethodChoice::BankCard => PayMethod::BankCard,
         MethodChoice::Code => {
             let window = Duration::from_secs(60);
@@ -282,13 +302,12 @@ async fn take_money(
             }
         }
     };
-    let observer = UiObserver::new(tx.clone(), Some(method));
     let paid = match found {
         Found::GasCard(_) => {
             let Some(amount) = top_up else {
                 return Input::PayRefused(Notice::error("请先选择金额。", "Choose an amount first."));
             };
-            runtime.gas_top_up(amount, pay_method, &observer).await.map_err(|e| match e {
+            runtime.gas_top_up(amount, pay_method, observer).await.map_err(|e| match e {
                 GasError::Runtime(e) => refused(&e),
                 other => gas_notice(&other),
             })
@@ -296,7 +315,7 @@ async fn take_money(
         Found::Bill(bill) => {
             match Order::for_bill(runtime.new_order_ref(), &runtime.identity.kiosk_id, clock::now(), &bill) {
                 Ok(order) => {
-                    runtime.pay_order_with(order, pay_method, &observer).await.map_err(|e| refused(&e))
+                    runtime.pay_order_with(order, pay_method, observer).await.map_err(|e| refused(&e))
                 }
                 Err(e) => Err(refused(&RuntimeError::Order(e))),
             }
@@ -309,21 +328,50 @@ async fn take_money(
                 &joint,
             ) {
                 Ok(order) => {
-                    runtime.pay_order_with(order, pay_method, &observer).await.map_err(|e| refused(&e))
+                    runtime.pay_order_with(order, pay_method, observer).await.map_err(|e| refused(&e))
                 }
                 Err(e) => Err(refused(&RuntimeError::Order(e))),
             }
         }
     };
     match paid {
-        Ok(payment) => finished(payment, &observer, tx),
-        Err(notice) => Input::PayRefused(notice),
+        Ok(payment) => {
+            let outcome = outcome_of(&payment, observer.printed(), observer.card_kept());
+            observer.keep(payment);
+            Input::Finished(outcome)
+        }
+        // Refused before the order was journaled: no money moved.
+        Err(notice) if observer.order().is_none() => Input::PayRefused(notice),
+        // The order was journaled, so money may have moved: never "not charged".
+        Err(_) => unsettled(backend, observer, "the payment stopped with an error").await,
     }
 }
 
-fn finished(payment: Payment, observer: &UiObserver, tx: &Sender<News>) -> Input {
-    let outcome = outcome_of(&payment, observer.printed());
-    let _ = tx.send(News::Payment(Box::new(payment)));
+/// A payment that stopped without an outcome after its order was journaled (a journal or
+/// printer failure, a crashed job): the customer is told it is not settled, a slip with the
+/// order number is printed, and recovery settles it (it blocks new sales until then).
+async fn unsettled(backend: &Backend, observer: &UiObserver, why: &str) -> Input {
+    let Some((order_ref, amount)) = observer.order() else {
+        return Input::PayRefused(Notice::error(
+            "付款没有开始，没有扣款。请重试或找工作人员。",
+            "The payment did not start and nothing was charged. Try again or ask staff.",
+        ));
+    };
+    tracing::error!(order = %order_ref, why, "ui: payment left unsettled; recovery will settle it");
+    let slip_printed = match backend.runtime.load(&order_ref).await {
+        Ok(payment) => {
+            let printed = backend.runtime.print_and_record(&payment, PrintKind::Slip, observer).await;
+            matches!(printed, Ok(true))
+        }
+        Err(_) => false,
+    };
+    let outcome = Outcome {
+        kind: OutcomeKind::Suspense,
+        order_ref,
+        amount,
+        slip_printed,
+        card_kept: observer.card_kept(),
+    };
     Input::Finished(outcome)
 }
 

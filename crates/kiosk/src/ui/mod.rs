@@ -27,13 +27,18 @@ use std::sync::mpsc::{channel, Receiver, Sender};
 use std::sync::Arc;
 use std::time::Duration;
 
-/// News from the jobs to the UI thread.
+/// News from the jobs to the UI thread. News for one session carries its generation: news for a
+/// session that has ended (a slow look-up after 取消并退出) is dropped, never shown to the next
+/// customer.
 #[derive(Debug)]
 pub enum News {
-    Input(Input),
+    Input(u64, Input),
     /// A payment ended: kept (until the session ends) for the receipt the customer may ask for.
-    Payment(Box<Payment>),
+    Payment(u64, Box<Payment>),
+    /// What works now: for every session.
     Facts(status::StatusReport),
+    /// The forced-eject button: for whoever is at the kiosk now.
+    Eject(EjectFeedback),
 }
 
 /// How the kiosk UI is set up.
@@ -70,6 +75,8 @@ pub struct KioskUi {
     shown_lang: Option<Lang>,
     /// The countdown second last drawn.
     last_seconds: Option<i64>,
+    /// Which session the jobs' news is for; moves on when a session's data is wiped.
+    generation: u64,
     demo_customer: bool,
 }
 
@@ -105,6 +112,7 @@ impl KioskUi {
             staff: options.staff,
             shown_lang: None,
             last_seconds: None,
+            generation: 0,
             demo_customer: options.demo_customer,
         }));
         let weak = Rc::downgrade(&ui);
@@ -149,7 +157,7 @@ impl KioskUi {
                     Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
                     Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
                 };
-                if tx.send(News::Input(Input::Eject(feedback))).is_err() {
+                if tx.send(News::Eject(feedback)).is_err() {
                     return;
                 }
             }
@@ -268,8 +276,12 @@ impl KioskUi {
 
     fn take(&mut self, news: News) {
         match news {
-            News::Input(input) => self.feed(input),
-            News::Payment(payment) => self.last_payment = Some(*payment),
+            News::Input(generation, input) if generation == self.generation => self.feed(input),
+            News::Payment(generation, payment) if generation == self.generation => {
+                self.last_payment = Some(*payment)
+            }
+            News::Input(..) | News::Payment(..) => tracing::debug!("ui: news for an ended session dropped"),
+            News::Eject(feedback) => self.feed(Input::Eject(feedback)),
             News::Facts(report) => {
                 self.facts.devices = report.devices;
                 self.facts.suspense = report.suspense;

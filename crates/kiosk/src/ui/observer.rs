@@ -3,22 +3,58 @@
 use super::News;
 use kiosk_core::payment::RefundStatus;
 use kiosk_core::receipt::Receipt;
-use kiosk_core::session::{Input, MethodChoice, Notice, Outcome, OutcomeKind, PayPhase};
-use kiosk_core::{Payment, State};
+use kiosk_core::session::{Input, MethodChoice, Outcome, OutcomeKind, PayPhase};
+use kiosk_core::{Fen, Payment, State};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::Sender;
+use std::sync::Mutex;
 
 /// Hears the runtime: every journaled transition becomes a [`PayPhase`] on screen.
 pub struct UiObserver {
     tx: Sender<News>,
+    generation: u64,
     method: Option<MethodChoice>,
     printed: AtomicBool,
     print_failed: AtomicBool,
+    card_kept: AtomicBool,
+    /// The order once journaled (its number and total): from then on money may move.
+    order: Mutex<Option<(String, Fen)>>,
 }
 
 impl UiObserver {
-    pub fn new(tx: Sender<News>, method: Option<MethodChoice>) -> UiObserver {
-        UiObserver { tx, method, printed: AtomicBool::new(false), print_failed: AtomicBool::new(false) }
+    pub fn new(tx: Sender<News>, generation: u64, method: Option<MethodChoice>) -> UiObserver {
+        UiObserver {
+            tx,
+            generation,
+            method,
+            printed: AtomicBool::new(false),
+            print_failed: AtomicBool::new(false),
+            card_kept: AtomicBool::new(false),
+            order: Mutex::new(None),
+        }
+    }
+
+    /// The journaled order (number, total), if the payment got that far.
+    pub fn order(&self) -> Option<(String, Fen)> {
+        self.order.lock().ok().and_then(|o| o.clone())
+    }
+
+    /// How the customer pays (None for a reprint).
+    pub fn method(&self) -> MethodChoice {
+        self.method.unwrap_or(MethodChoice::Code)
+    }
+
+    /// Hands the finished payment to the UI, for the receipt the customer may ask for.
+    pub fn keep(&self, payment: Payment) {
+        let _ = self.tx.send(News::Payment(self.generation, Box::new(payment)));
+    }
+
+    pub fn card_kept(&self) -> bool {
+        self.card_kept.load(Ordering::SeqCst)
+    }
+
+    fn send(&self, input: Input) {
+        let _ = self.tx.send(News::Input(self.generation, input));
     }
 
     /// A receipt or slip came out during the payment.
@@ -29,8 +65,11 @@ impl UiObserver {
 
 impl crate::runtime::Observer for UiObserver {
     fn transition(&self, payment: &Payment, _from: &str, _event: &str) {
+        if let Ok(mut order) = self.order.lock() {
+            order.get_or_insert_with(|| (payment.id().to_string(), payment.order.total()));
+        }
         if let Some(phase) = phase_of(&payment.state, self.method) {
-            let _ = self.tx.send(News::Input(Input::Progress(phase)));
+            self.send(Input::Progress(phase));
         }
     }
 
@@ -43,12 +82,9 @@ impl crate::runtime::Observer for UiObserver {
         false
     }
 
+    /// Said on the result screen (`Outcome::card_kept`), where it stays.
     fn bank_card_kept(&self, _payment: Option<&Payment>) {
-        let notice = Notice::error(
-            "您的银行卡没有取走，已被本机保管。请持凭条和身份证找工作人员领取。",
-            "Your bank card was not taken and the kiosk has kept it safe. Ask staff for it with the slip and your ID.",
-        );
-        let _ = self.tx.send(News::Input(Input::StaffNews(notice)));
+        self.card_kept.store(true, Ordering::SeqCst);
     }
 
     fn print_failed(&self, _payment: &Payment, _reason: &str) {
@@ -73,7 +109,7 @@ pub fn phase_of(state: &State, method: Option<MethodChoice>) -> Option<PayPhase>
 }
 
 /// How the payment ended, for the result screen.
-pub fn outcome_of(payment: &Payment, slip_printed: bool) -> Outcome {
+pub fn outcome_of(payment: &Payment, slip_printed: bool, card_kept: bool) -> Outcome {
     let refunded_some = payment.refunds.iter().any(|r| r.status == RefundStatus::Refunded);
     let kind = match &payment.state {
         State::Done if refunded_some => OutcomeKind::PartlyRefunded,
@@ -86,5 +122,11 @@ pub fn outcome_of(payment: &Payment, slip_printed: bool) -> Outcome {
         // Anything not settled is said as not settled, with the slip's reference.
         _ => OutcomeKind::Suspense,
     };
-    Outcome { kind, order_ref: payment.id().to_string(), amount: payment.order.total(), slip_printed }
+    Outcome {
+        kind,
+        order_ref: payment.id().to_string(),
+        amount: payment.order.total(),
+        slip_printed,
+        card_kept,
+    }
 }
