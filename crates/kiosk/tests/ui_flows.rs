@@ -455,3 +455,23 @@ fn a_bill_can_be_paid_with_the_physical_keypad_alone() {
     press("\n");
     assert_eq!(k.screen(), "attract");
 }
+
+#[test]
+fn a_slow_look_up_answered_after_the_customer_left_never_reaches_the_next_customer() {
+    let k = Kiosk::start();
+    let first = k.kiosk.account(Utility::Water, 1111);
+    // The first look-up answers after 1 s; the second after 3 s, so the first answer arrives
+    // while the second customer is waiting for theirs.
+    let faults = k.kiosk.sims().billers.get(Utility::Water).sim.faults();
+    faults.inject("bill", Fault::Delay { ms: 1_000 }, 1);
+    faults.inject("bill", Fault::Delay { ms: 3_000 }, 1);
+    k.tap("水费");
+    k.type_digits(&first);
+    k.tap("查询");
+    k.tap("取消并退出");
+    assert_eq!(k.screen(), "attract");
+    // The next customer starts at once and looks up their own bill.
+    let second = k.kiosk.account(Utility::Water, 2222);
+    k.to_confirm(&second);
+    assert!(k.shows("¥22.22") && !k.shows("¥11.11"), "the second customer's own bill: {:?}", k.labels());
+}

@@ -230,8 +230,8 @@ pub fn outcome_words(kind: OutcomeKind, lang: Lang) -> &'static str {
         ),
         OutcomeKind::CardNotWritten => t(
             lang,
-            "已缴费，但燃气还没有写进卡里。请再插卡，选择「补写卡」，或请工作人员帮助。",
-            "Paid, but the gas is not on your card yet. Insert the card again and choose rewrite, or ask staff.",
+            "已缴费，但燃气还没有写进卡里。请找工作人员帮您补写卡，钱不会丢失。",
+            "Paid, but the gas is not on your card yet. Ask staff to write it to your card; no money is lost.",
         ),
     }
 }

@@ -103,13 +103,16 @@ impl KioskUi {
             return;
         };
         let amount = self.session.top_up;
+        // The same window the screen counts down (the scanner caps it at its own ceiling).
+        let window = self.session.timing().code_window;
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel();
         self.stop_scan = Some(stop_tx);
         let (backend, tx) = (self.backend.clone(), self.news_tx.clone());
         let observer = Arc::new(UiObserver::new(tx.clone(), generation, Some(method)));
         let watched = observer.clone();
-        let job =
-            self.tokio.spawn(async move { take_money(&backend, found, amount, stop_rx, &observer).await });
+        let job = self
+            .tokio
+            .spawn(async move { take_money(&backend, found, amount, window, stop_rx, &observer).await });
         let backend = self.backend.clone();
         self.tokio.spawn(async move {
             let input = match job.await {
@@ -261,7 +264,7 @@ fn gas_notice(error: &GasError) -> Notice {
             "The last purchase is not on the meter yet. Insert the card into your gas meter first, then top up.",
         ),
         GasError::RewriteFirst => Notice::error(
-            "这张卡有一笔已付款的气还没写进卡里，请找工作人员「补写卡」。",
+            "这张卡有一笔已付款的气还没写进卡里，请找工作人员补写卡。",
             "A paid purchase is still waiting to be written to this card; ask staff to rewrite the card.",
         ),
         GasError::UnknownCard(_) => Notice::error(
@@ -281,6 +284,7 @@ async fn take_money(
     backend: &Backend,
     found: Found,
     top_up: Option<Fen>,
+    window: Duration,
     stop: tokio::sync::oneshot::Receiver<()>,
     observer: &UiObserver,
 ) -> Input {
@@ -288,7 +292,6 @@ async fn take_money(
     let pay_method = match observer.method() {
         MethodChoice::BankCard => PayMethod::BankCard,
         MethodChoice::Code => {
-            let window = Duration::from_secs(60);
             let scanned = tokio::select! {
                 scanned = runtime.scan_payment_code(window) => scanned,
                 _ = stop => return Input::PayRefused(Notice::info("已停止等待，没有扣款。", "Stopped waiting; nothing was charged.")),
