@@ -247,7 +247,7 @@ fn crt310_status_reply_decodes_the_position() {
     let mut buf = BytesMut::from(&[0x02, 0x00, 0x05, 0x31, 0x30, 0x49, 0x4E, 0x4E, 0x03, 0x4C][..]);
     let r = decode_reply(&mut buf).unwrap().unwrap();
     assert_eq!(r, SlotReply::Positive { cm: 0x31, pm: 0x30, data: vec![0x49, 0x4E, 0x4E] });
-    assert_eq!(CardPosition::try_from(0x49), Ok(CardPosition::AtGate));
+    assert_eq!(CardPosition::try_from(0x49), Ok(CardPosition::Gate));
 }
 
 #[test]

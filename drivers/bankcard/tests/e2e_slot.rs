@@ -68,7 +68,7 @@ async fn a_card_taken_in_time_is_never_captured() {
             tokio::select! {
                 r = &mut ret => break r.unwrap(),
                 _ = tokio::time::sleep(Duration::from_millis(100)) => {
-                    if sim.position() == CardPosition::AtGate {
+                    if sim.position() == CardPosition::Gate {
                         assert!(sim.take_card());
                     }
                 }
@@ -95,7 +95,7 @@ async fn a_card_found_inside_on_start_is_presented_never_captured() {
     sim.place_card_inside();
     let mut s = slot(&sim, Duration::from_secs(1));
     s.init().await.unwrap();
-    assert_eq!(sim.position(), CardPosition::AtGate);
+    assert_eq!(sim.position(), CardPosition::Gate);
     assert_eq!(captures(&sim), 0);
     let st = s.device_status().await;
     assert_eq!(st.media, MediaState::Present);

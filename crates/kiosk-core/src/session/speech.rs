@@ -3,15 +3,8 @@
 //! tapped. Built from the same words the screen shows; golden-tested in `tests/speech_scripts`.
 
 use super::types::*;
-use super::words::{self, spoken_amount, spoken_digits};
+use super::words::{self, spoken_amount, spoken_digits, t};
 use super::Session;
-
-fn t(lang: Lang, zh: &'static str, en: &'static str) -> &'static str {
-    match lang {
-        Lang::Zh => zh,
-        Lang::En => en,
-    }
-}
 
 /// The whole script of the current screen, in the session's language.
 pub fn script(s: &Session) -> Vec<String> {

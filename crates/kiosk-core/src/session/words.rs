@@ -6,7 +6,8 @@ use super::types::*;
 use super::Session;
 use crate::{Fen, Utility};
 
-fn t(lang: Lang, zh: &'static str, en: &'static str) -> &'static str {
+/// The text in `lang`.
+pub(crate) fn t(lang: Lang, zh: &'static str, en: &'static str) -> &'static str {
     match lang {
         Lang::Zh => zh,
         Lang::En => en,

@@ -73,7 +73,7 @@ pub fn bank_card_customer(backend: &Backend, takes_it_back: bool) {
             if !inserted {
                 inserted = slot.insert_card();
             } else {
-                let at_gate = slot.position() == bankcard::slot::codec::CardPosition::AtGate;
+                let at_gate = slot.position() == bankcard::slot::codec::CardPosition::Gate;
                 if !takes_it_back || (at_gate && slot.take_card()) {
                     return;
                 }

@@ -355,10 +355,7 @@ async fn take_money(
 /// order number is printed, and recovery settles it (it blocks new sales until then).
 async fn unsettled(backend: &Backend, observer: &UiObserver, why: &str) -> Input {
     let Some((order_ref, amount)) = observer.order() else {
-        return Input::PayRefused(Notice::error(
-            "付款没有开始，没有扣款。请重试或找工作人员。",
-            "The payment did not start and nothing was charged. Try again or ask staff.",
-        ));
+        return Input::PayRefused(not_started());
     };
     tracing::error!(order = %order_ref, why, "ui: payment left unsettled; recovery will settle it");
     let slip_printed = match backend.runtime.load(&order_ref).await {
@@ -393,9 +390,14 @@ fn refused(error: &RuntimeError) -> Notice {
         RuntimeError::Order(_) => {
             Notice::error("这张账单现在没有要缴的钱。", "There is nothing to pay on this bill now.")
         }
-        _ => Notice::error(
-            "付款没有开始，没有扣款。请重试或找工作人员。",
-            "The payment did not start and nothing was charged. Try again or ask staff.",
-        ),
+        _ => not_started(),
     }
+}
+
+/// The payment did not start: nothing was charged.
+fn not_started() -> Notice {
+    Notice::error(
+        "付款没有开始，没有扣款。请重试或找工作人员。",
+        "The payment did not start and nothing was charged. Try again or ask staff.",
+    )
 }

@@ -2,7 +2,7 @@
 //! device that is down, and the staff panel lists every device and the payments in suspense.
 
 use crate::backend::Backend;
-use crate::runtime::{describe_printer, ReceiptAvailability};
+use crate::runtime::describe_printer;
 use kiosk_core::session::{Availability, ReceiptOutlook};
 use kiosk_ui::view::DeviceLine;
 
@@ -17,68 +17,60 @@ pub async fn report(backend: &Backend) -> StatusReport {
     let runtime = &backend.runtime;
     let devices = &runtime.devices;
     let mut lines = Vec::new();
-    let mut line = |name: &str, ok: bool, status: String| {
+    let mut line = |name: &str, (ok, status): (bool, String)| {
         lines.push(DeviceLine { name: name.into(), status, ok });
         ok
     };
+    let missing = || (false, "未配置 not configured".to_string());
 
-    let receipt = match runtime.receipt_availability().await {
-        ReceiptAvailability::Ready => ReceiptOutlook::Ready,
-        ReceiptAvailability::NearEnd => ReceiptOutlook::NearEnd,
-        ReceiptAvailability::Unavailable(_) | ReceiptAvailability::NoPrinter => ReceiptOutlook::Unavailable,
+    // One status request to the printer gives both the panel's line and the receipt outlook.
+    let mut receipt = ReceiptOutlook::Unavailable;
+    let printer = match &devices.printer {
+        Some(p) => {
+            ask(&p.driver, async |d| {
+                let status = d.status().await;
+                receipt = match (status.can_print_receipt(), status.paper_near_end()) {
+                    (false, _) => ReceiptOutlook::Unavailable,
+                    (true, true) => ReceiptOutlook::NearEnd,
+                    (true, false) => ReceiptOutlook::Ready,
+                };
+                match receipt {
+                    ReceiptOutlook::Unavailable => (false, describe_printer(&status)),
+                    ReceiptOutlook::NearEnd => (true, "纸将用完 paper near end".into()),
+                    ReceiptOutlook::Ready => (true, "纸量正常 paper ok".into()),
+                }
+            })
+            .await
+        }
+        None => missing(),
     };
-    match &devices.printer {
-        Some(printer) => {
-            let status = printer.driver.lock().await.status().await;
-            let paper =
-                if status.paper_near_end() { "纸将用完 paper near end" } else { "纸量正常 paper ok" };
-            let words =
-                if status.can_print_receipt() { paper.to_string() } else { describe_printer(&status) };
-            line("打印机 Printer", status.can_print_receipt(), words);
-        }
-        None => {
-            line("打印机 Printer", false, "未配置 not configured".into());
-        }
-    }
+    line("打印机 Printer", printer);
     let scanner = match &devices.scanner {
-        Some(scanner) => {
-            let mut driver = scanner.driver.lock().await;
-            match driver.ensure_ready().await {
-                Ok(()) => line("扫码器 Scanner", true, "正常 ready".into()),
-                Err(error) => line("扫码器 Scanner", false, error.to_string()),
-            }
+        Some(s) => {
+            ask(&s.driver, async |d| match d.ensure_ready().await {
+                Ok(()) => (true, "正常 ready".into()),
+                Err(error) => (false, error.to_string()),
+            })
+            .await
         }
-        None => line("扫码器 Scanner", false, "未配置 not configured".into()),
+        None => missing(),
     };
+    let scanner = line("扫码器 Scanner", scanner);
     let id_card = match &devices.idcard {
-        Some(idcard) => {
-            let status = idcard.driver.lock().await.device_status().await;
-            line(
-                "身份证 ID reader",
-                status.is_ready(),
-                format!("{} {:?}", status.device.xfs_name(), status.media),
-            )
-        }
-        None => line("身份证 ID reader", false, "未配置 not configured".into()),
+        Some(c) => ask(&c.driver, async |d| xfs(d.device_status().await)).await,
+        None => missing(),
     };
+    let id_card = line("身份证 ID reader", id_card);
     let gas_card = match &devices.iccard {
-        Some(iccard) => {
-            let status = iccard.driver.lock().await.device_status().await;
-            line(
-                "IC卡口 IC slot",
-                status.is_ready(),
-                format!("{} {:?}", status.device.xfs_name(), status.media),
-            )
-        }
-        None => line("IC卡口 IC slot", false, "未配置 not configured".into()),
+        Some(c) => ask(&c.driver, async |d| xfs(d.device_status().await)).await,
+        None => missing(),
     };
+    let gas_card = line("IC卡口 IC slot", gas_card);
     let bank_card = match &devices.bankcard {
-        Some(bankcard) => {
-            let status = bankcard.terminal.lock().await.device_status().await;
-            line("银行卡 Bank card", status.is_ready(), status.device.xfs_name().to_string())
-        }
-        None => line("银行卡 Bank card", false, "未配置 not configured".into()),
+        Some(b) => ask(&b.terminal, async |d| xfs(d.device_status().await)).await,
+        None => missing(),
     };
+    let bank_card = line("银行卡 Bank card", bank_card);
 
     let mut suspense = Vec::new();
     match runtime.journal.load_parked().await {
@@ -98,4 +90,21 @@ pub async fn report(backend: &Backend) -> StatusReport {
         receipt,
     };
     StatusReport { availability, devices: lines, suspense }
+}
+
+/// Asks a device through `probe`, unless a customer's transaction holds it: a device in use is
+/// working, and the status check must never wait behind a 60 s scan or a card read.
+async fn ask<D>(
+    driver: &tokio::sync::Mutex<D>,
+    probe: impl AsyncFnOnce(&mut D) -> (bool, String),
+) -> (bool, String) {
+    match driver.try_lock() {
+        Ok(mut device) => probe(&mut device).await,
+        Err(_) => (true, "使用中 in use".into()),
+    }
+}
+
+/// A device's readiness in XFS4IoT words.
+fn xfs<D>(status: device::DeviceStatus<D>) -> (bool, String) {
+    (status.is_ready(), format!("{} {:?}", status.device.xfs_name(), status.media))
 }

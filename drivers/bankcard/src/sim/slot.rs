@@ -74,7 +74,7 @@ impl SlotSim {
     /// The customer takes the presented card; only works at the gate or the front.
     pub fn take_card(&self) -> bool {
         let mut s = lock(&self.state);
-        let ok = matches!(s.position, CardPosition::AtGate | CardPosition::FrontNoHold);
+        let ok = matches!(s.position, CardPosition::Gate | CardPosition::FrontNoHold);
         if ok {
             s.position = CardPosition::NoCard;
         }
@@ -131,7 +131,7 @@ fn execute(s: &mut State, cmd: SlotCommand) -> Vec<u8> {
         }
         SlotCommand::Status => {
             let front = if s.entry_open { 0x4A } else { 0x4E };
-            reply.extend_from_slice(&[s.position.byte(), front, 0x4E]);
+            reply.extend_from_slice(&[s.position.code(), front, 0x4E]);
         }
         SlotCommand::CardIn(entry) => {
             s.entry_open = entry == FrontEntry::Switch;
@@ -140,12 +140,12 @@ fn execute(s: &mut State, cmd: SlotCommand) -> Vec<u8> {
         SlotCommand::Move(to) => {
             let movable = matches!(
                 s.position,
-                CardPosition::Inside | CardPosition::InsideContacts | CardPosition::AtGate
+                CardPosition::Inside | CardPosition::InsideContacts | CardPosition::Gate
             );
             reply.push(op(movable, has_card));
             if movable {
                 match to {
-                    MoveTo::Gate => s.position = CardPosition::AtGate,
+                    MoveTo::Gate => s.position = CardPosition::Gate,
                     MoveTo::EjectFront => s.position = CardPosition::FrontNoHold,
                     MoveTo::Capture => {
                         s.position = CardPosition::NoCard;

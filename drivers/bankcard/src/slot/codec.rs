@@ -104,63 +104,8 @@ pub fn encode_text(text: &[u8]) -> Vec<u8> {
     crt310::encode(&text[..text.len().min(MAX_TEXT)])
 }
 
-/// S1, the card position in a status reply (hardware.md §2.2).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum CardPosition {
-    /// `46`: a card too long is inside.
-    LongCard,
-    /// `47`: a card too short is inside.
-    ShortCard,
-    /// `48`: at the front, not held (ejected, falling out or being taken).
-    FrontNoHold,
-    /// `49`: held at the front gate.
-    AtGate,
-    /// `4A`: inside.
-    Inside,
-    /// `4B`: inside, IC contacts engaged.
-    InsideContacts,
-    /// `4C`: held at the rear.
-    RearHold,
-    /// `4D`: out of the rear (captured).
-    Captured,
-    /// `4E`: no card.
-    NoCard,
-}
-
-impl TryFrom<u8> for CardPosition {
-    type Error = u8;
-    fn try_from(b: u8) -> Result<Self, u8> {
-        Ok(match b {
-            0x46 => CardPosition::LongCard,
-            0x47 => CardPosition::ShortCard,
-            0x48 => CardPosition::FrontNoHold,
-            0x49 => CardPosition::AtGate,
-            0x4A => CardPosition::Inside,
-            0x4B => CardPosition::InsideContacts,
-            0x4C => CardPosition::RearHold,
-            0x4D => CardPosition::Captured,
-            0x4E => CardPosition::NoCard,
-            other => return Err(other),
-        })
-    }
-}
-
-impl CardPosition {
-    /// The S1 byte.
-    pub fn byte(self) -> u8 {
-        match self {
-            CardPosition::LongCard => 0x46,
-            CardPosition::ShortCard => 0x47,
-            CardPosition::FrontNoHold => 0x48,
-            CardPosition::AtGate => 0x49,
-            CardPosition::Inside => 0x4A,
-            CardPosition::InsideContacts => 0x4B,
-            CardPosition::RearHold => 0x4C,
-            CardPosition::Captured => 0x4D,
-            CardPosition::NoCard => 0x4E,
-        }
-    }
-}
+/// S1, the card position in a status reply: the shared CRT-310 one.
+pub use device::crt310::CardPosition;
 
 /// One unit from the reader.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -144,10 +144,9 @@ impl CardSlot<SerialConnector> {
 fn position_media(p: CardPosition) -> MediaState {
     match p {
         CardPosition::NoCard | CardPosition::FrontNoHold => MediaState::NotPresent,
-        CardPosition::AtGate
-        | CardPosition::Inside
-        | CardPosition::InsideContacts
-        | CardPosition::RearHold => MediaState::Present,
+        CardPosition::Gate | CardPosition::Inside | CardPosition::InsideContacts | CardPosition::RearHold => {
+            MediaState::Present
+        }
         CardPosition::Captured => MediaState::Retained,
         CardPosition::LongCard | CardPosition::ShortCard => MediaState::Jammed,
     }
@@ -251,7 +250,7 @@ impl<C: Connector> CardSlot<C> {
     pub async fn return_card(&mut self) -> Result<CardReturn, SlotError> {
         match self.position().await? {
             CardPosition::NoCard | CardPosition::FrontNoHold => return Ok(CardReturn::NoCard),
-            CardPosition::AtGate => {}
+            CardPosition::Gate => {}
             _ => self.operation(SlotCommand::Move(MoveTo::Gate)).await?,
         }
         let presented = Instant::now();
@@ -272,7 +271,7 @@ impl<C: Connector> CardSlot<C> {
         }
         // The decision is made on a fresh status: only a card still held at the gate is taken in.
         match self.position().await? {
-            CardPosition::AtGate => {
+            CardPosition::Gate => {
                 self.operation(SlotCommand::Move(MoveTo::Capture)).await?;
                 self.captured += 1;
                 let waited = presented.elapsed();

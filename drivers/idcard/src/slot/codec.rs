@@ -105,68 +105,8 @@ pub fn encode(cmd: SlotCommand) -> Vec<u8> {
     frame(&cmd.text())
 }
 
-/// Card position S1 of the status reply (§2.2).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum CardPosition {
-    /// `46`: a card too long is inside.
-    LongCard,
-    /// `47`: a card too short is inside.
-    ShortCard,
-    /// `48`: at the front, not held.
-    FrontNoHold,
-    /// `49`: at the gate, held.
-    Gate,
-    /// `4A`: inside.
-    Inside,
-    /// `4B`: inside, IC contacts engaged.
-    InsideContacts,
-    /// `4C`: at the rear, held.
-    RearHold,
-    /// `4D`: at the rear, not held (captured).
-    Captured,
-    /// `4E`: no card.
-    NoCard,
-}
-
-impl TryFrom<u8> for CardPosition {
-    type Error = u8;
-    fn try_from(b: u8) -> Result<Self, u8> {
-        Ok(match b {
-            0x46 => CardPosition::LongCard,
-            0x47 => CardPosition::ShortCard,
-            0x48 => CardPosition::FrontNoHold,
-            0x49 => CardPosition::Gate,
-            0x4A => CardPosition::Inside,
-            0x4B => CardPosition::InsideContacts,
-            0x4C => CardPosition::RearHold,
-            0x4D => CardPosition::Captured,
-            0x4E => CardPosition::NoCard,
-            other => return Err(other),
-        })
-    }
-}
-
-impl CardPosition {
-    /// The S1 byte.
-    pub fn code(self) -> u8 {
-        match self {
-            CardPosition::LongCard => 0x46,
-            CardPosition::ShortCard => 0x47,
-            CardPosition::FrontNoHold => 0x48,
-            CardPosition::Gate => 0x49,
-            CardPosition::Inside => 0x4A,
-            CardPosition::InsideContacts => 0x4B,
-            CardPosition::RearHold => 0x4C,
-            CardPosition::Captured => 0x4D,
-            CardPosition::NoCard => 0x4E,
-        }
-    }
-
-    /// True when the card is in the reader, where the SAM can read it.
-    pub fn is_inside(self) -> bool {
-        matches!(self, CardPosition::Inside | CardPosition::InsideContacts)
-    }
-}
+/// Card position S1 of the status reply: the shared CRT-310 one.
+pub use device::crt310::CardPosition;
 
 /// Result byte P of an operation (§2.2).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
