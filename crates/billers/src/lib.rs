@@ -6,7 +6,9 @@
 //! - [`recon`]: the billers' daily reconciliation file.
 //! - [`sim`]: loopback simulators of all four services with fault injection and ledgers, for the
 //!   embedded demo and for tests.
-//! - [`sign`] and [`wire`]: the contract's signing and JSON bodies, shared by both sides.
+//! - [`sign`]: the contract's signing, shared by both sides.
+//! - [`wire`]: the client's JSON bodies; the simulators write theirs independently
+//!   ([`sim::body`]).
 
 pub mod client;
 pub mod config;
@@ -16,8 +18,9 @@ pub mod sim;
 pub mod wire;
 
 pub use client::{
-    holder_digest, is_holder_digest, AccountKind, BillerClient, BillerError, Billers, ClientBuildError,
-    HouseholdAccount, JointClient, PrepaidCard, PurchaseRequest, WriteOffRequest,
+    holder_digest, is_holder_digest, AccountKind, AmountError, BillerClient, BillerError, Billers,
+    ClientBuildError, HouseholdAccount, JointClient, PendingPurchase, PrepaidCard, PurchaseLimits,
+    PurchaseRequest, WriteOffExpectation, WriteOffRequest, MAX_FILE_BYTES, MAX_REPLY_BYTES,
 };
 pub use config::{BillerEntry, BillersConfig, ConfigError};
 pub use recon::{ReconError, ReconFile, ReconKind, ReconRow};

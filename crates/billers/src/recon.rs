@@ -106,7 +106,8 @@ pub fn parse(text: &str) -> Result<ReconFile, ReconError> {
     Ok(ReconFile { count, total, rows })
 }
 
-/// Writes a file in the format [`parse`] reads (used by the simulators).
+/// Writes a file in the format [`parse`] reads (for tests; the simulators write theirs
+/// independently).
 pub fn render(rows: &[ReconRow]) -> String {
     let total = Fen::sum(rows.iter().map(|r| r.amount)).unwrap_or_default();
     let mut out = format!("{}|{}\n", rows.len(), total.0);

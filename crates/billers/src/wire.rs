@@ -1,6 +1,11 @@
-//! The JSON bodies of the biller contract, exactly as openapi/biller-api.yaml names them. Client
-//! and simulators share these types; the client converts them to `kiosk_core` values and checks
-//! what it cannot take on trust (which account, which reference).
+//! The client's codec of the biller contract: the JSON bodies exactly as
+//! openapi/biller-api.yaml names them. The client serializes the request bodies and parses the
+//! replies, then converts them to `kiosk_core` values and checks what it cannot take on trust
+//! (which account, which reference, which amount).
+//!
+//! The simulators do not use these types: they write what they send (and read what they receive)
+//! with their own, in `sim::body`, so that a mistake in one codec is not repeated by the other.
+//! Only [`paths`] and [`codes`], the contract's names, are shared.
 
 use serde::{Deserialize, Serialize};
 
@@ -32,7 +37,7 @@ pub mod paths {
 /// Error body of every refusal: a stable upper-case code, a message for staff and, for a request
 /// made under a reference (write-off, purchase, card confirmation), that reference. The client
 /// takes a money refusal as definite only if it names the reference it sent.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 pub struct ErrorBody {
     pub code: String,
     #[serde(default)]
@@ -52,6 +57,9 @@ pub mod codes {
     pub const ACCOUNT_CLOSED: &str = "ACCOUNT_CLOSED";
     pub const BILL_CHANGED: &str = "BILL_CHANGED";
     pub const AMOUNT_MISMATCH: &str = "AMOUNT_MISMATCH";
+    /// A prepaid purchase outside the card's published limits (`min_fen`, `max_fen`, `step_fen`
+    /// of the card lookup): a 422 of the purchase.
+    pub const AMOUNT_OUT_OF_LIMITS: &str = "AMOUNT_OUT_OF_LIMITS";
     pub const LAST_PURCHASE_NOT_LOADED: &str = "LAST_PURCHASE_NOT_LOADED";
     pub const PURCHASE_COUNT_MISMATCH: &str = "PURCHASE_COUNT_MISMATCH";
     pub const NOT_PREPAID: &str = "NOT_PREPAID";
@@ -64,7 +72,7 @@ pub mod codes {
     pub const REPLAYED_NONCE: &str = "REPLAYED_NONCE";
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 pub struct PastPaymentDto {
     pub date: String,
     pub amount_fen: i64,
@@ -72,7 +80,7 @@ pub struct PastPaymentDto {
 }
 
 /// `GET /v1/accounts/{account}/bill` → 200, and each sub-bill of a joint bill.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 pub struct BillDto {
     /// "water", "power" or "gas".
     pub utility: String,
@@ -88,7 +96,7 @@ pub struct BillDto {
 }
 
 /// `GET /v1/joint-accounts/{account}/bill` → 200.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 pub struct JointBillDto {
     pub joint_account: String,
     pub holder_masked: String,
@@ -96,8 +104,7 @@ pub struct JointBillDto {
 }
 
 /// `POST /v1/write-offs` body.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct WriteOffBody {
     pub reference: String,
     pub account: String,
@@ -111,7 +118,7 @@ pub struct WriteOffBody {
 }
 
 /// `result` of a successful write-off or purchase.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DoneResult {
     /// Done by this request.
@@ -121,16 +128,22 @@ pub enum DoneResult {
 }
 
 /// `POST /v1/write-offs` → 200.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 pub struct WriteOffDone {
     pub result: DoneResult,
     pub reference: String,
     pub biller_txn: String,
+    /// The account and amount of the write-off the biller holds under `reference`: the client
+    /// believes the reply only if they are the ones it sent. Absent (an older biller): unknown.
+    #[serde(default)]
+    pub account: Option<String>,
+    #[serde(default)]
+    pub amount_fen: Option<i64>,
 }
 
 /// `GET /v1/prepaid/cards/{card_no}` → 200: the account a prepaid IC card belongs to, and where
 /// its purchases stand.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 pub struct PrepaidCardDto {
     pub card_no: String,
     pub account: String,
@@ -139,16 +152,39 @@ pub struct PrepaidCardDto {
     pub issued_seq: u32,
     /// The purchase count the meter has loaded; below `issued_seq` while a purchase waits for it.
     pub loaded_seq: u32,
+    /// The card's purchase limits: the smallest and largest amount one purchase may be, and the
+    /// step every amount is a multiple of. Absent (a biller that publishes none): the card
+    /// cannot be sold to.
+    #[serde(default)]
+    pub min_fen: Option<i64>,
+    #[serde(default)]
+    pub max_fen: Option<i64>,
+    #[serde(default)]
+    pub step_fen: Option<i64>,
+    /// The purchases issued for the card whose card write the biller has not been told of.
+    /// Absent (a biller that does not list them): the reply is not believed.
+    #[serde(default)]
+    pub pending: Option<Vec<PendingPurchaseDto>>,
+}
+
+/// One purchase of [`PrepaidCardDto::pending`]: written off, card write not confirmed.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+pub struct PendingPurchaseDto {
+    pub reference: String,
+    pub purchase_seq: u32,
+    pub amount_fen: i64,
+    /// The data the purchase reply gave, to write to the card.
+    pub write_data_hex: String,
 }
 
 /// `GET /v1/households/{holder}` → 200: the accounts of an ID card holder's household.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 pub struct HouseholdDto {
     pub accounts: Vec<HouseholdAccountDto>,
 }
 
 /// One account of a household: a joint account or one utility's account.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 pub struct HouseholdAccountDto {
     /// "joint", "water", "power" or "gas".
     pub utility: String,
@@ -157,8 +193,7 @@ pub struct HouseholdAccountDto {
 }
 
 /// `POST /v1/prepaid/purchases` body.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct PurchaseBody {
     pub reference: String,
     pub account: String,
@@ -171,37 +206,52 @@ pub struct PurchaseBody {
 }
 
 /// What to write to the card (also inside a status reply for a purchase).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 pub struct CardDataDto {
     pub purchase_seq: u32,
     pub write_data_hex: String,
 }
 
 /// `POST /v1/prepaid/purchases` → 200.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 pub struct PurchaseDone {
     pub result: DoneResult,
     pub reference: String,
     pub biller_txn: String,
     pub purchase_seq: u32,
     pub write_data_hex: String,
+    /// As in [`WriteOffDone`]: the purchase the biller holds under `reference`.
+    #[serde(default)]
+    pub account: Option<String>,
+    #[serde(default)]
+    pub amount_fen: Option<i64>,
 }
 
 /// `GET /v1/write-offs/{reference}` → 200.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum StatusDto {
+    /// Believed only if `account` and `amount_fen` are those of our request.
     WrittenOff {
         reference: String,
         biller_txn: String,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default)]
+        account: Option<String>,
+        #[serde(default)]
+        amount_fen: Option<i64>,
+        #[serde(default)]
         card: Option<CardDataDto>,
     },
+    /// `account`/`amount_fen`: of the refused request, when the biller could read them.
     Rejected {
         reference: String,
         code: String,
         #[serde(default)]
         message: String,
+        #[serde(default)]
+        account: Option<String>,
+        #[serde(default)]
+        amount_fen: Option<i64>,
     },
     NotFound {
         reference: String,
@@ -209,7 +259,7 @@ pub enum StatusDto {
 }
 
 /// `POST /v1/prepaid/purchases/{reference}/card-written` → 200.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 pub struct CardWrittenDone {
     pub reference: String,
     /// "confirmed" (now) or "already_confirmed".

@@ -4,7 +4,10 @@
 mod common;
 
 use billers::sim::{DEMO_CARD, JOINT_ACCOUNT};
-use billers::{AccountKind, BillerError, HouseholdAccount, PurchaseRequest, ReconKind};
+use billers::{
+    AccountKind, BillerError, HouseholdAccount, PurchaseRequest, ReconKind, WriteOffExpectation,
+    WriteOffRequest,
+};
 use common::{admin_post, env, fresh_account, fresh_card_account, write_off_for};
 use kiosk_core::{AccountNo, Channel, ConfirmReply, Fen, Ts, Utility, WriteOffReply, WriteOffStatus};
 use serde_json::json;
@@ -60,7 +63,7 @@ async fn a_repeated_write_off_is_already_written_off_with_the_same_txn() {
     let after = water.fetch_bill(&account).await.unwrap();
     assert_eq!((after.amount_due, after.version), (Fen(0), 2));
     assert_eq!(
-        water.write_off_status(&request.reference).await,
+        water.write_off_status(&(&request).into()).await,
         WriteOffStatus::WrittenOff { biller_txn: first, card: None }
     );
 }
@@ -74,7 +77,7 @@ async fn a_reply_lost_after_commit_is_unknown_and_the_status_query_finds_it() {
     env.sims.power.sim.faults().inject("write_off", Fault::DropReply, 1);
 
     assert!(matches!(power.write_off(&request).await, WriteOffReply::Unknown { .. }));
-    let WriteOffStatus::WrittenOff { biller_txn, .. } = power.write_off_status(&request.reference).await
+    let WriteOffStatus::WrittenOff { biller_txn, .. } = power.write_off_status(&(&request).into()).await
     else {
         panic!("the biller committed the write-off");
     };
@@ -92,7 +95,7 @@ async fn a_request_lost_before_the_biller_saw_it_is_not_found() {
     env.sims.gas.sim.faults().inject("write_off", Fault::DropRequest, 1);
 
     assert!(matches!(gas.write_off(&request).await, WriteOffReply::Unknown { .. }));
-    assert_eq!(gas.write_off_status(&request.reference).await, WriteOffStatus::NotFound);
+    assert_eq!(gas.write_off_status(&(&request).into()).await, WriteOffStatus::NotFound);
     assert!(env.sims.gas.sim.ledger().write_offs.is_empty());
 }
 
@@ -107,7 +110,7 @@ async fn a_slow_biller_is_unknown_then_found_written_off() {
     assert!(matches!(water.write_off(&request).await, WriteOffReply::Unknown { .. }));
     let mut status = WriteOffStatus::NotFound;
     for _ in 0..30 {
-        status = water.write_off_status(&request.reference).await;
+        status = water.write_off_status(&(&request).into()).await;
         if status != WriteOffStatus::NotFound {
             break;
         }
@@ -129,7 +132,7 @@ async fn a_bill_changed_elsewhere_is_rejected_with_bill_changed() {
     let reply = water.write_off(&request).await;
     assert!(matches!(&reply, WriteOffReply::Rejected { code, .. } if code == "BILL_CHANGED"), "{reply:?}");
     assert!(matches!(
-        water.write_off_status(&request.reference).await,
+        water.write_off_status(&(&request).into()).await,
         WriteOffStatus::Rejected { code, .. } if code == "BILL_CHANGED"
     ));
     let fresh = water.fetch_bill(&account).await.unwrap();
@@ -232,11 +235,12 @@ async fn a_prepaid_purchase_is_idempotent_and_waits_for_the_meter() {
     };
     assert_eq!(card.purchase_seq, 4);
     assert_eq!(gas.prepaid_purchase(&purchase("YZTEST00000011-1", 3)).await, first);
+    let expected = WriteOffExpectation::from(&purchase("YZTEST00000011-1", 3));
     assert!(matches!(
-        gas.write_off_status("YZTEST00000011-1").await,
+        gas.write_off_status(&expected).await,
         WriteOffStatus::WrittenOff { biller_txn: t, card: Some(c) } if &t == biller_txn && c.purchase_seq == 4
     ));
-    assert_eq!(gas.purchase_status("YZTEST00000011-1").await, gas.write_off_status("YZTEST00000011-1").await);
+    assert_eq!(gas.purchase_status(&expected).await, gas.write_off_status(&expected).await);
     assert_eq!(gas.confirm_card_write("YZTEST00000011-1").await, ConfirmReply::Confirmed);
     assert_eq!(gas.confirm_card_write("YZTEST00000011-1").await, ConfirmReply::Confirmed);
     assert!(matches!(gas.confirm_card_write("YZNOSUCHREF-1").await, ConfirmReply::Unknown { .. }));
@@ -479,4 +483,87 @@ async fn an_odd_household_reply_is_not_believed() {
         let result = joint.household(&holder).await;
         assert!(matches!(result, Err(BillerError::BadReply { .. })), "{accounts}: {result:?}");
     }
+}
+
+#[tokio::test]
+async fn a_reference_held_for_another_write_off_is_never_read_as_written_off() {
+    let env = env().await;
+    let water = env.billers.get(Utility::Water);
+    let first = fresh_account(&env, Utility::Water, 50, 3150);
+    let theirs = write_off_for(&water.fetch_bill(&first).await.unwrap(), "YZTEST00000050");
+    written_off_txn(&water.write_off(&theirs).await);
+
+    // Our write-off of another account, under the reference the biller already holds.
+    let second = fresh_account(&env, Utility::Water, 51, 5820);
+    let ours = WriteOffRequest {
+        reference: theirs.reference.clone(),
+        ..write_off_for(&water.fetch_bill(&second).await.unwrap(), "YZTEST00000051")
+    };
+    let reply = water.write_off(&ours).await;
+    assert!(
+        matches!(&reply, WriteOffReply::Unknown { detail }
+            if detail.contains("409 REFERENCE_CONFLICT") && detail.contains("not taken as written off")),
+        "{reply:?}"
+    );
+    // The status names the write-off the biller holds, which is not ours: unknown, never written off.
+    let status = water.write_off_status(&(&ours).into()).await;
+    assert!(
+        matches!(&status, WriteOffStatus::Unknown { detail } if detail.contains("names another account")),
+        "{status:?}"
+    );
+    let other_amount = WriteOffExpectation { amount: Fen(3000), ..(&theirs).into() };
+    let status = water.write_off_status(&other_amount).await;
+    assert!(
+        matches!(&status, WriteOffStatus::Unknown { detail } if detail.contains("names another amount")),
+        "{status:?}"
+    );
+    assert!(matches!(water.write_off_status(&(&theirs).into()).await, WriteOffStatus::WrittenOff { .. }));
+    // Nothing was written off for the second account.
+    assert_eq!(water.fetch_bill(&second).await.unwrap().amount_due, Fen(5820));
+    assert_eq!(env.sims.water.sim.ledger().write_offs.len(), 1);
+}
+
+#[tokio::test]
+async fn a_refusal_status_names_the_refused_account_and_amount() {
+    let env = env().await;
+    let power = env.billers.get(Utility::Power);
+    let account = fresh_account(&env, Utility::Power, 52, 8935);
+    let request = write_off_for(&power.fetch_bill(&account).await.unwrap(), "YZTEST00000052");
+    env.sims.power.sim.faults().inject(
+        "write_off",
+        Fault::WriteOffReject { code: "ACCOUNT_CLOSED".into() },
+        1,
+    );
+    assert!(matches!(power.write_off(&request).await, WriteOffReply::Rejected { .. }));
+    assert!(matches!(power.write_off_status(&(&request).into()).await, WriteOffStatus::Rejected { .. }));
+    // Believed to be a refusal of another amount under this reference: not one to refund on.
+    let other = WriteOffExpectation { amount: Fen(1), ..(&request).into() };
+    assert!(matches!(power.write_off_status(&other).await, WriteOffStatus::Unknown { .. }));
+}
+
+#[tokio::test]
+async fn transport_failures_are_described_once() {
+    let env = env().await;
+    let water = env.billers.get(Utility::Water);
+    let account = fresh_account(&env, Utility::Water, 53, 2000);
+    let request = write_off_for(&water.fetch_bill(&account).await.unwrap(), "YZTEST00000053");
+    env.sims.water.sim.faults().inject("write_off", Fault::Delay { ms: 1_500 }, 1);
+    // Not "timed out: operation timed out".
+    assert_eq!(water.write_off(&request).await, WriteOffReply::Unknown { detail: "timed out".into() });
+    env.sims.water.sim.faults().inject("write_off", Fault::DropReply, 1);
+    let dropped = water.write_off(&request).await;
+    assert!(
+        matches!(&dropped, WriteOffReply::Unknown { detail }
+            if detail.starts_with("no reply: ") && !detail.contains("client error")),
+        "{dropped:?}"
+    );
+    let mut entry = env.sims.water.client_entry();
+    entry.base_url = "http://127.0.0.1:1".into();
+    let nowhere = billers::BillerClient::new(Utility::Water, &entry, common::KIOSK).unwrap();
+    let refused = nowhere.write_off(&request).await;
+    assert!(
+        matches!(&refused, WriteOffReply::Unknown { detail }
+            if detail.starts_with("could not connect: ") && !detail.contains("connect error")),
+        "{refused:?}"
+    );
 }

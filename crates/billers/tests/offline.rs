@@ -79,6 +79,13 @@ fn the_openapi_file_documents_every_path_and_the_vector() {
     assert!(spec.contains("X-Yizhan-Request-Nonce"));
     assert!(spec.contains("426695a0efdb59b9eaedaf0b5ca3eddf013cc2a7f9e283437704ea605f421e6d"));
     assert!(spec.contains(billers::wire::codes::UNKNOWN_HOLDER));
+    assert!(spec.contains(billers::wire::codes::AMOUNT_OUT_OF_LIMITS));
+    for field in ["min_fen:", "max_fen:", "step_fen:", "pending:", "PendingPurchase:", "256 KiB"] {
+        assert!(spec.contains(field), "{field} is not documented");
+    }
+    // Contract 1.1: the done replies and the status name the account and amount they hold.
+    assert!(spec.contains("required: [result, reference, biller_txn, account, amount_fen]"));
+    assert!(spec.contains("required: [status, reference, biller_txn, account, amount_fen]"));
 }
 
 #[test]

@@ -68,12 +68,19 @@ impl<'a> From<&'a TransitionRow> for ChainFields<'a> {
 
 /// Computes a row's chain hash from the previous row's hash and the row's fields.
 pub fn chain_hash(prev_hash: &str, f: &ChainFields<'_>) -> String {
+    let seq = f.seq.to_string();
+    let at = f.at.to_string();
+    fields_hash(prev_hash, &[&seq, f.payment_id, &at, f.from_state, f.to_state, f.event, f.effects, f.snapshot])
+}
+
+/// The chain hash of any row given as its fields in a fixed order: the same length-prefixed
+/// encoding as the transitions, used for the audit tables (prints, staff actions).
+pub fn fields_hash<S: AsRef<str>>(prev_hash: &str, fields: &[S]) -> String {
     let mut h = Sha256::new();
     h.update(prev_hash.as_bytes());
     h.update(b"\n");
-    let seq = f.seq.to_string();
-    let at = f.at.to_string();
-    for field in [&seq, f.payment_id, &at, f.from_state, f.to_state, f.event, f.effects, f.snapshot] {
+    for field in fields {
+        let field = field.as_ref();
         h.update(field.len().to_string().as_bytes());
         h.update(b":");
         h.update(field.as_bytes());
@@ -89,7 +96,15 @@ pub struct ChainReport {
     pub rows: u64,
     /// The first place where the chain does not hold, if any.
     pub first_broken: Option<ChainBreak>,
+    /// Every place where it does not hold, in seq order (at most [`MAX_BREAKS`]).
+    pub breaks: Vec<ChainBreak>,
+    /// Seq and hash of the last row examined: where a later check can start from.
+    pub last_seq: i64,
+    pub last_hash: String,
 }
+
+/// How many breaks a report lists; past that it says only that there were more.
+pub const MAX_BREAKS: usize = 1000;
 
 impl ChainReport {
     /// True when every row checked out.
@@ -125,6 +140,13 @@ pub enum BreakReason {
         /// Highest seq ever committed (the largest `payments.last_seq`).
         last_issued: i64,
     },
+    /// The row cannot be read at all (a damaged page, a value of the wrong type).
+    Unreadable {
+        /// What SQLite said.
+        cause: String,
+    },
+    /// The row an earlier check verified no longer has the hash it had then.
+    CheckpointMismatch,
 }
 
 impl fmt::Display for BreakReason {
@@ -136,30 +158,50 @@ impl fmt::Display for BreakReason {
             BreakReason::TruncatedTail { last_issued } => {
                 write!(f, "rows missing at the end: seqs were issued up to {last_issued}")
             }
+            BreakReason::Unreadable { cause } => write!(f, "row cannot be read: {cause}"),
+            BreakReason::CheckpointMismatch => {
+                f.write_str("row differs from what an earlier verification saw (rewritten)")
+            }
         }
     }
 }
 
-/// Checks rows one at a time, in seq order, remembering the first break. Pure, so the rules can
-/// be tested without a database and the journal can feed it page by page.
+/// Checks rows one at a time, in seq order, remembering every break. Pure, so the rules can be
+/// tested without a database and the journal can feed it page by page.
 #[derive(Debug)]
 pub(crate) struct Verifier {
     rows: u64,
     last_seq: i64,
     last_hash: String,
-    first_broken: Option<ChainBreak>,
+    breaks: Vec<ChainBreak>,
 }
 
 impl Verifier {
+    #[cfg(test)]
     pub(crate) fn new() -> Self {
-        Verifier { rows: 0, last_seq: 0, last_hash: GENESIS.to_owned(), first_broken: None }
+        Verifier::starting_after(0, GENESIS)
+    }
+
+    /// A check that trusts everything up to `seq` (whose hash is `hash`): the incremental check
+    /// from the last verified checkpoint.
+    pub(crate) fn starting_after(seq: i64, hash: &str) -> Self {
+        Verifier { rows: 0, last_seq: seq, last_hash: hash.to_owned(), breaks: Vec::new() }
+    }
+
+    /// A row that could not be read: the chain breaks there, and the next row is checked
+    /// against nothing (its own hash only).
+    pub(crate) fn unreadable(&mut self, seq: i64, cause: String) {
+        self.rows += 1;
+        self.break_at(seq, BreakReason::Unreadable { cause });
+        self.last_seq = seq;
+        self.last_hash.clear();
     }
 
     pub(crate) fn feed(&mut self, row: &TransitionRow) {
         self.rows += 1;
         let reason = if row.seq != self.last_seq + 1 {
             Some(BreakReason::Gap { expected: self.last_seq + 1 })
-        } else if row.prev_hash != self.last_hash {
+        } else if !self.last_hash.is_empty() && row.prev_hash != self.last_hash {
             Some(BreakReason::PrevHashMismatch)
         } else if chain_hash(&row.prev_hash, &ChainFields::from(row)) != row.hash {
             Some(BreakReason::HashMismatch)
@@ -178,12 +220,18 @@ impl Verifier {
         if last_issued > self.last_seq {
             self.break_at(self.last_seq + 1, BreakReason::TruncatedTail { last_issued });
         }
-        ChainReport { rows: self.rows, first_broken: self.first_broken }
+        ChainReport {
+            rows: self.rows,
+            first_broken: self.breaks.first().cloned(),
+            breaks: self.breaks,
+            last_seq: self.last_seq,
+            last_hash: self.last_hash,
+        }
     }
 
-    fn break_at(&mut self, seq: i64, reason: BreakReason) {
-        if self.first_broken.is_none() {
-            self.first_broken = Some(ChainBreak { seq, reason });
+    pub(crate) fn break_at(&mut self, seq: i64, reason: BreakReason) {
+        if self.breaks.len() < MAX_BREAKS {
+            self.breaks.push(ChainBreak { seq, reason });
         }
     }
 }
@@ -232,7 +280,9 @@ mod tests {
         let mut v = Verifier::new();
         v.feed(&r1);
         v.feed(&r2);
-        assert_eq!(v.finish(2), ChainReport { rows: 2, first_broken: None });
+        let report = v.finish(2);
+        assert!(report.is_intact() && report.breaks.is_empty() && report.rows == 2);
+        assert_eq!(report.last_hash, r2.hash);
     }
 
     #[test]
@@ -260,5 +310,25 @@ mod tests {
             v.finish(2).first_broken,
             Some(ChainBreak { seq: 2, reason: BreakReason::TruncatedTail { last_issued: 2 } })
         );
+    }
+
+    #[test]
+    fn every_break_is_reported_not_only_the_first() {
+        let r1 = row(1, GENESIS, "a");
+        let mut r2 = row(2, &r1.hash, "b");
+        let r3 = row(3, &r2.hash, "c");
+        r2.event = "edited".into();
+        let r5 = row(5, &r3.hash, "e");
+        let mut v = Verifier::new();
+        for r in [&r1, &r2, &r3, &r5] {
+            v.feed(r);
+        }
+        v.unreadable(6, "database disk image is malformed".into());
+        let r7 = row(7, "whatever", "g");
+        v.feed(&r7);
+        let report = v.finish(8);
+        let seqs: Vec<i64> = report.breaks.iter().map(|b| b.seq).collect();
+        assert_eq!(seqs, vec![2, 5, 6, 8], "{report:?}");
+        assert!(matches!(report.breaks[2].reason, BreakReason::Unreadable { .. }));
     }
 }

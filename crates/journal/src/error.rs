@@ -79,6 +79,18 @@ pub enum JournalError {
     /// Writing an export (CSV) to the caller's writer failed.
     #[error("cannot write the journal export")]
     Export(#[source] io::Error),
+    /// The chain's last row is not the one this writer appended last: the journal was changed
+    /// behind the running kiosk. Nothing was written; no money may move on it.
+    #[error("the journal changed behind the kiosk: its last row is seq {found_seq}, the writer appended {expected_seq}")]
+    TailChanged {
+        /// What this process committed last.
+        expected_seq: i64,
+        /// What the database holds.
+        found_seq: i64,
+    },
+    /// The anchor file could not be written after a commit (the commit itself is durable).
+    #[error(transparent)]
+    Anchor(crate::anchor::AnchorError),
 }
 
 impl From<sqlx::Error> for JournalError {

@@ -17,7 +17,8 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{SqliteConnection, SqlitePool};
 use tokio::sync::Mutex;
 
-use crate::chain::{chain_hash, ChainFields, GENESIS};
+use crate::anchor::AnchorFile;
+use crate::chain::{chain_hash, fields_hash, ChainFields, GENESIS};
 use crate::crash;
 use crate::error::{classify, DbFailure, JournalError};
 use crate::model::{NewKey, NewPayment, PrintRecord, Seq, StaffAction, TransitionRecord};
@@ -80,6 +81,9 @@ pub struct Journal {
     /// re-reads the tip from the database.
     writer: Mutex<Option<Writer>>,
     crash_after: Option<u64>,
+    /// The anchor file, advanced after every commit (see [`crate::anchor`]); `None` for a
+    /// journal opened without one (tests, tools).
+    pub(crate) anchor: Option<std::sync::Mutex<AnchorFile>>,
 }
 
 impl Journal {
@@ -122,7 +126,27 @@ impl Journal {
         drop(conn);
         tracing::info!(last_seq = tip.last_seq, "journal opened");
         let writer = Writer { tip, hints: HashMap::new() };
-        Ok(Journal { pool, writer: Mutex::new(Some(writer)), crash_after: crash::crash_after_from_env() })
+        Ok(Journal {
+            pool,
+            writer: Mutex::new(Some(writer)),
+            crash_after: crash::crash_after_from_env(),
+            anchor: None,
+        })
+    }
+
+    /// Records each commit in `anchor` from now on.
+    pub(crate) fn with_anchor(mut self, anchor: AnchorFile) -> Journal {
+        self.anchor = Some(std::sync::Mutex::new(anchor));
+        self
+    }
+
+    /// Moves the anchor to the new chain tip. Runs after the commit: a journal ahead of its
+    /// anchor is what a power cut between the two leaves, and is accepted at start-up; the other
+    /// way round is not. The write is fsync'd (a few hundred bytes, one block).
+    fn advance_anchor(&self, tip: &ChainTip) -> Result<(), JournalError> {
+        let Some(anchor) = &self.anchor else { return Ok(()) };
+        let mut anchor = anchor.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        anchor.advance(tip.last_seq, &tip.hash, None).map_err(JournalError::Anchor)
     }
 
     /// Closes the connection cleanly (checkpointing the WAL). Dropping the journal also works; this
@@ -150,6 +174,7 @@ impl Journal {
         let writer = self.writer(guard).await?;
         let tip = &writer.tip;
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        check_tail(&mut tx, tip).await?;
         let seq = tip.last_seq + 1;
         sqlx::query(
             "INSERT INTO payments (id, kiosk_id, created_at, total_fen, channel, state, terminal, parked,
@@ -188,6 +213,7 @@ impl Journal {
         writer.tip = new_tip;
         writer.remember(&p.id, Stored { state: p.state.clone(), terminal: p.terminal, parked: p.parked });
         crash::after_commit(self.crash_after);
+        self.advance_anchor(&writer.tip)?;
         Ok(Seq(seq))
     }
 
@@ -215,6 +241,7 @@ impl Journal {
         let writer = self.writer(guard).await?;
         let seq = writer.tip.last_seq + 1;
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        check_tail(&mut tx, &writer.tip).await?;
         // The update comes first and is guarded by what this process last committed, which saves a
         // read round trip; if the hint is missing or stale, read the stored row and update again.
         let mut hint = writer.hints.get(&t.payment_id).cloned();
@@ -262,6 +289,7 @@ impl Journal {
             Stored { state: t.to_state.clone(), terminal: t.terminal, parked: t.parked },
         );
         crash::after_commit(self.crash_after);
+        self.advance_anchor(&writer.tip)?;
         Ok(Seq(seq))
     }
 
@@ -280,14 +308,22 @@ impl Journal {
     pub async fn record_print(&self, p: &PrintRecord) -> Result<i64, JournalError> {
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         ensure_payment(&mut tx, &p.payment_id).await?;
-        let id = sqlx::query("INSERT INTO prints (payment_id, at, kind, outcome) VALUES (?1, ?2, ?3, ?4)")
-            .bind(&p.payment_id)
-            .bind(p.at)
-            .bind(p.kind.as_str())
-            .bind(&p.outcome)
-            .execute(&mut *tx)
-            .await?
-            .last_insert_rowid();
+        let (id, prev_hash) = audit_tip(&mut tx, "prints").await?;
+        let at = p.at.to_string();
+        let hash = fields_hash(&prev_hash, &print_fields(id, &p.payment_id, &at, p.kind.as_str(), &p.outcome));
+        sqlx::query(
+            "INSERT INTO prints (id, payment_id, at, kind, outcome, prev_hash, hash)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        )
+        .bind(id)
+        .bind(&p.payment_id)
+        .bind(p.at)
+        .bind(p.kind.as_str())
+        .bind(&p.outcome)
+        .bind(&prev_hash)
+        .bind(&hash)
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
         Ok(id)
     }
@@ -298,17 +334,25 @@ impl Journal {
         if let Some(payment_id) = &a.payment_id {
             ensure_payment(&mut tx, payment_id).await?;
         }
-        let id = sqlx::query(
-            "INSERT INTO staff_actions (at, staff_id, action, payment_id, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
+        let (id, prev_hash) = audit_tip(&mut tx, "staff_actions").await?;
+        let at = a.at.to_string();
+        let payment = a.payment_id.as_deref().unwrap_or("");
+        let hash =
+            fields_hash(&prev_hash, &staff_fields(id, &at, &a.staff_id, &a.action, payment, &a.detail));
+        sqlx::query(
+            "INSERT INTO staff_actions (id, at, staff_id, action, payment_id, detail, prev_hash, hash)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         )
+        .bind(id)
         .bind(a.at)
         .bind(&a.staff_id)
         .bind(&a.action)
         .bind(&a.payment_id)
         .bind(&a.detail)
+        .bind(&prev_hash)
+        .bind(&hash)
         .execute(&mut *tx)
-        .await?
-        .last_insert_rowid();
+        .await?;
         tx.commit().await?;
         Ok(id)
     }
@@ -330,6 +374,46 @@ impl Journal {
             }
         }
     }
+}
+
+/// Refuses to append when the chain's last row in the database is not the one this writer
+/// appended last: someone changed the journal behind the kiosk's back while it ran.
+async fn check_tail(conn: &mut SqliteConnection, tip: &ChainTip) -> Result<(), JournalError> {
+    let row: Option<(i64, String)> = sqlx::query_as("SELECT seq, hash FROM transitions ORDER BY seq DESC LIMIT 1")
+        .fetch_optional(&mut *conn)
+        .await?;
+    let (seq, hash) = row.unwrap_or((0, GENESIS.to_owned()));
+    if seq != tip.last_seq || hash != tip.hash {
+        return Err(JournalError::TailChanged { expected_seq: tip.last_seq, found_seq: seq });
+    }
+    Ok(())
+}
+
+/// The next id of an audit table and the hash of its last row (or [`GENESIS`]).
+async fn audit_tip(conn: &mut SqliteConnection, table: &str) -> Result<(i64, String), JournalError> {
+    let sql = format!("SELECT id, hash FROM {table} ORDER BY id DESC LIMIT 1");
+    let row: Option<(i64, String)> = sqlx::query_as(&sql).fetch_optional(&mut *conn).await?;
+    Ok(match row {
+        Some((id, hash)) => (id + 1, hash),
+        None => (1, GENESIS.to_owned()),
+    })
+}
+
+/// The chained fields of a print row, in order.
+pub(crate) fn print_fields<'a>(id: i64, payment_id: &'a str, at: &'a str, kind: &'a str, outcome: &'a str) -> [String; 5] {
+    [id.to_string(), payment_id.to_owned(), at.to_owned(), kind.to_owned(), outcome.to_owned()]
+}
+
+/// The chained fields of a staff action row, in order.
+pub(crate) fn staff_fields(
+    id: i64,
+    at: &str,
+    staff_id: &str,
+    action: &str,
+    payment_id: &str,
+    detail: &str,
+) -> [String; 6] {
+    [id.to_string(), at.to_owned(), staff_id.to_owned(), action.to_owned(), payment_id.to_owned(), detail.to_owned()]
 }
 
 /// Reads the chain tip from the database.

@@ -14,6 +14,7 @@
 //! Storage is SQLite through sqlx: WAL, `synchronous=FULL`, foreign keys, one connection, schema
 //! migrations in `migrations/` embedded and run on open. For power-cut tests see [`crash`].
 
+pub mod anchor;
 pub mod chain;
 pub mod crash;
 mod csv;
@@ -21,8 +22,10 @@ mod error;
 mod journal;
 mod model;
 mod reads;
+mod trust;
 mod validate;
 
+pub use anchor::{Anchor, AnchorError, AnchorFile};
 pub use chain::{BreakReason, ChainBreak, ChainReport, GENESIS};
 pub use crash::{commits_in_this_process, power_cut, CRASH_ENV};
 pub use error::JournalError;
@@ -31,5 +34,6 @@ pub use model::{
     Durability, KeyRow, NewKey, NewPayment, PaymentRow, PrintKind, PrintRecord, PrintRow, Seq, StaffAction,
     StaffActionRow, TransitionRecord, TransitionRow,
 };
-pub use reads::ChainHead;
+pub use reads::{AuditBreak, ChainHead, DerivedRow, RowMismatch};
+pub use trust::{Distrust, NewJournal, OpenPolicy, RowCheck, Started};
 pub use validate::MAX_SUMMARY_BYTES;

@@ -4,7 +4,7 @@ use std::io::Write;
 
 use serde::Serialize;
 
-use crate::chain::{ChainReport, Verifier, GENESIS};
+use crate::chain::{fields_hash, BreakReason, ChainReport, Verifier, GENESIS};
 use crate::csv;
 use crate::error::JournalError;
 use crate::journal::{last_issued_seq, Journal};
@@ -36,6 +36,34 @@ macro_rules! select_transitions {
             $($rest),*
         )
     };
+}
+
+/// The columns of a `payments` row as its latest chained snapshot implies them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DerivedRow {
+    pub kiosk_id: String,
+    pub created_at: i64,
+    pub total_fen: i64,
+    pub channel: Option<String>,
+    pub state: String,
+}
+
+/// A `payments` row that says something its chained transitions do not.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct RowMismatch {
+    /// Order reference.
+    pub id: String,
+    /// What differs, in words.
+    pub what: String,
+}
+
+/// A print or staff-action row that breaks its table's chain.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct AuditBreak {
+    /// `prints` or `staff_actions`.
+    pub table: &'static str,
+    pub id: i64,
+    pub reason: String,
 }
 
 /// The newest row of the chain, to anchor it outside the kiosk (daily report, back office).
@@ -139,10 +167,30 @@ impl Journal {
     /// an edited row, a deleted row (a gap in seq, or a truncated tail), a row pointing at the
     /// wrong predecessor. Reads the database, not the cache.
     pub async fn verify_chain(&self) -> Result<ChainReport, JournalError> {
-        let mut verifier = Verifier::new();
-        let mut after = 0_i64;
+        self.verify_chain_from(0, GENESIS).await
+    }
+
+    /// [`Journal::verify_chain`] from a checkpoint: the row `seq` must still have `hash`, and
+    /// every row after it is checked. Every break is reported, and a row that cannot be read is
+    /// named with SQLite's reason instead of ending the check.
+    pub async fn verify_chain_from(&self, seq: i64, hash: &str) -> Result<ChainReport, JournalError> {
+        let mut verifier = Verifier::starting_after(seq, hash);
+        if seq > 0 && self.hash_at(seq).await.ok().flatten().as_deref() != Some(hash) {
+            verifier.break_at(seq, BreakReason::CheckpointMismatch);
+        }
+        let mut after = seq;
         loop {
-            let page = self.page_after(after).await?;
+            let page = match self.page_after(after).await {
+                Ok(page) => page,
+                // A damaged page: read row by row to name each unreadable one.
+                Err(_) => match self.rows_one_by_one(after, &mut verifier).await {
+                    Some(last) => {
+                        after = last;
+                        continue;
+                    }
+                    None => break,
+                },
+            };
             for row in &page {
                 verifier.feed(row);
             }
@@ -152,8 +200,134 @@ impl Journal {
             }
         }
         let mut conn = self.pool.acquire().await?;
-        let last_issued = last_issued_seq(&mut conn).await?;
+        let last_issued = last_issued_seq(&mut conn).await.unwrap_or(0);
         Ok(verifier.finish(last_issued))
+    }
+
+    /// Reads the rows after `after` one at a time, up to a page's worth, feeding good rows and
+    /// naming bad ones. Returns the last seq read, or `None` when there is nothing after `after`.
+    async fn rows_one_by_one(&self, after: i64, verifier: &mut Verifier) -> Option<i64> {
+        let max: i64 = sqlx::query_scalar("SELECT MAX(seq) FROM transitions").fetch_one(&self.pool).await.ok()?;
+        if max <= after {
+            return None;
+        }
+        let end = (after + PAGE).min(max);
+        for seq in after + 1..=end {
+            let row: Result<Option<TransitionRow>, _> =
+                sqlx::query_as(select_transitions!("WHERE seq = ?1")).bind(seq).fetch_optional(&self.pool).await;
+            match row {
+                Ok(Some(row)) => verifier.feed(&row),
+                Ok(None) => {}
+                Err(e) => verifier.unreadable(seq, e.to_string()),
+            }
+        }
+        Some(end)
+    }
+
+    /// The hash of transition `seq`, if it exists.
+    pub async fn hash_at(&self, seq: i64) -> Result<Option<String>, JournalError> {
+        Ok(sqlx::query_scalar("SELECT hash FROM transitions WHERE seq = ?1").bind(seq).fetch_optional(&self.pool).await?)
+    }
+
+    /// Checks every `payments` row against its chained transitions: the row's latest transition
+    /// exists, belongs to it and is its newest; its state is that transition's; its flags are
+    /// the state's. Rows changed after `since_seq` (all rows when `None`), and every unfinished
+    /// or parked one, are also checked against the columns their snapshot implies (total,
+    /// kiosk, time, channel), so a forged `total_fen` or `terminal` cannot pass.
+    pub async fn check_payment_rows(
+        &self,
+        check: &crate::trust::RowCheck<'_>,
+        since_seq: Option<i64>,
+    ) -> Result<Vec<RowMismatch>, JournalError> {
+        type Row = (String, String, i64, i64, Option<String>, String, bool, bool, i64, Option<String>, Option<String>, Option<String>, Option<i64>);
+        let rows: Vec<Row> = sqlx::query_as(
+            "SELECT p.id, p.kiosk_id, p.created_at, p.total_fen, p.channel, p.state, p.terminal, p.parked,
+                    p.last_seq, t.payment_id, t.to_state, t.snapshot,
+                    (SELECT MAX(seq) FROM transitions AS n WHERE n.payment_id = p.id)
+               FROM payments AS p LEFT JOIN transitions AS t ON t.seq = p.last_seq",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let mut found = Vec::new();
+        for (id, kiosk_id, created_at, total_fen, channel, state, terminal, parked, last_seq, owner, to_state, snapshot, newest) in rows {
+            let mut what = Vec::new();
+            if owner.as_deref() != Some(id.as_str()) {
+                what.push(format!("its latest transition {last_seq} is missing or belongs to another payment"));
+            } else if newest != Some(last_seq) {
+                what.push(format!("points at transition {last_seq}, but its newest is {}", newest.unwrap_or(0)));
+            }
+            if to_state.as_deref().is_some_and(|s| s != state) {
+                what.push(format!("state {state} but its transition says {}", to_state.unwrap_or_default()));
+            }
+            match (check.flags_of)(&state) {
+                None => what.push(format!("unknown state {state}")),
+                Some(flags) if flags != (terminal, parked) => {
+                    what.push(format!("flags terminal={terminal} parked={parked} do not fit state {state}"))
+                }
+                Some(_) => {}
+            }
+            let deep = since_seq.is_none_or(|since| last_seq > since) || !terminal || parked;
+            if let (true, Some(snapshot)) = (deep, snapshot) {
+                match (check.derive)(&snapshot) {
+                    Err(e) => what.push(format!("snapshot unreadable: {e}")),
+                    Ok(d) => {
+                        if d.total_fen != total_fen {
+                            what.push(format!("total_fen {total_fen} but the order totals {}", d.total_fen));
+                        }
+                        if d.kiosk_id != kiosk_id {
+                            what.push(format!("kiosk_id {kiosk_id:?} but the order says {:?}", d.kiosk_id));
+                        }
+                        if d.created_at != created_at {
+                            what.push(format!("created_at {created_at} but the order says {}", d.created_at));
+                        }
+                        if d.channel.is_some() && d.channel != channel {
+                            what.push(format!("channel {channel:?} but the payment says {:?}", d.channel));
+                        }
+                        if d.state != state {
+                            what.push(format!("state {state} but the snapshot is in {}", d.state));
+                        }
+                    }
+                }
+            }
+            if !what.is_empty() {
+                found.push(RowMismatch { id, what: what.join("; ") });
+            }
+        }
+        Ok(found)
+    }
+
+    /// Recomputes the chains of the audit tables (prints, staff actions). Rows from before they
+    /// were chained (empty hash) are reported as unchained.
+    pub async fn verify_audit(&self) -> Result<Vec<AuditBreak>, JournalError> {
+        let mut breaks = Vec::new();
+        let prints: Vec<(i64, String, i64, String, String, String, String)> = sqlx::query_as(
+            "SELECT id, payment_id, at, kind, outcome, prev_hash, hash FROM prints ORDER BY id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let mut prev = GENESIS.to_owned();
+        for (id, payment_id, at, kind, outcome, prev_hash, hash) in prints {
+            let fields = crate::journal::print_fields(id, &payment_id, &at.to_string(), &kind, &outcome);
+            audit_row(&mut breaks, "prints", id, &mut prev, &prev_hash, &hash, &fields);
+        }
+        let staff: Vec<(i64, i64, String, String, Option<String>, String, String, String)> = sqlx::query_as(
+            "SELECT id, at, staff_id, action, payment_id, detail, prev_hash, hash FROM staff_actions ORDER BY id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let mut prev = GENESIS.to_owned();
+        for (id, at, staff_id, action, payment_id, detail, prev_hash, hash) in staff {
+            let fields = crate::journal::staff_fields(
+                id,
+                &at.to_string(),
+                &staff_id,
+                &action,
+                payment_id.as_deref().unwrap_or(""),
+                &detail,
+            );
+            audit_row(&mut breaks, "staff_actions", id, &mut prev, &prev_hash, &hash, &fields);
+        }
+        Ok(breaks)
     }
 
     /// The newest row of the chain, read from the database.
@@ -205,6 +379,31 @@ impl Journal {
             .fetch_all(&self.pool)
             .await?)
     }
+}
+
+/// Checks one audit row against the previous one's hash; moves `prev` on.
+fn audit_row(
+    breaks: &mut Vec<AuditBreak>,
+    table: &'static str,
+    id: i64,
+    prev: &mut String,
+    prev_hash: &str,
+    hash: &str,
+    fields: &[String],
+) {
+    let reason = if hash.is_empty() {
+        Some("unchained (written before audit rows were chained)".to_owned())
+    } else if prev_hash != prev.as_str() {
+        Some("prev_hash does not match the previous row (a row was removed or inserted)".to_owned())
+    } else if fields_hash(prev_hash, fields) != hash {
+        Some("row content does not match its hash (edited)".to_owned())
+    } else {
+        None
+    };
+    if let Some(reason) = reason {
+        breaks.push(AuditBreak { table, id, reason });
+    }
+    *prev = hash.to_owned();
 }
 
 #[cfg(test)]

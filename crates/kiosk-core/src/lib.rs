@@ -19,6 +19,6 @@ pub use channel::{route_payment_code, Channel, CodeError, PaymentCode};
 pub use money::Fen;
 pub use order::{LineKind, Order, OrderLine, OrderRef};
 pub use outcome::*;
-pub use payment::{Effect, Event, Payment, Policy, Settlement, State, Stepped};
+pub use payment::{Effect, Event, Payment, Policy, Settlement, StaffOutcome, State, Stepped};
 pub use time::Ts;
 pub use utility::{AccountNo, AccountRule, Utility};

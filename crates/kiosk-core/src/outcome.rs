@@ -30,6 +30,10 @@ pub enum PayReply {
     /// No reply, a timeout, a 5xx, an unverifiable signature, SYSTEMERROR, BANKERROR, 20000, or a
     /// code we do not know: the money may or may not have moved.
     Unknown { detail: String },
+    /// A signed reply that speaks of another order or another amount than ours (`out_trade_no`,
+    /// `total_fee`, `total_amount`, `txnAmt`): it proves nothing about our order, and acting on
+    /// it (reversing, writing off) could touch someone else's money. Suspense, never "paid".
+    Mismatch { detail: String },
 }
 
 /// The reply to an order query.
@@ -54,14 +58,21 @@ pub enum QueryReply {
     Unknown {
         detail: String,
     },
+    /// The reply names another order or amount than ours: see [`PayReply::Mismatch`].
+    Mismatch {
+        detail: String,
+    },
 }
 
 /// The reply to a reverse (WeChat) / cancel (Alipay) / 消费撤销 (UnionPay) / reversal (card).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "reply")]
 pub enum ReverseReply {
-    /// The order is closed; `refunded` says whether money had been taken and was given back.
-    Done { refunded: bool },
+    /// The order is closed. `refunded`: `Some(true)` money had been taken and was given back,
+    /// `Some(false)` none had been taken, `None` the channel's answer does not say which (a
+    /// WeChat `REVOKED` need not carry `time_end`): the customer is told "any amount taken has
+    /// been returned", which is true either way.
+    Done { refunded: Option<bool> },
     /// Try again: recall=Y, retry_flag=Y, an error, no reply.
     Retry { detail: String },
     /// The channel will not reverse this order (for example too old): a refund is needed if it
@@ -73,8 +84,12 @@ pub enum ReverseReply {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "reply")]
 pub enum RefundReply {
-    /// Accepted now, or an idempotent replay of an accepted refund (fund_change=N).
+    /// The money is back with the customer: a refund the channel books synchronously (Alipay
+    /// `fund_change=Y`, or `N` on an idempotent replay of one that was).
     Refunded,
+    /// The channel took the request but pays it out later (WeChat v2 refund `SUCCESS`, UnionPay
+    /// 退货 `00`): only the refund query tells when it has arrived (payments.md §1.8).
+    Accepted,
     Unknown {
         detail: String,
     },
@@ -82,6 +97,23 @@ pub enum RefundReply {
     Refused {
         detail: String,
     },
+}
+
+/// The reply to a refund query (WeChat `refundquery`, UnionPay query of the refund's own
+/// orderId/txnTime, Alipay `alipay.trade.fastpay.refund.query`) by our stable refund number.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "reply")]
+pub enum RefundQueryReply {
+    /// SUCCESS / origRespCode 00 / REFUND_SUCCESS: the money is back.
+    Refunded,
+    /// PROCESSING / origRespCode 03, 04, 05: accepted, still on its way.
+    Pending,
+    /// CHANGE (the customer's card or balance could not take it) or REFUNDCLOSE, or a failed
+    /// origRespCode: the refund will not arrive by itself; staff must settle it.
+    Failed { code: String },
+    /// The channel has no refund under this number: it never arrived, so it may be sent again.
+    NotFound,
+    Unknown { detail: String },
 }
 
 /// Data the biller issues for a prepaid card purchase, to be written to the customer's IC card.

@@ -51,10 +51,23 @@ pub fn outcome_words(p: &Payment) -> (&'static str, &'static str) {
         }
         State::Done => ("缴费成功", "Paid"),
         State::Refunded => ("缴费未成功，款项已全额退回", "Not paid; your money was refunded in full"),
-        State::Reversed { refunded: true } => {
+        State::Reversed { refunded: Some(true) } => {
             ("交易已撤销，款项已退回", "Cancelled; your money was returned")
         }
-        State::Reversed { refunded: false } => ("交易已撤销，未扣款", "Cancelled; you were not charged"),
+        State::Reversed { refunded: Some(false) } => ("交易已撤销，未扣款", "Cancelled; you were not charged"),
+        // The channel closed the order without saying whether it had taken money first: true
+        // either way, and never "not charged" when it may have been.
+        State::Reversed { refunded: None } => {
+            ("交易已撤销，如有扣款已退回", "Cancelled; any amount taken has been returned")
+        }
+        State::RefundPending if p.lines.iter().any(|l| matches!(l, LineState::WrittenOff { .. })) => (
+            "部分缴费成功，未成功部分退款已受理，将原路退回",
+            "Partly paid; the refund of the rest is accepted and goes back to your account",
+        ),
+        State::RefundPending => (
+            "缴费未成功，退款已受理，将原路退回",
+            "Not paid; the refund is accepted and goes back to your account",
+        ),
         State::PayFailed { .. } => ("支付未成功，未扣款", "Payment failed; you were not charged"),
         State::Abandoned => ("已取消，未扣款", "Cancelled; you were not charged"),
         State::Suspense { .. } => (
@@ -78,6 +91,7 @@ fn line_outcome(p: &Payment, index: usize) -> String {
     match (&p.lines[index], refund.map(|r| &r.status)) {
         (LineState::WrittenOff { biller_txn, .. }, _) => format!("已销账 Paid ({biller_txn})"),
         (_, Some(RefundStatus::Refunded)) => "已退款 Refunded".into(),
+        (_, Some(RefundStatus::Accepted { .. })) => "退款已受理 Refund accepted".into(),
         (_, Some(_)) => "退款待确认 Refund pending".into(),
         (LineState::Unconfirmed, None) => "待确认 Pending".into(),
         (LineState::Rejected { .. }, None) => "未销账 Not paid".into(),
@@ -90,7 +104,10 @@ fn line_outcome(p: &Payment, index: usize) -> String {
 
 /// Builds the receipt (or slip) of a payment as it stands.
 pub fn build(p: &Payment, ctx: &ReceiptContext) -> Receipt {
-    let kind = if p.state.is_parked() { ReceiptKind::Slip } else { ReceiptKind::Receipt };
+    let kind = match p.state {
+        State::Suspense { .. } | State::AwaitCardWrite { .. } => ReceiptKind::Slip,
+        _ => ReceiptKind::Receipt,
+    };
     let title = match kind {
         ReceiptKind::Receipt => "一站缴费 缴费凭条 / Payment receipt".to_string(),
         ReceiptKind::Slip => "请持此凭条到柜台办理 / Take this slip to the counter".to_string(),
@@ -130,18 +147,25 @@ pub fn build(p: &Payment, ctx: &ReceiptContext) -> Receipt {
     if s.returned > Fen::ZERO {
         totals.push(row("已退 Refunded", s.returned.to_string()));
     }
+    if s.returning > Fen::ZERO {
+        totals.push(row("退款中 Being refunded", s.returning.to_string()));
+    }
     if s.in_suspense > Fen::ZERO {
         totals.push(row("待确认 Pending", s.in_suspense.to_string()));
     }
     let (zh, en) = outcome_words(p);
     let mut footer = Vec::new();
     match &p.state {
-        State::Suspense { reason } => {
+        State::Suspense { reason, .. } => {
             footer.push(format!("原因 Reason: {} / {}", reason.describe_zh(), reason.describe_en()));
             footer.push(format!("凭订单号查询 Quote order {}", p.order.reference));
         }
         State::AwaitCardWrite { .. } => {
             footer.push("可在任一自助终端或柜台补写卡 / Any kiosk or counter can finish the card".into());
+        }
+        State::RefundPending => {
+            footer.push("退款到零钱约20分钟，到银行卡1-7个工作日 / To a wallet in about 20 min, to a bank card in 1-7 working days".into());
+            footer.push(format!("凭订单号查询 Quote order {}", p.order.reference));
         }
         _ => {}
     }

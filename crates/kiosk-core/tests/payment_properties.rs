@@ -28,26 +28,42 @@ fn run_world(amounts: Vec<i64>, rejects: BTreeSet<usize>, card: bool, loss: u8, 
     // Never a write-off after a reverse was sent (R7).
     assert!(!drive.write_off_effect_after_reverse, "write-off after reverse: {:?}", p.state);
     assert!(!world.write_off_after_reverse);
-    // Every terminal state accounts for every fen, and agrees with the other side.
+    // Every terminal state accounts for every fen, and agrees with the other side — in amounts,
+    // not only in counts: what the kiosk says went back is what the channel paid back.
     if p.state.is_terminal() {
         assert!(s.balances(), "{:?} does not balance: {s:?}", p.state);
         assert_eq!(world.kept(), world.delivered(), "world disagrees in {:?}: {s:?}", p.state);
         assert_eq!(world.delivered(), s.delivered);
+        if !matches!(p.state, State::Reversed { .. }) {
+            assert_eq!(world.refunded(true), s.returned, "refunds summed differ in {:?}", p.state);
+        }
+        // "Not charged" is said only when no money was taken.
+        if matches!(p.state, State::Reversed { refunded: Some(false) } | State::PayFailed { .. } | State::Abandoned) {
+            assert_eq!(world.kept(), Fen::ZERO);
+            assert!(!matches!(world.order, ChannelOrder::Paid | ChannelOrder::ClosedRefunded), "told not charged, but charged");
+        }
     } else {
         assert!(p.state.is_parked(), "ended in {:?}", p.state);
         let unaccounted = world.kept() - world.delivered();
         assert!(unaccounted >= Fen::ZERO, "the biller got more than the customer paid");
-        assert!(unaccounted <= s.in_suspense, "{unaccounted} unaccounted beyond suspense {s:?}");
+        assert!(
+            unaccounted <= s.in_suspense + s.returning,
+            "{unaccounted} unaccounted beyond suspense and refunds on their way {s:?}"
+        );
     }
-    // T+1: the statements tell the truth about anything left in suspense (F20).
+    // T+1: the statements tell the truth about anything left in suspense (F20), even when a file
+    // is missing rows: the kiosk never settles a payment wrongly on partial evidence.
     if matches!(p.state, State::Suspense { .. }) {
-        let evidence = world.statements(p.lines.len());
+        let evidence = world.statements(p.lines.len(), &mut dice);
         let mut settled = p.clone();
         settled.step(Event::Reconciled { evidence }, drive.now, &drive.policy);
         if settled.state.is_terminal() {
             assert!(settled.settlement().balances(), "{:?}", settled);
             assert_eq!(settled.settlement().delivered, world.delivered());
             assert_eq!(world.kept(), world.delivered());
+        }
+        if matches!(settled.state, State::Reversed { refunded: Some(false) }) {
+            assert_eq!(world.kept(), Fen::ZERO, "settled as not charged, but charged");
         }
     }
     if matches!(p.state, State::AwaitCardWrite { .. }) {
@@ -129,7 +145,19 @@ fn any_event() -> impl Strategy<Value = Event> {
         Just(Event::QueryReplied { reply: QueryReply::Waiting }),
         Just(Event::QueryReplied { reply: QueryReply::NotFound }),
         text().prop_map(|code| Event::QueryReplied { reply: QueryReply::Failed { code } }),
-        any::<bool>().prop_map(|refunded| Event::ReverseReplied { reply: ReverseReply::Done { refunded } }),
+        proptest::option::of(any::<bool>())
+            .prop_map(|refunded| Event::ReverseReplied { reply: ReverseReply::Done { refunded } }),
+        Just(Event::QueryReplied { reply: QueryReply::Mismatch { detail: String::new() } }),
+        Just(Event::PayReplied { reply: PayReply::Mismatch { detail: String::new() } }),
+        Just(Event::Recheck),
+        (0usize..3).prop_map(|item| Event::RefundReplied { item, reply: RefundReply::Accepted }),
+        (0usize..3).prop_map(|item| Event::RefundStatusReplied { item, reply: RefundQueryReply::Refunded }),
+        (0usize..3).prop_map(|item| Event::RefundStatusReplied { item, reply: RefundQueryReply::Pending }),
+        (0usize..3).prop_map(|item| Event::RefundStatusReplied { item, reply: RefundQueryReply::NotFound }),
+        (0usize..3).prop_map(|item| Event::RefundStatusReplied {
+            item,
+            reply: RefundQueryReply::Failed { code: "CHANGE".into() }
+        }),
         Just(Event::ReverseReplied { reply: ReverseReply::Retry { detail: String::new() } }),
         Just(Event::ReverseReplied { reply: ReverseReply::Refused { detail: String::new() } }),
         (0usize..3).prop_map(|line| Event::WriteOffReplied {
@@ -191,7 +219,8 @@ fn random_worlds_reach_every_end_state() {
         drive.run(first, &mut world, &mut dice, (round % 7) as u8);
         seen.insert(drive.payment.state.label());
     }
-    for label in ["DONE", "REFUNDED", "REVERSED", "PAY_FAILED", "SUSPENSE", "AWAIT_CARD_WRITE"] {
+    for label in ["DONE", "REFUNDED", "REVERSED", "PAY_FAILED", "SUSPENSE", "AWAIT_CARD_WRITE", "REFUND_PENDING"] {
         assert!(seen.contains(label), "no world ended in {label}: {seen:?}");
     }
 }
+

@@ -67,10 +67,10 @@ fn f4_pin_never_entered_reverses_at_the_deadline_and_never_earlier_than_15_s() {
     assert!(queries >= 4, "only {queries} queries");
     assert!(matches!(d.payment.state, State::Reversing { in_flight: true, .. }));
     assert_eq!(
-        d.feed(Event::ReverseReplied { reply: ReverseReply::Done { refunded: false } }),
+        d.feed(Event::ReverseReplied { reply: ReverseReply::Done { refunded: Some(false) } }),
         [Effect::PrintReceipt]
     );
-    assert_eq!(d.payment.state, State::Reversed { refunded: false });
+    assert_eq!(d.payment.state, State::Reversed { refunded: Some(false) });
     assert!(d.payment.settlement().balances());
 }
 
@@ -93,8 +93,8 @@ fn f5_reverse_is_retried_on_recall_until_definite() {
         d.now = d.payment.next_deadline().unwrap();
         assert_eq!(d.feed(Event::Tick), [Effect::Reverse]);
     }
-    d.feed(Event::ReverseReplied { reply: ReverseReply::Done { refunded: false } });
-    assert_eq!(d.payment.state, State::Reversed { refunded: false });
+    d.feed(Event::ReverseReplied { reply: ReverseReply::Done { refunded: Some(false) } });
+    assert_eq!(d.payment.state, State::Reversed { refunded: Some(false) });
 }
 
 #[test]
@@ -114,7 +114,7 @@ fn f19_reverse_exhausted_parks_in_suspense_with_a_slip() {
         last = d.feed(Event::ReverseReplied { reply: ReverseReply::Retry { detail: "no reply".into() } });
     }
     assert_eq!(last, [Effect::PrintSlip]);
-    assert_eq!(d.payment.state, State::Suspense { reason: SuspenseReason::ReverseUnconfirmed });
+    assert!(matches!(d.payment.state, State::Suspense { reason: SuspenseReason::ReverseUnconfirmed, .. }));
     assert_eq!(d.payment.settlement().in_suspense, Fen(3150));
 }
 
@@ -226,7 +226,7 @@ fn an_unconfirmed_line_is_never_refunded_but_parked() {
             reply: WriteOffStatus::Unknown { detail: "503".into() },
         });
     }
-    assert_eq!(d.payment.state, State::Suspense { reason: SuspenseReason::WriteOffUnconfirmed });
+    assert!(matches!(d.payment.state, State::Suspense { reason: SuspenseReason::WriteOffUnconfirmed, .. }));
     assert!(d.payment.refunds.is_empty());
     assert_eq!(d.payment.settlement().in_suspense, Fen(3150));
 }
@@ -341,17 +341,71 @@ fn statements_never_contradict_what_the_kiosk_saw() {
     assert!(matches!(d.payment.state, State::Suspense { .. }));
 }
 
+/// Issue 9 item 6: a pay request that never reached the channel (killed after PAY_SENT, before
+/// micropay left) used to end in suspense for ever. The payment code expires within about a
+/// minute, so after that a last "not found" closes it as not charged.
 #[test]
-fn a_reverse_the_channel_cannot_place_parks_until_the_statements() {
+fn a_pay_the_channel_never_saw_is_closed_as_not_charged_once_the_code_has_expired() {
     let mut d = started(&[3150]);
+    let sent_at = d.payment.pay_sent_at.unwrap();
     d.feed(Event::PayReplied { reply: PayReply::Unknown { detail: "timeout".into() } });
     d.now = d.payment.pay_deadline.unwrap();
     assert_eq!(d.feed(Event::Tick), [Effect::Query]);
     assert_eq!(d.feed(Event::QueryReplied { reply: QueryReply::Waiting }), [Effect::Reverse]);
     let refused = ReverseReply::Refused { detail: "ORDERNOTEXIST".into() };
     assert_eq!(d.feed(Event::ReverseReplied { reply: refused }), [Effect::Query]);
+    // Not found, and the code may still be on its way: wait until it has expired.
+    assert!(d.feed(Event::QueryReplied { reply: QueryReply::NotFound }).is_empty());
+    let expires = sent_at + d.policy.wechat.code_expires_after.unwrap();
+    assert!(matches!(d.payment.state, State::AwaitCodeExpiry { query_at, .. } if query_at == expires));
+    assert_eq!(d.payment.next_deadline(), Some(expires));
+    assert!(d.payment.state.blocks_new_sales(), "money may still move until the code expires");
+    d.now = expires;
+    assert_eq!(d.feed(Event::Tick), [Effect::Query]);
+    assert_eq!(d.feed(Event::QueryReplied { reply: QueryReply::NotFound }), [Effect::PrintReceipt]);
+    assert_eq!(d.payment.state, State::Reversed { refunded: Some(false) });
+    assert!(d.payment.settlement().balances());
+}
+
+#[test]
+fn a_late_pay_that_arrived_before_the_code_expired_is_refunded_not_written_off() {
+    let mut d = started(&[3150]);
+    d.feed(Event::PayReplied { reply: PayReply::Unknown { detail: "timeout".into() } });
+    d.now = d.payment.pay_deadline.unwrap();
+    d.feed(Event::Tick);
+    d.feed(Event::QueryReplied { reply: QueryReply::NotFound });
+    d.feed(Event::Tick);
+    d.feed(Event::QueryReplied { reply: QueryReply::NotFound });
+    // Two "not found": reverse anyway; WeChat answers ORDERNOTEXIST.
+    d.now = d.now + std::time::Duration::from_secs(20);
+    let mut effects = d.feed(Event::Tick);
+    if effects.is_empty() {
+        effects = vec![Effect::Reverse];
+    }
+    assert_eq!(effects, [Effect::Reverse]);
+    d.feed(Event::ReverseReplied { reply: ReverseReply::Refused { detail: "ORDERNOTEXIST".into() } });
+    d.feed(Event::QueryReplied { reply: QueryReply::NotFound });
+    d.now = d.payment.next_deadline().unwrap();
+    assert_eq!(d.feed(Event::Tick), [Effect::Query]);
+    // The delayed request did arrive in time and charged the customer: R7, the money goes back.
+    let effects = d.feed(Event::QueryReplied { reply: QueryReply::Paid { channel_txn: "T9".into() } });
+    assert_eq!(effects, [Effect::Refund { item: 0 }]);
+    assert_eq!(d.payment.refunds[0].amount, Fen(3150));
+    assert!(d.payment.refunds[0].lines.is_empty(), "the whole order");
+}
+
+/// A bank card order the terminal cannot place has no code that expires: it waits in suspense.
+#[test]
+fn a_bank_card_order_the_terminal_cannot_place_parks_in_suspense() {
+    let mut d = Drive::new(Payment::new(order(&[3150])));
+    d.feed(Event::PayWith { channel: Channel::BankCard, code_digest: "terminal".into() });
+    d.feed(Event::PayReplied { reply: PayReply::Unknown { detail: "no 0210".into() } });
+    d.now = d.payment.pay_deadline.unwrap();
+    d.feed(Event::Tick);
+    d.feed(Event::QueryReplied { reply: QueryReply::Waiting });
+    d.feed(Event::ReverseReplied { reply: ReverseReply::Refused { detail: "no such txn".into() } });
     assert_eq!(d.feed(Event::QueryReplied { reply: QueryReply::NotFound }), [Effect::PrintSlip]);
-    assert_eq!(d.payment.state, State::Suspense { reason: SuspenseReason::ReverseUnconfirmed });
+    assert!(matches!(d.payment.state, State::Suspense { reason: SuspenseReason::ReverseUnconfirmed, .. }));
 }
 
 #[test]
@@ -369,12 +423,15 @@ fn a_card_confirmation_left_in_suspense_is_sent_again_after_reconciliation() {
     d.feed(Event::CardWritten { result: CardWriteResult::Verified });
     while !d.payment.state.is_parked() {
         d.feed(Event::CardConfirmReplied { reply: ConfirmReply::Unknown { detail: "503".into() } });
+        if d.payment.state.is_parked() {
+            break;
+        }
         if let Some(at) = d.payment.next_deadline() {
             d.now = at;
             d.feed(Event::Tick);
         }
     }
-    assert_eq!(d.payment.state, State::Suspense { reason: SuspenseReason::CardConfirmUnconfirmed });
+    assert!(matches!(d.payment.state, State::Suspense { reason: SuspenseReason::CardConfirmUnconfirmed, .. }));
     let evidence =
         StatementEvidence { charged: true, written_off: vec![true], complete: true, ..Default::default() };
     d.feed(Event::Reconciled { evidence });
@@ -420,6 +477,9 @@ fn f20_a_reverse_never_confirmed_is_settled_as_not_charged() {
     d.feed(Event::QueryReplied { reply: QueryReply::Unknown { detail: "503".into() } });
     while !d.payment.state.is_parked() {
         d.feed(Event::ReverseReplied { reply: ReverseReply::Retry { detail: "no reply".into() } });
+        if d.payment.state.is_parked() {
+            break;
+        }
         if let Some(at) = d.payment.next_deadline() {
             d.now = at;
             d.feed(Event::Tick);
@@ -432,6 +492,218 @@ fn f20_a_reverse_never_confirmed_is_settled_as_not_charged() {
     let both_days =
         StatementEvidence { charged: false, written_off: vec![false], complete: true, ..Default::default() };
     d.feed(Event::Reconciled { evidence: both_days });
-    assert_eq!(d.payment.state, State::Reversed { refunded: false });
+    assert_eq!(d.payment.state, State::Reversed { refunded: Some(false) });
     assert!(d.payment.settlement().balances());
+}
+
+/// Issue 9 item 7: a reverse whose reply does not say whether money had been taken (a WeChat
+/// REVOKED without time_end) is never told as "not charged".
+#[test]
+fn a_reverse_that_does_not_say_whether_money_moved_never_says_not_charged() {
+    let mut d = started(&[3150]);
+    d.feed(Event::PayReplied { reply: PayReply::AwaitingPin });
+    d.now = d.payment.pay_deadline.unwrap();
+    d.feed(Event::Tick);
+    d.feed(Event::QueryReplied { reply: QueryReply::Waiting });
+    d.feed(Event::ReverseReplied { reply: ReverseReply::Done { refunded: None } });
+    assert_eq!(d.payment.state, State::Reversed { refunded: None });
+    let (zh, en) = kiosk_core::receipt::outcome_words(&d.payment);
+    assert!(zh.contains("如有扣款已退回") && en.contains("any amount taken has been returned"), "{zh} {en}");
+    assert!(!en.contains("not charged"));
+}
+
+/// Issue 9 item 5: a signed reply about another order or amount is suspense, never "paid", and
+/// nothing is reversed on its word.
+#[test]
+fn a_reply_about_another_order_is_suspense_and_nothing_is_reversed() {
+    let mut d = started(&[3150]);
+    let effects = d.feed(Event::PayReplied { reply: PayReply::Mismatch { detail: "out_trade_no".into() } });
+    assert_eq!(effects, [Effect::PrintSlip]);
+    assert!(matches!(d.payment.state, State::Suspense { reason: SuspenseReason::ChannelMismatch, next_check_at: None }));
+    assert_eq!(d.payment.settlement().in_suspense, Fen(3150));
+    assert!(d.feed(Event::Recheck).is_empty(), "no automatic action on someone else's order");
+
+    let mut d = started(&[3150]);
+    d.feed(Event::PayReplied { reply: PayReply::Unknown { detail: "timeout".into() } });
+    d.now = d.payment.next_deadline().unwrap();
+    d.feed(Event::Tick);
+    d.feed(Event::QueryReplied { reply: QueryReply::Mismatch { detail: "total_fee".into() } });
+    assert!(matches!(d.payment.state, State::Suspense { reason: SuspenseReason::ChannelMismatch, .. }));
+    assert!(!d.reverse_effect_seen);
+}
+
+fn written_off_then_refused(lines: &[i64], refuse: usize) -> Drive {
+    let mut d = paid_and_writing_off(lines);
+    for line in 0..lines.len() {
+        let reply = if line == refuse {
+            WriteOffReply::Rejected { code: "BILL_CHANGED".into(), message: String::new() }
+        } else {
+            WriteOffReply::WrittenOff { biller_txn: format!("B{line}"), card: None }
+        };
+        d.feed(Event::WriteOffReplied { line, reply });
+    }
+    d
+}
+
+/// Issue 9 item 12: a refund the channel only accepted is not "refunded": the payment waits in
+/// REFUND_PENDING (parked, not blocking the kiosk) and the refund query decides.
+#[test]
+fn an_accepted_refund_is_polled_until_it_arrives() {
+    let mut d = written_off_then_refused(&[3150, 4800], 1);
+    assert_eq!(d.payment.state, State::Refunding);
+    assert!(d.payment.refunds[0].sent_at.is_some(), "the refund's own send time is journaled with it");
+    let effects = d.feed(Event::RefundReplied { item: 0, reply: RefundReply::Accepted });
+    assert_eq!(effects, [Effect::PrintReceipt], "the customer leaves with 'refund accepted'");
+    assert_eq!(d.payment.state, State::RefundPending);
+    assert!(d.payment.state.is_parked() && !d.payment.state.blocks_new_sales());
+    assert_eq!(d.payment.settlement().returning, Fen(4800));
+    assert!(!d.payment.settlement().balances());
+    let (zh, _) = kiosk_core::receipt::outcome_words(&d.payment);
+    assert!(zh.contains("退款已受理"), "{zh}");
+    d.now = d.payment.next_deadline().unwrap();
+    assert_eq!(d.feed(Event::Tick), [Effect::CheckRefund { item: 0 }]);
+    assert!(d.feed(Event::RefundStatusReplied { item: 0, reply: RefundQueryReply::Pending }).is_empty());
+    let second = d.payment.next_deadline().unwrap();
+    assert!(second > d.now, "polled on a backoff");
+    d.now = second;
+    assert_eq!(d.feed(Event::Tick), [Effect::CheckRefund { item: 0 }]);
+    let effects = d.feed(Event::RefundStatusReplied { item: 0, reply: RefundQueryReply::Refunded });
+    assert_eq!(effects, [Effect::PrintReceipt]);
+    assert_eq!(d.payment.state, State::Done);
+    assert!(d.payment.settlement().balances());
+}
+
+#[test]
+fn a_refund_that_ends_change_or_refundclose_goes_to_staff_with_a_slip() {
+    for code in ["CHANGE", "REFUNDCLOSE"] {
+        let mut d = written_off_then_refused(&[3150], 0);
+        d.feed(Event::RefundReplied { item: 0, reply: RefundReply::Accepted });
+        d.now = d.payment.next_deadline().unwrap();
+        d.feed(Event::Tick);
+        let effects = d.feed(Event::RefundStatusReplied { item: 0, reply: RefundQueryReply::Failed { code: code.into() } });
+        assert_eq!(effects, [Effect::PrintSlip], "{code}");
+        assert!(matches!(d.payment.state, State::Suspense { reason: SuspenseReason::RefundUnconfirmed, .. }));
+        assert_eq!(d.payment.settlement().in_suspense, Fen(3150));
+    }
+}
+
+#[test]
+fn a_refund_the_channel_lost_is_sent_again_under_its_number() {
+    let mut d = written_off_then_refused(&[3150], 0);
+    let number = d.payment.refunds[0].refund_no.clone();
+    d.feed(Event::RefundReplied { item: 0, reply: RefundReply::Accepted });
+    d.now = d.payment.next_deadline().unwrap();
+    d.feed(Event::Tick);
+    let effects = d.feed(Event::RefundStatusReplied { item: 0, reply: RefundQueryReply::NotFound });
+    assert_eq!(effects, [Effect::Refund { item: 0 }]);
+    assert_eq!(d.payment.state, State::Refunding);
+    assert_eq!(d.payment.refunds[0].refund_no, number);
+}
+
+/// Issue 9 item 14: a refund that stays unknown (WeChat NOTENOUGH at 08:00) is not left in
+/// suspense for ever: suspense is checked again online on a journaled backoff over days.
+#[test]
+fn suspense_is_checked_again_online_on_a_backoff_until_it_settles() {
+    let mut d = written_off_then_refused(&[3150], 0);
+    for _ in 0..d.policy.refund.max_attempts {
+        if d.payment.state != State::Refunding {
+            break;
+        }
+        let unknown = RefundReply::Unknown { detail: "NOTENOUGH".into() };
+        d.feed(Event::RefundReplied { item: 0, reply: unknown });
+        if let Some(at) = d.payment.next_deadline() {
+            if d.payment.state == State::Refunding {
+                d.now = at;
+                d.feed(Event::Tick);
+            }
+        }
+    }
+    let State::Suspense { reason: SuspenseReason::RefundUnconfirmed, next_check_at: Some(first) } = d.payment.state
+    else {
+        panic!("{:?}", d.payment.state)
+    };
+    assert!(first > d.now);
+    // Checks come at growing gaps, each a resend under the same refund number.
+    let mut gaps = Vec::new();
+    let mut last = d.now;
+    for _ in 0..4 {
+        let at = d.payment.next_deadline().unwrap();
+        gaps.push(at.0 - last.0);
+        last = at;
+        d.now = at;
+        assert_eq!(d.feed(Event::Tick), [Effect::Refund { item: 0 }]);
+        d.feed(Event::RefundReplied { item: 0, reply: RefundReply::Unknown { detail: "NOTENOUGH".into() } });
+        assert!(matches!(d.payment.state, State::Suspense { .. }));
+    }
+    assert!(gaps.windows(2).all(|w| w[1] >= w[0]), "{gaps:?}");
+    // The merchant account is topped up: the next check settles it.
+    d.now = d.payment.next_deadline().unwrap();
+    d.feed(Event::Tick);
+    d.feed(Event::RefundReplied { item: 0, reply: RefundReply::Refunded });
+    assert_eq!(d.payment.state, State::Refunded);
+    assert!(d.payment.settlement().balances());
+}
+
+#[test]
+fn staff_can_check_now_and_settle_by_hand_but_never_against_what_the_kiosk_saw() {
+    let mut d = started(&[3150]);
+    d.feed(Event::PayReplied { reply: PayReply::Paid { channel_txn: "T1".into() } });
+    d.feed(Event::Proceed);
+    for _ in 0..d.policy.write_off.max_attempts + 1 {
+        d.feed(Event::WriteOffReplied { line: 0, reply: WriteOffReply::Unknown { detail: "timeout".into() } });
+        if let Some(at) = d.payment.next_deadline() {
+            d.now = at;
+            d.feed(Event::Tick);
+            d.feed(Event::WriteOffStatusReplied { line: 0, reply: WriteOffStatus::Unknown { detail: "x".into() } });
+        }
+        if matches!(d.payment.state, State::Suspense { .. }) {
+            break;
+        }
+    }
+    assert!(matches!(d.payment.state, State::Suspense { reason: SuspenseReason::WriteOffUnconfirmed, .. }));
+    // Check now: one status query of the unconfirmed line.
+    assert_eq!(d.feed(Event::Recheck), [Effect::CheckWriteOff { line: 0 }]);
+    d.feed(Event::WriteOffStatusReplied { line: 0, reply: WriteOffStatus::Unknown { detail: "x".into() } });
+    assert!(matches!(d.payment.state, State::Suspense { .. }));
+    // The customer was charged (T1): "not charged" is refused, "delivered" is taken.
+    let refuse = Event::StaffResolved { staff_id: "S01".into(), outcome: StaffOutcome::NotCharged, reason: "x".into() };
+    assert!(d.feed(refuse).is_empty());
+    assert!(matches!(d.payment.state, State::Suspense { .. }));
+    let settle = Event::StaffResolved {
+        staff_id: "S01".into(),
+        outcome: StaffOutcome::Delivered,
+        reason: "biller confirmed by phone".into(),
+    };
+    assert_eq!(d.feed(settle), [Effect::PrintReceipt]);
+    assert_eq!(d.payment.state, State::Done);
+    assert!(d.payment.settlement().balances());
+}
+
+/// R7 at reconciliation: a reverse never confirmed whose charge the statement shows starts the
+/// whole-order refund instead of staying in suspense.
+#[test]
+fn statements_showing_the_charge_of_an_unconfirmed_reverse_start_the_whole_refund() {
+    let mut d = started(&[3150, 4800]);
+    d.feed(Event::PayReplied { reply: PayReply::Unknown { detail: "timeout".into() } });
+    d.now = d.payment.pay_deadline.unwrap();
+    d.feed(Event::Tick);
+    d.feed(Event::QueryReplied { reply: QueryReply::Waiting });
+    for _ in 0..d.policy.wechat.reverse_max_attempts {
+        d.feed(Event::ReverseReplied { reply: ReverseReply::Retry { detail: "recall".into() } });
+        if let State::Reversing { next_at, .. } = d.payment.state {
+            d.now = next_at;
+            d.feed(Event::Tick);
+        }
+    }
+    assert!(matches!(d.payment.state, State::Suspense { reason: SuspenseReason::ReverseUnconfirmed, .. }));
+    let evidence = kiosk_core::payment::StatementEvidence {
+        charged: true,
+        reversed: false,
+        refunds: vec![],
+        written_off: vec![false, false],
+        complete: true,
+    };
+    assert_eq!(d.feed(Event::Reconciled { evidence }), [Effect::Refund { item: 0 }]);
+    assert_eq!(d.payment.refunds[0].amount, Fen(7950));
+    assert!(!d.write_off_effect_after_reverse);
 }

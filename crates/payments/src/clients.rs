@@ -4,12 +4,12 @@
 
 use crate::alipay::AlipayClient;
 use crate::config::{ConfigError, PaymentsConfig};
-use crate::request::{PayRequest, RefundRequest};
+use crate::request::{OrderCall, PayRequest, RefundRequest};
 use crate::statement::{StatementError, StatementRow};
 use crate::unionpay::UnionPayClient;
 use crate::wechat::WeChatClient;
 use chrono::NaiveDate;
-use kiosk_core::{Channel, OrderRef, PayReply, QueryReply, RefundReply, ReverseReply, Ts};
+use kiosk_core::{Channel, PayReply, QueryReply, RefundQueryReply, RefundReply, ReverseReply, Ts};
 
 /// The configured channel clients.
 #[derive(Clone, Debug, Default)]
@@ -47,33 +47,53 @@ impl ChannelClients {
         }
     }
 
-    /// Queries the order. `sent_at` is when its pay was sent ([`PayRequest::sent_at`]): UnionPay
-    /// finds a transaction by order number *and* that time; WeChat and Alipay ignore it.
-    pub async fn query(&self, channel: Channel, order: &OrderRef, sent_at: Ts) -> QueryReply {
+    /// Queries the order `call` names. The reply must name our order number and amount; one
+    /// about another is [`QueryReply::Mismatch`]. UnionPay finds the consume by order number
+    /// *and* `call.sent_at`; WeChat and Alipay ignore the time.
+    pub async fn query(&self, channel: Channel, call: &OrderCall) -> QueryReply {
         match (channel, &self.wechat, &self.alipay, &self.unionpay) {
-            (Channel::WeChat, Some(client), _, _) => client.query(order).await,
-            (Channel::Alipay, _, Some(client), _) => client.query(order).await,
-            (Channel::UnionPay, _, _, Some(client)) => client.query(order, sent_at).await,
+            (Channel::WeChat, Some(client), _, _) => client.query(call).await,
+            (Channel::Alipay, _, Some(client), _) => client.query(call).await,
+            (Channel::UnionPay, _, _, Some(client)) => client.query(call).await,
             _ => QueryReply::Unknown { detail: unavailable(channel) },
         }
     }
 
-    /// Reverse (WeChat), cancel (Alipay) or 消费撤销 (UnionPay). `sent_at` as for [`Self::query`].
-    pub async fn reverse(&self, channel: Channel, order: &OrderRef, sent_at: Ts) -> ReverseReply {
+    /// Reverse (WeChat), cancel (Alipay) or 消费撤销 (UnionPay) of the order `call` names.
+    /// `reverse_sent_at` is when the first attempt of this reverse was sent, journaled and passed
+    /// unchanged on every retry: UnionPay's cancel is a transaction of its own, named by its
+    /// `orderId` and this `txnTime`, so a retry with the same time is a replay. WeChat and Alipay
+    /// reverse by order number and ignore it.
+    pub async fn reverse(&self, channel: Channel, call: &OrderCall, reverse_sent_at: Ts) -> ReverseReply {
         match (channel, &self.wechat, &self.alipay, &self.unionpay) {
-            (Channel::WeChat, Some(client), _, _) => client.reverse(order).await,
-            (Channel::Alipay, _, Some(client), _) => client.cancel(order).await,
-            (Channel::UnionPay, _, _, Some(client)) => client.cancel(order, sent_at).await,
+            (Channel::WeChat, Some(client), _, _) => client.reverse(call).await,
+            (Channel::Alipay, _, Some(client), _) => client.cancel(call).await,
+            (Channel::UnionPay, _, _, Some(client)) => client.cancel(call, reverse_sent_at).await,
             _ => ReverseReply::Retry { detail: unavailable(channel) },
         }
     }
 
+    /// Refunds with the stable refund number (and, for UnionPay, the refund's own first send
+    /// time [`RefundRequest::sent_at`]). WeChat and UnionPay only *accept* a refund
+    /// ([`RefundReply::Accepted`]); [`Self::refund_status`] tells when it has arrived.
     pub async fn refund(&self, channel: Channel, request: &RefundRequest) -> RefundReply {
         match (channel, &self.wechat, &self.alipay, &self.unionpay) {
             (Channel::WeChat, Some(client), _, _) => client.refund(request).await,
             (Channel::Alipay, _, Some(client), _) => client.refund(request).await,
             (Channel::UnionPay, _, _, Some(client)) => client.refund(request).await,
             _ => RefundReply::Unknown { detail: unavailable(channel) },
+        }
+    }
+
+    /// Where the refund `request` names stands: WeChat `refundquery` by `out_refund_no`, UnionPay
+    /// query of the 退货's own `orderId` and `txnTime`, Alipay `fastpay.refund.query` by
+    /// `out_trade_no` + `out_request_no`.
+    pub async fn refund_status(&self, channel: Channel, request: &RefundRequest) -> RefundQueryReply {
+        match (channel, &self.wechat, &self.alipay, &self.unionpay) {
+            (Channel::WeChat, Some(client), _, _) => client.refund_status(request).await,
+            (Channel::Alipay, _, Some(client), _) => client.refund_status(request).await,
+            (Channel::UnionPay, _, _, Some(client)) => client.refund_status(request).await,
+            _ => RefundQueryReply::Unknown { detail: unavailable(channel) },
         }
     }
 

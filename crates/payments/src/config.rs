@@ -2,6 +2,7 @@
 //! rejected so a typo cannot silently fall back to a default; [`ConfigError`] names the key at
 //! fault and what was expected (never the secret value itself).
 
+use crate::wechat::sign::SignType;
 use serde::Deserialize;
 use std::path::PathBuf;
 
@@ -14,7 +15,7 @@ pub struct PaymentsConfig {
     pub unionpay: Option<UnionPayConfig>,
 }
 
-/// WeChat Pay v2 (XML, HMAC-SHA256).
+/// WeChat Pay v2 (XML, HMAC-SHA256 or MD5).
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct WeChatConfig {
@@ -27,11 +28,21 @@ pub struct WeChatConfig {
     /// The kiosk's own IP, sent as `spbill_create_ip`.
     #[serde(default = "default_ip")]
     pub spbill_create_ip: String,
-    /// PEM file with the merchant certificate and its private key, presented on `/secapi/*` calls
-    /// (reverse, refund). Required unless `base_url` is a loopback simulator: without it no
-    /// reverse or refund can succeed, so an unknown payment could never be closed.
+    /// The merchant's API certificate, presented on `/secapi/*` calls (reverse, refund), as the
+    /// two files WeChat issues: `apiclient_cert.pem` (`client_cert_pem`) and `apiclient_key.pem`
+    /// (`client_key_pem`), or one PEM file holding both (`client_identity_pem`). Required unless
+    /// `base_url` is a loopback simulator: without it no reverse or refund can succeed, so an
+    /// unknown payment could never be closed.
     #[serde(default)]
     pub client_identity_pem: Option<PathBuf>,
+    #[serde(default)]
+    pub client_cert_pem: Option<PathBuf>,
+    #[serde(default)]
+    pub client_key_pem: Option<PathBuf>,
+    /// The v2 signature of requests and replies: `"HMAC-SHA256"` (default) or `"MD5"` (WeChat's
+    /// own default, for merchant accounts set up that way).
+    #[serde(default = "default_sign_type")]
+    pub sign_type: SignType,
     #[serde(default = "default_connect_ms")]
     pub connect_timeout_ms: u64,
     #[serde(default = "default_request_ms")]
@@ -99,6 +110,9 @@ impl std::fmt::Debug for Secret {
     }
 }
 
+fn default_sign_type() -> SignType {
+    SignType::HmacSha256
+}
 fn default_ip() -> String {
     "127.0.0.1".to_string()
 }
@@ -115,11 +129,13 @@ fn default_pay_ms() -> u64 {
 /// A configuration or key problem, found when the clients are built.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("payments.{key}: expected {expected}")]
+    /// `expected` says what the key should hold ("the 15-character merchant id").
+    #[error("payments.{key}: should be {expected}")]
     Invalid { key: String, expected: &'static str },
     #[error("payments.{key}: cannot read {path}: {source}")]
     Read { key: String, path: PathBuf, source: std::io::Error },
-    #[error("payments.{key}: {path} is not a usable key: {reason}")]
+    /// A key or certificate file that was read but cannot be used, and why.
+    #[error("payments.{key}: {path} is not usable: {reason}")]
     BadKey { key: String, path: PathBuf, reason: String },
     #[error("payments.{key}: cannot build the HTTP client: {reason}")]
     Http { key: String, reason: String },
@@ -196,11 +212,34 @@ impl WeChatConfig {
         if self.spbill_create_ip.parse::<std::net::IpAddr>().is_err() {
             return Err(invalid("wechat.spbill_create_ip".into(), "an IPv4 or IPv6 address"));
         }
-        if self.client_identity_pem.is_none() && !is_loopback(&self.base_url) {
-            return Err(invalid(
-                "wechat.client_identity_pem".into(),
-                "the merchant certificate and key (PEM) for reverse and refund, unless base_url is loopback",
-            ));
+        match (&self.client_identity_pem, &self.client_cert_pem, &self.client_key_pem) {
+            (Some(_), Some(_), _) | (Some(_), _, Some(_)) => {
+                return Err(invalid(
+                    "wechat.client_identity_pem".into(),
+                    "left out when client_cert_pem and client_key_pem name the two files",
+                ))
+            }
+            (None, Some(_), None) => {
+                return Err(invalid(
+                    "wechat.client_key_pem".into(),
+                    "the merchant private key (apiclient_key.pem) that goes with client_cert_pem",
+                ))
+            }
+            (None, None, Some(_)) => {
+                return Err(invalid(
+                    "wechat.client_cert_pem".into(),
+                    "the merchant certificate (apiclient_cert.pem) that goes with client_key_pem",
+                ))
+            }
+            (None, None, None) if !is_loopback(&self.base_url) => {
+                return Err(invalid(
+                    "wechat.client_cert_pem".into(),
+                    "the merchant certificate (apiclient_cert.pem, with client_key_pem = apiclient_key.pem; \
+                     or client_identity_pem with both in one file), needed for reverse and refund unless \
+                     base_url is loopback",
+                ))
+            }
+            _ => {}
         }
         check_timeouts(
             "wechat",

@@ -1,14 +1,18 @@
 //! Payment-channel clients of the Yizhan kiosk and the simulators they are tested against.
 //!
 //! - [`ChannelClients`] holds the configured [`WeChatClient`] (WeChat Pay v2 micropay, XML,
-//!   HMAC-SHA256), [`AlipayClient`] (当面付 barcode pay, RSA2) and [`UnionPayClient`] (UnionPay
+//!   HMAC-SHA256 or MD5), [`AlipayClient`] (当面付 barcode pay, RSA2) and [`UnionPayClient`] (UnionPay
 //!   QR codes via an acquirer's ACP-style API, signMethod 11), and dispatches by
 //!   [`kiosk_core::Channel`].
 //! - Every wire answer becomes exactly one `kiosk_core` reply ([`PayReply`](kiosk_core::PayReply),
 //!   [`QueryReply`](kiosk_core::QueryReply), [`ReverseReply`](kiosk_core::ReverseReply),
-//!   [`RefundReply`](kiosk_core::RefundReply)) per the tables of `specs/payments.md` §1–§3. No
-//!   reply, a timeout, a 5xx, a malformed body, a bad signature or an unlisted code is
-//!   "unknown"/"retry", never a failure (rule R3): a false "failed" invites a double charge.
+//!   [`RefundReply`](kiosk_core::RefundReply), [`RefundQueryReply`](kiosk_core::RefundQueryReply))
+//!   per the tables of `specs/payments.md` §1–§3. No reply, a timeout, a 5xx, a malformed body, a
+//!   bad signature or an unlisted code is "unknown"/"retry", never a failure (rule R3): a false
+//!   "failed" invites a double charge.
+//! - Every reply is checked against our order: one that names another order number or amount
+//!   (the follow-up calls carry both in an [`OrderCall`]) is a `Mismatch`, never "paid"; a
+//!   success without the fields the protocol guarantees is "unknown".
 //! - Statements ([`StatementRow`]) are parsed from WeChat's downloadbill and Alipay's bill.
 //! - [`sim`] runs stateful simulators of the three channels on loopback, with fault injection and
 //!   a ledger of the money they moved.
@@ -18,6 +22,7 @@
 
 pub mod alipay;
 mod beijing;
+mod check;
 mod clients;
 mod config;
 mod request;
@@ -30,7 +35,7 @@ pub mod wechat;
 pub use alipay::AlipayClient;
 pub use clients::ChannelClients;
 pub use config::{AlipayConfig, ConfigError, PaymentsConfig, Secret, UnionPayConfig, WeChatConfig};
-pub use request::{PayRequest, RefundRequest};
+pub use request::{OrderCall, PayRequest, RefundRequest};
 pub use statement::{StatementError, StatementKind, StatementRow};
 pub use unionpay::UnionPayClient;
 pub use wechat::WeChatClient;

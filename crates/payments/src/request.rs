@@ -1,5 +1,6 @@
-//! What the kiosk asks a channel to do. The idempotency keys (`order`, `refund_no`) come from the
-//! journal and are reused on every retry (payments.md §8 R2).
+//! What the kiosk asks a channel to do. The idempotency keys (`order`, `refund_no`) and the send
+//! times that name a transaction (`sent_at`) come from the journal and are reused on every retry
+//! (payments.md §8 R2).
 
 use kiosk_core::{Fen, OrderRef, PaymentCode, Ts};
 
@@ -20,6 +21,28 @@ pub struct PayRequest {
     pub sent_at: Ts,
 }
 
+impl PayRequest {
+    /// The follow-up calls (query, reverse) of this pay.
+    pub fn call(&self) -> OrderCall {
+        OrderCall { order: self.order.clone(), total: self.total, sent_at: self.sent_at }
+    }
+}
+
+/// Which transaction a follow-up call names, and what the channel must report of it.
+///
+/// A signed reply that speaks of another order number or another amount than these proves
+/// nothing about our order: it maps to `Mismatch`, never to "paid".
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OrderCall {
+    /// Our order number (`out_trade_no`, UnionPay `orderId`).
+    pub order: OrderRef,
+    /// What the pay asked for: WeChat `total_fee`, Alipay `total_amount`, UnionPay `txnAmt`.
+    pub total: Fen,
+    /// When the pay was sent ([`PayRequest::sent_at`]): UnionPay finds the consume by `orderId`
+    /// *and* this time; WeChat and Alipay ignore it.
+    pub sent_at: Ts,
+}
+
 /// One refund with a stable refund number: a retry sends the same number, so the channel refunds
 /// at most once (§1.8, §2.5).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -32,4 +55,9 @@ pub struct RefundRequest {
     /// When the original pay was sent ([`PayRequest::sent_at`]): UnionPay queries the original
     /// consume by it before refunding. WeChat and Alipay ignore it.
     pub order_sent_at: Ts,
+    /// When this refund was first sent, journaled with it and passed unchanged on every retry
+    /// and refund query. UnionPay names the 退货 by its own `orderId` *and* this `txnTime`: the
+    /// same pair is an idempotent replay, a new time would be a second refund. WeChat and Alipay
+    /// ignore it (their refund number alone is the key).
+    pub sent_at: Ts,
 }

@@ -36,6 +36,26 @@ impl From<reqwest::Error> for TransportError {
     }
 }
 
+/// An error and its causes, joined with ": ", without reqwest's bare "builder error" (which says
+/// nothing) and without repeating a cause its wrapper already quotes.
+pub(crate) fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut next = Some(error);
+    while let Some(current) = next {
+        let text = current.to_string();
+        let said = parts.iter().any(|part| part.contains(&text));
+        if !text.is_empty() && text != "builder error" && !said {
+            parts.push(text);
+        }
+        next = current.source();
+    }
+    if parts.is_empty() {
+        "the HTTP library gave no reason".to_string()
+    } else {
+        parts.join(": ")
+    }
+}
+
 /// Timeouts of one channel, from its configuration.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Timeouts {

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{alipay_code, order, pay_request, sent_at, unionpay_code, wechat_code, world};
+use common::{alipay_code, call, later_at, order, pay_request, unionpay_code, wechat_code, world};
 use kiosk_core::{Channel, FailKind, PayReply, PaymentCode, QueryReply};
 use simkit::Fault;
 
@@ -24,6 +24,7 @@ fn class(reply: &PayReply) -> Class {
         PayReply::Failed { kind: FailKind::Customer, .. } => Class::Customer,
         PayReply::Failed { kind: FailKind::Config, .. } => Class::Config,
         PayReply::Paid { .. } => panic!("an injected error must never read as paid"),
+        PayReply::Mismatch { .. } => panic!("an injected error names our own order"),
     }
 }
 
@@ -138,18 +139,18 @@ async fn query_not_found_and_system_errors() {
         (Channel::Alipay, &w.sims.alipay, "ACQ.SYSTEM_ERROR"),
         (Channel::UnionPay, &w.sims.unionpay, "06"),
     ] {
-        assert_eq!(w.clients.query(channel, &order, sent_at()).await, QueryReply::NotFound, "{channel}");
+        assert_eq!(w.clients.query(channel, &call(&order, 100)).await, QueryReply::NotFound, "{channel}");
         sim.faults().inject("query", Fault::ErrorCode { code: system_error.into() }, 1);
         assert!(
-            matches!(w.clients.query(channel, &order, sent_at()).await, QueryReply::Unknown { .. }),
+            matches!(w.clients.query(channel, &call(&order, 100)).await, QueryReply::Unknown { .. }),
             "{channel}"
         );
     }
     // The injected ORDERNOTEXIST row itself.
     w.sims.wechat.faults().inject("query", Fault::ErrorCode { code: "ORDERNOTEXIST".into() }, 1);
-    assert_eq!(w.clients.query(Channel::WeChat, &order, sent_at()).await, QueryReply::NotFound);
+    assert_eq!(w.clients.query(Channel::WeChat, &call(&order, 100)).await, QueryReply::NotFound);
     w.sims.alipay.faults().inject("query", Fault::ErrorCode { code: "ACQ.TRADE_NOT_EXIST".into() }, 1);
-    assert_eq!(w.clients.query(Channel::Alipay, &order, sent_at()).await, QueryReply::NotFound);
+    assert_eq!(w.clients.query(Channel::Alipay, &call(&order, 100)).await, QueryReply::NotFound);
 }
 
 #[tokio::test]
@@ -158,12 +159,12 @@ async fn bank_card_and_unconfigured_channels_are_unknown_not_failed() {
     let clients = payments::ChannelClients::default();
     let order = order();
     assert!(matches!(clients.pay(&pay_request(&order, wechat_code(), 1)).await, PayReply::Unknown { .. }));
-    let QueryReply::Unknown { detail } = clients.query(Channel::BankCard, &order, sent_at()).await else {
+    let QueryReply::Unknown { detail } = clients.query(Channel::BankCard, &call(&order, 1)).await else {
         panic!()
     };
     assert_eq!(detail, "bank card terminal not configured");
     assert!(matches!(
-        clients.reverse(Channel::BankCard, &order, sent_at()).await,
+        clients.reverse(Channel::BankCard, &call(&order, 1), later_at()).await,
         ReverseReply::Retry { .. }
     ));
     let refund = common::refund_request(&order, 1, 1);

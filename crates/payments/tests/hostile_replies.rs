@@ -7,7 +7,7 @@ use axum::body::Body;
 use axum::extract::State;
 use axum::response::Response;
 use axum::Router;
-use kiosk_core::{Channel, PayReply, QueryReply, RefundReply, ReverseReply};
+use kiosk_core::{Channel, PayReply, QueryReply, RefundQueryReply, RefundReply, ReverseReply};
 use payments::{AlipayConfig, ChannelClients, PaymentsConfig, Secret, UnionPayConfig, WeChatConfig};
 use std::sync::{Arc, Mutex};
 use tokio::net::TcpListener;
@@ -29,6 +29,9 @@ fn config(url: &str) -> PaymentsConfig {
             api_key: Secret::new("YizhanSimulatorApiKey0123456789a"),
             spbill_create_ip: "127.0.0.1".into(),
             client_identity_pem: None,
+            client_cert_pem: None,
+            client_key_pem: None,
+            sign_type: payments::wechat::sign::SignType::HmacSha256,
             connect_timeout_ms: 500,
             request_timeout_ms: 2_000,
             pay_timeout_ms: 2_000,
@@ -92,14 +95,19 @@ async fn every_hostile_body_is_unknown_on_every_call() {
             let channel = code.channel();
             let pay = clients.pay(&common::pay_request(&order, code, 100)).await;
             assert!(matches!(pay, PayReply::Unknown { .. }), "{name} {channel} pay → {pay:?}");
-            let query = clients.query(channel, &order, common::sent_at()).await;
+            let query = clients.query(channel, &common::call(&order, 100)).await;
             assert!(matches!(query, QueryReply::Unknown { .. }), "{name} {channel} query → {query:?}");
-            let reverse = clients.reverse(channel, &order, common::sent_at()).await;
+            let reverse = clients.reverse(channel, &common::call(&order, 100), common::later_at()).await;
             assert!(matches!(reverse, ReverseReply::Retry { .. }), "{name} {channel} reverse → {reverse:?}");
             let refunded = clients.refund(channel, &refund).await;
             assert!(
                 matches!(refunded, RefundReply::Unknown { .. }),
                 "{name} {channel} refund → {refunded:?}"
+            );
+            let status = clients.refund_status(channel, &refund).await;
+            assert!(
+                matches!(status, RefundQueryReply::Unknown { .. }),
+                "{name} {channel} refund status → {status:?}"
             );
         }
         let date = chrono::NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
@@ -128,4 +136,82 @@ async fn a_peer_that_never_answers_is_a_timeout_not_a_hang() {
     assert!(matches!(reply, PayReply::Unknown { ref detail } if detail.contains("time")), "{reply:?}");
     assert!(started.elapsed() < std::time::Duration::from_secs(2));
     holder.abort();
+}
+
+/// Correctly signed replies, each speaking of order `OTHER0000001` instead of ours.
+fn signed_about_another_order() -> Vec<(&'static str, Vec<u8>)> {
+    use payments::alipay::sign::{parse_private_key, RsaSigner};
+    use std::collections::BTreeMap;
+    let pairs = |list: &[(&str, &str)]| -> BTreeMap<String, String> {
+        list.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    };
+    // WeChat: a flat XML envelope, HMAC-SHA256 with the merchant key.
+    let mut wechat = pairs(&[
+        ("return_code", "SUCCESS"),
+        ("result_code", "SUCCESS"),
+        ("appid", "wx2421b1c4370ec43b"),
+        ("mch_id", "10000100"),
+        ("nonce_str", "n0nce"),
+        ("out_trade_no", "OTHER0000001"),
+        ("total_fee", "100"),
+        ("transaction_id", "4200000001"),
+        ("trade_state", "SUCCESS"),
+        ("time_end", "20261123104205"),
+    ]);
+    let signature = payments::wechat::sign::sign(
+        &wechat,
+        "YizhanSimulatorApiKey0123456789a",
+        payments::wechat::sign::SignType::HmacSha256,
+    );
+    wechat.insert("sign".into(), signature);
+    let xml: String = wechat.iter().map(|(k, v)| format!("<{k}>{v}</{k}>")).collect();
+    // Alipay: the same response object under the pay and the query key, signed once.
+    let content = r#"{"code":"10000","msg":"Success","trade_no":"2026001","out_trade_no":"OTHER0000001","total_amount":"1.00","trade_status":"TRADE_SUCCESS"}"#;
+    let key = std::fs::read_to_string(common::keys_dir().join("alipay-platform-private.pem")).unwrap();
+    let alipay_sign = RsaSigner::new(parse_private_key(&key).unwrap()).sign(content.as_bytes()).unwrap();
+    let alipay = format!(
+        r#"{{"alipay_trade_pay_response":{content},"alipay_trade_query_response":{content},"sign":"{alipay_sign}"}}"#
+    );
+    // UnionPay: a form, signMethod 11 with the secure key.
+    let mut unionpay = pairs(&[
+        ("respCode", "00"),
+        ("origRespCode", "00"),
+        ("queryId", "62000001"),
+        ("merId", "777290058110048"),
+        ("orderId", "OTHER0000001"),
+        ("txnAmt", "100"),
+    ]);
+    let signature = payments::unionpay::sign::sign(&unionpay, "YizhanSimulatorSecureKey");
+    unionpay.insert("signature".into(), signature);
+    vec![
+        ("wechat", format!("<xml>{xml}</xml>").into_bytes()),
+        ("alipay", alipay.into_bytes()),
+        ("unionpay", serde_urlencoded::to_string(&unionpay).unwrap().into_bytes()),
+    ]
+}
+
+#[tokio::test]
+async fn a_signed_reply_about_another_order_is_a_mismatch_never_paid() {
+    let body: Canned = Arc::default();
+    let router = Router::new().fallback(canned).with_state(body.clone());
+    let served = simkit::serve(TcpListener::bind("127.0.0.1:0").await.unwrap(), router).unwrap();
+    let clients = ChannelClients::new(&config(&served.url())).unwrap();
+    let order = common::order();
+    for ((name, bytes), code) in signed_about_another_order().into_iter().zip([
+        common::wechat_code(),
+        common::alipay_code(),
+        common::unionpay_code(),
+    ]) {
+        *body.lock().unwrap() = bytes;
+        let channel = code.channel();
+        let pay = clients.pay(&common::pay_request(&order, code, 100)).await;
+        assert!(
+            matches!(pay, PayReply::Mismatch { ref detail } if detail.contains("OTHER0000001")),
+            "{name} pay → {pay:?}"
+        );
+        let query = clients.query(channel, &common::call(&order, 100)).await;
+        assert!(matches!(query, QueryReply::Mismatch { .. }), "{name} query → {query:?}");
+        let reverse = clients.reverse(channel, &common::call(&order, 100), common::later_at()).await;
+        assert!(!matches!(reverse, ReverseReply::Done { .. }), "{name} reverse → {reverse:?}");
+    }
 }

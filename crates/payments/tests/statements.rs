@@ -30,7 +30,7 @@ async fn scenario(channel: Channel, code: fn() -> kiosk_core::PaymentCode) {
     w.clients.pay(&pay_request(&refunded, code(), 1000)).await;
     w.clients.refund(channel, &refund_request(&refunded, 1000, 400)).await;
     w.clients.pay(&pay_request(&reversed, code(), 300)).await;
-    w.clients.reverse(channel, &reversed, common::sent_at()).await;
+    w.clients.reverse(channel, &common::call(&reversed, 300), common::later_at()).await;
     // Reconciliation fixtures: a row only the channel has, and a charge it reports differently.
     sim.add_ledger_entry(LedgerEntry {
         out_trade_no: "CHANNELONLY0001".into(),

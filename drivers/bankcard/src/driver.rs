@@ -301,8 +301,8 @@ impl<C: Connector> PaymentTerminal<C> {
             Err(e) => return ReverseReply::Retry { detail: unknown(e) },
         };
         let reply = match r.code.verdict() {
-            Verdict::Approved => ReverseReply::Done { refunded: true },
-            Verdict::NotFound => ReverseReply::Done { refunded: false },
+            Verdict::Approved => ReverseReply::Done { refunded: Some(true) },
+            Verdict::NotFound => ReverseReply::Done { refunded: Some(false) },
             Verdict::Declined(_) => ReverseReply::Refused { detail: code_detail(&r) },
             Verdict::InProgress | Verdict::Unknown => {
                 return ReverseReply::Retry { detail: code_detail(&r) };
@@ -312,7 +312,7 @@ impl<C: Connector> PaymentTerminal<C> {
             tracing::error!(order = %order, code = %r.code, "terminal refused a reversal; staff must check");
         }
         if let Ok(Some(mut t)) = self.store.txn(order) {
-            if reply == (ReverseReply::Done { refunded: true }) {
+            if reply == (ReverseReply::Done { refunded: Some(true) }) {
                 t.void = Some(OpState::Done);
                 let _ = self.store.put_txn(&t).map_err(|e| tracing::error!(error = %e, "store"));
             }
@@ -440,7 +440,7 @@ impl<C: Connector> PaymentTerminal<C> {
             return self.reversal(order, amount).await;
         };
         match t.void {
-            Some(OpState::Done) => return ReverseReply::Done { refunded: true },
+            Some(OpState::Done) => return ReverseReply::Done { refunded: Some(true) },
             Some(OpState::InDoubt) => {
                 // The last void's answer was lost: ask before sending it again.
                 match self.query_last().await {
@@ -486,7 +486,7 @@ impl<C: Connector> PaymentTerminal<C> {
         }
         if approved {
             self.disarm_if(&t.order);
-            ReverseReply::Done { refunded: true }
+            ReverseReply::Done { refunded: Some(true) }
         } else {
             ReverseReply::Refused { detail: "terminal refused the void".into() }
         }

@@ -166,7 +166,7 @@ async fn power_cut_before_the_bank_answered_is_not_found() {
         reply = pos.query(&o).await;
     }
     assert_eq!(reply, QueryReply::NotFound);
-    assert_eq!(pos.reverse(&o).await, ReverseReply::Done { refunded: false });
+    assert_eq!(pos.reverse(&o).await, ReverseReply::Done { refunded: Some(false) });
     assert_eq!(pos.armed_reversal(), None);
     assert_eq!(sim.entry(o.as_str()), Default::default());
 }
@@ -188,8 +188,8 @@ async fn void_after_approval_gives_the_money_back() {
     let Rig { sim, mut pos, dir: _dir } = rig();
     let o = order(11);
     assert!(matches!(pos.pay(&o, Fen(7950)).await, PayReply::Paid { .. }));
-    assert_eq!(pos.reverse(&o).await, ReverseReply::Done { refunded: true });
-    assert_eq!(pos.reverse(&o).await, ReverseReply::Done { refunded: true }, "idempotent");
+    assert_eq!(pos.reverse(&o).await, ReverseReply::Done { refunded: Some(true) });
+    assert_eq!(pos.reverse(&o).await, ReverseReply::Done { refunded: Some(true) }, "idempotent");
     let e = sim.entry(o.as_str());
     assert_eq!((e.charges, e.voided, e.net()), (1, Fen(7950), Fen::ZERO));
     assert!(matches!(pos.query(&o).await, QueryReply::PaidThenRefunded { .. }));

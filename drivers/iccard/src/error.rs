@@ -49,12 +49,12 @@ pub enum ReaderError {
     #[error("undecodable reply: {0}")]
     Decode(#[from] DecodeError),
     /// A CRT-310 negative reply.
-    #[error("reader refused command {cm:#04x}: {code:?}")]
+    #[error("reader refused command {cm:#04x}: {code}")]
     Negative {
         /// The command.
         cm: u8,
         /// The reason.
-        code: crate::crt310::NegativeCode,
+        code: crate::crt310::ErrorCode,
     },
     /// The reply answers another command (or another CCID sequence number).
     #[error("reply does not match the command")]

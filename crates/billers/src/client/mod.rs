@@ -6,12 +6,14 @@
 //! well-formed refusal is `Rejected` (payments.md R3). Bill fetches, which move no money, answer
 //! a [`BillerError`] the customer can act on.
 
+mod card;
 mod mapping;
 mod requests;
 mod transport;
 
-pub use requests::{PurchaseRequest, WriteOffRequest};
-pub use transport::ClientBuildError;
+pub use card::{AmountError, PendingPurchase, PrepaidCard, PurchaseLimits};
+pub use requests::{PurchaseRequest, WriteOffExpectation, WriteOffRequest};
+pub use transport::{ClientBuildError, MAX_FILE_BYTES, MAX_REPLY_BYTES};
 
 use crate::config::{BillerEntry, BillersConfig};
 use crate::recon::ReconRow;
@@ -22,21 +24,6 @@ use kiosk_core::{
 };
 use reqwest::Method;
 use transport::SignedHttp;
-
-/// A prepaid IC card as its biller knows it (`GET /v1/prepaid/cards/{card_no}`): the account it
-/// belongs to, and where its purchases stand. `loaded_seq < issued_seq` means the meter has not
-/// loaded the last purchase yet, and a new one would be refused (`LAST_PURCHASE_NOT_LOADED`).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PrepaidCard {
-    pub card_no: String,
-    /// Checked against the client's account rule.
-    pub account: AccountNo,
-    pub holder_masked: String,
-    /// The purchase count of the last purchase the biller issued for the card.
-    pub issued_seq: u32,
-    /// The purchase count the meter has loaded.
-    pub loaded_seq: u32,
-}
 
 /// Which account of a household a [`HouseholdAccount`] is: the joint account (电水气联合账单) or
 /// one utility's own account.
@@ -189,8 +176,11 @@ impl BillerClient {
         result
     }
 
-    /// The account a prepaid IC card belongs to, with its issued and loaded purchase counts: the
-    /// kiosk reads the card number from the card and learns the account here before selling.
+    /// The account a prepaid IC card belongs to, with its issued and loaded purchase counts, its
+    /// purchase limits and its pending purchases: the kiosk reads the card number from the card
+    /// and learns here the account to sell to, what it may sell ([`PrepaidCard::check_amount`])
+    /// and what waits to be written (补写卡). A biller that publishes no limits or no pending list
+    /// is not believed (`BadReply`): such a card cannot be sold to.
     pub async fn prepaid_card(&self, card_no: &str) -> Result<PrepaidCard, BillerError> {
         // No biller knows a card without a number (and its path would be another path).
         let result = if card_no.is_empty() {
@@ -207,11 +197,12 @@ impl BillerClient {
     }
 
     /// Writes off a paid bill (销账) under our reference. Safe to repeat with the same request.
+    /// "Done" counts only if the reply names our account and amount.
     pub async fn write_off(&self, request: &WriteOffRequest) -> WriteOffReply {
         let reply = match json(&WriteOffBody::from(request)) {
             Some(body) => {
                 let exchange = self.http.exchange(Method::POST, &["v1", "write-offs"], Some(body)).await;
-                mapping::write_off(&request.reference, exchange)
+                mapping::write_off(&WriteOffExpectation::from(request), exchange)
             }
             None => WriteOffReply::Unknown { detail: "the request could not be encoded".into() },
         };
@@ -219,21 +210,33 @@ impl BillerClient {
         reply
     }
 
-    /// What the biller knows about the write-off under our reference (销账结果查询).
-    pub async fn write_off_status(&self, reference: &str) -> WriteOffStatus {
-        self.status(reference, false).await
+    /// What the biller knows about the write-off under `expected.reference` (销账结果查询).
+    /// "Written off" (or "rejected") counts only if the biller names `expected`'s account and
+    /// amount: a status about another request held under our reference is `Unknown`.
+    pub async fn write_off_status(&self, expected: &WriteOffExpectation) -> WriteOffStatus {
+        self.status(expected, false).await
     }
 
-    /// What the biller knows about the prepaid purchase under our reference. Same endpoint as
-    /// [`Self::write_off_status`], but "written off" only counts with the card data to write.
-    pub async fn purchase_status(&self, reference: &str) -> WriteOffStatus {
-        self.status(reference, true).await
+    /// What the biller knows about the prepaid purchase under `expected.reference`. Same endpoint
+    /// as [`Self::write_off_status`], but "written off" only counts with the card data to write
+    /// (and, when `expected.purchase_count` is known, the sequence that follows it).
+    pub async fn purchase_status(&self, expected: &WriteOffExpectation) -> WriteOffStatus {
+        self.status(expected, true).await
     }
 
-    async fn status(&self, reference: &str, prepaid: bool) -> WriteOffStatus {
+    async fn status(&self, expected: &WriteOffExpectation, prepaid: bool) -> WriteOffStatus {
+        let reference = expected.reference.as_str();
         let exchange = self.http.exchange(Method::GET, &["v1", "write-offs", reference], None).await;
-        let status = mapping::status(reference, prepaid, exchange);
-        tracing::info!(utility = %self.utility, reference, status = status_name(&status), "write-off status");
+        let status = mapping::status(expected, prepaid, exchange);
+        match &status {
+            WriteOffStatus::Unknown { detail } => {
+                let utility = self.utility.code();
+                tracing::warn!(utility, reference, detail, "write-off status unknown");
+            }
+            other => {
+                tracing::info!(utility = %self.utility, reference, status = status_name(other), "write-off status");
+            }
+        }
         status
     }
 
@@ -244,7 +247,7 @@ impl BillerClient {
             Some(body) => {
                 let exchange =
                     self.http.exchange(Method::POST, &["v1", "prepaid", "purchases"], Some(body)).await;
-                mapping::purchase(&request.reference, request.purchase_count, exchange)
+                mapping::purchase(&WriteOffExpectation::from(request), exchange)
             }
             None => WriteOffReply::Unknown { detail: "the request could not be encoded".into() },
         };
@@ -262,8 +265,8 @@ impl BillerClient {
 
     /// The biller's reconciliation file for `date` ("2026-11-23"), checked and parsed.
     pub async fn reconciliation(&self, date: &str) -> Result<Vec<ReconRow>, BillerError> {
-        let exchange = self.http.exchange(Method::GET, &["v1", "reconciliation", date], None).await;
-        mapping::reconciliation(exchange)
+        let path = ["v1", "reconciliation", date];
+        mapping::reconciliation(self.http.exchange_bounded(Method::GET, &path, None, MAX_FILE_BYTES).await)
     }
 
     fn log_money(&self, what: &str, reference: &str, account: &AccountNo, reply: &WriteOffReply) {

@@ -72,6 +72,57 @@ impl PurchaseRequest {
     }
 }
 
+/// What a reply about one of our references must say to be believed: the account and amount we
+/// sent under it and, for a card purchase, the purchase count the card had (the biller issues
+/// count + 1). A status or a "done" naming anything else is another request's, never ours.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WriteOffExpectation {
+    /// Our reference: `OrderLine.biller_ref`.
+    pub reference: String,
+    pub account: AccountNo,
+    pub amount: Fen,
+    /// For a card purchase, the purchase count read from the card; `None` for a bill.
+    pub purchase_count: Option<u32>,
+}
+
+impl WriteOffExpectation {
+    /// What the biller must hold under the reference of a journaled order line.
+    pub fn for_line(line: &OrderLine) -> WriteOffExpectation {
+        let purchase_count = match &line.kind {
+            LineKind::Bill { .. } => None,
+            LineKind::CardTopUp(purchase) => Some(purchase.purchase_count),
+        };
+        WriteOffExpectation {
+            reference: line.biller_ref.clone(),
+            account: line.account.clone(),
+            amount: line.amount,
+            purchase_count,
+        }
+    }
+}
+
+impl From<&WriteOffRequest> for WriteOffExpectation {
+    fn from(r: &WriteOffRequest) -> Self {
+        WriteOffExpectation {
+            reference: r.reference.clone(),
+            account: r.account.clone(),
+            amount: r.amount,
+            purchase_count: None,
+        }
+    }
+}
+
+impl From<&PurchaseRequest> for WriteOffExpectation {
+    fn from(r: &PurchaseRequest) -> Self {
+        WriteOffExpectation {
+            reference: r.reference.clone(),
+            account: r.account.clone(),
+            amount: r.amount,
+            purchase_count: Some(r.purchase_count),
+        }
+    }
+}
+
 impl From<&WriteOffRequest> for WriteOffBody {
     fn from(r: &WriteOffRequest) -> Self {
         WriteOffBody {
@@ -134,5 +185,27 @@ mod tests {
         let body = WriteOffBody::from(&request);
         assert_eq!(body.paid_at, "1970-01-01T08:00:00+08:00");
         assert_eq!(body.channel, "wechat");
+        let expected = WriteOffExpectation::for_line(&order.lines[0]);
+        assert_eq!(expected, WriteOffExpectation::from(&request));
+        assert_eq!(
+            (expected.reference.as_str(), expected.amount, expected.purchase_count),
+            ("YZTEST00000001-1", Fen(3150), None)
+        );
+    }
+
+    #[test]
+    fn a_top_up_line_is_expected_with_its_purchase_count() {
+        let purchase = kiosk_core::CardPurchase { card_no: "8800000013".into(), purchase_count: 3 };
+        let line = OrderLine {
+            utility: Utility::Gas,
+            account: AccountNo::from_trusted("3300000019"),
+            amount: Fen(5000),
+            kind: LineKind::CardTopUp(purchase),
+            biller_ref: "YZTEST00000002-1".into(),
+        };
+        let request = PurchaseRequest::for_line(&line, Channel::Alipay, "A1", Ts(0)).unwrap();
+        let expected = WriteOffExpectation::for_line(&line);
+        assert_eq!(expected, WriteOffExpectation::from(&request));
+        assert_eq!((expected.amount, expected.purchase_count), (Fen(5000), Some(3)));
     }
 }

@@ -1,11 +1,20 @@
 //! One signed HTTP exchange with a biller: sign the request, send it, verify the reply. What comes
 //! back is an [`Exchange`] — a value for every outcome, so callers can map each one to exactly one
 //! domain answer without ever seeing a transport error type.
+//!
+//! Replies are read up to a bound: a broken or hostile biller (or anything in front of it) can
+//! make a reply fail, never make the kiosk hold an unbounded body. The request timeout covers the
+//! whole reply, body included, so a trickle cannot hold a call open either.
 
 use crate::config::BillerEntry;
 use crate::sign;
 use reqwest::header::HeaderMap;
 use reqwest::{Method, Url};
+
+/// Largest reply of an API call we read; real replies are well under a kilobyte.
+pub const MAX_REPLY_BYTES: usize = 256 * 1024;
+/// Largest reconciliation file we read (about 400,000 lines).
+pub const MAX_FILE_BYTES: usize = 32 * 1024 * 1024;
 
 /// Everything a single exchange can end in.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -16,7 +25,8 @@ pub(crate) enum Exchange {
     ServerError { status: u16 },
     /// No reply at all: refused, reset, timed out, cut short.
     NoAnswer { detail: String },
-    /// A reply we must not believe: signature missing or wrong, timestamp stale.
+    /// A reply we must not believe: signature missing or wrong, timestamp stale, or larger than
+    /// we read.
     Untrusted { detail: String },
 }
 
@@ -66,12 +76,24 @@ impl SignedHttp {
     }
 
     /// Sends `method` to the contract path made of `segments` (each percent-encoded), with an
-    /// optional JSON body, and classifies the outcome.
+    /// optional JSON body, and classifies the outcome; a reply body over [`MAX_REPLY_BYTES`] is
+    /// not read to its end and not believed.
     pub(crate) async fn exchange(
         &self,
         method: Method,
         segments: &[&str],
         body: Option<Vec<u8>>,
+    ) -> Exchange {
+        self.exchange_bounded(method, segments, body, MAX_REPLY_BYTES).await
+    }
+
+    /// [`Self::exchange`] with a reply bound of `limit` bytes.
+    pub(crate) async fn exchange_bounded(
+        &self,
+        method: Method,
+        segments: &[&str],
+        body: Option<Vec<u8>>,
+        limit: usize,
     ) -> Exchange {
         let url = self.url(segments);
         let body = body.unwrap_or_default();
@@ -88,18 +110,30 @@ impl SignedHttp {
         if !body.is_empty() {
             request = request.header(reqwest::header::CONTENT_TYPE, "application/json").body(body);
         }
-        let response = match request.send().await {
+        let mut response = match request.send().await {
             Ok(response) => response,
             Err(error) => return Exchange::NoAnswer { detail: describe(&error) },
         };
         let status = response.status().as_u16();
-        let headers = response.headers().clone();
-        let body = match response.bytes().await {
-            Ok(bytes) => bytes.to_vec(),
-            Err(error) => return Exchange::NoAnswer { detail: describe(&error) },
-        };
         if status >= 500 {
+            // Its body is of no use: the outcome is unknown whatever it says.
             return Exchange::ServerError { status };
+        }
+        let too_large = || Exchange::Untrusted {
+            detail: format!("HTTP {status}: the reply is larger than {limit} bytes, not read"),
+        };
+        if response.content_length().is_some_and(|length| length > limit as u64) {
+            return too_large();
+        }
+        let headers = response.headers().clone();
+        let mut body = Vec::new();
+        loop {
+            match response.chunk().await {
+                Ok(Some(chunk)) if body.len() + chunk.len() > limit => return too_large(),
+                Ok(Some(chunk)) => body.extend_from_slice(&chunk),
+                Ok(None) => break,
+                Err(error) => return Exchange::NoAnswer { detail: describe(&error) },
+            }
         }
         match self.check_reply(&headers, &body, &nonce) {
             Ok(()) => Exchange::Answered { status, body },
@@ -138,10 +172,13 @@ impl SignedHttp {
     }
 }
 
-/// A transport error for staff logs. Only the kind and the causes are kept: reqwest's own text
-/// names the URL, and the URL holds the account number.
+/// A transport error for staff logs: its kind and its innermost cause (the one that says what
+/// happened: "Connection refused (os error 111)"), unless that only repeats the kind ("operation
+/// timed out"). reqwest's own text is not used: it names the URL, and the URL holds the account
+/// number. The causes in between are wrappers ("client error (Connect)") that would only repeat
+/// the kind in other words.
 fn describe(error: &reqwest::Error) -> String {
-    let mut detail = String::from(if error.is_timeout() {
+    let kind = if error.is_timeout() {
         "timed out"
     } else if error.is_connect() {
         "could not connect"
@@ -149,11 +186,15 @@ fn describe(error: &reqwest::Error) -> String {
         "reply cut short"
     } else {
         "no reply"
-    });
+    };
+    let mut innermost = None;
     let mut source = std::error::Error::source(error);
     while let Some(cause) = source {
-        detail.push_str(&format!(": {cause}"));
+        innermost = Some(cause.to_string());
         source = cause.source();
     }
-    detail
+    match innermost {
+        Some(cause) if !cause.is_empty() && !cause.contains(kind) => format!("{kind}: {cause}"),
+        _ => kind.to_string(),
+    }
 }

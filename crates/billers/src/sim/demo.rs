@@ -3,7 +3,7 @@
 //! The account numbers pass `AccountRule::default_for` (water 9 digits, power and gas 10, last
 //! digit Luhn) so that they can be typed at the kiosk.
 
-use super::book::{AccountSeed, CardSeed};
+use super::book::{AccountSeed, CardLimits, CardSeed};
 use super::joint::{HolderSeed, Household};
 use kiosk_core::{Fen, Utility};
 
@@ -13,7 +13,8 @@ pub const JOINT_ACCOUNT: &str = "3900000005";
 /// simulated ID card, `idcard::sim::Identity::synthetic(20261123)` (a made-up person), which the
 /// kiosk's simulated customer inserts.
 pub const DEMO_HOLDER: &str = "f91873a8e76326cd56851ef433f7102b583c5e224b8ded83d1bf4c04ac11b4fe";
-/// The prepaid gas card of the demo account 3300000019.
+/// The prepaid gas card of the demo account 3300000019; one purchase is 10 to 1000 yuan in whole
+/// yuan ([`CardLimits::DEMO_GAS`]).
 pub const DEMO_CARD: &str = "8800000013";
 
 fn seed(account: &str, amount_due_fen: i64, holder: &str, address: &str) -> AccountSeed {
@@ -44,7 +45,11 @@ pub fn seeds(utility: Utility) -> Vec<AccountSeed> {
         Utility::Gas => vec![
             seed("3300000001", 4560, "张*明", "上海市浦东新区**路**弄**号"),
             AccountSeed {
-                card: Some(CardSeed { card_no: DEMO_CARD.into(), purchase_count: 3 }),
+                card: Some(CardSeed {
+                    card_no: DEMO_CARD.into(),
+                    purchase_count: 3,
+                    limits: Some(CardLimits::DEMO_GAS),
+                }),
                 ..seed("3300000019", 0, "刘*国", "上海市普陀区**路**号")
             },
             seed("3300000027", 3870, "王*芳", "上海市静安区**路**弄**号"),

@@ -3,9 +3,10 @@
 //! only presents bills; each sub-bill is written off at its own utility. It also knows which
 //! accounts belong to an ID card holder, by the digest of the ID number only.
 
+use super::body::{HouseholdAccountBody, HouseholdBody, JointBillBody};
 use super::signed::{Gate, Reply, SignedRequest};
 use super::utility::UtilitySim;
-use crate::wire::{codes, paths, HouseholdAccountDto, HouseholdDto, JointBillDto};
+use crate::wire::{codes, paths};
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
@@ -50,13 +51,13 @@ impl Household {
 pub struct HolderSeed {
     /// 64 lower-case hex digits.
     pub holder: String,
-    pub accounts: Vec<HouseholdAccountDto>,
+    pub accounts: Vec<HouseholdAccountBody>,
 }
 
 impl HolderSeed {
     /// The holder of `household`'s joint account and of each of its members, joint first.
     pub fn of_household(holder: impl Into<String>, household: &Household) -> HolderSeed {
-        let account = |utility: &str, account: &str| HouseholdAccountDto {
+        let account = |utility: &str, account: &str| HouseholdAccountBody {
             utility: utility.to_string(),
             account: account.to_string(),
         };
@@ -79,7 +80,7 @@ pub struct JointSim {
 struct Inner {
     households: Mutex<BTreeMap<String, Household>>,
     /// Holder digest → the holder's accounts.
-    holders: Mutex<BTreeMap<String, Vec<HouseholdAccountDto>>>,
+    holders: Mutex<BTreeMap<String, Vec<HouseholdAccountBody>>>,
     utilities: Vec<UtilitySim>,
     gate: Arc<Gate>,
 }
@@ -115,13 +116,13 @@ impl JointSim {
     }
 
     /// The household of an ID card holder, as `GET /v1/households/{holder}` answers it.
-    pub fn household(&self, holder: &str) -> Option<HouseholdDto> {
+    pub fn household(&self, holder: &str) -> Option<HouseholdBody> {
         let holders = self.inner.holders.lock().unwrap_or_else(|p| p.into_inner());
-        holders.get(holder).map(|accounts| HouseholdDto { accounts: accounts.clone() })
+        holders.get(holder).map(|accounts| HouseholdBody { accounts: accounts.clone() })
     }
 
     /// The household's bill as it is now; members the utility does not know are left out.
-    pub fn joint_bill(&self, joint_account: &str) -> Option<JointBillDto> {
+    pub fn joint_bill(&self, joint_account: &str) -> Option<JointBillBody> {
         let household = self.households().get(joint_account)?.clone();
         let bills = self
             .inner
@@ -129,7 +130,7 @@ impl JointSim {
             .iter()
             .filter_map(|sim| household.member(sim.utility()).and_then(|account| sim.bill(account)))
             .collect();
-        Some(JointBillDto {
+        Some(JointBillBody {
             joint_account: household.joint_account,
             holder_masked: household.holder_masked,
             bills,

@@ -2,10 +2,14 @@
 //! the same signed contract as the real ones (openapi/biller-api.yaml) on loopback, with fault
 //! injection (simkit) and a ledger that tests can read.
 //!
+//! What they send is written with their own codec ([`body`]), not the client's (`crate::wire`):
+//! they are a second opinion on the contract, not an echo of the client.
+//!
 //! Fault endpoints (for `x-sim-fault` rules): `bill`, `write_off`, `write_off_status`,
 //! `purchase`, `card_written`, `card` (the prepaid card lookup), `reconciliation`, and `joint_bill`
 //! and `household` (the ID card holder lookup) on the joint service.
 
+pub mod body;
 mod book;
 mod demo;
 mod joint;
@@ -13,7 +17,7 @@ mod ledger;
 mod signed;
 mod utility;
 
-pub use book::{AccountSeed, CardSeed, CardState};
+pub use book::{AccountSeed, CardLimits, CardSeed, CardState};
 pub use demo::{
     demo_accounts, holder as demo_holder, household as demo_household, seeds as demo_seeds, DEMO_CARD,
     DEMO_HOLDER, JOINT_ACCOUNT,

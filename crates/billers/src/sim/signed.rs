@@ -2,8 +2,9 @@
 //! queued for it, check the request signature, timestamp and nonce, run the work (late, for a
 //! delay), and sign the reply — or lose it, or sign it wrongly, as the fault says.
 
+use super::body::RefusalBody;
 use crate::sign;
-use crate::wire::{codes, ErrorBody};
+use crate::wire::codes;
 use axum::body::Bytes;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
@@ -42,12 +43,12 @@ impl Reply {
 
     /// A refusal that names no reference (signature checks, bill fetches).
     pub fn error(status: u16, code: &str, message: &str) -> Reply {
-        Reply::json(status, &ErrorBody { code: code.into(), message: message.into(), reference: None })
+        Reply::error_for(None, status, code, message)
     }
 
     /// A refusal of the request made under `reference`, which the body names.
     pub fn error_for(reference: Option<&str>, status: u16, code: &str, message: &str) -> Reply {
-        let error = ErrorBody {
+        let error = RefusalBody {
             code: code.into(),
             message: message.into(),
             reference: reference.map(str::to_string),

@@ -1,10 +1,11 @@
 //! The simulator of one utility's biller (water, power or gas): the contract endpoints, the admin
 //! endpoints tests and demos drive it with, and in-process access to its books.
 
+use super::body::{BillBody, CardBody, PurchaseOrder, WriteOffOrder};
 use super::book::{AccountSeed, Book, CardState, Refused};
 use super::ledger::Ledger;
 use super::signed::{Gate, Reply, SignedRequest};
-use crate::wire::{codes, paths, BillDto, PrepaidCardDto, PurchaseBody, WriteOffBody};
+use crate::wire::{codes, paths};
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
@@ -52,19 +53,19 @@ impl UtilitySim {
         self.book().ledger().clone()
     }
 
-    pub fn put_account(&self, seed: AccountSeed) -> BillDto {
+    pub fn put_account(&self, seed: AccountSeed) -> BillBody {
         self.book().put_account(seed)
     }
 
-    pub fn bill(&self, account: &str) -> Option<BillDto> {
+    pub fn bill(&self, account: &str) -> Option<BillBody> {
         self.book().bill(account)
     }
 
-    pub fn pay_elsewhere(&self, account: &str, amount_fen: i64) -> Option<BillDto> {
+    pub fn pay_elsewhere(&self, account: &str, amount_fen: i64) -> Option<BillBody> {
         self.book().pay_elsewhere(account, amount_fen, &super::now().format("%Y-%m-%d").to_string())
     }
 
-    pub fn prepaid_card(&self, card_no: &str) -> Option<PrepaidCardDto> {
+    pub fn prepaid_card(&self, card_no: &str) -> Option<CardBody> {
         self.book().prepaid_card(card_no)
     }
 
@@ -107,7 +108,7 @@ impl UtilitySim {
 
 /// The refusal of the request made under `reference`; the body names it.
 fn refused(refused: Refused, reference: &str) -> Reply {
-    Reply::error_for(Some(reference), refused.status, &refused.error.code, &refused.error.message)
+    Reply::error_for(Some(reference), refused.status, &refused.code, &refused.message)
 }
 
 /// A money call (write-off, purchase) under its fault: a business fault applies only to a
@@ -186,7 +187,7 @@ async fn write_off(
 ) -> Response {
     let request = SignedRequest { method, uri, headers, body: body.clone() };
     sim.gated("write_off", request, move |sim, fault| {
-        let parsed: WriteOffBody = match json_body(&body) {
+        let parsed: WriteOffOrder = match json_body(&body) {
             Ok(parsed) => parsed,
             Err(reply) => return reply,
         };
@@ -219,7 +220,7 @@ async fn purchase(
 ) -> Response {
     let request = SignedRequest { method, uri, headers, body: body.clone() };
     sim.gated("purchase", request, move |sim, fault| {
-        let parsed: PurchaseBody = match json_body(&body) {
+        let parsed: PurchaseOrder = match json_body(&body) {
             Ok(parsed) => parsed,
             Err(reply) => return reply,
         };
@@ -281,7 +282,7 @@ async fn reconciliation(
     .await
 }
 
-async fn admin_put_account(State(sim): State<UtilitySim>, Json(seed): Json<AccountSeed>) -> Json<BillDto> {
+async fn admin_put_account(State(sim): State<UtilitySim>, Json(seed): Json<AccountSeed>) -> Json<BillBody> {
     Json(sim.put_account(seed))
 }
 

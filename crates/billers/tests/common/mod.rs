@@ -45,7 +45,7 @@ pub fn fresh_account(env: &Env, utility: Utility, n: u32, amount_fen: i64) -> Ac
 /// Creates a fresh gas account with a prepaid card at `purchase_count`.
 pub fn fresh_card_account(env: &Env, n: u32, card_no: &str, purchase_count: u32) -> AccountNo {
     let account = account_no(Utility::Gas, n);
-    let card = CardSeed { card_no: card_no.into(), purchase_count };
+    let card = CardSeed { card_no: card_no.into(), purchase_count, limits: None };
     env.sims.gas.sim.put_account(seed(&account, 0, Some(card)));
     AccountNo::from_trusted(account)
 }

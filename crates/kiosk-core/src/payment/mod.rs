@@ -7,11 +7,12 @@
 //! effect is pending, sleep until `next_deadline()` and feed `Event::Tick`.
 
 mod policy;
+mod reconciled;
 mod settlement;
 mod state;
 mod step;
 
-pub use policy::{ChannelTiming, Policy, Retry};
+pub use policy::{backoff, ChannelTiming, Policy, Retry};
 pub use settlement::Settlement;
 pub use state::{CardStep, LineState, RefundItem, RefundStatus, State, SuspenseReason};
 
@@ -35,6 +36,13 @@ pub struct Payment {
     /// Per order line, in order.
     pub lines: Vec<LineState>,
     pub refunds: Vec<RefundItem>,
+    /// When the first reverse / cancel / 撤销 was sent: UnionPay names the cancel by it (txnTime),
+    /// so every retry must carry the same time or it would be a second transaction.
+    #[serde(default)]
+    pub reverse_sent_at: Option<Ts>,
+    /// Online checks made while in SUSPENSE so far: picks the next gap of the backoff.
+    #[serde(default)]
+    pub suspense_checks: u32,
     pub state: State,
 }
 
@@ -70,6 +78,10 @@ pub enum Event {
         item: usize,
         reply: RefundReply,
     },
+    RefundStatusReplied {
+        item: usize,
+        reply: RefundQueryReply,
+    },
     CardWritten {
         result: CardWriteResult,
     },
@@ -89,6 +101,50 @@ pub enum Event {
     Reconciled {
         evidence: StatementEvidence,
     },
+    /// Staff ask for the online check of a payment in SUSPENSE (or a refund's query) now rather
+    /// than at its scheduled time; it is the same check, with the same idempotency keys.
+    Recheck,
+    /// Staff settle a payment in SUSPENSE by hand after checking the channel's and the billers'
+    /// books; journaled with who and why.
+    StaffResolved {
+        staff_id: String,
+        outcome: StaffOutcome,
+        reason: String,
+    },
+}
+
+/// What staff found when they settled a payment by hand.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StaffOutcome {
+    /// The money reached the billers: every line is written off.
+    Delivered,
+    /// The money went back to the customer (refunded or reversed at the channel).
+    Returned,
+    /// The customer was never charged.
+    NotCharged,
+}
+
+impl StaffOutcome {
+    pub fn code(self) -> &'static str {
+        match self {
+            StaffOutcome::Delivered => "delivered",
+            StaffOutcome::Returned => "returned",
+            StaffOutcome::NotCharged => "not-charged",
+        }
+    }
+}
+
+impl std::str::FromStr for StaffOutcome {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "delivered" => Ok(StaffOutcome::Delivered),
+            "returned" => Ok(StaffOutcome::Returned),
+            "not-charged" => Ok(StaffOutcome::NotCharged),
+            other => Err(format!("unknown outcome {other:?}: expected delivered, returned or not-charged")),
+        }
+    }
 }
 
 /// What the channel's and the billers' daily files show about one order.
@@ -126,6 +182,10 @@ pub enum Effect {
     Refund {
         item: usize,
     },
+    /// Ask the channel whether accepted refund `item` has arrived.
+    CheckRefund {
+        item: usize,
+    },
     /// Write line 0's purchase to the card and read it back.
     WriteCard,
     ConfirmCardWrite,
@@ -158,6 +218,8 @@ impl Payment {
             channel_txn: None,
             lines,
             refunds: Vec::new(),
+            reverse_sent_at: None,
+            suspense_checks: 0,
             state: State::Ordered,
         }
     }
@@ -178,6 +240,16 @@ impl Payment {
         match &self.state {
             State::PayPending { next_query_at, in_flight: false, .. } => Some(*next_query_at),
             State::Reversing { next_at, in_flight: false, .. } => Some(*next_at),
+            State::AwaitCodeExpiry { query_at, in_flight: false, .. } => Some(*query_at),
+            State::RefundPending => self
+                .refunds
+                .iter()
+                .filter_map(|r| match r.status {
+                    RefundStatus::Accepted { next_check_at, in_flight: false, .. } => Some(next_check_at),
+                    _ => None,
+                })
+                .min(),
+            State::Suspense { next_check_at, .. } => *next_check_at,
             State::WriteOffSent => self
                 .lines
                 .iter()
@@ -228,6 +300,9 @@ impl Event {
                 format!("write_off_status line {}: {}", line + 1, write_off_status_summary(reply))
             }
             Event::RefundReplied { item, reply } => format!("refund {}: {}", item + 1, refund_summary(reply)),
+            Event::RefundStatusReplied { item, reply } => {
+                format!("refund_status {}: {}", item + 1, refund_status_summary(reply))
+            }
             Event::CardWritten { result } => match result {
                 CardWriteResult::Verified => "card: written and verified".into(),
                 CardWriteResult::NotWritten { .. } => "card: not written".into(),
@@ -248,6 +323,13 @@ impl Event {
                 evidence.written_off,
                 evidence.complete
             ),
+            Event::Recheck => "recheck".into(),
+            // The reason is staff's own words; bounded so the journal's summary limit holds.
+            Event::StaffResolved { staff_id, outcome, reason } => format!(
+                "staff_resolved by {staff_id}: {} ({})",
+                outcome.code(),
+                reason.chars().take(200).collect::<String>()
+            ),
         }
     }
 }
@@ -262,6 +344,7 @@ fn pay_summary(reply: &PayReply) -> String {
         PayReply::AlreadyUsed { code } => format!("already used ({code})"),
         PayReply::Failed { code, .. } => format!("failed ({code})"),
         PayReply::Unknown { .. } => "unknown".into(),
+        PayReply::Mismatch { .. } => "reply names another order or amount".into(),
     }
 }
 
@@ -273,13 +356,15 @@ fn query_summary(reply: &QueryReply) -> String {
         QueryReply::Failed { code } => format!("failed ({code})"),
         QueryReply::NotFound => "not found".into(),
         QueryReply::Unknown { .. } => "unknown".into(),
+        QueryReply::Mismatch { .. } => "reply names another order or amount".into(),
     }
 }
 
 fn reverse_summary(reply: &ReverseReply) -> String {
     match reply {
-        ReverseReply::Done { refunded: true } => "closed, money returned".into(),
-        ReverseReply::Done { refunded: false } => "closed, nothing taken".into(),
+        ReverseReply::Done { refunded: Some(true) } => "closed, money returned".into(),
+        ReverseReply::Done { refunded: Some(false) } => "closed, nothing taken".into(),
+        ReverseReply::Done { refunded: None } => "closed, any amount taken returned".into(),
         ReverseReply::Retry { .. } => "retry".into(),
         ReverseReply::Refused { .. } => "refused".into(),
     }
@@ -305,8 +390,19 @@ fn write_off_status_summary(reply: &WriteOffStatus) -> String {
 fn refund_summary(reply: &RefundReply) -> String {
     match reply {
         RefundReply::Refunded => "refunded".into(),
+        RefundReply::Accepted => "accepted".into(),
         RefundReply::Unknown { .. } => "unknown".into(),
         RefundReply::Refused { .. } => "refused".into(),
+    }
+}
+
+fn refund_status_summary(reply: &RefundQueryReply) -> String {
+    match reply {
+        RefundQueryReply::Refunded => "refunded".into(),
+        RefundQueryReply::Pending => "pending".into(),
+        RefundQueryReply::Failed { code } => format!("failed ({code})"),
+        RefundQueryReply::NotFound => "not found".into(),
+        RefundQueryReply::Unknown { .. } => "unknown".into(),
     }
 }
 
@@ -319,6 +415,7 @@ impl Effect {
             Effect::WriteOff { line } => format!("write_off line {}", line + 1),
             Effect::CheckWriteOff { line } => format!("check_write_off line {}", line + 1),
             Effect::Refund { item } => format!("refund {}", item + 1),
+            Effect::CheckRefund { item } => format!("check_refund {}", item + 1),
             Effect::WriteCard => "write_card".into(),
             Effect::ConfirmCardWrite => "confirm_card_write".into(),
             Effect::Proceed => "proceed".into(),

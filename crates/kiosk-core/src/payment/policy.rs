@@ -19,6 +19,10 @@ pub struct ChannelTiming {
     pub reverse_retry_after: Duration,
     /// Reverse attempts before the order is parked in SUSPENSE.
     pub reverse_max_attempts: u32,
+    /// From the pay request: past this the customer's payment code has expired, so a pay
+    /// request the channel never saw can no longer charge anyone. `None` for the bank card
+    /// terminal, which has no such code (its own last-result query settles it).
+    pub code_expires_after: Option<Duration>,
 }
 
 /// Retries of a call whose outcome stayed unknown.
@@ -40,11 +44,31 @@ pub struct Policy {
     pub refund: Retry,
     /// Confirmations of a card write to the biller.
     pub card_confirm: Retry,
+    /// Gaps between refund queries of an accepted refund; the last one repeats for ever.
+    pub refund_checks: Vec<Duration>,
+    /// Gaps between online checks of a payment in SUSPENSE (query the channel, the biller, resend
+    /// a refund with its same number); the last one repeats until staff or the statements settle it.
+    pub suspense_checks: Vec<Duration>,
+}
+
+/// The `n`-th gap (0-based) of a backoff schedule; the last one repeats.
+pub fn backoff(schedule: &[Duration], n: u32) -> Duration {
+    let index = (n as usize).min(schedule.len().saturating_sub(1));
+    schedule.get(index).copied().unwrap_or(Duration::from_secs(3600))
 }
 
 const fn secs(s: u64) -> Duration {
     Duration::from_secs(s)
 }
+
+const fn mins(m: u64) -> Duration {
+    Duration::from_secs(m * 60)
+}
+
+/// Payment codes are valid for about a minute (payments.md §2.2 [A8]: Alipay's ≈1 min; WeChat's
+/// and UnionPay's codes refresh every minute as well). Twice that leaves room for a request
+/// delayed in the network and for the kiosk's clock.
+const CODE_EXPIRES_AFTER: Option<Duration> = Some(secs(120));
 
 impl Default for Policy {
     fn default() -> Self {
@@ -58,6 +82,7 @@ impl Default for Policy {
                 min_reverse_after: secs(15),
                 reverse_retry_after: secs(5),
                 reverse_max_attempts: 10,
+                code_expires_after: CODE_EXPIRES_AFTER,
             },
             // Alipay: query every 3–6 s for about 60 s, cancel right after the last query.
             alipay: ChannelTiming {
@@ -67,6 +92,7 @@ impl Default for Policy {
                 min_reverse_after: secs(0),
                 reverse_retry_after: secs(3),
                 reverse_max_attempts: 10,
+                code_expires_after: CODE_EXPIRES_AFTER,
             },
             // UnionPay: queries at 1, 2, 4, 8, 16, 32 s after sending.
             unionpay: ChannelTiming {
@@ -76,6 +102,7 @@ impl Default for Policy {
                 min_reverse_after: secs(0),
                 reverse_retry_after: secs(5),
                 reverse_max_attempts: 10,
+                code_expires_after: CODE_EXPIRES_AFTER,
             },
             // Card terminal: allow about 120 s before treating a result as lost (payments.md §3.2).
             bankcard: ChannelTiming {
@@ -85,10 +112,16 @@ impl Default for Policy {
                 min_reverse_after: secs(0),
                 reverse_retry_after: secs(5),
                 reverse_max_attempts: 10,
+                code_expires_after: None,
             },
             write_off: Retry { after: secs(10), max_attempts: 6 },
             refund: Retry { after: secs(10), max_attempts: 6 },
             card_confirm: Retry { after: secs(10), max_attempts: 6 },
+            // A refund to the wallet balance arrives in about 20 minutes, to a bank card in days
+            // (payments.md §1.8).
+            refund_checks: vec![mins(1), mins(5), mins(20), mins(60), mins(180), mins(720)],
+            // Suspense is asked again within the hour, then over days until the statements come.
+            suspense_checks: vec![mins(2), mins(10), mins(30), mins(120), mins(360), mins(720)],
         }
     }
 }
@@ -113,6 +146,7 @@ impl Policy {
             min_reverse_after: t.min_reverse_after / divisor,
             reverse_retry_after: t.reverse_retry_after / divisor,
             reverse_max_attempts: t.reverse_max_attempts,
+            code_expires_after: t.code_expires_after.map(|d| d / divisor),
         };
         let retry = |r: &Retry| Retry { after: r.after / divisor, max_attempts: r.max_attempts };
         Policy {
@@ -123,6 +157,8 @@ impl Policy {
             write_off: retry(&self.write_off),
             refund: retry(&self.refund),
             card_confirm: retry(&self.card_confirm),
+            refund_checks: self.refund_checks.iter().map(|d| *d / divisor).collect(),
+            suspense_checks: self.suspense_checks.iter().map(|d| *d / divisor).collect(),
         }
     }
 }

@@ -20,8 +20,17 @@ pub enum State {
     PayFailed { kind: FailKind, code: String, message: String },
     /// Closing the order: reverse / cancel / 撤销. From here on the order is never written off (R7).
     Reversing { next_at: Ts, attempts: u32, in_flight: bool, checking: bool },
-    /// Closed. `refunded`: money had been taken and was given back. Terminal.
-    Reversed { refunded: bool },
+    /// Closed. `refunded`: `Some(true)` money had been taken and was given back, `Some(false)`
+    /// none was taken, `None` the channel does not say which (either way the customer is whole).
+    /// Terminal.
+    Reversed { refunded: Option<bool> },
+    /// The channel has never seen the order and will not close it: the pay request was lost on
+    /// its way (F2/F6). A request that arrives late carries the customer's payment code, which is
+    /// valid for about a minute (payments.md §2.2 [A8]; WeChat's and UnionPay's codes refresh
+    /// every minute too), so once `query_at` (the pay's send time plus the channel's
+    /// `code_expires_after`) has passed, one more "not found" proves nothing was or can be
+    /// charged.
+    AwaitCodeExpiry { query_at: Ts, queries: u32, in_flight: bool },
     /// The channel has the money; write-offs come next.
     Paid,
     /// Write-offs are under way; each line's progress is in `Payment::lines`.
@@ -30,6 +39,10 @@ pub enum State {
     WrittenOff,
     /// Money is going back for lines that could not be written off (or the whole order, R7).
     Refunding,
+    /// Every refund still owed has been accepted by the channel, which pays it out later (WeChat
+    /// and UnionPay refunds arrive in minutes to days, payments.md §1.8): the refund query is
+    /// asked on a backoff until each has arrived. Parked: it does not block new sales.
+    RefundPending,
     /// A prepaid purchase is being written to the customer's card, then confirmed.
     CardWriting { step: CardStep },
     /// Paid and written off, but the card does not hold the purchase yet (待写卡): 补写卡 later.
@@ -40,8 +53,14 @@ pub enum State {
     Refunded,
     /// The customer left before paying; nothing was sent. Terminal.
     Abandoned,
-    /// The outcome could not be settled online; staff and the T+1 statements settle it.
-    Suspense { reason: SuspenseReason },
+    /// The outcome could not be settled online yet; it is asked again at `next_check_at` (a
+    /// backoff over days, journaled), and staff and the T+1 statements can settle it.
+    Suspense {
+        reason: SuspenseReason,
+        /// When to ask the other side again; `None`: only staff or the statements can settle it.
+        #[serde(default)]
+        next_check_at: Option<Ts>,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -62,6 +81,10 @@ pub enum SuspenseReason {
     RefundUnconfirmed,
     /// The card holds the purchase, but the biller never took the confirmation.
     CardConfirmUnconfirmed,
+    /// A signed channel reply named another order or amount than ours: nothing may be reversed
+    /// or written off on its word (the order number could be someone else's). Staff and the
+    /// statements settle it.
+    ChannelMismatch,
 }
 
 impl SuspenseReason {
@@ -71,6 +94,7 @@ impl SuspenseReason {
             SuspenseReason::WriteOffUnconfirmed => "销账结果未获确认",
             SuspenseReason::RefundUnconfirmed => "退款未获确认",
             SuspenseReason::CardConfirmUnconfirmed => "写卡确认未送达",
+            SuspenseReason::ChannelMismatch => "支付渠道回复与订单不符",
         }
     }
 
@@ -80,6 +104,7 @@ impl SuspenseReason {
             SuspenseReason::WriteOffUnconfirmed => "the biller did not confirm the payment",
             SuspenseReason::RefundUnconfirmed => "the refund was not confirmed",
             SuspenseReason::CardConfirmUnconfirmed => "the card write was not confirmed to the biller",
+            SuspenseReason::ChannelMismatch => "the payment channel's reply did not match the order",
         }
     }
 }
@@ -123,6 +148,10 @@ impl LineState {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RefundItem {
     pub refund_no: String,
+    /// When the refund was first sent: UnionPay names a refund by its order id *and* this time
+    /// (txnTime), so every retry must carry the same one, or it is a second refund.
+    #[serde(default)]
+    pub sent_at: Option<Ts>,
     pub amount: Fen,
     /// The order lines refunded; empty for the whole order (R7). One refund covers every line
     /// refused at once: WeChat wants a minute between two refunds of one order (payments.md §1.8).
@@ -136,6 +165,8 @@ pub struct RefundItem {
 pub enum RefundStatus {
     InFlight,
     RetryAt { next_at: Ts },
+    /// The channel accepted it; the refund query is asked at `next_check_at` until it arrives.
+    Accepted { next_check_at: Ts, checks: u32, in_flight: bool },
     Refunded,
     Refused { detail: String },
     Unconfirmed,
@@ -156,6 +187,8 @@ impl State {
             State::PayPending { .. } => "PAY_PENDING",
             State::PayFailed { .. } => "PAY_FAILED",
             State::Reversing { .. } => "REVERSING",
+            State::AwaitCodeExpiry { .. } => "AWAIT_CODE_EXPIRY",
+            State::RefundPending => "REFUND_PENDING",
             State::Reversed { .. } => "REVERSED",
             State::Paid => "PAID",
             State::WriteOffSent => "WRITEOFF_SENT",
@@ -182,6 +215,8 @@ impl State {
             | State::PaySent
             | State::PayPending { .. }
             | State::Reversing { .. }
+            | State::AwaitCodeExpiry { .. }
+            | State::RefundPending
             | State::Paid
             | State::WriteOffSent
             | State::WrittenOff
@@ -192,10 +227,11 @@ impl State {
         }
     }
 
-    /// Waiting for a person (staff, 补写卡) or for the T+1 statements, not for the machine: such a
-    /// payment does not block new sales.
+    /// Waiting for a person (staff, 补写卡), for the T+1 statements or for a slow channel (a
+    /// refund on its way), not for this customer's session: such a payment does not block new
+    /// sales. Its online checks run in the background (`Payment::next_deadline`).
     pub fn is_parked(&self) -> bool {
-        matches!(self, State::Suspense { .. } | State::AwaitCardWrite { .. })
+        matches!(self, State::Suspense { .. } | State::AwaitCardWrite { .. } | State::RefundPending)
     }
 
     /// Money may be in flight: the kiosk must settle this before it takes new money (R5).

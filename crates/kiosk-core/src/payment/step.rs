@@ -3,7 +3,7 @@
 //! or ticks and change nothing.
 
 use super::state::*;
-use super::{Effect, Event, Payment, Policy, StatementEvidence};
+use super::{Effect, Event, Payment, Policy};
 use crate::money::Fen;
 use crate::outcome::*;
 use crate::time::Ts;
@@ -18,13 +18,16 @@ pub(super) fn apply(p: &mut Payment, event: Event, now: Ts, policy: &Policy) -> 
         Event::WriteOffReplied { line, reply } => write_off_replied(p, line, reply, now, policy),
         Event::WriteOffStatusReplied { line, reply } => write_off_status_replied(p, line, reply, now, policy),
         Event::RefundReplied { item, reply } => refund_replied(p, item, reply, now, policy),
+        Event::RefundStatusReplied { item, reply } => refund_status_replied(p, item, reply, now, policy),
         Event::CardWritten { result } => card_written(p, result, now),
         Event::CardConfirmReplied { reply } => card_confirm_replied(p, reply, now, policy),
         Event::RewriteCard => rewrite_card(p),
         Event::Proceed => proceed(p),
-        Event::Tick => tick(p, now),
-        Event::Resume => resume(p, now),
-        Event::Reconciled { evidence } => reconciled(p, &evidence, now),
+        Event::Tick => tick(p, now, policy),
+        Event::Resume => resume(p, now, policy),
+        Event::Reconciled { evidence } => super::reconciled::apply(p, &evidence, now, policy),
+        Event::Recheck => recheck(p, now, policy),
+        Event::StaffResolved { outcome, .. } => super::reconciled::staff_resolved(p, outcome),
     }
 }
 
@@ -69,7 +72,15 @@ fn pay_replied(p: &mut Payment, reply: PayReply, now: Ts, policy: &Policy) -> Ve
         }
         PayReply::AlreadyUsed { .. } => poll_from(p, now),
         PayReply::AwaitingPin | PayReply::Unknown { .. } => poll_from(p, now + timing.first_query_after),
+        PayReply::Mismatch { .. } => mismatch(p),
     }
+}
+
+/// A signed reply about another order or amount: nothing may be reversed or written off on its
+/// word (the order number could be someone else's). Staff and the statements settle it.
+fn mismatch(p: &mut Payment) -> Vec<Effect> {
+    p.state = State::Suspense { reason: SuspenseReason::ChannelMismatch, next_check_at: None };
+    vec![Effect::PrintSlip]
 }
 
 fn poll_from(p: &mut Payment, first_query_at: Ts) -> Vec<Effect> {
@@ -90,6 +101,9 @@ fn query_replied(p: &mut Payment, reply: QueryReply, now: Ts, policy: &Policy) -
         }
         State::Reversing { attempts, in_flight: true, checking: true, .. } => {
             reverse_check_replied(p, reply, attempts, now, policy)
+        }
+        State::AwaitCodeExpiry { queries, in_flight: true, .. } => {
+            expired_code_query_replied(p, reply, queries, now, policy)
         }
         _ => vec![],
     }
@@ -118,9 +132,10 @@ fn pending_query_replied(
         QueryReply::Paid { channel_txn } => paid(p, channel_txn),
         QueryReply::PaidThenRefunded { channel_txn } => {
             p.channel_txn = Some(channel_txn);
-            p.state = State::Reversed { refunded: true };
+            p.state = State::Reversed { refunded: Some(true) };
             vec![Effect::PrintReceipt]
         }
+        QueryReply::Mismatch { .. } => mismatch(p),
         QueryReply::Failed { code } => {
             p.state = State::PayFailed {
                 kind: FailKind::Customer,
@@ -144,7 +159,7 @@ fn start_reversing(p: &mut Payment, now: Ts, policy: &Policy) -> Vec<Effect> {
     let earliest = p.pay_sent_at.map(|t| t + timing.min_reverse_after).unwrap_or(now);
     p.state = State::Reversing { next_at: earliest.max(now), attempts: 0, in_flight: false, checking: false };
     // Sending at once when allowed saves a wake-up; the tick path does the same.
-    tick(p, now)
+    tick(p, now, policy)
 }
 
 fn reverse_replied(p: &mut Payment, reply: ReverseReply, now: Ts, policy: &Policy) -> Vec<Effect> {
@@ -158,8 +173,7 @@ fn reverse_replied(p: &mut Payment, reply: ReverseReply, now: Ts, policy: &Polic
             vec![Effect::PrintReceipt]
         }
         ReverseReply::Retry { .. } if attempts >= timing.reverse_max_attempts => {
-            p.state = State::Suspense { reason: SuspenseReason::ReverseUnconfirmed };
-            vec![Effect::PrintSlip]
+            suspend(p, SuspenseReason::ReverseUnconfirmed, now, policy)
         }
         ReverseReply::Retry { .. } => {
             p.state = State::Reversing {
@@ -191,35 +205,23 @@ fn reverse_check_replied(
         // goes back; the order is never written off (R7).
         QueryReply::Paid { channel_txn } => {
             p.channel_txn = Some(channel_txn);
-            let item = RefundItem {
-                refund_no: p.order.reference.whole_refund_no(),
-                amount: p.order.total(),
-                lines: Vec::new(),
-                attempts: 1,
-                status: RefundStatus::InFlight,
-            };
-            p.refunds = vec![item];
-            p.state = State::Refunding;
-            vec![Effect::Refund { item: 0 }]
+            refund_whole_order(p, now)
         }
         QueryReply::PaidThenRefunded { channel_txn } => {
             p.channel_txn = Some(channel_txn);
-            p.state = State::Reversed { refunded: true };
+            p.state = State::Reversed { refunded: Some(true) };
             vec![Effect::PrintReceipt]
         }
         QueryReply::Failed { .. } => {
-            p.state = State::Reversed { refunded: false };
+            p.state = State::Reversed { refunded: Some(false) };
             vec![Effect::PrintReceipt]
         }
-        // The channel neither knows the order nor would close it: a delayed pay request could
-        // still reach it. Only the day's statements can tell; the customer keeps a slip.
-        QueryReply::NotFound => {
-            p.state = State::Suspense { reason: SuspenseReason::ReverseUnconfirmed };
-            vec![Effect::PrintSlip]
-        }
+        QueryReply::Mismatch { .. } => mismatch(p),
+        // The channel neither knows the order nor would close it: the pay request never arrived,
+        // or is still on its way. Once the customer's code has expired it can charge no one.
+        QueryReply::NotFound => await_code_expiry(p, 0, now, policy),
         QueryReply::Waiting | QueryReply::Unknown { .. } if attempts >= timing.reverse_max_attempts => {
-            p.state = State::Suspense { reason: SuspenseReason::ReverseUnconfirmed };
-            vec![Effect::PrintSlip]
+            suspend(p, SuspenseReason::ReverseUnconfirmed, now, policy)
         }
         QueryReply::Waiting | QueryReply::Unknown { .. } => {
             p.state = State::Reversing {
@@ -231,6 +233,81 @@ fn reverse_check_replied(
             vec![]
         }
     }
+}
+
+/// R7: paid after the reverse was journaled. The customer was told "not paid", so the whole
+/// order goes back; it is never written off.
+pub(super) fn refund_whole_order(p: &mut Payment, now: Ts) -> Vec<Effect> {
+    let item = RefundItem {
+        refund_no: p.order.reference.whole_refund_no(),
+        sent_at: Some(now),
+        amount: p.order.total(),
+        lines: Vec::new(),
+        attempts: 1,
+        status: RefundStatus::InFlight,
+    };
+    p.refunds = vec![item];
+    p.state = State::Refunding;
+    vec![Effect::Refund { item: 0 }]
+}
+
+/// The order is unknown to the channel, which will not close it either. For a payment code, wait
+/// until the code has expired and ask once more; the bank card terminal has no such code, so
+/// the order waits in SUSPENSE for its online checks, staff and the statements.
+fn await_code_expiry(p: &mut Payment, queries: u32, now: Ts, policy: &Policy) -> Vec<Effect> {
+    let timing = channel_timing(p, policy);
+    match (timing.code_expires_after, p.pay_sent_at) {
+        (Some(valid_for), Some(sent_at)) => {
+            p.state = State::AwaitCodeExpiry { query_at: (sent_at + valid_for).max(now), queries, in_flight: false };
+            tick(p, now, policy)
+        }
+        _ => suspend(p, SuspenseReason::ReverseUnconfirmed, now, policy),
+    }
+}
+
+/// The last word on an order the channel had never seen, asked after the code expired.
+fn expired_code_query_replied(
+    p: &mut Payment,
+    reply: QueryReply,
+    queries: u32,
+    now: Ts,
+    policy: &Policy,
+) -> Vec<Effect> {
+    let timing = channel_timing(p, policy);
+    match reply {
+        // Still unknown after the code expired: it never reached the channel and never can.
+        QueryReply::NotFound | QueryReply::Failed { .. } => {
+            p.state = State::Reversed { refunded: Some(false) };
+            vec![Effect::PrintReceipt]
+        }
+        QueryReply::Paid { channel_txn } => {
+            p.channel_txn = Some(channel_txn);
+            refund_whole_order(p, now)
+        }
+        QueryReply::PaidThenRefunded { channel_txn } => {
+            p.channel_txn = Some(channel_txn);
+            p.state = State::Reversed { refunded: Some(true) };
+            vec![Effect::PrintReceipt]
+        }
+        QueryReply::Mismatch { .. } => mismatch(p),
+        // The order exists after all and is open: close it.
+        QueryReply::Waiting => start_reversing(p, now, policy),
+        QueryReply::Unknown { .. } if queries >= timing.reverse_max_attempts => {
+            suspend(p, SuspenseReason::ReverseUnconfirmed, now, policy)
+        }
+        QueryReply::Unknown { .. } => {
+            p.state =
+                State::AwaitCodeExpiry { query_at: now + timing.reverse_retry_after, queries, in_flight: false };
+            vec![]
+        }
+    }
+}
+
+/// Parks the payment in SUSPENSE with a slip, its next online check scheduled on the backoff.
+pub(super) fn suspend(p: &mut Payment, reason: SuspenseReason, now: Ts, policy: &Policy) -> Vec<Effect> {
+    let next_check_at = Some(now + super::backoff(&policy.suspense_checks, p.suspense_checks));
+    p.state = State::Suspense { reason, next_check_at };
+    vec![Effect::PrintSlip]
 }
 
 // ---- write-offs ----------------------------------------------------------------------------
@@ -271,7 +348,7 @@ fn write_off_replied(
         WriteOffReply::Rejected { code, message } => LineState::Rejected { code, message },
         WriteOffReply::Unknown { .. } => unknown_line(attempts, now, policy),
     };
-    after_line_change(p)
+    after_line_change(p, now, policy)
 }
 
 fn write_off_status_replied(
@@ -299,7 +376,7 @@ fn write_off_status_replied(
         }
         WriteOffStatus::NotFound | WriteOffStatus::Unknown { .. } => unknown_line(attempts, now, policy),
     };
-    effects.extend(after_line_change(p));
+    effects.extend(after_line_change(p, now, policy));
     effects
 }
 
@@ -313,7 +390,7 @@ fn unknown_line(attempts: u32, now: Ts, policy: &Policy) -> LineState {
 
 /// Once every line is resolved: refund the rejected ones, park the unconfirmed ones, carry on
 /// with the written-off ones.
-fn after_line_change(p: &mut Payment) -> Vec<Effect> {
+fn after_line_change(p: &mut Payment, now: Ts, policy: &Policy) -> Vec<Effect> {
     if !p.lines.iter().all(LineState::is_resolved) {
         return vec![];
     }
@@ -329,6 +406,7 @@ fn after_line_change(p: &mut Payment) -> Vec<Effect> {
         let amount = Fen::sum(rejected.iter().map(|&line| p.order.lines[line].amount)).unwrap_or_default();
         p.refunds = vec![RefundItem {
             refund_no: p.order.reference.line_refund_no(first),
+            sent_at: Some(now),
             amount,
             lines: rejected,
             attempts: 1,
@@ -337,20 +415,18 @@ fn after_line_change(p: &mut Payment) -> Vec<Effect> {
         p.state = State::Refunding;
         return vec![Effect::Refund { item: 0 }];
     }
-    finish(p)
+    finish(p, now, policy)
 }
 
 /// The end of the money path: every line and refund resolved.
-fn finish(p: &mut Payment) -> Vec<Effect> {
+fn finish(p: &mut Payment, now: Ts, policy: &Policy) -> Vec<Effect> {
     let unconfirmed_line = p.lines.contains(&LineState::Unconfirmed);
     let unsettled_refund = p.refunds.iter().any(|r| r.status != RefundStatus::Refunded);
     if unconfirmed_line {
-        p.state = State::Suspense { reason: SuspenseReason::WriteOffUnconfirmed };
-        return vec![Effect::PrintSlip];
+        return suspend(p, SuspenseReason::WriteOffUnconfirmed, now, policy);
     }
     if unsettled_refund {
-        p.state = State::Suspense { reason: SuspenseReason::RefundUnconfirmed };
-        return vec![Effect::PrintSlip];
+        return suspend(p, SuspenseReason::RefundUnconfirmed, now, policy);
     }
     let any_written_off = p.lines.iter().any(|l| matches!(l, LineState::WrittenOff { .. }));
     let whole_refund = p.refunds.iter().any(|r| r.lines.is_empty());
@@ -376,17 +452,78 @@ fn refund_replied(p: &mut Payment, item: usize, reply: RefundReply, now: Ts, pol
     let refund = &mut p.refunds[item];
     refund.status = match reply {
         RefundReply::Refunded => RefundStatus::Refunded,
+        // Accepted is not arrived (payments.md §1.8): the refund query is the truth.
+        RefundReply::Accepted => RefundStatus::Accepted {
+            next_check_at: now + super::backoff(&policy.refund_checks, 0),
+            checks: 0,
+            in_flight: false,
+        },
         RefundReply::Refused { detail } => RefundStatus::Refused { detail },
         RefundReply::Unknown { .. } if refund.attempts >= policy.refund.max_attempts => {
             RefundStatus::Unconfirmed
         }
         RefundReply::Unknown { .. } => RefundStatus::RetryAt { next_at: now + policy.refund.after },
     };
+    after_refund_change(p, now, policy)
+}
+
+/// Once no refund is on the wire or due for a resend: finish if every one is settled, otherwise
+/// wait in REFUND_PENDING for the accepted ones to arrive.
+fn after_refund_change(p: &mut Payment, now: Ts, policy: &Policy) -> Vec<Effect> {
+    let busy = p.refunds.iter().any(|r| matches!(r.status, RefundStatus::InFlight | RefundStatus::RetryAt { .. }));
+    if busy {
+        if p.state == State::RefundPending {
+            p.state = State::Refunding;
+        }
+        return vec![];
+    }
     if p.refunds.iter().all(|r| r.status.is_resolved()) {
-        finish(p)
+        return finish(p, now, policy);
+    }
+    let newly_pending = p.state != State::RefundPending;
+    p.state = State::RefundPending;
+    // The customer leaves with a receipt that says the refund is on its way.
+    if newly_pending {
+        vec![Effect::PrintReceipt]
     } else {
         vec![]
     }
+}
+
+fn refund_status_replied(
+    p: &mut Payment,
+    item: usize,
+    reply: RefundQueryReply,
+    now: Ts,
+    policy: &Policy,
+) -> Vec<Effect> {
+    let Some(RefundStatus::Accepted { checks, in_flight: true, .. }) = p.refunds.get(item).map(|r| r.status.clone())
+    else {
+        return vec![];
+    };
+    if p.state != State::RefundPending {
+        return vec![];
+    }
+    let mut effects = Vec::new();
+    let refund = &mut p.refunds[item];
+    refund.status = match reply {
+        RefundQueryReply::Refunded => RefundStatus::Refunded,
+        // CHANGE / REFUNDCLOSE: it will not arrive by itself; staff settle it from the slip.
+        RefundQueryReply::Failed { code } => RefundStatus::Refused { detail: code },
+        // The channel has no such refund after all: send it again under its same number.
+        RefundQueryReply::NotFound => {
+            refund.attempts += 1;
+            effects.push(Effect::Refund { item });
+            RefundStatus::InFlight
+        }
+        RefundQueryReply::Pending | RefundQueryReply::Unknown { .. } => RefundStatus::Accepted {
+            next_check_at: now + super::backoff(&policy.refund_checks, checks),
+            checks,
+            in_flight: false,
+        },
+    };
+    effects.extend(after_refund_change(p, now, policy));
+    effects
 }
 
 // ---- prepaid card --------------------------------------------------------------------------
@@ -419,8 +556,7 @@ fn card_confirm_replied(p: &mut Payment, reply: ConfirmReply, now: Ts, policy: &
             vec![Effect::PrintReceipt]
         }
         ConfirmReply::Unknown { .. } if attempts >= policy.card_confirm.max_attempts => {
-            p.state = State::Suspense { reason: SuspenseReason::CardConfirmUnconfirmed };
-            vec![Effect::PrintSlip]
+            suspend(p, SuspenseReason::CardConfirmUnconfirmed, now, policy)
         }
         ConfirmReply::Unknown { .. } => {
             p.state = State::CardWriting {
@@ -446,7 +582,7 @@ fn rewrite_card(p: &mut Payment) -> Vec<Effect> {
 
 // ---- time and restarts ---------------------------------------------------------------------
 
-fn tick(p: &mut Payment, now: Ts) -> Vec<Effect> {
+pub(super) fn tick(p: &mut Payment, now: Ts, policy: &Policy) -> Vec<Effect> {
     match p.state.clone() {
         // Always ask before deciding, even past the deadline (after a long restart, or for a
         // PIN entered just before it): the reply decides whether to reverse.
@@ -455,8 +591,14 @@ fn tick(p: &mut Payment, now: Ts) -> Vec<Effect> {
             vec![Effect::Query]
         }
         State::Reversing { next_at, attempts, in_flight: false, .. } if now >= next_at => {
+            // The first reverse fixes the time every retry names (UnionPay's txnTime).
+            p.reverse_sent_at.get_or_insert(now);
             p.state = State::Reversing { next_at, attempts: attempts + 1, in_flight: true, checking: false };
             vec![Effect::Reverse]
+        }
+        State::AwaitCodeExpiry { query_at, queries, in_flight: false } if now >= query_at => {
+            p.state = State::AwaitCodeExpiry { query_at, queries: queries + 1, in_flight: true };
+            vec![Effect::Query]
         }
         State::WriteOffSent => {
             let mut effects = Vec::new();
@@ -483,6 +625,19 @@ fn tick(p: &mut Payment, now: Ts) -> Vec<Effect> {
             }
             effects
         }
+        State::RefundPending => {
+            let mut effects = Vec::new();
+            for (item, refund) in p.refunds.iter_mut().enumerate() {
+                if let RefundStatus::Accepted { next_check_at, checks, in_flight: false } = refund.status {
+                    if now >= next_check_at {
+                        refund.status =
+                            RefundStatus::Accepted { next_check_at, checks: checks + 1, in_flight: true };
+                        effects.push(Effect::CheckRefund { item });
+                    }
+                }
+            }
+            effects
+        }
         State::CardWriting { step: CardStep::Confirming { attempts, next_at, in_flight: false } }
             if now >= next_at =>
         {
@@ -491,13 +646,87 @@ fn tick(p: &mut Payment, now: Ts) -> Vec<Effect> {
             };
             vec![Effect::ConfirmCardWrite]
         }
+        State::Suspense { next_check_at: Some(at), .. } if now >= at => check_suspense(p, now, policy),
         _ => vec![],
     }
 }
 
+/// Staff: check now. A payment in SUSPENSE gets its online check at once; accepted refunds are
+/// queried at once.
+fn recheck(p: &mut Payment, now: Ts, policy: &Policy) -> Vec<Effect> {
+    match p.state {
+        State::Suspense { .. } => check_suspense(p, now, policy),
+        State::RefundPending => {
+            for refund in p.refunds.iter_mut() {
+                if let RefundStatus::Accepted { checks, in_flight: false, .. } = refund.status {
+                    refund.status = RefundStatus::Accepted { next_check_at: now, checks, in_flight: false };
+                }
+            }
+            tick(p, now, policy)
+        }
+        _ => vec![],
+    }
+}
+
+/// The online check of a payment in SUSPENSE (payments.md §6, resolution order step 1): the same
+/// call that left it unsettled, once more, with the same idempotency keys. Each path runs the
+/// ordinary machine for one last attempt, so an unclear answer parks it again with the next gap
+/// of the backoff, and a clear one settles it.
+fn check_suspense(p: &mut Payment, now: Ts, policy: &Policy) -> Vec<Effect> {
+    let State::Suspense { reason, .. } = p.state else {
+        return vec![];
+    };
+    let last_attempt = |max: u32| max.saturating_sub(1);
+    match reason {
+        SuspenseReason::ReverseUnconfirmed => {
+            p.suspense_checks += 1;
+            let attempts = last_attempt(channel_timing(p, policy).reverse_max_attempts);
+            p.state = State::Reversing { next_at: now, attempts, in_flight: false, checking: false };
+        }
+        SuspenseReason::WriteOffUnconfirmed => {
+            p.suspense_checks += 1;
+            let attempts = last_attempt(policy.write_off.max_attempts);
+            for line in p.lines.iter_mut() {
+                if *line == LineState::Unconfirmed {
+                    *line = LineState::Checking { attempts, next_at: now, in_flight: false };
+                }
+            }
+            p.state = State::WriteOffSent;
+        }
+        SuspenseReason::RefundUnconfirmed => {
+            let retry: Vec<usize> = (0..p.refunds.len())
+                .filter(|&i| p.refunds[i].status == RefundStatus::Unconfirmed)
+                .collect();
+            if retry.is_empty() {
+                // Only refused refunds are left: nothing to resend; staff settle them.
+                p.state = State::Suspense { reason, next_check_at: None };
+                return vec![];
+            }
+            p.suspense_checks += 1;
+            for i in retry {
+                let refund = &mut p.refunds[i];
+                refund.attempts = last_attempt(policy.refund.max_attempts);
+                refund.status = RefundStatus::RetryAt { next_at: now };
+            }
+            p.state = State::Refunding;
+        }
+        SuspenseReason::CardConfirmUnconfirmed => {
+            p.suspense_checks += 1;
+            let attempts = last_attempt(policy.card_confirm.max_attempts);
+            p.state = State::CardWriting { step: CardStep::Confirming { attempts, next_at: now, in_flight: false } };
+        }
+        // Nothing may be done on our side without a person: the order number may not be ours.
+        SuspenseReason::ChannelMismatch => {
+            p.state = State::Suspense { reason, next_check_at: None };
+            return vec![];
+        }
+    }
+    tick(p, now, policy)
+}
+
 /// After a restart nothing is in flight any more, but whatever was may have reached the other
 /// side: ask before acting (payments.md §8, restart table).
-fn resume(p: &mut Payment, now: Ts) -> Vec<Effect> {
+fn resume(p: &mut Payment, now: Ts, policy: &Policy) -> Vec<Effect> {
     match p.state.clone() {
         // Nothing was sent: no money can have moved.
         State::Ordered => {
@@ -507,15 +736,19 @@ fn resume(p: &mut Payment, now: Ts) -> Vec<Effect> {
         // The pay request may or may not have left: query first, never resend it.
         State::PaySent => {
             p.state = State::PayPending { next_query_at: now, queries: 0, not_found: 0, in_flight: false };
-            tick(p, now)
+            tick(p, now, policy)
         }
         State::PayPending { queries, not_found, .. } => {
             p.state = State::PayPending { next_query_at: now, queries, not_found, in_flight: false };
-            tick(p, now)
+            tick(p, now, policy)
         }
         State::Reversing { next_at, attempts, .. } => {
             p.state = State::Reversing { next_at, attempts, in_flight: false, checking: false };
-            tick(p, now)
+            tick(p, now, policy)
+        }
+        State::AwaitCodeExpiry { query_at, queries, .. } => {
+            p.state = State::AwaitCodeExpiry { query_at, queries, in_flight: false };
+            tick(p, now, policy)
         }
         State::Paid | State::WrittenOff => proceed(p),
         // A write-off that was on the wire: ask the biller before anything else.
@@ -529,7 +762,7 @@ fn resume(p: &mut Payment, now: Ts) -> Vec<Effect> {
                 }
             }
             let mut effects = send_unsent_write_offs(p);
-            effects.extend(tick(p, now));
+            effects.extend(tick(p, now, policy));
             effects
         }
         // Refunds are idempotent by refund number: resend what was in flight.
@@ -541,7 +774,16 @@ fn resume(p: &mut Payment, now: Ts) -> Vec<Effect> {
                     refund.attempts = refund.attempts.saturating_sub(1);
                 }
             }
-            tick(p, now)
+            tick(p, now, policy)
+        }
+        // A refund query that was on the wire is simply asked again.
+        State::RefundPending => {
+            for refund in p.refunds.iter_mut() {
+                if let RefundStatus::Accepted { next_check_at, checks, in_flight: true } = refund.status {
+                    refund.status = RefundStatus::Accepted { next_check_at, checks, in_flight: false };
+                }
+            }
+            tick(p, now, policy)
         }
         // The card may or may not hold the purchase: the card reader checks (read back).
         State::CardWriting { step: CardStep::Writing } => vec![Effect::WriteCard],
@@ -549,7 +791,7 @@ fn resume(p: &mut Payment, now: Ts) -> Vec<Effect> {
             p.state = State::CardWriting {
                 step: CardStep::Confirming { attempts, next_at: now, in_flight: false },
             };
-            tick(p, now)
+            tick(p, now, policy)
         }
         State::PayFailed { .. }
         | State::Reversed { .. }
@@ -573,92 +815,6 @@ fn send_unsent_write_offs(p: &mut Payment) -> Vec<Effect> {
     effects
 }
 
-fn channel_timing<'a>(p: &Payment, policy: &'a Policy) -> &'a super::ChannelTiming {
+pub(super) fn channel_timing<'a>(p: &Payment, policy: &'a Policy) -> &'a super::ChannelTiming {
     policy.timing(p.channel.unwrap_or(crate::channel::Channel::WeChat))
-}
-
-// ---- reconciliation ------------------------------------------------------------------------
-
-/// Settles a payment in SUSPENSE from the day's statements, or leaves it there when they do not
-/// tell the whole story. Only what the files show happened is taken; the absence of a charge
-/// proves "not charged" only when the files cover the payment's whole life, and never against
-/// what the kiosk itself saw (a transaction id, a write-off, a refund).
-fn reconciled(p: &mut Payment, evidence: &StatementEvidence, now: Ts) -> Vec<Effect> {
-    let State::Suspense { reason } = p.state else {
-        return vec![];
-    };
-    if evidence.written_off.len() != p.lines.len() {
-        return vec![];
-    }
-    if reason == SuspenseReason::CardConfirmUnconfirmed {
-        // The card holds the purchase; only the biller's confirmation is missing: send it again.
-        p.state =
-            State::CardWriting { step: CardStep::Confirming { attempts: 0, next_at: now, in_flight: false } };
-        return vec![];
-    }
-    let locally_written_off = p.lines.iter().any(|l| matches!(l, LineState::WrittenOff { .. }));
-    let locally_refunded = p.refunds.iter().any(|r| r.status == RefundStatus::Refunded);
-    let seen_charged = p.channel_txn.is_some() || locally_written_off || locally_refunded;
-    let externally_written_off = evidence.written_off.iter().any(|&w| w);
-    if !evidence.charged {
-        if evidence.complete
-            && !seen_charged
-            && !externally_written_off
-            && reason == SuspenseReason::ReverseUnconfirmed
-        {
-            p.state = State::Reversed { refunded: false };
-            return vec![Effect::PrintReceipt];
-        }
-        return vec![];
-    }
-    if evidence.reversed {
-        if externally_written_off || locally_written_off {
-            return vec![]; // credited at a biller and given back: for staff
-        }
-        p.state = State::Reversed { refunded: true };
-        return vec![Effect::PrintReceipt];
-    }
-    let refunded_per_file =
-        |r: &RefundItem| r.status == RefundStatus::Refunded || evidence.refunds.contains(&r.refund_no);
-    let line_refunded = |i: usize| p.refunds.iter().any(|r| r.lines.contains(&i) && refunded_per_file(r));
-    let line_written_off =
-        |i: usize| matches!(p.lines[i], LineState::WrittenOff { .. }) || evidence.written_off[i];
-    if (0..p.lines.len()).any(|i| line_written_off(i) && line_refunded(i)) {
-        return vec![]; // credited and refunded at once: for staff
-    }
-    let whole_refunded = p.refunds.iter().any(|r| r.lines.is_empty() && refunded_per_file(r));
-    let settled = whole_refunded || (0..p.lines.len()).all(|i| line_written_off(i) || line_refunded(i));
-    if !settled {
-        return vec![];
-    }
-    if p.order.is_card_top_up() && !whole_refunded {
-        // The purchase data for the card comes from the biller, not from a file: ask it again.
-        for line in p.lines.iter_mut() {
-            *line = LineState::Checking { attempts: 0, next_at: now, in_flight: false };
-        }
-        if p.channel_txn.is_none() {
-            p.channel_txn = Some("per statement".into());
-        }
-        p.state = State::WriteOffSent;
-        return vec![];
-    }
-    for (i, line) in p.lines.iter_mut().enumerate() {
-        if evidence.written_off[i] && !matches!(line, LineState::WrittenOff { .. }) {
-            *line = LineState::WrittenOff { biller_txn: "per statement".into(), card: None };
-        }
-    }
-    for refund in p.refunds.iter_mut() {
-        if evidence.refunds.contains(&refund.refund_no) {
-            refund.status = RefundStatus::Refunded;
-        }
-    }
-    // What was refunded stays refunded; an unsent or unconfirmed refund of a line now known to be
-    // written off is void.
-    p.refunds.retain(|r| r.status == RefundStatus::Refunded);
-    if p.channel_txn.is_none() {
-        p.channel_txn = Some("per statement".into());
-    }
-    let any_written_off = p.lines.iter().any(|l| matches!(l, LineState::WrittenOff { .. }));
-    p.state = if any_written_off && !whole_refunded { State::Done } else { State::Refunded };
-    vec![Effect::PrintReceipt]
 }

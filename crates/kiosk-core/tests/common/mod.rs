@@ -48,7 +48,12 @@ pub struct World {
     pub order: ChannelOrder,
     pub pay_calls: u32,
     pub total: Fen,
-    pub refunds: BTreeMap<String, Fen>,
+    /// Refunds the channel accepted, by number, and whether each has reached the customer.
+    pub refunds: BTreeMap<String, (Fen, bool)>,
+    /// A pay request that was lost on its way but arrives later, at this time.
+    pub late_pay_at: Option<Ts>,
+    /// When the pay request was sent: the customer's code is valid for a minute after it.
+    pub pay_sent_at: Option<Ts>,
     pub written_off: BTreeMap<usize, Fen>,
     pub biller_saw: BTreeSet<usize>,
     pub biller_rejects: BTreeSet<usize>,
@@ -65,6 +70,8 @@ impl World {
             pay_calls: 0,
             total,
             refunds: BTreeMap::new(),
+            late_pay_at: None,
+            pay_sent_at: None,
             written_off: BTreeMap::new(),
             biller_saw: BTreeSet::new(),
             biller_rejects,
@@ -79,21 +86,44 @@ impl World {
         matches!(self.order, ChannelOrder::Paid | ChannelOrder::ClosedRefunded)
     }
 
-    /// What the customer has lost to us and not got back.
+    /// What the customer has lost to us and not got back (accepted refunds not yet arrived
+    /// included: they are still owed).
     pub fn kept(&self) -> Fen {
         let charged = if self.charged() { self.total } else { Fen::ZERO };
         let reversed = if self.order == ChannelOrder::ClosedRefunded { self.total } else { Fen::ZERO };
-        charged - reversed - Fen::sum(self.refunds.values().copied()).unwrap()
+        charged - reversed - self.refunded(true)
     }
 
-    /// What the channel's and the biller's daily files would say.
-    pub fn statements(&self, lines: usize) -> kiosk_core::payment::StatementEvidence {
+    /// Refunds that reached the customer (`arrived`), or every accepted one.
+    pub fn refunded(&self, arrived: bool) -> Fen {
+        Fen::sum(self.refunds.values().filter(|(_, a)| *a || !arrived).map(|(fen, _)| *fen)).unwrap()
+    }
+
+    /// What the channel's and the biller's daily files would say: the truth when `complete`, and
+    /// otherwise a file that may lack rows (a day not published yet), never a false row.
+    pub fn statements(&self, lines: usize, dice: &mut Dice) -> kiosk_core::payment::StatementEvidence {
+        let complete = !dice.chance(30);
+        let shown = |dice: &mut Dice| complete || !dice.chance(50);
         kiosk_core::payment::StatementEvidence {
-            charged: self.charged(),
-            reversed: self.order == ChannelOrder::ClosedRefunded,
-            refunds: self.refunds.keys().cloned().collect(),
-            written_off: (0..lines).map(|l| self.written_off.contains_key(&l)).collect(),
-            complete: true,
+            charged: self.charged() && shown(dice),
+            reversed: self.order == ChannelOrder::ClosedRefunded && shown(dice),
+            // A refund row counts once the money has arrived (SUCCESS, not PROCESSING).
+            refunds: self.refunds.iter().filter(|(_, (_, arrived))| *arrived && shown(dice)).map(|(no, _)| no.clone()).collect(),
+            written_off: (0..lines).map(|l| self.written_off.contains_key(&l) && shown(dice)).collect(),
+            complete,
+        }
+    }
+
+    /// A pay request lost on its way may still arrive, but only while the code is valid (a
+    /// minute): after that the channel refuses it (AUTHCODEEXPIRE).
+    fn deliver_late_pay(&mut self, now: Ts) {
+        let (Some(at), Some(sent)) = (self.late_pay_at, self.pay_sent_at) else { return };
+        if now >= at {
+            self.late_pay_at = None;
+            let code_valid = at < sent + Duration::from_secs(60);
+            if code_valid && self.order == ChannelOrder::NotSeen {
+                self.order = ChannelOrder::Paid;
+            }
         }
     }
 
@@ -113,10 +143,16 @@ impl World {
     pub fn carry_out(&mut self, p: &Payment, effect: &Effect, now: Ts, dice: &mut Dice) -> Option<Event> {
         let lose_request = dice.chance(self.loss_percent);
         let lose_reply = dice.chance(self.loss_percent);
+        self.deliver_late_pay(now);
         match *effect {
             Effect::Pay => {
                 self.pay_calls += 1;
+                self.pay_sent_at = Some(now);
                 if lose_request {
+                    if dice.chance(50) {
+                        // Not lost after all: it arrives up to 90 s late (the code expires at 60 s).
+                        self.late_pay_at = Some(now + Duration::from_secs(u64::from(dice.roll()) * 90 / 255));
+                    }
                     return Some(Event::PayReplied { reply: PayReply::Unknown { detail: "lost".into() } });
                 }
                 let behaviour = dice.roll() % 4;
@@ -168,14 +204,22 @@ impl World {
                     });
                 }
                 self.settle_pin(now);
+                if self.order == ChannelOrder::NotSeen && dice.chance(50) {
+                    // WeChat: ORDERNOTEXIST; the order stays unknown (a late request may still come).
+                    return Some(Event::ReverseReplied { reply: ReverseReply::Refused { detail: "ORDERNOTEXIST".into() } });
+                }
                 self.order = match self.order {
                     ChannelOrder::Paid | ChannelOrder::ClosedRefunded => ChannelOrder::ClosedRefunded,
                     _ => ChannelOrder::Closed,
                 };
+                let refunded = self.order == ChannelOrder::ClosedRefunded;
                 let reply = if lose_reply {
                     ReverseReply::Retry { detail: "lost".into() }
+                } else if dice.chance(30) {
+                    // A REVOKED reply without time_end: the channel does not say which.
+                    ReverseReply::Done { refunded: None }
                 } else {
-                    ReverseReply::Done { refunded: self.order == ChannelOrder::ClosedRefunded }
+                    ReverseReply::Done { refunded: Some(refunded) }
                 };
                 Some(Event::ReverseReplied { reply })
             }
@@ -219,13 +263,40 @@ impl World {
                     });
                 }
                 let refund = &p.refunds[item];
-                self.refunds.entry(refund.refund_no.clone()).or_insert(refund.amount);
+                // Like Alipay, some channels pay a refund out at once; like WeChat, others
+                // accept it and pay it out later.
+                let at_once = dice.chance(40);
+                let entry = self.refunds.entry(refund.refund_no.clone()).or_insert((refund.amount, at_once));
+                let arrived = entry.1;
                 let reply = if lose_reply {
                     RefundReply::Unknown { detail: "lost".into() }
-                } else {
+                } else if arrived {
                     RefundReply::Refunded
+                } else {
+                    RefundReply::Accepted
                 };
                 Some(Event::RefundReplied { item, reply })
+            }
+            Effect::CheckRefund { item } => {
+                let refund_no = &p.refunds[item].refund_no;
+                let reply = if lose_request || lose_reply {
+                    RefundQueryReply::Unknown { detail: "lost".into() }
+                } else {
+                    match self.refunds.get_mut(refund_no) {
+                        None => RefundQueryReply::NotFound,
+                        Some((_, arrived)) => {
+                            if !*arrived && dice.chance(60) {
+                                *arrived = true;
+                            }
+                            if *arrived {
+                                RefundQueryReply::Refunded
+                            } else {
+                                RefundQueryReply::Pending
+                            }
+                        }
+                    }
+                };
+                Some(Event::RefundStatusReplied { item, reply })
             }
             Effect::WriteCard => {
                 let result = if dice.chance(40) {
@@ -264,6 +335,10 @@ pub struct Drive {
     pub steps: u32,
     pub reverse_effect_seen: bool,
     pub write_off_effect_after_reverse: bool,
+    /// Background checks of a parked payment (suspense, refund queries) made so far, and how
+    /// many the run allows.
+    pub parked_checks: u32,
+    pub parked_check_limit: u32,
 }
 
 impl Drive {
@@ -276,6 +351,8 @@ impl Drive {
             steps: 0,
             reverse_effect_seen: false,
             write_off_effect_after_reverse: false,
+            parked_checks: 0,
+            parked_check_limit: 6,
         }
     }
 
@@ -330,8 +407,22 @@ impl Drive {
                     continue;
                 }
             }
-            if self.payment.state.is_terminal() || self.payment.state.is_parked() {
+            if self.payment.state.is_terminal() {
                 return;
+            }
+            if self.payment.state.is_parked() {
+                // The kiosk's background checks (accepted refunds, suspense) run a while too;
+                // then the day ends with whatever is still parked.
+                match self.payment.next_deadline() {
+                    Some(at) if self.parked_checks < self.parked_check_limit => {
+                        self.parked_checks += 1;
+                        self.now = self.now.max(at);
+                        let effects = self.feed(Event::Tick);
+                        queue.extend(effects);
+                        continue;
+                    }
+                    _ => return,
+                }
             }
             match self.payment.next_deadline() {
                 Some(at) => {

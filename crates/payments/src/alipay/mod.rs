@@ -1,5 +1,6 @@
 //! Alipay 当面付 barcode-pay client (payments.md §2): `alipay.trade.pay`, `.query`, `.cancel`,
-//! `.refund` and the bill download URL, form-posted to the gateway, RSA2 signed both ways.
+//! `.refund`, `alipay.trade.fastpay.refund.query` and the bill download URL, form-posted to the
+//! gateway, RSA2 signed both ways.
 
 pub(crate) mod bill;
 pub(crate) mod envelope;
@@ -8,11 +9,11 @@ pub mod sign;
 
 use crate::beijing;
 use crate::config::{timeouts, AlipayConfig, ConfigError};
-use crate::request::{PayRequest, RefundRequest};
+use crate::request::{OrderCall, PayRequest, RefundRequest};
 use crate::statement::{StatementError, StatementRow};
-use crate::transport::Http;
+use crate::transport::{error_chain, Http};
 use chrono::NaiveDate;
-use kiosk_core::{OrderRef, PayReply, QueryReply, RefundReply, ReverseReply};
+use kiosk_core::{PayReply, QueryReply, RefundQueryReply, RefundReply, ReverseReply};
 use serde_json::json;
 use sign::{RsaSigner, RsaVerifier};
 use std::collections::BTreeMap;
@@ -46,7 +47,7 @@ impl AlipayClient {
         )?;
         let limits = timeouts(config.connect_timeout_ms, config.request_timeout_ms, config.pay_timeout_ms);
         let http = Http::new(limits, None)
-            .map_err(|e| ConfigError::Http { key: "alipay".into(), reason: e.to_string() })?;
+            .map_err(|e| ConfigError::Http { key: "alipay".into(), reason: error_chain(&e) })?;
         Ok(AlipayClient {
             http,
             gateway: format!("{}/gateway.do", config.base_url),
@@ -68,33 +69,33 @@ impl AlipayClient {
             "total_amount": request.total.to_yuan_string(),
             "terminal_id": request.kiosk_id,
         });
-        let reply = match self.call("alipay.trade.pay", &biz, &request.order, self.http.timeouts.pay).await {
-            Ok(reply) => map::pay(&reply),
+        let reply = match self.send("alipay.trade.pay", &biz, self.http.timeouts.pay).await {
+            Ok(reply) => map::pay(&reply, &request.call()),
             Err(detail) => PayReply::Unknown { detail },
         };
         crate::log_reply("alipay", &request.order, "pay", &reply);
         reply
     }
 
-    /// `alipay.trade.query` by our order number.
-    pub async fn query(&self, order: &OrderRef) -> QueryReply {
-        let biz = json!({ "out_trade_no": order.as_str() });
-        let reply = match self.call("alipay.trade.query", &biz, order, self.http.timeouts.request).await {
-            Ok(reply) => map::query(&reply),
+    /// `alipay.trade.query` by our order number; the reply must name our order and amount.
+    pub async fn query(&self, call: &OrderCall) -> QueryReply {
+        let biz = json!({ "out_trade_no": call.order.as_str() });
+        let reply = match self.send("alipay.trade.query", &biz, self.http.timeouts.request).await {
+            Ok(reply) => map::query(&reply, call),
             Err(detail) => QueryReply::Unknown { detail },
         };
-        crate::log_reply("alipay", order, "query", &reply);
+        crate::log_reply("alipay", &call.order, "query", &reply);
         reply
     }
 
     /// `alipay.trade.cancel`: closes an unpaid order, refunds a paid one (`action`).
-    pub async fn cancel(&self, order: &OrderRef) -> ReverseReply {
-        let biz = json!({ "out_trade_no": order.as_str() });
-        let reply = match self.call("alipay.trade.cancel", &biz, order, self.http.timeouts.request).await {
-            Ok(reply) => map::cancel(&reply),
+    pub async fn cancel(&self, call: &OrderCall) -> ReverseReply {
+        let biz = json!({ "out_trade_no": call.order.as_str() });
+        let reply = match self.send("alipay.trade.cancel", &biz, self.http.timeouts.request).await {
+            Ok(reply) => map::cancel(&reply, &call.order),
             Err(detail) => ReverseReply::Retry { detail },
         };
-        crate::log_reply("alipay", order, "cancel", &reply);
+        crate::log_reply("alipay", &call.order, "cancel", &reply);
         reply
     }
 
@@ -105,12 +106,26 @@ impl AlipayClient {
             "refund_amount": request.amount.to_yuan_string(),
             "out_request_no": request.refund_no,
         });
-        let reply =
-            match self.call("alipay.trade.refund", &biz, &request.order, self.http.timeouts.request).await {
-                Ok(reply) => map::refund(&reply),
-                Err(detail) => RefundReply::Unknown { detail },
-            };
+        let reply = match self.send("alipay.trade.refund", &biz, self.http.timeouts.request).await {
+            Ok(reply) => map::refund(&reply, request),
+            Err(detail) => RefundReply::Unknown { detail },
+        };
         crate::log_reply("alipay", &request.order, "refund", &reply);
+        reply
+    }
+
+    /// `alipay.trade.fastpay.refund.query` by our order number and the stable `out_request_no`.
+    pub async fn refund_status(&self, request: &RefundRequest) -> RefundQueryReply {
+        let biz = json!({
+            "out_trade_no": request.order.as_str(),
+            "out_request_no": request.refund_no,
+        });
+        let method = "alipay.trade.fastpay.refund.query";
+        let reply = match self.send(method, &biz, self.http.timeouts.request).await {
+            Ok(reply) => map::refund_query(&reply, request),
+            Err(detail) => RefundQueryReply::Unknown { detail },
+        };
+        crate::log_reply("alipay", &request.order, "refund_status", &reply);
         reply
     }
 
@@ -128,21 +143,6 @@ impl AlipayClient {
         let bytes = self.http.get(url).await.map_err(|e| fetch(e.to_string()))?;
         let text = String::from_utf8(bytes).map_err(|_| fetch("bill is not UTF-8".into()))?;
         bill::parse(&text)
-    }
-
-    /// `send`, plus a check that the reply speaks of our order.
-    async fn call(
-        &self,
-        method: &str,
-        biz: &serde_json::Value,
-        order: &OrderRef,
-        timeout: Duration,
-    ) -> Result<map::Reply, String> {
-        let reply = self.send(method, biz, timeout).await?;
-        match reply.get("out_trade_no").and_then(|v| v.as_str()) {
-            Some(theirs) if theirs != order.as_str() => Err("reply is for another out_trade_no".into()),
-            _ => Ok(reply),
-        }
     }
 
     /// Signs and posts one call; returns the response object only if its signature verifies.

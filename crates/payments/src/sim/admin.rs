@@ -1,7 +1,7 @@
 //! Admin routes shared by the channel simulators: the ledger, statement tampering for
-//! reconciliation tests, and "the customer enters the PIN now".
+//! reconciliation tests, "the customer enters the PIN now" and "the next refund fails".
 
-use super::book::{Book, LedgerEntry};
+use super::book::{Book, LedgerEntry, RefundEnding};
 use axum::extract::State;
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -14,6 +14,7 @@ pub(crate) fn router(book: Book) -> Router {
         .route("/admin/ledger", get(ledger).post(add))
         .route("/admin/ledger/amend", post(amend))
         .route("/admin/pin", post(pin))
+        .route("/admin/refund-ending", post(refund_ending))
         .with_state(book)
 }
 
@@ -43,4 +44,14 @@ struct Pin {
 
 async fn pin(State(book): State<Book>, Json(body): Json<Pin>) -> Json<Value> {
     Json(json!({ "paid": book.enter_pin(&body.out_trade_no) }))
+}
+
+#[derive(Deserialize)]
+struct Ending {
+    ending: RefundEnding,
+}
+
+async fn refund_ending(State(book): State<Book>, Json(body): Json<Ending>) -> Json<Value> {
+    book.end_next_refund(body.ending);
+    Json(json!({ "queued": body.ending }))
 }

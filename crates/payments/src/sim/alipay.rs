@@ -1,15 +1,19 @@
 //! Alipay simulator: the `/gateway.do` methods `alipay.trade.pay`, `.query`, `.cancel`,
-//! `.refund` and `alipay.data.dataservice.bill.downloadurl.query`, plus `GET /bill/{date}` where
+//! `.refund`, `alipay.trade.fastpay.refund.query` and
+//! `alipay.data.dataservice.bill.downloadurl.query`, plus `GET /bill/{date}` where
 //! the download URL points. Verifies the app's RSA2 signature; signs the exact text of each
 //! `<method>_response` object with the platform key.
 
-use super::book::{Book, LedgerKind, OrderState, PayOutcome, RefundOutcome, ReverseOutcome};
+use super::book::{
+    Book, LedgerKind, OrderState, PayOutcome, RefundEnding, RefundOutcome, RefundState, ReverseOutcome,
+};
 use super::faults::{bad_signature, finish, gate, pin_of, Gate};
+use super::wire::PlatformSigner;
 use super::{AlipaySimConfig, SimError};
 use crate::alipay::bill::COLUMNS;
 use crate::alipay::envelope::response_key;
 use crate::alipay::read_key;
-use crate::alipay::sign::{self, RsaSigner, RsaVerifier};
+use crate::alipay::sign::{self, RsaVerifier};
 use crate::beijing;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -27,7 +31,7 @@ struct Sim {
     app_id: String,
     url: String,
     verifier: RsaVerifier,
-    signer: RsaSigner,
+    signer: PlatformSigner,
     plan: FaultPlan,
     book: Book,
 }
@@ -51,7 +55,7 @@ pub(crate) fn router(
         app_id: config.app_id.clone(),
         url,
         verifier: RsaVerifier::new(public),
-        signer: RsaSigner::new(private),
+        signer: PlatformSigner::new(private),
         plan,
         book,
     };
@@ -105,6 +109,7 @@ fn endpoint(method: &str) -> &'static str {
         "alipay.trade.query" => "query",
         "alipay.trade.cancel" => "reverse",
         "alipay.trade.refund" => "refund",
+        "alipay.trade.fastpay.refund.query" => "refund_query",
         _ => "statement",
     }
 }
@@ -134,6 +139,7 @@ async fn gateway(State(sim): Shared, headers: HeaderMap, body: String) -> Respon
             "alipay.trade.query" => query(&sim, &biz),
             "alipay.trade.cancel" => cancel(&sim, &biz, &fault),
             "alipay.trade.refund" => refund(&sim, &biz),
+            "alipay.trade.fastpay.refund.query" => refund_query(&sim, &biz),
             "alipay.data.dataservice.bill.downloadurl.query" => bill_url(&sim, &biz),
             _ => Reply::error("40002", "isv.invalid-method", "不存在的方法名"),
         }
@@ -164,7 +170,7 @@ fn error_code(code: &str) -> Reply {
 fn signed(sim: &Sim, method: &str, reply: Reply, corrupt: bool) -> Response {
     let content = Value::Object(reply.0).to_string();
     let signed_text = if corrupt { format!("{content} ") } else { content.clone() };
-    let signature = sim.signer.sign(signed_text.as_bytes()).unwrap_or_default();
+    let signature = sim.signer.sign(signed_text.as_bytes());
     let key = if method.is_empty() { "error_response".to_string() } else { response_key(method) };
     let body = format!("{{\"{key}\":{content},\"sign\":{}}}", Value::String(signature));
     ([(axum::http::header::CONTENT_TYPE, "application/json;charset=utf-8")], body).into_response()
@@ -229,11 +235,15 @@ fn query(sim: &Sim, biz: &Map<String, Value>) -> Reply {
         OrderState::Refunded if view.refunded < view.amount => "TRADE_SUCCESS",
         _ => "TRADE_CLOSED",
     };
-    Reply::ok()
+    let reply = Reply::ok()
         .with("trade_no", view.txn)
         .with("out_trade_no", out_trade_no)
-        .with("trade_status", status)
-        .with("total_amount", view.amount.to_yuan_string())
+        .with("trade_status", status);
+    // An order only a cancel ever named (its pay was lost) has no amount to report.
+    match view.amount.is_positive() {
+        true => reply.with("total_amount", view.amount.to_yuan_string()),
+        false => reply,
+    }
 }
 
 fn cancel(sim: &Sim, biz: &Map<String, Value>, fault: &Option<Fault>) -> Reply {
@@ -265,8 +275,9 @@ fn refund(sim: &Sim, biz: &Map<String, Value>) -> Reply {
     else {
         return missing();
     };
-    match sim.book.refund(out_trade_no, refund_no, amount) {
-        RefundOutcome::Refunded { refund_txn: _, fresh, total_refunded } => {
+    match sim.book.refund(out_trade_no, refund_no, refund_no, amount) {
+        // Alipay pays a refund out at once: `fund_change=Y`, or `N` on a replay.
+        RefundOutcome::Accepted { refund_txn: _, fresh, total_refunded } => {
             let txn = sim.book.query(out_trade_no).map(|v| v.txn).unwrap_or_default();
             Reply::ok()
                 .with("trade_no", txn)
@@ -278,6 +289,33 @@ fn refund(sim: &Sim, biz: &Map<String, Value>) -> Reply {
         RefundOutcome::NotPaid => Reply::business("ACQ.TRADE_STATUS_ERROR", "交易状态不合法"),
         RefundOutcome::Exceeds => Reply::business("ACQ.REFUND_AMT_NOT_EQUAL_TOTAL", "退款金额超限"),
         RefundOutcome::Mismatch => Reply::business("ACQ.CONTEXT_INCONSISTENT", "退款请求号已用于其他退款"),
+    }
+}
+
+/// `alipay.trade.fastpay.refund.query`: a refund that exists comes back with its amount and
+/// `REFUND_SUCCESS`; one that does not is a bare `10000`, as on Alipay.
+fn refund_query(sim: &Sim, biz: &Map<String, Value>) -> Reply {
+    let (Some(out_trade_no), Some(refund_no)) = (text(biz, "out_trade_no"), text(biz, "out_request_no"))
+    else {
+        return missing();
+    };
+    let Some(order) = sim.book.query(out_trade_no) else {
+        return Reply::business("ACQ.TRADE_NOT_EXIST", "交易不存在");
+    };
+    match sim.book.refund_status(refund_no) {
+        Some(refund)
+            if refund.out_trade_no == out_trade_no
+                && refund.state == RefundState::Ended(RefundEnding::Success) =>
+        {
+            Reply::ok()
+                .with("trade_no", order.txn)
+                .with("out_trade_no", out_trade_no)
+                .with("out_request_no", refund_no)
+                .with("total_amount", order.amount.to_yuan_string())
+                .with("refund_amount", refund.amount.to_yuan_string())
+                .with("refund_status", "REFUND_SUCCESS")
+        }
+        _ => Reply::ok(),
     }
 }
 

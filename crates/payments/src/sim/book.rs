@@ -1,12 +1,13 @@
 //! The order book every channel simulator shares (payments.md §9): one state per order number,
 //! single-use payment codes, the PIN wait evaluated lazily against the wall clock, reverse that
-//! closes or gives back, refunds idempotent by refund number, and the **ledger** of what money
-//! the channel moved. The channel modules only translate their wire format to and from it.
+//! closes or gives back, refunds idempotent by their key, bounded by what was paid, and paid out
+//! now or later (PROCESSING, then SUCCESS or a failure), and the **ledger** of what money the
+//! channel moved. The channel modules only translate their wire format to and from it.
 
 use crate::beijing;
 use kiosk_core::{Fen, Ts};
 use serde::{Deserialize, Serialize};
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -104,8 +105,9 @@ pub(crate) enum ReverseOutcome {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum RefundOutcome {
-    /// `fresh=false`: an idempotent replay, no money moved this time.
-    Refunded {
+    /// Taken on (and, for a channel that books refunds at once, paid out). `fresh=false`: an
+    /// idempotent replay of the same key, nothing new was done.
+    Accepted {
         refund_txn: String,
         fresh: bool,
         total_refunded: Fen,
@@ -128,20 +130,85 @@ struct Order {
     refunded: Fen,
 }
 
+/// How a refund the channel took on ends. WeChat pays refunds out later: the refund query says
+/// `PROCESSING`, then `SUCCESS`, or `CHANGE` (the customer's card or balance could not take it)
+/// or `REFUNDCLOSE` (closed); the acquirer's 退货 alike (origRespCode 05, then 00 or a failure).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum RefundEnding {
+    Success,
+    Change,
+    #[serde(rename = "REFUNDCLOSE")]
+    RefundClose,
+}
+
+impl RefundEnding {
+    /// WeChat's `refund_status` word.
+    pub fn wire(self) -> &'static str {
+        match self {
+            RefundEnding::Success => "SUCCESS",
+            RefundEnding::Change => "CHANGE",
+            RefundEnding::RefundClose => "REFUNDCLOSE",
+        }
+    }
+}
+
+/// Where a refund stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum RefundState {
+    /// Taken on, not paid out yet.
+    Processing,
+    Ended(RefundEnding),
+}
+
+/// When a refund the channel took on is paid out: after it has been seen `PROCESSING` by this
+/// many refund queries *and* this long after it was taken on. Both zero: at once.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct RefundTiming {
+    pub pending_queries: u32,
+    pub pending_for: Duration,
+}
+
+/// What a refund query sees.
+#[derive(Clone, Debug)]
+pub(crate) struct RefundView {
+    pub out_trade_no: String,
+    pub refund_no: String,
+    pub refund_txn: String,
+    pub amount: Fen,
+    pub state: RefundState,
+    /// When it was paid out, for `Ended(Success)`.
+    pub settled_at: Option<Ts>,
+}
+
 #[derive(Debug)]
 struct RefundRecord {
     out_trade_no: String,
+    /// Our refund number, as the ledger and statement show it.
+    refund_no: String,
     amount: Fen,
     refund_txn: String,
+    state: RefundState,
+    /// How it will end once due.
+    ending: RefundEnding,
+    taken_at: Instant,
+    /// Refund queries that have seen it `PROCESSING`.
+    queries: u32,
+    settled_at: Option<Ts>,
 }
 
 #[derive(Debug, Default)]
 struct Inner {
     orders: HashMap<String, Order>,
     used_codes: HashSet<String>,
+    /// By the channel's idempotency key: the refund number (wallets), or the acquirer's
+    /// `orderId` + `txnTime` of the 退货.
     refunds: HashMap<String, RefundRecord>,
     ledger: Vec<LedgerEntry>,
     seq: u64,
+    timing: RefundTiming,
+    /// Endings queued for the next refunds taken on (default: `Success`).
+    endings: VecDeque<RefundEnding>,
 }
 
 /// The order book of one simulated channel. Clones share it.
@@ -150,25 +217,45 @@ pub(crate) struct Book {
     inner: Arc<Mutex<Inner>>,
     /// Prefix of the transaction ids this channel hands out.
     txn_prefix: &'static str,
+    /// Whether refunds are paid out later (WeChat, the acquirer) and so may end in a failure;
+    /// otherwise (Alipay) a refund taken on is paid out at once, always.
+    deferred_refunds: bool,
 }
 
 impl Book {
     pub fn new(txn_prefix: &'static str) -> Book {
-        Book { inner: Arc::default(), txn_prefix }
+        Book { inner: Arc::default(), txn_prefix, deferred_refunds: false }
     }
 
-    /// Locks the book and settles PINs that are due, so every reader sees wall-clock truth.
+    /// A book whose refunds are paid out after `timing` and may be made to fail
+    /// ([`Book::end_next_refund`]).
+    pub fn with_deferred_refunds(txn_prefix: &'static str, timing: RefundTiming) -> Book {
+        let book = Book { inner: Arc::default(), txn_prefix, deferred_refunds: true };
+        book.lock().timing = timing;
+        book
+    }
+
+    /// Locks the book and settles PINs and refunds that are due, so every reader sees
+    /// wall-clock truth.
     fn lock(&self) -> MutexGuard<'_, Inner> {
         // A panic elsewhere cannot leave the book half-updated: every update is one statement.
         let mut inner = self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         let now = Instant::now();
-        let Inner { orders, ledger, .. } = &mut *inner;
+        let Inner { orders, ledger, refunds, timing, .. } = &mut *inner;
         for (out_trade_no, order) in orders.iter_mut() {
             if order.state == OrderState::UserPaying && order.pin_at.is_some_and(|at| at <= now) {
                 charge(ledger, out_trade_no, order);
             }
         }
+        for record in refunds.values_mut() {
+            settle_if_due(record, *timing, orders, ledger);
+        }
         inner
+    }
+
+    /// The next refund taken on ends this way instead of `Success` (deferred refunds only).
+    pub fn end_next_refund(&self, ending: RefundEnding) {
+        self.lock().endings.push_back(ending);
     }
 
     fn next_txn(&self, inner: &mut Inner) -> String {
@@ -291,15 +378,18 @@ impl Book {
         outcome
     }
 
-    pub fn refund(&self, out_trade_no: &str, refund_no: &str, amount: Fen) -> RefundOutcome {
+    /// Takes on a refund of `amount` of `out_trade_no` under the idempotency `key` (`refund_no`
+    /// is what the ledger shows). The same key again is a replay; the sum of all refunds never
+    /// exceeds what was paid.
+    pub fn refund(&self, out_trade_no: &str, key: &str, refund_no: &str, amount: Fen) -> RefundOutcome {
         let mut inner = self.lock();
-        if let Some(record) = inner.refunds.get(refund_no) {
+        if let Some(record) = inner.refunds.get(key) {
             if record.out_trade_no != out_trade_no || record.amount != amount {
                 return RefundOutcome::Mismatch;
             }
             let refund_txn = record.refund_txn.clone();
             let total_refunded = inner.orders.get(out_trade_no).map(|o| o.refunded).unwrap_or_default();
-            return RefundOutcome::Refunded { refund_txn, fresh: false, total_refunded };
+            return RefundOutcome::Accepted { refund_txn, fresh: false, total_refunded };
         }
         let refund_txn = self.next_txn(&mut inner);
         let Some(order) = inner.orders.get_mut(out_trade_no) else {
@@ -311,22 +401,48 @@ impl Book {
         if !amount.is_positive() || amount > order.amount - order.refunded {
             return RefundOutcome::Exceeds;
         }
+        // Reserved now, so a second refund cannot exceed the payment while this one is on its way.
         order.refunded = order.refunded + amount;
         order.state = OrderState::Refunded;
         let total_refunded = order.refunded;
-        inner.refunds.insert(
-            refund_no.to_string(),
-            RefundRecord { out_trade_no: out_trade_no.to_string(), amount, refund_txn: refund_txn.clone() },
-        );
-        inner.ledger.push(LedgerEntry {
+        let ending = match self.deferred_refunds {
+            true => inner.endings.pop_front().unwrap_or(RefundEnding::Success),
+            false => RefundEnding::Success,
+        };
+        let timing = if self.deferred_refunds { inner.timing } else { RefundTiming::default() };
+        let mut record = RefundRecord {
             out_trade_no: out_trade_no.to_string(),
-            channel_txn: refund_txn.clone(),
-            kind: LedgerKind::Refund,
+            refund_no: refund_no.to_string(),
             amount,
-            refund_no: Some(refund_no.to_string()),
-            at: beijing::now_ts(),
-        });
-        RefundOutcome::Refunded { refund_txn, fresh: true, total_refunded }
+            refund_txn: refund_txn.clone(),
+            state: RefundState::Processing,
+            ending,
+            taken_at: Instant::now(),
+            queries: 0,
+            settled_at: None,
+        };
+        let Inner { orders, ledger, refunds, .. } = &mut *inner;
+        settle_if_due(&mut record, timing, orders, ledger);
+        refunds.insert(key.to_string(), record);
+        RefundOutcome::Accepted { refund_txn, fresh: true, total_refunded }
+    }
+
+    /// Where the refund under `key` stands; a query that finds it still processing counts
+    /// towards [`RefundTiming::pending_queries`].
+    pub fn refund_status(&self, key: &str) -> Option<RefundView> {
+        let mut inner = self.lock();
+        let record = inner.refunds.get_mut(key)?;
+        if record.state == RefundState::Processing {
+            record.queries += 1;
+        }
+        Some(RefundView {
+            out_trade_no: record.out_trade_no.clone(),
+            refund_no: record.refund_no.clone(),
+            refund_txn: record.refund_txn.clone(),
+            amount: record.amount,
+            state: record.state,
+            settled_at: record.settled_at,
+        })
     }
 
     pub fn ledger(&self) -> Vec<LedgerEntry> {
@@ -350,6 +466,38 @@ impl Book {
             }
         }
         found
+    }
+}
+
+/// Ends a processing refund whose time has come: paid out (a ledger entry), or failed (its
+/// amount is refundable again).
+fn settle_if_due(
+    record: &mut RefundRecord,
+    timing: RefundTiming,
+    orders: &mut HashMap<String, Order>,
+    ledger: &mut Vec<LedgerEntry>,
+) {
+    let due = record.queries >= timing.pending_queries && record.taken_at.elapsed() >= timing.pending_for;
+    if record.state != RefundState::Processing || !due {
+        return;
+    }
+    record.state = RefundState::Ended(record.ending);
+    if record.ending == RefundEnding::Success {
+        let now = beijing::now_ts();
+        record.settled_at = Some(now);
+        ledger.push(LedgerEntry {
+            out_trade_no: record.out_trade_no.clone(),
+            channel_txn: record.refund_txn.clone(),
+            kind: LedgerKind::Refund,
+            amount: record.amount,
+            refund_no: Some(record.refund_no.clone()),
+            at: now,
+        });
+    } else if let Some(order) = orders.get_mut(&record.out_trade_no) {
+        order.refunded = order.refunded - record.amount;
+        if order.refunded == Fen::ZERO {
+            order.state = OrderState::Success;
+        }
     }
 }
 
@@ -406,22 +554,52 @@ mod tests {
     }
 
     #[test]
-    fn refunds_are_idempotent_by_number_and_bounded_by_the_amount() {
+    fn refunds_are_idempotent_by_key_and_bounded_by_the_amount() {
         let book = Book::new("T");
         book.pay("C0000001", "c1", Fen(300), Pin::NotNeeded);
         assert!(matches!(
-            book.refund("C0000001", "R1", Fen(200)),
-            RefundOutcome::Refunded { fresh: true, .. }
+            book.refund("C0000001", "R1", "R1", Fen(200)),
+            RefundOutcome::Accepted { fresh: true, .. }
         ));
         assert!(matches!(
-            book.refund("C0000001", "R1", Fen(200)),
-            RefundOutcome::Refunded { fresh: false, .. }
+            book.refund("C0000001", "R1", "R1", Fen(200)),
+            RefundOutcome::Accepted { fresh: false, .. }
         ));
-        assert_eq!(book.refund("C0000001", "R1", Fen(100)), RefundOutcome::Mismatch);
-        assert_eq!(book.refund("C0000001", "R2", Fen(101)), RefundOutcome::Exceeds);
-        assert_eq!(book.refund("C0000009", "R3", Fen(1)), RefundOutcome::NotFound);
+        assert_eq!(book.refund("C0000001", "R1", "R1", Fen(100)), RefundOutcome::Mismatch);
+        assert_eq!(book.refund("C0000001", "R2", "R2", Fen(101)), RefundOutcome::Exceeds);
+        assert_eq!(book.refund("C0000009", "R3", "R3", Fen(1)), RefundOutcome::NotFound);
         let refunds = book.ledger().iter().filter(|e| e.kind == LedgerKind::Refund).count();
         assert_eq!(refunds, 1);
+    }
+
+    #[test]
+    fn deferred_refunds_are_processing_for_a_while_and_may_fail() {
+        let timing = RefundTiming { pending_queries: 2, pending_for: Duration::ZERO };
+        let book = Book::with_deferred_refunds("T", timing);
+        book.pay("E0000001", "c1", Fen(300), Pin::NotNeeded);
+        book.refund("E0000001", "R1", "R1", Fen(100));
+        let state = |key: &str| book.refund_status(key).map(|v| v.state);
+        assert_eq!(state("R1"), Some(RefundState::Processing));
+        assert!(book.ledger().iter().all(|e| e.kind != LedgerKind::Refund), "not paid out yet");
+        assert_eq!(state("R1"), Some(RefundState::Processing));
+        assert_eq!(state("R1"), Some(RefundState::Ended(RefundEnding::Success)));
+        assert_eq!(book.ledger().iter().filter(|e| e.kind == LedgerKind::Refund).count(), 1);
+        // A failed refund gives nothing back, and its amount may be refunded again.
+        book.end_next_refund(RefundEnding::Change);
+        book.refund("E0000001", "R2", "R2", Fen(200));
+        assert_eq!(book.refund("E0000001", "R3", "R3", Fen(1)), RefundOutcome::Exceeds, "reserved");
+        for _ in 0..3 {
+            book.refund_status("R2");
+        }
+        assert_eq!(state("R2"), Some(RefundState::Ended(RefundEnding::Change)));
+        assert!(matches!(book.refund("E0000001", "R3", "R3", Fen(200)), RefundOutcome::Accepted { .. }));
+        assert_eq!(state("R9"), None);
+        // A book that pays out at once ignores queued endings.
+        let now = Book::new("T");
+        now.pay("E0000002", "c2", Fen(100), Pin::NotNeeded);
+        now.end_next_refund(RefundEnding::RefundClose);
+        now.refund("E0000002", "R1", "R1", Fen(100));
+        assert_eq!(now.refund_status("R1").map(|v| v.state), Some(RefundState::Ended(RefundEnding::Success)));
     }
 
     #[test]

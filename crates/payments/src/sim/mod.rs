@@ -4,12 +4,20 @@
 //! ([`SimHandle::ledger`]) and at `GET /admin/ledger`.
 //!
 //! Fault endpoints are named alike on every channel: `pay`, `query`, `reverse`, `refund`,
-//! `statement`.
+//! `refund_query` (WeChat `refundquery`, Alipay `fastpay.refund.query`; the acquirer has one query
+//! endpoint, `query`, for consumes and refunds alike), `statement`.
+//!
+//! Refunds: Alipay pays a refund out at once. WeChat and the acquirer take it on and pay it out
+//! later: the refund query says PROCESSING (origRespCode 05) until it is due (by default at once;
+//! see [`WeChatSimConfig::refund_pending_queries`]), then SUCCESS (00), or the failure queued by
+//! [`SimHandle::end_next_refund`] (`CHANGE`, `REFUNDCLOSE`; the acquirer answers 01). The ledger
+//! shows a refund when it is paid out.
 //!
 //! Admin routes of every simulator: `GET /admin/ledger`; `POST /admin/ledger` (a [`LedgerEntry`]
 //! to add, e.g. a channel-only statement row); `POST /admin/ledger/amend`
 //! (`{"out_trade_no":…,"amount":fen}`: change a charge as the statement reports it);
-//! `POST /admin/pin` (`{"out_trade_no":…}`: the customer enters the PIN now).
+//! `POST /admin/pin` (`{"out_trade_no":…}`: the customer enters the PIN now);
+//! `POST /admin/refund-ending` (`{"ending":"CHANGE"}`: how the next refund taken on ends).
 
 mod admin;
 mod alipay;
@@ -17,12 +25,13 @@ mod book;
 mod faults;
 mod unionpay;
 mod wechat;
+mod wire;
 
-pub use book::{LedgerEntry, LedgerKind};
+pub use book::{LedgerEntry, LedgerKind, RefundEnding};
 
 use crate::config::{ConfigError, PaymentsConfig, Secret};
 use crate::{AlipayConfig, UnionPayConfig, WeChatConfig};
-use book::Book;
+use book::{Book, RefundTiming};
 use kiosk_core::Fen;
 use serde::Deserialize;
 use simkit::{FaultPlan, Served};
@@ -45,6 +54,17 @@ pub struct WeChatSimConfig {
     /// 0 picks a free port.
     #[serde(default)]
     pub port: u16,
+    /// Whether the orderquery of a reversed (`REVOKED`) order that had been paid carries its
+    /// `time_end`. WeChat's reply need not carry it, so the default is `false`: a client must not
+    /// read its absence as "never paid".
+    #[serde(default)]
+    pub revoked_time_end: bool,
+    /// A refund stays `PROCESSING` until this many refund queries have seen it so (default 0)…
+    #[serde(default)]
+    pub refund_pending_queries: u32,
+    /// …and at least this many milliseconds after it was taken on (default 0).
+    #[serde(default)]
+    pub refund_pending_ms: u64,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -87,6 +107,9 @@ impl ChannelSimsConfig {
                 mch_id: "10000100".into(),
                 api_key: Secret::new("YizhanSimulatorApiKey0123456789a"),
                 port: 0,
+                revoked_time_end: false,
+                refund_pending_queries: 0,
+                refund_pending_ms: 0,
             },
             alipay: AlipaySimConfig {
                 app_id: "2021000000000001".into(),
@@ -146,6 +169,12 @@ impl SimHandle {
         self.book.enter_pin(out_trade_no)
     }
 
+    /// The next refund this channel takes on ends this way instead of `SUCCESS` (WeChat and the
+    /// acquirer pay refunds out later; Alipay pays out at once and ignores it).
+    pub fn end_next_refund(&self, ending: RefundEnding) {
+        self.book.end_next_refund(ending);
+    }
+
     /// Adds a row only the channel knows (reconciliation tests).
     pub fn add_ledger_entry(&self, entry: LedgerEntry) {
         self.book.add_entry(entry);
@@ -176,7 +205,11 @@ fn start(
 /// Starts the WeChat Pay v2 simulator.
 pub async fn start_wechat(config: &WeChatSimConfig) -> Result<SimHandle, SimError> {
     let listener = bind(config.port).await?;
-    let (plan, book) = (FaultPlan::default(), Book::new("4200"));
+    let timing = RefundTiming {
+        pending_queries: config.refund_pending_queries,
+        pending_for: std::time::Duration::from_millis(config.refund_pending_ms),
+    };
+    let (plan, book) = (FaultPlan::default(), Book::with_deferred_refunds("4200", timing));
     let router = wechat::router(config.clone(), plan.clone(), book.clone());
     start(listener, router, plan, book)
 }
@@ -196,7 +229,7 @@ pub async fn start_alipay(config: &AlipaySimConfig) -> Result<SimHandle, SimErro
 /// Starts the UnionPay acquirer simulator.
 pub async fn start_unionpay(config: &UnionPaySimConfig) -> Result<SimHandle, SimError> {
     let listener = bind(config.port).await?;
-    let (plan, book) = (FaultPlan::default(), Book::new("62"));
+    let (plan, book) = (FaultPlan::default(), Book::with_deferred_refunds("62", RefundTiming::default()));
     let router = unionpay::router(config.clone(), plan.clone(), book.clone());
     start(listener, router, plan, book)
 }
@@ -233,6 +266,9 @@ impl RunningChannelSims {
                 api_key: self.config.wechat.api_key.clone(),
                 spbill_create_ip: "127.0.0.1".into(),
                 client_identity_pem: None,
+                client_cert_pem: None,
+                client_key_pem: None,
+                sign_type: crate::wechat::sign::SignType::HmacSha256,
                 connect_timeout_ms: 1_000,
                 request_timeout_ms: 3_000,
                 pay_timeout_ms: 3_000,

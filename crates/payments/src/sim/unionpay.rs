@@ -5,17 +5,24 @@
 //! Like the real acquirer:
 //! - a consume is answered `00` "accepted" whatever happens next (paid at once, waiting for the
 //!   customer, or failing later); only a query tells the result (`origRespCode`);
-//! - a transaction is named by `orderId` *and* `txnTime`: a query whose `txnTime` is not the
-//!   consume's own finds nothing (`34`), and a consume reusing an `orderId` with another
-//!   `txnTime` is a duplicate (`12`);
+//! - every transaction is named by `orderId` *and* `txnTime`: a query whose `txnTime` is not the
+//!   transaction's own finds nothing (`34`); a consume reusing an `orderId` with another
+//!   `txnTime` is a duplicate (`12`); a cancel or refund sent again with the same `orderId` and
+//!   `txnTime` is a replay of the first (same answer, nothing done twice), while the same
+//!   `orderId` with a *new* `txnTime` is a new transaction (a second 退货!), refused only when
+//!   the refunds would exceed what was paid, or when the consume was already cancelled;
 //! - cancel and refund name the original by `origQryId` only (missing: `13`; unknown: `35`). So,
 //!   unlike the wallets' reverse by order number, a cancel can never close an order the acquirer
-//!   has not seen.
+//!   has not seen;
+//! - a 退货 `00` is only "accepted": the query of the refund's own `orderId`/`txnTime` says `05`
+//!   until it is paid out, then `00` (or `01` when it failed, see
+//!   [`SimHandle::end_next_refund`](super::SimHandle::end_next_refund)).
 
-use super::book::{Book, OrderState, PayOutcome, RefundOutcome, ReverseOutcome};
+use super::book::{Book, OrderState, PayOutcome, RefundEnding, RefundOutcome, RefundState, ReverseOutcome};
 use super::faults::{bad_signature, finish, gate, pin_of, Gate};
+use super::wire::{acp_sign, acp_signed};
 use super::UnionPaySimConfig;
-use crate::unionpay::sign::{self, Fields};
+use crate::unionpay::sign::Fields;
 use crate::unionpay::{BACK_PATH, QUERY_PATH};
 use axum::extract::State;
 use axum::http::HeaderMap;
@@ -25,25 +32,49 @@ use axum::Router;
 use kiosk_core::Fen;
 use simkit::{Fault, FaultPlan};
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+/// A cancel or refund the acquirer took on, under its own `orderId` + `txnTime`.
+#[derive(Clone, Debug)]
+struct BackTxn {
+    /// `31` or `04`.
+    txn_type: String,
+    orig_qry_id: String,
+    amount: Fen,
+    /// Its own id (`queryId`).
+    query_id: String,
+    /// For a refund: its key in the book.
+    refund_key: Option<String>,
+}
+
+/// What the acquirer remembers beside the order book: the `txnTime` of each consume, and each
+/// cancel and refund by (`orderId`, `txnTime`).
+#[derive(Debug, Default)]
+struct Acquirer {
+    consumes: HashMap<String, String>,
+    back: HashMap<(String, String), BackTxn>,
+    seq: u64,
+}
 
 #[derive(Clone)]
 struct Sim {
     config: UnionPaySimConfig,
     plan: FaultPlan,
     book: Book,
-    /// The `txnTime` each consume was sent with, by `orderId`.
-    txn_times: Arc<Mutex<HashMap<String, String>>>,
+    acquirer: Arc<Mutex<Acquirer>>,
 }
 
 impl Sim {
+    fn acquirer(&self) -> MutexGuard<'_, Acquirer> {
+        self.acquirer.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
     fn txn_time(&self, order_id: &str) -> Option<String> {
-        self.txn_times.lock().unwrap_or_else(|p| p.into_inner()).get(order_id).cloned()
+        self.acquirer().consumes.get(order_id).cloned()
     }
 
     fn remember_txn_time(&self, order_id: &str, txn_time: &str) {
-        let mut times = self.txn_times.lock().unwrap_or_else(|p| p.into_inner());
-        times.entry(order_id.to_string()).or_insert_with(|| txn_time.to_string());
+        self.acquirer().consumes.entry(order_id.to_string()).or_insert_with(|| txn_time.to_string());
     }
 }
 
@@ -52,7 +83,7 @@ pub(crate) fn router(config: UnionPaySimConfig, plan: FaultPlan, book: Book) -> 
         config,
         plan,
         book,
-        txn_times: Arc::default(),
+        acquirer: Arc::default(),
     })
 }
 
@@ -69,6 +100,7 @@ fn reply(request: &Fields, code: &str, message: &str) -> Fields {
         "merId",
         "orderId",
         "txnTime",
+        "txnAmt",
     ] {
         if let Some(value) = request.get(key) {
             fields.insert(key.into(), value.clone());
@@ -82,7 +114,7 @@ fn reply(request: &Fields, code: &str, message: &str) -> Fields {
 
 fn signed(sim: &Sim, mut fields: Fields, corrupt: bool) -> Response {
     let key = if corrupt { "not-the-secure-key" } else { sim.config.secure_key.expose() };
-    let signature = sign::sign(&fields, key);
+    let signature = acp_sign(&fields, key);
     fields.insert("signature".into(), signature);
     let body = serde_urlencoded::to_string(&fields).unwrap_or_default();
     ([(axum::http::header::CONTENT_TYPE, "application/x-www-form-urlencoded;charset=UTF-8")], body)
@@ -92,7 +124,7 @@ fn signed(sim: &Sim, mut fields: Fields, corrupt: bool) -> Response {
 /// Checks the request; `Err` is the reply to send instead of doing the work.
 fn check(sim: &Sim, request: &Fields, fault: &Option<Fault>) -> Result<(), Fields> {
     if request.get("signMethod").map(String::as_str) != Some("11")
-        || !sign::verify(request, sim.config.secure_key.expose())
+        || !acp_signed(request, sim.config.secure_key.expose())
     {
         return Err(reply(request, "11", "验证签名失败"));
     }
@@ -173,7 +205,62 @@ fn original(sim: &Sim, request: &Fields) -> Result<String, Fields> {
     sim.book.order_of_txn(id).ok_or_else(|| reply(request, "35", "原交易不存在或状态不正确"))
 }
 
+/// A cancel or refund: its own name (`orderId`, `txnTime`) and what it asks. `Err` is the reply
+/// to send: missing fields, or the answer to a replay.
+struct BackRequest {
+    key: (String, String),
+    orig_qry_id: String,
+    amount: Fen,
+}
+
+fn back_request(acquirer: &Acquirer, request: &Fields, txn_type: &str) -> Result<BackRequest, Fields> {
+    let (Some(order_id), Some(txn_time), Some(orig_qry_id), Some(amount)) =
+        (param(request, "orderId"), param(request, "txnTime"), param(request, "origQryId"), fen(request))
+    else {
+        return Err(reply(request, "13", "报文交易要素缺失"));
+    };
+    let key = (order_id.to_string(), txn_time.to_string());
+    if let Some(known) = acquirer.back.get(&key) {
+        // The same transaction sent again: answer as the first time, do nothing twice.
+        if known.txn_type == txn_type && known.orig_qry_id == orig_qry_id && known.amount == amount {
+            let mut fields = reply(request, "00", "成功");
+            fields.insert("queryId".into(), known.query_id.clone());
+            return Err(fields);
+        }
+        return Err(reply(request, "12", "重复交易"));
+    }
+    Ok(BackRequest { key, orig_qry_id: orig_qry_id.to_string(), amount })
+}
+
+fn remember(
+    acquirer: &mut Acquirer,
+    back: BackRequest,
+    txn_type: &str,
+    query_id: Option<String>,
+    refund_key: Option<String>,
+) -> String {
+    acquirer.seq += 1;
+    let query_id = query_id.unwrap_or_else(|| format!("{}{:012}", txn_type, acquirer.seq));
+    acquirer.back.insert(
+        back.key,
+        BackTxn {
+            txn_type: txn_type.to_string(),
+            orig_qry_id: back.orig_qry_id,
+            amount: back.amount,
+            query_id: query_id.clone(),
+            refund_key,
+        },
+    );
+    query_id
+}
+
 fn cancel(sim: &Sim, request: &Fields, fault: &Option<Fault>) -> Fields {
+    // Held to the end: the same cancel sent twice at once is still one cancel.
+    let mut acquirer = sim.acquirer();
+    let back = match back_request(&acquirer, request, "31") {
+        Ok(back) => back,
+        Err(fields) => return fields,
+    };
     let order = match original(sim, request) {
         Ok(order) => order,
         Err(fields) => return fields,
@@ -181,29 +268,70 @@ fn cancel(sim: &Sim, request: &Fields, fault: &Option<Fault>) -> Fields {
     if matches!(fault, Some(Fault::RecallRetry)) {
         return reply(request, "05", "交易已受理，请稍后重试");
     }
+    let Some(view) = sim.book.query(&order) else {
+        return reply(request, "35", "原交易不存在或状态不正确");
+    };
+    if view.amount != back.amount {
+        return reply(request, "36", "与原交易信息不符");
+    }
+    // Another cancel (another orderId/txnTime) of a consume already cancelled.
+    if matches!(view.state, OrderState::Revoked { .. }) {
+        return reply(request, "35", "原交易已撤销");
+    }
     match sim.book.reverse(&order) {
-        ReverseOutcome::Closed | ReverseOutcome::GaveBack => reply(request, "00", "成功"),
+        ReverseOutcome::Closed | ReverseOutcome::GaveBack => {
+            let query_id = remember(&mut acquirer, back, "31", None, None);
+            let mut fields = reply(request, "00", "成功");
+            fields.insert("queryId".into(), query_id);
+            fields
+        }
         ReverseOutcome::NotReversible => reply(request, "35", "原交易状态不正确"),
     }
 }
 
 fn refund(sim: &Sim, request: &Fields) -> Fields {
+    // Held to the end: the same refund sent twice at once is still one refund.
+    let mut acquirer = sim.acquirer();
+    let back = match back_request(&acquirer, request, "04") {
+        Ok(back) => back,
+        Err(fields) => return fields,
+    };
     let order = match original(sim, request) {
         Ok(order) => order,
         Err(fields) => return fields,
     };
-    let (Some(refund_no), Some(amount)) = (param(request, "orderId"), fen(request)) else {
-        return reply(request, "13", "报文交易要素缺失");
-    };
-    match sim.book.refund(&order, refund_no, amount) {
-        RefundOutcome::Refunded { refund_txn, .. } => {
-            let mut fields = reply(request, "00", "成功");
-            fields.insert("queryId".into(), refund_txn);
+    let refund_no = back.key.0.clone();
+    let refund_key = format!("{}@{}", back.key.0, back.key.1);
+    match sim.book.refund(&order, &refund_key, &refund_no, back.amount) {
+        RefundOutcome::Accepted { refund_txn, .. } => {
+            let query_id = remember(&mut acquirer, back, "04", Some(refund_txn), Some(refund_key));
+            let mut fields = reply(request, "00", "成功[退货已受理]");
+            fields.insert("queryId".into(), query_id);
             fields
         }
         RefundOutcome::NotFound | RefundOutcome::NotPaid => reply(request, "35", "原交易不存在或状态不正确"),
-        RefundOutcome::Exceeds | RefundOutcome::Mismatch => reply(request, "36", "与原交易信息不符"),
+        RefundOutcome::Exceeds => reply(request, "36", "退货金额超过原交易可退金额"),
+        RefundOutcome::Mismatch => reply(request, "36", "与原交易信息不符"),
     }
+}
+
+/// The query's answer about a cancel or refund, named by its own `orderId` and `txnTime`.
+fn back_state(sim: &Sim, request: &Fields, txn: &BackTxn) -> Fields {
+    let (code, message) = match &txn.refund_key {
+        None => ("00", "成功"),
+        Some(key) => match sim.book.refund_status(key).map(|r| r.state) {
+            Some(RefundState::Ended(RefundEnding::Success)) => ("00", "成功"),
+            Some(RefundState::Processing) => ("05", "交易处理中"),
+            Some(RefundState::Ended(_)) | None => ("01", "交易失败"),
+        },
+    };
+    let mut fields = reply(request, "00", "成功");
+    fields.insert("origRespCode".into(), code.into());
+    fields.insert("origRespMsg".into(), message.into());
+    fields.insert("queryId".into(), txn.query_id.clone());
+    fields.insert("origQryId".into(), txn.orig_qry_id.clone());
+    fields.insert("txnAmt".into(), txn.amount.0.to_string());
+    fields
 }
 
 async fn query(State(sim): State<Sim>, headers: HeaderMap, body: String) -> Response {
@@ -214,30 +342,37 @@ async fn query(State(sim): State<Sim>, headers: HeaderMap, body: String) -> Resp
     };
     let fields = match check(&sim, &request, &fault) {
         Err(fields) => fields,
-        // Found only by the consume's own orderId *and* txnTime.
-        Ok(()) => match param(&request, "orderId")
-            .filter(|id| sim.txn_time(id).as_deref() == param(&request, "txnTime"))
-            .and_then(|id| sim.book.query(id))
-        {
-            None => reply(&request, "34", "查无此交易"),
-            Some(view) => {
-                let (code, message) = match view.state {
-                    OrderState::UserPaying => ("05", "交易处理中"),
-                    // ACP reports the consume's own result; a later cancel/refund is another
-                    // transaction.
-                    OrderState::Success | OrderState::Refunded | OrderState::Revoked { refunded: true } => {
-                        ("00", "成功")
-                    }
-                    OrderState::PayError | OrderState::Revoked { refunded: false } => ("01", "交易失败"),
-                };
-                let mut fields = reply(&request, "00", "成功");
-                fields.insert("origRespCode".into(), code.into());
-                fields.insert("origRespMsg".into(), message.into());
-                fields.insert("queryId".into(), view.txn);
-                fields.insert("txnAmt".into(), view.amount.0.to_string());
-                fields
-            }
-        },
+        Ok(()) => query_answer(&sim, &request),
     };
     finish(&fault, signed(&sim, fields, bad_signature(&fault)))
+}
+
+/// A query names a transaction by its own `orderId` *and* `txnTime`: a cancel or refund, or the
+/// consume.
+fn query_answer(sim: &Sim, request: &Fields) -> Fields {
+    let (Some(order_id), Some(txn_time)) = (param(request, "orderId"), param(request, "txnTime")) else {
+        return reply(request, "13", "报文交易要素缺失");
+    };
+    let back = sim.acquirer().back.get(&(order_id.to_string(), txn_time.to_string())).cloned();
+    if let Some(txn) = back {
+        return back_state(sim, request, &txn);
+    }
+    let view = Some(order_id)
+        .filter(|id| sim.txn_time(id).as_deref() == Some(txn_time))
+        .and_then(|id| sim.book.query(id));
+    let Some(view) = view else {
+        return reply(request, "34", "查无此交易");
+    };
+    let (code, message) = match view.state {
+        OrderState::UserPaying => ("05", "交易处理中"),
+        // ACP reports the consume's own result; a later cancel/refund is another transaction.
+        OrderState::Success | OrderState::Refunded | OrderState::Revoked { refunded: true } => ("00", "成功"),
+        OrderState::PayError | OrderState::Revoked { refunded: false } => ("01", "交易失败"),
+    };
+    let mut fields = reply(request, "00", "成功");
+    fields.insert("origRespCode".into(), code.into());
+    fields.insert("origRespMsg".into(), message.into());
+    fields.insert("queryId".into(), view.txn);
+    fields.insert("txnAmt".into(), view.amount.0.to_string());
+    fields
 }

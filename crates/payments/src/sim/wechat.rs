@@ -1,13 +1,16 @@
 //! WeChat Pay v2 simulator: `/pay/micropay`, `/pay/orderquery`, `/secapi/pay/reverse`,
-//! `/secapi/pay/refund`, `/pay/downloadbill`. Verifies the client's MD5 or HMAC-SHA256 signature
-//! and signs its replies the same way.
+//! `/secapi/pay/refund`, `/pay/refundquery`, `/pay/downloadbill`. Verifies the client's
+//! signature with the `sign_type` the request names (MD5 when absent, or HMAC-SHA256) and signs
+//! its reply the same way.
 
-use super::book::{Book, LedgerKind, OrderState, PayOutcome, RefundOutcome, ReverseOutcome};
+use super::book::{
+    Book, LedgerKind, OrderState, PayOutcome, RefundEnding, RefundOutcome, RefundState, ReverseOutcome,
+};
 use super::faults::{bad_signature, finish, gate, pin_of, Gate};
+use super::wire::{wechat_sign, wechat_signed_by, wechat_xml, WeChatSign};
 use super::WeChatSimConfig;
 use crate::beijing;
 use crate::wechat::bill::{COLUMNS, SUMMARY_HEADER};
-use crate::wechat::sign::{self, Params, SignType};
 use crate::wechat::xml;
 use axum::extract::State;
 use axum::http::HeaderMap;
@@ -17,6 +20,10 @@ use axum::Router;
 use chrono::NaiveDate;
 use kiosk_core::Fen;
 use simkit::{Fault, FaultPlan};
+use std::collections::BTreeMap;
+
+/// The fields of a WeChat request or reply.
+type Params = BTreeMap<String, String>;
 
 #[derive(Clone)]
 struct Sim {
@@ -31,6 +38,7 @@ enum Call {
     Query,
     Reverse,
     Refund,
+    RefundQuery,
     Statement,
 }
 
@@ -41,6 +49,7 @@ impl Call {
             Call::Query => "query",
             Call::Reverse => "reverse",
             Call::Refund => "refund",
+            Call::RefundQuery => "refund_query",
             Call::Statement => "statement",
         }
     }
@@ -58,6 +67,10 @@ pub(crate) fn router(config: WeChatSimConfig, plan: FaultPlan, book: Book) -> Ro
         .route(
             "/secapi/pay/refund",
             post(|s: State<Sim>, h: HeaderMap, b: String| handle(s, h, b, Call::Refund)),
+        )
+        .route(
+            "/pay/refundquery",
+            post(|s: State<Sim>, h: HeaderMap, b: String| handle(s, h, b, Call::RefundQuery)),
         )
         .route(
             "/pay/downloadbill",
@@ -97,7 +110,7 @@ fn return_fail(message: &str) -> Response {
     let mut fields = Params::new();
     fields.insert("return_code".into(), "FAIL".into());
     fields.insert("return_msg".into(), message.into());
-    xml_response(xml::encode(&fields))
+    xml_response(wechat_xml(&fields))
 }
 
 fn xml_response(body: String) -> Response {
@@ -112,14 +125,14 @@ async fn handle(State(sim): State<Sim>, headers: HeaderMap, body: String, call: 
     let Ok(request) = xml::decode(&body) else {
         return finish(&fault, return_fail("XML格式错误"));
     };
-    let Some(sign_type) = SignType::from_wire(request.get("sign_type").map(String::as_str)) else {
+    let Some(sign_type) = WeChatSign::of_request(request.get("sign_type").map(String::as_str)) else {
         return finish(&fault, return_fail("sign_type参数错误"));
     };
     let reply = if request.get("appid") != Some(&sim.config.appid)
         || request.get("mch_id") != Some(&sim.config.mch_id)
     {
         Reply::error("APPID_MCHID_NOT_MATCH", "appid和mch_id不匹配")
-    } else if !sign::verify(&request, sim.config.api_key.expose(), sign_type) {
+    } else if !wechat_signed_by(&request, sim.config.api_key.expose(), sign_type) {
         Reply::error("SIGNERROR", "签名错误")
     } else if let Some(Fault::ErrorCode { code }) = &fault {
         Reply::error(code, "simulated error")
@@ -129,6 +142,7 @@ async fn handle(State(sim): State<Sim>, headers: HeaderMap, body: String, call: 
             Call::Query => query(&sim, &request),
             Call::Reverse => reverse(&sim, &request, &fault),
             Call::Refund => refund(&sim, &request),
+            Call::RefundQuery => refund_query(&sim, &request),
             Call::Statement => match statement(&sim, &request) {
                 Ok(file) => return finish(&fault, file.into_response()),
                 Err(reply) => reply,
@@ -142,7 +156,7 @@ async fn handle(State(sim): State<Sim>, headers: HeaderMap, body: String, call: 
     finish(&fault, signed(&sim, reply, sign_type, bad_signature(&fault)))
 }
 
-fn signed(sim: &Sim, reply: Reply, sign_type: SignType, corrupt: bool) -> Response {
+fn signed(sim: &Sim, reply: Reply, sign_type: WeChatSign, corrupt: bool) -> Response {
     let mut fields = reply.fields;
     fields.insert("return_code".into(), "SUCCESS".into());
     fields.insert("return_msg".into(), "OK".into());
@@ -150,9 +164,9 @@ fn signed(sim: &Sim, reply: Reply, sign_type: SignType, corrupt: bool) -> Respon
     fields.insert("mch_id".into(), sim.config.mch_id.clone());
     fields.insert("nonce_str".into(), format!("{:016x}", rand::random::<u64>()));
     let key = if corrupt { "not-the-merchant-key" } else { sim.config.api_key.expose() };
-    let signature = sign::sign(&fields, key, sign_type);
+    let signature = wechat_sign(&fields, key, sign_type);
     fields.insert("sign".into(), signature);
-    xml_response(xml::encode(&fields))
+    xml_response(wechat_xml(&fields))
 }
 
 fn param<'a>(request: &'a Params, key: &str) -> Option<&'a str> {
@@ -209,18 +223,27 @@ fn query(sim: &Sim, request: &Params) -> Reply {
         // Refunds through the refund API: 转入退款.
         OrderState::Refunded => "REFUND",
     };
-    let mut reply = Reply::ok()
-        .with("out_trade_no", out_trade_no)
-        .with("trade_state", state)
-        .with("total_fee", view.amount.0.to_string());
+    let mut reply = Reply::ok().with("out_trade_no", out_trade_no).with("trade_state", state);
+    // An order only a reverse ever named (its pay was lost) has no amount to report.
+    if view.amount.is_positive() {
+        reply = reply.with("total_fee", view.amount.0.to_string());
+    }
     if let Some(paid_at) = view.paid_at {
         reply = reply
             .with("transaction_id", view.txn)
             .with("trade_type", "MICROPAY")
-            .with("cash_fee", view.amount.0.to_string())
-            .with("time_end", beijing::from_ts(paid_at).format("%Y%m%d%H%M%S").to_string());
+            .with("cash_fee", view.amount.0.to_string());
+        // A REVOKED reply need not carry the payment time; by default this one does not.
+        let revoked = matches!(view.state, OrderState::Revoked { .. });
+        if !revoked || sim.config.revoked_time_end {
+            reply = reply.with("time_end", time_text(paid_at));
+        }
     }
     reply
+}
+
+fn time_text(at: kiosk_core::Ts) -> String {
+    beijing::from_ts(at).format("%Y%m%d%H%M%S").to_string()
 }
 
 fn reverse(sim: &Sim, request: &Params, fault: &Option<Fault>) -> Reply {
@@ -242,7 +265,7 @@ fn reverse(sim: &Sim, request: &Params, fault: &Option<Fault>) -> Reply {
 }
 
 fn refund(sim: &Sim, request: &Params) -> Reply {
-    let (Some(out_trade_no), Some(refund_no), Some(amount), Some(_)) = (
+    let (Some(out_trade_no), Some(refund_no), Some(amount), Some(total)) = (
         param(request, "out_trade_no"),
         param(request, "out_refund_no"),
         fen(request, "refund_fee"),
@@ -250,17 +273,61 @@ fn refund(sim: &Sim, request: &Params) -> Reply {
     ) else {
         return Reply::error("PARAM_ERROR", "缺少参数");
     };
-    match sim.book.refund(out_trade_no, refund_no, amount) {
-        RefundOutcome::Refunded { refund_txn, .. } => Reply::ok()
+    let Some(view) = sim.book.query(out_trade_no) else {
+        return Reply::error("ORDERNOTEXIST", "此交易订单号不存在");
+    };
+    if view.amount != total {
+        return Reply::error("PARAM_ERROR", "订单金额与原订单不一致");
+    }
+    match sim.book.refund(out_trade_no, refund_no, refund_no, amount) {
+        // Taken on: WeChat pays it out later, as the refund query tells.
+        RefundOutcome::Accepted { refund_txn, .. } => Reply::ok()
             .with("out_trade_no", out_trade_no)
+            .with("transaction_id", view.txn)
             .with("out_refund_no", refund_no)
             .with("refund_id", refund_txn)
-            .with("refund_fee", amount.0.to_string()),
+            .with("refund_fee", amount.0.to_string())
+            .with("total_fee", view.amount.0.to_string())
+            .with("cash_fee", view.amount.0.to_string()),
         RefundOutcome::NotFound => Reply::error("ORDERNOTEXIST", "此交易订单号不存在"),
         RefundOutcome::NotPaid => Reply::error("ERROR", "订单未支付或已撤销"),
         RefundOutcome::Exceeds => Reply::error("ERROR", "退款金额大于可退金额"),
         RefundOutcome::Mismatch => Reply::error("PARAM_ERROR", "退款单号已用于其他退款"),
     }
+}
+
+/// `/pay/refundquery` by `out_refund_no`: the one refund, listed at index 0.
+fn refund_query(sim: &Sim, request: &Params) -> Reply {
+    let Some(refund_no) = param(request, "out_refund_no") else {
+        return Reply::error("PARAM_ERROR", "缺少参数");
+    };
+    let Some(refund) = sim.book.refund_status(refund_no) else {
+        return Reply::error("REFUNDNOTEXIST", "退款订单查询失败");
+    };
+    let order = sim.book.query(&refund.out_trade_no);
+    let status = match refund.state {
+        RefundState::Processing => "PROCESSING",
+        RefundState::Ended(ending) => ending.wire(),
+    };
+    let mut reply = Reply::ok()
+        .with("out_trade_no", refund.out_trade_no.as_str())
+        .with("refund_count", "1")
+        .with("out_refund_no_0", refund.refund_no.as_str())
+        .with("refund_id_0", refund.refund_txn.as_str())
+        .with("refund_fee_0", refund.amount.0.to_string())
+        .with("refund_status_0", status)
+        .with("refund_channel_0", "ORIGINAL");
+    if let Some(order) = order {
+        reply = reply
+            .with("transaction_id", order.txn)
+            .with("total_fee", order.amount.0.to_string())
+            .with("cash_fee", order.amount.0.to_string());
+    }
+    if let (RefundState::Ended(RefundEnding::Success), Some(at)) = (refund.state, refund.settled_at) {
+        let text = beijing::from_ts(at).format("%Y-%m-%d %H:%M:%S").to_string();
+        reply = reply.with("refund_success_time_0", text);
+    }
+    reply
 }
 
 /// The downloadbill file of one day, built from the ledger; a signed error reply if bad.

@@ -3,24 +3,30 @@
 //!
 //! ACP names a transaction by `orderId` *and* `txnTime` (the merchant's send time, Beijing
 //! `YYYYMMDDhhmmss`): a query must carry the queried transaction's own `txnTime`, not the time of
-//! the query. So the consume sends the kiosk's journaled send time ([`PayRequest::sent_at`]) and
-//! every query of it derives `txnTime` from that same instant.
+//! the query, and a request with the same `orderId` and a *new* `txnTime` is a new transaction.
+//! So every transaction we send carries a journaled send time, the same on every retry: the
+//! consume [`PayRequest::sent_at`], the cancel the `reverse_sent_at` of [`UnionPayClient::cancel`],
+//! the refund [`RefundRequest::sent_at`]; a retry after a lost reply is then an idempotent replay,
+//! never a second cancel or a second 退货.
 //!
 //! Cancel and refund name the original by `origQryId`, which the kiosk does not journal; so they
 //! first query the original. When that query does not yield a `queryId` (no reply, a bad
-//! signature, "not found", an unexpected code), nothing is sent: the answer is "retry"/"unknown",
-//! never a guess. (ACP's QR product also accepts `origOrderId` + `origTxnTime` instead of
-//! `origQryId`; we do not use it, because cancel must know the original's state anyway to say
-//! whether money went back.)
+//! signature, an unexpected code), nothing is sent: the answer is "retry"/"unknown", never a
+//! guess. When the acquirer answers that the original does not exist (`34`), there is nothing to
+//! cancel or refund: "refused", and the order query says "not found", so the core can close it.
+//! (ACP's QR product also accepts `origOrderId` + `origTxnTime` instead of `origQryId`; we do not
+//! use it, because cancel must know the original's state anyway to say whether money went back.)
 
 pub(crate) mod map;
 pub mod sign;
 
 use crate::beijing;
+use crate::check::Verdict;
 use crate::config::{timeouts, ConfigError, UnionPayConfig};
-use crate::request::{PayRequest, RefundRequest};
-use crate::transport::Http;
-use kiosk_core::{OrderRef, PayReply, QueryReply, RefundReply, ReverseReply, Ts};
+use crate::request::{OrderCall, PayRequest, RefundRequest};
+use crate::transport::{error_chain, Http};
+use kiosk_core::{PayReply, QueryReply, RefundQueryReply, RefundReply, ReverseReply, Ts};
+use map::Named;
 use sha2::{Digest, Sha256};
 use sign::Fields;
 use std::time::Duration;
@@ -41,7 +47,6 @@ pub struct UnionPayClient {
 /// What a query tells cancel and refund about the original consume.
 struct Original {
     query_id: String,
-    amount: Option<String>,
     state: OriginalState,
 }
 
@@ -56,12 +61,20 @@ enum OriginalState {
     NotPaid,
 }
 
+/// Why the original consume could not be named.
+enum Lookup {
+    /// `34`: the acquirer has no consume under this `orderId` + `txnTime`.
+    NotFound(String),
+    /// No reply, a bad signature, another order, an unexpected code: ask again later.
+    Unclear(String),
+}
+
 impl UnionPayClient {
     pub fn new(config: &UnionPayConfig) -> Result<UnionPayClient, ConfigError> {
         config.validate()?;
         let limits = timeouts(config.connect_timeout_ms, config.request_timeout_ms, config.pay_timeout_ms);
         let http = Http::new(limits, None)
-            .map_err(|e| ConfigError::Http { key: "unionpay".into(), reason: e.to_string() })?;
+            .map_err(|e| ConfigError::Http { key: "unionpay".into(), reason: error_chain(&e) })?;
         Ok(UnionPayClient { http, config: config.clone() })
     }
 
@@ -72,53 +85,64 @@ impl UnionPayClient {
         fields.insert("currencyCode".into(), "156".into());
         fields.insert("qrNo".into(), request.code.expose().to_string());
         fields.insert("termId".into(), request.kiosk_id.clone());
+        let named = Named { order_id: request.order.as_str(), amount: request.total };
         let reply = match self.call(BACK_PATH, fields, self.http.timeouts.pay).await {
-            Ok(reply) => map::pay(&reply),
+            Ok(reply) => map::pay(&reply, named),
             Err(detail) => PayReply::Unknown { detail },
         };
         crate::log_reply("unionpay", &request.order, "pay", &reply);
         reply
     }
 
-    /// Query (txnType 00) of the consume with our order number, sent at `sent_at`.
-    pub async fn query(&self, order: &OrderRef, sent_at: Ts) -> QueryReply {
-        let reply = match self.query_fields(order, sent_at).await {
-            Ok(reply) => map::query(&reply),
+    /// Query (txnType 00) of the consume with our order number, sent at `call.sent_at`; the reply
+    /// must name our order and amount.
+    pub async fn query(&self, call: &OrderCall) -> QueryReply {
+        let reply = match self.query_fields(call).await {
+            Ok(reply) => map::query(&reply, named(call)),
             Err(detail) => QueryReply::Unknown { detail },
         };
-        crate::log_reply("unionpay", order, "query", &reply);
+        crate::log_reply("unionpay", &call.order, "query", &reply);
         reply
     }
 
-    /// 消费撤销 (txnType 31) of the consume sent at `sent_at`: closes an unpaid order, gives back
-    /// a paid one. Its own order number is derived from ours, so a retry is the same transaction.
-    pub async fn cancel(&self, order: &OrderRef, sent_at: Ts) -> ReverseReply {
-        let reply = self.cancel_original(order, sent_at).await;
-        crate::log_reply("unionpay", order, "cancel", &reply);
+    /// 消费撤销 (txnType 31) of the consume of `call`: closes an unpaid order, gives back a paid
+    /// one. Its own order number is derived from ours and its `txnTime` is `reverse_sent_at`, the
+    /// journaled time of the first cancel attempt: a retry is a replay of the same cancel.
+    pub async fn cancel(&self, call: &OrderCall, reverse_sent_at: Ts) -> ReverseReply {
+        let reply = self.cancel_original(call, reverse_sent_at).await;
+        crate::log_reply("unionpay", &call.order, "cancel", &reply);
         reply
     }
 
-    async fn cancel_original(&self, order: &OrderRef, sent_at: Ts) -> ReverseReply {
-        let original = match self.original(order, sent_at).await {
+    async fn cancel_original(&self, call: &OrderCall, reverse_sent_at: Ts) -> ReverseReply {
+        let original = match self.original(call).await {
             Ok(original) => original,
-            Err(detail) => {
+            Err(Lookup::NotFound(detail)) => {
+                return ReverseReply::Refused {
+                    detail: format!("the acquirer has no such consume, nothing to cancel: {detail}"),
+                }
+            }
+            Err(Lookup::Unclear(detail)) => {
                 return ReverseReply::Retry { detail: format!("no origQryId to cancel: {detail}") }
             }
         };
-        let mut fields = self.common("31", "00", &derived_order_id(&format!("{order}C")), beijing::now_ts());
-        add_original(&mut fields, &original);
+        let own_id = derived_order_id(&format!("{}C", call.order));
+        let mut fields = self.common("31", "00", &own_id, reverse_sent_at);
+        fields.insert("origQryId".into(), original.query_id.clone());
+        fields.insert("txnAmt".into(), call.total.0.to_string());
         let reply = match self.call(BACK_PATH, fields, self.http.timeouts.request).await {
             Ok(reply) => reply,
             Err(detail) => return ReverseReply::Retry { detail },
         };
-        match (map::cancel(&reply), original.state) {
-            (map::Cancel::Done, OriginalState::Paid) => ReverseReply::Done { refunded: true },
-            (map::Cancel::Done, OriginalState::NotPaid) => ReverseReply::Done { refunded: false },
+        let own = Named { order_id: &own_id, amount: call.total };
+        match (map::cancel(&reply, own), original.state) {
+            (map::Cancel::Done, OriginalState::Paid) => ReverseReply::Done { refunded: Some(true) },
+            (map::Cancel::Done, OriginalState::NotPaid) => ReverseReply::Done { refunded: Some(false) },
             // It might have completed between the query and the cancel: ask again. ACP reports
             // the consume's own result, which a later cancel does not change.
-            (map::Cancel::Done, OriginalState::Processing) => match self.query(order, sent_at).await {
-                QueryReply::Paid { .. } => ReverseReply::Done { refunded: true },
-                QueryReply::Failed { .. } => ReverseReply::Done { refunded: false },
+            (map::Cancel::Done, OriginalState::Processing) => match self.query(call).await {
+                QueryReply::Paid { .. } => ReverseReply::Done { refunded: Some(true) },
+                QueryReply::Failed { .. } => ReverseReply::Done { refunded: Some(false) },
                 other => {
                     ReverseReply::Retry { detail: format!("cancelled, but then the query said {other:?}") }
                 }
@@ -127,17 +151,30 @@ impl UnionPayClient {
         }
     }
 
-    /// 退货 (txnType 04) whose order number is the stable refund number.
+    /// 退货 (txnType 04) whose order number is the stable refund number and whose `txnTime` is
+    /// the refund's own journaled [`RefundRequest::sent_at`]. `00` is "accepted":
+    /// [`Self::refund_status`] tells when the money has arrived.
     pub async fn refund(&self, request: &RefundRequest) -> RefundReply {
-        let reply = match self.original(&request.order, request.order_sent_at).await {
-            Err(detail) => RefundReply::Unknown { detail: format!("no origQryId to refund: {detail}") },
+        let original_call = OrderCall {
+            order: request.order.clone(),
+            total: request.order_total,
+            sent_at: request.order_sent_at,
+        };
+        let reply = match self.original(&original_call).await {
+            Err(Lookup::NotFound(detail)) => RefundReply::Refused {
+                detail: format!("the acquirer has no such consume to refund: {detail}"),
+            },
+            Err(Lookup::Unclear(detail)) => {
+                RefundReply::Unknown { detail: format!("no origQryId to refund: {detail}") }
+            }
             Ok(original) => {
-                let mut fields =
-                    self.common("04", "00", &derived_order_id(&request.refund_no), beijing::now_ts());
-                add_original(&mut fields, &original);
+                let own_id = derived_order_id(&request.refund_no);
+                let mut fields = self.common("04", "00", &own_id, request.sent_at);
+                fields.insert("origQryId".into(), original.query_id);
                 fields.insert("txnAmt".into(), request.amount.0.to_string());
+                let own = Named { order_id: &own_id, amount: request.amount };
                 match self.call(BACK_PATH, fields, self.http.timeouts.request).await {
-                    Ok(reply) => map::refund(&reply),
+                    Ok(reply) => map::refund(&reply, own),
                     Err(detail) => RefundReply::Unknown { detail },
                 }
             }
@@ -146,31 +183,49 @@ impl UnionPayClient {
         reply
     }
 
-    async fn query_fields(&self, order: &OrderRef, sent_at: Ts) -> Result<Fields, String> {
-        let fields = self.common("00", "00", order.as_str(), sent_at);
+    /// Query (txnType 00) of the 退货 itself: its own `orderId` (from the refund number) and
+    /// `txnTime` ([`RefundRequest::sent_at`]).
+    pub async fn refund_status(&self, request: &RefundRequest) -> RefundQueryReply {
+        let own_id = derived_order_id(&request.refund_no);
+        let fields = self.common("00", "00", &own_id, request.sent_at);
+        let own = Named { order_id: &own_id, amount: request.amount };
+        let reply = match self.call(QUERY_PATH, fields, self.http.timeouts.request).await {
+            Ok(reply) => map::refund_query(&reply, own),
+            Err(detail) => RefundQueryReply::Unknown { detail },
+        };
+        crate::log_reply("unionpay", &request.order, "refund_status", &reply);
+        reply
+    }
+
+    async fn query_fields(&self, call: &OrderCall) -> Result<Fields, String> {
+        let fields = self.common("00", "00", call.order.as_str(), call.sent_at);
         self.call(QUERY_PATH, fields, self.http.timeouts.request).await
     }
 
     /// The original consume as the acquirer reports it, or why it could not be learnt.
-    async fn original(&self, order: &OrderRef, sent_at: Ts) -> Result<Original, String> {
-        let reply = self.query_fields(order, sent_at).await?;
+    async fn original(&self, call: &OrderCall) -> Result<Original, Lookup> {
+        let reply = self.query_fields(call).await.map_err(Lookup::Unclear)?;
         let field = |key: &str| reply.get(key).map(String::as_str).unwrap_or("");
-        if field("respCode") != "00" {
-            return Err(format!("query answered respCode={} {}", field("respCode"), field("respMsg")));
+        let described = || format!("query answered respCode={} {}", field("respCode"), field("respMsg"));
+        match field("respCode") {
+            "00" => {}
+            map::NOT_FOUND => return Err(Lookup::NotFound(described().trim().to_string())),
+            _ => return Err(Lookup::Unclear(described().trim().to_string())),
         }
         let state = match field("origRespCode") {
-            "" => return Err("query answered without origRespCode".into()),
+            "" => return Err(Lookup::Unclear("query answered without origRespCode".into())),
             "00" => OriginalState::Paid,
             c if map::PROCESSING.contains(&c) => OriginalState::Processing,
             _ => OriginalState::NotPaid,
         };
+        if let Verdict::Other(detail) | Verdict::Unclear(detail) =
+            map::verdict(&reply, named(call), state == OriginalState::Paid)
+        {
+            return Err(Lookup::Unclear(format!("query answered about another consume: {detail}")));
+        }
         match field("queryId") {
-            "" => Err("query answered without queryId".into()),
-            id => Ok(Original {
-                query_id: id.to_string(),
-                amount: Some(field("txnAmt").to_string()).filter(|a| !a.is_empty()),
-                state,
-            }),
+            "" => Err(Lookup::Unclear("query answered without queryId".into())),
+            id => Ok(Original { query_id: id.to_string(), state }),
         }
     }
 
@@ -215,16 +270,14 @@ impl UnionPayClient {
     }
 }
 
-fn add_original(fields: &mut Fields, original: &Original) {
-    fields.insert("origQryId".into(), original.query_id.clone());
-    if let Some(amount) = &original.amount {
-        fields.insert("txnAmt".into(), amount.clone());
-    }
-}
-
 /// ACP `txnTime`: Beijing wall-clock time, `YYYYMMDDhhmmss`.
 pub(crate) fn txn_time_of(ts: Ts) -> String {
     beijing::from_ts(ts).format("%Y%m%d%H%M%S").to_string()
+}
+
+/// The consume `call` names.
+fn named(call: &OrderCall) -> Named<'_> {
+    Named { order_id: call.order.as_str(), amount: call.total }
 }
 
 /// ACP order ids are 8–32 letters or digits. A longer derived number (our refund numbers can

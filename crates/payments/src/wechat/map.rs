@@ -1,9 +1,13 @@
 //! WeChat v2 replies → kiosk replies, exactly per payments.md §1.4 (micropay), §1.5 (orderquery),
-//! §1.6 (reverse) and §1.8 (refund). Input is a reply whose envelope and signature were already
-//! checked; anything not covered by a table row is "unknown", never a failure.
+//! §1.6 (reverse) and §1.8 (refund, refundquery). Input is a reply whose envelope and signature
+//! were already checked; anything not covered by a table row is "unknown", never a failure. A
+//! reply that names another `out_trade_no` or `total_fee` than ours is a mismatch (see
+//! [`crate::check`]).
 
 use super::sign::Params;
-use kiosk_core::{FailKind, PayReply, QueryReply, RefundReply, ReverseReply};
+use crate::check::{judge, Echo, Verdict};
+use crate::request::{OrderCall, RefundRequest};
+use kiosk_core::{FailKind, PayReply, QueryReply, RefundQueryReply, RefundReply, ReverseReply};
 
 /// Request or configuration faults (class C): fail and alarm.
 const CONFIG_CODES: &[&str] = &[
@@ -35,6 +39,10 @@ fn field<'a>(reply: &'a Params, key: &str) -> &'a str {
     reply.get(key).map(String::as_str).unwrap_or("")
 }
 
+fn present<'a>(reply: &'a Params, key: &str) -> Option<&'a str> {
+    reply.get(key).map(String::as_str)
+}
+
 fn is_success(reply: &Params) -> bool {
     field(reply, "result_code") == "SUCCESS"
 }
@@ -47,8 +55,25 @@ fn describe(reply: &Params) -> String {
     format!("{} {}", err_code(reply), field(reply, "err_code_des")).trim().to_string()
 }
 
+/// `out_trade_no` and `total_fee` of a pay or query reply against ours; `required` when the
+/// reply claims money moved, where WeChat always sends both.
+fn order_verdict(reply: &Params, call: &OrderCall, required: bool) -> Verdict {
+    judge(
+        &[
+            Echo::text("out_trade_no", call.order.as_str(), present(reply, "out_trade_no")),
+            Echo::fen("total_fee", call.total, present(reply, "total_fee")),
+        ],
+        required,
+    )
+}
+
 /// micropay, §1.4.
-pub fn pay(reply: &Params) -> PayReply {
+pub fn pay(reply: &Params, call: &OrderCall) -> PayReply {
+    match order_verdict(reply, call, is_success(reply)) {
+        Verdict::Other(detail) => return PayReply::Mismatch { detail },
+        Verdict::Unclear(detail) => return PayReply::Unknown { detail },
+        Verdict::Ours => {}
+    }
     if is_success(reply) {
         return match field(reply, "transaction_id") {
             "" => PayReply::Unknown { detail: "SUCCESS without transaction_id".into() },
@@ -75,7 +100,13 @@ fn failed(kind: FailKind, reply: &Params) -> PayReply {
 }
 
 /// orderquery, §1.5.
-pub fn query(reply: &Params) -> QueryReply {
+pub fn query(reply: &Params, call: &OrderCall) -> QueryReply {
+    let money = is_success(reply) && matches!(field(reply, "trade_state"), "SUCCESS" | "REFUND");
+    match order_verdict(reply, call, money) {
+        Verdict::Other(detail) => return QueryReply::Mismatch { detail },
+        Verdict::Unclear(detail) => return QueryReply::Unknown { detail },
+        Verdict::Ours => {}
+    }
     if !is_success(reply) {
         return match err_code(reply) {
             "ORDERNOTEXIST" => QueryReply::NotFound,
@@ -121,33 +152,50 @@ pub fn reverse(reply: &Params) -> Reverse {
     })
 }
 
-/// The orderquery that follows a successful reverse: did money go back?
+/// The orderquery that follows a successful reverse: did money go back? Only what the protocol
+/// guarantees counts:
 ///
-/// - `REFUND`: it had been paid.
-/// - `REVOKED` (also `CLOSED`/`PAYERROR`): closed; a reversed *paid* order is reported `REVOKED`
-///   too, so whether it had been paid is read from `time_end` (支付完成时间), which only an order
-///   that was paid carries.
+/// - `REFUND`: it had been paid, and the money went back (`Some(true)`).
+/// - `REVOKED` with a `time_end` (支付完成时间, which only a paid order has): `Some(true)`.
+/// - `REVOKED` without `time_end`: closed, but a `REVOKED` reply need not carry `time_end`, so
+///   its absence does not prove the order was never paid: `None`.
+/// - `CLOSED`, `PAYERROR`: closed without payment (`Some(false)`).
 /// - Anything else (still `SUCCESS`/`NOTPAY`/`USERPAYING`, "not found", an error, an unknown
-///   state): the reverse has not shown yet or the answer is unclear, so "retry" (reverse is
-///   idempotent), never a guess.
-pub fn reversed(query: &Params) -> ReverseReply {
+///   state), or a reply about another order or amount: the reverse has not shown yet or the
+///   answer is unclear, so "retry" (reverse is idempotent), never a guess.
+pub fn reversed(query: &Params, call: &OrderCall) -> ReverseReply {
     let retry = |why: String| ReverseReply::Retry { detail: format!("reversed, but the query says {why}") };
     if !is_success(query) {
         return retry(describe(query));
     }
-    match field(query, "trade_state") {
-        "REFUND" => ReverseReply::Done { refunded: true },
-        "REVOKED" | "CLOSED" | "PAYERROR" => {
-            ReverseReply::Done { refunded: !field(query, "time_end").is_empty() }
-        }
-        other => retry(format!("trade_state {other:?}")),
+    let paid = !field(query, "time_end").is_empty();
+    let refunded = match field(query, "trade_state") {
+        "REFUND" => Some(true),
+        "REVOKED" if paid => Some(true),
+        "REVOKED" => None,
+        "CLOSED" | "PAYERROR" => Some(false),
+        other => return retry(format!("trade_state {other:?}")),
+    };
+    match order_verdict(query, call, refunded == Some(true)) {
+        Verdict::Other(detail) => retry(format!("another order: {detail}")),
+        Verdict::Unclear(detail) => retry(detail),
+        Verdict::Ours => ReverseReply::Done { refunded },
     }
 }
 
-/// refund, §1.8: the same `out_refund_no` is safe to send again, so anything unclear is unknown.
-pub fn refund(reply: &Params) -> RefundReply {
+/// refund, §1.8: `SUCCESS` only means WeChat *accepted* the refund (it pays out later; the refund
+/// query tells when). The same `out_refund_no` is safe to send again, so anything unclear is
+/// unknown.
+pub fn refund(reply: &Params, request: &RefundRequest) -> RefundReply {
+    match refund_verdict(reply, request, ("out_refund_no", "refund_fee"), is_success(reply)) {
+        Verdict::Other(detail) => {
+            return RefundReply::Unknown { detail: format!("another refund: {detail}") }
+        }
+        Verdict::Unclear(detail) => return RefundReply::Unknown { detail },
+        Verdict::Ours => {}
+    }
     if is_success(reply) {
-        return RefundReply::Refunded;
+        return RefundReply::Accepted;
     }
     match err_code(reply) {
         "ORDERNOTEXIST"
@@ -162,19 +210,90 @@ pub fn refund(reply: &Params) -> RefundReply {
     }
 }
 
+/// The refund's echoed order, refund number and amounts against ours; `keys` name the refund
+/// number and refund amount fields (the refund reply's, or the first refund of a refund query).
+fn refund_verdict(
+    reply: &Params,
+    request: &RefundRequest,
+    (refund_no_key, fee_key): (&'static str, &'static str),
+    required: bool,
+) -> Verdict {
+    judge(
+        &[
+            Echo::text("out_trade_no", request.order.as_str(), present(reply, "out_trade_no")),
+            Echo::text(refund_no_key, &request.refund_no, present(reply, refund_no_key)),
+            Echo::fen(fee_key, request.amount, present(reply, fee_key)),
+            Echo::fen("total_fee", request.order_total, present(reply, "total_fee")),
+        ],
+        required,
+    )
+}
+
+/// refundquery by `out_refund_no`, §1.8: the source of truth for a refund WeChat accepted.
+/// WeChat answers with the refunds as a list (`refund_count`, `out_refund_no_$n`,
+/// `refund_status_$n`, `refund_fee_$n`); asked by `out_refund_no` it lists that one, at `_0`.
+pub fn refund_query(reply: &Params, request: &RefundRequest) -> RefundQueryReply {
+    if !is_success(reply) {
+        return match err_code(reply) {
+            "REFUNDNOTEXIST" => RefundQueryReply::NotFound,
+            _ => RefundQueryReply::Unknown { detail: describe(reply) },
+        };
+    }
+    let status = field(reply, "refund_status_0");
+    match refund_verdict(reply, request, ("out_refund_no_0", "refund_fee_0"), true) {
+        Verdict::Other(detail) => {
+            return RefundQueryReply::Unknown { detail: format!("another refund: {detail}") }
+        }
+        Verdict::Unclear(detail) => return RefundQueryReply::Unknown { detail },
+        Verdict::Ours => {}
+    }
+    match status {
+        "SUCCESS" => RefundQueryReply::Refunded,
+        "PROCESSING" => RefundQueryReply::Pending,
+        "CHANGE" | "REFUNDCLOSE" => RefundQueryReply::Failed { code: status.to_string() },
+        other => RefundQueryReply::Unknown { detail: format!("refund_status_0 {other:?}") },
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use kiosk_core::{Fen, OrderRef, Ts};
 
     fn reply(pairs: &[(&str, &str)]) -> Params {
         pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
     }
 
+    fn call() -> OrderCall {
+        OrderCall { order: OrderRef::new("YZ00000001").unwrap(), total: Fen(100), sent_at: Ts(0) }
+    }
+
+    fn refund_request() -> RefundRequest {
+        RefundRequest {
+            order: OrderRef::new("YZ00000001").unwrap(),
+            refund_no: "YZ00000001R0".into(),
+            order_total: Fen(100),
+            amount: Fen(40),
+            order_sent_at: Ts(0),
+            sent_at: Ts(1),
+        }
+    }
+
+    /// A SUCCESS reply about our order, plus `pairs`.
+    fn ours(pairs: &[(&str, &str)]) -> Params {
+        let mut all = vec![
+            ("result_code", "SUCCESS"),
+            ("transaction_id", "T1"),
+            ("out_trade_no", "YZ00000001"),
+            ("total_fee", "100"),
+        ];
+        all.extend_from_slice(pairs);
+        reply(&all)
+    }
+
     #[test]
     fn every_trade_state_of_the_query_table() {
-        let state = |s: &str| {
-            query(&reply(&[("result_code", "SUCCESS"), ("trade_state", s), ("transaction_id", "T1")]))
-        };
+        let state = |s: &str| query(&ours(&[("trade_state", s)]), &call());
         assert_eq!(state("SUCCESS"), QueryReply::Paid { channel_txn: "T1".into() });
         assert_eq!(state("REFUND"), QueryReply::PaidThenRefunded { channel_txn: "T1".into() });
         for waiting in ["NOTPAY", "USERPAYING", "ACCEPT"] {
@@ -184,32 +303,80 @@ mod tests {
             assert_eq!(state(failed), QueryReply::Failed { code: failed.into() });
         }
         assert!(matches!(state("MYSTERY"), QueryReply::Unknown { .. }));
-        let paid_without_id = query(&reply(&[("result_code", "SUCCESS"), ("trade_state", "SUCCESS")]));
+        let paid_without_id = query(
+            &reply(&[
+                ("result_code", "SUCCESS"),
+                ("trade_state", "SUCCESS"),
+                ("out_trade_no", "YZ00000001"),
+                ("total_fee", "100"),
+            ]),
+            &call(),
+        );
         assert!(matches!(paid_without_id, QueryReply::Unknown { .. }));
     }
 
     #[test]
-    fn after_a_reverse_the_query_tells_whether_money_went_back_or_it_is_retried() {
-        let state = |pairs: &[(&str, &str)]| {
-            let mut all = vec![("result_code", "SUCCESS"), ("transaction_id", "T1")];
-            all.extend_from_slice(pairs);
-            reversed(&reply(&all))
-        };
-        assert_eq!(state(&[("trade_state", "REFUND")]), ReverseReply::Done { refunded: true });
-        // Real WeChat reports a reversed paid order as REVOKED: its payment time gives it away.
+    fn a_reply_about_another_order_or_amount_is_a_mismatch_never_paid() {
+        let other_order = ours(&[("trade_state", "SUCCESS"), ("out_trade_no", "YZ00000002")]);
+        assert!(
+            matches!(query(&other_order, &call()), QueryReply::Mismatch { ref detail } if detail.contains("YZ00000002"))
+        );
+        let other_amount = ours(&[("trade_state", "SUCCESS"), ("total_fee", "1")]);
+        assert!(
+            matches!(query(&other_amount, &call()), QueryReply::Mismatch { ref detail } if detail.contains("total_fee"))
+        );
+        assert!(matches!(pay(&other_order, &call()), PayReply::Mismatch { .. }));
+        assert!(matches!(pay(&other_amount, &call()), PayReply::Mismatch { .. }));
+        // Even a refusal that names another order is not about ours.
+        let fail_other =
+            reply(&[("result_code", "FAIL"), ("err_code", "NOTENOUGH"), ("out_trade_no", "X0000000")]);
+        assert!(matches!(pay(&fail_other, &call()), PayReply::Mismatch { .. }));
+        // A SUCCESS without the fields WeChat always sends proves nothing: unknown.
+        for missing in ["out_trade_no", "total_fee"] {
+            let mut r = ours(&[("trade_state", "SUCCESS")]);
+            r.remove(missing);
+            assert!(
+                matches!(query(&r, &call()), QueryReply::Unknown { ref detail } if detail.contains(missing))
+            );
+            assert!(matches!(pay(&r, &call()), PayReply::Unknown { ref detail } if detail.contains(missing)));
+        }
+        // A still-open order need not echo the amount.
+        let waiting = reply(&[("result_code", "SUCCESS"), ("trade_state", "NOTPAY")]);
+        assert_eq!(query(&waiting, &call()), QueryReply::Waiting);
+        assert_eq!(pay(&ours(&[]), &call()), PayReply::Paid { channel_txn: "T1".into() });
+    }
+
+    #[test]
+    fn after_a_reverse_only_what_the_query_guarantees_says_money_went_back() {
+        let state = |pairs: &[(&str, &str)]| reversed(&ours(pairs), &call());
+        assert_eq!(state(&[("trade_state", "REFUND")]), ReverseReply::Done { refunded: Some(true) });
+        // A reversed paid order is REVOKED: its payment time gives it away when present.
         assert_eq!(
             state(&[("trade_state", "REVOKED"), ("time_end", "20261123104205")]),
-            ReverseReply::Done { refunded: true }
+            ReverseReply::Done { refunded: Some(true) }
         );
-        assert_eq!(state(&[("trade_state", "REVOKED")]), ReverseReply::Done { refunded: false });
-        assert_eq!(state(&[("trade_state", "CLOSED")]), ReverseReply::Done { refunded: false });
+        // A REVOKED reply need not carry time_end: its absence proves nothing (it said false).
+        assert_eq!(state(&[("trade_state", "REVOKED")]), ReverseReply::Done { refunded: None });
+        assert_eq!(state(&[("trade_state", "CLOSED")]), ReverseReply::Done { refunded: Some(false) });
+        assert_eq!(state(&[("trade_state", "PAYERROR")]), ReverseReply::Done { refunded: Some(false) });
         for unclear in ["SUCCESS", "NOTPAY", "USERPAYING", "ACCEPT", "", "MYSTERY"] {
             assert!(matches!(state(&[("trade_state", unclear)]), ReverseReply::Retry { .. }), "{unclear}");
         }
         let failed = reply(&[("result_code", "FAIL"), ("err_code", "SYSTEMERROR")]);
-        assert!(matches!(reversed(&failed), ReverseReply::Retry { .. }));
+        assert!(matches!(reversed(&failed, &call()), ReverseReply::Retry { .. }));
         let not_found = reply(&[("result_code", "FAIL"), ("err_code", "ORDERNOTEXIST")]);
-        assert!(matches!(reversed(&not_found), ReverseReply::Retry { .. }));
+        assert!(matches!(reversed(&not_found, &call()), ReverseReply::Retry { .. }));
+        // About another order or amount: never "money went back" for ours.
+        let other = state(&[("trade_state", "REFUND"), ("out_trade_no", "YZ00000002")]);
+        assert!(
+            matches!(other, ReverseReply::Retry { ref detail } if detail.contains("another order")),
+            "{other:?}"
+        );
+        let other = state(&[("trade_state", "REVOKED"), ("time_end", "20261123104205"), ("total_fee", "99")]);
+        assert!(matches!(other, ReverseReply::Retry { .. }), "{other:?}");
+        let mut bare = ours(&[("trade_state", "REFUND")]);
+        bare.remove("total_fee");
+        assert!(matches!(reversed(&bare, &call()), ReverseReply::Retry { .. }));
     }
 
     #[test]
@@ -225,16 +392,71 @@ mod tests {
         assert_eq!(reverse(&reply(&[("result_code", "SUCCESS"), ("recall", "N")])), Reverse::Done);
         let recall = reply(&[("result_code", "SUCCESS"), ("recall", "Y")]);
         assert!(retry(reverse(&recall)), "recall=Y wins over SUCCESS");
-        assert_eq!(refund(&reply(&[("result_code", "SUCCESS")])), RefundReply::Refunded);
+        let request = refund_request();
         for unknown in ["SYSTEMERROR", "BIZERR_NEED_RETRY", "NOTENOUGH", "FREQUENCY_LIMITED", "NEW_CODE"] {
-            assert!(matches!(refund(&fail(unknown)), RefundReply::Unknown { .. }), "{unknown}");
+            assert!(matches!(refund(&fail(unknown), &request), RefundReply::Unknown { .. }), "{unknown}");
         }
         for refused in
             ["ORDERNOTEXIST", "TRADE_OVERDUE", "USER_ACCOUNT_ABNORMAL", "INVALID_REQ_TOO_MUCH", "PARAM_ERROR"]
         {
-            assert!(matches!(refund(&fail(refused)), RefundReply::Refused { .. }), "{refused}");
+            assert!(matches!(refund(&fail(refused), &request), RefundReply::Refused { .. }), "{refused}");
         }
-        let paid_without_id = pay(&reply(&[("result_code", "SUCCESS")]));
+        let paid_without_id = pay(
+            &reply(&[("result_code", "SUCCESS"), ("out_trade_no", "YZ00000001"), ("total_fee", "100")]),
+            &call(),
+        );
         assert!(matches!(paid_without_id, PayReply::Unknown { .. }));
+    }
+
+    #[test]
+    fn a_refund_success_is_only_accepted_and_the_refund_query_tells_the_rest() {
+        let request = refund_request();
+        let accepted = reply(&[
+            ("result_code", "SUCCESS"),
+            ("out_trade_no", "YZ00000001"),
+            ("out_refund_no", "YZ00000001R0"),
+            ("refund_fee", "40"),
+            ("total_fee", "100"),
+        ]);
+        assert_eq!(refund(&accepted, &request), RefundReply::Accepted);
+        let mut other = accepted.clone();
+        other.insert("out_refund_no".into(), "YZ00000001R1".into());
+        assert!(matches!(refund(&other, &request), RefundReply::Unknown { .. }));
+        let mut bare = accepted.clone();
+        bare.remove("refund_fee");
+        assert!(matches!(refund(&bare, &request), RefundReply::Unknown { .. }));
+
+        let status = |s: &str| {
+            refund_query(
+                &reply(&[
+                    ("result_code", "SUCCESS"),
+                    ("out_trade_no", "YZ00000001"),
+                    ("total_fee", "100"),
+                    ("refund_count", "1"),
+                    ("out_refund_no_0", "YZ00000001R0"),
+                    ("refund_fee_0", "40"),
+                    ("refund_status_0", s),
+                ]),
+                &request,
+            )
+        };
+        assert_eq!(status("SUCCESS"), RefundQueryReply::Refunded);
+        assert_eq!(status("PROCESSING"), RefundQueryReply::Pending);
+        assert_eq!(status("CHANGE"), RefundQueryReply::Failed { code: "CHANGE".into() });
+        assert_eq!(status("REFUNDCLOSE"), RefundQueryReply::Failed { code: "REFUNDCLOSE".into() });
+        assert!(matches!(status("NEW"), RefundQueryReply::Unknown { .. }));
+        let not_exist = reply(&[("result_code", "FAIL"), ("err_code", "REFUNDNOTEXIST")]);
+        assert_eq!(refund_query(&not_exist, &request), RefundQueryReply::NotFound);
+        let error = reply(&[("result_code", "FAIL"), ("err_code", "SYSTEMERROR")]);
+        assert!(matches!(refund_query(&error, &request), RefundQueryReply::Unknown { .. }));
+        let another = reply(&[
+            ("result_code", "SUCCESS"),
+            ("out_trade_no", "YZ00000001"),
+            ("total_fee", "100"),
+            ("out_refund_no_0", "YZ00000001R2"),
+            ("refund_fee_0", "40"),
+            ("refund_status_0", "SUCCESS"),
+        ]);
+        assert!(matches!(refund_query(&another, &request), RefundQueryReply::Unknown { .. }));
     }
 }

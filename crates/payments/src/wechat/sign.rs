@@ -11,11 +11,14 @@ use std::collections::BTreeMap;
 /// the order the signature needs.
 pub type Params = BTreeMap<String, String>;
 
-/// The `sign_type` of a v2 call. The kiosk signs with HMAC-SHA256; MD5 exists because WeChat's
-/// default is MD5 and the simulator must accept both.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// The `sign_type` of a v2 call, as configured (`sign_type = "HMAC-SHA256"` or `"MD5"`) and as
+/// sent. The kiosk signs with HMAC-SHA256 unless configured otherwise; WeChat's own default is MD5,
+/// and the simulator answers in whichever the request names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum SignType {
+    #[serde(rename = "MD5")]
     Md5,
+    #[serde(rename = "HMAC-SHA256")]
     HmacSha256,
 }
 

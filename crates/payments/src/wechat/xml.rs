@@ -10,7 +10,7 @@ use quick_xml::Reader;
 const MAX_FIELDS: usize = 256;
 
 #[derive(Debug, thiserror::Error)]
-#[error("not a WeChat Pay XML document: {0}")]
+#[error("not WeChat Pay XML: {0}")]
 pub struct XmlError(String);
 
 fn error(text: impl Into<String>) -> XmlError {
@@ -128,6 +128,12 @@ mod tests {
     }
 
     #[test]
+    fn an_error_says_each_word_once() {
+        let error = decode("<xml><a>1</a>").unwrap_err().to_string();
+        assert_eq!(error, "not WeChat Pay XML: document ends before </xml>");
+    }
+
+    #[test]
     fn refuses_everything_that_is_not_flat_xml() {
         for bad in [
             "",
@@ -147,7 +153,23 @@ mod tests {
 
 #[cfg(test)]
 mod fuzz {
+    use crate::request::{OrderCall, RefundRequest};
+    use kiosk_core::{Fen, OrderRef, Ts};
     use proptest::prelude::*;
+
+    fn sample() -> (OrderCall, RefundRequest) {
+        let order = OrderRef::new("YZ00000001").unwrap_or_else(|e| panic!("{e}"));
+        let call = OrderCall { order: order.clone(), total: Fen(100), sent_at: Ts(0) };
+        let refund = RefundRequest {
+            refund_no: order.whole_refund_no(),
+            order,
+            order_total: Fen(100),
+            amount: Fen(100),
+            order_sent_at: Ts(0),
+            sent_at: Ts(1),
+        };
+        (call, refund)
+    }
 
     proptest! {
         #![proptest_config(ProptestConfig { cases: 5_000, ..ProptestConfig::default() })]
@@ -157,11 +179,13 @@ mod fuzz {
         #[test]
         fn decoding_arbitrary_text_never_panics(text in any::<String>()) {
             if let Ok(params) = super::decode(&text) {
-                let _ = crate::wechat::map::pay(&params);
-                let _ = crate::wechat::map::query(&params);
+                let (call, refund) = sample();
+                let _ = crate::wechat::map::pay(&params, &call);
+                let _ = crate::wechat::map::query(&params, &call);
                 let _ = crate::wechat::map::reverse(&params);
-                let _ = crate::wechat::map::reversed(&params);
-                let _ = crate::wechat::map::refund(&params);
+                let _ = crate::wechat::map::reversed(&params, &call);
+                let _ = crate::wechat::map::refund(&params, &refund);
+                let _ = crate::wechat::map::refund_query(&params, &refund);
             }
         }
 
@@ -179,7 +203,8 @@ mod fuzz {
         ) {
             let text = parts.concat();
             if let Ok(params) = super::decode(&text) {
-                let _ = crate::wechat::map::pay(&params);
+                let (call, _) = sample();
+                let _ = crate::wechat::map::pay(&params, &call);
             }
         }
     }

@@ -3,7 +3,7 @@
 
 use kiosk_core::{route_payment_code, Fen, OrderRef, PaymentCode, Ts};
 use payments::sim::{start_all, ChannelSimsConfig, RunningChannelSims};
-use payments::{ChannelClients, PayRequest, RefundRequest};
+use payments::{ChannelClients, OrderCall, PayRequest, RefundRequest};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::OnceLock;
@@ -18,7 +18,14 @@ pub struct World {
 }
 
 pub async fn world() -> World {
-    let sims = start_all(&ChannelSimsConfig::demo(&keys_dir())).await.expect("simulators start");
+    world_with(|_| {}).await
+}
+
+/// Simulators with `edit` applied to the demo configuration, and clients against them.
+pub async fn world_with(edit: impl FnOnce(&mut ChannelSimsConfig)) -> World {
+    let mut config = ChannelSimsConfig::demo(&keys_dir());
+    edit(&mut config);
+    let sims = start_all(&config).await.expect("simulators start");
     let clients = ChannelClients::new(&sims.client_config(&keys_dir())).expect("clients build");
     World { sims, clients }
 }
@@ -63,6 +70,17 @@ pub fn pay_request(order: &OrderRef, code: PaymentCode, fen: i64) -> PayRequest 
     }
 }
 
+/// When the tests' reverses and refunds were first "sent" (UnionPay's `txnTime` of a cancel or
+/// 退货): a second after the pay.
+pub fn later_at() -> Ts {
+    Ts(sent_at().0 + 1_000)
+}
+
+/// The follow-up calls (query, reverse) of the pay of `fen` under `order`.
+pub fn call(order: &OrderRef, fen: i64) -> OrderCall {
+    OrderCall { order: order.clone(), total: Fen(fen), sent_at: sent_at() }
+}
+
 pub fn refund_request(order: &OrderRef, total: i64, amount: i64) -> RefundRequest {
     RefundRequest {
         order: order.clone(),
@@ -70,5 +88,6 @@ pub fn refund_request(order: &OrderRef, total: i64, amount: i64) -> RefundReques
         order_total: Fen(total),
         amount: Fen(amount),
         order_sent_at: sent_at(),
+        sent_at: later_at(),
     }
 }

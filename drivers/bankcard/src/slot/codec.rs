@@ -9,11 +9,13 @@
 //!                 STX LENH LENL 'N'(4E) CM E ETX BCC            negative, E = error byte
 //! ```
 //!
-//! Kept small and separate from `drivers/iccard`'s full CRT-310 codec on purpose: the bank-card
+//! The command set is kept small and separate from `drivers/iccard`'s on purpose: the bank-card
 //! slot never powers or reads a chip (the certified terminal does), so it needs four commands.
+//! Framing and the reading of replies are the ones every CRT-310 driver shares
+//! ([`device::crt310`], [`device::crt310::parse_reply`]).
 
 use bytes::BytesMut;
-use device::crt310::{self, Unit};
+use device::crt310::{self, ReplyError, Unit};
 /// Start of frame, "execute" after an ACK, command received, command damaged
 /// (shared CRT-310 bytes, [`device::crt310`]).
 pub use device::crt310::{ACK, ENQ, ETX, NAK, STX};
@@ -107,6 +109,9 @@ pub fn encode_text(text: &[u8]) -> Vec<u8> {
 /// S1, the card position in a status reply: the shared CRT-310 one.
 pub use device::crt310::CardPosition;
 
+/// A reply read by the shared CRT-310 codec: positive `CM PM data`, negative `4E CM E`.
+pub use device::crt310::{ErrorCode, Reply};
+
 /// One unit from the reader.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum SlotReply {
@@ -114,22 +119,8 @@ pub enum SlotReply {
     Ack,
     /// `15`.
     Nak,
-    /// Positive reply: echo of CM PM, then data.
-    Positive {
-        /// Command.
-        cm: u8,
-        /// Parameter.
-        pm: u8,
-        /// Reply data.
-        data: Vec<u8>,
-    },
-    /// Negative reply `N CM E`.
-    Negative {
-        /// Command.
-        cm: u8,
-        /// Error byte (`00` bad CM … `07` on backup power).
-        error: u8,
-    },
+    /// A reply frame: positive (CM PM echoed, then data) or negative (`4E CM E`).
+    Reply(Reply),
 }
 
 /// Why bytes were dropped; they are gone from the buffer.
@@ -153,6 +144,9 @@ pub enum SlotDecodeError {
         /// Carried.
         actual: u8,
     },
+    /// A good frame whose text is not a reply (a misshapen negative reply).
+    #[error("reply: {0}")]
+    BadReply(#[from] ReplyError),
 }
 
 /// Reads one unit from the front of `buf`. `Ok(None)`: need more.
@@ -162,11 +156,7 @@ pub fn decode_reply(buf: &mut BytesMut) -> Result<Option<SlotReply>, SlotDecodeE
         Unit::Control(ACK) => Ok(Some(SlotReply::Ack)),
         Unit::Control(NAK) => Ok(Some(SlotReply::Nak)),
         Unit::Control(_) => Ok(None),
-        Unit::Text(t) => match t.as_slice() {
-            [0x4E, cm, error, ..] => Ok(Some(SlotReply::Negative { cm: *cm, error: *error })),
-            [cm, pm, data @ ..] => Ok(Some(SlotReply::Positive { cm: *cm, pm: *pm, data: data.to_vec() })),
-            _ => Err(SlotDecodeError::Malformed),
-        },
+        Unit::Text(t) => Ok(Some(SlotReply::Reply(crt310::parse_reply(&t)?))),
     }
 }
 

@@ -15,7 +15,9 @@
 pub mod codec;
 
 use crate::config::SlotConfig;
-use codec::{decode_reply, CardPosition, FrontEntry, MoveTo, ResetMode, SlotCommand, SlotReply, ENQ};
+use codec::{
+    decode_reply, CardPosition, ErrorCode, FrontEntry, MoveTo, Reply, ResetMode, SlotCommand, SlotReply, ENQ,
+};
 use device::reconnect::{BackoffPolicy, Connector, Reconnecting};
 use device::serial::SerialConnector;
 use device::{DeviceState, DeviceStatus, MediaState, Timing, TransportError};
@@ -59,13 +61,13 @@ pub enum SlotError {
     /// The reader NAK'd the command three times.
     #[error("reader refused the command frame (NAK)")]
     Nak,
-    /// Negative reply (`00` bad command … `06` abnormal card, `07` on backup power).
-    #[error("reader error {error:#04x} on command {cm:#04x}")]
+    /// Negative reply `4E CM E` (`00` bad command … `06` abnormal card, `07` on backup power).
+    #[error("reader refused command {cm:#04x}: {error}")]
     Refused {
         /// Command.
         cm: u8,
         /// Error byte.
-        error: u8,
+        error: ErrorCode,
     },
     /// The operation byte was not `Y` (`N` failed, `E` no card, `W` card not in position).
     #[error("operation failed ({0:?})")]
@@ -163,7 +165,7 @@ impl<C: Connector> CardSlot<C> {
     }
 
     /// One command: frame → ACK (resend on NAK, up to 3 sends) → ENQ → reply.
-    pub async fn command(&mut self, cmd: SlotCommand) -> Result<SlotReply, SlotError> {
+    pub async fn command(&mut self, cmd: SlotCommand) -> Result<Reply, SlotError> {
         let frame = cmd.encode();
         let timing = self.t();
         for _ in 0..3 {
@@ -172,9 +174,7 @@ impl<C: Connector> CardSlot<C> {
                     self.port.send(&[ENQ], timing).await?;
                     loop {
                         match self.port.read_frame(decode_reply, timing).await? {
-                            Ok(r @ (SlotReply::Positive { .. } | SlotReply::Negative { .. })) => {
-                                return Ok(r)
-                            }
+                            Ok(SlotReply::Reply(r)) => return Ok(r),
                             Ok(_) => {}
                             Err(e) => tracing::debug!(error = %e, "slot reply damaged"),
                         }
@@ -189,11 +189,13 @@ impl<C: Connector> CardSlot<C> {
     }
 
     async fn positive(&mut self, cmd: SlotCommand) -> Result<Vec<u8>, SlotError> {
-        let text = cmd.text();
-        match self.command(cmd).await? {
-            SlotReply::Positive { cm, data, .. } if cm == text[0] => Ok(data),
-            SlotReply::Negative { cm, error } => Err(SlotError::Refused { cm, error }),
-            _ => Err(SlotError::Unexpected),
+        let reply = self.command(cmd).await?;
+        if !reply.answers(&cmd.text()) {
+            return Err(SlotError::Unexpected);
+        }
+        match reply {
+            Reply::Positive { data, .. } => Ok(data),
+            Reply::Negative { cm, error } => Err(SlotError::Refused { cm, error }),
         }
     }
 

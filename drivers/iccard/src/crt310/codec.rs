@@ -1,16 +1,18 @@
 //! CRT-310 bytes ⇄ frames (hardware.md §2.1): `STX LENH LENL text ETX BCC`, where LEN counts
 //! the text (`CM PM data`) and BCC is the XOR of every byte from STX to ETX.
 //!
-//! Plain functions, used by the driver (through [`device::Link`]), the simulator and the tests
-//! alike. Decoders follow the house contract: `Ok(None)` = need more bytes (buffer untouched
-//! apart from dropped garbage), `Err` = the bad bytes have been consumed, never a panic.
+//! Plain functions, used by the driver (through [`device::Link`]) and the tests; the simulator
+//! reads the host's commands with them but writes its replies itself. A reply's text is read by
+//! the shared [`device::crt310::parse_reply`] (positive `CM PM data`, negative `4E CM E`).
+//! Decoders follow the house contract: `Ok(None)` = need more bytes (buffer untouched apart from
+//! dropped garbage), `Err` = the bad bytes have been consumed, never a panic.
 
 use super::frame::*;
 use crate::error::DecodeError;
 use bytes::{Buf, BytesMut};
 /// XOR of all bytes (the shared CRT-310 BCC).
 pub use device::crt310::bcc;
-use device::crt310::{self, FrameError, Unit};
+use device::crt310::{self, FrameError, ReplyError, Unit};
 use device::resync;
 
 /// Frames `text` (`CM PM data`).
@@ -48,18 +50,6 @@ pub fn encode_command(cmd: &Command) -> Vec<u8> {
     frame(&command_text(cmd))
 }
 
-/// Encodes a reply frame (the simulator's side).
-pub fn encode_reply(reply: &Reply) -> Vec<u8> {
-    match reply {
-        Reply::Positive { cm, pm, data } => {
-            let mut t = vec![*cm, *pm];
-            t.extend_from_slice(data);
-            frame(&t)
-        }
-        Reply::Negative { cm, code } => frame(&[NEGATIVE, *cm, code.byte()]),
-    }
-}
-
 /// Takes one frame's text off the front of `buf`, dropping garbage before STX.
 pub fn decode_text(buf: &mut BytesMut) -> Result<Option<Vec<u8>>, DecodeError> {
     crt310::take_frame(buf, 2..=MAX_TEXT).map_err(frame_error)
@@ -71,13 +61,12 @@ pub fn decode_reply(buf: &mut BytesMut) -> Result<Option<Reply>, DecodeError> {
     reply_from_text(&text).map(Some)
 }
 
-/// A reply from its text.
+/// A reply from its text (the shared reading, [`device::crt310::parse_reply`]).
 pub fn reply_from_text(text: &[u8]) -> Result<Reply, DecodeError> {
-    match text {
-        [NEGATIVE, cm, e, ..] => Ok(Reply::Negative { cm: *cm, code: NegativeCode::from_byte(*e) }),
-        [cm, pm, data @ ..] => Ok(Reply::Positive { cm: *cm, pm: *pm, data: data.to_vec() }),
-        _ => Err(DecodeError::BadLength(text.len())),
-    }
+    crt310::parse_reply(text).map_err(|e| match e {
+        ReplyError::TooShort(len) => DecodeError::BadLength(len),
+        _ => DecodeError::Malformed("negative reply"),
+    })
 }
 
 /// A command from its text (the simulator's side).
@@ -323,26 +312,54 @@ mod tests {
             0x78, // BCC
         ];
         assert_eq!(bcc(&bytes[..7]), 0x78);
-        assert_eq!(dec(&bytes), Ok(Some(Reply::Negative { cm: 0x32, code: NegativeCode::AbnormalCard })));
+        assert_eq!(dec(&bytes), Ok(Some(Reply::Negative { cm: 0x32, error: ErrorCode::AbnormalCard })));
     }
 
     #[test]
     fn sle_reset_reply_with_atr() {
+        let bytes = [
+            0x02, // STX
+            0x00, 0x07, // LEN 7
+            0x38, 0x30, // echo: SLE4442 reset
+            0x59, // P 'Y'
+            0xA2, 0x13, 0x10, 0x91, // SLE4442 ATR (§3.2)
+            0x03, // ETX
+            0x67, // BCC
+        ];
+        assert_eq!(bcc(&bytes[..11]), 0x67);
         let reply = Reply::Positive { cm: 0x38, pm: 0x30, data: vec![0x59, 0xA2, 0x13, 0x10, 0x91] };
-        let bytes = encode_reply(&reply);
-        assert_eq!(
-            bytes,
-            [
-                0x02, // STX
-                0x00, 0x07, // LEN 7
-                0x38, 0x30, // echo: SLE4442 reset
-                0x59, // P 'Y'
-                0xA2, 0x13, 0x10, 0x91, // SLE4442 ATR (§3.2)
-                0x03, // ETX
-                0x67, // BCC
-            ]
-        );
         assert_eq!(dec(&bytes), Ok(Some(reply)));
+    }
+
+    #[test]
+    fn a_p_in_front_of_a_reply_is_not_stripped() {
+        let bytes = [
+            0x02, // STX
+            0x00, 0x06, // LEN 6
+            0x50, // 'P': not a CRT-310 reply byte
+            0x31, 0x30, // status CM PM, one place late
+            0x4B, 0x4A, 0x4E, // S1 S2 S3
+            0x03, // ETX
+            0x19, // BCC = 02^00^06^50^31^30^4B^4A^4E^03
+        ];
+        assert_eq!(bcc(&bytes[..10]), 0x19);
+        let r = dec(&bytes).unwrap().unwrap();
+        assert_eq!(r, Reply::Positive { cm: 0x50, pm: 0x31, data: vec![0x30, 0x4B, 0x4A, 0x4E] });
+        assert!(!r.answers(&command_text(&Command::Status)));
+    }
+
+    #[test]
+    fn a_negative_reply_is_exactly_three_bytes() {
+        let bytes = [
+            0x02, // STX
+            0x00, 0x04, // LEN 4
+            0x4E, 0x32, 0x06, // 'N' CM E
+            0x00, // one byte too many
+            0x03, // ETX
+            0x7F, // BCC = 02^00^04^4E^32^06^00^03
+        ];
+        assert_eq!(bcc(&bytes[..8]), 0x7F);
+        assert_eq!(dec(&bytes), Err(DecodeError::Malformed("negative reply")));
     }
 
     #[test]

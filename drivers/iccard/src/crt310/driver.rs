@@ -10,7 +10,7 @@
 //! `Reset` must be the first command after power-up: the driver sends it (leaving any card where
 //! it is) before the first command and after every reconnect.
 
-use super::codec::{decode_handshake, decode_reply, encode_command};
+use super::codec::{command_text, decode_handshake, decode_reply, encode_command};
 use super::frame::*;
 use crate::error::{CardError, CardKind, ReaderError};
 use crate::reader::{CardPresence, ContactReader, Psc, PscAnswer};
@@ -124,11 +124,7 @@ impl<C: Connector> Crt310Reader<C> {
         let t = Timing::new(self.deadline(cmd), self.timing.inter_byte);
         match self.port.read_frame(decode_reply, t).await {
             Ok(Ok(reply)) => {
-                let matches = match &reply {
-                    Reply::Positive { cm, pm, .. } => *cm == cmd.cm() && *pm == cmd.pm(),
-                    Reply::Negative { cm, .. } => *cm == cmd.cm(),
-                };
-                if matches {
+                if reply.answers(&command_text(cmd)) {
                     Ok(reply)
                 } else {
                     Err(ReaderError::Mismatch.into())
@@ -164,12 +160,12 @@ impl<C: Connector> Crt310Reader<C> {
         for _ in 0..tries {
             match self.exchange_once(cmd).await {
                 Ok(Reply::Positive { data, .. }) => return Ok(data),
-                Ok(Reply::Negative { cm, code }) => {
+                Ok(Reply::Negative { cm, error: code }) => {
                     tracing::warn!(cm, ?code, "crt310: negative reply");
                     return Err(match code {
-                        NegativeCode::SupplyVoltage => ReaderError::Hardware("supply voltage out of range"),
-                        NegativeCode::OnBackupPower => ReaderError::Hardware("main power lost"),
-                        NegativeCode::AbnormalCard => ReaderError::Hardware("abnormal card inside"),
+                        ErrorCode::SupplyVoltage => ReaderError::Hardware("supply voltage out of range"),
+                        ErrorCode::MainPowerLost => ReaderError::Hardware("main power lost"),
+                        ErrorCode::AbnormalCard => ReaderError::Hardware("abnormal card inside"),
                         code => ReaderError::Negative { cm, code },
                     }
                     .into());

@@ -1,15 +1,18 @@
-//! CRT-310 typed frames (hardware.md §2.2): one enum per direction plus small value types.
+//! CRT-310 typed frames (hardware.md §2.2): the command set of the IC slot plus small value types;
+//! replies are read by the shared [`device::crt310::parse_reply`].
 //!
 //! Codes convert with exhaustive `match`es in both directions, so a duplicated code is a
 //! compile error. Unknown codes from the reader are kept as `Unknown(u8)` instead of failing
 //! the whole frame: the reader's answer still tells us "it worked" or "it did not".
 
+/// The reply reading every CRT-310 driver shares (hardware.md §2.2): a positive reply's text is
+/// `CM PM data` (CM and PM echoed), a negative one's `4E CM E`; [`NEGATIVE`] is its first byte and
+/// [`ErrorCode`] its E byte.
+pub use device::crt310::{ErrorCode, Reply, NEGATIVE};
 /// Start of text, end of text, EOT (the host cancels, "discontinue"; the reader answers with
 /// EOT), ENQ (execute the acknowledged command), ACK, NAK (BCC error: the host resends): the
 /// shared CRT-310 bytes of [`device::crt310`].
 pub use device::crt310::{ACK, ENQ, EOT, ETX, NAK, STX};
-/// First text byte of a negative reply.
-pub const NEGATIVE: u8 = 0x4E;
 /// Most data bytes a frame's text carries (hardware.md §2.1: 264) plus CM, PM and the P byte.
 pub const MAX_TEXT: usize = device::crt310::MAX_DATA + 3;
 /// Most bytes one SLE4442 read may ask for (`38 31 addr len`, len 1..=0x80).
@@ -260,95 +263,6 @@ impl Command {
                     | SleCommand::ReadSecurity
             ),
             Command::Reset(_) | Command::Move(_) => false,
-        }
-    }
-}
-
-/// The reason code E of a negative reply `02 LL LL 4E CM E 03 BCC`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum NegativeCode {
-    /// `00`: undefined command.
-    BadCommand,
-    /// `01`: bad parameter.
-    BadParameter,
-    /// `02`: cannot be executed (feature absent).
-    CannotExecute,
-    /// `04`: bad command data.
-    BadData,
-    /// `05`: supply voltage outside 10.8–14.5 V.
-    SupplyVoltage,
-    /// `06`: abnormal card (too long, too short, damaged) inside.
-    AbnormalCard,
-    /// `07`: main power lost, running on the backup.
-    OnBackupPower,
-    /// A code the spec sheet does not list.
-    Unknown(u8),
-}
-
-impl NegativeCode {
-    /// From the E byte.
-    pub const fn from_byte(b: u8) -> Self {
-        match b {
-            0x00 => NegativeCode::BadCommand,
-            0x01 => NegativeCode::BadParameter,
-            0x02 => NegativeCode::CannotExecute,
-            0x04 => NegativeCode::BadData,
-            0x05 => NegativeCode::SupplyVoltage,
-            0x06 => NegativeCode::AbnormalCard,
-            0x07 => NegativeCode::OnBackupPower,
-            other => NegativeCode::Unknown(other),
-        }
-    }
-
-    /// The E byte.
-    pub const fn byte(self) -> u8 {
-        match self {
-            NegativeCode::BadCommand => 0x00,
-            NegativeCode::BadParameter => 0x01,
-            NegativeCode::CannotExecute => 0x02,
-            NegativeCode::BadData => 0x04,
-            NegativeCode::SupplyVoltage => 0x05,
-            NegativeCode::AbnormalCard => 0x06,
-            NegativeCode::OnBackupPower => 0x07,
-            NegativeCode::Unknown(b) => b,
-        }
-    }
-
-    /// True for faults only staff can clear (power, an abnormal card stuck inside).
-    pub const fn needs_staff(self) -> bool {
-        matches!(self, NegativeCode::SupplyVoltage | NegativeCode::AbnormalCard | NegativeCode::OnBackupPower)
-    }
-}
-
-/// A reader → host reply frame.
-#[derive(Clone, PartialEq, Eq, Hash)]
-pub enum Reply {
-    /// `02 LL LL CM PM data 03 BCC`.
-    Positive {
-        /// Echoed CM.
-        cm: u8,
-        /// Echoed PM.
-        pm: u8,
-        /// Reply data (status bytes, P byte, ATR, memory...).
-        data: Vec<u8>,
-    },
-    /// `02 LL LL 4E CM E 03 BCC`.
-    Negative {
-        /// Echoed CM.
-        cm: u8,
-        /// Why.
-        code: NegativeCode,
-    },
-}
-
-impl std::fmt::Debug for Reply {
-    // Memory contents never reach a log; their length does.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Reply::Positive { cm, pm, data } => {
-                write!(f, "Positive {{ cm: {cm:#04x}, pm: {pm:#04x}, data_len: {} }}", data.len())
-            }
-            Reply::Negative { cm, code } => write!(f, "Negative {{ cm: {cm:#04x}, code: {code:?} }}"),
         }
     }
 }

@@ -6,5 +6,5 @@ pub mod frame;
 
 pub use driver::{Crt310Reader, Crt310Timing};
 pub use frame::{
-    CardPosition, Command, IcType, MoveTo, NegativeCode, OpResult, ReaderStatus, Reply, ResetMode, SleCommand,
+    CardPosition, Command, ErrorCode, IcType, MoveTo, OpResult, ReaderStatus, Reply, ResetMode, SleCommand,
 };

@@ -1,15 +1,21 @@
-//! The CRT-310 simulator: the driver's own codec on the reader's side of a pty.
+//! The CRT-310 simulator on the reader's side of a pty.
 //!
 //! Protocol: a command frame with a good BCC is answered `ACK` and kept; `ENQ` executes it and
 //! sends the reply (through the slot's [`device::FaultPlan`]); a bad BCC is answered `NAK`; `EOT`
 //! drops the kept command and is answered `EOT`. A silent reader answers nothing at all.
+//!
+//! The host's commands are read with the driver's command decoder, but every byte the simulator
+//! *sends* is written here (module `wire`) from hardware.md §2.1–§2.2: the received CM PM echoed, then
+//! the data, or `4E CM E`; status, IC type and operation bytes from this file's own tables. So a
+//! driver that misread a reply would fail against it instead of agreeing with itself.
 
 use super::card::{SimCardKind, UpdateResult};
 use super::{SimSlot, SlotState};
-use crate::crt310::codec::{decode_host, encode_reply, HostMessage};
-use crate::crt310::frame::*;
+use crate::crt310::codec::command_from_text;
+use crate::crt310::frame::{CardPosition, Command, FrontEntry, MoveTo, ResetMode, SleCommand, MAX_TEXT};
 use crate::error::DecodeError;
 use bytes::BytesMut;
+use device::crt310::{self, FrameError, Unit};
 use device::Pty;
 use std::path::{Path, PathBuf};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -56,45 +62,132 @@ impl Drop for Crt310Sim {
     }
 }
 
+/// What the simulated reader puts on the wire, written from hardware.md §2.1–§2.2 and not with the
+/// driver's codec.
+pub(crate) mod wire {
+    /// Command received (good BCC).
+    pub(crate) const ACK: u8 = 0x06;
+    /// Command damaged (bad BCC): resend.
+    pub(crate) const NAK: u8 = 0x15;
+    /// Answer to the host's EOT.
+    pub(crate) const EOT: u8 = 0x04;
+    /// Operation byte P: 'Y' done.
+    pub(crate) const Y: u8 = 0x59;
+    /// Operation byte P: 'N' failed.
+    pub(crate) const N: u8 = 0x4E;
+    /// Operation byte P: 'E' no card.
+    pub(crate) const E: u8 = 0x45;
+    /// Operation byte P: 'W' card not in an operable position.
+    pub(crate) const W: u8 = 0x57;
+
+    /// `02 LENH LENL text 03 BCC`, LEN = text bytes (big-endian), BCC = XOR of 02 … 03.
+    pub(crate) fn frame(text: &[u8]) -> Vec<u8> {
+        let len = u16::try_from(text.len()).expect("simulator replies are short");
+        let [hi, lo] = len.to_be_bytes();
+        let mut f = vec![0x02, hi, lo];
+        f.extend_from_slice(text);
+        f.push(0x03);
+        let bcc = f.iter().fold(0u8, |acc, b| acc ^ b);
+        f.push(bcc);
+        f
+    }
+
+    /// A positive reply's text: the received CM and PM echoed, then `data`.
+    pub(crate) fn positive(received: &[u8], data: &[u8]) -> Vec<u8> {
+        let mut text = received[..2].to_vec();
+        text.extend_from_slice(data);
+        text
+    }
+
+    /// A negative reply's text: `'N'(4E) CM E`.
+    pub(crate) fn negative(received: &[u8], e: u8) -> Vec<u8> {
+        vec![0x4E, received[0], e]
+    }
+
+    #[cfg(test)]
+    mod tests {
+        #[test]
+        fn frames_match_the_spec_bytes() {
+            // Positive status: STX, LEN 00 05, CM 31 PM 30, S1 4B S2 4A S3 4E, ETX, BCC 4A.
+            let status = super::positive(&[0x31, 0x30], &[0x4B, 0x4A, 0x4E]);
+            assert_eq!(super::frame(&status), [0x02, 0x00, 0x05, 0x31, 0x30, 0x4B, 0x4A, 0x4E, 0x03, 0x4A]);
+            // Negative: STX, LEN 00 03, 'N', CM 32, E 06, ETX, BCC 78.
+            let negative = super::negative(&[0x32, 0x31], 0x06);
+            assert_eq!(super::frame(&negative), [0x02, 0x00, 0x03, 0x4E, 0x32, 0x06, 0x03, 0x78]);
+        }
+    }
+}
+
+/// S1 of the status reply for a position (hardware.md §2.2), this simulator's own table.
+fn s1(p: CardPosition) -> u8 {
+    match p {
+        CardPosition::LongCard => 0x46,
+        CardPosition::ShortCard => 0x47,
+        CardPosition::FrontNoHold => 0x48,
+        CardPosition::Gate => 0x49,
+        CardPosition::Inside => 0x4A,
+        CardPosition::AtContacts => 0x4B,
+        CardPosition::RearHold => 0x4C,
+        CardPosition::Captured => 0x4D,
+        CardPosition::NoCard => 0x4E,
+        CardPosition::Unknown(b) => b,
+    }
+}
+
 async fn run(mut pty: Pty, slot: SimSlot) {
+    const CONTROLS: [u8; 4] = [wire::ACK, wire::NAK, wire::EOT, 0x05];
     let mut buf = BytesMut::with_capacity(1024);
-    let mut pending: Option<Command> = None;
+    // The acknowledged command: its text as received, and what it means (or the error byte E
+    // of the negative reply it gets: 00 unknown CM, 01 bad PM or data).
+    let mut pending: Option<(Vec<u8>, Result<Command, u8>)> = None;
     loop {
         match pty.master().read_buf(&mut buf).await {
             Ok(0) | Err(_) => return,
             Ok(_) => {}
         }
         loop {
-            let msg = decode_host(&mut buf);
+            crt310::resync(&mut buf, &CONTROLS);
+            let unit = crt310::take_unit(&mut buf, &CONTROLS, 2..=MAX_TEXT);
             let (out, delay) = {
                 let mut s = slot.lock();
                 if s.silent {
                     buf.clear();
                     break;
                 }
-                match msg {
+                match unit {
                     Ok(None) => break,
-                    Ok(Some(HostMessage::Command(cmd))) => {
-                        pending = Some(cmd);
-                        (vec![ACK], std::time::Duration::ZERO)
+                    Ok(Some(Unit::Text(text))) => {
+                        let cmd = command_from_text(&text).map_err(|e| {
+                            tracing::debug!(error = %e, "crt310 sim: bad command");
+                            match e {
+                                DecodeError::UnknownCode(_) => 0x00,
+                                _ => 0x01,
+                            }
+                        });
+                        pending = Some((text, cmd));
+                        (vec![wire::ACK], std::time::Duration::ZERO)
                     }
-                    Ok(Some(HostMessage::Control(Handshake::Enq))) => match pending.take() {
-                        Some(cmd) => {
+                    // ENQ: execute.
+                    Ok(Some(Unit::Control(0x05))) => match pending.take() {
+                        Some((text, cmd)) => {
                             s.commands += 1;
-                            let reply = execute(&mut s, cmd);
-                            let o = s.faults.apply(encode_reply(&reply));
+                            let reply = match cmd {
+                                Ok(cmd) => execute(&mut s, &text, cmd),
+                                Err(e) => wire::negative(&text, e),
+                            };
+                            let o = s.faults.apply(wire::frame(&reply));
                             (o.bytes, o.delay)
                         }
                         None => continue,
                     },
-                    Ok(Some(HostMessage::Control(Handshake::Eot))) => {
+                    Ok(Some(Unit::Control(wire::EOT))) => {
                         pending = None;
-                        (vec![EOT], std::time::Duration::ZERO)
+                        (vec![wire::EOT], std::time::Duration::ZERO)
                     }
-                    Ok(Some(HostMessage::Control(_))) => continue,
-                    Err(DecodeError::BadChecksum { .. }) => (vec![NAK], std::time::Duration::ZERO),
+                    Ok(Some(Unit::Control(_))) => continue,
+                    Err(FrameError::BadBcc { .. }) => (vec![wire::NAK], std::time::Duration::ZERO),
                     Err(e) => {
-                        tracing::debug!(error = %e, "crt310 sim: bad command");
+                        tracing::debug!(error = %e, "crt310 sim: bad frame");
                         continue;
                     }
                 }
@@ -109,16 +202,11 @@ async fn run(mut pty: Pty, slot: SimSlot) {
     }
 }
 
-fn ok(cmd: &Command, data: Vec<u8>) -> Reply {
-    Reply::Positive { cm: cmd.cm(), pm: cmd.pm(), data }
-}
-
-fn op(cmd: &Command, r: OpResult) -> Reply {
-    ok(cmd, vec![r.byte()])
-}
-
-/// Executes one command on the slot's state.
-pub(crate) fn execute(s: &mut SlotState, cmd: Command) -> Reply {
+/// Executes one command on the slot's state; returns the reply's text. `received` is the
+/// command's text as it came (its CM PM are echoed).
+pub(crate) fn execute(s: &mut SlotState, received: &[u8], cmd: Command) -> Vec<u8> {
+    let ok = |data: &[u8]| wire::positive(received, data);
+    let op = |p: u8| wire::positive(received, &[p]);
     match &cmd {
         Command::Reset(mode) => {
             s.powered = false;
@@ -132,31 +220,31 @@ pub(crate) fn execute(s: &mut SlotState, cmd: Command) -> Reply {
                     }
                 }
             }
-            ok(&cmd, FIRMWARE.as_bytes().to_vec())
+            ok(FIRMWARE.as_bytes())
         }
         Command::CardInControl { front, .. } => {
             s.entry_allowed = *front != FrontEntry::Forbidden;
-            op(&cmd, OpResult::Success)
+            op(wire::Y)
         }
         Command::Status => {
+            // S2: front entry by switch (4A) or forbidden (4E); S3: rear entry forbidden (4E).
             let front_entry = if s.entry_allowed { 0x4A } else { 0x4E };
-            let st = ReaderStatus { position: s.position, front_entry, rear_allowed: false };
-            ok(&cmd, st.to_data().to_vec())
+            ok(&[s1(s.position), front_entry, 0x4E])
         }
         Command::DetectIcType => {
-            let t = match (&s.card, s.position) {
+            let t: [u8; 2] = match (&s.card, s.position) {
                 (Some(c), CardPosition::AtContacts | CardPosition::Inside) => match c.kind() {
-                    SimCardKind::Sle4442 => IcType::Sle4442,
-                    SimCardKind::CpuCard => IcType::CpuT0,
-                    SimCardKind::Sle4428 => IcType::Other(b'3', b'1'),
+                    SimCardKind::Sle4442 => *b"30",
+                    SimCardKind::CpuCard => *b"10",
+                    SimCardKind::Sle4428 => *b"31",
                 },
-                _ => IcType::NoCard,
+                _ => *b"N0",
             };
-            ok(&cmd, t.bytes().to_vec())
+            ok(&t)
         }
         Command::Move(to) => {
             if s.card.is_none() {
-                return op(&cmd, OpResult::NoCard);
+                return op(wire::E);
             }
             s.powered = false;
             match to {
@@ -173,49 +261,47 @@ pub(crate) fn execute(s: &mut SlotState, cmd: Command) -> Reply {
                     s.position = CardPosition::NoCard;
                 }
             }
-            op(&cmd, OpResult::Success)
+            op(wire::Y)
         }
         Command::IcPower(on) => {
             if s.card.is_none() {
-                return op(&cmd, OpResult::NoCard);
+                return op(wire::E);
             }
             if s.position != CardPosition::AtContacts {
-                return op(&cmd, OpResult::NotInPosition);
+                return op(wire::W);
             }
             s.powered = *on;
             if *on {
                 s.card.iter_mut().for_each(|c| c.power_on());
             }
-            op(&cmd, OpResult::Success)
+            op(wire::Y)
         }
         Command::Sle(sle) => {
-            let Some(card) = s.card.as_mut() else { return op(&cmd, OpResult::NoCard) };
+            let Some(card) = s.card.as_mut() else { return op(wire::E) };
             if s.position != CardPosition::AtContacts || !s.powered {
-                return op(&cmd, OpResult::NotInPosition);
+                return op(wire::W);
             }
             if card.kind() != SimCardKind::Sle4442 {
-                return op(&cmd, OpResult::Failed);
+                return op(wire::N);
             }
             let with = |data: &[u8]| {
-                let mut v = vec![OpResult::Success.byte()];
+                let mut v = vec![wire::Y];
                 v.extend_from_slice(data);
-                v
+                ok(&v)
             };
             match sle {
-                SleCommand::Reset => ok(&cmd, with(&card.memory()[..4])),
+                SleCommand::Reset => with(&card.memory()[..4]),
                 SleCommand::ReadMain { addr, len } => match card.read(*addr, usize::from(*len)) {
-                    Some(d) => ok(&cmd, with(&d)),
-                    None => op(&cmd, OpResult::Failed),
+                    Some(d) => with(&d),
+                    None => op(wire::N),
                 },
-                SleCommand::ReadProtection => ok(&cmd, with(&card.protection())),
-                SleCommand::ReadSecurity => ok(&cmd, with(&card.security())),
-                SleCommand::VerifyPsc(p) => {
-                    op(&cmd, if card.verify(*p) { OpResult::Success } else { OpResult::Failed })
-                }
+                SleCommand::ReadProtection => with(&card.protection()),
+                SleCommand::ReadSecurity => with(&card.security()),
+                SleCommand::VerifyPsc(p) => op(if card.verify(*p) { wire::Y } else { wire::N }),
                 SleCommand::UpdateMain { addr, data } => match s.update(*addr, data) {
-                    Some(UpdateResult::Written) => op(&cmd, OpResult::Success),
-                    Some(UpdateResult::NotVerified) => op(&cmd, OpResult::Failed),
-                    Some(UpdateResult::Pulled { .. }) | None => op(&cmd, OpResult::NoCard),
+                    Some(UpdateResult::Written) => op(wire::Y),
+                    Some(UpdateResult::NotVerified) => op(wire::N),
+                    Some(UpdateResult::Pulled { .. }) | None => op(wire::E),
                 },
             }
         }

@@ -24,7 +24,7 @@ pub use identity::Identity;
 
 use crate::codec::{self, RequestError};
 use crate::frame::{Command, Sw3};
-use crate::slot::codec::{self as slot_codec, CardPosition, HostInbound};
+use crate::slot::codec::{self as slot_codec, HostInbound};
 use bytes::BytesMut;
 use device::{FaultPlan, Pty};
 use std::collections::VecDeque;
@@ -169,26 +169,23 @@ impl World {
         }
     }
 
-    fn position(&self) -> CardPosition {
+    /// S1 of the status reply (hardware.md §2.2), from this simulator's own table.
+    fn s1(&self) -> u8 {
         match self.place {
-            CardPlace::Outside => CardPosition::NoCard,
-            CardPlace::Inside => CardPosition::Inside,
-            CardPlace::Gate => CardPosition::Gate,
-            CardPlace::FrontNoHold => CardPosition::FrontNoHold,
-            CardPlace::Captured => CardPosition::Captured,
+            CardPlace::Outside => 0x4E,     // no card
+            CardPlace::Inside => 0x4A,      // inside
+            CardPlace::Gate => 0x49,        // at the front, held
+            CardPlace::FrontNoHold => 0x48, // at the front, not held
+            CardPlace::Captured => 0x4D,    // at the rear, not held
         }
     }
 
-    /// The slot's answer to an acknowledged command text (hardware.md §2.2).
+    /// The slot's answer to an acknowledged command text (hardware.md §2.2), as a whole frame.
     fn slot(&mut self, text: &[u8]) -> Vec<u8> {
         const Y: u8 = 0x59;
         const E: u8 = 0x45;
-        let pos = |cm: u8, pm: u8, data: &[u8]| {
-            let mut t = vec![0x50, cm, pm];
-            t.extend_from_slice(data);
-            slot_codec::frame(&t)
-        };
-        let neg = |cm: u8, e: u8| slot_codec::frame(&[0x4E, cm, e]);
+        let pos = slot_wire::positive;
+        let neg = slot_wire::negative;
         let has_card = self.card.is_some() && self.place != CardPlace::Outside;
         match *text {
             [0x30, pm @ (0x30..=0x32)] => {
@@ -212,11 +209,11 @@ impl World {
             }
             [0x31, 0x30] => {
                 let front = if self.entry_allowed { 0x4A } else { 0x4E };
-                pos(0x31, 0x30, &[self.position().code(), front, 0x4E])
+                pos(0x31, 0x30, &[self.s1(), front, 0x4E])
             }
-            [0x2F, pm1, pm2] => {
+            [0x2F, pm1, _pm2] => {
                 self.entry_allowed = pm1 != 0x31;
-                pos(0x2F, pm1, &[Y, pm2])
+                pos(0x2F, pm1, &[Y])
             }
             [0x32, pm] => {
                 if matches!(pm, 0x32 | 0x33) {
@@ -253,6 +250,55 @@ impl World {
             }
             [cm, ..] => neg(cm, 0x00),
             [] => neg(0x00, 0x04),
+        }
+    }
+}
+
+/// What the simulated slot puts on the wire, written here from hardware.md §2.1–§2.2 and not with
+/// the driver's codec, so that a misreading on the driver's side cannot be mirrored here.
+mod slot_wire {
+    /// Command received (good BCC).
+    pub(super) const ACK: u8 = 0x06;
+    /// Command damaged (bad BCC): resend.
+    pub(super) const NAK: u8 = 0x15;
+    /// Answer to the host's EOT: the pending command is dropped.
+    pub(super) const EOT: u8 = 0x04;
+
+    /// `02 LENH LENL text 03 BCC`, LEN = text bytes (big-endian), BCC = XOR of 02 … 03.
+    pub(super) fn frame(text: &[u8]) -> Vec<u8> {
+        let len = u16::try_from(text.len()).expect("simulator replies are short");
+        let [hi, lo] = len.to_be_bytes();
+        let mut f = vec![0x02, hi, lo];
+        f.extend_from_slice(text);
+        f.push(0x03);
+        let bcc = f.iter().fold(0u8, |acc, b| acc ^ b);
+        f.push(bcc);
+        f
+    }
+
+    /// A positive reply: the command's CM and PM echoed first, then the data.
+    pub(super) fn positive(cm: u8, pm: u8, data: &[u8]) -> Vec<u8> {
+        let mut text = vec![cm, pm];
+        text.extend_from_slice(data);
+        frame(&text)
+    }
+
+    /// A negative reply: `'N'(4E) CM E`.
+    pub(super) fn negative(cm: u8, e: u8) -> Vec<u8> {
+        frame(&[0x4E, cm, e])
+    }
+
+    #[cfg(test)]
+    mod tests {
+        #[test]
+        fn frames_match_the_spec_bytes() {
+            // Positive status: STX, LEN 00 05, CM 31 PM 30, S1 4A S2 4A S3 4E, ETX, BCC 4B.
+            assert_eq!(
+                super::positive(0x31, 0x30, &[0x4A, 0x4A, 0x4E]),
+                [0x02, 0x00, 0x05, 0x31, 0x30, 0x4A, 0x4A, 0x4E, 0x03, 0x4B]
+            );
+            // Negative: STX, LEN 00 03, 'N', CM 32, E 06, ETX, BCC 78.
+            assert_eq!(super::negative(0x32, 0x06), [0x02, 0x00, 0x03, 0x4E, 0x32, 0x06, 0x03, 0x78]);
         }
     }
 }
@@ -493,9 +539,9 @@ async fn run_slot(mut pty: Pty, world: Arc<Mutex<World>>) {
                         HostInbound::Command(text) => {
                             lock(&world).slot_log.push(text.clone());
                             acked = Some(text);
-                            &[slot_codec::ACK]
+                            &[slot_wire::ACK]
                         }
-                        HostInbound::Corrupt => &[slot_codec::NAK],
+                        HostInbound::Corrupt => &[slot_wire::NAK],
                         HostInbound::Enq => {
                             if let Some(text) = acked.take() {
                                 let moving = matches!(text.first(), Some(0x30 | 0x32));
@@ -513,7 +559,7 @@ async fn run_slot(mut pty: Pty, world: Arc<Mutex<World>>) {
                             acked = None;
                             running = None;
                             lock(&world).eots += 1;
-                            &[slot_codec::EOT]
+                            &[slot_wire::EOT]
                         }
                     };
                     if !answer.is_empty() && pty.master().write_all(answer).await.is_err() {

@@ -1,8 +1,10 @@
-//! CRT-310 framing for the ID slot (hardware.md §2.1, §2.2), minimal and this crate's own.
+//! The ID slot's CRT-310 command set (hardware.md §2.1, §2.2); framing and the reading of replies
+//! are the shared ones of [`device::crt310`].
 //!
 //! Host → reader: `STX 02 | LEN (2, BE) | CM PM data | ETX 03 | BCC` with BCC = XOR of STX..ETX.
 //! Reader → host: a single control byte (`ACK 06`, `NAK 15`, `EOT 04`) or a frame whose text is
-//! `'P'(50) CM PM data` (positive) or `'N'(4E) CM E` (negative, E = error code).
+//! `CM PM data` (positive: CM and PM echoed, no 'P' in front) or `'N'(4E) CM E` (negative,
+//! E = error code), read by [`device::crt310::parse_reply`].
 //!
 //! **An ID card is never captured** (hardware.md §1.8): [`SlotCommand`] has no variant that moves
 //! a card to the rear (`32 32`, `32 33`) or resets with rear eject (`30 32`), so no code path in
@@ -17,14 +19,14 @@
 //! ```
 
 use bytes::BytesMut;
-use device::crt310::{self, FrameError, Unit};
+use device::crt310::{self, FrameError, ReplyError, Unit};
 /// Start of text, end of text, EOT (cancels the pending command; the reader answers EOT),
 /// ENQ ("execute the command you acknowledged"), ACK, NAK (bad BCC: resend). Shared CRT-310
 /// bytes, [`device::crt310`].
 pub use device::crt310::{ACK, ENQ, EOT, ETX, NAK, STX};
 
-/// Longest text we accept in a reply (CRT-310: 264 data bytes + P CM PM).
-pub const MAX_TEXT: usize = 272;
+/// Longest text we accept in a frame (CRT-310: CM PM + 264 data bytes).
+pub const MAX_TEXT: usize = crt310::MAX_DATA + 2;
 
 /// Where a card may be moved. Only front and in-reader positions exist: no rear, no capture.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -95,14 +97,9 @@ impl SlotCommand {
     }
 }
 
-/// A text in a frame: `02 LEN text 03 BCC`.
-pub fn frame(text: &[u8]) -> Vec<u8> {
-    crt310::encode(text)
-}
-
-/// The frame of `cmd`.
+/// The frame of `cmd`: `02 LEN CM PM data 03 BCC`.
 pub fn encode(cmd: SlotCommand) -> Vec<u8> {
-    frame(&cmd.text())
+    crt310::encode(&cmd.text())
 }
 
 /// Card position S1 of the status reply: the shared CRT-310 one.
@@ -146,84 +143,8 @@ impl Operation {
     }
 }
 
-/// Error code E of a negative reply (§2.2).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, thiserror::Error)]
-#[non_exhaustive]
-pub enum SlotFault {
-    /// `00`: unknown command.
-    #[error("slot refused an unknown command (E=00)")]
-    BadCommand,
-    /// `01`: bad parameter.
-    #[error("slot refused a bad parameter (E=01)")]
-    BadParameter,
-    /// `02`: cannot execute (feature absent).
-    #[error("slot cannot execute the command (E=02)")]
-    CannotExecute,
-    /// `04`: bad data.
-    #[error("slot refused bad data (E=04)")]
-    BadData,
-    /// `05`: supply voltage out of range.
-    #[error("slot supply voltage out of range (E=05)")]
-    SupplyVoltage,
-    /// `06`: abnormal card (long, short, damaged) inside: a jam.
-    #[error("abnormal card in the slot (E=06)")]
-    AbnormalCard,
-    /// `07`: main power lost, running on backup.
-    #[error("slot lost main power, on backup (E=07)")]
-    MainPowerLost,
-}
-
-impl TryFrom<u8> for SlotFault {
-    type Error = u8;
-    fn try_from(b: u8) -> Result<Self, u8> {
-        Ok(match b {
-            0x00 => SlotFault::BadCommand,
-            0x01 => SlotFault::BadParameter,
-            0x02 => SlotFault::CannotExecute,
-            0x04 => SlotFault::BadData,
-            0x05 => SlotFault::SupplyVoltage,
-            0x06 => SlotFault::AbnormalCard,
-            0x07 => SlotFault::MainPowerLost,
-            other => return Err(other),
-        })
-    }
-}
-
-impl SlotFault {
-    /// The E byte.
-    pub fn code(self) -> u8 {
-        match self {
-            SlotFault::BadCommand => 0x00,
-            SlotFault::BadParameter => 0x01,
-            SlotFault::CannotExecute => 0x02,
-            SlotFault::BadData => 0x04,
-            SlotFault::SupplyVoltage => 0x05,
-            SlotFault::AbnormalCard => 0x06,
-            SlotFault::MainPowerLost => 0x07,
-        }
-    }
-}
-
-/// A reply frame.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum SlotReply {
-    /// `'P' CM PM data`.
-    Positive {
-        /// Command echoed.
-        cm: u8,
-        /// Parameter echoed.
-        pm: u8,
-        /// Reply data (status bytes, version text, operation byte).
-        data: Vec<u8>,
-    },
-    /// `'N' CM E`.
-    Negative {
-        /// Command echoed.
-        cm: u8,
-        /// Why.
-        fault: SlotFault,
-    },
-}
+/// A reply read by the shared CRT-310 codec: positive `CM PM data`, negative `4E CM E`.
+pub use device::crt310::{ErrorCode, Reply};
 
 /// One thing the reader sent.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -235,7 +156,7 @@ pub enum SlotInbound {
     /// `04`: the pending command was cancelled.
     Eot,
     /// A framed reply.
-    Reply(SlotReply),
+    Reply(Reply),
 }
 
 /// Why bytes from the slot are not a reply.
@@ -253,12 +174,9 @@ pub enum SlotDecodeError {
     /// LEN out of range, or ETX missing where LEN says it is.
     #[error("slot frame bad length or framing")]
     BadFraming,
-    /// Text is neither `P…` nor `N…`, or too short for its kind.
-    #[error("slot reply of unknown shape")]
-    BadText,
-    /// A negative reply with an error code not in §2.2.
-    #[error("slot error code {0:#04x} unknown")]
-    UnknownFault(u8),
+    /// A good frame whose text is not a reply (too short, or a misshapen negative reply).
+    #[error("slot reply: {0}")]
+    BadReply(#[from] ReplyError),
 }
 
 /// Decodes one item the slot sent. Bytes other than ACK/NAK/EOT/STX in front are dropped.
@@ -275,16 +193,7 @@ pub fn decode(buf: &mut BytesMut) -> Result<Option<SlotInbound>, SlotDecodeError
         Some(Unit::Control(_)) => return Ok(Some(SlotInbound::Eot)),
         Some(Unit::Text(t)) => t,
     };
-    match text.as_slice() {
-        [0x50, cm, pm, data @ ..] => {
-            Ok(Some(SlotInbound::Reply(SlotReply::Positive { cm: *cm, pm: *pm, data: data.to_vec() })))
-        }
-        [0x4E, cm, e] => match SlotFault::try_from(*e) {
-            Ok(fault) => Ok(Some(SlotInbound::Reply(SlotReply::Negative { cm: *cm, fault }))),
-            Err(code) => Err(SlotDecodeError::UnknownFault(code)),
-        },
-        _ => Err(SlotDecodeError::BadText),
-    }
+    Ok(Some(SlotInbound::Reply(crt310::parse_reply(&text)?)))
 }
 
 fn frame_error(e: FrameError) -> SlotDecodeError {
@@ -384,26 +293,68 @@ mod tests {
         assert_eq!(decode(&mut buf), Ok(Some(SlotInbound::Ack)));
         assert_eq!(decode(&mut buf), Ok(Some(SlotInbound::Nak)));
         assert_eq!(decode(&mut buf), Ok(Some(SlotInbound::Eot)));
-        // Status reply: 'P' 31 30 S1=4A (inside) S2=4A (switch entry) S3=4E (rear forbidden).
-        let f = frame(&[0x50, 0x31, 0x30, 0x4A, 0x4A, 0x4E]);
-        assert_eq!(f[..3], [0x02, 0x00, 0x06]);
-        let r = decode(&mut BytesMut::from(&f[..])).unwrap().unwrap();
+        let status = [
+            0x02, // STX
+            0x00, 0x05, // LEN 5
+            0x31, // CM echoed: status (first text byte; no 'P')
+            0x30, // PM echoed
+            0x4A, // S1: inside
+            0x4A, // S2: front entry on the switch
+            0x4E, // S3: rear entry forbidden
+            0x03, // ETX
+            0x4B, // BCC = 02^00^05^31^30^4A^4A^4E^03
+        ];
+        let r = decode(&mut BytesMut::from(&status[..])).unwrap().unwrap();
         assert_eq!(
             r,
-            SlotInbound::Reply(SlotReply::Positive { cm: 0x31, pm: 0x30, data: vec![0x4A, 0x4A, 0x4E] })
+            SlotInbound::Reply(Reply::Positive { cm: 0x31, pm: 0x30, data: vec![0x4A, 0x4A, 0x4E] })
         );
-        // Negative: 02 00 03 4E 32 06 03 BCC — abnormal card while moving.
-        let n = [0x02, 0x00, 0x03, 0x4E, 0x32, 0x06, 0x03, 0x02 ^ 0x03 ^ 0x4E ^ 0x32 ^ 0x06 ^ 0x03];
-        let r = decode(&mut BytesMut::from(&n[..])).unwrap().unwrap();
-        assert_eq!(r, SlotInbound::Reply(SlotReply::Negative { cm: 0x32, fault: SlotFault::AbnormalCard }));
+        let negative = [
+            0x02, // STX
+            0x00, 0x03, // LEN 3
+            0x4E, // 'N'
+            0x32, // CM echoed: move
+            0x06, // E: abnormal card inside
+            0x03, // ETX
+            0x78, // BCC = 02^00^03^4E^32^06^03
+        ];
+        let r = decode(&mut BytesMut::from(&negative[..])).unwrap().unwrap();
+        assert_eq!(r, SlotInbound::Reply(Reply::Negative { cm: 0x32, error: ErrorCode::AbnormalCard }));
+    }
+
+    #[test]
+    fn a_p_in_front_of_a_reply_is_not_stripped() {
+        // The old, wrong reading of this crate: 'P' 31 30 S1 S2 S3. Read correctly, the 'P'
+        // is the CM: this is no answer to the status command.
+        let p_status = [
+            0x02, // STX
+            0x00, 0x06, // LEN 6
+            0x50, // 'P'
+            0x31, 0x30, // status CM PM, one place late
+            0x4A, 0x4E, 0x4E, // S1 S2 S3
+            0x03, // ETX
+            0x1C, // BCC = 02^00^06^50^31^30^4A^4E^4E^03
+        ];
+        let Some(SlotInbound::Reply(r)) = decode(&mut BytesMut::from(&p_status[..])).unwrap() else {
+            panic!("not a reply")
+        };
+        assert_eq!(r, Reply::Positive { cm: 0x50, pm: 0x31, data: vec![0x30, 0x4A, 0x4E, 0x4E] });
+        assert!(!r.answers(&SlotCommand::Status.text()));
     }
 
     #[test]
     fn bad_bcc_and_partial_frames() {
-        let mut f = frame(&[0x50, 0x32, 0x31, 0x59]);
+        let mut f = [
+            0x02, // STX
+            0x00, 0x03, // LEN 3
+            0x32, 0x31, // CM PM echoed: move to the gate
+            0x59, // P 'Y'
+            0x03, // ETX
+            0x58, // BCC = 02^00^03^32^31^59^03
+        ];
         let mut partial = BytesMut::from(&f[..4]);
         assert_eq!(decode(&mut partial), Ok(None));
-        *f.last_mut().unwrap() ^= 0xFF;
+        f[7] ^= 0xFF;
         assert!(matches!(decode(&mut BytesMut::from(&f[..])), Err(SlotDecodeError::BadChecksum { .. })));
         let mut host = BytesMut::from(&f[..]);
         assert_eq!(decode_host(&mut host), Some(HostInbound::Corrupt));

@@ -7,14 +7,15 @@
 //! | [`port`] | [`SlotPort`]: the ACK → ENQ → reply handshake, EOT abort, typed [`SlotError`] |
 //! | [`service`] | the slot task and its [`SlotHandle`]: queued commands, pre-emptive forced eject |
 //!
-//! This codec is deliberately small and independent of `drivers/iccard`'s CRT-310 codec (which
-//! was being written at the same time): the ID slot needs eight commands and must be unable to
-//! express capture, which a general card-reader codec must be able to do.
+//! The command set is this crate's own and small: the ID slot needs eight commands and must be
+//! unable to express capture, which a general card-reader command set must be able to do.
+//! Framing and the reading of replies are the ones every CRT-310 driver shares
+//! ([`device::crt310`]).
 
 pub mod codec;
 pub mod port;
 pub mod service;
 
-pub use codec::{CardPosition, Entry, Operation, Position, ResetMode, SlotCommand, SlotFault};
+pub use codec::{CardPosition, Entry, ErrorCode, Operation, Position, Reply, ResetMode, SlotCommand};
 pub use port::{SlotError, SlotPort, SlotStatus, SlotTiming};
 pub use service::{SlotHandle, SlotTask};

@@ -3,7 +3,7 @@
 //! command and the reader answers EOT.
 
 use super::codec::{
-    self, CardPosition, Operation, SlotCommand, SlotDecodeError, SlotFault, SlotInbound, SlotReply,
+    self, CardPosition, ErrorCode, Operation, Reply, SlotCommand, SlotDecodeError, SlotInbound,
 };
 use device::link::Timing;
 use device::reconnect::{BackoffPolicy, Connector, Reconnecting};
@@ -26,9 +26,9 @@ pub enum SlotError {
     /// The reply was for another command, or had the wrong shape.
     #[error("slot reply does not match the command")]
     Mismatch,
-    /// The slot refused (negative reply).
-    #[error(transparent)]
-    Refused(#[from] SlotFault),
+    /// The slot refused (negative reply `4E CM E`).
+    #[error("slot refused the command: {0}")]
+    Refused(ErrorCode),
     /// The operation byte said it failed ('N', 'E' no card, 'W' wrong position).
     #[error("slot operation failed: {0:?}")]
     Operation(Operation),
@@ -46,7 +46,7 @@ pub enum SlotError {
 impl SlotError {
     /// True when a card is (probably) stuck: jam or abnormal card.
     pub fn is_jam(&self) -> bool {
-        matches!(self, SlotError::Refused(SlotFault::AbnormalCard) | SlotError::Operation(Operation::Failure))
+        matches!(self, SlotError::Refused(ErrorCode::AbnormalCard) | SlotError::Operation(Operation::Failure))
     }
 }
 
@@ -110,7 +110,7 @@ impl<C: Connector> SlotPort<C> {
     }
 
     /// Sends `cmd`, waits for ACK (resending up to 3 times), sends ENQ, reads the reply.
-    pub async fn execute(&mut self, cmd: SlotCommand) -> Result<SlotReply, SlotError> {
+    pub async fn execute(&mut self, cmd: SlotCommand) -> Result<Reply, SlotError> {
         let bytes = codec::encode(cmd);
         let ack_timing = Timing::new(self.timing.ack, self.timing.inter_byte);
         let mut acked = false;
@@ -140,30 +140,36 @@ impl<C: Connector> SlotPort<C> {
                 SlotInbound::Nak | SlotInbound::Eot => return Err(SlotError::Mismatch),
             }
         };
-        let text = cmd.text();
-        match &reply {
-            SlotReply::Positive { cm, pm, .. } if *cm == text[0] && *pm == text[1] => Ok(reply),
-            SlotReply::Negative { cm, fault } if *cm == text[0] => Err(SlotError::Refused(*fault)),
-            _ => Err(SlotError::Mismatch),
+        if !reply.answers(&cmd.text()) {
+            return Err(SlotError::Mismatch);
+        }
+        match reply {
+            Reply::Negative { error, .. } => Err(SlotError::Refused(error)),
+            positive => Ok(positive),
         }
     }
 
-    /// Executes an operation whose reply data is the P byte; anything but 'Y' is an error.
+    /// Executes a command for its effect. A move's reply data is the operation byte P
+    /// (hardware.md §2.2), and anything but 'Y' is an error; a reset answers with its version
+    /// text and card-in control with a status byte, so for those a positive reply is success.
     pub async fn operate(&mut self, cmd: SlotCommand) -> Result<(), SlotError> {
-        match self.execute(cmd).await? {
-            SlotReply::Positive { data, .. } => match data.first().map(|b| Operation::try_from(*b)) {
+        let Reply::Positive { data, .. } = self.execute(cmd).await? else {
+            return Err(SlotError::Mismatch);
+        };
+        match cmd {
+            SlotCommand::Move(_) => match data.first().map(|b| Operation::try_from(*b)) {
                 Some(Ok(Operation::Success)) => Ok(()),
                 Some(Ok(op)) => Err(SlotError::Operation(op)),
                 _ => Err(SlotError::Mismatch),
             },
-            SlotReply::Negative { fault, .. } => Err(SlotError::Refused(fault)),
+            SlotCommand::Reset(_) | SlotCommand::Entry(_) | SlotCommand::Status => Ok(()),
         }
     }
 
     /// Reads `31 30`.
     pub async fn status(&mut self) -> Result<SlotStatus, SlotError> {
         match self.execute(SlotCommand::Status).await? {
-            SlotReply::Positive { data, .. } if data.len() >= 3 => Ok(SlotStatus {
+            Reply::Positive { data, .. } if data.len() >= 3 => Ok(SlotStatus {
                 position: CardPosition::try_from(data[0]).map_err(|_| SlotError::Mismatch)?,
                 front_entry: data[1],
                 rear_entry: data[2],
