@@ -116,6 +116,8 @@ pub fn outcome_code(kind: OutcomeKind) -> &'static str {
         OutcomeKind::PartlyRefunded => "partly-refunded",
         OutcomeKind::NotCharged => "not-charged",
         OutcomeKind::Refunded => "refunded",
+        OutcomeKind::ReturnedIfTaken => "returned-if-taken",
+        OutcomeKind::RefundAccepted => "refund-accepted",
         OutcomeKind::Suspense => "suspense",
         OutcomeKind::CardNotWritten => "card-not-written",
     }

@@ -96,18 +96,35 @@ impl Journal {
     ///
     /// Reads [`crash::CRASH_ENV`] once, for power-cut tests.
     pub async fn open(path: &Path) -> Result<Journal, JournalError> {
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            tokio::fs::create_dir_all(dir)
-                .await
-                .map_err(|source| JournalError::CreateDir { path: dir.to_path_buf(), source })?;
-        }
-        let options = SqliteConnectOptions::new()
+        Journal::open_with(path, Journal::connect_options(path)).await
+    }
+
+    /// [`Journal::open`] through the SQLite VFS registered under the name `vfs`. Only for tests
+    /// that simulate power loss below SQLite (`tests/crash_vfs.rs`, which registers a VFS that
+    /// drops unsynced writes); the kiosk always uses [`Journal::open`].
+    #[doc(hidden)]
+    pub async fn open_with_vfs(path: &Path, vfs: &str) -> Result<Journal, JournalError> {
+        Journal::open_with(path, Journal::connect_options(path).vfs(vfs.to_owned())).await
+    }
+
+    /// The connection settings of [`Journal::open`]: WAL, `synchronous=FULL`, foreign keys, busy
+    /// timeout.
+    fn connect_options(path: &Path) -> SqliteConnectOptions {
+        SqliteConnectOptions::new()
             .filename(path)
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
-            .busy_timeout(BUSY_TIMEOUT);
+            .busy_timeout(BUSY_TIMEOUT)
+    }
+
+    async fn open_with(path: &Path, options: SqliteConnectOptions) -> Result<Journal, JournalError> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            tokio::fs::create_dir_all(dir)
+                .await
+                .map_err(|source| JournalError::CreateDir { path: dir.to_path_buf(), source })?;
+        }
         let pool = SqlitePoolOptions::new()
             .max_connections(1)
             .min_connections(1)
@@ -382,8 +399,10 @@ async fn check_tail(conn: &mut SqliteConnection, tip: &ChainTip) -> Result<(), J
     let row: Option<(i64, String)> = sqlx::query_as("SELECT seq, hash FROM transitions ORDER BY seq DESC LIMIT 1")
         .fetch_optional(&mut *conn)
         .await?;
+    // The tip's seq may be past the last row (a truncated tail keeps its issued seqs, see
+    // `last_issued_seq`); the last row's hash is what this writer chains onto.
     let (seq, hash) = row.unwrap_or((0, GENESIS.to_owned()));
-    if seq != tip.last_seq || hash != tip.hash {
+    if hash != tip.hash {
         return Err(JournalError::TailChanged { expected_seq: tip.last_seq, found_seq: seq });
     }
     Ok(())

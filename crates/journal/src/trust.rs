@@ -254,12 +254,14 @@ impl Journal {
         Ok(journal)
     }
 
+    /// SQLite's `PRAGMA integrity_check` as it reports: `["ok"]` when the file is sound.
+    pub async fn integrity_report(&self) -> Result<Vec<String>, JournalError> {
+        Ok(sqlx::query_scalar("PRAGMA integrity_check").fetch_all(&self.pool).await?)
+    }
+
     /// `PRAGMA integrity_check`: every page, index and constraint of the file.
     async fn integrity(&self) -> Result<(), Distrust> {
-        let found: Vec<String> = sqlx::query_scalar("PRAGMA integrity_check")
-            .fetch_all(&self.pool)
-            .await
-            .map_err(|e| Distrust::Corrupt { detail: e.to_string() })?;
+        let found = self.integrity_report().await.map_err(|e| Distrust::Corrupt { detail: describe(&e) })?;
         if found.len() == 1 && found[0] == "ok" {
             Ok(())
         } else {

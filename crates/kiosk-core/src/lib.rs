@@ -10,6 +10,7 @@ pub mod order;
 pub mod outcome;
 pub mod payment;
 pub mod receipt;
+pub mod recon;
 pub mod session;
 pub mod time;
 pub mod utility;

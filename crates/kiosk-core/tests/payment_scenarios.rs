@@ -707,3 +707,32 @@ fn statements_showing_the_charge_of_an_unconfirmed_reverse_start_the_whole_refun
     assert_eq!(d.payment.refunds[0].amount, Fen(7950));
     assert!(!d.write_off_effect_after_reverse);
 }
+
+#[test]
+fn every_state_label_has_the_flags_of_its_state() {
+    let now = Ts(0);
+    let states = [
+        State::Ordered,
+        State::PaySent,
+        State::PayPending { next_query_at: now, queries: 0, not_found: 0, in_flight: false },
+        State::PayFailed { kind: FailKind::Customer, code: String::new(), message: String::new() },
+        State::Reversing { next_at: now, attempts: 0, in_flight: false, checking: false },
+        State::Reversed { refunded: None },
+        State::AwaitCodeExpiry { query_at: now, queries: 0, in_flight: false },
+        State::Paid,
+        State::WriteOffSent,
+        State::WrittenOff,
+        State::Refunding,
+        State::RefundPending,
+        State::CardWriting { step: kiosk_core::payment::CardStep::Writing },
+        State::AwaitCardWrite { detail: String::new() },
+        State::Done,
+        State::Refunded,
+        State::Abandoned,
+        State::Suspense { reason: SuspenseReason::ChannelMismatch, next_check_at: None },
+    ];
+    for state in states {
+        assert_eq!(State::flags_of_label(state.label()), Some((state.is_terminal(), state.is_parked())), "{state:?}");
+    }
+    assert_eq!(State::flags_of_label("FORGED"), None);
+}

@@ -61,8 +61,21 @@ pub struct Backend {
     pub runtime: Runtime,
     /// Present in embedded mode; dropping it stops the simulators.
     pub sims: Option<EmbeddedSims>,
-    journal_path: PathBuf,
-    lock: Option<crate::journal_lock::JournalLock>,
+    /// Held for as long as this process may move money (see [`JournalAccess::Money`]).
+    _lock: Option<crate::journal_lock::JournalLock>,
+}
+
+/// How a command uses the journal.
+pub enum JournalAccess {
+    /// It moves money: the lock is taken *before* the journal is opened (opening may migrate the
+    /// schema, which only the lock holder may do), and the journal must pass every start-up check
+    /// (`journal::Journal::open_trusted`).
+    Money(crate::journal_lock::JournalLock),
+    /// It only reads (list, show, verify, export, reprint): no lock, no check, so staff can look
+    /// while the kiosk runs — including at a journal the kiosk refuses.
+    ReadOnly,
+    /// It needs no journal (device checks): an empty one in memory, so nothing is created on disk.
+    Scratch,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -73,8 +86,14 @@ pub enum BackendError {
     Channels(String),
     #[error("the biller clients could not be built: {0}")]
     Billers(String),
-    #[error("the journal {path} could not be opened: {source}")]
+    #[error("kiosk.journal: the journal {path} could not be opened: {}", causes(source))]
     Journal { path: PathBuf, source: journal::JournalError },
+    #[error("kiosk.journal: {path} is a folder; expected the journal's file name inside it, such as {}", path.join("journal.db").display())]
+    JournalIsFolder { path: PathBuf },
+    #[error("kiosk.journal: there is no journal at {path} (missing or empty)")]
+    NoJournal { path: PathBuf },
+    #[error("the journal cannot be trusted, so this kiosk takes no money: {0}")]
+    Distrust(#[from] journal::Distrust),
     #[error("{0}")]
     Config(String),
     #[error(transparent)]
@@ -88,10 +107,17 @@ impl Backend {
         config: &KioskConfig,
         config_dir: &Path,
         data_dir: &Path,
+        access: JournalAccess,
     ) -> Result<Backend, BackendError> {
         let (sims, payments_config, billers_config) = match config.backend.mode {
             BackendMode::Embedded => {
                 let keys_dir = config_dir.join(&config.backend.sim_keys);
+                if !keys_dir.is_dir() {
+                    return Err(BackendError::Config(format!(
+                        "backend.sim_keys: {} is not a folder; expected the simulators' demo keys (config/sim-keys)",
+                        keys_dir.display()
+                    )));
+                }
                 let sims = EmbeddedSims::start(&keys_dir).await?;
                 let (p, b) = (sims.payments_config(), sims.billers_config());
                 (Some(sims), p, b)
@@ -110,11 +136,13 @@ impl Backend {
         let billers = billers::Billers::new(&billers_config, &config.kiosk.id)
             .map_err(|e| BackendError::Billers(e.to_string()))?;
         let path = journal_path(config, data_dir);
-        let journal = Journal::open(&path)
-            .await
-            .map_err(|source| BackendError::Journal { path: path.clone(), source })?;
-        let identity =
-            Identity { kiosk_id: config.kiosk.id.clone(), service_phone: config.kiosk.service_phone.clone() };
+        let (journal, lock) = open_journal(config, data_dir, &path, access).await?;
+        let identity = Identity {
+            kiosk_id: config.kiosk.id.clone(),
+            number: config.kiosk.number.clone(),
+            service_phone: config.kiosk.service_phone.clone(),
+            max_payment: kiosk_core::Fen(config.kiosk.max_payment_fen),
+        };
         let devices = crate::devices::Devices::open(&config.devices, data_dir)?;
         let signing_key = match &config.receipts {
             Some(receipts) => Some(
@@ -125,16 +153,83 @@ impl Backend {
         };
         let runtime = Runtime::new(journal, channels, billers, config.policy(), identity)
             .with_devices(devices, signing_key);
-        Ok(Backend { runtime, sims, journal_path: path, lock: None })
+        Ok(Backend { runtime, sims, _lock: lock })
     }
+}
 
-    /// Claims the journal for moving money (see [`crate::journal_lock`]); held until drop.
-    pub fn claim_journal(&mut self) -> Result<(), crate::journal_lock::LockError> {
-        if self.lock.is_none() {
-            self.lock = Some(crate::journal_lock::JournalLock::acquire(&self.journal_path)?);
-        }
-        Ok(())
+/// Opens the journal as `access` allows (see [`JournalAccess`]).
+async fn open_journal(
+    config: &KioskConfig,
+    data_dir: &Path,
+    path: &Path,
+    access: JournalAccess,
+) -> Result<(Journal, Option<crate::journal_lock::JournalLock>), BackendError> {
+    if path.is_dir() {
+        return Err(BackendError::JournalIsFolder { path: path.to_path_buf() });
     }
+    match access {
+        JournalAccess::Scratch => {
+            let journal = Journal::open(Path::new(":memory:"))
+                .await
+                .map_err(|source| BackendError::Journal { path: path.to_path_buf(), source })?;
+            Ok((journal, None))
+        }
+        JournalAccess::ReadOnly => {
+            // An emptied file is not opened either: SQLite would quietly make it a new journal.
+            if !std::fs::metadata(path).is_ok_and(|m| m.len() > 0) {
+                return Err(BackendError::NoJournal { path: path.to_path_buf() });
+            }
+            let journal = Journal::open(path)
+                .await
+                .map_err(|source| BackendError::Journal { path: path.to_path_buf(), source })?;
+            Ok((journal, None))
+        }
+        JournalAccess::Money(lock) => {
+            // A demo or test kiosk (embedded back end, a new data folder each time) starts its
+            // journal on first use; a real one only by staff command (`journal init`).
+            let policy = match config.backend.mode {
+                BackendMode::Embedded => journal::OpenPolicy::StartIfNew,
+                BackendMode::Remote => journal::OpenPolicy::ExistingOnly,
+            };
+            let new = journal::NewJournal {
+                kiosk_id: config.kiosk.id.clone(),
+                staff_id: "system".into(),
+                reason: "first start of a demo kiosk (embedded back end)".into(),
+                at: crate::clock::now().0,
+            };
+            let anchor = anchor_path(config, data_dir);
+            let rows = crate::runtime::journaling::row_check();
+            let started = match Journal::open_trusted(path, &anchor, policy, &new, &rows).await {
+                Ok(started) => started,
+                Err(journal::Distrust::Journal(source)) => {
+                    return Err(BackendError::Journal { path: path.to_path_buf(), source })
+                }
+                Err(distrust) => return Err(distrust.into()),
+            };
+            tracing::info!(
+                journal_id = %started.journal_id,
+                checked = started.checked,
+                created = started.created,
+                "journal verified"
+            );
+            Ok((started.journal, Some(lock)))
+        }
+    }
+}
+
+/// The error and its causes in one line: the OS's own words reach the person reading it.
+pub fn causes(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
 }
 
 impl Backend {
@@ -148,7 +243,7 @@ impl Backend {
     ) -> Result<Backend, BackendError> {
         let keys = keys_dir.display().to_string();
         let mut toml = format!(
-            "[kiosk]\nid = \"SH-TEST-0001\"\nservice_phone = \"021-12345678\"\n\
+            "[kiosk]\nid = \"SH-TEST-0001\"\nnumber = \"0001\"\nservice_phone = \"021-12345678\"\n\
              [backend]\nmode = \"embedded\"\nsim_keys = {keys:?}\n[timing]\ndivisor = {divisor}\n"
         );
         if devices {
@@ -166,7 +261,17 @@ impl Backend {
         }
         let config = KioskConfig::parse(Path::new("embedded.toml"), &toml)
             .map_err(|e| BackendError::Config(e.to_string()))?;
-        Backend::start(&config, data_dir, data_dir).await
+        let lock = crate::journal_lock::JournalLock::acquire(&journal_path(&config, data_dir))
+            .map_err(|e| BackendError::Config(e.to_string()))?;
+        Backend::start(&config, data_dir, data_dir, JournalAccess::Money(lock)).await
+    }
+}
+
+pub fn anchor_path(config: &KioskConfig, data_dir: &Path) -> PathBuf {
+    if config.kiosk.anchor.is_absolute() {
+        config.kiosk.anchor.clone()
+    } else {
+        data_dir.join(&config.kiosk.anchor)
     }
 }
 

@@ -42,6 +42,9 @@ pub enum Command {
     /// Prepaid gas cards: top up, or write a waiting purchase again (补写卡).
     #[command(subcommand)]
     Gas(GasCommand),
+    /// Payments in suspense or with a refund on its way: list, check now, settle by hand.
+    #[command(subcommand)]
+    Suspense(SuspenseCommand),
     /// The resident ID card reader.
     #[command(subcommand)]
     Idcard(IdcardCommand),
@@ -141,6 +144,44 @@ pub enum JournalCommand {
     },
     /// Print a payment's receipt again (or its slip).
     Reprint { id: String },
+    /// Start this kiosk's journal (`--new-kiosk`), or re-anchor an intact one whose anchor was
+    /// lost (`--adopt`). Staff only; journaled with the reason.
+    Init(InitArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Start a new, empty journal. An existing journal and anchor are renamed aside, never deleted.
+    #[arg(long, conflicts_with = "adopt", required_unless_present = "adopt")]
+    pub new_kiosk: bool,
+    /// Keep the existing journal (after checking all of it) and write it a new anchor.
+    #[arg(long)]
+    pub adopt: bool,
+    /// Why (journaled in the new journal).
+    #[arg(long)]
+    pub reason: String,
+    /// Who (staff number).
+    #[arg(long)]
+    pub staff: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SuspenseCommand {
+    /// Payments in suspense, awaiting a card write, or with a refund on its way.
+    List,
+    /// Check one now (query the channel or biller again, resend a refund under its number).
+    Retry { id: String },
+    /// Settle one by hand after checking the channel's and the billers' books.
+    Resolve {
+        id: String,
+        /// delivered (every bill written off), returned (the money went back), not-charged.
+        #[arg(long)]
+        outcome: kiosk_core::StaffOutcome,
+        #[arg(long)]
+        reason: String,
+        #[arg(long)]
+        staff: String,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -94,17 +94,39 @@ pub struct StaffMember {
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct KioskSection {
-    /// Printed on receipts, sent as `device_info` / terminal id.
+    /// Printed on receipts, sent as `device_info` / terminal id: printable ASCII, no spaces.
     pub id: String,
+    /// The kiosk's number as registered with the operator: 4 to 8 digits, unique among the kiosks
+    /// of one merchant account. Every order number carries it, so two kiosks can never mint the
+    /// same `out_trade_no` (a suffix of the free-text id could collide).
+    pub number: String,
     /// The service number printed on slips and shown when out of service.
     pub service_phone: String,
     /// The journal file, relative to the data directory unless absolute.
     #[serde(default = "default_journal")]
     pub journal: PathBuf,
+    /// The journal's anchor (its identity and chain tip, see `journal::anchor`), relative to the
+    /// data directory unless absolute. In production put it on another disk than the journal,
+    /// so that one cannot be lost with the other.
+    #[serde(default = "default_anchor")]
+    pub anchor: PathBuf,
+    /// The most one payment may take, in fen, whatever a biller says is due: a kiosk-wide
+    /// ceiling checked before any order is journaled.
+    #[serde(default = "default_max_payment")]
+    pub max_payment_fen: i64,
 }
 
 fn default_journal() -> PathBuf {
     PathBuf::from("journal.db")
+}
+
+fn default_anchor() -> PathBuf {
+    PathBuf::from("journal.anchor")
+}
+
+/// ¥5,000: more than any household's monthly utility bills.
+fn default_max_payment() -> i64 {
+    500_000
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
@@ -376,8 +398,33 @@ impl KioskConfig {
             key: key.to_string(),
             expected: expected.to_string(),
         };
-        if self.kiosk.id.trim().is_empty() || !self.kiosk.id.chars().any(|c| c.is_ascii_alphanumeric()) {
-            return Err(invalid("kiosk.id", "a kiosk id with letters or digits, such as \"SH-PD-0001\""));
+        let id = &self.kiosk.id;
+        let printable = id.bytes().all(|b| b.is_ascii_graphic());
+        if id.is_empty() || id.len() > 32 || !printable || !id.bytes().any(|b| b.is_ascii_alphanumeric()) {
+            // It goes into every signed channel request (device_info, terminal_id): a newline or
+            // a non-ASCII character there makes every payment fail at the channel.
+            return Err(invalid(
+                "kiosk.id",
+                "1 to 32 printable ASCII characters without spaces, such as \"SH-PD-0001\"",
+            ));
+        }
+        let number = &self.kiosk.number;
+        if !(4..=8).contains(&number.len()) || !number.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(invalid(
+                "kiosk.number",
+                "the kiosk's registered number: 4 to 8 digits, unique among the operator's kiosks",
+            ));
+        }
+        if !(100..=100_000_000).contains(&self.kiosk.max_payment_fen) {
+            return Err(invalid("kiosk.max_payment_fen", "a ceiling in fen from 100 (¥1) to 100000000 (¥1,000,000)"));
+        }
+        for (key, path) in [("kiosk.journal", &self.kiosk.journal), ("kiosk.anchor", &self.kiosk.anchor)] {
+            if path.as_os_str().is_empty() || path.file_name().is_none() {
+                return Err(invalid(key, "a file name, such as \"journal.db\""));
+            }
+            if path.starts_with("/proc") || path.starts_with("/sys") || path.starts_with("/dev") {
+                return Err(invalid(key, "a file on a disk (not under /proc, /sys or /dev)"));
+            }
         }
         if !self.kiosk.service_phone.chars().any(|c| c.is_ascii_digit()) {
             return Err(invalid("kiosk.service_phone", "a phone number customers can call"));

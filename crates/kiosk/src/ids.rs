@@ -1,25 +1,22 @@
-//! Order numbers: `YZ` + a short kiosk tag + local date and time to the millisecond, e.g.
-//! `YZSHPD0001261123104205731` (≤ 25 upper-case letters and digits; WeChat allows 32).
+//! Order numbers: `YZ` + the kiosk's registered number + local date and time to the millisecond,
+//! e.g. `YZ0001261123104205731` (≤ 25 upper-case letters and digits; WeChat allows 32).
 //!
-//! The runtime issues them strictly increasing (see `OrderClock`), so two orders of one kiosk
-//! never share a number even in the same millisecond. Should the clock ever step back past an
-//! earlier order, the journal's unique key refuses the clash before anything is sent.
+//! Unique under a merchant account by construction: the kiosk number is registered with the
+//! operator (4–8 digits, validated at start, see `config.rs`), so no two kiosks share a prefix —
+//! unlike a suffix of a free-text kiosk id, where `HALL1-KIOSK-0001` and `HALL2-KIOSK-0001`
+//! collided. Within one kiosk the runtime issues them strictly increasing (see `OrderClock`), so
+//! two orders never share a number even in the same millisecond. Should the clock ever step back
+//! past an earlier order, the journal's unique key refuses the clash before anything is sent.
 
 use chrono::{DateTime, FixedOffset};
 use kiosk_core::{OrderRef, Ts};
 use std::sync::atomic::{AtomicI64, Ordering};
 
-/// The kiosk id reduced to what an order number may hold: letters and digits, the last 8.
-pub fn kiosk_tag(kiosk_id: &str) -> String {
-    let tag: String =
-        kiosk_id.chars().filter(|c| c.is_ascii_alphanumeric()).map(|c| c.to_ascii_uppercase()).collect();
-    let start = tag.len().saturating_sub(8);
-    tag[start..].to_string()
-}
-
-pub fn order_ref_at(kiosk_id: &str, local: DateTime<FixedOffset>) -> OrderRef {
-    let text = format!("YZ{}{}", kiosk_tag(kiosk_id), local.format("%y%m%d%H%M%S%3f"));
-    // Letters and digits only, 17 to 25 characters: always a valid order number.
+/// The order number of an order made at `local` by the kiosk registered as `number` (4–8
+/// digits, checked when the configuration is loaded).
+pub fn order_ref_at(number: &str, local: DateTime<FixedOffset>) -> OrderRef {
+    let text = format!("YZ{}{}", number, local.format("%y%m%d%H%M%S%3f"));
+    // Digits after "YZ", 21 to 25 characters: always a valid order number.
     OrderRef::new(text).unwrap_or_else(|bad| panic!("order number shape is wrong: {bad}"))
 }
 
@@ -47,11 +44,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn order_numbers_are_valid_and_tagged() {
+    fn order_numbers_carry_the_registered_kiosk_number() {
         let local = DateTime::parse_from_rfc3339("2026-11-23T10:42:05.731+08:00").unwrap();
-        let reference = order_ref_at("SH-PD-0001", local);
-        assert_eq!(reference.as_str(), "YZSHPD0001261123104205731");
-        assert_eq!(kiosk_tag("a-very-long-kiosk-name-9"), "OSKNAME9");
+        assert_eq!(order_ref_at("0001", local).as_str(), "YZ0001261123104205731");
+        // Two kiosks whose free-text ids end alike (HALL1-KIOSK-0001, HALL2-KIOSK-0001) have
+        // different registered numbers, so the same millisecond gives different order numbers.
+        assert_ne!(order_ref_at("110001", local), order_ref_at("120001", local));
+        assert_eq!(order_ref_at("12345678", local).as_str().len(), 25);
     }
 
     #[test]

@@ -15,8 +15,9 @@ pub fn outcome_of(p: &Payment) -> ClaimOutcome {
     match p.state {
         State::Done if refunded_some => ClaimOutcome::PartlyPaid,
         State::Done => ClaimOutcome::Paid,
-        State::Refunded | State::Reversed { refunded: true } => ClaimOutcome::Refunded,
-        State::Suspense { .. } => ClaimOutcome::Pending,
+        // "Any amount taken was returned": the customer is whole either way.
+        State::Refunded | State::Reversed { refunded: Some(true) | None } => ClaimOutcome::Refunded,
+        State::Suspense { .. } | State::RefundPending => ClaimOutcome::Pending,
         State::AwaitCardWrite { .. } => ClaimOutcome::AwaitCardWrite,
         _ => ClaimOutcome::NotCharged,
     }
@@ -28,6 +29,7 @@ pub fn claim_for(p: &Payment, kiosk_id: &str) -> ReceiptClaim {
     let s = p.settlement();
     let amount = match p.state {
         State::Suspense { .. } => s.in_suspense,
+        State::RefundPending => s.returning,
         State::Refunded | State::Reversed { .. } => s.returned,
         _ => s.delivered,
     };

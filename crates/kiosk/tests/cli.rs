@@ -3,40 +3,9 @@
 
 mod support;
 
-use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Command;
 
-const BIN: &str = env!("CARGO_BIN_EXE_yizhan");
-
-fn yizhan(config: &Path, data: &Path, args: &[&str]) -> Output {
-    Command::new(BIN)
-        .arg("--config")
-        .arg(config)
-        .arg("--data-dir")
-        .arg(data)
-        .args(args)
-        .env_remove("RUST_LOG")
-        .env_remove("YIZHAN_CRASH_AFTER_COMMIT")
-        .output()
-        .unwrap()
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).to_string()
-}
-
-/// A copy of the default configuration with `edit` applied, its key paths pointing at the repo.
-fn config_with(dir: &Path, edit: impl Fn(String) -> String) -> std::path::PathBuf {
-    let default = std::fs::read_to_string(support::repo_config_dir().join("kiosk.toml")).unwrap();
-    let keys = support::repo_config_dir().join("sim-keys");
-    let keys = keys.display().to_string();
-    let body = default
-        .replace("sim_keys = \"sim-keys\"", &format!("sim_keys = {keys:?}"))
-        .replace("\"sim-keys/", &format!("\"{keys}/"));
-    let path = dir.join("kiosk.toml");
-    std::fs::write(&path, edit(body)).unwrap();
-    path
-}
+use support::cli::{config_with, text, yizhan, BIN};
 
 #[test]
 fn a_wrong_config_value_names_the_file_the_key_and_what_was_expected() {

@@ -203,6 +203,34 @@ impl State {
         }
     }
 
+    /// `(terminal, parked)` of a state by its journal label, so that a journal row's flags can be
+    /// checked against its state without its snapshot; `None` for a label no state has.
+    pub fn flags_of_label(label: &str) -> Option<(bool, bool)> {
+        const TERMINAL: &[&str] = &["PAY_FAILED", "REVERSED", "DONE", "REFUNDED", "ABANDONED"];
+        const PARKED: &[&str] = &["SUSPENSE", "AWAIT_CARD_WRITE", "REFUND_PENDING"];
+        const OTHER: &[&str] = &[
+            "ORDERED",
+            "PAY_SENT",
+            "PAY_PENDING",
+            "REVERSING",
+            "AWAIT_CODE_EXPIRY",
+            "PAID",
+            "WRITEOFF_SENT",
+            "WRITTEN_OFF",
+            "REFUNDING",
+            "CARD_WRITING",
+        ];
+        if TERMINAL.contains(&label) {
+            Some((true, false))
+        } else if PARKED.contains(&label) {
+            Some((false, true))
+        } else if OTHER.contains(&label) {
+            Some((false, false))
+        } else {
+            None
+        }
+    }
+
     /// Nothing more will ever happen to the money.
     pub fn is_terminal(&self) -> bool {
         match self {

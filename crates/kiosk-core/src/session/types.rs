@@ -253,6 +253,11 @@ pub enum OutcomeKind {
     NotCharged,
     /// Money was taken and given back in full.
     Refunded,
+    /// The order was closed; whatever may have been taken was given back (the channel does not
+    /// say whether anything was): never told as "not charged".
+    ReturnedIfTaken,
+    /// The refund of what could not be paid is accepted by the channel and on its way back.
+    RefundAccepted,
     /// Not settled online; the slip carries the reference.
     Suspense,
     /// Paid, but the gas card does not hold the purchase yet (补写卡 later).

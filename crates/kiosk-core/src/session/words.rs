@@ -200,6 +200,8 @@ pub fn outcome_title(kind: OutcomeKind, lang: Lang) -> &'static str {
         OutcomeKind::PartlyRefunded => t(lang, "部分缴费成功", "Partly paid"),
         OutcomeKind::NotCharged => t(lang, "没有扣款", "Not charged"),
         OutcomeKind::Refunded => t(lang, "已全额退款", "Refunded in full"),
+        OutcomeKind::ReturnedIfTaken => t(lang, "交易已撤销", "Cancelled"),
+        OutcomeKind::RefundAccepted => t(lang, "退款已受理", "Refund accepted"),
         OutcomeKind::Suspense => t(lang, "结果待确认", "Result not yet confirmed"),
         OutcomeKind::CardNotWritten => t(lang, "已缴费，尚未写卡", "Paid; card not written yet"),
     }
@@ -223,6 +225,16 @@ pub fn outcome_words(kind: OutcomeKind, lang: Lang) -> &'static str {
             lang,
             "这次没有缴费成功，扣的钱已全部退回您的账户。",
             "The bill was not paid; all the money taken was returned to you.",
+        ),
+        OutcomeKind::ReturnedIfTaken => t(
+            lang,
+            "这次没有缴费。如有扣款，已全部退回您的账户。",
+            "Nothing was paid. Any amount taken has been returned to you.",
+        ),
+        OutcomeKind::RefundAccepted => t(
+            lang,
+            "没有缴费成功的钱，退款已受理，将原路退回您的账户。请保留凭条。",
+            "The money for what could not be paid is being refunded to your account. Keep the receipt.",
         ),
         OutcomeKind::Suspense => t(
             lang,

@@ -18,9 +18,7 @@ pub async fn run(backend: &Backend, command: GasCommand) -> ExitCode {
     }
     let result = match command {
         GasCommand::Topup(args) => top_up(backend, &args).await,
-        GasCommand::Rewrite => {
-            backend.runtime.rewrite_gas_card(&super::PRINTER).await.map_err(|e| e.to_string())
-        }
+        GasCommand::Rewrite => backend.runtime.rewrite_gas_card(&super::PRINTER).await.map_err(Refusal::from),
     };
     // However it ended, the card goes back to the customer.
     backend.runtime.return_gas_card().await;
@@ -30,18 +28,34 @@ pub async fn run(backend: &Backend, command: GasCommand) -> ExitCode {
             println!("RESULT {} {}", payment.state.label(), kiosk_core::receipt::outcome_words(&payment).1);
             exit_for(&payment)
         }
-        Err(message) => {
-            eprintln!("yizhan: {message}");
-            ExitCode::from(1)
+        Err(refusal) => {
+            eprintln!("yizhan: {}", refusal.message);
+            ExitCode::from(if refusal.bad_input { 2 } else { 1 })
         }
     }
 }
 
-async fn top_up(backend: &Backend, args: &TopupArgs) -> Result<kiosk_core::Payment, String> {
-    if args.amount <= 0 {
-        return Err(format!("--amount {}: expected a positive number of fen", args.amount));
+/// Why no top-up happened; `bad_input` when the request itself was refused (exit code 2).
+struct Refusal {
+    message: String,
+    bad_input: bool,
+}
+
+impl From<crate::runtime::GasError> for Refusal {
+    fn from(e: crate::runtime::GasError) -> Self {
+        Refusal { bad_input: e.is_bad_input(), message: e.to_string() }
     }
-    let card = backend.runtime.read_gas_card().await.map_err(|e| e.to_string())?;
+}
+
+fn bad_input(message: String) -> Refusal {
+    Refusal { message, bad_input: true }
+}
+
+async fn top_up(backend: &Backend, args: &TopupArgs) -> Result<kiosk_core::Payment, Refusal> {
+    if args.amount <= 0 {
+        return Err(bad_input(format!("--amount {}: a positive number of fen is needed", args.amount)));
+    }
+    let card = backend.runtime.read_gas_card().await?;
     println!(
         "gas card {} ({}), purchase {}, {}",
         iccard::gas::mask(&card.card_no),
@@ -53,7 +67,7 @@ async fn top_up(backend: &Backend, args: &TopupArgs) -> Result<kiosk_core::Payme
             "NOT loaded yet"
         }
     );
-    let method = pay_method(backend, &args.pay).await?;
+    let method = pay_method(backend, &args.pay).await.map_err(bad_input)?;
     let observer = Printer { receipt: !args.pay.no_receipt };
-    backend.runtime.gas_top_up(Fen(args.amount), method, &observer).await.map_err(|e| e.to_string())
+    Ok(backend.runtime.gas_top_up(Fen(args.amount), method, &observer).await?)
 }

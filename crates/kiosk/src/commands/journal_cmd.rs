@@ -58,19 +58,8 @@ async fn execute(backend: &Backend, command: JournalCommand) -> Result<ExitCode,
                 );
             }
         }
-        JournalCommand::Verify => {
-            let report = journal.verify_chain().await?;
-            return Ok(match report.first_broken {
-                None => {
-                    println!("chain intact: {} transitions", report.rows);
-                    ExitCode::SUCCESS
-                }
-                Some(broken) => {
-                    println!("CHAIN BROKEN at seq {}: {}", broken.seq, broken.reason);
-                    ExitCode::from(3)
-                }
-            });
-        }
+        JournalCommand::Verify => return Ok(verify(journal).await?),
+        JournalCommand::Init(_) => unreachable!("run before the back end starts"),
         JournalCommand::Export { out } => {
             let rows = match out {
                 Some(path) => {
@@ -96,4 +85,87 @@ async fn execute(backend: &Backend, command: JournalCommand) -> Result<ExitCode,
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Checks everything a journal can be checked for and reports every problem, not only the
+/// first: the hash chain (each break with its row and cause, unreadable rows named), the
+/// `payments` rows against their chained transitions, the audit chains of prints and staff
+/// actions, and SQLite's own integrity check. Exit 0 when all hold, 3 otherwise.
+async fn verify(journal: &journal::Journal) -> Result<ExitCode, journal::JournalError> {
+    let mut problems = 0usize;
+    let integrity: Vec<String> = journal.integrity_report().await?;
+    if integrity != ["ok"] {
+        problems += integrity.len();
+        for line in &integrity {
+            println!("DATABASE: {line}");
+        }
+    }
+    let report = journal.verify_chain().await?;
+    for broken in &report.breaks {
+        println!("CHAIN BROKEN at seq {}: {}", broken.seq, broken.reason);
+    }
+    problems += report.breaks.len();
+    let rows = journal.check_payment_rows(&crate::runtime::journaling::row_check(), None).await?;
+    for row in &rows {
+        println!("PAYMENT ROW {}: {}", row.id, row.what);
+    }
+    problems += rows.len();
+    let audit = journal.verify_audit().await?;
+    for broken in &audit {
+        println!("AUDIT {} row {}: {}", broken.table, broken.id, broken.reason);
+    }
+    problems += audit.len();
+    if problems == 0 {
+        println!("chain intact: {} transitions; payment rows and audit rows agree", report.rows);
+        Ok(ExitCode::SUCCESS)
+    } else {
+        println!("{problems} problem(s) found in {} transitions", report.rows);
+        Ok(ExitCode::from(3))
+    }
+}
+
+/// `yizhan journal init --new-kiosk | --adopt`: staff start or re-anchor this kiosk's journal,
+/// under the money lock, journaled with who and why.
+pub async fn init(config: &crate::config::KioskConfig, data_dir: &std::path::Path, args: &crate::cli::InitArgs) -> ExitCode {
+    let path = crate::backend::journal_path(config, data_dir);
+    let anchor = crate::backend::anchor_path(config, data_dir);
+    let _lock = match crate::journal_lock::JournalLock::acquire(&path) {
+        Ok(lock) => lock,
+        Err(error) => {
+            eprintln!("yizhan: {error}");
+            return ExitCode::from(1);
+        }
+    };
+    if args.reason.trim().is_empty() || args.staff.trim().is_empty() {
+        eprintln!("yizhan: --reason and --staff must say why and who");
+        return ExitCode::from(2);
+    }
+    let new = journal::NewJournal {
+        kiosk_id: config.kiosk.id.clone(),
+        staff_id: args.staff.clone(),
+        reason: args.reason.clone(),
+        at: clock::now().0,
+    };
+    let result = if args.adopt {
+        journal::Journal::adopt(&path, &anchor, &new, &crate::runtime::journaling::row_check())
+            .await
+            .map(|j| (j, Vec::new()))
+    } else {
+        journal::Journal::init_new(&path, &anchor, &new).await
+    };
+    match result {
+        Ok((journal, kept)) => {
+            for file in kept {
+                println!("kept aside: {}", file.display());
+            }
+            let id = journal.journal_id().await.ok().flatten().unwrap_or_default();
+            println!("journal {} ready at {} (anchor {})", id, path.display(), anchor.display());
+            journal.close().await;
+            ExitCode::SUCCESS
+        }
+        Err(distrust) => {
+            eprintln!("yizhan: {distrust}");
+            ExitCode::from(5)
+        }
+    }
 }

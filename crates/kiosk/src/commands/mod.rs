@@ -12,16 +12,22 @@ mod receipt;
 mod recover;
 mod run_kiosk;
 mod sim;
+mod suspense;
 
-use crate::backend::Backend;
+use crate::backend::{Backend, BackendError, JournalAccess};
+use crate::cli::JournalCommand;
+use crate::journal_lock::{JournalLock, LockError};
 use crate::cli::{Cli, Command};
 use crate::config::KioskConfig;
 use std::path::Path;
 use std::process::ExitCode;
 
 /// Exit codes: 0 done and the customer is whole; 1 an error stopped the command before money
-/// moved; 2 bad configuration or arguments; 3 a payment ended in suspense; 4 a purchase waits for
-/// its card write (补写卡).
+/// moved; 2 bad configuration, arguments or amounts (refused before anything ran or was
+/// journaled); 3 a payment ended in suspense (or a refund is still on its way); 4 a purchase waits
+/// for its card write (补写卡); 5 the journal cannot be trusted (missing, emptied, rolled back,
+/// replaced, corrupt, chain broken, rows that disagree with the chain), so no money is taken;
+/// 6 the biller does not know the account or card.
 pub async fn run(cli: Cli) -> ExitCode {
     if let Some(Command::Sim(args)) = &cli.command {
         // The simulators need no kiosk configuration.
@@ -39,24 +45,39 @@ pub async fn run(cli: Cli) -> ExitCode {
         }
     };
     crate::logging::init(&config.logging);
-    let mut backend = match Backend::start(&config, config_dir(&cli.config), &cli.data_dir).await {
+    let command = cli.command.unwrap_or(Command::Run(Default::default()));
+    let journal = crate::backend::journal_path(&config, &cli.data_dir);
+    if let Command::Journal(JournalCommand::Init(args)) = &command {
+        return journal_cmd::init(&config, &cli.data_dir, args).await;
+    }
+    // Money moves only under the journal's lock, taken before the journal is opened (opening may
+    // migrate its schema): two processes on a new data folder never race the migration.
+    let access = match command {
+        Command::Run(_) | Command::Pay(_) | Command::Recover | Command::Gas(_) | Command::Suspense(_) => {
+            match JournalLock::acquire(&journal) {
+                Ok(lock) => JournalAccess::Money(lock),
+                Err(error) => {
+                    eprintln!("yizhan: {error}");
+                    return ExitCode::from(if matches!(error, LockError::Held(_)) { 1 } else { 2 });
+                }
+            }
+        }
+        // These need no journal of their own.
+        Command::Devices | Command::Idcard(_) => JournalAccess::Scratch,
+        _ => JournalAccess::ReadOnly,
+    };
+    let backend = match Backend::start(&config, config_dir(&cli.config), &cli.data_dir, access).await {
         Ok(backend) => backend,
         Err(error) => {
             eprintln!("yizhan: {error}");
-            return ExitCode::from(1);
+            tracing::error!(error = %error, "the kiosk did not start");
+            return ExitCode::from(match error {
+                BackendError::Distrust(_) => 5,
+                BackendError::Simulators(_) => 1,
+                _ => 2,
+            });
         }
     };
-    let command = cli.command.unwrap_or(Command::Run(Default::default()));
-    let moves_money = matches!(
-        command,
-        Command::Run(_) | Command::Pay(_) | Command::Recover | Command::Recon(_) | Command::Gas(_)
-    );
-    if moves_money {
-        if let Err(error) = backend.claim_journal() {
-            eprintln!("yizhan: {error}");
-            return ExitCode::from(1);
-        }
-    }
     match command {
         Command::Run(args) if args.headless => run_kiosk::run(&backend).await,
         Command::Run(_) => run_kiosk::run_with_screens(backend, &config).await,
@@ -67,6 +88,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Devices => devices::run(&backend).await,
         Command::Receipt(command) => receipt::run(&backend, &config, command).await,
         Command::Gas(command) => gas::run(&backend, command).await,
+        Command::Suspense(command) => suspense::run(&backend, command).await,
         Command::Idcard(command) => idcard::run(&backend, command).await,
         Command::Sim(_) | Command::Screenshot(_) => unreachable!("handled above"),
     }
@@ -123,7 +145,7 @@ impl crate::runtime::Observer for Printer {
 pub fn exit_for(payment: &kiosk_core::Payment) -> ExitCode {
     use kiosk_core::State;
     match payment.state {
-        State::Suspense { .. } => ExitCode::from(3),
+        State::Suspense { .. } | State::RefundPending => ExitCode::from(3),
         State::AwaitCardWrite { .. } => ExitCode::from(4),
         _ if payment.state.is_terminal() && payment.settlement().balances() => ExitCode::SUCCESS,
         _ => ExitCode::from(1),

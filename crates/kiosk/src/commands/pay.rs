@@ -27,8 +27,7 @@ pub async fn run(backend: &Backend, args: &PayArgs) -> ExitCode {
         Ok(order) => order,
         Err(error) => {
             eprintln!("yizhan: {error}");
-            let bad_input = matches!(error, RuntimeError::Account(_) | RuntimeError::Utility(_));
-            return ExitCode::from(if bad_input { 2 } else { 1 });
+            return ExitCode::from(if error.is_bad_input() { 2 } else { 1 });
         }
     };
     // Before any money moves: can a receipt be promised? (The customer may pay without one.)
@@ -54,7 +53,7 @@ pub async fn run(backend: &Backend, args: &PayArgs) -> ExitCode {
         }
         Err(error) => {
             eprintln!("yizhan: {error}");
-            ExitCode::from(1)
+            ExitCode::from(if error.is_bad_input() { 2 } else { 1 })
         }
     }
 }

@@ -14,7 +14,34 @@ pub async fn run_with_screens(backend: Backend, config: &crate::config::KioskCon
         return code;
     }
     let backend = std::sync::Arc::new(backend);
-    tokio::task::block_in_place(|| crate::ui::app::run(backend, config))
+    let settler = spawn_settler(backend.clone(), settle_every(config));
+    let code = tokio::task::block_in_place(|| crate::ui::app::run(backend, config));
+    settler.abort();
+    code
+}
+
+/// How often the background settler looks for due work: every 30 s of the channels' time.
+fn settle_every(config: &crate::config::KioskConfig) -> std::time::Duration {
+    std::time::Duration::from_secs(30) / config.timing.divisor.max(1)
+}
+
+/// Between customers, resumes whatever a failed job left unfinished and checks parked payments
+/// (suspense, refunds on their way) when their journaled time comes (`Runtime::settle_due`).
+fn spawn_settler(backend: std::sync::Arc<Backend>, every: std::time::Duration) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(every);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticks.tick().await;
+            match backend.runtime.settle_due(&crate::runtime::Quiet).await {
+                Ok(settled) if !settled.is_empty() => {
+                    tracing::info!(count = settled.len(), "background settler moved payments on")
+                }
+                Ok(_) => {}
+                Err(error) => tracing::error!(%error, "background settler failed"),
+            }
+        }
+    })
 }
 
 /// Resumes every payment a power cut left behind; no new money is taken until this is done.
@@ -50,10 +77,17 @@ pub async fn run(backend: &Backend) -> ExitCode {
     println!("commands: pay UTILITY ACCOUNT PAYMENT_CODE | list | quit");
     let mut lines = BufReader::new(tokio::io::stdin()).lines();
     let mut last = ExitCode::SUCCESS;
+    let mut settle = tokio::time::interval(std::time::Duration::from_secs(30));
     loop {
         let line = tokio::select! {
             line = lines.next_line() => line,
             _ = tokio::signal::ctrl_c() => break,
+            _ = settle.tick() => {
+                if let Err(error) = backend.runtime.settle_due(&PRINTER).await {
+                    tracing::error!(%error, "background settler failed");
+                }
+                continue;
+            }
         };
         let Ok(Some(line)) = line else { break };
         let words: Vec<&str> = line.split_whitespace().collect();

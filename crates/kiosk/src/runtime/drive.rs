@@ -27,7 +27,12 @@ impl Runtime {
                 if stepped.changed {
                     // Journal first (R1): nothing below may run unless this commit is durable.
                     let record = journaling::transition(&payment, from, now, &summary, &stepped.effects);
-                    self.journal.record_transition(&record).await?;
+                    if let Err(error) = self.journal.record_transition(&record).await {
+                        if matches!(error, journal::JournalError::TailChanged { .. }) {
+                            self.distrust_journal(error.to_string());
+                        }
+                        return Err(error.into());
+                    }
                     tracing::info!(order = %payment.id(), from, to = payment.state.label(), event = %summary, "transition");
                     observer.transition(&payment, from, &summary);
                 }

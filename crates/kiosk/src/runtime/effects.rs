@@ -3,14 +3,14 @@
 
 use super::{Observer, Runtime, RuntimeError};
 use crate::clock;
-use billers::{PurchaseRequest, WriteOffRequest};
+use billers::{PurchaseRequest, WriteOffExpectation, WriteOffRequest};
 use journal::{PrintKind, PrintRecord};
 use kiosk_core::payment::LineState;
 use kiosk_core::{
     CardWriteResult, Channel, Effect, Event, Fen, LineKind, OrderRef, PayReply, Payment, PaymentCode,
-    QueryReply, RefundReply, ReverseReply, WriteOffReply, WriteOffStatus,
+    QueryReply, RefundQueryReply, RefundReply, ReverseReply, Ts, WriteOffReply, WriteOffStatus,
 };
-use payments::{PayRequest, RefundRequest};
+use payments::{OrderCall, PayRequest, RefundRequest};
 
 impl Runtime {
     pub(super) async fn carry_out(
@@ -24,6 +24,7 @@ impl Runtime {
         let order = &p.order.reference;
         // When the pay was sent: UnionPay names the consume by it (txnTime) in every later call.
         let sent_at = p.pay_sent_at.unwrap_or(p.order.created_at);
+        let call = OrderCall { order: order.clone(), total: p.order.total(), sent_at };
         let event = match *effect {
             Effect::Pay if channel == Channel::BankCard => {
                 Event::PayReplied { reply: self.bank_card_pay(order, p.order.total()).await }
@@ -54,7 +55,7 @@ impl Runtime {
                 },
             },
             Effect::Query => {
-                Event::QueryReplied { reply: self.channels.query(channel, order, sent_at).await }
+                Event::QueryReplied { reply: self.channels.query(channel, &call).await }
             }
             Effect::Reverse if channel == Channel::BankCard => Event::ReverseReplied {
                 reply: match self.terminal().await {
@@ -63,7 +64,10 @@ impl Runtime {
                 },
             },
             Effect::Reverse => {
-                Event::ReverseReplied { reply: self.channels.reverse(channel, order, sent_at).await }
+                // The first reverse's time names every retry of it (UnionPay txnTime), journaled
+                // with the state that asked for it.
+                let reverse_sent_at = p.reverse_sent_at.unwrap_or(sent_at);
+                Event::ReverseReplied { reply: self.channels.reverse(channel, &call, reverse_sent_at).await }
             }
             Effect::WriteOff { line } => {
                 Event::WriteOffReplied { line, reply: self.write_off(p, line, channel).await }
@@ -72,9 +76,11 @@ impl Runtime {
                 let order_line = &p.order.lines[line];
                 let client = self.billers.get(order_line.utility);
                 // A purchase only counts as written off with the data to write to the card.
+                // The biller's answer must name our account and amount, or it is not ours.
+                let expected = WriteOffExpectation::for_line(order_line);
                 let reply: WriteOffStatus = match order_line.kind {
-                    LineKind::Bill { .. } => client.write_off_status(&order_line.biller_ref).await,
-                    LineKind::CardTopUp(_) => client.purchase_status(&order_line.biller_ref).await,
+                    LineKind::Bill { .. } => client.write_off_status(&expected).await,
+                    LineKind::CardTopUp(_) => client.purchase_status(&expected).await,
                 };
                 Event::WriteOffStatusReplied { line, reply }
             }
@@ -86,16 +92,18 @@ impl Runtime {
                         None => RefundReply::Unknown { detail: NO_TERMINAL.into() },
                     }
                 } else {
-                    let request = RefundRequest {
-                        order: order.clone(),
-                        refund_no: refund.refund_no.clone(),
-                        order_total: p.order.total(),
-                        amount: refund.amount,
-                        order_sent_at: sent_at,
-                    };
-                    self.channels.refund(channel, &request).await
+                    self.channels.refund(channel, &refund_request(p, item, sent_at)).await
                 };
                 Event::RefundReplied { item, reply }
+            }
+            Effect::CheckRefund { item } => {
+                let reply = if channel == Channel::BankCard {
+                    // The terminal books a refund at once; it never answers "accepted".
+                    RefundQueryReply::Refunded
+                } else {
+                    self.channels.refund_status(channel, &refund_request(p, item, sent_at)).await
+                };
+                Event::RefundStatusReplied { item, reply }
             }
             Effect::WriteCard => Event::CardWritten { result: self.write_card(p).await },
             Effect::ConfirmCardWrite => {
@@ -139,7 +147,11 @@ impl Runtime {
         if kind == PrintKind::Receipt && !observer.wants_receipt(p) {
             return Ok(());
         }
-        self.print_and_record(p, kind, observer).await?;
+        // The money is settled (R6): a print that could not be journaled is logged for staff,
+        // never turned into "not settled" for the customer.
+        if let Err(error) = self.print_and_record(p, kind, observer).await {
+            tracing::warn!(order = %p.id(), %error, "the print could not be journaled");
+        }
         Ok(())
     }
 
@@ -184,6 +196,20 @@ impl Runtime {
                 format!("failed: {error}")
             }
         }
+    }
+}
+
+/// Refund `item` of the payment, with the send time journaled when it was first sent: a retry
+/// names the same refund (UnionPay's orderId + txnTime), never a second one.
+fn refund_request(p: &Payment, item: usize, order_sent_at: Ts) -> RefundRequest {
+    let refund = &p.refunds[item];
+    RefundRequest {
+        order: p.order.reference.clone(),
+        refund_no: refund.refund_no.clone(),
+        order_total: p.order.total(),
+        amount: refund.amount,
+        order_sent_at,
+        sent_at: refund.sent_at.unwrap_or(order_sent_at),
     }
 }
 

@@ -21,10 +21,23 @@ pub enum GasError {
     RewriteFirst,
     #[error("the gas company does not know this card: {0}")]
     UnknownCard(String),
+    #[error("{0}")]
+    Amount(#[from] billers::AmountError),
     #[error("there is no purchase waiting to be written to this card")]
     NothingToRewrite,
     #[error(transparent)]
     Runtime(#[from] RuntimeError),
+}
+
+impl GasError {
+    /// Refused before any money moved because of what was asked (CLI exit code 2).
+    pub fn is_bad_input(&self) -> bool {
+        match self {
+            GasError::Amount(_) => true,
+            GasError::Runtime(e) => e.is_bad_input(),
+            _ => false,
+        }
+    }
 }
 
 impl Runtime {
@@ -65,6 +78,8 @@ impl Runtime {
         if known.loaded_seq < known.issued_seq {
             return Err(GasError::LastPurchaseNotLoaded);
         }
+        // The biller's published limits for this card, before an order is journaled.
+        known.check_amount(amount)?;
         let order = Order::for_card_top_up(
             self.new_order_ref(),
             &self.identity.kiosk_id,

@@ -72,3 +72,20 @@ pub fn transition(
         keys: Vec::new(),
     }
 }
+
+/// How the journal checks its `payments` rows against the chained snapshots (see
+/// `journal::RowCheck`): the flags of a state label, and the columns a snapshot implies.
+pub fn row_check() -> journal::RowCheck<'static> {
+    journal::RowCheck { flags_of: &kiosk_core::State::flags_of_label, derive: &derive_row }
+}
+
+fn derive_row(snapshot: &str) -> Result<journal::DerivedRow, String> {
+    let payment: Payment = serde_json::from_str(snapshot).map_err(|e| e.to_string())?;
+    Ok(journal::DerivedRow {
+        kiosk_id: payment.order.kiosk_id.clone(),
+        created_at: payment.order.created_at.0,
+        total_fen: payment.order.total().0,
+        channel: payment.channel.map(|c| c.code().to_string()),
+        state: payment.state.label().to_string(),
+    })
+}

@@ -42,7 +42,11 @@ pub enum PayMethod {
 #[derive(Clone, Debug)]
 pub struct Identity {
     pub kiosk_id: String,
+    /// The registered kiosk number every order number carries.
+    pub number: String,
     pub service_phone: String,
+    /// The most one payment may take, whatever is due (`kiosk.max_payment_fen`).
+    pub max_payment: kiosk_core::Fen,
 }
 
 pub struct Runtime {
@@ -56,6 +60,9 @@ pub struct Runtime {
     pub signing_key: Option<printer::proof::SigningKey>,
     /// Held while a payment takes money; a second one is refused, never queued (F12).
     sales: Mutex<()>,
+    /// Set when the journal was found changed behind the running kiosk: no money moves again in
+    /// this process (staff see why; a restart re-checks the whole journal).
+    journal_fault: std::sync::Mutex<Option<String>>,
     order_clock: crate::ids::OrderClock,
 }
 
@@ -84,8 +91,10 @@ pub enum RuntimeError {
     Biller(#[from] billers::BillerError),
     #[error("this kiosk does not offer the joint bill (no [billers.joint] in the configuration)")]
     NoJointBill,
-    #[error("there is nothing to pay: {0}")]
+    #[error("{0}")]
     Order(#[from] kiosk_core::order::OrderError),
+    #[error("{amount} is more than this kiosk takes in one payment ({max}, kiosk.max_payment_fen); nothing was charged")]
+    AboveCeiling { amount: kiosk_core::Fen, max: kiosk_core::Fen },
     #[error("the journal failed: {0}")]
     Journal(#[from] journal::JournalError),
     #[error(transparent)]
@@ -100,6 +109,22 @@ pub enum RuntimeError {
     Stuck(String, &'static str),
     #[error("no payment {0} in the journal")]
     NotFound(String),
+    #[error("the journal cannot be trusted, so this kiosk takes no money: {0}")]
+    JournalUntrusted(String),
+}
+
+impl RuntimeError {
+    /// The customer or the command asked for something the kiosk refuses before any money moves
+    /// (CLI exit code 2), as opposed to a failure of the kiosk itself (1).
+    pub fn is_bad_input(&self) -> bool {
+        matches!(
+            self,
+            RuntimeError::Account(_)
+                | RuntimeError::Utility(_)
+                | RuntimeError::Order(_)
+                | RuntimeError::AboveCeiling { .. }
+        )
+    }
 }
 
 impl Runtime {
@@ -119,6 +144,7 @@ impl Runtime {
             devices: Default::default(),
             signing_key: None,
             sales: Mutex::new(()),
+            journal_fault: std::sync::Mutex::new(None),
             order_clock: Default::default(),
         }
     }
@@ -165,7 +191,7 @@ impl Runtime {
     /// A new order number for this kiosk.
     pub fn new_order_ref(&self) -> OrderRef {
         let at = self.order_clock.next(clock::now());
-        crate::ids::order_ref_at(&self.identity.kiosk_id, clock::local(at))
+        crate::ids::order_ref_at(&self.identity.number, clock::local(at))
     }
 
     /// Journals the confirmed order, sends the pay request with `code`, and drives the payment to
@@ -186,7 +212,18 @@ impl Runtime {
         method: PayMethod,
         observer: &dyn Observer,
     ) -> Result<Payment, RuntimeError> {
+        // Bounded before anything is journaled: an absurd amount never becomes an order.
+        let total = order.total();
+        if total <= kiosk_core::Fen::ZERO {
+            return Err(kiosk_core::order::OrderError::NothingDue(total).into());
+        }
+        if total > self.identity.max_payment {
+            return Err(RuntimeError::AboveCeiling { amount: total, max: self.identity.max_payment });
+        }
         let _sale = self.sales.try_lock().map_err(|_| RuntimeError::Busy)?;
+        if let Some(fault) = self.journal_fault() {
+            return Err(RuntimeError::JournalUntrusted(fault));
+        }
         if let Some(row) = self.journal.load_unfinished().await?.into_iter().next() {
             return Err(RuntimeError::Unsettled(row.id));
         }
@@ -224,17 +261,53 @@ impl Runtime {
         self.drive(payment, code, first, observer).await
     }
 
-    /// Resumes every payment that may have money in flight, oldest first (R5). Call at start-up
-    /// before taking new money.
+    /// Resumes every payment that may have money in flight, oldest first (R5), then every parked
+    /// payment whose next check is due (a refund on its way, suspense). Call at start-up before
+    /// taking new money.
     pub async fn recover(&self, observer: &dyn Observer) -> Result<Vec<Payment>, RuntimeError> {
         let _sale = self.sales.lock().await;
-        let mut resumed = Vec::new();
+        self.settle_locked(observer).await
+    }
+
+    /// The running kiosk's background settler, between customers: what [`Runtime::recover`] does
+    /// at start-up, so a payment left unfinished by a failed UI job (a journal write error, a
+    /// crashed task) is resumed without a restart, and suspense and accepted refunds are checked
+    /// on their journaled schedule. Does nothing while a customer is paying.
+    pub async fn settle_due(&self, observer: &dyn Observer) -> Result<Vec<Payment>, RuntimeError> {
+        let Ok(_sale) = self.sales.try_lock() else { return Ok(Vec::new()) };
+        if self.journal_fault().is_some() {
+            return Ok(Vec::new());
+        }
+        self.settle_locked(observer).await
+    }
+
+    async fn settle_locked(&self, observer: &dyn Observer) -> Result<Vec<Payment>, RuntimeError> {
+        let mut settled = Vec::new();
         for row in self.journal.load_unfinished().await? {
             let payment = journaling::restore(&row)?;
-            tracing::info!(order = %row.id, state = %row.state, "resuming payment after restart");
-            resumed.push(self.drive(payment, None, Event::Resume, observer).await?);
+            tracing::info!(order = %row.id, state = %row.state, "resuming an unfinished payment");
+            settled.push(self.drive(payment, None, Event::Resume, observer).await?);
         }
-        Ok(resumed)
+        let now = clock::now().0;
+        for row in self.journal.load_parked().await? {
+            if row.next_deadline.is_some_and(|at| at <= now) {
+                let payment = journaling::restore(&row)?;
+                tracing::info!(order = %row.id, state = %row.state, "checking a parked payment");
+                settled.push(self.drive(payment, None, Event::Tick, observer).await?);
+            }
+        }
+        Ok(settled)
+    }
+
+    /// Why the journal stopped being trusted while the kiosk ran, if it did.
+    pub fn journal_fault(&self) -> Option<String> {
+        self.journal_fault.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Stops all money for this process: the journal changed behind it.
+    pub(crate) fn distrust_journal(&self, why: String) {
+        tracing::error!(%why, "the journal changed behind the kiosk: no more money is taken");
+        *self.journal_fault.lock().unwrap_or_else(|p| p.into_inner()) = Some(why);
     }
 
     /// Applies an outcome learned outside the kiosk's own calls (the day's statements) to a

@@ -114,10 +114,13 @@ pub fn outcome_of(payment: &Payment, slip_printed: bool, card_kept: bool) -> Out
     let kind = match &payment.state {
         State::Done if refunded_some => OutcomeKind::PartlyRefunded,
         State::Done => OutcomeKind::Paid,
-        State::Refunded | State::Reversed { refunded: true } => OutcomeKind::Refunded,
-        State::Reversed { refunded: false } | State::PayFailed { .. } | State::Abandoned => {
+        State::Refunded | State::Reversed { refunded: Some(true) } => OutcomeKind::Refunded,
+        State::Reversed { refunded: Some(false) } | State::PayFailed { .. } | State::Abandoned => {
             OutcomeKind::NotCharged
         }
+        // The channel closed the order without saying whether it had taken money first.
+        State::Reversed { refunded: None } => OutcomeKind::ReturnedIfTaken,
+        State::RefundPending => OutcomeKind::RefundAccepted,
         State::AwaitCardWrite { .. } => OutcomeKind::CardNotWritten,
         // Anything not settled is said as not settled, with the slip's reference.
         _ => OutcomeKind::Suspense,

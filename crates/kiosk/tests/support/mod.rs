@@ -11,6 +11,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use yizhan::backend::{Backend, EmbeddedSims};
 use yizhan::runtime::{Quiet, Runtime};
 
+pub mod cli;
+
 #[allow(unused_imports)]
 pub use simkit::Fault;
 

@@ -1,0 +1,843 @@
+//! Reconciliation (对账, payments.md §6), the pure part: which statement can hold a payment's rows,
+//! what the files that were read say about it (the [`StatementEvidence`] fed to the payment machine
+//! as `Event::Reconciled`), and the flags of one accounting day. The runtime fetches the files,
+//! journals and prints; nothing here does I/O or reads a clock.
+//!
+//! The rule everything follows: the absence of a row proves nothing unless the file could contain
+//! it. Each channel's money is booked in its own statement ([`Source::of`], an exhaustive match),
+//! and a payment's files are *complete* only when that source is one the kiosk reads and its files
+//! of every day the payment could be booked on (its order's day D and D+1: a PIN entered after
+//! midnight) were read in full after the day was closed. A WeChat or Alipay file therefore never
+//! says anything about a UnionPay or bank-card payment.
+//!
+//! Days are Beijing calendar days (UTC+8, no daylight saving), as the channels and billers cut them.
+
+use crate::channel::Channel;
+use crate::money::Fen;
+use crate::payment::{LineState, Payment, State, StatementEvidence};
+use crate::time::Ts;
+use crate::utility::Utility;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+const DAY_MS: i64 = 86_400_000;
+const BEIJING_OFFSET_MS: i64 = 8 * 3_600_000;
+/// WeChat publishes day D's bill at about 09:00 on D+1 and Alipay after 10:00 (payments.md §6).
+const PUBLISHED_AFTER_MS: i64 = 10 * 3_600_000;
+
+/// A Beijing calendar day, counted in days since 1970-01-01.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Day(pub i64);
+
+impl Day {
+    /// The Beijing day of an instant.
+    pub fn of(ts: Ts) -> Day {
+        Day(ts.0.saturating_add(BEIJING_OFFSET_MS).div_euclid(DAY_MS))
+    }
+
+    pub fn next(self) -> Day {
+        Day(self.0.saturating_add(1))
+    }
+
+    pub fn previous(self) -> Day {
+        Day(self.0.saturating_sub(1))
+    }
+
+    /// 00:00 Beijing time of this day.
+    pub fn starts_at(self) -> Ts {
+        Ts(self.0.saturating_mul(DAY_MS).saturating_sub(BEIJING_OFFSET_MS))
+    }
+
+    /// From when this day's files are final: 10:00 of the next day. A file fetched earlier (or
+    /// a "no bill" answer) may still grow, so it can show that money moved, never that it did not.
+    pub fn final_at(self) -> Ts {
+        Ts(self.next().starts_at().0.saturating_add(PUBLISHED_AFTER_MS))
+    }
+
+    /// The days on which a payment whose order was created on this day can be booked.
+    pub fn booking_days(self) -> [Day; 2] {
+        [self, self.next()]
+    }
+
+    /// The latest day whose every file, its own and the next day's, is final at `now`: the day a
+    /// reconciliation run at `now` can settle completely.
+    pub fn latest_complete(now: Ts) -> Day {
+        let mut day = Day::of(now);
+        while day.next().final_at() > now {
+            day = day.previous();
+        }
+        day
+    }
+}
+
+/// Where a channel books its money: one statement per channel.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    /// WeChat Pay's downloadbill file.
+    WeChatBill,
+    /// Alipay's trade bill (a GBK CSV in a zip).
+    AlipayBill,
+    /// The UnionPay QR acquirer's daily file. Not implemented: never read.
+    UnionPayAcquirerFile,
+    /// The card acquirer's settlement file for the certified terminal. Not implemented: never read.
+    BankCardSettlementFile,
+}
+
+impl Source {
+    pub const ALL: [Source; 4] =
+        [Source::WeChatBill, Source::AlipayBill, Source::UnionPayAcquirerFile, Source::BankCardSettlementFile];
+
+    /// The one statement that can contain the rows of a payment made through `channel`.
+    pub fn of(channel: Channel) -> Source {
+        match channel {
+            Channel::WeChat => Source::WeChatBill,
+            Channel::Alipay => Source::AlipayBill,
+            Channel::UnionPay => Source::UnionPayAcquirerFile,
+            Channel::BankCard => Source::BankCardSettlementFile,
+        }
+    }
+
+    /// Whether this kiosk reads this statement. A source it does not read can never make a
+    /// payment's files complete: its payments stay in suspense until their own file is read.
+    pub fn is_read(self) -> bool {
+        match self {
+            Source::WeChatBill | Source::AlipayBill => true,
+            Source::UnionPayAcquirerFile | Source::BankCardSettlementFile => false,
+        }
+    }
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Source::WeChatBill => "wechat",
+            Source::AlipayBill => "alipay",
+            Source::UnionPayAcquirerFile => "unionpay-acquirer",
+            Source::BankCardSettlementFile => "bankcard-settlement",
+        }
+    }
+}
+
+impl std::fmt::Display for Source {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+/// One money movement as a channel's statement reports it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatementRow {
+    /// Our order number.
+    pub out_trade_no: String,
+    /// The channel's transaction id (WeChat `transaction_id`, Alipay `trade_no`); on a WeChat
+    /// refund row, the refund's own id (`refund_id`).
+    pub channel_txn: String,
+    /// Always positive; `kind` says which way the money went.
+    pub amount: Fen,
+    pub kind: StatementKind,
+    /// Our refund number, for refund rows.
+    pub refund_no: Option<String>,
+    /// When the channel booked it.
+    pub time: Ts,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StatementKind {
+    /// The customer paid.
+    Payment,
+    /// Money went back through a refund.
+    Refund,
+    /// A paid order was reversed (撤销): money went back without a refund number.
+    Reversed,
+}
+
+impl StatementKind {
+    pub fn code(self) -> &'static str {
+        match self {
+            StatementKind::Payment => "payment",
+            StatementKind::Refund => "refund",
+            StatementKind::Reversed => "reversed",
+        }
+    }
+}
+
+/// One line of a biller's reconciliation file, reduced to what matching needs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BillerRow {
+    /// Our write-off reference (`OrderLine::biller_ref`).
+    pub reference: String,
+    pub amount: Fen,
+    /// The line records a write-off or a prepaid purchase (not, say, a counter cancellation).
+    pub credited: bool,
+}
+
+#[derive(Clone, Debug)]
+struct File<R> {
+    rows: Vec<R>,
+    /// Read in full after its day was closed ([`Day::final_at`]).
+    whole: bool,
+}
+
+/// The statements and biller files a reconciliation run has read.
+#[derive(Clone, Debug, Default)]
+pub struct Files {
+    statements: BTreeMap<(Source, Day), File<StatementRow>>,
+    biller: BTreeMap<(Utility, Day), File<BillerRow>>,
+}
+
+impl Files {
+    pub fn new() -> Files {
+        Files::default()
+    }
+
+    /// Records the statement of `source` for `day`. `whole`: it was fetched after the day was
+    /// final and read without error, so a row it lacks is a row the channel did not book.
+    pub fn add_statement(&mut self, source: Source, day: Day, rows: Vec<StatementRow>, whole: bool) {
+        self.statements.insert((source, day), File { rows, whole });
+    }
+
+    /// Records `utility`'s biller file for `day`; `whole` as for [`Files::add_statement`].
+    pub fn add_biller_file(&mut self, utility: Utility, day: Day, rows: Vec<BillerRow>, whole: bool) {
+        self.biller.insert((utility, day), File { rows, whole });
+    }
+
+    fn statement_whole(&self, source: Source, day: Day) -> bool {
+        source.is_read() && self.statements.get(&(source, day)).is_some_and(|f| f.whole)
+    }
+
+    fn biller_whole(&self, utility: Utility, day: Day) -> bool {
+        self.biller.get(&(utility, day)).is_some_and(|f| f.whole)
+    }
+
+    /// The rows of `order` in `source`'s files of `days`.
+    fn rows_of<'a>(
+        &'a self,
+        source: Source,
+        days: [Day; 2],
+        order: &'a str,
+    ) -> impl Iterator<Item = &'a StatementRow> + 'a {
+        days.into_iter()
+            .filter_map(move |day| self.statements.get(&(source, day)))
+            .flat_map(|file| file.rows.iter())
+            .filter(move |row| row.out_trade_no == order)
+    }
+
+    /// Rows naming `order` in the statement of any *other* source: never evidence for it.
+    fn foreign_rows<'a>(&'a self, own: Option<Source>, order: &'a str) -> impl Iterator<Item = &'a StatementRow> + 'a {
+        self.statements
+            .iter()
+            .filter(move |((source, _), _)| Some(*source) != own)
+            .flat_map(|(_, file)| file.rows.iter())
+            .filter(move |row| row.out_trade_no == order)
+    }
+
+    fn biller_rows_of<'a>(
+        &'a self,
+        utility: Utility,
+        days: [Day; 2],
+        reference: &'a str,
+    ) -> impl Iterator<Item = &'a BillerRow> + 'a {
+        days.into_iter()
+            .filter_map(move |day| self.biller.get(&(utility, day)))
+            .flat_map(|file| file.rows.iter())
+            .filter(move |row| row.reference == reference)
+    }
+
+    /// Whether the files read cover every file that could hold `payment`'s rows: its channel's
+    /// statement (a source the kiosk reads) and its lines' billers' files, of its order's day and
+    /// the next, each whole.
+    pub fn cover(&self, payment: &Payment) -> bool {
+        let Some(channel) = payment.channel else {
+            return false;
+        };
+        let source = Source::of(channel);
+        let days = Day::of(payment.order.created_at).booking_days();
+        days.iter().all(|&day| self.statement_whole(source, day))
+            && payment.order.lines.iter().all(|line| days.iter().all(|&day| self.biller_whole(line.utility, day)))
+    }
+
+    /// Rows that name `payment` but disagree with it: a charge or reverse of another amount, a
+    /// refund of ours of another amount, a write-off of another amount, or the order number in
+    /// another channel's statement. Such a file is no evidence for the order either way.
+    fn conflicts(&self, payment: &Payment) -> bool {
+        let id = payment.id();
+        let total = payment.order.total();
+        let days = Day::of(payment.order.created_at).booking_days();
+        let own = payment.channel.map(Source::of);
+        let channel_conflict = own.is_some_and(|source| {
+            self.rows_of(source, days, id).any(|row| match row.kind {
+                StatementKind::Payment | StatementKind::Reversed => row.amount != total,
+                StatementKind::Refund => payment
+                    .refunds
+                    .iter()
+                    .any(|r| Some(&r.refund_no) == row.refund_no.as_ref() && r.amount != row.amount),
+            })
+        });
+        let biller_conflict = payment
+            .order
+            .lines
+            .iter()
+            .any(|line| self.biller_rows_of(line.utility, days, &line.biller_ref).any(|r| r.amount != line.amount));
+        channel_conflict || biller_conflict || self.foreign_rows(own, id).next().is_some()
+    }
+
+    /// What the files say about `payment`, for `Event::Reconciled`. Only rows of the payment's own
+    /// channel's statement, naming its order number with its amount, count; `complete` only when
+    /// [`Files::cover`] holds and no row contradicts the journal (then nothing is taken from the
+    /// files at all: staff look).
+    pub fn evidence_for(&self, payment: &Payment) -> StatementEvidence {
+        let lines = payment.order.lines.len();
+        let nothing = StatementEvidence {
+            charged: false,
+            reversed: false,
+            refunds: Vec::new(),
+            written_off: vec![false; lines],
+            complete: false,
+        };
+        let Some(channel) = payment.channel else {
+            return nothing;
+        };
+        if self.conflicts(payment) {
+            return nothing;
+        }
+        let source = Source::of(channel);
+        let id = payment.id();
+        let days = Day::of(payment.order.created_at).booking_days();
+        let mine = || self.rows_of(source, days, id);
+        let mut refunds: Vec<String> = mine()
+            .filter(|r| r.kind == StatementKind::Refund)
+            .filter_map(|r| r.refund_no.clone())
+            .collect();
+        refunds.sort();
+        refunds.dedup();
+        StatementEvidence {
+            charged: mine().any(|r| r.kind == StatementKind::Payment),
+            reversed: mine().any(|r| r.kind == StatementKind::Reversed),
+            refunds,
+            written_off: payment
+                .order
+                .lines
+                .iter()
+                .map(|line| self.biller_rows_of(line.utility, days, &line.biller_ref).any(|r| r.credited))
+                .collect(),
+            complete: self.cover(payment),
+        }
+    }
+}
+
+/// What reconciliation found about one order, line or row.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Flag {
+    /// The journal and the files agree.
+    Matched { order: String },
+    /// 渠道多: the channel booked money for an order number the journal does not hold in that
+    /// channel, or a charge the journal does not hold as taken.
+    ChannelOnly { source: Source, order: String, kind: StatementKind, amount: Fen },
+    /// 缴费单位多: the biller booked a write-off the journal does not hold.
+    BillerOnly { reference: String, amount: Fen },
+    /// 本地多: the journal holds money taken that the channel's complete files do not show.
+    LocalOnly { order: String, amount: Fen },
+    /// The journal holds a line as written off that the biller's complete files do not show.
+    NotAtBiller { reference: String, amount: Fen },
+    /// The files name the order (or line) with another amount: never taken as evidence.
+    AmountDiffers { key: String, local: Fen, external: Fen },
+    /// Still in SUSPENSE after the files were read: staff (or a later run) settle it.
+    InSuspense { order: String },
+    /// A file that could hold the order's rows is not final or could not be read: run again.
+    Unverified { order: String },
+    /// No statement of this channel is read (no acquirer file yet): not checked.
+    NotCovered { order: String, source: Source },
+}
+
+impl Flag {
+    /// Whether the flag asks for staff or a later run (the run's exit code says so).
+    pub fn is_exception(&self) -> bool {
+        match self {
+            Flag::Matched { .. } | Flag::NotCovered { .. } => false,
+            Flag::ChannelOnly { .. }
+            | Flag::BillerOnly { .. }
+            | Flag::LocalOnly { .. }
+            | Flag::NotAtBiller { .. }
+            | Flag::AmountDiffers { .. }
+            | Flag::InSuspense { .. }
+            | Flag::Unverified { .. } => true,
+        }
+    }
+
+    /// One line for staff.
+    pub fn describe(&self) -> String {
+        match self {
+            Flag::Matched { order } => format!("MATCHED        {order}"),
+            Flag::ChannelOnly { source, order, kind, amount } => {
+                format!("CHANNEL_ONLY   {order} {amount} {} in the {source} statement (渠道多)", kind.code())
+            }
+            Flag::BillerOnly { reference, amount } => format!("BILLER_ONLY    {reference} {amount} (缴费单位多)"),
+            Flag::LocalOnly { order, amount } => format!("LOCAL_ONLY     {order} {amount} (本地多)"),
+            Flag::NotAtBiller { reference, amount } => {
+                format!("NOT_AT_BILLER  {reference} {amount} (written off per the journal, not in the biller's file)")
+            }
+            Flag::AmountDiffers { key, local, external } => {
+                format!("AMOUNT_DIFFERS {key} local {local} external {external}")
+            }
+            Flag::InSuspense { order } => format!("IN_SUSPENSE    {order} (for staff: yizhan suspense)"),
+            Flag::Unverified { order } => {
+                format!("UNVERIFIED     {order} (a file of its days is not final or was not read: reconcile again later)")
+            }
+            Flag::NotCovered { order, source } => {
+                format!("NOT_COVERED    {order} (the {source} file is not read by this kiosk)")
+            }
+        }
+    }
+}
+
+/// The flags of accounting day `day`: each payment of the journal whose order was created that
+/// day against the files of its days (D and D+1), and every row of day `day`'s own files that no
+/// journal payment accounts for. Rows of D+1's files that belong to payments of D+1 or later are
+/// theirs, not exceptions of D; rows of D+1's files that no payment accounts for are reported by
+/// D+1's own run.
+///
+/// `journal` is every payment the journal holds (so that a row of an older payment — a refund
+/// days later, a charge after midnight — is not taken for an unknown one).
+pub fn match_day(day: Day, journal: &[Payment], files: &Files) -> Vec<Flag> {
+    let mut flags = Vec::new();
+    for payment in journal.iter().filter(|p| Day::of(p.order.created_at) == day) {
+        flags.extend(payment_flags(payment, files));
+    }
+    let known: HashMap<&str, Option<Source>> = journal.iter().map(|p| (p.id(), p.channel.map(Source::of))).collect();
+    for ((source, file_day), file) in &files.statements {
+        if *file_day != day {
+            continue;
+        }
+        for row in &file.rows {
+            if known.get(row.out_trade_no.as_str()) != Some(&Some(*source)) {
+                flags.push(Flag::ChannelOnly {
+                    source: *source,
+                    order: row.out_trade_no.clone(),
+                    kind: row.kind,
+                    amount: row.amount,
+                });
+            }
+        }
+    }
+    let references: HashSet<&str> =
+        journal.iter().flat_map(|p| p.order.lines.iter().map(|l| l.biller_ref.as_str())).collect();
+    for ((_, file_day), file) in &files.biller {
+        if *file_day != day {
+            continue;
+        }
+        for row in file.rows.iter().filter(|r| !references.contains(r.reference.as_str())) {
+            flags.push(Flag::BillerOnly { reference: row.reference.clone(), amount: row.amount });
+        }
+    }
+    flags
+}
+
+/// The flags of one payment of the day.
+fn payment_flags(payment: &Payment, files: &Files) -> Vec<Flag> {
+    let id = payment.id().to_string();
+    let total = payment.order.total();
+    let days = Day::of(payment.order.created_at).booking_days();
+    let taken = payment.settlement().taken;
+    let in_doubt = matches!(payment.state, State::Suspense { .. });
+    let mut flags = Vec::new();
+    let mut unverified = false;
+    let mut charged = false;
+    if let Some(channel) = payment.channel {
+        let source = Source::of(channel);
+        if source.is_read() {
+            for row in files.rows_of(source, days, &id) {
+                let booked = matches!(row.kind, StatementKind::Payment | StatementKind::Reversed);
+                if booked && row.amount != total {
+                    flags.push(Flag::AmountDiffers { key: id.clone(), local: total, external: row.amount });
+                }
+                charged |= row.kind == StatementKind::Payment && row.amount == total;
+            }
+            let whole = days.iter().all(|&day| files.statement_whole(source, day));
+            if charged && taken == Fen::ZERO && !in_doubt {
+                flags.push(Flag::ChannelOnly { source, order: id.clone(), kind: StatementKind::Payment, amount: total });
+            } else if !charged && taken > Fen::ZERO {
+                if whole {
+                    flags.push(Flag::LocalOnly { order: id.clone(), amount: taken });
+                } else {
+                    unverified = true;
+                }
+            }
+        } else if taken > Fen::ZERO && !in_doubt {
+            flags.push(Flag::NotCovered { order: id.clone(), source });
+        }
+    }
+    for (line, progress) in payment.order.lines.iter().zip(&payment.lines) {
+        let mut credited = false;
+        for row in files.biller_rows_of(line.utility, days, &line.biller_ref) {
+            if row.amount != line.amount {
+                flags.push(Flag::AmountDiffers {
+                    key: line.biller_ref.clone(),
+                    local: line.amount,
+                    external: row.amount,
+                });
+            } else {
+                credited |= row.credited;
+            }
+        }
+        let written_off = matches!(progress, LineState::WrittenOff { .. });
+        if credited && !written_off && !in_doubt {
+            flags.push(Flag::BillerOnly { reference: line.biller_ref.clone(), amount: line.amount });
+        } else if !credited && written_off {
+            if days.iter().all(|&day| files.biller_whole(line.utility, day)) {
+                flags.push(Flag::NotAtBiller { reference: line.biller_ref.clone(), amount: line.amount });
+            } else {
+                unverified = true;
+            }
+        }
+    }
+    if in_doubt {
+        flags.push(Flag::InSuspense { order: id });
+    } else if flags.iter().any(Flag::is_exception) {
+        // Already reported.
+    } else if unverified {
+        flags.push(Flag::Unverified { order: id });
+    } else if taken > Fen::ZERO || charged {
+        if !flags.iter().any(|f| matches!(f, Flag::NotCovered { .. })) {
+            flags.push(Flag::Matched { order: id });
+        }
+    }
+    flags
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bill::JointBill;
+    use crate::order::{Order, OrderRef};
+    use crate::payment::{RefundItem, RefundStatus, SuspenseReason};
+    use crate::utility::AccountNo;
+    use crate::{Bill, Event, Policy};
+
+    /// 2026-11-23 12:00 Beijing.
+    const NOON: Ts = Ts(1_795_406_400_000);
+
+    fn day() -> Day {
+        Day::of(NOON)
+    }
+
+    fn bill(utility: Utility, fen: i64) -> Bill {
+        Bill {
+            utility,
+            account: AccountNo::from_trusted("3100000011"),
+            bill_id: format!("B-{utility}"),
+            version: 1,
+            amount_due: Fen(fen),
+            due_date: "2026-12-15".into(),
+            holder_masked: "王*".into(),
+            address_masked: String::new(),
+            recent_payments: vec![],
+        }
+    }
+
+    fn order(reference: &str, created_at: Ts, lines: &[(Utility, i64)]) -> Order {
+        let bills: Vec<Bill> = lines.iter().map(|&(u, fen)| bill(u, fen)).collect();
+        if bills.len() == 1 {
+            return Order::for_bill(OrderRef::new(reference).unwrap(), "K1", created_at, &bills[0]).unwrap();
+        }
+        let joint = JointBill { joint_account: AccountNo::from_trusted("9000000001"), holder_masked: "王*".into(), bills };
+        Order::for_joint_bill(OrderRef::new(reference).unwrap(), "K1", created_at, &joint).unwrap()
+    }
+
+    fn payment(reference: &str, channel: Channel, created_at: Ts, fen: i64, state: State) -> Payment {
+        let mut p = Payment::new(order(reference, created_at, &[(Utility::Water, fen)]));
+        p.channel = Some(channel);
+        p.state = state;
+        p
+    }
+
+    fn suspense(reason: SuspenseReason) -> State {
+        State::Suspense { reason, next_check_at: None }
+    }
+
+    /// A payment the kiosk sent a reverse for, never confirmed: charged or not, only files tell.
+    fn reverse_unconfirmed(reference: &str, channel: Channel) -> Payment {
+        payment(reference, channel, NOON, 3150, suspense(SuspenseReason::ReverseUnconfirmed))
+    }
+
+    /// A paid payment whose write-off went unanswered.
+    fn write_off_unconfirmed(reference: &str, channel: Channel, created_at: Ts) -> Payment {
+        let mut p = payment(reference, channel, created_at, 3150, suspense(SuspenseReason::WriteOffUnconfirmed));
+        p.channel_txn = Some("TXN".into());
+        p
+    }
+
+    fn done(reference: &str, channel: Channel, created_at: Ts, fen: i64) -> Payment {
+        let mut p = payment(reference, channel, created_at, fen, State::Done);
+        p.channel_txn = Some("TXN".into());
+        p.lines = vec![LineState::WrittenOff { biller_txn: "W".into(), card: None }];
+        p
+    }
+
+    fn charge(order: &str, fen: i64, at: Ts) -> StatementRow {
+        StatementRow {
+            out_trade_no: order.into(),
+            channel_txn: format!("T-{order}"),
+            amount: Fen(fen),
+            kind: StatementKind::Payment,
+            refund_no: None,
+            time: at,
+        }
+    }
+
+    fn credited(reference: &str, fen: i64) -> BillerRow {
+        BillerRow { reference: reference.into(), amount: Fen(fen), credited: true }
+    }
+
+    /// Every file of `day` and the next day, whole, with `rows` in `source`'s file of the day.
+    fn complete_files(source: Source, rows: Vec<StatementRow>) -> Files {
+        let mut files = Files::new();
+        for s in [Source::WeChatBill, Source::AlipayBill] {
+            let of_day = if s == source { rows.clone() } else { Vec::new() };
+            files.add_statement(s, day(), of_day, true);
+            files.add_statement(s, day().next(), Vec::new(), true);
+        }
+        for utility in Utility::ALL {
+            files.add_biller_file(utility, day(), Vec::new(), true);
+            files.add_biller_file(utility, day().next(), Vec::new(), true);
+        }
+        files
+    }
+
+    fn settle(mut p: Payment, files: &Files) -> Payment {
+        let evidence = files.evidence_for(&p);
+        p.step(Event::Reconciled { evidence }, NOON, &Policy::default());
+        p
+    }
+
+    #[test]
+    fn days_are_beijing_days_and_final_at_ten_the_next_morning() {
+        let d = day();
+        assert_eq!(Day::of(d.starts_at()), d);
+        assert_eq!(Day::of(Ts(d.starts_at().0 - 1)), d.previous());
+        assert_eq!(d.final_at().0 - d.starts_at().0, 34 * 3_600_000);
+        // At noon of D+2 the files of D and D+1 are final; at 09:59 of D+2, D+1's are not.
+        let d2 = d.next().next();
+        assert_eq!(Day::latest_complete(Ts(d2.starts_at().0 + 12 * 3_600_000)), d);
+        assert_eq!(Day::latest_complete(Ts(d2.starts_at().0 + 10 * 3_600_000 - 1)), d.previous());
+    }
+
+    #[test]
+    fn each_channel_is_booked_in_its_own_statement_and_only_wechat_and_alipay_are_read() {
+        for channel in [Channel::WeChat, Channel::Alipay, Channel::UnionPay, Channel::BankCard] {
+            let source = Source::of(channel);
+            assert_eq!(
+                source.is_read(),
+                matches!(channel, Channel::WeChat | Channel::Alipay),
+                "{channel}"
+            );
+        }
+        assert_eq!(Source::of(Channel::BankCard), Source::BankCardSettlementFile);
+        assert_eq!(Source::of(Channel::UnionPay), Source::UnionPayAcquirerFile);
+    }
+
+    #[test]
+    fn complete_wechat_files_without_the_charge_settle_an_unconfirmed_reverse_as_not_charged() {
+        let p = reverse_unconfirmed("YZ0000000000000001", Channel::WeChat);
+        let files = complete_files(Source::WeChatBill, Vec::new());
+        let evidence = files.evidence_for(&p);
+        assert!(evidence.complete && !evidence.charged);
+        assert_eq!(settle(p, &files).state, State::Reversed { refunded: Some(false) });
+    }
+
+    #[test]
+    fn bank_card_and_unionpay_payments_in_suspense_are_never_settled_not_charged_by_wechat_or_alipay_files() {
+        for channel in [Channel::BankCard, Channel::UnionPay] {
+            let p = reverse_unconfirmed("YZ0000000000000002", channel);
+            // Every WeChat, Alipay and biller file of its days, whole and without the order.
+            let files = complete_files(Source::WeChatBill, vec![charge("YZOTHER000000001", 100, NOON)]);
+            let evidence = files.evidence_for(&p);
+            assert!(!evidence.complete, "{channel}: no file of its own was read");
+            assert!(!evidence.charged);
+            let after = settle(p.clone(), &files);
+            assert_eq!(after.state, p.state, "{channel} stays in suspense");
+            let flags = match_day(day(), &[after], &files);
+            assert!(flags.contains(&Flag::InSuspense { order: p.id().into() }), "{channel}: {flags:?}");
+            // Even its order number in another channel's file is no evidence for it.
+            let mut files = complete_files(Source::AlipayBill, vec![charge(p.id(), 3150, NOON)]);
+            files.add_statement(Source::WeChatBill, day(), Vec::new(), true);
+            let evidence = files.evidence_for(&p);
+            assert!(!evidence.charged && !evidence.complete, "{channel}: {evidence:?}");
+            assert_eq!(settle(p.clone(), &files).state, p.state);
+        }
+    }
+
+    #[test]
+    fn a_file_not_yet_final_or_not_read_never_proves_not_charged() {
+        let p = reverse_unconfirmed("YZ0000000000000003", Channel::Alipay);
+        let mut files = complete_files(Source::AlipayBill, Vec::new());
+        files.add_statement(Source::AlipayBill, day().next(), Vec::new(), false);
+        assert!(!files.evidence_for(&p).complete, "D+1 not final");
+        let mut files = complete_files(Source::AlipayBill, Vec::new());
+        files.statements.remove(&(Source::AlipayBill, day().next()));
+        assert!(!files.evidence_for(&p).complete, "D+1 not read");
+        let mut files = complete_files(Source::AlipayBill, Vec::new());
+        files.biller.remove(&(Utility::Water, day()));
+        assert!(!files.evidence_for(&p).complete, "the line's biller file not read");
+        assert_eq!(settle(p.clone(), &files).state, p.state);
+    }
+
+    #[test]
+    fn a_charge_after_midnight_in_the_next_days_file_is_evidence_and_a_match() {
+        let late = Ts(day().next().starts_at().0 - 60_000); // 23:59 on D
+        let p = write_off_unconfirmed("YZ0000000000000004", Channel::WeChat, late);
+        let mut files = complete_files(Source::WeChatBill, Vec::new());
+        let after_midnight = Ts(day().next().starts_at().0 + 120_000);
+        files.add_statement(Source::WeChatBill, day().next(), vec![charge(p.id(), 3150, after_midnight)], true);
+        files.add_biller_file(Utility::Water, day().next(), vec![credited(&p.order.lines[0].biller_ref, 3150)], true);
+        let evidence = files.evidence_for(&p);
+        assert!(evidence.charged && evidence.complete && evidence.written_off == [true]);
+        let settled = settle(p.clone(), &files);
+        assert_eq!(settled.state, State::Done);
+        let flags = match_day(day(), &[settled], &files);
+        assert_eq!(flags, [Flag::Matched { order: p.id().into() }]);
+    }
+
+    #[test]
+    fn next_day_rows_of_next_day_payments_are_not_exceptions_of_the_day() {
+        let today = done("YZ0000000000000005", Channel::WeChat, NOON, 3150);
+        let tomorrow_noon = Ts(NOON.0 + DAY_MS);
+        let tomorrow = done("YZ0000000000000006", Channel::WeChat, tomorrow_noon, 4000);
+        let mut files = complete_files(Source::WeChatBill, vec![charge(today.id(), 3150, NOON)]);
+        files.add_statement(Source::WeChatBill, day().next(), vec![charge(tomorrow.id(), 4000, tomorrow_noon)], true);
+        files.add_biller_file(Utility::Water, day(), vec![credited(&today.order.lines[0].biller_ref, 3150)], true);
+        files.add_biller_file(
+            Utility::Water,
+            day().next(),
+            vec![credited(&tomorrow.order.lines[0].biller_ref, 4000)],
+            true,
+        );
+        let flags = match_day(day(), &[today.clone(), tomorrow], &files);
+        assert_eq!(flags, [Flag::Matched { order: today.id().into() }]);
+        assert!(!flags.iter().any(Flag::is_exception));
+    }
+
+    #[test]
+    fn rows_that_match_no_journal_payment_are_exceptions_of_their_own_day_only() {
+        let mut files = complete_files(Source::WeChatBill, vec![charge("YZELSEWHERE00001", 999, NOON)]);
+        files.add_statement(Source::WeChatBill, day().next(), vec![charge("YZELSEWHERE00002", 500, NOON)], true);
+        files.add_biller_file(Utility::Gas, day(), vec![credited("YZELSEWHERE00001-1", 999)], true);
+        let flags = match_day(day(), &[], &files);
+        assert_eq!(
+            flags,
+            [
+                Flag::ChannelOnly {
+                    source: Source::WeChatBill,
+                    order: "YZELSEWHERE00001".into(),
+                    kind: StatementKind::Payment,
+                    amount: Fen(999)
+                },
+                Flag::BillerOnly { reference: "YZELSEWHERE00001-1".into(), amount: Fen(999) },
+            ]
+        );
+        // A refund on D of a payment of an earlier day belongs to that payment.
+        let old = done("YZ0000000000000007", Channel::WeChat, Ts(NOON.0 - 5 * DAY_MS), 3150);
+        let refund = StatementRow {
+            kind: StatementKind::Refund,
+            refund_no: Some(old.order.reference.whole_refund_no()),
+            ..charge(old.id(), 3150, NOON)
+        };
+        let files = complete_files(Source::WeChatBill, vec![refund]);
+        assert_eq!(match_day(day(), &[old], &files), []);
+    }
+
+    #[test]
+    fn a_row_with_another_amount_is_a_mismatch_never_charged_evidence() {
+        let p = reverse_unconfirmed("YZ0000000000000008", Channel::WeChat);
+        let files = complete_files(Source::WeChatBill, vec![charge(p.id(), 3000, NOON)]);
+        let evidence = files.evidence_for(&p);
+        assert!(!evidence.charged, "not our charge");
+        assert!(!evidence.complete, "and no proof of 'not charged' either");
+        let after = settle(p.clone(), &files);
+        assert_eq!(after.state, p.state, "no R7 refund, no 'not charged'");
+        let flags = match_day(day(), &[after], &files);
+        assert!(
+            flags.contains(&Flag::AmountDiffers { key: p.id().into(), local: Fen(3150), external: Fen(3000) }),
+            "{flags:?}"
+        );
+        assert!(flags.contains(&Flag::InSuspense { order: p.id().into() }), "{flags:?}");
+        // A finished payment reported with another amount is flagged, not matched.
+        let paid = done("YZ0000000000000009", Channel::WeChat, NOON, 3150);
+        let mut files = complete_files(Source::WeChatBill, vec![charge(paid.id(), 3000, NOON)]);
+        files.add_biller_file(Utility::Water, day(), vec![credited(&paid.order.lines[0].biller_ref, 3150)], true);
+        let flags = match_day(day(), &[paid.clone()], &files);
+        assert_eq!(
+            flags,
+            [
+                Flag::AmountDiffers { key: paid.id().into(), local: Fen(3150), external: Fen(3000) },
+                Flag::LocalOnly { order: paid.id().into(), amount: Fen(3150) },
+            ]
+        );
+    }
+
+    #[test]
+    fn a_charge_for_an_order_the_journal_never_took_is_channel_only_and_money_it_holds_unbooked_is_local_only() {
+        let mut failed = payment("YZ0000000000000010", Channel::Alipay, NOON, 3150, State::Reversed { refunded: Some(false) });
+        failed.lines = vec![LineState::NotStarted];
+        let taken = done("YZ0000000000000011", Channel::Alipay, NOON, 2000);
+        let mut files = complete_files(Source::AlipayBill, vec![charge(failed.id(), 3150, NOON)]);
+        files.add_biller_file(Utility::Water, day(), vec![credited(&taken.order.lines[0].biller_ref, 2000)], true);
+        let flags = match_day(day(), &[failed.clone(), taken.clone()], &files);
+        assert_eq!(
+            flags,
+            [
+                Flag::ChannelOnly {
+                    source: Source::AlipayBill,
+                    order: failed.id().into(),
+                    kind: StatementKind::Payment,
+                    amount: Fen(3150)
+                },
+                Flag::LocalOnly { order: taken.id().into(), amount: Fen(2000) },
+            ]
+        );
+    }
+
+    #[test]
+    fn money_not_yet_in_a_final_file_is_unverified_not_local_only() {
+        let paid = done("YZ0000000000000012", Channel::WeChat, NOON, 3150);
+        let mut files = complete_files(Source::WeChatBill, Vec::new());
+        files.add_statement(Source::WeChatBill, day().next(), Vec::new(), false);
+        files.add_biller_file(Utility::Water, day(), vec![credited(&paid.order.lines[0].biller_ref, 3150)], true);
+        assert_eq!(match_day(day(), &[paid.clone()], &files), [Flag::Unverified { order: paid.id().into() }]);
+    }
+
+    #[test]
+    fn card_payments_are_reported_not_covered_and_never_matched() {
+        let paid = done("YZ0000000000000013", Channel::BankCard, NOON, 3150);
+        let mut files = complete_files(Source::WeChatBill, Vec::new());
+        files.add_biller_file(Utility::Water, day(), vec![credited(&paid.order.lines[0].biller_ref, 3150)], true);
+        let flags = match_day(day(), &[paid.clone()], &files);
+        assert_eq!(flags, [Flag::NotCovered { order: paid.id().into(), source: Source::BankCardSettlementFile }]);
+        assert!(!flags.iter().any(Flag::is_exception));
+    }
+
+    #[test]
+    fn refunds_and_write_offs_in_the_files_settle_a_payment_in_suspense() {
+        let mut p = payment("YZ0000000000000014", Channel::WeChat, NOON, 3150, suspense(SuspenseReason::RefundUnconfirmed));
+        p.channel_txn = Some("TXN".into());
+        let refund_no = p.order.reference.line_refund_no(0);
+        p.refunds = vec![RefundItem {
+            refund_no: refund_no.clone(),
+            sent_at: Some(NOON),
+            amount: Fen(3150),
+            lines: vec![0],
+            attempts: 3,
+            status: RefundStatus::Unconfirmed,
+        }];
+        p.lines = vec![LineState::Rejected { code: "ACCOUNT_CLOSED".into(), message: String::new() }];
+        let refund = StatementRow { kind: StatementKind::Refund, refund_no: Some(refund_no.clone()), ..charge(p.id(), 3150, NOON) };
+        let files = complete_files(Source::WeChatBill, vec![charge(p.id(), 3150, NOON), refund.clone()]);
+        assert_eq!(files.evidence_for(&p).refunds, [refund_no]);
+        assert_eq!(settle(p.clone(), &files).state, State::Refunded);
+        // The same refund number with another amount is not ours to take.
+        let wrong = StatementRow { amount: Fen(100), ..refund };
+        let files = complete_files(Source::WeChatBill, vec![charge(p.id(), 3150, NOON), wrong]);
+        assert!(!files.evidence_for(&p).charged);
+        assert_eq!(settle(p.clone(), &files).state, p.state);
+    }
+}
