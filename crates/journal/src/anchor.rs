@@ -109,7 +109,12 @@ impl AnchorFile {
 
     /// Records a new chain tip (and, optionally, a new verified checkpoint); fsync'd before it
     /// returns.
-    pub fn advance(&mut self, seq: i64, hash: &str, verified: Option<(i64, &str)>) -> Result<(), AnchorError> {
+    pub fn advance(
+        &mut self,
+        seq: i64,
+        hash: &str,
+        verified: Option<(i64, &str)>,
+    ) -> Result<(), AnchorError> {
         let mut next = self.current.clone();
         next.seq = seq;
         next.hash = hash.to_owned();

@@ -70,7 +70,10 @@ impl<'a> From<&'a TransitionRow> for ChainFields<'a> {
 pub fn chain_hash(prev_hash: &str, f: &ChainFields<'_>) -> String {
     let seq = f.seq.to_string();
     let at = f.at.to_string();
-    fields_hash(prev_hash, &[&seq, f.payment_id, &at, f.from_state, f.to_state, f.event, f.effects, f.snapshot])
+    fields_hash(
+        prev_hash,
+        &[&seq, f.payment_id, &at, f.from_state, f.to_state, f.event, f.effects, f.snapshot],
+    )
 }
 
 /// The chain hash of any row given as its fields in a fixed order: the same length-prefixed

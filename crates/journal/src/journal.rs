@@ -327,7 +327,8 @@ impl Journal {
         ensure_payment(&mut tx, &p.payment_id).await?;
         let (id, prev_hash) = audit_tip(&mut tx, "prints").await?;
         let at = p.at.to_string();
-        let hash = fields_hash(&prev_hash, &print_fields(id, &p.payment_id, &at, p.kind.as_str(), &p.outcome));
+        let hash =
+            fields_hash(&prev_hash, &print_fields(id, &p.payment_id, &at, p.kind.as_str(), &p.outcome));
         sqlx::query(
             "INSERT INTO prints (id, payment_id, at, kind, outcome, prev_hash, hash)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -396,9 +397,10 @@ impl Journal {
 /// Refuses to append when the chain's last row in the database is not the one this writer
 /// appended last: someone changed the journal behind the kiosk's back while it ran.
 async fn check_tail(conn: &mut SqliteConnection, tip: &ChainTip) -> Result<(), JournalError> {
-    let row: Option<(i64, String)> = sqlx::query_as("SELECT seq, hash FROM transitions ORDER BY seq DESC LIMIT 1")
-        .fetch_optional(&mut *conn)
-        .await?;
+    let row: Option<(i64, String)> =
+        sqlx::query_as("SELECT seq, hash FROM transitions ORDER BY seq DESC LIMIT 1")
+            .fetch_optional(&mut *conn)
+            .await?;
     // The tip's seq may be past the last row (a truncated tail keeps its issued seqs, see
     // `last_issued_seq`); the last row's hash is what this writer chains onto.
     let (seq, hash) = row.unwrap_or((0, GENESIS.to_owned()));
@@ -419,7 +421,13 @@ async fn audit_tip(conn: &mut SqliteConnection, table: &str) -> Result<(i64, Str
 }
 
 /// The chained fields of a print row, in order.
-pub(crate) fn print_fields<'a>(id: i64, payment_id: &'a str, at: &'a str, kind: &'a str, outcome: &'a str) -> [String; 5] {
+pub(crate) fn print_fields<'a>(
+    id: i64,
+    payment_id: &'a str,
+    at: &'a str,
+    kind: &'a str,
+    outcome: &'a str,
+) -> [String; 5] {
     [id.to_string(), payment_id.to_owned(), at.to_owned(), kind.to_owned(), outcome.to_owned()]
 }
 
@@ -432,7 +440,14 @@ pub(crate) fn staff_fields(
     payment_id: &str,
     detail: &str,
 ) -> [String; 6] {
-    [id.to_string(), at.to_owned(), staff_id.to_owned(), action.to_owned(), payment_id.to_owned(), detail.to_owned()]
+    [
+        id.to_string(),
+        at.to_owned(),
+        staff_id.to_owned(),
+        action.to_owned(),
+        payment_id.to_owned(),
+        detail.to_owned(),
+    ]
 }
 
 /// Reads the chain tip from the database.

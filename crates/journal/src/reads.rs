@@ -207,14 +207,17 @@ impl Journal {
     /// Reads the rows after `after` one at a time, up to a page's worth, feeding good rows and
     /// naming bad ones. Returns the last seq read, or `None` when there is nothing after `after`.
     async fn rows_one_by_one(&self, after: i64, verifier: &mut Verifier) -> Option<i64> {
-        let max: i64 = sqlx::query_scalar("SELECT MAX(seq) FROM transitions").fetch_one(&self.pool).await.ok()?;
+        let max: i64 =
+            sqlx::query_scalar("SELECT MAX(seq) FROM transitions").fetch_one(&self.pool).await.ok()?;
         if max <= after {
             return None;
         }
         let end = (after + PAGE).min(max);
         for seq in after + 1..=end {
-            let row: Result<Option<TransitionRow>, _> =
-                sqlx::query_as(select_transitions!("WHERE seq = ?1")).bind(seq).fetch_optional(&self.pool).await;
+            let row: Result<Option<TransitionRow>, _> = sqlx::query_as(select_transitions!("WHERE seq = ?1"))
+                .bind(seq)
+                .fetch_optional(&self.pool)
+                .await;
             match row {
                 Ok(Some(row)) => verifier.feed(&row),
                 Ok(None) => {}
@@ -226,7 +229,10 @@ impl Journal {
 
     /// The hash of transition `seq`, if it exists.
     pub async fn hash_at(&self, seq: i64) -> Result<Option<String>, JournalError> {
-        Ok(sqlx::query_scalar("SELECT hash FROM transitions WHERE seq = ?1").bind(seq).fetch_optional(&self.pool).await?)
+        Ok(sqlx::query_scalar("SELECT hash FROM transitions WHERE seq = ?1")
+            .bind(seq)
+            .fetch_optional(&self.pool)
+            .await?)
     }
 
     /// Checks every `payments` row against its chained transitions: the row's latest transition
@@ -239,7 +245,21 @@ impl Journal {
         check: &crate::trust::RowCheck<'_>,
         since_seq: Option<i64>,
     ) -> Result<Vec<RowMismatch>, JournalError> {
-        type Row = (String, String, i64, i64, Option<String>, String, bool, bool, i64, Option<String>, Option<String>, Option<String>, Option<i64>);
+        type Row = (
+            String,
+            String,
+            i64,
+            i64,
+            Option<String>,
+            String,
+            bool,
+            bool,
+            i64,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+            Option<i64>,
+        );
         let rows: Vec<Row> = sqlx::query_as(
             "SELECT p.id, p.kiosk_id, p.created_at, p.total_fen, p.channel, p.state, p.terminal, p.parked,
                     p.last_seq, t.payment_id, t.to_state, t.snapshot,
@@ -249,12 +269,32 @@ impl Journal {
         .fetch_all(&self.pool)
         .await?;
         let mut found = Vec::new();
-        for (id, kiosk_id, created_at, total_fen, channel, state, terminal, parked, last_seq, owner, to_state, snapshot, newest) in rows {
+        for (
+            id,
+            kiosk_id,
+            created_at,
+            total_fen,
+            channel,
+            state,
+            terminal,
+            parked,
+            last_seq,
+            owner,
+            to_state,
+            snapshot,
+            newest,
+        ) in rows
+        {
             let mut what = Vec::new();
             if owner.as_deref() != Some(id.as_str()) {
-                what.push(format!("its latest transition {last_seq} is missing or belongs to another payment"));
+                what.push(format!(
+                    "its latest transition {last_seq} is missing or belongs to another payment"
+                ));
             } else if newest != Some(last_seq) {
-                what.push(format!("points at transition {last_seq}, but its newest is {}", newest.unwrap_or(0)));
+                what.push(format!(
+                    "points at transition {last_seq}, but its newest is {}",
+                    newest.unwrap_or(0)
+                ));
             }
             if to_state.as_deref().is_some_and(|s| s != state) {
                 what.push(format!("state {state} but its transition says {}", to_state.unwrap_or_default()));

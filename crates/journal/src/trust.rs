@@ -117,19 +117,28 @@ impl Journal {
         }
     }
 
-    async fn check_existing(path: &Path, mut anchor: AnchorFile, rows: &RowCheck<'_>) -> Result<Started, Distrust> {
+    async fn check_existing(
+        path: &Path,
+        mut anchor: AnchorFile,
+        rows: &RowCheck<'_>,
+    ) -> Result<Started, Distrust> {
         let journal = Journal::open(path).await.map_err(|e| Distrust::Corrupt { detail: describe(&e) })?;
         journal.integrity().await?;
         let expected = anchor.current().clone();
         let found = journal.journal_id().await?.unwrap_or_default();
         if found != expected.journal_id {
-            return Err(Distrust::WrongJournal { path: path.to_path_buf(), expected: expected.journal_id, found });
+            return Err(Distrust::WrongJournal {
+                path: path.to_path_buf(),
+                expected: expected.journal_id,
+                found,
+            });
         }
         let head = journal.chain_head().await?;
         if head.seq < expected.seq {
             return Err(Distrust::RolledBack { journal_seq: head.seq, anchor_seq: expected.seq });
         }
-        if expected.seq > 0 && journal.hash_at(expected.seq).await?.as_deref() != Some(expected.hash.as_str()) {
+        if expected.seq > 0 && journal.hash_at(expected.seq).await?.as_deref() != Some(expected.hash.as_str())
+        {
             return Err(Distrust::Replaced { seq: expected.seq });
         }
         let report = journal.verify_chain_from(expected.verified_seq, &expected.verified_hash).await?;
@@ -141,7 +150,12 @@ impl Journal {
             return Err(Distrust::RowsDisagree { rows: mismatches });
         }
         anchor.advance(head.seq, &head.hash, Some((head.seq, &head.hash)))?;
-        Ok(Started { journal: journal.with_anchor(anchor), journal_id: found, checked: report.rows, created: false })
+        Ok(Started {
+            journal: journal.with_anchor(anchor),
+            journal_id: found,
+            checked: report.rows,
+            created: false,
+        })
     }
 
     /// Starts a new journal and its anchor where neither exists.
@@ -182,7 +196,9 @@ impl Journal {
         new: &NewJournal,
     ) -> Result<(Journal, Vec<PathBuf>), Distrust> {
         let mut kept = Vec::new();
-        for file in [path.to_path_buf(), sibling(path, "-wal"), sibling(path, "-shm"), anchor_path.to_path_buf()] {
+        for file in
+            [path.to_path_buf(), sibling(path, "-wal"), sibling(path, "-shm"), anchor_path.to_path_buf()]
+        {
             if file.exists() {
                 let aside = sibling(&file, &format!(".replaced-{}", new.at));
                 std::fs::rename(&file, &aside)

@@ -110,10 +110,14 @@ pub enum RefundQueryReply {
     Pending,
     /// CHANGE (the customer's card or balance could not take it) or REFUNDCLOSE, or a failed
     /// origRespCode: the refund will not arrive by itself; staff must settle it.
-    Failed { code: String },
+    Failed {
+        code: String,
+    },
     /// The channel has no refund under this number: it never arrived, so it may be sent again.
     NotFound,
-    Unknown { detail: String },
+    Unknown {
+        detail: String,
+    },
 }
 
 /// Data the biller issues for a prepaid card purchase, to be written to the customer's IC card.

@@ -54,7 +54,9 @@ pub fn outcome_words(p: &Payment) -> (&'static str, &'static str) {
         State::Reversed { refunded: Some(true) } => {
             ("交易已撤销，款项已退回", "Cancelled; your money was returned")
         }
-        State::Reversed { refunded: Some(false) } => ("交易已撤销，未扣款", "Cancelled; you were not charged"),
+        State::Reversed { refunded: Some(false) } => {
+            ("交易已撤销，未扣款", "Cancelled; you were not charged")
+        }
         // The channel closed the order without saying whether it had taken money first: true
         // either way, and never "not charged" when it may have been.
         State::Reversed { refunded: None } => {

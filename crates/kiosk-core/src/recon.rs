@@ -86,8 +86,12 @@ pub enum Source {
 }
 
 impl Source {
-    pub const ALL: [Source; 4] =
-        [Source::WeChatBill, Source::AlipayBill, Source::UnionPayAcquirerFile, Source::BankCardSettlementFile];
+    pub const ALL: [Source; 4] = [
+        Source::WeChatBill,
+        Source::AlipayBill,
+        Source::UnionPayAcquirerFile,
+        Source::BankCardSettlementFile,
+    ];
 
     /// The one statement that can contain the rows of a payment made through `channel`.
     pub fn of(channel: Channel) -> Source {
@@ -224,7 +228,11 @@ impl Files {
     }
 
     /// Rows naming `order` in the statement of any *other* source: never evidence for it.
-    fn foreign_rows<'a>(&'a self, own: Option<Source>, order: &'a str) -> impl Iterator<Item = &'a StatementRow> + 'a {
+    fn foreign_rows<'a>(
+        &'a self,
+        own: Option<Source>,
+        order: &'a str,
+    ) -> impl Iterator<Item = &'a StatementRow> + 'a {
         self.statements
             .iter()
             .filter(move |((source, _), _)| Some(*source) != own)
@@ -254,7 +262,11 @@ impl Files {
         let source = Source::of(channel);
         let days = Day::of(payment.order.created_at).booking_days();
         days.iter().all(|&day| self.statement_whole(source, day))
-            && payment.order.lines.iter().all(|line| days.iter().all(|&day| self.biller_whole(line.utility, day)))
+            && payment
+                .order
+                .lines
+                .iter()
+                .all(|line| days.iter().all(|&day| self.biller_whole(line.utility, day)))
     }
 
     /// Rows that name `payment` but disagree with it: a charge or reverse of another amount, a
@@ -274,11 +286,9 @@ impl Files {
                     .any(|r| Some(&r.refund_no) == row.refund_no.as_ref() && r.amount != row.amount),
             })
         });
-        let biller_conflict = payment
-            .order
-            .lines
-            .iter()
-            .any(|line| self.biller_rows_of(line.utility, days, &line.biller_ref).any(|r| r.amount != line.amount));
+        let biller_conflict = payment.order.lines.iter().any(|line| {
+            self.biller_rows_of(line.utility, days, &line.biller_ref).any(|r| r.amount != line.amount)
+        });
         channel_conflict || biller_conflict || self.foreign_rows(own, id).next().is_some()
     }
 
@@ -305,10 +315,8 @@ impl Files {
         let id = payment.id();
         let days = Day::of(payment.order.created_at).booking_days();
         let mine = || self.rows_of(source, days, id);
-        let mut refunds: Vec<String> = mine()
-            .filter(|r| r.kind == StatementKind::Refund)
-            .filter_map(|r| r.refund_no.clone())
-            .collect();
+        let mut refunds: Vec<String> =
+            mine().filter(|r| r.kind == StatementKind::Refund).filter_map(|r| r.refund_no.clone()).collect();
         refunds.sort();
         refunds.dedup();
         StatementEvidence {
@@ -372,7 +380,9 @@ impl Flag {
             Flag::ChannelOnly { source, order, kind, amount } => {
                 format!("CHANNEL_ONLY   {order} {amount} {} in the {source} statement (渠道多)", kind.code())
             }
-            Flag::BillerOnly { reference, amount } => format!("BILLER_ONLY    {reference} {amount} (缴费单位多)"),
+            Flag::BillerOnly { reference, amount } => {
+                format!("BILLER_ONLY    {reference} {amount} (缴费单位多)")
+            }
             Flag::LocalOnly { order, amount } => format!("LOCAL_ONLY     {order} {amount} (本地多)"),
             Flag::NotAtBiller { reference, amount } => {
                 format!("NOT_AT_BILLER  {reference} {amount} (written off per the journal, not in the biller's file)")
@@ -404,7 +414,8 @@ pub fn match_day(day: Day, journal: &[Payment], files: &Files) -> Vec<Flag> {
     for payment in journal.iter().filter(|p| Day::of(p.order.created_at) == day) {
         flags.extend(payment_flags(payment, files));
     }
-    let known: HashMap<&str, Option<Source>> = journal.iter().map(|p| (p.id(), p.channel.map(Source::of))).collect();
+    let known: HashMap<&str, Option<Source>> =
+        journal.iter().map(|p| (p.id(), p.channel.map(Source::of))).collect();
     for ((source, file_day), file) in &files.statements {
         if *file_day != day {
             continue;
@@ -455,7 +466,12 @@ fn payment_flags(payment: &Payment, files: &Files) -> Vec<Flag> {
             }
             let whole = days.iter().all(|&day| files.statement_whole(source, day));
             if charged && taken == Fen::ZERO && !in_doubt {
-                flags.push(Flag::ChannelOnly { source, order: id.clone(), kind: StatementKind::Payment, amount: total });
+                flags.push(Flag::ChannelOnly {
+                    source,
+                    order: id.clone(),
+                    kind: StatementKind::Payment,
+                    amount: total,
+                });
             } else if !charged && taken > Fen::ZERO {
                 if whole {
                     flags.push(Flag::LocalOnly { order: id.clone(), amount: taken });
@@ -540,7 +556,11 @@ mod tests {
         if bills.len() == 1 {
             return Order::for_bill(OrderRef::new(reference).unwrap(), "K1", created_at, &bills[0]).unwrap();
         }
-        let joint = JointBill { joint_account: AccountNo::from_trusted("9000000001"), holder_masked: "王*".into(), bills };
+        let joint = JointBill {
+            joint_account: AccountNo::from_trusted("9000000001"),
+            holder_masked: "王*".into(),
+            bills,
+        };
         Order::for_joint_bill(OrderRef::new(reference).unwrap(), "K1", created_at, &joint).unwrap()
     }
 
@@ -562,7 +582,8 @@ mod tests {
 
     /// A paid payment whose write-off went unanswered.
     fn write_off_unconfirmed(reference: &str, channel: Channel, created_at: Ts) -> Payment {
-        let mut p = payment(reference, channel, created_at, 3150, suspense(SuspenseReason::WriteOffUnconfirmed));
+        let mut p =
+            payment(reference, channel, created_at, 3150, suspense(SuspenseReason::WriteOffUnconfirmed));
         p.channel_txn = Some("TXN".into());
         p
     }
@@ -626,11 +647,7 @@ mod tests {
     fn each_channel_is_booked_in_its_own_statement_and_only_wechat_and_alipay_are_read() {
         for channel in [Channel::WeChat, Channel::Alipay, Channel::UnionPay, Channel::BankCard] {
             let source = Source::of(channel);
-            assert_eq!(
-                source.is_read(),
-                matches!(channel, Channel::WeChat | Channel::Alipay),
-                "{channel}"
-            );
+            assert_eq!(source.is_read(), matches!(channel, Channel::WeChat | Channel::Alipay), "{channel}");
         }
         assert_eq!(Source::of(Channel::BankCard), Source::BankCardSettlementFile);
         assert_eq!(Source::of(Channel::UnionPay), Source::UnionPayAcquirerFile);
@@ -688,8 +705,18 @@ mod tests {
         let p = write_off_unconfirmed("YZ0000000000000004", Channel::WeChat, late);
         let mut files = complete_files(Source::WeChatBill, Vec::new());
         let after_midnight = Ts(day().next().starts_at().0 + 120_000);
-        files.add_statement(Source::WeChatBill, day().next(), vec![charge(p.id(), 3150, after_midnight)], true);
-        files.add_biller_file(Utility::Water, day().next(), vec![credited(&p.order.lines[0].biller_ref, 3150)], true);
+        files.add_statement(
+            Source::WeChatBill,
+            day().next(),
+            vec![charge(p.id(), 3150, after_midnight)],
+            true,
+        );
+        files.add_biller_file(
+            Utility::Water,
+            day().next(),
+            vec![credited(&p.order.lines[0].biller_ref, 3150)],
+            true,
+        );
         let evidence = files.evidence_for(&p);
         assert!(evidence.charged && evidence.complete && evidence.written_off == [true]);
         let settled = settle(p.clone(), &files);
@@ -704,8 +731,18 @@ mod tests {
         let tomorrow_noon = Ts(NOON.0 + DAY_MS);
         let tomorrow = done("YZ0000000000000006", Channel::WeChat, tomorrow_noon, 4000);
         let mut files = complete_files(Source::WeChatBill, vec![charge(today.id(), 3150, NOON)]);
-        files.add_statement(Source::WeChatBill, day().next(), vec![charge(tomorrow.id(), 4000, tomorrow_noon)], true);
-        files.add_biller_file(Utility::Water, day(), vec![credited(&today.order.lines[0].biller_ref, 3150)], true);
+        files.add_statement(
+            Source::WeChatBill,
+            day().next(),
+            vec![charge(tomorrow.id(), 4000, tomorrow_noon)],
+            true,
+        );
+        files.add_biller_file(
+            Utility::Water,
+            day(),
+            vec![credited(&today.order.lines[0].biller_ref, 3150)],
+            true,
+        );
         files.add_biller_file(
             Utility::Water,
             day().next(),
@@ -720,7 +757,12 @@ mod tests {
     #[test]
     fn rows_that_match_no_journal_payment_are_exceptions_of_their_own_day_only() {
         let mut files = complete_files(Source::WeChatBill, vec![charge("YZELSEWHERE00001", 999, NOON)]);
-        files.add_statement(Source::WeChatBill, day().next(), vec![charge("YZELSEWHERE00002", 500, NOON)], true);
+        files.add_statement(
+            Source::WeChatBill,
+            day().next(),
+            vec![charge("YZELSEWHERE00002", 500, NOON)],
+            true,
+        );
         files.add_biller_file(Utility::Gas, day(), vec![credited("YZELSEWHERE00001-1", 999)], true);
         let flags = match_day(day(), &[], &files);
         assert_eq!(
@@ -757,14 +799,23 @@ mod tests {
         assert_eq!(after.state, p.state, "no R7 refund, no 'not charged'");
         let flags = match_day(day(), &[after], &files);
         assert!(
-            flags.contains(&Flag::AmountDiffers { key: p.id().into(), local: Fen(3150), external: Fen(3000) }),
+            flags.contains(&Flag::AmountDiffers {
+                key: p.id().into(),
+                local: Fen(3150),
+                external: Fen(3000)
+            }),
             "{flags:?}"
         );
         assert!(flags.contains(&Flag::InSuspense { order: p.id().into() }), "{flags:?}");
         // A finished payment reported with another amount is flagged, not matched.
         let paid = done("YZ0000000000000009", Channel::WeChat, NOON, 3150);
         let mut files = complete_files(Source::WeChatBill, vec![charge(paid.id(), 3000, NOON)]);
-        files.add_biller_file(Utility::Water, day(), vec![credited(&paid.order.lines[0].biller_ref, 3150)], true);
+        files.add_biller_file(
+            Utility::Water,
+            day(),
+            vec![credited(&paid.order.lines[0].biller_ref, 3150)],
+            true,
+        );
         let flags = match_day(day(), &[paid.clone()], &files);
         assert_eq!(
             flags,
@@ -776,12 +827,24 @@ mod tests {
     }
 
     #[test]
-    fn a_charge_for_an_order_the_journal_never_took_is_channel_only_and_money_it_holds_unbooked_is_local_only() {
-        let mut failed = payment("YZ0000000000000010", Channel::Alipay, NOON, 3150, State::Reversed { refunded: Some(false) });
+    fn a_charge_for_an_order_the_journal_never_took_is_channel_only_and_money_it_holds_unbooked_is_local_only(
+    ) {
+        let mut failed = payment(
+            "YZ0000000000000010",
+            Channel::Alipay,
+            NOON,
+            3150,
+            State::Reversed { refunded: Some(false) },
+        );
         failed.lines = vec![LineState::NotStarted];
         let taken = done("YZ0000000000000011", Channel::Alipay, NOON, 2000);
         let mut files = complete_files(Source::AlipayBill, vec![charge(failed.id(), 3150, NOON)]);
-        files.add_biller_file(Utility::Water, day(), vec![credited(&taken.order.lines[0].biller_ref, 2000)], true);
+        files.add_biller_file(
+            Utility::Water,
+            day(),
+            vec![credited(&taken.order.lines[0].biller_ref, 2000)],
+            true,
+        );
         let flags = match_day(day(), &[failed.clone(), taken.clone()], &files);
         assert_eq!(
             flags,
@@ -802,7 +865,12 @@ mod tests {
         let paid = done("YZ0000000000000012", Channel::WeChat, NOON, 3150);
         let mut files = complete_files(Source::WeChatBill, Vec::new());
         files.add_statement(Source::WeChatBill, day().next(), Vec::new(), false);
-        files.add_biller_file(Utility::Water, day(), vec![credited(&paid.order.lines[0].biller_ref, 3150)], true);
+        files.add_biller_file(
+            Utility::Water,
+            day(),
+            vec![credited(&paid.order.lines[0].biller_ref, 3150)],
+            true,
+        );
         assert_eq!(match_day(day(), &[paid.clone()], &files), [Flag::Unverified { order: paid.id().into() }]);
     }
 
@@ -810,15 +878,29 @@ mod tests {
     fn card_payments_are_reported_not_covered_and_never_matched() {
         let paid = done("YZ0000000000000013", Channel::BankCard, NOON, 3150);
         let mut files = complete_files(Source::WeChatBill, Vec::new());
-        files.add_biller_file(Utility::Water, day(), vec![credited(&paid.order.lines[0].biller_ref, 3150)], true);
+        files.add_biller_file(
+            Utility::Water,
+            day(),
+            vec![credited(&paid.order.lines[0].biller_ref, 3150)],
+            true,
+        );
         let flags = match_day(day(), &[paid.clone()], &files);
-        assert_eq!(flags, [Flag::NotCovered { order: paid.id().into(), source: Source::BankCardSettlementFile }]);
+        assert_eq!(
+            flags,
+            [Flag::NotCovered { order: paid.id().into(), source: Source::BankCardSettlementFile }]
+        );
         assert!(!flags.iter().any(Flag::is_exception));
     }
 
     #[test]
     fn refunds_and_write_offs_in_the_files_settle_a_payment_in_suspense() {
-        let mut p = payment("YZ0000000000000014", Channel::WeChat, NOON, 3150, suspense(SuspenseReason::RefundUnconfirmed));
+        let mut p = payment(
+            "YZ0000000000000014",
+            Channel::WeChat,
+            NOON,
+            3150,
+            suspense(SuspenseReason::RefundUnconfirmed),
+        );
         p.channel_txn = Some("TXN".into());
         let refund_no = p.order.reference.line_refund_no(0);
         p.refunds = vec![RefundItem {
@@ -830,7 +912,11 @@ mod tests {
             status: RefundStatus::Unconfirmed,
         }];
         p.lines = vec![LineState::Rejected { code: "ACCOUNT_CLOSED".into(), message: String::new() }];
-        let refund = StatementRow { kind: StatementKind::Refund, refund_no: Some(refund_no.clone()), ..charge(p.id(), 3150, NOON) };
+        let refund = StatementRow {
+            kind: StatementKind::Refund,
+            refund_no: Some(refund_no.clone()),
+            ..charge(p.id(), 3150, NOON)
+        };
         let files = complete_files(Source::WeChatBill, vec![charge(p.id(), 3150, NOON), refund.clone()]);
         assert_eq!(files.evidence_for(&p).refunds, [refund_no]);
         assert_eq!(settle(p.clone(), &files).state, State::Refunded);

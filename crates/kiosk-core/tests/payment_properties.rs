@@ -38,9 +38,15 @@ fn run_world(amounts: Vec<i64>, rejects: BTreeSet<usize>, card: bool, loss: u8, 
             assert_eq!(world.refunded(true), s.returned, "refunds summed differ in {:?}", p.state);
         }
         // "Not charged" is said only when no money was taken.
-        if matches!(p.state, State::Reversed { refunded: Some(false) } | State::PayFailed { .. } | State::Abandoned) {
+        if matches!(
+            p.state,
+            State::Reversed { refunded: Some(false) } | State::PayFailed { .. } | State::Abandoned
+        ) {
             assert_eq!(world.kept(), Fen::ZERO);
-            assert!(!matches!(world.order, ChannelOrder::Paid | ChannelOrder::ClosedRefunded), "told not charged, but charged");
+            assert!(
+                !matches!(world.order, ChannelOrder::Paid | ChannelOrder::ClosedRefunded),
+                "told not charged, but charged"
+            );
         }
     } else {
         assert!(p.state.is_parked(), "ended in {:?}", p.state);
@@ -219,8 +225,9 @@ fn random_worlds_reach_every_end_state() {
         drive.run(first, &mut world, &mut dice, (round % 7) as u8);
         seen.insert(drive.payment.state.label());
     }
-    for label in ["DONE", "REFUNDED", "REVERSED", "PAY_FAILED", "SUSPENSE", "AWAIT_CARD_WRITE", "REFUND_PENDING"] {
+    for label in
+        ["DONE", "REFUNDED", "REVERSED", "PAY_FAILED", "SUSPENSE", "AWAIT_CARD_WRITE", "REFUND_PENDING"]
+    {
         assert!(seen.contains(label), "no world ended in {label}: {seen:?}");
     }
 }
-

@@ -431,7 +431,10 @@ fn a_card_confirmation_left_in_suspense_is_sent_again_after_reconciliation() {
             d.feed(Event::Tick);
         }
     }
-    assert!(matches!(d.payment.state, State::Suspense { reason: SuspenseReason::CardConfirmUnconfirmed, .. }));
+    assert!(matches!(
+        d.payment.state,
+        State::Suspense { reason: SuspenseReason::CardConfirmUnconfirmed, .. }
+    ));
     let evidence =
         StatementEvidence { charged: true, written_off: vec![true], complete: true, ..Default::default() };
     d.feed(Event::Reconciled { evidence });
@@ -519,7 +522,10 @@ fn a_reply_about_another_order_is_suspense_and_nothing_is_reversed() {
     let mut d = started(&[3150]);
     let effects = d.feed(Event::PayReplied { reply: PayReply::Mismatch { detail: "out_trade_no".into() } });
     assert_eq!(effects, [Effect::PrintSlip]);
-    assert!(matches!(d.payment.state, State::Suspense { reason: SuspenseReason::ChannelMismatch, next_check_at: None }));
+    assert!(matches!(
+        d.payment.state,
+        State::Suspense { reason: SuspenseReason::ChannelMismatch, next_check_at: None }
+    ));
     assert_eq!(d.payment.settlement().in_suspense, Fen(3150));
     assert!(d.feed(Event::Recheck).is_empty(), "no automatic action on someone else's order");
 
@@ -580,7 +586,10 @@ fn a_refund_that_ends_change_or_refundclose_goes_to_staff_with_a_slip() {
         d.feed(Event::RefundReplied { item: 0, reply: RefundReply::Accepted });
         d.now = d.payment.next_deadline().unwrap();
         d.feed(Event::Tick);
-        let effects = d.feed(Event::RefundStatusReplied { item: 0, reply: RefundQueryReply::Failed { code: code.into() } });
+        let effects = d.feed(Event::RefundStatusReplied {
+            item: 0,
+            reply: RefundQueryReply::Failed { code: code.into() },
+        });
         assert_eq!(effects, [Effect::PrintSlip], "{code}");
         assert!(matches!(d.payment.state, State::Suspense { reason: SuspenseReason::RefundUnconfirmed, .. }));
         assert_eq!(d.payment.settlement().in_suspense, Fen(3150));
@@ -618,7 +627,8 @@ fn suspense_is_checked_again_online_on_a_backoff_until_it_settles() {
             }
         }
     }
-    let State::Suspense { reason: SuspenseReason::RefundUnconfirmed, next_check_at: Some(first) } = d.payment.state
+    let State::Suspense { reason: SuspenseReason::RefundUnconfirmed, next_check_at: Some(first) } =
+        d.payment.state
     else {
         panic!("{:?}", d.payment.state)
     };
@@ -650,11 +660,17 @@ fn staff_can_check_now_and_settle_by_hand_but_never_against_what_the_kiosk_saw()
     d.feed(Event::PayReplied { reply: PayReply::Paid { channel_txn: "T1".into() } });
     d.feed(Event::Proceed);
     for _ in 0..d.policy.write_off.max_attempts + 1 {
-        d.feed(Event::WriteOffReplied { line: 0, reply: WriteOffReply::Unknown { detail: "timeout".into() } });
+        d.feed(Event::WriteOffReplied {
+            line: 0,
+            reply: WriteOffReply::Unknown { detail: "timeout".into() },
+        });
         if let Some(at) = d.payment.next_deadline() {
             d.now = at;
             d.feed(Event::Tick);
-            d.feed(Event::WriteOffStatusReplied { line: 0, reply: WriteOffStatus::Unknown { detail: "x".into() } });
+            d.feed(Event::WriteOffStatusReplied {
+                line: 0,
+                reply: WriteOffStatus::Unknown { detail: "x".into() },
+            });
         }
         if matches!(d.payment.state, State::Suspense { .. }) {
             break;
@@ -666,7 +682,11 @@ fn staff_can_check_now_and_settle_by_hand_but_never_against_what_the_kiosk_saw()
     d.feed(Event::WriteOffStatusReplied { line: 0, reply: WriteOffStatus::Unknown { detail: "x".into() } });
     assert!(matches!(d.payment.state, State::Suspense { .. }));
     // The customer was charged (T1): "not charged" is refused, "delivered" is taken.
-    let refuse = Event::StaffResolved { staff_id: "S01".into(), outcome: StaffOutcome::NotCharged, reason: "x".into() };
+    let refuse = Event::StaffResolved {
+        staff_id: "S01".into(),
+        outcome: StaffOutcome::NotCharged,
+        reason: "x".into(),
+    };
     assert!(d.feed(refuse).is_empty());
     assert!(matches!(d.payment.state, State::Suspense { .. }));
     let settle = Event::StaffResolved {
@@ -732,7 +752,11 @@ fn every_state_label_has_the_flags_of_its_state() {
         State::Suspense { reason: SuspenseReason::ChannelMismatch, next_check_at: None },
     ];
     for state in states {
-        assert_eq!(State::flags_of_label(state.label()), Some((state.is_terminal(), state.is_parked())), "{state:?}");
+        assert_eq!(
+            State::flags_of_label(state.label()),
+            Some((state.is_terminal(), state.is_parked())),
+            "{state:?}"
+        );
     }
     assert_eq!(State::flags_of_label("FORGED"), None);
 }

@@ -416,7 +416,10 @@ impl KioskConfig {
             ));
         }
         if !(100..=100_000_000).contains(&self.kiosk.max_payment_fen) {
-            return Err(invalid("kiosk.max_payment_fen", "a ceiling in fen from 100 (¥1) to 100000000 (¥1,000,000)"));
+            return Err(invalid(
+                "kiosk.max_payment_fen",
+                "a ceiling in fen from 100 (¥1) to 100000000 (¥1,000,000)",
+            ));
         }
         for (key, path) in [("kiosk.journal", &self.kiosk.journal), ("kiosk.anchor", &self.kiosk.anchor)] {
             if path.as_os_str().is_empty() || path.file_name().is_none() {

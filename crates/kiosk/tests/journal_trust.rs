@@ -7,8 +7,10 @@ mod support;
 use std::path::{Path, PathBuf};
 use support::cli::{config_with, text, yizhan};
 
-const WATER: &[&str] = &["pay", "--utility", "water", "--account", "310000005", "--code", "134567890123456789"];
-const POWER: &[&str] = &["pay", "--utility", "power", "--account", "3200000010", "--code", "134567890123456788"];
+const WATER: &[&str] =
+    &["pay", "--utility", "water", "--account", "310000005", "--code", "134567890123456789"];
+const POWER: &[&str] =
+    &["pay", "--utility", "power", "--account", "3200000010", "--code", "134567890123456788"];
 
 fn kiosk() -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
@@ -31,7 +33,8 @@ fn tamper(dir: &Path, sql: &str) {
     let sql = sql.to_string();
     tokio::runtime::Runtime::new().unwrap().block_on(async move {
         use sqlx::Connection;
-        let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display())).await.unwrap();
+        let mut conn =
+            sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display())).await.unwrap();
         for statement in sql.split(';').filter(|s| !s.trim().is_empty()) {
             sqlx::query(statement).execute(&mut conn).await.unwrap();
         }
@@ -52,7 +55,8 @@ fn an_absurd_top_up_is_refused_before_anything_is_journaled() {
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}{}", text(&out.stdout));
     assert!(stderr.contains("¥1000.00") || stderr.contains("1000"), "the limits are named: {stderr}");
-    let zero = yizhan(&config, dir.path(), &["gas", "topup", "--amount", "0", "--code", "134567890123456789"]);
+    let zero =
+        yizhan(&config, dir.path(), &["gas", "topup", "--amount", "0", "--code", "134567890123456789"]);
     assert_eq!(zero.status.code(), Some(2));
     let bad_code = yizhan(&config, dir.path(), &["gas", "topup", "--amount", "5000", "--code", "12"]);
     assert_eq!(bad_code.status.code(), Some(2), "{}", text(&bad_code.stderr));
@@ -63,7 +67,8 @@ fn an_absurd_top_up_is_refused_before_anything_is_journaled() {
 #[test]
 fn a_bill_above_the_kiosk_ceiling_is_refused_before_anything_is_journaled() {
     let dir = tempfile::tempdir().unwrap();
-    let config = config_with(dir.path(), |body| body.replace("[backend]", "max_payment_fen = 1000\n\n[backend]"));
+    let config =
+        config_with(dir.path(), |body| body.replace("[backend]", "max_payment_fen = 1000\n\n[backend]"));
     let config_text = std::fs::read_to_string(&config).unwrap();
     assert!(config_text.contains("max_payment_fen = 1000\n\n[backend]"), "the edit landed in [kiosk]");
     let out = yizhan(&config, dir.path(), WATER);
@@ -104,8 +109,11 @@ fn a_missing_journal_or_anchor_is_refused_and_an_intact_journal_can_be_adopted()
     let out = yizhan(&config, dir.path(), POWER);
     assert_eq!(out.status.code(), Some(5), "{}", text(&out.stderr));
     assert!(text(&out.stderr).contains("no anchor"), "{}", text(&out.stderr));
-    let adopt =
-        yizhan(&config, dir.path(), &["journal", "init", "--adopt", "--reason", "anchor lost", "--staff", "S01"]);
+    let adopt = yizhan(
+        &config,
+        dir.path(),
+        &["journal", "init", "--adopt", "--reason", "anchor lost", "--staff", "S01"],
+    );
     assert_eq!(adopt.status.code(), Some(0), "{}", text(&adopt.stderr));
     assert_eq!(yizhan(&config, dir.path(), POWER).status.code(), Some(0));
 
@@ -125,7 +133,11 @@ fn a_journal_rolled_back_to_an_older_copy_is_refused() {
     assert_eq!(yizhan(&config, dir.path(), POWER).status.code(), Some(0));
     std::fs::copy(&old, journal(dir.path())).unwrap();
     let _ = std::fs::remove_file(dir.path().join("journal.db-wal"));
-    let out = yizhan(&config, dir.path(), &["pay", "--utility", "water", "--account", "310000013", "--code", "134567890123456787"]);
+    let out = yizhan(
+        &config,
+        dir.path(),
+        &["pay", "--utility", "water", "--account", "310000013", "--code", "134567890123456787"],
+    );
     assert_eq!(out.status.code(), Some(5), "{}", text(&out.stderr));
     assert!(text(&out.stderr).contains("rolled back"), "{}", text(&out.stderr));
 }
@@ -146,7 +158,11 @@ fn a_broken_chain_stops_money_and_verify_reports_every_break() {
     let report = text(&verify.stdout);
     assert_eq!(verify.status.code(), Some(3), "{report}");
     assert!(report.contains("CHAIN BROKEN at seq 2") && report.contains("CHAIN BROKEN at seq 5"), "{report}");
-    let out = yizhan(&config, dir.path(), &["pay", "--utility", "water", "--account", "310000013", "--code", "134567890123456787"]);
+    let out = yizhan(
+        &config,
+        dir.path(),
+        &["pay", "--utility", "water", "--account", "310000013", "--code", "134567890123456787"],
+    );
     assert_eq!(out.status.code(), Some(5), "{}", text(&out.stderr));
     assert!(text(&out.stderr).contains("transition 5"), "the row is named: {}", text(&out.stderr));
 }
@@ -185,9 +201,15 @@ fn start_up_problems_exit_2_naming_the_key_the_file_and_the_cause() {
         (Box::new(|b: String| b.replace("id = \"SH-DEMO-0001\"", "id = \"SH-DEMO\\n0001\"")), "kiosk.id"),
         (Box::new(|b: String| b.replace("id = \"SH-DEMO-0001\"", "id = \"上海-0001\"")), "kiosk.id"),
         (Box::new(|b: String| b.replace("number = \"0001\"", "number = \"A1\"")), "kiosk.number"),
-        (Box::new(|b: String| b.replace("journal = \"journal.db\"", "journal = \"/proc/journal.db\"")), "kiosk.journal"),
+        (
+            Box::new(|b: String| b.replace("journal = \"journal.db\"", "journal = \"/proc/journal.db\"")),
+            "kiosk.journal",
+        ),
         (Box::new(|b: String| b.replace("journal = \"journal.db\"", "journal = \"\"")), "kiosk.journal"),
-        (Box::new(|b: String| b.replacen("sim_keys = ", "sim_keys = \"/nonexistent\" #", 1)), "backend.sim_keys"),
+        (
+            Box::new(|b: String| b.replacen("sim_keys = ", "sim_keys = \"/nonexistent\" #", 1)),
+            "backend.sim_keys",
+        ),
     ];
     for (edit, key) in cases {
         let config = config_with(dir.path(), &edit);

@@ -54,7 +54,8 @@ pub(super) fn apply(p: &mut Payment, evidence: &StatementEvidence, now: Ts, poli
         return vec![]; // credited and refunded at once: for staff
     }
     let whole_refunded = p.refunds.iter().any(|r| r.lines.is_empty() && refunded_per_file(r));
-    let nothing_delivered_or_returned = !externally_written_off && !locally_written_off && p.refunds.is_empty();
+    let nothing_delivered_or_returned =
+        !externally_written_off && !locally_written_off && p.refunds.is_empty();
     if reason == SuspenseReason::ReverseUnconfirmed && nothing_delivered_or_returned {
         // R7: the channel kept the money of an order whose reverse was journaled; the customer
         // was told "not paid", so the whole order goes back, never to a biller.

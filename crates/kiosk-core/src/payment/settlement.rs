@@ -27,7 +27,9 @@ pub struct Settlement {
 impl Settlement {
     /// True when every fen taken is delivered or returned.
     pub fn balances(&self) -> bool {
-        self.in_suspense == Fen::ZERO && self.returning == Fen::ZERO && self.taken == self.delivered + self.returned
+        self.in_suspense == Fen::ZERO
+            && self.returning == Fen::ZERO
+            && self.taken == self.delivered + self.returned
     }
 }
 

@@ -164,11 +164,19 @@ pub struct RefundItem {
 #[serde(rename_all = "snake_case", tag = "status")]
 pub enum RefundStatus {
     InFlight,
-    RetryAt { next_at: Ts },
+    RetryAt {
+        next_at: Ts,
+    },
     /// The channel accepted it; the refund query is asked at `next_check_at` until it arrives.
-    Accepted { next_check_at: Ts, checks: u32, in_flight: bool },
+    Accepted {
+        next_check_at: Ts,
+        checks: u32,
+        in_flight: bool,
+    },
     Refunded,
-    Refused { detail: String },
+    Refused {
+        detail: String,
+    },
     Unconfirmed,
 }
 

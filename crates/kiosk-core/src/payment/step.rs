@@ -258,7 +258,11 @@ fn await_code_expiry(p: &mut Payment, queries: u32, now: Ts, policy: &Policy) ->
     let timing = channel_timing(p, policy);
     match (timing.code_expires_after, p.pay_sent_at) {
         (Some(valid_for), Some(sent_at)) => {
-            p.state = State::AwaitCodeExpiry { query_at: (sent_at + valid_for).max(now), queries, in_flight: false };
+            p.state = State::AwaitCodeExpiry {
+                query_at: (sent_at + valid_for).max(now),
+                queries,
+                in_flight: false,
+            };
             tick(p, now, policy)
         }
         _ => suspend(p, SuspenseReason::ReverseUnconfirmed, now, policy),
@@ -296,8 +300,11 @@ fn expired_code_query_replied(
             suspend(p, SuspenseReason::ReverseUnconfirmed, now, policy)
         }
         QueryReply::Unknown { .. } => {
-            p.state =
-                State::AwaitCodeExpiry { query_at: now + timing.reverse_retry_after, queries, in_flight: false };
+            p.state = State::AwaitCodeExpiry {
+                query_at: now + timing.reverse_retry_after,
+                queries,
+                in_flight: false,
+            };
             vec![]
         }
     }
@@ -470,7 +477,8 @@ fn refund_replied(p: &mut Payment, item: usize, reply: RefundReply, now: Ts, pol
 /// Once no refund is on the wire or due for a resend: finish if every one is settled, otherwise
 /// wait in REFUND_PENDING for the accepted ones to arrive.
 fn after_refund_change(p: &mut Payment, now: Ts, policy: &Policy) -> Vec<Effect> {
-    let busy = p.refunds.iter().any(|r| matches!(r.status, RefundStatus::InFlight | RefundStatus::RetryAt { .. }));
+    let busy =
+        p.refunds.iter().any(|r| matches!(r.status, RefundStatus::InFlight | RefundStatus::RetryAt { .. }));
     if busy {
         if p.state == State::RefundPending {
             p.state = State::Refunding;
@@ -497,7 +505,8 @@ fn refund_status_replied(
     now: Ts,
     policy: &Policy,
 ) -> Vec<Effect> {
-    let Some(RefundStatus::Accepted { checks, in_flight: true, .. }) = p.refunds.get(item).map(|r| r.status.clone())
+    let Some(RefundStatus::Accepted { checks, in_flight: true, .. }) =
+        p.refunds.get(item).map(|r| r.status.clone())
     else {
         return vec![];
     };
@@ -694,9 +703,8 @@ fn check_suspense(p: &mut Payment, now: Ts, policy: &Policy) -> Vec<Effect> {
             p.state = State::WriteOffSent;
         }
         SuspenseReason::RefundUnconfirmed => {
-            let retry: Vec<usize> = (0..p.refunds.len())
-                .filter(|&i| p.refunds[i].status == RefundStatus::Unconfirmed)
-                .collect();
+            let retry: Vec<usize> =
+                (0..p.refunds.len()).filter(|&i| p.refunds[i].status == RefundStatus::Unconfirmed).collect();
             if retry.is_empty() {
                 // Only refused refunds are left: nothing to resend; staff settle them.
                 p.state = State::Suspense { reason, next_check_at: None };
@@ -713,7 +721,9 @@ fn check_suspense(p: &mut Payment, now: Ts, policy: &Policy) -> Vec<Effect> {
         SuspenseReason::CardConfirmUnconfirmed => {
             p.suspense_checks += 1;
             let attempts = last_attempt(policy.card_confirm.max_attempts);
-            p.state = State::CardWriting { step: CardStep::Confirming { attempts, next_at: now, in_flight: false } };
+            p.state = State::CardWriting {
+                step: CardStep::Confirming { attempts, next_at: now, in_flight: false },
+            };
         }
         // Nothing may be done on our side without a person: the order number may not be ours.
         SuspenseReason::ChannelMismatch => {

@@ -108,7 +108,12 @@ impl World {
             charged: self.charged() && shown(dice),
             reversed: self.order == ChannelOrder::ClosedRefunded && shown(dice),
             // A refund row counts once the money has arrived (SUCCESS, not PROCESSING).
-            refunds: self.refunds.iter().filter(|(_, (_, arrived))| *arrived && shown(dice)).map(|(no, _)| no.clone()).collect(),
+            refunds: self
+                .refunds
+                .iter()
+                .filter(|(_, (_, arrived))| *arrived && shown(dice))
+                .map(|(no, _)| no.clone())
+                .collect(),
             written_off: (0..lines).map(|l| self.written_off.contains_key(&l) && shown(dice)).collect(),
             complete,
         }
@@ -206,7 +211,9 @@ impl World {
                 self.settle_pin(now);
                 if self.order == ChannelOrder::NotSeen && dice.chance(50) {
                     // WeChat: ORDERNOTEXIST; the order stays unknown (a late request may still come).
-                    return Some(Event::ReverseReplied { reply: ReverseReply::Refused { detail: "ORDERNOTEXIST".into() } });
+                    return Some(Event::ReverseReplied {
+                        reply: ReverseReply::Refused { detail: "ORDERNOTEXIST".into() },
+                    });
                 }
                 self.order = match self.order {
                     ChannelOrder::Paid | ChannelOrder::ClosedRefunded => ChannelOrder::ClosedRefunded,

@@ -126,7 +126,11 @@ async fn verify(journal: &journal::Journal) -> Result<ExitCode, journal::Journal
 
 /// `yizhan journal init --new-kiosk | --adopt`: staff start or re-anchor this kiosk's journal,
 /// under the money lock, journaled with who and why.
-pub async fn init(config: &crate::config::KioskConfig, data_dir: &std::path::Path, args: &crate::cli::InitArgs) -> ExitCode {
+pub async fn init(
+    config: &crate::config::KioskConfig,
+    data_dir: &std::path::Path,
+    args: &crate::cli::InitArgs,
+) -> ExitCode {
     let path = crate::backend::journal_path(config, data_dir);
     let anchor = crate::backend::anchor_path(config, data_dir);
     let _lock = match crate::journal_lock::JournalLock::acquire(&path) {

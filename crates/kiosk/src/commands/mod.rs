@@ -16,9 +16,9 @@ mod suspense;
 
 use crate::backend::{Backend, BackendError, JournalAccess};
 use crate::cli::JournalCommand;
-use crate::journal_lock::{JournalLock, LockError};
 use crate::cli::{Cli, Command};
 use crate::config::KioskConfig;
+use crate::journal_lock::{JournalLock, LockError};
 use std::path::Path;
 use std::process::ExitCode;
 

@@ -27,7 +27,10 @@ fn settle_every(config: &crate::config::KioskConfig) -> std::time::Duration {
 
 /// Between customers, resumes whatever a failed job left unfinished and checks parked payments
 /// (suspense, refunds on their way) when their journaled time comes (`Runtime::settle_due`).
-fn spawn_settler(backend: std::sync::Arc<Backend>, every: std::time::Duration) -> tokio::task::JoinHandle<()> {
+fn spawn_settler(
+    backend: std::sync::Arc<Backend>,
+    every: std::time::Duration,
+) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut ticks = tokio::time::interval(every);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);

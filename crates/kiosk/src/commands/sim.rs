@@ -63,7 +63,8 @@ pub fn kiosk_config_for(sims: &EmbeddedSims, divisor: u32) -> String {
     let billers = sims.billers_config();
     let mut out = String::new();
     let _ = writeln!(out, "# Written by `yizhan sim --write-config`: a kiosk pointed at running simulators.");
-    let _ = writeln!(out, "[kiosk]\nid = \"SIM-0001\"\nnumber = \"9001\"\nservice_phone = \"021-00000000\"\n");
+    let _ =
+        writeln!(out, "[kiosk]\nid = \"SIM-0001\"\nnumber = \"9001\"\nservice_phone = \"021-00000000\"\n");
     let _ = writeln!(out, "[backend]\nmode = \"remote\"\n");
     let _ = writeln!(out, "[timing]\ndivisor = {divisor}\n");
     if let Some(w) = &payments.wechat {

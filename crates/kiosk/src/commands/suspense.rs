@@ -16,7 +16,8 @@ pub async fn run(backend: &Backend, command: SuspenseCommand) -> ExitCode {
         SuspenseCommand::List => match runtime.journal.load_parked().await {
             Ok(rows) => {
                 for row in rows {
-                    let next = row.next_deadline.map(|t| clock::format_local(Ts(t))).unwrap_or_else(|| "-".into());
+                    let next =
+                        row.next_deadline.map(|t| clock::format_local(Ts(t))).unwrap_or_else(|| "-".into());
                     println!(
                         "{}  {}  {:>10}  {:<16} next check {}",
                         row.id,
@@ -63,7 +64,9 @@ async fn settle(backend: &Backend, id: &str, event: Event, staff: Option<(String
         Ok(after) => {
             if let Some((staff_id, detail)) = staff {
                 if after.state.label() == before {
-                    eprintln!("yizhan: refused: it contradicts what the kiosk itself saw for {id}; nothing changed");
+                    eprintln!(
+                        "yizhan: refused: it contradicts what the kiosk itself saw for {id}; nothing changed"
+                    );
                     return ExitCode::from(2);
                 }
                 let action = journal::StaffAction {

@@ -54,9 +54,7 @@ impl Runtime {
                     None => QueryReply::Unknown { detail: NO_TERMINAL.into() },
                 },
             },
-            Effect::Query => {
-                Event::QueryReplied { reply: self.channels.query(channel, &call).await }
-            }
+            Effect::Query => Event::QueryReplied { reply: self.channels.query(channel, &call).await },
             Effect::Reverse if channel == Channel::BankCard => Event::ReverseReplied {
                 reply: match self.terminal().await {
                     Some(mut terminal) => terminal.reverse(order).await,
