@@ -123,7 +123,7 @@ impl AnchorFile {
             next.verified_hash = verified_hash.to_owned();
         }
         next.generation += 1;
-        let slot = (next.generation % 2) as u64;
+        let slot = next.generation % 2;
         self.write_slot(&next, slot)?;
         self.current = next;
         Ok(())

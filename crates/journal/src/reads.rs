@@ -240,6 +240,7 @@ impl Journal {
     /// the state's. Rows changed after `since_seq` (all rows when `None`), and every unfinished
     /// or parked one, are also checked against the columns their snapshot implies (total,
     /// kiosk, time, channel), so a forged `total_fen` or `terminal` cannot pass.
+    #[allow(clippy::type_complexity)]
     pub async fn check_payment_rows(
         &self,
         check: &crate::trust::RowCheck<'_>,
@@ -350,7 +351,8 @@ impl Journal {
             let fields = crate::journal::print_fields(id, &payment_id, &at.to_string(), &kind, &outcome);
             audit_row(&mut breaks, "prints", id, &mut prev, &prev_hash, &hash, &fields);
         }
-        let staff: Vec<(i64, i64, String, String, Option<String>, String, String, String)> = sqlx::query_as(
+        type StaffRow = (i64, i64, String, String, Option<String>, String, String, String);
+        let staff: Vec<StaffRow> = sqlx::query_as(
             "SELECT id, at, staff_id, action, payment_id, detail, prev_hash, hash FROM staff_actions ORDER BY id",
         )
         .fetch_all(&self.pool)
