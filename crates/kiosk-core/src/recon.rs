@@ -462,6 +462,16 @@ fn payment_flags(payment: &Payment, files: &Files) -> Vec<Flag> {
                 if booked && row.amount != total {
                     flags.push(Flag::AmountDiffers { key: id.clone(), local: total, external: row.amount });
                 }
+                let refund = payment.refunds.iter().find(|r| row.refund_no.as_ref() == Some(&r.refund_no));
+                if let (StatementKind::Refund, Some(refund)) = (row.kind, refund) {
+                    if refund.amount != row.amount {
+                        flags.push(Flag::AmountDiffers {
+                            key: refund.refund_no.clone(),
+                            local: refund.amount,
+                            external: row.amount,
+                        });
+                    }
+                }
                 charged |= row.kind == StatementKind::Payment && row.amount == total;
             }
             let whole = days.iter().all(|&day| files.statement_whole(source, day));
@@ -513,10 +523,8 @@ fn payment_flags(payment: &Payment, files: &Files) -> Vec<Flag> {
         // Already reported.
     } else if unverified {
         flags.push(Flag::Unverified { order: id });
-    } else if taken > Fen::ZERO || charged {
-        if !flags.iter().any(|f| matches!(f, Flag::NotCovered { .. })) {
-            flags.push(Flag::Matched { order: id });
-        }
+    } else if (taken > Fen::ZERO || charged) && !flags.iter().any(|f| matches!(f, Flag::NotCovered { .. })) {
+        flags.push(Flag::Matched { order: id });
     }
     flags
 }
@@ -816,7 +824,7 @@ mod tests {
             vec![credited(&paid.order.lines[0].biller_ref, 3150)],
             true,
         );
-        let flags = match_day(day(), &[paid.clone()], &files);
+        let flags = match_day(day(), std::slice::from_ref(&paid), &files);
         assert_eq!(
             flags,
             [
@@ -871,7 +879,10 @@ mod tests {
             vec![credited(&paid.order.lines[0].biller_ref, 3150)],
             true,
         );
-        assert_eq!(match_day(day(), &[paid.clone()], &files), [Flag::Unverified { order: paid.id().into() }]);
+        assert_eq!(
+            match_day(day(), std::slice::from_ref(&paid), &files),
+            [Flag::Unverified { order: paid.id().into() }]
+        );
     }
 
     #[test]
@@ -884,7 +895,7 @@ mod tests {
             vec![credited(&paid.order.lines[0].biller_ref, 3150)],
             true,
         );
-        let flags = match_day(day(), &[paid.clone()], &files);
+        let flags = match_day(day(), std::slice::from_ref(&paid), &files);
         assert_eq!(
             flags,
             [Flag::NotCovered { order: paid.id().into(), source: Source::BankCardSettlementFile }]
@@ -924,6 +935,16 @@ mod tests {
         let wrong = StatementRow { amount: Fen(100), ..refund };
         let files = complete_files(Source::WeChatBill, vec![charge(p.id(), 3150, NOON), wrong]);
         assert!(!files.evidence_for(&p).charged);
-        assert_eq!(settle(p.clone(), &files).state, p.state);
+        let after = settle(p.clone(), &files);
+        assert_eq!(after.state, p.state);
+        let flags = match_day(day(), &[after], &files);
+        assert!(
+            flags.contains(&Flag::AmountDiffers {
+                key: p.order.reference.line_refund_no(0),
+                local: Fen(3150),
+                external: Fen(100)
+            }),
+            "{flags:?}"
+        );
     }
 }

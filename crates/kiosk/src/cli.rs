@@ -215,7 +215,9 @@ pub enum SimCommand {
 
 #[derive(Debug, Args)]
 pub struct ReconArgs {
-    /// The accounting day, YYYY-MM-DD (Shanghai time); today when absent.
+    /// The accounting day, YYYY-MM-DD (Shanghai time). When absent: the latest day whose files
+    /// and the next day's are final (the channels publish day D's bill after 10:00 on D+1), so
+    /// that a missing row can prove something.
     #[arg(long)]
     pub date: Option<String>,
 }

@@ -1,154 +1,253 @@
-//! Reconciliation (对账, payments.md §6): the journal against the channels' statements and the
-//! billers' files of one day, keyed by order number (channel) and biller reference (biller).
+//! Reconciliation (对账, payments.md §6): fetching the channels' statements and the billers' files
+//! of a day and the next, and reading the whole journal, for the pure matching in
+//! [`kiosk_core::recon`] (which statement can hold a payment's rows, the evidence for a payment in
+//! SUSPENSE, the flags of the day).
 //!
-//! Flags follow the CEBA model: matched; channel-only (渠道多: the channel booked money the
-//! journal does not hold as taken); biller-only (the biller booked a write-off the journal does
-//! not hold); local-only (the journal holds money the channel did not book); amount differs.
-//! A payment in SUSPENSE gets the evidence, and an external success overrides the local
-//! "unknown" through the payment machine, journaled like any transition.
+//! Flags follow the CEBA model: matched; channel-only (渠道多); biller-only (缴费单位多);
+//! local-only (本地多); amount differs. A file counts towards "complete" only when it was read
+//! without error after its day was final ([`Day::final_at`]): before that, a missing row proves
+//! nothing.
 
-use billers::ReconRow;
-use kiosk_core::payment::{LineState, StatementEvidence};
-use kiosk_core::{Fen, Payment, State};
-use payments::{StatementKind, StatementRow};
-use std::collections::BTreeMap;
+pub use kiosk_core::recon::{match_day, BillerRow, Day, Files, Flag, Source};
 
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Flag {
-    Matched {
-        order: String,
-    },
-    /// 渠道多: a charge the journal does not hold as taken.
-    ChannelOnly {
-        order: String,
-        amount: Fen,
-    },
-    /// The biller booked a write-off the journal does not hold.
-    BillerOnly {
-        reference: String,
-        amount: Fen,
-    },
-    /// The journal holds money the channel did not book.
-    LocalOnly {
-        order: String,
-        amount: Fen,
-    },
-    AmountDiffers {
-        key: String,
-        local: Fen,
-        external: Fen,
-    },
+use crate::runtime::Runtime;
+use billers::{ReconKind, ReconRow};
+use chrono::NaiveDate;
+use kiosk_core::{Channel, Payment, Ts, Utility};
+
+const EPOCH: NaiveDate = match NaiveDate::from_ymd_opt(1970, 1, 1) {
+    Some(date) => date,
+    None => panic!("1970-01-01 is a date"),
+};
+
+/// The core's day number of a Beijing calendar date.
+pub fn day_of(date: NaiveDate) -> Day {
+    Day(date.signed_duration_since(EPOCH).num_days())
 }
 
-impl Flag {
-    pub fn is_match(&self) -> bool {
-        matches!(self, Flag::Matched { .. })
-    }
-
-    pub fn describe(&self) -> String {
-        match self {
-            Flag::Matched { order } => format!("MATCHED        {order}"),
-            Flag::ChannelOnly { order, amount } => format!("CHANNEL_ONLY   {order} {amount} (渠道多)"),
-            Flag::BillerOnly { reference, amount } => {
-                format!("BILLER_ONLY    {reference} {amount} (缴费单位多)")
-            }
-            Flag::LocalOnly { order, amount } => format!("LOCAL_ONLY     {order} {amount} (本地多)"),
-            Flag::AmountDiffers { key, local, external } => {
-                format!("AMOUNT_DIFFERS {key} local {local} external {external}")
-            }
-        }
-    }
+/// The Beijing calendar date of a day number.
+pub fn date_of(day: Day) -> NaiveDate {
+    EPOCH.checked_add_signed(chrono::Duration::days(day.0)).unwrap_or(EPOCH)
 }
 
-/// What the files say about `payment`. `complete`: they cover the order's day and the next (a
-/// charge can land after midnight), so a missing charge means "not charged".
-pub fn evidence_for(
-    payment: &Payment,
-    channel_rows: &[StatementRow],
-    biller_rows: &[ReconRow],
-    complete: bool,
-) -> StatementEvidence {
-    let order = payment.id();
-    let mine = || channel_rows.iter().filter(|r| r.out_trade_no == order);
-    StatementEvidence {
-        charged: mine().any(|r| r.kind == StatementKind::Payment),
-        reversed: mine().any(|r| r.kind == StatementKind::Reversed),
-        refunds: mine()
-            .filter(|r| r.kind == StatementKind::Refund)
-            .filter_map(|r| r.refund_no.clone())
-            .collect(),
-        written_off: payment
-            .order
-            .lines
-            .iter()
-            .map(|line| biller_rows.iter().any(|r| r.reference == line.biller_ref))
-            .collect(),
-        complete,
-    }
-}
-
-/// Matches the day's payments against the day's files.
-pub fn match_day(payments: &[Payment], channel_rows: &[StatementRow], biller_rows: &[ReconRow]) -> Vec<Flag> {
-    let by_order: BTreeMap<&str, &Payment> = payments.iter().map(|p| (p.id(), p)).collect();
-    let mut flags = Vec::new();
-    for payment in payments {
-        let charged: Vec<&StatementRow> = channel_rows
-            .iter()
-            .filter(|r| r.out_trade_no == payment.id() && r.kind == StatementKind::Payment)
-            .collect();
-        let local_taken = payment.settlement().taken;
-        let in_doubt = matches!(payment.state, State::Suspense { .. });
-        let mut clean = true;
-        match (charged.first(), local_taken > Fen::ZERO) {
-            (Some(row), _) if row.amount != payment.order.total() => {
-                flags.push(Flag::AmountDiffers {
-                    key: payment.id().to_string(),
-                    local: payment.order.total(),
-                    external: row.amount,
-                });
-                clean = false;
-            }
-            (Some(row), false) if !in_doubt => {
-                flags.push(Flag::ChannelOnly { order: payment.id().to_string(), amount: row.amount });
-                clean = false;
-            }
-            (None, true) => {
-                flags.push(Flag::LocalOnly { order: payment.id().to_string(), amount: local_taken });
-                clean = false;
-            }
-            _ => {}
-        }
-        for (line, progress) in payment.order.lines.iter().zip(&payment.lines) {
-            let Some(row) = biller_rows.iter().find(|r| r.reference == line.biller_ref) else {
-                continue;
+/// A biller's file lines as matching reads them: a `pay` or `prepaid` line credits its reference;
+/// another kind (a counter cancellation) does not.
+pub fn biller_rows(rows: Vec<ReconRow>) -> Vec<BillerRow> {
+    rows.into_iter()
+        .map(|row| {
+            let credited = match row.kind {
+                ReconKind::Pay | ReconKind::Prepaid => true,
+                ReconKind::Other(_) => false,
             };
-            if row.amount != line.amount {
-                flags.push(Flag::AmountDiffers {
-                    key: line.biller_ref.clone(),
-                    local: line.amount,
-                    external: row.amount,
-                });
-                clean = false;
-            } else if !matches!(progress, LineState::WrittenOff { .. }) && !in_doubt {
-                flags.push(Flag::BillerOnly { reference: line.biller_ref.clone(), amount: row.amount });
-                clean = false;
+            BillerRow { reference: row.reference, amount: row.amount, credited }
+        })
+        .collect()
+}
+
+/// A file that could not be read, in words for staff.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Unread(pub String);
+
+/// Reads every statement the kiosk reads and every biller's file, of each of `days`. A file that
+/// fails is left out (and reported): the payments it could hold stay unsettled until a later run.
+/// A source the kiosk does not read (the acquirers' files) is never fetched and never complete.
+pub async fn read_files(runtime: &Runtime, days: &[Day], now: Ts) -> (Files, Vec<Unread>) {
+    let mut files = Files::new();
+    let mut unread = Vec::new();
+    for &day in days {
+        let date = date_of(day);
+        let whole = now >= day.final_at();
+        for source in Source::ALL {
+            let channel = match source {
+                Source::WeChatBill => Channel::WeChat,
+                Source::AlipayBill => Channel::Alipay,
+                // Not implemented yet: UnionPay and bank-card payments stay in suspense until
+                // their own acquirer file is read.
+                Source::UnionPayAcquirerFile | Source::BankCardSettlementFile => continue,
+            };
+            match runtime.channels.statement(channel, date).await {
+                Ok(rows) => files.add_statement(source, day, rows, whole),
+                // A channel the kiosk does not use has no payments to reconcile.
+                Err(payments::StatementError::NotConfigured { .. }) => {}
+                Err(error) => unread.push(Unread(format!("{error} ({date})"))),
             }
         }
-        if clean && (local_taken > Fen::ZERO || !charged.is_empty()) {
-            flags.push(Flag::Matched { order: payment.id().to_string() });
+        for utility in Utility::ALL {
+            match runtime.billers.get(utility).reconciliation(&date.to_string()).await {
+                Ok(rows) => files.add_biller_file(utility, day, biller_rows(rows), whole),
+                Err(error) => unread.push(Unread(format!("{utility} reconciliation file {date}: {error}"))),
+            }
         }
     }
-    // Money booked outside any payment of ours that day.
-    for row in channel_rows.iter().filter(|r| r.kind == StatementKind::Payment) {
-        if !by_order.contains_key(row.out_trade_no.as_str()) {
-            flags.push(Flag::ChannelOnly { order: row.out_trade_no.clone(), amount: row.amount });
+    (files, unread)
+}
+
+/// Every payment the journal holds: rows of any day can name any of them (a refund days later, a
+/// charge after midnight).
+pub async fn journal_payments(runtime: &Runtime) -> Result<Vec<Payment>, Box<dyn std::error::Error>> {
+    let mut out = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    let mut offset = 0;
+    loop {
+        let rows = runtime.journal.list(500, offset).await?;
+        if rows.is_empty() {
+            break;
+        }
+        offset += rows.len() as u32;
+        for row in rows {
+            // A payment journaled meanwhile shifts the pages: a row may come twice, never not at all.
+            if seen.insert(row.id.clone()) {
+                out.push(crate::runtime::journaling::restore(&row)?);
+            }
         }
     }
-    for row in biller_rows {
-        let known = payments.iter().any(|p| p.order.lines.iter().any(|l| l.biller_ref == row.reference));
-        if !known {
-            flags.push(Flag::BillerOnly { reference: row.reference.clone(), amount: row.amount });
+    Ok(out)
+}
+
+/// What [`settle_suspense`] did with one payment in SUSPENSE.
+#[derive(Clone, Debug)]
+pub enum Settled {
+    /// The files settled it: the `Reconciled` transition is journaled. `left_for_kiosk` names the
+    /// calls the new state needs, which only the running kiosk carries out (it resumes unfinished
+    /// payments); empty when the payment is finished or has nothing to call.
+    Corrected { payment: Payment, left_for_kiosk: Vec<String> },
+    /// The files do not settle it (why, in words); nothing was journaled.
+    Unsettled { payment: Payment, why: &'static str },
+    /// The kiosk moved it from SUSPENSE meanwhile (to `stored`): left to the kiosk.
+    Left { payment: Payment, stored: String },
+}
+
+impl Settled {
+    /// The payment as the journal now holds it (as far as this process knows).
+    pub fn payment(&self) -> &Payment {
+        match self {
+            Settled::Corrected { payment, .. }
+            | Settled::Unsettled { payment, .. }
+            | Settled::Left { payment, .. } => payment,
         }
     }
-    flags
+
+    /// One line for staff.
+    pub fn describe(&self) -> String {
+        let id = self.payment().id();
+        match self {
+            Settled::Corrected { payment, left_for_kiosk } => {
+                let unfinished = !payment.state.is_terminal() && !payment.state.is_parked();
+                let left = if !left_for_kiosk.is_empty() {
+                    format!("; left for the running kiosk to carry out: {}", left_for_kiosk.join(", "))
+                } else if unfinished {
+                    "; left for the running kiosk to resume".to_string()
+                } else {
+                    String::new()
+                };
+                format!("CORRECTED      {id} SUSPENSE -> {} (per statements{left})", payment.state.label())
+            }
+            Settled::Unsettled { why, .. } => format!("UNSETTLED      {id} stays in SUSPENSE ({why})"),
+            Settled::Left { stored, .. } => {
+                format!("LEFT           {id}: the kiosk moved it to {stored} meanwhile; left to it")
+            }
+        }
+    }
+}
+
+/// How often a write that lost the race with the kiosk's own is tried again.
+const ATTEMPTS: usize = 3;
+
+/// Feeds the files' evidence to `payment` (read from the journal in SUSPENSE) and *journals* the
+/// step, if any, guarded by the state it was read in: the journal refuses if the kiosk moved the
+/// payment meanwhile, and then it is left to the kiosk. No effect is carried out here — no refund,
+/// no query, no print: this may run in another process beside the kiosk, which resumes what the
+/// new state needs.
+pub async fn settle_suspense(
+    runtime: &Runtime,
+    mut payment: Payment,
+    files: &Files,
+) -> Result<Settled, Box<dyn std::error::Error>> {
+    use kiosk_core::{Event, State};
+    let id = payment.id().to_string();
+    for _ in 0..ATTEMPTS {
+        if !matches!(payment.state, State::Suspense { .. }) {
+            let stored = payment.state.label().to_string();
+            return Ok(Settled::Left { payment, stored });
+        }
+        let evidence = files.evidence_for(&payment);
+        let event = Event::Reconciled { evidence: evidence.clone() };
+        let summary = event.summary();
+        let from = payment.state.label();
+        let now = crate::clock::now();
+        let mut after = payment.clone();
+        let stepped = after.step(event, now, &runtime.policy);
+        if !stepped.changed {
+            let why = if evidence.charged {
+                "the files do not show where all the money went"
+            } else if evidence.complete {
+                "no charge in complete files, but the kiosk saw money move"
+            } else {
+                "not every file that could hold its rows is read and final"
+            };
+            return Ok(Settled::Unsettled { payment, why });
+        }
+        let record = crate::runtime::journaling::transition(
+            &after,
+            from,
+            now,
+            &format!("{summary} [recon]"),
+            &stepped.effects,
+        );
+        match runtime.journal.record_transition(&record).await {
+            Ok(_) => {
+                tracing::warn!(order = %id, to = after.state.label(), "suspense settled by reconciliation");
+                let left_for_kiosk = stepped
+                    .effects
+                    .iter()
+                    .filter(|e| needs_the_kiosk(e))
+                    .map(kiosk_core::Effect::summary)
+                    .collect();
+                return Ok(Settled::Corrected { payment: after, left_for_kiosk });
+            }
+            Err(journal::JournalError::StaleState { stored, .. }) => {
+                return Ok(Settled::Left { payment: runtime.load(&id).await?, stored });
+            }
+            // The kiosk appended meanwhile: read the payment again and retry on the new tail.
+            Err(journal::JournalError::TailChanged { .. }) => payment = runtime.load(&id).await?,
+            Err(error) => return Err(error.into()),
+        }
+    }
+    Err(format!("the journal kept changing while journaling {id}; reconcile again later").into())
+}
+
+/// Whether an effect is a call (or a step) only the kiosk process carries out. Printing is
+/// repeatable and never a trigger (R6): a receipt can be printed again from the journal.
+fn needs_the_kiosk(effect: &kiosk_core::Effect) -> bool {
+    use kiosk_core::Effect;
+    match effect {
+        Effect::PrintReceipt | Effect::PrintSlip => false,
+        Effect::Pay
+        | Effect::Query
+        | Effect::Reverse
+        | Effect::WriteOff { .. }
+        | Effect::CheckWriteOff { .. }
+        | Effect::Refund { .. }
+        | Effect::CheckRefund { .. }
+        | Effect::WriteCard
+        | Effect::ConfirmCardWrite
+        | Effect::Proceed => true,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn days_and_dates_convert_both_ways_in_beijing_time() {
+        let date = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
+        assert_eq!(date_of(day_of(date)), date);
+        let noon = crate::clock::beijing().from_local_datetime(&date.and_hms_opt(12, 0, 0).unwrap()).unwrap();
+        assert_eq!(Day::of(Ts(noon.timestamp_millis())), day_of(date));
+        let just_before =
+            crate::clock::beijing().from_local_datetime(&date.and_hms_opt(0, 0, 0).unwrap()).unwrap();
+        assert_eq!(Day::of(Ts(just_before.timestamp_millis() - 1)), day_of(date.pred_opt().unwrap()));
+    }
 }

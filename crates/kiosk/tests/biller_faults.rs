@@ -136,14 +136,14 @@ async fn f20_reconciliation_flags_mismatches_and_settles_suspense_from_the_state
         refund_no: None,
         at: yizhan::clock::now(),
     });
-    let date = yizhan::clock::local(yizhan::clock::now()).date_naive();
-    let mut channel_rows = runtime.channels.statement(kiosk_core::Channel::WeChat, date).await.unwrap();
-    let mut biller_rows = Vec::new();
-    for utility in Utility::ALL {
-        biller_rows.extend(runtime.billers.get(utility).reconciliation(&date.to_string()).await.unwrap());
-    }
-    // Settle the suspense from the files, through the journal.
-    let evidence = yizhan::recon::evidence_for(&doubtful, &channel_rows, &biller_rows, false);
+    let now = yizhan::clock::now();
+    let day = yizhan::recon::Day::of(now);
+    let (files, unread) = yizhan::recon::read_files(runtime, &day.booking_days(), now).await;
+    assert!(unread.is_empty(), "{unread:?}");
+    // Settle the suspense from the files, through the journal. Today's files are not final, but
+    // a charge and a write-off they show are facts.
+    let evidence = files.evidence_for(&doubtful);
+    assert!(evidence.charged && !evidence.complete, "{evidence:?}");
     let settled = runtime
         .settle_externally(doubtful.clone(), kiosk_core::Event::Reconciled { evidence }, &Quiet)
         .await
@@ -152,12 +152,17 @@ async fn f20_reconciliation_flags_mismatches_and_settles_suspense_from_the_state
     assert_eq!(runtime.load(settled.id()).await.unwrap().state, State::Done, "journaled");
     // Now amend the clean payment's amount in the channel's statement.
     assert!(wechat.amend_charge(clean.id(), Fen(3000)));
-    channel_rows = runtime.channels.statement(kiosk_core::Channel::WeChat, date).await.unwrap();
-    let flags = yizhan::recon::match_day(&[clean.clone(), settled.clone()], &channel_rows, &biller_rows);
-    use yizhan::recon::Flag;
+    let (files, _) = yizhan::recon::read_files(runtime, &day.booking_days(), now).await;
+    let flags = yizhan::recon::match_day(day, &[clean.clone(), settled.clone()], &files);
+    use yizhan::recon::{Flag, Source};
     assert!(flags.contains(&Flag::Matched { order: settled.id().to_string() }), "{flags:?}");
     assert!(
-        flags.contains(&Flag::ChannelOnly { order: "YZELSEWHERE0001".into(), amount: Fen(999) }),
+        flags.contains(&Flag::ChannelOnly {
+            source: Source::WeChatBill,
+            order: "YZELSEWHERE0001".into(),
+            kind: payments::StatementKind::Payment,
+            amount: Fen(999)
+        }),
         "{flags:?}"
     );
     assert!(
@@ -168,6 +173,7 @@ async fn f20_reconciliation_flags_mismatches_and_settles_suspense_from_the_state
         }),
         "{flags:?}"
     );
+    assert!(!flags.contains(&Flag::Matched { order: clean.id().to_string() }), "{flags:?}");
     kiosk.verify_chain().await;
 }
 

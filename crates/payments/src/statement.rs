@@ -11,6 +11,9 @@ pub enum StatementError {
     NotConfigured { channel: &'static str },
     #[error("{channel} statement: {detail}")]
     Fetch { channel: &'static str, detail: String },
+    /// The downloaded file could not be unpacked or decoded, or its parts disagree.
+    #[error("{channel} statement file: {detail}")]
+    Archive { channel: &'static str, detail: String },
     #[error("{channel} statement line {line}: {detail}")]
     Malformed { channel: &'static str, line: usize, detail: String },
 }

@@ -84,3 +84,130 @@ async fn the_ledger_is_served_as_json() {
     assert_eq!(ledger, w.sims.wechat.ledger());
     assert_eq!(ledger.len(), 1);
 }
+
+/// The Alipay bill as the simulator serves it, checked byte for byte against a file written
+/// here from the ledger: a zip of two GBK CSV files with GBK names, every detail cell padded with
+/// a tab, the subject (free text with a comma and quotes) quoted, and the summary lines.
+#[tokio::test]
+async fn alipay_bill_is_a_zip_of_gbk_csv_files_written_as_alipay_writes_them() {
+    use std::io::Read;
+    let w = world().await;
+    let (paid, refunded, reversed) = (order(), order(), order());
+    w.clients.pay(&pay_request(&paid, alipay_code(), 8650)).await;
+    w.clients.pay(&pay_request(&refunded, alipay_code(), 1000)).await;
+    w.clients.refund(Channel::Alipay, &refund_request(&refunded, 1000, 400)).await;
+    w.clients.pay(&pay_request(&reversed, alipay_code(), 300)).await;
+    w.clients.reverse(Channel::Alipay, &common::call(&reversed, 300), common::later_at()).await;
+    let date = today();
+    let url = format!("{}/bill/{}", w.sims.alipay.url(), date.format("%Y-%m-%d"));
+    let response = reqwest::get(url).await.unwrap();
+    assert_eq!(response.headers()["content-type"], "application/zip");
+    let bytes = response.bytes().await.unwrap().to_vec();
+
+    let gbk = |text: &str| encoding_rs::GBK.encode(text).0.into_owned();
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+    assert_eq!(archive.len(), 2);
+    let mut files = Vec::new();
+    for i in 0..2 {
+        let mut entry = archive.by_index(i).unwrap();
+        let name = entry.name_raw().to_vec();
+        let mut raw = Vec::new();
+        entry.read_to_end(&mut raw).unwrap();
+        files.push((name, raw));
+    }
+    let day = date.format("%Y%m%d");
+    assert_eq!(files[0].0, gbk(&format!("20880000000000000156_{day}_业务明细.csv")));
+    assert_eq!(files[1].0, gbk(&format!("20880000000000000156_{day}_业务明细(汇总).csv")));
+    let (detail, _, bad) = encoding_rs::GBK.decode(&files[0].1);
+    assert!(!bad);
+    assert!(std::str::from_utf8(&files[0].1).is_err(), "GBK, not UTF-8");
+
+    // The file as Alipay writes it, from the simulator's ledger.
+    let ledger = w.sims.alipay.ledger();
+    let time = |at: kiosk_core::Ts| {
+        (chrono::DateTime::from_timestamp_millis(at.0).unwrap() + chrono::Duration::hours(8))
+            .format("%Y-%m-%d %H:%M:%S")
+            .to_string()
+    };
+    let trade_no = |order: &str| {
+        ledger
+            .iter()
+            .find(|e| e.out_trade_no == order && e.kind == LedgerKind::Charge)
+            .unwrap()
+            .channel_txn
+            .clone()
+    };
+    let subject = "\"易站缴费 \"\"水/电/气\"\", 自助终端\"";
+    let cn = |d: chrono::NaiveDate| d.format("%Y年%m月%d日").to_string();
+    let rule = "-".repeat(41);
+    let mut expected = format!(
+        "#支付宝业务明细查询\r\n#账号：[20880000000000000156]\r\n#起始日期：[{} 00:00:00]   终止日期：[{} 00:00:00]\r\n#{rule}业务明细列表{rule}\r\n\
+         支付宝交易号,商户订单号,业务类型,商品名称,创建时间,完成时间,门店编号,门店名称,操作员,终端号,对方账户,订单金额（元）,商家实收（元）,支付宝红包（元）,集分宝（元）,支付宝优惠（元）,商家优惠（元）,券核销金额（元）,券名称,商家红包消费金额（元）,卡消费金额（元）,退款批次号/请求号,服务费（元）,分润（元）,备注\r\n",
+        cn(date),
+        cn(date.succ_opt().unwrap())
+    );
+    let mut movements = 0;
+    for entry in ledger.iter().filter(|e| e.kind != LedgerKind::Closed) {
+        movements += 1;
+        let (kind, amount) = match entry.kind {
+            LedgerKind::Charge => ("交易", format!("{}.{:02}", entry.amount.0 / 100, entry.amount.0 % 100)),
+            _ => ("退款", format!("-{}.{:02}", entry.amount.0 / 100, entry.amount.0 % 100)),
+        };
+        let remark = if entry.kind == LedgerKind::Reversal { "撤销" } else { "" };
+        let refund_no = entry.refund_no.clone().unwrap_or_default();
+        let at = time(entry.at);
+        let txn = trade_no(&entry.out_trade_no);
+        let row = [
+            txn.as_str(),
+            &entry.out_trade_no,
+            kind,
+            subject,
+            &at,
+            &at,
+            "",
+            "",
+            "",
+            "SIM-0001",
+            "sim***@example.com",
+            &amount,
+            &amount,
+            "0.00",
+            "0.00",
+            "0.00",
+            "0.00",
+            "0.00",
+            "",
+            "0.00",
+            "0.00",
+            &refund_no,
+            "0.00",
+            "0.00",
+            remark,
+        ];
+        expected.push_str(&row.map(|c| format!("{c}\t")).join(","));
+        expected.push_str("\r\n");
+    }
+    assert_eq!(movements, 5, "3 charges, a refund, a reverse");
+    expected.push_str(&format!("#{rule}业务明细列表结束{rule}\r\n"));
+    expected.push_str("#交易合计：3笔，商家实收共99.50元，商家优惠共0.00元\r\n");
+    expected.push_str("#退款合计：2笔，商家实收退款共-7.00元，商家优惠退款共0.00元\r\n");
+    let exported = detail.lines().last().unwrap().to_string();
+    assert!(exported.starts_with("#导出时间：[") && exported.ends_with(']'), "{exported}");
+    expected.push_str(&format!("{exported}\r\n"));
+    assert_eq!(detail, expected);
+
+    let (summary, _, bad) = encoding_rs::GBK.decode(&files[1].1);
+    assert!(!bad);
+    let expected_summary = format!(
+        "#支付宝业务汇总查询\r\n#账号：[20880000000000000156]\r\n#起始日期：[{} 00:00:00]   终止日期：[{} 00:00:00]\r\n#{rule}业务汇总列表{rule}\r\n\
+         门店编号,门店名称,交易订单总笔数,退款订单总笔数,订单金额（元）,商家实收（元）,支付宝优惠（元）,商家优惠（元）,卡消费金额（元）,服务费（元）,分润（元）,实收净额（元）\r\n\
+         ,合计,3,2,92.50,92.50,0.00,0.00,0.00,0.00,0.00,92.50\r\n#{rule}业务汇总列表结束{rule}\r\n{exported}\r\n",
+        cn(date),
+        cn(date.succ_opt().unwrap())
+    );
+    assert_eq!(summary, expected_summary);
+
+    // And the client reads back what was written, the quoted subject included.
+    let rows = w.clients.statement(Channel::Alipay, date).await.unwrap();
+    assert_eq!(rows.len(), 5);
+}

@@ -129,7 +129,8 @@ impl AlipayClient {
         reply
     }
 
-    /// The trade bill of Beijing day `date`: asks for the download URL, then fetches the file.
+    /// The trade bill of Beijing day `date`: asks for the download URL, then fetches the zip and
+    /// reads it ([`bill::parse_zip`]).
     pub async fn statement(&self, date: NaiveDate) -> Result<Vec<StatementRow>, StatementError> {
         let fetch = |detail: String| StatementError::Fetch { channel: "alipay", detail };
         let method = "alipay.data.dataservice.bill.downloadurl.query";
@@ -141,8 +142,8 @@ impl AlipayClient {
             return Err(fetch(format!("no bill_download_url ({code})")));
         }
         let bytes = self.http.get(url).await.map_err(|e| fetch(e.to_string()))?;
-        let text = String::from_utf8(bytes).map_err(|_| fetch("bill is not UTF-8".into()))?;
-        bill::parse(&text)
+        // A zip of GBK CSV files (业务明细 and its 汇总), never plain text.
+        bill::parse_zip(&bytes)
     }
 
     /// Signs and posts one call; returns the response object only if its signature verifies.

@@ -1,16 +1,14 @@
 //! Alipay simulator: the `/gateway.do` methods `alipay.trade.pay`, `.query`, `.cancel`,
 //! `.refund`, `alipay.trade.fastpay.refund.query` and
 //! `alipay.data.dataservice.bill.downloadurl.query`, plus `GET /bill/{date}` where
-//! the download URL points. Verifies the app's RSA2 signature; signs the exact text of each
-//! `<method>_response` object with the platform key.
+//! the download URL points (a zip of GBK CSV files, as Alipay serves it). Verifies the app's RSA2
+//! signature; signs the exact text of each `<method>_response` object with the platform key.
 
-use super::book::{
-    Book, LedgerKind, OrderState, PayOutcome, RefundEnding, RefundOutcome, RefundState, ReverseOutcome,
-};
+use super::alipay_bill;
+use super::book::{Book, OrderState, PayOutcome, RefundEnding, RefundOutcome, RefundState, ReverseOutcome};
 use super::faults::{bad_signature, finish, gate, pin_of, Gate};
 use super::wire::PlatformSigner;
 use super::{AlipaySimConfig, SimError};
-use crate::alipay::bill::COLUMNS;
 use crate::alipay::envelope::response_key;
 use crate::alipay::read_key;
 use crate::alipay::sign::{self, RsaVerifier};
@@ -328,7 +326,8 @@ fn bill_url(sim: &Sim, biz: &Map<String, Value>) -> Reply {
     }
 }
 
-/// The bill CSV of one day, from the ledger.
+/// The bill of one day, from the ledger: a zip of the GBK detail and summary CSV files
+/// ([`super::alipay_bill`]).
 async fn bill(State(sim): Shared, headers: HeaderMap, Path(date): Path<String>) -> Response {
     let fault = match gate(&sim.plan, "statement", &headers).await {
         Gate::Answer(response) => return response,
@@ -337,35 +336,12 @@ async fn bill(State(sim): Shared, headers: HeaderMap, Path(date): Path<String>) 
     let Ok(date) = NaiveDate::parse_from_str(&date, "%Y-%m-%d") else {
         return (StatusCode::NOT_FOUND, "no such bill").into_response();
     };
-    let mut out = String::from("#支付宝交易记录明细查询\n#账号：[20880000000000000156]\n");
-    out.push_str(&format!("#起始日期：[{date} 00:00:00]\n#业务明细列表\n"));
-    out.push_str(&COLUMNS.join(","));
-    out.push('\n');
-    for entry in sim.book.ledger() {
-        if entry.kind == LedgerKind::Closed || beijing::date_of(entry.at) != date {
-            continue;
-        }
-        let trade_no =
-            sim.book.query(&entry.out_trade_no).map(|v| v.txn).unwrap_or_else(|| entry.channel_txn.clone());
-        let at = beijing::from_ts(entry.at).format("%Y-%m-%d %H:%M:%S").to_string();
-        let (kind, sign) = if entry.kind == LedgerKind::Charge { ("交易", "") } else { ("退款", "-") };
-        let amount = format!("{sign}{}", entry.amount.to_yuan_string());
-        let cells = [
-            trade_no,
-            entry.out_trade_no.clone(),
-            kind.to_string(),
-            "utility bill".to_string(),
-            at.clone(),
-            at,
-            String::new(),
-            amount.clone(),
-            amount,
-            entry.refund_no.clone().unwrap_or_default(),
-            if entry.kind == LedgerKind::Reversal { "撤销".to_string() } else { String::new() },
-        ];
-        out.push_str(&cells.join(","));
-        out.push('\n');
-    }
-    out.push_str("#业务明细列表结束\n");
-    finish(&fault, ([(axum::http::header::CONTENT_TYPE, "text/csv;charset=utf-8")], out).into_response())
+    let trade_no = |entry: &super::book::LedgerEntry| {
+        sim.book.query(&entry.out_trade_no).map(|v| v.txn).unwrap_or_else(|| entry.channel_txn.clone())
+    };
+    let exported_at = beijing::now().format("%Y年%m月%d日 %H:%M:%S").to_string();
+    let (detail, summary) = alipay_bill::files(&sim.book.ledger(), trade_no, date, &exported_at);
+    let zip = alipay_bill::zip(&detail, &summary, date);
+    let headers = [(axum::http::header::CONTENT_TYPE, "application/zip")];
+    finish(&fault, (headers, zip).into_response())
 }

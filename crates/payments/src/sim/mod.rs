@@ -21,6 +21,7 @@
 
 mod admin;
 mod alipay;
+mod alipay_bill;
 mod book;
 mod faults;
 mod unionpay;

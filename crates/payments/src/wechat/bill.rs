@@ -1,6 +1,8 @@
 //! The v2 `downloadbill` file (payments.md §6): a header row, detail rows whose every field starts
 //! with a backtick, then a summary header and a summary row. Amounts are yuan. Columns are found
-//! by name, so a column added by WeChat does not shift what we read.
+//! by name, so a column added by WeChat does not shift what we read. The summary row must agree
+//! with the detail rows (their count, and the sums of 应结订单金额 and 退款金额): a file cut short
+//! is an error, never a shorter day.
 
 use crate::beijing;
 use crate::statement::{StatementError, StatementKind, StatementRow};
@@ -49,9 +51,10 @@ fn malformed(line: usize, detail: impl Into<String>) -> StatementError {
 /// Parses a downloadbill file into statement rows.
 pub fn parse(text: &str) -> Result<Vec<StatementRow>, StatementError> {
     let mut lines = text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty());
-    let Some((_, header)) = lines.next() else {
+    let Some((header_index, header)) = lines.next() else {
         return Ok(Vec::new());
     };
+    let header_line = header_index + 1;
     let header: Vec<&str> = header.trim_start_matches('\u{feff}').split(',').map(str::trim).collect();
     let column = |name: &str| {
         header.iter().position(|h| *h == name).ok_or_else(|| malformed(1, format!("no column {name}")))
@@ -65,10 +68,14 @@ pub fn parse(text: &str) -> Result<Vec<StatementRow>, StatementError> {
     let refund_amount = column("退款金额")?;
     let refund_id = column("微信退款单号")?;
 
+    let settle = column("应结订单金额")?;
     let mut rows = Vec::new();
-    for (index, line) in lines {
+    let (mut settled, mut refunded) = (Fen::ZERO, Fen::ZERO);
+    let mut summary = None;
+    for (index, line) in lines.by_ref() {
         let number = index + 1;
         if line.starts_with(SUMMARY_HEADER) {
+            summary = Some((number, line));
             break;
         }
         let cells: Vec<&str> = line.split(',').map(|c| c.trim().trim_start_matches('`')).collect();
@@ -82,6 +89,11 @@ pub fn parse(text: &str) -> Result<Vec<StatementRow>, StatementError> {
             "REVOKED" => (StatementKind::Reversed, yuan(total)?, None),
             other => return Err(malformed(number, format!("unknown 交易状态 {other:?}"))),
         };
+        let add = |sum: Fen, i: usize| -> Result<Fen, StatementError> {
+            sum.checked_add(yuan(i)?).ok_or_else(|| malformed(number, "sum out of range"))
+        };
+        settled = add(settled, settle)?;
+        refunded = add(refunded, refund_amount)?;
         // A refund row's own id is its 微信退款单号.
         let channel_txn = match (&kind, cells[refund_id]) {
             (StatementKind::Refund, id) if !id.is_empty() => id,
@@ -98,7 +110,87 @@ pub fn parse(text: &str) -> Result<Vec<StatementRow>, StatementError> {
             time,
         });
     }
+    // The summary row must count and add up the detail rows: a file cut short is an error, never a
+    // shorter day.
+    let Some((summary_line, summary_header)) = summary else {
+        return Err(malformed(header_line, "no summary: the file is cut short"));
+    };
+    let names: Vec<&str> = summary_header.split(',').map(str::trim).collect();
+    let Some((values_line, values)) = lines.next() else {
+        return Err(malformed(summary_line, "a summary header without its row"));
+    };
+    let values_line = values_line + 1;
+    let values: Vec<&str> = values.split(',').map(|c| c.trim().trim_start_matches('`')).collect();
+    let value = |name: &str| {
+        names
+            .iter()
+            .position(|n| *n == name)
+            .and_then(|i| values.get(i).copied())
+            .ok_or_else(|| malformed(values_line, format!("summary: no {name}")))
+    };
+    let count: usize =
+        value(SUMMARY_HEADER)?.parse().map_err(|_| malformed(values_line, "summary: bad 总交易单数"))?;
+    let sum = |name: &str| -> Result<Fen, StatementError> {
+        Fen::parse_yuan(value(name)?).map_err(|e| malformed(values_line, format!("summary {name}: {e}")))
+    };
+    let (said_settled, said_refunded) = (sum("应结订单总金额")?, sum("退款总金额")?);
+    if (count, said_settled, said_refunded) != (rows.len(), settled, refunded) {
+        return Err(malformed(
+            values_line,
+            format!(
+                "summary says {count} rows, {} settled, {} refunded; the file has {}, {}, {}",
+                said_settled.to_yuan_string(),
+                said_refunded.to_yuan_string(),
+                rows.len(),
+                settled.to_yuan_string(),
+                refunded.to_yuan_string()
+            ),
+        ));
+    }
     Ok(rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(order: &str, state: &str, settle: &str, refund: &str) -> String {
+        let mut cells = vec![String::new(); COLUMNS.len()];
+        let mut set = |name: &str, value: &str| {
+            let i = COLUMNS.iter().position(|c| *c == name).unwrap();
+            cells[i] = value.to_string();
+        };
+        set("交易时间", "2026-11-23 10:00:00");
+        set("微信订单号", "4200000001");
+        set("商户订单号", order);
+        set("交易状态", state);
+        set("应结订单金额", settle);
+        set("订单金额", settle);
+        set("退款金额", refund);
+        set("商户退款单号", if state == "REFUND" { "R1" } else { "" });
+        cells.iter().map(|c| format!("`{c}")).collect::<Vec<_>>().join(",")
+    }
+
+    fn file(rows: &[String], count: usize, settled: &str, refunded: &str) -> String {
+        let mut out = COLUMNS.join(",") + "\r\n";
+        for r in rows {
+            out.push_str(r);
+            out.push_str("\r\n");
+        }
+        out.push_str(&format!("{SUMMARY_HEADER},应结订单总金额,退款总金额,充值券退款总金额,手续费总金额,订单总金额,申请退款总金额\r\n"));
+        out.push_str(&format!("`{count},`{settled},`{refunded},`0.00,`0.00,`{settled},`{refunded}\r\n"));
+        out
+    }
+
+    #[test]
+    fn the_summary_must_count_and_add_up_the_rows() {
+        let rows = [row("A1", "SUCCESS", "31.50", "0.00"), row("A1", "REFUND", "0.00", "10.00")];
+        assert_eq!(parse(&file(&rows, 2, "31.50", "10.00")).unwrap().len(), 2);
+        let error = parse(&file(&rows[..1], 2, "31.50", "10.00")).unwrap_err();
+        assert!(error.to_string().contains("summary says 2 rows"), "{error}");
+        let no_summary = COLUMNS.join(",") + "\r\n" + &rows[0] + "\r\n";
+        assert!(parse(&no_summary).unwrap_err().to_string().contains("cut short"));
+    }
 }
 
 #[cfg(test)]
