@@ -130,11 +130,7 @@ fn pending_query_replied(
     };
     match reply {
         QueryReply::Paid { channel_txn } => paid(p, channel_txn),
-        QueryReply::PaidThenRefunded { channel_txn } => {
-            p.channel_txn = Some(channel_txn);
-            p.state = State::Reversed { refunded: Some(true) };
-            vec![Effect::PrintReceipt]
-        }
+        QueryReply::PaidThenRefunded { channel_txn } => paid_then_refunded(p, channel_txn),
         QueryReply::Mismatch { .. } => mismatch(p),
         QueryReply::Failed { code } => {
             p.state = State::PayFailed {
@@ -207,11 +203,7 @@ fn reverse_check_replied(
             p.channel_txn = Some(channel_txn);
             refund_whole_order(p, now)
         }
-        QueryReply::PaidThenRefunded { channel_txn } => {
-            p.channel_txn = Some(channel_txn);
-            p.state = State::Reversed { refunded: Some(true) };
-            vec![Effect::PrintReceipt]
-        }
+        QueryReply::PaidThenRefunded { channel_txn } => paid_then_refunded(p, channel_txn),
         QueryReply::Failed { .. } => {
             p.state = State::Reversed { refunded: Some(false) };
             vec![Effect::PrintReceipt]
@@ -233,6 +225,13 @@ fn reverse_check_replied(
             vec![]
         }
     }
+}
+
+/// The channel took the money and has already given it back (WeChat REFUND): closed, whole.
+fn paid_then_refunded(p: &mut Payment, channel_txn: String) -> Vec<Effect> {
+    p.channel_txn = Some(channel_txn);
+    p.state = State::Reversed { refunded: Some(true) };
+    vec![Effect::PrintReceipt]
 }
 
 /// R7: paid after the reverse was journaled. The customer was told "not paid", so the whole
@@ -288,11 +287,7 @@ fn expired_code_query_replied(
             p.channel_txn = Some(channel_txn);
             refund_whole_order(p, now)
         }
-        QueryReply::PaidThenRefunded { channel_txn } => {
-            p.channel_txn = Some(channel_txn);
-            p.state = State::Reversed { refunded: Some(true) };
-            vec![Effect::PrintReceipt]
-        }
+        QueryReply::PaidThenRefunded { channel_txn } => paid_then_refunded(p, channel_txn),
         QueryReply::Mismatch { .. } => mismatch(p),
         // The order exists after all and is open: close it.
         QueryReply::Waiting => start_reversing(p, now, policy),
