@@ -35,7 +35,7 @@ type BoxError = Box<dyn std::error::Error>;
 
 /// One thing being measured: a store and how to make one commit on it.
 enum Case {
-    Journal(Journal, Box<TransitionRecord>),
+    Journal(Box<Journal>, Box<TransitionRecord>),
     Pool(SqlitePool),
     Conn(SqliteConnection),
 }
@@ -197,7 +197,7 @@ async fn open_journal(path: &Path, snapshot: &str) -> Result<Case, BoxError> {
         effects: "arm timer; query in 5 s".into(),
         keys: Vec::new(),
     };
-    Ok(Case::Journal(j, Box::new(t)))
+    Ok(Case::Journal(Box::new(j), Box::new(t)))
 }
 
 fn plain_options(path: &Path) -> SqliteConnectOptions {

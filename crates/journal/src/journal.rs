@@ -18,10 +18,10 @@ use sqlx::{SqliteConnection, SqlitePool};
 use tokio::sync::Mutex;
 
 use crate::anchor::AnchorFile;
-use crate::chain::{chain_hash, fields_hash, ChainFields, GENESIS};
+use crate::chain::{chain_hash, fields_hash, ChainFields, Verifier, GENESIS};
 use crate::crash;
 use crate::error::{classify, DbFailure, JournalError};
-use crate::model::{NewKey, NewPayment, PrintRecord, Seq, StaffAction, TransitionRecord};
+use crate::model::{NewKey, NewPayment, PrintRecord, Seq, StaffAction, TransitionRecord, TransitionRow};
 use crate::validate;
 
 /// How long a statement waits for a lock held by another process (e.g. a staff export tool)
@@ -189,9 +189,9 @@ impl Journal {
 
     async fn create_locked(&self, guard: &mut Option<Writer>, p: &NewPayment) -> Result<Seq, JournalError> {
         let writer = self.writer(guard).await?;
-        let tip = &writer.tip;
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        check_tail(&mut tx, tip).await?;
+        check_tail(&mut tx, writer).await?;
+        let tip = &writer.tip;
         let seq = tip.last_seq + 1;
         sqlx::query(
             "INSERT INTO payments (id, kiosk_id, created_at, total_fen, channel, state, terminal, parked,
@@ -256,9 +256,9 @@ impl Journal {
         t: &TransitionRecord,
     ) -> Result<Seq, JournalError> {
         let writer = self.writer(guard).await?;
-        let seq = writer.tip.last_seq + 1;
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        check_tail(&mut tx, &writer.tip).await?;
+        check_tail(&mut tx, writer).await?;
+        let seq = writer.tip.last_seq + 1;
         // The update comes first and is guarded by what this process last committed, which saves a
         // read round trip; if the hint is missing or stale, read the stored row and update again.
         let mut hint = writer.hints.get(&t.payment_id).cloned();
@@ -394,9 +394,17 @@ impl Journal {
     }
 }
 
-/// Refuses to append when the chain's last row in the database is not the one this writer
-/// appended last: someone changed the journal behind the kiosk's back while it ran.
-async fn check_tail(conn: &mut SqliteConnection, tip: &ChainTip) -> Result<(), JournalError> {
+/// Most rows another process may chain onto this writer's tip between two of its commits (the
+/// staff commands `yizhan recon` and `yizhan suspense` journal a handful at a time).
+const MAX_ADOPTED_ROWS: i64 = 10_000;
+
+/// Makes sure the chain's last row in the database is the one this writer appended last, or
+/// that every row after it was chained onto it by another process (staff commands such as
+/// `yizhan recon` journal beside the running kiosk): those rows are verified and adopted, and the
+/// writer's per-payment hints are dropped since those payments may have moved. Anything else —
+/// a tail rewritten, removed or not chained onto ours — is refused: someone changed the journal
+/// behind the kiosk's back while it ran.
+async fn check_tail(conn: &mut SqliteConnection, writer: &mut Writer) -> Result<(), JournalError> {
     let row: Option<(i64, String)> =
         sqlx::query_as("SELECT seq, hash FROM transitions ORDER BY seq DESC LIMIT 1")
             .fetch_optional(&mut *conn)
@@ -404,9 +412,43 @@ async fn check_tail(conn: &mut SqliteConnection, tip: &ChainTip) -> Result<(), J
     // The tip's seq may be past the last row (a truncated tail keeps its issued seqs, see
     // `last_issued_seq`); the last row's hash is what this writer chains onto.
     let (seq, hash) = row.unwrap_or((0, GENESIS.to_owned()));
-    if hash != tip.hash {
-        return Err(JournalError::TailChanged { expected_seq: tip.last_seq, found_seq: seq });
+    let tip = &writer.tip;
+    if hash == tip.hash {
+        return Ok(());
     }
+    let changed = JournalError::TailChanged { expected_seq: tip.last_seq, found_seq: seq };
+    if seq <= tip.last_seq || seq - tip.last_seq > MAX_ADOPTED_ROWS {
+        return Err(changed);
+    }
+    let ours: Option<String> = sqlx::query_scalar("SELECT hash FROM transitions WHERE seq = ?1")
+        .bind(tip.last_seq)
+        .fetch_optional(&mut *conn)
+        .await?;
+    if tip.last_seq > 0 && ours.is_some_and(|ours| ours != tip.hash) {
+        return Err(changed);
+    }
+    let added: Vec<TransitionRow> = sqlx::query_as(
+        "SELECT seq, payment_id, at, from_state, to_state, event, effects, snapshot, prev_hash, hash
+         FROM transitions WHERE seq > ?1 ORDER BY seq",
+    )
+    .bind(tip.last_seq)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut verifier = Verifier::starting_after(tip.last_seq, &tip.hash);
+    for row in &added {
+        verifier.feed(row);
+    }
+    let report = verifier.finish(last_issued_seq(conn).await?);
+    if !report.is_intact() || report.rows == 0 {
+        return Err(changed);
+    }
+    tracing::info!(
+        from_seq = tip.last_seq,
+        to_seq = report.last_seq,
+        "journal rows chained by another process adopted"
+    );
+    writer.tip = ChainTip { last_seq: report.last_seq, hash: report.last_hash };
+    writer.hints.clear();
     Ok(())
 }
 

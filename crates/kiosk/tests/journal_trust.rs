@@ -197,7 +197,8 @@ fn the_lock_is_taken_before_the_journal_is_created() {
 #[test]
 fn start_up_problems_exit_2_naming_the_key_the_file_and_the_cause() {
     let dir = tempfile::tempdir().unwrap();
-    let cases: Vec<(Box<dyn Fn(String) -> String>, &str)> = vec![
+    type ConfigEdit = Box<dyn Fn(String) -> String>;
+    let cases: Vec<(ConfigEdit, &str)> = vec![
         (Box::new(|b: String| b.replace("id = \"SH-DEMO-0001\"", "id = \"SH-DEMO\\n0001\"")), "kiosk.id"),
         (Box::new(|b: String| b.replace("id = \"SH-DEMO-0001\"", "id = \"上海-0001\"")), "kiosk.id"),
         (Box::new(|b: String| b.replace("number = \"0001\"", "number = \"A1\"")), "kiosk.number"),
