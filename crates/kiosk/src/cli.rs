@@ -48,6 +48,15 @@ pub enum Command {
     /// The resident ID card reader.
     #[command(subcommand)]
     Idcard(IdcardCommand),
+    /// Staff sign-in.
+    #[command(subcommand)]
+    Staff(StaffCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StaffCommand {
+    /// Read a PIN from standard input and print its salted argon2id hash for `[[staff]] pin_hash`.
+    HashPin,
 }
 
 #[derive(Debug, Default, Args)]

@@ -82,13 +82,17 @@ pub enum Layout {
     Portrait,
 }
 
-/// One staff member: a number (journaled with every action) and the SHA-256 of their PIN, in
-/// hex. The PIN itself is never stored or logged.
+/// One staff member: a number (journaled with every action) and their PIN's salted argon2id hash
+/// as a PHC string (`yizhan staff hash-pin` makes one). The PIN itself is never stored or logged.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StaffMember {
     pub id: String,
-    pub pin_sha256: String,
+    #[serde(default)]
+    pub pin_hash: String,
+    /// The old unsalted form, refused with a message saying what to use instead.
+    #[serde(default)]
+    pub pin_sha256: Option<String>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -448,19 +452,23 @@ impl KioskConfig {
             return Err(invalid("ui.speech_rate", "words per minute from 80 to 300"));
         }
         let mut ids = std::collections::HashSet::new();
-        let mut pins = std::collections::HashSet::new();
         for member in &self.staff {
-            // The PIN alone names who signs in, so two members may not share one.
-            if !pins.insert(member.pin_sha256.to_ascii_lowercase()) {
-                return Err(invalid("staff.pin_sha256", "a PIN of its own for every member"));
-            }
-            let hex_ok =
-                member.pin_sha256.len() == 64 && member.pin_sha256.bytes().all(|b| b.is_ascii_hexdigit());
             if member.id.trim().is_empty() || !ids.insert(member.id.as_str()) {
                 return Err(invalid("staff.id", "a staff number, different for every member"));
             }
-            if !hex_ok {
-                return Err(invalid("staff.pin_sha256", "the SHA-256 of the PIN as 64 hex digits"));
+            if member.pin_sha256.is_some() {
+                // An unsalted SHA-256 of a six-digit PIN is reversed in a moment by anyone who
+                // reads the file.
+                return Err(invalid(
+                    "staff.pin_sha256",
+                    "pin_hash instead, the PIN's salted argon2id hash made with `yizhan staff hash-pin` (an unsalted SHA-256 is no longer accepted)",
+                ));
+            }
+            if !crate::staff_pin::is_pin_hash(&member.pin_hash) {
+                return Err(invalid(
+                    "staff.pin_hash",
+                    "an argon2id hash of the PIN ($argon2id$v=19$…), made with `yizhan staff hash-pin`",
+                ));
             }
         }
         if let Err((key, problem)) = self.devices.check() {

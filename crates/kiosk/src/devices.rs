@@ -57,7 +57,8 @@ pub struct IdCardDevice {
 }
 
 pub struct ScannerDevice {
-    pub driver: tokio::sync::Mutex<Scanner<SerialConnector>>,
+    /// Shared so that a scan dropped half-way can still untrigger from a task of its own.
+    pub driver: std::sync::Arc<tokio::sync::Mutex<Scanner<SerialConnector>>>,
     pub description: String,
 }
 
@@ -146,7 +147,7 @@ impl Devices {
         let config = config.map_err(DeviceError::Scanner)?;
         let description = format!("{:?} on {}", config.vendor, config.serial.path.display()).to_lowercase();
         let driver = Scanner::open(config).map_err(|e| DeviceError::Scanner(e.to_string()))?;
-        Ok(Some(ScannerDevice { driver: tokio::sync::Mutex::new(driver), description }))
+        Ok(Some(ScannerDevice { driver: std::sync::Arc::new(tokio::sync::Mutex::new(driver)), description }))
     }
 
     fn open_idcard(

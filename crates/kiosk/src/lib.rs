@@ -15,4 +15,5 @@ pub mod proof;
 pub mod recon;
 pub mod redact;
 pub mod runtime;
+pub mod staff_pin;
 pub mod ui;

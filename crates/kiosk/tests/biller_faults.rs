@@ -45,6 +45,8 @@ async fn f10_definite_write_off_failure_refunds_once_even_when_the_refund_reply_
     let code = wechat_code();
     kiosk.channel(&code).faults().inject("refund", Fault::DropReply, 2);
     let payment = kiosk.pay(Utility::Gas, &account, code.clone()).await;
+    assert_eq!(payment.state, State::RefundPending, "WeChat first only accepts a refund");
+    let payment = kiosk.until_refund_arrives(&payment).await;
     assert_eq!(payment.state, State::Refunded);
     assert_eq!(payment.refunds.len(), 1);
     assert!(payment.refunds[0].attempts >= 3, "the refund was retried");
@@ -91,6 +93,8 @@ async fn f17_bill_changed_between_fetch_and_pay_refunds_the_line() {
     kiosk.sims().billers.water.sim.pay_elsewhere(&account, 2000).unwrap();
     let code = wechat_code();
     let payment = kiosk.runtime().pay_order(order, code.clone(), &Quiet).await.unwrap();
+    assert_eq!(payment.state, State::RefundPending, "WeChat first only accepts a refund");
+    let payment = kiosk.until_refund_arrives(&payment).await;
     assert_eq!(payment.state, State::Refunded);
     assert!(matches!(&payment.lines[0], LineState::Rejected { code, .. } if code == "BILL_CHANGED"));
     assert_eq!(payment.refunds[0].status, RefundStatus::Refunded);

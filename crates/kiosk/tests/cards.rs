@@ -8,7 +8,7 @@ use iccard::sim::{MeterModel, MeterOutcome};
 use kiosk_core::{Fen, State, Utility};
 use support::*;
 use yizhan::commands::customer::{bank_card_customer, insert_demo_gas_card};
-use yizhan::runtime::{GasError, PayMethod, Quiet};
+use yizhan::runtime::{GasError, PayMethod, Quiet, Rewritten};
 
 fn iccard_sim(kiosk: &TestKiosk) -> &iccard::sim::Crt310Sim {
     kiosk.runtime().devices.sims.iccard.as_ref().expect("a simulated IC card slot")
@@ -73,7 +73,9 @@ async fn f16_a_card_pulled_mid_write_waits_and_the_rewrite_credits_exactly_once(
         assert!(sim.captured().is_empty(), "a pulled card is never captured");
         let card = sim.take().expect("the customer holds the pulled card");
         assert!(sim.insert(card).is_ok(), "the card goes back in");
-        let rewritten = kiosk.runtime().rewrite_gas_card(&Quiet).await.unwrap();
+        let Rewritten::Journaled(rewritten) = kiosk.runtime().rewrite_gas_card(&Quiet).await.unwrap() else {
+            panic!("this kiosk's own purchase is rewritten from its journal");
+        };
         assert_eq!(rewritten.state, State::Done, "pulled after {pull_after}");
         let mut meter = MeterModel::new();
         assert!(matches!(load_into_meter(&kiosk, &mut meter), MeterOutcome::Credited { .. }));
@@ -220,4 +222,54 @@ async fn a_bank_card_taken_back_in_time_is_never_kept() {
     let payment = kiosk.runtime().pay_order_with(order, PayMethod::BankCard, &Quiet).await.unwrap();
     assert_eq!(payment.state, State::Done);
     assert_eq!(kiosk.runtime().devices.sims.bankcard_slot.as_ref().unwrap().captured(), 0);
+}
+
+/// 补写卡 for gas bought at another kiosk (or counter): this kiosk's journal knows nothing of it,
+/// so the gas company's list of the card's purchases waiting for their card write is asked, the
+/// purchase is written once, the gas company is told, and every step is journaled.
+#[tokio::test]
+async fn the_rewrite_writes_a_purchase_another_kiosk_sold_from_the_gas_company_list() {
+    let kiosk = TestKiosk::start().await;
+    assert!(insert_demo_gas_card(&kiosk.backend));
+    let card_no = yizhan::commands::customer::DEMO_GAS_CARD;
+    // Another kiosk sold 40 yuan for this card; its card write never happened.
+    let sim = &kiosk.sims().billers.gas;
+    let elsewhere =
+        billers::BillerClient::new(Utility::Gas, &sim.client_entry(), "HALL2-KIOSK-0001").unwrap();
+    let known = elsewhere.prepaid_card(card_no).await.unwrap();
+    let request = billers::PurchaseRequest {
+        reference: "YZ7777000123".into(),
+        account: known.account.clone(),
+        card_no: card_no.into(),
+        purchase_count: known.issued_seq,
+        amount: Fen(4000),
+        channel: kiosk_core::Channel::WeChat,
+        channel_txn: "4200000000000000000001".into(),
+        paid_at: yizhan::clock::now(),
+    };
+    assert!(matches!(
+        elsewhere.prepaid_purchase(&request).await,
+        kiosk_core::WriteOffReply::WrittenOff { .. }
+    ));
+    assert!(sim.sim.ledger().purchase("YZ7777000123").is_some_and(|p| !p.card_written));
+
+    let rewritten = kiosk.runtime().rewrite_gas_card(&Quiet).await.unwrap();
+    let Rewritten::FromBiller { reference, amount, confirmed } = rewritten else {
+        panic!("{rewritten:?}");
+    };
+    assert_eq!((reference.as_str(), amount, confirmed), ("YZ7777000123", Fen(4000), true));
+    assert!(sim.sim.ledger().purchase("YZ7777000123").is_some_and(|p| p.card_written));
+    let mut meter = MeterModel::new();
+    assert!(matches!(load_into_meter(&kiosk, &mut meter), MeterOutcome::Credited { .. }));
+    // Nothing is left to write: a second 补写卡 says so and writes nothing.
+    let again = kiosk.runtime().rewrite_gas_card(&Quiet).await.unwrap_err();
+    assert!(matches!(again, GasError::NothingToRewrite), "{again}");
+    assert!(matches!(load_into_meter(&kiosk, &mut meter), MeterOutcome::Replayed { .. }));
+    let steps = kiosk.runtime().journal.staff_actions(10, 0).await.unwrap();
+    let rewrite: Vec<&str> =
+        steps.iter().filter(|a| a.action == "card-rewrite").map(|a| a.detail.as_str()).collect();
+    assert_eq!(rewrite.len(), 2, "{rewrite:?}");
+    assert!(rewrite.iter().any(|d| d.starts_with("YZ7777000123: writing purchase")), "{rewrite:?}");
+    assert!(rewrite.iter().any(|d| d.contains("gas company told")), "{rewrite:?}");
+    assert!(kiosk.runtime().journal.list(10, 0).await.unwrap().is_empty(), "no payment of this kiosk");
 }

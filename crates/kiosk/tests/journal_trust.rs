@@ -128,11 +128,17 @@ fn a_missing_journal_or_anchor_is_refused_and_an_intact_journal_can_be_adopted()
 fn a_journal_rolled_back_to_an_older_copy_is_refused() {
     let (dir, config) = kiosk();
     paid_once(dir.path(), &config);
-    let old = dir.path().join("old-copy.db");
-    std::fs::copy(journal(dir.path()), &old).unwrap();
+    // A backup taken between two payments: the database with its write-ahead log, if any.
+    let files = ["journal.db", "journal.db-wal"];
+    for file in files {
+        let _ = std::fs::copy(dir.path().join(file), dir.path().join(format!("old-{file}")));
+    }
     assert_eq!(yizhan(&config, dir.path(), POWER).status.code(), Some(0));
-    std::fs::copy(&old, journal(dir.path())).unwrap();
-    let _ = std::fs::remove_file(dir.path().join("journal.db-wal"));
+    for file in files {
+        let _ = std::fs::remove_file(dir.path().join(file));
+        let _ = std::fs::copy(dir.path().join(format!("old-{file}")), dir.path().join(file));
+    }
+    let _ = std::fs::remove_file(dir.path().join("journal.db-shm"));
     let out = yizhan(
         &config,
         dir.path(),
@@ -211,6 +217,12 @@ fn start_up_problems_exit_2_naming_the_key_the_file_and_the_cause() {
             Box::new(|b: String| b.replacen("sim_keys = ", "sim_keys = \"/nonexistent\" #", 1)),
             "backend.sim_keys",
         ),
+        // An unsalted SHA-256 of a six-digit PIN is reversed in a moment: refused, saying why.
+        (Box::new(|b: String| b.replacen("pin_hash = ", "pin_sha256 = ", 1)), "staff.pin_sha256"),
+        (
+            Box::new(|b: String| b.replacen("pin_hash = \"$argon2id", "pin_hash = \"$argon2i", 1)),
+            "staff.pin_hash",
+        ),
     ];
     for (edit, key) in cases {
         let config = config_with(dir.path(), &edit);
@@ -225,4 +237,17 @@ fn start_up_problems_exit_2_naming_the_key_the_file_and_the_cause() {
     let out = yizhan(&config, dir.path(), WATER);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
     assert!(text(&out.stderr).contains("is a folder"), "{}", text(&out.stderr));
+}
+
+#[test]
+fn an_account_or_card_the_biller_does_not_know_exits_6_and_journals_nothing() {
+    let (dir, config) = kiosk();
+    let out = yizhan(
+        &config,
+        dir.path(),
+        &["pay", "--utility", "water", "--account", "319999991", "--code", "134567890123456789"],
+    );
+    assert_eq!(out.status.code(), Some(6), "{}{}", text(&out.stdout), text(&out.stderr));
+    let list = yizhan(&config, dir.path(), &["journal", "list"]);
+    assert!(!text(&list.stdout).contains("YZ"), "nothing journaled: {}", text(&list.stdout));
 }

@@ -5,6 +5,7 @@ mod support;
 
 use kiosk_core::{Fen, State, Utility};
 use printer::Paper;
+use std::time::Duration;
 use support::*;
 use yizhan::runtime::{Observer, Quiet, ReceiptAvailability};
 
@@ -157,4 +158,33 @@ async fn garbage_at_the_scanner_is_explained_and_never_pays() {
     let error = runtime.scan_payment_code(std::time::Duration::from_secs(5)).await.unwrap_err();
     assert!(matches!(error, yizhan::runtime::ScanProblem::BillInsteadOfCode), "{error}");
     assert!(runtime.journal.list(10, 0).await.unwrap().is_empty(), "nothing was journaled");
+}
+
+/// A scan the customer abandons (stop pressed, the session timed out) is a dropped future: it
+/// never reaches its own untrigger, so the engine must be turned off for it.
+#[tokio::test]
+async fn an_abandoned_scan_turns_the_scanner_off() {
+    let kiosk = TestKiosk::start().await;
+    let runtime = kiosk.runtime();
+    let sim = kiosk.scanner_sim();
+    let before = sim.log();
+    let abandoned =
+        tokio::time::timeout(Duration::from_millis(300), runtime.scan_payment_code(Duration::from_secs(30)))
+            .await;
+    assert!(abandoned.is_err(), "nothing was shown: the scan was still waiting when dropped");
+    let mut log = sim.log();
+    for _ in 0..100 {
+        if log.untriggers > before.untriggers {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        log = sim.log();
+    }
+    assert_eq!(log.triggers, before.triggers + 1, "{log:?}");
+    assert_eq!(log.untriggers, before.untriggers + 1, "the engine was turned off: {log:?}");
+    // A code shown after that is not read until a scan asks for it, and then it pays.
+    let code = wechat_code();
+    sim.present(code.expose());
+    let scanned = runtime.scan_payment_code(Duration::from_secs(5)).await.unwrap();
+    assert_eq!(scanned.expose(), code.expose());
 }

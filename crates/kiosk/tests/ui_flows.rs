@@ -39,8 +39,9 @@ impl Kiosk {
         let clock = now.clone();
         let staff: Vec<yizhan::config::StaffMember> = vec![yizhan::config::StaffMember {
             id: "S001".into(),
-            // SHA-256 of "246810", as in config/kiosk.toml.
-            pin_sha256: "7c2523c985881fb2c2b4cfbe917eb12c4c4b61e898ad4e7160cfca487ca3c4f3".into(),
+            // argon2id of "246810", as in config/kiosk.toml.
+            pin_hash: "$argon2id$v=19$m=19456,t=2,p=1$kcf6Qe+GI1WGU7idN6r6Fw$m31XgE0zCGLKJhTBIjG4CEKX2Uh4BhjYFKiBJtJ79wU".into(),
+            pin_sha256: None,
         }];
         let options = UiOptions {
             portrait: false,

@@ -77,6 +77,9 @@ pub struct Scanner<C: Connector> {
     garbage_total: u64,
     configured: bool,
     last_error_offline: bool,
+    /// A trigger was sent and no untrigger since: a scan that was dropped half-way (its caller
+    /// gave up) leaves the engine reading; [`Scanner::untrigger_if_left`] turns it off.
+    triggered: bool,
 }
 
 impl<C: Connector> std::fmt::Debug for Scanner<C> {
@@ -111,6 +114,7 @@ impl<C: Connector> Scanner<C> {
             garbage_total: 0,
             configured: false,
             last_error_offline: false,
+            triggered: false,
         }
     }
 
@@ -208,6 +212,9 @@ impl<C: Connector> Scanner<C> {
         let vendor = self.config.vendor;
         let timing = Timing::new(Duration::from_millis(self.config.setting_timeout_ms), self.inter_byte());
         if vendor.can_trigger() {
+            // Marked before the send: a scan dropped while the trigger is on the wire may have
+            // turned the engine on.
+            self.triggered = true;
             let r = self.port.send(&codec::encode(vendor, &Command::Trigger)?, timing).await;
             self.note(&r);
             r?;
@@ -215,7 +222,7 @@ impl<C: Connector> Scanner<C> {
         let mut garbage = 0usize;
         let outcome = self.wait_for_code(started + window, &mut garbage).await;
         if vendor.can_trigger() && !matches!(&outcome, Err(ScanError::Transport(_))) {
-            if let Err(e) = self.port.send(&codec::encode(vendor, &Command::Untrigger)?, timing).await {
+            if let Err(e) = self.untrigger(timing).await {
                 tracing::warn!(error = %e, "scanner untrigger failed");
             }
         }
@@ -231,6 +238,26 @@ impl<C: Connector> Scanner<C> {
         };
         tracing::info!(len = data.len(), kind, "scanned");
         Ok(Scan { scanned, elapsed: started.elapsed(), garbage_bytes: garbage })
+    }
+
+    /// Turns the engine off if a scan left it on: a scan future dropped by its caller (the
+    /// customer pressed stop, the session ended) never reached its own untrigger. `Ok(true)`
+    /// when an untrigger was sent.
+    pub async fn untrigger_if_left(&mut self) -> Result<bool, ScanError> {
+        if !self.triggered {
+            return Ok(false);
+        }
+        let timing = Timing::new(Duration::from_millis(self.config.setting_timeout_ms), self.inter_byte());
+        self.untrigger(timing).await?;
+        Ok(true)
+    }
+
+    async fn untrigger(&mut self, timing: Timing) -> Result<(), ScanError> {
+        let r = self.port.send(&codec::encode(self.config.vendor, &Command::Untrigger)?, timing).await;
+        self.note(&r);
+        r?;
+        self.triggered = false;
+        Ok(())
     }
 
     async fn wait_for_code(&mut self, deadline: Instant, garbage: &mut usize) -> Result<ScanData, ScanError> {

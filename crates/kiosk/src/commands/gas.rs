@@ -4,6 +4,7 @@
 use super::{customer, exit_for, pay::pay_method, Printer};
 use crate::backend::Backend;
 use crate::cli::{GasCommand, TopupArgs};
+use crate::runtime::Rewritten;
 use kiosk_core::Fen;
 use std::process::ExitCode;
 
@@ -11,44 +12,51 @@ pub async fn run(backend: &Backend, command: GasCommand) -> ExitCode {
     // Whatever a power cut left behind is settled before new money (R5).
     if let Err(error) = backend.runtime.recover(&super::PRINTER).await {
         eprintln!("yizhan: recovery failed, no new payment taken: {error}");
-        return ExitCode::from(1);
+        return ExitCode::from(error.exit_code());
     }
     if customer::insert_demo_gas_card(backend) {
         println!("(simulated customer inserts gas card {})", customer::DEMO_GAS_CARD);
     }
     let result = match command {
-        GasCommand::Topup(args) => top_up(backend, &args).await,
+        GasCommand::Topup(args) => top_up(backend, &args).await.map(Rewritten::Journaled),
         GasCommand::Rewrite => backend.runtime.rewrite_gas_card(&super::PRINTER).await.map_err(Refusal::from),
     };
     // However it ended, the card goes back to the customer.
     backend.runtime.return_gas_card().await;
     println!("请取回您的燃气卡 / Please take your gas card");
     match result {
-        Ok(payment) => {
+        Ok(Rewritten::Journaled(payment)) => {
             println!("RESULT {} {}", payment.state.label(), kiosk_core::receipt::outcome_words(&payment).1);
             exit_for(&payment)
         }
+        Ok(Rewritten::FromBiller { reference, amount, confirmed }) => {
+            println!(
+                "RESULT REWRITTEN {reference} {amount} bought elsewhere{}",
+                if confirmed { "" } else { " (the gas company was not told yet: run 补写卡 again later)" }
+            );
+            ExitCode::SUCCESS
+        }
         Err(refusal) => {
             eprintln!("yizhan: {}", refusal.message);
-            ExitCode::from(if refusal.bad_input { 2 } else { 1 })
+            ExitCode::from(refusal.exit_code)
         }
     }
 }
 
-/// Why no top-up happened; `bad_input` when the request itself was refused (exit code 2).
+/// Why no top-up happened, and the exit code that says so.
 struct Refusal {
     message: String,
-    bad_input: bool,
+    exit_code: u8,
 }
 
 impl From<crate::runtime::GasError> for Refusal {
     fn from(e: crate::runtime::GasError) -> Self {
-        Refusal { bad_input: e.is_bad_input(), message: e.to_string() }
+        Refusal { exit_code: e.exit_code(), message: e.to_string() }
     }
 }
 
 fn bad_input(message: String) -> Refusal {
-    Refusal { message, bad_input: true }
+    Refusal { message, exit_code: 2 }
 }
 
 async fn top_up(backend: &Backend, args: &TopupArgs) -> Result<kiosk_core::Payment, Refusal> {

@@ -16,7 +16,7 @@ mod suspense;
 
 use crate::backend::{Backend, BackendError, JournalAccess};
 use crate::cli::JournalCommand;
-use crate::cli::{Cli, Command};
+use crate::cli::{Cli, Command, StaffCommand};
 use crate::config::KioskConfig;
 use crate::journal_lock::{JournalLock, LockError};
 use std::path::Path;
@@ -32,6 +32,10 @@ pub async fn run(cli: Cli) -> ExitCode {
     if let Some(Command::Sim(args)) = &cli.command {
         // The simulators need no kiosk configuration.
         return sim::run(args, config_dir(&cli.config)).await;
+    }
+    if let Some(Command::Staff(StaffCommand::HashPin)) = &cli.command {
+        // Run while writing the configuration: it needs none.
+        return hash_pin();
     }
     if let Some(Command::Screenshot(args)) = &cli.command {
         // Demo screens only: no configuration, no back end.
@@ -90,7 +94,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Gas(command) => gas::run(&backend, command).await,
         Command::Suspense(command) => suspense::run(&backend, command).await,
         Command::Idcard(command) => idcard::run(&backend, command).await,
-        Command::Sim(_) | Command::Screenshot(_) => unreachable!("handled above"),
+        Command::Sim(_) | Command::Screenshot(_) | Command::Staff(_) => unreachable!("handled above"),
     }
 }
 
@@ -149,5 +153,29 @@ pub fn exit_for(payment: &kiosk_core::Payment) -> ExitCode {
         State::AwaitCardWrite { .. } => ExitCode::from(4),
         _ if payment.state.is_terminal() && payment.settlement().balances() => ExitCode::SUCCESS,
         _ => ExitCode::from(1),
+    }
+}
+
+/// `yizhan staff hash-pin`: one line from standard input (the PIN, six digits or more) to its hash.
+fn hash_pin() -> ExitCode {
+    let mut pin = String::new();
+    if let Err(error) = std::io::stdin().read_line(&mut pin) {
+        eprintln!("yizhan: cannot read the PIN from standard input: {error}");
+        return ExitCode::from(1);
+    }
+    let pin = pin.trim_end_matches(['\r', '\n']);
+    if pin.len() < 6 || !pin.bytes().all(|b| b.is_ascii_digit()) {
+        eprintln!("yizhan: a staff PIN is six digits or more (the staff keypad has digits only)");
+        return ExitCode::from(2);
+    }
+    match crate::staff_pin::hash(pin) {
+        Ok(hash) => {
+            println!("{hash}");
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("yizhan: the PIN could not be hashed: {error}");
+            ExitCode::from(1)
+        }
     }
 }

@@ -14,7 +14,7 @@ pub async fn run(backend: &Backend, args: &PayArgs) -> ExitCode {
     // Settle whatever a power cut left behind before taking new money (R5).
     if let Err(error) = runtime.recover(&PRINTER).await {
         eprintln!("yizhan: recovery failed, no new payment taken: {error}");
-        return ExitCode::from(1);
+        return ExitCode::from(error.exit_code());
     }
     let method = match pay_method(backend, &args.pay).await {
         Ok(method) => method,
@@ -27,7 +27,7 @@ pub async fn run(backend: &Backend, args: &PayArgs) -> ExitCode {
         Ok(order) => order,
         Err(error) => {
             eprintln!("yizhan: {error}");
-            return ExitCode::from(if error.is_bad_input() { 2 } else { 1 });
+            return ExitCode::from(error.exit_code());
         }
     };
     // Before any money moves: can a receipt be promised? (The customer may pay without one.)
@@ -53,7 +53,7 @@ pub async fn run(backend: &Backend, args: &PayArgs) -> ExitCode {
         }
         Err(error) => {
             eprintln!("yizhan: {error}");
-            ExitCode::from(if error.is_bad_input() { 2 } else { 1 })
+            ExitCode::from(error.exit_code())
         }
     }
 }

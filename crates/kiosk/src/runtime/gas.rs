@@ -7,7 +7,19 @@
 use super::{Observer, PayMethod, Runtime, RuntimeError};
 use crate::clock;
 use iccard::{CardError, GasCard};
-use kiosk_core::{Event, Fen, LineKind, Order, Payment, State, Utility};
+use journal::StaffAction;
+use kiosk_core::{ConfirmReply, Event, Fen, LineKind, Order, Payment, State, Utility};
+
+/// What 补写卡 wrote.
+#[derive(Debug)]
+pub enum Rewritten {
+    /// A purchase this kiosk journaled, driven on by its own payment (see its state).
+    Journaled(Payment),
+    /// A purchase sold elsewhere (another kiosk, a counter), written from the gas company's list
+    /// of the card's purchases waiting for their card write. `confirmed`: the gas company heard
+    /// the card was written (if not, the purchase stays on its list and a later 补写卡 confirms it).
+    FromBiller { reference: String, amount: Fen, confirmed: bool },
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum GasError {
@@ -36,6 +48,17 @@ impl GasError {
             GasError::Amount(_) => true,
             GasError::Runtime(e) => e.is_bad_input(),
             _ => false,
+        }
+    }
+
+    /// The CLI's exit code, as [`RuntimeError::exit_code`]; 6 for a card the gas company does
+    /// not know.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            GasError::UnknownCard(_) => 6,
+            GasError::Runtime(e) => e.exit_code(),
+            e if e.is_bad_input() => 2,
+            _ => 1,
         }
     }
 }
@@ -92,13 +115,75 @@ impl Runtime {
         Ok(self.pay_order_with(order, method, observer).await?)
     }
 
-    /// 补写卡: writes the purchase waiting for the card in the slot, again.
-    pub async fn rewrite_gas_card(&self, observer: &dyn Observer) -> Result<Payment, GasError> {
+    /// 补写卡: writes the purchase waiting for the card in the slot, again. A purchase this kiosk
+    /// journaled is driven on by its own payment; otherwise the card may have been bought for at
+    /// another kiosk or counter, so the biller's list of the card's purchases waiting for their
+    /// card write is asked (its `pending`), and the next one is written.
+    pub async fn rewrite_gas_card(&self, observer: &dyn Observer) -> Result<Rewritten, GasError> {
         // Hold the sale first, so that nothing else moves this payment while it is rewritten.
         let _sale = self.sales.try_lock().map_err(|_| RuntimeError::Busy)?;
         let card = self.read_gas_card().await?;
-        let payment = self.waiting_purchase(&card.card_no).await?.ok_or(GasError::NothingToRewrite)?;
-        Ok(self.drive(payment, None, Event::RewriteCard, observer).await?)
+        if let Some(payment) = self.waiting_purchase(&card.card_no).await? {
+            return Ok(Rewritten::Journaled(self.drive(payment, None, Event::RewriteCard, observer).await?));
+        }
+        self.rewrite_from_biller(&card).await
+    }
+
+    /// Writes the next purchase the gas company still waits to hear written to `card`. Each step
+    /// is journaled as a staff action before and after (the card is changed only with a record);
+    /// rewriting the same purchase twice is harmless, the meter ignores a replayed sequence.
+    async fn rewrite_from_biller(&self, card: &GasCard) -> Result<Rewritten, GasError> {
+        let gas = self.billers.get(Utility::Gas);
+        let known =
+            gas.prepaid_card(&card.card_no).await.map_err(|e| GasError::UnknownCard(e.to_string()))?;
+        // Purchases the card already carries only wait for their confirmation (it was lost).
+        for written in known.pending.iter().filter(|p| p.card.purchase_seq <= card.purchase_count) {
+            let confirmed = gas.confirm_card_write(&written.reference).await == ConfirmReply::Confirmed;
+            self.journal_card_rewrite(&written.reference, "already on the card; confirmation sent again")
+                .await;
+            tracing::info!(confirmed, "a purchase already on the card was confirmed to the gas company");
+        }
+        let next = known
+            .pending
+            .iter()
+            .filter(|p| p.card.purchase_seq > card.purchase_count)
+            .min_by_key(|p| p.card.purchase_seq)
+            .ok_or(GasError::NothingToRewrite)?;
+        self.journal_card_rewrite(
+            &next.reference,
+            &format!(
+                "writing purchase {} of {} from the gas company's list",
+                next.card.purchase_seq, next.amount
+            ),
+        )
+        .await;
+        let device = self.devices.iccard.as_ref().ok_or(GasError::NoReader)?;
+        let written = device.driver.lock().await.write_purchase_for(&card.purchase(), &next.card).await;
+        if let Err(error) = written {
+            self.journal_card_rewrite(&next.reference, &format!("not written: {error}")).await;
+            return Err(error.into());
+        }
+        let confirmed = gas.confirm_card_write(&next.reference).await == ConfirmReply::Confirmed;
+        let outcome =
+            if confirmed { "written; gas company told" } else { "written; telling the gas company failed" };
+        self.journal_card_rewrite(&next.reference, outcome).await;
+        Ok(Rewritten::FromBiller { reference: next.reference.clone(), amount: next.amount, confirmed })
+    }
+
+    /// Journals one step of a rewrite from the biller's list. A journal that cannot take the
+    /// record stops the kiosk's money path elsewhere; here it is logged.
+    async fn journal_card_rewrite(&self, reference: &str, detail: &str) {
+        let action = StaffAction {
+            at: clock::now().0,
+            staff_id: "kiosk".into(),
+            action: "card-rewrite".into(),
+            // Not a payment of this kiosk: the gas company's reference goes in the detail.
+            payment_id: None,
+            detail: format!("{reference}: {detail}"),
+        };
+        if let Err(error) = self.journal.record_staff_action(&action).await {
+            tracing::error!(%error, "a card rewrite step was not journaled");
+        }
     }
 
     /// The paid purchase waiting to be written to card `card_no`, if any.

@@ -16,7 +16,7 @@ pub mod observer;
 mod scan;
 
 pub use bank_card_slot::CARD_KEPT;
-pub use gas::GasError;
+pub use gas::{GasError, Rewritten};
 pub use household::{AccountKind, HouseholdAccount, HouseholdError};
 pub use observer::{Observer, Quiet};
 pub use scan::ScanProblem;
@@ -63,6 +63,9 @@ pub struct Runtime {
     /// Set when the journal was found changed behind the running kiosk: no money moves again in
     /// this process (staff see why; a restart re-checks the whole journal).
     journal_fault: std::sync::Mutex<Option<String>>,
+    /// The whole chain, checked once per process before its first money moves (start-up checks
+    /// only the rows after the last verified checkpoint).
+    whole_chain: tokio::sync::OnceCell<Result<u64, String>>,
     order_clock: crate::ids::OrderClock,
 }
 
@@ -125,6 +128,19 @@ impl RuntimeError {
                 | RuntimeError::AboveCeiling { .. }
         )
     }
+
+    /// The CLI's exit code for this refusal (README, "Exit codes"): 2 bad input, 5 the journal
+    /// cannot be trusted, 6 the biller does not know the account or card, 1 anything else.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            RuntimeError::JournalUntrusted(_) => 5,
+            RuntimeError::Biller(
+                billers::BillerError::UnknownAccount | billers::BillerError::UnknownCard,
+            ) => 6,
+            error if error.is_bad_input() => 2,
+            _ => 1,
+        }
+    }
 }
 
 impl Runtime {
@@ -145,6 +161,7 @@ impl Runtime {
             signing_key: None,
             sales: Mutex::new(()),
             journal_fault: std::sync::Mutex::new(None),
+            whole_chain: tokio::sync::OnceCell::new(),
             order_clock: Default::default(),
         }
     }
@@ -221,9 +238,7 @@ impl Runtime {
             return Err(RuntimeError::AboveCeiling { amount: total, max: self.identity.max_payment });
         }
         let _sale = self.sales.try_lock().map_err(|_| RuntimeError::Busy)?;
-        if let Some(fault) = self.journal_fault() {
-            return Err(RuntimeError::JournalUntrusted(fault));
-        }
+        self.verify_whole_journal().await?;
         if let Some(row) = self.journal.load_unfinished().await?.into_iter().next() {
             return Err(RuntimeError::Unsettled(row.id));
         }
@@ -281,7 +296,30 @@ impl Runtime {
         self.settle_locked(observer).await
     }
 
+    /// Checks the whole journal once per process (later calls return the first answer), and
+    /// refuses money for good when it does not hold. The running kiosk's settler calls it right
+    /// after start, so a customer seldom waits for it.
+    pub async fn verify_whole_journal(&self) -> Result<(), RuntimeError> {
+        let checked = self
+            .whole_chain
+            .get_or_init(|| async {
+                let rows = journaling::row_check();
+                self.journal.verify_whole(&rows).await.map_err(|distrust| distrust.to_string())
+            })
+            .await;
+        match checked {
+            Ok(rows) => tracing::debug!(rows, "whole journal verified"),
+            Err(why) if self.journal_fault().is_none() => self.distrust_journal(why.clone()),
+            Err(_) => {}
+        }
+        match self.journal_fault() {
+            Some(fault) => Err(RuntimeError::JournalUntrusted(fault)),
+            None => Ok(()),
+        }
+    }
+
     async fn settle_locked(&self, observer: &dyn Observer) -> Result<Vec<Payment>, RuntimeError> {
+        self.verify_whole_journal().await?;
         let mut settled = Vec::new();
         for row in self.journal.load_unfinished().await? {
             let payment = journaling::restore(&row)?;

@@ -76,12 +76,38 @@ impl Runtime {
     /// Triggers the scanner for one code and classifies it.
     async fn scan_once(&self, window: Duration) -> Result<Scanned, ScanProblem> {
         let device = self.devices.scanner.as_ref().ok_or(ScanProblem::NoScanner)?;
-        let mut driver = device.driver.lock().await;
-        let scan = driver.scan(window).await.map_err(|error| match error {
+        let mut left_on = UntriggerIfDropped(Some(device.driver.clone()));
+        let scan = device.driver.lock().await.scan(window).await;
+        left_on.0 = None; // the scan ended by itself, with its own untrigger
+        let scan = scan.map_err(|error| match error {
             scanner::ScanError::NoCode { .. } => ScanProblem::NoCode,
             other => ScanProblem::Device(other.to_string()),
         })?;
         Ok(scan.scanned)
+    }
+}
+
+type SharedScanner = std::sync::Arc<tokio::sync::Mutex<scanner::Scanner<device::serial::SerialConnector>>>;
+
+/// Held while a scan runs. When the scan is dropped half-way (the customer pressed stop, the
+/// session timed out, the screen moved on), the engine would stay on, reading whatever is held to
+/// its window until the next customer: this turns it off from a task of its own, once the dropped
+/// scan has let go of the scanner.
+struct UntriggerIfDropped(Option<SharedScanner>);
+
+impl Drop for UntriggerIfDropped {
+    fn drop(&mut self) {
+        let Some(driver) = self.0.take() else { return };
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else { return };
+        runtime.spawn(async move {
+            match driver.lock().await.untrigger_if_left().await {
+                Ok(true) => tracing::info!("scanner turned off after an abandoned scan"),
+                Ok(false) => {}
+                Err(error) => {
+                    tracing::warn!(%error, "the scanner could not be turned off after an abandoned scan")
+                }
+            }
+        });
     }
 }
 

@@ -46,11 +46,15 @@ impl KioskUi {
             }
             Command::PrintReceipt => self.print_receipt(),
             Command::CheckStaffPin { pin } => {
-                let input = match self.staff.check(&pin) {
-                    Some(id) => Input::StaffSignedIn { staff_id: id.to_string() },
-                    None => Input::StaffSignInFailed,
-                };
-                let _ = self.news_tx.send(News::Input(self.generation, input));
+                // argon2 is slow on purpose: never on the UI thread.
+                let (staff, news, generation) = (self.staff.clone(), self.news_tx.clone(), self.generation);
+                self.tokio.spawn_blocking(move || {
+                    let input = match staff.check(&pin) {
+                        Some(id) => Input::StaffSignedIn { staff_id: id.to_string() },
+                        None => Input::StaffSignInFailed,
+                    };
+                    let _ = news.send(News::Input(generation, input));
+                });
             }
             Command::Staff { staff_id, action } => self.staff_action(staff_id, action),
             Command::CallStaff => tracing::info!("ui: the customer called staff"),

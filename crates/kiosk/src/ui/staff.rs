@@ -2,12 +2,11 @@
 //! with the staff number (never the PIN).
 
 use crate::backend::Backend;
-use crate::runtime::Quiet;
+use crate::runtime::{Quiet, Rewritten};
 use journal::{PrintKind, StaffAction};
 use kiosk_core::session::Notice;
-use sha2::{Digest, Sha256};
 
-/// The staff list from `[[staff]]`: numbers and PIN hashes.
+/// The staff list from `[[staff]]`: numbers and salted argon2id PIN hashes.
 #[derive(Clone, Debug, Default)]
 pub struct StaffDirectory {
     members: Vec<(String, String)>,
@@ -15,15 +14,19 @@ pub struct StaffDirectory {
 
 impl StaffDirectory {
     pub fn new(members: &[crate::config::StaffMember]) -> StaffDirectory {
-        StaffDirectory {
-            members: members.iter().map(|m| (m.id.clone(), m.pin_sha256.to_ascii_lowercase())).collect(),
-        }
+        StaffDirectory { members: members.iter().map(|m| (m.id.clone(), m.pin_hash.clone())).collect() }
     }
 
-    /// The staff number whose PIN this is.
+    /// The staff number whose PIN this is. Slow on purpose (argon2 per member): call it off the
+    /// UI thread. Two members matching one PIN sign nobody in: the PIN alone names who acts.
     pub fn check(&self, pin: &str) -> Option<&str> {
-        let digest = hex::encode(Sha256::digest(pin.as_bytes()));
-        self.members.iter().find(|(_, hash)| *hash == digest).map(|(id, _)| id.as_str())
+        let mut matching = self.members.iter().filter(|(_, hash)| crate::staff_pin::matches(pin, hash));
+        let first = matching.next()?;
+        if matching.next().is_some() {
+            tracing::error!("two staff members share one PIN: nobody is signed in; give each their own");
+            return None;
+        }
+        Some(first.0.as_str())
     }
 }
 
@@ -80,19 +83,51 @@ pub async fn rewrite_card(backend: &Backend) -> (Option<String>, Notice) {
     let result = runtime.rewrite_gas_card(&Quiet).await;
     runtime.return_gas_card().await;
     match result {
-        Ok(payment) if !payment.state.is_parked() => (
+        Ok(Rewritten::Journaled(payment)) if !payment.state.is_parked() => (
             Some(payment.id().to_string()),
             Notice::info("补写卡成功，请取回燃气卡。", "The card is written; please take the gas card."),
         ),
-        Ok(payment) => (
+        Ok(Rewritten::Journaled(payment)) => (
             Some(payment.id().to_string()),
             Notice::error(
                 "补写卡没有完成，请重新插卡再试。",
                 "The card was not written; insert it again and retry.",
             ),
         ),
+        // Sold elsewhere: there is no payment of this kiosk to reprint.
+        Ok(Rewritten::FromBiller { .. }) => (
+            None,
+            Notice::info(
+                "已补写在其他网点购买的燃气，请取回燃气卡。",
+                "The gas bought elsewhere is written; please take the gas card.",
+            ),
+        ),
         Err(error) => {
             (None, Notice::error(format!("不能补写卡：{error}"), format!("Cannot rewrite the card: {error}")))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::StaffMember;
+
+    fn member(id: &str, pin: &str) -> StaffMember {
+        StaffMember { id: id.into(), pin_hash: crate::staff_pin::hash(pin).unwrap(), pin_sha256: None }
+    }
+
+    #[test]
+    fn a_pin_signs_in_its_member_only() {
+        let directory = StaffDirectory::new(&[member("S001", "246810"), member("S002", "135790")]);
+        assert_eq!(directory.check("246810"), Some("S001"));
+        assert_eq!(directory.check("135790"), Some("S002"));
+        assert_eq!(directory.check("000000"), None);
+    }
+
+    #[test]
+    fn two_members_with_one_pin_sign_nobody_in() {
+        let directory = StaffDirectory::new(&[member("S001", "246810"), member("S002", "246810")]);
+        assert_eq!(directory.check("246810"), None);
     }
 }
