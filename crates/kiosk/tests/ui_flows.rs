@@ -476,3 +476,40 @@ fn a_slow_look_up_answered_after_the_customer_left_never_reaches_the_next_custom
     k.to_confirm(&second);
     assert!(k.shows("¥22.22") && !k.shows("¥11.11"), "the second customer's own bill: {:?}", k.labels());
 }
+
+/// Someone writes into the journal behind the running kiosk: its next write finds a tail it did
+/// not chain, no money moves again in this process, and the screen says the kiosk is out of
+/// service (every device still works) while staff read why on the panel.
+#[test]
+fn a_journal_changed_behind_the_kiosk_puts_the_screen_out_of_service() {
+    let k = Kiosk::start();
+    let journal = k.kiosk.dir.path().join("journal.db");
+    k.rt.block_on(async {
+        use sqlx::Connection;
+        let mut raw = sqlx::SqliteConnection::connect(&format!("sqlite://{}", journal.display())).await.unwrap();
+        sqlx::query(
+            "INSERT INTO payments (id, kiosk_id, created_at, total_fen, channel, state, terminal, parked,
+                                   next_deadline, updated_at, last_seq)
+             VALUES ('FORGED', 'SH-TEST-0001', 1, 1, 'wechat', 'DONE', 1, 0, NULL, 1, 1)",
+        )
+        .execute(&mut raw)
+        .await
+        .unwrap();
+        sqlx::query(
+            "INSERT INTO transitions (seq, payment_id, at, from_state, to_state, event, effects, snapshot, prev_hash, hash)
+             VALUES (1, 'FORGED', 1, '', 'DONE', 'forged', '[]', '{}', 'beef', 'cafe')",
+        )
+        .execute(&mut raw)
+        .await
+        .unwrap();
+    });
+    let account = k.kiosk.account(Utility::Water, 1200);
+    let order = k.rt.block_on(k.kiosk.order(Utility::Water, &account));
+    let refused = k.rt.block_on(k.kiosk.runtime().pay_order(order, wechat_code(), &yizhan::runtime::Quiet));
+    assert!(refused.is_err(), "{refused:?}");
+    assert!(k.kiosk.runtime().journal_fault().is_some());
+    k.ui.borrow().refresh_status();
+    k.wait(|ui| !ui.session().availability.can_take_money());
+    assert_eq!(k.screen(), "out-of-service");
+    assert!(k.shows("暂停收款"), "{:?}", k.labels());
+}

@@ -189,6 +189,16 @@ fn what_is_down_is_withdrawn_and_said_and_nothing_working_means_out_of_service()
 }
 
 #[test]
+fn a_journal_that_cannot_be_trusted_puts_the_kiosk_out_of_service_with_every_device_working() {
+    let mut s = Session::default();
+    s.step(Input::Availability(Availability { journal: false, ..Default::default() }), Ts(0));
+    assert_eq!(s.screen, Screen::OutOfService);
+    assert!(tap(&mut s, Intent::Start(Service::Water), 600).is_empty(), "no payment can start");
+    let said = spoken(&tap(&mut s, Intent::Repeat, 1_200));
+    assert!(said.contains("暂停收款") && said.contains("已付的款项不受影响"), "{said}");
+}
+
+#[test]
 fn no_paper_is_said_before_money_moves_and_no_receipt_is_offered() {
     let mut at = 0;
     let mut s = to_method(&mut at);

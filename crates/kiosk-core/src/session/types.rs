@@ -155,6 +155,9 @@ pub enum ReceiptOutlook {
 /// What works right now. Only what depends on a broken device is withdrawn.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Availability {
+    /// The journal is trusted: without it no money moves at all (a journal found missing, rolled
+    /// back or changed behind the kiosk), whatever the devices say.
+    pub journal: bool,
     pub scanner: bool,
     pub bank_card: bool,
     pub gas_card: bool,
@@ -166,6 +169,7 @@ pub struct Availability {
 impl Default for Availability {
     fn default() -> Self {
         Availability {
+            journal: true,
             scanner: true,
             bank_card: true,
             gas_card: true,
@@ -184,9 +188,9 @@ impl Availability {
         }
     }
 
-    /// Some way to take money works.
+    /// The journal is trusted and some way to take money works.
     pub fn can_take_money(&self) -> bool {
-        self.scanner || self.bank_card
+        self.journal && (self.scanner || self.bank_card)
     }
 
     pub fn service(&self, service: Service) -> bool {

@@ -363,6 +363,13 @@ pub fn method_unavailable(method: MethodChoice) -> Notice {
 /// What still works when something does not (accessibility: out of service, honestly).
 pub fn degraded(a: &Availability, lang: Lang) -> Vec<&'static str> {
     let mut lines = Vec::new();
+    if !a.journal {
+        lines.push(t(
+            lang,
+            "本机的交易记录需要工作人员检查，暂停收款；已付的款项不受影响。",
+            "This kiosk's payment record needs a staff check, so it takes no money now; past payments are not affected.",
+        ));
+    }
     if !a.scanner {
         lines.push(t(
             lang,

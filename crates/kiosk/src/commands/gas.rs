@@ -18,7 +18,9 @@ pub async fn run(backend: &Backend, command: GasCommand) -> ExitCode {
         println!("(simulated customer inserts gas card {})", customer::DEMO_GAS_CARD);
     }
     let result = match command {
-        GasCommand::Topup(args) => top_up(backend, &args).await.map(Rewritten::Journaled),
+        GasCommand::Topup(args) => {
+            top_up(backend, &args).await.map(|payment| Rewritten::Journaled(Box::new(payment)))
+        }
         GasCommand::Rewrite => backend.runtime.rewrite_gas_card(&super::PRINTER).await.map_err(Refusal::from),
     };
     // However it ended, the card goes back to the customer.

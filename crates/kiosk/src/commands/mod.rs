@@ -72,6 +72,25 @@ pub async fn run(cli: Cli) -> ExitCode {
     };
     let backend = match Backend::start(&config, config_dir(&cli.config), &cli.data_dir, access).await {
         Ok(backend) => backend,
+        Err(BackendError::Distrust(distrust)) if matches!(&command, Command::Run(args) if !args.headless) => {
+            // The screens still open, out of service and saying so, with the reason on the staff
+            // panel: a blank kiosk in an unattended hut tells nobody anything. No journal is
+            // opened and no money moves until staff fix the journal and restart.
+            eprintln!("yizhan: {distrust}");
+            tracing::error!(error = %distrust, "the journal cannot be trusted: the kiosk opens out of service");
+            match Backend::start(&config, config_dir(&cli.config), &cli.data_dir, JournalAccess::Scratch)
+                .await
+            {
+                Ok(backend) => {
+                    backend.runtime.distrust_journal(distrust.to_string());
+                    backend
+                }
+                Err(error) => {
+                    eprintln!("yizhan: {error}");
+                    return ExitCode::from(5);
+                }
+            }
+        }
         Err(error) => {
             eprintln!("yizhan: {error}");
             tracing::error!(error = %error, "the kiosk did not start");

@@ -28,10 +28,7 @@ impl Runtime {
                     // Journal first (R1): nothing below may run unless this commit is durable.
                     let record = journaling::transition(&payment, from, now, &summary, &stepped.effects);
                     if let Err(error) = self.journal.record_transition(&record).await {
-                        if matches!(error, journal::JournalError::TailChanged { .. }) {
-                            self.distrust_journal(error.to_string());
-                        }
-                        return Err(error.into());
+                        return Err(self.journal_failed(error));
                     }
                     tracing::info!(order = %payment.id(), from, to = payment.state.label(), event = %summary, "transition");
                     observer.transition(&payment, from, &summary);

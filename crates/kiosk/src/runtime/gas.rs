@@ -14,7 +14,7 @@ use kiosk_core::{ConfirmReply, Event, Fen, LineKind, Order, Payment, State, Util
 #[derive(Debug)]
 pub enum Rewritten {
     /// A purchase this kiosk journaled, driven on by its own payment (see its state).
-    Journaled(Payment),
+    Journaled(Box<Payment>),
     /// A purchase sold elsewhere (another kiosk, a counter), written from the gas company's list
     /// of the card's purchases waiting for their card write. `confirmed`: the gas company heard
     /// the card was written (if not, the purchase stays on its list and a later 补写卡 confirms it).
@@ -124,7 +124,9 @@ impl Runtime {
         let _sale = self.sales.try_lock().map_err(|_| RuntimeError::Busy)?;
         let card = self.read_gas_card().await?;
         if let Some(payment) = self.waiting_purchase(&card.card_no).await? {
-            return Ok(Rewritten::Journaled(self.drive(payment, None, Event::RewriteCard, observer).await?));
+            return Ok(Rewritten::Journaled(Box::new(
+                self.drive(payment, None, Event::RewriteCard, observer).await?,
+            )));
         }
         self.rewrite_from_biller(&card).await
     }

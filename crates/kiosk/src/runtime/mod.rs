@@ -262,7 +262,8 @@ impl Runtime {
         observer: &dyn Observer,
     ) -> Result<Payment, RuntimeError> {
         let payment = Payment::new(order);
-        self.journal.create_payment(&journaling::new_payment(&payment, "order confirmed", &[])).await?;
+        let new = journaling::new_payment(&payment, "order confirmed", &[]);
+        self.journal.create_payment(&new).await.map_err(|error| self.journal_failed(error))?;
         observer.transition(&payment, "", "order confirmed");
         let (first, code) = match method {
             PayMethod::Code(code) => {
@@ -340,6 +341,15 @@ impl Runtime {
     /// Why the journal stopped being trusted while the kiosk ran, if it did.
     pub fn journal_fault(&self) -> Option<String> {
         self.journal_fault.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// A journal write failed: when the journal changed behind the kiosk, no money moves again
+    /// in this process.
+    pub(crate) fn journal_failed(&self, error: journal::JournalError) -> RuntimeError {
+        if matches!(error, journal::JournalError::TailChanged { .. }) {
+            self.distrust_journal(error.to_string());
+        }
+        error.into()
     }
 
     /// Stops all money for this process: the journal changed behind it.

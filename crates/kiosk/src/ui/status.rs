@@ -72,7 +72,22 @@ pub async fn report(backend: &Backend) -> StatusReport {
     };
     let bank_card = line("银行卡 Bank card", bank_card);
 
+    // Staff see every payment not settled: those still being finished (a failed job leaves one
+    // for the background settler) and those parked in suspense or waiting for a refund.
     let mut suspense = Vec::new();
+    match runtime.journal.load_unfinished().await {
+        Ok(rows) => {
+            for row in rows {
+                suspense.push(format!(
+                    "{} {} {} 处理中 being finished",
+                    row.id,
+                    row.state,
+                    kiosk_core::Fen(row.total_fen)
+                ));
+            }
+        }
+        Err(error) => tracing::warn!(%error, "ui: the journal could not list unfinished payments"),
+    }
     match runtime.journal.load_parked().await {
         Ok(rows) => {
             for row in rows {
@@ -81,7 +96,12 @@ pub async fn report(backend: &Backend) -> StatusReport {
         }
         Err(error) => tracing::warn!(%error, "ui: the journal could not list parked payments"),
     }
+    let journal = runtime.journal_fault();
+    if let Some(why) = &journal {
+        suspense.insert(0, format!("交易记录不可信，暂停收款 journal not trusted: {why}"));
+    }
     let availability = Availability {
+        journal: journal.is_none(),
         scanner,
         bank_card,
         gas_card,
