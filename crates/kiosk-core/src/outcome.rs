@@ -49,8 +49,14 @@ pub enum QueryReply {
     PaidThenRefunded {
         channel_txn: String,
     },
-    /// Closed without money: PAYERROR, CLOSED, REVOKED, TRADE_CLOSED, a failed origRespCode.
+    /// Closed without money: PAYERROR, CLOSED, a failed origRespCode.
     Failed {
+        code: String,
+    },
+    /// Closed, but the state does not say whether money had been taken (and given back):
+    /// WeChat REVOKED (a reverse, of a paid order or not) and Alipay TRADE_CLOSED (unpaid and timed
+    /// out, or paid and fully refunded; payments.md §2.2). Never "not charged".
+    Closed {
         code: String,
     },
     /// ORDERNOTEXIST / ACQ.TRADE_NOT_EXIST: not (yet) known to the channel.

@@ -4,7 +4,7 @@
 mod common;
 
 use common::*;
-use kiosk_core::payment::{LineState, RefundStatus, State, StatementEvidence, SuspenseReason};
+use kiosk_core::payment::{LineState, RefundItem, RefundStatus, State, StatementEvidence, SuspenseReason};
 use kiosk_core::*;
 use std::time::Duration;
 
@@ -515,6 +515,29 @@ fn a_reverse_that_does_not_say_whether_money_moved_never_says_not_charged() {
     assert!(!en.contains("not charged"));
 }
 
+/// Issue 9 item 7 (review): the first reverse refunded a paid order but its reply was lost; the
+/// second is refused and the query says REVOKED (WeChat) or TRADE_CLOSED (Alipay), neither of
+/// which says whether money had been taken: never "not charged".
+#[test]
+fn a_closed_order_after_a_refused_reverse_never_says_not_charged() {
+    for code in ["REVOKED", "TRADE_CLOSED"] {
+        let mut d = started(&[3150]);
+        d.feed(Event::PayReplied { reply: PayReply::AwaitingPin });
+        d.now = d.payment.pay_deadline.unwrap();
+        d.feed(Event::Tick);
+        assert_eq!(d.feed(Event::QueryReplied { reply: QueryReply::Waiting }), [Effect::Reverse]);
+        d.feed(Event::ReverseReplied { reply: ReverseReply::Retry { detail: "reply lost".into() } });
+        d.now = d.payment.next_deadline().unwrap();
+        assert_eq!(d.feed(Event::Tick), [Effect::Reverse]);
+        let refused = ReverseReply::Refused { detail: "TRADE_ERROR".into() };
+        assert_eq!(d.feed(Event::ReverseReplied { reply: refused }), [Effect::Query]);
+        d.feed(Event::QueryReplied { reply: QueryReply::Closed { code: code.into() } });
+        assert_eq!(d.payment.state, State::Reversed { refunded: None }, "{code}");
+        let (_, en) = kiosk_core::receipt::outcome_words(&d.payment);
+        assert!(en.contains("any amount taken has been returned") && !en.contains("not charged"), "{en}");
+    }
+}
+
 /// Issue 9 item 5: a signed reply about another order or amount is suspense, never "paid", and
 /// nothing is reversed on its word.
 #[test]
@@ -759,4 +782,74 @@ fn every_state_label_has_the_flags_of_its_state() {
         );
     }
     assert_eq!(State::flags_of_label("FORGED"), None);
+}
+
+/// Issue 9 item 20 (review): a line found refused by a suspense re-check, after another line was
+/// already refunded, gets a refund of its own; the first refund is kept, never re-sent for a
+/// larger amount or under a new number (which would return that line twice).
+#[test]
+fn a_line_refused_at_a_suspense_recheck_gets_its_own_refund_and_the_first_is_kept() {
+    let mut d = paid_and_writing_off(&[3150, 4800, 2000]);
+    d.feed(Event::WriteOffReplied {
+        line: 0,
+        reply: WriteOffReply::WrittenOff { biller_txn: "B0".into(), card: None },
+    });
+    let refused = WriteOffReply::Rejected { code: "BILL_CHANGED".into(), message: String::new() };
+    d.feed(Event::WriteOffReplied { line: 2, reply: refused });
+    // Line 1 stays unknown through every retry and status query.
+    d.feed(Event::WriteOffReplied { line: 1, reply: WriteOffReply::Unknown { detail: "timeout".into() } });
+    for _ in 0..20 {
+        if d.payment.state != State::WriteOffSent {
+            break;
+        }
+        d.now = d.payment.next_deadline().unwrap();
+        d.feed(Event::Tick);
+        d.feed(Event::WriteOffStatusReplied {
+            line: 1,
+            reply: WriteOffStatus::Unknown { detail: "x".into() },
+        });
+        d.feed(Event::WriteOffReplied {
+            line: 1,
+            reply: WriteOffReply::Unknown { detail: "timeout".into() },
+        });
+    }
+    assert_eq!(d.payment.state, State::Refunding, "line 2's refund goes out");
+    let first = d.payment.refunds[0].clone();
+    assert_eq!((first.amount, first.lines.clone()), (Fen(2000), vec![2]));
+    d.feed(Event::RefundReplied { item: 0, reply: RefundReply::Refunded });
+    assert!(matches!(d.payment.state, State::Suspense { reason: SuspenseReason::WriteOffUnconfirmed, .. }));
+    // The re-check finds line 1 refused too.
+    assert_eq!(d.feed(Event::Recheck), [Effect::CheckWriteOff { line: 1 }]);
+    let effects = d.feed(Event::WriteOffStatusReplied {
+        line: 1,
+        reply: WriteOffStatus::Rejected { code: "ACCOUNT_CLOSED".into(), message: String::new() },
+    });
+    assert_eq!(effects, [Effect::Refund { item: 1 }]);
+    assert_eq!(d.payment.refunds.len(), 2);
+    assert_eq!(d.payment.refunds[0], RefundItem { status: RefundStatus::Refunded, ..first });
+    let second = &d.payment.refunds[1];
+    assert_eq!((second.amount, second.lines.clone()), (Fen(4800), vec![1]));
+    assert_ne!(second.refund_no, d.payment.refunds[0].refund_no);
+    d.feed(Event::RefundReplied { item: 1, reply: RefundReply::Refunded });
+    assert_eq!(d.payment.state, State::Done);
+    let settlement = d.payment.settlement();
+    assert!(settlement.balances(), "{settlement:?}");
+}
+
+/// Issue 9 item 20 (review): "delivered" while a refund is accepted and on its way would count
+/// the money both delivered and returned: refused, and nothing about the payment changes.
+#[test]
+fn staff_cannot_call_delivered_a_payment_whose_refund_is_on_its_way() {
+    let mut d = written_off_then_refused(&[3150, 4800], 1);
+    d.feed(Event::RefundReplied { item: 0, reply: RefundReply::Accepted });
+    assert_eq!(d.payment.state, State::RefundPending);
+    let before = d.payment.clone();
+    let settle = Event::StaffResolved {
+        staff_id: "S01".into(),
+        outcome: StaffOutcome::Delivered,
+        reason: "biller says paid".into(),
+    };
+    let stepped = d.payment.step(settle, d.now, &d.policy);
+    assert!(!stepped.changed && stepped.effects.is_empty(), "{stepped:?}");
+    assert_eq!(d.payment, before, "nothing changed, so nothing is journaled");
 }

@@ -46,9 +46,11 @@ async fn cancel_closes_an_unpaid_order_and_a_late_pin_cannot_pay() {
         ReverseReply::Done { refunded: Some(false) }
     );
     assert!(!w.sims.alipay.enter_pin(order.as_str()));
+    // TRADE_CLOSED alone does not say "never paid" (a fully refunded order reads the same);
+    // the cancel's own reply (action close) did.
     assert_eq!(
         w.clients.query(Channel::Alipay, &call(&order, 100)).await,
-        QueryReply::Failed { code: "TRADE_CLOSED".into() }
+        QueryReply::Closed { code: "TRADE_CLOSED".into() }
     );
     assert!(w.sims.alipay.ledger().iter().all(|e| e.kind != LedgerKind::Charge));
 }

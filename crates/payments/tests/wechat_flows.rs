@@ -58,7 +58,7 @@ async fn never_entered_pin_is_closed_by_reverse_and_a_late_pin_cannot_pay() {
     assert!(!w.sims.wechat.enter_pin(order.as_str()), "a late PIN must not pay a reversed order");
     assert_eq!(
         w.clients.query(Channel::WeChat, &call(&order, 100)).await,
-        QueryReply::Failed { code: "REVOKED".into() }
+        QueryReply::Closed { code: "REVOKED".into() }
     );
     let ledger = w.sims.wechat.ledger();
     assert_eq!(count(&ledger, LedgerKind::Charge), 0);
@@ -108,10 +108,10 @@ async fn a_reverse_whose_follow_up_query_fails_is_retried_not_guessed_unpaid() {
         ReverseReply::Done { refunded: Some(true) }
     );
     assert_eq!(count(&w.sims.wechat.ledger(), LedgerKind::Reversal), 1);
-    // Like real WeChat, the reversed paid order is REVOKED, not REFUND.
+    // Like real WeChat, the reversed paid order is REVOKED, not REFUND: closed, never "unpaid".
     assert_eq!(
         w.clients.query(Channel::WeChat, &call(&order, 300)).await,
-        QueryReply::Failed { code: "REVOKED".into() }
+        QueryReply::Closed { code: "REVOKED".into() }
     );
 }
 

@@ -285,6 +285,17 @@ impl Payment {
 }
 
 impl Event {
+    /// The summary for a log line: as [`Event::summary`], without staff's free-text reason (it
+    /// may name a person; it is journaled, never logged).
+    pub fn log_summary(&self) -> String {
+        match self {
+            Event::StaffResolved { staff_id, outcome, .. } => {
+                format!("staff_resolved by {staff_id}: {}", outcome.code())
+            }
+            other => other.summary(),
+        }
+    }
+
     /// A one-line description for the journal and logs: no payment code, no account number.
     pub fn summary(&self) -> String {
         match self {
@@ -354,6 +365,7 @@ fn query_summary(reply: &QueryReply) -> String {
         QueryReply::Waiting => "waiting".into(),
         QueryReply::PaidThenRefunded { channel_txn } => format!("paid then refunded txn={channel_txn}"),
         QueryReply::Failed { code } => format!("failed ({code})"),
+        QueryReply::Closed { code } => format!("closed ({code})"),
         QueryReply::NotFound => "not found".into(),
         QueryReply::Unknown { .. } => "unknown".into(),
         QueryReply::Mismatch { .. } => "reply names another order or amount".into(),

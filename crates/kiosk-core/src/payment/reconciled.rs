@@ -113,14 +113,26 @@ pub(super) fn staff_resolved(p: &mut Payment, outcome: StaffOutcome) -> Vec<Effe
     let any_refunded = p.refunds.iter().any(|r| r.status == RefundStatus::Refunded);
     match outcome {
         StaffOutcome::Delivered => {
+            // Refused, before anything changes, when money went back or may still be going back
+            // (a refund arrived, accepted, on the wire or due again): delivered and returned at
+            // once is not a verdict staff can give here.
+            let returning = p.refunds.iter().any(|r| {
+                matches!(
+                    r.status,
+                    RefundStatus::Refunded
+                        | RefundStatus::Accepted { .. }
+                        | RefundStatus::InFlight
+                        | RefundStatus::RetryAt { .. }
+                )
+            });
+            if any_refunded || returning {
+                return vec![];
+            }
             for line in p.lines.iter_mut().filter(|l| !written_off(l)) {
                 *line = LineState::WrittenOff { biller_txn: "per staff".into(), card: None };
             }
-            // What arrived stays arrived; a refund not known to have arrived is void.
-            p.refunds.retain(|r| r.status == RefundStatus::Refunded);
-            if any_refunded {
-                return vec![]; // money both delivered and returned: not a verdict staff can give here
-            }
+            // Refunds refused or never confirmed are void: staff found the money with the billers.
+            p.refunds.clear();
             p.channel_txn.get_or_insert_with(|| "per staff".into());
             p.state = State::Done;
         }

@@ -140,6 +140,8 @@ fn pending_query_replied(
             };
             vec![]
         }
+        // Closed in a way that does not say whether money had moved (and gone back).
+        QueryReply::Closed { .. } => closed_maybe_returned(p),
         // Right after a lost request the order may not exist yet: ask once more, then close it
         // anyway so that a delayed request can never succeed later (payments.md §1.5).
         QueryReply::NotFound if not_found >= 1 => start_reversing(p, now, policy),
@@ -208,6 +210,7 @@ fn reverse_check_replied(
             p.state = State::Reversed { refunded: Some(false) };
             vec![Effect::PrintReceipt]
         }
+        QueryReply::Closed { .. } => closed_maybe_returned(p),
         QueryReply::Mismatch { .. } => mismatch(p),
         // The channel neither knows the order nor would close it: the pay request never arrived,
         // or is still on its way. Once the customer's code has expired it can charge no one.
@@ -268,6 +271,13 @@ fn await_code_expiry(p: &mut Payment, queries: u32, now: Ts, policy: &Policy) ->
     }
 }
 
+/// The channel closed the order without saying whether money had been taken: the customer is
+/// told what is certain — nothing was paid, and anything taken is back (issue 9, item 7).
+fn closed_maybe_returned(p: &mut Payment) -> Vec<Effect> {
+    p.state = State::Reversed { refunded: None };
+    vec![Effect::PrintReceipt]
+}
+
 /// The last word on an order the channel had never seen, asked after the code expired.
 fn expired_code_query_replied(
     p: &mut Payment,
@@ -283,6 +293,7 @@ fn expired_code_query_replied(
             p.state = State::Reversed { refunded: Some(false) };
             vec![Effect::PrintReceipt]
         }
+        QueryReply::Closed { .. } => closed_maybe_returned(p),
         QueryReply::Paid { channel_txn } => {
             p.channel_txn = Some(channel_txn);
             refund_whole_order(p, now)
@@ -396,26 +407,31 @@ fn after_line_change(p: &mut Payment, now: Ts, policy: &Policy) -> Vec<Effect> {
     if !p.lines.iter().all(LineState::is_resolved) {
         return vec![];
     }
+    // Refused lines no refund covers yet: a line found refused later (a suspense re-check) gets
+    // a refund of its own; refunds already made or on their way are kept, never re-sent for a
+    // larger amount or under a new number (that would return a line twice).
+    let covered = |line: &usize| p.refunds.iter().any(|r| r.lines.contains(line));
     let rejected: Vec<usize> = p
         .lines
         .iter()
         .enumerate()
-        .filter(|(_, l)| matches!(l, LineState::Rejected { .. }))
+        .filter(|(i, l)| matches!(l, LineState::Rejected { .. }) && !covered(i))
         .map(|(i, _)| i)
         .collect();
     if let Some(&first) = rejected.first() {
-        // One refund for every refused line, numbered after the first of them.
+        // One refund for these refused lines, numbered after the first of them: no other refund
+        // holds that line, so the number is new.
         let amount = Fen::sum(rejected.iter().map(|&line| p.order.lines[line].amount)).unwrap_or_default();
-        p.refunds = vec![RefundItem {
+        p.refunds.push(RefundItem {
             refund_no: p.order.reference.line_refund_no(first),
             sent_at: Some(now),
             amount,
             lines: rejected,
             attempts: 1,
             status: RefundStatus::InFlight,
-        }];
+        });
         p.state = State::Refunding;
-        return vec![Effect::Refund { item: 0 }];
+        return vec![Effect::Refund { item: p.refunds.len() - 1 }];
     }
     finish(p, now, policy)
 }

@@ -29,7 +29,8 @@ pub fn script(s: &Session) -> Vec<String> {
     if let Some(notice) = &s.notice {
         lines.push(notice.text(lang).to_string());
     }
-    if s.screen == Screen::Attract || s.screen == Screen::Method {
+    // What is down is said where the screen shows it (kiosk-ui's view shows the same lines).
+    if matches!(s.screen, Screen::Attract | Screen::Method | Screen::OutOfService) {
         lines.extend(words::degraded(&s.availability, lang).into_iter().map(String::from));
     }
     lines.extend(actions(s).into_iter().map(String::from));

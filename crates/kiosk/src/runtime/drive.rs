@@ -23,6 +23,7 @@ impl Runtime {
                 let now = clock::now();
                 let from = payment.state.label();
                 let summary = event.summary();
+                let log_summary = event.log_summary();
                 let stepped = payment.step(event, now, &self.policy);
                 if stepped.changed {
                     // Journal first (R1): nothing below may run unless this commit is durable.
@@ -30,7 +31,7 @@ impl Runtime {
                     if let Err(error) = self.journal.record_transition(&record).await {
                         return Err(self.journal_failed(error));
                     }
-                    tracing::info!(order = %payment.id(), from, to = payment.state.label(), event = %summary, "transition");
+                    tracing::info!(order = %payment.id(), from, to = payment.state.label(), event = %log_summary, "transition");
                     observer.transition(&payment, from, &summary);
                 }
                 for effect in &stepped.effects {

@@ -132,17 +132,18 @@ impl Runtime {
     }
 
     /// Writes the next purchase the gas company still waits to hear written to `card`. Each step
-    /// is journaled as a staff action before and after (the card is changed only with a record);
-    /// rewriting the same purchase twice is harmless, the meter ignores a replayed sequence.
+    /// is journaled as a staff action; the card is changed only after its record is committed.
+    /// Rewriting the same purchase twice is harmless: the meter ignores a replayed sequence.
     async fn rewrite_from_biller(&self, card: &GasCard) -> Result<Rewritten, GasError> {
+        // Gas on a card is value: nothing is written on a journal that cannot be trusted.
+        self.verify_whole_journal().await?;
         let gas = self.billers.get(Utility::Gas);
         let known =
             gas.prepaid_card(&card.card_no).await.map_err(|e| GasError::UnknownCard(e.to_string()))?;
         // Purchases the card already carries only wait for their confirmation (it was lost).
         for written in known.pending.iter().filter(|p| p.card.purchase_seq <= card.purchase_count) {
+            self.journal_card_rewrite(&written.reference, "already on the card; confirming it again").await?;
             let confirmed = gas.confirm_card_write(&written.reference).await == ConfirmReply::Confirmed;
-            self.journal_card_rewrite(&written.reference, "already on the card; confirmation sent again")
-                .await;
             tracing::info!(confirmed, "a purchase already on the card was confirmed to the gas company");
         }
         let next = known
@@ -151,30 +152,29 @@ impl Runtime {
             .filter(|p| p.card.purchase_seq > card.purchase_count)
             .min_by_key(|p| p.card.purchase_seq)
             .ok_or(GasError::NothingToRewrite)?;
-        self.journal_card_rewrite(
-            &next.reference,
-            &format!(
-                "writing purchase {} of {} from the gas company's list",
-                next.card.purchase_seq, next.amount
-            ),
-        )
-        .await;
+        let writing = format!(
+            "writing purchase {} of {} from the gas company's list",
+            next.card.purchase_seq, next.amount
+        );
+        self.journal_card_rewrite(&next.reference, &writing).await?;
         let device = self.devices.iccard.as_ref().ok_or(GasError::NoReader)?;
         let written = device.driver.lock().await.write_purchase_for(&card.purchase(), &next.card).await;
         if let Err(error) = written {
-            self.journal_card_rewrite(&next.reference, &format!("not written: {error}")).await;
+            // The attempt is journaled already; this adds why it failed (best effort).
+            let _ = self.journal_card_rewrite(&next.reference, &format!("not written: {error}")).await;
             return Err(error.into());
         }
         let confirmed = gas.confirm_card_write(&next.reference).await == ConfirmReply::Confirmed;
         let outcome =
             if confirmed { "written; gas company told" } else { "written; telling the gas company failed" };
-        self.journal_card_rewrite(&next.reference, outcome).await;
+        // The card holds the purchase whatever happens to this record: the gas company's list
+        // keeps it until confirmed, so a later 补写卡 confirms it.
+        let _ = self.journal_card_rewrite(&next.reference, outcome).await;
         Ok(Rewritten::FromBiller { reference: next.reference.clone(), amount: next.amount, confirmed })
     }
 
-    /// Journals one step of a rewrite from the biller's list. A journal that cannot take the
-    /// record stops the kiosk's money path elsewhere; here it is logged.
-    async fn journal_card_rewrite(&self, reference: &str, detail: &str) {
+    /// Journals one step of a rewrite from the biller's list.
+    async fn journal_card_rewrite(&self, reference: &str, detail: &str) -> Result<(), RuntimeError> {
         let action = StaffAction {
             at: clock::now().0,
             staff_id: "kiosk".into(),
@@ -183,8 +183,12 @@ impl Runtime {
             payment_id: None,
             detail: format!("{reference}: {detail}"),
         };
-        if let Err(error) = self.journal.record_staff_action(&action).await {
-            tracing::error!(%error, "a card rewrite step was not journaled");
+        match self.journal.record_staff_action(&action).await {
+            Ok(_) => Ok(()),
+            Err(error) => {
+                tracing::error!(%error, "a card rewrite step was not journaled");
+                Err(self.journal_failed(error))
+            }
         }
     }
 

@@ -367,6 +367,7 @@ impl Runtime {
         observer: &dyn Observer,
     ) -> Result<Payment, RuntimeError> {
         let _sale = self.sales.lock().await;
+        self.verify_whole_journal().await?;
         self.drive(payment, None, event, observer).await
     }
 

@@ -103,7 +103,8 @@ pub fn query(reply: &Reply, call: &OrderCall) -> QueryReply {
                     QueryReply::Paid { channel_txn: txn.to_string() }
                 }
                 "WAIT_BUYER_PAY" => QueryReply::Waiting,
-                "TRADE_CLOSED" => QueryReply::Failed { code: "TRADE_CLOSED".into() },
+                // Unpaid and timed out, or paid and fully refunded (§2.2): not "not charged".
+                "TRADE_CLOSED" => QueryReply::Closed { code: "TRADE_CLOSED".into() },
                 other => QueryReply::Unknown { detail: format!("trade_status {other:?}") },
             }
         }
@@ -231,7 +232,7 @@ mod tests {
         assert_eq!(status("TRADE_SUCCESS"), QueryReply::Paid { channel_txn: "T1".into() });
         assert_eq!(status("TRADE_FINISHED"), QueryReply::Paid { channel_txn: "T1".into() });
         assert_eq!(status("WAIT_BUYER_PAY"), QueryReply::Waiting);
-        assert_eq!(status("TRADE_CLOSED"), QueryReply::Failed { code: "TRADE_CLOSED".into() });
+        assert_eq!(status("TRADE_CLOSED"), QueryReply::Closed { code: "TRADE_CLOSED".into() });
         assert!(matches!(status("NEW"), QueryReply::Unknown { .. }));
         assert!(matches!(query(&reply(json!({"code":"20000"})), &call()), QueryReply::Unknown { .. }));
     }

@@ -67,11 +67,15 @@ pub fn parse(text: &str) -> Result<Vec<StatementRow>, StatementError> {
     let refund_no = column("商户退款单号")?;
     let refund_amount = column("退款金额")?;
     let refund_id = column("微信退款单号")?;
+    // SUCCESS, or PROCESSING / CHANGE / REFUNDCLOSE for a refund that has not (or will not)
+    // reach the customer: only a SUCCESS row is evidence of money returned (§1.8).
+    let refund_status = column("退款状态").ok();
 
     let settle = column("应结订单金额")?;
     let mut rows = Vec::new();
     let (mut settled, mut refunded) = (Fen::ZERO, Fen::ZERO);
     let mut summary = None;
+    let mut detail_rows = 0usize;
     for (index, line) in lines.by_ref() {
         let number = index + 1;
         if line.starts_with(SUMMARY_HEADER) {
@@ -94,6 +98,12 @@ pub fn parse(text: &str) -> Result<Vec<StatementRow>, StatementError> {
         };
         settled = add(settled, settle)?;
         refunded = add(refunded, refund_amount)?;
+        detail_rows += 1;
+        let arrived = refund_status.is_none_or(|i| matches!(cells[i], "SUCCESS" | ""));
+        if kind == StatementKind::Refund && !arrived {
+            // Counted in the summary's sums, but not (yet) money back to the customer.
+            continue;
+        }
         // A refund row's own id is its 微信退款单号.
         let channel_txn = match (&kind, cells[refund_id]) {
             (StatementKind::Refund, id) if !id.is_empty() => id,
@@ -134,14 +144,14 @@ pub fn parse(text: &str) -> Result<Vec<StatementRow>, StatementError> {
         Fen::parse_yuan(value(name)?).map_err(|e| malformed(values_line, format!("summary {name}: {e}")))
     };
     let (said_settled, said_refunded) = (sum("应结订单总金额")?, sum("退款总金额")?);
-    if (count, said_settled, said_refunded) != (rows.len(), settled, refunded) {
+    if (count, said_settled, said_refunded) != (detail_rows, settled, refunded) {
         return Err(malformed(
             values_line,
             format!(
                 "summary says {count} rows, {} settled, {} refunded; the file has {}, {}, {}",
                 said_settled.to_yuan_string(),
                 said_refunded.to_yuan_string(),
-                rows.len(),
+                detail_rows,
                 settled.to_yuan_string(),
                 refunded.to_yuan_string()
             ),
@@ -180,6 +190,25 @@ mod tests {
         out.push_str(&format!("{SUMMARY_HEADER},应结订单总金额,退款总金额,充值券退款总金额,手续费总金额,订单总金额,申请退款总金额\r\n"));
         out.push_str(&format!("`{count},`{settled},`{refunded},`0.00,`0.00,`{settled},`{refunded}\r\n"));
         out
+    }
+
+    #[test]
+    fn only_a_refund_whose_status_is_success_is_money_returned() {
+        let with_status = |status: &str| {
+            let mut cells: Vec<String> =
+                row("A1", "REFUND", "0.00", "10.00").split(',').map(String::from).collect();
+            cells[COLUMNS.iter().position(|c| *c == "退款状态").unwrap()] = format!("`{status}");
+            cells.join(",")
+        };
+        for status in ["PROCESSING", "CHANGE", "REFUNDCLOSE"] {
+            let rows = [row("A1", "SUCCESS", "31.50", "0.00"), with_status(status)];
+            let parsed = parse(&file(&rows, 2, "31.50", "10.00")).unwrap();
+            assert_eq!(parsed.len(), 1, "{status}: only the payment is evidence");
+            assert_eq!(parsed[0].kind, StatementKind::Payment);
+        }
+        let rows = [row("A1", "SUCCESS", "31.50", "0.00"), with_status("SUCCESS")];
+        let parsed = parse(&file(&rows, 2, "31.50", "10.00")).unwrap();
+        assert_eq!(parsed[1].refund_no.as_deref(), Some("R1"));
     }
 
     #[test]

@@ -118,7 +118,9 @@ pub fn query(reply: &Params, call: &OrderCall) -> QueryReply {
         "SUCCESS" if !txn.is_empty() => QueryReply::Paid { channel_txn: txn.to_string() },
         "REFUND" if !txn.is_empty() => QueryReply::PaidThenRefunded { channel_txn: txn.to_string() },
         "NOTPAY" | "USERPAYING" | "ACCEPT" => QueryReply::Waiting,
-        state @ ("PAYERROR" | "CLOSED" | "REVOKED") => QueryReply::Failed { code: state.to_string() },
+        state @ ("PAYERROR" | "CLOSED") => QueryReply::Failed { code: state.to_string() },
+        // Reversed: of a paid order or of an unpaid one, the state alone does not say.
+        "REVOKED" => QueryReply::Closed { code: "REVOKED".into() },
         other => QueryReply::Unknown { detail: format!("trade_state {other:?}") },
     }
 }
@@ -299,9 +301,11 @@ mod tests {
         for waiting in ["NOTPAY", "USERPAYING", "ACCEPT"] {
             assert_eq!(state(waiting), QueryReply::Waiting, "{waiting}");
         }
-        for failed in ["PAYERROR", "CLOSED", "REVOKED"] {
+        for failed in ["PAYERROR", "CLOSED"] {
             assert_eq!(state(failed), QueryReply::Failed { code: failed.into() });
         }
+        // A reverse of a paid order and of an unpaid one both read REVOKED.
+        assert_eq!(state("REVOKED"), QueryReply::Closed { code: "REVOKED".into() });
         assert!(matches!(state("MYSTERY"), QueryReply::Unknown { .. }));
         let paid_without_id = query(
             &reply(&[
