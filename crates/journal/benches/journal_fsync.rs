@@ -185,6 +185,7 @@ async fn open_journal(path: &Path, snapshot: &str) -> Result<Case, BoxError> {
     .await?;
     let t = TransitionRecord {
         expected_from: None,
+        expected_seq: None,
         payment_id: "P1".into(),
         at: T0,
         to_state: "PAY_PENDING".into(),

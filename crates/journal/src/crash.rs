@@ -3,8 +3,9 @@
 //! If the environment variable [`CRASH_ENV`] holds a positive integer `N` when a journal is
 //! opened, the process kills itself with SIGKILL right after the `N`-th successful journal commit
 //! of this process, counting [`crate::Journal::create_payment`] and
-//! [`crate::Journal::record_transition`] commits (those are the recovery points; prints, staff
-//! actions and extra keys are not counted). The commit has been fsync'd by then, so this is the
+//! [`crate::Journal::record_transition`] commits and the bank card terminal's memory writes
+//! ([`crate::CardTerminalJournal`]: arming and closing a reversal, recording a purchase) — those
+//! are the recovery points; prints, staff actions and extra keys are not counted. The commit has been fsync'd by then, so this is the
 //! worst moment for the runtime: the state is durable but no effect has been carried out yet.
 //! Tests run the kiosk (or a small writer) in a child process, then reopen the journal and check
 //! that recovery does the right thing. When the variable is unset or not a positive integer,

@@ -56,7 +56,7 @@ const MAX_HINTS: usize = 1024;
 
 /// Writer-side state behind the write mutex.
 #[derive(Debug)]
-struct Writer {
+pub(crate) struct Writer {
     tip: ChainTip,
     hints: HashMap<String, Stored>,
 }
@@ -78,9 +78,10 @@ impl Writer {
 pub struct Journal {
     pub(crate) pool: SqlitePool,
     /// Cached chain tip and per-payment hints; `None` after a failed write, so the next write
-    /// re-reads the tip from the database.
-    writer: Mutex<Option<Writer>>,
-    crash_after: Option<u64>,
+    /// re-reads the tip from the database. Shared with [`crate::CardTerminalJournal`], whose
+    /// writes take the same mutex.
+    pub(crate) writer: std::sync::Arc<Mutex<Option<Writer>>>,
+    pub(crate) crash_after: Option<u64>,
     /// The anchor file, advanced after every commit (see [`crate::anchor`]); `None` for a
     /// journal opened without one (tests, tools).
     pub(crate) anchor: Option<std::sync::Mutex<AnchorFile>>,
@@ -145,7 +146,7 @@ impl Journal {
         let writer = Writer { tip, hints: HashMap::new() };
         Ok(Journal {
             pool,
-            writer: Mutex::new(Some(writer)),
+            writer: std::sync::Arc::new(Mutex::new(Some(writer))),
             crash_after: crash::crash_after_from_env(),
             anchor: None,
         })
@@ -259,6 +260,21 @@ impl Journal {
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         check_tail(&mut tx, writer).await?;
         let seq = writer.tip.last_seq + 1;
+        if let Some(expected_seq) = t.expected_seq {
+            let stored: Option<(i64, String)> =
+                sqlx::query_as("SELECT last_seq, state FROM payments WHERE id = ?1")
+                    .bind(&t.payment_id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            let (last_seq, state) = stored.ok_or(JournalError::Database(sqlx::Error::RowNotFound))?;
+            if last_seq != expected_seq {
+                return Err(JournalError::StaleState {
+                    id: t.payment_id.clone(),
+                    expected: format!("the payment as of seq {expected_seq}"),
+                    stored: state,
+                });
+            }
+        }
         // The update comes first and is guarded by what this process last committed, which saves a
         // read round trip; if the hint is missing or stale, read the stored row and update again.
         let mut hint = writer.hints.get(&t.payment_id).cloned();

@@ -11,10 +11,14 @@
 //! (SQLite triggers refuse UPDATE and DELETE) whose rows form a SHA-256 hash chain ([`chain`]),
 //! checked by [`Journal::verify_chain`].
 //!
+//! The bank card terminal's memory (its armed reversal and approved purchases, payments.md §3.2)
+//! lives here too, bound to the payment it belongs to: see [`card_terminal`].
+//!
 //! Storage is SQLite through sqlx: WAL, `synchronous=FULL`, foreign keys, one connection, schema
 //! migrations in `migrations/` embedded and run on open. For power-cut tests see [`crash`].
 
 pub mod anchor;
+pub mod card_terminal;
 pub mod chain;
 pub mod crash;
 mod csv;
@@ -26,6 +30,9 @@ mod trust;
 mod validate;
 
 pub use anchor::{Anchor, AnchorError, AnchorFile};
+pub use card_terminal::{
+    CardOpState, CardPurchase, CardRefund, CardReversal, CardReversalState, CardTerminalJournal,
+};
 pub use chain::{BreakReason, ChainBreak, ChainReport, GENESIS};
 pub use crash::{commits_in_this_process, power_cut, CRASH_ENV};
 pub use error::JournalError;

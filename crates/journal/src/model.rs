@@ -72,6 +72,11 @@ pub struct TransitionRecord {
     /// nothing is written ([`crate::JournalError::StaleState`]): two writers never both move a
     /// payment from the same state (optimistic concurrency).
     pub expected_from: Option<String>,
+    /// The seq of the payment's last transition as the writer read it. When given and the
+    /// payment has moved since (even back to the same state), nothing is written
+    /// ([`crate::JournalError::StaleState`]): for a writer in another process, such as
+    /// `yizhan recon`, whose copy may be older than a state label can tell.
+    pub expected_seq: Option<i64>,
     /// When the change happened (ms); also becomes the payment's `updated_at`.
     pub at: i64,
     /// New state label.

@@ -170,6 +170,7 @@ async fn run(j: &Journal, op: &Op) -> Result<i64, JournalError> {
             let terminal = is_terminal(to);
             j.record_transition(&TransitionRecord {
                 expected_from: Some(from.clone()),
+                expected_seq: None,
                 payment_id: id.clone(),
                 at: *at,
                 to_state: to.clone(),

@@ -60,6 +60,7 @@ async fn run() {
     for i in 0..COMMITS {
         let record = journal::TransitionRecord {
             expected_from: None,
+            expected_seq: None,
             payment_id: row.id.clone(),
             at: row.updated_at + i64::from(i),
             to_state: row.state.clone(),

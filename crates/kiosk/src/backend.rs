@@ -136,6 +136,7 @@ impl Backend {
         let billers = billers::Billers::new(&billers_config, &config.kiosk.id)
             .map_err(|e| BackendError::Billers(e.to_string()))?;
         let path = journal_path(config, data_dir);
+        let moves_money = matches!(access, JournalAccess::Money(_));
         let (journal, lock) = open_journal(config, data_dir, &path, access).await?;
         let identity = Identity {
             kiosk_id: config.kiosk.id.clone(),
@@ -143,7 +144,12 @@ impl Backend {
             service_phone: config.kiosk.service_phone.clone(),
             max_payment: kiosk_core::Fen(config.kiosk.max_payment_fen),
         };
-        let devices = crate::devices::Devices::open(&config.devices, data_dir)?;
+        if moves_money {
+            crate::card_memory::import_legacy_files(&config.devices, data_dir, &journal.card_terminal())
+                .await
+                .map_err(|e| BackendError::Device(crate::devices::DeviceError::BankCard(e)))?;
+        }
+        let devices = crate::devices::Devices::open(&config.devices, &journal)?;
         let signing_key = match &config.receipts {
             Some(receipts) => Some(
                 printer::proof::load_signing_key(&receipts.signing_key)

@@ -203,8 +203,8 @@ pub struct DevicesSection {
     /// The IC card slot for prepaid gas cards (`iccard::IcCardConfig`).
     #[serde(default)]
     pub iccard: Option<toml::Table>,
-    /// The bank card payment terminal (`bankcard::BankCardConfig`); in simulated mode its
-    /// `terminal.data_dir` defaults to `bankcard/` in the kiosk's data directory.
+    /// The bank card payment terminal (`bankcard::BankCardConfig`). Its armed reversal and
+    /// approved purchases are kept in the journal; `terminal.data_dir` is no longer used.
     #[serde(default)]
     pub bankcard: Option<toml::Table>,
 }
@@ -257,14 +257,12 @@ impl DevicesSection {
         }))
     }
 
-    /// The bank card entry; with `sim` the terminal is the simulator's pty. The terminal's own
-    /// files (its armed reversal) go in `bankcard/` of the kiosk's data directory unless
-    /// `terminal.data_dir` says otherwise.
+    /// The bank card entry; with `sim` the terminal is the simulator's pty. The terminal keeps
+    /// its records in the journal (`crate::card_memory`), not in files.
     pub fn bankcard_config(
         &self,
         sim: Option<&Path>,
         slot_sim: Option<&Path>,
-        data_dir: &Path,
     ) -> Option<Result<bankcard::BankCardConfig, String>> {
         let entry = self.bankcard.as_ref()?;
         let mut set = Vec::new();
@@ -273,9 +271,6 @@ impl DevicesSection {
         }
         if let (Some(path), true) = (slot_sim, entry.contains_key("slot")) {
             set.push((vec!["slot", "serial", "path"], path_value(path)));
-        }
-        if entry.get("terminal").and_then(|t| t.get("data_dir")).is_none() {
-            set.push((vec!["terminal", "data_dir"], path_value(&data_dir.join("bankcard"))));
         }
         Some(typed_entry(entry, set).and_then(|c: bankcard::BankCardConfig| {
             c.terminal.validate().map_err(|e| e.to_string())?;
@@ -289,7 +284,7 @@ impl DevicesSection {
             return Err(("devices.iccard", problem));
         }
         let probe = self.simulated.then_some(Path::new(PROBE_PATH));
-        if let Some(Err(problem)) = self.bankcard_config(probe, probe, Path::new("data")) {
+        if let Some(Err(problem)) = self.bankcard_config(probe, probe) {
             return Err(("devices.bankcard", problem));
         }
         let probe = Path::new(PROBE_PATH);

@@ -1,6 +1,7 @@
 //! The kiosk's devices as configured: real drivers on real ports, or — with `[devices] simulated
 //! = true` — the same drivers talking to simulators on pseudo-terminals in this process.
 
+use crate::card_memory::JournalMemory;
 use crate::config::DevicesSection;
 use crate::config::PROBE_PATH;
 use bankcard::sim::TerminalSim;
@@ -43,7 +44,8 @@ pub struct IcCardDevice {
 }
 
 pub struct BankCardDevice {
-    pub terminal: tokio::sync::Mutex<PaymentTerminal<SerialConnector>>,
+    /// The terminal, remembering its armed reversal and approved purchases in the journal.
+    pub terminal: tokio::sync::Mutex<PaymentTerminal<JournalMemory, SerialConnector>>,
     /// The motorised slot that takes the card in and gives it back, when the kiosk has one.
     pub slot: Option<tokio::sync::Mutex<bankcard::CardSlot<SerialConnector>>>,
     pub required: bool,
@@ -86,9 +88,9 @@ pub enum DeviceError {
 }
 
 impl Devices {
-    /// Opens every configured device; `data_dir` holds the files a driver owns (the bank card
-    /// terminal's armed reversal).
-    pub fn open(section: &DevicesSection, data_dir: &std::path::Path) -> Result<Devices, DeviceError> {
+    /// Opens every configured device. The bank card terminal keeps its armed reversal and
+    /// approved purchases in `journal` (`crate::card_memory`).
+    pub fn open(section: &DevicesSection, journal: &journal::Journal) -> Result<Devices, DeviceError> {
         let mut devices = Devices::default();
         if let Some(entry) = &section.printer {
             let config = if section.simulated {
@@ -118,7 +120,7 @@ impl Devices {
         devices.scanner = Self::open_scanner(section, &mut devices.sims)?;
         devices.idcard = Self::open_idcard(section, &mut devices.sims)?;
         devices.iccard = Self::open_iccard(section, &mut devices.sims)?;
-        devices.bankcard = Self::open_bankcard(section, &mut devices.sims, data_dir)?;
+        devices.bankcard = Self::open_bankcard(section, &mut devices.sims, journal)?;
         Ok(devices)
     }
 
@@ -203,7 +205,7 @@ impl Devices {
     fn open_bankcard(
         section: &DevicesSection,
         sims: &mut DeviceSims,
-        data_dir: &std::path::Path,
+        journal: &journal::Journal,
     ) -> Result<Option<BankCardDevice>, DeviceError> {
         if section.bankcard.is_none() {
             return Ok(None);
@@ -222,15 +224,16 @@ impl Devices {
             } else {
                 None
             };
-            section.bankcard_config(Some(&path), slot_path.as_deref(), data_dir)
+            section.bankcard_config(Some(&path), slot_path.as_deref())
         } else {
-            section.bankcard_config(None, None, data_dir)
+            section.bankcard_config(None, None)
         };
         let Some(config) = config else {
             return Ok(None);
         };
         let config = config.map_err(DeviceError::BankCard)?;
-        let terminal = PaymentTerminal::from_config(&config.terminal)
+        let memory = JournalMemory::new(journal.card_terminal());
+        let terminal = PaymentTerminal::from_config(&config.terminal, memory)
             .map_err(|e| DeviceError::BankCard(e.to_string()))?;
         let slot = match &config.slot {
             Some(slot) => Some(tokio::sync::Mutex::new(

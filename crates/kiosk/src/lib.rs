@@ -2,6 +2,7 @@
 //! the payment run loop around `kiosk-core`, recovery, reconciliation and logging.
 
 pub mod backend;
+pub mod card_memory;
 pub mod cli;
 pub mod clock;
 pub mod commands;

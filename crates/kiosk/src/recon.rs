@@ -166,6 +166,12 @@ pub async fn settle_suspense(
     use kiosk_core::{Event, State};
     let id = payment.id().to_string();
     for _ in 0..ATTEMPTS {
+        // Read again right before deciding: the kiosk may have moved it since the caller read it
+        // (even away and back to SUSPENSE). The write is then refused unless the payment is still
+        // at the transition read here.
+        let row = runtime.journal.get(&id).await?.ok_or_else(|| format!("{id} is not in the journal"))?;
+        let read_at_seq = row.last_seq;
+        payment = crate::runtime::journaling::restore(&row)?;
         if !matches!(payment.state, State::Suspense { .. }) {
             let stored = payment.state.label().to_string();
             return Ok(Settled::Left { payment, stored });
@@ -187,13 +193,14 @@ pub async fn settle_suspense(
             };
             return Ok(Settled::Unsettled { payment, why });
         }
-        let record = crate::runtime::journaling::transition(
+        let mut record = crate::runtime::journaling::transition(
             &after,
             from,
             now,
             &format!("{summary} [recon]"),
             &stepped.effects,
         );
+        record.expected_seq = Some(read_at_seq);
         match runtime.journal.record_transition(&record).await {
             Ok(_) => {
                 tracing::warn!(order = %id, to = after.state.label(), "suspense settled by reconciliation");
@@ -208,8 +215,8 @@ pub async fn settle_suspense(
             Err(journal::JournalError::StaleState { stored, .. }) => {
                 return Ok(Settled::Left { payment: runtime.load(&id).await?, stored });
             }
-            // The kiosk appended meanwhile: read the payment again and retry on the new tail.
-            Err(journal::JournalError::TailChanged { .. }) => payment = runtime.load(&id).await?,
+            // The kiosk appended meanwhile: read the payment again (next round) on the new tail.
+            Err(journal::JournalError::TailChanged { .. }) => {}
             Err(error) => return Err(error.into()),
         }
     }

@@ -5,7 +5,6 @@
 //! required = false                          # `yizhan devices` fails when a required device is not ready
 //!
 //! [devices.bankcard.terminal]
-//! data_dir = "/var/lib/yizhan/bankcard"     # armed reversal + approved purchases (see `store`)
 //! pos_no = "00000001"                       # MIS-POS POS no. (8)
 //! operator = "01"                           # MIS-POS operator (8)
 //! transaction_timeout_ms = 90000            # card + PIN + bank; then the sale's outcome is unknown
@@ -53,8 +52,11 @@ pub struct BankCardConfig {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TerminalConfig {
-    /// Directory the driver owns (armed reversal, approved purchases).
-    pub data_dir: PathBuf,
+    /// No longer used: the armed reversal and approved purchases live in the kiosk's journal
+    /// (see [`crate::store`]). Accepted so that an older `kiosk.toml` still loads; the kiosk
+    /// refuses to start while an armed reversal file of an older version is left in it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_dir: Option<PathBuf>,
     /// POS no., up to 8 printable ASCII.
     #[serde(default = "defaults::pos_no")]
     pub pos_no: String,
@@ -135,10 +137,10 @@ fn bad(m: &str) -> Result<(), TransportError> {
 }
 
 impl TerminalConfig {
-    /// Defaults for a terminal on `path` keeping its files in `data_dir`.
-    pub fn new(path: impl Into<PathBuf>, data_dir: impl Into<PathBuf>) -> Self {
+    /// Defaults for a terminal on `path`.
+    pub fn new(path: impl Into<PathBuf>) -> Self {
         TerminalConfig {
-            data_dir: data_dir.into(),
+            data_dir: None,
             pos_no: defaults::pos_no(),
             operator: defaults::operator(),
             transaction_timeout_ms: defaults::transaction_timeout_ms(),
@@ -161,9 +163,6 @@ impl TerminalConfig {
         }
         if self.max_sends == 0 {
             return bad("max_sends must be at least 1");
-        }
-        if self.data_dir.as_os_str().is_empty() {
-            return bad("terminal data_dir is empty");
         }
         Ok(())
     }

@@ -2,27 +2,37 @@
 //! channel client (`crates/payments`): pay, query, reverse, refund, keyed by our order number.
 //!
 //! The kiosk's payment machine journals its intent, then calls `pay`; on an unknown outcome it
-//! calls `query` (QUERY_LAST); at its deadline it calls `reverse`. The driver adds the card
-//! terminal's own safety net (payments.md §3.2, C1):
+//! calls `query` (QUERY_LAST); at its deadline it calls `reverse`. Each call is made by the
+//! payment machine of the order it names, so whatever it sends is journaled against that order.
+//! The driver adds the card terminal's own safety net (payments.md §3.2, C1), kept in a
+//! [`TerminalMemory`] it is given (the kiosk's journal; the driver owns no files):
 //!
-//! 1. **Armed reversal.** Before a sale frame leaves the kiosk, `{order, amount}` is written to
-//!    `<data_dir>/armed-reversal.json` and fsync'd ([`crate::store`]).
-//! 2. **Disarm on a definite answer** about that sale: approved or declined (from the sale's
-//!    response or from QUERY_LAST naming our order), or the reversal answered.
-//! 3. **Send it before the next transaction.** Before any sale, void or refund, an armed reversal
-//!    for another order is sent (`RV`, by our reference); while it stays unanswered no new
-//!    transaction starts (the sale is refused with `REVERSAL_PENDING`: nothing was sent for it).
-//!    A QUERY_LAST never waits for it: after a power cut the kiosk asks for the last result
-//!    *first* (payments.md F15), and a sale QUERY_LAST finds approved is disarmed, not reversed.
+//! 1. **Armed reversal.** Before a sale frame leaves the kiosk, `{order, amount, armed_at}` is
+//!    armed in the memory, durably ([`crate::store`]).
+//! 2. **Disarm on a definite answer** about that sale: approved for the amount asked, or declined
+//!    (from the sale's response or from QUERY_LAST naming our order), or its reversal answered.
+//!    A last result "approved" for another amount settles nothing: the reversal stays armed.
+//!    A reversal the terminal declines is kept as refused and `reverse` answers
+//!    [`ReverseReply::Refused`]; it is never dropped with only a log line.
+//! 3. **No new sale while another order's reversal is armed.** `pay` refuses with
+//!    `REVERSAL_PENDING` before anything is sent (the customer is not charged). The armed
+//!    reversal of order A goes out only through `reverse(A)` (or `refund(A)` when A's purchase
+//!    was never heard of), called by A's own payment machine: never inside another order's
+//!    call. A QUERY_LAST never waits for it: after a power cut the kiosk asks for the last
+//!    result *first* (payments.md F15), and a sale QUERY_LAST finds approved is disarmed, not
+//!    reversed.
 //!
 //! Outcomes never turn "unknown" into "failed": a timeout, a NAK'd or unacknowledged frame, a
-//! bad LRC on every retransmission, a code we do not know, all give `Unknown` / `Retry`.
-//! `Failed` and `Refused` come only from a definite terminal answer, or when nothing was sent.
+//! bad LRC on every retransmission, a code we do not know, a memory that cannot be read or
+//! written after something was sent, all give `Unknown` / `Retry`. `Failed` and `Refused` come
+//! only from a definite terminal answer, or when nothing was sent.
 
 use crate::codec::{Request, Response, MAX_AMOUNT};
 use crate::config::TerminalConfig;
 use crate::frame::{IndustryInfo, MaskedPan, TransType, Verdict};
-use crate::store::{ArmedReversal, CardTxn, OpState, RefundRecord, StoreError, TxnStore};
+use crate::store::{
+    ArmedReversal, CardTxn, MemoryError, OpState, RefundRecord, ReversalState, TerminalMemory,
+};
 use crate::transport::{EcrLink, LinkError, LinkStats, LinkTiming};
 use device::reconnect::{BackoffPolicy, Connector, Reconnecting};
 use device::serial::SerialConnector;
@@ -65,9 +75,6 @@ pub enum TerminalError {
     /// Bad configuration.
     #[error(transparent)]
     Config(#[from] device::TransportError),
-    /// The data directory cannot be used.
-    #[error(transparent)]
-    Store(#[from] StoreError),
 }
 
 /// What the terminal knows beyond online/offline, for `yizhan devices` and the staff screen.
@@ -75,6 +82,8 @@ pub enum TerminalError {
 pub struct TerminalDetail {
     /// The order whose reversal is armed, if any.
     pub armed_reversal: Option<OrderRef>,
+    /// The memory could not be read: no sale can be sent until it can.
+    pub memory_error: Option<String>,
     /// Link counters.
     pub stats: LinkStats,
 }
@@ -100,18 +109,19 @@ pub struct CardReceipt {
     pub merchant_id: String,
 }
 
-/// A certified payment terminal spoken to over the ECR link.
+/// A certified payment terminal spoken to over the ECR link, remembering its armed reversal and
+/// approved purchases in `M`.
 #[derive(Debug)]
-pub struct PaymentTerminal<C: Connector = SerialConnector> {
+pub struct PaymentTerminal<M, C: Connector = SerialConnector> {
     link: EcrLink<C>,
-    store: TxnStore,
+    memory: M,
     settings: TerminalSettings,
     last_receipt: Option<(OrderRef, CardReceipt)>,
 }
 
-impl PaymentTerminal<SerialConnector> {
-    /// The terminal of a `kiosk.toml` entry. Does not open the port yet.
-    pub fn from_config(cfg: &TerminalConfig) -> Result<Self, TerminalError> {
+impl<M: TerminalMemory> PaymentTerminal<M, SerialConnector> {
+    /// The terminal of a `kiosk.toml` entry, remembering in `memory`. Does not open the port yet.
+    pub fn from_config(cfg: &TerminalConfig, memory: M) -> Result<Self, TerminalError> {
         cfg.validate()?;
         let settings = TerminalSettings {
             pos_no: cfg.pos_no.clone(),
@@ -120,12 +130,11 @@ impl PaymentTerminal<SerialConnector> {
             query_timeout: Duration::from_millis(cfg.query_timeout_ms),
             link: cfg.link_timing(),
         };
-        let store = TxnStore::open(&cfg.data_dir)?;
         Ok(PaymentTerminal::new(
             SerialConnector::new(cfg.serial.clone()),
             cfg.serial.backoff(),
             settings,
-            store,
+            memory,
         ))
     }
 }
@@ -159,20 +168,32 @@ fn full_date(mmdd: &str) -> String {
     }
 }
 
-impl<C: Connector> PaymentTerminal<C> {
-    /// A terminal reached through `connector`, remembering its state in `store`.
-    pub fn new(connector: C, backoff: BackoffPolicy, settings: TerminalSettings, store: TxnStore) -> Self {
+/// The detail of an unknown outcome after the memory failed.
+fn memory_unknown(e: &MemoryError) -> String {
+    tracing::error!(error = %e, "bank card terminal memory failed");
+    format!("outcome unknown: {e}")
+}
+
+fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+impl<M: TerminalMemory, C: Connector> PaymentTerminal<M, C> {
+    /// A terminal reached through `connector`, remembering its state in `memory`.
+    pub fn new(connector: C, backoff: BackoffPolicy, settings: TerminalSettings, memory: M) -> Self {
         let link = EcrLink::new(Reconnecting::new(connector, backoff), settings.link);
-        PaymentTerminal { link, store, settings, last_receipt: None }
+        PaymentTerminal { link, memory, settings, last_receipt: None }
+    }
+
+    /// The memory the terminal keeps its records in.
+    pub fn memory(&self) -> &M {
+        &self.memory
     }
 
     /// The armed reversal (the sale whose outcome the driver has not heard), for the runtime
-    /// to journal and report. `None` also when the file cannot be read (logged).
-    pub fn armed_reversal(&self) -> Option<ArmedReversal> {
-        self.store.armed().unwrap_or_else(|e| {
-            tracing::error!(error = %e, "cannot read the armed reversal");
-            None
-        })
+    /// to report. The oldest if, against the driver's own rule, there were several.
+    pub async fn armed_reversal(&self) -> Result<Option<ArmedReversal>, MemoryError> {
+        Ok(self.memory.armed().await?.into_iter().next())
     }
 
     /// The receipt data of the last purchase approved through this client, if it was `order`.
@@ -181,8 +202,8 @@ impl<C: Connector> PaymentTerminal<C> {
     }
 
     /// The approved purchase recorded for `order`.
-    pub fn recorded(&self, order: &OrderRef) -> Option<CardTxn> {
-        self.store.txn(order).ok().flatten()
+    pub async fn recorded(&self, order: &OrderRef) -> Result<Option<CardTxn>, MemoryError> {
+        self.memory.txn(order).await
     }
 
     /// Link counters.
@@ -229,38 +250,39 @@ impl<C: Connector> PaymentTerminal<C> {
         self.call(&req, wait).await
     }
 
-    fn disarm_if(&self, order: &OrderRef) {
-        match self.store.armed() {
-            Ok(Some(a)) if a.order == *order => {
-                if let Err(e) = self.store.disarm() {
-                    tracing::error!(error = %e, "cannot disarm the reversal");
-                } else {
-                    tracing::info!(order = %order, "reversal disarmed");
-                }
-            }
-            Ok(_) => {}
-            Err(e) => tracing::error!(error = %e, "cannot read the armed reversal"),
-        }
+    /// Closes `order`'s reversal record as `state`; `Err` (the detail of an unknown outcome)
+    /// when the memory failed.
+    async fn disarm(&self, order: &OrderRef, state: ReversalState, detail: &str) -> Result<(), String> {
+        self.memory.disarm(order, state, detail).await.map_err(|e| memory_unknown(&e))?;
+        tracing::info!(order = %order, state = state.as_str(), "reversal record closed");
+        Ok(())
     }
 
-    fn remember_approval(&mut self, order: &OrderRef, r: &Response) -> String {
-        let existing = self.store.txn(order).ok().flatten();
-        let txn = existing.unwrap_or_else(|| CardTxn {
-            order: order.clone(),
-            amount: r.amount,
-            voucher: r.voucher.clone(),
-            ref_no: r.ref_no.clone(),
-            date: full_date(&r.date),
-            batch: r.batch.clone(),
-            auth_code: r.auth_code.clone(),
-            void: None,
-            refunds: Vec::new(),
-        });
-        // The purchase is recorded before the reversal is disarmed: a crash in between leaves
-        // an armed reversal of a recorded purchase, which is resolved by asking again.
-        if let Err(e) = self.store.put_txn(&txn) {
-            tracing::error!(error = %e, order = %order, "cannot record the approved purchase");
-        }
+    /// Records the approval of `order` (unless already recorded), then disarms its reversal; the
+    /// channel transaction id. `Err` when the memory failed: the outcome is then unknown to the
+    /// caller, and asking again finds the same approval.
+    async fn remember_approval(&mut self, order: &OrderRef, r: &Response) -> Result<String, String> {
+        let existing = self.memory.txn(order).await.map_err(|e| memory_unknown(&e))?;
+        let txn = match existing {
+            Some(t) => t,
+            None => {
+                let t = CardTxn {
+                    order: order.clone(),
+                    amount: r.amount,
+                    voucher: r.voucher.clone(),
+                    ref_no: r.ref_no.clone(),
+                    date: full_date(&r.date),
+                    batch: r.batch.clone(),
+                    auth_code: r.auth_code.clone(),
+                    void: None,
+                    refunds: Vec::new(),
+                };
+                // The purchase is recorded before the reversal is disarmed: a crash in between
+                // leaves an armed reversal of a recorded purchase, resolved by asking again.
+                self.memory.put_txn(&t).await.map_err(|e| memory_unknown(&e))?;
+                t
+            }
+        };
         self.last_receipt = Some((
             order.clone(),
             CardReceipt {
@@ -274,25 +296,12 @@ impl<C: Connector> PaymentTerminal<C> {
                 merchant_id: r.merchant_id.clone(),
             },
         ));
-        self.disarm_if(order);
-        channel_txn(&txn)
+        self.disarm(order, ReversalState::Answered, "sale approved").await?;
+        Ok(channel_txn(&txn))
     }
 
-    /// Sends the armed reversal of another order, if any. `Err` when it stays armed.
-    async fn clear_armed(&mut self, except: Option<&OrderRef>) -> Result<(), String> {
-        let armed = self.store.armed().map_err(unknown)?;
-        let Some(a) = armed else { return Ok(()) };
-        if Some(&a.order) == except {
-            return Ok(());
-        }
-        tracing::info!(order = %a.order, "sending the armed reversal before the next transaction");
-        match self.reversal(&a.order, a.amount).await {
-            ReverseReply::Done { .. } | ReverseReply::Refused { .. } => Ok(()),
-            ReverseReply::Retry { detail } => Err(detail),
-        }
-    }
-
-    /// `RV` for `order`; disarms on any definite answer.
+    /// `RV` for `order`. An answer (reversed, or "no such transaction") closes its record; a
+    /// decline keeps it as refused and gives `Refused`, for the payment machine to settle.
     async fn reversal(&mut self, order: &OrderRef, amount: Fen) -> ReverseReply {
         let req = self.request(TransType::Reversal, amount, IndustryInfo::order(order.as_str()));
         let wait = self.settings.query_timeout;
@@ -300,64 +309,89 @@ impl<C: Connector> PaymentTerminal<C> {
             Ok(r) => r,
             Err(e) => return ReverseReply::Retry { detail: unknown(e) },
         };
-        let reply = match r.code.verdict() {
-            Verdict::Approved => ReverseReply::Done { refunded: Some(true) },
-            Verdict::NotFound => ReverseReply::Done { refunded: Some(false) },
-            Verdict::Declined(_) => ReverseReply::Refused { detail: code_detail(&r) },
-            Verdict::InProgress | Verdict::Unknown => {
-                return ReverseReply::Retry { detail: code_detail(&r) };
+        let detail = code_detail(&r);
+        match r.code.verdict() {
+            Verdict::Approved => {
+                match self.memory.txn(order).await {
+                    Ok(Some(mut t)) => {
+                        t.void = Some(OpState::Done);
+                        if let Err(e) = self.memory.put_txn(&t).await {
+                            return ReverseReply::Retry { detail: memory_unknown(&e) };
+                        }
+                    }
+                    Ok(None) => {}
+                    Err(e) => return ReverseReply::Retry { detail: memory_unknown(&e) },
+                }
+                match self.disarm(order, ReversalState::Answered, &detail).await {
+                    Ok(()) => ReverseReply::Done { refunded: Some(true) },
+                    Err(detail) => ReverseReply::Retry { detail },
+                }
             }
-        };
-        if matches!(reply, ReverseReply::Refused { .. }) {
-            tracing::error!(order = %order, code = %r.code, "terminal refused a reversal; staff must check");
-        }
-        if let Ok(Some(mut t)) = self.store.txn(order) {
-            if reply == (ReverseReply::Done { refunded: Some(true) }) {
-                t.void = Some(OpState::Done);
-                let _ = self.store.put_txn(&t).map_err(|e| tracing::error!(error = %e, "store"));
+            Verdict::NotFound => match self.disarm(order, ReversalState::Answered, &detail).await {
+                Ok(()) => ReverseReply::Done { refunded: Some(false) },
+                Err(detail) => ReverseReply::Retry { detail },
+            },
+            Verdict::Declined(_) => {
+                tracing::error!(order = %order, code = %r.code, "terminal refused a reversal; the record is kept");
+                match self.disarm(order, ReversalState::Refused, &detail).await {
+                    Ok(()) => ReverseReply::Refused { detail },
+                    Err(detail) => ReverseReply::Retry { detail },
+                }
             }
+            Verdict::InProgress | Verdict::Unknown => ReverseReply::Retry { detail },
         }
-        self.disarm_if(order);
-        reply
     }
 
-    /// Purchase (`00`) of `amount` for `order`.
+    /// Purchase (`00`) of `amount` for `order`. Refused with `REVERSAL_PENDING`, before anything
+    /// is sent, while another order's reversal is armed.
     pub async fn pay(&mut self, order: &OrderRef, amount: Fen) -> PayReply {
         if !(1..=MAX_AMOUNT).contains(&amount.0) {
             return failed(FailKind::Config, "AMOUNT", "amount out of range for the terminal");
         }
         // An approved purchase already on record: never charge twice.
-        match self.store.txn(order) {
+        match self.memory.txn(order).await {
             Ok(Some(t)) if t.void.is_none() => return PayReply::Paid { channel_txn: channel_txn(&t) },
             Ok(Some(_)) => return PayReply::AlreadyUsed { code: "VOIDED".into() },
             Ok(None) => {}
-            Err(e) => return failed(FailKind::Config, "STORE", &e.to_string()),
+            Err(e) => return failed(FailKind::Config, "MEMORY", &e.to_string()),
         }
-        match self.store.armed() {
-            Err(e) => return failed(FailKind::Config, "STORE", &e.to_string()),
-            Ok(Some(a)) if a.order == *order => {
+        match self.memory.reversal(order).await {
+            Err(e) => return failed(FailKind::Config, "MEMORY", &e.to_string()),
+            Ok(Some(r)) if r.state == ReversalState::Armed => {
                 // This very sale is in doubt: ask, never resend blindly.
-                return match self.query(order).await {
+                return match self.query(order, amount).await {
                     QueryReply::Paid { channel_txn } => PayReply::Paid { channel_txn },
                     _ => PayReply::Unknown { detail: "an earlier attempt for this order is in doubt".into() },
                 };
             }
-            Ok(Some(_)) => {
-                if let Err(detail) = self.clear_armed(Some(order)).await {
-                    tracing::warn!(%detail, "armed reversal still unanswered; sale not sent");
+            Ok(Some(r)) if r.state == ReversalState::Refused => {
+                return PayReply::Unknown {
+                    detail: "an earlier attempt for this order is in doubt: its reversal was refused".into(),
+                };
+            }
+            Ok(_) => {}
+        }
+        match self.memory.armed().await {
+            Err(e) => return failed(FailKind::Config, "MEMORY", &e.to_string()),
+            Ok(armed) => {
+                if let Some(other) = armed.first() {
+                    tracing::warn!(
+                        order = %order,
+                        armed = %other.order,
+                        "another order's reversal is armed; sale not sent"
+                    );
                     return failed(
                         FailKind::Config,
                         "REVERSAL_PENDING",
-                        "an earlier card transaction is still being reversed",
+                        "an earlier card transaction is still being reversed; nothing was charged",
                     );
                 }
             }
-            Ok(None) => {}
         }
         let armed =
-            ArmedReversal { order: order.clone(), amount, armed_at: chrono::Local::now().to_rfc3339() };
-        if let Err(e) = self.store.arm(&armed) {
-            return failed(FailKind::Config, "STORE", &e.to_string());
+            ArmedReversal { order: order.clone(), amount, armed_at: now_ms(), state: ReversalState::Armed };
+        if let Err(e) = self.memory.arm(&armed).await {
+            return failed(FailKind::Config, "MEMORY", &e.to_string());
         }
         let req = self.request(TransType::Sale, amount, IndustryInfo::order(order.as_str()));
         let wait = self.settings.transaction_timeout;
@@ -369,16 +403,19 @@ impl<C: Connector> PaymentTerminal<C> {
             }
         };
         match r.code.verdict() {
-            Verdict::Approved if r.amount == amount => {
-                PayReply::Paid { channel_txn: self.remember_approval(order, &r) }
-            }
+            Verdict::Approved if r.amount == amount => match self.remember_approval(order, &r).await {
+                Ok(channel_txn) => PayReply::Paid { channel_txn },
+                Err(detail) => PayReply::Unknown { detail },
+            },
             Verdict::Approved => {
                 tracing::error!(order = %order, "terminal approved a different amount; reversal stays armed");
                 PayReply::Unknown { detail: "approved amount differs from the request".into() }
             }
             Verdict::Declined(kind) => {
-                self.disarm_if(order);
-                PayReply::Failed { kind, code: r.code.as_string(), message: r.message }
+                match self.disarm(order, ReversalState::Answered, &code_detail(&r)).await {
+                    Ok(()) => PayReply::Failed { kind, code: r.code.as_string(), message: r.message },
+                    Err(detail) => PayReply::Unknown { detail },
+                }
             }
             Verdict::InProgress | Verdict::NotFound | Verdict::Unknown => {
                 PayReply::Unknown { detail: code_detail(&r) }
@@ -386,9 +423,10 @@ impl<C: Connector> PaymentTerminal<C> {
         }
     }
 
-    /// Last-result query for `order`: approved for this order → `Paid`; another order or none →
-    /// `NotFound`; still running → `Waiting`.
-    pub async fn query(&mut self, order: &OrderRef) -> QueryReply {
+    /// Last-result query for `order` of `amount`: a sale approved for this order *and this
+    /// amount* → `Paid`; approved for another amount → `Unknown` (the reversal stays armed);
+    /// another order or none → `NotFound`; still running → `Waiting`.
+    pub async fn query(&mut self, order: &OrderRef, amount: Fen) -> QueryReply {
         let r = match self.query_last().await {
             Ok(r) => r,
             Err(e) => return QueryReply::Unknown { detail: unknown(e) },
@@ -405,21 +443,48 @@ impl<C: Connector> PaymentTerminal<C> {
         let verdict = r.code.verdict();
         match (r.trans, verdict) {
             (_, Verdict::InProgress) => QueryReply::Waiting,
+            (Some(TransType::Sale), Verdict::Approved) if r.amount == amount => {
+                match self.remember_approval(order, &r).await {
+                    Ok(channel_txn) => QueryReply::Paid { channel_txn },
+                    Err(detail) => QueryReply::Unknown { detail },
+                }
+            }
             (Some(TransType::Sale), Verdict::Approved) => {
-                QueryReply::Paid { channel_txn: self.remember_approval(order, &r) }
+                tracing::error!(
+                    order = %order,
+                    approved = r.amount.0,
+                    expected = amount.0,
+                    "last result approved another amount; reversal stays armed"
+                );
+                QueryReply::Unknown {
+                    detail: format!(
+                        "the last result approved {} fen for this order, not {} fen",
+                        r.amount.0, amount.0
+                    ),
+                }
             }
             (Some(TransType::Sale), Verdict::Declined(_)) => {
-                self.disarm_if(order);
-                QueryReply::Failed { code: r.code.as_string() }
+                match self.disarm(order, ReversalState::Answered, &code_detail(&r)).await {
+                    Ok(()) => QueryReply::Failed { code: r.code.as_string() },
+                    Err(detail) => QueryReply::Unknown { detail },
+                }
             }
             (Some(TransType::Void | TransType::Reversal | TransType::Refund), Verdict::Approved) => {
-                self.disarm_if(order);
-                let channel_txn = self.recorded(order).map_or_else(|| r.ref_no.clone(), |t| channel_txn(&t));
-                QueryReply::PaidThenRefunded { channel_txn }
+                if let Err(detail) = self.disarm(order, ReversalState::Answered, &code_detail(&r)).await {
+                    return QueryReply::Unknown { detail };
+                }
+                match self.memory.txn(order).await {
+                    Ok(t) => QueryReply::PaidThenRefunded {
+                        channel_txn: t.map_or_else(|| r.ref_no.clone(), |t| channel_txn(&t)),
+                    },
+                    Err(e) => QueryReply::Unknown { detail: memory_unknown(&e) },
+                }
             }
             (Some(TransType::Reversal), Verdict::NotFound) => {
-                self.disarm_if(order);
-                QueryReply::Failed { code: r.code.as_string() }
+                match self.disarm(order, ReversalState::Answered, &code_detail(&r)).await {
+                    Ok(()) => QueryReply::Failed { code: r.code.as_string() },
+                    Err(detail) => QueryReply::Unknown { detail },
+                }
             }
             _ => QueryReply::Unknown { detail: code_detail(&r) },
         }
@@ -427,16 +492,17 @@ impl<C: Connector> PaymentTerminal<C> {
 
     /// Undo `order`: void by voucher no. when its approval is on record, otherwise a reversal
     /// by reference (the terminal reverses it if it was approved, answers `25` if it never was).
+    /// Only `order`'s own records are touched: another order's armed reversal is never sent here.
     pub async fn reverse(&mut self, order: &OrderRef) -> ReverseReply {
-        if let Err(detail) = self.clear_armed(Some(order)).await {
-            return ReverseReply::Retry { detail };
-        }
-        let txn = match self.store.txn(order) {
+        let txn = match self.memory.txn(order).await {
             Ok(t) => t,
-            Err(e) => return ReverseReply::Retry { detail: e.to_string() },
+            Err(e) => return ReverseReply::Retry { detail: memory_unknown(&e) },
         };
         let Some(mut t) = txn else {
-            let amount = self.armed_reversal().filter(|a| a.order == *order).map_or(Fen::ZERO, |a| a.amount);
+            let amount = match self.memory.reversal(order).await {
+                Ok(record) => record.map_or(Fen::ZERO, |r| r.amount),
+                Err(e) => return ReverseReply::Retry { detail: memory_unknown(&e) },
+            };
             return self.reversal(order, amount).await;
         };
         match t.void {
@@ -446,8 +512,10 @@ impl<C: Connector> PaymentTerminal<C> {
                 match self.query_last().await {
                     Ok(r) if r.trans == Some(TransType::Void) && r.info.reference == order.as_str() => {
                         match r.code.verdict() {
-                            Verdict::Approved => return self.void_done(&mut t, true),
-                            Verdict::Declined(_) | Verdict::NotFound => return self.void_done(&mut t, false),
+                            Verdict::Approved => return self.void_done(&mut t, true).await,
+                            Verdict::Declined(_) | Verdict::NotFound => {
+                                return self.void_done(&mut t, false).await
+                            }
                             _ => return ReverseReply::Retry { detail: code_detail(&r) },
                         }
                     }
@@ -458,18 +526,18 @@ impl<C: Connector> PaymentTerminal<C> {
             Some(OpState::Refused) | None => {}
         }
         t.void = Some(OpState::InDoubt);
-        if let Err(e) = self.store.put_txn(&t) {
-            return ReverseReply::Retry { detail: e.to_string() };
+        if let Err(e) = self.memory.put_txn(&t).await {
+            return ReverseReply::Retry { detail: memory_unknown(&e) };
         }
         let mut req = self.request(TransType::Void, t.amount, IndustryInfo::order(order.as_str()));
         req.orig_voucher = t.voucher.clone();
         let wait = self.settings.query_timeout;
         match self.call(&req, wait).await {
             Ok(r) => match r.code.verdict() {
-                Verdict::Approved => self.void_done(&mut t, true),
+                Verdict::Approved => self.void_done(&mut t, true).await,
                 Verdict::Declined(_) | Verdict::NotFound => {
                     tracing::warn!(order = %order, code = %r.code, "void refused; a refund is needed");
-                    self.void_done(&mut t, false)
+                    self.void_done(&mut t, false).await
                 }
                 Verdict::InProgress | Verdict::Unknown => ReverseReply::Retry { detail: code_detail(&r) },
             },
@@ -477,37 +545,33 @@ impl<C: Connector> PaymentTerminal<C> {
         }
     }
 
-    fn void_done(&mut self, t: &mut CardTxn, approved: bool) -> ReverseReply {
+    async fn void_done(&mut self, t: &mut CardTxn, approved: bool) -> ReverseReply {
         // A void the terminal refuses (batch already settled) leaves the purchase standing: the
         // kiosk goes on to a refund, so nothing is recorded against it.
         t.void = approved.then_some(OpState::Done);
-        if let Err(e) = self.store.put_txn(t) {
-            tracing::error!(error = %e, "cannot record the void");
+        if let Err(e) = self.memory.put_txn(t).await {
+            return ReverseReply::Retry { detail: memory_unknown(&e) };
         }
-        if approved {
-            self.disarm_if(&t.order);
-            ReverseReply::Done { refunded: Some(true) }
-        } else {
-            ReverseReply::Refused { detail: "terminal refused the void".into() }
+        if !approved {
+            return ReverseReply::Refused { detail: "terminal refused the void".into() };
+        }
+        match self.disarm(&t.order, ReversalState::Answered, "voided").await {
+            Ok(()) => ReverseReply::Done { refunded: Some(true) },
+            Err(detail) => ReverseReply::Retry { detail },
         }
     }
 
-    /// Refund (`02`) `amount` of `order`'s purchase under our stable `refund_no`.
+    /// Refund (`02`) `amount` of `order`'s purchase under our stable `refund_no`. When no
+    /// approval of `order` was ever heard but its reversal record is still open for the same
+    /// amount (the statements showed the charge), the whole amount goes back by that reversal.
     pub async fn refund(&mut self, order: &OrderRef, refund_no: &str, amount: Fen) -> RefundReply {
         if !IndustryInfo::valid_ref(refund_no) || refund_no.is_empty() || !amount.is_positive() {
             return RefundReply::Refused { detail: "bad refund number or amount".into() };
         }
-        if let Err(detail) = self.clear_armed(None).await {
-            return RefundReply::Unknown { detail };
-        }
-        let mut t = match self.store.txn(order) {
+        let mut t = match self.memory.txn(order).await {
             Ok(Some(t)) => t,
-            Ok(None) => {
-                return RefundReply::Refused {
-                    detail: "no approved card purchase on record for this order".into(),
-                }
-            }
-            Err(e) => return RefundReply::Unknown { detail: e.to_string() },
+            Ok(None) => return self.refund_by_reversal(order, amount).await,
+            Err(e) => return RefundReply::Unknown { detail: memory_unknown(&e) },
         };
         if t.void == Some(OpState::Done) {
             return RefundReply::Refused { detail: "the purchase was voided".into() };
@@ -519,9 +583,11 @@ impl<C: Connector> PaymentTerminal<C> {
                 OpState::InDoubt => match self.query_last().await {
                     Ok(r) if r.trans == Some(TransType::Refund) && r.info.reference == refund_no => {
                         match r.code.verdict() {
-                            Verdict::Approved => return self.refund_done(&mut t, refund_no, OpState::Done),
+                            Verdict::Approved => {
+                                return self.refund_done(&mut t, refund_no, OpState::Done).await
+                            }
                             Verdict::Declined(_) | Verdict::NotFound => {
-                                return self.refund_done(&mut t, refund_no, OpState::Refused)
+                                return self.refund_done(&mut t, refund_no, OpState::Refused).await
                             }
                             _ => return RefundReply::Unknown { detail: code_detail(&r) },
                         }
@@ -537,8 +603,8 @@ impl<C: Connector> PaymentTerminal<C> {
             }
             t.refunds.push(RefundRecord { refund_no: refund_no.into(), amount, state: OpState::InDoubt });
         }
-        if let Err(e) = self.store.put_txn(&t) {
-            return RefundReply::Unknown { detail: e.to_string() };
+        if let Err(e) = self.memory.put_txn(&t).await {
+            return RefundReply::Unknown { detail: memory_unknown(&e) };
         }
         let mut req = self.request(
             TransType::Refund,
@@ -550,9 +616,9 @@ impl<C: Connector> PaymentTerminal<C> {
         let wait = self.settings.query_timeout;
         match self.call(&req, wait).await {
             Ok(r) => match r.code.verdict() {
-                Verdict::Approved => self.refund_done(&mut t, refund_no, OpState::Done),
+                Verdict::Approved => self.refund_done(&mut t, refund_no, OpState::Done).await,
                 Verdict::Declined(_) | Verdict::NotFound => {
-                    self.refund_done(&mut t, refund_no, OpState::Refused)
+                    self.refund_done(&mut t, refund_no, OpState::Refused).await
                 }
                 Verdict::InProgress | Verdict::Unknown => RefundReply::Unknown { detail: code_detail(&r) },
             },
@@ -560,12 +626,36 @@ impl<C: Connector> PaymentTerminal<C> {
         }
     }
 
-    fn refund_done(&mut self, t: &mut CardTxn, refund_no: &str, state: OpState) -> RefundReply {
+    /// The refund of a purchase never heard of: `order`'s own open reversal, for the whole amount.
+    async fn refund_by_reversal(&mut self, order: &OrderRef, amount: Fen) -> RefundReply {
+        let record = match self.memory.reversal(order).await {
+            Ok(record) => record,
+            Err(e) => return RefundReply::Unknown { detail: memory_unknown(&e) },
+        };
+        let open = record.is_some_and(|r| {
+            matches!(r.state, ReversalState::Armed | ReversalState::Refused) && r.amount == amount
+        });
+        if !open {
+            return RefundReply::Refused {
+                detail: "no approved card purchase on record for this order".into(),
+            };
+        }
+        match self.reversal(order, amount).await {
+            ReverseReply::Done { refunded: Some(true) } => RefundReply::Refunded,
+            ReverseReply::Done { .. } => {
+                RefundReply::Refused { detail: "the terminal holds no purchase for this order".into() }
+            }
+            ReverseReply::Refused { detail } => RefundReply::Refused { detail },
+            ReverseReply::Retry { detail } => RefundReply::Unknown { detail },
+        }
+    }
+
+    async fn refund_done(&mut self, t: &mut CardTxn, refund_no: &str, state: OpState) -> RefundReply {
         if let Some(r) = t.refunds.iter_mut().find(|r| r.refund_no == refund_no) {
             r.state = state;
         }
-        if let Err(e) = self.store.put_txn(t) {
-            tracing::error!(error = %e, "cannot record the refund");
+        if let Err(e) = self.memory.put_txn(t).await {
+            return RefundReply::Unknown { detail: memory_unknown(&e) };
         }
         match state {
             OpState::Done => RefundReply::Refunded,
@@ -573,18 +663,14 @@ impl<C: Connector> PaymentTerminal<C> {
         }
     }
 
-    /// Sends the armed reversal now, if there is one (for the runtime, once its own journal
-    /// says that order is not paid). `Ok(None)`: nothing was armed.
-    pub async fn send_armed_reversal(&mut self) -> Result<Option<ReverseReply>, StoreError> {
-        let Some(a) = self.store.armed()? else { return Ok(None) };
-        Ok(Some(self.reversal(&a.order, a.amount).await))
-    }
-
     /// Online when QUERY_LAST is answered.
     pub async fn device_status(&mut self) -> DeviceStatus<TerminalDetail> {
         let ok = self.query_last().await.is_ok();
-        let detail =
-            TerminalDetail { armed_reversal: self.armed_reversal().map(|a| a.order), stats: self.stats() };
+        let (armed_reversal, memory_error) = match self.armed_reversal().await {
+            Ok(armed) => (armed.map(|a| a.order), None),
+            Err(e) => (None, Some(e.to_string())),
+        };
+        let detail = TerminalDetail { armed_reversal, memory_error, stats: self.stats() };
         DeviceStatus {
             device: if ok { DeviceState::Online } else { DeviceState::Offline },
             media: MediaState::NotSupported,

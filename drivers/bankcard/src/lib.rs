@@ -10,7 +10,7 @@
 //! | [`frame`] | typed values: [`TransType`], [`RespCode`] → [`Verdict`], [`IndustryInfo`] (our refs), [`MaskedPan`] |
 //! | [`codec`] | `STX LEN(BCD) record ETX LRC` frames, ACK/NAK; the §6.4 request/response records field by field (GBK message) |
 //! | [`transport`] | [`EcrLink`]: ACK/NAK per frame, retransmit, NAK damaged frames, over `device::Reconnecting` |
-//! | [`store`] | the armed reversal and approved purchases, fsync'd in the driver's data directory |
+//! | [`store`] | what survives a power cut (armed reversal, approved purchases): the [`TerminalMemory`] trait the kiosk's journal implements, and [`InProcessMemory`] |
 //! | [`driver`] | [`PaymentTerminal`]: `pay` / `query` / `reverse` / `refund` → `kiosk_core` replies |
 //! | [`slot`] | [`CardSlot`]: CRT-310 insert, "take your card", capture only when abandoned |
 //! | [`config`] | [`BankCardConfig`], the `kiosk.toml` entry |
@@ -38,5 +38,8 @@ pub use config::{BankCardConfig, SlotConfig, TerminalConfig};
 pub use driver::{CardReceipt, PaymentTerminal, TerminalDetail, TerminalError, TerminalSettings};
 pub use frame::{IndustryInfo, MaskedPan, RespCode, TransType, Verdict};
 pub use slot::{CardReturn, CardSlot, Insertion, SlotError, SlotTiming};
-pub use store::{ArmedReversal, CardTxn, StoreError, TxnStore};
+pub use store::{
+    ArmedReversal, CardTxn, InProcessMemory, MemoryError, OpState, RefundRecord, ReversalState,
+    TerminalMemory,
+};
 pub use transport::{EcrLink, LinkError, LinkStats, LinkTiming};

@@ -1,38 +1,78 @@
-//! What the driver must remember across a power cut, in a data directory it owns.
+//! What the driver must remember across a power cut, and the [`TerminalMemory`] that keeps it.
 //!
-//! ```text
-//! <data_dir>/armed-reversal.json     the armed reversal (at most one), payments.md §3.2 / C1
-//! <data_dir>/txn/<ORDER>.json        one approved card purchase: voucher no., reference no.,
-//!                                    date, batch; its void and refunds (and any still in doubt)
-//! ```
+//! The driver owns no files. Whoever builds a [`crate::PaymentTerminal`] hands it a memory: the
+//! kiosk's is its SQLite journal (`crates/journal`, module `card_terminal`, tables
+//! `card_reversals`, `card_purchases`, `card_refunds`), so that the armed reversal and the
+//! approved purchases live beside the payment they belong to, in one durable truth (architecture
+//! rule 2). [`InProcessMemory`] keeps the same records in the process, for the driver's own
+//! tests and tools; it is a stand-in for storage, not for a device, and forgets everything when
+//! the process ends.
 //!
-//! Every write goes to a temporary file, is fsync'd, renamed over the target, and the directory
-//! is fsync'd: after a power cut a file is either the old or the new version, never half. The
-//! armed reversal is written **before** the sale frame leaves the kiosk, and removed only on a
-//! definite answer about that sale. The kiosk's journal stays the master record (architecture
-//! rule 2): [`crate::PaymentTerminal::armed_reversal`] shows this file so the runtime can journal
-//! and report it. No card number (masked or not) is ever written here.
+//! What is remembered, per order (payments.md §3.2, C1):
+//!
+//! - **The reversal record** ([`ArmedReversal`]): written ([`TerminalMemory::arm`]) and durable
+//!   **before** a sale frame leaves the kiosk, bound to that order, with its amount and the time
+//!   it was armed. It stays [`ReversalState::Armed`] until a definite answer about that sale
+//!   (approved or declined, from the sale's response or from QUERY_LAST naming the order), or
+//!   until the order's own reversal is answered ([`ReversalState::Answered`]). A reversal the
+//!   terminal declines is kept as [`ReversalState::Refused`]: never silently dropped.
+//! - **The approved purchase** ([`CardTxn`]): voucher no., reference no., date, batch, auth code
+//!   and amount, with its void and its refunds (and any still in doubt), for voids and refunds.
+//!
+//! No card number (masked or not) is ever remembered. Every method can fail; the driver turns a
+//! failure into a definite "nothing was sent" failure or an unknown outcome, never ignores it.
 
 use kiosk_core::{Fen, OrderRef};
-use serde::{Deserialize, Serialize};
-use std::fs::{self, File, OpenOptions};
-use std::io::{self, Write};
-use std::path::{Path, PathBuf};
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::sync::{Arc, Mutex, MutexGuard};
 
-/// A reversal armed before a sale: "if you do not hear that this sale was decided, reverse it
-/// before the next transaction".
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// Where the reversal record of one order stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ReversalState {
+    /// The sale was (or is about to be) sent and nothing definite has been heard: reverse it
+    /// unless it turns out approved. While any order's record is armed, no new sale is sent.
+    Armed,
+    /// A definite answer closed it: the sale was approved or declined, or its reversal was
+    /// answered (approved, or "no such transaction").
+    Answered,
+    /// The terminal declined the reversal: the customer may have been charged. Kept for staff
+    /// and for the order's own later `reverse`; it does not block new sales.
+    Refused,
+    /// Closed by the kiosk's journal, not by the terminal: the order's payment was settled by
+    /// staff or the statements, so the reversal was not sent (set by the kiosk, never by the
+    /// driver).
+    Settled,
+}
+
+impl ReversalState {
+    /// The name used in the journal and logs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReversalState::Armed => "armed",
+            ReversalState::Answered => "answered",
+            ReversalState::Refused => "refused",
+            ReversalState::Settled => "settled",
+        }
+    }
+}
+
+/// A reversal record, armed before a sale: "if you do not hear that this sale was decided,
+/// reverse it".
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ArmedReversal {
     /// The order of the sale.
     pub order: OrderRef,
     /// Its amount.
     pub amount: Fen,
-    /// When it was armed (RFC 3339, kiosk clock), for staff.
-    pub armed_at: String,
+    /// When it was armed, milliseconds since the Unix epoch (UTC).
+    pub armed_at: i64,
+    /// Where it stands.
+    pub state: ReversalState,
 }
 
 /// A refund of a card purchase.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RefundRecord {
     /// Our refund number (stable across retries).
     pub refund_no: String,
@@ -43,8 +83,7 @@ pub struct RefundRecord {
 }
 
 /// State of a void or refund we sent.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum OpState {
     /// Sent (or about to be): the answer is not known yet.
     InDoubt,
@@ -54,8 +93,19 @@ pub enum OpState {
     Refused,
 }
 
+impl OpState {
+    /// The name used in the journal and logs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OpState::InDoubt => "in_doubt",
+            OpState::Done => "done",
+            OpState::Refused => "refused",
+        }
+    }
+}
+
 /// An approved card purchase, with what voids and refunds need.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CardTxn {
     /// Our order.
     pub order: OrderRef,
@@ -72,10 +122,8 @@ pub struct CardTxn {
     /// Authorisation code.
     pub auth_code: String,
     /// The void, if one was sent.
-    #[serde(default)]
     pub void: Option<OpState>,
     /// Refunds sent.
-    #[serde(default)]
     pub refunds: Vec<RefundRecord>,
 }
 
@@ -86,119 +134,148 @@ impl CardTxn {
     }
 }
 
-/// Why the store could not be read or written.
+/// The memory could not be read or written. The driver never treats this as "nothing there".
 #[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum StoreError {
-    /// File system error.
-    #[error("bank-card data directory {path}: {source}")]
-    Io {
-        /// The file or directory.
-        path: PathBuf,
-        /// The reason.
-        #[source]
-        source: io::Error,
-    },
-    /// A file is not what we wrote.
-    #[error("bank-card record {path} is corrupt: {source}")]
-    Corrupt {
-        /// The file.
-        path: PathBuf,
-        /// The reason.
-        #[source]
-        source: serde_json::Error,
-    },
+#[error("the bank card terminal's memory failed: {0}")]
+pub struct MemoryError(#[source] pub Box<dyn std::error::Error + Send + Sync>);
+
+impl MemoryError {
+    /// A failure described in words (for memories whose errors are not `Error` values).
+    pub fn msg(text: impl Into<String>) -> MemoryError {
+        MemoryError(text.into().into())
+    }
 }
 
-/// The driver's files.
-#[derive(Clone, Debug)]
-pub struct TxnStore {
-    dir: PathBuf,
-}
+/// What a [`crate::PaymentTerminal`] remembers across a power cut, bound to our order numbers.
+///
+/// Every write must be durable when its future completes (the kiosk's journal commits with
+/// `synchronous=FULL`). Implementations are shared: the futures are `Send`.
+pub trait TerminalMemory: Send + Sync {
+    /// Every reversal record still [`ReversalState::Armed`], oldest first. The driver keeps this
+    /// to at most one (no new sale while one is armed).
+    fn armed(&self) -> impl Future<Output = Result<Vec<ArmedReversal>, MemoryError>> + Send;
 
-const ARMED: &str = "armed-reversal.json";
+    /// The reversal record of `order`, in whatever state.
+    fn reversal(
+        &self,
+        order: &OrderRef,
+    ) -> impl Future<Output = Result<Option<ArmedReversal>, MemoryError>> + Send;
 
-impl TxnStore {
-    /// Opens (creating) the store in `dir`.
-    pub fn open(dir: impl Into<PathBuf>) -> Result<TxnStore, StoreError> {
-        let dir = dir.into();
-        let txn = dir.join("txn");
-        fs::create_dir_all(&txn).map_err(|source| StoreError::Io { path: txn.clone(), source })?;
-        Ok(TxnStore { dir })
-    }
+    /// Arms (or re-arms) the reversal of `r.order`, durably, before the sale is sent.
+    fn arm(&self, r: &ArmedReversal) -> impl Future<Output = Result<(), MemoryError>> + Send;
 
-    /// The directory.
-    pub fn dir(&self) -> &Path {
-        &self.dir
-    }
-
-    fn io(path: &Path) -> impl FnOnce(io::Error) -> StoreError + '_ {
-        move |source| StoreError::Io { path: path.to_path_buf(), source }
-    }
-
-    fn write_atomic(&self, path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
-        let tmp = path.with_extension("tmp");
-        let mut f =
-            OpenOptions::new().write(true).create(true).truncate(true).open(&tmp).map_err(Self::io(&tmp))?;
-        f.write_all(bytes).map_err(Self::io(&tmp))?;
-        f.sync_all().map_err(Self::io(&tmp))?;
-        drop(f);
-        fs::rename(&tmp, path).map_err(Self::io(path))?;
-        Self::sync_dir(path.parent().unwrap_or(&self.dir))
-    }
-
-    fn sync_dir(dir: &Path) -> Result<(), StoreError> {
-        File::open(dir).and_then(|d| d.sync_all()).map_err(Self::io(dir))
-    }
-
-    fn read<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<Option<T>, StoreError> {
-        match fs::read(path) {
-            Ok(bytes) => serde_json::from_slice(&bytes)
-                .map(Some)
-                .map_err(|source| StoreError::Corrupt { path: path.to_path_buf(), source }),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-            Err(source) => Err(StoreError::Io { path: path.to_path_buf(), source }),
-        }
-    }
-
-    fn to_json<T: Serialize>(value: &T) -> Vec<u8> {
-        // Our own plain structs of strings and integers: serialising cannot fail.
-        serde_json::to_vec_pretty(value).unwrap_or_default()
-    }
-
-    /// The armed reversal, if any.
-    pub fn armed(&self) -> Result<Option<ArmedReversal>, StoreError> {
-        Self::read(&self.dir.join(ARMED))
-    }
-
-    /// Arms a reversal (durably: returns after fsync).
-    pub fn arm(&self, r: &ArmedReversal) -> Result<(), StoreError> {
-        self.write_atomic(&self.dir.join(ARMED), &Self::to_json(r))
-    }
-
-    /// Disarms (durably). Absent is fine.
-    pub fn disarm(&self) -> Result<(), StoreError> {
-        let path = self.dir.join(ARMED);
-        match fs::remove_file(&path) {
-            Ok(()) => Self::sync_dir(&self.dir),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
-            Err(source) => Err(StoreError::Io { path, source }),
-        }
-    }
-
-    fn txn_path(&self, order: &OrderRef) -> PathBuf {
-        // OrderRef is 8–32 upper-case letters and digits: a safe file name.
-        self.dir.join("txn").join(format!("{}.json", order.as_str()))
-    }
+    /// Closes `order`'s record as `state` ([`ReversalState::Answered`] or
+    /// [`ReversalState::Refused`]) with the terminal's words in `detail`, durably. A record that
+    /// is absent or already answered is left as it is.
+    fn disarm(
+        &self,
+        order: &OrderRef,
+        state: ReversalState,
+        detail: &str,
+    ) -> impl Future<Output = Result<(), MemoryError>> + Send;
 
     /// The approved purchase of `order`, if we have one.
-    pub fn txn(&self, order: &OrderRef) -> Result<Option<CardTxn>, StoreError> {
-        Self::read(&self.txn_path(order))
+    fn txn(&self, order: &OrderRef) -> impl Future<Output = Result<Option<CardTxn>, MemoryError>> + Send;
+
+    /// Saves `t` (its void and refunds included), durably.
+    fn put_txn(&self, t: &CardTxn) -> impl Future<Output = Result<(), MemoryError>> + Send;
+}
+
+#[derive(Debug, Default)]
+struct Records {
+    reversals: BTreeMap<OrderRef, ArmedReversal>,
+    txns: BTreeMap<OrderRef, CardTxn>,
+    fail_writes: bool,
+    fail_reads: bool,
+}
+
+/// The terminal's records kept in this process: for the driver's tests and tools. Clones share
+/// the records, so a test can drop a terminal (a "restart") and build another on the same memory.
+/// [`InProcessMemory::fail_writes`] / [`InProcessMemory::fail_reads`] make every later call fail,
+/// to show that a memory failure is never taken for "nothing there".
+#[derive(Clone, Debug, Default)]
+pub struct InProcessMemory {
+    records: Arc<Mutex<Records>>,
+}
+
+impl InProcessMemory {
+    /// An empty memory.
+    pub fn new() -> InProcessMemory {
+        InProcessMemory::default()
     }
 
-    /// Saves `t` (durably).
-    pub fn put_txn(&self, t: &CardTxn) -> Result<(), StoreError> {
-        self.write_atomic(&self.txn_path(&t.order), &Self::to_json(t))
+    fn lock(&self) -> MutexGuard<'_, Records> {
+        self.records.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// From now on every write fails (`true`) or succeeds again (`false`).
+    pub fn fail_writes(&self, fail: bool) {
+        self.lock().fail_writes = fail;
+    }
+
+    /// From now on every read fails (`true`) or succeeds again (`false`).
+    pub fn fail_reads(&self, fail: bool) {
+        self.lock().fail_reads = fail;
+    }
+
+    /// Every reversal record, whatever its state, by order.
+    pub fn reversals(&self) -> Vec<ArmedReversal> {
+        self.lock().reversals.values().cloned().collect()
+    }
+
+    fn read(&self) -> Result<MutexGuard<'_, Records>, MemoryError> {
+        let records = self.lock();
+        if records.fail_reads {
+            return Err(MemoryError::msg("simulated read failure"));
+        }
+        Ok(records)
+    }
+
+    fn write(&self) -> Result<MutexGuard<'_, Records>, MemoryError> {
+        let records = self.lock();
+        if records.fail_writes {
+            return Err(MemoryError::msg("simulated write failure"));
+        }
+        Ok(records)
+    }
+}
+
+impl TerminalMemory for InProcessMemory {
+    async fn armed(&self) -> Result<Vec<ArmedReversal>, MemoryError> {
+        let records = self.read()?;
+        let mut armed: Vec<ArmedReversal> =
+            records.reversals.values().filter(|r| r.state == ReversalState::Armed).cloned().collect();
+        armed.sort_by_key(|r| r.armed_at);
+        Ok(armed)
+    }
+
+    async fn reversal(&self, order: &OrderRef) -> Result<Option<ArmedReversal>, MemoryError> {
+        Ok(self.read()?.reversals.get(order).cloned())
+    }
+
+    async fn arm(&self, r: &ArmedReversal) -> Result<(), MemoryError> {
+        let armed = ArmedReversal { state: ReversalState::Armed, ..r.clone() };
+        self.write()?.reversals.insert(r.order.clone(), armed);
+        Ok(())
+    }
+
+    async fn disarm(&self, order: &OrderRef, state: ReversalState, _detail: &str) -> Result<(), MemoryError> {
+        let mut records = self.write()?;
+        if let Some(r) = records.reversals.get_mut(order) {
+            if matches!(r.state, ReversalState::Armed | ReversalState::Refused) {
+                r.state = state;
+            }
+        }
+        Ok(())
+    }
+
+    async fn txn(&self, order: &OrderRef) -> Result<Option<CardTxn>, MemoryError> {
+        Ok(self.read()?.txns.get(order).cloned())
+    }
+
+    async fn put_txn(&self, t: &CardTxn) -> Result<(), MemoryError> {
+        self.write()?.txns.insert(t.order.clone(), t.clone());
+        Ok(())
     }
 }
 
@@ -206,30 +283,45 @@ impl TxnStore {
 mod tests {
     use super::*;
 
-    #[test]
-    fn arm_survives_reopen_and_disarm_removes_it() {
-        let dir = tempfile::tempdir().unwrap();
-        let s = TxnStore::open(dir.path()).unwrap();
-        assert_eq!(s.armed().unwrap(), None);
-        let r = ArmedReversal {
-            order: OrderRef::new("YZK1261123000042").unwrap(),
-            amount: Fen(7950),
-            armed_at: "2026-01-01T08:00:00+08:00".into(),
-        };
-        s.arm(&r).unwrap();
-        let again = TxnStore::open(dir.path()).unwrap();
-        assert_eq!(again.armed().unwrap(), Some(r));
-        again.disarm().unwrap();
-        again.disarm().unwrap();
-        assert_eq!(s.armed().unwrap(), None);
-        assert!(!dir.path().join("armed-reversal.tmp").exists());
+    fn order(n: u32) -> OrderRef {
+        OrderRef::new(format!("YZK12611230{n:05}")).unwrap()
     }
 
-    #[test]
-    fn a_corrupt_file_is_an_error_not_a_missing_reversal() {
-        let dir = tempfile::tempdir().unwrap();
-        let s = TxnStore::open(dir.path()).unwrap();
-        fs::write(dir.path().join(ARMED), b"{half").unwrap();
-        assert!(matches!(s.armed(), Err(StoreError::Corrupt { .. })));
+    fn armed(n: u32, at: i64) -> ArmedReversal {
+        ArmedReversal { order: order(n), amount: Fen(7950), armed_at: at, state: ReversalState::Armed }
+    }
+
+    #[tokio::test]
+    async fn a_clone_shares_the_records_and_a_refused_reversal_is_kept() {
+        let memory = InProcessMemory::new();
+        memory.arm(&armed(2, 20)).await.unwrap();
+        memory.arm(&armed(1, 10)).await.unwrap();
+        let restarted = memory.clone();
+        let orders: Vec<OrderRef> = restarted.armed().await.unwrap().into_iter().map(|r| r.order).collect();
+        assert_eq!(orders, [order(1), order(2)], "oldest first");
+
+        restarted.disarm(&order(1), ReversalState::Refused, "terminal code 12").await.unwrap();
+        assert_eq!(
+            restarted.reversal(&order(1)).await.unwrap().map(|r| r.state),
+            Some(ReversalState::Refused)
+        );
+        // Answered is final: a late "refused" does not reopen it.
+        restarted.disarm(&order(2), ReversalState::Answered, "00").await.unwrap();
+        restarted.disarm(&order(2), ReversalState::Refused, "12").await.unwrap();
+        assert_eq!(memory.reversal(&order(2)).await.unwrap().map(|r| r.state), Some(ReversalState::Answered));
+        assert!(memory.armed().await.unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn failures_are_errors_not_missing_records() {
+        let memory = InProcessMemory::new();
+        memory.arm(&armed(1, 10)).await.unwrap();
+        memory.fail_reads(true);
+        assert!(memory.armed().await.is_err());
+        assert!(memory.txn(&order(1)).await.is_err());
+        memory.fail_reads(false);
+        memory.fail_writes(true);
+        assert!(memory.disarm(&order(1), ReversalState::Answered, "").await.is_err());
+        assert_eq!(memory.armed().await.unwrap().len(), 1, "still armed");
     }
 }

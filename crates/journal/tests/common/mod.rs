@@ -42,6 +42,7 @@ pub fn ordered(id: &str, created_at: i64) -> NewPayment {
 pub fn to(id: &str, at: i64, state: &str) -> TransitionRecord {
     TransitionRecord {
         expected_from: None,
+        expected_seq: None,
         payment_id: id.to_owned(),
         at,
         to_state: state.to_owned(),

@@ -289,11 +289,13 @@ fn expired_code_query_replied(
     let timing = channel_timing(p, policy);
     match reply {
         // Still unknown after the code expired: it never reached the channel and never can.
-        QueryReply::NotFound | QueryReply::Failed { .. } => {
+        // Closed (REVOKED / TRADE_CLOSED) here is the record our own reverse left of an order the
+        // channel had just said it never saw: no money was ever taken (a paid one would have
+        // been known, and nothing of ours refunded it).
+        QueryReply::NotFound | QueryReply::Failed { .. } | QueryReply::Closed { .. } => {
             p.state = State::Reversed { refunded: Some(false) };
             vec![Effect::PrintReceipt]
         }
-        QueryReply::Closed { .. } => closed_maybe_returned(p),
         QueryReply::Paid { channel_txn } => {
             p.channel_txn = Some(channel_txn);
             refund_whole_order(p, now)

@@ -65,6 +65,13 @@ pub async fn run(backend: &Backend) -> ExitCode {
     if let Some(bankcard) = &devices.bankcard {
         let status = bankcard.terminal.lock().await.device_status().await;
         println!("bankcard  {:<10}", status.device.xfs_name());
+        if let Some(order) = &status.detail.armed_reversal {
+            println!("          reversal of order {order} armed: no card sale until it is settled");
+        }
+        if let Some(error) = &status.detail.memory_error {
+            println!("          its records in the journal cannot be read: {error}");
+            required_missing |= bankcard.required;
+        }
         required_missing |= bankcard.required && !status.is_ready();
     } else {
         println!("bankcard  not configured");

@@ -16,7 +16,12 @@ pub async fn run(backend: &Backend) -> ExitCode {
             match backend.runtime.journal.load_parked().await {
                 Ok(parked) => {
                     for row in parked {
-                        println!("PARKED {} {} (needs staff or 补写卡)", row.id, row.state);
+                        let why = match row.state.as_str() {
+                            "REFUND_PENDING" => "a refund accepted, checked again on its schedule",
+                            "AWAIT_CARD_WRITE" => "needs 补写卡",
+                            _ => "checked again online on its schedule; staff: yizhan suspense",
+                        };
+                        println!("PARKED {} {} ({why})", row.id, row.state);
                     }
                     ExitCode::SUCCESS
                 }
@@ -28,7 +33,7 @@ pub async fn run(backend: &Backend) -> ExitCode {
         }
         Err(error) => {
             eprintln!("yizhan: recovery failed: {error}");
-            ExitCode::from(1)
+            ExitCode::from(error.exit_code())
         }
     }
 }

@@ -47,10 +47,11 @@ impl Runtime {
                 };
                 Event::PayReplied { reply }
             }
-            // The terminal's last-result query: first after a power cut (payments.md F15).
+            // The terminal's last-result query: first after a power cut (payments.md F15). An
+            // approval counts only for this order's amount.
             Effect::Query if channel == Channel::BankCard => Event::QueryReplied {
                 reply: match self.terminal().await {
-                    Some(mut terminal) => terminal.query(order).await,
+                    Some(mut terminal) => terminal.query(order, p.order.total()).await,
                     None => QueryReply::Unknown { detail: NO_TERMINAL.into() },
                 },
             },
@@ -217,7 +218,7 @@ fn description(p: &Payment) -> String {
     format!("一站缴费-{}", names.join("+"))
 }
 
-type Terminal = bankcard::PaymentTerminal<device::serial::SerialConnector>;
+type Terminal = bankcard::PaymentTerminal<crate::card_memory::JournalMemory, device::serial::SerialConnector>;
 
 const NO_TERMINAL: &str = "no bank card terminal is configured";
 

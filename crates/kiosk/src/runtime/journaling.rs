@@ -59,6 +59,7 @@ pub fn transition(
     TransitionRecord {
         payment_id: payment.id().to_string(),
         expected_from: Some(from.to_string()),
+        expected_seq: None,
         at: at.0,
         to_state: payment.state.label().to_string(),
         terminal: payment.state.is_terminal(),

@@ -6,6 +6,7 @@
 //! payment is in flight in this process or unsettled in the journal.
 
 mod bank_card_slot;
+mod card_reversals;
 mod crash_point;
 mod drive;
 mod effects;
@@ -244,6 +245,7 @@ impl Runtime {
         }
         let bank_card = matches!(method, PayMethod::BankCard);
         if bank_card {
+            self.settle_card_reversals().await?;
             self.take_bank_card_in(observer).await?;
         }
         let result = self.journal_and_drive(order, method, observer).await;
@@ -335,6 +337,7 @@ impl Runtime {
                 settled.push(self.drive(payment, None, Event::Tick, observer).await?);
             }
         }
+        self.settle_card_reversals().await?;
         Ok(settled)
     }
 

@@ -61,6 +61,9 @@ pub enum TerminalFault {
         /// NAKs.
         times: u8,
     },
+    /// The next money request (a reversal, say) is answered with this code and not executed:
+    /// for example `12`, a reversal the host will not take.
+    Refuse(RespCode),
 }
 
 /// Money moved for one of our order numbers.
@@ -107,6 +110,7 @@ struct State {
     think: Duration,
     faults: VecDeque<TerminalFault>,
     naks: u8,
+    nak_all: bool,
     silent: bool,
     plan: FaultPlan,
     stan: u32,
@@ -129,6 +133,7 @@ impl Default for State {
             think: Duration::ZERO,
             faults: VecDeque::new(),
             naks: 0,
+            nak_all: false,
             silent: false,
             plan: FaultPlan::none(),
             stan: 0,
@@ -257,6 +262,12 @@ impl TerminalSim {
         self.lock().silent = silent;
     }
 
+    /// A garbled link: while on, every request frame is NAKed at once and nothing is executed,
+    /// so every call of the driver gives up quickly with its outcome unknown.
+    pub fn set_nak_all(&self, on: bool) {
+        self.lock().nak_all = on;
+    }
+
     /// The ledger by our order number.
     pub fn ledger(&self) -> BTreeMap<String, LedgerEntry> {
         self.lock().ledger.clone()
@@ -378,6 +389,9 @@ fn handle(s: &mut State, rec: Vec<u8>) -> Reply {
     if s.silent || s.plan.is_silent() || s.lost.as_deref() == Some(&rec[..]) {
         return Reply::default();
     }
+    if s.nak_all {
+        return Reply::nak();
+    }
     if s.naks > 0 {
         s.naks -= 1;
         return Reply::nak();
@@ -406,6 +420,11 @@ fn handle(s: &mut State, rec: Vec<u8>) -> Reply {
     }
     s.requests.push(req.trans);
     let fault = s.faults.pop_front();
+    if let Some(TerminalFault::Refuse(code)) = fault {
+        let refused = respond(s, code, &req, "交易拒绝");
+        s.last_money_response = Some(refused.clone());
+        return Reply::ack(Some(refused));
+    }
     let reply = match req.trans {
         TransType::Sale => return sale(s, req, fault),
         TransType::Void => void(s, &req),

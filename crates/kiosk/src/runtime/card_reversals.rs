@@ -1,0 +1,39 @@
+//! Armed bank card reversals and the payments they belong to.
+//!
+//! The terminal keeps a reversal record per card sale in the journal (`crate::card_memory`),
+//! and while one is armed it sends no new sale (`REVERSAL_PENDING`, nothing charged). The armed
+//! reversal of order A goes out only through A's own payment machine — `query(A)` / `reverse(A)`
+//! when A is resumed at start-up or by the background settler, or when A's SUSPENSE check comes
+//! due — so its answer is journaled as A's transitions. This module handles what that machine no
+//! longer can: a payment the journal already settled (staff, the statements) while its reversal
+//! was still armed. Its record is closed as `settled`, bound to A, with A's final state as the
+//! reason, and the reversal is **not** sent: the journal decided, and sending it after staff said
+//! "delivered" or "returned" could take the customer's money back twice or claw back a bill
+//! already credited.
+
+use super::{Runtime, RuntimeError};
+use crate::clock;
+use journal::CardReversalState;
+
+impl Runtime {
+    /// Closes every armed card reversal whose payment is final in the journal, without sending
+    /// it. Payments still unfinished or parked keep theirs: their own machine resolves it.
+    pub(super) async fn settle_card_reversals(&self) -> Result<(), RuntimeError> {
+        let card = self.journal.card_terminal();
+        for armed in card.armed().await? {
+            let Some(payment) = self.journal.get(&armed.payment_id).await? else { continue };
+            if !payment.terminal {
+                continue;
+            }
+            let detail = format!("not sent: the payment is {} in the journal", payment.state);
+            if card.close(&armed.payment_id, CardReversalState::Settled, &detail, clock::now().0).await? {
+                tracing::warn!(
+                    order = %armed.payment_id,
+                    state = %payment.state,
+                    "armed card reversal of a settled payment closed without sending it"
+                );
+            }
+        }
+        Ok(())
+    }
+}
