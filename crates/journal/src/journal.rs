@@ -85,6 +85,9 @@ pub struct Journal {
     /// The anchor file, advanced after every commit (see [`crate::anchor`]); `None` for a
     /// journal opened without one (tests, tools).
     pub(crate) anchor: Option<std::sync::Mutex<AnchorFile>>,
+    /// The highest seq known committed: the chain head when opened by [`Journal::open_trusted`],
+    /// then every commit of this process. Printed on receipts and slips.
+    pub(crate) committed: std::sync::atomic::AtomicI64,
 }
 
 impl Journal {
@@ -149,6 +152,7 @@ impl Journal {
             writer: std::sync::Arc::new(Mutex::new(Some(writer))),
             crash_after: crash::crash_after_from_env(),
             anchor: None,
+            committed: std::sync::atomic::AtomicI64::new(0),
         })
     }
 
@@ -156,6 +160,15 @@ impl Journal {
     pub(crate) fn with_anchor(mut self, anchor: AnchorFile) -> Journal {
         self.anchor = Some(std::sync::Mutex::new(anchor));
         self
+    }
+
+    /// The highest seq known committed (0 when nothing is known yet): see `committed`.
+    pub fn committed_seq(&self) -> i64 {
+        self.committed.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    pub(crate) fn note_committed(&self, seq: i64) {
+        self.committed.fetch_max(seq, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// Moves the anchor to the new chain tip. Runs after the commit: a journal ahead of its
@@ -231,6 +244,7 @@ impl Journal {
         writer.tip = new_tip;
         writer.remember(&p.id, Stored { state: p.state.clone(), terminal: p.terminal, parked: p.parked });
         crash::after_commit(self.crash_after);
+        self.note_committed(writer.tip.last_seq);
         self.advance_anchor(&writer.tip)?;
         Ok(Seq(seq))
     }
@@ -322,6 +336,7 @@ impl Journal {
             Stored { state: t.to_state.clone(), terminal: t.terminal, parked: t.parked },
         );
         crash::after_commit(self.crash_after);
+        self.note_committed(writer.tip.last_seq);
         self.advance_anchor(&writer.tip)?;
         Ok(Seq(seq))
     }

@@ -10,6 +10,9 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReceiptContext {
     pub kiosk_id: String,
+    /// The journal's last committed sequence when printed: paper that outlives the disk shows
+    /// how far the journal had reached, so a journal rolled back to an older copy is caught.
+    pub journal_seq: Option<i64>,
     /// Local time, already formatted ("2026-11-23 10:42:05").
     pub printed_at: String,
     pub service_phone: String,
@@ -119,6 +122,9 @@ pub fn build(p: &Payment, ctx: &ReceiptContext) -> Receipt {
         row("时间 Time", &ctx.printed_at),
         row("订单号 Order", p.order.reference.as_str()),
     ];
+    if let Some(seq) = ctx.journal_seq {
+        header.push(row("记录号 Journal no.", seq.to_string()));
+    }
     if let Some(channel) = p.channel {
         header.push(row("渠道 Channel", format!("{} {}", channel.name_zh(), channel.code())));
     }
@@ -243,6 +249,7 @@ mod tests {
         let p = paid_joint_with_gas_refunded();
         let ctx = ReceiptContext {
             kiosk_id: "SH-PD-0001".into(),
+            journal_seq: Some(1042),
             printed_at: "2026-11-23 10:42:05".into(),
             service_phone: "021-96000".into(),
         };
@@ -251,6 +258,7 @@ mod tests {
         let text = receipt.to_text();
         for expected in [
             "订单号 Order: YZK1261123000042",
+            "记录号 Journal no.: 1042",
             "交易号 Txn: 4200001",
             "水费 Water: 31***0001",
             "结果 Result: 已销账 Paid (W-9)",

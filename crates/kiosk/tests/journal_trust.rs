@@ -251,3 +251,24 @@ fn an_account_or_card_the_biller_does_not_know_exits_6_and_journals_nothing() {
     let list = yizhan(&config, dir.path(), &["journal", "list"]);
     assert!(!text(&list.stdout).contains("YZ"), "nothing journaled: {}", text(&list.stdout));
 }
+
+/// Issue 9 item 18: prints and staff actions are hash-chained too; an edited staff action (who
+/// settled what, and why) stops money like an edited payment row, naming the row.
+#[test]
+fn an_edited_staff_action_stops_money_and_is_named() {
+    let (dir, config) = kiosk();
+    paid_once(dir.path(), &config);
+    tamper(
+        dir.path(),
+        "DROP TRIGGER staff_actions_no_update; UPDATE staff_actions SET staff_id = 'S999' WHERE id = 1",
+    );
+    let out = yizhan(
+        &config,
+        dir.path(),
+        &["pay", "--utility", "water", "--account", "310000013", "--code", "134567890123456787"],
+    );
+    assert_eq!(out.status.code(), Some(5), "{}{}", text(&out.stdout), text(&out.stderr));
+    assert!(text(&out.stderr).contains("staff_actions row 1"), "{}", text(&out.stderr));
+    let list = yizhan(&config, dir.path(), &["journal", "list"]);
+    assert_eq!(text(&list.stdout).matches("YZ").count(), 1, "no second order: {}", text(&list.stdout));
+}

@@ -141,6 +141,14 @@ async fn a_code_shown_to_the_scanner_pays_and_prints_a_verifiable_receipt() {
     assert_eq!(payment.state, State::Done);
     let transcript = printer_sim(&kiosk).last_receipt().unwrap();
     assert!(transcript.text().contains("38.70"), "{}", transcript.text());
+    // The journal's reach is on paper (issue 9, item 2): a journal rolled back behind a receipt
+    // in a customer's hand is caught.
+    let head = runtime.journal.chain_head().await.unwrap().seq;
+    assert!(
+        transcript.text().contains(&format!("{head}")) && transcript.text().contains("记录号"),
+        "{}",
+        transcript.text()
+    );
     let qr = transcript.qr_payloads().remove(0).to_string();
     let claim = yizhan::proof::verify(&qr, &verifying_key(), &runtime.journal).await.unwrap();
     assert_eq!((claim.amount, claim.outcome), (Fen(3870), printer::ClaimOutcome::Paid));

@@ -388,6 +388,7 @@ impl Runtime {
     pub fn receipt(&self, payment: &Payment) -> Receipt {
         let ctx = ReceiptContext {
             kiosk_id: self.identity.kiosk_id.clone(),
+            journal_seq: Some(self.journal.committed_seq()).filter(|seq| *seq > 0),
             printed_at: clock::format_local(clock::now()),
             service_phone: self.identity.service_phone.clone(),
         };
