@@ -51,6 +51,22 @@ pub enum Command {
     /// Staff sign-in.
     #[command(subcommand)]
     Staff(StaffCommand),
+    /// Seeded whole-kiosk simulations with faults and power cuts, checked against the
+    /// simulators' books (docs/reliability.md).
+    Soak(SoakArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SoakArgs {
+    /// How many seeds to run.
+    #[arg(long, default_value_t = 100)]
+    pub seeds: u64,
+    /// The first seed (a failing seed replays with `--from SEED --seeds 1`).
+    #[arg(long, default_value_t = 0)]
+    pub from: u64,
+    /// At most this many customers a seed.
+    #[arg(long, default_value_t = 6)]
+    pub customers: u64,
 }
 
 #[derive(Debug, Subcommand)]

@@ -16,5 +16,6 @@ pub mod proof;
 pub mod recon;
 pub mod redact;
 pub mod runtime;
+pub mod soak;
 pub mod staff_pin;
 pub mod ui;

@@ -12,6 +12,7 @@ mod receipt;
 mod recover;
 mod run_kiosk;
 mod sim;
+mod soak;
 mod suspense;
 
 use crate::backend::{Backend, BackendError, JournalAccess};
@@ -32,6 +33,11 @@ pub async fn run(cli: Cli) -> ExitCode {
     if let Some(Command::Sim(args)) = &cli.command {
         // The simulators need no kiosk configuration.
         return sim::run(args, config_dir(&cli.config)).await;
+    }
+    if let Some(Command::Soak(args)) = &cli.command {
+        // Each seed starts its own embedded kiosk with the demo keys beside the configuration.
+        let keys = config_dir(&cli.config).join("sim-keys");
+        return soak::run(args, &std::path::absolute(&keys).unwrap_or(keys)).await;
     }
     if let Some(Command::Staff(StaffCommand::HashPin)) = &cli.command {
         // Run while writing the configuration: it needs none.
@@ -113,7 +119,9 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Gas(command) => gas::run(&backend, command).await,
         Command::Suspense(command) => suspense::run(&backend, command).await,
         Command::Idcard(command) => idcard::run(&backend, command).await,
-        Command::Sim(_) | Command::Screenshot(_) | Command::Staff(_) => unreachable!("handled above"),
+        Command::Sim(_) | Command::Screenshot(_) | Command::Staff(_) | Command::Soak(_) => {
+            unreachable!("handled above")
+        }
     }
 }
 

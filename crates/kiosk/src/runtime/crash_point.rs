@@ -25,3 +25,51 @@ pub fn after_call() {
         journal::power_cut();
     }
 }
+
+/// Where an in-process power cut (`yizhan soak`) falls: right after the n-th journal commit, or
+/// right after the n-th answered call, counted from when it is armed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Cut {
+    AfterCommit(u32),
+    AfterCall(u32),
+}
+
+/// An in-process power cut, for the seeded whole-kiosk simulation: when it falls, the payment
+/// being driven stops at once with [`super::RuntimeError::PowerCut`] — its in-memory state is
+/// dropped, the journal holds exactly what was committed, the other side may have acted — and
+/// the caller then "restarts" by recovering from the journal. Unlike the SIGKILL of the
+/// power-cut test it keeps the page cache (the journal's crash test drops unsynced writes).
+#[derive(Debug, Default)]
+pub struct SimulatedCut {
+    armed: std::sync::Mutex<Option<Cut>>,
+}
+
+impl SimulatedCut {
+    pub fn arm(&self, cut: Cut) {
+        *self.armed.lock().unwrap_or_else(|p| p.into_inner()) = Some(cut);
+    }
+
+    pub fn disarm(&self) {
+        *self.armed.lock().unwrap_or_else(|p| p.into_inner()) = None;
+    }
+
+    /// Counts one commit (`commit`) or one answered call; true when the cut falls here.
+    pub(super) fn falls_after(&self, commit: bool) -> bool {
+        let mut armed = self.armed.lock().unwrap_or_else(|p| p.into_inner());
+        let falls = match armed.as_mut() {
+            Some(Cut::AfterCommit(n)) if commit => {
+                *n -= 1;
+                *n == 0
+            }
+            Some(Cut::AfterCall(n)) if !commit => {
+                *n -= 1;
+                *n == 0
+            }
+            _ => false,
+        };
+        if falls {
+            *armed = None;
+        }
+        falls
+    }
+}

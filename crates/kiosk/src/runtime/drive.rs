@@ -31,6 +31,7 @@ impl Runtime {
                     if let Err(error) = self.journal.record_transition(&record).await {
                         return Err(self.journal_failed(error));
                     }
+                    self.cut_if_due(true)?;
                     tracing::info!(order = %payment.id(), from, to = payment.state.label(), event = %log_summary, "transition");
                     observer.transition(&payment, from, &summary);
                 }

@@ -119,6 +119,7 @@ impl Runtime {
         };
         // Every event built above is the answer of an external call.
         super::crash_point::after_call();
+        self.cut_if_due(false)?;
         Ok(Some(event))
     }
 

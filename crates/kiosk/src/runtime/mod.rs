@@ -7,7 +7,7 @@
 
 mod bank_card_slot;
 mod card_reversals;
-mod crash_point;
+pub mod crash_point;
 mod drive;
 mod effects;
 mod gas;
@@ -68,6 +68,8 @@ pub struct Runtime {
     /// only the rows after the last verified checkpoint).
     whole_chain: tokio::sync::OnceCell<Result<u64, String>>,
     order_clock: crate::ids::OrderClock,
+    /// An in-process power cut for `yizhan soak`; never armed otherwise.
+    pub simulated_cut: crash_point::SimulatedCut,
 }
 
 /// Whether a receipt can be promised before the customer pays (checked before money moves).
@@ -101,6 +103,9 @@ pub enum RuntimeError {
     AboveCeiling { amount: kiosk_core::Fen, max: kiosk_core::Fen },
     #[error("the journal failed: {0}")]
     Journal(#[from] journal::JournalError),
+    /// `yizhan soak` cut the power here (see [`crash_point::SimulatedCut`]).
+    #[error("simulated power cut")]
+    PowerCut,
     #[error(transparent)]
     Snapshot(#[from] journaling::BadSnapshot),
     #[error("this kiosk has no bank card terminal")]
@@ -164,6 +169,7 @@ impl Runtime {
             journal_fault: std::sync::Mutex::new(None),
             whole_chain: tokio::sync::OnceCell::new(),
             order_clock: Default::default(),
+            simulated_cut: Default::default(),
         }
     }
 
@@ -266,6 +272,7 @@ impl Runtime {
         let payment = Payment::new(order);
         let new = journaling::new_payment(&payment, "order confirmed", &[]);
         self.journal.create_payment(&new).await.map_err(|error| self.journal_failed(error))?;
+        self.cut_if_due(true)?;
         observer.transition(&payment, "", "order confirmed");
         let (first, code) = match method {
             PayMethod::Code(code) => {
@@ -344,6 +351,14 @@ impl Runtime {
     /// Why the journal stopped being trusted while the kiosk ran, if it did.
     pub fn journal_fault(&self) -> Option<String> {
         self.journal_fault.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Falls the simulated power cut if it is due after this commit (`commit`) or answered call.
+    pub(crate) fn cut_if_due(&self, commit: bool) -> Result<(), RuntimeError> {
+        if self.simulated_cut.falls_after(commit) {
+            return Err(RuntimeError::PowerCut);
+        }
+        Ok(())
     }
 
     /// A journal write failed: when the journal changed behind the kiosk, no money moves again

@@ -1,0 +1,252 @@
+//! `yizhan soak`: seeded simulations of the whole kiosk runtime — the real payment machine, the
+//! real journal on a real file, the real channel and biller clients over loopback HTTP to the
+//! simulators, the real drivers over pty simulators — with a seeded day of customers, the faults
+//! of payments.md §10 waiting at the simulators, and power cuts at any journal commit or after
+//! any answered call, each followed by recovery. After every seed the simulators' books are held
+//! against the invariants (see [`checks`]); a violation names its seed and the command that
+//! replays it. The idea is TigerBeetle's VOPR and FoundationDB's simulation, within what a kiosk
+//! with real sockets allows: the schedule and faults come from the seed; timing is real (scaled
+//! down by the timing divisor), so a seed replays the same customers, faults and cuts, and its
+//! invariants must hold however the timing falls.
+
+pub mod checks;
+pub mod schedule;
+
+use crate::backend::Backend;
+use crate::runtime::{PayMethod, Quiet, RuntimeError};
+use checks::Violation;
+use kiosk_core::{route_payment_code, utility::luhn_check_digit, Channel, Order, PaymentCode, Utility};
+use schedule::{Bill, Customer, Rng};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// Timers run this many times faster than the channels' own (45 s to reverse becomes 0.15 s).
+pub const DIVISOR: u32 = 300;
+
+/// What one seed did.
+#[derive(Clone, Debug, Default)]
+pub struct SeedReport {
+    pub seed: u64,
+    pub customers: u64,
+    pub kills: u64,
+    /// Payments that ended (or stayed) in suspense or with a refund on its way.
+    pub parked: u64,
+    pub violations: Vec<Violation>,
+}
+
+/// All seeds together, for the closing line.
+#[derive(Clone, Debug, Default)]
+pub struct Totals {
+    pub seeds: u64,
+    pub customers: u64,
+    pub kills: u64,
+    pub parked: u64,
+    pub lost: u64,
+    pub doubled: u64,
+    pub failed_seeds: Vec<u64>,
+}
+
+impl Totals {
+    pub fn add(&mut self, report: &SeedReport) {
+        self.seeds += 1;
+        self.customers += report.customers;
+        self.kills += report.kills;
+        self.parked += report.parked;
+        self.lost += report.violations.iter().filter(|v| v.lost).count() as u64;
+        self.doubled += report.violations.iter().filter(|v| v.doubled).count() as u64;
+        if !report.violations.is_empty() {
+            self.failed_seeds.push(report.seed);
+        }
+    }
+
+    /// `N seeds, C customers, K kills, 0 lost, 0 doubled`.
+    pub fn line(&self) -> String {
+        format!(
+            "{} seeds, {} customers, {} kills, {} lost, {} doubled ({} parked in suspense or refund-pending)",
+            self.seeds, self.customers, self.kills, self.lost, self.doubled, self.parked
+        )
+    }
+}
+
+/// Runs one seed in a fresh data folder under `work` and checks it.
+pub async fn run_seed(
+    seed: u64,
+    keys_dir: &Path,
+    work: &Path,
+    max_customers: u64,
+) -> Result<SeedReport, String> {
+    let data = work.join(format!("seed-{seed}"));
+    let backend =
+        Backend::start_embedded(keys_dir, &data, DIVISOR, false).await.map_err(|e| e.to_string())?;
+    let mut report = SeedReport { seed, ..Default::default() };
+    let mut codes = Rng::new(seed.wrapping_mul(31).wrapping_add(7));
+    for (index, customer) in schedule::customers(seed, max_customers).into_iter().enumerate() {
+        report.customers += 1;
+        let killed = serve(&backend, seed, index, &customer, &mut codes).await?;
+        report.kills += u64::from(killed);
+    }
+    settle_the_day(&backend).await;
+    report.violations = checks::journal(&backend).await?;
+    let rows = backend.runtime.journal.list(10_000, 0).await.map_err(|e| e.to_string())?;
+    report.parked = rows.iter().filter(|r| r.parked).count() as u64;
+    drop(backend);
+    let _ = std::fs::remove_dir_all(&data);
+    Ok(report)
+}
+
+/// One customer: the bill, the faults, the payment, and — when the power fails — the restart.
+/// Returns whether the power failed.
+async fn serve(
+    backend: &Backend,
+    seed: u64,
+    index: usize,
+    c: &Customer,
+    codes: &mut Rng,
+) -> Result<bool, String> {
+    let runtime = &backend.runtime;
+    let sims = backend.sims.as_ref().ok_or("the soak needs the embedded back end")?;
+    let order = match &c.bill {
+        Bill::One { utility, due_fen } => {
+            let account = account_of(*utility, seed, index);
+            put_account(backend, *utility, &account, *due_fen)?;
+            let bill = runtime.fetch_bill(*utility, &account).await.map_err(|e| e.to_string())?;
+            if let Some(fen) = c.paid_elsewhere_fen {
+                sims.billers.get(*utility).sim.pay_elsewhere(&account, fen);
+            }
+            Order::for_bill(runtime.new_order_ref(), &runtime.identity.kiosk_id, crate::clock::now(), &bill)
+        }
+        Bill::Joint { water, power, gas } => {
+            let joint = account_of(Utility::Power, seed, 1_000 + index);
+            let (w, p, g) = (
+                account_of(Utility::Water, seed, index),
+                account_of(Utility::Power, seed, index),
+                account_of(Utility::Gas, seed, index),
+            );
+            put_account(backend, Utility::Water, &w, *water)?;
+            put_account(backend, Utility::Power, &p, *power)?;
+            put_account(backend, Utility::Gas, &g, *gas)?;
+            let household: billers::sim::Household = serde_json::from_value(serde_json::json!({
+                "joint_account": joint, "holder_masked": "李*", "water": w, "power": p, "gas": g,
+            }))
+            .map_err(|e| e.to_string())?;
+            sims.billers.joint.sim.put_household(household);
+            let bill = runtime.fetch_joint_bill(&joint).await.map_err(|e| e.to_string())?;
+            Order::for_joint_bill(
+                runtime.new_order_ref(),
+                &runtime.identity.kiosk_id,
+                crate::clock::now(),
+                &bill,
+            )
+        }
+    }
+    .map_err(|e| e.to_string())?;
+    for f in &c.faults {
+        let plan = match f.sim.as_str() {
+            "wechat" => sims.channels.wechat.faults(),
+            "alipay" => sims.channels.alipay.faults(),
+            "unionpay" => sims.channels.unionpay.faults(),
+            utility => {
+                sims.billers.get(utility.parse().map_err(|_| format!("no simulator {utility}"))?).sim.faults()
+            }
+        };
+        plan.inject(f.endpoint, f.fault.clone(), f.times);
+    }
+    if let Some(cut) = c.cut {
+        runtime.simulated_cut.arm(cut);
+    }
+    let code = payment_code(c.channel, codes);
+    let paid = runtime.pay_order_with(order, PayMethod::Code(code), &Quiet).await;
+    runtime.simulated_cut.disarm();
+    let killed = matches!(paid, Err(RuntimeError::PowerCut));
+    match paid {
+        Ok(_) | Err(RuntimeError::PowerCut) => {}
+        // Refused before money moved (a bill changed to nothing due…): nothing to check.
+        Err(error) if error.exit_code() == 2 => {}
+        Err(error) => return Err(format!("customer {index}: {error}")),
+    }
+    // A restart after the cut; between customers the kiosk's settler does the same.
+    recover_until_quiet(backend).await?;
+    clear_faults(backend);
+    Ok(killed)
+}
+
+/// Recovery after a cut can itself be cut short by a fault left over: try a few times.
+async fn recover_until_quiet(backend: &Backend) -> Result<(), String> {
+    for _ in 0..20 {
+        match backend.runtime.recover(&Quiet).await {
+            Ok(_) => {}
+            Err(RuntimeError::PowerCut) => continue,
+            Err(error) => return Err(format!("recovery: {error}")),
+        }
+        if backend.runtime.journal.load_unfinished().await.map_err(|e| e.to_string())?.is_empty() {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    Ok(())
+}
+
+/// The end of the day: faults cleared, the settler runs while refunds and re-checks fall due
+/// (their backoffs are scaled down), for a bounded time.
+async fn settle_the_day(backend: &Backend) {
+    clear_faults(backend);
+    let until = Instant::now() + Duration::from_millis(1_500);
+    while Instant::now() < until {
+        let _ = backend.runtime.settle_due(&Quiet).await;
+        let rows = backend.runtime.journal.load_parked().await.unwrap_or_default();
+        if rows.iter().all(|r| r.state != "REFUND_PENDING")
+            && backend.runtime.journal.load_unfinished().await.unwrap_or_default().is_empty()
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+fn clear_faults(backend: &Backend) {
+    if let Some(sims) = &backend.sims {
+        sims.channels.wechat.faults().clear();
+        sims.channels.alipay.faults().clear();
+        sims.channels.unionpay.faults().clear();
+        for utility in [Utility::Water, Utility::Power, Utility::Gas] {
+            sims.billers.get(utility).sim.faults().clear();
+        }
+    }
+}
+
+fn put_account(backend: &Backend, utility: Utility, account: &str, due_fen: i64) -> Result<(), String> {
+    let sims = backend.sims.as_ref().ok_or("the soak needs the embedded back end")?;
+    let seed: billers::sim::AccountSeed =
+        serde_json::from_value(serde_json::json!({ "account": account, "amount_due_fen": due_fen }))
+            .map_err(|e| e.to_string())?;
+    sims.billers.get(utility).sim.put_account(seed);
+    Ok(())
+}
+
+/// An account number of `utility` for customer `index` of `seed`, valid by its check digit.
+fn account_of(utility: Utility, seed: u64, index: usize) -> String {
+    let (prefix, len) = match utility {
+        Utility::Water => ("7", 9u32),
+        Utility::Power => ("8", 10),
+        Utility::Gas => ("9", 10),
+    };
+    let serial = (seed.wrapping_mul(10_007) + index as u64) % 10u64.pow(len - 2);
+    let body = format!("{prefix}{serial:0width$}", width = (len - 2) as usize);
+    let check = luhn_check_digit(&body).unwrap_or(0);
+    format!("{body}{check}")
+}
+
+/// A fresh payment code of `channel`, from the seed.
+fn payment_code(channel: Channel, rng: &mut Rng) -> PaymentCode {
+    let text = match channel {
+        Channel::WeChat => format!("13{:016}", rng.below(10u64.pow(16))),
+        Channel::Alipay => format!("28{:016}", rng.below(10u64.pow(16))),
+        _ => format!("62{:017}", rng.below(10u64.pow(17))),
+    };
+    route_payment_code(&text).unwrap_or_else(|_| unreachable!("{text} has the channel's shape"))
+}
+
+/// Where seeds run: a folder of its own under the system's temporary folder.
+pub fn work_dir() -> PathBuf {
+    std::env::temp_dir().join(format!("yizhan-soak-{}", std::process::id()))
+}

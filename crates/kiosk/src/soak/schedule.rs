@@ -1,0 +1,155 @@
+//! What one seed plays: its customers, the faults waiting for each, and where the power fails.
+//! Everything comes from the seed through one small generator, so a seed is a replay.
+
+use crate::runtime::crash_point::Cut;
+use kiosk_core::{Channel, Utility};
+use simkit::Fault;
+
+/// SplitMix64: tiny, fast, and the same on every machine (no dependency to pin).
+#[derive(Clone, Debug)]
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Rng {
+        Rng(seed ^ 0x9E37_79B9_7F4A_7C15)
+    }
+
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in `0..n` (n > 0).
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next_u64() % n
+    }
+
+    /// True with probability `percent` / 100.
+    pub fn chance(&mut self, percent: u64) -> bool {
+        self.below(100) < percent
+    }
+
+    pub fn pick<T: Clone>(&mut self, items: &[T]) -> T {
+        items[self.below(items.len() as u64) as usize].clone()
+    }
+}
+
+/// What a customer pays.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Bill {
+    One {
+        utility: Utility,
+        due_fen: i64,
+    },
+    /// The joint bill of a household: water, power, gas.
+    Joint {
+        water: i64,
+        power: i64,
+        gas: i64,
+    },
+}
+
+/// A fault waiting at one endpoint of one simulator.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PlannedFault {
+    /// `wechat`, `alipay`, `unionpay`, or a utility's biller (`water`, `power`, `gas`).
+    pub sim: String,
+    pub endpoint: &'static str,
+    pub fault: Fault,
+    pub times: u32,
+}
+
+/// One customer of the day.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Customer {
+    pub bill: Bill,
+    pub channel: Channel,
+    pub faults: Vec<PlannedFault>,
+    /// Someone pays part of the bill at the counter after it was shown (F17).
+    pub paid_elsewhere_fen: Option<i64>,
+    /// The power fails while this customer pays.
+    pub cut: Option<Cut>,
+}
+
+/// The day of one seed.
+pub fn customers(seed: u64, max_customers: u64) -> Vec<Customer> {
+    let mut rng = Rng::new(seed);
+    let count = 1 + rng.below(max_customers.max(1));
+    (0..count).map(|_| customer(&mut rng)).collect()
+}
+
+fn amount(rng: &mut Rng) -> i64 {
+    // 1.00 to 300.00 yuan, in fen.
+    100 + rng.below(29_900) as i64
+}
+
+fn customer(rng: &mut Rng) -> Customer {
+    let bill = if rng.chance(20) {
+        Bill::Joint { water: amount(rng), power: amount(rng), gas: amount(rng) }
+    } else {
+        Bill::One { utility: rng.pick(&[Utility::Water, Utility::Power, Utility::Gas]), due_fen: amount(rng) }
+    };
+    let channel = rng.pick(&[Channel::WeChat, Channel::Alipay, Channel::UnionPay]);
+    let mut faults = Vec::new();
+    for _ in 0..rng.below(3) {
+        faults.push(fault(rng, channel, &bill));
+    }
+    let paid_elsewhere_fen =
+        (matches!(bill, Bill::One { .. }) && rng.chance(8)).then(|| 50 + rng.below(40) as i64);
+    let cut = if rng.chance(35) {
+        let n = 1 + rng.below(8) as u32;
+        Some(if rng.chance(60) { Cut::AfterCommit(n) } else { Cut::AfterCall(n.min(5)) })
+    } else {
+        None
+    };
+    Customer { bill, channel, faults, paid_elsewhere_fen, cut }
+}
+
+/// One fault from the lists of payments.md §10 that a simulator can play.
+fn fault(rng: &mut Rng, channel: Channel, bill: &Bill) -> PlannedFault {
+    let channel_sim = channel.code().to_string();
+    let biller = match bill {
+        Bill::One { utility, .. } => *utility,
+        Bill::Joint { .. } => rng.pick(&[Utility::Water, Utility::Power, Utility::Gas]),
+    };
+    let times = 1 + rng.below(2) as u32;
+    let at_channel = |endpoint, fault| PlannedFault { sim: channel_sim.clone(), endpoint, fault, times };
+    match rng.below(12) {
+        0 => at_channel("pay", Fault::DropReply),
+        1 => at_channel("pay", Fault::DropRequest),
+        // The PIN entered before, around or after the kiosk gives up (45 s / divisor).
+        2 => at_channel("pay", Fault::UserPaying { ms: Some(rng.below(400)) }),
+        3 => at_channel("pay", Fault::UserPaying { ms: None }),
+        4 => at_channel("pay", Fault::Status { code: 503 }),
+        5 => at_channel("query", Fault::DropReply),
+        6 => at_channel("reverse", Fault::DropReply),
+        7 => at_channel("refund", Fault::DropReply),
+        8 => at_channel("pay", Fault::UserCancels),
+        _ => {
+            let fault = match rng.below(4) {
+                0 => Fault::DropRequest,
+                1 => Fault::DropReply,
+                2 => Fault::Status { code: 503 },
+                _ => Fault::WriteOffReject { code: "ACCOUNT_CLOSED".into() },
+            };
+            PlannedFault { sim: biller.to_string(), endpoint: "write_off", fault, times }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_seed_is_a_replay_and_seeds_differ() {
+        assert_eq!(customers(7, 6), customers(7, 6));
+        let days: Vec<_> = (0..20).map(|seed| customers(seed, 6)).collect();
+        assert!(days.windows(2).any(|w| w[0] != w[1]));
+        assert!(days.iter().flatten().any(|c| c.cut.is_some()));
+        assert!(days.iter().flatten().any(|c| !c.faults.is_empty()));
+    }
+}
