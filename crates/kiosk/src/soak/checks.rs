@@ -32,15 +32,25 @@ pub struct Violation {
 /// Reads the channel's and the billers' books for `p`.
 pub fn books(backend: &Backend, p: &Payment) -> Books {
     let Some(sims) = &backend.sims else { return Books::default() };
+    let mut books = Books::default();
     let channel = match p.channel {
         Some(Channel::WeChat) => &sims.channels.wechat,
         Some(Channel::Alipay) => &sims.channels.alipay,
         Some(Channel::UnionPay) => &sims.channels.unionpay,
-        _ => return Books::default(),
+        Some(Channel::BankCard) => {
+            if let Some(terminal) = &backend.runtime.devices.sims.bankcard {
+                let entry = terminal.entry(p.id());
+                // The terminal books the total of its approvals; each approval is one charge.
+                books.charges =
+                    (0..entry.charges).map(|_| Fen(entry.approved.0 / i64::from(entry.charges))).collect();
+                books.returned = entry.voided + entry.reversed + entry.refunded;
+            }
+            return with_write_offs(sims, p, books);
+        }
+        None => return Books::default(),
     };
     let ledger = channel.ledger();
     let ours = ledger.iter().filter(|e| e.out_trade_no == p.id());
-    let mut books = Books::default();
     for entry in ours {
         match entry.kind {
             LedgerKind::Charge => books.charges.push(entry.amount),
@@ -48,6 +58,11 @@ pub fn books(backend: &Backend, p: &Payment) -> Books {
             LedgerKind::Closed => {}
         }
     }
+    with_write_offs(sims, p, books)
+}
+
+/// Adds what the billers' books say about `p`'s lines.
+fn with_write_offs(sims: &crate::backend::EmbeddedSims, p: &Payment, mut books: Books) -> Books {
     for line in &p.order.lines {
         let written = sims.billers.get(line.utility).sim.ledger();
         let times = written.write_offs.iter().filter(|w| w.reference == line.biller_ref).count();

@@ -16,7 +16,7 @@ use crate::backend::Backend;
 use crate::runtime::{PayMethod, Quiet, RuntimeError};
 use checks::Violation;
 use kiosk_core::{route_payment_code, utility::luhn_check_digit, Channel, Order, PaymentCode, Utility};
-use schedule::{Bill, Customer, Rng};
+use schedule::{Bill, Customer, Rng, TerminalTrouble};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -76,8 +76,8 @@ pub async fn run_seed(
     max_customers: u64,
 ) -> Result<SeedReport, String> {
     let data = work.join(format!("seed-{seed}"));
-    let backend =
-        Backend::start_embedded(keys_dir, &data, DIVISOR, false).await.map_err(|e| e.to_string())?;
+    // With devices: the bank card terminal and its slot on pseudo-terminals.
+    let backend = Backend::start_embedded(keys_dir, &data, DIVISOR, true).await.map_err(|e| e.to_string())?;
     let mut report = SeedReport { seed, ..Default::default() };
     let mut codes = Rng::new(seed.wrapping_mul(31).wrapping_add(7));
     for (index, customer) in schedule::customers(seed, max_customers).into_iter().enumerate() {
@@ -104,8 +104,46 @@ async fn serve(
     codes: &mut Rng,
 ) -> Result<bool, String> {
     let runtime = &backend.runtime;
+    let order = order_for(backend, seed, index, c).await?;
+    inject_faults(backend, c)?;
+    if let Some(cut) = c.cut {
+        runtime.simulated_cut.arm(cut);
+    }
+    let method = if c.channel == Channel::BankCard {
+        // The customer inserts a card when the slot asks and takes it back when offered.
+        crate::commands::customer::bank_card_customer(backend, true);
+        if let (Some(trouble), Some(terminal)) = (c.terminal, &runtime.devices.sims.bankcard) {
+            terminal.push_fault(match trouble {
+                TerminalTrouble::AnswerLost => bankcard::sim::TerminalFault::DropResponse,
+                TerminalTrouble::RequestLost => bankcard::sim::TerminalFault::LoseRequest,
+                TerminalTrouble::Slow(polls) => bankcard::sim::TerminalFault::InProgress { polls },
+            });
+        }
+        PayMethod::BankCard
+    } else {
+        PayMethod::Code(payment_code(c.channel, codes))
+    };
+    let paid = runtime.pay_order_with(order, method, &Quiet).await;
+    runtime.simulated_cut.disarm();
+    let killed = matches!(paid, Err(RuntimeError::PowerCut));
+    match paid {
+        Ok(_) | Err(RuntimeError::PowerCut) => {}
+        // Refused before money moved (a bill changed to nothing due…): nothing to check.
+        Err(error) if error.exit_code() == 2 => {}
+        Err(error) => return Err(format!("customer {index}: {error}")),
+    }
+    // A restart after the cut; between customers the kiosk's settler does the same.
+    recover_until_quiet(backend).await?;
+    clear_faults(backend);
+    Ok(killed)
+}
+
+/// The customer's bill, put in the billers' books, fetched and made an order; someone pays part
+/// of it at the counter meanwhile when the schedule says so (F17).
+async fn order_for(backend: &Backend, seed: u64, index: usize, c: &Customer) -> Result<Order, String> {
+    let runtime = &backend.runtime;
     let sims = backend.sims.as_ref().ok_or("the soak needs the embedded back end")?;
-    let order = match &c.bill {
+    match &c.bill {
         Bill::One { utility, due_fen } => {
             let account = account_of(*utility, seed, index);
             put_account(backend, *utility, &account, *due_fen)?;
@@ -139,7 +177,12 @@ async fn serve(
             )
         }
     }
-    .map_err(|e| e.to_string())?;
+    .map_err(|e| e.to_string())
+}
+
+/// Puts the customer's faults in wait at the simulators.
+fn inject_faults(backend: &Backend, c: &Customer) -> Result<(), String> {
+    let sims = backend.sims.as_ref().ok_or("the soak needs the embedded back end")?;
     for f in &c.faults {
         let plan = match f.sim.as_str() {
             "wechat" => sims.channels.wechat.faults(),
@@ -151,23 +194,7 @@ async fn serve(
         };
         plan.inject(f.endpoint, f.fault.clone(), f.times);
     }
-    if let Some(cut) = c.cut {
-        runtime.simulated_cut.arm(cut);
-    }
-    let code = payment_code(c.channel, codes);
-    let paid = runtime.pay_order_with(order, PayMethod::Code(code), &Quiet).await;
-    runtime.simulated_cut.disarm();
-    let killed = matches!(paid, Err(RuntimeError::PowerCut));
-    match paid {
-        Ok(_) | Err(RuntimeError::PowerCut) => {}
-        // Refused before money moved (a bill changed to nothing due…): nothing to check.
-        Err(error) if error.exit_code() == 2 => {}
-        Err(error) => return Err(format!("customer {index}: {error}")),
-    }
-    // A restart after the cut; between customers the kiosk's settler does the same.
-    recover_until_quiet(backend).await?;
-    clear_faults(backend);
-    Ok(killed)
+    Ok(())
 }
 
 /// Recovery after a cut can itself be cut short by a fault left over: try a few times.

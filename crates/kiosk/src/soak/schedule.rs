@@ -62,11 +62,24 @@ pub struct PlannedFault {
     pub times: u32,
 }
 
+/// What goes wrong at the bank card terminal (payments.md F15), for a bank-card customer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TerminalTrouble {
+    /// Approved, the answer never sent.
+    AnswerLost,
+    /// The sale never reached the terminal.
+    RequestLost,
+    /// Still in progress for this many last-result polls.
+    Slow(u32),
+}
+
 /// One customer of the day.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Customer {
     pub bill: Bill,
+    /// `Channel::BankCard` pays at the terminal, the others with a payment code.
     pub channel: Channel,
+    pub terminal: Option<TerminalTrouble>,
     pub faults: Vec<PlannedFault>,
     /// Someone pays part of the bill at the counter after it was shown (F17).
     pub paid_elsewhere_fen: Option<i64>,
@@ -92,10 +105,19 @@ fn customer(rng: &mut Rng) -> Customer {
     } else {
         Bill::One { utility: rng.pick(&[Utility::Water, Utility::Power, Utility::Gas]), due_fen: amount(rng) }
     };
-    let channel = rng.pick(&[Channel::WeChat, Channel::Alipay, Channel::UnionPay]);
+    let channel = rng.pick(&[Channel::WeChat, Channel::Alipay, Channel::UnionPay, Channel::BankCard]);
+    let terminal = (channel == Channel::BankCard && rng.chance(40)).then(|| match rng.below(3) {
+        0 => TerminalTrouble::AnswerLost,
+        1 => TerminalTrouble::RequestLost,
+        _ => TerminalTrouble::Slow(1 + rng.below(3) as u32),
+    });
     let mut faults = Vec::new();
     for _ in 0..rng.below(3) {
-        faults.push(fault(rng, channel, &bill));
+        let planned = fault(rng, channel, &bill);
+        // The terminal's troubles are above; its channel has no simulator of its own here.
+        if channel != Channel::BankCard || planned.endpoint == "write_off" {
+            faults.push(planned);
+        }
     }
     let paid_elsewhere_fen =
         (matches!(bill, Bill::One { .. }) && rng.chance(8)).then(|| 50 + rng.below(40) as i64);
@@ -105,7 +127,7 @@ fn customer(rng: &mut Rng) -> Customer {
     } else {
         None
     };
-    Customer { bill, channel, faults, paid_elsewhere_fen, cut }
+    Customer { bill, channel, terminal, faults, paid_elsewhere_fen, cut }
 }
 
 /// One fault from the lists of payments.md §10 that a simulator can play.
@@ -151,5 +173,6 @@ mod tests {
         assert!(days.windows(2).any(|w| w[0] != w[1]));
         assert!(days.iter().flatten().any(|c| c.cut.is_some()));
         assert!(days.iter().flatten().any(|c| !c.faults.is_empty()));
+        assert!(days.iter().flatten().any(|c| c.channel == Channel::BankCard));
     }
 }
