@@ -113,12 +113,10 @@ fn customer(rng: &mut Rng) -> Customer {
     });
     let mut faults = Vec::new();
     for _ in 0..rng.below(3) {
-        let planned = fault(rng, channel, &bill);
-        // The terminal's troubles are above; its channel has no simulator of its own here.
-        if channel != Channel::BankCard || planned.endpoint == "write_off" {
-            faults.push(planned);
-        }
+        faults.extend(fault(rng, channel, &bill));
     }
+    // The terminal's troubles are above; the card channel has no HTTP simulator to fault.
+    faults.retain(|f| channel != Channel::BankCard || f.endpoint == "write_off");
     let paid_elsewhere_fen =
         (matches!(bill, Bill::One { .. }) && rng.chance(8)).then(|| 50 + rng.below(40) as i64);
     let cut = if rng.chance(35) {
@@ -130,8 +128,8 @@ fn customer(rng: &mut Rng) -> Customer {
     Customer { bill, channel, terminal, faults, paid_elsewhere_fen, cut }
 }
 
-/// One fault from the lists of payments.md §10 that a simulator can play.
-fn fault(rng: &mut Rng, channel: Channel, bill: &Bill) -> PlannedFault {
+/// One fault (or one scene of several) from the lists of payments.md §10 a simulator can play.
+fn fault(rng: &mut Rng, channel: Channel, bill: &Bill) -> Vec<PlannedFault> {
     let channel_sim = channel.code().to_string();
     let biller = match bill {
         Bill::One { utility, .. } => *utility,
@@ -139,7 +137,15 @@ fn fault(rng: &mut Rng, channel: Channel, bill: &Bill) -> PlannedFault {
     };
     let times = 1 + rng.below(2) as u32;
     let at_channel = |endpoint, fault| PlannedFault { sim: channel_sim.clone(), endpoint, fault, times };
-    match rng.below(12) {
+    let one = match rng.below(13) {
+        // The channel took the money, then every answer is lost until the kiosk gives up and
+        // reverses a paid order (F1 then F5): the reverse must return the money, once.
+        12 => {
+            return vec![
+                at_channel("pay", Fault::DropReply),
+                PlannedFault { times: 8, ..at_channel("query", Fault::DropReply) },
+            ]
+        }
         0 => at_channel("pay", Fault::DropReply),
         1 => at_channel("pay", Fault::DropRequest),
         // The PIN entered before, around or after the kiosk gives up (45 s / divisor).
@@ -159,7 +165,8 @@ fn fault(rng: &mut Rng, channel: Channel, bill: &Bill) -> PlannedFault {
             };
             PlannedFault { sim: biller.to_string(), endpoint: "write_off", fault, times }
         }
-    }
+    };
+    vec![one]
 }
 
 #[cfg(test)]
