@@ -310,13 +310,19 @@ impl Runtime {
     /// refuses money for good when it does not hold. The running kiosk's settler calls it right
     /// after start, so a customer seldom waits for it.
     pub async fn verify_whole_journal(&self) -> Result<(), RuntimeError> {
+        // A database that could not be read this time (busy, I/O) is an error of this call, not
+        // a verdict: only a verdict is kept.
         let checked = self
             .whole_chain
-            .get_or_init(|| async {
+            .get_or_try_init(|| async {
                 let rows = journaling::row_check();
-                self.journal.verify_whole(&rows).await.map_err(|distrust| distrust.to_string())
+                match self.journal.verify_whole(&rows).await {
+                    Ok(rows) => Ok(Ok(rows)),
+                    Err(journal::Distrust::Journal(error)) => Err(error),
+                    Err(distrust) => Ok(Err(distrust.to_string())),
+                }
             })
-            .await;
+            .await?;
         match checked {
             Ok(rows) => tracing::debug!(rows, "whole journal verified"),
             Err(why) if self.journal_fault().is_none() => self.distrust_journal(why.clone()),
