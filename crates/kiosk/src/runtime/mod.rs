@@ -69,7 +69,7 @@ pub struct Runtime {
     whole_chain: tokio::sync::OnceCell<Result<u64, String>>,
     order_clock: crate::ids::OrderClock,
     /// An in-process power cut for `yizhan soak`; never armed otherwise.
-    pub simulated_cut: crash_point::SimulatedCut,
+    pub(crate) simulated_cut: crash_point::SimulatedCut,
 }
 
 /// Whether a receipt can be promised before the customer pays (checked before money moves).
@@ -255,9 +255,11 @@ impl Runtime {
             self.take_bank_card_in(observer).await?;
         }
         let result = self.journal_and_drive(order, method, observer).await;
-        if bank_card {
-            // Whatever happened — paid, refused, or the journal failed before anything was sent —
-            // the card goes back to the customer (or, abandoned at the gate, into the bin).
+        // Whatever happened — paid, refused, or the journal failed before anything was sent —
+        // the card goes back to the customer (or, abandoned at the gate, into the bin). Not
+        // after a simulated power cut: a dead kiosk gives nothing back, and the next start
+        // presents the card left inside.
+        if bank_card && !matches!(result, Err(RuntimeError::PowerCut)) {
             self.give_bank_card_back(result.as_ref().ok(), observer).await;
         }
         result

@@ -6,7 +6,7 @@
 use crate::backend::Backend;
 use crate::runtime::journaling;
 use kiosk_core::payment::State;
-use kiosk_core::{Channel, Fen, Payment};
+use kiosk_core::{Fen, Payment};
 use payments::sim::LedgerKind;
 
 /// What the books say about one payment.
@@ -33,30 +33,26 @@ pub struct Violation {
 pub fn books(backend: &Backend, p: &Payment) -> Books {
     let Some(sims) = &backend.sims else { return Books::default() };
     let mut books = Books::default();
-    let channel = match p.channel {
-        Some(Channel::WeChat) => &sims.channels.wechat,
-        Some(Channel::Alipay) => &sims.channels.alipay,
-        Some(Channel::UnionPay) => &sims.channels.unionpay,
-        Some(Channel::BankCard) => {
-            if let Some(terminal) = &backend.runtime.devices.sims.bankcard {
-                let entry = terminal.entry(p.id());
-                // The terminal books the total of its approvals; each approval is one charge.
-                books.charges =
-                    (0..entry.charges).map(|_| Fen(entry.approved.0 / i64::from(entry.charges))).collect();
-                books.returned = entry.voided + entry.reversed + entry.refunded;
+    // Every channel's books, whatever the journal says the channel was: a pay sent before it
+    // was journaled, or to the wrong channel, must show up too.
+    for channel in [&sims.channels.wechat, &sims.channels.alipay, &sims.channels.unionpay] {
+        for entry in channel.ledger().iter().filter(|e| e.out_trade_no == p.id()) {
+            match entry.kind {
+                LedgerKind::Charge => books.charges.push(entry.amount),
+                LedgerKind::Refund | LedgerKind::Reversal => books.returned = books.returned + entry.amount,
+                LedgerKind::Closed => {}
             }
-            return with_write_offs(sims, p, books);
         }
-        None => return Books::default(),
-    };
-    let ledger = channel.ledger();
-    let ours = ledger.iter().filter(|e| e.out_trade_no == p.id());
-    for entry in ours {
-        match entry.kind {
-            LedgerKind::Charge => books.charges.push(entry.amount),
-            LedgerKind::Refund | LedgerKind::Reversal => books.returned = books.returned + entry.amount,
-            LedgerKind::Closed => {}
+    }
+    if let Some(terminal) = &backend.runtime.devices.sims.bankcard {
+        let entry = terminal.entry(p.id());
+        if entry.charges > 0 {
+            // The terminal books the sum of its approvals: one entry per approval, the first
+            // carrying the whole sum (what matters is how many, and how much in all).
+            books.charges.push(entry.approved);
+            books.charges.extend((1..entry.charges).map(|_| Fen::ZERO));
         }
+        books.returned = books.returned + entry.voided + entry.reversed + entry.refunded;
     }
     with_write_offs(sims, p, books)
 }
@@ -108,7 +104,7 @@ pub async fn payment(backend: &Backend, p: &Payment) -> Vec<Violation> {
             .journal
             .prints(p.id())
             .await
-            .is_ok_and(|rows| rows.iter().any(|r| r.kind == "slip"));
+            .is_ok_and(|rows| rows.iter().any(|r| r.kind == "slip" && r.outcome == "printed"));
         let parked_with_word = match p.state {
             State::Suspense { .. } => slip,
             State::RefundPending | State::AwaitCardWrite { .. } => true,
@@ -134,6 +130,7 @@ pub async fn journal(backend: &Backend) -> Result<Vec<Violation>, String> {
         let p = journaling::restore(row).map_err(|e| e.to_string())?;
         found.extend(payment(backend, &p).await);
     }
+    found.extend(unknown_orders(backend, &rows));
     let unfinished = runtime.journal.load_unfinished().await.map_err(|e| e.to_string())?;
     for row in unfinished {
         found.push(Violation {
@@ -147,4 +144,31 @@ pub async fn journal(backend: &Backend) -> Result<Vec<Violation>, String> {
         found.push(Violation { order: "-".into(), what: distrust.to_string(), lost: false, doubled: false });
     }
     Ok(found)
+}
+
+/// Money the simulators moved under an order number the journal does not hold: never allowed.
+fn unknown_orders(backend: &Backend, rows: &[journal::PaymentRow]) -> Vec<Violation> {
+    let Some(sims) = &backend.sims else { return Vec::new() };
+    let known: std::collections::HashSet<&str> = rows.iter().map(|r| r.id.as_str()).collect();
+    let mut moved: Vec<String> = Vec::new();
+    for channel in [&sims.channels.wechat, &sims.channels.alipay, &sims.channels.unionpay] {
+        moved.extend(
+            channel.ledger().into_iter().filter(|e| e.kind != LedgerKind::Closed).map(|e| e.out_trade_no),
+        );
+    }
+    if let Some(terminal) = &backend.runtime.devices.sims.bankcard {
+        moved.extend(terminal.ledger().into_iter().filter(|(_, e)| e.charges > 0).map(|(order, _)| order));
+    }
+    moved.sort();
+    moved.dedup();
+    moved
+        .into_iter()
+        .filter(|order| !known.contains(order.as_str()))
+        .map(|order| Violation {
+            what: "money moved under an order number the journal does not hold".into(),
+            order,
+            lost: true,
+            doubled: false,
+        })
+        .collect()
 }
