@@ -5,8 +5,10 @@
 //!   it changed its state (see [`drop_connection`]). That is how "reply lost" is simulated.
 //! - [`FaultPlan`] holds the faults queued for the next requests of each endpoint, settable through
 //!   the admin router ([`admin_router`]) or per request with the `x-sim-fault` header.
+//! - [`rng::SplitMix64`], the seeded generator of the seeded simulations.
 
 mod fault;
+pub mod rng;
 mod server;
 
 pub use fault::{admin_router, Fault, FaultPlan, FaultRule, FAULT_HEADER};

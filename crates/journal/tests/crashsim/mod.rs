@@ -66,33 +66,8 @@ pub enum Landing {
     Everything,
 }
 
-/// A small deterministic PRNG (SplitMix64), so that a seed replays the same run forever.
-#[derive(Clone, Debug)]
-pub struct Rng(u64);
-
-impl Rng {
-    pub fn new(seed: u64) -> Rng {
-        Rng(seed)
-    }
-
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in `0..n` (`n > 0`; the tiny modulo bias does not matter here).
-    pub fn below(&mut self, n: u64) -> u64 {
-        self.next_u64() % n.max(1)
-    }
-
-    /// True with probability `num / den`.
-    pub fn chance(&mut self, num: u64, den: u64) -> bool {
-        self.below(den) < num
-    }
-}
+/// The seeded generator of the crash rounds: a seed replays the same run forever.
+pub use simkit::rng::SplitMix64 as Rng;
 
 /// What the simulated disk went through, for test reports and sanity checks.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
