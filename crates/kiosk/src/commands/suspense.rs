@@ -86,7 +86,7 @@ async fn settle(backend: &Backend, id: &str, event: Event, staff: Option<(String
         }
         Err(error) => {
             eprintln!("yizhan: {error}");
-            ExitCode::from(1)
+            ExitCode::from(error.exit_code())
         }
     }
 }
