@@ -63,6 +63,16 @@ pub struct Backend {
     pub sims: Option<EmbeddedSims>,
     /// Held for as long as this process may move money (see [`JournalAccess::Money`]).
     _lock: Option<crate::journal_lock::JournalLock>,
+    /// Where the journal and its anchor are, when this process moves money (for [`Backend::restart`]).
+    place: Option<JournalPlace>,
+}
+
+/// The journal's file and anchor, as the money-moving open found them.
+#[derive(Clone, Debug)]
+struct JournalPlace {
+    path: PathBuf,
+    anchor: PathBuf,
+    kiosk_id: String,
 }
 
 /// How a command uses the journal.
@@ -137,6 +147,11 @@ impl Backend {
             .map_err(|e| BackendError::Billers(e.to_string()))?;
         let path = journal_path(config, data_dir);
         let moves_money = matches!(access, JournalAccess::Money(_));
+        let place = moves_money.then(|| JournalPlace {
+            path: path.clone(),
+            anchor: anchor_path(config, data_dir),
+            kiosk_id: config.kiosk.id.clone(),
+        });
         let (journal, lock) = open_journal(config, data_dir, &path, access).await?;
         let identity = Identity {
             kiosk_id: config.kiosk.id.clone(),
@@ -159,7 +174,36 @@ impl Backend {
         };
         let runtime = Runtime::new(journal, channels, billers, config.policy(), identity)
             .with_devices(devices, signing_key);
-        Ok(Backend { runtime, sims, _lock: lock })
+        Ok(Backend { runtime, sims, _lock: lock, place })
+    }
+
+    /// A restart after a power cut, inside this process (`yizhan soak`): the runtime's memory
+    /// — its payments in flight, the journal's cached tip, the once-per-process chain check —
+    /// is dropped, and the journal is opened again with every start-up check (identity, anchor,
+    /// chain since the last checkpoint; never started anew). The simulators, the HTTP clients
+    /// and the devices' open ports carry over: a process restart re-opens those too.
+    pub async fn restart(self) -> Result<Backend, BackendError> {
+        let Backend { runtime, sims, _lock, place } = self;
+        let place =
+            place.ok_or_else(|| BackendError::Config("only a kiosk that moves money restarts".into()))?;
+        let parts = runtime.into_parts();
+        let new = journal::NewJournal {
+            kiosk_id: place.kiosk_id.clone(),
+            staff_id: "system".into(),
+            reason: "restart".into(),
+            at: crate::clock::now().0,
+        };
+        let rows = crate::runtime::journaling::row_check();
+        let policy = journal::OpenPolicy::ExistingOnly;
+        let started = match Journal::open_trusted(&place.path, &place.anchor, policy, &new, &rows).await {
+            Ok(started) => started,
+            Err(journal::Distrust::Journal(source)) => {
+                return Err(BackendError::Journal { path: place.path.clone(), source })
+            }
+            Err(distrust) => return Err(distrust.into()),
+        };
+        let runtime = Runtime::from_parts(started.journal, parts);
+        Ok(Backend { runtime, sims, _lock, place: Some(place) })
     }
 }
 

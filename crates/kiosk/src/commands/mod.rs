@@ -37,6 +37,10 @@ pub async fn run(cli: Cli) -> ExitCode {
     if let Some(Command::Soak(args)) = &cli.command {
         // Each seed starts its own embedded kiosk with the demo keys beside the configuration.
         let keys = config_dir(&cli.config).join("sim-keys");
+        // Quiet unless asked (RUST_LOG): a thousand kiosks' logs would drown the verdict.
+        if std::env::var_os("RUST_LOG").is_some() {
+            crate::logging::init(&Default::default());
+        }
         return soak::run(args, &std::path::absolute(&keys).unwrap_or(keys)).await;
     }
     if let Some(Command::Staff(StaffCommand::HashPin)) = &cli.command {

@@ -72,6 +72,17 @@ pub struct Runtime {
     pub(crate) simulated_cut: crash_point::SimulatedCut,
 }
 
+/// What [`Runtime::into_parts`] keeps across an in-process restart.
+pub(crate) struct RestartParts {
+    channels: payments::ChannelClients,
+    billers: billers::Billers,
+    policy: Policy,
+    identity: Identity,
+    devices: crate::devices::Devices,
+    signing_key: Option<printer::proof::SigningKey>,
+    order_clock: crate::ids::OrderClock,
+}
+
 /// Whether a receipt can be promised before the customer pays (checked before money moves).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ReceiptAvailability {
@@ -171,6 +182,30 @@ impl Runtime {
             order_clock: Default::default(),
             simulated_cut: Default::default(),
         }
+    }
+
+    /// Everything but the journal and this process's memory: what a restart inside the same
+    /// process (`crate::backend::Backend::restart`) keeps.
+    pub(crate) fn into_parts(self) -> RestartParts {
+        RestartParts {
+            channels: self.channels,
+            billers: self.billers,
+            policy: self.policy,
+            identity: self.identity,
+            devices: self.devices,
+            signing_key: self.signing_key,
+            order_clock: self.order_clock,
+        }
+    }
+
+    /// A runtime on a journal opened again, with the parts of the one before it.
+    pub(crate) fn from_parts(journal: Journal, parts: RestartParts) -> Runtime {
+        let mut runtime = Runtime::new(journal, parts.channels, parts.billers, parts.policy, parts.identity)
+            .with_devices(parts.devices, parts.signing_key);
+        // Order numbers are milliseconds: a restart within the same millisecond (only in-process)
+        // must not hand out the last one again.
+        runtime.order_clock = parts.order_clock;
+        runtime
     }
 
     /// The kiosk's devices and receipt key.

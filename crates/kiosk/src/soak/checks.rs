@@ -61,7 +61,9 @@ pub fn books(backend: &Backend, p: &Payment) -> Books {
 fn with_write_offs(sims: &crate::backend::EmbeddedSims, p: &Payment, mut books: Books) -> Books {
     for line in &p.order.lines {
         let written = sims.billers.get(line.utility).sim.ledger();
-        let times = written.write_offs.iter().filter(|w| w.reference == line.biller_ref).count();
+        // A bill's line is written off; a gas top-up's is the gas company's purchase.
+        let times = written.write_offs.iter().filter(|w| w.reference == line.biller_ref).count()
+            + written.purchases.iter().filter(|p| p.reference == line.biller_ref).count();
         books.most_write_offs = books.most_write_offs.max(times);
         if times > 0 {
             books.written_off = books.written_off + line.amount;

@@ -10,11 +10,13 @@
 //! invariants must hold however the timing falls.
 
 pub mod checks;
+pub mod gas;
 pub mod schedule;
 
 use crate::backend::Backend;
 use crate::runtime::{PayMethod, Quiet, RuntimeError};
 use checks::Violation;
+use gas::GasHousehold;
 use kiosk_core::{route_payment_code, utility::luhn_check_digit, Channel, Order, PaymentCode, Utility};
 use schedule::{Bill, Customer, Rng, TerminalTrouble};
 use std::path::{Path, PathBuf};
@@ -31,6 +33,12 @@ pub struct SeedReport {
     pub kills: u64,
     /// Payments that ended (or stayed) in suspense or with a refund on its way.
     pub parked: u64,
+    /// Gas purchases the household's meter credited.
+    pub gas_credited: u64,
+    /// Wall time of the seed.
+    pub took: Duration,
+    /// One line a customer: who they were, what waited for them, how long they took.
+    pub story: Vec<String>,
     pub violations: Vec<Violation>,
 }
 
@@ -41,6 +49,9 @@ pub struct Totals {
     pub customers: u64,
     pub kills: u64,
     pub parked: u64,
+    pub gas_credited: u64,
+    /// The slowest seed and its wall time.
+    pub slowest: Option<(u64, Duration)>,
     pub lost: u64,
     pub doubled: u64,
     pub failed_seeds: Vec<u64>,
@@ -52,6 +63,10 @@ impl Totals {
         self.customers += report.customers;
         self.kills += report.kills;
         self.parked += report.parked;
+        self.gas_credited += report.gas_credited;
+        if self.slowest.is_none_or(|(_, took)| report.took > took) {
+            self.slowest = Some((report.seed, report.took));
+        }
         self.lost += report.violations.iter().filter(|v| v.lost).count() as u64;
         self.doubled += report.violations.iter().filter(|v| v.doubled).count() as u64;
         if !report.violations.is_empty() {
@@ -62,8 +77,8 @@ impl Totals {
     /// `N seeds, C customers, K kills, 0 lost, 0 doubled`.
     pub fn line(&self) -> String {
         format!(
-            "{} seeds, {} customers, {} kills, {} lost, {} doubled ({} parked in suspense or refund-pending)",
-            self.seeds, self.customers, self.kills, self.lost, self.doubled, self.parked
+            "{} seeds, {} customers, {} kills, {} lost, {} doubled ({} parked in suspense or refund-pending, {} gas purchases credited by the meters)",
+            self.seeds, self.customers, self.kills, self.lost, self.doubled, self.parked, self.gas_credited
         )
     }
 }
@@ -75,36 +90,62 @@ pub async fn run_seed(
     work: &Path,
     max_customers: u64,
 ) -> Result<SeedReport, String> {
+    let started = Instant::now();
     let data = work.join(format!("seed-{seed}"));
     // With devices: the bank card terminal and its slot on pseudo-terminals.
-    let backend = Backend::start_embedded(keys_dir, &data, DIVISOR, true).await.map_err(|e| e.to_string())?;
+    let mut backend =
+        Backend::start_embedded(keys_dir, &data, DIVISOR, true).await.map_err(|e| e.to_string())?;
     let mut report = SeedReport { seed, ..Default::default() };
     let mut codes = Rng::new(seed.wrapping_mul(31).wrapping_add(7));
+    let mut household = GasHousehold::new(&backend, seed)?;
     for (index, customer) in schedule::customers(seed, max_customers).into_iter().enumerate() {
         report.customers += 1;
-        let killed = serve(&backend, seed, index, &customer, &mut codes).await?;
+        let served = Instant::now();
+        let killed = serve(&backend, seed, index, &customer, &mut codes, &mut household).await?;
+        if killed {
+            // The kiosk starts again: from its journal, with every start-up check.
+            backend = backend.restart().await.map_err(|e| format!("restart after customer {index}: {e}"))?;
+        }
+        after_customer(&backend, &customer, &mut household).await?;
         report.kills += u64::from(killed);
+        report.story.push(format!(
+            "customer {index}: {customer:?} — {:.1} s{}",
+            served.elapsed().as_secs_f64(),
+            if killed { ", power cut" } else { "" }
+        ));
     }
     settle_the_day(&backend).await;
+    household.end_of_day(&backend).await?;
     report.violations = checks::journal(&backend).await?;
+    report.violations.extend(household.check(&backend).await?);
+    report.gas_credited = household.meter.loads().len() as u64;
     let rows = backend.runtime.journal.list(10_000, 0).await.map_err(|e| e.to_string())?;
     report.parked = rows.iter().filter(|r| r.parked).count() as u64;
     drop(backend);
     let _ = std::fs::remove_dir_all(&data);
+    report.took = started.elapsed();
     Ok(report)
 }
 
-/// One customer: the bill, the faults, the payment, and — when the power fails — the restart.
-/// Returns whether the power failed.
+/// One customer: the bill, the faults, the payment. Returns whether the power failed.
 async fn serve(
     backend: &Backend,
     seed: u64,
     index: usize,
     c: &Customer,
     codes: &mut Rng,
+    household: &mut GasHousehold,
 ) -> Result<bool, String> {
     let runtime = &backend.runtime;
-    let order = order_for(backend, seed, index, c).await?;
+    let order = match c.bill {
+        Bill::GasTopUp { .. } => {
+            // Since the last visit the card went into the meter at home.
+            household.load_meter(backend);
+            household.insert(backend, c.card_pulled_after)?;
+            None
+        }
+        _ => Some(order_for(backend, seed, index, c).await?),
+    };
     inject_faults(backend, c)?;
     if let Some(cut) = c.cut {
         runtime.simulated_cut.arm(cut);
@@ -123,19 +164,36 @@ async fn serve(
     } else {
         PayMethod::Code(payment_code(c.channel, codes))
     };
-    let paid = runtime.pay_order_with(order, method, &Quiet).await;
+    let killed = match (order, &c.bill) {
+        (Some(order), _) => match runtime.pay_order_with(order, method, &Quiet).await {
+            Ok(_) => false,
+            Err(RuntimeError::PowerCut) => true,
+            // Refused before money moved (a bill changed to nothing due…): nothing to check.
+            Err(error) if error.exit_code() == 2 => false,
+            Err(error) => return Err(format!("customer {index}: {error}")),
+        },
+        (None, Bill::GasTopUp { amount_fen }) => household.top_up(backend, *amount_fen, method).await?,
+        (None, _) => unreachable!("only a top-up has no bill to fetch"),
+    };
     runtime.simulated_cut.disarm();
-    let killed = matches!(paid, Err(RuntimeError::PowerCut));
-    match paid {
-        Ok(_) | Err(RuntimeError::PowerCut) => {}
-        // Refused before money moved (a bill changed to nothing due…): nothing to check.
-        Err(error) if error.exit_code() == 2 => {}
-        Err(error) => return Err(format!("customer {index}: {error}")),
+    Ok(killed)
+}
+
+/// After the customer (and the restart, if the power failed): recovery, as the kiosk's settler
+/// does between customers; a gas card's 补写卡 if the customer asks now, and the card back.
+async fn after_customer(backend: &Backend, c: &Customer, household: &mut GasHousehold) -> Result<(), String> {
+    // The terminal's trouble was for this sale; a cut before the sale went out must not leave it
+    // waiting for the recovery's reversal.
+    if let Some(terminal) = &backend.runtime.devices.sims.bankcard {
+        terminal.clear_faults();
     }
-    // A restart after the cut; between customers the kiosk's settler does the same.
     recover_until_quiet(backend).await?;
     clear_faults(backend);
-    Ok(killed)
+    if matches!(c.bill, Bill::GasTopUp { .. }) {
+        // A card write that failed waits for 补写卡: now, or at the customer's next visit.
+        household.rewrite_and_leave(backend, c.rewrites_at_once).await?;
+    }
+    Ok(())
 }
 
 /// The customer's bill, put in the billers' books, fetched and made an order; someone pays part
@@ -176,6 +234,7 @@ async fn order_for(backend: &Backend, seed: u64, index: usize, c: &Customer) -> 
                 &bill,
             )
         }
+        Bill::GasTopUp { .. } => return Err("a gas top-up has no bill to fetch".into()),
     }
     .map_err(|e| e.to_string())
 }
@@ -251,7 +310,7 @@ fn put_account(backend: &Backend, utility: Utility, account: &str, due_fen: i64)
 }
 
 /// An account number of `utility` for customer `index` of `seed`, valid by its check digit.
-fn account_of(utility: Utility, seed: u64, index: usize) -> String {
+pub(crate) fn account_of(utility: Utility, seed: u64, index: usize) -> String {
     let (prefix, len) = match utility {
         Utility::Water => ("7", 9u32),
         Utility::Power => ("8", 10),

@@ -43,6 +43,10 @@ pub enum Bill {
         power: i64,
         gas: i64,
     },
+    /// Gas bought for the household's prepaid card and written to it (payments.md §5).
+    GasTopUp {
+        amount_fen: i64,
+    },
 }
 
 /// A fault waiting at one endpoint of one simulator.
@@ -78,6 +82,11 @@ pub struct Customer {
     pub paid_elsewhere_fen: Option<i64>,
     /// The power fails while this customer pays.
     pub cut: Option<Cut>,
+    /// Gas top-up: the card is pulled out of the slot after this many bytes of its write (F16).
+    pub card_pulled_after: Option<usize>,
+    /// Gas top-up: after a failed card write the customer asks for 补写卡 at once (else at the
+    /// end of the day, or before their next top-up).
+    pub rewrites_at_once: bool,
 }
 
 /// The day of one seed.
@@ -95,6 +104,9 @@ fn amount(rng: &mut Rng) -> i64 {
 fn customer(rng: &mut Rng) -> Customer {
     let bill = if rng.chance(20) {
         Bill::Joint { water: amount(rng), power: amount(rng), gas: amount(rng) }
+    } else if rng.chance(20) {
+        // Whole yuan, 10 to 300: inside the demo gas card's limits.
+        Bill::GasTopUp { amount_fen: 100 * (10 + rng.below(291) as i64) }
     } else {
         Bill::One { utility: rng.pick(&[Utility::Water, Utility::Power, Utility::Gas]), due_fen: amount(rng) }
     };
@@ -109,7 +121,7 @@ fn customer(rng: &mut Rng) -> Customer {
         faults.extend(fault(rng, channel, &bill));
     }
     // The terminal's troubles are above; the card channel has no HTTP simulator to fault.
-    faults.retain(|f| channel != Channel::BankCard || f.endpoint == "write_off");
+    faults.retain(|f| f.sim != Channel::BankCard.code());
     let paid_elsewhere_fen =
         (matches!(bill, Bill::One { .. }) && rng.chance(8)).then(|| 50 + rng.below(40) as i64);
     let cut = if rng.chance(35) {
@@ -118,7 +130,20 @@ fn customer(rng: &mut Rng) -> Customer {
     } else {
         None
     };
-    Customer { bill, channel, terminal, faults, paid_elsewhere_fen, cut }
+    let is_top_up = matches!(bill, Bill::GasTopUp { .. });
+    // Offsets across the card write (its header, data and commit bytes).
+    let card_pulled_after = (is_top_up && rng.chance(30)).then(|| rng.below(40) as usize);
+    let rewrites_at_once = rng.chance(50);
+    Customer { bill, channel, terminal, faults, paid_elsewhere_fen, cut, card_pulled_after, rewrites_at_once }
+}
+
+/// The channel's "system error" code, whatever happened behind it.
+fn system_error(channel: Channel) -> &'static str {
+    match channel {
+        Channel::WeChat => "SYSTEMERROR",
+        Channel::Alipay => "20000",
+        _ => "03",
+    }
 }
 
 /// One fault (or one scene of several) from the lists of payments.md §10 a simulator can play.
@@ -127,10 +152,24 @@ fn fault(rng: &mut Rng, channel: Channel, bill: &Bill) -> Vec<PlannedFault> {
     let biller = match bill {
         Bill::One { utility, .. } => *utility,
         Bill::Joint { .. } => rng.pick(&[Utility::Water, Utility::Power, Utility::Gas]),
+        Bill::GasTopUp { .. } => Utility::Gas,
+    };
+    // A top-up's "write-off" is the gas company's purchase, then its card-written confirmation.
+    let write_off = match bill {
+        Bill::GasTopUp { .. } => rng.pick(&["purchase", "purchase", "card_written"]),
+        _ => "write_off",
     };
     let times = 1 + rng.below(2) as u32;
     let at_channel = |endpoint, fault| PlannedFault { sim: channel_sim.clone(), endpoint, fault, times };
-    let one = match rng.below(13) {
+    let one = match rng.below(17) {
+        // The channel took the money but answered a system error (F14): the query finds it.
+        13 => at_channel("pay", Fault::ErrorAfterCommit { code: system_error(channel).into() }),
+        // A reverse answered "try again" without acting (recall=Y, retry_flag=Y).
+        14 => at_channel("reverse", Fault::RecallRetry),
+        // A late reply: before or after the client's 3 s timeout (the work is done either way).
+        15 => at_channel(rng.pick(&["pay", "query"]), Fault::Delay { ms: 500 + rng.below(3_500) }),
+        // A reply signed with the wrong key (F18): treated as no reply.
+        16 => at_channel(rng.pick(&["pay", "query", "reverse"]), Fault::BadSignature),
         // The channel took the money, then every answer is lost until the kiosk gives up and
         // reverses a paid order (F1 then F5): the reverse must return the money, once.
         12 => {
@@ -156,7 +195,7 @@ fn fault(rng: &mut Rng, channel: Channel, bill: &Bill) -> Vec<PlannedFault> {
                 2 => Fault::Status { code: 503 },
                 _ => Fault::WriteOffReject { code: "ACCOUNT_CLOSED".into() },
             };
-            PlannedFault { sim: biller.to_string(), endpoint: "write_off", fault, times }
+            PlannedFault { sim: biller.to_string(), endpoint: write_off, fault, times }
         }
     };
     vec![one]

@@ -251,6 +251,14 @@ impl TerminalSim {
         }
     }
 
+    /// Forgets the queued faults and NAKs, and a request it was losing: the line is good again.
+    pub fn clear_faults(&self) {
+        let mut s = self.lock();
+        s.faults.clear();
+        s.naks = 0;
+        s.lost = None;
+    }
+
     /// Applies `plan` to every response frame (bad LRC = `Fault::CorruptChecksum`, which hits
     /// the LRC byte; truncate; garbage; delay; drop).
     pub fn set_fault_plan(&self, plan: FaultPlan) {
