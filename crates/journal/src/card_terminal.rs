@@ -231,7 +231,7 @@ impl CardTerminalJournal {
             return Err(JournalError::InvalidRecord { reason: "a card sale's amount is positive" });
         }
         let _writes = self.writer.lock().await;
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = crate::journal::begin_write(&self.pool).await?;
         sqlx::query(
             "INSERT INTO card_reversals (payment_id, amount_fen, armed_at, state, detail, updated_at)
              VALUES (?1, ?2, ?3, 'armed', '', ?3)
@@ -267,7 +267,7 @@ impl CardTerminalJournal {
             return Err(JournalError::InvalidRecord { reason: "card reversal detail too long" });
         }
         let _writes = self.writer.lock().await;
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = crate::journal::begin_write(&self.pool).await?;
         let done = sqlx::query(
             "UPDATE card_reversals SET state = ?2, detail = ?3, updated_at = ?4
               WHERE payment_id = ?1 AND state IN ('armed', 'refused')",
@@ -340,7 +340,7 @@ impl CardTerminalJournal {
             });
         }
         let _writes = self.writer.lock().await;
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = crate::journal::begin_write(&self.pool).await?;
         sqlx::query(
             "INSERT INTO card_purchases (payment_id, amount_fen, voucher, ref_no, txn_date, batch, auth_code,
                                          void_state, recorded_at, updated_at)

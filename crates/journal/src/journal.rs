@@ -162,6 +162,23 @@ impl Journal {
         self
     }
 
+    /// Caps the database at its present size (`PRAGMA max_page_count`), so that the next write
+    /// needing a new page fails as on a full disk (SQLITE_FULL) and is rolled back; `false` lifts
+    /// the cap (staff freed space). Only for `yizhan soak`'s full-disk fault: the journal's real
+    /// failure path, reached without filling the machine's disk.
+    #[doc(hidden)]
+    pub async fn simulate_full_disk(&self, full: bool) -> Result<(), JournalError> {
+        let mut conn = self.pool.acquire().await?;
+        let pages: i64 = if full {
+            sqlx::query_scalar("PRAGMA page_count").fetch_one(&mut *conn).await?
+        } else {
+            // SQLite's own largest page count.
+            0xFFFF_FFFE
+        };
+        sqlx::query(&format!("PRAGMA max_page_count = {pages}")).execute(&mut *conn).await?;
+        Ok(())
+    }
+
     /// The highest seq known committed (0 when nothing is known yet): see `committed`.
     pub fn committed_seq(&self) -> i64 {
         self.committed.load(std::sync::atomic::Ordering::Relaxed)
@@ -203,7 +220,7 @@ impl Journal {
 
     async fn create_locked(&self, guard: &mut Option<Writer>, p: &NewPayment) -> Result<Seq, JournalError> {
         let writer = self.writer(guard).await?;
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = crate::journal::begin_write(&self.pool).await?;
         check_tail(&mut tx, writer).await?;
         let tip = &writer.tip;
         let seq = tip.last_seq + 1;
@@ -271,7 +288,7 @@ impl Journal {
         t: &TransitionRecord,
     ) -> Result<Seq, JournalError> {
         let writer = self.writer(guard).await?;
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = crate::journal::begin_write(&self.pool).await?;
         check_tail(&mut tx, writer).await?;
         let seq = writer.tip.last_seq + 1;
         if let Some(expected_seq) = t.expected_seq {
@@ -344,7 +361,7 @@ impl Journal {
     /// Journals more idempotency keys for an existing payment, all or none.
     pub async fn add_keys(&self, payment_id: &str, at: i64, keys: &[NewKey]) -> Result<(), JournalError> {
         validate::keys(keys)?;
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = crate::journal::begin_write(&self.pool).await?;
         ensure_payment(&mut tx, payment_id).await?;
         insert_keys(&mut tx, payment_id, at, keys).await?;
         tx.commit().await?;
@@ -354,7 +371,7 @@ impl Journal {
     /// Records a printout. Printing is a repeatable side effect (rule R6), so any number of
     /// prints may be recorded for a payment. Returns the row id.
     pub async fn record_print(&self, p: &PrintRecord) -> Result<i64, JournalError> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = crate::journal::begin_write(&self.pool).await?;
         ensure_payment(&mut tx, &p.payment_id).await?;
         let (id, prev_hash) = audit_tip(&mut tx, "prints").await?;
         let at = p.at.to_string();
@@ -379,7 +396,7 @@ impl Journal {
 
     /// Records what a staff member did (append-only audit trail). Returns the row id.
     pub async fn record_staff_action(&self, a: &StaffAction) -> Result<i64, JournalError> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = crate::journal::begin_write(&self.pool).await?;
         if let Some(payment_id) = &a.payment_id {
             ensure_payment(&mut tx, payment_id).await?;
         }
@@ -654,4 +671,25 @@ async fn ensure_payment(conn: &mut SqliteConnection, payment_id: &str) -> Result
         .fetch_optional(&mut *conn)
         .await?;
     found.map(|_| ()).ok_or_else(|| JournalError::UnknownPayment { id: payment_id.to_owned() })
+}
+
+/// Opens the one write transaction (`BEGIN IMMEDIATE`) on the journal's connection. When a
+/// write failed earlier in a way SQLite answers by rolling the transaction back itself
+/// (SQLITE_FULL on a full disk, SQLITE_IOERR), sqlx's count of open transactions stays wrong and
+/// the connection refuses every later BEGIN; that connection is then closed and the pool opens
+/// a fresh one with the same settings (WAL, synchronous=FULL), so the kiosk can write again once
+/// the disk has room, without a restart.
+pub(crate) async fn begin_write(
+    pool: &SqlitePool,
+) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, JournalError> {
+    match pool.begin_with("BEGIN IMMEDIATE").await {
+        Ok(tx) => Ok(tx),
+        Err(refused) => {
+            tracing::warn!(error = %refused, "the journal's connection refused a write; opening a fresh one");
+            let mut stale = pool.acquire().await?;
+            stale.close_on_drop();
+            drop(stale);
+            Ok(pool.begin_with("BEGIN IMMEDIATE").await?)
+        }
+    }
 }

@@ -312,7 +312,7 @@ impl Journal {
     }
 
     async fn write_facts(&self, journal_id: &str, new: &NewJournal) -> Result<(), JournalError> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = crate::journal::begin_write(&self.pool).await?;
         for (key, value) in [
             ("journal_id", journal_id.to_owned()),
             ("kiosk_id", new.kiosk_id.clone()),

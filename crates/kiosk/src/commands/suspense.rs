@@ -34,19 +34,20 @@ pub async fn run(backend: &Backend, command: SuspenseCommand) -> ExitCode {
                 ExitCode::from(1)
             }
         },
-        SuspenseCommand::Retry { id } => settle(backend, &id, Event::Recheck, None).await,
+        SuspenseCommand::Retry { id } => retry(backend, &id).await,
         SuspenseCommand::Resolve { id, outcome, reason, staff } => {
             if reason.trim().is_empty() || staff.trim().is_empty() {
                 eprintln!("yizhan: --reason and --staff must say why and who");
                 return ExitCode::from(2);
             }
-            let event = Event::StaffResolved { staff_id: staff.clone(), outcome, reason: reason.clone() };
-            settle(backend, &id, event, Some((staff, format!("{}: {reason}", outcome.code())))).await
+            let resolved = backend.runtime.resolve_parked(&id, &staff, outcome, &reason, &PRINTER).await;
+            print_result(resolved)
         }
     }
 }
 
-async fn settle(backend: &Backend, id: &str, event: Event, staff: Option<(String, String)>) -> ExitCode {
+/// Asks the channel and the billers again about a parked payment.
+async fn retry(backend: &Backend, id: &str) -> ExitCode {
     let runtime = &backend.runtime;
     let payment = match runtime.load(id).await {
         Ok(payment) => payment,
@@ -59,28 +60,12 @@ async fn settle(backend: &Backend, id: &str, event: Event, staff: Option<(String
         eprintln!("yizhan: {id} is {}, not waiting for staff", payment.state.label());
         return ExitCode::from(2);
     }
-    let before = payment.state.label();
-    match runtime.settle_externally(payment, event, &PRINTER).await {
+    print_result(runtime.settle_externally(payment, Event::Recheck, &PRINTER).await)
+}
+
+fn print_result(settled: Result<kiosk_core::Payment, crate::runtime::RuntimeError>) -> ExitCode {
+    match settled {
         Ok(after) => {
-            if let Some((staff_id, detail)) = staff {
-                if after.state.label() == before {
-                    eprintln!(
-                        "yizhan: refused: it contradicts what the kiosk itself saw for {id}; nothing changed"
-                    );
-                    return ExitCode::from(2);
-                }
-                let action = journal::StaffAction {
-                    at: clock::now().0,
-                    staff_id,
-                    action: "resolve_suspense".into(),
-                    payment_id: Some(id.to_string()),
-                    detail,
-                };
-                if let Err(error) = runtime.journal.record_staff_action(&action).await {
-                    eprintln!("yizhan: the resolution is journaled, the staff record failed: {error}");
-                    return ExitCode::from(1);
-                }
-            }
             println!("RESULT {} {}", after.state.label(), kiosk_core::receipt::outcome_words(&after).1);
             exit_for(&after)
         }

@@ -129,6 +129,10 @@ pub enum RuntimeError {
     Stuck(String, &'static str),
     #[error("no payment {0} in the journal")]
     NotFound(String),
+    #[error("{0} is {1}, not waiting for staff")]
+    NotParked(String, &'static str),
+    #[error("refused: it contradicts what the kiosk itself saw for {0}; nothing changed")]
+    ResolutionRefused(String),
     #[error("the journal cannot be trusted, so this kiosk takes no money: {0}")]
     JournalUntrusted(String),
 }
@@ -143,6 +147,9 @@ impl RuntimeError {
                 | RuntimeError::Utility(_)
                 | RuntimeError::Order(_)
                 | RuntimeError::AboveCeiling { .. }
+                | RuntimeError::NotFound(_)
+                | RuntimeError::NotParked(..)
+                | RuntimeError::ResolutionRefused(_)
         )
     }
 
@@ -417,6 +424,43 @@ impl Runtime {
     pub(crate) fn distrust_journal(&self, why: String) {
         tracing::error!(%why, "the journal changed behind the kiosk: no more money is taken");
         *self.journal_fault.lock().unwrap_or_else(|p| p.into_inner()) = Some(why);
+    }
+
+    /// Staff settle a parked payment from what they know (the statements, a call to the
+    /// channel): the resolution is a journaled transition, and who and why a staff action
+    /// beside it. A resolution that contradicts what the kiosk itself saw changes nothing.
+    pub async fn resolve_parked(
+        &self,
+        id: &str,
+        staff_id: &str,
+        outcome: kiosk_core::StaffOutcome,
+        reason: &str,
+        observer: &dyn Observer,
+    ) -> Result<Payment, RuntimeError> {
+        let payment = self.load(id).await?;
+        if !payment.state.is_parked() {
+            return Err(RuntimeError::NotParked(id.to_string(), payment.state.label()));
+        }
+        let before = payment.state.label();
+        let event =
+            Event::StaffResolved { staff_id: staff_id.to_string(), outcome, reason: reason.to_string() };
+        let after = self.settle_externally(payment, event, observer).await?;
+        if after.state.label() == before {
+            return Err(RuntimeError::ResolutionRefused(id.to_string()));
+        }
+        let action = journal::StaffAction {
+            at: clock::now().0,
+            staff_id: staff_id.to_string(),
+            action: "resolve_suspense".into(),
+            payment_id: Some(id.to_string()),
+            detail: format!("{}: {reason}", outcome.code()),
+        };
+        if let Err(error) = self.journal.record_staff_action(&action).await {
+            // The resolution itself is journaled; only who and why is missing.
+            tracing::error!(%error, "a staff resolution's record failed");
+            return Err(self.journal_failed(error));
+        }
+        Ok(after)
     }
 
     /// Applies an outcome learned outside the kiosk's own calls (the day's statements) to a

@@ -63,19 +63,19 @@ impl GasHousehold {
         Ok(())
     }
 
-    /// Buys gas for the card in the slot; true when the power failed meanwhile. A refusal
-    /// before money moves (the meter has not loaded the last purchase, a purchase waits for
-    /// 补写卡) is no error: the customer is told.
+    /// Buys gas for the card in the slot; what cut it short, if anything did (a power cut, the
+    /// journal failing). A refusal before money moves (the meter has not loaded the last
+    /// purchase, a purchase waits for 补写卡) is no error: the customer is told.
     pub async fn top_up(
         &self,
         backend: &Backend,
         amount_fen: i64,
         method: PayMethod,
-    ) -> Result<bool, String> {
+    ) -> Result<Option<RuntimeError>, String> {
         match backend.runtime.gas_top_up(Fen(amount_fen), method, &Quiet).await {
-            Ok(_) | Err(GasError::LastPurchaseNotLoaded | GasError::RewriteFirst) => Ok(false),
-            Err(GasError::Runtime(RuntimeError::PowerCut)) => Ok(true),
-            Err(error) if error.exit_code() == 2 => Ok(false),
+            Ok(_) | Err(GasError::LastPurchaseNotLoaded | GasError::RewriteFirst) => Ok(None),
+            Err(GasError::Runtime(error)) => Ok(Some(error)),
+            Err(error) if error.exit_code() == 2 => Ok(None),
             Err(error) => Err(format!("gas top-up: {error}")),
         }
     }

@@ -12,6 +12,7 @@
 pub mod checks;
 pub mod gas;
 pub mod schedule;
+pub mod staff;
 
 use crate::backend::Backend;
 use crate::runtime::{PayMethod, Quiet, RuntimeError};
@@ -35,6 +36,10 @@ pub struct SeedReport {
     pub parked: u64,
     /// Gas purchases the household's meter credited.
     pub gas_credited: u64,
+    /// Suspense staff settled from the statements at the end of the day.
+    pub staff_resolved: u64,
+    /// Payments a full disk stopped.
+    pub disk_full: u64,
     /// Wall time of the seed.
     pub took: Duration,
     /// One line a customer: who they were, what waited for them, how long they took.
@@ -50,6 +55,8 @@ pub struct Totals {
     pub kills: u64,
     pub parked: u64,
     pub gas_credited: u64,
+    pub staff_resolved: u64,
+    pub disk_full: u64,
     /// The slowest seed and its wall time.
     pub slowest: Option<(u64, Duration)>,
     pub lost: u64,
@@ -64,6 +71,8 @@ impl Totals {
         self.kills += report.kills;
         self.parked += report.parked;
         self.gas_credited += report.gas_credited;
+        self.staff_resolved += report.staff_resolved;
+        self.disk_full += report.disk_full;
         if self.slowest.is_none_or(|(_, took)| report.took > took) {
             self.slowest = Some((report.seed, report.took));
         }
@@ -77,8 +86,16 @@ impl Totals {
     /// `N seeds, C customers, K kills, 0 lost, 0 doubled`.
     pub fn line(&self) -> String {
         format!(
-            "{} seeds, {} customers, {} kills, {} lost, {} doubled ({} parked in suspense or refund-pending, {} gas purchases credited by the meters)",
-            self.seeds, self.customers, self.kills, self.lost, self.doubled, self.parked, self.gas_credited
+            "{} seeds, {} customers, {} kills, {} lost, {} doubled ({} payments stopped by a full disk, {} gas purchases credited by the meters, {} suspense settled by staff, {} left parked)",
+            self.seeds,
+            self.customers,
+            self.kills,
+            self.lost,
+            self.doubled,
+            self.disk_full,
+            self.gas_credited,
+            self.staff_resolved,
+            self.parked
         )
     }
 }
@@ -101,7 +118,9 @@ pub async fn run_seed(
     for (index, customer) in schedule::customers(seed, max_customers).into_iter().enumerate() {
         report.customers += 1;
         let served = Instant::now();
-        let killed = serve(&backend, seed, index, &customer, &mut codes, &mut household).await?;
+        let interrupted = serve(&backend, seed, index, &customer, &mut codes, &mut household).await?;
+        let killed = interrupted == Interrupted::PowerCut;
+        report.disk_full += u64::from(interrupted == Interrupted::DiskFull);
         if killed {
             // The kiosk starts again: from its journal, with every start-up check.
             backend = backend.restart().await.map_err(|e| format!("restart after customer {index}: {e}"))?;
@@ -111,11 +130,19 @@ pub async fn run_seed(
         report.story.push(format!(
             "customer {index}: {customer:?} — {:.1} s{}",
             served.elapsed().as_secs_f64(),
-            if killed { ", power cut" } else { "" }
+            match interrupted {
+                Interrupted::No => "",
+                Interrupted::PowerCut => ", power cut",
+                Interrupted::DiskFull => ", disk full",
+            }
         ));
     }
     settle_the_day(&backend).await;
     household.end_of_day(&backend).await?;
+    let mut staff_rng = Rng::new(seed.wrapping_mul(13).wrapping_add(5));
+    if staff_rng.chance(70) {
+        report.staff_resolved = staff::settle_suspense(&backend, &mut staff_rng).await?.resolved;
+    }
     report.violations = checks::journal(&backend).await?;
     report.violations.extend(household.check(&backend).await?);
     report.gas_credited = household.meter.loads().len() as u64;
@@ -127,7 +154,7 @@ pub async fn run_seed(
     Ok(report)
 }
 
-/// One customer: the bill, the faults, the payment. Returns whether the power failed.
+/// One customer: the bill, the faults, the payment; and what cut it short.
 async fn serve(
     backend: &Backend,
     seed: u64,
@@ -135,7 +162,7 @@ async fn serve(
     c: &Customer,
     codes: &mut Rng,
     household: &mut GasHousehold,
-) -> Result<bool, String> {
+) -> Result<Interrupted, String> {
     let runtime = &backend.runtime;
     let order = match c.bill {
         Bill::GasTopUp { .. } => {
@@ -164,19 +191,39 @@ async fn serve(
     } else {
         PayMethod::Code(payment_code(c.channel, codes))
     };
-    let killed = match (order, &c.bill) {
+    if c.disk_full {
+        runtime.journal.simulate_full_disk(true).await.map_err(|e| e.to_string())?;
+    }
+    let cut_short = match (order, &c.bill) {
         (Some(order), _) => match runtime.pay_order_with(order, method, &Quiet).await {
-            Ok(_) => false,
-            Err(RuntimeError::PowerCut) => true,
+            Ok(_) => None,
             // Refused before money moved (a bill changed to nothing due…): nothing to check.
-            Err(error) if error.exit_code() == 2 => false,
-            Err(error) => return Err(format!("customer {index}: {error}")),
+            Err(error) if error.exit_code() == 2 => None,
+            Err(error) => Some(error),
         },
         (None, Bill::GasTopUp { amount_fen }) => household.top_up(backend, *amount_fen, method).await?,
         (None, _) => unreachable!("only a top-up has no bill to fetch"),
     };
     runtime.simulated_cut.disarm();
-    Ok(killed)
+    if c.disk_full {
+        // Staff free space; the kiosk goes on in the same process.
+        runtime.journal.simulate_full_disk(false).await.map_err(|e| e.to_string())?;
+    }
+    match cut_short {
+        None => Ok(Interrupted::No),
+        Some(RuntimeError::PowerCut) => Ok(Interrupted::PowerCut),
+        Some(RuntimeError::Journal(_)) if c.disk_full => Ok(Interrupted::DiskFull),
+        Some(error) => Err(format!("customer {index}: {}", crate::backend::causes(&error))),
+    }
+}
+
+/// What cut a customer's payment short.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Interrupted {
+    No,
+    PowerCut,
+    /// A journal write failed for want of space: the payment stopped there, nothing after it ran.
+    DiskFull,
 }
 
 /// After the customer (and the restart, if the power failed): recovery, as the kiosk's settler
@@ -262,7 +309,7 @@ async fn recover_until_quiet(backend: &Backend) -> Result<(), String> {
         match backend.runtime.recover(&Quiet).await {
             Ok(_) => {}
             Err(RuntimeError::PowerCut) => continue,
-            Err(error) => return Err(format!("recovery: {error}")),
+            Err(error) => return Err(format!("recovery: {}", crate::backend::causes(&error))),
         }
         if backend.runtime.journal.load_unfinished().await.map_err(|e| e.to_string())?.is_empty() {
             return Ok(());

@@ -87,6 +87,9 @@ pub struct Customer {
     /// Gas top-up: after a failed card write the customer asks for 补写卡 at once (else at the
     /// end of the day, or before their next top-up).
     pub rewrites_at_once: bool,
+    /// The disk fills up while this customer pays (the journal's next new page fails); staff
+    /// free space afterwards.
+    pub disk_full: bool,
 }
 
 /// The day of one seed.
@@ -134,7 +137,18 @@ fn customer(rng: &mut Rng) -> Customer {
     // Offsets across the card write (its header, data and commit bytes).
     let card_pulled_after = (is_top_up && rng.chance(30)).then(|| rng.below(40) as usize);
     let rewrites_at_once = rng.chance(50);
-    Customer { bill, channel, terminal, faults, paid_elsewhere_fen, cut, card_pulled_after, rewrites_at_once }
+    let disk_full = rng.chance(10);
+    Customer {
+        bill,
+        channel,
+        terminal,
+        faults,
+        paid_elsewhere_fen,
+        cut,
+        card_pulled_after,
+        rewrites_at_once,
+        disk_full,
+    }
 }
 
 /// The channel's "system error" code, whatever happened behind it.
