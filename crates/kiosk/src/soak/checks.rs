@@ -174,3 +174,28 @@ fn unknown_orders(backend: &Backend, rows: &[journal::PaymentRow]) -> Vec<Violat
         })
         .collect()
 }
+
+/// Each payment's end, in the order the journal took them: state, and the books' charges,
+/// returns and write-offs — what a replay of the seed must reproduce.
+pub async fn outcomes(backend: &Backend) -> Result<Vec<String>, String> {
+    let journal = &backend.runtime.journal;
+    let mut ended = Vec::new();
+    for row in journal.list(10_000, 0).await.map_err(|e| e.to_string())? {
+        let first =
+            journal.transitions(&row.id).await.map_err(|e| e.to_string())?.first().map_or(0, |t| t.seq);
+        let p = journaling::restore(&row).map_err(|e| e.to_string())?;
+        let books = books(backend, &p);
+        let charged: Vec<String> = books.charges.iter().map(Fen::to_string).collect();
+        let outcome = format!(
+            "{} {}: charged [{}], returned {}, written off {}",
+            p.order.total(),
+            p.state.label(),
+            charged.join(" "),
+            books.returned,
+            books.written_off
+        );
+        ended.push((first, outcome));
+    }
+    ended.sort();
+    Ok(ended.into_iter().map(|(_, outcome)| outcome).collect())
+}

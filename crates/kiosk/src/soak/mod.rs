@@ -15,12 +15,15 @@ pub mod schedule;
 pub mod staff;
 
 use crate::backend::Backend;
+use crate::runtime::crash_point::Cut;
 use crate::runtime::{PayMethod, Quiet, RuntimeError};
 use checks::Violation;
 use gas::GasHousehold;
 use kiosk_core::{route_payment_code, utility::luhn_check_digit, Channel, Order, PaymentCode, Utility};
 use schedule::{Bill, Customer, Rng, TerminalTrouble};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Timers run this many times faster than the channels' own (45 s to reverse becomes 0.15 s).
@@ -44,6 +47,12 @@ pub struct SeedReport {
     pub took: Duration,
     /// One line a customer: who they were, what waited for them, how long they took.
     pub story: Vec<String>,
+    /// Each payment's end, in the order the journal took them: its state and what the
+    /// simulators' books hold for it (order numbers left out: they carry the time).
+    pub outcomes: Vec<String>,
+    /// Whether the day races a timer (see [`Customer::races_a_timer`]): its outcomes may then
+    /// differ between runs, its invariants may not.
+    pub races_a_timer: bool,
     pub violations: Vec<Violation>,
 }
 
@@ -109,61 +118,85 @@ pub async fn run_seed(
 ) -> Result<SeedReport, String> {
     let started = Instant::now();
     let data = work.join(format!("seed-{seed}"));
-    // With devices: the bank card terminal and its slot on pseudo-terminals.
+    let clock = Arc::new(AtomicI64::new(0));
+    let played =
+        crate::clock::steppable(Arc::clone(&clock), play_day(seed, keys_dir, &data, max_customers, clock));
+    let report = played.await;
+    let _ = std::fs::remove_dir_all(&data);
+    let mut report = report?;
+    report.took = started.elapsed();
+    Ok(report)
+}
+
+/// What a seed's day carries from customer to customer.
+struct Day {
+    seed: u64,
+    /// Payment codes, from their own generator so that the schedule does not depend on them.
+    codes: Rng,
+    household: GasHousehold,
+    /// How far the kiosk's clock has been stepped.
+    clock: Arc<AtomicI64>,
+}
+
+async fn play_day(
+    seed: u64,
+    keys_dir: &Path,
+    data: &Path,
+    max_customers: u64,
+    clock: Arc<AtomicI64>,
+) -> Result<SeedReport, String> {
+    // With devices: the bank card terminal and its slot, the IC card slot, on pseudo-terminals.
     let mut backend =
-        Backend::start_embedded(keys_dir, &data, DIVISOR, true).await.map_err(|e| e.to_string())?;
+        Backend::start_embedded(keys_dir, data, DIVISOR, true).await.map_err(|e| e.to_string())?;
     let mut report = SeedReport { seed, ..Default::default() };
-    let mut codes = Rng::new(seed.wrapping_mul(31).wrapping_add(7));
-    let mut household = GasHousehold::new(&backend, seed)?;
-    for (index, customer) in schedule::customers(seed, max_customers).into_iter().enumerate() {
+    let household = GasHousehold::new(&backend, seed)?;
+    let mut day = Day { seed, codes: Rng::new(seed.wrapping_mul(31).wrapping_add(7)), household, clock };
+    let customers = schedule::customers(seed, max_customers);
+    report.races_a_timer = customers.iter().any(Customer::races_a_timer);
+    for (index, customer) in customers.into_iter().enumerate() {
         report.customers += 1;
         let served = Instant::now();
-        let interrupted = serve(&backend, seed, index, &customer, &mut codes, &mut household).await?;
+        let interrupted = serve(&backend, &mut day, index, &customer).await?;
         let killed = interrupted == Interrupted::PowerCut;
         report.disk_full += u64::from(interrupted == Interrupted::DiskFull);
+        report.kills += u64::from(killed);
         if killed {
             // The kiosk starts again: from its journal, with every start-up check.
             backend = backend.restart().await.map_err(|e| format!("restart after customer {index}: {e}"))?;
         }
-        after_customer(&backend, &customer, &mut household).await?;
-        report.kills += u64::from(killed);
+        let kills_before = report.kills;
+        backend = recover_until_quiet(backend, customer.recovery_cut, &mut report.kills).await?;
+        after_customer(&backend, &customer, &mut day.household).await?;
         report.story.push(format!(
-            "customer {index}: {customer:?} — {:.1} s{}",
+            "customer {index}: {customer:?} — {:.1} s{}{}",
             served.elapsed().as_secs_f64(),
             match interrupted {
                 Interrupted::No => "",
                 Interrupted::PowerCut => ", power cut",
                 Interrupted::DiskFull => ", disk full",
-            }
+            },
+            if report.kills > kills_before { ", power cut during recovery" } else { "" }
         ));
     }
     settle_the_day(&backend).await;
-    household.end_of_day(&backend).await?;
+    day.household.end_of_day(&backend).await?;
     let mut staff_rng = Rng::new(seed.wrapping_mul(13).wrapping_add(5));
     if staff_rng.chance(70) {
         report.staff_resolved = staff::settle_suspense(&backend, &mut staff_rng).await?.resolved;
     }
     report.violations = checks::journal(&backend).await?;
-    report.violations.extend(household.check(&backend).await?);
-    report.gas_credited = household.meter.loads().len() as u64;
+    report.outcomes = checks::outcomes(&backend).await?;
+    report.violations.extend(day.household.check(&backend).await?);
+    report.gas_credited = day.household.meter.loads().len() as u64;
     let rows = backend.runtime.journal.list(10_000, 0).await.map_err(|e| e.to_string())?;
     report.parked = rows.iter().filter(|r| r.parked).count() as u64;
-    drop(backend);
-    let _ = std::fs::remove_dir_all(&data);
-    report.took = started.elapsed();
     Ok(report)
 }
 
 /// One customer: the bill, the faults, the payment; and what cut it short.
-async fn serve(
-    backend: &Backend,
-    seed: u64,
-    index: usize,
-    c: &Customer,
-    codes: &mut Rng,
-    household: &mut GasHousehold,
-) -> Result<Interrupted, String> {
+async fn serve(backend: &Backend, day: &mut Day, index: usize, c: &Customer) -> Result<Interrupted, String> {
     let runtime = &backend.runtime;
+    let (seed, household) = (day.seed, &mut day.household);
     let order = match c.bill {
         Bill::GasTopUp { .. } => {
             // Since the last visit the card went into the meter at home.
@@ -189,8 +222,16 @@ async fn serve(
         }
         PayMethod::BankCard
     } else {
-        PayMethod::Code(payment_code(c.channel, codes))
+        PayMethod::Code(payment_code(c.channel, &mut day.codes))
     };
+    if let Some(jump) = c.clock_jump {
+        // The kiosk's clock is stepped while the customer pays (and stays stepped).
+        let clock = Arc::clone(&day.clock);
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(jump.after_ms)).await;
+            clock.fetch_add(jump.by_ms, Ordering::Relaxed);
+        });
+    }
     if c.disk_full {
         runtime.journal.simulate_full_disk(true).await.map_err(|e| e.to_string())?;
     }
@@ -226,15 +267,9 @@ enum Interrupted {
     DiskFull,
 }
 
-/// After the customer (and the restart, if the power failed): recovery, as the kiosk's settler
-/// does between customers; a gas card's 补写卡 if the customer asks now, and the card back.
+/// After the customer and the recovery: a gas card's 补写卡 if the customer asks now, and the
+/// card back.
 async fn after_customer(backend: &Backend, c: &Customer, household: &mut GasHousehold) -> Result<(), String> {
-    // The terminal's trouble was for this sale; a cut before the sale went out must not leave it
-    // waiting for the recovery's reversal.
-    if let Some(terminal) = &backend.runtime.devices.sims.bankcard {
-        terminal.clear_faults();
-    }
-    recover_until_quiet(backend).await?;
     clear_faults(backend);
     if matches!(c.bill, Bill::GasTopUp { .. }) {
         // A card write that failed waits for 补写卡: now, or at the customer's next visit.
@@ -303,20 +338,39 @@ fn inject_faults(backend: &Backend, c: &Customer) -> Result<(), String> {
     Ok(())
 }
 
-/// Recovery after a cut can itself be cut short by a fault left over: try a few times.
-async fn recover_until_quiet(backend: &Backend) -> Result<(), String> {
+/// Recovery, as after a restart and as the kiosk's settler does between customers, until
+/// nothing is unfinished (a fault left over can cut a round short: a few rounds). `cut`: the
+/// power fails again during it, and the kiosk restarts once more. Counts cuts in `kills`.
+async fn recover_until_quiet(
+    mut backend: Backend,
+    cut: Option<Cut>,
+    kills: &mut u64,
+) -> Result<Backend, String> {
+    // The terminal's trouble was for this customer's sale; a cut before the sale went out must
+    // not leave it waiting for the recovery's reversal.
+    if let Some(terminal) = &backend.runtime.devices.sims.bankcard {
+        terminal.clear_faults();
+    }
+    if let Some(cut) = cut {
+        backend.runtime.simulated_cut.arm(cut);
+    }
     for _ in 0..20 {
         match backend.runtime.recover(&Quiet).await {
             Ok(_) => {}
-            Err(RuntimeError::PowerCut) => continue,
+            Err(RuntimeError::PowerCut) => {
+                *kills += 1;
+                backend = backend.restart().await.map_err(|e| format!("restart during recovery: {e}"))?;
+                continue;
+            }
             Err(error) => return Err(format!("recovery: {}", crate::backend::causes(&error))),
         }
         if backend.runtime.journal.load_unfinished().await.map_err(|e| e.to_string())?.is_empty() {
-            return Ok(());
+            break;
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    Ok(())
+    backend.runtime.simulated_cut.disarm();
+    Ok(backend)
 }
 
 /// The end of the day: faults cleared, the settler runs while refunds and re-checks fall due

@@ -90,6 +90,32 @@ pub struct Customer {
     /// The disk fills up while this customer pays (the journal's next new page fails); staff
     /// free space afterwards.
     pub disk_full: bool,
+    /// The power fails again during the recovery after this customer.
+    pub recovery_cut: Option<Cut>,
+    /// The kiosk's clock is stepped while this customer pays.
+    pub clock_jump: Option<ClockJump>,
+}
+
+/// A step of the kiosk's clock (NTP correcting it, a real-time clock reset).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ClockJump {
+    /// Real time after the customer starts paying.
+    pub after_ms: u64,
+    /// Forward (positive) or back.
+    pub by_ms: i64,
+}
+
+impl Customer {
+    /// Whether where a timer fires decides this customer's outcome: a PIN entered after a set
+    /// time, a reply late around the client's timeout, a clock step. Timing is real (scaled
+    /// down), so such a day may end differently between runs — within the invariants.
+    pub fn races_a_timer(&self) -> bool {
+        self.clock_jump.is_some()
+            || self
+                .faults
+                .iter()
+                .any(|f| matches!(f.fault, Fault::UserPaying { ms: Some(_) } | Fault::Delay { .. }))
+    }
 }
 
 /// The day of one seed.
@@ -138,6 +164,23 @@ fn customer(rng: &mut Rng) -> Customer {
     let card_pulled_after = (is_top_up && rng.chance(30)).then(|| rng.below(40) as usize);
     let rewrites_at_once = rng.chance(50);
     let disk_full = rng.chance(10);
+    let recovery_cut = rng.chance(15).then(|| {
+        let n = 1 + rng.below(4) as u32;
+        if rng.chance(50) {
+            Cut::AfterCommit(n)
+        } else {
+            Cut::AfterCall(n)
+        }
+    });
+    let clock_jump = rng.chance(10).then(|| ClockJump {
+        after_ms: rng.below(300),
+        // Forward up to ten minutes, or back up to two seconds (a kiosk waits out a step back).
+        by_ms: if rng.chance(70) {
+            1_000 + rng.below(600_000) as i64
+        } else {
+            -(1 + rng.below(2_000) as i64)
+        },
+    });
     Customer {
         bill,
         channel,
@@ -148,6 +191,8 @@ fn customer(rng: &mut Rng) -> Customer {
         card_pulled_after,
         rewrites_at_once,
         disk_full,
+        recovery_cut,
+        clock_jump,
     }
 }
 
