@@ -33,6 +33,9 @@ pub enum Fault {
         /// Noise bytes.
         len: usize,
     },
+    /// The reply arrives twice (an echoing line, a repeater): the second copy is stale by the
+    /// time the driver reads on.
+    Duplicate,
 }
 
 /// What to send for one reply after the plan had its say.
@@ -179,6 +182,10 @@ impl FaultPlan {
                 }
             }
             Some(Fault::Delay(d)) => delay = *d,
+            Some(Fault::Duplicate) => {
+                let copy = reply.clone();
+                reply.extend_from_slice(&copy);
+            }
             Some(Fault::GarbageBurst { len }) => {
                 let mut noise: Vec<u8> = (0..*len).map(|_| self.next_u64() as u8).collect();
                 noise.extend_from_slice(&reply);
@@ -211,6 +218,12 @@ mod tests {
         let ok = vec![0xAA, 0xAA, 0xAA, 0x96, 0x69, 0x00, 0x04, 0x00, 0x00, 0x90, 0x94];
         let out = FaultPlan::named("t").then(Fault::CorruptChecksum).apply(ok);
         assert_eq!(*out.bytes.last().unwrap(), 0x6B);
+    }
+
+    #[test]
+    fn a_duplicated_reply_arrives_twice() {
+        let out = FaultPlan::named("t").then(Fault::Duplicate).apply(vec![0x06, 0x02]);
+        assert_eq!(out.bytes, vec![0x06, 0x02, 0x06, 0x02]);
     }
 
     #[test]

@@ -65,7 +65,8 @@ impl GasHousehold {
 
     /// Buys gas for the card in the slot; what cut it short, if anything did (a power cut, the
     /// journal failing). A refusal before money moves (the meter has not loaded the last
-    /// purchase, a purchase waits for 补写卡) is no error: the customer is told.
+    /// purchase, a purchase waits for 补写卡, the card could not be read) is no error: the
+    /// customer is told.
     pub async fn top_up(
         &self,
         backend: &Backend,
@@ -73,7 +74,10 @@ impl GasHousehold {
         method: PayMethod,
     ) -> Result<Option<RuntimeError>, String> {
         match backend.runtime.gas_top_up(Fen(amount_fen), method, &Quiet).await {
-            Ok(_) | Err(GasError::LastPurchaseNotLoaded | GasError::RewriteFirst) => Ok(None),
+            // The card could not be read (a noisy line): refused before any money moved.
+            Ok(_) | Err(GasError::LastPurchaseNotLoaded | GasError::RewriteFirst | GasError::Card(_)) => {
+                Ok(None)
+            }
             Err(GasError::Runtime(error)) => Ok(Some(error)),
             Err(error) if error.exit_code() == 2 => Ok(None),
             Err(error) => Err(format!("gas top-up: {error}")),

@@ -207,6 +207,15 @@ async fn serve(backend: &Backend, day: &mut Day, index: usize, c: &Customer) -> 
         _ => Some(order_for(backend, seed, index, c).await?),
     };
     inject_faults(backend, c)?;
+    if let Some(seed) = c.line_noise {
+        let noise = || {
+            device::fault::FaultPlan::flaky_cable().with_odds(device::fault::Fault::Duplicate, 50).seed(seed)
+        };
+        match (&c.bill, &runtime.devices.sims) {
+            (Bill::GasTopUp { .. }, sims) => sims.iccard.iter().for_each(|slot| slot.set_faults(noise())),
+            (_, sims) => sims.bankcard.iter().for_each(|terminal| terminal.set_fault_plan(noise())),
+        }
+    }
     if let Some(cut) = c.cut {
         runtime.simulated_cut.arm(cut);
     }
@@ -324,6 +333,12 @@ async fn order_for(backend: &Backend, seed: u64, index: usize, c: &Customer) -> 
 /// Puts the customer's faults in wait at the simulators.
 fn inject_faults(backend: &Backend, c: &Customer) -> Result<(), String> {
     let sims = backend.sims.as_ref().ok_or("the soak needs the embedded back end")?;
+    if let Some(ending) = c.refund_fails {
+        match c.channel {
+            Channel::WeChat => sims.channels.wechat.end_next_refund(ending),
+            _ => sims.channels.unionpay.end_next_refund(ending),
+        }
+    }
     for f in &c.faults {
         let plan = match f.sim.as_str() {
             "wechat" => sims.channels.wechat.faults(),
@@ -391,10 +406,15 @@ async fn settle_the_day(backend: &Backend) {
 }
 
 fn clear_faults(backend: &Backend) {
+    let devices = &backend.runtime.devices.sims;
+    devices.iccard.iter().for_each(|slot| slot.set_faults(device::fault::FaultPlan::none()));
+    devices.bankcard.iter().for_each(|terminal| terminal.set_fault_plan(device::fault::FaultPlan::none()));
     if let Some(sims) = &backend.sims {
         sims.channels.wechat.faults().clear();
         sims.channels.alipay.faults().clear();
         sims.channels.unionpay.faults().clear();
+        sims.channels.wechat.end_next_refund(payments::sim::RefundEnding::Success);
+        sims.channels.unionpay.end_next_refund(payments::sim::RefundEnding::Success);
         for utility in [Utility::Water, Utility::Power, Utility::Gas] {
             sims.billers.get(utility).sim.faults().clear();
         }

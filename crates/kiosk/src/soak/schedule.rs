@@ -3,6 +3,7 @@
 
 use crate::runtime::crash_point::Cut;
 use kiosk_core::{Channel, Utility};
+use payments::sim::RefundEnding;
 use simkit::rng::SplitMix64;
 use simkit::Fault;
 
@@ -94,6 +95,13 @@ pub struct Customer {
     pub recovery_cut: Option<Cut>,
     /// The kiosk's clock is stepped while this customer pays.
     pub clock_jump: Option<ClockJump>,
+    /// A loose serial cable to the card device this customer uses (the bank card terminal, or
+    /// the IC slot for a top-up): garbage bursts, truncated, duplicated replies, bad checksums,
+    /// seeded.
+    pub line_noise: Option<u64>,
+    /// The next refund the channel takes on fails for good (WeChat CHANGE / REFUNDCLOSE, the
+    /// acquirer's failed 退货) instead of paying out.
+    pub refund_fails: Option<RefundEnding>,
 }
 
 /// A step of the kiosk's clock (NTP correcting it, a real-time clock reset).
@@ -172,6 +180,10 @@ fn customer(rng: &mut Rng) -> Customer {
             Cut::AfterCall(n)
         }
     });
+    let refund_fails = (matches!(channel, Channel::WeChat | Channel::UnionPay) && rng.chance(10))
+        .then(|| rng.pick(&[RefundEnding::Change, RefundEnding::RefundClose]));
+    let uses_a_card_device = channel == Channel::BankCard || is_top_up;
+    let line_noise = (uses_a_card_device && rng.chance(15)).then(|| rng.below(u64::MAX));
     let clock_jump = rng.chance(10).then(|| ClockJump {
         after_ms: rng.below(300),
         // Forward up to ten minutes, or back up to two seconds (a kiosk waits out a step back).
@@ -193,6 +205,8 @@ fn customer(rng: &mut Rng) -> Customer {
         disk_full,
         recovery_cut,
         clock_jump,
+        line_noise,
+        refund_fails,
     }
 }
 
