@@ -107,6 +107,16 @@ pub(crate) enum DbFailure {
     Other,
 }
 
+impl JournalError {
+    /// The disk (or the database's size limit) is full: SQLITE_FULL. Nothing was written.
+    pub fn is_disk_full(&self) -> bool {
+        const SQLITE_FULL: i32 = 13;
+        let JournalError::Database(sqlx::Error::Database(db)) = self else { return false };
+        // The extended result code; its low byte is the primary one.
+        db.code().and_then(|code| code.parse::<i32>().ok()).is_some_and(|code| code & 0xFF == SQLITE_FULL)
+    }
+}
+
 pub(crate) fn classify(e: &sqlx::Error) -> DbFailure {
     match e {
         sqlx::Error::Database(db) if db.is_unique_violation() => DbFailure::Unique,

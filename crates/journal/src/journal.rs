@@ -88,6 +88,9 @@ pub struct Journal {
     /// The highest seq known committed: the chain head when opened by [`Journal::open_trusted`],
     /// then every commit of this process. Printed on receipts and slips.
     pub(crate) committed: std::sync::atomic::AtomicI64,
+    /// `yizhan soak`'s full disk (see [`Journal::simulate_full_disk`]): every connection the
+    /// pool opens while it is set is capped at the database's size.
+    disk_full: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Journal {
@@ -129,7 +132,14 @@ impl Journal {
                 .await
                 .map_err(|source| JournalError::CreateDir { path: dir.to_path_buf(), source })?;
         }
+        let disk_full = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let full = std::sync::Arc::clone(&disk_full);
         let pool = SqlitePoolOptions::new()
+            // A connection replaced while the disk is full (see `begin_write`) finds it full too.
+            .after_connect(move |conn, _| {
+                let full = full.load(std::sync::atomic::Ordering::Relaxed);
+                Box::pin(async move { cap_at_present_size(conn, full).await })
+            })
             .max_connections(1)
             .min_connections(1)
             // A local file does not drop like a network socket; keep the one connection forever
@@ -153,6 +163,7 @@ impl Journal {
             crash_after: crash::crash_after_from_env(),
             anchor: None,
             committed: std::sync::atomic::AtomicI64::new(0),
+            disk_full,
         })
     }
 
@@ -168,15 +179,9 @@ impl Journal {
     /// failure path, reached without filling the machine's disk.
     #[doc(hidden)]
     pub async fn simulate_full_disk(&self, full: bool) -> Result<(), JournalError> {
+        self.disk_full.store(full, std::sync::atomic::Ordering::Relaxed);
         let mut conn = self.pool.acquire().await?;
-        let pages: i64 = if full {
-            sqlx::query_scalar("PRAGMA page_count").fetch_one(&mut *conn).await?
-        } else {
-            // SQLite's own largest page count.
-            0xFFFF_FFFE
-        };
-        sqlx::query(&format!("PRAGMA max_page_count = {pages}")).execute(&mut *conn).await?;
-        Ok(())
+        Ok(cap_at_present_size(&mut conn, full).await?)
     }
 
     /// The highest seq known committed (0 when nothing is known yet): see `committed`.
@@ -684,12 +689,23 @@ pub(crate) async fn begin_write(
 ) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, JournalError> {
     match pool.begin_with("BEGIN IMMEDIATE").await {
         Ok(tx) => Ok(tx),
-        Err(refused) => {
+        // sqlx's words for "this connection still counts a transaction open".
+        Err(refused @ sqlx::Error::InvalidSavePointStatement) => {
             tracing::warn!(error = %refused, "the journal's connection refused a write; opening a fresh one");
             let mut stale = pool.acquire().await?;
             stale.close_on_drop();
             drop(stale);
             Ok(pool.begin_with("BEGIN IMMEDIATE").await?)
         }
+        Err(error) => Err(error.into()),
     }
+}
+
+/// `PRAGMA max_page_count`: the present size when `full` (the next new page fails with
+/// SQLITE_FULL), else SQLite's own largest.
+async fn cap_at_present_size(conn: &mut SqliteConnection, full: bool) -> Result<(), sqlx::Error> {
+    let pages: i64 =
+        if full { sqlx::query_scalar("PRAGMA page_count").fetch_one(&mut *conn).await? } else { 0xFFFF_FFFE };
+    sqlx::query(&format!("PRAGMA max_page_count = {pages}")).execute(&mut *conn).await?;
+    Ok(())
 }

@@ -83,6 +83,12 @@ impl Journal {
         row.map(PaymentRow::try_from).transpose()
     }
 
+    /// The greatest payment id (order number) journaled, if any: order numbers carry their
+    /// time, so a start hands out only later ones.
+    pub async fn greatest_payment_id(&self) -> Result<Option<String>, JournalError> {
+        Ok(sqlx::query_scalar("SELECT max(id) FROM payments").fetch_one(&self.pool).await?)
+    }
+
     /// The restart scan (payments.md §8): payments neither terminal nor parked, oldest first.
     /// Served by the partial index `payments_unfinished`.
     pub async fn load_unfinished(&self) -> Result<Vec<PaymentRow>, JournalError> {

@@ -22,9 +22,20 @@ async fn a_write_refused_by_a_full_disk_changes_nothing_and_the_journal_writes_o
         }
         assert!(written < 500, "the cap never bit");
     };
-    assert!(refused.1.to_string().contains("database"), "{}", refused.1);
+    assert!(refused.1.is_disk_full(), "{}", refused.1);
     assert!(j.get(&refused.0).await.unwrap().is_none(), "the refused payment left no row");
+    // Still full: the next write that needs a page is refused too (on whatever connection).
+    let mut more = 0;
+    let still = loop {
+        match j.create_payment(&ordered(&format!("Q{more}"), T0 + 500 + more)).await {
+            Ok(_) => more += 1,
+            Err(error) => break error,
+        }
+        assert!(more < 500, "the cap was lost with the connection");
+    };
+    assert!(still.is_disk_full(), "{still}");
     let head = j.chain_head().await.unwrap();
+    assert_eq!(head.seq, 1 + written + more, "nothing refused was chained");
 
     // Staff free space: the very same journal writes again, continuing the chain.
     j.simulate_full_disk(false).await.unwrap();

@@ -174,6 +174,9 @@ impl Backend {
         };
         let runtime = Runtime::new(journal, channels, billers, config.policy(), identity)
             .with_devices(devices, signing_key);
+        if moves_money {
+            runtime.start_order_clock().await.map_err(|e| BackendError::Config(e.to_string()))?;
+        }
         Ok(Backend { runtime, sims, _lock: lock, place })
     }
 
@@ -193,16 +196,11 @@ impl Backend {
             reason: "restart".into(),
             at: crate::clock::now().0,
         };
-        let rows = crate::runtime::journaling::row_check();
-        let policy = journal::OpenPolicy::ExistingOnly;
-        let started = match Journal::open_trusted(&place.path, &place.anchor, policy, &new, &rows).await {
-            Ok(started) => started,
-            Err(journal::Distrust::Journal(source)) => {
-                return Err(BackendError::Journal { path: place.path.clone(), source })
-            }
-            Err(distrust) => return Err(distrust.into()),
-        };
-        let runtime = Runtime::from_parts(started.journal, parts);
+        let started =
+            open_trusted(&place.path, &place.anchor, journal::OpenPolicy::ExistingOnly, &new).await?;
+        let runtime = Runtime::from_parts(started.journal, parts)
+            .await
+            .map_err(|e| BackendError::Config(e.to_string()))?;
         Ok(Backend { runtime, sims, _lock, place: Some(place) })
     }
 }
@@ -247,15 +245,7 @@ async fn open_journal(
                 reason: "first start of a demo kiosk (embedded back end)".into(),
                 at: crate::clock::now().0,
             };
-            let anchor = anchor_path(config, data_dir);
-            let rows = crate::runtime::journaling::row_check();
-            let started = match Journal::open_trusted(path, &anchor, policy, &new, &rows).await {
-                Ok(started) => started,
-                Err(journal::Distrust::Journal(source)) => {
-                    return Err(BackendError::Journal { path: path.to_path_buf(), source })
-                }
-                Err(distrust) => return Err(distrust.into()),
-            };
+            let started = open_trusted(path, &anchor_path(config, data_dir), policy, &new).await?;
             tracing::info!(
                 journal_id = %started.journal_id,
                 checked = started.checked,
@@ -264,6 +254,24 @@ async fn open_journal(
             );
             Ok((started.journal, Some(lock)))
         }
+    }
+}
+
+/// Opens the journal with every start-up check (identity, anchor, chain since the last
+/// checkpoint, payment rows).
+async fn open_trusted(
+    path: &Path,
+    anchor: &Path,
+    policy: journal::OpenPolicy,
+    new: &journal::NewJournal,
+) -> Result<journal::Started, BackendError> {
+    let rows = crate::runtime::journaling::row_check();
+    match Journal::open_trusted(path, anchor, policy, new, &rows).await {
+        Ok(started) => Ok(started),
+        Err(journal::Distrust::Journal(source)) => {
+            Err(BackendError::Journal { path: path.to_path_buf(), source })
+        }
+        Err(distrust) => Err(distrust.into()),
     }
 }
 

@@ -49,6 +49,47 @@ pub struct BankCardDevice {
     /// The motorised slot that takes the card in and gives it back, when the kiosk has one.
     pub slot: Option<tokio::sync::Mutex<bankcard::CardSlot<SerialConnector>>>,
     pub required: bool,
+    /// What it was opened from, to open it again (an in-process restart).
+    config: bankcard::BankCardConfig,
+}
+
+impl BankCardDevice {
+    fn open(
+        config: bankcard::BankCardConfig,
+        journal: &journal::Journal,
+    ) -> Result<BankCardDevice, DeviceError> {
+        let memory = JournalMemory::new(journal.card_terminal());
+        let terminal = PaymentTerminal::from_config(&config.terminal, memory)
+            .map_err(|e| DeviceError::BankCard(e.to_string()))?;
+        let slot = match &config.slot {
+            Some(slot) => Some(tokio::sync::Mutex::new(
+                bankcard::CardSlot::from_config(slot).map_err(|e| DeviceError::BankCard(e.to_string()))?,
+            )),
+            None => None,
+        };
+        Ok(BankCardDevice {
+            terminal: tokio::sync::Mutex::new(terminal),
+            slot,
+            required: config.required,
+            config,
+        })
+    }
+}
+
+impl Devices {
+    /// The devices as a restarted process finds them (`crate::backend::Backend::restart`): the
+    /// bank card terminal and slot drivers opened afresh — their ports, their memory of the
+    /// last exchange gone — remembering only what `journal` holds. The other drivers keep no
+    /// money state and carry on.
+    pub(crate) fn restarted(mut self, journal: &journal::Journal) -> Result<Devices, DeviceError> {
+        if let Some(bankcard) = self.bankcard.take() {
+            let config = bankcard.config.clone();
+            // The old ports close before the new ones open.
+            drop(bankcard);
+            self.bankcard = Some(BankCardDevice::open(config, journal)?);
+        }
+        Ok(self)
+    }
 }
 
 pub struct IdCardDevice {
@@ -232,19 +273,6 @@ impl Devices {
             return Ok(None);
         };
         let config = config.map_err(DeviceError::BankCard)?;
-        let memory = JournalMemory::new(journal.card_terminal());
-        let terminal = PaymentTerminal::from_config(&config.terminal, memory)
-            .map_err(|e| DeviceError::BankCard(e.to_string()))?;
-        let slot = match &config.slot {
-            Some(slot) => Some(tokio::sync::Mutex::new(
-                bankcard::CardSlot::from_config(slot).map_err(|e| DeviceError::BankCard(e.to_string()))?,
-            )),
-            None => None,
-        };
-        Ok(Some(BankCardDevice {
-            terminal: tokio::sync::Mutex::new(terminal),
-            slot,
-            required: config.required,
-        }))
+        Ok(Some(BankCardDevice::open(config, journal)?))
     }
 }

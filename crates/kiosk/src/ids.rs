@@ -12,6 +12,15 @@ use chrono::{DateTime, FixedOffset};
 use kiosk_core::{OrderRef, Ts};
 use std::sync::atomic::{AtomicI64, Ordering};
 
+/// The time an order number of the kiosk registered as `number` carries (see [`order_ref_at`]),
+/// if `id` is one.
+pub fn order_time(number: &str, id: &str) -> Option<Ts> {
+    let stamp = id.strip_prefix("YZ")?.strip_prefix(number)?;
+    let local = chrono::NaiveDateTime::parse_from_str(stamp, "%y%m%d%H%M%S%3f").ok()?;
+    let at = local.and_local_timezone(crate::clock::beijing()).single()?;
+    Some(Ts(at.timestamp_millis()))
+}
+
 /// The order number of an order made at `local` by the kiosk registered as `number` (4–8
 /// digits, checked when the configuration is loaded).
 pub fn order_ref_at(number: &str, local: DateTime<FixedOffset>) -> OrderRef {
@@ -27,6 +36,11 @@ pub struct OrderClock {
 }
 
 impl OrderClock {
+    /// From now on, hands out only times after `ts` (the newest order the journal holds).
+    pub fn start_after(&self, ts: Ts) {
+        self.last.fetch_max(ts.0, Ordering::Relaxed);
+    }
+
     pub fn next(&self, now: Ts) -> Ts {
         let mut last = self.last.load(Ordering::Relaxed);
         loop {
@@ -60,5 +74,20 @@ mod tests {
         let issued: Vec<Ts> = (0..5).map(|_| clock.next(now)).collect();
         assert_eq!(issued, (0..5).map(|i| Ts(now.0 + i)).collect::<Vec<_>>());
         assert_eq!(clock.next(Ts(now.0 + 100)), Ts(now.0 + 100));
+    }
+
+    /// After a restart with the clock stepped back, numbers continue after the greatest one the
+    /// journal holds, never through it again.
+    #[test]
+    fn a_restarted_clock_continues_after_the_greatest_order_number_even_when_time_stepped_back() {
+        let local = DateTime::parse_from_rfc3339("2026-11-23T10:42:05.731+08:00").unwrap();
+        let last = order_ref_at("0001", local);
+        let at = order_time("0001", last.as_str()).unwrap();
+        assert_eq!(at, Ts(local.timestamp_millis()));
+        assert_eq!(order_time("0002", last.as_str()), None, "another kiosk's number");
+        let clock = OrderClock::default();
+        clock.start_after(at);
+        let stepped_back = Ts(at.0 - 2_000);
+        assert_eq!(clock.next(stepped_back), Ts(at.0 + 1));
     }
 }

@@ -20,23 +20,17 @@ const REGRESSIONS: &[(u64, &str)] = &[
     (13, "a full disk wedged the journal's connection until a restart"),
     (15, "a full disk wedged the journal's connection until a restart"),
     (88, "planted (first schedule): a late PIN landing between the last query and the reverse"),
+    (244, "after a clock step back and a restart, an order number was handed out again (refused as a clash)"),
 ];
 
 async fn run(seeds: impl IntoIterator<Item = u64>, keys: &Path, work: &Path) -> Vec<SeedReport> {
-    let mut pending = seeds.into_iter();
-    let mut running = tokio::task::JoinSet::new();
     let mut reports = Vec::new();
-    loop {
-        while running.len() < AT_ONCE {
-            let Some(seed) = pending.next() else { break };
-            let (keys, work) = (keys.to_path_buf(), work.to_path_buf());
-            running.spawn(async move { soak::run_seed(seed, &keys, &work, 6).await.unwrap() });
-        }
-        match running.join_next().await {
-            Some(report) => reports.push(report.unwrap()),
-            None => return reports,
-        }
-    }
+    soak::run_many(seeds, AT_ONCE, keys, work, 6, |seed, outcome| {
+        reports.push(outcome.unwrap_or_else(|error| panic!("seed {seed} could not run: {error}")));
+        true
+    })
+    .await;
+    reports
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -62,11 +62,16 @@ pub fn insert_id_card_when_allowed(backend: &Backend) {
 /// Has the simulated customer put a bank card in the simulated slot as soon as it opens, and —
 /// if `takes_it_back` — take it when the kiosk gives it back (otherwise it is left at the gate).
 pub fn bank_card_customer(backend: &Backend, takes_it_back: bool) {
-    let Some(slot) = &backend.runtime.devices.sims.bankcard_slot else {
-        return;
-    };
-    let slot = std::sync::Arc::clone(slot);
-    tokio::spawn(async move {
+    let _customer = bank_card_customer_task(backend, takes_it_back);
+}
+
+/// [`bank_card_customer`], with the customer's task to end when they leave.
+pub fn bank_card_customer_task(
+    backend: &Backend,
+    takes_it_back: bool,
+) -> Option<tokio::task::JoinHandle<()>> {
+    let slot = std::sync::Arc::clone(backend.runtime.devices.sims.bankcard_slot.as_ref()?);
+    Some(tokio::spawn(async move {
         let mut inserted = false;
         // Up to two minutes: a payment can wait on its PIN and its queries that long.
         for _ in 0..4_800 {
@@ -80,7 +85,7 @@ pub fn bank_card_customer(backend: &Backend, takes_it_back: bool) {
             }
             tokio::time::sleep(Duration::from_millis(25)).await;
         }
-    });
+    }))
 }
 
 /// Has the simulated customer hold up a fresh WeChat payment code while the scanner waits (it

@@ -80,7 +80,6 @@ pub(crate) struct RestartParts {
     identity: Identity,
     devices: crate::devices::Devices,
     signing_key: Option<printer::proof::SigningKey>,
-    order_clock: crate::ids::OrderClock,
 }
 
 /// Whether a receipt can be promised before the customer pays (checked before money moves).
@@ -201,18 +200,29 @@ impl Runtime {
             identity: self.identity,
             devices: self.devices,
             signing_key: self.signing_key,
-            order_clock: self.order_clock,
         }
     }
 
-    /// A runtime on a journal opened again, with the parts of the one before it.
-    pub(crate) fn from_parts(journal: Journal, parts: RestartParts) -> Runtime {
-        let mut runtime = Runtime::new(journal, parts.channels, parts.billers, parts.policy, parts.identity)
-            .with_devices(parts.devices, parts.signing_key);
-        // Order numbers are milliseconds: a restart within the same millisecond (only in-process)
-        // must not hand out the last one again.
-        runtime.order_clock = parts.order_clock;
-        runtime
+    /// A runtime on a journal opened again, with the parts of the one before it (the bank card
+    /// drivers opened afresh on the new journal).
+    pub(crate) async fn from_parts(journal: Journal, parts: RestartParts) -> Result<Runtime, RuntimeError> {
+        let devices =
+            parts.devices.restarted(&journal).map_err(|e| RuntimeError::BankCardSlot(e.to_string()))?;
+        let runtime = Runtime::new(journal, parts.channels, parts.billers, parts.policy, parts.identity)
+            .with_devices(devices, parts.signing_key);
+        runtime.start_order_clock().await?;
+        Ok(runtime)
+    }
+
+    /// Order numbers are the time to the millisecond: after a start they must come after every
+    /// order the journal holds, even if the clock stepped back meanwhile (an NTP step, a reset
+    /// real-time clock), or a customer would be refused for a clashing number.
+    pub async fn start_order_clock(&self) -> Result<(), RuntimeError> {
+        let greatest = self.journal.greatest_payment_id().await?;
+        if let Some(at) = greatest.and_then(|id| crate::ids::order_time(&self.identity.number, &id)) {
+            self.order_clock.start_after(at);
+        }
+        Ok(())
     }
 
     /// The kiosk's devices and receipt key.

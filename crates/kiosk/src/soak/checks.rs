@@ -1,22 +1,44 @@
 //! The invariants every seed must keep, checked against the simulators' own books (not the
-//! kiosk's word): never charged twice, never written off twice, every fen charged written off or
-//! returned — or, for a payment still parked, in suspense with a slip — and a journal whose whole
-//! chain verifies with nothing left unfinished.
+//! kiosk's word): never charged twice, never written off or sold twice, every fen charged
+//! written off or returned — or, for a payment still parked, in suspense with a slip — what the
+//! kiosk says it delivered and returned is what the books hold, no money or gas moved under a
+//! reference the journal does not hold, and a journal whose whole chain verifies with nothing
+//! left unfinished.
 
 use crate::backend::Backend;
 use crate::runtime::journaling;
 use kiosk_core::payment::State;
 use kiosk_core::{Fen, Payment};
 use payments::sim::LedgerKind;
+use std::collections::HashSet;
 
 /// What the books say about one payment.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Books {
+    /// Each charge the channels or the terminal took under the payment's order number.
     pub charges: Vec<Fen>,
     pub returned: Fen,
+    /// What the billers booked under the payment's line references, in their own amounts.
     pub written_off: Fen,
-    /// The most times any one line was written off.
-    pub most_write_offs: usize,
+    /// The gas company sold a purchase under the payment's line reference.
+    pub sold_gas: bool,
+}
+
+impl Books {
+    pub fn charged(&self) -> Fen {
+        self.charges.iter().fold(Fen::ZERO, |sum, fen| sum + *fen)
+    }
+}
+
+/// What a broken invariant did to the money.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Harm {
+    /// Money left the customer and went nowhere.
+    Lost,
+    /// Money (or gas) moved twice.
+    Doubled,
+    /// The kiosk's account of it is wrong, or the journal is.
+    Wrong,
 }
 
 /// One broken invariant.
@@ -24,9 +46,13 @@ pub struct Books {
 pub struct Violation {
     pub order: String,
     pub what: String,
-    /// Money left the customer and went nowhere (`lost`) or moved twice (`doubled`).
-    pub lost: bool,
-    pub doubled: bool,
+    pub harm: Harm,
+}
+
+impl Violation {
+    pub fn new(order: &str, what: String, harm: Harm) -> Violation {
+        Violation { order: order.to_string(), what, harm }
+    }
 }
 
 /// Reads the channel's and the billers' books for `p`.
@@ -54,20 +80,19 @@ pub fn books(backend: &Backend, p: &Payment) -> Books {
         }
         books.returned = books.returned + entry.voided + entry.reversed + entry.refunded;
     }
-    with_write_offs(sims, p, books)
-}
-
-/// Adds what the billers' books say about `p`'s lines.
-fn with_write_offs(sims: &crate::backend::EmbeddedSims, p: &Payment, mut books: Books) -> Books {
+    // The billers book each reference once (a repeat gets the first answer), so a double
+    // shows as more written off than charged.
     for line in &p.order.lines {
-        let written = sims.billers.get(line.utility).sim.ledger();
-        // A bill's line is written off; a gas top-up's is the gas company's purchase.
-        let times = written.write_offs.iter().filter(|w| w.reference == line.biller_ref).count()
-            + written.purchases.iter().filter(|p| p.reference == line.biller_ref).count();
-        books.most_write_offs = books.most_write_offs.max(times);
-        if times > 0 {
-            books.written_off = books.written_off + line.amount;
-        }
+        let ledger = sims.billers.get(line.utility).sim.ledger();
+        let bills = ledger.write_offs.iter().filter(|w| w.reference == line.biller_ref).map(|w| w.amount_fen);
+        let gas: Vec<i64> = ledger
+            .purchases
+            .iter()
+            .filter(|g| g.reference == line.biller_ref)
+            .map(|g| g.amount_fen)
+            .collect();
+        books.sold_gas |= !gas.is_empty();
+        books.written_off = books.written_off + Fen(bills.chain(gas).sum());
     }
     books
 }
@@ -76,31 +101,55 @@ fn with_write_offs(sims: &crate::backend::EmbeddedSims, p: &Payment, mut books: 
 pub async fn payment(backend: &Backend, p: &Payment) -> Vec<Violation> {
     let books = books(backend, p);
     let mut found = Vec::new();
-    let mut broken = |what: String, lost: bool, doubled: bool| {
-        found.push(Violation { order: p.id().to_string(), what, lost, doubled });
-    };
+    let mut broken = |what: String, harm: Harm| found.push(Violation::new(p.id(), what, harm));
     if books.charges.len() > 1 {
-        broken(format!("charged {} times", books.charges.len()), false, true);
+        broken(format!("charged {} times", books.charges.len()), Harm::Doubled);
     }
-    if books.most_write_offs > 1 {
-        broken(format!("a line written off {} times", books.most_write_offs), false, true);
-    }
-    let charged = books.charges.iter().fold(Fen::ZERO, |sum, fen| sum + *fen);
+    let charged = books.charged();
     let accounted = books.written_off + books.returned;
     if accounted > charged {
-        broken(format!("{charged} charged, {accounted} written off or returned"), false, true);
+        broken(format!("{charged} charged, {accounted} written off or returned"), Harm::Doubled);
     }
-    let settled = p.state.is_terminal();
-    if settled && accounted < charged {
-        broken(
-            format!("ended {} with {charged} charged and only {accounted} accounted for", p.state.label()),
-            true,
-            false,
-        );
+    if p.state.is_terminal() {
+        if accounted < charged {
+            let state = p.state.label();
+            broken(
+                format!("ended {state} with {charged} charged and only {accounted} accounted for"),
+                Harm::Lost,
+            );
+        }
+        // What the receipt says is what happened. A reverse that closed the order "with any
+        // amount taken returned" (WeChat's 撤销 does not say whether it had been paid) claims
+        // nothing taken: then nothing may have been delivered.
+        let said = p.settlement();
+        let unknown_whether_taken = matches!(p.state, State::Reversed { refunded: None });
+        let as_said = if unknown_whether_taken {
+            books.written_off == Fen::ZERO
+        } else {
+            (said.taken, said.delivered, said.returned) == (charged, books.written_off, books.returned)
+        };
+        if !as_said {
+            broken(
+                format!(
+                    "ended {} saying {} taken, {} delivered, {} returned; the books: {charged}, {}, {}",
+                    p.state.label(),
+                    said.taken,
+                    said.delivered,
+                    said.returned,
+                    books.written_off,
+                    books.returned
+                ),
+                Harm::Wrong,
+            );
+        }
+        return found;
     }
-    if !settled && accounted < charged {
+    if matches!(p.state, State::AwaitCardWrite { .. }) && !books.sold_gas {
+        broken("waits for a card write of gas nobody sold".into(), Harm::Wrong);
+    }
+    if accounted < charged {
         // Still open money: only in suspense (with a slip in the customer's hand), with a refund
-        // on its way, or waiting for a card write.
+        // on its way, or waiting for a card write of gas the gas company sold.
         let slip = backend
             .runtime
             .journal
@@ -109,15 +158,13 @@ pub async fn payment(backend: &Backend, p: &Payment) -> Vec<Violation> {
             .is_ok_and(|rows| rows.iter().any(|r| r.kind == "slip" && r.outcome == "printed"));
         let parked_with_word = match p.state {
             State::Suspense { .. } => slip,
-            State::RefundPending | State::AwaitCardWrite { .. } => true,
+            State::RefundPending => true,
+            State::AwaitCardWrite { .. } => books.sold_gas,
             _ => false,
         };
         if !parked_with_word {
-            broken(
-                format!("left {} with {charged} charged and {accounted} accounted for", p.state.label()),
-                true,
-                false,
-            );
+            let state = p.state.label();
+            broken(format!("left {state} with {charged} charged and {accounted} accounted for"), Harm::Lost);
         }
     }
     found
@@ -133,17 +180,17 @@ pub async fn journal(backend: &Backend) -> Result<Vec<Violation>, String> {
         found.extend(payment(backend, &p).await);
     }
     found.extend(unknown_orders(backend, &rows));
+    found.extend(unknown_references(backend, &rows)?);
     let unfinished = runtime.journal.load_unfinished().await.map_err(|e| e.to_string())?;
     for row in unfinished {
-        found.push(Violation {
-            order: row.id.clone(),
-            what: format!("recovery did not converge: still {}", row.state),
-            lost: false,
-            doubled: false,
-        });
+        found.push(Violation::new(
+            &row.id,
+            format!("recovery did not converge: still {}", row.state),
+            Harm::Wrong,
+        ));
     }
     if let Err(distrust) = runtime.journal.verify_whole(&journaling::row_check()).await {
-        found.push(Violation { order: "-".into(), what: distrust.to_string(), lost: false, doubled: false });
+        found.push(Violation::new("-", distrust.to_string(), Harm::Wrong));
     }
     Ok(found)
 }
@@ -151,7 +198,7 @@ pub async fn journal(backend: &Backend) -> Result<Vec<Violation>, String> {
 /// Money the simulators moved under an order number the journal does not hold: never allowed.
 fn unknown_orders(backend: &Backend, rows: &[journal::PaymentRow]) -> Vec<Violation> {
     let Some(sims) = &backend.sims else { return Vec::new() };
-    let known: std::collections::HashSet<&str> = rows.iter().map(|r| r.id.as_str()).collect();
+    let known: HashSet<&str> = rows.iter().map(|r| r.id.as_str()).collect();
     let mut moved: Vec<String> = Vec::new();
     for channel in [&sims.channels.wechat, &sims.channels.alipay, &sims.channels.unionpay] {
         moved.extend(
@@ -166,13 +213,42 @@ fn unknown_orders(backend: &Backend, rows: &[journal::PaymentRow]) -> Vec<Violat
     moved
         .into_iter()
         .filter(|order| !known.contains(order.as_str()))
-        .map(|order| Violation {
-            what: "money moved under an order number the journal does not hold".into(),
-            order,
-            lost: true,
-            doubled: false,
+        .map(|order| {
+            Violation::new(
+                &order,
+                "money moved under an order number the journal does not hold".into(),
+                Harm::Lost,
+            )
         })
         .collect()
+}
+
+/// Bills written off or gas sold under a reference no journaled payment holds: value given for
+/// no money. Never allowed.
+fn unknown_references(backend: &Backend, rows: &[journal::PaymentRow]) -> Result<Vec<Violation>, String> {
+    let Some(sims) = &backend.sims else { return Ok(Vec::new()) };
+    let mut known = HashSet::new();
+    for row in rows {
+        let p = journaling::restore(row).map_err(|e| e.to_string())?;
+        known.extend(p.order.lines.iter().map(|l| l.biller_ref.clone()));
+    }
+    let mut found = Vec::new();
+    for utility in [kiosk_core::Utility::Water, kiosk_core::Utility::Power, kiosk_core::Utility::Gas] {
+        let ledger = sims.billers.get(utility).sim.ledger();
+        let booked = ledger
+            .write_offs
+            .iter()
+            .map(|w| &w.reference)
+            .chain(ledger.purchases.iter().map(|g| &g.reference));
+        for reference in booked.filter(|r| !known.contains(*r)) {
+            found.push(Violation::new(
+                reference,
+                format!("{utility} booked under a reference the journal does not hold"),
+                Harm::Doubled,
+            ));
+        }
+    }
+    Ok(found)
 }
 
 /// Each payment's end, in the order the journal took them: state, and the books' charges,

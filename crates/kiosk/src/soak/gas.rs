@@ -4,7 +4,7 @@
 //! The meter ([`iccard::sim::MeterModel`]) credits a purchase count once and ignores replays, so
 //! at the end of the day it says what gas the household really got.
 
-use super::checks::Violation;
+use super::checks::{Harm, Violation};
 use crate::backend::Backend;
 use crate::runtime::{GasError, PayMethod, Quiet, Rewritten, RuntimeError};
 use iccard::sim::{Crt310Sim, MeterModel, SimCard};
@@ -23,7 +23,8 @@ impl GasHousehold {
         let sims = backend.sims.as_ref().ok_or("the soak needs the embedded back end")?;
         let card_no = format!("88{:08}", seed % 100_000_000);
         let user_no = format!("{:08}", seed.wrapping_mul(7_919) % 100_000_000);
-        let account = super::account_of(Utility::Gas, seed, 9_999);
+        // A customer index no day reaches: the household's own account.
+        let account = super::customer::account_of(Utility::Gas, seed, usize::MAX);
         let seed_json = serde_json::json!({
             "account": account, "amount_due_fen": 0,
             "card": { "card_no": card_no, "purchase_count": 0 },
@@ -78,8 +79,10 @@ impl GasHousehold {
             Ok(_) | Err(GasError::LastPurchaseNotLoaded | GasError::RewriteFirst | GasError::Card(_)) => {
                 Ok(None)
             }
+            Err(GasError::Runtime(error)) if super::customer::refused_before_money(&error) => Ok(None),
             Err(GasError::Runtime(error)) => Ok(Some(error)),
-            Err(error) if error.exit_code() == 2 => Ok(None),
+            // The amount outside the card's limits: refused before any money moved.
+            Err(GasError::Amount(_)) => Ok(None),
             Err(error) => Err(format!("gas top-up: {error}")),
         }
     }
@@ -98,7 +101,6 @@ impl GasHousehold {
             match backend.runtime.rewrite_gas_card(&Quiet).await {
                 Ok(Rewritten::Journaled(_) | Rewritten::FromBiller { .. })
                 | Err(GasError::NothingToRewrite) => {}
-                Err(GasError::Runtime(RuntimeError::PowerCut)) => {}
                 Err(error) => return Err(format!("补写卡: {error}")),
             }
         }
@@ -118,11 +120,22 @@ impl GasHousehold {
         Ok(())
     }
 
-    /// The meter against the gas company's book: every purchase sold for this card reached the
-    /// meter once (or waits, parked, for its card write); nothing else was credited.
+    /// The meter against the gas company's book, after the end of the day's 补写卡: every
+    /// purchase sold for this card reached the meter once (or, its payment parked in suspense,
+    /// never reached the card), nothing else was credited, and nothing still waits for a card
+    /// write — with the faults gone, 补写卡 must have written it.
     pub async fn check(&self, backend: &Backend) -> Result<Vec<Violation>, String> {
         let sold = sold_for(backend, &self.card_no);
         let mut found = Vec::new();
+        for row in backend.runtime.journal.load_parked().await.map_err(|e| e.to_string())? {
+            if row.state == "AWAIT_CARD_WRITE" {
+                found.push(violation(
+                    &row.id,
+                    "still waits for its card write after 补写卡".into(),
+                    Harm::Lost,
+                ));
+            }
+        }
         let mut credited = std::collections::HashMap::<&str, usize>::new();
         for load in self.meter.loads() {
             let data = hex(&load.data);
@@ -131,22 +144,21 @@ impl GasHousehold {
                 None => found.push(violation(
                     &self.card_no,
                     format!("the meter credited purchase {} that nobody sold", load.seq),
-                    false,
-                    true,
+                    Harm::Doubled,
                 )),
             }
         }
         for p in &sold {
             match credited.get(p.reference.as_str()).copied().unwrap_or(0) {
                 1 => {}
-                0 if waits_parked(backend, &p.reference).await? => {}
+                0 if in_suspense(backend, &p.reference).await? => {}
                 0 => found.push(violation(
                     &p.reference,
                     format!("gas sold ({} fen) never reached the meter", p.amount_fen),
-                    true,
-                    false,
+                    Harm::Lost,
                 )),
-                n => found.push(violation(&p.reference, format!("gas credited {n} times"), false, true)),
+                // The same purchase's data under a second count: credited twice.
+                n => found.push(violation(&p.reference, format!("gas credited {n} times"), Harm::Doubled)),
             }
         }
         Ok(found)
@@ -159,11 +171,11 @@ fn sold_for(backend: &Backend, card_no: &str) -> Vec<billers::sim::PurchaseEntry
     sims.billers.gas.sim.ledger().purchases.into_iter().filter(|p| p.card_no == card_no).collect()
 }
 
-/// Whether the kiosk's payment behind purchase `reference` is parked (in suspense, or waiting
-/// for its card write): gas paid for but not yet on the card is then expected.
-async fn waits_parked(backend: &Backend, reference: &str) -> Result<bool, String> {
+/// Whether the kiosk's payment behind purchase `reference` is in suspense: gas sold but never
+/// written (the kiosk lost the gas company's answer) is then a matter for staff.
+async fn in_suspense(backend: &Backend, reference: &str) -> Result<bool, String> {
     let rows = backend.runtime.journal.load_parked().await.map_err(|e| e.to_string())?;
-    for row in rows {
+    for row in rows.into_iter().filter(|r| r.state == "SUSPENSE") {
         let p = crate::runtime::journaling::restore(&row).map_err(|e| e.to_string())?;
         if p.order.lines.iter().any(|l| l.biller_ref == reference) {
             return Ok(true);
@@ -176,8 +188,8 @@ fn slot(backend: &Backend) -> Result<&Crt310Sim, String> {
     backend.runtime.devices.sims.iccard.as_ref().ok_or_else(|| "the soak needs a simulated IC slot".into())
 }
 
-fn violation(order: &str, what: String, lost: bool, doubled: bool) -> Violation {
-    Violation { order: order.to_string(), what, lost, doubled }
+fn violation(order: &str, what: String, harm: Harm) -> Violation {
+    Violation::new(order, what, harm)
 }
 
 fn hex(bytes: &[u8]) -> String {

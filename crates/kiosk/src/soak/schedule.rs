@@ -115,14 +115,17 @@ pub struct ClockJump {
 
 impl Customer {
     /// Whether where a timer fires decides this customer's outcome: a PIN entered after a set
-    /// time, a reply late around the client's timeout, a clock step. Timing is real (scaled
+    /// time, a reply late around the client's timeout, a clock step, polls counted against a
+    /// deadline. Timing is real (scaled
     /// down), so such a day may end differently between runs — within the invariants.
     pub fn races_a_timer(&self) -> bool {
-        self.clock_jump.is_some()
-            || self
-                .faults
-                .iter()
-                .any(|f| matches!(f.fault, Fault::UserPaying { ms: Some(_) } | Fault::Delay { .. }))
+        // How many polls fit before a deadline decides which of them a noisy line or "every
+        // query lost until the kiosk gives up" hits, and so where a cut after n calls falls.
+        let polls_race =
+            self.line_noise.is_some() || self.faults.iter().any(|f| f.endpoint == "query" && f.times > 2);
+        let timed =
+            |f: &PlannedFault| matches!(f.fault, Fault::UserPaying { ms: Some(_) } | Fault::Delay { .. });
+        polls_race || self.clock_jump.is_some() || self.faults.iter().any(timed)
     }
 }
 

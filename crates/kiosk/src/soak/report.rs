@@ -1,0 +1,92 @@
+//! What a seed did, and all seeds together for the closing line.
+
+use super::checks::{Harm, Violation};
+use std::time::Duration;
+
+/// What one seed did.
+#[derive(Clone, Debug, Default)]
+pub struct SeedReport {
+    pub seed: u64,
+    pub customers: u64,
+    /// Power cuts that fell (during a payment or during the recovery after one).
+    pub kills: u64,
+    /// Payments a full disk stopped.
+    pub disk_full: u64,
+    /// Payments that ended (or stayed) in suspense or with a refund on its way.
+    pub parked: u64,
+    /// Gas purchases the household's meter credited.
+    pub gas_credited: u64,
+    /// Suspense staff settled from the statements at the end of the day.
+    pub staff_resolved: u64,
+    /// Wall time of the seed.
+    pub took: Duration,
+    /// One line a customer: who they were, what waited for them, how long they took.
+    pub story: Vec<String>,
+    /// Each payment's end, in the order the journal took them: its state and what the
+    /// simulators' books hold for it (order numbers left out: they carry the time).
+    pub outcomes: Vec<String>,
+    /// Whether the day races a timer (see `Customer::races_a_timer`): its outcomes may then
+    /// differ between runs, its invariants may not.
+    pub races_a_timer: bool,
+    pub violations: Vec<Violation>,
+}
+
+/// All seeds together.
+#[derive(Clone, Debug, Default)]
+pub struct Totals {
+    pub seeds: u64,
+    pub customers: u64,
+    pub kills: u64,
+    pub disk_full: u64,
+    pub parked: u64,
+    pub gas_credited: u64,
+    pub staff_resolved: u64,
+    /// The slowest seed and its wall time.
+    pub slowest: Option<(u64, Duration)>,
+    pub lost: u64,
+    pub doubled: u64,
+    /// Other violations: the kiosk's account or the journal wrong, recovery not converging.
+    pub wrong: u64,
+    pub failed_seeds: Vec<u64>,
+}
+
+impl Totals {
+    pub fn add(&mut self, report: &SeedReport) {
+        self.seeds += 1;
+        self.customers += report.customers;
+        self.kills += report.kills;
+        self.disk_full += report.disk_full;
+        self.parked += report.parked;
+        self.gas_credited += report.gas_credited;
+        self.staff_resolved += report.staff_resolved;
+        if self.slowest.is_none_or(|(_, took)| report.took > took) {
+            self.slowest = Some((report.seed, report.took));
+        }
+        let count = |harm| report.violations.iter().filter(|v| v.harm == harm).count() as u64;
+        self.lost += count(Harm::Lost);
+        self.doubled += count(Harm::Doubled);
+        self.wrong += count(Harm::Wrong);
+        if !report.violations.is_empty() {
+            self.failed_seeds.push(report.seed);
+        }
+    }
+
+    /// `N seeds, C customers, K kills, 0 lost, 0 doubled`, then the rest of the day's figures.
+    pub fn line(&self) -> String {
+        format!(
+            "{} seeds, {} customers, {} kills, {} lost, {} doubled ({} other violations; {} payments \
+             stopped by a full disk, {} gas purchases credited by the meters, {} suspense settled by \
+             staff, {} left parked)",
+            self.seeds,
+            self.customers,
+            self.kills,
+            self.lost,
+            self.doubled,
+            self.wrong,
+            self.disk_full,
+            self.gas_credited,
+            self.staff_resolved,
+            self.parked
+        )
+    }
+}
