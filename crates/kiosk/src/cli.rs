@@ -73,6 +73,12 @@ pub struct SoakArgs {
     /// Print each seed's customers, their faults and how long each took.
     #[arg(long)]
     pub verbose: bool,
+    /// Play a day written down (a failing seed's `day.json`) instead of seeds.
+    #[arg(long, conflicts_with_all = ["seeds", "from"])]
+    pub day: Option<std::path::PathBuf>,
+    /// Write seed `--from`'s day to this file (to pin it as a regression day) and exit.
+    #[arg(long, value_name = "FILE", conflicts_with = "day")]
+    pub write_day: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

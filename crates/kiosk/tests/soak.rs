@@ -1,6 +1,6 @@
 //! `yizhan soak` in the default run: a hundred seeded days of the whole kiosk (real journal,
 //! real HTTP clients against the simulators, real drivers on ptys; faults, power cuts, a full
-//! disk, clock steps, gas cards pulled mid-write) must keep every invariant, and every seed that
+//! disk, clock steps, gas cards pulled mid-write) must keep every invariant, and every day that
 //! ever failed replays clean. The long runs are documented in docs/reliability.md.
 
 mod support;
@@ -11,17 +11,6 @@ use yizhan::soak::{self, schedule, SeedReport, Totals};
 const SEEDS: u64 = 100;
 /// Seeds run at once: most of a seed is waiting on timers.
 const AT_ONCE: usize = 8;
-
-/// Every seed that ever failed, with what it found. A seed replays its day only under the
-/// schedule it failed with; these stay as days that once went wrong.
-const REGRESSIONS: &[(u64, &str)] = &[
-    (1, "planted: a reverse that returned the money treated as paid, then written off (doubled)"),
-    (8, "a full disk wedged the journal's connection until a restart; planted: a failed card write taken as written"),
-    (13, "a full disk wedged the journal's connection until a restart"),
-    (15, "a full disk wedged the journal's connection until a restart"),
-    (88, "planted (first schedule): a late PIN landing between the last query and the reverse"),
-    (244, "after a clock step back and a restart, an order number was handed out again (refused as a clash)"),
-];
 
 async fn run(seeds: impl IntoIterator<Item = u64>, keys: &Path, work: &Path) -> Vec<SeedReport> {
     let mut reports = Vec::new();
@@ -59,13 +48,22 @@ async fn a_hundred_seeded_days_lose_nothing_and_double_nothing() {
     assert!(totals.customers > SEEDS * 2, "{}", totals.line());
 }
 
+/// Every day that ever failed, written down as it was played (`crates/kiosk/tests/soak-days/`,
+/// each with what it found), plays clean. A new failing seed's `day.json` joins them.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_seed_that_ever_failed_replays_clean() {
+async fn every_day_that_ever_failed_replays_clean() {
     let keys = support::repo_config_dir().join("sim-keys");
     let work = tempfile::tempdir().unwrap();
-    for report in run(REGRESSIONS.iter().map(|(seed, _)| *seed), &keys, work.path()).await {
-        let why = REGRESSIONS.iter().find(|(seed, _)| *seed == report.seed).map(|(_, why)| *why);
-        assert!(report.violations.is_empty(), "seed {} ({why:?}): {:?}", report.seed, report.violations);
+    let folder = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/soak-days");
+    let mut files: Vec<_> = std::fs::read_dir(&folder).unwrap().map(|entry| entry.unwrap().path()).collect();
+    files.sort();
+    assert!(files.len() >= 4, "the regression days are in {}", folder.display());
+    for file in files {
+        let day = soak::PinnedDay::read(&file).unwrap();
+        assert!(!day.why.is_empty(), "{}: say what it found", file.display());
+        let report = soak::run_day(&day, &keys, work.path()).await.unwrap();
+        assert!(report.violations.is_empty(), "{} ({}): {:?}", file.display(), day.why, report.violations);
+        assert_eq!(report.customers as usize, day.customers.len());
     }
 }
 

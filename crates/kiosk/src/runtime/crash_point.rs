@@ -28,7 +28,7 @@ pub fn after_call() {
 
 /// Where an in-process power cut (`yizhan soak`) falls: right after the n-th journal commit, or
 /// right after the n-th answered call, counted from when it is armed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Cut {
     AfterCommit(u32),
     AfterCall(u32),

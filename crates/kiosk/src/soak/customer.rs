@@ -193,7 +193,7 @@ fn inject_faults(backend: &Backend, c: &Customer) -> Result<(), String> {
                 sims.billers.get(utility.parse().map_err(|_| format!("no simulator {utility}"))?).sim.faults()
             }
         };
-        plan.inject(f.endpoint, f.fault.clone(), f.times);
+        plan.inject(&f.endpoint, f.fault.clone(), f.times);
     }
     let devices = &backend.runtime.devices.sims;
     if let (Some(trouble), Some(terminal)) = (c.terminal, &devices.bankcard) {

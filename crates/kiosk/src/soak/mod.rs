@@ -70,18 +70,49 @@ pub async fn run_many(
 }
 
 /// Runs one seed in a fresh data folder under `work` and checks it. The folder stays when the
-/// seed fails, for a look at its journal.
+/// seed fails, for a look at its journal, with the day played (`day.json`, see [`PinnedDay`]).
 pub async fn run_seed(
     seed: u64,
     keys_dir: &Path,
     work: &Path,
     max_customers: u64,
 ) -> Result<SeedReport, String> {
+    run_day(&PinnedDay::drawn(seed, max_customers), keys_dir, work).await
+}
+
+/// A day written down: a seed's customers as its schedule drew them, kept when the day failed,
+/// so that it replays as it was however the schedule changes later (`yizhan soak --day FILE`,
+/// and the regression days in `crates/kiosk/tests/soak-days/`).
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct PinnedDay {
+    pub seed: u64,
+    /// What it found.
+    #[serde(default)]
+    pub why: String,
+    pub customers: Vec<Customer>,
+}
+
+impl PinnedDay {
+    /// Seed `seed`'s day as today's schedule draws it.
+    pub fn drawn(seed: u64, max_customers: u64) -> PinnedDay {
+        PinnedDay { seed, why: String::new(), customers: schedule::customers(seed, max_customers) }
+    }
+
+    pub fn read(path: &Path) -> Result<PinnedDay, String> {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
+    }
+}
+
+/// Plays `day` in a fresh data folder under `work` and checks it.
+pub async fn run_day(day: &PinnedDay, keys_dir: &Path, work: &Path) -> Result<SeedReport, String> {
     let started = Instant::now();
-    let data = work.join(format!("seed-{seed}"));
+    let data = work.join(format!("seed-{}", day.seed));
+    std::fs::create_dir_all(&data).map_err(|e| e.to_string())?;
+    let written = serde_json::to_string_pretty(day).map_err(|e| e.to_string())?;
+    std::fs::write(data.join("day.json"), written).map_err(|e| e.to_string())?;
     let clock = Arc::new(AtomicI64::new(0));
-    let played =
-        crate::clock::steppable(Arc::clone(&clock), play_day(seed, keys_dir, &data, max_customers, clock));
+    let played = crate::clock::steppable(Arc::clone(&clock), play_day(day, keys_dir, &data, clock));
     let mut report = played.await?;
     if report.violations.is_empty() {
         let _ = std::fs::remove_dir_all(&data);
@@ -91,12 +122,12 @@ pub async fn run_seed(
 }
 
 async fn play_day(
-    seed: u64,
+    pinned: &PinnedDay,
     keys_dir: &Path,
     data: &Path,
-    max_customers: u64,
     clock: Arc<AtomicI64>,
 ) -> Result<SeedReport, String> {
+    let seed = pinned.seed;
     // With devices: the bank card terminal and its slot, the IC card slot, on pseudo-terminals.
     let mut backend =
         Backend::start_embedded(keys_dir, data, DIVISOR, true).await.map_err(|e| e.to_string())?;
@@ -104,12 +135,12 @@ async fn play_day(
     let household = GasHousehold::new(&backend, seed)?;
     let codes = Rng::new(seed.wrapping_mul(31).wrapping_add(7));
     let mut day = Day { seed, codes, household, clock, helpers: Vec::new() };
-    let customers = schedule::customers(seed, max_customers);
+    let customers = &pinned.customers;
     report.races_a_timer = customers.iter().any(Customer::races_a_timer);
-    for (index, c) in customers.into_iter().enumerate() {
+    for (index, c) in customers.iter().enumerate() {
         report.customers += 1;
         let served = Instant::now();
-        let interrupted = customer::serve(&backend, &mut day, index, &c).await?;
+        let interrupted = customer::serve(&backend, &mut day, index, c).await?;
         report.disk_full += u64::from(interrupted == Interrupted::DiskFull);
         let kills_before = report.kills;
         if interrupted == Interrupted::PowerCut {
@@ -118,7 +149,7 @@ async fn play_day(
             backend = backend.restart().await.map_err(|e| format!("restart after customer {index}: {e}"))?;
         }
         backend = recover_until_quiet(backend, c.recovery_cut, &mut report.kills).await?;
-        customer::after_customer(&backend, &c, &mut day).await?;
+        customer::after_customer(&backend, c, &mut day).await?;
         let interruption = match (interrupted, report.kills - kills_before) {
             (Interrupted::DiskFull, _) => ", disk full",
             (_, 2) => ", power cut, and again during recovery",

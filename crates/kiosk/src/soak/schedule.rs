@@ -4,6 +4,7 @@
 use crate::runtime::crash_point::Cut;
 use kiosk_core::{Channel, Utility};
 use payments::sim::RefundEnding;
+use serde::{Deserialize, Serialize};
 use simkit::rng::SplitMix64;
 use simkit::Fault;
 
@@ -32,7 +33,7 @@ impl Rng {
 }
 
 /// What a customer pays.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Bill {
     One {
         utility: Utility,
@@ -51,17 +52,17 @@ pub enum Bill {
 }
 
 /// A fault waiting at one endpoint of one simulator.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PlannedFault {
     /// `wechat`, `alipay`, `unionpay`, or a utility's biller (`water`, `power`, `gas`).
     pub sim: String,
-    pub endpoint: &'static str,
+    pub endpoint: String,
     pub fault: Fault,
     pub times: u32,
 }
 
 /// What goes wrong at the bank card terminal (payments.md F15), for a bank-card customer.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum TerminalTrouble {
     /// Approved, the answer never sent.
     AnswerLost,
@@ -72,7 +73,7 @@ pub enum TerminalTrouble {
 }
 
 /// One customer of the day.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Customer {
     pub bill: Bill,
     /// `Channel::BankCard` pays at the terminal, the others with a payment code.
@@ -105,7 +106,7 @@ pub struct Customer {
 }
 
 /// A step of the kiosk's clock (NTP correcting it, a real-time clock reset).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClockJump {
     /// Real time after the customer starts paying.
     pub after_ms: u64,
@@ -236,7 +237,12 @@ fn fault(rng: &mut Rng, channel: Channel, bill: &Bill) -> Vec<PlannedFault> {
         _ => "write_off",
     };
     let times = 1 + rng.below(2) as u32;
-    let at_channel = |endpoint, fault| PlannedFault { sim: channel_sim.clone(), endpoint, fault, times };
+    let at_channel = |endpoint: &str, fault| PlannedFault {
+        sim: channel_sim.clone(),
+        endpoint: endpoint.into(),
+        fault,
+        times,
+    };
     let one = match rng.below(17) {
         // The channel took the money but answered a system error (F14): the query finds it.
         13 => at_channel("pay", Fault::ErrorAfterCommit { code: system_error(channel).into() }),
@@ -271,7 +277,7 @@ fn fault(rng: &mut Rng, channel: Channel, bill: &Bill) -> Vec<PlannedFault> {
                 2 => Fault::Status { code: 503 },
                 _ => Fault::WriteOffReject { code: "ACCOUNT_CLOSED".into() },
             };
-            PlannedFault { sim: biller.to_string(), endpoint: write_off, fault, times }
+            PlannedFault { sim: biller.to_string(), endpoint: write_off.into(), fault, times }
         }
     };
     vec![one]
