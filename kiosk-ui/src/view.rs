@@ -49,7 +49,8 @@ pub fn apply(kiosk: &Kiosk<'_>, s: &Session, facts: &KioskFacts, now: Ts) {
     } else {
         s.account_input.clone()
     };
-    kiosk.set_account_input(account.into());
+    // Grouped as typed, so a doubled or missing digit shows.
+    kiosk.set_account_input(kiosk_core::utility::group_digits(&account).into());
     kiosk.set_pin_mask("●".repeat(s.pin_input.len()).into());
     kiosk.set_facts(model(fact_rows(s)));
     kiosk.set_amount(s.amount().map(|a| a.to_string()).unwrap_or_default().into());

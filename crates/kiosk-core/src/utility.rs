@@ -167,6 +167,13 @@ pub fn mask_middle(text: &str, head: usize, tail: usize) -> String {
     out
 }
 
+/// An account number as the eye reads it while it is typed: groups of four from the left
+/// ("3100 0000 18"), so a repeated or missing digit shows.
+pub fn group_digits(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    chars.chunks(4).map(|group| group.iter().collect::<String>()).collect::<Vec<_>>().join(" ")
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AccountError {
     #[error("no account number was entered")]
@@ -212,6 +219,15 @@ pub fn luhn_check_digit(body: &str) -> Option<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_typed_account_is_shown_in_groups_of_four() {
+        assert_eq!(group_digits("310000005"), "3100 0000 5");
+        assert_eq!(group_digits("3100000018"), "3100 0000 18");
+        assert_eq!(group_digits("31****0018"), "31** **00 18");
+        assert_eq!(group_digits("310"), "310");
+        assert_eq!(group_digits(""), "");
+    }
 
     #[test]
     fn luhn_matches_the_textbook_example() {

@@ -365,6 +365,26 @@ fn a_timeout_warning_extended_twice_then_a_timeout_clears_everything() {
     assert!(s.session().found.is_none() && s.session().account_input.is_empty() && !s.session().large);
 }
 
+/// Issue 11, item 1: an 80-year-old types 3,1,0,0,0,0,0,0,5 at a normal pace (0.35 s a tap) on
+/// the keypad: every digit counts (the repeat guard is for commit buttons), each is spoken, and
+/// the field shows them in groups as they are typed.
+#[test]
+fn repeated_digits_typed_at_a_normal_pace_all_count_and_show_in_groups() {
+    let k = Kiosk::start();
+    k.tap("电费");
+    assert_eq!(k.screen(), "find-account");
+    for d in "310000005".chars() {
+        let key = k.find(&d.to_string());
+        k.now.set(k.now.get() + 350);
+        key.invoke_accessible_default_action();
+    }
+    assert_eq!(k.ui.borrow().session().account_input, "310000005");
+    assert!(k.shows("户号 3100 0000 5"), "grouped as typed: {:?}", k.labels());
+    let transcript = k.heard.transcript();
+    let said: Vec<&str> = transcript.lines().collect();
+    assert_eq!(said[said.len() - 9..].join(" "), "3 1 0 0 0 0 0 0 5", "each digit spoken");
+}
+
 #[test]
 fn a_double_tap_on_confirm_and_on_pay_pays_once() {
     let k = Kiosk::start();

@@ -274,9 +274,13 @@ impl Session {
     }
 
     fn tap(&mut self, intent: Intent, now: Ts, out: &mut Vec<Command>) {
-        if let Some((last, at)) = &self.last_tap {
-            if *last == intent && now.since(*at) < self.timing.repeat_tap {
-                return;
+        // The repeat guard is for buttons that commit (look up, confirm, pay, print, leave): a
+        // second tap of the same key on the keypad is the next digit of 3100000005.
+        if !intent.is_keypad() {
+            if let Some((last, at)) = &self.last_tap {
+                if *last == intent && now.since(*at) < self.timing.repeat_tap {
+                    return;
+                }
             }
         }
         self.last_tap = Some((intent.clone(), now));

@@ -85,14 +85,21 @@ fn a_repeated_tap_within_half_a_second_is_ignored_and_pay_is_asked_once() {
     assert_eq!(pays, 1, "a payment is started once, whatever the taps");
 }
 
+/// Issue 11, item 1: 3,1,0,0,0,0,0,0,5 at a normal pace (0.35 s a tap) is 310000005, every
+/// digit spoken — the repeat guard is for commit buttons, never the keypad.
 #[test]
-fn digits_typed_slowly_all_count_but_a_bounce_does_not() {
+fn repeated_digits_typed_at_a_normal_pace_all_count_and_each_is_spoken() {
     let mut s = Session::default();
     tap(&mut s, Intent::Start(Service::Power), 0);
-    tap(&mut s, Intent::Digit(5), 1000);
-    tap(&mut s, Intent::Digit(5), 1200); // bounce
-    tap(&mut s, Intent::Digit(5), 1800);
-    assert_eq!(s.account_input, "55");
+    let mut heard = Vec::new();
+    for (i, d) in [3, 1, 0, 0, 0, 0, 0, 0, 5].into_iter().enumerate() {
+        heard.push(spoken(&tap(&mut s, Intent::Digit(d), 1_000 + 350 * i as i64)));
+    }
+    assert_eq!(s.account_input, "310000005");
+    assert_eq!(heard.join(" "), "3 1 0 0 0 0 0 0 5");
+    tap(&mut s, Intent::DeleteDigit, 5_000);
+    tap(&mut s, Intent::DeleteDigit, 5_200);
+    assert_eq!(s.account_input, "3100000", "each delete counts too");
 }
 
 #[test]

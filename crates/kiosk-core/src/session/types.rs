@@ -378,6 +378,13 @@ pub enum Intent {
     BlankMirror,
 }
 
+impl Intent {
+    /// A key of the keypad: every tap counts, however quickly it follows the last.
+    pub fn is_keypad(&self) -> bool {
+        matches!(self, Intent::Digit(_) | Intent::DeleteDigit | Intent::ClearDigits)
+    }
+}
+
 /// A key of the kiosk's physical 12-key keypad (accessibility.md items 20–21): digits, Enter
 /// (raised circle), Clear (raised left arrow), Cancel (raised ×), and * to hear the screen again.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
