@@ -155,7 +155,16 @@ impl Kiosk {
 
     /// Idle → water → account typed → bill read back.
     fn to_confirm(&self, account: &str) {
-        self.tap("水费");
+        self.to_confirm_as("水费", account);
+    }
+
+    /// Idle → power → account typed → bill read back.
+    fn to_confirm_power(&self, account: &str) {
+        self.to_confirm_as("电费", account);
+    }
+
+    fn to_confirm_as(&self, service: &str, account: &str) {
+        self.tap(service);
         assert_eq!(self.screen(), "find-account");
         self.type_digits(account);
         self.tap("查询");
@@ -383,6 +392,28 @@ fn repeated_digits_typed_at_a_normal_pace_all_count_and_show_in_groups() {
     let transcript = k.heard.transcript();
     let said: Vec<&str> = transcript.lines().collect();
     assert_eq!(said[said.len() - 9..].join(" "), "3 1 0 0 0 0 0 0 5", "each digit spoken");
+}
+
+/// Issue 11, item 4: after money moved, 返回 and 取消并退出 are not offered on the result (before,
+/// either ended the session at once: no receipt offer, no farewell); the receipt offer is
+/// answered, then the farewell.
+#[test]
+fn the_result_of_a_payment_is_left_through_the_receipt_offer_and_the_farewell_only() {
+    let k = Kiosk::start();
+    let account = k.kiosk.account(Utility::Power, 4200);
+    k.to_confirm_power(&account);
+    k.tap("确认缴费");
+    k.pay_by_code();
+    assert!(k.shows("缴费成功"));
+    for label in ["返回", "取消并退出", "再办一笔"] {
+        let live = ElementHandle::find_by_accessible_label(&k.window(), label)
+            .filter(|e| e.accessible_enabled() != Some(false))
+            .count();
+        assert_eq!(live, 0, "{label} is not offered on the result of a payment");
+    }
+    k.tap("不要凭条");
+    k.tap("完成");
+    assert_eq!(k.screen(), "farewell");
 }
 
 #[test]

@@ -151,6 +151,18 @@ impl Session {
         self.screen == Screen::Paying && self.phase.is_some()
     }
 
+    /// The result of a payment that moved money: its only ways out are the receipt offer and
+    /// the farewell (issue 11 item 4), never 返回 or 取消并退出 straight to the idle screen.
+    pub fn result_protected(&self) -> bool {
+        self.screen == Screen::Result
+            && self.outcome.as_ref().is_some_and(|o| o.kind != OutcomeKind::NotCharged)
+    }
+
+    /// Whether 返回 and 取消并退出 may be offered now.
+    pub fn may_leave(&self) -> bool {
+        !self.money_in_flight() && !self.result_protected()
+    }
+
     /// The amount the customer is paying, once known.
     pub fn amount(&self) -> Option<Fen> {
         match self.found.as_ref()? {
@@ -443,8 +455,8 @@ impl Session {
         match intent {
             ToggleLarge | ToggleLanguage | Repeat | CallStaff | DismissNotice | BlankMirror => true,
             Extend => self.warning,
-            Exit => !self.money_in_flight() && s != Screen::Attract,
-            Back => !self.money_in_flight() && !self.busy && s != Screen::Attract,
+            Exit => self.may_leave() && s != Screen::Attract,
+            Back => self.may_leave() && !self.busy && s != Screen::Attract,
             Start(service) => matches!(s, Screen::Attract) && self.availability.service(*service),
             Digit(d) => *d <= 9 && matches!(s, Screen::FindAccount | Screen::StaffSignIn) && !self.busy,
             DeleteDigit | ClearDigits => matches!(s, Screen::FindAccount | Screen::StaffSignIn) && !self.busy,
@@ -471,7 +483,10 @@ impl Session {
             StopWaiting => s == Screen::Paying && matches!(self.phase, Some(PayPhase::WaitingForCode { .. })),
             Receipt(_) => s == Screen::Result && self.receipt == ReceiptState::Offered,
             Done => matches!(s, Screen::Result | Screen::Farewell),
-            Another => s == Screen::Result,
+            // Not before the receipt offer is answered, once money moved.
+            Another => {
+                s == Screen::Result && !(self.result_protected() && self.receipt == ReceiptState::Offered)
+            }
             StaffSignInOpen => self.staff.is_none() && !self.money_in_flight() && s != Screen::StaffSignIn,
             StaffSubmit => s == Screen::StaffSignIn && !self.pin_input.is_empty(),
             StaffPanel => self.staff.is_some() && s != Screen::StaffPanel && !self.money_in_flight(),
@@ -635,6 +650,14 @@ impl Session {
     }
 
     fn timed_out(&mut self, now: Ts, out: &mut Vec<Command>) {
+        if self.result_protected() {
+            // Money moved: the customer still gets the farewell (which says what to take).
+            if self.service == Some(Service::GasCard) {
+                out.push(Command::ReturnGasCard);
+            }
+            self.go(Screen::Farewell, now, out);
+            return;
+        }
         self.end_session(now, out);
     }
 

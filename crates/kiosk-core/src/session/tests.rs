@@ -346,3 +346,66 @@ fn a_look_up_under_way_pauses_the_timeout_and_staff_are_signed_out_when_the_sess
     assert!(end.contains(&Command::Staff { staff_id: "S001".into(), action: StaffCommand::SignedOut }));
     assert!(s.staff.is_none() && s.screen == Screen::Attract);
 }
+
+/// Issue 11, item 4: once money moved, 返回 and 取消并退出 on the result do nothing — the receipt
+/// offer is answered and the customer gets the farewell; a timeout leads to the farewell too.
+#[test]
+fn after_money_moved_the_result_is_left_only_through_the_receipt_offer_and_the_farewell() {
+    let mut at = 0;
+    let mut s = to_method(&mut at);
+    tap(&mut s, Intent::ChooseMethod(MethodChoice::Code), at + 600);
+    s.step(
+        Input::Finished(Outcome {
+            kind: OutcomeKind::Paid,
+            order_ref: "K1".into(),
+            amount: Fen(12345),
+            slip_printed: false,
+            card_kept: false,
+        }),
+        Ts(at + 1_000),
+    );
+    assert_eq!(s.screen, Screen::Result);
+    assert!(!s.may_leave());
+    tap(&mut s, Intent::Back, at + 2_000);
+    tap(&mut s, Intent::Exit, at + 3_000);
+    tap(&mut s, Intent::Another, at + 4_000);
+    assert_eq!(s.screen, Screen::Result, "still on the result, its facts kept");
+    assert!(s.outcome.is_some());
+    tap(&mut s, Intent::Receipt(false), at + 5_000);
+    tap(&mut s, Intent::Done, at + 6_000);
+    assert_eq!(s.screen, Screen::Farewell);
+
+    // Left alone on the result, the customer is given the farewell, not the idle screen.
+    let mut at = 0;
+    let mut s = to_method(&mut at);
+    tap(&mut s, Intent::ChooseMethod(MethodChoice::Code), at + 600);
+    let paid = Outcome {
+        kind: OutcomeKind::Paid,
+        order_ref: "K2".into(),
+        amount: Fen(100),
+        slip_printed: false,
+        card_kept: false,
+    };
+    s.step(Input::Finished(paid), Ts(at + 1_000));
+    s.step(Input::Tick, Ts(at + 1_000 + 600_000));
+    assert_eq!(s.screen, Screen::Farewell);
+}
+
+/// Nothing moved: the customer may go back or leave from the result as from any screen.
+#[test]
+fn a_result_where_nothing_was_charged_can_be_left_at_once() {
+    let mut at = 0;
+    let mut s = to_method(&mut at);
+    tap(&mut s, Intent::ChooseMethod(MethodChoice::Code), at + 600);
+    let nothing = Outcome {
+        kind: OutcomeKind::NotCharged,
+        order_ref: "K3".into(),
+        amount: Fen(100),
+        slip_printed: false,
+        card_kept: false,
+    };
+    s.step(Input::Finished(nothing), Ts(at + 1_000));
+    assert!(s.may_leave());
+    tap(&mut s, Intent::Exit, at + 2_000);
+    assert_eq!(s.screen, Screen::Attract);
+}
