@@ -83,6 +83,7 @@ pub fn apply(kiosk: &Kiosk<'_>, s: &Session, facts: &KioskFacts, now: Ts) {
     ));
     kiosk.set_can_scan_again(s.screen == Screen::Paying && s.phase.is_none());
     kiosk.set_can_leave(s.may_leave());
+    kiosk.set_nothing_due(s.nothing_due());
 
     let outcome = s.outcome.as_ref();
     kiosk.set_outcome(outcome.map(|o| outcome_code(o.kind)).unwrap_or_default().into());

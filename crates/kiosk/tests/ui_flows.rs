@@ -416,6 +416,20 @@ fn the_result_of_a_payment_is_left_through_the_receipt_offer_and_the_farewell_on
     assert_eq!(k.screen(), "farewell");
 }
 
+/// Issue 11, item 3: a bill with nothing due said ¥0.00 with a live 确认缴费 that did nothing.
+/// Now the screen says 本期无欠费, offers no confirm at all, and 返回修改 looks up another account.
+#[test]
+fn a_bill_with_nothing_due_says_so_and_offers_another_account_instead_of_a_confirm() {
+    let k = Kiosk::start();
+    let account = k.kiosk.account(Utility::Water, 0);
+    k.to_confirm(&account);
+    assert!(k.shows("本期无欠费"), "{:?}", k.labels());
+    assert!(ElementHandle::find_by_accessible_label(&k.window(), "确认缴费").next().is_none());
+    assert!(k.heard.transcript().contains("本期无欠费"));
+    k.tap("返回修改");
+    assert_eq!(k.screen(), "find-account");
+}
+
 #[test]
 fn a_double_tap_on_confirm_and_on_pay_pays_once() {
     let k = Kiosk::start();

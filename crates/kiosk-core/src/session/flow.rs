@@ -158,6 +158,12 @@ impl Session {
             && self.outcome.as_ref().is_some_and(|o| o.kind != OutcomeKind::NotCharged)
     }
 
+    /// The bill read back owes nothing this period (issue 11 item 3): there is nothing to
+    /// confirm, only another account or the way out.
+    pub fn nothing_due(&self) -> bool {
+        self.screen == Screen::Confirm && self.amount() == Some(Fen::ZERO)
+    }
+
     /// Whether 返回 and 取消并退出 may be offered now.
     pub fn may_leave(&self) -> bool {
         !self.money_in_flight() && !self.result_protected()

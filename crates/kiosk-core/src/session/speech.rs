@@ -56,7 +56,9 @@ fn facts(s: &Session) -> Vec<String> {
         }
         Screen::TopUpAmount | Screen::Confirm | Screen::Method => {
             lines.extend(payee_lines(s));
-            if let Some(amount) = s.amount() {
+            if s.nothing_due() {
+                lines.push(words::title(s));
+            } else if let Some(amount) = s.amount() {
                 lines.push(match lang {
                     Lang::Zh => format!("应付金额：{}，无手续费", spoken_amount(amount, lang)),
                     Lang::En => format!("Amount to pay: {}, no fee", spoken_amount(amount, lang)),

@@ -409,3 +409,23 @@ fn a_result_where_nothing_was_charged_can_be_left_at_once() {
     tap(&mut s, Intent::Exit, at + 2_000);
     assert_eq!(s.screen, Screen::Attract);
 }
+
+/// Issue 11, item 3: a bill with nothing due says 本期无欠费 on screen and aloud, and cannot be
+/// confirmed; 返回修改 goes back for another account.
+#[test]
+fn a_bill_with_nothing_due_says_so_and_cannot_be_confirmed() {
+    let mut s = Session::default();
+    tap(&mut s, Intent::Start(Service::Water), 0);
+    for (i, d) in [3, 1, 0, 0, 0, 0, 0, 0, 1, 8].into_iter().enumerate() {
+        tap(&mut s, Intent::Digit(d), 600 * (i as i64 + 1));
+    }
+    tap(&mut s, Intent::SubmitAccount, 7_000);
+    let said = spoken(&s.step(Input::Found(Found::Bill(bill(0))), Ts(7_010)));
+    assert!(s.nothing_due());
+    assert_eq!(words::title(&s), "本期无欠费");
+    assert!(said.contains("本期无欠费") && !said.contains("应付金额"), "{said}");
+    tap(&mut s, Intent::ConfirmBill, 8_000);
+    assert_eq!(s.screen, Screen::Confirm, "nothing to confirm");
+    tap(&mut s, Intent::Amend, 9_000);
+    assert_eq!(s.screen, Screen::FindAccount);
+}

@@ -90,6 +90,7 @@ pub fn title(s: &Session) -> String {
             Lang::En => format!("{service}: find your account"),
         },
         Screen::TopUpAmount => t(lang, "选择充值金额", "Choose how much gas to buy").into(),
+        Screen::Confirm if s.nothing_due() => t(lang, "本期无欠费", "Nothing to pay this period").into(),
         Screen::Confirm => t(lang, "请核对缴费信息", "Please check the payment").into(),
         Screen::Method => t(lang, "选择付款方式", "Choose how to pay").into(),
         Screen::Paying => t(lang, "正在付款", "Paying").into(),
@@ -128,6 +129,11 @@ pub fn prompt(s: &Session) -> String {
             ),
         },
         Screen::TopUpAmount => t(lang, "请选择要充值的金额。", "Tap the amount to load onto the card."),
+        Screen::Confirm if s.nothing_due() => t(
+            lang,
+            "这个户号本期没有要缴的费用。要查别的户号请按「返回修改」，不办了请按「取消并退出」。",
+            "This account has nothing to pay this period. To look up another account tap \"Change\"; to leave tap \"Cancel and exit\".",
+        ),
         Screen::Confirm => t(
             lang,
             "核对无误请按「确认缴费」，需要修改请按「返回修改」。",
