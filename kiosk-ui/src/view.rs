@@ -87,7 +87,7 @@ pub fn apply(kiosk: &Kiosk<'_>, s: &Session, facts: &KioskFacts, now: Ts) {
 
     let outcome = s.outcome.as_ref();
     kiosk.set_outcome(outcome.map(|o| outcome_code(o.kind)).unwrap_or_default().into());
-    kiosk.set_outcome_text(outcome.map(|o| words::outcome_words(o.kind, lang)).unwrap_or_default().into());
+    kiosk.set_outcome_text(if outcome.is_some() { words::result_words(s) } else { String::new() }.into());
     kiosk.set_order_ref(outcome.map(|o| o.order_ref.clone()).unwrap_or_default().into());
     if let Some(o) = outcome {
         kiosk.set_amount(o.amount.to_string().into());

@@ -199,6 +199,7 @@ fn a_water_bill_paid_by_scanned_code_with_a_receipt_in_five_screens() {
     assert!(k.heard.transcript().contains("请从凭条出口取走"));
     k.tap("完成");
     assert_eq!(k.screen(), "farewell");
+    assert!(k.shows("请取走您的凭条。谢谢，再见。"), "a code payment with a receipt: {:?}", k.labels());
     k.tap("完成");
     assert_eq!(k.screen(), "attract");
     let screens = k.screens.borrow().clone();
@@ -229,13 +230,15 @@ fn a_gas_card_is_topped_up_and_given_back() {
     let k = Kiosk::start();
     assert!(yizhan::commands::customer::insert_demo_gas_card(&k.kiosk.backend));
     k.tap("燃气卡充值");
+    assert!(k.shows("燃气卡充值：请插卡"), "not 查找账户: {:?}", k.labels());
     k.tap("读燃气卡");
     k.wait_for("top-up-amount");
     assert!(k.shows("88******21"), "the card number is masked: {:?}", k.labels());
     k.tap("¥100");
     assert_eq!(k.screen(), "confirm");
     assert!(k.shows("¥100.00"));
-    k.tap("确认缴费");
+    // Issue 11 item 5: a top-up is confirmed as a top-up.
+    k.tap("确认充值");
     let (code, order) = k.pay_by_code();
     assert_eq!(
         k.ui.borrow().session().outcome.as_ref().unwrap().kind,
@@ -245,8 +248,12 @@ fn a_gas_card_is_topped_up_and_given_back() {
     let ledger = k.kiosk.sims().billers.gas.sim.ledger();
     let purchase = ledger.purchase(&format!("{order}-1")).expect("a purchase at the gas company");
     assert!(purchase.card_written, "written to the card and confirmed");
+    // Said: the card was written, to take it, and to put it into the meter.
+    assert!(k.shows("充值成功，燃气已写进您的燃气卡。请取走燃气卡，回家插入燃气表。"), "{:?}", k.labels());
     k.tap("不要凭条");
     k.tap("完成");
+    // Only what the customer has: the gas card, no receipt, no bank card.
+    assert!(k.shows("请取走您的燃气卡。谢谢，再见。"), "{:?}", k.labels());
     // The card goes back to the gate when the session ends.
     let slot = k.kiosk.backend.runtime.devices.sims.iccard.as_ref().unwrap();
     let at_gate = || slot.position() == iccard::crt310::CardPosition::Gate;

@@ -429,3 +429,38 @@ fn a_bill_with_nothing_due_says_so_and_cannot_be_confirmed() {
     tap(&mut s, Intent::Amend, 9_000);
     assert_eq!(s.screen, Screen::FindAccount);
 }
+
+/// Issue 11, item 5: the farewell names exactly what to take — and only that.
+#[test]
+fn the_farewell_names_only_the_card_and_paper_the_customer_has() {
+    let paid = |card_kept, slip_printed| Outcome {
+        kind: OutcomeKind::Paid,
+        order_ref: "K1".into(),
+        amount: Fen(100),
+        slip_printed,
+        card_kept,
+    };
+    let mut s = Session::default();
+    s.screen = Screen::Farewell;
+    s.outcome = Some(paid(false, false));
+    assert_eq!(words::farewell_words(&s), "谢谢，再见。", "a code payment, no receipt");
+    s.receipt = ReceiptState::Printed;
+    assert_eq!(words::farewell_words(&s), "请取走您的凭条。谢谢，再见。");
+    s.method = Some(MethodChoice::BankCard);
+    assert_eq!(words::farewell_words(&s), "请取走您的银行卡和凭条。谢谢，再见。");
+    s.outcome = Some(paid(true, false));
+    assert_eq!(words::farewell_words(&s), "请取走您的凭条。谢谢，再见。", "a kept card is not handed back");
+    s.service = Some(Service::GasCard);
+    s.method = Some(MethodChoice::Code);
+    s.receipt = ReceiptState::Declined;
+    s.outcome = Some(paid(false, false));
+    assert_eq!(words::farewell_words(&s), "请取走您的燃气卡。谢谢，再见。");
+    s.lang = Lang::En;
+    assert_eq!(words::farewell_words(&s), "Please take your gas card. Thank you, goodbye.");
+    // The result of a bank-card payment says the card comes back.
+    s.lang = Lang::Zh;
+    s.service = Some(Service::Water);
+    s.method = Some(MethodChoice::BankCard);
+    s.screen = Screen::Result;
+    assert!(words::result_words(&s).ends_with("请从银行卡口取回您的银行卡。"), "{}", words::result_words(&s));
+}

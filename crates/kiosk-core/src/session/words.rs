@@ -85,12 +85,18 @@ pub fn title(s: &Session) -> String {
     let service = s.service.map(|sv| service_name(sv, lang)).unwrap_or_default();
     match s.screen {
         Screen::Attract => t(lang, "一站 · 自助缴费", "Yizhan · pay your bills").into(),
+        Screen::FindAccount if s.service == Some(Service::GasCard) => {
+            t(lang, "燃气卡充值：请插卡", "Gas card top-up: insert your card").into()
+        }
         Screen::FindAccount => match lang {
             Lang::Zh => format!("{service}：查找账户"),
             Lang::En => format!("{service}: find your account"),
         },
         Screen::TopUpAmount => t(lang, "选择充值金额", "Choose how much gas to buy").into(),
         Screen::Confirm if s.nothing_due() => t(lang, "本期无欠费", "Nothing to pay this period").into(),
+        Screen::Confirm if s.service == Some(Service::GasCard) => {
+            t(lang, "请核对充值信息", "Please check the top-up").into()
+        }
         Screen::Confirm => t(lang, "请核对缴费信息", "Please check the payment").into(),
         Screen::Method => t(lang, "选择付款方式", "Choose how to pay").into(),
         Screen::Paying => t(lang, "正在付款", "Paying").into(),
@@ -134,6 +140,11 @@ pub fn prompt(s: &Session) -> String {
             "这个户号本期没有要缴的费用。要查别的户号请按「返回修改」，不办了请按「取消并退出」。",
             "This account has nothing to pay this period. To look up another account tap \"Change\"; to leave tap \"Cancel and exit\".",
         ),
+        Screen::Confirm if s.service == Some(Service::GasCard) => t(
+            lang,
+            "核对无误请按「确认充值」，需要修改请按「返回修改」。",
+            "If this is right, tap \"Confirm top-up\". To change it, tap \"Change\".",
+        ),
         Screen::Confirm => t(
             lang,
             "核对无误请按「确认缴费」，需要修改请按「返回修改」。",
@@ -141,12 +152,8 @@ pub fn prompt(s: &Session) -> String {
         ),
         Screen::Method => t(lang, "请选择付款方式。", "Choose how you will pay."),
         Screen::Paying => return s.phase.map_or_else(|| t(lang, "未扣款。", "You were not charged.").into(), |p| phase_words(p, lang).into()),
-        Screen::Result => return s.outcome.as_ref().map_or_else(String::new, |o| outcome_words(o.kind, lang).into()),
-        Screen::Farewell => t(
-            lang,
-            "请取走您的卡和凭条。谢谢，再见。",
-            "Please take your card and your receipt. Thank you, goodbye.",
-        ),
+        Screen::Result => return result_words(s),
+        Screen::Farewell => return farewell_words(s),
         Screen::OutOfService => t(
             lang,
             "现在无法付款。请到人工窗口办理，或拨打服务电话。",
@@ -214,6 +221,56 @@ pub fn outcome_title(kind: OutcomeKind, lang: Lang) -> &'static str {
 }
 
 /// The result in words no one can misread.
+/// The result in words, with the card the customer used: a gas card is said to be written (and
+/// where to take it), a bank card to be given back.
+pub fn result_words(s: &Session) -> String {
+    let lang = s.lang;
+    let Some(outcome) = &s.outcome else { return String::new() };
+    let mut words = match (outcome.kind, s.service) {
+        (OutcomeKind::Paid, Some(Service::GasCard)) => t(
+            lang,
+            "充值成功，燃气已写进您的燃气卡。请取走燃气卡，回家插入燃气表。",
+            "Top-up done: the gas is on your card. Take the card and insert it into your gas meter at home.",
+        )
+        .to_string(),
+        (kind, _) => outcome_words(kind, lang).to_string(),
+    };
+    if s.method == Some(MethodChoice::BankCard) && !outcome.card_kept {
+        words.push_str(t(
+            lang,
+            "请从银行卡口取回您的银行卡。",
+            " Take your bank card back from the bank card slot.",
+        ));
+    }
+    words
+}
+
+/// Goodbye, naming exactly what to take: the gas card, the bank card, the receipt or the slip
+/// — only those the customer has — or nothing.
+pub fn farewell_words(s: &Session) -> String {
+    let lang = s.lang;
+    let outcome = s.outcome.as_ref();
+    let mut take: Vec<&str> = Vec::new();
+    if s.service == Some(Service::GasCard) {
+        take.push(t(lang, "燃气卡", "gas card"));
+    }
+    if s.method == Some(MethodChoice::BankCard) && !outcome.is_some_and(|o| o.card_kept) {
+        take.push(t(lang, "银行卡", "bank card"));
+    }
+    if s.receipt == ReceiptState::Printed {
+        take.push(t(lang, "凭条", "receipt"));
+    } else if outcome.is_some_and(|o| o.slip_printed) {
+        take.push(t(lang, "凭条", "slip"));
+    }
+    if take.is_empty() {
+        return t(lang, "谢谢，再见。", "Thank you, goodbye.").into();
+    }
+    match lang {
+        Lang::Zh => format!("请取走您的{}。谢谢，再见。", take.join("和")),
+        Lang::En => format!("Please take your {}. Thank you, goodbye.", take.join(" and your ")),
+    }
+}
+
 pub fn outcome_words(kind: OutcomeKind, lang: Lang) -> &'static str {
     match kind {
         OutcomeKind::Paid => t(lang, "您已缴费成功，钱已交到缴费单位。", "Your bill is paid; the money has reached the utility."),
