@@ -13,8 +13,14 @@ pub struct ReceiptContext {
     /// The journal's last committed sequence when printed: paper that outlives the disk shows
     /// how far the journal had reached, so a journal rolled back to an older copy is caught.
     pub journal_seq: Option<i64>,
-    /// Local time, already formatted ("2026-11-23 10:42:05").
+    /// When the customer paid (the order was sent), local time already formatted
+    /// ("2026-11-23 10:42:05").
+    pub paid_at: String,
+    /// When this paper was printed, local time already formatted.
     pub printed_at: String,
+    /// A second (or later) print of the same payment: marked 补打 with its own time, so it is
+    /// never taken for a second payment.
+    pub reprint: bool,
     pub service_phone: String,
 }
 
@@ -87,6 +93,16 @@ pub fn outcome_words(p: &Payment) -> (&'static str, &'static str) {
     }
 }
 
+/// Whether a top-up's gas reached the card, in words.
+fn card_written(p: &Payment) -> &'static str {
+    match p.state {
+        State::Done => "已写卡 Written to the card",
+        State::AwaitCardWrite { .. } => "未写卡，请补写卡 Not written: rewrite the card",
+        State::CardWriting { .. } => "写卡中 Writing",
+        _ => "未写卡 Not written",
+    }
+}
+
 fn row(label: &str, value: impl Into<String>) -> Row {
     Row { label: label.to_string(), value: value.into() }
 }
@@ -113,15 +129,18 @@ pub fn build(p: &Payment, ctx: &ReceiptContext) -> Receipt {
         State::Suspense { .. } | State::AwaitCardWrite { .. } => ReceiptKind::Slip,
         _ => ReceiptKind::Receipt,
     };
-    let title = match kind {
+    let mut title = match kind {
         ReceiptKind::Receipt => "一站缴费 缴费凭条 / Payment receipt".to_string(),
         ReceiptKind::Slip => "请持此凭条到柜台办理 / Take this slip to the counter".to_string(),
     };
-    let mut header = vec![
-        row("终端 Kiosk", &ctx.kiosk_id),
-        row("时间 Time", &ctx.printed_at),
-        row("订单号 Order", p.order.reference.as_str()),
-    ];
+    if ctx.reprint {
+        title.push_str(" (补打 Reprint)");
+    }
+    let mut header = vec![row("终端 Kiosk", &ctx.kiosk_id), row("缴费时间 Paid at", &ctx.paid_at)];
+    if ctx.reprint {
+        header.push(row("补打时间 Reprinted at", &ctx.printed_at));
+    }
+    header.push(row("订单号 Order", p.order.reference.as_str()));
     if let Some(seq) = ctx.journal_seq {
         header.push(row("记录号 Journal no.", seq.to_string()));
     }
@@ -140,11 +159,17 @@ pub fn build(p: &Payment, ctx: &ReceiptContext) -> Receipt {
         .iter()
         .enumerate()
         .map(|(i, line)| {
-            vec![
+            let mut block = vec![
                 row(&format!("{} {}", line.utility.name_zh(), line.utility.name_en()), line.account.masked()),
                 row("金额 Amount", line.amount.to_string()),
                 row("结果 Result", line_outcome(p, i)),
-            ]
+            ];
+            if let crate::order::LineKind::CardTopUp(card) = &line.kind {
+                // Which card, masked, and whether the gas is on it.
+                block.insert(1, row("燃气卡 Gas card", crate::utility::mask_middle(&card.card_no, 2, 2)));
+                block.push(row("写卡 Card", card_written(p)));
+            }
+            block
         })
         .collect();
     let s = p.settlement();
@@ -250,7 +275,9 @@ mod tests {
         let ctx = ReceiptContext {
             kiosk_id: "SH-PD-0001".into(),
             journal_seq: Some(1042),
+            paid_at: "2026-11-23 10:41:52".into(),
             printed_at: "2026-11-23 10:42:05".into(),
+            reprint: false,
             service_phone: "021-96000".into(),
         };
         let receipt = build(&p, &ctx);
@@ -273,5 +300,25 @@ mod tests {
             assert!(text.contains(expected), "missing {expected:?} in\n{text}");
         }
         assert!(!text.contains("310000001") && !text.contains("5100000011"));
+        assert!(text.contains("缴费时间 Paid at: 2026-11-23 10:41:52") && !text.contains("补打"), "{text}");
+    }
+
+    /// Issue 11, item 8: a reprint is marked 补打 with its own time, beside the time of payment
+    /// (before, it showed the print time as 时间 and no mark).
+    #[test]
+    fn a_reprint_is_marked_and_keeps_the_time_of_payment() {
+        let p = paid_joint_with_gas_refunded();
+        let ctx = ReceiptContext {
+            kiosk_id: "SH-PD-0001".into(),
+            journal_seq: Some(1042),
+            paid_at: "2026-11-23 10:41:52".into(),
+            printed_at: "2026-11-24 09:00:00".into(),
+            reprint: true,
+            service_phone: "021-96000".into(),
+        };
+        let text = build(&p, &ctx).to_text();
+        assert!(text.starts_with("一站缴费 缴费凭条 / Payment receipt (补打 Reprint)"), "{text}");
+        assert!(text.contains("缴费时间 Paid at: 2026-11-23 10:41:52"), "{text}");
+        assert!(text.contains("补打时间 Reprinted at: 2026-11-24 09:00:00"), "{text}");
     }
 }

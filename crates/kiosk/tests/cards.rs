@@ -273,3 +273,17 @@ async fn the_rewrite_writes_a_purchase_another_kiosk_sold_from_the_gas_company_l
     assert!(rewrite.iter().any(|d| d.contains("gas company told")), "{rewrite:?}");
     assert!(kiosk.runtime().journal.list(10, 0).await.unwrap().is_empty(), "no payment of this kiosk");
 }
+
+/// Issue 11, item 8: a gas top-up's receipt names the card (masked) and says the gas is on it.
+#[tokio::test]
+async fn a_gas_receipt_names_the_card_masked_and_says_it_was_written() {
+    let kiosk = TestKiosk::start().await;
+    assert!(insert_demo_gas_card(&kiosk.backend));
+    let payment =
+        kiosk.runtime().gas_top_up(Fen(3000), PayMethod::Code(wechat_code()), &Quiet).await.unwrap();
+    assert_eq!(payment.state, State::Done);
+    let text = kiosk.runtime().receipt(&payment).to_text();
+    assert!(text.contains("燃气卡 Gas card: 88******21"), "{text}");
+    assert!(text.contains("写卡 Card: 已写卡 Written to the card"), "{text}");
+    assert!(!text.contains(yizhan::commands::customer::DEMO_GAS_CARD), "the card number is masked");
+}

@@ -196,3 +196,20 @@ async fn an_abandoned_scan_turns_the_scanner_off() {
     let scanned = runtime.scan_payment_code(Duration::from_secs(5)).await.unwrap();
     assert_eq!(scanned.expose(), code.expose());
 }
+
+/// Issue 11, item 8: paper printed again for a payment is marked 补打 with its own time, and
+/// keeps the time the customer paid; the first print is not marked.
+#[tokio::test]
+async fn a_reprint_is_marked_and_keeps_the_time_of_payment() {
+    let kiosk = TestKiosk::start().await;
+    let payment = kiosk.pay(Utility::Water, &kiosk.account(Utility::Water, 2210), wechat_code()).await;
+    let first = printer_sim(&kiosk).last_receipt().unwrap().text();
+    assert!(first.contains("缴费时间 Paid at") && !first.contains("补打"), "{first}");
+    let printed =
+        kiosk.runtime().print_and_record(&payment, journal::PrintKind::Reprint, &Quiet).await.unwrap();
+    assert!(printed);
+    let again = printer_sim(&kiosk).last_receipt().unwrap().text();
+    assert!(again.contains("补打 Reprint") && again.contains("补打时间 Reprinted at"), "{again}");
+    let paid_at = |text: &str| text.lines().find(|l| l.contains("缴费时间")).map(str::to_string);
+    assert_eq!(paid_at(&first), paid_at(&again), "the time of payment, not of printing");
+}

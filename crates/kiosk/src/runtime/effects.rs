@@ -163,7 +163,8 @@ impl Runtime {
         kind: PrintKind,
         observer: &dyn Observer,
     ) -> Result<bool, RuntimeError> {
-        let outcome = self.print_now(p, observer).await;
+        let reprint = kind == PrintKind::Reprint || self.already_printed(p).await;
+        let outcome = self.print_paper(p, None, reprint, observer).await;
         let printed = outcome == "printed";
         let record = PrintRecord { payment_id: p.id().to_string(), at: clock::now().0, kind, outcome };
         self.journal.record_print(&record).await?;
@@ -178,7 +179,23 @@ impl Runtime {
 
     /// [`Runtime::print_now`] with one more line at the foot (a kept bank card, say).
     pub async fn print_with_note(&self, p: &Payment, note: Option<&str>, observer: &dyn Observer) -> String {
-        let mut receipt = self.receipt(p);
+        let reprint = self.already_printed(p).await;
+        self.print_paper(p, note, reprint, observer).await
+    }
+
+    /// Whether paper for `p` already came out (then the next is marked 补打).
+    async fn already_printed(&self, p: &Payment) -> bool {
+        self.journal.prints(p.id()).await.is_ok_and(|rows| rows.iter().any(|r| r.outcome == "printed"))
+    }
+
+    async fn print_paper(
+        &self,
+        p: &Payment,
+        note: Option<&str>,
+        reprint: bool,
+        observer: &dyn Observer,
+    ) -> String {
+        let mut receipt = self.receipt_printed(p, reprint);
         if let Some(note) = note {
             receipt.footer.insert(0, note.to_string());
         }

@@ -498,10 +498,17 @@ impl Runtime {
 
     /// The receipt (or slip) of a payment as the journal holds it, for printing or reprinting.
     pub fn receipt(&self, payment: &Payment) -> Receipt {
+        self.receipt_printed(payment, false)
+    }
+
+    /// The receipt as printed now; `reprint`: paper for it came out before (marked 补打).
+    pub fn receipt_printed(&self, payment: &Payment, reprint: bool) -> Receipt {
         let ctx = ReceiptContext {
             kiosk_id: self.identity.kiosk_id.clone(),
             journal_seq: Some(self.journal.committed_seq()).filter(|seq| *seq > 0),
+            paid_at: clock::format_local(payment.pay_sent_at.unwrap_or(payment.order.created_at)),
             printed_at: clock::format_local(clock::now()),
+            reprint,
             service_phone: self.identity.service_phone.clone(),
         };
         receipt::build(payment, &ctx)
