@@ -39,6 +39,19 @@ impl DeviceState {
     }
 }
 
+impl DeviceState {
+    /// Words for the staff panel, Chinese then English.
+    pub fn words(self) -> &'static str {
+        match self {
+            DeviceState::Online => "正常 ready",
+            DeviceState::Offline => "未连接 offline",
+            DeviceState::HardwareError => "故障 fault",
+            DeviceState::UserError => "需人工处理 needs staff",
+            DeviceState::Busy => "忙 busy",
+        }
+    }
+}
+
 /// XFS4IoT `media`: the physical item the device handles (card, receipt paper, bill).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -58,6 +71,21 @@ pub enum MediaState {
     Unknown,
     /// `notSupported`: the device has no media sensor (a scanner).
     NotSupported,
+}
+
+impl MediaState {
+    /// Words for the staff panel, Chinese then English; `None` when there is nothing to say
+    /// (no item, or no media sensor).
+    pub fn words(self) -> Option<&'static str> {
+        match self {
+            MediaState::Present => Some("有卡或物品 item inside"),
+            MediaState::NotPresent | MediaState::NotSupported => None,
+            MediaState::Entering => Some("放入中 entering"),
+            MediaState::Jammed => Some("卡住 jammed"),
+            MediaState::Retained => Some("已吞卡 retained"),
+            MediaState::Unknown => Some("状态未知 unknown"),
+        }
+    }
 }
 
 /// The status every driver reports: two shared fields plus the device's own detail.

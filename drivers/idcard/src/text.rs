@@ -254,6 +254,16 @@ pub enum ValidTo {
     LongTerm,
 }
 
+/// "2031-06-11", or "长期 Long-term": what a person reads on the card.
+impl fmt::Display for ValidTo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ValidTo::Date(date) => fmt::Display::fmt(date, f),
+            ValidTo::LongTerm => f.write_str("长期 Long-term"),
+        }
+    }
+}
+
 /// Text held for one session: wiped when dropped, never shown whole by `Debug`.
 #[derive(Clone, Default, PartialEq, Eq)]
 pub struct Secret(Vec<u8>);
@@ -634,6 +644,13 @@ pub fn put_field(block: &mut [u8; TEXT_LEN], at: usize, len: usize, s: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Issue 11, item 6: `idcard read` printed "LongTerm" and "Date(2031-06-11)".
+    #[test]
+    fn a_validity_reads_as_a_person_would_say_it() {
+        assert_eq!(ValidTo::Date(Date::new(2031, 6, 11).unwrap()).to_string(), "2031-06-11");
+        assert_eq!(ValidTo::LongTerm.to_string(), "长期 Long-term");
+    }
 
     /// A block as a real reader returns it for a made-up person.
     fn block(number: &str, birth: &str) -> [u8; TEXT_LEN] {

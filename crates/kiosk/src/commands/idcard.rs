@@ -23,7 +23,7 @@ pub async fn run(backend: &Backend, command: IdcardCommand) -> ExitCode {
             println!("姓名 Name:      {}", card.masked_name());
             println!("证件号 ID no.:  {}", card.id_number().masked());
             println!("住址 Address:   {}", card.masked_address());
-            println!("有效期 Valid to: {:?}", card.valid_to());
+            println!("有效期 Valid to: {}", card.valid_to());
             ExitCode::SUCCESS
         }
         Err(error) => {

@@ -124,7 +124,28 @@ async fn ask<D>(
     }
 }
 
-/// A device's readiness in XFS4IoT words.
+/// A device's readiness in words staff read (the XFS4IoT states, said in Chinese and English).
 fn xfs<D>(status: device::DeviceStatus<D>) -> (bool, String) {
-    (status.is_ready(), format!("{} {:?}", status.device.xfs_name(), status.media))
+    let words = match status.media.words() {
+        Some(media) => format!("{}，{media}", status.device.words()),
+        None => status.device.words().to_string(),
+    };
+    (status.is_ready(), words)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 11, item 6: the staff panel showed raw enum names ("online Present", "NotSupported").
+    #[test]
+    fn device_states_read_as_words_not_enum_names() {
+        let status = |device, media| device::DeviceStatus { device, media, detail: () };
+        let (_, scanner) = xfs(status(device::DeviceState::Online, device::MediaState::NotSupported));
+        assert_eq!(scanner, "正常 ready");
+        let (_, slot) = xfs(status(device::DeviceState::Online, device::MediaState::Present));
+        assert_eq!(slot, "正常 ready，有卡或物品 item inside");
+        let (_, gone) = xfs(status(device::DeviceState::Offline, device::MediaState::Unknown));
+        assert!(!gone.contains("Offline") && !gone.contains("Unknown"), "{gone}");
+    }
 }
