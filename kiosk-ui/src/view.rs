@@ -49,8 +49,9 @@ pub fn apply(kiosk: &Kiosk<'_>, s: &Session, facts: &KioskFacts, now: Ts) {
     } else {
         s.account_input.clone()
     };
-    // Grouped as typed, so a doubled or missing digit shows.
-    kiosk.set_account_input(kiosk_core::utility::group_digits(&account).into());
+    // Typed digits grouped as typed, so a doubled or missing digit shows; a read number masked.
+    let shown = if s.account_masked { account } else { kiosk_core::utility::group_digits(&account) };
+    kiosk.set_account_input(shown.into());
     kiosk.set_pin_mask("●".repeat(s.pin_input.len()).into());
     kiosk.set_facts(model(fact_rows(s)));
     kiosk.set_amount(s.amount().map(|a| a.to_string()).unwrap_or_default().into());

@@ -83,10 +83,17 @@ impl Journal {
         row.map(PaymentRow::try_from).transpose()
     }
 
-    /// The greatest payment id (order number) journaled, if any: order numbers carry their
+    /// The greatest payment id (order number) journaled that starts with `prefix` and is `len`
+    /// characters long (one kiosk number's order numbers), if any: order numbers carry their
     /// time, so a start hands out only later ones.
-    pub async fn greatest_payment_id(&self) -> Result<Option<String>, JournalError> {
-        Ok(sqlx::query_scalar("SELECT max(id) FROM payments").fetch_one(&self.pool).await?)
+    pub async fn greatest_payment_id(
+        &self,
+        prefix: &str,
+        len: usize,
+    ) -> Result<Option<String>, JournalError> {
+        let query = "SELECT max(id) FROM payments WHERE substr(id, 1, length(?1)) = ?1 AND length(id) = ?2";
+        let len = i64::try_from(len).unwrap_or(i64::MAX);
+        Ok(sqlx::query_scalar(query).bind(prefix).bind(len).fetch_one(&self.pool).await?)
     }
 
     /// The restart scan (payments.md §8): payments neither terminal nor parked, oldest first.

@@ -121,3 +121,16 @@ async fn open_creates_missing_parent_folders() {
     j.create_payment(&ordered("P1", T0)).await.unwrap();
     assert!(path.exists());
 }
+
+/// A start continues order numbers after the greatest of this kiosk's own: another number's
+/// (a renumbered kiosk, an imported row) neither hides nor replaces it.
+#[tokio::test]
+async fn the_greatest_order_number_is_of_this_kiosk_number_only() {
+    let (_dir, j) = common::fresh().await;
+    for id in ["YZ0001261123104205731", "YZ0001261123104205999", "YZ9999261231235959999", "YZ00012612"] {
+        j.create_payment(&common::ordered(id, common::T0)).await.unwrap();
+    }
+    let greatest = j.greatest_payment_id("YZ0001", 21).await.unwrap();
+    assert_eq!(greatest.as_deref(), Some("YZ0001261123104205999"));
+    assert_eq!(j.greatest_payment_id("YZ0002", 21).await.unwrap(), None);
+}

@@ -95,11 +95,16 @@ pub fn outcome_words(p: &Payment) -> (&'static str, &'static str) {
 
 /// Whether a top-up's gas reached the card, in words.
 fn card_written(p: &Payment) -> &'static str {
-    match p.state {
-        State::Done => "已写卡 Written to the card",
-        State::AwaitCardWrite { .. } => "未写卡，请补写卡 Not written: rewrite the card",
-        State::CardWriting { .. } => "写卡中 Writing",
-        _ => "未写卡 Not written",
+    match (p.card_verified, &p.state) {
+        (true, State::Done) => "已写卡 Written to the card",
+        (true, _) => "已写卡，待确认 Written; confirmation pending",
+        (false, State::CardWriting { .. }) => "写卡中 Writing",
+        // Paid but not on the card (pulled out, or settled by staff or the statements):
+        // 补写卡 at any kiosk or counter writes it.
+        (false, State::Done | State::AwaitCardWrite { .. }) => {
+            "未写卡，请补写卡 Not written: rewrite the card"
+        }
+        (false, _) => "未写卡 Not written",
     }
 }
 
@@ -123,12 +128,17 @@ fn line_outcome(p: &Payment, index: usize) -> String {
     }
 }
 
-/// Builds the receipt (or slip) of a payment as it stands.
-pub fn build(p: &Payment, ctx: &ReceiptContext) -> Receipt {
-    let kind = match p.state {
+/// Whether a payment as it stands prints a receipt or a slip.
+pub fn kind_of(p: &Payment) -> ReceiptKind {
+    match p.state {
         State::Suspense { .. } | State::AwaitCardWrite { .. } => ReceiptKind::Slip,
         _ => ReceiptKind::Receipt,
-    };
+    }
+}
+
+/// Builds the receipt (or slip) of a payment as it stands.
+pub fn build(p: &Payment, ctx: &ReceiptContext) -> Receipt {
+    let kind = kind_of(p);
     let mut title = match kind {
         ReceiptKind::Receipt => "一站缴费 缴费凭条 / Payment receipt".to_string(),
         ReceiptKind::Slip => "请持此凭条到柜台办理 / Take this slip to the counter".to_string(),

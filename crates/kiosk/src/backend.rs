@@ -189,7 +189,9 @@ impl Backend {
         let Backend { runtime, sims, _lock, place } = self;
         let place =
             place.ok_or_else(|| BackendError::Config("only a kiosk that moves money restarts".into()))?;
-        let parts = runtime.into_parts();
+        let (old_journal, parts) = runtime.into_parts();
+        // Nothing of the old process holds the journal when it opens again.
+        old_journal.close().await;
         let new = journal::NewJournal {
             kiosk_id: place.kiosk_id.clone(),
             staff_id: "system".into(),

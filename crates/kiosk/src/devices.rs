@@ -76,19 +76,25 @@ impl BankCardDevice {
     }
 }
 
+/// An in-process restart (`crate::backend::Backend::restart`) of the bank card drivers: they are
+/// closed with the old journal and opened afresh on the new one — their ports, their memory of
+/// the last exchange gone, remembering only what the journal holds. The other drivers keep no
+/// money state and carry on.
 impl Devices {
-    /// The devices as a restarted process finds them (`crate::backend::Backend::restart`): the
-    /// bank card terminal and slot drivers opened afresh — their ports, their memory of the
-    /// last exchange gone — remembering only what `journal` holds. The other drivers keep no
-    /// money state and carry on.
-    pub(crate) fn restarted(mut self, journal: &journal::Journal) -> Result<Devices, DeviceError> {
-        if let Some(bankcard) = self.bankcard.take() {
-            let config = bankcard.config.clone();
-            // The old ports close before the new ones open.
-            drop(bankcard);
-            self.bankcard = Some(BankCardDevice::open(config, journal)?);
-        }
-        Ok(self)
+    /// Closes the bank card terminal and slot (their ports, their hold on the journal); returns
+    /// what to open them from again.
+    pub(crate) fn close_bank_card(&mut self) -> Option<bankcard::BankCardConfig> {
+        self.bankcard.take().map(|device| device.config)
+    }
+
+    /// Opens the bank card terminal and slot again, remembering in `journal`.
+    pub(crate) fn reopen_bank_card(
+        &mut self,
+        config: Option<bankcard::BankCardConfig>,
+        journal: &journal::Journal,
+    ) -> Result<(), DeviceError> {
+        self.bankcard = config.map(|config| BankCardDevice::open(config, journal)).transpose()?;
+        Ok(())
     }
 }
 

@@ -12,6 +12,16 @@ use chrono::{DateTime, FixedOffset};
 use kiosk_core::{OrderRef, Ts};
 use std::sync::atomic::{AtomicI64, Ordering};
 
+/// What every order number of the kiosk registered as `number` starts with.
+pub fn order_prefix(number: &str) -> String {
+    format!("YZ{number}")
+}
+
+/// How long an order number of the kiosk registered as `number` is (the time takes 15 digits).
+pub fn order_len(number: &str) -> usize {
+    order_prefix(number).len() + 15
+}
+
 /// The time an order number of the kiosk registered as `number` carries (see [`order_ref_at`]),
 /// if `id` is one.
 pub fn order_time(number: &str, id: &str) -> Option<Ts> {
@@ -85,6 +95,7 @@ mod tests {
         let at = order_time("0001", last.as_str()).unwrap();
         assert_eq!(at, Ts(local.timestamp_millis()));
         assert_eq!(order_time("0002", last.as_str()), None, "another kiosk's number");
+        assert_eq!((order_prefix("0001"), order_len("0001")), ("YZ0001".to_string(), last.as_str().len()));
         let clock = OrderClock::default();
         clock.start_after(at);
         let stepped_back = Ts(at.0 - 2_000);

@@ -55,7 +55,11 @@ async fn every_day_that_ever_failed_replays_clean() {
     let keys = support::repo_config_dir().join("sim-keys");
     let work = tempfile::tempdir().unwrap();
     let folder = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/soak-days");
-    let mut files: Vec<_> = std::fs::read_dir(&folder).unwrap().map(|entry| entry.unwrap().path()).collect();
+    let mut files: Vec<_> = std::fs::read_dir(&folder)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "json"))
+        .collect();
     files.sort();
     assert!(files.len() >= 4, "the regression days are in {}", folder.display());
     for file in files {
@@ -95,4 +99,36 @@ async fn the_same_seed_replays_the_same_day() {
         }
     }
     assert_eq!(compared, 8, "the days that race no timer were compared");
+}
+
+/// The bug seed 244 found, without its timing: an order journaled, the clock stepped back two
+/// seconds, the kiosk restarted — the next order number still comes after the journaled one
+/// (before, the restarted order clock started from the stepped-back time and could hand it out
+/// again, and the journal refused the customer's payment as a clash).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restart_after_the_clock_stepped_back_never_reissues_an_order_number() {
+    use std::sync::atomic::{AtomicI64, Ordering};
+    use std::sync::Arc;
+    let keys = support::repo_config_dir().join("sim-keys");
+    let data = tempfile::tempdir().unwrap();
+    let stepped = Arc::new(AtomicI64::new(0));
+    yizhan::clock::steppable(Arc::clone(&stepped), async move {
+        let backend =
+            yizhan::backend::Backend::start_embedded(&keys, data.path(), soak::DIVISOR, false).await.unwrap();
+        let account = support::fresh_account(kiosk_core::Utility::Water);
+        let seed = serde_json::json!({ "account": account, "amount_due_fen": 1234 });
+        backend.sims.as_ref().unwrap().billers.water.sim.put_account(serde_json::from_value(seed).unwrap());
+        let runtime = &backend.runtime;
+        let bill = runtime.fetch_bill(kiosk_core::Utility::Water, &account).await.unwrap();
+        let first = runtime.new_order_ref();
+        let order =
+            kiosk_core::Order::for_bill(first.clone(), "SH-TEST-0001", yizhan::clock::now(), &bill).unwrap();
+        let code = yizhan::runtime::PayMethod::Code(support::wechat_code());
+        runtime.pay_order_with(order, code, &yizhan::runtime::Quiet).await.unwrap();
+        stepped.fetch_add(-2_000, Ordering::Relaxed);
+        let backend = backend.restart().await.unwrap();
+        let next = backend.runtime.new_order_ref();
+        assert!(next.as_str() > first.as_str(), "{next} after {first}");
+    })
+    .await;
 }

@@ -43,6 +43,10 @@ pub struct Payment {
     /// Online checks made while in SUSPENSE so far: picks the next gap of the backoff.
     #[serde(default)]
     pub suspense_checks: u32,
+    /// A top-up's purchase was written to the card and read back (the receipt says so only
+    /// then: a payment settled by staff or the statements may never have reached the card).
+    #[serde(default)]
+    pub card_verified: bool,
     pub state: State,
 }
 
@@ -220,6 +224,7 @@ impl Payment {
             refunds: Vec::new(),
             reverse_sent_at: None,
             suspense_checks: 0,
+            card_verified: false,
             state: State::Ordered,
         }
     }

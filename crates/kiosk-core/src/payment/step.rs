@@ -556,6 +556,7 @@ fn card_written(p: &mut Payment, result: CardWriteResult, now: Ts) -> Vec<Effect
     }
     match result {
         CardWriteResult::Verified => {
+            p.card_verified = true;
             p.state = State::CardWriting {
                 step: CardStep::Confirming { attempts: 1, next_at: now, in_flight: true },
             };

@@ -202,6 +202,8 @@ impl Session {
             (Key::Digit(2), Result) => Intent::Receipt(false),
             (Key::Enter, FindAccount) if self.service == Some(Service::GasCard) => Intent::InsertGasCard,
             (Key::Enter, FindAccount) => Intent::SubmitAccount,
+            // Nothing due: Enter looks up another account.
+            (Key::Enter, Confirm) if self.nothing_due() => Intent::Amend,
             (Key::Enter, Confirm) => Intent::ConfirmBill,
             (Key::Enter, Paying) => Intent::ScanAgain,
             (Key::Enter, Result | Farewell) => Intent::Done,
@@ -417,6 +419,11 @@ impl Session {
                 self.go(Screen::Farewell, now, out);
             }
             Intent::Another => {
+                if self.result_protected() {
+                    // No farewell screen on the way: say what to take all the same (the gas
+                    // card goes back as the session ends).
+                    out.push(Command::Speak(vec![super::words::farewell_words(self)]));
+                }
                 // The same person goes on: keep their language and 长辈模式, wipe the rest.
                 let (lang, large) = (self.lang, self.large);
                 self.end_session(now, out);

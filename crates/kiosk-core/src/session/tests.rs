@@ -457,6 +457,17 @@ fn the_farewell_names_only_the_card_and_paper_the_customer_has() {
     assert_eq!(words::farewell_words(&s), "请取走您的燃气卡。谢谢，再见。");
     s.lang = Lang::En;
     assert_eq!(words::farewell_words(&s), "Please take your gas card. Thank you, goodbye.");
+    // Bought with a bank card, a slip printed (the purchase not settled): all three, once each.
+    s.method = Some(MethodChoice::BankCard);
+    s.outcome = Some(paid(false, true));
+    assert_eq!(
+        words::farewell_words(&s),
+        "Please take your gas card, your bank card and your slip. Thank you, goodbye."
+    );
+    s.lang = Lang::Zh;
+    assert_eq!(words::farewell_words(&s), "请取走您的燃气卡、银行卡和凭条。谢谢，再见。");
+    s.method = Some(MethodChoice::Code);
+    s.outcome = Some(paid(false, false));
     // The result of a bank-card payment says the card comes back.
     s.lang = Lang::Zh;
     s.service = Some(Service::Water);

@@ -220,7 +220,6 @@ pub fn outcome_title(kind: OutcomeKind, lang: Lang) -> &'static str {
     }
 }
 
-/// The result in words no one can misread.
 /// The result in words, with the card the customer used: a gas card is said to be written (and
 /// where to take it), a bank card to be given back.
 pub fn result_words(s: &Session) -> String {
@@ -257,20 +256,26 @@ pub fn farewell_words(s: &Session) -> String {
     if s.method == Some(MethodChoice::BankCard) && !outcome.is_some_and(|o| o.card_kept) {
         take.push(t(lang, "银行卡", "bank card"));
     }
-    if s.receipt == ReceiptState::Printed {
-        take.push(t(lang, "凭条", "receipt"));
-    } else if outcome.is_some_and(|o| o.slip_printed) {
+    // A slip (money not settled yet) is printed on its own; a receipt only when asked for.
+    if outcome.is_some_and(|o| o.slip_printed) {
         take.push(t(lang, "凭条", "slip"));
+    } else if s.receipt == ReceiptState::Printed {
+        take.push(t(lang, "凭条", "receipt"));
     }
-    if take.is_empty() {
+    let Some((last, rest)) = take.split_last() else {
         return t(lang, "谢谢，再见。", "Thank you, goodbye.").into();
-    }
-    match lang {
-        Lang::Zh => format!("请取走您的{}。谢谢，再见。", take.join("和")),
-        Lang::En => format!("Please take your {}. Thank you, goodbye.", take.join(" and your ")),
+    };
+    match (lang, rest.is_empty()) {
+        (Lang::Zh, true) => format!("请取走您的{last}。谢谢，再见。"),
+        (Lang::Zh, false) => format!("请取走您的{}和{last}。谢谢，再见。", rest.join("、")),
+        (Lang::En, true) => format!("Please take your {last}. Thank you, goodbye."),
+        (Lang::En, false) => {
+            format!("Please take your {} and your {last}. Thank you, goodbye.", rest.join(", your "))
+        }
     }
 }
 
+/// The result in words no one can misread.
 pub fn outcome_words(kind: OutcomeKind, lang: Lang) -> &'static str {
     match kind {
         OutcomeKind::Paid => t(lang, "您已缴费成功，钱已交到缴费单位。", "Your bill is paid; the money has reached the utility."),

@@ -183,9 +183,16 @@ impl Runtime {
         self.print_paper(p, note, reprint, observer).await
     }
 
-    /// Whether paper for `p` already came out (then the next is marked 补打).
+    /// Whether paper of the kind `p` prints now (a receipt, or a slip) already came out: then
+    /// the next is marked 补打. A slip before the receipt does not make the receipt a reprint.
     async fn already_printed(&self, p: &Payment) -> bool {
-        self.journal.prints(p.id()).await.is_ok_and(|rows| rows.iter().any(|r| r.outcome == "printed"))
+        let slip = kiosk_core::receipt::kind_of(p) == kiosk_core::receipt::ReceiptKind::Slip;
+        let same_kind =
+            |kind: &str| if slip { kind == "slip" } else { kind == "receipt" || kind == "reprint" };
+        self.journal
+            .prints(p.id())
+            .await
+            .is_ok_and(|rows| rows.iter().any(|r| r.outcome == "printed" && same_kind(&r.kind)))
     }
 
     async fn print_paper(

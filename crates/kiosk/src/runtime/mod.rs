@@ -79,6 +79,8 @@ pub(crate) struct RestartParts {
     policy: Policy,
     identity: Identity,
     devices: crate::devices::Devices,
+    /// The bank card drivers' configuration, to open them again on the new journal.
+    bank_card: Option<bankcard::BankCardConfig>,
     signing_key: Option<printer::proof::SigningKey>,
 }
 
@@ -192,24 +194,32 @@ impl Runtime {
 
     /// Everything but the journal and this process's memory: what a restart inside the same
     /// process (`crate::backend::Backend::restart`) keeps.
-    pub(crate) fn into_parts(self) -> RestartParts {
-        RestartParts {
+    /// The bank card drivers are closed here, so that nothing but the returned journal holds it.
+    pub(crate) fn into_parts(self) -> (Journal, RestartParts) {
+        let mut devices = self.devices;
+        let bank_card = devices.close_bank_card();
+        let parts = RestartParts {
             channels: self.channels,
             billers: self.billers,
             policy: self.policy,
             identity: self.identity,
-            devices: self.devices,
+            devices,
+            bank_card,
             signing_key: self.signing_key,
-        }
+        };
+        (self.journal, parts)
     }
 
-    /// A runtime on a journal opened again, with the parts of the one before it (the bank card
-    /// drivers opened afresh on the new journal).
-    pub(crate) async fn from_parts(journal: Journal, parts: RestartParts) -> Result<Runtime, RuntimeError> {
-        let devices =
-            parts.devices.restarted(&journal).map_err(|e| RuntimeError::BankCardSlot(e.to_string()))?;
+    /// A runtime on a journal opened again, with the parts of the one before it and the bank
+    /// card drivers (closed with the old journal) opened afresh on the new one.
+    pub(crate) async fn from_parts(
+        journal: Journal,
+        mut parts: RestartParts,
+    ) -> Result<Runtime, RuntimeError> {
+        let reopened = parts.devices.reopen_bank_card(parts.bank_card, &journal);
+        reopened.map_err(|e| RuntimeError::BankCardSlot(e.to_string()))?;
         let runtime = Runtime::new(journal, parts.channels, parts.billers, parts.policy, parts.identity)
-            .with_devices(devices, parts.signing_key);
+            .with_devices(parts.devices, parts.signing_key);
         runtime.start_order_clock().await?;
         Ok(runtime)
     }
@@ -218,8 +228,12 @@ impl Runtime {
     /// order the journal holds, even if the clock stepped back meanwhile (an NTP step, a reset
     /// real-time clock), or a customer would be refused for a clashing number.
     pub async fn start_order_clock(&self) -> Result<(), RuntimeError> {
-        let greatest = self.journal.greatest_payment_id().await?;
-        if let Some(at) = greatest.and_then(|id| crate::ids::order_time(&self.identity.number, &id)) {
+        let number = &self.identity.number;
+        let greatest = self
+            .journal
+            .greatest_payment_id(&crate::ids::order_prefix(number), crate::ids::order_len(number))
+            .await?;
+        if let Some(at) = greatest.and_then(|id| crate::ids::order_time(number, &id)) {
             self.order_clock.start_after(at);
         }
         Ok(())

@@ -34,6 +34,7 @@ impl Rng {
 
 /// What a customer pays.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub enum Bill {
     One {
         utility: Utility,
@@ -53,6 +54,7 @@ pub enum Bill {
 
 /// A fault waiting at one endpoint of one simulator.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct PlannedFault {
     /// `wechat`, `alipay`, `unionpay`, or a utility's biller (`water`, `power`, `gas`).
     pub sim: String,
@@ -74,39 +76,52 @@ pub enum TerminalTrouble {
 
 /// One customer of the day.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Customer {
     pub bill: Bill,
     /// `Channel::BankCard` pays at the terminal, the others with a payment code.
     pub channel: Channel,
+    #[serde(default)]
     pub terminal: Option<TerminalTrouble>,
+    #[serde(default)]
     pub faults: Vec<PlannedFault>,
     /// Someone pays part of the bill at the counter after it was shown (F17).
+    #[serde(default)]
     pub paid_elsewhere_fen: Option<i64>,
     /// The power fails while this customer pays.
+    #[serde(default)]
     pub cut: Option<Cut>,
     /// Gas top-up: the card is pulled out of the slot after this many bytes of its write (F16).
+    #[serde(default)]
     pub card_pulled_after: Option<usize>,
     /// Gas top-up: after a failed card write the customer asks for 补写卡 at once (else at the
     /// end of the day, or before their next top-up).
+    #[serde(default)]
     pub rewrites_at_once: bool,
     /// The disk fills up while this customer pays (the journal's next new page fails); staff
     /// free space afterwards.
+    #[serde(default)]
     pub disk_full: bool,
     /// The power fails again during the recovery after this customer.
+    #[serde(default)]
     pub recovery_cut: Option<Cut>,
     /// The kiosk's clock is stepped while this customer pays.
+    #[serde(default)]
     pub clock_jump: Option<ClockJump>,
     /// A loose serial cable to the card device this customer uses (the bank card terminal, or
     /// the IC slot for a top-up): garbage bursts, truncated, duplicated replies, bad checksums,
     /// seeded.
+    #[serde(default)]
     pub line_noise: Option<u64>,
     /// The next refund the channel takes on fails for good (WeChat CHANGE / REFUNDCLOSE, the
     /// acquirer's failed 退货) instead of paying out.
+    #[serde(default)]
     pub refund_fails: Option<RefundEnding>,
 }
 
 /// A step of the kiosk's clock (NTP correcting it, a real-time clock reset).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ClockJump {
     /// Real time after the customer starts paying.
     pub after_ms: u64,
