@@ -55,7 +55,7 @@ impl Speaker for Espeak {
         };
         let spawned = Command::new(&self.program)
             .args(["-v", voice, "-s", &self.rate.to_string(), "--"])
-            .arg(lines.join("。"))
+            .arg(kiosk_core::session::speech::utterance(lines, lang))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn();

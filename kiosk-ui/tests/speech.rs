@@ -94,3 +94,38 @@ fn every_button_a_script_names_is_on_its_screen() {
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
+
+/// Issue 11, item 7: every script is said within the time its screen gives before the timeout
+/// warning (the confirm prompt took ~43 s against 30 s). Spoken length by the characters-per-
+/// second model of `speech::spoken_seconds` (a slow, clear voice).
+#[test]
+fn every_script_is_said_before_its_screen_warns() {
+    let timing = kiosk_core::session::SessionTiming::default();
+    let mut longest = (0.0, String::new());
+    for shot in shots() {
+        for lang in [Lang::Zh, Lang::En] {
+            let mut session = shot.session.clone();
+            session.lang = lang;
+            let input = if session.large { timing.input_large } else { timing.input };
+            let before_warning = match session.screen {
+                _ if session.warning => timing.warn_before,
+                kiosk_core::session::Screen::Farewell => timing.farewell,
+                screen if screen.waits_for_input() => input - timing.warn_before,
+                // The idle screen and a payment under way have no timeout of their own.
+                _ => continue,
+            };
+            let said = speech::spoken_seconds(&speech::script(&session), lang);
+            assert!(
+                said <= before_warning.as_secs_f64(),
+                "{} ({lang:?}) takes {said:.1} s to say, {} s before its warning: {:?}",
+                shot.name,
+                before_warning.as_secs(),
+                speech::script(&session)
+            );
+            if said > longest.0 {
+                longest = (said, format!("{} ({lang:?})", shot.name));
+            }
+        }
+    }
+    assert!(longest.0 > 5.0, "the model measures something: {longest:?}");
+}

@@ -349,8 +349,16 @@ fn a_timeout_warning_extended_twice_then_a_timeout_clears_everything() {
     let account = k.kiosk.account(Utility::Water, 4321);
     k.to_confirm(&account);
     let limit = SessionTiming::default().input.as_millis() as i64;
+    // The customer's time starts when the screen has been said (issue 11 item 7).
+    let said = {
+        let ui = k.ui.borrow();
+        let session = ui.session();
+        kiosk_core::session::speech::spoken_seconds(&kiosk_core::session::speech::script(session), session.lang)
+    };
+    let mut speaking = (said * 1_000.0) as i64;
     for _ in 0..2 {
-        k.advance(limit - 31_000);
+        k.advance(limit - 31_000 + speaking);
+        speaking = 0;
         assert!(!k.ui.borrow().session().warning);
         k.advance(1_000);
         let warning = k.find("继续办理");

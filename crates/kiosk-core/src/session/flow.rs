@@ -748,7 +748,14 @@ impl Session {
         self.notice = Some(notice);
     }
 
-    fn speak_screen(&self, out: &mut Vec<Command>) {
-        out.push(Command::Speak(speech::script(self)));
+    /// Says the screen, and holds the inactivity timer while it is said: the customer's time
+    /// starts when the voice stops (issue 11 item 7).
+    fn speak_screen(&mut self, out: &mut Vec<Command>) {
+        let script = speech::script(self);
+        if let Some(deadline) = self.deadline {
+            let said_ms = (speech::spoken_seconds(&script, self.lang) * 1_000.0) as i64;
+            self.deadline = Some(Ts(deadline.0 + said_ms));
+        }
+        out.push(Command::Speak(script));
     }
 }

@@ -18,8 +18,10 @@ pub fn script(s: &Session) -> Vec<String> {
         lines.push(step);
     }
     lines.push(words::title(s));
-    lines.extend(facts(s));
+    // What to do first, then the facts (issue 11 item 7: an elderly customer acts on the first
+    // sentence and may not wait for the last).
     lines.push(words::prompt(s));
+    lines.extend(facts(s));
     if s.screen == Screen::OutOfService && !s.service_phone.is_empty() {
         lines.push(match lang {
             Lang::Zh => format!("服务电话：{}", spoken_digits(&s.service_phone)),
@@ -36,6 +38,41 @@ pub fn script(s: &Session) -> Vec<String> {
     lines.extend(actions(s).into_iter().map(String::from));
     lines.retain(|l| !l.is_empty());
     lines
+}
+
+/// The lines as one utterance for a voice of `lang`: each line a sentence, ended in that
+/// language's way (an English voice never gets "。" to read).
+pub fn utterance(lines: &[String], lang: Lang) -> String {
+    let ended = |line: &str| line.ends_with(['。', '！', '？', '；', '.', '!', '?', ';']);
+    let sentences = lines.iter().map(|line| line.trim()).filter(|line| !line.is_empty()).map(|line| {
+        match (ended(line), lang) {
+            (true, _) => line.to_string(),
+            (false, Lang::Zh) => format!("{line}。"),
+            (false, Lang::En) => format!("{line}."),
+        }
+    });
+    match lang {
+        Lang::Zh => sentences.collect(),
+        Lang::En => sentences.collect::<Vec<_>>().join(" "),
+    }
+}
+
+/// How long `lines` take to say, by a characters-per-second model of a slow, clear voice (the
+/// pace a kiosk for elderly customers speaks at): Chinese 4 characters a second (a character
+/// is a syllable; a digit too), English 13 characters a second (about 140 words a minute), and
+/// half a second between lines.
+pub fn spoken_seconds(lines: &[String], lang: Lang) -> f64 {
+    let per_second = match lang {
+        Lang::Zh => 4.0,
+        Lang::En => 13.0,
+    };
+    let spoken = |line: &String| match lang {
+        // Punctuation is a pause, not a syllable.
+        Lang::Zh => line.chars().filter(|c| c.is_alphanumeric()).count(),
+        Lang::En => line.chars().count(),
+    };
+    let characters: usize = lines.iter().map(spoken).sum();
+    characters as f64 / per_second + 0.5 * lines.len().saturating_sub(1) as f64
 }
 
 /// The key facts of the screen: what is being paid, to whom, how much; the result.
@@ -55,7 +92,11 @@ fn facts(s: &Session) -> Vec<String> {
             })
         }
         Screen::TopUpAmount | Screen::Confirm | Screen::Method => {
-            lines.extend(payee_lines(s));
+            // Who is paid was read back on the confirm screen: the method screen says only the
+            // amount (said once per screen).
+            if s.screen != Screen::Method {
+                lines.extend(payee_lines(s));
+            }
             if s.nothing_due() {
                 lines.push(words::title(s));
             } else if let Some(amount) = s.amount() {
@@ -63,9 +104,6 @@ fn facts(s: &Session) -> Vec<String> {
                     Lang::Zh => format!("应付金额：{}，无手续费", spoken_amount(amount, lang)),
                     Lang::En => format!("Amount to pay: {}, no fee", spoken_amount(amount, lang)),
                 });
-            }
-            if s.screen == Screen::Method && !s.availability.receipt_possible() {
-                lines.push(words::no_receipt_today().text(lang).to_string());
             }
         }
         Screen::Paying => {
@@ -82,9 +120,12 @@ fn facts(s: &Session) -> Vec<String> {
                     Lang::Zh => format!("金额：{}", spoken_amount(o.amount, lang)),
                     Lang::En => format!("Amount: {}", spoken_amount(o.amount, lang)),
                 });
+                // Never a long reference spelled out: its end, and where the whole is.
                 lines.push(match lang {
-                    Lang::Zh => format!("交易编号：{}", spoken_digits(&o.order_ref)),
-                    Lang::En => format!("Reference: {}", spoken_digits(&o.order_ref)),
+                    Lang::Zh => format!("交易编号尾号{}，完整编号在屏幕上", spoken_tail(&o.order_ref)),
+                    Lang::En => {
+                        format!("Reference ending {}, shown in full on the screen", spoken_tail(&o.order_ref))
+                    }
                 });
             }
         }
@@ -128,8 +169,8 @@ pub fn payee_lines(s: &Session) -> Vec<String> {
         }
         Found::GasCard(card) => {
             lines.push(match lang {
-                Lang::Zh => format!("燃气卡：{}", spoken_digits(&card.card_masked)),
-                Lang::En => format!("Gas card: {}", spoken_digits(&card.card_masked)),
+                Lang::Zh => format!("燃气卡尾号{}", spoken_tail(&card.card_masked)),
+                Lang::En => format!("Gas card ending {}", spoken_tail(&card.card_masked)),
             });
             lines.push(account_line(&card.account.masked(), lang));
         }
@@ -138,10 +179,17 @@ pub fn payee_lines(s: &Session) -> Vec<String> {
 }
 
 fn account_line(masked: &str, lang: Lang) -> String {
+    // A masked number is said by its end: stars are not words, in any language.
     match lang {
-        Lang::Zh => format!("户号：{}", spoken_digits(masked)),
-        Lang::En => format!("Account: {}", spoken_digits(masked)),
+        Lang::Zh => format!("户号尾号{}", spoken_tail(masked)),
+        Lang::En => format!("Account ending {}", spoken_tail(masked)),
     }
+}
+
+/// The last (at most four) characters of a number after its masked part, digit by digit.
+fn spoken_tail(number: &str) -> String {
+    let shown: Vec<char> = number.chars().rev().take_while(|c| *c != '*').take(4).collect();
+    spoken_digits(&shown.into_iter().rev().collect::<String>())
 }
 
 fn holder_line(masked: &str, lang: Lang) -> String {

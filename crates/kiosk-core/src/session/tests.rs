@@ -263,8 +263,39 @@ fn the_confirm_script_reads_back_payee_account_and_amount() {
     s.busy = true;
     let said = spoken(&s.step(Input::Found(Found::Bill(bill(12345))), Ts(10)));
     assert!(said.contains("水费") && said.contains("123元4角5分") && said.contains("张*明"), "{said}");
-    assert!(said.contains(&words::spoken_digits(&AccountNo::from_trusted("3100000018").masked())));
+    assert!(said.contains("户号尾号0 0 1 8"), "a masked number is said by its end: {said}");
+    assert!(!said.contains("星"), "stars are not words");
     assert!(!said.contains("3100000018"), "the full account is never spoken");
+    let confirm = said.find("确认缴费").unwrap();
+    assert!(confirm < said.find("123元4角5分").unwrap(), "the action first, then the facts: {said}");
+}
+
+/// Issue 11, item 7: the voice gets sentences ended in its own language; an English voice never
+/// reads "。".
+#[test]
+fn an_utterance_ends_each_line_in_the_voice_s_language() {
+    let lines = vec!["Please check the payment".to_string(), "Amount: 86 yuan 40 fen".to_string()];
+    assert_eq!(speech::utterance(&lines, Lang::En), "Please check the payment. Amount: 86 yuan 40 fen.");
+    let zh = vec!["请核对缴费信息".to_string(), "核对无误请按「确认缴费」。".to_string()];
+    assert_eq!(speech::utterance(&zh, Lang::Zh), "请核对缴费信息。核对无误请按「确认缴费」。");
+}
+
+/// Issue 11, item 7: the inactivity timer waits while the screen is said — the customer's
+/// minute starts when the voice stops.
+#[test]
+fn the_timeout_warning_waits_for_the_screen_to_be_said() {
+    let mut s = Session::default();
+    tap(&mut s, Intent::Start(Service::Water), 0);
+    let said = speech::spoken_seconds(&speech::script(&s), s.lang);
+    assert!(said > 3.0, "{said}");
+    let warn_at_without_speech = 60_000 - 30_000;
+    let cmds = s.step(Input::Tick, Ts(warn_at_without_speech + 100));
+    assert!(
+        !s.warning && !spoken(&cmds).contains("继续"),
+        "no warning while the customer's time has not run"
+    );
+    s.step(Input::Tick, Ts(warn_at_without_speech + (said * 1_000.0) as i64 + 100));
+    assert!(s.warning);
 }
 
 #[test]
