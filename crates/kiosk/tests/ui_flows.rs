@@ -353,7 +353,10 @@ fn a_timeout_warning_extended_twice_then_a_timeout_clears_everything() {
     let said = {
         let ui = k.ui.borrow();
         let session = ui.session();
-        kiosk_core::session::speech::spoken_seconds(&kiosk_core::session::speech::script(session), session.lang)
+        kiosk_core::session::speech::spoken_seconds(
+            &kiosk_core::session::speech::script(session),
+            session.lang,
+        )
     };
     let mut speaking = (said * 1_000.0) as i64;
     for _ in 0..2 {

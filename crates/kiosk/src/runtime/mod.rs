@@ -15,6 +15,7 @@ mod household;
 pub mod journaling;
 pub mod observer;
 mod scan;
+mod slips;
 
 pub use bank_card_slot::CARD_KEPT;
 pub use gas::{GasError, Rewritten};
@@ -419,6 +420,7 @@ impl Runtime {
             }
         }
         self.settle_card_reversals().await?;
+        self.print_missing_slips(observer).await?;
         Ok(settled)
     }
 
