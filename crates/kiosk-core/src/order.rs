@@ -85,6 +85,10 @@ pub struct Order {
     pub lines: Vec<OrderLine>,
     /// The staff member operating for the customer (帮办), if any.
     pub staff_id: Option<String>,
+    /// The household's joint account, for a joint bill: the number the customer typed or read,
+    /// printed on the receipt beside each utility's own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub joint_account: Option<AccountNo>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -114,7 +118,9 @@ impl Order {
         if due.is_empty() {
             return Err(OrderError::NothingDue(joint.total().unwrap_or_default()));
         }
-        Order::for_bills(reference, kiosk_id, now, &due)
+        let mut order = Order::for_bills(reference, kiosk_id, now, &due)?;
+        order.joint_account = Some(joint.joint_account.clone());
+        Ok(order)
     }
 
     fn for_bills(reference: OrderRef, kiosk_id: &str, now: Ts, bills: &[Bill]) -> Result<Order, OrderError> {
@@ -166,7 +172,14 @@ impl Order {
             return Err(OrderError::Empty);
         }
         Fen::sum(lines.iter().map(|l| l.amount)).ok_or(OrderError::Overflow)?;
-        Ok(Order { reference, kiosk_id: kiosk_id.to_string(), created_at: now, lines, staff_id: None })
+        Ok(Order {
+            reference,
+            kiosk_id: kiosk_id.to_string(),
+            created_at: now,
+            lines,
+            staff_id: None,
+            joint_account: None,
+        })
     }
 
     pub fn total(&self) -> Fen {

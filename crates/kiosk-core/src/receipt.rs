@@ -151,6 +151,9 @@ pub fn build(p: &Payment, ctx: &ReceiptContext) -> Receipt {
         header.push(row("补打时间 Reprinted at", &ctx.printed_at));
     }
     header.push(row("订单号 Order", p.order.reference.as_str()));
+    if let Some(joint) = &p.order.joint_account {
+        header.push(row("合缴户号 Joint account", joint.masked()));
+    }
     if let Some(seq) = ctx.journal_seq {
         header.push(row("记录号 Journal no.", seq.to_string()));
     }
@@ -295,6 +298,7 @@ mod tests {
         let text = receipt.to_text();
         for expected in [
             "订单号 Order: YZK1261123000042",
+            "合缴户号 Joint account: 90****0001",
             "记录号 Journal no.: 1042",
             "交易号 Txn: 4200001",
             "水费 Water: 31***0001",
@@ -309,7 +313,7 @@ mod tests {
         ] {
             assert!(text.contains(expected), "missing {expected:?} in\n{text}");
         }
-        assert!(!text.contains("310000001") && !text.contains("5100000011"));
+        assert!(!text.contains("310000001") && !text.contains("5100000011") && !text.contains("9000000001"));
         assert!(text.contains("缴费时间 Paid at: 2026-11-23 10:41:52") && !text.contains("补打"), "{text}");
     }
 
