@@ -43,6 +43,7 @@ fn water_bill() -> Bill {
         version: 1,
         amount_due: Fen(8640),
         due_date: "2026-12-15".into(),
+        period: Some("2026-11".into()),
         holder_masked: "张*明".into(),
         address_masked: "静安区**路**弄**号".into(),
         recent_payments: vec![
@@ -119,6 +120,25 @@ impl Driver {
         };
         Driver::paying().news(Input::Progress(PayPhase::WritingOff)).news(Input::Finished(outcome))
     }
+
+    /// A joint bill paid: the result restates each utility (the longest result screen).
+    fn joint_paid() -> Driver {
+        let outcome = Outcome {
+            kind: OutcomeKind::Paid,
+            order_ref: "SH-DEMO-0001-20261123-0013".into(),
+            amount: joint_bill().total().unwrap_or_default(),
+            slip_printed: false,
+            card_kept: false,
+        };
+        Driver::new()
+            .typed(Service::Joint, "9100000016")
+            .tap(Intent::SubmitAccount)
+            .news(Input::Found(Found::Joint(joint_bill())))
+            .tap(Intent::ConfirmBill)
+            .tap(Intent::ChooseMethod(MethodChoice::Code))
+            .news(Input::Progress(PayPhase::WritingOff))
+            .news(Input::Finished(outcome))
+    }
 }
 
 /// Every screen, in the states worth looking at.
@@ -158,6 +178,7 @@ pub fn shots() -> Vec<Shot> {
         Driver::paying().shot("09-paying-code"),
         Driver::paying().news(Input::Progress(PayPhase::WaitingForPin)).shot("10-paying-pin"),
         Driver::result(OutcomeKind::Paid).shot("11-result-paid"),
+        Driver::joint_paid().shot("11-result-paid-joint"),
         Driver::result(OutcomeKind::NotCharged).shot("12-result-not-charged"),
         Driver::result(OutcomeKind::Suspense).shot("13-result-suspense"),
         Driver::result(OutcomeKind::Paid).tap(Intent::Done).shot("14-farewell"),

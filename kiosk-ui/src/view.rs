@@ -137,13 +137,17 @@ fn receipt_code(r: &ReceiptState) -> &'static str {
     }
 }
 
-/// The bill's facts as label/value rows: payee, masked holder and account, amount, due date,
-/// recent payments. Labels follow the session's language.
+/// The bill's facts as label/value rows: payee, masked holder and account, address, billing
+/// period, due date, the last payment (the amount due has its own place, `AmountDue`); on the
+/// result, what was paid (`result_rows`). Labels follow the session's language.
 fn fact_rows(s: &Session) -> Vec<Fact> {
     let zh = s.lang == Lang::Zh;
     let l = |zh_text: &str, en_text: &str| SharedString::from(if zh { zh_text } else { en_text });
     let row = |label: SharedString, value: String, key: bool| Fact { label, value: value.into(), key };
     let mut rows = Vec::new();
+    if s.screen == Screen::Result {
+        return result_rows(s);
+    }
     if !matches!(s.screen, Screen::TopUpAmount | Screen::Confirm | Screen::Method) {
         return rows;
     }
@@ -153,12 +157,15 @@ fn fact_rows(s: &Session) -> Vec<Fact> {
             rows.push(row(l("户号", "Account"), bill.account.masked(), true));
             rows.push(row(l("户名", "Name"), bill.holder_masked.clone(), false));
             rows.push(row(l("地址", "Address"), bill.address_masked.clone(), false));
+            if let Some(period) = &bill.period {
+                rows.push(row(l("账期", "Billing period"), period.clone(), false));
+            }
             rows.push(row(l("截止日期", "Due date"), bill.due_date.clone(), false));
-            // The last two payments on one line: enough to recognise the usual amount.
-            let recent: Vec<String> =
-                bill.recent_payments.iter().take(2).map(|p| format!("{} {}", p.date, p.amount)).collect();
-            if !recent.is_empty() {
-                rows.push(row(l("近期缴费", "Paid before"), recent.join(" · "), false));
+            // The last payment, to recognise the usual amount. One, on one line: two (joined,
+            // wrapping) pushed the rows below onto the prompt on the mirror, and a row more
+            // pushes them under the footer in 长辈模式 landscape.
+            if let Some(last) = bill.recent_payments.first() {
+                rows.push(row(l("上次缴费", "Last paid"), format!("{} {}", last.date, last.amount), false));
             }
         }
         Some(Found::Joint(joint)) => {
@@ -179,11 +186,58 @@ fn fact_rows(s: &Session) -> Vec<Fact> {
         }
         None => {}
     }
-    if s.screen != Screen::TopUpAmount {
-        if let Some(amount) = s.amount() {
-            rows.push(row(l("手续费", "Fee"), "¥0.00".into(), false));
-            rows.push(row(l("应付金额", "Total"), amount.to_string(), true));
+    // The amount due is not a row: the confirm screen shows it beside its button (AmountDue).
+    rows
+}
+
+/// What the result restates (issue 11 item 4): what was paid, for whom (户号 and 户名 masked),
+/// each utility of a joint bill, and the total — so the customer leaves knowing what happened
+/// without the receipt. Each utility's amount only when all were paid: the outcome does not
+/// say which line of a partly paid or refunded joint bill went where (the receipt does).
+fn result_rows(s: &Session) -> Vec<Fact> {
+    let zh = s.lang == Lang::Zh;
+    let l = |zh_text: &str, en_text: &str| SharedString::from(if zh { zh_text } else { en_text });
+    let row = |label: SharedString, value: String, key: bool| Fact { label, value: value.into(), key };
+    let Some(outcome) = &s.outcome else { return Vec::new() };
+    let mut rows = Vec::new();
+    match &s.found {
+        Some(Found::Bill(bill)) => {
+            rows.push(row(l("缴费项目", "Paying"), words::utility_name(bill.utility, s.lang).into(), false));
+            rows.push(row(l("户号", "Account"), bill.account.masked(), false));
+            rows.push(row(l("户名", "Name"), bill.holder_masked.clone(), false));
         }
+        Some(Found::Joint(joint)) => {
+            rows.push(row(
+                l("缴费项目", "Paying"),
+                words::service_name(Service::Joint, s.lang).into(),
+                false,
+            ));
+            rows.push(row(l("户号", "Account"), joint.joint_account.masked(), false));
+            rows.push(row(l("户名", "Name"), joint.holder_masked.clone(), false));
+            let paid_whole = outcome.kind == OutcomeKind::Paid;
+            for bill in joint.bills.iter().filter(|b| paid_whole && b.amount_due.is_positive()) {
+                rows.push(row(
+                    words::utility_name(bill.utility, s.lang).into(),
+                    bill.amount_due.to_string(),
+                    false,
+                ));
+            }
+        }
+        Some(Found::GasCard(card)) => {
+            rows.push(row(
+                l("缴费项目", "Paying"),
+                words::service_name(Service::GasCard, s.lang).into(),
+                false,
+            ));
+            rows.push(row(l("燃气卡", "Gas card"), card.card_masked.clone(), false));
+            rows.push(row(l("户号", "Account"), card.account.masked(), false));
+        }
+        None => {}
     }
+    let total = match outcome.kind {
+        OutcomeKind::Paid => l("实付金额", "Paid"),
+        _ => l("金额", "Amount"),
+    };
+    rows.push(row(total, outcome.amount.to_string(), true));
     rows
 }

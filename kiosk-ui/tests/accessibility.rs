@@ -2,11 +2,13 @@
 //! on the mirror, with the real software renderer (real font metrics, so wrapped text takes its
 //! real height): every interactive element has a role and a label; every hit area is one;
 //! targets meet their size in millimetres; adjacent targets keep 4 mm apart; nothing operational
-//! falls outside the screen; 确认缴费 never shares a row with 返回/取消.
+//! falls outside the screen; no text lies under a button or on another text; 确认缴费 never
+//! shares a row with 返回/取消.
 
 use i_slint_backend_testing::{
     AccessibleRole, ElementHandle, ElementQuery, TestingBackend, TestingBackendOptions,
 };
+use kiosk_core::session::Lang;
 use kiosk_ui::gallery::{demo_facts, shots};
 use kiosk_ui::{view, Kiosk, KioskWindow, MirrorWindow, Theme, LANDSCAPE, PORTRAIT};
 use slint::ComponentHandle;
@@ -125,27 +127,54 @@ fn check_screen(
             }
         }
     }
-    let confirm = targets.iter().filter(|t| t.label == "确认缴费");
+    let confirm = targets.iter().filter(|t| ["确认缴费", "Confirm"].contains(&t.label.as_str()));
     for c in confirm {
-        for t in targets.iter().filter(|t| ["返回", "返回修改", "取消并退出"].contains(&t.label.as_str()))
-        {
+        let leave = ["返回", "返回修改", "取消并退出", "Back", "Change", "Cancel and exit"];
+        for t in targets.iter().filter(|t| leave.contains(&t.label.as_str())) {
             if c.same_row(t) {
                 problems.push(format!("{name}: 确认缴费 shares a row with {:?}", t.label));
             }
         }
     }
     // Operational text is never pushed off the screen.
+    for t in texts(root) {
+        if t.y + t.h > h + 0.5 || t.x + t.w > w + 0.5 {
+            problems.push(format!("{name}: text {:?} runs off the screen", t.label));
+        }
+    }
+    problems.extend(overlaps(root, name));
+    problems
+}
+
+/// The visible texts (facts, prompts, the amount, outcomes), each once.
+fn texts(root: &impl i_slint_backend_testing::ElementRoot) -> Vec<Target> {
+    let mut found: Vec<Target> = Vec::new();
     for e in ElementQuery::from_root(root)
         .match_descendants()
         .match_accessible_role(AccessibleRole::Text)
         .find_all()
     {
-        if !visible(&e) {
-            continue;
-        }
         let t = Target::of(&e);
-        if t.y + t.h > h + 0.5 || t.x + t.w > w + 0.5 {
-            problems.push(format!("{name}: text {:?} runs off the screen", t.label));
+        let again = found.iter().any(|f| f.label == t.label && f.x == t.x && f.y == t.y);
+        if visible(&e) && !again {
+            found.push(t);
+        }
+    }
+    found
+}
+
+/// Issue 11 item 2 (part of the fit check): no text lies under a button or on another text —
+/// the amount due once sat under the footer in 长辈模式, and the mirror's prompt on a fact.
+fn overlaps(root: &impl i_slint_backend_testing::ElementRoot, name: &str) -> Vec<String> {
+    let mut problems = Vec::new();
+    let texts = texts(root);
+    let targets: Vec<Target> = buttons(root).iter().map(Target::of).collect();
+    for (i, a) in texts.iter().enumerate() {
+        for b in targets.iter().chain(&texts[i + 1..]) {
+            // Touching edges are fine; a pixel of rounding too.
+            if a.gap(b) < -1.0 {
+                problems.push(format!("{name}: text {:?} overlaps {:?}", a.label, b.label));
+            }
         }
     }
     problems
@@ -159,21 +188,26 @@ fn every_screen_meets_the_checklist_in_every_theme_and_layout() {
     main.show().unwrap();
     let mut problems = Vec::new();
     let mut checked = 0;
-    for shot in shots() {
-        for (layout, portrait, size) in [("landscape", false, LANDSCAPE), ("portrait", true, PORTRAIT)] {
-            for large in [false, true] {
-                let mut session = shot.session.clone();
-                session.large = large;
-                main.window().set_size(size);
-                view::apply(&main.global::<Kiosk>(), &session, &demo_facts(portrait), shot.now);
-                main.global::<Theme>().set_large(large);
-                let name = format!("{}-{layout}-{}", shot.name, if large { "large" } else { "normal" });
-                problems.extend(check_screen(&main, &name, size, large));
-                checked += 1;
+    for lang in [Lang::Zh, Lang::En] {
+        kiosk_ui::select_language(lang);
+        for shot in shots() {
+            for (layout, portrait, size) in [("landscape", false, LANDSCAPE), ("portrait", true, PORTRAIT)] {
+                for large in [false, true] {
+                    let mut session = shot.session.clone();
+                    session.large = large;
+                    session.lang = lang;
+                    main.window().set_size(size);
+                    view::apply(&main.global::<Kiosk>(), &session, &demo_facts(portrait), shot.now);
+                    main.global::<Theme>().set_large(large);
+                    let theme = if large { "large" } else { "normal" };
+                    let name = format!("{}-{layout}-{theme}-{lang:?}", shot.name);
+                    problems.extend(check_screen(&main, &name, size, large));
+                    checked += 1;
+                }
             }
         }
     }
-    assert_eq!(checked, shots().len() * 4);
+    assert_eq!(checked, shots().len() * 8);
     assert!(problems.is_empty(), "{} problems:\n{}", problems.len(), problems.join("\n"));
 }
 
@@ -186,18 +220,20 @@ fn the_mirror_shows_every_screen_legibly_and_takes_no_taps() {
     mirror.window().set_size(PORTRAIT);
     mirror.global::<Theme>().set_mirror(true);
     let mut problems = Vec::new();
-    for shot in shots() {
-        view::apply(&mirror.global::<Kiosk>(), &shot.session, &demo_facts(true), shot.now);
-        for e in ElementQuery::from_root(&mirror)
-            .match_descendants()
-            .match_accessible_role(AccessibleRole::Text)
-            .find_all()
-        {
-            let t = Target::of(&e);
-            if visible(&e) && t.y + t.h > PORTRAIT.height as f32 + 0.5 {
-                problems.push(format!("{}: mirror text {:?} runs off the screen", shot.name, t.label));
+    for (lang, shot) in
+        [Lang::En, Lang::Zh].into_iter().flat_map(|l| shots().into_iter().map(move |s| (l, s)))
+    {
+        kiosk_ui::select_language(lang);
+        let mut session = shot.session.clone();
+        session.lang = lang;
+        view::apply(&mirror.global::<Kiosk>(), &session, &demo_facts(true), shot.now);
+        for t in texts(&mirror) {
+            if t.y + t.h > PORTRAIT.height as f32 + 0.5 {
+                problems
+                    .push(format!("{}-{lang:?}: mirror text {:?} runs off the screen", shot.name, t.label));
             }
         }
+        problems.extend(overlaps(&mirror, &format!("{}-mirror-{lang:?}", shot.name)));
         // Taps on the mirror do nothing: its buttons are shown, not operated.
         let taps = std::rc::Rc::new(std::cell::Cell::new(0));
         let counter = taps.clone();

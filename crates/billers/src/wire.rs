@@ -89,6 +89,9 @@ pub struct BillDto {
     pub version: u32,
     pub amount_due_fen: i64,
     pub due_date: String,
+    /// The billing period (账期), free text ("2026-11"); not every biller sends one.
+    #[serde(default)]
+    pub period: Option<String>,
     pub holder_masked: String,
     pub address_masked: String,
     #[serde(default)]

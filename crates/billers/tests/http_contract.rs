@@ -33,7 +33,14 @@ async fn fetches_the_bill_of_an_account() {
     assert_eq!(bill.amount_due, Fen(3150));
     assert_eq!(bill.version, 1);
     assert_eq!(bill.holder_masked, "赵*");
+    assert_eq!(bill.period.as_deref(), Some("2026-11"), "the simulator's default period");
     assert!(bill.recent_payments.is_empty());
+
+    // A biller that names no period: the bill comes without one.
+    let seed = json!({ "account": account.as_str(), "amount_due_fen": 3150, "period": "" });
+    assert!(admin_post(&env.sims.water.url(), "/admin/accounts", seed).await.status().is_success());
+    let bill = env.billers.get(Utility::Water).fetch_bill(&account).await.unwrap();
+    assert_eq!((bill.period, bill.amount_due), (None, Fen(3150)));
 }
 
 #[tokio::test]

@@ -23,6 +23,10 @@ pub struct Bill {
     pub amount_due: Fen,
     /// ISO date, "2026-12-15".
     pub due_date: String,
+    /// The billing period (账期) as the biller names it ("2026-11"), when it says one: shown on
+    /// the confirm screen and printed on the receipt.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub period: Option<String>,
     /// Already masked by the biller contract ("张*明").
     pub holder_masked: String,
     pub address_masked: String,

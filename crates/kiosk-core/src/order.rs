@@ -61,8 +61,13 @@ impl fmt::Display for OrderRef {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "kind")]
 pub enum LineKind {
-    /// Pays bill `bill_id` at version `bill_version`.
-    Bill { bill_id: String, bill_version: u32 },
+    /// Pays bill `bill_id` at version `bill_version`, of billing period `period` (for the receipt).
+    Bill {
+        bill_id: String,
+        bill_version: u32,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        period: Option<String>,
+    },
     /// Buys an amount for the prepaid card; the biller answers with data to write.
     CardTopUp(CardPurchase),
 }
@@ -133,7 +138,11 @@ impl Order {
                 utility: bill.utility,
                 account: bill.account.clone(),
                 amount: bill.amount_due,
-                kind: LineKind::Bill { bill_id: bill.bill_id.clone(), bill_version: bill.version },
+                kind: LineKind::Bill {
+                    bill_id: bill.bill_id.clone(),
+                    bill_version: bill.version,
+                    period: bill.period.clone(),
+                },
                 biller_ref: reference.biller_ref(index),
             });
         }
@@ -216,6 +225,7 @@ mod tests {
             version: 1,
             amount_due: Fen(amount),
             due_date: "2026-12-15".into(),
+            period: None,
             holder_masked: "张*".into(),
             address_masked: "".into(),
             recent_payments: vec![],
@@ -254,6 +264,19 @@ mod tests {
                 "YZTEST00000001R2"
             ]
         );
+    }
+
+    /// Orders journaled before the billing period existed read back without one, and an order
+    /// without a period is written exactly as they were (the journal's chain hashes the text).
+    #[test]
+    fn a_bill_line_without_a_period_reads_and_writes_as_before() {
+        let old = r#"{"kind":"bill","bill_id":"W-1","bill_version":3}"#;
+        let kind: LineKind = serde_json::from_str(old).unwrap();
+        assert_eq!(kind, LineKind::Bill { bill_id: "W-1".into(), bill_version: 3, period: None });
+        assert_eq!(serde_json::to_string(&kind).unwrap(), old);
+        let with = LineKind::Bill { bill_id: "W-1".into(), bill_version: 3, period: Some("2026-11".into()) };
+        let text = serde_json::to_string(&with).unwrap();
+        assert_eq!(serde_json::from_str::<LineKind>(&text).unwrap(), with);
     }
 
     #[test]

@@ -177,10 +177,16 @@ pub fn build(p: &Payment, ctx: &ReceiptContext) -> Receipt {
                 row("金额 Amount", line.amount.to_string()),
                 row("结果 Result", line_outcome(p, i)),
             ];
-            if let crate::order::LineKind::CardTopUp(card) = &line.kind {
-                // Which card, masked, and whether the gas is on it.
-                block.insert(1, row("燃气卡 Gas card", crate::utility::mask_middle(&card.card_no, 2, 2)));
-                block.push(row("写卡 Card", card_written(p)));
+            match &line.kind {
+                crate::order::LineKind::CardTopUp(card) => {
+                    // Which card, masked, and whether the gas is on it.
+                    block.insert(1, row("燃气卡 Gas card", crate::utility::mask_middle(&card.card_no, 2, 2)));
+                    block.push(row("写卡 Card", card_written(p)));
+                }
+                crate::order::LineKind::Bill { period: Some(period), .. } => {
+                    block.insert(1, row("账期 Period", period));
+                }
+                crate::order::LineKind::Bill { period: None, .. } => {}
             }
             block
         })
@@ -257,6 +263,7 @@ mod tests {
             version: 1,
             amount_due: Fen(fen),
             due_date: "2026-12-15".into(),
+            period: Some("2026-11".into()),
             holder_masked: "张*".into(),
             address_masked: String::new(),
             recent_payments: vec![],
@@ -301,7 +308,7 @@ mod tests {
             "合缴户号 Joint account: 90****0001",
             "记录号 Journal no.: 1042",
             "交易号 Txn: 4200001",
-            "水费 Water: 31***0001",
+            "水费 Water: 31***0001\n账期 Period: 2026-11\n金额 Amount: ¥31.50",
             "结果 Result: 已销账 Paid (W-9)",
             "燃气费 Gas: 51****0011",
             "结果 Result: 已退款 Refunded",
@@ -334,5 +341,27 @@ mod tests {
         assert!(text.starts_with("一站缴费 缴费凭条 / Payment receipt (补打 Reprint)"), "{text}");
         assert!(text.contains("缴费时间 Paid at: 2026-11-23 10:41:52"), "{text}");
         assert!(text.contains("补打时间 Reprinted at: 2026-11-24 09:00:00"), "{text}");
+    }
+
+    /// A bill whose biller names no period prints no 账期 row (never an empty one).
+    #[test]
+    fn a_bill_without_a_period_prints_no_period_row() {
+        let mut p = paid_joint_with_gas_refunded();
+        for line in &mut p.order.lines {
+            if let crate::order::LineKind::Bill { period, .. } = &mut line.kind {
+                *period = None;
+            }
+        }
+        let ctx = ReceiptContext {
+            kiosk_id: "SH-PD-0001".into(),
+            journal_seq: None,
+            paid_at: "2026-11-23 10:41:52".into(),
+            printed_at: "2026-11-23 10:42:05".into(),
+            reprint: false,
+            service_phone: "021-96000".into(),
+        };
+        let text = build(&p, &ctx).to_text();
+        assert!(!text.contains("账期"), "{text}");
+        assert!(text.contains("水费 Water: 31***0001\n金额 Amount: ¥31.50"), "{text}");
     }
 }

@@ -553,6 +553,7 @@ mod tests {
             version: 1,
             amount_due: Fen(fen),
             due_date: "2026-12-15".into(),
+            period: None,
             holder_masked: "王*".into(),
             address_masked: String::new(),
             recent_payments: vec![],

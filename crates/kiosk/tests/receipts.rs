@@ -108,6 +108,12 @@ async fn paper_running_out_mid_print_is_reported_and_a_reprint_works_after_loadi
     assert_eq!(kiosk.runtime().print_now(&reloaded, &Quiet).await, "printed");
     let reprinted = sim.last_receipt().unwrap();
     assert!(reprinted.text().contains("58.20") && reprinted.text().contains(payment.id()));
+    // The billing period came back from the journal with the order (issue 11 item 8).
+    assert!(
+        reprinted.text().contains("账期") && reprinted.text().contains("2026-11"),
+        "{}",
+        reprinted.text()
+    );
     assert_eq!(kiosk.channel(&wechat_code()).ledger().len(), ledger_before, "no money moved");
 }
 

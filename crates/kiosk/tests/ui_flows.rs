@@ -180,6 +180,7 @@ fn a_water_bill_paid_by_scanned_code_with_a_receipt_in_five_screens() {
     assert!(k.shows("¥86.40"), "the amount is read back: {:?}", k.labels());
     let masked = kiosk_core::AccountNo::from_trusted(account.clone()).masked();
     assert!(k.shows(&masked) && !k.shows(&account), "the account is shown masked only");
+    assert!(k.shows("账期 2026-11"), "the billing period is read back (item 27): {:?}", k.labels());
     assert!(k.heard.transcript().contains("86元4角"), "the amount is spoken");
     k.tap("确认缴费");
     assert_eq!(k.screen(), "method");
@@ -189,6 +190,7 @@ fn a_water_bill_paid_by_scanned_code_with_a_receipt_in_five_screens() {
         kiosk_core::session::OutcomeKind::Paid
     );
     assert!(k.shows("缴费成功"));
+    assert!(k.shows(&format!("户号 {masked}")) && k.shows("实付金额 ¥86.40"), "restated: {:?}", k.labels());
     assert_eq!(k.kiosk.channel_money(&code, &order).0, vec![Fen(8640)], "charged once");
     assert_eq!(k.kiosk.write_offs(Utility::Water, &format!("{order}-1")), 1);
 
@@ -223,6 +225,17 @@ fn a_joint_bill_pays_every_utility_in_one_payment() {
         assert_eq!(k.kiosk.write_offs(utility, &format!("{order}-{}", i + 1)), 1, "{utility}");
     }
     assert!(k.shows("缴费成功"));
+    // Issue 11 item 4: the result restates what was paid — the household masked, each
+    // utility's amount and the total — not the bare total alone.
+    let masked = kiosk_core::AccountNo::from_trusted(joint.clone()).masked();
+    let restated =
+        ["户号 ".to_string() + &masked, "户名 李*".into(), "水费 ¥30.00".into(), "电费 ¥120.00".into()]
+            .into_iter()
+            .chain(["燃气费 ¥45.00".into(), "实付金额 ¥195.00".into()]);
+    for line in restated {
+        assert!(k.shows(&line), "the result restates {line}: {:?}", k.labels());
+    }
+    assert!(!k.shows(&joint), "the household's number only masked");
 }
 
 #[test]
@@ -250,6 +263,7 @@ fn a_gas_card_is_topped_up_and_given_back() {
     assert!(purchase.card_written, "written to the card and confirmed");
     // Said: the card was written, to take it, and to put it into the meter.
     assert!(k.shows("充值成功，燃气已写进您的燃气卡。请取走燃气卡，回家插入燃气表。"), "{:?}", k.labels());
+    assert!(k.shows("燃气卡 88******21") && k.shows("实付金额 ¥100.00"), "restated: {:?}", k.labels());
     k.tap("不要凭条");
     k.tap("完成");
     // Only what the customer has: the gas card, no receipt, no bank card.

@@ -405,6 +405,28 @@ fn unknown_detail(exchange: Exchange) -> String {
     }
 }
 
+/// The biller's billing period as printable text, or none: a period that is empty, longer than a
+/// receipt line, or holds control characters is left off (the bill is still good to pay).
+fn billing_period(raw: Option<String>) -> Option<String> {
+    let period = raw?.trim().to_string();
+    let printable = !period.is_empty() && period.chars().count() <= MAX_PERIOD_CHARS;
+    if printable && !period.chars().any(|c| c.is_control() || is_invisible_format(c)) {
+        return Some(period);
+    }
+    if !period.is_empty() {
+        tracing::warn!(chars = period.chars().count(), "a bill's period is not printable; left off");
+    }
+    None
+}
+
+/// A billing period longer than this is not a period ("2026-10-16 至 2026-11-15" is 23).
+const MAX_PERIOD_CHARS: usize = 24;
+
+/// Zero-width and direction-changing characters: nothing to show, and they can reorder what is.
+fn is_invisible_format(c: char) -> bool {
+    matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}' | '\u{00AD}')
+}
+
 fn bill_from_dto(dto: BillDto) -> Result<Bill, BillerError> {
     let utility = dto.utility.parse::<Utility>().map_err(|e| bad_reply(&e.to_string()))?;
     if dto.account.is_empty() || !dto.account.bytes().all(|b| b.is_ascii_digit()) {
@@ -420,6 +442,7 @@ fn bill_from_dto(dto: BillDto) -> Result<Bill, BillerError> {
         version: dto.version,
         amount_due: Fen(dto.amount_due_fen),
         due_date: dto.due_date,
+        period: billing_period(dto.period),
         holder_masked: dto.holder_masked,
         address_masked: dto.address_masked,
         recent_payments: dto
@@ -976,5 +999,32 @@ mod tests {
         {
             assert!(matches!(household(&joint, unavailable), Err(BillerError::Unavailable { .. })));
         }
+    }
+
+    fn bill_with_period(period: &str) -> Result<Bill, BillerError> {
+        let body = format!(
+            r#"{{"utility":"water","account":"310000005","bill_id":"W-1","version":1,"amount_due_fen":3150,
+            "due_date":"2026-12-15",{period}"holder_masked":"张*明","address_masked":"上海市**区"}}"#
+        );
+        bill(Utility::Water, &AccountNo::from_trusted("310000005"), answered(200, &body))
+    }
+
+    /// The billing period is shown and printed as the biller names it; one that could not be
+    /// printed is left off and the bill is still good to pay (never a refusal of the bill).
+    #[test]
+    fn a_bills_period_is_kept_when_printable_and_left_off_otherwise() {
+        assert_eq!(bill_with_period(r#""period":" 2026-11 ","#).unwrap().period.as_deref(), Some("2026-11"));
+        assert_eq!(bill_with_period("").unwrap().period, None, "a biller that names no period");
+        assert_eq!(bill_with_period(r#""period":null,"#).unwrap().period, None);
+        for odd in [r#""period":"","#, r#""period":"2026-11\u001b[2J","#, r#""period":"2026-\u202e11","#] {
+            assert_eq!(bill_with_period(odd).unwrap().period, None, "{odd}");
+        }
+        let long = format!(r#""period":"{}","#, "月".repeat(25));
+        let paid = bill_with_period(&long).unwrap();
+        assert_eq!(
+            (paid.period, paid.amount_due),
+            (None, Fen(3150)),
+            "a long period is left off, the bill kept"
+        );
     }
 }

@@ -37,7 +37,7 @@ pub struct PurchaseRequest {
 impl WriteOffRequest {
     /// The write-off of a bill line; `None` for a card top-up line.
     pub fn for_line(line: &OrderLine, channel: Channel, channel_txn: &str, paid_at: Ts) -> Option<Self> {
-        let LineKind::Bill { bill_id, bill_version } = &line.kind else {
+        let LineKind::Bill { bill_id, bill_version, .. } = &line.kind else {
             return None;
         };
         Some(WriteOffRequest {
@@ -173,6 +173,7 @@ mod tests {
             version: 3,
             amount_due: Fen(3150),
             due_date: "2026-12-15".into(),
+            period: None,
             holder_masked: "张*".into(),
             address_masked: "".into(),
             recent_payments: vec![],

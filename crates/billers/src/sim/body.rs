@@ -31,6 +31,9 @@ pub struct BillBody {
     pub version: u32,
     pub amount_due_fen: i64,
     pub due_date: String,
+    /// Left out when empty, as a biller that names no period would.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub period: String,
     pub holder_masked: String,
     pub address_masked: String,
     pub recent_payments: Vec<PastPaymentBody>,

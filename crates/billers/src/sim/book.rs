@@ -28,6 +28,9 @@ pub struct AccountSeed {
     pub address_masked: String,
     #[serde(default = "default_due_date")]
     pub due_date: String,
+    /// The billing period (账期) the bill names; empty: the bill names none.
+    #[serde(default = "default_period")]
+    pub period: String,
     /// A closed account still shows its bill but refuses write-offs (`ACCOUNT_CLOSED`).
     #[serde(default)]
     pub closed: bool,
@@ -89,6 +92,10 @@ fn default_address() -> String {
 
 fn default_due_date() -> String {
     "2026-12-15".into()
+}
+
+fn default_period() -> String {
+    "2026-11".into()
 }
 
 /// A refusal: the HTTP status, and the code and message of the error body to send.
@@ -522,6 +529,7 @@ impl Book {
             version: a.version,
             amount_due_fen: a.amount_due,
             due_date: a.seed.due_date.clone(),
+            period: a.seed.period.clone(),
             holder_masked: a.seed.holder_masked.clone(),
             address_masked: a.seed.address_masked.clone(),
             recent_payments: a.recent.clone(),

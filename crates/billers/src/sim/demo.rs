@@ -24,6 +24,7 @@ fn seed(account: &str, amount_due_fen: i64, holder: &str, address: &str) -> Acco
         holder_masked: holder.into(),
         address_masked: address.into(),
         due_date: "2026-12-15".into(),
+        period: "2026-11".into(),
         closed: false,
         card: None,
     }

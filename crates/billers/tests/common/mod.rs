@@ -57,6 +57,7 @@ fn seed(account: &str, amount_due_fen: i64, card: Option<CardSeed>) -> AccountSe
         holder_masked: "赵*".into(),
         address_masked: "上海市**区".into(),
         due_date: "2026-12-15".into(),
+        period: "2026-11".into(),
         closed: false,
         card,
     }

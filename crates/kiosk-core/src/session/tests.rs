@@ -9,6 +9,7 @@ fn bill(amount: i64) -> Bill {
         version: 1,
         amount_due: Fen(amount),
         due_date: "2026-12-15".into(),
+        period: Some("2026-11".into()),
         holder_masked: "张*明".into(),
         address_masked: "静安区**路**号".into(),
         recent_payments: vec![],

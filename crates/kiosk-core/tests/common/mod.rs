@@ -456,6 +456,7 @@ pub fn bill(utility: Utility, fen: i64) -> Bill {
         version: 3,
         amount_due: Fen(fen),
         due_date: "2026-12-15".into(),
+        period: None,
         holder_masked: "张*".into(),
         address_masked: "".into(),
         recent_payments: vec![],

@@ -8,6 +8,7 @@ use super::checks::{Harm, Violation};
 use crate::backend::Backend;
 use crate::runtime::{GasError, PayMethod, Quiet, Rewritten, RuntimeError};
 use iccard::sim::{Crt310Sim, MeterModel, SimCard};
+use iccard::{CardError, ReaderError};
 use kiosk_core::{Fen, Utility};
 
 pub struct GasHousehold {
@@ -98,10 +99,20 @@ impl GasHousehold {
                 let card = slot.take().ok_or("the gas card is nowhere")?;
                 slot.insert(card).map_err(|_| "the IC slot refused the card")?;
             }
-            match backend.runtime.rewrite_gas_card(&Quiet).await {
-                Ok(Rewritten::Journaled(_) | Rewritten::FromBiller { .. })
-                | Err(GasError::NothingToRewrite) => {}
-                Err(error) => return Err(format!("补写卡: {error}")),
+            // The line's faults are cleared by now, but a reader that did not answer in time
+            // (a machine starved by other work: seen once in 3,615 seeds beside a compiler) is
+            // what staff meet too: they try again. Three times unanswered is a finding.
+            let mut attempts = 0;
+            loop {
+                attempts += 1;
+                match backend.runtime.rewrite_gas_card(&Quiet).await {
+                    Ok(Rewritten::Journaled(_) | Rewritten::FromBiller { .. })
+                    | Err(GasError::NothingToRewrite) => break,
+                    Err(GasError::Card(CardError::Reader(ReaderError::NoAck { .. }))) if attempts < 3 => {
+                        continue;
+                    }
+                    Err(error) => return Err(format!("补写卡 (attempt {attempts}): {error}")),
+                }
             }
         }
         backend.runtime.return_gas_card().await;

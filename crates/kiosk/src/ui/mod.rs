@@ -328,7 +328,9 @@ impl KioskUi {
             if mirror.window().size() != kiosk_ui::PORTRAIT {
                 mirror.window().set_size(kiosk_ui::PORTRAIT);
             }
-            view::apply(&mirror.global::<Kiosk>(), &self.session, &self.facts, now);
+            // The mirror is a portrait panel whatever the main screen's orientation.
+            let facts = KioskFacts { portrait: true, ..self.facts.clone() };
+            view::apply(&mirror.global::<Kiosk>(), &self.session, &facts, now);
             let theme = mirror.global::<Theme>();
             theme.set_large(self.session.large);
             theme.set_mirror(true);
