@@ -241,3 +241,35 @@ fn result_rows(s: &Session) -> Vec<Fact> {
     rows.push(row(total, outcome.amount.to_string(), true));
     rows
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gallery::shots;
+
+    fn rows_of(name: &str, kind: Option<OutcomeKind>) -> Vec<(String, String)> {
+        let mut shot = shots().into_iter().find(|s| s.name == name).expect("a gallery shot");
+        if let (Some(kind), Some(outcome)) = (kind, shot.session.outcome.as_mut()) {
+            outcome.kind = kind;
+        }
+        fact_rows(&shot.session).into_iter().map(|f| (f.label.to_string(), f.value.to_string())).collect()
+    }
+
+    /// Issue 11 item 4: the result restates what was paid; each utility's amount only when the
+    /// whole joint bill was paid, and the total is 实付金额 only then.
+    #[test]
+    fn the_result_restates_the_payment_and_claims_only_what_was_paid() {
+        let paid = rows_of("11-result-paid-joint", None);
+        for row in [("户号", "91****0016"), ("户名", "张*明"), ("电费", "¥213.55"), ("实付金额", "¥345.15")]
+        {
+            assert!(paid.contains(&(row.0.into(), row.1.into())), "{row:?} in {paid:?}");
+        }
+        for kind in [OutcomeKind::PartlyRefunded, OutcomeKind::Refunded, OutcomeKind::Suspense] {
+            let rows = rows_of("11-result-paid-joint", Some(kind));
+            assert!(rows.iter().all(|(l, _)| l != "电费" && l != "实付金额"), "{kind:?}: {rows:?}");
+            assert!(rows.contains(&("金额".into(), "¥345.15".into())), "{kind:?}: {rows:?}");
+        }
+        let not_charged = rows_of("12-result-not-charged", None);
+        assert!(not_charged.contains(&("金额".into(), "¥86.40".into())), "{not_charged:?}");
+    }
+}

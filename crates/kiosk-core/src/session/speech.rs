@@ -116,9 +116,13 @@ fn facts(s: &Session) -> Vec<String> {
         }
         Screen::Result => {
             if let Some(o) = &s.outcome {
-                lines.push(match lang {
-                    Lang::Zh => format!("金额：{}", spoken_amount(o.amount, lang)),
-                    Lang::En => format!("Amount: {}", spoken_amount(o.amount, lang)),
+                // Said as the screen labels it: 实付金额 only when it was all paid.
+                let paid = o.kind == OutcomeKind::Paid;
+                lines.push(match (lang, paid) {
+                    (Lang::Zh, true) => format!("实付金额：{}", spoken_amount(o.amount, lang)),
+                    (Lang::Zh, false) => format!("金额：{}", spoken_amount(o.amount, lang)),
+                    (Lang::En, true) => format!("Paid: {}", spoken_amount(o.amount, lang)),
+                    (Lang::En, false) => format!("Amount: {}", spoken_amount(o.amount, lang)),
                 });
                 // Never a long reference spelled out: its end, and where the whole is.
                 lines.push(match lang {
@@ -147,6 +151,12 @@ pub fn payee_lines(s: &Session) -> Vec<String> {
             });
             lines.push(account_line(&bill.account.masked(), lang));
             lines.push(holder_line(&bill.holder_masked, lang));
+            if let Some(period) = &bill.period {
+                lines.push(match lang {
+                    Lang::Zh => format!("账期：{period}"),
+                    Lang::En => format!("Billing period: {period}"),
+                });
+            }
             lines.push(match lang {
                 Lang::Zh => format!("缴费截止日期：{}", bill.due_date),
                 Lang::En => format!("Due date: {}", bill.due_date),
