@@ -8,9 +8,10 @@
 //!   no., date, batch, auth code, amount), its void and its refunds. The approval itself and a
 //!   refund's number and amount never change (triggers refuse it); rows are never deleted.
 //!
-//! No card number, masked or not, is stored. Like every journal write, each write here is one
-//! `BEGIN IMMEDIATE` transaction on the journal's single connection, under the writer mutex,
-//! durable when it returns (`synchronous=FULL`), and counted for the power-cut tests
+//! No card number is stored, masked or not: only its last four digits, for the receipt
+//! (migration `20261220000000_card_purchase_tail.sql`). Like every journal write, each write
+//! here is one `BEGIN IMMEDIATE` transaction on the journal's single connection, under the
+//! writer mutex, durable when it returns (`synchronous=FULL`), and counted for the power-cut tests
 //! ([`crate::crash`]). These rows are the terminal's working memory, not part of the hash chain:
 //! what the money did is journaled as the payment's own transitions.
 //!
@@ -143,6 +144,8 @@ pub struct CardPurchase {
     pub batch: String,
     /// Authorisation code.
     pub auth_code: String,
+    /// The card's last four digits, for the receipt; `None` when the terminal sent no number.
+    pub card_tail: Option<String>,
     /// The void, if one was sent.
     pub void_state: Option<CardOpState>,
     /// Refunds sent, in the order they were first recorded.
@@ -183,6 +186,7 @@ struct PurchaseRow {
     txn_date: String,
     batch: String,
     auth_code: String,
+    card_tail: Option<String>,
     void_state: Option<String>,
 }
 
@@ -309,7 +313,7 @@ impl CardTerminalJournal {
     pub async fn purchase(&self, payment_id: &str) -> Result<Option<CardPurchase>, JournalError> {
         let mut conn = self.pool.acquire().await?;
         let row: Option<PurchaseRow> = sqlx::query_as(
-            "SELECT payment_id, amount_fen, voucher, ref_no, txn_date, batch, auth_code, void_state
+            "SELECT payment_id, amount_fen, voucher, ref_no, txn_date, batch, auth_code, card_tail, void_state
                FROM card_purchases WHERE payment_id = ?1",
         )
         .bind(payment_id)
@@ -326,6 +330,7 @@ impl CardTerminalJournal {
             txn_date: p.txn_date,
             batch: p.batch,
             auth_code: p.auth_code,
+            card_tail: p.card_tail,
             refunds,
         }))
     }
@@ -343,12 +348,13 @@ impl CardTerminalJournal {
         let mut tx = crate::journal::begin_write(&self.pool).await?;
         sqlx::query(
             "INSERT INTO card_purchases (payment_id, amount_fen, voucher, ref_no, txn_date, batch, auth_code,
-                                         void_state, recorded_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)
+                                         void_state, recorded_at, updated_at, card_tail)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10)
              ON CONFLICT (payment_id) DO UPDATE
                 SET amount_fen = excluded.amount_fen, voucher = excluded.voucher, ref_no = excluded.ref_no,
                     txn_date = excluded.txn_date, batch = excluded.batch, auth_code = excluded.auth_code,
-                    void_state = excluded.void_state, updated_at = excluded.updated_at",
+                    void_state = excluded.void_state, updated_at = excluded.updated_at,
+                    card_tail = excluded.card_tail",
         )
         .bind(&p.payment_id)
         .bind(p.amount_fen)
@@ -359,6 +365,7 @@ impl CardTerminalJournal {
         .bind(&p.auth_code)
         .bind(p.void_state.map(CardOpState::as_str))
         .bind(at)
+        .bind(&p.card_tail)
         .execute(&mut *tx)
         .await
         .map_err(|e| payment_error(e, &p.payment_id))?;

@@ -16,6 +16,7 @@ fn purchase(id: &str) -> CardPurchase {
         txn_date: "20240501".into(),
         batch: "000001".into(),
         auth_code: "A1B2C3".into(),
+        card_tail: Some("0018".into()),
         void_state: None,
         refunds: Vec::new(),
     }
@@ -135,6 +136,30 @@ async fn no_card_number_column_exists() {
         columns.iter().all(|c| !c.contains("pan") && !c.contains("card_no") && !c.contains("track")),
         "{columns:?}"
     );
+}
+
+/// The receipt names the card by its last four digits; nothing more of the number can be kept,
+/// and the tail of an approval never changes.
+#[tokio::test]
+async fn only_the_last_four_digits_of_a_card_are_kept() {
+    let (_dir, j) = fresh().await;
+    let card = j.card_terminal();
+    for (id, tail) in [("P1", "622202******0018"), ("P2", "00018"), ("P3", "*018"), ("P4", "")] {
+        j.create_payment(&ordered(id, T0)).await.unwrap();
+        let p = CardPurchase { card_tail: Some(tail.into()), ..purchase(id) };
+        assert!(card.put_purchase(&p, T0 + 1).await.is_err(), "{tail:?} is refused");
+        assert_eq!(card.purchase(id).await.unwrap(), None, "nothing recorded");
+    }
+    j.create_payment(&ordered("P5", T0)).await.unwrap();
+    let p = purchase("P5");
+    card.put_purchase(&p, T0 + 1).await.unwrap();
+    assert_eq!(card.purchase("P5").await.unwrap().unwrap().card_tail.as_deref(), Some("0018"));
+    let other = CardPurchase { card_tail: Some("9999".into()), ..p.clone() };
+    assert!(card.put_purchase(&other, T0 + 2).await.is_err(), "the tail of an approval is fixed");
+    let none = CardPurchase { card_tail: None, ..purchase("P6") };
+    j.create_payment(&ordered("P6", T0)).await.unwrap();
+    card.put_purchase(&none, T0 + 1).await.unwrap();
+    assert_eq!(card.purchase("P6").await.unwrap().unwrap().card_tail, None, "no number sent, none kept");
 }
 
 #[tokio::test]

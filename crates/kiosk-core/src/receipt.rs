@@ -22,6 +22,8 @@ pub struct ReceiptContext {
     /// never taken for a second payment.
     pub reprint: bool,
     pub service_phone: String,
+    /// A bank card payment's card, by its last four digits (all the kiosk keeps of it).
+    pub card_tail: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -163,6 +165,9 @@ pub fn build(p: &Payment, ctx: &ReceiptContext) -> Receipt {
     if let Some(txn) = &p.channel_txn {
         header.push(row("交易号 Txn", txn));
     }
+    if let Some(tail) = &ctx.card_tail {
+        header.push(row("银行卡 Card", format!("****{tail}")));
+    }
     if let Some(staff) = &p.order.staff_id {
         header.push(row("帮办 Staff", staff));
     }
@@ -299,6 +304,7 @@ mod tests {
             printed_at: "2026-11-23 10:42:05".into(),
             reprint: false,
             service_phone: "021-96000".into(),
+            card_tail: None,
         };
         let receipt = build(&p, &ctx);
         assert_eq!(receipt.kind, ReceiptKind::Receipt);
@@ -336,11 +342,29 @@ mod tests {
             printed_at: "2026-11-24 09:00:00".into(),
             reprint: true,
             service_phone: "021-96000".into(),
+            card_tail: None,
         };
         let text = build(&p, &ctx).to_text();
         assert!(text.starts_with("一站缴费 缴费凭条 / Payment receipt (补打 Reprint)"), "{text}");
         assert!(text.contains("缴费时间 Paid at: 2026-11-23 10:41:52"), "{text}");
         assert!(text.contains("补打时间 Reprinted at: 2026-11-24 09:00:00"), "{text}");
+    }
+
+    /// Issue 11 item 8: a bank card payment's receipt names the card by its last four digits.
+    #[test]
+    fn a_bank_card_receipt_names_the_card_by_its_last_digits() {
+        let p = paid_joint_with_gas_refunded();
+        let ctx = ReceiptContext {
+            kiosk_id: "SH-PD-0001".into(),
+            journal_seq: None,
+            paid_at: "2026-11-23 10:41:52".into(),
+            printed_at: "2026-11-23 10:42:05".into(),
+            reprint: false,
+            service_phone: "021-96000".into(),
+            card_tail: Some("0018".into()),
+        };
+        let text = build(&p, &ctx).to_text();
+        assert!(text.contains("交易号 Txn: 4200001\n银行卡 Card: ****0018"), "{text}");
     }
 
     /// A bill whose biller names no period prints no 账期 row (never an empty one).
@@ -359,6 +383,7 @@ mod tests {
             printed_at: "2026-11-23 10:42:05".into(),
             reprint: false,
             service_phone: "021-96000".into(),
+            card_tail: None,
         };
         let text = build(&p, &ctx).to_text();
         assert!(!text.contains("账期"), "{text}");

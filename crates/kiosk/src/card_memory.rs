@@ -119,6 +119,7 @@ impl TerminalMemory for JournalMemory {
             date: p.txn_date,
             batch: p.batch,
             auth_code: p.auth_code,
+            card_tail: p.card_tail,
             void: p.void_state.map(op_state),
             refunds: p
                 .refunds
@@ -141,6 +142,7 @@ impl TerminalMemory for JournalMemory {
             txn_date: t.date.clone(),
             batch: t.batch.clone(),
             auth_code: t.auth_code.clone(),
+            card_tail: t.card_tail.clone(),
             void_state: t.void.map(journal_op_state),
             refunds: t
                 .refunds
@@ -271,6 +273,8 @@ pub async fn import_legacy_files(
                 txn_date: t.date,
                 batch: t.batch,
                 auth_code: t.auth_code,
+                // The driver's old files kept no card number.
+                card_tail: None,
                 void_state: t.void.as_ref().map(legacy_op),
                 refunds: t
                     .refunds

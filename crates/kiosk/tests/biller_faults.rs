@@ -80,7 +80,7 @@ async fn f11_joint_bill_water_ok_gas_fails_refunds_only_gas() {
         let expected = usize::from(line.utility != Utility::Gas);
         assert_eq!(kiosk.write_offs(line.utility, &line.biller_ref), expected, "{}", line.utility);
     }
-    let receipt = kiosk.runtime().receipt(&payment).to_text();
+    let receipt = kiosk.runtime().receipt(&payment).await.to_text();
     assert!(receipt.contains("已退款 Refunded") && receipt.contains("已销账 Paid"), "{receipt}");
 }
 
@@ -189,8 +189,8 @@ async fn reprinting_gives_the_same_receipt_and_moves_no_money() {
     let payment = kiosk.pay(Utility::Gas, &kiosk.account(Utility::Gas, 4560), code.clone()).await;
     let before = kiosk.channel(&code).ledger().len();
     let reloaded = kiosk.runtime().load(payment.id()).await.unwrap();
-    let first = kiosk.runtime().receipt(&reloaded).to_text();
-    let second = kiosk.runtime().receipt(&kiosk.runtime().load(payment.id()).await.unwrap()).to_text();
+    let first = kiosk.runtime().receipt(&reloaded).await.to_text();
+    let second = kiosk.runtime().receipt(&kiosk.runtime().load(payment.id()).await.unwrap()).await.to_text();
     let strip_time = |t: &str| t.lines().filter(|l| !l.starts_with("时间")).collect::<Vec<_>>().join("\n");
     assert_eq!(strip_time(&first), strip_time(&second));
     assert!(first.contains("¥45.60") && first.contains(payment.id()));

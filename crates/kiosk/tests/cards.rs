@@ -129,6 +129,13 @@ async fn a_bank_card_pays_a_bill_through_the_terminal() {
     let entry = terminal_sim(&kiosk).entry(payment.id());
     assert_eq!((entry.charges, entry.approved), (1, Fen(12680)));
     assert_eq!(kiosk.write_offs(Utility::Power, &payment.order.lines[0].biller_ref), 1);
+    // Issue 11 item 8: the receipt names the card by its last four digits (the terminal sent
+    // 622202******0018), printed and rebuilt from the journal alike; nothing more of it.
+    let printed = kiosk.printer_sim().last_receipt().expect("a receipt").text();
+    let rebuilt = kiosk.runtime().receipt(&kiosk.runtime().load(payment.id()).await.unwrap()).await.to_text();
+    for text in [&printed, &rebuilt] {
+        assert!(text.contains("****0018") && !text.contains("622202"), "{text}");
+    }
 }
 
 #[tokio::test]
@@ -282,7 +289,7 @@ async fn a_gas_receipt_names_the_card_masked_and_says_it_was_written() {
     let payment =
         kiosk.runtime().gas_top_up(Fen(3000), PayMethod::Code(wechat_code()), &Quiet).await.unwrap();
     assert_eq!(payment.state, State::Done);
-    let text = kiosk.runtime().receipt(&payment).to_text();
+    let text = kiosk.runtime().receipt(&payment).await.to_text();
     assert!(text.contains("燃气卡 Gas card: 88******21"), "{text}");
     assert!(text.contains("写卡 Card: 已写卡 Written to the card"), "{text}");
     assert!(!text.contains(yizhan::commands::customer::DEMO_GAS_CARD), "the card number is masked");

@@ -224,7 +224,7 @@ async fn f19_reverse_never_confirmed_parks_in_suspense_with_a_slip() {
     assert_eq!(payment.settlement().in_suspense, Fen(3150));
     let prints = kiosk.runtime().journal.prints(payment.id()).await.unwrap();
     assert_eq!(prints.len(), 1, "one slip");
-    let slip = kiosk.runtime().receipt(&payment).to_text();
+    let slip = kiosk.runtime().receipt(&payment).await.to_text();
     assert!(slip.contains(payment.id()) && slip.contains("021-12345678"), "{slip}");
     // A suspense payment does not block the next customer.
     faults.clear();

@@ -274,6 +274,7 @@ impl<M: TerminalMemory, C: Connector> PaymentTerminal<M, C> {
                     date: full_date(&r.date),
                     batch: r.batch.clone(),
                     auth_code: r.auth_code.clone(),
+                    card_tail: r.pan.as_ref().and_then(MaskedPan::tail_digits).map(str::to_string),
                     void: None,
                     refunds: Vec::new(),
                 };

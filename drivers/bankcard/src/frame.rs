@@ -193,6 +193,13 @@ impl MaskedPan {
         (only && stars >= 4 && (4..=10).contains(&digits)).then(|| MaskedPan(text.to_string()))
     }
 
+    /// The last four digits when they are shown (a number masked at its end has none): all
+    /// the kiosk keeps of the card, for the receipt.
+    pub fn tail_digits(&self) -> Option<&str> {
+        let tail = self.last4();
+        (tail.len() == 4 && tail.bytes().all(|b| b.is_ascii_digit())).then_some(tail)
+    }
+
     /// The masked number for the receipt.
     pub fn as_receipt_text(&self) -> &str {
         &self.0

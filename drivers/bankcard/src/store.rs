@@ -121,6 +121,8 @@ pub struct CardTxn {
     pub batch: String,
     /// Authorisation code.
     pub auth_code: String,
+    /// The card's last four digits, for the receipt (never more of the number).
+    pub card_tail: Option<String>,
     /// The void, if one was sent.
     pub void: Option<OpState>,
     /// Refunds sent.

@@ -202,7 +202,7 @@ impl Runtime {
         reprint: bool,
         observer: &dyn Observer,
     ) -> String {
-        let mut receipt = self.receipt_printed(p, reprint);
+        let mut receipt = self.receipt_printed(p, reprint).await;
         if let Some(note) = note {
             receipt.footer.insert(0, note.to_string());
         }

@@ -513,12 +513,12 @@ impl Runtime {
     }
 
     /// The receipt (or slip) of a payment as the journal holds it, for printing or reprinting.
-    pub fn receipt(&self, payment: &Payment) -> Receipt {
-        self.receipt_printed(payment, false)
+    pub async fn receipt(&self, payment: &Payment) -> Receipt {
+        self.receipt_printed(payment, false).await
     }
 
     /// The receipt as printed now; `reprint`: paper for it came out before (marked 补打).
-    pub fn receipt_printed(&self, payment: &Payment, reprint: bool) -> Receipt {
+    pub async fn receipt_printed(&self, payment: &Payment, reprint: bool) -> Receipt {
         let ctx = ReceiptContext {
             kiosk_id: self.identity.kiosk_id.clone(),
             journal_seq: Some(self.journal.committed_seq()).filter(|seq| *seq > 0),
@@ -526,8 +526,24 @@ impl Runtime {
             printed_at: clock::format_local(clock::now()),
             reprint,
             service_phone: self.identity.service_phone.clone(),
+            card_tail: self.card_tail(payment).await,
         };
         receipt::build(payment, &ctx)
+    }
+
+    /// The last four digits of a bank card payment's card, as the terminal's approval gave them.
+    /// A memory that cannot be read now prints the receipt without them.
+    async fn card_tail(&self, payment: &Payment) -> Option<String> {
+        if payment.channel != Some(kiosk_core::Channel::BankCard) {
+            return None;
+        }
+        match self.journal.card_terminal().purchase(payment.id()).await {
+            Ok(purchase) => purchase.and_then(|p| p.card_tail),
+            Err(error) => {
+                tracing::warn!(order = %payment.id(), %error, "the card's last digits could not be read");
+                None
+            }
+        }
     }
 }
 
