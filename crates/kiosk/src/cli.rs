@@ -67,8 +67,9 @@ pub struct SoakArgs {
     /// At most this many customers a seed.
     #[arg(long, default_value_t = 6)]
     pub customers: u64,
-    /// Seeds run at once, each a kiosk of its own (the long runs: most of a seed is waiting).
-    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=256))]
+    /// Seeds run at once, each a kiosk of its own. A seed is mostly waiting on timers, so 16
+    /// keep two cores busy in a debug build (one at a time, 500 seeds took over ten minutes).
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u64).range(1..=256))]
     pub jobs: u64,
     /// Print each seed's customers, their faults and how long each took.
     #[arg(long)]
