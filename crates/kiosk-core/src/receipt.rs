@@ -294,10 +294,9 @@ mod tests {
         p
     }
 
-    #[test]
-    fn a_joint_receipt_shows_each_biller_and_masks_accounts() {
-        let p = paid_joint_with_gas_refunded();
-        let ctx = ReceiptContext {
+    /// Kiosk SH-PD-0001 printing at 10:42:05 a payment made at 10:41:52, journal at 1042.
+    fn context() -> ReceiptContext {
+        ReceiptContext {
             kiosk_id: "SH-PD-0001".into(),
             journal_seq: Some(1042),
             paid_at: "2026-11-23 10:41:52".into(),
@@ -305,7 +304,13 @@ mod tests {
             reprint: false,
             service_phone: "021-96000".into(),
             card_tail: None,
-        };
+        }
+    }
+
+    #[test]
+    fn a_joint_receipt_shows_each_biller_and_masks_accounts() {
+        let p = paid_joint_with_gas_refunded();
+        let ctx = context();
         let receipt = build(&p, &ctx);
         assert_eq!(receipt.kind, ReceiptKind::Receipt);
         let text = receipt.to_text();
@@ -335,15 +340,7 @@ mod tests {
     #[test]
     fn a_reprint_is_marked_and_keeps_the_time_of_payment() {
         let p = paid_joint_with_gas_refunded();
-        let ctx = ReceiptContext {
-            kiosk_id: "SH-PD-0001".into(),
-            journal_seq: Some(1042),
-            paid_at: "2026-11-23 10:41:52".into(),
-            printed_at: "2026-11-24 09:00:00".into(),
-            reprint: true,
-            service_phone: "021-96000".into(),
-            card_tail: None,
-        };
+        let ctx = ReceiptContext { printed_at: "2026-11-24 09:00:00".into(), reprint: true, ..context() };
         let text = build(&p, &ctx).to_text();
         assert!(text.starts_with("一站缴费 缴费凭条 / Payment receipt (补打 Reprint)"), "{text}");
         assert!(text.contains("缴费时间 Paid at: 2026-11-23 10:41:52"), "{text}");
@@ -354,15 +351,7 @@ mod tests {
     #[test]
     fn a_bank_card_receipt_names_the_card_by_its_last_digits() {
         let p = paid_joint_with_gas_refunded();
-        let ctx = ReceiptContext {
-            kiosk_id: "SH-PD-0001".into(),
-            journal_seq: None,
-            paid_at: "2026-11-23 10:41:52".into(),
-            printed_at: "2026-11-23 10:42:05".into(),
-            reprint: false,
-            service_phone: "021-96000".into(),
-            card_tail: Some("0018".into()),
-        };
+        let ctx = ReceiptContext { journal_seq: None, card_tail: Some("0018".into()), ..context() };
         let text = build(&p, &ctx).to_text();
         assert!(text.contains("交易号 Txn: 4200001\n银行卡 Card: ****0018"), "{text}");
     }
@@ -376,15 +365,7 @@ mod tests {
                 *period = None;
             }
         }
-        let ctx = ReceiptContext {
-            kiosk_id: "SH-PD-0001".into(),
-            journal_seq: None,
-            paid_at: "2026-11-23 10:41:52".into(),
-            printed_at: "2026-11-23 10:42:05".into(),
-            reprint: false,
-            service_phone: "021-96000".into(),
-            card_tail: None,
-        };
+        let ctx = ReceiptContext { journal_seq: None, ..context() };
         let text = build(&p, &ctx).to_text();
         assert!(!text.contains("账期"), "{text}");
         assert!(text.contains("水费 Water: 31***0001\n金额 Amount: ¥31.50"), "{text}");
