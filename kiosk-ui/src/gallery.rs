@@ -121,6 +121,25 @@ impl Driver {
         Driver::paying().news(Input::Progress(PayPhase::WritingOff)).news(Input::Finished(outcome))
     }
 
+    /// Paid by bank card, a receipt printed: the farewell points at the card and the paper.
+    fn bank_card_farewell() -> Driver {
+        let outcome = Outcome {
+            kind: OutcomeKind::Paid,
+            order_ref: "SH-DEMO-0001-20261123-0014".into(),
+            amount: Fen(8640),
+            slip_printed: false,
+            card_kept: false,
+        };
+        Driver::water_confirm()
+            .tap(Intent::ConfirmBill)
+            .tap(Intent::ChooseMethod(MethodChoice::BankCard))
+            .news(Input::Progress(PayPhase::WritingOff))
+            .news(Input::Finished(outcome))
+            .tap(Intent::Receipt(true))
+            .news(Input::ReceiptPrinted)
+            .tap(Intent::Done)
+    }
+
     /// A joint bill paid: the result restates each utility (the longest result screen).
     fn joint_paid() -> Driver {
         let outcome = Outcome {
@@ -177,11 +196,16 @@ pub fn shots() -> Vec<Shot> {
             .shot("08-method-no-paper"),
         Driver::paying().shot("09-paying-code"),
         Driver::paying().news(Input::Progress(PayPhase::WaitingForPin)).shot("10-paying-pin"),
+        Driver::water_confirm()
+            .tap(Intent::ConfirmBill)
+            .tap(Intent::ChooseMethod(MethodChoice::BankCard))
+            .news(Input::Progress(PayPhase::WaitingForCardPin))
+            .shot("10-paying-bank-card"),
         Driver::result(OutcomeKind::Paid).shot("11-result-paid"),
         Driver::joint_paid().shot("11-result-paid-joint"),
         Driver::result(OutcomeKind::NotCharged).shot("12-result-not-charged"),
         Driver::result(OutcomeKind::Suspense).shot("13-result-suspense"),
-        Driver::result(OutcomeKind::Paid).tap(Intent::Done).shot("14-farewell"),
+        Driver::bank_card_farewell().shot("14-farewell"),
         Driver::new().news(Input::Availability(nothing)).shot("15-out-of-service"),
         Driver::new()
             .tap(Intent::StaffSignInOpen)

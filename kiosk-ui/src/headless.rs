@@ -11,8 +11,18 @@ use std::time::{Duration, Instant};
 /// A platform whose windows are software-rendered buffers, one per component created.
 pub struct Headless {
     windows: Windows,
-    start: Instant,
+    clock: Clock,
 }
+
+/// What `animation-tick()` reads: real time (benchmarks), or one instant for every frame, so a
+/// still shows each animation at the same moment and golden images stay comparable.
+enum Clock {
+    Running(Instant),
+    Stopped(Duration),
+}
+
+/// The moment stills are taken at: the "where" picture's ring at its widest.
+const STILL_AT: Duration = Duration::from_millis(400);
 
 /// The platform's windows, in the order their components were created.
 #[derive(Clone, Default)]
@@ -29,11 +39,17 @@ impl Headless {
     /// Installs the headless platform for this process; returns its window list. Fails if
     /// another platform was installed first.
     pub fn install() -> Result<Windows, slint::platform::SetPlatformError> {
+        Headless::install_with(Clock::Running(Instant::now()))
+    }
+
+    /// As [`Headless::install`], with time stopped: every frame is the same still.
+    pub fn install_still() -> Result<Windows, slint::platform::SetPlatformError> {
+        Headless::install_with(Clock::Stopped(STILL_AT))
+    }
+
+    fn install_with(clock: Clock) -> Result<Windows, slint::platform::SetPlatformError> {
         let windows = Windows::default();
-        slint::platform::set_platform(Box::new(Headless {
-            windows: windows.clone(),
-            start: Instant::now(),
-        }))?;
+        slint::platform::set_platform(Box::new(Headless { windows: windows.clone(), clock }))?;
         Ok(windows)
     }
 }
@@ -46,7 +62,10 @@ impl Platform for Headless {
     }
 
     fn duration_since_start(&self) -> Duration {
-        self.start.elapsed()
+        match &self.clock {
+            Clock::Running(start) => start.elapsed(),
+            Clock::Stopped(at) => *at,
+        }
     }
 }
 

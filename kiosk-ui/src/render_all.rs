@@ -1,5 +1,6 @@
-//! Renders every gallery screen in every theme and layout, plus the mirror, into PNG files —
-//! what `yizhan screenshot --out DIR` does and what docs/screens/ holds.
+//! Renders every gallery screen in every theme and layout, plus the mirror, in Chinese and in
+//! English, into PNG files — what `yizhan screenshot --out DIR` does, what docs/screens/ holds,
+//! and what the golden-image test (tests/screenshots.rs) compares against it.
 
 use crate::gallery::{demo_facts, shots};
 use crate::headless::{render, write_png, write_png_indexed, Headless};
@@ -25,16 +26,19 @@ pub enum PngKind {
     Indexed,
 }
 
-/// Writes `<screen>-<layout>-<theme>.png` for every screen, and `<screen>-mirror.png`; returns
-/// the files written. Must be the first thing to use Slint in the process.
+/// Writes `<screen>-<layout>-<theme>.png` for every screen and `<screen>-mirror.png`, in Chinese
+/// into `out` and in English into `out/en`; returns the files written. Must be the first thing
+/// to use Slint in the process. Time stands still, so every animation is caught at one moment.
 pub fn render_all(out: &Path, kind: PngKind) -> Result<Vec<PathBuf>, ScreenshotError> {
-    let write = |path: &Path, buffer: &slint::SharedPixelBuffer<slint::Rgb8Pixel>| match kind {
-        PngKind::Rgb => write_png(path, buffer),
-        PngKind::Indexed => write_png_indexed(path, buffer),
+    let write = |path: &Path, buffer: &slint::SharedPixelBuffer<slint::Rgb8Pixel>| {
+        match kind {
+            PngKind::Rgb => write_png(path, buffer),
+            PngKind::Indexed => write_png_indexed(path, buffer),
+        }
+        .map_err(|source| ScreenshotError::Write { path: path.into(), source })
     };
-    std::fs::create_dir_all(out).map_err(|source| ScreenshotError::Write { path: out.into(), source })?;
     let platform = |e: &dyn std::fmt::Display| ScreenshotError::Platform(e.to_string());
-    let windows = Headless::install().map_err(|e| platform(&e))?;
+    let windows = Headless::install_still().map_err(|e| platform(&e))?;
     let main = KioskWindow::new().map_err(|e| platform(&e))?;
     let mirror = MirrorWindow::new().map_err(|e| platform(&e))?;
     let (main_window, mirror_window) = match (windows.get(0), windows.get(1)) {
@@ -43,28 +47,32 @@ pub fn render_all(out: &Path, kind: PngKind) -> Result<Vec<PathBuf>, ScreenshotE
     };
     main.show().map_err(|e| platform(&e))?;
     mirror.show().map_err(|e| platform(&e))?;
-    select_language(Lang::Zh);
     let mut written = Vec::new();
-    for shot in shots() {
-        for (layout, portrait, size) in [("landscape", false, LANDSCAPE), ("portrait", true, PORTRAIT)] {
-            for (theme, large) in [("normal", false), ("large", true)] {
-                let mut session = shot.session.clone();
-                session.large = large;
-                view::apply(&main.global::<Kiosk>(), &session, &demo_facts(portrait), shot.now);
-                main.global::<Theme>().set_large(large);
-                main.global::<Theme>().set_mirror(false);
-                let path = out.join(format!("{}-{layout}-{theme}.png", shot.name));
-                write(&path, &render(&main_window, size))
-                    .map_err(|source| ScreenshotError::Write { path: path.clone(), source })?;
-                written.push(path);
+    for (lang, dir) in [(Lang::Zh, out.to_path_buf()), (Lang::En, out.join("en"))] {
+        std::fs::create_dir_all(&dir)
+            .map_err(|source| ScreenshotError::Write { path: dir.clone(), source })?;
+        select_language(lang);
+        for shot in shots() {
+            let mut session = shot.session.clone();
+            session.lang = lang;
+            for (layout, portrait, size) in [("landscape", false, LANDSCAPE), ("portrait", true, PORTRAIT)] {
+                for (theme, large) in [("normal", false), ("large", true)] {
+                    session.large = large;
+                    view::apply(&main.global::<Kiosk>(), &session, &demo_facts(portrait), shot.now);
+                    main.global::<Theme>().set_large(large);
+                    main.global::<Theme>().set_mirror(false);
+                    let path = dir.join(format!("{}-{layout}-{theme}.png", shot.name));
+                    write(&path, &render(&main_window, size))?;
+                    written.push(path);
+                }
             }
+            session.large = shot.session.large;
+            view::apply(&mirror.global::<Kiosk>(), &session, &demo_facts(true), shot.now);
+            mirror.global::<Theme>().set_mirror(true);
+            let path = dir.join(format!("{}-mirror.png", shot.name));
+            write(&path, &render(&mirror_window, PORTRAIT))?;
+            written.push(path);
         }
-        view::apply(&mirror.global::<Kiosk>(), &shot.session, &demo_facts(true), shot.now);
-        mirror.global::<Theme>().set_mirror(true);
-        let path = out.join(format!("{}-mirror.png", shot.name));
-        write(&path, &render(&mirror_window, PORTRAIT))
-            .map_err(|source| ScreenshotError::Write { path: path.clone(), source })?;
-        written.push(path);
     }
     Ok(written)
 }

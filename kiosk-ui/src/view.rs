@@ -2,7 +2,7 @@
 //! properties of the `Kiosk` global. The screens render these and nothing else; no rule about
 //! money or flow lives here or in the .slint files.
 
-use crate::{DeviceRow, Fact, Kiosk};
+use crate::{DeviceRow, Fact, HandsOn, Kiosk};
 use kiosk_core::session::{
     speech, words, Found, Lang, OutcomeKind, PayPhase, ReceiptState, Screen, Service, Session,
 };
@@ -71,6 +71,14 @@ pub fn apply(kiosk: &Kiosk<'_>, s: &Session, facts: &KioskFacts, now: Ts) {
         _ => Vec::new(),
     };
     kiosk.set_degraded(model(degraded.into_iter().map(SharedString::from).collect()));
+    let hands = s.hands_on();
+    kiosk.set_hands_on(HandsOn {
+        scan_window: hands.scan_window,
+        id_slot: hands.id_slot,
+        ic_slot: hands.ic_slot,
+        card_terminal: hands.card_terminal,
+        receipt_exit: hands.receipt_exit,
+    });
 
     kiosk.set_phase_text(if s.screen == Screen::Paying { words::prompt(s) } else { String::new() }.into());
     let countdown = match s.phase {

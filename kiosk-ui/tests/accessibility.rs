@@ -136,8 +136,8 @@ fn check_screen(
             }
         }
     }
-    // Operational text is never pushed off the screen.
-    for t in texts(root) {
+    // Operational text and pictures are never pushed off the screen.
+    for t in texts(root).into_iter().chain(pictures(root)) {
         if t.y + t.h > h + 0.5 || t.x + t.w > w + 0.5 {
             problems.push(format!("{name}: text {:?} runs off the screen", t.label));
         }
@@ -148,12 +148,17 @@ fn check_screen(
 
 /// The visible texts (facts, prompts, the amount, outcomes), each once.
 fn texts(root: &impl i_slint_backend_testing::ElementRoot) -> Vec<Target> {
+    with_role(root, AccessibleRole::Text)
+}
+
+/// The visible pictures (the "where" picture), each once.
+fn pictures(root: &impl i_slint_backend_testing::ElementRoot) -> Vec<Target> {
+    with_role(root, AccessibleRole::Image)
+}
+
+fn with_role(root: &impl i_slint_backend_testing::ElementRoot, role: AccessibleRole) -> Vec<Target> {
     let mut found: Vec<Target> = Vec::new();
-    for e in ElementQuery::from_root(root)
-        .match_descendants()
-        .match_accessible_role(AccessibleRole::Text)
-        .find_all()
-    {
+    for e in ElementQuery::from_root(root).match_descendants().match_accessible_role(role).find_all() {
         let t = Target::of(&e);
         let again = found.iter().any(|f| f.label == t.label && f.x == t.x && f.y == t.y);
         if visible(&e) && !again {
@@ -163,11 +168,13 @@ fn texts(root: &impl i_slint_backend_testing::ElementRoot) -> Vec<Target> {
     found
 }
 
-/// Issue 11 item 2 (part of the fit check): no text lies under a button or on another text —
-/// the amount due once sat under the footer in 长辈模式, and the mirror's prompt on a fact.
+/// Issue 11 item 2 (part of the fit check): no text or picture lies under a button or on
+/// another text — the amount due once sat under the footer in 长辈模式, and the mirror's prompt
+/// on a fact.
 fn overlaps(root: &impl i_slint_backend_testing::ElementRoot, name: &str) -> Vec<String> {
     let mut problems = Vec::new();
-    let texts = texts(root);
+    let mut texts = texts(root);
+    texts.extend(pictures(root));
     let targets: Vec<Target> = buttons(root).iter().map(Target::of).collect();
     for (i, a) in texts.iter().enumerate() {
         for b in targets.iter().chain(&texts[i + 1..]) {
@@ -295,4 +302,80 @@ fn every_hit_area_is_a_labelled_button() {
         }
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// Issue 11, "where" pictures: every screen that needs the customer's hands shows the kiosk with
+/// exactly those parts ringed and named, on the main screen and the mirror, in both languages;
+/// no other screen shows one.
+#[test]
+fn the_hands_on_screens_show_where_on_both_screens() {
+    init();
+    let main = KioskWindow::new().unwrap();
+    let mirror = MirrorWindow::new().unwrap();
+    main.show().unwrap();
+    mirror.show().unwrap();
+    mirror.global::<Theme>().set_mirror(true);
+    let expected = |shot: &str, lang: Lang| -> Option<&'static str> {
+        let zh = lang == Lang::Zh;
+        Some(match shot {
+            "04-find-account-gas-card" => {
+                if zh {
+                    "IC卡口"
+                } else {
+                    "IC card slot"
+                }
+            }
+            "09-paying-code" => {
+                if zh {
+                    "扫码窗口"
+                } else {
+                    "Scan window"
+                }
+            }
+            "10-paying-bank-card" => {
+                if zh {
+                    "银行卡口和密码键盘"
+                } else {
+                    "Bank card slot and PIN pad"
+                }
+            }
+            "14-farewell" => {
+                if zh {
+                    "银行卡口和密码键盘 · 凭条出口"
+                } else {
+                    "Bank card slot and PIN pad · Receipt exit"
+                }
+            }
+            _ => return None,
+        })
+    };
+    let mut problems = Vec::new();
+    let mut seen = 0;
+    for lang in [Lang::Zh, Lang::En] {
+        kiosk_ui::select_language(lang);
+        for shot in shots() {
+            let mut session = shot.session.clone();
+            session.lang = lang;
+            for (portrait, size) in [(false, LANDSCAPE), (true, PORTRAIT)] {
+                main.window().set_size(size);
+                view::apply(&main.global::<Kiosk>(), &session, &demo_facts(portrait), shot.now);
+                mirror.window().set_size(PORTRAIT);
+                view::apply(&mirror.global::<Kiosk>(), &session, &demo_facts(true), shot.now);
+                let want = expected(shot.name, lang);
+                for (screen, found) in [("main", pictures(&main)), ("mirror", pictures(&mirror))] {
+                    let labels: Vec<&str> = found.iter().map(|p| p.label.as_str()).collect();
+                    let want: Vec<&str> = want.into_iter().collect();
+                    if labels != want {
+                        problems.push(format!(
+                            "{} {lang:?} {screen} portrait={portrait}: {labels:?}, want {want:?}",
+                            shot.name
+                        ));
+                    }
+                    seen += labels.len();
+                }
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    assert_eq!(seen, 4 * 2 * 2 * 2, "four screens x two languages x two layouts x main and mirror");
 }

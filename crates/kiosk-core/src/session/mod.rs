@@ -6,11 +6,13 @@
 //! a payment method is chosen, nothing here times out until the runtime reports the payment's end.
 
 mod flow;
+mod hands;
 pub mod speech;
 mod types;
 pub mod words;
 
 pub use flow::{Session, SessionTiming, TOP_UP_AMOUNTS};
+pub use hands::{HandsOn, Paper, TakeAway};
 pub use types::*;
 
 #[cfg(test)]

@@ -507,3 +507,49 @@ fn the_farewell_names_only_the_card_and_paper_the_customer_has() {
     s.screen = Screen::Result;
     assert!(words::result_words(&s).ends_with("请从银行卡口取回您的银行卡。"), "{}", words::result_words(&s));
 }
+
+#[test]
+fn the_picture_points_at_where_the_hands_go_and_at_exactly_what_to_take() {
+    let none = HandsOn::default();
+    let mut at = 0;
+    let mut s = to_method(&mut at);
+    assert_eq!(s.hands_on(), none, "choosing how to pay needs no hands on the kiosk");
+    at += 600;
+    tap(&mut s, Intent::ChooseMethod(MethodChoice::Code), at);
+    s.step(Input::Progress(PayPhase::WaitingForCode { until_ms: at + 60_000 }), Ts(at));
+    assert_eq!(s.hands_on(), HandsOn { scan_window: true, ..none });
+    s.step(Input::Progress(PayPhase::WaitingForPin), Ts(at));
+    assert_eq!(s.hands_on(), none, "the password goes into the phone, not the kiosk");
+    s.step(Input::Progress(PayPhase::WaitingForCardPin), Ts(at));
+    assert_eq!(s.hands_on(), HandsOn { card_terminal: true, ..none });
+    s.step(Input::Progress(PayPhase::WritingCard), Ts(at));
+    assert_eq!(s.hands_on(), HandsOn { ic_slot: true, ..none });
+
+    let mut gas = Session::default();
+    tap(&mut gas, Intent::Start(Service::GasCard), 0);
+    assert_eq!(gas.hands_on(), HandsOn { ic_slot: true, ..none }, "the gas card goes into the IC slot");
+    let mut water = Session::default();
+    tap(&mut water, Intent::Start(Service::Water), 0);
+    assert_eq!(water.hands_on(), none, "a typed 户号 needs no device");
+
+    // The end: the same cards and paper the farewell names, and nothing else.
+    s.method = Some(MethodChoice::BankCard);
+    s.outcome = Some(Outcome {
+        kind: OutcomeKind::Paid,
+        order_ref: "K1".into(),
+        amount: Fen(100),
+        slip_printed: false,
+        card_kept: false,
+    });
+    s.screen = Screen::Result;
+    assert_eq!(s.hands_on(), HandsOn { card_terminal: true, ..none });
+    s.receipt = ReceiptState::Printing;
+    assert_eq!(s.hands_on(), HandsOn { card_terminal: true, receipt_exit: true, ..none });
+    s.receipt = ReceiptState::Printed;
+    s.screen = Screen::Farewell;
+    assert_eq!(s.take_away(), TakeAway { gas_card: false, bank_card: true, paper: Some(Paper::Receipt) });
+    assert_eq!(s.hands_on(), HandsOn { card_terminal: true, receipt_exit: true, ..none });
+    s.receipt = ReceiptState::Declined;
+    s.method = Some(MethodChoice::Code);
+    assert_eq!(s.hands_on(), none, "a code payment without a receipt leaves nothing to take");
+}

@@ -3,7 +3,7 @@
 //! the two can never disagree. Button labels live in the .slint files (Slint's translations).
 
 use super::types::*;
-use super::Session;
+use super::{Paper, Session};
 use crate::{Fen, Utility};
 
 /// The text in `lang`.
@@ -248,19 +248,18 @@ pub fn result_words(s: &Session) -> String {
 /// — only those the customer has — or nothing.
 pub fn farewell_words(s: &Session) -> String {
     let lang = s.lang;
-    let outcome = s.outcome.as_ref();
+    let away = s.take_away();
     let mut take: Vec<&str> = Vec::new();
-    if s.service == Some(Service::GasCard) {
+    if away.gas_card {
         take.push(t(lang, "燃气卡", "gas card"));
     }
-    if s.method == Some(MethodChoice::BankCard) && !outcome.is_some_and(|o| o.card_kept) {
+    if away.bank_card {
         take.push(t(lang, "银行卡", "bank card"));
     }
-    // A slip (money not settled yet) is printed on its own; a receipt only when asked for.
-    if outcome.is_some_and(|o| o.slip_printed) {
-        take.push(t(lang, "凭条", "slip"));
-    } else if s.receipt == ReceiptState::Printed {
-        take.push(t(lang, "凭条", "receipt"));
+    match away.paper {
+        Some(Paper::Slip) => take.push(t(lang, "凭条", "slip")),
+        Some(Paper::Receipt) => take.push(t(lang, "凭条", "receipt")),
+        None => {}
     }
     let Some((last, rest)) = take.split_last() else {
         return t(lang, "谢谢，再见。", "Thank you, goodbye.").into();

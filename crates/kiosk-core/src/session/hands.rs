@@ -1,0 +1,84 @@
+//! Which parts of the kiosk's face the customer must use with their hands now: the screen shows a
+//! picture of the kiosk with these parts ringed (issue 11, "where" pictures), on both screens.
+
+use super::{MethodChoice, PayPhase, ReceiptState, Screen, Service, Session};
+
+/// The parts of the kiosk's face a customer touches, each true when it matters now.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct HandsOn {
+    /// Where a payment code (or a paper bill's barcode) is held.
+    pub scan_window: bool,
+    /// The motorised resident ID card slot.
+    pub id_slot: bool,
+    /// The IC card slot that takes prepaid gas cards.
+    pub ic_slot: bool,
+    /// The bank card terminal: its card slot and PIN pad.
+    pub card_terminal: bool,
+    /// Where the receipt or slip comes out.
+    pub receipt_exit: bool,
+}
+
+impl HandsOn {
+    pub fn any(&self) -> bool {
+        self.scan_window || self.id_slot || self.ic_slot || self.card_terminal || self.receipt_exit
+    }
+}
+
+/// What the customer takes away at the end, each card and paper they have (said by the farewell,
+/// pointed at by the picture).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TakeAway {
+    pub gas_card: bool,
+    pub bank_card: bool,
+    pub paper: Option<Paper>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Paper {
+    /// Printed on its own when the money is not settled yet.
+    Slip,
+    /// Printed because the customer asked for it.
+    Receipt,
+}
+
+impl Session {
+    pub fn take_away(&self) -> TakeAway {
+        let outcome = self.outcome.as_ref();
+        let paper = if outcome.is_some_and(|o| o.slip_printed) {
+            Some(Paper::Slip)
+        } else if self.receipt == ReceiptState::Printed {
+            Some(Paper::Receipt)
+        } else {
+            None
+        };
+        TakeAway {
+            gas_card: self.service == Some(Service::GasCard),
+            bank_card: self.method == Some(MethodChoice::BankCard) && !outcome.is_some_and(|o| o.card_kept),
+            paper,
+        }
+    }
+
+    /// The parts to point at on this screen: where to put or hold something, and at the end
+    /// exactly what to take back (the same list the farewell says).
+    pub fn hands_on(&self) -> HandsOn {
+        let take = self.take_away();
+        match self.screen {
+            Screen::FindAccount => HandsOn { ic_slot: take.gas_card, ..HandsOn::default() },
+            Screen::Paying => match self.phase {
+                Some(PayPhase::WaitingForCode { .. }) => HandsOn { scan_window: true, ..HandsOn::default() },
+                Some(PayPhase::WaitingForCard | PayPhase::WaitingForCardPin) => {
+                    HandsOn { card_terminal: true, ..HandsOn::default() }
+                }
+                Some(PayPhase::WritingCard) => HandsOn { ic_slot: true, ..HandsOn::default() },
+                _ => HandsOn::default(),
+            },
+            Screen::Result | Screen::Farewell => HandsOn {
+                ic_slot: take.gas_card,
+                card_terminal: take.bank_card,
+                receipt_exit: take.paper.is_some() || self.receipt == ReceiptState::Printing,
+                ..HandsOn::default()
+            },
+            _ => HandsOn::default(),
+        }
+    }
+}
