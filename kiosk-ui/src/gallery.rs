@@ -178,6 +178,10 @@ pub fn shots() -> Vec<Shot> {
         Driver::new().shot("01-attract"),
         Driver::new().news(Input::Availability(degraded.clone())).shot("02-attract-degraded"),
         Driver::new().typed(Service::Water, "31000").shot("03-find-account"),
+        Driver::new()
+            .tap(Intent::Start(Service::Joint))
+            .tap(Intent::ReadIdCard)
+            .shot("03-find-account-id-card"),
         Driver::new().tap(Intent::Start(Service::GasCard)).shot("04-find-account-gas-card"),
         Driver::new()
             .tap(Intent::Start(Service::GasCard))

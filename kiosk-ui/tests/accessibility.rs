@@ -318,6 +318,13 @@ fn the_hands_on_screens_show_where_on_both_screens() {
     let expected = |shot: &str, lang: Lang| -> Option<&'static str> {
         let zh = lang == Lang::Zh;
         Some(match shot {
+            "03-find-account-id-card" => {
+                if zh {
+                    "身份证读卡口"
+                } else {
+                    "ID card slot"
+                }
+            }
             "04-find-account-gas-card" => {
                 if zh {
                     "IC卡口"
@@ -377,5 +384,5 @@ fn the_hands_on_screens_show_where_on_both_screens() {
         }
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
-    assert_eq!(seen, 4 * 2 * 2 * 2, "four screens x two languages x two layouts x main and mirror");
+    assert_eq!(seen, 5 * 2 * 2 * 2, "five screens x two languages x two layouts x main and mirror");
 }

@@ -64,6 +64,8 @@ pub struct Session {
     pub notice: Option<Notice>,
     /// A look-up, scan or card read is under way: its buttons are disabled.
     pub busy: bool,
+    /// Which device the look-up under way reads (meaningful only while `busy`).
+    pub(super) reading: Option<Command>,
     pub staff: Option<String>,
     pub pin_input: String,
     /// Wrong staff PINs in a row, and when sign-in opens again after too many.
@@ -109,6 +111,7 @@ impl Session {
             receipt: ReceiptState::Offered,
             notice: None,
             busy: false,
+            reading: None,
             staff: None,
             pin_input: String::new(),
             pin_failures: 0,
@@ -547,12 +550,14 @@ impl Session {
             return;
         }
         self.busy = true;
+        self.reading = None;
         self.notice = None;
         out.push(Command::FetchBill { service, account: self.account_input.clone() });
     }
 
     fn start_lookup(&mut self, command: Command, out: &mut Vec<Command>) {
         self.busy = true;
+        self.reading = Some(command.clone());
         self.notice = None;
         out.push(Command::Speak(vec![speech::lookup_line(&command, self.lang).into()]));
         out.push(command);

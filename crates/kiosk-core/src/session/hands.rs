@@ -1,7 +1,7 @@
 //! Which parts of the kiosk's face the customer must use with their hands now: the screen shows a
 //! picture of the kiosk with these parts ringed (issue 11, "where" pictures), on both screens.
 
-use super::{MethodChoice, PayPhase, ReceiptState, Screen, Service, Session};
+use super::{Command, MethodChoice, PayPhase, ReceiptState, Screen, Service, Session};
 
 /// The parts of the kiosk's face a customer touches, each true when it matters now.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -63,7 +63,15 @@ impl Session {
     pub fn hands_on(&self) -> HandsOn {
         let take = self.take_away();
         match self.screen {
-            Screen::FindAccount => HandsOn { ic_slot: take.gas_card, ..HandsOn::default() },
+            Screen::FindAccount => {
+                let reading = if self.busy { self.reading.as_ref() } else { None };
+                HandsOn {
+                    ic_slot: take.gas_card,
+                    scan_window: reading == Some(&Command::ScanBill),
+                    id_slot: reading == Some(&Command::ReadIdCard),
+                    ..HandsOn::default()
+                }
+            }
             Screen::Paying => match self.phase {
                 Some(PayPhase::WaitingForCode { .. }) => HandsOn { scan_window: true, ..HandsOn::default() },
                 Some(PayPhase::WaitingForCard | PayPhase::WaitingForCardPin) => {

@@ -531,6 +531,25 @@ fn the_picture_points_at_where_the_hands_go_and_at_exactly_what_to_take() {
     let mut water = Session::default();
     tap(&mut water, Intent::Start(Service::Water), 0);
     assert_eq!(water.hands_on(), none, "a typed 户号 needs no device");
+    tap(&mut water, Intent::ScanBill, 600);
+    assert_eq!(
+        water.hands_on(),
+        HandsOn { scan_window: true, ..none },
+        "the paper bill is held to the scanner"
+    );
+    water.step(Input::LookupFailed(words::receipt_failed()), Ts(700));
+    assert_eq!(water.hands_on(), none, "the scan is over");
+    let mut joint = Session::default();
+    tap(&mut joint, Intent::Start(Service::Joint), 0);
+    tap(&mut joint, Intent::ReadIdCard, 600);
+    assert_eq!(joint.hands_on(), HandsOn { id_slot: true, ..none }, "the ID card goes into its slot");
+    joint.step(Input::LookupFailed(words::receipt_failed()), Ts(700));
+    for d in [9, 1, 0, 0, 0, 0, 0, 0, 1, 6] {
+        tap(&mut joint, Intent::Digit(d), 800);
+    }
+    tap(&mut joint, Intent::SubmitAccount, 1400);
+    assert!(joint.busy);
+    assert_eq!(joint.hands_on(), none, "a look-up by the typed number needs no device");
 
     // The end: the same cards and paper the farewell names, and nothing else.
     s.method = Some(MethodChoice::BankCard);
