@@ -26,7 +26,7 @@ pub enum PngKind {
     Indexed,
 }
 
-/// Writes `<screen>-<layout>-<theme>.png` for every screen and `<screen>-mirror.png`, in Chinese
+/// Writes `<screen>-<layout>-<theme>.png` for every screen and `<screen>-mirror[-large].png`, in Chinese
 /// into `out` and in English into `out/en`; returns the files written. Must be the first thing
 /// to use Slint in the process. Time stands still, so every animation is caught at one moment.
 pub fn render_all(out: &Path, kind: PngKind) -> Result<Vec<PathBuf>, ScreenshotError> {
@@ -66,12 +66,16 @@ pub fn render_all(out: &Path, kind: PngKind) -> Result<Vec<PathBuf>, ScreenshotE
                     written.push(path);
                 }
             }
-            session.large = shot.session.large;
-            view::apply(&mirror.global::<Kiosk>(), &session, &demo_facts(true), shot.now);
-            mirror.global::<Theme>().set_mirror(true);
-            let path = dir.join(format!("{}-mirror.png", shot.name));
-            write(&path, &render(&mirror_window, PORTRAIT))?;
-            written.push(path);
+            // The mirror follows the session's 长辈模式 (larger still: it is read from 700 mm).
+            for (suffix, large) in [("", false), ("-large", true)] {
+                session.large = large;
+                view::apply(&mirror.global::<Kiosk>(), &session, &demo_facts(true), shot.now);
+                mirror.global::<Theme>().set_mirror(true);
+                mirror.global::<Theme>().set_large(large);
+                let path = dir.join(format!("{}-mirror{suffix}.png", shot.name));
+                write(&path, &render(&mirror_window, PORTRAIT))?;
+                written.push(path);
+            }
         }
     }
     Ok(written)

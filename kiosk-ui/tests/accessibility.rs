@@ -143,6 +143,37 @@ fn check_screen(
         }
     }
     problems.extend(overlaps(root, name));
+    problems.extend(clipped_or_outside(root, name, w, h));
+    problems
+}
+
+/// Issue 11 item 2, the rest of the fit check: no text is given less room than its words need
+/// (each `Words` says "clipped" then), and nothing at all lies outside the panel — a layout
+/// whose minimum exceeds the panel pushes something past its edge, and a real window would
+/// grow past the panel instead (1966x1080 once, in English 长辈模式).
+fn clipped_or_outside(
+    root: &impl i_slint_backend_testing::ElementRoot,
+    name: &str,
+    w: f32,
+    h: f32,
+) -> Vec<String> {
+    let mut problems = Vec::new();
+    for e in ElementQuery::from_root(root).match_descendants().find_all().into_iter().filter(visible) {
+        let t = Target::of(&e);
+        let what = || {
+            let kind = e.type_name().map(|n| n.to_string()).unwrap_or_default();
+            format!("{kind} at ({:.0}, {:.0}, {:.0}x{:.0})", t.x, t.y, t.w, t.h)
+        };
+        let mut found = Vec::new();
+        if e.accessible_description().is_some_and(|d| d == "clipped") {
+            found.push(format!("{name}: the text of {} is clipped", what()));
+        }
+        if t.x < -0.5 || t.y < -0.5 || t.x + t.w > w + 0.5 || t.y + t.h > h + 0.5 {
+            found.push(format!("{name}: {} lies outside the {w}x{h} panel", what()));
+        }
+        // An element reached through several of its components is one problem.
+        problems.extend(found.into_iter().filter(|p| !problems.contains(p)).collect::<Vec<_>>());
+    }
     problems
 }
 
@@ -227,20 +258,23 @@ fn the_mirror_shows_every_screen_legibly_and_takes_no_taps() {
     mirror.window().set_size(PORTRAIT);
     mirror.global::<Theme>().set_mirror(true);
     let mut problems = Vec::new();
-    for (lang, shot) in
-        [Lang::En, Lang::Zh].into_iter().flat_map(|l| shots().into_iter().map(move |s| (l, s)))
-    {
+    let variants = [Lang::En, Lang::Zh].into_iter().flat_map(|l| [(l, false), (l, true)]);
+    for ((lang, large), shot) in variants.flat_map(|v| shots().into_iter().map(move |s| (v, s))) {
         kiosk_ui::select_language(lang);
         let mut session = shot.session.clone();
         session.lang = lang;
+        session.large = large;
+        mirror.global::<Theme>().set_large(large);
         view::apply(&mirror.global::<Kiosk>(), &session, &demo_facts(true), shot.now);
+        let name = format!("{}-mirror-{}-{lang:?}", shot.name, if large { "large" } else { "normal" });
         for t in texts(&mirror) {
             if t.y + t.h > PORTRAIT.height as f32 + 0.5 {
-                problems
-                    .push(format!("{}-{lang:?}: mirror text {:?} runs off the screen", shot.name, t.label));
+                problems.push(format!("{name}: mirror text {:?} runs off the screen", t.label));
             }
         }
-        problems.extend(overlaps(&mirror, &format!("{}-mirror-{lang:?}", shot.name)));
+        problems.extend(overlaps(&mirror, &name));
+        let (w, h) = (PORTRAIT.width as f32, PORTRAIT.height as f32);
+        problems.extend(clipped_or_outside(&mirror, &name, w, h));
         // Taps on the mirror do nothing: its buttons are shown, not operated.
         let taps = std::rc::Rc::new(std::cell::Cell::new(0));
         let counter = taps.clone();

@@ -49,7 +49,11 @@ fn every_screen_matches_its_golden_image_in_both_languages() {
     let dir = tempfile::tempdir().unwrap();
     let files = render_all(dir.path(), PngKind::Indexed).unwrap();
     let screens = kiosk_ui::gallery::shots().len();
-    assert_eq!(files.len(), screens * 5 * 2, "4 main variants + the mirror per screen, zh and en");
+    assert_eq!(
+        files.len(),
+        screens * 6 * 2,
+        "4 main variants + the mirror in both themes per screen, zh and en"
+    );
     let golden = golden_dir();
     let update = std::env::var_os("UPDATE_GOLDEN").is_some();
     let mut problems = Vec::new();
