@@ -24,8 +24,9 @@ const FRAMES_PER_ROUND: usize = 20;
 const FRAMES: usize = ROUNDS * FRAMES_PER_ROUND;
 const WARM_UP: usize = 3;
 
-/// The gallery screens timed (the busiest ones, and the plain attract screen).
-const SCREENS: [&str; 8] = [
+/// The gallery screens timed (the busiest ones, the plain attract screen, and those with the
+/// animated "where" picture: its frames include the animation, the clock running).
+const SCREENS: [&str; 10] = [
     "01-attract",
     "03-find-account",
     "06-confirm",
@@ -33,7 +34,9 @@ const SCREENS: [&str; 8] = [
     "09-paying-code",
     "11-result-paid",
     "13-result-suspense",
+    "14-farewell",
     "17-staff-panel",
+    "04-find-account-gas-card",
 ];
 
 /// Which window a case draws.

@@ -189,6 +189,7 @@ pub fn shots() -> Vec<Shot> {
             .news(Input::Found(Found::GasCard(gas_card)))
             .shot("05-top-up-amount"),
         Driver::water_confirm().shot("06-confirm"),
+        Driver::water_confirm().tap(Intent::FocusNext).shot("06-confirm-keypad-focus"),
         Driver::new()
             .typed(Service::Joint, "9100000016")
             .tap(Intent::SubmitAccount)

@@ -4,7 +4,8 @@
 
 use crate::{DeviceRow, Fact, HandsOn, Kiosk};
 use kiosk_core::session::{
-    speech, words, Found, Lang, OutcomeKind, PayPhase, ReceiptState, Screen, Service, Session,
+    speech, words, Found, Intent, Lang, MethodChoice, OutcomeKind, PayPhase, ReceiptState, Screen, Service,
+    Session,
 };
 use kiosk_core::Ts;
 use slint::{ModelRc, SharedString, VecModel};
@@ -71,6 +72,7 @@ pub fn apply(kiosk: &Kiosk<'_>, s: &Session, facts: &KioskFacts, now: Ts) {
         _ => Vec::new(),
     };
     kiosk.set_degraded(model(degraded.into_iter().map(SharedString::from).collect()));
+    kiosk.set_focus(s.focused_choice().map(|c| focus_code(&c)).unwrap_or_default().into());
     let hands = s.hands_on();
     kiosk.set_hands_on(HandsOn {
         scan_window: hands.scan_window,
@@ -116,6 +118,29 @@ pub fn apply(kiosk: &Kiosk<'_>, s: &Session, facts: &KioskFacts, now: Ts) {
     kiosk.set_eject_text(s.eject.map(|e| speech::eject_line(e, lang)).unwrap_or_default().into());
     kiosk.set_mirror_blanked(s.mirror_blanked);
     kiosk.set_service_phone(s.service_phone.clone().into());
+}
+
+/// The choice in focus, named as its button knows it (`Kiosk.focus` in ui/api.slint).
+pub fn focus_code(choice: &Intent) -> String {
+    match choice {
+        Intent::Start(service) => {
+            format!("start-{}", Service::ALL.iter().position(|s| s == service).unwrap_or_default())
+        }
+        Intent::Repeat => "listen".into(),
+        Intent::InsertGasCard => "read-gas-card".into(),
+        Intent::ChooseAmount(amount) => format!("amount-{}", amount.0),
+        Intent::ConfirmBill => "confirm".into(),
+        Intent::Amend => "amend".into(),
+        Intent::ChooseMethod(MethodChoice::Code) => "method-code".into(),
+        Intent::ChooseMethod(MethodChoice::BankCard) => "method-bank-card".into(),
+        Intent::StopWaiting => "stop-waiting".into(),
+        Intent::ScanAgain => "scan-again".into(),
+        Intent::Receipt(true) => "receipt-yes".into(),
+        Intent::Receipt(false) => "receipt-no".into(),
+        Intent::Done => "done".into(),
+        Intent::Another => "another".into(),
+        _ => String::new(),
+    }
 }
 
 fn model<T: Clone + 'static>(items: Vec<T>) -> ModelRc<T> {

@@ -566,6 +566,76 @@ fn a_bill_can_be_paid_with_the_physical_keypad_alone() {
     assert_eq!(k.screen(), "attract");
 }
 
+/// Accessibility item 21: without sight, 0 steps through the screen's choices (each said), Enter
+/// takes the one in focus, and the focus is ringed on the touch screen and the mirror.
+#[test]
+fn a_bill_can_be_paid_without_sight_by_stepping_through_the_choices() {
+    let k = Kiosk::start();
+    let account = k.kiosk.account(Utility::Power, 2640);
+    let press = |text: &str| {
+        k.now.set(k.now.get() + 1_000);
+        k.window().window().dispatch_event(slint::platform::WindowEvent::KeyPressed { text: text.into() });
+        k.window().window().dispatch_event(slint::platform::WindowEvent::KeyReleased { text: text.into() });
+        k.note_screen();
+    };
+    // The ring sits around the focused button and nowhere else, on both screens.
+    let ringed = |label: &str| {
+        let button = k.find(label);
+        let (bp, bs) = (button.absolute_position(), button.size());
+        let rings: Vec<_> = ElementHandle::find_by_element_id(&k.window(), "BigButton::focus-ring")
+            .filter(|r| r.is_valid() && r.size().width > 0.0)
+            .collect();
+        assert_eq!(rings.len(), 1, "one ring on {} for {label:?}", k.screen());
+        let (rp, rs) = (rings[0].absolute_position(), rings[0].size());
+        assert!(
+            rp.x < bp.x
+                && rp.y < bp.y
+                && rp.x + rs.width > bp.x + bs.width
+                && rp.y + rs.height > bp.y + bs.height,
+            "the ring ({rp:?} {rs:?}) encloses {label:?} ({bp:?} {bs:?})"
+        );
+        let mirrored = ElementHandle::find_by_element_id(&k.mirror(), "BigButton::focus-ring")
+            .filter(|r| r.is_valid() && r.size().width > 0.0)
+            .count();
+        assert_eq!(mirrored, 1, "the mirror rings it too");
+    };
+    press("0");
+    ringed("水费");
+    press("0");
+    ringed("电费");
+    press("\n");
+    assert_eq!(k.screen(), "find-account");
+    for d in account.chars() {
+        press(&d.to_string());
+    }
+    press("\n");
+    k.wait_for("confirm");
+    press("0");
+    press("0");
+    ringed("返回修改");
+    press("0");
+    ringed("确认缴费");
+    press("\n");
+    assert_eq!(k.screen(), "method");
+    k.kiosk.scanner_sim().present(wechat_code().expose());
+    press("0");
+    ringed("付款码支付");
+    press("\n");
+    k.wait_for("result");
+    assert!(k.shows("缴费成功"));
+    press("0");
+    press("0");
+    ringed("不要凭条");
+    press("\n");
+    assert_eq!(k.ui.borrow().session().receipt, kiosk_core::session::ReceiptState::Declined);
+    press("0");
+    ringed("完成");
+    press("\n");
+    assert_eq!(k.screen(), "farewell");
+    press("\n");
+    assert_eq!(k.screen(), "attract");
+}
+
 #[test]
 fn a_slow_look_up_answered_after_the_customer_left_never_reaches_the_next_customer() {
     let k = Kiosk::start();

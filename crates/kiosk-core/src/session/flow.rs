@@ -66,6 +66,8 @@ pub struct Session {
     pub busy: bool,
     /// Which device the look-up under way reads (meaningful only while `busy`).
     pub(super) reading: Option<Command>,
+    /// The choice the physical keypad's 0 / Clear moved to (accessibility.md item 21).
+    pub focus: Option<Intent>,
     pub staff: Option<String>,
     pub pin_input: String,
     /// Wrong staff PINs in a row, and when sign-in opens again after too many.
@@ -112,6 +114,7 @@ impl Session {
             notice: None,
             busy: false,
             reading: None,
+            focus: None,
             staff: None,
             pin_input: String::new(),
             pin_failures: 0,
@@ -192,11 +195,18 @@ impl Session {
         }
         let typing = matches!(self.screen, FindAccount | StaffSignIn)
             && !(self.screen == FindAccount && self.service == Some(Service::GasCard));
+        if key == Key::Enter && !typing {
+            if let Some(choice) = self.focused_choice() {
+                return Some(choice);
+            }
+        }
         Some(match (key, self.screen) {
             (Key::Repeat, _) => Intent::Repeat,
             (Key::Cancel, _) => Intent::Back,
             (Key::Digit(d), _) if typing => Intent::Digit(d),
             (Key::Clear, _) if typing => Intent::DeleteDigit,
+            (Key::Digit(0), _) => Intent::FocusNext,
+            (Key::Clear, _) => Intent::FocusPrevious,
             (Key::Digit(d @ 1..=5), Attract) => Intent::Start(Service::ALL[usize::from(d - 1)]),
             (Key::Digit(d @ 1..=4), TopUpAmount) => Intent::ChooseAmount(TOP_UP_AMOUNTS[usize::from(d - 1)]),
             (Key::Digit(1), Method) => Intent::ChooseMethod(MethodChoice::Code),
@@ -327,6 +337,8 @@ impl Session {
                 self.speak_screen(out);
             }
             Intent::Repeat => self.speak_screen(out),
+            Intent::FocusNext => self.move_focus(true, out),
+            Intent::FocusPrevious => self.move_focus(false, out),
             Intent::CallStaff => {
                 self.staff_called = true;
                 out.push(Command::CallStaff);
@@ -465,11 +477,12 @@ impl Session {
 
     /// Whether `intent` means anything on this screen now. Everything else is ignored, so a
     /// stale or doubled tap can never act on the wrong screen.
-    fn allowed(&self, intent: &Intent) -> bool {
+    pub(super) fn allowed(&self, intent: &Intent) -> bool {
         use Intent::*;
         let s = self.screen;
         match intent {
             ToggleLarge | ToggleLanguage | Repeat | CallStaff | DismissNotice | BlankMirror => true,
+            FocusNext | FocusPrevious => !self.choices().is_empty(),
             Extend => self.warning,
             Exit => self.may_leave() && s != Screen::Attract,
             Back => self.may_leave() && !self.busy && s != Screen::Attract,
@@ -712,6 +725,7 @@ impl Session {
         if screen != self.screen {
             self.notice = None;
             self.eject = None;
+            self.focus = None;
         }
         self.screen = screen;
         if !matches!(screen, Screen::StaffPanel | Screen::StaffSignIn) {

@@ -6,12 +6,14 @@
 //! a payment method is chosen, nothing here times out until the runtime reports the payment's end.
 
 mod flow;
+mod focus;
 mod hands;
 pub mod speech;
 mod types;
 pub mod words;
 
 pub use flow::{Session, SessionTiming, TOP_UP_AMOUNTS};
+pub use focus::choice_label;
 pub use hands::{HandsOn, Paper, TakeAway};
 pub use types::*;
 

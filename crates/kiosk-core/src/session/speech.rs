@@ -214,11 +214,19 @@ fn holder_line(masked: &str, lang: Lang) -> String {
 pub fn actions(s: &Session) -> Vec<&'static str> {
     let lang = s.lang;
     match s.screen {
-        Screen::Attract => vec![t(
-            lang,
-            "可选：水费、电费、燃气费、水电气合缴、燃气卡充值",
-            "Choices: Water, Electricity, Gas, Joint bill, Gas card top-up",
-        )],
+        Screen::Attract => vec![
+            t(
+                lang,
+                "可选：水费、电费、燃气费、水电气合缴、燃气卡充值",
+                "Choices: Water, Electricity, Gas, Joint bill, Gas card top-up",
+            ),
+            // Without sight (item 21): the keypad's numbers, or 0 to hear each choice in turn.
+            t(
+                lang,
+                "用键盘：按1到5直接选择，按0逐项收听，按确认键办理",
+                "On the keypad: 1 to 5 choose, 0 steps through the choices, Enter takes one",
+            ),
+        ],
         Screen::Method => {
             let mut v = Vec::new();
             if s.availability.scanner {

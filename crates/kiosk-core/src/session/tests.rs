@@ -572,3 +572,51 @@ fn the_picture_points_at_where_the_hands_go_and_at_exactly_what_to_take() {
     s.method = Some(MethodChoice::Code);
     assert_eq!(s.hands_on(), none, "a code payment without a receipt leaves nothing to take");
 }
+
+#[test]
+fn without_sight_0_steps_through_the_choices_aloud_and_enter_takes_the_one_in_focus() {
+    let mut s = Session::default();
+    let mut at = 0;
+    let press = |s: &mut Session, key: Key, at: &mut i64| -> Vec<Command> {
+        *at += 400;
+        match s.key_intent(key) {
+            Some(intent) => s.step(Input::Tap(intent), Ts(*at)),
+            None => Vec::new(),
+        }
+    };
+    // Attract: 0 walks the services in screen order, each said with how to take it.
+    let said = spoken(&press(&mut s, Key::Digit(0), &mut at));
+    assert_eq!(said, "水费。按确认键办理。");
+    assert_eq!(s.focus, Some(Intent::Start(Service::Water)));
+    assert_eq!(spoken(&press(&mut s, Key::Digit(0), &mut at)), "电费。按确认键办理。", "the next, at once");
+    assert_eq!(spoken(&press(&mut s, Key::Clear, &mut at)), "水费。按确认键办理。", "Clear goes back");
+    assert_eq!(spoken(&press(&mut s, Key::Clear, &mut at)), "听语音。按确认键办理。", "round the start");
+    press(&mut s, Key::Digit(0), &mut at);
+    press(&mut s, Key::Digit(0), &mut at);
+    press(&mut s, Key::Enter, &mut at);
+    assert_eq!((s.screen, s.service), (Screen::FindAccount, Some(Service::Power)), "Enter took 电费");
+    assert_eq!(s.focus, None, "a new screen starts with nothing in focus");
+    // Typing screens keep their digits: 0 is a digit of the 户号.
+    press(&mut s, Key::Digit(0), &mut at);
+    assert_eq!(s.account_input, "0");
+
+    // Confirm: the bill's two choices; Enter without focus still confirms (the screen's main
+    // action), with focus on 返回修改 it amends.
+    let mut at = 0;
+    let mut s = to_method(&mut at);
+    tap(&mut s, Intent::Back, at + 600);
+    assert_eq!(s.screen, Screen::Confirm);
+    assert_eq!(s.choices(), vec![Intent::ConfirmBill, Intent::Amend]);
+    press(&mut s, Key::Digit(0), &mut at);
+    assert_eq!(spoken(&press(&mut s, Key::Digit(0), &mut at)), "返回修改。按确认键办理。");
+    press(&mut s, Key::Enter, &mut at);
+    assert_eq!(s.screen, Screen::FindAccount, "返回修改 was taken, not 确认缴费");
+
+    // Only what can be taken now is a choice: no 付款码 while the scanner is down.
+    let mut at = 0;
+    let mut s = to_method(&mut at);
+    s.availability.scanner = false;
+    assert_eq!(s.choices(), vec![Intent::ChooseMethod(MethodChoice::BankCard)]);
+    s.lang = Lang::En;
+    assert_eq!(spoken(&press(&mut s, Key::Digit(0), &mut at)), "Bank card. Press Enter to choose it.");
+}

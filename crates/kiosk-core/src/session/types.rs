@@ -376,12 +376,23 @@ pub enum Intent {
     StaffRewriteCard,
     StaffToggleLayout,
     BlankMirror,
+    /// The physical keypad's 0 (where digits do not type): focus the screen's next choice.
+    FocusNext,
+    /// The physical keypad's Clear (where digits do not type): focus the choice before.
+    FocusPrevious,
 }
 
 impl Intent {
     /// A key of the keypad: every tap counts, however quickly it follows the last.
     pub fn is_keypad(&self) -> bool {
-        matches!(self, Intent::Digit(_) | Intent::DeleteDigit | Intent::ClearDigits)
+        matches!(
+            self,
+            Intent::Digit(_)
+                | Intent::DeleteDigit
+                | Intent::ClearDigits
+                | Intent::FocusNext
+                | Intent::FocusPrevious
+        )
     }
 }
 
