@@ -10,6 +10,60 @@ use std::sync::{Arc, Mutex};
 pub trait Speaker: Send {
     fn say(&mut self, lines: &[String], lang: Lang);
     fn stop(&mut self);
+    /// The customer's volume: this many dB above the lowest setting (item 41). A speaker that
+    /// cannot change its volume ignores it.
+    fn set_gain(&mut self, _gain_db: u8) {}
+    /// Whether a headset is plugged in, where the hardware can tell (item 39).
+    fn headset(&self) -> Option<bool> {
+        None
+    }
+}
+
+/// The sound card's mixer through ALSA's `amixer`, for the volume steps beyond what espeak-ng's
+/// own amplitude reaches (+6 dB) and for the headphone jack's state, where the card reports it.
+#[derive(Clone, Debug)]
+pub struct AlsaMixer {
+    /// The playback control the steps move ("Master", "PCM", "Speaker").
+    pub control: String,
+    /// The control's level at the lowest step, in dB (the installer sets it so that this step
+    /// gives ≥ 65 dB SPL at the customer's ear).
+    pub base_db: i32,
+}
+
+impl AlsaMixer {
+    fn set(&self, gain_db: u8) {
+        let level = format!("{}dB", self.base_db + i32::from(gain_db));
+        let status = Command::new("amixer")
+            .args(["-q", "sset", &self.control, "--", &level])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+        if !status.is_ok_and(|s| s.success()) {
+            tracing::warn!(control = %self.control, "speech: the ALSA mixer did not take the volume");
+        }
+    }
+
+    /// The "Headphone Jack" control of card 0, when the codec has one.
+    fn headset(&self) -> Option<bool> {
+        let out = Command::new("amixer").args(["cget", "iface=CARD,name=Headphone Jack"]).output().ok()?;
+        jack_state(&String::from_utf8_lossy(&out.stdout))
+    }
+}
+
+/// Reads `amixer cget`'s answer for a jack control: ": values=on" (plugged) or "=off".
+pub fn jack_state(amixer_output: &str) -> Option<bool> {
+    let values = amixer_output.lines().map(str::trim).find_map(|l| l.strip_prefix(": values="))?;
+    match values.trim() {
+        "on" => Some(true),
+        "off" => Some(false),
+        _ => None,
+    }
+}
+
+/// espeak-ng's amplitude (100 is its default) for a gain in dB, as far as its 0–200 scale
+/// reaches (+6 dB); louder steps need the mixer.
+pub fn espeak_amplitude(gain_db: u8) -> u32 {
+    (100.0 * 10f64.powf(f64::from(gain_db) / 20.0)).round().min(200.0) as u32
 }
 
 /// Says nothing (no speaker configured).
@@ -28,11 +82,21 @@ pub struct Espeak {
     /// Words per minute: slower than espeak's default 175 for older listeners.
     rate: u32,
     child: Option<Child>,
+    /// espeak-ng's amplitude for the customer's volume (without a mixer).
+    amplitude: u32,
+    mixer: Option<AlsaMixer>,
 }
 
 impl Espeak {
     pub fn new(program: impl Into<String>, rate: u32) -> Espeak {
-        Espeak { program: program.into(), rate, child: None }
+        Espeak { program: program.into(), rate, child: None, amplitude: 100, mixer: None }
+    }
+
+    /// Moves the volume with the sound card's mixer instead of espeak-ng's amplitude.
+    pub fn with_mixer(mut self, mixer: AlsaMixer) -> Espeak {
+        mixer.set(0);
+        self.mixer = Some(mixer);
+        self
     }
 
     /// Whether the program can be started at all (checked once at start-up).
@@ -54,7 +118,7 @@ impl Speaker for Espeak {
             Lang::En => "en",
         };
         let spawned = Command::new(&self.program)
-            .args(["-v", voice, "-s", &self.rate.to_string(), "--"])
+            .args(["-v", voice, "-s", &self.rate.to_string(), "-a", &self.amplitude.to_string(), "--"])
             .arg(kiosk_core::session::speech::utterance(lines, lang))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -72,6 +136,17 @@ impl Speaker for Espeak {
             let _ = child.wait();
         }
     }
+
+    fn set_gain(&mut self, gain_db: u8) {
+        match &self.mixer {
+            Some(mixer) => mixer.set(gain_db),
+            None => self.amplitude = espeak_amplitude(gain_db),
+        }
+    }
+
+    fn headset(&self) -> Option<bool> {
+        self.mixer.as_ref().and_then(AlsaMixer::headset)
+    }
 }
 
 impl Drop for Espeak {
@@ -85,6 +160,8 @@ impl Drop for Espeak {
 pub enum Heard {
     Said(Lang, Vec<String>),
     Stopped,
+    /// The volume set, in dB above the lowest.
+    Gain(u8),
 }
 
 /// Keeps what would have been said, for tests and for the screenshot tool's scripts.
@@ -104,7 +181,7 @@ impl Recorder {
             .into_iter()
             .filter_map(|h| match h {
                 Heard::Said(_, lines) => Some(lines.join(" ")),
-                Heard::Stopped => None,
+                Heard::Stopped | Heard::Gain(_) => None,
             })
             .collect::<Vec<_>>()
             .join("\n")
@@ -128,5 +205,31 @@ impl Speaker for Recorder {
         if let Ok(mut log) = self.log.lock() {
             log.push(Heard::Stopped);
         }
+    }
+
+    fn set_gain(&mut self, gain_db: u8) {
+        if let Ok(mut log) = self.log.lock() {
+            log.push(Heard::Gain(gain_db));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn espeak_reaches_6_db_on_its_own_and_no_further() {
+        assert_eq!(espeak_amplitude(0), 100);
+        assert_eq!(espeak_amplitude(6), 200);
+        assert_eq!(espeak_amplitude(12), 200, "louder steps need the mixer");
+    }
+
+    #[test]
+    fn the_headphone_jack_reads_from_amixer() {
+        let plugged = "numid=18,iface=CARD,name='Headphone Jack'\n  ; type=BOOLEAN,access=r-------,values=1\n  : values=on\n";
+        assert_eq!(jack_state(plugged), Some(true));
+        assert_eq!(jack_state(&plugged.replace("values=on", "values=off")), Some(false));
+        assert_eq!(jack_state("amixer: Cannot find the given element from control hw:0\n"), None);
     }
 }

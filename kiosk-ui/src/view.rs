@@ -72,6 +72,7 @@ pub fn apply(kiosk: &Kiosk<'_>, s: &Session, facts: &KioskFacts, now: Ts) {
         _ => Vec::new(),
     };
     kiosk.set_degraded(model(degraded.into_iter().map(SharedString::from).collect()));
+    kiosk.set_volume(i32::from(s.volume));
     kiosk.set_focus(s.focused_choice().map(|c| focus_code(&c)).unwrap_or_default().into());
     let hands = s.hands_on();
     kiosk.set_hands_on(HandsOn {

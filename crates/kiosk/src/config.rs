@@ -49,6 +49,13 @@ pub struct UiSection {
     /// Words per minute for espeak-ng; slower than its 175 for older listeners.
     #[serde(default = "default_speech_rate")]
     pub speech_rate: u32,
+    /// The ALSA playback control that the volume steps move ("Master"); none: espeak-ng's own
+    /// amplitude, which reaches only the first step above the lowest (+6 dB).
+    #[serde(default)]
+    pub speech_mixer: Option<String>,
+    /// That control's level at the lowest step, in dB (set so it gives ≥ 65 dB SPL).
+    #[serde(default = "default_speech_mixer_base_db")]
+    pub speech_mixer_base_db: i32,
 }
 
 impl Default for UiSection {
@@ -58,6 +65,8 @@ impl Default for UiSection {
             mirror: true,
             speech: default_speech(),
             speech_rate: default_speech_rate(),
+            speech_mixer: None,
+            speech_mixer_base_db: default_speech_mixer_base_db(),
         }
     }
 }
@@ -72,6 +81,10 @@ fn default_speech() -> String {
 
 fn default_speech_rate() -> u32 {
     140
+}
+
+fn default_speech_mixer_base_db() -> i32 {
+    -18
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]

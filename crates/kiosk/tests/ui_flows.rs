@@ -8,7 +8,7 @@ mod support;
 use i_slint_backend_testing::{AccessibleLiveness, ElementHandle};
 use kiosk_core::session::SessionTiming;
 use kiosk_core::{Fen, Ts, Utility};
-use kiosk_ui::speech::Recorder;
+use kiosk_ui::speech::{Heard, Recorder};
 use slint::ComponentHandle;
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -533,6 +533,40 @@ fn the_mirror_follows_the_session_and_english_is_one_tap_away() {
     k.tap("Cancel and exit");
     assert_eq!(k.screen(), "attract");
     assert!(k.shows("水费"), "a new session starts in Chinese");
+}
+
+/// Accessibility item 41: 音量 on the header and the keypad's # each step the voice 6 dB louder
+/// (the speaker is told), the button shows the step, and the next customer starts at the lowest.
+#[test]
+fn the_volume_button_and_the_hash_key_step_the_voice_and_the_next_customer_starts_quiet() {
+    let k = Kiosk::start();
+    let gains = || -> Vec<u8> {
+        k.heard
+            .heard()
+            .into_iter()
+            .filter_map(|h| match h {
+                Heard::Gain(db) => Some(db),
+                _ => None,
+            })
+            .collect()
+    };
+    k.tap("水费");
+    k.tap("音量 1/4");
+    assert_eq!(gains(), vec![6]);
+    assert!(k.heard.transcript().ends_with("音量2级，共4级"), "{}", k.heard.transcript());
+    k.now.set(k.now.get() + 1_000);
+    k.window().window().dispatch_event(slint::platform::WindowEvent::KeyPressed { text: "#".into() });
+    k.window().window().dispatch_event(slint::platform::WindowEvent::KeyReleased { text: "#".into() });
+    assert_eq!(gains(), vec![6, 12], "the keypad's # is the same control, usable without sight");
+    assert_eq!(k.screen(), "find-account", "the volume leaves the customer where they were");
+    k.find("音量 3/4");
+    assert!(
+        !Kiosk::labels_of(&k.mirror()).iter().any(|l| l.starts_with("音量")),
+        "the mirror shows no control of its own"
+    );
+    k.tap("取消并退出");
+    assert_eq!(gains(), vec![6, 12, 0], "reset after each customer");
+    k.find("音量 1/4");
 }
 
 #[test]

@@ -68,6 +68,8 @@ pub struct Session {
     pub(super) reading: Option<Command>,
     /// The choice the physical keypad's 0 / Clear moved to (accessibility.md item 21).
     pub focus: Option<Intent>,
+    /// The voice's volume step, 0 (the lowest) to VOLUME_STEPS - 1; each customer starts at 0.
+    pub volume: u8,
     pub staff: Option<String>,
     pub pin_input: String,
     /// Wrong staff PINs in a row, and when sign-in opens again after too many.
@@ -115,6 +117,7 @@ impl Session {
             busy: false,
             reading: None,
             focus: None,
+            volume: 0,
             staff: None,
             pin_input: String::new(),
             pin_failures: 0,
@@ -202,6 +205,7 @@ impl Session {
         }
         Some(match (key, self.screen) {
             (Key::Repeat, _) => Intent::Repeat,
+            (Key::Volume, _) => Intent::Volume,
             (Key::Cancel, _) => Intent::Back,
             (Key::Digit(d), _) if typing => Intent::Digit(d),
             (Key::Clear, _) if typing => Intent::DeleteDigit,
@@ -337,6 +341,11 @@ impl Session {
                 self.speak_screen(out);
             }
             Intent::Repeat => self.speak_screen(out),
+            Intent::Volume => {
+                self.volume = (self.volume + 1) % VOLUME_STEPS;
+                out.push(Command::SetVolume { gain_db: self.volume * VOLUME_STEP_DB });
+                out.push(Command::Speak(vec![super::words::volume_line(self.volume, self.lang)]));
+            }
             Intent::FocusNext => self.move_focus(true, out),
             Intent::FocusPrevious => self.move_focus(false, out),
             Intent::CallStaff => {
@@ -481,7 +490,7 @@ impl Session {
         use Intent::*;
         let s = self.screen;
         match intent {
-            ToggleLarge | ToggleLanguage | Repeat | CallStaff | DismissNotice | BlankMirror => true,
+            ToggleLarge | ToggleLanguage | Repeat | Volume | CallStaff | DismissNotice | BlankMirror => true,
             FocusNext | FocusPrevious => !self.choices().is_empty(),
             Extend => self.warning,
             Exit => self.may_leave() && s != Screen::Attract,
@@ -704,6 +713,10 @@ impl Session {
         }
         if self.screen == Screen::Paying && self.phase.is_none() {
             out.push(Command::StopScanning);
+        }
+        // The next customer starts at the lowest volume (item 41: it resets after each user).
+        if self.volume != 0 {
+            out.push(Command::SetVolume { gain_db: 0 });
         }
         let keep = Session {
             availability: self.availability.clone(),

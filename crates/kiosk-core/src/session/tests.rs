@@ -620,3 +620,35 @@ fn without_sight_0_steps_through_the_choices_aloud_and_enter_takes_the_one_in_fo
     s.lang = Lang::En;
     assert_eq!(spoken(&press(&mut s, Key::Digit(0), &mut at)), "Bank card. Press Enter to choose it.");
 }
+
+/// Accessibility item 41: # (or 音量) steps the voice 6 dB louder, says the step it reached,
+/// goes round to the lowest after the loudest, and the next customer starts at the lowest.
+#[test]
+fn the_volume_steps_louder_round_to_the_lowest_and_resets_for_the_next_customer() {
+    let mut at = 0;
+    let mut s = to_method(&mut at);
+    let mut gains = Vec::new();
+    let mut said = Vec::new();
+    for _ in 0..VOLUME_STEPS {
+        at += 400;
+        let intent = s.key_intent(Key::Volume).expect("# works on every screen");
+        let cmds = tap(&mut s, intent, at);
+        gains.extend(cmds.iter().filter_map(|c| match c {
+            Command::SetVolume { gain_db } => Some(*gain_db),
+            _ => None,
+        }));
+        said.push(spoken(&cmds));
+    }
+    assert_eq!(gains, vec![6, 12, 18, 0], "an 18 dB range in 6 dB steps, then round");
+    assert_eq!(said, vec!["音量2级，共4级", "音量3级，共4级", "音量4级，共4级", "音量1级，共4级"]);
+    assert_eq!(s.screen, Screen::Method, "the volume leaves the customer where they were");
+
+    at += 400;
+    tap(&mut s, Intent::Volume, at);
+    assert_eq!(s.volume, 1);
+    let end = tap(&mut s, Intent::Exit, at + 600);
+    assert!(end.contains(&Command::SetVolume { gain_db: 0 }), "the next customer starts at the lowest");
+    assert_eq!(s.volume, 0);
+    let quiet = tap(&mut s, Intent::Start(Service::Water), at + 1_200);
+    assert!(!quiet.iter().any(|c| matches!(c, Command::SetVolume { .. })));
+}

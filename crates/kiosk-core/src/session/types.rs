@@ -376,6 +376,8 @@ pub enum Intent {
     StaffRewriteCard,
     StaffToggleLayout,
     BlankMirror,
+    /// 音量 (the footer's button, or the keypad's #): one step louder, round to the lowest.
+    Volume,
     /// The physical keypad's 0 (where digits do not type): focus the screen's next choice.
     FocusNext,
     /// The physical keypad's Clear (where digits do not type): focus the choice before.
@@ -383,7 +385,8 @@ pub enum Intent {
 }
 
 impl Intent {
-    /// A key of the keypad: every tap counts, however quickly it follows the last.
+    /// A key of the keypad, or a step of the volume: every tap counts, however quickly it
+    /// follows the last.
     pub fn is_keypad(&self) -> bool {
         matches!(
             self,
@@ -392,12 +395,14 @@ impl Intent {
                 | Intent::ClearDigits
                 | Intent::FocusNext
                 | Intent::FocusPrevious
+                | Intent::Volume
         )
     }
 }
 
 /// A key of the kiosk's physical 12-key keypad (accessibility.md items 20–21): digits, Enter
-/// (raised circle), Clear (raised left arrow), Cancel (raised ×), and * to hear the screen again.
+/// (raised circle), Clear (raised left arrow), Cancel (raised ×), * to hear the screen again,
+/// and # for the volume.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Key {
     Digit(u8),
@@ -405,7 +410,14 @@ pub enum Key {
     Clear,
     Cancel,
     Repeat,
+    Volume,
 }
+
+/// The voice's volume steps (accessibility.md item 41): the lowest, then 6, 12 and 18 dB above
+/// it — an 18 dB range with a setting 12 dB up; back to the lowest after the loudest, and for
+/// every new customer.
+pub const VOLUME_STEPS: u8 = 4;
+pub const VOLUME_STEP_DB: u8 = 6;
 
 /// Something that happened, fed to [`Session::step`](super::Session::step).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -474,6 +486,10 @@ pub enum Command {
     CallStaff,
     /// The session ended: wipe every personal detail held outside this machine.
     WipePersonalData,
+    /// Set the voice this many dB above its lowest setting.
+    SetVolume {
+        gain_db: u8,
+    },
     RefreshAvailability,
 }
 

@@ -46,6 +46,15 @@ pub fn spoken_digits(digits: &str) -> String {
         .join(" ")
 }
 
+/// "音量2级，共4级": the volume step just set, counted from 1.
+pub fn volume_line(step: u8, lang: Lang) -> String {
+    let (at, of) = (step + 1, VOLUME_STEPS);
+    match lang {
+        Lang::Zh => format!("音量{at}级，共{of}级"),
+        Lang::En => format!("Volume {at} of {of}"),
+    }
+}
+
 pub fn service_name(service: Service, lang: Lang) -> &'static str {
     match service {
         Service::Water => t(lang, "水费", "Water"),

@@ -6,7 +6,7 @@ use crate::backend::Backend;
 use crate::config::{KioskConfig, Layout};
 use kiosk_core::session::SessionTiming;
 use kiosk_core::Ts;
-use kiosk_ui::speech::{Espeak, Silent, Speaker};
+use kiosk_ui::speech::{AlsaMixer, Espeak, Silent, Speaker};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -76,7 +76,15 @@ fn speaker(config: &KioskConfig) -> Box<dyn Speaker> {
     }
     let espeak = Espeak::new("espeak-ng", config.ui.speech_rate);
     if espeak.available() {
-        Box::new(espeak)
+        match &config.ui.speech_mixer {
+            Some(control) => {
+                Box::new(espeak.with_mixer(AlsaMixer {
+                    control: control.clone(),
+                    base_db: config.ui.speech_mixer_base_db,
+                }))
+            }
+            None => Box::new(espeak),
+        }
     } else {
         tracing::warn!("speech: espeak-ng is not installed; the kiosk runs without a voice");
         Box::new(Silent)

@@ -196,6 +196,7 @@ impl KioskUi {
             "\u{8}" | "\u{7f}" => Key::Clear,
             "\u{1b}" => Key::Cancel,
             "*" => Key::Repeat,
+            "#" => Key::Volume,
             t => match t.parse::<u8>() {
                 Ok(d) if d <= 9 && t.len() == 1 => Key::Digit(d),
                 _ => return,
@@ -363,6 +364,7 @@ fn intent(name: &str, arg: i32) -> Option<Intent> {
         "back" => Intent::Back,
         "exit" => Intent::Exit,
         "repeat" => Intent::Repeat,
+        "volume" => Intent::Volume,
         "large" => Intent::ToggleLarge,
         "language" => Intent::ToggleLanguage,
         "call-staff" => Intent::CallStaff,
