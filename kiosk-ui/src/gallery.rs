@@ -3,6 +3,7 @@
 //! screen × theme × layout) and the speech-script golden file.
 
 use crate::view::{DeviceLine, KioskFacts};
+use kiosk_core::session::Text;
 use kiosk_core::session::{
     Availability, Found, GasCardInfo, Input, Intent, MethodChoice, Outcome, OutcomeKind, PayPhase,
     ReceiptOutlook, Service, Session,
@@ -19,17 +20,20 @@ pub struct Shot {
 
 /// The demo facts the staff panel shows.
 pub fn demo_facts(portrait: bool) -> KioskFacts {
-    let line =
-        |name: &str, status: &str, ok: bool| DeviceLine { name: name.into(), status: status.into(), ok };
+    let line = |name: Text, status: Text, ok: bool| DeviceLine { name, status, ok };
     KioskFacts {
         devices: vec![
-            line("打印机 Printer", "纸将用完 paper near end", true),
-            line("扫码器 Scanner", "正常 ready", true),
-            line("身份证 ID reader", "online NotPresent", true),
-            line("IC卡口 IC slot", "online NotPresent", true),
-            line("银行卡 Bank card", "offline", false),
+            line(Text::new("Printer"), Text::new("paper near end"), true),
+            line(Text::new("Scanner"), Text::new("ready"), true),
+            line(Text::new("ID reader"), Text::new("ready"), true),
+            line(
+                Text::new("IC card slot"),
+                Text::with("{0}, {1}", [Text::new("ready"), Text::new("item inside")]),
+                true,
+            ),
+            line(Text::new("Bank card reader"), Text::new("offline"), false),
         ],
-        suspense: vec!["SH-DEMO-0001-20261123-0007 SUSPENSE ¥86.40".into()],
+        suspense: vec![Text::verbatim("SH-DEMO-0001-20261123-0007 SUSPENSE ¥86.40")],
         portrait,
         has_mirror: true,
     }

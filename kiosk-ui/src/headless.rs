@@ -21,7 +21,8 @@ enum Clock {
     Stopped(Duration),
 }
 
-/// The moment stills are taken at: the "where" picture's ring at its widest.
+/// The moment stills are taken at: the "where" picture's ring at its widest (its pulse is a sine
+/// of 0.225° a millisecond, ui/widgets/where_picture.slint: 400 ms is 90°, the peak).
 const STILL_AT: Duration = Duration::from_millis(400);
 
 /// The platform's windows, in the order their components were created.

@@ -3,9 +3,10 @@
 //! money or flow lives here or in the .slint files.
 
 use crate::{DeviceRow, Fact, HandsOn, Kiosk};
+use kiosk_core::session::words::tr;
 use kiosk_core::session::{
-    speech, words, Found, Intent, Lang, MethodChoice, OutcomeKind, PayPhase, ReceiptState, Screen, Service,
-    Session,
+    speech, words, Found, Intent, MethodChoice, OutcomeKind, PayPhase, ReceiptState, Screen, Service,
+    Session, Text,
 };
 use kiosk_core::Ts;
 use slint::{ModelRc, SharedString, VecModel};
@@ -16,15 +17,15 @@ use slint::{ModelRc, SharedString, VecModel};
 pub struct KioskFacts {
     pub devices: Vec<DeviceLine>,
     /// Order numbers (and amounts) of payments in suspense, for the staff panel.
-    pub suspense: Vec<String>,
+    pub suspense: Vec<Text>,
     pub portrait: bool,
     pub has_mirror: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DeviceLine {
-    pub name: String,
-    pub status: String,
+    pub name: Text,
+    pub status: Text,
     pub ok: bool,
 }
 
@@ -81,6 +82,7 @@ pub fn apply(kiosk: &Kiosk<'_>, s: &Session, facts: &KioskFacts, now: Ts) {
         ic_slot: hands.ic_slot,
         card_terminal: hands.card_terminal,
         receipt_exit: hands.receipt_exit,
+        any: hands.any(),
     });
 
     kiosk.set_phase_text(if s.screen == Screen::Paying { words::prompt(s) } else { String::new() }.into());
@@ -89,10 +91,9 @@ pub fn apply(kiosk: &Kiosk<'_>, s: &Session, facts: &KioskFacts, now: Ts) {
         _ => -1,
     };
     kiosk.set_countdown(countdown as i32);
-    kiosk.set_can_stop_waiting(matches!(
-        s.phase,
-        Some(PayPhase::WaitingForCode { .. } | PayPhase::WaitingForCard)
-    ));
+    // Only the wait for a code can be stopped here: a bank card payment is the terminal's to
+    // end (its own time-out, or its cancel key), and the session follows it.
+    kiosk.set_can_stop_waiting(s.allowed(&Intent::StopWaiting));
     kiosk.set_can_scan_again(s.screen == Screen::Paying && s.phase.is_none());
     kiosk.set_can_leave(s.may_leave());
     kiosk.set_nothing_due(s.nothing_due());
@@ -112,10 +113,14 @@ pub fn apply(kiosk: &Kiosk<'_>, s: &Session, facts: &KioskFacts, now: Ts) {
         facts
             .devices
             .iter()
-            .map(|d| DeviceRow { name: d.name.clone().into(), status: d.status.clone().into(), ok: d.ok })
+            .map(|d| DeviceRow {
+                name: d.name.in_lang(lang).into(),
+                status: d.status.in_lang(lang).into(),
+                ok: d.ok,
+            })
             .collect(),
     ));
-    kiosk.set_suspense(model(facts.suspense.iter().map(|l| SharedString::from(l.as_str())).collect()));
+    kiosk.set_suspense(model(facts.suspense.iter().map(|l| SharedString::from(l.in_lang(lang))).collect()));
     kiosk.set_eject_text(s.eject.map(|e| speech::eject_line(e, lang)).unwrap_or_default().into());
     kiosk.set_mirror_blanked(s.mirror_blanked);
     kiosk.set_service_phone(s.service_phone.clone().into());
@@ -175,8 +180,7 @@ fn receipt_code(r: &ReceiptState) -> &'static str {
 /// period, due date, the last payment (the amount due has its own place, `AmountDue`); on the
 /// result, what was paid (`result_rows`). Labels follow the session's language.
 fn fact_rows(s: &Session) -> Vec<Fact> {
-    let zh = s.lang == Lang::Zh;
-    let l = |zh_text: &str, en_text: &str| SharedString::from(if zh { zh_text } else { en_text });
+    let lang = s.lang;
     let row = |label: SharedString, value: String, key: bool| Fact { label, value: value.into(), key };
     let mut rows = Vec::new();
     if s.screen == Screen::Result {
@@ -187,36 +191,44 @@ fn fact_rows(s: &Session) -> Vec<Fact> {
     }
     match &s.found {
         Some(Found::Bill(bill)) => {
-            rows.push(row(l("缴费项目", "Paying"), words::utility_name(bill.utility, s.lang).into(), true));
-            rows.push(row(l("户号", "Account"), bill.account.masked(), true));
-            rows.push(row(l("户名", "Name"), bill.holder_masked.clone(), false));
-            rows.push(row(l("地址", "Address"), bill.address_masked.clone(), false));
+            rows.push(row(
+                tr(lang, "Paying for").into(),
+                words::utility_name(bill.utility, s.lang).into(),
+                true,
+            ));
+            rows.push(row(tr(lang, "Account").into(), bill.account.masked(), true));
+            rows.push(row(tr(lang, "Name").into(), bill.holder_masked.clone(), false));
+            rows.push(row(tr(lang, "Address").into(), bill.address_masked.clone(), false));
             if let Some(period) = &bill.period {
-                rows.push(row(l("账期", "Billing period"), period.clone(), false));
+                rows.push(row(tr(lang, "Billing period").into(), period.clone(), false));
             }
-            rows.push(row(l("截止日期", "Due date"), bill.due_date.clone(), false));
+            rows.push(row(tr(lang, "Due date").into(), bill.due_date.clone(), false));
             // The last payment, to recognise the usual amount. One, on one line: two (joined,
             // wrapping) pushed the rows below onto the prompt on the mirror, and a row more
             // pushes them under the footer in 长辈模式 landscape.
             if let Some(last) = bill.recent_payments.first() {
-                rows.push(row(l("上次缴费", "Last paid"), format!("{} {}", last.date, last.amount), false));
+                rows.push(row(tr(lang, "Last paid").into(), format!("{} {}", last.date, last.amount), false));
             }
         }
         Some(Found::Joint(joint)) => {
-            rows.push(row(l("缴费项目", "Paying"), words::service_name(Service::Joint, s.lang).into(), true));
-            rows.push(row(l("户号", "Account"), joint.joint_account.masked(), true));
-            rows.push(row(l("户名", "Name"), joint.holder_masked.clone(), false));
+            rows.push(row(
+                tr(lang, "Paying for").into(),
+                words::service_name(Service::Joint, s.lang).into(),
+                true,
+            ));
+            rows.push(row(tr(lang, "Account").into(), joint.joint_account.masked(), true));
+            rows.push(row(tr(lang, "Name").into(), joint.holder_masked.clone(), false));
             for bill in &joint.bills {
                 rows.push(row(
                     words::utility_name(bill.utility, s.lang).into(),
-                    format!("{}  ({} {})", bill.amount_due, if zh { "截止" } else { "due" }, bill.due_date),
+                    format!("{}  ({} {})", bill.amount_due, tr(lang, "due"), bill.due_date),
                     false,
                 ));
             }
         }
         Some(Found::GasCard(card)) => {
-            rows.push(row(l("燃气卡", "Gas card"), card.card_masked.clone(), true));
-            rows.push(row(l("户号", "Account"), card.account.masked(), true));
+            rows.push(row(tr(lang, "Gas card").into(), card.card_masked.clone(), true));
+            rows.push(row(tr(lang, "Account").into(), card.account.masked(), true));
         }
         None => {}
     }
@@ -229,25 +241,28 @@ fn fact_rows(s: &Session) -> Vec<Fact> {
 /// without the receipt. Each utility's amount only when all were paid: the outcome does not
 /// say which line of a partly paid or refunded joint bill went where (the receipt does).
 fn result_rows(s: &Session) -> Vec<Fact> {
-    let zh = s.lang == Lang::Zh;
-    let l = |zh_text: &str, en_text: &str| SharedString::from(if zh { zh_text } else { en_text });
+    let lang = s.lang;
     let row = |label: SharedString, value: String, key: bool| Fact { label, value: value.into(), key };
     let Some(outcome) = &s.outcome else { return Vec::new() };
     let mut rows = Vec::new();
     match &s.found {
         Some(Found::Bill(bill)) => {
-            rows.push(row(l("缴费项目", "Paying"), words::utility_name(bill.utility, s.lang).into(), false));
-            rows.push(row(l("户号", "Account"), bill.account.masked(), false));
-            rows.push(row(l("户名", "Name"), bill.holder_masked.clone(), false));
+            rows.push(row(
+                tr(lang, "Paying for").into(),
+                words::utility_name(bill.utility, s.lang).into(),
+                false,
+            ));
+            rows.push(row(tr(lang, "Account").into(), bill.account.masked(), false));
+            rows.push(row(tr(lang, "Name").into(), bill.holder_masked.clone(), false));
         }
         Some(Found::Joint(joint)) => {
             rows.push(row(
-                l("缴费项目", "Paying"),
+                tr(lang, "Paying for").into(),
                 words::service_name(Service::Joint, s.lang).into(),
                 false,
             ));
-            rows.push(row(l("户号", "Account"), joint.joint_account.masked(), false));
-            rows.push(row(l("户名", "Name"), joint.holder_masked.clone(), false));
+            rows.push(row(tr(lang, "Account").into(), joint.joint_account.masked(), false));
+            rows.push(row(tr(lang, "Name").into(), joint.holder_masked.clone(), false));
             let paid_whole = outcome.kind == OutcomeKind::Paid;
             for bill in joint.bills.iter().filter(|b| paid_whole && b.amount_due.is_positive()) {
                 rows.push(row(
@@ -259,18 +274,18 @@ fn result_rows(s: &Session) -> Vec<Fact> {
         }
         Some(Found::GasCard(card)) => {
             rows.push(row(
-                l("缴费项目", "Paying"),
+                tr(lang, "Paying for").into(),
                 words::service_name(Service::GasCard, s.lang).into(),
                 false,
             ));
-            rows.push(row(l("燃气卡", "Gas card"), card.card_masked.clone(), false));
-            rows.push(row(l("户号", "Account"), card.account.masked(), false));
+            rows.push(row(tr(lang, "Gas card").into(), card.card_masked.clone(), false));
+            rows.push(row(tr(lang, "Account").into(), card.account.masked(), false));
         }
         None => {}
     }
     let total = match outcome.kind {
-        OutcomeKind::Paid => l("实付金额", "Paid"),
-        _ => l("金额", "Amount"),
+        OutcomeKind::Paid => tr(lang, "Total paid").into(),
+        _ => tr(lang, "Amount").into(),
     };
     rows.push(row(total, outcome.amount.to_string(), true));
     rows

@@ -158,7 +158,9 @@ fn clipped_or_outside(
     h: f32,
 ) -> Vec<String> {
     let mut problems = Vec::new();
-    for e in ElementQuery::from_root(root).match_descendants().find_all().into_iter().filter(visible) {
+    // Not `visible`: a text squeezed to nothing is the worst clipping of all.
+    let shown = |e: &ElementHandle| e.is_valid() && e.computed_opacity() > 0.0;
+    for e in ElementQuery::from_root(root).match_descendants().find_all().into_iter().filter(shown) {
         let t = Target::of(&e);
         let what = || {
             let kind = e.type_name().map(|n| n.to_string()).unwrap_or_default();
@@ -419,4 +421,92 @@ fn the_hands_on_screens_show_where_on_both_screens() {
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
     assert_eq!(seen, 5 * 2 * 2 * 2, "five screens x two languages x two layouts x main and mirror");
+}
+
+/// Accessibility item 21: whichever choice the keypad's 0 / Clear moved to, on every screen of the
+/// gallery, exactly one ring is drawn on each screen, and it encloses the button that says that
+/// choice in the words the voice used (so what is heard is what is ringed).
+#[test]
+fn the_focus_ring_is_on_the_button_the_voice_named_on_every_screen() {
+    init();
+    let main = KioskWindow::new().unwrap();
+    let mirror = MirrorWindow::new().unwrap();
+    mirror.global::<Theme>().set_mirror(true);
+    main.window().set_size(PORTRAIT);
+    mirror.window().set_size(PORTRAIT);
+    let mut problems = Vec::new();
+    let mut checked = 0;
+    for lang in [Lang::Zh, Lang::En] {
+        kiosk_ui::select_language(lang);
+        for shot in shots() {
+            let mut session = shot.session.clone();
+            session.lang = lang;
+            for choice in session.choices() {
+                session.focus = Some(choice.clone());
+                let label = kiosk_core::session::choice_label(&session, &choice);
+                view::apply(&main.global::<Kiosk>(), &session, &demo_facts(true), shot.now);
+                view::apply(&mirror.global::<Kiosk>(), &session, &demo_facts(true), shot.now);
+                for (screen, rings, buttons) in [
+                    ("main", rings(&main), with_role(&main, AccessibleRole::Button)),
+                    ("mirror", rings(&mirror), with_role(&mirror, AccessibleRole::Button)),
+                ] {
+                    let named: Vec<&Target> = buttons.iter().filter(|b| b.label == label).collect();
+                    let ok = rings.len() == 1
+                        && named.iter().any(|b| {
+                            let r = &rings[0];
+                            r.x <= b.x && r.y <= b.y && r.x + r.w >= b.x + b.w && r.y + r.h >= b.y + b.h
+                        });
+                    if !ok {
+                        problems.push(format!(
+                            "{} {lang:?} {screen}: {choice:?} said {label:?}: {} ring(s), buttons so named: {}",
+                            shot.name,
+                            rings.len(),
+                            named.len()
+                        ));
+                    }
+                    checked += 1;
+                }
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    assert!(checked >= 40, "choices on the attract, confirm, method, paying and result screens: {checked}");
+}
+
+fn rings(root: &impl i_slint_backend_testing::ElementRoot) -> Vec<Target> {
+    ElementHandle::find_by_element_id(root, "BigButton::focus-ring")
+        .filter(visible)
+        .map(|e| Target::of(&e))
+        .collect()
+}
+
+// Inline .slint: its elements are found through debug info, which .cargo/config.toml turns on.
+slint::slint! {
+    import { Words } from "ui/widgets/texts.slint";
+    // Two texts given less room than their words need, and one given enough, for the check below.
+    export component FitProbe inherits Window {
+        width: 400px;
+        height: 300px;
+        Rectangle {
+            Words { x: 0; y: 0; width: 120px; height: 40px; text: "A long line of words that wraps"; font-size: 32px; wrap: word-wrap; }
+            Words { x: 0; y: 100px; width: 60px; height: 40px; text: "Unwrapped"; font-size: 32px; }
+            Words { x: 0; y: 200px; width: 400px; height: 60px; text: "Fits"; font-size: 32px; }
+        }
+    }
+}
+
+/// The fit check can fail: a text with fewer lines than it wraps to, or a line cut short, is
+/// reported clipped, and a text with room is not (a check that passed everything would hide the
+/// failures it exists for). The screens themselves are checked above.
+#[test]
+fn the_fit_check_reports_a_clipped_text_and_nothing_else() {
+    init();
+    let probe = FitProbe::new().unwrap();
+    probe.show().unwrap();
+    let problems = clipped_or_outside(&probe, "probe", 400.0, 300.0);
+    let clipped: Vec<_> = problems.iter().filter(|p| p.contains("is clipped")).collect();
+    assert_eq!(clipped.len(), 2, "{problems:#?}");
+    assert!(clipped.iter().any(|p| p.contains("(0, 0, 120x40)")), "{problems:#?}");
+    assert!(clipped.iter().any(|p| p.contains("(0, 100, 60x40)")), "{problems:#?}");
+    assert_eq!(problems.len(), 2, "nothing else: {problems:#?}");
 }

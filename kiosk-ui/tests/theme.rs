@@ -73,6 +73,9 @@ fn every_text_colour_is_at_least_7_to_1_and_every_outline_3_to_1() {
         ("pointer/background", t.get_pointer(), t.get_background()),
         // The drawn kiosk's panel (assets/pictures/kiosk-face.svg) behind the ring and arrow.
         ("pointer/kiosk face", t.get_pointer(), Color::from_rgb_u8(0xdf, 0xe5, 0xec)),
+        // The arrow's outline: against the arrow, and against the drawing's navy screen.
+        ("pointer/its outline", t.get_pointer(), t.get_pointer_halo()),
+        ("outline/kiosk screen", t.get_pointer_halo(), Color::from_rgb_u8(0x0b, 0x3d, 0x91)),
     ] {
         let ratio = contrast(fg, bg);
         assert!(ratio >= 3.0, "{name} is {ratio:.2}:1, under 3:1");
@@ -109,9 +112,11 @@ fn text_sizes_meet_the_cap_height_minimums_in_millimetres() {
     assert!(spaced >= 1.3, "wrapped lines are {spaced:.3} em apart, under 1.3 (item 5)");
     let cap_mm = |px: f32| f64::from(px) * MM_PER_PX * r;
     let sizes = |t: &Theme| (t.get_body(), t.get_key(), t.get_title());
+    let every_size = |t: &Theme| [t.get_body(), t.get_key(), t.get_title(), t.get_keypad_digit()];
     t.set_mirror(false);
     t.set_large(false);
     let (body, key, title) = sizes(&t);
+    let default_sizes = every_size(&t);
     assert!(cap_mm(body) >= 4.8, "default body {body}px: cap {:.2} mm < 4.8 mm (item 1)", cap_mm(body));
     assert!(key >= 1.3 * body, "key facts ≥ 1.3x body (item 4)");
     assert!(title >= body);
@@ -122,7 +127,12 @@ fn text_sizes_meet_the_cap_height_minimums_in_millimetres() {
         "长辈模式 body {large_body}px: cap {:.2} mm < 7.4 mm (item 2)",
         cap_mm(large_body)
     );
-    assert!(large_body >= 1.5 * body, "长辈模式 scales text ≥ 1.5x (item 3)");
+    for (default, large) in default_sizes.into_iter().zip(every_size(&t)) {
+        assert!(
+            large >= 1.5 * default,
+            "长辈模式 scales every text ≥ 1.5x (item 3): {default}px → {large}px"
+        );
+    }
     assert!(f64::from(large_key) * MM_PER_PX >= 9.5, "the largest size reaches 30 dp ≈ 9.5 mm em (item 3)");
     assert!(large_key >= 1.3 * large_body);
     t.set_mirror(true);
@@ -135,6 +145,7 @@ fn text_sizes_meet_the_cap_height_minimums_in_millimetres() {
             cap_mm(mirror_body)
         );
         assert!(mirror_key >= 1.3 * mirror_body);
+        assert!(mirror_body >= 1.5 * body, "the mirror's text is at 1.5x the touch screen's default");
     }
 }
 

@@ -39,8 +39,16 @@ async fn the_card_lookup_publishes_the_limits_the_biller_enforces() {
     // journaled, with the limits named.
     let error = card.check_amount(Fen(i64::MAX)).unwrap_err();
     assert!(matches!(error, AmountError::AboveMaximum { .. }));
-    assert!(error.message_zh().contains("10.00元至1000.00元"), "{}", error.message_zh());
-    assert!(error.message_en().contains("¥10.00 to ¥1000.00, in steps of ¥1.00"), "{}", error.message_en());
+    assert!(
+        error.message().in_lang(catalogue::Lang::Zh).contains("10.00元至1000.00元"),
+        "{}",
+        error.message().in_lang(catalogue::Lang::Zh)
+    );
+    assert!(
+        error.message().in_lang(catalogue::Lang::En).contains("¥10.00 to ¥1000.00, in steps of ¥1.00"),
+        "{}",
+        error.message().in_lang(catalogue::Lang::En)
+    );
     assert!(matches!(card.check_amount(Fen(1_050)), Err(AmountError::OffStep { .. })));
     assert_eq!(card.check_amount(Fen(1_000)), Ok(()));
 

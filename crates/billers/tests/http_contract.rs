@@ -49,7 +49,7 @@ async fn an_unknown_account_is_reported_as_such() {
     let unknown = AccountNo::from_trusted(common::account_no(Utility::Power, 999));
     let error = env.billers.get(Utility::Power).fetch_bill(&unknown).await.unwrap_err();
     assert_eq!(error, BillerError::UnknownAccount);
-    assert_eq!(error.message_zh(), "未查到该户号，请对照账单核对户号。");
+    assert_eq!(error.message().in_lang(catalogue::Lang::Zh), "未查到该户号，请对照账单核对户号。");
 }
 
 #[tokio::test]
@@ -375,7 +375,10 @@ async fn an_unknown_card_is_reported_as_such() {
     let gas = env.billers.get(Utility::Gas);
     let error = gas.prepaid_card("8800000999").await.unwrap_err();
     assert_eq!(error, BillerError::UnknownCard);
-    assert_eq!(error.message_zh(), "未查到该卡对应的户号，请核对卡片或到营业厅咨询。");
+    assert_eq!(
+        error.message().in_lang(catalogue::Lang::Zh),
+        "未查到该卡对应的户号，请核对卡片或到营业厅咨询。"
+    );
     // Only the gas biller holds cards in the demo data; an empty number is asked of no one.
     assert_eq!(env.billers.get(Utility::Water).prepaid_card(DEMO_CARD).await, Err(BillerError::UnknownCard));
     assert_eq!(gas.prepaid_card("").await, Err(BillerError::UnknownCard));
@@ -442,7 +445,10 @@ async fn an_unknown_holder_is_reported_as_such_and_an_id_number_is_never_sent() 
     let stranger = billers::holder_digest("11010519491231002X").unwrap();
     let error = joint.household(&stranger).await.unwrap_err();
     assert_eq!(error, BillerError::UnknownHolder);
-    assert_eq!(error.message_zh(), "未查到与该身份证关联的户号，请输入账单上的户号。");
+    assert_eq!(
+        error.message().in_lang(catalogue::Lang::Zh),
+        "未查到与该身份证关联的户号，请输入账单上的户号。"
+    );
     // Not a digest (an ID number by mistake, an upper-case digest): asked of no one. A fault
     // queued for the endpoint stays unused, which proves no request was made.
     env.sims.joint.sim.faults().inject("household", Fault::Status { code: 503 }, 1);

@@ -26,12 +26,13 @@ impl Channel {
         }
     }
 
-    pub fn name_zh(self) -> &'static str {
+    /// 微信支付, 支付宝, 云闪付, 银行卡.
+    pub fn name(self) -> catalogue::Text {
         match self {
-            Channel::WeChat => "微信支付",
-            Channel::Alipay => "支付宝",
-            Channel::UnionPay => "云闪付",
-            Channel::BankCard => "银行卡",
+            Channel::WeChat => catalogue::Text::new("WeChat Pay"),
+            Channel::Alipay => catalogue::Text::new("Alipay"),
+            Channel::UnionPay => catalogue::Text::new("UnionPay QuickPass"),
+            Channel::BankCard => catalogue::Text::new("Bank card payment"),
         }
     }
 }

@@ -4,6 +4,7 @@
 
 use crate::money::Fen;
 use crate::payment::{LineState, Payment, RefundStatus, State};
+use catalogue::{bilingual, Lang, Text};
 use serde::{Deserialize, Serialize};
 
 /// What the runtime knows that the pure payment does not.
@@ -53,79 +54,65 @@ pub struct Receipt {
     pub footer: Vec<String>,
 }
 
-/// The outcome in words no one can misread, Chinese then English.
-pub fn outcome_words(p: &Payment) -> (&'static str, &'static str) {
+/// The outcome in words no one can misread.
+pub fn outcome_words(p: &Payment) -> Text {
     let refunded_some = p.refunds.iter().any(|r| r.status == RefundStatus::Refunded);
     match &p.state {
-        State::Done if refunded_some => {
-            ("部分缴费成功，未成功部分已退款", "Partly paid; the rest was refunded to you")
-        }
-        State::Done => ("缴费成功", "Paid"),
-        State::Refunded => ("缴费未成功，款项已全额退回", "Not paid; your money was refunded in full"),
-        State::Reversed { refunded: Some(true) } => {
-            ("交易已撤销，款项已退回", "Cancelled; your money was returned")
-        }
-        State::Reversed { refunded: Some(false) } => {
-            ("交易已撤销，未扣款", "Cancelled; you were not charged")
-        }
+        State::Done if refunded_some => Text::new("Partly paid; the rest was refunded to you"),
+        State::Done => Text::new("Paid"),
+        State::Refunded => Text::new("Not paid; your money was refunded in full"),
+        State::Reversed { refunded: Some(true) } => Text::new("Cancelled; your money was returned"),
+        State::Reversed { refunded: Some(false) } => Text::new("Cancelled; you were not charged"),
         // The channel closed the order without saying whether it had taken money first: true
         // either way, and never "not charged" when it may have been.
-        State::Reversed { refunded: None } => {
-            ("交易已撤销，如有扣款已退回", "Cancelled; any amount taken has been returned")
+        State::Reversed { refunded: None } => Text::new("Cancelled; any amount taken has been returned"),
+        State::RefundPending if p.lines.iter().any(|l| matches!(l, LineState::WrittenOff { .. })) => {
+            Text::new("Partly paid; the refund of the rest is accepted and goes back to your account")
         }
-        State::RefundPending if p.lines.iter().any(|l| matches!(l, LineState::WrittenOff { .. })) => (
-            "部分缴费成功，未成功部分退款已受理，将原路退回",
-            "Partly paid; the refund of the rest is accepted and goes back to your account",
-        ),
-        State::RefundPending => (
-            "缴费未成功，退款已受理，将原路退回",
-            "Not paid; the refund is accepted and goes back to your account",
-        ),
-        State::PayFailed { .. } => ("支付未成功，未扣款", "Payment failed; you were not charged"),
-        State::Abandoned => ("已取消，未扣款", "Cancelled; you were not charged"),
-        State::Suspense { .. } => (
-            "结果待确认：请持此凭条到柜台办理或致电客服",
-            "Not yet confirmed: take this slip to the counter or call us",
-        ),
-        State::AwaitCardWrite { .. } => (
-            "已缴费，尚未写卡：请再次插卡补写",
-            "Paid; your card is not written yet: insert it again to finish",
-        ),
-        _ => ("处理中，请稍候", "In progress, please wait"),
+        State::RefundPending => Text::new("Not paid; the refund is accepted and goes back to your account"),
+        State::PayFailed { .. } => Text::new("Payment failed; you were not charged"),
+        State::Abandoned => Text::new("Cancelled before paying; you were not charged"),
+        State::Suspense { .. } => Text::new("Not yet confirmed: take this slip to the counter or call us"),
+        State::AwaitCardWrite { .. } => {
+            Text::new("Paid; your card is not written yet: insert it again to finish")
+        }
+        _ => Text::new("In progress, please wait"),
     }
 }
 
 /// Whether a top-up's gas reached the card, in words.
-fn card_written(p: &Payment) -> &'static str {
+fn card_written(p: &Payment) -> String {
     match (p.card_verified, &p.state) {
-        (true, State::Done) => "已写卡 Written to the card",
-        (true, _) => "已写卡，待确认 Written; confirmation pending",
-        (false, State::CardWriting { .. }) => "写卡中 Writing",
+        (true, State::Done) => bilingual("Written to the card", " "),
+        (true, _) => bilingual("Written; confirmation pending", " "),
+        (false, State::CardWriting { .. }) => bilingual("Writing", " "),
         // Paid but not on the card (pulled out, or settled by staff or the statements):
         // 补写卡 at any kiosk or counter writes it.
         (false, State::Done | State::AwaitCardWrite { .. }) => {
-            "未写卡，请补写卡 Not written: rewrite the card"
+            bilingual("Not written: rewrite the card", " ")
         }
-        (false, _) => "未写卡 Not written",
+        (false, _) => bilingual("Not written", " "),
     }
 }
 
-fn row(label: &str, value: impl Into<String>) -> Row {
-    Row { label: label.to_string(), value: value.into() }
+fn row(label: String, value: impl Into<String>) -> Row {
+    Row { label, value: value.into() }
 }
 
 fn line_outcome(p: &Payment, index: usize) -> String {
     let refund = p.refunds.iter().find(|r| r.lines.contains(&index) || r.lines.is_empty());
     match (&p.lines[index], refund.map(|r| &r.status)) {
-        (LineState::WrittenOff { biller_txn, .. }, _) => format!("已销账 Paid ({biller_txn})"),
-        (_, Some(RefundStatus::Refunded)) => "已退款 Refunded".into(),
-        (_, Some(RefundStatus::Accepted { .. })) => "退款已受理 Refund accepted".into(),
-        (_, Some(_)) => "退款待确认 Refund pending".into(),
-        (LineState::Unconfirmed, None) => "待确认 Pending".into(),
-        (LineState::Rejected { .. }, None) => "未销账 Not paid".into(),
+        (LineState::WrittenOff { biller_txn, .. }, _) => {
+            format!("{} ({biller_txn})", bilingual("Paid to the biller", " "))
+        }
+        (_, Some(RefundStatus::Refunded)) => bilingual("Refunded", " "),
+        (_, Some(RefundStatus::Accepted { .. })) => bilingual("Refund accepted", " "),
+        (_, Some(_)) => bilingual("Refund pending", " "),
+        (LineState::Unconfirmed, None) => bilingual("Pending", " "),
+        (LineState::Rejected { .. }, None) => bilingual("Not accepted by the biller", " "),
         _ => match p.state {
-            State::PayFailed { .. } | State::Reversed { .. } | State::Abandoned => "未缴 Not paid".into(),
-            _ => "处理中 In progress".into(),
+            State::PayFailed { .. } | State::Reversed { .. } | State::Abandoned => bilingual("Not paid", " "),
+            _ => bilingual("In progress", " "),
         },
     }
 }
@@ -142,34 +129,38 @@ pub fn kind_of(p: &Payment) -> ReceiptKind {
 pub fn build(p: &Payment, ctx: &ReceiptContext) -> Receipt {
     let kind = kind_of(p);
     let mut title = match kind {
-        ReceiptKind::Receipt => "一站缴费 缴费凭条 / Payment receipt".to_string(),
-        ReceiptKind::Slip => "请持此凭条到柜台办理 / Take this slip to the counter".to_string(),
+        ReceiptKind::Receipt => bilingual("Payment receipt", " / "),
+        ReceiptKind::Slip => bilingual("Take this slip to the counter", " / "),
     };
     if ctx.reprint {
-        title.push_str(" (补打 Reprint)");
+        title.push_str(&format!(" ({})", bilingual("Reprint", " ")));
     }
-    let mut header = vec![row("终端 Kiosk", &ctx.kiosk_id), row("缴费时间 Paid at", &ctx.paid_at)];
+    let mut header =
+        vec![row(bilingual("Kiosk", " "), &ctx.kiosk_id), row(bilingual("Paid at", " "), &ctx.paid_at)];
     if ctx.reprint {
-        header.push(row("补打时间 Reprinted at", &ctx.printed_at));
+        header.push(row(bilingual("Reprinted at", " "), &ctx.printed_at));
     }
-    header.push(row("订单号 Order", p.order.reference.as_str()));
+    header.push(row(bilingual("Order", " "), p.order.reference.as_str()));
     if let Some(joint) = &p.order.joint_account {
-        header.push(row("合缴户号 Joint account", joint.masked()));
+        header.push(row(bilingual("Joint account", " "), joint.masked()));
     }
     if let Some(seq) = ctx.journal_seq {
-        header.push(row("记录号 Journal no.", seq.to_string()));
+        header.push(row(bilingual("Journal no.", " "), seq.to_string()));
     }
     if let Some(channel) = p.channel {
-        header.push(row("渠道 Channel", format!("{} {}", channel.name_zh(), channel.code())));
+        header.push(row(
+            bilingual("Channel", " "),
+            format!("{} {}", channel.name().in_lang(Lang::Zh), channel.code()),
+        ));
     }
     if let Some(txn) = &p.channel_txn {
-        header.push(row("交易号 Txn", txn));
+        header.push(row(bilingual("Txn", " "), txn));
     }
     if let Some(tail) = &ctx.card_tail {
-        header.push(row("银行卡 Card", format!("****{tail}")));
+        header.push(row(bilingual("Card no.", " "), format!("****{tail}")));
     }
     if let Some(staff) = &p.order.staff_id {
-        header.push(row("帮办 Staff", staff));
+        header.push(row(bilingual("Assisted by", " "), staff));
     }
     let lines = p
         .order
@@ -178,18 +169,21 @@ pub fn build(p: &Payment, ctx: &ReceiptContext) -> Receipt {
         .enumerate()
         .map(|(i, line)| {
             let mut block = vec![
-                row(&format!("{} {}", line.utility.name_zh(), line.utility.name_en()), line.account.masked()),
-                row("金额 Amount", line.amount.to_string()),
-                row("结果 Result", line_outcome(p, i)),
+                row(line.utility.name().bilingual(" "), line.account.masked()),
+                row(bilingual("Amount", " "), line.amount.to_string()),
+                row(bilingual("Result", " "), line_outcome(p, i)),
             ];
             match &line.kind {
                 crate::order::LineKind::CardTopUp(card) => {
                     // Which card, masked, and whether the gas is on it.
-                    block.insert(1, row("燃气卡 Gas card", crate::utility::mask_middle(&card.card_no, 2, 2)));
-                    block.push(row("写卡 Card", card_written(p)));
+                    block.insert(
+                        1,
+                        row(bilingual("Gas card", " "), crate::utility::mask_middle(&card.card_no, 2, 2)),
+                    );
+                    block.push(row(bilingual("Card written", " "), card_written(p)));
                 }
                 crate::order::LineKind::Bill { period: Some(period), .. } => {
-                    block.insert(1, row("账期 Period", period));
+                    block.insert(1, row(bilingual("Period", " "), period));
                 }
                 crate::order::LineKind::Bill { period: None, .. } => {}
             }
@@ -197,37 +191,36 @@ pub fn build(p: &Payment, ctx: &ReceiptContext) -> Receipt {
         })
         .collect();
     let s = p.settlement();
-    let mut totals = vec![row("合计 Total", p.order.total().to_string())];
+    let mut totals = vec![row(bilingual("Total", " "), p.order.total().to_string())];
     if s.delivered > Fen::ZERO {
-        totals.push(row("已缴 Paid", s.delivered.to_string()));
+        totals.push(row(bilingual("Amount paid", " "), s.delivered.to_string()));
     }
     if s.returned > Fen::ZERO {
-        totals.push(row("已退 Refunded", s.returned.to_string()));
+        totals.push(row(bilingual("Amount refunded", " "), s.returned.to_string()));
     }
     if s.returning > Fen::ZERO {
-        totals.push(row("退款中 Being refunded", s.returning.to_string()));
+        totals.push(row(bilingual("Being refunded", " "), s.returning.to_string()));
     }
     if s.in_suspense > Fen::ZERO {
-        totals.push(row("待确认 Pending", s.in_suspense.to_string()));
+        totals.push(row(bilingual("Pending", " "), s.in_suspense.to_string()));
     }
-    let (zh, en) = outcome_words(p);
     let mut footer = Vec::new();
     match &p.state {
         State::Suspense { reason, .. } => {
-            footer.push(format!("原因 Reason: {} / {}", reason.describe_zh(), reason.describe_en()));
-            footer.push(format!("凭订单号查询 Quote order {}", p.order.reference));
+            footer.push(format!("{}: {}", bilingual("Reason", " "), reason.describe().bilingual(" / ")));
+            footer.push(format!("{} {}", bilingual("Quote order", " "), p.order.reference));
         }
         State::AwaitCardWrite { .. } => {
-            footer.push("可在任一自助终端或柜台补写卡 / Any kiosk or counter can finish the card".into());
+            footer.push(bilingual("Any kiosk or counter can finish the card", " / "));
         }
         State::RefundPending => {
-            footer.push("退款到零钱约20分钟，到银行卡1-7个工作日 / To a wallet in about 20 min, to a bank card in 1-7 working days".into());
-            footer.push(format!("凭订单号查询 Quote order {}", p.order.reference));
+            footer.push(bilingual("To a wallet in about 20 min, to a bank card in 1-7 working days", " / "));
+            footer.push(format!("{} {}", bilingual("Quote order", " "), p.order.reference));
         }
         _ => {}
     }
-    footer.push(format!("客服电话 Service phone: {}", ctx.service_phone));
-    Receipt { kind, title, header, lines, totals, outcome: format!("{zh} / {en}"), footer }
+    footer.push(format!("{}: {}", bilingual("Service phone", " "), ctx.service_phone));
+    Receipt { kind, title, header, lines, totals, outcome: outcome_words(p).bilingual(" / "), footer }
 }
 
 impl Receipt {
@@ -320,14 +313,14 @@ mod tests {
             "记录号 Journal no.: 1042",
             "交易号 Txn: 4200001",
             "水费 Water: 31***0001\n账期 Period: 2026-11\n金额 Amount: ¥31.50",
-            "结果 Result: 已销账 Paid (W-9)",
+            "结果 Result: 已销账 Paid to the biller (W-9)",
             "燃气费 Gas: 51****0011",
             "结果 Result: 已退款 Refunded",
             "合计 Total: ¥79.50",
-            "已缴 Paid: ¥31.50",
-            "已退 Refunded: ¥48.00",
+            "已缴 Amount paid: ¥31.50",
+            "已退 Amount refunded: ¥48.00",
             "部分缴费成功，未成功部分已退款 / Partly paid; the rest was refunded to you",
-            "客服电话 Service phone: 021-96000",
+            "服务电话 Service phone: 021-96000",
         ] {
             assert!(text.contains(expected), "missing {expected:?} in\n{text}");
         }
@@ -353,7 +346,7 @@ mod tests {
         let p = paid_joint_with_gas_refunded();
         let ctx = ReceiptContext { journal_seq: None, card_tail: Some("0018".into()), ..context() };
         let text = build(&p, &ctx).to_text();
-        assert!(text.contains("交易号 Txn: 4200001\n银行卡 Card: ****0018"), "{text}");
+        assert!(text.contains("交易号 Txn: 4200001\n银行卡 Card no.: ****0018"), "{text}");
     }
 
     /// A bill whose biller names no period prints no 账期 row (never an empty one).

@@ -17,6 +17,7 @@ use crate::money::Fen;
 use crate::payment::{LineState, Payment, State, StatementEvidence};
 use crate::time::Ts;
 use crate::utility::Utility;
+use catalogue::{tr, Lang};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -378,12 +379,18 @@ impl Flag {
         match self {
             Flag::Matched { order } => format!("MATCHED        {order}"),
             Flag::ChannelOnly { source, order, kind, amount } => {
-                format!("CHANNEL_ONLY   {order} {amount} {} in the {source} statement (渠道多)", kind.code())
+                format!(
+                    "CHANNEL_ONLY   {order} {amount} {} in the {source} statement ({})",
+                    kind.code(),
+                    tr(Lang::Zh, "channel only")
+                )
             }
             Flag::BillerOnly { reference, amount } => {
-                format!("BILLER_ONLY    {reference} {amount} (缴费单位多)")
+                format!("BILLER_ONLY    {reference} {amount} ({})", tr(Lang::Zh, "biller only"))
             }
-            Flag::LocalOnly { order, amount } => format!("LOCAL_ONLY     {order} {amount} (本地多)"),
+            Flag::LocalOnly { order, amount } => {
+                format!("LOCAL_ONLY     {order} {amount} ({})", tr(Lang::Zh, "local only"))
+            }
             Flag::NotAtBiller { reference, amount } => {
                 format!("NOT_AT_BILLER  {reference} {amount} (written off per the journal, not in the biller's file)")
             }

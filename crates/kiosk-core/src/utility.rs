@@ -25,19 +25,12 @@ impl Utility {
     }
 
     /// The word customers know from their bills: 水费, 电费, 燃气费.
-    pub fn name_zh(self) -> &'static str {
+    /// 水费, 电费, 燃气费: the bill's name, put into words where it is shown.
+    pub fn name(self) -> catalogue::Text {
         match self {
-            Utility::Water => "水费",
-            Utility::Power => "电费",
-            Utility::Gas => "燃气费",
-        }
-    }
-
-    pub fn name_en(self) -> &'static str {
-        match self {
-            Utility::Water => "Water",
-            Utility::Power => "Electricity",
-            Utility::Gas => "Gas",
+            Utility::Water => catalogue::Text::new("Water"),
+            Utility::Power => catalogue::Text::new("Electricity"),
+            Utility::Gas => catalogue::Text::new("Gas"),
         }
     }
 }

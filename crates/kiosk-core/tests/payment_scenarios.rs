@@ -510,7 +510,9 @@ fn a_reverse_that_does_not_say_whether_money_moved_never_says_not_charged() {
     d.feed(Event::QueryReplied { reply: QueryReply::Waiting });
     d.feed(Event::ReverseReplied { reply: ReverseReply::Done { refunded: None } });
     assert_eq!(d.payment.state, State::Reversed { refunded: None });
-    let (zh, en) = kiosk_core::receipt::outcome_words(&d.payment);
+    let words = kiosk_core::receipt::outcome_words(&d.payment);
+    let (zh, en) =
+        (words.in_lang(kiosk_core::session::Lang::Zh), words.in_lang(kiosk_core::session::Lang::En));
     assert!(zh.contains("如有扣款已退回") && en.contains("any amount taken has been returned"), "{zh} {en}");
     assert!(!en.contains("not charged"));
 }
@@ -533,7 +535,9 @@ fn a_closed_order_after_a_refused_reverse_never_says_not_charged() {
         assert_eq!(d.feed(Event::ReverseReplied { reply: refused }), [Effect::Query]);
         d.feed(Event::QueryReplied { reply: QueryReply::Closed { code: code.into() } });
         assert_eq!(d.payment.state, State::Reversed { refunded: None }, "{code}");
-        let (_, en) = kiosk_core::receipt::outcome_words(&d.payment);
+        let words = kiosk_core::receipt::outcome_words(&d.payment);
+        let (_, en) =
+            (words.in_lang(kiosk_core::session::Lang::Zh), words.in_lang(kiosk_core::session::Lang::En));
         assert!(en.contains("any amount taken has been returned") && !en.contains("not charged"), "{en}");
     }
 }
@@ -587,7 +591,9 @@ fn an_accepted_refund_is_polled_until_it_arrives() {
     assert!(d.payment.state.is_parked() && !d.payment.state.blocks_new_sales());
     assert_eq!(d.payment.settlement().returning, Fen(4800));
     assert!(!d.payment.settlement().balances());
-    let (zh, _) = kiosk_core::receipt::outcome_words(&d.payment);
+    let words = kiosk_core::receipt::outcome_words(&d.payment);
+    let (zh, _) =
+        (words.in_lang(kiosk_core::session::Lang::Zh), words.in_lang(kiosk_core::session::Lang::En));
     assert!(zh.contains("退款已受理"), "{zh}");
     d.now = d.payment.next_deadline().unwrap();
     assert_eq!(d.feed(Event::Tick), [Effect::CheckRefund { item: 0 }]);

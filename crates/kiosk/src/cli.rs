@@ -4,7 +4,7 @@ use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
 #[derive(Debug, Parser)]
-#[command(name = "yizhan", version, about = "一站 Yizhan: the utility-payment kiosk")]
+#[command(name = "yizhan", version, about = "Yizhan (yi zhan): the utility-payment kiosk")]
 pub struct Cli {
     /// The kiosk configuration.
     #[arg(long, global = true, default_value = "config/kiosk.toml", env = "YIZHAN_CONFIG")]

@@ -291,6 +291,6 @@ async fn a_gas_receipt_names_the_card_masked_and_says_it_was_written() {
     assert_eq!(payment.state, State::Done);
     let text = kiosk.runtime().receipt(&payment).await.to_text();
     assert!(text.contains("燃气卡 Gas card: 88******21"), "{text}");
-    assert!(text.contains("写卡 Card: 已写卡 Written to the card"), "{text}");
+    assert!(text.contains("写卡 Card written: 已写卡 Written to the card"), "{text}");
     assert!(!text.contains(yizhan::commands::customer::DEMO_GAS_CARD), "the card number is masked");
 }

@@ -92,7 +92,10 @@ async fn an_unknown_holder_or_a_failing_biller_is_said_so_and_the_card_comes_bac
     insert_when_allowed(sim.clone(), Identity::synthetic(1));
     let unknown = kiosk.runtime().find_household(in_20_s()).await.unwrap_err();
     assert_eq!(unknown, HouseholdError::UnknownHousehold);
-    assert_eq!(unknown.message_zh(), "未查到与该身份证关联的户号，请输入账单上的户号。");
+    assert_eq!(
+        unknown.message().in_lang(catalogue::Lang::Zh),
+        "未查到与该身份证关联的户号，请输入账单上的户号。"
+    );
     assert_eq!(sim.card_place(), CardPlace::Gate);
     assert!(sim.take_card().is_some());
 
@@ -100,7 +103,7 @@ async fn an_unknown_holder_or_a_failing_biller_is_said_so_and_the_card_comes_bac
     insert_id_card_when_allowed(&kiosk.backend);
     let down = kiosk.runtime().find_household(in_20_s()).await.unwrap_err();
     assert!(matches!(&down, HouseholdError::BillerUnreachable { .. }), "{down:?}");
-    assert!(down.message_en().contains("try again later"));
+    assert!(down.message().in_lang(catalogue::Lang::En).contains("try again later"));
     assert_eq!(sim.card_place(), CardPlace::Gate, "the card went back before the biller was asked");
     assert!(sim.take_card().is_some());
     assert_eq!(sim.capture_attempts(), 0);
@@ -115,12 +118,13 @@ async fn no_card_in_time_is_a_read_failure_the_biller_is_not_asked_and_the_slot_
 
     let error =
         kiosk.runtime().find_household(Instant::now() + Duration::from_millis(600)).await.unwrap_err();
-    let HouseholdError::CardRead { zh, en, .. } = &error else {
+    let HouseholdError::CardRead { message, .. } = &error else {
         panic!("expected a card read failure, got {error:?}");
     };
     let timed_out = [idcard::IdError::NoCard, idcard::IdError::Timeout];
-    assert!(timed_out.iter().any(|e| e.message_zh() == *zh && e.message_en() == *en), "{error:?}");
-    assert_eq!((error.message_zh(), error.message_en()), (*zh, *en));
+    assert!(timed_out.iter().any(|e| e.message() == *message), "{error:?}");
+    assert_eq!(error.message(), *message);
+    assert!(message.in_lang(catalogue::Lang::Zh).contains("身份证"), "{error:?}");
     // A card pushed in after the kiosk gave up is not let in.
     assert!(!sim.insert_card(Identity::synthetic(20261123)));
     assert_eq!(sim.card_place(), CardPlace::Outside);
@@ -137,7 +141,7 @@ async fn a_kiosk_without_an_id_reader_says_so() {
     let error = backend.runtime.find_household(in_20_s()).await.unwrap_err();
     assert_eq!(error, HouseholdError::NoReader);
     assert_eq!(
-        error.message_en(),
+        error.message().in_lang(catalogue::Lang::En),
         "This kiosk has no ID card reader. Please enter the account number on your bill."
     );
 }

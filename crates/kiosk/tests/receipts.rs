@@ -167,7 +167,8 @@ async fn garbage_at_the_scanner_is_explained_and_never_pays() {
     let sim = runtime.devices.sims.scanner.as_ref().unwrap();
     sim.present("https://qr.alipay.com/fkx12345");
     let error = runtime.scan_payment_code(std::time::Duration::from_secs(5)).await.unwrap_err();
-    assert!(error.to_string().contains("收款码"), "{error}");
+    let words = error.words().in_lang(catalogue::Lang::Zh);
+    assert!(words.contains("收款码"), "{words}");
     sim.present("YZB231000000118");
     let error = runtime.scan_payment_code(std::time::Duration::from_secs(5)).await.unwrap_err();
     assert!(matches!(error, yizhan::runtime::ScanProblem::BillInsteadOfCode), "{error}");

@@ -499,7 +499,9 @@ fn staff_sign_in_shows_a_badge_on_both_screens_and_journals_every_action() {
         Kiosk::labels_of(&k.mirror()).iter().any(|l| l.contains("工作人员帮办中 S001")),
         "badge on the mirror"
     );
-    assert!(k.shows("打印机 Printer"), "device status on the panel: {:?}", k.labels());
+    // Issue 11 item 6: the devices in the screen's language, never enum names or mixed words.
+    assert!(k.shows("打印机 纸量正常"), "device status on the panel: {:?}", k.labels());
+    assert!(!k.labels().iter().any(|l| l.contains("Printer") || l.contains("Present")), "{:?}", k.labels());
     k.tap("补打凭条");
     k.wait(|ui| ui.session().notice.is_some());
     k.tap("遮挡副屏");

@@ -6,6 +6,7 @@
 //! has the two shared fields and a device-specific `detail`. The UI, the staff dashboard and
 //! `yizhan devices` only need the shared fields to say "works / does not work / needs a person".
 
+use catalogue::Text;
 use serde::{Deserialize, Serialize};
 
 /// XFS4IoT `common.status.device`: can the device do its job right now?
@@ -40,14 +41,14 @@ impl DeviceState {
 }
 
 impl DeviceState {
-    /// Words for the staff panel, Chinese then English.
-    pub fn words(self) -> &'static str {
+    /// Words for the staff panel.
+    pub fn words(self) -> Text {
         match self {
-            DeviceState::Online => "正常 ready",
-            DeviceState::Offline => "未连接 offline",
-            DeviceState::HardwareError => "故障 fault",
-            DeviceState::UserError => "需人工处理 needs staff",
-            DeviceState::Busy => "忙 busy",
+            DeviceState::Online => Text::new("ready"),
+            DeviceState::Offline => Text::new("offline"),
+            DeviceState::HardwareError => Text::new("fault"),
+            DeviceState::UserError => Text::new("needs staff"),
+            DeviceState::Busy => Text::new("busy"),
         }
     }
 }
@@ -76,14 +77,14 @@ pub enum MediaState {
 impl MediaState {
     /// Words for the staff panel, Chinese then English; `None` when there is nothing to say
     /// (no item, or no media sensor).
-    pub fn words(self) -> Option<&'static str> {
+    pub fn words(self) -> Option<Text> {
         match self {
-            MediaState::Present => Some("有卡或物品 item inside"),
+            MediaState::Present => Some(Text::new("item inside")),
             MediaState::NotPresent | MediaState::NotSupported => None,
-            MediaState::Entering => Some("放入中 entering"),
-            MediaState::Jammed => Some("卡住 jammed"),
-            MediaState::Retained => Some("已吞卡 retained"),
-            MediaState::Unknown => Some("状态未知 unknown"),
+            MediaState::Entering => Some(Text::new("entering")),
+            MediaState::Jammed => Some(Text::new("jammed")),
+            MediaState::Retained => Some(Text::new("retained")),
+            MediaState::Unknown => Some(Text::new("unknown")),
         }
     }
 }

@@ -18,6 +18,7 @@ use crate::event::IdEvent;
 use crate::frame::{Command, Reply, SamError, Sw3};
 use crate::slot::{self, SlotError, SlotHandle, SlotPort, SlotStatus, SlotTask};
 use crate::text::{IdCard, TextError, TEXT_LEN};
+use catalogue::Text;
 use device::link::Timing;
 use device::reconnect::{BackoffPolicy, Connector, Reconnecting};
 use device::serial::SerialConnector;
@@ -70,39 +71,30 @@ impl From<SlotError> for IdError {
 }
 
 impl IdError {
-    /// What the person at the kiosk reads, in Chinese.
-    pub fn message_zh(&self) -> &'static str {
+    /// What the person at the kiosk reads.
+    pub fn message(&self) -> Text {
         match self {
-            IdError::Sam(e) => e.message_zh(),
-            IdError::Decode(_) | IdError::Malformed(_) => "读取身份证时通信出错，请重新放入身份证再试。",
-            IdError::Text(_) => "身份证信息无法核对，请确认是本人有效的居民身份证，或联系工作人员。",
-            IdError::Transport(_) => "身份证阅读器暂时无法连接，请联系工作人员。",
-            IdError::Slot(e) if e.is_jam() => "证件卡在读卡口内，请联系工作人员帮您取出。",
-            IdError::Slot(_) => "身份证读卡口出现故障，请联系工作人员。",
-            IdError::NoCard => "没有检测到身份证，请将身份证放入读卡口。",
-            IdError::Timeout => "读取身份证超时，请取回证件后重试。",
-            IdError::ForceEjected => "已按您的要求退出身份证，请取回。",
-        }
-    }
-
-    /// What the person at the kiosk reads, in English.
-    pub fn message_en(&self) -> &'static str {
-        match self {
-            IdError::Sam(e) => e.message_en(),
+            IdError::Sam(e) => e.message(),
             IdError::Decode(_) | IdError::Malformed(_) => {
-                "A communication error occurred while reading the ID card. Please insert it again."
+                Text::new("A communication error occurred while reading the ID card. Please insert it again.")
             }
-            IdError::Text(_) => {
-                "The ID card data could not be checked. Please use your own valid ID card, or ask staff."
+            IdError::Text(_) => Text::new(
+                "The ID card data could not be checked. Please use your own valid ID card, or ask staff.",
+            ),
+            IdError::Transport(_) => {
+                Text::new("The ID card reader cannot be reached. Please ask a member of staff.")
             }
-            IdError::Transport(_) => "The ID card reader cannot be reached. Please ask a member of staff.",
             IdError::Slot(e) if e.is_jam() => {
-                "The card is stuck in the slot. Please ask staff to retrieve it."
+                Text::new("The card is stuck in the slot. Please ask staff to retrieve it.")
             }
-            IdError::Slot(_) => "The ID card slot has a fault. Please ask a member of staff.",
-            IdError::NoCard => "No ID card found. Please insert your ID card into the slot.",
-            IdError::Timeout => "Reading the ID card took too long. Please take your card and try again.",
-            IdError::ForceEjected => "Your ID card has been returned as you asked. Please take it.",
+            IdError::Slot(_) => Text::new("The ID card slot has a fault. Please ask a member of staff."),
+            IdError::NoCard => Text::new("No ID card found. Please insert your ID card into the slot."),
+            IdError::Timeout => {
+                Text::new("Reading the ID card took too long. Please take your card and try again.")
+            }
+            IdError::ForceEjected => {
+                Text::new("Your ID card has been returned as you asked. Please take it.")
+            }
         }
     }
 

@@ -6,6 +6,8 @@
 //! the transaction in progress, so payments can be reconciled (hardware.md §1.8). No event
 //! carries personal data.
 
+use catalogue::Text;
+
 /// One event.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
@@ -35,26 +37,17 @@ pub enum IdEvent {
 }
 
 impl IdEvent {
-    /// Words for the screen, in Chinese (`None`: nothing to show).
-    pub fn message_zh(self) -> Option<&'static str> {
+    /// Words for the screen (`None`: nothing to show).
+    pub fn message(self) -> Option<Text> {
         Some(match self {
-            IdEvent::ButtonPressed => "请继续按住红色按钮 3 秒，身份证将退出。",
-            IdEvent::CardEjected { .. } => "请取回您的身份证。",
-            IdEvent::EjectFailed => "身份证未能退出，请联系工作人员，我们会帮您取回证件。",
-            IdEvent::NothingToEject => "读卡口内没有证件。",
-            _ => return None,
-        })
-    }
-
-    /// Words for the screen, in English (`None`: nothing to show).
-    pub fn message_en(self) -> Option<&'static str> {
-        Some(match self {
-            IdEvent::ButtonPressed => "Keep holding the red button for 3 seconds to get your ID card back.",
-            IdEvent::CardEjected { .. } => "Please take your ID card.",
-            IdEvent::EjectFailed => {
-                "Your ID card could not be returned. Please ask staff; they will retrieve it."
+            IdEvent::ButtonPressed => {
+                Text::new("Keep holding the red button for 3 seconds to get your ID card back.")
             }
-            IdEvent::NothingToEject => "There is no card in the slot.",
+            IdEvent::CardEjected { .. } => Text::new("Please take your ID card."),
+            IdEvent::EjectFailed => {
+                Text::new("Your ID card could not be returned. Please ask staff; they will retrieve it.")
+            }
+            IdEvent::NothingToEject => Text::new("There is no card in the slot."),
             _ => return None,
         })
     }

@@ -1,6 +1,7 @@
 //! Typed values of the GA/T 467 SAM protocol (hardware.md §1.2–§1.4): commands, status words and
 //! replies. No bytes are parsed here; [`crate::codec`] turns these into frames and back.
 
+use catalogue::Text;
 use std::fmt;
 use zeroize::Zeroizing;
 
@@ -293,8 +294,8 @@ impl Sw3 {
 
 /// "The SAM answered no": every failing SW3 of §1.4, with words for the person at the kiosk.
 ///
-/// `Display` is the English staff line with the code; [`SamError::message_zh`] and
-/// [`SamError::message_en`] are what the screen says.
+/// `Display` is the English staff line with the code; [`SamError::message`] is
+/// what the screen says.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, thiserror::Error)]
 #[non_exhaustive]
 pub enum SamError {
@@ -352,56 +353,33 @@ pub enum SamError {
 }
 
 impl SamError {
-    /// What the person at the kiosk reads, in Chinese.
-    pub fn message_zh(self) -> &'static str {
-        match self {
-            SamError::HostChecksum | SamError::HostLength => "读卡器通信受到干扰，请稍候再试。",
-            SamError::BadCommand | SamError::Unauthorised | SamError::Unrecognised => {
-                "身份证阅读器出现故障，请联系工作人员。"
-            }
-            SamError::CardAuthFailed | SamError::SamAuthFailed | SamError::InfoVerifyFailed => {
-                "无法验证这张身份证，请确认是本人有效的居民身份证。"
-            }
-            SamError::FingerprintError => "身份证中的指纹信息无法验证，请联系工作人员。",
-            SamError::InfoLength | SamError::ReadFailed | SamError::RandomFailed => {
-                "读取身份证失败，请不要移动证件，重新放入后再试。"
-            }
-            SamError::UnknownCardType => "无法识别这张卡，请放入第二代居民身份证。",
-            SamError::SelfTestFailed | SamError::SamNotAuthorised => {
-                "身份证阅读器暂时无法使用，请联系工作人员。"
-            }
-            SamError::NoCard => "没有检测到身份证，请将身份证放入读卡口。",
-            SamError::SelectFailed => "身份证读取不稳定，请取出后重新放入。",
-        }
-    }
-
-    /// What the person at the kiosk reads, in English.
-    pub fn message_en(self) -> &'static str {
+    /// What the person at the kiosk reads.
+    pub fn message(self) -> Text {
         match self {
             SamError::HostChecksum | SamError::HostLength => {
-                "The card reader's connection was disturbed. Please wait and try again."
+                Text::new("The card reader's connection was disturbed. Please wait and try again.")
             }
             SamError::BadCommand | SamError::Unauthorised | SamError::Unrecognised => {
-                "The ID card reader has a fault. Please ask a member of staff."
+                Text::new("The ID card reader has a fault. Please ask a member of staff.")
             }
             SamError::CardAuthFailed | SamError::SamAuthFailed | SamError::InfoVerifyFailed => {
-                "This ID card could not be verified. Please use your own valid resident ID card."
+                Text::new("This ID card could not be verified. Please use your own valid resident ID card.")
             }
-            SamError::FingerprintError => {
-                "The fingerprint data on the card could not be verified. Please ask a member of staff."
-            }
-            SamError::InfoLength | SamError::ReadFailed | SamError::RandomFailed => {
-                "Reading the ID card failed. Please keep the card still, insert it again and retry."
-            }
+            SamError::FingerprintError => Text::new(
+                "The fingerprint data on the card could not be verified. Please ask a member of staff.",
+            ),
+            SamError::InfoLength | SamError::ReadFailed | SamError::RandomFailed => Text::new(
+                "Reading the ID card failed. Please keep the card still, insert it again and retry.",
+            ),
             SamError::UnknownCardType => {
-                "This card is not recognised. Please insert a second-generation resident ID card."
+                Text::new("This card is not recognised. Please insert a second-generation resident ID card.")
             }
             SamError::SelfTestFailed | SamError::SamNotAuthorised => {
-                "The ID card reader is out of service. Please ask a member of staff."
+                Text::new("The ID card reader is out of service. Please ask a member of staff.")
             }
-            SamError::NoCard => "No ID card found. Please insert your ID card into the slot.",
+            SamError::NoCard => Text::new("No ID card found. Please insert your ID card into the slot."),
             SamError::SelectFailed => {
-                "The card could not be read steadily. Please take it out and insert it again."
+                Text::new("The card could not be read steadily. Please take it out and insert it again.")
             }
         }
     }
@@ -490,7 +468,10 @@ mod tests {
     fn every_failing_sw3_has_words_in_both_languages() {
         for s in Sw3::ALL {
             if let Err(e) = s.check() {
-                assert!(!e.message_zh().is_empty() && !e.message_en().is_empty());
+                assert!(
+                    !e.message().in_lang(catalogue::Lang::Zh).is_empty()
+                        && !e.message().in_lang(catalogue::Lang::En).is_empty()
+                );
                 assert!(e.to_string().contains(&format!("{:02X}", s.code())), "{e}");
             }
         }

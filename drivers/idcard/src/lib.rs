@@ -30,7 +30,7 @@
 //!         // ... use card.name(), card.id_number().expose() for the account lookup ...
 //!         reader.eject().await?; // card to the gate, held
 //!     } // `card` dropped here: every field overwritten with zeros
-//!     Err(e) => println!("{} / {}", e.message_zh(), e.message_en()),
+//!     Err(e) => println!("{}", e.message().bilingual(" / ")),
 //! }
 //! # let _ = events.try_recv(); Ok(()) }
 //! ```

@@ -259,7 +259,7 @@ impl fmt::Display for ValidTo {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ValidTo::Date(date) => fmt::Display::fmt(date, f),
-            ValidTo::LongTerm => f.write_str("长期 Long-term"),
+            ValidTo::LongTerm => f.write_str(&catalogue::bilingual("Long-term", " ")),
         }
     }
 }

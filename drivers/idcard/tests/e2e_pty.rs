@@ -181,7 +181,10 @@ async fn sam_statuses_become_errors_a_person_understands() {
     let mut reader = reader_for(&sim);
     let e = reader.read_card(deadline(5)).await.unwrap_err();
     assert!(matches!(e, IdError::Sam(SamError::SamNotAuthorised)), "{e:?}");
-    assert!(e.message_zh().contains("工作人员") && e.message_en().contains("staff"));
+    assert!(
+        e.message().in_lang(catalogue::Lang::Zh).contains("工作人员")
+            && e.message().in_lang(catalogue::Lang::En).contains("staff")
+    );
     assert_eq!(e.device_state(), device::DeviceState::HardwareError);
 
     // 41 once (card moved) is retried after re-presenting the card.

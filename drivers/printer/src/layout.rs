@@ -200,7 +200,7 @@ pub fn lay_out(receipt: &Receipt, paper: PaperWidth, qr: Option<&str>) -> Vec<Bl
     }
     if let Some(payload) = qr {
         out.push(Block::Qr(payload.to_string()));
-        out.extend(text("扫码验真 Scan to verify", Align::Center, false, cols));
+        out.extend(text(&catalogue::bilingual("Scan to verify", " "), Align::Center, false, cols));
     }
     let order = receipt.header.iter().find(|r| r.label.contains("Order")).map(|r| r.value.clone());
     if let Some(order) = order.filter(|o| code128_fits(o, paper)) {

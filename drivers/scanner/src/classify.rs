@@ -7,6 +7,7 @@
 //! on (zh/en) and never the scanned text, which may be someone's token or personal data.
 
 use crate::bill::{self, BillCodeError};
+use catalogue::Text;
 use kiosk_core::utility::AccountRule;
 use kiosk_core::{route_payment_code, AccountNo, CodeError, PaymentCode, Utility};
 use serde::{Deserialize, Serialize};
@@ -54,38 +55,16 @@ pub enum GarbageReason {
 }
 
 impl GarbageReason {
-    /// What the screen says, in Chinese.
-    pub fn message_zh(&self) -> &'static str {
+    /// What the screen says.
+    pub fn message(&self) -> Text {
         match self {
-            GarbageReason::Empty => "没有读到内容，请把付款码对准扫码窗口，再试一次。",
-            GarbageReason::Binary => "这个码无法识别，请重新扫码。",
-            GarbageReason::Url => "这是一个网址二维码，不是付款码。请打开微信或支付宝的“付款码”页面。",
-            GarbageReason::CollectCode => "这是收款码，不能用来付款。请打开微信或支付宝的“付款码”页面。",
-            GarbageReason::UnknownDigits { .. } => {
-                "这不是付款码，也不是缴费单条码。请出示微信、支付宝或云闪付的付款码。"
-            }
-            GarbageReason::BadBillBarcode(_) => "缴费单上的条码没有读准，请重新扫码或手动输入户号。",
-            GarbageReason::Text => "这不是付款码，也不是缴费单条码。请出示微信、支付宝或云闪付的付款码。",
-        }
-    }
-
-    /// What the screen says, in English.
-    pub fn message_en(&self) -> &'static str {
-        match self {
-            GarbageReason::Empty => "Nothing was read. Hold the payment code to the scanner window and try again.",
-            GarbageReason::Binary => "This code could not be read. Please scan again.",
-            GarbageReason::Url => {
-                "This QR code is a web link, not a payment code. Open the \"Pay\" code in WeChat or Alipay."
-            }
-            GarbageReason::CollectCode => {
-                "This is a code for receiving money, not for paying. Open the \"Pay\" code in WeChat or Alipay."
-            }
-            GarbageReason::UnknownDigits { .. } | GarbageReason::Text => {
-                "This is not a payment code or a bill barcode. Show your WeChat, Alipay or UnionPay payment code."
-            }
-            GarbageReason::BadBillBarcode(_) => {
-                "The bill barcode was not read correctly. Scan it again or type the account number."
-            }
+            GarbageReason::Empty => Text::new("Nothing was read. Hold the payment code to the scanner window and try again."),
+            GarbageReason::Binary => Text::new("This code could not be read. Please scan again."),
+            GarbageReason::Url => Text::new("This QR code is a web link, not a payment code. Open the \"Pay\" code in WeChat or Alipay."),
+            GarbageReason::CollectCode => Text::new("This is a code for receiving money, not for paying. Open the \"Pay\" code in WeChat or Alipay."),
+            GarbageReason::UnknownDigits { .. } => Text::new("This is not a payment code or a bill barcode. Show your WeChat, Alipay or UnionPay payment code."),
+            GarbageReason::BadBillBarcode(_) => Text::new("The bill barcode was not read correctly. Scan it again or type the account number."),
+            GarbageReason::Text => Text::new("This is not a payment code or a bill barcode. Show your WeChat, Alipay or UnionPay payment code."),
         }
     }
 }

@@ -114,8 +114,15 @@ fn every_garbage_reason_has_both_messages() {
         GarbageReason::Text,
     ];
     for r in all {
-        assert!(r.message_zh().chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)), "{r:?}");
-        assert!(r.message_en().is_ascii() && r.message_en().len() > 20, "{r:?}");
+        assert!(
+            r.message().in_lang(catalogue::Lang::Zh).chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
+            "{r:?}"
+        );
+        assert!(
+            r.message().in_lang(catalogue::Lang::En).is_ascii()
+                && r.message().in_lang(catalogue::Lang::En).len() > 20,
+            "{r:?}"
+        );
     }
 }
 

@@ -1,6 +1,7 @@
 //! A prepaid IC card as its biller knows it (`GET /v1/prepaid/cards/{card_no}`): its account,
 //! its purchase counts, what one purchase may be, and the purchases waiting for their card write.
 
+use catalogue::Text;
 use kiosk_core::{AccountNo, CardWriteData, Fen};
 
 /// A prepaid IC card as its biller knows it: the account it belongs to, where its purchases
@@ -81,7 +82,7 @@ impl PurchaseLimits {
 /// Why an amount may not be bought for a card. Every message names the card's limits. `Display`
 /// is the English message.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("{}", self.message_en())]
+#[error("{}", self.message())]
 pub enum AmountError {
     BelowMinimum {
         amount: Fen,
@@ -116,33 +117,21 @@ impl AmountError {
     }
 
     /// "¥5.00 is less than the smallest top-up for this card. A top-up is ¥10.00 to ¥1000.00, in
-    /// steps of ¥1.00."
-    pub fn message_en(&self) -> String {
-        let PurchaseLimits { min, max, step } = self.limits();
-        let amount = self.amount();
-        let what = match self {
-            AmountError::BelowMinimum { .. } => {
-                format!("{amount} is less than the smallest top-up for this card.")
-            }
-            AmountError::AboveMaximum { .. } => {
-                format!("{amount} is more than the largest top-up for this card.")
-            }
-            AmountError::OffStep { .. } => format!("{amount} is not a multiple of {step}."),
-        };
-        format!("{what} A top-up is {min} to {max}, in steps of {step}.")
-    }
-
-    /// "5.00元低于该卡单次最低充值金额。单次充值金额为10.00元至1000.00元，且须为1.00元的整数倍。"
-    pub fn message_zh(&self) -> String {
-        let yuan = |fen: Fen| format!("{}元", fen.to_yuan_string());
+    /// steps of ¥1.00." (Chinese writes the amounts as 10.00元.)
+    pub fn message(&self) -> Text {
+        let yuan = |fen: Fen| Text::with("¥{}", [Text::verbatim(fen.to_yuan_string())]);
         let PurchaseLimits { min, max, step } = self.limits();
         let amount = yuan(self.amount());
         let what = match self {
-            AmountError::BelowMinimum { .. } => format!("{amount}低于该卡单次最低充值金额。"),
-            AmountError::AboveMaximum { .. } => format!("{amount}超过该卡单次最高充值金额。"),
-            AmountError::OffStep { .. } => format!("{amount}不是{}的整数倍。", yuan(step)),
+            AmountError::BelowMinimum { .. } => {
+                Text::with("{} is less than the smallest top-up for this card.", [amount])
+            }
+            AmountError::AboveMaximum { .. } => {
+                Text::with("{} is more than the largest top-up for this card.", [amount])
+            }
+            AmountError::OffStep { .. } => Text::with("{0} is not a multiple of {1}.", [amount, yuan(step)]),
         };
-        format!("{what}单次充值金额为{}至{}，且须为{}的整数倍。", yuan(min), yuan(max), yuan(step))
+        Text::with("{0} A top-up is {1} to {2}, in steps of {3}.", [what, yuan(min), yuan(max), yuan(step)])
     }
 }
 
@@ -192,21 +181,21 @@ mod tests {
         let limits = demo();
         let too_much = limits.check(Fen(i64::MAX)).unwrap_err();
         assert_eq!(
-            too_much.message_en(),
+            too_much.message().in_lang(catalogue::Lang::En),
             "¥92233720368547758.07 is more than the largest top-up for this card. \
              A top-up is ¥10.00 to ¥1000.00, in steps of ¥1.00."
         );
-        assert_eq!(too_much.to_string(), too_much.message_en());
+        assert_eq!(too_much.to_string(), too_much.message().in_lang(catalogue::Lang::En));
         assert_eq!(
-            limits.check(Fen(500)).unwrap_err().message_zh(),
+            limits.check(Fen(500)).unwrap_err().message().in_lang(catalogue::Lang::Zh),
             "5.00元低于该卡单次最低充值金额。单次充值金额为10.00元至1000.00元，且须为1.00元的整数倍。"
         );
         assert_eq!(
-            limits.check(Fen(1_050)).unwrap_err().message_zh(),
+            limits.check(Fen(1_050)).unwrap_err().message().in_lang(catalogue::Lang::Zh),
             "10.50元不是1.00元的整数倍。单次充值金额为10.00元至1000.00元，且须为1.00元的整数倍。"
         );
         assert_eq!(
-            limits.check(Fen(1_050)).unwrap_err().message_en(),
+            limits.check(Fen(1_050)).unwrap_err().message().in_lang(catalogue::Lang::En),
             "¥10.50 is not a multiple of ¥1.00. A top-up is ¥10.00 to ¥1000.00, in steps of ¥1.00."
         );
     }

@@ -18,6 +18,7 @@ pub use transport::{ClientBuildError, MAX_FILE_BYTES, MAX_REPLY_BYTES};
 use crate::config::{BillerEntry, BillersConfig};
 use crate::recon::ReconRow;
 use crate::wire::{PurchaseBody, WriteOffBody};
+use catalogue::Text;
 use kiosk_core::utility::{mask_middle, CheckDigit};
 use kiosk_core::{
     AccountNo, AccountRule, Bill, ConfirmReply, JointBill, Utility, WriteOffReply, WriteOffStatus,
@@ -91,7 +92,7 @@ pub fn is_holder_digest(holder: &str) -> bool {
 
 /// Why a bill, a prepaid card, a household or a reconciliation file could not be fetched. No money moved, so the
 /// customer may simply try again or correct the number. `Display` is for staff logs and carries
-/// the technical detail; [`BillerError::message_en`]/[`BillerError::message_zh`] are for screens.
+/// the technical detail; [`BillerError::message`] is for screens.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum BillerError {
     #[error("the biller does not know this account number")]
@@ -107,31 +108,12 @@ pub enum BillerError {
 }
 
 impl BillerError {
-    pub fn message_en(&self) -> &'static str {
+    pub fn message(&self) -> Text {
         match self {
-            BillerError::UnknownAccount => {
-                "This account number is not known. Please check it against your bill."
-            }
-            BillerError::UnknownCard => {
-                "This card is not registered to any account. Please check the card or ask at the counter."
-            }
-            BillerError::UnknownHolder => {
-                "No household account is registered to this ID card. Please enter the account number on your bill."
-            }
-            BillerError::Unavailable { .. } | BillerError::BadReply { .. } => {
-                "The bill cannot be looked up right now. Please try again in a few minutes."
-            }
-        }
-    }
-
-    pub fn message_zh(&self) -> &'static str {
-        match self {
-            BillerError::UnknownAccount => "未查到该户号，请对照账单核对户号。",
-            BillerError::UnknownCard => "未查到该卡对应的户号，请核对卡片或到营业厅咨询。",
-            BillerError::UnknownHolder => "未查到与该身份证关联的户号，请输入账单上的户号。",
-            BillerError::Unavailable { .. } | BillerError::BadReply { .. } => {
-                "暂时无法查询账单，请稍后再试。"
-            }
+            BillerError::UnknownAccount => Text::new("This account number is not known. Please check it against your bill."),
+            BillerError::UnknownCard => Text::new("This card is not registered to any account. Please check the card or ask at the counter."),
+            BillerError::UnknownHolder => Text::new("No household account is registered to this ID card. Please enter the account number on your bill."),
+            BillerError::Unavailable { .. } | BillerError::BadReply { .. } => Text::new("The bill cannot be looked up right now. Please try again in a few minutes."),
         }
     }
 }

@@ -88,23 +88,22 @@ pub enum SuspenseReason {
 }
 
 impl SuspenseReason {
-    pub fn describe_zh(self) -> &'static str {
+    /// Why the payment is in suspense, for the slip and staff.
+    pub fn describe(self) -> catalogue::Text {
         match self {
-            SuspenseReason::ReverseUnconfirmed => "撤销支付未获确认",
-            SuspenseReason::WriteOffUnconfirmed => "销账结果未获确认",
-            SuspenseReason::RefundUnconfirmed => "退款未获确认",
-            SuspenseReason::CardConfirmUnconfirmed => "写卡确认未送达",
-            SuspenseReason::ChannelMismatch => "支付渠道回复与订单不符",
-        }
-    }
-
-    pub fn describe_en(self) -> &'static str {
-        match self {
-            SuspenseReason::ReverseUnconfirmed => "the payment could not be confirmed as cancelled",
-            SuspenseReason::WriteOffUnconfirmed => "the biller did not confirm the payment",
-            SuspenseReason::RefundUnconfirmed => "the refund was not confirmed",
-            SuspenseReason::CardConfirmUnconfirmed => "the card write was not confirmed to the biller",
-            SuspenseReason::ChannelMismatch => "the payment channel's reply did not match the order",
+            SuspenseReason::ReverseUnconfirmed => {
+                catalogue::Text::new("the payment could not be confirmed as cancelled")
+            }
+            SuspenseReason::WriteOffUnconfirmed => {
+                catalogue::Text::new("the biller did not confirm the payment")
+            }
+            SuspenseReason::RefundUnconfirmed => catalogue::Text::new("the refund was not confirmed"),
+            SuspenseReason::CardConfirmUnconfirmed => {
+                catalogue::Text::new("the card write was not confirmed to the biller")
+            }
+            SuspenseReason::ChannelMismatch => {
+                catalogue::Text::new("the payment channel's reply did not match the order")
+            }
         }
     }
 }

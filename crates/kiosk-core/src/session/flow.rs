@@ -486,12 +486,13 @@ impl Session {
 
     /// Whether `intent` means anything on this screen now. Everything else is ignored, so a
     /// stale or doubled tap can never act on the wrong screen.
-    pub(super) fn allowed(&self, intent: &Intent) -> bool {
+    pub fn allowed(&self, intent: &Intent) -> bool {
         use Intent::*;
         let s = self.screen;
         match intent {
             ToggleLarge | ToggleLanguage | Repeat | Volume | CallStaff | DismissNotice | BlankMirror => true,
-            FocusNext | FocusPrevious => !self.choices().is_empty(),
+            // With nothing to choose, the key says the screen again (focus.rs).
+            FocusNext | FocusPrevious => true,
             Extend => self.warning,
             Exit => self.may_leave() && s != Screen::Attract,
             Back => self.may_leave() && !self.busy && s != Screen::Attract,
@@ -591,7 +592,11 @@ impl Session {
             if utility != wanted {
                 self.busy = false;
                 self.notice = Some(super::words::wrong_bill(utility, wanted));
-                out.push(Command::Speak(vec![self.notice.as_ref().map_or("", |n| n.text(self.lang)).into()]));
+                out.push(Command::Speak(vec![self
+                    .notice
+                    .as_ref()
+                    .map(|n| n.text(self.lang))
+                    .unwrap_or_default()]));
                 return;
             }
         }
@@ -782,7 +787,7 @@ impl Session {
 
     /// Says the screen, and holds the inactivity timer while it is said: the customer's time
     /// starts when the voice stops (issue 11 item 7).
-    fn speak_screen(&mut self, out: &mut Vec<Command>) {
+    pub(super) fn speak_screen(&mut self, out: &mut Vec<Command>) {
         let script = speech::script(self);
         if let Some(deadline) = self.deadline {
             let said_ms = (speech::spoken_seconds(&script, self.lang) * 1_000.0) as i64;

@@ -3,13 +3,17 @@
 //! aloud; Enter takes the choice in focus. Both screens ring it. The numbered shortcuts (1 水费,
 //! 1 打印凭条 …) still work; typing screens keep their digits.
 
-use super::words::{self, t};
+use super::words::{self, tr};
 use super::{Command, Intent, MethodChoice, ReceiptState, Screen, Service, Session, TOP_UP_AMOUNTS};
 
 impl Session {
     /// The screen's choices that can be taken now, in reading order (what 0 steps through).
     pub fn choices(&self) -> Vec<Intent> {
         use Intent::*;
+        // Under the timeout warning, Enter is 继续办理 and nothing else is offered.
+        if self.warning {
+            return Vec::new();
+        }
         let candidates: Vec<Intent> = match self.screen {
             Screen::Attract => Service::ALL.iter().map(|s| Start(*s)).chain([Repeat]).collect(),
             Screen::FindAccount => vec![InsertGasCard],
@@ -17,9 +21,10 @@ impl Session {
             Screen::Confirm => vec![ConfirmBill, Amend],
             Screen::Method => vec![ChooseMethod(MethodChoice::Code), ChooseMethod(MethodChoice::BankCard)],
             Screen::Paying => vec![StopWaiting, ScanAgain],
-            Screen::Result if self.receipt == ReceiptState::Offered => vec![Receipt(true), Receipt(false)],
+            // The receipt offer first; 完成 and 再办一笔 stay on the screen beside it (the filter
+            // below drops what is not live yet, and the receipt buttons once answered).
             Screen::Result if self.receipt == ReceiptState::Printing => vec![],
-            Screen::Result => vec![Done, Another],
+            Screen::Result => vec![Receipt(true), Receipt(false), Done, Another],
             Screen::Farewell => vec![Done],
             _ => vec![],
         };
@@ -34,7 +39,9 @@ impl Session {
     /// Moves the focus one choice on (or back), round the end, and says where it is.
     pub(super) fn move_focus(&mut self, forward: bool, out: &mut Vec<Command>) {
         let choices = self.choices();
-        let Some(last) = choices.len().checked_sub(1) else { return };
+        // Nothing to choose (a screen that waits, or one that is typed on): say the screen again,
+        // so the key is never met with silence.
+        let Some(last) = choices.len().checked_sub(1) else { return self.speak_screen(out) };
         let at = self.focused_choice().and_then(|focus| choices.iter().position(|c| *c == focus));
         let next = match (at, forward) {
             (None, true) => 0,
@@ -50,34 +57,37 @@ impl Session {
     }
 }
 
-/// "确认缴费。按确认键办理。": the choice's words as its button shows them, and how to take it.
+/// "确认缴费。按确认键办理。": the choice's words as its button shows them (an amount as it is
+/// said, "50元整" for ¥50), and how to take it.
 fn focus_line(s: &Session, choice: &Intent) -> String {
     let lang = s.lang;
-    let label = choice_label(s, choice);
-    format!("{label}{}", t(lang, "。按确认键办理。", ". Press Enter to choose it."))
+    let label = match choice {
+        Intent::ChooseAmount(amount) => words::spoken_amount(*amount, lang),
+        _ => choice_label(s, choice),
+    };
+    words::trf(lang, "{}. Press Enter to choose it.", &[&label])
 }
 
-/// A choice in the words of its button.
+/// A choice in the words of its button (the tests find the ringed button by them).
 pub fn choice_label(s: &Session, choice: &Intent) -> String {
     let lang = s.lang;
     match choice {
         Intent::Start(service) => words::service_name(*service, lang).into(),
-        Intent::Repeat => t(lang, "听语音", "Listen").into(),
-        Intent::InsertGasCard => t(lang, "读燃气卡", "Read gas card").into(),
-        Intent::ChooseAmount(amount) => words::spoken_amount(*amount, lang),
-        Intent::ConfirmBill if s.service == Some(Service::GasCard) => {
-            t(lang, "确认充值", "Confirm top-up").into()
-        }
-        Intent::ConfirmBill => t(lang, "确认缴费", "Confirm").into(),
-        Intent::Amend => t(lang, "返回修改", "Change").into(),
-        Intent::ChooseMethod(MethodChoice::Code) => t(lang, "付款码支付", "Payment code").into(),
-        Intent::ChooseMethod(MethodChoice::BankCard) => t(lang, "银行卡支付", "Bank card").into(),
-        Intent::StopWaiting => t(lang, "不付了，返回", "Stop waiting").into(),
-        Intent::ScanAgain => t(lang, "重新扫码", "Scan again").into(),
-        Intent::Receipt(true) => t(lang, "打印凭条", "Print receipt").into(),
-        Intent::Receipt(false) => t(lang, "不要凭条", "No receipt").into(),
-        Intent::Done => t(lang, "完成", "Done").into(),
-        Intent::Another => t(lang, "再办一笔", "Pay another").into(),
+        Intent::Repeat => tr(lang, "Listen").into(),
+        Intent::InsertGasCard => tr(lang, "Read gas card").into(),
+        // The top-up buttons show whole yuan: "¥50".
+        Intent::ChooseAmount(amount) => format!("¥{}", amount.0 / 100),
+        Intent::ConfirmBill if s.service == Some(Service::GasCard) => tr(lang, "Confirm top-up").into(),
+        Intent::ConfirmBill => tr(lang, "Confirm").into(),
+        Intent::Amend => tr(lang, "Change").into(),
+        Intent::ChooseMethod(MethodChoice::Code) => tr(lang, "Payment code").into(),
+        Intent::ChooseMethod(MethodChoice::BankCard) => tr(lang, "Bank card").into(),
+        Intent::StopWaiting => tr(lang, "Stop waiting").into(),
+        Intent::ScanAgain => tr(lang, "Scan again").into(),
+        Intent::Receipt(true) => tr(lang, "Print receipt").into(),
+        Intent::Receipt(false) => tr(lang, "No receipt").into(),
+        Intent::Done => tr(lang, "Done").into(),
+        Intent::Another => tr(lang, "Pay another").into(),
         _ => String::new(),
     }
 }

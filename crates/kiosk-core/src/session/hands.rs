@@ -58,8 +58,8 @@ impl Session {
         }
     }
 
-    /// The parts to point at on this screen: where to put or hold something, and at the end
-    /// exactly what to take back (the same list the farewell says).
+    /// The parts to point at on this screen: where to put or hold something, and on the
+    /// farewell exactly what to take back (the same list it says).
     pub fn hands_on(&self) -> HandsOn {
         let take = self.take_away();
         match self.screen {
@@ -80,10 +80,12 @@ impl Session {
                 Some(PayPhase::WritingCard) => HandsOn { ic_slot: true, ..HandsOn::default() },
                 _ => HandsOn::default(),
             },
-            Screen::Result | Screen::Farewell => HandsOn {
+            // The result's columns are full (the outcome, what was paid, the receipt offer): the
+            // picture of what to take comes with the farewell, the moment they are taken.
+            Screen::Farewell => HandsOn {
                 ic_slot: take.gas_card,
                 card_terminal: take.bank_card,
-                receipt_exit: take.paper.is_some() || self.receipt == ReceiptState::Printing,
+                receipt_exit: take.paper.is_some(),
                 ..HandsOn::default()
             },
             _ => HandsOn::default(),

@@ -3,7 +3,7 @@
 //! tapped. Built from the same words the screen shows; golden-tested in `tests/speech_scripts`.
 
 use super::types::*;
-use super::words::{self, spoken_amount, spoken_digits, t};
+use super::words::{self, spoken_amount, spoken_digits, tr, trf};
 use super::Session;
 
 /// The whole script of the current screen, in the session's language.
@@ -23,10 +23,7 @@ pub fn script(s: &Session) -> Vec<String> {
     lines.push(words::prompt(s));
     lines.extend(facts(s));
     if s.screen == Screen::OutOfService && !s.service_phone.is_empty() {
-        lines.push(match lang {
-            Lang::Zh => format!("服务电话：{}", spoken_digits(&s.service_phone)),
-            Lang::En => format!("Service phone: {}", spoken_digits(&s.service_phone)),
-        });
+        lines.push(trf(lang, "Service phone: {}", &[&spoken_digits(&s.service_phone, lang)]));
     }
     if let Some(notice) = &s.notice {
         lines.push(notice.text(lang).to_string());
@@ -47,8 +44,7 @@ pub fn utterance(lines: &[String], lang: Lang) -> String {
     let sentences = lines.iter().map(|line| line.trim()).filter(|line| !line.is_empty()).map(|line| {
         match (ended(line), lang) {
             (true, _) => line.to_string(),
-            (false, Lang::Zh) => format!("{line}。"),
-            (false, Lang::En) => format!("{line}."),
+            (false, _) => trf(lang, "{}.", &[&line]),
         }
     });
     match lang {
@@ -86,10 +82,7 @@ fn facts(s: &Session) -> Vec<String> {
             } else {
                 s.account_input.clone()
             };
-            lines.push(match lang {
-                Lang::Zh => format!("已输入户号：{}", spoken_digits(&account)),
-                Lang::En => format!("Account number so far: {}", spoken_digits(&account)),
-            })
+            lines.push(trf(lang, "Account number so far: {}", &[&spoken_digits(&account, lang)]))
         }
         Screen::TopUpAmount | Screen::Confirm | Screen::Method => {
             // Who is paid was read back on the confirm screen: the method screen says only the
@@ -100,37 +93,29 @@ fn facts(s: &Session) -> Vec<String> {
             if s.nothing_due() {
                 lines.push(words::title(s));
             } else if let Some(amount) = s.amount() {
-                lines.push(match lang {
-                    Lang::Zh => format!("应付金额：{}，无手续费", spoken_amount(amount, lang)),
-                    Lang::En => format!("Amount to pay: {}, no fee", spoken_amount(amount, lang)),
-                });
+                lines.push(trf(lang, "Amount to pay: {}, no fee", &[&spoken_amount(amount, lang)]));
             }
         }
         Screen::Paying => {
             if let Some(amount) = s.amount() {
-                lines.push(match lang {
-                    Lang::Zh => format!("金额：{}", spoken_amount(amount, lang)),
-                    Lang::En => format!("Amount: {}", spoken_amount(amount, lang)),
-                });
+                lines.push(trf(lang, "Amount: {}", &[&spoken_amount(amount, lang)]));
             }
         }
         Screen::Result => {
             if let Some(o) = &s.outcome {
                 // Said as the screen labels it: 实付金额 only when it was all paid.
                 let paid = o.kind == OutcomeKind::Paid;
-                lines.push(match (lang, paid) {
-                    (Lang::Zh, true) => format!("实付金额：{}", spoken_amount(o.amount, lang)),
-                    (Lang::Zh, false) => format!("金额：{}", spoken_amount(o.amount, lang)),
-                    (Lang::En, true) => format!("Paid: {}", spoken_amount(o.amount, lang)),
-                    (Lang::En, false) => format!("Amount: {}", spoken_amount(o.amount, lang)),
+                let amount = spoken_amount(o.amount, lang);
+                lines.push(match paid {
+                    true => trf(lang, "Paid: {}", &[&amount]),
+                    false => trf(lang, "Amount: {}", &[&amount]),
                 });
                 // Never a long reference spelled out: its end, and where the whole is.
-                lines.push(match lang {
-                    Lang::Zh => format!("交易编号尾号{}，完整编号在屏幕上", spoken_tail(&o.order_ref)),
-                    Lang::En => {
-                        format!("Reference ending {}, shown in full on the screen", spoken_tail(&o.order_ref))
-                    }
-                });
+                lines.push(trf(
+                    lang,
+                    "Reference ending {}, shown in full on the screen",
+                    &[&spoken_tail(&o.order_ref, lang)],
+                ));
             }
         }
         _ => {}
@@ -145,28 +130,16 @@ pub fn payee_lines(s: &Session) -> Vec<String> {
     let mut lines = Vec::new();
     match found {
         Found::Bill(bill) => {
-            lines.push(match lang {
-                Lang::Zh => format!("缴费项目：{}", words::utility_name(bill.utility, lang)),
-                Lang::En => format!("Paying: {}", words::utility_name(bill.utility, lang)),
-            });
+            lines.push(trf(lang, "Paying: {}", &[&words::utility_name(bill.utility, lang)]));
             lines.push(account_line(&bill.account.masked(), lang));
             lines.push(holder_line(&bill.holder_masked, lang));
             if let Some(period) = &bill.period {
-                lines.push(match lang {
-                    Lang::Zh => format!("账期：{period}"),
-                    Lang::En => format!("Billing period: {period}"),
-                });
+                lines.push(trf(lang, "Billing period: {}", &[&period]));
             }
-            lines.push(match lang {
-                Lang::Zh => format!("缴费截止日期：{}", bill.due_date),
-                Lang::En => format!("Due date: {}", bill.due_date),
-            });
+            lines.push(trf(lang, "Due date: {}", &[&bill.due_date]));
         }
         Found::Joint(joint) => {
-            lines.push(match lang {
-                Lang::Zh => "缴费项目：水电气合缴".to_string(),
-                Lang::En => "Paying: the joint bill".to_string(),
-            });
+            lines.push(tr(lang, "Paying: the joint bill").to_string());
             lines.push(account_line(&joint.joint_account.masked(), lang));
             lines.push(holder_line(&joint.holder_masked, lang));
             for bill in &joint.bills {
@@ -178,10 +151,7 @@ pub fn payee_lines(s: &Session) -> Vec<String> {
             }
         }
         Found::GasCard(card) => {
-            lines.push(match lang {
-                Lang::Zh => format!("燃气卡尾号{}", spoken_tail(&card.card_masked)),
-                Lang::En => format!("Gas card ending {}", spoken_tail(&card.card_masked)),
-            });
+            lines.push(trf(lang, "Gas card ending {}", &[&spoken_tail(&card.card_masked, lang)]));
             lines.push(account_line(&card.account.masked(), lang));
         }
     }
@@ -190,23 +160,17 @@ pub fn payee_lines(s: &Session) -> Vec<String> {
 
 fn account_line(masked: &str, lang: Lang) -> String {
     // A masked number is said by its end: stars are not words, in any language.
-    match lang {
-        Lang::Zh => format!("户号尾号{}", spoken_tail(masked)),
-        Lang::En => format!("Account ending {}", spoken_tail(masked)),
-    }
+    trf(lang, "Account ending {}", &[&spoken_tail(masked, lang)])
 }
 
 /// The last (at most four) characters of a number after its masked part, digit by digit.
-fn spoken_tail(number: &str) -> String {
+fn spoken_tail(number: &str, lang: Lang) -> String {
     let shown: Vec<char> = number.chars().rev().take_while(|c| *c != '*').take(4).collect();
-    spoken_digits(&shown.into_iter().rev().collect::<String>())
+    spoken_digits(&shown.into_iter().rev().collect::<String>(), lang)
 }
 
 fn holder_line(masked: &str, lang: Lang) -> String {
-    match lang {
-        Lang::Zh => format!("户名：{masked}"),
-        Lang::En => format!("Name: {masked}"),
-    }
+    trf(lang, "Name: {}", &[&masked])
 }
 
 /// The buttons of the screen that speech names (their labels are in the .slint files; the UI
@@ -215,39 +179,25 @@ pub fn actions(s: &Session) -> Vec<&'static str> {
     let lang = s.lang;
     match s.screen {
         Screen::Attract => vec![
-            t(
-                lang,
-                "可选：水费、电费、燃气费、水电气合缴、燃气卡充值",
-                "Choices: Water, Electricity, Gas, Joint bill, Gas card top-up",
-            ),
+            tr(lang, "Choices: Water, Electricity, Gas, Joint bill, Gas card top-up"),
             // Without sight (item 21): the keypad's numbers, or 0 to hear each choice in turn.
-            t(
-                lang,
-                "用键盘：按1到5直接选择，按0逐项收听，按确认键办理",
-                "On the keypad: 1 to 5 choose, 0 steps through the choices, Enter takes one",
-            ),
+            tr(lang, "On the keypad: 1 to 5 choose, 0 steps through the choices, Enter takes one"),
         ],
         Screen::Method => {
             let mut v = Vec::new();
             if s.availability.scanner {
-                v.push(t(
-                    lang,
-                    "用手机付款码请按「付款码支付」",
-                    "To use your phone's payment code, tap \"Payment code\"",
-                ));
+                v.push(tr(lang, "To use your phone's payment code, tap \"Payment code\""));
             }
             if s.availability.bank_card {
-                v.push(t(lang, "用银行卡请按「银行卡支付」", "To use a bank card, tap \"Bank card\""));
+                v.push(tr(lang, "To use a bank card, tap \"Bank card\""));
             }
             v
         }
-        Screen::Result if s.receipt == ReceiptState::Offered => vec![t(
-            lang,
-            "需要凭条请按「打印凭条」，不需要请按「不要凭条」",
-            "For a receipt tap \"Print receipt\"; otherwise tap \"No receipt\"",
-        )],
+        Screen::Result if s.receipt == ReceiptState::Offered => {
+            vec![tr(lang, "For a receipt tap \"Print receipt\"; otherwise tap \"No receipt\"")]
+        }
         Screen::Result if s.receipt == ReceiptState::Printed => vec![words::take_receipt(lang)],
-        Screen::Result => vec![t(lang, "办完请按「完成」", "When you are done, tap \"Done\"")],
+        Screen::Result => vec![tr(lang, "When you are done, tap \"Done\"")],
         _ => Vec::new(),
     }
 }
@@ -260,29 +210,21 @@ pub fn phase_lines(phase: PayPhase, lang: Lang) -> Vec<String> {
 /// Said when the red button is held, and when the card comes out.
 pub fn eject_line(feedback: EjectFeedback, lang: Lang) -> &'static str {
     match feedback {
-        EjectFeedback::Held => t(
-            lang,
-            "请继续按住红色按钮3秒，身份证就会退出。",
-            "Keep holding the red button for 3 seconds and your ID card will come out.",
-        ),
-        EjectFeedback::Ejected => t(lang, "身份证已退出，请取走。", "Your ID card is out; please take it."),
+        EjectFeedback::Held => {
+            tr(lang, "Keep holding the red button for 3 seconds and your ID card will come out.")
+        }
+        EjectFeedback::Ejected => tr(lang, "Your ID card is out; please take it."),
     }
 }
 
 /// Said when a look-up starts.
 pub fn lookup_line(command: &Command, lang: Lang) -> &'static str {
     match command {
-        Command::ScanBill => t(
-            lang,
-            "请把缴费单上的条码对准扫码窗口。",
-            "Hold the barcode on your paper bill to the scanner window.",
-        ),
-        Command::ReadIdCard => t(
-            lang,
-            "请把身份证放入身份证口。需要取回请按住红色按钮3秒。",
-            "Put your ID card into the ID slot. To get it back, hold the red button for 3 seconds.",
-        ),
-        Command::ReadGasCard => t(lang, "正在读卡，请稍候。", "Reading your card, please wait."),
-        _ => t(lang, "请稍候。", "Please wait."),
+        Command::ScanBill => tr(lang, "Hold the barcode on your paper bill to the scanner window."),
+        Command::ReadIdCard => {
+            tr(lang, "Put your ID card into the ID slot. To get it back, hold the red button for 3 seconds.")
+        }
+        Command::ReadGasCard => tr(lang, "Reading your card, please wait."),
+        _ => tr(lang, "Please wait."),
     }
 }

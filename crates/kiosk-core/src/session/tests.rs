@@ -161,7 +161,10 @@ fn a_bad_scan_keeps_the_customer_on_the_paying_screen_with_nothing_sent() {
     let mut at = 0;
     let mut s = to_method(&mut at);
     tap(&mut s, Intent::ChooseMethod(MethodChoice::Code), at + 600);
-    s.step(Input::CodeProblem(Notice::error("这不是付款码", "not a payment code")), Ts(at + 2_000));
+    s.step(
+        Input::CodeProblem(Notice::error(Text::new("This code could not be read. Please scan again."))),
+        Ts(at + 2_000),
+    );
     assert_eq!(s.screen, Screen::Paying);
     assert!(!s.money_in_flight());
     let again = tap(&mut s, Intent::ScanAgain, at + 3_000);
@@ -254,7 +257,13 @@ fn amounts_are_read_as_money_and_accounts_digit_by_digit() {
     assert_eq!(words::spoken_amount(Fen(10005), Lang::Zh), "100元零5分");
     assert_eq!(words::spoken_amount(Fen(5000), Lang::Zh), "50元整");
     assert_eq!(words::spoken_amount(Fen(12345), Lang::En), "123 yuan 45 fen");
-    assert_eq!(words::spoken_digits("31**18"), "3 1 星 星 1 8");
+    assert_eq!(words::spoken_amount(Fen(1230), Lang::Zh), "12元3角");
+    assert_eq!(words::spoken_amount(Fen(1230), Lang::En), "12 yuan 30 fen");
+    assert_eq!(words::spoken_amount(Fen(10005), Lang::En), "100 yuan 5 fen");
+    assert_eq!(words::spoken_amount(Fen(5000), Lang::En), "50 yuan");
+    assert_eq!(words::spoken_amount(Fen(-5000), Lang::Zh), "-50元整");
+    assert_eq!(words::spoken_digits("31**18", Lang::Zh), "3 1 星号 星号 1 8");
+    assert_eq!(words::spoken_digits("31**18", Lang::En), "3 1 star star 1 8");
 }
 
 #[test]
@@ -357,7 +366,7 @@ fn once_the_request_is_sent_only_the_payments_end_leaves_the_paying_screen() {
     let mut s = to_method(&mut at);
     tap(&mut s, Intent::ChooseMethod(MethodChoice::Code), at + 600);
     s.step(Input::Progress(PayPhase::WritingOff), Ts(at + 2_000));
-    s.step(Input::PayRefused(Notice::error("未扣款", "not charged")), Ts(at + 3_000));
+    s.step(Input::PayRefused(Notice::error(Text::new("You were not charged."))), Ts(at + 3_000));
     assert_eq!(s.screen, Screen::Paying, "a refusal cannot claim 'not charged' once money may have moved");
     assert!(s.notice.is_none());
 }
@@ -561,9 +570,8 @@ fn the_picture_points_at_where_the_hands_go_and_at_exactly_what_to_take() {
         card_kept: false,
     });
     s.screen = Screen::Result;
-    assert_eq!(s.hands_on(), HandsOn { card_terminal: true, ..none });
     s.receipt = ReceiptState::Printing;
-    assert_eq!(s.hands_on(), HandsOn { card_terminal: true, receipt_exit: true, ..none });
+    assert_eq!(s.hands_on(), none, "the result's words say it; the farewell shows it");
     s.receipt = ReceiptState::Printed;
     s.screen = Screen::Farewell;
     assert_eq!(s.take_away(), TakeAway { gas_card: false, bank_card: true, paper: Some(Paper::Receipt) });
@@ -619,6 +627,39 @@ fn without_sight_0_steps_through_the_choices_aloud_and_enter_takes_the_one_in_fo
     assert_eq!(s.choices(), vec![Intent::ChooseMethod(MethodChoice::BankCard)]);
     s.lang = Lang::En;
     assert_eq!(spoken(&press(&mut s, Key::Digit(0), &mut at)), "Bank card. Press Enter to choose it.");
+
+    // The result: the receipt offer first, then 完成, each button the screen shows; 再办一笔
+    // only once the offer is answered; the focus leaves a receipt button once it is answered.
+    s.lang = Lang::Zh;
+    tap(&mut s, Intent::ChooseMethod(MethodChoice::BankCard), at + 600);
+    let paid = Outcome {
+        kind: OutcomeKind::Paid,
+        order_ref: "K4".into(),
+        amount: Fen(12345),
+        slip_printed: false,
+        card_kept: false,
+    };
+    s.step(Input::Finished(paid), Ts(at + 1_000));
+    assert_eq!(s.choices(), vec![Intent::Receipt(true), Intent::Receipt(false), Intent::Done]);
+    at += 1_000;
+    press(&mut s, Key::Digit(0), &mut at);
+    assert_eq!(spoken(&press(&mut s, Key::Digit(0), &mut at)), "不要凭条。按确认键办理。");
+    press(&mut s, Key::Enter, &mut at);
+    assert_eq!(s.receipt, ReceiptState::Declined, "Enter took 不要凭条");
+    assert_eq!(s.choices(), vec![Intent::Done, Intent::Another]);
+    assert_eq!(s.focused_choice(), None, "the answered offer is no longer a choice");
+
+    // A screen with nothing to choose (the PIN is being entered on the terminal) says itself
+    // again rather than meet the key with silence.
+    let mut at = 0;
+    let mut s = to_method(&mut at);
+    tap(&mut s, Intent::ChooseMethod(MethodChoice::BankCard), at + 600);
+    s.step(Input::Progress(PayPhase::WaitingForCardPin), Ts(at + 700));
+    assert!(s.choices().is_empty());
+    let again = spoken(&tap(&mut s, Intent::Repeat, at + 1_000));
+    at += 2_000;
+    assert_eq!(spoken(&press(&mut s, Key::Digit(0), &mut at)), again);
+    assert!(!again.is_empty());
 }
 
 /// Accessibility item 41: # (or 音量) steps the voice 6 dB louder, says the step it reached,

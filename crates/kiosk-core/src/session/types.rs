@@ -2,13 +2,7 @@
 
 use crate::{AccountNo, Bill, Fen, JointBill, Utility};
 
-/// The language of the screen and of speech. Chinese unless the customer switches.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-pub enum Lang {
-    #[default]
-    Zh,
-    En,
-}
+pub use catalogue::{Lang, Text};
 
 /// What the customer came to do.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -298,8 +292,8 @@ pub enum ReceiptState {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Notice {
     pub kind: NoticeKind,
-    pub zh: String,
-    pub en: String,
+    /// Put into words when shown, so a language switch also switches the notice.
+    pub text: Text,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -309,19 +303,16 @@ pub enum NoticeKind {
 }
 
 impl Notice {
-    pub fn error(zh: impl Into<String>, en: impl Into<String>) -> Notice {
-        Notice { kind: NoticeKind::Error, zh: zh.into(), en: en.into() }
+    pub fn error(text: Text) -> Notice {
+        Notice { kind: NoticeKind::Error, text }
     }
 
-    pub fn info(zh: impl Into<String>, en: impl Into<String>) -> Notice {
-        Notice { kind: NoticeKind::Info, zh: zh.into(), en: en.into() }
+    pub fn info(text: Text) -> Notice {
+        Notice { kind: NoticeKind::Info, text }
     }
 
-    pub fn text(&self, lang: Lang) -> &str {
-        match lang {
-            Lang::Zh => &self.zh,
-            Lang::En => &self.en,
-        }
+    pub fn text(&self, lang: Lang) -> String {
+        self.text.in_lang(lang)
     }
 }
 

@@ -19,7 +19,7 @@ pub async fn run(backend: &Backend) -> ExitCode {
                 device.device.xfs_name(),
                 paper,
                 if ready { "ready" } else { "NOT READY: " },
-                if ready { String::new() } else { describe_printer(&status) },
+                if ready { String::new() } else { describe_printer(&status).to_string() },
                 printer.description,
                 if printer.required { ", required" } else { "" },
             );

@@ -5,6 +5,7 @@ use super::{customer, exit_for, pay::pay_method, Printer};
 use crate::backend::Backend;
 use crate::cli::{GasCommand, TopupArgs};
 use crate::runtime::Rewritten;
+use catalogue::bilingual;
 use kiosk_core::Fen;
 use std::process::ExitCode;
 
@@ -25,16 +26,20 @@ pub async fn run(backend: &Backend, command: GasCommand) -> ExitCode {
     };
     // However it ended, the card goes back to the customer.
     backend.runtime.return_gas_card().await;
-    println!("请取回您的燃气卡 / Please take your gas card");
+    println!("{}", bilingual("Please take your gas card", " / "));
     match result {
         Ok(Rewritten::Journaled(payment)) => {
-            println!("RESULT {} {}", payment.state.label(), kiosk_core::receipt::outcome_words(&payment).1);
+            println!("RESULT {} {}", payment.state.label(), kiosk_core::receipt::outcome_words(&payment));
             exit_for(&payment)
         }
         Ok(Rewritten::FromBiller { reference, amount, confirmed }) => {
             println!(
                 "RESULT REWRITTEN {reference} {amount} bought elsewhere{}",
-                if confirmed { "" } else { " (the gas company was not told yet: run 补写卡 again later)" }
+                if confirmed {
+                    ""
+                } else {
+                    " (the gas company was not told yet: run `yizhan gas rewrite` again later)"
+                }
             );
             ExitCode::SUCCESS
         }

@@ -4,6 +4,7 @@
 use super::customer;
 use crate::backend::Backend;
 use crate::cli::IdcardCommand;
+use catalogue::bilingual;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -14,20 +15,23 @@ pub async fn run(backend: &Backend, command: IdcardCommand) -> ExitCode {
         return ExitCode::from(2);
     };
     customer::insert_id_card_when_allowed(backend);
-    println!("请放入身份证 / Insert the ID card (hold the red button 3 s to get it back at any time)");
+    println!(
+        "{}",
+        bilingual("Insert the ID card (hold the red button 3 s to get it back at any time)", " / ")
+    );
     let mut reader = device.driver.lock().await;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     let result = reader.read_card(deadline).await;
     let code = match &result {
         Ok(card) => {
-            println!("姓名 Name:      {}", card.masked_name());
-            println!("证件号 ID no.:  {}", card.id_number().masked());
-            println!("住址 Address:   {}", card.masked_address());
-            println!("有效期 Valid to: {}", card.valid_to());
+            println!("{}: {}", bilingual("Name on the card", " "), card.masked_name());
+            println!("{}: {}", bilingual("ID no.", " "), card.id_number().masked());
+            println!("{}: {}", bilingual("Address", " "), card.masked_address());
+            println!("{}: {}", bilingual("Valid to", " "), card.valid_to());
             ExitCode::SUCCESS
         }
         Err(error) => {
-            eprintln!("yizhan: {} / {}", error.message_zh(), error.message_en());
+            eprintln!("yizhan: {}", error.message().bilingual(" / "));
             ExitCode::from(1)
         }
     };

@@ -164,7 +164,7 @@ impl crate::runtime::Observer for Printer {
     }
 
     fn bank_card_kept(&self, _payment: Option<&kiosk_core::Payment>) {
-        println!("{}", crate::runtime::CARD_KEPT);
+        println!("{}", crate::runtime::card_kept_note());
     }
 
     fn print_failed(&self, payment: &kiosk_core::Payment, reason: &str) {

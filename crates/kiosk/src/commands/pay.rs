@@ -5,6 +5,7 @@ use crate::backend::Backend;
 use crate::cli::{PayArgs, PayWith};
 use crate::clock;
 use crate::runtime::{PayMethod, ReceiptAvailability, RuntimeError};
+use catalogue::bilingual;
 use kiosk_core::{route_payment_code, Order, Utility};
 use std::process::ExitCode;
 use std::time::Duration;
@@ -48,7 +49,7 @@ pub async fn run(backend: &Backend, args: &PayArgs) -> ExitCode {
     );
     match runtime.pay_order_with(order, method, &Printer { receipt: !args.pay.no_receipt }).await {
         Ok(payment) => {
-            println!("RESULT {} {}", payment.state.label(), kiosk_core::receipt::outcome_words(&payment).1);
+            println!("RESULT {} {}", payment.state.label(), kiosk_core::receipt::outcome_words(&payment));
             exit_for(&payment)
         }
         Err(error) => {
@@ -63,9 +64,7 @@ pub async fn run(backend: &Backend, args: &PayArgs) -> ExitCode {
 pub(super) async fn pay_method(backend: &Backend, args: &PayWith) -> Result<PayMethod, String> {
     if args.bank_card {
         super::customer::bank_card_customer(backend, true);
-        println!(
-            "请插入银行卡并在密码键盘上输入密码 / Insert your bank card and enter the PIN on the terminal"
-        );
+        println!("{}", bilingual("Insert your bank card and enter the PIN on the terminal", " / "));
         return Ok(PayMethod::BankCard);
     }
     if let Some(text) = &args.code {
@@ -80,7 +79,7 @@ pub(super) async fn pay_method(backend: &Backend, args: &PayWith) -> Result<PayM
             None => return Err("--present needs simulated devices ([devices] simulated = true)".into()),
         }
     }
-    println!("请出示付款码 / Show your payment code to the scanner");
+    println!("{}", bilingual("Show your payment code to the scanner", " / "));
     let code = backend.runtime.scan_payment_code(Duration::from_secs(60)).await.map_err(|e| e.to_string())?;
     Ok(PayMethod::Code(code))
 }

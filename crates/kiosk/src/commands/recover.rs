@@ -18,7 +18,7 @@ pub async fn run(backend: &Backend) -> ExitCode {
                     for row in parked {
                         let why = match row.state.as_str() {
                             "REFUND_PENDING" => "a refund accepted, checked again on its schedule",
-                            "AWAIT_CARD_WRITE" => "needs 补写卡",
+                            "AWAIT_CARD_WRITE" => "needs a card rewrite (yizhan gas rewrite)",
                             _ => "checked again online on its schedule; staff: yizhan suspense",
                         };
                         println!("PARKED {} {} ({why})", row.id, row.state);

@@ -63,7 +63,11 @@ async fn recover(backend: &Backend) -> Result<(), ExitCode> {
 }
 
 pub async fn run(backend: &Backend) -> ExitCode {
-    println!("一站 Yizhan kiosk {} (headless)", backend.runtime.identity.kiosk_id);
+    println!(
+        "{} kiosk {} (headless)",
+        catalogue::bilingual("Yizhan", " "),
+        backend.runtime.identity.kiosk_id
+    );
     if let Err(code) = recover(backend).await {
         return code;
     }

@@ -66,7 +66,7 @@ async fn retry(backend: &Backend, id: &str) -> ExitCode {
 fn print_result(settled: Result<kiosk_core::Payment, crate::runtime::RuntimeError>) -> ExitCode {
     match settled {
         Ok(after) => {
-            println!("RESULT {} {}", after.state.label(), kiosk_core::receipt::outcome_words(&after).1);
+            println!("RESULT {} {}", after.state.label(), kiosk_core::receipt::outcome_words(&after));
             exit_for(&after)
         }
         Err(error) => {

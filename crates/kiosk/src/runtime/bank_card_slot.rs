@@ -8,8 +8,9 @@ use journal::{PrintKind, PrintRecord, StaffAction};
 use kiosk_core::Payment;
 
 /// What the slip says when the slot keeps a card.
-pub const CARD_KEPT: &str =
-    "您的银行卡已被机器保管，请凭此凭条到柜台领取 / Your bank card was kept: collect it at the counter with this slip";
+pub fn card_kept_note() -> String {
+    catalogue::bilingual("Your bank card was kept: collect it at the counter with this slip", " / ")
+}
 
 impl Runtime {
     /// Checks there is a terminal and, with a slot, waits for the card (before any money moves).
@@ -65,7 +66,7 @@ impl Runtime {
             tracing::warn!(%error, "the kept card was not journaled");
         }
         if let Some(p) = payment {
-            let outcome = self.print_with_note(p, Some(CARD_KEPT), observer).await;
+            let outcome = self.print_with_note(p, Some(&card_kept_note()), observer).await;
             let record = PrintRecord {
                 payment_id: p.id().to_string(),
                 at: crate::clock::now().0,

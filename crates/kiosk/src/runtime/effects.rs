@@ -4,6 +4,7 @@
 use super::{Observer, Runtime, RuntimeError};
 use crate::clock;
 use billers::{PurchaseRequest, WriteOffExpectation, WriteOffRequest};
+use catalogue::Lang;
 use journal::{PrintKind, PrintRecord};
 use kiosk_core::payment::LineState;
 use kiosk_core::{
@@ -239,8 +240,8 @@ fn refund_request(p: &Payment, item: usize, order_sent_at: Ts) -> RefundRequest 
 
 /// What the customer sees in their wallet: the utilities, never a name or full account number.
 fn description(p: &Payment) -> String {
-    let names: Vec<&str> = p.order.lines.iter().map(|l| l.utility.name_zh()).collect();
-    format!("一站缴费-{}", names.join("+"))
+    let names: Vec<String> = p.order.lines.iter().map(|l| l.utility.name().in_lang(Lang::Zh)).collect();
+    catalogue::trf(Lang::Zh, "Yizhan bill payment-{}", &[&names.join("+")])
 }
 
 type Terminal = bankcard::PaymentTerminal<crate::card_memory::JournalMemory, device::serial::SerialConnector>;
@@ -280,7 +281,7 @@ impl Runtime {
         match reader.write_purchase_for(purchase, data).await {
             Ok(()) => CardWriteResult::Verified,
             Err(error) => {
-                tracing::warn!(order = %p.id(), %error, "card not written; the purchase waits for 补写卡");
+                tracing::warn!(order = %p.id(), %error, "card not written; the purchase waits for a card rewrite");
                 CardWriteResult::NotWritten { detail: error.to_string() }
             }
         }

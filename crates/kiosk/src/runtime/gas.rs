@@ -29,7 +29,7 @@ pub enum GasError {
     Card(#[from] CardError),
     #[error("the gas meter has not loaded the last purchase yet: insert the card into the meter first")]
     LastPurchaseNotLoaded,
-    #[error("a paid purchase is still waiting to be written to this card: choose 补写卡 (rewrite) first")]
+    #[error("a paid purchase is still waiting to be written to this card: rewrite the card first")]
     RewriteFirst,
     #[error("the gas company does not know this card: {0}")]
     UnknownCard(String),

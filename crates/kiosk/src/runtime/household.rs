@@ -12,10 +12,11 @@ use super::Runtime;
 use billers::BillerError;
 pub use billers::{AccountKind, HouseholdAccount};
 use idcard::{IdCardReader, IdError};
+use kiosk_core::session::Text;
 use tokio::time::Instant;
 
-/// Why no household came back. `Display` is for staff logs; [`HouseholdError::message_zh`] and
-/// [`HouseholdError::message_en`] are for the screen. None of them carries personal data.
+/// Why no household came back. `Display` is for staff logs; [`HouseholdError::message`]
+/// is for the screen. Neither carries personal data.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum HouseholdError {
     /// This kiosk has no ID card reader (`[devices.idcard]`).
@@ -27,7 +28,7 @@ pub enum HouseholdError {
     /// No card data: no card inserted in time, a read failure, the red button. The messages are
     /// the reader's own.
     #[error("the ID card could not be read: {detail}")]
-    CardRead { zh: &'static str, en: &'static str, detail: String },
+    CardRead { message: Text, detail: String },
     /// The card could not be given back: it is still in the slot (the red button, or staff).
     #[error("the ID card could not be ejected: {detail}")]
     CardNotReturned { detail: String },
@@ -40,44 +41,20 @@ pub enum HouseholdError {
 }
 
 impl HouseholdError {
-    /// What the person at the kiosk reads, in Chinese.
-    pub fn message_zh(&self) -> &'static str {
+    /// What the person at the kiosk reads.
+    pub fn message(&self) -> Text {
         match self {
-            HouseholdError::NoReader => "本机没有身份证阅读器，请输入账单上的户号。",
-            HouseholdError::NotOffered => "本机暂不提供凭身份证查询户号，请输入账单上的户号。",
-            HouseholdError::CardRead { zh, .. } => zh,
-            HouseholdError::CardNotReturned { .. } => {
-                "身份证未能自动退出，请按住红色按钮 3 秒取回，或联系工作人员。"
-            }
-            HouseholdError::UnknownHousehold => BillerError::UnknownHolder.message_zh(),
-            HouseholdError::BillerUnreachable { .. } => {
-                "暂时无法查询您的户号，请稍后再试，或输入账单上的户号。"
-            }
-        }
-    }
-
-    /// What the person at the kiosk reads, in English.
-    pub fn message_en(&self) -> &'static str {
-        match self {
-            HouseholdError::NoReader => {
-                "This kiosk has no ID card reader. Please enter the account number on your bill."
-            }
-            HouseholdError::NotOffered => {
-                "This kiosk cannot look up accounts by ID card. Please enter the account number on your bill."
-            }
-            HouseholdError::CardRead { en, .. } => en,
-            HouseholdError::CardNotReturned { .. } => {
-                "Your ID card could not be returned. Hold the red button for 3 seconds to get it back, or ask a member of staff."
-            }
-            HouseholdError::UnknownHousehold => BillerError::UnknownHolder.message_en(),
-            HouseholdError::BillerUnreachable { .. } => {
-                "Your accounts cannot be looked up right now. Please try again later, or enter the account number on your bill."
-            }
+            HouseholdError::NoReader => Text::new("This kiosk has no ID card reader. Please enter the account number on your bill."),
+            HouseholdError::CardRead { message, .. } => message.clone(),
+            HouseholdError::NotOffered => Text::new("This kiosk cannot look up accounts by ID card. Please enter the account number on your bill."),
+            HouseholdError::CardNotReturned { .. } => Text::new("Your ID card could not be returned. Hold the red button for 3 seconds to get it back, or ask a member of staff."),
+            HouseholdError::UnknownHousehold => BillerError::UnknownHolder.message(),
+            HouseholdError::BillerUnreachable { .. } => Text::new("Your accounts cannot be looked up right now. Please try again later, or enter the account number on your bill."),
         }
     }
 
     fn card_read(error: &IdError) -> HouseholdError {
-        HouseholdError::CardRead { zh: error.message_zh(), en: error.message_en(), detail: error.to_string() }
+        HouseholdError::CardRead { message: error.message(), detail: error.to_string() }
     }
 }
 
@@ -160,8 +137,14 @@ mod tests {
     #[test]
     fn every_error_speaks_both_languages_without_personal_data() {
         let read = HouseholdError::card_read(&IdError::NoCard);
-        assert_eq!(read.message_zh(), IdError::NoCard.message_zh());
-        assert_eq!(read.message_en(), IdError::NoCard.message_en());
+        assert_eq!(
+            read.message().in_lang(catalogue::Lang::Zh),
+            IdError::NoCard.message().in_lang(catalogue::Lang::Zh)
+        );
+        assert_eq!(
+            read.message().in_lang(catalogue::Lang::En),
+            IdError::NoCard.message().in_lang(catalogue::Lang::En)
+        );
         for error in [
             HouseholdError::NoReader,
             HouseholdError::NotOffered,
@@ -170,12 +153,19 @@ mod tests {
             HouseholdError::UnknownHousehold,
             HouseholdError::BillerUnreachable { detail: "HTTP 503".into() },
         ] {
-            assert!(!error.message_zh().is_empty() && !error.message_en().is_empty(), "{error:?}");
-            assert!(error.message_zh().chars().any(|c| c > '\u{2E80}'), "{error:?}");
-            assert!(error.message_en().is_ascii(), "{error:?}");
+            assert!(
+                !error.message().in_lang(catalogue::Lang::Zh).is_empty()
+                    && !error.message().in_lang(catalogue::Lang::En).is_empty(),
+                "{error:?}"
+            );
+            assert!(
+                error.message().in_lang(catalogue::Lang::Zh).chars().any(|c| c > '\u{2E80}'),
+                "{error:?}"
+            );
+            assert!(error.message().in_lang(catalogue::Lang::En).is_ascii(), "{error:?}");
         }
         assert_eq!(
-            HouseholdError::UnknownHousehold.message_zh(),
+            HouseholdError::UnknownHousehold.message().in_lang(catalogue::Lang::Zh),
             "未查到与该身份证关联的户号，请输入账单上的户号。"
         );
     }

@@ -17,7 +17,7 @@ pub mod observer;
 mod scan;
 mod slips;
 
-pub use bank_card_slot::CARD_KEPT;
+pub use bank_card_slot::card_kept_note;
 pub use gas::{GasError, Rewritten};
 pub use household::{AccountKind, HouseholdAccount, HouseholdError};
 pub use observer::{Observer, Quiet};
@@ -258,7 +258,7 @@ impl Runtime {
         };
         let status = printer.driver.lock().await.status().await;
         if !status.can_print_receipt() {
-            ReceiptAvailability::Unavailable(describe_printer(&status))
+            ReceiptAvailability::Unavailable(describe_printer(&status).to_string())
         } else if status.paper_near_end() {
             ReceiptAvailability::NearEnd
         } else {
@@ -548,19 +548,20 @@ impl Runtime {
 }
 
 /// What a person should hear about a printer that cannot print now.
-pub fn describe_printer(status: &printer::PrinterStatus) -> String {
+pub fn describe_printer(status: &printer::PrinterStatus) -> kiosk_core::session::Text {
+    use kiosk_core::session::Text;
     use printer::Paper;
     if !status.reachable {
-        "the printer does not answer".into()
+        Text::new("the printer does not answer")
     } else if status.paper == Paper::Out {
-        "the printer is out of paper".into()
+        Text::new("the printer is out of paper")
     } else if status.cover_open {
-        "the printer cover is open".into()
+        Text::new("the printer cover is open")
     } else if status.cutter_error {
-        "the printer's cutter is jammed".into()
+        Text::new("the printer's cutter is jammed")
     } else if status.offline {
-        "the printer is offline".into()
+        Text::new("the printer is offline")
     } else {
-        "the printer reports an error".into()
+        Text::new("the printer reports an error")
     }
 }

@@ -2,6 +2,7 @@
 //! came, and never let anything but a payment code start a payment.
 
 use super::Runtime;
+use kiosk_core::session::Text;
 use kiosk_core::{AccountNo, PaymentCode, Utility};
 use scanner::Scanned;
 use std::time::Duration;
@@ -12,9 +13,9 @@ pub enum ScanProblem {
     NoScanner,
     #[error("no code was scanned in time")]
     NoCode,
-    /// Garbage, a collection code, a URL…: the words for the customer, Chinese then English.
-    #[error("{zh} / {en}")]
-    NotAPaymentCode { zh: &'static str, en: &'static str },
+    /// Garbage, a collection code, a URL…: the words for the customer.
+    #[error("{0}")]
+    NotAPaymentCode(Text),
     #[error(
         "this is a bill's barcode, not a payment code: show the payment code in WeChat, Alipay or UnionPay"
     )]
@@ -27,28 +28,20 @@ pub enum ScanProblem {
 }
 
 impl ScanProblem {
-    /// What the customer reads and hears, Chinese and English.
-    pub fn words(&self) -> (String, String) {
+    /// What the customer reads and hears.
+    pub fn words(&self) -> Text {
         match self {
-            ScanProblem::NotAPaymentCode { zh, en } => (zh.to_string(), en.to_string()),
-            ScanProblem::NoCode => (
-                "没有扫到条码。请把条码对准扫码窗口，再按一次。".into(),
-                "No code was scanned. Hold it to the scanner window and try again.".into(),
+            ScanProblem::NotAPaymentCode(words) => words.clone(),
+            ScanProblem::NoCode => Text::new("No code was scanned. Hold it to the scanner window and try again."),
+            ScanProblem::BillInsteadOfCode => Text::new(
+                "That is the bill's barcode, not a payment code. Open the payment code in WeChat, Alipay or UnionPay.",
             ),
-            ScanProblem::BillInsteadOfCode => (
-                "这是缴费单的条码，不是付款码。请打开微信、支付宝或云闪付的付款码。".into(),
-                "That is the bill's barcode, not a payment code. Open the payment code in WeChat, Alipay or UnionPay."
-                    .into(),
+            ScanProblem::CodeInsteadOfBill => Text::new(
+                "That is a payment code, not the bill's barcode; nothing was charged. Scan the barcode on the paper bill.",
             ),
-            ScanProblem::CodeInsteadOfBill => (
-                "这是付款码，不是缴费单条码，没有扣款。请扫纸质账单上的条码。".into(),
-                "That is a payment code, not the bill's barcode; nothing was charged. Scan the barcode on the paper bill."
-                    .into(),
-            ),
-            ScanProblem::NoScanner | ScanProblem::Device(_) => (
-                "扫码器暂时不能用，请手动输入户号或找工作人员。".into(),
-                "The scanner is not working now; type the account number or ask staff.".into(),
-            ),
+            ScanProblem::NoScanner | ScanProblem::Device(_) => {
+                Text::new("The scanner is not working now; type the account number or ask staff.")
+            }
         }
     }
 }
@@ -114,11 +107,7 @@ impl Drop for UntriggerIfDropped {
 /// Garbage, a collection code, a URL…: what to tell the customer.
 fn not_understood(scanned: Scanned) -> ScanProblem {
     match scanned {
-        Scanned::Garbage { reason } => {
-            ScanProblem::NotAPaymentCode { zh: reason.message_zh(), en: reason.message_en() }
-        }
-        _ => {
-            ScanProblem::NotAPaymentCode { zh: "无法识别的条码", en: "a code the kiosk does not know" }
-        }
+        Scanned::Garbage { reason } => ScanProblem::NotAPaymentCode(reason.message()),
+        _ => ScanProblem::NotAPaymentCode(Text::new("a code the kiosk does not know")),
     }
 }

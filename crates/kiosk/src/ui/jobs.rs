@@ -10,6 +10,7 @@ use crate::runtime::{AccountKind, GasError, PayMethod, RuntimeError};
 use journal::PrintKind;
 use kiosk_core::session::{
     Command, Found, GasCardInfo, Input, MethodChoice, Notice, Outcome, OutcomeKind, Service, StaffCommand,
+    Text,
 };
 use kiosk_core::utility::mask_middle;
 use kiosk_core::{Fen, Order, Utility};
@@ -103,7 +104,7 @@ impl KioskUi {
     fn pay(&mut self, method: MethodChoice) {
         let generation = self.generation;
         let Some(found) = self.session.found.clone() else {
-            let notice = Notice::error("请重新查找账单。", "Please look the bill up again.");
+            let notice = Notice::error(Text::new("Please look the bill up again."));
             let _ = self.news_tx.send(News::Input(generation, Input::PayRefused(notice)));
             return;
         };
@@ -199,22 +200,18 @@ async fn fetch_bill(backend: Arc<Backend>, service: Service, account: String) ->
 fn lookup_notice(error: &RuntimeError) -> Notice {
     tracing::info!(%error, "ui: bill look-up failed");
     match error {
-        RuntimeError::Account(_) => Notice::error(
-            "户号不对，请对照账单上的户号重新输入。",
-            "That account number is not right; check it against your bill.",
-        ),
-        RuntimeError::Biller(error) => Notice::error(
-            format!("{} 没有扣款。", error.message_zh()),
-            format!("{} Nothing was charged.", error.message_en()),
-        ),
-        RuntimeError::NoJointBill => Notice::error(
-            "本机暂不办理合缴，请分别缴费。",
-            "This kiosk cannot take joint bills; pay each bill alone.",
-        ),
-        _ => Notice::error(
-            "暂时查不到账单，请稍后再试或找工作人员。没有扣款。",
+        RuntimeError::Account(_) => {
+            Notice::error(Text::new("That account number is not right; check it against your bill."))
+        }
+        RuntimeError::Biller(error) => {
+            Notice::error(Text::with("{} Nothing was charged.", [error.message()]))
+        }
+        RuntimeError::NoJointBill => {
+            Notice::error(Text::new("This kiosk cannot take joint bills; pay each bill alone."))
+        }
+        _ => Notice::error(Text::new(
             "The bill cannot be fetched now. Try later or ask staff. Nothing was charged.",
-        ),
+        )),
     }
 }
 
@@ -224,10 +221,7 @@ async fn scan_bill(backend: Arc<Backend>) -> Input {
             utility: utility.filter(|u| Utility::ALL.contains(u)),
             account: account.as_str().into(),
         },
-        Err(problem) => {
-            let (zh, en) = problem.words();
-            Input::LookupFailed(Notice::error(zh, en))
-        }
+        Err(problem) => Input::LookupFailed(Notice::error(problem.words())),
     }
 }
 
@@ -236,12 +230,11 @@ async fn read_id_card(backend: Arc<Backend>) -> Input {
     match backend.runtime.find_household(deadline).await {
         Ok(accounts) => match accounts.iter().find(|a| a.kind == AccountKind::Joint) {
             Some(joint) => Input::ScannedAccount { utility: None, account: joint.account.as_str().into() },
-            None => Input::LookupFailed(Notice::error(
-                "这张身份证名下没有合缴户号，请输入户号。",
+            None => Input::LookupFailed(Notice::error(Text::new(
                 "There is no joint account for this ID card; please type the account number.",
-            )),
+            ))),
         },
-        Err(error) => Input::LookupFailed(Notice::error(error.message_zh(), error.message_en())),
+        Err(error) => Input::LookupFailed(Notice::error(error.message())),
     }
 }
 
@@ -264,22 +257,10 @@ async fn read_gas_card(backend: Arc<Backend>) -> Input {
 fn gas_notice(error: &GasError) -> Notice {
     tracing::info!(%error, "ui: gas card problem");
     match error {
-        GasError::LastPurchaseNotLoaded => Notice::error(
-            "上次买的气还没有插到燃气表里。请先把卡插入燃气表，再来充值。",
-            "The last purchase is not on the meter yet. Insert the card into your gas meter first, then top up.",
-        ),
-        GasError::RewriteFirst => Notice::error(
-            "这张卡有一笔已付款的气还没写进卡里，请找工作人员补写卡。",
-            "A paid purchase is still waiting to be written to this card; ask staff to rewrite the card.",
-        ),
-        GasError::UnknownCard(_) => Notice::error(
-            "燃气公司查不到这张卡，请到柜台办理。",
-            "The gas company does not know this card; please go to the counter.",
-        ),
-        _ => Notice::error(
-            "没有读到燃气卡。请把卡芯片朝上插好，再按「读燃气卡」。",
-            "The gas card could not be read. Insert it chip side up, then tap \"Read gas card\" again.",
-        ),
+        GasError::LastPurchaseNotLoaded => Notice::error(Text::new("The last purchase is not on the meter yet. Insert the card into your gas meter first, then top up.")),
+        GasError::RewriteFirst => Notice::error(Text::new("A paid purchase is still waiting to be written to this card; ask staff to rewrite the card.")),
+        GasError::UnknownCard(_) => Notice::error(Text::new("The gas company does not know this card; please go to the counter.")),
+        _ => Notice::error(Text::new("The gas card could not be read. Insert it chip side up, then tap \"Read gas card\" again.")),
     }
 }
 
@@ -299,21 +280,18 @@ async fn take_money(
         MethodChoice::Code => {
             let scanned = tokio::select! {
                 scanned = runtime.scan_payment_code(window) => scanned,
-                _ = stop => return Input::PayRefused(Notice::info("已停止等待，没有扣款。", "Stopped waiting; nothing was charged.")),
+                _ = stop => return Input::PayRefused(Notice::info(Text::new("Stopped waiting; nothing was charged."))),
             };
             match scanned {
                 Ok(code) => PayMethod::Code(code),
-                Err(problem) => {
-                    let (zh, en) = problem.words();
-                    return Input::CodeProblem(Notice::error(zh, en));
-                }
+                Err(problem) => return Input::CodeProblem(Notice::error(problem.words())),
             }
         }
     };
     let paid = match found {
         Found::GasCard(_) => {
             let Some(amount) = top_up else {
-                return Input::PayRefused(Notice::error("请先选择金额。", "Choose an amount first."));
+                return Input::PayRefused(Notice::error(Text::new("Choose an amount first.")));
             };
             runtime.gas_top_up(amount, pay_method, observer).await.map_err(|e| match e {
                 GasError::Runtime(e) => refused(&e),
@@ -384,25 +362,18 @@ async fn unsettled(backend: &Backend, observer: &UiObserver, why: &str) -> Input
 fn refused(error: &RuntimeError) -> Notice {
     tracing::warn!(%error, "ui: payment not started");
     match error {
-        RuntimeError::Busy | RuntimeError::Unsettled(_) => Notice::error(
-            "本机正在处理上一笔付款，请稍等一会儿再付。没有扣款。",
+        RuntimeError::Busy | RuntimeError::Unsettled(_) => Notice::error(Text::new(
             "This kiosk is finishing an earlier payment; please wait a moment. Nothing was charged.",
-        ),
-        RuntimeError::NoBankCard => Notice::error(
-            "没有插入银行卡，没有扣款。可以再选一次付款方式。",
+        )),
+        RuntimeError::NoBankCard => Notice::error(Text::new(
             "No bank card was inserted; nothing was charged. You can choose how to pay again.",
-        ),
-        RuntimeError::Order(_) => {
-            Notice::error("这张账单现在没有要缴的钱。", "There is nothing to pay on this bill now.")
-        }
+        )),
+        RuntimeError::Order(_) => Notice::error(Text::new("There is nothing to pay on this bill now.")),
         _ => not_started(),
     }
 }
 
 /// The payment did not start: nothing was charged.
 fn not_started() -> Notice {
-    Notice::error(
-        "付款没有开始，没有扣款。请重试或找工作人员。",
-        "The payment did not start and nothing was charged. Try again or ask staff.",
-    )
+    Notice::error(Text::new("The payment did not start and nothing was charged. Try again or ask staff."))
 }

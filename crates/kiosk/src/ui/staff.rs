@@ -4,7 +4,7 @@
 use crate::backend::Backend;
 use crate::runtime::{Quiet, Rewritten};
 use journal::{PrintKind, StaffAction};
-use kiosk_core::session::Notice;
+use kiosk_core::session::{Notice, Text};
 
 /// The staff list from `[[staff]]`: numbers and salted argon2id PIN hashes.
 #[derive(Clone, Debug, Default)]
@@ -58,21 +58,21 @@ pub async fn reprint(backend: &Backend, payment_id: Option<String>) -> (Option<S
         None => runtime.journal.list(1, 0).await.ok().and_then(|rows| rows.into_iter().next()).map(|r| r.id),
     };
     let Some(id) = id else {
-        return (None, Notice::info("还没有可补打的凭条。", "There is no receipt to reprint yet."));
+        return (None, Notice::info(Text::new("There is no receipt to reprint yet.")));
     };
     let payment = match runtime.load(&id).await {
         Ok(payment) => payment,
         Err(error) => {
             tracing::warn!(%error, "reprint: payment not loaded");
-            return (Some(id), Notice::error("找不到这笔付款。", "That payment could not be found."));
+            return (Some(id), Notice::error(Text::new("That payment could not be found.")));
         }
     };
     let notice = match runtime.print_and_record(&payment, PrintKind::Reprint, &Quiet).await {
-        Ok(true) => Notice::info(format!("已补打凭条 {id}。"), format!("Receipt {id} reprinted.")),
-        _ => Notice::error(
-            format!("凭条 {id} 没有打印出来，请检查打印机。"),
-            format!("Receipt {id} did not print; check the printer."),
-        ),
+        Ok(true) => Notice::info(Text::with("Receipt {} reprinted.", [Text::verbatim(id.to_string())])),
+        _ => Notice::error(Text::with(
+            "Receipt {} did not print; check the printer.",
+            [Text::verbatim(id.to_string())],
+        )),
     };
     (Some(id), notice)
 }
@@ -85,26 +85,20 @@ pub async fn rewrite_card(backend: &Backend) -> (Option<String>, Notice) {
     match result {
         Ok(Rewritten::Journaled(payment)) if !payment.state.is_parked() => (
             Some(payment.id().to_string()),
-            Notice::info("补写卡成功，请取回燃气卡。", "The card is written; please take the gas card."),
+            Notice::info(Text::new("The card is written; please take the gas card.")),
         ),
         Ok(Rewritten::Journaled(payment)) => (
             Some(payment.id().to_string()),
-            Notice::error(
-                "补写卡没有完成，请重新插卡再试。",
-                "The card was not written; insert it again and retry.",
-            ),
+            Notice::error(Text::new("The card was not written; insert it again and retry.")),
         ),
         // Sold elsewhere: there is no payment of this kiosk to reprint.
-        Ok(Rewritten::FromBiller { .. }) => (
-            None,
-            Notice::info(
-                "已补写在其他网点购买的燃气，请取回燃气卡。",
-                "The gas bought elsewhere is written; please take the gas card.",
-            ),
-        ),
-        Err(error) => {
-            (None, Notice::error(format!("不能补写卡：{error}"), format!("Cannot rewrite the card: {error}")))
+        Ok(Rewritten::FromBiller { .. }) => {
+            (None, Notice::info(Text::new("The gas bought elsewhere is written; please take the gas card.")))
         }
+        Err(error) => (
+            None,
+            Notice::error(Text::with("Cannot rewrite the card: {}", [Text::verbatim(error.to_string())])),
+        ),
     }
 }
 

@@ -3,25 +3,25 @@
 
 use crate::backend::Backend;
 use crate::runtime::describe_printer;
-use kiosk_core::session::{Availability, ReceiptOutlook};
+use kiosk_core::session::{Availability, ReceiptOutlook, Text};
 use kiosk_ui::view::DeviceLine;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct StatusReport {
     pub availability: Availability,
     pub devices: Vec<DeviceLine>,
-    pub suspense: Vec<String>,
+    pub suspense: Vec<Text>,
 }
 
 pub async fn report(backend: &Backend) -> StatusReport {
     let runtime = &backend.runtime;
     let devices = &runtime.devices;
     let mut lines = Vec::new();
-    let mut line = |name: &str, (ok, status): (bool, String)| {
-        lines.push(DeviceLine { name: name.into(), status, ok });
+    let mut line = |name: Text, (ok, status): (bool, Text)| {
+        lines.push(DeviceLine { name, status, ok });
         ok
     };
-    let missing = || (false, "未配置 not configured".to_string());
+    let missing = || (false, Text::new("not configured"));
 
     // One status request to the printer gives both the panel's line and the receipt outlook.
     let mut receipt = ReceiptOutlook::Unavailable;
@@ -36,41 +36,41 @@ pub async fn report(backend: &Backend) -> StatusReport {
                 };
                 match receipt {
                     ReceiptOutlook::Unavailable => (false, describe_printer(&status)),
-                    ReceiptOutlook::NearEnd => (true, "纸将用完 paper near end".into()),
-                    ReceiptOutlook::Ready => (true, "纸量正常 paper ok".into()),
+                    ReceiptOutlook::NearEnd => (true, Text::new("paper near end")),
+                    ReceiptOutlook::Ready => (true, Text::new("paper ok")),
                 }
             })
             .await
         }
         None => missing(),
     };
-    line("打印机 Printer", printer);
+    line(Text::new("Printer"), printer);
     let scanner = match &devices.scanner {
         Some(s) => {
             ask(&s.driver, async |d| match d.ensure_ready().await {
-                Ok(()) => (true, "正常 ready".into()),
-                Err(error) => (false, error.to_string()),
+                Ok(()) => (true, Text::new("ready")),
+                Err(error) => (false, Text::with("not ready: {}", [Text::verbatim(error.to_string())])),
             })
             .await
         }
         None => missing(),
     };
-    let scanner = line("扫码器 Scanner", scanner);
+    let scanner = line(Text::new("Scanner"), scanner);
     let id_card = match &devices.idcard {
         Some(c) => ask(&c.driver, async |d| xfs(d.device_status().await)).await,
         None => missing(),
     };
-    let id_card = line("身份证 ID reader", id_card);
+    let id_card = line(Text::new("ID reader"), id_card);
     let gas_card = match &devices.iccard {
         Some(c) => ask(&c.driver, async |d| xfs(d.device_status().await)).await,
         None => missing(),
     };
-    let gas_card = line("IC卡口 IC slot", gas_card);
+    let gas_card = line(Text::new("IC card slot"), gas_card);
     let bank_card = match &devices.bankcard {
         Some(b) => ask(&b.terminal, async |d| xfs(d.device_status().await)).await,
         None => missing(),
     };
-    let bank_card = line("银行卡 Bank card", bank_card);
+    let bank_card = line(Text::new("Bank card reader"), bank_card);
 
     // Staff see every payment not settled: those still being finished (a failed job leaves one
     // for the background settler) and those parked in suspense or waiting for a refund.
@@ -78,11 +78,10 @@ pub async fn report(backend: &Backend) -> StatusReport {
     match runtime.journal.load_unfinished().await {
         Ok(rows) => {
             for row in rows {
-                suspense.push(format!(
-                    "{} {} {} 处理中 being finished",
-                    row.id,
-                    row.state,
-                    kiosk_core::Fen(row.total_fen)
+                let (id, state, total) = (row.id, row.state, kiosk_core::Fen(row.total_fen));
+                suspense.push(Text::with(
+                    "{0} {1} {2} being finished",
+                    [id, state, total.to_string()].map(Text::verbatim),
                 ));
             }
         }
@@ -91,14 +90,22 @@ pub async fn report(backend: &Backend) -> StatusReport {
     match runtime.journal.load_parked().await {
         Ok(rows) => {
             for row in rows {
-                suspense.push(format!("{} {} {}", row.id, row.state, kiosk_core::Fen(row.total_fen)));
+                suspense.push(Text::verbatim(format!(
+                    "{} {} {}",
+                    row.id,
+                    row.state,
+                    kiosk_core::Fen(row.total_fen)
+                )));
             }
         }
         Err(error) => tracing::warn!(%error, "ui: the journal could not list parked payments"),
     }
     let journal = runtime.journal_fault();
     if let Some(why) = &journal {
-        suspense.insert(0, format!("交易记录不可信，暂停收款 journal not trusted: {why}"));
+        suspense.insert(
+            0,
+            Text::with("the journal is not trusted, no money is taken: {}", [Text::verbatim(why)]),
+        );
     }
     let availability = Availability {
         journal: journal.is_none(),
@@ -116,19 +123,19 @@ pub async fn report(backend: &Backend) -> StatusReport {
 /// working, and the status check must never wait behind a 60 s scan or a card read.
 async fn ask<D>(
     driver: &tokio::sync::Mutex<D>,
-    probe: impl AsyncFnOnce(&mut D) -> (bool, String),
-) -> (bool, String) {
+    probe: impl AsyncFnOnce(&mut D) -> (bool, Text),
+) -> (bool, Text) {
     match driver.try_lock() {
         Ok(mut device) => probe(&mut device).await,
-        Err(_) => (true, "使用中 in use".into()),
+        Err(_) => (true, Text::new("in use")),
     }
 }
 
-/// A device's readiness in words staff read (the XFS4IoT states, said in Chinese and English).
-fn xfs<D>(status: device::DeviceStatus<D>) -> (bool, String) {
+/// A device's readiness in words staff read (the XFS4IoT states, in the catalogue's words).
+fn xfs<D>(status: device::DeviceStatus<D>) -> (bool, Text) {
     let words = match status.media.words() {
-        Some(media) => format!("{}，{media}", status.device.words()),
-        None => status.device.words().to_string(),
+        Some(media) => Text::with("{0}, {1}", [status.device.words(), media]),
+        None => status.device.words(),
     };
     (status.is_ready(), words)
 }
@@ -141,11 +148,14 @@ mod tests {
     #[test]
     fn device_states_read_as_words_not_enum_names() {
         let status = |device, media| device::DeviceStatus { device, media, detail: () };
+        use kiosk_core::session::Lang;
         let (_, scanner) = xfs(status(device::DeviceState::Online, device::MediaState::NotSupported));
-        assert_eq!(scanner, "正常 ready");
+        assert_eq!((scanner.in_lang(Lang::Zh), scanner.in_lang(Lang::En)), ("正常".into(), "ready".into()));
         let (_, slot) = xfs(status(device::DeviceState::Online, device::MediaState::Present));
-        assert_eq!(slot, "正常 ready，有卡或物品 item inside");
+        assert_eq!(slot.in_lang(Lang::Zh), "正常，有卡或物品");
+        assert_eq!(slot.in_lang(Lang::En), "ready, item inside");
         let (_, gone) = xfs(status(device::DeviceState::Offline, device::MediaState::Unknown));
+        let gone = gone.in_lang(Lang::En);
         assert!(!gone.contains("Offline") && !gone.contains("Unknown"), "{gone}");
     }
 }
