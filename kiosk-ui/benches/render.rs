@@ -153,9 +153,7 @@ fn main() {
 
     println!("Full frames, software renderer: {FRAMES} per case ({ROUNDS} round-robin passes over all");
     println!("cases, {FRAMES_PER_ROUND} frames each after {WARM_UP} warm-up). Median (min) in ms.\n");
-    println!(
-        "| screen | 1080x1920 normal | 1080x1920 长辈 (large) | 1920x1080 normal | 1920x1080 长辈 (large) |"
-    );
+    println!("| screen | 1080x1920 normal | 1080x1920 large | 1920x1080 normal | 1920x1080 large |");
     println!("|---|---|---|---|---|");
     let find = |target: Target, shot: usize, portrait: bool, large: bool| {
         cases

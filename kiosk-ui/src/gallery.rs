@@ -31,7 +31,7 @@ pub fn demo_facts(portrait: bool) -> KioskFacts {
                 Text::with("{0}, {1}", [Text::new("ready"), Text::new("item inside")]),
                 true,
             ),
-            line(Text::new("Bank card reader"), Text::new("offline"), false),
+            line(Text::new("Bank card terminal"), Text::new("offline"), false),
         ],
         suspense: vec![Text::verbatim("SH-DEMO-0001-20261123-0007 SUSPENSE ¥86.40")],
         portrait,
@@ -194,6 +194,11 @@ pub fn shots() -> Vec<Shot> {
             .shot("05-top-up-amount"),
         Driver::water_confirm().shot("06-confirm"),
         Driver::water_confirm().tap(Intent::FocusNext).shot("06-confirm-keypad-focus"),
+        // Private mode (a headset in) with the blank control used: both screens hidden.
+        Driver::water_confirm()
+            .news(Input::Headset(true))
+            .tap(Intent::BlankMirror)
+            .shot("06-confirm-private-hidden"),
         Driver::new()
             .typed(Service::Joint, "9100000016")
             .tap(Intent::SubmitAccount)

@@ -13,14 +13,17 @@ pub trait Speaker: Send {
     /// The customer's volume: this many dB above the lowest setting (item 41). A speaker that
     /// cannot change its volume ignores it.
     fn set_gain(&mut self, _gain_db: u8) {}
-    /// Whether a headset is plugged in, where the hardware can tell (item 39).
-    fn headset(&self) -> Option<bool> {
-        None
-    }
+    /// Private mode (item 39): the voice goes to the headset only, the loudspeaker muted, or
+    /// back to the loudspeaker. A sound card that mutes its speaker on its own ignores it.
+    fn route(&mut self, _headset: bool) {}
 }
 
+/// Whether a headset is in the jack (None: this hardware cannot tell). The kiosk asks about once
+/// a second, off the UI thread.
+pub type HeadsetProbe = Arc<dyn Fn() -> Option<bool> + Send + Sync>;
+
 /// The sound card's mixer through ALSA's `amixer`, for the volume steps beyond what espeak-ng's
-/// own amplitude reaches (+6 dB) and for the headphone jack's state, where the card reports it.
+/// own amplitude reaches (+6 dB) and for muting the loudspeaker in private mode.
 #[derive(Clone, Debug)]
 pub struct AlsaMixer {
     /// The playback control the steps move ("Master", "PCM", "Speaker").
@@ -28,26 +31,40 @@ pub struct AlsaMixer {
     /// The control's level at the lowest step, in dB (the installer sets it so that this step
     /// gives ≥ 65 dB SPL at the customer's ear).
     pub base_db: i32,
+    /// The loudspeaker's on/off switch ("Speaker"), turned off while a headset is in; None
+    /// where the codec mutes the speaker itself when the jack is used.
+    pub speaker_switch: Option<String>,
 }
 
 impl AlsaMixer {
     fn set(&self, gain_db: u8) {
         let level = format!("{}dB", self.base_db + i32::from(gain_db));
-        let status = Command::new("amixer")
-            .args(["-q", "sset", &self.control, "--", &level])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status();
-        if !status.is_ok_and(|s| s.success()) {
-            tracing::warn!(control = %self.control, "speech: the ALSA mixer did not take the volume");
-        }
+        amixer(&["-q", "sset", &self.control, "--", &level], "the volume");
     }
 
-    /// The "Headphone Jack" control of card 0, when the codec has one.
-    fn headset(&self) -> Option<bool> {
-        let out = Command::new("amixer").args(["cget", "iface=CARD,name=Headphone Jack"]).output().ok()?;
-        jack_state(&String::from_utf8_lossy(&out.stdout))
+    fn route(&self, headset: bool) {
+        if let Some(switch) = &self.speaker_switch {
+            amixer(&switch_args(switch, !headset), "the loudspeaker switch");
+        }
     }
+}
+
+fn amixer(args: &[&str], what: &str) {
+    let status = Command::new("amixer").args(args).stdout(Stdio::null()).stderr(Stdio::null()).status();
+    if !status.is_ok_and(|s| s.success()) {
+        tracing::warn!(what, "speech: the ALSA mixer did not take the setting");
+    }
+}
+
+/// `amixer` arguments that turn a playback switch on or off.
+pub fn switch_args(switch: &str, on: bool) -> [&str; 4] {
+    ["-q", "sset", switch, if on { "unmute" } else { "mute" }]
+}
+
+/// The "Headphone Jack" control of card 0, where the codec reports one.
+pub fn alsa_headphone_jack() -> Option<bool> {
+    let out = Command::new("amixer").args(["cget", "iface=CARD,name=Headphone Jack"]).output().ok()?;
+    jack_state(&String::from_utf8_lossy(&out.stdout))
 }
 
 /// Reads `amixer cget`'s answer for a jack control: ": values=on" (plugged) or "=off".
@@ -144,8 +161,10 @@ impl Speaker for Espeak {
         }
     }
 
-    fn headset(&self) -> Option<bool> {
-        self.mixer.as_ref().and_then(AlsaMixer::headset)
+    fn route(&mut self, headset: bool) {
+        if let Some(mixer) = &self.mixer {
+            mixer.route(headset);
+        }
     }
 }
 
@@ -162,12 +181,16 @@ pub enum Heard {
     Stopped,
     /// The volume set, in dB above the lowest.
     Gain(u8),
+    /// The voice sent to the headset only (true) or to the loudspeaker.
+    Route(bool),
 }
 
 /// Keeps what would have been said, for tests and for the screenshot tool's scripts.
 #[derive(Clone, Debug, Default)]
 pub struct Recorder {
     pub log: Arc<Mutex<Vec<Heard>>>,
+    /// The jack as a test sets it (None: the hardware cannot tell).
+    jack: Arc<Mutex<Option<bool>>>,
 }
 
 impl Recorder {
@@ -181,7 +204,7 @@ impl Recorder {
             .into_iter()
             .filter_map(|h| match h {
                 Heard::Said(_, lines) => Some(lines.join(" ")),
-                Heard::Stopped | Heard::Gain(_) => None,
+                Heard::Stopped | Heard::Gain(_) | Heard::Route(_) => None,
             })
             .collect::<Vec<_>>()
             .join("\n")
@@ -191,6 +214,19 @@ impl Recorder {
         if let Ok(mut log) = self.log.lock() {
             log.clear();
         }
+    }
+
+    /// Plugs a headset in (true) or pulls it out, as the probe will report it.
+    pub fn plug(&self, headset: bool) {
+        if let Ok(mut jack) = self.jack.lock() {
+            *jack = Some(headset);
+        }
+    }
+
+    /// The jack this recorder's test sets.
+    pub fn probe(&self) -> HeadsetProbe {
+        let jack = self.jack.clone();
+        Arc::new(move || jack.lock().ok().and_then(|j| *j))
     }
 }
 
@@ -212,6 +248,12 @@ impl Speaker for Recorder {
             log.push(Heard::Gain(gain_db));
         }
     }
+
+    fn route(&mut self, headset: bool) {
+        if let Ok(mut log) = self.log.lock() {
+            log.push(Heard::Route(headset));
+        }
+    }
 }
 
 #[cfg(test)]
@@ -231,5 +273,11 @@ mod tests {
         assert_eq!(jack_state(plugged), Some(true));
         assert_eq!(jack_state(&plugged.replace("values=on", "values=off")), Some(false));
         assert_eq!(jack_state("amixer: Cannot find the given element from control hw:0\n"), None);
+    }
+
+    #[test]
+    fn private_mode_mutes_the_loudspeaker_switch_and_unmutes_it_after() {
+        assert_eq!(switch_args("Speaker", false), ["-q", "sset", "Speaker", "mute"]);
+        assert_eq!(switch_args("Speaker", true), ["-q", "sset", "Speaker", "unmute"]);
     }
 }

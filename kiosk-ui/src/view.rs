@@ -123,6 +123,8 @@ pub fn apply(kiosk: &Kiosk<'_>, s: &Session, facts: &KioskFacts, now: Ts) {
     kiosk.set_suspense(model(facts.suspense.iter().map(|l| SharedString::from(l.in_lang(lang))).collect()));
     kiosk.set_eject_text(s.eject.map(|e| speech::eject_line(e, lang)).unwrap_or_default().into());
     kiosk.set_mirror_blanked(s.mirror_blanked);
+    kiosk.set_headset(s.headset);
+    kiosk.set_screen_blanked(s.screen_blanked());
     kiosk.set_service_phone(s.service_phone.clone().into());
 }
 

@@ -438,7 +438,8 @@ fn the_focus_ring_is_on_the_button_the_voice_named_on_every_screen() {
     let mut checked = 0;
     for lang in [Lang::Zh, Lang::En] {
         kiosk_ui::select_language(lang);
-        for shot in shots() {
+        // With both screens hidden (private mode) the keypad still steps, but nothing is drawn.
+        for shot in shots().into_iter().filter(|s| !s.session.screen_blanked()) {
             let mut session = shot.session.clone();
             session.lang = lang;
             for choice in session.choices() {

@@ -44,11 +44,11 @@ fn scripts_say_the_key_facts_of_their_screen() {
     let all: Vec<_> = shots().into_iter().map(|s| (s.name, speech::script(&s.session).join(" "))).collect();
     let of = |name: &str| all.iter().find(|(n, _)| *n == name).map(|(_, s)| s.clone()).unwrap();
     let confirm = of("06-confirm");
-    assert!(
-        confirm.contains("86元4角") && confirm.contains("张*明") && confirm.contains("户号"),
-        "{confirm}"
-    );
-    assert!(!confirm.contains("3100000018"), "never the full account");
+    assert!(confirm.contains("86元4角") && confirm.contains("户名和户号请看屏幕"), "{confirm}");
+    assert!(!confirm.contains("张*明"), "no name on the loudspeaker (item 39): {confirm}");
+    let private = of("06-confirm-private-hidden");
+    assert!(private.contains("张*明") && private.contains("户号尾号"), "into the headset: {private}");
+    assert!(!confirm.contains("3100000018") && !private.contains("3100000018"), "never the full account");
     assert!(of("11-result-paid").contains("缴费成功") && of("11-result-paid").contains("交易编号"));
     assert!(of("12-result-not-charged").contains("一分也没有扣"));
     assert!(of("13-result-suspense").contains("凭条"));
@@ -67,7 +67,9 @@ fn every_button_a_script_names_is_on_its_screen() {
     let mut problems = Vec::new();
     for lang in [Lang::Zh, Lang::En] {
         kiosk_ui::select_language(lang);
-        for shot in shots() {
+        // With both screens hidden (private mode) the named buttons are taken with the keypad's
+        // 0 and Enter; nothing is drawn to check.
+        for shot in shots().into_iter().filter(|s| !s.session.screen_blanked()) {
             let mut session = shot.session.clone();
             session.lang = lang;
             view::apply(&ui.global::<Kiosk>(), &session, &demo_facts(false), shot.now);

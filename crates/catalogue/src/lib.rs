@@ -29,8 +29,11 @@ pub enum Lang {
 pub const ZH_CN_PO: &str = include_str!("../translations/zh_CN/LC_MESSAGES/kiosk-ui.po");
 
 static ZH_CN: LazyLock<HashMap<String, String>> = LazyLock::new(|| {
-    // A broken catalogue fails `tests/every_string.rs`; at run time its readable part still counts.
-    po::parse(ZH_CN_PO).map(|entries| entries.into_iter().collect()).unwrap_or_default()
+    // A catalogue that does not parse fails `tests/every_string.rs`, so it never ships; an
+    // untranslated (empty) entry shows its English rather than a blank.
+    po::parse(ZH_CN_PO)
+        .map(|entries| entries.into_iter().filter(|(_, zh)| !zh.is_empty()).collect())
+        .unwrap_or_default()
 });
 
 /// The catalogue's (msgid, Chinese) pairs in file order, or where it cannot be read.
@@ -121,18 +124,9 @@ impl Text {
         Text(Part::Verbatim(text.into()))
     }
 
-    /// The catalogue's key, for tests and logs (English).
-    pub fn msgid(&self) -> Option<&'static str> {
-        match &self.0 {
-            Part::Message { msgid, .. } => Some(msgid),
-            Part::Verbatim(_) => None,
-        }
-    }
-
     pub fn in_lang(&self, lang: Lang) -> String {
         match &self.0 {
             Part::Verbatim(text) => text.clone(),
-            Part::Message { msgid, args } if args.is_empty() => tr(lang, msgid).to_string(),
             Part::Message { msgid, args } => {
                 let args: Vec<String> = args.iter().map(|a| a.in_lang(lang)).collect();
                 let args: Vec<&dyn fmt::Display> = args.iter().map(|a| a as &dyn fmt::Display).collect();
@@ -146,12 +140,6 @@ impl Text {
     /// Chinese, then `between`, then English (see [`bilingual`]).
     pub fn bilingual(&self, between: &str) -> String {
         format!("{}{between}{}", self.in_lang(Lang::Zh), self.in_lang(Lang::En))
-    }
-}
-
-impl From<&'static str> for Text {
-    fn from(msgid: &'static str) -> Text {
-        Text::new(msgid)
     }
 }
 
@@ -188,6 +176,5 @@ mod tests {
         assert_eq!(text.in_lang(Lang::En), "Step 2 of 5");
         assert_eq!(text.in_lang(Lang::Zh), "第2步/共5步");
         assert_eq!(text.to_string(), "Step 2 of 5");
-        assert_eq!(Text::new("Back").msgid(), Some("Back"));
     }
 }

@@ -16,68 +16,135 @@ const NOT_OUR_WORDS: &[(&str, &str)] = &[
     ("crates/payments/src/wechat/bill.rs", "the column headings of WeChat Pay's statement file"),
     ("crates/payments/src/alipay/bill.rs", "the column headings of Alipay's statement file"),
     ("kiosk-ui/src/gallery.rs", "sample customers (names, addresses) for the screenshot gallery"),
-    ("kiosk-ui/benches/", "the render benchmark's sample customer"),
-    (
-        "kiosk-ui/ui/minimal.slint",
-        "the minimal window the UI benchmarks compare with: a CJK sample of the font",
-    ),
-    ("crates/kiosk/src/soak/", "the soak test's simulated customers"),
+    ("kiosk-ui/ui/minimal.slint", "the minimal window the UI benchmarks compare with: a CJK sample"),
+    ("crates/kiosk/src/soak/customer.rs", "the soak's simulated biller (a masked holder's name)"),
 ];
 
 #[test]
 fn every_word_is_in_the_catalogue_and_the_catalogue_has_nothing_else() {
-    let catalogue: BTreeMap<String, String> = catalogue_entries();
+    let files: Vec<(String, String)> = sources()
+        .into_iter()
+        .map(|file| {
+            let text = std::fs::read_to_string(&file).expect("a source file is readable");
+            (file.strip_prefix(workspace()).unwrap_or(&file).display().to_string(), text)
+        })
+        .collect();
+    let problems = check(&files, &catalogue_entries());
+    assert!(problems.is_empty(), "{} problems:\n{}", problems.len(), problems.join("\n"));
+}
+
+/// The verdict on sources (path, text) against a catalogue (msgid -> Chinese).
+fn check(files: &[(String, String)], catalogue: &BTreeMap<String, String>) -> Vec<String> {
     let mut used: BTreeSet<String> = BTreeSet::new();
     let mut problems: Vec<String> = Vec::new();
-    for file in sources() {
-        let text = std::fs::read_to_string(&file).expect("a source file is readable");
-        let slint = file.extension().is_some_and(|e| e == "slint");
-        let code = if slint { &text[..] } else { before_tests(&text) };
-        let where_ = file.strip_prefix(workspace()).unwrap_or(&file).display().to_string();
+    for (path, text) in files {
+        let slint = path.ends_with(".slint");
+        let code = if slint { &text[..] } else { before_tests(text) };
         for literal in string_literals(code) {
-            let line = code[..literal.at].lines().count().max(1);
-            let is_msgid =
-                if slint { after_slint_tr(&code[..literal.at]) } else { after_rust_tr(&code[..literal.at]) };
-            if is_msgid {
+            let line = code[..literal.at].matches('\n').count() + 1;
+            let before = &code[..literal.at];
+            let is_msgid = if slint { after_slint_tr(before) } else { after_rust_tr(before) };
+            if literal.is_char {
+                // Punctuation that tells Chinese text apart ('。') is grammar; a word is not.
+                if has_ideograph(&literal.value) && !excluded(path) {
+                    problems
+                        .push(format!("{path}:{line}: '{}' is Chinese outside the catalogue", literal.value));
+                }
+            } else if is_msgid {
                 match catalogue.get(&literal.value) {
                     None => {
-                        problems.push(format!("{where_}:{line}: {:?} is not in the catalogue", literal.value))
+                        problems.push(format!("{path}:{line}: {:?} is not in the catalogue", literal.value))
                     }
                     Some(zh) if zh.is_empty() => {
-                        problems.push(format!("{where_}:{line}: {:?} has no Chinese", literal.value))
+                        problems.push(format!("{path}:{line}: {:?} has no Chinese", literal.value))
                     }
                     Some(_) => {}
                 }
                 used.insert(literal.value);
-            } else if has_chinese(&literal.value) && !excluded(&where_) {
-                problems
-                    .push(format!("{where_}:{line}: {:?} is Chinese outside the catalogue", literal.value));
+            } else if slint && shown_in_slint(before) && has_letters(&literal.value) && !excluded(path) {
+                problems.push(format!("{path}:{line}: {:?} is shown without @tr", literal.value));
+            } else if has_chinese(&literal.value) && !excluded(path) {
+                problems.push(format!("{path}:{line}: {:?} is Chinese outside the catalogue", literal.value));
             }
         }
     }
-    for (msgid, zh) in &catalogue {
+    for (msgid, zh) in catalogue {
         if !used.contains(msgid) {
             problems.push(format!("catalogue: {msgid:?} is used by nothing"));
         }
         if placeholders(msgid) != placeholders(zh) {
             problems.push(format!("catalogue: {msgid:?} and {zh:?} have different placeholders"));
         }
+        // English is the source. The one exception is the language button's "中文", which an
+        // English screen shows as it is.
+        if msgid != "中文" && (has_chinese(msgid) || !has_chinese(zh)) {
+            problems.push(format!("catalogue: {msgid:?} -> {zh:?} is not English -> Chinese"));
+        }
     }
-    assert!(problems.is_empty(), "{} problems:\n{}", problems.len(), problems.join("\n"));
+    problems
+}
+
+#[test]
+fn the_check_catches_words_that_bypass_the_catalogue() {
+    let catalogue: BTreeMap<String, String> =
+        [("Back", "返回"), ("{0} of {1}", "{1}的{0}"), ("Unused", "没用"), ("Odd {}", "奇怪")]
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .into();
+    let rust = r##"fn f(s: &S, lang: Lang) {
+    let a = tr(
+        s.lang(),
+        "Back",
+    );
+    let b = trf(lang, "{0} of {1}", &[&1, &2]);
+    let c = Text::new("Missing");
+    let d = "返回";
+    let e = '整';
+    let f = ['。', '，'];
+    let g = r#"raw 中文"#;
+    let h = x.bilingual(" / ");
+    let i = trf(lang, "Odd {}", &[&1]);
+}
+#[cfg(test)]
+mod tests { const T: &str = "测试"; }
+"##
+    .to_string();
+    let slint = r#"Text { text: @tr("Back"); } Text { text: "Shown"; } if x == "attract": Text { text: "ok" + @tr("Back"); }"#;
+    let files = [("src/a.rs".to_string(), rust), ("ui/a.slint".to_string(), slint.to_string())];
+    let problems = check(&files, &catalogue);
+    let expected = [
+        "src/a.rs:7: \"Missing\" is not in the catalogue",
+        "src/a.rs:8: \"返回\" is Chinese outside the catalogue",
+        "src/a.rs:9: '整' is Chinese outside the catalogue",
+        "src/a.rs:11: \"raw 中文\" is Chinese outside the catalogue",
+        "ui/a.slint:1: \"Shown\" is shown without @tr",
+        "ui/a.slint:1: \"ok\" is shown without @tr",
+        "catalogue: \"Odd {}\" and \"奇怪\" have different placeholders",
+        "catalogue: \"Unused\" is used by nothing",
+    ];
+    assert_eq!(problems, expected, "{problems:#?}");
+    let not_english: BTreeMap<String, String> = [("返回".to_string(), "返回".to_string())].into();
+    let problems = check(&[("ui/b.slint".into(), r#"@tr("返回")"#.into())], &not_english);
+    assert_eq!(problems, ["catalogue: \"返回\" -> \"返回\" is not English -> Chinese"]);
 }
 
 #[test]
 fn the_reader_finds_msgids_and_chinese_where_they_are() {
     let code = r#"let a = tr(s.lang(), "Back"); let b = trf(lang, "{0} of {1}", &[&1]); // "注释"
         let c = Text::with("Paid", []); let d = "中文"; let e = 'x'; /* "块" */ let f = r"raw\";"#;
-    let found: Vec<(String, bool)> =
-        string_literals(code).into_iter().map(|l| (l.value.clone(), after_rust_tr(&code[..l.at]))).collect();
+    let found: Vec<(String, bool)> = string_literals(code)
+        .into_iter()
+        .filter(|l| !l.is_char)
+        .map(|l| (l.value.clone(), after_rust_tr(&code[..l.at])))
+        .collect();
     let expected = [("Back", true), ("{0} of {1}", true), ("Paid", true), ("中文", false), ("raw\\", false)];
     assert_eq!(found, expected.map(|(v, m)| (v.to_string(), m)));
     assert!(after_slint_tr("text: @tr( "));
     assert!(!after_slint_tr("text: "));
+    assert!(shown_in_slint("Text { text: ") && !shown_in_slint("if Kiosk.screen == "));
+    assert!(after_rust_tr("bilingual(") && !after_rust_tr("x.bilingual("));
     assert_eq!(before_tests("a\n#[cfg(test)]\nmod tests {}"), "a\n");
     assert!(has_chinese("缴费") && !has_chinese("Pay ¥5"));
+    assert!(has_ideograph("整") && !has_ideograph("。"));
     assert_eq!(placeholders("{1}的{0}"), placeholders("{0} of {1}"));
     assert_ne!(placeholders("{} and {}"), placeholders("{}"));
 }
@@ -132,6 +199,15 @@ fn before_tests(text: &str) -> &str {
     text.find("\n#[cfg(test)]").map_or(text, |at| &text[..=at])
 }
 
+fn has_letters(text: &str) -> bool {
+    text.chars().any(|c| c.is_ascii_alphabetic())
+}
+
+/// A Chinese character (not punctuation).
+fn has_ideograph(text: &str) -> bool {
+    text.chars().any(|c| matches!(c, '\u{3400}'..='\u{9FFF}' | '\u{F900}'..='\u{FAFF}'))
+}
+
 fn has_chinese(text: &str) -> bool {
     text.chars()
         .any(|c| matches!(c, '\u{2E80}'..='\u{9FFF}' | '\u{F900}'..='\u{FAFF}' | '\u{FF01}'..='\u{FF5E}'))
@@ -159,6 +235,7 @@ fn placeholders(pattern: &str) -> Vec<String> {
 struct Literal {
     at: usize,
     value: String,
+    is_char: bool,
 }
 
 /// The string literals of Rust or Slint code, comments and char literals skipped.
@@ -174,18 +251,24 @@ fn string_literals(code: &str) -> Vec<Literal> {
             b'/' if bytes.get(i + 1) == Some(&b'*') => {
                 i = code[i + 2..].find("*/").map_or(bytes.len(), |n| i + n + 4)
             }
-            b'\'' => i = skip_char_literal(bytes, i),
+            b'\'' => {
+                let end = skip_char_literal(bytes, i);
+                if end > i + 2 {
+                    found.push(Literal { at: i, value: code[i + 1..end - 1].to_string(), is_char: true });
+                }
+                i = end;
+            }
             b'r' if is_raw_start(bytes, i) => {
                 let hashes = bytes[i + 1..].iter().take_while(|&&b| b == b'#').count();
                 let start = i + 2 + hashes;
                 let close = format!("\"{}", "#".repeat(hashes));
                 let end = code[start..].find(&close).map_or(bytes.len(), |n| start + n);
-                found.push(Literal { at: i, value: code[start..end].to_string() });
+                found.push(Literal { at: i, value: code[start..end].to_string(), is_char: false });
                 i = end + close.len();
             }
             b'"' => {
                 let (value, end) = read_string(code, i + 1);
-                found.push(Literal { at: i, value });
+                found.push(Literal { at: i, value, is_char: false });
                 i = end;
             }
             _ => i += 1,
@@ -244,6 +327,14 @@ fn read_string(code: &str, start: usize) -> (String, usize) {
         }
     }
     (value, code.len())
+}
+
+/// Whether a .slint literal sets a property people see or hear, without `@tr`.
+fn shown_in_slint(before: &str) -> bool {
+    let before = before.trim_end();
+    ["text:", "accessible-label:", "accessible-description:", "description:", "title:", "placeholder-text:"]
+        .iter()
+        .any(|property| before.ends_with(property))
 }
 
 /// Whether the code before a literal ends in `@tr(`.

@@ -346,7 +346,7 @@ mod tests {
         let p = paid_joint_with_gas_refunded();
         let ctx = ReceiptContext { journal_seq: None, card_tail: Some("0018".into()), ..context() };
         let text = build(&p, &ctx).to_text();
-        assert!(text.contains("交易号 Txn: 4200001\n银行卡 Card no.: ****0018"), "{text}");
+        assert!(text.contains("交易号 Txn: 4200001\n银行卡号 Card no.: ****0018"), "{text}");
     }
 
     /// A bill whose biller names no period prints no 账期 row (never an empty one).

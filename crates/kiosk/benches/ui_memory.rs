@@ -146,6 +146,7 @@ fn kiosk() -> (Memory, Memory, Vec<String>, Duration) {
         staff: StaffDirectory::default(),
         timing: SessionTiming::default(),
         speaker: Box::new(kiosk_ui::speech::Silent),
+        headset: None,
         clock: Box::new(move || Ts(started.elapsed().as_millis() as i64 + clock.get())),
         // The bench plays the customer itself.
         demo_customer: false,

@@ -56,6 +56,14 @@ pub struct UiSection {
     /// That control's level at the lowest step, in dB (set so it gives ≥ 65 dB SPL).
     #[serde(default = "default_speech_mixer_base_db")]
     pub speech_mixer_base_db: i32,
+    /// Watch the sound card's "Headphone Jack" for a headset: private mode (accessibility.md
+    /// item 39). Off where the card does not report its jack.
+    #[serde(default)]
+    pub headset_jack: bool,
+    /// The loudspeaker's ALSA switch ("Speaker"), muted while a headset is in; none where the
+    /// codec mutes its speaker itself when the jack is used.
+    #[serde(default)]
+    pub speaker_switch: Option<String>,
 }
 
 impl Default for UiSection {
@@ -67,6 +75,8 @@ impl Default for UiSection {
             speech_rate: default_speech_rate(),
             speech_mixer: None,
             speech_mixer_base_db: default_speech_mixer_base_db(),
+            headset_jack: false,
+            speaker_switch: None,
         }
     }
 }
@@ -458,6 +468,9 @@ impl KioskConfig {
         }
         if !(80..=300).contains(&self.ui.speech_rate) {
             return Err(invalid("ui.speech_rate", "words per minute from 80 to 300"));
+        }
+        if self.ui.speaker_switch.is_some() && self.ui.speech_mixer.is_none() {
+            return Err(invalid("ui.speaker_switch", "a switch of the card that ui.speech_mixer names"));
         }
         let mut ids = std::collections::HashSet::new();
         for member in &self.staff {

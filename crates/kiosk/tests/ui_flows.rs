@@ -49,6 +49,7 @@ impl Kiosk {
             staff: StaffDirectory::new(&staff),
             timing: SessionTiming::default(),
             speaker: Box::new(heard.clone()),
+            headset: Some(heard.probe()),
             clock: Box::new(move || Ts(clock.get())),
             demo_customer: false,
         };
@@ -569,6 +570,42 @@ fn the_volume_button_and_the_hash_key_step_the_voice_and_the_next_customer_start
     k.tap("取消并退出");
     assert_eq!(gains(), vec![6, 12, 0], "reset after each customer");
     k.find("音量 1/4");
+}
+
+/// Accessibility items 39 and 44: a headset in the jack is private mode. The loudspeaker never
+/// says the customer's name or account; the headset does, the speaker is told to route the voice
+/// there, and the blank control then hides both screens.
+#[test]
+fn a_headset_makes_the_voice_private_and_the_blank_control_hides_both_screens() {
+    let k = Kiosk::start();
+    let account = k.kiosk.account(Utility::Power, 5000);
+    k.to_confirm_power(&account);
+    let aloud = k.heard.transcript();
+    assert!(aloud.contains("户名和户号请看屏幕") && !aloud.contains("户名："), "{aloud}");
+    assert!(k.shows("遮挡副屏"), "without a headset the control blanks the mirror only");
+
+    k.heard.clear();
+    k.heard.plug(true);
+    k.wait(|ui| ui.session().headset);
+    assert!(k.heard.heard().contains(&Heard::Route(true)), "{:?}", k.heard.heard());
+    k.now.set(k.now.get() + 1_000);
+    k.tap("重听");
+    let private = k.heard.transcript();
+    assert!(private.contains("户名：") && private.contains("户号尾号"), "{private}");
+
+    k.now.set(k.now.get() + 1_000);
+    k.tap("遮挡屏幕");
+    assert!(k.shows("屏幕已遮挡以保护隐私，语音从耳机播放。"), "{:?}", k.labels());
+    assert!(!k.shows("确认缴费"), "the page is hidden: {:?}", k.labels());
+    assert!(Kiosk::labels_of(&k.mirror()).iter().any(|l| l == "为保护隐私，副屏已遮挡。"));
+    k.now.set(k.now.get() + 1_000);
+    k.tap("显示屏幕");
+    k.find("确认缴费");
+
+    k.heard.plug(false);
+    k.wait(|ui| !ui.session().headset);
+    assert!(k.heard.heard().contains(&Heard::Route(false)), "{:?}", k.heard.heard());
+    assert!(k.shows("遮挡副屏"));
 }
 
 #[test]

@@ -210,6 +210,32 @@ impl State {
         }
     }
 
+    /// A state's journal label in words staff read ("SUSPENSE" is 待确认); None for a label no
+    /// state has.
+    pub fn words_of_label(label: &str) -> Option<catalogue::Text> {
+        Some(match label {
+            "ORDERED" => catalogue::Text::new("ordered"),
+            "PAY_SENT" => catalogue::Text::new("payment request sent"),
+            "PAY_PENDING" => catalogue::Text::new("waiting for the customer to approve"),
+            "PAY_FAILED" => catalogue::Text::new("payment failed"),
+            "REVERSING" => catalogue::Text::new("being cancelled"),
+            "AWAIT_CODE_EXPIRY" => catalogue::Text::new("waiting for the payment code to expire"),
+            "REFUND_PENDING" => catalogue::Text::new("refund accepted, on its way"),
+            "REVERSED" => catalogue::Text::new("cancelled"),
+            "PAID" => catalogue::Text::new("money received"),
+            "WRITEOFF_SENT" => catalogue::Text::new("write-off sent"),
+            "WRITTEN_OFF" => catalogue::Text::new("written off"),
+            "REFUNDING" => catalogue::Text::new("refunding"),
+            "CARD_WRITING" => catalogue::Text::new("writing the card"),
+            "AWAIT_CARD_WRITE" => catalogue::Text::new("waiting for a card rewrite"),
+            "DONE" => catalogue::Text::new("done"),
+            "REFUNDED" => catalogue::Text::new("refunded"),
+            "ABANDONED" => catalogue::Text::new("abandoned before paying"),
+            "SUSPENSE" => catalogue::Text::new("in suspense"),
+            _ => return None,
+        })
+    }
+
     /// `(terminal, parked)` of a state by its journal label, so that a journal row's flags can be
     /// checked against its state without its snapshot; `None` for a label no state has.
     pub fn flags_of_label(label: &str) -> Option<(bool, bool)> {

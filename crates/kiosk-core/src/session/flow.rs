@@ -77,7 +77,12 @@ pub struct Session {
     pin_locked_until: Option<Ts>,
     pub availability: Availability,
     pub eject: Option<EjectFeedback>,
+    /// The mirror is blanked; in private mode the touch screen's body too (item 44).
     pub mirror_blanked: bool,
+    /// A headset is plugged in: private mode. The voice goes to the headset only, and only
+    /// then says the customer's name and account (item 39). The jack's state, so it outlives
+    /// the session.
+    pub headset: bool,
     pub staff_called: bool,
     /// The service phone number for the out-of-service screen and slips.
     pub service_phone: String,
@@ -125,6 +130,7 @@ impl Session {
             availability: Availability::default(),
             eject: None,
             mirror_blanked: false,
+            headset: false,
             staff_called: false,
             service_phone: String::new(),
             warning: false,
@@ -169,6 +175,12 @@ impl Session {
 
     /// The bill read back owes nothing this period (issue 11 item 3): there is nothing to
     /// confirm, only another account or the way out.
+    /// The touch screen's body is hidden: the blank control in private mode hides both screens
+    /// (accessibility.md item 44); pulling the headset out shows it again.
+    pub fn screen_blanked(&self) -> bool {
+        self.headset && self.mirror_blanked
+    }
+
     pub fn nothing_due(&self) -> bool {
         self.screen == Screen::Confirm && self.amount() == Some(Fen::ZERO)
     }
@@ -279,6 +291,11 @@ impl Session {
                 let notice = super::words::receipt_failed();
                 self.say_notice(notice, now, &mut out);
             }
+            Input::Headset(plugged) if plugged != self.headset => {
+                self.headset = plugged;
+                out.push(Command::RouteSpeech { headset: plugged });
+                out.push(Command::Speak(vec![super::words::headset_line(plugged, self.lang).into()]));
+            }
             Input::Eject(feedback) => {
                 self.eject = Some(feedback);
                 out.push(Command::Speak(vec![speech::eject_line(feedback, self.lang).into()]));
@@ -357,6 +374,13 @@ impl Session {
             Intent::DismissNotice => self.notice = None,
             Intent::BlankMirror => {
                 self.mirror_blanked = !self.mirror_blanked;
+                if self.headset {
+                    out.push(Command::Speak(vec![super::words::screens_line(
+                        self.mirror_blanked,
+                        self.lang,
+                    )
+                    .into()]));
+                }
                 if self.staff.is_some() {
                     out.push(self.staff_command(StaffCommand::BlankMirror(self.mirror_blanked)));
                 }
@@ -726,6 +750,7 @@ impl Session {
         let keep = Session {
             availability: self.availability.clone(),
             service_phone: std::mem::take(&mut self.service_phone),
+            headset: self.headset,
             pin_failures: self.pin_failures,
             pin_locked_until: self.pin_locked_until,
             ..Session::new(self.timing)

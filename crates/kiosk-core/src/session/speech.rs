@@ -107,7 +107,7 @@ fn facts(s: &Session) -> Vec<String> {
                 let paid = o.kind == OutcomeKind::Paid;
                 let amount = spoken_amount(o.amount, lang);
                 lines.push(match paid {
-                    true => trf(lang, "Paid: {}", &[&amount]),
+                    true => trf(lang, "Total paid: {}", &[&amount]),
                     false => trf(lang, "Amount: {}", &[&amount]),
                 });
                 // Never a long reference spelled out: its end, and where the whole is.
@@ -123,25 +123,22 @@ fn facts(s: &Session) -> Vec<String> {
     lines
 }
 
-/// Who is paid, for whom: the masked holder and account, as on screen.
+/// Who is paid, for whom: the masked holder and account, as on screen. The name and account are
+/// personal: said only into a headset (item 39); the loudspeaker says where to find them.
 pub fn payee_lines(s: &Session) -> Vec<String> {
     let lang = s.lang;
     let Some(found) = &s.found else { return Vec::new() };
-    let mut lines = Vec::new();
-    match found {
+    let (mut lines, personal) = match found {
         Found::Bill(bill) => {
-            lines.push(trf(lang, "Paying: {}", &[&words::utility_name(bill.utility, lang)]));
-            lines.push(account_line(&bill.account.masked(), lang));
-            lines.push(holder_line(&bill.holder_masked, lang));
+            let mut lines = vec![trf(lang, "Paying for: {}", &[&words::utility_name(bill.utility, lang)])];
             if let Some(period) = &bill.period {
                 lines.push(trf(lang, "Billing period: {}", &[&period]));
             }
             lines.push(trf(lang, "Due date: {}", &[&bill.due_date]));
+            (lines, vec![account_line(&bill.account.masked(), lang), holder_line(&bill.holder_masked, lang)])
         }
         Found::Joint(joint) => {
-            lines.push(tr(lang, "Paying: the joint bill").to_string());
-            lines.push(account_line(&joint.joint_account.masked(), lang));
-            lines.push(holder_line(&joint.holder_masked, lang));
+            let mut lines = vec![tr(lang, "Paying for: the joint bill").to_string()];
             for bill in &joint.bills {
                 lines.push(format!(
                     "{} {}",
@@ -149,11 +146,17 @@ pub fn payee_lines(s: &Session) -> Vec<String> {
                     spoken_amount(bill.amount_due, lang)
                 ));
             }
+            let account = account_line(&joint.joint_account.masked(), lang);
+            (lines, vec![account, holder_line(&joint.holder_masked, lang)])
         }
         Found::GasCard(card) => {
-            lines.push(trf(lang, "Gas card ending {}", &[&spoken_tail(&card.card_masked, lang)]));
-            lines.push(account_line(&card.account.masked(), lang));
+            let card_line = trf(lang, "Gas card ending {}", &[&spoken_tail(&card.card_masked, lang)]);
+            (Vec::new(), vec![card_line, account_line(&card.account.masked(), lang)])
         }
+    };
+    match s.headset {
+        true => lines.extend(personal),
+        false => lines.push(words::personal_on_screen(lang).into()),
     }
     lines
 }

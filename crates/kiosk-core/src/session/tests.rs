@@ -269,6 +269,7 @@ fn amounts_are_read_as_money_and_accounts_digit_by_digit() {
 #[test]
 fn the_confirm_script_reads_back_payee_account_and_amount() {
     let mut s = Session::default();
+    s.step(Input::Headset(true), Ts(0));
     tap(&mut s, Intent::Start(Service::Water), 0);
     s.busy = true;
     let said = spoken(&s.step(Input::Found(Found::Bill(bill(12345))), Ts(10)));
@@ -278,6 +279,39 @@ fn the_confirm_script_reads_back_payee_account_and_amount() {
     assert!(!said.contains("3100000018"), "the full account is never spoken");
     let confirm = said.find("确认缴费").unwrap();
     assert!(confirm < said.find("123元4角5分").unwrap(), "the action first, then the facts: {said}");
+}
+
+/// Accessibility item 39: the customer's name and account are said only into a headset; the
+/// loudspeaker says where to find them. Plugging in routes the voice and says so; pulling out
+/// routes it back. The jack outlives the session.
+#[test]
+fn personal_data_is_said_only_into_a_headset() {
+    let mut s = Session::default();
+    tap(&mut s, Intent::Start(Service::Water), 0);
+    s.busy = true;
+    let aloud = spoken(&s.step(Input::Found(Found::Bill(bill(12345))), Ts(10)));
+    assert!(aloud.contains("123元4角5分") && aloud.contains("户名和户号请看屏幕"), "{aloud}");
+    assert!(!aloud.contains("张*明") && !aloud.contains("户号尾号"), "no personal data aloud: {aloud}");
+
+    let plugged = s.step(Input::Headset(true), Ts(20));
+    assert!(plugged.contains(&Command::RouteSpeech { headset: true }), "{plugged:?}");
+    assert!(spoken(&plugged).contains("语音只从耳机播放"), "{plugged:?}");
+    assert!(s.step(Input::Headset(true), Ts(30)).is_empty(), "no news without a change");
+    let private = spoken(&tap(&mut s, Intent::Repeat, 1_000));
+    assert!(private.contains("张*明") && private.contains("户号尾号0 0 1 8"), "{private}");
+    assert!(!private.contains("户名和户号请看屏幕"), "{private}");
+
+    // In private mode the blank control hides both screens, and says so.
+    assert!(!s.screen_blanked());
+    let hidden = tap(&mut s, Intent::BlankMirror, 2_000);
+    assert!(s.mirror_blanked && s.screen_blanked(), "both screens hidden");
+    assert!(spoken(&hidden).contains("两块屏幕都已遮挡"), "{hidden:?}");
+
+    tap(&mut s, Intent::Exit, 3_000);
+    assert!(s.headset && !s.screen_blanked(), "the jack stays in; the next customer sees the screen");
+    let pulled = s.step(Input::Headset(false), Ts(4_000));
+    assert!(pulled.contains(&Command::RouteSpeech { headset: false }), "{pulled:?}");
+    assert!(!s.headset);
 }
 
 /// Issue 11, item 7: the voice gets sentences ended in its own language; an English voice never

@@ -441,6 +441,9 @@ pub enum Input {
     StaffSignInFailed,
     /// A staff action's result, shown on the staff panel.
     StaffNews(Notice),
+    /// A headset was plugged into the jack (true) or pulled out (false): private mode
+    /// (accessibility.md item 39).
+    Headset(bool),
 }
 
 /// What the runtime must do.
@@ -480,6 +483,10 @@ pub enum Command {
     /// Set the voice this many dB above its lowest setting.
     SetVolume {
         gain_db: u8,
+    },
+    /// Send the voice to the headset only (true: the loudspeaker is muted) or to the loudspeaker.
+    RouteSpeech {
+        headset: bool,
     },
     RefreshAvailability,
 }

@@ -238,6 +238,31 @@ pub fn large_mode(on: bool, lang: Lang) -> &'static str {
     }
 }
 
+/// Said when the headset goes in or comes out (accessibility.md item 39).
+pub fn headset_line(plugged: bool, lang: Lang) -> &'static str {
+    match plugged {
+        true => tr(
+            lang,
+            "Headset connected: the voice now plays only in the headset and also reads your name and account number.",
+        ),
+        false => tr(lang, "Headset removed: the voice plays from the loudspeaker and no longer reads your name or account number."),
+    }
+}
+
+/// In private mode, said when the blank control hides or shows both screens.
+pub fn screens_line(blanked: bool, lang: Lang) -> &'static str {
+    match blanked {
+        true => tr(lang, "Both screens are hidden. Tap \"Show screens\" to see them again."),
+        false => tr(lang, "The screens are shown again."),
+    }
+}
+
+/// Said on the loudspeaker instead of the name and account number (item 39: personal data is
+/// spoken only through the headset).
+pub fn personal_on_screen(lang: Lang) -> &'static str {
+    tr(lang, "The name and account number are on the screen; plug in a headset to hear them.")
+}
+
 pub fn asterisk(lang: Lang) -> &'static str {
     tr(lang, "star")
 }

@@ -26,7 +26,7 @@ pub async fn run(backend: &Backend, command: IdcardCommand) -> ExitCode {
         Ok(card) => {
             println!("{}: {}", bilingual("Name on the card", " "), card.masked_name());
             println!("{}: {}", bilingual("ID no.", " "), card.id_number().masked());
-            println!("{}: {}", bilingual("Address", " "), card.masked_address());
+            println!("{}: {}", bilingual("Address on the card", " "), card.masked_address());
             println!("{}: {}", bilingual("Valid to", " "), card.valid_to());
             ExitCode::SUCCESS
         }

@@ -32,7 +32,7 @@ impl ScanProblem {
     pub fn words(&self) -> Text {
         match self {
             ScanProblem::NotAPaymentCode(words) => words.clone(),
-            ScanProblem::NoCode => Text::new("No code was scanned. Hold it to the scanner window and try again."),
+            ScanProblem::NoCode => Text::new("No code was read. Hold it to the scanner window and try again."),
             ScanProblem::BillInsteadOfCode => Text::new(
                 "That is the bill's barcode, not a payment code. Open the payment code in WeChat, Alipay or UnionPay.",
             ),
@@ -108,6 +108,8 @@ impl Drop for UntriggerIfDropped {
 fn not_understood(scanned: Scanned) -> ScanProblem {
     match scanned {
         Scanned::Garbage { reason } => ScanProblem::NotAPaymentCode(reason.message()),
-        _ => ScanProblem::NotAPaymentCode(Text::new("a code the kiosk does not know")),
+        _ => ScanProblem::NotAPaymentCode(Text::new(
+            "This code is not one the kiosk knows. Show a WeChat, Alipay or UnionPay payment code.",
+        )),
     }
 }

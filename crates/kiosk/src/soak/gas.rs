@@ -111,7 +111,7 @@ impl GasHousehold {
                     Err(GasError::Card(CardError::Reader(ReaderError::NoAck { .. }))) if attempts < 3 => {
                         continue;
                     }
-                    Err(error) => return Err(format!("补写卡 (attempt {attempts}): {error}")),
+                    Err(error) => return Err(format!("card rewrite (attempt {attempts}): {error}")),
                 }
             }
         }
@@ -142,7 +142,7 @@ impl GasHousehold {
             if row.state == "AWAIT_CARD_WRITE" {
                 found.push(violation(
                     &row.id,
-                    "still waits for its card write after 补写卡".into(),
+                    "still waits for its card write after the rewrite".into(),
                     Harm::Lost,
                 ));
             }

@@ -6,7 +6,7 @@ use crate::backend::Backend;
 use crate::config::{KioskConfig, Layout};
 use kiosk_core::session::SessionTiming;
 use kiosk_core::Ts;
-use kiosk_ui::speech::{AlsaMixer, Espeak, Silent, Speaker};
+use kiosk_ui::speech::{alsa_headphone_jack, AlsaMixer, Espeak, HeadsetProbe, Silent, Speaker};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -26,6 +26,7 @@ pub fn run(backend: Arc<Backend>, config: &KioskConfig) -> ExitCode {
         staff: StaffDirectory::new(&config.staff),
         timing: SessionTiming::default(),
         speaker: speaker(config),
+        headset: config.ui.headset_jack.then(|| Arc::new(alsa_headphone_jack) as HeadsetProbe),
         clock: Box::new(move || Ts(started.elapsed().as_millis() as i64)),
         demo_customer: config.devices.simulated,
     };
@@ -77,12 +78,11 @@ fn speaker(config: &KioskConfig) -> Box<dyn Speaker> {
     let espeak = Espeak::new("espeak-ng", config.ui.speech_rate);
     if espeak.available() {
         match &config.ui.speech_mixer {
-            Some(control) => {
-                Box::new(espeak.with_mixer(AlsaMixer {
-                    control: control.clone(),
-                    base_db: config.ui.speech_mixer_base_db,
-                }))
-            }
+            Some(control) => Box::new(espeak.with_mixer(AlsaMixer {
+                control: control.clone(),
+                base_db: config.ui.speech_mixer_base_db,
+                speaker_switch: config.ui.speaker_switch.clone(),
+            })),
             None => Box::new(espeak),
         }
     } else {

@@ -32,6 +32,7 @@ impl KioskUi {
             Command::Speak(lines) => self.speaker.say(&lines, lang),
             Command::StopSpeech => self.speaker.stop(),
             Command::SetVolume { gain_db } => self.speaker.set_gain(gain_db),
+            Command::RouteSpeech { headset } => self.speaker.route(headset),
             Command::FetchBill { service, account } => self.spawn(move |b| fetch_bill(b, service, account)),
             Command::ScanBill => self.spawn(scan_bill),
             Command::ReadIdCard => self.spawn(read_id_card),

@@ -17,7 +17,7 @@ use kiosk_core::session::{
     EjectFeedback, Input, Intent, Key, Lang, MethodChoice, Service, Session, SessionTiming,
 };
 use kiosk_core::{Fen, Payment, Ts};
-use kiosk_ui::speech::Speaker;
+use kiosk_ui::speech::{HeadsetProbe, Speaker};
 use kiosk_ui::view::{self, KioskFacts};
 use kiosk_ui::{Kiosk, KioskWindow, MirrorWindow, Theme};
 use slint::ComponentHandle;
@@ -26,6 +26,9 @@ use std::rc::Rc;
 use std::sync::mpsc::{channel, Receiver, Sender};
 use std::sync::Arc;
 use std::time::Duration;
+
+/// How often the headphone jack is read (a headset plugged in is heard of within this).
+const HEADSET_EVERY: Duration = Duration::from_secs(1);
 
 /// News from the jobs to the UI thread. News for one session carries its generation: news for a
 /// session that has ended (a slow look-up after 取消并退出) is dropped, never shown to the next
@@ -39,6 +42,8 @@ pub enum News {
     Facts(status::StatusReport),
     /// The forced-eject button: for whoever is at the kiosk now.
     Eject(EjectFeedback),
+    /// The headphone jack changed: private mode on or off.
+    Headset(bool),
 }
 
 /// How the kiosk UI is set up.
@@ -48,6 +53,8 @@ pub struct UiOptions {
     pub staff: StaffDirectory,
     pub timing: SessionTiming,
     pub speaker: Box<dyn Speaker>,
+    /// Where the headphone jack is read (None: no jack to watch).
+    pub headset: Option<HeadsetProbe>,
     /// Where "now" comes from: the wall clock in the kiosk, a hand-moved one in tests.
     pub clock: Box<dyn Fn() -> Ts>,
     /// With simulated devices, a simulated customer shows a payment code and inserts cards
@@ -90,6 +97,7 @@ impl KioskUi {
         let window = KioskWindow::new()?;
         let mirror = if options.mirror { Some(MirrorWindow::new()?) } else { None };
         let (news_tx, news_rx) = channel();
+        let options_headset = options.headset;
         let mut session = Session::new(options.timing);
         session.service_phone = backend.runtime.identity.service_phone.clone();
         let ui = Rc::new(RefCell::new(KioskUi {
@@ -138,6 +146,7 @@ impl KioskUi {
             this.render();
             this.refresh_status();
             this.watch_id_slot();
+            this.watch_headset(options_headset);
         }
         Ok(ui)
     }
@@ -160,6 +169,26 @@ impl KioskUi {
                 if tx.send(News::Eject(feedback)).is_err() {
                     return;
                 }
+            }
+        });
+    }
+
+    /// The headphone jack, asked once a second off the UI thread; news only when it changes.
+    fn watch_headset(&self, probe: Option<HeadsetProbe>) {
+        let Some(probe) = probe else { return };
+        let tx = self.news_tx.clone();
+        self.tokio.spawn(async move {
+            let mut known = None;
+            loop {
+                let read = probe.clone();
+                let plugged = tokio::task::spawn_blocking(move || read()).await.ok().flatten();
+                if let Some(plugged) = plugged.filter(|p| known != Some(*p)) {
+                    known = Some(plugged);
+                    if tx.send(News::Headset(plugged)).is_err() {
+                        return;
+                    }
+                }
+                tokio::time::sleep(HEADSET_EVERY).await;
             }
         });
     }
@@ -283,6 +312,7 @@ impl KioskUi {
             }
             News::Input(..) | News::Payment(..) => tracing::debug!("ui: news for an ended session dropped"),
             News::Eject(feedback) => self.feed(Input::Eject(feedback)),
+            News::Headset(plugged) => self.feed(Input::Headset(plugged)),
             News::Facts(report) => {
                 self.facts.devices = report.devices;
                 self.facts.suspense = report.suspense;

@@ -95,10 +95,15 @@ pub async fn rewrite_card(backend: &Backend) -> (Option<String>, Notice) {
         Ok(Rewritten::FromBiller { .. }) => {
             (None, Notice::info(Text::new("The gas bought elsewhere is written; please take the gas card.")))
         }
-        Err(error) => (
-            None,
-            Notice::error(Text::with("Cannot rewrite the card: {}", [Text::verbatim(error.to_string())])),
-        ),
+        Err(error) => {
+            tracing::warn!(%error, "ui: the card could not be rewritten");
+            (
+                None,
+                Notice::error(Text::new(
+                    "The card cannot be rewritten now: check it is the card that waits for its gas, or see the log.",
+                )),
+            )
+        }
     }
 }
 

@@ -49,7 +49,11 @@ pub async fn report(backend: &Backend) -> StatusReport {
         Some(s) => {
             ask(&s.driver, async |d| match d.ensure_ready().await {
                 Ok(()) => (true, Text::new("ready")),
-                Err(error) => (false, Text::with("not ready: {}", [Text::verbatim(error.to_string())])),
+                Err(error) => {
+                    // The technical reason is for the log; the panel says it in the staff's words.
+                    tracing::warn!(%error, "ui: the scanner is not ready");
+                    (false, Text::new("not ready (the log says why)"))
+                }
             })
             .await
         }
@@ -70,7 +74,7 @@ pub async fn report(backend: &Backend) -> StatusReport {
         Some(b) => ask(&b.terminal, async |d| xfs(d.device_status().await)).await,
         None => missing(),
     };
-    let bank_card = line(Text::new("Bank card reader"), bank_card);
+    let bank_card = line(Text::new("Bank card terminal"), bank_card);
 
     // Staff see every payment not settled: those still being finished (a failed job leaves one
     // for the background settler) and those parked in suspense or waiting for a refund.
@@ -78,10 +82,11 @@ pub async fn report(backend: &Backend) -> StatusReport {
     match runtime.journal.load_unfinished().await {
         Ok(rows) => {
             for row in rows {
-                let (id, state, total) = (row.id, row.state, kiosk_core::Fen(row.total_fen));
+                let total = Text::verbatim(kiosk_core::Fen(row.total_fen).to_string());
+                let state = state_words(&row.state);
                 suspense.push(Text::with(
-                    "{0} {1} {2} being finished",
-                    [id, state, total.to_string()].map(Text::verbatim),
+                    "{0}: {1}, {2} (being finished)",
+                    [Text::verbatim(row.id), state, total],
                 ));
             }
         }
@@ -90,22 +95,19 @@ pub async fn report(backend: &Backend) -> StatusReport {
     match runtime.journal.load_parked().await {
         Ok(rows) => {
             for row in rows {
-                suspense.push(Text::verbatim(format!(
-                    "{} {} {}",
-                    row.id,
-                    row.state,
-                    kiosk_core::Fen(row.total_fen)
-                )));
+                let total = Text::verbatim(kiosk_core::Fen(row.total_fen).to_string());
+                suspense.push(Text::with(
+                    "{0}: {1}, {2}",
+                    [Text::verbatim(row.id), state_words(&row.state), total],
+                ));
             }
         }
         Err(error) => tracing::warn!(%error, "ui: the journal could not list parked payments"),
     }
     let journal = runtime.journal_fault();
     if let Some(why) = &journal {
-        suspense.insert(
-            0,
-            Text::with("the journal is not trusted, no money is taken: {}", [Text::verbatim(why)]),
-        );
+        tracing::warn!(why = %why, "ui: the journal is not trusted");
+        suspense.insert(0, Text::new("The journal is not trusted, so no money is taken (the log says why)."));
     }
     let availability = Availability {
         journal: journal.is_none(),
@@ -129,6 +131,11 @@ async fn ask<D>(
         Ok(mut device) => probe(&mut device).await,
         Err(_) => (true, Text::new("in use")),
     }
+}
+
+/// A payment's journal state in words staff read; a label this build does not know, as it is.
+fn state_words(label: &str) -> Text {
+    kiosk_core::payment::State::words_of_label(label).unwrap_or_else(|| Text::verbatim(label))
 }
 
 /// A device's readiness in words staff read (the XFS4IoT states, in the catalogue's words).
