@@ -2,7 +2,7 @@
 //! properties of the `Kiosk` global. The screens render these and nothing else; no rule about
 //! money or flow lives here or in the .slint files.
 
-use crate::{DeviceRow, Fact, HandsOn, Kiosk};
+use crate::{DeviceRow, Fact, HandsOn, Kiosk, OutcomeName, ReceiptOffer, ScreenName, ServiceName};
 use kiosk_core::session::words::tr;
 use kiosk_core::session::{
     speech, words, Found, Intent, MethodChoice, OutcomeKind, PayPhase, ReceiptState, Screen, Service,
@@ -32,7 +32,7 @@ pub struct DeviceLine {
 /// Sets every property of `kiosk` from the session at `now`.
 pub fn apply(kiosk: &Kiosk<'_>, s: &Session, facts: &KioskFacts, now: Ts) {
     let lang = s.lang;
-    kiosk.set_screen(s.screen.code().into());
+    kiosk.set_screen(screen_name(s.screen));
     kiosk.set_portrait(facts.portrait);
     kiosk.set_has_mirror(facts.has_mirror);
     kiosk.set_title(words::title(s).into());
@@ -45,7 +45,7 @@ pub fn apply(kiosk: &Kiosk<'_>, s: &Session, facts: &KioskFacts, now: Ts) {
     kiosk.set_warning(s.warning);
     kiosk.set_seconds_left(s.seconds_left(now).unwrap_or(0) as i32);
     kiosk.set_busy(s.busy);
-    kiosk.set_service(s.service.map(Service::code).unwrap_or_default().into());
+    kiosk.set_service(service_name(s.service));
     let account = if s.account_masked {
         kiosk_core::utility::mask_middle(&s.account_input, 2, 4)
     } else {
@@ -99,13 +99,13 @@ pub fn apply(kiosk: &Kiosk<'_>, s: &Session, facts: &KioskFacts, now: Ts) {
     kiosk.set_nothing_due(s.nothing_due());
 
     let outcome = s.outcome.as_ref();
-    kiosk.set_outcome(outcome.map(|o| outcome_code(o.kind)).unwrap_or_default().into());
+    kiosk.set_outcome(outcome.map_or(OutcomeName::None, |o| outcome_name(o.kind)));
     kiosk.set_outcome_text(if outcome.is_some() { words::result_words(s) } else { String::new() }.into());
     kiosk.set_order_ref(outcome.map(|o| o.order_ref.clone()).unwrap_or_default().into());
     if let Some(o) = outcome {
         kiosk.set_amount(o.amount.to_string().into());
     }
-    kiosk.set_receipt(receipt_code(&s.receipt).into());
+    kiosk.set_receipt(receipt_offer(&s.receipt));
 
     kiosk.set_staff_id(s.staff.clone().unwrap_or_default().into());
     kiosk.set_staff_called(s.staff_called);
@@ -155,26 +155,54 @@ fn model<T: Clone + 'static>(items: Vec<T>) -> ModelRc<T> {
     ModelRc::new(VecModel::from(items))
 }
 
-pub fn outcome_code(kind: OutcomeKind) -> &'static str {
-    match kind {
-        OutcomeKind::Paid => "paid",
-        OutcomeKind::PartlyRefunded => "partly-refunded",
-        OutcomeKind::NotCharged => "not-charged",
-        OutcomeKind::Refunded => "refunded",
-        OutcomeKind::ReturnedIfTaken => "returned-if-taken",
-        OutcomeKind::RefundAccepted => "refund-accepted",
-        OutcomeKind::Suspense => "suspense",
-        OutcomeKind::CardNotWritten => "card-not-written",
+/// The screen, as the .slint files name it.
+fn screen_name(screen: Screen) -> ScreenName {
+    match screen {
+        Screen::Attract => ScreenName::Attract,
+        Screen::FindAccount => ScreenName::FindAccount,
+        Screen::TopUpAmount => ScreenName::TopUpAmount,
+        Screen::Confirm => ScreenName::Confirm,
+        Screen::Method => ScreenName::Method,
+        Screen::Paying => ScreenName::Paying,
+        Screen::Result => ScreenName::Result,
+        Screen::Farewell => ScreenName::Farewell,
+        Screen::OutOfService => ScreenName::OutOfService,
+        Screen::StaffSignIn => ScreenName::StaffSignIn,
+        Screen::StaffPanel => ScreenName::StaffPanel,
     }
 }
 
-fn receipt_code(r: &ReceiptState) -> &'static str {
+fn service_name(service: Option<Service>) -> ServiceName {
+    match service {
+        None => ServiceName::None,
+        Some(Service::Water) => ServiceName::Water,
+        Some(Service::Power) => ServiceName::Power,
+        Some(Service::Gas) => ServiceName::Gas,
+        Some(Service::Joint) => ServiceName::Joint,
+        Some(Service::GasCard) => ServiceName::GasCard,
+    }
+}
+
+fn outcome_name(kind: OutcomeKind) -> OutcomeName {
+    match kind {
+        OutcomeKind::Paid => OutcomeName::Paid,
+        OutcomeKind::PartlyRefunded => OutcomeName::PartlyRefunded,
+        OutcomeKind::NotCharged => OutcomeName::NotCharged,
+        OutcomeKind::Refunded => OutcomeName::Refunded,
+        OutcomeKind::ReturnedIfTaken => OutcomeName::ReturnedIfTaken,
+        OutcomeKind::RefundAccepted => OutcomeName::RefundAccepted,
+        OutcomeKind::Suspense => OutcomeName::Suspense,
+        OutcomeKind::CardNotWritten => OutcomeName::CardNotWritten,
+    }
+}
+
+fn receipt_offer(r: &ReceiptState) -> ReceiptOffer {
     match r {
-        ReceiptState::Offered => "offered",
-        ReceiptState::Printing => "printing",
-        ReceiptState::Printed => "printed",
-        ReceiptState::Declined => "declined",
-        ReceiptState::Unavailable => "unavailable",
+        ReceiptState::Offered => ReceiptOffer::Offered,
+        ReceiptState::Printing => ReceiptOffer::Printing,
+        ReceiptState::Printed => ReceiptOffer::Printed,
+        ReceiptState::Declined => ReceiptOffer::Declined,
+        ReceiptState::Unavailable => ReceiptOffer::Unavailable,
     }
 }
 

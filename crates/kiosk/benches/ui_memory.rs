@@ -14,6 +14,7 @@
 use kiosk_core::session::SessionTiming;
 use kiosk_core::{Ts, Utility};
 use kiosk_ui::headless::{Headless, Windows};
+use kiosk_ui::Action;
 use slint::platform::software_renderer::MinimalSoftwareWindow;
 use slint::platform::WindowAdapter;
 use slint::{ComponentHandle, Rgb8Pixel, SharedPixelBuffer};
@@ -179,9 +180,9 @@ fn kiosk() -> (Memory, Memory, Vec<String>, Duration) {
             screens.push(screen);
         }
     };
-    let tap = |frames: &mut [Frame; 2], name: &str, arg: i32| {
+    let tap = |frames: &mut [Frame; 2], action: Action, arg: i32| {
         offset.set(offset.get() + 1_000);
-        ui.borrow_mut().tap(name, arg);
+        ui.borrow_mut().tap(action, arg);
         draw(frames);
         note();
     };
@@ -202,25 +203,25 @@ fn kiosk() -> (Memory, Memory, Vec<String>, Duration) {
     };
     let paying = Instant::now();
     note();
-    tap(&mut frames, "start", 0);
+    tap(&mut frames, Action::Start, 0);
     for d in account.bytes() {
-        tap(&mut frames, "digit", i32::from(d - b'0'));
+        tap(&mut frames, Action::Digit, i32::from(d - b'0'));
     }
-    tap(&mut frames, "submit", 0);
+    tap(&mut frames, Action::Submit, 0);
     wait_for(&mut frames, "confirm");
-    tap(&mut frames, "confirm", 0);
+    tap(&mut frames, Action::Confirm, 0);
     let code = format!("13{:016}", 4_242_424_242u64);
     backend.runtime.devices.sims.scanner.as_ref().expect("a simulated scanner").present(&code);
-    tap(&mut frames, "method", 0);
+    tap(&mut frames, Action::Method, 0);
     wait_for(&mut frames, "result");
     let outcome = ui.borrow().session().outcome.clone().expect("an outcome");
     assert_eq!(outcome.kind, kiosk_core::session::OutcomeKind::Paid, "the bill was paid");
-    tap(&mut frames, "receipt", 1);
+    tap(&mut frames, Action::Receipt, 1);
     let printed = |ui: &KioskUi| ui.session().receipt == kiosk_core::session::ReceiptState::Printed;
     assert!(ui.borrow_mut().pump_until(WAIT, printed), "the receipt was printed");
     draw(&mut frames);
-    tap(&mut frames, "done", 0);
-    tap(&mut frames, "done", 0);
+    tap(&mut frames, Action::Done, 0);
+    tap(&mut frames, Action::Done, 0);
     let took = paying.elapsed();
     ui.borrow_mut().pump_until(Duration::from_millis(500), |_| false);
     draw(&mut frames);

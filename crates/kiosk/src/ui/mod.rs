@@ -19,7 +19,7 @@ use kiosk_core::session::{
 use kiosk_core::{Fen, Payment, Ts};
 use kiosk_ui::speech::{HeadsetProbe, Speaker};
 use kiosk_ui::view::{self, KioskFacts};
-use kiosk_ui::{Kiosk, KioskWindow, MirrorWindow, Theme};
+use kiosk_ui::{Action, Kiosk, KioskWindow, MirrorWindow, Theme};
 use slint::ComponentHandle;
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -132,12 +132,12 @@ impl KioskUi {
             }
         });
         let weak = Rc::downgrade(&ui);
-        ui.borrow().window.global::<Kiosk>().on_tap(move |name, arg| {
+        ui.borrow().window.global::<Kiosk>().on_tap(move |action, arg| {
             if let Some(ui) = weak.upgrade() {
                 // A tap that arrives while the controller is busy (re-entrant) is dropped, like
                 // any tap on a screen that is changing.
                 if let Ok(mut ui) = ui.try_borrow_mut() {
-                    ui.tap(&name, arg);
+                    ui.tap(action, arg);
                 }
             }
         });
@@ -210,11 +210,11 @@ impl KioskUi {
         (self.clock)()
     }
 
-    /// A tap from the screen, by the name the .slint files use.
-    pub fn tap(&mut self, name: &str, arg: i32) {
-        match intent(name, arg) {
+    /// A tap from the screen: the action the .slint files send, and its argument.
+    pub fn tap(&mut self, action: Action, arg: i32) {
+        match intent(action, arg) {
             Some(intent) => self.feed(Input::Tap(intent)),
-            None => tracing::warn!(name, arg, "ui: a tap with no meaning was ignored"),
+            None => tracing::warn!(?action, arg, "ui: a tap with an argument out of range was ignored"),
         }
     }
 
@@ -369,44 +369,63 @@ impl KioskUi {
     }
 }
 
-/// The intent behind a tap name from the .slint files.
-fn intent(name: &str, arg: i32) -> Option<Intent> {
+/// A tap, by the action the .slint files send and its argument; None for an argument out of range.
+fn intent(action: Action, arg: i32) -> Option<Intent> {
     let digit = u8::try_from(arg).ok().filter(|d| *d <= 9);
-    Some(match name {
-        "start" => Intent::Start(*Service::ALL.get(usize::try_from(arg).ok()?)?),
-        "digit" => Intent::Digit(digit?),
-        "delete" => Intent::DeleteDigit,
-        "clear" => Intent::ClearDigits,
-        "submit" => Intent::SubmitAccount,
-        "scan-bill" => Intent::ScanBill,
-        "read-id" => Intent::ReadIdCard,
-        "read-gas-card" => Intent::InsertGasCard,
-        "amount" => Intent::ChooseAmount(Fen(i64::from(arg))),
-        "confirm" => Intent::ConfirmBill,
-        "amend" => Intent::Amend,
-        "method" => Intent::ChooseMethod(if arg == 0 { MethodChoice::Code } else { MethodChoice::BankCard }),
-        "stop-waiting" => Intent::StopWaiting,
-        "scan-again" => Intent::ScanAgain,
-        "receipt" => Intent::Receipt(arg == 1),
-        "done" => Intent::Done,
-        "another" => Intent::Another,
-        "extend" => Intent::Extend,
-        "back" => Intent::Back,
-        "exit" => Intent::Exit,
-        "repeat" => Intent::Repeat,
-        "volume" => Intent::Volume,
-        "large" => Intent::ToggleLarge,
-        "language" => Intent::ToggleLanguage,
-        "call-staff" => Intent::CallStaff,
-        "blank-mirror" => Intent::BlankMirror,
-        "staff-sign-in" => Intent::StaffSignInOpen,
-        "staff-submit" => Intent::StaffSubmit,
-        "staff-panel" => Intent::StaffPanel,
-        "staff-back" => Intent::StaffBackToCustomer,
-        "staff-sign-out" => Intent::StaffSignOut,
-        "staff-reprint" => Intent::StaffReprint,
-        "staff-rewrite" => Intent::StaffRewriteCard,
-        "staff-layout" => Intent::StaffToggleLayout,
-        _ => return None,
+    Some(match action {
+        Action::Start => Intent::Start(*Service::ALL.get(usize::try_from(arg).ok()?)?),
+        Action::Digit => Intent::Digit(digit?),
+        Action::Delete => Intent::DeleteDigit,
+        Action::Clear => Intent::ClearDigits,
+        Action::Submit => Intent::SubmitAccount,
+        Action::ScanBill => Intent::ScanBill,
+        Action::ReadId => Intent::ReadIdCard,
+        Action::ReadGasCard => Intent::InsertGasCard,
+        Action::Amount => Intent::ChooseAmount(Fen(i64::from(arg))),
+        Action::Confirm => Intent::ConfirmBill,
+        Action::Amend => Intent::Amend,
+        Action::Method => {
+            Intent::ChooseMethod(if arg == 0 { MethodChoice::Code } else { MethodChoice::BankCard })
+        }
+        Action::StopWaiting => Intent::StopWaiting,
+        Action::ScanAgain => Intent::ScanAgain,
+        Action::Receipt => Intent::Receipt(arg == 1),
+        Action::Done => Intent::Done,
+        Action::Another => Intent::Another,
+        Action::Extend => Intent::Extend,
+        Action::Back => Intent::Back,
+        Action::Exit => Intent::Exit,
+        Action::Repeat => Intent::Repeat,
+        Action::Volume => Intent::Volume,
+        Action::Large => Intent::ToggleLarge,
+        Action::Language => Intent::ToggleLanguage,
+        Action::CallStaff => Intent::CallStaff,
+        Action::BlankMirror => Intent::BlankMirror,
+        Action::StaffSignIn => Intent::StaffSignInOpen,
+        Action::StaffSubmit => Intent::StaffSubmit,
+        Action::StaffPanel => Intent::StaffPanel,
+        Action::StaffBack => Intent::StaffBackToCustomer,
+        Action::StaffSignOut => Intent::StaffSignOut,
+        Action::StaffReprint => Intent::StaffReprint,
+        Action::StaffRewrite => Intent::StaffRewriteCard,
+        Action::StaffLayout => Intent::StaffToggleLayout,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The taps' arguments are checked: a digit is 0–9, a service an index of Service::ALL.
+    #[test]
+    fn a_tap_s_argument_out_of_range_has_no_meaning() {
+        assert_eq!(intent(Action::Digit, 7), Some(Intent::Digit(7)));
+        assert_eq!(intent(Action::Digit, 10), None);
+        assert_eq!(intent(Action::Digit, -1), None);
+        assert_eq!(intent(Action::Start, 4), Some(Intent::Start(Service::GasCard)));
+        assert_eq!(intent(Action::Start, 5), None);
+        assert_eq!(intent(Action::Method, 1), Some(Intent::ChooseMethod(MethodChoice::BankCard)));
+        assert_eq!(intent(Action::Receipt, 0), Some(Intent::Receipt(false)));
+        assert_eq!(intent(Action::Amount, 5_000), Some(Intent::ChooseAmount(Fen(5_000))));
+    }
 }
