@@ -194,7 +194,8 @@ pub fn shots() -> Vec<Shot> {
             .shot("05-top-up-amount"),
         Driver::water_confirm().shot("06-confirm"),
         Driver::water_confirm().tap(Intent::FocusNext).shot("06-confirm-keypad-focus"),
-        // Private mode (a headset in) with the blank control used: both screens hidden.
+        // Private mode (a headset in): the blank control is offered, then used (both hidden).
+        Driver::water_confirm().news(Input::Headset(true)).shot("06-confirm-private"),
         Driver::water_confirm()
             .news(Input::Headset(true))
             .tap(Intent::BlankMirror)

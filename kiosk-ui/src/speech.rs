@@ -112,6 +112,9 @@ impl Espeak {
     /// Moves the volume with the sound card's mixer instead of espeak-ng's amplitude.
     pub fn with_mixer(mut self, mixer: AlsaMixer) -> Espeak {
         mixer.set(0);
+        // The mixer outlives the process: a kiosk stopped in private mode left the loudspeaker
+        // muted. Every start begins on the loudspeaker; a headset still in is heard of next.
+        mixer.route(false);
         self.mixer = Some(mixer);
         self
     }

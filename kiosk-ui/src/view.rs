@@ -147,6 +147,7 @@ pub fn focus_code(choice: &Intent) -> String {
         Intent::Receipt(false) => "receipt-no".into(),
         Intent::Done => "done".into(),
         Intent::Another => "another".into(),
+        Intent::BlankMirror => "blank".into(),
         _ => String::new(),
     }
 }

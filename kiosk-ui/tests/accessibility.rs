@@ -8,7 +8,7 @@
 use i_slint_backend_testing::{
     AccessibleRole, ElementHandle, ElementQuery, TestingBackend, TestingBackendOptions,
 };
-use kiosk_core::session::Lang;
+use kiosk_core::session::{Intent, Lang};
 use kiosk_ui::gallery::{demo_facts, shots};
 use kiosk_ui::{view, Kiosk, KioskWindow, MirrorWindow, Theme, LANDSCAPE, PORTRAIT};
 use slint::ComponentHandle;
@@ -451,6 +451,10 @@ fn the_focus_ring_is_on_the_button_the_voice_named_on_every_screen() {
                     ("main", rings(&main), with_role(&main, AccessibleRole::Button)),
                     ("mirror", rings(&mirror), with_role(&mirror, AccessibleRole::Button)),
                 ] {
+                    // The privacy control is in the touch screen's footer; the mirror has none.
+                    if screen == "mirror" && choice == Intent::BlankMirror {
+                        continue;
+                    }
                     let named: Vec<&Target> = buttons.iter().filter(|b| b.label == label).collect();
                     let ok = rings.len() == 1
                         && named.iter().any(|b| {

@@ -77,8 +77,14 @@ pub struct Session {
     pin_locked_until: Option<Ts>,
     pub availability: Availability,
     pub eject: Option<EjectFeedback>,
-    /// The mirror is blanked; in private mode the touch screen's body too (item 44).
+    /// The mirror is blanked (item 44).
     pub mirror_blanked: bool,
+    /// In private mode the blank control hid both screens (set only by that control, so
+    /// plugging a headset in never hides the touch screen by itself).
+    pub screens_hidden: bool,
+    /// This kiosk can tell a headset is in (it watches the jack): only then is the customer
+    /// told to plug one in.
+    pub headset_jack: bool,
     /// A headset is plugged in: private mode. The voice goes to the headset only, and only
     /// then says the customer's name and account (item 39). The jack's state, so it outlives
     /// the session.
@@ -130,6 +136,8 @@ impl Session {
             availability: Availability::default(),
             eject: None,
             mirror_blanked: false,
+            screens_hidden: false,
+            headset_jack: false,
             headset: false,
             staff_called: false,
             service_phone: String::new(),
@@ -173,14 +181,14 @@ impl Session {
             && self.outcome.as_ref().is_some_and(|o| o.kind != OutcomeKind::NotCharged)
     }
 
-    /// The bill read back owes nothing this period (issue 11 item 3): there is nothing to
-    /// confirm, only another account or the way out.
     /// The touch screen's body is hidden: the blank control in private mode hides both screens
     /// (accessibility.md item 44); pulling the headset out shows it again.
     pub fn screen_blanked(&self) -> bool {
-        self.headset && self.mirror_blanked
+        self.headset && self.screens_hidden
     }
 
+    /// The bill read back owes nothing this period (issue 11 item 3): there is nothing to
+    /// confirm, only another account or the way out.
     pub fn nothing_due(&self) -> bool {
         self.screen == Screen::Confirm && self.amount() == Some(Fen::ZERO)
     }
@@ -293,6 +301,11 @@ impl Session {
             }
             Input::Headset(plugged) if plugged != self.headset => {
                 self.headset = plugged;
+                if !plugged {
+                    // What the headset was being told must not go on aloud once it is out.
+                    out.push(Command::StopSpeech);
+                    self.screens_hidden = false;
+                }
                 out.push(Command::RouteSpeech { headset: plugged });
                 out.push(Command::Speak(vec![super::words::headset_line(plugged, self.lang).into()]));
             }
@@ -373,13 +386,14 @@ impl Session {
             Intent::Extend => out.push(Command::Speak(vec![super::words::extended(self.lang).into()])),
             Intent::DismissNotice => self.notice = None,
             Intent::BlankMirror => {
-                self.mirror_blanked = !self.mirror_blanked;
                 if self.headset {
-                    out.push(Command::Speak(vec![super::words::screens_line(
-                        self.mirror_blanked,
-                        self.lang,
-                    )
-                    .into()]));
+                    // Private mode: one control hides (or shows) both screens, and says so.
+                    self.screens_hidden = !self.screens_hidden;
+                    self.mirror_blanked = self.screens_hidden;
+                    let line = super::words::screens_line(self.screens_hidden, self.lang);
+                    out.push(Command::Speak(vec![line.into()]));
+                } else {
+                    self.mirror_blanked = !self.mirror_blanked;
                 }
                 if self.staff.is_some() {
                     out.push(self.staff_command(StaffCommand::BlankMirror(self.mirror_blanked)));
@@ -472,11 +486,11 @@ impl Session {
                     // card goes back as the session ends).
                     out.push(Command::Speak(vec![super::words::farewell_words(self)]));
                 }
-                // The same person goes on: keep their language and 长辈模式, wipe the rest.
-                let (lang, large) = (self.lang, self.large);
+                // The same person goes on: keep their language, 长辈模式 and what they hid;
+                // wipe the rest.
+                let kept = (self.lang, self.large, self.mirror_blanked, self.screens_hidden);
                 self.end_session(now, out);
-                self.lang = lang;
-                self.large = large;
+                (self.lang, self.large, self.mirror_blanked, self.screens_hidden) = kept;
             }
             Intent::StaffSignInOpen => {
                 self.pin_input.clear();
@@ -751,6 +765,7 @@ impl Session {
             availability: self.availability.clone(),
             service_phone: std::mem::take(&mut self.service_phone),
             headset: self.headset,
+            headset_jack: self.headset_jack,
             pin_failures: self.pin_failures,
             pin_locked_until: self.pin_locked_until,
             ..Session::new(self.timing)

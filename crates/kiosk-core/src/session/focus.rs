@@ -28,7 +28,10 @@ impl Session {
             Screen::Farewell => vec![Done],
             _ => vec![],
         };
-        candidates.into_iter().filter(|intent| self.allowed(intent)).collect()
+        // With a headset in, the blank control is a choice too: hiding the screens needs no sight.
+        let private = self.headset && !matches!(self.screen, Screen::StaffSignIn | Screen::StaffPanel);
+        let privacy = private.then_some(BlankMirror);
+        candidates.into_iter().chain(privacy).filter(|intent| self.allowed(intent)).collect()
     }
 
     /// The choice in focus, if it can still be taken.
@@ -88,6 +91,8 @@ pub fn choice_label(s: &Session, choice: &Intent) -> String {
         Intent::Receipt(false) => tr(lang, "No receipt").into(),
         Intent::Done => tr(lang, "Done").into(),
         Intent::Another => tr(lang, "Pay another").into(),
+        Intent::BlankMirror if s.screens_hidden => tr(lang, "Show screens").into(),
+        Intent::BlankMirror => tr(lang, "Hide screens").into(),
         _ => String::new(),
     }
 }

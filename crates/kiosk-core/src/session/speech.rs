@@ -77,12 +77,19 @@ fn facts(s: &Session) -> Vec<String> {
     let mut lines = Vec::new();
     match s.screen {
         Screen::FindAccount if !s.account_input.is_empty() => {
-            let account = if s.account_masked {
-                crate::utility::mask_middle(&s.account_input, 2, 4)
-            } else {
-                s.account_input.clone()
-            };
-            lines.push(trf(lang, "Account number so far: {}", &[&spoken_digits(&account, lang)]))
+            // The customer's own typing is echoed (item 37); an account read from a card or a
+            // bill is personal data, said only into a headset (item 39).
+            match (s.account_masked, s.headset) {
+                (false, _) => {
+                    let typed = spoken_digits(&s.account_input, lang);
+                    lines.push(trf(lang, "Account number so far: {}", &[&typed]))
+                }
+                (true, true) => {
+                    let read = spoken_digits(&crate::utility::mask_middle(&s.account_input, 2, 4), lang);
+                    lines.push(trf(lang, "Account number so far: {}", &[&read]))
+                }
+                (true, false) => lines.push(words::personal_on_screen(s.headset_jack, lang).into()),
+            }
         }
         Screen::TopUpAmount | Screen::Confirm | Screen::Method => {
             // Who is paid was read back on the confirm screen: the method screen says only the
@@ -156,7 +163,7 @@ pub fn payee_lines(s: &Session) -> Vec<String> {
     };
     match s.headset {
         true => lines.extend(personal),
-        false => lines.push(words::personal_on_screen(lang).into()),
+        false => lines.push(words::personal_on_screen(s.headset_jack, lang).into()),
     }
     lines
 }

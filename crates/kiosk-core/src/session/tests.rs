@@ -287,31 +287,67 @@ fn the_confirm_script_reads_back_payee_account_and_amount() {
 #[test]
 fn personal_data_is_said_only_into_a_headset() {
     let mut s = Session::default();
+    s.headset_jack = true;
     tap(&mut s, Intent::Start(Service::Water), 0);
     s.busy = true;
     let aloud = spoken(&s.step(Input::Found(Found::Bill(bill(12345))), Ts(10)));
-    assert!(aloud.contains("123元4角5分") && aloud.contains("户名和户号请看屏幕"), "{aloud}");
+    assert!(aloud.contains("123元4角5分") && aloud.contains("插上耳机可以听到"), "{aloud}");
     assert!(!aloud.contains("张*明") && !aloud.contains("户号尾号"), "no personal data aloud: {aloud}");
+    // A sighted customer blanked the mirror; a headset plugged in later does not hide their
+    // own screen.
+    tap(&mut s, Intent::BlankMirror, 500);
+    assert!(s.mirror_blanked);
 
     let plugged = s.step(Input::Headset(true), Ts(20));
     assert!(plugged.contains(&Command::RouteSpeech { headset: true }), "{plugged:?}");
     assert!(spoken(&plugged).contains("语音只从耳机播放"), "{plugged:?}");
+    assert!(!s.screen_blanked(), "plugging in alone never hides the touch screen");
     assert!(s.step(Input::Headset(true), Ts(30)).is_empty(), "no news without a change");
     let private = spoken(&tap(&mut s, Intent::Repeat, 1_000));
     assert!(private.contains("张*明") && private.contains("户号尾号0 0 1 8"), "{private}");
     assert!(!private.contains("户名和户号请看屏幕"), "{private}");
 
-    // In private mode the blank control hides both screens, and says so.
-    assert!(!s.screen_blanked());
+    // In private mode the blank control hides both screens, says so, and is one of the
+    // keypad's choices (hiding the screens needs no sight).
+    assert!(s.choices().contains(&Intent::BlankMirror), "{:?}", s.choices());
     let hidden = tap(&mut s, Intent::BlankMirror, 2_000);
     assert!(s.mirror_blanked && s.screen_blanked(), "both screens hidden");
     assert!(spoken(&hidden).contains("两块屏幕都已遮挡"), "{hidden:?}");
 
-    tap(&mut s, Intent::Exit, 3_000);
-    assert!(s.headset && !s.screen_blanked(), "the jack stays in; the next customer sees the screen");
-    let pulled = s.step(Input::Headset(false), Ts(4_000));
-    assert!(pulled.contains(&Command::RouteSpeech { headset: false }), "{pulled:?}");
-    assert!(!s.headset);
+    // Pulling the headset out stops what it was being told before the voice goes back to the
+    // loudspeaker, and shows the touch screen again.
+    let pulled = s.step(Input::Headset(false), Ts(2_500));
+    let stop = pulled.iter().position(|c| *c == Command::StopSpeech);
+    let route = pulled.iter().position(|c| *c == Command::RouteSpeech { headset: false });
+    assert!(stop.is_some() && stop < route, "{pulled:?}");
+    assert!(!s.headset && !s.screen_blanked() && s.mirror_blanked, "the mirror stays blanked");
+    assert!(!s.choices().contains(&Intent::BlankMirror));
+
+    s.step(Input::Headset(true), Ts(3_000));
+    tap(&mut s, Intent::Exit, 4_000);
+    assert!(s.headset && s.headset_jack, "the jack stays in and watched; the next customer starts");
+    assert!(!s.screen_blanked() && !s.mirror_blanked, "the next customer sees both screens");
+}
+
+/// 再办一笔 is the same person: what they hid stays hidden.
+#[test]
+fn another_payment_keeps_the_screens_the_customer_hid() {
+    let mut at = 0;
+    let mut s = to_method(&mut at);
+    s.step(Input::Headset(true), Ts(at + 100));
+    tap(&mut s, Intent::BlankMirror, at + 600);
+    tap(&mut s, Intent::ChooseMethod(MethodChoice::Code), at + 1_200);
+    let outcome = Outcome {
+        kind: OutcomeKind::NotCharged,
+        order_ref: "K1".into(),
+        amount: Fen(12345),
+        slip_printed: false,
+        card_kept: false,
+    };
+    s.step(Input::Finished(outcome), Ts(at + 2_000));
+    tap(&mut s, Intent::Another, at + 3_000);
+    assert_eq!(s.screen, Screen::Attract);
+    assert!(s.screen_blanked() && s.mirror_blanked, "still hidden for the same customer");
 }
 
 /// Issue 11, item 7: the voice gets sentences ended in its own language; an English voice never

@@ -258,9 +258,12 @@ pub fn screens_line(blanked: bool, lang: Lang) -> &'static str {
 }
 
 /// Said on the loudspeaker instead of the name and account number (item 39: personal data is
-/// spoken only through the headset).
-pub fn personal_on_screen(lang: Lang) -> &'static str {
-    tr(lang, "The name and account number are on the screen; plug in a headset to hear them.")
+/// spoken only through the headset), with the way to hear them where the kiosk has a jack.
+pub fn personal_on_screen(jack: bool, lang: Lang) -> &'static str {
+    match jack {
+        true => tr(lang, "The name and account number are on the screen; plug in a headset to hear them."),
+        false => tr(lang, "The name and account number are on the screen."),
+    }
 }
 
 pub fn asterisk(lang: Lang) -> &'static str {

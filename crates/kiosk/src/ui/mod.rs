@@ -27,8 +27,13 @@ use std::sync::mpsc::{channel, Receiver, Sender};
 use std::sync::Arc;
 use std::time::Duration;
 
-/// How often the headphone jack is read (a headset plugged in is heard of within this).
-const HEADSET_EVERY: Duration = Duration::from_secs(1);
+/// How often the headphone jack is read: a headset pulled out is heard of within this.
+const HEADSET_EVERY: Duration = Duration::from_millis(500);
+/// A jack reading that takes longer counts as unknown.
+const HEADSET_READ_LIMIT: Duration = Duration::from_secs(2);
+/// This many unknown readings in a row count as no headset: the voice goes back to the
+/// loudspeaker rather than nowhere.
+const HEADSET_UNKNOWN_LIMIT: u32 = 3;
 
 /// News from the jobs to the UI thread. News for one session carries its generation: news for a
 /// session that has ended (a slow look-up after 取消并退出) is dropped, never shown to the next
@@ -100,6 +105,7 @@ impl KioskUi {
         let options_headset = options.headset;
         let mut session = Session::new(options.timing);
         session.service_phone = backend.runtime.identity.service_phone.clone();
+        session.headset_jack = options_headset.is_some();
         let ui = Rc::new(RefCell::new(KioskUi {
             window,
             mirror,
@@ -173,15 +179,31 @@ impl KioskUi {
         });
     }
 
-    /// The headphone jack, asked once a second off the UI thread; news only when it changes.
+    /// The headphone jack, read twice a second off the UI thread; news only when it changes.
+    /// A reading that hangs or cannot tell counts as unknown, and a run of unknowns as no
+    /// headset, so a broken jack never leaves the kiosk silent in private mode.
     fn watch_headset(&self, probe: Option<HeadsetProbe>) {
         let Some(probe) = probe else { return };
         let tx = self.news_tx.clone();
         self.tokio.spawn(async move {
-            let mut known = None;
+            let (mut known, mut unknown) = (None, 0);
             loop {
                 let read = probe.clone();
-                let plugged = tokio::task::spawn_blocking(move || read()).await.ok().flatten();
+                let reading =
+                    tokio::time::timeout(HEADSET_READ_LIMIT, tokio::task::spawn_blocking(move || read()));
+                let plugged = match reading.await {
+                    Ok(Ok(Some(plugged))) => {
+                        unknown = 0;
+                        Some(plugged)
+                    }
+                    _ => {
+                        unknown += 1;
+                        if unknown == HEADSET_UNKNOWN_LIMIT {
+                            tracing::warn!("ui: the headphone jack cannot be read; taken as no headset");
+                        }
+                        (unknown >= HEADSET_UNKNOWN_LIMIT).then_some(false)
+                    }
+                };
                 if let Some(plugged) = plugged.filter(|p| known != Some(*p)) {
                     known = Some(plugged);
                     if tx.send(News::Headset(plugged)).is_err() {
