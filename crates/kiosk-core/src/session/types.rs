@@ -37,21 +37,6 @@ impl Service {
             Utility::Gas => Service::Gas,
         }
     }
-
-    /// The stable name used by the UI and tests.
-    pub fn code(self) -> &'static str {
-        match self {
-            Service::Water => "water",
-            Service::Power => "power",
-            Service::Gas => "gas",
-            Service::Joint => "joint",
-            Service::GasCard => "gas-card",
-        }
-    }
-
-    pub fn from_code(code: &str) -> Option<Service> {
-        Service::ALL.into_iter().find(|s| s.code() == code)
-    }
 }
 
 /// One screen. A standard bill goes Attract → FindAccount → Confirm → Method → Paying → Result:
