@@ -5,7 +5,7 @@
 use crate::{DeviceRow, Fact, HandsOn, Kiosk, OutcomeName, ReceiptOffer, ScreenName, ServiceName};
 use kiosk_core::session::words::tr;
 use kiosk_core::session::{
-    speech, words, Found, Intent, MethodChoice, OutcomeKind, PayPhase, ReceiptState, Screen, Service,
+    speech, words, Found, Intent, Lang, MethodChoice, OutcomeKind, PayPhase, ReceiptState, Screen, Service,
     Session, Text,
 };
 use kiosk_core::Ts;
@@ -222,13 +222,8 @@ fn fact_rows(s: &Session) -> Vec<Fact> {
     }
     match &s.found {
         Some(Found::Bill(bill)) => {
-            rows.push(row(
-                tr(lang, "Paying for").into(),
-                words::utility_name(bill.utility, s.lang).into(),
-                true,
-            ));
-            rows.push(row(tr(lang, "Account").into(), bill.account.masked(), true));
-            rows.push(row(tr(lang, "Name").into(), bill.holder_masked.clone(), false));
+            let paying = words::utility_name(bill.utility, lang).into();
+            rows.extend(payee_rows(lang, paying, bill.account.masked(), &bill.holder_masked, true));
             rows.push(row(tr(lang, "Address").into(), bill.address_masked.clone(), false));
             if let Some(period) = &bill.period {
                 rows.push(row(tr(lang, "Billing period").into(), period.clone(), false));
@@ -242,13 +237,8 @@ fn fact_rows(s: &Session) -> Vec<Fact> {
             }
         }
         Some(Found::Joint(joint)) => {
-            rows.push(row(
-                tr(lang, "Paying for").into(),
-                words::service_name(Service::Joint, s.lang).into(),
-                true,
-            ));
-            rows.push(row(tr(lang, "Account").into(), joint.joint_account.masked(), true));
-            rows.push(row(tr(lang, "Name").into(), joint.holder_masked.clone(), false));
+            let paying = words::service_name(Service::Joint, lang).into();
+            rows.extend(payee_rows(lang, paying, joint.joint_account.masked(), &joint.holder_masked, true));
             for bill in &joint.bills {
                 rows.push(row(
                     words::utility_name(bill.utility, s.lang).into(),
@@ -267,6 +257,17 @@ fn fact_rows(s: &Session) -> Vec<Fact> {
     rows
 }
 
+/// What is paid and for whom: the three rows the confirm screen and the result share. `key`: the
+/// first two are key facts (larger) on the confirm screen, not on the result.
+fn payee_rows(lang: Lang, paying: String, account: String, holder: &str, key: bool) -> [Fact; 3] {
+    let row = |label: &str, value: String, key: bool| Fact { label: label.into(), value: value.into(), key };
+    [
+        row(tr(lang, "Paying for"), paying, key),
+        row(tr(lang, "Account"), account, key),
+        row(tr(lang, "Name"), holder.to_string(), false),
+    ]
+}
+
 /// What the result restates (issue 11 item 4): what was paid, for whom (户号 and 户名 masked),
 /// each utility of a joint bill, and the total — so the customer leaves knowing what happened
 /// without the receipt. Each utility's amount only when all were paid: the outcome does not
@@ -278,22 +279,12 @@ fn result_rows(s: &Session) -> Vec<Fact> {
     let mut rows = Vec::new();
     match &s.found {
         Some(Found::Bill(bill)) => {
-            rows.push(row(
-                tr(lang, "Paying for").into(),
-                words::utility_name(bill.utility, s.lang).into(),
-                false,
-            ));
-            rows.push(row(tr(lang, "Account").into(), bill.account.masked(), false));
-            rows.push(row(tr(lang, "Name").into(), bill.holder_masked.clone(), false));
+            let paying = words::utility_name(bill.utility, lang).into();
+            rows.extend(payee_rows(lang, paying, bill.account.masked(), &bill.holder_masked, false));
         }
         Some(Found::Joint(joint)) => {
-            rows.push(row(
-                tr(lang, "Paying for").into(),
-                words::service_name(Service::Joint, s.lang).into(),
-                false,
-            ));
-            rows.push(row(tr(lang, "Account").into(), joint.joint_account.masked(), false));
-            rows.push(row(tr(lang, "Name").into(), joint.holder_masked.clone(), false));
+            let paying = words::service_name(Service::Joint, lang).into();
+            rows.extend(payee_rows(lang, paying, joint.joint_account.masked(), &joint.holder_masked, false));
             let paid_whole = outcome.kind == OutcomeKind::Paid;
             for bill in joint.bills.iter().filter(|b| paid_whole && b.amount_due.is_positive()) {
                 rows.push(row(
