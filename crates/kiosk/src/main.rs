@@ -5,6 +5,8 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let cli = yizhan::cli::Cli::parse();
+    // Before the runtime's threads exist: they would each make a malloc arena.
+    yizhan::ui::heap::limit_arenas();
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(error) => {

@@ -67,6 +67,8 @@ impl KioskUi {
                 if let Some(stop) = self.stop_scan.take() {
                     let _ = stop.send(());
                 }
+                // Between customers: what the payment freed goes back to the kernel.
+                super::heap::give_back_freed();
             }
             Command::RefreshAvailability => self.refresh_status(),
         }

@@ -4,6 +4,7 @@
 //! (`kiosk-ui`) only render. Everything here runs on the UI thread except the jobs.
 
 pub mod app;
+pub mod heap;
 mod jobs;
 mod observer;
 pub mod screenshot;
@@ -99,6 +100,7 @@ impl KioskUi {
         tokio: tokio::runtime::Handle,
         options: UiOptions,
     ) -> Result<Rc<RefCell<KioskUi>>, slint::PlatformError> {
+        heap::limit_arenas();
         let window = KioskWindow::new()?;
         let mirror = if options.mirror { Some(MirrorWindow::new()?) } else { None };
         let (news_tx, news_rx) = channel();
