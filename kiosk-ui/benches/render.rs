@@ -12,7 +12,7 @@
 use kiosk_core::session::Lang;
 use kiosk_ui::gallery::{demo_facts, shots};
 use kiosk_ui::headless::Headless;
-use kiosk_ui::{view, Kiosk, KioskWindow, MinimalWindow, MirrorWindow, Theme, LANDSCAPE, PORTRAIT};
+use kiosk_ui::{view, KioskWindow, MinimalWindow, MirrorWindow, Theme, LANDSCAPE, PORTRAIT};
 use slint::platform::software_renderer::MinimalSoftwareWindow;
 use slint::{ComponentHandle, PhysicalSize, Rgb8Pixel, SharedPixelBuffer};
 use std::time::{Duration, Instant};
@@ -134,13 +134,13 @@ fn main() {
             session.large = case.large;
             let window = match case.target {
                 Target::Kiosk => {
-                    view::apply(&kiosk.global::<Kiosk>(), &session, &demo_facts(case.portrait), shot.now);
+                    view::apply(&kiosk, &session, &demo_facts(case.portrait), shot.now);
                     kiosk.global::<Theme>().set_large(case.large);
                     kiosk.global::<Theme>().set_mirror(false);
                     &kiosk_window
                 }
                 Target::Mirror => {
-                    view::apply(&mirror.global::<Kiosk>(), &session, &demo_facts(true), shot.now);
+                    view::apply(&mirror, &session, &demo_facts(true), shot.now);
                     mirror.global::<Theme>().set_large(case.large);
                     mirror.global::<Theme>().set_mirror(true);
                     &mirror_window

@@ -11,6 +11,7 @@ pub mod gallery;
 pub mod headless;
 pub mod render_all;
 pub mod speech;
+pub mod taps;
 pub mod view;
 
 use kiosk_core::session::Lang;

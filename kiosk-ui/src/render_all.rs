@@ -4,7 +4,7 @@
 
 use crate::gallery::{demo_facts, shots};
 use crate::headless::{render, write_png, write_png_indexed, Headless};
-use crate::{select_language, view, Kiosk, KioskWindow, MirrorWindow, Theme, LANDSCAPE, PORTRAIT};
+use crate::{select_language, view, KioskWindow, MirrorWindow, Theme, LANDSCAPE, PORTRAIT};
 use kiosk_core::session::Lang;
 use slint::ComponentHandle;
 use std::path::{Path, PathBuf};
@@ -58,7 +58,7 @@ pub fn render_all(out: &Path, kind: PngKind) -> Result<Vec<PathBuf>, ScreenshotE
             for (layout, portrait, size) in [("landscape", false, LANDSCAPE), ("portrait", true, PORTRAIT)] {
                 for (theme, large) in [("normal", false), ("large", true)] {
                     session.large = large;
-                    view::apply(&main.global::<Kiosk>(), &session, &demo_facts(portrait), shot.now);
+                    view::apply(&main, &session, &demo_facts(portrait), shot.now);
                     main.global::<Theme>().set_large(large);
                     main.global::<Theme>().set_mirror(false);
                     let path = dir.join(format!("{}-{layout}-{theme}.png", shot.name));
@@ -69,7 +69,7 @@ pub fn render_all(out: &Path, kind: PngKind) -> Result<Vec<PathBuf>, ScreenshotE
             // The mirror follows the session's 长辈模式 (larger still: it is read from 700 mm).
             for (suffix, large) in [("", false), ("-large", true)] {
                 session.large = large;
-                view::apply(&mirror.global::<Kiosk>(), &session, &demo_facts(true), shot.now);
+                view::apply(&mirror, &session, &demo_facts(true), shot.now);
                 mirror.global::<Theme>().set_mirror(true);
                 mirror.global::<Theme>().set_large(large);
                 let path = dir.join(format!("{}-mirror{suffix}.png", shot.name));

@@ -1,15 +1,22 @@
 //! The view model: the session (and what the runtime knows of the devices) turned into the
-//! properties of the `Kiosk` global. The screens render these and nothing else; no rule about
-//! money or flow lives here or in the .slint files.
+//! properties of the window's globals — `Kiosk` for the frame every screen shares, and one
+//! adapter per screen fed from that screen's stage (`Stage::Confirm(order)` → `ConfirmAdapter`).
+//! The screens render these and nothing else; no rule about money or flow lives here or in the
+//! .slint files.
 
-use crate::{DeviceRow, Fact, HandsOn, Kiosk, OutcomeName, ReceiptOffer, ScreenName, ServiceName};
+use crate::taps;
+use crate::{
+    AttractAdapter, ConfirmAdapter, DeviceRow, Fact, FindAccountAdapter, HandsOn, Kiosk, MethodAdapter,
+    OutOfServiceAdapter, OutcomeName, PayingAdapter, ReceiptOffer, ResultAdapter, ScreenName, ServiceName,
+    StaffPanelAdapter, StaffSignInAdapter, TopUpAdapter,
+};
 use kiosk_core::session::words::tr;
 use kiosk_core::session::{
-    speech, words, Found, Intent, Lang, MethodChoice, OutcomeKind, PayPhase, ReceiptState, Screen, Service,
-    Session, Text,
+    speech, words, AccountEntry, Ending, Found, Intent, Lang, NoticeKind, Order, OutcomeKind, PayPhase,
+    ReceiptState, Screen, Service, Session, Stage, Text,
 };
-use kiosk_core::Ts;
-use slint::{ModelRc, SharedString, VecModel};
+use kiosk_core::{Fen, Ts};
+use slint::{ComponentHandle, ModelRc, SharedString, VecModel};
 
 /// What the screens show that the session machine does not hold: the staff panel's device list
 /// and payments in suspense, and the kiosk's own set-up.
@@ -29,52 +36,174 @@ pub struct DeviceLine {
     pub ok: bool,
 }
 
-/// Sets every property of `kiosk` from the session at `now`.
-pub fn apply(kiosk: &Kiosk<'_>, s: &Session, facts: &KioskFacts, now: Ts) {
+/// The globals of one window: the frame (`Kiosk`) and one adapter per screen. Both windows
+/// have their own.
+pub struct Adapters<'a> {
+    pub kiosk: Kiosk<'a>,
+    pub attract: AttractAdapter<'a>,
+    pub find_account: FindAccountAdapter<'a>,
+    pub top_up: TopUpAdapter<'a>,
+    pub confirm: ConfirmAdapter<'a>,
+    pub method: MethodAdapter<'a>,
+    pub paying: PayingAdapter<'a>,
+    pub result: ResultAdapter<'a>,
+    pub out_of_service: OutOfServiceAdapter<'a>,
+    pub staff_sign_in: StaffSignInAdapter<'a>,
+    pub staff_panel: StaffPanelAdapter<'a>,
+}
+
+/// A window that renders the kiosk's screens: the touch screen or the mirror.
+pub trait Screens {
+    fn adapters(&self) -> Adapters<'_>;
+}
+
+macro_rules! screens_of {
+    ($window:ty) => {
+        impl Screens for $window {
+            fn adapters(&self) -> Adapters<'_> {
+                Adapters {
+                    kiosk: self.global(),
+                    attract: self.global(),
+                    find_account: self.global(),
+                    top_up: self.global(),
+                    confirm: self.global(),
+                    method: self.global(),
+                    paying: self.global(),
+                    result: self.global(),
+                    out_of_service: self.global(),
+                    staff_sign_in: self.global(),
+                    staff_panel: self.global(),
+                }
+            }
+        }
+    };
+}
+screens_of!(crate::KioskWindow);
+screens_of!(crate::MirrorWindow);
+
+impl<T: Screens> Screens for &T {
+    fn adapters(&self) -> Adapters<'_> {
+        (**self).adapters()
+    }
+}
+
+/// Sets every global of `window` from the session at `now`. Every adapter is set, the screens
+/// not on show to their empty values, so that no preview default (ui/pages/*.slint) is ever
+/// shown and a screen never shows the last customer's data.
+pub fn apply(window: &impl Screens, s: &Session, facts: &KioskFacts, now: Ts) {
+    let a = window.adapters();
+    frame(&a.kiosk, s, facts, now);
     let lang = s.lang;
-    kiosk.set_screen(screen_name(s.screen));
+    let shown = |screen: Screen| s.screen() == screen;
+    let degraded = |screen: Screen| -> ModelRc<SharedString> {
+        let lines = if shown(screen) { words::degraded(&s.availability, lang) } else { Vec::new() };
+        model(lines.into_iter().map(SharedString::from).collect())
+    };
+
+    let available = &s.availability;
+    a.attract.set_water_ok(available.service(Service::Water));
+    a.attract.set_power_ok(available.service(Service::Power));
+    a.attract.set_gas_ok(available.service(Service::Gas));
+    a.attract.set_joint_ok(available.service(Service::Joint));
+    a.attract.set_gas_card_ok(available.service(Service::GasCard));
+    a.attract.set_degraded(degraded(Screen::Attract));
+
+    let finding = match &s.stage {
+        Stage::FindAccount(finding) => Some(finding),
+        _ => None,
+    };
+    a.find_account.set_service(service_name(finding.map(|f| f.service)));
+    a.find_account.set_account_input(finding.map(|f| shown_account(&f.account)).unwrap_or_default().into());
+    a.find_account.set_busy(s.busy());
+    a.find_account.set_scanner_ok(available.scanner);
+    a.find_account.set_id_card_ok(available.id_card);
+
+    let top_up = match &s.stage {
+        Stage::TopUpAmount(order) => bill_rows(order, lang),
+        _ => Vec::new(),
+    };
+    a.top_up.set_facts(model(top_up));
+
+    let confirm = match &s.stage {
+        Stage::Confirm(order) => Some(order),
+        _ => None,
+    };
+    a.confirm.set_facts(model(confirm.map(|o| bill_rows(o, lang)).unwrap_or_default()));
+    a.confirm.set_amount(amount_text(confirm.and_then(|o| o.amount())).into());
+    a.confirm.set_nothing_due(s.nothing_due());
+    a.confirm.set_top_up(confirm.is_some_and(|o| o.service == Service::GasCard));
+
+    let method = match &s.stage {
+        Stage::Method(order) => Some(order),
+        _ => None,
+    };
+    a.method.set_amount(amount_text(method.and_then(|o| o.amount())).into());
+    a.method.set_scanner_ok(available.scanner);
+    a.method.set_bank_card_ok(available.bank_card);
+    a.method.set_degraded(degraded(Screen::Method));
+
+    let payment = match &s.stage {
+        Stage::Paying(payment) => Some(payment),
+        _ => None,
+    };
+    a.paying.set_amount(amount_text(payment.and_then(|p| p.order.amount())).into());
+    a.paying.set_phase_text(if payment.is_some() { words::prompt(s) } else { String::new() }.into());
+    let countdown = match payment.and_then(|p| p.phase) {
+        Some(PayPhase::WaitingForCode { until_ms }) => ((until_ms - now.0).max(0) + 999) / 1000,
+        _ => -1,
+    };
+    a.paying.set_countdown(countdown as i32);
+    // Only the wait for a code can be stopped here: a bank card payment is the terminal's to
+    // end (its own time-out, or its cancel key), and the session follows it.
+    a.paying.set_can_stop_waiting(s.allowed(&Intent::StopWaiting));
+    a.paying.set_can_scan_again(s.allowed(&Intent::ScanAgain));
+
+    let ending = match &s.stage {
+        Stage::Result(ending) => Some(ending),
+        _ => None,
+    };
+    a.result.set_outcome(ending.map_or(OutcomeName::None, |e| outcome_name(e.outcome.kind)));
+    a.result.set_outcome_text(if ending.is_some() { words::result_words(s) } else { String::new() }.into());
+    a.result.set_order_ref(ending.map(|e| e.outcome.order_ref.clone()).unwrap_or_default().into());
+    a.result.set_receipt(ending.map_or(ReceiptOffer::Unavailable, |e| receipt_offer(&e.receipt)));
+    a.result.set_facts(model(ending.map(|e| result_rows(e, s)).unwrap_or_default()));
+
+    a.out_of_service.set_service_phone(s.service_phone.clone().into());
+    a.out_of_service.set_degraded(degraded(Screen::OutOfService));
+
+    a.staff_sign_in.set_pin_mask("●".repeat(s.pin().chars().count()).into());
+    let devices = facts.devices.iter().map(|d| DeviceRow {
+        name: d.name.in_lang(lang).into(),
+        status: d.status.in_lang(lang).into(),
+        ok: d.ok,
+    });
+    a.staff_panel.set_devices(model(devices.collect()));
+    let suspense = facts.suspense.iter().map(|l| SharedString::from(l.in_lang(lang)));
+    a.staff_panel.set_suspense(model(suspense.collect()));
+}
+
+/// The frame every screen shares: header, prompt, notices, footer, focus, privacy, the picture.
+fn frame(kiosk: &Kiosk<'_>, s: &Session, facts: &KioskFacts, now: Ts) {
+    let lang = s.lang;
+    let screen = s.screen();
+    kiosk.set_screen(screen_name(screen));
     kiosk.set_portrait(facts.portrait);
     kiosk.set_has_mirror(facts.has_mirror);
     kiosk.set_title(words::title(s).into());
-    kiosk.set_step(words::step_of(s.screen, s.service, lang).unwrap_or_default().into());
+    kiosk.set_step(words::step_of(screen, s.service(), lang).unwrap_or_default().into());
     kiosk.set_prompt(words::prompt(s).into());
-    kiosk.set_notice(s.notice.as_ref().map(|n| n.text(lang).to_string()).unwrap_or_default().into());
-    kiosk.set_notice_error(
-        s.notice.as_ref().is_some_and(|n| n.kind == kiosk_core::session::NoticeKind::Error),
-    );
+    kiosk.set_notice(s.notice.as_ref().map(|n| n.text(lang)).unwrap_or_default().into());
+    kiosk.set_notice_error(s.notice.as_ref().is_some_and(|n| n.kind == NoticeKind::Error));
     kiosk.set_warning(s.warning);
     kiosk.set_seconds_left(s.seconds_left(now).unwrap_or(0) as i32);
-    kiosk.set_busy(s.busy);
-    kiosk.set_service(service_name(s.service));
-    let account = if s.account_masked {
-        kiosk_core::utility::mask_middle(&s.account_input, 2, 4)
-    } else {
-        s.account_input.clone()
-    };
-    // Typed digits grouped as typed, so a doubled or missing digit shows; a read number masked.
-    let shown = if s.account_masked { account } else { kiosk_core::utility::group_digits(&account) };
-    kiosk.set_account_input(shown.into());
-    kiosk.set_pin_mask("●".repeat(s.pin_input.len()).into());
-    kiosk.set_facts(model(fact_rows(s)));
-    kiosk.set_amount(s.amount().map(|a| a.to_string()).unwrap_or_default().into());
-
-    let a = &s.availability;
-    kiosk.set_water_ok(a.service(Service::Water));
-    kiosk.set_power_ok(a.service(Service::Power));
-    kiosk.set_gas_ok(a.service(Service::Gas));
-    kiosk.set_joint_ok(a.service(Service::Joint));
-    kiosk.set_gas_card_ok(a.service(Service::GasCard));
-    kiosk.set_scanner_ok(a.scanner);
-    kiosk.set_bank_card_ok(a.bank_card);
-    kiosk.set_id_card_ok(a.id_card);
-    kiosk.set_receipt_ok(a.receipt_possible());
-    let degraded = match s.screen {
-        Screen::Attract | Screen::Method | Screen::OutOfService => words::degraded(a, lang),
-        _ => Vec::new(),
-    };
-    kiosk.set_degraded(model(degraded.into_iter().map(SharedString::from).collect()));
+    kiosk.set_can_leave(s.may_leave());
     kiosk.set_volume(i32::from(s.volume));
-    kiosk.set_focus(s.focused_choice().map(|c| focus_code(&c)).unwrap_or_default().into());
+    let focus = s.focused_choice().and_then(|choice| taps::tap_of(&choice));
+    kiosk.set_has_focus(focus.is_some());
+    if let Some((action, arg)) = focus {
+        kiosk.set_focus_action(action);
+        kiosk.set_focus_arg(arg);
+    }
     let hands = s.hands_on();
     kiosk.set_hands_on(HandsOn {
         scan_window: hands.scan_window,
@@ -84,72 +213,24 @@ pub fn apply(kiosk: &Kiosk<'_>, s: &Session, facts: &KioskFacts, now: Ts) {
         receipt_exit: hands.receipt_exit,
         any: hands.any(),
     });
-
-    kiosk.set_phase_text(if s.screen == Screen::Paying { words::prompt(s) } else { String::new() }.into());
-    let countdown = match s.phase {
-        Some(PayPhase::WaitingForCode { until_ms }) => ((until_ms - now.0).max(0) + 999) / 1000,
-        _ => -1,
-    };
-    kiosk.set_countdown(countdown as i32);
-    // Only the wait for a code can be stopped here: a bank card payment is the terminal's to
-    // end (its own time-out, or its cancel key), and the session follows it.
-    kiosk.set_can_stop_waiting(s.allowed(&Intent::StopWaiting));
-    kiosk.set_can_scan_again(s.screen == Screen::Paying && s.phase.is_none());
-    kiosk.set_can_leave(s.may_leave());
-    kiosk.set_nothing_due(s.nothing_due());
-
-    let outcome = s.outcome.as_ref();
-    kiosk.set_outcome(outcome.map_or(OutcomeName::None, |o| outcome_name(o.kind)));
-    kiosk.set_outcome_text(if outcome.is_some() { words::result_words(s) } else { String::new() }.into());
-    kiosk.set_order_ref(outcome.map(|o| o.order_ref.clone()).unwrap_or_default().into());
-    if let Some(o) = outcome {
-        kiosk.set_amount(o.amount.to_string().into());
-    }
-    kiosk.set_receipt(receipt_offer(&s.receipt));
-
-    kiosk.set_staff_id(s.staff.clone().unwrap_or_default().into());
-    kiosk.set_staff_called(s.staff_called);
-    kiosk.set_devices(model(
-        facts
-            .devices
-            .iter()
-            .map(|d| DeviceRow {
-                name: d.name.in_lang(lang).into(),
-                status: d.status.in_lang(lang).into(),
-                ok: d.ok,
-            })
-            .collect(),
-    ));
-    kiosk.set_suspense(model(facts.suspense.iter().map(|l| SharedString::from(l.in_lang(lang))).collect()));
     kiosk.set_eject_text(s.eject.map(|e| speech::eject_line(e, lang)).unwrap_or_default().into());
+    kiosk.set_staff_id(s.staff.clone().unwrap_or_default().into());
     kiosk.set_mirror_blanked(s.mirror_blanked);
     kiosk.set_headset(s.headset);
     kiosk.set_screen_blanked(s.screen_blanked());
-    kiosk.set_service_phone(s.service_phone.clone().into());
 }
 
-/// The choice in focus, named as its button knows it (`Kiosk.focus` in ui/api.slint).
-pub fn focus_code(choice: &Intent) -> String {
-    match choice {
-        Intent::Start(service) => {
-            format!("start-{}", Service::ALL.iter().position(|s| s == service).unwrap_or_default())
-        }
-        Intent::Repeat => "listen".into(),
-        Intent::InsertGasCard => "read-gas-card".into(),
-        Intent::ChooseAmount(amount) => format!("amount-{}", amount.0),
-        Intent::ConfirmBill => "confirm".into(),
-        Intent::Amend => "amend".into(),
-        Intent::ChooseMethod(MethodChoice::Code) => "method-code".into(),
-        Intent::ChooseMethod(MethodChoice::BankCard) => "method-bank-card".into(),
-        Intent::StopWaiting => "stop-waiting".into(),
-        Intent::ScanAgain => "scan-again".into(),
-        Intent::Receipt(true) => "receipt-yes".into(),
-        Intent::Receipt(false) => "receipt-no".into(),
-        Intent::Done => "done".into(),
-        Intent::Another => "another".into(),
-        Intent::BlankMirror => "blank".into(),
-        _ => String::new(),
+/// The account as the find-account screen shows it: typed digits grouped as typed, so a
+/// doubled or missing digit shows; a number read from a card or a bill, masked.
+fn shown_account(account: &AccountEntry) -> String {
+    match account.read {
+        true => kiosk_core::utility::mask_middle(&account.digits, 2, 4),
+        false => kiosk_core::utility::group_digits(&account.digits),
     }
+}
+
+fn amount_text(amount: Option<Fen>) -> String {
+    amount.map(|a| a.to_string()).unwrap_or_default()
 }
 
 fn model<T: Clone + 'static>(items: Vec<T>) -> ModelRc<T> {
@@ -207,21 +288,14 @@ fn receipt_offer(r: &ReceiptState) -> ReceiptOffer {
     }
 }
 
-/// The bill's facts as label/value rows: payee, masked holder and account, address, billing
-/// period, due date, the last payment (the amount due has its own place, `AmountDue`); on the
-/// result, what was paid (`result_rows`). Labels follow the session's language.
-fn fact_rows(s: &Session) -> Vec<Fact> {
-    let lang = s.lang;
+/// The bill's facts as label/value rows for the top-up and confirm screens: payee, masked
+/// holder and account, address, billing period, due date, the last payment (the amount due has
+/// its own place, `AmountDue`). Labels follow the session's language.
+fn bill_rows(order: &Order, lang: Lang) -> Vec<Fact> {
     let row = |label: SharedString, value: String, key: bool| Fact { label, value: value.into(), key };
     let mut rows = Vec::new();
-    if s.screen == Screen::Result {
-        return result_rows(s);
-    }
-    if !matches!(s.screen, Screen::TopUpAmount | Screen::Confirm | Screen::Method) {
-        return rows;
-    }
-    match &s.found {
-        Some(Found::Bill(bill)) => {
+    match &order.found {
+        Found::Bill(bill) => {
             let paying = words::utility_name(bill.utility, lang).into();
             rows.extend(payee_rows(lang, paying, bill.account.masked(), &bill.holder_masked, true));
             rows.push(row(tr(lang, "Address").into(), bill.address_masked.clone(), false));
@@ -236,24 +310,22 @@ fn fact_rows(s: &Session) -> Vec<Fact> {
                 rows.push(row(tr(lang, "Last paid").into(), format!("{} {}", last.date, last.amount), false));
             }
         }
-        Some(Found::Joint(joint)) => {
+        Found::Joint(joint) => {
             let paying = words::service_name(Service::Joint, lang).into();
             rows.extend(payee_rows(lang, paying, joint.joint_account.masked(), &joint.holder_masked, true));
             for bill in &joint.bills {
                 rows.push(row(
-                    words::utility_name(bill.utility, s.lang).into(),
+                    words::utility_name(bill.utility, lang).into(),
                     format!("{}  ({} {})", bill.amount_due, tr(lang, "due"), bill.due_date),
                     false,
                 ));
             }
         }
-        Some(Found::GasCard(card)) => {
+        Found::GasCard(card) => {
             rows.push(row(tr(lang, "Gas card").into(), card.card_masked.clone(), true));
             rows.push(row(tr(lang, "Account").into(), card.account.masked(), true));
         }
-        None => {}
     }
-    // The amount due is not a row: the confirm screen shows it beside its button (AmountDue).
     rows
 }
 
@@ -272,17 +344,17 @@ fn payee_rows(lang: Lang, paying: String, account: String, holder: &str, key: bo
 /// each utility of a joint bill, and the total — so the customer leaves knowing what happened
 /// without the receipt. Each utility's amount only when all were paid: the outcome does not
 /// say which line of a partly paid or refunded joint bill went where (the receipt does).
-fn result_rows(s: &Session) -> Vec<Fact> {
+fn result_rows(ending: &Ending, s: &Session) -> Vec<Fact> {
     let lang = s.lang;
     let row = |label: SharedString, value: String, key: bool| Fact { label, value: value.into(), key };
-    let Some(outcome) = &s.outcome else { return Vec::new() };
+    let outcome = &ending.outcome;
     let mut rows = Vec::new();
-    match &s.found {
-        Some(Found::Bill(bill)) => {
+    match &ending.order.found {
+        Found::Bill(bill) => {
             let paying = words::utility_name(bill.utility, lang).into();
             rows.extend(payee_rows(lang, paying, bill.account.masked(), &bill.holder_masked, false));
         }
-        Some(Found::Joint(joint)) => {
+        Found::Joint(joint) => {
             let paying = words::service_name(Service::Joint, lang).into();
             rows.extend(payee_rows(lang, paying, joint.joint_account.masked(), &joint.holder_masked, false));
             let paid_whole = outcome.kind == OutcomeKind::Paid;
@@ -294,7 +366,7 @@ fn result_rows(s: &Session) -> Vec<Fact> {
                 ));
             }
         }
-        Some(Found::GasCard(card)) => {
+        Found::GasCard(card) => {
             rows.push(row(
                 tr(lang, "Paying for").into(),
                 words::service_name(Service::GasCard, s.lang).into(),
@@ -303,7 +375,6 @@ fn result_rows(s: &Session) -> Vec<Fact> {
             rows.push(row(tr(lang, "Gas card").into(), card.card_masked.clone(), false));
             rows.push(row(tr(lang, "Account").into(), card.account.masked(), false));
         }
-        None => {}
     }
     let total = match outcome.kind {
         OutcomeKind::Paid => tr(lang, "Total paid").into(),
@@ -320,10 +391,13 @@ mod tests {
 
     fn rows_of(name: &str, kind: Option<OutcomeKind>) -> Vec<(String, String)> {
         let mut shot = shots().into_iter().find(|s| s.name == name).expect("a gallery shot");
-        if let (Some(kind), Some(outcome)) = (kind, shot.session.outcome.as_mut()) {
-            outcome.kind = kind;
+        let Stage::Result(ending) = &mut shot.session.stage else { panic!("{name} is a result") };
+        if let Some(kind) = kind {
+            ending.outcome.kind = kind;
         }
-        fact_rows(&shot.session).into_iter().map(|f| (f.label.to_string(), f.value.to_string())).collect()
+        let ending = ending.clone();
+        let rows = result_rows(&ending, &shot.session);
+        rows.into_iter().map(|f| (f.label.to_string(), f.value.to_string())).collect()
     }
 
     /// Issue 11 item 4: the result restates what was paid; each utility's amount only when the
@@ -342,5 +416,51 @@ mod tests {
         }
         let not_charged = rows_of("12-result-not-charged", None);
         assert!(not_charged.contains(&("金额".into(), "¥86.40".into())), "{not_charged:?}");
+    }
+
+    /// What each adapter holds, as text: its data-bearing properties (slint::Model rows counted).
+    fn held(window: &crate::KioskWindow) -> Vec<(&'static str, String)> {
+        use slint::Model;
+        let a = window.adapters();
+        vec![
+            ("find-account account", a.find_account.get_account_input().to_string()),
+            ("top-up facts", a.top_up.get_facts().row_count().to_string()),
+            ("confirm facts", a.confirm.get_facts().row_count().to_string()),
+            ("confirm amount", a.confirm.get_amount().to_string()),
+            ("method amount", a.method.get_amount().to_string()),
+            ("paying amount", a.paying.get_amount().to_string()),
+            ("paying phase", a.paying.get_phase_text().to_string()),
+            ("result order", a.result.get_order_ref().to_string()),
+            ("result text", a.result.get_outcome_text().to_string()),
+            ("result facts", a.result.get_facts().row_count().to_string()),
+        ]
+    }
+
+    /// The adapters' preview defaults (a water bill being paid, ui/pages/*.slint) never reach a
+    /// customer: apply() sets every adapter, the screens not on show to their empty values, so
+    /// the idle screen holds no bill, amount or reference — neither a preview's nor the last
+    /// customer's.
+    #[test]
+    fn no_preview_default_or_last_customer_s_data_survives_apply() {
+        let _ = slint::platform::set_platform(Box::new(i_slint_backend_testing::TestingBackend::new(
+            i_slint_backend_testing::TestingBackendOptions {
+                mock_time: true,
+                threading: false,
+                renderer_name: Some("software".into()),
+            },
+        )));
+        let window = crate::KioskWindow::new().unwrap();
+        fn empty(held: &[(&'static str, String)]) -> Vec<&'static str> {
+            held.iter().filter(|(_, v)| !v.is_empty() && v != "0").map(|(k, _)| *k).collect()
+        }
+        assert!(empty(&held(&window)).len() >= 9, "the previews show data: {:?}", held(&window));
+        let shot = |name: &str| shots().into_iter().find(|s| s.name == name).expect("a gallery shot");
+        // A paid joint bill on show, then the next idle screen.
+        let paid = shot("11-result-paid-joint");
+        apply(&window, &paid.session, &KioskFacts::default(), paid.now);
+        assert!(held(&window).iter().any(|(k, v)| *k == "result order" && !v.is_empty()));
+        let idle = shot("01-attract");
+        apply(&window, &idle.session, &KioskFacts::default(), idle.now);
+        assert_eq!(empty(&held(&window)), Vec::<&str>::new(), "{:?}", held(&window));
     }
 }

@@ -237,7 +237,7 @@ fn every_screen_meets_the_checklist_in_every_theme_and_layout() {
                     session.large = large;
                     session.lang = lang;
                     main.window().set_size(size);
-                    view::apply(&main.global::<Kiosk>(), &session, &demo_facts(portrait), shot.now);
+                    view::apply(&main, &session, &demo_facts(portrait), shot.now);
                     main.global::<Theme>().set_large(large);
                     let theme = if large { "large" } else { "normal" };
                     let name = format!("{}-{layout}-{theme}-{lang:?}", shot.name);
@@ -267,7 +267,7 @@ fn the_mirror_shows_every_screen_legibly_and_takes_no_taps() {
         session.lang = lang;
         session.large = large;
         mirror.global::<Theme>().set_large(large);
-        view::apply(&mirror.global::<Kiosk>(), &session, &demo_facts(true), shot.now);
+        view::apply(&mirror, &session, &demo_facts(true), shot.now);
         let name = format!("{}-mirror-{}-{lang:?}", shot.name, if large { "large" } else { "normal" });
         for t in texts(&mirror) {
             if t.y + t.h > PORTRAIT.height as f32 + 0.5 {
@@ -293,7 +293,7 @@ fn the_mirror_shows_every_screen_legibly_and_takes_no_taps() {
     let shot = shots().into_iter().find(|s| s.name == "06-confirm").unwrap();
     let mut session = shot.session;
     session.mirror_blanked = true;
-    view::apply(&mirror.global::<Kiosk>(), &session, &demo_facts(true), shot.now);
+    view::apply(&mirror, &session, &demo_facts(true), shot.now);
     let labels: Vec<String> = ElementQuery::from_root(&mirror)
         .match_descendants()
         .find_all()
@@ -319,7 +319,7 @@ fn every_hit_area_is_a_labelled_button() {
     let mut problems = Vec::new();
     for shot in shots() {
         main.window().set_size(LANDSCAPE);
-        view::apply(&main.global::<Kiosk>(), &shot.session, &demo_facts(false), shot.now);
+        view::apply(&main, &shot.session, &demo_facts(false), shot.now);
         let targets: Vec<Target> = buttons(&main).iter().map(Target::of).collect();
         for area in ElementHandle::find_by_element_type_name(&main, "TouchArea").filter(visible) {
             let a = Target::of(&area);
@@ -401,9 +401,9 @@ fn the_hands_on_screens_show_where_on_both_screens() {
             session.lang = lang;
             for (portrait, size) in [(false, LANDSCAPE), (true, PORTRAIT)] {
                 main.window().set_size(size);
-                view::apply(&main.global::<Kiosk>(), &session, &demo_facts(portrait), shot.now);
+                view::apply(&main, &session, &demo_facts(portrait), shot.now);
                 mirror.window().set_size(PORTRAIT);
-                view::apply(&mirror.global::<Kiosk>(), &session, &demo_facts(true), shot.now);
+                view::apply(&mirror, &session, &demo_facts(true), shot.now);
                 let want = expected(shot.name, lang);
                 for (screen, found) in [("main", pictures(&main)), ("mirror", pictures(&mirror))] {
                     let labels: Vec<&str> = found.iter().map(|p| p.label.as_str()).collect();
@@ -445,8 +445,8 @@ fn the_focus_ring_is_on_the_button_the_voice_named_on_every_screen() {
             for choice in session.choices() {
                 session.focus = Some(choice.clone());
                 let label = kiosk_core::session::choice_label(&session, &choice);
-                view::apply(&main.global::<Kiosk>(), &session, &demo_facts(true), shot.now);
-                view::apply(&mirror.global::<Kiosk>(), &session, &demo_facts(true), shot.now);
+                view::apply(&main, &session, &demo_facts(true), shot.now);
+                view::apply(&mirror, &session, &demo_facts(true), shot.now);
                 for (screen, rings, buttons) in [
                     ("main", rings(&main), with_role(&main, AccessibleRole::Button)),
                     ("mirror", rings(&mirror), with_role(&mirror, AccessibleRole::Button)),

@@ -5,7 +5,7 @@
 use i_slint_backend_testing::{AccessibleRole, ElementQuery};
 use kiosk_core::session::{speech, Lang};
 use kiosk_ui::gallery::{demo_facts, shots};
-use kiosk_ui::{view, Kiosk, KioskWindow};
+use kiosk_ui::{view, KioskWindow};
 use slint::ComponentHandle;
 
 const GOLDEN: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/speech-scripts.md");
@@ -72,7 +72,7 @@ fn every_button_a_script_names_is_on_its_screen() {
         for shot in shots().into_iter().filter(|s| !s.session.screen_blanked()) {
             let mut session = shot.session.clone();
             session.lang = lang;
-            view::apply(&ui.global::<Kiosk>(), &session, &demo_facts(false), shot.now);
+            view::apply(&ui, &session, &demo_facts(false), shot.now);
             let buttons: Vec<String> = ElementQuery::from_root(&ui)
                 .match_descendants()
                 .match_accessible_role(AccessibleRole::Button)
@@ -109,7 +109,7 @@ fn every_script_is_said_before_its_screen_warns() {
             let mut session = shot.session.clone();
             session.lang = lang;
             let input = if session.large { timing.input_large } else { timing.input };
-            let before_warning = match session.screen {
+            let before_warning = match session.screen() {
                 _ if session.warning => timing.warn_before,
                 kiosk_core::session::Screen::Farewell => timing.farewell,
                 screen if screen.waits_for_input() => input - timing.warn_before,

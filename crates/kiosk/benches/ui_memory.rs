@@ -37,6 +37,10 @@ struct Memory {
     pss_file: u64,
     rss: u64,
     hwm: u64,
+    /// Of `pss_file`, the program's own code (r-x) and read-only data (r--: tables, strings,
+    /// the embedded font) — the kernel maps a file's pages around each one touched.
+    own_code: u64,
+    own_rodata: u64,
 }
 
 fn field(text: &str, name: &str) -> u64 {
@@ -50,13 +54,38 @@ fn field(text: &str, name: &str) -> u64 {
 fn memory() -> Memory {
     let rollup = std::fs::read_to_string("/proc/self/smaps_rollup").unwrap_or_default();
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let (own_code, own_rodata) = own_mappings();
     Memory {
         pss: field(&rollup, "Pss:"),
         pss_anon: field(&rollup, "Pss_Anon:"),
         pss_file: field(&rollup, "Pss_File:"),
         rss: field(&status, "VmRSS:"),
         hwm: field(&status, "VmHWM:"),
+        own_code,
+        own_rodata,
     }
+}
+
+/// PSS (KiB) of this program's executable and read-only mappings, from /proc/self/smaps.
+fn own_mappings() -> (u64, u64) {
+    let exe = std::env::current_exe().map(|p| p.display().to_string()).unwrap_or_default();
+    let smaps = std::fs::read_to_string("/proc/self/smaps").unwrap_or_default();
+    let (mut code, mut rodata, mut into) = (0, 0, None);
+    for line in smaps.lines() {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        if fields.first().is_some_and(|range| range.contains('-') && !range.ends_with(':')) {
+            // A mapping's header: range, permissions, offset, device, inode, path.
+            into = match (fields.get(1), fields.get(5)) {
+                (Some(&"r-xp"), Some(path)) if *path == exe => Some(true),
+                (Some(&"r--p"), Some(path)) if *path == exe => Some(false),
+                _ => None,
+            };
+        } else if let (Some(is_code), Some(&"Pss:")) = (into, fields.first()) {
+            let kib: u64 = fields.get(1).and_then(|n| n.parse().ok()).unwrap_or(0);
+            *(if is_code { &mut code } else { &mut rodata }) += kib;
+        }
+    }
+    (code, rodata)
 }
 
 /// A window's frame buffer, kept like a real back end keeps its surface.
@@ -103,8 +132,10 @@ fn main() {
     assert!(child.status.success(), "the child failed: {}", String::from_utf8_lossy(&child.stderr));
     let numbers: Vec<u64> =
         String::from_utf8_lossy(&child.stdout).split_whitespace().filter_map(|n| n.parse().ok()).collect();
-    let [pss, pss_anon, pss_file, rss, hwm] = numbers[..] else { panic!("child said {numbers:?}") };
-    let minimal = Memory { pss, pss_anon, pss_file, rss, hwm };
+    let [pss, pss_anon, pss_file, rss, hwm, own_code, own_rodata] = numbers[..] else {
+        panic!("child said {numbers:?}")
+    };
+    let minimal = Memory { pss, pss_anon, pss_file, rss, hwm, own_code, own_rodata };
 
     println!("Headless (software renderer), release build; MiB.");
     println!(
@@ -120,6 +151,13 @@ fn main() {
         mib(idle.pss_file),
         mib(minimal.pss_anon),
         mib(minimal.pss_file)
+    );
+    println!(
+        "| – of file-backed, the program's code / read-only data | {} / {} | {} / {} |",
+        mib(idle.own_code),
+        mib(idle.own_rodata),
+        mib(minimal.own_code),
+        mib(minimal.own_rodata)
     );
     println!("| RSS idle | {} | {} |", mib(idle.rss), mib(minimal.rss));
     println!("| peak RSS (VmHWM) idle | {} | {} |", mib(idle.hwm), mib(minimal.hwm));
@@ -180,7 +218,7 @@ fn kiosk() -> (Memory, Memory, Vec<String>, Duration) {
 
     let screens = RefCell::new(Vec::<String>::new());
     let note = || {
-        let screen = ui.borrow().session().screen.code().to_string();
+        let screen = ui.borrow().session().screen().code().to_string();
         let mut screens = screens.borrow_mut();
         if screens.last() != Some(&screen) {
             screens.push(screen);
@@ -198,7 +236,7 @@ fn kiosk() -> (Memory, Memory, Vec<String>, Duration) {
         loop {
             let there = ui
                 .borrow_mut()
-                .pump_until(Duration::from_millis(50), |ui| ui.session().screen.code() == screen);
+                .pump_until(Duration::from_millis(50), |ui| ui.session().screen().code() == screen);
             draw(frames);
             note();
             if there {
@@ -220,10 +258,10 @@ fn kiosk() -> (Memory, Memory, Vec<String>, Duration) {
     backend.runtime.devices.sims.scanner.as_ref().expect("a simulated scanner").present(&code);
     tap(&mut frames, Action::Method, 0);
     wait_for(&mut frames, "result");
-    let outcome = ui.borrow().session().outcome.clone().expect("an outcome");
+    let outcome = ui.borrow().session().outcome().cloned().expect("an outcome");
     assert_eq!(outcome.kind, kiosk_core::session::OutcomeKind::Paid, "the bill was paid");
     tap(&mut frames, Action::Receipt, 1);
-    let printed = |ui: &KioskUi| ui.session().receipt == kiosk_core::session::ReceiptState::Printed;
+    let printed = |ui: &KioskUi| ui.session().receipt() == Some(&kiosk_core::session::ReceiptState::Printed);
     assert!(ui.borrow_mut().pump_until(WAIT, printed), "the receipt was printed");
     draw(&mut frames);
     tap(&mut frames, Action::Done, 0);
@@ -251,5 +289,5 @@ fn minimal_child() {
         slint::platform::update_timers_and_animations();
     }
     let m = memory();
-    println!("{} {} {} {} {}", m.pss, m.pss_anon, m.pss_file, m.rss, m.hwm);
+    println!("{} {} {} {} {} {} {}", m.pss, m.pss_anon, m.pss_file, m.rss, m.hwm, m.own_code, m.own_rodata);
 }

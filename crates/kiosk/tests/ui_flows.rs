@@ -69,7 +69,7 @@ impl Kiosk {
     }
 
     fn screen(&self) -> String {
-        self.ui.borrow().session().screen.code().to_string()
+        self.ui.borrow().session().screen().code().to_string()
     }
 
     fn note_screen(&self) {
@@ -117,7 +117,7 @@ impl Kiosk {
     }
 
     fn wait_for(&self, screen: &str) {
-        self.wait(|ui| ui.session().screen.code() == screen);
+        self.wait(|ui| ui.session().screen().code() == screen);
     }
 
     fn labels_of(root: &impl i_slint_backend_testing::ElementRoot) -> Vec<String> {
@@ -151,7 +151,7 @@ impl Kiosk {
     }
 
     fn order(&self) -> String {
-        self.ui.borrow().session().outcome.as_ref().map(|o| o.order_ref.clone()).unwrap_or_default()
+        self.ui.borrow().session().outcome().map(|o| o.order_ref.clone()).unwrap_or_default()
     }
 
     /// Idle → water → account typed → bill read back.
@@ -186,10 +186,7 @@ fn a_water_bill_paid_by_scanned_code_with_a_receipt_in_five_screens() {
     k.tap("确认缴费");
     assert_eq!(k.screen(), "method");
     let (code, order) = k.pay_by_code();
-    assert_eq!(
-        k.ui.borrow().session().outcome.as_ref().unwrap().kind,
-        kiosk_core::session::OutcomeKind::Paid
-    );
+    assert_eq!(k.ui.borrow().session().outcome().unwrap().kind, kiosk_core::session::OutcomeKind::Paid);
     assert!(k.shows("缴费成功"));
     assert!(k.shows(&format!("户号 {masked}")) && k.shows("实付金额 ¥86.40"), "restated: {:?}", k.labels());
     assert_eq!(k.kiosk.channel_money(&code, &order).0, vec![Fen(8640)], "charged once");
@@ -197,7 +194,7 @@ fn a_water_bill_paid_by_scanned_code_with_a_receipt_in_five_screens() {
 
     let printed_before = k.kiosk.printer_sim().receipts().len();
     k.tap("打印凭条");
-    k.wait(|ui| ui.session().receipt == kiosk_core::session::ReceiptState::Printed);
+    k.wait(|ui| ui.session().receipt() == Some(&kiosk_core::session::ReceiptState::Printed));
     assert_eq!(k.kiosk.printer_sim().receipts().len(), printed_before + 1);
     assert!(k.heard.transcript().contains("请从凭条出口取走"));
     k.tap("完成");
@@ -254,10 +251,7 @@ fn a_gas_card_is_topped_up_and_given_back() {
     // Issue 11 item 5: a top-up is confirmed as a top-up.
     k.tap("确认充值");
     let (code, order) = k.pay_by_code();
-    assert_eq!(
-        k.ui.borrow().session().outcome.as_ref().unwrap().kind,
-        kiosk_core::session::OutcomeKind::Paid
-    );
+    assert_eq!(k.ui.borrow().session().outcome().unwrap().kind, kiosk_core::session::OutcomeKind::Paid);
     assert_eq!(k.kiosk.channel_money(&code, &order).0, vec![Fen(10000)]);
     let ledger = k.kiosk.sims().billers.gas.sim.ledger();
     let purchase = ledger.purchase(&format!("{order}-1")).expect("a purchase at the gas company");
@@ -294,7 +288,7 @@ fn a_customer_who_never_enters_the_pin_is_told_nothing_was_paid_and_anything_tak
     k.kiosk.channel(&code).faults().inject("pay", Fault::UserPaying { ms: None }, 1);
     k.kiosk.scanner_sim().present(code.expose());
     k.tap("付款码支付");
-    k.wait(|ui| ui.session().phase == Some(kiosk_core::session::PayPhase::WaitingForPin));
+    k.wait(|ui| ui.session().phase() == Some(kiosk_core::session::PayPhase::WaitingForPin));
     assert!(k.shows("请在手机上输入密码"), "{:?}", k.labels());
     // Money is in flight: however long it takes, the session does not time out.
     k.advance(10 * 60 * 1000);
@@ -304,7 +298,7 @@ fn a_customer_who_never_enters_the_pin_is_told_nothing_was_paid_and_anything_tak
     // a cancel reply does not say whether money had moved, so the customer is told what is
     // certain — nothing was paid, and anything taken is back (issue 9, item 7).
     assert_eq!(
-        k.ui.borrow().session().outcome.as_ref().unwrap().kind,
+        k.ui.borrow().session().outcome().unwrap().kind,
         kiosk_core::session::OutcomeKind::ReturnedIfTaken
     );
     assert!(k.shows("这次没有缴费") && k.shows("如有扣款，已全部退回"), "{:?}", k.labels());
@@ -352,7 +346,7 @@ fn the_forced_eject_button_gives_the_id_card_back_mid_read_with_feedback() {
     id.release_button();
     assert!(k.shows("身份证已退出"), "feedback at the eject: {:?}", k.labels());
     assert!(k.heard.transcript().contains("身份证已退出，请取走"));
-    k.wait(|ui| !ui.session().busy);
+    k.wait(|ui| !ui.session().busy());
     assert_eq!(k.screen(), "find-account", "the customer can still type the account");
     assert!(id.take_card().is_some(), "the card is at the gate");
     assert_eq!(id.capture_attempts(), 0);
@@ -404,7 +398,10 @@ fn a_timeout_warning_extended_twice_then_a_timeout_clears_everything() {
         );
     }
     let s = k.ui.borrow();
-    assert!(s.session().found.is_none() && s.session().account_input.is_empty() && !s.session().large);
+    assert!(
+        s.session().stage == kiosk_core::session::Stage::Attract && !s.session().large,
+        "nothing of theirs is kept"
+    );
 }
 
 /// Issue 11, item 1: an 80-year-old types 3,1,0,0,0,0,0,0,5 at a normal pace (0.35 s a tap) on
@@ -420,7 +417,7 @@ fn repeated_digits_typed_at_a_normal_pace_all_count_and_show_in_groups() {
         k.now.set(k.now.get() + 350);
         key.invoke_accessible_default_action();
     }
-    assert_eq!(k.ui.borrow().session().account_input, "310000005");
+    assert_eq!(k.ui.borrow().session().account().map(|a| a.digits.as_str()), Some("310000005"));
     assert!(k.shows("户号 3100 0000 5"), "grouped as typed: {:?}", k.labels());
     let transcript = k.heard.transcript();
     let said: Vec<&str> = transcript.lines().collect();
@@ -633,7 +630,7 @@ fn a_bill_can_be_paid_with_the_physical_keypad_alone() {
     k.wait_for("result");
     assert!(k.shows("缴费成功"));
     press("2");
-    assert_eq!(k.ui.borrow().session().receipt, kiosk_core::session::ReceiptState::Declined);
+    assert_eq!(k.ui.borrow().session().receipt(), Some(&kiosk_core::session::ReceiptState::Declined));
     press("\n");
     press("\n");
     assert_eq!(k.screen(), "attract");
@@ -700,7 +697,7 @@ fn a_bill_can_be_paid_without_sight_by_stepping_through_the_choices() {
     press("0");
     ringed("不要凭条");
     press("\n");
-    assert_eq!(k.ui.borrow().session().receipt, kiosk_core::session::ReceiptState::Declined);
+    assert_eq!(k.ui.borrow().session().receipt(), Some(&kiosk_core::session::ReceiptState::Declined));
     press("0");
     ringed("完成");
     press("\n");

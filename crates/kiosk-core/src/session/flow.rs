@@ -1,7 +1,8 @@
 //! The session machine's transitions.
 
-use super::speech;
+use super::stage::{AccountEntry, Ending, Finding, Lookup, Order, Payment, StaffScreen, Stage};
 use super::types::*;
+use super::{speech, words};
 use crate::{Fen, Ts};
 use std::time::Duration;
 
@@ -48,30 +49,19 @@ const PIN_LOCKOUT: Duration = Duration::from_secs(5 * 60);
 /// One customer's session. Fields are public for the view; change them only through `step`.
 #[derive(Clone, Debug)]
 pub struct Session {
-    pub screen: Screen,
+    /// The customer's screen, carrying what it shows (stage.rs).
+    pub stage: Stage,
+    /// A staff screen open over the customer's stage, which waits underneath unchanged.
+    pub staff_screen: Option<StaffScreen>,
     pub lang: Lang,
     pub large: bool,
-    pub service: Option<Service>,
-    pub account_input: String,
-    /// The account was read (ID card, bill barcode), not typed: shown masked.
-    pub account_masked: bool,
-    pub found: Option<Found>,
-    pub top_up: Option<Fen>,
-    pub method: Option<MethodChoice>,
-    pub phase: Option<PayPhase>,
-    pub outcome: Option<Outcome>,
-    pub receipt: ReceiptState,
     pub notice: Option<Notice>,
-    /// A look-up, scan or card read is under way: its buttons are disabled.
-    pub busy: bool,
-    /// Which device the look-up under way reads (meaningful only while `busy`).
-    pub(super) reading: Option<Command>,
     /// The choice the physical keypad's 0 / Clear moved to (accessibility.md item 21).
     pub focus: Option<Intent>,
     /// The voice's volume step, 0 (the lowest) to VOLUME_STEPS - 1; each customer starts at 0.
     pub volume: u8,
+    /// The staff member signed in (帮办), for this customer only.
     pub staff: Option<String>,
-    pub pin_input: String,
     /// Wrong staff PINs in a row, and when sign-in opens again after too many.
     pin_failures: u32,
     pin_locked_until: Option<Ts>,
@@ -96,10 +86,6 @@ pub struct Session {
     pub warning: bool,
     deadline: Option<Ts>,
     last_tap: Option<(Intent, Ts)>,
-    /// The countdown marks (seconds left) already spoken while waiting for a code.
-    countdown_said: Vec<i64>,
-    /// Where the staff panel returns to.
-    customer_screen: Screen,
     timing: SessionTiming,
 }
 
@@ -112,25 +98,14 @@ impl Default for Session {
 impl Session {
     pub fn new(timing: SessionTiming) -> Session {
         Session {
-            screen: Screen::Attract,
+            stage: Stage::Attract,
+            staff_screen: None,
             lang: Lang::Zh,
             large: false,
-            service: None,
-            account_input: String::new(),
-            account_masked: false,
-            found: None,
-            top_up: None,
-            method: None,
-            phase: None,
-            outcome: None,
-            receipt: ReceiptState::Offered,
             notice: None,
-            busy: false,
-            reading: None,
             focus: None,
             volume: 0,
             staff: None,
-            pin_input: String::new(),
             pin_failures: 0,
             pin_locked_until: None,
             availability: Availability::default(),
@@ -144,14 +119,70 @@ impl Session {
             warning: false,
             deadline: None,
             last_tap: None,
-            countdown_said: Vec::new(),
-            customer_screen: Screen::Attract,
             timing,
         }
     }
 
     pub fn timing(&self) -> SessionTiming {
         self.timing
+    }
+
+    /// The screen on show: a staff screen if one is open, else the customer's.
+    pub fn screen(&self) -> Screen {
+        match &self.staff_screen {
+            Some(StaffScreen::SignIn { .. }) => Screen::StaffSignIn,
+            Some(StaffScreen::Panel) => Screen::StaffPanel,
+            None => self.stage.screen(),
+        }
+    }
+
+    /// The service the customer chose, once chosen.
+    pub fn service(&self) -> Option<Service> {
+        self.stage.service()
+    }
+
+    /// The amount the customer is paying, once known.
+    pub fn amount(&self) -> Option<Fen> {
+        self.stage.order()?.amount()
+    }
+
+    /// A look-up, scan or card read is under way: its buttons are disabled.
+    pub fn busy(&self) -> bool {
+        matches!(&self.stage, Stage::FindAccount(Finding { lookup: Some(_), .. }))
+    }
+
+    /// The account as entered (typed or read), from the find-account screen on.
+    pub fn account(&self) -> Option<&AccountEntry> {
+        match &self.stage {
+            Stage::FindAccount(finding) => Some(&finding.account),
+            stage => stage.order().map(|order| &order.account),
+        }
+    }
+
+    /// The payment under way, in the customer's words.
+    pub fn phase(&self) -> Option<PayPhase> {
+        match &self.stage {
+            Stage::Paying(payment) => payment.phase,
+            _ => None,
+        }
+    }
+
+    /// How the payment ended, on the result and the farewell.
+    pub fn outcome(&self) -> Option<&Outcome> {
+        self.stage.ending().map(|ending| &ending.outcome)
+    }
+
+    /// Whether the customer has their receipt, once the payment ended.
+    pub fn receipt(&self) -> Option<&ReceiptState> {
+        self.stage.ending().map(|ending| &ending.receipt)
+    }
+
+    /// The staff PIN typed so far (shown as dots, never said).
+    pub fn pin(&self) -> &str {
+        match &self.staff_screen {
+            Some(StaffScreen::SignIn { pin }) => pin,
+            _ => "",
+        }
     }
 
     /// When the current screen gives up, if it does.
@@ -164,21 +195,16 @@ impl Session {
         self.deadline.map(|d| ((d.0 - now.0).max(0) + 999) / 1000)
     }
 
-    /// The pay request may have reached the channel: from here only the payment's end counts.
-    fn request_sent(&self) -> bool {
-        !matches!(self.phase, None | Some(PayPhase::WaitingForCode { .. } | PayPhase::WaitingForCard))
-    }
-
     /// Money may be moving: nothing times out and nobody can leave; the payment machine decides.
     pub fn money_in_flight(&self) -> bool {
-        self.screen == Screen::Paying && self.phase.is_some()
+        self.staff_screen.is_none() && self.phase().is_some()
     }
 
     /// The result of a payment that moved money: its only ways out are the receipt offer and
     /// the farewell (issue 11 item 4), never 返回 or 取消并退出 straight to the idle screen.
     pub fn result_protected(&self) -> bool {
-        self.screen == Screen::Result
-            && self.outcome.as_ref().is_some_and(|o| o.kind != OutcomeKind::NotCharged)
+        self.staff_screen.is_none()
+            && matches!(&self.stage, Stage::Result(ending) if ending.outcome.kind != OutcomeKind::NotCharged)
     }
 
     /// The touch screen's body is hidden: the blank control in private mode hides both screens
@@ -190,63 +216,12 @@ impl Session {
     /// The bill read back owes nothing this period (issue 11 item 3): there is nothing to
     /// confirm, only another account or the way out.
     pub fn nothing_due(&self) -> bool {
-        self.screen == Screen::Confirm && self.amount() == Some(Fen::ZERO)
+        self.screen() == Screen::Confirm && self.amount() == Some(Fen::ZERO)
     }
 
     /// Whether 返回 and 取消并退出 may be offered now.
     pub fn may_leave(&self) -> bool {
         !self.money_in_flight() && !self.result_protected()
-    }
-
-    /// The amount the customer is paying, once known.
-    pub fn amount(&self) -> Option<Fen> {
-        match self.found.as_ref()? {
-            Found::Bill(bill) => Some(bill.amount_due),
-            Found::Joint(joint) => joint.total(),
-            Found::GasCard(_) => self.top_up,
-        }
-    }
-
-    /// What a key of the physical keypad means on this screen, so that every flow can be done
-    /// without the touch screen: digits type, or pick the numbered choice (1 水费 … 5 燃气卡充值;
-    /// 1 付款码 2 银行卡; 1 打印凭条 2 不要凭条; 1–4 the top-up amounts); Enter does the screen's
-    /// main action; Clear deletes a digit; Cancel goes back; * repeats the screen.
-    pub fn key_intent(&self, key: Key) -> Option<Intent> {
-        use Screen::*;
-        if self.warning {
-            return matches!(key, Key::Enter).then_some(Intent::Extend);
-        }
-        let typing = matches!(self.screen, FindAccount | StaffSignIn)
-            && !(self.screen == FindAccount && self.service == Some(Service::GasCard));
-        if key == Key::Enter && !typing {
-            if let Some(choice) = self.focused_choice() {
-                return Some(choice);
-            }
-        }
-        Some(match (key, self.screen) {
-            (Key::Repeat, _) => Intent::Repeat,
-            (Key::Volume, _) => Intent::Volume,
-            (Key::Cancel, _) => Intent::Back,
-            (Key::Digit(d), _) if typing => Intent::Digit(d),
-            (Key::Clear, _) if typing => Intent::DeleteDigit,
-            (Key::Digit(0), _) => Intent::FocusNext,
-            (Key::Clear, _) => Intent::FocusPrevious,
-            (Key::Digit(d @ 1..=5), Attract) => Intent::Start(Service::ALL[usize::from(d - 1)]),
-            (Key::Digit(d @ 1..=4), TopUpAmount) => Intent::ChooseAmount(TOP_UP_AMOUNTS[usize::from(d - 1)]),
-            (Key::Digit(1), Method) => Intent::ChooseMethod(MethodChoice::Code),
-            (Key::Digit(2), Method) => Intent::ChooseMethod(MethodChoice::BankCard),
-            (Key::Digit(1), Result) => Intent::Receipt(true),
-            (Key::Digit(2), Result) => Intent::Receipt(false),
-            (Key::Enter, FindAccount) if self.service == Some(Service::GasCard) => Intent::InsertGasCard,
-            (Key::Enter, FindAccount) => Intent::SubmitAccount,
-            // Nothing due: Enter looks up another account.
-            (Key::Enter, Confirm) if self.nothing_due() => Intent::Amend,
-            (Key::Enter, Confirm) => Intent::ConfirmBill,
-            (Key::Enter, Paying) => Intent::ScanAgain,
-            (Key::Enter, Result | Farewell) => Intent::Done,
-            (Key::Enter, StaffSignIn) => Intent::StaffSubmit,
-            _ => return None,
-        })
     }
 
     /// Feeds one input; returns what the runtime must do, in order.
@@ -255,49 +230,54 @@ impl Session {
         match input {
             Input::Tap(intent) => self.tap(intent, now, &mut out),
             Input::Tick => self.tick(now, &mut out),
-            Input::Found(found) if self.busy => {
-                self.busy = false;
-                let next = match found {
-                    Found::GasCard(_) => Screen::TopUpAmount,
-                    _ => Screen::Confirm,
-                };
-                self.found = Some(found);
-                self.go(next, now, &mut out);
+            Input::Found(found) => self.found(found, now, &mut out),
+            Input::ScannedAccount { utility, account } => self.scanned_account(utility, account, &mut out),
+            Input::LookupFailed(notice) => {
+                if let Stage::FindAccount(finding @ Finding { lookup: Some(_), .. }) = &mut self.stage {
+                    finding.lookup = None;
+                    self.arm_deadline(now);
+                    self.say_notice(notice, &mut out);
+                }
             }
-            Input::ScannedAccount { utility, account } if self.busy => {
-                self.scanned_account(utility, account, &mut out)
+            Input::Progress(phase) => {
+                if let Stage::Paying(payment) = &mut self.stage {
+                    if payment.phase != Some(phase) {
+                        payment.phase = Some(phase);
+                        out.push(Command::Speak(speech::phase_lines(phase, self.lang)));
+                    }
+                }
             }
-            Input::LookupFailed(notice) if self.busy => {
-                self.busy = false;
-                self.arm_deadline(now);
-                self.say_notice(notice, now, &mut out);
-            }
-            Input::Progress(phase) if self.screen == Screen::Paying && self.phase != Some(phase) => {
-                self.phase = Some(phase);
-                out.push(Command::Speak(speech::phase_lines(phase, self.lang)));
-            }
-            Input::CodeProblem(notice) if self.screen == Screen::Paying => {
-                self.phase = None;
-                self.arm_deadline(now);
-                self.say_notice(notice, now, &mut out);
+            Input::CodeProblem(notice) => {
+                if let Stage::Paying(payment) = &mut self.stage {
+                    payment.phase = None;
+                    self.arm_deadline(now);
+                    self.say_notice(notice, &mut out);
+                }
             }
             // A refusal means no money moved; once the channel has the request, only the
             // payment's end (Finished) may take the customer off this screen.
-            Input::PayRefused(notice) if self.screen == Screen::Paying && !self.request_sent() => {
-                self.phase = None;
-                self.go(Screen::Method, now, &mut out);
-                self.say_notice(notice, now, &mut out);
+            Input::PayRefused(notice) => {
+                if let Stage::Paying(payment) = &self.stage {
+                    if !payment.request_sent() {
+                        let order = payment.order.clone();
+                        self.go(Stage::Method(order), now, &mut out);
+                        self.say_notice(notice, &mut out);
+                    }
+                }
             }
             Input::Finished(outcome) => self.finished(outcome, now, &mut out),
             Input::Availability(availability) => self.availability_changed(availability, now, &mut out),
-            Input::ReceiptPrinted if self.receipt == ReceiptState::Printing => {
-                self.receipt = ReceiptState::Printed;
-                out.push(Command::Speak(vec![super::words::take_receipt(self.lang).into()]));
+            Input::ReceiptPrinted => {
+                if let Some(ending) = self.printing_receipt() {
+                    ending.receipt = ReceiptState::Printed;
+                    out.push(Command::Speak(vec![words::take_receipt(self.lang).into()]));
+                }
             }
-            Input::ReceiptFailed if self.receipt == ReceiptState::Printing => {
-                self.receipt = ReceiptState::Unavailable;
-                let notice = super::words::receipt_failed();
-                self.say_notice(notice, now, &mut out);
+            Input::ReceiptFailed => {
+                if let Some(ending) = self.printing_receipt() {
+                    ending.receipt = ReceiptState::Unavailable;
+                    self.say_notice(words::receipt_failed(), &mut out);
+                }
             }
             Input::Headset(plugged) if plugged != self.headset => {
                 self.headset = plugged;
@@ -307,37 +287,47 @@ impl Session {
                     self.screens_hidden = false;
                 }
                 out.push(Command::RouteSpeech { headset: plugged });
-                out.push(Command::Speak(vec![super::words::headset_line(plugged, self.lang).into()]));
+                out.push(Command::Speak(vec![words::headset_line(plugged, self.lang).into()]));
             }
+            Input::Headset(_) => {}
             Input::Eject(feedback) => {
                 self.eject = Some(feedback);
                 out.push(Command::Speak(vec![speech::eject_line(feedback, self.lang).into()]));
             }
-            Input::StaffSignedIn { staff_id } if self.screen == Screen::StaffSignIn => {
-                self.pin_failures = 0;
-                self.staff = Some(staff_id);
-                self.pin_input.clear();
-                out.push(self.staff_command(StaffCommand::SignedIn));
-                out.push(Command::RefreshAvailability);
-                self.go(Screen::StaffPanel, now, &mut out);
+            Input::StaffSignedIn { staff_id } => {
+                if self.screen() == Screen::StaffSignIn {
+                    self.pin_failures = 0;
+                    self.staff = Some(staff_id);
+                    out.push(self.staff_command(StaffCommand::SignedIn));
+                    out.push(Command::RefreshAvailability);
+                    self.open_staff(StaffScreen::Panel, now, &mut out);
+                }
             }
             Input::StaffSignInFailed => {
-                self.pin_input.clear();
+                self.clear_pin();
                 self.pin_failures += 1;
                 if self.pin_failures >= MAX_PIN_FAILURES {
                     // Guessing a PIN at a public kiosk is slowed to a crawl; staff are told.
                     self.pin_failures = 0;
                     self.pin_locked_until = Some(Ts(now.0 + PIN_LOCKOUT.as_millis() as i64));
-                    self.say_notice(super::words::pin_locked(), now, &mut out);
+                    self.say_notice(words::pin_locked(), &mut out);
                 } else {
-                    self.say_notice(super::words::wrong_pin(), now, &mut out);
+                    self.say_notice(words::wrong_pin(), &mut out);
                 }
             }
-            Input::StaffNews(notice) => self.say_notice(notice, now, &mut out),
-            // Late news for a screen already left (a look-up answered after 返回): dropped.
-            _ => {}
+            Input::StaffNews(notice) => self.say_notice(notice, &mut out),
         }
         out
+    }
+
+    /// The bill (or card) the look-up under way asked for. Late news for a screen already left
+    /// (a look-up answered after 返回) is dropped.
+    fn found(&mut self, found: Found, now: Ts, out: &mut Vec<Command>) {
+        let Stage::FindAccount(finding @ Finding { lookup: Some(_), .. }) = &self.stage else { return };
+        let gas_card = matches!(found, Found::GasCard(_));
+        let order = Order { service: finding.service, account: finding.account.clone(), found, top_up: None };
+        let next = if gas_card { Stage::TopUpAmount(order) } else { Stage::Confirm(order) };
+        self.go(next, now, out);
     }
 
     fn tap(&mut self, intent: Intent, now: Ts, out: &mut Vec<Command>) {
@@ -361,7 +351,7 @@ impl Session {
             Intent::ToggleLarge => {
                 self.large = !self.large;
                 self.arm_deadline(now);
-                out.push(Command::Speak(vec![super::words::large_mode(self.large, self.lang).into()]));
+                out.push(Command::Speak(vec![words::large_mode(self.large, self.lang).into()]));
             }
             Intent::ToggleLanguage => {
                 self.lang = match self.lang {
@@ -374,117 +364,86 @@ impl Session {
             Intent::Volume => {
                 self.volume = (self.volume + 1) % VOLUME_STEPS;
                 out.push(Command::SetVolume { gain_db: self.volume * VOLUME_STEP_DB });
-                out.push(Command::Speak(vec![super::words::volume_line(self.volume, self.lang)]));
+                out.push(Command::Speak(vec![words::volume_line(self.volume, self.lang)]));
             }
             Intent::FocusNext => self.move_focus(true, out),
             Intent::FocusPrevious => self.move_focus(false, out),
             Intent::CallStaff => {
                 self.staff_called = true;
                 out.push(Command::CallStaff);
-                self.say_notice(super::words::staff_called(), now, out);
+                self.say_notice(words::staff_called(), out);
             }
-            Intent::Extend => out.push(Command::Speak(vec![super::words::extended(self.lang).into()])),
+            Intent::Extend => out.push(Command::Speak(vec![words::extended(self.lang).into()])),
             Intent::DismissNotice => self.notice = None,
-            Intent::BlankMirror => {
-                if self.headset {
-                    // Private mode: one control hides (or shows) both screens, and says so.
-                    self.screens_hidden = !self.screens_hidden;
-                    self.mirror_blanked = self.screens_hidden;
-                    let line = super::words::screens_line(self.screens_hidden, self.lang);
-                    out.push(Command::Speak(vec![line.into()]));
-                } else {
-                    self.mirror_blanked = !self.mirror_blanked;
-                }
-                if self.staff.is_some() {
-                    out.push(self.staff_command(StaffCommand::BlankMirror(self.mirror_blanked)));
-                }
-            }
+            Intent::BlankMirror => self.blank(out),
             Intent::Exit => self.end_session(now, out),
             Intent::Back => self.back(now, out),
             Intent::Start(service) => {
-                self.service = Some(service);
-                self.customer_screen = Screen::FindAccount;
-                self.go(Screen::FindAccount, now, out);
+                let finding = Finding { service, account: AccountEntry::default(), lookup: None };
+                self.go(Stage::FindAccount(finding), now, out);
             }
-            Intent::Digit(d) if self.screen == Screen::StaffSignIn => {
-                if self.pin_input.len() < MAX_PIN_DIGITS {
-                    self.pin_input.push(char::from(b'0' + d));
-                    // A PIN digit is never spoken (accessibility.md item 40).
-                    out.push(Command::Speak(vec![super::words::asterisk(self.lang).into()]));
-                }
-            }
-            Intent::Digit(d) => {
-                if self.account_masked {
-                    // Typing replaces a number that was read, rather than extending it.
-                    self.account_input.clear();
-                    self.account_masked = false;
-                }
-                if self.account_input.len() < MAX_ACCOUNT_DIGITS {
-                    self.account_input.push(char::from(b'0' + d));
-                    self.notice = None;
-                    out.push(Command::Speak(vec![d.to_string()]));
-                }
-            }
-            Intent::DeleteDigit if self.screen == Screen::StaffSignIn => {
-                self.pin_input.pop();
-            }
-            Intent::DeleteDigit => {
-                self.account_input.pop();
-                if self.account_masked {
-                    self.account_input.clear();
-                    self.account_masked = false;
-                }
-            }
-            Intent::ClearDigits if self.screen == Screen::StaffSignIn => self.pin_input.clear(),
-            Intent::ClearDigits => {
-                self.account_input.clear();
-                self.account_masked = false;
-            }
-            Intent::SubmitAccount => self.submit_account(now, out),
-            Intent::ScanBill => self.start_lookup(Command::ScanBill, out),
+            Intent::Digit(d) => self.digit(d, out),
+            Intent::DeleteDigit => self.delete_digit(),
+            Intent::ClearDigits => self.clear_digits(),
+            Intent::SubmitAccount => self.submit_account(out),
+            Intent::ScanBill => self.start_lookup(Lookup::BillScan, out),
             Intent::ReadIdCard => {
                 self.eject = None;
-                self.start_lookup(Command::ReadIdCard, out)
+                self.start_lookup(Lookup::IdCard, out)
             }
-            Intent::InsertGasCard => self.start_lookup(Command::ReadGasCard, out),
+            Intent::InsertGasCard => self.start_lookup(Lookup::GasCard, out),
             Intent::ChooseAmount(amount) => {
-                self.top_up = Some(amount);
-                self.go(Screen::Confirm, now, out);
+                if let Stage::TopUpAmount(order) = &self.stage {
+                    let order = Order { top_up: Some(amount), ..order.clone() };
+                    self.go(Stage::Confirm(order), now, out);
+                }
             }
-            Intent::ConfirmBill => self.go(Screen::Method, now, out),
+            Intent::ConfirmBill => {
+                if let Stage::Confirm(order) = &self.stage {
+                    let order = order.clone();
+                    self.go(Stage::Method(order), now, out);
+                }
+            }
             Intent::Amend => {
-                let back = if self.service == Some(Service::GasCard) {
-                    Screen::TopUpAmount
-                } else {
-                    Screen::FindAccount
-                };
-                self.go(back, now, out);
+                if let Stage::Confirm(order) = &self.stage {
+                    let back = before_confirm(order.clone());
+                    self.go(back, now, out);
+                }
             }
             Intent::ChooseMethod(method) => self.choose_method(method, now, out),
             Intent::ScanAgain => {
-                if let Some(method) = self.method {
+                if let Some(method) = self.stage.method() {
                     self.choose_method(method, now, out);
                 }
             }
             Intent::StopWaiting => out.push(Command::StopScanning),
-            Intent::Receipt(true) => {
-                self.receipt = ReceiptState::Printing;
-                out.push(Command::PrintReceipt);
-                out.push(Command::Speak(vec![super::words::printing(self.lang).into()]));
-            }
-            Intent::Receipt(false) => self.receipt = ReceiptState::Declined,
-            Intent::Done if self.screen == Screen::Farewell => self.end_session(now, out),
-            Intent::Done => {
-                if self.service == Some(Service::GasCard) {
-                    out.push(Command::ReturnGasCard);
+            Intent::Receipt(wanted) => {
+                let lang = self.lang;
+                if let Stage::Result(ending) = &mut self.stage {
+                    if wanted {
+                        ending.receipt = ReceiptState::Printing;
+                        out.push(Command::PrintReceipt);
+                        out.push(Command::Speak(vec![words::printing(lang).into()]));
+                    } else {
+                        ending.receipt = ReceiptState::Declined;
+                    }
                 }
-                self.go(Screen::Farewell, now, out);
             }
+            Intent::Done => match &self.stage {
+                Stage::Result(ending) => {
+                    if ending.order.service == Service::GasCard {
+                        out.push(Command::ReturnGasCard);
+                    }
+                    let ending = ending.clone();
+                    self.go(Stage::Farewell(ending), now, out);
+                }
+                _ => self.end_session(now, out),
+            },
             Intent::Another => {
                 if self.result_protected() {
                     // No farewell screen on the way: say what to take all the same (the gas
                     // card goes back as the session ends).
-                    out.push(Command::Speak(vec![super::words::farewell_words(self)]));
+                    out.push(Command::Speak(vec![words::farewell_words(self)]));
                 }
                 // The same person goes on: keep their language, 长辈模式 and what they hid;
                 // wipe the rest.
@@ -492,29 +451,22 @@ impl Session {
                 self.end_session(now, out);
                 (self.lang, self.large, self.mirror_blanked, self.screens_hidden) = kept;
             }
-            Intent::StaffSignInOpen => {
-                self.pin_input.clear();
-                self.go(Screen::StaffSignIn, now, out);
-            }
+            Intent::StaffSignInOpen => self.open_staff(StaffScreen::SignIn { pin: String::new() }, now, out),
             Intent::StaffSubmit if self.pin_locked_until.is_some_and(|until| now.0 < until.0) => {
-                self.pin_input.clear();
-                self.say_notice(super::words::pin_locked(), now, out);
+                self.clear_pin();
+                self.say_notice(words::pin_locked(), out);
             }
-            Intent::StaffSubmit => out.push(Command::CheckStaffPin { pin: self.pin_input.clone() }),
+            Intent::StaffSubmit => out.push(Command::CheckStaffPin { pin: self.pin().to_string() }),
             Intent::StaffPanel => {
                 out.push(self.staff_command(StaffCommand::OpenPanel));
                 out.push(Command::RefreshAvailability);
-                self.go(Screen::StaffPanel, now, out);
+                self.open_staff(StaffScreen::Panel, now, out);
             }
-            Intent::StaffBackToCustomer => {
-                let back = self.customer_screen;
-                self.go(back, now, out);
-            }
+            Intent::StaffBackToCustomer => self.close_staff(now, out),
             Intent::StaffSignOut => {
                 out.push(self.staff_command(StaffCommand::SignedOut));
                 self.staff = None;
-                let back = self.customer_screen;
-                self.go(back, now, out);
+                self.close_staff(now, out);
             }
             Intent::StaffReprint => out.push(self.staff_command(StaffCommand::Reprint)),
             Intent::StaffRewriteCard => out.push(self.staff_command(StaffCommand::RewriteCard)),
@@ -522,154 +474,165 @@ impl Session {
         }
     }
 
-    /// Whether `intent` means anything on this screen now. Everything else is ignored, so a
-    /// stale or doubled tap can never act on the wrong screen.
-    pub fn allowed(&self, intent: &Intent) -> bool {
-        use Intent::*;
-        let s = self.screen;
-        match intent {
-            ToggleLarge | ToggleLanguage | Repeat | Volume | CallStaff | DismissNotice | BlankMirror => true,
-            // With nothing to choose, the key says the screen again (focus.rs).
-            FocusNext | FocusPrevious => true,
-            Extend => self.warning,
-            Exit => self.may_leave() && s != Screen::Attract,
-            Back => self.may_leave() && !self.busy && s != Screen::Attract,
-            Start(service) => matches!(s, Screen::Attract) && self.availability.service(*service),
-            Digit(d) => *d <= 9 && matches!(s, Screen::FindAccount | Screen::StaffSignIn) && !self.busy,
-            DeleteDigit | ClearDigits => matches!(s, Screen::FindAccount | Screen::StaffSignIn) && !self.busy,
-            SubmitAccount => s == Screen::FindAccount && !self.busy && self.typed_account_service(),
-            ScanBill => {
-                s == Screen::FindAccount
-                    && !self.busy
-                    && self.availability.scanner
-                    && self.typed_account_service()
+    /// The privacy control: the mirror alone, or in private mode (a headset in) both screens.
+    fn blank(&mut self, out: &mut Vec<Command>) {
+        if self.headset {
+            // Private mode: one control hides (or shows) both screens, and says so.
+            self.screens_hidden = !self.screens_hidden;
+            self.mirror_blanked = self.screens_hidden;
+            let line = words::screens_line(self.screens_hidden, self.lang);
+            out.push(Command::Speak(vec![line.into()]));
+        } else {
+            self.mirror_blanked = !self.mirror_blanked;
+        }
+        if self.staff.is_some() {
+            out.push(self.staff_command(StaffCommand::BlankMirror(self.mirror_blanked)));
+        }
+    }
+
+    fn digit(&mut self, d: u8, out: &mut Vec<Command>) {
+        if let Some(StaffScreen::SignIn { pin }) = &mut self.staff_screen {
+            if pin.len() < MAX_PIN_DIGITS {
+                pin.push(char::from(b'0' + d));
+                // A PIN digit is never spoken (accessibility.md item 40).
+                out.push(Command::Speak(vec![words::asterisk(self.lang).into()]));
             }
-            ReadIdCard => {
-                s == Screen::FindAccount
-                    && !self.busy
-                    && self.availability.id_card
-                    && self.service == Some(Service::Joint)
-            }
-            InsertGasCard => s == Screen::FindAccount && !self.busy && self.service == Some(Service::GasCard),
-            ChooseAmount(amount) => s == Screen::TopUpAmount && amount.0 > 0,
-            ConfirmBill => s == Screen::Confirm && self.amount().is_some_and(|a| a.0 > 0),
-            Amend => s == Screen::Confirm,
-            ChooseMethod(method) => s == Screen::Method && self.availability.method(*method),
-            ScanAgain => s == Screen::Paying && self.phase.is_none(),
-            // Only the scanner's wait can be stopped; the card slot has its own time limit.
-            StopWaiting => s == Screen::Paying && matches!(self.phase, Some(PayPhase::WaitingForCode { .. })),
-            Receipt(_) => s == Screen::Result && self.receipt == ReceiptState::Offered,
-            Done => matches!(s, Screen::Result | Screen::Farewell),
-            // Not before the receipt offer is answered, once money moved.
-            Another => {
-                s == Screen::Result && !(self.result_protected() && self.receipt == ReceiptState::Offered)
-            }
-            StaffSignInOpen => self.staff.is_none() && !self.money_in_flight() && s != Screen::StaffSignIn,
-            StaffSubmit => s == Screen::StaffSignIn && !self.pin_input.is_empty(),
-            StaffPanel => self.staff.is_some() && s != Screen::StaffPanel && !self.money_in_flight(),
-            StaffBackToCustomer | StaffSignOut | StaffReprint | StaffRewriteCard | StaffToggleLayout => {
-                s == Screen::StaffPanel && self.staff.is_some()
+            return;
+        }
+        let Stage::FindAccount(finding) = &mut self.stage else { return };
+        let account = &mut finding.account;
+        if account.read {
+            // Typing replaces a number that was read, rather than extending it.
+            *account = AccountEntry::default();
+        }
+        if account.digits.len() < MAX_ACCOUNT_DIGITS {
+            account.digits.push(char::from(b'0' + d));
+            self.notice = None;
+            out.push(Command::Speak(vec![d.to_string()]));
+        }
+    }
+
+    fn delete_digit(&mut self) {
+        if let Some(StaffScreen::SignIn { pin }) = &mut self.staff_screen {
+            pin.pop();
+        } else if let Stage::FindAccount(finding) = &mut self.stage {
+            // A number that was read goes as a whole: half of a masked number means nothing.
+            match finding.account.read {
+                true => finding.account = AccountEntry::default(),
+                false => _ = finding.account.digits.pop(),
             }
         }
     }
 
-    fn typed_account_service(&self) -> bool {
-        matches!(self.service, Some(s) if s != Service::GasCard)
+    fn clear_digits(&mut self) {
+        if let Some(StaffScreen::SignIn { pin }) = &mut self.staff_screen {
+            pin.clear();
+        } else if let Stage::FindAccount(finding) = &mut self.stage {
+            finding.account = AccountEntry::default();
+        }
+    }
+
+    fn clear_pin(&mut self) {
+        if let Some(StaffScreen::SignIn { pin }) = &mut self.staff_screen {
+            pin.clear();
+        }
     }
 
     fn back(&mut self, now: Ts, out: &mut Vec<Command>) {
-        match self.screen {
-            Screen::FindAccount => self.end_session(now, out),
-            Screen::TopUpAmount => {
+        if self.staff_screen.is_some() {
+            return self.close_staff(now, out);
+        }
+        let back = match &self.stage {
+            Stage::FindAccount(_) | Stage::Result(_) | Stage::Farewell(_) => {
+                return self.end_session(now, out)
+            }
+            Stage::TopUpAmount(order) => {
                 out.push(Command::ReturnGasCard);
-                self.found = None;
-                self.go(Screen::FindAccount, now, out);
+                Stage::FindAccount(Finding {
+                    service: order.service,
+                    account: order.account.clone(),
+                    lookup: None,
+                })
             }
-            Screen::Confirm if self.service == Some(Service::GasCard) => {
-                self.go(Screen::TopUpAmount, now, out)
-            }
-            Screen::Confirm => self.go(Screen::FindAccount, now, out),
-            Screen::Method => self.go(Screen::Confirm, now, out),
-            Screen::Paying => self.go(Screen::Method, now, out),
-            Screen::Result | Screen::Farewell => self.end_session(now, out),
-            Screen::StaffSignIn => {
-                let back = self.customer_screen;
-                self.go(back, now, out);
-            }
-            Screen::StaffPanel => {
-                let back = self.customer_screen;
-                self.go(back, now, out);
-            }
-            Screen::Attract | Screen::OutOfService => {}
+            Stage::Confirm(order) => before_confirm(order.clone()),
+            Stage::Method(order) => Stage::Confirm(order.clone()),
+            Stage::Paying(payment) => Stage::Method(payment.order.clone()),
+            Stage::Attract | Stage::OutOfService => return,
+        };
+        self.go(back, now, out);
+    }
+
+    fn submit_account(&mut self, out: &mut Vec<Command>) {
+        let Stage::FindAccount(finding) = &mut self.stage else { return };
+        if finding.account.digits.len() < 6 {
+            return self.say_notice(words::account_too_short(), out);
         }
-    }
-
-    fn submit_account(&mut self, now: Ts, out: &mut Vec<Command>) {
-        let Some(service) = self.service else { return };
-        if self.account_input.len() < 6 {
-            self.say_notice(super::words::account_too_short(), now, out);
-            return;
-        }
-        self.busy = true;
-        self.reading = None;
+        finding.lookup = Some(Lookup::Biller);
+        out.push(Command::FetchBill { service: finding.service, account: finding.account.digits.clone() });
         self.notice = None;
-        out.push(Command::FetchBill { service, account: self.account_input.clone() });
     }
 
-    fn start_lookup(&mut self, command: Command, out: &mut Vec<Command>) {
-        self.busy = true;
-        self.reading = Some(command.clone());
+    fn start_lookup(&mut self, lookup: Lookup, out: &mut Vec<Command>) {
+        let Stage::FindAccount(finding) = &mut self.stage else { return };
+        finding.lookup = Some(lookup);
         self.notice = None;
-        out.push(Command::Speak(vec![speech::lookup_line(&command, self.lang).into()]));
-        out.push(command);
+        out.push(Command::Speak(vec![speech::lookup_line(lookup, self.lang).into()]));
+        out.push(match lookup {
+            Lookup::BillScan => Command::ScanBill,
+            Lookup::IdCard => Command::ReadIdCard,
+            Lookup::GasCard => Command::ReadGasCard,
+            // Asked for by submit_account with the typed digits.
+            Lookup::Biller => return,
+        });
     }
 
+    /// A bill's barcode (or an ID card) named the account: look its bill up.
     fn scanned_account(&mut self, utility: Option<crate::Utility>, account: String, out: &mut Vec<Command>) {
-        let Some(service) = self.service else { return };
-        if let (Some(utility), Some(wanted)) = (utility, service.utility()) {
+        let Stage::FindAccount(finding @ Finding { lookup: Some(_), .. }) = &mut self.stage else { return };
+        if let (Some(utility), Some(wanted)) = (utility, finding.service.utility()) {
             if utility != wanted {
-                self.busy = false;
-                self.notice = Some(super::words::wrong_bill(utility, wanted));
-                out.push(Command::Speak(vec![self
-                    .notice
-                    .as_ref()
-                    .map(|n| n.text(self.lang))
-                    .unwrap_or_default()]));
-                return;
+                finding.lookup = None;
+                return self.say_notice(words::wrong_bill(utility, wanted), out);
             }
         }
         // Read from a card or a barcode, not typed: shown and spoken masked, like any account.
-        self.account_input = account.clone();
-        self.account_masked = true;
-        out.push(Command::FetchBill { service, account });
+        finding.account = AccountEntry { digits: account.clone(), read: true };
+        finding.lookup = Some(Lookup::Biller);
+        out.push(Command::FetchBill { service: finding.service, account });
     }
 
     fn choose_method(&mut self, method: MethodChoice, now: Ts, out: &mut Vec<Command>) {
         if !self.availability.method(method) {
-            self.say_notice(super::words::method_unavailable(method), now, out);
-            return;
+            return self.say_notice(words::method_unavailable(method), out);
         }
-        self.method = Some(method);
+        let (order, again) = match &self.stage {
+            Stage::Method(order) => (order.clone(), false),
+            Stage::Paying(payment) => (payment.order.clone(), true),
+            _ => return,
+        };
         self.notice = None;
-        self.countdown_said.clear();
-        self.phase = Some(match method {
+        let phase = match method {
             MethodChoice::Code => {
                 PayPhase::WaitingForCode { until_ms: now.0 + self.timing.code_window.as_millis() as i64 }
             }
             MethodChoice::BankCard => PayPhase::WaitingForCard,
-        });
-        if self.screen != Screen::Paying {
-            self.go(Screen::Paying, now, out);
-        } else {
+        };
+        let paying = Stage::Paying(Payment::new(order, method, phase));
+        if again {
+            self.stage = paying;
             self.deadline = None;
             self.speak_screen(out);
+        } else {
+            self.go(paying, now, out);
         }
         out.push(Command::Pay { method });
     }
 
+    /// The payment's end. The pay job starts only from the paying screen, which cannot be left
+    /// while money may move, so an end arrives there.
     fn finished(&mut self, outcome: Outcome, now: Ts, out: &mut Vec<Command>) {
-        self.phase = None;
-        self.receipt = if outcome.slip_printed {
+        let Stage::Paying(payment) = &self.stage else { return };
+        let receipt = if outcome.slip_printed {
             ReceiptState::Printed
         } else if outcome.kind == OutcomeKind::NotCharged || !self.availability.receipt_possible() {
             // Nothing to prove when nothing was taken; and no promise the printer cannot keep.
@@ -682,64 +645,77 @@ impl Session {
             ReceiptState::Offered
         };
         let card_kept = outcome.card_kept;
-        self.outcome = Some(outcome);
-        self.go(Screen::Result, now, out);
+        let ending = Ending { order: payment.order.clone(), method: payment.method, outcome, receipt };
+        self.go(Stage::Result(ending), now, out);
         if card_kept {
-            self.say_notice(super::words::card_kept(), now, out);
+            self.say_notice(words::card_kept(), out);
+        }
+    }
+
+    /// The receipt being printed, on the result or (Enter pressed meanwhile) the farewell.
+    fn printing_receipt(&mut self) -> Option<&mut Ending> {
+        match &mut self.stage {
+            Stage::Result(ending) | Stage::Farewell(ending) if ending.receipt == ReceiptState::Printing => {
+                Some(ending)
+            }
+            _ => None,
         }
     }
 
     fn availability_changed(&mut self, availability: Availability, now: Ts, out: &mut Vec<Command>) {
         self.availability = availability;
         let can = self.availability.can_take_money();
-        match self.screen {
-            Screen::Attract if !can => self.go(Screen::OutOfService, now, out),
-            Screen::OutOfService if can => self.go(Screen::Attract, now, out),
+        match self.stage {
+            Stage::Attract if !can => self.go(Stage::OutOfService, now, out),
+            Stage::OutOfService if can => self.go(Stage::Attract, now, out),
             // A customer mid-flow keeps their screen; what is withdrawn shows on the next one.
             _ => {}
         }
     }
 
     fn tick(&mut self, now: Ts, out: &mut Vec<Command>) {
-        if let Some(PayPhase::WaitingForCode { until_ms }) = self.phase {
-            let left = (until_ms - now.0 + 999) / 1000;
-            for mark in [30, 10] {
-                if left <= mark && left > 0 && !self.countdown_said.contains(&mark) {
-                    self.countdown_said.push(mark);
-                    out.push(Command::Speak(vec![super::words::code_countdown(mark, self.lang)]));
+        let lang = self.lang;
+        if let Stage::Paying(payment) = &mut self.stage {
+            if let Some(PayPhase::WaitingForCode { until_ms }) = payment.phase {
+                let left = (until_ms - now.0 + 999) / 1000;
+                for mark in [30, 10] {
+                    if left <= mark && left > 0 && !payment.countdown_said.contains(&mark) {
+                        payment.countdown_said.push(mark);
+                        out.push(Command::Speak(vec![words::code_countdown(mark, lang)]));
+                    }
                 }
             }
         }
         let Some(deadline) = self.deadline else { return };
         // Money in flight: the payment machine decides. A look-up under way: its job has its own
         // time limit, and the screen never changes mid-action (item 33).
-        if self.money_in_flight() || self.busy {
+        if self.money_in_flight() || self.busy() {
             return;
         }
+        let farewell = self.screen() == Screen::Farewell;
         if now.0 >= deadline.0 {
-            if self.screen == Screen::Farewell {
-                self.end_session(now, out);
-            } else {
-                self.timed_out(now, out);
+            match farewell {
+                true => self.end_session(now, out),
+                false => self.timed_out(now, out),
             }
             return;
         }
         let warn_at = deadline.0 - self.timing.warn_before.as_millis() as i64;
-        if !self.warning && now.0 >= warn_at && self.screen != Screen::Farewell {
+        if !self.warning && now.0 >= warn_at && !farewell {
             self.warning = true;
             out.push(Command::StopSpeech);
-            out.push(Command::Speak(vec![super::words::timeout_warning(self.lang).into()]));
+            out.push(Command::Speak(vec![words::timeout_warning(self.lang).into()]));
         }
     }
 
     fn timed_out(&mut self, now: Ts, out: &mut Vec<Command>) {
-        if self.result_protected() {
+        if let (true, Stage::Result(ending)) = (self.result_protected(), &self.stage) {
             // Money moved: the customer still gets the farewell (which says what to take).
-            if self.service == Some(Service::GasCard) {
+            if ending.order.service == Service::GasCard {
                 out.push(Command::ReturnGasCard);
             }
-            self.go(Screen::Farewell, now, out);
-            return;
+            let ending = ending.clone();
+            return self.go(Stage::Farewell(ending), now, out);
         }
         self.end_session(now, out);
     }
@@ -751,10 +727,10 @@ impl Session {
             out.push(self.staff_command(StaffCommand::SignedOut));
         }
         // A gas card goes back however the session ends (Done already sent it on its way).
-        if self.service == Some(Service::GasCard) && self.screen != Screen::Farewell {
+        if self.service() == Some(Service::GasCard) && !matches!(self.stage, Stage::Farewell(_)) {
             out.push(Command::ReturnGasCard);
         }
-        if self.screen == Screen::Paying && self.phase.is_none() {
+        if matches!(&self.stage, Stage::Paying(Payment { phase: None, .. })) {
             out.push(Command::StopScanning);
         }
         // The next customer starts at the lowest volume (item 41: it resets after each user).
@@ -773,21 +749,39 @@ impl Session {
         *self = keep;
         out.push(Command::StopSpeech);
         out.push(Command::WipePersonalData);
-        let idle = if self.availability.can_take_money() { Screen::Attract } else { Screen::OutOfService };
-        self.screen = idle;
-        self.customer_screen = Screen::Attract;
+        self.stage = if self.availability.can_take_money() { Stage::Attract } else { Stage::OutOfService };
         self.arm_deadline(now);
     }
 
-    fn go(&mut self, screen: Screen, now: Ts, out: &mut Vec<Command>) {
-        if screen != self.screen {
+    /// Moves the customer to `stage`. Under an open staff screen the customer's screen changes
+    /// quietly (a look-up answered meanwhile): it is said when the staff go back to it.
+    fn go(&mut self, stage: Stage, now: Ts, out: &mut Vec<Command>) {
+        let before = self.screen();
+        self.stage = stage;
+        if self.staff_screen.is_none() {
+            self.arrive(before, now, out);
+        }
+    }
+
+    fn open_staff(&mut self, screen: StaffScreen, now: Ts, out: &mut Vec<Command>) {
+        let before = self.screen();
+        self.staff_screen = Some(screen);
+        self.arrive(before, now, out);
+    }
+
+    fn close_staff(&mut self, now: Ts, out: &mut Vec<Command>) {
+        let before = self.screen();
+        self.staff_screen = None;
+        self.arrive(before, now, out);
+    }
+
+    /// A new screen is on show: what belonged to the last one goes, its time starts, it is said.
+    fn arrive(&mut self, before: Screen, now: Ts, out: &mut Vec<Command>) {
+        let screen = self.screen();
+        if screen != before {
             self.notice = None;
             self.eject = None;
             self.focus = None;
-        }
-        self.screen = screen;
-        if !matches!(screen, Screen::StaffPanel | Screen::StaffSignIn) {
-            self.customer_screen = screen;
         }
         self.warning = false;
         self.arm_deadline(now);
@@ -797,9 +791,10 @@ impl Session {
     }
 
     fn arm_deadline(&mut self, now: Ts) {
-        let limit = match self.screen {
+        let screen = self.screen();
+        let limit = match screen {
             Screen::Farewell => Some(self.timing.farewell),
-            Screen::Paying if self.phase.is_some() => None,
+            Screen::Paying if self.phase().is_some() => None,
             Screen::Paying => Some(self.input_limit()),
             s if s.waits_for_input() => Some(self.input_limit()),
             _ => None,
@@ -820,8 +815,8 @@ impl Session {
         Command::Staff { staff_id: self.staff.clone().unwrap_or_default(), action }
     }
 
-    fn say_notice(&mut self, notice: Notice, _now: Ts, out: &mut Vec<Command>) {
-        out.push(Command::Speak(vec![notice.text(self.lang).to_string()]));
+    fn say_notice(&mut self, notice: Notice, out: &mut Vec<Command>) {
+        out.push(Command::Speak(vec![notice.text(self.lang)]));
         self.notice = Some(notice);
     }
 
@@ -834,5 +829,13 @@ impl Session {
             self.deadline = Some(Ts(deadline.0 + said_ms));
         }
         out.push(Command::Speak(script));
+    }
+}
+
+/// Where 返回修改 goes from the confirm screen: a gas card's amount again, or the account.
+fn before_confirm(order: Order) -> Stage {
+    match order.service {
+        Service::GasCard => Stage::TopUpAmount(Order { top_up: None, ..order }),
+        service => Stage::FindAccount(Finding { service, account: order.account, lookup: None }),
     }
 }

@@ -14,7 +14,7 @@ impl Session {
         if self.warning {
             return Vec::new();
         }
-        let candidates: Vec<Intent> = match self.screen {
+        let candidates: Vec<Intent> = match self.screen() {
             Screen::Attract => Service::ALL.iter().map(|s| Start(*s)).chain([Repeat]).collect(),
             Screen::FindAccount => vec![InsertGasCard],
             Screen::TopUpAmount => TOP_UP_AMOUNTS.iter().map(|a| ChooseAmount(*a)).collect(),
@@ -23,13 +23,13 @@ impl Session {
             Screen::Paying => vec![StopWaiting, ScanAgain],
             // The receipt offer first; 完成 and 再办一笔 stay on the screen beside it (the filter
             // below drops what is not live yet, and the receipt buttons once answered).
-            Screen::Result if self.receipt == ReceiptState::Printing => vec![],
+            Screen::Result if self.receipt() == Some(&ReceiptState::Printing) => vec![],
             Screen::Result => vec![Receipt(true), Receipt(false), Done, Another],
             Screen::Farewell => vec![Done],
             _ => vec![],
         };
         // With a headset in, the blank control is a choice too: hiding the screens needs no sight.
-        let private = self.headset && !matches!(self.screen, Screen::StaffSignIn | Screen::StaffPanel);
+        let private = self.headset && self.staff_screen.is_none();
         let privacy = private.then_some(BlankMirror);
         candidates.into_iter().chain(privacy).filter(|intent| self.allowed(intent)).collect()
     }
@@ -80,7 +80,7 @@ pub fn choice_label(s: &Session, choice: &Intent) -> String {
         Intent::InsertGasCard => tr(lang, "Read gas card").into(),
         // The top-up buttons show whole yuan: "¥50".
         Intent::ChooseAmount(amount) => format!("¥{}", amount.0 / 100),
-        Intent::ConfirmBill if s.service == Some(Service::GasCard) => tr(lang, "Confirm top-up").into(),
+        Intent::ConfirmBill if s.service() == Some(Service::GasCard) => tr(lang, "Confirm top-up").into(),
         Intent::ConfirmBill => tr(lang, "Confirm").into(),
         Intent::Amend => tr(lang, "Change").into(),
         Intent::ChooseMethod(MethodChoice::Code) => tr(lang, "Payment code").into(),

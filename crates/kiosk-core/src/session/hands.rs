@@ -1,7 +1,8 @@
 //! Which parts of the kiosk's face the customer must use with their hands now: the screen shows a
 //! picture of the kiosk with these parts ringed (issue 11, "where" pictures), on both screens.
 
-use super::{Command, MethodChoice, PayPhase, ReceiptState, Screen, Service, Session};
+use super::stage::{Lookup, Stage};
+use super::{MethodChoice, PayPhase, ReceiptState, Service, Session};
 
 /// The parts of the kiosk's face a customer touches, each true when it matters now.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -42,18 +43,21 @@ pub enum Paper {
 }
 
 impl Session {
+    /// What the customer has to take: the gas card from the moment it is in, and at the end
+    /// the bank card (unless the slot kept it) and the paper printed.
     pub fn take_away(&self) -> TakeAway {
-        let outcome = self.outcome.as_ref();
-        let paper = if outcome.is_some_and(|o| o.slip_printed) {
+        let gas_card = self.service() == Some(Service::GasCard);
+        let Some(ending) = self.stage.ending() else { return TakeAway { gas_card, ..TakeAway::default() } };
+        let paper = if ending.outcome.slip_printed {
             Some(Paper::Slip)
-        } else if self.receipt == ReceiptState::Printed {
+        } else if ending.receipt == ReceiptState::Printed {
             Some(Paper::Receipt)
         } else {
             None
         };
         TakeAway {
-            gas_card: self.service == Some(Service::GasCard),
-            bank_card: self.method == Some(MethodChoice::BankCard) && !outcome.is_some_and(|o| o.card_kept),
+            gas_card,
+            bank_card: ending.method == MethodChoice::BankCard && !ending.outcome.card_kept,
             paper,
         }
     }
@@ -61,18 +65,17 @@ impl Session {
     /// The parts to point at on this screen: where to put or hold something, and on the
     /// farewell exactly what to take back (the same list it says).
     pub fn hands_on(&self) -> HandsOn {
-        let take = self.take_away();
-        match self.screen {
-            Screen::FindAccount => {
-                let reading = if self.busy { self.reading.as_ref() } else { None };
-                HandsOn {
-                    ic_slot: take.gas_card,
-                    scan_window: reading == Some(&Command::ScanBill),
-                    id_slot: reading == Some(&Command::ReadIdCard),
-                    ..HandsOn::default()
-                }
-            }
-            Screen::Paying => match self.phase {
+        if self.staff_screen.is_some() {
+            return HandsOn::default();
+        }
+        match &self.stage {
+            Stage::FindAccount(finding) => HandsOn {
+                ic_slot: finding.service == Service::GasCard,
+                scan_window: finding.lookup == Some(Lookup::BillScan),
+                id_slot: finding.lookup == Some(Lookup::IdCard),
+                ..HandsOn::default()
+            },
+            Stage::Paying(payment) => match payment.phase {
                 Some(PayPhase::WaitingForCode { .. }) => HandsOn { scan_window: true, ..HandsOn::default() },
                 Some(PayPhase::WaitingForCard | PayPhase::WaitingForCardPin) => {
                     HandsOn { card_terminal: true, ..HandsOn::default() }
@@ -82,12 +85,15 @@ impl Session {
             },
             // The result's columns are full (the outcome, what was paid, the receipt offer): the
             // picture of what to take comes with the farewell, the moment they are taken.
-            Screen::Farewell => HandsOn {
-                ic_slot: take.gas_card,
-                card_terminal: take.bank_card,
-                receipt_exit: take.paper.is_some(),
-                ..HandsOn::default()
-            },
+            Stage::Farewell(_) => {
+                let take = self.take_away();
+                HandsOn {
+                    ic_slot: take.gas_card,
+                    card_terminal: take.bank_card,
+                    receipt_exit: take.paper.is_some(),
+                    ..HandsOn::default()
+                }
+            }
             _ => HandsOn::default(),
         }
     }

@@ -5,16 +5,19 @@
 //! The payment machine decides money; this machine decides only the conversation around it. Once
 //! a payment method is chosen, nothing here times out until the runtime reports the payment's end.
 
+mod allowed;
 mod flow;
 mod focus;
 mod hands;
 pub mod speech;
+mod stage;
 mod types;
 pub mod words;
 
 pub use flow::{Session, SessionTiming, TOP_UP_AMOUNTS};
 pub use focus::choice_label;
 pub use hands::{HandsOn, Paper, TakeAway};
+pub use stage::{AccountEntry, Ending, Finding, Lookup, Order, Payment, StaffScreen, Stage};
 pub use types::*;
 
 #[cfg(test)]

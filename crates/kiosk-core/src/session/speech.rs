@@ -2,6 +2,7 @@
 //! prompt, the key facts (amount, 户号 masked as on screen, errors, the result) and what can be
 //! tapped. Built from the same words the screen shows; golden-tested in `tests/speech_scripts`.
 
+use super::stage::{Finding, Lookup, Stage};
 use super::types::*;
 use super::words::{self, spoken_amount, spoken_digits, tr, trf};
 use super::Session;
@@ -14,7 +15,7 @@ pub fn script(s: &Session) -> Vec<String> {
         return vec![words::timeout_warning(lang).to_string()];
     }
     let mut lines = Vec::new();
-    if let Some(step) = words::step_of(s.screen, s.service, lang) {
+    if let Some(step) = words::step_of(s.screen(), s.service(), lang) {
         lines.push(step);
     }
     lines.push(words::title(s));
@@ -22,14 +23,14 @@ pub fn script(s: &Session) -> Vec<String> {
     // sentence and may not wait for the last).
     lines.push(words::prompt(s));
     lines.extend(facts(s));
-    if s.screen == Screen::OutOfService && !s.service_phone.is_empty() {
+    if s.screen() == Screen::OutOfService && !s.service_phone.is_empty() {
         lines.push(trf(lang, "Service phone: {}", &[&spoken_digits(&s.service_phone, lang)]));
     }
     if let Some(notice) = &s.notice {
         lines.push(notice.text(lang).to_string());
     }
     // What is down is said where the screen shows it (kiosk-ui's view shows the same lines).
-    if matches!(s.screen, Screen::Attract | Screen::Method | Screen::OutOfService) {
+    if matches!(s.screen(), Screen::Attract | Screen::Method | Screen::OutOfService) {
         lines.extend(words::degraded(&s.availability, lang).into_iter().map(String::from));
     }
     lines.extend(actions(s).into_iter().map(String::from));
@@ -75,26 +76,27 @@ pub fn spoken_seconds(lines: &[String], lang: Lang) -> f64 {
 fn facts(s: &Session) -> Vec<String> {
     let lang = s.lang;
     let mut lines = Vec::new();
-    match s.screen {
-        Screen::FindAccount if !s.account_input.is_empty() => {
+    let screen = s.screen();
+    match (screen, &s.stage) {
+        (Screen::FindAccount, Stage::FindAccount(Finding { account, .. })) if !account.digits.is_empty() => {
             // The customer's own typing is echoed (item 37); an account read from a card or a
             // bill is personal data, said only into a headset (item 39).
-            match (s.account_masked, s.headset) {
+            match (account.read, s.headset) {
                 (false, _) => {
-                    let typed = spoken_digits(&s.account_input, lang);
+                    let typed = spoken_digits(&account.digits, lang);
                     lines.push(trf(lang, "Account number so far: {}", &[&typed]))
                 }
                 (true, true) => {
-                    let read = spoken_digits(&crate::utility::mask_middle(&s.account_input, 2, 4), lang);
+                    let read = spoken_digits(&crate::utility::mask_middle(&account.digits, 2, 4), lang);
                     lines.push(trf(lang, "Account number so far: {}", &[&read]))
                 }
                 (true, false) => lines.push(words::personal_on_screen(s.headset_jack, lang).into()),
             }
         }
-        Screen::TopUpAmount | Screen::Confirm | Screen::Method => {
+        (Screen::TopUpAmount | Screen::Confirm | Screen::Method, _) => {
             // Who is paid was read back on the confirm screen: the method screen says only the
             // amount (said once per screen).
-            if s.screen != Screen::Method {
+            if screen != Screen::Method {
                 lines.extend(payee_lines(s));
             }
             if s.nothing_due() {
@@ -103,13 +105,13 @@ fn facts(s: &Session) -> Vec<String> {
                 lines.push(trf(lang, "Amount to pay: {}, no fee", &[&spoken_amount(amount, lang)]));
             }
         }
-        Screen::Paying => {
+        (Screen::Paying, _) => {
             if let Some(amount) = s.amount() {
                 lines.push(trf(lang, "Amount: {}", &[&spoken_amount(amount, lang)]));
             }
         }
-        Screen::Result => {
-            if let Some(o) = &s.outcome {
+        (Screen::Result, _) => {
+            if let Some(o) = s.outcome() {
                 // Said as the screen labels it: 实付金额 only when it was all paid.
                 let paid = o.kind == OutcomeKind::Paid;
                 let amount = spoken_amount(o.amount, lang);
@@ -134,8 +136,8 @@ fn facts(s: &Session) -> Vec<String> {
 /// personal: said only into a headset (item 39); the loudspeaker says where to find them.
 pub fn payee_lines(s: &Session) -> Vec<String> {
     let lang = s.lang;
-    let Some(found) = &s.found else { return Vec::new() };
-    let (mut lines, personal) = match found {
+    let Some(order) = s.stage.order() else { return Vec::new() };
+    let (mut lines, personal) = match &order.found {
         Found::Bill(bill) => {
             let mut lines = vec![trf(lang, "Paying for: {}", &[&words::utility_name(bill.utility, lang)])];
             if let Some(period) = &bill.period {
@@ -187,7 +189,7 @@ fn holder_line(masked: &str, lang: Lang) -> String {
 /// tests check that every one named here exists on screen).
 pub fn actions(s: &Session) -> Vec<&'static str> {
     let lang = s.lang;
-    match s.screen {
+    match s.screen() {
         Screen::Attract => vec![
             tr(lang, "Choices: Water, Electricity, Gas, Joint bill, Gas card top-up"),
             // Without sight (item 21): the keypad's numbers, or 0 to hear each choice in turn.
@@ -203,10 +205,10 @@ pub fn actions(s: &Session) -> Vec<&'static str> {
             }
             v
         }
-        Screen::Result if s.receipt == ReceiptState::Offered => {
+        Screen::Result if s.receipt() == Some(&ReceiptState::Offered) => {
             vec![tr(lang, "For a receipt tap \"Print receipt\"; otherwise tap \"No receipt\"")]
         }
-        Screen::Result if s.receipt == ReceiptState::Printed => vec![words::take_receipt(lang)],
+        Screen::Result if s.receipt() == Some(&ReceiptState::Printed) => vec![words::take_receipt(lang)],
         Screen::Result => vec![tr(lang, "When you are done, tap \"Done\"")],
         _ => Vec::new(),
     }
@@ -228,13 +230,13 @@ pub fn eject_line(feedback: EjectFeedback, lang: Lang) -> &'static str {
 }
 
 /// Said when a look-up starts.
-pub fn lookup_line(command: &Command, lang: Lang) -> &'static str {
-    match command {
-        Command::ScanBill => tr(lang, "Hold the barcode on your paper bill to the scanner window."),
-        Command::ReadIdCard => {
+pub fn lookup_line(lookup: Lookup, lang: Lang) -> &'static str {
+    match lookup {
+        Lookup::BillScan => tr(lang, "Hold the barcode on your paper bill to the scanner window."),
+        Lookup::IdCard => {
             tr(lang, "Put your ID card into the ID slot. To get it back, hold the red button for 3 seconds.")
         }
-        Command::ReadGasCard => tr(lang, "Reading your card, please wait."),
-        _ => tr(lang, "Please wait."),
+        Lookup::GasCard => tr(lang, "Reading your card, please wait."),
+        Lookup::Biller => tr(lang, "Please wait."),
     }
 }

@@ -72,20 +72,22 @@ pub fn step_of(screen: Screen, service: Option<Service>, lang: Lang) -> Option<S
 /// The heading of the current screen.
 pub fn title(s: &Session) -> String {
     let lang = s.lang;
-    let service = s.service.map(|sv| service_name(sv, lang)).unwrap_or_default();
-    match s.screen {
+    let service = s.service().map(|sv| service_name(sv, lang)).unwrap_or_default();
+    match s.screen() {
         Screen::Attract => tr(lang, "Yizhan · pay your bills").into(),
-        Screen::FindAccount if s.service == Some(Service::GasCard) => {
+        Screen::FindAccount if s.service() == Some(Service::GasCard) => {
             tr(lang, "Gas card top-up: insert your card").into()
         }
         Screen::FindAccount => trf(lang, "{}: find your account", &[&service]),
         Screen::TopUpAmount => tr(lang, "Choose how much gas to buy").into(),
         Screen::Confirm if s.nothing_due() => tr(lang, "Nothing to pay this period").into(),
-        Screen::Confirm if s.service == Some(Service::GasCard) => tr(lang, "Please check the top-up").into(),
+        Screen::Confirm if s.service() == Some(Service::GasCard) => {
+            tr(lang, "Please check the top-up").into()
+        }
         Screen::Confirm => tr(lang, "Please check the payment").into(),
         Screen::Method => tr(lang, "Choose how to pay").into(),
         Screen::Paying => tr(lang, "Paying").into(),
-        Screen::Result => s.outcome.as_ref().map_or_else(String::new, |o| outcome_title(o.kind, lang).into()),
+        Screen::Result => s.outcome().map_or_else(String::new, |o| outcome_title(o.kind, lang).into()),
         Screen::Farewell => tr(lang, "All done").into(),
         Screen::OutOfService => tr(lang, "This kiosk is out of service").into(),
         Screen::StaffSignIn => tr(lang, "Staff sign-in").into(),
@@ -96,19 +98,19 @@ pub fn title(s: &Session) -> String {
 /// What to do on the current screen, in one or two sentences.
 pub fn prompt(s: &Session) -> String {
     let lang = s.lang;
-    let p = match s.screen {
+    let p = match s.screen() {
         Screen::Attract => tr(lang, "Tap what you want to pay. For larger text tap \"Large text\"; for help tap \"Call staff\"."),
-        Screen::FindAccount => match s.service {
+        Screen::FindAccount => match s.service() {
             Some(Service::GasCard) => tr(lang, "Insert your gas card into the IC card slot, then tap \"Read gas card\"."),
             Some(Service::Joint) => tr(lang, "Type the joint account number and tap \"Look up\", or tap \"Scan bill\" or \"Read ID card\"."),
             _ => tr(lang, "Type the account number and tap \"Look up\", or tap \"Scan bill\" to scan the paper bill."),
         },
         Screen::TopUpAmount => tr(lang, "Tap the amount to load onto the card."),
         Screen::Confirm if s.nothing_due() => tr(lang, "This account has nothing to pay this period. To look up another account tap \"Change\"; to leave tap \"Cancel and exit\"."),
-        Screen::Confirm if s.service == Some(Service::GasCard) => tr(lang, "If this is right, tap \"Confirm top-up\". To change it, tap \"Change\"."),
+        Screen::Confirm if s.service() == Some(Service::GasCard) => tr(lang, "If this is right, tap \"Confirm top-up\". To change it, tap \"Change\"."),
         Screen::Confirm => tr(lang, "If this is right, tap \"Confirm\". To change it, tap \"Change\"."),
         Screen::Method => tr(lang, "Choose how you will pay."),
-        Screen::Paying => return s.phase.map_or_else(|| tr(lang, "You were not charged.").into(), |p| phase_words(p, lang).into()),
+        Screen::Paying => return s.phase().map_or_else(|| tr(lang, "You were not charged.").into(), |p| phase_words(p, lang).into()),
         Screen::Result => return result_words(s),
         Screen::Farewell => return farewell_words(s),
         Screen::OutOfService => tr(lang, "Payments are not possible now. Please go to the counter or call the service number."),
@@ -158,8 +160,8 @@ pub fn outcome_title(kind: OutcomeKind, lang: Lang) -> &'static str {
 /// where to take it), a bank card to be given back.
 pub fn result_words(s: &Session) -> String {
     let lang = s.lang;
-    let Some(outcome) = &s.outcome else { return String::new() };
-    let mut words = match (outcome.kind, s.service) {
+    let Some(outcome) = s.outcome() else { return String::new() };
+    let mut words = match (outcome.kind, s.service()) {
         (OutcomeKind::Paid, Some(Service::GasCard)) => tr(
             lang,
             "Top-up done: the gas is on your card. Take the card and insert it into your gas meter at home.",
@@ -167,7 +169,7 @@ pub fn result_words(s: &Session) -> String {
         .to_string(),
         (kind, _) => outcome_words(kind, lang).to_string(),
     };
-    if s.method == Some(MethodChoice::BankCard) && !outcome.card_kept {
+    if s.stage.method() == Some(MethodChoice::BankCard) && !outcome.card_kept {
         words.push_str(sentence_gap(lang));
         words.push_str(tr(lang, "Take your bank card back from the bank card slot."));
     }

@@ -106,12 +106,13 @@ impl KioskUi {
     /// session hears how the payment ended, so the screen can never hang on "paying".
     fn pay(&mut self, method: MethodChoice) {
         let generation = self.generation;
-        let Some(found) = self.session.found.clone() else {
+        // The paying stage carries what is paid (and a gas card's amount).
+        let Some(order) = self.session.stage.order() else {
             let notice = Notice::error(Text::new("Please look the bill up again."));
             let _ = self.news_tx.send(News::Input(generation, Input::PayRefused(notice)));
             return;
         };
-        let amount = self.session.top_up;
+        let (found, amount) = (order.found.clone(), order.top_up);
         // The same window the screen counts down (the scanner caps it at its own ceiling).
         let window = self.session.timing().code_window;
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel();

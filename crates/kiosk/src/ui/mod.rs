@@ -14,10 +14,8 @@ mod status;
 pub use staff::StaffDirectory;
 
 use crate::backend::Backend;
-use kiosk_core::session::{
-    EjectFeedback, Input, Intent, Key, Lang, MethodChoice, Service, Session, SessionTiming,
-};
-use kiosk_core::{Fen, Payment, Ts};
+use kiosk_core::session::{EjectFeedback, Input, Key, Lang, Session, SessionTiming};
+use kiosk_core::{Payment, Ts};
 use kiosk_ui::speech::{HeadsetProbe, Speaker};
 use kiosk_ui::view::{self, KioskFacts};
 use kiosk_ui::{Action, Kiosk, KioskWindow, MirrorWindow, Theme};
@@ -236,7 +234,7 @@ impl KioskUi {
 
     /// A tap from the screen: the action the .slint files send, and its argument.
     pub fn tap(&mut self, action: Action, arg: i32) {
-        match intent(action, arg) {
+        match kiosk_ui::taps::intent(action, arg) {
             Some(intent) => self.feed(Input::Tap(intent)),
             None => tracing::warn!(?action, arg, "ui: a tap with an argument out of range was ignored"),
         }
@@ -286,10 +284,10 @@ impl KioskUi {
     /// second, a new screen), so an idle kiosk does not repaint every 50 ms.
     fn tick(&mut self) {
         let now = self.now();
-        let before = (self.session.screen, self.session.warning, self.shown_seconds(now));
+        let before = (self.session.screen(), self.session.warning, self.shown_seconds(now));
         let commands = self.session.step(Input::Tick, now);
         let changed = !commands.is_empty()
-            || before != (self.session.screen, self.session.warning, self.shown_seconds(now))
+            || before != (self.session.screen(), self.session.warning, self.shown_seconds(now))
             || self.shown_seconds(now) != self.last_seconds;
         for command in commands {
             self.run(command);
@@ -301,7 +299,7 @@ impl KioskUi {
 
     /// The seconds a countdown on screen shows now (the code window or the timeout warning).
     fn shown_seconds(&self, now: Ts) -> Option<i64> {
-        match self.session.phase {
+        match self.session.phase() {
             Some(kiosk_core::session::PayPhase::WaitingForCode { until_ms }) => {
                 Some((until_ms - now.0) / 1000)
             }
@@ -375,7 +373,7 @@ impl KioskUi {
         if self.window.window().size() != size {
             self.window.window().set_size(size);
         }
-        view::apply(&self.window.global::<Kiosk>(), &self.session, &self.facts, now);
+        view::apply(&self.window, &self.session, &self.facts, now);
         let theme = self.window.global::<Theme>();
         theme.set_large(self.session.large);
         theme.set_mirror(false);
@@ -385,71 +383,10 @@ impl KioskUi {
             }
             // The mirror is a portrait panel whatever the main screen's orientation.
             let facts = KioskFacts { portrait: true, ..self.facts.clone() };
-            view::apply(&mirror.global::<Kiosk>(), &self.session, &facts, now);
+            view::apply(&mirror, &self.session, &facts, now);
             let theme = mirror.global::<Theme>();
             theme.set_large(self.session.large);
             theme.set_mirror(true);
         }
-    }
-}
-
-/// A tap, by the action the .slint files send and its argument; None for an argument out of range.
-fn intent(action: Action, arg: i32) -> Option<Intent> {
-    let digit = u8::try_from(arg).ok().filter(|d| *d <= 9);
-    Some(match action {
-        Action::Start => Intent::Start(*Service::ALL.get(usize::try_from(arg).ok()?)?),
-        Action::Digit => Intent::Digit(digit?),
-        Action::Delete => Intent::DeleteDigit,
-        Action::Clear => Intent::ClearDigits,
-        Action::Submit => Intent::SubmitAccount,
-        Action::ScanBill => Intent::ScanBill,
-        Action::ReadId => Intent::ReadIdCard,
-        Action::ReadGasCard => Intent::InsertGasCard,
-        Action::Amount => Intent::ChooseAmount(Fen(i64::from(arg))),
-        Action::Confirm => Intent::ConfirmBill,
-        Action::Amend => Intent::Amend,
-        Action::Method => {
-            Intent::ChooseMethod(if arg == 0 { MethodChoice::Code } else { MethodChoice::BankCard })
-        }
-        Action::StopWaiting => Intent::StopWaiting,
-        Action::ScanAgain => Intent::ScanAgain,
-        Action::Receipt => Intent::Receipt(arg == 1),
-        Action::Done => Intent::Done,
-        Action::Another => Intent::Another,
-        Action::Extend => Intent::Extend,
-        Action::Back => Intent::Back,
-        Action::Exit => Intent::Exit,
-        Action::Repeat => Intent::Repeat,
-        Action::Volume => Intent::Volume,
-        Action::Large => Intent::ToggleLarge,
-        Action::Language => Intent::ToggleLanguage,
-        Action::CallStaff => Intent::CallStaff,
-        Action::BlankMirror => Intent::BlankMirror,
-        Action::StaffSignIn => Intent::StaffSignInOpen,
-        Action::StaffSubmit => Intent::StaffSubmit,
-        Action::StaffPanel => Intent::StaffPanel,
-        Action::StaffBack => Intent::StaffBackToCustomer,
-        Action::StaffSignOut => Intent::StaffSignOut,
-        Action::StaffReprint => Intent::StaffReprint,
-        Action::StaffRewrite => Intent::StaffRewriteCard,
-        Action::StaffLayout => Intent::StaffToggleLayout,
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// The taps' arguments are checked: a digit is 0–9, a service an index of Service::ALL.
-    #[test]
-    fn a_tap_s_argument_out_of_range_has_no_meaning() {
-        assert_eq!(intent(Action::Digit, 7), Some(Intent::Digit(7)));
-        assert_eq!(intent(Action::Digit, 10), None);
-        assert_eq!(intent(Action::Digit, -1), None);
-        assert_eq!(intent(Action::Start, 4), Some(Intent::Start(Service::GasCard)));
-        assert_eq!(intent(Action::Start, 5), None);
-        assert_eq!(intent(Action::Method, 1), Some(Intent::ChooseMethod(MethodChoice::BankCard)));
-        assert_eq!(intent(Action::Receipt, 0), Some(Intent::Receipt(false)));
-        assert_eq!(intent(Action::Amount, 5_000), Some(Intent::ChooseAmount(Fen(5_000))));
     }
 }

@@ -1,0 +1,168 @@
+//! Where the customer is, with what that screen needs: each state carries its own data, so a
+//! screen reads in one place and no screen can see a field that means nothing there (no bill on
+//! the find-account screen, no outcome before the payment's end).
+//!
+//! Attract → FindAccount(Finding) → [TopUpAmount(Order)] → Confirm(Order) → Method(Order) →
+//! Paying(Payment) → Result(Ending) → Farewell(Ending). The staff screens are not stages: they
+//! open over whichever stage the customer is at ([`StaffScreen`]), which stays as it was.
+
+use super::{Found, MethodChoice, Outcome, PayPhase, ReceiptState, Screen, Service};
+use crate::Fen;
+
+/// The customer's screen and what it holds.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Stage {
+    Attract,
+    FindAccount(Finding),
+    /// A gas card was read: how much to load.
+    TopUpAmount(Order),
+    Confirm(Order),
+    Method(Order),
+    Paying(Payment),
+    Result(Ending),
+    Farewell(Ending),
+    OutOfService,
+}
+
+/// The account number as it is being entered.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AccountEntry {
+    pub digits: String,
+    /// Read from an ID card or a bill's barcode, not typed: shown and spoken masked, and the
+    /// next typed digit replaces it rather than extending it.
+    pub read: bool,
+}
+
+/// The find-account screen: the service chosen and the account so far.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Finding {
+    pub service: Service,
+    pub account: AccountEntry,
+    /// A look-up under way: its buttons are disabled until it answers.
+    pub lookup: Option<Lookup>,
+}
+
+/// What a look-up under way is waiting for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Lookup {
+    /// The biller, for the typed (or scanned) account's bill.
+    Biller,
+    /// The scanner, for a paper bill's barcode.
+    BillScan,
+    /// The ID card slot, for the card and then the joint account.
+    IdCard,
+    /// The IC card slot, for the gas card.
+    GasCard,
+}
+
+/// What the customer is about to pay, from the confirm screen to the payment's end.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Order {
+    pub service: Service,
+    /// As entered, so that 返回修改 finds it still typed.
+    pub account: AccountEntry,
+    pub found: Found,
+    /// A gas card's top-up amount, once chosen.
+    pub top_up: Option<Fen>,
+}
+
+impl Order {
+    /// The amount to pay, once known (a gas card's only after the amount is chosen).
+    pub fn amount(&self) -> Option<Fen> {
+        match &self.found {
+            Found::Bill(bill) => Some(bill.amount_due),
+            Found::Joint(joint) => joint.total(),
+            Found::GasCard(_) => self.top_up,
+        }
+    }
+}
+
+/// A payment under way.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Payment {
+    pub order: Order,
+    pub method: MethodChoice,
+    /// None: nothing is under way (a code could not be read; 重新扫码 or 返回).
+    pub phase: Option<PayPhase>,
+    /// The countdown marks (seconds left) already said while waiting for a code.
+    pub(super) countdown_said: Vec<i64>,
+}
+
+impl Payment {
+    pub fn new(order: Order, method: MethodChoice, phase: PayPhase) -> Payment {
+        Payment { order, method, phase: Some(phase), countdown_said: Vec::new() }
+    }
+
+    /// The pay request may have reached the channel: from here only the payment's end counts.
+    pub fn request_sent(&self) -> bool {
+        !matches!(self.phase, None | Some(PayPhase::WaitingForCode { .. } | PayPhase::WaitingForCard))
+    }
+}
+
+/// The end of a payment: the result screen and the farewell after it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Ending {
+    pub order: Order,
+    pub method: MethodChoice,
+    pub outcome: Outcome,
+    pub receipt: ReceiptState,
+}
+
+/// A staff screen, open over the customer's stage.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StaffScreen {
+    SignIn { pin: String },
+    Panel,
+}
+
+impl Stage {
+    /// The screen this stage shows.
+    pub fn screen(&self) -> Screen {
+        match self {
+            Stage::Attract => Screen::Attract,
+            Stage::FindAccount(_) => Screen::FindAccount,
+            Stage::TopUpAmount(_) => Screen::TopUpAmount,
+            Stage::Confirm(_) => Screen::Confirm,
+            Stage::Method(_) => Screen::Method,
+            Stage::Paying(_) => Screen::Paying,
+            Stage::Result(_) => Screen::Result,
+            Stage::Farewell(_) => Screen::Farewell,
+            Stage::OutOfService => Screen::OutOfService,
+        }
+    }
+
+    /// The service chosen, once the customer chose one.
+    pub fn service(&self) -> Option<Service> {
+        match self {
+            Stage::FindAccount(finding) => Some(finding.service),
+            _ => self.order().map(|order| order.service),
+        }
+    }
+
+    /// What is being paid, from the moment it was found.
+    pub fn order(&self) -> Option<&Order> {
+        match self {
+            Stage::TopUpAmount(order) | Stage::Confirm(order) | Stage::Method(order) => Some(order),
+            Stage::Paying(payment) => Some(&payment.order),
+            Stage::Result(ending) | Stage::Farewell(ending) => Some(&ending.order),
+            Stage::Attract | Stage::FindAccount(_) | Stage::OutOfService => None,
+        }
+    }
+
+    /// How the customer pays, once chosen.
+    pub fn method(&self) -> Option<MethodChoice> {
+        match self {
+            Stage::Paying(payment) => Some(payment.method),
+            Stage::Result(ending) | Stage::Farewell(ending) => Some(ending.method),
+            _ => None,
+        }
+    }
+
+    /// The payment's end, on the result and the farewell.
+    pub fn ending(&self) -> Option<&Ending> {
+        match self {
+            Stage::Result(ending) | Stage::Farewell(ending) => Some(ending),
+            _ => None,
+        }
+    }
+}
