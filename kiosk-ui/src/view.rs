@@ -87,9 +87,10 @@ impl<T: Screens> Screens for &T {
     }
 }
 
-/// Sets every global of `window` from the session at `now`. Every adapter is set, the screens
-/// not on show to their empty values, so that no preview default (ui/pages/*.slint) is ever
-/// shown and a screen never shows the last customer's data.
+/// Sets every global of `window` from the session at `now`. Every adapter is set on every call:
+/// from the customer's stage when it is that screen's (also under a staff screen, which hides
+/// it), else to empty values — so no preview default (ui/pages/*.slint) is ever shown and no
+/// screen keeps the last customer's data.
 pub fn apply(window: &impl Screens, s: &Session, facts: &KioskFacts, now: Ts) {
     let a = window.adapters();
     frame(&a.kiosk, s, facts, now);
@@ -147,7 +148,7 @@ pub fn apply(window: &impl Screens, s: &Session, facts: &KioskFacts, now: Ts) {
         _ => None,
     };
     a.paying.set_amount(amount_text(payment.and_then(|p| p.order.amount())).into());
-    a.paying.set_phase_text(if payment.is_some() { words::prompt(s) } else { String::new() }.into());
+    a.paying.set_phase_text(payment.map_or("", |p| words::paying_words(p.phase, lang)).into());
     let countdown = match payment.and_then(|p| p.phase) {
         Some(PayPhase::WaitingForCode { until_ms }) => ((until_ms - now.0).max(0) + 999) / 1000,
         _ => -1,
@@ -197,6 +198,7 @@ fn frame(kiosk: &Kiosk<'_>, s: &Session, facts: &KioskFacts, now: Ts) {
     kiosk.set_warning(s.warning);
     kiosk.set_seconds_left(s.seconds_left(now).unwrap_or(0) as i32);
     kiosk.set_can_leave(s.may_leave());
+    kiosk.set_can_go_back(s.may_leave() || s.staff_screen.is_some());
     kiosk.set_volume(i32::from(s.volume));
     let focus = s.focused_choice().and_then(|choice| taps::tap_of(&choice));
     kiosk.set_has_focus(focus.is_some());
@@ -360,7 +362,7 @@ fn result_rows(ending: &Ending, s: &Session) -> Vec<Fact> {
             let paid_whole = outcome.kind == OutcomeKind::Paid;
             for bill in joint.bills.iter().filter(|b| paid_whole && b.amount_due.is_positive()) {
                 rows.push(row(
-                    words::utility_name(bill.utility, s.lang).into(),
+                    words::utility_name(bill.utility, lang).into(),
                     bill.amount_due.to_string(),
                     false,
                 ));
@@ -369,7 +371,7 @@ fn result_rows(ending: &Ending, s: &Session) -> Vec<Fact> {
         Found::GasCard(card) => {
             rows.push(row(
                 tr(lang, "Paying for").into(),
-                words::service_name(Service::GasCard, s.lang).into(),
+                words::service_name(Service::GasCard, lang).into(),
                 false,
             ));
             rows.push(row(tr(lang, "Gas card").into(), card.card_masked.clone(), false));
@@ -450,10 +452,10 @@ mod tests {
             },
         )));
         let window = crate::KioskWindow::new().unwrap();
-        fn empty(held: &[(&'static str, String)]) -> Vec<&'static str> {
+        fn filled(held: &[(&'static str, String)]) -> Vec<&'static str> {
             held.iter().filter(|(_, v)| !v.is_empty() && v != "0").map(|(k, _)| *k).collect()
         }
-        assert!(empty(&held(&window)).len() >= 9, "the previews show data: {:?}", held(&window));
+        assert!(filled(&held(&window)).len() >= 9, "the previews show data: {:?}", held(&window));
         let shot = |name: &str| shots().into_iter().find(|s| s.name == name).expect("a gallery shot");
         // A paid joint bill on show, then the next idle screen.
         let paid = shot("11-result-paid-joint");
@@ -461,6 +463,6 @@ mod tests {
         assert!(held(&window).iter().any(|(k, v)| *k == "result order" && !v.is_empty()));
         let idle = shot("01-attract");
         apply(&window, &idle.session, &KioskFacts::default(), idle.now);
-        assert_eq!(empty(&held(&window)), Vec::<&str>::new(), "{:?}", held(&window));
+        assert_eq!(filled(&held(&window)), Vec::<&str>::new(), "{:?}", held(&window));
     }
 }

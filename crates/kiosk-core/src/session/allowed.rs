@@ -23,7 +23,8 @@ impl Session {
             FocusNext | FocusPrevious => true,
             Extend => self.warning,
             Exit => self.may_leave() && s != Screen::Attract,
-            Back => self.may_leave() && !self.busy() && s != Screen::Attract,
+            // On a staff screen 返回 closes it, whatever waits underneath.
+            Back => (self.staff_screen.is_some() || self.may_leave()) && !self.busy() && s != Screen::Attract,
             Start(service) => s == Screen::Attract && self.availability.service(*service),
             Digit(d) => *d <= 9 && (finding.is_some() || typing_pin),
             DeleteDigit | ClearDigits => finding.is_some() || typing_pin,

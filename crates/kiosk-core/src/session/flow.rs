@@ -46,7 +46,8 @@ const MAX_PIN_DIGITS: usize = 8;
 const MAX_PIN_FAILURES: u32 = 3;
 const PIN_LOCKOUT: Duration = Duration::from_secs(5 * 60);
 
-/// One customer's session. Fields are public for the view; change them only through `step`.
+/// One customer's session. Fields are public for the view (and for tests that set up a stage);
+/// the kiosk changes them only through `step`.
 #[derive(Clone, Debug)]
 pub struct Session {
     /// The customer's screen, carrying what it shows (stage.rs).
@@ -79,7 +80,6 @@ pub struct Session {
     /// then says the customer's name and account (item 39). The jack's state, so it outlives
     /// the session.
     pub headset: bool,
-    pub staff_called: bool,
     /// The service phone number for the out-of-service screen and slips.
     pub service_phone: String,
     /// The timeout warning is showing (and was spoken).
@@ -114,7 +114,6 @@ impl Session {
             screens_hidden: false,
             headset_jack: false,
             headset: false,
-            staff_called: false,
             service_phone: String::new(),
             warning: false,
             deadline: None,
@@ -197,14 +196,14 @@ impl Session {
 
     /// Money may be moving: nothing times out and nobody can leave; the payment machine decides.
     pub fn money_in_flight(&self) -> bool {
-        self.staff_screen.is_none() && self.phase().is_some()
+        self.phase().is_some()
     }
 
     /// The result of a payment that moved money: its only ways out are the receipt offer and
-    /// the farewell (issue 11 item 4), never 返回 or 取消并退出 straight to the idle screen.
+    /// the farewell (issue 11 item 4), never 返回 or 取消并退出 straight to the idle screen —
+    /// not even by way of a staff screen opened over it.
     pub fn result_protected(&self) -> bool {
-        self.staff_screen.is_none()
-            && matches!(&self.stage, Stage::Result(ending) if ending.outcome.kind != OutcomeKind::NotCharged)
+        matches!(&self.stage, Stage::Result(ending) if ending.outcome.kind != OutcomeKind::NotCharged)
     }
 
     /// The touch screen's body is hidden: the blank control in private mode hides both screens
@@ -369,7 +368,6 @@ impl Session {
             Intent::FocusNext => self.move_focus(true, out),
             Intent::FocusPrevious => self.move_focus(false, out),
             Intent::CallStaff => {
-                self.staff_called = true;
                 out.push(Command::CallStaff);
                 self.say_notice(words::staff_called(), out);
             }
@@ -572,18 +570,15 @@ impl Session {
         self.notice = None;
     }
 
+    /// Starts a device read (a bill scan, the ID card, the gas card); the biller is asked by
+    /// `submit_account` and `scanned_account`, with the number.
     fn start_lookup(&mut self, lookup: Lookup, out: &mut Vec<Command>) {
+        let Some(command) = lookup.device_read() else { return };
         let Stage::FindAccount(finding) = &mut self.stage else { return };
         finding.lookup = Some(lookup);
         self.notice = None;
         out.push(Command::Speak(vec![speech::lookup_line(lookup, self.lang).into()]));
-        out.push(match lookup {
-            Lookup::BillScan => Command::ScanBill,
-            Lookup::IdCard => Command::ReadIdCard,
-            Lookup::GasCard => Command::ReadGasCard,
-            // Asked for by submit_account with the typed digits.
-            Lookup::Biller => return,
-        });
+        out.push(command);
     }
 
     /// A bill's barcode (or an ID card) named the account: look its bill up.
@@ -710,12 +705,17 @@ impl Session {
 
     fn timed_out(&mut self, now: Ts, out: &mut Vec<Command>) {
         if let (true, Stage::Result(ending)) = (self.result_protected(), &self.stage) {
-            // Money moved: the customer still gets the farewell (which says what to take).
+            // Money moved: the customer still gets the farewell (which says what to take), even
+            // if a staff screen opened over the result was left; the staff stay signed in until
+            // the session ends.
             if ending.order.service == Service::GasCard {
                 out.push(Command::ReturnGasCard);
             }
             let ending = ending.clone();
-            return self.go(Stage::Farewell(ending), now, out);
+            let before = self.screen();
+            self.staff_screen = None;
+            self.stage = Stage::Farewell(ending);
+            return self.arrive(before, now, out);
         }
         self.end_session(now, out);
     }

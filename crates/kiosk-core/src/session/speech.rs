@@ -237,6 +237,7 @@ pub fn lookup_line(lookup: Lookup, lang: Lang) -> &'static str {
             tr(lang, "Put your ID card into the ID slot. To get it back, hold the red button for 3 seconds.")
         }
         Lookup::GasCard => tr(lang, "Reading your card, please wait."),
+        // The biller is asked with a number already shown; nothing to do but wait.
         Lookup::Biller => tr(lang, "Please wait."),
     }
 }

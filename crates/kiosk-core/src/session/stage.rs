@@ -6,7 +6,7 @@
 //! Paying(Payment) → Result(Ending) → Farewell(Ending). The staff screens are not stages: they
 //! open over whichever stage the customer is at ([`StaffScreen`]), which stays as it was.
 
-use super::{Found, MethodChoice, Outcome, PayPhase, ReceiptState, Screen, Service};
+use super::{Command, Found, MethodChoice, Outcome, PayPhase, ReceiptState, Screen, Service};
 use crate::Fen;
 
 /// The customer's screen and what it holds.
@@ -53,6 +53,18 @@ pub enum Lookup {
     IdCard,
     /// The IC card slot, for the gas card.
     GasCard,
+}
+
+impl Lookup {
+    /// The device read that starts this look-up; None for the biller (asked with the number).
+    pub fn device_read(self) -> Option<Command> {
+        match self {
+            Lookup::Biller => None,
+            Lookup::BillScan => Some(Command::ScanBill),
+            Lookup::IdCard => Some(Command::ReadIdCard),
+            Lookup::GasCard => Some(Command::ReadGasCard),
+        }
+    }
 }
 
 /// What the customer is about to pay, from the confirm screen to the payment's end.

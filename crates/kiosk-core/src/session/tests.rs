@@ -469,6 +469,65 @@ fn once_the_request_is_sent_only_the_payments_end_leaves_the_paying_screen() {
     assert!(s.notice.is_none());
 }
 
+/// A staff screen opens over the customer's screen, which waits underneath: a look-up answered
+/// meanwhile moves the customer on quietly, and 返回 shows (and says) where they now are.
+#[test]
+fn a_look_up_answered_under_a_staff_screen_waits_for_the_staff_to_go_back() {
+    let mut s = Session::default();
+    tap(&mut s, Intent::Start(Service::Water), 0);
+    look_up_typed(&mut s, "3100000018", 500);
+    tap(&mut s, Intent::StaffSignInOpen, 1_000);
+    assert_eq!(s.screen(), Screen::StaffSignIn);
+    let quiet = s.step(Input::Found(Found::Bill(bill(12345))), Ts(1_100));
+    assert_eq!(spoken(&quiet), "", "the staff screen is not talked over");
+    assert_eq!(s.screen(), Screen::StaffSignIn, "the staff keep their screen");
+    assert!(matches!(s.stage, Stage::Confirm(_)), "the customer's bill is there underneath");
+    let back = tap(&mut s, Intent::Back, 2_000);
+    assert_eq!(s.screen(), Screen::Confirm);
+    assert!(spoken(&back).contains("123元4角5分"), "the confirm screen is said: {}", spoken(&back));
+}
+
+/// The devices failing while staff work over the idle screen: when they go back, the screen says
+/// the kiosk cannot take money (it used to show the services again).
+#[test]
+fn the_idle_screen_goes_out_of_service_under_a_staff_screen() {
+    let mut s = Session::default();
+    tap(&mut s, Intent::StaffSignInOpen, 0);
+    s.step(Input::StaffSignedIn { staff_id: "S001".into() }, Ts(100));
+    let down = Availability { scanner: false, bank_card: false, ..Availability::default() };
+    s.step(Input::Availability(down), Ts(200));
+    assert_eq!(s.screen(), Screen::StaffPanel);
+    tap(&mut s, Intent::StaffBackToCustomer, 1_000);
+    assert_eq!(s.screen(), Screen::OutOfService);
+}
+
+/// Issue 11 item 4 holds under a staff screen too: after money moved, neither 取消并退出 on the
+/// sign-in screen nor its time-out skips the farewell that says what to take.
+#[test]
+fn a_staff_screen_over_a_paid_result_is_no_way_around_the_farewell() {
+    let mut at = 0;
+    let mut s = to_method(&mut at);
+    tap(&mut s, Intent::ChooseMethod(MethodChoice::BankCard), at + 600);
+    let paid = Outcome {
+        kind: OutcomeKind::Paid,
+        order_ref: "K1".into(),
+        amount: Fen(12345),
+        slip_printed: false,
+        card_kept: false,
+    };
+    s.step(Input::Finished(paid), Ts(at + 1_000));
+    tap(&mut s, Intent::StaffSignInOpen, at + 2_000);
+    assert_eq!(s.screen(), Screen::StaffSignIn);
+    assert!(!s.allowed(&Intent::Exit), "no way out past the receipt offer");
+    assert!(tap(&mut s, Intent::Exit, at + 3_000).is_empty());
+    assert!(s.allowed(&Intent::Back), "返回 closes the staff screen");
+    let limit = s.timing().input.as_millis() as i64;
+    let end = s.step(Input::Tick, Ts(at + 3_000 + limit + 60_000));
+    assert!(!end.contains(&Command::WipePersonalData), "not wiped before the farewell");
+    assert_eq!(s.screen(), Screen::Farewell, "the farewell, not the idle screen");
+    assert!(spoken(&end).contains("银行卡"), "it says to take the bank card: {}", spoken(&end));
+}
+
 #[test]
 fn a_look_up_under_way_pauses_the_timeout_and_staff_are_signed_out_when_the_session_ends() {
     let mut s = Session::default();

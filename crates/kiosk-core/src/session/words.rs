@@ -110,7 +110,7 @@ pub fn prompt(s: &Session) -> String {
         Screen::Confirm if s.service() == Some(Service::GasCard) => tr(lang, "If this is right, tap \"Confirm top-up\". To change it, tap \"Change\"."),
         Screen::Confirm => tr(lang, "If this is right, tap \"Confirm\". To change it, tap \"Change\"."),
         Screen::Method => tr(lang, "Choose how you will pay."),
-        Screen::Paying => return s.phase().map_or_else(|| tr(lang, "You were not charged.").into(), |p| phase_words(p, lang).into()),
+        Screen::Paying => paying_words(s.phase(), lang),
         Screen::Result => return result_words(s),
         Screen::Farewell => return farewell_words(s),
         Screen::OutOfService => tr(lang, "Payments are not possible now. Please go to the counter or call the service number."),
@@ -118,6 +118,11 @@ pub fn prompt(s: &Session) -> String {
         Screen::StaffPanel => tr(lang, "Devices, paper, payments in suspense, reprint, card rewrite."),
     };
     p.into()
+}
+
+/// The paying screen's words: where the payment is, or (nothing under way) that nothing was taken.
+pub fn paying_words(phase: Option<PayPhase>, lang: Lang) -> &'static str {
+    phase.map_or_else(|| tr(lang, "You were not charged."), |phase| phase_words(phase, lang))
 }
 
 /// The payment under way, in words (the same words the screen shows).

@@ -14,7 +14,7 @@ mod status;
 pub use staff::StaffDirectory;
 
 use crate::backend::Backend;
-use kiosk_core::session::{EjectFeedback, Input, Key, Lang, Session, SessionTiming};
+use kiosk_core::session::{EjectFeedback, Input, Key, Lang, Session, SessionTiming, Stage};
 use kiosk_core::{Payment, Ts};
 use kiosk_ui::speech::{HeadsetProbe, Speaker};
 use kiosk_ui::view::{self, KioskFacts};
@@ -261,6 +261,14 @@ impl KioskUi {
     /// Feeds one input to the session, carries out its commands, and redraws.
     pub fn feed(&mut self, input: Input) {
         let now = self.now();
+        if matches!(input, Input::Finished(_)) && !matches!(self.session.stage, Stage::Paying(_)) {
+            // The pay job starts on the paying screen, which cannot be left while money may
+            // move: an end arriving elsewhere is a bug to find. The journal holds the payment.
+            tracing::warn!(
+                screen = self.session.screen().code(),
+                "ui: a payment's end arrived off the paying screen"
+            );
+        }
         let commands = self.session.step(input, now);
         for command in commands {
             self.run(command);
