@@ -193,7 +193,7 @@ fn frame(kiosk: &Kiosk<'_>, s: &Session, facts: &KioskFacts, now: Ts) {
     kiosk.set_title(words::title(s).into());
     kiosk.set_step(words::step_of(screen, s.service(), lang).unwrap_or_default().into());
     kiosk.set_prompt(words::prompt(s).into());
-    kiosk.set_notice(s.notice.as_ref().map(|n| n.text(lang)).unwrap_or_default().into());
+    kiosk.set_notice(s.notice.as_ref().map(|n| n.in_lang(lang)).unwrap_or_default().into());
     kiosk.set_notice_error(s.notice.as_ref().is_some_and(|n| n.kind == NoticeKind::Error));
     kiosk.set_warning(s.warning);
     kiosk.set_seconds_left(s.seconds_left(now).unwrap_or(0) as i32);

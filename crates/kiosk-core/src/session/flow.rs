@@ -816,7 +816,7 @@ impl Session {
     }
 
     fn say_notice(&mut self, notice: Notice, out: &mut Vec<Command>) {
-        out.push(Command::Speak(vec![notice.text(self.lang)]));
+        out.push(Command::Speak(vec![notice.in_lang(self.lang)]));
         self.notice = Some(notice);
     }
 

@@ -31,11 +31,12 @@ impl HandsOn {
 pub struct TakeAway {
     pub gas_card: bool,
     pub bank_card: bool,
-    pub paper: Option<Paper>,
+    pub paper: Option<Printout>,
 }
 
+/// The paper the kiosk printed for the customer to take (not the printer's paper roll).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Paper {
+pub enum Printout {
     /// Printed on its own when the money is not settled yet.
     Slip,
     /// Printed because the customer asked for it.
@@ -49,9 +50,9 @@ impl Session {
         let gas_card = self.service() == Some(Service::GasCard);
         let Some(ending) = self.stage.ending() else { return TakeAway { gas_card, ..TakeAway::default() } };
         let paper = if ending.outcome.slip_printed {
-            Some(Paper::Slip)
+            Some(Printout::Slip)
         } else if ending.receipt == ReceiptState::Printed {
-            Some(Paper::Receipt)
+            Some(Printout::Receipt)
         } else {
             None
         };

@@ -16,7 +16,7 @@ pub mod words;
 
 pub use flow::{Session, SessionTiming, TOP_UP_AMOUNTS};
 pub use focus::choice_label;
-pub use hands::{HandsOn, Paper, TakeAway};
+pub use hands::{HandsOn, Printout, TakeAway};
 pub use stage::{AccountEntry, Ending, Finding, Lookup, Order, Payment, StaffScreen, Stage};
 pub use types::*;
 

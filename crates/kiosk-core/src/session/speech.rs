@@ -27,7 +27,7 @@ pub fn script(s: &Session) -> Vec<String> {
         lines.push(trf(lang, "Service phone: {}", &[&spoken_digits(&s.service_phone, lang)]));
     }
     if let Some(notice) = &s.notice {
-        lines.push(notice.text(lang).to_string());
+        lines.push(notice.in_lang(lang));
     }
     // What is down is said where the screen shows it (kiosk-ui's view shows the same lines).
     if matches!(s.screen(), Screen::Attract | Screen::Method | Screen::OutOfService) {

@@ -746,7 +746,7 @@ fn the_picture_points_at_where_the_hands_go_and_at_exactly_what_to_take() {
     s.stage = Stage::Result(by_card(ReceiptState::Printing));
     assert_eq!(s.hands_on(), none, "the result's words say it; the farewell shows it");
     s.stage = Stage::Farewell(by_card(ReceiptState::Printed));
-    assert_eq!(s.take_away(), TakeAway { gas_card: false, bank_card: true, paper: Some(Paper::Receipt) });
+    assert_eq!(s.take_away(), TakeAway { gas_card: false, bank_card: true, paper: Some(Printout::Receipt) });
     assert_eq!(s.hands_on(), HandsOn { card_terminal: true, receipt_exit: true, ..none });
     s.stage = Stage::Farewell(ended(Service::Water, MethodChoice::Code, paid, ReceiptState::Declined));
     assert_eq!(s.hands_on(), none, "a code payment without a receipt leaves nothing to take");

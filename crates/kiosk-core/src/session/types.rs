@@ -296,7 +296,7 @@ impl Notice {
         Notice { kind: NoticeKind::Info, text }
     }
 
-    pub fn text(&self, lang: Lang) -> String {
+    pub fn in_lang(&self, lang: Lang) -> String {
         self.text.in_lang(lang)
     }
 }

@@ -4,7 +4,7 @@
 //! the button labels in the .slint files.
 
 use super::types::*;
-use super::{Paper, Session};
+use super::{Printout, Session};
 use crate::{Fen, Utility};
 pub use catalogue::{tr, trf};
 
@@ -202,8 +202,8 @@ pub fn farewell_words(s: &Session) -> String {
         take.push(tr(lang, "bank card"));
     }
     match away.paper {
-        Some(Paper::Slip) => take.push(tr(lang, "slip")),
-        Some(Paper::Receipt) => take.push(tr(lang, "receipt")),
+        Some(Printout::Slip) => take.push(tr(lang, "slip")),
+        Some(Printout::Receipt) => take.push(tr(lang, "receipt")),
         None => {}
     }
     let Some((last, rest)) = take.split_last() else {
