@@ -94,93 +94,118 @@ impl<T: Screens> Screens for &T {
 pub fn apply(window: &impl Screens, s: &Session, facts: &KioskFacts, now: Ts) {
     let a = window.adapters();
     frame(&a.kiosk, s, facts, now);
-    let lang = s.lang;
-    let shown = |screen: Screen| s.screen() == screen;
-    let degraded = |screen: Screen| -> ModelRc<SharedString> {
-        let lines = if shown(screen) { words::degraded(&s.availability, lang) } else { Vec::new() };
-        model(lines.into_iter().map(SharedString::from).collect())
-    };
+    attract(&a.attract, s);
+    find_account(&a.find_account, s);
+    top_up(&a.top_up, s);
+    confirm(&a.confirm, s);
+    method(&a.method, s);
+    paying(&a.paying, s, now);
+    result(&a.result, s);
+    a.out_of_service.set_service_phone(s.service_phone.clone().into());
+    a.out_of_service.set_degraded(degraded_on(s, Screen::OutOfService));
+    staff(&a.staff_sign_in, &a.staff_panel, s, facts);
+}
 
+/// What is withdrawn, in words, for the screens that say it — only while `screen` is on show.
+fn degraded_on(s: &Session, screen: Screen) -> ModelRc<SharedString> {
+    let lines = if s.screen() == screen { words::degraded(&s.availability, s.lang) } else { Vec::new() };
+    model(lines.into_iter().map(SharedString::from).collect())
+}
+
+fn attract(g: &AttractAdapter<'_>, s: &Session) {
     let available = &s.availability;
-    a.attract.set_water_ok(available.service(Service::Water));
-    a.attract.set_power_ok(available.service(Service::Power));
-    a.attract.set_gas_ok(available.service(Service::Gas));
-    a.attract.set_joint_ok(available.service(Service::Joint));
-    a.attract.set_gas_card_ok(available.service(Service::GasCard));
-    a.attract.set_degraded(degraded(Screen::Attract));
+    g.set_water_ok(available.service(Service::Water));
+    g.set_power_ok(available.service(Service::Power));
+    g.set_gas_ok(available.service(Service::Gas));
+    g.set_joint_ok(available.service(Service::Joint));
+    g.set_gas_card_ok(available.service(Service::GasCard));
+    g.set_degraded(degraded_on(s, Screen::Attract));
+}
 
+fn find_account(g: &FindAccountAdapter<'_>, s: &Session) {
     let finding = match &s.stage {
         Stage::FindAccount(finding) => Some(finding),
         _ => None,
     };
-    a.find_account.set_service(service_name(finding.map(|f| f.service)));
-    a.find_account.set_account_input(finding.map(|f| shown_account(&f.account)).unwrap_or_default().into());
-    a.find_account.set_busy(s.busy());
-    a.find_account.set_scanner_ok(available.scanner);
-    a.find_account.set_id_card_ok(available.id_card);
+    g.set_service(service_name(finding.map(|f| f.service)));
+    g.set_account_input(finding.map(|f| shown_account(&f.account)).unwrap_or_default().into());
+    g.set_busy(s.busy());
+    g.set_scanner_ok(s.availability.scanner);
+    g.set_id_card_ok(s.availability.id_card);
+}
 
-    let top_up = match &s.stage {
-        Stage::TopUpAmount(order) => bill_rows(order, lang),
+fn top_up(g: &TopUpAdapter<'_>, s: &Session) {
+    let rows = match &s.stage {
+        Stage::TopUpAmount(order) => bill_rows(order, s.lang),
         _ => Vec::new(),
     };
-    a.top_up.set_facts(model(top_up));
+    g.set_facts(model(rows));
+}
 
-    let confirm = match &s.stage {
+fn confirm(g: &ConfirmAdapter<'_>, s: &Session) {
+    let order = match &s.stage {
         Stage::Confirm(order) => Some(order),
         _ => None,
     };
-    a.confirm.set_facts(model(confirm.map(|o| bill_rows(o, lang)).unwrap_or_default()));
-    a.confirm.set_amount(amount_text(confirm.and_then(|o| o.amount())).into());
-    a.confirm.set_nothing_due(s.nothing_due());
-    a.confirm.set_top_up(confirm.is_some_and(|o| o.service == Service::GasCard));
+    g.set_facts(model(order.map(|o| bill_rows(o, s.lang)).unwrap_or_default()));
+    g.set_amount(amount_text(order.and_then(|o| o.amount())).into());
+    g.set_nothing_due(s.nothing_due());
+    g.set_top_up(order.is_some_and(|o| o.service == Service::GasCard));
+}
 
-    let method = match &s.stage {
+fn method(g: &MethodAdapter<'_>, s: &Session) {
+    let order = match &s.stage {
         Stage::Method(order) => Some(order),
         _ => None,
     };
-    a.method.set_amount(amount_text(method.and_then(|o| o.amount())).into());
-    a.method.set_scanner_ok(available.scanner);
-    a.method.set_bank_card_ok(available.bank_card);
-    a.method.set_degraded(degraded(Screen::Method));
+    g.set_amount(amount_text(order.and_then(|o| o.amount())).into());
+    g.set_scanner_ok(s.availability.scanner);
+    g.set_bank_card_ok(s.availability.bank_card);
+    g.set_degraded(degraded_on(s, Screen::Method));
+}
 
+fn paying(g: &PayingAdapter<'_>, s: &Session, now: Ts) {
     let payment = match &s.stage {
         Stage::Paying(payment) => Some(payment),
         _ => None,
     };
-    a.paying.set_amount(amount_text(payment.and_then(|p| p.order.amount())).into());
-    a.paying.set_phase_text(payment.map_or("", |p| words::paying_words(p.phase, lang)).into());
+    g.set_amount(amount_text(payment.and_then(|p| p.order.amount())).into());
+    g.set_phase_text(payment.map_or("", |p| words::paying_words(p.phase, s.lang)).into());
     let countdown = match payment.and_then(|p| p.phase) {
         Some(PayPhase::WaitingForCode { until_ms }) => ((until_ms - now.0).max(0) + 999) / 1000,
         _ => -1,
     };
-    a.paying.set_countdown(countdown as i32);
+    g.set_countdown(countdown as i32);
     // Only the wait for a code can be stopped here: a bank card payment is the terminal's to
     // end (its own time-out, or its cancel key), and the session follows it.
-    a.paying.set_can_stop_waiting(s.allowed(&Intent::StopWaiting));
-    a.paying.set_can_scan_again(s.allowed(&Intent::ScanAgain));
+    g.set_can_stop_waiting(s.allowed(&Intent::StopWaiting));
+    g.set_can_scan_again(s.allowed(&Intent::ScanAgain));
+}
 
+fn result(g: &ResultAdapter<'_>, s: &Session) {
     let ending = match &s.stage {
         Stage::Result(ending) => Some(ending),
         _ => None,
     };
-    a.result.set_outcome(ending.map_or(OutcomeName::None, |e| outcome_name(e.outcome.kind)));
-    a.result.set_outcome_text(if ending.is_some() { words::result_words(s) } else { String::new() }.into());
-    a.result.set_order_ref(ending.map(|e| e.outcome.order_ref.clone()).unwrap_or_default().into());
-    a.result.set_receipt(ending.map_or(ReceiptOffer::Unavailable, |e| receipt_offer(&e.receipt)));
-    a.result.set_facts(model(ending.map(|e| result_rows(e, s)).unwrap_or_default()));
+    g.set_outcome(ending.map_or(OutcomeName::None, |e| outcome_name(e.outcome.kind)));
+    g.set_outcome_text(if ending.is_some() { words::result_words(s) } else { String::new() }.into());
+    g.set_order_ref(ending.map(|e| e.outcome.order_ref.clone()).unwrap_or_default().into());
+    g.set_receipt(ending.map_or(ReceiptOffer::Unavailable, |e| receipt_offer(&e.receipt)));
+    g.set_facts(model(ending.map(|e| result_rows(e, s)).unwrap_or_default()));
+}
 
-    a.out_of_service.set_service_phone(s.service_phone.clone().into());
-    a.out_of_service.set_degraded(degraded(Screen::OutOfService));
-
-    a.staff_sign_in.set_pin_mask("●".repeat(s.pin().chars().count()).into());
+/// The staff screens: the PIN as dots, the devices and the payments in suspense.
+fn staff(sign_in: &StaffSignInAdapter<'_>, panel: &StaffPanelAdapter<'_>, s: &Session, facts: &KioskFacts) {
+    let lang = s.lang;
+    sign_in.set_pin_mask("●".repeat(s.pin().chars().count()).into());
     let devices = facts.devices.iter().map(|d| DeviceRow {
         name: d.name.in_lang(lang).into(),
         status: d.status.in_lang(lang).into(),
         ok: d.ok,
     });
-    a.staff_panel.set_devices(model(devices.collect()));
+    panel.set_devices(model(devices.collect()));
     let suspense = facts.suspense.iter().map(|l| SharedString::from(l.in_lang(lang)));
-    a.staff_panel.set_suspense(model(suspense.collect()));
+    panel.set_suspense(model(suspense.collect()));
 }
 
 /// The frame every screen shares: header, prompt, notices, footer, focus, privacy, the picture.
