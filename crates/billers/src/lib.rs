@@ -28,7 +28,5 @@ pub use sim::{demo_accounts, start_all, BillerSimsConfig, RunningBillerSims};
 
 /// Shanghai time (UTC+8, no daylight saving): the billers' accounting day.
 pub(crate) fn shanghai() -> chrono::FixedOffset {
-    use chrono::Offset;
-    // 8 h is within the ±24 h chrono accepts, so the fallback is never used.
-    chrono::FixedOffset::east_opt(8 * 3600).unwrap_or_else(|| chrono::Utc.fix())
+    kiosk_core::time::beijing()
 }

@@ -42,12 +42,11 @@ pub(crate) fn after_commit(crash_after: Option<u64>) {
 /// Kills this process at once, like a power cut: for crash-injection points elsewhere too.
 #[cfg(unix)]
 pub fn power_cut() {
-    // SAFETY: getpid and kill are async-signal-safe libc calls with no memory-safety
-    // preconditions; SIGKILL cannot be caught, so no Rust code (destructors, WAL checkpoint on
-    // close) runs afterwards, exactly like a power cut after the fsync.
-    unsafe {
-        libc::kill(libc::getpid(), libc::SIGKILL);
-    }
+    // SIGKILL cannot be caught, so no Rust code (destructors, WAL checkpoint on close) runs
+    // afterwards, exactly like a power cut after the fsync.
+    let _ = rustix::process::kill_process(rustix::process::getpid(), rustix::process::Signal::KILL);
+    // kill(2) to ourselves does not return when it works; if it ever failed, die all the same.
+    std::process::abort();
 }
 
 #[cfg(not(unix))]

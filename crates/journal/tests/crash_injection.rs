@@ -44,7 +44,8 @@ async fn sigkill_after_nth_commit_keeps_that_commit() {
     let db = dir.path().join("journal.sqlite");
 
     let status = run_child(&db, "3");
-    assert_eq!(status.signal(), Some(libc::SIGKILL), "child should die by SIGKILL: {status:?}");
+    const SIGKILL: i32 = 9;
+    assert_eq!(status.signal(), Some(SIGKILL), "child should die by SIGKILL: {status:?}");
 
     let j = Journal::open(&db).await.unwrap();
     let p = j.get("P1").await.unwrap().expect("first commit durable");

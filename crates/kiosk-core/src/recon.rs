@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 const DAY_MS: i64 = 86_400_000;
-const BEIJING_OFFSET_MS: i64 = 8 * 3_600_000;
+const BEIJING_OFFSET_MS: i64 = crate::time::BEIJING_OFFSET_SECS as i64 * 1_000;
 /// WeChat publishes day D's bill at about 09:00 on D+1 and Alipay after 10:00 (payments.md §6).
 const PUBLISHED_AFTER_MS: i64 = 10 * 3_600_000;
 

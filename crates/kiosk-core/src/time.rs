@@ -5,6 +5,17 @@ use serde::{Deserialize, Serialize};
 use std::ops::Add;
 use std::time::Duration;
 
+/// Beijing time is UTC+8 all year (no daylight saving): the channels' and billers' wall clock
+/// and accounting day, and the kiosk's. The one place the offset is written.
+pub const BEIJING_OFFSET_SECS: i32 = 8 * 3600;
+
+/// UTC+8 as a chrono offset, for the crates that format or parse wall-clock times.
+pub fn beijing() -> chrono::FixedOffset {
+    // Within the ±24 h chrono accepts, so never None.
+    chrono::FixedOffset::east_opt(BEIJING_OFFSET_SECS)
+        .unwrap_or_else(|| unreachable!("+08:00 is a valid offset"))
+}
+
 /// Milliseconds since the Unix epoch (UTC).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]

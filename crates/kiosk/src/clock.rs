@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 /// Shanghai local time (UTC+8, no daylight saving).
 pub fn beijing() -> FixedOffset {
-    FixedOffset::east_opt(8 * 3600).unwrap_or_else(|| unreachable!("+08:00 is a valid offset"))
+    kiosk_core::time::beijing()
 }
 
 pub fn now() -> Ts {

@@ -4,8 +4,7 @@
 //! SIGKILL), so a stale lock never blocks a restart. Read-only commands (journal list/show/
 //! verify/export/reprint) do not take it, so staff can look while the kiosk runs.
 
-use std::fs::{File, OpenOptions};
-use std::os::fd::AsRawFd;
+use std::fs::{File, OpenOptions, TryLockError};
 use std::path::{Path, PathBuf};
 
 #[derive(Debug)]
@@ -36,17 +35,12 @@ impl JournalLock {
             .write(true)
             .open(&path)
             .map_err(|source| LockError::Io { path: path.clone(), source })?;
-        // SAFETY: flock on a file descriptor we own; no memory is shared with the kernel.
-        let locked = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
-        if locked != 0 {
-            let error = std::io::Error::last_os_error();
-            return Err(if error.raw_os_error() == Some(libc::EWOULDBLOCK) {
-                LockError::Held(journal.to_path_buf())
-            } else {
-                LockError::Io { path, source: error }
-            });
+        // std's try_lock is flock(LOCK_EX | LOCK_NB) on Linux.
+        match file.try_lock() {
+            Ok(()) => Ok(JournalLock { _file: file }),
+            Err(TryLockError::WouldBlock) => Err(LockError::Held(journal.to_path_buf())),
+            Err(TryLockError::Error(source)) => Err(LockError::Io { path, source }),
         }
-        Ok(JournalLock { _file: file })
     }
 }
 

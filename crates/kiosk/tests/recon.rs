@@ -7,6 +7,7 @@ mod support;
 
 use kiosk_core::recon::Day;
 use kiosk_core::{Fen, Order, Payment, PaymentCode, State, Ts, Utility};
+use payments::ExposeSecret;
 use std::path::{Path, PathBuf};
 use support::cli::{text, BIN};
 use support::*;
@@ -27,7 +28,7 @@ fn remote_config(kiosk: &TestKiosk) -> PathBuf {
         w.base_url,
         w.appid,
         w.mch_id,
-        w.api_key.expose()
+        w.api_key.expose_secret()
     ));
     let a = payments.alipay.as_ref().unwrap();
     out.push_str(&format!(
@@ -42,7 +43,7 @@ fn remote_config(kiosk: &TestKiosk) -> PathBuf {
         "[payments.unionpay]\nbase_url = {:?}\nmer_id = {:?}\nsecure_key = {:?}\n",
         u.base_url,
         u.mer_id,
-        u.secure_key.expose()
+        u.secure_key.expose_secret()
     ));
     for (name, entry) in [("water", &billers.water), ("power", &billers.power), ("gas", &billers.gas)] {
         out.push_str(&format!("[billers.{name}]\nbase_url = {:?}\nkey = {:?}\n", entry.base_url, entry.key));

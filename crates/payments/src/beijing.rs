@@ -1,12 +1,11 @@
 //! Channel wire formats carry Beijing wall-clock time (UTC+8, no daylight saving); the kiosk core
 //! keeps UTC milliseconds ([`Ts`]). Conversions live here so no other module guesses an offset.
 
-use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, Offset, TimeZone, Utc};
+use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use kiosk_core::Ts;
 
-/// UTC+8. `east_opt` only refuses offsets of a day or more, so the fallback is never taken.
 fn offset() -> FixedOffset {
-    FixedOffset::east_opt(8 * 3600).unwrap_or(Utc.fix())
+    kiosk_core::time::beijing()
 }
 
 /// Now, as Beijing wall-clock time.

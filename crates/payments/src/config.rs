@@ -3,6 +3,7 @@
 //! fault and what was expected (never the secret value itself).
 
 use crate::wechat::sign::SignType;
+use secrecy::ExposeSecret;
 use serde::Deserialize;
 use std::path::PathBuf;
 
@@ -87,28 +88,10 @@ pub struct UnionPayConfig {
     pub pay_timeout_ms: u64,
 }
 
-/// A shared secret from the configuration. `Debug` never shows it, so a config dump or an error
-/// report cannot leak it.
-#[derive(Clone, PartialEq, Eq, Deserialize)]
-#[serde(transparent)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(text: impl Into<String>) -> Secret {
-        Secret(text.into())
-    }
-
-    /// The secret itself, for signing only.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl std::fmt::Debug for Secret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Secret(***)")
-    }
-}
+/// A shared secret from the configuration: `secrecy`'s string, wiped when dropped; its `Debug`
+/// never shows it, so a config dump or an error report cannot leak it. Read it with
+/// `ExposeSecret::expose_secret`, for signing only.
+pub type Secret = secrecy::SecretString;
 
 fn default_sign_type() -> SignType {
     SignType::HmacSha256
@@ -206,7 +189,9 @@ impl WeChatConfig {
         {
             return Err(invalid("wechat.mch_id".into(), "the merchant number, digits only"));
         }
-        if self.api_key.0.len() != 32 || !self.api_key.0.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        if self.api_key.expose_secret().len() != 32
+            || !self.api_key.expose_secret().bytes().all(|b| b.is_ascii_alphanumeric())
+        {
             return Err(invalid("wechat.api_key".into(), "the 32-character v2 API key (letters and digits)"));
         }
         if self.spbill_create_ip.parse::<std::net::IpAddr>().is_err() {
@@ -275,7 +260,7 @@ impl UnionPayConfig {
         if self.mer_id.len() != 15 || !self.mer_id.bytes().all(|b| b.is_ascii_alphanumeric()) {
             return Err(invalid("unionpay.mer_id".into(), "the 15-character merchant id"));
         }
-        if self.secure_key.0.len() < 16 {
+        if self.secure_key.expose_secret().len() < 16 {
             return Err(invalid(
                 "unionpay.secure_key".into(),
                 "the acquirer's secure key (at least 16 characters)",

@@ -36,6 +36,7 @@ pub use alipay::AlipayClient;
 pub use clients::ChannelClients;
 pub use config::{AlipayConfig, ConfigError, PaymentsConfig, Secret, UnionPayConfig, WeChatConfig};
 pub use request::{OrderCall, PayRequest, RefundRequest};
+pub use secrecy::ExposeSecret;
 pub use statement::{StatementError, StatementKind, StatementRow};
 pub use unionpay::UnionPayClient;
 pub use wechat::WeChatClient;

@@ -65,7 +65,7 @@ fn build_error(edit: impl FnOnce(&mut PaymentsConfig)) -> String {
 
 #[test]
 fn bad_values_name_the_key_and_what_was_expected() {
-    let e = build_error(|c| c.wechat.as_mut().unwrap().api_key = payments::Secret::new("short-secret"));
+    let e = build_error(|c| c.wechat.as_mut().unwrap().api_key = payments::Secret::from("short-secret"));
     assert!(e.contains("wechat.api_key") && e.contains("32-character") && !e.contains("short-secret"), "{e}");
     let e = build_error(|c| c.wechat.as_mut().unwrap().base_url = "ftp://x/".into());
     assert!(e.contains("wechat.base_url"), "{e}");

@@ -26,7 +26,7 @@ fn config(url: &str) -> PaymentsConfig {
             base_url: url.into(),
             appid: "wx2421b1c4370ec43b".into(),
             mch_id: "10000100".into(),
-            api_key: Secret::new("YizhanSimulatorApiKey0123456789a"),
+            api_key: Secret::from("YizhanSimulatorApiKey0123456789a"),
             spbill_create_ip: "127.0.0.1".into(),
             client_identity_pem: None,
             client_cert_pem: None,
@@ -48,7 +48,7 @@ fn config(url: &str) -> PaymentsConfig {
         unionpay: Some(UnionPayConfig {
             base_url: url.into(),
             mer_id: "777290058110048".into(),
-            secure_key: Secret::new("YizhanSimulatorSecureKey"),
+            secure_key: Secret::from("YizhanSimulatorSecureKey"),
             connect_timeout_ms: 500,
             request_timeout_ms: 2_000,
             pay_timeout_ms: 2_000,

@@ -263,7 +263,7 @@ async fn a_wrong_api_key_is_refused_by_the_channel_and_never_trusted() {
     let w = world().await;
     let mut config = w.sims.client_config(&common::keys_dir());
     if let Some(wechat) = config.wechat.as_mut() {
-        wechat.api_key = payments::Secret::new("WrongKey00000000000000000000000x");
+        wechat.api_key = payments::Secret::from("WrongKey00000000000000000000000x");
     }
     let clients = payments::ChannelClients::new(&config).unwrap();
     let reply = clients.pay(&pay_request(&order(), wechat_code(), 100)).await;

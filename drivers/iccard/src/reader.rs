@@ -4,6 +4,7 @@
 use crate::error::CardError;
 use serde::{Deserialize, Serialize};
 use std::future::Future;
+use zeroize::Zeroize;
 
 /// The card's PIN-like Programmable Security Code (3 bytes). Never printed, wiped on drop.
 #[derive(Clone, PartialEq, Eq)]
@@ -36,10 +37,8 @@ impl std::fmt::Debug for Psc {
 
 impl Drop for Psc {
     fn drop(&mut self) {
-        for b in &mut self.0 {
-            // SAFETY: `b` is a valid, aligned, exclusive reference; volatile so the wipe stays.
-            unsafe { std::ptr::write_volatile(b, 0) };
-        }
+        // zeroize writes volatile, so the wipe is not optimised away as a dead store.
+        self.0.zeroize();
     }
 }
 

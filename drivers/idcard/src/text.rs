@@ -6,6 +6,7 @@
 //! `Debug` and `Display` show masked values only ("张*", "3101**********1234"); errors never
 //! carry field contents. [`set_wipe_observer`] lets a test see each wipe happen.
 
+use chrono::{Datelike, NaiveDate};
 use std::fmt;
 use std::sync::RwLock;
 use zeroize::Zeroize;
@@ -46,28 +47,21 @@ pub enum TextError {
     BirthMismatch,
 }
 
-/// A calendar date (`YYYYMMDD` on the card).
+/// A calendar date (`YYYYMMDD` on the card): chrono's `NaiveDate`, kept to the years a card
+/// can carry.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Date {
-    year: u16,
-    month: u8,
-    day: u8,
-}
+pub struct Date(NaiveDate);
 
 impl Date {
+    /// What a wiped date reads as: no one's birthday (chrono's earliest date).
+    const WIPED: Date = Date(NaiveDate::MIN);
+
     /// A date, if it exists in the Gregorian calendar (years 1800–2199).
     pub fn new(year: u16, month: u8, day: u8) -> Option<Date> {
-        if !(1800..=2199).contains(&year) || !(1..=12).contains(&month) {
+        if !(1800..=2199).contains(&year) {
             return None;
         }
-        let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-        let days = match month {
-            2 if leap => 29,
-            2 => 28,
-            4 | 6 | 9 | 11 => 30,
-            _ => 31,
-        };
-        (1..=days).contains(&day).then_some(Date { year, month, day })
+        NaiveDate::from_ymd_opt(i32::from(year), u32::from(month), u32::from(day)).map(Date)
     }
 
     /// Parses 8 ASCII digits `YYYYMMDD`.
@@ -82,28 +76,29 @@ impl Date {
 
     /// Year.
     pub fn year(self) -> u16 {
-        self.year
+        // 1800–2199 by construction.
+        self.0.year() as u16
     }
 
     /// Month, 1–12.
     pub fn month(self) -> u8 {
-        self.month
+        self.0.month() as u8
     }
 
     /// Day of month.
     pub fn day(self) -> u8 {
-        self.day
+        self.0.day() as u8
     }
 
     /// `YYYYMMDD`.
     pub fn to_yyyymmdd(self) -> String {
-        format!("{:04}{:02}{:02}", self.year, self.month, self.day)
+        self.0.format("%Y%m%d").to_string()
     }
 }
 
 impl fmt::Display for Date {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:04}-{:02}-{:02}", self.year, self.month, self.day)
+        write!(f, "{}", self.0.format("%Y-%m-%d"))
     }
 }
 
@@ -574,8 +569,8 @@ impl IdCard {
             bytes += n;
             all_zero &= clean;
         }
-        self.birth = Date { year: 0, month: 0, day: 0 };
-        self.valid_from = Date { year: 0, month: 0, day: 0 };
+        self.birth = Date::WIPED;
+        self.valid_from = Date::WIPED;
         self.sex = Sex::Unknown;
         self.nation = Nation(0);
         let report = WipeReport { bytes, all_zero };

@@ -7,9 +7,8 @@ use super::body::{HouseholdAccountBody, HouseholdBody, JointBillBody};
 use super::signed::{Gate, Reply, SignedRequest};
 use super::utility::UtilitySim;
 use crate::wire::{codes, paths};
-use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -155,12 +154,8 @@ impl JointSim {
 async fn fetch_joint_bill(
     State(sim): State<JointSim>,
     Path(account): Path<String>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
+    request: SignedRequest,
 ) -> Response {
-    let request = SignedRequest { method, uri, headers, body };
     let gate = sim.inner.gate.clone();
     gate.handle("joint_bill", request, move |_| match sim.joint_bill(&account) {
         Some(bill) => Reply::ok(&bill),
@@ -172,12 +167,8 @@ async fn fetch_joint_bill(
 async fn household(
     State(sim): State<JointSim>,
     Path(holder): Path<String>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
+    request: SignedRequest,
 ) -> Response {
-    let request = SignedRequest { method, uri, headers, body };
     let gate = sim.inner.gate.clone();
     gate.handle("household", request, move |_| {
         if !crate::is_holder_digest(&holder) {

@@ -6,6 +6,7 @@ use super::body::RefusalBody;
 use crate::sign;
 use crate::wire::codes;
 use axum::body::Bytes;
+use axum::extract::{FromRequest, Request};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
@@ -14,12 +15,26 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-/// The raw request, as the signature covers it.
+/// The raw request, as the signature covers it. An extractor: a contract endpoint takes it as
+/// its last argument and hands it to its gate.
 pub(crate) struct SignedRequest {
     pub method: Method,
     pub uri: Uri,
     pub headers: HeaderMap,
     pub body: Bytes,
+}
+
+impl<S: Send + Sync> FromRequest<S> for SignedRequest {
+    type Rejection = Response;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let (parts, body) = request.into_parts();
+        let (method, uri, headers) = (parts.method.clone(), parts.uri.clone(), parts.headers.clone());
+        let body = Bytes::from_request(Request::from_parts(parts, body), state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        Ok(SignedRequest { method, uri, headers, body })
+    }
 }
 
 /// A reply before signing.

@@ -6,9 +6,8 @@ use super::book::{AccountSeed, Book, CardState, Refused};
 use super::ledger::Ledger;
 use super::signed::{Gate, Reply, SignedRequest};
 use crate::wire::{codes, paths};
-use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -165,12 +164,8 @@ fn json_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, Reply> {
 async fn fetch_bill(
     State(sim): State<UtilitySim>,
     Path(account): Path<String>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
+    request: SignedRequest,
 ) -> Response {
-    let request = SignedRequest { method, uri, headers, body };
     sim.gated("bill", request, move |sim, _| match sim.bill(&account) {
         Some(bill) => Reply::ok(&bill),
         None => Reply::error(404, codes::UNKNOWN_ACCOUNT, "no such account"),
@@ -178,14 +173,8 @@ async fn fetch_bill(
     .await
 }
 
-async fn write_off(
-    State(sim): State<UtilitySim>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let request = SignedRequest { method, uri, headers, body: body.clone() };
+async fn write_off(State(sim): State<UtilitySim>, request: SignedRequest) -> Response {
+    let body = request.body.clone();
     sim.gated("write_off", request, move |sim, fault| {
         let parsed: WriteOffOrder = match json_body(&body) {
             Ok(parsed) => parsed,
@@ -202,23 +191,13 @@ async fn write_off(
 async fn write_off_status(
     State(sim): State<UtilitySim>,
     Path(reference): Path<String>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
+    request: SignedRequest,
 ) -> Response {
-    let request = SignedRequest { method, uri, headers, body };
     sim.gated("write_off_status", request, move |sim, _| Reply::ok(&sim.book().status(&reference))).await
 }
 
-async fn purchase(
-    State(sim): State<UtilitySim>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let request = SignedRequest { method, uri, headers, body: body.clone() };
+async fn purchase(State(sim): State<UtilitySim>, request: SignedRequest) -> Response {
+    let body = request.body.clone();
     sim.gated("purchase", request, move |sim, fault| {
         let parsed: PurchaseOrder = match json_body(&body) {
             Ok(parsed) => parsed,
@@ -235,12 +214,8 @@ async fn purchase(
 async fn card_written(
     State(sim): State<UtilitySim>,
     Path(reference): Path<String>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
+    request: SignedRequest,
 ) -> Response {
-    let request = SignedRequest { method, uri, headers, body };
     sim.gated("card_written", request, move |sim, _| match sim.book().card_written(&reference) {
         Ok(done) => Reply::ok(&done),
         Err(refusal) => refused(refusal, &reference),
@@ -251,12 +226,8 @@ async fn card_written(
 async fn prepaid_card(
     State(sim): State<UtilitySim>,
     Path(card_no): Path<String>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
+    request: SignedRequest,
 ) -> Response {
-    let request = SignedRequest { method, uri, headers, body };
     sim.gated("card", request, move |sim, _| match sim.prepaid_card(&card_no) {
         Some(card) => Reply::ok(&card),
         None => Reply::error(404, codes::UNKNOWN_CARD, "no account holds this card"),
@@ -267,12 +238,8 @@ async fn prepaid_card(
 async fn reconciliation(
     State(sim): State<UtilitySim>,
     Path(date): Path<String>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
+    request: SignedRequest,
 ) -> Response {
-    let request = SignedRequest { method, uri, headers, body };
     sim.gated("reconciliation", request, move |sim, _| {
         if date.len() != 10 || chrono::NaiveDate::parse_from_str(&date, "%Y-%m-%d").is_err() {
             return Reply::error(400, codes::BAD_REQUEST, "the date must look like 2026-11-23");

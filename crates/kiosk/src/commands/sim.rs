@@ -3,6 +3,7 @@
 
 use crate::backend::EmbeddedSims;
 use crate::cli::{SimArgs, SimCommand};
+use payments::ExposeSecret;
 use std::fmt::Write as _;
 use std::path::Path;
 use std::process::ExitCode;
@@ -75,7 +76,7 @@ pub fn kiosk_config_for(sims: &EmbeddedSims, divisor: u32) -> String {
             w.base_url,
             w.appid,
             w.mch_id,
-            w.api_key.expose(),
+            w.api_key.expose_secret(),
             w.connect_timeout_ms,
             w.request_timeout_ms,
             w.pay_timeout_ms
@@ -102,7 +103,7 @@ pub fn kiosk_config_for(sims: &EmbeddedSims, divisor: u32) -> String {
              connect_timeout_ms = {}\nrequest_timeout_ms = {}\npay_timeout_ms = {}\n",
             u.base_url,
             u.mer_id,
-            u.secure_key.expose(),
+            u.secure_key.expose_secret(),
             u.connect_timeout_ms,
             u.request_timeout_ms,
             u.pay_timeout_ms

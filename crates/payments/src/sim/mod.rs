@@ -106,7 +106,7 @@ impl ChannelSimsConfig {
             wechat: WeChatSimConfig {
                 appid: "wx2421b1c4370ec43b".into(),
                 mch_id: "10000100".into(),
-                api_key: Secret::new("YizhanSimulatorApiKey0123456789a"),
+                api_key: Secret::from("YizhanSimulatorApiKey0123456789a"),
                 port: 0,
                 revoked_time_end: false,
                 refund_pending_queries: 0,
@@ -120,7 +120,7 @@ impl ChannelSimsConfig {
             },
             unionpay: UnionPaySimConfig {
                 mer_id: "777290058110048".into(),
-                secure_key: Secret::new("YizhanSimulatorSecureKey"),
+                secure_key: Secret::from("YizhanSimulatorSecureKey"),
                 port: 0,
             },
         }

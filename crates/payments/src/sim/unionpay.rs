@@ -30,6 +30,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::Router;
 use kiosk_core::Fen;
+use secrecy::ExposeSecret;
 use simkit::{Fault, FaultPlan};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -113,7 +114,7 @@ fn reply(request: &Fields, code: &str, message: &str) -> Fields {
 }
 
 fn signed(sim: &Sim, mut fields: Fields, corrupt: bool) -> Response {
-    let key = if corrupt { "not-the-secure-key" } else { sim.config.secure_key.expose() };
+    let key = if corrupt { "not-the-secure-key" } else { sim.config.secure_key.expose_secret() };
     let signature = acp_sign(&fields, key);
     fields.insert("signature".into(), signature);
     let body = serde_urlencoded::to_string(&fields).unwrap_or_default();
@@ -124,7 +125,7 @@ fn signed(sim: &Sim, mut fields: Fields, corrupt: bool) -> Response {
 /// Checks the request; `Err` is the reply to send instead of doing the work.
 fn check(sim: &Sim, request: &Fields, fault: &Option<Fault>) -> Result<(), Fields> {
     if request.get("signMethod").map(String::as_str) != Some("11")
-        || !acp_signed(request, sim.config.secure_key.expose())
+        || !acp_signed(request, sim.config.secure_key.expose_secret())
     {
         return Err(reply(request, "11", "验证签名失败"));
     }

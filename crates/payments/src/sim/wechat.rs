@@ -19,6 +19,7 @@ use axum::routing::post;
 use axum::Router;
 use chrono::NaiveDate;
 use kiosk_core::Fen;
+use secrecy::ExposeSecret;
 use simkit::{Fault, FaultPlan};
 use std::collections::BTreeMap;
 
@@ -132,7 +133,7 @@ async fn handle(State(sim): State<Sim>, headers: HeaderMap, body: String, call: 
         || request.get("mch_id") != Some(&sim.config.mch_id)
     {
         Reply::error("APPID_MCHID_NOT_MATCH", "appid和mch_id不匹配")
-    } else if !wechat_signed_by(&request, sim.config.api_key.expose(), sign_type) {
+    } else if !wechat_signed_by(&request, sim.config.api_key.expose_secret(), sign_type) {
         Reply::error("SIGNERROR", "签名错误")
     } else if let Some(Fault::ErrorCode { code }) = &fault {
         Reply::error(code, "simulated error")
@@ -163,7 +164,7 @@ fn signed(sim: &Sim, reply: Reply, sign_type: WeChatSign, corrupt: bool) -> Resp
     fields.insert("appid".into(), sim.config.appid.clone());
     fields.insert("mch_id".into(), sim.config.mch_id.clone());
     fields.insert("nonce_str".into(), format!("{:016x}", rand::random::<u64>()));
-    let key = if corrupt { "not-the-merchant-key" } else { sim.config.api_key.expose() };
+    let key = if corrupt { "not-the-merchant-key" } else { sim.config.api_key.expose_secret() };
     let signature = wechat_sign(&fields, key, sign_type);
     fields.insert("sign".into(), signature);
     xml_response(wechat_xml(&fields))

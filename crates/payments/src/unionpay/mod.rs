@@ -27,6 +27,7 @@ use crate::request::{OrderCall, PayRequest, RefundRequest};
 use crate::transport::{error_chain, Http};
 use kiosk_core::{PayReply, QueryReply, RefundQueryReply, RefundReply, ReverseReply, Ts};
 use map::Named;
+use secrecy::ExposeSecret;
 use sha2::{Digest, Sha256};
 use sign::Fields;
 use std::time::Duration;
@@ -253,14 +254,14 @@ impl UnionPayClient {
 
     /// Signs and posts; returns the reply only if it is signed by the acquirer for our merchant.
     async fn call(&self, path: &str, mut fields: Fields, timeout: Duration) -> Result<Fields, String> {
-        let signature = sign::sign(&fields, self.config.secure_key.expose());
+        let signature = sign::sign(&fields, self.config.secure_key.expose_secret());
         fields.insert("signature".into(), signature);
         let body = serde_urlencoded::to_string(&fields).map_err(|e| e.to_string())?;
         let url = format!("{}{path}", self.config.base_url);
         let bytes = self.http.post(&url, FORM, body, timeout).await.map_err(|e| e.to_string())?;
         let reply: Fields =
             serde_urlencoded::from_bytes(&bytes).map_err(|e| format!("reply is not a form: {e}"))?;
-        if !sign::verify(&reply, self.config.secure_key.expose()) {
+        if !sign::verify(&reply, self.config.secure_key.expose_secret()) {
             return Err("reply signature missing or invalid".into());
         }
         if reply.get("merId").is_some_and(|id| *id != self.config.mer_id) {

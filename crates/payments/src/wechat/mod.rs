@@ -14,6 +14,7 @@ use crate::transport::{error_chain, Http};
 use chrono::NaiveDate;
 use kiosk_core::{OrderRef, PayReply, QueryReply, RefundQueryReply, RefundReply, ReverseReply};
 use rand::distributions::{Alphanumeric, DistString};
+use secrecy::ExposeSecret;
 use sign::Params;
 use std::path::Path;
 use std::time::Duration;
@@ -257,7 +258,7 @@ impl WeChatClient {
         params.insert("mch_id".into(), self.config.mch_id.clone());
         params.insert("nonce_str".into(), Alphanumeric.sample_string(&mut rand::thread_rng(), 32));
         params.insert("sign_type".into(), self.config.sign_type.wire().into());
-        let signature = sign::sign(&params, self.config.api_key.expose(), self.config.sign_type);
+        let signature = sign::sign(&params, self.config.api_key.expose_secret(), self.config.sign_type);
         params.insert("sign".into(), signature);
         params
     }
@@ -278,7 +279,7 @@ impl WeChatClient {
             return Err(format!("return_code={return_code:?} {message}").trim().to_string());
         }
         // WeChat signs the reply the way the request was signed.
-        if !sign::verify(&reply, self.config.api_key.expose(), self.config.sign_type) {
+        if !sign::verify(&reply, self.config.api_key.expose_secret(), self.config.sign_type) {
             return Err("reply signature missing or invalid".into());
         }
         for (key, ours) in [("appid", &self.config.appid), ("mch_id", &self.config.mch_id)] {
