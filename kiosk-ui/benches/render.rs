@@ -135,14 +135,14 @@ fn main() {
             let window = match case.target {
                 Target::Kiosk => {
                     view::apply(&kiosk, &session, &demo_facts(case.portrait), shot.now);
-                    kiosk.global::<Theme>().set_large(case.large);
-                    kiosk.global::<Theme>().set_mirror(false);
+                    kiosk.global::<Theme<'_>>().set_large(case.large);
+                    kiosk.global::<Theme<'_>>().set_mirror(false);
                     &kiosk_window
                 }
                 Target::Mirror => {
                     view::apply(&mirror, &session, &demo_facts(true), shot.now);
-                    mirror.global::<Theme>().set_large(case.large);
-                    mirror.global::<Theme>().set_mirror(true);
+                    mirror.global::<Theme<'_>>().set_large(case.large);
+                    mirror.global::<Theme<'_>>().set_mirror(true);
                     &mirror_window
                 }
                 Target::Minimal => &minimal_window,

@@ -3,9 +3,15 @@
 //! renders a [`kiosk_core::session::Session`], speech, and headless rendering.
 //!
 //! The runtime side — turning taps into session inputs and session commands into device and
-//! payment calls — lives in `crates/kiosk/src/ui`.
+//! payment calls — lives in `crates/yizhan/src/ui`.
 
-slint::include_modules!();
+/// The code Slint generates from ui/*.slint (its own style: it may hold todo!() and elided
+/// lifetimes, which the workspace lints refuse in our code).
+#[allow(clippy::todo, elided_lifetimes_in_paths, clippy::undocumented_unsafe_blocks)]
+mod generated {
+    slint::include_modules!();
+}
+pub use generated::*;
 
 pub mod gallery;
 pub mod headless;

@@ -59,8 +59,8 @@ pub fn render_all(out: &Path, kind: PngKind) -> Result<Vec<PathBuf>, ScreenshotE
                 for (theme, large) in [("normal", false), ("large", true)] {
                     session.large = large;
                     view::apply(&main, &session, &demo_facts(portrait), shot.now);
-                    main.global::<Theme>().set_large(large);
-                    main.global::<Theme>().set_mirror(false);
+                    main.global::<Theme<'_>>().set_large(large);
+                    main.global::<Theme<'_>>().set_mirror(false);
                     let path = dir.join(format!("{}-{layout}-{theme}.png", shot.name));
                     write(&path, &render(&main_window, size))?;
                     written.push(path);
@@ -70,8 +70,8 @@ pub fn render_all(out: &Path, kind: PngKind) -> Result<Vec<PathBuf>, ScreenshotE
             for (suffix, large) in [("", false), ("-large", true)] {
                 session.large = large;
                 view::apply(&mirror, &session, &demo_facts(true), shot.now);
-                mirror.global::<Theme>().set_mirror(true);
-                mirror.global::<Theme>().set_large(large);
+                mirror.global::<Theme<'_>>().set_mirror(true);
+                mirror.global::<Theme<'_>>().set_large(large);
                 let path = dir.join(format!("{}-mirror{suffix}.png", shot.name));
                 write(&path, &render(&mirror_window, PORTRAIT))?;
                 written.push(path);

@@ -238,7 +238,7 @@ fn every_screen_meets_the_checklist_in_every_theme_and_layout() {
                     session.lang = lang;
                     main.window().set_size(size);
                     view::apply(&main, &session, &demo_facts(portrait), shot.now);
-                    main.global::<Theme>().set_large(large);
+                    main.global::<Theme<'_>>().set_large(large);
                     let theme = if large { "large" } else { "normal" };
                     let name = format!("{}-{layout}-{theme}-{lang:?}", shot.name);
                     problems.extend(check_screen(&main, &name, size, large));
@@ -258,7 +258,7 @@ fn the_mirror_shows_every_screen_legibly_and_takes_no_taps() {
     kiosk_ui::select_language(kiosk_core::session::Lang::Zh);
     mirror.show().unwrap();
     mirror.window().set_size(PORTRAIT);
-    mirror.global::<Theme>().set_mirror(true);
+    mirror.global::<Theme<'_>>().set_mirror(true);
     let mut problems = Vec::new();
     let variants = [Lang::En, Lang::Zh].into_iter().flat_map(|l| [(l, false), (l, true)]);
     for ((lang, large), shot) in variants.flat_map(|v| shots().into_iter().map(move |s| (v, s))) {
@@ -266,7 +266,7 @@ fn the_mirror_shows_every_screen_legibly_and_takes_no_taps() {
         let mut session = shot.session.clone();
         session.lang = lang;
         session.large = large;
-        mirror.global::<Theme>().set_large(large);
+        mirror.global::<Theme<'_>>().set_large(large);
         view::apply(&mirror, &session, &demo_facts(true), shot.now);
         let name = format!("{}-mirror-{}-{lang:?}", shot.name, if large { "large" } else { "normal" });
         for t in texts(&mirror) {
@@ -280,7 +280,7 @@ fn the_mirror_shows_every_screen_legibly_and_takes_no_taps() {
         // Taps on the mirror do nothing: its buttons are shown, not operated.
         let taps = std::rc::Rc::new(std::cell::Cell::new(0));
         let counter = taps.clone();
-        mirror.global::<Kiosk>().on_tap(move |_, _| counter.set(counter.get() + 1));
+        mirror.global::<Kiosk<'_>>().on_tap(move |_, _| counter.set(counter.get() + 1));
         for b in buttons(&mirror) {
             b.invoke_accessible_default_action();
         }
@@ -350,7 +350,7 @@ fn the_hands_on_screens_show_where_on_both_screens() {
     let mirror = MirrorWindow::new().unwrap();
     main.show().unwrap();
     mirror.show().unwrap();
-    mirror.global::<Theme>().set_mirror(true);
+    mirror.global::<Theme<'_>>().set_mirror(true);
     let expected = |shot: &str, lang: Lang| -> Option<&'static str> {
         let zh = lang == Lang::Zh;
         Some(match shot {
@@ -431,7 +431,7 @@ fn the_focus_ring_is_on_the_button_the_voice_named_on_every_screen() {
     init();
     let main = KioskWindow::new().unwrap();
     let mirror = MirrorWindow::new().unwrap();
-    mirror.global::<Theme>().set_mirror(true);
+    mirror.global::<Theme<'_>>().set_mirror(true);
     main.window().set_size(PORTRAIT);
     mirror.window().set_size(PORTRAIT);
     let mut problems = Vec::new();

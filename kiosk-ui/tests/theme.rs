@@ -42,7 +42,7 @@ fn the_contrast_formula_matches_wcag() {
 fn every_text_colour_is_at_least_7_to_1_and_every_outline_3_to_1() {
     i_slint_backend_testing::init_no_event_loop();
     let ui = KioskWindow::new().unwrap();
-    let t = ui.global::<Theme>();
+    let t = ui.global::<Theme<'_>>();
     let text_pairs = [
         ("text/background", t.get_text(), t.get_background()),
         ("text/surface", t.get_text(), t.get_surface()),
@@ -105,14 +105,14 @@ fn font_metrics() -> (f64, f64) {
 fn text_sizes_meet_the_cap_height_minimums_in_millimetres() {
     i_slint_backend_testing::init_no_event_loop();
     let ui = KioskWindow::new().unwrap();
-    let t = ui.global::<Theme>();
+    let t = ui.global::<Theme<'_>>();
     let (r, line) = font_metrics();
     assert!(r > 0.6 && r < 0.8, "cap height ratio {r}");
     let spaced = line * f64::from(t.get_line_factor());
     assert!(spaced >= 1.3, "wrapped lines are {spaced:.3} em apart, under 1.3 (item 5)");
     let cap_mm = |px: f32| f64::from(px) * MM_PER_PX * r;
-    let sizes = |t: &Theme| (t.get_body(), t.get_key(), t.get_title());
-    let every_size = |t: &Theme| [t.get_body(), t.get_key(), t.get_title(), t.get_keypad_digit()];
+    let sizes = |t: &Theme<'_>| (t.get_body(), t.get_key(), t.get_title());
+    let every_size = |t: &Theme<'_>| [t.get_body(), t.get_key(), t.get_title(), t.get_keypad_digit()];
     t.set_mirror(false);
     t.set_large(false);
     let (body, key, title) = sizes(&t);
@@ -153,7 +153,7 @@ fn text_sizes_meet_the_cap_height_minimums_in_millimetres() {
 fn touch_target_tokens_meet_their_millimetres() {
     i_slint_backend_testing::init_no_event_loop();
     let ui = KioskWindow::new().unwrap();
-    let t = ui.global::<Theme>();
+    let t = ui.global::<Theme<'_>>();
     let mm = |px: f32| f64::from(px) * MM_PER_PX;
     for large in [false, true] {
         t.set_large(large);

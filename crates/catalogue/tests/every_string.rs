@@ -17,7 +17,7 @@ const NOT_OUR_WORDS: &[(&str, &str)] = &[
     ("crates/payments/src/alipay/bill.rs", "the column headings of Alipay's statement file"),
     ("kiosk-ui/src/gallery.rs", "sample customers (names, addresses) for the screenshot gallery"),
     ("kiosk-ui/ui/minimal.slint", "the minimal window the UI benchmarks compare with: a CJK sample"),
-    ("crates/kiosk/src/soak/customer.rs", "the soak's simulated biller (a masked holder's name)"),
+    ("crates/yizhan/src/soak/customer.rs", "the soak's simulated biller (a masked holder's name)"),
 ];
 
 #[test]

@@ -15,7 +15,7 @@
 //! ([`crate::crash`]). These rows are the terminal's working memory, not part of the hash chain:
 //! what the money did is journaled as the payment's own transitions.
 //!
-//! The journal knows nothing of the driver: `crates/kiosk` maps these rows to the driver's
+//! The journal knows nothing of the driver: `crates/yizhan` maps these rows to the driver's
 //! `bankcard::TerminalMemory`.
 
 use std::sync::Arc;

@@ -1,6 +1,6 @@
 //! The pure heart of the Yizhan kiosk: money, bills, orders and the payment state machine.
 //!
-//! Nothing in this crate does I/O, reads a clock or spawns a task. The runtime (`crates/kiosk`)
+//! Nothing in this crate does I/O, reads a clock or spawns a task. The runtime (`crates/yizhan`)
 //! feeds events in, journals the state that comes out, and only then carries out the effects.
 
 pub mod bill;

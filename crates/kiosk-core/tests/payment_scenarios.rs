@@ -1,5 +1,5 @@
 //! The fault scenarios of payments.md §10 at the level of the pure machine, told step by step.
-//! (The same scenarios run end to end over HTTP in crates/kiosk/tests.)
+//! (The same scenarios run end to end over HTTP in crates/yizhan/tests.)
 
 mod common;
 

@@ -2,7 +2,7 @@
 //! function that changes a payment. It returns the effects the runtime must carry out *after* it
 //! has journaled the new state (rule R1).
 //!
-//! The run loop (crates/kiosk) is: feed one event → if the step changed the payment, journal it
+//! The run loop (crates/yizhan) is: feed one event → if the step changed the payment, journal it
 //! (fsync) → carry out the effects, each of whose replies is fed back as the next event → when no
 //! effect is pending, sleep until `next_deadline()` and feed `Event::Tick`.
 

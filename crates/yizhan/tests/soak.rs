@@ -48,7 +48,7 @@ async fn a_hundred_seeded_days_lose_nothing_and_double_nothing() {
     assert!(totals.customers > SEEDS * 2, "{}", totals.line());
 }
 
-/// Every day that ever failed, written down as it was played (`crates/kiosk/tests/soak-days/`,
+/// Every day that ever failed, written down as it was played (`crates/yizhan/tests/soak-days/`,
 /// each with what it found), plays clean. A new failing seed's `day.json` joins them.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_day_that_ever_failed_replays_clean() {

@@ -130,7 +130,7 @@ impl KioskUi {
             demo_customer: options.demo_customer,
         }));
         let weak = Rc::downgrade(&ui);
-        ui.borrow().window.global::<Kiosk>().on_key(move |text| {
+        ui.borrow().window.global::<Kiosk<'_>>().on_key(move |text| {
             if let Some(ui) = weak.upgrade() {
                 if let Ok(mut ui) = ui.try_borrow_mut() {
                     ui.key(&text);
@@ -138,7 +138,7 @@ impl KioskUi {
             }
         });
         let weak = Rc::downgrade(&ui);
-        ui.borrow().window.global::<Kiosk>().on_tap(move |action, arg| {
+        ui.borrow().window.global::<Kiosk<'_>>().on_tap(move |action, arg| {
             if let Some(ui) = weak.upgrade() {
                 // A tap that arrives while the controller is busy (re-entrant) is dropped, like
                 // any tap on a screen that is changing.
@@ -382,7 +382,7 @@ impl KioskUi {
             self.window.window().set_size(size);
         }
         view::apply(&self.window, &self.session, &self.facts, now);
-        let theme = self.window.global::<Theme>();
+        let theme = self.window.global::<Theme<'_>>();
         theme.set_large(self.session.large);
         theme.set_mirror(false);
         if let Some(mirror) = &self.mirror {
@@ -392,7 +392,7 @@ impl KioskUi {
             // The mirror is a portrait panel whatever the main screen's orientation.
             let facts = KioskFacts { portrait: true, ..self.facts.clone() };
             view::apply(&mirror, &self.session, &facts, now);
-            let theme = mirror.global::<Theme>();
+            let theme = mirror.global::<Theme<'_>>();
             theme.set_large(self.session.large);
             theme.set_mirror(true);
         }

@@ -527,9 +527,9 @@ fn the_mirror_follows_the_session_and_english_is_one_tap_away() {
     k.tap("Water");
     assert!(Kiosk::labels_of(&k.mirror()).iter().any(|l| l.contains("Water: find your account")));
     // The mirror is a portrait panel, laid out portrait whatever the main screen is.
-    let main_portrait = k.window().global::<kiosk_ui::Kiosk>().get_portrait();
+    let main_portrait = k.window().global::<kiosk_ui::Kiosk<'_>>().get_portrait();
     assert!(!main_portrait, "the demo kiosk is landscape");
-    assert!(k.mirror().global::<kiosk_ui::Kiosk>().get_portrait(), "the mirror is laid out portrait");
+    assert!(k.mirror().global::<kiosk_ui::Kiosk<'_>>().get_portrait(), "the mirror is laid out portrait");
     k.tap("Cancel and exit");
     assert_eq!(k.screen(), "attract");
     assert!(k.shows("水费"), "a new session starts in Chinese");

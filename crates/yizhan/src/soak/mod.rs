@@ -82,7 +82,7 @@ pub async fn run_seed(
 
 /// A day written down: a seed's customers as its schedule drew them, kept when the day failed,
 /// so that it replays as it was however the schedule changes later (`yizhan soak --day FILE`,
-/// and the regression days in `crates/kiosk/tests/soak-days/`).
+/// and the regression days in `crates/yizhan/tests/soak-days/`).
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PinnedDay {
