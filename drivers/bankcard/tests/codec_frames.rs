@@ -6,11 +6,9 @@ use bankcard::codec::{
     decode_frame, encode_frame, Frame, FrameError, RecordError, Request, Response, REQUEST_LEN, RESPONSE_LEN,
 };
 use bankcard::frame::{IndustryInfo, RespCode, TransType, Verdict};
-use bankcard::slot::codec::{
-    decode_reply, CardPosition, ErrorCode, FrontEntry, MoveTo, Reply, ResetMode, SlotCommand,
-    SlotDecodeError, SlotReply,
-};
+use bankcard::slot::codec::{CardPosition, ErrorCode, FrontEntry, MoveTo, Reply, ResetMode, SlotCommand};
 use bytes::BytesMut;
+use device::crt310::{decode_inbound, DecodeError, Inbound};
 use kiosk_core::{FailKind, Fen};
 
 fn cat(parts: &[&[u8]]) -> Vec<u8> {
@@ -246,8 +244,8 @@ fn crt310_commands_match_the_worked_frames() {
 fn crt310_status_reply_decodes_the_position() {
     // STX, LEN 00 05, CM 31 PM 30, S1 49 (card held at the gate), S2 4E, S3 4E, ETX, BCC
     let mut buf = BytesMut::from(&[0x02, 0x00, 0x05, 0x31, 0x30, 0x49, 0x4E, 0x4E, 0x03, 0x4C][..]);
-    let r = decode_reply(&mut buf).unwrap().unwrap();
-    assert_eq!(r, SlotReply::Reply(Reply::Positive { cm: 0x31, pm: 0x30, data: vec![0x49, 0x4E, 0x4E] }));
+    let r = decode_inbound(&mut buf).unwrap().unwrap();
+    assert_eq!(r, Inbound::Reply(Reply::Positive { cm: 0x31, pm: 0x30, data: vec![0x49, 0x4E, 0x4E] }));
     assert_eq!(CardPosition::try_from(0x49), Ok(CardPosition::Gate));
 }
 
@@ -263,7 +261,7 @@ fn crt310_a_p_in_front_of_a_reply_is_not_stripped() {
         0x1F, // BCC = 02^00^06^50^31^30^49^4E^4E^03
     ];
     let mut buf = BytesMut::from(&bytes[..]);
-    let Some(SlotReply::Reply(r)) = decode_reply(&mut buf).unwrap() else { panic!("not a reply") };
+    let Some(Inbound::Reply(r)) = decode_inbound(&mut buf).unwrap() else { panic!("not a reply") };
     assert_eq!(r, Reply::Positive { cm: 0x50, pm: 0x31, data: vec![0x30, 0x49, 0x4E, 0x4E] });
     assert!(!r.answers(&SlotCommand::Status.text()));
 }
@@ -273,10 +271,13 @@ fn crt310_negative_reply_and_bad_bcc() {
     // STX, LEN 00 03, 'N', CM 32, E 06 (abnormal card inside), ETX, BCC
     let mut buf = BytesMut::from(&[0x02, 0x00, 0x03, 0x4E, 0x32, 0x06, 0x03, 0x78][..]);
     assert_eq!(
-        decode_reply(&mut buf),
-        Ok(Some(SlotReply::Reply(Reply::Negative { cm: 0x32, error: ErrorCode::AbnormalCard })))
+        decode_inbound(&mut buf),
+        Ok(Some(Inbound::Reply(Reply::Negative { cm: 0x32, error: ErrorCode::AbnormalCard })))
     );
     let mut bad = BytesMut::from(&[0x02, 0x00, 0x02, 0x30, 0x30, 0x03, 0x04][..]); // BCC 03 → 04
-    assert_eq!(decode_reply(&mut bad), Err(SlotDecodeError::BadBcc { expected: 0x03, actual: 0x04 }));
+    assert_eq!(
+        decode_inbound(&mut bad),
+        Err(DecodeError::Frame(device::crt310::FrameError::BadBcc { expected: 0x03, actual: 0x04 }))
+    );
     assert!(bad.is_empty());
 }

@@ -4,8 +4,8 @@
 
 use bankcard::codec::{decode_frame, encode_frame, Frame, Request, Response, REQUEST_LEN, RESPONSE_LEN};
 use bankcard::frame::{MaskedPan, RespCode, TransType};
-use bankcard::slot::codec::{decode_host, decode_reply};
 use bytes::BytesMut;
+use device::crt310::{decode_inbound, take_frame};
 use proptest::prelude::*;
 
 /// Runs every decoder over `bytes` and checks the progress rule.
@@ -46,7 +46,7 @@ fn exercise(bytes: &[u8]) {
 
 fn slot_reply(buf: &mut BytesMut) -> bool {
     let before = buf.len();
-    match decode_reply(buf) {
+    match decode_inbound(buf) {
         Ok(None) => false,
         _ => {
             assert!(buf.len() < before, "slot reply decoder progress");
@@ -57,7 +57,7 @@ fn slot_reply(buf: &mut BytesMut) -> bool {
 
 fn slot_host(buf: &mut BytesMut) -> bool {
     let before = buf.len();
-    match decode_host(buf) {
+    match take_frame(buf).map(|t| t.map(|t| bankcard::slot::codec::SlotCommand::from_text(&t))) {
         Ok(None) if buf.len() == before => false,
         _ => {
             assert!(buf.len() < before, "slot host decoder progress");

@@ -7,7 +7,7 @@
 //!
 //! | Module | Job |
 //! |---|---|
-//! | [`crt310`] | CRT-310 card-reader framing: STX/LEN/ETX/BCC frames, ACK/NAK/ENQ/EOT, resync, and the one reply reading (positive `CM PM data`, negative `4E CM E`; hardware.md §2.1–§2.2) |
+//! | [`crt310`] | the CRT-310 card reader, written once: frames, the command set, replies, the ACK → ENQ → reply exchange with EOT, and the reader side of it for simulators (hardware.md §2.1–§2.2) |
 //! | [`model`] | [`DeviceStatus`], [`DeviceEvent`]: the device model, named after XFS4IoT |
 //! | [`link`] | [`Link`]: request/response over any `AsyncRead + AsyncWrite`, with [`Timing`] (overall deadline + inter-byte timeout), stale-input discard |
 //! | [`resync`] | dropping garbage in front of a frame start |

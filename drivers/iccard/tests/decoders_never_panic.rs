@@ -4,11 +4,10 @@
 //! (`cargo test -p iccard --release --test decoders_never_panic -- --ignored`).
 
 use bytes::BytesMut;
+use device::crt310::{decode_inbound, parse_reply, take_frame, Command, SleCommand};
 use iccard::ccid::apdu::MemoryApdu;
 use iccard::ccid::codec::{decode_pc_to_rdr, decode_rdr_to_pc};
 use iccard::ccid::usb::parse_class_descriptor;
-use iccard::crt310::codec::{decode_handshake, decode_host, decode_reply, encode_command};
-use iccard::crt310::{Command, SleCommand};
 use iccard::gas;
 use proptest::prelude::*;
 
@@ -30,9 +29,8 @@ fn drain<T, E>(bytes: &[u8], mut decode: impl FnMut(&mut BytesMut) -> Result<Opt
 }
 
 fn all_decoders(bytes: &[u8]) {
-    drain(bytes, decode_reply);
-    drain(bytes, decode_host);
-    drain(bytes, decode_handshake);
+    drain(bytes, decode_inbound);
+    drain(bytes, |buf| take_frame(buf).map(|text| text.map(|t| (parse_reply(&t), Command::from_text(&t)))));
     drain(bytes, decode_rdr_to_pc);
     drain(bytes, decode_pc_to_rdr);
     let _ = MemoryApdu::decode(bytes);
@@ -48,8 +46,8 @@ fn all_decoders(bytes: &[u8]) {
 /// Seeds that look like real traffic, for mutation.
 fn seeds() -> Vec<Vec<u8>> {
     let mut v = vec![
-        encode_command(&Command::Status),
-        encode_command(&Command::Sle(SleCommand::UpdateMain { addr: 0x40, data: vec![0xA5; 20] })),
+        Command::Status.encode(),
+        Command::Sle(SleCommand::UpdateMain { addr: 0x40, data: vec![0xA5; 20] }).encode(),
         vec![0x02, 0x00, 0x05, 0x31, 0x30, 0x4B, 0x4A, 0x4E, 0x03, 0x4A],
         vec![0x80, 0x06, 0, 0, 0, 0, 0, 0, 0, 0, 0x3B, 0x04, 0xA2, 0x13, 0x10, 0x91],
         vec![0x6F, 0x05, 0, 0, 0, 0, 1, 0, 0, 0, 0xFF, 0xB0, 0x00, 0x20, 0x40],

@@ -230,7 +230,7 @@ async fn the_motorised_slot_ejects_to_the_gate_and_captures_abandoned_cards() {
     let (sim, mut r) = crt();
     sim.insert(user_card()).unwrap();
     r.read_gas_card().await.unwrap();
-    assert_eq!(sim.position(), CardPosition::AtContacts);
+    assert_eq!(sim.position(), CardPosition::InsideContacts);
     r.eject().await.unwrap();
     assert_eq!(sim.position(), CardPosition::Gate);
     assert_eq!(r.presence().await.unwrap(), CardPresence::AtGate);

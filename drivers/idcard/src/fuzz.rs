@@ -36,14 +36,16 @@ pub fn sam_request(data: &[u8]) -> usize {
     drain(data, crate::codec::decode_request)
 }
 
-/// Slot replies.
+/// Slot replies (the shared CRT-310 decoder).
 pub fn slot_reply(data: &[u8]) -> usize {
-    drain(data, crate::slot::codec::decode)
+    drain(data, device::crt310::decode_inbound)
 }
 
-/// Slot host frames (the simulator's decoder).
+/// Slot host frames, as the simulator reads them: a frame, then its command text.
 pub fn slot_host(data: &[u8]) -> usize {
-    drain(data, |b: &mut BytesMut| Ok::<_, std::convert::Infallible>(crate::slot::codec::decode_host(b)))
+    drain(data, |b: &mut BytesMut| {
+        device::crt310::take_frame(b).map(|text| text.map(|t| device::crt310::Command::from_text(&t)))
+    })
 }
 
 /// Button lines.

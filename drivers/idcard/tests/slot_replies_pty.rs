@@ -88,7 +88,10 @@ async fn the_slot_driver_reads_a_literal_positive_status_reply() {
     ];
     let peer = tokio::spawn(answer_once(pty, REPLY));
     let status = slot.status().await.unwrap();
-    assert_eq!((status.position, status.front_entry, status.rear_entry), (CardPosition::Inside, 0x4E, 0x4E));
+    assert_eq!(
+        (status.position, status.front_entry, status.rear_entry_allowed),
+        (CardPosition::Inside, 0x4E, false)
+    );
     drop(peer.await.unwrap());
 }
 

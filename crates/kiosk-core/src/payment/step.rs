@@ -1,6 +1,70 @@
 //! The transitions. `apply` dispatches on the event; each handler reads like a row of the
 //! diagram in payments.md §8. Events that do not apply to the current state are stale replies
-//! or ticks and change nothing.
+//! or ticks and change nothing. The whole machine on one screen:
+//!
+//! ```text
+//! state            event                    → next state [main effect]
+//! Ordered          PayWith                  → PaySent [Pay]
+//!                  Cancel | Resume          → Abandoned
+//! PaySent          PayReplied paid          → Paid [Proceed]
+//!                    failed | mismatch      → PayFailed | Suspense(Mismatch, never re-checked) [PrintSlip]
+//!                    used | PIN | unknown   → PayPending (query due now | after first_query_after)
+//!                  Resume                   → PayPending [Query] (the pay is never resent)
+//! PayPending       Tick (due) | Resume      → PayPending, in flight [Query]
+//!                  QueryReplied paid        → Paid [Proceed]
+//!                    paid-then-ref.|closed  → Reversed(true) | Reversed(None) [PrintReceipt]
+//!                    failed | mismatch      → PayFailed | Suspense(Mismatch) [PrintSlip]
+//!                    not found, 2nd time    → Reversing [Reverse once min_reverse_after has passed]
+//!                    waiting|unknown|1st nf → PayPending (next query); past pay_deadline: Reversing
+//! Reversing        Tick | Resume, if due    → Reversing, in flight [Reverse] (Resume: even mid-check)
+//!                  ReverseReplied done      → Reversed(as replied) [PrintReceipt]
+//!                    retry                  → Reversing (later); at max attempts Suspense(RevUnc)
+//!                    refused                → Reversing, checking [Query]
+//!                  QueryReplied¹ paid       → Refunding, whole order (R7) [Refund]
+//!                    paid-then-ref.|failed|closed → Reversed(true | false | None) [PrintReceipt]
+//!                    not found              → AwaitCodeExpiry [Query if code expired]; no expiry: Suspense
+//!                    waiting | unknown      → Reversing (reverse later); at max attempts Suspense(RevUnc)
+//!                    mismatch               → Suspense(Mismatch)
+//! AwaitCodeExpiry  Tick | Resume, if due    → AwaitCodeExpiry, in flight [Query]
+//!                  QueryReplied nf|failed|closed → Reversed(false) [PrintReceipt]
+//!                    paid | paid-then-ref.  → Refunding, whole order [Refund] | Reversed(true)
+//!                    waiting | mismatch     → Reversing [Reverse if allowed] | Suspense(Mismatch)
+//!                    unknown                → AwaitCodeExpiry (later); at max queries Suspense(RevUnc)
+//! Paid             Proceed | Resume         → WriteOffSent [WriteOff per line]
+//! WriteOffSent     WriteOffReplied          → line written off | rejected | rechecked | unconfirmed ²
+//!                  WriteOffStatusReplied    → the same, or not found below max: resend [WriteOff] ²
+//!                  Tick | Resume            → WriteOffSent [CheckWriteOff per due line; Resume: + unsent]
+//! WrittenOff       Proceed | Resume         → top-up: CardWriting [WriteCard]; else Done [PrintReceipt]
+//! Refunding        RefundReplied            → refund arrived | accepted | refused | retry | unconfirmed ³
+//!                  Tick | Resume            → Refunding [Refund per due retry; Resume: resend in-flight]
+//! RefundPending    Tick | Recheck | Resume  → RefundPending [CheckRefund per due refund; Recheck: all]
+//!                  RefundStatusReplied      → arrived | failed (refused) | pending (check later) ³
+//!                    not found              → Refunding [Refund, same refund number]
+//!                  StaffResolved ⁴          → Reversed(true) [PrintReceipt]
+//! CardWriting      CardWritten verified     → CardWriting(Confirming) [ConfirmCardWrite]
+//!   (Writing)        not written | Resume   → AwaitCardWrite [PrintSlip] | unchanged [WriteCard]
+//! CardWriting      Tick (due) | Resume      → in flight [ConfirmCardWrite]
+//!   (Confirming)   CardConfirmReplied ok    → Done [PrintReceipt]
+//!                    unknown                → Confirming (later); at max Suspense(CardUnc)
+//! AwaitCardWrite   RewriteCard              → CardWriting(Writing) [WriteCard]
+//! Suspense         Tick (due) | Recheck     → RevUnc: Reversing [Reverse]; Mismatch: unchanged
+//!                                             WoUnc: WriteOffSent [CheckWriteOff]
+//!                                             RefUnc: Refunding [Refund] (only refused left: checks stop)
+//!                                             CardUnc: CardWriting(Confirming) [ConfirmCardWrite]
+//!                  Reconciled ⁵             → Reversed | Refunding | WriteOffSent | Done | Refunded
+//!                  StaffResolved ⁴          → Done | Reversed(true) | Reversed(false) [PrintReceipt]
+//! Terminal: PayFailed, Reversed, Done, Refunded, Abandoned. Parked: RefundPending, AwaitCardWrite, Suspense.
+//! ```
+//!
+//! Events not listed, and replies whose request is not in flight, change nothing. Suspense(X)
+//! prints a slip; X: Rev/WriteOff/Refund/CardConfirm Unconfirmed, Mismatch. ¹ After a refused
+//! reverse. ² All lines resolved: uncovered rejected lines → Refunding [Refund]; else an
+//! unconfirmed line → Suspense(WoUnc); a refund not arrived → Suspense(RefUnc); a line written
+//! off → WrittenOff [Proceed] (no refunds) or Done; none → Refunded. ³ A refund in flight or due →
+//! Refunding; all resolved → Suspense | Done | Refunded as in ²; else RefundPending
+//! ([PrintReceipt] on entry). ⁴ Refused if it contradicts what the kiosk saw (delivered: a refund
+//! arrived or may; returned: a line written off; not charged: money seen); in RefundPending only
+//! "returned" passes. ⁵ Needs evidence for every line ([`super::reconciled`]).
 
 use super::state::*;
 use super::{Effect, Event, Payment, Policy};

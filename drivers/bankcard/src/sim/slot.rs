@@ -1,21 +1,21 @@
 //! The motorised bank-card slot, simulated: CRT-310 frames on a pty, with a card that the test
 //! (the "customer") inserts and takes.
 //!
-//! The host's commands are read with [`crate::slot::codec`], but every byte the simulator *sends*
-//! is written here (module `wire`) from hardware.md §2.1–§2.2: the received CM PM echoed, then the
-//! data, or `4E CM E`; status and operation bytes from this file's own table. So a driver that
-//! misread a reply would fail against it instead of agreeing with itself.
+//! The handshake is the shared reader side ([`device::crt310::sim`]); the slot's mechanics are
+//! here. Every reply byte is written with [`wire`] from hardware.md §2.2 (the received CM PM
+//! echoed, then the data, or `4E CM E`; status and operation bytes from its own table), so a
+//! driver that misread a reply would fail against it instead of agreeing with itself.
 
-use crate::slot::codec::{decode_host, CardPosition, FrontEntry, HostUnit, MoveTo, ResetMode, SlotCommand};
-use bytes::BytesMut;
+use crate::slot::codec::{CardPosition, FrontEntry, MoveTo, ResetMode, SlotCommand};
+use device::crt310::sim::{self, wire, Mechanics};
+use device::crt310::{Command, ErrorCode};
 use device::{FaultPlan, Pty};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::task::JoinHandle;
 
 /// Firmware version the simulator reports on reset.
-pub const VERSION: &str = "CRT 310 V3.0";
+pub const VERSION: &str = wire::FIRMWARE;
 
 #[derive(Debug)]
 struct State {
@@ -50,7 +50,7 @@ impl SlotSim {
             plan: FaultPlan::none(),
             commands: Vec::new(),
         }));
-        let task = tokio::spawn(run(pty, state.clone()));
+        let task = sim::spawn(pty, state.clone());
         Ok(SlotSim { state, path, task })
     }
 
@@ -111,54 +111,17 @@ impl Drop for SlotSim {
     }
 }
 
-/// What the simulated slot puts on the wire, written from hardware.md §2.1–§2.2 and not with the
-/// driver's codec.
-mod wire {
-    /// Command received (good BCC).
-    pub(super) const ACK: u8 = 0x06;
-    /// Command damaged (bad BCC): resend.
-    pub(super) const NAK: u8 = 0x15;
-
-    /// `02 LENH LENL text 03 BCC`, LEN = text bytes (big-endian), BCC = XOR of 02 … 03.
-    pub(super) fn frame(text: &[u8]) -> Vec<u8> {
-        let len = u16::try_from(text.len()).expect("simulator replies are short");
-        let [hi, lo] = len.to_be_bytes();
-        let mut f = vec![0x02, hi, lo];
-        f.extend_from_slice(text);
-        f.push(0x03);
-        let bcc = f.iter().fold(0u8, |acc, b| acc ^ b);
-        f.push(bcc);
-        f
-    }
-
-    /// S1 of the status reply (hardware.md §2.2).
-    pub(super) fn s1(p: super::CardPosition) -> u8 {
-        use super::CardPosition as P;
-        match p {
-            P::LongCard => 0x46,
-            P::ShortCard => 0x47,
-            P::FrontNoHold => 0x48,
-            P::Gate => 0x49,
-            P::Inside => 0x4A,
-            P::InsideContacts => 0x4B,
-            P::RearHold => 0x4C,
-            P::Captured => 0x4D,
-            P::NoCard => 0x4E,
+impl Mechanics for State {
+    fn execute(&mut self, received: &[u8], _command: Result<Command, ErrorCode>) -> Vec<u8> {
+        match SlotCommand::from_text(received) {
+            Some(cmd) => execute(self, received, cmd),
+            // Negative reply: `N CM 00` (undefined command).
+            None => wire::negative(received, 0x00),
         }
     }
 
-    #[cfg(test)]
-    mod tests {
-        #[test]
-        fn frames_match_the_spec_bytes() {
-            // Positive status: STX, LEN 00 05, CM 31 PM 30, S1 49 S2 4E S3 4E, ETX, BCC 4C.
-            assert_eq!(
-                super::frame(&[0x31, 0x30, 0x49, 0x4E, 0x4E]),
-                [0x02, 0x00, 0x05, 0x31, 0x30, 0x49, 0x4E, 0x4E, 0x03, 0x4C]
-            );
-            // Negative: STX, LEN 00 03, 'N', CM 32, E 06, ETX, BCC 78.
-            assert_eq!(super::frame(&[0x4E, 0x32, 0x06]), [0x02, 0x00, 0x03, 0x4E, 0x32, 0x06, 0x03, 0x78]);
-        }
+    fn faults(&mut self) -> &mut FaultPlan {
+        &mut self.plan
     }
 }
 
@@ -166,7 +129,7 @@ mod wire {
 fn execute(s: &mut State, received: &[u8], cmd: SlotCommand) -> Vec<u8> {
     s.commands.push(cmd);
     // A positive reply echoes the received CM and PM.
-    let mut reply = received[..2].to_vec();
+    let mut reply = wire::positive(received, &[]);
     let op = |ok: bool, card: bool| {
         if !card {
             b'E'
@@ -211,43 +174,4 @@ fn execute(s: &mut State, received: &[u8], cmd: SlotCommand) -> Vec<u8> {
         }
     }
     reply
-}
-
-async fn run(mut pty: Pty, state: Arc<Mutex<State>>) {
-    let mut rx = BytesMut::with_capacity(512);
-    let mut pending: Option<Vec<u8>> = None;
-    let mut buf = vec![0u8; 512];
-    loop {
-        let n = match pty.master().read(&mut buf).await {
-            Ok(0) | Err(_) => return,
-            Ok(n) => n,
-        };
-        rx.extend_from_slice(&buf[..n]);
-        loop {
-            let out: Vec<u8> = match decode_host(&mut rx) {
-                Ok(None) => break,
-                Ok(Some(HostUnit::Command(text))) => {
-                    pending = Some(text);
-                    vec![wire::ACK]
-                }
-                Ok(Some(HostUnit::Enq)) => {
-                    let Some(text) = pending.take() else { continue };
-                    let reply = match SlotCommand::from_text(&text) {
-                        Some(cmd) => execute(&mut lock(&state), &text, cmd),
-                        // Negative reply: `N CM 00` (undefined command).
-                        None => vec![0x4E, text.first().copied().unwrap_or(0), 0x00],
-                    };
-                    let o = lock(&state).plan.apply(wire::frame(&reply));
-                    tokio::time::sleep(o.delay).await;
-                    o.bytes
-                }
-                Ok(Some(HostUnit::Ack)) => continue,
-                Err(crate::slot::codec::SlotDecodeError::BadBcc { .. }) => vec![wire::NAK],
-                Err(_) => continue,
-            };
-            if !out.is_empty() && pty.master().write_all(&out).await.is_err() {
-                return;
-            }
-        }
-    }
 }

@@ -15,12 +15,11 @@
 pub mod codec;
 
 use crate::config::SlotConfig;
-use codec::{
-    decode_reply, CardPosition, ErrorCode, FrontEntry, MoveTo, Reply, ResetMode, SlotCommand, SlotReply, ENQ,
-};
-use device::reconnect::{BackoffPolicy, Connector, Reconnecting};
+use codec::{CardPosition, ErrorCode, FrontEntry, MoveTo, ResetMode, SlotCommand};
+use device::crt310::{Command, Crt310Port, ExchangeError, ExchangeTiming};
+use device::reconnect::{BackoffPolicy, Connector};
 use device::serial::SerialConnector;
-use device::{DeviceState, DeviceStatus, MediaState, Timing, TransportError};
+use device::{DeviceState, DeviceStatus, MediaState, TransportError};
 use std::time::Duration;
 use tokio::time::Instant;
 
@@ -58,9 +57,13 @@ pub enum SlotError {
     /// We could not talk to the reader.
     #[error(transparent)]
     Transport(#[from] TransportError),
-    /// The reader NAK'd the command three times.
-    #[error("reader refused the command frame (NAK)")]
+    /// The reader never acknowledged the command frame (NAK, garbage or silence, three times).
+    #[error("reader did not acknowledge the command frame")]
     Nak,
+    /// The reader acknowledged the command but its reply never came (it was discontinued with
+    /// EOT) or was damaged: the move may or may not have happened, so read the position.
+    #[error("reply lost or damaged: {0}")]
+    ReplyLost(&'static str),
     /// Negative reply `4E CM E` (`00` bad command … `06` abnormal card, `07` on backup power).
     #[error("reader refused command {cm:#04x}: {error}")]
     Refused {
@@ -75,6 +78,19 @@ pub enum SlotError {
     /// A reply we cannot read (wrong command echo, unknown position byte).
     #[error("unexpected reply from the reader")]
     Unexpected,
+}
+
+impl From<ExchangeError> for SlotError {
+    fn from(e: ExchangeError) -> SlotError {
+        match e {
+            ExchangeError::Transport(t) => SlotError::Transport(t),
+            ExchangeError::NoAck { .. } => SlotError::Nak,
+            ExchangeError::ReplyLost => SlotError::ReplyLost("no reply"),
+            ExchangeError::BadReply(_) => SlotError::ReplyLost("damaged reply"),
+            ExchangeError::Refused { cm, error } => SlotError::Refused { cm, error },
+            _ => SlotError::Unexpected,
+        }
+    }
 }
 
 /// How an insertion ended.
@@ -123,7 +139,7 @@ pub struct SlotDetail {
 /// The motorised bank-card slot.
 #[derive(Debug)]
 pub struct CardSlot<C: Connector = SerialConnector> {
-    port: Reconnecting<C>,
+    port: Crt310Port<C>,
     timing: SlotTiming,
     captured: u32,
 }
@@ -155,48 +171,15 @@ fn position_media(p: CardPosition) -> MediaState {
 }
 
 impl<C: Connector> CardSlot<C> {
-    /// A slot reached through `connector`.
+    /// A slot reached through `connector`. The ACK wait is hardware.md §2.1's 300 ms.
     pub fn new(connector: C, backoff: BackoffPolicy, timing: SlotTiming) -> Self {
-        CardSlot { port: Reconnecting::new(connector, backoff), timing, captured: 0 }
+        let exchange = ExchangeTiming { inter_byte: timing.inter_byte, ..ExchangeTiming::default() };
+        CardSlot { port: Crt310Port::new(connector, exchange, backoff), timing, captured: 0 }
     }
 
-    fn t(&self) -> Timing {
-        Timing::new(self.timing.command, self.timing.inter_byte)
-    }
-
-    /// One command: frame → ACK (resend on NAK, up to 3 sends) → ENQ → reply.
-    pub async fn command(&mut self, cmd: SlotCommand) -> Result<Reply, SlotError> {
-        let frame = cmd.encode();
-        let timing = self.t();
-        for _ in 0..3 {
-            match self.port.request(&frame, decode_reply, timing).await? {
-                Ok(SlotReply::Ack) => {
-                    self.port.send(&[ENQ], timing).await?;
-                    loop {
-                        match self.port.read_frame(decode_reply, timing).await? {
-                            Ok(SlotReply::Reply(r)) => return Ok(r),
-                            Ok(_) => {}
-                            Err(e) => tracing::debug!(error = %e, "slot reply damaged"),
-                        }
-                    }
-                }
-                Ok(SlotReply::Nak) => continue,
-                Ok(_) => return Err(SlotError::Unexpected),
-                Err(e) => tracing::debug!(error = %e, "slot ACK damaged; resending"),
-            }
-        }
-        Err(SlotError::Nak)
-    }
-
+    /// One command through the shared CRT-310 exchange; the positive reply's data.
     async fn positive(&mut self, cmd: SlotCommand) -> Result<Vec<u8>, SlotError> {
-        let reply = self.command(cmd).await?;
-        if !reply.answers(&cmd.text()) {
-            return Err(SlotError::Unexpected);
-        }
-        match reply {
-            Reply::Positive { data, .. } => Ok(data),
-            Reply::Negative { cm, error } => Err(SlotError::Refused { cm, error }),
-        }
+        Ok(self.port.exchange(&Command::from(cmd), self.timing.command).await?)
     }
 
     async fn operation(&mut self, cmd: SlotCommand) -> Result<(), SlotError> {

@@ -10,13 +10,15 @@
 //! `Reset` must be the first command after power-up: the driver sends it (leaving any card where
 //! it is) before the first command and after every reconnect.
 
-use super::codec::{command_text, decode_handshake, decode_reply, encode_command};
-use super::frame::*;
-use crate::error::{CardError, CardKind, ReaderError};
+use super::IcType;
+use crate::error::{CardError, CardKind, DecodeError, ReaderError};
 use crate::reader::{CardPresence, ContactReader, Psc, PscAnswer};
-use device::link::Timing;
-use device::reconnect::{BackoffPolicy, Connector, Reconnecting};
-use device::{AnyConnector, TransportError};
+use device::crt310::{
+    self, CardPosition, Command, Crt310Port, ErrorCode, ExchangeError, ExchangeTiming, FrontEntry, MoveTo,
+    Operation, ReaderStatus, ResetMode, SleCommand,
+};
+use device::reconnect::{BackoffPolicy, Connector};
+use device::AnyConnector;
 use std::time::Duration;
 
 /// Deadlines and retries of the CRT-310 exchange.
@@ -49,7 +51,7 @@ impl Default for Crt310Timing {
 /// A CRT-310 reader.
 #[derive(Debug)]
 pub struct Crt310Reader<C: Connector = AnyConnector> {
-    port: Reconnecting<C>,
+    port: Crt310Port<C>,
     timing: Crt310Timing,
     initialised: bool,
     firmware: Option<String>,
@@ -59,11 +61,46 @@ fn retryable(e: &CardError) -> bool {
     matches!(e, CardError::Reader(ReaderError::Decode(_) | ReaderError::ReplyLost | ReaderError::Mismatch))
 }
 
+/// The shared exchange's errors in this crate's terms.
+fn card_error(e: ExchangeError) -> CardError {
+    match e {
+        ExchangeError::Transport(t) => t.into(),
+        ExchangeError::NoAck { attempts } => ReaderError::NoAck { attempts }.into(),
+        ExchangeError::ReplyLost => ReaderError::ReplyLost.into(),
+        ExchangeError::BadReply(d) => ReaderError::Decode(decode_error(d)).into(),
+        ExchangeError::Refused { cm, error } => {
+            tracing::warn!(cm, ?error, "crt310: negative reply");
+            match error {
+                ErrorCode::SupplyVoltage => ReaderError::Hardware("supply voltage out of range"),
+                ErrorCode::MainPowerLost => ReaderError::Hardware("main power lost"),
+                ErrorCode::AbnormalCard => ReaderError::Hardware("abnormal card inside"),
+                code => ReaderError::Negative { cm, code },
+            }
+            .into()
+        }
+        _ => ReaderError::Mismatch.into(),
+    }
+}
+
+fn decode_error(e: crt310::DecodeError) -> DecodeError {
+    match e {
+        crt310::DecodeError::Frame(crt310::FrameError::BadBcc { expected, actual }) => {
+            DecodeError::BadChecksum { expected, actual }
+        }
+        crt310::DecodeError::Frame(crt310::FrameError::BadLength(len)) => DecodeError::BadLength(len),
+        crt310::DecodeError::Frame(_) => DecodeError::MissingEtx,
+        crt310::DecodeError::Reply(crt310::ReplyError::TooShort(len)) => DecodeError::BadLength(len),
+        _ => DecodeError::Malformed("negative reply"),
+    }
+}
+
 impl<C: Connector> Crt310Reader<C> {
     /// A reader reached through `connector`; the port opens on the first command.
     pub fn new(connector: C, timing: Crt310Timing, backoff: BackoffPolicy) -> Self {
+        let exchange =
+            ExchangeTiming { ack: timing.ack, inter_byte: timing.inter_byte, attempts: timing.attempts };
         Crt310Reader {
-            port: Reconnecting::new(connector, backoff),
+            port: Crt310Port::new(connector, exchange, backoff),
             timing,
             initialised: false,
             firmware: None,
@@ -82,74 +119,11 @@ impl<C: Connector> Crt310Reader<C> {
         }
     }
 
-    async fn abort(&mut self) {
-        let t = Timing::new(self.timing.ack, self.timing.inter_byte);
-        if let Ok(Ok(h)) = self.port.request(&[EOT], decode_handshake, t).await {
-            tracing::debug!(answer = ?h, "crt310: sent EOT");
-        }
-    }
-
-    fn note(&mut self, e: &TransportError) {
-        if e.is_link_lost() {
-            self.initialised = false;
-        }
-    }
-
-    async fn exchange_once(&mut self, cmd: &Command) -> Result<Reply, CardError> {
-        let frame = encode_command(cmd);
-        let ack_timing = Timing::new(self.timing.ack, self.timing.inter_byte);
-        let mut acked = false;
-        for _ in 0..self.timing.attempts.max(1) {
-            match self.port.request(&frame, decode_handshake, ack_timing).await {
-                Ok(Ok(Handshake::Ack)) => {
-                    acked = true;
-                    break;
-                }
-                Ok(Ok(h)) => tracing::debug!(answer = ?h, cm = cmd.cm(), "crt310: command not acknowledged"),
-                Ok(Err(e)) => tracing::debug!(error = %e, "crt310: bad handshake"),
-                Err(TransportError::Timeout { .. } | TransportError::InterByteTimeout { .. }) => {}
-                Err(e) => {
-                    self.note(&e);
-                    return Err(e.into());
-                }
-            }
-        }
-        if !acked {
-            return Err(ReaderError::NoAck { attempts: self.timing.attempts.max(1) }.into());
-        }
-        if let Err(e) = self.port.send(&[ENQ], ack_timing).await {
-            self.note(&e);
-            return Err(e.into());
-        }
-        let t = Timing::new(self.deadline(cmd), self.timing.inter_byte);
-        match self.port.read_frame(decode_reply, t).await {
-            Ok(Ok(reply)) => {
-                if reply.answers(&command_text(cmd)) {
-                    Ok(reply)
-                } else {
-                    Err(ReaderError::Mismatch.into())
-                }
-            }
-            Ok(Err(e)) => {
-                tracing::warn!(error = %e, cm = cmd.cm(), "crt310: undecodable reply");
-                Err(e.into())
-            }
-            Err(TransportError::Timeout { .. } | TransportError::InterByteTimeout { .. }) => {
-                self.abort().await;
-                Err(ReaderError::ReplyLost.into())
-            }
-            Err(e) => {
-                self.note(&e);
-                Err(e.into())
-            }
-        }
-    }
-
     /// Runs one command: handshake, retries as the module docs say, negative replies as errors.
     /// Returns the positive reply's data. Initialises the reader first when needed.
     pub async fn command(&mut self, cmd: &Command) -> Result<Vec<u8>, CardError> {
         if !self.initialised && !matches!(cmd, Command::Reset(_)) {
-            self.init(ResetMode::Stay).await?;
+            self.init(ResetMode::Keep).await?;
         }
         self.raw_command(cmd).await
     }
@@ -158,20 +132,19 @@ impl<C: Connector> Crt310Reader<C> {
         let tries = if cmd.is_idempotent() { 3 } else { 1 };
         let mut last = None;
         for _ in 0..tries {
-            match self.exchange_once(cmd).await {
-                Ok(Reply::Positive { data, .. }) => return Ok(data),
-                Ok(Reply::Negative { cm, error: code }) => {
-                    tracing::warn!(cm, ?code, "crt310: negative reply");
-                    return Err(match code {
-                        ErrorCode::SupplyVoltage => ReaderError::Hardware("supply voltage out of range"),
-                        ErrorCode::MainPowerLost => ReaderError::Hardware("main power lost"),
-                        ErrorCode::AbnormalCard => ReaderError::Hardware("abnormal card inside"),
-                        code => ReaderError::Negative { cm, code },
+            match self.port.exchange(cmd, self.deadline(cmd)).await {
+                Ok(data) => return Ok(data),
+                Err(e) => {
+                    if e.is_link_lost() {
+                        // The reader must be reset again once the port is back.
+                        self.initialised = false;
                     }
-                    .into());
+                    let e = card_error(e);
+                    if !retryable(&e) {
+                        return Err(e);
+                    }
+                    last = Some(e);
                 }
-                Err(e) if retryable(&e) => last = Some(e),
-                Err(e) => return Err(e),
             }
         }
         Err(last.unwrap_or(CardError::Reader(ReaderError::ReplyLost)))
@@ -191,22 +164,21 @@ impl<C: Connector> Crt310Reader<C> {
     /// Reader status S1 S2 S3.
     pub async fn status(&mut self) -> Result<ReaderStatus, CardError> {
         let data = self.command(&Command::Status).await?;
-        ReaderStatus::from_data(&data)
-            .ok_or(ReaderError::Decode(crate::DecodeError::Malformed("status")).into())
+        ReaderStatus::from_data(&data).ok_or(ReaderError::Decode(DecodeError::Malformed("status")).into())
     }
 
     /// The contact IC card's type.
     pub async fn detect_ic_type(&mut self) -> Result<IcType, CardError> {
         match self.command(&Command::DetectIcType).await?.as_slice() {
             [s1, s2, ..] => Ok(IcType::from_bytes(*s1, *s2)),
-            _ => Err(ReaderError::Decode(crate::DecodeError::Malformed("ic type")).into()),
+            _ => Err(ReaderError::Decode(DecodeError::Malformed("ic type")).into()),
         }
     }
 
     /// Which cards may enter: by the front switch (any card) or none; never from the rear.
     pub async fn accept_cards(&mut self, allow: bool) -> Result<(), CardError> {
         let front = if allow { FrontEntry::Switch } else { FrontEntry::Forbidden };
-        self.command(&Command::CardInControl { front, rear_allowed: false }).await.map(drop)
+        self.command(&Command::CardIn { front, rear_allowed: false }).await.map(drop)
     }
 
     /// Moves the card.
@@ -229,19 +201,17 @@ impl<C: Connector> Crt310Reader<C> {
 /// Interprets the P byte at the head of `data`; returns what follows it.
 fn op_result(data: &[u8], write_addr: Option<u8>) -> Result<&[u8], CardError> {
     let Some((&p, rest)) = data.split_first() else {
-        return Err(ReaderError::Decode(crate::DecodeError::Malformed("no operation byte")).into());
+        return Err(ReaderError::Decode(DecodeError::Malformed("no operation byte")).into());
     };
-    match OpResult::from_byte(p) {
-        OpResult::Success => Ok(rest),
-        OpResult::NoCard => Err(CardError::CardRemoved),
-        OpResult::NotInPosition => Err(ReaderError::NotInPosition.into()),
-        OpResult::Failed => Err(match write_addr {
+    match Operation::try_from(p) {
+        Ok(Operation::Success) => Ok(rest),
+        Ok(Operation::NoCard) => Err(CardError::CardRemoved),
+        Ok(Operation::WrongPosition) => Err(ReaderError::NotInPosition.into()),
+        Ok(Operation::Failure) => Err(match write_addr {
             Some(addr) => CardError::WriteFailed { addr },
             None => ReaderError::OperationFailed.into(),
         }),
-        OpResult::Unknown(_) => {
-            Err(ReaderError::Decode(crate::DecodeError::Malformed("operation byte")).into())
-        }
+        Err(_) => Err(ReaderError::Decode(DecodeError::Malformed("operation byte")).into()),
     }
 }
 
@@ -254,17 +224,17 @@ impl<C: Connector> ContactReader for Crt310Reader<C> {
         Ok(match self.status().await?.position {
             CardPosition::NoCard | CardPosition::FrontNoHold => CardPresence::Absent,
             CardPosition::Gate => CardPresence::AtGate,
-            CardPosition::Inside | CardPosition::AtContacts | CardPosition::RearHold => CardPresence::Inside,
-            CardPosition::Captured => CardPresence::Captured,
-            CardPosition::LongCard | CardPosition::ShortCard | CardPosition::Unknown(_) => {
-                CardPresence::Abnormal
+            CardPosition::Inside | CardPosition::InsideContacts | CardPosition::RearHold => {
+                CardPresence::Inside
             }
+            CardPosition::Captured => CardPresence::Captured,
+            CardPosition::LongCard | CardPosition::ShortCard => CardPresence::Abnormal,
         })
     }
 
     async fn open_memory_card(&mut self) -> Result<(), CardError> {
         match self.status().await?.position {
-            CardPosition::AtContacts => {}
+            CardPosition::InsideContacts => {}
             CardPosition::Inside | CardPosition::Gate | CardPosition::RearHold => {
                 self.move_card(MoveTo::IcContacts).await.map_err(removed_is_no_card)?;
             }
@@ -294,7 +264,7 @@ impl<C: Connector> ContactReader for Crt310Reader<C> {
     async fn read_main(&mut self, addr: u8, len: u8) -> Result<Vec<u8>, CardError> {
         let data = self.sle(SleCommand::ReadMain { addr, len }).await?;
         if data.len() != usize::from(len) {
-            return Err(ReaderError::Decode(crate::DecodeError::Malformed("read length")).into());
+            return Err(ReaderError::Decode(DecodeError::Malformed("read length")).into());
         }
         Ok(data)
     }
@@ -303,7 +273,7 @@ impl<C: Connector> ContactReader for Crt310Reader<C> {
         let data = self.sle(SleCommand::ReadSecurity).await?;
         data.get(..4)
             .and_then(|s| <[u8; 4]>::try_from(s).ok())
-            .ok_or(ReaderError::Decode(crate::DecodeError::Malformed("security memory")).into())
+            .ok_or(ReaderError::Decode(DecodeError::Malformed("security memory")).into())
     }
 
     async fn present_psc(&mut self, psc: &Psc) -> Result<PscAnswer, CardError> {

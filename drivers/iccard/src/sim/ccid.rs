@@ -169,7 +169,7 @@ pub(crate) fn execute(s: &mut Slot, m: PcToRdr) -> RdrToPc {
                 SimCardKind::Sle4428 => vec![0x3B, 0x04, 0x92, 0x23, 0x10, 0x91],
             };
             s.powered = true;
-            s.position = CardPosition::AtContacts;
+            s.position = CardPosition::InsideContacts;
             data_block(s, slot, seq, atr)
         }
         PcToRdr::XfrBlock { data, .. } => {

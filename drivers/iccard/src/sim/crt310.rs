@@ -1,28 +1,23 @@
-//! The CRT-310 simulator on the reader's side of a pty.
+//! The CRT-310 gas-card reader, simulated: the shared reader side of the handshake
+//! ([`device::crt310::sim`]: ACK, NAK on a bad BCC, ENQ executes, EOT discontinues) over this
+//! slot's mechanics: motor positions, IC power and SLE4442 pass-through on a [`SimCard`].
 //!
-//! Protocol: a command frame with a good BCC is answered `ACK` and kept; `ENQ` executes it and
-//! sends the reply (through the slot's [`device::FaultPlan`]); a bad BCC is answered `NAK`; `EOT`
-//! drops the kept command and is answered `EOT`. A silent reader answers nothing at all.
+//! Every reply byte is written here with [`wire`] from hardware.md §2.2 (the received CM PM
+//! echoed, then the data, or `4E CM E`; IC type and operation bytes from this file's own table),
+//! never with the driver's codec, so a driver that misread a reply would fail against it.
 //!
-//! The host's commands are read with the driver's command decoder, but every byte the simulator
-//! *sends* is written here (module `wire`) from hardware.md §2.1–§2.2: the received CM PM echoed, then
-//! the data, or `4E CM E`; status, IC type and operation bytes from this file's own tables. So a
-//! driver that misread a reply would fail against it instead of agreeing with itself.
+//! [`SimCard`]: super::SimCard
 
 use super::card::{SimCardKind, UpdateResult};
 use super::{SimSlot, SlotState};
-use crate::crt310::codec::command_from_text;
-use crate::crt310::frame::{CardPosition, Command, FrontEntry, MoveTo, ResetMode, SleCommand, MAX_TEXT};
-use crate::error::DecodeError;
-use bytes::BytesMut;
-use device::crt310::{self, FrameError, Unit};
-use device::Pty;
+use device::crt310::sim::{self, wire, Mechanics};
+use device::crt310::{CardPosition, Command, ErrorCode, FrontEntry, MoveTo, ResetMode, SleCommand};
+use device::{FaultPlan, Pty};
 use std::path::{Path, PathBuf};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::task::JoinHandle;
 
 /// Firmware string the simulated reader reports on reset.
-pub const FIRMWARE: &str = "CRT 310 V3.0";
+pub const FIRMWARE: &str = wire::FIRMWARE;
 
 /// A running simulated CRT-310.
 #[derive(Debug)]
@@ -38,7 +33,7 @@ impl Crt310Sim {
         let pty = Pty::open()?;
         let path = pty.slave_path().to_path_buf();
         let slot = SimSlot::default();
-        let task = tokio::spawn(run(pty, slot.clone()));
+        let task = sim::spawn(pty, slot.shared());
         tracing::info!(path = %path.display(), "crt310 simulator listening");
         Ok(Crt310Sim { slot, path, task })
     }
@@ -62,143 +57,24 @@ impl Drop for Crt310Sim {
     }
 }
 
-/// What the simulated reader puts on the wire, written from hardware.md §2.1–§2.2 and not with the
-/// driver's codec.
-pub(crate) mod wire {
-    /// Command received (good BCC).
-    pub(crate) const ACK: u8 = 0x06;
-    /// Command damaged (bad BCC): resend.
-    pub(crate) const NAK: u8 = 0x15;
-    /// Answer to the host's EOT.
-    pub(crate) const EOT: u8 = 0x04;
-    /// Operation byte P: 'Y' done.
-    pub(crate) const Y: u8 = 0x59;
-    /// Operation byte P: 'N' failed.
-    pub(crate) const N: u8 = 0x4E;
-    /// Operation byte P: 'E' no card.
-    pub(crate) const E: u8 = 0x45;
-    /// Operation byte P: 'W' card not in an operable position.
-    pub(crate) const W: u8 = 0x57;
-
-    /// `02 LENH LENL text 03 BCC`, LEN = text bytes (big-endian), BCC = XOR of 02 … 03.
-    pub(crate) fn frame(text: &[u8]) -> Vec<u8> {
-        let len = u16::try_from(text.len()).expect("simulator replies are short");
-        let [hi, lo] = len.to_be_bytes();
-        let mut f = vec![0x02, hi, lo];
-        f.extend_from_slice(text);
-        f.push(0x03);
-        let bcc = f.iter().fold(0u8, |acc, b| acc ^ b);
-        f.push(bcc);
-        f
-    }
-
-    /// A positive reply's text: the received CM and PM echoed, then `data`.
-    pub(crate) fn positive(received: &[u8], data: &[u8]) -> Vec<u8> {
-        let mut text = received[..2].to_vec();
-        text.extend_from_slice(data);
-        text
-    }
-
-    /// A negative reply's text: `'N'(4E) CM E`.
-    pub(crate) fn negative(received: &[u8], e: u8) -> Vec<u8> {
-        vec![0x4E, received[0], e]
-    }
-
-    #[cfg(test)]
-    mod tests {
-        #[test]
-        fn frames_match_the_spec_bytes() {
-            // Positive status: STX, LEN 00 05, CM 31 PM 30, S1 4B S2 4A S3 4E, ETX, BCC 4A.
-            let status = super::positive(&[0x31, 0x30], &[0x4B, 0x4A, 0x4E]);
-            assert_eq!(super::frame(&status), [0x02, 0x00, 0x05, 0x31, 0x30, 0x4B, 0x4A, 0x4E, 0x03, 0x4A]);
-            // Negative: STX, LEN 00 03, 'N', CM 32, E 06, ETX, BCC 78.
-            let negative = super::negative(&[0x32, 0x31], 0x06);
-            assert_eq!(super::frame(&negative), [0x02, 0x00, 0x03, 0x4E, 0x32, 0x06, 0x03, 0x78]);
-        }
-    }
-}
-
-/// S1 of the status reply for a position (hardware.md §2.2), this simulator's own table.
-fn s1(p: CardPosition) -> u8 {
-    match p {
-        CardPosition::LongCard => 0x46,
-        CardPosition::ShortCard => 0x47,
-        CardPosition::FrontNoHold => 0x48,
-        CardPosition::Gate => 0x49,
-        CardPosition::Inside => 0x4A,
-        CardPosition::AtContacts => 0x4B,
-        CardPosition::RearHold => 0x4C,
-        CardPosition::Captured => 0x4D,
-        CardPosition::NoCard => 0x4E,
-        CardPosition::Unknown(b) => b,
-    }
-}
-
-async fn run(mut pty: Pty, slot: SimSlot) {
-    const CONTROLS: [u8; 4] = [wire::ACK, wire::NAK, wire::EOT, 0x05];
-    let mut buf = BytesMut::with_capacity(1024);
-    // The acknowledged command: its text as received, and what it means (or the error byte E
-    // of the negative reply it gets: 00 unknown CM, 01 bad PM or data).
-    let mut pending: Option<(Vec<u8>, Result<Command, u8>)> = None;
-    loop {
-        match pty.master().read_buf(&mut buf).await {
-            Ok(0) | Err(_) => return,
-            Ok(_) => {}
-        }
-        loop {
-            crt310::resync(&mut buf, &CONTROLS);
-            let unit = crt310::take_unit(&mut buf, &CONTROLS, 2..=MAX_TEXT);
-            let (out, delay) = {
-                let mut s = slot.lock();
-                if s.silent {
-                    buf.clear();
-                    break;
-                }
-                match unit {
-                    Ok(None) => break,
-                    Ok(Some(Unit::Text(text))) => {
-                        let cmd = command_from_text(&text).map_err(|e| {
-                            tracing::debug!(error = %e, "crt310 sim: bad command");
-                            match e {
-                                DecodeError::UnknownCode(_) => 0x00,
-                                _ => 0x01,
-                            }
-                        });
-                        pending = Some((text, cmd));
-                        (vec![wire::ACK], std::time::Duration::ZERO)
-                    }
-                    // ENQ: execute.
-                    Ok(Some(Unit::Control(0x05))) => match pending.take() {
-                        Some((text, cmd)) => {
-                            s.commands += 1;
-                            let reply = match cmd {
-                                Ok(cmd) => execute(&mut s, &text, cmd),
-                                Err(e) => wire::negative(&text, e),
-                            };
-                            let o = s.faults.apply(wire::frame(&reply));
-                            (o.bytes, o.delay)
-                        }
-                        None => continue,
-                    },
-                    Ok(Some(Unit::Control(wire::EOT))) => {
-                        pending = None;
-                        (vec![wire::EOT], std::time::Duration::ZERO)
-                    }
-                    Ok(Some(Unit::Control(_))) => continue,
-                    Err(FrameError::BadBcc { .. }) => (vec![wire::NAK], std::time::Duration::ZERO),
-                    Err(e) => {
-                        tracing::debug!(error = %e, "crt310 sim: bad frame");
-                        continue;
-                    }
-                }
-            };
-            if !delay.is_zero() {
-                tokio::time::sleep(delay).await;
-            }
-            if !out.is_empty() && pty.master().write_all(&out).await.is_err() {
-                return;
+impl Mechanics for SlotState {
+    fn execute(&mut self, received: &[u8], command: Result<Command, ErrorCode>) -> Vec<u8> {
+        self.commands += 1;
+        match command {
+            Ok(cmd) => execute(self, received, cmd),
+            Err(e) => {
+                tracing::debug!(error = %e, "crt310 sim: bad command");
+                wire::negative(received, e.byte())
             }
         }
+    }
+
+    fn faults(&mut self) -> &mut FaultPlan {
+        &mut self.faults
+    }
+
+    fn is_silent(&self) -> bool {
+        self.silent
     }
 }
 
@@ -212,9 +88,9 @@ pub(crate) fn execute(s: &mut SlotState, received: &[u8], cmd: Command) -> Vec<u
             s.powered = false;
             if s.card.is_some() {
                 match mode {
-                    ResetMode::Stay => {}
+                    ResetMode::Keep => {}
                     ResetMode::EjectFront => s.position = CardPosition::Gate,
-                    ResetMode::CaptureRear => {
+                    ResetMode::EjectRear => {
                         s.captured.extend(s.card.take());
                         s.position = CardPosition::NoCard;
                     }
@@ -222,18 +98,18 @@ pub(crate) fn execute(s: &mut SlotState, received: &[u8], cmd: Command) -> Vec<u
             }
             ok(FIRMWARE.as_bytes())
         }
-        Command::CardInControl { front, .. } => {
+        Command::CardIn { front, .. } => {
             s.entry_allowed = *front != FrontEntry::Forbidden;
             op(wire::Y)
         }
         Command::Status => {
             // S2: front entry by switch (4A) or forbidden (4E); S3: rear entry forbidden (4E).
             let front_entry = if s.entry_allowed { 0x4A } else { 0x4E };
-            ok(&[s1(s.position), front_entry, 0x4E])
+            ok(&[wire::s1(s.position), front_entry, 0x4E])
         }
         Command::DetectIcType => {
             let t: [u8; 2] = match (&s.card, s.position) {
-                (Some(c), CardPosition::AtContacts | CardPosition::Inside) => match c.kind() {
+                (Some(c), CardPosition::InsideContacts | CardPosition::Inside) => match c.kind() {
                     SimCardKind::Sle4442 => *b"30",
                     SimCardKind::CpuCard => *b"10",
                     SimCardKind::Sle4428 => *b"31",
@@ -248,7 +124,7 @@ pub(crate) fn execute(s: &mut SlotState, received: &[u8], cmd: Command) -> Vec<u
             }
             s.powered = false;
             match to {
-                MoveTo::IcContacts => s.position = CardPosition::AtContacts,
+                MoveTo::IcContacts => s.position = CardPosition::InsideContacts,
                 MoveTo::Rf | MoveTo::CleanAbnormal => s.position = CardPosition::Inside,
                 MoveTo::Gate => s.position = CardPosition::Gate,
                 MoveTo::RearHold => s.position = CardPosition::RearHold,
@@ -267,7 +143,7 @@ pub(crate) fn execute(s: &mut SlotState, received: &[u8], cmd: Command) -> Vec<u
             if s.card.is_none() {
                 return op(wire::E);
             }
-            if s.position != CardPosition::AtContacts {
+            if s.position != CardPosition::InsideContacts {
                 return op(wire::W);
             }
             s.powered = *on;
@@ -278,7 +154,7 @@ pub(crate) fn execute(s: &mut SlotState, received: &[u8], cmd: Command) -> Vec<u
         }
         Command::Sle(sle) => {
             let Some(card) = s.card.as_mut() else { return op(wire::E) };
-            if s.position != CardPosition::AtContacts || !s.powered {
+            if s.position != CardPosition::InsideContacts || !s.powered {
                 return op(wire::W);
             }
             if card.kind() != SimCardKind::Sle4442 {

@@ -83,6 +83,11 @@ pub struct SimSlot {
 }
 
 impl SimSlot {
+    /// The state the simulated reader's task shares with this handle.
+    pub(crate) fn shared(&self) -> Arc<Mutex<SlotState>> {
+        self.state.clone()
+    }
+
     pub(crate) fn lock(&self) -> MutexGuard<'_, SlotState> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }

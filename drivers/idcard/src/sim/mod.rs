@@ -24,8 +24,8 @@ pub use identity::Identity;
 
 use crate::codec::{self, RequestError};
 use crate::frame::{Command, Sw3};
-use crate::slot::codec::{self as slot_codec, HostInbound};
 use bytes::BytesMut;
+use device::crt310::{self, sim::Mechanics};
 use device::{FaultPlan, Pty};
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
@@ -34,7 +34,6 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
-use tokio::time::Instant;
 
 /// Where the simulated card is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -180,12 +179,13 @@ impl World {
         }
     }
 
-    /// The slot's answer to an acknowledged command text (hardware.md §2.2), as a whole frame.
+    /// The slot's answer to an acknowledged command text (hardware.md §2.2): the reply's text.
     fn slot(&mut self, text: &[u8]) -> Vec<u8> {
         const Y: u8 = 0x59;
         const E: u8 = 0x45;
-        let pos = slot_wire::positive;
-        let neg = slot_wire::negative;
+        // Reply texts, written from hardware.md §2.2: CM PM echoed then data, or 'N'(4E) CM E.
+        let pos = |cm: u8, pm: u8, data: &[u8]| [&[cm, pm][..], data].concat();
+        let neg = |cm: u8, e: u8| vec![0x4E, cm, e];
         let has_card = self.card.is_some() && self.place != CardPlace::Outside;
         match *text {
             [0x30, pm @ (0x30..=0x32)] => {
@@ -254,52 +254,33 @@ impl World {
     }
 }
 
-/// What the simulated slot puts on the wire, written here from hardware.md §2.1–§2.2 and not with
-/// the driver's codec, so that a misreading on the driver's side cannot be mirrored here.
-mod slot_wire {
-    /// Command received (good BCC).
-    pub(super) const ACK: u8 = 0x06;
-    /// Command damaged (bad BCC): resend.
-    pub(super) const NAK: u8 = 0x15;
-    /// Answer to the host's EOT: the pending command is dropped.
-    pub(super) const EOT: u8 = 0x04;
-
-    /// `02 LENH LENL text 03 BCC`, LEN = text bytes (big-endian), BCC = XOR of 02 … 03.
-    pub(super) fn frame(text: &[u8]) -> Vec<u8> {
-        let len = u16::try_from(text.len()).expect("simulator replies are short");
-        let [hi, lo] = len.to_be_bytes();
-        let mut f = vec![0x02, hi, lo];
-        f.extend_from_slice(text);
-        f.push(0x03);
-        let bcc = f.iter().fold(0u8, |acc, b| acc ^ b);
-        f.push(bcc);
-        f
+/// The slot's side of the CRT-310 handshake is the shared one ([`device::crt310::sim`]); what
+/// the slot does with a command is this world's. The command texts are matched here byte by
+/// byte, not with the driver's command type, and the reply texts written here too.
+impl Mechanics for World {
+    fn execute(&mut self, received: &[u8], _command: Result<crt310::Command, crt310::ErrorCode>) -> Vec<u8> {
+        self.slot(received)
     }
 
-    /// A positive reply: the command's CM and PM echoed first, then the data.
-    pub(super) fn positive(cm: u8, pm: u8, data: &[u8]) -> Vec<u8> {
-        let mut text = vec![cm, pm];
-        text.extend_from_slice(data);
-        frame(&text)
+    fn faults(&mut self) -> &mut FaultPlan {
+        &mut self.slot_faults
     }
 
-    /// A negative reply: `'N'(4E) CM E`.
-    pub(super) fn negative(cm: u8, e: u8) -> Vec<u8> {
-        frame(&[0x4E, cm, e])
-    }
-
-    #[cfg(test)]
-    mod tests {
-        #[test]
-        fn frames_match_the_spec_bytes() {
-            // Positive status: STX, LEN 00 05, CM 31 PM 30, S1 4A S2 4A S3 4E, ETX, BCC 4B.
-            assert_eq!(
-                super::positive(0x31, 0x30, &[0x4A, 0x4A, 0x4E]),
-                [0x02, 0x00, 0x05, 0x31, 0x30, 0x4A, 0x4A, 0x4E, 0x03, 0x4B]
-            );
-            // Negative: STX, LEN 00 03, 'N', CM 32, E 06, ETX, BCC 78.
-            assert_eq!(super::negative(0x32, 0x06), [0x02, 0x00, 0x03, 0x4E, 0x32, 0x06, 0x03, 0x78]);
+    fn duration(&mut self, received: &[u8]) -> Duration {
+        // Reset (30) and move (32) run the motor.
+        if matches!(received.first(), Some(0x30 | 0x32)) {
+            self.next_move_delay.take().unwrap_or(self.move_delay)
+        } else {
+            Duration::from_millis(5)
         }
+    }
+
+    fn acknowledged(&mut self, received: &[u8]) {
+        self.slot_log.push(received.to_vec());
+    }
+
+    fn discontinued(&mut self) {
+        self.eots += 1;
     }
 }
 
@@ -329,7 +310,7 @@ impl IdSim {
         let (tx, rx) = mpsc::unbounded_channel();
         let tasks = vec![
             tokio::spawn(run_sam(sam, world.clone())),
-            tokio::spawn(run_slot(slot, world.clone())),
+            crt310::sim::spawn(slot, world.clone()),
             tokio::spawn(run_button(button, rx)),
         ];
         tracing::info!(
@@ -515,71 +496,6 @@ async fn run_sam(mut pty: Pty, world: Arc<Mutex<World>>) {
             }
             if !out.bytes.is_empty() && pty.master().write_all(&out.bytes).await.is_err() {
                 return;
-            }
-        }
-    }
-}
-
-async fn run_slot(mut pty: Pty, world: Arc<Mutex<World>>) {
-    let mut buf = BytesMut::with_capacity(64);
-    let mut tmp = [0u8; 256];
-    let mut acked: Option<Vec<u8>> = None;
-    let mut running: Option<(Instant, Vec<u8>)> = None;
-    loop {
-        let due = running.as_ref().map(|(at, _)| *at);
-        tokio::select! {
-            r = pty.master().read(&mut tmp) => {
-                let n = match r {
-                    Ok(0) | Err(_) => return,
-                    Ok(n) => n,
-                };
-                buf.extend_from_slice(&tmp[..n]);
-                while let Some(item) = slot_codec::decode_host(&mut buf) {
-                    let answer: &[u8] = match item {
-                        HostInbound::Command(text) => {
-                            lock(&world).slot_log.push(text.clone());
-                            acked = Some(text);
-                            &[slot_wire::ACK]
-                        }
-                        HostInbound::Corrupt => &[slot_wire::NAK],
-                        HostInbound::Enq => {
-                            if let Some(text) = acked.take() {
-                                let moving = matches!(text.first(), Some(0x30 | 0x32));
-                                let d = if moving {
-                                    let mut w = lock(&world);
-                                    w.next_move_delay.take().unwrap_or(w.move_delay)
-                                } else {
-                                    Duration::from_millis(5)
-                                };
-                                running = Some((Instant::now() + d, text));
-                            }
-                            &[]
-                        }
-                        HostInbound::Eot => {
-                            acked = None;
-                            running = None;
-                            lock(&world).eots += 1;
-                            &[slot_wire::EOT]
-                        }
-                    };
-                    if !answer.is_empty() && pty.master().write_all(answer).await.is_err() {
-                        return;
-                    }
-                }
-            }
-            _ = tokio::time::sleep_until(due.unwrap_or_else(Instant::now)), if due.is_some() => {
-                let Some((_, text)) = running.take() else { continue };
-                let out = {
-                    let mut w = lock(&world);
-                    let reply = w.slot(&text);
-                    w.slot_faults.apply(reply)
-                };
-                if !out.delay.is_zero() {
-                    tokio::time::sleep(out.delay).await;
-                }
-                if !out.bytes.is_empty() && pty.master().write_all(&out.bytes).await.is_err() {
-                    return;
-                }
             }
         }
     }

@@ -1,12 +1,10 @@
-//! The CRT-310 exchange (hardware.md §2.1): command → ACK (NAK: resend; nothing within 300 ms:
-//! resend) → ENQ → the reader executes → reply frame. EOT from the host cancels the pending
-//! command and the reader answers EOT.
+//! The ID slot's port: its commands through the shared CRT-310 exchange
+//! ([`device::crt310::Crt310Port`]: command → ACK → ENQ → reply, EOT to discontinue), with the
+//! slot's deadlines and its typed [`SlotError`].
 
-use super::codec::{
-    self, CardPosition, ErrorCode, Operation, Reply, SlotCommand, SlotDecodeError, SlotInbound,
-};
-use device::link::Timing;
-use device::reconnect::{BackoffPolicy, Connector, Reconnecting};
+use super::codec::{ErrorCode, Operation, SlotCommand};
+use device::crt310::{self, Command, Crt310Port, ExchangeError, ExchangeTiming, ReaderStatus};
+use device::reconnect::{BackoffPolicy, Connector};
 use device::TransportError;
 use std::time::Duration;
 
@@ -17,15 +15,19 @@ pub enum SlotError {
     /// The slot could not be reached.
     #[error(transparent)]
     Transport(#[from] TransportError),
-    /// The slot's bytes made no sense (after retries).
+    /// The slot's bytes made no sense.
     #[error(transparent)]
-    Decode(#[from] SlotDecodeError),
+    Decode(#[from] crt310::DecodeError),
     /// No ACK after three tries (or NAK each time).
     #[error("slot did not acknowledge the command")]
     NoAck,
     /// The reply was for another command, or had the wrong shape.
     #[error("slot reply does not match the command")]
     Mismatch,
+    /// No reply came after the slot acknowledged the command; it was discontinued (EOT). The
+    /// move may or may not have happened: read the status.
+    #[error("slot reply lost; command discontinued")]
+    ReplyLost,
     /// The slot refused (negative reply `4E CM E`).
     #[error("slot refused the command: {0}")]
     Refused(ErrorCode),
@@ -50,15 +52,20 @@ impl SlotError {
     }
 }
 
-/// The reader status `31 30` gives.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct SlotStatus {
-    /// Where the card is.
-    pub position: CardPosition,
-    /// S2: front entry mode byte (`4E` = forbidden).
-    pub front_entry: u8,
-    /// S3: rear entry byte (`4E` = forbidden).
-    pub rear_entry: u8,
+/// The reader status `31 30` gives: the shared CRT-310 one.
+pub type SlotStatus = ReaderStatus;
+
+impl From<ExchangeError> for SlotError {
+    fn from(e: ExchangeError) -> SlotError {
+        match e {
+            ExchangeError::Transport(t) => SlotError::Transport(t),
+            ExchangeError::NoAck { .. } => SlotError::NoAck,
+            ExchangeError::ReplyLost => SlotError::ReplyLost,
+            ExchangeError::BadReply(d) => SlotError::Decode(d),
+            ExchangeError::Refused { error, .. } => SlotError::Refused(error),
+            _ => SlotError::Mismatch,
+        }
+    }
 }
 
 /// Timings of the slot.
@@ -91,14 +98,15 @@ impl Default for SlotTiming {
 /// The slot's serial port and its handshake.
 #[derive(Debug)]
 pub struct SlotPort<C: Connector> {
-    port: Reconnecting<C>,
+    port: Crt310Port<C>,
     timing: SlotTiming,
 }
 
 impl<C: Connector> SlotPort<C> {
     /// A slot reached through `connector`.
     pub fn new(connector: C, timing: SlotTiming, backoff: BackoffPolicy) -> Self {
-        SlotPort { port: Reconnecting::new(connector, backoff), timing }
+        let exchange = ExchangeTiming { ack: timing.ack, inter_byte: timing.inter_byte, attempts: 3 };
+        SlotPort { port: Crt310Port::new(connector, exchange, backoff), timing }
     }
 
     fn deadline_of(&self, cmd: SlotCommand) -> Duration {
@@ -109,53 +117,17 @@ impl<C: Connector> SlotPort<C> {
         }
     }
 
-    /// Sends `cmd`, waits for ACK (resending up to 3 times), sends ENQ, reads the reply.
-    pub async fn execute(&mut self, cmd: SlotCommand) -> Result<Reply, SlotError> {
-        let bytes = codec::encode(cmd);
-        let ack_timing = Timing::new(self.timing.ack, self.timing.inter_byte);
-        let mut acked = false;
-        for _ in 0..3 {
-            match self.port.request(&bytes, codec::decode, ack_timing).await {
-                Ok(Ok(SlotInbound::Ack)) => {
-                    acked = true;
-                    break;
-                }
-                Ok(Ok(_)) | Ok(Err(_)) => continue,
-                Err(TransportError::Timeout { .. }) | Err(TransportError::InterByteTimeout { .. }) => {
-                    continue
-                }
-                Err(e) => return Err(e.into()),
-            }
-        }
-        if !acked {
-            return Err(SlotError::NoAck);
-        }
-        let timing = Timing::new(self.deadline_of(cmd), self.timing.inter_byte);
-        self.port.send(&[codec::ENQ], timing).await?;
-        let reply = loop {
-            match self.port.read_frame(codec::decode, timing).await?? {
-                SlotInbound::Reply(r) => break r,
-                // A late duplicate ACK: keep reading.
-                SlotInbound::Ack => continue,
-                SlotInbound::Nak | SlotInbound::Eot => return Err(SlotError::Mismatch),
-            }
-        };
-        if !reply.answers(&cmd.text()) {
-            return Err(SlotError::Mismatch);
-        }
-        match reply {
-            Reply::Negative { error, .. } => Err(SlotError::Refused(error)),
-            positive => Ok(positive),
-        }
+    /// Runs `cmd` through the shared exchange; returns the positive reply's data.
+    pub async fn execute(&mut self, cmd: SlotCommand) -> Result<Vec<u8>, SlotError> {
+        let deadline = self.deadline_of(cmd);
+        Ok(self.port.exchange(&Command::from(cmd), deadline).await?)
     }
 
     /// Executes a command for its effect. A move's reply data is the operation byte P
     /// (hardware.md §2.2), and anything but 'Y' is an error; a reset answers with its version
     /// text and card-in control with a status byte, so for those a positive reply is success.
     pub async fn operate(&mut self, cmd: SlotCommand) -> Result<(), SlotError> {
-        let Reply::Positive { data, .. } = self.execute(cmd).await? else {
-            return Err(SlotError::Mismatch);
-        };
+        let data = self.execute(cmd).await?;
         match cmd {
             SlotCommand::Move(_) => match data.first().map(|b| Operation::try_from(*b)) {
                 Some(Ok(Operation::Success)) => Ok(()),
@@ -168,33 +140,12 @@ impl<C: Connector> SlotPort<C> {
 
     /// Reads `31 30`.
     pub async fn status(&mut self) -> Result<SlotStatus, SlotError> {
-        match self.execute(SlotCommand::Status).await? {
-            Reply::Positive { data, .. } if data.len() >= 3 => Ok(SlotStatus {
-                position: CardPosition::try_from(data[0]).map_err(|_| SlotError::Mismatch)?,
-                front_entry: data[1],
-                rear_entry: data[2],
-            }),
-            _ => Err(SlotError::Mismatch),
-        }
+        let data = self.execute(SlotCommand::Status).await?;
+        ReaderStatus::from_data(&data).ok_or(SlotError::Mismatch)
     }
 
-    /// Cancels whatever the reader is doing: sends EOT and waits briefly for its EOT. Errors are
-    /// logged, not returned: the eject that follows is what matters.
+    /// Cancels whatever the reader is doing: EOT, and a brief wait for its EOT.
     pub async fn abort(&mut self) {
-        let timing = Timing::new(self.timing.ack, self.timing.inter_byte);
-        if let Err(e) = self.port.send(&[codec::EOT], timing).await {
-            tracing::warn!(error = %e, "id slot: EOT not sent");
-            return;
-        }
-        for _ in 0..4 {
-            match self.port.read_frame(codec::decode, timing).await {
-                Ok(Ok(SlotInbound::Eot)) => return,
-                Ok(_) => continue,
-                Err(e) => {
-                    tracing::debug!(error = %e, "id slot: no EOT answer");
-                    return;
-                }
-            }
-        }
+        self.port.abort().await
     }
 }

@@ -1,150 +1,19 @@
-//! The framing layer of the Creator CRT-310 motorised card reader (hardware.md §2.1), shared by
-//! every driver that talks to one (`bankcard`, `idcard`, `iccard`).
+//! The one reading of a CRT-310 reply's text (hardware.md §2.1, §2.2), for every driver built on
+//! the reader, and the codes inside replies: the error byte E, the card position S1, the reader
+//! status S1 S2 S3 and the operation byte P.
 //!
 //! ```text
-//! STX(02) LENH LENL text ETX(03) BCC      LEN = bytes of text, big-endian
-//!                                         BCC = XOR of every byte from STX to ETX
-//! ACK(06) NAK(15) ENQ(05) EOT(04)         one-byte handshake / control characters
+//! positive   CM PM data…      the command's CM and PM echoed, then the reply data
+//!                             (no leading 'P': the first text byte is the echoed CM)
+//! negative   'N'(4E) CM E     exactly three bytes; E is one error byte
 //! ```
 //!
-//! Here: building a frame, finding and checking one at the front of a buffer (with
-//! resynchronisation on garbage), the control bytes, and the one reading of a reply's text
-//! ([`parse_reply`]: positive `CM PM data…`, negative `4E CM E`, hardware.md §2.2) with its error
-//! byte ([`ErrorCode`]) and the card position S1 ([`CardPosition`]). Command sets stay with each
-//! driver, so a driver can keep a command set that cannot express what it must never do.
-//!
-//! ```text
-//! reply text   CM PM data…        positive: CM and PM echoed (no 'P' byte in front)
-//!              4E CM E            negative: 'N', CM echoed, one error byte
-//! ```
-//!
-//! Decoders follow the house contract: `Ok(None)` = need more bytes (the buffer is untouched
-//! apart from dropped garbage), `Err` = the bad bytes have been consumed, never a panic.
-
-use bytes::{Buf, BytesMut};
-use std::ops::RangeInclusive;
-
-/// Start of text.
-pub const STX: u8 = 0x02;
-/// End of text.
-pub const ETX: u8 = 0x03;
-/// End of transmission: the host cancels ("discontinue"); the reader answers with EOT.
-pub const EOT: u8 = 0x04;
-/// Enquiry: the host tells the reader to execute the acknowledged command.
-pub const ENQ: u8 = 0x05;
-/// Positive acknowledgement of a command frame.
-pub const ACK: u8 = 0x06;
-/// Negative acknowledgement (BCC error): the host resends.
-pub const NAK: u8 = 0x15;
-/// Most data bytes one frame carries after its command bytes (hardware.md §2.1: 264).
-pub const MAX_DATA: usize = 264;
-
-/// BCC: the XOR of all `bytes` (for a frame: STX up to and including ETX).
-pub fn bcc(bytes: &[u8]) -> u8 {
-    bytes.iter().fold(0, |a, b| a ^ b)
-}
-
-/// Frames `text`: `STX LENH LENL text ETX BCC`. A text longer than `u16::MAX` is cut there.
-pub fn encode(text: &[u8]) -> Vec<u8> {
-    let len = text.len().min(usize::from(u16::MAX)) as u16;
-    let mut out = Vec::with_capacity(usize::from(len) + 5);
-    out.push(STX);
-    out.extend_from_slice(&len.to_be_bytes());
-    out.extend_from_slice(&text[..usize::from(len)]);
-    out.push(ETX);
-    out.push(bcc(&out));
-    out
-}
-
-/// Why the bytes at the front of a buffer are not a good frame. The bad bytes are gone.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum FrameError {
-    /// LEN outside the range the caller allows: the STX is dropped.
-    #[error("bad length {0}")]
-    BadLength(usize),
-    /// The byte where ETX belongs is something else: the STX is dropped.
-    #[error("no ETX where the length says it is")]
-    MissingEtx,
-    /// The BCC does not match: the whole frame is dropped.
-    #[error("bad BCC: expected {expected:#04x}, got {actual:#04x}")]
-    BadBcc {
-        /// Computed from the frame.
-        expected: u8,
-        /// Carried by the frame.
-        actual: u8,
-    },
-}
-
-/// Drops bytes in front of the next STX or one of `controls`. Returns how many were dropped.
-pub fn resync(buf: &mut BytesMut, controls: &[u8]) -> usize {
-    crate::resync::skip_while_not(buf, |b| b == STX || controls.contains(&b))
-}
-
-/// Takes one frame off the front of `buf` and returns its text, dropping garbage before STX.
-/// `text_len` is the range of LEN values the caller accepts.
-pub fn take_frame(
-    buf: &mut BytesMut,
-    text_len: RangeInclusive<usize>,
-) -> Result<Option<Vec<u8>>, FrameError> {
-    let dropped = resync(buf, &[]);
-    if dropped > 0 {
-        tracing::debug!(dropped, "crt310: dropped bytes before STX");
-    }
-    if buf.len() < 3 {
-        return Ok(None);
-    }
-    let len = usize::from(u16::from_be_bytes([buf[1], buf[2]]));
-    if !text_len.contains(&len) {
-        buf.advance(1);
-        return Err(FrameError::BadLength(len));
-    }
-    let total = len + 5;
-    if buf.len() < total {
-        return Ok(None);
-    }
-    if buf[3 + len] != ETX {
-        buf.advance(1);
-        return Err(FrameError::MissingEtx);
-    }
-    let expected = bcc(&buf[..total - 1]);
-    let actual = buf[total - 1];
-    if expected != actual {
-        buf.advance(total);
-        return Err(FrameError::BadBcc { expected, actual });
-    }
-    let text = buf[3..3 + len].to_vec();
-    buf.advance(total);
-    Ok(Some(text))
-}
-
-/// One unit on the line: a control byte or a frame's text.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Unit {
-    /// One of the control bytes the caller listed.
-    Control(u8),
-    /// The text of a frame with good framing and BCC.
-    Text(Vec<u8>),
-}
-
-/// Takes one unit off the front of `buf`: a byte of `controls`, or a frame (see [`take_frame`]).
-/// Call [`resync`] with the same `controls` first: any other leading bytes are dropped here as
-/// garbage before STX.
-pub fn take_unit(
-    buf: &mut BytesMut,
-    controls: &[u8],
-    text_len: RangeInclusive<usize>,
-) -> Result<Option<Unit>, FrameError> {
-    let Some(&first) = buf.first() else { return Ok(None) };
-    if controls.contains(&first) {
-        buf.advance(1);
-        return Ok(Some(Unit::Control(first)));
-    }
-    Ok(take_frame(buf, text_len)?.map(Unit::Text))
-}
+//! No CRT-310 command has CM = 4E, so the first text byte tells the two apart. There is no
+//! reply *encoder* here on purpose: simulators write the bytes they send themselves, so a
+//! misreading on this side cannot be mirrored on theirs and go unnoticed.
 
 /// Card position S1 of a CRT-310 status reply (hardware.md §2.2), the same for every slot
-/// built on the reader (ID, bank card).
+/// built on the reader.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum CardPosition {
     /// `46`: a card too long is inside.
@@ -206,18 +75,6 @@ impl CardPosition {
         matches!(self, CardPosition::Inside | CardPosition::InsideContacts)
     }
 }
-
-// ---- Replies (hardware.md §2.1, §2.2) ------------------------------------------------------
-//
-// The one reading of a CRT-310 reply text, used by every driver built on the reader:
-//
-//   positive   CM PM data…      the command's CM and PM echoed, then the reply data
-//                               (no leading 'P': the first text byte is the echoed CM)
-//   negative   'N'(4E) CM E     exactly three bytes; E is one error byte
-//
-// No CRT-310 command has CM = 4E, so the first text byte tells the two apart. There is no
-// reply *encoder* here on purpose: simulators write the bytes they send themselves, so a
-// misreading on this side cannot be mirrored on theirs and go unnoticed.
 
 /// First text byte of a negative reply: `'N'`.
 pub const NEGATIVE: u8 = 0x4E;
@@ -362,210 +219,80 @@ pub fn parse_reply(text: &[u8]) -> Result<Reply, ReplyError> {
     }
 }
 
+/// The operation byte P that opens the data of a positive reply to a move, an IC power switch or
+/// a memory-card command (hardware.md §2.2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Operation {
+    /// `59` 'Y': done.
+    Success,
+    /// `4E` 'N': failed.
+    Failure,
+    /// `45` 'E': no card.
+    NoCard,
+    /// `57` 'W': the card is not where the command can work on it.
+    WrongPosition,
+}
+
+impl TryFrom<u8> for Operation {
+    type Error = u8;
+    fn try_from(b: u8) -> Result<Self, u8> {
+        Ok(match b {
+            0x59 => Operation::Success,
+            0x4E => Operation::Failure,
+            0x45 => Operation::NoCard,
+            0x57 => Operation::WrongPosition,
+            other => return Err(other),
+        })
+    }
+}
+
+impl Operation {
+    /// The P byte.
+    pub fn code(self) -> u8 {
+        match self {
+            Operation::Success => 0x59,
+            Operation::Failure => 0x4E,
+            Operation::NoCard => 0x45,
+            Operation::WrongPosition => 0x57,
+        }
+    }
+}
+
+/// The reader status `31 30` answers: S1 S2 S3 (hardware.md §2.2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ReaderStatus {
+    /// S1: where the card is.
+    pub position: CardPosition,
+    /// S2: the front entry mode byte (`49` mag, `4A` switch, `4B` mag-signal, `4E` forbidden).
+    pub front_entry: u8,
+    /// S3: `4A` when a card may enter from the rear (`4E` forbidden).
+    pub rear_entry_allowed: bool,
+}
+
+impl ReaderStatus {
+    /// From a status reply's data; `None` when it is shorter than three bytes or S1 is unlisted.
+    pub fn from_data(data: &[u8]) -> Option<Self> {
+        match data {
+            [s1, s2, s3, ..] => Some(ReaderStatus {
+                position: CardPosition::try_from(*s1).ok()?,
+                front_entry: *s2,
+                rear_entry_allowed: *s3 == 0x4A,
+            }),
+            _ => None,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    const CRT310: RangeInclusive<usize> = 2..=MAX_DATA + 2;
-
-    #[test]
-    fn reset_no_eject() {
-        // hardware.md §2.1 worked frame "reset (no eject)": 02 00 02 30 30 03 03.
-        let want = [
-            0x02, // STX
-            0x00, // LENH
-            0x02, // LENL: 2 text bytes
-            0x30, // CM: reset
-            0x30, // PM: no eject
-            0x03, // ETX
-            0x03, // BCC = 02^00^02^30^30^03
-        ];
-        assert_eq!(encode(&[0x30, 0x30]), want);
-        assert_eq!(bcc(&want[..6]), 0x03);
-    }
-
-    #[test]
-    fn status() {
-        // hardware.md §2.1 worked frame "status": 02 00 02 31 30 03 02.
-        let want = [
-            0x02, // STX
-            0x00, // LENH
-            0x02, // LENL
-            0x31, // CM: status
-            0x30, // PM: reader status
-            0x03, // ETX
-            0x02, // BCC = 02^00^02^31^30^03
-        ];
-        assert_eq!(encode(&[0x31, 0x30]), want);
-    }
-
-    #[test]
-    fn move_to_ic_contacts() {
-        // hardware.md §2.1 worked frame "move to IC": 02 00 02 32 2F 03 1E.
-        let want = [
-            0x02, // STX
-            0x00, // LENH
-            0x02, // LENL
-            0x32, // CM: move card
-            0x2F, // PM: IC contact position
-            0x03, // ETX
-            0x1E, // BCC = 02^00^02^32^2F^03
-        ];
-        assert_eq!(encode(&[0x32, 0x2F]), want);
-    }
-
-    #[test]
-    fn capture_to_rear() {
-        // hardware.md §2.1 worked frame "to rear (capture)": 02 00 02 32 33 03 02.
-        let want = [
-            0x02, // STX
-            0x00, // LENH
-            0x02, // LENL
-            0x32, // CM: move card
-            0x33, // PM: rear, no hold
-            0x03, // ETX
-            0x02, // BCC = 02^00^02^32^33^03
-        ];
-        assert_eq!(encode(&[0x32, 0x33]), want);
-    }
-
-    #[test]
-    fn cpu_cold_reset() {
-        // hardware.md §2.1 worked frame "CPU cold reset": 02 00 02 37 30 03 04.
-        let want = [
-            0x02, // STX
-            0x00, // LENH
-            0x02, // LENL
-            0x37, // CM: CPU card
-            0x30, // PM: cold reset
-            0x03, // ETX
-            0x04, // BCC = 02^00^02^37^30^03
-        ];
-        assert_eq!(encode(&[0x37, 0x30]), want);
-    }
-
-    #[test]
-    fn control_bytes() {
-        // hardware.md §2.1 handshake: ACK 06, NAK 15 on BCC error, host ENQ 05, EOT 04 cancels.
-        assert_eq!([ACK, NAK, ENQ, EOT, STX, ETX], [0x06, 0x15, 0x05, 0x04, 0x02, 0x03]);
-    }
-
-    #[test]
-    fn a_frame_decodes_to_its_text() {
-        let bytes = [
-            0x02, // STX
-            0x00, // LENH
-            0x03, // LENL: 3 text bytes
-            0x4E, // 'N': negative reply (hardware.md §2.2)
-            0x32, // CM: move card
-            0x06, // E: abnormal card inside
-            0x03, // ETX
-            0x78, // BCC = 02^00^03^4E^32^06^03
-        ];
-        let mut buf = BytesMut::from(&bytes[..]);
-        assert_eq!(take_frame(&mut buf, CRT310), Ok(Some(vec![0x4E, 0x32, 0x06])));
-        assert!(buf.is_empty());
-    }
-
-    #[test]
-    fn garbage_before_stx_is_dropped() {
-        let bytes = [
-            0xFF, // noise
-            0x13, // noise
-            0x02, // STX
-            0x00, // LENH
-            0x02, // LENL
-            0x31, // CM: status
-            0x30, // PM
-            0x03, // ETX
-            0x02, // BCC
-        ];
-        let mut buf = BytesMut::from(&bytes[..]);
-        assert_eq!(take_frame(&mut buf, CRT310), Ok(Some(vec![0x31, 0x30])));
-        assert!(buf.is_empty());
-    }
-
-    #[test]
-    fn a_partial_frame_needs_more_and_is_left_alone() {
-        let full = [0x02, 0x00, 0x02, 0x31, 0x30, 0x03, 0x02];
-        for cut in 0..full.len() {
-            let mut buf = BytesMut::from(&full[..cut]);
-            assert_eq!(take_frame(&mut buf, CRT310), Ok(None));
-            assert_eq!(buf.len(), cut);
-        }
-    }
-
-    #[test]
-    fn a_bad_bcc_drops_the_frame() {
-        let bytes = [
-            0x02, // STX
-            0x00, // LENH
-            0x02, // LENL
-            0x31, // CM: status
-            0x30, // PM
-            0x03, // ETX
-            0xFD, // BCC: wrong, 02 expected
-            0x06, // ACK after the frame stays
-        ];
-        let mut buf = BytesMut::from(&bytes[..]);
-        assert_eq!(take_frame(&mut buf, CRT310), Err(FrameError::BadBcc { expected: 0x02, actual: 0xFD }));
-        assert_eq!(&buf[..], &[0x06]);
-    }
-
-    #[test]
-    fn a_missing_etx_or_a_bad_length_drops_the_stx_only() {
-        let bytes = [
-            0x02, // STX
-            0x00, // LENH
-            0x02, // LENL
-            0x31, // CM
-            0x30, // PM
-            0x00, // not ETX
-            0x02, // BCC
-        ];
-        let mut buf = BytesMut::from(&bytes[..]);
-        assert_eq!(take_frame(&mut buf, CRT310), Err(FrameError::MissingEtx));
-        assert_eq!(buf.len(), 6);
-        let mut buf = BytesMut::from(&[0x02, /* LEN */ 0x01, 0x0B][..]);
-        assert_eq!(take_frame(&mut buf, CRT310), Err(FrameError::BadLength(0x010B)));
-        assert_eq!(&buf[..], &[0x01, 0x0B]);
-    }
-
-    #[test]
-    fn units_resynchronise_on_controls_and_stx() {
-        let bytes = [
-            0x31, // noise
-            0x06, // ACK
-            0x00, // noise
-            0x02, // STX
-            0x00, // LENH
-            0x02, // LENL
-            0x32, // CM: move card
-            0x31, // PM: hold at gate
-            0x03, // ETX
-            0x00, // BCC = 02^00^02^32^31^03
-            0x04, // EOT
-        ];
-        let controls = [ACK, NAK, EOT];
-        let mut buf = BytesMut::from(&bytes[..]);
-        let mut units = Vec::new();
-        loop {
-            resync(&mut buf, &controls);
-            match take_unit(&mut buf, &controls, CRT310) {
-                Ok(Some(u)) => units.push(u),
-                Ok(None) => break,
-                Err(e) => panic!("{e}"),
-            }
-        }
-        assert_eq!(units, [Unit::Control(ACK), Unit::Text(vec![0x32, 0x31]), Unit::Control(EOT)]);
-    }
-
-    // ---- replies: literal frames from hardware.md §2.1/§2.2, BCC worked out by hand ----------
+    use crate::crt310::frame::take_frame;
+    use bytes::BytesMut;
 
     /// The text of the one frame in `bytes`, through the real framing decoder.
     fn text_of(bytes: &[u8]) -> Vec<u8> {
         let mut buf = BytesMut::from(bytes);
-        let text = take_frame(&mut buf, CRT310).unwrap().unwrap();
+        let text = take_frame(&mut buf).unwrap().unwrap();
         assert!(buf.is_empty());
         text
     }
@@ -699,6 +426,34 @@ mod tests {
         assert_eq!(parse_reply(&[0x4E, 0x32, 0x06, 0x00]), Err(ReplyError::BadNegative(4)));
         // A positive reply needs no data to be read (the caller decides what it needed).
         assert_eq!(parse_reply(&[0x31, 0x30]), Ok(Reply::Positive { cm: 0x31, pm: 0x30, data: vec![] }));
+    }
+
+    #[test]
+    fn status_data_reads_s1_s2_s3_and_refuses_an_unlisted_position() {
+        // S1 4C rear held, S2 4A front entry on the switch, S3 4A rear entry allowed.
+        let s = ReaderStatus::from_data(&[0x4C, 0x4A, 0x4A]).unwrap();
+        assert_eq!(
+            s,
+            ReaderStatus { position: CardPosition::RearHold, front_entry: 0x4A, rear_entry_allowed: true }
+        );
+        assert_eq!(ReaderStatus::from_data(&[0x4E, 0x4E, 0x4E]).map(|s| s.rear_entry_allowed), Some(false));
+        assert_eq!(ReaderStatus::from_data(&[0x45, 0x4E, 0x4E]), None, "45 is no S1 value");
+        assert_eq!(ReaderStatus::from_data(&[0x4A, 0x4E]), None);
+    }
+
+    #[test]
+    fn operation_bytes_read_both_ways() {
+        // P: 59 'Y' success, 4E 'N' failure, 45 'E' no card, 57 'W' not in position.
+        for (b, op) in [
+            (0x59, Operation::Success),
+            (0x4E, Operation::Failure),
+            (0x45, Operation::NoCard),
+            (0x57, Operation::WrongPosition),
+        ] {
+            assert_eq!(Operation::try_from(b), Ok(op));
+            assert_eq!(op.code(), b);
+        }
+        assert_eq!(Operation::try_from(0x5A), Err(0x5A));
     }
 
     #[test]
