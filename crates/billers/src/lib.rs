@@ -14,6 +14,7 @@ pub mod client;
 pub mod config;
 pub mod recon;
 pub mod sign;
+#[cfg(feature = "sim")]
 pub mod sim;
 pub mod wire;
 
@@ -24,6 +25,7 @@ pub use client::{
 };
 pub use config::{BillerEntry, BillersConfig, ConfigError};
 pub use recon::{ReconError, ReconFile, ReconKind, ReconRow};
+#[cfg(feature = "sim")]
 pub use sim::{demo_accounts, start_all, BillerSimsConfig, RunningBillerSims};
 
 /// Shanghai time (UTC+8, no daylight saving): the billers' accounting day.

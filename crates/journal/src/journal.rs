@@ -430,6 +430,7 @@ impl Journal {
 
     /// Number of counted commits (payments created, transitions recorded) made by every journal
     /// in this process; see [`crash`].
+    #[cfg(feature = "sim")]
     pub fn commits_in_this_process(&self) -> u64 {
         crash::commits_in_this_process()
     }

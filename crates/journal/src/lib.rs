@@ -34,6 +34,7 @@ pub use card_terminal::{
     CardOpState, CardPurchase, CardRefund, CardReversal, CardReversalState, CardTerminalJournal,
 };
 pub use chain::{BreakReason, ChainBreak, ChainReport, GENESIS};
+#[cfg(feature = "sim")]
 pub use crash::{commits_in_this_process, power_cut, CRASH_ENV};
 pub use error::JournalError;
 pub use journal::Journal;

@@ -1,7 +1,7 @@
 //! Channel wire formats carry Beijing wall-clock time (UTC+8, no daylight saving); the kiosk core
 //! keeps UTC milliseconds ([`Ts`]). Conversions live here so no other module guesses an offset.
 
-use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, TimeZone, Utc};
+use chrono::{DateTime, FixedOffset, NaiveDateTime, TimeZone, Utc};
 use kiosk_core::Ts;
 
 fn offset() -> FixedOffset {
@@ -14,6 +14,7 @@ pub(crate) fn now() -> DateTime<FixedOffset> {
 }
 
 /// Now as [`Ts`] (UTC ms).
+#[cfg(feature = "sim")]
 pub(crate) fn now_ts() -> Ts {
     Ts(Utc::now().timestamp_millis())
 }
@@ -38,6 +39,7 @@ pub(crate) fn parse_local(text: &str) -> Option<Ts> {
 }
 
 /// The Beijing calendar day of `ts`.
-pub(crate) fn date_of(ts: Ts) -> NaiveDate {
+#[cfg(feature = "sim")]
+pub(crate) fn date_of(ts: Ts) -> chrono::NaiveDate {
     from_ts(ts).date_naive()
 }

@@ -25,7 +25,9 @@ mod beijing;
 mod check;
 mod clients;
 mod config;
+pub mod demo_keys;
 mod request;
+#[cfg(feature = "sim")]
 pub mod sim;
 mod statement;
 mod transport;

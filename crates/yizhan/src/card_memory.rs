@@ -215,8 +215,7 @@ fn legacy_op(op: &LegacyOp) -> CardOpState {
 /// of the kiosk's data directory.
 fn legacy_dir(devices: &DevicesSection, data_dir: &Path) -> Option<PathBuf> {
     let entry = devices.bankcard.as_ref()?;
-    let configured = entry.get("terminal").and_then(|t| t.get("data_dir")).and_then(|d| d.as_str());
-    Some(configured.map_or_else(|| data_dir.join("bankcard"), PathBuf::from))
+    Some(entry.terminal.data_dir.clone().unwrap_or_else(|| data_dir.join("bankcard")))
 }
 
 fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<Option<T>, String> {

@@ -7,6 +7,7 @@ pub mod cli;
 pub mod clock;
 pub mod commands;
 pub mod config;
+#[cfg(feature = "sim")]
 pub mod device_admin;
 pub mod devices;
 pub mod ids;
@@ -16,6 +17,7 @@ pub mod proof;
 pub mod recon;
 pub mod redact;
 pub mod runtime;
+#[cfg(feature = "sim")]
 pub mod soak;
 pub mod staff_pin;
 pub mod ui;

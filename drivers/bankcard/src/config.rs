@@ -41,11 +41,23 @@ pub struct BankCardConfig {
     /// Must be ready for the kiosk to offer bank-card payment.
     #[serde(default)]
     pub required: bool,
-    /// The payment terminal.
+    /// The payment terminal (every setting has a default; only its port must be given).
+    #[serde(default)]
     pub terminal: TerminalConfig,
     /// The motorised card slot, when the kiosk has one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub slot: Option<SlotConfig>,
+}
+
+impl BankCardConfig {
+    /// The same terminal, and slot if the entry has one, on other ports (simulators' ptys).
+    pub fn with_ports(mut self, terminal: impl Into<PathBuf>, slot: Option<&std::path::Path>) -> Self {
+        self.terminal.serial.path = terminal.into();
+        if let (Some(entry), Some(path)) = (self.slot.as_mut(), slot) {
+            entry.serial.path = path.to_path_buf();
+        }
+        self
+    }
 }
 
 /// `[devices.bankcard.terminal]`.
@@ -76,7 +88,15 @@ pub struct TerminalConfig {
     #[serde(default = "defaults::max_sends")]
     pub max_sends: u8,
     /// The serial port.
+    #[serde(default)]
     pub serial: SerialConfig,
+}
+
+impl Default for TerminalConfig {
+    /// Every setting at its default, on no port yet.
+    fn default() -> Self {
+        device::serial::serde_defaults().expect("every terminal setting has a default")
+    }
 }
 
 /// `[devices.bankcard.slot]`.
@@ -96,6 +116,7 @@ pub struct SlotConfig {
     #[serde(default = "defaults::move_timeout_ms")]
     pub move_timeout_ms: u64,
     /// The serial port.
+    #[serde(default)]
     pub serial: SerialConfig,
 }
 

@@ -29,6 +29,7 @@ pub mod codec;
 pub mod config;
 pub mod driver;
 pub mod frame;
+#[cfg(feature = "sim")]
 pub mod sim;
 pub mod slot;
 pub mod store;

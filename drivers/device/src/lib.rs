@@ -17,6 +17,10 @@
 //! | [`usb`] | rusb: find by vendor/product id, pick bulk endpoints, claim, hot-unplug → link lost |
 //! | [`pty`] | pseudo-terminal pairs for simulators, and [`StableLink`], a `/dev/serial/by-id`-style symlink tests can remove and re-point |
 //! | [`fault`] | [`FaultPlan`]: seeded, named fault injection for serial simulators |
+//! | [`sim`] | [`sim::Served`]: a simulator's pty, its serving task and its end on drop, for every serial simulator |
+//!
+//! `pty`, `fault`, `sim` and `crt310::sim` exist only with the `sim` feature: the production
+//! build carries no simulator.
 //!
 //! ## Async choice
 //!
@@ -44,21 +48,27 @@
 
 pub mod crt310;
 pub mod error;
+#[cfg(feature = "sim")]
 pub mod fault;
 pub mod link;
 pub mod model;
 pub mod port;
+#[cfg(feature = "sim")]
 pub mod pty;
 pub mod reconnect;
 pub mod resync;
 pub mod serial;
+#[cfg(feature = "sim")]
+pub mod sim;
 pub mod usb;
 
 pub use error::TransportError;
+#[cfg(feature = "sim")]
 pub use fault::{Fault, FaultPlan};
 pub use link::{take, Link, Timing};
 pub use model::{DeviceEvent, DeviceState, DeviceStatus, MediaState, StatusTracker};
 pub use port::{AnyConnector, AnyIo, PortConfig};
+#[cfg(feature = "sim")]
 pub use pty::{Pty, PtyMaster, StableLink};
 pub use reconnect::{BackoffPolicy, Connector, LinkState, Reconnecting};
 pub use serial::{SerialConfig, SerialConnector};

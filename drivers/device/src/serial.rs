@@ -60,7 +60,10 @@ pub enum FlowControl {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SerialConfig {
-    /// Device path; prefer `/dev/serial/by-id/...`.
+    /// Device path; prefer `/dev/serial/by-id/...`. Left out, it is empty: refused by
+    /// [`SerialConfig::validate`] unless something sets it first (a simulator's pty, through a
+    /// driver config's `with_port`).
+    #[serde(default)]
     pub path: PathBuf,
     /// Bits per second. A pty ignores it, but it is still set (and readable back).
     #[serde(default = "defaults::baud")]
@@ -89,6 +92,24 @@ pub struct SerialConfig {
     /// Longest wait between reopen attempts, in milliseconds.
     #[serde(default = "defaults::reconnect_max_ms")]
     pub reconnect_max_ms: u64,
+}
+
+impl Default for SerialConfig {
+    /// Every setting at its default, on no port yet.
+    fn default() -> Self {
+        SerialConfig::new(PathBuf::new())
+    }
+}
+
+/// A configuration with every field at its serde default, as if its table were written empty:
+/// the one place those defaults are written stays the `#[serde(default = …)]` attributes.
+/// `None` when some field has no default.
+pub fn serde_defaults<T: serde::de::DeserializeOwned>() -> Option<T> {
+    let empty = serde::de::value::MapDeserializer::<_, serde::de::value::Error>::new(std::iter::empty::<(
+        String,
+        String,
+    )>());
+    T::deserialize(empty).ok()
 }
 
 mod defaults {
@@ -132,11 +153,17 @@ impl SerialConfig {
         }
     }
 
+    /// The same settings on another port.
+    pub fn with_path(mut self, path: impl Into<PathBuf>) -> Self {
+        self.path = path.into();
+        self
+    }
+
     /// Checks what serde cannot: value ranges.
     pub fn validate(&self) -> Result<(), TransportError> {
         let bad = |m: String| Err(TransportError::Config(m));
         if self.path.as_os_str().is_empty() {
-            return bad("serial path is empty".into());
+            return bad("serial.path is missing: the device's port, such as /dev/serial/by-id/…".into());
         }
         if self.baud == 0 {
             return bad("baud must be positive".into());

@@ -107,15 +107,22 @@ impl IcCardConfig {
     pub fn crt310(path: impl Into<std::path::PathBuf>) -> Self {
         let mut serial = SerialConfig::new(path);
         serial.baud = 9600;
-        IcCardConfig::with_port(ReaderKind::Crt310, Some(serial), None)
+        IcCardConfig::on(ReaderKind::Crt310, Some(serial), None)
     }
 
     /// A CCID reader behind a serial-like stream (the simulator's pty).
     pub fn ccid_serial(path: impl Into<std::path::PathBuf>) -> Self {
-        IcCardConfig::with_port(ReaderKind::Ccid, Some(SerialConfig::new(path)), None)
+        IcCardConfig::on(ReaderKind::Ccid, Some(SerialConfig::new(path)), None)
     }
 
-    fn with_port(kind: ReaderKind, serial: Option<SerialConfig>, usb: Option<UsbConfig>) -> Self {
+    /// The same slot as a CRT-310 on another port (a simulator's pty).
+    pub fn with_port(mut self, path: impl Into<std::path::PathBuf>) -> Self {
+        self.reader = Some(ReaderKind::Crt310);
+        self.serial = Some(self.serial.unwrap_or_default().with_path(path));
+        self
+    }
+
+    fn on(kind: ReaderKind, serial: Option<SerialConfig>, usb: Option<UsbConfig>) -> Self {
         IcCardConfig {
             reader: Some(kind),
             required: false,

@@ -32,6 +32,7 @@ pub mod driver;
 pub mod error;
 pub mod gas;
 pub mod reader;
+#[cfg(feature = "sim")]
 pub mod sim;
 pub mod sle4442;
 

@@ -88,6 +88,7 @@ pub struct SlotConfig {
     #[serde(default = "d::reset")]
     pub reset_timeout_ms: u64,
     /// The slot's port (CRT-310 default 9600 8N1).
+    #[serde(default)]
     pub serial: SerialConfig,
 }
 
@@ -125,6 +126,7 @@ pub struct ButtonConfig {
     #[serde(default = "d::hold")]
     pub hold_ms: u64,
     /// The port.
+    #[serde(default)]
     pub serial: SerialConfig,
 }
 
@@ -171,6 +173,28 @@ impl IdReaderConfig {
             slot: None,
             button: None,
         }
+    }
+
+    /// The same reader with its SAM, slot and button on other ports (a simulator's three ptys):
+    /// a slot and a button are added at their defaults where the entry has none, and the button
+    /// reads `BTN 1` / `BTN 0` lines.
+    pub fn with_ports(
+        mut self,
+        sam: &std::path::Path,
+        slot: &std::path::Path,
+        button: &std::path::Path,
+    ) -> Self {
+        self.serial = Some(self.serial.unwrap_or_default().with_path(sam));
+        let mut slot_config =
+            self.slot.or_else(device::serial::serde_defaults).expect("every slot setting has a default");
+        slot_config.serial.path = slot.to_path_buf();
+        self.slot = Some(slot_config);
+        let mut button_config =
+            self.button.or_else(device::serial::serde_defaults).expect("every button setting has a default");
+        button_config.serial.path = button.to_path_buf();
+        button_config.input = ButtonKind::Lines;
+        self.button = Some(button_config);
+        self
     }
 
     /// The SAM's attachment.

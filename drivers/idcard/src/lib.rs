@@ -68,6 +68,7 @@ pub mod event;
 pub mod frame;
 #[doc(hidden)]
 pub mod fuzz;
+#[cfg(feature = "sim")]
 pub mod sim;
 pub mod slot;
 pub mod text;

@@ -23,6 +23,7 @@ pub mod driver;
 pub mod job;
 pub mod layout;
 pub mod proof;
+#[cfg(feature = "sim")]
 pub mod sim;
 pub mod status;
 

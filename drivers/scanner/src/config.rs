@@ -45,6 +45,8 @@ pub enum Terminator {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ScannerConfig {
+    /// The engine's port; left out only where something sets it ([`ScannerConfig::with_port`]).
+    #[serde(default)]
     pub serial: SerialConfig,
     pub vendor: Vendor,
     #[serde(default)]
@@ -79,6 +81,12 @@ mod defaults {
 pub const MAX_WINDOW: Duration = Duration::from_secs(60);
 
 impl ScannerConfig {
+    /// The same engine on another port (a simulator's pty).
+    pub fn with_port(mut self, path: impl Into<std::path::PathBuf>) -> ScannerConfig {
+        self.serial.path = path.into();
+        self
+    }
+
     /// Defaults for `path` and `vendor`: CR frames, 60 s window, 100 ms inter-byte timeout.
     pub fn new(serial: SerialConfig, vendor: Vendor) -> ScannerConfig {
         let mut serial = serial;

@@ -70,10 +70,12 @@ pub mod codec;
 pub mod config;
 pub mod driver;
 pub mod frame;
+#[cfg(feature = "sim")]
 pub mod sim;
 
 pub use classify::{classify, Classifier, ClassifierConfig, GarbageReason, Scanned};
 pub use config::{ScannerConfig, Terminator};
 pub use driver::{Scan, ScanError, Scanner, ScannerDetail};
 pub use frame::{Command, Persistence, Reply, ScanData, Status, Vendor};
+#[cfg(feature = "sim")]
 pub use sim::{SimOptions, SimScanner};

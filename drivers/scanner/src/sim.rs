@@ -17,14 +17,14 @@
 use crate::codec::{self, HostFrame};
 use crate::frame::{Persistence, Status, Vendor};
 use bytes::BytesMut;
+use device::sim::Served;
 use device::{FaultPlan, Pty};
 use std::collections::VecDeque;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::mpsc;
-use tokio::task::JoinHandle;
 
 /// How the simulated engine is set up.
 #[derive(Clone, Debug)]
@@ -75,10 +75,9 @@ enum Order {
 /// A running simulated engine. Dropping it closes the pty (the driver sees the port vanish).
 #[derive(Debug)]
 pub struct SimScanner {
-    path: PathBuf,
+    port: Served,
     orders: mpsc::UnboundedSender<Order>,
     log: Arc<Mutex<SimLog>>,
-    task: JoinHandle<()>,
 }
 
 impl SimScanner {
@@ -89,18 +88,18 @@ impl SimScanner {
 
     /// Starts a simulated engine.
     pub fn start_with(options: SimOptions) -> std::io::Result<SimScanner> {
-        let pty = Pty::open()?;
-        let path = pty.slave_path().to_owned();
         let (orders, rx) = mpsc::unbounded_channel();
         let log = Arc::new(Mutex::new(SimLog::default()));
-        let engine = Engine { options, pty, log: log.clone(), triggered: false, queue: VecDeque::new() };
-        let task = tokio::spawn(engine.run(rx));
-        Ok(SimScanner { path, orders, log, task })
+        let shared = log.clone();
+        let port = Served::start("scanner", |pty| {
+            Engine { options, pty, log: shared, triggered: false, queue: VecDeque::new() }.run(rx)
+        })?;
+        Ok(SimScanner { port, orders, log })
     }
 
     /// The pty path to configure the driver with (`/dev/pts/N`).
     pub fn path(&self) -> &Path {
-        &self.path
+        self.port.path()
     }
 
     /// Holds a code to the window: sent at the next (or current) trigger.
@@ -140,13 +139,7 @@ impl SimScanner {
 
     /// Unplugs the engine: the pty closes.
     pub fn shutdown(self) {
-        self.task.abort();
-    }
-}
-
-impl Drop for SimScanner {
-    fn drop(&mut self) {
-        self.task.abort();
+        drop(self.port);
     }
 }
 

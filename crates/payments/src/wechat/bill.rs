@@ -8,7 +8,9 @@ use crate::beijing;
 use crate::statement::{StatementError, StatementKind, StatementRow};
 use kiosk_core::Fen;
 
-/// The columns of a `bill_type=ALL` file, in WeChat's order.
+/// The columns of a `bill_type=ALL` file, in WeChat's order (the simulator writes them; the
+/// parser reads columns by position).
+#[cfg(feature = "sim")]
 pub const COLUMNS: &[&str] = &[
     "交易时间",
     "公众账号ID",

@@ -11,7 +11,9 @@ mod idcard;
 mod receipt;
 mod recover;
 mod run_kiosk;
+#[cfg(feature = "sim")]
 mod sim;
+#[cfg(feature = "sim")]
 mod soak;
 mod suspense;
 
@@ -30,10 +32,17 @@ use std::process::ExitCode;
 /// replaced, corrupt, chain broken, rows that disagree with the chain), so no money is taken;
 /// 6 the biller does not know the account or card.
 pub async fn run(cli: Cli) -> ExitCode {
+    #[cfg(not(feature = "sim"))]
+    if let Some(Command::Sim(_) | Command::Soak(_)) = &cli.command {
+        eprintln!("yizhan: the simulators are not in this build (it was built without the `sim` feature)");
+        return ExitCode::from(2);
+    }
+    #[cfg(feature = "sim")]
     if let Some(Command::Sim(args)) = &cli.command {
         // The simulators need no kiosk configuration.
         return sim::run(args, config_dir(&cli.config)).await;
     }
+    #[cfg(feature = "sim")]
     if let Some(Command::Soak(args)) = &cli.command {
         // Each seed starts its own embedded kiosk with the demo keys beside the configuration.
         let keys = config_dir(&cli.config).join("sim-keys");

@@ -74,10 +74,7 @@ pub(super) async fn pay_method(backend: &Backend, args: &PayWith) -> Result<PayM
         return Err("say how to pay: --code CODE, --scan or --bank-card".into());
     }
     if let Some(shown) = &args.present {
-        match &backend.runtime.devices.sims.scanner {
-            Some(sim) => sim.present(shown),
-            None => return Err("--present needs simulated devices ([devices] simulated = true)".into()),
-        }
+        super::customer::present_code(backend, shown)?;
     }
     println!("{}", bilingual("Show your payment code to the scanner", " / "));
     let code = backend.runtime.scan_payment_code(Duration::from_secs(60)).await.map_err(|e| e.to_string())?;

@@ -77,7 +77,7 @@ pub async fn run(backend: &Backend) -> ExitCode {
             println!("  {name:<9} {url}");
         }
         println!("demo accounts (utility account amount in fen):");
-        for (utility, account, amount) in billers::demo_accounts() {
+        for (utility, account, amount) in sims.demo_accounts() {
             println!("  {utility:<6} {account:<12} {}", amount.0);
         }
     }

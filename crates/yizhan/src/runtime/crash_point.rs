@@ -5,26 +5,32 @@
 //! `YIZHAN_CRASH_AFTER_CALL=N`, the process dies by SIGKILL right after the N-th call to a
 //! channel or biller has been answered, before the answer is journaled — the other side acted,
 //! the kiosk does not know (payments.md F7). Unset, nothing happens.
+//!
+//! Both cuts exist only with the `sim` feature; without it [`after_call`] is empty and a
+//! [`SimulatedCut`] never falls.
 
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::OnceLock;
-
+#[cfg(feature = "sim")]
 pub const CRASH_AFTER_CALL_ENV: &str = "YIZHAN_CRASH_AFTER_CALL";
 
-static CALLS: AtomicU64 = AtomicU64::new(0);
-
-fn armed() -> Option<u64> {
-    static ARMED: OnceLock<Option<u64>> = OnceLock::new();
-    *ARMED.get_or_init(|| std::env::var(CRASH_AFTER_CALL_ENV).ok()?.trim().parse().ok().filter(|n| *n > 0))
-}
-
 /// Counts one answered call and, if it is the armed one, cuts the power.
+#[cfg(feature = "sim")]
 pub fn after_call() {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::OnceLock;
+    static CALLS: AtomicU64 = AtomicU64::new(0);
+    static ARMED: OnceLock<Option<u64>> = OnceLock::new();
+    let armed = *ARMED
+        .get_or_init(|| std::env::var(CRASH_AFTER_CALL_ENV).ok()?.trim().parse().ok().filter(|n| *n > 0));
     let n = CALLS.fetch_add(1, Ordering::SeqCst) + 1;
-    if armed() == Some(n) {
+    if armed == Some(n) {
         journal::power_cut();
     }
 }
+
+/// No crash injection in a production build.
+#[cfg(not(feature = "sim"))]
+#[inline(always)]
+pub fn after_call() {}
 
 /// Where an in-process power cut (`yizhan soak`) falls: right after the n-th journal commit, or
 /// right after the n-th answered call, counted from when it is armed.
@@ -45,16 +51,22 @@ pub struct SimulatedCut {
 }
 
 impl SimulatedCut {
+    #[cfg(feature = "sim")]
     pub fn arm(&self, cut: Cut) {
         *self.armed.lock().unwrap_or_else(|p| p.into_inner()) = Some(cut);
     }
 
+    #[cfg(feature = "sim")]
     pub fn disarm(&self) {
         *self.armed.lock().unwrap_or_else(|p| p.into_inner()) = None;
     }
 
-    /// Counts one commit (`commit`) or one answered call; true when the cut falls here.
+    /// Counts one commit (`commit`) or one answered call; true when the cut falls here. It can
+    /// only be armed by `yizhan soak` (the `sim` feature).
     pub(super) fn falls_after(&self, commit: bool) -> bool {
+        if cfg!(not(feature = "sim")) {
+            return false;
+        }
         let mut armed = self.armed.lock().unwrap_or_else(|p| p.into_inner());
         let falls = match armed.as_mut() {
             Some(Cut::AfterCommit(n)) if commit => {

@@ -28,7 +28,7 @@ impl Runtime {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "sim"))]
 mod tests {
     use crate::backend::Backend;
     use crate::runtime::crash_point::Cut;

@@ -9,10 +9,10 @@
 use crate::slot::codec::{CardPosition, FrontEntry, MoveTo, ResetMode, SlotCommand};
 use device::crt310::sim::{self, wire, Mechanics};
 use device::crt310::{Command, ErrorCode};
-use device::{FaultPlan, Pty};
-use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, MutexGuard};
-use tokio::task::JoinHandle;
+use device::sim::{lock, Served};
+use device::FaultPlan;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
 
 /// Firmware version the simulator reports on reset.
 pub const VERSION: &str = wire::FIRMWARE;
@@ -30,19 +30,12 @@ struct State {
 #[derive(Debug)]
 pub struct SlotSim {
     state: Arc<Mutex<State>>,
-    path: PathBuf,
-    task: JoinHandle<()>,
-}
-
-fn lock(s: &Mutex<State>) -> MutexGuard<'_, State> {
-    s.lock().unwrap_or_else(|e| e.into_inner())
+    port: Served,
 }
 
 impl SlotSim {
     /// Opens a pty and starts answering. Must run inside a tokio runtime.
     pub fn start() -> std::io::Result<SlotSim> {
-        let pty = Pty::open()?;
-        let path = pty.slave_path().to_path_buf();
         let state = Arc::new(Mutex::new(State {
             position: CardPosition::NoCard,
             entry_open: false,
@@ -50,13 +43,13 @@ impl SlotSim {
             plan: FaultPlan::none(),
             commands: Vec::new(),
         }));
-        let task = sim::spawn(pty, state.clone());
-        Ok(SlotSim { state, path, task })
+        let port = sim::serve("bank card slot", state.clone())?;
+        Ok(SlotSim { state, port })
     }
 
     /// The port the driver opens.
     pub fn path(&self) -> &Path {
-        &self.path
+        self.port.path()
     }
 
     /// The customer pushes a card in; only works while the entry is open and the slot empty.
@@ -102,12 +95,6 @@ impl SlotSim {
     /// Applies `plan` to the reader's reply frames.
     pub fn set_faults(&self, plan: FaultPlan) {
         lock(&self.state).plan = plan;
-    }
-}
-
-impl Drop for SlotSim {
-    fn drop(&mut self) {
-        self.task.abort();
     }
 }
 

@@ -13,6 +13,7 @@
 use crate::codec::{decode_frame, encode_frame, Frame, Request, Response, ACK, NAK};
 use crate::frame::{MaskedPan, RespCode, TransType};
 use bytes::BytesMut;
+use device::sim::{lock, Served};
 use device::{FaultPlan, Pty, StableLink};
 use kiosk_core::Fen;
 use std::collections::{BTreeMap, VecDeque};
@@ -20,7 +21,6 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::task::JoinHandle;
 
 /// What the customer at the PIN pad does with the next sale.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -157,11 +157,8 @@ pub struct TerminalSim {
     state: Arc<Mutex<State>>,
     link: Option<StableLink>,
     path: PathBuf,
-    task: Option<JoinHandle<()>>,
-}
-
-fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
-    state.lock().unwrap_or_else(|e| e.into_inner())
+    /// The powered terminal's pty and task; `None` while the power is cut.
+    port: Option<Served>,
 }
 
 impl TerminalSim {
@@ -171,7 +168,7 @@ impl TerminalSim {
             state: Arc::new(Mutex::new(State::default())),
             link: None,
             path: PathBuf::new(),
-            task: None,
+            port: None,
         };
         sim.power_on()?;
         Ok(sim)
@@ -185,7 +182,7 @@ impl TerminalSim {
             state: Arc::new(Mutex::new(State::default())),
             path: link.path().to_path_buf(),
             link: Some(link),
-            task: None,
+            port: None,
         };
         sim.power_on()?;
         Ok(sim)
@@ -202,25 +199,21 @@ impl TerminalSim {
 
     /// Powers the terminal (back) on: a fresh pty, the link re-pointed. State survives.
     pub fn power_on(&mut self) -> std::io::Result<()> {
-        if let Some(t) = self.task.take() {
-            t.abort();
-        }
-        let pty = Pty::open()?;
+        self.port = None;
+        let state = self.state.clone();
+        let port = Served::start("bank terminal", |pty| run(pty, state))?;
         match &self.link {
-            Some(link) => link.point_to(pty.slave_path())?,
-            None => self.path = pty.slave_path().to_path_buf(),
+            Some(link) => link.point_to(port.path())?,
+            None => self.path = port.path().to_path_buf(),
         }
         self.lock().powered = true;
-        self.task = Some(tokio::spawn(run(pty, self.state.clone())));
-        tracing::info!(path = %self.path.display(), "bank terminal simulator listening");
+        self.port = Some(port);
         Ok(())
     }
 
     /// Cuts the power now: the pty closes, whatever is in flight stays as it is.
     pub fn power_cut(&mut self) {
-        if let Some(t) = self.task.take() {
-            t.abort();
-        }
+        self.port = None;
         self.lock().powered = false;
         if let Some(link) = &self.link {
             let _ = link.remove();
@@ -299,14 +292,6 @@ impl TerminalSim {
     /// The voucher / STAN counter.
     pub fn stan(&self) -> u32 {
         self.lock().stan
-    }
-}
-
-impl Drop for TerminalSim {
-    fn drop(&mut self) {
-        if let Some(t) = self.task.take() {
-            t.abort();
-        }
     }
 }
 

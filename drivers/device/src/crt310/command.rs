@@ -327,6 +327,58 @@ mod tests {
     }
 
     #[test]
+    fn ic_power_off_and_detect_ic_type() {
+        // STX, LEN 00 02, CM 33, PM 31 power off, ETX, BCC 01 (02^02^33^31^03).
+        assert_eq!(Command::IcPower(false).encode(), [0x02, 0x00, 0x02, 0x33, 0x31, 0x03, 0x01]);
+        // STX, LEN 00 02, CM 31 PM 31 auto-detect IC type, ETX, BCC 03.
+        assert_eq!(Command::DetectIcType.encode(), [0x02, 0x00, 0x02, 0x31, 0x31, 0x03, 0x03]);
+    }
+
+    #[test]
+    fn sle_read_main() {
+        let want = [
+            0x02, // STX
+            0x00, 0x04, // LEN 4
+            0x38, 0x31, // SLE4442 read main
+            0x20, // address 0x20
+            0x80, // 128 bytes
+            0x03, // ETX
+            0xAC, // BCC
+        ];
+        assert_eq!(Command::Sle(SleCommand::ReadMain { addr: 0x20, len: 0x80 }).encode(), want);
+    }
+
+    #[test]
+    fn sle_verify_psc() {
+        let want = [
+            0x02, // STX
+            0x00, 0x05, // LEN 5
+            0x38, 0x34, // SLE4442 verify PSC
+            0xFF, 0xFF, 0xFF, // transport PSC FF FF FF (hardware.md §3.2)
+            0x03, // ETX
+            0xF7, // BCC
+        ];
+        assert_eq!(Command::Sle(SleCommand::VerifyPsc([0xFF; 3])).encode(), want);
+    }
+
+    #[test]
+    fn sle_update_main() {
+        let want = [
+            0x02, // STX
+            0x00, 0x05, // LEN 5
+            0x38, 0x35, // SLE4442 update main
+            0x40, // address
+            0x01, // one byte
+            0xA5, // data
+            0x03, // ETX
+            0xED, // BCC
+        ];
+        let cmd = Command::Sle(SleCommand::UpdateMain { addr: 0x40, data: vec![0xA5] });
+        assert_eq!(cmd.encode(), want);
+        assert_eq!(Command::from_text(&want[3..8]), Ok(cmd));
+    }
+
+    #[test]
     fn sle_texts_carry_their_arguments() {
         assert_eq!(
             Command::Sle(SleCommand::ReadMain { addr: 0x20, len: 0x10 }).text(),

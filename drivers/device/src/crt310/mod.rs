@@ -23,6 +23,7 @@ pub mod command;
 pub mod exchange;
 pub mod frame;
 pub mod reply;
+#[cfg(feature = "sim")]
 pub mod sim;
 
 pub use command::{Command, FrontEntry, MoveTo, ResetMode, SleCommand, MAX_READ};

@@ -429,6 +429,21 @@ mod tests {
     }
 
     #[test]
+    fn an_sle_reset_reply_carries_p_then_the_atr() {
+        let bytes = [
+            0x02, // STX
+            0x00, 0x07, // LEN 7
+            0x38, 0x30, // echo: SLE4442 reset
+            0x59, // P 'Y'
+            0xA2, 0x13, 0x10, 0x91, // SLE4442 ATR (hardware.md §3.2)
+            0x03, // ETX
+            0x67, // BCC
+        ];
+        let r = parse_reply(&text_of(&bytes)).unwrap();
+        assert_eq!(r, Reply::Positive { cm: 0x38, pm: 0x30, data: vec![0x59, 0xA2, 0x13, 0x10, 0x91] });
+    }
+
+    #[test]
     fn status_data_reads_s1_s2_s3_and_refuses_an_unlisted_position() {
         // S1 4C rear held, S2 4A front entry on the switch, S3 4A rear entry allowed.
         let s = ReaderStatus::from_data(&[0x4C, 0x4A, 0x4A]).unwrap();

@@ -18,12 +18,12 @@
 use super::command::Command;
 use super::frame::{self, FrameError, Unit};
 use super::reply::{CardPosition, ErrorCode};
+use crate::sim::{lock, Served};
 use crate::{FaultPlan, Pty};
 use bytes::BytesMut;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
 /// What a simulated slot does with the commands the reader acknowledged.
@@ -53,17 +53,13 @@ pub trait Mechanics: Send + 'static {
     }
 }
 
-fn lock<M>(m: &Mutex<M>) -> MutexGuard<'_, M> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
+/// A simulated CRT-310 on a new pty (`name` for the log), answering with `mechanics` until the
+/// returned port is dropped. Must run inside a tokio runtime.
+pub fn serve<M: Mechanics>(name: &str, mechanics: Arc<Mutex<M>>) -> std::io::Result<Served> {
+    Served::start(name, |pty| answer(pty, mechanics))
 }
 
-/// Serves the reader's side of `pty` with `mechanics` until the pty closes or the task is
-/// aborted. Must run inside a tokio runtime.
-pub fn spawn<M: Mechanics>(pty: Pty, mechanics: Arc<Mutex<M>>) -> JoinHandle<()> {
-    tokio::spawn(serve(pty, mechanics))
-}
-
-async fn serve<M: Mechanics>(mut pty: Pty, mechanics: Arc<Mutex<M>>) {
+async fn answer<M: Mechanics>(mut pty: Pty, mechanics: Arc<Mutex<M>>) {
     const CONTROLS: [u8; 4] = [wire::ACK, wire::NAK, wire::EOT, wire::ENQ];
     let mut buf = BytesMut::with_capacity(512);
     // The acknowledged command text, then (after ENQ) the one running and when it is done.

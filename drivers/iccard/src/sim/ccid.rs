@@ -9,10 +9,10 @@ use crate::ccid::codec::{decode_pc_to_rdr, encode_rdr_to_pc};
 use crate::ccid::frame::*;
 use crate::crt310::CardPosition;
 use bytes::BytesMut;
+use device::sim::Served;
 use device::Pty;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::task::JoinHandle;
 
 /// ATR a PC/SC reader reports for an SLE4442 (hardware.md §3.2).
 pub const SLE4442_ATR: [u8; 6] = [0x3B, 0x04, 0xA2, 0x13, 0x10, 0x91];
@@ -23,24 +23,21 @@ pub const CPU_ATR: [u8; 11] = [0x3B, 0x6E, 0x00, 0x00, 0x80, 0x31, 0x80, 0x66, 0
 #[derive(Debug)]
 pub struct CcidSim {
     slot: SimSlot,
-    path: PathBuf,
-    task: JoinHandle<()>,
+    port: Served,
 }
 
 impl CcidSim {
     /// Opens a pty and starts answering on it. Must run inside a tokio runtime.
     pub fn start() -> std::io::Result<CcidSim> {
-        let pty = Pty::open()?;
-        let path = pty.slave_path().to_path_buf();
         let slot = SimSlot::default();
-        let task = tokio::spawn(run(pty, slot.clone()));
-        tracing::info!(path = %path.display(), "ccid simulator listening");
-        Ok(CcidSim { slot, path, task })
+        let shared = slot.clone();
+        let port = Served::start("ccid", |pty| run(pty, shared))?;
+        Ok(CcidSim { slot, port })
     }
 
     /// The port the driver opens.
     pub fn path(&self) -> &Path {
-        &self.path
+        self.port.path()
     }
 }
 
@@ -48,12 +45,6 @@ impl std::ops::Deref for CcidSim {
     type Target = SimSlot;
     fn deref(&self) -> &SimSlot {
         &self.slot
-    }
-}
-
-impl Drop for CcidSim {
-    fn drop(&mut self) {
-        self.task.abort();
     }
 }
 

@@ -12,9 +12,9 @@ use super::card::{SimCardKind, UpdateResult};
 use super::{SimSlot, SlotState};
 use device::crt310::sim::{self, wire, Mechanics};
 use device::crt310::{CardPosition, Command, ErrorCode, FrontEntry, MoveTo, ResetMode, SleCommand};
-use device::{FaultPlan, Pty};
-use std::path::{Path, PathBuf};
-use tokio::task::JoinHandle;
+use device::sim::Served;
+use device::FaultPlan;
+use std::path::Path;
 
 /// Firmware string the simulated reader reports on reset.
 pub const FIRMWARE: &str = wire::FIRMWARE;
@@ -23,24 +23,20 @@ pub const FIRMWARE: &str = wire::FIRMWARE;
 #[derive(Debug)]
 pub struct Crt310Sim {
     slot: SimSlot,
-    path: PathBuf,
-    task: JoinHandle<()>,
+    port: Served,
 }
 
 impl Crt310Sim {
     /// Opens a pty and starts answering on it. Must run inside a tokio runtime.
     pub fn start() -> std::io::Result<Crt310Sim> {
-        let pty = Pty::open()?;
-        let path = pty.slave_path().to_path_buf();
         let slot = SimSlot::default();
-        let task = sim::spawn(pty, slot.shared());
-        tracing::info!(path = %path.display(), "crt310 simulator listening");
-        Ok(Crt310Sim { slot, path, task })
+        let port = sim::serve("crt310", slot.shared())?;
+        Ok(Crt310Sim { slot, port })
     }
 
     /// The port the driver opens.
     pub fn path(&self) -> &Path {
-        &self.path
+        self.port.path()
     }
 }
 
@@ -48,12 +44,6 @@ impl std::ops::Deref for Crt310Sim {
     type Target = SimSlot;
     fn deref(&self) -> &SimSlot {
         &self.slot
-    }
-}
-
-impl Drop for Crt310Sim {
-    fn drop(&mut self) {
-        self.task.abort();
     }
 }
 

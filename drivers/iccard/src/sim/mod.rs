@@ -89,7 +89,7 @@ impl SimSlot {
     }
 
     pub(crate) fn lock(&self) -> MutexGuard<'_, SlotState> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+        device::sim::lock(&self.state)
     }
 
     /// The customer inserts `card`; the reader draws it in. Refused (the card comes back) when a

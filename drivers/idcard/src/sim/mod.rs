@@ -26,14 +26,14 @@ use crate::codec::{self, RequestError};
 use crate::frame::{Command, Sw3};
 use bytes::BytesMut;
 use device::crt310::{self, sim::Mechanics};
+use device::sim::{lock, Served};
 use device::{FaultPlan, Pty};
 use std::collections::VecDeque;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::mpsc;
-use tokio::task::JoinHandle;
 
 /// Where the simulated card is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -288,57 +288,41 @@ impl Mechanics for World {
 #[derive(Debug)]
 pub struct IdSim {
     world: Arc<Mutex<World>>,
-    sam_path: PathBuf,
-    slot_path: PathBuf,
-    button_path: PathBuf,
+    sam: Served,
+    slot: Served,
+    button_port: Served,
     button: mpsc::UnboundedSender<&'static [u8]>,
-    tasks: Vec<JoinHandle<()>>,
 }
 
 impl IdSim {
     /// Opens three ptys and starts answering. Must run inside a tokio runtime.
     pub fn start() -> std::io::Result<IdSim> {
-        let sam = Pty::open()?;
-        let slot = Pty::open()?;
-        let button = Pty::open()?;
         let world = Arc::new(Mutex::new(World::new()));
-        let (sam_path, slot_path, button_path) = (
-            sam.slave_path().to_path_buf(),
-            slot.slave_path().to_path_buf(),
-            button.slave_path().to_path_buf(),
-        );
         let (tx, rx) = mpsc::unbounded_channel();
-        let tasks = vec![
-            tokio::spawn(run_sam(sam, world.clone())),
-            crt310::sim::spawn(slot, world.clone()),
-            tokio::spawn(run_button(button, rx)),
-        ];
-        tracing::info!(
-            sam = %sam_path.display(),
-            slot = %slot_path.display(),
-            button = %button_path.display(),
-            "id reader simulator listening"
-        );
-        Ok(IdSim { world, sam_path, slot_path, button_path, button: tx, tasks })
+        let shared = world.clone();
+        let sam = Served::start("id reader SAM", |pty| run_sam(pty, shared))?;
+        let slot = crt310::sim::serve("id reader slot", world.clone())?;
+        let button_port = Served::start("id reader button", |pty| run_button(pty, rx))?;
+        Ok(IdSim { world, sam, slot, button_port, button: tx })
     }
 
     fn lock(&self) -> MutexGuard<'_, World> {
-        self.world.lock().unwrap_or_else(|e| e.into_inner())
+        lock(&self.world)
     }
 
     /// The SAM's port.
     pub fn sam_path(&self) -> &Path {
-        &self.sam_path
+        self.sam.path()
     }
 
     /// The slot's port.
     pub fn slot_path(&self) -> &Path {
-        &self.slot_path
+        self.slot.path()
     }
 
     /// The button's port.
     pub fn button_path(&self) -> &Path {
-        &self.button_path
+        self.button_port.path()
     }
 
     /// The customer pushes a card into the slot. False when entry is forbidden or a card is
@@ -442,18 +426,6 @@ impl IdSim {
     pub fn release_button(&self) {
         let _ = self.button.send(b"BTN 0\r\n");
     }
-}
-
-impl Drop for IdSim {
-    fn drop(&mut self) {
-        for t in &self.tasks {
-            t.abort();
-        }
-    }
-}
-
-fn lock(world: &Mutex<World>) -> MutexGuard<'_, World> {
-    world.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 async fn run_sam(mut pty: Pty, world: Arc<Mutex<World>>) {

@@ -15,39 +15,36 @@ pub mod transcript;
 pub use transcript::{Item, Transcript};
 
 use crate::status::Paper;
+use device::sim::Served;
 use device::{FaultPlan, Pty};
 use state::SimState;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::task::JoinHandle;
 
 /// A running simulated printer.
 #[derive(Debug)]
 pub struct PrinterSim {
     state: Arc<Mutex<SimState>>,
-    path: PathBuf,
-    task: JoinHandle<()>,
+    port: Served,
 }
 
 impl PrinterSim {
     /// Opens a pty and starts answering on it. Must run inside a tokio runtime.
     pub fn start() -> std::io::Result<PrinterSim> {
-        let pty = Pty::open()?;
-        let path = pty.slave_path().to_path_buf();
         let state = Arc::new(Mutex::new(SimState::default()));
-        let task = tokio::spawn(run(pty, state.clone()));
-        tracing::info!(path = %path.display(), "printer simulator listening");
-        Ok(PrinterSim { state, path, task })
+        let shared = state.clone();
+        let port = Served::start("printer", |pty| run(pty, shared))?;
+        Ok(PrinterSim { state, port })
     }
 
     /// The port the driver opens.
     pub fn path(&self) -> &Path {
-        &self.path
+        self.port.path()
     }
 
     fn lock(&self) -> MutexGuard<'_, SimState> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+        device::sim::lock(&self.state)
     }
 
     /// Loads paper, or sets it near its end, or takes it out.
@@ -93,12 +90,6 @@ impl PrinterSim {
     /// Status requests answered so far.
     pub fn status_requests(&self) -> u64 {
         self.lock().status_requests
-    }
-}
-
-impl Drop for PrinterSim {
-    fn drop(&mut self) {
-        self.task.abort();
     }
 }
 

@@ -1,60 +1,14 @@
 //! Putting the kiosk together from its configuration: the journal, the channel and biller
 //! clients, and — in the embedded default — the simulators they talk to on loopback.
 
+mod embedded;
+
+pub use embedded::EmbeddedSims;
+
 use crate::config::{BackendMode, KioskConfig};
 use crate::runtime::{Identity, Runtime};
-use billers::{BillersConfig, RunningBillerSims};
 use journal::Journal;
-use payments::sim::{ChannelSimsConfig, RunningChannelSims};
-use payments::PaymentsConfig;
 use std::path::{Path, PathBuf};
-
-/// The simulators of every channel and biller, running in this process.
-pub struct EmbeddedSims {
-    pub channels: RunningChannelSims,
-    pub billers: RunningBillerSims,
-    keys_dir: PathBuf,
-}
-
-impl EmbeddedSims {
-    /// Starts all seven on free loopback ports with the demo keys in `keys_dir`.
-    pub async fn start(keys_dir: &Path) -> Result<EmbeddedSims, BackendError> {
-        let channels = payments::sim::start_all(&ChannelSimsConfig::demo(keys_dir))
-            .await
-            .map_err(|e| BackendError::Simulators(e.to_string()))?;
-        let billers = billers::start_all(&billers::BillerSimsConfig::default())
-            .await
-            .map_err(|e| BackendError::Simulators(e.to_string()))?;
-        Ok(EmbeddedSims { channels, billers, keys_dir: keys_dir.to_path_buf() })
-    }
-
-    /// Client configuration pointing at these simulators with their keys.
-    pub fn payments_config(&self) -> PaymentsConfig {
-        self.channels.client_config(&self.keys_dir)
-    }
-
-    pub fn billers_config(&self) -> BillersConfig {
-        BillersConfig {
-            water: self.billers.water.client_entry(),
-            power: self.billers.power.client_entry(),
-            gas: self.billers.gas.client_entry(),
-            joint: Some(self.billers.joint.client_entry()),
-        }
-    }
-
-    /// name → URL, for people and scripts.
-    pub fn urls(&self) -> Vec<(&'static str, String)> {
-        vec![
-            ("wechat", self.channels.wechat.url()),
-            ("alipay", self.channels.alipay.url()),
-            ("unionpay", self.channels.unionpay.url()),
-            ("water", self.billers.water.url()),
-            ("power", self.billers.power.url()),
-            ("gas", self.billers.gas.url()),
-            ("joint", self.billers.joint.url()),
-        ]
-    }
-}
 
 /// A kiosk ready to take payments.
 pub struct Backend {
@@ -119,7 +73,7 @@ impl Backend {
         data_dir: &Path,
         access: JournalAccess,
     ) -> Result<Backend, BackendError> {
-        let (sims, payments_config, billers_config) = match config.backend.mode {
+        let (sims, payments_config, billers_config) = match config.backend.mode() {
             BackendMode::Embedded => {
                 let keys_dir = config_dir.join(&config.backend.sim_keys);
                 if !keys_dir.is_dir() {
@@ -237,7 +191,7 @@ async fn open_journal(
         JournalAccess::Money(lock) => {
             // A demo or test kiosk (embedded back end, a new data folder each time) starts its
             // journal on first use; a real one only by staff command (`journal init`).
-            let policy = match config.backend.mode {
+            let policy = match config.backend.mode() {
                 BackendMode::Embedded => journal::OpenPolicy::StartIfNew,
                 BackendMode::Remote => journal::OpenPolicy::ExistingOnly,
             };

@@ -3,6 +3,10 @@
 //! file, the key and what was expected; nothing falls back silently to a default (unknown keys
 //! are refused).
 
+mod production;
+
+pub use production::production_refusals;
+
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
@@ -170,8 +174,10 @@ pub enum BackendMode {
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BackendSection {
+    /// Left out: embedded in a build with the simulators (the demo); a production build
+    /// refuses to start without it ([`production_refusals`]).
     #[serde(default)]
-    pub mode: BackendMode,
+    pub mode: Option<BackendMode>,
     /// The simulators' demo keys (embedded mode), relative to the configuration file.
     #[serde(default = "default_sim_keys")]
     pub sim_keys: PathBuf,
@@ -179,7 +185,14 @@ pub struct BackendSection {
 
 impl Default for BackendSection {
     fn default() -> Self {
-        BackendSection { mode: BackendMode::default(), sim_keys: default_sim_keys() }
+        BackendSection { mode: None, sim_keys: default_sim_keys() }
+    }
+}
+
+impl BackendSection {
+    /// The mode in force: as written, or embedded when left out.
+    pub fn mode(&self) -> BackendMode {
+        self.mode.unwrap_or_default()
     }
 }
 
@@ -216,135 +229,88 @@ pub struct DevicesSection {
     pub simulated: bool,
     #[serde(default)]
     pub printer: Option<printer::PrinterConfig>,
-    /// The scan engine (`scanner::ScannerConfig`).
+    /// The scan engine.
     #[serde(default)]
-    pub scanner: Option<toml::Table>,
-    /// The resident ID card reader, its motorised slot and forced-eject button
-    /// (`idcard::IdReaderConfig`).
+    pub scanner: Option<scanner::ScannerConfig>,
+    /// The resident ID card reader, its motorised slot and forced-eject button.
     #[serde(default)]
-    pub idcard: Option<toml::Table>,
-    /// The IC card slot for prepaid gas cards (`iccard::IcCardConfig`).
+    pub idcard: Option<idcard::IdReaderConfig>,
+    /// The IC card slot for prepaid gas cards.
     #[serde(default)]
-    pub iccard: Option<toml::Table>,
-    /// The bank card payment terminal (`bankcard::BankCardConfig`). Its armed reversal and
-    /// approved purchases are kept in the journal; `terminal.data_dir` is no longer used.
+    pub iccard: Option<iccard::IcCardConfig>,
+    /// The bank card payment terminal. Its armed reversal and approved purchases are kept in the
+    /// journal; `terminal.data_dir` is no longer used.
     #[serde(default)]
-    pub bankcard: Option<toml::Table>,
+    pub bankcard: Option<bankcard::BankCardConfig>,
 }
 
 /// A pty path standing in for a simulator's while a configuration is only being checked.
 pub const PROBE_PATH: &str = "/dev/simulated";
 
 impl DevicesSection {
-    /// The scanner entry; with `sim` its serial path is the simulator's pty.
+    /// The scanner entry; with `sim` on the simulator's pty.
     pub fn scanner_config(&self, sim: Option<&Path>) -> Option<Result<scanner::ScannerConfig, String>> {
-        let entry = self.scanner.as_ref()?;
-        let set = sim.map(|path| vec![(vec!["serial", "path"], path_value(path))]).unwrap_or_default();
-        Some(typed_entry(entry, set).and_then(|c: scanner::ScannerConfig| c.validate().map(|()| c)))
+        let entry = self.scanner.clone()?;
+        let config = match sim {
+            Some(path) => entry.with_port(path),
+            None => entry,
+        };
+        Some(config.validate().map(|()| config))
     }
 
     /// The ID reader entry; with `sims` = (SAM, slot, button) ptys, each port is the simulator's
     /// and the button speaks the simulator's `BTN 1`/`BTN 0` lines.
     pub fn idcard_config(&self, sims: Option<[&Path; 3]>) -> Option<Result<idcard::IdReaderConfig, String>> {
-        let entry = self.idcard.as_ref()?;
-        let set = sims
-            .map(|[sam, slot, button]| {
-                vec![
-                    (vec!["serial", "path"], path_value(sam)),
-                    (vec!["slot", "serial", "path"], path_value(slot)),
-                    (vec!["button", "serial", "path"], path_value(button)),
-                    (vec!["button", "input"], toml::Value::String("lines".into())),
-                ]
-            })
-            .unwrap_or_default();
-        Some(typed_entry(entry, set).and_then(|c: idcard::IdReaderConfig| {
-            c.validate().map_err(|e| e.to_string())?;
-            Ok(c)
-        }))
+        let entry = self.idcard.clone()?;
+        let config = match sims {
+            Some([sam, slot, button]) => entry.with_ports(sam, slot, button),
+            None => entry,
+        };
+        Some(config.validate().map(|()| config).map_err(|e| e.to_string()))
     }
 
     /// The IC card slot entry; with `sim` a CRT-310 reader on the simulator's pty.
     pub fn iccard_config(&self, sim: Option<&Path>) -> Option<Result<iccard::IcCardConfig, String>> {
-        let entry = self.iccard.as_ref()?;
-        let set = sim
-            .map(|path| {
-                vec![
-                    (vec!["serial", "path"], path_value(path)),
-                    (vec!["reader"], toml::Value::String("crt310".into())),
-                ]
-            })
-            .unwrap_or_default();
-        Some(typed_entry(entry, set).and_then(|c: iccard::IcCardConfig| {
-            c.validate().map_err(|e| e.to_string())?;
-            Ok(c)
-        }))
+        let entry = self.iccard.clone()?;
+        let config = match sim {
+            Some(path) => entry.with_port(path),
+            None => entry,
+        };
+        Some(config.validate().map(|()| config).map_err(|e| e.to_string()))
     }
 
-    /// The bank card entry; with `sim` the terminal is the simulator's pty. The terminal keeps
-    /// its records in the journal (`crate::card_memory`), not in files.
+    /// The bank card entry; with `sim` the terminal (and the slot, if the entry has one) on the
+    /// simulators' ptys. The terminal keeps its records in the journal (`crate::card_memory`).
     pub fn bankcard_config(
         &self,
         sim: Option<&Path>,
         slot_sim: Option<&Path>,
     ) -> Option<Result<bankcard::BankCardConfig, String>> {
-        let entry = self.bankcard.as_ref()?;
-        let mut set = Vec::new();
-        if let Some(path) = sim {
-            set.push((vec!["terminal", "serial", "path"], path_value(path)));
-        }
-        if let (Some(path), true) = (slot_sim, entry.contains_key("slot")) {
-            set.push((vec!["slot", "serial", "path"], path_value(path)));
-        }
-        Some(typed_entry(entry, set).and_then(|c: bankcard::BankCardConfig| {
-            c.terminal.validate().map_err(|e| e.to_string())?;
-            Ok(c)
-        }))
+        let entry = self.bankcard.clone()?;
+        let config = match sim {
+            Some(path) => entry.with_ports(path, slot_sim),
+            None => entry,
+        };
+        Some(config.terminal.validate().map(|()| config).map_err(|e| e.to_string()))
     }
 
     /// Every entry checks out (with probe paths in simulated mode); the first problem, named.
     fn check(&self) -> Result<(), (&'static str, String)> {
-        if let Some(Err(problem)) = self.iccard_config(self.simulated.then_some(Path::new(PROBE_PATH))) {
+        let probe = self.simulated.then_some(Path::new(PROBE_PATH));
+        if let Some(Err(problem)) = self.iccard_config(probe) {
             return Err(("devices.iccard", problem));
         }
-        let probe = self.simulated.then_some(Path::new(PROBE_PATH));
         if let Some(Err(problem)) = self.bankcard_config(probe, probe) {
             return Err(("devices.bankcard", problem));
         }
-        let probe = Path::new(PROBE_PATH);
-        if let Some(Err(problem)) = self.scanner_config(self.simulated.then_some(probe)) {
+        if let Some(Err(problem)) = self.scanner_config(probe) {
             return Err(("devices.scanner", problem));
         }
-        if let Some(Err(problem)) = self.idcard_config(self.simulated.then_some([probe; 3])) {
+        if let Some(Err(problem)) = self.idcard_config(probe.map(|p| [p; 3])) {
             return Err(("devices.idcard", problem));
         }
         Ok(())
     }
-}
-
-fn path_value(path: &Path) -> toml::Value {
-    toml::Value::String(path.display().to_string())
-}
-
-/// A device entry as its driver's typed configuration, after setting `set` (key path → value):
-/// how simulated mode points a real driver at a simulator's pty.
-fn typed_entry<T: serde::de::DeserializeOwned>(
-    entry: &toml::Table,
-    set: Vec<(Vec<&str>, toml::Value)>,
-) -> Result<T, String> {
-    let mut table = entry.clone();
-    for (keys, value) in set {
-        let Some((last, parents)) = keys.split_last() else { continue };
-        let mut node = &mut table;
-        for key in parents {
-            let child = node.entry(key.to_string()).or_insert_with(|| toml::Value::Table(toml::Table::new()));
-            match child.as_table_mut() {
-                Some(inner) => node = inner,
-                None => return Err(format!("{key} must be a table")),
-            }
-        }
-        node.insert(last.to_string(), value);
-    }
-    toml::Value::Table(table).try_into::<T>().map_err(|e| e.to_string().trim().to_string())
 }
 
 /// `[receipts]`: the key that signs the QR proof on every receipt, and its public half, which
@@ -401,6 +367,10 @@ impl KioskConfig {
         let mut config = KioskConfig::parse(file, &text)?;
         config.resolve_paths(file.parent().unwrap_or(Path::new(".")));
         config.check_files(file)?;
+        #[cfg(not(feature = "sim"))]
+        if let Some(problem) = production_refusals(&config).into_iter().next() {
+            return Err(problem.in_file(file));
+        }
         Ok(config)
     }
 
@@ -500,7 +470,7 @@ impl KioskConfig {
                 printer.validate().map_err(|e| invalid("devices.printer", &e.to_string()))?;
             }
         }
-        if self.backend.mode == BackendMode::Remote {
+        if self.backend.mode() == BackendMode::Remote {
             let payments = self
                 .payments
                 .as_ref()

@@ -1,31 +1,19 @@
 //! The kiosk's devices as configured: real drivers on real ports, or — with `[devices] simulated
 //! = true` — the same drivers talking to simulators on pseudo-terminals in this process.
 
+mod sims;
+
+pub use sims::DeviceSims;
+
 use crate::card_memory::JournalMemory;
 use crate::config::DevicesSection;
 use crate::config::PROBE_PATH;
-use bankcard::sim::TerminalSim;
 use bankcard::PaymentTerminal;
 use device::serial::SerialConnector;
-use iccard::sim::Crt310Sim;
 use iccard::IcCardReader;
-use idcard::sim::IdSim;
 use idcard::IdCardReader;
-use printer::sim::PrinterSim;
 use printer::{PrinterConfig, ReceiptPrinter};
-use scanner::{Scanner, SimScanner};
-
-/// Simulators kept alive for as long as the kiosk runs.
-#[derive(Default)]
-pub struct DeviceSims {
-    pub printer: Option<PrinterSim>,
-    pub scanner: Option<SimScanner>,
-    /// Shared: the simulated customer inserts cards from its own task.
-    pub idcard: Option<std::sync::Arc<IdSim>>,
-    pub iccard: Option<Crt310Sim>,
-    pub bankcard: Option<TerminalSim>,
-    pub bankcard_slot: Option<std::sync::Arc<bankcard::sim::SlotSim>>,
-}
+use scanner::Scanner;
 
 /// The configured devices, opened.
 #[derive(Default)]
@@ -132,6 +120,8 @@ pub enum DeviceError {
     BankCard(String),
     #[error("cannot start the {0} simulator: {1}")]
     Simulator(&'static str, std::io::Error),
+    #[error("devices.simulated: this build has no simulators (it was built without the `sim` feature)")]
+    NoSimulators,
 }
 
 impl Devices {
@@ -141,12 +131,10 @@ impl Devices {
         let mut devices = Devices::default();
         if let Some(entry) = &section.printer {
             let config = if section.simulated {
-                let sim = PrinterSim::start().map_err(|e| DeviceError::Simulator("printer", e))?;
-                let mut config = PrinterConfig::serial(sim.path());
+                let mut config = PrinterConfig::serial(devices.sims.start_printer()?);
                 config.paper = entry.paper;
                 config.required = entry.required;
                 config.chunk_bytes = entry.chunk_bytes;
-                devices.sims.printer = Some(sim);
                 config
             } else {
                 entry.clone()
@@ -183,10 +171,7 @@ impl Devices {
                 .scanner_config(Some(std::path::Path::new(PROBE_PATH)))
                 .and_then(Result::ok)
                 .map_or(scanner::Vendor::Honeywell, |c| c.vendor);
-            let sim = SimScanner::start(vendor).map_err(|e| DeviceError::Simulator("scanner", e))?;
-            let path = sim.path().to_path_buf();
-            sims.scanner = Some(sim);
-            Some(path)
+            Some(sims.start_scanner(vendor)?)
         } else {
             None
         };
@@ -207,13 +192,7 @@ impl Devices {
             return Ok(None);
         }
         let config = if section.simulated {
-            let sim = IdSim::start().map_err(|e| DeviceError::Simulator("ID card reader", e))?;
-            let paths = [
-                sim.sam_path().to_path_buf(),
-                sim.slot_path().to_path_buf(),
-                sim.button_path().to_path_buf(),
-            ];
-            sims.idcard = Some(std::sync::Arc::new(sim));
+            let paths = sims.start_idcard()?;
             section.idcard_config(Some([&paths[0], &paths[1], &paths[2]]))
         } else {
             section.idcard_config(None)
@@ -234,10 +213,7 @@ impl Devices {
             return Ok(None);
         }
         let config = if section.simulated {
-            let sim = Crt310Sim::start().map_err(|e| DeviceError::Simulator("IC card reader", e))?;
-            let path = sim.path().to_path_buf();
-            sims.iccard = Some(sim);
-            section.iccard_config(Some(&path))
+            section.iccard_config(Some(&sims.start_iccard()?))
         } else {
             section.iccard_config(None)
         };
@@ -258,19 +234,8 @@ impl Devices {
             return Ok(None);
         }
         let config = if section.simulated {
-            let sim = TerminalSim::start().map_err(|e| DeviceError::Simulator("bank card terminal", e))?;
-            let path = sim.path().to_path_buf();
-            sims.bankcard = Some(sim);
-            let wants_slot = section.bankcard.as_ref().is_some_and(|entry| entry.contains_key("slot"));
-            let slot_path = if wants_slot {
-                let slot = bankcard::sim::SlotSim::start()
-                    .map_err(|e| DeviceError::Simulator("bank card slot", e))?;
-                let slot_path = slot.path().to_path_buf();
-                sims.bankcard_slot = Some(std::sync::Arc::new(slot));
-                Some(slot_path)
-            } else {
-                None
-            };
+            let wants_slot = section.bankcard.as_ref().is_some_and(|entry| entry.slot.is_some());
+            let (path, slot_path) = sims.start_bankcard(wants_slot)?;
             section.bankcard_config(Some(&path), slot_path.as_deref())
         } else {
             section.bankcard_config(None, None)

@@ -1,0 +1,129 @@
+//! The simulators behind `[devices] simulated = true`: each starts on a pseudo-terminal in this
+//! process and hands back the path the real driver then opens, byte for byte.
+//!
+//! They exist only with the `sim` feature. A production build (`--no-default-features`) has the
+//! same [`DeviceSims`] with nothing inside, and a configuration that asks for simulated devices
+//! is refused there with [`DeviceError::NoSimulators`].
+
+use super::DeviceError;
+use std::path::PathBuf;
+
+#[cfg(feature = "sim")]
+pub use with_sims::DeviceSims;
+#[cfg(not(feature = "sim"))]
+pub use without_sims::DeviceSims;
+
+#[cfg(feature = "sim")]
+mod with_sims {
+    use super::{DeviceError, PathBuf};
+    use bankcard::sim::{SlotSim, TerminalSim};
+    use iccard::sim::Crt310Sim;
+    use idcard::sim::IdSim;
+    use printer::sim::PrinterSim;
+    use scanner::SimScanner;
+    use std::sync::Arc;
+
+    /// Simulators kept alive for as long as the kiosk runs.
+    #[derive(Default)]
+    pub struct DeviceSims {
+        pub printer: Option<PrinterSim>,
+        pub scanner: Option<SimScanner>,
+        /// Shared: the simulated customer inserts cards from its own task.
+        pub idcard: Option<Arc<IdSim>>,
+        pub iccard: Option<Crt310Sim>,
+        pub bankcard: Option<TerminalSim>,
+        pub bankcard_slot: Option<Arc<SlotSim>>,
+    }
+
+    fn started<T>(what: &'static str, sim: std::io::Result<T>) -> Result<T, DeviceError> {
+        sim.map_err(|e| DeviceError::Simulator(what, e))
+    }
+
+    impl DeviceSims {
+        /// The receipt printer's simulator; its port.
+        pub fn start_printer(&mut self) -> Result<PathBuf, DeviceError> {
+            let sim = started("printer", PrinterSim::start())?;
+            let path = sim.path().to_path_buf();
+            self.printer = Some(sim);
+            Ok(path)
+        }
+
+        /// A scan engine of `vendor`'s protocol; its port.
+        pub fn start_scanner(&mut self, vendor: scanner::Vendor) -> Result<PathBuf, DeviceError> {
+            let sim = started("scanner", SimScanner::start(vendor))?;
+            let path = sim.path().to_path_buf();
+            self.scanner = Some(sim);
+            Ok(path)
+        }
+
+        /// The ID card reader: its SAM, motorised slot and forced-eject button ports.
+        pub fn start_idcard(&mut self) -> Result<[PathBuf; 3], DeviceError> {
+            let sim = started("ID card reader", IdSim::start())?;
+            let paths = [
+                sim.sam_path().to_path_buf(),
+                sim.slot_path().to_path_buf(),
+                sim.button_path().to_path_buf(),
+            ];
+            self.idcard = Some(Arc::new(sim));
+            Ok(paths)
+        }
+
+        /// The gas card's CRT-310 reader; its port.
+        pub fn start_iccard(&mut self) -> Result<PathBuf, DeviceError> {
+            let sim = started("IC card reader", Crt310Sim::start())?;
+            let path = sim.path().to_path_buf();
+            self.iccard = Some(sim);
+            Ok(path)
+        }
+
+        /// The bank card terminal, and its motorised slot when `with_slot`; their ports.
+        pub fn start_bankcard(&mut self, with_slot: bool) -> Result<(PathBuf, Option<PathBuf>), DeviceError> {
+            let terminal = started("bank card terminal", TerminalSim::start())?;
+            let path = terminal.path().to_path_buf();
+            self.bankcard = Some(terminal);
+            let slot_path = if with_slot {
+                let slot = started("bank card slot", SlotSim::start())?;
+                let slot_path = slot.path().to_path_buf();
+                self.bankcard_slot = Some(Arc::new(slot));
+                Some(slot_path)
+            } else {
+                None
+            };
+            Ok((path, slot_path))
+        }
+    }
+}
+
+#[cfg(not(feature = "sim"))]
+mod without_sims {
+    use super::{DeviceError, PathBuf};
+
+    /// No simulators in this build.
+    #[derive(Default)]
+    pub struct DeviceSims;
+
+    impl DeviceSims {
+        pub fn start_printer(&mut self) -> Result<PathBuf, DeviceError> {
+            Err(DeviceError::NoSimulators)
+        }
+
+        pub fn start_scanner(&mut self, _vendor: scanner::Vendor) -> Result<PathBuf, DeviceError> {
+            Err(DeviceError::NoSimulators)
+        }
+
+        pub fn start_idcard(&mut self) -> Result<[PathBuf; 3], DeviceError> {
+            Err(DeviceError::NoSimulators)
+        }
+
+        pub fn start_iccard(&mut self) -> Result<PathBuf, DeviceError> {
+            Err(DeviceError::NoSimulators)
+        }
+
+        pub fn start_bankcard(
+            &mut self,
+            _with_slot: bool,
+        ) -> Result<(PathBuf, Option<PathBuf>), DeviceError> {
+            Err(DeviceError::NoSimulators)
+        }
+    }
+}
