@@ -60,6 +60,18 @@ pub struct ReconRow {
     pub kind: ReconKind,
 }
 
+/// A file line as the core's matching reads it: a `pay` or `prepaid` line credits its reference;
+/// any other kind (a counter cancellation) does not.
+impl From<ReconRow> for kiosk_core::recon::BillerRow {
+    fn from(row: ReconRow) -> Self {
+        let credited = match row.kind {
+            ReconKind::Pay | ReconKind::Prepaid => true,
+            ReconKind::Other(_) => false,
+        };
+        kiosk_core::recon::BillerRow { reference: row.reference, amount: row.amount, credited }
+    }
+}
+
 /// A whole file: the summary line and the detail lines, already checked against each other.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ReconFile {

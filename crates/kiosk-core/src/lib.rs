@@ -4,6 +4,7 @@
 //! feeds events in, journals the state that comes out, and only then carries out the effects.
 
 pub mod bill;
+pub mod card_terminal;
 pub mod channel;
 pub mod money;
 pub mod order;

@@ -32,6 +32,17 @@ const PUBLISHED_AFTER_MS: i64 = 10 * 3_600_000;
 pub struct Day(pub i64);
 
 impl Day {
+    /// The day of a Beijing calendar date (days since 1970-01-01, chrono's default date).
+    pub fn from_date(date: chrono::NaiveDate) -> Day {
+        Day(date.signed_duration_since(chrono::NaiveDate::default()).num_days())
+    }
+
+    /// The Beijing calendar date of this day.
+    pub fn date(self) -> chrono::NaiveDate {
+        let epoch = chrono::NaiveDate::default();
+        epoch.checked_add_signed(chrono::Duration::days(self.0)).unwrap_or(epoch)
+    }
+
     /// The Beijing day of an instant.
     pub fn of(ts: Ts) -> Day {
         Day(ts.0.saturating_add(BEIJING_OFFSET_MS).div_euclid(DAY_MS))
@@ -101,6 +112,16 @@ impl Source {
             Channel::Alipay => Source::AlipayBill,
             Channel::UnionPay => Source::UnionPayAcquirerFile,
             Channel::BankCard => Source::BankCardSettlementFile,
+        }
+    }
+
+    /// The channel whose payments this statement holds (the inverse of [`Source::of`]).
+    pub fn channel(self) -> Channel {
+        match self {
+            Source::WeChatBill => Channel::WeChat,
+            Source::AlipayBill => Channel::Alipay,
+            Source::UnionPayAcquirerFile => Channel::UnionPay,
+            Source::BankCardSettlementFile => Channel::BankCard,
         }
     }
 
@@ -954,5 +975,42 @@ mod tests {
             }),
             "{flags:?}"
         );
+    }
+
+    #[test]
+    fn each_source_holds_the_payments_of_its_one_channel_and_two_are_read() {
+        for channel in [Channel::WeChat, Channel::Alipay, Channel::UnionPay, Channel::BankCard] {
+            assert_eq!(Source::of(channel).channel(), channel);
+        }
+        let read: Vec<Source> = Source::ALL.into_iter().filter(|s| s.is_read()).collect();
+        assert_eq!(read, [Source::WeChatBill, Source::AlipayBill]);
+    }
+
+    #[test]
+    fn days_are_beijing_dates_counted_from_1970() {
+        let date = chrono::NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
+        assert_eq!(Day::from_date(date), Day(20780));
+        assert_eq!(Day(20780).date(), date);
+        assert_eq!(Day::from_date(chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap()), Day(0));
+    }
+
+    #[test]
+    fn unsettled_evidence_says_why() {
+        let charged = StatementEvidence { charged: true, complete: true, ..Default::default() };
+        assert!(charged.why_unsettled().contains("where all the money went"));
+        let complete = StatementEvidence { complete: true, ..Default::default() };
+        assert!(complete.why_unsettled().contains("kiosk saw money move"));
+        assert!(StatementEvidence::default().why_unsettled().contains("not every file"));
+    }
+
+    #[test]
+    fn only_prints_can_be_left_to_anyone_but_the_kiosk() {
+        use crate::payment::Effect;
+        assert!(!Effect::PrintReceipt.needs_the_kiosk() && !Effect::PrintSlip.needs_the_kiosk());
+        for effect in
+            [Effect::Pay, Effect::Query, Effect::Reverse, Effect::Refund { item: 0 }, Effect::Proceed]
+        {
+            assert!(effect.needs_the_kiosk(), "{effect:?}");
+        }
     }
 }

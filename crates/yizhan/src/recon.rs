@@ -11,38 +11,7 @@
 pub use kiosk_core::recon::{match_day, BillerRow, Day, Files, Flag, Source};
 
 use crate::runtime::Runtime;
-use billers::{ReconKind, ReconRow};
-use chrono::NaiveDate;
-use kiosk_core::{Channel, Payment, Ts, Utility};
-
-const EPOCH: NaiveDate = match NaiveDate::from_ymd_opt(1970, 1, 1) {
-    Some(date) => date,
-    None => panic!("1970-01-01 is a date"),
-};
-
-/// The core's day number of a Beijing calendar date.
-pub fn day_of(date: NaiveDate) -> Day {
-    Day(date.signed_duration_since(EPOCH).num_days())
-}
-
-/// The Beijing calendar date of a day number.
-pub fn date_of(day: Day) -> NaiveDate {
-    EPOCH.checked_add_signed(chrono::Duration::days(day.0)).unwrap_or(EPOCH)
-}
-
-/// A biller's file lines as matching reads them: a `pay` or `prepaid` line credits its reference;
-/// another kind (a counter cancellation) does not.
-pub fn biller_rows(rows: Vec<ReconRow>) -> Vec<BillerRow> {
-    rows.into_iter()
-        .map(|row| {
-            let credited = match row.kind {
-                ReconKind::Pay | ReconKind::Prepaid => true,
-                ReconKind::Other(_) => false,
-            };
-            BillerRow { reference: row.reference, amount: row.amount, credited }
-        })
-        .collect()
-}
+use kiosk_core::{Payment, Ts, Utility};
 
 /// A file that could not be read, in words for staff.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -55,17 +24,11 @@ pub async fn read_files(runtime: &Runtime, days: &[Day], now: Ts) -> (Files, Vec
     let mut files = Files::new();
     let mut unread = Vec::new();
     for &day in days {
-        let date = date_of(day);
+        let date = day.date();
         let whole = now >= day.final_at();
-        for source in Source::ALL {
-            let channel = match source {
-                Source::WeChatBill => Channel::WeChat,
-                Source::AlipayBill => Channel::Alipay,
-                // Not implemented yet: UnionPay and bank-card payments stay in suspense until
-                // their own acquirer file is read.
-                Source::UnionPayAcquirerFile | Source::BankCardSettlementFile => continue,
-            };
-            match runtime.channels.statement(channel, date).await {
+        // The acquirers' files are not read yet: their payments stay in suspense until they are.
+        for source in Source::ALL.into_iter().filter(|s| s.is_read()) {
+            match runtime.channels.statement(source.channel(), date).await {
                 Ok(rows) => files.add_statement(source, day, rows, whole),
                 // A channel the kiosk does not use has no payments to reconcile.
                 Err(payments::StatementError::NotConfigured { .. }) => {}
@@ -74,7 +37,9 @@ pub async fn read_files(runtime: &Runtime, days: &[Day], now: Ts) -> (Files, Vec
         }
         for utility in Utility::ALL {
             match runtime.billers.get(utility).reconciliation(&date.to_string()).await {
-                Ok(rows) => files.add_biller_file(utility, day, biller_rows(rows), whole),
+                Ok(rows) => {
+                    files.add_biller_file(utility, day, rows.into_iter().map(Into::into).collect(), whole)
+                }
                 Err(error) => unread.push(Unread(format!("{utility} reconciliation file {date}: {error}"))),
             }
         }
@@ -184,14 +149,7 @@ pub async fn settle_suspense(
         let mut after = payment.clone();
         let stepped = after.step(event, now, &runtime.policy);
         if !stepped.changed {
-            let why = if evidence.charged {
-                "the files do not show where all the money went"
-            } else if evidence.complete {
-                "no charge in complete files, but the kiosk saw money move"
-            } else {
-                "not every file that could hold its rows is read and final"
-            };
-            return Ok(Settled::Unsettled { payment, why });
+            return Ok(Settled::Unsettled { payment, why: evidence.why_unsettled() });
         }
         let mut record = crate::runtime::journaling::transition(
             &after,
@@ -207,7 +165,7 @@ pub async fn settle_suspense(
                 let left_for_kiosk = stepped
                     .effects
                     .iter()
-                    .filter(|e| needs_the_kiosk(e))
+                    .filter(|e| e.needs_the_kiosk())
                     .map(kiosk_core::Effect::summary)
                     .collect();
                 return Ok(Settled::Corrected { payment: after, left_for_kiosk });
@@ -223,34 +181,16 @@ pub async fn settle_suspense(
     Err(format!("the journal kept changing while journaling {id}; reconcile again later").into())
 }
 
-/// Whether an effect is a call (or a step) only the kiosk process carries out. Printing is
-/// repeatable and never a trigger (R6): a receipt can be printed again from the journal.
-fn needs_the_kiosk(effect: &kiosk_core::Effect) -> bool {
-    use kiosk_core::Effect;
-    match effect {
-        Effect::PrintReceipt | Effect::PrintSlip => false,
-        Effect::Pay
-        | Effect::Query
-        | Effect::Reverse
-        | Effect::WriteOff { .. }
-        | Effect::CheckWriteOff { .. }
-        | Effect::Refund { .. }
-        | Effect::CheckRefund { .. }
-        | Effect::WriteCard
-        | Effect::ConfirmCardWrite
-        | Effect::Proceed => true,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::TimeZone;
+    use chrono::{NaiveDate, TimeZone};
 
     #[test]
     fn days_and_dates_convert_both_ways_in_beijing_time() {
         let date = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
-        assert_eq!(date_of(day_of(date)), date);
+        assert_eq!(Day::from_date(date).date(), date);
+        let day_of = Day::from_date;
         let noon = crate::clock::beijing().from_local_datetime(&date.and_hms_opt(12, 0, 0).unwrap()).unwrap();
         assert_eq!(Day::of(Ts(noon.timestamp_millis())), day_of(date));
         let just_before =

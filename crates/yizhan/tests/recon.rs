@@ -72,7 +72,7 @@ fn late_yesterday() -> Ts {
 }
 
 fn yesterday() -> String {
-    yizhan::recon::date_of(Day::of(yizhan::clock::now()).previous()).to_string()
+    Day::of(yizhan::clock::now()).previous().date().to_string()
 }
 
 /// Pays `fen` at `utility` with an order created at `created_at`.

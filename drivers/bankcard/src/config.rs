@@ -226,6 +226,19 @@ mod tests {
     use super::*;
 
     #[test]
+    fn simulator_ports_replace_the_ports_and_add_no_slot() {
+        let bare: BankCardConfig = toml::from_str("required = true").unwrap();
+        assert!(bare.terminal.validate().is_err(), "no port yet");
+        let sim = bare.with_ports("/dev/pts/4", Some(std::path::Path::new("/dev/pts/5")));
+        assert_eq!(sim.terminal.serial.path, std::path::Path::new("/dev/pts/4"));
+        assert!(sim.slot.is_none(), "a slot only where the entry has one");
+        sim.terminal.validate().unwrap();
+        let with_slot: BankCardConfig = toml::from_str("[slot]\ntake_timeout_ms = 30000").unwrap();
+        let sim = with_slot.with_ports("/dev/pts/4", Some(std::path::Path::new("/dev/pts/5")));
+        assert_eq!(sim.slot.unwrap().serial.path, std::path::Path::new("/dev/pts/5"));
+    }
+
+    #[test]
     fn the_documented_entry_parses() {
         let text = include_str!("config.rs")
             .lines()

@@ -5,7 +5,9 @@
 //! calls `query` (QUERY_LAST); at its deadline it calls `reverse`. Each call is made by the
 //! payment machine of the order it names, so whatever it sends is journaled against that order.
 //! The driver adds the card terminal's own safety net (payments.md §3.2, C1), kept in a
-//! [`TerminalMemory`] it is given (the kiosk's journal; the driver owns no files):
+//! [`TerminalMemory`] it is given (the kiosk's journal; the driver owns no files). The rules
+//! below are decided in `kiosk_core::card_terminal` (pure, with its table of every case); this
+//! file reads the records, asks there, and carries the answer out:
 //!
 //! 1. **Armed reversal.** Before a sale frame leaves the kiosk, `{order, amount, armed_at}` is
 //!    armed in the memory, durably ([`crate::store`]).
@@ -29,7 +31,7 @@
 
 use crate::codec::{Request, Response, MAX_AMOUNT};
 use crate::config::TerminalConfig;
-use crate::frame::{IndustryInfo, MaskedPan, TransType, Verdict};
+use crate::frame::{IndustryInfo, MaskedPan, TransType};
 use crate::store::{
     ArmedReversal, CardTxn, MemoryError, OpState, RefundRecord, ReversalState, TerminalMemory,
 };
@@ -37,6 +39,10 @@ use crate::transport::{EcrLink, LinkError, LinkStats, LinkTiming};
 use device::reconnect::{BackoffPolicy, Connector, Reconnecting};
 use device::serial::SerialConnector;
 use device::{DeviceState, DeviceStatus, MediaState};
+use kiosk_core::card_terminal::{
+    self as rules, AfterLastResult, AfterReversal, AfterSale, BeforeSale, LastKind, OpAnswer, Purchase,
+    SaleRecords,
+};
 use kiosk_core::{FailKind, Fen, OrderRef, PayReply, QueryReply, RefundReply, ReverseReply};
 use std::time::Duration;
 use tokio::time::Instant;
@@ -311,8 +317,8 @@ impl<M: TerminalMemory, C: Connector> PaymentTerminal<M, C> {
             Err(e) => return ReverseReply::Retry { detail: unknown(e) },
         };
         let detail = code_detail(&r);
-        match r.code.verdict() {
-            Verdict::Approved => {
+        match rules::after_reversal(r.code.verdict()) {
+            AfterReversal::Reversed => {
                 match self.memory.txn(order).await {
                     Ok(Some(mut t)) => {
                         t.void = Some(OpState::Done);
@@ -328,19 +334,35 @@ impl<M: TerminalMemory, C: Connector> PaymentTerminal<M, C> {
                     Err(detail) => ReverseReply::Retry { detail },
                 }
             }
-            Verdict::NotFound => match self.disarm(order, ReversalState::Answered, &detail).await {
-                Ok(()) => ReverseReply::Done { refunded: Some(false) },
-                Err(detail) => ReverseReply::Retry { detail },
-            },
-            Verdict::Declined(_) => {
+            AfterReversal::NeverHappened => {
+                match self.disarm(order, ReversalState::Answered, &detail).await {
+                    Ok(()) => ReverseReply::Done { refunded: Some(false) },
+                    Err(detail) => ReverseReply::Retry { detail },
+                }
+            }
+            AfterReversal::Refused => {
                 tracing::error!(order = %order, code = %r.code, "terminal refused a reversal; the record is kept");
                 match self.disarm(order, ReversalState::Refused, &detail).await {
                     Ok(()) => ReverseReply::Refused { detail },
                     Err(detail) => ReverseReply::Retry { detail },
                 }
             }
-            Verdict::InProgress | Verdict::Unknown => ReverseReply::Retry { detail },
+            AfterReversal::Retry => ReverseReply::Retry { detail },
         }
+    }
+
+    /// What the memory holds for a sale of `order` ([`rules::SaleRecords`]), its purchase on
+    /// record, and another order whose reversal is armed (for the log).
+    async fn sale_records(
+        &self,
+        order: &OrderRef,
+    ) -> Result<(Option<CardTxn>, SaleRecords, Option<OrderRef>), MemoryError> {
+        let txn = self.memory.txn(order).await?;
+        let reversal = self.memory.reversal(order).await?.map(|r| r.state);
+        let another = self.memory.armed().await?.into_iter().map(|r| r.order).find(|armed| armed != order);
+        let purchase =
+            txn.as_ref().map(|t| if t.void.is_none() { Purchase::Approved } else { Purchase::Voided });
+        Ok((txn, SaleRecords { purchase, reversal, another_armed: another.is_some() }, another))
     }
 
     /// Purchase (`00`) of `amount` for `order`. Refused with `REVERSAL_PENDING`, before anything
@@ -349,45 +371,35 @@ impl<M: TerminalMemory, C: Connector> PaymentTerminal<M, C> {
         if !(1..=MAX_AMOUNT).contains(&amount.0) {
             return failed(FailKind::Config, "AMOUNT", "amount out of range for the terminal");
         }
-        // An approved purchase already on record: never charge twice.
-        match self.memory.txn(order).await {
-            Ok(Some(t)) if t.void.is_none() => return PayReply::Paid { channel_txn: channel_txn(&t) },
-            Ok(Some(_)) => return PayReply::AlreadyUsed { code: "VOIDED".into() },
-            Ok(None) => {}
+        let (txn, records, another) = match self.sale_records(order).await {
+            Ok(found) => found,
             Err(e) => return failed(FailKind::Config, "MEMORY", &e.to_string()),
-        }
-        match self.memory.reversal(order).await {
-            Err(e) => return failed(FailKind::Config, "MEMORY", &e.to_string()),
-            Ok(Some(r)) if r.state == ReversalState::Armed => {
-                // This very sale is in doubt: ask, never resend blindly.
+        };
+        match rules::before_sale(records) {
+            BeforeSale::AlreadyPaid => {
+                return PayReply::Paid { channel_txn: txn.as_ref().map(channel_txn).unwrap_or_default() }
+            }
+            BeforeSale::AlreadyVoided => return PayReply::AlreadyUsed { code: "VOIDED".into() },
+            BeforeSale::AskFirst => {
                 return match self.query(order, amount).await {
                     QueryReply::Paid { channel_txn } => PayReply::Paid { channel_txn },
                     _ => PayReply::Unknown { detail: "an earlier attempt for this order is in doubt".into() },
                 };
             }
-            Ok(Some(r)) if r.state == ReversalState::Refused => {
+            BeforeSale::InDoubt => {
                 return PayReply::Unknown {
                     detail: "an earlier attempt for this order is in doubt: its reversal was refused".into(),
                 };
             }
-            Ok(_) => {}
-        }
-        match self.memory.armed().await {
-            Err(e) => return failed(FailKind::Config, "MEMORY", &e.to_string()),
-            Ok(armed) => {
-                if let Some(other) = armed.first() {
-                    tracing::warn!(
-                        order = %order,
-                        armed = %other.order,
-                        "another order's reversal is armed; sale not sent"
-                    );
-                    return failed(
-                        FailKind::Config,
-                        "REVERSAL_PENDING",
-                        "an earlier card transaction is still being reversed; nothing was charged",
-                    );
-                }
+            BeforeSale::AnotherArmed => {
+                tracing::warn!(order = %order, armed = ?another, "another order's reversal is armed; sale not sent");
+                return failed(
+                    FailKind::Config,
+                    "REVERSAL_PENDING",
+                    "an earlier card transaction is still being reversed; nothing was charged",
+                );
             }
+            BeforeSale::ArmAndSend => {}
         }
         let armed =
             ArmedReversal { order: order.clone(), amount, armed_at: now_ms(), state: ReversalState::Armed };
@@ -403,24 +415,22 @@ impl<M: TerminalMemory, C: Connector> PaymentTerminal<M, C> {
                 return PayReply::Unknown { detail: unknown(e) };
             }
         };
-        match r.code.verdict() {
-            Verdict::Approved if r.amount == amount => match self.remember_approval(order, &r).await {
+        match rules::after_sale(r.code.verdict(), r.amount == amount) {
+            AfterSale::Record => match self.remember_approval(order, &r).await {
                 Ok(channel_txn) => PayReply::Paid { channel_txn },
                 Err(detail) => PayReply::Unknown { detail },
             },
-            Verdict::Approved => {
+            AfterSale::OtherAmount => {
                 tracing::error!(order = %order, "terminal approved a different amount; reversal stays armed");
                 PayReply::Unknown { detail: "approved amount differs from the request".into() }
             }
-            Verdict::Declined(kind) => {
+            AfterSale::Declined(kind) => {
                 match self.disarm(order, ReversalState::Answered, &code_detail(&r)).await {
                     Ok(()) => PayReply::Failed { kind, code: r.code.as_string(), message: r.message },
                     Err(detail) => PayReply::Unknown { detail },
                 }
             }
-            Verdict::InProgress | Verdict::NotFound | Verdict::Unknown => {
-                PayReply::Unknown { detail: code_detail(&r) }
-            }
+            AfterSale::KeepArmed => PayReply::Unknown { detail: code_detail(&r) },
         }
     }
 
@@ -437,20 +447,21 @@ impl<M: TerminalMemory, C: Connector> PaymentTerminal<M, C> {
             Some(TransType::Refund) => r.info.original == order.as_str(),
             Some(_) => r.info.reference == order.as_str(),
         };
-        if !about_us {
+        let kind = match r.trans {
+            Some(TransType::Sale) => LastKind::Sale,
+            Some(TransType::Void | TransType::Refund) => LastKind::Undo { reversal: false },
+            Some(TransType::Reversal) => LastKind::Undo { reversal: true },
+            Some(TransType::QueryLast) | None => LastKind::Other,
+        };
+        match rules::after_last_result(kind, about_us, r.code.verdict(), r.amount == amount) {
             // The reversal (if armed) stays armed: it is answered `25` when nothing happened.
-            return QueryReply::NotFound;
-        }
-        let verdict = r.code.verdict();
-        match (r.trans, verdict) {
-            (_, Verdict::InProgress) => QueryReply::Waiting,
-            (Some(TransType::Sale), Verdict::Approved) if r.amount == amount => {
-                match self.remember_approval(order, &r).await {
-                    Ok(channel_txn) => QueryReply::Paid { channel_txn },
-                    Err(detail) => QueryReply::Unknown { detail },
-                }
-            }
-            (Some(TransType::Sale), Verdict::Approved) => {
+            AfterLastResult::NotOurs => QueryReply::NotFound,
+            AfterLastResult::Waiting => QueryReply::Waiting,
+            AfterLastResult::Record => match self.remember_approval(order, &r).await {
+                Ok(channel_txn) => QueryReply::Paid { channel_txn },
+                Err(detail) => QueryReply::Unknown { detail },
+            },
+            AfterLastResult::OtherAmount => {
                 tracing::error!(
                     order = %order,
                     approved = r.amount.0,
@@ -464,13 +475,13 @@ impl<M: TerminalMemory, C: Connector> PaymentTerminal<M, C> {
                     ),
                 }
             }
-            (Some(TransType::Sale), Verdict::Declined(_)) => {
+            AfterLastResult::Declined | AfterLastResult::NeverHappened => {
                 match self.disarm(order, ReversalState::Answered, &code_detail(&r)).await {
                     Ok(()) => QueryReply::Failed { code: r.code.as_string() },
                     Err(detail) => QueryReply::Unknown { detail },
                 }
             }
-            (Some(TransType::Void | TransType::Reversal | TransType::Refund), Verdict::Approved) => {
+            AfterLastResult::Undone => {
                 if let Err(detail) = self.disarm(order, ReversalState::Answered, &code_detail(&r)).await {
                     return QueryReply::Unknown { detail };
                 }
@@ -481,13 +492,7 @@ impl<M: TerminalMemory, C: Connector> PaymentTerminal<M, C> {
                     Err(e) => QueryReply::Unknown { detail: memory_unknown(&e) },
                 }
             }
-            (Some(TransType::Reversal), Verdict::NotFound) => {
-                match self.disarm(order, ReversalState::Answered, &code_detail(&r)).await {
-                    Ok(()) => QueryReply::Failed { code: r.code.as_string() },
-                    Err(detail) => QueryReply::Unknown { detail },
-                }
-            }
-            _ => QueryReply::Unknown { detail: code_detail(&r) },
+            AfterLastResult::Unknown => QueryReply::Unknown { detail: code_detail(&r) },
         }
     }
 
@@ -512,12 +517,10 @@ impl<M: TerminalMemory, C: Connector> PaymentTerminal<M, C> {
                 // The last void's answer was lost: ask before sending it again.
                 match self.query_last().await {
                     Ok(r) if r.trans == Some(TransType::Void) && r.info.reference == order.as_str() => {
-                        match r.code.verdict() {
-                            Verdict::Approved => return self.void_done(&mut t, true).await,
-                            Verdict::Declined(_) | Verdict::NotFound => {
-                                return self.void_done(&mut t, false).await
-                            }
-                            _ => return ReverseReply::Retry { detail: code_detail(&r) },
+                        match rules::after_void_or_refund(r.code.verdict()) {
+                            OpAnswer::Done => return self.void_done(&mut t, true).await,
+                            OpAnswer::Refused => return self.void_done(&mut t, false).await,
+                            OpAnswer::Unknown => return ReverseReply::Retry { detail: code_detail(&r) },
                         }
                     }
                     Ok(_) => {}
@@ -534,13 +537,13 @@ impl<M: TerminalMemory, C: Connector> PaymentTerminal<M, C> {
         req.orig_voucher = t.voucher.clone();
         let wait = self.settings.query_timeout;
         match self.call(&req, wait).await {
-            Ok(r) => match r.code.verdict() {
-                Verdict::Approved => self.void_done(&mut t, true).await,
-                Verdict::Declined(_) | Verdict::NotFound => {
+            Ok(r) => match rules::after_void_or_refund(r.code.verdict()) {
+                OpAnswer::Done => self.void_done(&mut t, true).await,
+                OpAnswer::Refused => {
                     tracing::warn!(order = %order, code = %r.code, "void refused; a refund is needed");
                     self.void_done(&mut t, false).await
                 }
-                Verdict::InProgress | Verdict::Unknown => ReverseReply::Retry { detail: code_detail(&r) },
+                OpAnswer::Unknown => ReverseReply::Retry { detail: code_detail(&r) },
             },
             Err(e) => ReverseReply::Retry { detail: unknown(e) },
         }
@@ -583,14 +586,14 @@ impl<M: TerminalMemory, C: Connector> PaymentTerminal<M, C> {
                 OpState::Refused => return RefundReply::Refused { detail: "refused earlier".into() },
                 OpState::InDoubt => match self.query_last().await {
                     Ok(r) if r.trans == Some(TransType::Refund) && r.info.reference == refund_no => {
-                        match r.code.verdict() {
-                            Verdict::Approved => {
+                        match rules::after_void_or_refund(r.code.verdict()) {
+                            OpAnswer::Done => {
                                 return self.refund_done(&mut t, refund_no, OpState::Done).await
                             }
-                            Verdict::Declined(_) | Verdict::NotFound => {
+                            OpAnswer::Refused => {
                                 return self.refund_done(&mut t, refund_no, OpState::Refused).await
                             }
-                            _ => return RefundReply::Unknown { detail: code_detail(&r) },
+                            OpAnswer::Unknown => return RefundReply::Unknown { detail: code_detail(&r) },
                         }
                     }
                     Ok(_) => {}
@@ -616,12 +619,10 @@ impl<M: TerminalMemory, C: Connector> PaymentTerminal<M, C> {
         req.orig_ref_no = t.ref_no.clone();
         let wait = self.settings.query_timeout;
         match self.call(&req, wait).await {
-            Ok(r) => match r.code.verdict() {
-                Verdict::Approved => self.refund_done(&mut t, refund_no, OpState::Done).await,
-                Verdict::Declined(_) | Verdict::NotFound => {
-                    self.refund_done(&mut t, refund_no, OpState::Refused).await
-                }
-                Verdict::InProgress | Verdict::Unknown => RefundReply::Unknown { detail: code_detail(&r) },
+            Ok(r) => match rules::after_void_or_refund(r.code.verdict()) {
+                OpAnswer::Done => self.refund_done(&mut t, refund_no, OpState::Done).await,
+                OpAnswer::Refused => self.refund_done(&mut t, refund_no, OpState::Refused).await,
+                OpAnswer::Unknown => RefundReply::Unknown { detail: code_detail(&r) },
             },
             Err(e) => RefundReply::Unknown { detail: unknown(e) },
         }
@@ -633,9 +634,7 @@ impl<M: TerminalMemory, C: Connector> PaymentTerminal<M, C> {
             Ok(record) => record,
             Err(e) => return RefundReply::Unknown { detail: memory_unknown(&e) },
         };
-        let open = record.is_some_and(|r| {
-            matches!(r.state, ReversalState::Armed | ReversalState::Refused) && r.amount == amount
-        });
+        let open = record.is_some_and(|r| r.state.is_open() && r.amount == amount);
         if !open {
             return RefundReply::Refused {
                 detail: "no approved card purchase on record for this order".into(),

@@ -65,21 +65,9 @@ impl TryFrom<[u8; 2]> for TransType {
     }
 }
 
-/// What a response code means for the kiosk.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Verdict {
-    /// `00`: approved / done.
-    Approved,
-    /// A definite refusal: no money moved for this request.
-    Declined(FailKind),
-    /// `IP`: the transaction is still running at the terminal (customer at the PIN pad).
-    InProgress,
-    /// `NF` (no transaction at all) or `25` (no original transaction with that reference).
-    NotFound,
-    /// The terminal itself does not know (no answer from the bank, system error, MAC error) or
-    /// a code we do not know: the money may or may not have moved.
-    Unknown,
-}
+/// What a response code means for the kiosk: the core's (kiosk_core::card_terminal), where the
+/// rules that act on it live; [`RespCode::verdict`] is the code table.
+pub use kiosk_core::card_terminal::Verdict;
 
 /// A two-character response code (`code (2)` of the §6.4 response record).
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]

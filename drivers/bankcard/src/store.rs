@@ -27,35 +27,8 @@ use std::collections::BTreeMap;
 use std::future::Future;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-/// Where the reversal record of one order stands.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum ReversalState {
-    /// The sale was (or is about to be) sent and nothing definite has been heard: reverse it
-    /// unless it turns out approved. While any order's record is armed, no new sale is sent.
-    Armed,
-    /// A definite answer closed it: the sale was approved or declined, or its reversal was
-    /// answered (approved, or "no such transaction").
-    Answered,
-    /// The terminal declined the reversal: the customer may have been charged. Kept for staff
-    /// and for the order's own later `reverse`; it does not block new sales.
-    Refused,
-    /// Closed by the kiosk's journal, not by the terminal: the order's payment was settled by
-    /// staff or the statements, so the reversal was not sent (set by the kiosk, never by the
-    /// driver).
-    Settled,
-}
-
-impl ReversalState {
-    /// The name used in the journal and logs.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ReversalState::Armed => "armed",
-            ReversalState::Answered => "answered",
-            ReversalState::Refused => "refused",
-            ReversalState::Settled => "settled",
-        }
-    }
-}
+/// Where the reversal record of one order stands (the core's, where its rules live).
+pub use kiosk_core::card_terminal::ReversalState;
 
 /// A reversal record, armed before a sale: "if you do not hear that this sale was decided,
 /// reverse it".
@@ -264,7 +237,7 @@ impl TerminalMemory for InProcessMemory {
     async fn disarm(&self, order: &OrderRef, state: ReversalState, _detail: &str) -> Result<(), MemoryError> {
         let mut records = self.write()?;
         if let Some(r) = records.reversals.get_mut(order) {
-            if matches!(r.state, ReversalState::Armed | ReversalState::Refused) {
+            if r.state.is_open() {
                 r.state = state;
             }
         }

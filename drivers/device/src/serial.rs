@@ -265,6 +265,16 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_left_out_path_is_refused_until_a_port_is_given() {
+        let cfg: SerialConfig = toml::from_str("baud = 9600").unwrap();
+        assert!(cfg.validate().unwrap_err().to_string().contains("serial.path is missing"));
+        let cfg = cfg.with_path("/dev/pts/7");
+        cfg.validate().unwrap();
+        assert_eq!(cfg.baud, 9600, "the other settings stay");
+        assert_eq!(serde_defaults::<SerialConfig>(), Some(SerialConfig::default()));
+    }
+
+    #[test]
     fn a_minimal_entry_gets_8n1_defaults() {
         let cfg: SerialConfig = toml::from_str(r#"path = "/dev/serial/by-id/usb-x""#).unwrap();
         assert_eq!(cfg, SerialConfig::new("/dev/serial/by-id/usb-x"));

@@ -301,6 +301,30 @@ mod tests {
     use super::*;
 
     #[test]
+    fn simulator_ports_add_a_slot_and_a_lines_button_and_keep_what_was_written() {
+        use std::path::Path;
+        let bare: IdReaderConfig = toml::from_str("required = true").unwrap();
+        let sim = bare.with_ports(Path::new("/dev/pts/1"), Path::new("/dev/pts/2"), Path::new("/dev/pts/3"));
+        assert_eq!(sim.serial.as_ref().map(|s| s.path.as_path()), Some(Path::new("/dev/pts/1")));
+        let slot = sim.slot.as_ref().unwrap();
+        assert_eq!(slot.serial.path, Path::new("/dev/pts/2"));
+        assert_eq!(slot.move_timeout_ms, d::moving(), "a slot at its defaults");
+        let button = sim.button.as_ref().unwrap();
+        assert_eq!(
+            (button.serial.path.as_path(), button.input),
+            (Path::new("/dev/pts/3"), ButtonKind::Lines)
+        );
+        assert!(sim.required);
+        sim.validate().unwrap();
+        let written: IdReaderConfig =
+            toml::from_str("[slot]\nmove_timeout_ms = 7000\n[slot.serial]\nbaud = 9600").unwrap();
+        let sim =
+            written.with_ports(Path::new("/dev/pts/1"), Path::new("/dev/pts/2"), Path::new("/dev/pts/3"));
+        let slot = sim.slot.unwrap();
+        assert_eq!((slot.move_timeout_ms, slot.serial.baud), (7000, 9600));
+    }
+
+    #[test]
     fn the_documented_entry_parses() {
         let src = include_str!("config.rs");
         let toml_text: String = src

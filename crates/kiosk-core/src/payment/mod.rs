@@ -167,6 +167,20 @@ pub struct StatementEvidence {
     pub complete: bool,
 }
 
+impl StatementEvidence {
+    /// Why this evidence does not settle a payment in suspense (when `Reconciled` changes
+    /// nothing), in words for staff.
+    pub fn why_unsettled(&self) -> &'static str {
+        if self.charged {
+            "the files do not show where all the money went"
+        } else if self.complete {
+            "no charge in complete files, but the kiosk saw money move"
+        } else {
+            "not every file that could hold its rows is read and final"
+        }
+    }
+}
+
 /// Something the runtime must do after journaling. Each external call's reply comes back as an
 /// event.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -424,6 +438,26 @@ fn refund_status_summary(reply: &RefundQueryReply) -> String {
 }
 
 impl Effect {
+    /// Whether only the kiosk process carries this out: a call, or the step after one. A
+    /// reconciliation run beside the kiosk journals the new state and leaves these to it.
+    /// Printing is repeatable and never a trigger (R6): a receipt can be printed again from the
+    /// journal.
+    pub fn needs_the_kiosk(&self) -> bool {
+        match self {
+            Effect::PrintReceipt | Effect::PrintSlip => false,
+            Effect::Pay
+            | Effect::Query
+            | Effect::Reverse
+            | Effect::WriteOff { .. }
+            | Effect::CheckWriteOff { .. }
+            | Effect::Refund { .. }
+            | Effect::CheckRefund { .. }
+            | Effect::WriteCard
+            | Effect::ConfirmCardWrite
+            | Effect::Proceed => true,
+        }
+    }
+
     pub fn summary(&self) -> String {
         match self {
             Effect::Pay => "pay".into(),

@@ -13,7 +13,7 @@
 use crate::backend::Backend;
 use crate::cli::ReconArgs;
 use crate::clock;
-use crate::recon::{self, date_of, day_of, Day};
+use crate::recon::{self, Day};
 use chrono::NaiveDate;
 use kiosk_core::State;
 use std::process::ExitCode;
@@ -23,7 +23,7 @@ pub async fn run(backend: &Backend, args: &ReconArgs) -> ExitCode {
     let now = clock::now();
     let day = match &args.date {
         Some(text) => match NaiveDate::parse_from_str(text, "%Y-%m-%d") {
-            Ok(date) => day_of(date),
+            Ok(date) => Day::from_date(date),
             Err(_) => {
                 eprintln!("yizhan: --date {text:?}: expected a date such as 2026-11-23");
                 return ExitCode::from(2);
@@ -39,7 +39,7 @@ pub async fn run(backend: &Backend, args: &ReconArgs) -> ExitCode {
     if day.next().final_at() > now {
         eprintln!(
             "yizhan: the files of {} are final only from {}: a missing row proves nothing before then",
-            date_of(day.next()),
+            day.next().date(),
             clock::format_local(day.next().final_at())
         );
     }
@@ -50,7 +50,7 @@ pub async fn run(backend: &Backend, args: &ReconArgs) -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    println!("RECON          {} (files of {} and {})", date_of(day), date_of(day), date_of(day.next()));
+    println!("RECON          {} (files of {} and {})", day.date(), day.date(), day.next().date());
     // External outcomes settle what the kiosk could not (payments.md §6), through the machine.
     for payment in journal.iter_mut() {
         if Day::of(payment.order.created_at) != day || !matches!(payment.state, State::Suspense { .. }) {
