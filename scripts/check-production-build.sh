@@ -29,8 +29,10 @@ for command in sim soak; do
   grep -q "not in this build" <<<"$out" || fail "yizhan $command said: $out"
 done
 
+data=$(mktemp -d)
+trap 'rm -rf "$data"' EXIT
 set +e
-out=$("$bin" --config config/kiosk.toml --data-dir "$(mktemp -d)" devices 2>&1)
+out=$("$bin" --config config/kiosk.toml --data-dir "$data" devices 2>&1)
 rc=$?
 set -e
 [ "$rc" -eq 2 ] || fail "the demo configuration was not refused (exit $rc): $out"

@@ -18,8 +18,17 @@ cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo test --workspace --locked
 
-# The production build: the same kiosk without the `sim` feature. Its binary is checked and
-# kept aside; main.rs is touched so that the next build puts the demo binary back in place.
+# The production build: the same kiosk without the `sim` feature. No crate may have `sim` turned
+# on in it, clippy must pass on the code only it compiles, and its binary is checked, then kept
+# aside as target/yizhan-production while the demo binary is built back in its place (the
+# integration tests and the docs run target/debug/yizhan).
+sim_crates=(-i device -i payments -i billers -i journal)
+if cargo tree -p yizhan --no-default-features -e features --locked "${sim_crates[@]}" | grep -q 'feature "sim"'; then
+  echo "a crate has its sim feature on in the production build:" >&2
+  cargo tree -p yizhan --no-default-features -e features --locked "${sim_crates[@]}" | grep -B3 'feature "sim"' >&2
+  exit 1
+fi
+cargo clippy -p yizhan --no-default-features --locked -- -D warnings
 cargo build -p yizhan --bin yizhan --no-default-features --locked 2>&1 | tee target/production-build.log
 if grep -q "^warning" target/production-build.log; then
   echo "the production build has warnings (code only the simulators use?)" >&2
@@ -27,4 +36,5 @@ if grep -q "^warning" target/production-build.log; then
 fi
 cp target/debug/yizhan target/yizhan-production
 touch crates/yizhan/src/main.rs
+cargo build -p yizhan --bin yizhan --locked
 ./scripts/check-production-build.sh target/yizhan-production

@@ -66,9 +66,7 @@ impl ReversalState {
             ReversalState::Settled => "settled",
         }
     }
-}
 
-impl ReversalState {
     /// Still open: the sale may have charged the customer and nothing has closed the record
     /// (armed, or its reversal refused). Only an open record may be sent again as a reversal to
     /// return a charge the statements showed.

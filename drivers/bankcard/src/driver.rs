@@ -352,17 +352,28 @@ impl<M: TerminalMemory, C: Connector> PaymentTerminal<M, C> {
     }
 
     /// What the memory holds for a sale of `order` ([`rules::SaleRecords`]), its purchase on
-    /// record, and another order whose reversal is armed (for the log).
+    /// record, and another order whose reversal is armed (for the log). Read in the order the
+    /// rules look (purchase, this order's reversal, the others'), and no further than the first
+    /// record that decides: a later read that fails must not hide an earlier one that found
+    /// something.
     async fn sale_records(
         &self,
         order: &OrderRef,
     ) -> Result<(Option<CardTxn>, SaleRecords, Option<OrderRef>), MemoryError> {
         let txn = self.memory.txn(order).await?;
-        let reversal = self.memory.reversal(order).await?.map(|r| r.state);
-        let another = self.memory.armed().await?.into_iter().map(|r| r.order).find(|armed| armed != order);
         let purchase =
             txn.as_ref().map(|t| if t.void.is_none() { Purchase::Approved } else { Purchase::Voided });
-        Ok((txn, SaleRecords { purchase, reversal, another_armed: another.is_some() }, another))
+        let mut records = SaleRecords { purchase, reversal: None, another_armed: false };
+        if purchase.is_some() {
+            return Ok((txn, records, None));
+        }
+        records.reversal = self.memory.reversal(order).await?.map(|r| r.state);
+        if records.reversal.is_some_and(ReversalState::is_open) {
+            return Ok((txn, records, None));
+        }
+        let another = self.memory.armed().await?.into_iter().map(|r| r.order).find(|armed| armed != order);
+        records.another_armed = another.is_some();
+        Ok((txn, records, another))
     }
 
     /// Purchase (`00`) of `amount` for `order`. Refused with `REVERSAL_PENDING`, before anything

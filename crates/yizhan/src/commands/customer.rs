@@ -8,8 +8,9 @@
 /// The demo gas card: on the card, and (in the embedded back end) known to the gas biller.
 pub const DEMO_GAS_CARD: &str = "8800000021";
 pub const DEMO_GAS_ACCOUNT: &str = "3300000035";
+/// The demo card's user number, on the card only.
 #[cfg_attr(not(feature = "sim"), allow(dead_code))]
-const DEMO_GAS_USER: &str = "33000035";
+pub const DEMO_GAS_USER: &str = "33000035";
 
 #[cfg(not(feature = "sim"))]
 pub use absent::*;

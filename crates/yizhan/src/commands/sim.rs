@@ -224,7 +224,11 @@ async fn iccard_sim() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    if let Some(card) = iccard::sim::SimCard::gas_user_card("8800000021", "33000035", [0xFF; 3]) {
+    if let Some(card) = iccard::sim::SimCard::gas_user_card(
+        super::customer::DEMO_GAS_CARD,
+        super::customer::DEMO_GAS_USER,
+        [0xFF; 3],
+    ) {
         let _ = sim.insert(card);
     }
     println!("iccard {}", sim.path().display());
@@ -259,9 +263,11 @@ struct CardSims {
 impl CardSims {
     async fn start() -> std::io::Result<CardSims> {
         let iccard = std::sync::Arc::new(iccard::sim::Crt310Sim::start()?);
-        if let Some(card) =
-            iccard::sim::SimCard::gas_user_card(super::customer::DEMO_GAS_CARD, "33000035", [0xFF; 3])
-        {
+        if let Some(card) = iccard::sim::SimCard::gas_user_card(
+            super::customer::DEMO_GAS_CARD,
+            super::customer::DEMO_GAS_USER,
+            [0xFF; 3],
+        ) {
             let _ = iccard.insert(card);
         }
         let bankcard = std::sync::Arc::new(bankcard::sim::TerminalSim::start()?);

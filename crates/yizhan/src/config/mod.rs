@@ -291,7 +291,9 @@ impl DevicesSection {
             Some(path) => entry.with_ports(path, slot_sim),
             None => entry,
         };
-        Some(config.terminal.validate().map(|()| config).map_err(|e| e.to_string()))
+        let checked =
+            config.terminal.validate().and_then(|()| config.slot.as_ref().map_or(Ok(()), |s| s.validate()));
+        Some(checked.map(|()| config).map_err(|e| e.to_string()))
     }
 
     /// Every entry checks out (with probe paths in simulated mode); the first problem, named.

@@ -7,7 +7,18 @@
 //! configuration is loaded only in a build without the simulators.
 
 use super::{BackendMode, ConfigError, KioskConfig};
+use payments::demo_keys::{is_demo_key_file, is_demo_secret};
+use payments::ExposeSecret;
+use sha2::{Digest, Sha256};
 use std::path::Path;
+
+/// SHA-256 of the demo staff member's PIN hash in `config/kiosk.toml` (S001, PIN 246810).
+const DEMO_PIN_HASH: &str = "f2710cc41c556f0ec3c6ba58458d2980f13b82cef91617ee426e882922510ca7";
+
+/// A value left as the example's placeholder ("change-me…", "ChangeMe…").
+fn is_placeholder(value: &str) -> bool {
+    value.to_ascii_lowercase().replace(['-', '_'], "").contains("changeme")
+}
 
 /// One reason a production kiosk will not start with this configuration.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -51,18 +62,58 @@ pub fn production_refusals(config: &KioskConfig) -> Vec<Refusal> {
             "false, with each device's real port: a production build has no simulators",
         );
     }
+    if config.timing.divisor != 1 {
+        refuse(
+            "timing.divisor",
+            "1: the channels' official timers (a larger divisor is for demos and tests)",
+        );
+    }
+    const PUBLIC: &str = "the real key: this one is the simulators' public demo key";
+    const PLACEHOLDER: &str = "the real key: this is the example's placeholder";
     if let Some(payments) = &config.payments {
         for key in payments.demo_keys_in_use(Path::new("")) {
-            refuse(key, "the channel's real key: this one is the simulators' public demo key");
+            refuse(key, PUBLIC);
+        }
+        let secrets = [
+            ("payments.wechat.api_key", payments.wechat.as_ref().map(|w| w.api_key.expose_secret())),
+            (
+                "payments.unionpay.secure_key",
+                payments.unionpay.as_ref().map(|u| u.secure_key.expose_secret()),
+            ),
+        ];
+        for (key, secret) in secrets {
+            if secret.is_some_and(is_placeholder) {
+                refuse(key, PLACEHOLDER);
+            }
+        }
+    }
+    if let Some(billers) = &config.billers {
+        let entries = [
+            ("billers.water.key", Some(&billers.water)),
+            ("billers.power.key", Some(&billers.power)),
+            ("billers.gas.key", Some(&billers.gas)),
+            ("billers.joint.key", billers.joint.as_ref()),
+        ];
+        for (key, entry) in entries {
+            match entry.map(|e| e.key.as_str()) {
+                Some(k) if is_demo_secret(k) => refuse(key, PUBLIC),
+                Some(k) if is_placeholder(k) => refuse(key, PLACEHOLDER),
+                _ => {}
+            }
         }
     }
     if let Some(receipts) = &config.receipts {
-        if payments::demo_keys::is_demo_key_file(&receipts.signing_key) {
-            refuse(
-                "receipts.signing_key",
-                "this kiosk's own Ed25519 key: the demo key is public, so its receipts would prove nothing",
-            );
+        const PROVES_NOTHING: &str =
+            "this kiosk's own Ed25519 key pair: the demo keys are public, so its receipts would prove nothing";
+        if is_demo_key_file(&receipts.signing_key) {
+            refuse("receipts.signing_key", PROVES_NOTHING);
         }
+        if is_demo_key_file(&receipts.verifying_key) {
+            refuse("receipts.verifying_key", PROVES_NOTHING);
+        }
+    }
+    if config.staff.iter().any(|m| hex::encode(Sha256::digest(m.pin_hash.as_bytes())) == DEMO_PIN_HASH) {
+        refuse("staff.pin_hash", "each member's own PIN hash: the demo member's PIN (246810) is public");
     }
     refusals
 }
@@ -93,7 +144,16 @@ mod tests {
         let mut demo = config(&demo);
         demo.resolve_paths(Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../config")));
         let keys: Vec<&str> = production_refusals(&demo).iter().map(|r| r.key).collect();
-        assert_eq!(keys, ["backend.mode", "devices.simulated", "receipts.signing_key"]);
+        assert_eq!(
+            keys,
+            [
+                "backend.mode",
+                "devices.simulated",
+                "receipts.signing_key",
+                "receipts.verifying_key",
+                "staff.pin_hash"
+            ]
+        );
     }
 
     #[test]
@@ -111,13 +171,40 @@ mod tests {
     }
 
     #[test]
-    fn the_example_production_configuration_passes() {
-        assert_eq!(production_refusals(&config(&remote_example())), []);
+    fn the_example_production_configuration_is_refused_only_for_its_placeholders() {
+        let keys: Vec<&str> = production_refusals(&config(&remote_example())).iter().map(|r| r.key).collect();
+        assert_eq!(
+            keys,
+            [
+                "payments.wechat.api_key",
+                "payments.unionpay.secure_key",
+                "billers.water.key",
+                "billers.power.key",
+                "billers.gas.key",
+                "billers.joint.key"
+            ]
+        );
+        let filled = remote_example()
+            .replace("ChangeMe32CharacterApiKey0000000", "Merchant32CharacterApiKey1234567")
+            .replace("change-me-", "merchant-");
+        assert_eq!(production_refusals(&config(&filled)), []);
+    }
+
+    #[test]
+    fn demo_timers_and_the_demo_billers_keys_are_refused() {
+        let text = remote_example()
+            .replace("divisor = 1 ", "divisor = 10 ")
+            .replace("change-me-water-key-0000", "yizhan-demo-water-biller-key");
+        let refused = production_refusals(&config(&text));
+        assert!(refused.iter().any(|r| r.key == "timing.divisor"), "{refused:?}");
+        let water = refused.iter().find(|r| r.key == "billers.water.key").unwrap();
+        assert!(water.expected.contains("public demo key"), "{water:?}");
     }
 
     #[test]
     fn remote_with_the_demo_channel_keys_is_refused_key_by_key() {
         let text = remote_example()
+            .replace("change-me-", "merchant-")
             .replace("ChangeMe32CharacterApiKey0000000", "YizhanSimulatorApiKey0123456789a")
             .replace("/etc/yizhan/alipay-app-private.pem", &keys("alipay-app-private.pem"))
             .replace("/etc/yizhan/alipay-public.pem", &keys("alipay-platform-public.pem"));

@@ -32,7 +32,7 @@ pub struct SlotTiming {
     pub take_timeout: Duration,
     /// Status poll interval.
     pub poll: Duration,
-    /// Deadline of one command (ACK, ENQ, reply).
+    /// Deadline of a command's reply after ENQ (the ACK wait is hardware.md §2.1's 300 ms).
     pub command: Duration,
     /// Inter-byte timeout.
     pub inter_byte: Duration,

@@ -83,7 +83,7 @@ pub enum ExchangeError {
     /// A reply came but its bytes are bad. The command may or may not have run.
     #[error(transparent)]
     BadReply(#[from] DecodeError),
-    /// A reply to another command, or the reader dropped the command (EOT, NAK after ENQ).
+    /// A reply to another command.
     #[error("reader reply does not answer the command")]
     Mismatch,
     /// The reader refused: negative reply `4E CM E`.
@@ -175,9 +175,13 @@ impl<C: Connector> Crt310Port<C> {
         let reply = loop {
             match self.port.read_frame(decode_inbound, timing).await {
                 Ok(Ok(Inbound::Reply(r))) => break r,
-                // A late duplicate ACK: the reply is still to come.
-                Ok(Ok(Inbound::Ack)) => continue,
-                Ok(Ok(Inbound::Nak | Inbound::Eot)) => return Err(ExchangeError::Mismatch),
+                // A late duplicate ACK, or a stray NAK/EOT (the reader sends neither after ENQ
+                // unasked; on a noisy line one byte must not fail a move that is running): the
+                // reply is still to come, or the deadline ends the wait.
+                Ok(Ok(other @ (Inbound::Ack | Inbound::Nak | Inbound::Eot))) => {
+                    tracing::debug!(byte = ?other, cm = command.cm(), "crt310: control byte while waiting for the reply");
+                    continue;
+                }
                 Ok(Err(e)) => {
                     tracing::warn!(error = %e, cm = command.cm(), "crt310: undecodable reply");
                     return Err(e.into());
@@ -270,6 +274,7 @@ mod tests {
         reader.write_all(&[0x06]).await.unwrap(); // ACK
         expect(&mut reader, &[0x05]).await; // ENQ
         reader.write_all(&[0x06]).await.unwrap(); // a late duplicate ACK is skipped
+        reader.write_all(&[0x15, 0x04]).await.unwrap(); // and so is line noise that looks like NAK, EOT
         reader.write_all(&STATUS_REPLY).await.unwrap();
         assert_eq!(host.await.unwrap().unwrap(), [0x4A, 0x4E, 0x4E]);
     }

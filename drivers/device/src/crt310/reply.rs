@@ -55,21 +55,6 @@ impl TryFrom<u8> for CardPosition {
 }
 
 impl CardPosition {
-    /// The S1 byte.
-    pub fn code(self) -> u8 {
-        match self {
-            CardPosition::LongCard => 0x46,
-            CardPosition::ShortCard => 0x47,
-            CardPosition::FrontNoHold => 0x48,
-            CardPosition::Gate => 0x49,
-            CardPosition::Inside => 0x4A,
-            CardPosition::InsideContacts => 0x4B,
-            CardPosition::RearHold => 0x4C,
-            CardPosition::Captured => 0x4D,
-            CardPosition::NoCard => 0x4E,
-        }
-    }
-
     /// True when the card is in the reader, where the SAM can read it.
     pub fn is_inside(self) -> bool {
         matches!(self, CardPosition::Inside | CardPosition::InsideContacts)
@@ -243,18 +228,6 @@ impl TryFrom<u8> for Operation {
             0x57 => Operation::WrongPosition,
             other => return Err(other),
         })
-    }
-}
-
-impl Operation {
-    /// The P byte.
-    pub fn code(self) -> u8 {
-        match self {
-            Operation::Success => 0x59,
-            Operation::Failure => 0x4E,
-            Operation::NoCard => 0x45,
-            Operation::WrongPosition => 0x57,
-        }
     }
 }
 
@@ -466,7 +439,6 @@ mod tests {
             (0x57, Operation::WrongPosition),
         ] {
             assert_eq!(Operation::try_from(b), Ok(op));
-            assert_eq!(op.code(), b);
         }
         assert_eq!(Operation::try_from(0x5A), Err(0x5A));
     }

@@ -11,9 +11,8 @@
 //! ```
 //!
 //! The host's bytes are read with this crate's decoders, but every byte the simulator *sends* is
-//! written in [`wire`] from hardware.md §2.1–§2.2, not with [`super::encode`] or
-//! [`super::CardPosition::code`], so a misread spec on the driver's side fails a test instead of
-//! agreeing with itself.
+//! written in [`wire`] from hardware.md §2.1–§2.2, not with [`super::encode`] or the driver's
+//! tables, so a misread spec on the driver's side fails a test instead of agreeing with itself.
 
 use super::command::Command;
 use super::frame::{self, FrameError, Unit};

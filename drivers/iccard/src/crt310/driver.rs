@@ -161,10 +161,15 @@ impl<C: Connector> Crt310Reader<C> {
         Ok(fw)
     }
 
-    /// Reader status S1 S2 S3.
-    pub async fn status(&mut self) -> Result<ReaderStatus, CardError> {
+    /// Reader status S1 S2 S3. `None` when S1 is a position hardware.md §2.2 does not list: the
+    /// reader answered, but not with a place a card can be; the kiosk treats it as an abnormal
+    /// card (staff), never as "no card here".
+    pub async fn status(&mut self) -> Result<Option<ReaderStatus>, CardError> {
         let data = self.command(&Command::Status).await?;
-        ReaderStatus::from_data(&data).ok_or(ReaderError::Decode(DecodeError::Malformed("status")).into())
+        if data.len() < 3 {
+            return Err(ReaderError::Decode(DecodeError::Malformed("status")).into());
+        }
+        Ok(ReaderStatus::from_data(&data))
     }
 
     /// The contact IC card's type.
@@ -221,7 +226,8 @@ impl<C: Connector> ContactReader for Crt310Reader<C> {
     }
 
     async fn presence(&mut self) -> Result<CardPresence, CardError> {
-        Ok(match self.status().await?.position {
+        let Some(status) = self.status().await? else { return Ok(CardPresence::Abnormal) };
+        Ok(match status.position {
             CardPosition::NoCard | CardPosition::FrontNoHold => CardPresence::Absent,
             CardPosition::Gate => CardPresence::AtGate,
             CardPosition::Inside | CardPosition::InsideContacts | CardPosition::RearHold => {
@@ -233,15 +239,17 @@ impl<C: Connector> ContactReader for Crt310Reader<C> {
     }
 
     async fn open_memory_card(&mut self) -> Result<(), CardError> {
-        match self.status().await?.position {
-            CardPosition::InsideContacts => {}
-            CardPosition::Inside | CardPosition::Gate | CardPosition::RearHold => {
+        match self.status().await?.map(|s| s.position) {
+            Some(CardPosition::InsideContacts) => {}
+            Some(CardPosition::Inside | CardPosition::Gate | CardPosition::RearHold) => {
                 self.move_card(MoveTo::IcContacts).await.map_err(removed_is_no_card)?;
             }
-            CardPosition::LongCard | CardPosition::ShortCard => {
+            Some(CardPosition::LongCard | CardPosition::ShortCard) | None => {
                 return Err(ReaderError::Hardware("abnormal card inside").into())
             }
-            _ => return Err(CardError::NoCard),
+            Some(CardPosition::NoCard | CardPosition::FrontNoHold | CardPosition::Captured) => {
+                return Err(CardError::NoCard)
+            }
         }
         match self.detect_ic_type().await? {
             IcType::Sle4442 => {}
