@@ -3,12 +3,17 @@
 //! file, the key and what was expected; nothing falls back silently to a default (unknown keys
 //! are refused).
 
+mod devices;
+mod load;
 mod production;
+mod validate;
 
+pub use devices::PROBE_PATH;
+pub use load::ConfigError;
 pub use production::production_refusals;
 
 use serde::Deserialize;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -244,77 +249,6 @@ pub struct DevicesSection {
     pub bankcard: Option<bankcard::BankCardConfig>,
 }
 
-/// A pty path standing in for a simulator's while a configuration is only being checked.
-pub const PROBE_PATH: &str = "/dev/simulated";
-
-impl DevicesSection {
-    /// The scanner entry; with `sim` on the simulator's pty.
-    pub fn scanner_config(&self, sim: Option<&Path>) -> Option<Result<scanner::ScannerConfig, String>> {
-        let entry = self.scanner.clone()?;
-        let config = match sim {
-            Some(path) => entry.with_port(path),
-            None => entry,
-        };
-        Some(config.validate().map(|()| config))
-    }
-
-    /// The ID reader entry; with `sims` = (SAM, slot, button) ptys, each port is the simulator's
-    /// and the button speaks the simulator's `BTN 1`/`BTN 0` lines.
-    pub fn idcard_config(&self, sims: Option<[&Path; 3]>) -> Option<Result<idcard::IdReaderConfig, String>> {
-        let entry = self.idcard.clone()?;
-        let config = match sims {
-            Some([sam, slot, button]) => entry.with_ports(sam, slot, button),
-            None => entry,
-        };
-        Some(config.validate().map(|()| config).map_err(|e| e.to_string()))
-    }
-
-    /// The IC card slot entry; with `sim` a CRT-310 reader on the simulator's pty.
-    pub fn iccard_config(&self, sim: Option<&Path>) -> Option<Result<iccard::IcCardConfig, String>> {
-        let entry = self.iccard.clone()?;
-        let config = match sim {
-            Some(path) => entry.with_port(path),
-            None => entry,
-        };
-        Some(config.validate().map(|()| config).map_err(|e| e.to_string()))
-    }
-
-    /// The bank card entry; with `sim` the terminal (and the slot, if the entry has one) on the
-    /// simulators' ptys. The terminal keeps its records in the journal (`crate::card_memory`).
-    pub fn bankcard_config(
-        &self,
-        sim: Option<&Path>,
-        slot_sim: Option<&Path>,
-    ) -> Option<Result<bankcard::BankCardConfig, String>> {
-        let entry = self.bankcard.clone()?;
-        let config = match sim {
-            Some(path) => entry.with_ports(path, slot_sim),
-            None => entry,
-        };
-        let checked =
-            config.terminal.validate().and_then(|()| config.slot.as_ref().map_or(Ok(()), |s| s.validate()));
-        Some(checked.map(|()| config).map_err(|e| e.to_string()))
-    }
-
-    /// Every entry checks out (with probe paths in simulated mode); the first problem, named.
-    fn check(&self) -> Result<(), (&'static str, String)> {
-        let probe = self.simulated.then_some(Path::new(PROBE_PATH));
-        if let Some(Err(problem)) = self.iccard_config(probe) {
-            return Err(("devices.iccard", problem));
-        }
-        if let Some(Err(problem)) = self.bankcard_config(probe, probe) {
-            return Err(("devices.bankcard", problem));
-        }
-        if let Some(Err(problem)) = self.scanner_config(probe) {
-            return Err(("devices.scanner", problem));
-        }
-        if let Some(Err(problem)) = self.idcard_config(probe.map(|p| [p; 3])) {
-            return Err(("devices.idcard", problem));
-        }
-        Ok(())
-    }
-}
-
 /// `[receipts]`: the key that signs the QR proof on every receipt, and its public half, which
 /// anyone may hold to check a receipt (`yizhan receipt verify`). Relative to the config file.
 #[derive(Clone, Debug, Deserialize)]
@@ -352,179 +286,7 @@ fn default_level() -> String {
     "info".into()
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
-    #[error("{file}: cannot read the configuration: {source}")]
-    Read { file: PathBuf, source: std::io::Error },
-    #[error("{file}: {message}")]
-    Parse { file: PathBuf, message: String },
-    #[error("{file}: {key}: expected {expected}")]
-    Invalid { file: PathBuf, key: String, expected: String },
-}
-
 impl KioskConfig {
-    pub fn load(file: &Path) -> Result<KioskConfig, ConfigError> {
-        let text = std::fs::read_to_string(file)
-            .map_err(|source| ConfigError::Read { file: file.to_path_buf(), source })?;
-        let mut config = KioskConfig::parse(file, &text)?;
-        config.resolve_paths(file.parent().unwrap_or(Path::new(".")));
-        config.check_files(file)?;
-        #[cfg(not(feature = "sim"))]
-        if let Some(problem) = production_refusals(&config).into_iter().next() {
-            return Err(problem.in_file(file));
-        }
-        Ok(config)
-    }
-
-    /// Parses and validates; `file` is only used to name the source in errors.
-    pub fn parse(file: &Path, text: &str) -> Result<KioskConfig, ConfigError> {
-        let config: KioskConfig = toml::from_str(text).map_err(|e| ConfigError::Parse {
-            file: file.to_path_buf(),
-            message: e.to_string().trim().to_string(),
-        })?;
-        config.validate(file)?;
-        Ok(config)
-    }
-
-    fn validate(&self, file: &Path) -> Result<(), ConfigError> {
-        let invalid = |key: &str, expected: &str| ConfigError::Invalid {
-            file: file.to_path_buf(),
-            key: key.to_string(),
-            expected: expected.to_string(),
-        };
-        let id = &self.kiosk.id;
-        let printable = id.bytes().all(|b| b.is_ascii_graphic());
-        if id.is_empty() || id.len() > 32 || !printable || !id.bytes().any(|b| b.is_ascii_alphanumeric()) {
-            // It goes into every signed channel request (device_info, terminal_id): a newline or
-            // a non-ASCII character there makes every payment fail at the channel.
-            return Err(invalid(
-                "kiosk.id",
-                "1 to 32 printable ASCII characters without spaces, such as \"SH-PD-0001\"",
-            ));
-        }
-        let number = &self.kiosk.number;
-        if !(4..=8).contains(&number.len()) || !number.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(invalid(
-                "kiosk.number",
-                "the kiosk's registered number: 4 to 8 digits, unique among the operator's kiosks",
-            ));
-        }
-        if !(100..=100_000_000).contains(&self.kiosk.max_payment_fen) {
-            return Err(invalid(
-                "kiosk.max_payment_fen",
-                "a ceiling in fen from 100 (¥1) to 100000000 (¥1,000,000)",
-            ));
-        }
-        for (key, path) in [("kiosk.journal", &self.kiosk.journal), ("kiosk.anchor", &self.kiosk.anchor)] {
-            if path.as_os_str().is_empty() || path.file_name().is_none() {
-                return Err(invalid(key, "a file name, such as \"journal.db\""));
-            }
-            if path.starts_with("/proc") || path.starts_with("/sys") || path.starts_with("/dev") {
-                return Err(invalid(key, "a file on a disk (not under /proc, /sys or /dev)"));
-            }
-        }
-        if !self.kiosk.service_phone.chars().any(|c| c.is_ascii_digit()) {
-            return Err(invalid("kiosk.service_phone", "a phone number customers can call"));
-        }
-        if !(1..=1000).contains(&self.timing.divisor) {
-            return Err(invalid("timing.divisor", "a whole number from 1 (production) to 1000"));
-        }
-        if tracing_subscriber::EnvFilter::try_new(&self.logging.level).is_err() {
-            return Err(invalid(
-                "logging.level",
-                "a tracing filter such as \"info\" or \"yizhan=debug,info\"",
-            ));
-        }
-        if !matches!(self.ui.speech.as_str(), "espeak-ng" | "off") {
-            return Err(invalid("ui.speech", "\"espeak-ng\" or \"off\""));
-        }
-        if !(80..=300).contains(&self.ui.speech_rate) {
-            return Err(invalid("ui.speech_rate", "words per minute from 80 to 300"));
-        }
-        if self.ui.speaker_switch.is_some() && self.ui.speech_mixer.is_none() {
-            return Err(invalid("ui.speaker_switch", "a switch of the card that ui.speech_mixer names"));
-        }
-        let mut ids = std::collections::HashSet::new();
-        for member in &self.staff {
-            if member.id.trim().is_empty() || !ids.insert(member.id.as_str()) {
-                return Err(invalid("staff.id", "a staff number, different for every member"));
-            }
-            if member.pin_sha256.is_some() {
-                // An unsalted SHA-256 of a six-digit PIN is reversed in a moment by anyone who
-                // reads the file.
-                return Err(invalid(
-                    "staff.pin_sha256",
-                    "pin_hash instead, the PIN's salted argon2id hash made with `yizhan staff hash-pin` (an unsalted SHA-256 is no longer accepted)",
-                ));
-            }
-            if !crate::staff_pin::is_pin_hash(&member.pin_hash) {
-                return Err(invalid(
-                    "staff.pin_hash",
-                    "an argon2id hash of the PIN ($argon2id$v=19$…), made with `yizhan staff hash-pin`",
-                ));
-            }
-        }
-        if let Err((key, problem)) = self.devices.check() {
-            return Err(invalid(key, &problem));
-        }
-        if let Some(printer) = &self.devices.printer {
-            if !self.devices.simulated {
-                printer.validate().map_err(|e| invalid("devices.printer", &e.to_string()))?;
-            }
-        }
-        if self.backend.mode() == BackendMode::Remote {
-            let payments = self
-                .payments
-                .as_ref()
-                .ok_or_else(|| invalid("payments", "a [payments] section in remote mode"))?;
-            let billers = self
-                .billers
-                .as_ref()
-                .ok_or_else(|| invalid("billers", "a [billers] section in remote mode"))?;
-            payments.validate().map_err(|e| invalid("payments", &e.to_string()))?;
-            billers.validate().map_err(|e| invalid(&e.key, &e.to_string()))?;
-        }
-        Ok(())
-    }
-
-    /// Key files must exist: a typo is reported at start-up with its key, not at the first receipt.
-    fn check_files(&self, file: &Path) -> Result<(), ConfigError> {
-        let Some(receipts) = &self.receipts else {
-            return Ok(());
-        };
-        for (key, path) in [
-            ("receipts.signing_key", &receipts.signing_key),
-            ("receipts.verifying_key", &receipts.verifying_key),
-        ] {
-            if !path.is_file() {
-                return Err(ConfigError::Invalid {
-                    file: file.to_path_buf(),
-                    key: key.into(),
-                    expected: format!("an Ed25519 key file (PEM or raw); {} does not exist", path.display()),
-                });
-            }
-        }
-        Ok(())
-    }
-
-    /// Key files are named relative to the configuration file.
-    fn resolve_paths(&mut self, base: &Path) {
-        if let Some(receipts) = self.receipts.as_mut() {
-            for path in [&mut receipts.signing_key, &mut receipts.verifying_key] {
-                if path.is_relative() {
-                    *path = base.join(&*path);
-                }
-            }
-        }
-        if let Some(alipay) = self.payments.as_mut().and_then(|p| p.alipay.as_mut()) {
-            for path in [&mut alipay.app_private_key_path, &mut alipay.alipay_public_key_path] {
-                if path.is_relative() {
-                    *path = base.join(&*path);
-                }
-            }
-        }
-    }
-
     pub fn policy(&self) -> kiosk_core::Policy {
         kiosk_core::Policy::default().scaled_down(self.timing.divisor)
     }

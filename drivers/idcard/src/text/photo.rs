@@ -1,7 +1,6 @@
 //! The card's photo, as the SAM returns it (WLT), wiped with the card.
 
 use std::fmt;
-use zeroize::Zeroize;
 
 /// The 1024-byte photo (WLT, proprietary compression) passed through untouched; wiped on drop.
 #[derive(Clone, Default, PartialEq, Eq)]
@@ -19,11 +18,7 @@ impl Photo {
     }
 
     pub(super) fn wipe(&mut self) -> (usize, bool) {
-        let n = self.0.len();
-        self.0.as_mut_slice().zeroize();
-        let clean = self.0.iter().all(|&b| b == 0);
-        self.0.zeroize();
-        (n, clean)
+        super::wipe::wipe_bytes(&mut self.0)
     }
 }
 

@@ -2,7 +2,6 @@
 
 use super::{Date, Sex, TextError};
 use std::fmt;
-use zeroize::Zeroize;
 
 /// Text held for one session: wiped when dropped, never shown whole by `Debug`.
 #[derive(Clone, Default, PartialEq, Eq)]
@@ -21,11 +20,7 @@ impl Secret {
 
     /// Overwrites the bytes with zeros; returns (bytes wiped, whether they all read zero after).
     pub(super) fn wipe(&mut self) -> (usize, bool) {
-        let n = self.0.len();
-        self.0.as_mut_slice().zeroize();
-        let clean = self.0.iter().all(|&b| b == 0);
-        self.0.zeroize();
-        (n, clean)
+        super::wipe::wipe_bytes(&mut self.0)
     }
 
     /// The first character and one `*` for each further character ("张*", "欧阳**").

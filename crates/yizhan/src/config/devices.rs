@@ -1,0 +1,76 @@
+//! The `[devices.*]` entries as their drivers' typed configurations, and how simulated mode
+//! points each at a simulator's pty (`with_port`), checked the way the driver will be opened.
+
+use super::DevicesSection;
+use std::path::Path;
+
+/// A pty path standing in for a simulator's while a configuration is only being checked.
+pub const PROBE_PATH: &str = "/dev/simulated";
+
+impl DevicesSection {
+    /// The scanner entry; with `sim` on the simulator's pty.
+    pub fn scanner_config(&self, sim: Option<&Path>) -> Option<Result<scanner::ScannerConfig, String>> {
+        let entry = self.scanner.clone()?;
+        let config = match sim {
+            Some(path) => entry.with_port(path),
+            None => entry,
+        };
+        Some(config.validate().map(|()| config))
+    }
+
+    /// The ID reader entry; with `sims` = (SAM, slot, button) ptys, each port is the simulator's
+    /// and the button speaks the simulator's `BTN 1`/`BTN 0` lines.
+    pub fn idcard_config(&self, sims: Option<[&Path; 3]>) -> Option<Result<idcard::IdReaderConfig, String>> {
+        let entry = self.idcard.clone()?;
+        let config = match sims {
+            Some([sam, slot, button]) => entry.with_ports(sam, slot, button),
+            None => entry,
+        };
+        Some(config.validate().map(|()| config).map_err(|e| e.to_string()))
+    }
+
+    /// The IC card slot entry; with `sim` a CRT-310 reader on the simulator's pty.
+    pub fn iccard_config(&self, sim: Option<&Path>) -> Option<Result<iccard::IcCardConfig, String>> {
+        let entry = self.iccard.clone()?;
+        let config = match sim {
+            Some(path) => entry.with_port(path),
+            None => entry,
+        };
+        Some(config.validate().map(|()| config).map_err(|e| e.to_string()))
+    }
+
+    /// The bank card entry; with `sim` the terminal (and the slot, if the entry has one) on the
+    /// simulators' ptys. The terminal keeps its records in the journal (`crate::card_memory`).
+    pub fn bankcard_config(
+        &self,
+        sim: Option<&Path>,
+        slot_sim: Option<&Path>,
+    ) -> Option<Result<bankcard::BankCardConfig, String>> {
+        let entry = self.bankcard.clone()?;
+        let config = match sim {
+            Some(path) => entry.with_ports(path, slot_sim),
+            None => entry,
+        };
+        let checked =
+            config.terminal.validate().and_then(|()| config.slot.as_ref().map_or(Ok(()), |s| s.validate()));
+        Some(checked.map(|()| config).map_err(|e| e.to_string()))
+    }
+
+    /// Every entry checks out (with probe paths in simulated mode); the first problem, named.
+    pub(super) fn check(&self) -> Result<(), (&'static str, String)> {
+        let probe = self.simulated.then_some(Path::new(PROBE_PATH));
+        if let Some(Err(problem)) = self.iccard_config(probe) {
+            return Err(("devices.iccard", problem));
+        }
+        if let Some(Err(problem)) = self.bankcard_config(probe, probe) {
+            return Err(("devices.bankcard", problem));
+        }
+        if let Some(Err(problem)) = self.scanner_config(probe) {
+            return Err(("devices.scanner", problem));
+        }
+        if let Some(Err(problem)) = self.idcard_config(probe.map(|p| [p; 3])) {
+            return Err(("devices.idcard", problem));
+        }
+        Ok(())
+    }
+}
