@@ -23,9 +23,10 @@ cargo test --workspace --locked
 # aside as target/yizhan-production while the demo binary is built back in its place (the
 # integration tests and the docs run target/debug/yizhan).
 sim_crates=(-i device -i payments -i billers -i journal)
-if cargo tree -p yizhan --no-default-features -e features --locked "${sim_crates[@]}" | grep -q 'feature "sim"'; then
+features=$(cargo tree -p yizhan --no-default-features -e features --locked "${sim_crates[@]}")
+if grep -q 'feature "sim"' <<<"$features"; then
   echo "a crate has its sim feature on in the production build:" >&2
-  cargo tree -p yizhan --no-default-features -e features --locked "${sim_crates[@]}" | grep -B3 'feature "sim"' >&2
+  grep -B3 'feature "sim"' <<<"$features" >&2
   exit 1
 fi
 cargo clippy -p yizhan --no-default-features --locked -- -D warnings

@@ -625,6 +625,35 @@ fn a_refund_that_ends_change_or_refundclose_goes_to_staff_with_a_slip() {
     }
 }
 
+/// Found while tabulating the machine: two accepted refunds checked in one round, the first one
+/// lost by the channel and sent again (REFUNDING): the second one's answer must still count.
+#[test]
+fn a_refund_check_answered_while_another_refund_is_resent_still_counts() {
+    let mut d = written_off_then_refused(&[3150, 4800], 1);
+    d.feed(Event::RefundReplied { item: 0, reply: RefundReply::Accepted });
+    assert_eq!(d.payment.state, State::RefundPending);
+    // Two refunds of one order, both accepted and both being checked (the state the guard must
+    // survive; today's flows create the second only after the first settles).
+    let first = d.payment.refunds[0].clone();
+    let half = Fen(first.amount.0 / 2);
+    let checking = RefundStatus::Accepted { next_check_at: d.now, checks: 1, in_flight: true };
+    d.payment.refunds[0] = RefundItem { amount: half, status: checking.clone(), ..first.clone() };
+    d.payment.refunds.push(RefundItem {
+        refund_no: format!("{}-2", first.refund_no),
+        amount: Fen(first.amount.0 - half.0),
+        status: checking,
+        ..first
+    });
+    let effects = d.feed(Event::RefundStatusReplied { item: 0, reply: RefundQueryReply::NotFound });
+    assert_eq!(effects, [Effect::Refund { item: 0 }]);
+    assert_eq!(d.payment.state, State::Refunding);
+    d.feed(Event::RefundStatusReplied { item: 1, reply: RefundQueryReply::Refunded });
+    assert_eq!(d.payment.refunds[1].status, RefundStatus::Refunded, "the answer was not dropped");
+    d.feed(Event::RefundReplied { item: 0, reply: RefundReply::Refunded });
+    assert_eq!(d.payment.state, State::Done);
+    assert!(d.payment.settlement().balances(), "{:?}", d.payment.settlement());
+}
+
 #[test]
 fn a_refund_the_channel_lost_is_sent_again_under_its_number() {
     let mut d = written_off_then_refused(&[3150], 0);

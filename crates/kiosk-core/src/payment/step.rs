@@ -37,6 +37,7 @@
 //! WrittenOff       Proceed | Resume         → top-up: CardWriting [WriteCard]; else Done [PrintReceipt]
 //! Refunding        RefundReplied            → refund arrived | accepted | refused | retry | unconfirmed ³
 //!                  Tick | Resume            → Refunding [Refund per due retry; Resume: resend in-flight]
+//!                  RefundStatusReplied      → as in RefundPending, for a check still in flight ³
 //! RefundPending    Tick | Recheck | Resume  → RefundPending [CheckRefund per due refund; Recheck: all]
 //!                  RefundStatusReplied      → arrived | failed (refused) | pending (check later) ³
 //!                    not found              → Refunding [Refund, same refund number]
@@ -587,7 +588,9 @@ fn refund_status_replied(
     else {
         return vec![];
     };
-    if p.state != State::RefundPending {
+    // The refund's own status is the guard: while another refund checked in the same round is
+    // sent again (REFUNDING), this one's answer still counts, or it would stay in flight for good.
+    if !matches!(p.state, State::RefundPending | State::Refunding) {
         return vec![];
     }
     let mut effects = Vec::new();
