@@ -16,7 +16,7 @@ pub mod codec;
 
 use crate::config::SlotConfig;
 use codec::{CardPosition, ErrorCode, FrontEntry, MoveTo, ResetMode, SlotCommand};
-use device::crt310::{Command, Crt310Port, ExchangeError, ExchangeTiming};
+use device::crt310::{Command, Crt310Port, ExchangeError, ExchangeTiming, Operation};
 use device::reconnect::{BackoffPolicy, Connector};
 use device::serial::SerialConnector;
 use device::{DeviceState, DeviceStatus, MediaState, TransportError};
@@ -58,12 +58,13 @@ pub enum SlotError {
     #[error(transparent)]
     Transport(#[from] TransportError),
     /// The reader never acknowledged the command frame (NAK, garbage or silence, three times).
+    /// Nothing was executed.
     #[error("reader did not acknowledge the command frame")]
-    Nak,
+    NoAck,
     /// The reader acknowledged the command but its reply never came (it was discontinued with
-    /// EOT) or was damaged: the move may or may not have happened, so read the position.
-    #[error("reply lost or damaged: {0}")]
-    ReplyLost(&'static str),
+    /// EOT) or came damaged: the move may or may not have happened, so read the position.
+    #[error("no readable reply: {0}")]
+    NoReply(&'static str),
     /// Negative reply `4E CM E` (`00` bad command … `06` abnormal card, `07` on backup power).
     #[error("reader refused command {cm:#04x}: {error}")]
     Refused {
@@ -74,7 +75,7 @@ pub enum SlotError {
     },
     /// The operation byte was not `Y` (`N` failed, `E` no card, `W` card not in position).
     #[error("operation failed ({0:?})")]
-    Operation(char),
+    Operation(Operation),
     /// A reply we cannot read (wrong command echo, unknown position byte).
     #[error("unexpected reply from the reader")]
     Unexpected,
@@ -84,9 +85,9 @@ impl From<ExchangeError> for SlotError {
     fn from(e: ExchangeError) -> SlotError {
         match e {
             ExchangeError::Transport(t) => SlotError::Transport(t),
-            ExchangeError::NoAck { .. } => SlotError::Nak,
-            ExchangeError::ReplyLost => SlotError::ReplyLost("no reply"),
-            ExchangeError::BadReply(_) => SlotError::ReplyLost("damaged reply"),
+            ExchangeError::NoAck { .. } => SlotError::NoAck,
+            ExchangeError::ReplyLost => SlotError::NoReply("none came; the command was discontinued"),
+            ExchangeError::BadReply(_) => SlotError::NoReply("the reply was damaged"),
             ExchangeError::Refused { cm, error } => SlotError::Refused { cm, error },
             _ => SlotError::Unexpected,
         }
@@ -183,10 +184,10 @@ impl<C: Connector> CardSlot<C> {
     }
 
     async fn operation(&mut self, cmd: SlotCommand) -> Result<(), SlotError> {
-        match self.positive(cmd).await?.first() {
-            Some(b'Y') => Ok(()),
-            Some(&p) => Err(SlotError::Operation(p as char)),
-            None => Err(SlotError::Unexpected),
+        match self.positive(cmd).await?.first().map(|&p| Operation::try_from(p)) {
+            Some(Ok(Operation::Success)) => Ok(()),
+            Some(Ok(failed)) => Err(SlotError::Operation(failed)),
+            Some(Err(_)) | None => Err(SlotError::Unexpected),
         }
     }
 
