@@ -5,7 +5,7 @@
 //!
 //! | Module | Job |
 //! |---|---|
-//! | [`crt310`] | Creator CRT-310 motorised reader: STX/LEN/ETX/BCC frames, ACK–ENQ handshake, EOT abort, insert/hold/eject/capture, IC power, SLE4442 pass-through (hardware.md §2) |
+//! | [`crt310`] | the gas-card reader on a Creator CRT-310 (hardware.md §2; frames, commands and the ACK–ENQ exchange are `device::crt310`'s): insert/hold/eject/capture, IC power, SLE4442 pass-through, retries of harmless commands |
 //! | [`ccid`] | USB CCID reader: `PC_to_RDR_*` / `RDR_to_PC_*` messages, ACR38 pseudo-APDUs, class descriptor via rusb (hardware.md §3.1) |
 //! | [`reader`] | [`ContactReader`], the one interface both implement; [`Psc`] |
 //! | [`sle4442`] | read, PSC verify that never spends the last attempt, write with read-back (§3.2) |

@@ -9,7 +9,7 @@
 //! | [`frame`] | typed SAM values: [`Command`], [`Sw3`] (all 20 codes of §1.4), [`SamError`] with zh/en words, [`Reply`] |
 //! | [`codec`] | SAM frames: `encode`, `decode(&mut BytesMut) -> Result<Option<Reply>, DecodeError>`, resync |
 //! | [`text`] | the 256-byte UCS-2LE block → [`IdCard`]; ISO 7064 MOD 11-2, birth date check; masking; wipe on drop |
-//! | [`slot`] | CRT-310 codec without any capture command, ACK/ENQ/EOT handshake, the slot task with pre-emptive forced eject |
+//! | [`slot`] | the slot's CRT-310 commands (no capture command), spoken through `device::crt310`; the slot task with pre-emptive forced eject |
 //! | [`button`] | the sans-IO debounce/hold [`ButtonMachine`], `BTN 1`/`BTN 0` lines, modem-line input, the button task |
 //! | [`driver`] | [`IdCardReader`]: `read_card(deadline)`, `eject()`, `device_status()` |
 //! | [`config`] | [`IdReaderConfig`], the `kiosk.toml` entry |

@@ -260,6 +260,16 @@ mod tests {
         assert_eq!(got, want);
     }
 
+    /// The reader's side up to the reply: the command `frame` arrives, ACK, the host's ENQ.
+    async fn acknowledge(reader: &mut DuplexStream, frame: &[u8]) {
+        expect(reader, frame).await;
+        reader.write_all(&[0x06]).await.unwrap(); // ACK
+        expect(reader, &[0x05]).await; // ENQ
+    }
+
+    // Move to the gate, held: STX, LEN 00 02, CM 32 PM 31, ETX, BCC 00.
+    const GATE: [u8; 7] = [0x02, 0x00, 0x02, 0x32, 0x31, 0x03, 0x00];
+
     const STATUS: [u8; 7] = [0x02, 0x00, 0x02, 0x31, 0x30, 0x03, 0x02];
     // Positive status reply: STX, LEN 00 05, CM 31 PM 30, S1 4A S2 4E S3 4E, ETX, BCC 4F.
     const STATUS_REPLY: [u8; 10] = [0x02, 0x00, 0x05, 0x31, 0x30, 0x4A, 0x4E, 0x4E, 0x03, 0x4F];
@@ -295,9 +305,7 @@ mod tests {
         let host = tokio::spawn(async move {
             port.exchange(&Command::Move(super::super::MoveTo::Gate), Duration::from_secs(5)).await
         });
-        expect(&mut reader, &[0x02, 0x00, 0x02, 0x32, 0x31, 0x03, 0x00]).await;
-        reader.write_all(&[0x06]).await.unwrap();
-        expect(&mut reader, &[0x05]).await;
+        acknowledge(&mut reader, &GATE).await;
         expect(&mut reader, &[0x04]).await; // EOT after the 5 s deadline
         reader.write_all(&[0x04]).await.unwrap();
         assert!(matches!(host.await.unwrap(), Err(ExchangeError::ReplyLost)));
@@ -309,9 +317,7 @@ mod tests {
         let host = tokio::spawn(async move {
             port.exchange(&Command::Move(super::super::MoveTo::Gate), Duration::from_secs(5)).await
         });
-        expect(&mut reader, &[0x02, 0x00, 0x02, 0x32, 0x31, 0x03, 0x00]).await;
-        reader.write_all(&[0x06]).await.unwrap();
-        expect(&mut reader, &[0x05]).await;
+        acknowledge(&mut reader, &GATE).await;
         // STX, LEN 00 03, 'N', CM 32, E 06 abnormal card, ETX, BCC 78.
         reader.write_all(&[0x02, 0x00, 0x03, 0x4E, 0x32, 0x06, 0x03, 0x78]).await.unwrap();
         assert!(matches!(
@@ -325,9 +331,8 @@ mod tests {
         let (mut port, mut reader) = port();
         let host =
             tokio::spawn(async move { port.exchange(&Command::DetectIcType, Duration::from_secs(2)).await });
-        expect(&mut reader, &[0x02, 0x00, 0x02, 0x31, 0x31, 0x03, 0x03]).await;
-        reader.write_all(&[0x06]).await.unwrap();
-        expect(&mut reader, &[0x05]).await;
+        // Detect IC type: STX, LEN 00 02, CM 31 PM 31, ETX, BCC 03.
+        acknowledge(&mut reader, &[0x02, 0x00, 0x02, 0x31, 0x31, 0x03, 0x03]).await;
         reader.write_all(&STATUS_REPLY).await.unwrap(); // answers 31 30, not 31 31
         assert!(matches!(host.await.unwrap(), Err(ExchangeError::Mismatch)));
     }

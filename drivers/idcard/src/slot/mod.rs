@@ -3,14 +3,14 @@
 //!
 //! | Module | Job |
 //! |---|---|
-//! | [`codec`] | CRT-310 frames, ACK/NAK/ENQ/EOT, status and error codes; no capture command exists |
-//! | [`port`] | [`SlotPort`]: the ACK → ENQ → reply handshake, EOT abort, typed [`SlotError`] |
+//! | [`codec`] | the slot's commands, a subset of [`device::crt310::Command`] with no capture command |
+//! | [`port`] | [`SlotPort`]: the commands through the shared exchange, the slot's deadlines, typed [`SlotError`] |
 //! | [`service`] | the slot task and its [`SlotHandle`]: queued commands, pre-emptive forced eject |
 //!
 //! The command set is this crate's own and small: the ID slot needs eight commands and must be
 //! unable to express capture, which a general card-reader command set must be able to do.
-//! Framing and the reading of replies are the ones every CRT-310 driver shares
-//! ([`device::crt310`]).
+//! Frames, the ACK → ENQ → reply handshake with its EOT abort, and the reading of replies are the
+//! ones every CRT-310 driver shares ([`device::crt310`]).
 
 pub mod codec;
 pub mod port;
