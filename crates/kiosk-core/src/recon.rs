@@ -205,6 +205,15 @@ struct File<R> {
     whole: bool,
 }
 
+/// Every row of the files `key` has for `days` (the booking day and the next).
+fn rows_on_days<K: Ord + Copy, R>(
+    files: &BTreeMap<(K, Day), File<R>>,
+    key: K,
+    days: [Day; 2],
+) -> impl Iterator<Item = &R> {
+    days.into_iter().filter_map(move |day| files.get(&(key, day))).flat_map(|file| file.rows.iter())
+}
+
 /// The statements and biller files a reconciliation run has read.
 #[derive(Clone, Debug, Default)]
 pub struct Files {
@@ -243,10 +252,7 @@ impl Files {
         days: [Day; 2],
         order: &'a str,
     ) -> impl Iterator<Item = &'a StatementRow> + 'a {
-        days.into_iter()
-            .filter_map(move |day| self.statements.get(&(source, day)))
-            .flat_map(|file| file.rows.iter())
-            .filter(move |row| row.out_trade_no == order)
+        rows_on_days(&self.statements, source, days).filter(move |row| row.out_trade_no == order)
     }
 
     /// Rows naming `order` in the statement of any *other* source: never evidence for it.
@@ -268,10 +274,7 @@ impl Files {
         days: [Day; 2],
         reference: &'a str,
     ) -> impl Iterator<Item = &'a BillerRow> + 'a {
-        days.into_iter()
-            .filter_map(move |day| self.biller.get(&(utility, day)))
-            .flat_map(|file| file.rows.iter())
-            .filter(move |row| row.reference == reference)
+        rows_on_days(&self.biller, utility, days).filter(move |row| row.reference == reference)
     }
 
     /// Whether the files read cover every file that could hold `payment`'s rows: its channel's

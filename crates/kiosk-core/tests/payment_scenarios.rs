@@ -367,6 +367,43 @@ fn a_pay_the_channel_never_saw_is_closed_as_not_charged_once_the_code_has_expire
     assert!(d.payment.settlement().balances());
 }
 
+/// Found while tabulating the machine: a channel that refuses every reverse, then says "not
+/// found", then (after the code expired) "waiting", sent the payment round Reversing and
+/// AwaitCodeExpiry for ever, each round with a fresh budget, never parked and blocking sales.
+/// The round trip keeps its count: the payment ends in suspense with a slip.
+#[test]
+fn a_channel_that_refuses_reverses_and_never_decides_ends_in_suspense() {
+    let mut d = started(&[3150]);
+    d.feed(Event::PayReplied { reply: PayReply::Unknown { detail: "timeout".into() } });
+    d.now = d.payment.pay_deadline.unwrap();
+    d.feed(Event::Tick);
+    let mut effects = d.feed(Event::QueryReplied { reply: QueryReply::Waiting });
+    let mut rounds = 0;
+    while !matches!(d.payment.state, State::Suspense { .. }) {
+        rounds += 1;
+        assert!(rounds <= 4 * d.policy.wechat.reverse_max_attempts, "never parked: {:?}", d.payment.state);
+        if effects.is_empty() {
+            d.now = d.payment.next_deadline().expect("a timer runs");
+            effects = d.feed(Event::Tick);
+            continue;
+        }
+        let reply = match (&d.payment.state, &effects[..]) {
+            (_, [Effect::Reverse]) => {
+                Event::ReverseReplied { reply: ReverseReply::Refused { detail: "TRADE_ERROR".into() } }
+            }
+            (State::Reversing { .. }, [Effect::Query]) => Event::QueryReplied { reply: QueryReply::NotFound },
+            (State::AwaitCodeExpiry { .. }, [Effect::Query]) => {
+                Event::QueryReplied { reply: QueryReply::Waiting }
+            }
+            (state, other) => panic!("{state:?} asked for {other:?}"),
+        };
+        effects = d.feed(reply);
+    }
+    assert!(matches!(d.payment.state, State::Suspense { reason: SuspenseReason::ReverseUnconfirmed, .. }));
+    assert_eq!(effects, [Effect::PrintSlip]);
+    assert!(!d.payment.state.blocks_new_sales());
+}
+
 #[test]
 fn a_late_pay_that_arrived_before_the_code_expired_is_refunded_not_written_off() {
     let mut d = started(&[3150]);
@@ -442,6 +479,43 @@ fn a_card_confirmation_left_in_suspense_is_sent_again_after_reconciliation() {
     assert_eq!(d.feed(Event::Tick), [Effect::ConfirmCardWrite]);
     assert_eq!(d.feed(Event::CardConfirmReplied { reply: ConfirmReply::Confirmed }), [Effect::PrintReceipt]);
     assert_eq!(d.payment.state, State::Done);
+}
+
+/// Found while tabulating the machine: the statements cannot tell whether the biller took the
+/// confirmation, so a reconciliation is one more check like the online ones — one attempt, then
+/// back to suspense on the backoff — not a fresh round of attempts ending in another slip.
+#[test]
+fn a_reconciliation_gives_an_unconfirmed_card_purchase_one_more_attempt_not_a_new_round() {
+    let mut d = Drive::new(Payment::new(card_order()));
+    d.feed(Event::PayWith { channel: Channel::Alipay, code_digest: "d".into() });
+    d.feed(Event::PayReplied { reply: PayReply::Paid { channel_txn: "2026".into() } });
+    d.feed(Event::Proceed);
+    let card = CardWriteData { purchase_seq: 8, data_hex: "00".into() };
+    d.feed(Event::WriteOffReplied {
+        line: 0,
+        reply: WriteOffReply::WrittenOff { biller_txn: "G1".into(), card: Some(card) },
+    });
+    d.feed(Event::Proceed);
+    d.feed(Event::CardWritten { result: CardWriteResult::Verified });
+    let unknown = || Event::CardConfirmReplied { reply: ConfirmReply::Unknown { detail: "503".into() } };
+    while !d.payment.state.is_parked() {
+        d.feed(unknown());
+        if let (false, Some(at)) = (d.payment.state.is_parked(), d.payment.next_deadline()) {
+            d.now = at;
+            d.feed(Event::Tick);
+        }
+    }
+    let checks_before = d.payment.suspense_checks;
+    let evidence =
+        StatementEvidence { charged: true, written_off: vec![true], complete: true, ..Default::default() };
+    d.feed(Event::Reconciled { evidence });
+    assert_eq!(d.feed(Event::Tick), [Effect::ConfirmCardWrite]);
+    assert_eq!(d.feed(unknown()), [Effect::PrintSlip], "one attempt, then suspense again");
+    assert!(matches!(
+        d.payment.state,
+        State::Suspense { reason: SuspenseReason::CardConfirmUnconfirmed, next_check_at: Some(at) } if at > d.now
+    ));
+    assert_eq!(d.payment.suspense_checks, checks_before + 1, "the next check waits longer");
 }
 
 #[test]
@@ -665,6 +739,31 @@ fn a_refund_the_channel_lost_is_sent_again_under_its_number() {
     assert_eq!(effects, [Effect::Refund { item: 0 }]);
     assert_eq!(d.payment.state, State::Refunding);
     assert_eq!(d.payment.refunds[0].refund_no, number);
+}
+
+/// Found while tabulating the machine: a refund the channel lost, sent again and accepted again,
+/// comes back to REFUND_PENDING hours after the customer left with the "refund accepted"
+/// receipt; a second receipt would fall into the empty tray for the next customer to find.
+#[test]
+fn a_lost_refund_accepted_again_prints_no_second_receipt() {
+    let mut d = written_off_then_refused(&[3150], 0);
+    let first = d.feed(Event::RefundReplied { item: 0, reply: RefundReply::Accepted });
+    assert_eq!(first, [Effect::PrintReceipt], "the customer leaves with 'refund accepted'");
+    d.now = d.payment.next_deadline().unwrap();
+    d.feed(Event::Tick);
+    assert_eq!(
+        d.feed(Event::RefundStatusReplied { item: 0, reply: RefundQueryReply::NotFound }),
+        [Effect::Refund { item: 0 }]
+    );
+    let again = d.feed(Event::RefundReplied { item: 0, reply: RefundReply::Accepted });
+    assert!(again.is_empty(), "{again:?}");
+    assert_eq!(d.payment.state, State::RefundPending);
+    // Once the refund arrives the payment ends as before, with its final receipt.
+    d.now = d.payment.next_deadline().unwrap();
+    d.feed(Event::Tick);
+    let end = d.feed(Event::RefundStatusReplied { item: 0, reply: RefundQueryReply::Refunded });
+    assert_eq!(end, [Effect::PrintReceipt]);
+    assert_eq!(d.payment.state, State::Refunded);
 }
 
 /// Issue 9 item 14: a refund that stays unknown (WeChat NOTENOUGH at 08:00) is not left in

@@ -149,7 +149,9 @@ fn is_loopback(url: &str) -> bool {
         || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
-fn check_timeouts(section: &str, values: [(&str, u64); 3]) -> Result<(), ConfigError> {
+/// The three timeouts every channel section has: connect, request and pay (ms).
+fn check_timeouts(section: &str, [connect, request, pay]: [u64; 3]) -> Result<(), ConfigError> {
+    let values = [("connect_timeout_ms", connect), ("request_timeout_ms", request), ("pay_timeout_ms", pay)];
     for (name, ms) in values {
         if !(100..=120_000).contains(&ms) {
             return Err(invalid(format!("{section}.{name}"), "milliseconds between 100 and 120000"));
@@ -226,14 +228,7 @@ impl WeChatConfig {
             }
             _ => {}
         }
-        check_timeouts(
-            "wechat",
-            [
-                ("connect_timeout_ms", self.connect_timeout_ms),
-                ("request_timeout_ms", self.request_timeout_ms),
-                ("pay_timeout_ms", self.pay_timeout_ms),
-            ],
-        )
+        check_timeouts("wechat", [self.connect_timeout_ms, self.request_timeout_ms, self.pay_timeout_ms])
     }
 }
 
@@ -243,14 +238,7 @@ impl AlipayConfig {
         if self.app_id.is_empty() || !self.app_id.bytes().all(|b| b.is_ascii_digit()) {
             return Err(invalid("alipay.app_id".into(), "the numeric app id"));
         }
-        check_timeouts(
-            "alipay",
-            [
-                ("connect_timeout_ms", self.connect_timeout_ms),
-                ("request_timeout_ms", self.request_timeout_ms),
-                ("pay_timeout_ms", self.pay_timeout_ms),
-            ],
-        )
+        check_timeouts("alipay", [self.connect_timeout_ms, self.request_timeout_ms, self.pay_timeout_ms])
     }
 }
 
@@ -266,14 +254,7 @@ impl UnionPayConfig {
                 "the acquirer's secure key (at least 16 characters)",
             ));
         }
-        check_timeouts(
-            "unionpay",
-            [
-                ("connect_timeout_ms", self.connect_timeout_ms),
-                ("request_timeout_ms", self.request_timeout_ms),
-                ("pay_timeout_ms", self.pay_timeout_ms),
-            ],
-        )
+        check_timeouts("unionpay", [self.connect_timeout_ms, self.request_timeout_ms, self.pay_timeout_ms])
     }
 }
 

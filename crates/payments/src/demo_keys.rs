@@ -30,6 +30,9 @@ const DEMO_KEY_FILES: [&str; 6] = [
     "7d14465aad5a0754b6e1c57c01a912f49483ce234e086efebfc3f4d6a26bb496",
 ];
 
+/// SHA-256 of the demo staff member's stored PIN hash in `config/kiosk.toml` (S001, PIN 246810).
+const DEMO_PIN_HASH: &str = "f2710cc41c556f0ec3c6ba58458d2980f13b82cef91617ee426e882922510ca7";
+
 fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
@@ -37,6 +40,11 @@ fn sha256_hex(bytes: &[u8]) -> String {
 /// True when `secret` is one of the simulators' demo secrets.
 pub fn is_demo_secret(secret: &str) -> bool {
     DEMO_SECRETS.contains(&sha256_hex(secret.as_bytes()).as_str())
+}
+
+/// True when `pin_hash` is the demo staff member's stored PIN hash, whose PIN is public.
+pub fn is_demo_pin_hash(pin_hash: &str) -> bool {
+    sha256_hex(pin_hash.as_bytes()) == DEMO_PIN_HASH
 }
 
 /// True when the PEM file at `path` holds one of the demo keys (however it is wrapped). A file

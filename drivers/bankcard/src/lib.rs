@@ -11,7 +11,7 @@
 //! | [`codec`] | `STX LEN(BCD) record ETX LRC` frames, ACK/NAK; the §6.4 request/response records field by field (GBK message) |
 //! | [`transport`] | [`EcrLink`]: ACK/NAK per frame, retransmit, NAK damaged frames, over `device::Reconnecting` |
 //! | [`store`] | what survives a power cut (armed reversal, approved purchases): the [`TerminalMemory`] trait the kiosk's journal implements, and [`InProcessMemory`] |
-//! | [`driver`] | [`PaymentTerminal`]: `pay` / `query` / `reverse` / `refund` → `kiosk_core` replies |
+//! | [`driver`] | [`PaymentTerminal`]: `pay` / `query` (`sale`), `reverse` / `refund` (`undo`), the memory's records (`records`) → `kiosk_core` replies |
 //! | [`slot`] | [`CardSlot`]: CRT-310 insert, "take your card", capture only when abandoned |
 //! | [`config`] | [`BankCardConfig`], the `kiosk.toml` entry |
 //! | [`sim`] | [`sim::TerminalSim`] (ledger, customers, §6.5 faults) and [`sim::SlotSim`] over ptys |

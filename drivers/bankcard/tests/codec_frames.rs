@@ -229,6 +229,8 @@ fn a_gbk_message_is_cut_at_a_character_boundary() {
 fn crt310_commands_match_the_worked_frames() {
     // STX, LEN 00 02, CM PM, ETX, BCC
     assert_eq!(SlotCommand::Reset(ResetMode::Keep).encode(), [0x02, 0x00, 0x02, 0x30, 0x30, 0x03, 0x03]);
+    // Reset, card to the rear (captured): BCC 01 = 02^00^02^30^32^03.
+    assert_eq!(SlotCommand::Reset(ResetMode::EjectRear).encode(), [0x02, 0x00, 0x02, 0x30, 0x32, 0x03, 0x01]);
     assert_eq!(SlotCommand::Status.encode(), [0x02, 0x00, 0x02, 0x31, 0x30, 0x03, 0x02]);
     assert_eq!(SlotCommand::Move(MoveTo::EjectFront).encode(), [0x02, 0x00, 0x02, 0x32, 0x30, 0x03, 0x01]);
     assert_eq!(SlotCommand::Move(MoveTo::Gate).encode(), [0x02, 0x00, 0x02, 0x32, 0x31, 0x03, 0x00]);

@@ -9,13 +9,15 @@
 //! ```
 
 use crate::error::TransportError;
-use crate::reconnect::Connector;
+use crate::link::Timing;
+use crate::reconnect::{BackoffPolicy, Connector};
 use crate::serial::{SerialConfig, SerialConnector};
 use crate::usb::{UsbConfig, UsbConnector};
 use serde::{Deserialize, Serialize};
 use std::io;
 use std::pin::Pin;
 use std::task::{Context, Poll};
+use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite, DuplexStream, ReadBuf};
 use tokio_serial::SerialStream;
 
@@ -48,6 +50,21 @@ impl PortConfig {
             (None, Some(u)) => Ok(AnyConnector::Usb(UsbConnector::new(u.clone(), prefer_class))),
             _ => Err(TransportError::Config("give exactly one of `serial` and `usb`".into())),
         }
+    }
+
+    /// Per-command timing: the serial settings', or the USB timeout with an 80 ms gap (a USB
+    /// transfer arrives whole, so the gap only bounds a device that splits its answer).
+    pub fn timing(&self) -> Timing {
+        match (&self.serial, &self.usb) {
+            (Some(s), _) => s.timing(),
+            (None, Some(u)) => Timing::new(Duration::from_millis(u.timeout_ms), Duration::from_millis(80)),
+            _ => Timing::default(),
+        }
+    }
+
+    /// Reconnect backoff: the serial settings', or the default.
+    pub fn backoff(&self) -> BackoffPolicy {
+        self.serial.as_ref().map_or_else(BackoffPolicy::default, SerialConfig::backoff)
     }
 }
 

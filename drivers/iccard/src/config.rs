@@ -26,7 +26,6 @@ use device::serial::SerialConfig;
 use device::usb::UsbConfig;
 use device::{PortConfig, TransportError};
 use serde::{Deserialize, Serialize};
-use std::time::Duration;
 
 use crate::reader::Psc;
 
@@ -147,16 +146,12 @@ impl IcCardConfig {
 
     /// Per-command timing.
     pub fn timing(&self) -> Timing {
-        match (&self.serial, &self.usb) {
-            (Some(s), _) => s.timing(),
-            (None, Some(u)) => Timing::new(Duration::from_millis(u.timeout_ms), Duration::from_millis(80)),
-            _ => Timing::default(),
-        }
+        self.port().timing()
     }
 
     /// Reconnect backoff.
     pub fn backoff(&self) -> BackoffPolicy {
-        self.serial.as_ref().map_or_else(BackoffPolicy::default, SerialConfig::backoff)
+        self.port().backoff()
     }
 
     /// Checks the entry.

@@ -204,11 +204,7 @@ impl IdReaderConfig {
 
     /// Timing of ordinary SAM commands.
     pub fn command_timing(&self) -> Timing {
-        match (&self.serial, &self.usb) {
-            (Some(s), _) => s.timing(),
-            (None, Some(u)) => Timing::new(Duration::from_millis(u.timeout_ms), Duration::from_millis(80)),
-            _ => Timing::default(),
-        }
+        self.port().timing()
     }
 
     /// Timing of the read command.
@@ -218,7 +214,7 @@ impl IdReaderConfig {
 
     /// SAM reconnect backoff.
     pub fn backoff(&self) -> BackoffPolicy {
-        self.serial.as_ref().map_or_else(BackoffPolicy::default, SerialConfig::backoff)
+        self.port().backoff()
     }
 
     /// Checks the entry.

@@ -24,7 +24,6 @@ use device::serial::SerialConfig;
 use device::usb::UsbConfig;
 use device::{PortConfig, TransportError};
 use serde::{Deserialize, Serialize};
-use std::time::Duration;
 
 /// Settings of the receipt printer.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -70,16 +69,12 @@ impl PrinterConfig {
 
     /// Per-command timing: the serial settings', or the USB timeout with an 80 ms gap.
     pub fn timing(&self) -> Timing {
-        match (&self.serial, &self.usb) {
-            (Some(s), _) => s.timing(),
-            (None, Some(u)) => Timing::new(Duration::from_millis(u.timeout_ms), Duration::from_millis(80)),
-            _ => Timing::default(),
-        }
+        self.port().timing()
     }
 
     /// Reconnect backoff.
     pub fn backoff(&self) -> BackoffPolicy {
-        self.serial.as_ref().map_or_else(BackoffPolicy::default, SerialConfig::backoff)
+        self.port().backoff()
     }
 
     /// Checks the entry.

@@ -19,8 +19,7 @@ pub(super) fn apply(p: &mut Payment, evidence: &StatementEvidence, now: Ts, poli
     }
     if reason == SuspenseReason::CardConfirmUnconfirmed {
         // The card holds the purchase; only the biller's confirmation is missing: send it again.
-        p.state =
-            State::CardWriting { step: CardStep::Confirming { attempts: 0, next_at: now, in_flight: false } };
+        step::confirm_card_once_more(p, now, policy);
         return vec![];
     }
     let locally_written_off = p.lines.iter().any(|l| matches!(l, LineState::WrittenOff { .. }));
@@ -97,7 +96,6 @@ pub(super) fn apply(p: &mut Payment, evidence: &StatementEvidence, now: Ts, poli
     }
     let any_written_off = p.lines.iter().any(|l| matches!(l, LineState::WrittenOff { .. }));
     p.state = if any_written_off && !whole_refunded { State::Done } else { State::Refunded };
-    let _ = policy;
     vec![Effect::PrintReceipt]
 }
 

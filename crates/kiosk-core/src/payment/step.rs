@@ -22,14 +22,15 @@
 //!                    refused                → Reversing, checking [Query]
 //!                  QueryReplied¹ paid       → Refunding, whole order (R7) [Refund]
 //!                    paid-then-ref.|failed|closed → Reversed(true | false | None) [PrintReceipt]
-//!                    not found              → AwaitCodeExpiry [Query if code expired]; no expiry: Suspense
+//!                    not found              → AwaitCodeExpiry, budget kept [Query if code expired]; no expiry: Suspense
 //!                    waiting | unknown      → Reversing (reverse later); at max attempts Suspense(RevUnc)
 //!                    mismatch               → Suspense(Mismatch)
 //! AwaitCodeExpiry  Tick | Resume, if due    → AwaitCodeExpiry, in flight [Query]
 //!                  QueryReplied nf|failed|closed → Reversed(false) [PrintReceipt]
 //!                    paid | paid-then-ref.  → Refunding, whole order [Refund] | Reversed(true)
-//!                    waiting | mismatch     → Reversing [Reverse if allowed] | Suspense(Mismatch)
-//!                    unknown                → AwaitCodeExpiry (later); at max queries Suspense(RevUnc)
+//!                    waiting | mismatch     → Reversing, budget kept [Reverse if allowed] | Suspense(Mismatch)
+//!                    unknown                → AwaitCodeExpiry (later)
+//!                    waiting|unknown at max → Suspense(RevUnc)
 //! Paid             Proceed | Resume         → WriteOffSent [WriteOff per line]
 //! WriteOffSent     WriteOffReplied          → line written off | rejected | rechecked | unconfirmed ²
 //!                  WriteOffStatusReplied    → the same, or not found below max: resend [WriteOff] ²
@@ -52,7 +53,8 @@
 //!                                             WoUnc: WriteOffSent [CheckWriteOff]
 //!                                             RefUnc: Refunding [Refund] (only refused left: checks stop)
 //!                                             CardUnc: CardWriting(Confirming) [ConfirmCardWrite]
-//!                  Reconciled ⁵             → Reversed | Refunding | WriteOffSent | Done | Refunded
+//!                  Reconciled ⁵             → Reversed | Refunding | WriteOffSent | Done | Refunded;
+//!                                             CardUnc: CardWriting(Confirming), one attempt as above
 //!                  StaffResolved ⁴          → Done | Reversed(true) | Reversed(false) [PrintReceipt]
 //! Terminal: PayFailed, Reversed, Done, Refunded, Abandoned. Parked: RefundPending, AwaitCardWrite, Suspense.
 //! ```
@@ -63,9 +65,9 @@
 //! unconfirmed line → Suspense(WoUnc); a refund not arrived → Suspense(RefUnc); a line written
 //! off → WrittenOff [Proceed] (no refunds) or Done; none → Refunded. ³ A refund in flight or due →
 //! Refunding; all resolved → Suspense | Done | Refunded as in ²; else RefundPending
-//! ([PrintReceipt] on entry). ⁴ Refused if it contradicts what the kiosk saw (delivered: a refund
-//! arrived or may; returned: a line written off; not charged: money seen); in RefundPending only
-//! "returned" passes. ⁵ Needs evidence for every line ([`super::reconciled`]).
+//! ([PrintReceipt] on the first entry only). ⁴ Refused if it contradicts what the kiosk saw
+//! (delivered: a refund arrived or may; returned: a line written off; not charged: money seen);
+//! in RefundPending only "returned" passes. ⁵ Needs evidence for every line ([`super::reconciled`]).
 
 use super::state::*;
 use super::{Effect, Event, Payment, Policy};
@@ -186,7 +188,7 @@ fn pending_query_replied(
     let deadline = p.pay_deadline.unwrap_or(now);
     let next = |p: &mut Payment, not_found: u32| {
         if now >= deadline {
-            start_reversing(p, now, policy)
+            start_reversing(p, 0, now, policy)
         } else {
             let at = (now + timing.interval_after(queries)).min(deadline);
             p.state = State::PayPending { next_query_at: at, queries, not_found, in_flight: false };
@@ -209,7 +211,7 @@ fn pending_query_replied(
         QueryReply::Closed { .. } => closed_maybe_returned(p),
         // Right after a lost request the order may not exist yet: ask once more, then close it
         // anyway so that a delayed request can never succeed later (payments.md §1.5).
-        QueryReply::NotFound if not_found >= 1 => start_reversing(p, now, policy),
+        QueryReply::NotFound if not_found >= 1 => start_reversing(p, 0, now, policy),
         QueryReply::NotFound => next(p, not_found + 1),
         QueryReply::Waiting | QueryReply::Unknown { .. } => next(p, not_found),
     }
@@ -217,10 +219,12 @@ fn pending_query_replied(
 
 // ---- reversing -----------------------------------------------------------------------------
 
-fn start_reversing(p: &mut Payment, now: Ts, policy: &Policy) -> Vec<Effect> {
+/// `attempts`: what was already spent of the reverse budget, so that a round trip through
+/// AwaitCodeExpiry cannot start it afresh.
+fn start_reversing(p: &mut Payment, attempts: u32, now: Ts, policy: &Policy) -> Vec<Effect> {
     let timing = channel_timing(p, policy);
     let earliest = p.pay_sent_at.map(|t| t + timing.min_reverse_after).unwrap_or(now);
-    p.state = State::Reversing { next_at: earliest.max(now), attempts: 0, in_flight: false, checking: false };
+    p.state = State::Reversing { next_at: earliest.max(now), attempts, in_flight: false, checking: false };
     // Sending at once when allowed saves a wake-up; the tick path does the same.
     tick(p, now, policy)
 }
@@ -279,7 +283,8 @@ fn reverse_check_replied(
         QueryReply::Mismatch { .. } => mismatch(p),
         // The channel neither knows the order nor would close it: the pay request never arrived,
         // or is still on its way. Once the customer's code has expired it can charge no one.
-        QueryReply::NotFound => await_code_expiry(p, 0, now, policy),
+        // The reverse attempts spent so far go with it (see `start_reversing`).
+        QueryReply::NotFound => await_code_expiry(p, attempts, now, policy),
         QueryReply::Waiting | QueryReply::Unknown { .. } if attempts >= timing.reverse_max_attempts => {
             suspend(p, SuspenseReason::ReverseUnconfirmed, now, policy)
         }
@@ -367,11 +372,11 @@ fn expired_code_query_replied(
         }
         QueryReply::PaidThenRefunded { channel_txn } => paid_then_refunded(p, channel_txn),
         QueryReply::Mismatch { .. } => mismatch(p),
-        // The order exists after all and is open: close it.
-        QueryReply::Waiting => start_reversing(p, now, policy),
-        QueryReply::Unknown { .. } if queries >= timing.reverse_max_attempts => {
+        QueryReply::Waiting | QueryReply::Unknown { .. } if queries >= timing.reverse_max_attempts => {
             suspend(p, SuspenseReason::ReverseUnconfirmed, now, policy)
         }
+        // The order exists after all and is open: close it, on what is left of the budget.
+        QueryReply::Waiting => start_reversing(p, queries, now, policy),
         QueryReply::Unknown { .. } => {
             p.state = State::AwaitCodeExpiry {
                 query_at: now + timing.reverse_retry_after,
@@ -566,13 +571,13 @@ fn after_refund_change(p: &mut Payment, now: Ts, policy: &Policy) -> Vec<Effect>
     if p.refunds.iter().all(|r| r.status.is_resolved()) {
         return finish(p, now, policy);
     }
-    let newly_pending = p.state != State::RefundPending;
     p.state = State::RefundPending;
-    // The customer leaves with a receipt that says the refund is on its way.
-    if newly_pending {
-        vec![Effect::PrintReceipt]
-    } else {
+    // The customer leaves with a receipt that says the refund is on its way: once, however
+    // often a lost refund brings the payment back here.
+    if std::mem::replace(&mut p.pending_receipt_printed, true) {
         vec![]
+    } else {
+        vec![Effect::PrintReceipt]
     }
 }
 
@@ -799,13 +804,7 @@ fn check_suspense(p: &mut Payment, now: Ts, policy: &Policy) -> Vec<Effect> {
             }
             p.state = State::Refunding;
         }
-        SuspenseReason::CardConfirmUnconfirmed => {
-            p.suspense_checks += 1;
-            let attempts = last_attempt(policy.card_confirm.max_attempts);
-            p.state = State::CardWriting {
-                step: CardStep::Confirming { attempts, next_at: now, in_flight: false },
-            };
-        }
+        SuspenseReason::CardConfirmUnconfirmed => confirm_card_once_more(p, now, policy),
         // Nothing may be done on our side without a person: the order number may not be ours.
         SuspenseReason::ChannelMismatch => {
             p.state = State::Suspense { reason, next_check_at: None };
@@ -813,6 +812,15 @@ fn check_suspense(p: &mut Payment, now: Ts, policy: &Policy) -> Vec<Effect> {
         }
     }
     tick(p, now, policy)
+}
+
+/// One more confirmation of a card purchase left in SUSPENSE (an online check, or the day's
+/// statements, which cannot tell whether the biller took it): a single attempt, then back to
+/// SUSPENSE on the backoff, never a fresh round of attempts and slips.
+pub(super) fn confirm_card_once_more(p: &mut Payment, now: Ts, policy: &Policy) {
+    p.suspense_checks += 1;
+    let attempts = policy.card_confirm.max_attempts.saturating_sub(1);
+    p.state = State::CardWriting { step: CardStep::Confirming { attempts, next_at: now, in_flight: false } };
 }
 
 /// After a restart nothing is in flight any more, but whatever was may have reached the other

@@ -7,13 +7,9 @@
 //! configuration is loaded only in a build without the simulators.
 
 use super::{BackendMode, ConfigError, KioskConfig};
-use payments::demo_keys::{is_demo_key_file, is_demo_secret};
+use payments::demo_keys::{is_demo_key_file, is_demo_pin_hash, is_demo_secret};
 use payments::ExposeSecret;
-use sha2::{Digest, Sha256};
 use std::path::Path;
-
-/// SHA-256 of the demo staff member's PIN hash in `config/kiosk.toml` (S001, PIN 246810).
-const DEMO_PIN_HASH: &str = "f2710cc41c556f0ec3c6ba58458d2980f13b82cef91617ee426e882922510ca7";
 
 /// A value left as the example's placeholder ("change-me…", "ChangeMe…").
 fn is_placeholder(value: &str) -> bool {
@@ -112,7 +108,7 @@ pub fn production_refusals(config: &KioskConfig) -> Vec<Refusal> {
             refuse("receipts.verifying_key", PROVES_NOTHING);
         }
     }
-    if config.staff.iter().any(|m| hex::encode(Sha256::digest(m.pin_hash.as_bytes())) == DEMO_PIN_HASH) {
+    if config.staff.iter().any(|m| is_demo_pin_hash(&m.pin_hash)) {
         refuse("staff.pin_hash", "each member's own PIN hash: the demo member's PIN (246810) is public");
     }
     refusals

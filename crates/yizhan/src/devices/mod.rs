@@ -7,7 +7,6 @@ pub use sims::DeviceSims;
 
 use crate::card_memory::JournalMemory;
 use crate::config::DevicesSection;
-use crate::config::PROBE_PATH;
 use bankcard::PaymentTerminal;
 use device::serial::SerialConnector;
 use iccard::IcCardReader;
@@ -159,21 +158,16 @@ impl Devices {
         Ok(devices)
     }
 
+    // Each opener starts a simulator only when its entry is present and devices are simulated,
+    // then reads the entry once, on the simulator's pty or on the configured port.
+
     fn open_scanner(
         section: &DevicesSection,
         sims: &mut DeviceSims,
     ) -> Result<Option<ScannerDevice>, DeviceError> {
-        if section.scanner.is_none() {
-            return Ok(None);
-        }
-        let sim_path = if section.simulated {
-            let vendor = section
-                .scanner_config(Some(std::path::Path::new(PROBE_PATH)))
-                .and_then(Result::ok)
-                .map_or(scanner::Vendor::Honeywell, |c| c.vendor);
-            Some(sims.start_scanner(vendor)?)
-        } else {
-            None
+        let sim_path = match (&section.scanner, section.simulated) {
+            (Some(entry), true) => Some(sims.start_scanner(entry.vendor)?),
+            _ => None,
         };
         let Some(config) = section.scanner_config(sim_path.as_deref()) else {
             return Ok(None);
@@ -188,16 +182,12 @@ impl Devices {
         section: &DevicesSection,
         sims: &mut DeviceSims,
     ) -> Result<Option<IdCardDevice>, DeviceError> {
-        if section.idcard.is_none() {
-            return Ok(None);
-        }
-        let config = if section.simulated {
-            let paths = sims.start_idcard()?;
-            section.idcard_config(Some([&paths[0], &paths[1], &paths[2]]))
-        } else {
-            section.idcard_config(None)
+        let sim_paths = match (&section.idcard, section.simulated) {
+            (Some(_), true) => Some(sims.start_idcard()?),
+            _ => None,
         };
-        let Some(config) = config else {
+        let ports = sim_paths.as_ref().map(|paths| [&*paths[0], &*paths[1], &*paths[2]]);
+        let Some(config) = section.idcard_config(ports) else {
             return Ok(None);
         };
         let config = config.map_err(DeviceError::IdCard)?;
@@ -209,15 +199,11 @@ impl Devices {
         section: &DevicesSection,
         sims: &mut DeviceSims,
     ) -> Result<Option<IcCardDevice>, DeviceError> {
-        if section.iccard.is_none() {
-            return Ok(None);
-        }
-        let config = if section.simulated {
-            section.iccard_config(Some(&sims.start_iccard()?))
-        } else {
-            section.iccard_config(None)
+        let sim_path = match (&section.iccard, section.simulated) {
+            (Some(_), true) => Some(sims.start_iccard()?),
+            _ => None,
         };
-        let Some(config) = config else {
+        let Some(config) = section.iccard_config(sim_path.as_deref()) else {
             return Ok(None);
         };
         let config = config.map_err(DeviceError::IcCard)?;
@@ -230,17 +216,14 @@ impl Devices {
         sims: &mut DeviceSims,
         journal: &journal::Journal,
     ) -> Result<Option<BankCardDevice>, DeviceError> {
-        if section.bankcard.is_none() {
-            return Ok(None);
-        }
-        let config = if section.simulated {
-            let wants_slot = section.bankcard.as_ref().is_some_and(|entry| entry.slot.is_some());
-            let (path, slot_path) = sims.start_bankcard(wants_slot)?;
-            section.bankcard_config(Some(&path), slot_path.as_deref())
-        } else {
-            section.bankcard_config(None, None)
+        let (sim_path, slot_sim_path) = match (&section.bankcard, section.simulated) {
+            (Some(entry), true) => {
+                let (path, slot_path) = sims.start_bankcard(entry.slot.is_some())?;
+                (Some(path), slot_path)
+            }
+            _ => (None, None),
         };
-        let Some(config) = config else {
+        let Some(config) = section.bankcard_config(sim_path.as_deref(), slot_sim_path.as_deref()) else {
             return Ok(None);
         };
         let config = config.map_err(DeviceError::BankCard)?;

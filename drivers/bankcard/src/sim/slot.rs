@@ -129,8 +129,13 @@ fn execute(s: &mut State, received: &[u8], cmd: SlotCommand) -> Vec<u8> {
     let has_card = !matches!(s.position, CardPosition::NoCard);
     match cmd {
         SlotCommand::Reset(mode) => {
-            if mode == ResetMode::EjectFront && has_card {
-                s.position = CardPosition::FrontNoHold;
+            match mode {
+                ResetMode::EjectFront if has_card => s.position = CardPosition::FrontNoHold,
+                ResetMode::EjectRear if has_card => {
+                    s.position = CardPosition::NoCard;
+                    s.captured += 1;
+                }
+                _ => {}
             }
             reply.extend_from_slice(VERSION.as_bytes());
         }

@@ -4,16 +4,9 @@
 //! The subset is small on purpose: the bank-card slot never powers or reads a chip (the
 //! certified terminal does), so it has four commands and cannot express the others.
 
+/// `30 3x` reset: the shared one, since the bank slot may capture (`32`, to the rear) as well.
+pub use device::crt310::ResetMode;
 use device::crt310::{self, Command};
-
-/// `30 3x` reset.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ResetMode {
-    /// `30`: keep a card where it is.
-    Keep,
-    /// `31`: eject a card to the front.
-    EjectFront,
-}
 
 /// Where to move the card (`32 xx`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -59,6 +52,7 @@ impl SlotCommand {
         Some(match text {
             [0x30, 0x30] => SlotCommand::Reset(ResetMode::Keep),
             [0x30, 0x31] => SlotCommand::Reset(ResetMode::EjectFront),
+            [0x30, 0x32] => SlotCommand::Reset(ResetMode::EjectRear),
             [0x31, 0x30] => SlotCommand::Status,
             [0x2F, 0x31, 0x31] => SlotCommand::CardIn(FrontEntry::Forbid),
             [0x2F, 0x33, 0x31] => SlotCommand::CardIn(FrontEntry::Switch),
@@ -78,8 +72,7 @@ impl SlotCommand {
 impl From<SlotCommand> for Command {
     fn from(c: SlotCommand) -> Command {
         match c {
-            SlotCommand::Reset(ResetMode::Keep) => Command::Reset(crt310::ResetMode::Keep),
-            SlotCommand::Reset(ResetMode::EjectFront) => Command::Reset(crt310::ResetMode::EjectFront),
+            SlotCommand::Reset(mode) => Command::Reset(mode),
             SlotCommand::Status => Command::Status,
             SlotCommand::CardIn(FrontEntry::Forbid) => {
                 Command::CardIn { front: crt310::FrontEntry::Forbidden, rear_allowed: false }

@@ -150,64 +150,23 @@ mod tests {
         assert_eq!(bcc(&want[..6]), 0x03);
     }
 
+    /// The other worked frames of hardware.md §2.1, laid out like the one above: STX, LEN 00 02,
+    /// CM, PM, ETX, then BCC (the XOR of everything before it, worked out in each comment).
     #[test]
-    fn status() {
-        // hardware.md §2.1 worked frame "status": 02 00 02 31 30 03 02.
-        let want = [
-            0x02, // STX
-            0x00, // LENH
-            0x02, // LENL
-            0x31, // CM: status
-            0x30, // PM: reader status
-            0x03, // ETX
-            0x02, // BCC = 02^00^02^31^30^03
+    fn the_other_worked_frames() {
+        let worked: [(&str, [u8; 2], [u8; 7]); 4] = [
+            // CM 31 status, PM 30 reader status; BCC 02 = 02^00^02^31^30^03.
+            ("status", [0x31, 0x30], [0x02, 0x00, 0x02, 0x31, 0x30, 0x03, 0x02]),
+            // CM 32 move card, PM 2F IC contact position; BCC 1E = 02^00^02^32^2F^03.
+            ("move to IC", [0x32, 0x2F], [0x02, 0x00, 0x02, 0x32, 0x2F, 0x03, 0x1E]),
+            // CM 32 move card, PM 33 rear, no hold; BCC 02 = 02^00^02^32^33^03.
+            ("to rear (capture)", [0x32, 0x33], [0x02, 0x00, 0x02, 0x32, 0x33, 0x03, 0x02]),
+            // CM 37 CPU card, PM 30 cold reset; BCC 04 = 02^00^02^37^30^03.
+            ("CPU cold reset", [0x37, 0x30], [0x02, 0x00, 0x02, 0x37, 0x30, 0x03, 0x04]),
         ];
-        assert_eq!(encode(&[0x31, 0x30]), want);
-    }
-
-    #[test]
-    fn move_to_ic_contacts() {
-        // hardware.md §2.1 worked frame "move to IC": 02 00 02 32 2F 03 1E.
-        let want = [
-            0x02, // STX
-            0x00, // LENH
-            0x02, // LENL
-            0x32, // CM: move card
-            0x2F, // PM: IC contact position
-            0x03, // ETX
-            0x1E, // BCC = 02^00^02^32^2F^03
-        ];
-        assert_eq!(encode(&[0x32, 0x2F]), want);
-    }
-
-    #[test]
-    fn capture_to_rear() {
-        // hardware.md §2.1 worked frame "to rear (capture)": 02 00 02 32 33 03 02.
-        let want = [
-            0x02, // STX
-            0x00, // LENH
-            0x02, // LENL
-            0x32, // CM: move card
-            0x33, // PM: rear, no hold
-            0x03, // ETX
-            0x02, // BCC = 02^00^02^32^33^03
-        ];
-        assert_eq!(encode(&[0x32, 0x33]), want);
-    }
-
-    #[test]
-    fn cpu_cold_reset() {
-        // hardware.md §2.1 worked frame "CPU cold reset": 02 00 02 37 30 03 04.
-        let want = [
-            0x02, // STX
-            0x00, // LENH
-            0x02, // LENL
-            0x37, // CM: CPU card
-            0x30, // PM: cold reset
-            0x03, // ETX
-            0x04, // BCC = 02^00^02^37^30^03
-        ];
-        assert_eq!(encode(&[0x37, 0x30]), want);
+        for (name, text, want) in worked {
+            assert_eq!(encode(&text), want, "{name}");
+        }
     }
 
     #[test]
