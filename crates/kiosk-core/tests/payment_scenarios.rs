@@ -404,6 +404,37 @@ fn a_channel_that_refuses_reverses_and_never_decides_ends_in_suspense() {
     assert!(!d.payment.state.blocks_new_sales());
 }
 
+/// The reverse budget carried through AwaitCodeExpiry is the reverse's only: a reverse that
+/// took most of its attempts still leaves the code-expiry query its own retries, so one
+/// "unknown" on a flaky network does not park a payment that the next answer settles.
+#[test]
+fn a_long_reverse_leaves_the_code_expiry_query_its_own_retries() {
+    let mut d = started(&[3150]);
+    d.feed(Event::PayReplied { reply: PayReply::Unknown { detail: "timeout".into() } });
+    d.now = d.payment.pay_deadline.unwrap();
+    d.feed(Event::Tick);
+    assert_eq!(d.feed(Event::QueryReplied { reply: QueryReply::Waiting }), [Effect::Reverse]);
+    let max = d.policy.wechat.reverse_max_attempts;
+    for _ in 1..max {
+        d.feed(Event::ReverseReplied { reply: ReverseReply::Retry { detail: "SYSTEMERROR".into() } });
+        d.now = d.payment.next_deadline().unwrap();
+        assert_eq!(d.feed(Event::Tick), [Effect::Reverse]);
+    }
+    let refused = ReverseReply::Refused { detail: "ORDERNOTEXIST".into() };
+    assert_eq!(d.feed(Event::ReverseReplied { reply: refused }), [Effect::Query]);
+    d.feed(Event::QueryReplied { reply: QueryReply::NotFound });
+    d.now = d.payment.next_deadline().unwrap();
+    assert_eq!(d.feed(Event::Tick), [Effect::Query]);
+    assert!(d
+        .feed(Event::QueryReplied { reply: QueryReply::Unknown { detail: "timeout".into() } })
+        .is_empty());
+    assert!(matches!(d.payment.state, State::AwaitCodeExpiry { .. }), "{:?}", d.payment.state);
+    d.now = d.payment.next_deadline().unwrap();
+    assert_eq!(d.feed(Event::Tick), [Effect::Query]);
+    assert_eq!(d.feed(Event::QueryReplied { reply: QueryReply::NotFound }), [Effect::PrintReceipt]);
+    assert_eq!(d.payment.state, State::Reversed { refunded: Some(false) });
+}
+
 #[test]
 fn a_late_pay_that_arrived_before_the_code_expired_is_refunded_not_written_off() {
     let mut d = started(&[3150]);
@@ -483,7 +514,7 @@ fn a_card_confirmation_left_in_suspense_is_sent_again_after_reconciliation() {
 
 /// Found while tabulating the machine: the statements cannot tell whether the biller took the
 /// confirmation, so a reconciliation is one more check like the online ones — one attempt, then
-/// back to suspense on the backoff — not a fresh round of attempts ending in another slip.
+/// back to suspense on the backoff with its slip — not a fresh round of attempts.
 #[test]
 fn a_reconciliation_gives_an_unconfirmed_card_purchase_one_more_attempt_not_a_new_round() {
     let mut d = Drive::new(Payment::new(card_order()));
@@ -895,7 +926,7 @@ fn every_state_label_has_the_flags_of_its_state() {
         State::PayFailed { kind: FailKind::Customer, code: String::new(), message: String::new() },
         State::Reversing { next_at: now, attempts: 0, in_flight: false, checking: false },
         State::Reversed { refunded: None },
-        State::AwaitCodeExpiry { query_at: now, queries: 0, in_flight: false },
+        State::AwaitCodeExpiry { query_at: now, queries: 0, in_flight: false, reverses: 0 },
         State::Paid,
         State::WriteOffSent,
         State::WrittenOff,

@@ -47,10 +47,11 @@ pub struct Payment {
     /// then: a payment settled by staff or the statements may never have reached the card).
     #[serde(default)]
     pub card_verified: bool,
-    /// The "refund accepted" receipt was printed on the first entry into REFUND_PENDING: a
-    /// refund lost and accepted again comes back there long after the customer left.
+    /// The "refund accepted" receipt was offered (`Effect::PrintReceipt`; whether paper comes
+    /// out is the customer's choice) on the first entry into REFUND_PENDING: a refund lost and
+    /// accepted again comes back there long after the customer left.
     #[serde(default)]
-    pub pending_receipt_printed: bool,
+    pub pending_receipt_offered: bool,
     pub state: State,
 }
 
@@ -243,7 +244,7 @@ impl Payment {
             reverse_sent_at: None,
             suspense_checks: 0,
             card_verified: false,
-            pending_receipt_printed: false,
+            pending_receipt_offered: false,
             state: State::Ordered,
         }
     }

@@ -29,8 +29,15 @@ pub enum State {
     /// valid for about a minute (payments.md §2.2 [A8]; WeChat's and UnionPay's codes refresh
     /// every minute too), so once `query_at` (the pay's send time plus the channel's
     /// `code_expires_after`) has passed, one more "not found" proves nothing was or can be
-    /// charged.
-    AwaitCodeExpiry { query_at: Ts, queries: u32, in_flight: bool },
+    /// charged. `reverses`: the reverse attempts already spent, for when the channel turns out
+    /// to hold the order after all and the reverse is sent again (its budget is not reset).
+    AwaitCodeExpiry {
+        query_at: Ts,
+        queries: u32,
+        in_flight: bool,
+        #[serde(default)]
+        reverses: u32,
+    },
     /// The channel has the money; write-offs come next.
     Paid,
     /// Write-offs are under way; each line's progress is in `Payment::lines`.

@@ -22,15 +22,15 @@
 //!                    refused                → Reversing, checking [Query]
 //!                  QueryReplied¹ paid       → Refunding, whole order (R7) [Refund]
 //!                    paid-then-ref.|failed|closed → Reversed(true | false | None) [PrintReceipt]
-//!                    not found              → AwaitCodeExpiry, budget kept [Query if code expired]; no expiry: Suspense
+//!                    not found              → AwaitCodeExpiry, reverses kept [Query if code expired]; no expiry: Suspense
 //!                    waiting | unknown      → Reversing (reverse later); at max attempts Suspense(RevUnc)
 //!                    mismatch               → Suspense(Mismatch)
 //! AwaitCodeExpiry  Tick | Resume, if due    → AwaitCodeExpiry, in flight [Query]
 //!                  QueryReplied nf|failed|closed → Reversed(false) [PrintReceipt]
 //!                    paid | paid-then-ref.  → Refunding, whole order [Refund] | Reversed(true)
-//!                    waiting | mismatch     → Reversing, budget kept [Reverse if allowed] | Suspense(Mismatch)
-//!                    unknown                → AwaitCodeExpiry (later)
-//!                    waiting|unknown at max → Suspense(RevUnc)
+//!                    waiting | mismatch     → Reversing, reverses kept [Reverse if allowed] | Suspense(Mismatch)
+//!                    unknown                → AwaitCodeExpiry (later); at max queries Suspense(RevUnc)
+//!                    waiting, reverses spent → Suspense(RevUnc)
 //! Paid             Proceed | Resume         → WriteOffSent [WriteOff per line]
 //! WriteOffSent     WriteOffReplied          → line written off | rejected | rechecked | unconfirmed ²
 //!                  WriteOffStatusReplied    → the same, or not found below max: resend [WriteOff] ²
@@ -54,7 +54,7 @@
 //!                                             RefUnc: Refunding [Refund] (only refused left: checks stop)
 //!                                             CardUnc: CardWriting(Confirming) [ConfirmCardWrite]
 //!                  Reconciled ⁵             → Reversed | Refunding | WriteOffSent | Done | Refunded;
-//!                                             CardUnc: CardWriting(Confirming), one attempt as above
+//!                                             CardUnc: CardWriting(Confirming), one attempt, sent at the next Tick
 //!                  StaffResolved ⁴          → Done | Reversed(true) | Reversed(false) [PrintReceipt]
 //! Terminal: PayFailed, Reversed, Done, Refunded, Abandoned. Parked: RefundPending, AwaitCardWrite, Suspense.
 //! ```
@@ -169,8 +169,8 @@ fn query_replied(p: &mut Payment, reply: QueryReply, now: Ts, policy: &Policy) -
         State::Reversing { attempts, in_flight: true, checking: true, .. } => {
             reverse_check_replied(p, reply, attempts, now, policy)
         }
-        State::AwaitCodeExpiry { queries, in_flight: true, .. } => {
-            expired_code_query_replied(p, reply, queries, now, policy)
+        State::AwaitCodeExpiry { queries, in_flight: true, reverses, .. } => {
+            expired_code_query_replied(p, reply, queries, reverses, now, policy)
         }
         _ => vec![],
     }
@@ -326,14 +326,15 @@ pub(super) fn refund_whole_order(p: &mut Payment, now: Ts) -> Vec<Effect> {
 /// The order is unknown to the channel, which will not close it either. For a payment code, wait
 /// until the code has expired and ask once more; the bank card terminal has no such code, so
 /// the order waits in SUSPENSE for its online checks, staff and the statements.
-fn await_code_expiry(p: &mut Payment, queries: u32, now: Ts, policy: &Policy) -> Vec<Effect> {
+fn await_code_expiry(p: &mut Payment, reverses: u32, now: Ts, policy: &Policy) -> Vec<Effect> {
     let timing = channel_timing(p, policy);
     match (timing.code_expires_after, p.pay_sent_at) {
         (Some(valid_for), Some(sent_at)) => {
             p.state = State::AwaitCodeExpiry {
                 query_at: (sent_at + valid_for).max(now),
-                queries,
+                queries: 0,
                 in_flight: false,
+                reverses,
             };
             tick(p, now, policy)
         }
@@ -353,6 +354,7 @@ fn expired_code_query_replied(
     p: &mut Payment,
     reply: QueryReply,
     queries: u32,
+    reverses: u32,
     now: Ts,
     policy: &Policy,
 ) -> Vec<Effect> {
@@ -372,16 +374,21 @@ fn expired_code_query_replied(
         }
         QueryReply::PaidThenRefunded { channel_txn } => paid_then_refunded(p, channel_txn),
         QueryReply::Mismatch { .. } => mismatch(p),
-        QueryReply::Waiting | QueryReply::Unknown { .. } if queries >= timing.reverse_max_attempts => {
+        // The order exists after all and is open: close it, on what is left of the reverse
+        // budget (a channel that refuses every reverse and never decides ends in suspense).
+        QueryReply::Waiting if reverses >= timing.reverse_max_attempts => {
             suspend(p, SuspenseReason::ReverseUnconfirmed, now, policy)
         }
-        // The order exists after all and is open: close it, on what is left of the budget.
-        QueryReply::Waiting => start_reversing(p, queries, now, policy),
+        QueryReply::Waiting => start_reversing(p, reverses, now, policy),
+        QueryReply::Unknown { .. } if queries >= timing.reverse_max_attempts => {
+            suspend(p, SuspenseReason::ReverseUnconfirmed, now, policy)
+        }
         QueryReply::Unknown { .. } => {
             p.state = State::AwaitCodeExpiry {
                 query_at: now + timing.reverse_retry_after,
                 queries,
                 in_flight: false,
+                reverses,
             };
             vec![]
         }
@@ -574,7 +581,7 @@ fn after_refund_change(p: &mut Payment, now: Ts, policy: &Policy) -> Vec<Effect>
     p.state = State::RefundPending;
     // The customer leaves with a receipt that says the refund is on its way: once, however
     // often a lost refund brings the payment back here.
-    if std::mem::replace(&mut p.pending_receipt_printed, true) {
+    if std::mem::replace(&mut p.pending_receipt_offered, true) {
         vec![]
     } else {
         vec![Effect::PrintReceipt]
@@ -691,8 +698,8 @@ pub(super) fn tick(p: &mut Payment, now: Ts, policy: &Policy) -> Vec<Effect> {
             p.state = State::Reversing { next_at, attempts: attempts + 1, in_flight: true, checking: false };
             vec![Effect::Reverse]
         }
-        State::AwaitCodeExpiry { query_at, queries, in_flight: false } if now >= query_at => {
-            p.state = State::AwaitCodeExpiry { query_at, queries: queries + 1, in_flight: true };
+        State::AwaitCodeExpiry { query_at, queries, in_flight: false, reverses } if now >= query_at => {
+            p.state = State::AwaitCodeExpiry { query_at, queries: queries + 1, in_flight: true, reverses };
             vec![Effect::Query]
         }
         State::WriteOffSent => {
@@ -845,8 +852,8 @@ fn resume(p: &mut Payment, now: Ts, policy: &Policy) -> Vec<Effect> {
             p.state = State::Reversing { next_at, attempts, in_flight: false, checking: false };
             tick(p, now, policy)
         }
-        State::AwaitCodeExpiry { query_at, queries, .. } => {
-            p.state = State::AwaitCodeExpiry { query_at, queries, in_flight: false };
+        State::AwaitCodeExpiry { query_at, queries, reverses, .. } => {
+            p.state = State::AwaitCodeExpiry { query_at, queries, in_flight: false, reverses };
             tick(p, now, policy)
         }
         State::Paid | State::WrittenOff => proceed(p),

@@ -7,7 +7,7 @@
 //! The driver adds the card terminal's own safety net (payments.md §3.2, C1), kept in a
 //! [`TerminalMemory`] it is given (the kiosk's journal; the driver owns no files). The rules
 //! below are decided in `kiosk_core::card_terminal` (pure, with its table of every case); this
-//! module reads the records, asks there, and carries the answer out:
+//! driver reads the records (`records`), asks there, and carries the answer out:
 //!
 //! 1. **Armed reversal.** Before a sale frame leaves the kiosk, `{order, amount, armed_at}` is
 //!    armed in the memory, durably ([`crate::store`]).
@@ -32,9 +32,9 @@
 //! | Module | Job |
 //! |---|---|
 //! | this one | the terminal, its settings, the call that matches a response to its request, status |
-//! | [`records`] | what the memory holds for an order: reading it for a sale, recording an approval, disarming |
-//! | [`sale`] | `pay` and `query`: a purchase and the last result that settles it |
-//! | [`undo`] | `reverse` and `refund`: the reversal by reference, the void by voucher, the refund |
+//! | `records` | what the memory holds for an order: reading it for a sale, recording an approval, disarming |
+//! | `sale` | `pay` and `query`: a purchase and the last result that settles it |
+//! | `undo` | `reverse` and `refund`: the reversal by reference, the void by voucher, the refund |
 
 mod records;
 mod sale;

@@ -89,7 +89,7 @@ impl<M: TerminalMemory, C: Connector> PaymentTerminal<M, C> {
         Ok(channel_txn(&txn))
     }
 
-    /// What the memory holds for a sale of `order` ([`rules::SaleRecords`]), its purchase on
+    /// What the memory holds for a sale of `order` ([`SaleRecords`]), its purchase on
     /// record, and another order whose reversal is armed (for the log). Read in the order the
     /// rules look (purchase, this order's reversal, the others'), and no further than the first
     /// record that decides: a later read that fails must not hide an earlier one that found

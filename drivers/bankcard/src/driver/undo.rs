@@ -12,7 +12,7 @@ use kiosk_core::{Fen, OrderRef, RefundReply, ReverseReply};
 impl<M: TerminalMemory, C: Connector> PaymentTerminal<M, C> {
     /// `RV` for `order`. An answer (reversed, or "no such transaction") closes its record; a
     /// decline keeps it as refused and gives `Refused`, for the payment machine to settle.
-    pub(super) async fn reversal(&mut self, order: &OrderRef, amount: Fen) -> ReverseReply {
+    async fn reversal(&mut self, order: &OrderRef, amount: Fen) -> ReverseReply {
         let req = self.request(TransType::Reversal, amount, IndustryInfo::order(order.as_str()));
         let wait = self.settings.query_timeout;
         let r = match self.call(&req, wait).await {

@@ -1,0 +1,234 @@
+//! [`BillAcceptor`]: the acceptor on its serial line, command by command.
+//!
+//! The driver only speaks: it polls, sends STACK, RETURN, ACK and the settings, and tells what
+//! came back. What a status means for money — journal the escrow before STACK, credit at VEND
+//! VALID before the ACK, decide a power-up with a note inside from the journal — is the payment
+//! machine's (payments.md §8, kiosk-core), never decided here.
+//!
+//! A status request, a setting or a request whose answer is lost or damaged is sent again (at
+//! most [`ATTEMPTS`] times): asking twice changes nothing on the head. An operation command
+//! (STACK, RETURN…) is sent once; when its answer is lost, the next status poll tells whether the
+//! head took it.
+
+use crate::command::{Answer, Command, DenominationMask};
+use crate::config::CashConfig;
+use crate::frame::{take_frame, FrameError};
+use crate::reply::{parse, Assignment, Reply, ReplyError, Status};
+use device::reconnect::{BackoffPolicy, Connector, Reconnecting};
+use device::serial::SerialConnector;
+use device::{DeviceState, DeviceStatus, MediaState, Timing, TransportError};
+use kiosk_core::Fen;
+
+/// How often a harmless exchange is tried before its failure is reported.
+pub const ATTEMPTS: usize = 3;
+
+/// Why an exchange with the acceptor failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum AcceptorError {
+    /// The line: port gone, nothing or half a frame within the deadline.
+    #[error(transparent)]
+    Transport(#[from] TransportError),
+    /// Only damaged frames came back.
+    #[error("damaged reply: {0}")]
+    Frame(#[from] FrameError),
+    /// A frame that cannot be read.
+    #[error("unreadable reply: {0}")]
+    Reply(#[from] ReplyError),
+    /// INVALID COMMAND: the command does not fit the head's state (STACK with no note in escrow).
+    #[error("the acceptor refused {0:?} in its present state")]
+    Refused(Command),
+    /// An answer of the wrong kind (an echo that differs from the setting sent, a status to an
+    /// operation).
+    #[error("the acceptor answered {got:?} to {sent:?}")]
+    Unexpected {
+        /// The command sent.
+        sent: Command,
+        /// What came back.
+        got: Reply,
+    },
+}
+
+/// What the acceptor knows beyond online/offline, for `yizhan devices` and the staff panel.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CashDetail {
+    /// The last status polled.
+    pub status: Option<Status>,
+    /// The notes the head reports (from its currency assignment) that the kiosk takes.
+    pub taken: Vec<Fen>,
+}
+
+/// A JCM ID-003 banknote acceptor.
+#[derive(Debug)]
+pub struct BillAcceptor<C: Connector = SerialConnector> {
+    port: Reconnecting<C>,
+    timing: Timing,
+    accepted: Vec<Fen>,
+    assignments: Vec<Assignment>,
+    last: Option<Status>,
+}
+
+impl BillAcceptor<SerialConnector> {
+    /// The acceptor of a `kiosk.toml` entry. Does not open the port yet.
+    pub fn from_config(cfg: &CashConfig) -> Result<Self, AcceptorError> {
+        cfg.validate()?;
+        let accepted = cfg.accepted_yuan.iter().map(|&yuan| Fen(i64::from(yuan) * 100)).collect();
+        Ok(BillAcceptor::new(SerialConnector::new(cfg.serial.clone()), cfg.backoff(), cfg.timing(), accepted))
+    }
+}
+
+impl<C: Connector> BillAcceptor<C> {
+    /// An acceptor reached through `connector`, taking the notes `accepted`.
+    pub fn new(connector: C, backoff: BackoffPolicy, timing: Timing, accepted: Vec<Fen>) -> Self {
+        BillAcceptor {
+            port: Reconnecting::new(connector, backoff),
+            timing,
+            accepted,
+            assignments: Vec::new(),
+            last: None,
+        }
+    }
+
+    /// One command and its answer; harmless ones again when the answer is lost or damaged.
+    async fn exchange(&mut self, cmd: Command) -> Result<Reply, AcceptorError> {
+        let bytes = cmd.encode();
+        if cmd.answer() == Answer::Nothing {
+            self.port.send(&bytes, self.timing).await?;
+            return Ok(Reply::Ack);
+        }
+        let attempts = if cmd.answer() == Answer::Ack { 1 } else { ATTEMPTS };
+        let mut last_error = None;
+        for attempt in 1..=attempts {
+            match self.port.request(&bytes, take_frame, self.timing).await {
+                Ok(Ok(frame)) => return Ok(parse(&frame)?),
+                Ok(Err(damaged)) => {
+                    tracing::debug!(attempt, error = %damaged, "damaged acceptor reply");
+                    last_error = Some(AcceptorError::Frame(damaged));
+                }
+                Err(e) => {
+                    tracing::debug!(attempt, error = %e, "no acceptor reply");
+                    last_error = Some(AcceptorError::Transport(e));
+                }
+            }
+        }
+        Err(last_error.expect("at least one attempt"))
+    }
+
+    /// Polls the status.
+    pub async fn status(&mut self) -> Result<Status, AcceptorError> {
+        match self.exchange(Command::StatusRequest).await? {
+            Reply::Status(status) => {
+                if self.last != Some(status) {
+                    tracing::debug!(?status, "acceptor status");
+                }
+                self.last = Some(status);
+                Ok(status)
+            }
+            got => Err(AcceptorError::Unexpected { sent: Command::StatusRequest, got }),
+        }
+    }
+
+    /// Sends an operation command (RESET, STACK-1, STACK-2, RETURN, HOLD, WAIT) and waits for
+    /// its ACK.
+    pub async fn operate(&mut self, cmd: Command) -> Result<(), AcceptorError> {
+        debug_assert_eq!(cmd.answer(), Answer::Ack, "{cmd:?} is not an operation command");
+        match self.exchange(cmd).await? {
+            Reply::Ack => Ok(()),
+            Reply::InvalidCommand => Err(AcceptorError::Refused(cmd)),
+            got => Err(AcceptorError::Unexpected { sent: cmd, got }),
+        }
+    }
+
+    /// ACKs a VEND VALID: only after the credit is journaled. Unanswered; if it is lost the head
+    /// repeats VEND VALID and it is sent again.
+    pub async fn acknowledge_vend_valid(&mut self) -> Result<(), AcceptorError> {
+        self.exchange(Command::Ack).await.map(drop)
+    }
+
+    /// Sends a setting and checks that the head echoes it.
+    pub async fn set(&mut self, cmd: Command) -> Result<(), AcceptorError> {
+        debug_assert_eq!(cmd.answer(), Answer::Echo, "{cmd:?} is not a setting");
+        match self.exchange(cmd).await? {
+            Reply::Echo { cmd: code, data } if code == cmd.code() && data == cmd.data() => Ok(()),
+            Reply::InvalidCommand => Err(AcceptorError::Refused(cmd)),
+            got => Err(AcceptorError::Unexpected { sent: cmd, got }),
+        }
+    }
+
+    /// The head's software version.
+    pub async fn version(&mut self) -> Result<String, AcceptorError> {
+        match self.exchange(Command::VersionRequest).await? {
+            Reply::Version(v) => Ok(v),
+            got => Err(AcceptorError::Unexpected { sent: Command::VersionRequest, got }),
+        }
+    }
+
+    /// Reads which escrow code means which note, and keeps it for [`BillAcceptor::value_of`].
+    pub async fn read_currency_assignment(&mut self) -> Result<&[Assignment], AcceptorError> {
+        match self.exchange(Command::CurrencyAssignmentRequest).await? {
+            Reply::Currency(lines) => {
+                self.assignments = lines;
+                Ok(&self.assignments)
+            }
+            got => Err(AcceptorError::Unexpected { sent: Command::CurrencyAssignmentRequest, got }),
+        }
+    }
+
+    /// The value of the note of `escrow_code`, from the assignment read; `None` for a code the
+    /// head did not list (such a note is returned, never credited).
+    pub fn value_of(&self, escrow_code: u8) -> Option<Fen> {
+        self.assignments.iter().find(|a| a.escrow_code == escrow_code).map(|a| a.value)
+    }
+
+    /// The mask that takes the configured notes of at most `most` fen each (`None`: no limit),
+    /// from the assignment read: as the amount still due falls, the larger notes are refused,
+    /// because the kiosk gives no change.
+    pub fn mask_up_to(&self, most: Option<Fen>) -> DenominationMask {
+        DenominationMask::only(
+            self.assignments
+                .iter()
+                .filter(|a| self.accepted.contains(&a.value) && most.is_none_or(|most| a.value <= most))
+                .map(|a| a.escrow_code),
+        )
+    }
+
+    /// The notes the head lists that the kiosk takes, smallest first.
+    pub fn notes_taken(&self) -> Vec<Fen> {
+        let mut notes: Vec<Fen> =
+            self.assignments.iter().map(|a| a.value).filter(|v| self.accepted.contains(v)).collect();
+        notes.sort();
+        notes.dedup();
+        notes
+    }
+
+    /// The status for the device model: online when idle or inhibited, a person needed for a
+    /// full or open box, a jam or a cheat, a fault for a failure.
+    pub async fn device_status(&mut self) -> DeviceStatus<CashDetail> {
+        let polled = self.status().await;
+        let detail = CashDetail { status: self.last, taken: self.notes_taken() };
+        let Ok(status) = polled else { return DeviceStatus::offline(detail) };
+        let (device, media) = match status {
+            Status::Enable | Status::Disable | Status::Stacked => {
+                (DeviceState::Online, MediaState::NotPresent)
+            }
+            Status::Accepting | Status::Escrow(_) | Status::Holding => {
+                (DeviceState::Busy, MediaState::Present)
+            }
+            Status::Stacking | Status::VendValid => (DeviceState::Busy, MediaState::Entering),
+            Status::Rejecting(_) | Status::Returning => (DeviceState::Busy, MediaState::Present),
+            Status::Initialize | Status::Pause => (DeviceState::Busy, MediaState::Unknown),
+            Status::PowerUp => (DeviceState::Busy, MediaState::NotPresent),
+            Status::PowerUpBillInAcceptor | Status::PowerUpBillInStacker => {
+                (DeviceState::Busy, MediaState::Present)
+            }
+            Status::AcceptorJam | Status::StackerJam => (DeviceState::UserError, MediaState::Jammed),
+            Status::StackerFull | Status::StackerOpen | Status::Cheated => {
+                (DeviceState::UserError, MediaState::Unknown)
+            }
+            Status::Failure(_) | Status::CommunicationError => {
+                (DeviceState::HardwareError, MediaState::Unknown)
+            }
+        };
+        DeviceStatus { device, media, detail }
+    }
+}

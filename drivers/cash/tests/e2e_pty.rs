@@ -1,0 +1,182 @@
+//! The real driver over a real pseudo-terminal against the simulated head: a note's whole way
+//! (escrow, stack, VEND VALID, ACK, stacked), the way back (return, reject), and the faults the
+//! money rules must survive (jam, power cut, lost ACK, box removed, cheat, damaged replies).
+
+use cash::sim::AcceptorSim;
+use cash::{AcceptorError, BillAcceptor, CashConfig, Command, RejectReason, Status};
+use device::{Fault, FaultPlan};
+use kiosk_core::Fen;
+
+/// The driver on the simulator's pty, reset and set up to take 10–100 yuan.
+async fn ready() -> (AcceptorSim, BillAcceptor) {
+    let sim = AcceptorSim::start().unwrap();
+    let mut config = CashConfig::new("/dev/null").with_port(sim.path());
+    config.serial.command_timeout_ms = 500; // the head answers in milliseconds; a lost one costs less
+    let mut acceptor = BillAcceptor::from_config(&config).unwrap();
+    assert_eq!(acceptor.status().await.unwrap(), Status::PowerUp);
+    acceptor.operate(Command::Reset).await.unwrap();
+    assert_eq!(acceptor.status().await.unwrap(), Status::Initialize);
+    acceptor.read_currency_assignment().await.unwrap();
+    let mask = acceptor.mask_up_to(None);
+    acceptor.set(Command::Denominations(mask)).await.unwrap();
+    acceptor.set(Command::Inhibit(false)).await.unwrap();
+    assert_eq!(acceptor.status().await.unwrap(), Status::Enable);
+    (sim, acceptor)
+}
+
+/// Polls until a status other than the idle and moving ones (or `until`) comes.
+async fn poll_until(acceptor: &mut BillAcceptor, until: impl Fn(Status) -> bool) -> Status {
+    for _ in 0..20 {
+        let status = acceptor.status().await.unwrap();
+        if until(status) {
+            return status;
+        }
+    }
+    panic!("the awaited status never came");
+}
+
+#[tokio::test]
+async fn a_note_goes_from_escrow_to_the_box_and_is_credited_once_at_vend_valid() {
+    let (sim, mut acceptor) = ready().await;
+    assert_eq!(acceptor.notes_taken(), [Fen(1000), Fen(2000), Fen(5000), Fen(10000)]);
+    sim.insert(50);
+    let Status::Escrow(code) = poll_until(&mut acceptor, |s| matches!(s, Status::Escrow(_))).await else {
+        unreachable!()
+    };
+    assert_eq!(acceptor.value_of(code), Some(Fen(5000)));
+    assert!(sim.log().stacker.is_empty(), "in escrow the note can still go back");
+    acceptor.operate(Command::Stack1).await.unwrap();
+    assert_eq!(poll_until(&mut acceptor, |s| s != Status::Stacking).await, Status::VendValid);
+    assert_eq!(sim.log().stacker, [50]);
+    acceptor.acknowledge_vend_valid().await.unwrap();
+    assert_eq!(acceptor.status().await.unwrap(), Status::Stacked);
+    assert_eq!(acceptor.status().await.unwrap(), Status::Enable);
+    let log = sim.log();
+    assert_eq!((log.acks, log.vend_valid_sent, log.returned), (1, 1, 0));
+}
+
+#[tokio::test]
+async fn a_returned_note_is_given_back_and_never_reaches_the_box() {
+    let (sim, mut acceptor) = ready().await;
+    sim.insert(100);
+    poll_until(&mut acceptor, |s| matches!(s, Status::Escrow(_))).await;
+    acceptor.operate(Command::Return).await.unwrap();
+    assert_eq!(acceptor.status().await.unwrap(), Status::Returning);
+    assert_eq!(acceptor.status().await.unwrap(), Status::Enable);
+    assert_eq!((sim.log().stacker.len(), sim.log().returned), (0, 1));
+    // STACK with nothing in escrow: the head says INVALID COMMAND.
+    assert!(matches!(acceptor.operate(Command::Stack1).await, Err(AcceptorError::Refused(Command::Stack1))));
+}
+
+#[tokio::test]
+async fn as_the_amount_due_falls_the_larger_notes_are_refused() {
+    let (sim, mut acceptor) = ready().await;
+    // 30 yuan still due and no change given: 50 and 100 are refused by the mask.
+    let mask = acceptor.mask_up_to(Some(Fen(3000)));
+    acceptor.set(Command::Denominations(mask)).await.unwrap();
+    sim.insert(50);
+    let status = poll_until(&mut acceptor, |s| matches!(s, Status::Rejecting(_))).await;
+    assert_eq!(status, Status::Rejecting(RejectReason::Inhibited));
+    sim.insert(20);
+    poll_until(&mut acceptor, |s| matches!(s, Status::Escrow(_))).await;
+    assert_eq!(sim.log().returned, 1);
+}
+
+#[tokio::test]
+async fn a_suspect_note_is_refused_with_its_reason() {
+    let (sim, mut acceptor) = ready().await;
+    sim.insert_suspect(0x77);
+    let status = poll_until(&mut acceptor, |s| matches!(s, Status::Rejecting(_))).await;
+    assert_eq!(status, Status::Rejecting(RejectReason::PhotoPattern));
+    assert!(RejectReason::PhotoPattern.worth_another_try());
+    assert_eq!(acceptor.status().await.unwrap(), Status::Enable);
+}
+
+#[tokio::test]
+async fn a_jam_in_the_stacker_stops_the_head_with_no_vend_valid() {
+    let (sim, mut acceptor) = ready().await;
+    sim.jam_next_stack();
+    sim.insert(20);
+    poll_until(&mut acceptor, |s| matches!(s, Status::Escrow(_))).await;
+    acceptor.operate(Command::Stack1).await.unwrap();
+    let status = poll_until(&mut acceptor, |s| s != Status::Stacking).await;
+    assert_eq!(status, Status::StackerJam);
+    assert!(status.needs_staff());
+    assert_eq!(acceptor.device_status().await.device, device::DeviceState::UserError);
+    let log = sim.log();
+    assert_eq!((log.stacker.len(), log.jammed, log.vend_valid_sent), (0, 1, 0));
+}
+
+#[tokio::test]
+async fn a_power_cut_in_escrow_brings_the_head_back_with_the_note_in_the_acceptor() {
+    let (sim, mut acceptor) = ready().await;
+    sim.insert(10);
+    poll_until(&mut acceptor, |s| matches!(s, Status::Escrow(_))).await;
+    sim.power_cut();
+    assert_eq!(acceptor.status().await.unwrap(), Status::PowerUpBillInAcceptor);
+    // RESET gives it back: a note that never reached VEND VALID is never credited.
+    acceptor.operate(Command::Reset).await.unwrap();
+    assert_eq!((sim.log().stacker.len(), sim.log().returned), (0, 1));
+}
+
+#[tokio::test]
+async fn a_power_cut_while_stacking_leaves_the_note_in_the_box() {
+    let (sim, mut acceptor) = ready().await;
+    sim.insert(100);
+    poll_until(&mut acceptor, |s| matches!(s, Status::Escrow(_))).await;
+    acceptor.operate(Command::Stack1).await.unwrap();
+    sim.power_cut();
+    let status = acceptor.status().await.unwrap();
+    assert_eq!(status, Status::PowerUpBillInStacker);
+    assert!(status.is_power_up());
+    assert_eq!(sim.log().stacker, [100], "the journal decides whether it was credited");
+}
+
+#[tokio::test]
+async fn a_lost_ack_brings_vend_valid_again_and_the_box_still_holds_one_note() {
+    let (sim, mut acceptor) = ready().await;
+    sim.lose_next_ack();
+    sim.insert(20);
+    poll_until(&mut acceptor, |s| matches!(s, Status::Escrow(_))).await;
+    acceptor.operate(Command::Stack1).await.unwrap();
+    poll_until(&mut acceptor, |s| s == Status::VendValid).await;
+    acceptor.acknowledge_vend_valid().await.unwrap();
+    assert_eq!(acceptor.status().await.unwrap(), Status::VendValid, "the head never heard the ACK");
+    acceptor.acknowledge_vend_valid().await.unwrap();
+    assert_eq!(acceptor.status().await.unwrap(), Status::Stacked);
+    let log = sim.log();
+    assert_eq!((log.stacker.len(), log.vend_valid_sent, log.acks), (1, 2, 1));
+}
+
+#[tokio::test]
+async fn a_removed_box_stops_cash_until_it_is_back() {
+    let (sim, mut acceptor) = ready().await;
+    sim.remove_stacker();
+    assert_eq!(acceptor.status().await.unwrap(), Status::StackerOpen);
+    sim.replace_stacker();
+    assert_eq!(acceptor.status().await.unwrap(), Status::Enable);
+}
+
+#[tokio::test]
+async fn a_cheat_is_reported() {
+    let (sim, mut acceptor) = ready().await;
+    sim.cheat_next();
+    sim.insert(100);
+    let status = poll_until(&mut acceptor, |s| s == Status::Cheated).await;
+    assert!(status.needs_staff());
+    assert!(sim.log().stacker.is_empty());
+}
+
+#[tokio::test]
+async fn a_damaged_or_lost_poll_answer_is_asked_again() {
+    let (sim, mut acceptor) = ready().await;
+    sim.set_faults(
+        FaultPlan::named("damaged").then(Fault::CorruptChecksum).then(Fault::GarbageBurst { len: 7 }),
+    );
+    assert_eq!(acceptor.status().await.unwrap(), Status::Enable);
+    assert_eq!(acceptor.status().await.unwrap(), Status::Enable);
+    // Every answer lost: the poll fails after its attempts; the line is not mistaken for a note.
+    sim.set_faults(FaultPlan::powered_off());
+    assert!(acceptor.status().await.is_err());
+    assert_eq!(acceptor.device_status().await.device, device::DeviceState::Offline);
+}
