@@ -5,6 +5,7 @@
 
 pub mod bill;
 pub mod card_terminal;
+pub mod cash;
 pub mod channel;
 pub mod money;
 pub mod order;

@@ -7,17 +7,23 @@
 //!
 //! A status request, a setting or a request whose answer is lost or damaged is sent again (at
 //! most [`ATTEMPTS`] times): asking twice changes nothing on the head. An operation command
-//! (STACK, RETURN…) is sent once; when its answer is lost, the next status poll tells whether the
-//! head took it.
+//! (STACK, RETURN…) is sent once; when its answer is lost the outcome is unknown
+//! ([`AcceptorError::is_indeterminate`]) and the next status poll tells whether the head took
+//! it. Any command the head answers with COMMUNICATION ERROR (`4A`: it got our frame damaged, so
+//! it did nothing) is sent again.
+//!
+//! The settings sent (notes taken, inhibit) are remembered and sent again after every RESET: a
+//! head comes out of a reset with its defaults, which would take notes the kiosk cannot.
 
 use crate::command::{Answer, Command, DenominationMask};
 use crate::config::CashConfig;
-use crate::frame::{take_frame, FrameError};
+use crate::frame::take_frame;
 use crate::reply::{parse, Assignment, Reply, ReplyError, Status};
 use device::reconnect::{BackoffPolicy, Connector, Reconnecting};
 use device::serial::SerialConnector;
 use device::{DeviceState, DeviceStatus, MediaState, Timing, TransportError};
 use kiosk_core::Fen;
+use std::convert::Infallible;
 
 /// How often a harmless exchange is tried before its failure is reported.
 pub const ATTEMPTS: usize = 3;
@@ -29,9 +35,6 @@ pub enum AcceptorError {
     /// The line: port gone, nothing or half a frame within the deadline.
     #[error(transparent)]
     Transport(#[from] TransportError),
-    /// Only damaged frames came back.
-    #[error("damaged reply: {0}")]
-    Frame(#[from] FrameError),
     /// A frame that cannot be read.
     #[error("unreadable reply: {0}")]
     Reply(#[from] ReplyError),
@@ -66,6 +69,17 @@ pub struct BillAcceptor<C: Connector = SerialConnector> {
     accepted: Vec<Fen>,
     assignments: Vec<Assignment>,
     last: Option<Status>,
+    /// The settings last sent, in order, to send again after a RESET.
+    settings: Vec<Command>,
+}
+
+impl AcceptorError {
+    /// Whether the command may or may not have been carried out (no answer, or an answer that
+    /// cannot be read): poll the status before acting on it. `false` when the head answered
+    /// and refused, so nothing was done.
+    pub fn is_indeterminate(&self) -> bool {
+        matches!(self, AcceptorError::Transport(_) | AcceptorError::Reply(_))
+    }
 }
 
 impl BillAcceptor<SerialConnector> {
@@ -86,32 +100,39 @@ impl<C: Connector> BillAcceptor<C> {
             accepted,
             assignments: Vec::new(),
             last: None,
+            settings: Vec::new(),
         }
     }
 
-    /// One command and its answer; harmless ones again when the answer is lost or damaged.
+    /// One command and its answer: again when the head got it damaged, and for a harmless
+    /// command also when the answer is lost or damaged.
     async fn exchange(&mut self, cmd: Command) -> Result<Reply, AcceptorError> {
         let bytes = cmd.encode();
         if cmd.answer() == Answer::Nothing {
             self.port.send(&bytes, self.timing).await?;
             return Ok(Reply::Ack);
         }
-        let attempts = if cmd.answer() == Answer::Ack { 1 } else { ATTEMPTS };
-        let mut last_error = None;
-        for attempt in 1..=attempts {
-            match self.port.request(&bytes, take_frame, self.timing).await {
-                Ok(Ok(frame)) => return Ok(parse(&frame)?),
-                Ok(Err(damaged)) => {
-                    tracing::debug!(attempt, error = %damaged, "damaged acceptor reply");
-                    last_error = Some(AcceptorError::Frame(damaged));
-                }
-                Err(e) => {
-                    tracing::debug!(attempt, error = %e, "no acceptor reply");
-                    last_error = Some(AcceptorError::Transport(e));
-                }
+        let harmless = cmd.answer() != Answer::Ack;
+        let decode = |buf: &mut bytes::BytesMut| Ok::<_, Infallible>(take_frame(buf));
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let error = match self.port.request(&bytes, decode, self.timing).await {
+                Ok(Ok(frame)) => match parse(&frame)? {
+                    Reply::Status(Status::CommunicationError) if attempt < ATTEMPTS => {
+                        tracing::debug!(attempt, "the acceptor got our frame damaged; sent again");
+                        continue;
+                    }
+                    reply => return Ok(reply),
+                },
+                Ok(Err(never)) => match never {},
+                Err(e) => e,
+            };
+            tracing::debug!(attempt, error = %error, "no acceptor reply");
+            if !harmless || attempt >= ATTEMPTS {
+                return Err(error.into());
             }
         }
-        Err(last_error.expect("at least one attempt"))
     }
 
     /// Polls the status.
@@ -133,6 +154,12 @@ impl<C: Connector> BillAcceptor<C> {
     pub async fn operate(&mut self, cmd: Command) -> Result<(), AcceptorError> {
         debug_assert_eq!(cmd.answer(), Answer::Ack, "{cmd:?} is not an operation command");
         match self.exchange(cmd).await? {
+            Reply::Ack if cmd == Command::Reset => {
+                for setting in self.settings.clone() {
+                    self.send_setting(setting).await?;
+                }
+                Ok(())
+            }
             Reply::Ack => Ok(()),
             Reply::InvalidCommand => Err(AcceptorError::Refused(cmd)),
             got => Err(AcceptorError::Unexpected { sent: cmd, got }),
@@ -145,9 +172,15 @@ impl<C: Connector> BillAcceptor<C> {
         self.exchange(Command::Ack).await.map(drop)
     }
 
-    /// Sends a setting and checks that the head echoes it.
+    /// Sends a setting, checks that the head echoes it, and remembers it for after a RESET.
     pub async fn set(&mut self, cmd: Command) -> Result<(), AcceptorError> {
         debug_assert_eq!(cmd.answer(), Answer::Echo, "{cmd:?} is not a setting");
+        self.settings.retain(|kept| kept.code() != cmd.code());
+        self.settings.push(cmd);
+        self.send_setting(cmd).await
+    }
+
+    async fn send_setting(&mut self, cmd: Command) -> Result<(), AcceptorError> {
         match self.exchange(cmd).await? {
             Reply::Echo { cmd: code, data } if code == cmd.code() && data == cmd.data() => Ok(()),
             Reply::InvalidCommand => Err(AcceptorError::Refused(cmd)),
@@ -202,11 +235,26 @@ impl<C: Connector> BillAcceptor<C> {
     }
 
     /// The status for the device model: online when idle or inhibited, a person needed for a
-    /// full or open box, a jam or a cheat, a fault for a failure.
+    /// full or open box, a jam or a cheat, a fault for a failure. While a note is in hand the
+    /// last polled status is reported without a poll of its own: the payment's poll must see
+    /// every step of the note (a STACKED or REJECTING is shown once).
     pub async fn device_status(&mut self) -> DeviceStatus<CashDetail> {
-        let polled = self.status().await;
+        let status = match self.last {
+            Some(status) if status.note_in_hand() => Ok(status),
+            _ => self.status().await,
+        };
         let detail = CashDetail { status: self.last, taken: self.notes_taken() };
-        let Ok(status) = polled else { return DeviceStatus::offline(detail) };
+        let status = match status {
+            Ok(status) => status,
+            Err(AcceptorError::Transport(_)) => return DeviceStatus::offline(detail),
+            Err(_) => {
+                return DeviceStatus {
+                    device: DeviceState::HardwareError,
+                    media: MediaState::Unknown,
+                    detail,
+                }
+            }
+        };
         let (device, media) = match status {
             Status::Enable | Status::Disable | Status::Stacked => {
                 (DeviceState::Online, MediaState::NotPresent)

@@ -19,7 +19,10 @@ pub enum Answer {
 }
 
 /// Which notes the acceptor may take: `C0 d1 d2`, one bit per escrow code, a set bit refusing
-/// the note ([S] JCM: escrow codes `61`…`68` are bits 0…7 of d1; d2 is reserved and sent 00).
+/// the note. [I] The bit order (escrow codes `61`…`68` as bits 0…7 of d1, d2 sent 00) is our
+/// reading: the public drivers only ever send `C0 00 00` (everything taken). Check it on a real
+/// head; the money rules never rely on it alone — a note larger than is due that the head puts
+/// in escrow anyway is returned, never credited (`kiosk_core::cash`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct DenominationMask {
     refused: u8,

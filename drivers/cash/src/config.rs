@@ -8,6 +8,7 @@
 //! path = "/dev/serial/by-id/usb-FTDI_FT232R_USB_UART-if00-port0"
 //! baud = 9600
 //! parity = "even"                      # ID-003 runs at 9600 8E1 and nothing else
+//! command_timeout_ms = 500             # the head answers in milliseconds; each poll is tried 3 times
 //! ```
 
 use device::reconnect::BackoffPolicy;
@@ -51,6 +52,8 @@ impl CashConfig {
         let mut serial = SerialConfig::new(path);
         serial.baud = 9600;
         serial.parity = Parity::Even;
+        // A head answers within milliseconds; a dead one must not hold a payment for 3 × 2 s.
+        serial.command_timeout_ms = 500;
         CashConfig { serial, accepted_yuan: default_accepted(), poll_ms: default_poll_ms(), required: false }
     }
 

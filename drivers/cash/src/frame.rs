@@ -4,6 +4,9 @@
 //! bytes. The CRC is CRC-16/CCITT in its reflected "Kermit" form (polynomial 0x1021 reflected,
 //! initial value 0, no final XOR) over SYNC … DATA, sent low byte first. Both directions use the
 //! same frame; the host polls and the acceptor only answers.
+//!
+//! A damaged frame is dropped without a word to the caller: the exchange then times out and
+//! a harmless command is sent again ([`crate::acceptor`]).
 
 use bytes::{Buf, BytesMut};
 
@@ -28,22 +31,6 @@ pub struct Frame {
     pub data: Vec<u8>,
 }
 
-/// Why a frame was dropped. The decoder has already skipped past it: the next call reads on.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum FrameError {
-    /// LNG is shorter than a frame can be.
-    #[error("frame length {0} is shorter than the 5-byte minimum")]
-    BadLength(u8),
-    /// The CRC does not match: a damaged frame, or a SYNC byte inside noise.
-    #[error("frame CRC {got:04X}, computed {want:04X}")]
-    BadCrc {
-        /// CRC carried by the frame.
-        got: u16,
-        /// CRC computed over it.
-        want: u16,
-    },
-}
-
 /// The frame of `cmd` and `data`. ID-003 frames never carry more than 250 data bytes; the
 /// commands this crate builds carry at most two.
 pub fn encode(cmd: u8, data: &[u8]) -> Vec<u8> {
@@ -56,32 +43,64 @@ pub fn encode(cmd: u8, data: &[u8]) -> Vec<u8> {
     out
 }
 
-/// Takes the next frame from `buf`. Bytes before a SYNC are dropped; `Ok(None)` until a whole
-/// frame has arrived. A frame with an impossible length or a bad CRC is reported after only its
-/// SYNC byte is dropped, so a real frame that starts inside it is still found.
-pub fn take_frame(buf: &mut BytesMut) -> Result<Option<Frame>, FrameError> {
-    let dropped = device::resync::skip_until(buf, &[SYNC]);
-    if dropped > 0 {
-        tracing::debug!(dropped, "bytes before an ID-003 SYNC dropped");
+/// Takes the next whole frame with a good CRC from `buf`; `None` until one has arrived.
+///
+/// Every SYNC byte in the buffer starts a candidate. Noise before the first candidate, and
+/// candidates that are whole but damaged (a length shorter than a frame, a CRC that does not
+/// hold), are dropped. A candidate still waiting for its bytes does not hide a good frame after
+/// it: a stray SYNC in noise whose "length" reaches past the real reply must not stall the read
+/// until the inter-byte timeout, nor make the exchange fail with the good frame unread.
+pub fn take_frame(buf: &mut BytesMut) -> Option<Frame> {
+    let mut damaged = 0usize;
+    let mut first_waiting = None;
+    let mut at = 0;
+    while let Some(offset) = buf[at..].iter().position(|&b| b == SYNC) {
+        let start = at + offset;
+        at = start + 1;
+        match candidate(&buf[start..]) {
+            Candidate::Good(frame, len) => {
+                if damaged > 0 || start > 0 {
+                    tracing::debug!(dropped = start, damaged, "ID-003 noise or damaged frames dropped");
+                }
+                buf.advance(start + len);
+                return Some(frame);
+            }
+            Candidate::Waiting => {
+                first_waiting.get_or_insert(start);
+            }
+            Candidate::Damaged => damaged += 1,
+        }
     }
-    let Some(&len) = buf.get(1) else { return Ok(None) };
-    if usize::from(len) < MIN_LEN {
-        buf.advance(1);
-        return Err(FrameError::BadLength(len));
-    }
+    // Nothing good yet: keep only what may still become a frame.
+    let keep_from = first_waiting.unwrap_or(buf.len());
+    buf.advance(keep_from);
+    None
+}
+
+enum Candidate {
+    /// A whole frame with a good CRC, and its length.
+    Good(Frame, usize),
+    /// Too short yet to tell.
+    Waiting,
+    /// Whole and wrong.
+    Damaged,
+}
+
+/// What the bytes from one SYNC byte on are.
+fn candidate(bytes: &[u8]) -> Candidate {
+    let Some(&len) = bytes.get(1) else { return Candidate::Waiting };
     let len = usize::from(len);
-    if buf.len() < len {
-        return Ok(None);
+    if len < MIN_LEN {
+        return Candidate::Damaged;
     }
-    let want = crc16(&buf[..len - 2]);
-    let got = u16::from_le_bytes([buf[len - 2], buf[len - 1]]);
-    if got != want {
-        buf.advance(1);
-        return Err(FrameError::BadCrc { got, want });
+    if bytes.len() < len {
+        return Candidate::Waiting;
     }
-    let frame = Frame { cmd: buf[2], data: buf[3..len - 2].to_vec() };
-    buf.advance(len);
-    Ok(Some(frame))
+    let crc = u16::from_le_bytes([bytes[len - 2], bytes[len - 1]]);
+    if crc != crc16(&bytes[..len - 2]) {
+        return Candidate::Damaged;
+    }
+    Candidate::Good(Frame { cmd: bytes[2], data: bytes[3..len - 2].to_vec() }, len)
 }
 
 #[cfg(test)]
@@ -116,22 +135,36 @@ mod tests {
     #[test]
     fn noise_and_a_damaged_frame_are_skipped_and_the_next_frame_is_read() {
         // Noise 00 FC (a stray SYNC whose "length" is 0x00), a VEND VALID with its CRC's
-        // high byte damaged, then a good STACKED (FC 05 16 98 22).
+        // high byte damaged (FC 05 15 03 11, should be 03 10), then a good STACKED
+        // (FC 05 16 98 22).
         let mut buf = BytesMut::from(
             &[0x00, 0xFC, 0x00, 0xFC, 0x05, 0x15, 0x03, 0x11, 0xFC, 0x05, 0x16, 0x98, 0x22][..],
         );
-        assert_eq!(take_frame(&mut buf), Err(FrameError::BadLength(0x00)));
-        assert!(matches!(take_frame(&mut buf), Err(FrameError::BadCrc { got: 0x1103, want: 0x1003 })));
-        assert_eq!(take_frame(&mut buf), Ok(Some(Frame { cmd: 0x16, data: vec![] })));
+        assert_eq!(take_frame(&mut buf), Some(Frame { cmd: 0x16, data: vec![] }));
         assert!(buf.is_empty());
+    }
+
+    #[test]
+    fn a_stray_sync_with_a_long_length_does_not_hide_the_reply_behind_it() {
+        // Noise FC F0 (a "frame" of 240 bytes that will never come), then ENABLE FC 05 11 27 56.
+        let mut buf = BytesMut::from(&[0xFC, 0xF0, 0xFC, 0x05, 0x11, 0x27, 0x56][..]);
+        assert_eq!(take_frame(&mut buf), Some(Frame { cmd: 0x11, data: vec![] }));
+    }
+
+    #[test]
+    fn a_damaged_frame_alone_leaves_nothing_to_wait_for() {
+        // VEND VALID with a damaged CRC and nothing after it.
+        let mut buf = BytesMut::from(&[0xFC, 0x05, 0x15, 0x03, 0x11][..]);
+        assert_eq!(take_frame(&mut buf), None);
+        assert!(buf.is_empty(), "nothing in it can still become a frame");
     }
 
     #[test]
     fn a_frame_in_two_pieces_waits_for_the_second() {
         // ESCROW with escrow code 0x63: FC 06 13 63 A2 D8.
         let mut buf = BytesMut::from(&[0xFC, 0x06, 0x13][..]);
-        assert_eq!(take_frame(&mut buf), Ok(None));
+        assert_eq!(take_frame(&mut buf), None);
         buf.extend_from_slice(&[0x63, 0xA2, 0xD8]);
-        assert_eq!(take_frame(&mut buf), Ok(Some(Frame { cmd: 0x13, data: vec![0x63] })));
+        assert_eq!(take_frame(&mut buf), Some(Frame { cmd: 0x13, data: vec![0x63] }));
     }
 }

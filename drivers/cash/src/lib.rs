@@ -17,15 +17,16 @@
 //!
 //! Not here. A note in ESCROW is journaled before STACK is sent; VEND VALID is the credit point,
 //! journaled before the ACK; a power-up with a note inside is settled from the journal. Those
-//! rules belong to the payment machine in kiosk-core (payments.md §8); this crate reports the
-//! statuses that drive them and sends what it is told.
+//! rules are `kiosk_core::cash` (payments.md §8); this crate reports the statuses that drive
+//! them and sends what it is told.
 //!
 //! ## Where our design fills gaps of the public record
 //!
 //! JCM's specification is not public; the frames, codes and the currency assignment are as
 //! the public drivers agree (hardware.md §9, [C]/[S]). The denomination mask's bit order (escrow
-//! code `61` + bit of d1, a set bit refusing) follows them too and is marked [S]; a head whose
-//! manual says otherwise needs only [`DenominationMask`] changed.
+//! code `61` + bit of d1, a set bit refusing) is ours, [I]: the public drivers only send "take
+//! everything". A head whose manual says otherwise needs only [`DenominationMask`] changed, and
+//! the money rules return a note too large for what is due whatever the mask did.
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
 
 pub mod acceptor;
@@ -39,5 +40,5 @@ pub mod sim;
 pub use acceptor::{AcceptorError, BillAcceptor, CashDetail};
 pub use command::{Command, DenominationMask};
 pub use config::CashConfig;
-pub use frame::{Frame, FrameError};
+pub use frame::Frame;
 pub use reply::{Assignment, RejectReason, Reply, ReplyError, Status};

@@ -69,6 +69,21 @@ impl Status {
         )
     }
 
+    /// Whether a note is in the head's hands (being read, in escrow, going in or coming back).
+    pub fn note_in_hand(self) -> bool {
+        matches!(
+            self,
+            Status::Accepting
+                | Status::Escrow(_)
+                | Status::Holding
+                | Status::Stacking
+                | Status::VendValid
+                | Status::Stacked
+                | Status::Rejecting(_)
+                | Status::Returning
+        )
+    }
+
     /// Whether this is one of the three power-up statuses, which wait for RESET.
     pub fn is_power_up(self) -> bool {
         matches!(self, Status::PowerUp | Status::PowerUpBillInAcceptor | Status::PowerUpBillInStacker)
@@ -94,7 +109,8 @@ pub enum RejectReason {
     PhotoPattern,
     /// `78`: photo level.
     PhotoLevel,
-    /// `79`: the note is one the host does not take now (inhibited or masked).
+    /// `79`: inhibited or masked by the host, put in the wrong way round, or left in escrow
+    /// unanswered too long.
     Inhibited,
     /// `7B`: an operation error.
     Operation,
@@ -124,12 +140,6 @@ impl RejectReason {
             0x7D => RejectReason::Length,
             other => RejectReason::Other(other),
         }
-    }
-
-    /// Whether the customer can help by flattening the note and trying again (versus a note the
-    /// kiosk does not take, or a head problem).
-    pub fn worth_another_try(self) -> bool {
-        !matches!(self, RejectReason::Inhibited | RejectReason::Calibration | RejectReason::Other(_))
     }
 }
 
@@ -257,6 +267,69 @@ mod tests {
             Ok(Reply::Status(Status::Rejecting(RejectReason::Inhibited)))
         );
         assert_eq!(parse(&frame(0x13, &[])), Err(ReplyError::MissingData(0x13)));
+    }
+
+    #[test]
+    fn every_status_code_of_hardware_md_9() {
+        let table: [(u8, Status); 22] = [
+            (0x11, Status::Enable),
+            (0x12, Status::Accepting),
+            (0x14, Status::Stacking),
+            (0x15, Status::VendValid),
+            (0x16, Status::Stacked),
+            (0x18, Status::Returning),
+            (0x19, Status::Holding),
+            (0x1A, Status::Disable),
+            (0x1B, Status::Initialize),
+            (0x40, Status::PowerUp),
+            (0x41, Status::PowerUpBillInAcceptor),
+            (0x42, Status::PowerUpBillInStacker),
+            (0x43, Status::StackerFull),
+            (0x44, Status::StackerOpen),
+            (0x45, Status::AcceptorJam),
+            (0x46, Status::StackerJam),
+            (0x47, Status::Pause),
+            (0x48, Status::Cheated),
+            (0x4A, Status::CommunicationError),
+            (0x49, Status::Failure(0)),
+            (0x13, Status::Escrow(0x66)),
+            (0x17, Status::Rejecting(RejectReason::Insertion)),
+        ];
+        for (code, want) in table {
+            let data: &[u8] = match code {
+                0x13 => &[0x66],
+                0x17 => &[0x71],
+                _ => &[],
+            };
+            assert_eq!(parse(&frame(code, data)), Ok(Reply::Status(want)), "{code:02X}");
+        }
+        assert_eq!(parse(&frame(0x4B, &[])), Ok(Reply::InvalidCommand));
+        assert_eq!(parse(&frame(0x50, &[])), Ok(Reply::Ack));
+        assert_eq!(parse(&frame(0xC3, &[0x01])), Ok(Reply::Echo { cmd: 0xC3, data: vec![0x01] }));
+        assert_eq!(parse(&frame(0x99, &[])), Err(ReplyError::Unknown(0x99)));
+    }
+
+    #[test]
+    fn every_reject_reason() {
+        let table = [
+            (0x71, RejectReason::Insertion),
+            (0x72, RejectReason::Magnetic),
+            (0x73, RejectReason::ResidualBill),
+            (0x74, RejectReason::Calibration),
+            (0x75, RejectReason::Conveying),
+            (0x76, RejectReason::Discrimination),
+            (0x77, RejectReason::PhotoPattern),
+            (0x78, RejectReason::PhotoLevel),
+            (0x79, RejectReason::Inhibited),
+            (0x7B, RejectReason::Operation),
+            (0x7C, RejectReason::Stacker),
+            (0x7D, RejectReason::Length),
+            (0x7E, RejectReason::PhotoPattern),
+            (0x7A, RejectReason::Other(0x7A)),
+        ];
+        for (byte, want) in table {
+            assert_eq!(RejectReason::from_byte(byte), want, "{byte:02X}");
+        }
     }
 
     #[test]

@@ -10,10 +10,11 @@
 //! REJECTING), waits there for STACK or RETURN, then STACKING, VEND VALID (repeated until the
 //! host's ACK), STACKED, and idle again. The note goes into the box at VEND VALID.
 //!
-//! Faults: a jam in the stacker ([`AcceptorSim::jam_next_stack`]), a power cut at any moment
+//! Faults: a jam in the stacker or the acceptor ([`AcceptorSim::jam_next_stack`],
+//! [`AcceptorSim::jam_next_read`]), a power cut at any moment
 //! ([`AcceptorSim::power_cut`]: the head comes back with POWER UP, or WITH BILL IN ACCEPTOR /
 //! STACKER as the note's place says), the host's ACK lost ([`AcceptorSim::lose_next_ack`]), the box
-//! removed ([`AcceptorSim::remove_stacker`]), a cheat ([`AcceptorSim::cheat_next`]), a suspect note
+//! removed ([`AcceptorSim::remove_stacker`]) and collected ([`AcceptorSim::collect`]), a cheat ([`AcceptorSim::cheat_next`]), a suspect note
 //! ([`AcceptorSim::insert_suspect`]), and a seeded [`FaultPlan`] on every reply (lost, cut short,
 //! damaged CRC, late, noise).
 
@@ -42,6 +43,7 @@ const POWER_UP_BILL_IN_ACCEPTOR: u8 = 0x41;
 const POWER_UP_BILL_IN_STACKER: u8 = 0x42;
 const STACKER_FULL: u8 = 0x43;
 const STACKER_OPEN: u8 = 0x44;
+const ACCEPTOR_JAM: u8 = 0x45;
 const STACKER_JAM: u8 = 0x46;
 const CHEATED: u8 = 0x48;
 const COMMUNICATION_ERROR: u8 = 0x4A;
@@ -115,11 +117,13 @@ enum Phase {
 /// What the simulated head has done, for tests to compare with the journal.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct SimLog {
-    /// The notes in the box, in yuan, in the order they went in.
+    /// The notes in the box now, in yuan, in the order they went in.
     pub stacker: Vec<u32>,
-    /// Notes given back to the customer (rejected, returned, or returned by a reset).
+    /// What each collection took out of the box.
+    pub collections: Vec<Vec<u32>>,
+    /// Notes given back to the customer (rejected, returned, returned by a reset, pulled back).
     pub returned: usize,
-    /// A note stuck in the stacker by a jam (not in the box, not given back).
+    /// Notes stuck in a jam (not in the box, not given back).
     pub jammed: usize,
     /// VEND VALID statuses sent.
     pub vend_valid_sent: usize,
@@ -127,6 +131,8 @@ pub struct SimLog {
     pub acks: usize,
     /// Host frames with a bad CRC.
     pub damaged_from_host: usize,
+    /// Status requests answered (a retried poll shows here).
+    pub status_requests: usize,
 }
 
 #[derive(Debug)]
@@ -137,6 +143,7 @@ struct Head {
     /// `C0` d1: a set bit refuses the note of escrow code 61 + bit.
     refused: u8,
     jam_next_stack: bool,
+    jam_next_read: bool,
     cheat_next: bool,
     lose_next_ack: bool,
     stacker_present: bool,
@@ -153,6 +160,7 @@ impl Head {
             inhibited: true,
             refused: 0,
             jam_next_stack: false,
+            jam_next_read: false,
             cheat_next: false,
             lose_next_ack: false,
             stacker_present: true,
@@ -164,14 +172,14 @@ impl Head {
 
     /// Answers a status request with where the head is, then moves it one step on.
     fn poll(&mut self) -> Vec<u8> {
-        if self.phase == Phase::Fault(STACKER_OPEN) && self.stacker_present {
-            self.phase = Phase::Idle;
-        }
-        if self.phase == Phase::Idle && !self.stacker_present {
-            self.phase = Phase::Fault(STACKER_OPEN);
-        }
-        if self.phase == Phase::Idle && self.log.stacker.len() >= self.capacity {
-            self.phase = Phase::Fault(STACKER_FULL);
+        let box_full = self.log.stacker.len() >= self.capacity;
+        match self.phase {
+            Phase::Fault(STACKER_OPEN | STACKER_FULL) | Phase::Idle if !self.stacker_present => {
+                self.phase = Phase::Fault(STACKER_OPEN);
+            }
+            Phase::Fault(STACKER_OPEN) | Phase::Idle if box_full => self.phase = Phase::Fault(STACKER_FULL),
+            Phase::Fault(STACKER_OPEN | STACKER_FULL) if !box_full => self.phase = Phase::Idle,
+            _ => {}
         }
         let reply = match self.phase {
             Phase::PowerUp(code) | Phase::Fault(code) => frame(code, &[]),
@@ -191,8 +199,8 @@ impl Head {
             Phase::Returning => frame(RETURNING, &[]),
         };
         self.phase = match self.phase {
-            Phase::Initialize | Phase::Stacked | Phase::Returning => Phase::Idle,
-            Phase::Rejecting(_) => {
+            Phase::Initialize | Phase::Stacked => Phase::Idle,
+            Phase::Rejecting(_) | Phase::Returning => {
                 self.log.returned += 1;
                 Phase::Idle
             }
@@ -201,6 +209,11 @@ impl Head {
             Phase::Stacking(_) if std::mem::take(&mut self.jam_next_stack) => {
                 self.log.jammed += 1;
                 Phase::Fault(STACKER_JAM)
+            }
+            Phase::Stacking(_) if !self.stacker_present => {
+                // No box to stack into: the note stays stuck in the transport.
+                self.log.jammed += 1;
+                Phase::Fault(STACKER_OPEN)
             }
             Phase::Stacking(yuan) => {
                 // Past the point of return: the note is the box's from here.
@@ -214,6 +227,10 @@ impl Head {
 
     /// The head has read a note: escrow, or refuse it.
     fn read(&mut self, note: Note) -> Phase {
+        if std::mem::take(&mut self.jam_next_read) {
+            self.log.jammed += 1;
+            return Phase::Fault(ACCEPTOR_JAM);
+        }
         if std::mem::take(&mut self.cheat_next) {
             self.log.returned += 1;
             return Phase::Fault(CHEATED);
@@ -236,17 +253,24 @@ impl Head {
         let ack = || Some(frame(ACK, &[]));
         let invalid = || Some(frame(INVALID_COMMAND, &[]));
         match (cmd, data) {
-            (0x11, _) => Some(self.poll()),
+            (0x11, _) => {
+                self.log.status_requests += 1;
+                Some(self.poll())
+            }
             (0x40, _) => {
-                if matches!(
-                    self.phase,
+                match self.phase {
+                    // A note not yet past the point of return comes back out.
                     Phase::Accepting(_)
-                        | Phase::Escrow(..)
-                        | Phase::Holding(..)
-                        | Phase::PowerUp(POWER_UP_BILL_IN_ACCEPTOR)
-                ) {
-                    self.log.returned += 1;
+                    | Phase::Escrow(..)
+                    | Phase::Holding(..)
+                    | Phase::Rejecting(_)
+                    | Phase::Returning
+                    | Phase::PowerUp(POWER_UP_BILL_IN_ACCEPTOR) => self.log.returned += 1,
+                    // One on its way in finishes into the box, with no VEND VALID.
+                    Phase::Stacking(yuan) => self.log.stacker.push(yuan),
+                    _ => {}
                 }
+                self.reset_settings();
                 self.phase = Phase::Initialize;
                 ack()
             }
@@ -259,7 +283,6 @@ impl Head {
             },
             (0x43, _) => match self.phase {
                 Phase::Escrow(..) | Phase::Holding(..) => {
-                    self.log.returned += 1;
                     self.phase = Phase::Returning;
                     ack()
                 }
@@ -301,9 +324,11 @@ impl Head {
     /// The power is cut and comes back: where the note was decides the power-up status.
     fn power_cut(&mut self) {
         self.phase = match self.phase {
-            Phase::Accepting(_) | Phase::Escrow(..) | Phase::Holding(..) => {
-                Phase::PowerUp(POWER_UP_BILL_IN_ACCEPTOR)
-            }
+            Phase::Accepting(_)
+            | Phase::Escrow(..)
+            | Phase::Holding(..)
+            | Phase::Rejecting(_)
+            | Phase::Returning => Phase::PowerUp(POWER_UP_BILL_IN_ACCEPTOR),
             Phase::Stacking(yuan) => {
                 // The note finishes its way into the box as the head powers down.
                 self.log.stacker.push(yuan);
@@ -312,8 +337,15 @@ impl Head {
             Phase::VendValid(_) => Phase::PowerUp(POWER_UP_BILL_IN_STACKER),
             _ => Phase::PowerUp(POWER_UP),
         };
-        self.inhibited = true;
+        self.reset_settings();
         self.lose_next_ack = false;
+    }
+
+    /// A head comes out of a reset or a power cut with its defaults: inhibited, every note
+    /// enabled. The host must send its settings again.
+    fn reset_settings(&mut self) {
+        self.inhibited = true;
+        self.refused = 0;
     }
 }
 
@@ -357,6 +389,11 @@ impl AcceptorSim {
         lock(&self.head).jam_next_stack = true;
     }
 
+    /// The next note read jams in the acceptor (ACCEPTOR JAM until RESET; not in the box).
+    pub fn jam_next_read(&self) {
+        lock(&self.head).jam_next_read = true;
+    }
+
     /// The next note read is pulled back on a string (CHEATED until RESET).
     pub fn cheat_next(&self) {
         lock(&self.head).cheat_next = true;
@@ -377,11 +414,17 @@ impl AcceptorSim {
         lock(&self.head).stacker_present = false;
     }
 
-    /// The cash box is put back (emptied: staff collected it).
+    /// The cash box is put back, as it is.
     pub fn replace_stacker(&self) {
+        lock(&self.head).stacker_present = true;
+    }
+
+    /// Staff empty the box (清机): its notes, which the collection slip must match.
+    pub fn collect(&self) -> Vec<u32> {
         let mut head = lock(&self.head);
-        head.stacker_present = true;
-        head.log.stacker.clear();
+        let notes = std::mem::take(&mut head.log.stacker);
+        head.log.collections.push(notes.clone());
+        notes
     }
 
     /// The box holds `notes` at most (STACKER FULL once it does).

@@ -3,7 +3,7 @@
 //! `PROPTEST_CASES=1000000 cargo test -p cash --release --test decoders_never_panic`.
 
 use bytes::BytesMut;
-use cash::frame::{encode, take_frame, FrameError};
+use cash::frame::{encode, take_frame};
 use cash::reply::parse;
 use proptest::prelude::*;
 
@@ -14,11 +14,10 @@ proptest! {
         // Each call consumes at least one byte or waits for more: the loop ends.
         for _ in 0..=bytes.len() {
             match take_frame(&mut buf) {
-                Ok(Some(frame)) => {
+                Some(frame) => {
                     let _ = parse(&frame);
                 }
-                Ok(None) => break,
-                Err(_) => {}
+                None => break,
             }
         }
     }
@@ -32,14 +31,15 @@ proptest! {
         let mut bytes = noise.clone();
         bytes.extend(encode(cmd, &data));
         let mut buf = BytesMut::from(&bytes[..]);
-        let frame = take_frame(&mut buf).unwrap().unwrap();
+        let frame = take_frame(&mut buf).unwrap();
         prop_assert_eq!((frame.cmd, frame.data), (cmd, data));
     }
 
     #[test]
     fn one_flipped_bit_is_caught_by_the_crc(
         cmd in any::<u8>(),
-        data in proptest::collection::vec(any::<u8>(), 0..8),
+        // No SYNC inside: a frame hidden in the data could hold by chance.
+        data in proptest::collection::vec(any::<u8>().prop_filter("not SYNC", |b| *b != 0xFC), 0..8),
         pick in any::<u16>(),
     ) {
         let mut bytes = encode(cmd, &data);
@@ -48,7 +48,6 @@ proptest! {
         let bit = usize::from(pick) % bits;
         bytes[2 + bit / 8] ^= 1 << (bit % 8);
         let mut buf = BytesMut::from(&bytes[..]);
-        let caught = matches!(take_frame(&mut buf), Err(FrameError::BadCrc { .. }));
-        prop_assert!(caught, "a damaged frame was taken");
+        prop_assert_eq!(take_frame(&mut buf), None, "a damaged frame was taken");
     }
 }

@@ -88,7 +88,6 @@ async fn a_suspect_note_is_refused_with_its_reason() {
     sim.insert_suspect(0x77);
     let status = poll_until(&mut acceptor, |s| matches!(s, Status::Rejecting(_))).await;
     assert_eq!(status, Status::Rejecting(RejectReason::PhotoPattern));
-    assert!(RejectReason::PhotoPattern.worth_another_try());
     assert_eq!(acceptor.status().await.unwrap(), Status::Enable);
 }
 
@@ -170,13 +169,72 @@ async fn a_cheat_is_reported() {
 #[tokio::test]
 async fn a_damaged_or_lost_poll_answer_is_asked_again() {
     let (sim, mut acceptor) = ready().await;
-    sim.set_faults(
-        FaultPlan::named("damaged").then(Fault::CorruptChecksum).then(Fault::GarbageBurst { len: 7 }),
-    );
-    assert_eq!(acceptor.status().await.unwrap(), Status::Enable);
-    assert_eq!(acceptor.status().await.unwrap(), Status::Enable);
+    for fault in [Fault::CorruptChecksum, Fault::DropReply, Fault::Truncate { keep: 3 }] {
+        sim.set_faults(FaultPlan::named("one bad answer").then(fault.clone()));
+        let asked = sim.log().status_requests;
+        assert_eq!(acceptor.status().await.unwrap(), Status::Enable, "{fault:?}");
+        assert_eq!(sim.log().status_requests, asked + 2, "{fault:?}: asked once more");
+    }
     // Every answer lost: the poll fails after its attempts; the line is not mistaken for a note.
     sim.set_faults(FaultPlan::powered_off());
-    assert!(acceptor.status().await.is_err());
+    let error = acceptor.status().await.unwrap_err();
+    assert!(error.is_indeterminate());
     assert_eq!(acceptor.device_status().await.device, device::DeviceState::Offline);
+}
+
+#[tokio::test]
+async fn a_power_cut_after_vend_valid_before_the_ack_leaves_one_note_in_the_box() {
+    let (sim, mut acceptor) = ready().await;
+    sim.insert(50);
+    poll_until(&mut acceptor, |s| matches!(s, Status::Escrow(_))).await;
+    acceptor.operate(Command::Stack1).await.unwrap();
+    poll_until(&mut acceptor, |s| s == Status::VendValid).await;
+    sim.power_cut();
+    assert_eq!(acceptor.status().await.unwrap(), Status::PowerUpBillInStacker);
+    acceptor.operate(Command::Reset).await.unwrap();
+    assert_eq!(acceptor.status().await.unwrap(), Status::Initialize);
+    assert_eq!(acceptor.status().await.unwrap(), Status::Enable, "the settings were sent again");
+    let log = sim.log();
+    assert_eq!((log.stacker.clone(), log.acks, log.returned), (vec![50], 0, 0));
+}
+
+#[tokio::test]
+async fn the_notes_taken_are_sent_again_after_a_reset() {
+    let (sim, mut acceptor) = ready().await;
+    let mask = acceptor.mask_up_to(Some(Fen(3000)));
+    acceptor.set(Command::Denominations(mask)).await.unwrap();
+    acceptor.operate(Command::Reset).await.unwrap();
+    // The head came out of the reset taking every note; the driver sent the limit again.
+    sim.insert(100);
+    let status = poll_until(&mut acceptor, |s| matches!(s, Status::Rejecting(_) | Status::Escrow(_))).await;
+    assert_eq!(status, Status::Rejecting(RejectReason::Inhibited));
+}
+
+#[tokio::test]
+async fn a_jam_in_the_acceptor_holds_the_note_for_staff() {
+    let (sim, mut acceptor) = ready().await;
+    sim.jam_next_read();
+    sim.insert(10);
+    let status = poll_until(&mut acceptor, |s| s == Status::AcceptorJam).await;
+    assert!(status.needs_staff());
+    assert_eq!((sim.log().jammed, sim.log().stacker.len()), (1, 0));
+}
+
+#[tokio::test]
+async fn a_collection_empties_the_box_and_says_what_was_in_it() {
+    let (sim, mut acceptor) = ready().await;
+    for yuan in [50, 20] {
+        sim.insert(yuan);
+        poll_until(&mut acceptor, |s| matches!(s, Status::Escrow(_))).await;
+        acceptor.operate(Command::Stack1).await.unwrap();
+        poll_until(&mut acceptor, |s| s == Status::VendValid).await;
+        acceptor.acknowledge_vend_valid().await.unwrap();
+    }
+    sim.remove_stacker();
+    assert_eq!(poll_until(&mut acceptor, |s| s == Status::StackerOpen).await, Status::StackerOpen);
+    assert_eq!(sim.collect(), [50, 20]);
+    sim.replace_stacker();
+    assert_eq!(poll_until(&mut acceptor, |s| s == Status::Enable).await, Status::Enable);
+    assert_eq!(sim.log().collections, [vec![50, 20]]);
+    assert!(sim.log().stacker.is_empty());
 }

@@ -1,0 +1,426 @@
+//! Cash money rules: one customer's notes, from the first to the last, journal first. Pure and
+//! exhaustive like the payment machine; `drivers/cash` speaks the acceptor's bytes and the
+//! runtime journals the [`Intake`] after each step **before** it carries out the effects —
+//! so a note is on record in escrow before STACK is sent, and credited before its VEND VALID is
+//! ACKed (payments.md §8, hardware.md §9).
+//!
+//! ```text
+//! head says            intake                                   → effects
+//! escrow, value fits   note on record as escrowed                → Stack
+//!   (again)            the same note: STACK may have been lost   → Stack
+//!   too big ¹ | unknown value | intake closed                    → Return (never credited)
+//! VEND VALID           the escrowed note credited (once)         → AckVendValid, TakeNotes, Paid if paid
+//!   (again, ACK lost)  already credited: nothing more            → AckVendValid
+//!   (no note escrowed) an unknown note in the box, for staff     → AckVendValid
+//! idle | stacked       a credited note is in the box             → —
+//! returned | rejected  the escrowed note went back               → —
+//! power up, bill in acceptor   the escrowed note goes back       → Reset, TakeNotes
+//! power up, bill in stacker    the escrowed note credited once ² → Reset, TakeNotes, Paid if paid
+//! power up, no bill    an escrowed note is in doubt ³            → Reset, TakeNotes
+//! jam                  the escrowed note is stuck (staff)        → —
+//! cheated              the escrowed note was pulled back         → —
+//! box full or out      no more cash now                          → TakeNotes(Stop)
+//! ```
+//!
+//! ¹ The kiosk gives no change: unless the biller takes an overpayment as prepayment (预存), a
+//! note larger than what is still due is returned, and [`Limit`] tells the driver to refuse the
+//! larger notes as the amount due falls. ² A note escrowed on record whose power-up says "in the
+//! stacker" is in the box: credited exactly once, however often the head says so. A note in the
+//! stacker with nothing on record (STACK is only sent after the escrow is on record, so the head
+//! stacked it by itself) is not credited blindly: it is an anomaly for staff, and the cash-box
+//! count at collection settles it. ³ The head lost track of it: returned or boxed, only the
+//! box count can tell; it is held for staff, never credited or dropped silently.
+
+use crate::money::Fen;
+use serde::{Deserialize, Serialize};
+
+/// What the acceptor reported, reduced to what money depends on (the driver maps its statuses
+/// here).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Head {
+    /// Idle, inhibited, initialising or STACKED: no note in hand.
+    Idle,
+    /// A note is in escrow; `None` when its escrow code is not in the head's currency table.
+    Escrow(Option<Fen>),
+    /// VEND VALID: the note is past the point of return.
+    VendValid,
+    /// REJECTING or RETURNING: the note in hand goes back to the customer.
+    Returned,
+    /// Powered up; where a note was when the power went.
+    PowerUp(BillInside),
+    /// A note is stuck in the acceptor or the stacker.
+    Jam,
+    /// The head saw a note pulled back.
+    Cheated,
+    /// The cash box is full, open or removed.
+    BoxUnavailable,
+}
+
+/// Where a power-up status says a note is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BillInside {
+    /// POWER UP: none.
+    None,
+    /// WITH BILL IN ACCEPTOR: not yet in the box; RESET gives it back.
+    Acceptor,
+    /// WITH BILL IN STACKER: on its way into the box.
+    Stacker,
+}
+
+/// What the runtime does after journaling the intake.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CashEffect {
+    /// STACK-1 the note in escrow.
+    Stack,
+    /// RETURN the note in escrow.
+    Return,
+    /// ACK the VEND VALID (the credit is on record).
+    AckVendValid,
+    /// RESET the head after a power-up.
+    Reset,
+    /// Which notes the head may take from now on (the driver's denomination mask and inhibit).
+    TakeNotes(Limit),
+    /// The amount due is covered: the payment goes on to its write-offs.
+    Paid,
+}
+
+/// Which notes the head may take next.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Limit {
+    /// Any note the kiosk takes (an overpayment becomes prepayment).
+    Any,
+    /// Notes of at most this value (no change is given).
+    UpTo(Fen),
+    /// None: inhibit.
+    Stop,
+}
+
+/// What the biller does with money beyond the amount due.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Overpay {
+    /// Credits it to the account as prepayment (预存).
+    Prepayment,
+    /// Takes no more than is due: larger notes are refused.
+    Refused,
+}
+
+/// Where one note stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum NoteState {
+    /// In escrow, on record; STACK is (being) sent.
+    Escrowed,
+    /// VEND VALID seen and on record: the customer's money. Stays so in the box.
+    Credited,
+    /// Given back (returned, rejected, reset in the acceptor, pulled back).
+    Returned,
+    /// Stuck in a jam: neither the customer's credit nor given back; for staff.
+    Stuck,
+    /// The head lost track of it at a power cut: returned or boxed; for staff.
+    InDoubt,
+}
+
+/// One note of the intake: the custody record (value, fate) the cash-box count is checked
+/// against.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Note {
+    /// Its value; `None` for a note whose escrow code the head did not list, or one found in
+    /// the box with nothing on record.
+    pub value: Option<Fen>,
+    /// Where it stands.
+    pub state: NoteState,
+}
+
+/// One customer's cash: the amount due, the notes so far.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Intake {
+    /// What the payment needs.
+    pub due: Fen,
+    /// What the biller does with more.
+    pub overpay: Overpay,
+    /// Every note seen, in order.
+    pub notes: Vec<Note>,
+    /// No more notes: paid, or the customer left.
+    pub closed: bool,
+    /// Notes found in the box with nothing on record (VEND VALID or a power-up in the stacker
+    /// without an escrowed note): for staff and the collection count.
+    pub anomalies: u32,
+}
+
+/// How an intake ended, for the payment and the receipt or slip.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CashTotals {
+    /// Credited to the customer.
+    pub credited: Fen,
+    /// Beyond the amount due (prepayment).
+    pub overpaid: Fen,
+    /// Stuck in a jam or in doubt: held for staff, printed on the slip.
+    pub held: Fen,
+}
+
+impl Intake {
+    /// A new intake of `due`.
+    pub fn new(due: Fen, overpay: Overpay) -> Intake {
+        Intake { due, overpay, notes: Vec::new(), closed: false, anomalies: 0 }
+    }
+
+    /// The sum of the notes in `state`.
+    fn sum(&self, state: NoteState) -> Fen {
+        Fen(self.notes.iter().filter(|n| n.state == state).filter_map(|n| n.value).map(|v| v.0).sum())
+    }
+
+    /// Credited so far.
+    pub fn credited(&self) -> Fen {
+        self.sum(NoteState::Credited)
+    }
+
+    /// Still due, counting a note in escrow as paid (it is being stacked).
+    pub fn still_due(&self) -> Fen {
+        let covered = self.credited() + self.sum(NoteState::Escrowed);
+        Fen((self.due.0 - covered.0).max(0))
+    }
+
+    /// Which notes the head may take now.
+    pub fn limit(&self) -> Limit {
+        let left = self.still_due();
+        if self.closed || left.0 == 0 {
+            Limit::Stop
+        } else if self.overpay == Overpay::Prepayment {
+            Limit::Any
+        } else {
+            Limit::UpTo(left)
+        }
+    }
+
+    fn escrowed(&mut self) -> Option<&mut Note> {
+        self.notes.iter_mut().rev().find(|n| n.state == NoteState::Escrowed)
+    }
+
+    /// One status from the head.
+    pub fn step(&mut self, head: Head) -> Vec<CashEffect> {
+        match head {
+            Head::Escrow(value) => self.escrow(value),
+            Head::VendValid => self.vend_valid(),
+            Head::Idle => vec![],
+            Head::Returned | Head::Cheated => {
+                self.settle_escrowed(NoteState::Returned);
+                vec![]
+            }
+            Head::PowerUp(inside) => {
+                match inside {
+                    BillInside::Acceptor => {
+                        self.settle_escrowed(NoteState::Returned);
+                    }
+                    BillInside::Stacker => {
+                        if !self.settle_escrowed(NoteState::Credited)
+                            && !self.notes.last().is_some_and(|n| n.state == NoteState::Credited)
+                        {
+                            self.anomalies += 1;
+                        }
+                    }
+                    BillInside::None => {
+                        self.settle_escrowed(NoteState::InDoubt);
+                    }
+                }
+                let mut effects = vec![CashEffect::Reset, CashEffect::TakeNotes(self.limit())];
+                effects.extend(self.paid());
+                effects
+            }
+            Head::Jam => {
+                self.settle_escrowed(NoteState::Stuck);
+                vec![]
+            }
+            Head::BoxUnavailable => vec![CashEffect::TakeNotes(Limit::Stop)],
+        }
+    }
+
+    fn escrow(&mut self, value: Option<Fen>) -> Vec<CashEffect> {
+        if let Some(note) = self.escrowed() {
+            // The same note, still in escrow: the STACK may not have reached the head.
+            return if note.value == value { vec![CashEffect::Stack] } else { vec![CashEffect::Return] };
+        }
+        let fits = match (value, self.limit()) {
+            (Some(v), Limit::Any) => v.is_positive(),
+            (Some(v), Limit::UpTo(most)) => v.is_positive() && v <= most,
+            (_, Limit::Stop) | (None, _) => false,
+        };
+        if !fits {
+            self.notes.push(Note { value, state: NoteState::Returned });
+            return vec![CashEffect::Return];
+        }
+        self.notes.push(Note { value, state: NoteState::Escrowed });
+        vec![CashEffect::Stack]
+    }
+
+    fn vend_valid(&mut self) -> Vec<CashEffect> {
+        if !self.settle_escrowed(NoteState::Credited) {
+            // A repeated VEND VALID (our ACK was lost) credits nothing more; one with no note on
+            // record is an unknown note in the box.
+            if !self.notes.last().is_some_and(|n| n.state == NoteState::Credited) {
+                self.anomalies += 1;
+            }
+            return vec![CashEffect::AckVendValid];
+        }
+        let mut effects = vec![CashEffect::AckVendValid, CashEffect::TakeNotes(self.limit())];
+        effects.extend(self.paid());
+        effects
+    }
+
+    /// Moves the escrowed note (if any) to `to`; whether there was one.
+    fn settle_escrowed(&mut self, to: NoteState) -> bool {
+        match self.escrowed() {
+            Some(note) => {
+                note.state = to;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// `Paid` once the amount due is credited, closing the intake.
+    fn paid(&mut self) -> Option<CashEffect> {
+        (!self.closed && self.credited() >= self.due).then(|| {
+            self.closed = true;
+            CashEffect::Paid
+        })
+    }
+
+    /// The customer left before paying in full: no more notes; a note in escrow goes back (it
+    /// was never credited). What was credited is written off as a partial payment.
+    pub fn walk_away(&mut self) -> Vec<CashEffect> {
+        self.closed = true;
+        let mut effects = vec![CashEffect::TakeNotes(Limit::Stop)];
+        if self.escrowed().is_some() {
+            effects.push(CashEffect::Return);
+        }
+        effects
+    }
+
+    /// The totals so far.
+    pub fn totals(&self) -> CashTotals {
+        let credited = self.credited();
+        CashTotals {
+            credited,
+            overpaid: Fen((credited.0 - self.due.0).max(0)),
+            held: self.sum(NoteState::Stuck) + self.sum(NoteState::InDoubt),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use CashEffect::*;
+
+    const Y10: Fen = Fen(1000);
+    const Y20: Fen = Fen(2000);
+    const Y50: Fen = Fen(5000);
+    const Y100: Fen = Fen(10_000);
+
+    #[test]
+    fn an_exact_payment_in_two_notes() {
+        let mut intake = Intake::new(Fen(7000), Overpay::Refused);
+        assert_eq!(intake.limit(), Limit::UpTo(Fen(7000)));
+        assert_eq!(intake.step(Head::Escrow(Some(Y50))), [Stack]);
+        assert_eq!(intake.step(Head::VendValid), [AckVendValid, TakeNotes(Limit::UpTo(Y20))]);
+        assert_eq!(intake.step(Head::Idle), []);
+        assert_eq!(intake.step(Head::Escrow(Some(Y20))), [Stack]);
+        assert_eq!(intake.step(Head::VendValid), [AckVendValid, TakeNotes(Limit::Stop), Paid]);
+        assert_eq!(intake.totals(), CashTotals { credited: Fen(7000), overpaid: Fen(0), held: Fen(0) });
+    }
+
+    #[test]
+    fn without_prepayment_a_note_larger_than_what_is_due_goes_back_uncredited() {
+        let mut intake = Intake::new(Fen(3000), Overpay::Refused);
+        assert_eq!(intake.step(Head::Escrow(Some(Y50))), [Return]);
+        assert_eq!(intake.step(Head::Returned), []);
+        assert_eq!(intake.credited(), Fen(0));
+        assert_eq!(intake.notes[0].state, NoteState::Returned);
+    }
+
+    #[test]
+    fn with_prepayment_the_rest_of_a_large_note_is_prepaid() {
+        let mut intake = Intake::new(Fen(7000), Overpay::Prepayment);
+        assert_eq!(intake.limit(), Limit::Any);
+        intake.step(Head::Escrow(Some(Y100)));
+        assert_eq!(intake.step(Head::VendValid), [AckVendValid, TakeNotes(Limit::Stop), Paid]);
+        assert_eq!(intake.totals().overpaid, Fen(3000));
+    }
+
+    #[test]
+    fn a_lost_ack_brings_vend_valid_again_and_credits_nothing_more() {
+        let mut intake = Intake::new(Fen(10_000), Overpay::Refused);
+        intake.step(Head::Escrow(Some(Y10)));
+        intake.step(Head::VendValid);
+        assert_eq!(intake.step(Head::VendValid), [AckVendValid]);
+        assert_eq!((intake.credited(), intake.anomalies), (Y10, 0));
+    }
+
+    #[test]
+    fn a_repeated_escrow_sends_stack_again_for_the_same_note() {
+        let mut intake = Intake::new(Fen(10_000), Overpay::Refused);
+        intake.step(Head::Escrow(Some(Y20)));
+        assert_eq!(intake.step(Head::Escrow(Some(Y20))), [Stack]);
+        assert_eq!(intake.notes.len(), 1);
+    }
+
+    #[test]
+    fn a_power_cut_decides_by_where_the_note_was() {
+        // In the acceptor: RESET gives it back, never credited.
+        let mut intake = Intake::new(Fen(10_000), Overpay::Refused);
+        intake.step(Head::Escrow(Some(Y50)));
+        assert_eq!(
+            intake.step(Head::PowerUp(BillInside::Acceptor)),
+            [Reset, TakeNotes(Limit::UpTo(Fen(10_000)))]
+        );
+        assert_eq!(intake.credited(), Fen(0));
+        // In the stacker, escrow on record: credited once, however often the head says so.
+        let mut intake = Intake::new(Fen(5000), Overpay::Refused);
+        intake.step(Head::Escrow(Some(Y50)));
+        assert_eq!(intake.step(Head::PowerUp(BillInside::Stacker)), [Reset, TakeNotes(Limit::Stop), Paid]);
+        assert_eq!(intake.step(Head::PowerUp(BillInside::Stacker)), [Reset, TakeNotes(Limit::Stop)]);
+        assert_eq!((intake.credited(), intake.anomalies), (Y50, 0));
+        // In the stacker with nothing on record: not credited blindly, counted for staff.
+        let mut intake = Intake::new(Fen(5000), Overpay::Refused);
+        intake.step(Head::PowerUp(BillInside::Stacker));
+        assert_eq!((intake.credited(), intake.anomalies), (Fen(0), 1));
+        // No bill, yet one was escrowed: in doubt, held for staff.
+        let mut intake = Intake::new(Fen(5000), Overpay::Refused);
+        intake.step(Head::Escrow(Some(Y20)));
+        intake.step(Head::PowerUp(BillInside::None));
+        assert_eq!(intake.totals(), CashTotals { credited: Fen(0), overpaid: Fen(0), held: Y20 });
+    }
+
+    #[test]
+    fn a_jam_holds_the_note_for_staff_and_a_cheat_credits_nothing() {
+        let mut intake = Intake::new(Fen(10_000), Overpay::Refused);
+        intake.step(Head::Escrow(Some(Y20)));
+        intake.step(Head::Jam);
+        assert_eq!(intake.totals().held, Y20);
+        intake.step(Head::Escrow(Some(Y10)));
+        intake.step(Head::Cheated);
+        assert_eq!(intake.credited(), Fen(0));
+        assert_eq!(intake.notes[1].state, NoteState::Returned);
+    }
+
+    #[test]
+    fn a_customer_who_walks_away_gets_the_note_in_escrow_back_and_keeps_the_credit() {
+        let mut intake = Intake::new(Fen(10_000), Overpay::Refused);
+        intake.step(Head::Escrow(Some(Y20)));
+        intake.step(Head::VendValid);
+        intake.step(Head::Escrow(Some(Y50)));
+        assert_eq!(intake.walk_away(), [TakeNotes(Limit::Stop), Return]);
+        intake.step(Head::Returned);
+        assert_eq!(intake.totals().credited, Y20);
+        // Closed: a note pushed in now goes back.
+        assert_eq!(intake.step(Head::Escrow(Some(Y10))), [Return]);
+    }
+
+    #[test]
+    fn an_unknown_note_or_a_box_out_takes_no_money() {
+        let mut intake = Intake::new(Fen(10_000), Overpay::Prepayment);
+        assert_eq!(intake.step(Head::Escrow(None)), [Return]);
+        assert_eq!(intake.step(Head::BoxUnavailable), [TakeNotes(Limit::Stop)]);
+        assert_eq!(intake.step(Head::VendValid), [AckVendValid]);
+        assert_eq!((intake.credited(), intake.anomalies), (Fen(0), 1));
+    }
+}
