@@ -12,14 +12,18 @@
 //! VEND VALID           the escrowed note credited (once)         → AckVendValid, TakeNotes, Paid if paid
 //!   (again, ACK lost)  already credited: nothing more            → AckVendValid
 //!   (no note escrowed) an unknown note in the box, for staff     → AckVendValid
-//! idle | stacked       a credited note is in the box             → —
+//! idle | stacked       a credited note is in the box; a note still escrowed went unseen:
+//!                      in doubt (staff)                          → TakeNotes if it changed
+//! busy (accepting, stacking, holding, pause, initialize)        → —
 //! returned | rejected  the escrowed note went back               → —
 //! power up, bill in acceptor   the escrowed note goes back       → Reset, TakeNotes
 //! power up, bill in stacker    the escrowed note credited once ² → Reset, TakeNotes, Paid if paid
 //! power up, no bill    an escrowed note is in doubt ³            → Reset, TakeNotes
-//! jam                  the escrowed note is stuck (staff)        → —
+//! jam                  the escrowed note is stuck (staff); if a VEND VALID or a power-up in
+//!                      the stacker follows, it is credited then  → —
 //! cheated              the escrowed note was pulled back         → —
-//! box full or out      no more cash now                          → TakeNotes(Stop)
+//! box full or out      no more cash now; a note being stacked is stuck → TakeNotes(Stop)
+//!   escrow after the customer left (walk_away)                  → Return
 //! ```
 //!
 //! ¹ The kiosk gives no change: unless the biller takes an overpayment as prepayment (预存), a
@@ -38,8 +42,11 @@ use serde::{Deserialize, Serialize};
 /// here).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Head {
-    /// Idle, inhibited, initialising or STACKED: no note in hand.
+    /// ENABLE, DISABLE or STACKED: no note in hand. A note still on record as escrowed went
+    /// somewhere unseen (returned or boxed): it is held in doubt for staff.
     Idle,
+    /// ACCEPTING, STACKING, HOLDING, PAUSE, INITIALIZE: the head is busy; nothing to decide.
+    Busy,
     /// A note is in escrow; `None` when its escrow code is not in the head's currency table.
     Escrow(Option<Fen>),
     /// VEND VALID: the note is past the point of return.
@@ -52,7 +59,7 @@ pub enum Head {
     Jam,
     /// The head saw a note pulled back.
     Cheated,
-    /// The cash box is full, open or removed.
+    /// The cash box is full, open or removed; a note being stacked is stuck (staff).
     BoxUnavailable,
 }
 
@@ -144,6 +151,12 @@ pub struct Intake {
     /// Notes found in the box with nothing on record (VEND VALID or a power-up in the stacker
     /// without an escrowed note): for staff and the collection count.
     pub anomalies: u32,
+    /// `Paid` was given (once).
+    #[serde(default)]
+    pub paid: bool,
+    /// The limit last given to the driver, so a change is sent when the head is idle again.
+    #[serde(default)]
+    pub limit_sent: Option<Limit>,
 }
 
 /// How an intake ended, for the payment and the receipt or slip.
@@ -160,7 +173,7 @@ pub struct CashTotals {
 impl Intake {
     /// A new intake of `due`.
     pub fn new(due: Fen, overpay: Overpay) -> Intake {
-        Intake { due, overpay, notes: Vec::new(), closed: false, anomalies: 0 }
+        Intake { due, overpay, notes: Vec::new(), closed: false, anomalies: 0, paid: false, limit_sent: None }
     }
 
     /// The sum of the notes in `state`.
@@ -195,12 +208,51 @@ impl Intake {
         self.notes.iter_mut().rev().find(|n| n.state == NoteState::Escrowed)
     }
 
+    /// The note a VEND VALID or a power-up in the stacker credits: the escrowed one, or the
+    /// last one if a jam, a box pulled or an unseen move left it held for staff (it reached the
+    /// box after all).
+    fn note_to_credit(&mut self) -> Option<&mut Note> {
+        if self.notes.iter().any(|n| n.state == NoteState::Escrowed) {
+            return self.escrowed();
+        }
+        self.notes.last_mut().filter(|n| matches!(n.state, NoteState::Stuck | NoteState::InDoubt))
+    }
+
+    /// Credits the note [`Intake::note_to_credit`] names; whether there was one. Otherwise a note in
+    /// the box that is not the last credited one is an anomaly (a repeated VEND VALID after a
+    /// lost ACK is not).
+    fn credit(&mut self) -> bool {
+        if let Some(note) = self.note_to_credit() {
+            note.state = NoteState::Credited;
+            return true;
+        }
+        if !self.notes.last().is_some_and(|n| n.state == NoteState::Credited) {
+            self.anomalies += 1;
+        }
+        false
+    }
+
+    /// The limit now, remembered as sent.
+    fn take_notes(&mut self) -> CashEffect {
+        let limit = self.limit();
+        self.limit_sent = Some(limit);
+        CashEffect::TakeNotes(limit)
+    }
+
     /// One status from the head.
     pub fn step(&mut self, head: Head) -> Vec<CashEffect> {
         match head {
             Head::Escrow(value) => self.escrow(value),
             Head::VendValid => self.vend_valid(),
-            Head::Idle => vec![],
+            Head::Busy => vec![],
+            Head::Idle => {
+                self.settle_escrowed(NoteState::InDoubt);
+                if self.limit_sent == Some(self.limit()) {
+                    vec![]
+                } else {
+                    vec![self.take_notes()]
+                }
+            }
             Head::Returned | Head::Cheated => {
                 self.settle_escrowed(NoteState::Returned);
                 vec![]
@@ -211,17 +263,13 @@ impl Intake {
                         self.settle_escrowed(NoteState::Returned);
                     }
                     BillInside::Stacker => {
-                        if !self.settle_escrowed(NoteState::Credited)
-                            && !self.notes.last().is_some_and(|n| n.state == NoteState::Credited)
-                        {
-                            self.anomalies += 1;
-                        }
+                        self.credit();
                     }
                     BillInside::None => {
                         self.settle_escrowed(NoteState::InDoubt);
                     }
                 }
-                let mut effects = vec![CashEffect::Reset, CashEffect::TakeNotes(self.limit())];
+                let mut effects = vec![CashEffect::Reset, self.take_notes()];
                 effects.extend(self.paid());
                 effects
             }
@@ -229,14 +277,21 @@ impl Intake {
                 self.settle_escrowed(NoteState::Stuck);
                 vec![]
             }
-            Head::BoxUnavailable => vec![CashEffect::TakeNotes(Limit::Stop)],
+            Head::BoxUnavailable => {
+                self.settle_escrowed(NoteState::Stuck);
+                self.limit_sent = Some(Limit::Stop);
+                vec![CashEffect::TakeNotes(Limit::Stop)]
+            }
         }
     }
 
     fn escrow(&mut self, value: Option<Fen>) -> Vec<CashEffect> {
+        let closed = self.closed;
         if let Some(note) = self.escrowed() {
-            // The same note, still in escrow: the STACK may not have reached the head.
-            return if note.value == value { vec![CashEffect::Stack] } else { vec![CashEffect::Return] };
+            // The same note, still in escrow: the STACK may not have reached the head. After
+            // the customer left, it goes back (the RETURN may not have).
+            let again = note.value == value && !closed;
+            return if again { vec![CashEffect::Stack] } else { vec![CashEffect::Return] };
         }
         let fits = match (value, self.limit()) {
             (Some(v), Limit::Any) => v.is_positive(),
@@ -252,15 +307,10 @@ impl Intake {
     }
 
     fn vend_valid(&mut self) -> Vec<CashEffect> {
-        if !self.settle_escrowed(NoteState::Credited) {
-            // A repeated VEND VALID (our ACK was lost) credits nothing more; one with no note on
-            // record is an unknown note in the box.
-            if !self.notes.last().is_some_and(|n| n.state == NoteState::Credited) {
-                self.anomalies += 1;
-            }
+        if !self.credit() {
             return vec![CashEffect::AckVendValid];
         }
-        let mut effects = vec![CashEffect::AckVendValid, CashEffect::TakeNotes(self.limit())];
+        let mut effects = vec![CashEffect::AckVendValid, self.take_notes()];
         effects.extend(self.paid());
         effects
     }
@@ -276,9 +326,11 @@ impl Intake {
         }
     }
 
-    /// `Paid` once the amount due is credited, closing the intake.
+    /// `Paid` once the amount due is credited (even by a note that went in after the customer
+    /// left), closing the intake.
     fn paid(&mut self) -> Option<CashEffect> {
-        (!self.closed && self.credited() >= self.due).then(|| {
+        (!self.paid && self.credited() >= self.due).then(|| {
+            self.paid = true;
             self.closed = true;
             CashEffect::Paid
         })
@@ -288,7 +340,7 @@ impl Intake {
     /// was never credited). What was credited is written off as a partial payment.
     pub fn walk_away(&mut self) -> Vec<CashEffect> {
         self.closed = true;
-        let mut effects = vec![CashEffect::TakeNotes(Limit::Stop)];
+        let mut effects = vec![self.take_notes()];
         if self.escrowed().is_some() {
             effects.push(CashEffect::Return);
         }
@@ -422,5 +474,55 @@ mod tests {
         assert_eq!(intake.step(Head::BoxUnavailable), [TakeNotes(Limit::Stop)]);
         assert_eq!(intake.step(Head::VendValid), [AckVendValid]);
         assert_eq!((intake.credited(), intake.anomalies), (Fen(0), 1));
+    }
+
+    #[test]
+    fn after_the_customer_left_the_note_in_escrow_goes_back_even_if_asked_again() {
+        let mut intake = Intake::new(Fen(10_000), Overpay::Refused);
+        intake.step(Head::Escrow(Some(Y20)));
+        intake.walk_away();
+        // The RETURN has not reached the head yet: it still says escrow.
+        assert_eq!(intake.step(Head::Escrow(Some(Y20))), [Return]);
+        assert_eq!(intake.notes.len(), 1);
+    }
+
+    #[test]
+    fn a_box_pulled_mid_stack_holds_the_note_and_cash_opens_again_when_the_box_is_back() {
+        let mut intake = Intake::new(Fen(10_000), Overpay::Refused);
+        intake.step(Head::Escrow(Some(Y20)));
+        assert_eq!(intake.step(Head::BoxUnavailable), [TakeNotes(Limit::Stop)]);
+        assert_eq!(intake.notes[0].state, NoteState::Stuck);
+        assert_eq!(intake.still_due(), Fen(10_000), "a held note does not pay");
+        assert_eq!(intake.step(Head::Idle), [TakeNotes(Limit::UpTo(Fen(10_000)))]);
+        assert_eq!(intake.step(Head::Idle), [], "sent once");
+    }
+
+    #[test]
+    fn a_jammed_note_that_reaches_the_box_after_all_is_credited_once() {
+        let mut intake = Intake::new(Fen(2000), Overpay::Refused);
+        intake.step(Head::Escrow(Some(Y20)));
+        intake.step(Head::Jam);
+        assert_eq!(intake.step(Head::VendValid), [AckVendValid, TakeNotes(Limit::Stop), Paid]);
+        assert_eq!(intake.step(Head::VendValid), [AckVendValid]);
+        assert_eq!((intake.credited(), intake.anomalies, intake.totals().held), (Y20, 0, Fen(0)));
+    }
+
+    #[test]
+    fn a_note_that_goes_in_after_the_customer_left_still_pays() {
+        let mut intake = Intake::new(Fen(2000), Overpay::Refused);
+        intake.step(Head::Escrow(Some(Y20)));
+        intake.walk_away();
+        // The STACK got there before the RETURN.
+        assert_eq!(intake.step(Head::VendValid), [AckVendValid, TakeNotes(Limit::Stop), Paid]);
+    }
+
+    #[test]
+    fn a_note_the_head_went_idle_with_is_held_in_doubt() {
+        let mut intake = Intake::new(Fen(10_000), Overpay::Refused);
+        intake.step(Head::Escrow(Some(Y50)));
+        assert_eq!(intake.step(Head::Busy), []);
+        intake.step(Head::Idle);
+        assert_eq!(intake.totals().held, Y50);
+        assert_eq!(intake.credited(), Fen(0));
     }
 }

@@ -14,6 +14,7 @@ fn head() -> impl Strategy<Value = Head> {
         4 => note.prop_map(Head::Escrow),
         4 => Just(Head::VendValid),
         3 => Just(Head::Idle),
+        2 => Just(Head::Busy),
         1 => Just(Head::Returned),
         1 => prop_oneof![Just(BillInside::None), Just(BillInside::Acceptor), Just(BillInside::Stacker)].prop_map(Head::PowerUp),
         1 => Just(Head::Jam),
@@ -38,28 +39,36 @@ proptest! {
             if walk_away_at == Some(i) {
                 intake.walk_away();
             }
-            let credited_before = intake.notes.iter().filter(|n| n.state == NoteState::Credited).count();
+            let before: Vec<NoteState> = intake.notes.iter().map(|n| n.state).collect();
+            let closed_before = intake.closed;
             let effects = intake.step(head);
-            stacks_asked += effects.iter().filter(|e| **e == CashEffect::Stack).count();
+            let stacks = effects.iter().filter(|e| **e == CashEffect::Stack).count();
+            prop_assert!(stacks == 0 || !closed_before, "STACK after the intake closed");
+            stacks_asked += stacks;
             paid += effects.iter().filter(|e| **e == CashEffect::Paid).count();
-            let credited_after = intake.notes.iter().filter(|n| n.state == NoteState::Credited).count();
+            let newly_credited: Vec<usize> = (0..intake.notes.len())
+                .filter(|&n| intake.notes[n].state == NoteState::Credited && before.get(n) != Some(&NoteState::Credited))
+                .collect();
             // One status credits at most one note, and only a VEND VALID or a power-up in the stacker.
-            prop_assert!(credited_after <= credited_before + 1);
-            if credited_after > credited_before {
+            prop_assert!(newly_credited.len() <= 1);
+            if !newly_credited.is_empty() {
                 prop_assert!(matches!(head, Head::VendValid | Head::PowerUp(BillInside::Stacker)));
             }
-            prop_assert!(credited_after <= stacks_asked, "credited without a STACK on record");
-            prop_assert_eq!(intake.credited().0, intake.notes.iter().filter(|n| n.state == NoteState::Credited).filter_map(|n| n.value).map(|v| v.0).sum::<i64>());
+            for (n, was) in before.iter().enumerate() {
+                let now = intake.notes[n].state;
+                // Credited stays credited; a note given back is never credited or moved again.
+                if *was == NoteState::Credited || *was == NoteState::Returned {
+                    prop_assert_eq!(now, *was, "note {} moved from {:?}", n, was);
+                }
+            }
+            let credited_notes = intake.notes.iter().filter(|n| n.state == NoteState::Credited).count();
+            prop_assert!(credited_notes <= stacks_asked, "credited without a STACK on record");
             if !prepay {
                 prop_assert!(intake.credited() <= Fen(due), "no change is given");
             }
             prop_assert!(intake.notes.iter().filter(|n| n.state == NoteState::Escrowed).count() <= 1);
         }
         prop_assert!(paid <= 1, "paid once");
-        if paid == 1 {
-            prop_assert!(intake.credited() >= Fen(due));
-        } else if walk_away_at.is_none() {
-            prop_assert!(intake.credited() < Fen(due), "covered but never paid");
-        }
+        prop_assert_eq!(paid == 1, intake.credited() >= Fen(due), "paid exactly when covered");
     }
 }

@@ -476,8 +476,9 @@ fn a_bank_card_order_the_terminal_cannot_place_parks_in_suspense() {
     assert!(matches!(d.payment.state, State::Suspense { reason: SuspenseReason::ReverseUnconfirmed, .. }));
 }
 
-#[test]
-fn a_card_confirmation_left_in_suspense_is_sent_again_after_reconciliation() {
+/// A gas top-up written to the card whose confirmation the biller never answered: parked in
+/// Suspense(CardConfirmUnconfirmed).
+fn card_confirmation_in_suspense() -> Drive {
     let mut d = Drive::new(Payment::new(card_order()));
     d.feed(Event::PayWith { channel: Channel::Alipay, code_digest: "d".into() });
     d.feed(Event::PayReplied { reply: PayReply::Paid { channel_txn: "2026".into() } });
@@ -491,10 +492,7 @@ fn a_card_confirmation_left_in_suspense_is_sent_again_after_reconciliation() {
     d.feed(Event::CardWritten { result: CardWriteResult::Verified });
     while !d.payment.state.is_parked() {
         d.feed(Event::CardConfirmReplied { reply: ConfirmReply::Unknown { detail: "503".into() } });
-        if d.payment.state.is_parked() {
-            break;
-        }
-        if let Some(at) = d.payment.next_deadline() {
+        if let (false, Some(at)) = (d.payment.state.is_parked(), d.payment.next_deadline()) {
             d.now = at;
             d.feed(Event::Tick);
         }
@@ -503,6 +501,12 @@ fn a_card_confirmation_left_in_suspense_is_sent_again_after_reconciliation() {
         d.payment.state,
         State::Suspense { reason: SuspenseReason::CardConfirmUnconfirmed, .. }
     ));
+    d
+}
+
+#[test]
+fn a_card_confirmation_left_in_suspense_is_sent_again_after_reconciliation() {
+    let mut d = card_confirmation_in_suspense();
     let evidence =
         StatementEvidence { charged: true, written_off: vec![true], complete: true, ..Default::default() };
     d.feed(Event::Reconciled { evidence });
@@ -517,25 +521,8 @@ fn a_card_confirmation_left_in_suspense_is_sent_again_after_reconciliation() {
 /// back to suspense on the backoff with its slip — not a fresh round of attempts.
 #[test]
 fn a_reconciliation_gives_an_unconfirmed_card_purchase_one_more_attempt_not_a_new_round() {
-    let mut d = Drive::new(Payment::new(card_order()));
-    d.feed(Event::PayWith { channel: Channel::Alipay, code_digest: "d".into() });
-    d.feed(Event::PayReplied { reply: PayReply::Paid { channel_txn: "2026".into() } });
-    d.feed(Event::Proceed);
-    let card = CardWriteData { purchase_seq: 8, data_hex: "00".into() };
-    d.feed(Event::WriteOffReplied {
-        line: 0,
-        reply: WriteOffReply::WrittenOff { biller_txn: "G1".into(), card: Some(card) },
-    });
-    d.feed(Event::Proceed);
-    d.feed(Event::CardWritten { result: CardWriteResult::Verified });
+    let mut d = card_confirmation_in_suspense();
     let unknown = || Event::CardConfirmReplied { reply: ConfirmReply::Unknown { detail: "503".into() } };
-    while !d.payment.state.is_parked() {
-        d.feed(unknown());
-        if let (false, Some(at)) = (d.payment.state.is_parked(), d.payment.next_deadline()) {
-            d.now = at;
-            d.feed(Event::Tick);
-        }
-    }
     let checks_before = d.payment.suspense_checks;
     let evidence =
         StatementEvidence { charged: true, written_off: vec![true], complete: true, ..Default::default() };

@@ -12,8 +12,10 @@
 //! it. Any command the head answers with COMMUNICATION ERROR (`4A`: it got our frame damaged, so
 //! it did nothing) is sent again.
 //!
-//! The settings sent (notes taken, inhibit) are remembered and sent again after every RESET: a
-//! head comes out of a reset with its defaults, which would take notes the kiosk cannot.
+//! The settings sent (notes taken, inhibit) are remembered and sent again after every RESET or
+//! power-up, once a poll shows the head ready for them (INITIALIZE, DISABLE or ENABLE): a head
+//! comes out of a reset with its defaults, which would take notes the kiosk cannot. The mask
+//! goes first and the inhibit last, so the head is never open to notes it should refuse.
 
 use crate::command::{Answer, Command, DenominationMask};
 use crate::config::CashConfig;
@@ -69,8 +71,23 @@ pub struct BillAcceptor<C: Connector = SerialConnector> {
     accepted: Vec<Fen>,
     assignments: Vec<Assignment>,
     last: Option<Status>,
-    /// The settings last sent, in order, to send again after a RESET.
+    /// The settings last sent, one per command code, to send again after a RESET.
     settings: Vec<Command>,
+    /// A RESET was sent or a power-up seen: the settings are due at the next ready poll.
+    settings_due: bool,
+    /// When `last` was polled.
+    last_at: Option<tokio::time::Instant>,
+}
+
+/// How long a polled status may stand for a fresh one in [`BillAcceptor::device_status`].
+const FRESH: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// The order settings are sent in: the inhibit (`C3`) last.
+fn setting_order(cmd: &Command) -> u8 {
+    match cmd {
+        Command::Inhibit(_) => u8::MAX,
+        other => other.code(),
+    }
 }
 
 impl AcceptorError {
@@ -101,6 +118,8 @@ impl<C: Connector> BillAcceptor<C> {
             assignments: Vec::new(),
             last: None,
             settings: Vec::new(),
+            settings_due: false,
+            last_at: None,
         }
     }
 
@@ -137,29 +156,37 @@ impl<C: Connector> BillAcceptor<C> {
 
     /// Polls the status.
     pub async fn status(&mut self) -> Result<Status, AcceptorError> {
-        match self.exchange(Command::StatusRequest).await? {
-            Reply::Status(status) => {
-                if self.last != Some(status) {
-                    tracing::debug!(?status, "acceptor status");
-                }
-                self.last = Some(status);
-                Ok(status)
-            }
-            got => Err(AcceptorError::Unexpected { sent: Command::StatusRequest, got }),
+        let status = match self.exchange(Command::StatusRequest).await? {
+            Reply::Status(status) => status,
+            got => return Err(AcceptorError::Unexpected { sent: Command::StatusRequest, got }),
+        };
+        if self.last != Some(status) {
+            tracing::debug!(?status, "acceptor status");
         }
+        self.last = Some(status);
+        self.last_at = Some(tokio::time::Instant::now());
+        if status.is_power_up() {
+            self.settings_due = true;
+        }
+        if self.settings_due && matches!(status, Status::Initialize | Status::Disable | Status::Enable) {
+            // Cleared only once every setting went through: a failure is tried at the next poll.
+            for setting in self.settings.clone() {
+                self.send_setting(setting).await?;
+            }
+            self.settings_due = false;
+        }
+        Ok(status)
     }
 
     /// Sends an operation command (RESET, STACK-1, STACK-2, RETURN, HOLD, WAIT) and waits for
     /// its ACK.
     pub async fn operate(&mut self, cmd: Command) -> Result<(), AcceptorError> {
         debug_assert_eq!(cmd.answer(), Answer::Ack, "{cmd:?} is not an operation command");
+        if cmd == Command::Reset {
+            // Even if its ACK is lost the head may have reset: the settings go again either way.
+            self.settings_due = true;
+        }
         match self.exchange(cmd).await? {
-            Reply::Ack if cmd == Command::Reset => {
-                for setting in self.settings.clone() {
-                    self.send_setting(setting).await?;
-                }
-                Ok(())
-            }
             Reply::Ack => Ok(()),
             Reply::InvalidCommand => Err(AcceptorError::Refused(cmd)),
             got => Err(AcceptorError::Unexpected { sent: cmd, got }),
@@ -177,6 +204,7 @@ impl<C: Connector> BillAcceptor<C> {
         debug_assert_eq!(cmd.answer(), Answer::Echo, "{cmd:?} is not a setting");
         self.settings.retain(|kept| kept.code() != cmd.code());
         self.settings.push(cmd);
+        self.settings.sort_by_key(setting_order);
         self.send_setting(cmd).await
     }
 
@@ -236,11 +264,13 @@ impl<C: Connector> BillAcceptor<C> {
 
     /// The status for the device model: online when idle or inhibited, a person needed for a
     /// full or open box, a jam or a cheat, a fault for a failure. While a note is in hand the
-    /// last polled status is reported without a poll of its own: the payment's poll must see
-    /// every step of the note (a STACKED or REJECTING is shown once).
+    /// last polled status, if fresh, is reported without a poll of its own: the payment's poll
+    /// must see every step of the note (a STACKED or REJECTING is shown once). A status older
+    /// than two seconds is polled again, so a box pulled after the last payment is noticed.
     pub async fn device_status(&mut self) -> DeviceStatus<CashDetail> {
+        let recent = self.last_at.is_some_and(|at| at.elapsed() < FRESH);
         let status = match self.last {
-            Some(status) if status.note_in_hand() => Ok(status),
+            Some(status) if status.note_in_hand() && recent => Ok(status),
             _ => self.status().await,
         };
         let detail = CashDetail { status: self.last, taken: self.notes_taken() };

@@ -306,6 +306,8 @@ impl Head {
                 }
                 None
             }
+            // A head takes no settings until the host has RESET it after a power-up.
+            (0xC0 | 0xC1 | 0xC3 | 0xC4 | 0xC5, _) if matches!(self.phase, Phase::PowerUp(_)) => invalid(),
             (0xC0, [d1, d2]) => {
                 self.refused = *d1;
                 Some(frame(0xC0, &[*d1, *d2]))
@@ -324,6 +326,8 @@ impl Head {
     /// The power is cut and comes back: where the note was decides the power-up status.
     fn power_cut(&mut self) {
         self.phase = match self.phase {
+            // Cut again before the host's RESET: the note is where it was.
+            Phase::PowerUp(code) => Phase::PowerUp(code),
             Phase::Accepting(_)
             | Phase::Escrow(..)
             | Phase::Holding(..)

@@ -204,10 +204,28 @@ async fn the_notes_taken_are_sent_again_after_a_reset() {
     let mask = acceptor.mask_up_to(Some(Fen(3000)));
     acceptor.set(Command::Denominations(mask)).await.unwrap();
     acceptor.operate(Command::Reset).await.unwrap();
-    // The head came out of the reset taking every note; the driver sent the limit again.
+    // The head came out of the reset inhibited and taking every note; the driver sent the
+    // limit and the inhibit again: a 100 is refused, a 20 taken.
     sim.insert(100);
     let status = poll_until(&mut acceptor, |s| matches!(s, Status::Rejecting(_) | Status::Escrow(_))).await;
     assert_eq!(status, Status::Rejecting(RejectReason::Inhibited));
+    sim.insert(20);
+    let Status::Escrow(code) = poll_until(&mut acceptor, |s| matches!(s, Status::Escrow(_))).await else {
+        unreachable!()
+    };
+    assert_eq!(acceptor.value_of(code), Some(Fen(2000)));
+}
+
+#[tokio::test]
+async fn a_second_power_cut_before_the_reset_keeps_the_note_where_it_was() {
+    let (sim, mut acceptor) = ready().await;
+    sim.insert(10);
+    poll_until(&mut acceptor, |s| matches!(s, Status::Escrow(_))).await;
+    sim.power_cut();
+    sim.power_cut();
+    assert_eq!(acceptor.status().await.unwrap(), Status::PowerUpBillInAcceptor);
+    acceptor.operate(Command::Reset).await.unwrap();
+    assert_eq!(sim.log().returned, 1);
 }
 
 #[tokio::test]
@@ -237,4 +255,23 @@ async fn a_collection_empties_the_box_and_says_what_was_in_it() {
     assert_eq!(poll_until(&mut acceptor, |s| s == Status::Enable).await, Status::Enable);
     assert_eq!(sim.log().collections, [vec![50, 20]]);
     assert!(sim.log().stacker.is_empty());
+}
+
+#[tokio::test]
+async fn the_health_check_notices_a_box_pulled_after_the_last_payment() {
+    let (sim, mut acceptor) = ready().await;
+    sim.insert(20);
+    poll_until(&mut acceptor, |s| matches!(s, Status::Escrow(_))).await;
+    acceptor.operate(Command::Stack1).await.unwrap();
+    poll_until(&mut acceptor, |s| s == Status::VendValid).await;
+    acceptor.acknowledge_vend_valid().await.unwrap();
+    assert_eq!(acceptor.status().await.unwrap(), Status::Stacked);
+    // Right after, the payment's last status stands (it is not polled away) ...
+    assert_eq!(acceptor.device_status().await.detail.status, Some(Status::Stacked));
+    // ... but once it is old, the health check polls and sees the box gone.
+    sim.remove_stacker();
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    let health = acceptor.device_status().await;
+    assert_eq!(health.device, device::DeviceState::UserError);
+    assert_eq!(health.detail.status, Some(Status::StackerOpen));
 }
