@@ -24,6 +24,7 @@ use crate::reply::{parse, Assignment, Reply, ReplyError, Status};
 use device::reconnect::{BackoffPolicy, Connector, Reconnecting};
 use device::serial::SerialConnector;
 use device::{DeviceState, DeviceStatus, MediaState, Timing, TransportError};
+use kiosk_core::cash::{BillInside, CashEffect, Head, Limit};
 use kiosk_core::Fen;
 use std::convert::Infallible;
 
@@ -251,6 +252,49 @@ impl<C: Connector> BillAcceptor<C> {
                 .filter(|a| self.accepted.contains(&a.value) && most.is_none_or(|most| a.value <= most))
                 .map(|a| a.escrow_code),
         )
+    }
+
+    /// What `status` means for the money rules (`kiosk_core::cash`), with the value of a note in
+    /// escrow from the currency assignment read.
+    pub fn head(&self, status: Status) -> Head {
+        match status {
+            Status::Enable | Status::Disable | Status::Stacked => Head::Idle,
+            Status::Accepting | Status::Stacking | Status::Holding | Status::Pause | Status::Initialize => {
+                Head::Busy
+            }
+            Status::Escrow(code) => Head::Escrow(self.value_of(code)),
+            Status::VendValid => Head::VendValid,
+            Status::Rejecting(_) | Status::Returning => Head::Returned,
+            Status::PowerUp => Head::PowerUp(BillInside::None),
+            Status::PowerUpBillInAcceptor => Head::PowerUp(BillInside::Acceptor),
+            Status::PowerUpBillInStacker => Head::PowerUp(BillInside::Stacker),
+            Status::AcceptorJam | Status::StackerJam | Status::Failure(_) => Head::Jam,
+            Status::Cheated => Head::Cheated,
+            Status::StackerFull | Status::StackerOpen => Head::BoxUnavailable,
+            // The head got our last frame damaged: nothing happened to a note.
+            Status::CommunicationError => Head::Busy,
+        }
+    }
+
+    /// Carries out one effect of the money rules, after the runtime has journaled the intake.
+    /// `Paid` is the payment's, not the head's: nothing is sent for it.
+    pub async fn carry_out(&mut self, effect: CashEffect) -> Result<(), AcceptorError> {
+        match effect {
+            CashEffect::Stack => self.operate(Command::Stack1).await,
+            CashEffect::Return => self.operate(Command::Return).await,
+            CashEffect::AckVendValid => self.acknowledge_vend_valid().await,
+            CashEffect::Reset => self.operate(Command::Reset).await,
+            CashEffect::TakeNotes(Limit::Stop) => self.set(Command::Inhibit(true)).await,
+            CashEffect::TakeNotes(limit) => {
+                let most = match limit {
+                    Limit::UpTo(most) => Some(most),
+                    _ => None,
+                };
+                self.set(Command::Denominations(self.mask_up_to(most))).await?;
+                self.set(Command::Inhibit(false)).await
+            }
+            CashEffect::Paid => Ok(()),
+        }
     }
 
     /// The notes the head lists that the kiosk takes, smallest first.

@@ -9,7 +9,7 @@
 //! | [`frame`] | `FC · LNG · CMD · DATA · CRC` frames, CRC-16/Kermit, resync on noise |
 //! | [`command`] | [`Command`]: the poll, the operations (STACK, RETURN…), the settings, the requests; [`DenominationMask`] |
 //! | [`reply`] | [`Reply`], [`Status`] (escrow, VEND VALID, the faults and power-ups), [`RejectReason`], the currency [`Assignment`] |
-//! | [`acceptor`] | [`BillAcceptor`]: poll, operate, set, ACK a VEND VALID; the notes taken as the amount due falls |
+//! | [`acceptor`] | [`BillAcceptor`]: poll, operate, set, ACK a VEND VALID; the notes taken as the amount due falls; a status as `kiosk_core::cash::Head`, and a `CashEffect` carried out |
 //! | [`config`] | [`CashConfig`], the `[devices.cash]` entry |
 //! | [`sim`] | [`sim::AcceptorSim`]: a head on a pty with note faults (jam, power cut, lost ACK, box removed, cheat) |
 //!

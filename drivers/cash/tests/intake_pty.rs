@@ -1,0 +1,112 @@
+//! The money rules (`kiosk_core::cash`) driven by the real driver against the simulated head,
+//! the way the runtime will: poll, step the intake, (journal), carry out the effects. After
+//! every run the simulator's box must hold exactly the notes credited — none lost, none twice.
+
+use cash::sim::AcceptorSim;
+use cash::{BillAcceptor, CashConfig, Command};
+use kiosk_core::cash::{CashEffect, Intake, Overpay};
+use kiosk_core::Fen;
+
+async fn ready(sim: &AcceptorSim) -> BillAcceptor {
+    let mut config = CashConfig::new("/dev/null").with_port(sim.path());
+    config.serial.command_timeout_ms = 500;
+    let mut acceptor = BillAcceptor::from_config(&config).unwrap();
+    acceptor.status().await.unwrap();
+    acceptor.operate(Command::Reset).await.unwrap();
+    acceptor.read_currency_assignment().await.unwrap();
+    acceptor
+}
+
+/// Polls and steps until paid or `polls` run out; `between` runs after each poll (a fault).
+async fn drive(
+    acceptor: &mut BillAcceptor,
+    intake: &mut Intake,
+    polls: usize,
+    mut between: impl FnMut(usize),
+) -> bool {
+    // The first limit, as the payment opens cash.
+    for effect in intake.step(kiosk_core::cash::Head::Idle) {
+        acceptor.carry_out(effect).await.unwrap();
+    }
+    for poll in 0..polls {
+        let status = acceptor.status().await.unwrap();
+        // Here the runtime journals the intake, then carries out the effects.
+        let effects = intake.step(acceptor.head(status));
+        for effect in effects {
+            acceptor.carry_out(effect).await.unwrap();
+            if effect == CashEffect::Paid {
+                return true;
+            }
+        }
+        between(poll);
+    }
+    false
+}
+
+fn yuan(notes: &[u32]) -> Fen {
+    Fen(notes.iter().map(|&y| i64::from(y) * 100).sum())
+}
+
+#[tokio::test]
+async fn seventy_yuan_paid_with_fifty_and_twenty_leaves_them_in_the_box() {
+    let sim = AcceptorSim::start().unwrap();
+    let mut acceptor = ready(&sim).await;
+    let mut intake = Intake::new(Fen(7000), Overpay::Refused);
+    sim.insert(50);
+    sim.insert(20);
+    assert!(drive(&mut acceptor, &mut intake, 30, |_| {}).await);
+    assert_eq!(sim.log().stacker, [50, 20]);
+    assert_eq!(intake.credited(), yuan(&sim.log().stacker));
+}
+
+#[tokio::test]
+async fn a_note_too_large_goes_back_and_a_smaller_one_pays() {
+    let sim = AcceptorSim::start().unwrap();
+    let mut acceptor = ready(&sim).await;
+    let mut intake = Intake::new(Fen(2000), Overpay::Refused);
+    sim.insert(100);
+    sim.insert(20);
+    assert!(drive(&mut acceptor, &mut intake, 30, |_| {}).await);
+    let log = sim.log();
+    assert_eq!((log.stacker, log.returned), (vec![20], 1));
+    assert_eq!(intake.credited(), Fen(2000));
+}
+
+#[tokio::test]
+async fn with_prepayment_a_large_note_is_taken_and_the_rest_is_prepaid() {
+    let sim = AcceptorSim::start().unwrap();
+    let mut acceptor = ready(&sim).await;
+    let mut intake = Intake::new(Fen(3150), Overpay::Prepayment);
+    sim.insert(50);
+    assert!(drive(&mut acceptor, &mut intake, 30, |_| {}).await);
+    assert_eq!(sim.log().stacker, [50]);
+    assert_eq!(intake.totals().overpaid, Fen(1850));
+}
+
+#[tokio::test]
+async fn a_lost_ack_and_a_power_cut_at_each_poll_never_credit_a_note_twice_or_lose_one() {
+    let mut fates = std::collections::BTreeSet::new();
+    for cut_at in 0..12 {
+        let sim = AcceptorSim::start().unwrap();
+        let mut acceptor = ready(&sim).await;
+        let mut intake = Intake::new(Fen(7000), Overpay::Refused);
+        sim.lose_next_ack();
+        sim.insert(50);
+        sim.insert(20);
+        let paid = drive(&mut acceptor, &mut intake, 40, |poll| {
+            if poll == cut_at {
+                sim.power_cut();
+            }
+        })
+        .await;
+        let log = sim.log();
+        // Every note in the box is credited exactly once; what is not in the box went back.
+        assert_eq!(intake.credited(), yuan(&log.stacker), "cut at poll {cut_at}: {intake:?} {log:?}");
+        assert_eq!(intake.anomalies, 0, "cut at poll {cut_at}");
+        assert_eq!(log.stacker.len() + log.returned, 2, "cut at poll {cut_at}: every note accounted for");
+        assert_eq!(paid, intake.credited() >= Fen(7000), "cut at poll {cut_at}");
+        fates.insert((log.stacker.clone(), log.returned));
+    }
+    // The cuts fell at different moments of a note's way: some notes went back, some in.
+    assert!(fates.len() >= 3, "{fates:?}");
+}
