@@ -111,3 +111,16 @@ async fn an_unreachable_slot_never_captures() {
     assert!(s.return_card().await.is_err());
     assert_eq!((sim.captured(), captures(&sim)), (0, 0));
 }
+
+#[tokio::test]
+async fn a_capture_whose_reply_is_lost_is_still_reported_from_the_position() {
+    let sim = SlotSim::start().unwrap();
+    let mut s = slot(&sim, Duration::from_millis(100));
+    s.init().await.unwrap();
+    sim.place_card_inside();
+    sim.lose_next_capture_reply();
+    let r = s.return_card().await.unwrap();
+    assert!(r.is_captured(), "the card is in the bin: the customer must be told so: {r:?}");
+    assert_eq!((sim.captured(), captures(&sim)), (1, 1), "captured once, never sent again");
+    assert_eq!(s.device_status().await.detail.captured, 1);
+}

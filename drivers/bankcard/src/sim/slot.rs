@@ -24,6 +24,8 @@ struct State {
     captured: u32,
     plan: FaultPlan,
     commands: Vec<SlotCommand>,
+    /// The next capture is carried out but its reply is lost on the line.
+    lose_capture_reply: bool,
 }
 
 /// A running simulated slot.
@@ -42,6 +44,7 @@ impl SlotSim {
             captured: 0,
             plan: FaultPlan::none(),
             commands: Vec::new(),
+            lose_capture_reply: false,
         }));
         let port = sim::serve("bank card slot", state.clone())?;
         Ok(SlotSim { state, port })
@@ -95,6 +98,12 @@ impl SlotSim {
     /// Applies `plan` to the reader's reply frames.
     pub fn set_faults(&self, plan: FaultPlan) {
         lock(&self.state).plan = plan;
+    }
+
+    /// The next capture moves the card into the bin, but its reply is lost (the fault plan is
+    /// replaced by one that drops that reply).
+    pub fn lose_next_capture_reply(&self) {
+        lock(&self.state).lose_capture_reply = true;
     }
 }
 
@@ -160,6 +169,9 @@ fn execute(s: &mut State, received: &[u8], cmd: SlotCommand) -> Vec<u8> {
                     MoveTo::Capture => {
                         s.position = CardPosition::NoCard;
                         s.captured += 1;
+                        if std::mem::take(&mut s.lose_capture_reply) {
+                            s.plan = FaultPlan::named("capture reply lost").then(device::Fault::DropReply);
+                        }
                     }
                 }
             }

@@ -10,7 +10,8 @@
 //! - On start with a card inside ([`CardSlot::init`]) the card is presented at the gate, never
 //!   captured.
 //! - A capture is reported as [`CardReturn::Captured`] (media `retained`) so the screen and the
-//!   receipt can tell the customer where the card is and how to get it back.
+//!   receipt can tell the customer where the card is and how to get it back; also when the
+//!   capture's reply was lost but a fresh status shows the card gone from the gate.
 
 pub mod codec;
 
@@ -258,7 +259,7 @@ impl<C: Connector> CardSlot<C> {
         // The decision is made on a fresh status: only a card still held at the gate is taken in.
         match self.position().await? {
             CardPosition::Gate => {
-                self.operation(SlotCommand::Move(MoveTo::Capture)).await?;
+                self.capture().await?;
                 self.captured += 1;
                 let waited = presented.elapsed();
                 tracing::warn!(?waited, "bank card abandoned at the gate; captured");
@@ -268,6 +269,22 @@ impl<C: Connector> CardSlot<C> {
                 Ok(CardReturn::Taken { after: presented.elapsed() })
             }
             _ => Err(SlotError::Unexpected),
+        }
+    }
+
+    /// Sends the capture. When the reader took it but its answer was lost, the position decides:
+    /// a card no longer at the gate went into the bin (the customer is told so and staff can
+    /// give it back); one still at the gate was not moved, and the error goes to staff.
+    async fn capture(&mut self) -> Result<(), SlotError> {
+        match self.operation(SlotCommand::Move(MoveTo::Capture)).await {
+            Err(SlotError::NoReply(why)) => match self.position().await {
+                Ok(CardPosition::NoCard | CardPosition::Captured) => {
+                    tracing::warn!(why, "capture answer lost; the card is no longer at the gate: captured");
+                    Ok(())
+                }
+                _ => Err(SlotError::NoReply(why)),
+            },
+            other => other,
         }
     }
 
