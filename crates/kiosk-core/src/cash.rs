@@ -146,16 +146,14 @@ pub struct Intake {
     pub overpay: Overpay,
     /// Every note seen, in order.
     pub notes: Vec<Note>,
-    /// No more notes: paid, or the customer left.
-    pub closed: bool,
+    /// The customer left before paying in full ([`Intake::walk_away`]).
+    pub walked_away: bool,
     /// Notes found in the box with nothing on record (VEND VALID or a power-up in the stacker
     /// without an escrowed note): for staff and the collection count.
     pub anomalies: u32,
     /// `Paid` was given (once).
-    #[serde(default)]
     pub paid: bool,
     /// The limit last given to the driver, so a change is sent when the head is idle again.
-    #[serde(default)]
     pub limit_sent: Option<Limit>,
 }
 
@@ -173,12 +171,25 @@ pub struct CashTotals {
 impl Intake {
     /// A new intake of `due`.
     pub fn new(due: Fen, overpay: Overpay) -> Intake {
-        Intake { due, overpay, notes: Vec::new(), closed: false, anomalies: 0, paid: false, limit_sent: None }
+        Intake {
+            due,
+            overpay,
+            notes: Vec::new(),
+            walked_away: false,
+            anomalies: 0,
+            paid: false,
+            limit_sent: None,
+        }
     }
 
     /// The sum of the notes in `state`.
     fn sum(&self, state: NoteState) -> Fen {
         Fen(self.notes.iter().filter(|n| n.state == state).filter_map(|n| n.value).map(|v| v.0).sum())
+    }
+
+    /// No more notes: paid, or the customer left.
+    pub fn closed(&self) -> bool {
+        self.paid || self.walked_away
     }
 
     /// Credited so far.
@@ -195,7 +206,7 @@ impl Intake {
     /// Which notes the head may take now.
     pub fn limit(&self) -> Limit {
         let left = self.still_due();
-        if self.closed || left.0 == 0 {
+        if self.closed() || left.0 == 0 {
             Limit::Stop
         } else if self.overpay == Overpay::Prepayment {
             Limit::Any
@@ -286,7 +297,7 @@ impl Intake {
     }
 
     fn escrow(&mut self, value: Option<Fen>) -> Vec<CashEffect> {
-        let closed = self.closed;
+        let closed = self.closed();
         if let Some(note) = self.escrowed() {
             // The same note, still in escrow: the STACK may not have reached the head. After
             // the customer left, it goes back (the RETURN may not have).
@@ -331,7 +342,6 @@ impl Intake {
     fn paid(&mut self) -> Option<CashEffect> {
         (!self.paid && self.credited() >= self.due).then(|| {
             self.paid = true;
-            self.closed = true;
             CashEffect::Paid
         })
     }
@@ -339,7 +349,7 @@ impl Intake {
     /// The customer left before paying in full: no more notes; a note in escrow goes back (it
     /// was never credited). What was credited is written off as a partial payment.
     pub fn walk_away(&mut self) -> Vec<CashEffect> {
-        self.closed = true;
+        self.walked_away = true;
         let mut effects = vec![self.take_notes()];
         if self.escrowed().is_some() {
             effects.push(CashEffect::Return);

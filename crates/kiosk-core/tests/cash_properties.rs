@@ -40,7 +40,7 @@ proptest! {
                 intake.walk_away();
             }
             let before: Vec<NoteState> = intake.notes.iter().map(|n| n.state).collect();
-            let closed_before = intake.closed;
+            let closed_before = intake.closed();
             let effects = intake.step(head);
             let stacks = effects.iter().filter(|e| **e == CashEffect::Stack).count();
             prop_assert!(stacks == 0 || !closed_before, "STACK after the intake closed");

@@ -27,6 +27,7 @@ use device::{DeviceState, DeviceStatus, MediaState, Timing, TransportError};
 use kiosk_core::cash::{BillInside, CashEffect, Head, Limit};
 use kiosk_core::Fen;
 use std::convert::Infallible;
+use tokio::time::Instant;
 
 /// How often a harmless exchange is tried before its failure is reported.
 pub const ATTEMPTS: usize = 3;
@@ -71,13 +72,12 @@ pub struct BillAcceptor<C: Connector = SerialConnector> {
     timing: Timing,
     accepted: Vec<Fen>,
     assignments: Vec<Assignment>,
-    last: Option<Status>,
+    /// The last status polled, and when.
+    last: Option<(Status, Instant)>,
     /// The settings last sent, one per command code, to send again after a RESET.
     settings: Vec<Command>,
     /// A RESET was sent or a power-up seen: the settings are due at the next ready poll.
     settings_due: bool,
-    /// When `last` was polled.
-    last_at: Option<tokio::time::Instant>,
 }
 
 /// How long a polled status may stand for a fresh one in [`BillAcceptor::device_status`].
@@ -120,7 +120,6 @@ impl<C: Connector> BillAcceptor<C> {
             last: None,
             settings: Vec::new(),
             settings_due: false,
-            last_at: None,
         }
     }
 
@@ -155,17 +154,21 @@ impl<C: Connector> BillAcceptor<C> {
         }
     }
 
+    /// The last status polled.
+    pub fn last_status(&self) -> Option<Status> {
+        self.last.map(|(status, _)| status)
+    }
+
     /// Polls the status.
     pub async fn status(&mut self) -> Result<Status, AcceptorError> {
         let status = match self.exchange(Command::StatusRequest).await? {
             Reply::Status(status) => status,
             got => return Err(AcceptorError::Unexpected { sent: Command::StatusRequest, got }),
         };
-        if self.last != Some(status) {
+        if self.last_status() != Some(status) {
             tracing::debug!(?status, "acceptor status");
         }
-        self.last = Some(status);
-        self.last_at = Some(tokio::time::Instant::now());
+        self.last = Some((status, Instant::now()));
         if status.is_power_up() {
             self.settings_due = true;
         }
@@ -312,12 +315,11 @@ impl<C: Connector> BillAcceptor<C> {
     /// must see every step of the note (a STACKED or REJECTING is shown once). A status older
     /// than two seconds is polled again, so a box pulled after the last payment is noticed.
     pub async fn device_status(&mut self) -> DeviceStatus<CashDetail> {
-        let recent = self.last_at.is_some_and(|at| at.elapsed() < FRESH);
         let status = match self.last {
-            Some(status) if status.note_in_hand() && recent => Ok(status),
+            Some((status, at)) if status.note_in_hand() && at.elapsed() < FRESH => Ok(status),
             _ => self.status().await,
         };
-        let detail = CashDetail { status: self.last, taken: self.notes_taken() };
+        let detail = CashDetail { status: self.last_status(), taken: self.notes_taken() };
         let status = match status {
             Ok(status) => status,
             Err(AcceptorError::Transport(_)) => return DeviceStatus::offline(detail),

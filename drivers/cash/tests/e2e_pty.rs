@@ -35,6 +35,19 @@ async fn poll_until(acceptor: &mut BillAcceptor, until: impl Fn(Status) -> bool)
     panic!("the awaited status never came");
 }
 
+/// A customer pushes in a note of `yuan`; polled to escrow, then STACK is sent.
+async fn insert_and_stack(sim: &AcceptorSim, acceptor: &mut BillAcceptor, yuan: u32) {
+    sim.insert(yuan);
+    poll_until(acceptor, |s| matches!(s, Status::Escrow(_))).await;
+    acceptor.operate(Command::Stack1).await.unwrap();
+}
+
+/// [`insert_and_stack`], then polled up to VEND VALID (not yet ACKed).
+async fn insert_to_vend_valid(sim: &AcceptorSim, acceptor: &mut BillAcceptor, yuan: u32) {
+    insert_and_stack(sim, acceptor, yuan).await;
+    poll_until(acceptor, |s| s == Status::VendValid).await;
+}
+
 #[tokio::test]
 async fn a_note_goes_from_escrow_to_the_box_and_is_credited_once_at_vend_valid() {
     let (sim, mut acceptor) = ready().await;
@@ -95,9 +108,7 @@ async fn a_suspect_note_is_refused_with_its_reason() {
 async fn a_jam_in_the_stacker_stops_the_head_with_no_vend_valid() {
     let (sim, mut acceptor) = ready().await;
     sim.jam_next_stack();
-    sim.insert(20);
-    poll_until(&mut acceptor, |s| matches!(s, Status::Escrow(_))).await;
-    acceptor.operate(Command::Stack1).await.unwrap();
+    insert_and_stack(&sim, &mut acceptor, 20).await;
     let status = poll_until(&mut acceptor, |s| s != Status::Stacking).await;
     assert_eq!(status, Status::StackerJam);
     assert!(status.needs_staff());
@@ -121,9 +132,7 @@ async fn a_power_cut_in_escrow_brings_the_head_back_with_the_note_in_the_accepto
 #[tokio::test]
 async fn a_power_cut_while_stacking_leaves_the_note_in_the_box() {
     let (sim, mut acceptor) = ready().await;
-    sim.insert(100);
-    poll_until(&mut acceptor, |s| matches!(s, Status::Escrow(_))).await;
-    acceptor.operate(Command::Stack1).await.unwrap();
+    insert_and_stack(&sim, &mut acceptor, 100).await;
     sim.power_cut();
     let status = acceptor.status().await.unwrap();
     assert_eq!(status, Status::PowerUpBillInStacker);
@@ -135,10 +144,7 @@ async fn a_power_cut_while_stacking_leaves_the_note_in_the_box() {
 async fn a_lost_ack_brings_vend_valid_again_and_the_box_still_holds_one_note() {
     let (sim, mut acceptor) = ready().await;
     sim.lose_next_ack();
-    sim.insert(20);
-    poll_until(&mut acceptor, |s| matches!(s, Status::Escrow(_))).await;
-    acceptor.operate(Command::Stack1).await.unwrap();
-    poll_until(&mut acceptor, |s| s == Status::VendValid).await;
+    insert_to_vend_valid(&sim, &mut acceptor, 20).await;
     acceptor.acknowledge_vend_valid().await.unwrap();
     assert_eq!(acceptor.status().await.unwrap(), Status::VendValid, "the head never heard the ACK");
     acceptor.acknowledge_vend_valid().await.unwrap();
@@ -185,10 +191,7 @@ async fn a_damaged_or_lost_poll_answer_is_asked_again() {
 #[tokio::test]
 async fn a_power_cut_after_vend_valid_before_the_ack_leaves_one_note_in_the_box() {
     let (sim, mut acceptor) = ready().await;
-    sim.insert(50);
-    poll_until(&mut acceptor, |s| matches!(s, Status::Escrow(_))).await;
-    acceptor.operate(Command::Stack1).await.unwrap();
-    poll_until(&mut acceptor, |s| s == Status::VendValid).await;
+    insert_to_vend_valid(&sim, &mut acceptor, 50).await;
     sim.power_cut();
     assert_eq!(acceptor.status().await.unwrap(), Status::PowerUpBillInStacker);
     acceptor.operate(Command::Reset).await.unwrap();
@@ -242,10 +245,7 @@ async fn a_jam_in_the_acceptor_holds_the_note_for_staff() {
 async fn a_collection_empties_the_box_and_says_what_was_in_it() {
     let (sim, mut acceptor) = ready().await;
     for yuan in [50, 20] {
-        sim.insert(yuan);
-        poll_until(&mut acceptor, |s| matches!(s, Status::Escrow(_))).await;
-        acceptor.operate(Command::Stack1).await.unwrap();
-        poll_until(&mut acceptor, |s| s == Status::VendValid).await;
+        insert_to_vend_valid(&sim, &mut acceptor, yuan).await;
         acceptor.acknowledge_vend_valid().await.unwrap();
     }
     sim.remove_stacker();
@@ -260,10 +260,7 @@ async fn a_collection_empties_the_box_and_says_what_was_in_it() {
 #[tokio::test]
 async fn the_health_check_notices_a_box_pulled_after_the_last_payment() {
     let (sim, mut acceptor) = ready().await;
-    sim.insert(20);
-    poll_until(&mut acceptor, |s| matches!(s, Status::Escrow(_))).await;
-    acceptor.operate(Command::Stack1).await.unwrap();
-    poll_until(&mut acceptor, |s| s == Status::VendValid).await;
+    insert_to_vend_valid(&sim, &mut acceptor, 20).await;
     acceptor.acknowledge_vend_valid().await.unwrap();
     assert_eq!(acceptor.status().await.unwrap(), Status::Stacked);
     // Right after, the payment's last status stands (it is not polled away) ...

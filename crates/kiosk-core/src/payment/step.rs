@@ -778,7 +778,6 @@ fn check_suspense(p: &mut Payment, now: Ts, policy: &Policy) -> Vec<Effect> {
     let State::Suspense { reason, .. } = p.state else {
         return vec![];
     };
-    let last_attempt = |max: u32| max.saturating_sub(1);
     match reason {
         SuspenseReason::ReverseUnconfirmed => {
             p.suspense_checks += 1;
@@ -821,12 +820,18 @@ fn check_suspense(p: &mut Payment, now: Ts, policy: &Policy) -> Vec<Effect> {
     tick(p, now, policy)
 }
 
+/// The attempt count that leaves exactly one attempt of a budget of `max`: what a check from
+/// SUSPENSE gets, so a failure parks the payment again at once.
+fn last_attempt(max: u32) -> u32 {
+    max.saturating_sub(1)
+}
+
 /// One more confirmation of a card purchase left in SUSPENSE (an online check, or the day's
 /// statements, which cannot tell whether the biller took it): a single attempt, then back to
 /// SUSPENSE on the backoff, never a fresh round of attempts and slips.
 pub(super) fn confirm_card_once_more(p: &mut Payment, now: Ts, policy: &Policy) {
     p.suspense_checks += 1;
-    let attempts = policy.card_confirm.max_attempts.saturating_sub(1);
+    let attempts = last_attempt(policy.card_confirm.max_attempts);
     p.state = State::CardWriting { step: CardStep::Confirming { attempts, next_at: now, in_flight: false } };
 }
 
