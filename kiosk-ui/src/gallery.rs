@@ -50,6 +50,7 @@ fn water_bill() -> Bill {
         period: Some("2026-11".into()),
         holder_masked: "张*明".into(),
         address_masked: "静安区**路**弄**号".into(),
+        prepayment: false,
         recent_payments: vec![
             PastPayment { date: "2026-10-14".into(), amount: Fen(7920), channel: "微信".into() },
             PastPayment { date: "2026-09-12".into(), amount: Fen(8115), channel: "银行卡".into() },

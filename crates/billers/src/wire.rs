@@ -57,6 +57,9 @@ pub mod codes {
     pub const ACCOUNT_CLOSED: &str = "ACCOUNT_CLOSED";
     pub const BILL_CHANGED: &str = "BILL_CHANGED";
     pub const AMOUNT_MISMATCH: &str = "AMOUNT_MISMATCH";
+    /// A write-off of another amount than the one due (a cash overpayment as 预存, or a part
+    /// payment) on an account that takes only the amount due: a 422 of the write-off.
+    pub const PREPAYMENT_REFUSED: &str = "PREPAYMENT_REFUSED";
     /// A prepaid purchase outside the card's published limits (`min_fen`, `max_fen`, `step_fen`
     /// of the card lookup): a 422 of the purchase.
     pub const AMOUNT_OUT_OF_LIMITS: &str = "AMOUNT_OUT_OF_LIMITS";
@@ -94,6 +97,9 @@ pub struct BillDto {
     pub period: Option<String>,
     pub holder_masked: String,
     pub address_masked: String,
+    /// The account takes another amount than the one due (prepayment 预存, part payment).
+    #[serde(default)]
+    pub prepayment: bool,
     #[serde(default)]
     pub recent_payments: Vec<PastPaymentDto>,
 }

@@ -19,6 +19,7 @@
 
 pub mod anchor;
 pub mod card_terminal;
+pub mod cash_box;
 pub mod chain;
 pub mod crash;
 mod csv;
@@ -32,6 +33,9 @@ mod validate;
 pub use anchor::{Anchor, AnchorError, AnchorFile};
 pub use card_terminal::{
     CardOpState, CardPurchase, CardRefund, CardReversal, CardReversalState, CardTerminalJournal,
+};
+pub use cash_box::{
+    BoxCount, CashBoxJournal, Collection, IntakeRecord, NoteCustody, NoteRecord, StoredIntake, StoredNote,
 };
 pub use chain::{BreakReason, ChainBreak, ChainReport, GENESIS};
 #[cfg(feature = "sim")]

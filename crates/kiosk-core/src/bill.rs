@@ -30,6 +30,11 @@ pub struct Bill {
     /// Already masked by the biller contract ("张*明").
     pub holder_masked: String,
     pub address_masked: String,
+    /// The biller takes another amount than the one due on this account: more is credited as
+    /// prepayment (预存), less as a part payment. A cash customer may then overpay (the kiosk
+    /// gives no change) or leave after some notes; without it only the exact amount is taken.
+    #[serde(default)]
+    pub prepayment: bool,
     pub recent_payments: Vec<PastPayment>,
 }
 

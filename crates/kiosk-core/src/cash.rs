@@ -111,6 +111,19 @@ pub enum Overpay {
     Refused,
 }
 
+impl Overpay {
+    /// What the billers of `order` do with more than is due: prepayment when the line the
+    /// excess would go to ([`crate::Order::for_cash`]) is a bill whose biller takes it.
+    pub fn of(order: &crate::Order) -> Overpay {
+        let takes = |l: &crate::OrderLine| matches!(l.kind, crate::LineKind::Bill { prepayment: true, .. });
+        if order.lines.iter().any(takes) {
+            Overpay::Prepayment
+        } else {
+            Overpay::Refused
+        }
+    }
+}
+
 /// Where one note stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum NoteState {

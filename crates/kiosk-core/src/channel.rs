@@ -14,6 +14,9 @@ pub enum Channel {
     UnionPay,
     /// A bank card through the certified payment terminal (the card drivers issue).
     BankCard,
+    /// Notes taken by the kiosk's banknote acceptor (drivers/cash): the money is in the cash box
+    /// before the payment exists, so nothing is sent, reversed or refunded through a channel.
+    Cash,
 }
 
 impl Channel {
@@ -23,6 +26,7 @@ impl Channel {
             Channel::Alipay => "alipay",
             Channel::UnionPay => "unionpay",
             Channel::BankCard => "bankcard",
+            Channel::Cash => "cash",
         }
     }
 
@@ -33,6 +37,7 @@ impl Channel {
             Channel::Alipay => catalogue::Text::new("Alipay"),
             Channel::UnionPay => catalogue::Text::new("UnionPay QuickPass"),
             Channel::BankCard => catalogue::Text::new("Bank card payment"),
+            Channel::Cash => catalogue::Text::new("Cash"),
         }
     }
 }
@@ -51,7 +56,10 @@ impl FromStr for Channel {
             "alipay" => Ok(Channel::Alipay),
             "unionpay" => Ok(Channel::UnionPay),
             "bankcard" => Ok(Channel::BankCard),
-            other => Err(format!("unknown channel {other:?}: expected wechat, alipay, unionpay or bankcard")),
+            "cash" => Ok(Channel::Cash),
+            other => {
+                Err(format!("unknown channel {other:?}: expected wechat, alipay, unionpay, bankcard or cash"))
+            }
         }
     }
 }

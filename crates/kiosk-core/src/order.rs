@@ -67,6 +67,14 @@ pub enum LineKind {
         bill_version: u32,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         period: Option<String>,
+        /// The biller takes another amount than the one due as prepayment (预存) or a part
+        /// payment ([`Bill::prepayment`]).
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        prepayment: bool,
+        /// What was due, when the line pays another amount: a cash overpayment credited as
+        /// prepayment, or the part a customer paid before walking away ([`Order::for_cash`]).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        due: Option<Fen>,
     },
     /// Buys an amount for the prepaid card; the biller answers with data to write.
     CardTopUp(CardPurchase),
@@ -80,6 +88,16 @@ pub struct OrderLine {
     pub kind: LineKind,
     /// Our write-off reference at the biller: the biller's idempotency key.
     pub biller_ref: String,
+}
+
+impl OrderLine {
+    /// This line pays `amount` instead of what was due (cash): a bill remembers what was due.
+    fn set_paid(&mut self, amount: Fen) {
+        if let LineKind::Bill { due, .. } = &mut self.kind {
+            due.get_or_insert(self.amount);
+        }
+        self.amount = amount;
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -142,6 +160,8 @@ impl Order {
                     bill_id: bill.bill_id.clone(),
                     bill_version: bill.version,
                     period: bill.period.clone(),
+                    prepayment: bill.prepayment,
+                    due: None,
                 },
                 biller_ref: reference.biller_ref(index),
             });
@@ -196,6 +216,37 @@ impl Order {
         Fen::sum(self.lines.iter().map(|l| l.amount)).unwrap_or_default()
     }
 
+    /// The order that `credited` cash pays, `None` for no cash at all. Exact: this order. More:
+    /// the excess is prepayment (预存) on the last line whose biller takes it (else the last
+    /// line: its biller may refuse, and staff pay the cash back). Less (the customer walked
+    /// away): the lines in order, the last one paid in part, the unpaid ones dropped. A line
+    /// that pays another amount than was due names what was due. Idempotency keys stay those of
+    /// the confirmed order: each line keeps its reference.
+    pub fn for_cash(&self, credited: Fen) -> Option<Order> {
+        if !credited.is_positive() {
+            return None;
+        }
+        let mut order = self.clone();
+        let total = self.total();
+        if credited > total {
+            let takes_prepayment = |l: &OrderLine| matches!(l.kind, LineKind::Bill { prepayment: true, .. });
+            let at = order.lines.iter().rposition(takes_prepayment).unwrap_or(order.lines.len() - 1);
+            let line = &mut order.lines[at];
+            line.set_paid(line.amount + (credited - total));
+            return Some(order);
+        }
+        let mut left = credited;
+        order.lines.retain_mut(|line| {
+            let paid = if line.amount <= left { line.amount } else { left };
+            left = left - paid;
+            if paid != line.amount && paid.is_positive() {
+                line.set_paid(paid);
+            }
+            paid.is_positive()
+        });
+        Some(order)
+    }
+
     pub fn is_card_top_up(&self) -> bool {
         self.lines.iter().any(|l| matches!(l.kind, LineKind::CardTopUp(_)))
     }
@@ -228,8 +279,50 @@ mod tests {
             period: None,
             holder_masked: "张*".into(),
             address_masked: "".into(),
+            prepayment: false,
             recent_payments: vec![],
         }
+    }
+
+    fn joint_of(bills: Vec<Bill>) -> Order {
+        let joint =
+            JointBill { joint_account: AccountNo::from_trusted("9"), holder_masked: "".into(), bills };
+        Order::for_joint_bill(OrderRef::new("YZTEST00000009").unwrap(), "K", Ts(0), &joint).unwrap()
+    }
+
+    fn paid_of(order: &Order) -> Vec<(i64, Option<i64>, String)> {
+        let due = |l: &OrderLine| match &l.kind {
+            LineKind::Bill { due, .. } => due.map(|d| d.0),
+            LineKind::CardTopUp(_) => None,
+        };
+        order.lines.iter().map(|l| (l.amount.0, due(l), l.biller_ref.clone())).collect()
+    }
+
+    #[test]
+    fn cash_pays_the_order_exactly_with_prepayment_on_the_last_line_that_takes_it_or_in_part() {
+        let mut power = bill(Utility::Power, 3000);
+        power.prepayment = true;
+        let order = joint_of(vec![power, bill(Utility::Water, 2000)]);
+        assert_eq!(order.for_cash(Fen(5000)), Some(order.clone()));
+        assert_eq!(order.for_cash(Fen(0)), None);
+        // 80 yuan for 50 due: the 30 extra go to the power account, which takes prepayment.
+        let over = order.for_cash(Fen(8000)).unwrap();
+        assert_eq!(
+            paid_of(&over),
+            [(6000, Some(3000), "YZTEST00000009-1".into()), (2000, None, "YZTEST00000009-2".into())]
+        );
+        assert_eq!(over.total(), Fen(8000));
+        // 40 yuan, then the customer left: power paid, water in part; keys unchanged.
+        let part = order.for_cash(Fen(4000)).unwrap();
+        assert_eq!(
+            paid_of(&part),
+            [(3000, None, "YZTEST00000009-1".into()), (1000, Some(2000), "YZTEST00000009-2".into())]
+        );
+        // 20 yuan: only the first line, in part; the unpaid line is dropped.
+        assert_eq!(
+            paid_of(&order.for_cash(Fen(2000)).unwrap()),
+            [(2000, Some(3000), "YZTEST00000009-1".into())]
+        );
     }
 
     #[test]
@@ -272,9 +365,24 @@ mod tests {
     fn a_bill_line_without_a_period_reads_and_writes_as_before() {
         let old = r#"{"kind":"bill","bill_id":"W-1","bill_version":3}"#;
         let kind: LineKind = serde_json::from_str(old).unwrap();
-        assert_eq!(kind, LineKind::Bill { bill_id: "W-1".into(), bill_version: 3, period: None });
+        assert_eq!(
+            kind,
+            LineKind::Bill {
+                bill_id: "W-1".into(),
+                bill_version: 3,
+                period: None,
+                prepayment: false,
+                due: None
+            }
+        );
         assert_eq!(serde_json::to_string(&kind).unwrap(), old);
-        let with = LineKind::Bill { bill_id: "W-1".into(), bill_version: 3, period: Some("2026-11".into()) };
+        let with = LineKind::Bill {
+            bill_id: "W-1".into(),
+            bill_version: 3,
+            period: Some("2026-11".into()),
+            prepayment: false,
+            due: None,
+        };
         let text = serde_json::to_string(&with).unwrap();
         assert_eq!(serde_json::from_str::<LineKind>(&text).unwrap(), with);
     }

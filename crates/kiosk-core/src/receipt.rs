@@ -182,10 +182,26 @@ pub fn build(p: &Payment, ctx: &ReceiptContext) -> Receipt {
                     );
                     block.push(row(bilingual("Card written", " "), card_written(p)));
                 }
-                crate::order::LineKind::Bill { period: Some(period), .. } => {
-                    block.insert(1, row(bilingual("Period", " "), period));
+                crate::order::LineKind::Bill { period, due, .. } => {
+                    if let Some(period) = period {
+                        block.insert(1, row(bilingual("Period", " "), period));
+                    }
+                    // Cash that paid another amount than was due: say where the difference is.
+                    match due {
+                        Some(due) if line.amount > *due => {
+                            block.push(row(bilingual("Amount due", " "), due.to_string()));
+                            block.push(row(
+                                bilingual("Prepaid to the account", " "),
+                                (line.amount - *due).to_string(),
+                            ));
+                        }
+                        Some(due) if line.amount < *due => {
+                            block.push(row(bilingual("Amount due", " "), due.to_string()));
+                            block.push(row(bilingual("Still due", " "), (*due - line.amount).to_string()));
+                        }
+                        _ => {}
+                    }
                 }
-                crate::order::LineKind::Bill { period: None, .. } => {}
             }
             block
         })
@@ -264,6 +280,7 @@ mod tests {
             period: Some("2026-11".into()),
             holder_masked: "张*".into(),
             address_masked: String::new(),
+            prepayment: false,
             recent_payments: vec![],
         };
         let joint = JointBill {

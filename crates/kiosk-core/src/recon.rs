@@ -95,14 +95,18 @@ pub enum Source {
     UnionPayAcquirerFile,
     /// The card acquirer's settlement file for the certified terminal. Not implemented: never read.
     BankCardSettlementFile,
+    /// The cash box's collection count (清机, `yizhan cash collect`): staff count the notes
+    /// against the journal's custody records; there is no file to read.
+    CashCollection,
 }
 
 impl Source {
-    pub const ALL: [Source; 4] = [
+    pub const ALL: [Source; 5] = [
         Source::WeChatBill,
         Source::AlipayBill,
         Source::UnionPayAcquirerFile,
         Source::BankCardSettlementFile,
+        Source::CashCollection,
     ];
 
     /// The one statement that can contain the rows of a payment made through `channel`.
@@ -112,6 +116,7 @@ impl Source {
             Channel::Alipay => Source::AlipayBill,
             Channel::UnionPay => Source::UnionPayAcquirerFile,
             Channel::BankCard => Source::BankCardSettlementFile,
+            Channel::Cash => Source::CashCollection,
         }
     }
 
@@ -122,6 +127,7 @@ impl Source {
             Source::AlipayBill => Channel::Alipay,
             Source::UnionPayAcquirerFile => Channel::UnionPay,
             Source::BankCardSettlementFile => Channel::BankCard,
+            Source::CashCollection => Channel::Cash,
         }
     }
 
@@ -130,7 +136,7 @@ impl Source {
     pub fn is_read(self) -> bool {
         match self {
             Source::WeChatBill | Source::AlipayBill => true,
-            Source::UnionPayAcquirerFile | Source::BankCardSettlementFile => false,
+            Source::UnionPayAcquirerFile | Source::BankCardSettlementFile | Source::CashCollection => false,
         }
     }
 
@@ -140,6 +146,7 @@ impl Source {
             Source::AlipayBill => "alipay",
             Source::UnionPayAcquirerFile => "unionpay-acquirer",
             Source::BankCardSettlementFile => "bankcard-settlement",
+            Source::CashCollection => "cash-collection",
         }
     }
 }
@@ -587,6 +594,7 @@ mod tests {
             period: None,
             holder_masked: "王*".into(),
             address_masked: String::new(),
+            prepayment: false,
             recent_payments: vec![],
         }
     }

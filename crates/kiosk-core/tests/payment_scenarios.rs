@@ -1005,3 +1005,44 @@ fn staff_cannot_call_delivered_a_payment_whose_refund_is_on_its_way() {
     assert!(!stepped.changed && stepped.effects.is_empty(), "{stepped:?}");
     assert_eq!(d.payment, before, "nothing changed, so nothing is journaled");
 }
+
+/// Cash is in the box before its payment exists: nothing is sent, reversed or refunded through a
+/// channel. A restart goes on to the write-offs (never abandons it), and a line the biller
+/// refuses is owed at the counter by staff, never refunded to a channel that never had it.
+#[test]
+fn cash_is_paid_at_once_never_abandoned_and_a_refused_line_is_owed_at_the_counter() {
+    let mut d = Drive::new(Payment::for_cash(order(&[3000, 2000])));
+    assert!(d.feed(Event::Cancel).is_empty(), "nothing to back out of");
+    assert_eq!(d.payment.state, State::Ordered);
+    assert_eq!(d.feed(Event::Resume), [Effect::Proceed]);
+    assert_eq!(d.payment.state, State::Paid);
+    assert_eq!(d.payment.channel_txn.as_deref(), Some(d.payment.id()));
+    assert_eq!(d.feed(Event::Proceed), [Effect::WriteOff { line: 0 }, Effect::WriteOff { line: 1 }]);
+    d.feed(Event::WriteOffReplied {
+        line: 0,
+        reply: WriteOffReply::WrittenOff { biller_txn: "P1".into(), card: None },
+    });
+    let refused = WriteOffReply::Rejected { code: "PREPAYMENT_REFUSED".into(), message: "exact only".into() };
+    assert_eq!(d.feed(Event::WriteOffReplied { line: 1, reply: refused }), [Effect::PrintSlip]);
+    assert_eq!(d.payment.state, State::Suspense { reason: SuspenseReason::CashOwed, next_check_at: None });
+    assert!(d.payment.refunds.is_empty(), "no refund goes to a channel");
+    assert_eq!(d.payment.settlement().in_suspense, Fen(2000));
+    // The statements never settle it; staff who paid the 20 yuan out do.
+    let evidence = StatementEvidence {
+        charged: true,
+        written_off: vec![true, false],
+        complete: true,
+        ..Default::default()
+    };
+    assert!(d.feed(Event::Reconciled { evidence }).is_empty());
+    let paid_out = Event::StaffResolved {
+        staff_id: "S001".into(),
+        outcome: StaffOutcome::Returned,
+        reason: "paid out at the counter".into(),
+    };
+    assert_eq!(d.feed(paid_out), [Effect::PrintReceipt]);
+    assert_eq!(d.payment.state, State::Done);
+    let settled = d.payment.settlement();
+    assert!(settled.balances(), "{settled:?}");
+    assert_eq!((settled.delivered, settled.returned), (Fen(3000), Fen(2000)));
+}

@@ -51,6 +51,9 @@ pub enum Command {
     /// Staff sign-in.
     #[command(subcommand)]
     Staff(StaffCommand),
+    /// The banknote acceptor's cash box: what it holds on record, and collecting it (清机).
+    #[command(subcommand)]
+    Cash(CashCommand),
     /// Seeded whole-kiosk simulations with faults and power cuts, checked against the
     /// simulators' books (docs/reliability.md).
     Soak(SoakArgs),
@@ -134,9 +137,23 @@ pub struct PayWith {
     /// Pay with a bank card in the payment terminal.
     #[arg(long)]
     pub bank_card: bool,
+    /// Pay with cash. With simulated devices, the notes (in fen, e.g. 5000,1000) the simulated
+    /// customer inserts, who leaves once they are all dealt with; alone, a real customer
+    /// inserts notes until paid or 60 s pass without one. No change is given.
+    #[arg(long, value_delimiter = ',', num_args = 0.., conflicts_with_all = ["code", "scan", "bank_card"])]
+    pub cash: Option<Vec<i64>>,
     /// The customer does not want a paper receipt (slips for unsettled payments still print).
     #[arg(long)]
     pub no_receipt: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CashCommand {
+    /// What the journal says the cash box holds since the last collection.
+    Status,
+    /// Collect the cash box (清机): the staff PIN is read from standard input; the count is
+    /// journaled and printed on a collection slip to count the notes against.
+    Collect,
 }
 
 #[derive(Debug, Subcommand)]

@@ -25,7 +25,9 @@ pub const CNY_NOTES: [u32; 6] = [1, 5, 10, 20, 50, 100];
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CashConfig {
-    /// The acceptor's serial line: 9600 bit/s, 8 data bits, even parity, 1 stop bit.
+    /// The acceptor's serial line: 9600 bit/s, 8 data bits, even parity, 1 stop bit (the
+    /// default when the table leaves them out).
+    #[serde(default = "default_serial")]
     pub serial: SerialConfig,
     /// The notes taken, in yuan; each one of [`CNY_NOTES`].
     #[serde(default = "default_accepted")]
@@ -36,6 +38,11 @@ pub struct CashConfig {
     /// The kiosk may not open without it.
     #[serde(default)]
     pub required: bool,
+}
+
+/// 9600 8E1 on no port yet, with the short command timeout of [`CashConfig::new`].
+fn default_serial() -> SerialConfig {
+    CashConfig::new("").serial
 }
 
 fn default_accepted() -> Vec<u32> {

@@ -441,6 +441,14 @@ impl AcceptorSim {
         lock(&self.head).faults = plan;
     }
 
+    /// Whether the customer's notes are all dealt with: none queued, none in the head's hand
+    /// (a jam or an open box counts as dealt with: the customer can do nothing more).
+    pub fn settled(&self) -> bool {
+        let head = lock(&self.head);
+        head.queue.is_empty()
+            && matches!(head.phase, Phase::Idle | Phase::Stacked | Phase::Fault(_) | Phase::PowerUp(_))
+    }
+
     /// What the head has done so far.
     pub fn log(&self) -> SimLog {
         lock(&self.head).log.clone()

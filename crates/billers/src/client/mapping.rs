@@ -445,6 +445,7 @@ fn bill_from_dto(dto: BillDto) -> Result<Bill, BillerError> {
         period: billing_period(dto.period),
         holder_masked: dto.holder_masked,
         address_masked: dto.address_masked,
+        prepayment: dto.prepayment,
         recent_payments: dto
             .recent_payments
             .into_iter()

@@ -176,6 +176,7 @@ mod tests {
             period: None,
             holder_masked: "张*".into(),
             address_masked: "".into(),
+            prepayment: false,
             recent_payments: vec![],
         };
         let order = Order::for_bill(OrderRef::new("YZTEST00000001").unwrap(), "K1", Ts(0), &bill).unwrap();

@@ -36,6 +36,9 @@ pub struct BillBody {
     pub period: String,
     pub holder_masked: String,
     pub address_masked: String,
+    /// Sent only when true, as a biller without the flag would leave it out.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub prepayment: bool,
     pub recent_payments: Vec<PastPaymentBody>,
 }
 

@@ -34,6 +34,10 @@ pub struct AccountSeed {
     /// A closed account still shows its bill but refuses write-offs (`ACCOUNT_CLOSED`).
     #[serde(default)]
     pub closed: bool,
+    /// Takes another amount than the one due: more as prepayment (预存), less as a part
+    /// payment; without it such a write-off is refused (`PREPAYMENT_REFUSED`).
+    #[serde(default)]
+    pub prepayment: bool,
     /// A prepaid IC card on this account (gas).
     #[serde(default)]
     pub card: Option<CardSeed>,
@@ -286,7 +290,8 @@ impl Book {
         let Some(account) = self.accounts.get_mut(&body.account) else {
             return Err(Refused::business(codes::UNKNOWN_ACCOUNT, "no such account"));
         };
-        account.amount_due -= body.amount_fen;
+        // More than was due is prepayment: the bill shows nothing due, never a negative amount.
+        account.amount_due = (account.amount_due - body.amount_fen).max(0);
         account.version += 1;
         let payment = PastPaymentBody {
             date: date.clone(),
@@ -462,8 +467,12 @@ impl Book {
         if body.bill_id != account.bill_id || body.bill_version != account.version {
             return Err(Refused::business(codes::BILL_CHANGED, "the bill changed since it was fetched"));
         }
-        if body.amount_fen <= 0 || body.amount_fen != account.amount_due {
-            return Err(Refused::business(codes::AMOUNT_MISMATCH, "the amount is not the amount due"));
+        if body.amount_fen <= 0 {
+            return Err(Refused::business(codes::AMOUNT_MISMATCH, "the amount is not positive"));
+        }
+        if body.amount_fen != account.amount_due && !account.seed.prepayment {
+            let message = "this account takes only the amount due, no prepayment or part payment";
+            return Err(Refused::business(codes::PREPAYMENT_REFUSED, message));
         }
         Ok(())
     }
@@ -532,6 +541,7 @@ impl Book {
             period: a.seed.period.clone(),
             holder_masked: a.seed.holder_masked.clone(),
             address_masked: a.seed.address_masked.clone(),
+            prepayment: a.seed.prepayment,
             recent_payments: a.recent.clone(),
         }
     }
@@ -611,6 +621,32 @@ mod tests {
         // Same reference, other amount: a conflict, never a second write-off.
         let other = WriteOffOrder { amount_fen: 1, ..body };
         assert_eq!(book.write_off(&other, now()).unwrap_err().status, 409);
+    }
+
+    #[test]
+    fn another_amount_is_prepayment_or_a_part_payment_only_where_the_account_takes_it() {
+        let mut book = Book::new(Utility::Power);
+        let exact_only = book.put_account(seed("3200000010", 12680));
+        assert!(!exact_only.prepayment);
+        let more = WriteOffOrder { amount_fen: 15000, ..write_off_body("R-1", &exact_only) };
+        let refused = book.write_off(&more, now()).unwrap_err();
+        assert_eq!((refused.status, refused.code.as_str()), (422, codes::PREPAYMENT_REFUSED));
+        assert_eq!(book.bill("3200000010").unwrap().amount_due_fen, 12680);
+
+        let mut takes = seed("3200000028", 8935);
+        takes.prepayment = true;
+        let bill = book.put_account(takes);
+        assert!(bill.prepayment);
+        // 100 yuan for 89.35 due: written off, nothing due afterwards (10.65 prepaid).
+        let over =
+            WriteOffOrder { amount_fen: 10_000, channel: "cash".into(), ..write_off_body("R-2", &bill) };
+        assert_eq!(book.write_off(&over, now()).unwrap().result, WRITTEN_OFF);
+        assert_eq!(book.bill("3200000028").unwrap().amount_due_fen, 0);
+        // A part payment leaves the rest due.
+        let bill = book.put_account(AccountSeed { prepayment: true, ..seed("3200000036", 10420) });
+        let part = WriteOffOrder { amount_fen: 5000, ..write_off_body("R-3", &bill) };
+        assert_eq!(book.write_off(&part, now()).unwrap().result, WRITTEN_OFF);
+        assert_eq!(book.bill("3200000036").unwrap().amount_due_fen, 5420);
     }
 
     #[test]

@@ -26,8 +26,14 @@ fn seed(account: &str, amount_due_fen: i64, holder: &str, address: &str) -> Acco
         due_date: "2026-12-15".into(),
         period: "2026-11".into(),
         closed: false,
+        prepayment: false,
         card: None,
     }
+}
+
+/// An account whose biller credits more than is due as prepayment (预存电费).
+fn prepaying(seed: AccountSeed) -> AccountSeed {
+    AccountSeed { prepayment: true, ..seed }
 }
 
 /// The seeded accounts of `utility`.
@@ -39,9 +45,9 @@ pub fn seeds(utility: Utility) -> Vec<AccountSeed> {
             seed("310000021", 2740, "王*芳", "上海市静安区**路**弄**号"),
         ],
         Utility::Power => vec![
-            seed("3200000010", 12680, "张*明", "上海市浦东新区**路**弄**号"),
-            seed("3200000028", 8935, "陈*", "上海市黄浦区**路**号"),
-            seed("3200000036", 10420, "王*芳", "上海市静安区**路**弄**号"),
+            prepaying(seed("3200000010", 12680, "张*明", "上海市浦东新区**路**弄**号")),
+            prepaying(seed("3200000028", 8935, "陈*", "上海市黄浦区**路**号")),
+            prepaying(seed("3200000036", 10420, "王*芳", "上海市静安区**路**弄**号")),
         ],
         Utility::Gas => vec![
             seed("3300000001", 4560, "张*明", "上海市浦东新区**路**弄**号"),

@@ -59,6 +59,7 @@ fn seed(account: &str, amount_due_fen: i64, card: Option<CardSeed>) -> AccountSe
         due_date: "2026-12-15".into(),
         period: "2026-11".into(),
         closed: false,
+        prepayment: false,
         card,
     }
 }

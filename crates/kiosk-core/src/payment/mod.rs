@@ -249,6 +249,17 @@ impl Payment {
         }
     }
 
+    /// A new payment for cash already credited to `order` ([`crate::cash`]): journaled as
+    /// ORDERED with its channel, so a restart goes on to PAID instead of abandoning it.
+    pub fn for_cash(order: Order) -> Payment {
+        Payment { channel: Some(Channel::Cash), ..Payment::new(order) }
+    }
+
+    /// Paid with cash from the kiosk's acceptor.
+    pub fn is_cash(&self) -> bool {
+        self.channel == Some(Channel::Cash)
+    }
+
     pub fn id(&self) -> &str {
         self.order.reference.as_str()
     }

@@ -133,6 +133,9 @@ impl Policy {
             Channel::Alipay => &self.alipay,
             Channel::UnionPay => &self.unionpay,
             Channel::BankCard => &self.bankcard,
+            // Cash is in the box before its payment exists: it is never sent, queried or
+            // reversed, so no cash timing is ever read; the terminal's stands in.
+            Channel::Cash => &self.bankcard,
         }
     }
 

@@ -14,7 +14,8 @@ pub(super) fn apply(p: &mut Payment, evidence: &StatementEvidence, now: Ts, poli
     let State::Suspense { reason, .. } = p.state else {
         return vec![];
     };
-    if evidence.written_off.len() != p.lines.len() {
+    // Cash owed is paid out by staff; no statement speaks of it.
+    if evidence.written_off.len() != p.lines.len() || reason == SuspenseReason::CashOwed {
         return vec![];
     }
     if reason == SuspenseReason::CardConfirmUnconfirmed {
@@ -134,6 +135,23 @@ pub(super) fn staff_resolved(p: &mut Payment, outcome: StaffOutcome) -> Vec<Effe
             p.channel_txn.get_or_insert_with(|| "per staff".into());
             p.state = State::Done;
         }
+        StaffOutcome::Returned if any_written_off && is_cash_owed(p) => {
+            // Staff paid out at the counter the cash of the lines the billers refused; the
+            // lines written off stay delivered.
+            let refused: Vec<usize> =
+                (0..p.lines.len()).filter(|&i| matches!(p.lines[i], LineState::Rejected { .. })).collect();
+            let amount =
+                crate::money::Fen::sum(refused.iter().map(|&i| p.order.lines[i].amount)).unwrap_or_default();
+            p.refunds.push(super::RefundItem {
+                refund_no: p.order.reference.line_refund_no(refused[0]),
+                sent_at: None,
+                amount,
+                lines: refused,
+                attempts: 0,
+                status: RefundStatus::Refunded,
+            });
+            p.state = State::Done;
+        }
         StaffOutcome::Returned => {
             if any_written_off {
                 return vec![];
@@ -149,4 +167,9 @@ pub(super) fn staff_resolved(p: &mut Payment, outcome: StaffOutcome) -> Vec<Effe
         }
     }
     vec![Effect::PrintReceipt]
+}
+
+/// A cash payment whose refused lines wait for staff to pay the cash out.
+fn is_cash_owed(p: &Payment) -> bool {
+    matches!(p.state, State::Suspense { reason: SuspenseReason::CashOwed, .. })
 }

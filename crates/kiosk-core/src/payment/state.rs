@@ -92,6 +92,9 @@ pub enum SuspenseReason {
     /// or written off on its word (the order number could be someone else's). Staff and the
     /// statements settle it.
     ChannelMismatch,
+    /// A cash payment's biller refused a line (or its prepayment): the kiosk gives no change
+    /// back, so staff pay that cash out at the counter against the slip.
+    CashOwed,
 }
 
 impl SuspenseReason {
@@ -110,6 +113,9 @@ impl SuspenseReason {
             }
             SuspenseReason::ChannelMismatch => {
                 catalogue::Text::new("the payment channel's reply did not match the order")
+            }
+            SuspenseReason::CashOwed => {
+                catalogue::Text::new("the biller did not take this cash: it is paid back at the counter")
             }
         }
     }

@@ -4,8 +4,8 @@
 //!
 //! ```text
 //! state            event                    → next state [main effect]
-//! Ordered          PayWith                  → PaySent [Pay]
-//!                  Cancel | Resume          → Abandoned
+//! Ordered          PayWith                  → PaySent [Pay]; cash (in the box already): Paid [Proceed]
+//!                  Cancel | Resume          → Abandoned; cash: Resume → Paid [Proceed], Cancel ignored
 //! PaySent          PayReplied paid          → Paid [Proceed]
 //!                    failed | mismatch      → PayFailed | Suspense(Mismatch, never re-checked) [PrintSlip]
 //!                    used | PIN | unknown   → PayPending (query due now | after first_query_after)
@@ -114,13 +114,19 @@ fn pay_with(
     p.channel = Some(channel);
     p.code_digest = Some(code_digest);
     p.pay_sent_at = Some(now);
+    if channel == crate::channel::Channel::Cash {
+        // The notes are credited and in the box (the intake is journaled beside the payment,
+        // `kiosk_core::cash`): nothing to send; the order number names the cash.
+        return paid(p, p.order.reference.to_string());
+    }
     p.pay_deadline = Some(now + policy.timing(channel).pay_deadline);
     p.state = State::PaySent;
     vec![Effect::Pay]
 }
 
 fn cancel(p: &mut Payment) -> Vec<Effect> {
-    if p.state == State::Ordered {
+    // Cash is credited before its payment exists: there is nothing to back out of.
+    if p.state == State::Ordered && !p.is_cash() {
         p.state = State::Abandoned;
     }
     vec![]
@@ -497,6 +503,12 @@ fn after_line_change(p: &mut Payment, now: Ts, policy: &Policy) -> Vec<Effect> {
         .filter(|(i, l)| matches!(l, LineState::Rejected { .. }) && !covered(i))
         .map(|(i, _)| i)
         .collect();
+    if !rejected.is_empty() && p.is_cash() {
+        // The kiosk gives no cash back: staff pay it out at the counter against the slip.
+        // Nothing to check online: only staff settle it.
+        p.state = State::Suspense { reason: SuspenseReason::CashOwed, next_check_at: None };
+        return vec![Effect::PrintSlip];
+    }
     if let Some(&first) = rejected.first() {
         // One refund for these refused lines, numbered after the first of them: no other refund
         // holds that line, so the number is new.
@@ -811,8 +823,9 @@ fn check_suspense(p: &mut Payment, now: Ts, policy: &Policy) -> Vec<Effect> {
             p.state = State::Refunding;
         }
         SuspenseReason::CardConfirmUnconfirmed => confirm_card_once_more(p, now, policy),
-        // Nothing may be done on our side without a person: the order number may not be ours.
-        SuspenseReason::ChannelMismatch => {
+        // Nothing may be done on our side without a person: the order number may not be ours;
+        // cash owed is paid out by staff at the counter.
+        SuspenseReason::ChannelMismatch | SuspenseReason::CashOwed => {
             p.state = State::Suspense { reason, next_check_at: None };
             return vec![];
         }
@@ -840,6 +853,8 @@ pub(super) fn confirm_card_once_more(p: &mut Payment, now: Ts, policy: &Policy) 
 fn resume(p: &mut Payment, now: Ts, policy: &Policy) -> Vec<Effect> {
     match p.state.clone() {
         // Nothing was sent: no money can have moved.
+        // A cash payment was journaled with its cash in the box: it goes on, never abandoned.
+        State::Ordered if p.is_cash() => paid(p, p.order.reference.to_string()),
         State::Ordered => {
             p.state = State::Abandoned;
             vec![]

@@ -12,6 +12,7 @@ fn bill(amount: i64) -> Bill {
         period: Some("2026-11".into()),
         holder_masked: "张*明".into(),
         address_masked: "静安区**路**号".into(),
+        prepayment: false,
         recent_payments: vec![],
     }
 }

@@ -459,6 +459,7 @@ pub fn bill(utility: Utility, fen: i64) -> Bill {
         period: None,
         holder_masked: "张*".into(),
         address_masked: "".into(),
+        prepayment: false,
         recent_payments: vec![],
     }
 }

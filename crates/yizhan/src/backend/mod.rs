@@ -268,6 +268,7 @@ impl Backend {
                  [devices.idcard]\n[devices.iccard]\n\
                  [devices.bankcard.terminal]\ntransaction_timeout_ms = 1500\nquery_timeout_ms = 500\n\
                  [devices.bankcard.slot]\ninsert_timeout_ms = 3000\ntake_timeout_ms = 600\n\
+                 [devices.cash]\npoll_ms = 50\n\
                  [receipts]\nsigning_key = {:?}\nverifying_key = {:?}\n",
                 format!("{keys}/receipt-ed25519-demo-private.pem"),
                 format!("{keys}/receipt-ed25519-demo-public.pem"),

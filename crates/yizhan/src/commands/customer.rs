@@ -112,6 +112,37 @@ mod simulated {
         }
     }
 
+    /// The simulated customer's cash: `notes` (in fen) queued at the simulated acceptor, and
+    /// the customer, who leaves once every note is dealt with (credited, given back, stuck).
+    pub fn cash_customer(
+        backend: &Backend,
+        notes: &[i64],
+    ) -> Result<Box<dyn crate::runtime::CashCustomer>, String> {
+        let Some(sim) = &backend.runtime.devices.sims.cash else {
+            return Err("--cash with notes needs the simulated acceptor ([devices] simulated = true and [devices.cash])".into());
+        };
+        for &fen in notes {
+            let yuan = u32::try_from(fen / 100)
+                .ok()
+                .filter(|y| fen % 100 == 0 && cash::config::CNY_NOTES.contains(y));
+            let Some(yuan) = yuan else {
+                return Err(format!("--cash: {fen} fen is not a note (100, 500, 1000, 2000, 5000 or 10000)"));
+            };
+            sim.insert(yuan);
+        }
+        Ok(Box::new(NotesInserted(std::sync::Arc::clone(sim))))
+    }
+
+    /// A simulated customer who has put in all their notes: gone once the head has dealt with
+    /// every one and none is in its hand.
+    struct NotesInserted(std::sync::Arc<cash::sim::AcceptorSim>);
+
+    impl crate::runtime::CashCustomer for NotesInserted {
+        fn has_left(&self, _intake: &kiosk_core::cash::Intake) -> bool {
+            self.0.settled()
+        }
+    }
+
     /// Has the simulated customer hold `code` to the simulated scanner (`yizhan pay --present`).
     pub fn present_code(backend: &Backend, code: &str) -> Result<(), String> {
         match &backend.runtime.devices.sims.scanner {
@@ -141,5 +172,12 @@ mod absent {
 
     pub fn present_code(_backend: &Backend, _code: &str) -> Result<(), String> {
         Err("--present needs the simulated devices, which this build does not have".into())
+    }
+
+    pub fn cash_customer(
+        _backend: &Backend,
+        _notes: &[i64],
+    ) -> Result<Box<dyn crate::runtime::CashCustomer>, String> {
+        Err("--cash with notes needs the simulated acceptor, which this build does not have".into())
     }
 }

@@ -1,5 +1,6 @@
 //! One module per subcommand. Each returns the process exit code; errors are printed for people.
 
+mod cash;
 mod journal_cmd;
 mod pay;
 mod recon;
@@ -76,15 +77,18 @@ pub async fn run(cli: Cli) -> ExitCode {
     // Money moves only under the journal's lock, taken before the journal is opened (opening may
     // migrate its schema): two processes on a new data folder never race the migration.
     let access = match command {
-        Command::Run(_) | Command::Pay(_) | Command::Recover | Command::Gas(_) | Command::Suspense(_) => {
-            match JournalLock::acquire(&journal) {
-                Ok(lock) => JournalAccess::Money(lock),
-                Err(error) => {
-                    eprintln!("yizhan: {error}");
-                    return ExitCode::from(if matches!(error, LockError::Held(_)) { 1 } else { 2 });
-                }
+        Command::Run(_)
+        | Command::Pay(_)
+        | Command::Recover
+        | Command::Gas(_)
+        | Command::Suspense(_)
+        | Command::Cash(_) => match JournalLock::acquire(&journal) {
+            Ok(lock) => JournalAccess::Money(lock),
+            Err(error) => {
+                eprintln!("yizhan: {error}");
+                return ExitCode::from(if matches!(error, LockError::Held(_)) { 1 } else { 2 });
             }
-        }
+        },
         // These need no journal of their own.
         Command::Devices | Command::Idcard(_) => JournalAccess::Scratch,
         _ => JournalAccess::ReadOnly,
@@ -132,6 +136,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Gas(command) => gas::run(&backend, command).await,
         Command::Suspense(command) => suspense::run(&backend, command).await,
         Command::Idcard(command) => idcard::run(&backend, command).await,
+        Command::Cash(command) => cash::run(&backend, &config, command).await,
         Command::Sim(_) | Command::Screenshot(_) | Command::Staff(_) | Command::Soak(_) => {
             unreachable!("handled above")
         }

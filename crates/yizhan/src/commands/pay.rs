@@ -17,6 +17,17 @@ pub async fn run(backend: &Backend, args: &PayArgs) -> ExitCode {
         eprintln!("yizhan: recovery failed, no new payment taken: {error}");
         return ExitCode::from(error.exit_code());
     }
+    if let Some(notes) = &args.pay.cash {
+        let order = match order_for(backend, args).await {
+            Ok(order) => order,
+            Err(error) => {
+                eprintln!("yizhan: {error}");
+                return ExitCode::from(error.exit_code());
+            }
+        };
+        println!("{} {}: {}", order.reference, args.utility, order.total());
+        return super::cash::pay(backend, order, notes, &Printer { receipt: !args.pay.no_receipt }).await;
+    }
     let method = match pay_method(backend, &args.pay).await {
         Ok(method) => method,
         Err(message) => {
@@ -71,7 +82,7 @@ pub(super) async fn pay_method(backend: &Backend, args: &PayWith) -> Result<PayM
         return route_payment_code(text).map(PayMethod::Code).map_err(|e| e.to_string());
     }
     if !args.scan {
-        return Err("say how to pay: --code CODE, --scan or --bank-card".into());
+        return Err("say how to pay: --code CODE, --scan, --bank-card or --cash".into());
     }
     if let Some(shown) = &args.present {
         super::customer::present_code(backend, shown)?;

@@ -105,6 +105,7 @@ pub async fn run(backend: &Backend) -> ExitCode {
                     scan: false,
                     present: None,
                     bank_card: false,
+                    cash: None,
                     no_receipt: false,
                 };
                 let args = PayArgs { utility: utility.to_string(), account: account.to_string(), pay };

@@ -56,6 +56,16 @@ impl DevicesSection {
         Some(checked.map(|()| config).map_err(|e| e.to_string()))
     }
 
+    /// The banknote acceptor entry; with `sim` on the simulator's pty.
+    pub fn cash_config(&self, sim: Option<&Path>) -> Option<Result<cash::CashConfig, String>> {
+        let entry = self.cash.clone()?;
+        let config = match sim {
+            Some(path) => entry.with_port(path),
+            None => entry,
+        };
+        Some(config.validate().map(|()| config).map_err(|e| e.to_string()))
+    }
+
     /// Every entry checks out (with probe paths in simulated mode); the first problem, named.
     pub(super) fn check(&self) -> Result<(), (&'static str, String)> {
         let probe = self.simulated.then_some(Path::new(PROBE_PATH));
@@ -64,6 +74,9 @@ impl DevicesSection {
         }
         if let Some(Err(problem)) = self.bankcard_config(probe, probe) {
             return Err(("devices.bankcard", problem));
+        }
+        if let Some(Err(problem)) = self.cash_config(probe) {
+            return Err(("devices.cash", problem));
         }
         if let Some(Err(problem)) = self.scanner_config(probe) {
             return Err(("devices.scanner", problem));

@@ -247,6 +247,9 @@ pub struct DevicesSection {
     /// journal; `terminal.data_dir` is no longer used.
     #[serde(default)]
     pub bankcard: Option<bankcard::BankCardConfig>,
+    /// The banknote acceptor (JCM ID-003). Its notes are kept in the journal's cash box.
+    #[serde(default)]
+    pub cash: Option<cash::CashConfig>,
 }
 
 /// `[receipts]`: the key that signs the QR proof on every receipt, and its public half, which

@@ -22,7 +22,18 @@ pub struct Devices {
     pub idcard: Option<IdCardDevice>,
     pub iccard: Option<IcCardDevice>,
     pub bankcard: Option<BankCardDevice>,
+    pub cash: Option<CashDevice>,
     pub sims: DeviceSims,
+}
+
+/// The banknote acceptor.
+pub struct CashDevice {
+    pub driver: tokio::sync::Mutex<cash::BillAcceptor>,
+    /// Status request interval while a customer pays with cash.
+    pub poll: std::time::Duration,
+    /// The notes it is set to take, in fen, smallest first (shown to the customer).
+    pub accepted: Vec<kiosk_core::Fen>,
+    pub required: bool,
 }
 
 pub struct IcCardDevice {
@@ -117,6 +128,8 @@ pub enum DeviceError {
     IcCard(String),
     #[error("devices.bankcard: {0}")]
     BankCard(String),
+    #[error("devices.cash: {0}")]
+    Cash(String),
     #[error("cannot start the {0} simulator: {1}")]
     Simulator(&'static str, std::io::Error),
     #[error("devices.simulated: this build has no simulators (it was built without the `sim` feature)")]
@@ -155,6 +168,7 @@ impl Devices {
         devices.idcard = Self::open_idcard(section, &mut devices.sims)?;
         devices.iccard = Self::open_iccard(section, &mut devices.sims)?;
         devices.bankcard = Self::open_bankcard(section, &mut devices.sims, journal)?;
+        devices.cash = Self::open_cash(section, &mut devices.sims)?;
         Ok(devices)
     }
 
@@ -209,6 +223,28 @@ impl Devices {
         let config = config.map_err(DeviceError::IcCard)?;
         let driver = IcCardReader::from_config(&config).map_err(|e| DeviceError::IcCard(e.to_string()))?;
         Ok(Some(IcCardDevice { driver: tokio::sync::Mutex::new(driver), required: config.required }))
+    }
+
+    fn open_cash(section: &DevicesSection, sims: &mut DeviceSims) -> Result<Option<CashDevice>, DeviceError> {
+        let sim_path = match (&section.cash, section.simulated) {
+            (Some(_), true) => Some(sims.start_cash()?),
+            _ => None,
+        };
+        let Some(config) = section.cash_config(sim_path.as_deref()) else {
+            return Ok(None);
+        };
+        let config = config.map_err(DeviceError::Cash)?;
+        let driver =
+            cash::BillAcceptor::from_config(&config).map_err(|e| DeviceError::Cash(e.to_string()))?;
+        let mut accepted: Vec<kiosk_core::Fen> =
+            config.accepted_yuan.iter().map(|&y| kiosk_core::Fen(i64::from(y) * 100)).collect();
+        accepted.sort();
+        Ok(Some(CashDevice {
+            driver: tokio::sync::Mutex::new(driver),
+            poll: config.poll_interval(),
+            accepted,
+            required: config.required,
+        }))
     }
 
     fn open_bankcard(

@@ -17,6 +17,7 @@ pub use without_sims::DeviceSims;
 mod with_sims {
     use super::{DeviceError, PathBuf};
     use bankcard::sim::{SlotSim, TerminalSim};
+    use cash::sim::AcceptorSim;
     use iccard::sim::Crt310Sim;
     use idcard::sim::IdSim;
     use printer::sim::PrinterSim;
@@ -33,6 +34,8 @@ mod with_sims {
         pub iccard: Option<Crt310Sim>,
         pub bankcard: Option<TerminalSim>,
         pub bankcard_slot: Option<Arc<SlotSim>>,
+        /// Shared: the simulated customer inserts notes, and staff empty the box.
+        pub cash: Option<Arc<AcceptorSim>>,
     }
 
     fn started<T>(what: &'static str, sim: std::io::Result<T>) -> Result<T, DeviceError> {
@@ -91,6 +94,14 @@ mod with_sims {
             };
             Ok((path, slot_path))
         }
+
+        /// The banknote acceptor; its port.
+        pub fn start_cash(&mut self) -> Result<PathBuf, DeviceError> {
+            let sim = started("banknote acceptor", AcceptorSim::start())?;
+            let path = sim.path().to_path_buf();
+            self.cash = Some(Arc::new(sim));
+            Ok(path)
+        }
     }
 }
 
@@ -123,6 +134,10 @@ mod without_sims {
             &mut self,
             _with_slot: bool,
         ) -> Result<(PathBuf, Option<PathBuf>), DeviceError> {
+            Err(DeviceError::NoSimulators)
+        }
+
+        pub fn start_cash(&mut self) -> Result<PathBuf, DeviceError> {
             Err(DeviceError::NoSimulators)
         }
     }

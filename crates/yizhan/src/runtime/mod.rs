@@ -7,6 +7,8 @@
 
 mod bank_card_slot;
 mod card_reversals;
+pub mod cash;
+mod cash_collection;
 pub mod crash_point;
 mod drive;
 mod effects;
@@ -18,6 +20,8 @@ mod scan;
 mod slips;
 
 pub use bank_card_slot::card_kept_note;
+pub use cash::{CashCustomer, CashNews, CashUnavailable, IdleCustomer};
+pub use cash_collection::{collection_slip, Collected};
 pub use gas::{GasError, Rewritten};
 pub use household::{AccountKind, HouseholdAccount, HouseholdError};
 pub use observer::{Observer, Quiet};
@@ -71,6 +75,8 @@ pub struct Runtime {
     order_clock: crate::ids::OrderClock,
     /// An in-process power cut for `yizhan soak`; never armed otherwise.
     pub(crate) simulated_cut: crash_point::SimulatedCut,
+    /// The cash box was last seen out of its place (its alarm is raised once per removal).
+    cash_box_out: std::sync::atomic::AtomicBool,
 }
 
 /// What [`Runtime::into_parts`] keeps across an in-process restart.
@@ -121,6 +127,10 @@ pub enum RuntimeError {
     PowerCut,
     #[error(transparent)]
     Snapshot(#[from] journaling::BadSnapshot),
+    #[error("no cash now: {0}")]
+    Cash(#[from] CashUnavailable),
+    #[error("the banknote acceptor failed: {0}")]
+    CashDevice(String),
     #[error("this kiosk has no bank card terminal")]
     NoBankCardTerminal,
     #[error("no bank card was inserted")]
@@ -190,6 +200,7 @@ impl Runtime {
             whole_chain: tokio::sync::OnceCell::new(),
             order_clock: Default::default(),
             simulated_cut: Default::default(),
+            cash_box_out: Default::default(),
         }
     }
 
@@ -405,7 +416,8 @@ impl Runtime {
 
     async fn settle_locked(&self, observer: &dyn Observer) -> Result<Vec<Payment>, RuntimeError> {
         self.verify_whole_journal().await?;
-        let mut settled = Vec::new();
+        // Cash first: an intake left open becomes (or finds) its payment, resumed here.
+        let mut settled = self.recover_cash(observer).await?;
         for row in self.journal.load_unfinished().await? {
             let payment = journaling::restore(&row)?;
             tracing::info!(order = %row.id, state = %row.state, "resuming an unfinished payment");
@@ -427,6 +439,13 @@ impl Runtime {
     /// Why the journal stopped being trusted while the kiosk ran, if it did.
     pub fn journal_fault(&self) -> Option<String> {
         self.journal_fault.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Arms an in-process power cut (see [`crash_point::SimulatedCut`]): the power-cut tests
+    /// of the cash box and `yizhan soak`. Only with the `sim` feature.
+    #[cfg(feature = "sim")]
+    pub fn arm_power_cut(&self, cut: crash_point::Cut) {
+        self.simulated_cut.arm(cut);
     }
 
     /// Falls the simulated power cut if it is due after this commit (`commit`) or answered call.

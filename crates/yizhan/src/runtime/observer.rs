@@ -17,6 +17,8 @@ pub trait Observer: Send + Sync {
     fn bank_card_kept(&self, _payment: Option<&Payment>) {}
     /// The printer failed or ran out of paper while printing; a reprint is possible.
     fn print_failed(&self, _payment: &Payment, _reason: &str) {}
+    /// A cash customer's notes after a poll: the amount in and still due, and what to say.
+    fn cash(&self, _intake: &kiosk_core::cash::Intake, _news: super::cash::CashNews) {}
 }
 
 /// Hears nothing: for recovery at start-up and for tests that only read the journal.

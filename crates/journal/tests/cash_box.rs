@@ -1,0 +1,66 @@
+//! The cash box's memory in the journal: intakes written after every step, a custody row per
+//! note that keeps a credit once given, and collections that count the box once. Real SQLite
+//! files, reopened to show what survives.
+
+mod common;
+
+use common::{fresh, T0};
+use journal::{IntakeRecord, Journal, NoteCustody, NoteRecord};
+
+fn note(seq: i64, yuan: Option<i64>, state: NoteCustody) -> NoteRecord {
+    NoteRecord { seq, value_fen: yuan.map(|y| y * 100), state }
+}
+
+fn intake<'a>(order_ref: &'a str, notes: &'a [NoteRecord], open: bool, at: i64) -> IntakeRecord<'a> {
+    IntakeRecord { order_ref, order_json: "{}", intake_json: "{\"notes\":[]}", open, notes, at }
+}
+
+#[tokio::test]
+async fn notes_are_kept_per_intake_and_a_collection_counts_the_box_once() {
+    let (dir, j) = fresh().await;
+    let cash = j.cash_box();
+    let escrowed = [note(0, Some(50), NoteCustody::Escrowed)];
+    cash.record_intake(&intake("A1", &escrowed, true, T0)).await.unwrap();
+    let credited = [
+        note(0, Some(50), NoteCustody::Credited),
+        note(1, Some(100), NoteCustody::Returned),
+        note(2, Some(20), NoteCustody::Credited),
+    ];
+    cash.record_intake(&intake("A1", &credited, false, T0 + 5)).await.unwrap();
+    let held = [note(0, Some(10), NoteCustody::Stuck), note(-1, None, NoteCustody::Anomaly)];
+    cash.record_intake(&intake("A2", &held, true, T0 + 9)).await.unwrap();
+    assert_eq!(
+        cash.open_intakes().await.unwrap().iter().map(|i| i.order_ref.as_str()).collect::<Vec<_>>(),
+        ["A2"]
+    );
+
+    // A credited note stays credited; a closed intake is not reopened.
+    let undo = [note(0, Some(50), NoteCustody::Returned)];
+    assert!(cash.record_intake(&intake("A1", &undo, true, T0 + 6)).await.is_err());
+    j.close().await;
+
+    let j = Journal::open(&dir.path().join("journal.sqlite")).await.unwrap();
+    let cash = j.cash_box();
+    let notes = cash.notes_of("A1").await.unwrap();
+    let states: Vec<_> = notes.iter().map(|n| (n.seq, n.value_fen, n.state, n.seen_at)).collect();
+    assert_eq!(
+        states,
+        [
+            (0, Some(5000), NoteCustody::Credited, T0),
+            (1, Some(10_000), NoteCustody::Returned, T0 + 5),
+            (2, Some(2000), NoteCustody::Credited, T0 + 5)
+        ]
+    );
+    let count = cash.in_the_box().await.unwrap();
+    assert_eq!((count.notes, count.sum_fen, count.unknown, count.uncertain), (3, 7000, 1, 1));
+    assert_eq!(count.by_value.into_iter().collect::<Vec<_>>(), [(2000, 1), (5000, 1)]);
+
+    let collection = cash.collect("S001", T0 + 100).await.unwrap();
+    assert_eq!((collection.count.notes, collection.count.sum_fen), (3, 7000));
+    assert_eq!(cash.last_collection().await.unwrap().unwrap().count, collection.count);
+    // Counted once: the box is empty on record now, and a second collection finds nothing.
+    assert_eq!(cash.in_the_box().await.unwrap().notes, 0);
+    let again = cash.collect("S001", T0 + 200).await.unwrap();
+    assert_eq!((again.count.notes, again.count.sum_fen, again.id), (0, 0, collection.id + 1));
+    assert!(cash.collect("", T0).await.is_err());
+}

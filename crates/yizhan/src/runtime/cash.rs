@@ -1,0 +1,514 @@
+//! Paying with cash: the acceptor's loop around one customer's notes, journal first
+//! (`kiosk_core::cash` has the rules, `drivers/cash` the bytes).
+//!
+//! poll the head → step the intake → if it changed, journal it (the intake and a custody row per
+//! note, fsync) → carry out the effects (STACK, RETURN, ACK, RESET, the notes it may take).
+//! When the intake closes (paid, or the customer left) the credited cash becomes a payment of
+//! [`Order::for_cash`] through [`Channel::Cash`], written off like any other; the intake is
+//! marked closed only once that payment is journaled, so a power cut in between is picked up by
+//! [`Runtime::recover_cash`] at the next start.
+
+use super::{journaling, Observer, Runtime, RuntimeError};
+use crate::clock;
+use journal::{IntakeRecord, NoteCustody, NoteRecord, PrintKind, PrintRecord, StaffAction, StoredIntake};
+use kiosk_core::cash::{CashEffect, Head, Intake, NoteState, Overpay};
+use kiosk_core::{Channel, Event, Fen, Order, Payment};
+use std::time::Duration;
+
+/// Polls without an answer after which the head is taken for dead during a payment: the
+/// customer's notes so far are written off and a note in hand is held for staff.
+const DEAD_AFTER_POLLS: u32 = 25;
+/// Polls a recovery (or a customer who left) waits for a note in hand to come to rest.
+const SETTLE_POLLS: u32 = 40;
+
+/// What the customer does at the acceptor, asked at every poll.
+pub trait CashCustomer: Send + Sync {
+    /// The customer has left, or pressed 结束投币: the notes so far are written off.
+    fn has_left(&self, intake: &Intake) -> bool;
+}
+
+/// A customer who is gone after `idle` without a note going in (a real kiosk's walk-away).
+pub struct IdleCustomer {
+    pub idle: Duration,
+    last_note: std::sync::Mutex<(usize, std::time::Instant)>,
+}
+
+impl IdleCustomer {
+    pub fn new(idle: Duration) -> IdleCustomer {
+        IdleCustomer { idle, last_note: std::sync::Mutex::new((0, std::time::Instant::now())) }
+    }
+}
+
+impl CashCustomer for IdleCustomer {
+    fn has_left(&self, intake: &Intake) -> bool {
+        let mut last = self.last_note.lock().unwrap_or_else(|p| p.into_inner());
+        if intake.notes.len() != last.0 {
+            *last = (intake.notes.len(), std::time::Instant::now());
+        }
+        last.1.elapsed() >= self.idle
+    }
+}
+
+/// What the customer should hear after a poll.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CashNews {
+    /// Nothing new.
+    Nothing,
+    /// A note was credited: the amount in and still due change.
+    Credited(Fen),
+    /// A note came back: its reason, for the screen ("请将纸币展平后重新放入").
+    Returned(kiosk_core::session::Text),
+    /// The head is jammed or the box is unavailable: staff are needed.
+    NeedsStaff(kiosk_core::session::Text),
+}
+
+/// Why the kiosk takes no cash now.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CashUnavailable {
+    #[error("this kiosk has no banknote acceptor")]
+    NoAcceptor,
+    #[error("the banknote acceptor does not answer")]
+    Offline,
+    #[error("the cash box is full")]
+    BoxFull,
+    #[error("the cash box is open or removed")]
+    BoxOpen,
+    #[error("the banknote acceptor needs staff: {0}")]
+    NeedsStaff(String),
+    /// No change is given and the biller takes only the exact amount, which notes cannot make.
+    #[error("{due} cannot be paid exactly in notes of {smallest} or more, and the biller takes no prepayment: pay by code or card, or at the counter")]
+    NotExact { due: Fen, smallest: Fen },
+}
+
+impl Runtime {
+    /// Whether the acceptor can take notes now; cash only is out of service when not.
+    pub async fn cash_available(&self) -> Result<(), CashUnavailable> {
+        let device = self.devices.cash.as_ref().ok_or(CashUnavailable::NoAcceptor)?;
+        let mut driver = device.driver.lock().await;
+        let status = driver.status().await.map_err(|_| CashUnavailable::Offline)?;
+        self.note_box_removal(status).await;
+        match status {
+            cash::Status::StackerFull => Err(CashUnavailable::BoxFull),
+            cash::Status::StackerOpen => Err(CashUnavailable::BoxOpen),
+            s if s.needs_staff() => Err(CashUnavailable::NeedsStaff(format!("{s:?}"))),
+            _ => Ok(()),
+        }
+    }
+
+    /// A box out of its place while the journal says it holds notes no collection counted:
+    /// an alarm for staff, journaled once per removal.
+    async fn note_box_removal(&self, status: cash::Status) {
+        use std::sync::atomic::Ordering;
+        if status != cash::Status::StackerOpen {
+            self.cash_box_out.store(false, Ordering::Relaxed);
+            return;
+        }
+        if self.cash_box_out.swap(true, Ordering::Relaxed) {
+            return;
+        }
+        let held = match self.journal.cash_box().in_the_box().await {
+            Ok(count) => count.notes,
+            Err(error) => {
+                tracing::warn!(%error, "the cash box count could not be read");
+                return;
+            }
+        };
+        if held == 0 {
+            return;
+        }
+        tracing::error!(notes = held, "ALARM: the cash box was removed without a collection");
+        let action = StaffAction {
+            at: clock::now().0,
+            staff_id: "kiosk".into(),
+            action: "cash-box-removed-without-collection".into(),
+            payment_id: None,
+            detail: format!("{held} notes on record not collected"),
+        };
+        if let Err(error) = self.journal.record_staff_action(&action).await {
+            tracing::warn!(%error, "the cash box alarm was not journaled");
+        }
+    }
+
+    /// Takes cash for `order` until it is paid or the customer leaves, then pays the order (or
+    /// the part paid) with the credited cash. `Ok(None)`: no note was credited, nothing to pay.
+    pub async fn pay_cash(
+        &self,
+        order: Order,
+        customer: &dyn CashCustomer,
+        observer: &dyn Observer,
+    ) -> Result<Option<Payment>, RuntimeError> {
+        let total = order.total();
+        if total <= Fen::ZERO {
+            return Err(kiosk_core::order::OrderError::NothingDue(total).into());
+        }
+        if total > self.identity.max_payment {
+            return Err(RuntimeError::AboveCeiling { amount: total, max: self.identity.max_payment });
+        }
+        let _sale = self.sales.try_lock().map_err(|_| RuntimeError::Busy)?;
+        self.verify_whole_journal().await?;
+        if let Some(row) = self.journal.load_unfinished().await?.into_iter().next() {
+            return Err(RuntimeError::Unsettled(row.id));
+        }
+        if let Some(open) = self.journal.cash_box().open_intakes().await?.into_iter().next() {
+            return Err(RuntimeError::Unsettled(open.order_ref));
+        }
+        self.cash_available().await.map_err(RuntimeError::Cash)?;
+        let overpay = Overpay::of(&order);
+        self.payable_in_notes(total, overpay)?;
+        let mut intake = Intake::new(total, overpay);
+        let order_json = serde_json::to_string(&order).map_err(|e| RuntimeError::Cash(bad_json(e)))?;
+        self.record_intake(&order, &order_json, &intake, true).await?;
+        self.take_notes(&order, &order_json, &mut intake, customer, observer).await?;
+        self.close_intake(order, &order_json, intake, observer).await
+    }
+
+    /// Without prepayment the notes must make the amount due exactly (no change is given):
+    /// refused before the first note, never after the customer has put money in.
+    fn payable_in_notes(&self, due: Fen, overpay: Overpay) -> Result<(), RuntimeError> {
+        let Some(device) = &self.devices.cash else {
+            return Err(CashUnavailable::NoAcceptor.into());
+        };
+        let smallest = device.accepted.first().copied().unwrap_or(Fen(100));
+        if overpay == Overpay::Refused && due.0 % smallest.0 != 0 {
+            return Err(CashUnavailable::NotExact { due, smallest }.into());
+        }
+        Ok(())
+    }
+
+    /// The loop of one customer's notes, from the first limit to paid or walked away.
+    async fn take_notes(
+        &self,
+        order: &Order,
+        order_json: &str,
+        intake: &mut Intake,
+        customer: &dyn CashCustomer,
+        observer: &dyn Observer,
+    ) -> Result<(), RuntimeError> {
+        let device = self.devices.cash.as_ref().ok_or(RuntimeError::Cash(CashUnavailable::NoAcceptor))?;
+        let mut driver = device.driver.lock().await;
+        if driver.notes_taken().is_empty() {
+            // The escrow codes' values come from the head itself, never from a table of ours.
+            driver.read_currency_assignment().await.map_err(|e| RuntimeError::CashDevice(e.to_string()))?;
+        }
+        // The head as it is now: a power-up is RESET (a note it stacked with nothing on record
+        // is counted for staff); a ready head is told which notes to take.
+        let now = driver.status().await.map_err(|e| RuntimeError::CashDevice(e.to_string()))?;
+        let first = intake.step(driver.head(now));
+        self.apply(order, order_json, intake, &first, &mut driver).await?;
+        let mut silent = 0;
+        let mut settling = 0;
+        loop {
+            tokio::time::sleep(device.poll).await;
+            let status = match driver.status().await {
+                Ok(status) => {
+                    silent = 0;
+                    status
+                }
+                Err(error) => {
+                    silent += 1;
+                    tracing::warn!(%error, silent, "no answer from the banknote acceptor");
+                    if silent < DEAD_AFTER_POLLS {
+                        continue;
+                    }
+                    // A dead head: a note in escrow is held in doubt, the rest written off.
+                    // Nothing can be sent to it; what the rules would send is dropped.
+                    intake.step(Head::Idle);
+                    if !intake.closed() {
+                        intake.walk_away();
+                    }
+                    self.record_intake(order, order_json, intake, true).await?;
+                    return Ok(());
+                }
+            };
+            let head = driver.head(status);
+            let credited = intake.credited();
+            let effects = intake.step(head);
+            observer.cash(intake, news(status, head, credited, intake));
+            self.apply(order, order_json, intake, &effects, &mut driver).await?;
+            let at_rest = matches!(head, Head::Idle | Head::Jam | Head::BoxUnavailable | Head::Cheated);
+            if intake.closed() {
+                // Paid, or the customer left: wait for a note still in hand to come to rest.
+                settling += 1;
+                if at_rest || settling >= SETTLE_POLLS {
+                    return Ok(());
+                }
+                continue;
+            }
+            if customer.has_left(intake) {
+                let effects = intake.walk_away();
+                self.apply(order, order_json, intake, &effects, &mut driver).await?;
+            }
+        }
+    }
+
+    /// Journals the intake if `effects` came with a change, then carries them out.
+    async fn apply(
+        &self,
+        order: &Order,
+        order_json: &str,
+        intake: &Intake,
+        effects: &[CashEffect],
+        driver: &mut cash::BillAcceptor,
+    ) -> Result<(), RuntimeError> {
+        if effects.is_empty() {
+            return Ok(());
+        }
+        // Journal first: a note is on record before STACK, its credit before the ACK.
+        self.record_intake(order, order_json, intake, true).await?;
+        for &effect in effects {
+            if let Err(error) = driver.carry_out(effect).await {
+                // Nothing is lost: the next poll says where the note is, and the rules decide.
+                tracing::warn!(?effect, %error, "the banknote acceptor did not take a command");
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes the intake and its notes' custody rows (one durable transaction).
+    async fn record_intake(
+        &self,
+        order: &Order,
+        order_json: &str,
+        intake: &Intake,
+        open: bool,
+    ) -> Result<(), RuntimeError> {
+        let intake_json = serde_json::to_string(intake).map_err(|e| RuntimeError::Cash(bad_json(e)))?;
+        let notes = custody(intake);
+        let record = IntakeRecord {
+            order_ref: order.reference.as_str(),
+            order_json,
+            intake_json: &intake_json,
+            open,
+            notes: &notes,
+            at: clock::now().0,
+        };
+        self.journal.cash_box().record_intake(&record).await.map_err(|e| self.journal_failed(e))?;
+        self.cut_if_due(true)?;
+        Ok(())
+    }
+
+    /// The intake is over: its credited cash becomes a payment (journaled), then the intake is
+    /// closed, then the payment is driven to its end.
+    async fn close_intake(
+        &self,
+        order: Order,
+        order_json: &str,
+        intake: Intake,
+        observer: &dyn Observer,
+    ) -> Result<Option<Payment>, RuntimeError> {
+        let totals = intake.totals();
+        if totals.held.is_positive() || intake.anomalies > 0 {
+            self.held_for_staff(&order, &intake).await;
+        }
+        let Some(cash_order) = order.for_cash(totals.credited) else {
+            self.record_intake(&order, order_json, &intake, false).await?;
+            return Ok(None);
+        };
+        let payment = match self.journal.get(order.reference.as_str()).await? {
+            Some(row) => journaling::restore(&row)?,
+            None => {
+                let payment = Payment::for_cash(cash_order);
+                let new = journaling::new_payment(&payment, "cash credited", &[]);
+                self.journal.create_payment(&new).await.map_err(|error| self.journal_failed(error))?;
+                self.cut_if_due(true)?;
+                observer.transition(&payment, "", "cash credited");
+                payment
+            }
+        };
+        self.record_intake(&order, order_json, &intake, false).await?;
+        let notes = intake.notes.iter().filter(|n| n.state == NoteState::Credited).count();
+        let first = if payment.state == kiosk_core::State::Ordered {
+            Event::PayWith { channel: Channel::Cash, code_digest: format!("{notes} notes in the cash box") }
+        } else {
+            Event::Resume
+        };
+        if !intake.walked_away {
+            return self.drive(payment, None, first, observer).await.map(Some);
+        }
+        // The customer left: one slip says what was credited (no receipt is waited for).
+        let paid = self.drive(payment, None, first, &NoReceipt(observer)).await?;
+        if !paid.state.is_parked() {
+            self.part_payment_slip(&paid, observer).await;
+        }
+        Ok(Some(paid))
+    }
+
+    /// The customer left before paying in full: a slip says what was credited (written off
+    /// as a part payment or prepayment). A payment parked for staff has printed its own slip.
+    async fn part_payment_slip(&self, payment: &Payment, observer: &dyn Observer) {
+        let note = catalogue::bilingual(
+            "You left before paying in full: the cash inserted was credited to your account",
+            " / ",
+        );
+        let outcome = self.print_with_note(payment, Some(&note), observer).await;
+        let record = PrintRecord {
+            payment_id: payment.id().to_string(),
+            at: clock::now().0,
+            kind: PrintKind::Slip,
+            outcome: format!("part payment; {outcome}"),
+        };
+        if let Err(error) = self.journal.record_print(&record).await {
+            tracing::warn!(%error, "the part payment slip was not journaled");
+        }
+    }
+
+    /// Notes stuck, in doubt or found with nothing on record: staff settle them at the
+    /// collection count.
+    async fn held_for_staff(&self, order: &Order, intake: &Intake) {
+        let totals = intake.totals();
+        tracing::warn!(order = %order.reference, held = %totals.held, anomalies = intake.anomalies, "cash held for staff");
+        let action = StaffAction {
+            at: clock::now().0,
+            staff_id: "kiosk".into(),
+            action: "cash-held-for-staff".into(),
+            payment_id: None,
+            detail: format!(
+                "order {}: {} held (stuck or in doubt), {} unknown notes in the box",
+                order.reference, totals.held, intake.anomalies
+            ),
+        };
+        if let Err(error) = self.journal.record_staff_action(&action).await {
+            tracing::warn!(%error, "the held cash was not journaled");
+        }
+    }
+
+    /// At start-up, before any payment is resumed: an intake left open by a power cut. Its
+    /// customer is gone; the head says where the last note went (a power-up status), the rules
+    /// decide, and the credited cash is paid as for a customer who walked away.
+    pub(super) async fn recover_cash(&self, observer: &dyn Observer) -> Result<Vec<Payment>, RuntimeError> {
+        let mut paid = Vec::new();
+        for stored in self.journal.cash_box().open_intakes().await? {
+            tracing::info!(order = %stored.order_ref, "recovering an open cash intake");
+            let (order, mut intake) = restore(&stored)?;
+            self.settle_after_cut(&order, &stored.order_json, &mut intake).await?;
+            if let Some(payment) = self.close_intake(order, &stored.order_json, intake, observer).await? {
+                paid.push(payment);
+            }
+        }
+        Ok(paid)
+    }
+
+    /// Polls the head until the note it held is at rest, stepping the intake, then closes it.
+    async fn settle_after_cut(
+        &self,
+        order: &Order,
+        order_json: &str,
+        intake: &mut Intake,
+    ) -> Result<(), RuntimeError> {
+        if let Some(device) = &self.devices.cash {
+            let mut driver = device.driver.lock().await;
+            if driver.notes_taken().is_empty() {
+                let _ = driver.read_currency_assignment().await;
+            }
+            for _ in 0..SETTLE_POLLS {
+                let Ok(status) = driver.status().await else {
+                    tokio::time::sleep(device.poll).await;
+                    continue;
+                };
+                let head = driver.head(status);
+                let mut effects = intake.step(head);
+                if !intake.closed() {
+                    effects.extend(intake.walk_away());
+                }
+                self.apply(order, order_json, intake, &effects, &mut driver).await?;
+                if matches!(head, Head::Idle | Head::Jam | Head::BoxUnavailable | Head::Cheated) {
+                    return Ok(());
+                }
+                tokio::time::sleep(device.poll).await;
+            }
+        }
+        // No head to ask (or it never came to rest): a note in escrow is held in doubt; nothing
+        // can be sent.
+        intake.step(Head::Idle);
+        if !intake.closed() {
+            intake.walk_away();
+        }
+        self.record_intake(order, order_json, intake, true).await
+    }
+}
+
+/// The observer of a customer who walked away: no receipt (the part payment slip says it).
+struct NoReceipt<'a>(&'a dyn Observer);
+
+impl Observer for NoReceipt<'_> {
+    fn transition(&self, payment: &Payment, from: &str, event: &str) {
+        self.0.transition(payment, from, event)
+    }
+    fn receipt(&self, payment: &Payment, receipt: &kiosk_core::receipt::Receipt, qr: Option<&str>) {
+        self.0.receipt(payment, receipt, qr)
+    }
+    fn wants_receipt(&self, _payment: &Payment) -> bool {
+        false
+    }
+    fn print_failed(&self, payment: &Payment, reason: &str) {
+        self.0.print_failed(payment, reason)
+    }
+}
+
+/// The custody rows of an intake: one per note in order, one per anomaly (negative `seq`).
+fn custody(intake: &Intake) -> Vec<NoteRecord> {
+    let notes = intake.notes.iter().enumerate().map(|(seq, note)| NoteRecord {
+        seq: seq as i64,
+        value_fen: note.value.map(|v| v.0),
+        state: match note.state {
+            NoteState::Escrowed => NoteCustody::Escrowed,
+            NoteState::Credited => NoteCustody::Credited,
+            NoteState::Returned => NoteCustody::Returned,
+            NoteState::Stuck => NoteCustody::Stuck,
+            NoteState::InDoubt => NoteCustody::InDoubt,
+        },
+    });
+    let anomalies = (1..=i64::from(intake.anomalies)).map(|n| NoteRecord {
+        seq: -n,
+        value_fen: None,
+        state: NoteCustody::Anomaly,
+    });
+    notes.chain(anomalies).collect()
+}
+
+fn restore(stored: &StoredIntake) -> Result<(Order, Intake), RuntimeError> {
+    let order = serde_json::from_str(&stored.order_json).map_err(|e| RuntimeError::Cash(bad_json(e)))?;
+    let intake = serde_json::from_str(&stored.intake_json).map_err(|e| RuntimeError::Cash(bad_json(e)))?;
+    Ok((order, intake))
+}
+
+fn bad_json(error: serde_json::Error) -> CashUnavailable {
+    CashUnavailable::NeedsStaff(format!("a cash record does not read back: {error}"))
+}
+
+/// What to tell a customer whose note was rejected, by the head's reason.
+pub fn advice(reason: cash::RejectReason) -> kiosk_core::session::Text {
+    use cash::RejectReason as R;
+    use kiosk_core::session::Text;
+    match reason {
+        // The kiosk refused it: too large for what is due (no change is given), or not taken.
+        R::Inhibited => Text::new("This note is not taken now: please insert a smaller note"),
+        R::Magnetic | R::PhotoPattern | R::PhotoLevel | R::Discrimination | R::Calibration => {
+            Text::new("This note could not be recognised: please try another note")
+        }
+        R::Insertion
+        | R::ResidualBill
+        | R::Conveying
+        | R::Operation
+        | R::Stacker
+        | R::Length
+        | R::Other(_) => Text::new("Please smooth the note flat and insert it again"),
+    }
+}
+
+/// What the customer hears after a poll.
+fn news(status: cash::Status, head: Head, credited_before: Fen, intake: &Intake) -> CashNews {
+    use kiosk_core::session::Text;
+    if intake.credited() > credited_before {
+        return CashNews::Credited(intake.credited() - credited_before);
+    }
+    match (status, head) {
+        (cash::Status::Rejecting(reason), _) => CashNews::Returned(advice(reason)),
+        (_, Head::Returned) => CashNews::Returned(Text::new("Please take your note back")),
+        (_, Head::Jam) => CashNews::NeedsStaff(Text::new("A note is stuck: please call staff")),
+        (_, Head::BoxUnavailable) => {
+            CashNews::NeedsStaff(Text::new("The cash box is full: please call staff"))
+        }
+        _ => CashNews::Nothing,
+    }
+}

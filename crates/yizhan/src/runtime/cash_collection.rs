@@ -1,0 +1,111 @@
+//! 清机: staff empty the cash box. The journal's count of what the box should hold since the
+//! last collection is recorded (durably) as a collection, printed on a slip for staff to count
+//! the notes against, and journaled as a staff action with who did it.
+
+use super::{Runtime, RuntimeError};
+use crate::clock;
+use catalogue::bilingual;
+use journal::{BoxCount, Collection, StaffAction};
+use kiosk_core::receipt::{Receipt, ReceiptKind, Row};
+use kiosk_core::{Fen, Ts};
+
+/// A collection, its slip, and what became of the paper.
+pub struct Collected {
+    pub collection: Collection,
+    pub slip: Receipt,
+    /// "printed", "no printer" or why not.
+    pub printed: String,
+}
+
+impl Runtime {
+    /// What the journal says the box holds since the last collection (the staff panel's count).
+    pub async fn cash_in_the_box(&self) -> Result<BoxCount, RuntimeError> {
+        Ok(self.journal.cash_box().in_the_box().await?)
+    }
+
+    /// Records a collection by `staff_id` (signed in with their PIN), prints its slip and
+    /// journals who did it. Refused while a customer pays.
+    pub async fn collect_cash(&self, staff_id: &str) -> Result<Collected, RuntimeError> {
+        let _sale = self.sales.try_lock().map_err(|_| RuntimeError::Busy)?;
+        let collection = self
+            .journal
+            .cash_box()
+            .collect(staff_id, clock::now().0)
+            .await
+            .map_err(|e| self.journal_failed(e))?;
+        let count = &collection.count;
+        let action = StaffAction {
+            at: collection.at,
+            staff_id: staff_id.to_string(),
+            action: "cash-collection".into(),
+            payment_id: None,
+            detail: format!(
+                "collection {}: {} notes, {} ({} unknown, {} held for staff)",
+                collection.id,
+                count.notes,
+                Fen(count.sum_fen),
+                count.unknown,
+                count.uncertain
+            ),
+        };
+        if let Err(error) = self.journal.record_staff_action(&action).await {
+            // The collection itself is journaled; only the staff action beside it is missing.
+            tracing::error!(%error, "the collection's staff action was not journaled");
+        }
+        let slip = collection_slip(&collection, &self.identity.kiosk_id);
+        let printed = match &self.devices.printer {
+            None => "no printer".to_string(),
+            Some(printer) => match printer.driver.lock().await.print_receipt(&slip, None).await {
+                Ok(_) => "printed".into(),
+                Err(error) => format!("failed: {error}"),
+            },
+        };
+        Ok(Collected { collection, slip, printed })
+    }
+}
+
+/// The collection slip: what the box should hold, by note, for staff to count against.
+pub fn collection_slip(collection: &Collection, kiosk_id: &str) -> Receipt {
+    // Each label is written out in `bilingual(…)`, where the catalogue check finds it.
+    let row = |label: String, value: String| Row { label, value };
+    let count = &collection.count;
+    let lines = count
+        .by_value
+        .iter()
+        .rev()
+        .map(|(&value, &notes)| {
+            vec![Row {
+                label: Fen(value).to_string(),
+                value: format!("× {notes} = {}", Fen(value * i64::from(notes))),
+            }]
+        })
+        .collect();
+    let mut footer = vec![bilingual("Count the notes against this slip; report any difference", " / ")];
+    if count.unknown > 0 {
+        footer.push(format!("{}: {}", bilingual("Notes of unknown value", " "), count.unknown));
+    }
+    if count.uncertain > 0 {
+        footer.push(format!(
+            "{}: {}",
+            bilingual("Notes held for staff (jam or power cut)", " "),
+            count.uncertain
+        ));
+    }
+    Receipt {
+        kind: ReceiptKind::Slip,
+        title: bilingual("Cash collection", " / "),
+        header: vec![
+            row(bilingual("Kiosk", " "), kiosk_id.to_string()),
+            row(bilingual("Collection no.", " "), collection.id.to_string()),
+            row(bilingual("Collected at", " "), clock::format_local(Ts(collection.at))),
+            row(bilingual("Staff", " "), collection.staff_id.clone()),
+        ],
+        lines,
+        totals: vec![
+            row(bilingual("Notes", " "), count.notes.to_string()),
+            row(bilingual("Total", " "), Fen(count.sum_fen).to_string()),
+        ],
+        outcome: String::new(),
+        footer,
+    }
+}
