@@ -49,13 +49,21 @@ CREATE TABLE cash_notes (
 
 CREATE INDEX cash_notes_uncollected ON cash_notes (state) WHERE collection IS NULL;
 
--- A credited note stays credited, and a counted one stays counted.
-CREATE TRIGGER cash_notes_credit_kept BEFORE UPDATE ON cash_notes
-WHEN (OLD.state IN ('credited', 'anomaly') AND NEW.state IS NOT OLD.state)
+-- A note's custody only moves forward (kiosk_core::cash::NoteState): from escrow to credited,
+-- returned, stuck or in doubt; from stuck or in doubt to credited (it reached the box after all)
+-- or between the two; credited, returned and anomaly are final. Only a note that is (or may be)
+-- in the box is counted by a collection, and a counted note never changes again. What a note is
+-- (its intake, place, value, first sight) never changes.
+CREATE TRIGGER cash_notes_custody BEFORE UPDATE ON cash_notes
+WHEN NEW.order_ref IS NOT OLD.order_ref OR NEW.seq IS NOT OLD.seq
   OR NEW.value_fen IS NOT OLD.value_fen OR NEW.seen_at IS NOT OLD.seen_at
-  OR (OLD.collection IS NOT NULL AND NEW.collection IS NOT OLD.collection)
+  OR OLD.collection IS NOT NULL
+  OR (NEW.collection IS NOT NULL AND NEW.state NOT IN ('credited', 'anomaly', 'stuck', 'in_doubt'))
+  OR (NEW.state IS NOT OLD.state AND NOT (
+         (OLD.state = 'escrowed' AND NEW.state IN ('credited', 'returned', 'stuck', 'in_doubt'))
+      OR (OLD.state IN ('stuck', 'in_doubt') AND NEW.state IN ('credited', 'stuck', 'in_doubt'))))
 BEGIN
-    SELECT RAISE(ABORT, 'a credited or counted note is recorded once');
+    SELECT RAISE(ABORT, 'a note moves only forward in its custody, and a counted note never changes');
 END;
 
 CREATE TRIGGER cash_notes_no_delete BEFORE DELETE ON cash_notes

@@ -168,6 +168,8 @@ impl TryFrom<NoteRow> for StoredNote {
     }
 }
 
+/// The custody states a collection counts: in the box, or held for staff (may be in it).
+const BOXED_OR_HELD: &str = "('credited', 'anomaly', 'stuck', 'in_doubt')";
 const SELECT_NOTE: &str = "SELECT order_ref, seq, value_fen, state, seen_at, collection FROM cash_notes";
 
 /// The cash box's tables of a [`Journal`]: a cheap handle sharing the journal's connection and
@@ -251,7 +253,7 @@ impl CashBoxJournal {
 
     /// What the journal says the box holds since the last collection.
     pub async fn in_the_box(&self) -> Result<BoxCount, JournalError> {
-        let sql = format!("{SELECT_NOTE} WHERE collection IS NULL ORDER BY id");
+        let sql = format!("{SELECT_NOTE} WHERE collection IS NULL AND state IN {BOXED_OR_HELD} ORDER BY id");
         let rows: Vec<NoteRow> = sqlx::query_as(&sql).fetch_all(&self.pool).await?;
         let notes = rows.into_iter().map(StoredNote::try_from).collect::<Result<Vec<_>, _>>()?;
         Ok(count(&notes))
@@ -265,7 +267,16 @@ impl CashBoxJournal {
         }
         let _writes = self.writer.lock().await;
         let mut tx = crate::journal::begin_write(&self.pool).await?;
-        let sql = format!("{SELECT_NOTE} WHERE collection IS NULL");
+        // A customer's notes still moving are counted with their intake's end, never half now.
+        let open: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM cash_intakes WHERE open = 1")
+            .fetch_one(&mut *tx)
+            .await?;
+        if open > 0 {
+            return Err(JournalError::InvalidRecord {
+                reason: "a cash payment is still open: settle it before a collection",
+            });
+        }
+        let sql = format!("{SELECT_NOTE} WHERE collection IS NULL AND state IN {BOXED_OR_HELD}");
         let rows: Vec<NoteRow> = sqlx::query_as(&sql).fetch_all(&mut *tx).await?;
         let notes = rows.into_iter().map(StoredNote::try_from).collect::<Result<Vec<_>, _>>()?;
         let count = count(&notes);
@@ -284,7 +295,7 @@ impl CashBoxJournal {
         sqlx::query(
             "UPDATE cash_notes SET collection = ?1, updated_at = ?2
               WHERE collection IS NULL AND state IN ('credited', 'anomaly', 'stuck', 'in_doubt')",
-        )
+        ) // = BOXED_OR_HELD
         .bind(id)
         .bind(at)
         .execute(&mut *tx)

@@ -55,6 +55,9 @@ async fn notes_are_kept_per_intake_and_a_collection_counts_the_box_once() {
     assert_eq!((count.notes, count.sum_fen, count.unknown, count.uncertain), (3, 7000, 1, 1));
     assert_eq!(count.by_value.into_iter().collect::<Vec<_>>(), [(2000, 1), (5000, 1)]);
 
+    // Not while a customer's notes are still moving: A2 is open.
+    assert!(cash.collect("S001", T0 + 50).await.is_err());
+    cash.record_intake(&intake("A2", &held, false, T0 + 60)).await.unwrap();
     let collection = cash.collect("S001", T0 + 100).await.unwrap();
     assert_eq!((collection.count.notes, collection.count.sum_fen), (3, 7000));
     assert_eq!(cash.last_collection().await.unwrap().unwrap().count, collection.count);
@@ -63,4 +66,31 @@ async fn notes_are_kept_per_intake_and_a_collection_counts_the_box_once() {
     let again = cash.collect("S001", T0 + 200).await.unwrap();
     assert_eq!((again.count.notes, again.count.sum_fen, again.id), (0, 0, collection.id + 1));
     assert!(cash.collect("", T0).await.is_err());
+}
+
+/// The custody trigger lets a note move only forward, on an intake still open too: what the
+/// runtime could write by mistake is refused by the file itself.
+#[tokio::test]
+async fn a_notes_custody_only_moves_forward() {
+    let (_dir, j) = fresh().await;
+    let cash = j.cash_box();
+    let write = |notes: Vec<NoteRecord>, at: i64| {
+        let cash = j.cash_box();
+        async move { cash.record_intake(&intake("B1", &notes, true, at)).await }
+    };
+    use NoteCustody::*;
+    write(vec![note(0, Some(50), Escrowed), note(1, Some(20), Escrowed), note(2, Some(10), Escrowed)], T0)
+        .await
+        .unwrap();
+    write(vec![note(0, Some(50), Credited), note(1, Some(20), Returned), note(2, Some(10), Stuck)], T0 + 1)
+        .await
+        .unwrap();
+    // A credit is never taken back, a returned note never credited, a value never changed.
+    assert!(write(vec![note(0, Some(50), Returned)], T0 + 2).await.is_err());
+    assert!(write(vec![note(1, Some(20), Credited)], T0 + 2).await.is_err());
+    assert!(write(vec![note(2, Some(10), Escrowed)], T0 + 2).await.is_err());
+    // A stuck note that reached the box after all is credited.
+    write(vec![note(2, Some(10), Credited)], T0 + 3).await.unwrap();
+    let states: Vec<_> = cash.notes_of("B1").await.unwrap().iter().map(|n| n.state).collect();
+    assert_eq!(states, [Credited, Returned, Credited]);
 }

@@ -63,6 +63,13 @@ pub enum Head {
     BoxUnavailable,
 }
 
+impl Head {
+    /// No note is moving: the intake may end here.
+    pub fn at_rest(self) -> bool {
+        matches!(self, Head::Idle | Head::Jam | Head::BoxUnavailable | Head::Cheated)
+    }
+}
+
 /// Where a power-up status says a note is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum BillInside {
@@ -370,6 +377,16 @@ impl Intake {
         effects
     }
 
+    /// The head is gone or never came to rest: nothing more can be asked of it. A note still
+    /// on record as escrowed is held in doubt for staff (never credited, never forgotten), and
+    /// an intake still open ends as if the customer left. Nothing is sent.
+    pub fn give_up(&mut self) {
+        self.settle_escrowed(NoteState::InDoubt);
+        if !self.closed() {
+            self.walked_away = true;
+        }
+    }
+
     /// The totals so far.
     pub fn totals(&self) -> CashTotals {
         let credited = self.credited();
@@ -547,5 +564,17 @@ mod tests {
         intake.step(Head::Idle);
         assert_eq!(intake.totals().held, Y50);
         assert_eq!(intake.credited(), Fen(0));
+    }
+
+    #[test]
+    fn giving_up_on_a_head_holds_the_note_in_hand_in_doubt_and_ends_the_intake() {
+        let mut intake = Intake::new(Fen(10_000), Overpay::Refused);
+        intake.step(Head::Escrow(Some(Y20)));
+        intake.step(Head::VendValid);
+        intake.step(Head::Escrow(Some(Y50)));
+        intake.give_up();
+        assert!(intake.closed() && intake.walked_away);
+        assert_eq!(intake.totals(), CashTotals { credited: Y20, overpaid: Fen(0), held: Y50 });
+        assert!(intake.notes.iter().all(|n| n.state != NoteState::Escrowed), "{:?}", intake.notes);
     }
 }

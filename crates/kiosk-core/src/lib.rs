@@ -20,7 +20,7 @@ pub mod utility;
 pub use bill::{Bill, CardPurchase, JointBill, PastPayment};
 pub use channel::{route_payment_code, Channel, CodeError, PaymentCode};
 pub use money::Fen;
-pub use order::{LineKind, Order, OrderLine, OrderRef};
+pub use order::{CashSplit, LineKind, Order, OrderLine, OrderRef};
 pub use outcome::*;
 pub use payment::{Effect, Event, Payment, Policy, Settlement, StaffOutcome, State, Stepped};
 pub use time::Ts;

@@ -91,6 +91,17 @@ pub struct OrderLine {
 }
 
 impl OrderLine {
+    /// Its biller writes off more than is due, as prepayment (预存).
+    fn takes_prepayment(&self) -> bool {
+        matches!(self.kind, LineKind::Bill { prepayment: true, .. })
+    }
+
+    /// Its biller takes less than the line's amount: a prepayment account's part payment, or a
+    /// gas purchase of a smaller amount.
+    fn takes_a_part(&self) -> bool {
+        self.takes_prepayment() || matches!(self.kind, LineKind::CardTopUp(_))
+    }
+
     /// This line pays `amount` instead of what was due (cash): a bill remembers what was due.
     fn set_paid(&mut self, amount: Fen) {
         if let LineKind::Bill { due, .. } = &mut self.kind {
@@ -98,6 +109,16 @@ impl OrderLine {
         }
         self.amount = amount;
     }
+}
+
+/// Credited cash split between the order it pays and what no biller line can take.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CashSplit {
+    /// `None`: no cash at all.
+    pub order: Option<Order>,
+    /// Held for the customer beyond the whole order, where no biller takes prepayment: staff
+    /// pay it out at the counter against the slip.
+    pub owed: Fen,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -216,35 +237,45 @@ impl Order {
         Fen::sum(self.lines.iter().map(|l| l.amount)).unwrap_or_default()
     }
 
-    /// The order that `credited` cash pays, `None` for no cash at all. Exact: this order. More:
-    /// the excess is prepayment (预存) on the last line whose biller takes it (else the last
-    /// line: its biller may refuse, and staff pay the cash back). Less (the customer walked
-    /// away): the lines in order, the last one paid in part, the unpaid ones dropped. A line
-    /// that pays another amount than was due names what was due. Idempotency keys stay those of
-    /// the confirmed order: each line keeps its reference.
-    pub fn for_cash(&self, credited: Fen) -> Option<Order> {
-        if !credited.is_positive() {
-            return None;
+    /// What `credited` cash pays. Every line its biller takes whole is paid whole, in order;
+    /// what is left goes where a biller takes another amount than is due: a part of an unpaid
+    /// line (a prepayment account, or a smaller gas purchase), else prepayment (预存) on the last
+    /// paid line whose biller takes it. Left over with no such line: a customer who walked away
+    /// pays the first unpaid line in part (its biller refuses, and the cash is owed at the
+    /// counter through the payment: [`crate::payment::SuspenseReason::CashOwed`]); cash beyond
+    /// the whole order (a stuck note credited late) is `owed` beside it, for staff. Idempotency
+    /// keys stay those of the confirmed order: each line keeps its reference.
+    pub fn for_cash(&self, credited: Fen) -> CashSplit {
+        let mut paid: Vec<Fen> = Vec::with_capacity(self.lines.len());
+        let mut left = Fen(credited.0.max(0));
+        for line in &self.lines {
+            let whole = if line.amount <= left { line.amount } else { Fen::ZERO };
+            left = left - whole;
+            paid.push(whole);
+        }
+        if left.is_positive() {
+            let unpaid = |i: &usize| !paid[*i].is_positive();
+            let lines = 0..self.lines.len();
+            let place = lines
+                .clone()
+                .find(|i| unpaid(i) && self.lines[*i].takes_a_part())
+                .or_else(|| lines.clone().rev().find(|i| !unpaid(i) && self.lines[*i].takes_prepayment()))
+                .or_else(|| lines.clone().find(unpaid));
+            if let Some(i) = place {
+                paid[i] = paid[i] + left;
+                left = Fen::ZERO;
+            }
         }
         let mut order = self.clone();
-        let total = self.total();
-        if credited > total {
-            let takes_prepayment = |l: &OrderLine| matches!(l.kind, LineKind::Bill { prepayment: true, .. });
-            let at = order.lines.iter().rposition(takes_prepayment).unwrap_or(order.lines.len() - 1);
-            let line = &mut order.lines[at];
-            line.set_paid(line.amount + (credited - total));
-            return Some(order);
-        }
-        let mut left = credited;
+        let mut paid = paid.into_iter();
         order.lines.retain_mut(|line| {
-            let paid = if line.amount <= left { line.amount } else { left };
-            left = left - paid;
-            if paid != line.amount && paid.is_positive() {
-                line.set_paid(paid);
+            let amount = paid.next().unwrap_or_default();
+            if amount != line.amount && amount.is_positive() {
+                line.set_paid(amount);
             }
-            paid.is_positive()
+            amount.is_positive()
         });
-        Some(order)
+        CashSplit { order: (!order.lines.is_empty()).then_some(order), owed: left }
     }
 
     pub fn is_card_top_up(&self) -> bool {
@@ -299,30 +330,42 @@ mod tests {
     }
 
     #[test]
-    fn cash_pays_the_order_exactly_with_prepayment_on_the_last_line_that_takes_it_or_in_part() {
+    fn cash_pays_whole_lines_first_and_the_rest_only_where_a_biller_takes_another_amount() {
         let mut power = bill(Utility::Power, 3000);
         power.prepayment = true;
         let order = joint_of(vec![power, bill(Utility::Water, 2000)]);
-        assert_eq!(order.for_cash(Fen(5000)), Some(order.clone()));
-        assert_eq!(order.for_cash(Fen(0)), None);
+        let paid = |credited: i64| order.for_cash(Fen(credited)).order.map(|o| paid_of(&o));
+        assert_eq!(order.for_cash(Fen(5000)), CashSplit { order: Some(order.clone()), owed: Fen::ZERO });
+        assert_eq!(order.for_cash(Fen(0)), CashSplit { order: None, owed: Fen::ZERO });
         // 80 yuan for 50 due: the 30 extra go to the power account, which takes prepayment.
-        let over = order.for_cash(Fen(8000)).unwrap();
+        let over = order.for_cash(Fen(8000));
         assert_eq!(
-            paid_of(&over),
+            paid_of(over.order.as_ref().unwrap()),
             [(6000, Some(3000), "YZTEST00000009-1".into()), (2000, None, "YZTEST00000009-2".into())]
         );
-        assert_eq!(over.total(), Fen(8000));
-        // 40 yuan, then the customer left: power paid, water in part; keys unchanged.
-        let part = order.for_cash(Fen(4000)).unwrap();
-        assert_eq!(
-            paid_of(&part),
-            [(3000, None, "YZTEST00000009-1".into()), (1000, Some(2000), "YZTEST00000009-2".into())]
-        );
-        // 20 yuan: only the first line, in part; the unpaid line is dropped.
-        assert_eq!(
-            paid_of(&order.for_cash(Fen(2000)).unwrap()),
-            [(2000, Some(3000), "YZTEST00000009-1".into())]
-        );
+        assert_eq!((over.order.unwrap().total(), over.owed), (Fen(8000), Fen::ZERO));
+        // 40 yuan, then the customer left: power paid, and the 10 left cannot be a part of the
+        // water bill (exact only), so it is power's prepayment; water is dropped; keys unchanged.
+        assert_eq!(paid(4000), Some(vec![(4000, Some(3000), "YZTEST00000009-1".into())]));
+        // 20 yuan: the water bill whole; power (30) is not reached.
+        assert_eq!(paid(2000), Some(vec![(2000, None, "YZTEST00000009-2".into())]));
+        // 10 yuan: a part of the power bill, which takes it.
+        assert_eq!(paid(1000), Some(vec![(1000, Some(3000), "YZTEST00000009-1".into())]));
+    }
+
+    #[test]
+    fn cash_no_biller_takes_is_a_refused_part_or_owed_beside_the_order() {
+        let order = joint_of(vec![bill(Utility::Power, 3000), bill(Utility::Water, 2000)]);
+        // Walked away with 10 yuan: the first unpaid line in part; its biller will refuse, and
+        // the payment owes the cash at the counter.
+        let part = order.for_cash(Fen(1000));
+        assert_eq!(paid_of(part.order.as_ref().unwrap()), [(1000, Some(3000), "YZTEST00000009-1".into())]);
+        assert_eq!(part.owed, Fen::ZERO);
+        // 60 yuan for 50, no prepayment anywhere (a jammed note credited late): the bills are
+        // paid exactly, and the 10 beyond them are owed, never sent to a biller that refuses.
+        let over = order.for_cash(Fen(6000));
+        assert_eq!(over.order, Some(order.clone()));
+        assert_eq!(over.owed, Fen(1000));
     }
 
     #[test]

@@ -1046,3 +1046,37 @@ fn cash_is_paid_at_once_never_abandoned_and_a_refused_line_is_owed_at_the_counte
     assert!(settled.balances(), "{settled:?}");
     assert_eq!((settled.delivered, settled.returned), (Fen(3000), Fen(2000)));
 }
+
+/// A cash payment with one line refused and one the biller may still hold: the unknown line is
+/// checked first (never owed at the counter while the biller may have it), and only once it is
+/// known is the refused line's cash owed.
+#[test]
+fn cash_owed_waits_until_no_line_is_unconfirmed() {
+    let mut d = Drive::new(Payment::for_cash(order(&[3000, 2000])));
+    d.feed(Event::Resume);
+    d.feed(Event::Proceed);
+    let refused = WriteOffReply::Rejected { code: "PREPAYMENT_REFUSED".into(), message: "exact only".into() };
+    d.feed(Event::WriteOffReplied { line: 1, reply: refused });
+    while !d.payment.state.is_parked() {
+        d.feed(Event::WriteOffReplied {
+            line: 0,
+            reply: WriteOffReply::Unknown { detail: "timeout".into() },
+        });
+        if let Some(at) = d.payment.next_deadline() {
+            d.now = at;
+            d.feed(Event::Tick);
+            d.feed(Event::WriteOffStatusReplied {
+                line: 0,
+                reply: WriteOffStatus::Unknown { detail: "503".into() },
+            });
+        }
+    }
+    assert!(matches!(d.payment.state, State::Suspense { reason: SuspenseReason::WriteOffUnconfirmed, .. }));
+    assert!(d.payment.refunds.is_empty(), "cash never goes back through a channel");
+    // The biller answers at last: the line was written off; now the refused line's cash is owed.
+    assert_eq!(d.feed(Event::Recheck), [Effect::CheckWriteOff { line: 0 }]);
+    let held = WriteOffStatus::WrittenOff { biller_txn: "P1".into(), card: None };
+    assert_eq!(d.feed(Event::WriteOffStatusReplied { line: 0, reply: held }), [Effect::PrintSlip]);
+    assert_eq!(d.payment.state, State::Suspense { reason: SuspenseReason::CashOwed, next_check_at: None });
+    assert_eq!(d.payment.settlement().in_suspense, Fen(2000));
+}

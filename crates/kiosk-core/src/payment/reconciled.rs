@@ -140,10 +140,11 @@ pub(super) fn staff_resolved(p: &mut Payment, outcome: StaffOutcome) -> Vec<Effe
             // lines written off stay delivered.
             let refused: Vec<usize> =
                 (0..p.lines.len()).filter(|&i| matches!(p.lines[i], LineState::Rejected { .. })).collect();
+            let Some(&first) = refused.first() else { return vec![] };
             let amount =
                 crate::money::Fen::sum(refused.iter().map(|&i| p.order.lines[i].amount)).unwrap_or_default();
             p.refunds.push(super::RefundItem {
-                refund_no: p.order.reference.line_refund_no(refused[0]),
+                refund_no: p.order.reference.line_refund_no(first),
                 sent_at: None,
                 amount,
                 lines: refused,

@@ -503,7 +503,12 @@ fn after_line_change(p: &mut Payment, now: Ts, policy: &Policy) -> Vec<Effect> {
         .filter(|(i, l)| matches!(l, LineState::Rejected { .. }) && !covered(i))
         .map(|(i, _)| i)
         .collect();
-    if !rejected.is_empty() && p.is_cash() {
+    if p.is_cash() {
+        // A line the biller may still hold is checked first (write-off unconfirmed); the cash
+        // of a refused line is only owed once every line is known.
+        if rejected.is_empty() || p.lines.contains(&LineState::Unconfirmed) {
+            return finish(p, now, policy);
+        }
         // The kiosk gives no cash back: staff pay it out at the counter against the slip.
         // Nothing to check online: only staff settle it.
         p.state = State::Suspense { reason: SuspenseReason::CashOwed, next_check_at: None };

@@ -76,6 +76,25 @@ pub async fn run(backend: &Backend) -> ExitCode {
     } else {
         println!("bankcard  not configured");
     }
+    if let Some(cash) = &devices.cash {
+        // The same check a cash customer meets, which also raises the box-removed alarm.
+        let available = backend.runtime.cash_available().await;
+        match &available {
+            Ok(()) => println!("cash      ready"),
+            Err(why) => println!("cash      NOT READY: {why}"),
+        }
+        match backend.runtime.cash_in_the_box().await {
+            Ok(count) => println!(
+                "          box: {} notes, {} since the last collection",
+                count.notes,
+                kiosk_core::Fen(count.sum_fen)
+            ),
+            Err(error) => println!("          box count unreadable: {error}"),
+        }
+        required_missing |= cash.required && available.is_err();
+    } else {
+        println!("cash      not configured");
+    }
     if required_missing {
         ExitCode::from(3)
     } else {

@@ -2,18 +2,22 @@
 //! (`kiosk_core::cash` has the rules, `drivers/cash` the bytes).
 //!
 //! poll the head → step the intake → if it changed, journal it (the intake and a custody row per
-//! note, fsync) → carry out the effects (STACK, RETURN, ACK, RESET, the notes it may take).
+//! note, fsync) → carry out the effects (STACK, RETURN, ACK, RESET, the notes it may take) → tell
+//! the customer (only what is on record).
 //! When the intake closes (paid, or the customer left) the credited cash becomes a payment of
 //! [`Order::for_cash`] through [`Channel::Cash`], written off like any other; the intake is
 //! marked closed only once that payment is journaled, so a power cut in between is picked up by
 //! [`Runtime::recover_cash`] at the next start.
 
+use super::cash_words::news;
 use super::{journaling, Observer, Runtime, RuntimeError};
 use crate::clock;
 use journal::{IntakeRecord, NoteCustody, NoteRecord, PrintKind, PrintRecord, StaffAction, StoredIntake};
 use kiosk_core::cash::{CashEffect, Head, Intake, NoteState, Overpay};
 use kiosk_core::{Channel, Event, Fen, Order, Payment};
 use std::time::Duration;
+
+pub use super::cash_words::advice;
 
 /// Polls without an answer after which the head is taken for dead during a payment: the
 /// customer's notes so far are written off and a note in hand is held for staff.
@@ -75,6 +79,11 @@ pub enum CashUnavailable {
     BoxOpen,
     #[error("the banknote acceptor needs staff: {0}")]
     NeedsStaff(String),
+    /// The last customer's note is still in the head (it is being given back): try again.
+    #[error("the banknote acceptor still holds a note; it is being given back")]
+    NoteInHand,
+    #[error("a cash record in the journal does not read back: {0}")]
+    BadRecord(String),
     /// No change is given and the biller takes only the exact amount, which notes cannot make.
     #[error("{due} cannot be paid exactly in notes of {smallest} or more, and the biller takes no prepayment: pay by code or card, or at the counter")]
     NotExact { due: Fen, smallest: Fen },
@@ -90,42 +99,24 @@ impl Runtime {
         match status {
             cash::Status::StackerFull => Err(CashUnavailable::BoxFull),
             cash::Status::StackerOpen => Err(CashUnavailable::BoxOpen),
-            s if s.needs_staff() => Err(CashUnavailable::NeedsStaff(format!("{s:?}"))),
+            s if s.needs_staff() => Err(CashUnavailable::NeedsStaff(super::cash_words::fault(s).into())),
             _ => Ok(()),
         }
     }
 
-    /// A box out of its place while the journal says it holds notes no collection counted:
-    /// an alarm for staff, journaled once per removal.
-    async fn note_box_removal(&self, status: cash::Status) {
-        use std::sync::atomic::Ordering;
-        if status != cash::Status::StackerOpen {
-            self.cash_box_out.store(false, Ordering::Relaxed);
-            return;
-        }
-        if self.cash_box_out.swap(true, Ordering::Relaxed) {
-            return;
-        }
-        let held = match self.journal.cash_box().in_the_box().await {
-            Ok(count) => count.notes,
-            Err(error) => {
-                tracing::warn!(%error, "the cash box count could not be read");
-                return;
+    /// Before a new customer's first note: the head holds none. A note left in escrow (a RETURN
+    /// that never arrived) goes back now, never credited to this customer.
+    async fn head_free_for_a_customer(&self, driver: &mut cash::BillAcceptor) -> Result<(), RuntimeError> {
+        let status = driver.status().await.map_err(|e| RuntimeError::CashDevice(e.to_string()))?;
+        match driver.head(status) {
+            Head::Idle | Head::PowerUp(_) => Ok(()),
+            Head::Escrow(_) => {
+                if let Err(error) = driver.carry_out(CashEffect::Return).await {
+                    tracing::warn!(%error, "the banknote acceptor did not take RETURN");
+                }
+                Err(CashUnavailable::NoteInHand.into())
             }
-        };
-        if held == 0 {
-            return;
-        }
-        tracing::error!(notes = held, "ALARM: the cash box was removed without a collection");
-        let action = StaffAction {
-            at: clock::now().0,
-            staff_id: "kiosk".into(),
-            action: "cash-box-removed-without-collection".into(),
-            payment_id: None,
-            detail: format!("{held} notes on record not collected"),
-        };
-        if let Err(error) = self.journal.record_staff_action(&action).await {
-            tracing::warn!(%error, "the cash box alarm was not journaled");
+            _ => Err(CashUnavailable::NoteInHand.into()),
         }
     }
 
@@ -153,13 +144,17 @@ impl Runtime {
             return Err(RuntimeError::Unsettled(open.order_ref));
         }
         self.cash_available().await.map_err(RuntimeError::Cash)?;
+        if let Some(device) = &self.devices.cash {
+            self.head_free_for_a_customer(&mut *device.driver.lock().await).await?;
+        }
         let overpay = Overpay::of(&order);
         self.payable_in_notes(total, overpay)?;
         let mut intake = Intake::new(total, overpay);
         let order_json = serde_json::to_string(&order).map_err(|e| RuntimeError::Cash(bad_json(e)))?;
-        self.record_intake(&order, &order_json, &intake, true).await?;
-        self.take_notes(&order, &order_json, &mut intake, customer, observer).await?;
-        self.close_intake(order, &order_json, intake, observer).await
+        let mut log = IntakeLog { order: &order, order_json: &order_json, written: None };
+        self.record_intake(&mut log, &intake, true).await?;
+        self.take_notes(&mut log, &mut intake, customer, observer).await?;
+        self.close_intake(&mut log, intake, observer).await
     }
 
     /// Without prepayment the notes must make the amount due exactly (no change is given):
@@ -178,8 +173,7 @@ impl Runtime {
     /// The loop of one customer's notes, from the first limit to paid or walked away.
     async fn take_notes(
         &self,
-        order: &Order,
-        order_json: &str,
+        log: &mut IntakeLog<'_>,
         intake: &mut Intake,
         customer: &dyn CashCustomer,
         observer: &dyn Observer,
@@ -194,7 +188,7 @@ impl Runtime {
         // is counted for staff); a ready head is told which notes to take.
         let now = driver.status().await.map_err(|e| RuntimeError::CashDevice(e.to_string()))?;
         let first = intake.step(driver.head(now));
-        self.apply(order, order_json, intake, &first, &mut driver).await?;
+        self.apply(log, intake, &first, &mut driver).await?;
         let mut silent = 0;
         let mut settling = 0;
         loop {
@@ -211,50 +205,52 @@ impl Runtime {
                         continue;
                     }
                     // A dead head: a note in escrow is held in doubt, the rest written off.
-                    // Nothing can be sent to it; what the rules would send is dropped.
-                    intake.step(Head::Idle);
-                    if !intake.closed() {
-                        intake.walk_away();
-                    }
-                    self.record_intake(order, order_json, intake, true).await?;
-                    return Ok(());
+                    // Nothing can be sent to it.
+                    intake.give_up();
+                    return self.record_intake(log, intake, true).await;
                 }
             };
             let head = driver.head(status);
+            if head == Head::BoxUnavailable {
+                self.note_box_removal(status).await;
+            }
             let credited = intake.credited();
             let effects = intake.step(head);
+            self.apply(log, intake, &effects, &mut driver).await?;
+            // Told only once it is on record: "credited" is never said of a note the journal
+            // does not hold.
             observer.cash(intake, news(status, head, credited, intake));
-            self.apply(order, order_json, intake, &effects, &mut driver).await?;
-            let at_rest = matches!(head, Head::Idle | Head::Jam | Head::BoxUnavailable | Head::Cheated);
             if intake.closed() {
                 // Paid, or the customer left: wait for a note still in hand to come to rest.
+                // One that never does is held in doubt, never left escrowed on a closed intake.
                 settling += 1;
-                if at_rest || settling >= SETTLE_POLLS {
+                if head.at_rest() {
                     return Ok(());
+                }
+                if settling >= SETTLE_POLLS {
+                    intake.give_up();
+                    return self.record_intake(log, intake, true).await;
                 }
                 continue;
             }
             if customer.has_left(intake) {
                 let effects = intake.walk_away();
-                self.apply(order, order_json, intake, &effects, &mut driver).await?;
+                self.apply(log, intake, &effects, &mut driver).await?;
             }
         }
     }
 
-    /// Journals the intake if `effects` came with a change, then carries them out.
+    /// Journals the intake if it changed since it was last written (a note's fate can change
+    /// with no command to send), then carries out `effects`.
     async fn apply(
         &self,
-        order: &Order,
-        order_json: &str,
+        log: &mut IntakeLog<'_>,
         intake: &Intake,
         effects: &[CashEffect],
         driver: &mut cash::BillAcceptor,
     ) -> Result<(), RuntimeError> {
-        if effects.is_empty() {
-            return Ok(());
-        }
         // Journal first: a note is on record before STACK, its credit before the ACK.
-        self.record_intake(order, order_json, intake, true).await?;
+        self.record_intake(log, intake, true).await?;
         for &effect in effects {
             if let Err(error) = driver.carry_out(effect).await {
                 // Nothing is lost: the next poll says where the note is, and the rules decide.
@@ -264,25 +260,29 @@ impl Runtime {
         Ok(())
     }
 
-    /// Writes the intake and its notes' custody rows (one durable transaction).
+    /// Writes the intake and its notes' custody rows (one durable transaction), unless it is
+    /// open and unchanged since it was last written.
     async fn record_intake(
         &self,
-        order: &Order,
-        order_json: &str,
+        log: &mut IntakeLog<'_>,
         intake: &Intake,
         open: bool,
     ) -> Result<(), RuntimeError> {
+        if open && log.written.as_ref() == Some(intake) {
+            return Ok(());
+        }
         let intake_json = serde_json::to_string(intake).map_err(|e| RuntimeError::Cash(bad_json(e)))?;
         let notes = custody(intake);
         let record = IntakeRecord {
-            order_ref: order.reference.as_str(),
-            order_json,
+            order_ref: log.order.reference.as_str(),
+            order_json: log.order_json,
             intake_json: &intake_json,
             open,
             notes: &notes,
             at: clock::now().0,
         };
         self.journal.cash_box().record_intake(&record).await.map_err(|e| self.journal_failed(e))?;
+        log.written = Some(intake.clone());
         self.cut_if_due(true)?;
         Ok(())
     }
@@ -291,17 +291,22 @@ impl Runtime {
     /// closed, then the payment is driven to its end.
     async fn close_intake(
         &self,
-        order: Order,
-        order_json: &str,
+        log: &mut IntakeLog<'_>,
         intake: Intake,
         observer: &dyn Observer,
     ) -> Result<Option<Payment>, RuntimeError> {
+        let order = log.order;
         let totals = intake.totals();
-        if totals.held.is_positive() || intake.anomalies > 0 {
-            self.held_for_staff(&order, &intake).await;
+        let split = order.for_cash(totals.credited);
+        if totals.held.is_positive() || intake.anomalies > 0 || split.owed.is_positive() {
+            self.held_for_staff(order, &intake, split.owed).await;
         }
-        let Some(cash_order) = order.for_cash(totals.credited) else {
-            self.record_intake(&order, order_json, &intake, false).await?;
+        let Some(cash_order) = split.order else {
+            self.record_intake(log, &intake, false).await?;
+            if totals.held.is_positive() {
+                // No payment to print, but the customer's notes are in the kiosk's hands.
+                self.held_cash_slip(order, totals.held).await;
+            }
             return Ok(None);
         };
         let payment = match self.journal.get(order.reference.as_str()).await? {
@@ -315,37 +320,33 @@ impl Runtime {
                 payment
             }
         };
-        self.record_intake(&order, order_json, &intake, false).await?;
+        self.record_intake(log, &intake, false).await?;
         let notes = intake.notes.iter().filter(|n| n.state == NoteState::Credited).count();
         let first = if payment.state == kiosk_core::State::Ordered {
             Event::PayWith { channel: Channel::Cash, code_digest: format!("{notes} notes in the cash box") }
         } else {
             Event::Resume
         };
-        if !intake.walked_away {
+        let Some(note) = super::cash_words::slip_note(&intake, split.owed) else {
             return self.drive(payment, None, first, observer).await.map(Some);
-        }
-        // The customer left: one slip says what was credited (no receipt is waited for).
+        };
+        // Paid in part, or cash held for staff: one slip says so (no receipt is waited for).
         let paid = self.drive(payment, None, first, &NoReceipt(observer)).await?;
         if !paid.state.is_parked() {
-            self.part_payment_slip(&paid, observer).await;
+            self.cash_slip(&paid, &note, observer).await;
         }
         Ok(Some(paid))
     }
 
-    /// The customer left before paying in full: a slip says what was credited (written off
-    /// as a part payment or prepayment). A payment parked for staff has printed its own slip.
-    async fn part_payment_slip(&self, payment: &Payment, observer: &dyn Observer) {
-        let note = catalogue::bilingual(
-            "You left before paying in full: the cash inserted was credited to your account",
-            " / ",
-        );
-        let outcome = self.print_with_note(payment, Some(&note), observer).await;
+    /// The slip of a cash payment that needs words beside its receipt (paid in part, cash held
+    /// for staff). A payment parked for staff has printed its own slip.
+    async fn cash_slip(&self, payment: &Payment, note: &str, observer: &dyn Observer) {
+        let outcome = self.print_with_note(payment, Some(note), observer).await;
         let record = PrintRecord {
             payment_id: payment.id().to_string(),
             at: clock::now().0,
             kind: PrintKind::Slip,
-            outcome: format!("part payment; {outcome}"),
+            outcome: format!("cash slip; {outcome}"),
         };
         if let Err(error) = self.journal.record_print(&record).await {
             tracing::warn!(%error, "the part payment slip was not journaled");
@@ -354,17 +355,17 @@ impl Runtime {
 
     /// Notes stuck, in doubt or found with nothing on record: staff settle them at the
     /// collection count.
-    async fn held_for_staff(&self, order: &Order, intake: &Intake) {
+    async fn held_for_staff(&self, order: &Order, intake: &Intake, owed: Fen) {
         let totals = intake.totals();
-        tracing::warn!(order = %order.reference, held = %totals.held, anomalies = intake.anomalies, "cash held for staff");
+        tracing::warn!(order = %order.reference, held = %totals.held, %owed, anomalies = intake.anomalies, "cash held for staff");
         let action = StaffAction {
             at: clock::now().0,
             staff_id: "kiosk".into(),
             action: "cash-held-for-staff".into(),
             payment_id: None,
             detail: format!(
-                "order {}: {} held (stuck or in doubt), {} unknown notes in the box",
-                order.reference, totals.held, intake.anomalies
+                "order {}: {} held (stuck or in doubt), {} credited beyond the bills (owed), {} unknown notes in the box",
+                order.reference, totals.held, owed, intake.anomalies
             ),
         };
         if let Err(error) = self.journal.record_staff_action(&action).await {
@@ -374,27 +375,37 @@ impl Runtime {
 
     /// At start-up, before any payment is resumed: an intake left open by a power cut. Its
     /// customer is gone; the head says where the last note went (a power-up status), the rules
-    /// decide, and the credited cash is paid as for a customer who walked away.
+    /// decide, and the credited cash is paid as for a customer who walked away. An intake whose
+    /// payment exists already is only closed: its credit is the payment's, and stepping it again
+    /// could credit a note no payment includes.
     pub(super) async fn recover_cash(&self, observer: &dyn Observer) -> Result<Vec<Payment>, RuntimeError> {
         let mut paid = Vec::new();
         for stored in self.journal.cash_box().open_intakes().await? {
             tracing::info!(order = %stored.order_ref, "recovering an open cash intake");
             let (order, mut intake) = restore(&stored)?;
-            self.settle_after_cut(&order, &stored.order_json, &mut intake).await?;
-            if let Some(payment) = self.close_intake(order, &stored.order_json, intake, observer).await? {
+            let mut log =
+                IntakeLog { order: &order, order_json: &stored.order_json, written: Some(intake.clone()) };
+            if self.journal.get(&stored.order_ref).await?.is_none() {
+                self.settle_after_cut(&mut log, &mut intake).await?;
+            }
+            if let Some(payment) = self.close_intake(&mut log, intake, observer).await? {
                 paid.push(payment);
             }
         }
         Ok(paid)
     }
 
-    /// Polls the head until the note it held is at rest, stepping the intake, then closes it.
+    /// Polls the head until the note it held is at rest, stepping the intake of a customer who
+    /// is gone (a note still in escrow goes back), then closes it.
     async fn settle_after_cut(
         &self,
-        order: &Order,
-        order_json: &str,
+        log: &mut IntakeLog<'_>,
         intake: &mut Intake,
     ) -> Result<(), RuntimeError> {
+        if !intake.closed() {
+            // What the head is told comes with the first status (RESET, the inhibit).
+            intake.walk_away();
+        }
         if let Some(device) = &self.devices.cash {
             let mut driver = device.driver.lock().await;
             if driver.notes_taken().is_empty() {
@@ -406,12 +417,9 @@ impl Runtime {
                     continue;
                 };
                 let head = driver.head(status);
-                let mut effects = intake.step(head);
-                if !intake.closed() {
-                    effects.extend(intake.walk_away());
-                }
-                self.apply(order, order_json, intake, &effects, &mut driver).await?;
-                if matches!(head, Head::Idle | Head::Jam | Head::BoxUnavailable | Head::Cheated) {
+                let effects = intake.step(head);
+                self.apply(log, intake, &effects, &mut driver).await?;
+                if head.at_rest() {
                     return Ok(());
                 }
                 tokio::time::sleep(device.poll).await;
@@ -419,12 +427,17 @@ impl Runtime {
         }
         // No head to ask (or it never came to rest): a note in escrow is held in doubt; nothing
         // can be sent.
-        intake.step(Head::Idle);
-        if !intake.closed() {
-            intake.walk_away();
-        }
-        self.record_intake(order, order_json, intake, true).await
+        intake.give_up();
+        self.record_intake(log, intake, true).await
     }
+}
+
+/// One intake as it is journaled: its order, and the intake as last written (only a change is
+/// written again).
+struct IntakeLog<'a> {
+    order: &'a Order,
+    order_json: &'a str,
+    written: Option<Intake>,
 }
 
 /// The observer of a customer who walked away: no receipt (the part payment slip says it).
@@ -473,42 +486,5 @@ fn restore(stored: &StoredIntake) -> Result<(Order, Intake), RuntimeError> {
 }
 
 fn bad_json(error: serde_json::Error) -> CashUnavailable {
-    CashUnavailable::NeedsStaff(format!("a cash record does not read back: {error}"))
-}
-
-/// What to tell a customer whose note was rejected, by the head's reason.
-pub fn advice(reason: cash::RejectReason) -> kiosk_core::session::Text {
-    use cash::RejectReason as R;
-    use kiosk_core::session::Text;
-    match reason {
-        // The kiosk refused it: too large for what is due (no change is given), or not taken.
-        R::Inhibited => Text::new("This note is not taken now: please insert a smaller note"),
-        R::Magnetic | R::PhotoPattern | R::PhotoLevel | R::Discrimination | R::Calibration => {
-            Text::new("This note could not be recognised: please try another note")
-        }
-        R::Insertion
-        | R::ResidualBill
-        | R::Conveying
-        | R::Operation
-        | R::Stacker
-        | R::Length
-        | R::Other(_) => Text::new("Please smooth the note flat and insert it again"),
-    }
-}
-
-/// What the customer hears after a poll.
-fn news(status: cash::Status, head: Head, credited_before: Fen, intake: &Intake) -> CashNews {
-    use kiosk_core::session::Text;
-    if intake.credited() > credited_before {
-        return CashNews::Credited(intake.credited() - credited_before);
-    }
-    match (status, head) {
-        (cash::Status::Rejecting(reason), _) => CashNews::Returned(advice(reason)),
-        (_, Head::Returned) => CashNews::Returned(Text::new("Please take your note back")),
-        (_, Head::Jam) => CashNews::NeedsStaff(Text::new("A note is stuck: please call staff")),
-        (_, Head::BoxUnavailable) => {
-            CashNews::NeedsStaff(Text::new("The cash box is full: please call staff"))
-        }
-        _ => CashNews::Nothing,
-    }
+    CashUnavailable::BadRecord(error.to_string())
 }

@@ -1,6 +1,7 @@
-//! 清机: staff empty the cash box. The journal's count of what the box should hold since the
-//! last collection is recorded (durably) as a collection, printed on a slip for staff to count
-//! the notes against, and journaled as a staff action with who did it.
+//! The cash box in staff's hands. 清机: staff empty the box; the journal's count of what it
+//! should hold since the last collection is recorded (durably) as a collection, printed on a
+//! slip for staff to count the notes against, and journaled as a staff action with who did it.
+//! A box taken out with no collection raises an alarm; cash held for staff gets a slip.
 
 use super::{Runtime, RuntimeError};
 use crate::clock;
@@ -27,6 +28,11 @@ impl Runtime {
     /// journals who did it. Refused while a customer pays.
     pub async fn collect_cash(&self, staff_id: &str) -> Result<Collected, RuntimeError> {
         let _sale = self.sales.try_lock().map_err(|_| RuntimeError::Busy)?;
+        // A customer's notes still moving (a power cut mid-payment) are settled first: recovery
+        // closes the intake, then the box can be counted.
+        if let Some(open) = self.journal.cash_box().open_intakes().await?.into_iter().next() {
+            return Err(RuntimeError::Unsettled(open.order_ref));
+        }
         let collection = self
             .journal
             .cash_box()
@@ -61,6 +67,81 @@ impl Runtime {
             },
         };
         Ok(Collected { collection, slip, printed })
+    }
+
+    /// A box out of its place while the journal says it holds notes no collection counted:
+    /// an alarm for staff, journaled once per removal.
+    pub(super) async fn note_box_removal(&self, status: cash::Status) {
+        use std::sync::atomic::Ordering;
+        if status != cash::Status::StackerOpen {
+            self.cash_box_out.store(false, Ordering::Relaxed);
+            return;
+        }
+        if self.cash_box_out.swap(true, Ordering::Relaxed) {
+            return;
+        }
+        let held = match self.journal.cash_box().in_the_box().await {
+            Ok(count) => count.notes,
+            Err(error) => {
+                tracing::warn!(%error, "the cash box count could not be read");
+                return;
+            }
+        };
+        if held == 0 {
+            return;
+        }
+        tracing::error!(notes = held, "ALARM: the cash box was removed without a collection");
+        let action = StaffAction {
+            at: clock::now().0,
+            staff_id: "kiosk".into(),
+            action: "cash-box-removed-without-collection".into(),
+            payment_id: None,
+            detail: format!("{held} notes on record not collected"),
+        };
+        if let Err(error) = self.journal.record_staff_action(&action).await {
+            tracing::warn!(%error, "the cash box alarm was not journaled");
+        }
+    }
+
+    /// Cash of a customer that no payment holds (a note stuck or in doubt, nothing credited):
+    /// a slip with the order number and the amount, for the counter.
+    pub(super) async fn held_cash_slip(&self, order: &kiosk_core::Order, held: Fen) {
+        let slip = held_cash_slip(order, held, &self.identity.kiosk_id);
+        let printed = match &self.devices.printer {
+            None => "no printer".to_string(),
+            Some(printer) => match printer.driver.lock().await.print_receipt(&slip, None).await {
+                Ok(_) => "printed".into(),
+                Err(error) => format!("failed: {error}"),
+            },
+        };
+        let action = StaffAction {
+            at: clock::now().0,
+            staff_id: "kiosk".into(),
+            action: "cash-held-slip".into(),
+            payment_id: None,
+            detail: format!("order {}: {held} held for staff; slip {printed}", order.reference),
+        };
+        if let Err(error) = self.journal.record_staff_action(&action).await {
+            tracing::warn!(%error, "the held cash slip was not journaled");
+        }
+    }
+}
+
+/// The slip of cash held for staff with no payment: what the customer shows at the counter.
+fn held_cash_slip(order: &kiosk_core::Order, held: Fen, kiosk_id: &str) -> Receipt {
+    let row = |label: String, value: String| Row { label, value };
+    Receipt {
+        kind: ReceiptKind::Slip,
+        title: bilingual("Cash held for staff", " / "),
+        header: vec![
+            row(bilingual("Kiosk", " "), kiosk_id.to_string()),
+            row(bilingual("Order no.", " "), order.reference.to_string()),
+            row(bilingual("Time", " "), clock::format_local(clock::now())),
+        ],
+        lines: Vec::new(),
+        totals: vec![row(bilingual("Held", " "), held.to_string())],
+        outcome: bilingual("Not paid: your note is held in the kiosk", " / "),
+        footer: vec![bilingual("Keep this slip and show it at the counter", " / ")],
     }
 }
 

@@ -9,6 +9,7 @@ mod bank_card_slot;
 mod card_reversals;
 pub mod cash;
 mod cash_collection;
+mod cash_words;
 pub mod crash_point;
 mod drive;
 mod effects;
