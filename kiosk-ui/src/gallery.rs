@@ -5,8 +5,8 @@
 use crate::view::{DeviceLine, KioskFacts};
 use kiosk_core::session::Text;
 use kiosk_core::session::{
-    Availability, Found, GasCardInfo, Input, Intent, MethodChoice, Outcome, OutcomeKind, PayPhase,
-    ReceiptOutlook, Service, Session,
+    Availability, CashHeard, CashProgress, Found, GasCardInfo, Input, Intent, MethodChoice, Outcome,
+    OutcomeKind, PayPhase, ReceiptOutlook, Service, Session,
 };
 use kiosk_core::{AccountNo, Bill, Fen, JointBill, PastPayment, Ts, Utility};
 
@@ -32,6 +32,14 @@ pub fn demo_facts(portrait: bool) -> KioskFacts {
                 true,
             ),
             line(Text::new("Bank card terminal"), Text::new("offline"), false),
+            line(
+                Text::new("Note acceptor"),
+                Text::with(
+                    "{0}; {1} notes, {2} in the box",
+                    [Text::new("ready"), Text::verbatim("12"), Text::verbatim("¥860.00")],
+                ),
+                true,
+            ),
         ],
         suspense: vec![Text::verbatim("SH-DEMO-0001-20261123-0007 SUSPENSE ¥86.40")],
         portrait,
@@ -58,6 +66,28 @@ fn water_bill() -> Bill {
     }
 }
 
+/// The notes the demo kiosk's acceptor takes, in fen.
+fn cash_notes() -> Vec<Fen> {
+    [100, 500, 1000, 2000, 5000, 10_000].map(Fen).to_vec()
+}
+
+/// Every device working, the banknote acceptor too.
+fn all_working() -> Availability {
+    Availability { cash: true, cash_notes: cash_notes(), ..Availability::default() }
+}
+
+/// A power bill whose biller keeps cash beyond the amount due as prepayment (预存).
+fn power_bill() -> Bill {
+    Bill {
+        utility: Utility::Power,
+        account: AccountNo::from_trusted("4100000027"),
+        bill_id: "P-202611".into(),
+        amount_due: Fen(21355),
+        prepayment: true,
+        ..water_bill()
+    }
+}
+
 fn joint_bill() -> JointBill {
     let sub = |utility, amount| Bill { utility, amount_due: Fen(amount), ..water_bill() };
     JointBill {
@@ -77,6 +107,7 @@ impl Driver {
     fn new() -> Driver {
         let mut s = Session::default();
         s.service_phone = "021-12345678".into();
+        s.step(Input::Availability(all_working()), Ts(0));
         Driver { s, at: 0 }
     }
 
@@ -113,6 +144,26 @@ impl Driver {
 
     fn paying() -> Driver {
         Driver::water_confirm().tap(Intent::ConfirmBill).tap(Intent::ChooseMethod(MethodChoice::Code))
+    }
+
+    /// A power bill (prepayment taken) at the cash rule, before the first note.
+    fn cash_rule() -> Driver {
+        Driver::new()
+            .typed(Service::Power, "4100000027")
+            .tap(Intent::SubmitAccount)
+            .news(Input::Found(Found::Bill(power_bill())))
+            .tap(Intent::ConfirmBill)
+            .tap(Intent::ChooseMethod(MethodChoice::Cash))
+    }
+
+    /// Cash going in: a 100-yuan note credited, ¥113.55 still due.
+    fn cash_taking() -> Driver {
+        let credited = CashProgress {
+            inserted: Fen(10_000),
+            still_due: Fen(11_355),
+            heard: CashHeard::Credited(Fen(10_000)),
+        };
+        Driver::cash_rule().tap(Intent::StartCash).news(Input::Cash(credited))
     }
 
     fn result(kind: OutcomeKind) -> Driver {
@@ -167,9 +218,14 @@ impl Driver {
 
 /// Every screen, in the states worth looking at.
 pub fn shots() -> Vec<Shot> {
-    let degraded =
-        Availability { scanner: false, receipt: ReceiptOutlook::Unavailable, ..Default::default() };
-    let nothing = Availability { scanner: false, bank_card: false, ..Default::default() };
+    let degraded = Availability { scanner: false, receipt: ReceiptOutlook::Unavailable, ..all_working() };
+    let nothing = Availability { scanner: false, bank_card: false, cash: false, ..all_working() };
+    let cash_only = Availability { scanner: false, bank_card: false, ..all_working() };
+    let returned = CashProgress {
+        inserted: Fen(10_000),
+        still_due: Fen(11_355),
+        heard: CashHeard::Returned(Text::new("Please smooth the note flat and insert it again")),
+    };
     let gas_card = GasCardInfo {
         card_masked: "88******21".into(),
         account: AccountNo::from_trusted("3300000035"),
@@ -210,7 +266,14 @@ pub fn shots() -> Vec<Shot> {
             .news(Input::Availability(degraded))
             .tap(Intent::ConfirmBill)
             .shot("08-method-no-paper"),
+        Driver::cash_rule()
+            .news(Input::Availability(cash_only))
+            .tap(Intent::Back)
+            .shot("08-method-cash-only"),
         Driver::paying().shot("09-paying-code"),
+        Driver::cash_rule().shot("09-paying-cash-rule"),
+        Driver::cash_taking().shot("09-paying-cash"),
+        Driver::cash_taking().news(Input::Cash(returned)).shot("09-paying-cash-returned"),
         Driver::paying().news(Input::Progress(PayPhase::WaitingForPin)).shot("10-paying-pin"),
         Driver::water_confirm()
             .tap(Intent::ConfirmBill)

@@ -25,10 +25,13 @@ pub fn intent(action: Action, arg: i32) -> Option<Intent> {
         Action::Method => Intent::ChooseMethod(match arg {
             0 => MethodChoice::Code,
             1 => MethodChoice::BankCard,
+            2 => MethodChoice::Cash,
             _ => return None,
         }),
         Action::StopWaiting => Intent::StopWaiting,
         Action::ScanAgain => Intent::ScanAgain,
+        Action::CashStart => Intent::StartCash,
+        Action::CashFinish => Intent::FinishCash,
         Action::Receipt => Intent::Receipt(match arg {
             1 => true,
             0 => false,
@@ -52,6 +55,7 @@ pub fn intent(action: Action, arg: i32) -> Option<Intent> {
         Action::StaffSignOut => Intent::StaffSignOut,
         Action::StaffReprint => Intent::StaffReprint,
         Action::StaffRewrite => Intent::StaffRewriteCard,
+        Action::StaffCollectCash => Intent::StaffCollectCash,
         Action::StaffLayout => Intent::StaffToggleLayout,
     })
 }
@@ -68,8 +72,11 @@ pub fn tap_of(choice: &Intent) -> Option<(Action, i32)> {
         Intent::Amend => (Action::Amend, 0),
         Intent::ChooseMethod(MethodChoice::Code) => (Action::Method, 0),
         Intent::ChooseMethod(MethodChoice::BankCard) => (Action::Method, 1),
+        Intent::ChooseMethod(MethodChoice::Cash) => (Action::Method, 2),
         Intent::StopWaiting => (Action::StopWaiting, 0),
         Intent::ScanAgain => (Action::ScanAgain, 0),
+        Intent::StartCash => (Action::CashStart, 0),
+        Intent::FinishCash => (Action::CashFinish, 0),
         Intent::Receipt(wanted) => (Action::Receipt, i32::from(*wanted)),
         Intent::Done => (Action::Done, 0),
         Intent::Another => (Action::Another, 0),
@@ -92,7 +99,8 @@ mod tests {
         assert_eq!(intent(Action::Start, 4), Some(Intent::Start(Service::GasCard)));
         assert_eq!(intent(Action::Start, 5), None);
         assert_eq!(intent(Action::Method, 1), Some(Intent::ChooseMethod(MethodChoice::BankCard)));
-        assert_eq!(intent(Action::Method, 2), None);
+        assert_eq!(intent(Action::Method, 2), Some(Intent::ChooseMethod(MethodChoice::Cash)));
+        assert_eq!(intent(Action::Method, 3), None);
         assert_eq!(intent(Action::Receipt, 0), Some(Intent::Receipt(false)));
         assert_eq!(intent(Action::Receipt, 7), None);
         assert_eq!(intent(Action::Amount, 5_000), Some(Intent::ChooseAmount(Fen(5_000))));
@@ -110,8 +118,11 @@ mod tests {
             Intent::Amend,
             Intent::ChooseMethod(MethodChoice::Code),
             Intent::ChooseMethod(MethodChoice::BankCard),
+            Intent::ChooseMethod(MethodChoice::Cash),
             Intent::StopWaiting,
             Intent::ScanAgain,
+            Intent::StartCash,
+            Intent::FinishCash,
             Intent::Receipt(true),
             Intent::Receipt(false),
             Intent::Done,

@@ -12,8 +12,8 @@ use crate::{
 };
 use kiosk_core::session::words::tr;
 use kiosk_core::session::{
-    speech, words, AccountEntry, Ending, Found, Intent, Lang, NoticeKind, Order, OutcomeKind, PayPhase,
-    ReceiptState, Screen, Service, Session, Stage, Text,
+    speech, words, AccountEntry, Ending, Found, Intent, Lang, MethodChoice, NoticeKind, Order, OutcomeKind,
+    PayPhase, ReceiptState, Screen, Service, Session, Stage, Text,
 };
 use kiosk_core::{Fen, Ts};
 use slint::{ComponentHandle, ModelRc, SharedString, VecModel};
@@ -108,7 +108,10 @@ pub fn apply(window: &impl Screens, s: &Session, facts: &KioskFacts, now: Ts) {
 
 /// What is withdrawn, in words, for the screens that say it — only while `screen` is on show.
 fn degraded_on(s: &Session, screen: Screen) -> ModelRc<SharedString> {
-    let lines = if s.screen() == screen { words::degraded(&s.availability, s.lang) } else { Vec::new() };
+    let lines = match s.screen() == screen {
+        true => words::degraded_on(screen, &s.availability, s.lang),
+        false => Vec::new(),
+    };
     model(lines.into_iter().map(SharedString::from).collect())
 }
 
@@ -120,6 +123,11 @@ fn attract(g: &AttractAdapter<'_>, s: &Session) {
     g.set_joint_ok(available.service(Service::Joint));
     g.set_gas_card_ok(available.service(Service::GasCard));
     g.set_degraded(degraded_on(s, Screen::Attract));
+    let ways = match s.screen() {
+        Screen::Attract => words::ways_to_pay(available, &s.service_phone, s.lang),
+        _ => Vec::new(),
+    };
+    g.set_ways_to_pay(speech::utterance(&ways, s.lang).into());
 }
 
 fn find_account(g: &FindAccountAdapter<'_>, s: &Session) {
@@ -161,6 +169,9 @@ fn method(g: &MethodAdapter<'_>, s: &Session) {
     g.set_amount(amount_text(order.and_then(|o| o.amount())).into());
     g.set_scanner_ok(s.availability.scanner);
     g.set_bank_card_ok(s.availability.bank_card);
+    g.set_has_cash(!s.availability.cash_notes.is_empty());
+    g.set_cash_ok(s.cash_payable());
+    g.set_cash_only(s.availability.cash_only());
     g.set_degraded(degraded_on(s, Screen::Method));
 }
 
@@ -170,7 +181,13 @@ fn paying(g: &PayingAdapter<'_>, s: &Session, now: Ts) {
         _ => None,
     };
     g.set_amount(amount_text(payment.and_then(|p| p.order.amount())).into());
-    g.set_phase_text(payment.map_or("", |p| words::paying_words(p.phase, s.lang)).into());
+    let mut phase_text = payment.map_or("", |p| words::paying_words(p.phase, s.lang)).to_string();
+    if payment.is_some_and(|p| p.phase == Some(PayPhase::TakingCash)) {
+        // Which notes go in, beside where they go (the rule's box is gone once notes go in).
+        let notes = words::notes_taken(&s.availability.cash_notes, s.lang);
+        phase_text = speech::utterance(&[phase_text, notes], s.lang);
+    }
+    g.set_phase_text(phase_text.into());
     let countdown = match payment.and_then(|p| p.phase) {
         Some(PayPhase::WaitingForCode { until_ms }) => ((until_ms - now.0).max(0) + 999) / 1000,
         _ => -1,
@@ -180,6 +197,30 @@ fn paying(g: &PayingAdapter<'_>, s: &Session, now: Ts) {
     // end (its own time-out, or its cancel key), and the session follows it.
     g.set_can_stop_waiting(s.allowed(&Intent::StopWaiting));
     g.set_can_scan_again(s.allowed(&Intent::ScanAgain));
+    cash(g, s, payment);
+}
+
+/// The cash panel of the paying screen: the rule before the first note, then the amounts.
+fn cash(g: &PayingAdapter<'_>, s: &Session, payment: Option<&kiosk_core::session::Payment>) {
+    let lang = s.lang;
+    let cash = payment.filter(|p| p.method == MethodChoice::Cash);
+    g.set_cash(cash.is_some());
+    let rule = match cash {
+        Some(p) if p.phase == Some(PayPhase::CashRule) => {
+            words::cash_rule(p.order.cash_overpay_prepaid(), &s.availability.cash_notes, lang)
+        }
+        _ => Vec::new(),
+    };
+    g.set_cash_rule(model(rule.into_iter().map(SharedString::from).collect()));
+    let progress = cash.and_then(|p| p.cash.as_ref());
+    let taking = cash.is_some_and(|p| p.phase == Some(PayPhase::TakingCash));
+    let inserted = progress.map_or(Fen::ZERO, |c| c.inserted);
+    let still_due =
+        progress.map_or_else(|| cash.and_then(|p| p.order.amount()).unwrap_or_default(), |c| c.still_due);
+    g.set_cash_inserted(if taking { inserted.to_string() } else { String::new() }.into());
+    g.set_cash_still_due(if taking { still_due.to_string() } else { String::new() }.into());
+    g.set_can_start_cash(s.allowed(&Intent::StartCash));
+    g.set_can_finish_cash(s.allowed(&Intent::FinishCash));
 }
 
 fn result(g: &ResultAdapter<'_>, s: &Session) {
@@ -238,6 +279,7 @@ fn frame(kiosk: &Kiosk<'_>, s: &Session, facts: &KioskFacts, now: Ts) {
         ic_slot: hands.ic_slot,
         card_terminal: hands.card_terminal,
         receipt_exit: hands.receipt_exit,
+        note_slot: hands.note_slot,
         any: hands.any(),
     });
     kiosk.set_eject_text(s.eject.map(|e| speech::eject_line(e, lang)).unwrap_or_default().into());

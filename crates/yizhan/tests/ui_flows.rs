@@ -762,3 +762,73 @@ fn a_journal_changed_behind_the_kiosk_puts_the_screen_out_of_service() {
     assert_eq!(k.screen(), "out-of-service");
     assert!(k.shows("暂停收款"), "{:?}", k.labels());
 }
+
+/// Issue 13: cash through the screens. The no-change rule is shown and confirmed before the
+/// acceptor opens; a crumpled note comes back with its reason said; each note credited is said
+/// with what is in and what is still due; the overpayment is the power account's prepayment.
+#[test]
+fn a_power_bill_is_paid_in_notes_with_the_rule_first_and_the_rest_prepaid() {
+    let k = Kiosk::start();
+    let account = support::fresh_account(Utility::Power);
+    let seed = serde_json::json!({ "account": account, "amount_due_fen": 8640, "prepayment": true });
+    k.kiosk.sims().billers.get(Utility::Power).sim.put_account(serde_json::from_value(seed).unwrap());
+    let sim =
+        std::sync::Arc::clone(k.kiosk.runtime().devices.sims.cash.as_ref().expect("a simulated acceptor"));
+    k.to_confirm_power(&account);
+    k.tap("确认缴费");
+    k.tap("现金");
+    assert_eq!(k.screen(), "paying");
+    assert!(k.shows("本机不找零：多投的金额将作为预存款存入您的户号。"), "the rule: {:?}", k.labels());
+    assert!(k.shows("可收纸币面额（元）：10 · 20 · 50 · 100"), "{:?}", k.labels());
+    assert!(k.shows("纸币投入口"), "the picture points at the note slot: {:?}", k.labels());
+    assert!(
+        Kiosk::labels_of(&k.mirror()).iter().any(|l| l.contains("本机不找零")),
+        "the mirror shows the rule"
+    );
+    assert!(sim.log().stacker.is_empty());
+
+    sim.insert_suspect(0x71);
+    for note in [50, 20, 10, 10] {
+        sim.insert(note);
+    }
+    k.tap("开始投币");
+    k.wait_for("result");
+    let said = k.heard.transcript();
+    assert!(said.contains("请将纸币展平后重新放入"), "the crumpled note's reason: {said}");
+    assert!(said.contains("已收到50元整。已投入50元整，还需36元4角"), "{said}");
+    let outcome = k.ui.borrow().session().outcome().cloned().unwrap();
+    assert_eq!(outcome.kind, kiosk_core::session::OutcomeKind::Paid);
+    assert_eq!(outcome.amount, Fen(9000), "86.40 due, 90 in notes: 3.60 prepaid");
+    let mut boxed = sim.log().stacker;
+    boxed.sort();
+    assert_eq!(boxed, [10, 10, 20, 50], "every credited note in the box, the crumpled one back");
+    assert_eq!(k.kiosk.write_offs(Utility::Power, &format!("{}-1", outcome.order_ref)), 1);
+}
+
+/// 结束投币 with nothing in: the acceptor closes, nothing was charged, and the customer chooses
+/// again; the staff panel's 清机 counts the box and prints the slip.
+#[test]
+fn finishing_with_no_note_charges_nothing_and_staff_collect_the_box() {
+    let k = Kiosk::start();
+    let account = k.kiosk.account(Utility::Water, 5000);
+    k.to_confirm(&account);
+    k.tap("确认缴费");
+    k.tap("现金");
+    assert!(k.shows("本机不找零：请投入不超过尚需金额的纸币，面额过大的纸币将退回。"), "{:?}", k.labels());
+    k.tap("开始投币");
+    k.tap("结束投币");
+    k.wait_for("method");
+    assert!(k.shows("没有收取纸币，未扣款。"), "{:?}", k.labels());
+
+    k.tap("取消并退出");
+    k.tap("工作人员登录");
+    k.type_digits("246810");
+    k.tap("登录");
+    k.wait_for("staff-panel");
+    assert!(k.shows("纸币器"), "the acceptor on the panel: {:?}", k.labels());
+    let slips = k.kiosk.printer_sim().receipts().len();
+    k.tap("清机");
+    k.wait(|ui| ui.session().notice.is_some());
+    assert!(k.shows("清机完成：0 张，¥0.00"), "{:?}", k.labels());
+    assert_eq!(k.kiosk.printer_sim().receipts().len(), slips + 1, "the collection slip");
+}

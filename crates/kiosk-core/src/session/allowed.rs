@@ -35,7 +35,10 @@ impl Session {
             ChooseAmount(amount) => s == Screen::TopUpAmount && amount.0 > 0,
             ConfirmBill => s == Screen::Confirm && self.amount().is_some_and(|a| a.0 > 0),
             Amend => s == Screen::Confirm,
+            ChooseMethod(MethodChoice::Cash) => s == Screen::Method && self.cash_payable(),
             ChooseMethod(method) => s == Screen::Method && self.availability.method(*method),
+            StartCash => s == Screen::Paying && self.phase() == Some(PayPhase::CashRule),
+            FinishCash => s == Screen::Paying && self.phase() == Some(PayPhase::TakingCash),
             ScanAgain => s == Screen::Paying && self.phase().is_none(),
             // Only the scanner's wait can be stopped; the card slot has its own time limit.
             StopWaiting => {
@@ -51,9 +54,8 @@ impl Session {
             StaffSignInOpen => self.staff.is_none() && !self.money_in_flight() && s != Screen::StaffSignIn,
             StaffSubmit => typing_pin && !self.pin().is_empty(),
             StaffPanel => self.staff.is_some() && s != Screen::StaffPanel && !self.money_in_flight(),
-            StaffBackToCustomer | StaffSignOut | StaffReprint | StaffRewriteCard | StaffToggleLayout => {
-                s == Screen::StaffPanel && self.staff.is_some()
-            }
+            StaffBackToCustomer | StaffSignOut | StaffReprint | StaffRewriteCard | StaffCollectCash
+            | StaffToggleLayout => s == Screen::StaffPanel && self.staff.is_some(),
         }
     }
 
@@ -86,6 +88,7 @@ impl Session {
             (Key::Digit(d @ 1..=4), TopUpAmount) => Intent::ChooseAmount(TOP_UP_AMOUNTS[usize::from(d - 1)]),
             (Key::Digit(1), Method) => Intent::ChooseMethod(MethodChoice::Code),
             (Key::Digit(2), Method) => Intent::ChooseMethod(MethodChoice::BankCard),
+            (Key::Digit(3), Method) => Intent::ChooseMethod(MethodChoice::Cash),
             (Key::Digit(1), Result) => Intent::Receipt(true),
             (Key::Digit(2), Result) => Intent::Receipt(false),
             (Key::Enter, FindAccount) if gas_card => Intent::InsertGasCard,
@@ -93,6 +96,7 @@ impl Session {
             // Nothing due: Enter looks up another account.
             (Key::Enter, Confirm) if self.nothing_due() => Intent::Amend,
             (Key::Enter, Confirm) => Intent::ConfirmBill,
+            (Key::Enter, Paying) if self.phase() == Some(PayPhase::CashRule) => Intent::StartCash,
             (Key::Enter, Paying) => Intent::ScanAgain,
             (Key::Enter, Result | Farewell) => Intent::Done,
             (Key::Enter, StaffSignIn) => Intent::StaffSubmit,

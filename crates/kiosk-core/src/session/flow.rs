@@ -195,8 +195,16 @@ impl Session {
     }
 
     /// Money may be moving: nothing times out and nobody can leave; the payment machine decides.
+    /// The cash rule before the first note moves nothing yet.
     pub fn money_in_flight(&self) -> bool {
-        self.phase().is_some()
+        self.phase().is_some_and(|phase| phase != PayPhase::CashRule)
+    }
+
+    /// Cash can pay what is on screen now: the acceptor takes notes, and notes can make the
+    /// amount (whole notes, or a biller that keeps the rest as prepayment; no change is given).
+    pub fn cash_payable(&self) -> bool {
+        let smallest = self.availability.cash_notes.first().copied().unwrap_or(Fen::ZERO);
+        self.availability.cash && self.stage.order().is_some_and(|order| order.payable_in_notes(smallest))
     }
 
     /// The result of a payment that moved money: its only ways out are the receipt offer and
@@ -264,6 +272,7 @@ impl Session {
                     }
                 }
             }
+            Input::Cash(progress) => self.cash_news(progress, &mut out),
             Input::Finished(outcome) => self.finished(outcome, now, &mut out),
             Input::Availability(availability) => self.availability_changed(availability, now, &mut out),
             Input::ReceiptPrinted => {
@@ -415,6 +424,18 @@ impl Session {
                 }
             }
             Intent::StopWaiting => out.push(Command::StopScanning),
+            Intent::StartCash => {
+                if let Stage::Paying(payment) = &mut self.stage {
+                    payment.phase = Some(PayPhase::TakingCash);
+                    self.deadline = None;
+                    out.push(Command::Pay { method: MethodChoice::Cash });
+                    out.push(Command::Speak(speech::phase_lines(PayPhase::TakingCash, self.lang)));
+                }
+            }
+            Intent::FinishCash => {
+                out.push(Command::StopCash);
+                out.push(Command::Speak(vec![words::finishing_cash(self.lang).into()]));
+            }
             Intent::Receipt(wanted) => {
                 let lang = self.lang;
                 if let Stage::Result(ending) = &mut self.stage {
@@ -468,6 +489,7 @@ impl Session {
             }
             Intent::StaffReprint => out.push(self.staff_command(StaffCommand::Reprint)),
             Intent::StaffRewriteCard => out.push(self.staff_command(StaffCommand::RewriteCard)),
+            Intent::StaffCollectCash => out.push(self.staff_command(StaffCommand::CollectCash)),
             Intent::StaffToggleLayout => out.push(self.staff_command(StaffCommand::ToggleLayout)),
         }
     }
@@ -600,6 +622,9 @@ impl Session {
         if !self.availability.method(method) {
             return self.say_notice(words::method_unavailable(method), out);
         }
+        if method == MethodChoice::Cash && !self.cash_payable() {
+            return self.say_notice(words::not_payable_in_notes(), out);
+        }
         let (order, again) = match &self.stage {
             Stage::Method(order) => (order.clone(), false),
             Stage::Paying(payment) => (payment.order.clone(), true),
@@ -611,6 +636,8 @@ impl Session {
                 PayPhase::WaitingForCode { until_ms: now.0 + self.timing.code_window.as_millis() as i64 }
             }
             MethodChoice::BankCard => PayPhase::WaitingForCard,
+            // The no-change rule first; the acceptor opens when the customer says so.
+            MethodChoice::Cash => PayPhase::CashRule,
         };
         let paying = Stage::Paying(Payment::new(order, method, phase));
         if again {
@@ -620,7 +647,34 @@ impl Session {
         } else {
             self.go(paying, now, out);
         }
-        out.push(Command::Pay { method });
+        if method != MethodChoice::Cash {
+            out.push(Command::Pay { method });
+        }
+    }
+
+    /// The acceptor's news: the amounts on screen, and what to say (each note as it is credited,
+    /// a returned note's reason, a call for staff).
+    fn cash_news(&mut self, progress: CashProgress, out: &mut Vec<Command>) {
+        let lang = self.lang;
+        let Stage::Paying(payment) = &mut self.stage else { return };
+        if payment.method != MethodChoice::Cash {
+            return;
+        }
+        let heard = progress.heard.clone();
+        let line = words::cash_progress_line(&progress, lang);
+        payment.cash = Some(progress);
+        match heard {
+            CashHeard::Nothing => {}
+            CashHeard::Credited(_) => {
+                self.notice = None;
+                out.push(Command::StopSpeech);
+                out.push(Command::Speak(vec![line]));
+            }
+            CashHeard::Returned(why) | CashHeard::NeedsStaff(why) => {
+                out.push(Command::StopSpeech);
+                self.say_notice(Notice::error(why), out);
+            }
+        }
     }
 
     /// The payment's end. The pay job starts only from the paying screen, which cannot be left
@@ -794,7 +848,7 @@ impl Session {
         let screen = self.screen();
         let limit = match screen {
             Screen::Farewell => Some(self.timing.farewell),
-            Screen::Paying if self.phase().is_some() => None,
+            Screen::Paying if self.money_in_flight() => None,
             Screen::Paying => Some(self.input_limit()),
             s if s.waits_for_input() => Some(self.input_limit()),
             _ => None,

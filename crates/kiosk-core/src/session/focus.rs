@@ -19,8 +19,14 @@ impl Session {
             Screen::FindAccount => vec![InsertGasCard],
             Screen::TopUpAmount => TOP_UP_AMOUNTS.iter().map(|a| ChooseAmount(*a)).collect(),
             Screen::Confirm => vec![ConfirmBill, Amend],
-            Screen::Method => vec![ChooseMethod(MethodChoice::Code), ChooseMethod(MethodChoice::BankCard)],
-            Screen::Paying => vec![StopWaiting, ScanAgain],
+            // Cash first when it is the only way left (the screen shows it so).
+            Screen::Method if self.availability.cash_only() => vec![ChooseMethod(MethodChoice::Cash)],
+            Screen::Method => vec![
+                ChooseMethod(MethodChoice::Code),
+                ChooseMethod(MethodChoice::BankCard),
+                ChooseMethod(MethodChoice::Cash),
+            ],
+            Screen::Paying => vec![StopWaiting, ScanAgain, StartCash, FinishCash],
             // The receipt offer first; 完成 and 再办一笔 stay on the screen beside it (the filter
             // below drops what is not live yet, and the receipt buttons once answered).
             Screen::Result if self.receipt() == Some(&ReceiptState::Printing) => vec![],
@@ -85,6 +91,9 @@ pub fn choice_label(s: &Session, choice: &Intent) -> String {
         Intent::Amend => tr(lang, "Change").into(),
         Intent::ChooseMethod(MethodChoice::Code) => tr(lang, "Payment code").into(),
         Intent::ChooseMethod(MethodChoice::BankCard) => tr(lang, "Bank card").into(),
+        Intent::ChooseMethod(MethodChoice::Cash) => tr(lang, "Cash").into(),
+        Intent::StartCash => tr(lang, "Start inserting notes").into(),
+        Intent::FinishCash => tr(lang, "Finish inserting notes").into(),
         Intent::StopWaiting => tr(lang, "Stop waiting").into(),
         Intent::ScanAgain => tr(lang, "Scan again").into(),
         Intent::Receipt(true) => tr(lang, "Print receipt").into(),

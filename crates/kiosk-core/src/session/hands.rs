@@ -17,11 +17,18 @@ pub struct HandsOn {
     pub card_terminal: bool,
     /// Where the receipt or slip comes out.
     pub receipt_exit: bool,
+    /// The banknote acceptor's slot.
+    pub note_slot: bool,
 }
 
 impl HandsOn {
     pub fn any(&self) -> bool {
-        self.scan_window || self.id_slot || self.ic_slot || self.card_terminal || self.receipt_exit
+        self.scan_window
+            || self.id_slot
+            || self.ic_slot
+            || self.card_terminal
+            || self.receipt_exit
+            || self.note_slot
     }
 }
 
@@ -82,6 +89,9 @@ impl Session {
                     HandsOn { card_terminal: true, ..HandsOn::default() }
                 }
                 Some(PayPhase::WritingCard) => HandsOn { ic_slot: true, ..HandsOn::default() },
+                Some(PayPhase::CashRule | PayPhase::TakingCash) => {
+                    HandsOn { note_slot: true, ..HandsOn::default() }
+                }
                 _ => HandsOn::default(),
             },
             // The result's columns are full (the outcome, what was paid, the receipt offer): the

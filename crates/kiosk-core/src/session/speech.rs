@@ -26,12 +26,17 @@ pub fn script(s: &Session) -> Vec<String> {
     if s.screen() == Screen::OutOfService && !s.service_phone.is_empty() {
         lines.push(trf(lang, "Service phone: {}", &[&spoken_digits(&s.service_phone, lang)]));
     }
+    if s.screen() == Screen::Attract {
+        // The number is said digit by digit, as on the out-of-service screen.
+        let phone = spoken_digits(&s.service_phone, lang);
+        lines.extend(words::ways_to_pay(&s.availability, &phone, lang));
+    }
     if let Some(notice) = &s.notice {
         lines.push(notice.in_lang(lang));
     }
     // What is down is said where the screen shows it (kiosk-ui's view shows the same lines).
     if matches!(s.screen(), Screen::Attract | Screen::Method | Screen::OutOfService) {
-        lines.extend(words::degraded(&s.availability, lang).into_iter().map(String::from));
+        lines.extend(words::degraded_on(s.screen(), &s.availability, lang).into_iter().map(String::from));
     }
     lines.extend(actions(s).into_iter().map(String::from));
     lines.retain(|l| !l.is_empty());
@@ -105,9 +110,22 @@ fn facts(s: &Session) -> Vec<String> {
                 lines.push(trf(lang, "Amount to pay: {}, no fee", &[&spoken_amount(amount, lang)]));
             }
         }
-        (Screen::Paying, _) => {
+        (Screen::Paying, Stage::Paying(payment)) => {
             if let Some(amount) = s.amount() {
                 lines.push(trf(lang, "Amount: {}", &[&spoken_amount(amount, lang)]));
+            }
+            match payment.phase {
+                Some(PayPhase::CashRule) => {
+                    let prepaid = payment.order.cash_overpay_prepaid();
+                    lines.extend(words::cash_rule(prepaid, &s.availability.cash_notes, lang));
+                }
+                Some(PayPhase::TakingCash) => {
+                    if let Some(progress) = &payment.cash {
+                        let so_far = CashProgress { heard: CashHeard::Nothing, ..progress.clone() };
+                        lines.push(words::cash_progress_line(&so_far, lang));
+                    }
+                }
+                _ => {}
             }
         }
         (Screen::Result, _) => {
@@ -203,7 +221,20 @@ pub fn actions(s: &Session) -> Vec<&'static str> {
             if s.availability.bank_card {
                 v.push(tr(lang, "To use a bank card, tap \"Bank card\""));
             }
+            if s.cash_payable() {
+                v.push(tr(lang, "To pay with banknotes, tap \"Cash\""));
+            }
+            // Cash alone is said first, as the screen shows it first.
+            if s.availability.cash_only() {
+                v.reverse();
+            }
             v
+        }
+        Screen::Paying if s.phase() == Some(PayPhase::CashRule) => {
+            vec![tr(lang, "When you are ready, tap \"Start inserting notes\"; to choose again, tap \"Back\"")]
+        }
+        Screen::Paying if s.phase() == Some(PayPhase::TakingCash) => {
+            vec![tr(lang, "When you have no more notes to insert, tap \"Finish inserting notes\"")]
         }
         Screen::Result if s.receipt() == Some(&ReceiptState::Offered) => {
             vec![tr(lang, "For a receipt tap \"Print receipt\"; otherwise tap \"No receipt\"")]

@@ -6,7 +6,7 @@
 //! Paying(Payment) → Result(Ending) → Farewell(Ending). The staff screens are not stages: they
 //! open over whichever stage the customer is at ([`StaffScreen`]), which stays as it was.
 
-use super::{Command, Found, MethodChoice, Outcome, PayPhase, ReceiptState, Screen, Service};
+use super::{CashProgress, Command, Found, MethodChoice, Outcome, PayPhase, ReceiptState, Screen, Service};
 use crate::Fen;
 
 /// The customer's screen and what it holds.
@@ -87,6 +87,23 @@ impl Order {
             Found::GasCard(_) => self.top_up,
         }
     }
+
+    /// Cash beyond the amount due is credited to the account as prepayment (预存): some biller
+    /// of the order takes it. Otherwise no note larger than what is still due is taken.
+    pub fn cash_overpay_prepaid(&self) -> bool {
+        match &self.found {
+            Found::Bill(bill) => bill.prepayment,
+            Found::Joint(joint) => joint.bills.iter().any(|b| b.prepayment),
+            Found::GasCard(_) => false,
+        }
+    }
+
+    /// Notes of at least `smallest` can pay this order: the amount is whole notes, or a biller
+    /// takes the rest as prepayment (no change is given).
+    pub fn payable_in_notes(&self, smallest: Fen) -> bool {
+        let Some(amount) = self.amount() else { return false };
+        smallest.is_positive() && (self.cash_overpay_prepaid() || amount.0 % smallest.0 == 0)
+    }
 }
 
 /// A payment under way.
@@ -98,16 +115,32 @@ pub struct Payment {
     pub phase: Option<PayPhase>,
     /// The countdown marks (seconds left) already said while waiting for a code.
     pub(super) countdown_said: Vec<i64>,
+    /// Cash: what the acceptor has taken so far (None before the first news).
+    pub cash: Option<CashProgress>,
 }
 
 impl Payment {
     pub fn new(order: Order, method: MethodChoice, phase: PayPhase) -> Payment {
-        Payment { order, method, phase: Some(phase), countdown_said: Vec::new() }
+        Payment { order, method, phase: Some(phase), countdown_said: Vec::new(), cash: None }
     }
 
     /// The pay request may have reached the channel: from here only the payment's end counts.
+    /// Cash counts from its first note, which only the payment's end (Finished) reports.
     pub fn request_sent(&self) -> bool {
-        !matches!(self.phase, None | Some(PayPhase::WaitingForCode { .. } | PayPhase::WaitingForCard))
+        !matches!(
+            self.phase,
+            None | Some(
+                PayPhase::WaitingForCode { .. }
+                    | PayPhase::WaitingForCard
+                    | PayPhase::CashRule
+                    | PayPhase::TakingCash
+            )
+        )
+    }
+
+    /// Cash credited so far.
+    pub fn cash_inserted(&self) -> Fen {
+        self.cash.as_ref().map_or(Fen::ZERO, |c| c.inserted)
     }
 }
 

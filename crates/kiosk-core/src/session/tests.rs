@@ -219,7 +219,10 @@ fn what_is_down_is_withdrawn_and_said_and_nothing_working_means_out_of_service()
     s.step(Input::Availability(no_scanner), Ts(0));
     assert_eq!(s.screen(), Screen::Attract);
     let said = spoken(&tap(&mut s, Intent::Repeat, 100));
-    assert!(said.contains("扫码器暂停使用") && said.contains("没有纸质凭条"), "{said}");
+    // The idle screen says what works (the ways to pay); the method screen says what does not.
+    assert!(said.contains("本机可用：银行卡") && said.contains("没有纸质凭条"), "{said}");
+    assert_eq!(words::degraded_on(Screen::Method, &s.availability, Lang::Zh).len(), 2);
+    assert!(words::degraded_on(Screen::Method, &s.availability, Lang::Zh)[0].contains("扫码器暂停使用"));
     let nothing = Availability { scanner: false, bank_card: false, ..Default::default() };
     s.step(Input::Availability(nothing), Ts(200));
     assert_eq!(s.screen(), Screen::OutOfService);
@@ -864,4 +867,95 @@ fn the_volume_steps_louder_round_to_the_lowest_and_resets_for_the_next_customer(
     assert_eq!(s.volume, 0);
     let quiet = tap(&mut s, Intent::Start(Service::Water), at + 1_200);
     assert!(!quiet.iter().any(|c| matches!(c, Command::SetVolume { .. })));
+}
+
+/// A kiosk with an acceptor that takes the usual notes.
+fn with_cash(s: &mut Session, healthy: bool) {
+    let notes = [100, 500, 1000, 2000, 5000, 10_000].map(Fen).to_vec();
+    let availability = Availability { cash: healthy, cash_notes: notes, ..Availability::default() };
+    s.step(Input::Availability(availability), Ts(0));
+}
+
+#[test]
+fn cash_says_the_no_change_rule_before_the_first_note_and_each_note_after() {
+    let mut at = 0;
+    let mut s = to_method(&mut at);
+    // ¥123.45 in notes, and the water biller keeps nothing beyond: cash cannot make it.
+    with_cash(&mut s, true);
+    assert!(!s.allowed(&Intent::ChooseMethod(MethodChoice::Cash)));
+    at += 600;
+    tap(&mut s, Intent::ChooseMethod(MethodChoice::Cash), at);
+    assert_eq!(s.screen(), Screen::Method);
+
+    // A bill of ¥120 (whole notes) can.
+    let Stage::Method(order) = &mut s.stage else { panic!("{:?}", s.stage) };
+    order.found = Found::Bill(bill(12_000));
+    at += 600;
+    let cmds = tap(&mut s, Intent::ChooseMethod(MethodChoice::Cash), at);
+    assert_eq!(s.phase(), Some(PayPhase::CashRule));
+    assert!(!cmds.iter().any(|c| matches!(c, Command::Pay { .. })), "no note before the rule is confirmed");
+    let said = spoken(&cmds);
+    assert!(said.contains("不找零") && said.contains("100"), "{said}");
+    assert!(s.hands_on().note_slot);
+    // The rule waits like any input screen, and can be left: no money moved.
+    assert!(!s.money_in_flight() && s.deadline().is_some() && s.allowed(&Intent::Back));
+
+    at += 600;
+    let cmds = tap(&mut s, Intent::StartCash, at);
+    assert!(cmds.contains(&Command::Pay { method: MethodChoice::Cash }));
+    assert_eq!(s.phase(), Some(PayPhase::TakingCash));
+    assert!(s.money_in_flight() && !s.may_leave() && s.deadline().is_none());
+
+    let note =
+        CashProgress { inserted: Fen(5000), still_due: Fen(7000), heard: CashHeard::Credited(Fen(5000)) };
+    let said = spoken(&s.step(Input::Cash(note), Ts(at + 100)));
+    assert_eq!(said, "已收到50元整。已投入50元整，还需70元整");
+    let back = CashProgress {
+        inserted: Fen(5000),
+        still_due: Fen(7000),
+        heard: CashHeard::Returned(Text::new("Please smooth the note flat and insert it again")),
+    };
+    let said = spoken(&s.step(Input::Cash(back), Ts(at + 200)));
+    assert_eq!(said, "请将纸币展平后重新放入");
+    assert_eq!(s.notice.as_ref().map(|n| n.kind), Some(NoticeKind::Error));
+    // 结束投币 stops the acceptor; the payment's end takes the customer on.
+    let cmds = tap(&mut s, Intent::FinishCash, at + 900);
+    assert!(cmds.contains(&Command::StopCash));
+}
+
+#[test]
+fn cash_is_withdrawn_honestly_and_offered_first_when_it_is_all_that_works() {
+    let mut at = 0;
+    let mut s = to_method(&mut at);
+    with_cash(&mut s, false);
+    let said = words::degraded(&s.availability, Lang::Zh).join(" ");
+    assert!(said.contains("现金"), "{said}");
+    assert!(!s.allowed(&Intent::ChooseMethod(MethodChoice::Cash)));
+    // Scanner and card terminal down, the acceptor up: cash alone, first, and the kiosk is in
+    // service.
+    let cash_only = Availability {
+        scanner: false,
+        bank_card: false,
+        cash: true,
+        cash_notes: vec![Fen(100), Fen(10_000)],
+        ..Availability::default()
+    };
+    assert!(cash_only.can_take_money() && cash_only.cash_only());
+    s.step(Input::Availability(cash_only), Ts(at));
+    let Stage::Method(order) = &mut s.stage else { panic!() };
+    order.found = Found::Bill(bill(12_000));
+    assert_eq!(s.choices(), [Intent::ChooseMethod(MethodChoice::Cash)]);
+    // The keypad's 3 is cash.
+    assert_eq!(s.key_intent(Key::Digit(3)), Some(Intent::ChooseMethod(MethodChoice::Cash)));
+}
+
+#[test]
+fn the_idle_screen_says_the_ways_to_pay_the_cash_route_and_the_service_phone() {
+    let mut s = Session::default();
+    s.service_phone = "962777".into();
+    with_cash(&mut s, true);
+    let lines = words::ways_to_pay(&s.availability, &s.service_phone, Lang::Zh).join(" ");
+    assert!(lines.contains("现金") && lines.contains("柜台") && lines.contains("962777"), "{lines}");
+    let said = speech::script(&s).join(" ");
+    assert!(said.contains("柜台"), "{said}");
 }

@@ -119,6 +119,8 @@ impl Screen {
 pub enum MethodChoice {
     Code,
     BankCard,
+    /// Banknotes into the acceptor: no change is given (the kiosk has no dispenser).
+    Cash,
 }
 
 /// Whether a receipt can be printed, asked before money moves.
@@ -143,6 +145,10 @@ pub struct Availability {
     pub id_card: bool,
     pub joint_bill: bool,
     pub receipt: ReceiptOutlook,
+    /// The banknote acceptor takes notes now (not full, not open, not jammed).
+    pub cash: bool,
+    /// The notes it takes, smallest first; empty: this kiosk has no acceptor.
+    pub cash_notes: Vec<Fen>,
 }
 
 impl Default for Availability {
@@ -155,6 +161,8 @@ impl Default for Availability {
             id_card: true,
             joint_bill: true,
             receipt: ReceiptOutlook::Ready,
+            cash: false,
+            cash_notes: Vec::new(),
         }
     }
 }
@@ -164,12 +172,19 @@ impl Availability {
         match method {
             MethodChoice::Code => self.scanner,
             MethodChoice::BankCard => self.bank_card,
+            MethodChoice::Cash => self.cash,
         }
     }
 
     /// The journal is trusted and some way to take money works.
     pub fn can_take_money(&self) -> bool {
-        self.journal && (self.scanner || self.bank_card)
+        self.journal && (self.scanner || self.bank_card || self.cash)
+    }
+
+    /// Cash is the only way to pay now (the scanner and the card terminal are down): the method
+    /// screen offers it first and largest.
+    pub fn cash_only(&self) -> bool {
+        self.cash && !self.scanner && !self.bank_card
     }
 
     pub fn service(&self, service: Service) -> bool {
@@ -208,6 +223,11 @@ pub enum Found {
 pub enum PayPhase {
     /// The scanner is on; show the payment code. A fixed external limit with a countdown.
     WaitingForCode { until_ms: i64 },
+    /// Before the first note: the no-change rule and the notes taken, to be confirmed. No
+    /// money moves yet; the customer may still go back.
+    CashRule,
+    /// The acceptor takes notes; the amount in and still due are on screen.
+    TakingCash,
     /// The card slot is open.
     WaitingForCard,
     /// The request is going to the channel.
@@ -335,6 +355,10 @@ pub enum Intent {
     ChooseMethod(MethodChoice),
     /// Stop waiting for a payment code (nothing has been sent).
     StopWaiting,
+    /// 开始投币: the no-change rule is understood; the acceptor opens.
+    StartCash,
+    /// 结束投币: no more notes; what went in is paid (in part, as the slip says).
+    FinishCash,
     /// Try the scanner again after a bad or missing code.
     ScanAgain,
     Receipt(bool),
@@ -350,6 +374,8 @@ pub enum Intent {
     StaffSignOut,
     StaffReprint,
     StaffRewriteCard,
+    /// 清机: the cash box is emptied; its count is journaled and printed.
+    StaffCollectCash,
     StaffToggleLayout,
     BlankMirror,
     /// 音量 (the footer's button, or the keypad's #): one step louder, round to the lowest.
@@ -415,6 +441,8 @@ pub enum Input {
     CodeProblem(Notice),
     /// The payment could not start (another payment in progress…): no money moved.
     PayRefused(Notice),
+    /// The acceptor's news, once on record: the cash in so far, still due, and what happened.
+    Cash(CashProgress),
     Finished(Outcome),
     Availability(Availability),
     ReceiptPrinted,
@@ -451,6 +479,8 @@ pub enum Command {
     },
     /// Stop the scanner's wait for a payment code.
     StopScanning,
+    /// 结束投币: the acceptor takes no more notes; the intake closes.
+    StopCash,
     PrintReceipt,
     /// Check a staff PIN (the runtime knows the staff list; the PIN is never logged).
     CheckStaffPin {
@@ -476,6 +506,26 @@ pub enum Command {
     RefreshAvailability,
 }
 
+/// The cash in the acceptor so far, as the journal holds it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CashProgress {
+    pub inserted: Fen,
+    pub still_due: Fen,
+    pub heard: CashHeard,
+}
+
+/// What happened at the acceptor, for the screen and the voice.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CashHeard {
+    Nothing,
+    /// A note of this value was credited.
+    Credited(Fen),
+    /// A note came back: why, and what to do.
+    Returned(Text),
+    /// A note is stuck or the box is unavailable: staff are needed.
+    NeedsStaff(Text),
+}
+
 /// A staff action; every one is journaled with the staff id.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum StaffCommand {
@@ -484,6 +534,7 @@ pub enum StaffCommand {
     OpenPanel,
     Reprint,
     RewriteCard,
+    CollectCash,
     ToggleLayout,
     BlankMirror(bool),
 }

@@ -133,6 +133,8 @@ pub fn phase_words(phase: PayPhase, lang: Lang) -> &'static str {
             "Open the payment code in WeChat, Alipay or UnionPay and hold it to the scanner window below.",
         ),
         PayPhase::WaitingForCard => tr(lang, "Insert your bank card into the bank card slot."),
+        PayPhase::CashRule => tr(lang, "Read the rule below, then tap \"Start inserting notes\"."),
+        PayPhase::TakingCash => tr(lang, "Insert your notes one at a time into the note slot, face up."),
         PayPhase::Sending => tr(lang, "Sending the payment, please wait."),
         PayPhase::WaitingForPin => {
             tr(lang, "Please enter your password on your phone to approve the payment.")
@@ -334,7 +336,97 @@ pub fn method_unavailable(method: MethodChoice) -> Notice {
         MethodChoice::BankCard => {
             Notice::error(Text::new("Bank cards cannot be used now; pay with a payment code or ask staff."))
         }
+        MethodChoice::Cash => Notice::error(Text::new(
+            "Cash is not taken now; pay with a payment code or a bank card, or pay cash at the counter.",
+        )),
     }
+}
+
+/// Notes cannot make this amount, and the biller keeps nothing beyond it (no change is given).
+pub fn not_payable_in_notes() -> Notice {
+    Notice::error(Text::new(
+        "Notes cannot make this exact amount and no change is given: pay with a payment code or a bank card, or pay cash at the counter.",
+    ))
+}
+
+/// Said on 结束投币.
+pub fn finishing_cash(lang: Lang) -> &'static str {
+    tr(lang, "No more notes. Paying with the cash you inserted, please wait.")
+}
+
+/// "已收到20元。已投入50元，还需36元4角。", after a note is credited.
+pub fn cash_progress_line(progress: &CashProgress, lang: Lang) -> String {
+    let inserted = spoken_amount(progress.inserted, lang);
+    let so_far = if progress.still_due.is_positive() {
+        let due = spoken_amount(progress.still_due, lang);
+        trf(lang, "Inserted so far: {0}; still due: {1}", &[&inserted, &due])
+    } else {
+        trf(lang, "Inserted: {0}; paid in full, please wait", &[&inserted])
+    };
+    match progress.heard {
+        CashHeard::Credited(note) => {
+            let note = spoken_amount(note, lang);
+            format!("{}{}{so_far}", trf(lang, "Received {0}.", &[&note]), sentence_gap(lang))
+        }
+        _ => so_far,
+    }
+}
+
+/// The no-change rule before the first note, as this order makes it: where an overpayment
+/// goes, and which notes the kiosk takes.
+pub fn cash_rule(overpay_prepaid: bool, notes: &[Fen], lang: Lang) -> Vec<String> {
+    let rule = match overpay_prepaid {
+        true => tr(
+            lang,
+            "No change is given: any amount above what is due is kept on your account as prepayment.",
+        ),
+        false => tr(
+            lang,
+            "No change is given: insert notes up to the amount still due; a larger note is given back.",
+        ),
+    };
+    vec![rule.to_string(), notes_taken(notes, lang)]
+}
+
+/// "可收纸币面额（元）：1 · 5 · 10 · 20 · 50 · 100".
+pub fn notes_taken(notes: &[Fen], lang: Lang) -> String {
+    let yuan: Vec<String> = notes.iter().map(|n| (n.0 / 100).to_string()).collect();
+    trf(lang, "Notes taken (yuan): {}", &[&yuan.join(" · ")])
+}
+
+/// The 2026 notice of the idle screen: the ways to pay here, the cash route when this kiosk
+/// cannot take cash, and the service phone.
+pub fn ways_to_pay(a: &Availability, service_phone: &str, lang: Lang) -> Vec<String> {
+    let mut ways = Vec::new();
+    if a.cash {
+        ways.push(tr(lang, "cash (notes, no change)"));
+    }
+    if a.scanner {
+        ways.push(tr(lang, "payment code"));
+    }
+    if a.bank_card {
+        ways.push(tr(lang, "bank card"));
+    }
+    let mut lines = Vec::new();
+    if !ways.is_empty() {
+        lines.push(trf(lang, "Pay here by: {}", &[&ways.join(tr(lang, ", "))]));
+    }
+    lines.push(tr(lang, "The counter always takes cash.").into());
+    if !service_phone.is_empty() {
+        lines.push(trf(lang, "Service phone: {}", &[&service_phone]));
+    }
+    lines
+}
+
+/// What is withdrawn, for the screen that says it. The idle screen's notice already names the
+/// ways to pay that work now ([`ways_to_pay`]), and the out-of-service screen says none does:
+/// both leave out the line of each way to pay (the staff panel names the device).
+pub fn degraded_on(screen: Screen, a: &Availability, lang: Lang) -> Vec<&'static str> {
+    if !matches!(screen, Screen::Attract | Screen::OutOfService) {
+        return degraded(a, lang);
+    }
+    let ways = Availability { scanner: true, bank_card: true, cash: true, ..a.clone() };
+    degraded(&ways, lang)
 }
 
 /// What still works when something does not (accessibility: out of service, honestly).
@@ -343,11 +435,16 @@ pub fn degraded(a: &Availability, lang: Lang) -> Vec<&'static str> {
     if !a.journal {
         lines.push(tr(lang, "This kiosk's payment record needs a staff check, so it takes no money now; past payments are not affected."));
     }
-    if !a.scanner {
-        lines.push(tr(lang, "The scanner is off: no payment codes or bill scans; type the account number and pay by bank card."));
+    // Each line points at the other way only when that one works.
+    match (a.scanner, a.bank_card) {
+        (false, true) => lines.push(tr(lang, "The scanner is off: no payment codes or bill scans; type the account number and pay by bank card.")),
+        (false, false) => lines.push(tr(lang, "The scanner is off: no payment codes or bill scans; type the account number.")),
+        _ => {}
     }
-    if !a.bank_card {
-        lines.push(tr(lang, "Bank cards are off: pay with a payment code."));
+    match (a.bank_card, a.scanner) {
+        (false, true) => lines.push(tr(lang, "Bank cards are off: pay with a payment code.")),
+        (false, false) => lines.push(tr(lang, "Bank cards are off.")),
+        _ => {}
     }
     if !a.gas_card {
         lines.push(tr(lang, "The IC card slot is off: top up gas cards at the counter."));
@@ -357,6 +454,9 @@ pub fn degraded(a: &Availability, lang: Lang) -> Vec<&'static str> {
     }
     if !a.receipt_possible() {
         lines.push(tr(lang, "The printer is off: you can pay, but no paper receipt."));
+    }
+    if !a.cash_notes.is_empty() && !a.cash {
+        lines.push(tr(lang, "Cash is not taken now (the note acceptor needs staff): pay by code or card, or pay cash at the counter."));
     }
     lines
 }

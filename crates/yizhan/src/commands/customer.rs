@@ -133,6 +133,25 @@ mod simulated {
         Ok(Box::new(NotesInserted(std::sync::Arc::clone(sim))))
     }
 
+    /// The demo customer at the simulated acceptor: notes that make `amount`, largest first
+    /// (a 10-yuan note short of the amount is topped up with the smallest that covers it).
+    pub fn insert_demo_notes(backend: &Backend, amount: kiosk_core::Fen) {
+        let Some(sim) = &backend.runtime.devices.sims.cash else { return };
+        let mut left = amount.0.max(0);
+        let mut notes: Vec<u32> = cash::config::CNY_NOTES.iter().rev().copied().collect();
+        notes.dedup();
+        while left > 0 {
+            let yuan = notes
+                .iter()
+                .copied()
+                .find(|y| i64::from(*y) * 100 <= left)
+                .or_else(|| notes.last().copied())
+                .unwrap_or(1);
+            sim.insert(yuan);
+            left -= i64::from(yuan) * 100;
+        }
+    }
+
     /// A simulated customer who has put in all their notes: gone once the head has dealt with
     /// every one and none is in its hand.
     struct NotesInserted(std::sync::Arc<cash::sim::AcceptorSim>);
@@ -169,6 +188,8 @@ mod absent {
     pub fn bank_card_customer(_backend: &Backend, _takes_it_back: bool) {}
 
     pub fn show_demo_payment_code(_backend: &Backend) {}
+
+    pub fn insert_demo_notes(_backend: &Backend, _amount: kiosk_core::Fen) {}
 
     pub fn present_code(_backend: &Backend, _code: &str) -> Result<(), String> {
         Err("--present needs the simulated devices, which this build does not have".into())

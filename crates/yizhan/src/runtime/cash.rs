@@ -94,6 +94,18 @@ impl Runtime {
     pub async fn cash_available(&self) -> Result<(), CashUnavailable> {
         let device = self.devices.cash.as_ref().ok_or(CashUnavailable::NoAcceptor)?;
         let mut driver = device.driver.lock().await;
+        self.cash_state(&mut driver).await
+    }
+
+    /// [`Runtime::cash_available`] unless a customer's notes hold the acceptor now (`None`: in
+    /// use, so working): a status check never waits behind a payment.
+    pub async fn cash_available_now(&self) -> Option<Result<(), CashUnavailable>> {
+        let Some(device) = &self.devices.cash else { return Some(Err(CashUnavailable::NoAcceptor)) };
+        let mut driver = device.driver.try_lock().ok()?;
+        Some(self.cash_state(&mut driver).await)
+    }
+
+    async fn cash_state(&self, driver: &mut cash::BillAcceptor) -> Result<(), CashUnavailable> {
         let status = driver.status().await.map_err(|_| CashUnavailable::Offline)?;
         self.note_box_removal(status).await;
         match status {

@@ -87,6 +87,14 @@ impl Runtime {
         method: PayMethod,
         observer: &dyn Observer,
     ) -> Result<Payment, GasError> {
+        let order = self.gas_top_up_order(amount).await?;
+        Ok(self.pay_order_with(order, method, observer).await?)
+    }
+
+    /// The order of a top-up of `amount` onto the card in the slot, once the card, the gas
+    /// company and its limits allow it; nothing is journaled. Cash pays it through
+    /// [`Runtime::pay_cash`], every other way through [`Runtime::gas_top_up`].
+    pub async fn gas_top_up_order(&self, amount: Fen) -> Result<Order, GasError> {
         let card = self.read_gas_card().await?;
         // Refused before any money moves: a new purchase would be refused by the biller anyway.
         if !card.last_purchase_loaded && card.purchase_count > 0 {
@@ -112,7 +120,7 @@ impl Runtime {
             amount,
         )
         .map_err(RuntimeError::from)?;
-        Ok(self.pay_order_with(order, method, observer).await?)
+        Ok(order)
     }
 
     /// 补写卡: writes the purchase waiting for the card in the slot, again. A purchase this kiosk

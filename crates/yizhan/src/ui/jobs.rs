@@ -6,7 +6,9 @@ use super::{KioskUi, News};
 use crate::backend::Backend;
 use crate::clock;
 use crate::commands::customer;
-use crate::runtime::{AccountKind, GasError, PayMethod, RuntimeError};
+use crate::runtime::{
+    AccountKind, CashCustomer, CashUnavailable, GasError, IdleCustomer, PayMethod, RuntimeError,
+};
 use journal::PrintKind;
 use kiosk_core::session::{
     Command, Found, GasCardInfo, Input, MethodChoice, Notice, Outcome, OutcomeKind, Service, StaffCommand,
@@ -41,7 +43,9 @@ impl KioskUi {
                 let backend = self.backend.clone();
                 self.tokio.spawn(async move { backend.runtime.return_gas_card().await });
             }
+            Command::Pay { method: MethodChoice::Cash } => self.pay_cash(),
             Command::Pay { method } => self.pay(method),
+            Command::StopCash => self.stop_cash.store(true, std::sync::atomic::Ordering::SeqCst),
             Command::StopScanning => {
                 if let Some(stop) = self.stop_scan.take() {
                     let _ = stop.send(());
@@ -81,6 +85,9 @@ impl KioskUi {
         match command {
             Command::Pay { method: MethodChoice::Code } => customer::show_demo_payment_code(backend),
             Command::Pay { method: MethodChoice::BankCard } => customer::bank_card_customer(backend, true),
+            Command::Pay { method: MethodChoice::Cash } => {
+                customer::insert_demo_notes(backend, self.session.amount().unwrap_or_default())
+            }
             Command::ReadIdCard => customer::insert_id_card_when_allowed(backend),
             Command::ReadGasCard => {
                 customer::insert_demo_gas_card(backend);
@@ -136,6 +143,36 @@ impl KioskUi {
         });
     }
 
+    /// Takes cash in a job, watched like [`KioskUi::pay`]: the acceptor's news comes back as
+    /// it is journaled, and 结束投币 (or a customer gone quiet) ends the intake.
+    fn pay_cash(&mut self) {
+        let generation = self.generation;
+        let Some(order) = self.session.stage.order() else {
+            let notice = Notice::error(Text::new("Please look the bill up again."));
+            let _ = self.news_tx.send(News::Input(generation, Input::PayRefused(notice)));
+            return;
+        };
+        let (found, amount) = (order.found.clone(), order.top_up);
+        self.stop_cash = Default::default();
+        let customer = UiCashCustomer { stop: self.stop_cash.clone(), idle: IdleCustomer::new(CASH_IDLE) };
+        let (backend, tx) = (self.backend.clone(), self.news_tx.clone());
+        let observer = Arc::new(UiObserver::new(tx.clone(), generation, Some(MethodChoice::Cash)));
+        let watched = observer.clone();
+        let job =
+            self.tokio.spawn(async move { take_cash(&backend, found, amount, &customer, &observer).await });
+        let backend = self.backend.clone();
+        self.tokio.spawn(async move {
+            let input = match job.await {
+                Ok(input) => input,
+                Err(error) => {
+                    tracing::error!(%error, "ui: the cash job failed");
+                    unsettled(&backend, &watched, "the cash job failed").await
+                }
+            };
+            let _ = tx.send(News::Input(generation, input));
+        });
+    }
+
     fn print_receipt(&self) {
         let Some(payment) = self.last_payment.clone() else {
             let _ = self.news_tx.send(News::Input(self.generation, Input::ReceiptFailed));
@@ -178,6 +215,12 @@ impl KioskUi {
                 StaffCommand::RewriteCard => {
                     let (id, notice) = super::staff::rewrite_card(&backend).await;
                     ("rewrite-card", id, String::new(), Some(notice))
+                }
+                // The collection journals its own staff action (with the count).
+                StaffCommand::CollectCash => {
+                    let notice = super::staff::collect_cash(&backend, &staff_id).await;
+                    let _ = tx.send(News::Input(generation, Input::StaffNews(notice)));
+                    return;
                 }
             };
             super::staff::journal(&backend, &staff_id, name, payment_id, detail).await;
@@ -268,6 +311,112 @@ fn gas_notice(error: &GasError) -> Notice {
     }
 }
 
+/// How long a cash customer may stand without a note going in before the notes so far are
+/// paid as they are (and nothing, if none went in): a slow, careful customer's minutes.
+const CASH_IDLE: Duration = Duration::from_secs(120);
+
+/// The customer at the acceptor, as the screen knows them: gone when they tap 结束投币 or when
+/// no note has gone in for [`CASH_IDLE`].
+struct UiCashCustomer {
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    idle: IdleCustomer,
+}
+
+impl CashCustomer for UiCashCustomer {
+    fn has_left(&self, intake: &kiosk_core::cash::Intake) -> bool {
+        self.stop.load(std::sync::atomic::Ordering::SeqCst) || self.idle.has_left(intake)
+    }
+}
+
+/// Takes cash for the order on screen (a bill, a joint bill or a gas card's amount) and reports
+/// how it ended. Nothing here decides money.
+async fn take_cash(
+    backend: &Backend,
+    found: Found,
+    top_up: Option<Fen>,
+    customer: &UiCashCustomer,
+    observer: &UiObserver,
+) -> Input {
+    let runtime = &backend.runtime;
+    let order = match found {
+        Found::GasCard(_) => {
+            let Some(amount) = top_up else {
+                return Input::PayRefused(Notice::error(Text::new("Choose an amount first.")));
+            };
+            match runtime.gas_top_up_order(amount).await {
+                Ok(order) => order,
+                Err(GasError::Runtime(e)) => return Input::PayRefused(refused(&e)),
+                Err(other) => return Input::PayRefused(gas_notice(&other)),
+            }
+        }
+        Found::Bill(bill) => {
+            match Order::for_bill(runtime.new_order_ref(), &runtime.identity.kiosk_id, clock::now(), &bill) {
+                Ok(order) => order,
+                Err(e) => return Input::PayRefused(refused(&RuntimeError::Order(e))),
+            }
+        }
+        Found::Joint(joint) => {
+            let kiosk = &runtime.identity.kiosk_id;
+            match Order::for_joint_bill(runtime.new_order_ref(), kiosk, clock::now(), &joint) {
+                Ok(order) => order,
+                Err(e) => return Input::PayRefused(refused(&RuntimeError::Order(e))),
+            }
+        }
+    };
+    let (order_ref, total) = (order.reference.to_string(), order.total());
+    match runtime.pay_cash(order, customer, observer).await {
+        Ok(Some(payment)) => {
+            let outcome = outcome_of(&payment, observer.printed(), false);
+            observer.keep(payment);
+            Input::Finished(outcome)
+        }
+        // No note credited. Notes held for staff (stuck, in doubt) have a slip with this
+        // number; otherwise every note went back.
+        Ok(None) => match observer.cash_held() {
+            held if held.is_positive() => Input::Finished(Outcome {
+                kind: OutcomeKind::Suspense,
+                order_ref,
+                amount: held,
+                slip_printed: true,
+                card_kept: false,
+            }),
+            _ => Input::PayRefused(Notice::info(Text::new("No note was taken; nothing was charged."))),
+        },
+        // Refused before the first note: no money moved.
+        Err(error) if !observer.cash_seen() => Input::PayRefused(cash_refused(&error)),
+        // A note went in: the intake is on record and recovery pays it; never "not charged".
+        Err(error) => {
+            tracing::error!(%error, order = %order_ref, "ui: the cash payment stopped; recovery will settle it");
+            Input::Finished(Outcome {
+                kind: OutcomeKind::Suspense,
+                order_ref,
+                amount: total,
+                slip_printed: false,
+                card_kept: false,
+            })
+        }
+    }
+}
+
+/// Why cash could not start (no note was taken), for the customer.
+fn cash_refused(error: &RuntimeError) -> Notice {
+    match error {
+        RuntimeError::Cash(CashUnavailable::NotExact { .. }) => Notice::error(Text::new(
+            "Notes cannot make this exact amount and no change is given: pay with a payment code or a bank card, or pay cash at the counter.",
+        )),
+        RuntimeError::Cash(CashUnavailable::NoteInHand) => Notice::error(Text::new(
+            "The note acceptor is giving back a note; please take it and try again in a moment. Nothing was charged.",
+        )),
+        RuntimeError::Cash(_) | RuntimeError::CashDevice(_) => {
+            tracing::warn!(%error, "ui: cash not started");
+            Notice::error(Text::new(
+                "Cash is not taken now; pay with a payment code or a bank card, or pay cash at the counter.",
+            ))
+        }
+        other => refused(other),
+    }
+}
+
 /// Takes the money: waits for a code (or the bank card), then hands the order to the payment
 /// machine and reports how it ended. Nothing here decides money.
 async fn take_money(
@@ -281,6 +430,8 @@ async fn take_money(
     let runtime = &backend.runtime;
     let pay_method = match observer.method() {
         MethodChoice::BankCard => PayMethod::BankCard,
+        // Cash has its own job (take_cash): the acceptor, not a pay request.
+        MethodChoice::Cash => return Input::PayRefused(not_started()),
         MethodChoice::Code => {
             let scanned = tokio::select! {
                 scanned = runtime.scan_payment_code(window) => scanned,

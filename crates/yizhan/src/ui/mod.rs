@@ -82,6 +82,8 @@ pub struct KioskUi {
     last_payment: Option<Payment>,
     /// Ends the scanner's wait for a payment code (停止等待).
     stop_scan: Option<tokio::sync::oneshot::Sender<()>>,
+    /// Ends the acceptor's intake (结束投币).
+    stop_cash: Arc<std::sync::atomic::AtomicBool>,
     staff: StaffDirectory,
     shown_lang: Option<Lang>,
     /// The countdown second last drawn.
@@ -123,6 +125,7 @@ impl KioskUi {
             news_rx,
             last_payment: None,
             stop_scan: None,
+            stop_cash: Default::default(),
             staff: options.staff,
             shown_lang: None,
             last_seconds: None,

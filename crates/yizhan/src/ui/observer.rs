@@ -3,7 +3,7 @@
 use super::News;
 use kiosk_core::payment::RefundStatus;
 use kiosk_core::receipt::Receipt;
-use kiosk_core::session::{Input, MethodChoice, Outcome, OutcomeKind, PayPhase};
+use kiosk_core::session::{CashHeard, CashProgress, Input, MethodChoice, Outcome, OutcomeKind, PayPhase};
 use kiosk_core::{Fen, Payment, State};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::Sender;
@@ -19,6 +19,10 @@ pub struct UiObserver {
     card_kept: AtomicBool,
     /// The order once journaled (its number and total): from then on money may move.
     order: Mutex<Option<(String, Fen)>>,
+    /// Cash: a note went into the acceptor (from then on money may have moved), and what is
+    /// held for staff (stuck, in doubt).
+    cash_seen: AtomicBool,
+    cash_held: Mutex<Fen>,
 }
 
 impl UiObserver {
@@ -31,7 +35,19 @@ impl UiObserver {
             print_failed: AtomicBool::new(false),
             card_kept: AtomicBool::new(false),
             order: Mutex::new(None),
+            cash_seen: AtomicBool::new(false),
+            cash_held: Mutex::new(Fen::ZERO),
         }
+    }
+
+    /// A note went into the acceptor during this payment.
+    pub fn cash_seen(&self) -> bool {
+        self.cash_seen.load(Ordering::SeqCst)
+    }
+
+    /// Cash held for staff at the last news.
+    pub fn cash_held(&self) -> Fen {
+        self.cash_held.lock().map(|held| *held).unwrap_or_default()
     }
 
     /// The journaled order (number, total), if the payment got that far.
@@ -89,6 +105,25 @@ impl crate::runtime::Observer for UiObserver {
 
     fn print_failed(&self, _payment: &Payment, _reason: &str) {
         self.print_failed.store(true, Ordering::SeqCst);
+    }
+
+    /// The acceptor's news, journaled already: the amounts and what to say.
+    fn cash(&self, intake: &kiosk_core::cash::Intake, news: crate::runtime::CashNews) {
+        use crate::runtime::CashNews;
+        if !intake.notes.is_empty() {
+            self.cash_seen.store(true, Ordering::SeqCst);
+        }
+        if let Ok(mut held) = self.cash_held.lock() {
+            *held = intake.totals().held;
+        }
+        let heard = match news {
+            CashNews::Nothing => CashHeard::Nothing,
+            CashNews::Credited(note) => CashHeard::Credited(note),
+            CashNews::Returned(why) => CashHeard::Returned(why),
+            CashNews::NeedsStaff(why) => CashHeard::NeedsStaff(why),
+        };
+        let progress = CashProgress { inserted: intake.credited(), still_due: intake.still_due(), heard };
+        self.send(Input::Cash(progress));
     }
 }
 

@@ -107,6 +107,32 @@ pub async fn rewrite_card(backend: &Backend) -> (Option<String>, Notice) {
     }
 }
 
+/// 清机 from the staff panel: the box's count since the last collection is journaled (with who
+/// did it) and printed on the collection slip.
+pub async fn collect_cash(backend: &Backend, staff_id: &str) -> Notice {
+    match backend.runtime.collect_cash(staff_id).await {
+        Ok(collected) => {
+            let count = &collected.collection.count;
+            let (notes, sum) = (count.notes.to_string(), kiosk_core::Fen(count.sum_fen).to_string());
+            let args = [Text::verbatim(notes), Text::verbatim(sum)];
+            match collected.printed.as_str() {
+                "printed" => Notice::info(Text::with(
+                    "Cash collected: {0} notes, {1}. Count them against the slip.",
+                    args,
+                )),
+                _ => Notice::error(Text::with(
+                    "Cash collected: {0} notes, {1}. The slip did not print; check the printer.",
+                    args,
+                )),
+            }
+        }
+        Err(error) => {
+            tracing::warn!(%error, "staff: cash collection refused");
+            Notice::error(Text::new("The cash box cannot be collected now: a payment is still being finished, or the journal is not available."))
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -75,6 +75,33 @@ pub async fn report(backend: &Backend) -> StatusReport {
         None => missing(),
     };
     let bank_card = line(Text::new("Bank card terminal"), bank_card);
+    let (cash, cash_notes) = match &devices.cash {
+        Some(acceptor) => {
+            let (ok, state) = match runtime.cash_available_now().await {
+                None => (true, Text::new("in use")),
+                Some(Ok(())) => (true, Text::new("ready")),
+                Some(Err(why)) => {
+                    tracing::warn!(%why, "ui: the note acceptor takes no cash");
+                    (false, Text::new("takes no cash now (the log says why)"))
+                }
+            };
+            // The box's count since the last collection, for staff to see before 清机.
+            let status = match runtime.cash_in_the_box().await {
+                Ok(count) => {
+                    let sum = Text::verbatim(kiosk_core::Fen(count.sum_fen).to_string());
+                    let notes = Text::verbatim(count.notes.to_string());
+                    Text::with("{0}; {1} notes, {2} in the box", [state, notes, sum])
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "ui: the cash box count could not be read");
+                    state
+                }
+            };
+            let ok = line(Text::new("Note acceptor"), (ok, status));
+            (ok, acceptor.accepted.clone())
+        }
+        None => (false, Vec::new()),
+    };
 
     // Staff see every payment not settled: those still being finished (a failed job leaves one
     // for the background settler) and those parked in suspense or waiting for a refund.
@@ -117,6 +144,8 @@ pub async fn report(backend: &Backend) -> StatusReport {
         id_card,
         joint_bill: runtime.billers.joint().is_some(),
         receipt,
+        cash,
+        cash_notes,
     };
     StatusReport { availability, devices: lines, suspense }
 }
