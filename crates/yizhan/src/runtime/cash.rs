@@ -140,18 +140,9 @@ impl Runtime {
         customer: &dyn CashCustomer,
         observer: &dyn Observer,
     ) -> Result<Option<Payment>, RuntimeError> {
-        let total = order.total();
-        if total <= Fen::ZERO {
-            return Err(kiosk_core::order::OrderError::NothingDue(total).into());
-        }
-        if total > self.identity.max_payment {
-            return Err(RuntimeError::AboveCeiling { amount: total, max: self.identity.max_payment });
-        }
+        self.within_limits(&order)?;
         let _sale = self.sales.try_lock().map_err(|_| RuntimeError::Busy)?;
-        self.verify_whole_journal().await?;
-        if let Some(row) = self.journal.load_unfinished().await?.into_iter().next() {
-            return Err(RuntimeError::Unsettled(row.id));
-        }
+        self.nothing_unsettled().await?;
         if let Some(open) = self.journal.cash_box().open_intakes().await?.into_iter().next() {
             return Err(RuntimeError::Unsettled(open.order_ref));
         }
@@ -160,6 +151,7 @@ impl Runtime {
             self.head_free_for_a_customer(&mut *device.driver.lock().await).await?;
         }
         let overpay = Overpay::of(&order);
+        let total = order.total();
         self.payable_in_notes(total, overpay)?;
         let mut intake = Intake::new(total, overpay);
         let order_json = serde_json::to_string(&order).map_err(|e| RuntimeError::Cash(bad_json(e)))?;

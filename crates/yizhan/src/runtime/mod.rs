@@ -316,18 +316,9 @@ impl Runtime {
         observer: &dyn Observer,
     ) -> Result<Payment, RuntimeError> {
         // Bounded before anything is journaled: an absurd amount never becomes an order.
-        let total = order.total();
-        if total <= kiosk_core::Fen::ZERO {
-            return Err(kiosk_core::order::OrderError::NothingDue(total).into());
-        }
-        if total > self.identity.max_payment {
-            return Err(RuntimeError::AboveCeiling { amount: total, max: self.identity.max_payment });
-        }
+        self.within_limits(&order)?;
         let _sale = self.sales.try_lock().map_err(|_| RuntimeError::Busy)?;
-        self.verify_whole_journal().await?;
-        if let Some(row) = self.journal.load_unfinished().await?.into_iter().next() {
-            return Err(RuntimeError::Unsettled(row.id));
-        }
+        self.nothing_unsettled().await?;
         let bank_card = matches!(method, PayMethod::BankCard);
         if bank_card {
             self.settle_card_reversals().await?;
@@ -342,6 +333,27 @@ impl Runtime {
             self.give_bank_card_back(result.as_ref().ok(), observer).await;
         }
         result
+    }
+
+    /// Bounded before anything is journaled: an absurd amount never becomes an order.
+    pub(super) fn within_limits(&self, order: &Order) -> Result<(), RuntimeError> {
+        let total = order.total();
+        if total <= kiosk_core::Fen::ZERO {
+            return Err(kiosk_core::order::OrderError::NothingDue(total).into());
+        }
+        if total > self.identity.max_payment {
+            return Err(RuntimeError::AboveCeiling { amount: total, max: self.identity.max_payment });
+        }
+        Ok(())
+    }
+
+    /// A new sale starts only on a verified journal with nothing left to finish.
+    pub(super) async fn nothing_unsettled(&self) -> Result<(), RuntimeError> {
+        self.verify_whole_journal().await?;
+        if let Some(row) = self.journal.load_unfinished().await?.into_iter().next() {
+            return Err(RuntimeError::Unsettled(row.id));
+        }
+        Ok(())
     }
 
     async fn journal_and_drive(
