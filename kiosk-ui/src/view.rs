@@ -108,10 +108,13 @@ pub fn apply(window: &impl Screens, s: &Session, facts: &KioskFacts, now: Ts) {
 
 /// What is withdrawn, in words, for the screens that say it — only while `screen` is on show.
 fn degraded_on(s: &Session, screen: Screen) -> ModelRc<SharedString> {
-    let lines = match s.screen() == screen {
+    let mut lines = match s.screen() == screen {
         true => words::degraded_on(screen, &s.availability, s.lang),
         false => Vec::new(),
     };
+    if screen == Screen::Method && s.screen() == screen {
+        lines.extend(words::cash_not_payable_here(s));
+    }
     model(lines.into_iter().map(SharedString::from).collect())
 }
 
@@ -344,6 +347,7 @@ fn outcome_name(kind: OutcomeKind) -> OutcomeName {
         OutcomeKind::RefundAccepted => OutcomeName::RefundAccepted,
         OutcomeKind::Suspense => OutcomeName::Suspense,
         OutcomeKind::CardNotWritten => OutcomeName::CardNotWritten,
+        OutcomeKind::PaidInPart => OutcomeName::PaidInPart,
     }
 }
 

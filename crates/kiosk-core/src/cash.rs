@@ -186,6 +186,15 @@ pub struct CashTotals {
     pub overpaid: Fen,
     /// Stuck in a jam or in doubt: held for staff, printed on the slip.
     pub held: Fen,
+    /// Held notes whose value was never read (caught in the reader): not in `held`.
+    pub held_unknown: u32,
+}
+
+impl CashTotals {
+    /// Whether any note is held for staff, of known value or not.
+    pub fn holds_any(&self) -> bool {
+        self.held.is_positive() || self.held_unknown > 0
+    }
 }
 
 impl Intake {
@@ -246,7 +255,10 @@ impl Intake {
         if self.notes.iter().any(|n| n.state == NoteState::Escrowed) {
             return self.escrowed();
         }
-        self.notes.last_mut().filter(|n| matches!(n.state, NoteState::Stuck | NoteState::InDoubt))
+        // A note stuck before its value was read never reached the box.
+        self.notes
+            .last_mut()
+            .filter(|n| matches!(n.state, NoteState::Stuck | NoteState::InDoubt) && n.value.is_some())
     }
 
     /// Credits the note [`Intake::note_to_credit`] names; whether there was one. Otherwise a note in
@@ -305,7 +317,13 @@ impl Intake {
                 effects
             }
             Head::Jam => {
-                self.settle_escrowed(NoteState::Stuck);
+                // A jam with no note in escrow caught one on its way in, before the head could
+                // say its value: on record as stuck (once: the jam lasts until RESET), so the
+                // customer's slip and the staff count know of it.
+                let same_jam = self.notes.last().is_some_and(|n| n.state == NoteState::Stuck);
+                if !self.settle_escrowed(NoteState::Stuck) && !same_jam {
+                    self.notes.push(Note { value: None, state: NoteState::Stuck });
+                }
                 vec![]
             }
             Head::BoxUnavailable => {
@@ -394,6 +412,11 @@ impl Intake {
             credited,
             overpaid: Fen((credited.0 - self.due.0).max(0)),
             held: self.sum(NoteState::Stuck) + self.sum(NoteState::InDoubt),
+            held_unknown: self
+                .notes
+                .iter()
+                .filter(|n| matches!(n.state, NoteState::Stuck | NoteState::InDoubt) && n.value.is_none())
+                .count() as u32,
         }
     }
 }
@@ -417,7 +440,10 @@ mod tests {
         assert_eq!(intake.step(Head::Idle), []);
         assert_eq!(intake.step(Head::Escrow(Some(Y20))), [Stack]);
         assert_eq!(intake.step(Head::VendValid), [AckVendValid, TakeNotes(Limit::Stop), Paid]);
-        assert_eq!(intake.totals(), CashTotals { credited: Fen(7000), overpaid: Fen(0), held: Fen(0) });
+        assert_eq!(
+            intake.totals(),
+            CashTotals { credited: Fen(7000), overpaid: Fen(0), held: Fen(0), held_unknown: 0 }
+        );
     }
 
     #[test]
@@ -479,7 +505,10 @@ mod tests {
         let mut intake = Intake::new(Fen(5000), Overpay::Refused);
         intake.step(Head::Escrow(Some(Y20)));
         intake.step(Head::PowerUp(BillInside::None));
-        assert_eq!(intake.totals(), CashTotals { credited: Fen(0), overpaid: Fen(0), held: Y20 });
+        assert_eq!(
+            intake.totals(),
+            CashTotals { credited: Fen(0), overpaid: Fen(0), held: Y20, held_unknown: 0 }
+        );
     }
 
     #[test]
@@ -492,6 +521,24 @@ mod tests {
         intake.step(Head::Cheated);
         assert_eq!(intake.credited(), Fen(0));
         assert_eq!(intake.notes[1].state, NoteState::Returned);
+    }
+
+    #[test]
+    fn a_note_jammed_in_the_reader_before_its_value_is_on_record_once_and_never_credited() {
+        let mut intake = Intake::new(Fen(10_000), Overpay::Refused);
+        intake.step(Head::Escrow(Some(Y20)));
+        intake.step(Head::VendValid);
+        // ACCEPTOR JAM while the next note is drawn in: no escrow, no value.
+        intake.step(Head::Jam);
+        intake.step(Head::Jam);
+        let stuck = Note { value: None, state: NoteState::Stuck };
+        assert_eq!(intake.notes[1..], [stuck], "one note, however often the head says so");
+        assert_eq!((intake.totals().held, intake.totals().held_unknown), (Fen(0), 1));
+        assert!(intake.totals().holds_any());
+        // Cleared and powered up with nothing in the stacker: nothing more is credited.
+        intake.step(Head::PowerUp(BillInside::Stacker));
+        assert_eq!((intake.credited(), intake.anomalies), (Y20, 1));
+        assert_eq!(intake.notes[1].state, NoteState::Stuck);
     }
 
     #[test]
@@ -574,7 +621,10 @@ mod tests {
         intake.step(Head::Escrow(Some(Y50)));
         intake.give_up();
         assert!(intake.closed() && intake.walked_away);
-        assert_eq!(intake.totals(), CashTotals { credited: Y20, overpaid: Fen(0), held: Y50 });
+        assert_eq!(
+            intake.totals(),
+            CashTotals { credited: Y20, overpaid: Fen(0), held: Y50, held_unknown: 0 }
+        );
         assert!(intake.notes.iter().all(|n| n.state != NoteState::Escrowed), "{:?}", intake.notes);
     }
 }

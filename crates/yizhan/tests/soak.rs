@@ -1,7 +1,8 @@
 //! `yizhan soak` in the default run: a hundred seeded days of the whole kiosk (real journal,
 //! real HTTP clients against the simulators, real drivers on ptys; faults, power cuts, a full
-//! disk, clock steps, gas cards pulled mid-write) must keep every invariant, and every day that
-//! ever failed replays clean. The long runs are documented in docs/reliability.md.
+//! disk, clock steps, gas cards pulled mid-write, notes jammed, cheated or credited across a power
+//! cut) must keep every invariant, and every day that ever failed replays clean. The long runs are
+//! documented in docs/reliability.md.
 
 mod support;
 
@@ -41,7 +42,10 @@ async fn a_hundred_seeded_days_lose_nothing_and_double_nothing() {
     // The schedule reaches what it claims to: cuts, full disks, gas on the meters, staff.
     assert!(totals.kills > SEEDS / 5, "power cuts happen: {}", totals.line());
     assert!(
-        totals.disk_full > 0 && totals.gas_credited > 0 && totals.staff_resolved > 0,
+        totals.disk_full > 0
+            && totals.gas_credited > 0
+            && totals.staff_resolved > 0
+            && totals.notes_in_box > 0,
         "{}",
         totals.line()
     );

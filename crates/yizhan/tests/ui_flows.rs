@@ -116,6 +116,20 @@ impl Kiosk {
         assert!(ok, "timed out on {} ({:?})", self.screen(), self.ui.borrow().session().notice);
     }
 
+    /// A power bill of `due_fen` whose biller takes prepayment, confirmed, 现金 chosen: on the
+    /// no-change rule. The simulated acceptor, for the customer's notes.
+    fn to_cash_for_a_prepaying_power_bill(&self, due_fen: i64) -> std::sync::Arc<cash::sim::AcceptorSim> {
+        let account = support::fresh_account(Utility::Power);
+        let seed = serde_json::json!({ "account": account, "amount_due_fen": due_fen, "prepayment": true });
+        self.kiosk.sims().billers.get(Utility::Power).sim.put_account(serde_json::from_value(seed).unwrap());
+        let sims = &self.kiosk.runtime().devices.sims;
+        let sim = std::sync::Arc::clone(sims.cash.as_ref().expect("a simulated acceptor"));
+        self.to_confirm_power(&account);
+        self.tap("确认缴费");
+        self.tap("现金");
+        sim
+    }
+
     fn wait_for(&self, screen: &str) {
         self.wait(|ui| ui.session().screen().code() == screen);
     }
@@ -769,14 +783,7 @@ fn a_journal_changed_behind_the_kiosk_puts_the_screen_out_of_service() {
 #[test]
 fn a_power_bill_is_paid_in_notes_with_the_rule_first_and_the_rest_prepaid() {
     let k = Kiosk::start();
-    let account = support::fresh_account(Utility::Power);
-    let seed = serde_json::json!({ "account": account, "amount_due_fen": 8640, "prepayment": true });
-    k.kiosk.sims().billers.get(Utility::Power).sim.put_account(serde_json::from_value(seed).unwrap());
-    let sim =
-        std::sync::Arc::clone(k.kiosk.runtime().devices.sims.cash.as_ref().expect("a simulated acceptor"));
-    k.to_confirm_power(&account);
-    k.tap("确认缴费");
-    k.tap("现金");
+    let sim = k.to_cash_for_a_prepaying_power_bill(8640);
     assert_eq!(k.screen(), "paying");
     assert!(k.shows("本机不找零：多投的金额将作为预存款存入您的户号。"), "the rule: {:?}", k.labels());
     assert!(k.shows("可收纸币面额（元）：10 · 20 · 50 · 100"), "{:?}", k.labels());
@@ -803,6 +810,30 @@ fn a_power_bill_is_paid_in_notes_with_the_rule_first_and_the_rest_prepaid() {
     boxed.sort();
     assert_eq!(boxed, [10, 10, 20, 50], "every credited note in the box, the crumpled one back");
     assert_eq!(k.kiosk.write_offs(Utility::Power, &format!("{}-1", outcome.order_ref)), 1);
+}
+
+/// 结束投币 after one note of a bill the biller takes in part: the note is paid, and the result
+/// says "paid in part" with what went in — never "paid" — beside the slip.
+#[test]
+fn finishing_after_one_note_is_said_as_paid_in_part_never_as_paid() {
+    let k = Kiosk::start();
+    let sim = k.to_cash_for_a_prepaying_power_bill(8640);
+    sim.insert(50);
+    k.tap("开始投币");
+    k.wait(|_| sim.log().acks >= 1);
+    k.wait(|ui| {
+        matches!(&ui.session().stage, kiosk_core::session::Stage::Paying(p) if p.cash_inserted() == Fen(5000))
+    });
+    k.tap("结束投币");
+    k.wait_for("result");
+    let outcome = k.ui.borrow().session().outcome().cloned().unwrap();
+    assert_eq!(outcome.kind, kiosk_core::session::OutcomeKind::PaidInPart);
+    assert_eq!(outcome.amount, Fen(5000));
+    assert!(k.shows("已部分缴费"), "{:?}", k.labels());
+    assert!(!k.shows("已缴费"), "never said as paid: {:?}", k.labels());
+    assert_eq!(k.kiosk.write_offs(Utility::Power, &format!("{}-1", outcome.order_ref)), 1);
+    let slip = k.kiosk.printer_sim().last_receipt().expect("the part payment slip").text();
+    assert!(slip.contains("36.40"), "what is still due: {slip}");
 }
 
 /// 结束投币 with nothing in: the acceptor closes, nothing was charged, and the customer chooses

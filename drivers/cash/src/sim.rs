@@ -388,6 +388,12 @@ impl AcceptorSim {
         lock(&self.head).queue.push_back(Note::Suspect { reason });
     }
 
+    /// The customer takes back the notes they queued but the head has not drawn in yet (they
+    /// walked away, or the power failed); returns how many.
+    pub fn take_back_queued(&self) -> usize {
+        std::mem::take(&mut lock(&self.head).queue).len()
+    }
+
     /// The next note stacked jams in the stacker (STACKER JAM until RESET; not in the box).
     pub fn jam_next_stack(&self) {
         lock(&self.head).jam_next_stack = true;

@@ -224,6 +224,7 @@ pub fn actions(s: &Session) -> Vec<&'static str> {
             if s.cash_payable() {
                 v.push(tr(lang, "To pay with banknotes, tap \"Cash\""));
             }
+            v.extend(words::cash_not_payable_here(s));
             // Cash alone is said first, as the screen shows it first.
             if s.availability.cash_only() {
                 v.reverse();

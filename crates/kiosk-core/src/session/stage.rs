@@ -93,7 +93,8 @@ impl Order {
     pub fn cash_overpay_prepaid(&self) -> bool {
         match &self.found {
             Found::Bill(bill) => bill.prepayment,
-            Found::Joint(joint) => joint.bills.iter().any(|b| b.prepayment),
+            // Only a bill with something due becomes a line of the order (as the runtime sees it).
+            Found::Joint(joint) => joint.bills.iter().any(|b| b.prepayment && b.amount_due.is_positive()),
             Found::GasCard(_) => false,
         }
     }

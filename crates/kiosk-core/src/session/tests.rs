@@ -883,6 +883,10 @@ fn cash_says_the_no_change_rule_before_the_first_note_and_each_note_after() {
     // ¥123.45 in notes, and the water biller keeps nothing beyond: cash cannot make it.
     with_cash(&mut s, true);
     assert!(!s.allowed(&Intent::ChooseMethod(MethodChoice::Cash)));
+    // Greyed out with its reason, shown and said, never silent.
+    let why = words::cash_not_payable_here(&s).expect("why cash cannot pay this");
+    assert!(why.contains("不找零"), "{why}");
+    assert!(speech::script(&s).join(" ").contains(why));
     at += 600;
     tap(&mut s, Intent::ChooseMethod(MethodChoice::Cash), at);
     assert_eq!(s.screen(), Screen::Method);
@@ -890,6 +894,7 @@ fn cash_says_the_no_change_rule_before_the_first_note_and_each_note_after() {
     // A bill of ¥120 (whole notes) can.
     let Stage::Method(order) = &mut s.stage else { panic!("{:?}", s.stage) };
     order.found = Found::Bill(bill(12_000));
+    assert_eq!(words::cash_not_payable_here(&s), None);
     at += 600;
     let cmds = tap(&mut s, Intent::ChooseMethod(MethodChoice::Cash), at);
     assert_eq!(s.phase(), Some(PayPhase::CashRule));

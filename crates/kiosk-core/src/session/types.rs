@@ -265,6 +265,9 @@ pub enum OutcomeKind {
     Suspense,
     /// Paid, but the gas card does not hold the purchase yet (补写卡 later).
     CardNotWritten,
+    /// Cash: the customer finished (or left) before the amount was in; what they put in is
+    /// paid, the rest is not (the slip says so).
+    PaidInPart,
 }
 
 /// The end of a payment.

@@ -160,6 +160,7 @@ pub fn outcome_title(kind: OutcomeKind, lang: Lang) -> &'static str {
         OutcomeKind::RefundAccepted => tr(lang, "Refund accepted"),
         OutcomeKind::Suspense => tr(lang, "Result not yet confirmed"),
         OutcomeKind::CardNotWritten => tr(lang, "Paid; card not written yet"),
+        OutcomeKind::PaidInPart => tr(lang, "Paid in part"),
     }
 }
 
@@ -229,6 +230,7 @@ pub fn outcome_words(kind: OutcomeKind, lang: Lang) -> &'static str {
         OutcomeKind::RefundAccepted => tr(lang, "The money for what could not be paid is being refunded to your account. Keep the receipt."),
         OutcomeKind::Suspense => tr(lang, "The result is not confirmed yet. Keep the slip: its number lets the counter or the service line settle it. No money is lost."),
         OutcomeKind::CardNotWritten => tr(lang, "Paid, but the gas is not on your card yet. Ask staff to write it to your card; no money is lost."),
+        OutcomeKind::PaidInPart => tr(lang, "The cash you put in has been paid; the rest of the amount is not paid. Keep the slip."),
     }
 }
 
@@ -347,6 +349,13 @@ pub fn not_payable_in_notes() -> Notice {
     Notice::error(Text::new(
         "Notes cannot make this exact amount and no change is given: pay with a payment code or a bank card, or pay cash at the counter.",
     ))
+}
+
+/// On the method screen, when the acceptor works but notes cannot make this amount: why 现金 is
+/// greyed out, shown and said, never left silent.
+pub fn cash_not_payable_here(s: &Session) -> Option<&'static str> {
+    let why = "Notes cannot make this exact amount and no change is given: pay with a payment code or a bank card, or pay cash at the counter.";
+    (s.availability.cash && !s.cash_payable()).then(|| tr(s.lang, why))
 }
 
 /// Said on 结束投币.

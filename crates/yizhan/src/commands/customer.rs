@@ -136,9 +136,14 @@ mod simulated {
     /// The demo customer at the simulated acceptor: notes that make `amount`, largest first
     /// (a 10-yuan note short of the amount is topped up with the smallest that covers it).
     pub fn insert_demo_notes(backend: &Backend, amount: kiosk_core::Fen) {
-        let Some(sim) = &backend.runtime.devices.sims.cash else { return };
+        let (Some(sim), Some(device)) = (&backend.runtime.devices.sims.cash, &backend.runtime.devices.cash)
+        else {
+            return;
+        };
         let mut left = amount.0.max(0);
-        let mut notes: Vec<u32> = cash::config::CNY_NOTES.iter().rev().copied().collect();
+        // Only notes this acceptor is set to take, largest first.
+        let mut notes: Vec<u32> =
+            device.accepted.iter().rev().filter_map(|f| u32::try_from(f.0 / 100).ok()).collect();
         notes.dedup();
         while left > 0 {
             let yuan = notes

@@ -195,6 +195,8 @@ impl Runtime {
         self.apply(log, intake, &first, &mut driver).await?;
         let mut silent = 0;
         let mut settling = 0;
+        // Told once per change: a jam or a returning note lasts many polls, said once.
+        let mut last_told = CashNews::Nothing;
         loop {
             tokio::time::sleep(device.poll).await;
             let status = match driver.status().await {
@@ -211,7 +213,9 @@ impl Runtime {
                     // A dead head: a note in escrow is held in doubt, the rest written off.
                     // Nothing can be sent to it.
                     intake.give_up();
-                    return self.record_intake(log, intake, true).await;
+                    self.record_intake(log, intake, true).await?;
+                    observer.cash(intake, CashNews::Nothing);
+                    return Ok(());
                 }
             };
             let head = driver.head(status);
@@ -223,7 +227,11 @@ impl Runtime {
             self.apply(log, intake, &effects, &mut driver).await?;
             // Told only once it is on record: "credited" is never said of a note the journal
             // does not hold.
-            observer.cash(intake, news(status, head, credited, intake));
+            let told = news(status, head, credited, intake);
+            if told != last_told || matches!(told, CashNews::Credited(_)) {
+                observer.cash(intake, told.clone());
+            }
+            last_told = told;
             if intake.closed() {
                 // Paid, or the customer left: wait for a note still in hand to come to rest.
                 // One that never does is held in doubt, never left escrowed on a closed intake.
@@ -233,7 +241,9 @@ impl Runtime {
                 }
                 if settling >= SETTLE_POLLS {
                     intake.give_up();
-                    return self.record_intake(log, intake, true).await;
+                    self.record_intake(log, intake, true).await?;
+                    observer.cash(intake, CashNews::Nothing);
+                    return Ok(());
                 }
                 continue;
             }
@@ -302,14 +312,14 @@ impl Runtime {
         let order = log.order;
         let totals = intake.totals();
         let split = order.for_cash(totals.credited);
-        if totals.held.is_positive() || intake.anomalies > 0 || split.owed.is_positive() {
+        if totals.holds_any() || intake.anomalies > 0 || split.owed.is_positive() {
             self.held_for_staff(order, &intake, split.owed).await;
         }
         let Some(cash_order) = split.order else {
             self.record_intake(log, &intake, false).await?;
-            if totals.held.is_positive() {
+            if totals.holds_any() {
                 // No payment to print, but the customer's notes are in the kiosk's hands.
-                self.held_cash_slip(order, totals.held).await;
+                self.held_cash_slip(order, &totals).await;
             }
             return Ok(None);
         };
@@ -361,15 +371,15 @@ impl Runtime {
     /// collection count.
     async fn held_for_staff(&self, order: &Order, intake: &Intake, owed: Fen) {
         let totals = intake.totals();
-        tracing::warn!(order = %order.reference, held = %totals.held, %owed, anomalies = intake.anomalies, "cash held for staff");
+        tracing::warn!(order = %order.reference, held = %totals.held, held_unknown = totals.held_unknown, %owed, anomalies = intake.anomalies, "cash held for staff");
         let action = StaffAction {
             at: clock::now().0,
             staff_id: "kiosk".into(),
             action: "cash-held-for-staff".into(),
             payment_id: None,
             detail: format!(
-                "order {}: {} held (stuck or in doubt), {} credited beyond the bills (owed), {} unknown notes in the box",
-                order.reference, totals.held, owed, intake.anomalies
+                "order {}: {} held (stuck or in doubt) and {} notes of unknown value, {} credited beyond the bills (owed), {} unknown notes in the box",
+                order.reference, totals.held, totals.held_unknown, owed, intake.anomalies
             ),
         };
         if let Err(error) = self.journal.record_staff_action(&action).await {

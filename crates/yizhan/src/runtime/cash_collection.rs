@@ -7,6 +7,7 @@ use super::{Runtime, RuntimeError};
 use crate::clock;
 use catalogue::bilingual;
 use journal::{BoxCount, Collection, StaffAction};
+use kiosk_core::cash::CashTotals;
 use kiosk_core::receipt::{Receipt, ReceiptKind, Row};
 use kiosk_core::{Fen, Ts};
 
@@ -59,14 +60,20 @@ impl Runtime {
             tracing::error!(%error, "the collection's staff action was not journaled");
         }
         let slip = collection_slip(&collection, &self.identity.kiosk_id);
-        let printed = match &self.devices.printer {
+        let printed = self.print_staff_slip(&slip).await;
+        Ok(Collected { collection, slip, printed })
+    }
+
+    /// Prints a slip with no payment behind it; what became of the paper ("printed", "no
+    /// printer" or why not), for the staff action that records it.
+    async fn print_staff_slip(&self, slip: &Receipt) -> String {
+        match &self.devices.printer {
             None => "no printer".to_string(),
-            Some(printer) => match printer.driver.lock().await.print_receipt(&slip, None).await {
+            Some(printer) => match printer.driver.lock().await.print_receipt(slip, None).await {
                 Ok(_) => "printed".into(),
                 Err(error) => format!("failed: {error}"),
             },
-        };
-        Ok(Collected { collection, slip, printed })
+        }
     }
 
     /// A box out of its place while the journal says it holds notes no collection counted:
@@ -105,15 +112,10 @@ impl Runtime {
 
     /// Cash of a customer that no payment holds (a note stuck or in doubt, nothing credited):
     /// a slip with the order number and the amount, for the counter.
-    pub(super) async fn held_cash_slip(&self, order: &kiosk_core::Order, held: Fen) {
-        let slip = held_cash_slip(order, held, &self.identity.kiosk_id);
-        let printed = match &self.devices.printer {
-            None => "no printer".to_string(),
-            Some(printer) => match printer.driver.lock().await.print_receipt(&slip, None).await {
-                Ok(_) => "printed".into(),
-                Err(error) => format!("failed: {error}"),
-            },
-        };
+    pub(super) async fn held_cash_slip(&self, order: &kiosk_core::Order, totals: &CashTotals) {
+        let held = super::cash_words::held_amount(totals);
+        let slip = held_cash_slip(order, &held, &self.identity.kiosk_id);
+        let printed = self.print_staff_slip(&slip).await;
         let action = StaffAction {
             at: clock::now().0,
             staff_id: "kiosk".into(),
@@ -128,7 +130,7 @@ impl Runtime {
 }
 
 /// The slip of cash held for staff with no payment: what the customer shows at the counter.
-fn held_cash_slip(order: &kiosk_core::Order, held: Fen, kiosk_id: &str) -> Receipt {
+fn held_cash_slip(order: &kiosk_core::Order, held: &str, kiosk_id: &str) -> Receipt {
     let row = |label: String, value: String| Row { label, value };
     Receipt {
         kind: ReceiptKind::Slip,

@@ -91,17 +91,27 @@ pub(super) fn slip_note(intake: &Intake, owed: Fen) -> Option<String> {
             " / ",
         ));
     }
-    let held = intake.totals().held;
-    if held.is_positive() {
+    let totals = intake.totals();
+    if totals.holds_any() {
+        let held = held_amount(&totals);
         lines.push(format!("{}: {held}", bilingual("Cash held for staff (a note stuck or in doubt)", " / ")));
     }
     if owed.is_positive() {
         lines.push(format!("{}: {owed}", bilingual("Cash to be paid back at the counter", " / ")));
     }
-    if held.is_positive() || owed.is_positive() {
+    if totals.holds_any() || owed.is_positive() {
         lines.push(bilingual("Keep this slip and show it at the counter", " / "));
     }
     (!lines.is_empty()).then(|| lines.join("\n"))
+}
+
+/// The cash held for staff as the slip gives it: the sum of the notes whose value is on record,
+/// and how many more were caught before their value was read ("50.00 + 1 张面额未知").
+pub(super) fn held_amount(totals: &kiosk_core::cash::CashTotals) -> String {
+    match totals.held_unknown {
+        0 => totals.held.to_string(),
+        n => format!("{} + {n} {}", totals.held, bilingual("note(s) of unknown value", " / ")),
+    }
 }
 
 #[cfg(test)]

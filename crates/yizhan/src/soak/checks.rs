@@ -3,14 +3,17 @@
 //! written off or returned — or, for a payment still parked, in suspense with a slip — what the
 //! kiosk says it delivered and returned is what the books hold, no money or gas moved under a
 //! reference the journal does not hold, and a journal whose whole chain verifies with nothing
-//! left unfinished.
+//! left unfinished. For cash ([`cash`]): the notes in the simulated box are the ones the journal
+//! credited, no payment spends more cash than was credited to it, and cash no payment took is
+//! held for staff on record.
 
 use crate::backend::Backend;
 use crate::runtime::journaling;
+use journal::NoteCustody;
 use kiosk_core::payment::State;
 use kiosk_core::{Fen, Payment};
 use payments::sim::LedgerKind;
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 
 /// What the books say about one payment.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -79,6 +82,13 @@ pub fn books(backend: &Backend, p: &Payment) -> Books {
             books.charges.extend((1..entry.charges).map(|_| Fen::ZERO));
         }
         books.returned = books.returned + entry.voided + entry.reversed + entry.refunded;
+    }
+    if p.is_cash() {
+        // The notes are the charge: the payment spends its order's total of them ([`cash`]
+        // holds that against what the journal credited and the box holds). Cash staff paid out
+        // at the counter has no book but the kiosk's.
+        books.charges.push(p.order.total());
+        books.returned = books.returned + p.settlement().returned;
     }
     // The billers book each reference once (a repeat gets the first answer), so a double
     // shows as more written off than charged.
@@ -274,4 +284,92 @@ pub async fn outcomes(backend: &Backend) -> Result<Vec<String>, String> {
     }
     ended.sort();
     Ok(ended.into_iter().map(|(_, outcome)| outcome).collect())
+}
+
+/// What the cash checks found, and the notes staff took out of the box.
+#[derive(Debug, Default)]
+pub struct CashDay {
+    pub violations: Vec<Violation>,
+    pub notes_in_box: u64,
+}
+
+/// The day's cash, at its end: each of `orders` (paid in notes) spends no more cash than the
+/// journal credited to it, and what it did not spend (owed beside the bills, stuck, in doubt)
+/// is held for staff on record; then staff empty the box (清机) and the collection's count is
+/// held against the notes really in the simulated box — every note there credited or held for
+/// staff, no note credited that is not there, every jammed note on record.
+pub async fn cash(backend: &Backend, orders: &[String]) -> Result<CashDay, String> {
+    let runtime = &backend.runtime;
+    let Some(sim) = &runtime.devices.sims.cash else { return Ok(CashDay::default()) };
+    let err = |e: journal::JournalError| e.to_string();
+    let cash_box = runtime.journal.cash_box();
+    let mut found = Vec::new();
+    let told_staff = runtime.journal.staff_actions(10_000, 0).await.map_err(err)?;
+    for order in orders {
+        let notes = cash_box.notes_of(order).await.map_err(err)?;
+        let credited = notes
+            .iter()
+            .filter(|n| n.state == NoteCustody::Credited)
+            .fold(Fen::ZERO, |sum, n| sum + Fen(n.value_fen.unwrap_or(0)));
+        let held = notes.iter().any(|n| matches!(n.state, NoteCustody::Stuck | NoteCustody::InDoubt));
+        if notes.iter().any(|n| n.state == NoteCustody::Escrowed) {
+            found.push(Violation::new(
+                order,
+                "a note left in escrow at the end of the day".into(),
+                Harm::Wrong,
+            ));
+        }
+        let spent = match runtime.journal.get(order).await.map_err(err)? {
+            Some(row) => journaling::restore(&row).map_err(|e| e.to_string())?.order.total(),
+            None => Fen::ZERO,
+        };
+        if spent > credited {
+            let what = format!("pays {spent} with {credited} of notes credited");
+            found.push(Violation::new(order, what, Harm::Doubled));
+        }
+        let for_staff =
+            told_staff.iter().any(|a| a.action == "cash-held-for-staff" && a.detail.contains(order));
+        if (credited > spent || held) && !for_staff {
+            let what = format!("{credited} credited, {spent} paid, the rest held with no word to staff");
+            found.push(Violation::new(order, what, Harm::Lost));
+        }
+    }
+    let count = match runtime.collect_cash("S0001").await {
+        Ok(collected) => collected.collection.count,
+        Err(error) => {
+            found.push(Violation::new(
+                "-",
+                format!("the cash box could not be collected: {error}"),
+                Harm::Wrong,
+            ));
+            return Ok(CashDay { violations: found, notes_in_box: 0 });
+        }
+    };
+    let jammed = sim.log().jammed as u32;
+    let in_box = sim.collect();
+    let mut boxed: BTreeMap<i64, u32> = BTreeMap::new();
+    for yuan in &in_box {
+        *boxed.entry(i64::from(*yuan) * 100).or_default() += 1;
+    }
+    for (&value, &journaled) in &count.by_value {
+        let there = boxed.get(&value).copied().unwrap_or(0);
+        if there < journaled {
+            let what = format!("{journaled} notes of {} credited, {there} in the box", Fen(value));
+            found.push(Violation::new("cash box", what, Harm::Doubled));
+        }
+    }
+    let credited: u32 = count.by_value.values().sum();
+    let unrecorded = (in_box.len() as u32).saturating_sub(credited);
+    if unrecorded > count.unknown + count.uncertain {
+        let what = format!(
+            "{unrecorded} notes in the box not credited, {} held for staff, {} unknown",
+            count.uncertain, count.unknown
+        );
+        found.push(Violation::new("cash box", what, Harm::Lost));
+    }
+    if jammed > count.uncertain {
+        let what = format!("{jammed} notes jammed, {} held for staff", count.uncertain);
+        found.push(Violation::new("cash box", what, Harm::Lost));
+    }
+    Ok(CashDay { violations: found, notes_in_box: in_box.len() as u64 })
 }

@@ -3,9 +3,9 @@
 //! and the payment itself; then, after recovery, their gas card back.
 
 use super::gas::GasHousehold;
-use super::schedule::{Bill, Customer, Rng, TerminalTrouble};
+use super::schedule::{Bill, CashVisit, Customer, NoteTrouble, Rng, TerminalTrouble};
 use crate::backend::{Backend, EmbeddedSims};
-use crate::runtime::{PayMethod, Quiet, RuntimeError};
+use crate::runtime::{CashUnavailable, PayMethod, Quiet, RuntimeError};
 use kiosk_core::{route_payment_code, utility::luhn_check_digit, Channel, Order, PaymentCode, Utility};
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
@@ -32,6 +32,8 @@ pub struct Day {
     /// Tasks acting for the present customer (inserting a bank card, stepping the clock): they
     /// end when the customer leaves.
     pub helpers: Vec<JoinHandle<()>>,
+    /// The orders customers paid in notes, for the cash checks at the end of the day.
+    pub cash_orders: Vec<String>,
 }
 
 /// The embedded simulators (the soak always starts with them).
@@ -57,12 +59,15 @@ pub async fn serve(
         _ => Some(order_for(backend, day.seed, index, c).await?),
     };
     inject_faults(backend, c)?;
-    let method = if c.channel == Channel::BankCard {
-        // The customer inserts a card when the slot asks and takes it back when offered.
-        day.helpers.extend(crate::commands::customer::bank_card_customer_task(backend, true));
-        PayMethod::BankCard
-    } else {
-        PayMethod::Code(payment_code(c.channel, &mut day.codes))
+    let method = match c.channel {
+        // Notes at the acceptor, below.
+        Channel::Cash => None,
+        Channel::BankCard => {
+            // The customer inserts a card when the slot asks and takes it back when offered.
+            day.helpers.extend(crate::commands::customer::bank_card_customer_task(backend, true));
+            Some(PayMethod::BankCard)
+        }
+        channel => Some(PayMethod::Code(payment_code(channel, &mut day.codes))),
     };
     if let Some(jump) = c.clock_jump {
         // The kiosk's clock is stepped while the customer pays (and stays stepped).
@@ -78,14 +83,30 @@ pub async fn serve(
     if c.disk_full {
         runtime.journal.simulate_full_disk(true).await.map_err(|e| e.to_string())?;
     }
-    let cut_short = match (order, &c.bill) {
-        (Some(order), _) => match runtime.pay_order_with(order, method, &Quiet).await {
+    let cut_short = match (order, &c.bill, method) {
+        (Some(order), _, Some(method)) => match runtime.pay_order_with(order, method, &Quiet).await {
             Ok(_) => None,
             Err(error) if refused_before_money(&error) => None,
             Err(error) => Some(error),
         },
-        (None, Bill::GasTopUp { amount_fen }) => day.household.top_up(backend, *amount_fen, method).await?,
-        (None, _) => unreachable!("only a top-up has no bill to fetch"),
+        (None, Bill::GasTopUp { amount_fen }, Some(method)) => {
+            day.household.top_up(backend, *amount_fen, method).await?
+        }
+        (order, bill, None) => {
+            let visit = c.cash.as_ref().ok_or("a cash customer without notes")?;
+            let order = match (order, bill) {
+                (Some(order), _) => Ok(order),
+                (None, Bill::GasTopUp { amount_fen }) => {
+                    day.household.top_up_order(backend, *amount_fen).await
+                }
+                (None, _) => unreachable!("only a top-up has no bill to fetch"),
+            };
+            match order {
+                Ok(order) => pay_in_notes(backend, day, order, visit).await?,
+                Err(stopped) => stopped?,
+            }
+        }
+        (None, _, Some(_)) => unreachable!("only a top-up has no bill to fetch"),
     };
     runtime.simulated_cut.disarm();
     if c.disk_full {
@@ -105,14 +126,80 @@ pub async fn serve(
 /// The kiosk refused the order before any money moved (the customer is told why): nothing to
 /// check. Any other error ends the seed.
 pub fn refused_before_money(error: &RuntimeError) -> bool {
-    // No bank card inserted in time: the customer walked away before paying.
-    matches!(error, RuntimeError::Order(_) | RuntimeError::AboveCeiling { .. } | RuntimeError::NoBankCard)
+    match error {
+        // No bank card inserted in time: the customer walked away before paying.
+        RuntimeError::Order(_) | RuntimeError::AboveCeiling { .. } | RuntimeError::NoBankCard => true,
+        // No cash now (a jam staff have not cleared, the box full), or notes cannot make the bill
+        // exactly: said before the first note.
+        RuntimeError::Cash(why) => !matches!(why, CashUnavailable::BadRecord(_)),
+        _ => false,
+    }
+}
+
+/// The customer puts their notes into the acceptor (the trouble waiting for one of them) and
+/// leaves once the head has dealt with every one; the kiosk takes them for `order`.
+async fn pay_in_notes(
+    backend: &Backend,
+    day: &mut Day,
+    order: Order,
+    visit: &CashVisit,
+) -> Result<Option<RuntimeError>, String> {
+    let sim = acceptor(backend)?;
+    day.cash_orders.push(order.reference.to_string());
+    for (i, &yuan) in visit.notes.iter().enumerate() {
+        if let (Some(NoteTrouble::Suspect(reason)), true) = (visit.trouble, i + 1 == visit.notes.len()) {
+            sim.insert_suspect(reason);
+        }
+        sim.insert(yuan);
+    }
+    match visit.trouble {
+        Some(NoteTrouble::JamInStacker) => sim.jam_next_stack(),
+        Some(NoteTrouble::JamInAcceptor) => sim.jam_next_read(),
+        Some(NoteTrouble::AckLost) => sim.lose_next_ack(),
+        Some(NoteTrouble::Cheat) => sim.cheat_next(),
+        Some(NoteTrouble::Suspect(_)) | None => {}
+    }
+    // Gone once every note is dealt with: credited, given back, or stuck.
+    let customer = crate::commands::customer::cash_customer(backend, &[])?;
+    match backend.runtime.pay_cash(order, customer.as_ref(), &Quiet).await {
+        Ok(_) => Ok(None),
+        // The head stopped answering mid-payment: the intake is on record, open, and the
+        // recovery after the customer settles it from the head's status.
+        Err(RuntimeError::CashDevice(error)) => {
+            tracing::info!(%error, "soak: the acceptor failed mid-payment; recovery settles the notes");
+            Ok(None)
+        }
+        Err(error) if refused_before_money(&error) => Ok(None),
+        Err(error) => Ok(Some(error)),
+    }
+}
+
+/// The simulated banknote acceptor.
+pub fn acceptor(backend: &Backend) -> Result<&std::sync::Arc<cash::sim::AcceptorSim>, String> {
+    backend.runtime.devices.sims.cash.as_ref().ok_or_else(|| "the soak needs the simulated acceptor".into())
+}
+
+/// The power fails for the whole kiosk: the acceptor's head powers down with it (a note on its
+/// way into the box finishes going in) and reports where its note was at the next poll.
+pub fn acceptor_loses_power(backend: &Backend) {
+    if let Some(sim) = &backend.runtime.devices.sims.cash {
+        sim.power_cut();
+    }
 }
 
 /// After the customer and the recovery: the faults cleared, a gas card's 补写卡 if the customer
 /// asks now, the card back; the customer's helpers end.
 pub async fn after_customer(backend: &Backend, c: &Customer, day: &mut Day) -> Result<(), String> {
     clear_faults(backend);
+    if let Some(sim) = &backend.runtime.devices.sims.cash {
+        // Notes never pushed in go back into the purse.
+        sim.take_back_queued();
+        // A jam or a cheat: staff open the head, take out what is stuck (held for them on
+        // record) and switch it off and on.
+        if matches!(backend.runtime.cash_available().await, Err(CashUnavailable::NeedsStaff(_))) {
+            sim.power_cut();
+        }
+    }
     for helper in day.helpers.drain(..) {
         helper.abort();
     }
@@ -132,10 +219,12 @@ pub async fn after_customer(backend: &Backend, c: &Customer, day: &mut Day) -> R
 async fn order_for(backend: &Backend, seed: u64, index: usize, c: &Customer) -> Result<Order, String> {
     let runtime = &backend.runtime;
     let sims = sims(backend)?;
+    // A cash customer's accounts may take another amount than the one due (预存, part payment).
+    let prepayment = c.cash.as_ref().is_some_and(|visit| visit.prepayment);
     match &c.bill {
         Bill::One { utility, due_fen } => {
             let account = account_of(*utility, seed, index);
-            put_account(sims, *utility, &account, *due_fen)?;
+            put_account(sims, *utility, &account, *due_fen, prepayment)?;
             let bill = runtime.fetch_bill(*utility, &account).await.map_err(|e| e.to_string())?;
             if let Some(fen) = c.paid_elsewhere_fen {
                 sims.billers.get(*utility).sim.pay_elsewhere(&account, fen);
@@ -150,9 +239,9 @@ async fn order_for(backend: &Backend, seed: u64, index: usize, c: &Customer) -> 
                 account_of(Utility::Power, seed, index),
                 account_of(Utility::Gas, seed, index),
             );
-            put_account(sims, Utility::Water, &w, *water)?;
-            put_account(sims, Utility::Power, &p, *power)?;
-            put_account(sims, Utility::Gas, &g, *gas)?;
+            put_account(sims, Utility::Water, &w, *water, prepayment)?;
+            put_account(sims, Utility::Power, &p, *power, prepayment)?;
+            put_account(sims, Utility::Gas, &g, *gas, prepayment)?;
             let household: billers::sim::Household = serde_json::from_value(serde_json::json!({
                 "joint_account": joint, "holder_masked": "李*", "water": w, "power": p, "gas": g,
             }))
@@ -207,8 +296,9 @@ fn inject_faults(backend: &Backend, c: &Customer) -> Result<(), String> {
         let noise = || {
             device::fault::FaultPlan::flaky_cable().with_odds(device::fault::Fault::Duplicate, 50).seed(seed)
         };
-        match c.bill {
-            Bill::GasTopUp { .. } => devices.iccard.iter().for_each(|slot| slot.set_faults(noise())),
+        match (c.channel, &c.bill) {
+            (Channel::Cash, _) => devices.cash.iter().for_each(|acceptor| acceptor.set_faults(noise())),
+            (_, Bill::GasTopUp { .. }) => devices.iccard.iter().for_each(|slot| slot.set_faults(noise())),
             _ => devices.bankcard.iter().for_each(|terminal| terminal.set_fault_plan(noise())),
         }
     }
@@ -219,6 +309,7 @@ fn inject_faults(backend: &Backend, c: &Customer) -> Result<(), String> {
 pub fn clear_faults(backend: &Backend) {
     let devices = &backend.runtime.devices.sims;
     devices.iccard.iter().for_each(|slot| slot.set_faults(device::fault::FaultPlan::none()));
+    devices.cash.iter().for_each(|acceptor| acceptor.set_faults(device::fault::FaultPlan::none()));
     if let Some(terminal) = &devices.bankcard {
         terminal.set_fault_plan(device::fault::FaultPlan::none());
         terminal.clear_faults();
@@ -235,10 +326,15 @@ pub fn clear_faults(backend: &Backend) {
     }
 }
 
-fn put_account(sims: &EmbeddedSims, utility: Utility, account: &str, due_fen: i64) -> Result<(), String> {
-    let seed: billers::sim::AccountSeed =
-        serde_json::from_value(serde_json::json!({ "account": account, "amount_due_fen": due_fen }))
-            .map_err(|e| e.to_string())?;
+fn put_account(
+    sims: &EmbeddedSims,
+    utility: Utility,
+    account: &str,
+    due_fen: i64,
+    prepayment: bool,
+) -> Result<(), String> {
+    let seed = serde_json::json!({ "account": account, "amount_due_fen": due_fen, "prepayment": prepayment });
+    let seed: billers::sim::AccountSeed = serde_json::from_value(seed).map_err(|e| e.to_string())?;
     sims.billers.get(utility).sim.put_account(seed);
     Ok(())
 }

@@ -18,6 +18,22 @@ pub struct GasHousehold {
     pub meter: MeterModel,
 }
 
+/// What a top-up's error means for the day: a refusal before money moved (the meter has not
+/// loaded the last purchase, a purchase waits for 补写卡, the card could not be read on a noisy
+/// line, the amount outside the card's limits) is `Ok(None)`: the customer is told. A payment cut
+/// short is `Ok(Some)`; anything else ends the seed.
+fn what_stopped(error: GasError) -> Result<Option<RuntimeError>, String> {
+    match error {
+        GasError::LastPurchaseNotLoaded
+        | GasError::RewriteFirst
+        | GasError::Card(_)
+        | GasError::Amount(_) => Ok(None),
+        GasError::Runtime(error) if super::customer::refused_before_money(&error) => Ok(None),
+        GasError::Runtime(error) => Ok(Some(error)),
+        error => Err(format!("gas top-up: {error}")),
+    }
+}
+
 impl GasHousehold {
     /// A household of `seed` with a new card (no purchase yet), known to the gas company.
     pub fn new(backend: &Backend, seed: u64) -> Result<GasHousehold, String> {
@@ -76,16 +92,20 @@ impl GasHousehold {
         method: PayMethod,
     ) -> Result<Option<RuntimeError>, String> {
         match backend.runtime.gas_top_up(Fen(amount_fen), method, &Quiet).await {
-            // The card could not be read (a noisy line): refused before any money moved.
-            Ok(_) | Err(GasError::LastPurchaseNotLoaded | GasError::RewriteFirst | GasError::Card(_)) => {
-                Ok(None)
-            }
-            Err(GasError::Runtime(error)) if super::customer::refused_before_money(&error) => Ok(None),
-            Err(GasError::Runtime(error)) => Ok(Some(error)),
-            // The amount outside the card's limits: refused before any money moved.
-            Err(GasError::Amount(_)) => Ok(None),
-            Err(error) => Err(format!("gas top-up: {error}")),
+            Ok(_) => Ok(None),
+            Err(error) => what_stopped(error),
         }
+    }
+
+    /// The order of a top-up paid in notes (the notes are the customer's part, see
+    /// `customer::pay_in_notes`): `Err` with what stopped it before any money moved, as for
+    /// [`GasHousehold::top_up`].
+    pub async fn top_up_order(
+        &self,
+        backend: &Backend,
+        amount_fen: i64,
+    ) -> Result<kiosk_core::Order, Result<Option<RuntimeError>, String>> {
+        backend.runtime.gas_top_up_order(Fen(amount_fen)).await.map_err(what_stopped)
     }
 
     /// 补写卡 for the card (put back into the slot first if it was pulled out), then the card is

@@ -12,7 +12,8 @@
 //!
 //! - [`schedule`]: the seed's customers and faults; [`customer`]: serving one;
 //! - [`gas`]: the household's gas card and meter; [`staff`]: staff settling the day's suspense;
-//! - [`checks`]: the invariants; [`report`]: what a seed did.
+//! - [`checks`]: the invariants (and [`checks::cash`] for the notes); [`report`]: what a seed
+//!   did.
 
 pub mod checks;
 pub mod customer;
@@ -135,7 +136,7 @@ async fn play_day(
     let mut report = SeedReport { seed, ..Default::default() };
     let household = GasHousehold::new(&backend, seed)?;
     let codes = Rng::new(seed.wrapping_mul(31).wrapping_add(7));
-    let mut day = Day { seed, codes, household, clock, helpers: Vec::new() };
+    let mut day = Day { seed, codes, household, clock, helpers: Vec::new(), cash_orders: Vec::new() };
     let customers = &pinned.customers;
     report.races_a_timer = customers.iter().any(Customer::races_a_timer);
     for (index, c) in customers.iter().enumerate() {
@@ -146,6 +147,7 @@ async fn play_day(
         let kills_before = report.kills;
         if interrupted == Interrupted::PowerCut {
             report.kills += 1;
+            customer::acceptor_loses_power(&backend);
             // The kiosk starts again: from its journal, with every start-up check.
             backend = backend.restart().await.map_err(|e| format!("restart after customer {index}: {e}"))?;
         }
@@ -169,6 +171,10 @@ async fn play_day(
     // that never reached the card: 补写卡 from the gas company's list is then the customer's).
     report.violations = checks::journal(&backend).await?;
     report.violations.extend(day.household.check(&backend).await?);
+    // Staff empty the cash box: the journal's count against the notes really in it.
+    let cash = checks::cash(&backend, &day.cash_orders).await?;
+    report.violations.extend(cash.violations);
+    report.notes_in_box = cash.notes_in_box;
     let mut staff_rng = Rng::new(seed.wrapping_mul(13).wrapping_add(5));
     if staff_rng.chance(70) {
         report.staff_resolved = staff::settle_suspense(&backend, &mut staff_rng).await?.resolved;
@@ -208,6 +214,7 @@ async fn recover_until_quiet(
             Ok(_) => {}
             Err(RuntimeError::PowerCut) => {
                 *kills += 1;
+                customer::acceptor_loses_power(&backend);
                 backend = backend.restart().await.map_err(|e| format!("restart during recovery: {e}"))?;
                 continue;
             }

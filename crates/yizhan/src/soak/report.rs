@@ -16,6 +16,8 @@ pub struct SeedReport {
     pub parked: u64,
     /// Gas purchases the household's meter credited.
     pub gas_credited: u64,
+    /// Notes in the cash box when staff emptied it at the end of the day.
+    pub notes_in_box: u64,
     /// Suspense staff settled from the statements at the end of the day.
     pub staff_resolved: u64,
     /// Wall time of the seed.
@@ -40,6 +42,7 @@ pub struct Totals {
     pub disk_full: u64,
     pub parked: u64,
     pub gas_credited: u64,
+    pub notes_in_box: u64,
     pub staff_resolved: u64,
     /// The slowest seed and its wall time.
     pub slowest: Option<(u64, Duration)>,
@@ -58,6 +61,7 @@ impl Totals {
         self.disk_full += report.disk_full;
         self.parked += report.parked;
         self.gas_credited += report.gas_credited;
+        self.notes_in_box += report.notes_in_box;
         self.staff_resolved += report.staff_resolved;
         if self.slowest.is_none_or(|(_, took)| report.took > took) {
             self.slowest = Some((report.seed, report.took));
@@ -75,8 +79,8 @@ impl Totals {
     pub fn line(&self) -> String {
         format!(
             "{} seeds, {} customers, {} kills, {} lost, {} doubled ({} other violations; {} payments \
-             stopped by a full disk, {} gas purchases credited by the meters, {} suspense settled by \
-             staff, {} left parked)",
+             stopped by a full disk, {} gas purchases credited by the meters, {} notes collected from \
+             the cash boxes, {} suspense settled by staff, {} left parked)",
             self.seeds,
             self.customers,
             self.kills,
@@ -85,6 +89,7 @@ impl Totals {
             self.wrong,
             self.disk_full,
             self.gas_credited,
+            self.notes_in_box,
             self.staff_resolved,
             self.parked
         )

@@ -74,13 +74,47 @@ pub enum TerminalTrouble {
     Slow(u32),
 }
 
+/// What a customer paying in notes does at the banknote acceptor (channel `Cash`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CashVisit {
+    /// The notes put in, in yuan, in order. Less than the bill is a customer who walks away
+    /// once they are dealt with; more is prepayment, or a note given back.
+    pub notes: Vec<u32>,
+    /// The bill's accounts take another amount than the one due (more as 预存, less in part).
+    #[serde(default)]
+    pub prepayment: bool,
+    /// What the acceptor does to one of the notes.
+    #[serde(default)]
+    pub trouble: Option<NoteTrouble>,
+}
+
+/// What goes wrong at the banknote acceptor (hardware.md §9), for a customer paying in notes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum NoteTrouble {
+    /// A note jams on its way into the box (STACKER JAM): held for staff, never credited.
+    JamInStacker,
+    /// A note jams in the reader (ACCEPTOR JAM).
+    JamInAcceptor,
+    /// The kiosk's ACK of VEND VALID is lost on the line: the head says it again.
+    AckLost,
+    /// A note pulled back on a string (CHEATED).
+    Cheat,
+    /// A note the head refuses with this reason code (`71`…`7E`), among the genuine ones.
+    Suspect(u8),
+}
+
 /// One customer of the day.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Customer {
     pub bill: Bill,
-    /// `Channel::BankCard` pays at the terminal, the others with a payment code.
+    /// `Channel::BankCard` pays at the terminal, `Channel::Cash` in notes ([`Customer::cash`]),
+    /// the others with a payment code.
     pub channel: Channel,
+    /// The notes of a customer who pays in cash.
+    #[serde(default)]
+    pub cash: Option<CashVisit>,
     #[serde(default)]
     pub terminal: Option<TerminalTrouble>,
     #[serde(default)]
@@ -108,9 +142,9 @@ pub struct Customer {
     /// The kiosk's clock is stepped while this customer pays.
     #[serde(default)]
     pub clock_jump: Option<ClockJump>,
-    /// A loose serial cable to the card device this customer uses (the bank card terminal, or
-    /// the IC slot for a top-up): garbage bursts, truncated, duplicated replies, bad checksums,
-    /// seeded.
+    /// A loose serial cable to the device this customer uses (the bank card terminal, the IC
+    /// slot for a top-up, the banknote acceptor): garbage bursts, truncated, duplicated
+    /// replies, bad checksums, seeded.
     #[serde(default)]
     pub line_noise: Option<u64>,
     /// The next refund the channel takes on fails for good (WeChat CHANGE / REFUNDCLOSE, the
@@ -158,7 +192,7 @@ fn amount(rng: &mut Rng) -> i64 {
 }
 
 fn customer(rng: &mut Rng) -> Customer {
-    let bill = if rng.chance(20) {
+    let mut bill = if rng.chance(20) {
         Bill::Joint { water: amount(rng), power: amount(rng), gas: amount(rng) }
     } else if rng.chance(20) {
         // Whole yuan, 10 to 300: inside the demo gas card's limits.
@@ -166,7 +200,9 @@ fn customer(rng: &mut Rng) -> Customer {
     } else {
         Bill::One { utility: rng.pick(&[Utility::Water, Utility::Power, Utility::Gas]), due_fen: amount(rng) }
     };
-    let channel = rng.pick(&[Channel::WeChat, Channel::Alipay, Channel::UnionPay, Channel::BankCard]);
+    let channel =
+        rng.pick(&[Channel::WeChat, Channel::Alipay, Channel::UnionPay, Channel::BankCard, Channel::Cash]);
+    let cash = (channel == Channel::Cash).then(|| cash_visit(rng, &mut bill));
     let terminal = (channel == Channel::BankCard && rng.chance(40)).then(|| match rng.below(3) {
         0 => TerminalTrouble::AnswerLost,
         1 => TerminalTrouble::RequestLost,
@@ -176,8 +212,8 @@ fn customer(rng: &mut Rng) -> Customer {
     for _ in 0..rng.below(3) {
         faults.extend(fault(rng, channel, &bill));
     }
-    // The terminal's troubles are above; the card channel has no HTTP simulator to fault.
-    faults.retain(|f| f.sim != Channel::BankCard.code());
+    // The terminal's and the acceptor's troubles are their own; neither has an HTTP simulator.
+    faults.retain(|f| f.sim != Channel::BankCard.code() && f.sim != Channel::Cash.code());
     let paid_elsewhere_fen =
         (matches!(bill, Bill::One { .. }) && rng.chance(8)).then(|| 50 + rng.below(40) as i64);
     let cut = if rng.chance(35) {
@@ -201,8 +237,8 @@ fn customer(rng: &mut Rng) -> Customer {
     });
     let refund_fails = (matches!(channel, Channel::WeChat | Channel::UnionPay) && rng.chance(10))
         .then(|| rng.pick(&[RefundEnding::Change, RefundEnding::RefundClose]));
-    let uses_a_card_device = channel == Channel::BankCard || is_top_up;
-    let line_noise = (uses_a_card_device && rng.chance(15)).then(|| rng.below(u64::MAX));
+    let uses_a_serial_device = matches!(channel, Channel::BankCard | Channel::Cash) || is_top_up;
+    let line_noise = (uses_a_serial_device && rng.chance(15)).then(|| rng.below(u64::MAX));
     let clock_jump = rng.chance(10).then(|| ClockJump {
         after_ms: rng.below(300),
         // Forward up to ten minutes, or back up to two seconds (a kiosk waits out a step back).
@@ -215,6 +251,7 @@ fn customer(rng: &mut Rng) -> Customer {
     Customer {
         bill,
         channel,
+        cash,
         terminal,
         faults,
         paid_elsewhere_fen,
@@ -227,6 +264,53 @@ fn customer(rng: &mut Rng) -> Customer {
         line_noise,
         refund_fails,
     }
+}
+
+/// The test kiosk's acceptor takes these notes (yuan), largest first.
+const NOTES: [u32; 4] = [100, 50, 20, 10];
+
+/// A cash customer's notes for `bill`. Without prepayment the bill is made payable in notes
+/// (whole tens of yuan) but for one customer in ten, whom the kiosk must refuse before the first
+/// note; then the notes make the amount exactly, or fall short (a customer who walks away), or
+/// go over (prepayment, or a note given back), with one in three meeting trouble at the head.
+fn cash_visit(rng: &mut Rng, bill: &mut Bill) -> CashVisit {
+    // A top-up is a purchase of another amount only when the customer chooses it: whole notes.
+    let prepayment = !matches!(bill, Bill::GasTopUp { .. }) && rng.chance(50);
+    if !prepayment && !rng.chance(10) {
+        let tens = |fen: &mut i64| *fen = (*fen / 1_000).max(1) * 1_000;
+        match bill {
+            Bill::One { due_fen, .. } => tens(due_fen),
+            Bill::Joint { water, power, gas } => [water, power, gas].into_iter().for_each(tens),
+            Bill::GasTopUp { amount_fen } => tens(amount_fen),
+        }
+    }
+    let due = match bill {
+        Bill::One { due_fen, .. } => *due_fen,
+        Bill::Joint { water, power, gas } => *water + *power + *gas,
+        Bill::GasTopUp { amount_fen } => *amount_fen,
+    };
+    let mut notes = Vec::new();
+    let mut left = due;
+    while left > 0 {
+        let yuan = NOTES.iter().copied().find(|y| i64::from(*y) * 100 <= left).unwrap_or(10);
+        notes.push(yuan);
+        left -= i64::from(yuan) * 100;
+    }
+    match rng.below(10) {
+        // Walks away with notes still in the purse.
+        0..=1 => notes.truncate(rng.below(notes.len() as u64) as usize),
+        // One note more than needed.
+        2..=3 => notes.push(rng.pick(&NOTES)),
+        _ => {}
+    }
+    let trouble = rng.chance(35).then(|| match rng.below(5) {
+        0 => NoteTrouble::JamInStacker,
+        1 => NoteTrouble::JamInAcceptor,
+        2 => NoteTrouble::AckLost,
+        3 => NoteTrouble::Cheat,
+        _ => NoteTrouble::Suspect(rng.pick(&[0x71, 0x72, 0x74, 0x77, 0x7E])),
+    });
+    CashVisit { notes, prepayment, trouble }
 }
 
 /// The channel's "system error" code, whatever happened behind it.

@@ -124,19 +124,26 @@ impl KioskUi {
         let window = self.session.timing().code_window;
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel();
         self.stop_scan = Some(stop_tx);
-        let (backend, tx) = (self.backend.clone(), self.news_tx.clone());
-        let observer = Arc::new(UiObserver::new(tx.clone(), generation, Some(method)));
+        let backend = self.backend.clone();
+        let observer = Arc::new(UiObserver::new(self.news_tx.clone(), generation, Some(method)));
         let watched = observer.clone();
         let job = self
             .tokio
             .spawn(async move { take_money(&backend, found, amount, window, stop_rx, &observer).await });
-        let backend = self.backend.clone();
+        self.watch(job, watched);
+    }
+
+    /// Sends back how a payment job ended. A job that failed (even a panic) is said as not
+    /// settled once money may have moved, never as "not charged", so the screen can never hang
+    /// on "paying".
+    fn watch(&self, job: tokio::task::JoinHandle<Input>, observer: Arc<UiObserver>) {
+        let (backend, tx, generation) = (self.backend.clone(), self.news_tx.clone(), self.generation);
         self.tokio.spawn(async move {
             let input = match job.await {
                 Ok(input) => input,
                 Err(error) => {
                     tracing::error!(%error, "ui: the payment job failed");
-                    unsettled(&backend, &watched, "the payment job failed").await
+                    job_stopped(&backend, &observer, "the payment job failed").await
                 }
             };
             let _ = tx.send(News::Input(generation, input));
@@ -155,22 +162,12 @@ impl KioskUi {
         let (found, amount) = (order.found.clone(), order.top_up);
         self.stop_cash = Default::default();
         let customer = UiCashCustomer { stop: self.stop_cash.clone(), idle: IdleCustomer::new(CASH_IDLE) };
-        let (backend, tx) = (self.backend.clone(), self.news_tx.clone());
-        let observer = Arc::new(UiObserver::new(tx.clone(), generation, Some(MethodChoice::Cash)));
+        let backend = self.backend.clone();
+        let observer = Arc::new(UiObserver::new(self.news_tx.clone(), generation, Some(MethodChoice::Cash)));
         let watched = observer.clone();
         let job =
             self.tokio.spawn(async move { take_cash(&backend, found, amount, &customer, &observer).await });
-        let backend = self.backend.clone();
-        self.tokio.spawn(async move {
-            let input = match job.await {
-                Ok(input) => input,
-                Err(error) => {
-                    tracing::error!(%error, "ui: the cash job failed");
-                    unsettled(&backend, &watched, "the cash job failed").await
-                }
-            };
-            let _ = tx.send(News::Input(generation, input));
-        });
+        self.watch(job, watched);
     }
 
     fn print_receipt(&self) {
@@ -364,38 +361,59 @@ async fn take_cash(
         }
     };
     let (order_ref, total) = (order.reference.to_string(), order.total());
+    observer.set_cash_order(&order_ref);
     match runtime.pay_cash(order, customer, observer).await {
         Ok(Some(payment)) => {
-            let outcome = outcome_of(&payment, observer.printed(), false);
+            let mut outcome = outcome_of(&payment, observer.printed(), false);
+            // The customer finished or left before the amount was in: never said as "paid".
+            if outcome.kind == OutcomeKind::Paid && payment.order.total() < total {
+                outcome.kind = OutcomeKind::PaidInPart;
+            }
             observer.keep(payment);
             Input::Finished(outcome)
         }
         // No note credited. Notes held for staff (stuck, in doubt) have a slip with this
         // number; otherwise every note went back.
-        Ok(None) => match observer.cash_held() {
-            held if held.is_positive() => Input::Finished(Outcome {
+        Ok(None) => match observer.cash_so_far().held {
+            Some(held) => Input::Finished(Outcome {
                 kind: OutcomeKind::Suspense,
                 order_ref,
                 amount: held,
                 slip_printed: true,
                 card_kept: false,
             }),
-            _ => Input::PayRefused(Notice::info(Text::new("No note was taken; nothing was charged."))),
+            None => Input::PayRefused(Notice::info(Text::new("No note was taken; nothing was charged."))),
         },
         // Refused before the first note: no money moved.
         Err(error) if !observer.cash_seen() => Input::PayRefused(cash_refused(&error)),
         // A note went in: the intake is on record and recovery pays it; never "not charged".
         Err(error) => {
-            tracing::error!(%error, order = %order_ref, "ui: the cash payment stopped; recovery will settle it");
-            Input::Finished(Outcome {
-                kind: OutcomeKind::Suspense,
-                order_ref,
-                amount: total,
-                slip_printed: false,
-                card_kept: false,
-            })
+            tracing::error!(%error, order = %order_ref, "ui: the cash payment stopped");
+            job_stopped(backend, observer, "the cash payment stopped").await
         }
     }
+}
+
+/// A payment job that stopped (an error, a panic). Once its order is journaled, or a note went
+/// into the acceptor (the intake is on record; recovery pays it), it is said as not settled —
+/// with the cash that went in — never "not charged".
+async fn job_stopped(backend: &Backend, observer: &UiObserver, why: &str) -> Input {
+    if observer.order().is_some() {
+        // The payment is journaled: its own slip.
+        return unsettled(backend, observer, why).await;
+    }
+    let (Some(order_ref), true) = (observer.cash_order(), observer.cash_seen()) else {
+        return Input::PayRefused(not_started());
+    };
+    tracing::error!(order = %order_ref, why, "ui: cash left unsettled; recovery will settle it");
+    let so_far = observer.cash_so_far();
+    Input::Finished(Outcome {
+        kind: OutcomeKind::Suspense,
+        order_ref,
+        amount: so_far.credited + so_far.held.unwrap_or(Fen::ZERO),
+        slip_printed: false,
+        card_kept: false,
+    })
 }
 
 /// Why cash could not start (no note was taken), for the customer.

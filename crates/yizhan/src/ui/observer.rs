@@ -19,10 +19,19 @@ pub struct UiObserver {
     card_kept: AtomicBool,
     /// The order once journaled (its number and total): from then on money may move.
     order: Mutex<Option<(String, Fen)>>,
-    /// Cash: a note went into the acceptor (from then on money may have moved), and what is
-    /// held for staff (stuck, in doubt).
+    /// Cash: a note went into the acceptor (from then on money may have moved), the order the
+    /// notes are for, and the customer's cash as last told.
     cash_seen: AtomicBool,
-    cash_held: Mutex<Fen>,
+    cash_order: Mutex<Option<String>>,
+    cash_so_far: Mutex<CashSoFar>,
+}
+
+/// A cash customer's money as last told: credited, and held for staff if any note is (the sum
+/// of the held notes of known value).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct CashSoFar {
+    pub credited: Fen,
+    pub held: Option<Fen>,
 }
 
 impl UiObserver {
@@ -36,7 +45,8 @@ impl UiObserver {
             card_kept: AtomicBool::new(false),
             order: Mutex::new(None),
             cash_seen: AtomicBool::new(false),
-            cash_held: Mutex::new(Fen::ZERO),
+            cash_order: Mutex::new(None),
+            cash_so_far: Mutex::new(CashSoFar::default()),
         }
     }
 
@@ -45,9 +55,20 @@ impl UiObserver {
         self.cash_seen.load(Ordering::SeqCst)
     }
 
-    /// Cash held for staff at the last news.
-    pub fn cash_held(&self) -> Fen {
-        self.cash_held.lock().map(|held| *held).unwrap_or_default()
+    /// The customer's cash as last told.
+    pub fn cash_so_far(&self) -> CashSoFar {
+        self.cash_so_far.lock().map(|so_far| *so_far).unwrap_or_default()
+    }
+
+    /// The order the customer's notes are for, once the intake may start.
+    pub fn set_cash_order(&self, order_ref: &str) {
+        if let Ok(mut order) = self.cash_order.lock() {
+            *order = Some(order_ref.to_string());
+        }
+    }
+
+    pub fn cash_order(&self) -> Option<String> {
+        self.cash_order.lock().ok().and_then(|order| order.clone())
     }
 
     /// The journaled order (number, total), if the payment got that far.
@@ -113,8 +134,10 @@ impl crate::runtime::Observer for UiObserver {
         if !intake.notes.is_empty() {
             self.cash_seen.store(true, Ordering::SeqCst);
         }
-        if let Ok(mut held) = self.cash_held.lock() {
-            *held = intake.totals().held;
+        if let Ok(mut so_far) = self.cash_so_far.lock() {
+            let totals = intake.totals();
+            *so_far =
+                CashSoFar { credited: totals.credited, held: totals.holds_any().then_some(totals.held) };
         }
         let heard = match news {
             CashNews::Nothing => CashHeard::Nothing,
@@ -122,7 +145,10 @@ impl crate::runtime::Observer for UiObserver {
             CashNews::Returned(why) => CashHeard::Returned(why),
             CashNews::NeedsStaff(why) => CashHeard::NeedsStaff(why),
         };
-        let progress = CashProgress { inserted: intake.credited(), still_due: intake.still_due(), heard };
+        // What is shown adds up: in + still due = due (a note in escrow is neither yet).
+        let inserted = intake.credited();
+        let still_due = Fen((intake.due.0 - inserted.0).max(0));
+        let progress = CashProgress { inserted, still_due, heard };
         self.send(Input::Cash(progress));
     }
 }
