@@ -146,6 +146,13 @@ pub enum NoteState {
     InDoubt,
 }
 
+impl NoteState {
+    /// Held for staff: stuck in a jam, or in doubt.
+    pub fn is_held(self) -> bool {
+        matches!(self, NoteState::Stuck | NoteState::InDoubt)
+    }
+}
+
 /// One note of the intake: the custody record (value, fate) the cash-box count is checked
 /// against.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -256,9 +263,7 @@ impl Intake {
             return self.escrowed();
         }
         // A note stuck before its value was read never reached the box.
-        self.notes
-            .last_mut()
-            .filter(|n| matches!(n.state, NoteState::Stuck | NoteState::InDoubt) && n.value.is_some())
+        self.notes.last_mut().filter(|n| n.state.is_held() && n.value.is_some())
     }
 
     /// Credits the note [`Intake::note_to_credit`] names; whether there was one. Otherwise a note in
@@ -412,11 +417,7 @@ impl Intake {
             credited,
             overpaid: Fen((credited.0 - self.due.0).max(0)),
             held: self.sum(NoteState::Stuck) + self.sum(NoteState::InDoubt),
-            held_unknown: self
-                .notes
-                .iter()
-                .filter(|n| matches!(n.state, NoteState::Stuck | NoteState::InDoubt) && n.value.is_none())
-                .count() as u32,
+            held_unknown: self.notes.iter().filter(|n| n.state.is_held() && n.value.is_none()).count() as u32,
         }
     }
 }
