@@ -354,8 +354,9 @@ pub fn not_payable_in_notes() -> Notice {
 /// On the method screen, when the acceptor works but notes cannot make this amount: why 现金 is
 /// greyed out, shown and said, never left silent.
 pub fn cash_not_payable_here(s: &Session) -> Option<&'static str> {
-    let why = "Notes cannot make this exact amount and no change is given: pay with a payment code or a bank card, or pay cash at the counter.";
-    (s.availability.cash && !s.cash_payable()).then(|| tr(s.lang, why))
+    // Short, so it fits under the buttons in large text: the other ways are the buttons above it.
+    (s.availability.cash && !s.cash_payable())
+        .then(|| tr(s.lang, "Notes cannot make this exact amount, and no change is given."))
 }
 
 /// Said on 结束投币.
