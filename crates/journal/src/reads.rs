@@ -83,15 +83,19 @@ impl Journal {
         row.map(PaymentRow::try_from).transpose()
     }
 
-    /// The greatest payment id (order number) journaled that starts with `prefix` and is `len`
-    /// characters long (one kiosk number's order numbers), if any: order numbers carry their
-    /// time, so a start hands out only later ones.
+    /// The greatest order number journaled that starts with `prefix` and is `len` characters
+    /// long (one kiosk number's order numbers), if any: order numbers carry their time, so a
+    /// start hands out only later ones. A cash intake holds its order number before (or
+    /// without) a payment, so its number counts too: a customer who inserted nothing still
+    /// used one.
     pub async fn greatest_payment_id(
         &self,
         prefix: &str,
         len: usize,
     ) -> Result<Option<String>, JournalError> {
-        let query = "SELECT max(id) FROM payments WHERE substr(id, 1, length(?1)) = ?1 AND length(id) = ?2";
+        let query =
+            "SELECT max(id) FROM (SELECT id FROM payments UNION ALL SELECT order_ref FROM cash_intakes) \
+                     WHERE substr(id, 1, length(?1)) = ?1 AND length(id) = ?2";
         let len = i64::try_from(len).unwrap_or(i64::MAX);
         Ok(sqlx::query_scalar(query).bind(prefix).bind(len).fetch_one(&self.pool).await?)
     }

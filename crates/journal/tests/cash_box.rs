@@ -94,3 +94,15 @@ async fn a_notes_custody_only_moves_forward() {
     let states: Vec<_> = cash.notes_of("B1").await.unwrap().iter().map(|n| n.state).collect();
     assert_eq!(states, [Credited, Returned, Credited]);
 }
+
+/// Found by the soak: a cash customer who inserted nothing left an intake and no payment, and
+/// after a restart the next order took the same number. An intake's number is used.
+#[tokio::test]
+async fn an_order_number_used_by_a_cash_intake_alone_is_never_handed_out_again() {
+    let (_dir, j) = fresh().await;
+    j.create_payment(&common::ordered("YZ0001261123104205731", T0)).await.unwrap();
+    let nothing_inserted = intake("YZ0001261123104205732", &[], false, T0 + 1);
+    j.cash_box().record_intake(&nothing_inserted).await.unwrap();
+    let greatest = j.greatest_payment_id("YZ0001", 21).await.unwrap();
+    assert_eq!(greatest.as_deref(), Some("YZ0001261123104205732"));
+}

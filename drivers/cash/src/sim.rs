@@ -110,7 +110,9 @@ enum Phase {
     Stacked,
     Rejecting(u8),
     Returning,
-    /// Stuck until RESET (jam, cheat) or until the box is back (open).
+    /// A jam stays until staff take the note out ([`AcceptorSim::clear_jam`]): neither RESET
+    /// nor a power cut moves a jammed note. A cheat stays until RESET; an open box until it is
+    /// back.
     Fault(u8),
 }
 
@@ -271,7 +273,10 @@ impl Head {
                     _ => {}
                 }
                 self.reset_settings();
-                self.phase = Phase::Initialize;
+                self.phase = match self.phase {
+                    jam @ Phase::Fault(ACCEPTOR_JAM | STACKER_JAM) => jam,
+                    _ => Phase::Initialize,
+                };
                 ack()
             }
             (0x41 | 0x42, _) => match self.phase {
@@ -328,6 +333,8 @@ impl Head {
         self.phase = match self.phase {
             // Cut again before the host's RESET: the note is where it was.
             Phase::PowerUp(code) => Phase::PowerUp(code),
+            // The jammed note is still there when the power comes back: the jam is what it says.
+            jam @ Phase::Fault(ACCEPTOR_JAM | STACKER_JAM) => jam,
             Phase::Accepting(_)
             | Phase::Escrow(..)
             | Phase::Holding(..)
@@ -419,6 +426,16 @@ impl AcceptorSim {
         lock(&self.head).power_cut();
     }
 
+    /// Staff open the head and take out a jammed note (not into the box), then close it: the
+    /// head powers up empty.
+    pub fn clear_jam(&self) {
+        let mut head = lock(&self.head);
+        if matches!(head.phase, Phase::Fault(ACCEPTOR_JAM | STACKER_JAM)) {
+            head.phase = Phase::PowerUp(POWER_UP);
+            head.reset_settings();
+        }
+    }
+
     /// The cash box is pulled out (STACKER OPEN until it is back).
     pub fn remove_stacker(&self) {
         lock(&self.head).stacker_present = false;
@@ -447,12 +464,14 @@ impl AcceptorSim {
         lock(&self.head).faults = plan;
     }
 
-    /// Whether the customer's notes are all dealt with: none queued, none in the head's hand
-    /// (a jam or an open box counts as dealt with: the customer can do nothing more).
+    /// Whether the customer is done: every note dealt with (none queued, none in the head's
+    /// hand), or the head has stopped (a jam, a cheat, an open box), when the customer can do
+    /// nothing more and keeps the notes not yet pushed in.
     pub fn settled(&self) -> bool {
         let head = lock(&self.head);
-        head.queue.is_empty()
-            && matches!(head.phase, Phase::Idle | Phase::Stacked | Phase::Fault(_) | Phase::PowerUp(_))
+        matches!(head.phase, Phase::Fault(_))
+            || (head.queue.is_empty()
+                && matches!(head.phase, Phase::Idle | Phase::Stacked | Phase::PowerUp(_)))
     }
 
     /// What the head has done so far.

@@ -239,6 +239,17 @@ async fn a_jam_in_the_acceptor_holds_the_note_for_staff() {
     let status = poll_until(&mut acceptor, |s| s == Status::AcceptorJam).await;
     assert!(status.needs_staff());
     assert_eq!((sim.log().jammed, sim.log().stacker.len()), (1, 0));
+    // Neither RESET nor a power cut moves a jammed note: the head says the jam again, so a
+    // kiosk that restarts before it heard the jam still learns of it.
+    acceptor.operate(Command::Reset).await.unwrap();
+    assert_eq!(acceptor.status().await.unwrap(), Status::AcceptorJam);
+    sim.power_cut();
+    assert_eq!(acceptor.status().await.unwrap(), Status::AcceptorJam);
+    // Staff take it out: the head powers up empty, and the note was never given back.
+    sim.clear_jam();
+    assert_eq!(acceptor.status().await.unwrap(), Status::PowerUp);
+    acceptor.operate(Command::Reset).await.unwrap();
+    assert_eq!((sim.log().jammed, sim.log().returned), (1, 0));
 }
 
 #[tokio::test]

@@ -157,8 +157,10 @@ impl Runtime {
         let order_json = serde_json::to_string(&order).map_err(|e| RuntimeError::Cash(bad_json(e)))?;
         let mut log = IntakeLog { order: &order, order_json: &order_json, written: None };
         self.record_intake(&mut log, &intake, true).await?;
-        self.take_notes(&mut log, &mut intake, customer, observer).await?;
-        self.close_intake(&mut log, intake, observer).await
+        // Boxed: the note loop and the payment after it are large futures, and nested in a
+        // caller's own (a soak day, a UI job) they overflowed a worker thread's stack in debug.
+        Box::pin(self.take_notes(&mut log, &mut intake, customer, observer)).await?;
+        Box::pin(self.close_intake(&mut log, intake, observer)).await
     }
 
     /// Without prepayment the notes must make the amount due exactly (no change is given):

@@ -430,7 +430,8 @@ impl Runtime {
     async fn settle_locked(&self, observer: &dyn Observer) -> Result<Vec<Payment>, RuntimeError> {
         self.verify_whole_journal().await?;
         // Cash first: an intake left open becomes (or finds) its payment, resumed here.
-        let mut settled = self.recover_cash(observer).await?;
+        // Boxed, as in pay_cash: the cash recovery pays orders, a large future to nest.
+        let mut settled = Box::pin(self.recover_cash(observer)).await?;
         for row in self.journal.load_unfinished().await? {
             let payment = journaling::restore(&row)?;
             tracing::info!(order = %row.id, state = %row.state, "resuming an unfinished payment");

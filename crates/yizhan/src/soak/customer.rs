@@ -197,6 +197,7 @@ pub async fn after_customer(backend: &Backend, c: &Customer, day: &mut Day) -> R
         // A jam or a cheat: staff open the head, take out what is stuck (held for them on
         // record) and switch it off and on.
         if matches!(backend.runtime.cash_available().await, Err(CashUnavailable::NeedsStaff(_))) {
+            sim.clear_jam();
             sim.power_cut();
         }
     }

@@ -114,7 +114,9 @@ pub async fn run_day(day: &PinnedDay, keys_dir: &Path, work: &Path) -> Result<Se
     let written = serde_json::to_string_pretty(day).map_err(|e| e.to_string())?;
     std::fs::write(data.join("day.json"), written).map_err(|e| e.to_string())?;
     let clock = Arc::new(AtomicI64::new(0));
-    let played = crate::clock::steppable(Arc::clone(&clock), play_day(day, keys_dir, &data, clock));
+    // Boxed, like the customer and the recovery inside: a whole day's future nested by value
+    // overflowed a worker thread's 2 MiB stack in debug builds.
+    let played = crate::clock::steppable(Arc::clone(&clock), Box::pin(play_day(day, keys_dir, &data, clock)));
     let mut report = played.await?;
     if report.violations.is_empty() {
         let _ = std::fs::remove_dir_all(&data);
@@ -142,7 +144,7 @@ async fn play_day(
     for (index, c) in customers.iter().enumerate() {
         report.customers += 1;
         let served = Instant::now();
-        let interrupted = customer::serve(&backend, &mut day, index, c).await?;
+        let interrupted = Box::pin(customer::serve(&backend, &mut day, index, c)).await?;
         report.disk_full += u64::from(interrupted == Interrupted::DiskFull);
         let kills_before = report.kills;
         if interrupted == Interrupted::PowerCut {
@@ -151,7 +153,7 @@ async fn play_day(
             // The kiosk starts again: from its journal, with every start-up check.
             backend = backend.restart().await.map_err(|e| format!("restart after customer {index}: {e}"))?;
         }
-        backend = recover_until_quiet(backend, c.recovery_cut, &mut report.kills).await?;
+        backend = Box::pin(recover_until_quiet(backend, c.recovery_cut, &mut report.kills)).await?;
         customer::after_customer(&backend, c, &mut day).await?;
         let interruption = match (interrupted, report.kills - kills_before) {
             (Interrupted::DiskFull, _) => ", disk full",
@@ -210,7 +212,7 @@ async fn recover_until_quiet(
         backend.runtime.simulated_cut.arm(cut);
     }
     for _ in 0..RECOVERY_ROUNDS {
-        match backend.runtime.recover(&Quiet).await {
+        match Box::pin(backend.runtime.recover(&Quiet)).await {
             Ok(_) => {}
             Err(RuntimeError::PowerCut) => {
                 *kills += 1;
