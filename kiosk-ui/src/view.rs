@@ -170,7 +170,7 @@ fn method(g: &MethodAdapter<'_>, s: &Session) {
         _ => None,
     };
     g.set_amount(amount_text(order.and_then(|o| o.amount())).into());
-    g.set_scanner_ok(s.availability.scanner);
+    g.set_scanner_ok(s.availability.codes());
     g.set_bank_card_ok(s.availability.bank_card);
     g.set_has_cash(!s.availability.cash_notes.is_empty());
     g.set_cash_ok(s.cash_payable());

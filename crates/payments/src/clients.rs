@@ -36,6 +36,17 @@ impl ChannelClients {
         })
     }
 
+    /// Whether any configured payment-code channel can be reached now; none configured, none
+    /// can. When none can, a payment code cannot be paid here and cash is offered first.
+    pub async fn any_reachable(&self) -> bool {
+        let (wechat, alipay, unionpay) = tokio::join!(
+            async { matches!(&self.wechat, Some(c) if c.reaches().await) },
+            async { matches!(&self.alipay, Some(c) if c.reaches().await) },
+            async { matches!(&self.unionpay, Some(c) if c.reaches().await) },
+        );
+        wechat || alipay || unionpay
+    }
+
     /// Pays through the channel of the scanned code.
     pub async fn pay(&self, request: &PayRequest) -> PayReply {
         let channel = request.code.channel();

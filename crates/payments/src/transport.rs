@@ -56,6 +56,17 @@ pub(crate) fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
     }
 }
 
+/// Whether the host of `url` takes a TCP connection within `within`: the network path to a
+/// channel, probed without TLS or an API call (a TLS or API quirk must not withdraw payment
+/// codes; only a channel nobody can reach does).
+pub(crate) async fn host_answers(url: &str, within: Duration) -> bool {
+    let Ok(url) = reqwest::Url::parse(url) else { return false };
+    let (Some(host), Some(port)) = (url.host_str(), url.port_or_known_default()) else { return false };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let connect = tokio::net::TcpStream::connect((host, port));
+    matches!(tokio::time::timeout(within, connect).await, Ok(Ok(_)))
+}
+
 /// Timeouts of one channel, from its configuration.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Timeouts {
@@ -82,6 +93,11 @@ impl Http {
             builder = builder.identity(identity);
         }
         Ok(Http { client: builder.build()?, timeouts })
+    }
+
+    /// Whether the host of `url` can be reached now (see [`host_answers`]).
+    pub async fn reaches(&self, url: &str) -> bool {
+        host_answers(url, self.timeouts.connect).await
     }
 
     /// POSTs `body` and returns the reply body of a 2xx answer, read up to `limit` bytes.

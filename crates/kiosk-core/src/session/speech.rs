@@ -215,7 +215,7 @@ pub fn actions(s: &Session) -> Vec<&'static str> {
         ],
         Screen::Method => {
             let mut v = Vec::new();
-            if s.availability.scanner {
+            if s.availability.codes() {
                 v.push(tr(lang, "To use your phone's payment code, tap \"Payment code\""));
             }
             if s.availability.bank_card {

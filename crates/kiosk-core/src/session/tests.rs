@@ -954,6 +954,34 @@ fn cash_is_withdrawn_honestly_and_offered_first_when_it_is_all_that_works() {
     assert_eq!(s.key_intent(Key::Digit(3)), Some(Intent::ChooseMethod(MethodChoice::Cash)));
 }
 
+/// Issue 13, item 4: with the network down the scanner still works (a paper bill scans) but no
+/// payment code can be paid; with the card terminal down too, cash is offered first.
+#[test]
+fn cash_is_offered_first_when_the_payment_network_is_down() {
+    let mut at = 0;
+    let mut s = to_method(&mut at);
+    let network_down = Availability {
+        code_channels: false,
+        bank_card: false,
+        cash: true,
+        cash_notes: vec![Fen(100), Fen(10_000)],
+        ..Availability::default()
+    };
+    assert!(network_down.scanner && !network_down.codes() && network_down.cash_only());
+    s.step(Input::Availability(network_down.clone()), Ts(at));
+    let Stage::Method(order) = &mut s.stage else { panic!() };
+    order.found = Found::Bill(bill(12_000));
+    assert_eq!(s.choices(), [Intent::ChooseMethod(MethodChoice::Cash)]);
+    assert!(!s.allowed(&Intent::ChooseMethod(MethodChoice::Code)));
+    let shown = words::degraded(&s.availability, Lang::Zh).join(" ");
+    assert!(shown.contains("支付网络无响应"), "{shown}");
+    let said = speech::script(&s).join(" ");
+    assert!(said.contains("现金") && !said.contains("付款码支付"), "{said}");
+    // The idle screen's notice names cash, not payment codes.
+    let ways = words::ways_to_pay(&network_down, "", Lang::En).join(" ");
+    assert!(ways.contains("cash") && !ways.contains("payment code"), "{ways}");
+}
+
 #[test]
 fn the_idle_screen_says_the_ways_to_pay_the_cash_route_and_the_service_phone() {
     let mut s = Session::default();

@@ -140,6 +140,9 @@ pub struct Availability {
     /// back or changed behind the kiosk), whatever the devices say.
     pub journal: bool,
     pub scanner: bool,
+    /// Some payment-code channel (WeChat, Alipay, UnionPay) can be reached over the network:
+    /// a payment code needs the scanner *and* this; a paper bill's scan needs the scanner only.
+    pub code_channels: bool,
     pub bank_card: bool,
     pub gas_card: bool,
     pub id_card: bool,
@@ -156,6 +159,7 @@ impl Default for Availability {
         Availability {
             journal: true,
             scanner: true,
+            code_channels: true,
             bank_card: true,
             gas_card: true,
             id_card: true,
@@ -170,7 +174,7 @@ impl Default for Availability {
 impl Availability {
     pub fn method(&self, method: MethodChoice) -> bool {
         match method {
-            MethodChoice::Code => self.scanner,
+            MethodChoice::Code => self.codes(),
             MethodChoice::BankCard => self.bank_card,
             MethodChoice::Cash => self.cash,
         }
@@ -178,13 +182,18 @@ impl Availability {
 
     /// The journal is trusted and some way to take money works.
     pub fn can_take_money(&self) -> bool {
-        self.journal && (self.scanner || self.bank_card || self.cash)
+        self.journal && (self.codes() || self.bank_card || self.cash)
     }
 
-    /// Cash is the only way to pay now (the scanner and the card terminal are down): the method
-    /// screen offers it first and largest.
+    /// A payment code can be paid now: the scanner reads and a channel answers.
+    pub fn codes(&self) -> bool {
+        self.scanner && self.code_channels
+    }
+
+    /// Cash is the only way to pay now (payment codes and the card terminal are down, by a
+    /// device or by the network): the method screen offers it first and largest.
     pub fn cash_only(&self) -> bool {
-        self.cash && !self.scanner && !self.bank_card
+        self.cash && !self.codes() && !self.bank_card
     }
 
     pub fn service(&self, service: Service) -> bool {

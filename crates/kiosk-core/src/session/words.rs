@@ -411,7 +411,7 @@ pub fn ways_to_pay(a: &Availability, service_phone: &str, lang: Lang) -> Vec<Str
     if a.cash {
         ways.push(tr(lang, "cash (notes, no change)"));
     }
-    if a.scanner {
+    if a.codes() {
         ways.push(tr(lang, "payment code"));
     }
     if a.bank_card {
@@ -435,7 +435,7 @@ pub fn degraded_on(screen: Screen, a: &Availability, lang: Lang) -> Vec<&'static
     if !matches!(screen, Screen::Attract | Screen::OutOfService) {
         return degraded(a, lang);
     }
-    let ways = Availability { scanner: true, bank_card: true, cash: true, ..a.clone() };
+    let ways = Availability { scanner: true, code_channels: true, bank_card: true, cash: true, ..a.clone() };
     degraded(&ways, lang)
 }
 
@@ -451,7 +451,10 @@ pub fn degraded(a: &Availability, lang: Lang) -> Vec<&'static str> {
         (false, false) => lines.push(tr(lang, "The scanner is off: no payment codes or bill scans; type the account number.")),
         _ => {}
     }
-    match (a.bank_card, a.scanner) {
+    if a.scanner && !a.code_channels {
+        lines.push(tr(lang, "Payment codes cannot be paid now: the payment network does not answer."));
+    }
+    match (a.bank_card, a.codes()) {
         (false, true) => lines.push(tr(lang, "Bank cards are off: pay with a payment code.")),
         (false, false) => lines.push(tr(lang, "Bank cards are off.")),
         _ => {}

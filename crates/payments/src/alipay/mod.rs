@@ -57,6 +57,11 @@ impl AlipayClient {
         })
     }
 
+    /// Whether the channel's host can be reached now (the network path, not the API).
+    pub async fn reaches(&self) -> bool {
+        self.http.reaches(&self.gateway).await
+    }
+
     /// `alipay.trade.pay`, scene `bar_code`; the amount goes on the wire in yuan.
     pub async fn pay(&self, request: &PayRequest) -> PayReply {
         let subject: String = request.description.chars().take(MAX_SUBJECT_CHARS).collect();

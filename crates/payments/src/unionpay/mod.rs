@@ -79,6 +79,11 @@ impl UnionPayClient {
         Ok(UnionPayClient { http, config: config.clone() })
     }
 
+    /// Whether the channel's host can be reached now (the network path, not the API).
+    pub async fn reaches(&self) -> bool {
+        self.http.reaches(&self.config.base_url).await
+    }
+
     /// Consume (txnType 01, txnSubType 06: payment code scanned by the merchant).
     pub async fn pay(&self, request: &PayRequest) -> PayReply {
         let mut fields = self.common("01", "06", request.order.as_str(), request.sent_at);

@@ -139,6 +139,11 @@ impl WeChatClient {
         Ok(WeChatClient { http, config: config.clone() })
     }
 
+    /// Whether the channel's host can be reached now (the network path, not the API).
+    pub async fn reaches(&self) -> bool {
+        self.http.reaches(&self.config.base_url).await
+    }
+
     /// `/pay/micropay`.
     pub async fn pay(&self, request: &PayRequest) -> PayReply {
         let mut params = Params::new();

@@ -78,7 +78,13 @@ pub struct Runtime {
     pub(crate) simulated_cut: crash_point::SimulatedCut,
     /// The cash box was last seen out of its place (its alarm is raised once per removal).
     cash_box_out: std::sync::atomic::AtomicBool,
+    /// When the payment-code channels were last probed, and whether one answered.
+    channel_probe: tokio::sync::Mutex<Option<(std::time::Instant, bool)>>,
 }
+
+/// How long a probe of the payment-code channels stands: the status is asked every few seconds,
+/// and a probe of a network that is down waits for its connect timeout.
+const CHANNEL_PROBE_STANDS: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// What [`Runtime::into_parts`] keeps across an in-process restart.
 pub(crate) struct RestartParts {
@@ -202,6 +208,7 @@ impl Runtime {
             order_clock: Default::default(),
             simulated_cut: Default::default(),
             cash_box_out: Default::default(),
+            channel_probe: Default::default(),
         }
     }
 
@@ -448,6 +455,26 @@ impl Runtime {
         self.settle_card_reversals().await?;
         self.print_missing_slips(observer).await?;
         Ok(settled)
+    }
+
+    /// Whether a payment code can be paid now as far as the network goes: some configured
+    /// channel can be reached. Probed at most every [`CHANNEL_PROBE_STANDS`]; callers at the
+    /// same time wait for one probe rather than each sending their own.
+    pub async fn code_channels_reachable(&self) -> bool {
+        let mut last = self.channel_probe.lock().await;
+        if let Some((at, reachable)) = *last {
+            if at.elapsed() < CHANNEL_PROBE_STANDS {
+                return reachable;
+            }
+        }
+        let reachable = self.channels.any_reachable().await;
+        if !reachable && last.is_none_or(|(_, before)| before) {
+            tracing::warn!(
+                "no payment-code channel can be reached: payment codes withdrawn, cash offered first"
+            );
+        }
+        *last = Some((std::time::Instant::now(), reachable));
+        reachable
     }
 
     /// Why the journal stopped being trusted while the kiosk ran, if it did.

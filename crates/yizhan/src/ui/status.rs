@@ -139,6 +139,7 @@ pub async fn report(backend: &Backend) -> StatusReport {
     let availability = Availability {
         journal: journal.is_none(),
         scanner,
+        code_channels: runtime.code_channels_reachable().await,
         bank_card,
         gas_card,
         id_card,
