@@ -174,7 +174,7 @@ fn method(g: &MethodAdapter<'_>, s: &Session) {
     g.set_bank_card_ok(s.availability.bank_card);
     g.set_has_cash(!s.availability.cash_notes.is_empty());
     g.set_cash_ok(s.cash_payable());
-    g.set_cash_only(s.availability.cash_only());
+    g.set_cash_only(s.availability.cash_first());
     g.set_degraded(degraded_on(s, Screen::Method));
 }
 

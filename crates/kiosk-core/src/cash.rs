@@ -182,6 +182,10 @@ pub struct Intake {
     pub paid: bool,
     /// The limit last given to the driver, so a change is sent when the head is idle again.
     pub limit_sent: Option<Limit>,
+    /// The head's jam is on record: a jam lasts through RESET and power-ups until staff clear
+    /// it, and is said again each time; its note is held once. Cleared when the head works.
+    #[serde(default)]
+    pub jam_on_record: bool,
 }
 
 /// How an intake ended, for the payment and the receipt or slip.
@@ -215,6 +219,7 @@ impl Intake {
             anomalies: 0,
             paid: false,
             limit_sent: None,
+            jam_on_record: false,
         }
     }
 
@@ -289,6 +294,10 @@ impl Intake {
 
     /// One status from the head.
     pub fn step(&mut self, head: Head) -> Vec<CashEffect> {
+        if matches!(head, Head::Idle | Head::Escrow(_)) {
+            // The head takes notes again: a later jam is a new one.
+            self.jam_on_record = false;
+        }
         match head {
             Head::Escrow(value) => self.escrow(value),
             Head::VendValid => self.vend_valid(),
@@ -323,10 +332,12 @@ impl Intake {
             }
             Head::Jam => {
                 // A jam with no note in escrow caught one on its way in, before the head could
-                // say its value: on record as stuck (once: the jam lasts until RESET), so the
-                // customer's slip and the staff count know of it.
-                let same_jam = self.notes.last().is_some_and(|n| n.state == NoteState::Stuck);
-                if !self.settle_escrowed(NoteState::Stuck) && !same_jam {
+                // say its value: on record as stuck, so the customer's slip and the staff count
+                // know of it. Once per jam, however often the head says it (after a RESET or a
+                // power-up, whatever became of the note in between).
+                if !std::mem::replace(&mut self.jam_on_record, true)
+                    && !self.settle_escrowed(NoteState::Stuck)
+                {
                     self.notes.push(Note { value: None, state: NoteState::Stuck });
                 }
                 vec![]
@@ -540,6 +551,25 @@ mod tests {
         intake.step(Head::PowerUp(BillInside::Stacker));
         assert_eq!((intake.credited(), intake.anomalies), (Y20, 1));
         assert_eq!(intake.notes[1].state, NoteState::Stuck);
+    }
+
+    /// From the review: a jam said again after a power-up that settled its note (credited from
+    /// the stacker) must not put a second, unknown note on hold beside the credited one.
+    #[test]
+    fn a_jam_said_again_after_a_power_up_holds_no_second_note() {
+        let mut intake = Intake::new(Fen(10_000), Overpay::Refused);
+        intake.step(Head::Escrow(Some(Y20)));
+        intake.step(Head::Jam);
+        intake.step(Head::PowerUp(BillInside::Stacker));
+        intake.step(Head::Jam);
+        assert_eq!(intake.notes.len(), 1, "{:?}", intake.notes);
+        let totals = intake.totals();
+        assert_eq!(totals.credited + totals.held, Y20, "{totals:?}");
+        assert_eq!(totals.held_unknown, 0);
+        // Once the head takes notes again, a new jam is a new note.
+        intake.step(Head::Idle);
+        intake.step(Head::Jam);
+        assert_eq!(intake.totals().held_unknown, 1);
     }
 
     #[test]

@@ -620,7 +620,7 @@ impl Session {
 
     fn choose_method(&mut self, method: MethodChoice, now: Ts, out: &mut Vec<Command>) {
         if !self.availability.method(method) {
-            return self.say_notice(words::method_unavailable(method), out);
+            return self.say_notice(words::method_unavailable(method, &self.availability), out);
         }
         if method == MethodChoice::Cash && !self.cash_payable() {
             return self.say_notice(words::not_payable_in_notes(), out);

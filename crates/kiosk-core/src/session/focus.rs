@@ -19,8 +19,13 @@ impl Session {
             Screen::FindAccount => vec![InsertGasCard],
             Screen::TopUpAmount => TOP_UP_AMOUNTS.iter().map(|a| ChooseAmount(*a)).collect(),
             Screen::Confirm => vec![ConfirmBill, Amend],
-            // Cash first when it is the only way left (the screen shows it so).
-            Screen::Method if self.availability.cash_only() => vec![ChooseMethod(MethodChoice::Cash)],
+            // Cash first when it is the only way left or the network is down (the screen shows
+            // it so); what does not work now is filtered out below.
+            Screen::Method if self.availability.cash_first() => vec![
+                ChooseMethod(MethodChoice::Cash),
+                ChooseMethod(MethodChoice::Code),
+                ChooseMethod(MethodChoice::BankCard),
+            ],
             Screen::Method => vec![
                 ChooseMethod(MethodChoice::Code),
                 ChooseMethod(MethodChoice::BankCard),

@@ -225,9 +225,9 @@ pub fn actions(s: &Session) -> Vec<&'static str> {
                 v.push(tr(lang, "To pay with banknotes, tap \"Cash\""));
             }
             v.extend(words::cash_not_payable_here(s));
-            // Cash alone is said first, as the screen shows it first.
-            if s.availability.cash_only() {
-                v.reverse();
+            // Cash is said first when the screen shows it first.
+            if s.availability.cash_first() {
+                v.rotate_right(usize::from(s.cash_payable()));
             }
             v
         }

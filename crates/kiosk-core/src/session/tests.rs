@@ -980,6 +980,17 @@ fn cash_is_offered_first_when_the_payment_network_is_down() {
     // The idle screen's notice names cash, not payment codes.
     let ways = words::ways_to_pay(&network_down, "", Lang::En).join(" ");
     assert!(ways.contains("cash") && !ways.contains("payment code"), "{ways}");
+    // A card terminal that says it is ready keeps its button, after cash: it too needs a bank.
+    s.step(Input::Availability(Availability { bank_card: true, ..network_down }), Ts(at + 1));
+    let cash_then_card = [MethodChoice::Cash, MethodChoice::BankCard].map(Intent::ChooseMethod);
+    assert_eq!(s.choices(), cash_then_card);
+    let said = speech::script(&s);
+    let cash_at = said.iter().position(|line| line.contains("现金")).expect("cash said");
+    let card_at = said.iter().position(|line| line.contains("银行卡")).expect("card said");
+    assert!(cash_at < card_at, "{said:?}");
+    // Asked for anyway (scan again after a failed code), the reason is the network.
+    let refused = words::method_unavailable(MethodChoice::Code, &s.availability);
+    assert!(refused.text.in_lang(Lang::Zh).contains("支付网络"), "{refused:?}");
 }
 
 #[test]

@@ -196,6 +196,12 @@ impl Availability {
         self.cash && !self.codes() && !self.bank_card
     }
 
+    /// Cash goes first on the method screen: it is all that works, or the payment network is
+    /// down (a card terminal may say it is ready and still fail to reach its bank).
+    pub fn cash_first(&self) -> bool {
+        self.cash && (!self.code_channels || self.cash_only())
+    }
+
     pub fn service(&self, service: Service) -> bool {
         self.can_take_money()
             && match service {

@@ -330,8 +330,12 @@ pub fn wrong_bill(scanned: Utility, wanted: Utility) -> Notice {
     ))
 }
 
-pub fn method_unavailable(method: MethodChoice) -> Notice {
+pub fn method_unavailable(method: MethodChoice, a: &Availability) -> Notice {
     match method {
+        // The scanner reads, but no payment channel answers.
+        MethodChoice::Code if a.scanner => Notice::error(Text::new(
+            "Payment codes cannot be used now: the payment network is not responding.",
+        )),
         MethodChoice::Code => {
             Notice::error(Text::new("The scanner is not working now; pay by bank card or ask staff."))
         }
@@ -452,7 +456,7 @@ pub fn degraded(a: &Availability, lang: Lang) -> Vec<&'static str> {
         _ => {}
     }
     if a.scanner && !a.code_channels {
-        lines.push(tr(lang, "Payment codes cannot be paid now: the payment network does not answer."));
+        lines.push(tr(lang, "Payment codes cannot be used now: the payment network is not responding."));
     }
     match (a.bank_card, a.codes()) {
         (false, true) => lines.push(tr(lang, "Bank cards are off: pay with a payment code.")),

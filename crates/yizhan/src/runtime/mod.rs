@@ -78,8 +78,11 @@ pub struct Runtime {
     pub(crate) simulated_cut: crash_point::SimulatedCut,
     /// The cash box was last seen out of its place (its alarm is raised once per removal).
     cash_box_out: std::sync::atomic::AtomicBool,
-    /// When the payment-code channels were last probed, and whether one answered.
+    /// When the payment-code channels were last probed, and whether one answered; the lock is
+    /// held only by the one probe under way.
     channel_probe: tokio::sync::Mutex<Option<(std::time::Instant, bool)>>,
+    /// The last probe's answer, for callers that come while a probe is under way.
+    channels_reachable: std::sync::atomic::AtomicBool,
 }
 
 /// How long a probe of the payment-code channels stands: the status is asked every few seconds,
@@ -209,6 +212,7 @@ impl Runtime {
             simulated_cut: Default::default(),
             cash_box_out: Default::default(),
             channel_probe: Default::default(),
+            channels_reachable: std::sync::atomic::AtomicBool::new(true),
         }
     }
 
@@ -458,10 +462,13 @@ impl Runtime {
     }
 
     /// Whether a payment code can be paid now as far as the network goes: some configured
-    /// channel can be reached. Probed at most every [`CHANNEL_PROBE_STANDS`]; callers at the
-    /// same time wait for one probe rather than each sending their own.
+    /// channel can be reached. Probed at most every [`CHANNEL_PROBE_STANDS`]; a caller that comes
+    /// while a probe waits on a dead network gets the last answer rather than waiting too.
     pub async fn code_channels_reachable(&self) -> bool {
-        let mut last = self.channel_probe.lock().await;
+        use std::sync::atomic::Ordering::Relaxed;
+        let Ok(mut last) = self.channel_probe.try_lock() else {
+            return self.channels_reachable.load(Relaxed);
+        };
         if let Some((at, reachable)) = *last {
             if at.elapsed() < CHANNEL_PROBE_STANDS {
                 return reachable;
@@ -474,6 +481,7 @@ impl Runtime {
             );
         }
         *last = Some((std::time::Instant::now(), reachable));
+        self.channels_reachable.store(reachable, Relaxed);
         reachable
     }
 
