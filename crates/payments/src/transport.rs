@@ -67,6 +67,13 @@ pub(crate) async fn host_answers(url: &str, within: Duration) -> bool {
     matches!(tokio::time::timeout(within, connect).await, Ok(Ok(_)))
 }
 
+/// Whether reqwest would send our requests through a proxy named in the environment.
+fn behind_a_proxy() -> bool {
+    ["HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"]
+        .iter()
+        .any(|name| std::env::var_os(name).is_some_and(|value| !value.is_empty()))
+}
+
 /// Timeouts of one channel, from its configuration.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Timeouts {
@@ -95,9 +102,11 @@ impl Http {
         Ok(Http { client: builder.build()?, timeouts })
     }
 
-    /// Whether the host of `url` can be reached now (see [`host_answers`]).
+    /// Whether the host of `url` can be reached now (see [`host_answers`]). Behind a proxy
+    /// (which reqwest takes from the environment) the direct path says nothing about the
+    /// channel, so the probe never withdraws payment codes there.
     pub async fn reaches(&self, url: &str) -> bool {
-        host_answers(url, self.timeouts.connect).await
+        behind_a_proxy() || host_answers(url, self.timeouts.connect).await
     }
 
     /// POSTs `body` and returns the reply body of a 2xx answer, read up to `limit` bytes.

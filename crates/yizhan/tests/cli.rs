@@ -141,3 +141,44 @@ fn a_scanned_payment_prints_a_receipt_that_receipt_verify_accepts() {
     assert!(devices.status.success());
     assert!(text(&devices.stdout).contains("printer") && text(&devices.stdout).contains("scanner"));
 }
+
+/// Issue 13, item 5: the notes a simulated customer inserts pay a power bill (what is over is
+/// prepaid), and 清机 counts them on the collection slip, only for a staff PIN.
+#[test]
+fn notes_pay_a_bill_and_the_box_is_collected_only_with_a_staff_pin() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config_with(dir.path(), |body| body);
+    let args = ["pay", "--utility", "power", "--account", "3200000010", "--cash", "10000,5000"];
+    let out = yizhan(&config, dir.path(), &args);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", text(&out.stderr));
+    assert!(stdout.lines().last().unwrap().starts_with("RESULT DONE"), "{stdout}");
+
+    let collect = |pin: &str| {
+        use std::io::Write;
+        let mut child = Command::new(BIN)
+            .arg("--config")
+            .arg(&config)
+            .arg("--data-dir")
+            .arg(dir.path())
+            .args(["cash", "collect"])
+            .env_remove("RUST_LOG")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(format!("{pin}\n").as_bytes()).unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let refused = collect("000000");
+    assert_eq!(refused.status.code(), Some(2), "{}", text(&refused.stderr));
+    assert!(text(&refused.stderr).contains("nothing was collected"));
+    let collected = collect("246810");
+    let slip = text(&collected.stdout);
+    assert!(collected.status.success(), "{slip}\n{}", text(&collected.stderr));
+    assert!(slip.contains("COLLECTED 2 notes ¥150.00 by S001"), "{slip}");
+    // The box is empty after it: a second collection counts nothing.
+    let again = text(&collect("246810").stdout);
+    assert!(again.contains("COLLECTED 0 notes ¥0.00"), "{again}");
+}

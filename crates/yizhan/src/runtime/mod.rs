@@ -78,9 +78,9 @@ pub struct Runtime {
     pub(crate) simulated_cut: crash_point::SimulatedCut,
     /// The cash box was last seen out of its place (its alarm is raised once per removal).
     cash_box_out: std::sync::atomic::AtomicBool,
-    /// When the payment-code channels were last probed, and whether one answered; the lock is
-    /// held only by the one probe under way.
-    channel_probe: tokio::sync::Mutex<Option<(std::time::Instant, bool)>>,
+    /// When the payment-code channels were last probed, and how many probes in a row found
+    /// none; the lock is held only by the one probe under way.
+    channel_probe: tokio::sync::Mutex<Option<(std::time::Instant, u32)>>,
     /// The last probe's answer, for callers that come while a probe is under way.
     channels_reachable: std::sync::atomic::AtomicBool,
 }
@@ -462,25 +462,34 @@ impl Runtime {
     }
 
     /// Whether a payment code can be paid now as far as the network goes: some configured
-    /// channel can be reached. Probed at most every [`CHANNEL_PROBE_STANDS`]; a caller that comes
-    /// while a probe waits on a dead network gets the last answer rather than waiting too.
+    /// channel can be reached. Probed at most every [`CHANNEL_PROBE_STANDS`] (a sixth of it after
+    /// a first failure), withdrawn after two failures in a row; a caller that comes while a probe
+    /// waits on a dead network gets the last answer rather than waiting too.
     pub async fn code_channels_reachable(&self) -> bool {
         use std::sync::atomic::Ordering::Relaxed;
         let Ok(mut last) = self.channel_probe.try_lock() else {
             return self.channels_reachable.load(Relaxed);
         };
-        if let Some((at, reachable)) = *last {
-            if at.elapsed() < CHANNEL_PROBE_STANDS {
-                return reachable;
+        if let Some((at, failed)) = *last {
+            // A first failure is checked again soon rather than believed.
+            let stands = if failed == 1 { CHANNEL_PROBE_STANDS / 6 } else { CHANNEL_PROBE_STANDS };
+            if at.elapsed() < stands {
+                return self.channels_reachable.load(Relaxed);
             }
         }
-        let reachable = self.channels.any_reachable().await;
-        if !reachable && last.is_none_or(|(_, before)| before) {
+        let failed_before = last.map_or(0, |(_, failed)| failed);
+        let failed = match self.channels.any_reachable().await {
+            true => 0,
+            false => failed_before + 1,
+        };
+        // Withdrawn after two failed probes in a row: one lost connection is not a network down.
+        let reachable = failed < 2;
+        if failed == 2 {
             tracing::warn!(
                 "no payment-code channel can be reached: payment codes withdrawn, cash offered first"
             );
         }
-        *last = Some((std::time::Instant::now(), reachable));
+        *last = Some((std::time::Instant::now(), failed));
         self.channels_reachable.store(reachable, Relaxed);
         reachable
     }
