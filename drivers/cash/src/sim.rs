@@ -11,7 +11,8 @@
 //! host's ACK), STACKED, and idle again. The note goes into the box at VEND VALID.
 //!
 //! Faults: a jam in the stacker or the acceptor ([`AcceptorSim::jam_next_stack`],
-//! [`AcceptorSim::jam_next_read`]), a power cut at any moment
+//! [`AcceptorSim::jam_next_read`]; it outlives RESET and power cuts until
+//! [`AcceptorSim::clear_jam`]), a power cut at any moment
 //! ([`AcceptorSim::power_cut`]: the head comes back with POWER UP, or WITH BILL IN ACCEPTOR /
 //! STACKER as the note's place says), the host's ACK lost ([`AcceptorSim::lose_next_ack`]), the box
 //! removed ([`AcceptorSim::remove_stacker`]) and collected ([`AcceptorSim::collect`]), a cheat ([`AcceptorSim::cheat_next`]), a suspect note
@@ -401,12 +402,12 @@ impl AcceptorSim {
         std::mem::take(&mut lock(&self.head).queue).len()
     }
 
-    /// The next note stacked jams in the stacker (STACKER JAM until RESET; not in the box).
+    /// The next note stacked jams in the stacker (STACKER JAM until staff clear it; not in the box).
     pub fn jam_next_stack(&self) {
         lock(&self.head).jam_next_stack = true;
     }
 
-    /// The next note read jams in the acceptor (ACCEPTOR JAM until RESET; not in the box).
+    /// The next note read jams in the acceptor (ACCEPTOR JAM until staff clear it; not in the box).
     pub fn jam_next_read(&self) {
         lock(&self.head).jam_next_read = true;
     }
