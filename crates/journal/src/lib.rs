@@ -26,6 +26,7 @@ mod csv;
 mod error;
 mod journal;
 mod model;
+pub mod outbox;
 mod reads;
 mod trust;
 mod validate;
@@ -46,6 +47,7 @@ pub use model::{
     Durability, KeyRow, NewKey, NewPayment, PaymentRow, PrintKind, PrintRecord, PrintRow, Seq, StaffAction,
     StaffActionRow, TransitionRecord, TransitionRow,
 };
+pub use outbox::{CursorError, OutboxReader, ShipCursor, ShipMark};
 pub use reads::{AuditBreak, ChainHead, DerivedRow, RowMismatch};
 pub use trust::{Distrust, NewJournal, OpenPolicy, RowCheck, Started};
 pub use validate::MAX_SUMMARY_BYTES;

@@ -1,0 +1,213 @@
+//! What kiosk and hub say to each other: JSON bodies, gzip on the wire ([`crate::gzip`]).
+//!
+//! | request                         | body            | answer            |
+//! |---------------------------------|-----------------|-------------------|
+//! | `POST /api/v1/pair`             | [`PairRequest`] | [`PairReply`]     |
+//! | `POST /api/v1/journal`          | [`ShipBatch`]   | [`ShipAck`]       |
+//! | `POST /api/v1/heartbeat`        | [`Heartbeat`]   | [`HeartbeatReply`]|
+//! | `POST /api/v1/commands/ack`     | [`CommandAck`]  | `204`             |
+//!
+//! Everything but pairing is mutual TLS: the hub knows the kiosk by its client certificate,
+//! never by anything the kiosk writes in a body.
+
+use serde::{Deserialize, Serialize};
+
+/// Paths of the kiosk API.
+pub mod path {
+    pub const CA: &str = "/api/v1/ca";
+    pub const PAIR: &str = "/api/v1/pair";
+    pub const JOURNAL: &str = "/api/v1/journal";
+    pub const HEARTBEAT: &str = "/api/v1/heartbeat";
+    pub const COMMAND_ACK: &str = "/api/v1/commands/ack";
+}
+
+/// One chained transition of a kiosk's journal, as shipped: every column the chain hash covers,
+/// and the hashes, so the hub can recompute the chain without trusting the kiosk.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShippedTransition {
+    pub seq: i64,
+    pub payment_id: String,
+    /// Milliseconds since the epoch (UTC), the kiosk's clock.
+    pub at: i64,
+    pub from_state: String,
+    pub to_state: String,
+    pub event: String,
+    pub effects: String,
+    pub snapshot: String,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+impl From<journal::TransitionRow> for ShippedTransition {
+    fn from(r: journal::TransitionRow) -> Self {
+        ShippedTransition {
+            seq: r.seq,
+            payment_id: r.payment_id,
+            at: r.at,
+            from_state: r.from_state,
+            to_state: r.to_state,
+            event: r.event,
+            effects: r.effects,
+            snapshot: r.snapshot,
+            prev_hash: r.prev_hash,
+            hash: r.hash,
+        }
+    }
+}
+
+/// Where a kiosk's chain ends now.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Head {
+    pub seq: i64,
+    pub hash: String,
+}
+
+/// A batch of transitions, in seq order, with where the kiosk's journal stands.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShipBatch {
+    /// The journal's identity: a kiosk whose journal was replaced ships another one.
+    pub journal_id: String,
+    /// The newest row of the kiosk's journal when the batch was read.
+    pub head: Head,
+    /// The kiosk's cursor: it believes the hub holds every row up to here.
+    pub after_seq: i64,
+    pub rows: Vec<ShippedTransition>,
+}
+
+/// The hub's answer to a batch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShipAck {
+    /// The hub holds every row of this kiosk up to and including this seq: the kiosk's next batch
+    /// starts after it (earlier than the kiosk's cursor when the hub lost rows).
+    pub stored_through: i64,
+}
+
+/// How a device is, as the kiosk sees it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeviceHealth {
+    Ok,
+    /// Working, but needs attention soon (paper near its end, box nearly full).
+    Warning,
+    Fault,
+    /// Not answering, or not fitted.
+    Absent,
+}
+
+/// One device's line in a heartbeat.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceReport {
+    /// `printer`, `scanner`, `idcard`, `iccard`, `bankcard` or `cash`.
+    pub device: String,
+    pub health: DeviceHealth,
+    /// What staff read: "paper near end", "jammed", …; never personal data.
+    pub detail: String,
+}
+
+/// The receipt printer's paper.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Paper {
+    Ok,
+    NearEnd,
+    Out,
+    Unknown,
+}
+
+/// The banknote box.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CashBoxReport {
+    /// In its place.
+    pub present: bool,
+    pub notes: u32,
+    /// Notes the box holds when full.
+    pub capacity: u32,
+    pub total_fen: i64,
+}
+
+/// A payment the kiosk holds in suspense (its outcome unknown or not yet settled).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SuspenseReport {
+    pub order_ref: String,
+    pub amount_fen: i64,
+    pub state: String,
+    /// When the payment began (ms since the epoch).
+    pub since_ms: i64,
+}
+
+/// What a kiosk reports every 30 seconds.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Heartbeat {
+    pub software_version: String,
+    /// The kiosk's clock (ms since the epoch), to see a clock that drifts.
+    pub sent_at_ms: i64,
+    /// Taking customers (false when staff or the hub took it out of service, or a fault did).
+    pub in_service: bool,
+    pub head: Head,
+    pub journal_bytes: u64,
+    pub disk_free_bytes: u64,
+    pub paper: Paper,
+    pub devices: Vec<DeviceReport>,
+    pub cash_box: Option<CashBoxReport>,
+    pub suspense: Vec<SuspenseReport>,
+}
+
+/// A command for one kiosk, from an operator.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Command {
+    /// The hub's id: the kiosk acknowledges it, and journals it, under this id.
+    pub id: i64,
+    /// The operator who asked (account name), journaled by the kiosk with the action.
+    pub operator: String,
+    pub action: CommandAction,
+}
+
+/// What an operator can ask a kiosk to do.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum CommandAction {
+    TakeOutOfService {
+        reason: String,
+    },
+    ReturnToService,
+    /// Recent log lines and every device's status, answered in the acknowledgement.
+    Diagnostics,
+}
+
+/// The hub's answer to a heartbeat: the commands waiting for this kiosk, oldest first.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HeartbeatReply {
+    pub commands: Vec<Command>,
+}
+
+/// How a command ended on the kiosk.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommandAck {
+    pub id: i64,
+    pub done: bool,
+    /// What happened, or why not; diagnostics carry their report here.
+    pub detail: String,
+}
+
+/// Pairing: the code an operator was given, and the kiosk's new public key.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PairRequest {
+    pub code: String,
+    /// The kiosk's ECDSA P-256 public key, uncompressed point, hex.
+    pub public_key: String,
+}
+
+/// The hub's answer to pairing: who the kiosk is now and its certificate.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PairReply {
+    pub kiosk_id: String,
+    /// The client certificate the hub signed, PEM.
+    pub certificate_pem: String,
+}
+
+/// An error body from the hub: a sentence for the log, and a stable code for the program.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    pub code: String,
+    pub message: String,
+}

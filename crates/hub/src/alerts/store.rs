@@ -1,0 +1,265 @@
+//! Alerts in the database: opened once (a partial unique index keeps one open alert per kiosk,
+//! kind and subject), seen again without a second notification, cleared by hysteresis, and each
+//! opening and clearing queued for the webhook in the same transaction.
+
+use std::collections::{HashMap, HashSet};
+
+use sqlx::{PgConnection, PgPool};
+
+use super::rules::{self, kind, Observation, Step, Streak};
+
+/// One alert as the console and the API show it.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow, serde::Serialize)]
+pub struct Alert {
+    pub id: i64,
+    pub kiosk_id: String,
+    pub kind: String,
+    pub subject: String,
+    pub detail: String,
+    pub opened_at: chrono::DateTime<chrono::Utc>,
+    pub last_seen_at: chrono::DateTime<chrono::Utc>,
+    pub occurrences: i32,
+    pub cleared_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub acked_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub acked_by: Option<String>,
+}
+
+/// Opens the alert, or, when it is already open, records that it was seen again. Returns the new
+/// alert's id when one was opened (and queued for the webhook).
+pub async fn raise(
+    conn: &mut PgConnection,
+    kiosk_id: &str,
+    kind: &str,
+    subject: &str,
+    detail: &str,
+) -> Result<Option<i64>, sqlx::Error> {
+    let row: (i64, bool) = sqlx::query_as(
+        "INSERT INTO alerts (kiosk_id, kind, subject, detail) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (kiosk_id, kind, subject) WHERE cleared_at IS NULL \
+         DO UPDATE SET last_seen_at = now(), occurrences = alerts.occurrences + 1, detail = EXCLUDED.detail \
+         RETURNING id, (xmax = 0) AS inserted",
+    )
+    .bind(kiosk_id)
+    .bind(kind)
+    .bind(subject)
+    .bind(detail)
+    .fetch_one(&mut *conn)
+    .await?;
+    let (id, inserted) = row;
+    if inserted {
+        tracing::info!(kiosk = kiosk_id, kind, subject, "alert opened");
+        notify(conn, id, "opened").await?;
+        Ok(Some(id))
+    } else {
+        Ok(None)
+    }
+}
+
+/// Clears the open alert, if there is one.
+pub async fn clear(
+    conn: &mut PgConnection,
+    kiosk_id: &str,
+    kind: &str,
+    subject: &str,
+) -> Result<bool, sqlx::Error> {
+    let id: Option<i64> = sqlx::query_scalar(
+        "UPDATE alerts SET cleared_at = now() \
+         WHERE kiosk_id = $1 AND kind = $2 AND subject = $3 AND cleared_at IS NULL RETURNING id",
+    )
+    .bind(kiosk_id)
+    .bind(kind)
+    .bind(subject)
+    .fetch_optional(&mut *conn)
+    .await?;
+    if let Some(id) = id {
+        tracing::info!(kiosk = kiosk_id, kind, subject, "alert cleared");
+        notify(conn, id, "cleared").await?;
+    }
+    Ok(id.is_some())
+}
+
+/// Queues the webhook's notice of `event` for alert `id`.
+async fn notify(conn: &mut PgConnection, id: i64, event: &str) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO webhook_outbox (payload) \
+         SELECT jsonb_build_object('event', $2::text, 'alert_id', id, 'kiosk_id', kiosk_id, 'kind', kind, \
+                'subject', subject, 'detail', detail, 'opened_at', opened_at, 'cleared_at', cleared_at) \
+         FROM alerts WHERE id = $1",
+    )
+    .bind(id)
+    .bind(event)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Applies one heartbeat's observations to the kiosk's streaks and alerts (the kinds a heartbeat
+/// observes, and `silent`, which any heartbeat counts against).
+pub async fn apply_heartbeat(
+    conn: &mut PgConnection,
+    kiosk_id: &str,
+    observed: &[Observation],
+) -> Result<(), sqlx::Error> {
+    type Key = (String, String);
+    let streaks: Vec<(String, String, i32, i32)> = sqlx::query_as(
+        "SELECT kind, subject, bad_streak, good_streak FROM alert_streaks WHERE kiosk_id = $1",
+    )
+    .bind(kiosk_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let open: HashSet<Key> = sqlx::query_as::<_, (String, String)>(
+        "SELECT kind, subject FROM alerts WHERE kiosk_id = $1 AND cleared_at IS NULL \
+         AND kind = ANY($2)",
+    )
+    .bind(kiosk_id)
+    .bind(observed_kinds())
+    .fetch_all(&mut *conn)
+    .await?
+    .into_iter()
+    .collect();
+    let mut before: HashMap<Key, Streak> = streaks
+        .into_iter()
+        .map(|(k, s, bad, good)| ((k, s), Streak { bad: bad as u32, good: good as u32 }))
+        .collect();
+    // Every condition that is seen now, was being counted, or has an alert open.
+    let mut keys: Vec<Key> = observed.iter().map(|o| (o.kind.to_owned(), o.subject.clone())).collect();
+    keys.extend(before.keys().cloned());
+    keys.extend(open.iter().cloned());
+    keys.sort();
+    keys.dedup();
+
+    for key in keys {
+        let seen = observed.iter().find(|o| o.kind == key.0 && o.subject == key.1);
+        let is_open = open.contains(&key);
+        let (streak, step) =
+            rules::step(&key.0, before.remove(&key).unwrap_or_default(), seen.is_some(), is_open);
+        match step {
+            Step::Open => {
+                let detail = seen.map(|o| o.detail.as_str()).unwrap_or_default();
+                raise(conn, kiosk_id, &key.0, &key.1, detail).await?;
+            }
+            Step::Clear => {
+                clear(conn, kiosk_id, &key.0, &key.1).await?;
+            }
+            Step::Nothing if seen.is_some() && is_open => {
+                sqlx::query(
+                    "UPDATE alerts SET last_seen_at = now() \
+                     WHERE kiosk_id = $1 AND kind = $2 AND subject = $3 AND cleared_at IS NULL",
+                )
+                .bind(kiosk_id)
+                .bind(&key.0)
+                .bind(&key.1)
+                .execute(&mut *conn)
+                .await?;
+            }
+            Step::Nothing => {}
+        }
+        let now_open = match step {
+            Step::Open => true,
+            Step::Clear => false,
+            Step::Nothing => is_open,
+        };
+        // A condition that is gone and has no alert open needs no counting any more.
+        if !now_open && streak.bad == 0 {
+            sqlx::query("DELETE FROM alert_streaks WHERE kiosk_id = $1 AND kind = $2 AND subject = $3")
+                .bind(kiosk_id)
+                .bind(&key.0)
+                .bind(&key.1)
+                .execute(&mut *conn)
+                .await?;
+        } else {
+            sqlx::query(
+                "INSERT INTO alert_streaks (kiosk_id, kind, subject, bad_streak, good_streak) \
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (kiosk_id, kind, subject) \
+                 DO UPDATE SET bad_streak = EXCLUDED.bad_streak, good_streak = EXCLUDED.good_streak",
+            )
+            .bind(kiosk_id)
+            .bind(&key.0)
+            .bind(&key.1)
+            .bind(streak.bad as i32)
+            .bind(streak.good as i32)
+            .execute(&mut *conn)
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+fn observed_kinds() -> Vec<String> {
+    kind::OBSERVED.iter().chain([&kind::SILENT]).map(|k| k.to_string()).collect()
+}
+
+/// Opens a `silent` alert for every paired kiosk not heard from for `silent_after`. Only one hub
+/// instance sweeps at a time (a transaction-scoped advisory lock); the others skip the turn.
+/// Returns how many alerts were opened.
+pub async fn sweep_silent(pool: &PgPool, silent_after: std::time::Duration) -> Result<u32, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    let ours: bool = sqlx::query_scalar("SELECT pg_try_advisory_xact_lock(7461)").fetch_one(&mut *tx).await?;
+    if !ours {
+        return Ok(0);
+    }
+    let quiet: Vec<(String, chrono::DateTime<chrono::Utc>)> = sqlx::query_as(
+        "SELECT k.id, k.last_seen_at FROM kiosks k \
+         WHERE k.paired_at IS NOT NULL AND k.revoked_at IS NULL \
+           AND k.last_seen_at < now() - make_interval(secs => $1) \
+           AND NOT EXISTS (SELECT 1 FROM alerts a WHERE a.kiosk_id = k.id AND a.kind = 'silent' AND a.cleared_at IS NULL)",
+    )
+    .bind(silent_after.as_secs_f64())
+    .fetch_all(&mut *tx)
+    .await?;
+    let mut opened = 0;
+    for (kiosk_id, last_seen) in quiet {
+        let detail = format!("no heartbeat since {} UTC", last_seen.format("%Y-%m-%d %H:%M:%S"));
+        if raise(&mut tx, &kiosk_id, kind::SILENT, "", &detail).await?.is_some() {
+            opened += 1;
+        }
+        // The next heartbeats count towards clearing it.
+        sqlx::query(
+            "INSERT INTO alert_streaks (kiosk_id, kind, subject, bad_streak, good_streak) VALUES ($1, 'silent', '', 1, 0) \
+             ON CONFLICT (kiosk_id, kind, subject) DO UPDATE SET bad_streak = 1, good_streak = 0",
+        )
+        .bind(&kiosk_id)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(opened)
+}
+
+/// Marks alert `id` as seen by `operator`. Returns false when there is no such alert.
+pub async fn acknowledge(pool: &PgPool, id: i64, operator: &str) -> Result<bool, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    let done =
+        sqlx::query("UPDATE alerts SET acked_at = now(), acked_by = $2 WHERE id = $1 AND acked_at IS NULL")
+            .bind(id)
+            .bind(operator)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+            == 1;
+    if done {
+        crate::audit::record(&mut tx, operator, "alert.acknowledge", &id.to_string(), serde_json::json!({}))
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(done)
+}
+
+/// Alerts, newest first: open ones only unless `all`.
+pub async fn list(
+    pool: &PgPool,
+    kiosk: Option<&str>,
+    all: bool,
+    limit: i64,
+) -> Result<Vec<Alert>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, kiosk_id, kind, subject, detail, opened_at, last_seen_at, occurrences, cleared_at, acked_at, acked_by \
+         FROM alerts WHERE ($1::text IS NULL OR kiosk_id = $1) AND ($2 OR cleared_at IS NULL) \
+         ORDER BY opened_at DESC, id DESC LIMIT $3",
+    )
+    .bind(kiosk)
+    .bind(all)
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+}

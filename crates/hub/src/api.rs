@@ -1,0 +1,174 @@
+//! The kiosk API (`/api/v1/…`, see `fleet::wire`): pairing, journal batches, heartbeats and
+//! command acknowledgements. Every route but the CA and pairing needs a live client certificate.
+
+use std::sync::Arc;
+
+use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use fleet::wire::{path, CommandAck, ErrorBody, Heartbeat, PairReply, PairRequest, ShipAck, ShipBatch};
+use serde::de::DeserializeOwned;
+use sqlx::PgPool;
+
+use crate::alerts::Rules;
+use crate::kiosks::{self, KioskError};
+use crate::tls::HubTls;
+use crate::{commands, heartbeat, ingest};
+
+/// What every request handler shares.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    pub pool: PgPool,
+    pub tls: Arc<HubTls>,
+    pub rules: Arc<Rules>,
+}
+
+/// The fingerprint of the client certificate the TLS connection presented, if any; put on each
+/// request by the server's accept loop.
+#[derive(Clone, Debug)]
+pub struct PeerCertificate(pub Option<String>);
+
+/// The kiosk a request comes from, known by its certificate.
+#[derive(Clone, Debug)]
+pub struct KioskIdentity(pub String);
+
+/// An error answer: a status and an [`ErrorBody`].
+#[derive(Debug)]
+pub struct ApiError(StatusCode, &'static str, String);
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.0, Json(ErrorBody { code: self.1.into(), message: self.2 })).into_response()
+    }
+}
+
+impl From<sqlx::Error> for ApiError {
+    fn from(e: sqlx::Error) -> Self {
+        tracing::error!(error = %e, "database error");
+        ApiError(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "database",
+            "the hub's database did not answer; try again".into(),
+        )
+    }
+}
+
+impl FromRequestParts<AppState> for KioskIdentity {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let fingerprint =
+            parts.extensions.get::<PeerCertificate>().and_then(|p| p.0.clone()).ok_or_else(|| {
+                ApiError(
+                    StatusCode::UNAUTHORIZED,
+                    "no_certificate",
+                    "this request needs the kiosk's client certificate".into(),
+                )
+            })?;
+        match kiosks::authenticate(&state.pool, &fingerprint).await? {
+            Some(id) => Ok(KioskIdentity(id)),
+            None => Err(ApiError(
+                StatusCode::FORBIDDEN,
+                "revoked",
+                "this certificate is revoked or unknown".into(),
+            )),
+        }
+    }
+}
+
+/// A JSON body, gzip'd when the request says `Content-Encoding: gzip`.
+#[derive(Debug)]
+pub struct Gz<T>(pub T);
+
+impl<T: DeserializeOwned> FromRequest<AppState> for Gz<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, ApiError> {
+        let gzipped = req
+            .headers()
+            .get(header::CONTENT_ENCODING)
+            .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"gzip"));
+        let bytes = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(|e| ApiError(StatusCode::PAYLOAD_TOO_LARGE, "body", e.body_text()))?;
+        fleet::gzip::decode(&bytes, gzipped)
+            .map(Gz)
+            .map_err(|e| ApiError(StatusCode::BAD_REQUEST, "body", e.to_string()))
+    }
+}
+
+/// The kiosk API's routes.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route(path::CA, get(ca))
+        .route(path::PAIR, post(pair))
+        .route(path::JOURNAL, post(journal))
+        .route(path::HEARTBEAT, post(beat))
+        .route(path::COMMAND_ACK, post(command_ack))
+        .route("/healthz", get(health))
+        // Compressed batches are small; this bounds what is read before decompression.
+        .layer(DefaultBodyLimit::max(8 * 1024 * 1024))
+}
+
+async fn ca(State(state): State<AppState>) -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "application/x-pem-file")], state.tls.ca_pem().to_owned())
+}
+
+async fn pair(
+    State(state): State<AppState>,
+    Gz(request): Gz<PairRequest>,
+) -> Result<Json<PairReply>, ApiError> {
+    let public_key = hex::decode(&request.public_key)
+        .map_err(|_| ApiError(StatusCode::BAD_REQUEST, "public_key", "the public key is not hex".into()))?;
+    if public_key.len() != 65 || public_key[0] != 0x04 {
+        return Err(ApiError(
+            StatusCode::BAD_REQUEST,
+            "public_key",
+            "the public key is not a P-256 point".into(),
+        ));
+    }
+    let tls = state.tls.clone();
+    match kiosks::redeem(&state.pool, &request.code, |id| tls.sign_kiosk(id, &public_key)).await {
+        Ok((kiosk_id, certificate_pem)) => {
+            tracing::info!(kiosk = %kiosk_id, "kiosk paired");
+            Ok(Json(PairReply { kiosk_id, certificate_pem }))
+        }
+        Err(KioskError::Db(e)) => Err(e.into()),
+        Err(e) => Err(ApiError(StatusCode::FORBIDDEN, "pairing_code", e.to_string())),
+    }
+}
+
+async fn journal(
+    State(state): State<AppState>,
+    KioskIdentity(kiosk): KioskIdentity,
+    Gz(batch): Gz<ShipBatch>,
+) -> Result<Json<ShipAck>, ApiError> {
+    let done = ingest::ingest(&state.pool, &kiosk, &batch).await?;
+    tracing::debug!(kiosk = %kiosk, stored = done.stored, duplicates = done.duplicates, ack = done.ack, "batch taken in");
+    Ok(Json(ShipAck { stored_through: done.ack }))
+}
+
+async fn beat(
+    State(state): State<AppState>,
+    KioskIdentity(kiosk): KioskIdentity,
+    Gz(beat): Gz<Heartbeat>,
+) -> Result<Json<fleet::wire::HeartbeatReply>, ApiError> {
+    Ok(Json(heartbeat::record(&state.pool, &kiosk, &beat, &state.rules).await?))
+}
+
+async fn command_ack(
+    State(state): State<AppState>,
+    KioskIdentity(kiosk): KioskIdentity,
+    Gz(ack): Gz<CommandAck>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    commands::acknowledge(&state.pool, &kiosk, &ack).await?;
+    Ok(Json(serde_json::json!({})))
+}
+
+async fn health(State(state): State<AppState>) -> Result<&'static str, ApiError> {
+    sqlx::query("SELECT 1").execute(&state.pool).await?;
+    Ok("ok")
+}

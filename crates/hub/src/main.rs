@@ -1,0 +1,139 @@
+//! `yizhan-hub`: the fleet hub's command line.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use hub::{HubConfig, RunningHub};
+
+#[derive(Parser)]
+#[command(name = "yizhan-hub", version, about = "The Yizhan fleet hub")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Makes the hub's CA and server certificate in a folder (keeps files already there).
+    Init {
+        #[arg(long, default_value = "/var/lib/yizhan-hub/tls")]
+        tls_dir: PathBuf,
+        /// Host names and addresses the kiosks reach the hub by.
+        #[arg(long = "host", required = true)]
+        hosts: Vec<String>,
+    },
+    /// Serves the kiosk API until stopped.
+    Serve {
+        #[arg(long, default_value = "0.0.0.0:8443")]
+        listen: SocketAddr,
+        #[command(flatten)]
+        db: Db,
+        #[arg(long, default_value = "/var/lib/yizhan-hub/tls")]
+        tls_dir: PathBuf,
+        /// Alert notices are POSTed here as JSON.
+        #[arg(long)]
+        webhook: Option<String>,
+        /// A kiosk not heard from for this many seconds is reported silent.
+        #[arg(long, default_value_t = 180)]
+        silent_after_s: u64,
+        /// A payment in suspense for longer than this many hours raises an alert.
+        #[arg(long, default_value_t = 24)]
+        suspense_age_h: u64,
+    },
+    /// Brings the database's schema up to date and exits.
+    Migrate {
+        #[command(flatten)]
+        db: Db,
+    },
+    /// Kiosks: create one and print its pairing ticket, or revoke one.
+    #[command(subcommand)]
+    Kiosk(KioskCommand),
+}
+
+#[derive(Subcommand)]
+enum KioskCommand {
+    /// Creates a kiosk (or re-issues its code) and prints the one-time pairing ticket.
+    Add {
+        id: String,
+        #[arg(long)]
+        hall: String,
+        /// The hub's address as kiosks reach it, for the ticket.
+        #[arg(long)]
+        hub_url: String,
+        #[arg(long, default_value = "/var/lib/yizhan-hub/tls")]
+        tls_dir: PathBuf,
+        #[arg(long, default_value = "admin")]
+        operator: String,
+        #[command(flatten)]
+        db: Db,
+    },
+    /// Revokes a kiosk: its certificate is refused from now on.
+    Revoke {
+        id: String,
+        #[arg(long, default_value = "admin")]
+        operator: String,
+        #[command(flatten)]
+        db: Db,
+    },
+}
+
+#[derive(clap::Args)]
+struct Db {
+    /// postgres://user@host/db (or a socket folder: postgres:///db?host=/run/postgresql).
+    #[arg(long, env = "YIZHAN_HUB_DATABASE_URL")]
+    database_url: String,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match Cli::parse().command {
+        Command::Init { tls_dir, hosts } => {
+            hub::tls::init(&tls_dir, &hosts)?;
+            let tls = hub::tls::HubTls::load(&tls_dir)?;
+            println!("certificates in {}; CA fingerprint {}", tls_dir.display(), tls.ca_fingerprint);
+        }
+        Command::Serve { listen, db, tls_dir, webhook, silent_after_s, suspense_age_h } => {
+            let mut config = HubConfig::new(listen, &db.database_url, tls_dir);
+            config.webhook = webhook;
+            config.silent_after = Duration::from_secs(silent_after_s);
+            config.rules.suspense_age_ms = (suspense_age_h * 3_600_000) as i64;
+            let mut hub = RunningHub::start(config).await?;
+            println!("hub serving on {}", hub.url());
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => hub.stop().await,
+                _ = hub.wait() => anyhow::bail!("the hub's server stopped"),
+            }
+        }
+        Command::Migrate { db } => {
+            hub::db::connect(&db.database_url, 1).await.context("migrating")?;
+            println!("schema up to date");
+        }
+        Command::Kiosk(KioskCommand::Add { id, hall, hub_url, tls_dir, operator, db }) => {
+            let tls = hub::tls::HubTls::load(&tls_dir)?;
+            let pool = hub::db::connect(&db.database_url, 1).await?;
+            let code = hub::kiosks::issue_pairing_code(&pool, &id, &hall, &operator).await?;
+            let ticket = fleet::PairingTicket {
+                hub_url,
+                ca_fingerprint: tls.ca_fingerprint.clone(),
+                code: code.clone(),
+            };
+            println!("kiosk {id}: pairing code {code} (valid 24 h)");
+            println!("{}", ticket.to_qr_text());
+        }
+        Command::Kiosk(KioskCommand::Revoke { id, operator, db }) => {
+            let pool = hub::db::connect(&db.database_url, 1).await?;
+            hub::kiosks::revoke(&pool, &id, &operator).await?;
+            println!("kiosk {id} revoked");
+        }
+    }
+    Ok(())
+}
