@@ -119,9 +119,10 @@ pub enum Paper {
 pub struct CashBoxReport {
     /// In its place.
     pub present: bool,
+    /// The acceptor reports its box full (it takes no more notes).
+    pub full: bool,
+    /// Notes in the box since the last collection, and their sum, as journaled.
     pub notes: u32,
-    /// Notes the box holds when full.
-    pub capacity: u32,
     pub total_fen: i64,
 }
 

@@ -54,6 +54,9 @@ pub enum Command {
     /// The banknote acceptor's cash box: what it holds on record, and collecting it (清机).
     #[command(subcommand)]
     Cash(CashCommand),
+    /// The fleet hub: pair this kiosk, see what is shipped, ship and beat now.
+    #[command(subcommand)]
+    Hub(HubCommand),
     /// Seeded whole-kiosk simulations with faults and power cuts, checked against the
     /// simulators' books (docs/reliability.md).
     Soak(SoakArgs),
@@ -83,6 +86,18 @@ pub struct SoakArgs {
     /// Write seed `--from`'s day to this file (to pin it as a regression day) and exit.
     #[arg(long, value_name = "FILE", conflicts_with = "day")]
     pub write_day: Option<std::path::PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HubCommand {
+    /// Pair with the hub: the ticket is the text of the QR the operator's console shows
+    /// (`yizhan-pair:1;url=…;ca=…;code=…`). Writes the kiosk's key and certificate.
+    Pair { ticket: String },
+    /// Whether the kiosk is paired and how far the hub has acknowledged its journal.
+    Status,
+    /// Ship everything not yet shipped, send one heartbeat and carry out the operator's
+    /// commands in its answer, now (the running kiosk does this by itself in the background).
+    Sync,
 }
 
 #[derive(Debug, Subcommand)]

@@ -10,6 +10,7 @@ pub mod config;
 #[cfg(feature = "sim")]
 pub mod device_admin;
 pub mod devices;
+pub mod hub_link;
 pub mod ids;
 pub mod journal_lock;
 pub mod logging;

@@ -99,7 +99,7 @@ pub fn observe(beat: &Heartbeat, rules: &Rules, now_ms: i64) -> Vec<Observation>
     if let Some(cash) = &beat.cash_box {
         if !cash.present {
             see(kind::CASH_BOX_REMOVED, "", "the banknote box is out of its place".into());
-        } else if cash.capacity > 0 && cash.notes >= cash.capacity {
+        } else if cash.full {
             see(kind::CASH_BOX_FULL, "", format!("the banknote box is full ({} notes)", cash.notes));
         }
     }
@@ -215,7 +215,7 @@ mod tests {
                 detail: "paper near end".into(),
             },
         ];
-        b.cash_box = Some(CashBoxReport { present: true, notes: 600, capacity: 600, total_fen: 3_000_000 });
+        b.cash_box = Some(CashBoxReport { present: true, full: true, notes: 600, total_fen: 3_000_000 });
         b.suspense = vec![
             SuspenseReport {
                 order_ref: "K1-000007".into(),

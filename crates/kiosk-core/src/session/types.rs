@@ -139,6 +139,9 @@ pub struct Availability {
     /// The journal is trusted: without it no money moves at all (a journal found missing, rolled
     /// back or changed behind the kiosk), whatever the devices say.
     pub journal: bool,
+    /// Not taken out of service by the operator (a hub command); false closes the kiosk like a
+    /// journal that cannot be trusted, once the customer paying now has finished.
+    pub in_service: bool,
     pub scanner: bool,
     /// Some payment-code channel (WeChat, Alipay, UnionPay) can be reached over the network:
     /// a payment code needs the scanner *and* this; a paper bill's scan needs the scanner only.
@@ -158,6 +161,7 @@ impl Default for Availability {
     fn default() -> Self {
         Availability {
             journal: true,
+            in_service: true,
             scanner: true,
             code_channels: true,
             bank_card: true,
@@ -182,7 +186,7 @@ impl Availability {
 
     /// The journal is trusted and some way to take money works.
     pub fn can_take_money(&self) -> bool {
-        self.journal && (self.codes() || self.bank_card || self.cash)
+        self.journal && self.in_service && (self.codes() || self.bank_card || self.cash)
     }
 
     /// A payment code can be paid now: the scanner reads and a channel answers.

@@ -131,6 +131,10 @@ impl Backend {
         if moves_money {
             runtime.start_order_clock().await.map_err(|e| BackendError::Config(e.to_string()))?;
         }
+        // The operator's out-of-service order outlives the process that received it.
+        if let Some(reason) = crate::hub_link::commands::held_out_of_service(data_dir) {
+            runtime.set_service_hold(Some(reason));
+        }
         Ok(Backend { runtime, sims, _lock: lock, place })
     }
 

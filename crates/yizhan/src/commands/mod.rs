@@ -8,6 +8,7 @@ mod recon;
 pub mod customer;
 mod devices;
 mod gas;
+mod hub;
 mod idcard;
 mod receipt;
 mod recover;
@@ -70,6 +71,10 @@ pub async fn run(cli: Cli) -> ExitCode {
     };
     crate::logging::init(&config.logging);
     let command = cli.command.unwrap_or(Command::Run(Default::default()));
+    if let Command::Hub(crate::cli::HubCommand::Pair { ticket }) = &command {
+        // Pairing needs the hub, not the journal.
+        return hub::pair(&config, &cli.data_dir, ticket).await;
+    }
     let journal = crate::backend::journal_path(&config, &cli.data_dir);
     if let Command::Journal(JournalCommand::Init(args)) = &command {
         return journal_cmd::init(&config, &cli.data_dir, args).await;
@@ -82,7 +87,8 @@ pub async fn run(cli: Cli) -> ExitCode {
         | Command::Recover
         | Command::Gas(_)
         | Command::Suspense(_)
-        | Command::Cash(_) => match JournalLock::acquire(&journal) {
+        | Command::Cash(_)
+        | Command::Hub(crate::cli::HubCommand::Sync) => match JournalLock::acquire(&journal) {
             Ok(lock) => JournalAccess::Money(lock),
             Err(error) => {
                 eprintln!("yizhan: {error}");
@@ -125,8 +131,14 @@ pub async fn run(cli: Cli) -> ExitCode {
         }
     };
     match command {
-        Command::Run(args) if args.headless => run_kiosk::run(&backend).await,
-        Command::Run(_) => run_kiosk::run_with_screens(backend, &config).await,
+        Command::Run(args) if args.headless => {
+            let hub = crate::hub_link::HubSettings::from_config(&config, &cli.data_dir);
+            run_kiosk::run(std::sync::Arc::new(backend), hub).await
+        }
+        Command::Run(_) => {
+            let hub = crate::hub_link::HubSettings::from_config(&config, &cli.data_dir);
+            run_kiosk::run_with_screens(backend, &config, hub).await
+        }
         Command::Pay(args) => pay::run(&backend, &args).await,
         Command::Recover => recover::run(&backend).await,
         Command::Journal(command) => journal_cmd::run(&backend, command).await,
@@ -137,6 +149,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Suspense(command) => suspense::run(&backend, command).await,
         Command::Idcard(command) => idcard::run(&backend, command).await,
         Command::Cash(command) => cash::run(&backend, &config, command).await,
+        Command::Hub(command) => hub::run(&backend, &config, &cli.data_dir, command).await,
         Command::Sim(_) | Command::Screenshot(_) | Command::Staff(_) | Command::Soak(_) => {
             unreachable!("handled above")
         }

@@ -5,19 +5,34 @@
 use super::PRINTER;
 use crate::backend::Backend;
 use crate::cli::{PayArgs, PayWith};
+use crate::hub_link::{self, HubSettings};
 use std::process::ExitCode;
 use tokio::io::{AsyncBufReadExt, BufReader};
 
-/// Settles unfinished payments, then runs the touch screen and the mirror until closed.
-pub async fn run_with_screens(backend: Backend, config: &crate::config::KioskConfig) -> ExitCode {
+/// Settles unfinished payments, then runs the touch screen and the mirror until closed. With a
+/// `[hub]`, the journal is shipped and heartbeats sent beside it all.
+pub async fn run_with_screens(
+    backend: Backend,
+    config: &crate::config::KioskConfig,
+    hub: Option<HubSettings>,
+) -> ExitCode {
     if let Err(code) = recover(&backend).await {
         return code;
     }
     let backend = std::sync::Arc::new(backend);
     let settler = spawn_settler(backend.clone(), settle_every(config));
+    let _link = link_to_hub(&backend, hub).await;
     let code = tokio::task::block_in_place(|| crate::ui::app::run(backend, config));
     settler.abort();
     code
+}
+
+/// Starts the link to the fleet hub, when there is one.
+async fn link_to_hub(
+    backend: &std::sync::Arc<Backend>,
+    hub: Option<HubSettings>,
+) -> Option<hub_link::HubLink> {
+    hub_link::start(backend.clone(), hub?).await
 }
 
 /// How often the background settler looks for due work: every 30 s of the channels' time.
@@ -62,7 +77,8 @@ async fn recover(backend: &Backend) -> Result<(), ExitCode> {
     }
 }
 
-pub async fn run(backend: &Backend) -> ExitCode {
+pub async fn run(backend: std::sync::Arc<Backend>, hub: Option<HubSettings>) -> ExitCode {
+    let backend = &backend;
     println!(
         "{} kiosk {} (headless)",
         catalogue::bilingual("Yizhan", " "),
@@ -71,6 +87,7 @@ pub async fn run(backend: &Backend) -> ExitCode {
     if let Err(code) = recover(backend).await {
         return code;
     }
+    let _link = link_to_hub(backend, hub).await;
     if let Some(sims) = &backend.sims {
         println!("embedded back end:");
         for (name, url) in sims.urls() {

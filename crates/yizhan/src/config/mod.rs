@@ -40,6 +40,40 @@ pub struct KioskConfig {
     /// Staff who may sign in for 帮办 (assisted mode).
     #[serde(default)]
     pub staff: Vec<StaffMember>,
+    /// The fleet hub this kiosk ships its journal and status to; none: a kiosk on its own.
+    #[serde(default)]
+    pub hub: Option<HubSection>,
+}
+
+/// `[hub]`: where the fleet hub is and how often to talk to it. The kiosk never waits for it:
+/// payments go on with the hub down, and shipping catches up when it answers again.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HubSection {
+    /// `https://host:port`, as the pairing ticket gives it.
+    pub url: String,
+    /// The folder of the kiosk's key, its certificate and the hub's CA, written at pairing
+    /// (`yizhan hub pair`); relative to the data directory unless absolute.
+    #[serde(default = "default_hub_identity")]
+    pub identity: PathBuf,
+    /// Seconds between journal shipping rounds.
+    #[serde(default = "default_ship_every")]
+    pub ship_every_s: u64,
+    /// Seconds between heartbeats (the hub calls a kiosk silent after 3 minutes).
+    #[serde(default = "default_heartbeat_every")]
+    pub heartbeat_every_s: u64,
+}
+
+fn default_hub_identity() -> PathBuf {
+    PathBuf::from("hub")
+}
+
+fn default_ship_every() -> u64 {
+    10
+}
+
+fn default_heartbeat_every() -> u64 {
+    30
 }
 
 /// The screens: layout, the mirror window, speech.

@@ -45,6 +45,20 @@ impl KioskConfig {
         if !self.kiosk.service_phone.chars().any(|c| c.is_ascii_digit()) {
             return Err(invalid("kiosk.service_phone", "a phone number customers can call"));
         }
+        if let Some(hub) = &self.hub {
+            if !hub.url.starts_with("https://") || hub.url.len() <= "https://".len() {
+                return Err(invalid("hub.url", "the hub's address, such as \"https://hub.example:8443\""));
+            }
+            if !(1..=3600).contains(&hub.ship_every_s) {
+                return Err(invalid("hub.ship_every_s", "seconds from 1 to 3600"));
+            }
+            if !(5..=120).contains(&hub.heartbeat_every_s) {
+                return Err(invalid(
+                    "hub.heartbeat_every_s",
+                    "seconds from 5 to 120 (the hub calls a kiosk silent after 180)",
+                ));
+            }
+        }
         if !(1..=1000).contains(&self.timing.divisor) {
             return Err(invalid("timing.divisor", "a whole number from 1 (production) to 1000"));
         }

@@ -70,6 +70,9 @@ pub struct Runtime {
     /// Set when the journal was found changed behind the running kiosk: no money moves again in
     /// this process (staff see why; a restart re-checks the whole journal).
     journal_fault: std::sync::Mutex<Option<String>>,
+    /// Why an operator took the kiosk out of service (a hub command), if one did: no new sale
+    /// starts, a customer already paying finishes.
+    service_hold: std::sync::Mutex<Option<String>>,
     /// The whole chain, checked once per process before its first money moves (start-up checks
     /// only the rows after the last verified checkpoint).
     whole_chain: tokio::sync::OnceCell<Result<u64, String>>,
@@ -157,6 +160,8 @@ pub enum RuntimeError {
     ResolutionRefused(String),
     #[error("the journal cannot be trusted, so this kiosk takes no money: {0}")]
     JournalUntrusted(String),
+    #[error("the kiosk was taken out of service by the operator: {0}")]
+    OutOfService(String),
 }
 
 impl RuntimeError {
@@ -207,6 +212,7 @@ impl Runtime {
             signing_key: None,
             sales: Mutex::new(()),
             journal_fault: std::sync::Mutex::new(None),
+            service_hold: std::sync::Mutex::new(None),
             whole_chain: tokio::sync::OnceCell::new(),
             order_clock: Default::default(),
             simulated_cut: Default::default(),
@@ -360,6 +366,9 @@ impl Runtime {
 
     /// A new sale starts only on a verified journal with nothing left to finish.
     pub(super) async fn nothing_unsettled(&self) -> Result<(), RuntimeError> {
+        if let Some(why) = self.service_hold() {
+            return Err(RuntimeError::OutOfService(why));
+        }
         self.verify_whole_journal().await?;
         if let Some(row) = self.journal.load_unfinished().await?.into_iter().next() {
             return Err(RuntimeError::Unsettled(row.id));
@@ -492,6 +501,18 @@ impl Runtime {
         *last = Some((std::time::Instant::now(), failed));
         self.channels_reachable.store(reachable, Relaxed);
         reachable
+    }
+
+    /// Why an operator took the kiosk out of service, if one did.
+    pub fn service_hold(&self) -> Option<String> {
+        self.service_hold.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Takes the kiosk out of service (`Some(reason)`) or back into it (`None`). The screens
+    /// follow between customers (the session changes screen only when idle); a sale under way
+    /// finishes.
+    pub fn set_service_hold(&self, reason: Option<String>) {
+        *self.service_hold.lock().unwrap_or_else(|p| p.into_inner()) = reason;
     }
 
     /// Why the journal stopped being trusted while the kiosk ran, if it did.

@@ -9,7 +9,7 @@ mod jobs;
 mod observer;
 pub mod screenshot;
 mod staff;
-mod status;
+pub mod status;
 
 pub use staff::StaffDirectory;
 

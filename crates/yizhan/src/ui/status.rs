@@ -136,8 +136,12 @@ pub async fn report(backend: &Backend) -> StatusReport {
         tracing::warn!(why = %why, "ui: the journal is not trusted");
         suspense.insert(0, Text::new("The journal is not trusted, so no money is taken (the log says why)."));
     }
+    if let Some(reason) = runtime.service_hold() {
+        suspense.insert(0, Text::with("Out of service by the operator: {0}", [Text::verbatim(reason)]));
+    }
     let availability = Availability {
         journal: journal.is_none(),
+        in_service: runtime.service_hold().is_none(),
         scanner,
         code_channels: runtime.code_channels_reachable().await,
         bank_card,

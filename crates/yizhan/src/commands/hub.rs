@@ -1,0 +1,106 @@
+//! `yizhan hub …`: pairing with the fleet hub, and shipping now rather than in the background.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use crate::backend::Backend;
+use crate::cli::HubCommand;
+use crate::config::KioskConfig;
+use crate::hub_link::{self, HubSettings};
+
+fn settings(config: &KioskConfig, data_dir: &Path) -> Result<HubSettings, ExitCode> {
+    HubSettings::from_config(config, data_dir).ok_or_else(|| {
+        eprintln!("yizhan: no [hub] section in the configuration: this kiosk is not part of a fleet");
+        ExitCode::from(2)
+    })
+}
+
+/// Pairs the kiosk with the hub named on `ticket`.
+pub async fn pair(config: &KioskConfig, data_dir: &Path, ticket: &str) -> ExitCode {
+    let settings = match settings(config, data_dir) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let Some(ticket) = fleet::PairingTicket::from_qr_text(ticket) else {
+        eprintln!("yizhan: that is not a pairing ticket (expected the text of the console's QR: yizhan-pair:1;url=…;ca=…;code=…)");
+        return ExitCode::from(2);
+    };
+    if ticket.hub_url.trim_end_matches('/') != settings.url {
+        eprintln!(
+            "yizhan: the ticket is for the hub at {} but [hub] url is {}; correct the configuration first",
+            ticket.hub_url, settings.url
+        );
+        return ExitCode::from(2);
+    }
+    match fleet::pair(&ticket, &settings.identity).await {
+        Ok(kiosk_id) => {
+            if kiosk_id != config.kiosk.id {
+                println!(
+                    "note: the hub knows this kiosk as {kiosk_id}; its [kiosk] id is {}",
+                    config.kiosk.id
+                );
+            }
+            println!(
+                "paired with {} as {kiosk_id}; identity in {}",
+                settings.url,
+                settings.identity_dir.display()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("yizhan: pairing failed: {error}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+pub async fn run(backend: &Backend, config: &KioskConfig, data_dir: &Path, command: HubCommand) -> ExitCode {
+    let settings = match settings(config, data_dir) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let client = match settings.client() {
+        Ok(client) => client,
+        Err(error) => {
+            eprintln!("yizhan: {error}");
+            return ExitCode::from(1);
+        }
+    };
+    let shipper = match fleet::Shipper::open(&settings.journal, client.clone()).await {
+        Ok(shipper) => shipper,
+        Err(error) => {
+            eprintln!("yizhan: {error}");
+            return ExitCode::from(1);
+        }
+    };
+    match command {
+        HubCommand::Pair { .. } => unreachable!("handled before the journal is opened"),
+        HubCommand::Status => {
+            let head = backend.runtime.journal.chain_head().await.map(|h| h.seq).unwrap_or(0);
+            let mark = shipper.mark().acked_seq;
+            println!("hub {}: paired; the hub holds transitions 1–{mark} of {head}", settings.url);
+            ExitCode::SUCCESS
+        }
+        HubCommand::Sync => {
+            let shipped = match shipper.ship_pending().await {
+                Ok(round) => round,
+                Err(error) => {
+                    eprintln!("yizhan: shipping failed: {error}");
+                    return ExitCode::from(1);
+                }
+            };
+            let commands = match hub_link::beat_once(backend, &client, &settings).await {
+                Ok(n) => n,
+                Err(error) => {
+                    eprintln!("yizhan: heartbeat failed: {error}");
+                    return ExitCode::from(1);
+                }
+            };
+            println!(
+                "shipped {} transition(s); the hub holds 1–{}; {commands} command(s) carried out",
+                shipped.rows_sent, shipped.stored_through
+            );
+            ExitCode::SUCCESS
+        }
+    }
+}

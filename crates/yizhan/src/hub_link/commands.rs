@@ -1,0 +1,137 @@
+//! Carrying out the operator's commands from the hub. Each is journaled first, as a staff
+//! action under the operator's name (`hub:<operator>`) with the hub's command id, then done, then
+//! acknowledged. A command handed over again (the acknowledgement was lost) is found in the
+//! journal and only acknowledged again, never done twice.
+
+use std::path::Path;
+
+use fleet::wire::{Command, CommandAck, CommandAction};
+use fleet::HubClient;
+
+use crate::backend::Backend;
+
+/// The staff action's name for a hub command.
+const ACTION: &str = "hub-command";
+/// How far back the journal is searched for a command already carried out.
+const RECENT_ACTIONS: u32 = 500;
+
+/// The file in the data directory that keeps the operator's out-of-service order across
+/// restarts and for every process that moves money (`yizhan pay` as much as the screens).
+fn hold_file(data_dir: &Path) -> std::path::PathBuf {
+    data_dir.join("service-hold")
+}
+
+/// The operator's out-of-service reason, if the kiosk is held out of service.
+pub fn held_out_of_service(data_dir: &Path) -> Option<String> {
+    let reason = std::fs::read_to_string(hold_file(data_dir)).ok()?;
+    tracing::warn!(%reason, "out of service by the operator's order (from the hub)");
+    Some(reason)
+}
+
+/// Journals, carries out and acknowledges `command`.
+pub async fn carry_out(
+    backend: &Backend,
+    client: &HubClient,
+    data_dir: &Path,
+    command: Command,
+) -> Result<(), fleet::HubError> {
+    let ack = match already_done(backend, command.id).await {
+        Some(detail) => CommandAck { id: command.id, done: true, detail },
+        None => match journal_it(backend, &command).await {
+            Ok(()) => act(backend, data_dir, &command).await,
+            // Not journaled, not done: the hub hands it over again with the next heartbeat.
+            Err(error) => {
+                tracing::error!(%error, id = command.id, "a hub command could not be journaled; not carried out");
+                return Ok(());
+            }
+        },
+    };
+    client.ack(&ack).await
+}
+
+/// The staff-action detail of a command: its id first, so a repeat is recognised.
+fn detail_of(command: &Command) -> String {
+    let what = match &command.action {
+        CommandAction::TakeOutOfService { reason } => format!("take out of service: {reason}"),
+        CommandAction::ReturnToService => "return to service".to_owned(),
+        CommandAction::Diagnostics => "diagnostics".to_owned(),
+    };
+    format!("#{} {what}", command.id)
+}
+
+async fn already_done(backend: &Backend, id: i64) -> Option<String> {
+    let prefix = format!("#{id} ");
+    let recent = backend.runtime.journal.staff_actions(RECENT_ACTIONS, 0).await.ok()?;
+    recent
+        .into_iter()
+        .find(|a| a.action == ACTION && a.detail.starts_with(&prefix))
+        .map(|_| "already carried out".to_owned())
+}
+
+async fn journal_it(backend: &Backend, command: &Command) -> Result<(), journal::JournalError> {
+    backend
+        .runtime
+        .journal
+        .record_staff_action(&journal::StaffAction {
+            at: chrono::Utc::now().timestamp_millis(),
+            staff_id: format!("hub:{}", command.operator),
+            action: ACTION.to_owned(),
+            payment_id: None,
+            detail: detail_of(command),
+        })
+        .await
+        .map(drop)
+}
+
+async fn act(backend: &Backend, data_dir: &Path, command: &Command) -> CommandAck {
+    let runtime = &backend.runtime;
+    let (done, detail) = match &command.action {
+        CommandAction::TakeOutOfService { reason } => {
+            let kept =
+                std::fs::create_dir_all(data_dir).and_then(|()| std::fs::write(hold_file(data_dir), reason));
+            runtime.set_service_hold(Some(reason.clone()));
+            tracing::warn!(%reason, operator = %command.operator, "taken out of service by the operator");
+            match kept {
+                Ok(()) => (true, "out of service after the customer now paying, if any".to_owned()),
+                Err(e) => (
+                    true,
+                    format!("out of service until the next restart (the order could not be kept: {e})"),
+                ),
+            }
+        }
+        CommandAction::ReturnToService => {
+            let _ = std::fs::remove_file(hold_file(data_dir));
+            runtime.set_service_hold(None);
+            tracing::info!(operator = %command.operator, "returned to service by the operator");
+            (true, "in service".to_owned())
+        }
+        CommandAction::Diagnostics => (true, diagnostics(backend).await),
+    };
+    CommandAck { id: command.id, done, detail }
+}
+
+/// Every device's line, the journal's state and what is unsettled, as text for the operator.
+/// (The kiosk's logs are in journald on the machine; they hold no more than this about money.)
+async fn diagnostics(backend: &Backend) -> String {
+    use kiosk_core::session::Lang;
+    let report = crate::ui::status::report(backend).await;
+    let mut lines: Vec<String> = report
+        .devices
+        .iter()
+        .map(|d| {
+            format!(
+                "{}: {}{}",
+                d.name.in_lang(Lang::En),
+                d.status.in_lang(Lang::En),
+                if d.ok { "" } else { " (NOT READY)" }
+            )
+        })
+        .collect();
+    match backend.runtime.journal.chain_head().await {
+        Ok(head) => lines.push(format!("journal: {} transitions, head {}", head.seq, &head.hash[..12])),
+        Err(e) => lines.push(format!("journal: cannot be read ({e})")),
+    }
+    lines.extend(report.suspense.iter().map(|s| format!("unsettled: {}", s.in_lang(Lang::En))));
+    lines.push(format!("takes money now: {}", report.availability.can_take_money()));
+    lines.join("\n")
+}

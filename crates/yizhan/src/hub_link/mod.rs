@@ -1,0 +1,126 @@
+//! The kiosk's link to the fleet hub (`crates/hub`), beside its payments and never in their way:
+//! the journal shipper (`fleet::Shipper`, reading on its own connection), the heartbeat with the
+//! kiosk's status ([`status`]), and the operator's commands that come back with each heartbeat's
+//! answer ([`commands`]).
+//!
+//! Nothing here holds the money lock or the journal's write connection except a command's own
+//! staff-action record. A hub that is down, slow or gone costs the customer nothing: the tasks log,
+//! back off and try again.
+
+pub mod commands;
+pub mod status;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use fleet::{HubClient, IdentityFiles};
+use tokio::sync::watch;
+
+use crate::backend::Backend;
+use crate::config::KioskConfig;
+
+/// Where the hub is and where this kiosk's identity and journal are.
+#[derive(Clone, Debug)]
+pub struct HubSettings {
+    pub url: String,
+    pub identity: IdentityFiles,
+    pub identity_dir: PathBuf,
+    /// The data directory (the operator's out-of-service order is kept there).
+    pub data_dir: PathBuf,
+    pub journal: PathBuf,
+    pub ship_every: Duration,
+    pub heartbeat_every: Duration,
+}
+
+impl HubSettings {
+    /// The `[hub]` section resolved against the data directory; `None` without one.
+    pub fn from_config(config: &KioskConfig, data_dir: &Path) -> Option<HubSettings> {
+        let hub = config.hub.as_ref()?;
+        let identity_dir =
+            if hub.identity.is_absolute() { hub.identity.clone() } else { data_dir.join(&hub.identity) };
+        Some(HubSettings {
+            url: hub.url.trim_end_matches('/').to_owned(),
+            identity: IdentityFiles::in_dir(&identity_dir),
+            identity_dir,
+            data_dir: data_dir.to_path_buf(),
+            journal: crate::backend::journal_path(config, data_dir),
+            ship_every: Duration::from_secs(hub.ship_every_s),
+            heartbeat_every: Duration::from_secs(hub.heartbeat_every_s),
+        })
+    }
+
+    /// A client, when the kiosk is paired.
+    pub fn client(&self) -> Result<HubClient, fleet::HubError> {
+        HubClient::new(&self.url, &self.identity)
+    }
+}
+
+/// The running link; dropping it stops the tasks.
+#[derive(Debug)]
+pub struct HubLink {
+    stop: watch::Sender<bool>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Drop for HubLink {
+    fn drop(&mut self) {
+        let _ = self.stop.send(true);
+        for task in &self.tasks {
+            task.abort();
+        }
+    }
+}
+
+/// Starts shipping and heartbeats for a paired kiosk. An unpaired one logs why and runs alone.
+pub async fn start(backend: Arc<Backend>, settings: HubSettings) -> Option<HubLink> {
+    let client = match settings.client() {
+        Ok(client) => client,
+        Err(error) => {
+            tracing::warn!(%error, "no link to the fleet hub: pair the kiosk with `yizhan hub pair`");
+            return None;
+        }
+    };
+    let (stop, stopped) = watch::channel(false);
+    let mut tasks = Vec::new();
+    match fleet::Shipper::open(&settings.journal, client.clone()).await {
+        Ok(shipper) => tasks.push(tokio::spawn(shipper.run(settings.ship_every, stopped.clone()))),
+        Err(error) => tracing::error!(%error, "the journal shipper cannot start"),
+    }
+    tasks.push(tokio::spawn(heartbeats(backend, client, settings, stopped)));
+    Some(HubLink { stop, tasks })
+}
+
+/// A heartbeat every `heartbeat_every`; the commands in each answer carried out in order.
+async fn heartbeats(
+    backend: Arc<Backend>,
+    client: HubClient,
+    settings: HubSettings,
+    mut stop: watch::Receiver<bool>,
+) {
+    loop {
+        if let Err(error) = beat_once(&backend, &client, &settings).await {
+            tracing::warn!(%error, "heartbeat to the fleet hub failed; trying again later");
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(settings.heartbeat_every) => {}
+            _ = stop.changed() => return,
+        }
+    }
+}
+
+/// Sends one heartbeat and carries out the commands in its answer. Returns how many commands
+/// were carried out.
+pub async fn beat_once(
+    backend: &Backend,
+    client: &HubClient,
+    settings: &HubSettings,
+) -> Result<usize, fleet::HubError> {
+    let beat = status::heartbeat(backend, &settings.journal).await;
+    let reply = client.heartbeat(&beat).await?;
+    let count = reply.commands.len();
+    for command in reply.commands {
+        commands::carry_out(backend, client, &settings.data_dir, command).await?;
+    }
+    Ok(count)
+}

@@ -1,0 +1,124 @@
+//! The heartbeat: what the kiosk tells the hub about itself every 30 seconds. The same status
+//! the staff panel shows (`ui::status::report`, which never waits for a device a customer is
+//! using), the paper and the cash box in numbers, the payments in suspense, the journal's head
+//! and size, the free disk. Nothing personal: order references, amounts and states only.
+
+use std::path::Path;
+
+use fleet::wire::{CashBoxReport, DeviceHealth, DeviceReport, Head, Heartbeat, Paper, SuspenseReport};
+use kiosk_core::session::Lang;
+
+use crate::backend::Backend;
+
+/// The kiosk's heartbeat now.
+pub async fn heartbeat(backend: &Backend, journal_path: &Path) -> Heartbeat {
+    let runtime = &backend.runtime;
+    let report = crate::ui::status::report(backend).await;
+    let devices = report.devices.iter().map(device_report).collect();
+    let head = match runtime.journal.chain_head().await {
+        Ok(head) => Head { seq: head.seq, hash: head.hash },
+        Err(error) => {
+            tracing::warn!(%error, "heartbeat: the journal's head could not be read");
+            Head { seq: 0, hash: journal::GENESIS.to_owned() }
+        }
+    };
+    Heartbeat {
+        software_version: env!("CARGO_PKG_VERSION").to_owned(),
+        sent_at_ms: chrono::Utc::now().timestamp_millis(),
+        in_service: report.availability.can_take_money(),
+        head,
+        journal_bytes: journal_bytes(journal_path),
+        disk_free_bytes: disk_free(journal_path),
+        paper: paper(backend).await,
+        devices,
+        cash_box: cash_box(backend).await,
+        suspense: suspense(backend).await,
+    }
+}
+
+/// A staff-panel device line as the hub's device report.
+fn device_report(line: &kiosk_ui::view::DeviceLine) -> DeviceReport {
+    let name = line.name.in_lang(Lang::En);
+    let detail = line.status.in_lang(Lang::En);
+    let device = match name.as_str() {
+        "Printer" => "printer",
+        "Scanner" => "scanner",
+        "ID reader" => "idcard",
+        "IC card slot" => "iccard",
+        "Bank card terminal" => "bankcard",
+        "Note acceptor" => "cash",
+        other => other,
+    };
+    let health = if detail == "not configured" {
+        DeviceHealth::Absent
+    } else if !line.ok {
+        DeviceHealth::Fault
+    } else if detail.contains("near end") {
+        DeviceHealth::Warning
+    } else {
+        DeviceHealth::Ok
+    };
+    DeviceReport { device: device.to_owned(), health, detail }
+}
+
+/// The printer's paper, unless a receipt is printing now (then unknown: the next beat says).
+async fn paper(backend: &Backend) -> Paper {
+    let Some(printer) = &backend.runtime.devices.printer else { return Paper::Unknown };
+    let Ok(mut driver) = printer.driver.try_lock() else { return Paper::Unknown };
+    let status = driver.status().await;
+    if !status.reachable {
+        return Paper::Unknown;
+    }
+    match status.paper {
+        printer::status::Paper::Ok => Paper::Ok,
+        printer::status::Paper::NearEnd => Paper::NearEnd,
+        printer::status::Paper::Out => Paper::Out,
+    }
+}
+
+async fn cash_box(backend: &Backend) -> Option<CashBoxReport> {
+    let runtime = &backend.runtime;
+    runtime.devices.cash.as_ref()?;
+    let (present, full) = match runtime.cash_available_now().await {
+        Some(Err(crate::runtime::CashUnavailable::BoxOpen)) => (false, false),
+        Some(Err(crate::runtime::CashUnavailable::BoxFull)) => (true, true),
+        _ => (true, false),
+    };
+    let count = runtime.cash_in_the_box().await.ok()?;
+    Some(CashBoxReport { present, full, notes: count.notes, total_fen: count.sum_fen })
+}
+
+/// Payments not settled: being finished, in suspense, or waiting for a refund.
+async fn suspense(backend: &Backend) -> Vec<SuspenseReport> {
+    let journal = &backend.runtime.journal;
+    let mut rows = journal.load_unfinished().await.unwrap_or_default();
+    rows.extend(journal.load_parked().await.unwrap_or_default());
+    rows.into_iter()
+        .map(|row| SuspenseReport {
+            order_ref: row.id,
+            amount_fen: row.total_fen,
+            state: row.state,
+            since_ms: row.created_at,
+        })
+        .collect()
+}
+
+/// The journal's file and its write-ahead log.
+fn journal_bytes(journal: &Path) -> u64 {
+    let mut wal = journal.as_os_str().to_owned();
+    wal.push("-wal");
+    [journal.as_os_str(), wal.as_os_str()]
+        .iter()
+        .filter_map(|p| std::fs::metadata(p).ok())
+        .map(|m| m.len())
+        .sum()
+}
+
+/// Free bytes on the journal's disk, for an unprivileged process.
+fn disk_free(journal: &Path) -> u64 {
+    let dir = journal.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    match rustix::fs::statvfs(dir) {
+        Ok(fs) => fs.f_bavail.saturating_mul(fs.f_frsize),
+        Err(_) => u64::MAX,
+    }
+}

@@ -1,0 +1,119 @@
+//! The kiosk in a fleet, end to end: the `yizhan` binary pays, pairs with a real hub (mutual
+//! TLS, PostgreSQL), ships its journal, keeps paying while the hub is down and catches up when
+//! it returns, and obeys the operator's out-of-service command between customers.
+
+#[path = "../../hub/tests/common/mod.rs"]
+mod hubkit;
+mod support;
+
+use std::path::{Path, PathBuf};
+
+use fleet::wire::CommandAction;
+use hubkit::{central_rows, chain_state, TestHub};
+use support::cli::{config_with, text, yizhan};
+
+/// Runs `yizhan` off the async threads (the hub under test runs on them).
+async fn run(config: &Path, data: &Path, args: &[&str]) -> std::process::Output {
+    let (config, data) = (config.to_path_buf(), data.to_path_buf());
+    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        yizhan(&config, &data, &args)
+    })
+    .await
+    .unwrap()
+}
+
+/// Pays the demo power bill (each `yizhan pay` starts the embedded billers afresh) with a fresh
+/// WeChat code; the output.
+async fn pay(config: &Path, data: &Path) -> std::process::Output {
+    let account = "3200000010";
+    let code = format!("13{:016}", rand::random::<u64>() % 10_000_000_000_000_000);
+    run(config, data, &["pay", "--utility", "power", "--account", account, "--code", &code]).await
+}
+
+async fn local_head(data: &Path) -> i64 {
+    let reader = journal::OutboxReader::open(&data.join("journal.db")).await.unwrap();
+    reader.head().await.unwrap().seq
+}
+
+fn kiosk_config(dir: &Path, hub_url: &str) -> PathBuf {
+    config_with(dir, |body| format!("{body}\n[hub]\nurl = \"{hub_url}\"\nheartbeat_every_s = 5\n"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kiosk_pays_with_the_hub_down_pairs_ships_catches_up_and_obeys_the_operator() {
+    let mut hub = TestHub::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let config = kiosk_config(dir.path(), &hub.url());
+    let kiosk_id = "SH-PD-0001";
+
+    // Not paired yet: it pays all the same.
+    let paid = pay(&config, &data).await;
+    assert!(paid.status.success(), "{}\n{}", text(&paid.stdout), text(&paid.stderr));
+    let unpaired = run(&config, &data, &["hub", "sync"]).await;
+    assert_eq!(unpaired.status.code(), Some(1));
+    assert!(
+        text(&unpaired.stderr).contains("yizhan hub pair") || text(&unpaired.stderr).contains("not paired"),
+        "{}",
+        text(&unpaired.stderr)
+    );
+
+    let ticket = hub.ticket(kiosk_id).await.to_qr_text();
+    let paired = run(&config, &data, &["hub", "pair", &ticket]).await;
+    assert!(paired.status.success(), "{}", text(&paired.stderr));
+    let synced = run(&config, &data, &["hub", "sync"]).await;
+    assert!(synced.status.success(), "{}", text(&synced.stderr));
+    let head = local_head(&data).await;
+    assert!(head >= 4, "a payment is several transitions ({head})");
+    assert_eq!(central_rows(hub.pool(), kiosk_id).await, head);
+    assert_eq!(chain_state(hub.pool(), kiosk_id).await, (head, head, "intact".into()));
+
+    // The hub goes down: the kiosk takes two more payments.
+    hub.stop().await;
+    for _ in 0..2 {
+        let paid = pay(&config, &data).await;
+        assert!(paid.status.success(), "payments never wait for the hub: {}", text(&paid.stderr));
+    }
+    let offline = run(&config, &data, &["hub", "sync"]).await;
+    assert_eq!(offline.status.code(), Some(1));
+    hub.restart().await;
+    let synced = run(&config, &data, &["hub", "sync"]).await;
+    assert!(synced.status.success(), "{}", text(&synced.stderr));
+    let head = local_head(&data).await;
+    assert_eq!(central_rows(hub.pool(), kiosk_id).await, head, "caught up, nothing lost or doubled");
+    assert_eq!(chain_state(hub.pool(), kiosk_id).await, (head, head, "intact".into()));
+
+    // The operator takes it out of service: the next customer is refused, until it is back.
+    let reason = "screen glass cracked";
+    hub::commands::enqueue(
+        hub.pool(),
+        kiosk_id,
+        "wang.hall",
+        &CommandAction::TakeOutOfService { reason: reason.into() },
+    )
+    .await
+    .unwrap();
+    let synced = run(&config, &data, &["hub", "sync"]).await;
+    assert!(text(&synced.stdout).contains("1 command(s) carried out"), "{}", text(&synced.stdout));
+    let refused = pay(&config, &data).await;
+    assert!(!refused.status.success());
+    assert!(text(&refused.stderr).contains(reason), "{}", text(&refused.stderr));
+    hub::commands::enqueue(hub.pool(), kiosk_id, "wang.hall", &CommandAction::ReturnToService).await.unwrap();
+    run(&config, &data, &["hub", "sync"]).await;
+    let paid = pay(&config, &data).await;
+    assert!(paid.status.success(), "{}", text(&paid.stderr));
+
+    // Both commands acknowledged on the hub, and journaled on the kiosk under the operator.
+    let acked: i64 = sqlx::query_scalar("SELECT count(*) FROM commands WHERE acked_at IS NOT NULL AND done")
+        .fetch_one(hub.pool())
+        .await
+        .unwrap();
+    assert_eq!(acked, 2);
+    let journal = journal::Journal::open(&data.join("journal.db")).await.unwrap();
+    let actions = journal.staff_actions(10, 0).await.unwrap();
+    let by_hub: Vec<_> =
+        actions.iter().filter(|a| a.action == "hub-command").map(|a| a.staff_id.as_str()).collect();
+    assert_eq!(by_hub, vec!["hub:wang.hall", "hub:wang.hall"]);
+}
