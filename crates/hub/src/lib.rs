@@ -9,6 +9,7 @@
 //! - [`heartbeat`], [`alerts`]: status, conditions with hysteresis, de-duplicated alerts, webhook.
 //! - [`commands`]: operator commands, queued, handed over, acknowledged.
 //! - [`audit`]: every operator action.
+//! - [`fleet_view`]: the fleet list and summary the operator reads.
 //! - [`api`], [`server`]: the kiosk API and the TLS accept loop.
 
 pub mod alerts;
@@ -17,6 +18,7 @@ pub mod audit;
 pub mod chain_walk;
 pub mod commands;
 pub mod db;
+pub mod fleet_view;
 pub mod heartbeat;
 pub mod ingest;
 pub mod kiosks;

@@ -39,12 +39,18 @@ enum Command {
         /// A kiosk not heard from for this many seconds is reported silent.
         #[arg(long, default_value_t = 180)]
         silent_after_s: u64,
-        /// A payment in suspense for longer than this many hours raises an alert.
-        #[arg(long, default_value_t = 24)]
-        suspense_age_h: u64,
+        /// A payment in suspense for longer than this many minutes raises an alert.
+        #[arg(long, default_value_t = 24 * 60)]
+        suspense_age_min: u64,
     },
     /// Brings the database's schema up to date and exits.
     Migrate {
+        #[command(flatten)]
+        db: Db,
+    },
+    /// Every kiosk: hall, last heartbeat, journal held and verified, open alerts; then the
+    /// one-line summary.
+    Fleet {
         #[command(flatten)]
         db: Db,
     },
@@ -101,17 +107,35 @@ async fn main() -> anyhow::Result<()> {
             let tls = hub::tls::HubTls::load(&tls_dir)?;
             println!("certificates in {}; CA fingerprint {}", tls_dir.display(), tls.ca_fingerprint);
         }
-        Command::Serve { listen, db, tls_dir, webhook, silent_after_s, suspense_age_h } => {
+        Command::Serve { listen, db, tls_dir, webhook, silent_after_s, suspense_age_min } => {
             let mut config = HubConfig::new(listen, &db.database_url, tls_dir);
             config.webhook = webhook;
             config.silent_after = Duration::from_secs(silent_after_s);
-            config.rules.suspense_age_ms = (suspense_age_h * 3_600_000) as i64;
+            config.rules.suspense_age_ms = (suspense_age_min * 60_000) as i64;
             let mut hub = RunningHub::start(config).await?;
             println!("hub serving on {}", hub.url());
             tokio::select! {
                 _ = tokio::signal::ctrl_c() => hub.stop().await,
                 _ = hub.wait() => anyhow::bail!("the hub's server stopped"),
             }
+        }
+        Command::Fleet { db } => {
+            let pool = hub::db::connect(&db.database_url, 1).await?;
+            println!(
+                "{:<14} {:<22} {:<20} {:>8} {:>8} {:<7} {:>6}",
+                "kiosk", "hall", "last seen (UTC)", "held", "verified", "chain", "alerts"
+            );
+            for k in hub::fleet_view::kiosks(&pool).await? {
+                let seen = k
+                    .last_seen_at
+                    .map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string())
+                    .unwrap_or_else(|| "never".into());
+                println!(
+                    "{:<14} {:<22} {:<20} {:>8} {:>8} {:<7} {:>6}",
+                    k.id, k.hall, seen, k.stored_through, k.verified_seq, k.chain_state, k.open_alerts
+                );
+            }
+            println!("{}", hub::fleet_view::summary(&pool).await?);
         }
         Command::Migrate { db } => {
             hub::db::connect(&db.database_url, 1).await.context("migrating")?;

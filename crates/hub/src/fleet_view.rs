@@ -1,0 +1,65 @@
+//! What the operator sees of the fleet: one row per kiosk, and the one-line summary. Read-only
+//! queries; the console and `yizhan-hub fleet` share them.
+
+use sqlx::PgPool;
+
+/// One kiosk's line in the fleet list.
+#[derive(Clone, Debug, sqlx::FromRow, serde::Serialize)]
+pub struct KioskLine {
+    pub id: String,
+    pub hall: String,
+    pub paired: bool,
+    pub revoked: bool,
+    pub last_seen_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// The last heartbeat as sent (status, devices, paper, cash box, suspense).
+    pub last_heartbeat: Option<serde_json::Value>,
+    pub stored_through: i64,
+    pub verified_seq: i64,
+    pub chain_state: String,
+    pub open_alerts: i64,
+}
+
+/// Every kiosk, by id.
+pub async fn kiosks(pool: &PgPool) -> Result<Vec<KioskLine>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT k.id, k.hall, k.paired_at IS NOT NULL AS paired, k.revoked_at IS NOT NULL AS revoked, \
+                k.last_seen_at, k.last_heartbeat, k.stored_through, k.verified_seq, k.chain_state, \
+                (SELECT count(*) FROM alerts a WHERE a.kiosk_id = k.id AND a.cleared_at IS NULL) AS open_alerts \
+         FROM kiosks k ORDER BY k.id",
+    )
+    .fetch_all(pool)
+    .await
+}
+
+/// The fleet in numbers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct Summary {
+    pub kiosks: i64,
+    pub payments: i64,
+    pub transitions: i64,
+    pub gaps: i64,
+    pub alerts: i64,
+}
+
+impl std::fmt::Display for Summary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} kiosks, {} payments shipped, {} gaps, {} alerts",
+            self.kiosks, self.payments, self.gaps, self.alerts
+        )
+    }
+}
+
+/// Paired kiosks, payments and transitions in the central journal, chain gaps found, open alerts.
+pub async fn summary(pool: &PgPool) -> Result<Summary, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT (SELECT count(*) FROM kiosks WHERE paired_at IS NOT NULL AND revoked_at IS NULL) AS kiosks, \
+                (SELECT count(*) FROM (SELECT DISTINCT kiosk_id, payment_id FROM transitions) p) AS payments, \
+                (SELECT count(*) FROM transitions) AS transitions, \
+                (SELECT count(*) FROM alerts WHERE kind = 'chain_gap') AS gaps, \
+                (SELECT count(*) FROM alerts WHERE cleared_at IS NULL) AS alerts",
+    )
+    .fetch_one(pool)
+    .await
+}
