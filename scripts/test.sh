@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
 # Runs the whole test suite: format, lints, and every test of the workspace.
-# Needs only the Rust toolchain (cargo, rustfmt, clippy) and a C compiler for the bundled SQLite
-# and ring; on Debian it installs the compiler and pkg-config itself if they are missing.
+# Needs only the Rust toolchain (cargo, rustfmt, clippy). On Debian it installs what else is
+# missing with apt-get: a C compiler and pkg-config (the bundled SQLite, ring), PostgreSQL (the
+# hub's tests run against a throwaway cluster that this script starts and stops), and Chromium
+# with its WebDriver and a CJK font (the operator console's browser tests).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need=()
 command -v cc >/dev/null || need+=(gcc libc6-dev)
 command -v pkg-config >/dev/null || need+=(pkg-config)
+[ -x /usr/bin/chromium ] || need+=(chromium)
+[ -x /usr/bin/chromedriver ] || need+=(chromium-driver)
+fc-list 2>/dev/null | grep -qi "wenquanyi\|wqy" || need+=(fonts-wqy-microhei)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing: ${need[*]}"
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"

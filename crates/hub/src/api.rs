@@ -24,6 +24,8 @@ pub struct AppState {
     pub pool: PgPool,
     pub tls: Arc<HubTls>,
     pub rules: Arc<Rules>,
+    /// How kiosks reach the hub (`https://host:port`), for the pairing tickets the console shows.
+    pub public_url: String,
 }
 
 /// The fingerprint of the client certificate the TLS connection presented, if any; put on each

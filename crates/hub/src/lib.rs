@@ -10,6 +10,7 @@
 //! - [`commands`]: operator commands, queued, handed over, acknowledged.
 //! - [`audit`]: every operator action.
 //! - [`fleet_view`]: the fleet list and summary the operator reads.
+//! - [`console`]: the operators' web console.
 //! - [`api`], [`server`]: the kiosk API and the TLS accept loop.
 
 pub mod alerts;
@@ -17,6 +18,7 @@ pub mod api;
 pub mod audit;
 pub mod chain_walk;
 pub mod commands;
+pub mod console;
 pub mod db;
 pub mod fleet_view;
 pub mod heartbeat;
@@ -48,6 +50,8 @@ pub struct HubConfig {
     pub sweep_every: Duration,
     pub rules: alerts::Rules,
     pub max_connections: u32,
+    /// How kiosks reach this hub, for pairing tickets; `https://<listen>` when not given.
+    pub public_url: Option<String>,
 }
 
 impl HubConfig {
@@ -62,6 +66,7 @@ impl HubConfig {
             sweep_every: Duration::from_secs(30),
             rules: alerts::Rules::default(),
             max_connections: 16,
+            public_url: None,
         }
     }
 }
@@ -102,9 +107,10 @@ impl RunningHub {
             .map_err(|source| StartError::Listen { addr: config.listen, source })?;
         let addr =
             listener.local_addr().map_err(|source| StartError::Listen { addr: config.listen, source })?;
-        let state =
-            api::AppState { pool: pool.clone(), tls: hub_tls.clone(), rules: Arc::new(config.rules.clone()) };
-        let app = api::routes().with_state(state);
+        let public_url = config.public_url.clone().unwrap_or_else(|| format!("https://{addr}"));
+        let rules = Arc::new(config.rules.clone());
+        let state = api::AppState { pool: pool.clone(), tls: hub_tls.clone(), rules, public_url };
+        let app = api::routes().merge(console::routes()).with_state(state);
         let (stop, stopped) = watch::channel(false);
         let mut tasks = JoinSet::new();
         tasks.spawn(server::serve(listener, app, hub_tls.server.clone(), stopped.clone()));

@@ -39,6 +39,10 @@ enum Command {
         /// A kiosk not heard from for this many seconds is reported silent.
         #[arg(long, default_value_t = 180)]
         silent_after_s: u64,
+        /// How kiosks reach this hub (for the pairing tickets the console shows); by default
+        /// https://<listen>.
+        #[arg(long)]
+        public_url: Option<String>,
         /// A payment in suspense for longer than this many minutes raises an alert.
         #[arg(long, default_value_t = 24 * 60)]
         suspense_age_min: u64,
@@ -57,6 +61,22 @@ enum Command {
     /// Kiosks: create one and print its pairing ticket, or revoke one.
     #[command(subcommand)]
     Kiosk(KioskCommand),
+    /// Console accounts: `operator set NAME --role admin` reads the password from standard input.
+    #[command(subcommand)]
+    Operator(OperatorCommand),
+}
+
+#[derive(Subcommand)]
+enum OperatorCommand {
+    /// Creates the operator, or sets a new password and role.
+    Set {
+        name: String,
+        /// viewer, hall_supervisor, finance or admin.
+        #[arg(long)]
+        role: String,
+        #[command(flatten)]
+        db: Db,
+    },
 }
 
 #[derive(Subcommand)]
@@ -107,9 +127,10 @@ async fn main() -> anyhow::Result<()> {
             let tls = hub::tls::HubTls::load(&tls_dir)?;
             println!("certificates in {}; CA fingerprint {}", tls_dir.display(), tls.ca_fingerprint);
         }
-        Command::Serve { listen, db, tls_dir, webhook, silent_after_s, suspense_age_min } => {
+        Command::Serve { listen, db, tls_dir, webhook, public_url, silent_after_s, suspense_age_min } => {
             let mut config = HubConfig::new(listen, &db.database_url, tls_dir);
             config.webhook = webhook;
+            config.public_url = public_url;
             config.silent_after = Duration::from_secs(silent_after_s);
             config.rules.suspense_age_ms = (suspense_age_min * 60_000) as i64;
             let mut hub = RunningHub::start(config).await?;
@@ -152,6 +173,17 @@ async fn main() -> anyhow::Result<()> {
             };
             println!("kiosk {id}: pairing code {code} (valid 24 h)");
             println!("{}", ticket.to_qr_text());
+        }
+        Command::Operator(OperatorCommand::Set { name, role, db }) => {
+            let role = hub::console::accounts::Role::parse(&role)
+                .context("the role is viewer, hall_supervisor, finance or admin")?;
+            let mut password = String::new();
+            std::io::stdin().read_line(&mut password)?;
+            let password = password.trim_end_matches(['\r', '\n']);
+            anyhow::ensure!(password.chars().count() >= 10, "a password has at least 10 characters");
+            let pool = hub::db::connect(&db.database_url, 1).await?;
+            hub::console::accounts::upsert(&pool, &name, password, role, "cli").await?;
+            println!("operator {name} ({}) set", role.as_str());
         }
         Command::Kiosk(KioskCommand::Revoke { id, operator, db }) => {
             let pool = hub::db::connect(&db.database_url, 1).await?;

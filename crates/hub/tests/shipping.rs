@@ -126,10 +126,12 @@ async fn an_edited_row_not_yet_shipped_breaks_the_chain_centrally() {
     // Someone with the disk changes an amount before it is shipped.
     let mut raw = raw(&kiosk.journal.path).await;
     sqlx::query("DROP TRIGGER transitions_no_update").execute(&mut raw).await.unwrap();
-    sqlx::query("UPDATE transitions SET snapshot = replace(snapshot, '\"amount_fen\":', '\"amount_fen\":1') WHERE seq = 17")
-        .execute(&mut raw)
-        .await
-        .unwrap();
+    sqlx::query(
+        "UPDATE transitions SET snapshot = replace(snapshot, '\"amount\":', '\"amount\":1') WHERE seq = 17",
+    )
+    .execute(&mut raw)
+    .await
+    .unwrap();
     kiosk.shipper().await.ship_pending().await.unwrap();
     assert_eq!(open_alerts(hub.pool(), &kiosk.id).await, vec![("chain_break".into(), "seq 17".into())]);
     assert_eq!(chain_state(hub.pool(), &kiosk.id).await, (24, 16, "broken".into()));

@@ -191,9 +191,14 @@ impl KioskJournal {
     }
 }
 
+/// Shaped like the kiosk runtime's serialised payment (the parts the console reads).
 fn snapshot(id: &str, state: &str, amount: i64) -> String {
-    serde_json::json!({ "order_ref": id, "state": state, "amount_fen": amount, "account": "3101****5678" })
-        .to_string()
+    serde_json::json!({
+        "order": { "reference": id, "lines": [{ "utility": "power", "account": "3200000010", "amount": amount }] },
+        "channel": "wechat",
+        "state": { "state": state.to_lowercase() },
+    })
+    .to_string()
 }
 
 /// A raw connection to a journal file, to tamper with it as an attacker or a bug would.

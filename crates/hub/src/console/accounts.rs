@@ -1,0 +1,209 @@
+//! Operator accounts and sessions: argon2id passwords, four roles, a session cookie whose token
+//! the database keeps only as a hash, and a CSRF token per session.
+
+use argon2::password_hash::{rand_core::OsRng, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::{Argon2, PasswordHash};
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+use sqlx::PgPool;
+
+use crate::audit;
+
+/// What an operator may do. Each role can do what the ones before it can, except that finance
+/// and hall supervisors do different work.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+pub enum Role {
+    /// Reads everything.
+    Viewer,
+    /// Takes kiosks of their halls out of and back into service, asks for diagnostics,
+    /// acknowledges alerts.
+    HallSupervisor,
+    /// Settles suspense payments and works the reconciliation desk; acknowledges alerts.
+    Finance,
+    /// Everything, and kiosks, operators and the audit log.
+    Admin,
+}
+
+impl Role {
+    pub fn parse(text: &str) -> Option<Role> {
+        match text {
+            "viewer" => Some(Role::Viewer),
+            "hall_supervisor" => Some(Role::HallSupervisor),
+            "finance" => Some(Role::Finance),
+            "admin" => Some(Role::Admin),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Viewer => "viewer",
+            Role::HallSupervisor => "hall_supervisor",
+            Role::Finance => "finance",
+            Role::Admin => "admin",
+        }
+    }
+
+    /// Sends commands to kiosks.
+    pub fn commands_kiosks(self) -> bool {
+        matches!(self, Role::HallSupervisor | Role::Admin)
+    }
+
+    /// Acknowledges alerts.
+    pub fn acknowledges(self) -> bool {
+        !matches!(self, Role::Viewer)
+    }
+
+    /// Creates and revokes kiosks, reads the audit log.
+    pub fn administers(self) -> bool {
+        self == Role::Admin
+    }
+}
+
+/// A signed-in operator.
+#[derive(Clone, Debug)]
+pub struct Operator {
+    pub name: String,
+    pub role: Role,
+    pub csrf: String,
+}
+
+/// How long a session lasts without signing in again: one working shift.
+const SESSION_HOURS: i32 = 12;
+
+/// Creates (or resets the password and role of) operator `name`.
+pub async fn upsert(
+    pool: &PgPool,
+    name: &str,
+    password: &str,
+    role: Role,
+    by: &str,
+) -> Result<(), sqlx::Error> {
+    let salt = SaltString::generate(&mut OsRng);
+    let hash = Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .expect("argon2 with default parameters")
+        .to_string();
+    let mut tx = pool.begin().await?;
+    sqlx::query(
+        "INSERT INTO operators (name, password_hash, role) VALUES ($1, $2, $3) \
+         ON CONFLICT (name) DO UPDATE SET password_hash = EXCLUDED.password_hash, role = EXCLUDED.role, disabled_at = NULL",
+    )
+    .bind(name)
+    .bind(hash)
+    .bind(role.as_str())
+    .execute(&mut *tx)
+    .await?;
+    audit::record(&mut tx, by, "operator.set", name, serde_json::json!({ "role": role.as_str() })).await?;
+    tx.commit().await
+}
+
+/// Checks a sign-in; on success opens a session and returns its cookie token. Every attempt is
+/// in the audit log (never the password).
+pub async fn sign_in(pool: &PgPool, name: &str, password: &str) -> Result<Option<String>, sqlx::Error> {
+    let row: Option<(String,)> =
+        sqlx::query_as("SELECT password_hash FROM operators WHERE name = $1 AND disabled_at IS NULL")
+            .bind(name)
+            .fetch_optional(pool)
+            .await?;
+    // Without an account the hash still runs, so a wrong name takes as long as a wrong password.
+    let stored = row.map(|r| r.0).unwrap_or_else(|| DUMMY_HASH.to_owned());
+    let good = PasswordHash::new(&stored)
+        .map(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+        .unwrap_or(false)
+        && stored != DUMMY_HASH;
+    let mut tx = pool.begin().await?;
+    let shown_name: String = name.chars().take(64).collect();
+    if !good {
+        audit::record(&mut tx, &shown_name, "console.sign_in_failed", "", serde_json::json!({})).await?;
+        tx.commit().await?;
+        return Ok(None);
+    }
+    let token = random_token();
+    sqlx::query(
+        "INSERT INTO operator_sessions (token_hash, operator, csrf, expires_at) \
+         VALUES ($1, $2, $3, now() + make_interval(hours => $4))",
+    )
+    .bind(token_hash(&token))
+    .bind(name)
+    .bind(random_token())
+    .bind(SESSION_HOURS)
+    .execute(&mut *tx)
+    .await?;
+    audit::record(&mut tx, name, "console.sign_in", "", serde_json::json!({})).await?;
+    tx.commit().await?;
+    Ok(Some(token))
+}
+
+/// The operator of a live session.
+pub async fn session(pool: &PgPool, token: &str) -> Result<Option<Operator>, sqlx::Error> {
+    let row: Option<(String, String, String)> = sqlx::query_as(
+        "SELECT o.name, o.role, s.csrf FROM operator_sessions s JOIN operators o ON o.name = s.operator \
+         WHERE s.token_hash = $1 AND s.expires_at > now() AND o.disabled_at IS NULL",
+    )
+    .bind(token_hash(token))
+    .fetch_optional(pool)
+    .await?;
+    Ok(row.and_then(|(name, role, csrf)| Some(Operator { name, role: Role::parse(&role)?, csrf })))
+}
+
+/// Ends a session.
+pub async fn sign_out(pool: &PgPool, token: &str, name: &str) -> Result<(), sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    sqlx::query("DELETE FROM operator_sessions WHERE token_hash = $1")
+        .bind(token_hash(token))
+        .execute(&mut *tx)
+        .await?;
+    audit::record(&mut tx, name, "console.sign_out", "", serde_json::json!({})).await?;
+    tx.commit().await
+}
+
+/// Compares a form's CSRF token with the session's, in constant time.
+pub fn csrf_matches(expected: &str, given: &str) -> bool {
+    let (a, b) = (expected.as_bytes(), given.as_bytes());
+    a.len() == b.len() && a.iter().zip(b).fold(0_u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+fn random_token() -> String {
+    let mut bytes = [0_u8; 32];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    hex::encode(bytes)
+}
+
+fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// A valid argon2id hash of a random password nobody knows, verified against when the name is
+/// unknown.
+const DUMMY_HASH: &str =
+    "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$2T7bXtqxrLOc8sXEwUV0dZ0TN7FIL3hCyJdgbuH4ruk";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roles_read_back_and_only_admins_administer() {
+        for role in [Role::Viewer, Role::HallSupervisor, Role::Finance, Role::Admin] {
+            assert_eq!(Role::parse(role.as_str()), Some(role));
+        }
+        assert_eq!(Role::parse("root"), None);
+        assert!(!Role::Viewer.acknowledges() && !Role::Viewer.commands_kiosks());
+        assert!(Role::HallSupervisor.commands_kiosks() && !Role::Finance.commands_kiosks());
+        assert!(Role::Admin.administers() && !Role::HallSupervisor.administers());
+    }
+
+    #[test]
+    fn csrf_tokens_compare_whole() {
+        assert!(csrf_matches("abc123", "abc123"));
+        assert!(!csrf_matches("abc123", "abc12"));
+        assert!(!csrf_matches("abc123", "abc124"));
+        assert!(!csrf_matches("abc123", ""));
+    }
+
+    #[test]
+    fn the_dummy_hash_is_a_hash_that_parses() {
+        assert!(PasswordHash::new(DUMMY_HASH).is_ok());
+    }
+}

@@ -1,0 +1,623 @@
+//! The console's pages: the fleet, one kiosk, payment search, alerts, a new kiosk's pairing
+//! code, the audit log; and the actions their forms send.
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::Form;
+use fleet::wire::{CommandAction, Heartbeat, Paper};
+use serde::Deserialize;
+
+use super::accounts::{csrf_matches, Operator};
+use super::html::{esc, form, mask_account, page, shanghai, shanghai_ms, yuan};
+use super::i18n::{t, Lang};
+use super::{refusal, CsrfOnly, Signed};
+use crate::api::AppState;
+use crate::{alerts, commands, fleet_view, kiosks};
+
+type PageResult = Result<Response, Response>;
+
+fn db_error(e: sqlx::Error) -> Response {
+    tracing::error!(error = %e, "console: database error");
+    (StatusCode::SERVICE_UNAVAILABLE, "the hub's database did not answer; reload in a moment").into_response()
+}
+
+fn ok(lang: Lang, op: &Operator, title: &str, body: String) -> PageResult {
+    Ok(Html(page(lang, Some(op), title, &body)).into_response())
+}
+
+/// A kiosk's state in words: silent (no heartbeat for three minutes), out of service, in service.
+fn state_words(lang: Lang, line: &fleet_view::KioskLine, beat: Option<&Heartbeat>) -> (String, &'static str) {
+    let silent = line.last_seen_at.is_none_or(|t| chrono::Utc::now() - t > chrono::Duration::minutes(3));
+    if line.revoked {
+        (t(lang, "revoked").into(), "bad")
+    } else if !line.paired {
+        (t(lang, "not paired").into(), "warn")
+    } else if silent {
+        (t(lang, "silent").into(), "bad")
+    } else if beat.is_some_and(|b| !b.in_service) {
+        (t(lang, "out of service").into(), "warn")
+    } else {
+        (t(lang, "in service").into(), "good")
+    }
+}
+
+fn paper_words(lang: Lang, paper: Paper) -> (&'static str, &'static str) {
+    match paper {
+        Paper::Ok => (t(lang, "ok"), "good"),
+        Paper::NearEnd => (t(lang, "near end"), "warn"),
+        Paper::Out => (t(lang, "out"), "bad"),
+        Paper::Unknown => (t(lang, "unknown"), ""),
+    }
+}
+
+fn cash_words(lang: Lang, beat: &Heartbeat) -> String {
+    match &beat.cash_box {
+        None => "—".into(),
+        Some(c) if !c.present => format!("<span class=\"bad\">{}</span>", t(lang, "removed")),
+        Some(c) => {
+            let full = if c.full {
+                format!(" <span class=\"bad\">{}</span>", t(lang, "full"))
+            } else {
+                String::new()
+            };
+            format!("{} {} {}{full}", c.notes, t(lang, "notes"), yuan(c.total_fen))
+        }
+    }
+}
+
+fn beat_of(line: &fleet_view::KioskLine) -> Option<Heartbeat> {
+    line.last_heartbeat.clone().and_then(|v| serde_json::from_value(v).ok())
+}
+
+pub async fn fleet(State(state): State<AppState>, lang: Lang, Signed(op): Signed) -> PageResult {
+    let kiosks = fleet_view::kiosks(&state.pool).await.map_err(db_error)?;
+    let mut rows = String::new();
+    for k in &kiosks {
+        let beat = beat_of(k);
+        let (state_text, class) = state_words(lang, k, beat.as_ref());
+        let seen = k.last_seen_at.map(shanghai).unwrap_or_else(|| t(lang, "never").into());
+        let (paper, paper_class) = beat.as_ref().map(|b| paper_words(lang, b.paper)).unwrap_or(("—", ""));
+        let cash = beat.as_ref().map(|b| cash_words(lang, b)).unwrap_or_else(|| "—".into());
+        let suspense = beat.as_ref().map(|b| b.suspense.len()).unwrap_or(0);
+        let chain_class = if k.chain_state == "intact" { "good" } else { "bad" };
+        let alert_class = if k.open_alerts > 0 { "bad" } else { "" };
+        rows.push_str(&format!(
+            "<tr><td><a href=\"/console/kiosks/{id}\">{id}</a></td><td>{hall}</td><td class=\"{class}\">{state_text}</td><td>{seen}</td>\
+             <td class=\"{paper_class}\">{paper}</td><td>{cash}</td><td>{suspense}</td><td class=\"{chain_class}\">{chain}</td><td class=\"{alert_class}\">{alerts}</td></tr>",
+            id = esc(&k.id),
+            hall = esc(&k.hall),
+            chain = t(lang, if k.chain_state == "intact" { "intact" } else { "broken" }),
+            alerts = k.open_alerts,
+        ));
+    }
+    let summary = fleet_view::summary(&state.pool).await.map_err(db_error)?;
+    let body = format!(
+        "<h1>{}</h1><p id=\"summary\">{}</p><table id=\"fleet\"><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>{rows}</table>",
+        t(lang, "Fleet"),
+        esc(&summary.to_string()),
+        t(lang, "Kiosk"),
+        t(lang, "Hall"),
+        t(lang, "State"),
+        t(lang, "Last seen"),
+        t(lang, "Paper"),
+        t(lang, "Cash box"),
+        t(lang, "Suspense"),
+        t(lang, "Chain"),
+        t(lang, "Alerts"),
+    );
+    ok(lang, &op, t(lang, "Fleet"), body)
+}
+
+/// The newest transition of each of a kiosk's latest payments.
+#[derive(sqlx::FromRow)]
+struct PaymentLine {
+    payment_id: String,
+    to_state: String,
+    at_ms: i64,
+    snapshot: String,
+}
+
+/// Service, masked account, amount and channel from a payment's snapshot (the kiosk's own
+/// serialisation: `order.lines[].{utility,account,amount}`, `channel`).
+fn payment_columns(snapshot: &str) -> (String, String, String, String) {
+    let value: serde_json::Value = serde_json::from_str(snapshot).unwrap_or_default();
+    let lines = value["order"]["lines"].as_array().cloned().unwrap_or_default();
+    let services: Vec<String> =
+        lines.iter().filter_map(|l| l["utility"].as_str().map(str::to_owned)).collect();
+    let accounts: Vec<String> =
+        lines.iter().filter_map(|l| l["account"].as_str().map(mask_account)).collect();
+    let total: i64 = lines.iter().filter_map(|l| l["amount"].as_i64()).sum();
+    let channel = value["channel"].as_str().unwrap_or("—").to_owned();
+    (services.join(", "), accounts.join(", "), yuan(total), channel)
+}
+
+pub async fn kiosk(
+    State(state): State<AppState>,
+    lang: Lang,
+    Signed(op): Signed,
+    Path(id): Path<String>,
+) -> PageResult {
+    let all = fleet_view::kiosks(&state.pool).await.map_err(db_error)?;
+    let Some(k) = all.into_iter().find(|k| k.id == id) else {
+        return Err(refusal(lang, &op, StatusCode::NOT_FOUND, "No such kiosk."));
+    };
+    let beat = beat_of(&k);
+    let (state_text, class) = state_words(lang, &k, beat.as_ref());
+    let mut body = format!(
+        "<h1>{} {}</h1><p>{} · <span class=\"{class}\">{state_text}</span></p>",
+        t(lang, "Kiosk"),
+        esc(&k.id),
+        esc(&k.hall)
+    );
+
+    body.push_str(&format!("<h2>{}</h2>", t(lang, "Devices")));
+    match &beat {
+        Some(b) => {
+            body.push_str(&format!(
+                "<p>{}: {} · {}: {} MiB · {}: {}</p><table id=\"devices\"><tr><th>{}</th><th>{}</th><th>{}</th></tr>",
+                t(lang, "Software"),
+                esc(&b.software_version),
+                t(lang, "Disk free"),
+                b.disk_free_bytes / (1024 * 1024),
+                t(lang, "Cash box"),
+                cash_words(lang, b),
+                t(lang, "Device"),
+                t(lang, "Health"),
+                t(lang, "Detail")
+            ));
+            for d in &b.devices {
+                let health = serde_json::to_value(d.health)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default();
+                let class = match d.health {
+                    fleet::wire::DeviceHealth::Ok => "good",
+                    fleet::wire::DeviceHealth::Warning => "warn",
+                    fleet::wire::DeviceHealth::Fault => "bad",
+                    fleet::wire::DeviceHealth::Absent => "",
+                };
+                body.push_str(&format!(
+                    "<tr><td>{}</td><td class=\"{class}\">{}</td><td>{}</td></tr>",
+                    esc(&d.device),
+                    esc(&health),
+                    esc(&d.detail)
+                ));
+            }
+            body.push_str("</table>");
+        }
+        None => body.push_str(&format!("<p>{}</p>", t(lang, "None."))),
+    }
+
+    let payments: Vec<PaymentLine> = sqlx::query_as(
+        "SELECT * FROM (SELECT DISTINCT ON (payment_id) payment_id, to_state, at_ms, snapshot FROM transitions \
+         WHERE kiosk_id = $1 ORDER BY payment_id, seq DESC) latest ORDER BY at_ms DESC LIMIT 20",
+    )
+    .bind(&id)
+    .fetch_all(&state.pool)
+    .await
+    .map_err(db_error)?;
+    body.push_str(&format!(
+        "<h2>{}</h2><table id=\"payments\"><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
+        t(lang, "Recent payments"),
+        t(lang, "Order number"),
+        t(lang, "Time"),
+        t(lang, "Service"),
+        t(lang, "Account"),
+        t(lang, "Amount"),
+        t(lang, "Channel"),
+        t(lang, "State")
+    ));
+    for p in &payments {
+        let (service, account, amount, channel) = payment_columns(&p.snapshot);
+        body.push_str(&format!(
+            "<tr><td><a href=\"/console/payments?order={id}\">{id}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{amount}</td><td>{}</td><td>{}</td></tr>",
+            shanghai_ms(p.at_ms),
+            esc(&service),
+            esc(&account),
+            esc(&channel),
+            esc(&p.to_state),
+            id = esc(&p.payment_id),
+        ));
+    }
+    body.push_str("</table>");
+
+    let chain_class = if k.chain_state == "intact" { "good" } else { "bad" };
+    body.push_str(&format!(
+        "<h2>{}</h2><p id=\"chain\"><span class=\"{chain_class}\">{}</span> · {} {} · {} {}</p>",
+        t(lang, "Journal chain"),
+        t(lang, if k.chain_state == "intact" { "intact" } else { "broken" }),
+        k.stored_through,
+        t(lang, "transitions held"),
+        t(lang, "verified up to"),
+        k.verified_seq
+    ));
+
+    body.push_str(&format!("<h2>{}</h2>", t(lang, "Commands")));
+    if op.role.commands_kiosks() && k.paired && !k.revoked {
+        let action = format!("/console/kiosks/{}/commands", k.id);
+        body.push_str("<div class=\"note\">");
+        body.push_str(&form(
+            &op,
+            &action,
+            &format!(
+                "<input type=\"hidden\" name=\"action\" value=\"out\"><label>{} <input name=\"reason\" required maxlength=\"200\"></label> ",
+                t(lang, "Reason")
+            ),
+            t(lang, "Take out of service"),
+        ));
+        body.push_str(&form(
+            &op,
+            &action,
+            "<input type=\"hidden\" name=\"action\" value=\"in\">",
+            t(lang, "Return to service"),
+        ));
+        body.push_str(&form(
+            &op,
+            &action,
+            "<input type=\"hidden\" name=\"action\" value=\"diagnostics\">",
+            t(lang, "Request diagnostics"),
+        ));
+        body.push_str("</div>");
+    }
+    let queued = commands::list(&state.pool, &id, 20).await.map_err(db_error)?;
+    body.push_str(&format!(
+        "<table id=\"commands\"><tr><th>#</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
+        t(lang, "Action"),
+        t(lang, "By"),
+        t(lang, "Queued"),
+        t(lang, "Delivered"),
+        t(lang, "Acknowledged"),
+        t(lang, "Result")
+    ));
+    for c in &queued {
+        let kind = c.action["kind"].as_str().unwrap_or("?");
+        let when = |t: Option<chrono::DateTime<chrono::Utc>>| t.map(shanghai).unwrap_or_else(|| "—".into());
+        body.push_str(&format!(
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td><pre>{}</pre></td></tr>",
+            c.id,
+            esc(kind),
+            esc(&c.operator),
+            shanghai(c.created_at),
+            when(c.delivered_at),
+            when(c.acked_at),
+            esc(c.detail.as_deref().unwrap_or(""))
+        ));
+    }
+    body.push_str("</table>");
+    if op.role.administers() && !k.revoked {
+        body.push_str(&format!("<h2>{}</h2>", t(lang, "Revoke this kiosk")));
+        body.push_str(&form(
+            &op,
+            &format!("/console/kiosks/{}/revoke", k.id),
+            "",
+            t(lang, "Revoke this kiosk"),
+        ));
+    }
+    ok(lang, &op, &k.id, body)
+}
+
+#[derive(Deserialize)]
+pub struct CommandForm {
+    csrf: String,
+    action: String,
+    #[serde(default)]
+    reason: String,
+}
+
+pub async fn send_command(
+    State(state): State<AppState>,
+    lang: Lang,
+    Signed(op): Signed,
+    Path(id): Path<String>,
+    Form(form): Form<CommandForm>,
+) -> PageResult {
+    if !csrf_matches(&op.csrf, &form.csrf) {
+        return Err(refusal(lang, &op, StatusCode::FORBIDDEN, "The form expired; please try again."));
+    }
+    if !op.role.commands_kiosks() {
+        return Err(refusal(lang, &op, StatusCode::FORBIDDEN, "You may not do that."));
+    }
+    let action = match form.action.as_str() {
+        "out" if !form.reason.trim().is_empty() => {
+            CommandAction::TakeOutOfService { reason: form.reason.trim().chars().take(200).collect() }
+        }
+        "in" => CommandAction::ReturnToService,
+        "diagnostics" => CommandAction::Diagnostics,
+        _ => return Err(refusal(lang, &op, StatusCode::BAD_REQUEST, "You may not do that.")),
+    };
+    commands::enqueue(&state.pool, &id, &op.name, &action).await.map_err(db_error)?;
+    Ok(Redirect::to(&format!("/console/kiosks/{id}")).into_response())
+}
+
+pub async fn revoke_kiosk(
+    State(state): State<AppState>,
+    lang: Lang,
+    Signed(op): Signed,
+    Path(id): Path<String>,
+    Form(form): Form<CsrfOnly>,
+) -> PageResult {
+    if !csrf_matches(&op.csrf, &form.csrf) {
+        return Err(refusal(lang, &op, StatusCode::FORBIDDEN, "The form expired; please try again."));
+    }
+    if !op.role.administers() {
+        return Err(refusal(lang, &op, StatusCode::FORBIDDEN, "You may not do that."));
+    }
+    match kiosks::revoke(&state.pool, &id, &op.name).await {
+        Ok(()) => Ok(Redirect::to(&format!("/console/kiosks/{id}")).into_response()),
+        Err(kiosks::KioskError::Db(e)) => Err(db_error(e)),
+        Err(_) => Err(refusal(lang, &op, StatusCode::NOT_FOUND, "No such kiosk.")),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct OrderQuery {
+    #[serde(default)]
+    order: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct TransitionLine {
+    kiosk_id: String,
+    seq: i64,
+    at_ms: i64,
+    from_state: String,
+    to_state: String,
+    event: String,
+    snapshot: String,
+}
+
+pub async fn payments(
+    State(state): State<AppState>,
+    lang: Lang,
+    Signed(op): Signed,
+    Query(q): Query<OrderQuery>,
+) -> PageResult {
+    let order = q.order.trim();
+    let mut body = format!(
+        "<h1>{}</h1><form method=\"get\" action=\"/console/payments\"><label>{} <input id=\"order\" name=\"order\" value=\"{}\" size=\"28\"></label> <button id=\"search\" type=\"submit\">{}</button></form>",
+        t(lang, "Payments"),
+        t(lang, "Order number"),
+        esc(order),
+        t(lang, "Search")
+    );
+    if !order.is_empty() {
+        let rows: Vec<TransitionLine> = sqlx::query_as(
+            "SELECT kiosk_id, seq, at_ms, from_state, to_state, event, snapshot FROM transitions WHERE payment_id = $1 ORDER BY kiosk_id, seq",
+        )
+        .bind(order)
+        .fetch_all(&state.pool)
+        .await
+        .map_err(db_error)?;
+        match rows.last() {
+            None => body
+                .push_str(&format!("<p id=\"result\">{}</p>", t(lang, "No payment with this order number."))),
+            Some(last) => {
+                let (service, account, amount, channel) = payment_columns(&last.snapshot);
+                body.push_str(&format!(
+                    "<p id=\"result\">{} <a href=\"/console/kiosks/{k}\">{k}</a> · {} · {} · {amount} · {}</p>",
+                    t(lang, "Kiosk"),
+                    esc(&service),
+                    esc(&account),
+                    esc(&channel),
+                    k = esc(&last.kiosk_id),
+                ));
+                body.push_str(&format!(
+                    "<table id=\"transitions\"><tr><th>seq</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
+                    t(lang, "Time"),
+                    t(lang, "From"),
+                    t(lang, "To"),
+                    t(lang, "Event")
+                ));
+                for r in &rows {
+                    body.push_str(&format!(
+                        "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                        r.seq,
+                        shanghai_ms(r.at_ms),
+                        esc(&r.from_state),
+                        esc(&r.to_state),
+                        esc(&r.event)
+                    ));
+                }
+                body.push_str("</table>");
+            }
+        }
+    }
+    ok(lang, &op, t(lang, "Payments"), body)
+}
+
+pub async fn alerts(State(state): State<AppState>, lang: Lang, Signed(op): Signed) -> PageResult {
+    let all = alerts::store::list(&state.pool, None, true, 200).await.map_err(db_error)?;
+    let (open, cleared): (Vec<_>, Vec<_>) = all.into_iter().partition(|a| a.cleared_at.is_none());
+    let mut body = format!("<h1>{}</h1>", t(lang, "Alerts"));
+    for (title, list, id) in
+        [("Open alerts", &open, "open-alerts"), ("Cleared alerts", &cleared, "cleared-alerts")]
+    {
+        body.push_str(&format!("<h2>{}</h2>", t(lang, title)));
+        if list.is_empty() {
+            body.push_str(&format!("<p id=\"{id}\">{}</p>", t(lang, "None.")));
+            continue;
+        }
+        body.push_str(&format!(
+            "<table id=\"{id}\"><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
+            t(lang, "Kiosk"),
+            t(lang, "Kind"),
+            t(lang, "Subject"),
+            t(lang, "Detail"),
+            t(lang, "Opened"),
+            t(lang, "Occurrences"),
+            t(lang, "Acknowledge")
+        ));
+        for a in list.iter() {
+            let ack = match (&a.acked_by, op.role.acknowledges()) {
+                (Some(by), _) => format!("{} {}", t(lang, "acknowledged by"), esc(by)),
+                (None, true) => {
+                    form(&op, &format!("/console/alerts/{}/ack", a.id), "", t(lang, "Acknowledge"))
+                }
+                (None, false) => "—".into(),
+            };
+            body.push_str(&format!(
+                "<tr><td><a href=\"/console/kiosks/{k}\">{k}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{ack}</td></tr>",
+                alert_kind(lang, &a.kind),
+                esc(&a.subject),
+                esc(&a.detail),
+                shanghai(a.opened_at),
+                a.occurrences,
+                k = esc(&a.kiosk_id),
+            ));
+        }
+        body.push_str("</table>");
+    }
+    ok(lang, &op, t(lang, "Alerts"), body)
+}
+
+/// An alert kind in the operator's language.
+fn alert_kind(lang: Lang, kind: &str) -> String {
+    use alerts::kind::*;
+    let known = [
+        SILENT,
+        PAPER_OUT,
+        PAPER_NEAR_END,
+        DEVICE_FAULT,
+        SUSPENSE_OLD,
+        CASH_BOX_FULL,
+        CASH_BOX_REMOVED,
+        DISK_LOW,
+        CHAIN_GAP,
+        CHAIN_BREAK,
+        CHAIN_FORK,
+        ROLLBACK,
+        JOURNAL_REPLACED,
+    ];
+    match known.iter().find(|k| **k == kind) {
+        Some(k) => super::i18n::t(lang, k).to_owned(),
+        None => esc(kind),
+    }
+}
+
+pub async fn acknowledge_alert(
+    State(state): State<AppState>,
+    lang: Lang,
+    Signed(op): Signed,
+    Path(id): Path<i64>,
+    Form(form): Form<CsrfOnly>,
+) -> PageResult {
+    if !csrf_matches(&op.csrf, &form.csrf) {
+        return Err(refusal(lang, &op, StatusCode::FORBIDDEN, "The form expired; please try again."));
+    }
+    if !op.role.acknowledges() {
+        return Err(refusal(lang, &op, StatusCode::FORBIDDEN, "You may not do that."));
+    }
+    alerts::store::acknowledge(&state.pool, id, &op.name).await.map_err(db_error)?;
+    Ok(Redirect::to("/console/alerts").into_response())
+}
+
+pub async fn new_kiosk_page(lang: Lang, Signed(op): Signed) -> PageResult {
+    if !op.role.administers() {
+        return Err(refusal(lang, &op, StatusCode::FORBIDDEN, "You may not do that."));
+    }
+    let inner = format!(
+        "<p><label>{} <input id=\"kiosk-id\" name=\"id\" required maxlength=\"32\" pattern=\"[A-Za-z0-9_-]+\"></label></p>\
+         <p><label>{} <input id=\"hall\" name=\"hall\" required maxlength=\"100\"></label></p>",
+        t(lang, "Kiosk id"),
+        t(lang, "Hall")
+    );
+    let body = format!(
+        "<h1>{}</h1>{}",
+        t(lang, "New kiosk"),
+        form(&op, "/console/kiosks", &inner, t(lang, "Create and show the pairing code"))
+    );
+    ok(lang, &op, t(lang, "New kiosk"), body)
+}
+
+#[derive(Deserialize)]
+pub struct NewKioskForm {
+    csrf: String,
+    id: String,
+    hall: String,
+}
+
+pub async fn create_kiosk(
+    State(state): State<AppState>,
+    lang: Lang,
+    Signed(op): Signed,
+    Form(form): Form<NewKioskForm>,
+) -> PageResult {
+    if !csrf_matches(&op.csrf, &form.csrf) {
+        return Err(refusal(lang, &op, StatusCode::FORBIDDEN, "The form expired; please try again."));
+    }
+    if !op.role.administers() {
+        return Err(refusal(lang, &op, StatusCode::FORBIDDEN, "You may not do that."));
+    }
+    let id = form.id.trim();
+    let code = match kiosks::issue_pairing_code(&state.pool, id, form.hall.trim(), &op.name).await {
+        Ok(code) => code,
+        Err(kiosks::KioskError::Db(e)) => return Err(db_error(e)),
+        Err(e) => {
+            let body =
+                format!("<h1>{}</h1><p class=\"bad\">{}</p>", t(lang, "New kiosk"), esc(&e.to_string()));
+            return Err((StatusCode::BAD_REQUEST, Html(page(lang, Some(&op), t(lang, "New kiosk"), &body)))
+                .into_response());
+        }
+    };
+    let ticket = fleet::PairingTicket {
+        hub_url: state.public_url.clone(),
+        ca_fingerprint: state.tls.ca_fingerprint.clone(),
+        code: code.clone(),
+    };
+    let text = ticket.to_qr_text();
+    let qr = qrcode::QrCode::new(text.as_bytes())
+        .map(|q| q.render::<qrcode::render::svg::Color<'_>>().min_dimensions(240, 240).build())
+        .unwrap_or_default();
+    let body = format!(
+        "<h1>{} {}</h1><p>{}</p><p>{}: <strong id=\"pairing-code\">{}</strong></p><div>{qr}</div><p><code id=\"ticket\">{}</code></p>",
+        t(lang, "Kiosk"),
+        esc(id),
+        t(lang, "Scan this QR at the kiosk's staff panel, or type the code there. It works once, for 24 hours."),
+        t(lang, "Pairing code"),
+        esc(&code),
+        esc(&text)
+    );
+    ok(lang, &op, t(lang, "Pairing code"), body)
+}
+
+#[derive(sqlx::FromRow)]
+struct AuditLine {
+    at: chrono::DateTime<chrono::Utc>,
+    actor: String,
+    action: String,
+    target: String,
+    detail: serde_json::Value,
+}
+
+pub async fn audit(State(state): State<AppState>, lang: Lang, Signed(op): Signed) -> PageResult {
+    if !op.role.administers() {
+        return Err(refusal(lang, &op, StatusCode::FORBIDDEN, "You may not do that."));
+    }
+    let rows: Vec<AuditLine> =
+        sqlx::query_as("SELECT at, actor, action, target, detail FROM audit_log ORDER BY id DESC LIMIT 200")
+            .fetch_all(&state.pool)
+            .await
+            .map_err(db_error)?;
+    let mut body = format!(
+        "<h1>{}</h1><table id=\"audit\"><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
+        t(lang, "Audit log"),
+        t(lang, "Time"),
+        t(lang, "Actor"),
+        t(lang, "Action"),
+        t(lang, "Target"),
+        t(lang, "Detail")
+    );
+    for r in &rows {
+        body.push_str(&format!(
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            shanghai(r.at),
+            esc(&r.actor),
+            esc(&r.action),
+            esc(&r.target),
+            esc(&r.detail.to_string())
+        ));
+    }
+    body.push_str("</table>");
+    ok(lang, &op, t(lang, "Audit log"), body)
+}

@@ -1,0 +1,235 @@
+//! The operator console in a real headless Chromium: signing in, the fleet, a kiosk's page with
+//! masked accounts, a command that reaches the kiosk, payment search, acknowledging an alert, a
+//! new kiosk's pairing code that a kiosk then pairs with; and, over plain HTTP, that forms
+//! without the session's CSRF token and operators without the role are refused.
+//!
+//! With `UPDATE_GOLDEN=1` the screenshots are written to `docs/hub/`; otherwise to
+//! `target/hub-screens/` (browser rendering differs between machines: they are pictures for
+//! people, not goldens to compare).
+
+mod browser;
+mod common;
+
+use browser::Browser;
+use common::{healthy_beat, TestHub};
+use fleet::wire::Paper;
+use hub::console::accounts::{self, Role};
+
+const PASSWORD: &str = "correct horse battery";
+
+fn shot_dir() -> std::path::PathBuf {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let dir = if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        root.join("docs/hub")
+    } else {
+        root.join("target/hub-screens")
+    };
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+async fn shot(browser: &Browser, name: &str) {
+    std::fs::write(shot_dir().join(format!("{name}.png")), browser.screenshot().await).unwrap();
+}
+
+/// A hub with operators of every role and a kiosk with payments, a paper alert and a suspense.
+async fn hub_with_a_kiosk() -> (TestHub, common::TestKiosk) {
+    let hub = TestHub::start().await;
+    for (name, role) in [
+        ("admin", Role::Admin),
+        ("li.finance", Role::Finance),
+        ("zhao.viewer", Role::Viewer),
+        ("wang.hall", Role::HallSupervisor),
+    ] {
+        accounts::upsert(hub.pool(), name, PASSWORD, role, "test").await.unwrap();
+    }
+    let mut kiosk = hub.kiosk("SH-XH-0001").await;
+    kiosk.journal.pay(3).await;
+    kiosk.shipper().await.ship_pending().await.unwrap();
+    let mut beat = healthy_beat();
+    beat.paper = Paper::Out;
+    beat.head.seq = 9;
+    kiosk.client.heartbeat(&beat).await.unwrap();
+    (hub, kiosk)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_operator_works_the_console_in_a_real_browser() {
+    let (hub, kiosk) = hub_with_a_kiosk().await;
+    let url = hub.url();
+    let browser = Browser::start().await;
+
+    browser.goto(&format!("{url}/console")).await;
+    assert!(browser.url().await.ends_with("/console/login"), "signed out: sent to sign in");
+    shot(&browser, "login").await;
+    browser.type_into("#name", "admin").await;
+    browser.type_into("#password", "wrong password").await;
+    browser.click("#sign-in").await;
+    assert!(browser.source().await.contains("用户名或密码错误"));
+    browser.type_into("#name", "admin").await;
+    browser.type_into("#password", PASSWORD).await;
+    browser.click("#sign-in").await;
+
+    // The fleet, in Chinese by default.
+    let fleet = browser.text("#fleet").await;
+    assert!(fleet.contains("SH-XH-0001") && fleet.contains("服务中") && fleet.contains("缺纸"), "{fleet}");
+    assert!(browser.text("#summary").await.starts_with("1 kiosks, 3 payments shipped, 0 gaps, 1 alerts"));
+    shot(&browser, "fleet-zh").await;
+    browser.click_text("header a", "English").await;
+    assert!(browser.text("#fleet").await.contains("in service"));
+    shot(&browser, "fleet-en").await;
+
+    // One kiosk: devices, payments with the account masked, the chain, commands.
+    browser.click_text("#fleet a", "SH-XH-0001").await;
+    let payments = browser.text("#payments").await;
+    assert!(payments.contains("32****0010") && payments.contains("¥"), "{payments}");
+    assert!(!browser.source().await.contains("3200000010"), "no full account number on the page");
+    assert!(browser.text("#chain").await.contains("intact"));
+    browser.type_into("input[name=reason]", "glass cleaning").await;
+    browser.click_text("button", "Take out of service").await;
+    let commands = browser.text("#commands").await;
+    assert!(commands.contains("take_out_of_service") && commands.contains("admin"), "{commands}");
+    let mut beat = healthy_beat();
+    beat.head.seq = 9;
+    let reply = kiosk.client.heartbeat(&beat).await.unwrap();
+    assert_eq!(reply.commands.len(), 1, "the command reaches the kiosk with its next heartbeat");
+    shot(&browser, "kiosk").await;
+
+    // Payment search by order number.
+    browser.goto(&format!("{url}/console/payments")).await;
+    browser.type_into("#order", "K-000002").await;
+    browser.click("#search").await;
+    let found = browser.text("#transitions").await;
+    assert!(found.contains("PAY_SENT") && found.contains("PAID"), "{found}");
+    shot(&browser, "payment").await;
+
+    // The paper alert, acknowledged.
+    browser.goto(&format!("{url}/console/alerts")).await;
+    assert!(
+        browser.text("#open-alerts").await.contains("paper_out")
+            || browser.text("#open-alerts").await.contains("printer")
+    );
+    browser.click_text("#open-alerts button", "Acknowledge").await;
+    assert!(browser.text("#open-alerts").await.contains("acknowledged by admin"));
+    shot(&browser, "alerts").await;
+
+    // A new kiosk: the pairing code and QR, which a kiosk then uses.
+    browser.goto(&format!("{url}/console/kiosks/new")).await;
+    browser.type_into("#kiosk-id", "SH-PD-0002").await;
+    browser.type_into("#hall", "浦东新区塘桥数字小屋").await;
+    browser.click_text("main button", "Create").await;
+    let ticket = fleet::PairingTicket::from_qr_text(&browser.text("#ticket").await).expect("a ticket");
+    assert!(browser.source().await.contains("<svg"), "the QR is on the page");
+    shot(&browser, "pairing").await;
+    let dir = tempfile::tempdir().unwrap();
+    assert_eq!(fleet::pair(&ticket, &fleet::IdentityFiles::in_dir(dir.path())).await.unwrap(), "SH-PD-0002");
+
+    browser.goto(&format!("{url}/console/audit")).await;
+    let audit = browser.text("#audit").await;
+    for action in [
+        "console.sign_in_failed",
+        "console.sign_in",
+        "command.queue",
+        "alert.acknowledge",
+        "kiosk.pairing_code",
+        "kiosk.paired",
+    ] {
+        assert!(audit.contains(action), "{action} missing from the audit log:\n{audit}");
+    }
+    shot(&browser, "audit").await;
+    browser.quit().await;
+}
+
+/// A browser stand-in over plain HTTP, signed in as `name`.
+struct Session {
+    http: reqwest::Client,
+    cookie: String,
+    /// The CSRF token on the session's pages.
+    csrf: String,
+    /// The kiosk's page as this operator sees it.
+    kiosk_page: String,
+}
+
+impl Session {
+    async fn sign_in(hub: &TestHub, name: &str) -> Session {
+        let http = reqwest::Client::builder()
+            .danger_accept_invalid_certs(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let reply = http
+            .post(format!("{}/console/login", hub.url()))
+            .form(&[("name", name), ("password", PASSWORD)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(reply.status(), 303, "signed in");
+        let cookie = reply.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
+        let kiosk_page = http
+            .get(format!("{}/console/kiosks/SH-XH-0001", hub.url()))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let csrf = kiosk_page
+            .split("name=\"csrf\" value=\"")
+            .nth(1)
+            .map(|rest| rest[..rest.find('"').unwrap()].to_owned())
+            .expect("every page has the sign-out form");
+        Session { http, cookie, csrf, kiosk_page }
+    }
+
+    async fn post(&self, url: &str, form: &[(&str, &str)]) -> reqwest::StatusCode {
+        self.http.post(url).header("cookie", &self.cookie).form(form).send().await.unwrap().status()
+    }
+
+    async fn get(&self, url: &str) -> reqwest::StatusCode {
+        self.http.get(url).header("cookie", &self.cookie).send().await.unwrap().status()
+    }
+}
+
+async fn queued(hub: &TestHub) -> i64 {
+    sqlx::query_scalar("SELECT count(*) FROM commands").fetch_one(hub.pool()).await.unwrap()
+}
+
+#[tokio::test]
+async fn a_form_without_the_session_token_or_the_role_changes_nothing() {
+    let (hub, _kiosk) = hub_with_a_kiosk().await;
+    let action = format!("{}/console/kiosks/SH-XH-0001/commands", hub.url());
+
+    let supervisor = Session::sign_in(&hub, "wang.hall").await;
+    assert!(
+        supervisor.kiosk_page.contains("value=\"diagnostics\""),
+        "the supervisor's page carries the command forms"
+    );
+    assert_eq!(supervisor.post(&action, &[("csrf", &"0".repeat(64)), ("action", "in")]).await, 403);
+    assert!(supervisor.post(&action, &[("action", "in")]).await.is_client_error());
+    assert_eq!(queued(&hub).await, 0);
+    assert_eq!(supervisor.post(&action, &[("csrf", &supervisor.csrf), ("action", "diagnostics")]).await, 303);
+    assert_eq!(queued(&hub).await, 1);
+
+    // A viewer sees no command forms; neither a viewer nor finance may send one, even with
+    // their own session's token.
+    let viewer = Session::sign_in(&hub, "zhao.viewer").await;
+    assert!(!viewer.kiosk_page.contains("value=\"diagnostics\""));
+    let finance = Session::sign_in(&hub, "li.finance").await;
+    for session in [&viewer, &finance] {
+        assert_eq!(session.post(&action, &[("csrf", &session.csrf), ("action", "in")]).await, 403);
+    }
+    assert_eq!(queued(&hub).await, 1);
+    assert_eq!(viewer.get(&format!("{}/console/audit", hub.url())).await, 403, "the audit log is for admins");
+
+    // Signed out: the pages send the browser to sign in.
+    let anonymous = reqwest::Client::builder()
+        .danger_accept_invalid_certs(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let page = anonymous.get(format!("{}/console", hub.url())).send().await.unwrap();
+    assert_eq!(page.status(), 303);
+    assert_eq!(page.headers()["location"], "/console/login");
+    assert!(page.headers().get("content-security-policy").is_some());
+}
