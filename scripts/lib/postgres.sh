@@ -16,8 +16,14 @@ pg_install() {
   echo "installing PostgreSQL from Debian's packages"
   local sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
   $sudo apt-get update -qq
-  # The package would start a cluster of its own on port 5432; ours is separate and needs none.
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends postgresql >/dev/null
+  # The package makes and starts a "main" cluster of its own on port 5432; ours is separate, so
+  # the one it just made is stopped and removed again.
+  if command -v pg_lsclusters >/dev/null; then
+    pg_lsclusters -h | while read -r version name _; do
+      $sudo pg_dropcluster --stop "$version" "$name" || true
+    done
+  fi
 }
 
 pg_as_owner() {

@@ -149,7 +149,11 @@ mod tests {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/console");
         let mut missing = Vec::new();
         for entry in std::fs::read_dir(&dir).unwrap() {
-            let source = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+            let path = entry.unwrap().path();
+            if path.ends_with("i18n.rs") {
+                continue;
+            }
+            let source = std::fs::read_to_string(path).unwrap();
             for piece in source.split("t(lang, \"").skip(1) {
                 let english = &piece[..piece.find('"').unwrap()];
                 if !WORDS.iter().any(|(en, _)| *en == english) {

@@ -15,11 +15,28 @@ use super::{refusal, CsrfOnly, Signed};
 use crate::api::AppState;
 use crate::{alerts, commands, fleet_view, kiosks};
 
-type PageResult = Result<Response, Response>;
+/// An answer other than the page asked for: a refusal, or the database not answering.
+pub struct Refused(Box<Response>);
 
-fn db_error(e: sqlx::Error) -> Response {
+impl From<Response> for Refused {
+    fn from(response: Response) -> Self {
+        Refused(Box::new(response))
+    }
+}
+
+impl IntoResponse for Refused {
+    fn into_response(self) -> Response {
+        *self.0
+    }
+}
+
+type PageResult = Result<Response, Refused>;
+
+fn db_error(e: sqlx::Error) -> Refused {
     tracing::error!(error = %e, "console: database error");
-    (StatusCode::SERVICE_UNAVAILABLE, "the hub's database did not answer; reload in a moment").into_response()
+    (StatusCode::SERVICE_UNAVAILABLE, "the hub's database did not answer; reload in a moment")
+        .into_response()
+        .into()
 }
 
 fn ok(lang: Lang, op: &Operator, title: &str, body: String) -> PageResult {
@@ -140,7 +157,7 @@ pub async fn kiosk(
 ) -> PageResult {
     let all = fleet_view::kiosks(&state.pool).await.map_err(db_error)?;
     let Some(k) = all.into_iter().find(|k| k.id == id) else {
-        return Err(refusal(lang, &op, StatusCode::NOT_FOUND, "No such kiosk."));
+        return Err(refusal(lang, &op, StatusCode::NOT_FOUND, "No such kiosk.").into());
     };
     let beat = beat_of(&k);
     let (state_text, class) = state_words(lang, &k, beat.as_ref());
@@ -313,10 +330,10 @@ pub async fn send_command(
     Form(form): Form<CommandForm>,
 ) -> PageResult {
     if !csrf_matches(&op.csrf, &form.csrf) {
-        return Err(refusal(lang, &op, StatusCode::FORBIDDEN, "The form expired; please try again."));
+        return Err(refusal(lang, &op, StatusCode::FORBIDDEN, "The form expired; please try again.").into());
     }
     if !op.role.commands_kiosks() {
-        return Err(refusal(lang, &op, StatusCode::FORBIDDEN, "You may not do that."));
+        return Err(refusal(lang, &op, StatusCode::FORBIDDEN, "You may not do that.").into());
     }
     let action = match form.action.as_str() {
         "out" if !form.reason.trim().is_empty() => {
@@ -324,7 +341,7 @@ pub async fn send_command(
         }
         "in" => CommandAction::ReturnToService,
         "diagnostics" => CommandAction::Diagnostics,
-        _ => return Err(refusal(lang, &op, StatusCode::BAD_REQUEST, "You may not do that.")),
+        _ => return Err(refusal(lang, &op, StatusCode::BAD_REQUEST, "You may not do that.").into()),
     };
     commands::enqueue(&state.pool, &id, &op.name, &action).await.map_err(db_error)?;
     Ok(Redirect::to(&format!("/console/kiosks/{id}")).into_response())
@@ -338,15 +355,15 @@ pub async fn revoke_kiosk(
     Form(form): Form<CsrfOnly>,
 ) -> PageResult {
     if !csrf_matches(&op.csrf, &form.csrf) {
-        return Err(refusal(lang, &op, StatusCode::FORBIDDEN, "The form expired; please try again."));
+        return Err(refusal(lang, &op, StatusCode::FORBIDDEN, "The form expired; please try again.").into());
     }
     if !op.role.administers() {
-        return Err(refusal(lang, &op, StatusCode::FORBIDDEN, "You may not do that."));
+        return Err(refusal(lang, &op, StatusCode::FORBIDDEN, "You may not do that.").into());
     }
     match kiosks::revoke(&state.pool, &id, &op.name).await {
         Ok(()) => Ok(Redirect::to(&format!("/console/kiosks/{id}")).into_response()),
         Err(kiosks::KioskError::Db(e)) => Err(db_error(e)),
-        Err(_) => Err(refusal(lang, &op, StatusCode::NOT_FOUND, "No such kiosk.")),
+        Err(_) => Err(refusal(lang, &op, StatusCode::NOT_FOUND, "No such kiosk.").into()),
     }
 }
 
@@ -503,10 +520,10 @@ pub async fn acknowledge_alert(
     Form(form): Form<CsrfOnly>,
 ) -> PageResult {
     if !csrf_matches(&op.csrf, &form.csrf) {
-        return Err(refusal(lang, &op, StatusCode::FORBIDDEN, "The form expired; please try again."));
+        return Err(refusal(lang, &op, StatusCode::FORBIDDEN, "The form expired; please try again.").into());
     }
     if !op.role.acknowledges() {
-        return Err(refusal(lang, &op, StatusCode::FORBIDDEN, "You may not do that."));
+        return Err(refusal(lang, &op, StatusCode::FORBIDDEN, "You may not do that.").into());
     }
     alerts::store::acknowledge(&state.pool, id, &op.name).await.map_err(db_error)?;
     Ok(Redirect::to("/console/alerts").into_response())
@@ -514,7 +531,7 @@ pub async fn acknowledge_alert(
 
 pub async fn new_kiosk_page(lang: Lang, Signed(op): Signed) -> PageResult {
     if !op.role.administers() {
-        return Err(refusal(lang, &op, StatusCode::FORBIDDEN, "You may not do that."));
+        return Err(refusal(lang, &op, StatusCode::FORBIDDEN, "You may not do that.").into());
     }
     let inner = format!(
         "<p><label>{} <input id=\"kiosk-id\" name=\"id\" required maxlength=\"32\" pattern=\"[A-Za-z0-9_-]+\"></label></p>\
@@ -544,10 +561,10 @@ pub async fn create_kiosk(
     Form(form): Form<NewKioskForm>,
 ) -> PageResult {
     if !csrf_matches(&op.csrf, &form.csrf) {
-        return Err(refusal(lang, &op, StatusCode::FORBIDDEN, "The form expired; please try again."));
+        return Err(refusal(lang, &op, StatusCode::FORBIDDEN, "The form expired; please try again.").into());
     }
     if !op.role.administers() {
-        return Err(refusal(lang, &op, StatusCode::FORBIDDEN, "You may not do that."));
+        return Err(refusal(lang, &op, StatusCode::FORBIDDEN, "You may not do that.").into());
     }
     let id = form.id.trim();
     let code = match kiosks::issue_pairing_code(&state.pool, id, form.hall.trim(), &op.name).await {
@@ -557,7 +574,8 @@ pub async fn create_kiosk(
             let body =
                 format!("<h1>{}</h1><p class=\"bad\">{}</p>", t(lang, "New kiosk"), esc(&e.to_string()));
             return Err((StatusCode::BAD_REQUEST, Html(page(lang, Some(&op), t(lang, "New kiosk"), &body)))
-                .into_response());
+                .into_response()
+                .into());
         }
     };
     let ticket = fleet::PairingTicket {
@@ -592,7 +610,7 @@ struct AuditLine {
 
 pub async fn audit(State(state): State<AppState>, lang: Lang, Signed(op): Signed) -> PageResult {
     if !op.role.administers() {
-        return Err(refusal(lang, &op, StatusCode::FORBIDDEN, "You may not do that."));
+        return Err(refusal(lang, &op, StatusCode::FORBIDDEN, "You may not do that.").into());
     }
     let rows: Vec<AuditLine> =
         sqlx::query_as("SELECT at, actor, action, target, detail FROM audit_log ORDER BY id DESC LIMIT 200")
