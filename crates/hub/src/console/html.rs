@@ -1,7 +1,7 @@
 //! HTML for the console: escaping, the page frame, and how numbers, times and accounts look.
 
 use super::accounts::Operator;
-use super::i18n::{t, Lang};
+use super::i18n::{tr, Lang};
 
 /// `text` safe inside HTML text and attribute values.
 pub fn esc(text: &str) -> String {
@@ -74,35 +74,34 @@ pub fn page(lang: Lang, operator: Option<&Operator>, title: &str, body: &str) ->
     let menu = match operator {
         Some(op) => {
             let mut links = vec![
-                format!("<a href=\"/console\">{}</a>", t(lang, "Fleet")),
-                format!("<a href=\"/console/alerts\">{}</a>", t(lang, "Alerts")),
-                format!("<a href=\"/console/payments\">{}</a>", t(lang, "Payments")),
+                format!("<a href=\"/console\">{}</a>", tr(lang, "Fleet")),
+                format!("<a href=\"/console/alerts\">{}</a>", tr(lang, "Alerts")),
+                format!("<a href=\"/console/payments\">{}</a>", tr(lang, "Payments")),
             ];
             if op.role.administers() {
-                links.push(format!("<a href=\"/console/kiosks/new\">{}</a>", t(lang, "New kiosk")));
-                links.push(format!("<a href=\"/console/audit\">{}</a>", t(lang, "Audit log")));
+                links.push(format!("<a href=\"/console/kiosks/new\">{}</a>", tr(lang, "New kiosk")));
+                links.push(format!("<a href=\"/console/audit\">{}</a>", tr(lang, "Audit log")));
             }
             format!(
                 "{}<span class=\"me\">{} ({})</span>{}",
                 links.join(""),
                 esc(&op.name),
                 op.role.as_str(),
-                form(op, "/console/logout", "", t(lang, "Sign out"))
+                form(op, "/console/logout", "", tr(lang, "Sign out"))
             )
         }
         None => String::new(),
     };
-    let other = match lang {
-        Lang::Zh => "<a href=\"/console/lang/en\">English</a>",
-        Lang::En => "<a href=\"/console/lang/zh\">中文</a>",
-    };
+    // The kiosk's language button: it names the other language ("English" on a Chinese page).
+    let switch_to = if lang == Lang::Zh { "en" } else { "zh" };
+    let other = format!("<a href=\"/console/lang/{switch_to}\">{}</a>", tr(lang, "中文"));
     format!(
         "<!doctype html><html lang=\"{}\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\">\
          <title>{} · {}</title><style>{STYLE}</style></head><body><header><span>{}</span>{menu}{other}</header><main>{body}</main></body></html>",
-        lang.code(),
+        super::i18n::code(lang),
         esc(title),
-        t(lang, "Yizhan fleet console"),
-        t(lang, "Yizhan fleet console"),
+        tr(lang, "Yizhan fleet console"),
+        tr(lang, "Yizhan fleet console"),
     )
 }
 

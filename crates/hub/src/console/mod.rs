@@ -17,7 +17,7 @@ use axum::{Form, Router};
 
 use crate::api::AppState;
 use accounts::Operator;
-use i18n::{t, Lang};
+use i18n::{tr, Lang};
 
 /// The session cookie's name.
 const SESSION_COOKIE: &str = "yz_session";
@@ -67,11 +67,15 @@ fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
         .map(|(_, v)| v)
 }
 
-impl<S: Send + Sync> FromRequestParts<S> for Lang {
+/// The language the operator chose (the `lang` cookie), Chinese by default.
+#[derive(Clone, Copy, Debug)]
+pub struct Language(pub Lang);
+
+impl<S: Send + Sync> FromRequestParts<S> for Language {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(Lang::from_cookie(cookie(&parts.headers, "lang")))
+        Ok(Language(i18n::from_cookie(cookie(&parts.headers, "lang"))))
     }
 }
 
@@ -100,27 +104,19 @@ pub(crate) fn refusal(
     lang: Lang,
     operator: &Operator,
     status: axum::http::StatusCode,
-    words: &'static str,
+    words: &str,
 ) -> Response {
-    (
-        status,
-        Html(html::page(
-            lang,
-            Some(operator),
-            t(lang, words),
-            &format!("<p class=\"bad\">{}</p>", t(lang, words)),
-        )),
-    )
+    (status, Html(html::page(lang, Some(operator), words, &format!("<p class=\"bad\">{words}</p>"))))
         .into_response()
 }
 
-async fn login_page(lang: Lang) -> Html<String> {
+async fn login_page(Language(lang): Language) -> Html<String> {
     Html(login_form(lang, false))
 }
 
 fn login_form(lang: Lang, failed: bool) -> String {
     let error = if failed {
-        format!("<p class=\"bad\">{}</p>", t(lang, "Wrong name or password."))
+        format!("<p class=\"bad\">{}</p>", tr(lang, "Wrong name or password."))
     } else {
         String::new()
     };
@@ -129,12 +125,12 @@ fn login_form(lang: Lang, failed: bool) -> String {
          <label for=\"name\">{}</label><input id=\"name\" name=\"name\" autocomplete=\"username\" required>\
          <label for=\"password\">{}</label><input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"current-password\" required>\
          <p><button id=\"sign-in\" type=\"submit\">{}</button></p></form>",
-        t(lang, "Sign in"),
-        t(lang, "Operator"),
-        t(lang, "Password"),
-        t(lang, "Sign in"),
+        tr(lang, "Sign in"),
+        tr(lang, "Operator"),
+        tr(lang, "Password"),
+        tr(lang, "Sign in"),
     );
-    html::page(lang, None, t(lang, "Sign in"), &body)
+    html::page(lang, None, tr(lang, "Sign in"), &body)
 }
 
 #[derive(serde::Deserialize)]
@@ -143,7 +139,11 @@ struct LoginForm {
     password: String,
 }
 
-async fn login(State(state): State<AppState>, lang: Lang, Form(form): Form<LoginForm>) -> Response {
+async fn login(
+    State(state): State<AppState>,
+    Language(lang): Language,
+    Form(form): Form<LoginForm>,
+) -> Response {
     match accounts::sign_in(&state.pool, &form.name, &form.password).await {
         Ok(Some(token)) => {
             let cookie =

@@ -10,8 +10,8 @@ use serde::Deserialize;
 
 use super::accounts::{csrf_matches, Operator};
 use super::html::{esc, form, mask_account, page, shanghai, shanghai_ms, yuan};
-use super::i18n::{t, Lang};
-use super::{refusal, CsrfOnly, Signed};
+use super::i18n::{tr, Lang};
+use super::{refusal, CsrfOnly, Language, Signed};
 use crate::api::AppState;
 use crate::{alerts, commands, fleet_view, kiosks};
 
@@ -47,38 +47,38 @@ fn ok(lang: Lang, op: &Operator, title: &str, body: String) -> PageResult {
 fn state_words(lang: Lang, line: &fleet_view::KioskLine, beat: Option<&Heartbeat>) -> (String, &'static str) {
     let silent = line.last_seen_at.is_none_or(|t| chrono::Utc::now() - t > chrono::Duration::minutes(3));
     if line.revoked {
-        (t(lang, "revoked").into(), "bad")
+        (tr(lang, "revoked").into(), "bad")
     } else if !line.paired {
-        (t(lang, "not paired").into(), "warn")
+        (tr(lang, "not paired").into(), "warn")
     } else if silent {
-        (t(lang, "silent").into(), "bad")
+        (tr(lang, "silent").into(), "bad")
     } else if beat.is_some_and(|b| !b.in_service) {
-        (t(lang, "out of service").into(), "warn")
+        (tr(lang, "out of service").into(), "warn")
     } else {
-        (t(lang, "in service").into(), "good")
+        (tr(lang, "in service").into(), "good")
     }
 }
 
 fn paper_words(lang: Lang, paper: Paper) -> (&'static str, &'static str) {
     match paper {
-        Paper::Ok => (t(lang, "ok"), "good"),
-        Paper::NearEnd => (t(lang, "near end"), "warn"),
-        Paper::Out => (t(lang, "out"), "bad"),
-        Paper::Unknown => (t(lang, "unknown"), ""),
+        Paper::Ok => (tr(lang, "ok"), "good"),
+        Paper::NearEnd => (tr(lang, "near end"), "warn"),
+        Paper::Out => (tr(lang, "out"), "bad"),
+        Paper::Unknown => (tr(lang, "unknown"), ""),
     }
 }
 
 fn cash_words(lang: Lang, beat: &Heartbeat) -> String {
     match &beat.cash_box {
         None => "—".into(),
-        Some(c) if !c.present => format!("<span class=\"bad\">{}</span>", t(lang, "removed")),
+        Some(c) if !c.present => format!("<span class=\"bad\">{}</span>", tr(lang, "removed")),
         Some(c) => {
             let full = if c.full {
-                format!(" <span class=\"bad\">{}</span>", t(lang, "full"))
+                format!(" <span class=\"bad\">{}</span>", tr(lang, "full"))
             } else {
                 String::new()
             };
-            format!("{} {} {}{full}", c.notes, t(lang, "notes"), yuan(c.total_fen))
+            format!("{} {} {}{full}", c.notes, tr(lang, "notes"), yuan(c.total_fen))
         }
     }
 }
@@ -87,13 +87,17 @@ fn beat_of(line: &fleet_view::KioskLine) -> Option<Heartbeat> {
     line.last_heartbeat.clone().and_then(|v| serde_json::from_value(v).ok())
 }
 
-pub async fn fleet(State(state): State<AppState>, lang: Lang, Signed(op): Signed) -> PageResult {
+pub async fn fleet(
+    State(state): State<AppState>,
+    Language(lang): Language,
+    Signed(op): Signed,
+) -> PageResult {
     let kiosks = fleet_view::kiosks(&state.pool).await.map_err(db_error)?;
     let mut rows = String::new();
     for k in &kiosks {
         let beat = beat_of(k);
         let (state_text, class) = state_words(lang, k, beat.as_ref());
-        let seen = k.last_seen_at.map(shanghai).unwrap_or_else(|| t(lang, "never").into());
+        let seen = k.last_seen_at.map(shanghai).unwrap_or_else(|| tr(lang, "never").into());
         let (paper, paper_class) = beat.as_ref().map(|b| paper_words(lang, b.paper)).unwrap_or(("—", ""));
         let cash = beat.as_ref().map(|b| cash_words(lang, b)).unwrap_or_else(|| "—".into());
         let suspense = beat.as_ref().map(|b| b.suspense.len()).unwrap_or(0);
@@ -104,26 +108,26 @@ pub async fn fleet(State(state): State<AppState>, lang: Lang, Signed(op): Signed
              <td class=\"{paper_class}\">{paper}</td><td>{cash}</td><td>{suspense}</td><td class=\"{chain_class}\">{chain}</td><td class=\"{alert_class}\">{alerts}</td></tr>",
             id = esc(&k.id),
             hall = esc(&k.hall),
-            chain = t(lang, if k.chain_state == "intact" { "intact" } else { "broken" }),
+            chain = if k.chain_state == "intact" { tr(lang, "intact") } else { tr(lang, "broken") },
             alerts = k.open_alerts,
         ));
     }
     let summary = fleet_view::summary(&state.pool).await.map_err(db_error)?;
     let body = format!(
         "<h1>{}</h1><p id=\"summary\">{}</p><table id=\"fleet\"><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>{rows}</table>",
-        t(lang, "Fleet"),
+        tr(lang, "Fleet"),
         esc(&summary.to_string()),
-        t(lang, "Kiosk"),
-        t(lang, "Hall"),
-        t(lang, "State"),
-        t(lang, "Last seen"),
-        t(lang, "Paper"),
-        t(lang, "Cash box"),
-        t(lang, "Suspense"),
-        t(lang, "Chain"),
-        t(lang, "Alerts"),
+        tr(lang, "Kiosk"),
+        tr(lang, "Hall"),
+        tr(lang, "State"),
+        tr(lang, "Last seen"),
+        tr(lang, "Paper"),
+        tr(lang, "Cash box"),
+        tr(lang, "Suspense"),
+        tr(lang, "Chain"),
+        tr(lang, "Alerts"),
     );
-    ok(lang, &op, t(lang, "Fleet"), body)
+    ok(lang, &op, tr(lang, "Fleet"), body)
 }
 
 /// The newest transition of each of a kiosk's latest payments.
@@ -151,37 +155,37 @@ fn payment_columns(snapshot: &str) -> (String, String, String, String) {
 
 pub async fn kiosk(
     State(state): State<AppState>,
-    lang: Lang,
+    Language(lang): Language,
     Signed(op): Signed,
     Path(id): Path<String>,
 ) -> PageResult {
     let all = fleet_view::kiosks(&state.pool).await.map_err(db_error)?;
     let Some(k) = all.into_iter().find(|k| k.id == id) else {
-        return Err(refusal(lang, &op, StatusCode::NOT_FOUND, "No such kiosk.").into());
+        return Err(refusal(lang, &op, StatusCode::NOT_FOUND, tr(lang, "No such kiosk.")).into());
     };
     let beat = beat_of(&k);
     let (state_text, class) = state_words(lang, &k, beat.as_ref());
     let mut body = format!(
         "<h1>{} {}</h1><p>{} · <span class=\"{class}\">{state_text}</span></p>",
-        t(lang, "Kiosk"),
+        tr(lang, "Kiosk"),
         esc(&k.id),
         esc(&k.hall)
     );
 
-    body.push_str(&format!("<h2>{}</h2>", t(lang, "Devices")));
+    body.push_str(&format!("<h2>{}</h2>", tr(lang, "Devices")));
     match &beat {
         Some(b) => {
             body.push_str(&format!(
                 "<p>{}: {} · {}: {} MiB · {}: {}</p><table id=\"devices\"><tr><th>{}</th><th>{}</th><th>{}</th></tr>",
-                t(lang, "Software"),
+                tr(lang, "Software"),
                 esc(&b.software_version),
-                t(lang, "Disk free"),
+                tr(lang, "Disk free"),
                 b.disk_free_bytes / (1024 * 1024),
-                t(lang, "Cash box"),
+                tr(lang, "Cash box"),
                 cash_words(lang, b),
-                t(lang, "Device"),
-                t(lang, "Health"),
-                t(lang, "Detail")
+                tr(lang, "Device"),
+                tr(lang, "Health"),
+                tr(lang, "Detail")
             ));
             for d in &b.devices {
                 let health = serde_json::to_value(d.health)
@@ -203,7 +207,7 @@ pub async fn kiosk(
             }
             body.push_str("</table>");
         }
-        None => body.push_str(&format!("<p>{}</p>", t(lang, "None."))),
+        None => body.push_str(&format!("<p>{}</p>", tr(lang, "None."))),
     }
 
     let payments: Vec<PaymentLine> = sqlx::query_as(
@@ -216,14 +220,14 @@ pub async fn kiosk(
     .map_err(db_error)?;
     body.push_str(&format!(
         "<h2>{}</h2><table id=\"payments\"><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
-        t(lang, "Recent payments"),
-        t(lang, "Order number"),
-        t(lang, "Time"),
-        t(lang, "Service"),
-        t(lang, "Account"),
-        t(lang, "Amount"),
-        t(lang, "Channel"),
-        t(lang, "State")
+        tr(lang, "Recent payments"),
+        tr(lang, "Order number"),
+        tr(lang, "Time"),
+        tr(lang, "Service"),
+        tr(lang, "Account"),
+        tr(lang, "Amount"),
+        tr(lang, "Channel"),
+        tr(lang, "State")
     ));
     for p in &payments {
         let (service, account, amount, channel) = payment_columns(&p.snapshot);
@@ -242,15 +246,15 @@ pub async fn kiosk(
     let chain_class = if k.chain_state == "intact" { "good" } else { "bad" };
     body.push_str(&format!(
         "<h2>{}</h2><p id=\"chain\"><span class=\"{chain_class}\">{}</span> · {} {} · {} {}</p>",
-        t(lang, "Journal chain"),
-        t(lang, if k.chain_state == "intact" { "intact" } else { "broken" }),
+        tr(lang, "Journal chain"),
+        if k.chain_state == "intact" { tr(lang, "intact") } else { tr(lang, "broken") },
         k.stored_through,
-        t(lang, "transitions held"),
-        t(lang, "verified up to"),
+        tr(lang, "transitions held"),
+        tr(lang, "verified up to"),
         k.verified_seq
     ));
 
-    body.push_str(&format!("<h2>{}</h2>", t(lang, "Commands")));
+    body.push_str(&format!("<h2>{}</h2>", tr(lang, "Commands")));
     if op.role.commands_kiosks() && k.paired && !k.revoked {
         let action = format!("/console/kiosks/{}/commands", k.id);
         body.push_str("<div class=\"note\">");
@@ -259,33 +263,33 @@ pub async fn kiosk(
             &action,
             &format!(
                 "<input type=\"hidden\" name=\"action\" value=\"out\"><label>{} <input name=\"reason\" required maxlength=\"200\"></label> ",
-                t(lang, "Reason")
+                tr(lang, "Reason")
             ),
-            t(lang, "Take out of service"),
+            tr(lang, "Take out of service"),
         ));
         body.push_str(&form(
             &op,
             &action,
             "<input type=\"hidden\" name=\"action\" value=\"in\">",
-            t(lang, "Return to service"),
+            tr(lang, "Return to service"),
         ));
         body.push_str(&form(
             &op,
             &action,
             "<input type=\"hidden\" name=\"action\" value=\"diagnostics\">",
-            t(lang, "Request diagnostics"),
+            tr(lang, "Request diagnostics"),
         ));
         body.push_str("</div>");
     }
     let queued = commands::list(&state.pool, &id, 20).await.map_err(db_error)?;
     body.push_str(&format!(
         "<table id=\"commands\"><tr><th>#</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
-        t(lang, "Action"),
-        t(lang, "By"),
-        t(lang, "Queued"),
-        t(lang, "Delivered"),
-        t(lang, "Acknowledged"),
-        t(lang, "Result")
+        tr(lang, "Action"),
+        tr(lang, "By"),
+        tr(lang, "Queued"),
+        tr(lang, "Delivered"),
+        tr(lang, "Acknowledged"),
+        tr(lang, "Result")
     ));
     for c in &queued {
         let kind = c.action["kind"].as_str().unwrap_or("?");
@@ -303,12 +307,12 @@ pub async fn kiosk(
     }
     body.push_str("</table>");
     if op.role.administers() && !k.revoked {
-        body.push_str(&format!("<h2>{}</h2>", t(lang, "Revoke this kiosk")));
+        body.push_str(&format!("<h2>{}</h2>", tr(lang, "Revoke this kiosk")));
         body.push_str(&form(
             &op,
             &format!("/console/kiosks/{}/revoke", k.id),
             "",
-            t(lang, "Revoke this kiosk"),
+            tr(lang, "Revoke this kiosk"),
         ));
     }
     ok(lang, &op, &k.id, body)
@@ -324,16 +328,22 @@ pub struct CommandForm {
 
 pub async fn send_command(
     State(state): State<AppState>,
-    lang: Lang,
+    Language(lang): Language,
     Signed(op): Signed,
     Path(id): Path<String>,
     Form(form): Form<CommandForm>,
 ) -> PageResult {
     if !csrf_matches(&op.csrf, &form.csrf) {
-        return Err(refusal(lang, &op, StatusCode::FORBIDDEN, "The form expired; please try again.").into());
+        return Err(refusal(
+            lang,
+            &op,
+            StatusCode::FORBIDDEN,
+            tr(lang, "The form expired; please try again."),
+        )
+        .into());
     }
     if !op.role.commands_kiosks() {
-        return Err(refusal(lang, &op, StatusCode::FORBIDDEN, "You may not do that.").into());
+        return Err(refusal(lang, &op, StatusCode::FORBIDDEN, tr(lang, "You may not do that.")).into());
     }
     let action = match form.action.as_str() {
         "out" if !form.reason.trim().is_empty() => {
@@ -341,7 +351,7 @@ pub async fn send_command(
         }
         "in" => CommandAction::ReturnToService,
         "diagnostics" => CommandAction::Diagnostics,
-        _ => return Err(refusal(lang, &op, StatusCode::BAD_REQUEST, "You may not do that.").into()),
+        _ => return Err(refusal(lang, &op, StatusCode::BAD_REQUEST, tr(lang, "You may not do that.")).into()),
     };
     commands::enqueue(&state.pool, &id, &op.name, &action).await.map_err(db_error)?;
     Ok(Redirect::to(&format!("/console/kiosks/{id}")).into_response())
@@ -349,21 +359,27 @@ pub async fn send_command(
 
 pub async fn revoke_kiosk(
     State(state): State<AppState>,
-    lang: Lang,
+    Language(lang): Language,
     Signed(op): Signed,
     Path(id): Path<String>,
     Form(form): Form<CsrfOnly>,
 ) -> PageResult {
     if !csrf_matches(&op.csrf, &form.csrf) {
-        return Err(refusal(lang, &op, StatusCode::FORBIDDEN, "The form expired; please try again.").into());
+        return Err(refusal(
+            lang,
+            &op,
+            StatusCode::FORBIDDEN,
+            tr(lang, "The form expired; please try again."),
+        )
+        .into());
     }
     if !op.role.administers() {
-        return Err(refusal(lang, &op, StatusCode::FORBIDDEN, "You may not do that.").into());
+        return Err(refusal(lang, &op, StatusCode::FORBIDDEN, tr(lang, "You may not do that.")).into());
     }
     match kiosks::revoke(&state.pool, &id, &op.name).await {
         Ok(()) => Ok(Redirect::to(&format!("/console/kiosks/{id}")).into_response()),
         Err(kiosks::KioskError::Db(e)) => Err(db_error(e)),
-        Err(_) => Err(refusal(lang, &op, StatusCode::NOT_FOUND, "No such kiosk.").into()),
+        Err(_) => Err(refusal(lang, &op, StatusCode::NOT_FOUND, tr(lang, "No such kiosk.")).into()),
     }
 }
 
@@ -386,17 +402,17 @@ struct TransitionLine {
 
 pub async fn payments(
     State(state): State<AppState>,
-    lang: Lang,
+    Language(lang): Language,
     Signed(op): Signed,
     Query(q): Query<OrderQuery>,
 ) -> PageResult {
     let order = q.order.trim();
     let mut body = format!(
         "<h1>{}</h1><form method=\"get\" action=\"/console/payments\"><label>{} <input id=\"order\" name=\"order\" value=\"{}\" size=\"28\"></label> <button id=\"search\" type=\"submit\">{}</button></form>",
-        t(lang, "Payments"),
-        t(lang, "Order number"),
+        tr(lang, "Payments"),
+        tr(lang, "Order number"),
         esc(order),
-        t(lang, "Search")
+        tr(lang, "Search")
     );
     if !order.is_empty() {
         let rows: Vec<TransitionLine> = sqlx::query_as(
@@ -407,13 +423,15 @@ pub async fn payments(
         .await
         .map_err(db_error)?;
         match rows.last() {
-            None => body
-                .push_str(&format!("<p id=\"result\">{}</p>", t(lang, "No payment with this order number."))),
+            None => body.push_str(&format!(
+                "<p id=\"result\">{}</p>",
+                tr(lang, "No payment with this order number.")
+            )),
             Some(last) => {
                 let (service, account, amount, channel) = payment_columns(&last.snapshot);
                 body.push_str(&format!(
                     "<p id=\"result\">{} <a href=\"/console/kiosks/{k}\">{k}</a> · {} · {} · {amount} · {}</p>",
-                    t(lang, "Kiosk"),
+                    tr(lang, "Kiosk"),
                     esc(&service),
                     esc(&account),
                     esc(&channel),
@@ -421,10 +439,10 @@ pub async fn payments(
                 ));
                 body.push_str(&format!(
                     "<table id=\"transitions\"><tr><th>seq</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
-                    t(lang, "Time"),
-                    t(lang, "From"),
-                    t(lang, "To"),
-                    t(lang, "Event")
+                    tr(lang, "Time"),
+                    tr(lang, "From"),
+                    tr(lang, "To"),
+                    tr(lang, "Event")
                 ));
                 for r in &rows {
                     body.push_str(&format!(
@@ -440,36 +458,42 @@ pub async fn payments(
             }
         }
     }
-    ok(lang, &op, t(lang, "Payments"), body)
+    ok(lang, &op, tr(lang, "Payments"), body)
 }
 
-pub async fn alerts(State(state): State<AppState>, lang: Lang, Signed(op): Signed) -> PageResult {
+pub async fn alerts(
+    State(state): State<AppState>,
+    Language(lang): Language,
+    Signed(op): Signed,
+) -> PageResult {
     let all = alerts::store::list(&state.pool, None, true, 200).await.map_err(db_error)?;
     let (open, cleared): (Vec<_>, Vec<_>) = all.into_iter().partition(|a| a.cleared_at.is_none());
-    let mut body = format!("<h1>{}</h1>", t(lang, "Alerts"));
-    for (title, list, id) in
-        [("Open alerts", &open, "open-alerts"), ("Cleared alerts", &cleared, "cleared-alerts")]
-    {
-        body.push_str(&format!("<h2>{}</h2>", t(lang, title)));
+    let mut body = format!("<h1>{}</h1>", tr(lang, "Alerts"));
+    let lists = [
+        (tr(lang, "Open alerts"), &open, "open-alerts"),
+        (tr(lang, "Cleared alerts"), &cleared, "cleared-alerts"),
+    ];
+    for (title, list, id) in lists {
+        body.push_str(&format!("<h2>{title}</h2>"));
         if list.is_empty() {
-            body.push_str(&format!("<p id=\"{id}\">{}</p>", t(lang, "None.")));
+            body.push_str(&format!("<p id=\"{id}\">{}</p>", tr(lang, "None.")));
             continue;
         }
         body.push_str(&format!(
             "<table id=\"{id}\"><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
-            t(lang, "Kiosk"),
-            t(lang, "Kind"),
-            t(lang, "Subject"),
-            t(lang, "Detail"),
-            t(lang, "Opened"),
-            t(lang, "Occurrences"),
-            t(lang, "Acknowledge")
+            tr(lang, "Kiosk"),
+            tr(lang, "Kind"),
+            tr(lang, "Subject"),
+            tr(lang, "Detail"),
+            tr(lang, "Opened"),
+            tr(lang, "Occurrences"),
+            tr(lang, "Acknowledge")
         ));
         for a in list.iter() {
             let ack = match (&a.acked_by, op.role.acknowledges()) {
-                (Some(by), _) => format!("{} {}", t(lang, "acknowledged by"), esc(by)),
+                (Some(by), _) => format!("{} {}", tr(lang, "acknowledged by"), esc(by)),
                 (None, true) => {
-                    form(&op, &format!("/console/alerts/{}/ack", a.id), "", t(lang, "Acknowledge"))
+                    form(&op, &format!("/console/alerts/{}/ack", a.id), "", tr(lang, "Acknowledge"))
                 }
                 (None, false) => "—".into(),
             };
@@ -485,66 +509,70 @@ pub async fn alerts(State(state): State<AppState>, lang: Lang, Signed(op): Signe
         }
         body.push_str("</table>");
     }
-    ok(lang, &op, t(lang, "Alerts"), body)
+    ok(lang, &op, tr(lang, "Alerts"), body)
 }
 
 /// An alert kind in the operator's language.
 fn alert_kind(lang: Lang, kind: &str) -> String {
     use alerts::kind::*;
-    let known = [
-        SILENT,
-        PAPER_OUT,
-        PAPER_NEAR_END,
-        DEVICE_FAULT,
-        SUSPENSE_OLD,
-        CASH_BOX_FULL,
-        CASH_BOX_REMOVED,
-        DISK_LOW,
-        CHAIN_GAP,
-        CHAIN_BREAK,
-        CHAIN_FORK,
-        ROLLBACK,
-        JOURNAL_REPLACED,
-    ];
-    match known.iter().find(|k| **k == kind) {
-        Some(k) => super::i18n::t(lang, k).to_owned(),
-        None => esc(kind),
-    }
+    let words = match kind {
+        SILENT => tr(lang, "Silent"),
+        PAPER_OUT => tr(lang, "Paper out"),
+        PAPER_NEAR_END => tr(lang, "Paper near end"),
+        DEVICE_FAULT => tr(lang, "Device fault"),
+        SUSPENSE_OLD => tr(lang, "Suspense too long"),
+        CASH_BOX_FULL => tr(lang, "Cash box full"),
+        CASH_BOX_REMOVED => tr(lang, "Cash box removed"),
+        DISK_LOW => tr(lang, "Disk low"),
+        CHAIN_GAP => tr(lang, "Journal rows missing"),
+        CHAIN_BREAK => tr(lang, "Journal row edited"),
+        CHAIN_FORK => tr(lang, "Journal rewritten"),
+        ROLLBACK => tr(lang, "Journal rolled back"),
+        JOURNAL_REPLACED => tr(lang, "Journal replaced"),
+        other => return esc(other),
+    };
+    words.to_owned()
 }
 
 pub async fn acknowledge_alert(
     State(state): State<AppState>,
-    lang: Lang,
+    Language(lang): Language,
     Signed(op): Signed,
     Path(id): Path<i64>,
     Form(form): Form<CsrfOnly>,
 ) -> PageResult {
     if !csrf_matches(&op.csrf, &form.csrf) {
-        return Err(refusal(lang, &op, StatusCode::FORBIDDEN, "The form expired; please try again.").into());
+        return Err(refusal(
+            lang,
+            &op,
+            StatusCode::FORBIDDEN,
+            tr(lang, "The form expired; please try again."),
+        )
+        .into());
     }
     if !op.role.acknowledges() {
-        return Err(refusal(lang, &op, StatusCode::FORBIDDEN, "You may not do that.").into());
+        return Err(refusal(lang, &op, StatusCode::FORBIDDEN, tr(lang, "You may not do that.")).into());
     }
     alerts::store::acknowledge(&state.pool, id, &op.name).await.map_err(db_error)?;
     Ok(Redirect::to("/console/alerts").into_response())
 }
 
-pub async fn new_kiosk_page(lang: Lang, Signed(op): Signed) -> PageResult {
+pub async fn new_kiosk_page(Language(lang): Language, Signed(op): Signed) -> PageResult {
     if !op.role.administers() {
-        return Err(refusal(lang, &op, StatusCode::FORBIDDEN, "You may not do that.").into());
+        return Err(refusal(lang, &op, StatusCode::FORBIDDEN, tr(lang, "You may not do that.")).into());
     }
     let inner = format!(
         "<p><label>{} <input id=\"kiosk-id\" name=\"id\" required maxlength=\"32\" pattern=\"[A-Za-z0-9_-]+\"></label></p>\
          <p><label>{} <input id=\"hall\" name=\"hall\" required maxlength=\"100\"></label></p>",
-        t(lang, "Kiosk id"),
-        t(lang, "Hall")
+        tr(lang, "Kiosk id"),
+        tr(lang, "Hall")
     );
     let body = format!(
         "<h1>{}</h1>{}",
-        t(lang, "New kiosk"),
-        form(&op, "/console/kiosks", &inner, t(lang, "Create and show the pairing code"))
+        tr(lang, "New kiosk"),
+        form(&op, "/console/kiosks", &inner, tr(lang, "Create and show the pairing code"))
     );
-    ok(lang, &op, t(lang, "New kiosk"), body)
+    ok(lang, &op, tr(lang, "New kiosk"), body)
 }
 
 #[derive(Deserialize)]
@@ -556,15 +584,21 @@ pub struct NewKioskForm {
 
 pub async fn create_kiosk(
     State(state): State<AppState>,
-    lang: Lang,
+    Language(lang): Language,
     Signed(op): Signed,
     Form(form): Form<NewKioskForm>,
 ) -> PageResult {
     if !csrf_matches(&op.csrf, &form.csrf) {
-        return Err(refusal(lang, &op, StatusCode::FORBIDDEN, "The form expired; please try again.").into());
+        return Err(refusal(
+            lang,
+            &op,
+            StatusCode::FORBIDDEN,
+            tr(lang, "The form expired; please try again."),
+        )
+        .into());
     }
     if !op.role.administers() {
-        return Err(refusal(lang, &op, StatusCode::FORBIDDEN, "You may not do that.").into());
+        return Err(refusal(lang, &op, StatusCode::FORBIDDEN, tr(lang, "You may not do that.")).into());
     }
     let id = form.id.trim();
     let code = match kiosks::issue_pairing_code(&state.pool, id, form.hall.trim(), &op.name).await {
@@ -572,8 +606,8 @@ pub async fn create_kiosk(
         Err(kiosks::KioskError::Db(e)) => return Err(db_error(e)),
         Err(e) => {
             let body =
-                format!("<h1>{}</h1><p class=\"bad\">{}</p>", t(lang, "New kiosk"), esc(&e.to_string()));
-            return Err((StatusCode::BAD_REQUEST, Html(page(lang, Some(&op), t(lang, "New kiosk"), &body)))
+                format!("<h1>{}</h1><p class=\"bad\">{}</p>", tr(lang, "New kiosk"), esc(&e.to_string()));
+            return Err((StatusCode::BAD_REQUEST, Html(page(lang, Some(&op), tr(lang, "New kiosk"), &body)))
                 .into_response()
                 .into());
         }
@@ -589,14 +623,14 @@ pub async fn create_kiosk(
         .unwrap_or_default();
     let body = format!(
         "<h1>{} {}</h1><p>{}</p><p>{}: <strong id=\"pairing-code\">{}</strong></p><div>{qr}</div><p><code id=\"ticket\">{}</code></p>",
-        t(lang, "Kiosk"),
+        tr(lang, "Kiosk"),
         esc(id),
-        t(lang, "Scan this QR at the kiosk's staff panel, or type the code there. It works once, for 24 hours."),
-        t(lang, "Pairing code"),
+        tr(lang, "Scan this QR at the kiosk's staff panel, or type the code there. It works once, for 24 hours."),
+        tr(lang, "Pairing code"),
         esc(&code),
         esc(&text)
     );
-    ok(lang, &op, t(lang, "Pairing code"), body)
+    ok(lang, &op, tr(lang, "Pairing code"), body)
 }
 
 #[derive(sqlx::FromRow)]
@@ -608,9 +642,13 @@ struct AuditLine {
     detail: serde_json::Value,
 }
 
-pub async fn audit(State(state): State<AppState>, lang: Lang, Signed(op): Signed) -> PageResult {
+pub async fn audit(
+    State(state): State<AppState>,
+    Language(lang): Language,
+    Signed(op): Signed,
+) -> PageResult {
     if !op.role.administers() {
-        return Err(refusal(lang, &op, StatusCode::FORBIDDEN, "You may not do that.").into());
+        return Err(refusal(lang, &op, StatusCode::FORBIDDEN, tr(lang, "You may not do that.")).into());
     }
     let rows: Vec<AuditLine> =
         sqlx::query_as("SELECT at, actor, action, target, detail FROM audit_log ORDER BY id DESC LIMIT 200")
@@ -619,12 +657,12 @@ pub async fn audit(State(state): State<AppState>, lang: Lang, Signed(op): Signed
             .map_err(db_error)?;
     let mut body = format!(
         "<h1>{}</h1><table id=\"audit\"><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
-        t(lang, "Audit log"),
-        t(lang, "Time"),
-        t(lang, "Actor"),
-        t(lang, "Action"),
-        t(lang, "Target"),
-        t(lang, "Detail")
+        tr(lang, "Audit log"),
+        tr(lang, "Time"),
+        tr(lang, "Actor"),
+        tr(lang, "Action"),
+        tr(lang, "Target"),
+        tr(lang, "Detail")
     );
     for r in &rows {
         body.push_str(&format!(
@@ -637,5 +675,5 @@ pub async fn audit(State(state): State<AppState>, lang: Lang, Signed(op): Signed
         ));
     }
     body.push_str("</table>");
-    ok(lang, &op, t(lang, "Audit log"), body)
+    ok(lang, &op, tr(lang, "Audit log"), body)
 }
