@@ -32,12 +32,14 @@ source scripts/lib/postgres.sh
 scratch=$(mktemp -d /tmp/yizhan-fleet.XXXXXX)
 pids=()
 cleanup() {
+  trap - EXIT INT TERM
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
   pg_stop
   rm -rf "$scratch"
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM
 pg_start >/dev/null
 export YIZHAN_HUB_DATABASE_URL="$YIZHAN_PG_ADMIN_URL"
 port=${HUB_PORT:-8443}
@@ -52,7 +54,9 @@ for _ in $(seq 100); do
   curl -skf "$hub_url/healthz" >/dev/null && break
   sleep 0.1
 done
-curl -skf "$hub_url/healthz" >/dev/null || { cat "$scratch/hub.log" >&2; exit 1; }
+# Ours, not something else already on the port.
+kill -0 "${pids[0]}" 2>/dev/null && curl -skf "$hub_url/healthz" >/dev/null \
+  || { cat "$scratch/hub.log" >&2; echo "the hub did not start (is port $port taken? HUB_PORT=…)" >&2; exit 1; }
 
 # One set of channel and biller simulators for the three kiosks (their ledgers are the
 # channels' and billers' books); each kiosk has simulated devices of its own.
@@ -65,6 +69,7 @@ while read -r name url; do
   [ "$name" = "wechat" ] && wechat=$url
 done <"$scratch/sim.out"
 cat "$scratch/sim.out" >/dev/null &
+pids+=($!)
 
 halls=("徐汇区漕河泾服务大厅" "浦东新区塘桥数字小屋" "静安区彭浦24小时小屋")
 kiosks=()
@@ -109,10 +114,13 @@ if $once; then
   exit 0
 fi
 
+# Headless kiosks read commands from standard input: a FIFO this script holds open, so they
+# run (shipping and beating in the background) until they are stopped.
+mkfifo "$scratch/stdin"
+exec 3<>"$scratch/stdin"
 for id in "${kiosks[@]}"; do
-  # Headless kiosks: they ship and beat in the background until stopped.
-  sleep infinity | "$Y" --config "$scratch/$id/kiosk.toml" --data-dir "$scratch/$id/data" run --headless \
-    >"$scratch/$id/kiosk.log" 2>&1 &
+  "$Y" --config "$scratch/$id/kiosk.toml" --data-dir "$scratch/$id/data" run --headless \
+    <"$scratch/stdin" >"$scratch/$id/kiosk.log" 2>&1 &
   pids+=($!)
 done
 sleep 3

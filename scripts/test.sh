@@ -25,8 +25,8 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 # The hub's tests run against a real PostgreSQL: a throwaway cluster in a scratch folder,
 # installed from Debian's packages if missing, stopped and removed however the tests end.
 source scripts/lib/postgres.sh
-pg_start
 trap pg_stop EXIT
+pg_start
 cargo test --workspace --locked
 
 # The production build: the same kiosk without the `sim` feature. No crate may have `sim` turned

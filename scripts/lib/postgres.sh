@@ -39,9 +39,10 @@ pg_start() {
   [ "$(id -u)" -eq 0 ] && chown postgres: "$PG_SCRATCH"
   pg_as_owner "$bin/initdb" -D "$PG_SCRATCH/data" -U yizhan --auth=trust -E UTF8 --locale=C.UTF-8 >"$PG_SCRATCH/initdb.log" 2>&1 \
     || { cat "$PG_SCRATCH/initdb.log" >&2; return 1; }
+  # Trust on a socket only its owner (and root) can open: nobody else on the machine gets in.
   # fsync stays on (the bench measures the real thing); enough connections for parallel tests.
   pg_as_owner "$bin/pg_ctl" -D "$PG_SCRATCH/data" -l "$PG_SCRATCH/server.log" -w -t 60 \
-    -o "-c listen_addresses='' -k $PG_SCRATCH -c max_connections=200 -c shared_buffers=128MB" start >/dev/null \
+    -o "-c listen_addresses='' -k $PG_SCRATCH -c unix_socket_permissions=0700 -c max_connections=200 -c shared_buffers=128MB" start >/dev/null \
     || { cat "$PG_SCRATCH/server.log" >&2; return 1; }
   export YIZHAN_PG_ADMIN_URL="postgres://yizhan@localhost/postgres?host=$PG_SCRATCH"
   echo "PostgreSQL $("$bin/postgres" --version | awk '{print $3}') running in $PG_SCRATCH"

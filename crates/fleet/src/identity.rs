@@ -181,8 +181,13 @@ fn write_with(path: &Path, bytes: &[u8], options: &mut std::fs::OpenOptions) -> 
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(fail)?;
     }
-    let tmp = path.with_extension("tmp");
-    let mut file = options.write(true).create(true).truncate(true).open(&tmp).map_err(fail)?;
+    // kiosk.key.tmp, kiosk.crt.tmp: one temporary file per file, made afresh (a stale one is
+    // removed first, so the private key's never inherits looser permissions).
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let tmp = PathBuf::from(tmp);
+    let _ = std::fs::remove_file(&tmp);
+    let mut file = options.write(true).create_new(true).open(&tmp).map_err(fail)?;
     file.write_all(bytes).map_err(fail)?;
     file.sync_all().map_err(fail)?;
     std::fs::rename(&tmp, path).map_err(fail)

@@ -83,6 +83,13 @@ impl Shipper {
     /// fails. Each answer is stored before the next batch is read.
     pub async fn ship_pending(&self) -> Result<ShipRound, ShipError> {
         let mut mark = self.mark();
+        // A mark past this journal's end belongs to a newer copy of it (the journal was rolled
+        // back): what this copy writes from its end on must still be offered.
+        let head_seq = self.reader.head().await?.seq;
+        if mark.acked_seq > head_seq {
+            mark.acked_seq = head_seq;
+            self.store_mark(&mark).await?;
+        }
         let mut round = ShipRound { stored_through: mark.acked_seq, ..ShipRound::default() };
         loop {
             let head = self.reader.head().await?;
@@ -102,14 +109,20 @@ impl Shipper {
                 rows: rows.into_iter().map(ShippedTransition::from).collect(),
             };
             let sent = batch.rows.len() as u64;
+            // The newest row this kiosk knows of: its head, or a row committed since.
+            let known = batch.rows.last().map_or(batch.head.seq, |r| r.seq.max(batch.head.seq));
             let ack = self.client.ship(&batch).await?;
             round.rows_sent += sent;
             round.batches += 1;
             round.stored_through = ack.stored_through;
             self.synced.store(true, std::sync::atomic::Ordering::Relaxed);
-            if ack.stored_through != mark.acked_seq {
-                mark.acked_seq = ack.stored_through;
-                self.cursor.store(&mark)?;
+            // The hub's answer wins, back as well as forward, but never past this journal's own
+            // end: a journal rolled back to an older copy must still ship what it writes next
+            // (the hub files it as a fork, whole), not skip it as "held".
+            let new_mark = ack.stored_through.min(known);
+            if new_mark != mark.acked_seq {
+                mark.acked_seq = new_mark;
+                self.store_mark(&mark).await?;
             } else if sent > 0 {
                 // The hub kept nothing of a non-empty batch: it refuses this journal's rows
                 // (a fork it has alerted on). Sending them again now would only repeat that.
@@ -118,7 +131,21 @@ impl Shipper {
             if mark.acked_seq >= round.head_seq && sent < u64::from(BATCH_ROWS) {
                 return Ok(round);
             }
+            if mark.acked_seq < ack.stored_through && sent > 0 && mark.acked_seq == known {
+                // Everything this journal has was offered; the hub holds more (a rollback it has
+                // alerted on). Wait for new rows.
+                return Ok(round);
+            }
         }
+    }
+
+    /// Stores the mark off the async threads (a rename and two fsyncs).
+    async fn store_mark(&self, mark: &ShipMark) -> Result<(), ShipError> {
+        let (cursor, mark) = (self.cursor.clone(), mark.clone());
+        tokio::task::spawn_blocking(move || cursor.store(&mark))
+            .await
+            .expect("storing the mark does not panic")
+            .map_err(ShipError::from)
     }
 
     /// Ships for ever: every `every` when caught up, sooner while rows are waiting, backing off

@@ -60,6 +60,8 @@ CREATE TABLE chain_conflicts (
     seq          BIGINT NOT NULL,
     held_hash    TEXT NOT NULL,
     offered_hash TEXT NOT NULL,
+    -- The row as offered, whole: the other history's payments are not lost to the hub.
+    offered_row  JSONB,
     journal_id   TEXT NOT NULL,
     seen_at      TIMESTAMPTZ NOT NULL DEFAULT now(),
     UNIQUE (kiosk_id, seq, offered_hash)

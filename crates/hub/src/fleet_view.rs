@@ -19,16 +19,20 @@ pub struct KioskLine {
     pub open_alerts: i64,
 }
 
+const KIOSK_LINE: &str =
+    "SELECT k.id, k.hall, k.paired_at IS NOT NULL AS paired, k.revoked_at IS NOT NULL AS revoked, \
+        k.last_seen_at, k.last_heartbeat, k.stored_through, k.verified_seq, k.chain_state, \
+        (SELECT count(*) FROM alerts a WHERE a.kiosk_id = k.id AND a.cleared_at IS NULL) AS open_alerts \
+     FROM kiosks k";
+
 /// Every kiosk, by id.
 pub async fn kiosks(pool: &PgPool) -> Result<Vec<KioskLine>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT k.id, k.hall, k.paired_at IS NOT NULL AS paired, k.revoked_at IS NOT NULL AS revoked, \
-                k.last_seen_at, k.last_heartbeat, k.stored_through, k.verified_seq, k.chain_state, \
-                (SELECT count(*) FROM alerts a WHERE a.kiosk_id = k.id AND a.cleared_at IS NULL) AS open_alerts \
-         FROM kiosks k ORDER BY k.id",
-    )
-    .fetch_all(pool)
-    .await
+    sqlx::query_as(&format!("{KIOSK_LINE} ORDER BY k.id")).fetch_all(pool).await
+}
+
+/// One kiosk.
+pub async fn kiosk(pool: &PgPool, id: &str) -> Result<Option<KioskLine>, sqlx::Error> {
+    sqlx::query_as(&format!("{KIOSK_LINE} WHERE k.id = $1")).bind(id).fetch_optional(pool).await
 }
 
 /// The fleet in numbers.

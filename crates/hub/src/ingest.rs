@@ -172,7 +172,7 @@ async fn compare_held(
             Some(hash) if *hash == row.hash => {}
             Some(hash) => {
                 conflicts += 1;
-                conflict(conn, kiosk_id, journal_id, row.seq, hash, &row.hash).await?;
+                conflict(conn, kiosk_id, journal_id, row.seq, hash, &row.hash, Some(row)).await?;
             }
             // Held through stored_through but missing: a gap the kiosk's journal also had.
             None => {}
@@ -195,13 +195,17 @@ async fn compare_head(
             .await?;
     match held {
         Some(hash) if hash != batch.head.hash => {
-            conflict(conn, kiosk_id, &batch.journal_id, batch.head.seq, &hash, &batch.head.hash).await?;
+            conflict(conn, kiosk_id, &batch.journal_id, batch.head.seq, &hash, &batch.head.hash, None)
+                .await?;
             Ok(1)
         }
         _ => Ok(0),
     }
 }
 
+/// Files a row the kiosk offered that contradicts the hub's copy (kept whole when it came as a
+/// row, so the other history's payments are not lost), and raises one `chain_fork` alert per
+/// kiosk: a rewritten history is one incident however many rows it spans.
 async fn conflict(
     conn: &mut PgConnection,
     kiosk_id: &str,
@@ -209,22 +213,25 @@ async fn conflict(
     seq: i64,
     held: &str,
     offered: &str,
+    row: Option<&ShippedTransition>,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "INSERT INTO chain_conflicts (kiosk_id, seq, held_hash, offered_hash, journal_id) VALUES ($1, $2, $3, $4, $5) \
-         ON CONFLICT DO NOTHING",
+        "INSERT INTO chain_conflicts (kiosk_id, seq, held_hash, offered_hash, offered_row, journal_id) \
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
     )
     .bind(kiosk_id)
     .bind(seq)
     .bind(held)
     .bind(offered)
+    .bind(row.map(|r| serde_json::to_value(r).expect("a row always serialises")))
     .bind(journal_id)
     .execute(&mut *conn)
     .await?;
     let detail = format!(
-        "the kiosk's transition {seq} differs from the copy the hub received earlier: its history was rewritten"
+        "the kiosk's transition {seq} differs from the copy the hub received earlier: its history was rewritten \
+         (every differing row is kept in chain_conflicts)"
     );
-    alerts::raise(conn, kiosk_id, kind::CHAIN_FORK, &format!("seq {seq}"), &detail).await?;
+    alerts::raise(conn, kiosk_id, kind::CHAIN_FORK, "", &detail).await?;
     Ok(())
 }
 

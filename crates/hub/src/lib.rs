@@ -88,6 +88,8 @@ pub enum StartError {
     Tls(#[from] tls::TlsError),
     #[error("cannot open the database: {0}")]
     Db(#[from] sqlx::Error),
+    #[error("the hub listens on {0}, which no kiosk can reach by that address: give the address kiosks use (--public-url https://hub.example:8443)")]
+    PublicUrl(SocketAddr),
     #[error("cannot listen on {addr}: {source}")]
     Listen {
         addr: SocketAddr,
@@ -107,7 +109,12 @@ impl RunningHub {
             .map_err(|source| StartError::Listen { addr: config.listen, source })?;
         let addr =
             listener.local_addr().map_err(|source| StartError::Listen { addr: config.listen, source })?;
-        let public_url = config.public_url.clone().unwrap_or_else(|| format!("https://{addr}"));
+        let public_url = match &config.public_url {
+            Some(url) => url.trim_end_matches('/').to_owned(),
+            // 0.0.0.0 is where to listen, not an address a kiosk can reach.
+            None if addr.ip().is_unspecified() => return Err(StartError::PublicUrl(addr)),
+            None => format!("https://{addr}"),
+        };
         let rules = Arc::new(config.rules.clone());
         let state = api::AppState { pool: pool.clone(), tls: hub_tls.clone(), rules, public_url };
         let app = api::routes().merge(console::routes()).with_state(state);

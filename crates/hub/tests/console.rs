@@ -196,6 +196,19 @@ async fn queued(hub: &TestHub) -> i64 {
 }
 
 #[tokio::test]
+async fn what_a_kiosk_reports_is_shown_as_text_never_as_markup() {
+    let (hub, kiosk) = hub_with_a_kiosk().await;
+    let mut beat = healthy_beat();
+    beat.head.seq = 9;
+    beat.software_version = "<img src=x onerror=alert(1)>".into();
+    beat.devices[1].detail = "<script>alert('scanner')</script>".into();
+    kiosk.client.heartbeat(&beat).await.unwrap();
+    let page = Session::sign_in(&hub, "zhao.viewer").await.kiosk_page;
+    assert!(!page.contains("<script>alert") && !page.contains("<img src=x"), "{page}");
+    assert!(page.contains("&lt;script&gt;alert(&#39;scanner&#39;)&lt;/script&gt;"));
+}
+
+#[tokio::test]
 async fn a_form_without_the_session_token_or_the_role_changes_nothing() {
     let (hub, _kiosk) = hub_with_a_kiosk().await;
     let action = format!("{}/console/kiosks/SH-XH-0001/commands", hub.url());
@@ -221,6 +234,23 @@ async fn a_form_without_the_session_token_or_the_role_changes_nothing() {
     }
     assert_eq!(queued(&hub).await, 1);
     assert_eq!(viewer.get(&format!("{}/console/audit", hub.url())).await, 403, "the audit log is for admins");
+
+    // The alert and revoke forms want the token too.
+    let alert: i64 = sqlx::query_scalar("SELECT id FROM alerts LIMIT 1").fetch_one(hub.pool()).await.unwrap();
+    let ack = format!("{}/console/alerts/{alert}/ack", hub.url());
+    assert_eq!(supervisor.post(&ack, &[("csrf", &"1".repeat(64))]).await, 403);
+    let revoke = format!("{}/console/kiosks/SH-XH-0001/revoke", hub.url());
+    let admin = Session::sign_in(&hub, "admin").await;
+    assert_eq!(admin.post(&revoke, &[("csrf", &"2".repeat(64))]).await, 403);
+    assert_eq!(supervisor.post(&revoke, &[("csrf", &supervisor.csrf)]).await, 403, "only admins revoke");
+    let (acked, revoked): (bool, bool) = sqlx::query_as(
+        "SELECT (SELECT acked_at IS NOT NULL FROM alerts WHERE id = $1), (SELECT revoked_at IS NOT NULL FROM kiosks WHERE id = 'SH-XH-0001')",
+    )
+    .bind(alert)
+    .fetch_one(hub.pool())
+    .await
+    .unwrap();
+    assert_eq!((acked, revoked), (false, false));
 
     // Signed out: the pages send the browser to sign in.
     let anonymous = reqwest::Client::builder()

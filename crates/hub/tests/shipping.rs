@@ -162,7 +162,7 @@ async fn a_deleted_row_is_a_gap_and_rewritten_shipped_history_is_a_fork() {
     let again = kiosk.shipper().await.ship_pending().await.unwrap();
     assert_eq!(again.stored_through, 18, "the hub keeps its own copy and says so");
     let alerts = open_alerts(hub.pool(), &kiosk.id).await;
-    assert!(alerts.contains(&("chain_fork".into(), "seq 3".into())), "{alerts:?}");
+    assert!(alerts.contains(&("chain_fork".into(), String::new())), "{alerts:?}");
     let conflicts: i64 = sqlx::query_scalar("SELECT count(*) FROM chain_conflicts WHERE kiosk_id = $1")
         .bind(&kiosk.id)
         .fetch_one(hub.pool())
@@ -184,10 +184,32 @@ async fn a_journal_rolled_back_to_an_older_copy_raises_a_rollback_alert() {
     journal::Journal::open(&old_copy).await.unwrap().close().await;
     kiosk.journal.pay(3).await;
     kiosk.shipper().await.ship_pending().await.unwrap();
-    // The journal file is swapped for the older copy (same journal id, fewer rows).
+    // The journal file is swapped for the older copy (same journal id, fewer rows), and the
+    // mark file stays as it was (18: the newer copy's).
+    let shipped_mark = kiosk.journal.path.with_extension("sqlite.shipped");
+    std::fs::copy(&shipped_mark, old_copy.with_extension("sqlite.shipped")).unwrap();
     let shipper = fleet::Shipper::open(&old_copy, kiosk.client.clone()).await.unwrap();
     shipper.ship_pending().await.unwrap();
     assert_eq!(open_alerts(hub.pool(), &kiosk.id).await, vec![("rollback".into(), String::new())]);
+
+    // The old copy takes two more payments: six rows at seqs the hub holds from the other
+    // history. Each reaches the hub, whole, as a conflict; none overwrites the central copy.
+    let mut old = common::KioskJournal::reopen(&old_copy).await;
+    old.pay(2).await;
+    let round = shipper.ship_pending().await.unwrap();
+    assert_eq!(round.rows_sent, 6, "the new history is offered, not skipped as held");
+    let kept: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM chain_conflicts WHERE kiosk_id = $1 AND offered_row IS NOT NULL AND seq BETWEEN 10 AND 15",
+    )
+    .bind(&kiosk.id)
+    .fetch_one(hub.pool())
+    .await
+    .unwrap();
+    assert_eq!(kept, 6);
+    assert_eq!(central_rows(hub.pool(), &kiosk.id).await, 18, "the central copy is untouched");
+    let alerts = open_alerts(hub.pool(), &kiosk.id).await;
+    assert!(alerts.contains(&("chain_fork".into(), String::new())), "{alerts:?}");
+    assert_eq!(shipper.ship_pending().await.unwrap().rows_sent, 0, "offered once, not again and again");
 }
 
 #[tokio::test]

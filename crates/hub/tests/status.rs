@@ -186,3 +186,49 @@ async fn start_webhook(received: Arc<Mutex<Vec<serde_json::Value>>>) -> String {
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     format!("http://{addr}/hook")
 }
+
+#[tokio::test]
+async fn acknowledging_a_chain_alert_clears_it_and_the_next_incident_is_a_new_alert() {
+    let received = Arc::new(Mutex::new(Vec::<serde_json::Value>::new()));
+    let webhook = start_webhook(received.clone()).await;
+    let hub = TestHub::start_with(|c| c.webhook = Some(webhook)).await;
+    let kiosk = hub.kiosk("SH-ST-007").await;
+    let raise = || async {
+        let mut conn = hub.pool().acquire().await.unwrap();
+        hub::alerts::store::raise(&mut conn, &kiosk.id, "chain_break", "seq 5", "transition 5 was changed")
+            .await
+            .unwrap()
+    };
+    let first = raise().await.expect("opened");
+    assert!(hub::alerts::store::acknowledge(hub.pool(), first, "li.finance").await.unwrap());
+    assert_eq!(open_alerts(hub.pool(), &kiosk.id).await, vec![], "an operator has looked: cleared");
+    let second = raise().await.expect("a new incident is a new alert, notified again");
+    assert_ne!(first, second);
+    // An observed condition (paper out) is only marked: it clears when the paper is back.
+    let mut beat = healthy_beat();
+    beat.paper = Paper::Out;
+    kiosk.client.heartbeat(&beat).await.unwrap();
+    let paper: i64 = sqlx::query_scalar("SELECT id FROM alerts WHERE kind = 'paper_out'")
+        .fetch_one(hub.pool())
+        .await
+        .unwrap();
+    hub::alerts::store::acknowledge(hub.pool(), paper, "wang.hall").await.unwrap();
+    assert!(open_alerts(hub.pool(), &kiosk.id).await.contains(&("paper_out".into(), String::new())));
+    assert!(
+        eventually(Duration::from_secs(10), || {
+            let received = received.clone();
+            async move { received.lock().unwrap().len() >= 4 }
+        })
+        .await
+    );
+    let events: Vec<String> = received
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|v| format!("{} {}", v["event"].as_str().unwrap(), v["kind"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        events,
+        ["opened chain_break", "cleared chain_break", "opened chain_break", "opened paper_out"]
+    );
+}

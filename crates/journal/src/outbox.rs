@@ -69,6 +69,28 @@ impl OutboxReader {
             .unwrap_or_else(|| ChainHead { seq: 0, hash: GENESIS.to_owned() }))
     }
 
+    /// Payments not settled (being paid, in suspense, waiting for a card write or a refund),
+    /// oldest first: (order reference, total in fen, state, created at in ms).
+    pub async fn unsettled(&self) -> Result<Vec<(String, i64, String, i64)>, JournalError> {
+        Ok(sqlx::query_as(
+            "SELECT id, total_fen, state, created_at FROM payments WHERE terminal = 0 ORDER BY created_at",
+        )
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Whether a staff action `action` whose detail starts with `prefix` is on record.
+    pub async fn has_staff_action(&self, action: &str, prefix: &str) -> Result<bool, JournalError> {
+        let found: Option<i64> = sqlx::query_scalar(
+            "SELECT 1 FROM staff_actions WHERE action = ?1 AND substr(detail, 1, length(?2)) = ?2 LIMIT 1",
+        )
+        .bind(action)
+        .bind(prefix)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(found.is_some())
+    }
+
     /// The journal's identity (`journal_meta.journal_id`), empty for a journal without one.
     pub async fn journal_id(&self) -> Result<String, JournalError> {
         let id: Option<String> =
@@ -95,7 +117,7 @@ pub struct ShipMark {
 }
 
 /// The durable high-water mark file.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct ShipCursor {
     path: PathBuf,
 }

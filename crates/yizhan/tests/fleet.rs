@@ -97,6 +97,11 @@ async fn a_kiosk_pays_with_the_hub_down_pairs_ships_catches_up_and_obeys_the_ope
     .unwrap();
     let synced = run(&config, &data, &["hub", "sync"]).await;
     assert!(text(&synced.stdout).contains("1 command(s) carried out"), "{}", text(&synced.stdout));
+    // The acknowledgement was lost: the hub hands the command over again. It is not journaled
+    // twice (and taking out of service again changes nothing).
+    sqlx::query("UPDATE commands SET acked_at = NULL").execute(hub.pool()).await.unwrap();
+    let again = run(&config, &data, &["hub", "sync"]).await;
+    assert!(text(&again.stdout).contains("1 command(s) carried out"), "{}", text(&again.stdout));
     let refused = pay(&config, &data).await;
     assert!(!refused.status.success());
     assert!(text(&refused.stderr).contains(reason), "{}", text(&refused.stderr));

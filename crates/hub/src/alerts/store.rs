@@ -226,23 +226,29 @@ pub async fn sweep_silent(pool: &PgPool, silent_after: std::time::Duration) -> R
     Ok(opened)
 }
 
-/// Marks alert `id` as seen by `operator`. Returns false when there is no such alert.
+/// Marks alert `id` as seen by `operator`. An alert that no observation clears (the chain's,
+/// a rollback, a replaced journal) is cleared by it: an operator has looked, and the next such
+/// event opens, and notifies, a new one. Returns false when there is no such alert.
 pub async fn acknowledge(pool: &PgPool, id: i64, operator: &str) -> Result<bool, sqlx::Error> {
     let mut tx = pool.begin().await?;
-    let done =
-        sqlx::query("UPDATE alerts SET acked_at = now(), acked_by = $2 WHERE id = $1 AND acked_at IS NULL")
-            .bind(id)
-            .bind(operator)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected()
-            == 1;
-    if done {
-        crate::audit::record(&mut tx, operator, "alert.acknowledge", &id.to_string(), serde_json::json!({}))
-            .await?;
+    let row: Option<(String, bool)> = sqlx::query_as(
+        "UPDATE alerts SET acked_at = now(), acked_by = $2, \
+             cleared_at = CASE WHEN cleared_at IS NULL AND NOT (kind = ANY($3)) THEN now() ELSE cleared_at END \
+         WHERE id = $1 AND acked_at IS NULL RETURNING kind, cleared_at IS NOT NULL",
+    )
+    .bind(id)
+    .bind(operator)
+    .bind(observed_kinds())
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some((kind, cleared)) = row else { return Ok(false) };
+    if cleared && !observed_kinds().contains(&kind) {
+        notify(&mut tx, id, "cleared").await?;
     }
+    crate::audit::record(&mut tx, operator, "alert.acknowledge", &id.to_string(), serde_json::json!({}))
+        .await?;
     tx.commit().await?;
-    Ok(done)
+    Ok(true)
 }
 
 /// Alerts, newest first: open ones only unless `all`.

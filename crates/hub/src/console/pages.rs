@@ -159,8 +159,7 @@ pub async fn kiosk(
     Signed(op): Signed,
     Path(id): Path<String>,
 ) -> PageResult {
-    let all = fleet_view::kiosks(&state.pool).await.map_err(db_error)?;
-    let Some(k) = all.into_iter().find(|k| k.id == id) else {
+    let Some(k) = fleet_view::kiosk(&state.pool, &id).await.map_err(db_error)? else {
         return Err(refusal(lang, &op, StatusCode::NOT_FOUND, tr(lang, "No such kiosk.")).into());
     };
     let beat = beat_of(&k);
@@ -438,7 +437,8 @@ pub async fn payments(
                     k = esc(&last.kiosk_id),
                 ));
                 body.push_str(&format!(
-                    "<table id=\"transitions\"><tr><th>seq</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
+                    "<table id=\"transitions\"><tr><th>{}</th><th>seq</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
+                    tr(lang, "Kiosk"),
                     tr(lang, "Time"),
                     tr(lang, "From"),
                     tr(lang, "To"),
@@ -446,7 +446,8 @@ pub async fn payments(
                 ));
                 for r in &rows {
                     body.push_str(&format!(
-                        "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                        "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                        esc(&r.kiosk_id),
                         r.seq,
                         shanghai_ms(r.at_ms),
                         esc(&r.from_state),

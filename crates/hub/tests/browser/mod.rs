@@ -142,8 +142,14 @@ impl Browser {
         base64::engine::general_purpose::STANDARD.decode(b64.as_str().unwrap()).unwrap()
     }
 
-    pub async fn quit(mut self) {
+    pub async fn quit(self) {
         let _ = self.http.delete(&self.session).send().await;
+    }
+}
+
+/// chromedriver (and the Chromium it started) ends with the test, passed or failed.
+impl Drop for Browser {
+    fn drop(&mut self) {
         let _ = self.driver.kill();
         let _ = self.driver.wait();
     }

@@ -138,6 +138,14 @@ impl KioskJournal {
         KioskJournal { path: path.to_owned(), journal, next: 1 }
     }
 
+    /// The journal at `path` opened again (an older copy restored, say). Its next payments are
+    /// other payments (order numbers from 1001 on) than those its newer copy took.
+    pub async fn reopen(path: &Path) -> KioskJournal {
+        let journal = Journal::open(path).await.unwrap();
+        let payments = journal.list(100_000, 0).await.unwrap().len() as u32;
+        KioskJournal { path: path.to_owned(), journal, next: payments + 1_001 }
+    }
+
     /// Journals `n` paid bills: three transitions each (ordered, sent, paid).
     pub async fn pay(&mut self, n: u32) {
         for _ in 0..n {

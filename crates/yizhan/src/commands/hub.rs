@@ -89,7 +89,14 @@ pub async fn run(backend: &Backend, config: &KioskConfig, data_dir: &Path, comma
                     return ExitCode::from(1);
                 }
             };
-            let commands = match hub_link::beat_once(backend, &client, &settings).await {
+            let reader = match journal::OutboxReader::open(&settings.journal).await {
+                Ok(reader) => reader,
+                Err(error) => {
+                    eprintln!("yizhan: {error}");
+                    return ExitCode::from(1);
+                }
+            };
+            let commands = match hub_link::beat_once(backend, &client, &reader, &settings).await {
                 Ok(n) => n,
                 Err(error) => {
                     eprintln!("yizhan: heartbeat failed: {error}");

@@ -7,13 +7,12 @@ use std::path::Path;
 
 use fleet::wire::{Command, CommandAck, CommandAction};
 use fleet::HubClient;
+use journal::OutboxReader;
 
 use crate::backend::Backend;
 
 /// The staff action's name for a hub command.
 const ACTION: &str = "hub-command";
-/// How far back the journal is searched for a command already carried out.
-const RECENT_ACTIONS: u32 = 500;
 
 /// The file in the data directory that keeps the operator's out-of-service order across
 /// restarts and for every process that moves money (`yizhan pay` as much as the screens).
@@ -28,25 +27,40 @@ pub fn held_out_of_service(data_dir: &Path) -> Option<String> {
     Some(reason)
 }
 
-/// Journals, carries out and acknowledges `command`.
+/// Journals, carries out and acknowledges `command`. Returns false when it could not be
+/// journaled (nothing was done; the hub hands it over again).
+///
+/// A command already on record is not journaled again. Taking out of and back into service are
+/// done again all the same (they are idempotent, and a power cut may have fallen between the
+/// record and the deed); diagnostics are only answered again.
 pub async fn carry_out(
     backend: &Backend,
     client: &HubClient,
+    reader: &OutboxReader,
     data_dir: &Path,
     command: Command,
-) -> Result<(), fleet::HubError> {
-    let ack = match already_done(backend, command.id).await {
-        Some(detail) => CommandAck { id: command.id, done: true, detail },
-        None => match journal_it(backend, &command).await {
-            Ok(()) => act(backend, data_dir, &command).await,
-            // Not journaled, not done: the hub hands it over again with the next heartbeat.
-            Err(error) => {
-                tracing::error!(%error, id = command.id, "a hub command could not be journaled; not carried out");
-                return Ok(());
-            }
-        },
+) -> Result<bool, fleet::HubError> {
+    let on_record = match reader.has_staff_action(ACTION, &format!("#{} ", command.id)).await {
+        Ok(found) => found,
+        Err(error) => {
+            tracing::error!(%error, id = command.id, "the journal could not be read; the hub command waits");
+            return Ok(false);
+        }
     };
-    client.ack(&ack).await
+    if !on_record {
+        if let Err(error) = journal_it(backend, &command).await {
+            tracing::error!(%error, id = command.id, "a hub command could not be journaled; not carried out");
+            return Ok(false);
+        }
+    }
+    let ack = match (&command.action, on_record) {
+        (CommandAction::Diagnostics, true) => {
+            CommandAck { id: command.id, done: true, detail: "already answered".into() }
+        }
+        _ => act(backend, data_dir, &command).await,
+    };
+    client.ack(&ack).await?;
+    Ok(true)
 }
 
 /// The staff-action detail of a command: its id first, so a repeat is recognised.
@@ -57,15 +71,6 @@ fn detail_of(command: &Command) -> String {
         CommandAction::Diagnostics => "diagnostics".to_owned(),
     };
     format!("#{} {what}", command.id)
-}
-
-async fn already_done(backend: &Backend, id: i64) -> Option<String> {
-    let prefix = format!("#{id} ");
-    let recent = backend.runtime.journal.staff_actions(RECENT_ACTIONS, 0).await.ok()?;
-    recent
-        .into_iter()
-        .find(|a| a.action == ACTION && a.detail.starts_with(&prefix))
-        .map(|_| "already carried out".to_owned())
 }
 
 async fn journal_it(backend: &Backend, command: &Command) -> Result<(), journal::JournalError> {
@@ -87,8 +92,7 @@ async fn act(backend: &Backend, data_dir: &Path, command: &Command) -> CommandAc
     let runtime = &backend.runtime;
     let (done, detail) = match &command.action {
         CommandAction::TakeOutOfService { reason } => {
-            let kept =
-                std::fs::create_dir_all(data_dir).and_then(|()| std::fs::write(hold_file(data_dir), reason));
+            let kept = write_durably(&hold_file(data_dir), reason);
             runtime.set_service_hold(Some(reason.clone()));
             tracing::warn!(%reason, operator = %command.operator, "taken out of service by the operator");
             match kept {
@@ -100,14 +104,35 @@ async fn act(backend: &Backend, data_dir: &Path, command: &Command) -> CommandAc
             }
         }
         CommandAction::ReturnToService => {
-            let _ = std::fs::remove_file(hold_file(data_dir));
             runtime.set_service_hold(None);
+            match std::fs::remove_file(hold_file(data_dir)) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                // Still held after a restart: say so rather than "in service".
+                Err(e) => {
+                    let detail = format!("in service until the next restart (the order file stays: {e})");
+                    return CommandAck { id: command.id, done: false, detail };
+                }
+            }
             tracing::info!(operator = %command.operator, "returned to service by the operator");
             (true, "in service".to_owned())
         }
         CommandAction::Diagnostics => (true, diagnostics(backend).await),
     };
     CommandAck { id: command.id, done, detail }
+}
+
+/// `text` in `path`: a temporary file, fsync, rename (an acknowledged order survives a power cut).
+fn write_durably(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let tmp = path.with_extension("tmp");
+    let mut file = std::fs::File::create(&tmp)?;
+    file.write_all(text.as_bytes())?;
+    file.sync_all()?;
+    std::fs::rename(&tmp, path)
 }
 
 /// Every device's line, the journal's state and what is unsettled, as text for the operator.

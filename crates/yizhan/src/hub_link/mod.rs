@@ -87,7 +87,10 @@ pub async fn start(backend: Arc<Backend>, settings: HubSettings) -> Option<HubLi
         Ok(shipper) => tasks.push(tokio::spawn(shipper.run(settings.ship_every, stopped.clone()))),
         Err(error) => tracing::error!(%error, "the journal shipper cannot start"),
     }
-    tasks.push(tokio::spawn(heartbeats(backend, client, settings, stopped)));
+    match journal::OutboxReader::open(&settings.journal).await {
+        Ok(reader) => tasks.push(tokio::spawn(heartbeats(backend, client, reader, settings, stopped))),
+        Err(error) => tracing::error!(%error, "heartbeats cannot start: the journal cannot be read"),
+    }
     Some(HubLink { stop, tasks })
 }
 
@@ -95,11 +98,12 @@ pub async fn start(backend: Arc<Backend>, settings: HubSettings) -> Option<HubLi
 async fn heartbeats(
     backend: Arc<Backend>,
     client: HubClient,
+    reader: journal::OutboxReader,
     settings: HubSettings,
     mut stop: watch::Receiver<bool>,
 ) {
     loop {
-        if let Err(error) = beat_once(&backend, &client, &settings).await {
+        if let Err(error) = beat_once(&backend, &client, &reader, &settings).await {
             tracing::warn!(%error, "heartbeat to the fleet hub failed; trying again later");
         }
         tokio::select! {
@@ -109,18 +113,23 @@ async fn heartbeats(
     }
 }
 
-/// Sends one heartbeat and carries out the commands in its answer. Returns how many commands
-/// were carried out.
+/// Sends one heartbeat and carries out the commands in its answer, in order: one that cannot
+/// be journaled stops the rest (they come again with the next answer). Returns how many were
+/// carried out.
 pub async fn beat_once(
     backend: &Backend,
     client: &HubClient,
+    reader: &journal::OutboxReader,
     settings: &HubSettings,
 ) -> Result<usize, fleet::HubError> {
-    let beat = status::heartbeat(backend, &settings.journal).await;
+    let beat = status::heartbeat(backend, reader, &settings.journal).await;
     let reply = client.heartbeat(&beat).await?;
-    let count = reply.commands.len();
+    let mut done = 0;
     for command in reply.commands {
-        commands::carry_out(backend, client, &settings.data_dir, command).await?;
+        if !commands::carry_out(backend, client, reader, &settings.data_dir, command).await? {
+            break;
+        }
+        done += 1;
     }
-    Ok(count)
+    Ok(done)
 }

@@ -6,16 +6,31 @@
 use std::path::Path;
 
 use fleet::wire::{CashBoxReport, DeviceHealth, DeviceReport, Head, Heartbeat, Paper, SuspenseReport};
+use journal::OutboxReader;
 use kiosk_core::session::Lang;
 
 use crate::backend::Backend;
 
-/// The kiosk's heartbeat now.
-pub async fn heartbeat(backend: &Backend, journal_path: &Path) -> Heartbeat {
-    let runtime = &backend.runtime;
+/// The kiosk's heartbeat now. The journal is read through `reader`, the shipper's read-only
+/// connection, so the heartbeat never queues on the connection payments write through.
+pub async fn heartbeat(backend: &Backend, reader: &OutboxReader, journal_path: &Path) -> Heartbeat {
     let report = crate::ui::status::report(backend).await;
-    let devices = report.devices.iter().map(device_report).collect();
-    let head = match runtime.journal.chain_head().await {
+    let paper = paper(backend).await;
+    let cash_box = cash_box(backend).await;
+    let mut devices: Vec<DeviceReport> = report.devices.iter().map(device_report).collect();
+    // Paper out and a cash box that is full or out have alerts of their own, with their own
+    // patience (a collection takes a minute): they do not also count as a device fault.
+    for device in &mut devices {
+        let covered = match device.device.as_str() {
+            "printer" => paper == Paper::Out,
+            "cash" => cash_box.as_ref().is_some_and(|c| c.full || !c.present),
+            _ => false,
+        };
+        if covered && device.health == DeviceHealth::Fault {
+            device.health = DeviceHealth::Warning;
+        }
+    }
+    let head = match reader.head().await {
         Ok(head) => Head { seq: head.seq, hash: head.hash },
         Err(error) => {
             tracing::warn!(%error, "heartbeat: the journal's head could not be read");
@@ -29,10 +44,10 @@ pub async fn heartbeat(backend: &Backend, journal_path: &Path) -> Heartbeat {
         head,
         journal_bytes: journal_bytes(journal_path),
         disk_free_bytes: disk_free(journal_path),
-        paper: paper(backend).await,
+        paper,
         devices,
-        cash_box: cash_box(backend).await,
-        suspense: suspense(backend).await,
+        cash_box,
+        suspense: suspense(reader).await,
     }
 }
 
@@ -89,16 +104,17 @@ async fn cash_box(backend: &Backend) -> Option<CashBoxReport> {
 }
 
 /// Payments not settled: being finished, in suspense, or waiting for a refund.
-async fn suspense(backend: &Backend) -> Vec<SuspenseReport> {
-    let journal = &backend.runtime.journal;
-    let mut rows = journal.load_unfinished().await.unwrap_or_default();
-    rows.extend(journal.load_parked().await.unwrap_or_default());
+async fn suspense(reader: &OutboxReader) -> Vec<SuspenseReport> {
+    let rows = reader.unsettled().await.unwrap_or_else(|error| {
+        tracing::warn!(%error, "heartbeat: the unsettled payments could not be read");
+        Vec::new()
+    });
     rows.into_iter()
-        .map(|row| SuspenseReport {
-            order_ref: row.id,
-            amount_fen: row.total_fen,
-            state: row.state,
-            since_ms: row.created_at,
+        .map(|(order_ref, amount_fen, state, since_ms)| SuspenseReport {
+            order_ref,
+            amount_fen,
+            state,
+            since_ms,
         })
         .collect()
 }
