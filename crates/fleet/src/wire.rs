@@ -171,8 +171,18 @@ pub enum CommandAction {
         reason: String,
     },
     ReturnToService,
-    /// Recent log lines and every device's status, answered in the acknowledgement.
+    /// Every device's status, the journal's head and the unsettled payments, answered in the
+    /// acknowledgement.
     Diagnostics,
+    /// Settle a payment in suspense as finance decided from the statements: `outcome` is
+    /// `delivered` (the billers have the money), `returned` (the customer has it back) or
+    /// `not-charged`. The kiosk journals it as a staff resolution by `hub:<operator>`; one that
+    /// contradicts what the kiosk itself saw is refused there.
+    SettleSuspense {
+        order_ref: String,
+        outcome: String,
+        reason: String,
+    },
 }
 
 /// The hub's answer to a heartbeat: the commands waiting for this kiosk, oldest first.

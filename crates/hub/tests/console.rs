@@ -196,6 +196,54 @@ async fn queued(hub: &TestHub) -> i64 {
 }
 
 #[tokio::test]
+async fn finance_settles_a_payment_in_suspense_and_a_hall_supervisor_may_not() {
+    let (hub, kiosk) = hub_with_a_kiosk().await;
+    let mut beat = healthy_beat();
+    beat.head.seq = 9;
+    beat.suspense.push(fleet::wire::SuspenseReport {
+        order_ref: "YZ0001261206090000001".into(),
+        amount_fen: 3_150,
+        state: "SUSPENSE".into(),
+        since_ms: chrono::Utc::now().timestamp_millis() - 3_600_000,
+    });
+    kiosk.client.heartbeat(&beat).await.unwrap();
+    let action = format!("{}/console/kiosks/SH-XH-0001/commands", hub.url());
+    let settle = |csrf: &str| -> Vec<(&'static str, String)> {
+        vec![
+            ("csrf", csrf.to_owned()),
+            ("action", "settle".into()),
+            ("order", "YZ0001261206090000001".into()),
+            ("outcome", "returned".into()),
+            ("reason", "WeChat statement: reversed".into()),
+        ]
+    };
+
+    let supervisor = Session::sign_in(&hub, "wang.hall").await;
+    assert!(!supervisor.kiosk_page.contains("value=\"settle\""));
+    let form = settle(&supervisor.csrf);
+    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    assert_eq!(supervisor.post(&action, &form).await, 403);
+
+    let finance = Session::sign_in(&hub, "li.finance").await;
+    assert!(finance.kiosk_page.contains("value=\"settle\"") && finance.kiosk_page.contains("¥31.50"));
+    let form = settle(&finance.csrf);
+    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    assert_eq!(finance.post(&action, &form).await, 303);
+    let reply = kiosk.client.heartbeat(&beat).await.unwrap();
+    assert_eq!(
+        reply.commands.iter().map(|c| (c.operator.as_str(), c.action.clone())).collect::<Vec<_>>(),
+        vec![(
+            "li.finance",
+            fleet::wire::CommandAction::SettleSuspense {
+                order_ref: "YZ0001261206090000001".into(),
+                outcome: "returned".into(),
+                reason: "WeChat statement: reversed".into(),
+            }
+        )]
+    );
+}
+
+#[tokio::test]
 async fn what_a_kiosk_reports_is_shown_as_text_never_as_markup() {
     let (hub, kiosk) = hub_with_a_kiosk().await;
     let mut beat = healthy_beat();

@@ -122,3 +122,74 @@ async fn a_kiosk_pays_with_the_hub_down_pairs_ships_catches_up_and_obeys_the_ope
         actions.iter().filter(|a| a.action == "hub-command").map(|a| a.staff_id.as_str()).collect();
     assert_eq!(by_hub, vec!["hub:wang.hall", "hub:wang.hall"]);
 }
+
+/// Finance settles a payment the kiosk holds in suspense, from the hub: the kiosk resolves it
+/// through its own journal-first machinery, as a staff resolution by `hub:<operator>`, and a
+/// command handed over again does not settle twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn finance_settles_a_suspense_payment_from_the_hub() {
+    use support::{wechat_code, Fault, TestKiosk};
+    let hub = TestHub::start().await;
+    let kiosk = TestKiosk::start().await;
+    let account = kiosk.account(kiosk_core::Utility::Water, 3150);
+    let code = wechat_code();
+    let faults = kiosk.channel(&code).faults();
+    faults.inject("pay", Fault::UserPaying { ms: None }, 1);
+    faults.inject("reverse", Fault::Status { code: 503 }, 100);
+    let payment = kiosk.pay(kiosk_core::Utility::Water, &account, code).await;
+    assert!(matches!(payment.state, kiosk_core::State::Suspense { .. }), "{:?}", payment.state);
+    faults.clear();
+
+    let data = kiosk.dir.path();
+    let settings = yizhan::hub_link::HubSettings {
+        url: hub.url(),
+        identity: fleet::IdentityFiles::in_dir(&data.join("hub")),
+        identity_dir: data.join("hub"),
+        data_dir: data.to_path_buf(),
+        journal: data.join("journal.db"),
+        ship_every: std::time::Duration::from_secs(10),
+        heartbeat_every: std::time::Duration::from_secs(30),
+    };
+    fleet::pair(&hub.ticket("SH-TEST-0001").await, &settings.identity).await.unwrap();
+    let client = settings.client().unwrap();
+    let reader = journal::OutboxReader::open(&settings.journal).await.unwrap();
+    yizhan::hub_link::beat_once(&kiosk.backend, &client, &reader, &settings).await.unwrap();
+    let reported: serde_json::Value =
+        sqlx::query_scalar("SELECT last_heartbeat FROM kiosks WHERE id = 'SH-TEST-0001'")
+            .fetch_one(hub.pool())
+            .await
+            .unwrap();
+    assert_eq!(reported["suspense"][0]["order_ref"], payment.id(), "the hub sees the payment in suspense");
+
+    let settle = CommandAction::SettleSuspense {
+        order_ref: payment.id().to_owned(),
+        outcome: "returned".into(),
+        reason: "WeChat statement 2026-12-06: reversed".into(),
+    };
+    hub::commands::enqueue(hub.pool(), "SH-TEST-0001", "li.finance", &settle).await.unwrap();
+    assert_eq!(yizhan::hub_link::beat_once(&kiosk.backend, &client, &reader, &settings).await.unwrap(), 1);
+    let settled = kiosk.backend.runtime.load(payment.id()).await.unwrap();
+    assert!(settled.state.is_terminal(), "{:?}", settled.state);
+    let (done, detail): (Option<bool>, Option<String>) =
+        sqlx::query_as("SELECT done, detail FROM commands").fetch_one(hub.pool()).await.unwrap();
+    assert_eq!(done, Some(true), "{detail:?}");
+
+    // The acknowledgement was lost: handed over again, it finds the payment settled.
+    sqlx::query("UPDATE commands SET acked_at = NULL").execute(hub.pool()).await.unwrap();
+    yizhan::hub_link::beat_once(&kiosk.backend, &client, &reader, &settings).await.unwrap();
+    let detail: Option<String> =
+        sqlx::query_scalar("SELECT detail FROM commands").fetch_one(hub.pool()).await.unwrap();
+    assert_eq!(detail.as_deref(), Some("already settled"));
+    let resolutions: Vec<_> = kiosk
+        .backend
+        .runtime
+        .journal
+        .staff_actions(20, 0)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|a| a.action == "resolve_suspense")
+        .map(|a| a.staff_id)
+        .collect();
+    assert_eq!(resolutions, vec!["hub:li.finance"], "settled once, by the operator");
+}

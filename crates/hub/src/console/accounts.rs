@@ -49,6 +49,11 @@ impl Role {
         matches!(self, Role::HallSupervisor | Role::Admin)
     }
 
+    /// Settles payments in suspense (finance's decision from the statements).
+    pub fn settles(self) -> bool {
+        matches!(self, Role::Finance | Role::Admin)
+    }
+
     /// Acknowledges alerts.
     pub fn acknowledges(self) -> bool {
         !matches!(self, Role::Viewer)
@@ -211,6 +216,7 @@ mod tests {
         assert_eq!(Role::parse("root"), None);
         assert!(!Role::Viewer.acknowledges() && !Role::Viewer.commands_kiosks());
         assert!(Role::HallSupervisor.commands_kiosks() && !Role::Finance.commands_kiosks());
+        assert!(Role::Finance.settles() && !Role::HallSupervisor.settles() && !Role::Viewer.settles());
         assert!(Role::Admin.administers() && !Role::HallSupervisor.administers());
     }
 

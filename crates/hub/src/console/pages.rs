@@ -242,6 +242,8 @@ pub async fn kiosk(
     }
     body.push_str("</table>");
 
+    body.push_str(&suspense_section(lang, &op, &k, beat.as_ref()));
+
     let chain_class = if k.chain_state == "intact" { "good" } else { "bad" };
     body.push_str(&format!(
         "<h2>{}</h2><p id=\"chain\"><span class=\"{chain_class}\">{}</span> · {} {} · {} {}</p>",
@@ -317,12 +319,67 @@ pub async fn kiosk(
     ok(lang, &op, &k.id, body)
 }
 
+/// The kiosk's payments in suspense (from its last heartbeat), each with finance's settle form.
+fn suspense_section(
+    lang: Lang,
+    op: &Operator,
+    k: &fleet_view::KioskLine,
+    beat: Option<&Heartbeat>,
+) -> String {
+    let list = beat.map(|b| b.suspense.as_slice()).unwrap_or_default();
+    let mut out = format!("<h2>{}</h2>", tr(lang, "Payments in suspense"));
+    if list.is_empty() {
+        out.push_str(&format!("<p id=\"suspense\">{}</p>", tr(lang, "None.")));
+        return out;
+    }
+    let settles = op.role.settles() && k.paired && !k.revoked;
+    out.push_str(&format!(
+        "<table id=\"suspense\"><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
+        tr(lang, "Order number"),
+        tr(lang, "Amount"),
+        tr(lang, "State"),
+        tr(lang, "Since"),
+        tr(lang, "Settle")
+    ));
+    for p in list {
+        let settle = if settles {
+            let inner = format!(
+                "<input type=\"hidden\" name=\"action\" value=\"settle\"><input type=\"hidden\" name=\"order\" value=\"{}\">\
+                 <select name=\"outcome\"><option value=\"delivered\">{}</option><option value=\"returned\">{}</option>\
+                 <option value=\"not-charged\">{}</option></select> <input name=\"reason\" required maxlength=\"200\" placeholder=\"{}\"> ",
+                esc(&p.order_ref),
+                tr(lang, "delivered to the billers"),
+                tr(lang, "returned to the customer"),
+                tr(lang, "never charged"),
+                tr(lang, "Reason")
+            );
+            form(op, &format!("/console/kiosks/{}/commands", k.id), &inner, tr(lang, "Settle"))
+        } else {
+            "—".into()
+        };
+        out.push_str(&format!(
+            "<tr><td><a href=\"/console/payments?order={o}\">{o}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{settle}</td></tr>",
+            yuan(p.amount_fen),
+            esc(&p.state),
+            shanghai_ms(p.since_ms),
+            o = esc(&p.order_ref),
+        ));
+    }
+    out.push_str("</table>");
+    out
+}
+
 #[derive(Deserialize)]
 pub struct CommandForm {
     csrf: String,
     action: String,
     #[serde(default)]
     reason: String,
+    /// For `settle`: the order and finance's decision.
+    #[serde(default)]
+    order: String,
+    #[serde(default)]
+    outcome: String,
 }
 
 pub async fn send_command(
@@ -341,12 +398,26 @@ pub async fn send_command(
         )
         .into());
     }
-    if !op.role.commands_kiosks() {
+    // Settling money is finance's; the kiosk's service is the hall's.
+    let allowed = if form.action == "settle" { op.role.settles() } else { op.role.commands_kiosks() };
+    if !allowed {
         return Err(refusal(lang, &op, StatusCode::FORBIDDEN, tr(lang, "You may not do that.")).into());
     }
+    let reason = form.reason.trim();
     let action = match form.action.as_str() {
-        "out" if !form.reason.trim().is_empty() => {
-            CommandAction::TakeOutOfService { reason: form.reason.trim().chars().take(200).collect() }
+        "settle"
+            if !reason.is_empty()
+                && !form.order.trim().is_empty()
+                && ["delivered", "returned", "not-charged"].contains(&form.outcome.as_str()) =>
+        {
+            CommandAction::SettleSuspense {
+                order_ref: form.order.trim().chars().take(64).collect(),
+                outcome: form.outcome.clone(),
+                reason: reason.chars().take(200).collect(),
+            }
+        }
+        "out" if !reason.is_empty() => {
+            CommandAction::TakeOutOfService { reason: reason.chars().take(200).collect() }
         }
         "in" => CommandAction::ReturnToService,
         "diagnostics" => CommandAction::Diagnostics,

@@ -57,6 +57,11 @@ pub async fn carry_out(
         (CommandAction::Diagnostics, true) => {
             CommandAck { id: command.id, done: true, detail: "already answered".into() }
         }
+        (CommandAction::SettleSuspense { order_ref, outcome, reason }, _) => {
+            let (done, detail) =
+                settle(backend, &command.operator, order_ref, outcome, reason, on_record).await;
+            CommandAck { id: command.id, done, detail }
+        }
         _ => act(backend, data_dir, &command).await,
     };
     client.ack(&ack).await?;
@@ -69,6 +74,9 @@ fn detail_of(command: &Command) -> String {
         CommandAction::TakeOutOfService { reason } => format!("take out of service: {reason}"),
         CommandAction::ReturnToService => "return to service".to_owned(),
         CommandAction::Diagnostics => "diagnostics".to_owned(),
+        CommandAction::SettleSuspense { order_ref, outcome, reason } => {
+            format!("settle {order_ref} as {outcome}: {reason}")
+        }
     };
     format!("#{} {what}", command.id)
 }
@@ -118,8 +126,32 @@ async fn act(backend: &Backend, data_dir: &Path, command: &Command) -> CommandAc
             (true, "in service".to_owned())
         }
         CommandAction::Diagnostics => (true, diagnostics(backend).await),
+        CommandAction::SettleSuspense { .. } => unreachable!("settled in carry_out"),
     };
     CommandAck { id: command.id, done, detail }
+}
+
+/// Settles a parked payment as finance decided, through the same journal-first machinery as a
+/// staff member at the kiosk (`Runtime::resolve_parked`, waiting for a customer paying now to
+/// finish). Handed over again after it was done, it finds the payment settled and says so.
+async fn settle(
+    backend: &Backend,
+    operator: &str,
+    order_ref: &str,
+    outcome: &str,
+    reason: &str,
+    on_record: bool,
+) -> (bool, String) {
+    let outcome: kiosk_core::StaffOutcome = match outcome.parse() {
+        Ok(outcome) => outcome,
+        Err(why) => return (false, why),
+    };
+    let staff = format!("hub:{operator}");
+    match backend.runtime.resolve_parked(order_ref, &staff, outcome, reason, &crate::runtime::Quiet).await {
+        Ok(payment) => (true, format!("{order_ref} is {}", payment.state.label())),
+        Err(crate::runtime::RuntimeError::NotParked(..)) if on_record => (true, "already settled".into()),
+        Err(error) => (false, error.to_string()),
+    }
 }
 
 /// `text` in `path`: a temporary file, fsync, rename (an acknowledged order survives a power cut).
