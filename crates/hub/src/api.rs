@@ -33,6 +33,15 @@ pub struct AppState {
 #[derive(Clone, Debug)]
 pub struct PeerCertificate(pub Option<String>);
 
+/// The address a connection comes from (for the pairing attempt limit).
+#[derive(Clone, Copy, Debug)]
+pub struct PeerAddress(pub std::net::IpAddr);
+
+/// Wrong pairing codes from one address within [`PAIR_WINDOW_MINUTES`] after which it is refused
+/// for the rest of the window: a code has ~39 bits, so guessing needs far more than this.
+const PAIR_FAILURES: i64 = 10;
+const PAIR_WINDOW_MINUTES: i32 = 15;
+
 /// The kiosk a request comes from, known by its certificate.
 #[derive(Clone, Debug)]
 pub struct KioskIdentity(pub String);
@@ -121,8 +130,27 @@ async fn ca(State(state): State<AppState>) -> impl IntoResponse {
 
 async fn pair(
     State(state): State<AppState>,
+    axum::Extension(PeerAddress(peer)): axum::Extension<PeerAddress>,
     Gz(request): Gz<PairRequest>,
 ) -> Result<Json<PairReply>, ApiError> {
+    let address = peer.to_string();
+    let recent: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM audit_log WHERE action = 'kiosk.pair_refused' AND target = $1 \
+         AND at > now() - make_interval(mins => $2)",
+    )
+    .bind(&address)
+    .bind(PAIR_WINDOW_MINUTES)
+    .fetch_one(&state.pool)
+    .await?;
+    if recent >= PAIR_FAILURES {
+        return Err(ApiError(
+            StatusCode::TOO_MANY_REQUESTS,
+            "pairing_attempts",
+            format!(
+                "too many wrong pairing codes from {address}; try again in {PAIR_WINDOW_MINUTES} minutes"
+            ),
+        ));
+    }
     let public_key = hex::decode(&request.public_key)
         .map_err(|_| ApiError(StatusCode::BAD_REQUEST, "public_key", "the public key is not hex".into()))?;
     if public_key.len() != 65 || public_key[0] != 0x04 {
@@ -139,7 +167,18 @@ async fn pair(
             Ok(Json(PairReply { kiosk_id, certificate_pem }))
         }
         Err(KioskError::Db(e)) => Err(e.into()),
-        Err(e) => Err(ApiError(StatusCode::FORBIDDEN, "pairing_code", e.to_string())),
+        Err(e) => {
+            let mut conn = state.pool.acquire().await?;
+            crate::audit::record(
+                &mut conn,
+                "kiosk:unpaired",
+                "kiosk.pair_refused",
+                &address,
+                serde_json::json!({}),
+            )
+            .await?;
+            Err(ApiError(StatusCode::FORBIDDEN, "pairing_code", e.to_string()))
+        }
     }
 }
 

@@ -15,7 +15,7 @@ use tokio::task::JoinSet;
 use tower::ServiceExt;
 
 use crate::alerts::{store as alerts, webhook};
-use crate::api::PeerCertificate;
+use crate::api::{PeerAddress, PeerCertificate};
 
 /// A TLS handshake that takes longer than this is dropped (a client that connects and waits).
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -74,6 +74,7 @@ async fn connection(
     let certificate = PeerCertificate(fingerprint);
     let service = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
         req.extensions_mut().insert(certificate.clone());
+        req.extensions_mut().insert(PeerAddress(peer.ip()));
         app.clone().oneshot(req.map(axum::body::Body::new))
     });
     let conn = hyper::server::conn::http1::Builder::new()

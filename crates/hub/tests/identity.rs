@@ -104,3 +104,19 @@ fn a_scanned_ticket_reads_back() {
     };
     assert_eq!(PairingTicket::from_qr_text(&ticket.to_qr_text()).unwrap(), ticket);
 }
+
+#[tokio::test]
+async fn wrong_pairing_codes_from_one_address_are_refused_for_a_while() {
+    let hub = TestHub::start().await;
+    let mut ticket = hub.ticket("SH-PD-005").await;
+    let real = ticket.code.clone();
+    ticket.code = "AAAA-AAAA".into();
+    let dir = tempfile::tempdir().unwrap();
+    for _ in 0..10 {
+        let err = fleet::pair(&ticket, &IdentityFiles::in_dir(dir.path())).await.unwrap_err();
+        assert!(err.to_string().contains("unknown, used or expired"), "{err}");
+    }
+    ticket.code = real;
+    let refused = fleet::pair(&ticket, &IdentityFiles::in_dir(dir.path())).await.unwrap_err();
+    assert!(refused.to_string().contains("too many wrong pairing codes"), "{refused}");
+}

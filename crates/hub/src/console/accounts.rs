@@ -99,6 +99,8 @@ pub async fn upsert(
     .bind(role.as_str())
     .execute(&mut *tx)
     .await?;
+    // A new password ends the sessions the old one opened.
+    sqlx::query("DELETE FROM operator_sessions WHERE operator = $1").bind(name).execute(&mut *tx).await?;
     audit::record(&mut tx, by, "operator.set", name, serde_json::json!({ "role": role.as_str() })).await?;
     tx.commit().await
 }
@@ -145,6 +147,7 @@ pub async fn sign_in(pool: &PgPool, name: &str, password: &str) -> Result<Option
         return Ok(None);
     }
     let token = random_token();
+    sqlx::query("DELETE FROM operator_sessions WHERE expires_at < now()").execute(&mut *tx).await?;
     sqlx::query(
         "INSERT INTO operator_sessions (token_hash, operator, csrf, expires_at) \
          VALUES ($1, $2, $3, now() + make_interval(hours => $4))",
