@@ -65,29 +65,29 @@ async fn an_operator_works_the_console_in_a_real_browser() {
     browser.type_into("#name", "admin").await;
     browser.type_into("#password", "wrong password").await;
     browser.click("#sign-in").await;
-    assert!(browser.source().await.contains("用户名或密码错误"));
+    browser.wait_text("#login-error", "用户名或密码错误").await;
     browser.type_into("#name", "admin").await;
     browser.type_into("#password", PASSWORD).await;
     browser.click("#sign-in").await;
 
     // The fleet, in Chinese by default.
-    let fleet = browser.text("#fleet").await;
+    let fleet = browser.wait_text("#fleet", "SH-XH-0001").await;
     assert!(fleet.contains("SH-XH-0001") && fleet.contains("服务中") && fleet.contains("缺纸"), "{fleet}");
     assert!(browser.text("#summary").await.starts_with("1 kiosks, 3 payments shipped, 0 gaps, 1 alerts"));
     shot(&browser, "fleet-zh").await;
     browser.click_text("header a", "English").await;
-    assert!(browser.text("#fleet").await.contains("in service"));
+    browser.wait_text("#fleet", "in service").await;
     shot(&browser, "fleet-en").await;
 
     // One kiosk: devices, payments with the account masked, the chain, commands.
     browser.click_text("#fleet a", "SH-XH-0001").await;
-    let payments = browser.text("#payments").await;
+    let payments = browser.wait_text("#payments", "32****0010").await;
     assert!(payments.contains("32****0010") && payments.contains("¥"), "{payments}");
     assert!(!browser.source().await.contains("3200000010"), "no full account number on the page");
     assert!(browser.text("#chain").await.contains("intact"));
     browser.type_into("input[name=reason]", "glass cleaning").await;
     browser.click_text("button", "Take out of service").await;
-    let commands = browser.text("#commands").await;
+    let commands = browser.wait_text("#commands", "take_out_of_service").await;
     assert!(commands.contains("take_out_of_service") && commands.contains("admin"), "{commands}");
     let mut beat = healthy_beat();
     beat.head.seq = 9;
@@ -99,18 +99,15 @@ async fn an_operator_works_the_console_in_a_real_browser() {
     browser.goto(&format!("{url}/console/payments")).await;
     browser.type_into("#order", "K-000002").await;
     browser.click("#search").await;
-    let found = browser.text("#transitions").await;
+    let found = browser.wait_text("#transitions", "PAID").await;
     assert!(found.contains("PAY_SENT") && found.contains("PAID"), "{found}");
     shot(&browser, "payment").await;
 
     // The paper alert, acknowledged.
     browser.goto(&format!("{url}/console/alerts")).await;
-    assert!(
-        browser.text("#open-alerts").await.contains("paper_out")
-            || browser.text("#open-alerts").await.contains("printer")
-    );
+    browser.wait_text("#open-alerts", "Paper out").await;
     browser.click_text("#open-alerts button", "Acknowledge").await;
-    assert!(browser.text("#open-alerts").await.contains("acknowledged by admin"));
+    browser.wait_text("#open-alerts", "acknowledged by admin").await;
     shot(&browser, "alerts").await;
 
     // A new kiosk: the pairing code and QR, which a kiosk then uses.
@@ -118,7 +115,8 @@ async fn an_operator_works_the_console_in_a_real_browser() {
     browser.type_into("#kiosk-id", "SH-PD-0002").await;
     browser.type_into("#hall", "浦东新区塘桥数字小屋").await;
     browser.click_text("main button", "Create").await;
-    let ticket = fleet::PairingTicket::from_qr_text(&browser.text("#ticket").await).expect("a ticket");
+    let ticket = fleet::PairingTicket::from_qr_text(&browser.wait_text("#ticket", "yizhan-pair").await)
+        .expect("a ticket");
     assert!(browser.source().await.contains("<svg"), "the QR is on the page");
     shot(&browser, "pairing").await;
     let dir = tempfile::tempdir().unwrap();

@@ -116,7 +116,7 @@ async fn login_page(Language(lang): Language) -> Html<String> {
 
 fn login_form(lang: Lang, failed: bool) -> String {
     let error = if failed {
-        format!("<p class=\"bad\">{}</p>", tr(lang, "Wrong name or password."))
+        format!("<p id=\"login-error\" class=\"bad\">{}</p>", tr(lang, "Wrong name or password."))
     } else {
         String::new()
     };

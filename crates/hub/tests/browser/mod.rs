@@ -59,7 +59,36 @@ impl Browser {
             .as_str()
             .unwrap_or_else(|| panic!("chromedriver did not start a session: {reply}"))
             .to_owned();
-        Browser { http, session: format!("{base}/session/{session}"), driver, _profile: profile }
+        let browser =
+            Browser { http, session: format!("{base}/session/{session}"), driver, _profile: profile };
+        // Finding an element waits for it a while: a page may still be loading after a click.
+        browser.call(reqwest::Method::POST, "/timeouts", Some(json!({ "implicit": 5_000 }))).await;
+        browser
+    }
+
+    /// The text of `css` once it contains `needle` (after a click, the old page may still be
+    /// there for a moment). Panics with the last text after ten seconds.
+    pub async fn wait_text(&self, css: &str, needle: &str) -> String {
+        let mut last = String::new();
+        for _ in 0..100 {
+            let found = self
+                .call(
+                    reqwest::Method::POST,
+                    "/elements",
+                    Some(json!({ "using": "css selector", "value": css })),
+                )
+                .await;
+            if let Some(id) = found.as_array().and_then(|a| a.first()).and_then(|e| e[ELEMENT].as_str()) {
+                let text = self.http.get(format!("{}/element/{id}/text", self.session)).send().await.unwrap();
+                let text: Value = text.json().await.unwrap();
+                last = text["value"].as_str().unwrap_or_default().to_owned();
+                if last.contains(needle) {
+                    return last;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("{css} never showed {needle:?}; last: {last:?}");
     }
 
     async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
