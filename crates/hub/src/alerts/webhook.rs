@@ -1,6 +1,8 @@
 //! Delivers queued alert notices to the operator's webhook (a chat bot, a pager gateway): each
 //! notice is a JSON POST, retried with growing pauses until the receiver answers 2xx. Several hub
-//! instances share the queue: each claims rows with `FOR UPDATE SKIP LOCKED`.
+//! instances share the queue: each claims due rows in a short transaction (`FOR UPDATE SKIP
+//! LOCKED`) by moving their next attempt a lease ahead, then calls the receiver with no row
+//! locked and no connection held; a hub that dies mid-delivery leaves its claims to expire.
 
 use std::time::Duration;
 
@@ -8,17 +10,23 @@ use sqlx::PgPool;
 
 /// Notices sent per turn.
 const BATCH: i64 = 50;
+/// How long a claim keeps other instances off a notice: longer than a turn of calls can take.
+const LEASE_SECONDS: f64 = 600.0;
 
 /// Sends what is due. Returns how many notices were delivered.
 pub async fn deliver_due(pool: &PgPool, http: &reqwest::Client, url: &str) -> Result<u32, sqlx::Error> {
-    let mut tx = pool.begin().await?;
     let due: Vec<(i64, serde_json::Value, i32)> = sqlx::query_as(
-        "SELECT id, payload, attempts FROM webhook_outbox \
-         WHERE delivered_at IS NULL AND next_attempt_at <= now() ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED",
+        "UPDATE webhook_outbox SET next_attempt_at = now() + make_interval(secs => $2) \
+         WHERE id IN (SELECT id FROM webhook_outbox WHERE delivered_at IS NULL AND next_attempt_at <= now() \
+                      ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED) \
+         RETURNING id, payload, attempts",
     )
     .bind(BATCH)
-    .fetch_all(&mut *tx)
+    .bind(LEASE_SECONDS)
+    .fetch_all(pool)
     .await?;
+    let mut due = due;
+    due.sort_by_key(|(id, _, _)| *id);
     let mut delivered = 0;
     for (id, payload, attempts) in due {
         let outcome = http.post(url).json(&payload).send().await.and_then(|r| r.error_for_status());
@@ -29,7 +37,7 @@ pub async fn deliver_due(pool: &PgPool, http: &reqwest::Client, url: &str) -> Re
                     "UPDATE webhook_outbox SET delivered_at = now(), attempts = attempts + 1 WHERE id = $1",
                 )
                 .bind(id)
-                .execute(&mut *tx)
+                .execute(pool)
                 .await?;
             }
             Err(e) => {
@@ -42,12 +50,11 @@ pub async fn deliver_due(pool: &PgPool, http: &reqwest::Client, url: &str) -> Re
                 .bind(id)
                 .bind(e.to_string())
                 .bind(pause.min(3600.0))
-                .execute(&mut *tx)
+                .execute(pool)
                 .await?;
             }
         }
     }
-    tx.commit().await?;
     Ok(delivered)
 }
 
