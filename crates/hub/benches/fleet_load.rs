@@ -25,7 +25,6 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use fleet::wire::{Head, Heartbeat, ShipBatch, ShippedTransition};
-use journal::chain::{chain_hash, ChainFields};
 use sqlx::{Connection, Executor};
 
 fn setting(name: &str, default: u64) -> u64 {
@@ -49,6 +48,32 @@ impl Kiosk {
             Some(r) => Head { seq: r.seq, hash: r.hash.clone() },
             None => Head { seq: 0, hash: journal::GENESIS.into() },
         }
+    }
+
+    /// Ships up to `max_rows` rows after the hub's mark, as the kiosk's shipper does; the hub's
+    /// answer, or `None` when there was none.
+    async fn ship_next(&self, base: &str, max_rows: usize) -> Option<fleet::wire::ShipAck> {
+        let from = self.acked as usize;
+        let to = from.saturating_add(max_rows).min(self.rows.len());
+        let batch = ShipBatch {
+            journal_id: format!("J-{}", self.id),
+            head: self.head(),
+            after_seq: self.acked,
+            rows: self.rows[from..to].to_vec(),
+        };
+        let reply = self
+            .client
+            .post(format!("{base}{}", fleet::wire::path::JOURNAL))
+            .header("content-encoding", "gzip")
+            .header("content-type", "application/json")
+            .body(fleet::gzip::encode(&batch))
+            .send()
+            .await
+            .ok()?;
+        if !reply.status().is_success() {
+            return None;
+        }
+        reply.json().await.ok()
     }
 
     /// Journals `n` more transitions: a payment's ordered → sent → paid → written off → done.
@@ -81,19 +106,7 @@ impl Kiosk {
                 prev_hash: prev,
                 hash: String::new(),
             };
-            row.hash = chain_hash(
-                &row.prev_hash,
-                &ChainFields {
-                    seq: row.seq,
-                    payment_id: &row.payment_id,
-                    at: row.at,
-                    from_state: &row.from_state,
-                    to_state: &row.to_state,
-                    event: &row.event,
-                    effects: &row.effects,
-                    snapshot: &row.snapshot,
-                },
-            );
+            row.hash = hub::chain_walk::recompute(&row);
             self.rows.push(row);
         }
     }
@@ -393,26 +406,10 @@ async fn main() {
                     let more = batch_rows.min(per_kiosk - k.rows.len());
                     k.journal_more(more);
                 }
-                let from = k.acked as usize;
-                let to = (from + batch_rows).min(k.rows.len());
-                let batch = ShipBatch {
-                    journal_id: format!("J-{}", k.id),
-                    head: k.head(),
-                    after_seq: k.acked,
-                    rows: k.rows[from..to].to_vec(),
-                };
                 let sent = Instant::now();
-                let reply = k
-                    .client
-                    .post(format!("{base}{}", fleet::wire::path::JOURNAL))
-                    .header("content-encoding", "gzip")
-                    .header("content-type", "application/json")
-                    .body(fleet::gzip::encode(&batch))
-                    .send()
-                    .await;
+                let reply = k.ship_next(&base, batch_rows).await;
                 match reply {
-                    Ok(r) if r.status().is_success() => {
-                        let ack: fleet::wire::ShipAck = r.json().await.unwrap();
+                    Some(ack) => {
                         batches.add(sent.elapsed());
                         shipped.fetch_add((ack.stored_through - k.acked).max(0) as u64, Relaxed);
                         k.acked = ack.stored_through;
@@ -421,7 +418,7 @@ async fn main() {
                             complete.fetch_add(1, Relaxed);
                         }
                     }
-                    _ => {
+                    None => {
                         failures.fetch_add(1, Relaxed);
                         drop(k);
                         tokio::time::sleep(Duration::from_millis(200)).await;
@@ -488,26 +485,10 @@ async fn main() {
             let mut k = kiosk.lock().await;
             k.journal_more(6);
             while (k.acked as usize) < k.rows.len() {
-                let batch = ShipBatch {
-                    journal_id: format!("J-{}", k.id),
-                    head: k.head(),
-                    after_seq: k.acked,
-                    rows: k.rows[k.acked as usize..].to_vec(),
-                };
                 let sent = Instant::now();
-                let reply = k
-                    .client
-                    .post(format!("{base}{}", fleet::wire::path::JOURNAL))
-                    .header("content-encoding", "gzip")
-                    .header("content-type", "application/json")
-                    .body(fleet::gzip::encode(&batch))
-                    .send()
-                    .await;
-                if let Ok(r) = reply {
-                    if let Ok(ack) = r.json::<fleet::wire::ShipAck>().await {
-                        latencies.add(sent.elapsed());
-                        k.acked = ack.stored_through;
-                    }
+                if let Some(ack) = k.ship_next(&base, usize::MAX).await {
+                    latencies.add(sent.elapsed());
+                    k.acked = ack.stored_through;
                 }
             }
         }));

@@ -17,7 +17,6 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions};
 
-use crate::chain::GENESIS;
 use crate::error::JournalError;
 use crate::model::TransitionRow;
 use crate::reads::ChainHead;
@@ -48,25 +47,12 @@ impl OutboxReader {
 
     /// Up to `limit` transitions after `seq`, in seq order.
     pub async fn transitions_after(&self, seq: i64, limit: u32) -> Result<Vec<TransitionRow>, JournalError> {
-        Ok(sqlx::query_as(
-            "SELECT seq, payment_id, at, from_state, to_state, event, effects, snapshot, prev_hash, hash \
-             FROM transitions WHERE seq > ?1 ORDER BY seq LIMIT ?2",
-        )
-        .bind(seq)
-        .bind(i64::from(limit))
-        .fetch_all(&self.pool)
-        .await?)
+        crate::reads::transitions_after(&self.pool, seq, i64::from(limit)).await
     }
 
     /// The newest row of the chain.
     pub async fn head(&self) -> Result<ChainHead, JournalError> {
-        let row: Option<(i64, String)> =
-            sqlx::query_as("SELECT seq, hash FROM transitions ORDER BY seq DESC LIMIT 1")
-                .fetch_optional(&self.pool)
-                .await?;
-        Ok(row
-            .map(|(seq, hash)| ChainHead { seq, hash })
-            .unwrap_or_else(|| ChainHead { seq: 0, hash: GENESIS.to_owned() }))
+        crate::reads::head(&self.pool).await
     }
 
     /// Payments not settled (being paid, in suspense, waiting for a card write or a refund),

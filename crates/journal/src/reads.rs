@@ -3,6 +3,7 @@
 use std::io::Write;
 
 use serde::Serialize;
+use sqlx::SqlitePool;
 
 use crate::chain::{fields_hash, BreakReason, ChainReport, Verifier, GENESIS};
 use crate::csv;
@@ -391,13 +392,7 @@ impl Journal {
 
     /// The newest row of the chain, read from the database.
     pub async fn chain_head(&self) -> Result<ChainHead, JournalError> {
-        let row: Option<(i64, String)> =
-            sqlx::query_as("SELECT seq, hash FROM transitions ORDER BY seq DESC LIMIT 1")
-                .fetch_optional(&self.pool)
-                .await?;
-        Ok(row
-            .map(|(seq, hash)| ChainHead { seq, hash })
-            .unwrap_or_else(|| ChainHead { seq: 0, hash: GENESIS.to_owned() }))
+        head(&self.pool).await
     }
 
     /// Writes every transition as CSV (header `payment_id,seq,at,from_state,to_state,event,hash`,
@@ -432,12 +427,33 @@ impl Journal {
     }
 
     async fn page_after(&self, after: i64) -> Result<Vec<TransitionRow>, JournalError> {
-        Ok(sqlx::query_as(select_transitions!("WHERE seq > ?1 ORDER BY seq LIMIT ?2"))
-            .bind(after)
-            .bind(PAGE)
-            .fetch_all(&self.pool)
-            .await?)
+        transitions_after(&self.pool, after, PAGE).await
     }
+}
+
+/// Up to `limit` transitions after seq `after`, in seq order: the journal's own paging and the
+/// outbox's batches ([`crate::OutboxReader`]), on whichever connection pool asks.
+pub(crate) async fn transitions_after(
+    pool: &SqlitePool,
+    after: i64,
+    limit: i64,
+) -> Result<Vec<TransitionRow>, JournalError> {
+    Ok(sqlx::query_as(select_transitions!("WHERE seq > ?1 ORDER BY seq LIMIT ?2"))
+        .bind(after)
+        .bind(limit)
+        .fetch_all(pool)
+        .await?)
+}
+
+/// The newest row of the chain; seq 0 and [`GENESIS`] for an empty journal.
+pub(crate) async fn head(pool: &SqlitePool) -> Result<ChainHead, JournalError> {
+    let row: Option<(i64, String)> =
+        sqlx::query_as("SELECT seq, hash FROM transitions ORDER BY seq DESC LIMIT 1")
+            .fetch_optional(pool)
+            .await?;
+    Ok(row
+        .map(|(seq, hash)| ChainHead { seq, hash })
+        .unwrap_or_else(|| ChainHead { seq: 0, hash: GENESIS.to_owned() }))
 }
 
 /// Checks one audit row against the previous one's hash; moves `prev` on.

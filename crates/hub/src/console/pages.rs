@@ -32,6 +32,24 @@ impl IntoResponse for Refused {
 
 type PageResult = Result<Response, Refused>;
 
+/// A form changes something only with the session's CSRF token and when the operator's role
+/// `allowed` it: the check every POST makes first.
+fn permitted(lang: Lang, op: &Operator, csrf: &str, allowed: bool) -> Result<(), Refused> {
+    if !csrf_matches(&op.csrf, csrf) {
+        return Err(refusal(
+            lang,
+            op,
+            StatusCode::FORBIDDEN,
+            tr(lang, "The form expired; please try again."),
+        )
+        .into());
+    }
+    if !allowed {
+        return Err(refusal(lang, op, StatusCode::FORBIDDEN, tr(lang, "You may not do that.")).into());
+    }
+    Ok(())
+}
+
 fn db_error(e: sqlx::Error) -> Refused {
     tracing::error!(error = %e, "console: database error");
     (StatusCode::SERVICE_UNAVAILABLE, "the hub's database did not answer; reload in a moment")
@@ -389,20 +407,9 @@ pub async fn send_command(
     Path(id): Path<String>,
     Form(form): Form<CommandForm>,
 ) -> PageResult {
-    if !csrf_matches(&op.csrf, &form.csrf) {
-        return Err(refusal(
-            lang,
-            &op,
-            StatusCode::FORBIDDEN,
-            tr(lang, "The form expired; please try again."),
-        )
-        .into());
-    }
     // Settling money is finance's; the kiosk's service is the hall's.
     let allowed = if form.action == "settle" { op.role.settles() } else { op.role.commands_kiosks() };
-    if !allowed {
-        return Err(refusal(lang, &op, StatusCode::FORBIDDEN, tr(lang, "You may not do that.")).into());
-    }
+    permitted(lang, &op, &form.csrf, allowed)?;
     let reason = form.reason.trim();
     let action = match form.action.as_str() {
         "settle"
@@ -434,18 +441,7 @@ pub async fn revoke_kiosk(
     Path(id): Path<String>,
     Form(form): Form<CsrfOnly>,
 ) -> PageResult {
-    if !csrf_matches(&op.csrf, &form.csrf) {
-        return Err(refusal(
-            lang,
-            &op,
-            StatusCode::FORBIDDEN,
-            tr(lang, "The form expired; please try again."),
-        )
-        .into());
-    }
-    if !op.role.administers() {
-        return Err(refusal(lang, &op, StatusCode::FORBIDDEN, tr(lang, "You may not do that.")).into());
-    }
+    permitted(lang, &op, &form.csrf, op.role.administers())?;
     match kiosks::revoke(&state.pool, &id, &op.name).await {
         Ok(()) => Ok(Redirect::to(&format!("/console/kiosks/{id}")).into_response()),
         Err(kiosks::KioskError::Db(e)) => Err(db_error(e)),
@@ -613,18 +609,7 @@ pub async fn acknowledge_alert(
     Path(id): Path<i64>,
     Form(form): Form<CsrfOnly>,
 ) -> PageResult {
-    if !csrf_matches(&op.csrf, &form.csrf) {
-        return Err(refusal(
-            lang,
-            &op,
-            StatusCode::FORBIDDEN,
-            tr(lang, "The form expired; please try again."),
-        )
-        .into());
-    }
-    if !op.role.acknowledges() {
-        return Err(refusal(lang, &op, StatusCode::FORBIDDEN, tr(lang, "You may not do that.")).into());
-    }
+    permitted(lang, &op, &form.csrf, op.role.acknowledges())?;
     alerts::store::acknowledge(&state.pool, id, &op.name).await.map_err(db_error)?;
     Ok(Redirect::to("/console/alerts").into_response())
 }
@@ -660,18 +645,7 @@ pub async fn create_kiosk(
     Signed(op): Signed,
     Form(form): Form<NewKioskForm>,
 ) -> PageResult {
-    if !csrf_matches(&op.csrf, &form.csrf) {
-        return Err(refusal(
-            lang,
-            &op,
-            StatusCode::FORBIDDEN,
-            tr(lang, "The form expired; please try again."),
-        )
-        .into());
-    }
-    if !op.role.administers() {
-        return Err(refusal(lang, &op, StatusCode::FORBIDDEN, tr(lang, "You may not do that.")).into());
-    }
+    permitted(lang, &op, &form.csrf, op.role.administers())?;
     let id = form.id.trim();
     let code = match kiosks::issue_pairing_code(&state.pool, id, form.hall.trim(), &op.name).await {
         Ok(code) => code,
