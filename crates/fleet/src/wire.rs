@@ -151,6 +151,9 @@ pub struct Heartbeat {
     pub devices: Vec<DeviceReport>,
     pub cash_box: Option<CashBoxReport>,
     pub suspense: Vec<SuspenseReport>,
+    /// The pushed configuration version the kiosk runs (0: the file it was installed with).
+    #[serde(default)]
+    pub config_version: i64,
 }
 
 /// A command for one kiosk, from an operator.
@@ -183,6 +186,30 @@ pub enum CommandAction {
         outcome: String,
         reason: String,
     },
+    /// A whole `kiosk.toml`, numbered by the hub (each kiosk's versions count up from 1). The
+    /// kiosk checks it as it checks its own file at start-up, stages it, and applies it between
+    /// customers; the heartbeat's `config_version` says when it runs.
+    PushConfig {
+        version: i64,
+        /// The file's text.
+        config: String,
+        /// SHA-256 of `config` (hex), journaled by the kiosk in place of the text.
+        sha256: String,
+    },
+}
+
+impl CommandAction {
+    /// A configuration to push, its hash computed here so hub and kiosk agree on it.
+    pub fn push_config(version: i64, config: String) -> CommandAction {
+        let sha256 = config_sha256(&config);
+        CommandAction::PushConfig { version, config, sha256 }
+    }
+}
+
+/// SHA-256 (lowercase hex) of a pushed configuration's text.
+pub fn config_sha256(config: &str) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(config.as_bytes()))
 }
 
 /// The hub's answer to a heartbeat: the commands waiting for this kiosk, oldest first.

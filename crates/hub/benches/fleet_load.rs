@@ -606,5 +606,6 @@ fn heartbeat(head: Head) -> Heartbeat {
         devices: ["printer", "scanner", "idcard", "iccard", "bankcard", "cash"].into_iter().map(ok).collect(),
         cash_box: None,
         suspense: vec![],
+        config_version: 0,
     }
 }

@@ -30,24 +30,33 @@ pub async fn enqueue(
     action: &CommandAction,
 ) -> Result<i64, sqlx::Error> {
     let mut tx = pool.begin().await?;
-    let body = serde_json::to_value(action).expect("a command always serialises");
+    let id = enqueue_in(&mut tx, kiosk_id, operator, action).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// [`enqueue`] within the caller's transaction, its audit record with it.
+pub async fn enqueue_in(
+    conn: &mut PgConnection,
+    kiosk_id: &str,
+    operator: &str,
+    action: &CommandAction,
+) -> Result<i64, sqlx::Error> {
+    let mut body = serde_json::to_value(action).expect("a command always serialises");
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO commands (kiosk_id, operator, action) VALUES ($1, $2, $3) RETURNING id",
     )
     .bind(kiosk_id)
     .bind(operator)
     .bind(&body)
-    .fetch_one(&mut *tx)
+    .fetch_one(&mut *conn)
     .await?;
-    audit::record(
-        &mut tx,
-        operator,
-        "command.queue",
-        kiosk_id,
-        serde_json::json!({ "id": id, "action": body }),
-    )
-    .await?;
-    tx.commit().await?;
+    // A pushed file is kept whole elsewhere; the log names it by its hash.
+    if let Some(config) = body.get_mut("config") {
+        *config = serde_json::Value::String("…".into());
+    }
+    audit::record(conn, operator, "command.queue", kiosk_id, serde_json::json!({ "id": id, "action": body }))
+        .await?;
     Ok(id)
 }
 

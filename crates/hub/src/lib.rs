@@ -18,6 +18,7 @@ pub mod api;
 pub mod audit;
 pub mod chain_walk;
 pub mod commands;
+pub mod configs;
 pub mod console;
 pub mod db;
 pub mod fleet_view;

@@ -93,7 +93,14 @@ async fn an_operator_works_the_console_in_a_real_browser() {
     beat.head.seq = 9;
     let reply = kiosk.client.heartbeat(&beat).await.unwrap();
     assert_eq!(reply.commands.len(), 1, "the command reaches the kiosk with its next heartbeat");
+    // A configuration, pushed by the admin from the kiosk's page.
+    browser.type_into("#config-text", "[kiosk]\nid = \"SH-XH-0001\"\nnumber = \"0001\"\n").await;
+    browser.click_text("button", "Push configuration").await;
+    let config = browser.wait_text("#config", "version 1").await;
+    assert!(config.contains("admin"), "{config}");
     shot(&browser, "kiosk").await;
+    browser.scroll_to("#commands").await;
+    shot(&browser, "kiosk-commands").await;
 
     // Payment search by order number.
     browser.goto(&format!("{url}/console/payments")).await;
@@ -129,6 +136,7 @@ async fn an_operator_works_the_console_in_a_real_browser() {
         "console.sign_in",
         "command.queue",
         "alert.acknowledge",
+        "config.push",
         "kiosk.pairing_code",
         "kiosk.paired",
     ] {
@@ -308,4 +316,62 @@ async fn a_form_without_the_session_token_or_the_role_changes_nothing() {
     assert_eq!(page.status(), 303);
     assert_eq!(page.headers()["location"], "/console/login");
     assert!(page.headers().get("content-security-policy").is_some());
+}
+
+#[tokio::test]
+async fn an_admin_pushes_a_configuration_the_hub_numbers_keeps_and_hands_over() {
+    let (hub, kiosk) = hub_with_a_kiosk().await;
+    let action = format!("{}/console/kiosks/SH-XH-0001/config", hub.url());
+    let body = "[kiosk]\r\nid = \"SH-XH-0001\"\r\nnumber = \"0001\"\r\nservice_phone = \"021-962777\"\r\n";
+
+    let supervisor = Session::sign_in(&hub, "wang.hall").await;
+    assert!(!supervisor.kiosk_page.contains("config-text"), "the push form is the admin's");
+    assert_eq!(supervisor.post(&action, &[("csrf", &supervisor.csrf), ("config", body)]).await, 403);
+    let admin = Session::sign_in(&hub, "admin").await;
+    assert!(admin.kiosk_page.contains("config-text"));
+    assert_eq!(admin.post(&action, &[("csrf", &"3".repeat(64)), ("config", body)]).await, 403);
+    // What the hub can see is wrong is refused at once, and nothing is queued.
+    let other = body.replace("SH-XH-0001", "SH-XH-0002");
+    assert_eq!(admin.post(&action, &[("csrf", &admin.csrf), ("config", &other)]).await, 400);
+    assert_eq!(admin.post(&action, &[("csrf", &admin.csrf), ("config", "[kiosk\nid=")]).await, 400);
+    assert_eq!(queued(&hub).await, 0);
+
+    assert_eq!(admin.post(&action, &[("csrf", &admin.csrf), ("config", body)]).await, 303);
+    assert_eq!(admin.post(&action, &[("csrf", &admin.csrf), ("config", body)]).await, 303);
+    let mut beat = healthy_beat();
+    beat.head.seq = 9;
+    let reply = kiosk.client.heartbeat(&beat).await.unwrap();
+    let unix = body.replace("\r\n", "\n");
+    let versions: Vec<_> = reply
+        .commands
+        .iter()
+        .map(|c| match &c.action {
+            fleet::wire::CommandAction::PushConfig { version, config, sha256 } => {
+                assert_eq!(
+                    (config.as_str(), sha256.clone()),
+                    (unix.as_str(), fleet::wire::config_sha256(&unix))
+                );
+                *version
+            }
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(versions, vec![1, 2], "numbered per kiosk, in order");
+
+    // The kiosk says it runs version 2: the page says so, and offers the last text to edit.
+    beat.config_version = 2;
+    kiosk.client.heartbeat(&beat).await.unwrap();
+    let page = Session::sign_in(&hub, "admin").await.kiosk_page;
+    let section = &page[page.find("id=\"config\"").unwrap()..];
+    assert!(section.contains("<b>version 2</b>") || section.contains("<b>版本 2</b>"), "{section}");
+    assert!(section.contains("021-962777"), "the form holds the last version pushed");
+    let audited: Vec<String> =
+        sqlx::query_scalar("SELECT detail::text FROM audit_log WHERE action = 'command.queue'")
+            .fetch_all(hub.pool())
+            .await
+            .unwrap();
+    assert!(
+        audited.iter().all(|d| !d.contains("021-962777")),
+        "the text is kept once, not in the log: {audited:?}"
+    );
 }

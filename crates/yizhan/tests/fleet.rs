@@ -1,6 +1,7 @@
 //! The kiosk in a fleet, end to end: the `yizhan` binary pays, pairs with a real hub (mutual
 //! TLS, PostgreSQL), ships its journal, keeps paying while the hub is down and catches up when
-//! it returns, and obeys the operator's out-of-service command between customers.
+//! it returns, obeys the operator's out-of-service command between customers, and takes up a
+//! configuration the operator pushes once it has checked it.
 
 #[path = "../../hub/tests/common/mod.rs"]
 mod hubkit;
@@ -141,11 +142,14 @@ async fn finance_settles_a_suspense_payment_from_the_hub() {
     faults.clear();
 
     let data = kiosk.dir.path();
+    let config_file = config_with(data, |body| body);
     let settings = yizhan::hub_link::HubSettings {
         url: hub.url(),
         identity: fleet::IdentityFiles::in_dir(&data.join("hub")),
         identity_dir: data.join("hub"),
         data_dir: data.to_path_buf(),
+        config_place: yizhan::hub_link::config_push::ConfigPlace::new(&config_file, data),
+        running: std::sync::Arc::new(yizhan::config::KioskConfig::load(&config_file).unwrap()),
         journal: data.join("journal.db"),
         ship_every: std::time::Duration::from_secs(10),
         heartbeat_every: std::time::Duration::from_secs(30),
@@ -192,4 +196,176 @@ async fn finance_settles_a_suspense_payment_from_the_hub() {
         .map(|a| a.staff_id)
         .collect();
     assert_eq!(resolutions, vec!["hub:li.finance"], "settled once, by the operator");
+}
+
+/// The operator pushes a configuration: the kiosk checks it as it checks its own file, stages
+/// it, puts it in place when no customer is there (here: `hub sync`, which holds the journal's
+/// lock and serves nobody), keeps the old file, and reports the version it runs. A push that
+/// does not pass the kiosk's checks changes nothing and says why.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_operator_pushes_a_configuration_the_kiosk_checks_stages_and_applies() {
+    let hub = TestHub::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let config = kiosk_config(dir.path(), &hub.url());
+    let kiosk_id = "SH-PD-0001";
+    // The hub refuses a file naming another kiosk: this one's file names it.
+    let named =
+        std::fs::read_to_string(&config).unwrap().replace("id = \"SH-DEMO-0001\"", "id = \"SH-PD-0001\"");
+    std::fs::write(&config, named).unwrap();
+    let ticket = hub.ticket(kiosk_id).await.to_qr_text();
+    let paired = run(&config, &data, &["hub", "pair", &ticket]).await;
+    assert!(paired.status.success(), "{}", text(&paired.stderr));
+    let installed = std::fs::read_to_string(&config).unwrap();
+    assert!(installed.contains("service_phone = \"021-12345678\""), "the demo's phone: {installed}");
+
+    // A push the kiosk refuses: the number is the kiosk's four digits (the hub cannot know).
+    let bad = installed.replace("number = \"0001\"", "number = \"12\"");
+    assert_ne!(bad, installed);
+    let version = hub::configs::push(hub.pool(), kiosk_id, "zhao.admin", &bad).await.unwrap();
+    assert_eq!(version, 1);
+    let synced = run(&config, &data, &["hub", "sync"]).await;
+    assert!(synced.status.success(), "{}", text(&synced.stderr));
+    assert!(!text(&synced.stdout).contains("configuration version"), "{}", text(&synced.stdout));
+    let (done, detail): (Option<bool>, Option<String>) =
+        sqlx::query_as("SELECT done, detail FROM commands ORDER BY id DESC LIMIT 1")
+            .fetch_one(hub.pool())
+            .await
+            .unwrap();
+    assert_eq!(done, Some(false));
+    assert!(detail.as_deref().unwrap_or("").contains("kiosk.number"), "{detail:?}");
+    assert_eq!(std::fs::read_to_string(&config).unwrap(), installed, "nothing changed");
+
+    // A good one: another service phone.
+    let good = installed.replace("021-12345678", "021-962777");
+    let version = hub::configs::push(hub.pool(), kiosk_id, "zhao.admin", &good).await.unwrap();
+    assert_eq!(version, 2);
+    let synced = run(&config, &data, &["hub", "sync"]).await;
+    assert!(synced.status.success(), "{}", text(&synced.stderr));
+    assert!(text(&synced.stdout).contains("configuration version 2 applied"), "{}", text(&synced.stdout));
+    assert_eq!(std::fs::read_to_string(&config).unwrap(), good);
+    let mut previous = config.as_os_str().to_owned();
+    previous.push(".previous");
+    assert_eq!(std::fs::read_to_string(previous).unwrap(), installed, "the old file is kept");
+    let (done, detail): (Option<bool>, Option<String>) =
+        sqlx::query_as("SELECT done, detail FROM commands ORDER BY id DESC LIMIT 1")
+            .fetch_one(hub.pool())
+            .await
+            .unwrap();
+    assert_eq!(done, Some(true), "{detail:?}");
+
+    // The kiosk now runs it, and says so in its heartbeat.
+    let synced = run(&config, &data, &["hub", "sync"]).await;
+    assert!(synced.status.success(), "{}", text(&synced.stderr));
+    let reported: serde_json::Value = sqlx::query_scalar("SELECT last_heartbeat FROM kiosks WHERE id = $1")
+        .bind(kiosk_id)
+        .fetch_one(hub.pool())
+        .await
+        .unwrap();
+    assert_eq!(reported["config_version"], 2);
+
+    // What ties the kiosk to its money and its fleet is changed on site, never from the hub.
+    let moved =
+        good.replace("[hub]\n", "[hub]\nship_every_s = 7\n").replace(&hub.url(), "https://127.0.0.1:1");
+    hub::configs::push(hub.pool(), kiosk_id, "zhao.admin", &moved).await.unwrap();
+    run(&config, &data, &["hub", "sync"]).await;
+    let detail: Option<String> = sqlx::query_scalar("SELECT detail FROM commands ORDER BY id DESC LIMIT 1")
+        .fetch_one(hub.pool())
+        .await
+        .unwrap();
+    assert!(detail.as_deref().unwrap_or("").contains("[hub]"), "{detail:?}");
+    assert_eq!(std::fs::read_to_string(&config).unwrap(), good);
+
+    // Kiosk and operator journal the same pushes: the hub's audit log and the kiosk's staff actions.
+    let journal = journal::Journal::open(&data.join("journal.db")).await.unwrap();
+    let pushes: Vec<_> = journal
+        .staff_actions(10, 0)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|a| a.action == "hub-command" && a.detail.contains("push configuration"))
+        .map(|a| a.staff_id)
+        .collect();
+    assert_eq!(pushes, vec!["hub:zhao.admin"; 3]);
+    let audited: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE action = 'config.push'")
+        .fetch_one(hub.pool())
+        .await
+        .unwrap();
+    assert_eq!(audited, 3);
+}
+
+/// A `yizhan run --headless` child that is killed when the test ends, passed or failed.
+struct RunningKiosk(std::process::Child);
+
+impl Drop for RunningKiosk {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A kiosk in service takes up a pushed configuration by itself: its heartbeat brings the
+/// command, it stages the file, and when nobody is paying it starts afresh in the same process
+/// (same pid, same standard input), runs the new file and reports its version.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kiosk_in_service_takes_up_a_pushed_configuration_between_customers() {
+    use std::io::Write;
+    let hub = TestHub::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let config = kiosk_config(dir.path(), &hub.url());
+    let named =
+        std::fs::read_to_string(&config).unwrap().replace("id = \"SH-DEMO-0001\"", "id = \"SH-PD-0003\"");
+    std::fs::write(&config, &named).unwrap();
+    let ticket = hub.ticket("SH-PD-0003").await.to_qr_text();
+    let paired = run(&config, &data, &["hub", "pair", &ticket]).await;
+    assert!(paired.status.success(), "{}", text(&paired.stderr));
+
+    let out = dir.path().join("kiosk.out");
+    let child = std::process::Command::new(support::cli::BIN)
+        .arg("--config")
+        .arg(&config)
+        .arg("--data-dir")
+        .arg(&data)
+        .args(["run", "--headless"])
+        .env_remove("RUST_LOG")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::fs::File::create(&out).unwrap())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut kiosk = RunningKiosk(child);
+    let pid = kiosk.0.id();
+
+    let pushed = named.replace("021-12345678", "021-962777");
+    assert_eq!(hub::configs::push(hub.pool(), "SH-PD-0003", "zhao.admin", &pushed).await.unwrap(), 1);
+    let mut running = serde_json::Value::Null;
+    for _ in 0..300 {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        running =
+            sqlx::query_scalar("SELECT last_heartbeat->'config_version' FROM kiosks WHERE id = 'SH-PD-0003'")
+                .fetch_one(hub.pool())
+                .await
+                .unwrap_or(serde_json::Value::Null);
+        if running == 1 {
+            break;
+        }
+    }
+    assert_eq!(
+        running,
+        1,
+        "the kiosk reports the pushed version:\n{}",
+        std::fs::read_to_string(&out).unwrap()
+    );
+    assert_eq!(std::fs::read_to_string(&config).unwrap(), pushed);
+    assert_eq!(kiosk.0.try_wait().unwrap(), None, "still running");
+    assert_eq!(kiosk.0.id(), pid);
+
+    // The same process, afresh: it still reads its commands from the same standard input.
+    kiosk.0.stdin.as_mut().unwrap().write_all(b"quit\n").unwrap();
+    let status = tokio::task::spawn_blocking(move || kiosk.0.wait()).await.unwrap().unwrap();
+    assert!(status.success());
+    let said = std::fs::read_to_string(&out).unwrap();
+    assert!(said.contains("starting afresh"), "{said}");
+    assert_eq!(said.matches("(headless)").count(), 2, "started twice in one process:\n{said}");
 }

@@ -155,6 +155,7 @@ mod tests {
             devices: vec![],
             cash_box: None,
             suspense: vec![],
+            config_version: 0,
         }
     }
 

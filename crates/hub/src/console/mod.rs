@@ -4,6 +4,7 @@
 //! session's CSRF token; every action goes to the audit log.
 
 pub mod accounts;
+mod config_page;
 pub mod html;
 pub mod i18n;
 mod pages;
@@ -35,6 +36,7 @@ pub fn routes() -> Router<AppState> {
         .route("/console/kiosks/{id}", get(pages::kiosk))
         .route("/console/kiosks/{id}/commands", post(pages::send_command))
         .route("/console/kiosks/{id}/revoke", post(pages::revoke_kiosk))
+        .route("/console/kiosks/{id}/config", post(config_page::push))
         .route("/console/payments", get(pages::payments))
         .route("/console/alerts", get(pages::alerts))
         .route("/console/alerts/{id}/ack", post(pages::acknowledge_alert))
@@ -106,8 +108,8 @@ pub(crate) fn refusal(
     status: axum::http::StatusCode,
     words: &str,
 ) -> Response {
-    (status, Html(html::page(lang, Some(operator), words, &format!("<p class=\"bad\">{words}</p>"))))
-        .into_response()
+    let body = format!("<p class=\"bad\">{}</p>", html::esc(words));
+    (status, Html(html::page(lang, Some(operator), words, &body))).into_response()
 }
 
 async fn login_page(Language(lang): Language) -> Html<String> {

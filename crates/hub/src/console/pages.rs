@@ -13,7 +13,7 @@ use super::html::{esc, form, mask_account, page, shanghai, shanghai_ms, yuan};
 use super::i18n::{tr, Lang};
 use super::{refusal, CsrfOnly, Language, Signed};
 use crate::api::AppState;
-use crate::{alerts, commands, fleet_view, kiosks};
+use crate::{alerts, commands, configs, fleet_view, kiosks};
 
 /// An answer other than the page asked for: a refusal, or the database not answering.
 pub struct Refused(Box<Response>);
@@ -30,11 +30,11 @@ impl IntoResponse for Refused {
     }
 }
 
-type PageResult = Result<Response, Refused>;
+pub(super) type PageResult = Result<Response, Refused>;
 
 /// A form changes something only with the session's CSRF token and when the operator's role
 /// `allowed` it: the check every POST makes first.
-fn permitted(lang: Lang, op: &Operator, csrf: &str, allowed: bool) -> Result<(), Refused> {
+pub(super) fn permitted(lang: Lang, op: &Operator, csrf: &str, allowed: bool) -> Result<(), Refused> {
     if !csrf_matches(&op.csrf, csrf) {
         return Err(refusal(
             lang,
@@ -50,7 +50,7 @@ fn permitted(lang: Lang, op: &Operator, csrf: &str, allowed: bool) -> Result<(),
     Ok(())
 }
 
-fn db_error(e: sqlx::Error) -> Refused {
+pub(super) fn db_error(e: sqlx::Error) -> Refused {
     tracing::error!(error = %e, "console: database error");
     (StatusCode::SERVICE_UNAVAILABLE, "the hub's database did not answer; reload in a moment")
         .into_response()
@@ -101,7 +101,7 @@ fn cash_words(lang: Lang, beat: &Heartbeat) -> String {
     }
 }
 
-fn beat_of(line: &fleet_view::KioskLine) -> Option<Heartbeat> {
+pub(super) fn beat_of(line: &fleet_view::KioskLine) -> Option<Heartbeat> {
     line.last_heartbeat.clone().and_then(|v| serde_json::from_value(v).ok())
 }
 
@@ -325,6 +325,8 @@ pub async fn kiosk(
         ));
     }
     body.push_str("</table>");
+    let pushed = configs::latest(&state.pool, &id).await.map_err(db_error)?;
+    body.push_str(&super::config_page::section(lang, &op, &k, beat.as_ref(), pushed.as_ref()));
     if op.role.administers() && !k.revoked {
         body.push_str(&format!("<h2>{}</h2>", tr(lang, "Revoke this kiosk")));
         body.push_str(&form(

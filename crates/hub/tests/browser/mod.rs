@@ -164,6 +164,13 @@ impl Browser {
             .to_owned()
     }
 
+    /// Scrolls the page so that the element at `css` is at the window's top.
+    pub async fn scroll_to(&self, css: &str) {
+        let script = "document.querySelector(arguments[0]).scrollIntoView(true)";
+        self.call(reqwest::Method::POST, "/execute/sync", Some(json!({ "script": script, "args": [css] })))
+            .await;
+    }
+
     /// A PNG of the window.
     pub async fn screenshot(&self) -> Vec<u8> {
         use base64::Engine;

@@ -278,5 +278,6 @@ pub fn healthy_beat() -> fleet::wire::Heartbeat {
         devices: ["printer", "scanner", "idcard", "iccard", "bankcard", "cash"].into_iter().map(ok).collect(),
         cash_box: None,
         suspense: vec![],
+        config_version: 0,
     }
 }

@@ -44,6 +44,9 @@ const MAX_ACCOUNT_DIGITS: usize = 20;
 const MAX_PIN_DIGITS: usize = 8;
 /// Wrong staff PINs in a row before sign-in is locked, and for how long.
 const MAX_PIN_FAILURES: u32 = 3;
+/// How long after the last tap the idle screen counts as "nobody here" (someone reading the
+/// services before choosing one is a customer).
+pub const QUIET_BEFORE_RESTART_MS: i64 = 60_000;
 const PIN_LOCKOUT: Duration = Duration::from_secs(5 * 60);
 
 /// One customer's session. Fields are public for the view (and for tests that set up a stage);
@@ -224,6 +227,14 @@ impl Session {
     /// confirm, only another account or the way out.
     pub fn nothing_due(&self) -> bool {
         self.screen() == Screen::Confirm && self.amount() == Some(Fen::ZERO)
+    }
+
+    /// Nobody is at the kiosk: the idle (or out-of-service) screen, no staff screen, no card
+    /// being ejected, and no tap for [`QUIET_BEFORE_RESTART_MS`]. What must not interrupt a
+    /// customer (a pushed configuration taken up by starting afresh) waits for this.
+    pub fn between_customers(&self, now: Ts) -> bool {
+        let quiet = self.last_tap.as_ref().is_none_or(|(_, at)| now.0 - at.0 >= QUIET_BEFORE_RESTART_MS);
+        matches!(self.screen(), Screen::Attract | Screen::OutOfService) && self.eject.is_none() && quiet
     }
 
     /// Whether 返回 and 取消并退出 may be offered now.
@@ -798,6 +809,8 @@ impl Session {
             headset_jack: self.headset_jack,
             pin_failures: self.pin_failures,
             pin_locked_until: self.pin_locked_until,
+            // The hands at the screen are still there: the quiet before a restart counts from them.
+            last_tap: self.last_tap.take(),
             ..Session::new(self.timing)
         };
         *self = keep;

@@ -14,7 +14,7 @@ mod stage;
 mod types;
 pub mod words;
 
-pub use flow::{Session, SessionTiming, TOP_UP_AMOUNTS};
+pub use flow::{Session, SessionTiming, QUIET_BEFORE_RESTART_MS, TOP_UP_AMOUNTS};
 pub use focus::choice_label;
 pub use hands::{HandsOn, Printout, TakeAway};
 pub use stage::{AccountEntry, Ending, Finding, Lookup, Order, Payment, StaffScreen, Stage};

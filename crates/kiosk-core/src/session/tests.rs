@@ -1003,3 +1003,17 @@ fn the_idle_screen_says_the_ways_to_pay_the_cash_route_and_the_service_phone() {
     let said = speech::script(&s).join(" ");
     assert!(said.contains("柜台"), "{said}");
 }
+
+#[test]
+fn between_customers_means_idle_screen_no_staff_and_a_quiet_minute() {
+    let mut s = Session::default();
+    assert!(s.between_customers(Ts(0)), "a fresh kiosk has nobody at it");
+    tap(&mut s, Intent::Start(Service::Water), 1_000);
+    assert!(!s.between_customers(Ts(500_000)), "a customer is finding their account");
+    tap(&mut s, Intent::Exit, 2_000);
+    assert_eq!(s.screen(), Screen::Attract);
+    assert!(!s.between_customers(Ts(2_000 + QUIET_BEFORE_RESTART_MS - 1)), "they may come back at once");
+    assert!(s.between_customers(Ts(2_000 + QUIET_BEFORE_RESTART_MS)));
+    tap(&mut s, Intent::StaffSignInOpen, 100_000);
+    assert!(!s.between_customers(Ts(1_000_000)), "staff are at the kiosk");
+}

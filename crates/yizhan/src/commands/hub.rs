@@ -8,16 +8,16 @@ use crate::cli::HubCommand;
 use crate::config::KioskConfig;
 use crate::hub_link::{self, HubSettings};
 
-fn settings(config: &KioskConfig, data_dir: &Path) -> Result<HubSettings, ExitCode> {
-    HubSettings::from_config(config, data_dir).ok_or_else(|| {
+fn settings(config: &KioskConfig, config_file: &Path, data_dir: &Path) -> Result<HubSettings, ExitCode> {
+    HubSettings::from_config(config, config_file, data_dir).ok_or_else(|| {
         eprintln!("yizhan: no [hub] section in the configuration: this kiosk is not part of a fleet");
         ExitCode::from(2)
     })
 }
 
 /// Pairs the kiosk with the hub named on `ticket`.
-pub async fn pair(config: &KioskConfig, data_dir: &Path, ticket: &str) -> ExitCode {
-    let settings = match settings(config, data_dir) {
+pub async fn pair(config: &KioskConfig, config_file: &Path, data_dir: &Path, ticket: &str) -> ExitCode {
+    let settings = match settings(config, config_file, data_dir) {
         Ok(s) => s,
         Err(code) => return code,
     };
@@ -54,8 +54,14 @@ pub async fn pair(config: &KioskConfig, data_dir: &Path, ticket: &str) -> ExitCo
     }
 }
 
-pub async fn run(backend: &Backend, config: &KioskConfig, data_dir: &Path, command: HubCommand) -> ExitCode {
-    let settings = match settings(config, data_dir) {
+pub async fn run(
+    backend: &Backend,
+    config: &KioskConfig,
+    config_file: &Path,
+    data_dir: &Path,
+    command: HubCommand,
+) -> ExitCode {
+    let settings = match settings(config, config_file, data_dir) {
         Ok(s) => s,
         Err(code) => return code,
     };
@@ -107,6 +113,13 @@ pub async fn run(backend: &Backend, config: &KioskConfig, data_dir: &Path, comma
                 "shipped {} transition(s); the hub holds 1–{}; {commands} command(s) carried out",
                 shipped.rows_sent, shipped.stored_through
             );
+            // This process holds the journal's lock and serves no customer: a configuration
+            // pushed just now goes in place at once (the next start runs it).
+            match settings.config_place.apply_staged() {
+                Ok(Some(version)) => println!("configuration version {version} applied"),
+                Ok(None) => {}
+                Err(why) => eprintln!("yizhan: the pushed configuration: {why}"),
+            }
             ExitCode::SUCCESS
         }
     }

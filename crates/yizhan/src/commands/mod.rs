@@ -73,7 +73,7 @@ pub async fn run(cli: Cli) -> ExitCode {
     let command = cli.command.unwrap_or(Command::Run(Default::default()));
     if let Command::Hub(crate::cli::HubCommand::Pair { ticket }) = &command {
         // Pairing needs the hub, not the journal.
-        return hub::pair(&config, &cli.data_dir, ticket).await;
+        return hub::pair(&config, &cli.config, &cli.data_dir, ticket).await;
     }
     let journal = crate::backend::journal_path(&config, &cli.data_dir);
     if let Command::Journal(JournalCommand::Init(args)) = &command {
@@ -98,6 +98,10 @@ pub async fn run(cli: Cli) -> ExitCode {
         // These need no journal of their own.
         Command::Devices | Command::Idcard(_) => JournalAccess::Scratch,
         _ => JournalAccess::ReadOnly,
+    };
+    let config = match &access {
+        JournalAccess::Money(_) => take_up_pushed_config(&cli.config, &cli.data_dir, config),
+        _ => config,
     };
     let backend = match Backend::start(&config, config_dir(&cli.config), &cli.data_dir, access).await {
         Ok(backend) => backend,
@@ -132,11 +136,11 @@ pub async fn run(cli: Cli) -> ExitCode {
     };
     match command {
         Command::Run(args) if args.headless => {
-            let hub = crate::hub_link::HubSettings::from_config(&config, &cli.data_dir);
+            let hub = crate::hub_link::HubSettings::from_config(&config, &cli.config, &cli.data_dir);
             run_kiosk::run(std::sync::Arc::new(backend), hub).await
         }
         Command::Run(_) => {
-            let hub = crate::hub_link::HubSettings::from_config(&config, &cli.data_dir);
+            let hub = crate::hub_link::HubSettings::from_config(&config, &cli.config, &cli.data_dir);
             run_kiosk::run_with_screens(backend, &config, hub).await
         }
         Command::Pay(args) => pay::run(&backend, &args).await,
@@ -149,9 +153,36 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Suspense(command) => suspense::run(&backend, command).await,
         Command::Idcard(command) => idcard::run(&backend, command).await,
         Command::Cash(command) => cash::run(&backend, &config, command).await,
-        Command::Hub(command) => hub::run(&backend, &config, &cli.data_dir, command).await,
+        Command::Hub(command) => hub::run(&backend, &config, &cli.config, &cli.data_dir, command).await,
         Command::Sim(_) | Command::Screenshot(_) | Command::Staff(_) | Command::Soak(_) => {
             unreachable!("handled above")
+        }
+    }
+}
+
+/// Puts a configuration pushed from the hub in place before the journal opens (this process
+/// holds the journal's lock and has no customer yet), and runs it. Should the new file not load
+/// after all, the one it replaced goes back and the kiosk runs as before.
+fn take_up_pushed_config(file: &Path, data_dir: &Path, config: KioskConfig) -> KioskConfig {
+    let place = crate::hub_link::config_push::ConfigPlace::new(file, data_dir);
+    match place.apply_staged() {
+        Ok(None) => config,
+        Ok(Some(version)) => match KioskConfig::load(file) {
+            Ok(pushed) => {
+                tracing::warn!(version, "running the configuration pushed from the hub");
+                pushed
+            }
+            Err(error) => {
+                tracing::error!(%error, version, "the pushed configuration does not load; the previous one goes back");
+                if let Err(why) = place.roll_back() {
+                    tracing::error!(%why, "the previous configuration could not be put back");
+                }
+                config
+            }
+        },
+        Err(why) => {
+            tracing::error!(%why, "a configuration pushed from the hub was not applied");
+            config
         }
     }
 }

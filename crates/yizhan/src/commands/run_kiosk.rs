@@ -5,7 +5,9 @@
 use super::PRINTER;
 use crate::backend::Backend;
 use crate::cli::{PayArgs, PayWith};
+use crate::hub_link::config_push::{self, ConfigPlace};
 use crate::hub_link::{self, HubSettings};
+use crate::ui::app::UiEnd;
 use std::process::ExitCode;
 use tokio::io::{AsyncBufReadExt, BufReader};
 
@@ -21,11 +23,33 @@ pub async fn run_with_screens(
     }
     let backend = std::sync::Arc::new(backend);
     let settler = spawn_settler(backend.clone(), settle_every(config));
-    let _link = link_to_hub(&backend, hub).await;
-    let code = tokio::task::block_in_place(|| crate::ui::app::run(backend, config));
+    let place = hub.as_ref().map(|hub| hub.config_place.clone());
+    let link = link_to_hub(&backend, hub).await;
+    let pushed_waiting = {
+        let place = place.clone();
+        move || place.as_ref().is_some_and(ConfigPlace::waiting)
+    };
+    let ended = tokio::task::block_in_place(|| crate::ui::app::run(backend.clone(), config, pushed_waiting));
     settler.abort();
-    code
+    match ended {
+        UiEnd::Closed(code) => code,
+        UiEnd::Restart => start_afresh(&backend, link).await,
+    }
 }
+
+/// Takes up a configuration pushed from the hub: waits for any sale or settling under way to
+/// end, keeps new ones out, and starts the program afresh, which applies the staged file before
+/// it opens the journal.
+async fn start_afresh(backend: &Backend, link: Option<hub_link::HubLink>) -> ExitCode {
+    let _no_sales = backend.runtime.between_customers().await;
+    drop(link);
+    let error = config_push::restart_in_place();
+    eprintln!("yizhan: could not start afresh for the pushed configuration: {error}");
+    ExitCode::from(1)
+}
+
+/// How often a headless kiosk looks for a configuration staged from the hub.
+const PUSHED_CONFIG_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Starts the link to the fleet hub, when there is one.
 async fn link_to_hub(
@@ -87,7 +111,8 @@ pub async fn run(backend: std::sync::Arc<Backend>, hub: Option<HubSettings>) -> 
     if let Err(code) = recover(backend).await {
         return code;
     }
-    let _link = link_to_hub(backend, hub).await;
+    let place = hub.as_ref().map(|hub| hub.config_place.clone());
+    let mut link = link_to_hub(backend, hub).await;
     if let Some(sims) = &backend.sims {
         println!("embedded back end:");
         for (name, url) in sims.urls() {
@@ -102,6 +127,7 @@ pub async fn run(backend: std::sync::Arc<Backend>, hub: Option<HubSettings>) -> 
     let mut lines = BufReader::new(tokio::io::stdin()).lines();
     let mut last = ExitCode::SUCCESS;
     let mut settle = tokio::time::interval(std::time::Duration::from_secs(30));
+    let mut pushed = tokio::time::interval(PUSHED_CONFIG_EVERY);
     loop {
         let line = tokio::select! {
             line = lines.next_line() => line,
@@ -109,6 +135,14 @@ pub async fn run(backend: std::sync::Arc<Backend>, hub: Option<HubSettings>) -> 
             _ = settle.tick() => {
                 if let Err(error) = backend.runtime.settle_due(&PRINTER).await {
                     tracing::error!(%error, "background settler failed");
+                }
+                continue;
+            }
+            // Commands are read one at a time: between two of them nobody is paying.
+            _ = pushed.tick() => {
+                if place.as_ref().is_some_and(ConfigPlace::waiting) {
+                    println!("a configuration pushed from the hub is staged: starting afresh");
+                    return start_afresh(backend, link.take()).await;
                 }
                 continue;
             }

@@ -18,7 +18,13 @@ impl KioskConfig {
     pub fn load(file: &Path) -> Result<KioskConfig, ConfigError> {
         let text = std::fs::read_to_string(file)
             .map_err(|source| ConfigError::Read { file: file.to_path_buf(), source })?;
-        let mut config = KioskConfig::parse(file, &text)?;
+        KioskConfig::from_text(file, &text)
+    }
+
+    /// Everything [`KioskConfig::load`] checks, for a text that is to become `file` (a
+    /// configuration pushed from the hub is checked so before it is staged).
+    pub fn from_text(file: &Path, text: &str) -> Result<KioskConfig, ConfigError> {
+        let mut config = KioskConfig::parse(file, text)?;
         config.resolve_paths(file.parent().unwrap_or(Path::new(".")));
         config.check_files(file)?;
         #[cfg(not(feature = "sim"))]

@@ -37,7 +37,7 @@ pub async fn carry_out(
     backend: &Backend,
     client: &HubClient,
     reader: &OutboxReader,
-    data_dir: &Path,
+    settings: &super::HubSettings,
     command: Command,
 ) -> Result<bool, fleet::HubError> {
     let on_record = match reader.has_staff_action(ACTION, &format!("#{} ", command.id)).await {
@@ -62,7 +62,21 @@ pub async fn carry_out(
                 settle(backend, &command.operator, order_ref, outcome, reason, on_record).await;
             CommandAck { id: command.id, done, detail }
         }
-        _ => act(backend, data_dir, &command).await,
+        (CommandAction::PushConfig { version, config, sha256 }, _) => {
+            let staged =
+                settings.config_place.stage(&settings.running, *version, config, sha256, &command.operator);
+            let (done, detail) = match staged {
+                Ok(super::config_push::Staged::Waiting(v)) => {
+                    (true, format!("version {v} checked and staged; it goes in place between customers"))
+                }
+                Ok(super::config_push::Staged::AlreadyHere(v)) => {
+                    (true, format!("version {v} is here already"))
+                }
+                Err(why) => (false, format!("refused: {why}")),
+            };
+            CommandAck { id: command.id, done, detail }
+        }
+        _ => act(backend, &settings.data_dir, &command).await,
     };
     client.ack(&ack).await?;
     Ok(true)
@@ -76,6 +90,10 @@ fn detail_of(command: &Command) -> String {
         CommandAction::Diagnostics => "diagnostics".to_owned(),
         CommandAction::SettleSuspense { order_ref, outcome, reason } => {
             format!("settle {order_ref} as {outcome}: {reason}")
+        }
+        // The text may hold addresses and account ids: its hash identifies it.
+        CommandAction::PushConfig { version, sha256, .. } => {
+            format!("push configuration v{version} sha256 {sha256}")
         }
     };
     format!("#{} {what}", command.id)
@@ -100,7 +118,7 @@ async fn act(backend: &Backend, data_dir: &Path, command: &Command) -> CommandAc
     let runtime = &backend.runtime;
     let (done, detail) = match &command.action {
         CommandAction::TakeOutOfService { reason } => {
-            let kept = write_durably(&hold_file(data_dir), reason);
+            let kept = super::write_durably(&hold_file(data_dir), reason);
             runtime.set_service_hold(Some(reason.clone()));
             tracing::warn!(%reason, operator = %command.operator, "taken out of service by the operator");
             match kept {
@@ -126,7 +144,9 @@ async fn act(backend: &Backend, data_dir: &Path, command: &Command) -> CommandAc
             (true, "in service".to_owned())
         }
         CommandAction::Diagnostics => (true, diagnostics(backend).await),
-        CommandAction::SettleSuspense { .. } => unreachable!("settled in carry_out"),
+        CommandAction::SettleSuspense { .. } | CommandAction::PushConfig { .. } => {
+            unreachable!("carried out in carry_out")
+        }
     };
     CommandAck { id: command.id, done, detail }
 }
@@ -152,19 +172,6 @@ async fn settle(
         Err(crate::runtime::RuntimeError::NotParked(..)) if on_record => (true, "already settled".into()),
         Err(error) => (false, error.to_string()),
     }
-}
-
-/// `text` in `path`: a temporary file, fsync, rename (an acknowledged order survives a power cut).
-fn write_durably(path: &Path, text: &str) -> std::io::Result<()> {
-    use std::io::Write;
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
-    let tmp = path.with_extension("tmp");
-    let mut file = std::fs::File::create(&tmp)?;
-    file.write_all(text.as_bytes())?;
-    file.sync_all()?;
-    std::fs::rename(&tmp, path)
 }
 
 /// Every device's line, the journal's state and what is unsettled, as text for the operator.

@@ -8,6 +8,7 @@
 //! back off and try again.
 
 pub mod commands;
+pub mod config_push;
 pub mod status;
 
 use std::path::{Path, PathBuf};
@@ -28,6 +29,10 @@ pub struct HubSettings {
     pub identity_dir: PathBuf,
     /// The data directory (the operator's out-of-service order is kept there).
     pub data_dir: PathBuf,
+    /// Where configurations pushed from the hub are staged and applied.
+    pub config_place: config_push::ConfigPlace,
+    /// The configuration this process runs, for what a push may not change.
+    pub running: Arc<KioskConfig>,
     pub journal: PathBuf,
     pub ship_every: Duration,
     pub heartbeat_every: Duration,
@@ -35,7 +40,8 @@ pub struct HubSettings {
 
 impl HubSettings {
     /// The `[hub]` section resolved against the data directory; `None` without one.
-    pub fn from_config(config: &KioskConfig, data_dir: &Path) -> Option<HubSettings> {
+    /// `config_file` is the file `config` was read from.
+    pub fn from_config(config: &KioskConfig, config_file: &Path, data_dir: &Path) -> Option<HubSettings> {
         let hub = config.hub.as_ref()?;
         let identity_dir =
             if hub.identity.is_absolute() { hub.identity.clone() } else { data_dir.join(&hub.identity) };
@@ -44,6 +50,8 @@ impl HubSettings {
             identity: IdentityFiles::in_dir(&identity_dir),
             identity_dir,
             data_dir: data_dir.to_path_buf(),
+            config_place: config_push::ConfigPlace::new(config_file, data_dir),
+            running: Arc::new(config.clone()),
             journal: crate::backend::journal_path(config, data_dir),
             ship_every: Duration::from_secs(hub.ship_every_s),
             heartbeat_every: Duration::from_secs(hub.heartbeat_every_s),
@@ -122,14 +130,40 @@ pub async fn beat_once(
     reader: &journal::OutboxReader,
     settings: &HubSettings,
 ) -> Result<usize, fleet::HubError> {
-    let beat = status::heartbeat(backend, reader, &settings.journal).await;
+    let beat = status::heartbeat(backend, reader, settings).await;
     let reply = client.heartbeat(&beat).await?;
     let mut done = 0;
     for command in reply.commands {
-        if !commands::carry_out(backend, client, reader, &settings.data_dir, command).await? {
+        if !commands::carry_out(backend, client, reader, settings, command).await? {
             break;
         }
         done += 1;
     }
     Ok(done)
+}
+
+/// `text` in `path`: a temporary file, fsync, rename, fsync of the folder (an acknowledged order
+/// or a staged configuration survives a power cut, whole or not at all).
+pub(crate) fn write_durably(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let tmp = PathBuf::from(tmp);
+    let mut file = std::fs::File::create(&tmp)?;
+    file.write_all(text.as_bytes())?;
+    file.sync_all()?;
+    drop(file);
+    std::fs::rename(&tmp, path)?;
+    sync_folder(path)
+}
+
+/// fsyncs the folder holding `path`, so a rename into it is on disk.
+pub(crate) fn sync_folder(path: &Path) -> std::io::Result<()> {
+    match path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        Some(dir) => std::fs::File::open(dir)?.sync_all(),
+        None => Ok(()),
+    }
 }

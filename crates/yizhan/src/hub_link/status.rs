@@ -13,7 +13,8 @@ use crate::backend::Backend;
 
 /// The kiosk's heartbeat now. The journal is read through `reader`, the shipper's read-only
 /// connection, so the heartbeat never queues on the connection payments write through.
-pub async fn heartbeat(backend: &Backend, reader: &OutboxReader, journal_path: &Path) -> Heartbeat {
+pub async fn heartbeat(backend: &Backend, reader: &OutboxReader, settings: &super::HubSettings) -> Heartbeat {
+    let journal_path = &settings.journal;
     let report = crate::ui::status::report(backend).await;
     let paper = paper(backend).await;
     let cash_box = cash_box(backend).await;
@@ -48,6 +49,7 @@ pub async fn heartbeat(backend: &Backend, reader: &OutboxReader, journal_path: &
         devices,
         cash_box,
         suspense: suspense(reader).await,
+        config_version: settings.config_place.state().applied,
     }
 }
 

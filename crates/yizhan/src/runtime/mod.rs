@@ -550,6 +550,12 @@ impl Runtime {
         *self.journal_fault.lock().unwrap_or_else(|p| p.into_inner()) = Some(why);
     }
 
+    /// Waits until no sale and no settling is under way, and keeps new ones out while the guard
+    /// lives: for what may only happen between customers (a pushed configuration taken up).
+    pub async fn between_customers(&self) -> tokio::sync::MutexGuard<'_, ()> {
+        self.sales.lock().await
+    }
+
     /// Staff settle a parked payment from what they know (the statements, a call to the
     /// channel): the resolution is a journaled transition, and who and why a staff action
     /// beside it. A resolution that contradicts what the kiosk itself saw changes nothing.

@@ -16,9 +16,24 @@ const PUMP_EVERY: Duration = Duration::from_millis(50);
 /// How often the devices are asked what works.
 const STATUS_EVERY: Duration = Duration::from_secs(15);
 
+/// How the screens' event loop ended.
+#[derive(Debug)]
+pub enum UiEnd {
+    /// The windows were closed (or could not be shown): the process ends with this code.
+    Closed(ExitCode),
+    /// Nobody was at the kiosk and `restart_wanted` said yes: the caller starts the kiosk
+    /// afresh (a configuration pushed from the hub goes in place).
+    Restart,
+}
+
 /// Opens the kiosk's windows and runs until they are closed. Call on the main thread, inside a
-/// tokio runtime (the jobs are spawned on it).
-pub fn run(backend: Arc<Backend>, config: &KioskConfig) -> ExitCode {
+/// tokio runtime (the jobs are spawned on it). `restart_wanted` is asked at every status refresh
+/// while nobody is at the kiosk ([`kiosk_core::session::Session::between_customers`]).
+pub fn run(
+    backend: Arc<Backend>,
+    config: &KioskConfig,
+    restart_wanted: impl Fn() -> bool + 'static,
+) -> UiEnd {
     let started = Instant::now();
     let options = UiOptions {
         portrait: config.ui.layout == Layout::Portrait,
@@ -34,12 +49,12 @@ pub fn run(backend: Arc<Backend>, config: &KioskConfig) -> ExitCode {
         Ok(ui) => ui,
         Err(error) => {
             eprintln!("yizhan: the screens could not be created: {error}");
-            return ExitCode::from(1);
+            return UiEnd::Closed(ExitCode::from(1));
         }
     };
     if let Err(error) = ui.borrow().show() {
         eprintln!("yizhan: the screens could not be shown (is there a display? DISPLAY=…): {error}");
-        return ExitCode::from(1);
+        return UiEnd::Closed(ExitCode::from(1));
     }
     tracing::info!(ms = started.elapsed().as_millis() as u64, "ui: windows shown");
     let pump = slint::Timer::default();
@@ -53,18 +68,27 @@ pub fn run(backend: Arc<Backend>, config: &KioskConfig) -> ExitCode {
     });
     let status = slint::Timer::default();
     let weak = Rc::downgrade(&ui);
+    let restart = Rc::new(std::cell::Cell::new(false));
+    let restart_asked = restart.clone();
     status.start(slint::TimerMode::Repeated, STATUS_EVERY, move || {
         if let Some(ui) = weak.upgrade() {
             if let Ok(ui) = ui.try_borrow() {
+                // Ended here, within this tick, no tap can come between the check and the end.
+                if ui.session().between_customers(ui.now()) && restart_wanted() {
+                    restart_asked.set(true);
+                    let _ = slint::quit_event_loop();
+                    return;
+                }
                 ui.refresh_status();
             }
         }
     });
     match slint::run_event_loop() {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(()) if restart.get() => UiEnd::Restart,
+        Ok(()) => UiEnd::Closed(ExitCode::SUCCESS),
         Err(error) => {
             eprintln!("yizhan: the screen stopped: {error}");
-            ExitCode::from(1)
+            UiEnd::Closed(ExitCode::from(1))
         }
     }
 }
