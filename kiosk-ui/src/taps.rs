@@ -56,6 +56,7 @@ pub fn intent(action: Action, arg: i32) -> Option<Intent> {
         Action::StaffReprint => Intent::StaffReprint,
         Action::StaffRewrite => Intent::StaffRewriteCard,
         Action::StaffCollectCash => Intent::StaffCollectCash,
+        Action::StaffPairHub => Intent::StaffPairHub,
         Action::StaffLayout => Intent::StaffToggleLayout,
     })
 }

@@ -195,6 +195,7 @@ fn kiosk() -> (Memory, Memory, Vec<String>, Duration) {
         clock: Box::new(move || Ts(started.elapsed().as_millis() as i64 + clock.get())),
         // The bench plays the customer itself.
         demo_customer: false,
+        hub: None,
     };
     let ui = KioskUi::new(backend.clone(), rt.handle().clone(), options).unwrap();
     ui.borrow().show().unwrap();

@@ -3,6 +3,8 @@
 //! simulators. The clock of the session is moved by hand; the payment runs in real time with the
 //! channel timers divided by 100.
 
+#[path = "../../hub/tests/common/mod.rs"]
+mod hubkit;
 mod support;
 
 use i_slint_backend_testing::{AccessibleLiveness, ElementHandle};
@@ -14,6 +16,7 @@ use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::time::Duration;
 use support::{wechat_code, Fault, TestKiosk};
+use yizhan::hub_link::pairing::HubConnection;
 use yizhan::ui::{KioskUi, StaffDirectory, UiOptions};
 
 /// How long a flow may wait for the back end (real time; normally milliseconds).
@@ -31,9 +34,15 @@ struct Kiosk {
 
 impl Kiosk {
     fn start() -> Kiosk {
+        Kiosk::start_with(|_| None)
+    }
+
+    /// A kiosk whose staff panel may pair with the hub `hub` gives it.
+    fn start_with(hub: impl FnOnce(&TestKiosk) -> Option<std::sync::Arc<HubConnection>>) -> Kiosk {
         i_slint_backend_testing::init_no_event_loop();
         let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
         let kiosk = rt.block_on(TestKiosk::start());
+        let hub = hub(&kiosk);
         let heard = Recorder::default();
         let now = Rc::new(Cell::new(1_000_000));
         let clock = now.clone();
@@ -52,6 +61,7 @@ impl Kiosk {
             headset: Some(heard.probe()),
             clock: Box::new(move || Ts(clock.get())),
             demo_customer: false,
+            hub,
         };
         let ui = KioskUi::new(kiosk.backend.clone(), rt.handle().clone(), options).unwrap();
         let k = Kiosk { ui, kiosk, heard, now, screens: RefCell::new(vec![]), rt };
@@ -531,6 +541,66 @@ fn staff_sign_in_shows_a_badge_on_both_screens_and_journals_every_action() {
         by_staff.clone().count() >= 4 && by_staff.into_iter().all(|a| a.staff_id == "S001"),
         "{actions:?}"
     );
+}
+
+/// Whether the notice on show is the catalogue's words containing `words` (English msgid).
+fn notice_says(ui: &KioskUi, words: &str) -> bool {
+    ui.session().notice.as_ref().is_some_and(|n| format!("{:?}", n.text).contains(words))
+}
+
+/// 配对 at the staff panel (issue 14): the console's QR held to the scanner pairs the kiosk over
+/// mutual TLS and starts its link at once; something else held up is refused with words staff
+/// can act on. The journal names the hub's id for the kiosk, never the one-time code.
+#[test]
+fn staff_pair_the_kiosk_with_its_hub_by_scanning_the_consoles_qr() {
+    let hub_rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    let hub = hub_rt.block_on(hubkit::TestHub::start());
+    let ticket = hub_rt.block_on(hub.ticket("SH-TEST-0001")).to_qr_text();
+    let url = hub.url();
+    let k = Kiosk::start_with(|kiosk| {
+        let data = kiosk.dir.path();
+        let config_file = support::cli::config_with(data, |body| format!("{body}\n[hub]\nurl = \"{url}\"\n"));
+        let config = yizhan::config::KioskConfig::load(&config_file).unwrap();
+        let settings = yizhan::hub_link::HubSettings::from_config(&config, &config_file, data).unwrap();
+        Some(HubConnection::new(settings))
+    });
+    k.tap("工作人员登录");
+    k.type_digits("246810");
+    k.tap("登录");
+    k.wait_for("staff-panel");
+
+    k.kiosk.scanner_sim().present("https://example.com/promo");
+    k.tap("配对管理平台");
+    k.wait(|ui| notice_says(ui, "not a pairing code"));
+    assert!(k.shows("这不是配对码"), "{:?}", k.labels());
+
+    k.kiosk.scanner_sim().present(&ticket);
+    k.tap("配对管理平台");
+    k.wait(|ui| notice_says(ui, "Paired with"));
+    assert!(k.shows("已与管理平台配对，终端编号 SH-TEST-0001。"), "{:?}", k.labels());
+
+    // The link is up: the hub hears the kiosk's first heartbeat without a restart.
+    let heard = hub_rt.block_on(async {
+        for _ in 0..200 {
+            let beat: Option<serde_json::Value> =
+                sqlx::query_scalar("SELECT last_heartbeat FROM kiosks WHERE id = 'SH-TEST-0001'")
+                    .fetch_one(hub.pool())
+                    .await
+                    .unwrap();
+            if beat.is_some() {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        false
+    });
+    assert!(heard, "the kiosk reports to the hub once paired");
+    let actions = k.rt.block_on(k.kiosk.backend.runtime.journal.staff_actions(100, 0)).unwrap();
+    let paired: Vec<_> =
+        actions.iter().filter(|a| a.action == "pair-hub").map(|a| a.detail.as_str()).collect();
+    assert!(paired.contains(&"SH-TEST-0001"), "{paired:?}");
+    let code = ticket.rsplit("code=").next().unwrap();
+    assert!(actions.iter().all(|a| !a.detail.contains(code)), "the one-time code is not journaled");
 }
 
 #[test]

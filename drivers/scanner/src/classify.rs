@@ -3,7 +3,7 @@
 //! Order: strip an AIM symbology identifier (`]Q1`, `]C0`, … if the engine sends one) and
 //! surrounding white space → payment code via [`kiosk_core::route_payment_code`] (the one place that
 //! knows WeChat/Alipay/UnionPay prefixes) → YZB bill barcode ([`crate::bill`]) → a bare account
-//! number that fits exactly the rules configured → garbage. Garbage carries a reason a person can act
+//! number that fits exactly the rules configured → the fleet console's pairing QR → garbage. Garbage carries a reason a person can act
 //! on (zh/en) and never the scanned text, which may be someone's token or personal data.
 
 use crate::bill::{self, BillCodeError};
@@ -22,9 +22,32 @@ pub enum Scanned {
     /// A utility bill's account barcode. `utility` is `None` when a bare account number fits several
     /// utilities' rules: the screen then asks which bill it is.
     BillBarcode { utility: Option<Utility>, account: AccountNo },
+    /// The fleet console's pairing QR (`yizhan-pair:…`), for the staff panel's "pair with the
+    /// hub". It is neither a payment code nor a bill: anywhere else it is refused as unknown.
+    PairingTicket(PairingText),
     /// Anything else: never a payment attempt.
     Garbage { reason: GarbageReason },
 }
+
+/// The text of a pairing QR. It holds a one-time code: `Debug` does not show it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PairingText(String);
+
+impl PairingText {
+    /// The whole text, for the fleet client to read the ticket from.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for PairingText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PairingText(…)")
+    }
+}
+
+/// How the fleet console's pairing QR begins (crates/fleet writes the rest).
+pub const PAIRING_PREFIX: &str = "yizhan-pair:";
 
 impl Scanned {
     /// Whether this scan may start a payment.
@@ -133,6 +156,9 @@ impl Classifier {
         }
         if text.bytes().all(|b| b.is_ascii_digit()) {
             return self.bare_account(text);
+        }
+        if text.starts_with(PAIRING_PREFIX) {
+            return Scanned::PairingTicket(PairingText(text.to_owned()));
         }
         let lower = text.to_ascii_lowercase();
         if ["wxp://", "qr.alipay.com", "qr.95516.com"].iter().any(|p| lower.contains(p)) {

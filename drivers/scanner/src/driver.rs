@@ -234,6 +234,7 @@ impl<C: Connector> Scanner<C> {
         let kind = match &scanned {
             Scanned::PaymentCode(code) => code.channel().code(),
             Scanned::BillBarcode { .. } => "bill",
+            Scanned::PairingTicket(_) => "pairing",
             Scanned::Garbage { .. } => "garbage",
         };
         tracing::info!(len = data.len(), kind, "scanned");

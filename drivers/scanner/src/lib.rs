@@ -73,7 +73,7 @@ pub mod frame;
 #[cfg(feature = "sim")]
 pub mod sim;
 
-pub use classify::{classify, Classifier, ClassifierConfig, GarbageReason, Scanned};
+pub use classify::{classify, Classifier, ClassifierConfig, GarbageReason, PairingText, Scanned};
 pub use config::{ScannerConfig, Terminator};
 pub use driver::{Scan, ScanError, Scanner, ScannerDetail};
 pub use frame::{Command, Persistence, Reply, ScanData, Status, Vendor};

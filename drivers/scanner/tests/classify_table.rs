@@ -157,3 +157,17 @@ fn classifier_config_reads_from_toml() {
         Scanned::BillBarcode { utility: Some(Utility::Water), .. }
     ));
 }
+
+#[test]
+fn the_fleet_consoles_pairing_qr_is_its_own_kind_and_keeps_its_code_out_of_debug() {
+    let text = "yizhan-pair:1;url=https://hub.example:8443;ca=00ff;code=K7Q2-9MPX";
+    match classify(&format!("]Q1{text}\r\n")) {
+        Scanned::PairingTicket(ticket) => {
+            assert_eq!(ticket.expose(), text);
+            assert!(!format!("{ticket:?}").contains("K7Q2"), "the one-time code is not in logs");
+        }
+        other => panic!("{other:?}"),
+    }
+    // Only the prefix at the start: a link that mentions it is a link.
+    assert_eq!(reason("https://x.example/?yizhan-pair:1"), Some(GarbageReason::Url));
+}

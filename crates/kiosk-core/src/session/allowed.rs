@@ -55,7 +55,7 @@ impl Session {
             StaffSubmit => typing_pin && !self.pin().is_empty(),
             StaffPanel => self.staff.is_some() && s != Screen::StaffPanel && !self.money_in_flight(),
             StaffBackToCustomer | StaffSignOut | StaffReprint | StaffRewriteCard | StaffCollectCash
-            | StaffToggleLayout => s == Screen::StaffPanel && self.staff.is_some(),
+            | StaffPairHub | StaffToggleLayout => s == Screen::StaffPanel && self.staff.is_some(),
         }
     }
 

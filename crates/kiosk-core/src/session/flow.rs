@@ -501,6 +501,7 @@ impl Session {
             Intent::StaffReprint => out.push(self.staff_command(StaffCommand::Reprint)),
             Intent::StaffRewriteCard => out.push(self.staff_command(StaffCommand::RewriteCard)),
             Intent::StaffCollectCash => out.push(self.staff_command(StaffCommand::CollectCash)),
+            Intent::StaffPairHub => out.push(self.staff_command(StaffCommand::PairHub)),
             Intent::StaffToggleLayout => out.push(self.staff_command(StaffCommand::ToggleLayout)),
         }
     }

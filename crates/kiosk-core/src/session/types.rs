@@ -398,6 +398,8 @@ pub enum Intent {
     StaffRewriteCard,
     /// 清机: the cash box is emptied; its count is journaled and printed.
     StaffCollectCash,
+    /// 配对: the kiosk joins its fleet hub by the QR the console shows.
+    StaffPairHub,
     StaffToggleLayout,
     BlankMirror,
     /// 音量 (the footer's button, or the keypad's #): one step louder, round to the lowest.
@@ -557,6 +559,8 @@ pub enum StaffCommand {
     Reprint,
     RewriteCard,
     CollectCash,
+    /// Scan the console's pairing QR and pair with the hub.
+    PairHub,
     ToggleLayout,
     BlankMirror(bool),
 }

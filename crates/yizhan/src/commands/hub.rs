@@ -21,18 +21,7 @@ pub async fn pair(config: &KioskConfig, config_file: &Path, data_dir: &Path, tic
         Ok(s) => s,
         Err(code) => return code,
     };
-    let Some(ticket) = fleet::PairingTicket::from_qr_text(ticket) else {
-        eprintln!("yizhan: that is not a pairing ticket (expected the text of the console's QR: yizhan-pair:1;url=…;ca=…;code=…)");
-        return ExitCode::from(2);
-    };
-    if ticket.hub_url.trim_end_matches('/') != settings.url {
-        eprintln!(
-            "yizhan: the ticket is for the hub at {} but [hub] url is {}; correct the configuration first",
-            ticket.hub_url, settings.url
-        );
-        return ExitCode::from(2);
-    }
-    match fleet::pair(&ticket, &settings.identity).await {
+    match hub_link::pairing::pair_from_qr(&settings, ticket).await {
         Ok(kiosk_id) => {
             if kiosk_id != config.kiosk.id {
                 println!(
@@ -47,9 +36,13 @@ pub async fn pair(config: &KioskConfig, config_file: &Path, data_dir: &Path, tic
             );
             ExitCode::SUCCESS
         }
-        Err(error) => {
-            eprintln!("yizhan: pairing failed: {error}");
+        Err(error @ hub_link::pairing::PairFailure::Failed(_)) => {
+            eprintln!("yizhan: {error}");
             ExitCode::from(1)
+        }
+        Err(error) => {
+            eprintln!("yizhan: {error}");
+            ExitCode::from(2)
         }
     }
 }

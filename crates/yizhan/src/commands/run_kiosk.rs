@@ -6,7 +6,8 @@ use super::PRINTER;
 use crate::backend::Backend;
 use crate::cli::{PayArgs, PayWith};
 use crate::hub_link::config_push::{self, ConfigPlace};
-use crate::hub_link::{self, HubSettings};
+use crate::hub_link::pairing::HubConnection;
+use crate::hub_link::HubSettings;
 use crate::ui::app::UiEnd;
 use std::process::ExitCode;
 use tokio::io::{AsyncBufReadExt, BufReader};
@@ -23,26 +24,42 @@ pub async fn run_with_screens(
     }
     let backend = std::sync::Arc::new(backend);
     let settler = spawn_settler(backend.clone(), settle_every(config));
-    let place = hub.as_ref().map(|hub| hub.config_place.clone());
-    let link = link_to_hub(&backend, hub).await;
-    let pushed_waiting = {
-        let place = place.clone();
-        move || place.as_ref().is_some_and(ConfigPlace::waiting)
-    };
-    let ended = tokio::task::block_in_place(|| crate::ui::app::run(backend.clone(), config, pushed_waiting));
+    let hub = connect(&backend, hub).await;
+    let pushed_waiting = config_waiting(hub.as_deref());
+    let ended = tokio::task::block_in_place(|| {
+        crate::ui::app::run(backend.clone(), config, hub.clone(), pushed_waiting)
+    });
     settler.abort();
     match ended {
         UiEnd::Closed(code) => code,
-        UiEnd::Restart => start_afresh(&backend, link).await,
+        UiEnd::Restart => start_afresh(&backend, hub.as_deref()).await,
     }
+}
+
+/// The connection to the fleet hub, when there is one, its link started if the kiosk is paired.
+async fn connect(
+    backend: &std::sync::Arc<Backend>,
+    hub: Option<HubSettings>,
+) -> Option<std::sync::Arc<HubConnection>> {
+    let hub = HubConnection::new(hub?);
+    hub.connect(backend).await;
+    Some(hub)
+}
+
+/// Whether a configuration pushed from the hub waits to be taken up.
+fn config_waiting(hub: Option<&HubConnection>) -> impl Fn() -> bool + 'static {
+    let place = hub.map(|hub| hub.settings().config_place.clone());
+    move || place.as_ref().is_some_and(ConfigPlace::waiting)
 }
 
 /// Takes up a configuration pushed from the hub: waits for any sale or settling under way to
 /// end, keeps new ones out, and starts the program afresh, which applies the staged file before
 /// it opens the journal.
-async fn start_afresh(backend: &Backend, link: Option<hub_link::HubLink>) -> ExitCode {
+async fn start_afresh(backend: &Backend, hub: Option<&HubConnection>) -> ExitCode {
     let _no_sales = backend.runtime.between_customers().await;
-    drop(link);
+    if let Some(hub) = hub {
+        hub.disconnect().await;
+    }
     let error = config_push::restart_in_place();
     eprintln!("yizhan: could not start afresh for the pushed configuration: {error}");
     ExitCode::from(1)
@@ -50,14 +67,6 @@ async fn start_afresh(backend: &Backend, link: Option<hub_link::HubLink>) -> Exi
 
 /// How often a headless kiosk looks for a configuration staged from the hub.
 const PUSHED_CONFIG_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
-
-/// Starts the link to the fleet hub, when there is one.
-async fn link_to_hub(
-    backend: &std::sync::Arc<Backend>,
-    hub: Option<HubSettings>,
-) -> Option<hub_link::HubLink> {
-    hub_link::start(backend.clone(), hub?).await
-}
 
 /// How often the background settler looks for due work: every 30 s of the channels' time.
 fn settle_every(config: &crate::config::KioskConfig) -> std::time::Duration {
@@ -111,8 +120,8 @@ pub async fn run(backend: std::sync::Arc<Backend>, hub: Option<HubSettings>) -> 
     if let Err(code) = recover(backend).await {
         return code;
     }
-    let place = hub.as_ref().map(|hub| hub.config_place.clone());
-    let mut link = link_to_hub(backend, hub).await;
+    let hub = connect(backend, hub).await;
+    let pushed_waiting = config_waiting(hub.as_deref());
     if let Some(sims) = &backend.sims {
         println!("embedded back end:");
         for (name, url) in sims.urls() {
@@ -140,9 +149,9 @@ pub async fn run(backend: std::sync::Arc<Backend>, hub: Option<HubSettings>) -> 
             }
             // Commands are read one at a time: between two of them nobody is paying.
             _ = pushed.tick() => {
-                if place.as_ref().is_some_and(ConfigPlace::waiting) {
+                if pushed_waiting() {
                     println!("a configuration pushed from the hub is staged: starting afresh");
-                    return start_afresh(backend, link.take()).await;
+                    return start_afresh(backend, hub.as_deref()).await;
                 }
                 continue;
             }

@@ -9,6 +9,7 @@
 
 pub mod commands;
 pub mod config_push;
+pub mod pairing;
 pub mod status;
 
 use std::path::{Path, PathBuf};

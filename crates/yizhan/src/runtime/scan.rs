@@ -22,6 +22,9 @@ pub enum ScanProblem {
     BillInsteadOfCode,
     #[error("the scanner is not available: {0}")]
     Device(String),
+    /// Anything but the fleet console's pairing QR held up where it was wanted (staff panel).
+    #[error("this is not the pairing QR of the fleet console")]
+    NotAPairingTicket,
     /// A payment code held up where the paper bill was wanted: never paid with, never kept.
     #[error("this is a payment code, not a bill's barcode: scan the barcode printed on the paper bill")]
     CodeInsteadOfBill,
@@ -38,6 +41,9 @@ impl ScanProblem {
             ),
             ScanProblem::CodeInsteadOfBill => Text::new(
                 "That is a payment code, not the bill's barcode; nothing was charged. Scan the barcode on the paper bill.",
+            ),
+            ScanProblem::NotAPairingTicket => Text::new(
+                "That is not a pairing code. Show the QR from the fleet console's new-kiosk page.",
             ),
             ScanProblem::NoScanner | ScanProblem::Device(_) => {
                 Text::new("The scanner is not working now; type the account number or ask staff.")
@@ -63,6 +69,15 @@ impl Runtime {
             Scanned::BillBarcode { utility, account } => Ok((utility, account)),
             Scanned::PaymentCode(_) => Err(ScanProblem::CodeInsteadOfBill),
             other => Err(not_understood(other)),
+        }
+    }
+
+    /// Waits up to `window` for the fleet console's pairing QR (the staff panel's "pair with the
+    /// hub"); its text, for `fleet::PairingTicket::from_qr_text`.
+    pub async fn scan_pairing_ticket(&self, window: Duration) -> Result<scanner::PairingText, ScanProblem> {
+        match self.scan_once(window).await? {
+            Scanned::PairingTicket(text) => Ok(text),
+            _ => Err(ScanProblem::NotAPairingTicket),
         }
     }
 

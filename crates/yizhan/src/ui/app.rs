@@ -4,6 +4,7 @@
 use super::{KioskUi, StaffDirectory, UiOptions};
 use crate::backend::Backend;
 use crate::config::{KioskConfig, Layout};
+use crate::hub_link::pairing::HubConnection;
 use kiosk_core::session::SessionTiming;
 use kiosk_core::Ts;
 use kiosk_ui::speech::{alsa_headphone_jack, AlsaMixer, Espeak, HeadsetProbe, Silent, Speaker};
@@ -32,6 +33,7 @@ pub enum UiEnd {
 pub fn run(
     backend: Arc<Backend>,
     config: &KioskConfig,
+    hub: Option<Arc<HubConnection>>,
     restart_wanted: impl Fn() -> bool + 'static,
 ) -> UiEnd {
     let started = Instant::now();
@@ -44,6 +46,7 @@ pub fn run(
         headset: config.ui.headset_jack.then(|| Arc::new(alsa_headphone_jack) as HeadsetProbe),
         clock: Box::new(move || Ts(started.elapsed().as_millis() as i64)),
         demo_customer: config.devices.simulated,
+        hub,
     };
     let ui = match KioskUi::new(backend, tokio::runtime::Handle::current(), options) {
         Ok(ui) => ui,

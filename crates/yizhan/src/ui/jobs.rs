@@ -196,6 +196,7 @@ impl KioskUi {
         let portrait = self.facts.portrait;
         let generation = self.generation;
         let last = self.last_payment.as_ref().map(|p| p.id().to_string());
+        let hub = self.hub.clone();
         self.tokio.spawn(async move {
             let (name, payment_id, detail, news) = match &action {
                 StaffCommand::SignedIn => ("sign-in", None, String::new(), None),
@@ -212,6 +213,11 @@ impl KioskUi {
                 StaffCommand::RewriteCard => {
                     let (id, notice) = super::staff::rewrite_card(&backend).await;
                     ("rewrite-card", id, String::new(), Some(notice))
+                }
+                StaffCommand::PairHub => {
+                    let (kiosk_id, notice) =
+                        super::staff::pair_with_hub(&backend, hub, &tx, generation).await;
+                    ("pair-hub", None, kiosk_id.unwrap_or_default(), Some(notice))
                 }
                 // The collection journals its own staff action (with the count).
                 StaffCommand::CollectCash => {

@@ -64,6 +64,8 @@ pub struct UiOptions {
     /// With simulated devices, a simulated customer shows a payment code and inserts cards
     /// when the screen asks (the demo); tests play the customer themselves.
     pub demo_customer: bool,
+    /// The fleet hub, with a `[hub]` section: the staff panel pairs with it.
+    pub hub: Option<Arc<crate::hub_link::pairing::HubConnection>>,
 }
 
 /// The kiosk's screens and their controller; lives on the UI thread.
@@ -91,6 +93,7 @@ pub struct KioskUi {
     /// Which session the jobs' news is for; moves on when a session's data is wiped.
     generation: u64,
     demo_customer: bool,
+    hub: Option<Arc<crate::hub_link::pairing::HubConnection>>,
 }
 
 impl KioskUi {
@@ -131,6 +134,7 @@ impl KioskUi {
             last_seconds: None,
             generation: 0,
             demo_customer: options.demo_customer,
+            hub: options.hub,
         }));
         let weak = Rc::downgrade(&ui);
         ui.borrow().window.global::<Kiosk<'_>>().on_key(move |text| {

@@ -133,6 +133,44 @@ pub async fn collect_cash(backend: &Backend, staff_id: &str) -> Notice {
     }
 }
 
+/// How long the staff panel waits for the pairing QR to be held up.
+const PAIRING_SCAN_WINDOW: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// 配对 from the staff panel: the console's QR is scanned, the kiosk pairs with the hub it names
+/// and its link starts at once. Returns the id the hub knows the kiosk by (journaled with the
+/// action; the ticket's one-time code is not) and what the panel says.
+pub async fn pair_with_hub(
+    backend: &std::sync::Arc<Backend>,
+    hub: Option<std::sync::Arc<crate::hub_link::pairing::HubConnection>>,
+    news: &std::sync::mpsc::Sender<super::News>,
+    generation: u64,
+) -> (Option<String>, Notice) {
+    let Some(hub) = hub else {
+        return (
+            None,
+            Notice::error(Text::new(
+                "This kiosk has no fleet hub in its configuration ([hub]); a technician adds it.",
+            )),
+        );
+    };
+    let ask = Notice::info(Text::new("Hold the pairing QR from the fleet console to the scanner."));
+    let _ = news.send(super::News::Input(generation, kiosk_core::session::Input::StaffNews(ask)));
+    let text = match backend.runtime.scan_pairing_ticket(PAIRING_SCAN_WINDOW).await {
+        Ok(text) => text,
+        Err(problem) => return (None, Notice::error(problem.words())),
+    };
+    match hub.pair(backend, text.expose()).await {
+        Ok(kiosk_id) => {
+            let words = Text::with("Paired with the fleet hub as {}.", [Text::verbatim(kiosk_id.clone())]);
+            (Some(kiosk_id), Notice::info(words))
+        }
+        Err(failure) => {
+            tracing::warn!(error = %failure, "staff panel: pairing failed");
+            (None, Notice::error(failure.words()))
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
