@@ -105,6 +105,12 @@ status=0
 pay SH-DEMO-03 power 3200000028 134567890123456785 || status=$?
 [ "$status" -eq 3 ] || { echo "the suspense payment ended with exit code $status, not 3" >&2; exit 1; }
 
+# Console accounts for the demo: an admin, and a supervisor of the first hall, with one fresh
+# password printed below.
+console_password=$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')
+echo "$console_password" | "$H" operator set admin --role admin >/dev/null
+echo "$console_password" | "$H" operator set hall.supervisor --role hall_supervisor --hall "${halls[0]}" >/dev/null
+
 if $once; then
   for id in "${kiosks[@]}"; do
     "$Y" --config "$scratch/$id/kiosk.toml" --data-dir "$scratch/$id/data" hub sync >/dev/null 2>>"$scratch/$id/kiosk.log"
@@ -126,7 +132,9 @@ done
 sleep 3
 "$H" fleet
 echo
-echo "hub: $hub_url (kiosk API; its CA is in $scratch/tls/ca.crt)"
+echo "console: $hub_url/console — sign in as admin (or hall.supervisor, of ${halls[0]}) with $console_password"
+echo "  (the hub's certificate is signed by its own CA, $scratch/tls/ca.crt: the browser asks once)"
+echo "hub: $hub_url (kiosk API)"
 echo "the fleet: YIZHAN_HUB_DATABASE_URL='$YIZHAN_HUB_DATABASE_URL' $H fleet"
 echo "Ctrl-C stops the hub, the kiosks and PostgreSQL"
 wait "${pids[0]}"

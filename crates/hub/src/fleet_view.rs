@@ -25,9 +25,48 @@ const KIOSK_LINE: &str =
         (SELECT count(*) FROM alerts a WHERE a.kiosk_id = k.id AND a.cleared_at IS NULL) AS open_alerts \
      FROM kiosks k";
 
-/// Every kiosk, by id.
-pub async fn kiosks(pool: &PgPool) -> Result<Vec<KioskLine>, sqlx::Error> {
-    sqlx::query_as(&format!("{KIOSK_LINE} ORDER BY k.id")).fetch_all(pool).await
+/// Every kiosk, or those of one hall, by id.
+pub async fn kiosks(pool: &PgPool, hall: Option<&str>) -> Result<Vec<KioskLine>, sqlx::Error> {
+    sqlx::query_as(&format!("{KIOSK_LINE} WHERE $1::text IS NULL OR k.hall = $1 ORDER BY k.id"))
+        .bind(hall)
+        .fetch_all(pool)
+        .await
+}
+
+/// A kiosk not heard from for this long is shown as silent (the alert has its own, configurable,
+/// threshold and hysteresis).
+pub const SHOWN_SILENT_AFTER_MINUTES: i32 = 3;
+
+/// One hall of the fleet at a glance: where to send someone first.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow, serde::Serialize)]
+pub struct HallLine {
+    pub hall: String,
+    /// Paired and not revoked.
+    pub kiosks: i64,
+    /// Heard from lately and taking customers.
+    pub in_service: i64,
+    pub silent: i64,
+    /// Payments in suspense, by the kiosks' last heartbeats.
+    pub suspense: i64,
+    pub open_alerts: i64,
+}
+
+/// Every hall, by name.
+pub async fn halls(pool: &PgPool) -> Result<Vec<HallLine>, sqlx::Error> {
+    sqlx::query_as(
+        "WITH live AS (SELECT * FROM kiosks WHERE paired_at IS NOT NULL AND revoked_at IS NULL), \
+              recent AS (SELECT *, last_seen_at > now() - make_interval(mins => $1) AS heard FROM live) \
+         SELECT r.hall, count(*) AS kiosks, \
+                count(*) FILTER (WHERE heard AND COALESCE((last_heartbeat->>'in_service')::boolean, false)) AS in_service, \
+                count(*) FILTER (WHERE heard IS NOT TRUE) AS silent, \
+                COALESCE(sum(jsonb_array_length(COALESCE(last_heartbeat->'suspense', '[]'::jsonb))), 0)::bigint AS suspense, \
+                (SELECT count(*) FROM alerts a JOIN live l ON l.id = a.kiosk_id \
+                  WHERE l.hall = r.hall AND a.cleared_at IS NULL) AS open_alerts \
+         FROM recent r GROUP BY r.hall ORDER BY r.hall",
+    )
+    .bind(SHOWN_SILENT_AFTER_MINUTES)
+    .fetch_all(pool)
+    .await
 }
 
 /// One kiosk.

@@ -74,6 +74,9 @@ enum OperatorCommand {
         /// viewer, hall_supervisor, finance or admin.
         #[arg(long)]
         role: String,
+        /// The hall a hall supervisor answers for (as the kiosks were created with).
+        #[arg(long)]
+        hall: Option<String>,
         #[command(flatten)]
         db: Db,
     },
@@ -146,7 +149,7 @@ async fn main() -> anyhow::Result<()> {
                 "{:<14} {:<22} {:<20} {:>8} {:>8} {:<7} {:>6}",
                 "kiosk", "hall", "last seen (UTC)", "held", "verified", "chain", "alerts"
             );
-            for k in hub::fleet_view::kiosks(&pool).await? {
+            for k in hub::fleet_view::kiosks(&pool, None).await? {
                 let seen = k
                     .last_seen_at
                     .map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string())
@@ -174,7 +177,7 @@ async fn main() -> anyhow::Result<()> {
             println!("kiosk {id}: pairing code {code} (valid 24 h)");
             println!("{}", ticket.to_qr_text());
         }
-        Command::Operator(OperatorCommand::Set { name, role, db }) => {
+        Command::Operator(OperatorCommand::Set { name, role, hall, db }) => {
             let role = hub::console::accounts::Role::parse(&role)
                 .context("the role is viewer, hall_supervisor, finance or admin")?;
             let mut password = String::new();
@@ -182,8 +185,11 @@ async fn main() -> anyhow::Result<()> {
             let password = password.trim_end_matches(['\r', '\n']);
             anyhow::ensure!(password.chars().count() >= 10, "a password has at least 10 characters");
             let pool = hub::db::connect(&db.database_url, 1).await?;
-            hub::console::accounts::upsert(&pool, &name, password, role, "cli").await?;
-            println!("operator {name} ({}) set", role.as_str());
+            hub::console::accounts::upsert(&pool, &name, password, role, hall.as_deref(), "cli").await?;
+            match hall.filter(|_| role == hub::console::accounts::Role::HallSupervisor) {
+                Some(hall) => println!("operator {name} ({}, {hall}) set", role.as_str()),
+                None => println!("operator {name} ({}) set", role.as_str()),
+            }
         }
         Command::Kiosk(KioskCommand::Revoke { id, operator, db }) => {
             let pool = hub::db::connect(&db.database_url, 1).await?;

@@ -1,7 +1,8 @@
 //! The operator console in a real headless Chromium: signing in, the fleet, a kiosk's page with
 //! masked accounts, a command that reaches the kiosk, payment search, acknowledging an alert, a
 //! new kiosk's pairing code that a kiosk then pairs with; and, over plain HTTP, that forms
-//! without the session's CSRF token and operators without the role are refused.
+//! without the session's CSRF token and operators without the role (or, for a hall supervisor,
+//! outside their hall) are refused.
 //!
 //! With `UPDATE_GOLDEN=1` the screenshots are written to `docs/hub/`; otherwise to
 //! `target/hub-screens/` (browser rendering differs between machines: they are pictures for
@@ -11,7 +12,7 @@ mod browser;
 mod common;
 
 use browser::Browser;
-use common::{healthy_beat, TestHub};
+use common::{healthy_beat, TestHub, HALL};
 use fleet::wire::Paper;
 use hub::console::accounts::{self, Role};
 
@@ -41,7 +42,7 @@ async fn hub_with_a_kiosk() -> (TestHub, common::TestKiosk) {
         ("zhao.viewer", Role::Viewer),
         ("wang.hall", Role::HallSupervisor),
     ] {
-        accounts::upsert(hub.pool(), name, PASSWORD, role, "test").await.unwrap();
+        accounts::upsert(hub.pool(), name, PASSWORD, role, Some(HALL), "test").await.unwrap();
     }
     let mut kiosk = hub.kiosk("SH-XH-0001").await;
     kiosk.journal.pay(3).await;
@@ -73,10 +74,11 @@ async fn an_operator_works_the_console_in_a_real_browser() {
     // The fleet, in Chinese by default.
     let fleet = browser.wait_text("#fleet", "SH-XH-0001").await;
     assert!(fleet.contains("SH-XH-0001") && fleet.contains("服务中") && fleet.contains("缺纸"), "{fleet}");
-    assert!(browser.text("#summary").await.starts_with("1 kiosks, 3 payments shipped, 0 gaps, 1 alerts"));
+    assert_eq!(browser.text("#summary").await, "终端 1 台，已上传付款 3 笔，缺口 0 处，未关闭告警 1 条");
     shot(&browser, "fleet-zh").await;
     browser.click_text("header a", "English").await;
     browser.wait_text("#fleet", "in service").await;
+    assert_eq!(browser.text("#summary").await, "1 kiosks, 3 payments shipped, 0 gaps, 1 alerts");
     shot(&browser, "fleet-en").await;
 
     // One kiosk: devices, payments with the account masked, the chain, commands.
@@ -195,6 +197,12 @@ impl Session {
     async fn get(&self, url: &str) -> reqwest::StatusCode {
         self.http.get(url).header("cookie", &self.cookie).send().await.unwrap().status()
     }
+
+    async fn page(&self, url: &str) -> String {
+        let reply = self.http.get(url).header("cookie", &self.cookie).send().await.unwrap();
+        assert_eq!(reply.status(), 200, "{url}");
+        reply.text().await.unwrap()
+    }
 }
 
 async fn queued(hub: &TestHub) -> i64 {
@@ -247,6 +255,70 @@ async fn finance_settles_a_payment_in_suspense_and_a_hall_supervisor_may_not() {
             }
         )]
     );
+}
+
+/// A hall supervisor answers for their own hall: another hall's kiosk shows them no command
+/// forms and refuses their commands and their acknowledgement of its alerts. The fleet page
+/// shows every hall at a glance (theirs first) and one hall's kiosks on asking.
+#[tokio::test]
+async fn a_hall_supervisor_commands_and_acknowledges_for_their_own_hall_only() {
+    let (hub, _kiosk) = hub_with_a_kiosk().await;
+    let pudong = "浦东新区塘桥数字小屋";
+    let other = hub.kiosk_in("SH-PD-0001", pudong).await;
+    let mut beat = healthy_beat();
+    beat.paper = Paper::Out;
+    other.client.heartbeat(&beat).await.unwrap();
+    let alert_of = |kiosk: &'static str| {
+        sqlx::query_scalar::<_, i64>("SELECT id FROM alerts WHERE kiosk_id = $1 AND kind = 'paper_out'")
+            .bind(kiosk)
+            .fetch_one(hub.pool())
+    };
+    let (own_alert, other_alert) =
+        (alert_of("SH-XH-0001").await.unwrap(), alert_of("SH-PD-0001").await.unwrap());
+    let without_hall =
+        accounts::upsert(hub.pool(), "no.hall", PASSWORD, Role::HallSupervisor, None, "test").await;
+    assert!(matches!(without_hall, Err(accounts::AccountError::HallMissing)), "{without_hall:?}");
+
+    let supervisor = Session::sign_in(&hub, "wang.hall").await;
+    assert!(supervisor.kiosk_page.contains("value=\"diagnostics\""), "their own hall's kiosk");
+    let other_page = supervisor.page(&format!("{}/console/kiosks/SH-PD-0001", hub.url())).await;
+    assert!(!other_page.contains("value=\"diagnostics\""), "another hall's kiosk: no command forms");
+    let command = |id: &str| format!("{}/console/kiosks/{id}/commands", hub.url());
+    let form = [("csrf", supervisor.csrf.as_str()), ("action", "out"), ("reason", "glass cracked")];
+    assert_eq!(supervisor.post(&command("SH-PD-0001"), &form).await, 403);
+    assert_eq!(queued(&hub).await, 0);
+    assert_eq!(supervisor.post(&command("SH-XH-0001"), &form).await, 303);
+    assert_eq!(queued(&hub).await, 1);
+    assert_eq!(supervisor.post(&command("SH-NONE-0001"), &form).await, 404);
+
+    let alerts = supervisor.page(&format!("{}/console/alerts", hub.url())).await;
+    assert!(alerts.contains(&format!("/console/alerts/{own_alert}/ack")), "{alerts}");
+    assert!(!alerts.contains(&format!("/console/alerts/{other_alert}/ack")), "{alerts}");
+    let ack = |id: i64| format!("{}/console/alerts/{id}/ack", hub.url());
+    assert_eq!(supervisor.post(&ack(other_alert), &[("csrf", &supervisor.csrf)]).await, 403);
+    assert_eq!(supervisor.post(&ack(own_alert), &[("csrf", &supervisor.csrf)]).await, 303);
+    // Finance acknowledges any hall's; an admin commands any hall's kiosk.
+    let finance = Session::sign_in(&hub, "li.finance").await;
+    assert_eq!(finance.post(&ack(other_alert), &[("csrf", &finance.csrf)]).await, 303);
+    let admin = Session::sign_in(&hub, "admin").await;
+    let form = [("csrf", admin.csrf.as_str()), ("action", "diagnostics")];
+    assert_eq!(admin.post(&command("SH-PD-0001"), &form).await, 303);
+    let acked: i64 = sqlx::query_scalar("SELECT count(*) FROM alerts WHERE acked_at IS NOT NULL")
+        .fetch_one(hub.pool())
+        .await
+        .unwrap();
+    assert_eq!((acked, queued(&hub).await), (2, 2));
+
+    // The halls at a glance, the supervisor's first; one hall's kiosks on asking.
+    let fleet = supervisor.page(&format!("{}/console", hub.url())).await;
+    let halls = &fleet[fleet.find("id=\"halls\"").unwrap()..fleet.find("id=\"fleet\"").unwrap()];
+    assert!(halls.find(HALL).unwrap() < halls.find(pudong).unwrap(), "{halls}");
+    assert!(fleet.contains("SH-XH-0001") && fleet.contains("SH-PD-0001"));
+    let link = "/console?hall=%E6%B5%A6%E4%B8%9C%E6%96%B0%E5%8C%BA%E5%A1%98%E6%A1%A5%E6%95%B0%E5%AD%97%E5%B0%8F%E5%B1%8B";
+    assert!(halls.contains(link), "{halls}");
+    let one_hall = supervisor.page(&format!("{}{link}", hub.url())).await;
+    let kiosks = &one_hall[one_hall.find("id=\"fleet\"").unwrap()..];
+    assert!(kiosks.contains("SH-PD-0001") && !kiosks.contains("SH-XH-0001"), "{kiosks}");
 }
 
 #[tokio::test]

@@ -107,21 +107,33 @@ async fn a_kiosk_pays_with_the_hub_down_pairs_ships_catches_up_and_obeys_the_ope
     assert!(!refused.status.success());
     assert!(text(&refused.stderr).contains(reason), "{}", text(&refused.stderr));
     hub::commands::enqueue(hub.pool(), kiosk_id, "wang.hall", &CommandAction::ReturnToService).await.unwrap();
+    hub::commands::enqueue(hub.pool(), kiosk_id, "wang.hall", &CommandAction::Diagnostics).await.unwrap();
     run(&config, &data, &["hub", "sync"]).await;
     let paid = pay(&config, &data).await;
     assert!(paid.status.success(), "{}", text(&paid.stderr));
+
+    // Diagnostics: the devices, the journal, and what the kiosk logged lately (here, at the
+    // test's `warn` level: that it started out of service), scrubbed as the log is.
+    let report: String =
+        sqlx::query_scalar("SELECT detail FROM commands WHERE action->>'kind' = 'diagnostics' AND done")
+            .fetch_one(hub.pool())
+            .await
+            .unwrap();
+    assert!(report.contains("Printer: ") && report.contains("journal: "), "{report}");
+    let log = report.split_once("log lines:").map(|(_, log)| log).unwrap_or_default();
+    assert!(log.contains("out of service by the operator's order"), "{report}");
 
     // Both commands acknowledged on the hub, and journaled on the kiosk under the operator.
     let acked: i64 = sqlx::query_scalar("SELECT count(*) FROM commands WHERE acked_at IS NOT NULL AND done")
         .fetch_one(hub.pool())
         .await
         .unwrap();
-    assert_eq!(acked, 2);
+    assert_eq!(acked, 3);
     let journal = journal::Journal::open(&data.join("journal.db")).await.unwrap();
     let actions = journal.staff_actions(10, 0).await.unwrap();
     let by_hub: Vec<_> =
         actions.iter().filter(|a| a.action == "hub-command").map(|a| a.staff_id.as_str()).collect();
-    assert_eq!(by_hub, vec!["hub:wang.hall", "hub:wang.hall"]);
+    assert_eq!(by_hub, vec!["hub:wang.hall"; 3]);
 }
 
 /// Finance settles a payment the kiosk holds in suspense, from the hub: the kiosk resolves it

@@ -13,6 +13,8 @@ use super::rules::{self, kind, Observation, Step, Streak};
 pub struct Alert {
     pub id: i64,
     pub kiosk_id: String,
+    /// The kiosk's hall (whose supervisor may acknowledge it).
+    pub hall: String,
     pub kind: String,
     pub subject: String,
     pub detail: String,
@@ -226,6 +228,14 @@ pub async fn sweep_silent(pool: &PgPool, silent_after: std::time::Duration) -> R
     Ok(opened)
 }
 
+/// The hall of the kiosk alert `id` is about, if there is such an alert.
+pub async fn hall_of(pool: &PgPool, id: i64) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar("SELECT k.hall FROM alerts a JOIN kiosks k ON k.id = a.kiosk_id WHERE a.id = $1")
+        .bind(id)
+        .fetch_optional(pool)
+        .await
+}
+
 /// Marks alert `id` as seen by `operator`. An alert that no observation clears (the chain's,
 /// a rollback, a replaced journal) is cleared by it: an operator has looked, and the next such
 /// event opens, and notifies, a new one. Returns false when there is no such alert.
@@ -259,9 +269,11 @@ pub async fn list(
     limit: i64,
 ) -> Result<Vec<Alert>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT id, kiosk_id, kind, subject, detail, opened_at, last_seen_at, occurrences, cleared_at, acked_at, acked_by \
-         FROM alerts WHERE ($1::text IS NULL OR kiosk_id = $1) AND ($2 OR cleared_at IS NULL) \
-         ORDER BY opened_at DESC, id DESC LIMIT $3",
+        "SELECT a.id, a.kiosk_id, k.hall, a.kind, a.subject, a.detail, a.opened_at, a.last_seen_at, a.occurrences, \
+                a.cleared_at, a.acked_at, a.acked_by \
+         FROM alerts a JOIN kiosks k ON k.id = a.kiosk_id \
+         WHERE ($1::text IS NULL OR a.kiosk_id = $1) AND ($2 OR a.cleared_at IS NULL) \
+         ORDER BY a.opened_at DESC, a.id DESC LIMIT $3",
     )
     .bind(kiosk)
     .bind(all)

@@ -44,19 +44,9 @@ impl Role {
         }
     }
 
-    /// Sends commands to kiosks.
-    pub fn commands_kiosks(self) -> bool {
-        matches!(self, Role::HallSupervisor | Role::Admin)
-    }
-
     /// Settles payments in suspense (finance's decision from the statements).
     pub fn settles(self) -> bool {
         matches!(self, Role::Finance | Role::Admin)
-    }
-
-    /// Acknowledges alerts.
-    pub fn acknowledges(self) -> bool {
-        !matches!(self, Role::Viewer)
     }
 
     /// Creates and revokes kiosks, reads the audit log.
@@ -70,20 +60,65 @@ impl Role {
 pub struct Operator {
     pub name: String,
     pub role: Role,
+    /// The hall a hall supervisor answers for (none for the other roles).
+    pub hall: Option<String>,
     pub csrf: String,
+}
+
+impl Operator {
+    /// Takes a kiosk standing in `hall` out of or back into service and asks it for diagnostics:
+    /// an admin any, a hall supervisor their own hall's.
+    pub fn commands_kiosks_in(&self, hall: &str) -> bool {
+        match self.role {
+            Role::Admin => true,
+            Role::HallSupervisor => self.hall.as_deref() == Some(hall),
+            Role::Viewer | Role::Finance => false,
+        }
+    }
+
+    /// Acknowledges an alert of a kiosk in `hall`: finance and admins any, a hall supervisor
+    /// their own hall's.
+    pub fn acknowledges_in(&self, hall: &str) -> bool {
+        match self.role {
+            Role::Admin | Role::Finance => true,
+            Role::HallSupervisor => self.hall.as_deref() == Some(hall),
+            Role::Viewer => false,
+        }
+    }
+
+    /// Acknowledges alerts of some kiosks at least (whether to show the column).
+    pub fn acknowledges_any(&self) -> bool {
+        self.role != Role::Viewer
+    }
 }
 
 /// How long a session lasts without signing in again: one working shift.
 const SESSION_HOURS: i32 = 12;
 
-/// Creates (or resets the password and role of) operator `name`.
+/// What was wrong with an account to be set.
+#[derive(Debug, thiserror::Error)]
+pub enum AccountError {
+    #[error("a hall supervisor needs the hall they answer for")]
+    HallMissing,
+    #[error(transparent)]
+    Db(#[from] sqlx::Error),
+}
+
+/// Creates (or resets the password, role and hall of) operator `name`. `hall` is kept for a hall
+/// supervisor, who must have one, and ignored for the other roles.
 pub async fn upsert(
     pool: &PgPool,
     name: &str,
     password: &str,
     role: Role,
+    hall: Option<&str>,
     by: &str,
-) -> Result<(), sqlx::Error> {
+) -> Result<(), AccountError> {
+    let hall = match (role, hall.map(str::trim).filter(|h| !h.is_empty())) {
+        (Role::HallSupervisor, None) => return Err(AccountError::HallMissing),
+        (Role::HallSupervisor, hall) => hall,
+        _ => None,
+    };
     let salt = SaltString::generate(&mut OsRng);
     let hash = Argon2::default()
         .hash_password(password.as_bytes(), &salt)
@@ -91,18 +126,21 @@ pub async fn upsert(
         .to_string();
     let mut tx = pool.begin().await?;
     sqlx::query(
-        "INSERT INTO operators (name, password_hash, role) VALUES ($1, $2, $3) \
-         ON CONFLICT (name) DO UPDATE SET password_hash = EXCLUDED.password_hash, role = EXCLUDED.role, disabled_at = NULL",
+        "INSERT INTO operators (name, password_hash, role, hall) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (name) DO UPDATE SET password_hash = EXCLUDED.password_hash, role = EXCLUDED.role, \
+             hall = EXCLUDED.hall, disabled_at = NULL",
     )
     .bind(name)
     .bind(hash)
     .bind(role.as_str())
+    .bind(hall)
     .execute(&mut *tx)
     .await?;
     // A new password ends the sessions the old one opened.
     sqlx::query("DELETE FROM operator_sessions WHERE operator = $1").bind(name).execute(&mut *tx).await?;
-    audit::record(&mut tx, by, "operator.set", name, serde_json::json!({ "role": role.as_str() })).await?;
-    tx.commit().await
+    let detail = serde_json::json!({ "role": role.as_str(), "hall": hall });
+    audit::record(&mut tx, by, "operator.set", name, detail).await?;
+    Ok(tx.commit().await?)
 }
 
 /// Failed sign-ins of one name within [`LOCKOUT_MINUTES`] after which it is refused.
@@ -165,14 +203,15 @@ pub async fn sign_in(pool: &PgPool, name: &str, password: &str) -> Result<Option
 
 /// The operator of a live session.
 pub async fn session(pool: &PgPool, token: &str) -> Result<Option<Operator>, sqlx::Error> {
-    let row: Option<(String, String, String)> = sqlx::query_as(
-        "SELECT o.name, o.role, s.csrf FROM operator_sessions s JOIN operators o ON o.name = s.operator \
+    let row: Option<(String, String, Option<String>, String)> = sqlx::query_as(
+        "SELECT o.name, o.role, o.hall, s.csrf FROM operator_sessions s JOIN operators o ON o.name = s.operator \
          WHERE s.token_hash = $1 AND s.expires_at > now() AND o.disabled_at IS NULL",
     )
     .bind(token_hash(token))
     .fetch_optional(pool)
     .await?;
-    Ok(row.and_then(|(name, role, csrf)| Some(Operator { name, role: Role::parse(&role)?, csrf })))
+    Ok(row
+        .and_then(|(name, role, hall, csrf)| Some(Operator { name, role: Role::parse(&role)?, hall, csrf })))
 }
 
 /// Ends a session.
@@ -217,10 +256,32 @@ mod tests {
             assert_eq!(Role::parse(role.as_str()), Some(role));
         }
         assert_eq!(Role::parse("root"), None);
-        assert!(!Role::Viewer.acknowledges() && !Role::Viewer.commands_kiosks());
-        assert!(Role::HallSupervisor.commands_kiosks() && !Role::Finance.commands_kiosks());
         assert!(Role::Finance.settles() && !Role::HallSupervisor.settles() && !Role::Viewer.settles());
         assert!(Role::Admin.administers() && !Role::HallSupervisor.administers());
+    }
+
+    #[test]
+    fn a_hall_supervisor_answers_for_their_own_hall_only() {
+        let operator = |role, hall: Option<&str>| Operator {
+            name: "x".into(),
+            role,
+            hall: hall.map(str::to_owned),
+            csrf: String::new(),
+        };
+        let (xuhui, pudong) = ("徐汇区服务大厅", "浦东新区服务大厅");
+        let supervisor = operator(Role::HallSupervisor, Some(xuhui));
+        assert!(supervisor.commands_kiosks_in(xuhui) && supervisor.acknowledges_in(xuhui));
+        assert!(!supervisor.commands_kiosks_in(pudong) && !supervisor.acknowledges_in(pudong));
+        let without_hall = operator(Role::HallSupervisor, None);
+        assert!(!without_hall.commands_kiosks_in(xuhui) && !without_hall.acknowledges_in(xuhui));
+        let admin = operator(Role::Admin, None);
+        assert!(admin.commands_kiosks_in(pudong) && admin.acknowledges_in(pudong));
+        let finance = operator(Role::Finance, None);
+        assert!(!finance.commands_kiosks_in(xuhui) && finance.acknowledges_in(pudong));
+        let viewer = operator(Role::Viewer, None);
+        assert!(
+            !viewer.commands_kiosks_in(xuhui) && !viewer.acknowledges_in(xuhui) && !viewer.acknowledges_any()
+        );
     }
 
     #[test]

@@ -65,7 +65,7 @@ main{padding:16px 20px}h1{font-size:22px;margin:4px 0 12px}h2{font-size:18px;mar
 table{border-collapse:collapse;background:#fff;width:100%}th,td{border:1px solid #d5dbe1;padding:6px 8px;text-align:left;font-size:14px;vertical-align:top}
 th{background:#e8eef4}.bad{color:#b3261e;font-weight:bold}.warn{color:#8a5300;font-weight:bold}.good{color:#1b6e2a}
 form.inline{display:inline-block;margin:2px 6px 2px 0}input,select{font-size:14px;padding:4px}button{font-size:14px;padding:4px 10px;cursor:pointer}
-.note{background:#fff;border:1px solid #d5dbe1;padding:10px;margin:10px 0}pre{white-space:pre-wrap;margin:0}
+.note{background:#fff;border:1px solid #d5dbe1;padding:10px;margin:10px 0}pre{white-space:pre-wrap;margin:0;max-height:24em;overflow:auto}tr.current td{background:#fff7d6}
 .login{max-width:360px;margin:60px auto;background:#fff;padding:24px;border:1px solid #d5dbe1}.login label{display:block;margin:10px 0 4px}
 ";
 
@@ -82,11 +82,14 @@ pub fn page(lang: Lang, operator: Option<&Operator>, title: &str, body: &str) ->
                 links.push(format!("<a href=\"/console/kiosks/new\">{}</a>", tr(lang, "New kiosk")));
                 links.push(format!("<a href=\"/console/audit\">{}</a>", tr(lang, "Audit log")));
             }
+            let role = match &op.hall {
+                Some(hall) => format!("{}, {}", op.role.as_str(), esc(hall)),
+                None => op.role.as_str().to_owned(),
+            };
             format!(
-                "{}<span class=\"me\">{} ({})</span>{}",
+                "{}<span class=\"me\">{} ({role})</span>{}",
                 links.join(""),
                 esc(&op.name),
-                op.role.as_str(),
                 form(op, "/console/logout", "", tr(lang, "Sign out"))
             )
         }

@@ -2,7 +2,7 @@
 //! kiosk's catalogue's (`catalogue::tr`), so the same check (crates/catalogue/tests/every_string.rs)
 //! keeps every one of them translated.
 
-pub use catalogue::{tr, Lang};
+pub use catalogue::{tr, trf, Lang};
 
 /// From the `lang` cookie's value; Chinese unless it says English.
 pub fn from_cookie(value: Option<&str>) -> Lang {

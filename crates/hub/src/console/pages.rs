@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 use super::accounts::{csrf_matches, Operator};
 use super::html::{esc, form, mask_account, page, shanghai, shanghai_ms, yuan};
-use super::i18n::{tr, Lang};
+use super::i18n::{tr, trf, Lang};
 use super::{refusal, CsrfOnly, Language, Signed};
 use crate::api::AppState;
 use crate::{alerts, commands, configs, fleet_view, kiosks};
@@ -63,7 +63,8 @@ fn ok(lang: Lang, op: &Operator, title: &str, body: String) -> PageResult {
 
 /// A kiosk's state in words: silent (no heartbeat for three minutes), out of service, in service.
 fn state_words(lang: Lang, line: &fleet_view::KioskLine, beat: Option<&Heartbeat>) -> (String, &'static str) {
-    let silent = line.last_seen_at.is_none_or(|t| chrono::Utc::now() - t > chrono::Duration::minutes(3));
+    let silent_after = chrono::Duration::minutes(fleet_view::SHOWN_SILENT_AFTER_MINUTES.into());
+    let silent = line.last_seen_at.is_none_or(|t| chrono::Utc::now() - t > silent_after);
     if line.revoked {
         (tr(lang, "revoked").into(), "bad")
     } else if !line.paired {
@@ -105,14 +106,83 @@ pub(super) fn beat_of(line: &fleet_view::KioskLine) -> Option<Heartbeat> {
     line.last_heartbeat.clone().and_then(|v| serde_json::from_value(v).ok())
 }
 
+#[derive(Deserialize)]
+pub struct FleetQuery {
+    hall: Option<String>,
+}
+
+/// The fleet: every hall at a glance (a hall supervisor's own first), then the kiosks, all or one
+/// hall's.
 pub async fn fleet(
     State(state): State<AppState>,
     Language(lang): Language,
     Signed(op): Signed,
+    Query(query): Query<FleetQuery>,
 ) -> PageResult {
-    let kiosks = fleet_view::kiosks(&state.pool).await.map_err(db_error)?;
+    let chosen = query.hall.as_deref().map(str::trim).filter(|h| !h.is_empty());
+    let mut halls = fleet_view::halls(&state.pool).await.map_err(db_error)?;
+    halls.sort_by_key(|h| op.hall.as_deref() != Some(h.hall.as_str()));
+    let kiosks = fleet_view::kiosks(&state.pool, chosen).await.map_err(db_error)?;
+    let summary = fleet_view::summary(&state.pool).await.map_err(db_error)?;
+    let heading = match chosen {
+        Some(hall) => format!(
+            "{} · {} <a id=\"all-halls\" href=\"/console\">{}</a>",
+            tr(lang, "Kiosks"),
+            esc(hall),
+            tr(lang, "All halls")
+        ),
+        None => tr(lang, "Kiosks").to_owned(),
+    };
+    let body = format!(
+        "<h1>{}</h1><p id=\"summary\">{}</p><h2>{}</h2>{}<h2>{heading}</h2>{}",
+        tr(lang, "Fleet"),
+        trf(
+            lang,
+            "{} kiosks, {} payments shipped, {} gaps, {} alerts",
+            &[&summary.kiosks, &summary.payments, &summary.gaps, &summary.alerts]
+        ),
+        tr(lang, "Halls"),
+        hall_table(lang, &halls, chosen),
+        kiosk_table(lang, &kiosks),
+    );
+    ok(lang, &op, tr(lang, "Fleet"), body)
+}
+
+/// One row per hall, its name a link to its kiosks; what needs someone in red.
+fn hall_table(lang: Lang, halls: &[fleet_view::HallLine], chosen: Option<&str>) -> String {
     let mut rows = String::new();
-    for k in &kiosks {
+    for h in halls {
+        let bad = |n: i64| if n > 0 { "bad" } else { "" };
+        let current = if chosen == Some(h.hall.as_str()) { " class=\"current\"" } else { "" };
+        rows.push_str(&format!(
+            "<tr{current}><td><a href=\"/console?hall={link}\">{name}</a></td><td>{}</td><td>{}</td>\
+             <td class=\"{}\">{}</td><td class=\"{}\">{}</td><td class=\"{}\">{}</td></tr>",
+            h.kiosks,
+            h.in_service,
+            bad(h.silent),
+            h.silent,
+            bad(h.suspense),
+            h.suspense,
+            bad(h.open_alerts),
+            h.open_alerts,
+            link = url_component(&h.hall),
+            name = esc(&h.hall),
+        ));
+    }
+    format!(
+        "<table id=\"halls\"><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>{rows}</table>",
+        tr(lang, "Hall"),
+        tr(lang, "Kiosks"),
+        tr(lang, "in service"),
+        tr(lang, "silent"),
+        tr(lang, "Suspense"),
+        tr(lang, "Alerts"),
+    )
+}
+
+fn kiosk_table(lang: Lang, kiosks: &[fleet_view::KioskLine]) -> String {
+    let mut rows = String::new();
+    for k in kiosks {
         let beat = beat_of(k);
         let (state_text, class) = state_words(lang, k, beat.as_ref());
         let seen = k.last_seen_at.map(shanghai).unwrap_or_else(|| tr(lang, "never").into());
@@ -130,11 +200,8 @@ pub async fn fleet(
             alerts = k.open_alerts,
         ));
     }
-    let summary = fleet_view::summary(&state.pool).await.map_err(db_error)?;
-    let body = format!(
-        "<h1>{}</h1><p id=\"summary\">{}</p><table id=\"fleet\"><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>{rows}</table>",
-        tr(lang, "Fleet"),
-        esc(&summary.to_string()),
+    format!(
+        "<table id=\"fleet\"><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>{rows}</table>",
         tr(lang, "Kiosk"),
         tr(lang, "Hall"),
         tr(lang, "State"),
@@ -144,8 +211,17 @@ pub async fn fleet(
         tr(lang, "Suspense"),
         tr(lang, "Chain"),
         tr(lang, "Alerts"),
-    );
-    ok(lang, &op, tr(lang, "Fleet"), body)
+    )
+}
+
+/// `text` as one component of a URL's query (UTF-8, percent-encoded but for the unreserved).
+fn url_component(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 /// The newest transition of each of a kiosk's latest payments.
@@ -274,7 +350,7 @@ pub async fn kiosk(
     ));
 
     body.push_str(&format!("<h2>{}</h2>", tr(lang, "Commands")));
-    if op.role.commands_kiosks() && k.paired && !k.revoked {
+    if op.commands_kiosks_in(&k.hall) && k.paired && !k.revoked {
         let action = format!("/console/kiosks/{}/commands", k.id);
         body.push_str("<div class=\"note\">");
         body.push_str(&form(
@@ -409,8 +485,12 @@ pub async fn send_command(
     Path(id): Path<String>,
     Form(form): Form<CommandForm>,
 ) -> PageResult {
-    // Settling money is finance's; the kiosk's service is the hall's.
-    let allowed = if form.action == "settle" { op.role.settles() } else { op.role.commands_kiosks() };
+    let Some(kiosk) = fleet_view::kiosk(&state.pool, &id).await.map_err(db_error)? else {
+        return Err(refusal(lang, &op, StatusCode::NOT_FOUND, tr(lang, "No such kiosk.")).into());
+    };
+    // Settling money is finance's; the kiosk's service is its hall's.
+    let allowed =
+        if form.action == "settle" { op.role.settles() } else { op.commands_kiosks_in(&kiosk.hall) };
     permitted(lang, &op, &form.csrf, allowed)?;
     let reason = form.reason.trim();
     let action = match form.action.as_str() {
@@ -560,7 +640,7 @@ pub async fn alerts(
             tr(lang, "Acknowledge")
         ));
         for a in list.iter() {
-            let ack = match (&a.acked_by, op.role.acknowledges()) {
+            let ack = match (&a.acked_by, op.acknowledges_in(&a.hall)) {
                 (Some(by), _) => format!("{} {}", tr(lang, "acknowledged by"), esc(by)),
                 (None, true) => {
                     form(&op, &format!("/console/alerts/{}/ack", a.id), "", tr(lang, "Acknowledge"))
@@ -611,7 +691,10 @@ pub async fn acknowledge_alert(
     Path(id): Path<i64>,
     Form(form): Form<CsrfOnly>,
 ) -> PageResult {
-    permitted(lang, &op, &form.csrf, op.role.acknowledges())?;
+    let Some(hall) = alerts::store::hall_of(&state.pool, id).await.map_err(db_error)? else {
+        return Err(refusal(lang, &op, StatusCode::NOT_FOUND, tr(lang, "No such alert.")).into());
+    };
+    permitted(lang, &op, &form.csrf, op.acknowledges_in(&hall))?;
     alerts::store::acknowledge(&state.pool, id, &op.name).await.map_err(db_error)?;
     Ok(Redirect::to("/console/alerts").into_response())
 }

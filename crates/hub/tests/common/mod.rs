@@ -13,6 +13,9 @@ use journal::{Journal, NewPayment, TransitionRecord};
 use sqlx::{Connection, Executor};
 use tempfile::TempDir;
 
+/// The hall test kiosks stand in unless a test says otherwise.
+pub const HALL: &str = "徐汇区服务大厅";
+
 /// 2026-12-01T08:00:00Z in ms.
 pub const T0: i64 = 1_796_112_000_000;
 
@@ -79,17 +82,27 @@ impl TestHub {
         self.hub = Some(RunningHub::start(self.config.clone()).await.expect("the hub starts again"));
     }
 
-    /// A pairing ticket for a new kiosk `id`.
+    /// A pairing ticket for a new kiosk `id` in [`HALL`].
     pub async fn ticket(&self, id: &str) -> PairingTicket {
-        let code = hub::kiosks::issue_pairing_code(self.pool(), id, "徐汇区服务大厅", "admin").await.unwrap();
+        self.ticket_in(id, HALL).await
+    }
+
+    /// A pairing ticket for a new kiosk `id` in `hall`.
+    pub async fn ticket_in(&self, id: &str, hall: &str) -> PairingTicket {
+        let code = hub::kiosks::issue_pairing_code(self.pool(), id, hall, "admin").await.unwrap();
         PairingTicket { hub_url: self.url(), ca_fingerprint: self.running().tls.ca_fingerprint.clone(), code }
     }
 
-    /// A kiosk `id`, paired: its journal, identity and client.
+    /// A kiosk `id` in [`HALL`], paired: its journal, identity and client.
     pub async fn kiosk(&self, id: &str) -> TestKiosk {
+        self.kiosk_in(id, HALL).await
+    }
+
+    /// A kiosk `id` in `hall`, paired.
+    pub async fn kiosk_in(&self, id: &str, hall: &str) -> TestKiosk {
         let dir = tempfile::tempdir().unwrap();
         let files = IdentityFiles::in_dir(&dir.path().join("hub"));
-        let assigned = fleet::pair(&self.ticket(id).await, &files).await.expect("pairing");
+        let assigned = fleet::pair(&self.ticket_in(id, hall).await, &files).await.expect("pairing");
         assert_eq!(assigned, id);
         let client = HubClient::new(&self.url(), &files).unwrap();
         let journal = KioskJournal::create(&dir.path().join("journal.sqlite"), &format!("J-{id}")).await;

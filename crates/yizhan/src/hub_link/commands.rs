@@ -174,8 +174,11 @@ async fn settle(
     }
 }
 
-/// Every device's line, the journal's state and what is unsettled, as text for the operator.
-/// (The kiosk's logs are in journald on the machine; they hold no more than this about money.)
+/// Lines of the kiosk's log a diagnostics report carries (the rest are in journald).
+const LOG_LINES_IN_DIAGNOSTICS: usize = 40;
+
+/// Every device's line, the journal's state, what is unsettled and the newest log lines (already
+/// scrubbed of personal data), as text for the operator.
 async fn diagnostics(backend: &Backend) -> String {
     use kiosk_core::session::Lang;
     let report = crate::ui::status::report(backend).await;
@@ -197,5 +200,8 @@ async fn diagnostics(backend: &Backend) -> String {
     }
     lines.extend(report.suspense.iter().map(|s| format!("unsettled: {}", s.in_lang(Lang::En))));
     lines.push(format!("takes money now: {}", report.availability.can_take_money()));
+    let log = crate::logging::recent::last(LOG_LINES_IN_DIAGNOSTICS);
+    lines.push(format!("last {} log lines:", log.len()));
+    lines.extend(log);
     lines.join("\n")
 }

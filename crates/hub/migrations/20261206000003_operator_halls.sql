@@ -1,0 +1,6 @@
+-- A hall supervisor answers for the kiosks of one hall: they command those and acknowledge their
+-- alerts, and read the rest of the fleet like a viewer. NOT VALID: an account made before halls
+-- were kept commands nothing until an admin sets its hall.
+ALTER TABLE operators
+    ADD COLUMN hall TEXT,
+    ADD CONSTRAINT hall_supervisors_have_a_hall CHECK (role <> 'hall_supervisor' OR hall IS NOT NULL) NOT VALID;
