@@ -196,6 +196,10 @@ pub enum CommandAction {
         /// SHA-256 of `config` (hex), journaled by the kiosk in place of the text.
         sha256: String,
     },
+    /// A kind this build does not know, from a newer hub: the kiosk acknowledges it as not done,
+    /// and the commands after it still come (one unknown kind must not stop them all).
+    #[serde(other)]
+    Unsupported,
 }
 
 impl CommandAction {
@@ -248,4 +252,24 @@ pub struct PairReply {
 pub struct ErrorBody {
     pub code: String,
     pub message: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_command_kind_this_build_does_not_know_leaves_the_others_readable() {
+        // As a newer hub would send it: literal JSON, not this build's serialisation.
+        let reply = r#"{"commands":[
+            {"id":7,"operator":"wang","action":{"kind":"reboot_printer","after_s":30}},
+            {"id":8,"operator":"wang","action":{"kind":"take_out_of_service","reason":"glass cracked"}}
+        ]}"#;
+        let reply: HeartbeatReply = serde_json::from_str(reply).unwrap();
+        assert_eq!(reply.commands[0].action, CommandAction::Unsupported);
+        assert_eq!(
+            reply.commands[1].action,
+            CommandAction::TakeOutOfService { reason: "glass cracked".into() }
+        );
+    }
 }

@@ -53,29 +53,32 @@ impl Problem {
     }
 }
 
-/// Walks `rows` (in seq order, each after `from.seq`) from `from`, as far as the chain holds.
-/// Returns where verification got to and the problem that stopped it, if one did.
+/// Walks `rows` (in seq order, each after `from.seq`) from `from` to their end, and returns
+/// where it got to and every problem on the way. After a problem the walk goes on from the row
+/// where it was found, that row's own hash taken as the next link: so each later edit or removal
+/// is found on its own and not hidden behind the first, and the hub never stops checking a
+/// kiosk that once had one.
 pub fn walk<'a>(
     from: &Verified,
     rows: impl IntoIterator<Item = &'a ShippedTransition>,
-) -> (Verified, Option<Problem>) {
+) -> (Verified, Vec<Problem>) {
     let mut at = from.clone();
+    let mut problems = Vec::new();
     for row in rows {
         if row.seq <= at.seq {
             continue;
         }
         if row.seq != at.seq + 1 {
-            return (at.clone(), Some(Problem::Gap { from: at.seq + 1, to: row.seq - 1 }));
-        }
-        if row.prev_hash != at.hash {
-            return (at, Some(Problem::WrongPredecessor { seq: row.seq }));
+            problems.push(Problem::Gap { from: at.seq + 1, to: row.seq - 1 });
+        } else if row.prev_hash != at.hash {
+            problems.push(Problem::WrongPredecessor { seq: row.seq });
         }
         if recompute(row) != row.hash {
-            return (at, Some(Problem::EditedRow { seq: row.seq }));
+            problems.push(Problem::EditedRow { seq: row.seq });
         }
         at = Verified { seq: row.seq, hash: row.hash.clone() };
     }
-    (at, None)
+    (at, problems)
 }
 
 /// The hash `row` must have, from its fields and its stated predecessor.
@@ -131,20 +134,20 @@ pub(crate) mod tests {
     #[test]
     fn an_intact_chain_verifies_to_its_end_in_one_or_many_batches() {
         let rows = chain(10);
-        assert_eq!(walk(&start(), &rows), (Verified { seq: 10, hash: rows[9].hash.clone() }, None));
+        assert_eq!(walk(&start(), &rows), (Verified { seq: 10, hash: rows[9].hash.clone() }, vec![]));
         let (half, none) = walk(&start(), &rows[..4]);
-        assert_eq!(none, None);
+        assert_eq!(none, vec![]);
         assert_eq!(walk(&half, &rows[4..]).0.seq, 10);
         assert_eq!(walk(&half, &rows).0.seq, 10, "rows already verified are passed over");
     }
 
     #[test]
-    fn an_edited_row_stops_the_walk_before_it() {
+    fn an_edited_row_is_named_and_the_walk_goes_on_past_it() {
         let mut rows = chain(6);
         rows[3].snapshot = "{\"total_fen\":1}".into();
-        let (at, problem) = walk(&start(), &rows);
-        assert_eq!(at.seq, 3);
-        assert_eq!(problem, Some(Problem::EditedRow { seq: 4 }));
+        let (at, problems) = walk(&start(), &rows);
+        assert_eq!(at.seq, 6, "the rows after it still chain to its stated hash");
+        assert_eq!(problems, vec![Problem::EditedRow { seq: 4 }]);
     }
 
     #[test]
@@ -152,23 +155,41 @@ pub(crate) mod tests {
         let mut rows = chain(6);
         rows[3].snapshot = "{\"total_fen\":1}".into();
         rows[3].hash = recompute(&rows[3]);
-        assert_eq!(walk(&start(), &rows).1, Some(Problem::WrongPredecessor { seq: 5 }));
+        assert_eq!(walk(&start(), &rows).1, vec![Problem::WrongPredecessor { seq: 5 }]);
     }
 
     #[test]
     fn a_deleted_row_is_a_gap_named_by_its_seqs() {
         let mut rows = chain(8);
         rows.drain(2..4);
-        let (at, problem) = walk(&start(), &rows);
-        assert_eq!(at.seq, 2);
-        assert_eq!(problem, Some(Problem::Gap { from: 3, to: 4 }));
-        assert_eq!(problem.unwrap().describe(), "transitions 3 to 4 are missing from the kiosk's journal");
+        let (at, problems) = walk(&start(), &rows);
+        assert_eq!(at.seq, 8);
+        assert_eq!(problems, vec![Problem::Gap { from: 3, to: 4 }]);
+        assert_eq!(problems[0].describe(), "transitions 3 to 4 are missing from the kiosk's journal");
+    }
+
+    #[test]
+    fn every_later_problem_is_found_after_the_first() {
+        let mut rows = chain(20);
+        rows[2].snapshot = "{\"total_fen\":1}".into();
+        rows[9].effects = "[\"refund\"]".into();
+        rows.remove(14);
+        let (at, problems) = walk(&start(), &rows);
+        assert_eq!(at.seq, 20);
+        assert_eq!(
+            problems,
+            vec![
+                Problem::EditedRow { seq: 3 },
+                Problem::EditedRow { seq: 10 },
+                Problem::Gap { from: 15, to: 15 }
+            ]
+        );
     }
 
     #[test]
     fn a_chain_started_from_another_history_breaks_at_its_first_row() {
         let rows = chain(3);
         let elsewhere = Verified { seq: 0, hash: "f".repeat(64) };
-        assert_eq!(walk(&elsewhere, &rows).1, Some(Problem::WrongPredecessor { seq: 1 }));
+        assert_eq!(walk(&elsewhere, &rows).1, vec![Problem::WrongPredecessor { seq: 1 }]);
     }
 }

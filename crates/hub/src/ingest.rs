@@ -13,7 +13,7 @@
 //! | a kiosk head behind what it holds                  | `rollback` (an old copy of the journal)     |
 //! | another journal id                                 | stores nothing, `journal_replaced`          |
 //! | a cursor ahead of what it holds (hub restored)     | answers with what it holds: the kiosk resends |
-//! | rows that skip seqs, or do not chain               | stores them, `chain_gap` / `chain_break`, stops verifying |
+//! | rows that skip seqs, or do not chain               | stores them, `chain_gap` / `chain_break` for each, walks on |
 
 use fleet::wire::{ShipBatch, ShippedTransition};
 use sqlx::{PgConnection, PgPool};
@@ -107,18 +107,23 @@ pub async fn ingest(pool: &PgPool, kiosk_id: &str, batch: &ShipBatch) -> Result<
     if !fresh.is_empty() {
         result.stored = insert(&mut tx, kiosk_id, &fresh).await?;
         let last = fresh.last().map(|r| r.seq).unwrap_or(kiosk.stored_through);
-        let start = Verified { seq: kiosk.verified_seq, hash: kiosk.verified_hash.clone() };
-        // Verification walks on only while everything before these rows verified.
-        if kiosk.chain_state == "intact" && kiosk.verified_seq == kiosk.stored_through {
-            let (reached, problem) = chain_walk::walk(&start, fresh.iter().copied());
-            if let Some(problem) = problem {
-                let (kind, subject) = problem.alert_key();
-                alerts::raise(&mut tx, kiosk_id, kind, &subject, &problem.describe()).await?;
-                kiosk.chain_state = "broken".into();
+        let mut start = Verified { seq: kiosk.verified_seq, hash: kiosk.verified_hash.clone() };
+        if kiosk.verified_seq < kiosk.stored_through {
+            // Rows stored while an older hub stopped verifying at a break: the walk takes up
+            // again at the newest of them.
+            if let Some(hash) = held_hash(&mut tx, kiosk_id, kiosk.stored_through).await? {
+                start = Verified { seq: kiosk.stored_through, hash };
             }
-            kiosk.verified_seq = reached.seq;
-            kiosk.verified_hash = reached.hash;
         }
+        let (reached, problems) = chain_walk::walk(&start, fresh.iter().copied());
+        for problem in &problems {
+            let (kind, subject) = problem.alert_key();
+            alerts::raise(&mut tx, kiosk_id, kind, &subject, &problem.describe()).await?;
+            // Until an operator has acknowledged every chain alert (`alerts::store::acknowledge`).
+            kiosk.chain_state = "broken".into();
+        }
+        kiosk.verified_seq = reached.seq;
+        kiosk.verified_hash = reached.hash;
         kiosk.stored_through = last;
         sqlx::query(
             "UPDATE kiosks SET stored_through = $2, verified_seq = $3, verified_hash = $4, chain_state = $5 WHERE id = $1",
@@ -134,6 +139,15 @@ pub async fn ingest(pool: &PgPool, kiosk_id: &str, batch: &ShipBatch) -> Result<
     tx.commit().await?;
     result.ack = kiosk.stored_through;
     Ok(result)
+}
+
+/// The hash of the row the hub holds at `seq`.
+async fn held_hash(conn: &mut PgConnection, kiosk_id: &str, seq: i64) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar("SELECT hash FROM transitions WHERE kiosk_id = $1 AND seq = $2")
+        .bind(kiosk_id)
+        .bind(seq)
+        .fetch_optional(conn)
+        .await
 }
 
 /// The batch's rows in seq order, one per seq (a hostile batch may repeat or shuffle them).
@@ -187,13 +201,7 @@ async fn compare_head(
     kiosk_id: &str,
     batch: &ShipBatch,
 ) -> Result<u64, sqlx::Error> {
-    let held: Option<String> =
-        sqlx::query_scalar("SELECT hash FROM transitions WHERE kiosk_id = $1 AND seq = $2")
-            .bind(kiosk_id)
-            .bind(batch.head.seq)
-            .fetch_optional(&mut *conn)
-            .await?;
-    match held {
+    match held_hash(conn, kiosk_id, batch.head.seq).await? {
         Some(hash) if hash != batch.head.hash => {
             conflict(conn, kiosk_id, &batch.journal_id, batch.head.seq, &hash, &batch.head.hash, None)
                 .await?;

@@ -22,6 +22,10 @@ pub enum KioskError {
     Revoked(String),
     #[error("a kiosk id is 1–32 letters, digits, '-' or '_' (got {0:?})")]
     BadId(String),
+    #[error("a hall is named in 1–64 characters (got {0} characters)")]
+    BadHall(usize),
+    #[error("kiosk {id} stands in {held}; a new code for it keeps its hall (not {asked})")]
+    OtherHall { id: String, held: String, asked: String },
     #[error("the pairing code is unknown, used or expired")]
     BadCode,
     #[error(transparent)]
@@ -48,8 +52,10 @@ fn valid_id(id: &str) -> bool {
     (1..=32).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
-/// Creates kiosk `id` in `hall` (or, for an existing kiosk, issues a new code: a replaced
-/// machine pairs again under the same id) and returns its one-time pairing code.
+/// Creates kiosk `id` in `hall` (or, for an existing kiosk, issues a new code: a machine whose
+/// disk or board was replaced pairs again under the same id, its journal restored; one with a
+/// new journal is refused at its first batch as `journal_replaced` and needs a new id) and
+/// returns its one-time pairing code.
 pub async fn issue_pairing_code(
     pool: &PgPool,
     id: &str,
@@ -59,15 +65,25 @@ pub async fn issue_pairing_code(
     if !valid_id(id) {
         return Err(KioskError::BadId(id.to_owned()));
     }
+    let hall = hall.trim();
+    if !(1..=64).contains(&hall.chars().count()) {
+        return Err(KioskError::BadHall(hall.chars().count()));
+    }
     let code = new_code();
     let mut tx = pool.begin().await?;
-    let revoked: Option<Option<chrono::DateTime<chrono::Utc>>> =
-        sqlx::query_scalar("SELECT revoked_at FROM kiosks WHERE id = $1")
+    let known: Option<(Option<chrono::DateTime<chrono::Utc>>, String)> =
+        sqlx::query_as("SELECT revoked_at, hall FROM kiosks WHERE id = $1")
             .bind(id)
             .fetch_optional(&mut *tx)
             .await?;
-    if let Some(Some(_)) = revoked {
-        return Err(KioskError::Revoked(id.to_owned()));
+    match known {
+        Some((Some(_), _)) => return Err(KioskError::Revoked(id.to_owned())),
+        // A typo in an existing id must not quietly move a kiosk to another hall (and out of
+        // its supervisor's reach).
+        Some((None, held)) if held != hall => {
+            return Err(KioskError::OtherHall { id: id.to_owned(), held, asked: hall.to_owned() })
+        }
+        _ => {}
     }
     sqlx::query(
         "INSERT INTO kiosks (id, hall, pairing_code_hash, pairing_expires_at) \

@@ -80,6 +80,14 @@ enum OperatorCommand {
         #[command(flatten)]
         db: Db,
     },
+    /// Disables the operator (someone who left): their sessions end, they cannot sign in.
+    Disable {
+        name: String,
+        #[arg(long, default_value = "cli")]
+        by: String,
+        #[command(flatten)]
+        db: Db,
+    },
 }
 
 #[derive(Subcommand)]
@@ -190,6 +198,14 @@ async fn main() -> anyhow::Result<()> {
                 Some(hall) => println!("operator {name} ({}, {hall}) set", role.as_str()),
                 None => println!("operator {name} ({}) set", role.as_str()),
             }
+        }
+        Command::Operator(OperatorCommand::Disable { name, by, db }) => {
+            let pool = hub::db::connect(&db.database_url, 1).await?;
+            anyhow::ensure!(
+                hub::console::accounts::disable(&pool, &name, &by).await?,
+                "no enabled operator is called {name}"
+            );
+            println!("operator {name} disabled");
         }
         Command::Kiosk(KioskCommand::Revoke { id, operator, db }) => {
             let pool = hub::db::connect(&db.database_url, 1).await?;

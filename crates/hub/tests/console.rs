@@ -194,6 +194,13 @@ impl Session {
         self.http.post(url).header("cookie", &self.cookie).form(form).send().await.unwrap().status()
     }
 
+    /// Where a form sends the browser next.
+    async fn post_and_follow(&self, url: &str, form: &[(&str, &str)]) -> String {
+        let reply = self.http.post(url).header("cookie", &self.cookie).form(form).send().await.unwrap();
+        assert_eq!(reply.status(), 303, "{url}");
+        reply.headers()["location"].to_str().unwrap().to_owned()
+    }
+
     async fn get(&self, url: &str) -> reqwest::StatusCode {
         self.http.get(url).header("cookie", &self.cookie).send().await.unwrap().status()
     }
@@ -296,10 +303,14 @@ async fn a_hall_supervisor_commands_and_acknowledges_for_their_own_hall_only() {
     assert!(!alerts.contains(&format!("/console/alerts/{other_alert}/ack")), "{alerts}");
     let ack = |id: i64| format!("{}/console/alerts/{id}/ack", hub.url());
     assert_eq!(supervisor.post(&ack(other_alert), &[("csrf", &supervisor.csrf)]).await, 403);
-    assert_eq!(supervisor.post(&ack(own_alert), &[("csrf", &supervisor.csrf)]).await, 303);
+    // The kiosk's own page lists its open alerts with the form, which comes back to it.
+    assert!(supervisor.kiosk_page.contains(&format!("/console/alerts/{own_alert}/ack")));
+    let form = [("csrf", supervisor.csrf.as_str()), ("back", "/console/kiosks/SH-XH-0001")];
+    assert_eq!(supervisor.post_and_follow(&ack(own_alert), &form).await, "/console/kiosks/SH-XH-0001");
     // Finance acknowledges any hall's; an admin commands any hall's kiosk.
     let finance = Session::sign_in(&hub, "li.finance").await;
-    assert_eq!(finance.post(&ack(other_alert), &[("csrf", &finance.csrf)]).await, 303);
+    let form = [("csrf", finance.csrf.as_str()), ("back", "//evil.example/console/")];
+    assert_eq!(finance.post_and_follow(&ack(other_alert), &form).await, "/console/alerts", "never elsewhere");
     let admin = Session::sign_in(&hub, "admin").await;
     let form = [("csrf", admin.csrf.as_str()), ("action", "diagnostics")];
     assert_eq!(admin.post(&command("SH-PD-0001"), &form).await, 303);
@@ -319,6 +330,18 @@ async fn a_hall_supervisor_commands_and_acknowledges_for_their_own_hall_only() {
     let one_hall = supervisor.page(&format!("{}{link}", hub.url())).await;
     let kiosks = &one_hall[one_hall.find("id=\"fleet\"").unwrap()..];
     assert!(kiosks.contains("SH-PD-0001") && !kiosks.contains("SH-XH-0001"), "{kiosks}");
+}
+
+#[tokio::test]
+async fn a_disabled_operator_is_signed_out_and_cannot_sign_in_again() {
+    let (hub, _kiosk) = hub_with_a_kiosk().await;
+    let viewer = Session::sign_in(&hub, "zhao.viewer").await;
+    let fleet = format!("{}/console", hub.url());
+    assert_eq!(viewer.get(&fleet).await, 200);
+    assert!(accounts::disable(hub.pool(), "zhao.viewer", "admin").await.unwrap());
+    assert_eq!(viewer.get(&fleet).await, 303, "the session ended: sent to sign in");
+    assert_eq!(accounts::sign_in(hub.pool(), "zhao.viewer", PASSWORD).await.unwrap(), None);
+    assert!(!accounts::disable(hub.pool(), "zhao.viewer", "admin").await.unwrap(), "disabled once");
 }
 
 #[tokio::test]

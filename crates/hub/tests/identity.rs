@@ -120,3 +120,21 @@ async fn wrong_pairing_codes_from_one_address_are_refused_for_a_while() {
     let refused = fleet::pair(&ticket, &IdentityFiles::in_dir(dir.path())).await.unwrap_err();
     assert!(refused.to_string().contains("too many wrong pairing codes"), "{refused}");
 }
+
+#[tokio::test]
+async fn a_kiosk_needs_a_hall_and_a_new_code_never_moves_it_to_another() {
+    use hub::kiosks::{issue_pairing_code, KioskError};
+    let hub = TestHub::start().await;
+    let pool = hub.pool();
+    let empty = issue_pairing_code(pool, "SH-XH-0009", "  ", "admin").await;
+    assert!(matches!(empty, Err(KioskError::BadHall(0))), "{empty:?}");
+    let long = issue_pairing_code(pool, "SH-XH-0009", &"厅".repeat(65), "admin").await;
+    assert!(matches!(long, Err(KioskError::BadHall(65))), "{long:?}");
+    issue_pairing_code(pool, "SH-XH-0009", common::HALL, "admin").await.unwrap();
+    let moved = issue_pairing_code(pool, "SH-XH-0009", "浦东新区塘桥数字小屋", "admin").await;
+    assert!(matches!(moved, Err(KioskError::OtherHall { .. })), "{moved:?}");
+    issue_pairing_code(pool, "SH-XH-0009", common::HALL, "admin").await.expect("a new code, same hall");
+    let hall: String =
+        sqlx::query_scalar("SELECT hall FROM kiosks WHERE id = 'SH-XH-0009'").fetch_one(pool).await.unwrap();
+    assert_eq!(hall, common::HALL);
+}

@@ -181,6 +181,15 @@ pub struct CashBoxJournal {
     crash_after: Option<u64>,
 }
 
+/// What the box holds since the last collection, read through `pool` (the journal's own
+/// connection, or the shipper's read-only one).
+pub(crate) async fn in_the_box(pool: &SqlitePool) -> Result<BoxCount, JournalError> {
+    let sql = format!("{SELECT_NOTE} WHERE collection IS NULL AND state IN {BOXED_OR_HELD} ORDER BY id");
+    let rows: Vec<NoteRow> = sqlx::query_as(&sql).fetch_all(pool).await?;
+    let notes = rows.into_iter().map(StoredNote::try_from).collect::<Result<Vec<_>, _>>()?;
+    Ok(count(&notes))
+}
+
 impl Journal {
     /// The cash box's memory in this journal.
     pub fn cash_box(&self) -> CashBoxJournal {
@@ -253,10 +262,7 @@ impl CashBoxJournal {
 
     /// What the journal says the box holds since the last collection.
     pub async fn in_the_box(&self) -> Result<BoxCount, JournalError> {
-        let sql = format!("{SELECT_NOTE} WHERE collection IS NULL AND state IN {BOXED_OR_HELD} ORDER BY id");
-        let rows: Vec<NoteRow> = sqlx::query_as(&sql).fetch_all(&self.pool).await?;
-        let notes = rows.into_iter().map(StoredNote::try_from).collect::<Result<Vec<_>, _>>()?;
-        Ok(count(&notes))
+        in_the_box(&self.pool).await
     }
 
     /// Records a collection by `staff_id` at `at`: every uncollected note in the box (or held

@@ -55,6 +55,11 @@ impl OutboxReader {
         crate::reads::head(&self.pool).await
     }
 
+    /// What the cash box holds since the last collection (the heartbeat's count).
+    pub async fn cash_in_the_box(&self) -> Result<crate::BoxCount, JournalError> {
+        crate::cash_box::in_the_box(&self.pool).await
+    }
+
     /// Payments not settled (being paid, in suspense, waiting for a card write or a refund),
     /// oldest first: (order reference, total in fen, state, created at in ms).
     pub async fn unsettled(&self) -> Result<Vec<(String, i64, String, i64)>, JournalError> {

@@ -123,17 +123,46 @@ async fn a_kiosk_pays_with_the_hub_down_pairs_ships_catches_up_and_obeys_the_ope
     let log = report.split_once("log lines:").map(|(_, log)| log).unwrap_or_default();
     assert!(log.contains("out of service by the operator's order"), "{report}");
 
+    // Its acknowledgement lost, diagnostics are answered afresh, not "already answered". A
+    // command kind this kiosk does not know (from a newer hub) is refused, and the command
+    // after it still comes.
+    sqlx::query("UPDATE commands SET acked_at = NULL, detail = NULL WHERE action->>'kind' = 'diagnostics'")
+        .execute(hub.pool())
+        .await
+        .unwrap();
+    sqlx::query("INSERT INTO commands (kiosk_id, operator, action) VALUES ($1, 'wang.hall', '{\"kind\":\"reboot_printer\"}')")
+        .bind(kiosk_id)
+        .execute(hub.pool())
+        .await
+        .unwrap();
+    hub::commands::enqueue(hub.pool(), kiosk_id, "wang.hall", &CommandAction::ReturnToService).await.unwrap();
+    let synced = run(&config, &data, &["hub", "sync"]).await;
+    assert!(synced.status.success(), "{}", text(&synced.stderr));
+    let answers: Vec<(String, Option<bool>, Option<String>)> = sqlx::query_as(
+        "SELECT action->>'kind', done, detail FROM commands \
+         WHERE id >= (SELECT id FROM commands WHERE action->>'kind' = 'diagnostics') ORDER BY id",
+    )
+    .fetch_all(hub.pool())
+    .await
+    .unwrap();
+    let (kinds, done): (Vec<&str>, Vec<Option<bool>>) =
+        answers.iter().map(|(k, d, _)| (k.as_str(), *d)).unzip();
+    assert_eq!(kinds, ["diagnostics", "reboot_printer", "return_to_service"]);
+    assert_eq!(done, [Some(true), Some(false), Some(true)], "{answers:?}");
+    assert!(answers[0].2.as_deref().unwrap_or("").contains("journal: "), "{answers:?}");
+    assert!(answers[1].2.as_deref().unwrap_or("").contains("does not know this command"), "{answers:?}");
+
     // Both commands acknowledged on the hub, and journaled on the kiosk under the operator.
     let acked: i64 = sqlx::query_scalar("SELECT count(*) FROM commands WHERE acked_at IS NOT NULL AND done")
         .fetch_one(hub.pool())
         .await
         .unwrap();
-    assert_eq!(acked, 3);
+    assert_eq!(acked, 4, "out, in, diagnostics, in again");
     let journal = journal::Journal::open(&data.join("journal.db")).await.unwrap();
     let actions = journal.staff_actions(10, 0).await.unwrap();
     let by_hub: Vec<_> =
         actions.iter().filter(|a| a.action == "hub-command").map(|a| a.staff_id.as_str()).collect();
-    assert_eq!(by_hub, vec!["hub:wang.hall"; 3]);
+    assert_eq!(by_hub, vec!["hub:wang.hall"; 5], "the unknown one is on record too");
 }
 
 /// Finance settles a payment the kiosk holds in suspense, from the hub: the kiosk resolves it
@@ -183,6 +212,20 @@ async fn finance_settles_a_suspense_payment_from_the_hub() {
         reason: "WeChat statement 2026-12-06: reversed".into(),
     };
     hub::commands::enqueue(hub.pool(), "SH-TEST-0001", "li.finance", &settle).await.unwrap();
+    // A customer is paying at the kiosk: the heartbeat does not wait for them; the settling is
+    // left for the next one (the hub hands it over again).
+    let customer = kiosk.backend.runtime.between_customers().await;
+    let beat = tokio::time::timeout(
+        std::time::Duration::from_secs(20),
+        yizhan::hub_link::beat_once(&kiosk.backend, &client, &reader, &settings),
+    )
+    .await;
+    assert!(beat.is_ok(), "the heartbeat waited behind the customer");
+    assert!(kiosk.backend.runtime.load(payment.id()).await.unwrap().state.is_parked());
+    let acked: Option<chrono::DateTime<chrono::Utc>> =
+        sqlx::query_scalar("SELECT acked_at FROM commands").fetch_one(hub.pool()).await.unwrap();
+    assert_eq!(acked, None, "not acknowledged: it comes again");
+    drop(customer);
     assert_eq!(yizhan::hub_link::beat_once(&kiosk.backend, &client, &reader, &settings).await.unwrap(), 1);
     let settled = kiosk.backend.runtime.load(payment.id()).await.unwrap();
     assert!(settled.state.is_terminal(), "{:?}", settled.state);

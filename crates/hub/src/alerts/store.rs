@@ -238,46 +238,66 @@ pub async fn hall_of(pool: &PgPool, id: i64) -> Result<Option<String>, sqlx::Err
 
 /// Marks alert `id` as seen by `operator`. An alert that no observation clears (the chain's,
 /// a rollback, a replaced journal) is cleared by it: an operator has looked, and the next such
-/// event opens, and notifies, a new one. Returns false when there is no such alert.
+/// event opens, and notifies, a new one. When the last of a kiosk's chain alerts is
+/// acknowledged its chain shows intact again (the hub went on verifying past each problem; the
+/// alerts keep the history). Returns false when there is no such alert.
 pub async fn acknowledge(pool: &PgPool, id: i64, operator: &str) -> Result<bool, sqlx::Error> {
     let mut tx = pool.begin().await?;
-    let row: Option<(String, bool)> = sqlx::query_as(
+    let row: Option<(String, String, bool)> = sqlx::query_as(
         "UPDATE alerts SET acked_at = now(), acked_by = $2, \
              cleared_at = CASE WHEN cleared_at IS NULL AND NOT (kind = ANY($3)) THEN now() ELSE cleared_at END \
-         WHERE id = $1 AND acked_at IS NULL RETURNING kind, cleared_at IS NOT NULL",
+         WHERE id = $1 AND acked_at IS NULL RETURNING kiosk_id, kind, cleared_at IS NOT NULL",
     )
     .bind(id)
     .bind(operator)
     .bind(observed_kinds())
     .fetch_optional(&mut *tx)
     .await?;
-    let Some((kind, cleared)) = row else { return Ok(false) };
-    if cleared && !observed_kinds().contains(&kind) {
+    let Some((kiosk_id, alert_kind, cleared)) = row else { return Ok(false) };
+    if cleared && !observed_kinds().contains(&alert_kind) {
         notify(&mut tx, id, "cleared").await?;
     }
-    crate::audit::record(&mut tx, operator, "alert.acknowledge", &id.to_string(), serde_json::json!({}))
-        .await?;
+    let chain_kinds = [kind::CHAIN_GAP, kind::CHAIN_BREAK];
+    let chain_intact_again = chain_kinds.contains(&alert_kind.as_str())
+        && sqlx::query(
+            "UPDATE kiosks SET chain_state = 'intact' WHERE id = $1 AND chain_state = 'broken' \
+             AND NOT EXISTS (SELECT 1 FROM alerts WHERE kiosk_id = $1 AND kind = ANY($2) AND cleared_at IS NULL)",
+        )
+        .bind(&kiosk_id)
+        .bind(&chain_kinds[..])
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            > 0;
+    let detail = serde_json::json!({ "kiosk": kiosk_id, "kind": alert_kind, "chain_intact_again": chain_intact_again });
+    crate::audit::record(&mut tx, operator, "alert.acknowledge", &id.to_string(), detail).await?;
     tx.commit().await?;
     Ok(true)
 }
 
-/// Alerts, newest first: open ones only unless `all`.
+/// The open alerts (`open`) or the cleared ones, newest first, of one kiosk or all, at most
+/// `limit`.
 pub async fn list(
     pool: &PgPool,
     kiosk: Option<&str>,
-    all: bool,
+    open: bool,
     limit: i64,
 ) -> Result<Vec<Alert>, sqlx::Error> {
     sqlx::query_as(
         "SELECT a.id, a.kiosk_id, k.hall, a.kind, a.subject, a.detail, a.opened_at, a.last_seen_at, a.occurrences, \
                 a.cleared_at, a.acked_at, a.acked_by \
          FROM alerts a JOIN kiosks k ON k.id = a.kiosk_id \
-         WHERE ($1::text IS NULL OR a.kiosk_id = $1) AND ($2 OR a.cleared_at IS NULL) \
+         WHERE ($1::text IS NULL OR a.kiosk_id = $1) AND (a.cleared_at IS NULL) = $2 \
          ORDER BY a.opened_at DESC, a.id DESC LIMIT $3",
     )
     .bind(kiosk)
-    .bind(all)
+    .bind(open)
     .bind(limit)
     .fetch_all(pool)
     .await
+}
+
+/// How many alerts are open.
+pub async fn open_count(pool: &PgPool) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT count(*) FROM alerts WHERE cleared_at IS NULL").fetch_one(pool).await
 }

@@ -152,18 +152,25 @@ const LOCKOUT_MINUTES: i32 = 15;
 /// quarter of an hour, that name is refused without checking until the quarter has passed.
 pub async fn sign_in(pool: &PgPool, name: &str, password: &str) -> Result<Option<String>, sqlx::Error> {
     let shown_name: String = name.chars().take(64).collect();
+    // Attempts on one name take turns (a lock held to the end of this transaction), so a burst
+    // of guesses in parallel cannot all read the failure count before any is recorded.
+    let mut tx = pool.begin().await?;
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtext('console.sign_in:' || $1))")
+        .bind(&shown_name)
+        .execute(&mut *tx)
+        .await?;
     let recent_failures: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM audit_log WHERE action = 'console.sign_in_failed' AND actor = $1 \
          AND at > now() - make_interval(mins => $2)",
     )
     .bind(&shown_name)
     .bind(LOCKOUT_MINUTES)
-    .fetch_one(pool)
+    .fetch_one(&mut *tx)
     .await?;
     let row: Option<(String,)> =
         sqlx::query_as("SELECT password_hash FROM operators WHERE name = $1 AND disabled_at IS NULL")
             .bind(name)
-            .fetch_optional(pool)
+            .fetch_optional(&mut *tx)
             .await?;
     // Without an account the hash still runs, so a wrong name takes as long as a wrong password.
     let known = row.is_some();
@@ -178,7 +185,6 @@ pub async fn sign_in(pool: &PgPool, name: &str, password: &str) -> Result<Option
     .await
     .unwrap_or(false);
     let good = known && matches && recent_failures < MAX_FAILURES;
-    let mut tx = pool.begin().await?;
     if !good {
         audit::record(&mut tx, &shown_name, "console.sign_in_failed", "", serde_json::json!({})).await?;
         tx.commit().await?;
@@ -212,6 +218,26 @@ pub async fn session(pool: &PgPool, token: &str) -> Result<Option<Operator>, sql
     .await?;
     Ok(row
         .and_then(|(name, role, hall, csrf)| Some(Operator { name, role: Role::parse(&role)?, hall, csrf })))
+}
+
+/// Disables operator `name` (someone who left): their sessions end and they cannot sign in;
+/// the name stays in the audit log. `operator set` enables it again. Returns false when there
+/// is no such enabled operator.
+pub async fn disable(pool: &PgPool, name: &str, by: &str) -> Result<bool, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    let disabled =
+        sqlx::query("UPDATE operators SET disabled_at = now() WHERE name = $1 AND disabled_at IS NULL")
+            .bind(name)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+            > 0;
+    if disabled {
+        sqlx::query("DELETE FROM operator_sessions WHERE operator = $1").bind(name).execute(&mut *tx).await?;
+        audit::record(&mut tx, by, "operator.disable", name, serde_json::json!({})).await?;
+    }
+    tx.commit().await?;
+    Ok(disabled)
 }
 
 /// Ends a session.

@@ -349,6 +349,13 @@ pub async fn kiosk(
         k.verified_seq
     ));
 
+    // This kiosk's open alerts, with the acknowledge form: an old chain alert that scrolled
+    // off the fleet's list is still here.
+    let open =
+        alerts::store::list(&state.pool, Some(&k.id), true, OPEN_ALERTS_SHOWN).await.map_err(db_error)?;
+    body.push_str(&format!("<h2>{}</h2>", tr(lang, "Open alerts")));
+    body.push_str(&alert_table(lang, &op, &open, "kiosk-alerts", &format!("/console/kiosks/{}", k.id)));
+
     body.push_str(&format!("<h2>{}</h2>", tr(lang, "Commands")));
     if op.commands_kiosks_in(&k.hall) && k.paired && !k.revoked {
         let action = format!("/console/kiosks/{}/commands", k.id);
@@ -492,6 +499,11 @@ pub async fn send_command(
     let allowed =
         if form.action == "settle" { op.role.settles() } else { op.commands_kiosks_in(&kiosk.hall) };
     permitted(lang, &op, &form.csrf, allowed)?;
+    if kiosk.revoked || !kiosk.paired {
+        // Nothing would ever fetch it.
+        let words = tr(lang, "This kiosk is not paired, or is revoked: it takes no commands.");
+        return Err(refusal(lang, &op, StatusCode::CONFLICT, words).into());
+    }
     let reason = form.reason.trim();
     let action = match form.action.as_str() {
         "settle"
@@ -611,55 +623,72 @@ pub async fn payments(
     ok(lang, &op, tr(lang, "Payments"), body)
 }
 
+/// Open alerts shown on the alert page: all of them in any fleet that is not on fire.
+const OPEN_ALERTS_SHOWN: i64 = 1000;
+/// Cleared alerts shown: the recent ones (the rest are in the database and the webhook's log).
+const CLEARED_ALERTS_SHOWN: i64 = 100;
+
 pub async fn alerts(
     State(state): State<AppState>,
     Language(lang): Language,
     Signed(op): Signed,
 ) -> PageResult {
-    let all = alerts::store::list(&state.pool, None, true, 200).await.map_err(db_error)?;
-    let (open, cleared): (Vec<_>, Vec<_>) = all.into_iter().partition(|a| a.cleared_at.is_none());
-    let mut body = format!("<h1>{}</h1>", tr(lang, "Alerts"));
-    let lists = [
-        (tr(lang, "Open alerts"), &open, "open-alerts"),
-        (tr(lang, "Cleared alerts"), &cleared, "cleared-alerts"),
-    ];
-    for (title, list, id) in lists {
-        body.push_str(&format!("<h2>{title}</h2>"));
-        if list.is_empty() {
-            body.push_str(&format!("<p id=\"{id}\">{}</p>", tr(lang, "None.")));
-            continue;
-        }
+    let open = alerts::store::list(&state.pool, None, true, OPEN_ALERTS_SHOWN).await.map_err(db_error)?;
+    let cleared =
+        alerts::store::list(&state.pool, None, false, CLEARED_ALERTS_SHOWN).await.map_err(db_error)?;
+    let mut body = format!("<h1>{}</h1><h2>{}</h2>", tr(lang, "Alerts"), tr(lang, "Open alerts"));
+    let open_count = alerts::store::open_count(&state.pool).await.map_err(db_error)?;
+    if open_count > OPEN_ALERTS_SHOWN {
         body.push_str(&format!(
-            "<table id=\"{id}\"><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
-            tr(lang, "Kiosk"),
-            tr(lang, "Kind"),
-            tr(lang, "Subject"),
-            tr(lang, "Detail"),
-            tr(lang, "Opened"),
-            tr(lang, "Occurrences"),
-            tr(lang, "Acknowledge")
+            "<p class=\"warn\">{}</p>",
+            trf(lang, "The newest {0} of {1} open alerts.", &[&OPEN_ALERTS_SHOWN, &open_count])
         ));
-        for a in list.iter() {
-            let ack = match (&a.acked_by, op.acknowledges_in(&a.hall)) {
-                (Some(by), _) => format!("{} {}", tr(lang, "acknowledged by"), esc(by)),
-                (None, true) => {
-                    form(&op, &format!("/console/alerts/{}/ack", a.id), "", tr(lang, "Acknowledge"))
-                }
-                (None, false) => "—".into(),
-            };
-            body.push_str(&format!(
-                "<tr><td><a href=\"/console/kiosks/{k}\">{k}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{ack}</td></tr>",
-                alert_kind(lang, &a.kind),
-                esc(&a.subject),
-                esc(&a.detail),
-                shanghai(a.opened_at),
-                a.occurrences,
-                k = esc(&a.kiosk_id),
-            ));
-        }
-        body.push_str("</table>");
     }
+    body.push_str(&alert_table(lang, &op, &open, "open-alerts", "/console/alerts"));
+    body.push_str(&format!("<h2>{}</h2>", tr(lang, "Cleared alerts")));
+    body.push_str(&alert_table(lang, &op, &cleared, "cleared-alerts", "/console/alerts"));
     ok(lang, &op, tr(lang, "Alerts"), body)
+}
+
+/// Alerts as a table with the acknowledge form where the operator may use it; the form comes
+/// back to `back`.
+pub(super) fn alert_table(lang: Lang, op: &Operator, list: &[alerts::Alert], id: &str, back: &str) -> String {
+    if list.is_empty() {
+        return format!("<p id=\"{id}\">{}</p>", tr(lang, "None."));
+    }
+    let mut table = format!(
+        "<table id=\"{id}\"><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
+        tr(lang, "Kiosk"),
+        tr(lang, "Kind"),
+        tr(lang, "Subject"),
+        tr(lang, "Detail"),
+        tr(lang, "Opened"),
+        tr(lang, "Occurrences"),
+        tr(lang, "Acknowledge")
+    );
+    for a in list {
+        let ack = match (&a.acked_by, op.acknowledges_in(&a.hall)) {
+            (Some(by), _) => format!("{} {}", tr(lang, "acknowledged by"), esc(by)),
+            (None, true) => form(
+                op,
+                &format!("/console/alerts/{}/ack", a.id),
+                &format!("<input type=\"hidden\" name=\"back\" value=\"{}\">", esc(back)),
+                tr(lang, "Acknowledge"),
+            ),
+            (None, false) => "—".into(),
+        };
+        table.push_str(&format!(
+            "<tr><td><a href=\"/console/kiosks/{k}\">{k}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{ack}</td></tr>",
+            alert_kind(lang, &a.kind),
+            esc(&a.subject),
+            esc(&a.detail),
+            shanghai(a.opened_at),
+            a.occurrences,
+            k = esc(&a.kiosk_id),
+        ));
+    }
+    table.push_str("</table>");
+    table
 }
 
 /// An alert kind in the operator's language.
@@ -684,19 +713,29 @@ fn alert_kind(lang: Lang, kind: &str) -> String {
     words.to_owned()
 }
 
+#[derive(Deserialize)]
+pub struct AckForm {
+    csrf: String,
+    /// The console page the form was on, to go back to.
+    #[serde(default)]
+    back: String,
+}
+
 pub async fn acknowledge_alert(
     State(state): State<AppState>,
     Language(lang): Language,
     Signed(op): Signed,
     Path(id): Path<i64>,
-    Form(form): Form<CsrfOnly>,
+    Form(form): Form<AckForm>,
 ) -> PageResult {
     let Some(hall) = alerts::store::hall_of(&state.pool, id).await.map_err(db_error)? else {
         return Err(refusal(lang, &op, StatusCode::NOT_FOUND, tr(lang, "No such alert.")).into());
     };
     permitted(lang, &op, &form.csrf, op.acknowledges_in(&hall))?;
     alerts::store::acknowledge(&state.pool, id, &op.name).await.map_err(db_error)?;
-    Ok(Redirect::to("/console/alerts").into_response())
+    // Only back to one of our own pages (never an address a forged form names).
+    let ours = form.back.starts_with("/console/") && !form.back.contains("//") && !form.back.contains('\\');
+    Ok(Redirect::to(if ours { &form.back } else { "/console/alerts" }).into_response())
 }
 
 pub async fn new_kiosk_page(Language(lang): Language, Signed(op): Signed) -> PageResult {
@@ -756,7 +795,7 @@ pub async fn create_kiosk(
         "<h1>{} {}</h1><p>{}</p><p>{}: <strong id=\"pairing-code\">{}</strong></p><div>{qr}</div><p><code id=\"ticket\">{}</code></p>",
         tr(lang, "Kiosk"),
         esc(id),
-        tr(lang, "Scan this QR at the kiosk's staff panel, or type the code there. It works once, for 24 hours."),
+        tr(lang, "At the kiosk's staff panel tap “Pair with the hub” and hold this QR to its scanner; or, on the kiosk's terminal, give the ticket below to yizhan hub pair. It works once, for 24 hours."),
         tr(lang, "Pairing code"),
         esc(&code),
         esc(&text)

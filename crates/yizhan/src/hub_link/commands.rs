@@ -32,7 +32,9 @@ pub fn held_out_of_service(data_dir: &Path) -> Option<String> {
 ///
 /// A command already on record is not journaled again. Taking out of and back into service are
 /// done again all the same (they are idempotent, and a power cut may have fallen between the
-/// record and the deed); diagnostics are only answered again.
+/// record and the deed), and diagnostics answered afresh (a lost acknowledgement must not lose
+/// the report). A settling that would wait for a customer paying now is left for the next
+/// heartbeat (the hub hands it over again), so the heartbeat never waits behind a customer.
 pub async fn carry_out(
     backend: &Backend,
     client: &HubClient,
@@ -53,16 +55,17 @@ pub async fn carry_out(
             return Ok(false);
         }
     }
-    let ack = match (&command.action, on_record) {
-        (CommandAction::Diagnostics, true) => {
-            CommandAck { id: command.id, done: true, detail: "already answered".into() }
+    let ack = match &command.action {
+        CommandAction::SettleSuspense { .. } if backend.runtime.customer_paying_now() => {
+            tracing::info!(id = command.id, "a settling from the hub waits for the customer paying now");
+            return Ok(true);
         }
-        (CommandAction::SettleSuspense { order_ref, outcome, reason }, _) => {
+        CommandAction::SettleSuspense { order_ref, outcome, reason } => {
             let (done, detail) =
                 settle(backend, &command.operator, order_ref, outcome, reason, on_record).await;
             CommandAck { id: command.id, done, detail }
         }
-        (CommandAction::PushConfig { version, config, sha256 }, _) => {
+        CommandAction::PushConfig { version, config, sha256 } => {
             let staged =
                 settings.config_place.stage(&settings.running, *version, config, sha256, &command.operator);
             let (done, detail) = match staged {
@@ -76,7 +79,7 @@ pub async fn carry_out(
             };
             CommandAck { id: command.id, done, detail }
         }
-        _ => act(backend, &settings.data_dir, &command).await,
+        _ => act(backend, reader, &settings.data_dir, &command).await,
     };
     client.ack(&ack).await?;
     Ok(true)
@@ -88,6 +91,7 @@ fn detail_of(command: &Command) -> String {
         CommandAction::TakeOutOfService { reason } => format!("take out of service: {reason}"),
         CommandAction::ReturnToService => "return to service".to_owned(),
         CommandAction::Diagnostics => "diagnostics".to_owned(),
+        CommandAction::Unsupported => "a command this software does not know".to_owned(),
         CommandAction::SettleSuspense { order_ref, outcome, reason } => {
             format!("settle {order_ref} as {outcome}: {reason}")
         }
@@ -114,7 +118,7 @@ async fn journal_it(backend: &Backend, command: &Command) -> Result<(), journal:
         .map(drop)
 }
 
-async fn act(backend: &Backend, data_dir: &Path, command: &Command) -> CommandAck {
+async fn act(backend: &Backend, reader: &OutboxReader, data_dir: &Path, command: &Command) -> CommandAck {
     let runtime = &backend.runtime;
     let (done, detail) = match &command.action {
         CommandAction::TakeOutOfService { reason } => {
@@ -143,7 +147,12 @@ async fn act(backend: &Backend, data_dir: &Path, command: &Command) -> CommandAc
             tracing::info!(operator = %command.operator, "returned to service by the operator");
             (true, "in service".to_owned())
         }
-        CommandAction::Diagnostics => (true, diagnostics(backend).await),
+        CommandAction::Diagnostics => (true, diagnostics(backend, reader).await),
+        // From a newer hub: said so, and the commands after it still come.
+        CommandAction::Unsupported => (
+            false,
+            format!("this kiosk's software ({}) does not know this command", env!("CARGO_PKG_VERSION")),
+        ),
         CommandAction::SettleSuspense { .. } | CommandAction::PushConfig { .. } => {
             unreachable!("carried out in carry_out")
         }
@@ -179,9 +188,10 @@ const LOG_LINES_IN_DIAGNOSTICS: usize = 40;
 
 /// Every device's line, the journal's state, what is unsettled and the newest log lines (already
 /// scrubbed of personal data), as text for the operator.
-async fn diagnostics(backend: &Backend) -> String {
+async fn diagnostics(backend: &Backend, reader: &OutboxReader) -> String {
     use kiosk_core::session::Lang;
-    let report = crate::ui::status::report(backend).await;
+    let report =
+        crate::ui::status::report_from(backend, crate::ui::status::JournalView::ReadOnly(reader)).await;
     let mut lines: Vec<String> = report
         .devices
         .iter()
@@ -194,7 +204,7 @@ async fn diagnostics(backend: &Backend) -> String {
             )
         })
         .collect();
-    match backend.runtime.journal.chain_head().await {
+    match reader.head().await {
         Ok(head) => lines.push(format!("journal: {} transitions, head {}", head.seq, &head.hash[..12])),
         Err(e) => lines.push(format!("journal: cannot be read ({e})")),
     }

@@ -1,7 +1,8 @@
 //! The heartbeat: what the kiosk tells the hub about itself every 30 seconds. The same status
-//! the staff panel shows (`ui::status::report`, which never waits for a device a customer is
-//! using), the paper and the cash box in numbers, the payments in suspense, the journal's head
-//! and size, the free disk. Nothing personal: order references, amounts and states only.
+//! the staff panel shows (`ui::status::report_from`, which never waits for a device a customer
+//! is using, here reading the journal on the shipper's read-only connection), the paper and the
+//! cash box in numbers, the payments in suspense, the journal's head and size, the free disk.
+//! Nothing personal: order references, amounts and states only.
 
 use std::path::Path;
 
@@ -15,9 +16,10 @@ use crate::backend::Backend;
 /// connection, so the heartbeat never queues on the connection payments write through.
 pub async fn heartbeat(backend: &Backend, reader: &OutboxReader, settings: &super::HubSettings) -> Heartbeat {
     let journal_path = &settings.journal;
-    let report = crate::ui::status::report(backend).await;
+    let report =
+        crate::ui::status::report_from(backend, crate::ui::status::JournalView::ReadOnly(reader)).await;
     let paper = paper(backend).await;
-    let cash_box = cash_box(backend).await;
+    let cash_box = cash_box(backend, reader).await;
     let mut devices: Vec<DeviceReport> = report.devices.iter().map(device_report).collect();
     // Paper out and a cash box that is full or out have alerts of their own, with their own
     // patience (a collection takes a minute): they do not also count as a device fault.
@@ -93,7 +95,7 @@ async fn paper(backend: &Backend) -> Paper {
     }
 }
 
-async fn cash_box(backend: &Backend) -> Option<CashBoxReport> {
+async fn cash_box(backend: &Backend, reader: &OutboxReader) -> Option<CashBoxReport> {
     let runtime = &backend.runtime;
     runtime.devices.cash.as_ref()?;
     let (present, full) = match runtime.cash_available_now().await {
@@ -101,7 +103,7 @@ async fn cash_box(backend: &Backend) -> Option<CashBoxReport> {
         Some(Err(crate::runtime::CashUnavailable::BoxFull)) => (true, true),
         _ => (true, false),
     };
-    let count = runtime.cash_in_the_box().await.ok()?;
+    let count = reader.cash_in_the_box().await.ok()?;
     Some(CashBoxReport { present, full, notes: count.notes, total_fen: count.sum_fen })
 }
 

@@ -556,6 +556,12 @@ impl Runtime {
         self.sales.lock().await
     }
 
+    /// Whether a sale or a settling is under way right now (the heartbeat's loop asks before it
+    /// settles for the hub, so as never to wait behind a customer).
+    pub fn customer_paying_now(&self) -> bool {
+        self.sales.try_lock().is_err()
+    }
+
     /// Staff settle a parked payment from what they know (the statements, a call to the
     /// channel): the resolution is a journaled transition, and who and why a staff action
     /// beside it. A resolution that contradicts what the kiosk itself saw changes nothing.

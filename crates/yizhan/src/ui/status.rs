@@ -13,7 +13,20 @@ pub struct StatusReport {
     pub suspense: Vec<Text>,
 }
 
+/// Where the report reads the journal: the runtime's own connection (the staff panel), or the
+/// shipper's read-only one (the heartbeat and the hub's diagnostics, which must never queue on
+/// the connection payments write through).
+#[derive(Clone, Copy)]
+pub enum JournalView<'a> {
+    Runtime,
+    ReadOnly(&'a journal::OutboxReader),
+}
+
 pub async fn report(backend: &Backend) -> StatusReport {
+    report_from(backend, JournalView::Runtime).await
+}
+
+pub async fn report_from(backend: &Backend, view: JournalView<'_>) -> StatusReport {
     let runtime = &backend.runtime;
     let devices = &runtime.devices;
     let mut lines = Vec::new();
@@ -86,7 +99,11 @@ pub async fn report(backend: &Backend) -> StatusReport {
                 }
             };
             // The box's count since the last collection, for staff to see before 清机.
-            let status = match runtime.cash_in_the_box().await {
+            let in_the_box = match view {
+                JournalView::Runtime => runtime.cash_in_the_box().await.map_err(|e| e.to_string()),
+                JournalView::ReadOnly(reader) => reader.cash_in_the_box().await.map_err(|e| e.to_string()),
+            };
+            let status = match in_the_box {
                 Ok(count) => {
                     let sum = Text::verbatim(kiosk_core::Fen(count.sum_fen).to_string());
                     let notes = Text::verbatim(count.notes.to_string());
@@ -103,8 +120,49 @@ pub async fn report(backend: &Backend) -> StatusReport {
         None => (false, Vec::new()),
     };
 
-    // Staff see every payment not settled: those still being finished (a failed job leaves one
-    // for the background settler) and those parked in suspense or waiting for a refund.
+    let mut suspense = match view {
+        JournalView::Runtime => unsettled_lines(runtime).await,
+        JournalView::ReadOnly(reader) => match reader.unsettled().await {
+            Ok(rows) => rows
+                .into_iter()
+                .map(|(id, total_fen, state, _)| {
+                    let total = Text::verbatim(kiosk_core::Fen(total_fen).to_string());
+                    Text::with("{0}: {1}, {2}", [Text::verbatim(id), state_words(&state), total])
+                })
+                .collect(),
+            Err(error) => {
+                tracing::warn!(%error, "status: the journal could not list unsettled payments");
+                Vec::new()
+            }
+        },
+    };
+    let journal = runtime.journal_fault();
+    if let Some(why) = &journal {
+        tracing::warn!(why = %why, "ui: the journal is not trusted");
+        suspense.insert(0, Text::new("The journal is not trusted, so no money is taken (the log says why)."));
+    }
+    if let Some(reason) = runtime.service_hold() {
+        suspense.insert(0, Text::with("Out of service by the operator: {0}", [Text::verbatim(reason)]));
+    }
+    let availability = Availability {
+        journal: journal.is_none(),
+        in_service: runtime.service_hold().is_none(),
+        scanner,
+        code_channels: runtime.code_channels_reachable().await,
+        bank_card,
+        gas_card,
+        id_card,
+        joint_bill: runtime.billers.joint().is_some(),
+        receipt,
+        cash,
+        cash_notes,
+    };
+    StatusReport { availability, devices: lines, suspense }
+}
+
+/// Every payment not settled, as staff see it: those still being finished (a failed job leaves
+/// one for the background settler) and those parked in suspense or waiting for a refund.
+async fn unsettled_lines(runtime: &crate::runtime::Runtime) -> Vec<Text> {
     let mut suspense = Vec::new();
     match runtime.journal.load_unfinished().await {
         Ok(rows) => {
@@ -131,28 +189,7 @@ pub async fn report(backend: &Backend) -> StatusReport {
         }
         Err(error) => tracing::warn!(%error, "ui: the journal could not list parked payments"),
     }
-    let journal = runtime.journal_fault();
-    if let Some(why) = &journal {
-        tracing::warn!(why = %why, "ui: the journal is not trusted");
-        suspense.insert(0, Text::new("The journal is not trusted, so no money is taken (the log says why)."));
-    }
-    if let Some(reason) = runtime.service_hold() {
-        suspense.insert(0, Text::with("Out of service by the operator: {0}", [Text::verbatim(reason)]));
-    }
-    let availability = Availability {
-        journal: journal.is_none(),
-        in_service: runtime.service_hold().is_none(),
-        scanner,
-        code_channels: runtime.code_channels_reachable().await,
-        bank_card,
-        gas_card,
-        id_card,
-        joint_bill: runtime.billers.joint().is_some(),
-        receipt,
-        cash,
-        cash_notes,
-    };
-    StatusReport { availability, devices: lines, suspense }
+    suspense
 }
 
 /// Asks a device through `probe`, unless a customer's transaction holds it: a device in use is
