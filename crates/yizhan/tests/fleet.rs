@@ -424,3 +424,72 @@ async fn a_kiosk_in_service_takes_up_a_pushed_configuration_between_customers() 
     assert!(said.contains("starting afresh"), "{said}");
     assert_eq!(said.matches("(headless)").count(), 2, "started twice in one process:\n{said}");
 }
+
+/// A kiosk in service, its link to the hub running, while the hub is down: customers pay as
+/// ever (the shipper backs off beside them), and when the hub returns the kiosk's own link
+/// ships every row, exactly, with the chain intact.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_running_kiosk_pays_with_its_hub_down_and_its_link_catches_up_when_it_returns() {
+    use std::io::Write;
+    let mut hub = TestHub::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let config = kiosk_config(dir.path(), &hub.url());
+    let named = std::fs::read_to_string(&config)
+        .unwrap()
+        .replace("id = \"SH-DEMO-0001\"", "id = \"SH-PD-0004\"")
+        .replace("heartbeat_every_s = 5", "heartbeat_every_s = 5\nship_every_s = 1");
+    std::fs::write(&config, &named).unwrap();
+    let ticket = hub.ticket("SH-PD-0004").await.to_qr_text();
+    let paired = run(&config, &data, &["hub", "pair", &ticket]).await;
+    assert!(paired.status.success(), "{}", text(&paired.stderr));
+    hub.stop().await;
+
+    let out = dir.path().join("kiosk.out");
+    let child = std::process::Command::new(support::cli::BIN)
+        .arg("--config")
+        .arg(&config)
+        .arg("--data-dir")
+        .arg(&data)
+        .args(["run", "--headless"])
+        .env_remove("RUST_LOG")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::fs::File::create(&out).unwrap())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut kiosk = RunningKiosk(child);
+    let stdin = kiosk.0.stdin.as_mut().unwrap();
+    for (utility, account, code) in
+        [("power", "3200000010", "134567890123456711"), ("water", "310000005", "134567890123456722")]
+    {
+        writeln!(stdin, "pay {utility} {account} {code}").unwrap();
+    }
+    writeln!(stdin, "list").unwrap();
+    stdin.flush().unwrap();
+    let paid_lines =
+        |said: &str| said.lines().filter(|l| l.starts_with("  YZ") && l.ends_with(" DONE")).count();
+    let mut said = String::new();
+    for _ in 0..600 {
+        said = std::fs::read_to_string(&out).unwrap();
+        if paid_lines(&said) >= 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(paid_lines(&said), 2, "both customers paid with the hub down:\n{said}");
+
+    hub.restart().await;
+    let head = local_head(&data).await;
+    let mut central = 0;
+    for _ in 0..900 {
+        central = central_rows(hub.pool(), "SH-PD-0004").await;
+        if central == head {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(central, head, "the running kiosk's link shipped every row once the hub was back");
+    assert_eq!(chain_state(hub.pool(), "SH-PD-0004").await, (head, head, "intact".into()));
+    writeln!(kiosk.0.stdin.as_mut().unwrap(), "quit").unwrap();
+}
