@@ -26,6 +26,14 @@ pub enum Problem {
 }
 
 impl Problem {
+    /// The first transition it concerns.
+    pub fn seq(&self) -> i64 {
+        match self {
+            Problem::Gap { from, .. } => *from,
+            Problem::WrongPredecessor { seq } | Problem::EditedRow { seq } => *seq,
+        }
+    }
+
     /// The alert's kind and subject for this problem.
     pub fn alert_key(&self) -> (&'static str, String) {
         match self {

@@ -107,20 +107,19 @@ pub async fn ingest(pool: &PgPool, kiosk_id: &str, batch: &ShipBatch) -> Result<
     if !fresh.is_empty() {
         result.stored = insert(&mut tx, kiosk_id, &fresh).await?;
         let last = fresh.last().map(|r| r.seq).unwrap_or(kiosk.stored_through);
-        let mut start = Verified { seq: kiosk.verified_seq, hash: kiosk.verified_hash.clone() };
-        if kiosk.verified_seq < kiosk.stored_through {
-            // Rows stored while an older hub stopped verifying at a break: the walk takes up
-            // again at the newest of them.
-            if let Some(hash) = held_hash(&mut tx, kiosk_id, kiosk.stored_through).await? {
-                start = Verified { seq: kiosk.stored_through, hash };
-            }
-        }
-        let (reached, problems) = chain_walk::walk(&start, fresh.iter().copied());
-        for problem in &problems {
-            let (kind, subject) = problem.alert_key();
-            alerts::raise(&mut tx, kiosk_id, kind, &subject, &problem.describe()).await?;
-            // Until an operator has acknowledged every chain alert (`alerts::store::acknowledge`).
-            kiosk.chain_state = "broken".into();
+        let start = Verified { seq: kiosk.verified_seq, hash: kiosk.verified_hash.clone() };
+        // Rows stored while an older hub stood still at a break are walked first, once.
+        let unwalked = if kiosk.verified_seq < kiosk.stored_through {
+            held_rows(&mut tx, kiosk_id, kiosk.verified_seq, kiosk.stored_through).await?
+        } else {
+            Vec::new()
+        };
+        let (reached, problems) = chain_walk::walk(&start, unwalked.iter().chain(fresh.iter().copied()));
+        raise_chain_alerts(&mut tx, kiosk_id, &problems).await?;
+        if !problems.is_empty() || kiosk.chain_state != "intact" {
+            // Broken while a chain alert is unacknowledged (`alerts::store::acknowledge`).
+            let open = alerts::chain_alert_open(&mut tx, kiosk_id).await?;
+            kiosk.chain_state = if open { "broken" } else { "intact" }.into();
         }
         kiosk.verified_seq = reached.seq;
         kiosk.verified_hash = reached.hash;
@@ -139,6 +138,64 @@ pub async fn ingest(pool: &PgPool, kiosk_id: &str, batch: &ShipBatch) -> Result<
     tx.commit().await?;
     result.ack = kiosk.stored_through;
     Ok(result)
+}
+
+/// Chain alerts one batch raises one by one; past them, one alert sums up the rest (a journal
+/// rewritten throughout must not bury every other alert).
+const CHAIN_ALERTS_PER_BATCH: usize = 20;
+
+async fn raise_chain_alerts(
+    conn: &mut PgConnection,
+    kiosk_id: &str,
+    problems: &[chain_walk::Problem],
+) -> Result<(), sqlx::Error> {
+    for problem in problems.iter().take(CHAIN_ALERTS_PER_BATCH) {
+        let (alert_kind, subject) = problem.alert_key();
+        alerts::raise(conn, kiosk_id, alert_kind, &subject, &problem.describe()).await?;
+    }
+    let rest = problems.get(CHAIN_ALERTS_PER_BATCH..).unwrap_or_default();
+    if let (Some(first), Some(last)) = (rest.first(), rest.last()) {
+        let subject = format!("seq {}–{}", first.seq(), last.seq());
+        let detail = format!("{} more problems in the chain between transitions {subject}", rest.len());
+        alerts::raise(conn, kiosk_id, kind::CHAIN_BREAK, &subject, &detail).await?;
+    }
+    Ok(())
+}
+
+/// The rows the hub holds after `after` through `through`, in seq order, as they were shipped.
+async fn held_rows(
+    conn: &mut PgConnection,
+    kiosk_id: &str,
+    after: i64,
+    through: i64,
+) -> Result<Vec<ShippedTransition>, sqlx::Error> {
+    type Row = (i64, String, i64, String, String, String, String, String, String, String);
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT seq, payment_id, at_ms, from_state, to_state, event, effects, snapshot, prev_hash, hash \
+         FROM transitions WHERE kiosk_id = $1 AND seq > $2 AND seq <= $3 ORDER BY seq",
+    )
+    .bind(kiosk_id)
+    .bind(after)
+    .bind(through)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(seq, payment_id, at, from_state, to_state, event, effects, snapshot, prev_hash, hash)| {
+            ShippedTransition {
+                seq,
+                payment_id,
+                at,
+                from_state,
+                to_state,
+                event,
+                effects,
+                snapshot,
+                prev_hash,
+                hash,
+            }
+        })
+        .collect())
 }
 
 /// The hash of the row the hub holds at `seq`.

@@ -311,6 +311,12 @@ async fn a_hall_supervisor_commands_and_acknowledges_for_their_own_hall_only() {
     let finance = Session::sign_in(&hub, "li.finance").await;
     let form = [("csrf", finance.csrf.as_str()), ("back", "//evil.example/console/")];
     assert_eq!(finance.post_and_follow(&ack(other_alert), &form).await, "/console/alerts", "never elsewhere");
+    let form = [("csrf", finance.csrf.as_str()), ("back", "/console/\r\nSet-Cookie: x=1")];
+    assert_eq!(
+        finance.post_and_follow(&ack(own_alert), &form).await,
+        "/console/alerts",
+        "nor a broken header"
+    );
     let admin = Session::sign_in(&hub, "admin").await;
     let form = [("csrf", admin.csrf.as_str()), ("action", "diagnostics")];
     assert_eq!(admin.post(&command("SH-PD-0001"), &form).await, 303);
@@ -320,10 +326,19 @@ async fn a_hall_supervisor_commands_and_acknowledges_for_their_own_hall_only() {
         .unwrap();
     assert_eq!((acked, queued(&hub).await), (2, 2));
 
-    // The halls at a glance, the supervisor's first; one hall's kiosks on asking.
+    // The halls at a glance, the supervisor's own first (by name, Xuhui comes first; Pudong's
+    // supervisor sees Pudong first); one hall's kiosks on asking.
+    let halls_of =
+        |page: &str| page[page.find("id=\"halls\"").unwrap()..page.find("id=\"fleet\"").unwrap()].to_owned();
     let fleet = supervisor.page(&format!("{}/console", hub.url())).await;
-    let halls = &fleet[fleet.find("id=\"halls\"").unwrap()..fleet.find("id=\"fleet\"").unwrap()];
+    let halls = halls_of(&fleet);
     assert!(halls.find(HALL).unwrap() < halls.find(pudong).unwrap(), "{halls}");
+    accounts::upsert(hub.pool(), "chen.pudong", PASSWORD, Role::HallSupervisor, Some(pudong), "test")
+        .await
+        .unwrap();
+    let pudong_supervisor = Session::sign_in(&hub, "chen.pudong").await;
+    let theirs = halls_of(&pudong_supervisor.page(&format!("{}/console", hub.url())).await);
+    assert!(theirs.find(pudong).unwrap() < theirs.find(HALL).unwrap(), "{theirs}");
     assert!(fleet.contains("SH-XH-0001") && fleet.contains("SH-PD-0001"));
     let link = "/console?hall=%E6%B5%A6%E4%B8%9C%E6%96%B0%E5%8C%BA%E5%A1%98%E6%A1%A5%E6%95%B0%E5%AD%97%E5%B0%8F%E5%B1%8B";
     assert!(halls.contains(link), "{halls}");

@@ -162,6 +162,30 @@ async fn an_edited_row_not_yet_shipped_breaks_the_chain_centrally() {
     assert_eq!(chain_state(hub.pool(), &kiosk.id).await, (30, 30, "intact".into()));
 }
 
+/// A journal edited throughout: the first twenty problems of a batch are alerts of their own,
+/// the rest one alert that sums them up, so they do not bury every other alert.
+#[tokio::test]
+async fn a_journal_edited_throughout_raises_a_bounded_number_of_alerts() {
+    let hub = TestHub::start().await;
+    let mut kiosk = hub.kiosk("SH-XH-007").await;
+    kiosk.journal.pay(10).await;
+    let mut raw = raw(&kiosk.journal.path).await;
+    sqlx::query("DROP TRIGGER transitions_no_update").execute(&mut raw).await.unwrap();
+    sqlx::query(
+        "UPDATE transitions SET snapshot = replace(snapshot, '\"amount\":', '\"amount\":1') WHERE seq BETWEEN 3 AND 28",
+    )
+    .execute(&mut raw)
+    .await
+    .unwrap();
+    kiosk.shipper().await.ship_pending().await.unwrap();
+    let alerts = open_alerts(hub.pool(), &kiosk.id).await;
+    assert_eq!(alerts.len(), 21, "{alerts:?}");
+    assert!(alerts.contains(&("chain_break".into(), "seq 3".into())));
+    assert!(alerts.contains(&("chain_break".into(), "seq 22".into())));
+    assert!(alerts.contains(&("chain_break".into(), "seq 23–28".into())), "{alerts:?}");
+    assert_eq!(chain_state(hub.pool(), &kiosk.id).await, (30, 30, "broken".into()));
+}
+
 #[tokio::test]
 async fn a_deleted_row_is_a_gap_and_rewritten_shipped_history_is_a_fork() {
     let hub = TestHub::start().await;

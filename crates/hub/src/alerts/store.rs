@@ -228,6 +228,20 @@ pub async fn sweep_silent(pool: &PgPool, silent_after: std::time::Duration) -> R
     Ok(opened)
 }
 
+/// The alerts that make a kiosk's chain show broken until an operator has acknowledged them.
+pub const CHAIN_KINDS: [&str; 2] = [kind::CHAIN_GAP, kind::CHAIN_BREAK];
+
+/// Whether kiosk `kiosk_id` has a chain alert nobody has acknowledged yet.
+pub async fn chain_alert_open(conn: &mut PgConnection, kiosk_id: &str) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM alerts WHERE kiosk_id = $1 AND kind = ANY($2) AND cleared_at IS NULL)",
+    )
+    .bind(kiosk_id)
+    .bind(&CHAIN_KINDS[..])
+    .fetch_one(conn)
+    .await
+}
+
 /// The hall of the kiosk alert `id` is about, if there is such an alert.
 pub async fn hall_of(pool: &PgPool, id: i64) -> Result<Option<String>, sqlx::Error> {
     sqlx::query_scalar("SELECT k.hall FROM alerts a JOIN kiosks k ON k.id = a.kiosk_id WHERE a.id = $1")
@@ -243,6 +257,12 @@ pub async fn hall_of(pool: &PgPool, id: i64) -> Result<Option<String>, sqlx::Err
 /// alerts keep the history). Returns false when there is no such alert.
 pub async fn acknowledge(pool: &PgPool, id: i64, operator: &str) -> Result<bool, sqlx::Error> {
     let mut tx = pool.begin().await?;
+    // The kiosk's row first, in the order the ingest takes its locks (kiosk, then alerts): no
+    // deadlock, and what follows sees any chain alert a batch has just raised.
+    sqlx::query("SELECT 1 FROM kiosks WHERE id = (SELECT kiosk_id FROM alerts WHERE id = $1) FOR UPDATE")
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
     let row: Option<(String, String, bool)> = sqlx::query_as(
         "UPDATE alerts SET acked_at = now(), acked_by = $2, \
              cleared_at = CASE WHEN cleared_at IS NULL AND NOT (kind = ANY($3)) THEN now() ELSE cleared_at END \
@@ -257,14 +277,13 @@ pub async fn acknowledge(pool: &PgPool, id: i64, operator: &str) -> Result<bool,
     if cleared && !observed_kinds().contains(&alert_kind) {
         notify(&mut tx, id, "cleared").await?;
     }
-    let chain_kinds = [kind::CHAIN_GAP, kind::CHAIN_BREAK];
-    let chain_intact_again = chain_kinds.contains(&alert_kind.as_str())
+    let chain_intact_again = CHAIN_KINDS.contains(&alert_kind.as_str())
         && sqlx::query(
             "UPDATE kiosks SET chain_state = 'intact' WHERE id = $1 AND chain_state = 'broken' \
              AND NOT EXISTS (SELECT 1 FROM alerts WHERE kiosk_id = $1 AND kind = ANY($2) AND cleared_at IS NULL)",
         )
         .bind(&kiosk_id)
-        .bind(&chain_kinds[..])
+        .bind(&CHAIN_KINDS[..])
         .execute(&mut *tx)
         .await?
         .rows_affected()

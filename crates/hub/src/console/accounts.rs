@@ -147,30 +147,37 @@ pub async fn upsert(
 const MAX_FAILURES: i64 = 5;
 const LOCKOUT_MINUTES: i32 = 15;
 
+/// Sign-in attempts on one name take turns in this process (a name always maps to the same
+/// lock), so a burst of guesses in parallel cannot all read the failure count before any is
+/// recorded. Waiting holds no database connection. With several hub instances, one attempt
+/// per instance at a time.
+static TURNS: [tokio::sync::Mutex<()>; 64] = [const { tokio::sync::Mutex::const_new(()) }; 64];
+
+fn turn_for(name: &str) -> &'static tokio::sync::Mutex<()> {
+    let digest = Sha256::digest(name.as_bytes());
+    &TURNS[usize::from(digest[0]) % TURNS.len()]
+}
+
 /// Checks a sign-in; on success opens a session and returns its cookie token. Every attempt is
 /// in the audit log (never the password). After [`MAX_FAILURES`] failures of a name within a
 /// quarter of an hour, that name is refused without checking until the quarter has passed.
+/// Attempts on one name take turns ([`turn_for`]); no database connection is held while one
+/// waits or while the password is hashed.
 pub async fn sign_in(pool: &PgPool, name: &str, password: &str) -> Result<Option<String>, sqlx::Error> {
     let shown_name: String = name.chars().take(64).collect();
-    // Attempts on one name take turns (a lock held to the end of this transaction), so a burst
-    // of guesses in parallel cannot all read the failure count before any is recorded.
-    let mut tx = pool.begin().await?;
-    sqlx::query("SELECT pg_advisory_xact_lock(hashtext('console.sign_in:' || $1))")
-        .bind(&shown_name)
-        .execute(&mut *tx)
-        .await?;
+    let _turn = turn_for(&shown_name).lock().await;
     let recent_failures: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM audit_log WHERE action = 'console.sign_in_failed' AND actor = $1 \
          AND at > now() - make_interval(mins => $2)",
     )
     .bind(&shown_name)
     .bind(LOCKOUT_MINUTES)
-    .fetch_one(&mut *tx)
+    .fetch_one(pool)
     .await?;
     let row: Option<(String,)> =
         sqlx::query_as("SELECT password_hash FROM operators WHERE name = $1 AND disabled_at IS NULL")
             .bind(name)
-            .fetch_optional(&mut *tx)
+            .fetch_optional(pool)
             .await?;
     // Without an account the hash still runs, so a wrong name takes as long as a wrong password.
     let known = row.is_some();
@@ -185,6 +192,7 @@ pub async fn sign_in(pool: &PgPool, name: &str, password: &str) -> Result<Option
     .await
     .unwrap_or(false);
     let good = known && matches && recent_failures < MAX_FAILURES;
+    let mut tx = pool.begin().await?;
     if !good {
         audit::record(&mut tx, &shown_name, "console.sign_in_failed", "", serde_json::json!({})).await?;
         tx.commit().await?;
@@ -308,6 +316,15 @@ mod tests {
         assert!(
             !viewer.commands_kiosks_in(xuhui) && !viewer.acknowledges_in(xuhui) && !viewer.acknowledges_any()
         );
+    }
+
+    #[tokio::test]
+    async fn attempts_on_one_name_take_turns() {
+        assert!(std::ptr::eq(turn_for("wang.hall"), turn_for("wang.hall")));
+        let first = turn_for("wang.hall").lock().await;
+        assert!(turn_for("wang.hall").try_lock().is_err(), "a second attempt meanwhile waits");
+        drop(first);
+        assert!(turn_for("wang.hall").try_lock().is_ok(), "its turn once the first is checked");
     }
 
     #[test]

@@ -734,7 +734,9 @@ pub async fn acknowledge_alert(
     permitted(lang, &op, &form.csrf, op.acknowledges_in(&hall))?;
     alerts::store::acknowledge(&state.pool, id, &op.name).await.map_err(db_error)?;
     // Only back to one of our own pages (never an address a forged form names).
-    let ours = form.back.starts_with("/console/") && !form.back.contains("//") && !form.back.contains('\\');
+    let ours = form.back.starts_with("/console/")
+        && !form.back.contains("//")
+        && form.back.bytes().all(|b| b.is_ascii_graphic() && b != b'\\');
     Ok(Redirect::to(if ours { &form.back } else { "/console/alerts" }).into_response())
 }
 

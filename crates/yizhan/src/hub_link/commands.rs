@@ -42,6 +42,13 @@ pub async fn carry_out(
     settings: &super::HubSettings,
     command: Command,
 ) -> Result<bool, fleet::HubError> {
+    // Before anything is journaled: a deferred settling must not be on record as handed over,
+    // or the next heartbeat would take it for one already carried out.
+    if matches!(command.action, CommandAction::SettleSuspense { .. }) && backend.runtime.customer_paying_now()
+    {
+        tracing::info!(id = command.id, "a settling from the hub waits for the customer paying now");
+        return Ok(true);
+    }
     let on_record = match reader.has_staff_action(ACTION, &format!("#{} ", command.id)).await {
         Ok(found) => found,
         Err(error) => {
@@ -56,10 +63,6 @@ pub async fn carry_out(
         }
     }
     let ack = match &command.action {
-        CommandAction::SettleSuspense { .. } if backend.runtime.customer_paying_now() => {
-            tracing::info!(id = command.id, "a settling from the hub waits for the customer paying now");
-            return Ok(true);
-        }
         CommandAction::SettleSuspense { order_ref, outcome, reason } => {
             let (done, detail) =
                 settle(backend, &command.operator, order_ref, outcome, reason, on_record).await;
