@@ -13,7 +13,7 @@ pub fn init(section: &LoggingSection) {
     // RUST_LOG, when set, overrides the configured level (for a technician at the kiosk).
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::try_new(&section.level).unwrap_or_else(|_| EnvFilter::new("info")));
-    let writer = || RedactingWriter::new(recent::Keeping::new(std::io::stderr()));
+    let writer = || RedactingWriter::new(std::io::stderr());
     // No colour codes: they would glue escape letters to field values and hide digit runs from
     // the scrubber; a kiosk's log is read by machines and staff, not a terminal.
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(writer).with_ansi(false);

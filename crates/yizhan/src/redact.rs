@@ -81,7 +81,9 @@ fn mask_named_fields(line: &str) -> String {
     out
 }
 
-/// A writer for `tracing_subscriber` that scrubs each line before it reaches the terminal or file.
+/// A writer for `tracing_subscriber` that scrubs each line before it reaches the terminal or
+/// file, and keeps the scrubbed line among the recent ones (`logging::recent`) for the hub's
+/// diagnostics.
 pub struct RedactingWriter<W: Write> {
     inner: W,
 }
@@ -96,7 +98,12 @@ impl<W: Write> Write for RedactingWriter<W> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         // The formatter hands over whole events; a non-UTF-8 event is written as it is.
         match std::str::from_utf8(buf) {
-            Ok(text) => self.inner.write_all(redact_line(text).as_bytes())?,
+            Ok(text) => {
+                let scrubbed = redact_line(text);
+                crate::logging::recent::keep(&scrubbed);
+                self.inner.write_all(scrubbed.as_bytes())?
+            }
+            // Not text: not kept (a diagnostics report is text), passed on as it is.
             Err(_) => self.inner.write_all(buf)?,
         }
         Ok(buf.len())

@@ -352,7 +352,42 @@ async fn an_operator_pushes_a_configuration_the_kiosk_checks_stages_and_applies(
 }
 
 /// A `yizhan run --headless` child that is killed when the test ends, passed or failed.
+/// A kiosk `id` configured in `dir` for `hub` (its `[hub]` section with `hub_lines` added),
+/// paired by `yizhan hub pair`: its configuration file, its data folder and the file's text.
+async fn paired_kiosk(hub: &TestHub, dir: &Path, id: &str, hub_lines: &str) -> (PathBuf, PathBuf, String) {
+    let data = dir.join("data");
+    let config = kiosk_config(dir, &hub.url());
+    let named = std::fs::read_to_string(&config)
+        .unwrap()
+        .replace("id = \"SH-DEMO-0001\"", &format!("id = \"{id}\""))
+        .replace("heartbeat_every_s = 5\n", &format!("heartbeat_every_s = 5\n{hub_lines}"));
+    std::fs::write(&config, &named).unwrap();
+    let ticket = hub.ticket(id).await.to_qr_text();
+    let paired = run(&config, &data, &["hub", "pair", &ticket]).await;
+    assert!(paired.status.success(), "{}", text(&paired.stderr));
+    (config, data, named)
+}
+
 struct RunningKiosk(std::process::Child);
+
+impl RunningKiosk {
+    /// `yizhan run --headless`, its commands from a pipe, what it prints in `out`.
+    fn start(config: &Path, data: &Path, out: &Path) -> RunningKiosk {
+        let child = std::process::Command::new(support::cli::BIN)
+            .arg("--config")
+            .arg(config)
+            .arg("--data-dir")
+            .arg(data)
+            .args(["run", "--headless"])
+            .env_remove("RUST_LOG")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::fs::File::create(out).unwrap())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        RunningKiosk(child)
+    }
+}
 
 impl Drop for RunningKiosk {
     fn drop(&mut self) {
@@ -369,29 +404,10 @@ async fn a_kiosk_in_service_takes_up_a_pushed_configuration_between_customers() 
     use std::io::Write;
     let hub = TestHub::start().await;
     let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    let config = kiosk_config(dir.path(), &hub.url());
-    let named =
-        std::fs::read_to_string(&config).unwrap().replace("id = \"SH-DEMO-0001\"", "id = \"SH-PD-0003\"");
-    std::fs::write(&config, &named).unwrap();
-    let ticket = hub.ticket("SH-PD-0003").await.to_qr_text();
-    let paired = run(&config, &data, &["hub", "pair", &ticket]).await;
-    assert!(paired.status.success(), "{}", text(&paired.stderr));
+    let (config, data, named) = paired_kiosk(&hub, dir.path(), "SH-PD-0003", "").await;
 
     let out = dir.path().join("kiosk.out");
-    let child = std::process::Command::new(support::cli::BIN)
-        .arg("--config")
-        .arg(&config)
-        .arg("--data-dir")
-        .arg(&data)
-        .args(["run", "--headless"])
-        .env_remove("RUST_LOG")
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::fs::File::create(&out).unwrap())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut kiosk = RunningKiosk(child);
+    let mut kiosk = RunningKiosk::start(&config, &data, &out);
     let pid = kiosk.0.id();
 
     let pushed = named.replace("021-12345678", "021-962777");
@@ -435,32 +451,11 @@ async fn a_running_kiosk_pays_with_its_hub_down_and_its_link_catches_up_when_it_
     use std::io::Write;
     let mut hub = TestHub::start().await;
     let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    let config = kiosk_config(dir.path(), &hub.url());
-    let named = std::fs::read_to_string(&config)
-        .unwrap()
-        .replace("id = \"SH-DEMO-0001\"", "id = \"SH-PD-0004\"")
-        .replace("heartbeat_every_s = 5", "heartbeat_every_s = 5\nship_every_s = 1");
-    std::fs::write(&config, &named).unwrap();
-    let ticket = hub.ticket("SH-PD-0004").await.to_qr_text();
-    let paired = run(&config, &data, &["hub", "pair", &ticket]).await;
-    assert!(paired.status.success(), "{}", text(&paired.stderr));
+    let (config, data, _) = paired_kiosk(&hub, dir.path(), "SH-PD-0004", "ship_every_s = 1\n").await;
     hub.stop().await;
 
     let out = dir.path().join("kiosk.out");
-    let child = std::process::Command::new(support::cli::BIN)
-        .arg("--config")
-        .arg(&config)
-        .arg("--data-dir")
-        .arg(&data)
-        .args(["run", "--headless"])
-        .env_remove("RUST_LOG")
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::fs::File::create(&out).unwrap())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut kiosk = RunningKiosk(child);
+    let mut kiosk = RunningKiosk::start(&config, &data, &out);
     let stdin = kiosk.0.stdin.as_mut().unwrap();
     for (utility, account, code) in
         [("power", "3200000010", "134567890123456711"), ("water", "310000005", "134567890123456722")]

@@ -1,9 +1,9 @@
 //! The last lines the kiosk logged, kept in memory for the hub's diagnostics command: an operator
-//! asking why a hut's kiosk misbehaves sees what it said lately without a visit. The lines are
-//! taken after the scrubber, so they hold no more than the log itself; journald keeps the rest.
+//! asking why a hut's kiosk misbehaves sees what it said lately without a visit. The log's
+//! writer (`redact::RedactingWriter`) hands each line over after scrubbing it, so they hold no
+//! more than the log itself; journald keeps the rest.
 
 use std::collections::VecDeque;
-use std::io::{self, Write};
 use std::sync::Mutex;
 
 /// Lines kept; older ones are dropped.
@@ -34,48 +34,25 @@ pub fn last(n: usize) -> Vec<String> {
     recent.iter().skip(recent.len().saturating_sub(n)).cloned().collect()
 }
 
-/// A writer that passes every event on to `inner` and keeps its lines.
-pub struct Keeping<W: Write> {
-    inner: W,
-}
-
-impl<W: Write> Keeping<W> {
-    pub fn new(inner: W) -> Self {
-        Keeping { inner }
-    }
-}
-
-impl<W: Write> Write for Keeping<W> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        keep(&String::from_utf8_lossy(buf));
-        self.inner.write_all(buf)?;
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        self.inner.flush()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     // One test owns the process-wide buffer (tests in this binary run in parallel).
     #[test]
-    fn keeps_the_newest_lines_cut_to_a_sensible_length() {
+    fn keeps_the_newest_lines_scrubbed_and_cut_to_a_sensible_length() {
+        use std::io::Write;
         let mut out = Vec::new();
-        let mut writer = Keeping::new(&mut out);
+        let mut writer = crate::redact::RedactingWriter::new(&mut out);
         for i in 0..(KEPT_LINES + 5) {
             writer.write_all(format!("INFO line {i}\n").as_bytes()).unwrap();
         }
+        writer.write_all(b"INFO paying account=3100000011\n").unwrap();
         writer.write_all(format!("WARN {}\n", "界".repeat(MAX_LINE_CHARS + 10)).as_bytes()).unwrap();
         assert!(String::from_utf8(out).unwrap().starts_with("INFO line 0\n"), "passed on whole");
         let lines = last(3);
-        assert_eq!(
-            lines[..2],
-            [format!("INFO line {}", KEPT_LINES + 3), format!("INFO line {}", KEPT_LINES + 4)]
-        );
+        assert_eq!(lines[0], format!("INFO line {}", KEPT_LINES + 4));
+        assert_eq!(lines[1], "INFO paying account=31****0011", "kept as scrubbed");
         assert_eq!(lines[2].chars().count(), MAX_LINE_CHARS + 1);
         assert!(lines[2].ends_with('…'));
         assert_eq!(last(1000).len(), KEPT_LINES, "older lines are dropped");
