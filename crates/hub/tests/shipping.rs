@@ -35,6 +35,16 @@ async fn a_paired_kiosk_ships_its_journal_and_the_hub_verifies_the_chain() {
     assert_central_equals_local(&hub, &kiosk).await;
     assert_eq!(chain_state(hub.pool(), &kiosk.id).await, (1_200, 1_200, "intact".into()));
     assert_eq!(open_alerts(hub.pool(), &kiosk.id).await, vec![]);
+    // The fleet's counters, kept as rows arrive, agree with the central journal.
+    let summary = hub::fleet_view::summary(hub.pool()).await.unwrap();
+    let counted: (i64, i64) =
+        sqlx::query_as("SELECT count(*), count(DISTINCT payment_id) FROM transitions WHERE kiosk_id = $1")
+            .bind(&kiosk.id)
+            .fetch_one(hub.pool())
+            .await
+            .unwrap();
+    assert_eq!((summary.transitions, summary.payments), counted);
+    assert_eq!(counted, (1_200, 400));
 
     // Nothing new: a round sends nothing.
     let round = shipper.ship_pending().await.unwrap();
