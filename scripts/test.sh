@@ -3,7 +3,8 @@
 # Needs only the Rust toolchain (cargo, rustfmt, clippy). On Debian it installs what else is
 # missing with apt-get: a C compiler and pkg-config (the bundled SQLite, ring), PostgreSQL (the
 # hub's tests run against a throwaway cluster that this script starts and stops), and Chromium
-# with its WebDriver and a CJK font (the operator console's browser tests).
+# with its WebDriver and a CJK font (the operator console's browser tests), and systemd-analyze
+# (the kiosk's and the hub's units are verified).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,6 +14,7 @@ command -v pkg-config >/dev/null || need+=(pkg-config)
 [ -x /usr/bin/chromium ] || need+=(chromium)
 [ -x /usr/bin/chromedriver ] || need+=(chromium-driver)
 fc-list 2>/dev/null | grep -qi "wenquanyi\|wqy" || need+=(fonts-wqy-microhei)
+command -v systemd-analyze >/dev/null || need+=(systemd)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing: ${need[*]}"
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"

@@ -34,14 +34,14 @@ enum Command {
         #[arg(long, default_value = "/var/lib/yizhan-hub/tls")]
         tls_dir: PathBuf,
         /// Alert notices are POSTed here as JSON.
-        #[arg(long)]
+        #[arg(long, env = "YIZHAN_HUB_WEBHOOK")]
         webhook: Option<String>,
         /// A kiosk not heard from for this many seconds is reported silent.
         #[arg(long, default_value_t = 180)]
         silent_after_s: u64,
         /// How kiosks reach this hub (for the pairing tickets the console shows); by default
         /// https://<listen>.
-        #[arg(long)]
+        #[arg(long, env = "YIZHAN_HUB_PUBLIC_URL")]
         public_url: Option<String>,
         /// A payment in suspense for longer than this many minutes raises an alert.
         #[arg(long, default_value_t = 24 * 60)]

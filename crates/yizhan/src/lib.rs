@@ -18,6 +18,7 @@ pub mod proof;
 pub mod recon;
 pub mod redact;
 pub mod runtime;
+pub mod service;
 #[cfg(feature = "sim")]
 pub mod soak;
 pub mod staff_pin;

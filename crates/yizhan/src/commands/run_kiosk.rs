@@ -96,13 +96,17 @@ fn spawn_settler(
 }
 
 /// Resumes every payment a power cut left behind; no new money is taken until this is done.
+/// Then, and only then, systemd hears that the kiosk is ready (the journal was verified when
+/// it was opened).
 async fn recover(backend: &Backend) -> Result<(), ExitCode> {
     match backend.runtime.recover(&PRINTER).await {
-        Ok(resumed) if !resumed.is_empty() => {
-            println!("settled {} unfinished payment(s)", resumed.len());
+        Ok(resumed) => {
+            if !resumed.is_empty() {
+                println!("settled {} unfinished payment(s)", resumed.len());
+            }
+            crate::service::ready();
             Ok(())
         }
-        Ok(_) => Ok(()),
         Err(error) => {
             eprintln!("yizhan: recovery failed; not taking money: {error}");
             Err(ExitCode::from(1))
@@ -137,6 +141,12 @@ pub async fn run(backend: std::sync::Arc<Backend>, hub: Option<HubSettings>) -> 
     let mut last = ExitCode::SUCCESS;
     let mut settle = tokio::time::interval(std::time::Duration::from_secs(30));
     let mut pushed = tokio::time::interval(PUSHED_CONFIG_EVERY);
+    // Fed from this loop between two commands: a command (a customer paying) holds it up, so
+    // the unit's WatchdogSec is longer than the longest payment.
+    let watchdog = crate::service::Watchdog::from_env();
+    watchdog.watch_async_runtime();
+    let mut watchdog_turns =
+        tokio::time::interval(watchdog.every().unwrap_or(std::time::Duration::from_secs(3600)));
     loop {
         let line = tokio::select! {
             line = lines.next_line() => line,
@@ -145,6 +155,10 @@ pub async fn run(backend: std::sync::Arc<Backend>, hub: Option<HubSettings>) -> 
                 if let Err(error) = backend.runtime.settle_due(&PRINTER).await {
                     tracing::error!(%error, "background settler failed");
                 }
+                continue;
+            }
+            _ = watchdog_turns.tick() => {
+                watchdog.turn();
                 continue;
             }
             // Commands are read one at a time: between two of them nobody is paying.
@@ -183,5 +197,6 @@ pub async fn run(backend: std::sync::Arc<Backend>, hub: Option<HubSettings>) -> 
             _ => println!("commands: pay UTILITY ACCOUNT PAYMENT_CODE | list | quit"),
         }
     }
+    crate::service::stopping();
     last
 }

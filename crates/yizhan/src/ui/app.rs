@@ -86,7 +86,19 @@ pub fn run(
             }
         }
     });
-    match slint::run_event_loop() {
+    // systemd's watchdog is fed from this event loop, so a hung screen trips it.
+    let watchdog = crate::service::Watchdog::from_env();
+    watchdog.watch_async_runtime();
+    let watchdog_turns = slint::Timer::default();
+    if let Some(every) = watchdog.every() {
+        watchdog_turns.start(slint::TimerMode::Repeated, every, move || watchdog.turn());
+    }
+    let ended = slint::run_event_loop();
+    if !restart.get() {
+        // Starting afresh in place (the same process) is no stop.
+        crate::service::stopping();
+    }
+    match ended {
         Ok(()) if restart.get() => UiEnd::Restart,
         Ok(()) => UiEnd::Closed(ExitCode::SUCCESS),
         Err(error) => {
