@@ -36,6 +36,9 @@ pub enum Command {
     Recon(ReconArgs),
     /// Every configured device and its status; fails when a required device is not ready.
     Devices,
+    /// On site, with the kiosk stopped: configuration, journal, devices, hub, clock and disk,
+    /// each ✔ or ✗ with what to do; fails when anything is wrong.
+    Doctor,
     /// Receipts: check the signed QR proof of a receipt.
     #[command(subcommand)]
     Receipt(ReceiptCommand),

@@ -70,6 +70,12 @@ async fn a_kiosk_pays_with_the_hub_down_pairs_ships_catches_up_and_obeys_the_ope
     assert!(head >= 4, "a payment is several transitions ({head})");
     assert_eq!(central_rows(hub.pool(), kiosk_id).await, head);
     assert_eq!(chain_state(hub.pool(), kiosk_id).await, (head, head, "intact".into()));
+    let doctor = run(&config, &data, &["doctor"]).await;
+    assert!(
+        text(&doctor.stdout).contains("reachable; it accepts this kiosk's certificate"),
+        "{}",
+        text(&doctor.stdout)
+    );
 
     // The hub goes down: the kiosk takes two more payments.
     hub.stop().await;
@@ -79,6 +85,9 @@ async fn a_kiosk_pays_with_the_hub_down_pairs_ships_catches_up_and_obeys_the_ope
     }
     let offline = run(&config, &data, &["hub", "sync"]).await;
     assert_eq!(offline.status.code(), Some(1));
+    let doctor = run(&config, &data, &["doctor"]).await;
+    assert_eq!(doctor.status.code(), Some(1), "{}", text(&doctor.stdout));
+    assert!(text(&doctor.stdout).contains("✗ fleet hub https://"), "{}", text(&doctor.stdout));
     hub.restart().await;
     let synced = run(&config, &data, &["hub", "sync"]).await;
     assert!(synced.status.success(), "{}", text(&synced.stderr));

@@ -272,3 +272,25 @@ fn an_edited_staff_action_stops_money_and_is_named() {
     let list = yizhan(&config, dir.path(), &["journal", "list"]);
     assert_eq!(text(&list.stdout).matches("YZ").count(), 1, "no second order: {}", text(&list.stdout));
 }
+
+/// `yizhan doctor` on site: every line ✔ for a sound kiosk; an edited journal is a ✗ that
+/// names the row and says what to do, and the exit code says something is wrong.
+#[test]
+fn the_doctor_finds_nothing_wrong_with_a_sound_kiosk_and_names_an_edited_journal() {
+    let (dir, config) = kiosk();
+    paid_once(dir.path(), &config);
+    let sound = yizhan(&config, dir.path(), &["doctor"]);
+    let said = text(&sound.stdout);
+    assert_eq!(sound.status.code(), Some(0), "{said}{}", text(&sound.stderr));
+    assert!(said.contains("✔ journal verified: 6 transitions"), "{said}");
+    assert!(said.contains("✔ Printer: paper ok") && said.contains("✔ Note acceptor"), "{said}");
+    assert!(said.contains("– no fleet hub configured") && said.contains("✔ disk: "), "{said}");
+    assert!(!said.contains('✗'), "{said}");
+
+    tamper(dir.path(), &format!("{DROP_TRIGGERS} UPDATE transitions SET event = 'edited' WHERE seq = 2"));
+    let edited = yizhan(&config, dir.path(), &["doctor"]);
+    let said = text(&edited.stdout);
+    assert_eq!(edited.status.code(), Some(1), "{said}");
+    assert!(said.contains("✗ journal: ") && said.contains("CHAIN BROKEN at seq 2"), "{said}");
+    assert!(said.contains("→ no money is taken"), "with what to do: {said}");
+}

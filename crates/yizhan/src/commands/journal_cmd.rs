@@ -92,36 +92,34 @@ async fn execute(backend: &Backend, command: JournalCommand) -> Result<ExitCode,
 /// `payments` rows against their chained transitions, the audit chains of prints and staff
 /// actions, and SQLite's own integrity check. Exit 0 when all hold, 3 otherwise.
 async fn verify(journal: &journal::Journal) -> Result<ExitCode, journal::JournalError> {
-    let mut problems = 0usize;
-    let integrity: Vec<String> = journal.integrity_report().await?;
-    if integrity != ["ok"] {
-        problems += integrity.len();
-        for line in &integrity {
-            println!("DATABASE: {line}");
-        }
+    let (rows, problems) = check(journal).await?;
+    for problem in &problems {
+        println!("{problem}");
     }
-    let report = journal.verify_chain().await?;
-    for broken in &report.breaks {
-        println!("CHAIN BROKEN at seq {}: {}", broken.seq, broken.reason);
-    }
-    problems += report.breaks.len();
-    let rows = journal.check_payment_rows(&crate::runtime::journaling::row_check(), None).await?;
-    for row in &rows {
-        println!("PAYMENT ROW {}: {}", row.id, row.what);
-    }
-    problems += rows.len();
-    let audit = journal.verify_audit().await?;
-    for broken in &audit {
-        println!("AUDIT {} row {}: {}", broken.table, broken.id, broken.reason);
-    }
-    problems += audit.len();
-    if problems == 0 {
-        println!("chain intact: {} transitions; payment rows and audit rows agree", report.rows);
+    if problems.is_empty() {
+        println!("chain intact: {rows} transitions; payment rows and audit rows agree");
         Ok(ExitCode::SUCCESS)
     } else {
-        println!("{problems} problem(s) found in {} transitions", report.rows);
+        println!("{} problem(s) found in {rows} transitions", problems.len());
         Ok(ExitCode::from(3))
     }
+}
+
+/// Every problem the journal has (see [`verify`]), one line each, and how many transitions it
+/// holds.
+pub(super) async fn check(journal: &journal::Journal) -> Result<(u64, Vec<String>), journal::JournalError> {
+    let mut problems = Vec::new();
+    let integrity: Vec<String> = journal.integrity_report().await?;
+    if integrity != ["ok"] {
+        problems.extend(integrity.iter().map(|line| format!("DATABASE: {line}")));
+    }
+    let report = journal.verify_chain().await?;
+    problems.extend(report.breaks.iter().map(|b| format!("CHAIN BROKEN at seq {}: {}", b.seq, b.reason)));
+    let rows = journal.check_payment_rows(&crate::runtime::journaling::row_check(), None).await?;
+    problems.extend(rows.iter().map(|row| format!("PAYMENT ROW {}: {}", row.id, row.what)));
+    let audit = journal.verify_audit().await?;
+    problems.extend(audit.iter().map(|b| format!("AUDIT {} row {}: {}", b.table, b.id, b.reason)));
+    Ok((report.rows, problems))
 }
 
 /// `yizhan journal init --new-kiosk | --adopt`: staff start or re-anchor this kiosk's journal,

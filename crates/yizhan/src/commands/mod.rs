@@ -7,6 +7,7 @@ mod recon;
 
 pub mod customer;
 mod devices;
+mod doctor;
 mod gas;
 mod hub;
 mod idcard;
@@ -148,6 +149,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Journal(command) => journal_cmd::run(&backend, command).await,
         Command::Recon(args) => recon::run(&backend, &args).await,
         Command::Devices => devices::run(&backend).await,
+        Command::Doctor => doctor::run(&backend, &config, &cli.config, &cli.data_dir).await,
         Command::Receipt(command) => receipt::run(&backend, &config, command).await,
         Command::Gas(command) => gas::run(&backend, command).await,
         Command::Suspense(command) => suspense::run(&backend, command).await,

@@ -135,7 +135,7 @@ fn journal_bytes(journal: &Path) -> u64 {
 }
 
 /// Free bytes on the journal's disk, for an unprivileged process.
-fn disk_free(journal: &Path) -> u64 {
+pub fn disk_free(journal: &Path) -> u64 {
     let dir = journal.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
     match rustix::fs::statvfs(dir) {
         Ok(fs) => fs.f_bavail.saturating_mul(fs.f_frsize),
