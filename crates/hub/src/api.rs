@@ -26,6 +26,8 @@ pub struct AppState {
     pub rules: Arc<Rules>,
     /// How kiosks reach the hub (`https://host:port`), for the pairing tickets the console shows.
     pub public_url: String,
+    /// A kiosk not heard from for this long is silent (the alert's threshold, and the console's).
+    pub silent_after: std::time::Duration,
 }
 
 /// The fingerprint of the client certificate the TLS connection presented, if any; put on each

@@ -33,10 +33,6 @@ pub async fn kiosks(pool: &PgPool, hall: Option<&str>) -> Result<Vec<KioskLine>,
         .await
 }
 
-/// A kiosk not heard from for this long is shown as silent (the alert has its own, configurable,
-/// threshold and hysteresis).
-pub const SHOWN_SILENT_AFTER_MINUTES: i32 = 3;
-
 /// One hall of the fleet at a glance: where to send someone first.
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow, serde::Serialize)]
 pub struct HallLine {
@@ -51,11 +47,11 @@ pub struct HallLine {
     pub open_alerts: i64,
 }
 
-/// Every hall, by name.
-pub async fn halls(pool: &PgPool) -> Result<Vec<HallLine>, sqlx::Error> {
+/// Every hall, by name; a kiosk not heard from for `silent_after` counts as silent.
+pub async fn halls(pool: &PgPool, silent_after: std::time::Duration) -> Result<Vec<HallLine>, sqlx::Error> {
     sqlx::query_as(
         "WITH live AS (SELECT * FROM kiosks WHERE paired_at IS NOT NULL AND revoked_at IS NULL), \
-              recent AS (SELECT *, last_seen_at > now() - make_interval(mins => $1) AS heard FROM live) \
+              recent AS (SELECT *, last_seen_at > now() - make_interval(secs => $1) AS heard FROM live) \
          SELECT r.hall, count(*) AS kiosks, \
                 count(*) FILTER (WHERE heard AND COALESCE((last_heartbeat->>'in_service')::boolean, false)) AS in_service, \
                 count(*) FILTER (WHERE heard IS NOT TRUE) AS silent, \
@@ -64,7 +60,7 @@ pub async fn halls(pool: &PgPool) -> Result<Vec<HallLine>, sqlx::Error> {
                   WHERE l.hall = r.hall AND a.cleared_at IS NULL) AS open_alerts \
          FROM recent r GROUP BY r.hall ORDER BY r.hall",
     )
-    .bind(SHOWN_SILENT_AFTER_MINUTES)
+    .bind(silent_after.as_secs_f64())
     .fetch_all(pool)
     .await
 }

@@ -117,7 +117,13 @@ impl RunningHub {
             None => format!("https://{addr}"),
         };
         let rules = Arc::new(config.rules.clone());
-        let state = api::AppState { pool: pool.clone(), tls: hub_tls.clone(), rules, public_url };
+        let state = api::AppState {
+            pool: pool.clone(),
+            tls: hub_tls.clone(),
+            rules,
+            public_url,
+            silent_after: config.silent_after,
+        };
         let app = api::routes().merge(console::routes()).with_state(state);
         let (stop, stopped) = watch::channel(false);
         let mut tasks = JoinSet::new();

@@ -278,15 +278,12 @@ pub async fn acknowledge(pool: &PgPool, id: i64, operator: &str) -> Result<bool,
         notify(&mut tx, id, "cleared").await?;
     }
     let chain_intact_again = CHAIN_KINDS.contains(&alert_kind.as_str())
-        && sqlx::query(
-            "UPDATE kiosks SET chain_state = 'intact' WHERE id = $1 AND chain_state = 'broken' \
-             AND NOT EXISTS (SELECT 1 FROM alerts WHERE kiosk_id = $1 AND kind = ANY($2) AND cleared_at IS NULL)",
-        )
-        .bind(&kiosk_id)
-        .bind(&CHAIN_KINDS[..])
-        .execute(&mut *tx)
-        .await?
-        .rows_affected()
+        && !chain_alert_open(&mut tx, &kiosk_id).await?
+        && sqlx::query("UPDATE kiosks SET chain_state = 'intact' WHERE id = $1 AND chain_state = 'broken'")
+            .bind(&kiosk_id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
             > 0;
     let detail = serde_json::json!({ "kiosk": kiosk_id, "kind": alert_kind, "chain_intact_again": chain_intact_again });
     crate::audit::record(&mut tx, operator, "alert.acknowledge", &id.to_string(), detail).await?;

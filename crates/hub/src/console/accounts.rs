@@ -85,11 +85,6 @@ impl Operator {
             Role::Viewer => false,
         }
     }
-
-    /// Acknowledges alerts of some kiosks at least (whether to show the column).
-    pub fn acknowledges_any(&self) -> bool {
-        self.role != Role::Viewer
-    }
 }
 
 /// How long a session lasts without signing in again: one working shift.
@@ -314,7 +309,9 @@ mod tests {
         assert!(!finance.commands_kiosks_in(xuhui) && finance.acknowledges_in(pudong));
         let viewer = operator(Role::Viewer, None);
         assert!(
-            !viewer.commands_kiosks_in(xuhui) && !viewer.acknowledges_in(xuhui) && !viewer.acknowledges_any()
+            !viewer.commands_kiosks_in(xuhui)
+                && !viewer.acknowledges_in(xuhui)
+                && !viewer.acknowledges_in(pudong)
         );
     }
 

@@ -61,9 +61,15 @@ fn ok(lang: Lang, op: &Operator, title: &str, body: String) -> PageResult {
     Ok(Html(page(lang, Some(op), title, &body)).into_response())
 }
 
-/// A kiosk's state in words: silent (no heartbeat for three minutes), out of service, in service.
-fn state_words(lang: Lang, line: &fleet_view::KioskLine, beat: Option<&Heartbeat>) -> (String, &'static str) {
-    let silent_after = chrono::Duration::minutes(fleet_view::SHOWN_SILENT_AFTER_MINUTES.into());
+/// A kiosk's state in words: silent (no heartbeat for `silent_after`, the hub's threshold),
+/// out of service, in service.
+fn state_words(
+    lang: Lang,
+    line: &fleet_view::KioskLine,
+    beat: Option<&Heartbeat>,
+    silent_after: std::time::Duration,
+) -> (String, &'static str) {
+    let silent_after = chrono::Duration::from_std(silent_after).unwrap_or(chrono::Duration::MAX);
     let silent = line.last_seen_at.is_none_or(|t| chrono::Utc::now() - t > silent_after);
     if line.revoked {
         (tr(lang, "revoked").into(), "bad")
@@ -120,7 +126,7 @@ pub async fn fleet(
     Query(query): Query<FleetQuery>,
 ) -> PageResult {
     let chosen = query.hall.as_deref().map(str::trim).filter(|h| !h.is_empty());
-    let mut halls = fleet_view::halls(&state.pool).await.map_err(db_error)?;
+    let mut halls = fleet_view::halls(&state.pool, state.silent_after).await.map_err(db_error)?;
     halls.sort_by_key(|h| op.hall.as_deref() != Some(h.hall.as_str()));
     let kiosks = fleet_view::kiosks(&state.pool, chosen).await.map_err(db_error)?;
     let summary = fleet_view::summary(&state.pool).await.map_err(db_error)?;
@@ -143,7 +149,7 @@ pub async fn fleet(
         ),
         tr(lang, "Halls"),
         hall_table(lang, &halls, chosen),
-        kiosk_table(lang, &kiosks),
+        kiosk_table(lang, &kiosks, state.silent_after),
     );
     ok(lang, &op, tr(lang, "Fleet"), body)
 }
@@ -180,11 +186,11 @@ fn hall_table(lang: Lang, halls: &[fleet_view::HallLine], chosen: Option<&str>) 
     )
 }
 
-fn kiosk_table(lang: Lang, kiosks: &[fleet_view::KioskLine]) -> String {
+fn kiosk_table(lang: Lang, kiosks: &[fleet_view::KioskLine], silent_after: std::time::Duration) -> String {
     let mut rows = String::new();
     for k in kiosks {
         let beat = beat_of(k);
-        let (state_text, class) = state_words(lang, k, beat.as_ref());
+        let (state_text, class) = state_words(lang, k, beat.as_ref(), silent_after);
         let seen = k.last_seen_at.map(shanghai).unwrap_or_else(|| tr(lang, "never").into());
         let (paper, paper_class) = beat.as_ref().map(|b| paper_words(lang, b.paper)).unwrap_or(("—", ""));
         let cash = beat.as_ref().map(|b| cash_words(lang, b)).unwrap_or_else(|| "—".into());
@@ -257,7 +263,7 @@ pub async fn kiosk(
         return Err(refusal(lang, &op, StatusCode::NOT_FOUND, tr(lang, "No such kiosk.")).into());
     };
     let beat = beat_of(&k);
-    let (state_text, class) = state_words(lang, &k, beat.as_ref());
+    let (state_text, class) = state_words(lang, &k, beat.as_ref(), state.silent_after);
     let mut body = format!(
         "<h1>{} {}</h1><p>{} · <span class=\"{class}\">{state_text}</span></p>",
         tr(lang, "Kiosk"),
@@ -637,7 +643,12 @@ pub async fn alerts(
     let cleared =
         alerts::store::list(&state.pool, None, false, CLEARED_ALERTS_SHOWN).await.map_err(db_error)?;
     let mut body = format!("<h1>{}</h1><h2>{}</h2>", tr(lang, "Alerts"), tr(lang, "Open alerts"));
-    let open_count = alerts::store::open_count(&state.pool).await.map_err(db_error)?;
+    // Counted only when the list is full (a fleet on fire): how many more there are.
+    let open_count = if open.len() as i64 == OPEN_ALERTS_SHOWN {
+        alerts::store::open_count(&state.pool).await.map_err(db_error)?
+    } else {
+        open.len() as i64
+    };
     if open_count > OPEN_ALERTS_SHOWN {
         body.push_str(&format!(
             "<p class=\"warn\">{}</p>",

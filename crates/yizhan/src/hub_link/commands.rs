@@ -192,9 +192,10 @@ const LOG_LINES_IN_DIAGNOSTICS: usize = 40;
 /// Every device's line, the journal's state, what is unsettled and the newest log lines (already
 /// scrubbed of personal data), as text for the operator.
 async fn diagnostics(backend: &Backend, reader: &OutboxReader) -> String {
+    use crate::ui::status::{report_from, JournalFacts, JournalView};
     use kiosk_core::session::Lang;
-    let report =
-        crate::ui::status::report_from(backend, crate::ui::status::JournalView::ReadOnly(reader)).await;
+    let facts = JournalFacts::read(reader).await;
+    let report = report_from(backend, JournalView::ReadOnly(&facts)).await;
     let mut lines: Vec<String> = report
         .devices
         .iter()

@@ -11,15 +11,16 @@ use journal::OutboxReader;
 use kiosk_core::session::Lang;
 
 use crate::backend::Backend;
+use crate::ui::status::{JournalFacts, JournalView};
 
 /// The kiosk's heartbeat now. The journal is read through `reader`, the shipper's read-only
 /// connection, so the heartbeat never queues on the connection payments write through.
 pub async fn heartbeat(backend: &Backend, reader: &OutboxReader, settings: &super::HubSettings) -> Heartbeat {
     let journal_path = &settings.journal;
-    let report =
-        crate::ui::status::report_from(backend, crate::ui::status::JournalView::ReadOnly(reader)).await;
+    let facts = JournalFacts::read(reader).await;
+    let report = crate::ui::status::report_from(backend, JournalView::ReadOnly(&facts)).await;
     let paper = paper(backend).await;
-    let cash_box = cash_box(backend, reader).await;
+    let cash_box = cash_box(backend, &facts).await;
     let mut devices: Vec<DeviceReport> = report.devices.iter().map(device_report).collect();
     // Paper out and a cash box that is full or out have alerts of their own, with their own
     // patience (a collection takes a minute): they do not also count as a device fault.
@@ -50,7 +51,7 @@ pub async fn heartbeat(backend: &Backend, reader: &OutboxReader, settings: &supe
         paper,
         devices,
         cash_box,
-        suspense: suspense(reader).await,
+        suspense: suspense(facts.unsettled),
         config_version: settings.config_place.state().applied,
     }
 }
@@ -95,7 +96,7 @@ async fn paper(backend: &Backend) -> Paper {
     }
 }
 
-async fn cash_box(backend: &Backend, reader: &OutboxReader) -> Option<CashBoxReport> {
+async fn cash_box(backend: &Backend, facts: &JournalFacts) -> Option<CashBoxReport> {
     let runtime = &backend.runtime;
     runtime.devices.cash.as_ref()?;
     let (present, full) = match runtime.cash_available_now().await {
@@ -103,16 +104,12 @@ async fn cash_box(backend: &Backend, reader: &OutboxReader) -> Option<CashBoxRep
         Some(Err(crate::runtime::CashUnavailable::BoxFull)) => (true, true),
         _ => (true, false),
     };
-    let count = reader.cash_in_the_box().await.ok()?;
+    let count = facts.in_the_box.as_ref().ok()?;
     Some(CashBoxReport { present, full, notes: count.notes, total_fen: count.sum_fen })
 }
 
 /// Payments not settled: being finished, in suspense, or waiting for a refund.
-async fn suspense(reader: &OutboxReader) -> Vec<SuspenseReport> {
-    let rows = reader.unsettled().await.unwrap_or_else(|error| {
-        tracing::warn!(%error, "heartbeat: the unsettled payments could not be read");
-        Vec::new()
-    });
+fn suspense(rows: Vec<(String, i64, String, i64)>) -> Vec<SuspenseReport> {
     rows.into_iter()
         .map(|(order_ref, amount_fen, state, since_ms)| SuspenseReport {
             order_ref,

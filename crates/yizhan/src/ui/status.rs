@@ -13,13 +13,33 @@ pub struct StatusReport {
     pub suspense: Vec<Text>,
 }
 
-/// Where the report reads the journal: the runtime's own connection (the staff panel), or the
-/// shipper's read-only one (the heartbeat and the hub's diagnostics, which must never queue on
-/// the connection payments write through).
+/// Where the report's journal facts come from: the runtime's own connection (the staff panel),
+/// or [`JournalFacts`] read once on the shipper's read-only connection (the heartbeat and the
+/// hub's diagnostics, which must never queue on the connection payments write through, and use
+/// the same rows for their own lists).
 #[derive(Clone, Copy)]
 pub enum JournalView<'a> {
     Runtime,
-    ReadOnly(&'a journal::OutboxReader),
+    ReadOnly(&'a JournalFacts),
+}
+
+/// What the status needs of the journal, read once on the read-only connection.
+pub struct JournalFacts {
+    /// Payments not settled: (order reference, total in fen, state, created at in ms).
+    pub unsettled: Vec<(String, i64, String, i64)>,
+    /// The cash box since the last collection.
+    pub in_the_box: Result<journal::BoxCount, String>,
+}
+
+impl JournalFacts {
+    pub async fn read(reader: &journal::OutboxReader) -> JournalFacts {
+        let unsettled = reader.unsettled().await.unwrap_or_else(|error| {
+            tracing::warn!(%error, "status: the journal could not list unsettled payments");
+            Vec::new()
+        });
+        let in_the_box = reader.cash_in_the_box().await.map_err(|e| e.to_string());
+        JournalFacts { unsettled, in_the_box }
+    }
 }
 
 pub async fn report(backend: &Backend) -> StatusReport {
@@ -101,7 +121,7 @@ pub async fn report_from(backend: &Backend, view: JournalView<'_>) -> StatusRepo
             // The box's count since the last collection, for staff to see before 清机.
             let in_the_box = match view {
                 JournalView::Runtime => runtime.cash_in_the_box().await.map_err(|e| e.to_string()),
-                JournalView::ReadOnly(reader) => reader.cash_in_the_box().await.map_err(|e| e.to_string()),
+                JournalView::ReadOnly(facts) => facts.in_the_box.clone(),
             };
             let status = match in_the_box {
                 Ok(count) => {
@@ -122,19 +142,14 @@ pub async fn report_from(backend: &Backend, view: JournalView<'_>) -> StatusRepo
 
     let mut suspense = match view {
         JournalView::Runtime => unsettled_lines(runtime).await,
-        JournalView::ReadOnly(reader) => match reader.unsettled().await {
-            Ok(rows) => rows
-                .into_iter()
-                .map(|(id, total_fen, state, _)| {
-                    let total = Text::verbatim(kiosk_core::Fen(total_fen).to_string());
-                    Text::with("{0}: {1}, {2}", [Text::verbatim(id), state_words(&state), total])
-                })
-                .collect(),
-            Err(error) => {
-                tracing::warn!(%error, "status: the journal could not list unsettled payments");
-                Vec::new()
-            }
-        },
+        JournalView::ReadOnly(facts) => facts
+            .unsettled
+            .iter()
+            .map(|(id, total_fen, state, _)| {
+                let total = Text::verbatim(kiosk_core::Fen(*total_fen).to_string());
+                Text::with("{0}: {1}, {2}", [Text::verbatim(id.clone()), state_words(state), total])
+            })
+            .collect(),
     };
     let journal = runtime.journal_fault();
     if let Some(why) = &journal {
