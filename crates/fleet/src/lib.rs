@@ -5,6 +5,8 @@
 //! - [`identity`]: pairing a kiosk with a hub and the files of its identity (key, certificate,
 //!   the hub's CA).
 //! - [`client`]: the kiosk's mutual-TLS client.
+//! - [`package`]: signed update packages (the operator's Ed25519 signature over name, version
+//!   and digest).
 //! - [`shipper`]: shipping the journal (the outbox pattern), with a durable high-water mark.
 //!
 //! The hub (`crates/hub`) uses the same [`wire`] types; the kiosk runtime (`crates/yizhan`) runs
@@ -13,6 +15,7 @@
 pub mod client;
 pub mod gzip;
 pub mod identity;
+pub mod package;
 pub mod shipper;
 pub mod wire;
 

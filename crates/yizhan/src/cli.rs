@@ -60,6 +60,10 @@ pub enum Command {
     /// The fleet hub: pair this kiosk, see what is shipped, ship and beat now.
     #[command(subcommand)]
     Hub(HubCommand),
+    /// Signed software updates: sign a package (operator), stage one from a USB stick, see where
+    /// an update stands, and the root updater's run (`yizhan-update.service`).
+    #[command(subcommand)]
+    Update(UpdateCommand),
     /// Seeded whole-kiosk simulations with faults and power cuts, checked against the
     /// simulators' books (docs/reliability.md).
     Soak(SoakArgs),
@@ -89,6 +93,53 @@ pub struct SoakArgs {
     /// Write seed `--from`'s day to this file (to pin it as a regression day) and exit.
     #[arg(long, value_name = "FILE", conflicts_with = "day")]
     pub write_day: Option<std::path::PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UpdateCommand {
+    /// Signs a package with the operator's Ed25519 private key (PKCS#8 PEM, `openssl genpkey
+    /// -algorithm ed25519`): writes `<package>.sig` beside it. Run on the operator's machine,
+    /// never on a kiosk or the hub.
+    Sign {
+        #[arg(long)]
+        key: PathBuf,
+        package: PathBuf,
+    },
+    /// Stages a signed package (its `.sig` beside it) as the next version, checked with
+    /// `[updates] public_key`; the package of the version running comes from the last update,
+    /// or `--previous`.
+    Stage {
+        package: PathBuf,
+        #[arg(long)]
+        previous: Option<PathBuf>,
+    },
+    /// Asks for the staged version to be installed now (the kiosk itself asks when it is idle
+    /// and the hall closed).
+    Request,
+    /// Where an update stands on this kiosk.
+    Status,
+    /// The root updater (run by yizhan-update.service): installs a requested update, waits for
+    /// the kiosk to report healthy, and rolls back by itself when it does not.
+    Apply(UpdateApplyArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct UpdateApplyArgs {
+    /// The system the package is installed in.
+    #[arg(long, default_value = "/")]
+    pub root: PathBuf,
+    /// The operator's public key.
+    #[arg(long, default_value = crate::update::OPERATOR_KEY)]
+    pub key: PathBuf,
+    /// How the kiosk is stopped before dpkg runs.
+    #[arg(long, default_value = "systemctl stop yizhan.service")]
+    pub stop: String,
+    /// How the kiosk is started after.
+    #[arg(long, default_value = "systemctl start yizhan.service")]
+    pub start: String,
+    /// How long the new version has to report healthy before it is rolled back.
+    #[arg(long, default_value_t = 600)]
+    pub health_timeout_s: u64,
 }
 
 #[derive(Debug, Subcommand)]

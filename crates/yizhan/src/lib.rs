@@ -21,5 +21,7 @@ pub mod runtime;
 pub mod service;
 #[cfg(feature = "sim")]
 pub mod soak;
+pub mod stable_names;
 pub mod staff_pin;
 pub mod ui;
+pub mod update;

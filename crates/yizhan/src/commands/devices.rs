@@ -1,11 +1,15 @@
 //! `yizhan devices`: every configured device and its status, in the XFS4IoT words staff know.
-//! Exits 3 when a device the configuration marks required is not ready.
+//! Exits 3 when a device the configuration marks required is not ready. A port under
+//! /dev/yizhan/ that is missing is explained: the udev rule that should make it, what it expected,
+//! and what is plugged in instead.
 
 use crate::backend::Backend;
+use crate::config::KioskConfig;
 use crate::runtime::describe_printer;
+use crate::stable_names;
 use std::process::ExitCode;
 
-pub async fn run(backend: &Backend) -> ExitCode {
+pub async fn run(backend: &Backend, config: &KioskConfig) -> ExitCode {
     let devices = &backend.runtime.devices;
     let mut required_missing = false;
     match &devices.printer {
@@ -95,9 +99,21 @@ pub async fn run(backend: &Backend) -> ExitCode {
     } else {
         println!("cash      not configured");
     }
+    for (device, why) in missing_stable_names(config) {
+        println!("{device:<9} {why}");
+    }
     if required_missing {
         ExitCode::from(3)
     } else {
         ExitCode::SUCCESS
     }
+}
+
+/// The configured ports under /dev/yizhan/ that are missing, each explained (none with simulated
+/// devices, whose ports are the simulators' own).
+pub fn missing_stable_names(config: &KioskConfig) -> Vec<(&'static str, String)> {
+    if config.devices.simulated {
+        return Vec::new();
+    }
+    stable_names::explain_all_missing(&config.devices.serial_paths(), std::path::Path::new("/sys"))
 }

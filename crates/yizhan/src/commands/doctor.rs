@@ -29,6 +29,12 @@ pub async fn run(backend: &Backend, config: &KioskConfig, config_file: &Path, da
     let mut findings = vec![Finding::Good(format!("configuration {} is valid", config_file.display()))];
     findings.push(journal(backend).await);
     findings.extend(devices(backend).await);
+    findings.extend(super::devices::missing_stable_names(config).into_iter().map(|(device, why)| {
+        Finding::Bad {
+            what: format!("{device}: its stable name is missing"),
+            to_do: why.replace('\n', "\n      "),
+        }
+    }));
     findings.push(hub(backend, config, config_file, data_dir).await);
     findings.push(clock());
     findings.push(disk(&crate::backend::journal_path(config, data_dir)));

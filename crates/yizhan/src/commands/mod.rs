@@ -19,6 +19,7 @@ mod sim;
 #[cfg(feature = "sim")]
 mod soak;
 mod suspense;
+mod update;
 
 use crate::backend::{Backend, BackendError, JournalAccess};
 use crate::cli::JournalCommand;
@@ -54,6 +55,10 @@ pub async fn run(cli: Cli) -> ExitCode {
             crate::logging::init(&Default::default());
         }
         return soak::run(args, &std::path::absolute(&keys).unwrap_or(keys)).await;
+    }
+    if let Some(Command::Update(command)) = &cli.command {
+        // The root updater runs whatever state the kiosk's configuration is in.
+        return update::run(command, &cli.config, &cli.data_dir);
     }
     if let Some(Command::Staff(StaffCommand::HashPin)) = &cli.command {
         // Run while writing the configuration: it needs none.
@@ -138,17 +143,19 @@ pub async fn run(cli: Cli) -> ExitCode {
     match command {
         Command::Run(args) if args.headless => {
             let hub = crate::hub_link::HubSettings::from_config(&config, &cli.config, &cli.data_dir);
-            run_kiosk::run(std::sync::Arc::new(backend), hub).await
+            let updates = run_kiosk::Updates::new(&config, &cli.data_dir);
+            run_kiosk::run(std::sync::Arc::new(backend), hub, updates).await
         }
         Command::Run(_) => {
             let hub = crate::hub_link::HubSettings::from_config(&config, &cli.config, &cli.data_dir);
-            run_kiosk::run_with_screens(backend, &config, hub).await
+            let updates = run_kiosk::Updates::new(&config, &cli.data_dir);
+            run_kiosk::run_with_screens(backend, &config, hub, updates).await
         }
         Command::Pay(args) => pay::run(&backend, &args).await,
         Command::Recover => recover::run(&backend).await,
         Command::Journal(command) => journal_cmd::run(&backend, command).await,
         Command::Recon(args) => recon::run(&backend, &args).await,
-        Command::Devices => devices::run(&backend).await,
+        Command::Devices => devices::run(&backend, &config).await,
         Command::Doctor => doctor::run(&backend, &config, &cli.config, &cli.data_dir).await,
         Command::Receipt(command) => receipt::run(&backend, &config, command).await,
         Command::Gas(command) => gas::run(&backend, command).await,
@@ -156,7 +163,11 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Idcard(command) => idcard::run(&backend, command).await,
         Command::Cash(command) => cash::run(&backend, &config, command).await,
         Command::Hub(command) => hub::run(&backend, &config, &cli.config, &cli.data_dir, command).await,
-        Command::Sim(_) | Command::Screenshot(_) | Command::Staff(_) | Command::Soak(_) => {
+        Command::Sim(_)
+        | Command::Screenshot(_)
+        | Command::Staff(_)
+        | Command::Soak(_)
+        | Command::Update(_) => {
             unreachable!("handled above")
         }
     }

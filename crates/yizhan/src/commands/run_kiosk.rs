@@ -9,6 +9,7 @@ use crate::hub_link::config_push::{self, ConfigPlace};
 use crate::hub_link::pairing::HubConnection;
 use crate::hub_link::HubSettings;
 use crate::ui::app::UiEnd;
+use crate::update::{staging, OpeningHours, UpdateDir};
 use std::process::ExitCode;
 use tokio::io::{AsyncBufReadExt, BufReader};
 
@@ -18,23 +19,47 @@ pub async fn run_with_screens(
     backend: Backend,
     config: &crate::config::KioskConfig,
     hub: Option<HubSettings>,
+    updates: Updates,
 ) -> ExitCode {
-    if let Err(code) = recover(&backend).await {
+    if let Err(code) = recover(&backend, &updates).await {
         return code;
     }
     let backend = std::sync::Arc::new(backend);
     let settler = spawn_settler(backend.clone(), settle_every(config));
     let hub = connect(&backend, hub).await;
     let pushed_waiting = config_waiting(hub.as_deref());
-    let ended = tokio::task::block_in_place(|| {
-        crate::ui::app::run(backend.clone(), config, hub.clone(), pushed_waiting)
-    });
+    let update_due = updates.clone();
+    let waiting = move || pushed_waiting() || update_due.due();
+    let ended =
+        tokio::task::block_in_place(|| crate::ui::app::run(backend.clone(), config, hub.clone(), waiting));
     settler.abort();
     match ended {
         UiEnd::Closed(code) => code,
-        UiEnd::Restart => start_afresh(&backend, hub.as_deref()).await,
+        UiEnd::Restart => start_afresh(&backend, hub.as_deref(), &updates).await,
     }
 }
+
+/// Where this kiosk's updates are staged and when they may be installed (`crate::update`).
+#[derive(Clone, Debug)]
+pub struct Updates {
+    pub dir: UpdateDir,
+    pub hours: Option<OpeningHours>,
+}
+
+impl Updates {
+    pub fn new(config: &crate::config::KioskConfig, data_dir: &std::path::Path) -> Updates {
+        Updates { dir: UpdateDir::new(data_dir), hours: config.updates.opening_hours }
+    }
+
+    /// A staged update may be asked for now (the caller knows nobody is paying).
+    fn due(&self) -> bool {
+        staging::install_due(&self.dir, self.hours, chrono::Local::now().time())
+    }
+}
+
+/// How long the kiosk, out of service and idle, waits for the updater to stop it once it has
+/// asked for an install; then it goes on (the updater takes the request up when it can).
+const UPDATER_ANSWERS_WITHIN: std::time::Duration = std::time::Duration::from_secs(120);
 
 /// The connection to the fleet hub, when there is one, its link started if the kiosk is paired.
 async fn connect(
@@ -55,8 +80,19 @@ fn config_waiting(hub: Option<&HubConnection>) -> impl Fn() -> bool + 'static {
 /// Takes up a configuration pushed from the hub: waits for any sale or settling under way to
 /// end, keeps new ones out, and starts the program afresh, which applies the staged file before
 /// it opens the journal.
-async fn start_afresh(backend: &Backend, hub: Option<&HubConnection>) -> ExitCode {
+async fn start_afresh(backend: &Backend, hub: Option<&HubConnection>, updates: &Updates) -> ExitCode {
     let _no_sales = backend.runtime.between_customers().await;
+    if updates.due() {
+        // No sale can start while this waits; the updater stops the kiosk, installs, starts it.
+        match staging::request_install(&updates.dir) {
+            Ok(()) => {
+                tracing::info!("an update is staged and the kiosk idle: install asked for");
+                tokio::time::sleep(UPDATER_ANSWERS_WITHIN).await;
+                tracing::error!("the updater did not take the install up (is yizhan-update.path running?)");
+            }
+            Err(error) => tracing::error!(%error, "could not ask for the staged update to be installed"),
+        }
+    }
     if let Some(hub) = hub {
         hub.disconnect().await;
     }
@@ -98,13 +134,15 @@ fn spawn_settler(
 /// Resumes every payment a power cut left behind; no new money is taken until this is done.
 /// Then, and only then, systemd hears that the kiosk is ready (the journal was verified when
 /// it was opened).
-async fn recover(backend: &Backend) -> Result<(), ExitCode> {
+async fn recover(backend: &Backend, updates: &Updates) -> Result<(), ExitCode> {
     match backend.runtime.recover(&PRINTER).await {
         Ok(resumed) => {
             if !resumed.is_empty() {
                 println!("settled {} unfinished payment(s)", resumed.len());
             }
             crate::service::ready();
+            // What the updater waits for after installing a new version.
+            staging::report_healthy(&updates.dir);
             Ok(())
         }
         Err(error) => {
@@ -114,14 +152,14 @@ async fn recover(backend: &Backend) -> Result<(), ExitCode> {
     }
 }
 
-pub async fn run(backend: std::sync::Arc<Backend>, hub: Option<HubSettings>) -> ExitCode {
+pub async fn run(backend: std::sync::Arc<Backend>, hub: Option<HubSettings>, updates: Updates) -> ExitCode {
     let backend = &backend;
     println!(
         "{} kiosk {} (headless)",
         catalogue::bilingual("Yizhan", " "),
         backend.runtime.identity.kiosk_id
     );
-    if let Err(code) = recover(backend).await {
+    if let Err(code) = recover(backend, &updates).await {
         return code;
     }
     let hub = connect(backend, hub).await;
@@ -165,7 +203,11 @@ pub async fn run(backend: std::sync::Arc<Backend>, hub: Option<HubSettings>) -> 
             _ = pushed.tick() => {
                 if pushed_waiting() {
                     println!("a configuration pushed from the hub is staged: starting afresh");
-                    return start_afresh(backend, hub.as_deref()).await;
+                    return start_afresh(backend, hub.as_deref(), &updates).await;
+                }
+                if updates.due() {
+                    println!("an update is staged: asking for it to be installed");
+                    return start_afresh(backend, hub.as_deref(), &updates).await;
                 }
                 continue;
             }

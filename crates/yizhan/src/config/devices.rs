@@ -2,7 +2,7 @@
 //! points each at a simulator's pty (`with_port`), checked the way the driver will be opened.
 
 use super::DevicesSection;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// A pty path standing in for a simulator's while a configuration is only being checked.
 pub const PROBE_PATH: &str = "/dev/simulated";
@@ -85,5 +85,40 @@ impl DevicesSection {
             return Err(("devices.idcard", problem));
         }
         Ok(())
+    }
+}
+
+impl DevicesSection {
+    /// Every serial port the entries name, with the device's name for a reader: what
+    /// `yizhan devices` checks against the stable names (`crate::stable_names`).
+    pub fn serial_paths(&self) -> Vec<(&'static str, PathBuf)> {
+        let mut paths = Vec::new();
+        let mut add = |device, serial: Option<&device::SerialConfig>| {
+            if let Some(serial) = serial.filter(|s| !s.path.as_os_str().is_empty()) {
+                paths.push((device, serial.path.clone()));
+            }
+        };
+        if let Some(printer) = &self.printer {
+            add("printer", printer.serial.as_ref());
+        }
+        if let Some(scanner) = &self.scanner {
+            add("scanner", Some(&scanner.serial));
+        }
+        if let Some(idcard) = &self.idcard {
+            add("idcard", idcard.serial.as_ref());
+            add("idcard slot", idcard.slot.as_ref().map(|s| &s.serial));
+            add("eject button", idcard.button.as_ref().map(|b| &b.serial));
+        }
+        if let Some(iccard) = &self.iccard {
+            add("iccard", iccard.serial.as_ref());
+        }
+        if let Some(bankcard) = &self.bankcard {
+            add("bankcard", Some(&bankcard.terminal.serial));
+            add("bankcard slot", bankcard.slot.as_ref().map(|s| &s.serial));
+        }
+        if let Some(cash) = &self.cash {
+            add("cash", Some(&cash.serial));
+        }
+        paths
     }
 }

@@ -43,6 +43,39 @@ pub struct KioskConfig {
     /// The fleet hub this kiosk ships its journal and status to; none: a kiosk on its own.
     #[serde(default)]
     pub hub: Option<HubSection>,
+    #[serde(default)]
+    pub updates: UpdatesSection,
+}
+
+/// `[updates]`: signed software updates from the hub (`crate::update`).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdatesSection {
+    /// The operator's Ed25519 public key every package must be signed with; root's file, which
+    /// the kiosk's own user cannot change.
+    #[serde(default = "default_update_key")]
+    pub public_key: PathBuf,
+    /// The hall's opening hours, `"07:00-21:00"` (local time): updates install only outside
+    /// them. Left out: whenever the kiosk is idle.
+    #[serde(default)]
+    pub opening_hours: Option<crate::update::OpeningHours>,
+    /// The system the kiosk's package is installed in (`/`; a scratch root in tests).
+    #[serde(default = "default_system_root")]
+    pub root: PathBuf,
+}
+
+impl Default for UpdatesSection {
+    fn default() -> Self {
+        UpdatesSection { public_key: default_update_key(), opening_hours: None, root: default_system_root() }
+    }
+}
+
+fn default_update_key() -> PathBuf {
+    PathBuf::from(crate::update::OPERATOR_KEY)
+}
+
+fn default_system_root() -> PathBuf {
+    PathBuf::from("/")
 }
 
 /// `[hub]`: where the fleet hub is and how often to talk to it. The kiosk never waits for it:

@@ -171,7 +171,7 @@ impl ConfigPlace {
         }
         let current =
             std::fs::read(&self.config).map_err(|e| format!("cannot read {}: {e}", self.config.display()))?;
-        super::write_durably(&self.previous_file(), &String::from_utf8_lossy(&current))
+        super::write_durably(&self.previous_file(), String::from_utf8_lossy(&current).into_owned())
             .map_err(|e| format!("cannot keep the old file as {}: {e}", self.previous_file().display()))?;
         std::fs::rename(self.pushed_file(), &self.config)
             .and_then(|()| super::sync_folder(&self.config))

@@ -145,7 +145,7 @@ pub async fn beat_once(
 
 /// `text` in `path`: a temporary file, fsync, rename, fsync of the folder (an acknowledged order
 /// or a staged configuration survives a power cut, whole or not at all).
-pub(crate) fn write_durably(path: &Path, text: &str) -> std::io::Result<()> {
+pub(crate) fn write_durably(path: &Path, text: impl AsRef<[u8]>) -> std::io::Result<()> {
     use std::io::Write;
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)?;
@@ -154,7 +154,7 @@ pub(crate) fn write_durably(path: &Path, text: &str) -> std::io::Result<()> {
     tmp.push(".tmp");
     let tmp = PathBuf::from(tmp);
     let mut file = std::fs::File::create(&tmp)?;
-    file.write_all(text.as_bytes())?;
+    file.write_all(text.as_ref())?;
     file.sync_all()?;
     drop(file);
     std::fs::rename(&tmp, path)?;

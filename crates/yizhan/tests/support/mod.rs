@@ -12,6 +12,7 @@ use yizhan::backend::{Backend, EmbeddedSims};
 use yizhan::runtime::{Quiet, Runtime};
 
 pub mod cli;
+pub mod debian;
 
 #[allow(unused_imports)]
 pub use simkit::Fault;

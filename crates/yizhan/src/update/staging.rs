@@ -1,0 +1,205 @@
+//! The kiosk's half of an update: a package offered (by the hub, or from a technician's USB
+//! stick with `yizhan update stage`) is checked against the operator's key and staged with the
+//! package of the version running, to fall back to; when the kiosk is idle and the hall closed it
+//! asks the updater to install it; started afresh and ready, it says it is healthy.
+
+use std::path::Path;
+
+use chrono::NaiveTime;
+use fleet::package::{PackageError, PackageSignature};
+use serde::{Deserialize, Serialize};
+
+use super::{signature_path, OpeningHours, Slot, UpdateDir, UpdateState, PACKAGE};
+use crate::hub_link::write_durably;
+
+/// A package with its signature file.
+#[derive(Clone, Debug)]
+pub struct Package {
+    pub signature: PackageSignature,
+    pub bytes: Vec<u8>,
+}
+
+impl Package {
+    /// A .deb and the `.sig` beside it.
+    pub fn read(deb: &Path) -> Result<Package, String> {
+        let bytes = std::fs::read(deb).map_err(|e| format!("{}: {e}", deb.display()))?;
+        let sig = signature_path(deb);
+        let text = std::fs::read_to_string(&sig).map_err(|e| format!("{}: {e}", sig.display()))?;
+        let signature = PackageSignature::parse(&text).map_err(|e| format!("{}: {e}", sig.display()))?;
+        Ok(Package { signature, bytes })
+    }
+
+    /// The operator signed it, it is these bytes, and it is the kiosk's package.
+    pub fn check(&self, key: &fleet::package::VerifyingKey) -> Result<(), String> {
+        self.signature.verify(key, &self.bytes).map_err(|e: PackageError| e.to_string())?;
+        if self.signature.package != PACKAGE {
+            return Err(format!("it is signed as package {}, not {PACKAGE}", self.signature.package));
+        }
+        Ok(())
+    }
+
+    pub fn version(&self) -> &str {
+        &self.signature.version
+    }
+
+    fn write(&self, deb: &Path) -> std::io::Result<()> {
+        write_durably(deb, &self.bytes)?;
+        write_durably(&signature_path(deb), self.signature.to_json())
+    }
+}
+
+/// What staging came to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Staged {
+    /// Checked and staged: installed when the kiosk is idle (and the hall closed).
+    Waiting(String),
+    /// This version runs already.
+    AlreadyHere(String),
+}
+
+/// Checks `target` and `previous` (the package of `running`, the version installed now) and
+/// stages them. Refused: a package the operator did not sign, or altered; a fall-back that is
+/// not the version running; a version already rolled back here; an update under way.
+pub fn stage(
+    dir: &UpdateDir,
+    key: &fleet::package::VerifyingKey,
+    target: &Package,
+    previous: &Package,
+    running: &str,
+) -> Result<Staged, String> {
+    target.check(key).map_err(|why| format!("version {}: {why}", target.version()))?;
+    if target.version() == running {
+        return Ok(Staged::AlreadyHere(running.to_string()));
+    }
+    previous.check(key).map_err(|why| format!("the fall-back package {}: {why}", previous.version()))?;
+    if previous.version() != running {
+        return Err(format!("the fall-back package is {}, but {running} is installed", previous.version()));
+    }
+    let record = dir.record();
+    if record.failed.iter().any(|v| v == target.version()) {
+        return Err(format!("version {} was rolled back on this kiosk before", target.version()));
+    }
+    if matches!(record.state, UpdateState::Installing { .. } | UpdateState::AwaitingHealth { .. }) {
+        return Err(format!("an update is under way: {}", record.state.describe()));
+    }
+    if staged_version(dir).as_deref() == Some(target.version()) {
+        return Ok(Staged::Waiting(target.version().to_string()));
+    }
+    let written =
+        previous.write(&dir.staged(Slot::Previous)).and_then(|()| target.write(&dir.staged(Slot::Target)));
+    written.map_err(|e| format!("could not stage it: {e}"))?;
+    Ok(Staged::Waiting(target.version().to_string()))
+}
+
+/// The version staged, as its signature file says (checked again before it is installed).
+pub fn staged_version(dir: &UpdateDir) -> Option<String> {
+    let text = std::fs::read_to_string(signature_path(&dir.staged(Slot::Target))).ok()?;
+    dir.staged(Slot::Target).exists().then_some(())?;
+    PackageSignature::parse(&text).ok().map(|s| s.version)
+}
+
+/// The package of `running` the updater kept when it installed it, if it did.
+pub fn kept_package(dir: &UpdateDir, running: &str) -> Option<Package> {
+    Package::read(&dir.installed()).ok().filter(|p| p.version() == running)
+}
+
+/// Whether to ask for the staged update now: one is staged, not asked for yet, nothing under
+/// way, and the hall (if its hours are set) is closed at `now`. The caller knows the kiosk is
+/// idle.
+pub fn install_due(dir: &UpdateDir, hours: Option<OpeningHours>, now: NaiveTime) -> bool {
+    staged_version(dir).is_some()
+        && !dir.request().exists()
+        && !matches!(dir.record().state, UpdateState::Installing { .. } | UpdateState::AwaitingHealth { .. })
+        && !hours.is_some_and(|h| h.is_open(now))
+}
+
+/// Asks the updater to install the staged version (`yizhan-update.path` watches this file).
+pub fn request_install(dir: &UpdateDir) -> std::io::Result<()> {
+    write_durably(&dir.request(), staged_version(dir).unwrap_or_default())
+}
+
+/// What the kiosk writes in `health`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HealthReport {
+    /// This program's version.
+    pub software: String,
+    pub at_ms: i64,
+}
+
+/// Says the kiosk started and is ready: the journal verified and recovery run.
+pub fn report_healthy(dir: &UpdateDir) {
+    let report = HealthReport { software: env!("CARGO_PKG_VERSION").to_string(), at_ms: super::now_ms() };
+    let text = serde_json::to_string(&report).expect("a health report serialises");
+    if let Err(error) = write_durably(&dir.health(), text) {
+        tracing::warn!(%error, "could not record that the kiosk is healthy (the updater may roll back)");
+    }
+}
+
+/// The kiosk's last health report.
+pub fn last_health(dir: &UpdateDir) -> Option<HealthReport> {
+    serde_json::from_str(&std::fs::read_to_string(dir.health()).ok()?).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use fleet::package::SigningKey;
+
+    fn package(key: &SigningKey, version: &str) -> Package {
+        let bytes = format!("a package of {version}").into_bytes();
+        Package { signature: PackageSignature::sign(key, PACKAGE, version, &bytes), bytes }
+    }
+
+    #[test]
+    fn staging_takes_only_signed_packages_that_can_fall_back_to_what_runs() {
+        let dir = tempfile::tempdir().unwrap();
+        let dir = UpdateDir::new(dir.path());
+        let operator = SigningKey::from_bytes(&[1; 32]);
+        let key = operator.verifying_key();
+        let (v1, v2) = (package(&operator, "1.0"), package(&operator, "2.0"));
+
+        let mut tampered = v2.clone();
+        tampered.bytes.push(0);
+        assert!(stage(&dir, &key, &tampered, &v1, "1.0").unwrap_err().contains("tampered"));
+        let stranger = package(&SigningKey::from_bytes(&[2; 32]), "2.0");
+        assert!(stage(&dir, &key, &stranger, &v1, "1.0").unwrap_err().contains("not signed by the operator"));
+        assert!(stage(&dir, &key, &v2, &v1, "1.5").unwrap_err().contains("1.5 is installed"));
+        let other = Package {
+            signature: PackageSignature::sign(&operator, "yizhan-hub", "2.0", &v2.bytes),
+            bytes: v2.bytes.clone(),
+        };
+        assert!(stage(&dir, &key, &other, &v1, "1.0").unwrap_err().contains("not yizhan"));
+        assert_eq!(staged_version(&dir), None, "nothing refused is staged");
+
+        assert_eq!(stage(&dir, &key, &v1, &v1, "1.0"), Ok(Staged::AlreadyHere("1.0".into())));
+        assert_eq!(stage(&dir, &key, &v2, &v1, "1.0"), Ok(Staged::Waiting("2.0".into())));
+        assert_eq!(staged_version(&dir).as_deref(), Some("2.0"));
+        assert_eq!(Package::read(&dir.staged(Slot::Previous)).unwrap().bytes, v1.bytes);
+
+        // Due only outside the opening hours, and only once asked.
+        let hours = OpeningHours::parse("07:00-21:00").ok();
+        let noon = NaiveTime::from_hms_opt(12, 0, 0).unwrap();
+        let night = NaiveTime::from_hms_opt(23, 0, 0).unwrap();
+        assert!(!install_due(&dir, hours, noon));
+        assert!(install_due(&dir, hours, night) && install_due(&dir, None, noon));
+        request_install(&dir).unwrap();
+        assert!(!install_due(&dir, None, noon));
+    }
+
+    #[test]
+    fn a_version_rolled_back_here_is_not_staged_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let dir = UpdateDir::new(dir.path());
+        let operator = SigningKey::from_bytes(&[1; 32]);
+        let record = super::super::UpdateRecord { state: UpdateState::Idle, failed: vec!["2.0".into()] };
+        write_durably(&dir.state(), serde_json::to_string(&record).unwrap()).unwrap();
+        let why = stage(
+            &dir,
+            &operator.verifying_key(),
+            &package(&operator, "2.0"),
+            &package(&operator, "1.0"),
+            "1.0",
+        );
+        assert!(why.unwrap_err().contains("rolled back on this kiosk before"));
+    }
+}
