@@ -4,7 +4,8 @@
 # missing with apt-get: a C compiler and pkg-config (the bundled SQLite, ring), PostgreSQL (the
 # hub's tests run against a throwaway cluster that this script starts and stops), and Chromium
 # with its WebDriver and a CJK font (the operator console's browser tests), and systemd-analyze
-# (the kiosk's and the hub's units are verified).
+# (the kiosk's and the hub's units are verified). scripts/package.sh, which it runs, installs
+# cargo-deb and the LinuxKMS backend's headers.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,6 +16,7 @@ command -v pkg-config >/dev/null || need+=(pkg-config)
 [ -x /usr/bin/chromedriver ] || need+=(chromium-driver)
 fc-list 2>/dev/null | grep -qi "wenquanyi\|wqy" || need+=(fonts-wqy-microhei)
 command -v systemd-analyze >/dev/null || need+=(systemd)
+command -v udevadm >/dev/null || need+=(udev)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing: ${need[*]}"
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
@@ -42,13 +44,17 @@ if grep -q 'feature "sim"' <<<"$features"; then
   grep -B3 'feature "sim"' <<<"$features" >&2
   exit 1
 fi
-cargo clippy -p yizhan --no-default-features --locked -- -D warnings
-cargo build -p yizhan --bin yizhan --no-default-features --locked 2>&1 | tee target/production-build.log
-if grep -q "^warning" target/production-build.log; then
+# The packages (scripts/package.sh, unoptimised here): cargo-deb builds the kiosk without `sim`
+# and with `kms`; no warning from code only the simulators use.
+./scripts/package.sh --profile dev 2>&1 | tee target/production-build.log
+if grep "^warning" target/production-build.log | grep -qv "dev profile is not supported"; then
   echo "the production build has warnings (code only the simulators use?)" >&2
   exit 1
 fi
+cargo clippy -p yizhan --no-default-features --features kms --locked -- -D warnings
 cp target/debug/yizhan target/yizhan-production
 touch crates/yizhan/src/main.rs
 cargo build -p yizhan --bin yizhan --locked
 ./scripts/check-production-build.sh target/yizhan-production
+# Both packages installed into a scratch root: files, users, units, udev rules, purge.
+cargo test -p yizhan --test package --locked -- --ignored

@@ -243,7 +243,7 @@ pub fn rules_in_force() -> (String, String) {
             return (file.to_string(), text);
         }
     }
-    ("packaging/udev/60-yizhan.rules (not installed)".to_string(), SHIPPED_RULES.to_string())
+    ("packaging/udev/60-yizhan.rules (not installed on this machine)".to_string(), SHIPPED_RULES.to_string())
 }
 
 /// A USB device plugged in, as sysfs lists it.
@@ -306,7 +306,7 @@ pub fn explain_missing(
     }
     for rule in &candidates {
         text.push_str(&format!(
-            "\n  rule {rules_file}:{} ({}) expects {}",
+            "\n  the rule at line {} of {rules_file} ({}) expects {}",
             rule.line,
             rule.model,
             rule.expectation()
@@ -381,6 +381,7 @@ mod tests {
             "line 3: `SUBSYSTEM` only matches",
             "line 4: a comma was expected",
             "line 5: `GROUP` only assigns",
+            "line 5: a rule that assigns nothing",
             "line 6: unknown key `FOO`",
             "line 6: MODE \"66\" is not four octal digits",
             "line 7: `ENV` needs {…}",
@@ -414,7 +415,7 @@ mod tests {
         assert_eq!(usb.len(), 1);
         let why = explain_missing(Path::new("/dev/yizhan/printer"), "60-yizhan.rules", &rules, &usb).unwrap();
         assert!(why.starts_with("/dev/yizhan/printer is missing."), "{why}");
-        assert!(why.contains("60-yizhan.rules:18 (a thermal kiosk printer"), "{why}");
+        assert!(why.contains("the rule at line 18 of 60-yizhan.rules (a thermal kiosk printer"), "{why}");
         assert!(why.contains("expects USB 1a86:7523 at port *-usb-0:*.1:1.0"), "{why}");
         assert!(why.contains("one is plugged in at 1-3"), "{why}");
         assert!(why.contains("1a86:7523 at 1-3 USB Serial"), "{why}");

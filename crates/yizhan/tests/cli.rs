@@ -182,3 +182,27 @@ fn notes_pay_a_bill_and_the_box_is_collected_only_with_a_staff_pin() {
     let again = text(&collect("246810").stdout);
     assert!(again.contains("COLLECTED 0 notes ¥0.00"), "{again}");
 }
+
+#[test]
+fn devices_explains_a_stable_name_that_is_missing_by_its_udev_rule() {
+    let dir = tempfile::tempdir().unwrap();
+    // Real hardware at the names the package's udev rules make; none of it is plugged in here.
+    let config = config_with(dir.path(), |body| {
+        let (start, end) = (body.find("[devices.scanner]").unwrap(), body.find("[ui]").unwrap());
+        let mut body = body.replace("simulated = true", "simulated = false");
+        let real = "[devices.printer.serial]\npath = \"/dev/yizhan/printer\"\n\n[devices.cash]\n\
+                    accepted_yuan = [10, 20]\n[devices.cash.serial]\npath = \"/dev/yizhan/cash\"\n\
+                    baud = 9600\nparity = \"even\"\n\n";
+        body.replace_range(start..end, real);
+        body
+    });
+    let out = yizhan(&config, &dir.path().join("data"), &["devices"]);
+    let said = text(&out.stdout);
+    assert!(said.contains("printer   /dev/yizhan/printer is missing."), "{said}");
+    assert!(
+        said.contains("(a thermal kiosk printer in USB-serial mode on a CH340 bridge, internal hub port 1)")
+    );
+    assert!(said.contains("expects USB 1a86:7523 at port *-usb-0:*.1:1.0"), "{said}");
+    assert!(said.contains("cash      /dev/yizhan/cash is missing."), "{said}");
+    assert!(said.contains("(the JCM banknote acceptor (ID-003, RS-232)"), "{said}");
+}

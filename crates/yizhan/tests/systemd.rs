@@ -23,7 +23,7 @@ fn the_units_pass_systemd_analyze_verify_without_a_warning() {
     let mut units = Vec::new();
     for entry in std::fs::read_dir(unit_dir()).unwrap() {
         let path = entry.unwrap().path();
-        if path.extension().and_then(|e| e.to_str()) != Some("service") {
+        if !matches!(path.extension().and_then(|e| e.to_str()), Some("service" | "path")) {
             continue;
         }
         // The packaged binaries are not installed here: verify checks ExecStart names an
@@ -36,7 +36,7 @@ fn the_units_pass_systemd_analyze_verify_without_a_warning() {
         std::fs::write(&copy, unit).unwrap();
         units.push(copy);
     }
-    assert_eq!(units.len(), 2, "the kiosk's unit and the hub's");
+    assert_eq!(units.len(), 4, "the kiosk's unit, the updater's service and path, and the hub's");
     let verified = Command::new("systemd-analyze")
         .arg("verify")
         .args(&units)
