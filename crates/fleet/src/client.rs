@@ -80,6 +80,26 @@ impl HubClient {
         self.post::<_, serde_json::Value>(path::COMMAND_ACK, ack).await.map(drop)
     }
 
+    /// The signature file of a package the hub holds.
+    pub async fn package_signature(
+        &self,
+        package: &str,
+        version: &str,
+    ) -> Result<crate::package::PackageSignature, HubError> {
+        let url = format!("{}{}/{package}/{version}/signature", self.base, path::PACKAGES);
+        let response = checked(self.http.get(url).send().await?).await?;
+        Ok(response.json().await?)
+    }
+
+    /// A package's bytes (checked by the caller against its signature, never trusted as sent).
+    pub async fn package(&self, package: &str, version: &str) -> Result<Vec<u8>, HubError> {
+        let url = format!("{}{}/{package}/{version}", self.base, path::PACKAGES);
+        // Megabytes, on a kiosk's line: far longer than a heartbeat may take.
+        let request = self.http.get(url).timeout(Duration::from_secs(900));
+        let response = checked(request.send().await?).await?;
+        Ok(response.bytes().await?.to_vec())
+    }
+
     async fn post<B: Serialize, R: DeserializeOwned>(&self, path: &str, body: &B) -> Result<R, HubError> {
         let response = self
             .http
@@ -89,14 +109,16 @@ impl HubClient {
             .body(gzip::encode(body))
             .send()
             .await?;
-        let status = response.status();
-        if !status.is_success() {
-            let body = response.text().await.unwrap_or_default();
-            return Err(HubError::Refused {
-                status: status.as_u16(),
-                body: body.chars().take(300).collect(),
-            });
-        }
-        Ok(response.json().await?)
+        Ok(checked(response).await?.json().await?)
     }
+}
+
+/// The response, or the hub's refusal with the start of what it said.
+async fn checked(response: reqwest::Response) -> Result<reqwest::Response, HubError> {
+    let status = response.status();
+    if status.is_success() {
+        return Ok(response);
+    }
+    let body = response.text().await.unwrap_or_default();
+    Err(HubError::Refused { status: status.as_u16(), body: body.chars().take(300).collect() })
 }

@@ -6,6 +6,8 @@
 //! | `POST /api/v1/journal`          | [`ShipBatch`]   | [`ShipAck`]       |
 //! | `POST /api/v1/heartbeat`        | [`Heartbeat`]   | [`HeartbeatReply`]|
 //! | `POST /api/v1/commands/ack`     | [`CommandAck`]  | `204`             |
+//! | `GET /api/v1/packages/{p}/{v}`  |                 | the .deb's bytes  |
+//! | `GET /api/v1/packages/{p}/{v}/signature` |        | [`crate::package::PackageSignature`] |
 //!
 //! Everything but pairing is mutual TLS: the hub knows the kiosk by its client certificate,
 //! never by anything the kiosk writes in a body.
@@ -19,6 +21,8 @@ pub mod path {
     pub const JOURNAL: &str = "/api/v1/journal";
     pub const HEARTBEAT: &str = "/api/v1/heartbeat";
     pub const COMMAND_ACK: &str = "/api/v1/commands/ack";
+    /// Followed by `/{package}/{version}` (the .deb) or `/{package}/{version}/signature`.
+    pub const PACKAGES: &str = "/api/v1/packages";
 }
 
 /// One chained transition of a kiosk's journal, as shipped: every column the chain hash covers,
@@ -154,6 +158,21 @@ pub struct Heartbeat {
     /// The pushed configuration version the kiosk runs (0: the file it was installed with).
     #[serde(default)]
     pub config_version: i64,
+    /// Its software package and where an update stands (none from older kiosks).
+    #[serde(default)]
+    pub update: Option<UpdateReport>,
+}
+
+/// The kiosk's package and its updater's state, for the hub's roll-outs.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UpdateReport {
+    /// The version of the `yizhan` package installed (none: not installed from a package).
+    pub installed: Option<String>,
+    /// `idle`, `staged`, `installing`, `awaiting_health`, `healthy`, `rolled_back` or `refused`.
+    pub phase: String,
+    /// The version the phase is about.
+    pub version: Option<String>,
+    pub detail: String,
 }
 
 /// A command for one kiosk, from an operator.
@@ -194,6 +213,14 @@ pub enum CommandAction {
         /// The file's text.
         config: String,
         /// SHA-256 of `config` (hex), journaled by the kiosk in place of the text.
+        sha256: String,
+    },
+    /// Install a software package the operator signed (the kiosk fetches it and its signature
+    /// from the hub, checks both against the operator's key, and installs it when idle).
+    InstallUpdate {
+        package: String,
+        version: String,
+        /// SHA-256 of the .deb (hex), as the hub holds it.
         sha256: String,
     },
     /// A kind this build does not know, from a newer hub: the kiosk acknowledges it as not done,

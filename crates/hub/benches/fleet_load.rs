@@ -607,5 +607,6 @@ fn heartbeat(head: Head) -> Heartbeat {
         cash_box: None,
         suspense: vec![],
         config_version: 0,
+        update: None,
     }
 }

@@ -121,6 +121,8 @@ pub fn routes() -> Router<AppState> {
         .route(path::JOURNAL, post(journal))
         .route(path::HEARTBEAT, post(beat))
         .route(path::COMMAND_ACK, post(command_ack))
+        .route(&format!("{}/{{package}}/{{version}}", path::PACKAGES), get(package_body))
+        .route(&format!("{}/{{package}}/{{version}}/signature", path::PACKAGES), get(package_signature))
         .route("/healthz", get(health))
         // Compressed batches are small; this bounds what is read before decompression.
         .layer(DefaultBodyLimit::max(8 * 1024 * 1024))
@@ -209,6 +211,30 @@ async fn command_ack(
 ) -> Result<Json<serde_json::Value>, ApiError> {
     commands::acknowledge(&state.pool, &kiosk, &ack).await?;
     Ok(Json(serde_json::json!({})))
+}
+
+fn no_package(package: &str, version: &str) -> ApiError {
+    ApiError(StatusCode::NOT_FOUND, "no_package", format!("the hub holds no package {package} {version}"))
+}
+
+/// A package's bytes, for a paired kiosk (it checks them against the signature itself).
+async fn package_body(
+    State(state): State<AppState>,
+    KioskIdentity(_): KioskIdentity,
+    axum::extract::Path((package, version)): axum::extract::Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let body = crate::packages::body(&state.pool, &package, &version).await?;
+    let body = body.ok_or_else(|| no_package(&package, &version))?;
+    Ok(([(header::CONTENT_TYPE, "application/vnd.debian.binary-package")], body).into_response())
+}
+
+async fn package_signature(
+    State(state): State<AppState>,
+    KioskIdentity(_): KioskIdentity,
+    axum::extract::Path((package, version)): axum::extract::Path<(String, String)>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let signature = crate::packages::signature(&state.pool, &package, &version).await?;
+    signature.map(Json).ok_or_else(|| no_package(&package, &version))
 }
 
 async fn health(State(state): State<AppState>) -> Result<&'static str, ApiError> {

@@ -98,6 +98,10 @@ pub async fn acknowledge(pool: &PgPool, kiosk_id: &str, ack: &CommandAck) -> Res
     .await?
     .rows_affected()
         == 1;
+    if done && !ack.done {
+        // An install the kiosk would not stage counts against its roll-out.
+        crate::rollouts::command_refused(&mut tx, ack.id, &ack.detail).await?;
+    }
     if done {
         let actor = format!("kiosk:{kiosk_id}");
         audit::record(

@@ -26,6 +26,9 @@ pub async fn record(
         .await?;
     let now_ms = chrono::Utc::now().timestamp_millis();
     alerts::apply_heartbeat(&mut tx, kiosk_id, &rules::observe(beat, rules, now_ms)).await?;
+    if let Some(report) = &beat.update {
+        crate::rollouts::observe(&mut tx, kiosk_id, report).await?;
+    }
     let commands = commands::hand_over(&mut tx, kiosk_id).await?;
     tx.commit().await?;
     Ok(HeartbeatReply { commands })

@@ -8,6 +8,8 @@
 //! - [`ingest`] and [`chain_walk`]: the central journal, every chain re-verified.
 //! - [`heartbeat`], [`alerts`]: status, conditions with hysteresis, de-duplicated alerts, webhook.
 //! - [`commands`]: operator commands, queued, handed over, acknowledged.
+//! - [`packages`], [`rollouts`]: signed software packages, rolled out by cohort and stopped by
+//!   themselves when kiosks roll them back.
 //! - [`audit`]: every operator action.
 //! - [`fleet_view`]: the fleet list and summary the operator reads.
 //! - [`console`]: the operators' web console.
@@ -25,6 +27,8 @@ pub mod fleet_view;
 pub mod heartbeat;
 pub mod ingest;
 pub mod kiosks;
+pub mod packages;
+pub mod rollouts;
 pub mod server;
 pub mod tls;
 
@@ -134,6 +138,7 @@ impl RunningHub {
             config.sweep_every,
             stopped.clone(),
         ));
+        tasks.spawn(server::advance_rollouts(pool.clone(), config.sweep_every, stopped.clone()));
         if let Some(url) = config.webhook.clone() {
             tasks.spawn(server::deliver_webhooks(pool.clone(), url, Duration::from_secs(2), stopped.clone()));
         }

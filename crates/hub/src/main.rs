@@ -64,6 +64,66 @@ enum Command {
     /// Console accounts: `operator set NAME --role admin` reads the password from standard input.
     #[command(subcommand)]
     Operator(OperatorCommand),
+    /// Signed software packages for the kiosks.
+    #[command(subcommand)]
+    Package(PackageCommand),
+    /// Rolling a package out to the fleet by cohort.
+    #[command(subcommand)]
+    Rollout(RolloutCommand),
+}
+
+#[derive(Subcommand)]
+enum PackageCommand {
+    /// Adds a .deb with its `.sig` beside it (`yizhan update sign`), after checking the
+    /// signature with the operator's public key.
+    Add {
+        deb: PathBuf,
+        /// The operator's Ed25519 public key (PEM).
+        #[arg(long, env = "YIZHAN_HUB_UPDATE_KEY")]
+        update_key: PathBuf,
+        #[arg(long, default_value = "admin")]
+        operator: String,
+        #[command(flatten)]
+        db: Db,
+    },
+    /// Every package held.
+    List {
+        #[command(flatten)]
+        db: Db,
+    },
+}
+
+#[derive(Subcommand)]
+enum RolloutCommand {
+    /// Starts offering VERSION of the kiosk's package, stage by stage.
+    Start {
+        version: String,
+        /// Kiosks offered it by the end of each stage, cumulative; 0 = every kiosk.
+        #[arg(long, value_delimiter = ',', default_value = "2,20,0")]
+        cohorts: Vec<i32>,
+        /// Stop by itself when more than this share of the kiosks offered it so far failed.
+        #[arg(long, default_value_t = 10)]
+        max_failure_pct: i32,
+        #[arg(long, default_value = "admin")]
+        operator: String,
+        #[command(flatten)]
+        db: Db,
+    },
+    /// Stops a roll-out.
+    Stop {
+        id: i64,
+        #[arg(long)]
+        reason: String,
+        #[arg(long, default_value = "admin")]
+        operator: String,
+        #[command(flatten)]
+        db: Db,
+    },
+    /// Every roll-out and how far it has gone.
+    List {
+        #[command(flatten)]
+        db: Db,
+    },
 }
 
 #[derive(Subcommand)]
@@ -206,6 +266,61 @@ async fn main() -> anyhow::Result<()> {
                 "no enabled operator is called {name}"
             );
             println!("operator {name} disabled");
+        }
+        Command::Package(PackageCommand::Add { deb, update_key, operator, db }) => {
+            let key = fleet::package::load_public_key(&update_key)?;
+            let mut sig_path = deb.clone().into_os_string();
+            sig_path.push(".sig");
+            let signature = fleet::package::PackageSignature::parse(
+                &std::fs::read_to_string(&sig_path).with_context(|| format!("{sig_path:?}"))?,
+            )?;
+            let bytes = std::fs::read(&deb).with_context(|| format!("{}", deb.display()))?;
+            let pool = hub::db::connect(&db.database_url, 1).await?;
+            let added = hub::packages::add(&pool, &key, &signature, &bytes, &operator).await?;
+            let (package, version) = (&signature.package, &signature.version);
+            println!("{package} {version}: {}", if added { "added" } else { "held already" });
+        }
+        Command::Package(PackageCommand::List { db }) => {
+            let pool = hub::db::connect(&db.database_url, 1).await?;
+            for p in hub::packages::list(&pool).await? {
+                println!(
+                    "{} {} {} bytes sha256 {} by {} at {}",
+                    p.package, p.version, p.size, p.sha256, p.uploaded_by, p.uploaded_at
+                );
+            }
+        }
+        Command::Rollout(RolloutCommand::Start { version, cohorts, max_failure_pct, operator, db }) => {
+            let pool = hub::db::connect(&db.database_url, 1).await?;
+            let id =
+                hub::rollouts::start(&pool, "yizhan", &version, &cohorts, max_failure_pct, &operator).await?;
+            println!("roll-out {id} of yizhan {version} started: cohorts {cohorts:?}, at most {max_failure_pct}% failures");
+        }
+        Command::Rollout(RolloutCommand::Stop { id, reason, operator, db }) => {
+            let pool = hub::db::connect(&db.database_url, 1).await?;
+            anyhow::ensure!(
+                hub::rollouts::stop(&pool, id, &operator, &reason).await?,
+                "roll-out {id} is not running"
+            );
+            println!("roll-out {id} stopped");
+        }
+        Command::Rollout(RolloutCommand::List { db }) => {
+            let pool = hub::db::connect(&db.database_url, 1).await?;
+            for r in hub::rollouts::list(&pool).await? {
+                let p = hub::rollouts::progress(&pool, r.id).await?;
+                println!(
+                    "{} {} {} {} stage {}/{}: {} offered, {} installed, {} failed{}",
+                    r.id,
+                    r.package,
+                    r.version,
+                    r.state,
+                    r.stage + 1,
+                    r.cohorts.len(),
+                    p.offered,
+                    p.installed,
+                    p.failed,
+                    r.reason.map(|why| format!(" — {why}")).unwrap_or_default()
+                );
+            }
         }
         Command::Kiosk(KioskCommand::Revoke { id, operator, db }) => {
             let pool = hub::db::connect(&db.database_url, 1).await?;

@@ -114,6 +114,19 @@ pub async fn sweep_silent(
     }
 }
 
+/// Moves the running roll-out on every `every` (`rollouts::advance`); stops with `stop`.
+pub async fn advance_rollouts(pool: sqlx::PgPool, every: Duration, mut stop: watch::Receiver<bool>) {
+    loop {
+        if let Err(e) = crate::rollouts::advance_running(&pool).await {
+            tracing::warn!(error = %e, "roll-out turn failed");
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(every) => {}
+            _ = stop.changed() => return,
+        }
+    }
+}
+
 /// Delivers webhook notices every `every`; stops with `stop`.
 pub async fn deliver_webhooks(
     pool: sqlx::PgPool,

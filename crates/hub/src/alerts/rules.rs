@@ -156,6 +156,7 @@ mod tests {
             cash_box: None,
             suspense: vec![],
             config_version: 0,
+            update: None,
         }
     }
 

@@ -292,5 +292,6 @@ pub fn healthy_beat() -> fleet::wire::Heartbeat {
         cash_box: None,
         suspense: vec![],
         config_version: 0,
+        update: None,
     }
 }

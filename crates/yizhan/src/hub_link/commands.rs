@@ -82,6 +82,11 @@ pub async fn carry_out(
             };
             CommandAck { id: command.id, done, detail }
         }
+        CommandAction::InstallUpdate { package, version, sha256 } => {
+            let (done, detail) =
+                super::update_offer::stage_offered(client, settings, package, version, sha256).await;
+            CommandAck { id: command.id, done, detail }
+        }
         _ => act(backend, reader, &settings.data_dir, &command).await,
     };
     client.ack(&ack).await?;
@@ -101,6 +106,9 @@ fn detail_of(command: &Command) -> String {
         // The text may hold addresses and account ids: its hash identifies it.
         CommandAction::PushConfig { version, sha256, .. } => {
             format!("push configuration v{version} sha256 {sha256}")
+        }
+        CommandAction::InstallUpdate { package, version, sha256 } => {
+            format!("install {package} {version} sha256 {sha256}")
         }
     };
     format!("#{} {what}", command.id)
@@ -156,7 +164,9 @@ async fn act(backend: &Backend, reader: &OutboxReader, data_dir: &Path, command:
             false,
             format!("this kiosk's software ({}) does not know this command", env!("CARGO_PKG_VERSION")),
         ),
-        CommandAction::SettleSuspense { .. } | CommandAction::PushConfig { .. } => {
+        CommandAction::SettleSuspense { .. }
+        | CommandAction::PushConfig { .. }
+        | CommandAction::InstallUpdate { .. } => {
             unreachable!("carried out in carry_out")
         }
     };

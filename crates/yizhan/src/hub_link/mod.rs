@@ -11,6 +11,7 @@ pub mod commands;
 pub mod config_push;
 pub mod pairing;
 pub mod status;
+pub mod update_offer;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

@@ -53,6 +53,10 @@ pub async fn heartbeat(backend: &Backend, reader: &OutboxReader, settings: &supe
         cash_box,
         suspense: suspense(facts.unsettled),
         config_version: settings.config_place.state().applied,
+        update: Some(crate::update::report(
+            &crate::update::UpdateDir::new(&settings.data_dir),
+            &settings.running.updates.root,
+        )),
     }
 }
 

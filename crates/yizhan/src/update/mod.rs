@@ -105,3 +105,18 @@ pub fn signature_path(package: &Path) -> PathBuf {
 pub(crate) fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
+
+/// Where updates stand on this kiosk, for its heartbeat: the package installed in `root` and
+/// the updater's state (a staged version waiting shows as `staged`).
+pub fn report(dir: &UpdateDir, root: &Path) -> fleet::wire::UpdateReport {
+    let installed = deb::installed_version(root, PACKAGE).ok().flatten();
+    let record = dir.record();
+    let staged = staging::staged_version(dir);
+    let (phase, version, detail) = match (&record.state, staged) {
+        (UpdateState::Idle | UpdateState::Healthy { .. }, Some(staged)) => {
+            ("staged", Some(staged.clone()), format!("{staged} staged; installed when the kiosk is idle"))
+        }
+        (state, _) => (state.phase(), state.version().map(str::to_string), state.describe()),
+    };
+    fleet::wire::UpdateReport { installed, phase: phase.to_string(), version, detail }
+}
