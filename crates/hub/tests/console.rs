@@ -131,6 +131,15 @@ async fn an_operator_works_the_console_in_a_real_browser() {
     let dir = tempfile::tempdir().unwrap();
     assert_eq!(fleet::pair(&ticket, &fleet::IdentityFiles::in_dir(dir.path())).await.unwrap(), "SH-PD-0002");
 
+    // Software updates: a package the operator signed, ready to roll out.
+    let key = fleet::package::SigningKey::from_bytes(&[5; 32]);
+    let bytes = b"the yizhan package 2.0.0".to_vec();
+    let signature = fleet::package::PackageSignature::sign(&key, "yizhan", "2.0.0", &bytes);
+    hub::packages::add(hub.pool(), &key.verifying_key(), &signature, &bytes, "ops").await.unwrap();
+    browser.goto(&format!("{url}/console/updates")).await;
+    browser.wait_text("#packages", "2.0.0").await;
+    shot(&browser, "updates").await;
+
     browser.goto(&format!("{url}/console/audit")).await;
     let audit = browser.text("#audit").await;
     for action in [
@@ -484,4 +493,43 @@ async fn an_admin_pushes_a_configuration_the_hub_numbers_keeps_and_hands_over() 
         audited.iter().all(|d| !d.contains("021-962777")),
         "the text is kept once, not in the log: {audited:?}"
     );
+}
+
+#[tokio::test]
+async fn an_admin_starts_and_stops_a_rollout_on_the_updates_page() {
+    let (hub, _kiosk) = hub_with_a_kiosk().await;
+    let key = fleet::package::SigningKey::from_bytes(&[5; 32]);
+    let bytes = b"the yizhan package 2.0.0".to_vec();
+    let signature = fleet::package::PackageSignature::sign(&key, "yizhan", "2.0.0", &bytes);
+    hub::packages::add(hub.pool(), &key.verifying_key(), &signature, &bytes, "ops").await.unwrap();
+    let url = format!("{}/console/updates", hub.url());
+    let start = format!("{url}/rollouts");
+
+    let viewer = Session::sign_in(&hub, "zhao.viewer").await;
+    assert_eq!(viewer.get(&url).await, 403, "the updates page is the admins'");
+    let form =
+        [("csrf", viewer.csrf.as_str()), ("version", "2.0.0"), ("cohorts", "1,0"), ("max_failure_pct", "10")];
+    assert_eq!(viewer.post(&start, &form).await, 403);
+
+    let admin = Session::sign_in(&hub, "admin").await;
+    let page = admin.page(&url).await;
+    assert!(page.contains("yizhan 2.0.0") && page.contains("<option>2.0.0</option>"), "{page}");
+    let bad =
+        [("csrf", admin.csrf.as_str()), ("version", "2.0.0"), ("cohorts", "5,1"), ("max_failure_pct", "10")];
+    assert_eq!(admin.post(&start, &bad).await, 400, "stages must grow");
+    let form =
+        [("csrf", admin.csrf.as_str()), ("version", "2.0.0"), ("cohorts", "1,0"), ("max_failure_pct", "10")];
+    assert_eq!(admin.post_and_follow(&start, &form).await, "/console/updates");
+    let page = admin.page(&url).await;
+    let rollouts = &page[page.find("id=\"rollouts\"").unwrap()..];
+    assert!(rollouts.contains("running") && rollouts.contains("1 → *"), "{rollouts}");
+    assert!(page.contains("SH-XH-0001"), "the kiosk offered it is listed");
+    let id: i64 = sqlx::query_scalar("SELECT id FROM rollouts").fetch_one(hub.pool()).await.unwrap();
+    let stop = format!("{url}/rollouts/{id}/stop");
+    assert_eq!(
+        admin.post_and_follow(&stop, &[("csrf", &admin.csrf), ("reason", "wrong build")]).await,
+        "/console/updates"
+    );
+    let page = admin.page(&url).await;
+    assert!(page.contains("stopped") && page.contains("wrong build"), "{page}");
 }

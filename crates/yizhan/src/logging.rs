@@ -1,12 +1,15 @@
-//! Logging through `tracing`: human-readable by default, JSON when configured, every line passed
+//! Logging through `tracing`: human-readable by default, JSON when configured, or structured
+//! fields straight into the systemd journal ([`journald`]), every line passed
 //! through the [`redact`](crate::redact) scrubber. Logs go to standard error so that standard
 //! output carries only what a command prints for people (transitions, receipts). The newest
 //! lines are also kept in memory ([`recent`]) for the hub's diagnostics command.
 
+pub mod journald;
 pub mod recent;
 
 use crate::config::{LogFormat, LoggingSection};
 use crate::redact::RedactingWriter;
+use std::path::Path;
 use tracing_subscriber::EnvFilter;
 
 pub fn init(section: &LoggingSection) {
@@ -20,6 +23,19 @@ pub fn init(section: &LoggingSection) {
     let result = match section.format {
         LogFormat::Human => builder.try_init(),
         LogFormat::Json => builder.json().try_init(),
+        LogFormat::Journald => match journald::JournaldWriter::connect(Path::new(journald::JOURNAL_SOCKET)) {
+            Ok(socket) => {
+                let socket = std::sync::Mutex::new(RedactingWriter::new(socket));
+                builder.json().with_writer(socket).try_init()
+            }
+            // Not under systemd: JSON on standard error, as the journal would have had it.
+            Err(error) => {
+                eprintln!(
+                    "yizhan: the systemd journal cannot be reached ({error}); logging to standard error"
+                );
+                builder.json().try_init()
+            }
+        },
     };
     // A second init (tests) keeps the first subscriber.
     let _ = result;

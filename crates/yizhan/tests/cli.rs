@@ -206,3 +206,13 @@ fn devices_explains_a_stable_name_that_is_missing_by_its_udev_rule() {
     assert!(said.contains("cash      /dev/yizhan/cash is missing."), "{said}");
     assert!(said.contains("(the JCM banknote acceptor (ID-003, RS-232)"), "{said}");
 }
+
+#[test]
+#[cfg(not(feature = "kms"))]
+fn the_linuxkms_backend_in_a_build_without_it_is_refused_with_what_to_build() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config_with(dir.path(), |body| body.replace("[ui]\n", "[ui]\nbackend = \"linuxkms\"\n"));
+    let out = yizhan(&config, &dir.path().join("data"), &["run"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("build with --features kms"), "{}", text(&out.stderr));
+}

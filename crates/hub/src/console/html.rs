@@ -80,6 +80,7 @@ pub fn page(lang: Lang, operator: Option<&Operator>, title: &str, body: &str) ->
             ];
             if op.role.administers() {
                 links.push(format!("<a href=\"/console/kiosks/new\">{}</a>", tr(lang, "New kiosk")));
+                links.push(format!("<a href=\"/console/updates\">{}</a>", tr(lang, "Software updates")));
                 links.push(format!("<a href=\"/console/audit\">{}</a>", tr(lang, "Audit log")));
             }
             let role = match &op.hall {

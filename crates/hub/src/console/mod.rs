@@ -8,6 +8,7 @@ mod config_page;
 pub mod html;
 pub mod i18n;
 mod pages;
+mod updates_page;
 
 use axum::extract::{FromRequestParts, Path, State};
 use axum::http::header::{self, HeaderMap, HeaderValue};
@@ -41,6 +42,9 @@ pub fn routes() -> Router<AppState> {
         .route("/console/alerts", get(pages::alerts))
         .route("/console/alerts/{id}/ack", post(pages::acknowledge_alert))
         .route("/console/audit", get(pages::audit))
+        .route("/console/updates", get(updates_page::show))
+        .route("/console/updates/rollouts", post(updates_page::start))
+        .route("/console/updates/rollouts/{id}/stop", post(updates_page::stop))
         .layer(axum::middleware::map_response(security_headers))
 }
 

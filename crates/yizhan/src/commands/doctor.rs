@@ -1,7 +1,7 @@
 //! `yizhan doctor`: what a technician runs on site, one line each, ✔ or ✗ with what to do —
 //! the configuration, the journal verified, every device answering, the fleet hub reachable
-//! and accepting this kiosk's certificate, the clock in sync, the disk. Exit 0 when nothing is
-//! wrong, 1 otherwise. Run it with the kiosk stopped (`systemctl stop yizhan`): the running
+//! and accepting this kiosk's certificate, the software update's state, the clock in sync, the
+//! disk. Exit 0 when nothing is wrong, 1 otherwise. Run it with the kiosk stopped (`systemctl stop yizhan`): the running
 //! kiosk holds its devices.
 
 use std::path::Path;
@@ -36,6 +36,7 @@ pub async fn run(backend: &Backend, config: &KioskConfig, config_file: &Path, da
         }
     }));
     findings.push(hub(backend, config, config_file, data_dir).await);
+    findings.push(update_state(data_dir));
     findings.push(clock());
     findings.push(disk(&crate::backend::journal_path(config, data_dir)));
     let mut wrong = 0;
@@ -136,6 +137,24 @@ async fn hub(backend: &Backend, config: &KioskConfig, config_file: &Path, data_d
             what: format!("fleet hub {} not reached: {error}", settings.url),
             to_do: "check the network and the hub's address in [hub]; payments go on meanwhile".into(),
         },
+    }
+}
+
+/// Where the last software update stands (`crate::update`).
+fn update_state(data_dir: &Path) -> Finding {
+    use crate::update::{UpdateDir, UpdateState};
+    let record = UpdateDir::new(data_dir).record();
+    match &record.state {
+        UpdateState::RolledBack { .. } | UpdateState::Refused { .. } => Finding::Bad {
+            what: format!("software update: {}", record.state.describe()),
+            to_do: "the previous version runs; the hub's Software updates page shows the roll-out; `yizhan update status`"
+                .into(),
+        },
+        UpdateState::Installing { .. } | UpdateState::AwaitingHealth { .. } => Finding::Bad {
+            what: format!("software update under way: {}", record.state.describe()),
+            to_do: "the updater finishes it (systemctl status yizhan-update); do not power off".into(),
+        },
+        state => Finding::Good(format!("software update: {}", state.describe())),
     }
 }
 

@@ -140,6 +140,20 @@ pub struct UiSection {
     /// codec mutes its speaker itself when the jack is used.
     #[serde(default)]
     pub speaker_switch: Option<String>,
+    /// How the screens are drawn: `winit` (a window under X11, for development) or `linuxkms`
+    /// (straight to the display with DRM and libinput: the kiosk appliance, no X11). LinuxKMS
+    /// drives one output: the mirror needs a compositor (docs/appliance.md).
+    #[serde(default)]
+    pub backend: UiBackend,
+}
+
+/// `[ui] backend`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum UiBackend {
+    #[default]
+    Winit,
+    Linuxkms,
 }
 
 impl Default for UiSection {
@@ -153,6 +167,7 @@ impl Default for UiSection {
             speech_mixer_base_db: default_speech_mixer_base_db(),
             headset_jack: false,
             speaker_switch: None,
+            backend: UiBackend::Winit,
         }
     }
 }
@@ -334,6 +349,8 @@ pub enum LogFormat {
     #[default]
     Human,
     Json,
+    /// Into the systemd journal, one structured field per event field (`logging::journald`).
+    Journald,
 }
 
 #[derive(Clone, Debug, Deserialize)]

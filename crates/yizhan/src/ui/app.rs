@@ -37,9 +37,19 @@ pub fn run(
     restart_wanted: impl Fn() -> bool + 'static,
 ) -> UiEnd {
     let started = Instant::now();
+    let one_output = match choose_backend(config.ui.backend) {
+        Ok(one_output) => one_output,
+        Err(error) => {
+            eprintln!("yizhan: {error}");
+            return UiEnd::Closed(ExitCode::from(2));
+        }
+    };
+    if one_output && config.ui.mirror {
+        tracing::warn!("ui: LinuxKMS drives one output; the mirror is not shown (docs/appliance.md)");
+    }
     let options = UiOptions {
         portrait: config.ui.layout == Layout::Portrait,
-        mirror: config.ui.mirror,
+        mirror: config.ui.mirror && !one_output,
         staff: StaffDirectory::new(&config.staff),
         timing: SessionTiming::default(),
         speaker: speaker(config),
@@ -109,6 +119,29 @@ pub fn run(
 }
 
 use std::rc::Rc;
+
+/// Selects Slint's backend as `[ui] backend` says; true when it drives a single output (no
+/// mirror). LinuxKMS takes its output and rotation from `SLINT_DRM_OUTPUT` and
+/// `SLINT_KMS_ROTATION` (set in the unit: packaging/systemd/yizhan.service).
+fn choose_backend(backend: crate::config::UiBackend) -> Result<bool, String> {
+    match backend {
+        // Slint's own default: winit, under X11.
+        crate::config::UiBackend::Winit => Ok(false),
+        #[cfg(feature = "kms")]
+        crate::config::UiBackend::Linuxkms => slint::BackendSelector::new()
+            .backend_name("linuxkms".into())
+            .renderer_name("software".into())
+            .select()
+            .map(|()| true)
+            .map_err(|e| format!("the LinuxKMS backend could not be selected: {e}")),
+        #[cfg(not(feature = "kms"))]
+        crate::config::UiBackend::Linuxkms => {
+            Err("[ui] backend = \"linuxkms\", but this build has no LinuxKMS \
+             backend: build with --features kms (scripts/package.sh does)"
+                .into())
+        }
+    }
+}
 
 fn speaker(config: &KioskConfig) -> Box<dyn Speaker> {
     if config.ui.speech == "off" {

@@ -1,0 +1,200 @@
+//! Roll-outs in the hub, with kiosks speaking the real API (mutual TLS) but no package installed
+//! (crates/yizhan/tests/rollout.rs installs real ones): packages checked at upload and never
+//! replaced; a stage that waits for every kiosk's health; refusals and roll-backs counted against
+//! the allowed share until the roll-out stops by itself; offers not yet handed over withdrawn
+//! when it stops; one roll-out at a time.
+
+mod common;
+
+use common::{healthy_beat, TestHub, TestKiosk};
+use fleet::package::{PackageSignature, SigningKey};
+use fleet::wire::{CommandAck, CommandAction, UpdateReport};
+use hub::packages::PackageRefused;
+use hub::rollouts::{self, RolloutRefused};
+
+fn operator() -> SigningKey {
+    SigningKey::from_bytes(&[42; 32])
+}
+
+async fn add(hub: &TestHub, version: &str) -> Vec<u8> {
+    let bytes = format!("the yizhan package, version {version}").into_bytes();
+    let signature = PackageSignature::sign(&operator(), "yizhan", version, &bytes);
+    assert!(hub::packages::add(hub.pool(), &operator().verifying_key(), &signature, &bytes, "ops")
+        .await
+        .unwrap());
+    bytes
+}
+
+/// A heartbeat with `update`; the install commands in the answer.
+async fn beat(kiosk: &TestKiosk, update: Option<UpdateReport>) -> Vec<(i64, String)> {
+    let mut beat = healthy_beat();
+    beat.update = update;
+    let reply = kiosk.client.heartbeat(&beat).await.unwrap();
+    reply
+        .commands
+        .into_iter()
+        .filter_map(|c| match c.action {
+            CommandAction::InstallUpdate { version, .. } => Some((c.id, version)),
+            _ => None,
+        })
+        .collect()
+}
+
+fn report(installed: &str, phase: &str, version: &str, detail: &str) -> Option<UpdateReport> {
+    Some(UpdateReport {
+        installed: Some(installed.into()),
+        phase: phase.into(),
+        version: Some(version.into()),
+        detail: detail.into(),
+    })
+}
+
+async fn offered(hub: &TestHub, rollout: i64) -> Vec<String> {
+    sqlx::query_scalar("SELECT kiosk_id FROM rollout_kiosks WHERE rollout_id = $1 ORDER BY stage, kiosk_id")
+        .bind(rollout)
+        .fetch_all(hub.pool())
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn the_hub_takes_only_signed_packages_and_never_replaces_a_version() {
+    let hub = TestHub::start().await;
+    let key = operator().verifying_key();
+    let bytes = add(&hub, "2.0.0").await;
+    let signature = PackageSignature::sign(&operator(), "yizhan", "2.0.0", &bytes);
+    assert!(
+        !hub::packages::add(hub.pool(), &key, &signature, &bytes, "ops").await.unwrap(),
+        "the same again"
+    );
+    let mut tampered = bytes.clone();
+    tampered[0] ^= 1;
+    let refused = hub::packages::add(hub.pool(), &key, &signature, &tampered, "ops").await.unwrap_err();
+    assert!(refused.to_string().contains("tampered"), "{refused}");
+    let stranger = PackageSignature::sign(&SigningKey::from_bytes(&[7; 32]), "yizhan", "2.0.1", &bytes);
+    let refused = hub::packages::add(hub.pool(), &key, &stranger, &bytes, "ops").await.unwrap_err();
+    assert!(refused.to_string().contains("not signed by the operator"), "{refused}");
+    let other = b"other bytes".to_vec();
+    let resigned = PackageSignature::sign(&operator(), "yizhan", "2.0.0", &other);
+    let refused = hub::packages::add(hub.pool(), &key, &resigned, &other, "ops").await.unwrap_err();
+    assert!(matches!(refused, PackageRefused::Replaced { .. }), "{refused}");
+    assert_eq!(
+        hub::rollouts::start(hub.pool(), "yizhan", "9.9.9", &[1, 0], 10, "ops")
+            .await
+            .unwrap_err()
+            .to_string(),
+        RolloutRefused::NoPackage("yizhan".into(), "9.9.9".into()).to_string()
+    );
+    let listed = hub::packages::list(hub.pool()).await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].size as usize, bytes.len());
+}
+
+#[tokio::test]
+async fn stages_wait_for_health_and_failures_past_the_share_stop_the_rollout() {
+    let hub = TestHub::start().await;
+    add(&hub, "2.0.0").await;
+    let mut kiosks = Vec::new();
+    for n in 1..=4 {
+        let kiosk = hub.kiosk(&format!("SH-XH-010{n}")).await;
+        beat(&kiosk, report("1.0.0", "idle", "1.0.0", "")).await;
+        kiosks.push(kiosk);
+    }
+    let kiosk = |id: &str| kiosks.iter().find(|k| k.id == id).unwrap();
+
+    // One, then three, then all; a third of them may fail.
+    let id = rollouts::start(hub.pool(), "yizhan", "2.0.0", &[1, 3, 0], 34, "ops").await.unwrap();
+    assert!(matches!(
+        rollouts::start(hub.pool(), "yizhan", "2.0.0", &[1], 0, "ops").await,
+        Err(RolloutRefused::AnotherRunning)
+    ));
+    let first = offered(&hub, id).await;
+    assert_eq!(first.len(), 1);
+    let first = kiosk(&first[0]);
+    let commands = beat(first, report("1.0.0", "idle", "1.0.0", "")).await;
+    assert_eq!(commands.iter().map(|c| c.1.as_str()).collect::<Vec<_>>(), ["2.0.0"]);
+    first.client.ack(&CommandAck { id: commands[0].0, done: true, detail: "staged".into() }).await.unwrap();
+    // Staged is not healthy: the stage waits.
+    beat(first, report("1.0.0", "staged", "2.0.0", "2.0.0 staged")).await;
+    rollouts::advance(hub.pool(), id).await.unwrap();
+    assert_eq!(offered(&hub, id).await.len(), 1);
+    beat(first, report("2.0.0", "healthy", "2.0.0", "2.0.0 installed and healthy")).await;
+    rollouts::advance(hub.pool(), id).await.unwrap();
+    let three = offered(&hub, id).await;
+    assert_eq!(three.len(), 3, "{three:?}");
+
+    // Of the two new ones, one refuses to stage it (1 of 3 failed: within 34 %), one is healthy.
+    let (refuser, healthy) = (kiosk(&three[1]), kiosk(&three[2]));
+    let commands = beat(refuser, None).await;
+    let detail = "refused: the fall-back package 1.0.0: the hub holds no package yizhan 1.0.0";
+    refuser.client.ack(&CommandAck { id: commands[0].0, done: false, detail: detail.into() }).await.unwrap();
+    beat(healthy, report("2.0.0", "healthy", "2.0.0", "")).await;
+    rollouts::advance(hub.pool(), id).await.unwrap();
+    let all = offered(&hub, id).await;
+    assert_eq!(all.len(), 4, "the last stage: every kiosk");
+    let (state, reason): (String, Option<String>) =
+        sqlx::query_as("SELECT state, reason FROM rollouts WHERE id = $1")
+            .bind(id)
+            .fetch_one(hub.pool())
+            .await
+            .unwrap();
+    assert_eq!((state.as_str(), reason), ("running", None));
+
+    // The last kiosk rolls it back: 2 of 4 failed, past 34 %. The roll-out stops by itself.
+    let last = kiosk(&all[3]);
+    beat(
+        last,
+        report(
+            "1.0.0",
+            "rolled_back",
+            "2.0.0",
+            "2.0.0 rolled back to 1.0.0: it did not report healthy within 600 s",
+        ),
+    )
+    .await;
+    rollouts::advance(hub.pool(), id).await.unwrap();
+    let (state, reason): (String, Option<String>) =
+        sqlx::query_as("SELECT state, reason FROM rollouts WHERE id = $1")
+            .bind(id)
+            .fetch_one(hub.pool())
+            .await
+            .unwrap();
+    assert_eq!(state, "stopped");
+    assert!(reason
+        .unwrap()
+        .contains("2 of 4 kiosks offered 2.0.0 refused it or rolled it back (at most 34% allowed)"));
+    let progress = rollouts::progress(hub.pool(), id).await.unwrap();
+    assert_eq!((progress.offered, progress.installed, progress.failed), (4, 2, 2));
+    let failed: Vec<String> =
+        sqlx::query_scalar("SELECT detail FROM rollout_kiosks WHERE state = 'failed' ORDER BY kiosk_id")
+            .fetch_all(hub.pool())
+            .await
+            .unwrap();
+    assert!(
+        failed.iter().any(|d| d.contains("did not report healthy"))
+            && failed.iter().any(|d| d.contains("refused"))
+    );
+}
+
+#[tokio::test]
+async fn stopping_withdraws_the_offers_not_yet_handed_over() {
+    let hub = TestHub::start().await;
+    add(&hub, "2.0.0").await;
+    let a = hub.kiosk("SH-XH-0201").await;
+    let b = hub.kiosk("SH-XH-0202").await;
+    let id = rollouts::start(hub.pool(), "yizhan", "2.0.0", &[0], 100, "ops").await.unwrap();
+    assert_eq!(offered(&hub, id).await.len(), 2);
+    // One kiosk has its offer; the other has not called since.
+    assert_eq!(beat(&a, None).await.len(), 1);
+    assert!(rollouts::stop(hub.pool(), id, "ops", "a bug found in testing").await.unwrap());
+    assert!(!rollouts::stop(hub.pool(), id, "ops", "again").await.unwrap(), "stopped once");
+    assert!(beat(&b, None).await.is_empty(), "the offer was withdrawn before it was handed over");
+    // The next roll-out may start.
+    add(&hub, "2.0.1").await;
+    rollouts::start(hub.pool(), "yizhan", "2.0.1", &[1], 0, "ops").await.unwrap();
+    let audited: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE action LIKE 'rollout.%'")
+        .fetch_one(hub.pool())
+        .await
+        .unwrap();
+    assert_eq!(audited, 3, "two starts and a stop");
+}
