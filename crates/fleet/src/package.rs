@@ -3,9 +3,10 @@
 //! check again before anything is installed — so neither a hub broken into nor a tampered
 //! download can put software on a kiosk.
 //!
-//! The signature covers the package's name, its version and the SHA-256 of its bytes, under a
-//! fixed prefix: a package signed as one version cannot be passed off as another, and a
-//! signature made for anything else cannot be replayed as a package's.
+//! The signature covers the package's name, version and architecture and the SHA-256 of its
+//! bytes, under a fixed prefix: a package signed as one version (or for one machine) cannot be
+//! passed off as another, and a signature made for anything else cannot be replayed as a
+//! package's.
 
 use base64::Engine;
 use ed25519_dalek::pkcs8::{DecodePrivateKey, DecodePublicKey};
@@ -22,6 +23,8 @@ pub struct PackageSignature {
     pub package: String,
     /// Its Debian version (`1.2.0-1`).
     pub version: String,
+    /// Its Debian architecture (`amd64`, `arm64`, `all`).
+    pub architecture: String,
     /// SHA-256 of the .deb's bytes, hex.
     pub sha256: String,
     /// Ed25519 over [`signed_message`], base64.
@@ -42,9 +45,9 @@ pub enum PackageError {
     File(String),
 }
 
-/// What is signed: a fixed prefix, then the name, version and digest, one per line.
-pub fn signed_message(package: &str, version: &str, sha256: &str) -> Vec<u8> {
-    format!("yizhan-package-v1\n{package}\n{version}\n{sha256}\n").into_bytes()
+/// What is signed: a fixed prefix, then the name, version, architecture and digest, one per line.
+pub fn signed_message(package: &str, version: &str, architecture: &str, sha256: &str) -> Vec<u8> {
+    format!("yizhan-package-v1\n{package}\n{version}\n{architecture}\n{sha256}\n").into_bytes()
 }
 
 /// SHA-256 of `bytes`, hex.
@@ -53,13 +56,14 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 }
 
 impl PackageSignature {
-    /// Signs a package's bytes as `package` at `version`.
-    pub fn sign(key: &SigningKey, package: &str, version: &str, bytes: &[u8]) -> PackageSignature {
+    /// Signs a package's bytes as `package` at `version` for `architecture`.
+    pub fn sign(key: &SigningKey, package: &str, version: &str, architecture: &str, bytes: &[u8]) -> PackageSignature {
         let sha256 = sha256_hex(bytes);
-        let signature = key.sign(&signed_message(package, version, &sha256));
+        let signature = key.sign(&signed_message(package, version, architecture, &sha256));
         PackageSignature {
             package: package.to_string(),
             version: version.to_string(),
+            architecture: architecture.to_string(),
             sha256,
             signature: base64::engine::general_purpose::STANDARD.encode(signature.to_bytes()),
         }
@@ -72,7 +76,8 @@ impl PackageSignature {
             .map_err(|_| PackageError::Malformed)?;
         let raw: [u8; 64] = raw.try_into().map_err(|_| PackageError::Malformed)?;
         let signature = ed25519_dalek::Signature::from_bytes(&raw);
-        key.verify(&signed_message(&self.package, &self.version, &self.sha256), &signature)
+        let message = signed_message(&self.package, &self.version, &self.architecture, &self.sha256);
+        key.verify(&message, &signature)
             .map_err(|_| PackageError::Signature)
     }
 
@@ -119,7 +124,7 @@ mod tests {
     #[test]
     fn a_signed_package_verifies_and_any_change_is_refused() {
         let bytes = b"!<arch>\ndebian-binary   ...".to_vec();
-        let signed = PackageSignature::sign(&key(7), "yizhan", "1.2.0", &bytes);
+        let signed = PackageSignature::sign(&key(7), "yizhan", "1.2.0", "amd64", &bytes);
         let public = key(7).verifying_key();
         assert_eq!(signed.verify(&public, &bytes), Ok(()));
         assert_eq!(PackageSignature::parse(&signed.to_json()).unwrap(), signed);
@@ -130,6 +135,8 @@ mod tests {
         // Relabelled as another version, or signed by someone else: refused.
         let relabelled = PackageSignature { version: "9.9.9".into(), ..signed.clone() };
         assert_eq!(relabelled.verify(&public, &bytes), Err(PackageError::Signature));
+        let other_machine = PackageSignature { architecture: "arm64".into(), ..signed.clone() };
+        assert_eq!(other_machine.verify(&public, &bytes), Err(PackageError::Signature));
         assert_eq!(signed.verify(&key(8).verifying_key(), &bytes), Err(PackageError::Signature));
         let garbled = PackageSignature { signature: "not base64!".into(), ..signed.clone() };
         assert_eq!(garbled.verify(&public, &bytes), Err(PackageError::Malformed));
@@ -138,6 +145,9 @@ mod tests {
 
     #[test]
     fn the_signed_message_is_the_documented_one() {
-        assert_eq!(signed_message("yizhan", "1.0", "ab"), b"yizhan-package-v1\nyizhan\n1.0\nab\n".to_vec());
+        assert_eq!(
+            signed_message("yizhan", "1.0", "amd64", "ab"),
+            b"yizhan-package-v1\nyizhan\n1.0\namd64\nab\n".to_vec()
+        );
     }
 }

@@ -223,6 +223,11 @@ pub enum CommandAction {
         /// SHA-256 of the .deb (hex), as the hub holds it.
         sha256: String,
     },
+    /// The roll-out of `version` was stopped: drop it if it is staged and its install not asked
+    /// for yet.
+    CancelUpdate {
+        version: String,
+    },
     /// A kind this build does not know, from a newer hub: the kiosk acknowledges it as not done,
     /// and the commands after it still come (one unknown kind must not stop them all).
     #[serde(other)]

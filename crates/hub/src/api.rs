@@ -217,12 +217,19 @@ fn no_package(package: &str, version: &str) -> ApiError {
     ApiError(StatusCode::NOT_FOUND, "no_package", format!("the hub holds no package {package} {version}"))
 }
 
+/// Package downloads served at once: each holds a package in memory (tens of megabytes), and a
+/// roll-out's stage can ask for hundreds; the rest wait their turn.
+static DOWNLOADS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(4);
+
 /// A package's bytes, for a paired kiosk (it checks them against the signature itself).
 async fn package_body(
     State(state): State<AppState>,
     KioskIdentity(_): KioskIdentity,
     axum::extract::Path((package, version)): axum::extract::Path<(String, String)>,
 ) -> Result<Response, ApiError> {
+    let _turn = DOWNLOADS.acquire().await.map_err(|_| {
+        ApiError(StatusCode::SERVICE_UNAVAILABLE, "busy", "the hub is stopping; try again later".into())
+    })?;
     let body = crate::packages::body(&state.pool, &package, &version).await?;
     let body = body.ok_or_else(|| no_package(&package, &version))?;
     Ok(([(header::CONTENT_TYPE, "application/vnd.debian.binary-package")], body).into_response())

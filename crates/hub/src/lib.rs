@@ -57,6 +57,8 @@ pub struct HubConfig {
     pub max_connections: u32,
     /// How kiosks reach this hub, for pairing tickets; `https://<listen>` when not given.
     pub public_url: Option<String>,
+    /// An update offered to a kiosk with no outcome after this long counts as failed.
+    pub rollout_offer_timeout: Duration,
 }
 
 impl HubConfig {
@@ -72,6 +74,7 @@ impl HubConfig {
             rules: alerts::Rules::default(),
             max_connections: 16,
             public_url: None,
+            rollout_offer_timeout: rollouts::Timing::default().offer_timeout,
         }
     }
 }
@@ -138,7 +141,9 @@ impl RunningHub {
             config.sweep_every,
             stopped.clone(),
         ));
-        tasks.spawn(server::advance_rollouts(pool.clone(), config.sweep_every, stopped.clone()));
+        let timing =
+            rollouts::Timing { silent_after: config.silent_after, offer_timeout: config.rollout_offer_timeout };
+        tasks.spawn(server::advance_rollouts(pool.clone(), timing, config.sweep_every, stopped.clone()));
         if let Some(url) = config.webhook.clone() {
             tasks.spawn(server::deliver_webhooks(pool.clone(), url, Duration::from_secs(2), stopped.clone()));
         }

@@ -5,7 +5,15 @@
 //!
 //! The hub learns the outcome from the kiosks: an install command acknowledged as not done
 //! (the kiosk refused to stage it), and the `update` of each heartbeat (the version installed,
-//! and whether the updater rolled it back). A turn ([`advance_running`]) runs every few seconds.
+//! and whether the updater rolled it back). An offer with no outcome after
+//! [`Timing::offer_timeout`] counts as failed, so a kiosk that never comes back cannot hold a
+//! roll-out forever; a kiosk silent now is not offered anything. A turn ([`advance_running`])
+//! runs every few seconds.
+//!
+//! The failure share is hawkBit's error threshold: the kiosks of the current stage that refused
+//! the version or rolled it back, against the stage's size. Stopping (by hand or by itself)
+//! withdraws the offers not handed over yet and tells the kiosks that staged the version to drop
+//! it.
 
 use fleet::wire::{CommandAction, UpdateReport};
 use sqlx::{PgConnection, PgPool};
@@ -39,6 +47,25 @@ pub struct Rollout {
     pub reason: Option<String>,
     pub created_by: String,
     pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// The clocks of a roll-out's turn.
+#[derive(Clone, Copy, Debug)]
+pub struct Timing {
+    /// A kiosk not heard from for this long is not offered anything.
+    pub silent_after: std::time::Duration,
+    /// An offer with no outcome after this long counts as failed.
+    pub offer_timeout: std::time::Duration,
+}
+
+impl Default for Timing {
+    fn default() -> Self {
+        Timing {
+            silent_after: std::time::Duration::from_secs(180),
+            // A night's idle hours at the least: installs wait for the hall to close.
+            offer_timeout: std::time::Duration::from_secs(36 * 3600),
+        }
+    }
 }
 
 /// How far a roll-out has gone.
@@ -103,7 +130,7 @@ pub async fn start(
         serde_json::json!({ "version": version, "cohorts": cohorts, "max_failure_pct": max_failure_pct });
     audit::record(&mut tx, operator, "rollout.start", &format!("{package} {version}"), detail).await?;
     tx.commit().await?;
-    advance(pool, id).await?;
+    advance(pool, id, Timing::default()).await?;
     Ok(id)
 }
 
@@ -111,7 +138,7 @@ pub async fn start(
 /// still install it; offers not yet handed over are withdrawn).
 pub async fn stop(pool: &PgPool, id: i64, operator: &str, reason: &str) -> Result<bool, sqlx::Error> {
     let mut tx = pool.begin().await?;
-    let stopped = stop_in(&mut tx, id, reason).await?;
+    let stopped = stop_in(&mut tx, id, reason, operator).await?;
     if stopped {
         audit::record(
             &mut tx,
@@ -181,7 +208,7 @@ pub async fn advance_running(pool: &PgPool) -> Result<(), sqlx::Error> {
 
 /// Judges the stage, moves on or stops, and offers the version to the kiosks the stage still
 /// lacks. The roll-out's row is locked throughout, so two hub instances never offer twice.
-pub async fn advance(pool: &PgPool, id: i64) -> Result<(), sqlx::Error> {
+pub async fn advance(pool: &PgPool, id: i64, timing: Timing) -> Result<(), sqlx::Error> {
     let mut tx = pool.begin().await?;
     let rollout: Option<Rollout> = sqlx::query_as(
         "SELECT id, package, version, cohorts, stage, max_failure_pct, state, reason, created_by, created_at \
@@ -191,36 +218,44 @@ pub async fn advance(pool: &PgPool, id: i64) -> Result<(), sqlx::Error> {
     .fetch_optional(&mut *tx)
     .await?;
     let Some(mut rollout) = rollout else { return Ok(()) };
-    let (offered, failed, waiting): (i64, i64, i64) = sqlx::query_as(
-        "SELECT count(*), count(*) FILTER (WHERE state = 'failed'), count(*) FILTER (WHERE state = 'offered') \
-         FROM rollout_kiosks WHERE rollout_id = $1",
+    let hours = timing.offer_timeout.as_secs() / 3600;
+    sqlx::query(
+        "UPDATE rollout_kiosks SET state = 'failed', detail = $3, updated_at = now() \
+         WHERE rollout_id = $1 AND state = 'offered' AND updated_at < now() - make_interval(secs => $2)",
     )
     .bind(id)
+    .bind(timing.offer_timeout.as_secs_f64())
+    .bind(format!("no outcome within {hours} h (silent, or never idle)"))
+    .execute(&mut *tx)
+    .await?;
+    let (stage_size, failed, waiting): (i64, i64, i64) = sqlx::query_as(
+        "SELECT count(*), count(*) FILTER (WHERE state = 'failed'), count(*) FILTER (WHERE state = 'offered') \
+         FROM rollout_kiosks WHERE rollout_id = $1 AND stage = $2",
+    )
+    .bind(id)
+    .bind(rollout.stage)
     .fetch_one(&mut *tx)
     .await?;
-    if failed * 100 > i64::from(rollout.max_failure_pct) * offered {
+    if failed * 100 > i64::from(rollout.max_failure_pct) * stage_size {
         let reason = format!(
-            "stopped by itself in stage {}: {failed} of {offered} kiosks offered {} refused it or rolled it back \
-             (at most {}% allowed)",
+            "stopped by itself in stage {}: {failed} of {stage_size} kiosks offered {} in this stage refused it \
+             or rolled it back (at most {}% allowed)",
             rollout.stage + 1,
             rollout.version,
             rollout.max_failure_pct
         );
         tracing::warn!(rollout = id, %reason, "roll-out stopped");
-        stop_in(&mut tx, id, &reason).await?;
-        audit::record(
-            &mut tx,
-            "hub",
-            "rollout.stop",
-            &id.to_string(),
-            serde_json::json!({ "reason": reason }),
-        )
-        .await?;
+        stop_in(&mut tx, id, &reason, "hub").await?;
+        audit::record(&mut tx, "hub", "rollout.stop", &id.to_string(), serde_json::json!({ "reason": reason }))
+            .await?;
         return tx.commit().await;
     }
-    let mut offered = offered;
+    let mut offered: i64 = sqlx::query_scalar("SELECT count(*) FROM rollout_kiosks WHERE rollout_id = $1")
+        .bind(id)
+        .fetch_one(&mut *tx)
+        .await?;
     loop {
-        let eligible = eligible(&mut tx, &rollout).await?;
+        let eligible = eligible(&mut tx, &rollout, timing.silent_after).await?;
         let target = match rollout.cohorts[rollout.stage as usize] {
             0 => offered + eligible.len() as i64,
             n => i64::from(n),
@@ -236,18 +271,9 @@ pub async fn advance(pool: &PgPool, id: i64) -> Result<(), sqlx::Error> {
             break;
         }
         if rollout.stage as usize + 1 == rollout.cohorts.len() {
-            sqlx::query("UPDATE rollouts SET state = 'done' WHERE id = $1")
-                .bind(id)
-                .execute(&mut *tx)
+            sqlx::query("UPDATE rollouts SET state = 'done' WHERE id = $1").bind(id).execute(&mut *tx).await?;
+            audit::record(&mut tx, "hub", "rollout.done", &id.to_string(), serde_json::json!({ "offered": offered }))
                 .await?;
-            audit::record(
-                &mut tx,
-                "hub",
-                "rollout.done",
-                &id.to_string(),
-                serde_json::json!({ "offered": offered }),
-            )
-            .await?;
             break;
         }
         rollout.stage += 1;
@@ -260,11 +286,16 @@ pub async fn advance(pool: &PgPool, id: i64) -> Result<(), sqlx::Error> {
     tx.commit().await
 }
 
-/// Kiosks that may be offered the version: paired, not revoked, not offered it yet, not running
-/// it already; in an order fixed per roll-out but spread across halls.
-async fn eligible(conn: &mut PgConnection, rollout: &Rollout) -> Result<Vec<String>, sqlx::Error> {
+/// Kiosks that may be offered the version: paired, not revoked, heard from lately, not offered
+/// it yet, not running it already; in an order fixed per roll-out but spread across halls.
+async fn eligible(
+    conn: &mut PgConnection,
+    rollout: &Rollout,
+    silent_after: std::time::Duration,
+) -> Result<Vec<String>, sqlx::Error> {
     sqlx::query_scalar(
         "SELECT k.id FROM kiosks k WHERE k.revoked_at IS NULL \
+         AND k.last_seen_at > now() - make_interval(secs => $3) \
          AND EXISTS (SELECT 1 FROM kiosk_certificates c WHERE c.kiosk_id = k.id AND c.revoked_at IS NULL) \
          AND NOT EXISTS (SELECT 1 FROM rollout_kiosks r WHERE r.rollout_id = $1 AND r.kiosk_id = k.id) \
          AND COALESCE(k.last_heartbeat -> 'update' ->> 'installed', '') <> $2 \
@@ -272,6 +303,7 @@ async fn eligible(conn: &mut PgConnection, rollout: &Rollout) -> Result<Vec<Stri
     )
     .bind(rollout.id)
     .bind(&rollout.version)
+    .bind(silent_after.as_secs_f64())
     .fetch_all(conn)
     .await
 }

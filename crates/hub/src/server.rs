@@ -115,9 +115,14 @@ pub async fn sweep_silent(
 }
 
 /// Moves the running roll-out on every `every` (`rollouts::advance`); stops with `stop`.
-pub async fn advance_rollouts(pool: sqlx::PgPool, every: Duration, mut stop: watch::Receiver<bool>) {
+pub async fn advance_rollouts(
+    pool: sqlx::PgPool,
+    timing: crate::rollouts::Timing,
+    every: Duration,
+    mut stop: watch::Receiver<bool>,
+) {
     loop {
-        if let Err(e) = crate::rollouts::advance_running(&pool).await {
+        if let Err(e) = crate::rollouts::advance_running(&pool, timing).await {
             tracing::warn!(error = %e, "roll-out turn failed");
         }
         tokio::select! {

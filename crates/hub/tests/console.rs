@@ -134,7 +134,7 @@ async fn an_operator_works_the_console_in_a_real_browser() {
     // Software updates: a package the operator signed, ready to roll out.
     let key = fleet::package::SigningKey::from_bytes(&[5; 32]);
     let bytes = b"the yizhan package 2.0.0".to_vec();
-    let signature = fleet::package::PackageSignature::sign(&key, "yizhan", "2.0.0", &bytes);
+    let signature = fleet::package::PackageSignature::sign(&key, "yizhan", "2.0.0", "amd64", &bytes);
     hub::packages::add(hub.pool(), &key.verifying_key(), &signature, &bytes, "ops").await.unwrap();
     browser.goto(&format!("{url}/console/updates")).await;
     browser.wait_text("#packages", "2.0.0").await;
@@ -500,7 +500,7 @@ async fn an_admin_starts_and_stops_a_rollout_on_the_updates_page() {
     let (hub, _kiosk) = hub_with_a_kiosk().await;
     let key = fleet::package::SigningKey::from_bytes(&[5; 32]);
     let bytes = b"the yizhan package 2.0.0".to_vec();
-    let signature = fleet::package::PackageSignature::sign(&key, "yizhan", "2.0.0", &bytes);
+    let signature = fleet::package::PackageSignature::sign(&key, "yizhan", "2.0.0", "amd64", &bytes);
     hub::packages::add(hub.pool(), &key.verifying_key(), &signature, &bytes, "ops").await.unwrap();
     let url = format!("{}/console/updates", hub.url());
     let start = format!("{url}/rollouts");

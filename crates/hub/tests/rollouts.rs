@@ -1,8 +1,9 @@
 //! Roll-outs in the hub, with kiosks speaking the real API (mutual TLS) but no package installed
 //! (crates/yizhan/tests/rollout.rs installs real ones): packages checked at upload and never
 //! replaced; a stage that waits for every kiosk's health; refusals and roll-backs counted against
-//! the allowed share until the roll-out stops by itself; offers not yet handed over withdrawn
-//! when it stops; one roll-out at a time.
+//! the stage's allowed share until the roll-out stops by itself; an offer with no outcome in time
+//! counted as failed; silent kiosks not offered; offers not yet handed over withdrawn and staged
+//! ones cancelled when it stops; one roll-out at a time.
 
 mod common;
 
@@ -18,7 +19,7 @@ fn operator() -> SigningKey {
 
 async fn add(hub: &TestHub, version: &str) -> Vec<u8> {
     let bytes = format!("the yizhan package, version {version}").into_bytes();
-    let signature = PackageSignature::sign(&operator(), "yizhan", version, &bytes);
+    let signature = PackageSignature::sign(&operator(), "yizhan", version, "amd64", &bytes);
     assert!(hub::packages::add(hub.pool(), &operator().verifying_key(), &signature, &bytes, "ops")
         .await
         .unwrap());
@@ -62,7 +63,7 @@ async fn the_hub_takes_only_signed_packages_and_never_replaces_a_version() {
     let hub = TestHub::start().await;
     let key = operator().verifying_key();
     let bytes = add(&hub, "2.0.0").await;
-    let signature = PackageSignature::sign(&operator(), "yizhan", "2.0.0", &bytes);
+    let signature = PackageSignature::sign(&operator(), "yizhan", "2.0.0", "amd64", &bytes);
     assert!(
         !hub::packages::add(hub.pool(), &key, &signature, &bytes, "ops").await.unwrap(),
         "the same again"
@@ -71,11 +72,11 @@ async fn the_hub_takes_only_signed_packages_and_never_replaces_a_version() {
     tampered[0] ^= 1;
     let refused = hub::packages::add(hub.pool(), &key, &signature, &tampered, "ops").await.unwrap_err();
     assert!(refused.to_string().contains("tampered"), "{refused}");
-    let stranger = PackageSignature::sign(&SigningKey::from_bytes(&[7; 32]), "yizhan", "2.0.1", &bytes);
+    let stranger = PackageSignature::sign(&SigningKey::from_bytes(&[7; 32]), "yizhan", "2.0.1", "amd64", &bytes);
     let refused = hub::packages::add(hub.pool(), &key, &stranger, &bytes, "ops").await.unwrap_err();
     assert!(refused.to_string().contains("not signed by the operator"), "{refused}");
     let other = b"other bytes".to_vec();
-    let resigned = PackageSignature::sign(&operator(), "yizhan", "2.0.0", &other);
+    let resigned = PackageSignature::sign(&operator(), "yizhan", "2.0.0", "amd64", &other);
     let refused = hub::packages::add(hub.pool(), &key, &resigned, &other, "ops").await.unwrap_err();
     assert!(matches!(refused, PackageRefused::Replaced { .. }), "{refused}");
     assert_eq!(
@@ -102,8 +103,8 @@ async fn stages_wait_for_health_and_failures_past_the_share_stop_the_rollout() {
     }
     let kiosk = |id: &str| kiosks.iter().find(|k| k.id == id).unwrap();
 
-    // One, then three, then all; a third of them may fail.
-    let id = rollouts::start(hub.pool(), "yizhan", "2.0.0", &[1, 3, 0], 34, "ops").await.unwrap();
+    // One, then three, then all; half of a stage may fail.
+    let id = rollouts::start(hub.pool(), "yizhan", "2.0.0", &[1, 3, 0], 50, "ops").await.unwrap();
     assert!(matches!(
         rollouts::start(hub.pool(), "yizhan", "2.0.0", &[1], 0, "ops").await,
         Err(RolloutRefused::AnotherRunning)
@@ -116,20 +117,21 @@ async fn stages_wait_for_health_and_failures_past_the_share_stop_the_rollout() {
     first.client.ack(&CommandAck { id: commands[0].0, done: true, detail: "staged".into() }).await.unwrap();
     // Staged is not healthy: the stage waits.
     beat(first, report("1.0.0", "staged", "2.0.0", "2.0.0 staged")).await;
-    rollouts::advance(hub.pool(), id).await.unwrap();
+    rollouts::advance(hub.pool(), id, Default::default()).await.unwrap();
     assert_eq!(offered(&hub, id).await.len(), 1);
     beat(first, report("2.0.0", "healthy", "2.0.0", "2.0.0 installed and healthy")).await;
-    rollouts::advance(hub.pool(), id).await.unwrap();
+    rollouts::advance(hub.pool(), id, Default::default()).await.unwrap();
     let three = offered(&hub, id).await;
     assert_eq!(three.len(), 3, "{three:?}");
 
-    // Of the two new ones, one refuses to stage it (1 of 3 failed: within 34 %), one is healthy.
+    // Of the two new ones, one refuses to stage it (1 of the stage's 2: within 50 %), one is
+    // healthy.
     let (refuser, healthy) = (kiosk(&three[1]), kiosk(&three[2]));
     let commands = beat(refuser, None).await;
     let detail = "refused: the fall-back package 1.0.0: the hub holds no package yizhan 1.0.0";
     refuser.client.ack(&CommandAck { id: commands[0].0, done: false, detail: detail.into() }).await.unwrap();
     beat(healthy, report("2.0.0", "healthy", "2.0.0", "")).await;
-    rollouts::advance(hub.pool(), id).await.unwrap();
+    rollouts::advance(hub.pool(), id, Default::default()).await.unwrap();
     let all = offered(&hub, id).await;
     assert_eq!(all.len(), 4, "the last stage: every kiosk");
     let (state, reason): (String, Option<String>) =
@@ -140,7 +142,7 @@ async fn stages_wait_for_health_and_failures_past_the_share_stop_the_rollout() {
             .unwrap();
     assert_eq!((state.as_str(), reason), ("running", None));
 
-    // The last kiosk rolls it back: 2 of 4 failed, past 34 %. The roll-out stops by itself.
+    // The last kiosk, alone in the last stage, rolls it back: past 50 %. It stops by itself.
     let last = kiosk(&all[3]);
     beat(
         last,
@@ -152,7 +154,7 @@ async fn stages_wait_for_health_and_failures_past_the_share_stop_the_rollout() {
         ),
     )
     .await;
-    rollouts::advance(hub.pool(), id).await.unwrap();
+    rollouts::advance(hub.pool(), id, Default::default()).await.unwrap();
     let (state, reason): (String, Option<String>) =
         sqlx::query_as("SELECT state, reason FROM rollouts WHERE id = $1")
             .bind(id)
@@ -177,18 +179,31 @@ async fn stages_wait_for_health_and_failures_past_the_share_stop_the_rollout() {
 }
 
 #[tokio::test]
-async fn stopping_withdraws_the_offers_not_yet_handed_over() {
+async fn stopping_withdraws_the_offers_not_yet_handed_over_and_cancels_the_others() {
     let hub = TestHub::start().await;
     add(&hub, "2.0.0").await;
     let a = hub.kiosk("SH-XH-0201").await;
     let b = hub.kiosk("SH-XH-0202").await;
+    // A kiosk never heard from is not offered anything.
+    let silent = hub.kiosk("SH-XH-0203").await;
+    beat(&a, None).await;
+    beat(&b, None).await;
     let id = rollouts::start(hub.pool(), "yizhan", "2.0.0", &[0], 100, "ops").await.unwrap();
-    assert_eq!(offered(&hub, id).await.len(), 2);
-    // One kiosk has its offer; the other has not called since.
+    assert_eq!(offered(&hub, id).await, vec![a.id.clone(), b.id.clone()], "{} is silent", silent.id);
+    // One kiosk has its offer (and may have staged it); the other has not called since.
     assert_eq!(beat(&a, None).await.len(), 1);
     assert!(rollouts::stop(hub.pool(), id, "ops", "a bug found in testing").await.unwrap());
     assert!(!rollouts::stop(hub.pool(), id, "ops", "again").await.unwrap(), "stopped once");
     assert!(beat(&b, None).await.is_empty(), "the offer was withdrawn before it was handed over");
+    let mut beat_a = healthy_beat();
+    beat_a.update = None;
+    let reply = a.client.heartbeat(&beat_a).await.unwrap();
+    let cancels: Vec<_> = reply
+        .commands
+        .iter()
+        .filter(|c| matches!(&c.action, CommandAction::CancelUpdate { version } if version == "2.0.0"))
+        .collect();
+    assert_eq!(cancels.len(), 1, "the kiosk holding the offer is told to drop it: {:?}", reply.commands);
     // The next roll-out may start.
     add(&hub, "2.0.1").await;
     rollouts::start(hub.pool(), "yizhan", "2.0.1", &[1], 0, "ops").await.unwrap();
@@ -197,4 +212,27 @@ async fn stopping_withdraws_the_offers_not_yet_handed_over() {
         .await
         .unwrap();
     assert_eq!(audited, 3, "two starts and a stop");
+}
+
+#[tokio::test]
+async fn an_offer_with_no_outcome_in_time_counts_as_failed() {
+    let hub = TestHub::start().await;
+    add(&hub, "2.0.0").await;
+    let kiosk = hub.kiosk("SH-XH-0301").await;
+    beat(&kiosk, None).await;
+    let id = rollouts::start(hub.pool(), "yizhan", "2.0.0", &[1, 0], 0, "ops").await.unwrap();
+    assert_eq!(beat(&kiosk, None).await.len(), 1);
+    // Staged, then never idle (or gone): a day and a half later the offer has no outcome.
+    sqlx::query("UPDATE rollout_kiosks SET updated_at = now() - interval '37 hours'")
+        .execute(hub.pool())
+        .await
+        .unwrap();
+    rollouts::advance(hub.pool(), id, Default::default()).await.unwrap();
+    let (state, detail): (String, Option<String>) =
+        sqlx::query_as("SELECT state, detail FROM rollout_kiosks").fetch_one(hub.pool()).await.unwrap();
+    assert_eq!(state, "failed");
+    assert!(detail.unwrap().contains("no outcome within 36 h"));
+    rollouts::advance(hub.pool(), id, Default::default()).await.unwrap();
+    let state: String = sqlx::query_scalar("SELECT state FROM rollouts").fetch_one(hub.pool()).await.unwrap();
+    assert_eq!(state, "stopped");
 }

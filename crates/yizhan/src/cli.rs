@@ -134,11 +134,12 @@ pub struct UpdateApplyArgs {
     /// How the kiosk is stopped before dpkg runs.
     #[arg(long, default_value = "systemctl stop yizhan.service")]
     pub stop: String,
-    /// How the kiosk is started after.
-    #[arg(long, default_value = "systemctl start yizhan.service")]
+    /// How the kiosk is started after (a start limit a broken version ran into cleared first).
+    #[arg(long, default_value = "systemctl reset-failed yizhan.service; systemctl restart yizhan.service")]
     pub start: String,
-    /// How long the new version has to report healthy before it is rolled back.
-    #[arg(long, default_value_t = 600)]
+    /// How long the new version has to report healthy, from when it has been started, before
+    /// it is rolled back (its start may take minutes: TimeoutStartSec=600).
+    #[arg(long, default_value_t = 900)]
     pub health_timeout_s: u64,
 }
 

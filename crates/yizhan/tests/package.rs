@@ -147,6 +147,10 @@ fn both_packages_install_into_a_scratch_root_with_users_units_and_rules() {
     assert_eq!(sim.status.code(), Some(2));
     assert!(text(&sim.stderr).contains("not in this build"), "{}", text(&sim.stderr));
     assert!(shipped.contains("mode = \"remote\"") && shipped.contains("simulated = false"));
+    // No X11 on the kiosk: the screens go straight to the display.
+    assert!(shipped.lines().any(|l| l == "backend = \"linuxkms\""), "the shipped [ui] draws with LinuxKMS");
+    assert!(root.join("var/lib/yizhan-updater").is_dir(), "the updater's own folder");
+    assert_eq!(std::fs::metadata(root.join("var/lib/yizhan-updater")).unwrap().uid(), 0);
     let data_dir = scratch.path().join("data");
     let doctor = Command::new(&bin)
         .arg("--config")

@@ -42,7 +42,7 @@ impl Kiosk {
         must(dpkg_in(&root).arg("--install").arg(v1));
         let config = config_with(dir, |body| {
             format!(
-                "{}\n[hub]\nurl = \"{}\"\n\n[updates]\npublic_key = {:?}\nroot = {:?}\n",
+                "{}\n[hub]\nurl = \"{}\"\n\n[updates]\npublic_key = {:?}\nroot = {:?}\nhealth_settle_s = 1\n",
                 body.replace("id = \"SH-DEMO-0001\"", &format!("id = \"{id}\"")),
                 hub.url(),
                 public.display().to_string(),
@@ -63,15 +63,19 @@ impl Kiosk {
         text(&synced.stdout)
     }
 
-    /// The root updater's run for the staged version (asked for as the idle kiosk asks).
+    /// The root updater's run for the staged version (asked for as the idle kiosk asks); the
+    /// kiosk started in the background as systemd would, and stopped again after.
     async fn install(&self, public: &Path, health_timeout_s: u64) -> std::process::Output {
         assert!(run(&self.config, &self.data, &["update", "request"]).await.status.success());
+        let pid = self.data.join("kiosk.pid");
         let start = format!(
-            "{}/usr/bin/yizhan --config {} --data-dir {} run --headless </dev/null >/dev/null 2>&1",
+            "(sleep 4 | {}/usr/bin/yizhan --config {} --data-dir {} run --headless >/dev/null 2>&1) & echo $! > {}",
             self.root.display(),
             self.config.display(),
-            self.data.display()
+            self.data.display(),
+            pid.display()
         );
+        let stop = format!("pkill -P $(cat {0} 2>/dev/null) 2>/dev/null; kill $(cat {0}) 2>/dev/null; true", pid.display());
         let args = [
             "update",
             "apply",
@@ -80,7 +84,7 @@ impl Kiosk {
             "--key",
             public.to_str().unwrap(),
             "--stop",
-            "true",
+            &stop,
             "--start",
             &start,
             "--health-timeout-s",
@@ -88,7 +92,10 @@ impl Kiosk {
         ]
         .map(str::to_string);
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        run(&self.config, &self.data, &args).await
+        let output = run(&self.config, &self.data, &args).await;
+        std::process::Command::new("sh").arg("-c").arg(&stop).status().unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        output
     }
 }
 
@@ -167,21 +174,21 @@ async fn an_update_rolls_out_by_cohort_and_a_broken_one_stops_the_rollout_by_its
     assert!(said.contains("1 command(s) carried out"), "{said}");
     let staged = run(&first.config, &first.data, &["update", "status"]).await;
     assert!(text(&staged.stdout).contains("staged: 2.0.0"), "{}", text(&staged.stdout));
-    hub::rollouts::advance_running(hub.pool()).await.unwrap();
+    hub::rollouts::advance_running(hub.pool(), Default::default()).await.unwrap();
     assert_eq!(offered(&hub, rollout).await.len(), 1, "the next stage waits for the first kiosk's health");
 
     let applied = first.install(&public, 120).await;
     assert!(applied.status.success(), "{}", text(&applied.stderr));
     assert_eq!(installed(&first.root), "2.0.0");
     first.sync().await;
-    hub::rollouts::advance_running(hub.pool()).await.unwrap();
+    hub::rollouts::advance_running(hub.pool(), Default::default()).await.unwrap();
     let both = offered(&hub, rollout).await;
     assert_eq!(both.len(), 2, "{both:?}");
     let second = kiosks.iter().find(|k| k.id != first.id).unwrap();
     second.sync().await;
     assert!(second.install(&public, 120).await.status.success());
     second.sync().await;
-    hub::rollouts::advance_running(hub.pool()).await.unwrap();
+    hub::rollouts::advance_running(hub.pool(), Default::default()).await.unwrap();
     assert_eq!(rollout_state(&hub, rollout).await.0, "done");
     let progress = hub::rollouts::progress(hub.pool(), rollout).await.unwrap();
     assert_eq!((progress.offered, progress.installed, progress.failed), (2, 2, 0));
@@ -197,11 +204,11 @@ async fn an_update_rolls_out_by_cohort_and_a_broken_one_stops_the_rollout_by_its
     assert!(text(&applied.stderr).contains("rolled back to 2.0.0"), "{}", text(&applied.stderr));
     assert_eq!(installed(&first.root), "2.0.0");
     first.sync().await;
-    hub::rollouts::advance_running(hub.pool()).await.unwrap();
+    hub::rollouts::advance_running(hub.pool(), Default::default()).await.unwrap();
     let (state, reason) = rollout_state(&hub, rollout).await;
     assert_eq!(state, "stopped");
     let reason = reason.unwrap();
-    assert!(reason.contains("1 of 1 kiosks offered 3.0.0 refused it or rolled it back"), "{reason}");
+    assert!(reason.contains("1 of 1 kiosks offered 3.0.0 in this stage refused it or rolled it back"), "{reason}");
     assert_eq!(offered(&hub, rollout).await, vec![(first.id.clone(), "failed".to_string())]);
     let detail: String = sqlx::query_scalar("SELECT detail FROM rollout_kiosks WHERE rollout_id = $1")
         .bind(rollout)

@@ -36,7 +36,7 @@ pub async fn run(backend: &Backend, config: &KioskConfig, config_file: &Path, da
         }
     }));
     findings.push(hub(backend, config, config_file, data_dir).await);
-    findings.push(update_state(data_dir));
+    findings.push(update_state(&crate::update::UpdateDir::new(data_dir, &config.updates.root)));
     findings.push(clock());
     findings.push(disk(&crate::backend::journal_path(config, data_dir)));
     let mut wrong = 0;
@@ -141,9 +141,9 @@ async fn hub(backend: &Backend, config: &KioskConfig, config_file: &Path, data_d
 }
 
 /// Where the last software update stands (`crate::update`).
-fn update_state(data_dir: &Path) -> Finding {
-    use crate::update::{UpdateDir, UpdateState};
-    let record = UpdateDir::new(data_dir).record();
+fn update_state(dir: &crate::update::UpdateDir) -> Finding {
+    use crate::update::UpdateState;
+    let record = dir.record();
     match &record.state {
         UpdateState::RolledBack { .. } | UpdateState::Refused { .. } => Finding::Bad {
             what: format!("software update: {}", record.state.describe()),

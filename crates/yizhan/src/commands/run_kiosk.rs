@@ -9,7 +9,8 @@ use crate::hub_link::config_push::{self, ConfigPlace};
 use crate::hub_link::pairing::HubConnection;
 use crate::hub_link::HubSettings;
 use crate::ui::app::UiEnd;
-use crate::update::{staging, OpeningHours, UpdateDir};
+pub use crate::update::on_kiosk::Updates;
+use crate::update::on_kiosk::Leave;
 use std::process::ExitCode;
 use tokio::io::{AsyncBufReadExt, BufReader};
 
@@ -21,45 +22,26 @@ pub async fn run_with_screens(
     hub: Option<HubSettings>,
     updates: Updates,
 ) -> ExitCode {
-    if let Err(code) = recover(&backend, &updates).await {
+    if let Err(code) = recover(&backend).await {
         return code;
     }
     let backend = std::sync::Arc::new(backend);
     let settler = spawn_settler(backend.clone(), settle_every(config));
     let hub = connect(&backend, hub).await;
     let pushed_waiting = config_waiting(hub.as_deref());
-    let update_due = updates.clone();
-    let waiting = move || pushed_waiting() || update_due.due();
-    let ended =
-        tokio::task::block_in_place(|| crate::ui::app::run(backend.clone(), config, hub.clone(), waiting));
+    let update = updates.clone();
+    let waiting = move || pushed_waiting() || update.leave().is_some();
+    let healthy = updates.clone();
+    let health = (updates.settle, move || healthy.report_healthy());
+    let ended = tokio::task::block_in_place(|| {
+        crate::ui::app::run(backend.clone(), config, hub.clone(), waiting, health)
+    });
     settler.abort();
     match ended {
         UiEnd::Closed(code) => code,
         UiEnd::Restart => start_afresh(&backend, hub.as_deref(), &updates).await,
     }
 }
-
-/// Where this kiosk's updates are staged and when they may be installed (`crate::update`).
-#[derive(Clone, Debug)]
-pub struct Updates {
-    pub dir: UpdateDir,
-    pub hours: Option<OpeningHours>,
-}
-
-impl Updates {
-    pub fn new(config: &crate::config::KioskConfig, data_dir: &std::path::Path) -> Updates {
-        Updates { dir: UpdateDir::new(data_dir), hours: config.updates.opening_hours }
-    }
-
-    /// A staged update may be asked for now (the caller knows nobody is paying).
-    fn due(&self) -> bool {
-        staging::install_due(&self.dir, self.hours, chrono::Local::now().time())
-    }
-}
-
-/// How long the kiosk, out of service and idle, waits for the updater to stop it once it has
-/// asked for an install; then it goes on (the updater takes the request up when it can).
-const UPDATER_ANSWERS_WITHIN: std::time::Duration = std::time::Duration::from_secs(120);
 
 /// The connection to the fleet hub, when there is one, its link started if the kiosk is paired.
 async fn connect(
@@ -82,16 +64,19 @@ fn config_waiting(hub: Option<&HubConnection>) -> impl Fn() -> bool + 'static {
 /// it opens the journal.
 async fn start_afresh(backend: &Backend, hub: Option<&HubConnection>, updates: &Updates) -> ExitCode {
     let _no_sales = backend.runtime.between_customers().await;
-    if updates.due() {
+    match updates.leave() {
         // No sale can start while this waits; the updater stops the kiosk, installs, starts it.
-        match staging::request_install(&updates.dir) {
-            Ok(()) => {
-                tracing::info!("an update is staged and the kiosk idle: install asked for");
-                tokio::time::sleep(UPDATER_ANSWERS_WITHIN).await;
-                tracing::error!("the updater did not take the install up (is yizhan-update.path running?)");
+        Some(Leave::Install) => updates.ask_and_wait().await,
+        // The program file is another now: end, and systemd (Restart=always) starts the new one.
+        Some(Leave::Restart) => {
+            updates.take_restart_request();
+            if let Some(hub) = hub {
+                hub.disconnect().await;
             }
-            Err(error) => tracing::error!(%error, "could not ask for the staged update to be installed"),
+            crate::service::stopping();
+            return ExitCode::SUCCESS;
         }
+        None => {}
     }
     if let Some(hub) = hub {
         hub.disconnect().await;
@@ -134,15 +119,13 @@ fn spawn_settler(
 /// Resumes every payment a power cut left behind; no new money is taken until this is done.
 /// Then, and only then, systemd hears that the kiosk is ready (the journal was verified when
 /// it was opened).
-async fn recover(backend: &Backend, updates: &Updates) -> Result<(), ExitCode> {
+async fn recover(backend: &Backend) -> Result<(), ExitCode> {
     match backend.runtime.recover(&PRINTER).await {
         Ok(resumed) => {
             if !resumed.is_empty() {
                 println!("settled {} unfinished payment(s)", resumed.len());
             }
             crate::service::ready();
-            // What the updater waits for after installing a new version.
-            staging::report_healthy(&updates.dir);
             Ok(())
         }
         Err(error) => {
@@ -159,7 +142,7 @@ pub async fn run(backend: std::sync::Arc<Backend>, hub: Option<HubSettings>, upd
         catalogue::bilingual("Yizhan", " "),
         backend.runtime.identity.kiosk_id
     );
-    if let Err(code) = recover(backend, &updates).await {
+    if let Err(code) = recover(backend).await {
         return code;
     }
     let hub = connect(backend, hub).await;
@@ -185,9 +168,18 @@ pub async fn run(backend: std::sync::Arc<Backend>, hub: Option<HubSettings>, upd
     watchdog.watch_async_runtime();
     let mut watchdog_turns =
         tokio::time::interval(watchdog.every().unwrap_or(std::time::Duration::from_secs(3600)));
+    // Healthy once this loop has turned for the settling time (what the updater waits for).
+    let healthy_after = tokio::time::sleep(updates.settle);
+    tokio::pin!(healthy_after);
+    let mut reported = false;
     loop {
         let line = tokio::select! {
             line = lines.next_line() => line,
+            _ = &mut healthy_after, if !reported => {
+                reported = true;
+                updates.report_healthy();
+                continue;
+            }
             _ = tokio::signal::ctrl_c() => break,
             _ = settle.tick() => {
                 if let Err(error) = backend.runtime.settle_due(&PRINTER).await {
@@ -205,8 +197,11 @@ pub async fn run(backend: std::sync::Arc<Backend>, hub: Option<HubSettings>, upd
                     println!("a configuration pushed from the hub is staged: starting afresh");
                     return start_afresh(backend, hub.as_deref(), &updates).await;
                 }
-                if updates.due() {
-                    println!("an update is staged: asking for it to be installed");
+                if let Some(leave) = updates.leave() {
+                    println!("{}", match leave {
+                        Leave::Install => "an update is staged: asking for it to be installed",
+                        Leave::Restart => "a newer package is installed: ending for it to start",
+                    });
                     return start_afresh(backend, hub.as_deref(), &updates).await;
                 }
                 continue;

@@ -1,6 +1,8 @@
 //! `yizhan update …`: signing a package (the operator), staging one by hand, asking for the
 //! install, the updater's status, and the root updater's run (`crate::update`).
-//! Exit codes: 0 done (or nothing to do); 1 refused or rolled back; 2 bad arguments or files.
+//! Exit codes: 0 done (or nothing to do); 1 an error (the updater's request is dropped); 2 bad
+//! arguments or files; 3 refused or rolled back (what the kiosk reports to the hub: no failure
+//! of the updater's unit).
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -15,18 +17,26 @@ use crate::update::staging::{self, Package, Staged};
 use crate::update::{deb, signature_path, UpdateDir, PACKAGE};
 
 pub fn run(command: &UpdateCommand, config_file: &Path, data_dir: &Path) -> ExitCode {
-    let dir = UpdateDir::new(data_dir);
     let result = match command {
         UpdateCommand::Sign { key, package } => sign(key, package),
-        UpdateCommand::Stage { package, previous } => stage(config_file, &dir, package, previous.as_deref()),
-        UpdateCommand::Request => staging::request_install(&dir)
-            .map(|()| println!("install requested: the updater takes it up now"))
-            .map_err(|e| (2, format!("could not ask for it: {e}"))),
-        UpdateCommand::Status => {
-            status(&dir);
-            Ok(())
-        }
-        UpdateCommand::Apply(args) => apply(&dir, args),
+        UpdateCommand::Apply(args) => apply(&UpdateDir::new(data_dir, &args.root), args),
+        // The rest are the kiosk's side: its configuration says where the system's root is.
+        _ => match KioskConfig::load(config_file) {
+            Err(error) => Err((2, error.to_string())),
+            Ok(config) => {
+                let dir = UpdateDir::new(data_dir, &config.updates.root);
+                match command {
+                    UpdateCommand::Stage { package, previous } => stage(&config, &dir, package, previous.as_deref()),
+                    UpdateCommand::Request => staging::request_install(&dir)
+                        .map(|()| println!("install requested: the updater takes it up now"))
+                        .map_err(|e| (2, format!("could not ask for it: {e}"))),
+                    _ => {
+                        status(&dir);
+                        Ok(())
+                    }
+                }
+            }
+        },
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -44,15 +54,15 @@ fn sign(key: &Path, package: &Path) -> Done {
     let bytes = std::fs::read(package).map_err(|e| (2, format!("{}: {e}", package.display())))?;
     let name = deb::field(package, "Package").map_err(|e| (2, e))?;
     let version = deb::field(package, "Version").map_err(|e| (2, e))?;
-    let signature = PackageSignature::sign(&key, &name, &version, &bytes);
+    let architecture = deb::field(package, "Architecture").map_err(|e| (2, e))?;
+    let signature = PackageSignature::sign(&key, &name, &version, &architecture, &bytes);
     let out = signature_path(package);
     std::fs::write(&out, signature.to_json()).map_err(|e| (2, format!("{}: {e}", out.display())))?;
-    println!("signed {name} {version} (sha256 {}) → {}", signature.sha256, out.display());
+    println!("signed {name} {version} {architecture} (sha256 {}) → {}", signature.sha256, out.display());
     Ok(())
 }
 
-fn stage(config_file: &Path, dir: &UpdateDir, package: &Path, previous: Option<&Path>) -> Done {
-    let config = KioskConfig::load(config_file).map_err(|e| (2, e.to_string()))?;
+fn stage(config: &KioskConfig, dir: &UpdateDir, package: &Path, previous: Option<&Path>) -> Done {
     let key = load_public_key(&config.updates.public_key).map_err(|e| (2, e.to_string()))?;
     let target = Package::read(package).map_err(|e| (2, e))?;
     let running =
@@ -79,7 +89,7 @@ fn stage(config_file: &Path, dir: &UpdateDir, package: &Path, previous: Option<&
             println!("{version} runs already");
             Ok(())
         }
-        Err(why) => Err((1, format!("refused: {why}"))),
+        Err(why) => Err((3, format!("refused: {why}"))),
     }
 }
 
@@ -113,9 +123,10 @@ fn apply(dir: &UpdateDir, args: &UpdateApplyArgs) -> Done {
     };
     match updater.run().map_err(|e| (1, e))? {
         Outcome::NothingToDo => println!("nothing to install"),
+        Outcome::StaleRequest => println!("an install request from long ago, dropped: the kiosk asks again when idle"),
         Outcome::Healthy(version) => println!("{version} installed and healthy"),
-        Outcome::RolledBack { to, reason } => return Err((1, format!("rolled back to {to}: {reason}"))),
-        Outcome::Refused { version, reason } => return Err((1, format!("{version} refused: {reason}"))),
+        Outcome::RolledBack { to, reason } => return Err((3, format!("rolled back to {to}: {reason}"))),
+        Outcome::Refused { version, reason } => return Err((3, format!("{version} refused: {reason}"))),
     }
     Ok(())
 }

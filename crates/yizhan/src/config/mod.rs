@@ -62,12 +62,24 @@ pub struct UpdatesSection {
     /// The system the kiosk's package is installed in (`/`; a scratch root in tests).
     #[serde(default = "default_system_root")]
     pub root: PathBuf,
+    /// Seconds the kiosk's main loop must have run before it reports healthy to the updater.
+    #[serde(default = "default_health_settle")]
+    pub health_settle_s: u64,
 }
 
 impl Default for UpdatesSection {
     fn default() -> Self {
-        UpdatesSection { public_key: default_update_key(), opening_hours: None, root: default_system_root() }
+        UpdatesSection {
+            public_key: default_update_key(),
+            opening_hours: None,
+            root: default_system_root(),
+            health_settle_s: default_health_settle(),
+        }
     }
+}
+
+fn default_health_settle() -> u64 {
+    30
 }
 
 fn default_update_key() -> PathBuf {

@@ -83,8 +83,14 @@ pub async fn carry_out(
             CommandAck { id: command.id, done, detail }
         }
         CommandAction::InstallUpdate { package, version, sha256 } => {
-            let (done, detail) =
-                super::update_offer::stage_offered(client, settings, package, version, sha256).await;
+            match super::update_offer::offer(client, settings, command.id, package, version, sha256) {
+                super::update_offer::Answer::Now(done, detail) => CommandAck { id: command.id, done, detail },
+                // Fetched and staged in the background, which acknowledges it.
+                super::update_offer::Answer::Later => return Ok(true),
+            }
+        }
+        CommandAction::CancelUpdate { version } => {
+            let (done, detail) = super::update_offer::withdraw(settings, version);
             CommandAck { id: command.id, done, detail }
         }
         _ => act(backend, reader, &settings.data_dir, &command).await,
@@ -110,6 +116,7 @@ fn detail_of(command: &Command) -> String {
         CommandAction::InstallUpdate { package, version, sha256 } => {
             format!("install {package} {version} sha256 {sha256}")
         }
+        CommandAction::CancelUpdate { version } => format!("withdraw update {version}"),
     };
     format!("#{} {what}", command.id)
 }
@@ -166,7 +173,8 @@ async fn act(backend: &Backend, reader: &OutboxReader, data_dir: &Path, command:
         ),
         CommandAction::SettleSuspense { .. }
         | CommandAction::PushConfig { .. }
-        | CommandAction::InstallUpdate { .. } => {
+        | CommandAction::InstallUpdate { .. }
+        | CommandAction::CancelUpdate { .. } => {
             unreachable!("carried out in carry_out")
         }
     };

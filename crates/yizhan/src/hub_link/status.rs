@@ -54,7 +54,7 @@ pub async fn heartbeat(backend: &Backend, reader: &OutboxReader, settings: &supe
         suspense: suspense(facts.unsettled),
         config_version: settings.config_place.state().applied,
         update: Some(crate::update::report(
-            &crate::update::UpdateDir::new(&settings.data_dir),
+            &crate::update::UpdateDir::new(&settings.data_dir, &settings.running.updates.root),
             &settings.running.updates.root,
         )),
     }

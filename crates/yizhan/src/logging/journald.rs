@@ -100,8 +100,18 @@ pub fn datagram(line: &str) -> Vec<u8> {
 impl Write for JournaldWriter {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         let line = String::from_utf8_lossy(buf);
-        if !line.trim().is_empty() {
-            self.socket.send(&datagram(&line))?;
+        if line.trim().is_empty() {
+            return Ok(buf.len());
+        }
+        match self.socket.send(&datagram(&line)) {
+            // Larger than a datagram may be: its start, said to be cut, rather than nothing.
+            Err(e) if e.raw_os_error() == Some(libc::EMSGSIZE) => {
+                let start: String = line.chars().take(16 * 1024).collect();
+                self.socket.send(&datagram(&format!("{start} …(cut: the event was too large)")))?;
+            }
+            sent => {
+                sent?;
+            }
         }
         Ok(buf.len())
     }

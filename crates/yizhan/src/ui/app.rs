@@ -29,12 +29,14 @@ pub enum UiEnd {
 
 /// Opens the kiosk's windows and runs until they are closed. Call on the main thread, inside a
 /// tokio runtime (the jobs are spawned on it). `restart_wanted` is asked at every status refresh
-/// while nobody is at the kiosk ([`kiosk_core::session::Session::between_customers`]).
+/// while nobody is at the kiosk ([`kiosk_core::session::Session::between_customers`]);
+/// `healthy` = (settle, report) is called from the event loop once it has run for `settle`.
 pub fn run(
     backend: Arc<Backend>,
     config: &KioskConfig,
     hub: Option<Arc<HubConnection>>,
     restart_wanted: impl Fn() -> bool + 'static,
+    healthy: (Duration, impl FnOnce() + 'static),
 ) -> UiEnd {
     let started = Instant::now();
     let one_output = match choose_backend(config.ui.backend) {
@@ -103,6 +105,9 @@ pub fn run(
     if let Some(every) = watchdog.every() {
         watchdog_turns.start(slint::TimerMode::Repeated, every, move || watchdog.turn());
     }
+    // Fired by this event loop: the screens are up and turning, not merely the process.
+    let (settle, report_healthy) = healthy;
+    slint::Timer::single_shot(settle, report_healthy);
     let ended = slint::run_event_loop();
     if !restart.get() {
         // Starting afresh in place (the same process) is no stop.

@@ -1,18 +1,24 @@
-//! The updater's half (`yizhan update apply`, root, one run per request): checks the staged
-//! packages again (the kiosk's user wrote them: nothing it says is taken on trust), installs the
-//! new version, starts the kiosk and waits for it to say it is healthy — and, if it does not in
-//! time, or dpkg fails, installs the previous version back and starts that. Every step is in
-//! `state.json` before it is taken: started again after a power cut, it carries on from there.
+//! The updater's half (`yizhan update apply`, root, one run per request): takes its own copies
+//! of the two staged packages (the kiosk's user wrote them: read without following links,
+//! bounded, checked in memory, then written to root's `work/`), installs the new version from
+//! its copy, restarts the kiosk and waits for the kiosk to echo the nonce it was given — and, if
+//! it does not in time, or dpkg fails, or the version installed is not the one asked for, puts
+//! the previous version back by itself. Every step is in root's `state.json` before it is taken:
+//! started again after a power cut, it carries on from there.
 
-use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::path::PathBuf;
+use std::time::{Duration, Instant, SystemTime};
 
 use super::staging::{last_health, Package};
-use super::{deb, now_ms, signature_path, Slot, UpdateDir, UpdateRecord, UpdateState, PACKAGE};
+use super::{deb, now_ms, Slot, UpdateDir, UpdateRecord, UpdateState, PACKAGE};
 use crate::hub_link::write_durably;
 
+/// A request older than this was left behind (the kiosk went back into service without an
+/// answer): it no longer means "nobody is paying now", so it is dropped, not acted on.
+pub const REQUEST_FRESH_FOR: Duration = Duration::from_secs(300);
+
 /// How the updater reaches the system: where it is, the key, how the kiosk is stopped and
-/// started, and how long the new version has to say it is healthy.
+/// restarted, and how long the new version has to say it is healthy.
 #[derive(Clone, Debug)]
 pub struct Updater {
     pub root: PathBuf,
@@ -20,8 +26,9 @@ pub struct Updater {
     pub key: fleet::package::VerifyingKey,
     /// A shell command that stops the kiosk (`systemctl stop yizhan.service`).
     pub stop: String,
-    /// A shell command that starts it (`systemctl start yizhan.service`).
+    /// A shell command that (re)starts it, clearing a start limit a broken version ran into.
     pub start: String,
+    /// Counted from when `start` has returned.
     pub health_timeout: Duration,
     /// How often `health` is looked at while waiting.
     pub poll: Duration,
@@ -32,15 +39,11 @@ pub struct Updater {
 pub enum Outcome {
     /// No request, nothing under way.
     NothingToDo,
+    /// A request left from long ago, dropped.
+    StaleRequest,
     Healthy(String),
-    RolledBack {
-        to: String,
-        reason: String,
-    },
-    Refused {
-        version: String,
-        reason: String,
-    },
+    RolledBack { to: String, reason: String },
+    Refused { version: String, reason: String },
 }
 
 impl Updater {
@@ -49,11 +52,20 @@ impl Updater {
         write_durably(&self.dir.state(), text).map_err(|e| format!("state.json could not be written: {e}"))
     }
 
-    fn set(&self, state: UpdateState) -> Result<UpdateRecord, String> {
+    fn set(&self, state: UpdateState) -> Result<(), String> {
         let mut record = self.dir.record();
         record.state = state;
-        self.save(&record)?;
-        Ok(record)
+        self.save(&record)
+    }
+
+    /// Records `state` and `version` as failed here (not offered round and round).
+    fn fail(&self, state: UpdateState, version: &str) -> Result<(), String> {
+        let mut record = self.dir.record();
+        record.state = state;
+        if !record.failed.iter().any(|v| v == version) {
+            record.failed.push(version.to_string());
+        }
+        self.save(&record)
     }
 
     fn shell(&self, command: &str) {
@@ -64,50 +76,70 @@ impl Updater {
         }
     }
 
-    /// One run: resumes an update a power cut interrupted, or installs the one requested.
+    /// One run: resumes an update a power cut interrupted, or installs the one requested. On an
+    /// error the request is dropped all the same, so the path unit does not start it round and
+    /// round; the kiosk asks again when it is next idle.
     pub fn run(&self) -> Result<Outcome, String> {
+        let outcome = self.run_once();
+        if outcome.is_err() {
+            let _ = std::fs::remove_file(self.dir.request());
+        }
+        outcome
+    }
+
+    fn run_once(&self) -> Result<Outcome, String> {
         match self.dir.record().state {
             UpdateState::Installing { from, to, .. } => {
-                tracing::warn!(%from, %to, "updater: an install was cut short; finishing it");
-                if let Err(why) = deb::configure_pending(&self.root) {
-                    return self.roll_back(
-                        &from,
-                        &to,
-                        &format!("the interrupted install could not be finished: {why}"),
-                    );
+                // The power went inside dpkg, or before it: install the checked copy again
+                // (a package half unpacked, or not at all, is put right the same way).
+                tracing::warn!(%from, %to, "updater: an install was cut short; installing again");
+                let _ = deb::configure_pending(&self.root);
+                if let Err(why) = deb::install(&self.root, &self.dir.work(Slot::Target)) {
+                    return self.roll_back(&from, &to, &format!("the interrupted install could not be finished: {why}"));
                 }
-                self.start_and_watch(&from, &to)
+                self.restart_and_watch(&from, &to)
             }
             // The health check starts over: the power cut may have fallen inside it.
-            UpdateState::AwaitingHealth { from, to, .. } => self.start_and_watch(&from, &to),
-            _ if self.dir.request().exists() => self.install_requested(),
+            UpdateState::AwaitingHealth { from, to, .. } => self.restart_and_watch(&from, &to),
+            _ if self.dir.request().exists() => {
+                if self.request_is_stale() {
+                    tracing::warn!("updater: an install request from long ago, dropped");
+                    let _ = std::fs::remove_file(self.dir.request());
+                    return Ok(Outcome::StaleRequest);
+                }
+                self.install_requested()
+            }
             _ => Ok(Outcome::NothingToDo),
         }
     }
 
+    fn request_is_stale(&self) -> bool {
+        let written = std::fs::symlink_metadata(self.dir.request()).and_then(|m| m.modified());
+        let age = written.ok().and_then(|t| SystemTime::now().duration_since(t).ok());
+        age.is_some_and(|age| age > REQUEST_FRESH_FOR)
+    }
+
     fn refuse(&self, version: &str, reason: String) -> Result<Outcome, String> {
         tracing::error!(version, %reason, "updater: staged package refused");
-        let mut record = self.dir.record();
-        record.state =
-            UpdateState::Refused { version: version.to_string(), reason: reason.clone(), at_ms: now_ms() };
-        if !record.failed.iter().any(|v| v == version) {
-            record.failed.push(version.to_string());
-        }
-        self.save(&record)?;
-        self.clear_staged();
+        let refused = UpdateState::Refused { version: version.to_string(), reason: reason.clone(), at_ms: now_ms() };
+        self.fail(refused, version)?;
+        let _ = std::fs::remove_file(self.dir.request());
         Ok(Outcome::Refused { version: version.to_string(), reason })
     }
 
-    /// A staged package, checked: its signature, and that the .deb inside is what it is signed as.
-    fn checked(&self, slot: Slot) -> Result<Package, String> {
-        let path = self.dir.staged(slot);
-        let package = Package::read(&path)?;
+    /// Root's own checked copy of a staged package: signed by the operator, and a .deb of the
+    /// name, version and architecture it is signed as.
+    fn take_copy(&self, slot: Slot) -> Result<Package, String> {
+        let package = Package::read(&self.dir.staged(slot))?;
         package.check(&self.key)?;
-        let (name, version) = (deb::field(&path, "Package")?, deb::field(&path, "Version")?);
-        if name != PACKAGE || version != package.version() {
+        let copy = self.dir.work(slot);
+        package.write(&copy).map_err(|e| format!("{}: {e}", copy.display()))?;
+        let fields = (deb::field(&copy, "Package")?, deb::field(&copy, "Version")?, deb::field(&copy, "Architecture")?);
+        let signed = &package.signature;
+        if fields != (signed.package.clone(), signed.version.clone(), signed.architecture.clone()) {
             return Err(format!(
-                "the .deb is {name} {version}, but it is signed as {PACKAGE} {}",
-                package.version()
+                "the .deb is {} {} {}, but it is signed as {} {} {}",
+                fields.0, fields.1, fields.2, signed.package, signed.version, signed.architecture
             ));
         }
         Ok(package)
@@ -115,48 +147,57 @@ impl Updater {
 
     fn install_requested(&self) -> Result<Outcome, String> {
         let claimed = std::fs::read_to_string(self.dir.request()).unwrap_or_default().trim().to_string();
-        let target = match self.checked(Slot::Target) {
+        let target = match self.take_copy(Slot::Target) {
             Ok(target) => target,
             Err(why) => return self.refuse(if claimed.is_empty() { "?" } else { &claimed }, why),
         };
         let to = target.version().to_string();
-        let previous = match self.checked(Slot::Previous) {
+        let previous = match self.take_copy(Slot::Previous) {
             Ok(previous) => previous,
             Err(why) => return self.refuse(&to, format!("the fall-back package: {why}")),
         };
         let from = match deb::installed_version(&self.root, PACKAGE)? {
             Some(installed) if installed == previous.version() => installed,
             Some(installed) => {
-                return self.refuse(
-                    &to,
-                    format!("the fall-back package is {}, but {installed} is installed", previous.version()),
-                )
+                return self.refuse(&to, format!("the fall-back package is {}, but {installed} is installed", previous.version()))
             }
-            None => {
-                return self.refuse(&to, format!("{PACKAGE} is not installed here: nothing to fall back to"))
-            }
+            None => return self.refuse(&to, format!("{PACKAGE} is not installed here: nothing to fall back to")),
         };
+        if !deb::newer(&to, &from)? {
+            return self.refuse(&to, format!("{to} is not newer than {from}, which runs here"));
+        }
         self.set(UpdateState::Installing { from: from.clone(), to: to.clone(), started_ms: now_ms() })?;
+        let _ = std::fs::remove_file(self.dir.request());
         self.shell(&self.stop);
-        if let Err(why) = deb::install(&self.root, &self.dir.staged(Slot::Target)) {
+        if let Err(why) = deb::install(&self.root, &self.dir.work(Slot::Target)) {
             return self.roll_back(&from, &to, &format!("dpkg could not install it: {why}"));
         }
-        self.start_and_watch(&from, &to)
+        self.restart_and_watch(&from, &to)
     }
 
-    /// Starts the kiosk on `to` and waits for its health report; rolls back without one.
-    fn start_and_watch(&self, from: &str, to: &str) -> Result<Outcome, String> {
+    /// Restarts the kiosk on `to` with a fresh nonce and waits for its health report echoing
+    /// it; rolls back without one, or when `to` is not what dpkg says is installed.
+    fn restart_and_watch(&self, from: &str, to: &str) -> Result<Outcome, String> {
+        let nonce = fresh_nonce();
+        write_durably(&self.dir.nonce(), &nonce).map_err(|e| format!("the health nonce could not be written: {e}"))?;
         let installed_ms = now_ms();
         let deadline_ms = installed_ms + self.health_timeout.as_millis() as i64;
-        let awaiting =
-            UpdateState::AwaitingHealth { from: from.into(), to: to.into(), installed_ms, deadline_ms };
-        self.set(awaiting)?;
+        self.set(UpdateState::AwaitingHealth { from: from.into(), to: to.into(), installed_ms, deadline_ms })?;
         self.shell(&self.start);
+        // Monotonic: a clock stepped by NTP at boot moves neither the deadline nor the report.
+        let deadline = Instant::now() + self.health_timeout;
         loop {
-            if last_health(&self.dir).is_some_and(|h| h.at_ms >= installed_ms) {
-                return self.healthy(to);
+            if last_health(&self.dir).is_some_and(|h| h.nonce == nonce) {
+                return match deb::installed_version(&self.root, PACKAGE)? {
+                    Some(installed) if installed == to => self.healthy(to),
+                    installed => self.roll_back(
+                        from,
+                        to,
+                        &format!("it reported healthy, but {} is installed", installed.as_deref().unwrap_or("nothing")),
+                    ),
+                };
             }
-            if now_ms() >= deadline_ms {
+            if Instant::now() >= deadline {
                 let waited = self.health_timeout.as_secs();
                 return self.roll_back(from, to, &format!("it did not report healthy within {waited} s"));
             }
@@ -166,10 +207,8 @@ impl Updater {
 
     fn healthy(&self, version: &str) -> Result<Outcome, String> {
         // The package installed is the fall-back of the next update.
-        let staged = self.dir.staged(Slot::Target);
-        keep(&staged, &self.dir.installed());
+        self.keep(Slot::Target);
         self.set(UpdateState::Healthy { version: version.into(), at_ms: now_ms() })?;
-        self.clear_staged();
         tracing::info!(version, "updater: the new version is healthy");
         Ok(Outcome::Healthy(version.into()))
     }
@@ -177,41 +216,44 @@ impl Updater {
     fn roll_back(&self, from: &str, to: &str, reason: &str) -> Result<Outcome, String> {
         tracing::error!(from, to, reason, "updater: rolling back");
         self.shell(&self.stop);
-        let previous = self.dir.staged(Slot::Previous);
-        let back = deb::install(&self.root, &previous);
-        keep(&previous, &self.dir.installed());
+        // Root's copy, checked again: nothing but the operator's package goes in.
+        let previous = self.dir.work(Slot::Previous);
+        let checked = Package::read(&previous).and_then(|p| p.check(&self.key).map(|()| p));
+        let back = match checked {
+            Ok(p) if p.version() == from => deb::install(&self.root, &previous),
+            Ok(p) => Err(format!("root's fall-back copy is {}, not {from}", p.version())),
+            Err(why) => Err(why),
+        };
         let reason = match back {
-            Ok(()) => reason.to_string(),
+            Ok(()) => {
+                self.keep(Slot::Previous);
+                reason.to_string()
+            }
             Err(why) => format!("{reason}; putting {from} back failed too: {why}"),
         };
-        let mut record = self.dir.record();
-        record.state = UpdateState::RolledBack {
-            from: from.into(),
-            to: to.into(),
-            reason: reason.clone(),
-            at_ms: now_ms(),
-        };
-        if !record.failed.iter().any(|v| v == to) {
-            record.failed.push(to.into());
-        }
-        self.save(&record)?;
+        let rolled_back =
+            UpdateState::RolledBack { from: from.into(), to: to.into(), reason: reason.clone(), at_ms: now_ms() };
+        self.fail(rolled_back, to)?;
         self.shell(&self.start);
-        self.clear_staged();
         Ok(Outcome::RolledBack { to: from.into(), reason })
     }
 
-    fn clear_staged(&self) {
-        let _ = std::fs::remove_dir_all(self.dir.dir.join("staged"));
-        let _ = std::fs::remove_file(self.dir.request());
+    /// Keeps root's copy of `slot` as the package installed (the next update's fall-back).
+    fn keep(&self, slot: Slot) {
+        let kept = Package::read(&self.dir.work(slot)).and_then(|p| p.write(&self.dir.kept()).map_err(|e| e.to_string()));
+        if let Err(error) = kept {
+            tracing::warn!(%error, "updater: the installed package could not be kept for the next fall-back");
+        }
     }
 }
 
-/// Copies a package and its signature to `to` (the next update's fall-back).
-fn keep(from: &Path, to: &Path) {
-    let copied = std::fs::read(from).and_then(|bytes| write_durably(to, bytes)).and_then(|()| {
-        std::fs::read(signature_path(from)).and_then(|sig| write_durably(&signature_path(to), sig))
-    });
-    if let Err(error) = copied {
-        tracing::warn!(%error, "updater: the installed package could not be kept for the next fall-back");
+/// 128 random bits, hex.
+fn fresh_nonce() -> String {
+    let mut bytes = [0_u8; 16];
+    if let Ok(mut urandom) = std::fs::File::open("/dev/urandom") {
+        use std::io::Read;
+        let _ = urandom.read_exact(&mut bytes);
     }
+    let time = now_ms().to_le_bytes();
+    bytes.iter().zip(time.iter().cycle()).map(|(b, t)| format!("{:02x}", b ^ t)).collect()
 }

@@ -4,26 +4,40 @@
 //! - the **kiosk** (its own unprivileged user) downloads a package the hub offers, checks the
 //!   operator's signature, stages it with the package of the version it runs (to fall back to),
 //!   and, when nobody is paying and the hall is closed, asks for it to be installed
-//!   ([`staging`]); once started afresh and ready, it says it is healthy;
+//!   ([`staging`]); started afresh, once its main loop has turned for a while, it says it is
+//!   healthy;
 //! - the **updater** (`yizhan update apply`, root, started by `yizhan-update.path` when the
 //!   request appears) checks both signatures again, installs with dpkg, starts the kiosk, and
 //!   puts the previous package back by itself when the kiosk does not say it is healthy within
 //!   the time allowed ([`apply`]).
 //!
-//! The files, in `<data>/updates/`:
+//! The kiosk's files, in `<data>/updates/` (its own user's):
 //!
-//! | file                        | written by | what                                           |
-//! |-----------------------------|------------|------------------------------------------------|
-//! | `staged/target.deb` (+`.sig`)   | kiosk  | the version to install                         |
-//! | `staged/previous.deb` (+`.sig`) | kiosk  | the version running now, to fall back to       |
-//! | `install-request`           | kiosk      | idle and allowed: install now                  |
-//! | `health`                    | kiosk      | started and ready (the journal verified, recovery run) |
-//! | `state.json`                | updater    | where the update stands; versions rolled back  |
-//! | `installed/current.deb` (+`.sig`) | updater | the package installed last, the next fall-back |
+//! | file                              | what                                            |
+//! |-----------------------------------|-------------------------------------------------|
+//! | `staged/target.deb` (+`.sig`)     | the version to install                          |
+//! | `staged/previous.deb` (+`.sig`)   | the version running now, to fall back to        |
+//! | `install-request`                 | idle and allowed: install now                   |
+//! | `health`                          | up and turning, echoing the updater's nonce     |
+//! | `restart-requested`               | a package installed by hand: start afresh when idle |
+//!
+//! The updater's, in `/var/lib/yizhan-updater/` (root's; the kiosk may read, never write):
+//!
+//! | file                              | what                                            |
+//! |-----------------------------------|-------------------------------------------------|
+//! | `state.json`                      | where the update stands; versions that failed   |
+//! | `work/` (root only)               | its own copies of the packages, checked, installed |
+//! | `current.deb` (+`.sig`)           | the package installed last: the next fall-back  |
+//! | `health-nonce`                    | what the new version must echo in `health`      |
+//!
+//! Root reads nothing of the kiosk's but the two packages (without following links, bounded in
+//! size, into memory, checked there, then written to `work/` and installed from there) and the
+//! request and health files, which only say "now" and "well".
 
 pub mod apply;
 pub mod deb;
 pub mod hours;
+pub mod on_kiosk;
 pub mod staging;
 pub mod state;
 
@@ -38,23 +52,28 @@ pub const OPERATOR_KEY: &str = "/etc/yizhan-updates/operator-ed25519.pub";
 /// The Debian package this updater installs.
 pub const PACKAGE: &str = "yizhan";
 
-/// The update folder of a data directory, and its files.
+/// The updater's folder, under the system's root.
+pub const UPDATER_DIR: &str = "var/lib/yizhan-updater";
+
+/// The largest package either side reads.
+pub const MAX_PACKAGE_BYTES: u64 = 512 * 1024 * 1024;
+
+/// The update folders: the kiosk's (in its data directory) and the updater's (in `root`).
 #[derive(Clone, Debug)]
 pub struct UpdateDir {
+    /// `<data>/updates`, the kiosk's.
     pub dir: PathBuf,
+    /// `<root>/var/lib/yizhan-updater`, root's.
+    pub updater: PathBuf,
 }
 
 impl UpdateDir {
-    pub fn new(data_dir: &Path) -> UpdateDir {
-        UpdateDir { dir: data_dir.join("updates") }
+    pub fn new(data_dir: &Path, root: &Path) -> UpdateDir {
+        UpdateDir { dir: data_dir.join("updates"), updater: root.join(UPDATER_DIR) }
     }
 
     pub fn staged(&self, which: Slot) -> PathBuf {
         self.dir.join("staged").join(which.file())
-    }
-
-    pub fn installed(&self) -> PathBuf {
-        self.dir.join("installed/current.deb")
     }
 
     pub fn request(&self) -> PathBuf {
@@ -65,8 +84,26 @@ impl UpdateDir {
         self.dir.join("health")
     }
 
+    pub fn restart_requested(&self) -> PathBuf {
+        self.dir.join("restart-requested")
+    }
+
     pub fn state(&self) -> PathBuf {
-        self.dir.join("state.json")
+        self.updater.join("state.json")
+    }
+
+    /// The updater's own copy of a staged package.
+    pub fn work(&self, which: Slot) -> PathBuf {
+        self.updater.join("work").join(which.file())
+    }
+
+    /// The package installed last, kept by the updater as the next fall-back.
+    pub fn kept(&self) -> PathBuf {
+        self.updater.join("current.deb")
+    }
+
+    pub fn nonce(&self) -> PathBuf {
+        self.updater.join("health-nonce")
     }
 
     /// Where the updater stands, as it last wrote it (a fresh record when it never ran).
@@ -110,6 +147,7 @@ pub(crate) fn now_ms() -> i64 {
 /// the updater's state (a staged version waiting shows as `staged`).
 pub fn report(dir: &UpdateDir, root: &Path) -> fleet::wire::UpdateReport {
     let installed = deb::installed_version(root, PACKAGE).ok().flatten();
+    staging::tidy(dir);
     let record = dir.record();
     let staged = staging::staged_version(dir);
     let (phase, version, detail) = match (&record.state, staged) {

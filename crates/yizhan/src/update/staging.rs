@@ -9,7 +9,7 @@ use chrono::NaiveTime;
 use fleet::package::{PackageError, PackageSignature};
 use serde::{Deserialize, Serialize};
 
-use super::{signature_path, OpeningHours, Slot, UpdateDir, UpdateState, PACKAGE};
+use super::{signature_path, OpeningHours, Slot, UpdateDir, UpdateState, MAX_PACKAGE_BYTES, PACKAGE};
 use crate::hub_link::write_durably;
 
 /// A package with its signature file.
@@ -20,11 +20,13 @@ pub struct Package {
 }
 
 impl Package {
-    /// A .deb and the `.sig` beside it.
+    /// A .deb and the `.sig` beside it. Neither is followed if it is a link, and neither is
+    /// read past [`MAX_PACKAGE_BYTES`]: root reads these from the kiosk's folder.
     pub fn read(deb: &Path) -> Result<Package, String> {
-        let bytes = std::fs::read(deb).map_err(|e| format!("{}: {e}", deb.display()))?;
+        let bytes = read_plain_file(deb, MAX_PACKAGE_BYTES).map_err(|e| format!("{}: {e}", deb.display()))?;
         let sig = signature_path(deb);
-        let text = std::fs::read_to_string(&sig).map_err(|e| format!("{}: {e}", sig.display()))?;
+        let text = read_plain_file(&sig, 64 * 1024).map_err(|e| format!("{}: {e}", sig.display()))?;
+        let text = String::from_utf8(text).map_err(|_| format!("{}: not text", sig.display()))?;
         let signature = PackageSignature::parse(&text).map_err(|e| format!("{}: {e}", sig.display()))?;
         Ok(Package { signature, bytes })
     }
@@ -42,10 +44,28 @@ impl Package {
         &self.signature.version
     }
 
-    fn write(&self, deb: &Path) -> std::io::Result<()> {
+    pub(crate) fn write(&self, deb: &Path) -> std::io::Result<()> {
         write_durably(deb, &self.bytes)?;
         write_durably(&signature_path(deb), self.signature.to_json())
     }
+}
+
+/// A regular file's bytes, refusing a link (`O_NOFOLLOW`), anything but a plain file, and more
+/// than `limit` bytes.
+pub fn read_plain_file(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    let file = std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NOFOLLOW).open(path)?;
+    let meta = file.metadata()?;
+    if !meta.is_file() || meta.len() > limit {
+        return Err(std::io::Error::other("not a plain file of a package's size"));
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    file.take(limit + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > limit {
+        return Err(std::io::Error::other("larger than a package may be"));
+    }
+    Ok(bytes)
 }
 
 /// What staging came to.
@@ -59,7 +79,9 @@ pub enum Staged {
 
 /// Checks `target` and `previous` (the package of `running`, the version installed now) and
 /// stages them. Refused: a package the operator did not sign, or altered; a fall-back that is
-/// not the version running; a version already rolled back here; an update under way.
+/// not the version running; a version older than the one running (a signed old build with a
+/// known flaw must not come back: to go back, the operator signs it again as a newer version); a
+/// version already rolled back here; an update under way.
 pub fn stage(
     dir: &UpdateDir,
     key: &fleet::package::VerifyingKey,
@@ -70,6 +92,9 @@ pub fn stage(
     target.check(key).map_err(|why| format!("version {}: {why}", target.version()))?;
     if target.version() == running {
         return Ok(Staged::AlreadyHere(running.to_string()));
+    }
+    if !super::deb::newer(target.version(), running)? {
+        return Err(format!("version {} is older than {running}, which runs here", target.version()));
     }
     previous.check(key).map_err(|why| format!("the fall-back package {}: {why}", previous.version()))?;
     if previous.version() != running {
@@ -93,20 +118,42 @@ pub fn stage(
 
 /// The version staged, as its signature file says (checked again before it is installed).
 pub fn staged_version(dir: &UpdateDir) -> Option<String> {
+    if !dir.staged(Slot::Target).exists() {
+        return None;
+    }
     let text = std::fs::read_to_string(signature_path(&dir.staged(Slot::Target))).ok()?;
-    dir.staged(Slot::Target).exists().then_some(())?;
     PackageSignature::parse(&text).ok().map(|s| s.version)
+}
+
+/// Clears a staged version the updater has finished with (installed, rolled back or refused).
+pub fn tidy(dir: &UpdateDir) {
+    let Some(staged) = staged_version(dir) else { return };
+    let record = dir.record();
+    let finished = record.failed.contains(&staged)
+        || matches!(&record.state, UpdateState::Healthy { version, .. } if *version == staged);
+    if finished {
+        let _ = std::fs::remove_dir_all(dir.dir.join("staged"));
+    }
+}
+
+/// Drops the staged `version` if its install has not been asked for (the roll-out was stopped).
+pub fn withdraw(dir: &UpdateDir, version: &str) -> bool {
+    if staged_version(dir).as_deref() != Some(version) || dir.request().exists() {
+        return false;
+    }
+    std::fs::remove_dir_all(dir.dir.join("staged")).is_ok()
 }
 
 /// The package of `running` the updater kept when it installed it, if it did.
 pub fn kept_package(dir: &UpdateDir, running: &str) -> Option<Package> {
-    Package::read(&dir.installed()).ok().filter(|p| p.version() == running)
+    Package::read(&dir.kept()).ok().filter(|p| p.version() == running)
 }
 
 /// Whether to ask for the staged update now: one is staged, not asked for yet, nothing under
 /// way, and the hall (if its hours are set) is closed at `now`. The caller knows the kiosk is
 /// idle.
 pub fn install_due(dir: &UpdateDir, hours: Option<OpeningHours>, now: NaiveTime) -> bool {
+    tidy(dir);
     staged_version(dir).is_some()
         && !dir.request().exists()
         && !matches!(dir.record().state, UpdateState::Installing { .. } | UpdateState::AwaitingHealth { .. })
@@ -124,11 +171,17 @@ pub struct HealthReport {
     /// This program's version.
     pub software: String,
     pub at_ms: i64,
+    /// The updater's `health-nonce` when the report was written: the updater takes only a
+    /// report of the start it is waiting for, whatever the clocks say.
+    #[serde(default)]
+    pub nonce: String,
 }
 
-/// Says the kiosk started and is ready: the journal verified and recovery run.
+/// Says the kiosk is healthy: started, the journal verified, recovery run, and its main loop
+/// turning for the settling time (the caller's to wait).
 pub fn report_healthy(dir: &UpdateDir) {
-    let report = HealthReport { software: env!("CARGO_PKG_VERSION").to_string(), at_ms: super::now_ms() };
+    let nonce = std::fs::read_to_string(dir.nonce()).unwrap_or_default().trim().to_string();
+    let report = HealthReport { software: env!("CARGO_PKG_VERSION").to_string(), at_ms: super::now_ms(), nonce };
     let text = serde_json::to_string(&report).expect("a health report serialises");
     if let Err(error) = write_durably(&dir.health(), text) {
         tracing::warn!(%error, "could not record that the kiosk is healthy (the updater may roll back)");
@@ -147,13 +200,13 @@ mod tests {
 
     fn package(key: &SigningKey, version: &str) -> Package {
         let bytes = format!("a package of {version}").into_bytes();
-        Package { signature: PackageSignature::sign(key, PACKAGE, version, &bytes), bytes }
+        Package { signature: PackageSignature::sign(key, PACKAGE, version, "amd64", &bytes), bytes }
     }
 
     #[test]
     fn staging_takes_only_signed_packages_that_can_fall_back_to_what_runs() {
         let dir = tempfile::tempdir().unwrap();
-        let dir = UpdateDir::new(dir.path());
+        let dir = UpdateDir::new(&dir.path().join("data"), dir.path());
         let operator = SigningKey::from_bytes(&[1; 32]);
         let key = operator.verifying_key();
         let (v1, v2) = (package(&operator, "1.0"), package(&operator, "2.0"));
@@ -164,8 +217,9 @@ mod tests {
         let stranger = package(&SigningKey::from_bytes(&[2; 32]), "2.0");
         assert!(stage(&dir, &key, &stranger, &v1, "1.0").unwrap_err().contains("not signed by the operator"));
         assert!(stage(&dir, &key, &v2, &v1, "1.5").unwrap_err().contains("1.5 is installed"));
+        assert!(stage(&dir, &key, &v1, &v2, "2.0").unwrap_err().contains("1.0 is older than 2.0"));
         let other = Package {
-            signature: PackageSignature::sign(&operator, "yizhan-hub", "2.0", &v2.bytes),
+            signature: PackageSignature::sign(&operator, "yizhan-hub", "2.0", "amd64", &v2.bytes),
             bytes: v2.bytes.clone(),
         };
         assert!(stage(&dir, &key, &other, &v1, "1.0").unwrap_err().contains("not yizhan"));
@@ -184,12 +238,16 @@ mod tests {
         assert!(install_due(&dir, hours, night) && install_due(&dir, None, noon));
         request_install(&dir).unwrap();
         assert!(!install_due(&dir, None, noon));
+        assert!(!withdraw(&dir, "2.0"), "asked for already: the updater decides");
+        std::fs::remove_file(dir.request()).unwrap();
+        assert!(!withdraw(&dir, "3.0") && withdraw(&dir, "2.0"));
+        assert_eq!(staged_version(&dir), None);
     }
 
     #[test]
     fn a_version_rolled_back_here_is_not_staged_again() {
         let dir = tempfile::tempdir().unwrap();
-        let dir = UpdateDir::new(dir.path());
+        let dir = UpdateDir::new(&dir.path().join("data"), dir.path());
         let operator = SigningKey::from_bytes(&[1; 32]);
         let record = super::super::UpdateRecord { state: UpdateState::Idle, failed: vec!["2.0".into()] };
         write_durably(&dir.state(), serde_json::to_string(&record).unwrap()).unwrap();

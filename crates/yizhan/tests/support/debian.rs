@@ -57,7 +57,12 @@ pub fn kiosk_package(out: &Path, version: &str, binary: &Path) -> PathBuf {
         copy(&packaging().join("debian/yizhan").join(script), &tree.join("DEBIAN").join(script), 0o755);
     }
     copy(binary, &tree.join("usr/bin/yizhan"), 0o755);
-    copy(&packaging().join("debian/kiosk.toml"), &tree.join("etc/yizhan/kiosk.toml"), 0o640);
+    std::fs::create_dir_all(tree.join("etc/yizhan")).unwrap();
+    // The shipped configuration, a line different in each version: an upgrade meets a conffile
+    // the package changed, as real upgrades do.
+    let shipped = std::fs::read_to_string(packaging().join("debian/kiosk.toml")).unwrap();
+    std::fs::write(tree.join("etc/yizhan/kiosk.toml"), format!("{shipped}\n# shipped with {version}\n")).unwrap();
+    std::fs::set_permissions(tree.join("etc/yizhan/kiosk.toml"), std::fs::Permissions::from_mode(0o640)).unwrap();
     for unit in ["yizhan.service", "yizhan-update.service", "yizhan-update.path"] {
         copy(&packaging().join("systemd").join(unit), &tree.join("usr/lib/systemd/system").join(unit), 0o644);
     }
