@@ -57,7 +57,13 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 
 impl PackageSignature {
     /// Signs a package's bytes as `package` at `version` for `architecture`.
-    pub fn sign(key: &SigningKey, package: &str, version: &str, architecture: &str, bytes: &[u8]) -> PackageSignature {
+    pub fn sign(
+        key: &SigningKey,
+        package: &str,
+        version: &str,
+        architecture: &str,
+        bytes: &[u8],
+    ) -> PackageSignature {
         let sha256 = sha256_hex(bytes);
         let signature = key.sign(&signed_message(package, version, architecture, &sha256));
         PackageSignature {
@@ -77,8 +83,7 @@ impl PackageSignature {
         let raw: [u8; 64] = raw.try_into().map_err(|_| PackageError::Malformed)?;
         let signature = ed25519_dalek::Signature::from_bytes(&raw);
         let message = signed_message(&self.package, &self.version, &self.architecture, &self.sha256);
-        key.verify(&message, &signature)
-            .map_err(|_| PackageError::Signature)
+        key.verify(&message, &signature).map_err(|_| PackageError::Signature)
     }
 
     /// `bytes` are the package this file signs, and the operator signed it.

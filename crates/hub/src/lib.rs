@@ -141,8 +141,10 @@ impl RunningHub {
             config.sweep_every,
             stopped.clone(),
         ));
-        let timing =
-            rollouts::Timing { silent_after: config.silent_after, offer_timeout: config.rollout_offer_timeout };
+        let timing = rollouts::Timing {
+            silent_after: config.silent_after,
+            offer_timeout: config.rollout_offer_timeout,
+        };
         tasks.spawn(server::advance_rollouts(pool.clone(), timing, config.sweep_every, stopped.clone()));
         if let Some(url) = config.webhook.clone() {
             tasks.spawn(server::deliver_webhooks(pool.clone(), url, Duration::from_secs(2), stopped.clone()));

@@ -153,26 +153,42 @@ pub async fn stop(pool: &PgPool, id: i64, operator: &str, reason: &str) -> Resul
     Ok(stopped)
 }
 
-async fn stop_in(conn: &mut PgConnection, id: i64, reason: &str) -> Result<bool, sqlx::Error> {
-    let stopped =
-        sqlx::query("UPDATE rollouts SET state = 'stopped', reason = $2 WHERE id = $1 AND state = 'running'")
-            .bind(id)
-            .bind(reason)
-            .execute(&mut *conn)
-            .await?
-            .rows_affected()
-            == 1;
-    if stopped {
-        sqlx::query(
-            "UPDATE commands SET acked_at = now(), done = false, detail = 'withdrawn: the roll-out was stopped' \
-             WHERE delivered_at IS NULL AND acked_at IS NULL \
-             AND id IN (SELECT command_id FROM rollout_kiosks WHERE rollout_id = $1)",
-        )
-        .bind(id)
-        .execute(&mut *conn)
-        .await?;
+async fn stop_in(
+    conn: &mut PgConnection,
+    id: i64,
+    reason: &str,
+    operator: &str,
+) -> Result<bool, sqlx::Error> {
+    let version: Option<String> = sqlx::query_scalar(
+        "UPDATE rollouts SET state = 'stopped', reason = $2 WHERE id = $1 AND state = 'running' RETURNING version",
+    )
+    .bind(id)
+    .bind(reason)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(version) = version else { return Ok(false) };
+    // Kiosks that have the offer may have staged it: they drop it unless it is installing.
+    let holding: Vec<String> = sqlx::query_scalar(
+        "SELECT rk.kiosk_id FROM rollout_kiosks rk JOIN commands c ON c.id = rk.command_id \
+         WHERE rk.rollout_id = $1 AND rk.state = 'offered' AND c.delivered_at IS NOT NULL",
+    )
+    .bind(id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let cancel = CommandAction::CancelUpdate { version };
+    for kiosk in holding {
+        commands::enqueue_in(conn, &kiosk, operator, &cancel).await?;
     }
-    Ok(stopped)
+    // The offers not handed over yet are withdrawn.
+    sqlx::query(
+        "UPDATE commands SET acked_at = now(), done = false, detail = 'withdrawn: the roll-out was stopped' \
+         WHERE delivered_at IS NULL AND acked_at IS NULL \
+         AND id IN (SELECT command_id FROM rollout_kiosks WHERE rollout_id = $1)",
+    )
+    .bind(id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(true)
 }
 
 /// Every roll-out, newest first.
@@ -197,11 +213,11 @@ pub async fn progress(pool: &PgPool, id: i64) -> Result<Progress, sqlx::Error> {
 }
 
 /// One turn of the running roll-out, if there is one.
-pub async fn advance_running(pool: &PgPool) -> Result<(), sqlx::Error> {
+pub async fn advance_running(pool: &PgPool, timing: Timing) -> Result<(), sqlx::Error> {
     let running: Option<i64> =
         sqlx::query_scalar("SELECT id FROM rollouts WHERE state = 'running'").fetch_optional(pool).await?;
     match running {
-        Some(id) => advance(pool, id).await,
+        Some(id) => advance(pool, id, timing).await,
         None => Ok(()),
     }
 }
@@ -246,8 +262,14 @@ pub async fn advance(pool: &PgPool, id: i64, timing: Timing) -> Result<(), sqlx:
         );
         tracing::warn!(rollout = id, %reason, "roll-out stopped");
         stop_in(&mut tx, id, &reason, "hub").await?;
-        audit::record(&mut tx, "hub", "rollout.stop", &id.to_string(), serde_json::json!({ "reason": reason }))
-            .await?;
+        audit::record(
+            &mut tx,
+            "hub",
+            "rollout.stop",
+            &id.to_string(),
+            serde_json::json!({ "reason": reason }),
+        )
+        .await?;
         return tx.commit().await;
     }
     let mut offered: i64 = sqlx::query_scalar("SELECT count(*) FROM rollout_kiosks WHERE rollout_id = $1")
@@ -271,9 +293,18 @@ pub async fn advance(pool: &PgPool, id: i64, timing: Timing) -> Result<(), sqlx:
             break;
         }
         if rollout.stage as usize + 1 == rollout.cohorts.len() {
-            sqlx::query("UPDATE rollouts SET state = 'done' WHERE id = $1").bind(id).execute(&mut *tx).await?;
-            audit::record(&mut tx, "hub", "rollout.done", &id.to_string(), serde_json::json!({ "offered": offered }))
+            sqlx::query("UPDATE rollouts SET state = 'done' WHERE id = $1")
+                .bind(id)
+                .execute(&mut *tx)
                 .await?;
+            audit::record(
+                &mut tx,
+                "hub",
+                "rollout.done",
+                &id.to_string(),
+                serde_json::json!({ "offered": offered }),
+            )
+            .await?;
             break;
         }
         rollout.stage += 1;

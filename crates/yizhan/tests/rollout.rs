@@ -75,7 +75,10 @@ impl Kiosk {
             self.data.display(),
             pid.display()
         );
-        let stop = format!("pkill -P $(cat {0} 2>/dev/null) 2>/dev/null; kill $(cat {0}) 2>/dev/null; true", pid.display());
+        let stop = format!(
+            "pkill -P $(cat {0} 2>/dev/null) 2>/dev/null; kill $(cat {0} 2>/dev/null) 2>/dev/null; true",
+            pid.display()
+        );
         let args = [
             "update",
             "apply",
@@ -208,7 +211,10 @@ async fn an_update_rolls_out_by_cohort_and_a_broken_one_stops_the_rollout_by_its
     let (state, reason) = rollout_state(&hub, rollout).await;
     assert_eq!(state, "stopped");
     let reason = reason.unwrap();
-    assert!(reason.contains("1 of 1 kiosks offered 3.0.0 in this stage refused it or rolled it back"), "{reason}");
+    assert!(
+        reason.contains("1 of 1 kiosks offered 3.0.0 in this stage refused it or rolled it back"),
+        "{reason}"
+    );
     assert_eq!(offered(&hub, rollout).await, vec![(first.id.clone(), "failed".to_string())]);
     let detail: String = sqlx::query_scalar("SELECT detail FROM rollout_kiosks WHERE rollout_id = $1")
         .bind(rollout)

@@ -56,7 +56,8 @@ impl Site {
     }
 
     fn sign(&self, deb: &Path) {
-        let signed = self.yizhan(&["update", "sign", "--key", self.private.to_str().unwrap(), deb.to_str().unwrap()]);
+        let signed =
+            self.yizhan(&["update", "sign", "--key", self.private.to_str().unwrap(), deb.to_str().unwrap()]);
         assert!(signed.status.success(), "{}", text(&signed.stderr));
     }
 
@@ -113,7 +114,10 @@ impl Site {
     }
 
     fn stop_command(&self) -> String {
-        format!("pkill -P $(cat {0} 2>/dev/null) 2>/dev/null; kill $(cat {0}) 2>/dev/null; true", self.pid_file().display())
+        format!(
+            "pkill -P $(cat {0} 2>/dev/null) 2>/dev/null; kill $(cat {0} 2>/dev/null) 2>/dev/null; true",
+            self.pid_file().display()
+        )
     }
 
     fn stop_kiosk(&self) {
@@ -138,10 +142,14 @@ fn a_tampered_package_is_refused_a_good_one_installed_and_a_broken_one_rolled_ba
     let site = site(11);
     // The package installed its user, its folders and its units into the scratch root.
     let passwd = std::fs::read_to_string(site.root.join("etc/passwd")).unwrap();
-    assert!(passwd.lines().any(|l| l.starts_with("yizhan:") && l.ends_with(":/var/lib/yizhan:/usr/sbin/nologin")));
+    assert!(passwd
+        .lines()
+        .any(|l| l.starts_with("yizhan:") && l.ends_with(":/var/lib/yizhan:/usr/sbin/nologin")));
     let group = std::fs::read_to_string(site.root.join("etc/group")).unwrap();
     assert!(group.lines().any(|l| l.starts_with("dialout:") && l.ends_with("yizhan")), "{group}");
-    assert!(site.root.join("var/lib/yizhan/anchor").is_dir() && site.root.join("var/lib/yizhan-updater").is_dir());
+    assert!(
+        site.root.join("var/lib/yizhan/anchor").is_dir() && site.root.join("var/lib/yizhan-updater").is_dir()
+    );
     // The site filled in its configuration (every kiosk has).
     let site_config = site.root.join("etc/yizhan/kiosk.toml");
     let mut edited = std::fs::read_to_string(&site_config).unwrap();
@@ -164,7 +172,11 @@ fn a_tampered_package_is_refused_a_good_one_installed_and_a_broken_one_rolled_ba
     // Signed by someone else: refused too.
     let (stranger, _) = operator_keys(&site.dir, 99);
     let foreign = kiosk_package(&site.dir, "2.0.1", Path::new(BIN));
-    yizhan(&site.config, &site.data, &["update", "sign", "--key", stranger.to_str().unwrap(), foreign.to_str().unwrap()]);
+    yizhan(
+        &site.config,
+        &site.data,
+        &["update", "sign", "--key", stranger.to_str().unwrap(), foreign.to_str().unwrap()],
+    );
     let refused = site.stage(&foreign, Some(&v1));
     assert!(text(&refused.stderr).contains("not signed by the operator"), "{}", text(&refused.stderr));
     assert!(!site.status().contains("staged:"), "{}", site.status());
@@ -198,12 +210,19 @@ fn a_tampered_package_is_refused_a_good_one_installed_and_a_broken_one_rolled_ba
     assert!(started.elapsed() >= Duration::from_secs(3));
     assert_eq!(installed(&site.root), "2.0.0", "the previous version is back");
     let status = site.status();
-    assert!(status.contains("3.0.0 rolled back to 2.0.0") && status.contains("rolled back or refused here: 3.0.0"));
+    assert!(
+        status.contains("3.0.0 rolled back to 2.0.0")
+            && status.contains("rolled back or refused here: 3.0.0")
+    );
     assert!(!status.contains("staged:"), "the kiosk clears what the updater finished with: {status}");
 
     // Offered again, it is refused: the hub counts it as failed instead.
     let again = site.stage(&v3, None);
-    assert!(text(&again.stderr).contains("3.0.0 was rolled back on this kiosk before"), "{}", text(&again.stderr));
+    assert!(
+        text(&again.stderr).contains("3.0.0 was rolled back on this kiosk before"),
+        "{}",
+        text(&again.stderr)
+    );
     // Nothing left to do.
     assert!(text(&site.apply(3).stdout).contains("nothing to install"));
 }

@@ -102,6 +102,8 @@ pub async fn run(
                     return ExitCode::from(1);
                 }
             };
+            // An offered update is fetched in the background: this process waits for it.
+            hub_link::update_offer::finish_in_flight().await;
             println!(
                 "shipped {} transition(s); the hub holds 1–{}; {commands} command(s) carried out",
                 shipped.rows_sent, shipped.stored_through

@@ -9,8 +9,8 @@ use crate::hub_link::config_push::{self, ConfigPlace};
 use crate::hub_link::pairing::HubConnection;
 use crate::hub_link::HubSettings;
 use crate::ui::app::UiEnd;
-pub use crate::update::on_kiosk::Updates;
 use crate::update::on_kiosk::Leave;
+pub use crate::update::on_kiosk::Updates;
 use std::process::ExitCode;
 use tokio::io::{AsyncBufReadExt, BufReader};
 

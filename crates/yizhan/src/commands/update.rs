@@ -26,7 +26,9 @@ pub fn run(command: &UpdateCommand, config_file: &Path, data_dir: &Path) -> Exit
             Ok(config) => {
                 let dir = UpdateDir::new(data_dir, &config.updates.root);
                 match command {
-                    UpdateCommand::Stage { package, previous } => stage(&config, &dir, package, previous.as_deref()),
+                    UpdateCommand::Stage { package, previous } => {
+                        stage(&config, &dir, package, previous.as_deref())
+                    }
                     UpdateCommand::Request => staging::request_install(&dir)
                         .map(|()| println!("install requested: the updater takes it up now"))
                         .map_err(|e| (2, format!("could not ask for it: {e}"))),
@@ -123,7 +125,9 @@ fn apply(dir: &UpdateDir, args: &UpdateApplyArgs) -> Done {
     };
     match updater.run().map_err(|e| (1, e))? {
         Outcome::NothingToDo => println!("nothing to install"),
-        Outcome::StaleRequest => println!("an install request from long ago, dropped: the kiosk asks again when idle"),
+        Outcome::StaleRequest => {
+            println!("an install request from long ago, dropped: the kiosk asks again when idle")
+        }
         Outcome::Healthy(version) => println!("{version} installed and healthy"),
         Outcome::RolledBack { to, reason } => return Err((3, format!("rolled back to {to}: {reason}"))),
         Outcome::Refused { version, reason } => return Err((3, format!("{version} refused: {reason}"))),

@@ -34,9 +34,19 @@ pub enum Answer {
 
 /// Takes up an offer: quick refusals answered at once, the fetching and staging started in the
 /// background.
-pub fn offer(client: &HubClient, settings: &HubSettings, id: i64, package: &str, version: &str, sha256: &str) -> Answer {
+pub fn offer(
+    client: &HubClient,
+    settings: &HubSettings,
+    id: i64,
+    package: &str,
+    version: &str,
+    sha256: &str,
+) -> Answer {
     if package != PACKAGE {
-        return Answer::Now(false, format!("refused: this kiosk installs only the {PACKAGE} package, not {package}"));
+        return Answer::Now(
+            false,
+            format!("refused: this kiosk installs only the {PACKAGE} package, not {package}"),
+        );
     }
     let updates = &settings.running.updates;
     let dir = UpdateDir::new(&settings.data_dir, &updates.root);
@@ -65,12 +75,31 @@ pub fn offer(client: &HubClient, settings: &HubSettings, id: i64, package: &str,
     Answer::Later
 }
 
+/// Waits for the offers being fetched to be staged and acknowledged (for a one-shot process,
+/// `yizhan hub sync`, which would otherwise end with them half done).
+pub async fn finish_in_flight() {
+    loop {
+        let busy =
+            IN_FLIGHT.lock().unwrap_or_else(|p| p.into_inner()).as_ref().is_some_and(|s| !s.is_empty());
+        if !busy {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
 /// A failure that may pass: the offer is left for a later heartbeat.
 fn passing(error: &HubError) -> bool {
     !matches!(error, HubError::Refused { status: 400..=499, .. })
 }
 
-async fn stage(client: &HubClient, settings: &HubSettings, dir: &UpdateDir, version: &str, sha256: &str) -> Answer {
+async fn stage(
+    client: &HubClient,
+    settings: &HubSettings,
+    dir: &UpdateDir,
+    version: &str,
+    sha256: &str,
+) -> Answer {
     let refused = |why: String| Answer::Now(false, format!("refused: {why}"));
     let updates = &settings.running.updates;
     let key = match load_public_key(&updates.public_key) {
@@ -79,7 +108,11 @@ async fn stage(client: &HubClient, settings: &HubSettings, dir: &UpdateDir, vers
     };
     let running = match deb::installed_version(&updates.root, PACKAGE) {
         Ok(Some(running)) => running,
-        Ok(None) => return refused(format!("{PACKAGE} is not installed from its package here: nothing to fall back to")),
+        Ok(None) => {
+            return refused(format!(
+                "{PACKAGE} is not installed from its package here: nothing to fall back to"
+            ))
+        }
         Err(why) => return refused(why),
     };
     if running == version {
@@ -94,7 +127,10 @@ async fn stage(client: &HubClient, settings: &HubSettings, dir: &UpdateDir, vers
         Err(error) => return refused(error.to_string()),
     };
     if target.signature.sha256 != sha256 {
-        return refused(format!("the hub's {version} is not the package it offered (sha256 {})", target.signature.sha256));
+        return refused(format!(
+            "the hub's {version} is not the package it offered (sha256 {})",
+            target.signature.sha256
+        ));
     }
     let previous = match staging::kept_package(dir, &running) {
         Some(kept) => kept,
@@ -106,9 +142,12 @@ async fn stage(client: &HubClient, settings: &HubSettings, dir: &UpdateDir, vers
     };
     // Writing tens of megabytes durably: off the async threads.
     let dir = dir.clone();
-    let staged = tokio::task::spawn_blocking(move || staging::stage(&dir, &key, &target, &previous, &running)).await;
+    let staged =
+        tokio::task::spawn_blocking(move || staging::stage(&dir, &key, &target, &previous, &running)).await;
     match staged {
-        Ok(Ok(Staged::Waiting(v))) => Answer::Now(true, format!("{v} checked and staged; installed when the kiosk is idle")),
+        Ok(Ok(Staged::Waiting(v))) => {
+            Answer::Now(true, format!("{v} checked and staged; installed when the kiosk is idle"))
+        }
         Ok(Ok(Staged::AlreadyHere(v))) => Answer::Now(true, format!("{v} runs already")),
         Ok(Err(why)) => refused(why),
         Err(error) => {

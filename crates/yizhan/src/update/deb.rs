@@ -40,9 +40,24 @@ pub fn installed_version(root: &Path, package: &str) -> Result<Option<String>, S
     }
 }
 
-/// Installs a .deb into `root`. The package's postinst does not restart the kiosk itself when
-/// `YIZHAN_UPDATER` is set: the updater does, once it has checked the install went in.
-pub fn install(root: &Path, deb: &Path) -> Result<(), String> {
+/// Whether Debian version `a` is newer than `b` (`dpkg --compare-versions a gt b`).
+pub fn newer(a: &str, b: &str) -> Result<bool, String> {
+    let status = Command::new("dpkg")
+        .args(["--compare-versions", a, "gt", b])
+        .status()
+        .map_err(|e| format!("dpkg could not run: {e}"))?;
+    match status.code() {
+        Some(0) => Ok(true),
+        Some(1) => Ok(false),
+        _ => Err(format!("dpkg cannot compare versions {a:?} and {b:?}")),
+    }
+}
+
+/// dpkg for `root`, unattended: a configuration file the site edited (every kiosk's
+/// kiosk.toml is) is kept and the package's new one left beside it as `.dpkg-dist`, never a
+/// question nobody is there to answer. The package's postinst leaves restarting the kiosk to the
+/// updater (`YIZHAN_UPDATER`).
+fn dpkg(root: &Path) -> Command {
     let mut dpkg = Command::new("dpkg");
     if !is_system_root(root) {
         dpkg.arg(format!("--root={}", root.display()))
@@ -50,18 +65,18 @@ pub fn install(root: &Path, deb: &Path) -> Result<(), String> {
             // A scratch root has no libc6 and the rest on record.
             .arg("--force-depends");
     }
-    dpkg.arg("--install").arg(deb).env("YIZHAN_UPDATER", "1");
-    run(&mut dpkg).map(drop)
+    dpkg.args(["--force-confdef", "--force-confold"])
+        .env("YIZHAN_UPDATER", "1")
+        .env("DEBIAN_FRONTEND", "noninteractive");
+    dpkg
+}
+
+/// Installs a .deb into `root`.
+pub fn install(root: &Path, deb: &Path) -> Result<(), String> {
+    run(dpkg(root).arg("--install").arg(deb)).map(drop)
 }
 
 /// Finishes what an install cut short (a power cut inside dpkg).
 pub fn configure_pending(root: &Path) -> Result<(), String> {
-    let mut dpkg = Command::new("dpkg");
-    if !is_system_root(root) {
-        dpkg.arg(format!("--root={}", root.display()))
-            .arg("--force-script-chrootless")
-            .arg("--force-depends");
-    }
-    dpkg.args(["--configure", "--pending"]).env("YIZHAN_UPDATER", "1");
-    run(&mut dpkg).map(drop)
+    run(dpkg(root).args(["--configure", "--pending"])).map(drop)
 }

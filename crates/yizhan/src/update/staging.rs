@@ -181,7 +181,8 @@ pub struct HealthReport {
 /// turning for the settling time (the caller's to wait).
 pub fn report_healthy(dir: &UpdateDir) {
     let nonce = std::fs::read_to_string(dir.nonce()).unwrap_or_default().trim().to_string();
-    let report = HealthReport { software: env!("CARGO_PKG_VERSION").to_string(), at_ms: super::now_ms(), nonce };
+    let report =
+        HealthReport { software: env!("CARGO_PKG_VERSION").to_string(), at_ms: super::now_ms(), nonce };
     let text = serde_json::to_string(&report).expect("a health report serialises");
     if let Err(error) = write_durably(&dir.health(), text) {
         tracing::warn!(%error, "could not record that the kiosk is healthy (the updater may roll back)");

@@ -61,8 +61,10 @@ pub fn kiosk_package(out: &Path, version: &str, binary: &Path) -> PathBuf {
     // The shipped configuration, a line different in each version: an upgrade meets a conffile
     // the package changed, as real upgrades do.
     let shipped = std::fs::read_to_string(packaging().join("debian/kiosk.toml")).unwrap();
-    std::fs::write(tree.join("etc/yizhan/kiosk.toml"), format!("{shipped}\n# shipped with {version}\n")).unwrap();
-    std::fs::set_permissions(tree.join("etc/yizhan/kiosk.toml"), std::fs::Permissions::from_mode(0o640)).unwrap();
+    std::fs::write(tree.join("etc/yizhan/kiosk.toml"), format!("{shipped}\n# shipped with {version}\n"))
+        .unwrap();
+    std::fs::set_permissions(tree.join("etc/yizhan/kiosk.toml"), std::fs::Permissions::from_mode(0o640))
+        .unwrap();
     for unit in ["yizhan.service", "yizhan-update.service", "yizhan-update.path"] {
         copy(&packaging().join("systemd").join(unit), &tree.join("usr/lib/systemd/system").join(unit), 0o644);
     }
