@@ -97,6 +97,10 @@ impl HubClient {
         // Megabytes, on a kiosk's line: far longer than a heartbeat may take.
         let request = self.http.get(url).timeout(Duration::from_secs(900));
         let response = checked(request.send().await?).await?;
+        if response.content_length().is_some_and(|n| n > crate::package::MAX_PACKAGE_BYTES) {
+            let body = format!("a package larger than {} bytes", crate::package::MAX_PACKAGE_BYTES);
+            return Err(HubError::Refused { status: 413, body });
+        }
         Ok(response.bytes().await?.to_vec())
     }
 

@@ -16,6 +16,9 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::path::Path;
 
+/// The largest package anyone takes (a kiosk's is tens of megabytes).
+pub const MAX_PACKAGE_BYTES: u64 = 512 * 1024 * 1024;
+
 /// The signature file beside a package (`<package>.deb.sig`), JSON.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PackageSignature {

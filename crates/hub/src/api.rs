@@ -28,6 +28,9 @@ pub struct AppState {
     pub public_url: String,
     /// A kiosk not heard from for this long is silent (the alert's threshold, and the console's).
     pub silent_after: std::time::Duration,
+    /// The clocks of software roll-outs (a roll-out started from the console takes its first turn
+    /// with them).
+    pub rollout_timing: crate::rollouts::Timing,
 }
 
 /// The fingerprint of the client certificate the TLS connection presented, if any; put on each

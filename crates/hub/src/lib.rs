@@ -124,12 +124,15 @@ impl RunningHub {
             None => format!("https://{addr}"),
         };
         let rules = Arc::new(config.rules.clone());
+        let timing =
+            rollouts::Timing { silent_after: config.silent_after, offer_timeout: config.rollout_offer_timeout };
         let state = api::AppState {
             pool: pool.clone(),
             tls: hub_tls.clone(),
             rules,
             public_url,
             silent_after: config.silent_after,
+            rollout_timing: timing,
         };
         let app = api::routes().merge(console::routes()).with_state(state);
         let (stop, stopped) = watch::channel(false);

@@ -9,7 +9,7 @@ use sqlx::PgPool;
 use crate::audit;
 
 /// A package is a program and its files; a kiosk's is tens of megabytes.
-pub const MAX_PACKAGE_BYTES: usize = 512 * 1024 * 1024;
+pub const MAX_PACKAGE_BYTES: usize = fleet::package::MAX_PACKAGE_BYTES as usize;
 
 #[derive(Debug, thiserror::Error)]
 pub enum PackageRefused {

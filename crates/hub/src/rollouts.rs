@@ -83,14 +83,15 @@ fn cohorts_valid(cohorts: &[i32]) -> bool {
 }
 
 /// Starts rolling `package` `version` out: `cohorts` are the kiosk counts offered it by the end
-/// of each stage (`[2, 20, 0]`: two, then twenty, then all).
+/// of each stage (`[2, 20, 0]`: two, then twenty, then all). A stage with fewer kiosks in
+/// reach (heard from lately, not running the version) than it asks for goes with those.
 pub async fn start(
     pool: &PgPool,
     package: &str,
     version: &str,
-    cohorts: &[i32],
-    max_failure_pct: i32,
+    (cohorts, max_failure_pct): (&[i32], i32),
     operator: &str,
+    timing: Timing,
 ) -> Result<i64, RolloutRefused> {
     if !cohorts_valid(cohorts) {
         return Err(RolloutRefused::Cohorts(cohorts.to_vec()));
@@ -130,7 +131,7 @@ pub async fn start(
         serde_json::json!({ "version": version, "cohorts": cohorts, "max_failure_pct": max_failure_pct });
     audit::record(&mut tx, operator, "rollout.start", &format!("{package} {version}"), detail).await?;
     tx.commit().await?;
-    advance(pool, id, Timing::default()).await?;
+    advance(pool, id, timing).await?;
     Ok(id)
 }
 
@@ -167,10 +168,11 @@ async fn stop_in(
     .fetch_optional(&mut *conn)
     .await?;
     let Some(version) = version else { return Ok(false) };
-    // Kiosks that have the offer may have staged it: they drop it unless it is installing.
+    // Kiosks that were handed the offer and are not running the version may hold it (staged,
+    // or still coming down): they drop it unless its install has begun.
     let holding: Vec<String> = sqlx::query_scalar(
         "SELECT rk.kiosk_id FROM rollout_kiosks rk JOIN commands c ON c.id = rk.command_id \
-         WHERE rk.rollout_id = $1 AND rk.state = 'offered' AND c.delivered_at IS NOT NULL",
+         WHERE rk.rollout_id = $1 AND rk.state <> 'installed' AND c.delivered_at IS NOT NULL",
     )
     .bind(id)
     .fetch_all(&mut *conn)
@@ -179,11 +181,10 @@ async fn stop_in(
     for kiosk in holding {
         commands::enqueue_in(conn, &kiosk, operator, &cancel).await?;
     }
-    // The offers not handed over yet are withdrawn.
+    // No offer of this roll-out is handed over again, delivered before or not.
     sqlx::query(
         "UPDATE commands SET acked_at = now(), done = false, detail = 'withdrawn: the roll-out was stopped' \
-         WHERE delivered_at IS NULL AND acked_at IS NULL \
-         AND id IN (SELECT command_id FROM rollout_kiosks WHERE rollout_id = $1)",
+         WHERE acked_at IS NULL AND id IN (SELECT command_id FROM rollout_kiosks WHERE rollout_id = $1)",
     )
     .bind(id)
     .execute(&mut *conn)
@@ -234,14 +235,17 @@ pub async fn advance(pool: &PgPool, id: i64, timing: Timing) -> Result<(), sqlx:
     .fetch_optional(&mut *tx)
     .await?;
     let Some(mut rollout) = rollout else { return Ok(()) };
-    let hours = timing.offer_timeout.as_secs() / 3600;
+    let waited = match timing.offer_timeout.as_secs() {
+        s if s >= 3600 => format!("{} h", s / 3600),
+        s => format!("{} min", s.div_ceil(60)),
+    };
     sqlx::query(
         "UPDATE rollout_kiosks SET state = 'failed', detail = $3, updated_at = now() \
          WHERE rollout_id = $1 AND state = 'offered' AND updated_at < now() - make_interval(secs => $2)",
     )
     .bind(id)
     .bind(timing.offer_timeout.as_secs_f64())
-    .bind(format!("no outcome within {hours} h (silent, or never idle)"))
+    .bind(format!("no outcome within {waited} (silent, or never idle)"))
     .execute(&mut *tx)
     .await?;
     let (stage_size, failed, waiting): (i64, i64, i64) = sqlx::query_as(

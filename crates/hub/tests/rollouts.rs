@@ -81,7 +81,7 @@ async fn the_hub_takes_only_signed_packages_and_never_replaces_a_version() {
     let refused = hub::packages::add(hub.pool(), &key, &resigned, &other, "ops").await.unwrap_err();
     assert!(matches!(refused, PackageRefused::Replaced { .. }), "{refused}");
     assert_eq!(
-        hub::rollouts::start(hub.pool(), "yizhan", "9.9.9", &[1, 0], 10, "ops")
+        hub::rollouts::start(hub.pool(), "yizhan", "9.9.9", (&[1, 0], 10), "ops", Default::default())
             .await
             .unwrap_err()
             .to_string(),
@@ -105,9 +105,9 @@ async fn stages_wait_for_health_and_failures_past_the_share_stop_the_rollout() {
     let kiosk = |id: &str| kiosks.iter().find(|k| k.id == id).unwrap();
 
     // One, then three, then all; half of a stage may fail.
-    let id = rollouts::start(hub.pool(), "yizhan", "2.0.0", &[1, 3, 0], 50, "ops").await.unwrap();
+    let id = rollouts::start(hub.pool(), "yizhan", "2.0.0", (&[1, 3, 0], 50), "ops", Default::default()).await.unwrap();
     assert!(matches!(
-        rollouts::start(hub.pool(), "yizhan", "2.0.0", &[1], 0, "ops").await,
+        rollouts::start(hub.pool(), "yizhan", "2.0.0", (&[1], 0), "ops", Default::default()).await,
         Err(RolloutRefused::AnotherRunning)
     ));
     let first = offered(&hub, id).await;
@@ -195,7 +195,7 @@ async fn stopping_withdraws_the_offers_not_yet_handed_over_and_cancels_the_other
         .unwrap();
     beat(&a, None).await;
     beat(&b, None).await;
-    let id = rollouts::start(hub.pool(), "yizhan", "2.0.0", &[0], 100, "ops").await.unwrap();
+    let id = rollouts::start(hub.pool(), "yizhan", "2.0.0", (&[0], 100), "ops", Default::default()).await.unwrap();
     assert_eq!(offered(&hub, id).await, vec![a.id.clone(), b.id.clone()], "{} is silent", silent.id);
     // One kiosk has its offer (and may have staged it); the other has not called since.
     assert_eq!(beat(&a, None).await.len(), 1);
@@ -211,9 +211,14 @@ async fn stopping_withdraws_the_offers_not_yet_handed_over_and_cancels_the_other
         .filter(|c| matches!(&c.action, CommandAction::CancelUpdate { version } if version == "2.0.0"))
         .collect();
     assert_eq!(cancels.len(), 1, "the kiosk holding the offer is told to drop it: {:?}", reply.commands);
+    assert!(
+        !reply.commands.iter().any(|c| matches!(c.action, CommandAction::InstallUpdate { .. })),
+        "the offer it had, not acknowledged yet, is not handed over again: {:?}",
+        reply.commands
+    );
     // The next roll-out may start.
     add(&hub, "2.0.1").await;
-    rollouts::start(hub.pool(), "yizhan", "2.0.1", &[1], 0, "ops").await.unwrap();
+    rollouts::start(hub.pool(), "yizhan", "2.0.1", (&[1], 0), "ops", Default::default()).await.unwrap();
     let audited: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE action LIKE 'rollout.%'")
         .fetch_one(hub.pool())
         .await
@@ -227,7 +232,7 @@ async fn an_offer_with_no_outcome_in_time_counts_as_failed() {
     add(&hub, "2.0.0").await;
     let kiosk = hub.kiosk("SH-XH-0301").await;
     beat(&kiosk, None).await;
-    let id = rollouts::start(hub.pool(), "yizhan", "2.0.0", &[1, 0], 0, "ops").await.unwrap();
+    let id = rollouts::start(hub.pool(), "yizhan", "2.0.0", (&[1, 0], 0), "ops", Default::default()).await.unwrap();
     assert_eq!(beat(&kiosk, None).await.len(), 1);
     // Staged, then never idle (or gone): a day and a half later the offer has no outcome.
     sqlx::query("UPDATE rollout_kiosks SET updated_at = now() - interval '37 hours'")
@@ -242,4 +247,9 @@ async fn an_offer_with_no_outcome_in_time_counts_as_failed() {
     rollouts::advance(hub.pool(), id, Default::default()).await.unwrap();
     let state: String = sqlx::query_scalar("SELECT state FROM rollouts").fetch_one(hub.pool()).await.unwrap();
     assert_eq!(state, "stopped");
+    // It may hold the version staged all the same: it is told to drop it.
+    let mut quiet = healthy_beat();
+    quiet.update = None;
+    let reply = kiosk.client.heartbeat(&quiet).await.unwrap();
+    assert!(reply.commands.iter().any(|c| matches!(&c.action, CommandAction::CancelUpdate { version } if version == "2.0.0")));
 }

@@ -253,34 +253,65 @@ fn the_root_updater_trusts_nothing_the_kiosk_wrote_after_staging() {
     assert!(site.yizhan(&["update", "request"]).status.success());
     let applied = site.apply(5);
     assert_eq!(applied.status.code(), Some(3));
-    assert!(text(&applied.stderr).contains("refused"), "{}", text(&applied.stderr));
+    assert!(text(&applied.stderr).contains("symbolic links"), "not followed: {}", text(&applied.stderr));
     assert_eq!(installed(&site.root), "1.0.0");
     // The state it keeps is in root's folder, not the kiosk's.
     assert!(site.root.join("var/lib/yizhan-updater/state.json").exists());
     assert!(!site.data.join("updates/state.json").exists());
 }
 
-#[test]
-fn a_power_cut_before_dpkg_ran_is_resumed_and_the_install_finished() {
-    let site = site(12);
+/// A site with 2.0.0 staged, root's checked copies taken and `state` on record: the moment a
+/// power cut left it in. With `installed_v2`, dpkg had put 2.0.0 in before the cut.
+fn cut_at(seed: u8, state: &str, installed_v2: bool) -> Site {
+    let site = site(seed);
     let (v1, v2) = (site.v1(), site.signed("2.0.0", Path::new(BIN)));
     assert!(site.stage(&v2, Some(&v1)).status.success());
-    // The power went right after the updater took its copies and wrote "installing": dpkg never
-    // ran, 1.0.0 is still installed.
     let work = site.root.join("var/lib/yizhan-updater/work");
     std::fs::create_dir_all(&work).unwrap();
-    for (from, to) in [("target.deb", "target.deb"), ("previous.deb", "previous.deb")] {
-        let staged = site.data.join("updates/staged").join(from);
-        std::fs::copy(&staged, work.join(to)).unwrap();
-        std::fs::copy(staged.with_extension("deb.sig"), work.join(to).with_extension("deb.sig")).unwrap();
+    for file in ["target.deb", "previous.deb"] {
+        let staged = site.data.join("updates/staged").join(file);
+        std::fs::copy(&staged, work.join(file)).unwrap();
+        std::fs::copy(staged.with_extension("deb.sig"), work.join(file).with_extension("deb.sig")).unwrap();
     }
-    let state = r#"{"state":{"phase":"installing","from":"1.0.0","to":"2.0.0","started_ms":1}}"#;
+    if installed_v2 {
+        must(dpkg_in(&site.root).arg("--install").arg(&v2));
+    }
     std::fs::write(site.root.join("var/lib/yizhan-updater/state.json"), state).unwrap();
-    assert_eq!(installed(&site.root), "1.0.0");
+    site
+}
+
+#[test]
+fn a_power_cut_before_dpkg_ran_is_resumed_and_the_install_finished() {
+    let state = r#"{"state":{"phase":"installing","from":"1.0.0","to":"2.0.0","started_ms":1}}"#;
+    let site = cut_at(12, state, false);
+    assert_eq!(installed(&site.root), "1.0.0", "dpkg never ran");
     // At boot the updater installs again and gives the new version the whole health window.
     let applied = site.apply(120);
     assert!(text(&applied.stdout).contains("2.0.0 installed and healthy"), "{}", text(&applied.stderr));
     assert_eq!(installed(&site.root), "2.0.0");
+}
+
+#[test]
+fn a_power_cut_while_waiting_for_health_starts_the_check_afresh() {
+    let state = r#"{"state":{"phase":"awaiting_health","from":"1.0.0","to":"2.0.0","installed_ms":1,"deadline_ms":2}}"#;
+    let site = cut_at(15, state, true);
+    // An old health report (of another start) does not count: only one with the new nonce.
+    std::fs::write(site.data.join("updates/health"), r#"{"software":"0.1.0","at_ms":9,"nonce":"old"}"#).unwrap();
+    let applied = site.apply(120);
+    assert!(text(&applied.stdout).contains("2.0.0 installed and healthy"), "{}", text(&applied.stderr));
+    assert_eq!(installed(&site.root), "2.0.0");
+}
+
+#[test]
+fn a_power_cut_during_a_roll_back_finishes_the_roll_back() {
+    let reason = "it did not report healthy within 900 s";
+    let state = format!(r#"{{"state":{{"phase":"rolling_back","from":"1.0.0","to":"2.0.0","reason":"{reason}"}}}}"#);
+    let site = cut_at(16, &state, true);
+    let applied = site.apply(120);
+    assert_eq!(applied.status.code(), Some(3), "{}", text(&applied.stdout));
+    assert!(text(&applied.stderr).contains(&format!("rolled back to 1.0.0: {reason}")), "{}", text(&applied.stderr));
+    assert_eq!(installed(&site.root), "1.0.0");
+    assert!(site.status().contains("rolled back or refused here: 2.0.0"));
 }
 
 #[test]

@@ -172,7 +172,8 @@ pub async fn start(
     let Ok(share) = form.max_failure_pct.trim().parse::<i32>() else {
         return Err(bad(tr(lang, "The failure share is a whole percentage.")).into());
     };
-    match rollouts::start(&state.pool, "yizhan", &form.version, &cohorts, share, &op.name).await {
+    let timing = state.rollout_timing;
+    match rollouts::start(&state.pool, "yizhan", &form.version, (&cohorts, share), &op.name, timing).await {
         Ok(_) => Ok(Redirect::to("/console/updates").into_response()),
         Err(RolloutRefused::Db(e)) => Err(db_error(e)),
         Err(refused) => {

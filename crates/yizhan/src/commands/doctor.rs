@@ -150,7 +150,7 @@ fn update_state(dir: &crate::update::UpdateDir) -> Finding {
             to_do: "the previous version runs; the hub's Software updates page shows the roll-out; `yizhan update status`"
                 .into(),
         },
-        UpdateState::Installing { .. } | UpdateState::AwaitingHealth { .. } => Finding::Bad {
+        state if state.under_way() => Finding::Bad {
             what: format!("software update under way: {}", record.state.describe()),
             to_do: "the updater finishes it (systemctl status yizhan-update); do not power off".into(),
         },

@@ -57,7 +57,11 @@ pub async fn run(cli: Cli) -> ExitCode {
         return soak::run(args, &std::path::absolute(&keys).unwrap_or(keys)).await;
     }
     if let Some(Command::Update(command)) = &cli.command {
-        // The root updater runs whatever state the kiosk's configuration is in.
+        // The root updater runs whatever state the kiosk's configuration is in, and logs to
+        // its unit's journal through standard error.
+        if matches!(command, crate::cli::UpdateCommand::Apply(_)) {
+            crate::logging::init(&Default::default());
+        }
         return update::run(command, &cli.config, &cli.data_dir);
     }
     if let Some(Command::Staff(StaffCommand::HashPin)) = &cli.command {

@@ -19,8 +19,25 @@ use super::HubSettings;
 use crate::update::staging::{self, Package, Staged};
 use crate::update::{deb, UpdateDir, UpdateState, PACKAGE};
 
-/// Versions being fetched now: an offer handed over again meanwhile waits for the first.
-static IN_FLIGHT: Mutex<Option<HashSet<String>>> = Mutex::new(None);
+/// The version being fetched now (one at a time): an offer handed over again meanwhile, or
+/// another version's, waits for it.
+static IN_FLIGHT: Mutex<Option<String>> = Mutex::new(None);
+
+/// Versions whose roll-out was stopped while they were being fetched: not staged after all.
+static CANCELLED: Mutex<Option<HashSet<String>>> = Mutex::new(None);
+
+/// Frees the in-flight slot however the fetch ends (a panic included).
+struct InFlight;
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        *IN_FLIGHT.lock().unwrap_or_else(|p| p.into_inner()) = None;
+    }
+}
+
+fn cancelled(version: &str) -> bool {
+    CANCELLED.lock().unwrap_or_else(|p| p.into_inner()).as_ref().is_some_and(|c| c.contains(version))
+}
 
 /// What to tell the hub about an offer now.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -50,18 +67,24 @@ pub fn offer(
     }
     let updates = &settings.running.updates;
     let dir = UpdateDir::new(&settings.data_dir, &updates.root);
-    if matches!(dir.record().state, UpdateState::Installing { .. } | UpdateState::AwaitingHealth { .. }) {
+    if dir.record().state.under_way() {
         return Answer::Later;
     }
     {
         let mut in_flight = IN_FLIGHT.lock().unwrap_or_else(|p| p.into_inner());
-        if !in_flight.get_or_insert_with(HashSet::new).insert(version.to_string()) {
+        if in_flight.is_some() {
             return Answer::Later;
         }
+        *in_flight = Some(version.to_string());
+    }
+    // Offered afresh (a new roll-out of a version once stopped): no longer withdrawn.
+    if let Some(cancelled) = CANCELLED.lock().unwrap_or_else(|p| p.into_inner()).as_mut() {
+        cancelled.remove(version);
     }
     let (client, settings) = (client.clone(), settings.clone());
     let (version, sha256) = (version.to_string(), sha256.to_string());
     tokio::spawn(async move {
+        let _slot = InFlight;
         let answer = stage(&client, &settings, &dir, &version, &sha256).await;
         if let Answer::Now(done, detail) = answer {
             if let Err(error) = client.ack(&CommandAck { id, done, detail }).await {
@@ -69,8 +92,6 @@ pub fn offer(
                 tracing::warn!(%error, "the update's acknowledgement did not reach the hub");
             }
         }
-        let mut in_flight = IN_FLIGHT.lock().unwrap_or_else(|p| p.into_inner());
-        in_flight.get_or_insert_with(HashSet::new).remove(&version);
     });
     Answer::Later
 }
@@ -163,8 +184,10 @@ async fn fetch(client: &HubClient, version: &str) -> Result<Package, HubError> {
     Ok(Package { signature, bytes })
 }
 
-/// The roll-out was stopped: drop the staged `version` unless its install was asked for already.
+/// The roll-out was stopped: drop the staged `version` unless its install was asked for already,
+/// and do not stage it should it be coming down now.
 pub fn withdraw(settings: &HubSettings, version: &str) -> (bool, String) {
+    CANCELLED.lock().unwrap_or_else(|p| p.into_inner()).get_or_insert_with(HashSet::new).insert(version.to_string());
     let dir = UpdateDir::new(&settings.data_dir, &settings.running.updates.root);
     if staging::withdraw(&dir, version) {
         (true, format!("{version} withdrawn: it will not be installed"))

@@ -71,6 +71,11 @@ fn dpkg(root: &Path) -> Command {
     dpkg
 }
 
+/// dpkg's answer when another dpkg (unattended-upgrades, a technician) holds its lock.
+pub fn is_lock_busy(error: &str) -> bool {
+    error.contains("lock") && (error.contains("locked") || error.contains("another process"))
+}
+
 /// Installs a .deb into `root`.
 pub fn install(root: &Path, deb: &Path) -> Result<(), String> {
     run(dpkg(root).arg("--install").arg(deb)).map(drop)

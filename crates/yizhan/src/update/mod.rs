@@ -26,13 +26,13 @@
 //! | file                              | what                                            |
 //! |-----------------------------------|-------------------------------------------------|
 //! | `state.json`                      | where the update stands; versions that failed   |
-//! | `work/` (root only)               | its own copies of the packages, checked, installed |
+//! | `work/`                           | its own copies of the packages, checked, installed |
 //! | `current.deb` (+`.sig`)           | the package installed last: the next fall-back  |
 //! | `health-nonce`                    | what the new version must echo in `health`      |
 //!
-//! Root reads nothing of the kiosk's but the two packages (without following links, bounded in
-//! size, into memory, checked there, then written to `work/` and installed from there) and the
-//! request and health files, which only say "now" and "well".
+//! Root reads nothing of the kiosk's but the two packages (into memory, checked there, then
+//! written to `work/` and installed from there) and the request and health files, which only say
+//! "now" and "well" — all through [`untrusted`], which follows no link and waits on no FIFO.
 
 pub mod apply;
 pub mod deb;
@@ -40,6 +40,7 @@ pub mod hours;
 pub mod on_kiosk;
 pub mod staging;
 pub mod state;
+pub mod untrusted;
 
 pub use hours::OpeningHours;
 pub use state::{UpdateRecord, UpdateState};
@@ -56,7 +57,7 @@ pub const PACKAGE: &str = "yizhan";
 pub const UPDATER_DIR: &str = "var/lib/yizhan-updater";
 
 /// The largest package either side reads.
-pub const MAX_PACKAGE_BYTES: u64 = 512 * 1024 * 1024;
+pub use fleet::package::MAX_PACKAGE_BYTES;
 
 /// The update folders: the kiosk's (in its data directory) and the updater's (in `root`).
 #[derive(Clone, Debug)]
@@ -70,6 +71,14 @@ pub struct UpdateDir {
 impl UpdateDir {
     pub fn new(data_dir: &Path, root: &Path) -> UpdateDir {
         UpdateDir { dir: data_dir.join("updates"), updater: root.join(UPDATER_DIR) }
+    }
+
+    /// A file of the kiosk's folder (`updates/<folders…>/<file>`), read as root reads it.
+    pub fn read_kiosk_file(&self, folders: &[&str], file: &str, limit: u64) -> std::io::Result<Vec<u8>> {
+        let data_dir = self.dir.parent().unwrap_or(Path::new("."));
+        let mut path = vec!["updates"];
+        path.extend_from_slice(folders);
+        untrusted::read(data_dir, &path, file, limit)
     }
 
     pub fn staged(&self, which: Slot) -> PathBuf {
@@ -123,7 +132,7 @@ pub enum Slot {
 }
 
 impl Slot {
-    fn file(self) -> &'static str {
+    pub fn file(self) -> &'static str {
         match self {
             Slot::Target => "target.deb",
             Slot::Previous => "previous.deb",

@@ -20,8 +20,20 @@ pub struct Package {
 }
 
 impl Package {
-    /// A .deb and the `.sig` beside it. Neither is followed if it is a link, and neither is
-    /// read past [`MAX_PACKAGE_BYTES`]: root reads these from the kiosk's folder.
+    /// A staged package, as root reads it from the kiosk's folder ([`super::untrusted`]).
+    pub fn read_staged(dir: &UpdateDir, slot: Slot) -> Result<Package, String> {
+        let named = |file: &str, e: std::io::Error| format!("{}: {e}", dir.dir.join("staged").join(file).display());
+        let deb = slot.file();
+        let bytes = dir.read_kiosk_file(&["staged"], deb, MAX_PACKAGE_BYTES).map_err(|e| named(deb, e))?;
+        let sig = format!("{deb}.sig");
+        let text = dir.read_kiosk_file(&["staged"], &sig, 64 * 1024).map_err(|e| named(&sig, e))?;
+        let text = String::from_utf8(text).map_err(|_| format!("{sig}: not text"))?;
+        let signature = PackageSignature::parse(&text).map_err(|e| format!("{sig}: {e}"))?;
+        Ok(Package { signature, bytes })
+    }
+
+    /// A .deb and the `.sig` beside it, neither followed if it is a link nor read past
+    /// [`MAX_PACKAGE_BYTES`].
     pub fn read(deb: &Path) -> Result<Package, String> {
         let bytes = read_plain_file(deb, MAX_PACKAGE_BYTES).map_err(|e| format!("{}: {e}", deb.display()))?;
         let sig = signature_path(deb);
@@ -55,7 +67,8 @@ impl Package {
 pub fn read_plain_file(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
     use std::io::Read;
     use std::os::unix::fs::OpenOptionsExt;
-    let file = std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NOFOLLOW).open(path)?;
+    let flags = libc::O_NOFOLLOW | libc::O_NONBLOCK;
+    let file = std::fs::OpenOptions::new().read(true).custom_flags(flags).open(path)?;
     let meta = file.metadata()?;
     if !meta.is_file() || meta.len() > limit {
         return Err(std::io::Error::other("not a plain file of a package's size"));
@@ -104,16 +117,27 @@ pub fn stage(
     if record.failed.iter().any(|v| v == target.version()) {
         return Err(format!("version {} was rolled back on this kiosk before", target.version()));
     }
-    if matches!(record.state, UpdateState::Installing { .. } | UpdateState::AwaitingHealth { .. }) {
+    if record.state.under_way() {
         return Err(format!("an update is under way: {}", record.state.describe()));
     }
     if staged_version(dir).as_deref() == Some(target.version()) {
         return Ok(Staged::Waiting(target.version().to_string()));
     }
-    let written =
-        previous.write(&dir.staged(Slot::Previous)).and_then(|()| target.write(&dir.staged(Slot::Target)));
-    written.map_err(|e| format!("could not stage it: {e}"))?;
+    swap_in(dir, target, previous).map_err(|e| format!("could not stage it: {e}"))?;
     Ok(Staged::Waiting(target.version().to_string()))
+}
+
+/// Writes both packages into `staged.new/`, then puts that folder in the place of `staged/`:
+/// the updater never finds one package of one staging beside the other of another.
+fn swap_in(dir: &UpdateDir, target: &Package, previous: &Package) -> std::io::Result<()> {
+    let fresh = dir.dir.join("staged.new");
+    let _ = std::fs::remove_dir_all(&fresh);
+    previous.write(&fresh.join(Slot::Previous.file()))?;
+    target.write(&fresh.join(Slot::Target.file()))?;
+    let staged = dir.dir.join("staged");
+    let _ = std::fs::remove_dir_all(&staged);
+    std::fs::rename(&fresh, &staged)?;
+    crate::hub_link::sync_folder(&staged)
 }
 
 /// The version staged, as its signature file says (checked again before it is installed).
@@ -156,7 +180,7 @@ pub fn install_due(dir: &UpdateDir, hours: Option<OpeningHours>, now: NaiveTime)
     tidy(dir);
     staged_version(dir).is_some()
         && !dir.request().exists()
-        && !matches!(dir.record().state, UpdateState::Installing { .. } | UpdateState::AwaitingHealth { .. })
+        && !dir.record().state.under_way()
         && !hours.is_some_and(|h| h.is_open(now))
 }
 
@@ -189,9 +213,9 @@ pub fn report_healthy(dir: &UpdateDir) {
     }
 }
 
-/// The kiosk's last health report.
+/// The kiosk's last health report (read as root reads the kiosk's files).
 pub fn last_health(dir: &UpdateDir) -> Option<HealthReport> {
-    serde_json::from_str(&std::fs::read_to_string(dir.health()).ok()?).ok()
+    serde_json::from_slice(&dir.read_kiosk_file(&[], "health", 4096).ok()?).ok()
 }
 
 #[cfg(test)]

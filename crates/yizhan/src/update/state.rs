@@ -17,6 +17,8 @@ pub enum UpdateState {
     AwaitingHealth { from: String, to: String, installed_ms: i64, deadline_ms: i64 },
     /// `version` runs and said it is healthy.
     Healthy { version: String, at_ms: i64 },
+    /// `to` failed (`reason`): `from` is being put back.
+    RollingBack { from: String, to: String, reason: String },
     /// `to` was installed but not healthy (or not installable): `from` is back.
     RolledBack { from: String, to: String, reason: String, at_ms: i64 },
     /// A staged package was not installed at all (its signature, its contents).
@@ -24,12 +26,21 @@ pub enum UpdateState {
 }
 
 impl UpdateState {
+    /// The updater is in the middle of it (nothing new is staged or asked for meanwhile).
+    pub fn under_way(&self) -> bool {
+        matches!(
+            self,
+            UpdateState::Installing { .. } | UpdateState::AwaitingHealth { .. } | UpdateState::RollingBack { .. }
+        )
+    }
+
     /// One word for the hub.
     pub fn phase(&self) -> &'static str {
         match self {
             UpdateState::Idle => "idle",
             UpdateState::Installing { .. } => "installing",
             UpdateState::AwaitingHealth { .. } => "awaiting_health",
+            UpdateState::RollingBack { .. } => "rolling_back",
             UpdateState::Healthy { .. } => "healthy",
             UpdateState::RolledBack { .. } => "rolled_back",
             UpdateState::Refused { .. } => "refused",
@@ -42,6 +53,7 @@ impl UpdateState {
             UpdateState::Idle => None,
             UpdateState::Installing { to, .. }
             | UpdateState::AwaitingHealth { to, .. }
+            | UpdateState::RollingBack { to, .. }
             | UpdateState::RolledBack { to, .. } => Some(to),
             UpdateState::Healthy { version, .. } | UpdateState::Refused { version, .. } => Some(version),
         }
