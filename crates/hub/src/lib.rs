@@ -124,8 +124,10 @@ impl RunningHub {
             None => format!("https://{addr}"),
         };
         let rules = Arc::new(config.rules.clone());
-        let timing =
-            rollouts::Timing { silent_after: config.silent_after, offer_timeout: config.rollout_offer_timeout };
+        let timing = rollouts::Timing {
+            silent_after: config.silent_after,
+            offer_timeout: config.rollout_offer_timeout,
+        };
         let state = api::AppState {
             pool: pool.clone(),
             tls: hub_tls.clone(),

@@ -291,9 +291,15 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Rollout(RolloutCommand::Start { version, cohorts, max_failure_pct, operator, db }) => {
             let pool = hub::db::connect(&db.database_url, 1).await?;
-            let id =
-                hub::rollouts::start(&pool, "yizhan", &version, (&cohorts, max_failure_pct), &operator, Default::default())
-                    .await?;
+            let id = hub::rollouts::start(
+                &pool,
+                "yizhan",
+                &version,
+                (&cohorts, max_failure_pct),
+                &operator,
+                Default::default(),
+            )
+            .await?;
             println!("roll-out {id} of yizhan {version} started: cohorts {cohorts:?}, at most {max_failure_pct}% failures");
         }
         Command::Rollout(RolloutCommand::Stop { id, reason, operator, db }) => {

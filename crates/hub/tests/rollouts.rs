@@ -105,7 +105,9 @@ async fn stages_wait_for_health_and_failures_past_the_share_stop_the_rollout() {
     let kiosk = |id: &str| kiosks.iter().find(|k| k.id == id).unwrap();
 
     // One, then three, then all; half of a stage may fail.
-    let id = rollouts::start(hub.pool(), "yizhan", "2.0.0", (&[1, 3, 0], 50), "ops", Default::default()).await.unwrap();
+    let id = rollouts::start(hub.pool(), "yizhan", "2.0.0", (&[1, 3, 0], 50), "ops", Default::default())
+        .await
+        .unwrap();
     assert!(matches!(
         rollouts::start(hub.pool(), "yizhan", "2.0.0", (&[1], 0), "ops", Default::default()).await,
         Err(RolloutRefused::AnotherRunning)
@@ -195,7 +197,8 @@ async fn stopping_withdraws_the_offers_not_yet_handed_over_and_cancels_the_other
         .unwrap();
     beat(&a, None).await;
     beat(&b, None).await;
-    let id = rollouts::start(hub.pool(), "yizhan", "2.0.0", (&[0], 100), "ops", Default::default()).await.unwrap();
+    let id =
+        rollouts::start(hub.pool(), "yizhan", "2.0.0", (&[0], 100), "ops", Default::default()).await.unwrap();
     assert_eq!(offered(&hub, id).await, vec![a.id.clone(), b.id.clone()], "{} is silent", silent.id);
     // One kiosk has its offer (and may have staged it); the other has not called since.
     assert_eq!(beat(&a, None).await.len(), 1);
@@ -232,7 +235,9 @@ async fn an_offer_with_no_outcome_in_time_counts_as_failed() {
     add(&hub, "2.0.0").await;
     let kiosk = hub.kiosk("SH-XH-0301").await;
     beat(&kiosk, None).await;
-    let id = rollouts::start(hub.pool(), "yizhan", "2.0.0", (&[1, 0], 0), "ops", Default::default()).await.unwrap();
+    let id = rollouts::start(hub.pool(), "yizhan", "2.0.0", (&[1, 0], 0), "ops", Default::default())
+        .await
+        .unwrap();
     assert_eq!(beat(&kiosk, None).await.len(), 1);
     // Staged, then never idle (or gone): a day and a half later the offer has no outcome.
     sqlx::query("UPDATE rollout_kiosks SET updated_at = now() - interval '37 hours'")
@@ -251,5 +256,8 @@ async fn an_offer_with_no_outcome_in_time_counts_as_failed() {
     let mut quiet = healthy_beat();
     quiet.update = None;
     let reply = kiosk.client.heartbeat(&quiet).await.unwrap();
-    assert!(reply.commands.iter().any(|c| matches!(&c.action, CommandAction::CancelUpdate { version } if version == "2.0.0")));
+    assert!(reply
+        .commands
+        .iter()
+        .any(|c| matches!(&c.action, CommandAction::CancelUpdate { version } if version == "2.0.0")));
 }

@@ -165,6 +165,16 @@ fn both_packages_install_into_a_scratch_root_with_users_units_and_rules() {
     // The first thing a technician must provide: this kiosk's own receipt key pair.
     assert!(refusal.contains("receipts.signing_key"), "{refusal}");
 
+    // An upgrade never follows a link the kiosk's user put in its own folder: root's /etc is not
+    // handed over, and the folder is made again.
+    let updates = root.join("var/lib/yizhan/updates");
+    std::fs::remove_dir_all(&updates).unwrap();
+    std::os::unix::fs::symlink(root.join("etc"), &updates).unwrap();
+    must(dpkg_in(&root).arg("--install").arg(&kiosk));
+    assert_eq!(std::fs::metadata(root.join("etc")).unwrap().uid(), 0, "/etc is still root's");
+    let remade = std::fs::symlink_metadata(&updates).unwrap();
+    assert!(remade.is_dir() && remade.uid() == kiosk_uid, "the link was replaced by the kiosk's folder");
+
     // A purge by mistake keeps the journal; told twice, it goes.
     std::fs::write(root.join("var/lib/yizhan/journal.db"), "the money's record").unwrap();
     let purged = must(dpkg_in(&root).args(["--purge", "yizhan"]));

@@ -169,7 +169,10 @@ async fn an_update_rolls_out_by_cohort_and_a_broken_one_stops_the_rollout_by_its
     let by_id = |id: &str| kiosks.iter().find(|k| k.id == id).unwrap();
 
     // 2.0.0: one kiosk first, then every kiosk; nobody may fail.
-    let rollout = hub::rollouts::start(hub.pool(), "yizhan", "2.0.0", (&[1, 0], 0), "ops", Default::default()).await.unwrap();
+    let rollout =
+        hub::rollouts::start(hub.pool(), "yizhan", "2.0.0", (&[1, 0], 0), "ops", Default::default())
+            .await
+            .unwrap();
     let first = offered(&hub, rollout).await;
     assert_eq!(first.len(), 1, "one kiosk first: {first:?}");
     let first = by_id(&first[0].0);
@@ -198,7 +201,10 @@ async fn an_update_rolls_out_by_cohort_and_a_broken_one_stops_the_rollout_by_its
 
     // 3.0.0 cannot start: the first kiosk's updater rolls it back, and the roll-out stops by
     // itself before anyone else gets it.
-    let rollout = hub::rollouts::start(hub.pool(), "yizhan", "3.0.0", (&[1, 0], 0), "ops", Default::default()).await.unwrap();
+    let rollout =
+        hub::rollouts::start(hub.pool(), "yizhan", "3.0.0", (&[1, 0], 0), "ops", Default::default())
+            .await
+            .unwrap();
     let first = offered(&hub, rollout).await;
     assert_eq!(first.len(), 1);
     let first = by_id(&first[0].0);

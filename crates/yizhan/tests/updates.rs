@@ -296,7 +296,8 @@ fn a_power_cut_while_waiting_for_health_starts_the_check_afresh() {
     let state = r#"{"state":{"phase":"awaiting_health","from":"1.0.0","to":"2.0.0","installed_ms":1,"deadline_ms":2}}"#;
     let site = cut_at(15, state, true);
     // An old health report (of another start) does not count: only one with the new nonce.
-    std::fs::write(site.data.join("updates/health"), r#"{"software":"0.1.0","at_ms":9,"nonce":"old"}"#).unwrap();
+    std::fs::write(site.data.join("updates/health"), r#"{"software":"0.1.0","at_ms":9,"nonce":"old"}"#)
+        .unwrap();
     let applied = site.apply(120);
     assert!(text(&applied.stdout).contains("2.0.0 installed and healthy"), "{}", text(&applied.stderr));
     assert_eq!(installed(&site.root), "2.0.0");
@@ -305,11 +306,16 @@ fn a_power_cut_while_waiting_for_health_starts_the_check_afresh() {
 #[test]
 fn a_power_cut_during_a_roll_back_finishes_the_roll_back() {
     let reason = "it did not report healthy within 900 s";
-    let state = format!(r#"{{"state":{{"phase":"rolling_back","from":"1.0.0","to":"2.0.0","reason":"{reason}"}}}}"#);
+    let state =
+        format!(r#"{{"state":{{"phase":"rolling_back","from":"1.0.0","to":"2.0.0","reason":"{reason}"}}}}"#);
     let site = cut_at(16, &state, true);
     let applied = site.apply(120);
     assert_eq!(applied.status.code(), Some(3), "{}", text(&applied.stdout));
-    assert!(text(&applied.stderr).contains(&format!("rolled back to 1.0.0: {reason}")), "{}", text(&applied.stderr));
+    assert!(
+        text(&applied.stderr).contains(&format!("rolled back to 1.0.0: {reason}")),
+        "{}",
+        text(&applied.stderr)
+    );
     assert_eq!(installed(&site.root), "1.0.0");
     assert!(site.status().contains("rolled back or refused here: 2.0.0"));
 }

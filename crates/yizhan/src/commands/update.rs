@@ -115,7 +115,13 @@ fn status(dir: &UpdateDir) {
 fn apply(dir: &UpdateDir, args: &UpdateApplyArgs) -> Done {
     let key = load_public_key(&args.key).map_err(|e| (2, e.to_string()))?;
     let commands = (args.stop.clone(), args.start.clone());
-    let updater = Updater::new(args.root.clone(), dir.clone(), key, commands, Duration::from_secs(args.health_timeout_s));
+    let updater = Updater::new(
+        args.root.clone(),
+        dir.clone(),
+        key,
+        commands,
+        Duration::from_secs(args.health_timeout_s),
+    );
     match updater.run().map_err(|e| (1, e))? {
         Outcome::NothingToDo => println!("nothing to install"),
         Outcome::StaleRequest => {

@@ -17,7 +17,7 @@ use fleet::{HubClient, HubError};
 
 use super::HubSettings;
 use crate::update::staging::{self, Package, Staged};
-use crate::update::{deb, UpdateDir, UpdateState, PACKAGE};
+use crate::update::{deb, UpdateDir, PACKAGE};
 
 /// The version being fetched now (one at a time): an offer handed over again meanwhile, or
 /// another version's, waits for it.
@@ -99,10 +99,11 @@ pub fn offer(
 /// Waits for the offers being fetched to be staged and acknowledged (for a one-shot process,
 /// `yizhan hub sync`, which would otherwise end with them half done).
 pub async fn finish_in_flight() {
-    loop {
-        let busy =
-            IN_FLIGHT.lock().unwrap_or_else(|p| p.into_inner()).as_ref().is_some_and(|s| !s.is_empty());
-        if !busy {
+    // As long as a download may take (the client's own limit), and no longer.
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(900);
+    while IN_FLIGHT.lock().unwrap_or_else(|p| p.into_inner()).is_some() {
+        if tokio::time::Instant::now() >= deadline {
+            tracing::warn!("an offered update is still being fetched; it comes again with a later heartbeat");
             return;
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
@@ -161,6 +162,10 @@ async fn stage(
             Err(error) => return refused(format!("the fall-back package {running}: {error}")),
         },
     };
+    // Stopped while it came down: not staged after all.
+    if cancelled(version) {
+        return Answer::Now(false, format!("{version} withdrawn: the roll-out was stopped"));
+    }
     // Writing tens of megabytes durably: off the async threads.
     let dir = dir.clone();
     let staged =
@@ -187,7 +192,11 @@ async fn fetch(client: &HubClient, version: &str) -> Result<Package, HubError> {
 /// The roll-out was stopped: drop the staged `version` unless its install was asked for already,
 /// and do not stage it should it be coming down now.
 pub fn withdraw(settings: &HubSettings, version: &str) -> (bool, String) {
-    CANCELLED.lock().unwrap_or_else(|p| p.into_inner()).get_or_insert_with(HashSet::new).insert(version.to_string());
+    CANCELLED
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .get_or_insert_with(HashSet::new)
+        .insert(version.to_string());
     let dir = UpdateDir::new(&settings.data_dir, &settings.running.updates.root);
     if staging::withdraw(&dir, version) {
         (true, format!("{version} withdrawn: it will not be installed"))

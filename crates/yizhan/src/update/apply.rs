@@ -46,8 +46,14 @@ pub enum Outcome {
     /// A request left from long ago, dropped.
     StaleRequest,
     Healthy(String),
-    RolledBack { to: String, reason: String },
-    Refused { version: String, reason: String },
+    RolledBack {
+        to: String,
+        reason: String,
+    },
+    Refused {
+        version: String,
+        reason: String,
+    },
 }
 
 /// Why a staged package was not taken.
@@ -132,7 +138,11 @@ impl Updater {
                 self.stop_kiosk();
                 let _ = deb::configure_pending(&self.root);
                 if let Err(why) = deb::install(&self.root, &self.dir.work(Slot::Target)) {
-                    return self.roll_back(&from, &to, &format!("the interrupted install could not be finished: {why}"));
+                    return self.roll_back(
+                        &from,
+                        &to,
+                        &format!("the interrupted install could not be finished: {why}"),
+                    );
                 }
                 self.restart_and_watch(&from, &to)
             }
@@ -173,7 +183,8 @@ impl Updater {
 
     fn refuse(&self, version: &str, reason: String) -> Result<Outcome, String> {
         tracing::error!(version, %reason, "updater: staged package refused");
-        let refused = UpdateState::Refused { version: version.to_string(), reason: reason.clone(), at_ms: now_ms() };
+        let refused =
+            UpdateState::Refused { version: version.to_string(), reason: reason.clone(), at_ms: now_ms() };
         self.fail(refused, version)?;
         let _ = std::fs::remove_file(self.dir.request());
         Ok(Outcome::Refused { version: version.to_string(), reason })
@@ -217,9 +228,14 @@ impl Updater {
         let from = match deb::installed_version(&self.root, PACKAGE)? {
             Some(installed) if installed == previous.version() => installed,
             Some(installed) => {
-                return self.refuse(&to, format!("the fall-back package is {}, but {installed} is installed", previous.version()))
+                return self.refuse(
+                    &to,
+                    format!("the fall-back package is {}, but {installed} is installed", previous.version()),
+                )
             }
-            None => return self.refuse(&to, format!("{PACKAGE} is not installed here: nothing to fall back to")),
+            None => {
+                return self.refuse(&to, format!("{PACKAGE} is not installed here: nothing to fall back to"))
+            }
         };
         if !deb::newer(&to, &from)? {
             return self.refuse(&to, format!("{to} is not newer than {from}, which runs here"));
@@ -242,10 +258,16 @@ impl Updater {
     /// it; rolls back without one, or when `to` is not what dpkg says is installed.
     fn restart_and_watch(&self, from: &str, to: &str) -> Result<Outcome, String> {
         let nonce = fresh_nonce();
-        write_durably(&self.dir.nonce(), &nonce).map_err(|e| format!("the health nonce could not be written: {e}"))?;
+        write_durably(&self.dir.nonce(), &nonce)
+            .map_err(|e| format!("the health nonce could not be written: {e}"))?;
         let installed_ms = now_ms();
         let deadline_ms = installed_ms + self.health_timeout.as_millis() as i64;
-        self.set(UpdateState::AwaitingHealth { from: from.into(), to: to.into(), installed_ms, deadline_ms })?;
+        self.set(UpdateState::AwaitingHealth {
+            from: from.into(),
+            to: to.into(),
+            installed_ms,
+            deadline_ms,
+        })?;
         self.start_kiosk();
         // Monotonic: a clock stepped by NTP at boot moves neither the deadline nor the report.
         let deadline = Instant::now() + self.health_timeout;
@@ -256,7 +278,10 @@ impl Updater {
                     installed => self.roll_back(
                         from,
                         to,
-                        &format!("it reported healthy, but {} is installed", installed.as_deref().unwrap_or("nothing")),
+                        &format!(
+                            "it reported healthy, but {} is installed",
+                            installed.as_deref().unwrap_or("nothing")
+                        ),
                     ),
                 };
             }
@@ -297,8 +322,12 @@ impl Updater {
             }
             Err(why) => format!("{reason}; putting {from} back failed too: {why}"),
         };
-        let rolled_back =
-            UpdateState::RolledBack { from: from.into(), to: to.into(), reason: reason.clone(), at_ms: now_ms() };
+        let rolled_back = UpdateState::RolledBack {
+            from: from.into(),
+            to: to.into(),
+            reason: reason.clone(),
+            at_ms: now_ms(),
+        };
         self.fail(rolled_back, to)?;
         self.start_kiosk();
         Ok(Outcome::RolledBack { to: from.into(), reason })
@@ -306,7 +335,8 @@ impl Updater {
 
     /// Keeps root's copy of `slot` as the package installed (the next update's fall-back).
     fn keep(&self, slot: Slot) {
-        let kept = Package::read(&self.dir.work(slot)).and_then(|p| p.write(&self.dir.kept()).map_err(|e| e.to_string()));
+        let kept = Package::read(&self.dir.work(slot))
+            .and_then(|p| p.write(&self.dir.kept()).map_err(|e| e.to_string()));
         if let Err(error) = kept {
             tracing::warn!(%error, "updater: the installed package could not be kept for the next fall-back");
         }

@@ -22,7 +22,8 @@ pub struct Package {
 impl Package {
     /// A staged package, as root reads it from the kiosk's folder ([`super::untrusted`]).
     pub fn read_staged(dir: &UpdateDir, slot: Slot) -> Result<Package, String> {
-        let named = |file: &str, e: std::io::Error| format!("{}: {e}", dir.dir.join("staged").join(file).display());
+        let named =
+            |file: &str, e: std::io::Error| format!("{}: {e}", dir.dir.join("staged").join(file).display());
         let deb = slot.file();
         let bytes = dir.read_kiosk_file(&["staged"], deb, MAX_PACKAGE_BYTES).map_err(|e| named(deb, e))?;
         let sig = format!("{deb}.sig");

@@ -30,7 +30,9 @@ impl UpdateState {
     pub fn under_way(&self) -> bool {
         matches!(
             self,
-            UpdateState::Installing { .. } | UpdateState::AwaitingHealth { .. } | UpdateState::RollingBack { .. }
+            UpdateState::Installing { .. }
+                | UpdateState::AwaitingHealth { .. }
+                | UpdateState::RollingBack { .. }
         )
     }
 
@@ -68,6 +70,9 @@ impl UpdateState {
                 format!("{to} installed, waiting for it to report healthy")
             }
             UpdateState::Healthy { version, .. } => format!("{version} installed and healthy"),
+            UpdateState::RollingBack { from, to, reason } => {
+                format!("putting {from} back in place of {to}: {reason}")
+            }
             UpdateState::RolledBack { from, to, reason, .. } => {
                 format!("{to} rolled back to {from}: {reason}")
             }

@@ -43,7 +43,10 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(dir.join("plain"), b"12345").unwrap();
         assert_eq!(read(base.path(), &["updates", "staged"], "plain", 5).unwrap(), b"12345");
-        assert!(read(base.path(), &["updates", "staged"], "plain", 4).unwrap_err().to_string().contains("larger"));
+        assert!(read(base.path(), &["updates", "staged"], "plain", 4)
+            .unwrap_err()
+            .to_string()
+            .contains("larger"));
 
         let elsewhere = base.path().join("elsewhere");
         std::fs::create_dir_all(&elsewhere).unwrap();
@@ -58,6 +61,9 @@ mod tests {
         let fifo = dir.join("fifo");
         let made = std::process::Command::new("mkfifo").arg(&fifo).status().unwrap();
         assert!(made.success());
-        assert!(read(base.path(), &["updates", "staged"], "fifo", 100).unwrap_err().to_string().contains("plain"));
+        assert!(read(base.path(), &["updates", "staged"], "fifo", 100)
+            .unwrap_err()
+            .to_string()
+            .contains("plain"));
     }
 }
