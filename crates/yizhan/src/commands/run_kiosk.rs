@@ -59,8 +59,10 @@ fn config_waiting(hub: Option<&HubConnection>) -> impl Fn() -> bool + 'static {
     move || place.as_ref().is_some_and(ConfigPlace::waiting)
 }
 
-/// Takes up a configuration pushed from the hub: waits for any sale or settling under way to
-/// end, keeps new ones out, and starts the program afresh, which applies the staged file before
+/// Takes up a configuration pushed from the hub, or an update: waits for any sale or settling
+/// under way to end and keeps new ones out; then, for an update, asks the updater to install it
+/// (which stops this process) or, for a package installed by hand, ends for systemd to start the
+/// new program; otherwise starts the program afresh, which applies a staged configuration before
 /// it opens the journal.
 async fn start_afresh(backend: &Backend, hub: Option<&HubConnection>, updates: &Updates) -> ExitCode {
     let _no_sales = backend.runtime.between_customers().await;

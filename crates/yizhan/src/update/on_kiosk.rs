@@ -12,6 +12,10 @@ use crate::config::KioskConfig;
 /// request back and goes on. Well inside the watchdog's 180 s.
 const UPDATER_ANSWERS_WITHIN: Duration = Duration::from_secs(60);
 
+/// After an unanswered request, how long before the kiosk asks again (a kiosk without the
+/// updater's units must not leave service every few minutes).
+const ASK_AGAIN_AFTER: Duration = Duration::from_secs(3600);
+
 /// This kiosk's update folders and rules.
 #[derive(Clone, Debug)]
 pub struct Updates {
@@ -44,7 +48,20 @@ impl Updates {
         if self.dir.restart_requested().exists() {
             return Some(Leave::Restart);
         }
+        if self.asked_lately() {
+            return None;
+        }
         staging::install_due(&self.dir, self.hours, chrono::Local::now().time()).then_some(Leave::Install)
+    }
+
+    fn unanswered(&self) -> std::path::PathBuf {
+        self.dir.dir.join("unanswered")
+    }
+
+    /// An earlier request went unanswered within [`ASK_AGAIN_AFTER`].
+    fn asked_lately(&self) -> bool {
+        let at = std::fs::metadata(self.unanswered()).and_then(|m| m.modified());
+        at.ok().and_then(|t| t.elapsed().ok()).is_some_and(|age| age < ASK_AGAIN_AFTER)
     }
 
     /// Asks the updater to install the staged version and waits for it to stop the kiosk. Should
@@ -55,8 +72,9 @@ impl Updates {
             Ok(()) => {
                 tracing::info!("an update is staged and the kiosk idle: install asked for");
                 tokio::time::sleep(UPDATER_ANSWERS_WITHIN).await;
-                tracing::error!("the updater did not take the install up (is yizhan-update.path running?)");
+                tracing::error!("the updater did not take the install up (is yizhan-update.path running?); asking again in an hour");
                 let _ = std::fs::remove_file(self.dir.request());
+                let _ = std::fs::write(self.unanswered(), "");
             }
             Err(error) => tracing::error!(%error, "could not ask for the staged update to be installed"),
         }

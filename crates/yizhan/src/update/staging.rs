@@ -1,7 +1,8 @@
 //! The kiosk's half of an update: a package offered (by the hub, or from a technician's USB
 //! stick with `yizhan update stage`) is checked against the operator's key and staged with the
 //! package of the version running, to fall back to; when the kiosk is idle and the hall closed it
-//! asks the updater to install it; started afresh and ready, it says it is healthy.
+//! asks the updater to install it (`on_kiosk`); started afresh, once its main loop has turned for
+//! the settling time, it says it is healthy, echoing the updater's nonce.
 
 use std::path::Path;
 
@@ -63,23 +64,13 @@ impl Package {
     }
 }
 
-/// A regular file's bytes, refusing a link (`O_NOFOLLOW`), anything but a plain file, and more
-/// than `limit` bytes.
+/// A regular file's bytes, refusing a link (`O_NOFOLLOW`), a FIFO, anything but a plain file,
+/// and more than `limit` bytes.
 pub fn read_plain_file(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
-    use std::io::Read;
     use std::os::unix::fs::OpenOptionsExt;
     let flags = libc::O_NOFOLLOW | libc::O_NONBLOCK;
     let file = std::fs::OpenOptions::new().read(true).custom_flags(flags).open(path)?;
-    let meta = file.metadata()?;
-    if !meta.is_file() || meta.len() > limit {
-        return Err(std::io::Error::other("not a plain file of a package's size"));
-    }
-    let mut bytes = Vec::with_capacity(meta.len() as usize);
-    file.take(limit + 1).read_to_end(&mut bytes)?;
-    if bytes.len() as u64 > limit {
-        return Err(std::io::Error::other("larger than a package may be"));
-    }
-    Ok(bytes)
+    super::untrusted::read_whole(file, limit)
 }
 
 /// What staging came to.

@@ -16,7 +16,11 @@ pub fn read(base: &Path, folders: &[&str], file: &str, limit: u64) -> io::Result
         dir = openat(&dir, *folder, dir_flags | OFlags::NOFOLLOW, Mode::empty())?;
     }
     let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC;
-    let file = std::fs::File::from(openat(&dir, file, flags, Mode::empty())?);
+    read_whole(std::fs::File::from(openat(&dir, file, flags, Mode::empty())?), limit)
+}
+
+/// All of an opened file, if it is a plain file of at most `limit` bytes.
+pub fn read_whole(file: std::fs::File, limit: u64) -> io::Result<Vec<u8>> {
     let meta = file.metadata()?;
     if !meta.is_file() {
         return Err(io::Error::other("not a plain file"));
