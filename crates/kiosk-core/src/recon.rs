@@ -14,7 +14,7 @@
 
 use crate::channel::Channel;
 use crate::money::Fen;
-use crate::payment::{LineState, Payment, State, StatementEvidence};
+use crate::payment::{LineState, Payment, RefundStatus, State, StatementEvidence};
 use crate::time::Ts;
 use crate::utility::Utility;
 use catalogue::{tr, Lang};
@@ -382,6 +382,12 @@ pub enum Flag {
     NotAtBiller { reference: String, amount: Fen },
     /// The files name the order (or line) with another amount: never taken as evidence.
     AmountDiffers { key: String, local: Fen, external: Fen },
+    /// 退款渠道多: the channel booked a refund of a known order under a refund number the
+    /// journal does not hold (money went back that the kiosk did not send back).
+    RefundChannelOnly { order: String, refund_no: String, amount: Fen },
+    /// 退款本地多: the journal holds a refund as arrived that the channel's complete files of
+    /// its days (the day it was sent and the next) do not show.
+    RefundNotAtChannel { order: String, refund_no: String, amount: Fen },
     /// Still in SUSPENSE after the files were read: staff (or a later run) settle it.
     InSuspense { order: String },
     /// A file that could hold the order's rows is not final or could not be read: run again.
@@ -400,6 +406,8 @@ impl Flag {
             | Flag::LocalOnly { .. }
             | Flag::NotAtBiller { .. }
             | Flag::AmountDiffers { .. }
+            | Flag::RefundChannelOnly { .. }
+            | Flag::RefundNotAtChannel { .. }
             | Flag::InSuspense { .. }
             | Flag::Unverified { .. } => true,
         }
@@ -428,6 +436,12 @@ impl Flag {
             Flag::AmountDiffers { key, local, external } => {
                 format!("AMOUNT_DIFFERS {key} local {local} external {external}")
             }
+            Flag::RefundChannelOnly { order, refund_no, amount } => {
+                format!("REFUND_CHANNEL {order} refund {refund_no} {amount} (booked by the channel, not in the journal)")
+            }
+            Flag::RefundNotAtChannel { order, refund_no, amount } => {
+                format!("REFUND_LOCAL   {order} refund {refund_no} {amount} (arrived per the journal, not in the statement)")
+            }
             Flag::InSuspense { order } => format!("IN_SUSPENSE    {order} (for staff: yizhan suspense)"),
             Flag::Unverified { order } => {
                 format!("UNVERIFIED     {order} (a file of its days is not final or was not read: reconcile again later)")
@@ -446,28 +460,41 @@ impl Flag {
 /// D+1's own run.
 ///
 /// `journal` is every payment the journal holds (so that a row of an older payment — a refund
-/// days later, a charge after midnight — is not taken for an unknown one).
+/// days later, a charge after midnight — is not taken for an unknown one). Refunds are judged
+/// by the run of the day they were sent or booked, whatever the order's day: a refund row under
+/// a refund number the journal does not hold ([`Flag::RefundChannelOnly`]), a refund booked with
+/// another amount, and a refund the journal holds as arrived that the complete files of its days
+/// do not show ([`Flag::RefundNotAtChannel`]).
 pub fn match_day(day: Day, journal: &[Payment], files: &Files) -> Vec<Flag> {
     let mut flags = Vec::new();
     for payment in journal.iter().filter(|p| Day::of(p.order.created_at) == day) {
         flags.extend(payment_flags(payment, files));
     }
-    let known: HashMap<&str, Option<Source>> =
-        journal.iter().map(|p| (p.id(), p.channel.map(Source::of))).collect();
+    let known: HashMap<&str, &Payment> = journal.iter().map(|p| (p.id(), p)).collect();
     for ((source, file_day), file) in &files.statements {
         if *file_day != day {
             continue;
         }
         for row in &file.rows {
-            if known.get(row.out_trade_no.as_str()) != Some(&Some(*source)) {
-                flags.push(Flag::ChannelOnly {
+            let payment =
+                known.get(row.out_trade_no.as_str()).filter(|p| p.channel.map(Source::of) == Some(*source));
+            match payment {
+                None => flags.push(Flag::ChannelOnly {
                     source: *source,
                     order: row.out_trade_no.clone(),
                     kind: row.kind,
                     amount: row.amount,
-                });
+                }),
+                Some(payment) if row.kind == StatementKind::Refund => {
+                    flags.extend(refund_row_flag(payment, row, day))
+                }
+                Some(_) => {}
             }
         }
+    }
+    // Refunds the journal holds as arrived, sent on this day: in this day's or the next day's file.
+    for payment in journal {
+        flags.extend(refunds_missing(payment, day, files));
     }
     let references: HashSet<&str> =
         journal.iter().flat_map(|p| p.order.lines.iter().map(|l| l.biller_ref.as_str())).collect();
@@ -480,6 +507,47 @@ pub fn match_day(day: Day, journal: &[Payment], files: &Files) -> Vec<Flag> {
         }
     }
     flags
+}
+
+/// A refund row of a known order, read in its day's file: a refund number the journal does not
+/// hold, or (booked after the order's own days, where [`payment_flags`] does not look) another
+/// amount.
+fn refund_row_flag(payment: &Payment, row: &StatementRow, file_day: Day) -> Option<Flag> {
+    let order = payment.id().to_string();
+    let Some(refund) = payment.refunds.iter().find(|r| row.refund_no.as_ref() == Some(&r.refund_no)) else {
+        let refund_no = row.refund_no.clone().unwrap_or_else(|| row.channel_txn.clone());
+        return Some(Flag::RefundChannelOnly { order, refund_no, amount: row.amount });
+    };
+    let order_days = Day::of(payment.order.created_at).booking_days();
+    (refund.amount != row.amount && !order_days.contains(&file_day)).then(|| Flag::AmountDiffers {
+        key: refund.refund_no.clone(),
+        local: refund.amount,
+        external: row.amount,
+    })
+}
+
+/// The refunds of `payment` sent on `day` that the journal holds as arrived and the channel's
+/// complete files of `day` and the next do not show. Files not read in full prove nothing.
+fn refunds_missing(payment: &Payment, day: Day, files: &Files) -> Vec<Flag> {
+    let Some(source) = payment.channel.map(Source::of) else { return Vec::new() };
+    let days = day.booking_days();
+    if !days.iter().all(|&d| files.statement_whole(source, d)) {
+        return Vec::new();
+    }
+    payment
+        .refunds
+        .iter()
+        .filter(|r| r.status == RefundStatus::Refunded && r.sent_at.is_some_and(|at| Day::of(at) == day))
+        .filter(|r| {
+            !rows_on_days(&files.statements, source, days)
+                .any(|row| row.kind == StatementKind::Refund && row.refund_no.as_ref() == Some(&r.refund_no))
+        })
+        .map(|r| Flag::RefundNotAtChannel {
+            order: payment.id().to_string(),
+            refund_no: r.refund_no.clone(),
+            amount: r.amount,
+        })
+        .collect()
 }
 
 /// The flags of one payment of the day.
@@ -826,7 +894,15 @@ mod tests {
             ]
         );
         // A refund on D of a payment of an earlier day belongs to that payment.
-        let old = done("YZ0000000000000007", Channel::WeChat, Ts(NOON.0 - 5 * DAY_MS), 3150);
+        let mut old = done("YZ0000000000000007", Channel::WeChat, Ts(NOON.0 - 5 * DAY_MS), 3150);
+        old.refunds = vec![RefundItem {
+            refund_no: old.order.reference.whole_refund_no(),
+            sent_at: Some(NOON),
+            amount: Fen(3150),
+            lines: vec![],
+            attempts: 1,
+            status: RefundStatus::Refunded,
+        }];
         let refund = StatementRow {
             kind: StatementKind::Refund,
             refund_no: Some(old.order.reference.whole_refund_no()),
@@ -941,6 +1017,99 @@ mod tests {
             [Flag::NotCovered { order: paid.id().into(), source: Source::BankCardSettlementFile }]
         );
         assert!(!flags.iter().any(Flag::is_exception));
+    }
+
+    /// A paid payment with one line refused and refunded (sent at `sent_at`, arrived).
+    fn partly_refunded(reference: &str, sent_at: Ts) -> Payment {
+        let mut p = done(reference, Channel::WeChat, NOON, 3150);
+        let refund_no = p.order.reference.line_refund_no(0);
+        p.refunds = vec![RefundItem {
+            refund_no,
+            sent_at: Some(sent_at),
+            amount: Fen(3150),
+            lines: vec![0],
+            attempts: 1,
+            status: RefundStatus::Refunded,
+        }];
+        p
+    }
+
+    fn refund_row(p: &Payment, refund_no: &str, fen: i64, at: Ts) -> StatementRow {
+        StatementRow {
+            kind: StatementKind::Refund,
+            refund_no: Some(refund_no.into()),
+            ..charge(p.id(), fen, at)
+        }
+    }
+
+    #[test]
+    fn a_refund_the_journal_does_not_hold_and_one_the_channel_does_not_show_are_both_found() {
+        let p = done("YZ0000000000000031", Channel::WeChat, NOON, 3150);
+        // The channel booked a refund of this order that the kiosk never sent.
+        let extra = refund_row(&p, "YZ0000000000000031R9", 500, NOON);
+        let mut files = complete_files(Source::WeChatBill, vec![charge(p.id(), 3150, NOON), extra]);
+        let written_off = credited(&p.order.lines[0].biller_ref, 3150);
+        files.add_biller_file(Utility::Water, day(), vec![written_off], true);
+        let flags = match_day(day(), std::slice::from_ref(&p), &files);
+        let expected = Flag::RefundChannelOnly {
+            order: p.id().into(),
+            refund_no: "YZ0000000000000031R9".into(),
+            amount: Fen(500),
+        };
+        assert!(flags.contains(&expected), "{flags:?}");
+        assert!(flags.iter().filter(|f| f.is_exception()).count() == 1, "{flags:?}");
+
+        // The journal says a refund arrived; the complete files of its days hold no such row.
+        let p = partly_refunded("YZ0000000000000032", NOON);
+        let refund_no = p.refunds[0].refund_no.clone();
+        let files = complete_files(Source::WeChatBill, vec![charge(p.id(), 3150, NOON)]);
+        let flags = match_day(day(), std::slice::from_ref(&p), &files);
+        let expected = Flag::RefundNotAtChannel {
+            order: p.id().into(),
+            refund_no: refund_no.clone(),
+            amount: Fen(3150),
+        };
+        assert!(flags.contains(&expected), "{flags:?}");
+        // With the row there, nothing is said of the refund; with the next day's file not read
+        // in full, its absence proves nothing.
+        let files = complete_files(
+            Source::WeChatBill,
+            vec![charge(p.id(), 3150, NOON), refund_row(&p, &refund_no, 3150, NOON)],
+        );
+        assert!(!match_day(day(), std::slice::from_ref(&p), &files)
+            .iter()
+            .any(|f| matches!(f, Flag::RefundNotAtChannel { .. })));
+        let mut partial = complete_files(Source::WeChatBill, vec![charge(p.id(), 3150, NOON)]);
+        partial.add_statement(Source::WeChatBill, day().next(), Vec::new(), false);
+        assert!(!match_day(day(), std::slice::from_ref(&p), &partial)
+            .iter()
+            .any(|f| matches!(f, Flag::RefundNotAtChannel { .. })));
+    }
+
+    #[test]
+    fn a_refund_booked_days_after_its_order_is_checked_by_the_run_of_its_own_day() {
+        // The order on day D; its refund sent and booked three days later.
+        let later = Ts(NOON.0 + 3 * DAY_MS);
+        let p = partly_refunded("YZ0000000000000033", later);
+        let refund_no = p.refunds[0].refund_no.clone();
+        let later_day = Day::of(later);
+        let files_of = |rows: Vec<StatementRow>| {
+            let mut files = Files::new();
+            files.add_statement(Source::WeChatBill, later_day, rows, true);
+            files.add_statement(Source::WeChatBill, later_day.next(), Vec::new(), true);
+            files
+        };
+        // Booked with another amount: found on that day, though the order's own days are past.
+        let files = files_of(vec![refund_row(&p, &refund_no, 3000, later)]);
+        let flags = match_day(later_day, std::slice::from_ref(&p), &files);
+        assert_eq!(
+            flags,
+            [Flag::AmountDiffers { key: refund_no.clone(), local: Fen(3150), external: Fen(3000) }]
+        );
+        // Not booked at all.
+        let flags = match_day(later_day, std::slice::from_ref(&p), &files_of(Vec::new()));
+        assert_eq!(flags, [Flag::RefundNotAtChannel { order: p.id().into(), refund_no, amount: Fen(3150) }]);
+        assert!(flags[0].describe().starts_with("REFUND_LOCAL"));
     }
 
     #[test]
