@@ -13,6 +13,7 @@ pub mod outcome;
 pub mod payment;
 pub mod receipt;
 pub mod recon;
+pub mod scratch_pool;
 pub mod session;
 pub mod time;
 pub mod utility;

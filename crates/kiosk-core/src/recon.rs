@@ -1113,6 +1113,34 @@ mod tests {
     }
 
     #[test]
+    fn a_journal_that_reaches_the_hub_late_is_matched_from_the_scratch_pool_not_reported() {
+        use crate::scratch_pool::ScratchPool;
+        let p = done("YZ0000000000000041", Channel::WeChat, NOON, 3150);
+        let mut files = complete_files(Source::WeChatBill, vec![charge(p.id(), 3150, NOON)]);
+        files.add_biller_file(
+            Utility::Water,
+            day(),
+            vec![credited(&p.order.lines[0].biller_ref, 3150)],
+            true,
+        );
+        let mut pool = ScratchPool::default();
+        // Day D's run: the kiosk's journal is not in yet; the charge and the write-off wait.
+        let reported = pool.run(day(), match_day(day(), &[], &files), |_| vec![]);
+        assert!(reported.is_empty() && pool.held.len() == 2, "{:?}", pool.held);
+        // The next run: the journal has arrived; day D matched afresh has nothing left.
+        let journal = [p.clone()];
+        let reported = pool.run(day().next(), vec![], |d| match_day(d, &journal, &files));
+        assert!(reported.is_empty() && pool.held.is_empty(), "{reported:?}");
+        // Had it never come, both would be reported on D+2, first seen on D.
+        let mut pool = ScratchPool::default();
+        pool.run(day(), match_day(day(), &[], &files), |_| vec![]);
+        pool.run(day().next(), vec![], |d| match_day(d, &[], &files));
+        let reported = pool.run(day().next().next(), vec![], |d| match_day(d, &[], &files));
+        assert_eq!(reported.len(), 2);
+        assert!(reported.iter().all(|r| r.first_seen == day() && r.flag.is_exception()));
+    }
+
+    #[test]
     fn refunds_and_write_offs_in_the_files_settle_a_payment_in_suspense() {
         let mut p = payment(
             "YZ0000000000000014",
