@@ -220,9 +220,34 @@ fn no_package(package: &str, version: &str) -> ApiError {
     ApiError(StatusCode::NOT_FOUND, "no_package", format!("the hub holds no package {package} {version}"))
 }
 
-/// Package downloads served at once: each holds a package in memory (tens of megabytes), and a
-/// roll-out's stage can ask for hundreds; the rest wait their turn.
-static DOWNLOADS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(4);
+/// Package downloads served at once: each holds a package in memory (tens of megabytes) until it
+/// is sent, and a roll-out's stage can ask for hundreds; the rest wait their turn.
+static DOWNLOADS: std::sync::LazyLock<Arc<tokio::sync::Semaphore>> =
+    std::sync::LazyLock::new(|| Arc::new(tokio::sync::Semaphore::new(4)));
+
+/// A package's bytes as a response body that keeps its download turn until hyper has taken the
+/// last of them (the turn, not the handler, bounds the memory).
+struct TurnBody {
+    bytes: Option<hyper::body::Bytes>,
+    len: u64,
+    _turn: tokio::sync::OwnedSemaphorePermit,
+}
+
+impl hyper::body::Body for TurnBody {
+    type Data = hyper::body::Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Self::Data>, Self::Error>>> {
+        std::task::Poll::Ready(self.bytes.take().map(|bytes| Ok(hyper::body::Frame::data(bytes))))
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        hyper::body::SizeHint::with_exact(self.len)
+    }
+}
 
 /// A package's bytes, for a paired kiosk (it checks them against the signature itself).
 async fn package_body(
@@ -230,12 +255,15 @@ async fn package_body(
     KioskIdentity(_): KioskIdentity,
     axum::extract::Path((package, version)): axum::extract::Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    let _turn = DOWNLOADS.acquire().await.map_err(|_| {
+    let turn = DOWNLOADS.clone().acquire_owned().await.map_err(|_| {
         ApiError(StatusCode::SERVICE_UNAVAILABLE, "busy", "the hub is stopping; try again later".into())
     })?;
     let body = crate::packages::body(&state.pool, &package, &version).await?;
     let body = body.ok_or_else(|| no_package(&package, &version))?;
-    Ok(([(header::CONTENT_TYPE, "application/vnd.debian.binary-package")], body).into_response())
+    let len = body.len() as u64;
+    let body = TurnBody { bytes: Some(body.into()), len, _turn: turn };
+    Ok(([(header::CONTENT_TYPE, "application/vnd.debian.binary-package")], axum::body::Body::new(body))
+        .into_response())
 }
 
 async fn package_signature(
