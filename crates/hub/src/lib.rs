@@ -10,6 +10,8 @@
 //! - [`commands`]: operator commands, queued, handed over, acknowledged.
 //! - [`packages`], [`rollouts`]: signed software packages, rolled out by cohort and stopped by
 //!   themselves when kiosks roll them back.
+//! - [`statements`]: channel statements and biller files as received, with their hash
+//!   (reconciliation, issue 15, is being built on them).
 //! - [`audit`]: every operator action.
 //! - [`fleet_view`]: the fleet list and summary the operator reads.
 //! - [`console`]: the operators' web console.
@@ -30,6 +32,7 @@ pub mod kiosks;
 pub mod packages;
 pub mod rollouts;
 pub mod server;
+pub mod statements;
 pub mod tls;
 
 use std::net::SocketAddr;
