@@ -48,6 +48,13 @@ pub enum PackageError {
     File(String),
 }
 
+/// A package's signature file: the package's path with `.sig` after it.
+pub fn signature_path(package: &Path) -> std::path::PathBuf {
+    let mut path = package.as_os_str().to_owned();
+    path.push(".sig");
+    path.into()
+}
+
 /// What is signed: a fixed prefix, then the name, version, architecture and digest, one per line.
 pub fn signed_message(package: &str, version: &str, architecture: &str, sha256: &str) -> Vec<u8> {
     format!("yizhan-package-v1\n{package}\n{version}\n{architecture}\n{sha256}\n").into_bytes()

@@ -269,10 +269,9 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Package(PackageCommand::Add { deb, update_key, operator, db }) => {
             let key = fleet::package::load_public_key(&update_key)?;
-            let mut sig_path = deb.clone().into_os_string();
-            sig_path.push(".sig");
+            let sig_path = fleet::package::signature_path(&deb);
             let signature = fleet::package::PackageSignature::parse(
-                &std::fs::read_to_string(&sig_path).with_context(|| format!("{sig_path:?}"))?,
+                &std::fs::read_to_string(&sig_path).with_context(|| format!("{}", sig_path.display()))?,
             )?;
             let bytes = std::fs::read(&deb).with_context(|| format!("{}", deb.display()))?;
             let pool = hub::db::connect(&db.database_url, 1).await?;

@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::{healthy_beat, TestHub, TestKiosk};
+use common::{healthy_beat, rollout_state, TestHub, TestKiosk};
 use fleet::package::{PackageSignature, SigningKey};
 use fleet::wire::{CommandAck, CommandAction, UpdateReport};
 use hub::packages::PackageRefused;
@@ -137,12 +137,7 @@ async fn stages_wait_for_health_and_failures_past_the_share_stop_the_rollout() {
     rollouts::advance(hub.pool(), id, Default::default()).await.unwrap();
     let all = offered(&hub, id).await;
     assert_eq!(all.len(), 4, "the last stage: every kiosk");
-    let (state, reason): (String, Option<String>) =
-        sqlx::query_as("SELECT state, reason FROM rollouts WHERE id = $1")
-            .bind(id)
-            .fetch_one(hub.pool())
-            .await
-            .unwrap();
+    let (state, reason) = rollout_state(hub.pool(), id).await;
     assert_eq!((state.as_str(), reason), ("running", None));
 
     // The last kiosk, alone in the last stage, rolls it back: past 50 %. It stops by itself.
@@ -158,12 +153,7 @@ async fn stages_wait_for_health_and_failures_past_the_share_stop_the_rollout() {
     )
     .await;
     rollouts::advance(hub.pool(), id, Default::default()).await.unwrap();
-    let (state, reason): (String, Option<String>) =
-        sqlx::query_as("SELECT state, reason FROM rollouts WHERE id = $1")
-            .bind(id)
-            .fetch_one(hub.pool())
-            .await
-            .unwrap();
+    let (state, reason) = rollout_state(hub.pool(), id).await;
     assert_eq!(state, "stopped");
     let reason = reason.unwrap();
     let expected = "in stage 3: 1 of 1 kiosks offered 2.0.0 in this stage refused it or rolled it back \

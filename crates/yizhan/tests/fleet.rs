@@ -11,19 +11,10 @@ use std::path::{Path, PathBuf};
 
 use fleet::wire::CommandAction;
 use hubkit::{central_rows, chain_state, TestHub};
-use support::cli::{config_with, text, yizhan};
+use support::cli::{config_with, text};
 
 /// Runs `yizhan` off the async threads (the hub under test runs on them).
-async fn run(config: &Path, data: &Path, args: &[&str]) -> std::process::Output {
-    let (config, data) = (config.to_path_buf(), data.to_path_buf());
-    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
-    tokio::task::spawn_blocking(move || {
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        yizhan(&config, &data, &args)
-    })
-    .await
-    .unwrap()
-}
+use support::cli::yizhan_async as run;
 
 /// Pays the demo power bill (each `yizhan pay` starts the embedded billers afresh) with a fresh
 /// WeChat code; the output.
@@ -203,6 +194,7 @@ async fn finance_settles_a_suspense_payment_from_the_hub() {
         journal: data.join("journal.db"),
         ship_every: std::time::Duration::from_secs(10),
         heartbeat_every: std::time::Duration::from_secs(30),
+        package_installed: None,
     };
     fleet::pair(&hub.ticket("SH-TEST-0001").await, &settings.identity).await.unwrap();
     let client = settings.client().unwrap();

@@ -11,21 +11,12 @@ mod support;
 use std::path::{Path, PathBuf};
 
 use fleet::package::PackageSignature;
-use hubkit::TestHub;
+use hubkit::{rollout_state, TestHub};
 use support::cli::{config_with, text, yizhan, BIN};
 use support::debian::{dpkg_in, installed, kiosk_package, must, operator_keys, scratch_root};
 
 /// Runs `yizhan` off the async threads (the hub under test runs on them).
-async fn run(config: &Path, data: &Path, args: &[&str]) -> std::process::Output {
-    let (config, data) = (config.to_path_buf(), data.to_path_buf());
-    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
-    tokio::task::spawn_blocking(move || {
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        yizhan(&config, &data, &args)
-    })
-    .await
-    .unwrap()
-}
+use support::cli::yizhan_async as run;
 
 struct Kiosk {
     id: String,
@@ -124,14 +115,6 @@ async fn offered(hub: &TestHub, rollout: i64) -> Vec<(String, String)> {
         .unwrap()
 }
 
-async fn rollout_state(hub: &TestHub, rollout: i64) -> (String, Option<String>) {
-    sqlx::query_as("SELECT state, reason FROM rollouts WHERE id = $1")
-        .bind(rollout)
-        .fetch_one(hub.pool())
-        .await
-        .unwrap()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_update_rolls_out_by_cohort_and_a_broken_one_stops_the_rollout_by_itself() {
     let hub = TestHub::start().await;
@@ -195,7 +178,7 @@ async fn an_update_rolls_out_by_cohort_and_a_broken_one_stops_the_rollout_by_its
     assert!(second.install(&public, 120).await.status.success());
     second.sync().await;
     hub::rollouts::advance_running(hub.pool(), Default::default()).await.unwrap();
-    assert_eq!(rollout_state(&hub, rollout).await.0, "done");
+    assert_eq!(rollout_state(hub.pool(), rollout).await.0, "done");
     let progress = hub::rollouts::progress(hub.pool(), rollout).await.unwrap();
     assert_eq!((progress.offered, progress.installed, progress.failed), (2, 2, 0));
 
@@ -214,7 +197,7 @@ async fn an_update_rolls_out_by_cohort_and_a_broken_one_stops_the_rollout_by_its
     assert_eq!(installed(&first.root), "2.0.0");
     first.sync().await;
     hub::rollouts::advance_running(hub.pool(), Default::default()).await.unwrap();
-    let (state, reason) = rollout_state(&hub, rollout).await;
+    let (state, reason) = rollout_state(hub.pool(), rollout).await;
     assert_eq!(state, "stopped");
     let reason = reason.unwrap();
     assert!(

@@ -295,3 +295,12 @@ pub fn healthy_beat() -> fleet::wire::Heartbeat {
         update: None,
     }
 }
+
+/// A roll-out's state and, once stopped, why.
+pub async fn rollout_state(pool: &sqlx::PgPool, rollout: i64) -> (String, Option<String>) {
+    sqlx::query_as("SELECT state, reason FROM rollouts WHERE id = $1")
+        .bind(rollout)
+        .fetch_one(pool)
+        .await
+        .unwrap()
+}

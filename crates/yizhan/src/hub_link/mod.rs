@@ -38,6 +38,9 @@ pub struct HubSettings {
     pub journal: PathBuf,
     pub ship_every: Duration,
     pub heartbeat_every: Duration,
+    /// The version of the kiosk's package installed, read once (it changes only with a restart):
+    /// each heartbeat reports it.
+    pub package_installed: Option<String>,
 }
 
 impl HubSettings {
@@ -57,6 +60,12 @@ impl HubSettings {
             journal: crate::backend::journal_path(config, data_dir),
             ship_every: Duration::from_secs(hub.ship_every_s),
             heartbeat_every: Duration::from_secs(hub.heartbeat_every_s),
+            package_installed: crate::update::deb::installed_version(
+                &config.updates.root,
+                crate::update::PACKAGE,
+            )
+            .ok()
+            .flatten(),
         })
     }
 

@@ -55,7 +55,7 @@ pub async fn heartbeat(backend: &Backend, reader: &OutboxReader, settings: &supe
         config_version: settings.config_place.state().applied,
         update: Some(crate::update::report(
             &crate::update::UpdateDir::new(&settings.data_dir, &settings.running.updates.root),
-            &settings.running.updates.root,
+            settings.package_installed.clone(),
         )),
     }
 }

@@ -56,8 +56,8 @@ pub const PACKAGE: &str = "yizhan";
 /// The updater's folder, under the system's root.
 pub const UPDATER_DIR: &str = "var/lib/yizhan-updater";
 
-/// The largest package either side reads.
-pub use fleet::package::MAX_PACKAGE_BYTES;
+/// The largest package either side reads, and where a package's signature file is.
+pub use fleet::package::{signature_path, MAX_PACKAGE_BYTES};
 
 /// The update folders: the kiosk's (in its data directory) and the updater's (in `root`).
 #[derive(Clone, Debug)]
@@ -140,26 +140,17 @@ impl Slot {
     }
 }
 
-/// A package's signature file: the package's path with `.sig` after it.
-pub fn signature_path(package: &Path) -> PathBuf {
-    let mut path = package.as_os_str().to_owned();
-    path.push(".sig");
-    PathBuf::from(path)
-}
-
 /// Milliseconds since the epoch.
 pub(crate) fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
 
-/// Where updates stand on this kiosk, for its heartbeat: the package installed in `root` and
-/// the updater's state (a staged version waiting shows as `staged`).
-pub fn report(dir: &UpdateDir, root: &Path) -> fleet::wire::UpdateReport {
-    let installed = deb::installed_version(root, PACKAGE).ok().flatten();
-    staging::tidy(dir);
+/// Where updates stand on this kiosk, for its heartbeat: `installed`, the version of the package
+/// installed (read once per process: it changes only with a restart), and the updater's state
+/// (a version staged and waiting shows as `staged`). Reads only; changes nothing.
+pub fn report(dir: &UpdateDir, installed: Option<String>) -> fleet::wire::UpdateReport {
     let record = dir.record();
-    let staged = staging::staged_version(dir);
-    let (phase, version, detail) = match (&record.state, staged) {
+    let (phase, version, detail) = match (&record.state, staging::pending_version(dir)) {
         (UpdateState::Idle | UpdateState::Healthy { .. }, Some(staged)) => {
             ("staged", Some(staged.clone()), format!("{staged} staged; installed when the kiosk is idle"))
         }

@@ -13,6 +13,9 @@ use serde::{Deserialize, Serialize};
 use super::{signature_path, OpeningHours, Slot, UpdateDir, UpdateState, MAX_PACKAGE_BYTES, PACKAGE};
 use crate::hub_link::write_durably;
 
+/// A signature file is a few hundred bytes of JSON.
+const SIGNATURE_BYTES: u64 = 64 * 1024;
+
 /// A package with its signature file.
 #[derive(Clone, Debug)]
 pub struct Package {
@@ -28,20 +31,23 @@ impl Package {
         let deb = slot.file();
         let bytes = dir.read_kiosk_file(&["staged"], deb, MAX_PACKAGE_BYTES).map_err(|e| named(deb, e))?;
         let sig = format!("{deb}.sig");
-        let text = dir.read_kiosk_file(&["staged"], &sig, 64 * 1024).map_err(|e| named(&sig, e))?;
-        let text = String::from_utf8(text).map_err(|_| format!("{sig}: not text"))?;
-        let signature = PackageSignature::parse(&text).map_err(|e| format!("{sig}: {e}"))?;
-        Ok(Package { signature, bytes })
+        let text = dir.read_kiosk_file(&["staged"], &sig, SIGNATURE_BYTES).map_err(|e| named(&sig, e))?;
+        Package::from_parts(bytes, &text, &sig)
     }
 
-    /// A .deb and the `.sig` beside it, neither followed if it is a link nor read past
-    /// [`MAX_PACKAGE_BYTES`].
+    /// A .deb and the `.sig` beside it, neither followed if it is a link nor read past its
+    /// limit.
     pub fn read(deb: &Path) -> Result<Package, String> {
         let bytes = read_plain_file(deb, MAX_PACKAGE_BYTES).map_err(|e| format!("{}: {e}", deb.display()))?;
         let sig = signature_path(deb);
-        let text = read_plain_file(&sig, 64 * 1024).map_err(|e| format!("{}: {e}", sig.display()))?;
-        let text = String::from_utf8(text).map_err(|_| format!("{}: not text", sig.display()))?;
-        let signature = PackageSignature::parse(&text).map_err(|e| format!("{}: {e}", sig.display()))?;
+        let text = read_plain_file(&sig, SIGNATURE_BYTES).map_err(|e| format!("{}: {e}", sig.display()))?;
+        Package::from_parts(bytes, &text, &sig.display().to_string())
+    }
+
+    /// The package's bytes and its signature file's, which `sig` names in errors.
+    fn from_parts(bytes: Vec<u8>, signature: &[u8], sig: &str) -> Result<Package, String> {
+        let text = std::str::from_utf8(signature).map_err(|_| format!("{sig}: not text"))?;
+        let signature = PackageSignature::parse(text).map_err(|e| format!("{sig}: {e}"))?;
         Ok(Package { signature, bytes })
     }
 
@@ -141,13 +147,21 @@ pub fn staged_version(dir: &UpdateDir) -> Option<String> {
     PackageSignature::parse(&text).ok().map(|s| s.version)
 }
 
-/// Clears a staged version the updater has finished with (installed, rolled back or refused).
-pub fn tidy(dir: &UpdateDir) {
-    let Some(staged) = staged_version(dir) else { return };
+/// Whether the updater has finished with `version` (installed it, rolled it back, refused it).
+fn finished(dir: &UpdateDir, version: &str) -> bool {
     let record = dir.record();
-    let finished = record.failed.contains(&staged)
-        || matches!(&record.state, UpdateState::Healthy { version, .. } if *version == staged);
-    if finished {
+    record.failed.iter().any(|v| v == version)
+        || matches!(&record.state, UpdateState::Healthy { version: healthy, .. } if healthy == version)
+}
+
+/// The version staged and still waiting to be installed (not one the updater has finished with).
+pub fn pending_version(dir: &UpdateDir) -> Option<String> {
+    staged_version(dir).filter(|v| !finished(dir, v))
+}
+
+/// Clears a staged version the updater has finished with.
+pub fn tidy(dir: &UpdateDir) {
+    if staged_version(dir).is_some_and(|v| finished(dir, &v)) {
         let _ = std::fs::remove_dir_all(dir.dir.join("staged"));
     }
 }
@@ -258,6 +272,29 @@ mod tests {
         assert!(!withdraw(&dir, "2.0"), "asked for already: the updater decides");
         std::fs::remove_file(dir.request()).unwrap();
         assert!(!withdraw(&dir, "3.0") && withdraw(&dir, "2.0"));
+        assert_eq!(staged_version(&dir), None);
+    }
+
+    #[test]
+    fn a_version_the_updater_finished_with_is_reported_as_such_not_as_staged() {
+        let dir = tempfile::tempdir().unwrap();
+        let dir = UpdateDir::new(&dir.path().join("data"), dir.path());
+        let operator = SigningKey::from_bytes(&[1; 32]);
+        let (v1, v2) = (package(&operator, "1.0"), package(&operator, "2.0"));
+        stage(&dir, &operator.verifying_key(), &v2, &v1, "1.0").unwrap();
+        let report = super::super::report(&dir, Some("1.0".into()));
+        assert_eq!((report.phase.as_str(), report.version.as_deref()), ("staged", Some("2.0")));
+        // Installed and healthy: the heartbeat says so, before the kiosk has tidied (reporting
+        // changes nothing on disk).
+        let record = super::super::UpdateRecord {
+            state: UpdateState::Healthy { version: "2.0".into(), at_ms: 1 },
+            failed: vec![],
+        };
+        write_durably(&dir.state(), serde_json::to_string(&record).unwrap()).unwrap();
+        let report = super::super::report(&dir, Some("2.0".into()));
+        assert_eq!((report.phase.as_str(), report.installed.as_deref()), ("healthy", Some("2.0")));
+        assert_eq!(staged_version(&dir).as_deref(), Some("2.0"));
+        tidy(&dir);
         assert_eq!(staged_version(&dir), None);
     }
 

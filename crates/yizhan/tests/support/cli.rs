@@ -18,6 +18,18 @@ pub fn yizhan(config: &Path, data: &Path, args: &[&str]) -> Output {
         .unwrap()
 }
 
+/// [`yizhan`] off the async threads, for tests that run a hub on them.
+pub async fn yizhan_async(config: &Path, data: &Path, args: &[&str]) -> Output {
+    let (config, data) = (config.to_path_buf(), data.to_path_buf());
+    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        yizhan(&config, &data, &args)
+    })
+    .await
+    .unwrap()
+}
+
 pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).to_string()
 }
