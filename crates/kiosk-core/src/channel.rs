@@ -110,6 +110,17 @@ pub enum CodeError {
     UnknownScheme { len: usize, prefix: String },
 }
 
+/// The order id UnionPay's ACP accepts for a number of ours: 8–32 letters or digits as they are;
+/// anything else (our refund numbers can reach 34 characters) as 32 hex digits of its SHA-256,
+/// stable so that retries and the acquirer's file name the same transaction.
+pub fn acp_order_id(text: &str) -> String {
+    if (8..=32).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        text.to_string()
+    } else {
+        hex::encode_upper(&Sha256::digest(text.as_bytes())[..16])
+    }
+}
+
 /// Classifies a scanned text as a payment code. Order (hardware.md §5.3): strip CR/LF/white space →
 /// all digits? → WeChat (18 digits, 10–15) → Alipay (16–24 digits, 25–30) → UnionPay (19 digits, 62).
 ///

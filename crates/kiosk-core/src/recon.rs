@@ -12,8 +12,8 @@
 //!
 //! Days are Beijing calendar days (UTC+8, no daylight saving), as the channels and billers cut them.
 
-use crate::channel::Channel;
-use crate::money::Fen;
+use crate::channel::{acp_order_id, Channel};
+use crate::money::{Fen, MilliFen};
 use crate::payment::{LineState, Payment, RefundStatus, State, StatementEvidence};
 use crate::time::Ts;
 use crate::utility::Utility;
@@ -91,7 +91,7 @@ pub enum Source {
     WeChatBill,
     /// Alipay's trade bill (a GBK CSV in a zip).
     AlipayBill,
-    /// The UnionPay QR acquirer's daily file. Not implemented: never read.
+    /// The UnionPay acquirer's daily file (ACP txnType 76, the fixed-width ZM file).
     UnionPayAcquirerFile,
     /// The card acquirer's settlement file for the certified terminal. Not implemented: never read.
     BankCardSettlementFile,
@@ -135,8 +135,8 @@ impl Source {
     /// payment's files complete: its payments stay in suspense until their own file is read.
     pub fn is_read(self) -> bool {
         match self {
-            Source::WeChatBill | Source::AlipayBill => true,
-            Source::UnionPayAcquirerFile | Source::BankCardSettlementFile | Source::CashCollection => false,
+            Source::WeChatBill | Source::AlipayBill | Source::UnionPayAcquirerFile => true,
+            Source::BankCardSettlementFile | Source::CashCollection => false,
         }
     }
 
@@ -172,6 +172,40 @@ pub struct StatementRow {
     pub refund_no: Option<String>,
     /// When the channel booked it.
     pub time: Ts,
+    /// The fee the channel took on this row (手续费, 服务费, 商户手续费), when its file states one.
+    #[serde(default)]
+    pub fee: Option<MilliFen>,
+}
+
+impl StatementRow {
+    /// Whether this row books our refund `refund_no`: the acquirer's file names a refund by the
+    /// order id it was sent under ([`acp_order_id`]), the wallets by the number itself.
+    pub fn names_refund(&self, refund_no: &str) -> bool {
+        self.refund_no.as_deref().is_some_and(|own| own == refund_no || own == acp_order_id(refund_no))
+    }
+}
+
+/// What a merchant account pays a channel: parts per million of each payment's amount
+/// (WeChat's "0.60%" is 6,000). Set per source in [`Files::set_fee_rate`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FeeRate {
+    pub ppm: u32,
+}
+
+impl FeeRate {
+    /// A fee may differ from the rate's exact value by the channel's rounding: half a fen.
+    pub const TOLERANCE: MilliFen = MilliFen(500);
+
+    /// The rate's exact fee on `amount`.
+    pub fn fee_on(self, amount: Fen) -> MilliFen {
+        // fen × ppm / 10⁶ fen = fen × ppm / 10³ thousandths of a fen.
+        MilliFen(amount.0.saturating_mul(i64::from(self.ppm)) / 1_000)
+    }
+
+    /// Whether `charged` is the fee on `amount`, give or take the channel's rounding.
+    pub fn agrees(self, amount: Fen, charged: MilliFen) -> bool {
+        (charged.0 - self.fee_on(amount).0).abs() <= Self::TOLERANCE.0
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -226,6 +260,7 @@ fn rows_on_days<K: Ord + Copy, R>(
 pub struct Files {
     statements: BTreeMap<(Source, Day), File<StatementRow>>,
     biller: BTreeMap<(Utility, Day), File<BillerRow>>,
+    fee_rates: BTreeMap<Source, FeeRate>,
 }
 
 impl Files {
@@ -242,6 +277,12 @@ impl Files {
     /// Records `utility`'s biller file for `day`; `whole` as for [`Files::add_statement`].
     pub fn add_biller_file(&mut self, utility: Utility, day: Day, rows: Vec<BillerRow>, whole: bool) {
         self.biller.insert((utility, day), File { rows, whole });
+    }
+
+    /// The fee the merchant account agreed with `source`'s channel: each charge's fee is checked
+    /// against it ([`Flag::FeeDiffers`]). Without one, fees are not checked.
+    pub fn set_fee_rate(&mut self, source: Source, rate: FeeRate) {
+        self.fee_rates.insert(source, rate);
     }
 
     fn statement_whole(&self, source: Source, day: Day) -> bool {
@@ -312,10 +353,9 @@ impl Files {
         let channel_conflict = own.is_some_and(|source| {
             self.rows_of(source, days, id).any(|row| match row.kind {
                 StatementKind::Payment | StatementKind::Reversed => row.amount != total,
-                StatementKind::Refund => payment
-                    .refunds
-                    .iter()
-                    .any(|r| Some(&r.refund_no) == row.refund_no.as_ref() && r.amount != row.amount),
+                StatementKind::Refund => {
+                    payment.refunds.iter().any(|r| row.names_refund(&r.refund_no) && r.amount != row.amount)
+                }
             })
         });
         let biller_conflict = payment.order.lines.iter().any(|line| {
@@ -347,8 +387,14 @@ impl Files {
         let id = payment.id();
         let days = Day::of(payment.order.created_at).booking_days();
         let mine = || self.rows_of(source, days, id);
-        let mut refunds: Vec<String> =
-            mine().filter(|r| r.kind == StatementKind::Refund).filter_map(|r| r.refund_no.clone()).collect();
+        // Named as the journal names them (the acquirer's file may carry a derived id).
+        let mut refunds: Vec<String> = mine()
+            .filter(|r| r.kind == StatementKind::Refund)
+            .filter_map(|row| {
+                let ours = payment.refunds.iter().find(|r| row.names_refund(&r.refund_no));
+                ours.map(|r| r.refund_no.clone()).or_else(|| row.refund_no.clone())
+            })
+            .collect();
         refunds.sort();
         refunds.dedup();
         StatementEvidence {
@@ -380,8 +426,14 @@ pub enum Flag {
     LocalOnly { order: String, amount: Fen },
     /// The journal holds a line as written off that the biller's complete files do not show.
     NotAtBiller { reference: String, amount: Fen },
+    /// The biller's files credit one write-off of ours more than once (重复销账): the account
+    /// was credited `times` over for one payment.
+    WrittenOffTwice { reference: String, amount: Fen, times: usize },
     /// The files name the order (or line) with another amount: never taken as evidence.
     AmountDiffers { key: String, local: Fen, external: Fen },
+    /// The channel took another fee on a charge than the merchant account's rate makes it
+    /// (beyond half a fen of rounding).
+    FeeDiffers { order: String, expected: MilliFen, charged: MilliFen },
     /// 退款渠道多: the channel booked a refund of a known order under a refund number the
     /// journal does not hold (money went back that the kiosk did not send back).
     RefundChannelOnly { order: String, refund_no: String, amount: Fen },
@@ -405,7 +457,9 @@ impl Flag {
             | Flag::BillerOnly { .. }
             | Flag::LocalOnly { .. }
             | Flag::NotAtBiller { .. }
+            | Flag::WrittenOffTwice { .. }
             | Flag::AmountDiffers { .. }
+            | Flag::FeeDiffers { .. }
             | Flag::RefundChannelOnly { .. }
             | Flag::RefundNotAtChannel { .. }
             | Flag::InSuspense { .. }
@@ -433,8 +487,14 @@ impl Flag {
             Flag::NotAtBiller { reference, amount } => {
                 format!("NOT_AT_BILLER  {reference} {amount} (written off per the journal, not in the biller's file)")
             }
+            Flag::WrittenOffTwice { reference, amount, times } => {
+                format!("WRITTEN_TWICE  {reference} {amount} credited {times} times in the biller's file")
+            }
             Flag::AmountDiffers { key, local, external } => {
                 format!("AMOUNT_DIFFERS {key} local {local} external {external}")
+            }
+            Flag::FeeDiffers { order, expected, charged } => {
+                format!("FEE_DIFFERS    {order} fee {charged}, the account's rate makes it {expected}")
             }
             Flag::RefundChannelOnly { order, refund_no, amount } => {
                 format!("REFUND_CHANNEL {order} refund {refund_no} {amount} (booked by the channel, not in the journal)")
@@ -514,7 +574,7 @@ pub fn match_day(day: Day, journal: &[Payment], files: &Files) -> Vec<Flag> {
 /// amount.
 fn refund_row_flag(payment: &Payment, row: &StatementRow, file_day: Day) -> Option<Flag> {
     let order = payment.id().to_string();
-    let Some(refund) = payment.refunds.iter().find(|r| row.refund_no.as_ref() == Some(&r.refund_no)) else {
+    let Some(refund) = payment.refunds.iter().find(|r| row.names_refund(&r.refund_no)) else {
         let refund_no = row.refund_no.clone().unwrap_or_else(|| row.channel_txn.clone());
         return Some(Flag::RefundChannelOnly { order, refund_no, amount: row.amount });
     };
@@ -540,7 +600,7 @@ fn refunds_missing(payment: &Payment, day: Day, files: &Files) -> Vec<Flag> {
         .filter(|r| r.status == RefundStatus::Refunded && r.sent_at.is_some_and(|at| Day::of(at) == day))
         .filter(|r| {
             !rows_on_days(&files.statements, source, days)
-                .any(|row| row.kind == StatementKind::Refund && row.refund_no.as_ref() == Some(&r.refund_no))
+                .any(|row| row.kind == StatementKind::Refund && row.names_refund(&r.refund_no))
         })
         .map(|r| Flag::RefundNotAtChannel {
             order: payment.id().to_string(),
@@ -548,6 +608,16 @@ fn refunds_missing(payment: &Payment, day: Day, files: &Files) -> Vec<Flag> {
             amount: r.amount,
         })
         .collect()
+}
+
+/// A charge whose fee is not what the merchant account's rate makes it.
+fn fee_flag(files: &Files, source: Source, order: &str, row: &StatementRow) -> Option<Flag> {
+    let (rate, charged) = (files.fee_rates.get(&source)?, row.fee?);
+    (row.kind == StatementKind::Payment && !rate.agrees(row.amount, charged)).then(|| Flag::FeeDiffers {
+        order: order.to_string(),
+        expected: rate.fee_on(row.amount),
+        charged,
+    })
 }
 
 /// The flags of one payment of the day.
@@ -568,7 +638,7 @@ fn payment_flags(payment: &Payment, files: &Files) -> Vec<Flag> {
                 if booked && row.amount != total {
                     flags.push(Flag::AmountDiffers { key: id.clone(), local: total, external: row.amount });
                 }
-                let refund = payment.refunds.iter().find(|r| row.refund_no.as_ref() == Some(&r.refund_no));
+                let refund = payment.refunds.iter().find(|r| row.names_refund(&r.refund_no));
                 if let (StatementKind::Refund, Some(refund)) = (row.kind, refund) {
                     if refund.amount != row.amount {
                         flags.push(Flag::AmountDiffers {
@@ -579,6 +649,9 @@ fn payment_flags(payment: &Payment, files: &Files) -> Vec<Flag> {
                     }
                 }
                 charged |= row.kind == StatementKind::Payment && row.amount == total;
+                if let Some(flag) = fee_flag(files, source, &id, row) {
+                    flags.push(flag);
+                }
             }
             let whole = days.iter().all(|&day| files.statement_whole(source, day));
             if charged && taken == Fen::ZERO && !in_doubt {
@@ -600,7 +673,7 @@ fn payment_flags(payment: &Payment, files: &Files) -> Vec<Flag> {
         }
     }
     for (line, progress) in payment.order.lines.iter().zip(&payment.lines) {
-        let mut credited = false;
+        let mut credits = 0;
         for row in files.biller_rows_of(line.utility, days, &line.biller_ref) {
             if row.amount != line.amount {
                 flags.push(Flag::AmountDiffers {
@@ -608,9 +681,17 @@ fn payment_flags(payment: &Payment, files: &Files) -> Vec<Flag> {
                     local: line.amount,
                     external: row.amount,
                 });
-            } else {
-                credited |= row.credited;
+            } else if row.credited {
+                credits += 1;
             }
+        }
+        let credited = credits > 0;
+        if credits > 1 {
+            flags.push(Flag::WrittenOffTwice {
+                reference: line.biller_ref.clone(),
+                amount: line.amount,
+                times: credits,
+            });
         }
         let written_off = matches!(progress, LineState::WrittenOff { .. });
         if credited && !written_off && !in_doubt {
@@ -719,6 +800,7 @@ mod tests {
             kind: StatementKind::Payment,
             refund_no: None,
             time: at,
+            fee: None,
         }
     }
 
@@ -760,10 +842,10 @@ mod tests {
     }
 
     #[test]
-    fn each_channel_is_booked_in_its_own_statement_and_only_wechat_and_alipay_are_read() {
+    fn each_channel_is_booked_in_its_own_statement_and_the_card_file_is_not_read_yet() {
         for channel in [Channel::WeChat, Channel::Alipay, Channel::UnionPay, Channel::BankCard] {
             let source = Source::of(channel);
-            assert_eq!(source.is_read(), matches!(channel, Channel::WeChat | Channel::Alipay), "{channel}");
+            assert_eq!(source.is_read(), channel != Channel::BankCard, "{channel}");
         }
         assert_eq!(Source::of(Channel::BankCard), Source::BankCardSettlementFile);
         assert_eq!(Source::of(Channel::UnionPay), Source::UnionPayAcquirerFile);
@@ -1186,12 +1268,104 @@ mod tests {
     }
 
     #[test]
-    fn each_source_holds_the_payments_of_its_one_channel_and_two_are_read() {
+    fn each_source_holds_the_payments_of_its_one_channel_and_three_are_read() {
         for channel in [Channel::WeChat, Channel::Alipay, Channel::UnionPay, Channel::BankCard] {
             assert_eq!(Source::of(channel).channel(), channel);
         }
         let read: Vec<Source> = Source::ALL.into_iter().filter(|s| s.is_read()).collect();
-        assert_eq!(read, [Source::WeChatBill, Source::AlipayBill]);
+        assert_eq!(read, [Source::WeChatBill, Source::AlipayBill, Source::UnionPayAcquirerFile]);
+    }
+
+    /// [`complete_files`] with `source`'s own files of the day and the next too.
+    fn complete_with(source: Source, rows: Vec<StatementRow>) -> Files {
+        let mut files = complete_files(source, rows.clone());
+        files.add_statement(source, day(), rows, true);
+        files.add_statement(source, day().next(), Vec::new(), true);
+        files
+    }
+
+    #[test]
+    fn a_fee_off_by_a_fen_is_found_and_rounding_is_not() {
+        let p = done("YZ0000000000000041", Channel::UnionPay, NOON, 3150);
+        let files_with = |fee: i64, rate: Option<u32>| {
+            let row = StatementRow { fee: Some(MilliFen(fee)), ..charge(p.id(), 3150, NOON) };
+            let mut files = complete_with(Source::UnionPayAcquirerFile, vec![row]);
+            let written_off = vec![credited(&p.order.lines[0].biller_ref, 3150)];
+            files.add_biller_file(Utility::Water, day(), written_off, true);
+            if let Some(ppm) = rate {
+                files.set_fee_rate(Source::UnionPayAcquirerFile, FeeRate { ppm });
+            }
+            files
+        };
+        let matched = [Flag::Matched { order: p.id().into() }];
+        // 0.60% of ¥31.50 is 18.9 fen: the acquirer rounds it to 19.
+        assert_eq!(match_day(day(), std::slice::from_ref(&p), &files_with(19_000, Some(6_000))), matched);
+        let flags = match_day(day(), std::slice::from_ref(&p), &files_with(20_000, Some(6_000)));
+        assert_eq!(
+            flags,
+            [Flag::FeeDiffers {
+                order: p.id().into(),
+                expected: MilliFen(18_900),
+                charged: MilliFen(20_000)
+            }]
+        );
+        assert!(flags[0].is_exception() && !crate::scratch_pool::holds_back(&flags[0]));
+        // Without the account's rate, fees are not judged.
+        assert_eq!(match_day(day(), std::slice::from_ref(&p), &files_with(99_000, None)), matched);
+    }
+
+    #[test]
+    fn a_write_off_the_biller_credits_twice_is_found() {
+        let p = done("YZ0000000000000044", Channel::WeChat, NOON, 3150);
+        let mut files = complete_files(Source::WeChatBill, vec![charge(p.id(), 3150, NOON)]);
+        let reference = p.order.lines[0].biller_ref.clone();
+        files.add_biller_file(
+            Utility::Water,
+            day(),
+            vec![credited(&reference, 3150), credited(&reference, 3150)],
+            true,
+        );
+        let flags = match_day(day(), std::slice::from_ref(&p), &files);
+        assert_eq!(flags, [Flag::WrittenOffTwice { reference, amount: Fen(3150), times: 2 }]);
+        assert!(flags[0].is_exception() && !crate::scratch_pool::holds_back(&flags[0]));
+    }
+
+    #[test]
+    fn unionpay_suspense_settles_from_the_acquirer_file_which_names_refunds_by_their_acp_id() {
+        let p = reverse_unconfirmed("YZ0000000000000042", Channel::UnionPay);
+        let empty = complete_with(Source::UnionPayAcquirerFile, Vec::new());
+        assert!(empty.evidence_for(&p).complete);
+        assert_eq!(settle(p.clone(), &empty).state, State::Reversed { refunded: Some(false) });
+
+        let mut refunded = payment(
+            "YZ0000000000000043",
+            Channel::UnionPay,
+            NOON,
+            3150,
+            suspense(SuspenseReason::RefundUnconfirmed),
+        );
+        refunded.channel_txn = Some("TXN".into());
+        // Longer than ACP's 32 characters: sent (and booked) under its hashed id.
+        let refund_no = "YZ0000000000000043-R1-TOO-LONG-FOR-ACP".to_string();
+        refunded.refunds = vec![RefundItem {
+            refund_no: refund_no.clone(),
+            sent_at: Some(NOON),
+            amount: Fen(3150),
+            lines: vec![0],
+            attempts: 3,
+            status: RefundStatus::Unconfirmed,
+        }];
+        refunded.lines = vec![LineState::Rejected { code: "ACCOUNT_CLOSED".into(), message: String::new() }];
+        let acp_id = crate::channel::acp_order_id(&refund_no);
+        assert_eq!(acp_id.len(), 32);
+        let row = StatementRow {
+            kind: StatementKind::Refund,
+            refund_no: Some(acp_id),
+            ..charge(refunded.id(), 3150, NOON)
+        };
+        let files = complete_with(Source::UnionPayAcquirerFile, vec![charge(refunded.id(), 3150, NOON), row]);
+        assert_eq!(files.evidence_for(&refunded).refunds, [refund_no], "named as the journal names it");
+        assert_eq!(settle(refunded, &files).state, State::Refunded);
     }
 
     #[test]

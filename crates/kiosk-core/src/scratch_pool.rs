@@ -43,6 +43,8 @@ pub fn holds_back(flag: &Flag) -> bool {
         | Flag::RefundNotAtChannel { .. } => true,
         Flag::Matched { .. }
         | Flag::AmountDiffers { .. }
+        | Flag::FeeDiffers { .. }
+        | Flag::WrittenOffTwice { .. }
         | Flag::InSuspense { .. }
         | Flag::Unverified { .. }
         | Flag::NotCovered { .. } => false,

@@ -110,14 +110,26 @@ impl ChannelClients {
 
     /// The channel's statement for Beijing day `date` (WeChat and Alipay publish one; the
     /// acquirer's file is not implemented yet).
+    /// The fee rate the merchant account of `channel` agreed, if configured.
+    pub fn fee_rate(&self, channel: Channel) -> Option<kiosk_core::recon::FeeRate> {
+        let ppm = match channel {
+            Channel::WeChat => self.wechat.as_ref().and_then(|c| c.fee_rate_ppm()),
+            Channel::Alipay => self.alipay.as_ref().and_then(|c| c.fee_rate_ppm()),
+            Channel::UnionPay => self.unionpay.as_ref().and_then(|c| c.fee_rate_ppm()),
+            Channel::BankCard | Channel::Cash => None,
+        };
+        ppm.map(|ppm| kiosk_core::recon::FeeRate { ppm })
+    }
+
     pub async fn statement(
         &self,
         channel: Channel,
         date: NaiveDate,
     ) -> Result<Vec<StatementRow>, StatementError> {
-        match (channel, &self.wechat, &self.alipay) {
-            (Channel::WeChat, Some(client), _) => client.statement(date).await,
-            (Channel::Alipay, _, Some(client)) => client.statement(date).await,
+        match (channel, &self.wechat, &self.alipay, &self.unionpay) {
+            (Channel::WeChat, Some(client), _, _) => client.statement(date).await,
+            (Channel::Alipay, _, Some(client), _) => client.statement(date).await,
+            (Channel::UnionPay, _, _, Some(client)) => client.statement(date).await,
             _ => Err(StatementError::NotConfigured { channel: channel.code() }),
         }
     }

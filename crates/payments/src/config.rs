@@ -50,6 +50,11 @@ pub struct WeChatConfig {
     pub request_timeout_ms: u64,
     #[serde(default = "default_pay_ms")]
     pub pay_timeout_ms: u64,
+    /// The fee the merchant account agreed, in parts per million of each payment (0.60% is
+    /// 6000): reconciliation checks every charge's fee in the statement against it. Left out,
+    /// fees are not checked.
+    #[serde(default)]
+    pub fee_rate_ppm: Option<u32>,
 }
 
 /// Alipay open platform (JSON replies, RSA2).
@@ -69,6 +74,11 @@ pub struct AlipayConfig {
     pub request_timeout_ms: u64,
     #[serde(default = "default_pay_ms")]
     pub pay_timeout_ms: u64,
+    /// The fee the merchant account agreed, in parts per million of each payment (0.60% is
+    /// 6000): reconciliation checks every charge's fee in the statement against it. Left out,
+    /// fees are not checked.
+    #[serde(default)]
+    pub fee_rate_ppm: Option<u32>,
 }
 
 /// UnionPay QR payment codes through the acquirer's ACP-style form API (signMethod 11).
@@ -86,6 +96,11 @@ pub struct UnionPayConfig {
     pub request_timeout_ms: u64,
     #[serde(default = "default_pay_ms")]
     pub pay_timeout_ms: u64,
+    /// The fee the merchant account agreed, in parts per million of each payment (0.60% is
+    /// 6000): reconciliation checks every charge's fee in the statement against it. Left out,
+    /// fees are not checked.
+    #[serde(default)]
+    pub fee_rate_ppm: Option<u32>,
 }
 
 /// A shared secret from the configuration: `secrecy`'s string, wiped when dropped; its `Debug`
@@ -184,6 +199,7 @@ impl PaymentsConfig {
 impl WeChatConfig {
     pub fn validate(&self) -> Result<(), ConfigError> {
         check_url("wechat", &self.base_url)?;
+        check_fee_rate("wechat", self.fee_rate_ppm)?;
         check_token("wechat", "appid", &self.appid, 32)?;
         if self.mch_id.is_empty()
             || self.mch_id.len() > 32
@@ -235,6 +251,7 @@ impl WeChatConfig {
 impl AlipayConfig {
     pub fn validate(&self) -> Result<(), ConfigError> {
         check_url("alipay", &self.base_url)?;
+        check_fee_rate("alipay", self.fee_rate_ppm)?;
         if self.app_id.is_empty() || !self.app_id.bytes().all(|b| b.is_ascii_digit()) {
             return Err(invalid("alipay.app_id".into(), "the numeric app id"));
         }
@@ -245,6 +262,7 @@ impl AlipayConfig {
 impl UnionPayConfig {
     pub fn validate(&self) -> Result<(), ConfigError> {
         check_url("unionpay", &self.base_url)?;
+        check_fee_rate("unionpay", self.fee_rate_ppm)?;
         if self.mer_id.len() != 15 || !self.mer_id.bytes().all(|b| b.is_ascii_alphanumeric()) {
             return Err(invalid("unionpay.mer_id".into(), "the 15-character merchant id"));
         }
@@ -255,6 +273,17 @@ impl UnionPayConfig {
             ));
         }
         check_timeouts("unionpay", [self.connect_timeout_ms, self.request_timeout_ms, self.pay_timeout_ms])
+    }
+}
+
+/// A fee rate above 5% is a typo (a rate in basis points or percent), not a contract.
+fn check_fee_rate(channel: &str, ppm: Option<u32>) -> Result<(), ConfigError> {
+    match ppm {
+        Some(ppm) if ppm > 50_000 => Err(invalid(
+            format!("{channel}.fee_rate_ppm"),
+            "the fee in parts per million of the amount (0.60% is 6000), at most 50000",
+        )),
+        _ => Ok(()),
     }
 }
 

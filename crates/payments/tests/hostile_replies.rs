@@ -35,6 +35,7 @@ fn config(url: &str) -> PaymentsConfig {
             connect_timeout_ms: 500,
             request_timeout_ms: 2_000,
             pay_timeout_ms: 2_000,
+            fee_rate_ppm: None,
         }),
         alipay: Some(AlipayConfig {
             base_url: url.into(),
@@ -44,6 +45,7 @@ fn config(url: &str) -> PaymentsConfig {
             connect_timeout_ms: 500,
             request_timeout_ms: 2_000,
             pay_timeout_ms: 2_000,
+            fee_rate_ppm: None,
         }),
         unionpay: Some(UnionPayConfig {
             base_url: url.into(),
@@ -52,6 +54,7 @@ fn config(url: &str) -> PaymentsConfig {
             connect_timeout_ms: 500,
             request_timeout_ms: 2_000,
             pay_timeout_ms: 2_000,
+            fee_rate_ppm: None,
         }),
     }
 }

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{alipay_code, order, pay_request, refund_request, wechat_code, world};
+use common::{alipay_code, order, pay_request, refund_request, unionpay_code, wechat_code, world};
 use kiosk_core::{Channel, Fen};
 use payments::sim::{LedgerEntry, LedgerKind};
 use payments::{StatementKind, StatementRow};
@@ -23,6 +23,7 @@ async fn scenario(channel: Channel, code: fn() -> kiosk_core::PaymentCode) {
     let w = world().await;
     let sim = match channel {
         Channel::WeChat => &w.sims.wechat,
+        Channel::UnionPay => &w.sims.unionpay,
         _ => &w.sims.alipay,
     };
     let (paid, refunded, reversed) = (order(), order(), order());
@@ -54,6 +55,45 @@ async fn scenario(channel: Channel, code: fn() -> kiosk_core::PaymentCode) {
     expected.sort();
     assert_eq!(summary(&rows), expected);
     assert!(rows.iter().all(|r| !r.channel_txn.is_empty()));
+    // Every charge carries the fee at the account's rate, as each channel rounds it.
+    let (ppm, precision) = match channel {
+        Channel::UnionPay => (3_800, 1_000),
+        Channel::Alipay => (6_000, 1_000),
+        _ => (6_000, 1),
+    };
+    for row in rows.iter().filter(|r| r.kind == StatementKind::Payment) {
+        let exact = row.amount.0 * ppm;
+        let rounded = (exact + 500 * precision) / (1_000 * precision) * precision;
+        assert_eq!(row.fee, Some(kiosk_core::money::MilliFen(rounded)), "{channel} {}", row.out_trade_no);
+    }
+}
+
+#[tokio::test]
+async fn unionpay_acquirer_file_reports_every_movement_of_the_day() {
+    scenario(Channel::UnionPay, unionpay_code).await;
+}
+
+/// The seeded discrepancies reconciliation must find: a row the channel lost, a fee off by a fen.
+#[tokio::test]
+async fn seeded_statement_errors_reach_the_parsed_rows() {
+    let w = world().await;
+    for (channel, sim, code) in [
+        (Channel::WeChat, &w.sims.wechat, wechat_code as fn() -> kiosk_core::PaymentCode),
+        (Channel::Alipay, &w.sims.alipay, alipay_code),
+        (Channel::UnionPay, &w.sims.unionpay, unionpay_code),
+    ] {
+        let (lost, dear) = (order(), order());
+        w.clients.pay(&pay_request(&lost, code(), 1000)).await;
+        w.clients.pay(&pay_request(&dear, code(), 1000)).await;
+        assert!(sim.omit_from_statement(lost.as_str(), LedgerKind::Charge));
+        sim.misstate_fee(dear.as_str(), 1);
+        let rows = w.clients.statement(channel, today()).await.expect("statement");
+        assert!(!rows.iter().any(|r| r.out_trade_no == lost.as_str()), "{channel}");
+        let fee = rows.iter().find(|r| r.out_trade_no == dear.as_str()).and_then(|r| r.fee);
+        // 0.60% (0.38%) of ¥10.00 is 6 (3.8) fen; one fen more.
+        let expected = if channel == Channel::UnionPay { 5_000 } else { 7_000 };
+        assert_eq!(fee, Some(kiosk_core::money::MilliFen(expected)), "{channel}");
+    }
 }
 
 #[tokio::test]
@@ -72,7 +112,7 @@ async fn a_day_without_trades_is_an_empty_statement() {
     let day = chrono::NaiveDate::from_ymd_opt(2020, 1, 1).unwrap();
     assert_eq!(w.clients.statement(Channel::WeChat, day).await.unwrap(), vec![]);
     assert_eq!(w.clients.statement(Channel::Alipay, day).await.unwrap(), vec![]);
-    assert!(w.clients.statement(Channel::UnionPay, day).await.is_err(), "no acquirer file yet");
+    assert_eq!(w.clients.statement(Channel::UnionPay, day).await.unwrap(), vec![]);
 }
 
 #[tokio::test]
@@ -155,6 +195,11 @@ async fn alipay_bill_is_a_zip_of_gbk_csv_files_written_as_alipay_writes_them() {
         };
         let remark = if entry.kind == LedgerKind::Reversal { "撤销" } else { "" };
         let refund_no = entry.refund_no.clone().unwrap_or_default();
+        // The simulator's fee, 0.60% of a charge rounded to the fen, written as money paid out.
+        let fee = match entry.kind {
+            LedgerKind::Charge => format!("-0.{:02}", (entry.amount.0 * 6 + 500) / 1_000),
+            _ => "0.00".to_string(),
+        };
         let at = time(entry.at);
         let txn = trade_no(&entry.out_trade_no);
         let row = [
@@ -180,7 +225,7 @@ async fn alipay_bill_is_a_zip_of_gbk_csv_files_written_as_alipay_writes_them() {
             "0.00",
             "0.00",
             &refund_no,
-            "0.00",
+            &fee,
             "0.00",
             remark,
         ];
@@ -201,7 +246,7 @@ async fn alipay_bill_is_a_zip_of_gbk_csv_files_written_as_alipay_writes_them() {
     let expected_summary = format!(
         "#支付宝业务汇总查询\r\n#账号：[20880000000000000156]\r\n#起始日期：[{} 00:00:00]   终止日期：[{} 00:00:00]\r\n#{rule}业务汇总列表{rule}\r\n\
          门店编号,门店名称,交易订单总笔数,退款订单总笔数,订单金额（元）,商家实收（元）,支付宝优惠（元）,商家优惠（元）,卡消费金额（元）,服务费（元）,分润（元）,实收净额（元）\r\n\
-         ,合计,3,2,92.50,92.50,0.00,0.00,0.00,0.00,0.00,92.50\r\n#{rule}业务汇总列表结束{rule}\r\n{exported}\r\n",
+         ,合计,3,2,92.50,92.50,0.00,0.00,0.00,-0.60,0.00,91.90\r\n#{rule}业务汇总列表结束{rule}\r\n{exported}\r\n",
         cn(date),
         cn(date.succ_opt().unwrap())
     );

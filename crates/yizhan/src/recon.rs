@@ -23,10 +23,15 @@ pub struct Unread(pub String);
 pub async fn read_files(runtime: &Runtime, days: &[Day], now: Ts) -> (Files, Vec<Unread>) {
     let mut files = Files::new();
     let mut unread = Vec::new();
+    for source in Source::ALL.into_iter().filter(|s| s.is_read()) {
+        if let Some(rate) = runtime.channels.fee_rate(source.channel()) {
+            files.set_fee_rate(source, rate);
+        }
+    }
     for &day in days {
         let date = day.date();
         let whole = now >= day.final_at();
-        // The acquirers' files are not read yet: their payments stay in suspense until they are.
+        // The card acquirer's file is not read yet: its payments stay in suspense until it is.
         for source in Source::ALL.into_iter().filter(|s| s.is_read()) {
             match runtime.channels.statement(source.channel(), date).await {
                 Ok(rows) => files.add_statement(source, day, rows, whole),

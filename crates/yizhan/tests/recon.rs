@@ -24,26 +24,29 @@ fn remote_config(kiosk: &TestKiosk) -> PathBuf {
     );
     let w = payments.wechat.as_ref().unwrap();
     out.push_str(&format!(
-        "[payments.wechat]\nbase_url = {:?}\nappid = {:?}\nmch_id = {:?}\napi_key = {:?}\n",
+        "[payments.wechat]\nbase_url = {:?}\nappid = {:?}\nmch_id = {:?}\napi_key = {:?}\nfee_rate_ppm = {}\n",
         w.base_url,
         w.appid,
         w.mch_id,
-        w.api_key.expose_secret()
+        w.api_key.expose_secret(),
+        w.fee_rate_ppm.unwrap()
     ));
     let a = payments.alipay.as_ref().unwrap();
     out.push_str(&format!(
-        "[payments.alipay]\nbase_url = {:?}\napp_id = {:?}\napp_private_key_path = {:?}\nalipay_public_key_path = {:?}\n",
+        "[payments.alipay]\nbase_url = {:?}\napp_id = {:?}\napp_private_key_path = {:?}\nalipay_public_key_path = {:?}\nfee_rate_ppm = {}\n",
         a.base_url,
         a.app_id,
         std::path::absolute(&a.app_private_key_path).unwrap(),
         std::path::absolute(&a.alipay_public_key_path).unwrap(),
+        a.fee_rate_ppm.unwrap()
     ));
     let u = payments.unionpay.as_ref().unwrap();
     out.push_str(&format!(
-        "[payments.unionpay]\nbase_url = {:?}\nmer_id = {:?}\nsecure_key = {:?}\n",
+        "[payments.unionpay]\nbase_url = {:?}\nmer_id = {:?}\nsecure_key = {:?}\nfee_rate_ppm = {}\n",
         u.base_url,
         u.mer_id,
-        u.secure_key.expose_secret()
+        u.secure_key.expose_secret(),
+        u.fee_rate_ppm.unwrap()
     ));
     for (name, entry) in [("water", &billers.water), ("power", &billers.power), ("gas", &billers.gas)] {
         out.push_str(&format!("[billers.{name}]\nbase_url = {:?}\nkey = {:?}\n", entry.base_url, entry.key));
@@ -99,6 +102,8 @@ async fn written_off_unconfirmed_yesterday(kiosk: &TestKiosk, code: PaymentCode)
 async fn yizhan_recon_beside_the_running_kiosk_settles_yesterdays_suspense_from_todays_files() {
     let kiosk = TestKiosk::start().await;
     let doubtful = written_off_unconfirmed_yesterday(&kiosk, wechat_code()).await;
+    // The same through UnionPay: settled from the acquirer's ZM file.
+    let unionpay = written_off_unconfirmed_yesterday(&kiosk, unionpay_code()).await;
     // Today's payment: its rows in today's file (D+1 for yesterday) are not yesterday's business.
     let today = kiosk.pay(Utility::Water, &kiosk.account(Utility::Water, 3150), wechat_code()).await;
     assert_eq!(today.state, State::Done);
@@ -123,8 +128,14 @@ async fn yizhan_recon_beside_the_running_kiosk_settles_yesterdays_suspense_from_
     .unwrap();
     assert_eq!(code, Some(0), "stdout:\n{stdout}\nstderr:\n{stderr}");
     let id = doubtful.id();
-    assert!(stdout.contains(&format!("CORRECTED      {id} SUSPENSE -> DONE (per statements)")), "{stdout}");
-    assert!(stdout.contains(&format!("MATCHED        {id}")), "{stdout}");
+    for id in [id, unionpay.id()] {
+        assert!(
+            stdout.contains(&format!("CORRECTED      {id} SUSPENSE -> DONE (per statements)")),
+            "{stdout}"
+        );
+        assert!(stdout.contains(&format!("MATCHED        {id}")), "{stdout}");
+    }
+    assert!(!stdout.contains("FEE_DIFFERS"), "every fee at the account's rate: {stdout}");
     assert!(!stdout.contains(today.id()), "today's payment is not yesterday's: {stdout}");
     assert!(!stdout.contains("CHANNEL_ONLY"), "{stdout}");
     assert!(stderr.contains("final only from"), "today's files are not final yet: {stderr}");
@@ -140,10 +151,28 @@ async fn yizhan_recon_beside_the_running_kiosk_settles_yesterdays_suspense_from_
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn yizhan_recon_exits_3_on_a_channel_only_row_and_a_unionpay_payment_it_cannot_settle() {
+async fn yizhan_recon_exits_3_on_a_channel_only_row_a_wrong_fee_and_a_payment_it_cannot_settle() {
     let kiosk = TestKiosk::start().await;
-    // A UnionPay payment of yesterday in suspense: the WeChat and Alipay files say nothing of it.
+    // A payment of yesterday in suspense whose charge the acquirer's file lost: the file of a
+    // day not final yet proves nothing, so it stays in suspense.
     let unionpay = written_off_unconfirmed_yesterday(&kiosk, unionpay_code()).await;
+    let acquirer = &kiosk.sims().channels.unionpay;
+    assert!(acquirer.omit_from_statement(unionpay.id(), payments::sim::LedgerKind::Charge));
+    // A WeChat charge of yesterday whose fee the statement states one fen too high.
+    let dear = written_off_unconfirmed_yesterday(&kiosk, wechat_code()).await;
+    kiosk.sims().channels.wechat.misstate_fee(dear.id(), 1);
+    // The power company's file lists its write-off twice.
+    let reference = dear.order.lines[0].biller_ref.clone();
+    assert!(kiosk.sims().billers.power.sim.list_write_off_twice(&reference));
+    // And WeChat booked a refund of it that the kiosk never asked for.
+    kiosk.sims().channels.wechat.add_ledger_entry(payments::sim::LedgerEntry {
+        out_trade_no: dear.id().into(),
+        channel_txn: "50300000000000000000000000001".into(),
+        kind: payments::sim::LedgerKind::Refund,
+        amount: Fen(100),
+        refund_no: Some("NOT-OURS-R1".into()),
+        at: late_yesterday(),
+    });
     // A charge of yesterday that no payment of the journal accounts for.
     kiosk.sims().channels.wechat.add_ledger_entry(payments::sim::LedgerEntry {
         out_trade_no: "YZELSEWHERE0001".into(),
@@ -168,12 +197,70 @@ async fn yizhan_recon_exits_3_on_a_channel_only_row_and_a_unionpay_payment_it_ca
         stdout.contains("CHANNEL_ONLY   YZELSEWHERE0001 ¥9.99 payment in the wechat statement"),
         "{stdout}"
     );
+    // 0.60% of ¥89.35 is 53.61 fen; stated as 54.61.
+    let fee = format!("FEE_DIFFERS    {} fee ¥0.54610, the account's rate makes it ¥0.53610", dear.id());
+    assert!(stdout.contains(&fee), "{stdout}");
+    let twice = format!("WRITTEN_TWICE  {reference} ¥89.35 credited 2 times in the biller's file");
+    assert!(stdout.contains(&twice), "{stdout}");
+    let refund = format!("REFUND_CHANNEL {} refund NOT-OURS-R1 ¥1.00", dear.id());
+    assert!(stdout.contains(&refund), "{stdout}");
     let stored = kiosk.runtime().load(id).await.unwrap();
     assert!(matches!(stored.state, State::Suspense { .. }), "{:?}", stored.state);
     // A bad date is refused before anything is read.
     let config = kiosk.dir.path().join("remote.toml");
     let (code, _, stderr) = recon(&config, kiosk.dir.path(), "23/11/2026");
     assert_eq!(code, Some(2), "{stderr}");
+}
+
+/// The seeded discrepancies of the simulators, each found once the day's files are final: a row
+/// the acquirer lost, a refund the kiosk never asked for, a fee off by one fen, a write-off the
+/// biller lists twice.
+#[tokio::test]
+async fn every_seeded_discrepancy_is_found_in_final_files() {
+    let kiosk = TestKiosk::start().await;
+    let water = |fen| kiosk.account(Utility::Water, fen);
+    let lost = kiosk.pay(Utility::Water, &water(3150), unionpay_code()).await;
+    let refunded_elsewhere = kiosk.pay(Utility::Water, &water(2000), alipay_code()).await;
+    let dear = kiosk.pay(Utility::Water, &water(1000), wechat_code()).await;
+    let twice = kiosk.pay(Utility::Water, &water(4200), wechat_code()).await;
+    let clean = kiosk.pay(Utility::Water, &water(800), unionpay_code()).await;
+    for p in [&lost, &refunded_elsewhere, &dear, &twice, &clean] {
+        assert_eq!(p.state, State::Done);
+    }
+    let channels = &kiosk.sims().channels;
+    assert!(channels.unionpay.omit_from_statement(lost.id(), payments::sim::LedgerKind::Charge));
+    channels.alipay.add_ledger_entry(payments::sim::LedgerEntry {
+        out_trade_no: refunded_elsewhere.id().into(),
+        channel_txn: "2026REFUND0001".into(),
+        kind: payments::sim::LedgerKind::Refund,
+        amount: Fen(2000),
+        refund_no: Some("COUNTER-REFUND-1".into()),
+        at: yizhan::clock::now(),
+    });
+    channels.wechat.misstate_fee(dear.id(), 1);
+    let reference = twice.order.lines[0].biller_ref.clone();
+    assert!(kiosk.sims().billers.water.sim.list_write_off_twice(&reference));
+
+    // Read as after 10:00 the day after tomorrow: today's and tomorrow's files are final.
+    let today = Day::of(yizhan::clock::now());
+    let later = today.next().final_at();
+    let (files, unread) = yizhan::recon::read_files(kiosk.runtime(), &today.booking_days(), later).await;
+    assert!(unread.is_empty(), "{unread:?}");
+    let journal = yizhan::recon::journal_payments(kiosk.runtime()).await.unwrap();
+    let flags = kiosk_core::recon::match_day(today, &journal, &files);
+    eprintln!("DEBUG {:?}", files);
+    let exceptions: Vec<String> = flags.iter().filter(|f| f.is_exception()).map(|f| f.describe()).collect();
+    let expected = [
+        format!("LOCAL_ONLY     {} ¥31.50", lost.id()),
+        format!("REFUND_CHANNEL {} refund COUNTER-REFUND-1 ¥20.00", refunded_elsewhere.id()),
+        format!("FEE_DIFFERS    {} fee ¥0.07000, the account's rate makes it ¥0.06000", dear.id()),
+        format!("WRITTEN_TWICE  {reference} ¥42.00 credited 2 times"),
+    ];
+    for want in &expected {
+        assert!(exceptions.iter().any(|e| e.starts_with(want.as_str())), "{want}\nnot in {exceptions:#?}");
+    }
+    assert_eq!(exceptions.len(), expected.len(), "nothing else: {exceptions:#?}");
+    assert!(flags.contains(&kiosk_core::recon::Flag::Matched { order: clean.id().into() }), "{flags:?}");
 }
 
 /// R7 through reconciliation: the channel kept the money of an order whose reverse was never

@@ -148,11 +148,30 @@ pub struct Book {
     ledger: Ledger,
     next_serial: u64,
     next_bill: u64,
+    /// Seeded file errors: write-offs the reconciliation file lists twice.
+    listed_twice: std::collections::BTreeSet<String>,
 }
 
 impl Book {
     pub fn new(utility: Utility) -> Book {
-        Book { utility, accounts: BTreeMap::new(), ledger: Ledger::default(), next_serial: 1, next_bill: 1 }
+        Book {
+            utility,
+            accounts: BTreeMap::new(),
+            ledger: Ledger::default(),
+            next_serial: 1,
+            next_bill: 1,
+            listed_twice: Default::default(),
+        }
+    }
+
+    /// The reconciliation file will list the write-off `reference` twice, under two serials (a
+    /// duplicate write-off, seeded for reconciliation tests). False if there is no such write-off.
+    pub fn list_twice(&mut self, reference: &str) -> bool {
+        let known = self.ledger.write_off(reference).is_some();
+        if known {
+            self.listed_twice.insert(reference.to_string());
+        }
+        known
     }
 
     pub fn ledger(&self) -> &Ledger {
@@ -436,6 +455,14 @@ impl Book {
             )
         });
         let mut rows: Vec<_> = write_offs.chain(purchases).collect();
+        let twice: Vec<_> = rows.iter().filter(|row| self.listed_twice.contains(row.1)).cloned().collect();
+        let twice_serials: Vec<String> = twice.iter().map(|row| format!("{}9", row.0)).collect();
+        rows.extend(
+            twice
+                .into_iter()
+                .zip(&twice_serials)
+                .map(|(row, serial)| (serial.as_str(), row.1, row.2, row.3, row.4, row.5)),
+        );
         rows.sort_by_key(|row| row.0);
         let total: i64 = rows.iter().map(|row| row.3).sum();
         let mut file = format!("{}|{total}\n", rows.len());

@@ -52,6 +52,11 @@ impl UtilitySim {
         self.book().ledger().clone()
     }
 
+    /// Seeds a duplicate write-off: the reconciliation file lists `reference` twice.
+    pub fn list_write_off_twice(&self, reference: &str) -> bool {
+        self.book().list_twice(reference)
+    }
+
     pub fn put_account(&self, seed: AccountSeed) -> BillBody {
         self.book().put_account(seed)
     }

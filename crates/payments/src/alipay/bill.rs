@@ -11,7 +11,7 @@
 
 use crate::beijing;
 use crate::statement::{StatementError, StatementKind, StatementRow};
-use kiosk_core::Fen;
+use kiosk_core::{money::MilliFen, Fen};
 use std::io::Read;
 
 const CHANNEL: &str = "alipay";
@@ -27,6 +27,8 @@ const FINISHED: &str = "完成时间";
 const AMOUNT: &str = "订单金额（元）";
 const RECEIVED: &str = "商家实收（元）";
 const REFUND_NO: &str = "退款批次号/请求号";
+/// The fee (a column of both files; absent from old bills, which then carry no fees).
+const FEE: &str = "服务费（元）";
 
 /// Summary columns.
 const TRADE_COUNT: &str = "交易订单总笔数";
@@ -92,6 +94,8 @@ struct Detail {
     trades: usize,
     refunds: usize,
     received: Fen,
+    /// The sum of the 服务费 cells as written (their sign as Alipay gives it).
+    fees: MilliFen,
 }
 
 /// Parses the detail CSV (already decoded) into statement rows. A `退款` row without a refund
@@ -99,7 +103,13 @@ struct Detail {
 fn parse_detail(text: &str) -> Result<Detail, StatementError> {
     let mut records = records(text)?.into_iter();
     let Some(header) = records.next() else {
-        return Ok(Detail { rows: Vec::new(), trades: 0, refunds: 0, received: Fen::ZERO });
+        return Ok(Detail {
+            rows: Vec::new(),
+            trades: 0,
+            refunds: 0,
+            received: Fen::ZERO,
+            fees: MilliFen::ZERO,
+        });
     };
     let column = |name: &str| {
         header
@@ -110,8 +120,10 @@ fn parse_detail(text: &str) -> Result<Detail, StatementError> {
     };
     let (txn, order, kind, time) = (column(TRADE_NO)?, column(ORDER)?, column(KIND)?, column(FINISHED)?);
     let (amount, received, refund_no) = (column(AMOUNT)?, column(RECEIVED)?, column(REFUND_NO)?);
+    let fee_column = column(FEE).ok();
 
-    let mut detail = Detail { rows: Vec::new(), trades: 0, refunds: 0, received: Fen::ZERO };
+    let mut detail =
+        Detail { rows: Vec::new(), trades: 0, refunds: 0, received: Fen::ZERO, fees: MilliFen::ZERO };
     for record in records {
         let number = record.line;
         let cells = &record.cells;
@@ -141,6 +153,18 @@ fn parse_detail(text: &str) -> Result<Detail, StatementError> {
             detail.received.checked_add(got).ok_or_else(|| malformed(number, "sum out of range"))?;
         let at = beijing::parse_local(&cells[time])
             .ok_or_else(|| malformed(number, format!("bad 完成时间 {:?}", cells[time])))?;
+        let fee = match fee_column.map(|i| cells[i].as_str()) {
+            None | Some("") => None,
+            Some(cell) => {
+                let written =
+                    MilliFen::parse_yuan(cell).map_err(|e| malformed(number, format!("服务费: {e}")))?;
+                detail.fees =
+                    detail.fees.checked_add(written).ok_or_else(|| malformed(number, "sum out of range"))?;
+                // Paid on a trade, given back on a refund, whichever sign the file writes.
+                let paid = written.0.abs();
+                Some(MilliFen(if row_kind == StatementKind::Payment { paid } else { -paid }))
+            }
+        };
         detail.rows.push(StatementRow {
             out_trade_no: cells[order].clone(),
             channel_txn: cells[txn].clone(),
@@ -148,6 +172,7 @@ fn parse_detail(text: &str) -> Result<Detail, StatementError> {
             kind: row_kind,
             refund_no: refund,
             time: at,
+            fee,
         });
     }
     Ok(detail)
@@ -177,6 +202,20 @@ fn check_summary(text: &str, detail: &Detail) -> Result<(), StatementError> {
         cell(i).parse::<usize>().map_err(|_| malformed(line, format!("summary: bad count {:?}", cell(i))))
     };
     let sum = signed_yuan(cell(received)).map_err(|e| malformed(line, format!("summary: {e}")))?;
+    if let Ok(fees) = column(FEE) {
+        let said =
+            MilliFen::parse_yuan(cell(fees)).map_err(|e| malformed(line, format!("summary 服务费: {e}")))?;
+        if said != detail.fees {
+            return Err(malformed(
+                line,
+                format!(
+                    "summary says 服务费 {}; the detail's add up to {}",
+                    said.to_yuan_string(),
+                    detail.fees.to_yuan_string()
+                ),
+            ));
+        }
+    }
     let (t, r) = (count(trades)?, count(refunds)?);
     if (t, r, sum) != (detail.trades, detail.refunds, detail.received) {
         return Err(malformed(

@@ -32,6 +32,7 @@ pub struct AlipayClient {
     app_id: String,
     signer: RsaSigner,
     verifier: RsaVerifier,
+    fee_rate_ppm: Option<u32>,
 }
 
 impl AlipayClient {
@@ -54,7 +55,13 @@ impl AlipayClient {
             app_id: config.app_id.clone(),
             signer: RsaSigner::new(private),
             verifier: RsaVerifier::new(public),
+            fee_rate_ppm: config.fee_rate_ppm,
         })
+    }
+
+    /// The merchant account's fee rate (parts per million), as configured.
+    pub fn fee_rate_ppm(&self) -> Option<u32> {
+        self.fee_rate_ppm
     }
 
     /// Whether the channel's host can be reached now (the network path, not the API).

@@ -32,6 +32,7 @@ struct Sim {
     signer: PlatformSigner,
     plan: FaultPlan,
     book: Book,
+    fee_ppm: u32,
 }
 
 type Shared = State<Arc<Sim>>;
@@ -56,6 +57,7 @@ pub(crate) fn router(
         signer: PlatformSigner::new(private),
         plan,
         book,
+        fee_ppm: config.fee_ppm,
     };
     Ok(Router::new()
         .route("/gateway.do", post(gateway))
@@ -340,7 +342,11 @@ async fn bill(State(sim): Shared, headers: HeaderMap, Path(date): Path<String>) 
         sim.book.query(&entry.out_trade_no).map(|v| v.txn).unwrap_or_else(|| entry.channel_txn.clone())
     };
     let exported_at = beijing::now().format("%Y年%m月%d日 %H:%M:%S").to_string();
-    let (detail, summary) = alipay_bill::files(&sim.book.ledger(), trade_no, date, &exported_at);
+    // Alipay states 服务费 to the fen.
+    let fee = |entry: &super::book::LedgerEntry| {
+        Fen((sim.book.stated_fee_millifen(&entry.out_trade_no, entry.amount, sim.fee_ppm) + 500) / 1_000)
+    };
+    let (detail, summary) = alipay_bill::files(&sim.book.ledger(), trade_no, fee, date, &exported_at);
     let zip = alipay_bill::zip(&detail, &summary, date);
     let headers = [(axum::http::header::CONTENT_TYPE, "application/zip")];
     finish(&fault, (headers, zip).into_response())

@@ -66,6 +66,7 @@ const RULE: &str = "-----------------------------------------";
 pub fn files(
     ledger: &[LedgerEntry],
     trade_no: impl Fn(&LedgerEntry) -> String,
+    fee_of_charge: impl Fn(&LedgerEntry) -> Fen,
     date: NaiveDate,
     exported_at: &str,
 ) -> (String, String) {
@@ -79,7 +80,7 @@ pub fn files(
     detail.push_str(&DETAIL_COLUMNS.join(","));
     detail.push_str("\r\n");
     let (mut trades, mut refunds) = (0usize, 0usize);
-    let (mut traded, mut refunded) = (Fen::ZERO, Fen::ZERO);
+    let (mut traded, mut refunded, mut fees) = (Fen::ZERO, Fen::ZERO, Fen::ZERO);
     for entry in ledger {
         if entry.kind == LedgerKind::Closed || beijing::date_of(entry.at) != date {
             continue;
@@ -95,6 +96,10 @@ pub fn files(
             ("退款", format!("-{}", entry.amount.to_yuan_string()))
         };
         let remark = if entry.kind == LedgerKind::Reversal { "撤销" } else { "" };
+        // The fee is paid out of a trade: written negative, as money leaving the merchant.
+        let fee = if entry.kind == LedgerKind::Charge { fee_of_charge(entry) } else { Fen::ZERO };
+        fees = fees + fee;
+        let fee = if fee == Fen::ZERO { "0.00".to_string() } else { format!("-{}", fee.to_yuan_string()) };
         let cells: [&str; 25] = [
             &trade_no(entry),
             &entry.out_trade_no,
@@ -118,7 +123,7 @@ pub fn files(
             "0.00",
             "0.00",
             entry.refund_no.as_deref().unwrap_or(""),
-            "0.00",
+            &fee,
             "0.00",
             remark,
         ];
@@ -145,7 +150,12 @@ pub fn files(
     summary.push_str(&format!("#{RULE}业务汇总列表{RULE}\r\n"));
     summary.push_str(&SUMMARY_COLUMNS.join(","));
     summary.push_str("\r\n");
-    summary.push_str(&format!(",合计,{trades},{refunds},{net},{net},0.00,0.00,0.00,0.00,0.00,{net}\r\n"));
+    let fee_total =
+        if fees == Fen::ZERO { "0.00".to_string() } else { format!("-{}", fees.to_yuan_string()) };
+    let net_of_fees = (traded - refunded - fees).to_yuan_string();
+    summary.push_str(&format!(
+        ",合计,{trades},{refunds},{net},{net},0.00,0.00,0.00,{fee_total},0.00,{net_of_fees}\r\n"
+    ));
     summary.push_str(&format!("#{RULE}业务汇总列表结束{RULE}\r\n"));
     summary.push_str(&format!("#导出时间：[{exported_at}]\r\n"));
     (detail, summary)
@@ -180,7 +190,7 @@ fn gbk(text: &str) -> Vec<u8> {
 /// A zip archive of stored (uncompressed) entries: local headers, data, the central directory and
 /// its end record (PKWARE APPNOTE 4.3). Names are raw bytes without the UTF-8 flag, as a GBK
 /// system writes them.
-fn stored_zip(files: &[(Vec<u8>, Vec<u8>)]) -> Vec<u8> {
+pub(crate) fn stored_zip(files: &[(Vec<u8>, Vec<u8>)]) -> Vec<u8> {
     // 2026-01-01 00:00 in MS-DOS form; the reader does not care.
     let (dos_time, dos_date): (u16, u16) = (0, ((2026 - 1980) << 9) | (1 << 5) | 1);
     let mut out = Vec::new();

@@ -209,6 +209,8 @@ struct Inner {
     timing: RefundTiming,
     /// Endings queued for the next refunds taken on (default: `Success`).
     endings: VecDeque<RefundEnding>,
+    /// Seeded statement errors: fen added to the fee the statement states for an order's charge.
+    fee_errors: HashMap<String, i64>,
 }
 
 /// The order book of one simulated channel. Clones share it.
@@ -452,6 +454,27 @@ impl Book {
     /// Adds an entry the kiosk knows nothing about (a "channel-only" statement row).
     pub fn add_entry(&self, entry: LedgerEntry) {
         self.lock().ledger.push(entry);
+    }
+
+    /// Leaves the `kind` row of `out_trade_no` out of the statement (a row the channel lost).
+    /// False if there is no such row.
+    pub fn omit_entry(&self, out_trade_no: &str, kind: LedgerKind) -> bool {
+        let mut inner = self.lock();
+        let before = inner.ledger.len();
+        inner.ledger.retain(|e| !(e.out_trade_no == out_trade_no && e.kind == kind));
+        inner.ledger.len() != before
+    }
+
+    /// The statement will state the fee of `out_trade_no`'s charge off by `fen`.
+    pub fn misstate_fee(&self, out_trade_no: &str, fen: i64) {
+        self.lock().fee_errors.insert(out_trade_no.to_string(), fen);
+    }
+
+    /// The fee the statement states for a charge of `amount` at `ppm` parts per million, in
+    /// thousandths of a fen rounded half up (the wallets' precision), seeded errors included.
+    pub fn stated_fee_millifen(&self, out_trade_no: &str, amount: Fen, ppm: u32) -> i64 {
+        let exact = (amount.0 * i64::from(ppm) + 500) / 1_000;
+        exact + self.lock().fee_errors.get(out_trade_no).copied().unwrap_or(0) * 1_000
     }
 
     /// Changes the amount of the charge of `out_trade_no` as the statement will report it. False

@@ -25,6 +25,7 @@ mod alipay_bill;
 mod book;
 mod faults;
 mod unionpay;
+mod unionpay_file;
 mod wechat;
 mod wire;
 
@@ -66,6 +67,13 @@ pub struct WeChatSimConfig {
     /// …and at least this many milliseconds after it was taken on (default 0).
     #[serde(default)]
     pub refund_pending_ms: u64,
+    /// The merchant's fee, parts per million of each payment (default 0.60%).
+    #[serde(default = "wallet_fee_ppm")]
+    pub fee_ppm: u32,
+}
+
+fn wallet_fee_ppm() -> u32 {
+    6_000
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -78,6 +86,9 @@ pub struct AlipaySimConfig {
     pub platform_private_key_path: PathBuf,
     #[serde(default)]
     pub port: u16,
+    /// The merchant's fee, parts per million of each payment (default 0.60%).
+    #[serde(default = "wallet_fee_ppm")]
+    pub fee_ppm: u32,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -87,6 +98,13 @@ pub struct UnionPaySimConfig {
     pub secure_key: Secret,
     #[serde(default)]
     pub port: u16,
+    /// The merchant's fee, parts per million of each consume (default 0.38%).
+    #[serde(default = "unionpay_fee_ppm")]
+    pub fee_ppm: u32,
+}
+
+fn unionpay_fee_ppm() -> u32 {
+    3_800
 }
 
 /// The three simulators' settings.
@@ -111,17 +129,20 @@ impl ChannelSimsConfig {
                 revoked_time_end: false,
                 refund_pending_queries: 0,
                 refund_pending_ms: 0,
+                fee_ppm: wallet_fee_ppm(),
             },
             alipay: AlipaySimConfig {
                 app_id: "2021000000000001".into(),
                 app_public_key_path: keys_dir.join(APP_PUBLIC_KEY_FILE),
                 platform_private_key_path: keys_dir.join(PLATFORM_PRIVATE_KEY_FILE),
                 port: 0,
+                fee_ppm: wallet_fee_ppm(),
             },
             unionpay: UnionPaySimConfig {
                 mer_id: "777290058110048".into(),
                 secure_key: Secret::from("YizhanSimulatorSecureKey"),
                 port: 0,
+                fee_ppm: unionpay_fee_ppm(),
             },
         }
     }
@@ -179,6 +200,17 @@ impl SimHandle {
     /// Adds a row only the channel knows (reconciliation tests).
     pub fn add_ledger_entry(&self, entry: LedgerEntry) {
         self.book.add_entry(entry);
+    }
+
+    /// Leaves the `kind` row of `out_trade_no` out of the statement (seeded discrepancy: a
+    /// missing row). False if there is none.
+    pub fn omit_from_statement(&self, out_trade_no: &str, kind: LedgerKind) -> bool {
+        self.book.omit_entry(out_trade_no, kind)
+    }
+
+    /// The statement states the fee on `out_trade_no`'s charge off by `fen` (seeded discrepancy).
+    pub fn misstate_fee(&self, out_trade_no: &str, fen: i64) {
+        self.book.misstate_fee(out_trade_no, fen);
     }
 
     /// Changes the amount the statement reports for the charge of `out_trade_no`.
@@ -273,6 +305,7 @@ impl RunningChannelSims {
                 connect_timeout_ms: 1_000,
                 request_timeout_ms: 3_000,
                 pay_timeout_ms: 3_000,
+                fee_rate_ppm: Some(self.config.wechat.fee_ppm),
             }),
             alipay: Some(AlipayConfig {
                 base_url: self.alipay.url(),
@@ -282,6 +315,7 @@ impl RunningChannelSims {
                 connect_timeout_ms: 1_000,
                 request_timeout_ms: 3_000,
                 pay_timeout_ms: 3_000,
+                fee_rate_ppm: Some(self.config.alipay.fee_ppm),
             }),
             unionpay: Some(UnionPayConfig {
                 base_url: self.unionpay.url(),
@@ -290,6 +324,7 @@ impl RunningChannelSims {
                 connect_timeout_ms: 1_000,
                 request_timeout_ms: 3_000,
                 pay_timeout_ms: 3_000,
+                fee_rate_ppm: Some(self.config.unionpay.fee_ppm),
             }),
         }
     }

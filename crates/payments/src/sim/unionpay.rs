@@ -18,12 +18,14 @@
 //!   until it is paid out, then `00` (or `01` when it failed, see
 //!   [`SimHandle::end_next_refund`](super::SimHandle::end_next_refund)).
 
-use super::book::{Book, OrderState, PayOutcome, RefundEnding, RefundOutcome, RefundState, ReverseOutcome};
+use super::book::{
+    Book, LedgerKind, OrderState, PayOutcome, RefundEnding, RefundOutcome, RefundState, ReverseOutcome,
+};
 use super::faults::{bad_signature, finish, gate, pin_of, Gate};
 use super::wire::{acp_sign, acp_signed};
 use super::UnionPaySimConfig;
 use crate::unionpay::sign::Fields;
-use crate::unionpay::{BACK_PATH, QUERY_PATH};
+use crate::unionpay::{BACK_PATH, FILE_PATH, QUERY_PATH};
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
@@ -80,12 +82,11 @@ impl Sim {
 }
 
 pub(crate) fn router(config: UnionPaySimConfig, plan: FaultPlan, book: Book) -> Router {
-    Router::new().route(BACK_PATH, post(back)).route(QUERY_PATH, post(query)).with_state(Sim {
-        config,
-        plan,
-        book,
-        acquirer: Arc::default(),
-    })
+    Router::new()
+        .route(BACK_PATH, post(back))
+        .route(QUERY_PATH, post(query))
+        .route(FILE_PATH, post(file_transfer))
+        .with_state(Sim { config, plan, book, acquirer: Arc::default() })
 }
 
 /// Reply fields: the request's identifying fields echoed, plus the result.
@@ -375,5 +376,93 @@ fn query_answer(sim: &Sim, request: &Fields) -> Fields {
     fields.insert("origRespMsg".into(), message.into());
     fields.insert("queryId".into(), view.txn);
     fields.insert("txnAmt".into(), view.amount.0.to_string());
+    fields
+}
+
+/// 文件传输 (txnType 76, fileType 00): the merchant's ZM file of `settleDate` (`MMDD`, the most
+/// recent such date), from the ledger. Tomorrow's is not there yet: `98`.
+async fn file_transfer(State(sim): State<Sim>, headers: HeaderMap, body: String) -> Response {
+    let request: Fields = serde_urlencoded::from_str(&body).unwrap_or_default();
+    let fault = match gate(&sim.plan, "statement", &headers).await {
+        Gate::Answer(response) => return response,
+        Gate::Proceed(fault) => fault,
+    };
+    let fields = match check(&sim, &request, &fault) {
+        Err(fields) => fields,
+        Ok(()) => day_file(&sim, &request),
+    };
+    finish(&fault, signed(&sim, fields, bad_signature(&fault)))
+}
+
+fn day_file(sim: &Sim, request: &Fields) -> Fields {
+    use super::unionpay_file::{file_content, settle_date_of, ZmRow};
+    use chrono::Datelike;
+    if param(request, "txnType") != Some("76") || param(request, "fileType") != Some("00") {
+        return reply(request, "13", "报文交易要素缺失");
+    }
+    let today = crate::beijing::now().date_naive();
+    let date =
+        param(request, "settleDate")
+            .filter(|d| d.len() == 4)
+            .and_then(|d| chrono::NaiveDate::parse_from_str(&format!("{}{d}", today.year()), "%Y%m%d").ok())
+            // The most recent such date, tomorrow included (whose file is not there yet).
+            .map(|d| {
+                if d > today.succ_opt().unwrap_or(today) {
+                    d.with_year(d.year() - 1).unwrap_or(d)
+                } else {
+                    d
+                }
+            });
+    let Some(date) = date else {
+        return reply(request, "13", "settleDate格式错误");
+    };
+    let ledger = sim.book.ledger();
+    let acquirer = sim.acquirer();
+    let rows: Vec<ZmRow> = ledger
+        .iter()
+        .filter(|e| e.kind != LedgerKind::Closed && settle_date_of(e.at) == date)
+        .map(|entry| {
+            let consume_id = sim.book.query(&entry.out_trade_no).map(|v| v.txn).unwrap_or_default();
+            // A cancel is filed under its own orderId, which only the acquirer's records hold.
+            let cancel_order = || {
+                acquirer
+                    .back
+                    .iter()
+                    .find(|(_, t)| t.txn_type == "31" && t.orig_qry_id == consume_id)
+                    .map(|((order, _), _)| order.clone())
+                    .unwrap_or_else(|| entry.out_trade_no.clone())
+            };
+            let (txn_type, own_order, orig_order, fee) = match entry.kind {
+                LedgerKind::Charge => {
+                    let fee =
+                        sim.book.stated_fee_millifen(&entry.out_trade_no, entry.amount, sim.config.fee_ppm);
+                    // The acquirer states fees to the fen, rounded half up.
+                    ("01", entry.out_trade_no.clone(), String::new(), (fee + 500) / 1_000)
+                }
+                LedgerKind::Reversal => ("31", cancel_order(), entry.out_trade_no.clone(), 0),
+                _ => ("04", entry.refund_no.clone().unwrap_or_default(), entry.out_trade_no.clone(), 0),
+            };
+            ZmRow {
+                txn_type,
+                own_order,
+                orig_order,
+                query_id: entry.channel_txn.clone(),
+                amount: entry.amount,
+                fee,
+                at: entry.at,
+            }
+        })
+        .collect();
+    // No file for a day not begun yet; today's grows as the day goes (like the wallets' bills,
+    // read before the day is final it proves only what it holds).
+    if date > today {
+        return reply(request, "98", "文件不存在");
+    }
+    let (name, content) = file_content(&rows, &sim.config.mer_id, date);
+    let mut fields = reply(request, "00", "成功");
+    fields.insert("settleDate".into(), date.format("%m%d").to_string());
+    fields.insert("fileType".into(), "00".into());
+    fields.insert("fileName".into(), name);
+    fields.insert("fileContent".into(), content);
     fields
 }

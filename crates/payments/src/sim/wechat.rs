@@ -348,7 +348,11 @@ fn statement(sim: &Sim, request: &Params) -> Result<String, Reply> {
     let yuan = |f: Fen| f.to_yuan_string();
     let mut out = COLUMNS.join(",");
     out.push_str("\r\n");
-    let (mut paid, mut refunded) = (Fen::ZERO, Fen::ZERO);
+    let (mut paid, mut refunded, mut fees) = (Fen::ZERO, Fen::ZERO, 0i64);
+    // WeChat states fees to 0.00001 yuan: thousandths of a fen.
+    let fee_text = |milli: i64| format!("{}.{:05}", milli / 100_000, milli % 100_000);
+    let ppm = sim.config.fee_ppm;
+    let rate = format!("{}.{:02}%", ppm / 10_000, ppm % 10_000 / 100);
     for entry in &entries {
         let order_txn =
             sim.book.query(&entry.out_trade_no).map(|v| v.txn).unwrap_or_else(|| entry.channel_txn.clone());
@@ -364,6 +368,12 @@ fn statement(sim: &Sim, request: &Params) -> Result<String, Reply> {
             ),
             _ => ("REVOKED", zero, "", "", entry.amount),
         };
+        let fee = if entry.kind == LedgerKind::Charge {
+            sim.book.stated_fee_millifen(&entry.out_trade_no, entry.amount, ppm)
+        } else {
+            0
+        };
+        fees += fee;
         paid = paid + settle;
         refunded = refunded + refund;
         let order_amount = if entry.kind == LedgerKind::Refund { zero } else { entry.amount };
@@ -390,8 +400,8 @@ fn statement(sim: &Sim, request: &Params) -> Result<String, Reply> {
             if refund_no.is_empty() { String::new() } else { "SUCCESS".into() },
             "utility bill".into(),
             String::new(),
-            "0.00".into(),
-            "0.60%".into(),
+            fee_text(fee),
+            rate.clone(),
             yuan(order_amount),
             yuan(refund),
             String::new(),
@@ -404,10 +414,11 @@ fn statement(sim: &Sim, request: &Params) -> Result<String, Reply> {
         "{SUMMARY_HEADER},应结订单总金额,退款总金额,充值券退款总金额,手续费总金额,订单总金额,申请退款总金额\r\n"
     ));
     out.push_str(&format!(
-        "`{},`{},`{},`0.00,`0.00,`{},`{}\r\n",
+        "`{},`{},`{},`0.00,`{},`{},`{}\r\n",
         entries.len(),
         yuan(paid),
         yuan(refunded),
+        fee_text(fees),
         yuan(paid),
         yuan(refunded)
     ));

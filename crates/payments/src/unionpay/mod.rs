@@ -17,6 +17,7 @@
 //! (ACP's QR product also accepts `origOrderId` + `origTxnTime` instead of `origQryId`; we do not
 //! use it, because cancel must know the original's state anyway to say whether money went back.)
 
+pub mod file;
 pub(crate) mod map;
 pub mod sign;
 
@@ -28,7 +29,6 @@ use crate::transport::{error_chain, Http};
 use kiosk_core::{PayReply, QueryReply, RefundQueryReply, RefundReply, ReverseReply, Ts};
 use map::Named;
 use secrecy::ExposeSecret;
-use sha2::{Digest, Sha256};
 use sign::Fields;
 use std::time::Duration;
 
@@ -37,6 +37,8 @@ const FORM: &str = "application/x-www-form-urlencoded;charset=UTF-8";
 pub(crate) const BACK_PATH: &str = "/gateway/api/backTransReq.do";
 /// Single-transaction query.
 pub(crate) const QUERY_PATH: &str = "/gateway/api/queryTrans.do";
+/// File transfer (txnType 76): the day's files.
+pub(crate) const FILE_PATH: &str = "/gateway/api/fileTransRequest.do";
 
 /// A configured UnionPay (acquirer) client.
 #[derive(Clone, Debug)]
@@ -77,6 +79,11 @@ impl UnionPayClient {
         let http = Http::new(limits, None)
             .map_err(|e| ConfigError::Http { key: "unionpay".into(), reason: error_chain(&e) })?;
         Ok(UnionPayClient { http, config: config.clone() })
+    }
+
+    /// The merchant account's fee rate (parts per million), as configured.
+    pub fn fee_rate_ppm(&self) -> Option<u32> {
+        self.config.fee_rate_ppm
     }
 
     /// Whether the channel's host can be reached now (the network path, not the API).
@@ -257,15 +264,70 @@ impl UnionPayClient {
         fields
     }
 
+    /// The acquirer's file of settlement date `date` (txnType 76, fileType 00): the ZM rows, each
+    /// with its fee. `98` (the file is not there) is an error for a past day, read again later.
+    pub async fn statement(
+        &self,
+        date: chrono::NaiveDate,
+    ) -> Result<Vec<crate::statement::StatementRow>, crate::statement::StatementError> {
+        let fetch = |detail: String| crate::statement::StatementError::Fetch { channel: "unionpay", detail };
+        let mut fields = Fields::new();
+        for (key, value) in [
+            ("version", "5.1.0"),
+            ("encoding", "UTF-8"),
+            ("signMethod", "11"),
+            ("txnType", "76"),
+            ("txnSubType", "01"),
+            ("bizType", "000000"),
+            ("accessType", "0"),
+            ("fileType", "00"),
+            ("merId", &self.config.mer_id),
+        ] {
+            fields.insert(key.to_string(), value.to_string());
+        }
+        fields.insert("settleDate".into(), date.format("%m%d").to_string());
+        fields.insert("txnTime".into(), txn_time_of(Ts(chrono::Utc::now().timestamp_millis())));
+        let reply = self.call_for_file(FILE_PATH, fields).await.map_err(fetch)?;
+        match reply.get("respCode").map(String::as_str) {
+            Some("00") => {}
+            // Not there yet for a day not over: nothing booked that the next read cannot show. For
+            // a past day the file should be there; its absence is never read as "no rows".
+            Some("98") if date >= crate::beijing::now().date_naive() => return Ok(Vec::new()),
+            code => {
+                let message = reply.get("respMsg").cloned().unwrap_or_default();
+                return Err(fetch(format!("respCode {} {message}", code.unwrap_or("missing"))));
+            }
+        }
+        let content = reply.get("fileContent").ok_or_else(|| fetch("no fileContent".into()))?;
+        file::parse_file_content(content, date, &self.config.mer_id)
+    }
+
     /// Signs and posts; returns the reply only if it is signed by the acquirer for our merchant.
-    async fn call(&self, path: &str, mut fields: Fields, timeout: Duration) -> Result<Fields, String> {
-        let signature = sign::sign(&fields, self.config.secure_key.expose_secret());
-        fields.insert("signature".into(), signature);
-        let body = serde_urlencoded::to_string(&fields).map_err(|e| e.to_string())?;
+    async fn call(&self, path: &str, fields: Fields, timeout: Duration) -> Result<Fields, String> {
+        let body = self.signed_body(fields)?;
         let url = format!("{}{path}", self.config.base_url);
         let bytes = self.http.post(&url, FORM, body, timeout).await.map_err(|e| e.to_string())?;
+        self.checked_reply(&bytes)
+    }
+
+    /// [`UnionPayClient::call`] for a reply that carries a day's file (larger than any API reply).
+    async fn call_for_file(&self, path: &str, fields: Fields) -> Result<Fields, String> {
+        let body = self.signed_body(fields)?;
+        let url = format!("{}{path}", self.config.base_url);
+        let bytes = self.http.post_for_file(&url, FORM, body).await.map_err(|e| e.to_string())?;
+        self.checked_reply(&bytes)
+    }
+
+    fn signed_body(&self, mut fields: Fields) -> Result<String, String> {
+        let signature = sign::sign(&fields, self.config.secure_key.expose_secret());
+        fields.insert("signature".into(), signature);
+        serde_urlencoded::to_string(&fields).map_err(|e| e.to_string())
+    }
+
+    /// The reply's fields, if it is signed by the acquirer for our merchant.
+    fn checked_reply(&self, bytes: &[u8]) -> Result<Fields, String> {
         let reply: Fields =
-            serde_urlencoded::from_bytes(&bytes).map_err(|e| format!("reply is not a form: {e}"))?;
+            serde_urlencoded::from_bytes(bytes).map_err(|e| format!("reply is not a form: {e}"))?;
         if !sign::verify(&reply, self.config.secure_key.expose_secret()) {
             return Err("reply signature missing or invalid".into());
         }
@@ -286,14 +348,9 @@ fn named(call: &OrderCall) -> Named<'_> {
     Named { order_id: call.order.as_str(), amount: call.total }
 }
 
-/// ACP order ids are 8–32 letters or digits. A longer derived number (our refund numbers can
-/// reach 34 characters) is replaced by 32 hex digits of its SHA-256: stable, so retries match.
+/// ACP order ids: see [`kiosk_core::channel::acp_order_id`].
 pub(crate) fn derived_order_id(text: &str) -> String {
-    if (8..=32).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_alphanumeric()) {
-        text.to_string()
-    } else {
-        hex::encode_upper(&Sha256::digest(text.as_bytes())[..16])
-    }
+    kiosk_core::channel::acp_order_id(text)
 }
 
 #[cfg(test)]

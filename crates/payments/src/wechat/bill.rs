@@ -6,7 +6,7 @@
 
 use crate::beijing;
 use crate::statement::{StatementError, StatementKind, StatementRow};
-use kiosk_core::Fen;
+use kiosk_core::{money::MilliFen, Fen};
 
 /// The columns of a `bill_type=ALL` file, in WeChat's order (the simulator writes them; the
 /// parser reads columns by position).
@@ -72,6 +72,9 @@ pub fn parse(text: &str) -> Result<Vec<StatementRow>, StatementError> {
     // SUCCESS, or PROCESSING / CHANGE / REFUNDCLOSE for a refund that has not (or will not)
     // reach the customer: only a SUCCESS row is evidence of money returned (§1.8).
     let refund_status = column("退款状态").ok();
+    // 手续费, to 0.00001 yuan; absent from old-format bills.
+    let fee_column = column("手续费").ok();
+    let mut fees = MilliFen::ZERO;
 
     let settle = column("应结订单金额")?;
     let mut rows = Vec::new();
@@ -98,6 +101,15 @@ pub fn parse(text: &str) -> Result<Vec<StatementRow>, StatementError> {
         let add = |sum: Fen, i: usize| -> Result<Fen, StatementError> {
             sum.checked_add(yuan(i)?).ok_or_else(|| malformed(number, "sum out of range"))
         };
+        let fee = match fee_column.map(|i| cells[i]) {
+            None | Some("") => None,
+            Some(cell) => {
+                Some(MilliFen::parse_yuan(cell).map_err(|e| malformed(number, format!("手续费: {e}")))?)
+            }
+        };
+        if let Some(fee) = fee {
+            fees = fees.checked_add(fee).ok_or_else(|| malformed(number, "sum out of range"))?;
+        }
         settled = add(settled, settle)?;
         refunded = add(refunded, refund_amount)?;
         detail_rows += 1;
@@ -120,6 +132,7 @@ pub fn parse(text: &str) -> Result<Vec<StatementRow>, StatementError> {
             kind,
             refund_no: refund,
             time,
+            fee,
         });
     }
     // The summary row must count and add up the detail rows: a file cut short is an error, never a
@@ -146,6 +159,21 @@ pub fn parse(text: &str) -> Result<Vec<StatementRow>, StatementError> {
         Fen::parse_yuan(value(name)?).map_err(|e| malformed(values_line, format!("summary {name}: {e}")))
     };
     let (said_settled, said_refunded) = (sum("应结订单总金额")?, sum("退款总金额")?);
+    if fee_column.is_some() {
+        let cell = value("手续费总金额")?;
+        let said = MilliFen::parse_yuan(cell)
+            .map_err(|e| malformed(values_line, format!("summary 手续费总金额: {e}")))?;
+        if said != fees {
+            return Err(malformed(
+                values_line,
+                format!(
+                    "summary says 手续费 {}; the rows add up to {}",
+                    said.to_yuan_string(),
+                    fees.to_yuan_string()
+                ),
+            ));
+        }
+    }
     if (count, said_settled, said_refunded) != (detail_rows, settled, refunded) {
         return Err(malformed(
             values_line,

@@ -139,6 +139,11 @@ impl WeChatClient {
         Ok(WeChatClient { http, config: config.clone() })
     }
 
+    /// The merchant account's fee rate (parts per million), as configured.
+    pub fn fee_rate_ppm(&self) -> Option<u32> {
+        self.config.fee_rate_ppm
+    }
+
     /// Whether the channel's host can be reached now (the network path, not the API).
     pub async fn reaches(&self) -> bool {
         self.http.reaches(&self.config.base_url).await
