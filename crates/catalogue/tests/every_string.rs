@@ -15,6 +15,10 @@ const NOT_OUR_WORDS: &[(&str, &str)] = &[
     ("drivers/idcard/src/text/", "the card's own code tables (GB/T 2261.1 sex, GB 3304 民族) and its 长期"),
     ("crates/payments/src/wechat/bill.rs", "the column headings of WeChat Pay's statement file"),
     ("crates/payments/src/alipay/bill.rs", "the column headings of Alipay's statement file"),
+    (
+        "crates/payments/src/unionpay/file.rs",
+        "the field names of UnionPay's ZM file, as its specification names them",
+    ),
     ("kiosk-ui/src/gallery.rs", "sample customers (names, addresses) for the screenshot gallery"),
     ("kiosk-ui/ui/minimal.slint", "the minimal window the UI benchmarks compare with: a CJK sample"),
     ("crates/yizhan/src/soak/customer.rs", "the soak's simulated biller (a masked holder's name)"),
