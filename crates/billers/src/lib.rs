@@ -18,6 +18,7 @@ pub mod sign;
 pub mod sim;
 pub mod wire;
 
+pub use client::reconciliation_rows;
 pub use client::{
     holder_digest, is_holder_digest, AccountKind, AmountError, BillerClient, BillerError, Billers,
     ClientBuildError, HouseholdAccount, JointClient, PendingPurchase, PrepaidCard, PurchaseLimits,

@@ -205,6 +205,14 @@ pub enum CommandAction {
         outcome: String,
         reason: String,
     },
+    /// Settle a payment in suspense from the statements the hub read (reconciliation): the kiosk
+    /// feeds `evidence` to the payment as its `Reconciled` event, exactly as its own `yizhan
+    /// recon` would, and journals it naming `evidence.files` (the SHA-256 of each statement and
+    /// biller file it comes from). Evidence that does not settle the payment changes nothing.
+    ReconcileSuspense {
+        order_ref: String,
+        evidence: kiosk_core::payment::StatementEvidence,
+    },
     /// A whole `kiosk.toml`, numbered by the hub (each kiosk's versions count up from 1). The
     /// kiosk checks it as it checks its own file at start-up, stages it, and applies it between
     /// customers; the heartbeat's `config_version` says when it runs.

@@ -10,8 +10,9 @@
 //! - [`commands`]: operator commands, queued, handed over, acknowledged.
 //! - [`packages`], [`rollouts`]: signed software packages, rolled out by cohort and stopped by
 //!   themselves when kiosks roll them back.
-//! - [`statements`]: channel statements and biller files as received, with their hash
-//!   (reconciliation, issue 15, is being built on them).
+//! - [`statements`]: channel statements and biller files as received, with their hash.
+//! - [`recon`]: reconciliation of every accounting day over the central journal, its scratch
+//!   pool and exception desk; suspense settled by a command to the kiosk.
 //! - [`audit`]: every operator action.
 //! - [`fleet_view`]: the fleet list and summary the operator reads.
 //! - [`console`]: the operators' web console.
@@ -30,6 +31,7 @@ pub mod heartbeat;
 pub mod ingest;
 pub mod kiosks;
 pub mod packages;
+pub mod recon;
 pub mod rollouts;
 pub mod server;
 pub mod statements;

@@ -70,6 +70,31 @@ enum Command {
     /// Rolling a package out to the fleet by cohort.
     #[command(subcommand)]
     Rollout(RolloutCommand),
+    /// Reconciliation: fetch the statements and biller files, reconcile a day.
+    #[command(subcommand)]
+    Recon(ReconCommand),
+}
+
+#[derive(Subcommand)]
+enum ReconCommand {
+    /// Fetches every account's statement and biller file of DAY and the day after, stores each
+    /// as received, then reconciles DAY and prints `reconciled: M matched, E exceptions`.
+    Run {
+        /// The accounting day (Beijing), YYYY-MM-DD; by default the latest whose files are final.
+        #[arg(long)]
+        day: Option<chrono::NaiveDate>,
+        /// The merchant accounts: the `[payments.*]` and `[billers.*]` sections of a kiosk
+        /// configuration. Without it, only files already stored are read.
+        #[arg(long)]
+        accounts: Option<PathBuf>,
+        #[command(flatten)]
+        db: Db,
+    },
+    /// The exceptions still open on the desk.
+    Exceptions {
+        #[command(flatten)]
+        db: Db,
+    },
 }
 
 #[derive(Subcommand)]
@@ -228,6 +253,38 @@ async fn main() -> anyhow::Result<()> {
                 );
             }
             println!("{}", hub::fleet_view::summary(&pool).await?);
+        }
+        Command::Recon(ReconCommand::Run { day, accounts, db }) => {
+            let pool = hub::db::connect(&db.database_url, 2).await?;
+            let now = kiosk_core::Ts(chrono::Utc::now().timestamp_millis());
+            let day = day.unwrap_or_else(|| kiosk_core::recon::Day::latest_complete(now).date());
+            let recon_day = kiosk_core::recon::Day::from_date(day);
+            if let Some(path) = accounts {
+                let clients = hub::recon::accounts::AccountsFile::load(&path)?.clients()?;
+                let fetched = clients.fetch(&pool, &recon_day.booking_days()).await?;
+                for (source, merchant, date, sha256, new) in &fetched.stored {
+                    let kept = if *new { "stored" } else { "unchanged" };
+                    eprintln!("{source} {merchant} {date}: {kept}, sha256 {sha256}");
+                }
+                for failed in &fetched.failed {
+                    eprintln!("not fetched: {failed}");
+                }
+            }
+            let summary = hub::recon::run_day(&pool, day, now).await?;
+            for line in &summary.unreadable {
+                eprintln!("unread: {line}");
+            }
+            eprintln!(
+                "{day}: {} held for a later day's files, {} payments in suspense settled by command",
+                summary.held, summary.settled
+            );
+            println!("{}", summary.line());
+        }
+        Command::Recon(ReconCommand::Exceptions { db }) => {
+            let pool = hub::db::connect(&db.database_url, 1).await?;
+            for e in hub::recon::desk::open(&pool, 1_000).await? {
+                println!("#{:<6} {} {}", e.id, e.day, e.detail);
+            }
         }
         Command::Migrate { db } => {
             hub::db::connect(&db.database_url, 1).await.context("migrating")?;

@@ -23,8 +23,13 @@ async fn a_statement_is_kept_whole_once_per_version_with_its_hash() {
     fin.extend_from_slice("`2026-12-05 23:59:59,`wx00,`1000\n".as_bytes());
     let second = hub::statements::store(hub.pool(), "1000", "wechat", day, &fin).await.unwrap();
     assert!(second.new && second.id != first.id);
-    let (body, sha256) = hub::statements::latest(hub.pool(), "1000", "wechat", day).await.unwrap().unwrap();
-    assert_eq!((body, sha256), (fin.clone(), second.sha256));
+    let latest = hub::statements::latest(hub.pool(), "1000", "wechat", day).await.unwrap().unwrap();
+    assert_eq!((latest.body, latest.sha256), (fin.clone(), second.sha256));
+    // Received again: the same version, confirmed later.
+    let confirmed = hub::statements::store(hub.pool(), "1000", "wechat", day, &fin).await.unwrap();
+    assert_eq!((confirmed.id, confirmed.new), (second.id, false));
+    let again = hub::statements::latest(hub.pool(), "1000", "wechat", day).await.unwrap().unwrap();
+    assert!(again.confirmed_at >= latest.confirmed_at);
     // Another merchant's or day's file is its own.
     assert!(hub::statements::latest(hub.pool(), "2000", "wechat", day).await.unwrap().is_none());
     assert!(hub::statements::latest(hub.pool(), "1000", "wechat", day.succ_opt().unwrap())

@@ -376,6 +376,7 @@ impl Files {
             refunds: Vec::new(),
             written_off: vec![false; lines],
             complete: false,
+            files: Vec::new(),
         };
         let Some(channel) = payment.channel else {
             return nothing;
@@ -408,6 +409,7 @@ impl Files {
                 .map(|line| self.biller_rows_of(line.utility, days, &line.biller_ref).any(|r| r.credited))
                 .collect(),
             complete: self.cover(payment),
+            files: Vec::new(),
         }
     }
 }
@@ -464,6 +466,25 @@ impl Flag {
             | Flag::RefundNotAtChannel { .. }
             | Flag::InSuspense { .. }
             | Flag::Unverified { .. } => true,
+        }
+    }
+
+    /// What the flag is about: an order number, a refund number or a write-off reference.
+    pub fn subject(&self) -> &str {
+        match self {
+            Flag::Matched { order }
+            | Flag::ChannelOnly { order, .. }
+            | Flag::LocalOnly { order, .. }
+            | Flag::FeeDiffers { order, .. }
+            | Flag::RefundChannelOnly { order, .. }
+            | Flag::RefundNotAtChannel { order, .. }
+            | Flag::InSuspense { order }
+            | Flag::Unverified { order }
+            | Flag::NotCovered { order, .. } => order,
+            Flag::BillerOnly { reference, .. }
+            | Flag::NotAtBiller { reference, .. }
+            | Flag::WrittenOffTwice { reference, .. } => reference,
+            Flag::AmountDiffers { key, .. } => key,
         }
     }
 
@@ -661,7 +682,9 @@ fn payment_flags(payment: &Payment, files: &Files) -> Vec<Flag> {
                     kind: StatementKind::Payment,
                     amount: total,
                 });
-            } else if !charged && taken > Fen::ZERO {
+            } else if !charged && taken > Fen::ZERO && !in_doubt {
+                // (In doubt, the journal does not hold the money as taken: InSuspense says so,
+                // and the files' evidence settles it.)
                 if whole {
                     flags.push(Flag::LocalOnly { order: id.clone(), amount: taken });
                 } else {

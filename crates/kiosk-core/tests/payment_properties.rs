@@ -187,6 +187,7 @@ fn any_event() -> impl Strategy<Value = Event> {
                 refunds: vec!["YZTEST0000000001R2".into()],
                 written_off: vec![w, charged],
                 complete: w,
+                files: vec![],
             }
         }),
         (0usize..3).prop_map(|item| Event::RefundReplied {

@@ -897,6 +897,7 @@ fn statements_showing_the_charge_of_an_unconfirmed_reverse_start_the_whole_refun
         refunds: vec![],
         written_off: vec![false, false],
         complete: true,
+        files: vec![],
     };
     assert_eq!(d.feed(Event::Reconciled { evidence }), [Effect::Refund { item: 0 }]);
     assert_eq!(d.payment.refunds[0].amount, Fen(7950));

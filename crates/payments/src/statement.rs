@@ -3,6 +3,31 @@
 //! and parse the files into them.
 
 pub use kiosk_core::recon::{StatementKind, StatementRow};
+use kiosk_core::Channel;
+
+/// A statement as the channel handed it over: kept whole (and hashed) before it is parsed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StatementFile {
+    /// The merchant account it is of (`mch_id`, the Alipay app id, `merId`).
+    pub merchant: String,
+    pub bytes: Vec<u8>,
+}
+
+/// Parses a statement file of `channel` as received ([`crate::ChannelClients::fetch_statement`]):
+/// the same reading as the clients' own `statement` calls.
+pub fn parse_statement(
+    channel: Channel,
+    bytes: &[u8],
+    date: chrono::NaiveDate,
+    merchant: &str,
+) -> Result<Vec<StatementRow>, StatementError> {
+    match channel {
+        Channel::WeChat => crate::wechat::bill::parse_file(bytes),
+        Channel::Alipay => crate::alipay::bill::parse_zip(bytes),
+        Channel::UnionPay => crate::unionpay::file::parse_received(bytes, date, merchant),
+        Channel::BankCard | Channel::Cash => Err(StatementError::NotConfigured { channel: channel.code() }),
+    }
+}
 
 /// Why a statement could not be fetched or read. Reconciliation retries later; it never guesses.
 #[derive(Debug, thiserror::Error)]

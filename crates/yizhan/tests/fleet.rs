@@ -165,48 +165,75 @@ async fn a_kiosk_pays_with_the_hub_down_pairs_ships_catches_up_and_obeys_the_ope
     assert_eq!(by_hub, vec!["hub:wang.hall"; 5], "the unknown one is on record too");
 }
 
-/// Finance settles a payment the kiosk holds in suspense, from the hub: the kiosk resolves it
-/// through its own journal-first machinery, as a staff resolution by `hub:<operator>`, and a
-/// command handed over again does not settle twice.
+/// A kiosk paired with a hub, holding a WeChat payment in suspense (the customer never entered
+/// the PIN, the reverse went unanswered), which the hub has heard of.
+struct SuspenseAtTheHub {
+    hub: TestHub,
+    kiosk: support::TestKiosk,
+    payment: kiosk_core::Payment,
+    settings: yizhan::hub_link::HubSettings,
+    client: fleet::HubClient,
+    reader: journal::OutboxReader,
+}
+
+impl SuspenseAtTheHub {
+    async fn start() -> SuspenseAtTheHub {
+        use support::{wechat_code, Fault, TestKiosk};
+        let hub = TestHub::start().await;
+        let kiosk = TestKiosk::start().await;
+        let account = kiosk.account(kiosk_core::Utility::Water, 3150);
+        let code = wechat_code();
+        let faults = kiosk.channel(&code).faults();
+        faults.inject("pay", Fault::UserPaying { ms: None }, 1);
+        faults.inject("reverse", Fault::Status { code: 503 }, 100);
+        let payment = kiosk.pay(kiosk_core::Utility::Water, &account, code).await;
+        assert!(matches!(payment.state, kiosk_core::State::Suspense { .. }), "{:?}", payment.state);
+        faults.clear();
+
+        let data = kiosk.dir.path();
+        let config_file = config_with(data, |body| body);
+        let settings = yizhan::hub_link::HubSettings {
+            url: hub.url(),
+            identity: fleet::IdentityFiles::in_dir(&data.join("hub")),
+            identity_dir: data.join("hub"),
+            data_dir: data.to_path_buf(),
+            config_place: yizhan::hub_link::config_push::ConfigPlace::new(&config_file, data),
+            running: std::sync::Arc::new(yizhan::config::KioskConfig::load(&config_file).unwrap()),
+            journal: data.join("journal.db"),
+            ship_every: std::time::Duration::from_secs(10),
+            heartbeat_every: std::time::Duration::from_secs(30),
+            package_installed: None,
+        };
+        fleet::pair(&hub.ticket("SH-TEST-0001").await, &settings.identity).await.unwrap();
+        let client = settings.client().unwrap();
+        let reader = journal::OutboxReader::open(&settings.journal).await.unwrap();
+        yizhan::hub_link::beat_once(&kiosk.backend, &client, &reader, &settings).await.unwrap();
+        let reported: serde_json::Value =
+            sqlx::query_scalar("SELECT last_heartbeat FROM kiosks WHERE id = 'SH-TEST-0001'")
+                .fetch_one(hub.pool())
+                .await
+                .unwrap();
+        assert_eq!(
+            reported["suspense"][0]["order_ref"],
+            payment.id(),
+            "the hub sees the payment in suspense"
+        );
+        SuspenseAtTheHub { hub, kiosk, payment, settings, client, reader }
+    }
+
+    async fn beat(&self) -> usize {
+        yizhan::hub_link::beat_once(&self.kiosk.backend, &self.client, &self.reader, &self.settings)
+            .await
+            .unwrap()
+    }
+}
+
+/// Finance settles a payment in suspense from the console: the kiosk journals it as a staff
+/// resolution by `hub:<operator>`, between customers; a command handed over again does not
+/// settle twice.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn finance_settles_a_suspense_payment_from_the_hub() {
-    use support::{wechat_code, Fault, TestKiosk};
-    let hub = TestHub::start().await;
-    let kiosk = TestKiosk::start().await;
-    let account = kiosk.account(kiosk_core::Utility::Water, 3150);
-    let code = wechat_code();
-    let faults = kiosk.channel(&code).faults();
-    faults.inject("pay", Fault::UserPaying { ms: None }, 1);
-    faults.inject("reverse", Fault::Status { code: 503 }, 100);
-    let payment = kiosk.pay(kiosk_core::Utility::Water, &account, code).await;
-    assert!(matches!(payment.state, kiosk_core::State::Suspense { .. }), "{:?}", payment.state);
-    faults.clear();
-
-    let data = kiosk.dir.path();
-    let config_file = config_with(data, |body| body);
-    let settings = yizhan::hub_link::HubSettings {
-        url: hub.url(),
-        identity: fleet::IdentityFiles::in_dir(&data.join("hub")),
-        identity_dir: data.join("hub"),
-        data_dir: data.to_path_buf(),
-        config_place: yizhan::hub_link::config_push::ConfigPlace::new(&config_file, data),
-        running: std::sync::Arc::new(yizhan::config::KioskConfig::load(&config_file).unwrap()),
-        journal: data.join("journal.db"),
-        ship_every: std::time::Duration::from_secs(10),
-        heartbeat_every: std::time::Duration::from_secs(30),
-        package_installed: None,
-    };
-    fleet::pair(&hub.ticket("SH-TEST-0001").await, &settings.identity).await.unwrap();
-    let client = settings.client().unwrap();
-    let reader = journal::OutboxReader::open(&settings.journal).await.unwrap();
-    yizhan::hub_link::beat_once(&kiosk.backend, &client, &reader, &settings).await.unwrap();
-    let reported: serde_json::Value =
-        sqlx::query_scalar("SELECT last_heartbeat FROM kiosks WHERE id = 'SH-TEST-0001'")
-            .fetch_one(hub.pool())
-            .await
-            .unwrap();
-    assert_eq!(reported["suspense"][0]["order_ref"], payment.id(), "the hub sees the payment in suspense");
-
+    let SuspenseAtTheHub { hub, kiosk, payment, settings, client, reader } = SuspenseAtTheHub::start().await;
     let settle = CommandAction::SettleSuspense {
         order_ref: payment.id().to_owned(),
         outcome: "returned".into(),
@@ -254,6 +281,58 @@ async fn finance_settles_a_suspense_payment_from_the_hub() {
         .map(|a| a.staff_id)
         .collect();
     assert_eq!(resolutions, vec!["hub:li.finance"], "settled once, by the operator");
+}
+
+/// The hub's reconciliation settles a payment in suspense from the files it read: the kiosk
+/// feeds the evidence to the payment through its own machinery, and the transition it journals
+/// names the files by their hashes. Evidence that settles nothing changes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_hubs_reconciliation_settles_a_suspense_payment_naming_the_files() {
+    let at_hub = SuspenseAtTheHub::start().await;
+    let (hub, payment) = (&at_hub.hub, &at_hub.payment);
+    let unsettling = kiosk_core::payment::StatementEvidence {
+        complete: false,
+        written_off: vec![false],
+        files: vec!["11".repeat(32)],
+        ..Default::default()
+    };
+    let first = CommandAction::ReconcileSuspense { order_ref: payment.id().to_owned(), evidence: unsettling };
+    hub::commands::enqueue(hub.pool(), "SH-TEST-0001", hub::recon::OPERATOR, &first).await.unwrap();
+    assert_eq!(at_hub.beat().await, 1);
+    let (done, detail): (Option<bool>, Option<String>) =
+        sqlx::query_as("SELECT done, detail FROM commands").fetch_one(hub.pool()).await.unwrap();
+    assert_eq!(done, Some(false));
+    assert!(detail.unwrap_or_default().contains("stays in suspense"));
+    assert!(at_hub.kiosk.backend.runtime.load(payment.id()).await.unwrap().state.is_parked());
+
+    // Complete WeChat files without the charge: never charged.
+    let hashes = vec!["ab".repeat(32), "cd".repeat(32)];
+    let evidence = kiosk_core::payment::StatementEvidence {
+        complete: true,
+        written_off: vec![false],
+        files: hashes.clone(),
+        ..Default::default()
+    };
+    let settle = CommandAction::ReconcileSuspense { order_ref: payment.id().to_owned(), evidence };
+    hub::commands::enqueue(hub.pool(), "SH-TEST-0001", hub::recon::OPERATOR, &settle).await.unwrap();
+    assert_eq!(at_hub.beat().await, 1);
+    let settled = at_hub.kiosk.backend.runtime.load(payment.id()).await.unwrap();
+    assert!(settled.state.is_terminal(), "{:?}", settled.state);
+    let transitions = at_hub.kiosk.backend.runtime.journal.transitions(payment.id()).await.unwrap();
+    let last = transitions.last().unwrap();
+    assert_eq!(last.from_state, "SUSPENSE");
+    assert!(last.event.contains(&format!("files sha256 {} {}", hashes[0], hashes[1])), "{last:?}");
+    let (done, detail): (Option<bool>, Option<String>) =
+        sqlx::query_as("SELECT done, detail FROM commands ORDER BY id DESC LIMIT 1")
+            .fetch_one(hub.pool())
+            .await
+            .unwrap();
+    assert_eq!(done, Some(true), "{detail:?}");
+    // Handed over again (a lost acknowledgement): nothing to settle, nothing journaled twice.
+    sqlx::query("UPDATE commands SET acked_at = NULL WHERE done").execute(hub.pool()).await.unwrap();
+    at_hub.beat().await;
+    let after = at_hub.kiosk.backend.runtime.journal.transitions(payment.id()).await.unwrap();
+    assert_eq!(after.len(), transitions.len());
 }
 
 /// The operator pushes a configuration: the kiosk checks it as it checks its own file, stages

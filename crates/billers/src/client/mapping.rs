@@ -306,17 +306,20 @@ pub(crate) fn card_written(reference: &str, exchange: Exchange) -> ConfirmReply 
     }
 }
 
-pub(crate) fn reconciliation(exchange: Exchange) -> Result<Vec<crate::recon::ReconRow>, BillerError> {
+pub(crate) fn reconciliation(exchange: Exchange) -> Result<Vec<u8>, BillerError> {
     match exchange {
-        Exchange::Answered { status: 200, body } => {
-            let text = String::from_utf8(body).map_err(|_| bad_reply("the file is not UTF-8"))?;
-            crate::recon::parse(&text).map(|file| file.rows).map_err(|e| bad_reply(&e.to_string()))
-        }
+        Exchange::Answered { status: 200, body } => Ok(body),
         Exchange::Answered { status: 404, .. } => {
             Err(BillerError::Unavailable { detail: "the file for this date is not available (yet)".into() })
         }
         other => Err(fetch_failure(other)),
     }
+}
+
+/// The rows of a reconciliation file as received.
+pub fn reconciliation_rows(body: &[u8]) -> Result<Vec<crate::recon::ReconRow>, BillerError> {
+    let text = std::str::from_utf8(body).map_err(|_| bad_reply("the file is not UTF-8"))?;
+    crate::recon::parse(text).map(|file| file.rows).map_err(|e| bad_reply(&e.to_string()))
 }
 
 /// A definite refusal, or the reason the outcome is unknown.

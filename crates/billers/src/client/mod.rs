@@ -12,6 +12,7 @@ mod requests;
 mod transport;
 
 pub use card::{AmountError, PendingPurchase, PrepaidCard, PurchaseLimits};
+pub use mapping::reconciliation_rows;
 pub use requests::{PurchaseRequest, WriteOffExpectation, WriteOffRequest};
 pub use transport::{ClientBuildError, MAX_FILE_BYTES, MAX_REPLY_BYTES};
 
@@ -247,6 +248,11 @@ impl BillerClient {
 
     /// The biller's reconciliation file for `date` ("2026-11-23"), checked and parsed.
     pub async fn reconciliation(&self, date: &str) -> Result<Vec<ReconRow>, BillerError> {
+        mapping::reconciliation_rows(&self.fetch_reconciliation(date).await?)
+    }
+
+    /// The reconciliation file of `date` as the biller sent it, before anything reads it.
+    pub async fn fetch_reconciliation(&self, date: &str) -> Result<Vec<u8>, BillerError> {
         let path = ["v1", "reconciliation", date];
         mapping::reconciliation(self.http.exchange_bounded(Method::GET, &path, None, MAX_FILE_BYTES).await)
     }

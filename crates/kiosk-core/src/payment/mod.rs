@@ -170,6 +170,10 @@ pub struct StatementEvidence {
     /// The files cover every day the order could have been booked on (the order's day and the
     /// next): only then does a missing charge mean "not charged".
     pub complete: bool,
+    /// SHA-256 (hex) of each statement and biller file the evidence was read from, when the
+    /// reader kept them (the hub does): journaled with the transition it causes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub files: Vec<String>,
 }
 
 impl StatementEvidence {
@@ -363,12 +367,17 @@ impl Event {
             Event::Tick => "tick".into(),
             Event::Resume => "resume".into(),
             Event::Reconciled { evidence } => format!(
-                "reconciled: charged={} reversed={} refunds={} written_off={:?} complete={}",
+                "reconciled: charged={} reversed={} refunds={} written_off={:?} complete={}{}",
                 evidence.charged,
                 evidence.reversed,
                 evidence.refunds.len(),
                 evidence.written_off,
-                evidence.complete
+                evidence.complete,
+                if evidence.files.is_empty() {
+                    String::new()
+                } else {
+                    format!(" files sha256 {}", evidence.files.join(" "))
+                }
             ),
             Event::Recheck => "recheck".into(),
             // The reason is staff's own words; bounded so the journal's summary limit holds.

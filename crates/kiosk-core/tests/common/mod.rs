@@ -116,6 +116,7 @@ impl World {
                 .collect(),
             written_off: (0..lines).map(|l| self.written_off.contains_key(&l) && shown(dice)).collect(),
             complete,
+            files: Vec::new(),
         }
     }
 

@@ -144,6 +144,11 @@ impl AlipayClient {
     /// The trade bill of Beijing day `date`: asks for the download URL, then fetches the zip and
     /// reads it ([`bill::parse_zip`]).
     pub async fn statement(&self, date: NaiveDate) -> Result<Vec<StatementRow>, StatementError> {
+        bill::parse_zip(&self.fetch_statement(date).await?)
+    }
+
+    /// The trade bill of `date` as Alipay's 30-second URL served it: a zip of GBK CSV files.
+    pub async fn fetch_statement(&self, date: NaiveDate) -> Result<Vec<u8>, StatementError> {
         let fetch = |detail: String| StatementError::Fetch { channel: "alipay", detail };
         let method = "alipay.data.dataservice.bill.downloadurl.query";
         let biz = json!({ "bill_type": "trade", "bill_date": date.format("%Y-%m-%d").to_string() });
@@ -153,9 +158,12 @@ impl AlipayClient {
             let code = reply.get("sub_code").or_else(|| reply.get("code")).cloned().unwrap_or_default();
             return Err(fetch(format!("no bill_download_url ({code})")));
         }
-        let bytes = self.http.get(url).await.map_err(|e| fetch(e.to_string()))?;
-        // A zip of GBK CSV files (业务明细 and its 汇总), never plain text.
-        bill::parse_zip(&bytes)
+        self.http.get(url).await.map_err(|e| fetch(e.to_string()))
+    }
+
+    /// The merchant the statements are of (the app id).
+    pub fn merchant(&self) -> &str {
+        &self.app_id
     }
 
     /// Signs and posts one call; returns the response object only if its signature verifies.

@@ -45,6 +45,19 @@ fn archive_error(detail: impl Into<String>) -> StatementError {
     StatementError::Archive { channel: CHANNEL, detail: detail.into() }
 }
 
+/// Reads a `fileContent` as received: empty (no file yet) is no rows.
+pub fn parse_received(
+    content: &[u8],
+    settle_date: NaiveDate,
+    mer_id: &str,
+) -> Result<Vec<StatementRow>, StatementError> {
+    if content.is_empty() {
+        return Ok(Vec::new());
+    }
+    let text = std::str::from_utf8(content).map_err(|_| archive_error("fileContent is not Base64 text"))?;
+    parse_file_content(text, settle_date, mer_id)
+}
+
 /// Reads a `fileContent` value: Base64, zlib, zip; the rows of its ZM file.
 pub fn parse_file_content(
     content: &str,

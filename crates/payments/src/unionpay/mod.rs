@@ -270,6 +270,15 @@ impl UnionPayClient {
         &self,
         date: chrono::NaiveDate,
     ) -> Result<Vec<crate::statement::StatementRow>, crate::statement::StatementError> {
+        file::parse_received(&self.fetch_statement(date).await?, date, &self.config.mer_id)
+    }
+
+    /// The reply's `fileContent` of `date` as received (Base64 text; empty when the day is not
+    /// over and its file not there yet).
+    pub async fn fetch_statement(
+        &self,
+        date: chrono::NaiveDate,
+    ) -> Result<Vec<u8>, crate::statement::StatementError> {
         let fetch = |detail: String| crate::statement::StatementError::Fetch { channel: "unionpay", detail };
         let mut fields = Fields::new();
         for (key, value) in [
@@ -299,7 +308,12 @@ impl UnionPayClient {
             }
         }
         let content = reply.get("fileContent").ok_or_else(|| fetch("no fileContent".into()))?;
-        file::parse_file_content(content, date, &self.config.mer_id)
+        Ok(content.clone().into_bytes())
+    }
+
+    /// The merchant the statements are of (`merId`).
+    pub fn merchant(&self) -> &str {
+        &self.config.mer_id
     }
 
     /// Signs and posts; returns the reply only if it is signed by the acquirer for our merchant.

@@ -50,6 +50,12 @@ fn malformed(line: usize, detail: impl Into<String>) -> StatementError {
     StatementError::Malformed { channel: CHANNEL, line, detail: detail.into() }
 }
 
+/// Parses a downloadbill file as received (UTF-8 bytes; empty for a day without trades).
+pub fn parse_file(bytes: &[u8]) -> Result<Vec<StatementRow>, StatementError> {
+    let text = std::str::from_utf8(bytes).map_err(|_| malformed(1, "the bill is not UTF-8"))?;
+    parse(text)
+}
+
 /// Parses a downloadbill file into statement rows.
 pub fn parse(text: &str) -> Result<Vec<StatementRow>, StatementError> {
     let mut lines = text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty());

@@ -234,8 +234,13 @@ impl WeChatClient {
         reply
     }
 
-    /// `/pay/downloadbill` (`bill_type=ALL`) for the Beijing calendar day `date`.
+    /// `/pay/downloadbill` (`bill_type=ALL`) for the Beijing calendar day `date`, parsed.
     pub async fn statement(&self, date: NaiveDate) -> Result<Vec<StatementRow>, StatementError> {
+        bill::parse_file(&self.fetch_statement(date).await?)
+    }
+
+    /// The downloadbill file of `date` as WeChat sent it (empty for a day without trades).
+    pub async fn fetch_statement(&self, date: NaiveDate) -> Result<Vec<u8>, StatementError> {
         let fetch = |detail: String| StatementError::Fetch { channel: "wechat", detail };
         let mut params = Params::new();
         params.insert("bill_date".into(), date.format("%Y%m%d").to_string());
@@ -243,8 +248,8 @@ impl WeChatClient {
         let body = xml::encode(&self.signed(params));
         let url = format!("{}/pay/downloadbill", self.config.base_url);
         let bytes = self.http.post_for_file(&url, XML, body).await.map_err(|e| fetch(e.to_string()))?;
-        let text = String::from_utf8(bytes).map_err(|_| fetch("bill is not UTF-8".into()))?;
         // A failure comes back as an XML envelope instead of the file.
+        let text = String::from_utf8_lossy(&bytes);
         if text.trim_start().starts_with("<xml") {
             let reply = xml::decode(&text).map_err(|e| fetch(e.to_string()))?;
             let message = ["err_code_des", "return_msg", "err_code"]
@@ -259,7 +264,12 @@ impl WeChatClient {
             }
             return Err(fetch(message));
         }
-        bill::parse(&text)
+        Ok(bytes)
+    }
+
+    /// The merchant the statements are of (`mch_id`).
+    pub fn merchant(&self) -> &str {
+        &self.config.mch_id
     }
 
     /// Adds the account ids, a nonce and the signature.

@@ -44,8 +44,11 @@ pub async fn carry_out(
 ) -> Result<bool, fleet::HubError> {
     // Before anything is journaled: a deferred settling must not be on record as handed over,
     // or the next heartbeat would take it for one already carried out.
-    if matches!(command.action, CommandAction::SettleSuspense { .. }) && backend.runtime.customer_paying_now()
-    {
+    let settles = matches!(
+        command.action,
+        CommandAction::SettleSuspense { .. } | CommandAction::ReconcileSuspense { .. }
+    );
+    if settles && backend.runtime.customer_paying_now() {
         tracing::info!(id = command.id, "a settling from the hub waits for the customer paying now");
         return Ok(true);
     }
@@ -66,6 +69,10 @@ pub async fn carry_out(
         CommandAction::SettleSuspense { order_ref, outcome, reason } => {
             let (done, detail) =
                 settle(backend, &command.operator, order_ref, outcome, reason, on_record).await;
+            CommandAck { id: command.id, done, detail }
+        }
+        CommandAction::ReconcileSuspense { order_ref, evidence } => {
+            let (done, detail) = reconcile(backend, order_ref, evidence).await;
             CommandAck { id: command.id, done, detail }
         }
         CommandAction::PushConfig { version, config, sha256 } => {
@@ -108,6 +115,9 @@ fn detail_of(command: &Command) -> String {
         CommandAction::Unsupported => "a command this software does not know".to_owned(),
         CommandAction::SettleSuspense { order_ref, outcome, reason } => {
             format!("settle {order_ref} as {outcome}: {reason}")
+        }
+        CommandAction::ReconcileSuspense { order_ref, evidence } => {
+            format!("reconcile {order_ref} from files sha256 {}", evidence.files.join(" "))
         }
         // The text may hold addresses and account ids: its hash identifies it.
         CommandAction::PushConfig { version, sha256, .. } => {
@@ -172,6 +182,7 @@ async fn act(backend: &Backend, reader: &OutboxReader, data_dir: &Path, command:
             format!("this kiosk's software ({}) does not know this command", env!("CARGO_PKG_VERSION")),
         ),
         CommandAction::SettleSuspense { .. }
+        | CommandAction::ReconcileSuspense { .. }
         | CommandAction::PushConfig { .. }
         | CommandAction::InstallUpdate { .. }
         | CommandAction::CancelUpdate { .. } => {
@@ -200,6 +211,35 @@ async fn settle(
     match backend.runtime.resolve_parked(order_ref, &staff, outcome, reason, &crate::runtime::Quiet).await {
         Ok(payment) => (true, format!("{order_ref} is {}", payment.state.label())),
         Err(crate::runtime::RuntimeError::NotParked(..)) if on_record => (true, "already settled".into()),
+        Err(error) => (false, error.to_string()),
+    }
+}
+
+/// Feeds the hub's statement evidence to a payment in suspense as its `Reconciled` event, through
+/// the journal-first machinery of the kiosk's own payments (`Runtime::settle_externally`): the
+/// transition names the files' hashes, and what the new state needs (a refund, say) is carried
+/// out here and now. A payment no longer in suspense, or evidence that settles nothing, changes
+/// nothing and says why.
+async fn reconcile(
+    backend: &Backend,
+    order_ref: &str,
+    evidence: &kiosk_core::payment::StatementEvidence,
+) -> (bool, String) {
+    let payment = match backend.runtime.load(order_ref).await {
+        Ok(payment) => payment,
+        Err(error) => return (false, error.to_string()),
+    };
+    if !matches!(payment.state, kiosk_core::State::Suspense { .. }) {
+        return (true, format!("{order_ref} is {} already: nothing to settle", payment.state.label()));
+    }
+    let before = payment.state.label();
+    let why = evidence.why_unsettled();
+    let event = kiosk_core::Event::Reconciled { evidence: evidence.clone() };
+    match backend.runtime.settle_externally(payment, event, &crate::runtime::Quiet).await {
+        Ok(after) if after.state.label() == before => {
+            (false, format!("{order_ref} stays in suspense: {why}"))
+        }
+        Ok(after) => (true, format!("{order_ref} is {} per the statements", after.state.label())),
         Err(error) => (false, error.to_string()),
     }
 }

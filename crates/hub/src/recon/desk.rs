@@ -1,0 +1,109 @@
+//! The exception desk's store: each difference reconciliation reported, once, with its evidence,
+//! until finance resolves it. A resolution records who, when and why (also in the audit log); it
+//! never rewrites a journal: money that must move goes through a kiosk command and the kiosk's
+//! own journal-first machinery.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use kiosk_core::recon::Flag;
+use sqlx::PgPool;
+
+use crate::audit;
+
+/// An exception as the console shows it.
+#[derive(Clone, Debug, sqlx::FromRow, serde::Serialize)]
+pub struct Exception {
+    pub id: i64,
+    pub kind: String,
+    pub day: NaiveDate,
+    pub order_ref: Option<String>,
+    pub kiosk_id: Option<String>,
+    pub detail: String,
+    pub evidence: serde_json::Value,
+    pub status: String,
+    pub resolution: Option<String>,
+    pub resolved_by: Option<String>,
+    pub resolved_at: Option<DateTime<Utc>>,
+}
+
+/// Puts a reported difference on the desk; one already there (open or resolved) stays as it is.
+pub async fn file(
+    pool: &PgPool,
+    run_id: i64,
+    first_seen: NaiveDate,
+    flag: &Flag,
+    owner: Option<(&str, &str)>,
+    evidence: serde_json::Value,
+) -> Result<(), sqlx::Error> {
+    let detail = flag.describe();
+    let kind = detail.split_whitespace().next().unwrap_or("EXCEPTION").to_string();
+    sqlx::query(
+        "INSERT INTO recon_exceptions (key, kind, day, order_ref, kiosk_id, detail, evidence, run_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (key) DO NOTHING",
+    )
+    .bind(&detail)
+    .bind(&kind)
+    .bind(first_seen)
+    .bind(owner.map(|(_, order)| order).or(Some(flag.subject())))
+    .bind(owner.map(|(kiosk, _)| kiosk))
+    .bind(&detail)
+    .bind(&evidence)
+    .bind(run_id)
+    .execute(pool)
+    .await
+    .map(drop)
+}
+
+const COLUMNS: &str =
+    "id, kind, day, order_ref, kiosk_id, detail, evidence, status, resolution, resolved_by, resolved_at";
+
+/// The open exceptions, oldest day first.
+pub async fn open(pool: &PgPool, limit: i64) -> Result<Vec<Exception>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM recon_exceptions WHERE status = 'open' ORDER BY day, id LIMIT $1"
+    ))
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+}
+
+pub async fn get(pool: &PgPool, id: i64) -> Result<Option<Exception>, sqlx::Error> {
+    sqlx::query_as(&format!("SELECT {COLUMNS} FROM recon_exceptions WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(pool)
+        .await
+}
+
+/// Marks an open exception resolved, with the reason, audited. False if it is not open.
+pub async fn resolve(pool: &PgPool, id: i64, operator: &str, reason: &str) -> Result<bool, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    let done = sqlx::query(
+        "UPDATE recon_exceptions SET status = 'resolved', resolution = $3, resolved_by = $2, \
+         resolved_at = now() WHERE id = $1 AND status = 'open'",
+    )
+    .bind(id)
+    .bind(operator)
+    .bind(reason)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected()
+        == 1;
+    if done {
+        let detail = serde_json::json!({ "id": id, "reason": reason });
+        audit::record(&mut tx, operator, "recon.resolve", &format!("exception {id}"), detail).await?;
+    }
+    tx.commit().await?;
+    Ok(done)
+}
+
+/// The day's figures per run, newest first: (day, matched, exceptions, held, settled).
+pub async fn runs(
+    pool: &PgPool,
+    limit: i64,
+) -> Result<Vec<(i64, NaiveDate, i32, i32, i32, i32)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, day, matched, exceptions, held, settled FROM recon_runs ORDER BY id DESC LIMIT $1",
+    )
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+}

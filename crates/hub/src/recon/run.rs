@@ -1,0 +1,223 @@
+//! One reconciliation run of an accounting day over the central journal: the stored files of the
+//! day and the next read into the pure matcher, every difference through the scratch pool, what
+//! is reported put on the exception desk with its evidence, and each payment in suspense that
+//! the files settle sent back to its kiosk as a `ReconcileSuspense` command.
+
+use std::collections::{BTreeSet, HashMap};
+
+use chrono::NaiveDate;
+use fleet::wire::CommandAction;
+use kiosk_core::recon::{match_day, Day, Flag, Source};
+use kiosk_core::scratch_pool::{Held, ScratchPool};
+use kiosk_core::{Event, Policy, State, Ts};
+use sqlx::PgPool;
+
+use super::files::{self, biller_source, ReadFiles};
+use super::journal_view::{self, JournalPayment};
+use super::{desk, OPERATOR};
+
+/// How far back the journal is read: a refund or a late row may name an order this old.
+const JOURNAL_DAYS: i64 = 40;
+
+/// What a run found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RunSummary {
+    pub run_id: i64,
+    pub day: NaiveDate,
+    /// Payments of the day whose books agree.
+    pub matched: usize,
+    /// Differences reported by this run (each on the desk once).
+    pub exceptions: usize,
+    /// Differences waiting in the scratch pool for a later day's files.
+    pub held: usize,
+    /// Payments in suspense the files settle: a command sent to their kiosk.
+    pub settled: usize,
+    /// Files missing or unreadable, and journal snapshots that are not payments.
+    pub unreadable: Vec<String>,
+}
+
+impl RunSummary {
+    /// The line `scripts/run-hub.sh --once` prints.
+    pub fn line(&self) -> String {
+        format!("reconciled: {} matched, {} exceptions", self.matched, self.exceptions)
+    }
+}
+
+/// Reconciles accounting day `day` as things stand at `now`.
+pub async fn run_day(pool: &PgPool, day: NaiveDate, now: Ts) -> Result<RunSummary, sqlx::Error> {
+    let day = Day::from_date(day);
+    let mut pool_state = load_pool(pool).await?;
+    // The files of the day and the next, and of every held day and its next.
+    let days: BTreeSet<Day> =
+        pool_state.held.iter().map(|h| h.day).chain([day]).flat_map(|d| d.booking_days()).collect();
+    let days: Vec<Day> = days.into_iter().collect();
+    let read = files::read(pool, &days, now).await?;
+    let since = Day(day.0 - JOURNAL_DAYS).starts_at().0;
+    let (journal, unreadable_snapshots) = journal_view::payments(pool, since).await?;
+    let payments: Vec<kiosk_core::Payment> = journal.iter().map(|j| j.payment.clone()).collect();
+
+    let flags = match_day(day, &payments, &read.files);
+    let matched = flags.iter().filter(|f| matches!(f, Flag::Matched { .. })).count();
+    let reported = pool_state.run(day, flags, |held| match_day(held, &payments, &read.files));
+    save_pool(pool, &pool_state).await?;
+
+    let mut unreadable = read.unreadable.clone();
+    if unreadable_snapshots > 0 {
+        unreadable.push(format!("{unreadable_snapshots} journal snapshots are not payments"));
+    }
+    let files_json = serde_json::json!({ "read": read.read, "unreadable": unreadable });
+    let run_id: i64 = sqlx::query_scalar(
+        "INSERT INTO recon_runs (day, matched, exceptions, held, settled, files) \
+         VALUES ($1, $2, $3, $4, 0, $5) RETURNING id",
+    )
+    .bind(day.date())
+    .bind(matched as i32)
+    .bind(reported.len() as i32)
+    .bind(pool_state.held.len() as i32)
+    .bind(&files_json)
+    .fetch_one(pool)
+    .await?;
+
+    let owners = Owners::of(&journal);
+    for report in &reported {
+        let owner = owners.find(&report.flag);
+        let evidence = evidence_of(&read, owner);
+        desk::file(
+            pool,
+            run_id,
+            report.first_seen.date(),
+            &report.flag,
+            owner.map(|o| (o.kiosk_id.as_str(), o.payment.id())),
+            evidence,
+        )
+        .await?;
+    }
+    let settled = settle(pool, &journal, &read, now).await?;
+    sqlx::query("UPDATE recon_runs SET settled = $2 WHERE id = $1")
+        .bind(run_id)
+        .bind(settled as i32)
+        .execute(pool)
+        .await?;
+    Ok(RunSummary {
+        run_id,
+        day: day.date(),
+        matched,
+        exceptions: reported.len(),
+        held: pool_state.held.len(),
+        settled,
+        unreadable,
+    })
+}
+
+/// Which payment of the journal a flag is about: by its order number, a refund number or a
+/// write-off reference.
+struct Owners<'a> {
+    by_key: HashMap<&'a str, &'a JournalPayment>,
+}
+
+impl<'a> Owners<'a> {
+    fn of(journal: &'a [JournalPayment]) -> Owners<'a> {
+        let mut by_key = HashMap::new();
+        for entry in journal {
+            by_key.insert(entry.payment.id(), entry);
+            for line in &entry.payment.order.lines {
+                by_key.insert(line.biller_ref.as_str(), entry);
+            }
+            for refund in &entry.payment.refunds {
+                by_key.insert(refund.refund_no.as_str(), entry);
+            }
+        }
+        Owners { by_key }
+    }
+
+    fn find(&self, flag: &Flag) -> Option<&'a JournalPayment> {
+        self.by_key.get(flag.subject()).copied()
+    }
+}
+
+/// The evidence kept with an exception: the files read (for the payment's own sources when it
+/// is known) and the journal transition the payment was read from.
+fn evidence_of(read: &ReadFiles, owner: Option<&JournalPayment>) -> serde_json::Value {
+    let files: Vec<&files::FileRead> = match owner.and_then(|o| Some((o, o.payment.channel?))) {
+        Some((owner, channel)) => {
+            let mut sources = vec![Source::of(channel).code().to_string()];
+            sources.extend(owner.payment.order.lines.iter().map(|l| biller_source(l.utility)));
+            let days = Day::of(owner.payment.order.created_at).booking_days().map(Day::date);
+            read.read.iter().filter(|f| sources.contains(&f.source) && days.contains(&f.day)).collect()
+        }
+        None => read.read.iter().collect(),
+    };
+    serde_json::json!({
+        "files": files,
+        "journal": owner.map(|o| serde_json::json!({
+            "kiosk_id": o.kiosk_id,
+            "seq": o.seq,
+            "state": o.payment.state.label(),
+            "total_fen": o.payment.order.total().0,
+        })),
+    })
+}
+
+/// Sends each payment in suspense that the files settle its evidence, once.
+async fn settle(
+    pool: &PgPool,
+    journal: &[JournalPayment],
+    read: &ReadFiles,
+    now: Ts,
+) -> Result<usize, sqlx::Error> {
+    let mut sent = 0;
+    for entry in journal.iter().filter(|e| matches!(e.payment.state, State::Suspense { .. })) {
+        let payment = &entry.payment;
+        let Some(channel) = payment.channel else { continue };
+        let mut evidence = read.files.evidence_for(payment);
+        // Would the kiosk's own machine move on this evidence? Only then is it worth a command.
+        let mut trial = payment.clone();
+        if !trial.step(Event::Reconciled { evidence: evidence.clone() }, now, &Policy::default()).changed {
+            continue;
+        }
+        let mut sources = vec![Source::of(channel).code().to_string()];
+        sources.extend(payment.order.lines.iter().map(|l| biller_source(l.utility)));
+        evidence.files = read.hashes(&sources, Day::of(payment.order.created_at).booking_days());
+        if already_sent(pool, &entry.kiosk_id, payment.id()).await? {
+            continue;
+        }
+        let action = CommandAction::ReconcileSuspense { order_ref: payment.id().to_string(), evidence };
+        crate::commands::enqueue(pool, &entry.kiosk_id, OPERATOR, &action).await?;
+        sent += 1;
+    }
+    Ok(sent)
+}
+
+/// A settling of this order already waiting, or carried out.
+async fn already_sent(pool: &PgPool, kiosk_id: &str, order_ref: &str) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM commands WHERE kiosk_id = $1 \
+         AND action->>'kind' = 'reconcile_suspense' AND action->>'order_ref' = $2 \
+         AND (acked_at IS NULL OR done))",
+    )
+    .bind(kiosk_id)
+    .bind(order_ref)
+    .fetch_one(pool)
+    .await
+}
+
+async fn load_pool(pool: &PgPool) -> Result<ScratchPool, sqlx::Error> {
+    let rows: Vec<(String, NaiveDate)> =
+        sqlx::query_as("SELECT key, day FROM recon_pool ORDER BY day, key").fetch_all(pool).await?;
+    Ok(ScratchPool {
+        held: rows.into_iter().map(|(key, day)| Held { key, day: Day::from_date(day) }).collect(),
+    })
+}
+
+async fn save_pool(pool: &PgPool, state: &ScratchPool) -> Result<(), sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    sqlx::query("DELETE FROM recon_pool").execute(&mut *tx).await?;
+    for held in &state.held {
+        sqlx::query("INSERT INTO recon_pool (key, day) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING")
+            .bind(&held.key)
+            .bind(held.day.date())
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await
+}
