@@ -533,3 +533,64 @@ async fn an_admin_starts_and_stops_a_rollout_on_the_updates_page() {
     let page = admin.page(&url).await;
     assert!(page.contains("stopped") && page.contains("wrong build"), "{page}");
 }
+
+/// Finance works the exception desk in a real browser: the run's figures, an open difference,
+/// its evidence side by side (the order's transitions; the file it was compared with, by hash),
+/// and resolving it with a reason, which the audit log keeps. A hall supervisor may not see it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn finance_resolves_a_reconciliation_exception_in_a_real_browser() {
+    let (hub, _kiosk) = hub_with_a_kiosk().await;
+    let now = kiosk_core::Ts(chrono::Utc::now().timestamp_millis());
+    let day = chrono::NaiveDate::from_ymd_opt(2026, 12, 5).unwrap();
+    let run = hub::recon::run_day(hub.pool(), day, now).await.unwrap();
+    let flag = kiosk_core::recon::Flag::AmountDiffers {
+        key: "K-000002".into(),
+        local: kiosk_core::Fen(1_111),
+        external: kiosk_core::Fen(1_000),
+    };
+    let sha256 = "5e".repeat(32);
+    let evidence = serde_json::json!({
+        "files": [{ "source": "wechat", "merchant": "10000100", "day": "2026-12-05", "sha256": sha256, "final_copy": true }],
+        "journal": { "kiosk_id": "SH-XH-0001", "seq": 6, "state": "PAID", "total_fen": 1_111 },
+    });
+    hub::recon::desk::file(hub.pool(), run.run_id, day, &flag, Some(("SH-XH-0001", "K-000002")), evidence)
+        .await
+        .unwrap();
+    let id = hub::recon::desk::open(hub.pool(), 10).await.unwrap()[0].id;
+
+    let supervisor = Session::sign_in(&hub, "wang.hall").await;
+    assert_eq!(supervisor.get(&format!("{}/console/recon", hub.url())).await, 403);
+
+    let browser = Browser::start().await;
+    browser.goto(&format!("{}/console", hub.url())).await;
+    browser.type_into("#name", "li.finance").await;
+    browser.type_into("#password", PASSWORD).await;
+    browser.click("#sign-in").await;
+    browser.wait_text("#fleet", "SH-XH-0001").await;
+    browser.click_text("header a", "对账").await;
+    browser.wait_text("#recon-runs", "2026-12-05").await;
+    let open = browser.wait_text("#exceptions", "AMOUNT_DIFFERS").await;
+    assert!(open.contains("K-000002 local ¥11.11 external ¥10.00"), "{open}");
+    browser.click_text("#exceptions a", &id.to_string()).await;
+    let journal_side = browser.wait_text("#journal-side", "PAID").await;
+    assert!(journal_side.contains("SH-XH-0001 #"), "{journal_side}");
+    let files_side = browser.text("#files-side").await;
+    assert!(files_side.contains(&sha256) && files_side.contains("终版"), "{files_side}");
+    shot(&browser, "exception-desk").await;
+    browser.type_into("#resolution", "WeChat corrected the bill, ticket 2026-1205-7").await;
+    browser.click_text("#resolve button", "标记为已处理").await;
+    let resolved = browser.wait_text("#resolved", "li.finance").await;
+    assert!(resolved.contains("ticket 2026-1205-7"), "{resolved}");
+    browser.click_text("header a", "对账").await;
+    browser.wait_text("#exceptions", "无").await;
+    browser.quit().await;
+
+    let audited: Vec<(String, serde_json::Value)> =
+        sqlx::query_as("SELECT actor, detail FROM audit_log WHERE action = 'recon.resolve'")
+            .fetch_all(hub.pool())
+            .await
+            .unwrap();
+    assert_eq!(audited.len(), 1);
+    assert_eq!(audited[0].0, "li.finance");
+    assert_eq!(audited[0].1["reason"], "WeChat corrected the bill, ticket 2026-1205-7");
+}

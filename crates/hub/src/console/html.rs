@@ -78,6 +78,9 @@ pub fn page(lang: Lang, operator: Option<&Operator>, title: &str, body: &str) ->
                 format!("<a href=\"/console/alerts\">{}</a>", tr(lang, "Alerts")),
                 format!("<a href=\"/console/payments\">{}</a>", tr(lang, "Payments")),
             ];
+            if op.role.settles() {
+                links.push(format!("<a href=\"/console/recon\">{}</a>", tr(lang, "Reconciliation")));
+            }
             if op.role.administers() {
                 links.push(format!("<a href=\"/console/kiosks/new\">{}</a>", tr(lang, "New kiosk")));
                 links.push(format!("<a href=\"/console/updates\">{}</a>", tr(lang, "Software updates")));

@@ -8,6 +8,7 @@ mod config_page;
 pub mod html;
 pub mod i18n;
 mod pages;
+mod recon_page;
 mod updates_page;
 
 use axum::extract::{FromRequestParts, Path, State};
@@ -42,6 +43,9 @@ pub fn routes() -> Router<AppState> {
         .route("/console/alerts", get(pages::alerts))
         .route("/console/alerts/{id}/ack", post(pages::acknowledge_alert))
         .route("/console/audit", get(pages::audit))
+        .route("/console/recon", get(recon_page::show))
+        .route("/console/recon/exceptions/{id}", get(recon_page::exception))
+        .route("/console/recon/exceptions/{id}/resolve", post(recon_page::resolve))
         .route("/console/updates", get(updates_page::show))
         .route("/console/updates/rollouts", post(updates_page::start))
         .route("/console/updates/rollouts/{id}/stop", post(updates_page::stop))

@@ -1,0 +1,213 @@
+//! The exception desk (finance): each reconciliation run's figures, the differences still open,
+//! and one difference with its evidence side by side — the journal's account of the order on
+//! one side, the files it was compared with (by hash) on the other — and the form that resolves
+//! it with a reason. Settling a payment in suspense by hand stays on the kiosk's page, where
+//! the command goes to the kiosk and its own journal-first machinery.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect};
+use axum::Form;
+use serde::Deserialize;
+
+use super::html::{esc, form, page, shanghai, shanghai_ms, yuan};
+use super::i18n::{tr, Lang};
+use super::pages::{db_error, permitted, PageResult};
+use super::{refusal, Language, Signed};
+use crate::api::AppState;
+use crate::recon::desk;
+
+fn may_see(lang: Lang, op: &super::accounts::Operator) -> Result<(), super::pages::Refused> {
+    if op.role.settles() {
+        Ok(())
+    } else {
+        Err(refusal(lang, op, StatusCode::FORBIDDEN, tr(lang, "You may not do that.")).into())
+    }
+}
+
+pub async fn show(State(state): State<AppState>, Language(lang): Language, Signed(op): Signed) -> PageResult {
+    may_see(lang, &op)?;
+    let runs = desk::runs(&state.pool, 14).await.map_err(db_error)?;
+    let open = desk::open(&state.pool, 500).await.map_err(db_error)?;
+    let mut body = format!("<h1>{}</h1><h2>{}</h2>", tr(lang, "Reconciliation"), tr(lang, "Runs"));
+    body.push_str(&format!(
+        "<table id=\"recon-runs\"><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
+        tr(lang, "Day"),
+        tr(lang, "Matched"),
+        tr(lang, "Exceptions"),
+        tr(lang, "Held for later files"),
+        tr(lang, "Settled from the files")
+    ));
+    for (_, day, matched, exceptions, held, settled) in &runs {
+        body.push_str(&format!(
+            "<tr><td>{day}</td><td class=\"good\">{matched}</td><td class=\"{}\">{exceptions}</td><td>{held}</td><td>{settled}</td></tr>",
+            if *exceptions > 0 { "bad" } else { "" }
+        ));
+    }
+    body.push_str("</table>");
+    body.push_str(&format!("<h2>{}</h2>", tr(lang, "Open exceptions")));
+    if open.is_empty() {
+        body.push_str(&format!("<p id=\"exceptions\">{}</p>", tr(lang, "None.")));
+    } else {
+        body.push_str(&format!(
+            "<table id=\"exceptions\"><tr><th>#</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
+            tr(lang, "Day"),
+            tr(lang, "Kind"),
+            tr(lang, "Kiosk"),
+            tr(lang, "Detail")
+        ));
+        for e in &open {
+            body.push_str(&format!(
+                "<tr><td><a href=\"/console/recon/exceptions/{0}\">{0}</a></td><td>{1}</td><td>{2}</td><td>{3}</td><td>{4}</td></tr>",
+                e.id,
+                e.day,
+                esc(&e.kind),
+                esc(e.kiosk_id.as_deref().unwrap_or("")),
+                esc(&e.detail)
+            ));
+        }
+        body.push_str("</table>");
+    }
+    Ok(Html(page(lang, Some(&op), tr(lang, "Reconciliation"), &body)).into_response())
+}
+
+pub async fn exception(
+    State(state): State<AppState>,
+    Language(lang): Language,
+    Signed(op): Signed,
+    Path(id): Path<i64>,
+) -> PageResult {
+    may_see(lang, &op)?;
+    let Some(e) = desk::get(&state.pool, id).await.map_err(db_error)? else {
+        return Err(refusal(lang, &op, StatusCode::NOT_FOUND, tr(lang, "No such exception.")).into());
+    };
+    let mut body = format!(
+        "<h1>{} #{}</h1><p id=\"exception-detail\"><b>{}</b> · {} · {}</p>",
+        tr(lang, "Exception"),
+        e.id,
+        esc(&e.kind),
+        e.day,
+        esc(&e.detail)
+    );
+    body.push_str("<table id=\"evidence\"><tr>");
+    body.push_str(&format!(
+        "<th>{}</th><th>{}</th></tr><tr><td>",
+        tr(lang, "Our journal"),
+        tr(lang, "Their files")
+    ));
+    body.push_str(&journal_side(&state, lang, &e).await?);
+    body.push_str("</td><td>");
+    body.push_str(&files_side(lang, &e.evidence));
+    body.push_str("</td></tr></table>");
+    if e.status == "open" {
+        let inner = format!(
+            "<input id=\"resolution\" name=\"reason\" required size=\"60\" placeholder=\"{}\">",
+            esc(tr(lang, "What was found and done"))
+        );
+        body.push_str(&format!("<div class=\"note\" id=\"resolve\"><h2>{}</h2>", tr(lang, "Resolve")));
+        body.push_str(&form(
+            &op,
+            &format!("/console/recon/exceptions/{}/resolve", e.id),
+            &inner,
+            tr(lang, "Mark resolved"),
+        ));
+        if let Some(kiosk) = &e.kiosk_id {
+            body.push_str(&format!(
+                "<p><a href=\"/console/kiosks/{0}\">{1} {0}</a></p>",
+                esc(kiosk),
+                tr(lang, "Settle a payment in suspense at kiosk")
+            ));
+        }
+        body.push_str("</div>");
+    } else {
+        body.push_str(&format!(
+            "<p id=\"resolved\" class=\"good\">{} · {} · {}: {}</p>",
+            tr(lang, "resolved"),
+            esc(e.resolved_by.as_deref().unwrap_or("")),
+            e.resolved_at.map(shanghai).unwrap_or_default(),
+            esc(e.resolution.as_deref().unwrap_or(""))
+        ));
+    }
+    Ok(Html(page(lang, Some(&op), tr(lang, "Exception"), &body)).into_response())
+}
+
+/// The order's transitions as the central journal holds them.
+async fn journal_side(
+    state: &AppState,
+    lang: Lang,
+    e: &desk::Exception,
+) -> Result<String, super::pages::Refused> {
+    let Some(order) = &e.order_ref else {
+        return Ok(format!("<p>{}</p>", tr(lang, "The journal holds no such order.")));
+    };
+    let rows: Vec<(String, i64, i64, String, String, String)> = sqlx::query_as(
+        "SELECT kiosk_id, seq, at_ms, from_state, to_state, event FROM transitions WHERE payment_id = $1 ORDER BY kiosk_id, seq",
+    )
+    .bind(order)
+    .fetch_all(&state.pool)
+    .await
+    .map_err(db_error)?;
+    if rows.is_empty() {
+        return Ok(format!("<p>{} {}</p>", esc(order), tr(lang, "The journal holds no such order.")));
+    }
+    let total = e.evidence["journal"]["total_fen"].as_i64().map(yuan).unwrap_or_default();
+    let mut out = format!("<p>{} {total}</p><table id=\"journal-side\">", esc(order));
+    for (kiosk, seq, at, from, to, event) in rows {
+        out.push_str(&format!(
+            "<tr><td>{} #{seq}</td><td>{}</td><td>{} → {}</td><td>{}</td></tr>",
+            esc(&kiosk),
+            shanghai_ms(at),
+            esc(&from),
+            esc(&to),
+            esc(&event)
+        ));
+    }
+    out.push_str("</table>");
+    Ok(out)
+}
+
+/// The files the difference was found in, by hash.
+fn files_side(lang: Lang, evidence: &serde_json::Value) -> String {
+    let files = evidence["files"].as_array().cloned().unwrap_or_default();
+    if files.is_empty() {
+        return format!("<p>{}</p>", tr(lang, "No file was read."));
+    }
+    let mut out = String::from("<table id=\"files-side\">");
+    for f in files {
+        let text = |key: &str| esc(f[key].as_str().unwrap_or(""));
+        let copy =
+            if f["final_copy"].as_bool() == Some(true) { tr(lang, "final") } else { tr(lang, "not final") };
+        out.push_str(&format!(
+            "<tr><td>{} {}</td><td>{}</td><td>{copy}</td><td><code>{}</code></td></tr>",
+            text("source"),
+            text("merchant"),
+            text("day"),
+            text("sha256")
+        ));
+    }
+    out.push_str("</table>");
+    out
+}
+
+#[derive(Deserialize)]
+pub struct ResolveForm {
+    csrf: String,
+    reason: String,
+}
+
+pub async fn resolve(
+    State(state): State<AppState>,
+    Language(lang): Language,
+    Signed(op): Signed,
+    Path(id): Path<i64>,
+    Form(form): Form<ResolveForm>,
+) -> PageResult {
+    permitted(lang, &op, &form.csrf, op.role.settles())?;
+    let reason = form.reason.trim();
+    if reason.is_empty() {
+        let words = tr(lang, "Say what was found and done.");
+        return Err(refusal(lang, &op, StatusCode::BAD_REQUEST, words).into());
+    }
+    desk::resolve(&state.pool, id, &op.name, reason).await.map_err(db_error)?;
+    Ok(Redirect::to(&format!("/console/recon/exceptions/{id}")).into_response())
+}
