@@ -5,7 +5,10 @@
 # their journals and send heartbeats.
 #
 #   scripts/run-hub.sh          keeps the hub and the kiosks running until Ctrl-C
-#   scripts/run-hub.sh --once   stops everything it started and ends with one summary line:
+#   scripts/run-hub.sh --once   reconciles the demo day (the hub fetches the simulators'
+#                               statements and biller files, stores them and matches them against
+#                               the central journal: "reconciled: M matched, E exceptions"), stops
+#                               everything it started and ends with one summary line:
 #                               "3 kiosks, N payments shipped, 0 gaps, A alerts"
 #
 # Everything lives in a scratch folder that is removed at the end. HUB_PORT changes the port.
@@ -116,6 +119,10 @@ if $once; then
     "$Y" --config "$scratch/$id/kiosk.toml" --data-dir "$scratch/$id/data" hub sync >/dev/null 2>>"$scratch/$id/kiosk.log"
   done
   "$H" fleet | head -n -1
+  # The day's books: the simulators are the channels and billers of every kiosk here, so
+  # their files are the merchant accounts' statements (today's are not final yet).
+  "$H" recon run --day "$(TZ=Asia/Shanghai date +%F)" --accounts "$scratch/sim.toml" 2>>"$scratch/recon.log" \
+    || { cat "$scratch/recon.log" >&2; exit 1; }
   "$H" fleet | tail -n 1
   exit 0
 fi

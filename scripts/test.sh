@@ -33,6 +33,16 @@ trap pg_stop EXIT
 pg_start
 cargo test --workspace --locked
 
+# The fleet demo (scripts/run-hub.sh --once) reconciles its day and ends with the fleet's summary.
+demo=$(HUB_PORT=18443 scripts/run-hub.sh --once 2>target/run-hub.log | tail -n 2) \
+  || { cat target/run-hub.log >&2; exit 1; }
+if ! grep -Eq '^reconciled: [0-9]+ matched, [0-9]+ exceptions$' <<<"$(head -n 1 <<<"$demo")" \
+  || ! grep -Eq '^3 kiosks, [0-9]+ payments shipped, 0 gaps, [0-9]+ alerts$' <<<"$(tail -n 1 <<<"$demo")"; then
+  echo "the fleet demo did not end with a reconciled day and the summary:" >&2
+  echo "$demo" >&2
+  exit 1
+fi
+
 # The production build: the same kiosk without the `sim` feature. No crate may have `sim` turned
 # on in it, clippy must pass on the code only it compiles, and its binary is checked, then kept
 # aside as target/yizhan-production while the demo binary is built back in its place (the

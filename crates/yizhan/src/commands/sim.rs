@@ -72,41 +72,44 @@ pub fn kiosk_config_for(sims: &EmbeddedSims, divisor: u32) -> String {
         let _ = writeln!(
             out,
             "[payments.wechat]\nbase_url = {:?}\nappid = {:?}\nmch_id = {:?}\napi_key = {:?}\n\
-             connect_timeout_ms = {}\nrequest_timeout_ms = {}\npay_timeout_ms = {}\n",
+             connect_timeout_ms = {}\nrequest_timeout_ms = {}\npay_timeout_ms = {}\n{}",
             w.base_url,
             w.appid,
             w.mch_id,
             w.api_key.expose_secret(),
             w.connect_timeout_ms,
             w.request_timeout_ms,
-            w.pay_timeout_ms
+            w.pay_timeout_ms,
+            fee_line(w.fee_rate_ppm)
         );
     }
     if let Some(a) = &payments.alipay {
         let _ = writeln!(
             out,
             "[payments.alipay]\nbase_url = {:?}\napp_id = {:?}\napp_private_key_path = {:?}\n\
-             alipay_public_key_path = {:?}\nconnect_timeout_ms = {}\nrequest_timeout_ms = {}\npay_timeout_ms = {}\n",
+             alipay_public_key_path = {:?}\nconnect_timeout_ms = {}\nrequest_timeout_ms = {}\npay_timeout_ms = {}\n{}",
             a.base_url,
             a.app_id,
             absolute(&a.app_private_key_path),
             absolute(&a.alipay_public_key_path),
             a.connect_timeout_ms,
             a.request_timeout_ms,
-            a.pay_timeout_ms
+            a.pay_timeout_ms,
+            fee_line(a.fee_rate_ppm)
         );
     }
     if let Some(u) = &payments.unionpay {
         let _ = writeln!(
             out,
             "[payments.unionpay]\nbase_url = {:?}\nmer_id = {:?}\nsecure_key = {:?}\n\
-             connect_timeout_ms = {}\nrequest_timeout_ms = {}\npay_timeout_ms = {}\n",
+             connect_timeout_ms = {}\nrequest_timeout_ms = {}\npay_timeout_ms = {}\n{}",
             u.base_url,
             u.mer_id,
             u.secure_key.expose_secret(),
             u.connect_timeout_ms,
             u.request_timeout_ms,
-            u.pay_timeout_ms
+            u.pay_timeout_ms,
+            fee_line(u.fee_rate_ppm)
         );
     }
     let entries =
@@ -121,6 +124,11 @@ pub fn kiosk_config_for(sims: &EmbeddedSims, divisor: u32) -> String {
         }
     }
     out
+}
+
+/// The merchant account's fee rate, when the simulator states one (reconciliation checks it).
+fn fee_line(ppm: Option<u32>) -> String {
+    ppm.map(|ppm| format!("fee_rate_ppm = {ppm}\n")).unwrap_or_default()
 }
 
 fn absolute(path: &Path) -> String {
