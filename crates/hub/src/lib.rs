@@ -64,6 +64,11 @@ pub struct HubConfig {
     pub public_url: Option<String>,
     /// An update offered to a kiosk with no outcome after this long counts as failed.
     pub rollout_offer_timeout: Duration,
+    /// The merchant accounts whose files are fetched and reconciled every day (the
+    /// `[payments.*]` and `[billers.*]` of a kiosk configuration); none, no schedule.
+    pub recon_accounts: Option<PathBuf>,
+    /// How often the reconciliation schedule looks whether a day is due.
+    pub recon_every: Duration,
 }
 
 impl HubConfig {
@@ -80,6 +85,8 @@ impl HubConfig {
             max_connections: 16,
             public_url: None,
             rollout_offer_timeout: rollouts::Timing::default().offer_timeout,
+            recon_accounts: None,
+            recon_every: Duration::from_secs(3_600),
         }
     }
 }
@@ -101,6 +108,8 @@ pub enum StartError {
     Tls(#[from] tls::TlsError),
     #[error("cannot open the database: {0}")]
     Db(#[from] sqlx::Error),
+    #[error("the reconciliation accounts: {0}")]
+    Accounts(#[from] recon::accounts::AccountsError),
     #[error("the hub listens on {0}, which no kiosk can reach by that address: give the address kiosks use (--public-url https://hub.example:8443)")]
     PublicUrl(SocketAddr),
     #[error("cannot listen on {addr}: {source}")]
@@ -116,6 +125,11 @@ impl RunningHub {
     /// background turns.
     pub async fn start(config: HubConfig) -> Result<RunningHub, StartError> {
         let hub_tls = Arc::new(tls::HubTls::load(&config.tls_dir)?);
+        // Checked before anything listens: a bad accounts file is a start-up error, not a log line.
+        let recon_clients = match &config.recon_accounts {
+            Some(path) => Some(recon::accounts::AccountsFile::load(path)?.clients()?),
+            None => None,
+        };
         let pool = db::connect(&config.database_url, config.max_connections).await?;
         let listener = tokio::net::TcpListener::bind(config.listen)
             .await
@@ -156,6 +170,9 @@ impl RunningHub {
             offer_timeout: config.rollout_offer_timeout,
         };
         tasks.spawn(server::advance_rollouts(pool.clone(), timing, config.sweep_every, stopped.clone()));
+        if let Some(clients) = recon_clients {
+            tasks.spawn(server::reconcile_daily(pool.clone(), clients, config.recon_every, stopped.clone()));
+        }
         if let Some(url) = config.webhook.clone() {
             tasks.spawn(server::deliver_webhooks(pool.clone(), url, Duration::from_secs(2), stopped.clone()));
         }

@@ -46,6 +46,10 @@ enum Command {
         /// A payment in suspense for longer than this many minutes raises an alert.
         #[arg(long, default_value_t = 24 * 60)]
         suspense_age_min: u64,
+        /// The merchant accounts (a kiosk configuration's `[payments.*]` and `[billers.*]`):
+        /// their files are fetched and each day reconciled once final (after 10:00 the next day).
+        #[arg(long, env = "YIZHAN_HUB_ACCOUNTS")]
+        accounts: Option<PathBuf>,
     },
     /// Brings the database's schema up to date and exits.
     Migrate {
@@ -223,8 +227,18 @@ async fn main() -> anyhow::Result<()> {
             let tls = hub::tls::HubTls::load(&tls_dir)?;
             println!("certificates in {}; CA fingerprint {}", tls_dir.display(), tls.ca_fingerprint);
         }
-        Command::Serve { listen, db, tls_dir, webhook, public_url, silent_after_s, suspense_age_min } => {
+        Command::Serve {
+            listen,
+            db,
+            tls_dir,
+            webhook,
+            public_url,
+            silent_after_s,
+            suspense_age_min,
+            accounts,
+        } => {
             let mut config = HubConfig::new(listen, &db.database_url, tls_dir);
+            config.recon_accounts = accounts;
             config.webhook = webhook;
             config.public_url = public_url;
             config.silent_after = Duration::from_secs(silent_after_s);

@@ -132,6 +132,28 @@ pub async fn advance_rollouts(
     }
 }
 
+/// Reconciles the newest final day once its files are there ([`crate::recon::scheduled_turn`]),
+/// looking every `every`; stops with `stop`.
+pub async fn reconcile_daily(
+    pool: sqlx::PgPool,
+    clients: crate::recon::accounts::Clients,
+    every: Duration,
+    mut stop: watch::Receiver<bool>,
+) {
+    loop {
+        let now = kiosk_core::Ts(chrono::Utc::now().timestamp_millis());
+        match crate::recon::scheduled_turn(&pool, &clients, now).await {
+            Ok(Some(run)) => tracing::info!(day = %run.day, "{}", run.line()),
+            Ok(None) => {}
+            Err(e) => tracing::warn!(error = %e, "reconciliation turn failed"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(every) => {}
+            _ = stop.changed() => return,
+        }
+    }
+}
+
 /// Delivers webhook notices every `every`; stops with `stop`.
 pub async fn deliver_webhooks(
     pool: sqlx::PgPool,

@@ -266,3 +266,39 @@ async fn a_fleet_day_is_reconciled_its_discrepancies_found_and_its_suspense_sett
         .unwrap();
     assert_eq!(audited, 1);
 }
+
+/// The schedule: the newest day whose files are final is fetched and reconciled once; a later
+/// turn finds it done. Turns of two instances at once: one does the work.
+#[tokio::test]
+async fn the_scheduled_turn_reconciles_the_newest_final_day_once() {
+    let hub = TestHub::start().await;
+    let sims = payments::sim::start_all(&payments::sim::ChannelSimsConfig::demo(&keys_dir())).await.unwrap();
+    let accounts =
+        hub::recon::accounts::AccountsFile { payments: sims.client_config(&keys_dir()), billers: None };
+    let clients = accounts.clients().unwrap();
+    let now = Ts(chrono::Utc::now().timestamp_millis());
+    let due = Day::latest_complete(now);
+    sims.wechat.add_ledger_entry(LedgerEntry {
+        out_trade_no: "YZELSEWHERE0001".into(),
+        channel_txn: "CH-ELSEWHERE".into(),
+        kind: LedgerKind::Charge,
+        amount: Fen(999),
+        refund_no: None,
+        at: Ts(due.starts_at().0 + 12 * 3_600_000),
+    });
+
+    let (first, second) = tokio::join!(
+        hub::recon::scheduled_turn(hub.pool(), &clients, now),
+        hub::recon::scheduled_turn(hub.pool(), &clients, now)
+    );
+    let runs: Vec<_> = [first.unwrap(), second.unwrap()].into_iter().flatten().collect();
+    assert_eq!(runs.len(), 1, "one instance reconciles: {runs:?}");
+    assert_eq!(runs[0].day, due.date());
+    assert!(runs[0].unreadable.is_empty(), "{:?}", runs[0].unreadable);
+    // The stranger's charge waits in the pool for a late journal.
+    assert_eq!(runs[0].held, 1, "{:?}", runs[0]);
+    let stored: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM statements").fetch_one(hub.pool()).await.unwrap();
+    assert_eq!(stored, 6, "three channels, the day and the next");
+    assert!(hub::recon::scheduled_turn(hub.pool(), &clients, now).await.unwrap().is_none(), "done already");
+}

@@ -239,20 +239,55 @@ pub struct BillerRow {
     pub credited: bool,
 }
 
+/// A file's row names what it is of: the order number (a statement's) or the write-off
+/// reference (a biller's).
+trait Named {
+    fn name(&self) -> &str;
+}
+
+impl Named for StatementRow {
+    fn name(&self) -> &str {
+        &self.out_trade_no
+    }
+}
+
+impl Named for BillerRow {
+    fn name(&self) -> &str {
+        &self.reference
+    }
+}
+
 #[derive(Clone, Debug)]
 struct File<R> {
     rows: Vec<R>,
     /// Read in full after its day was closed ([`Day::final_at`]).
     whole: bool,
+    /// The rows of each name: a fleet's day is millions of rows, looked up once per payment.
+    by_name: HashMap<String, Vec<usize>>,
 }
 
-/// Every row of the files `key` has for `days` (the booking day and the next).
-fn rows_on_days<K: Ord + Copy, R>(
-    files: &BTreeMap<(K, Day), File<R>>,
+impl<R: Named> File<R> {
+    fn new(rows: Vec<R>, whole: bool) -> File<R> {
+        let mut by_name: HashMap<String, Vec<usize>> = HashMap::new();
+        for (index, row) in rows.iter().enumerate() {
+            by_name.entry(row.name().to_string()).or_default().push(index);
+        }
+        File { rows, whole, by_name }
+    }
+
+    fn named<'a>(&'a self, name: &str) -> impl Iterator<Item = &'a R> + 'a {
+        self.by_name.get(name).into_iter().flatten().map(move |&index| &self.rows[index])
+    }
+}
+
+/// The rows named `name` in the files `key` has for `days` (the booking day and the next).
+fn rows_named<'a, K: Ord + Copy + 'a, R: Named>(
+    files: &'a BTreeMap<(K, Day), File<R>>,
     key: K,
     days: [Day; 2],
-) -> impl Iterator<Item = &R> {
-    days.into_iter().filter_map(move |day| files.get(&(key, day))).flat_map(|file| file.rows.iter())
+    name: &'a str,
+) -> impl Iterator<Item = &'a R> + 'a {
+    days.into_iter().filter_map(move |day| files.get(&(key, day))).flat_map(move |file| file.named(name))
 }
 
 /// The statements and biller files a reconciliation run has read.
@@ -271,12 +306,12 @@ impl Files {
     /// Records the statement of `source` for `day`. `whole`: it was fetched after the day was
     /// final and read without error, so a row it lacks is a row the channel did not book.
     pub fn add_statement(&mut self, source: Source, day: Day, rows: Vec<StatementRow>, whole: bool) {
-        self.statements.insert((source, day), File { rows, whole });
+        self.statements.insert((source, day), File::new(rows, whole));
     }
 
     /// Records `utility`'s biller file for `day`; `whole` as for [`Files::add_statement`].
     pub fn add_biller_file(&mut self, utility: Utility, day: Day, rows: Vec<BillerRow>, whole: bool) {
-        self.biller.insert((utility, day), File { rows, whole });
+        self.biller.insert((utility, day), File::new(rows, whole));
     }
 
     /// The fee the merchant account agreed with `source`'s channel: each charge's fee is checked
@@ -300,7 +335,7 @@ impl Files {
         days: [Day; 2],
         order: &'a str,
     ) -> impl Iterator<Item = &'a StatementRow> + 'a {
-        rows_on_days(&self.statements, source, days).filter(move |row| row.out_trade_no == order)
+        rows_named(&self.statements, source, days, order)
     }
 
     /// Rows naming `order` in the statement of any *other* source: never evidence for it.
@@ -312,8 +347,7 @@ impl Files {
         self.statements
             .iter()
             .filter(move |((source, _), _)| Some(*source) != own)
-            .flat_map(|(_, file)| file.rows.iter())
-            .filter(move |row| row.out_trade_no == order)
+            .flat_map(move |(_, file)| file.named(order))
     }
 
     fn biller_rows_of<'a>(
@@ -322,7 +356,7 @@ impl Files {
         days: [Day; 2],
         reference: &'a str,
     ) -> impl Iterator<Item = &'a BillerRow> + 'a {
-        rows_on_days(&self.biller, utility, days).filter(move |row| row.reference == reference)
+        rows_named(&self.biller, utility, days, reference)
     }
 
     /// Whether the files read cover every file that could hold `payment`'s rows: its channel's
@@ -620,7 +654,8 @@ fn refunds_missing(payment: &Payment, day: Day, files: &Files) -> Vec<Flag> {
         .iter()
         .filter(|r| r.status == RefundStatus::Refunded && r.sent_at.is_some_and(|at| Day::of(at) == day))
         .filter(|r| {
-            !rows_on_days(&files.statements, source, days)
+            !files
+                .rows_of(source, days, payment.id())
                 .any(|row| row.kind == StatementKind::Refund && row.names_refund(&r.refund_no))
         })
         .map(|r| Flag::RefundNotAtChannel {
