@@ -20,7 +20,7 @@ use kiosk_core::recon::{
     match_day, BillerRow, Day, FeeRate, Files, Flag, Source, StatementKind, StatementRow,
 };
 use kiosk_core::utility::AccountNo;
-use kiosk_core::{Channel, Fen, Payment, State, Ts, Utility};
+use kiosk_core::{Fen, Payment, State, Ts, Utility};
 
 fn setting(name: &str, default: usize) -> usize {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
@@ -71,7 +71,9 @@ fn build(kiosks: usize, per_kiosk: usize, seed_every: usize, day: Day) -> Day1 {
         for seq in 0..per_kiosk {
             n += 1;
             let fen = 1_000 + (n as i64 * 37) % 50_000;
-            let at = Ts(day.starts_at().0 + 8 * 3_600_000 + (seq as i64) * 300_000);
+            // Spread over the hall's opening hours, 07:00 to 23:00.
+            let spacing = 16 * 3_600_000 / per_kiosk as i64;
+            let at = Ts(day.starts_at().0 + 7 * 3_600_000 + seq as i64 * spacing);
             let reference = OrderRef::new(format!("YZ{kiosk:05}26120100{seq:05}")).expect("order number");
             let order = Order::for_bill(reference, "K", at, &bill(fen)).expect("order");
             let mut p = Payment::new(order);
@@ -97,7 +99,7 @@ fn build(kiosks: usize, per_kiosk: usize, seed_every: usize, day: Day) -> Day1 {
             };
             match (n % seed_every, n % (seed_every * 4)) {
                 // Every seed_every-th payment carries one discrepancy, the four kinds in turn.
-                (0, k) if k == 0 => {
+                (0, 0) => {
                     out.seeded += 1; // a charge missing from the statement
                 }
                 (0, k) if k == seed_every => {

@@ -28,7 +28,7 @@ use sqlx::PgPool;
 pub const OPERATOR: &str = "recon";
 
 /// Held by the instance reconciling, so that hub instances sharing a database take turns.
-const TURN_LOCK: i64 = 0x7265_636f_6e; // "recon"
+const TURN_LOCK: i64 = 0x0072_6563_6f6e; // "recon" in ASCII
 
 /// The scheduled turn (`yizhan-hub serve --accounts`): once the newest day whose files are final
 /// ([`Day::latest_complete`]) has no run that read every file, fetch its files and the next

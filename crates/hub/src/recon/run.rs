@@ -9,11 +9,11 @@ use chrono::NaiveDate;
 use fleet::wire::CommandAction;
 use kiosk_core::recon::{match_day, Day, Flag, Source};
 use kiosk_core::scratch_pool::{Held, ScratchPool};
-use kiosk_core::{Event, Policy, State, Ts};
+use kiosk_core::{Event, Payment, Policy, State, Ts};
 use sqlx::PgPool;
 
 use super::files::{self, biller_source, ReadFiles};
-use super::journal_view::{self, JournalPayment};
+use super::journal_view::{self, CentralJournal, Origin};
 use super::{desk, OPERATOR};
 
 /// How far back the journal is read: a refund or a late row may name an order this old.
@@ -54,11 +54,11 @@ pub async fn run_day(pool: &PgPool, day: NaiveDate, now: Ts) -> Result<RunSummar
     let read = files::read(pool, &days, now).await?;
     let since = Day(day.0 - JOURNAL_DAYS).starts_at().0;
     let (journal, unreadable_snapshots) = journal_view::payments(pool, since).await?;
-    let payments: Vec<kiosk_core::Payment> = journal.iter().map(|j| j.payment.clone()).collect();
+    let payments = &journal.payments;
 
-    let flags = match_day(day, &payments, &read.files);
+    let flags = match_day(day, payments, &read.files);
     let matched = flags.iter().filter(|f| matches!(f, Flag::Matched { .. })).count();
-    let reported = pool_state.run(day, flags, |held| match_day(held, &payments, &read.files));
+    let reported = pool_state.run(day, flags, |held| match_day(held, payments, &read.files));
     save_pool(pool, &pool_state).await?;
 
     let mut unreadable = read.unreadable.clone();
@@ -80,17 +80,10 @@ pub async fn run_day(pool: &PgPool, day: NaiveDate, now: Ts) -> Result<RunSummar
 
     let owners = Owners::of(&journal);
     for report in &reported {
-        let owner = owners.find(&report.flag);
+        let owner = owners.find(&report.flag).map(|i| (&journal.payments[i], &journal.origins[i]));
         let evidence = evidence_of(&read, owner);
-        desk::file(
-            pool,
-            run_id,
-            report.first_seen.date(),
-            &report.flag,
-            owner.map(|o| (o.kiosk_id.as_str(), o.payment.id())),
-            evidence,
-        )
-        .await?;
+        let names = owner.map(|(payment, origin)| (origin.kiosk_id.as_str(), payment.id()));
+        desk::file(pool, run_id, report.first_seen.date(), &report.flag, names, evidence).await?;
     }
     let settled = settle(pool, &journal, &read, now).await?;
     sqlx::query("UPDATE recon_runs SET settled = $2 WHERE id = $1")
@@ -109,65 +102,71 @@ pub async fn run_day(pool: &PgPool, day: NaiveDate, now: Ts) -> Result<RunSummar
     })
 }
 
-/// Which payment of the journal a flag is about: by its order number, a refund number or a
-/// write-off reference.
+/// Which payment of the journal (its index) a flag is about: by its order number, a refund
+/// number or a write-off reference.
 struct Owners<'a> {
-    by_key: HashMap<&'a str, &'a JournalPayment>,
+    by_key: HashMap<&'a str, usize>,
 }
 
 impl<'a> Owners<'a> {
-    fn of(journal: &'a [JournalPayment]) -> Owners<'a> {
+    fn of(journal: &'a CentralJournal) -> Owners<'a> {
         let mut by_key = HashMap::new();
-        for entry in journal {
-            by_key.insert(entry.payment.id(), entry);
-            for line in &entry.payment.order.lines {
-                by_key.insert(line.biller_ref.as_str(), entry);
+        for (index, payment) in journal.payments.iter().enumerate() {
+            by_key.insert(payment.id(), index);
+            for line in &payment.order.lines {
+                by_key.insert(line.biller_ref.as_str(), index);
             }
-            for refund in &entry.payment.refunds {
-                by_key.insert(refund.refund_no.as_str(), entry);
+            for refund in &payment.refunds {
+                by_key.insert(refund.refund_no.as_str(), index);
             }
         }
         Owners { by_key }
     }
 
-    fn find(&self, flag: &Flag) -> Option<&'a JournalPayment> {
+    fn find(&self, flag: &Flag) -> Option<usize> {
         self.by_key.get(flag.subject()).copied()
     }
 }
 
 /// The evidence kept with an exception: the files read (for the payment's own sources when it
 /// is known) and the journal transition the payment was read from.
-fn evidence_of(read: &ReadFiles, owner: Option<&JournalPayment>) -> serde_json::Value {
-    let files: Vec<&files::FileRead> = match owner.and_then(|o| Some((o, o.payment.channel?))) {
-        Some((owner, channel)) => {
-            let mut sources = vec![Source::of(channel).code().to_string()];
-            sources.extend(owner.payment.order.lines.iter().map(|l| biller_source(l.utility)));
-            let days = Day::of(owner.payment.order.created_at).booking_days().map(Day::date);
+fn evidence_of(read: &ReadFiles, owner: Option<(&Payment, &Origin)>) -> serde_json::Value {
+    let files: Vec<&files::FileRead> = match owner.and_then(|(p, _)| Some((p, p.channel?))) {
+        Some((payment, channel)) => {
+            let sources = sources_of(payment, channel);
+            let days = Day::of(payment.order.created_at).booking_days().map(Day::date);
             read.read.iter().filter(|f| sources.contains(&f.source) && days.contains(&f.day)).collect()
         }
         None => read.read.iter().collect(),
     };
     serde_json::json!({
         "files": files,
-        "journal": owner.map(|o| serde_json::json!({
-            "kiosk_id": o.kiosk_id,
-            "seq": o.seq,
-            "state": o.payment.state.label(),
-            "total_fen": o.payment.order.total().0,
+        "journal": owner.map(|(payment, origin)| serde_json::json!({
+            "kiosk_id": origin.kiosk_id,
+            "seq": origin.seq,
+            "state": payment.state.label(),
+            "total_fen": payment.order.total().0,
         })),
     })
+}
+
+/// The files that can hold `payment`'s rows: its channel's statement, its lines' billers'.
+fn sources_of(payment: &Payment, channel: kiosk_core::Channel) -> Vec<String> {
+    let mut sources = vec![Source::of(channel).code().to_string()];
+    sources.extend(payment.order.lines.iter().map(|l| biller_source(l.utility)));
+    sources
 }
 
 /// Sends each payment in suspense that the files settle its evidence, once.
 async fn settle(
     pool: &PgPool,
-    journal: &[JournalPayment],
+    journal: &CentralJournal,
     read: &ReadFiles,
     now: Ts,
 ) -> Result<usize, sqlx::Error> {
     let mut sent = 0;
-    for entry in journal.iter().filter(|e| matches!(e.payment.state, State::Suspense { .. })) {
-        let payment = &entry.payment;
+    let all = journal.payments.iter().zip(&journal.origins);
+    for (payment, origin) in all.filter(|(p, _)| matches!(p.state, State::Suspense { .. })) {
         let Some(channel) = payment.channel else { continue };
         let mut evidence = read.files.evidence_for(payment);
         // Would the kiosk's own machine move on this evidence? Only then is it worth a command.
@@ -175,14 +174,13 @@ async fn settle(
         if !trial.step(Event::Reconciled { evidence: evidence.clone() }, now, &Policy::default()).changed {
             continue;
         }
-        let mut sources = vec![Source::of(channel).code().to_string()];
-        sources.extend(payment.order.lines.iter().map(|l| biller_source(l.utility)));
-        evidence.files = read.hashes(&sources, Day::of(payment.order.created_at).booking_days());
-        if already_sent(pool, &entry.kiosk_id, payment.id()).await? {
+        let days = Day::of(payment.order.created_at).booking_days();
+        evidence.files = read.hashes(&sources_of(payment, channel), days);
+        if already_sent(pool, &origin.kiosk_id, payment.id()).await? {
             continue;
         }
         let action = CommandAction::ReconcileSuspense { order_ref: payment.id().to_string(), evidence };
-        crate::commands::enqueue(pool, &entry.kiosk_id, OPERATOR, &action).await?;
+        crate::commands::enqueue(pool, &origin.kiosk_id, OPERATOR, &action).await?;
         sent += 1;
     }
     Ok(sent)
