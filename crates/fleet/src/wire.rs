@@ -161,6 +161,19 @@ pub struct Heartbeat {
     /// Its software package and where an update stands (none from older kiosks).
     #[serde(default)]
     pub update: Option<UpdateReport>,
+    /// The merchant accounts it takes money into, per statement: reconciliation settles its
+    /// payments only from those accounts' files.
+    #[serde(default)]
+    pub merchants: Vec<MerchantAccount>,
+}
+
+/// A merchant account a kiosk is configured with.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MerchantAccount {
+    /// The statement's source (`wechat`, `alipay`, `unionpay-acquirer`).
+    pub source: String,
+    /// `mch_id`, the Alipay app id, `merId`.
+    pub merchant: String,
 }
 
 /// The kiosk's package and its updater's state, for the hub's roll-outs.

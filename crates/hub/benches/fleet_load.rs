@@ -608,5 +608,6 @@ fn heartbeat(head: Head) -> Heartbeat {
         suspense: vec![],
         config_version: 0,
         update: None,
+        merchants: vec![],
     }
 }

@@ -23,7 +23,10 @@ CREATE TABLE recon_runs (
     -- Payments in suspense the files settle: a command sent to their kiosk.
     settled    INTEGER NOT NULL,
     -- Every file read: source, merchant, day, sha256, whole; and those that could not be read.
-    files      JSONB NOT NULL
+    files      JSONB NOT NULL,
+    -- Every account's file of the day and the next was read final, and nothing was unreadable:
+    -- the schedule does not come back to this day.
+    complete   BOOLEAN NOT NULL DEFAULT false
 );
 
 -- The scratch pool (kiosk_core::scratch_pool): differences a later day may still explain,
@@ -56,3 +59,5 @@ CREATE INDEX recon_exceptions_open ON recon_exceptions (day) WHERE status = 'ope
 -- When a stored version was last received: the same bytes fetched again after the day was final
 -- confirm that the version in force is the final one.
 ALTER TABLE statements ADD COLUMN confirmed_at TIMESTAMPTZ NOT NULL DEFAULT now();
+-- Files stored before this column: received when they were fetched, not now.
+UPDATE statements SET confirmed_at = fetched_at;

@@ -143,8 +143,11 @@ pub async fn reconcile_daily(
     loop {
         let now = kiosk_core::Ts(chrono::Utc::now().timestamp_millis());
         match crate::recon::scheduled_turn(&pool, &clients, now).await {
-            Ok(Some(run)) => tracing::info!(day = %run.day, "{}", run.line()),
-            Ok(None) => {}
+            Ok(runs) => {
+                for run in runs {
+                    tracing::info!(day = %run.day, "{}", run.line());
+                }
+            }
             Err(e) => tracing::warn!(error = %e, "reconciliation turn failed"),
         }
         tokio::select! {

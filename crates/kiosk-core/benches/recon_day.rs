@@ -49,7 +49,7 @@ fn bill(fen: i64) -> Bill {
         amount_due: Fen(fen),
         due_date: "2026-12-31".into(),
         period: None,
-        holder_masked: "王*".into(),
+        holder_masked: "W*".into(),
         address_masked: String::new(),
         prepayment: false,
         recent_payments: vec![],

@@ -202,9 +202,10 @@ impl FeeRate {
         MilliFen(amount.0.saturating_mul(i64::from(self.ppm)) / 1_000)
     }
 
-    /// Whether `charged` is the fee on `amount`, give or take the channel's rounding.
+    /// Whether `charged` is the fee on `amount`, give or take the channel's rounding. (Wide
+    /// arithmetic: a hostile file's fee cannot wrap into agreement.)
     pub fn agrees(self, amount: Fen, charged: MilliFen) -> bool {
-        (charged.0 - self.fee_on(amount).0).abs() <= Self::TOLERANCE.0
+        (i128::from(charged.0) - i128::from(self.fee_on(amount).0)).abs() <= i128::from(Self::TOLERANCE.0)
     }
 }
 
@@ -307,6 +308,12 @@ impl Files {
     /// final and read without error, so a row it lacks is a row the channel did not book.
     pub fn add_statement(&mut self, source: Source, day: Day, rows: Vec<StatementRow>, whole: bool) {
         self.statements.insert((source, day), File::new(rows, whole));
+    }
+
+    /// The order numbers the statements name: a reader that loads the journal by day adds the
+    /// older orders among them (a refund days later) before matching.
+    pub fn order_numbers(&self) -> impl Iterator<Item = &str> {
+        self.statements.values().flat_map(|file| file.by_name.keys().map(String::as_str))
     }
 
     /// Records `utility`'s biller file for `day`; `whole` as for [`Files::add_statement`].
@@ -1432,6 +1439,25 @@ mod tests {
         assert_eq!(Day::from_date(date), Day(20780));
         assert_eq!(Day(20780).date(), date);
         assert_eq!(Day::from_date(chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap()), Day(0));
+    }
+
+    #[test]
+    fn the_files_are_named_in_the_event_and_many_by_one_digest() {
+        let hash = |n: u8| format!("{n:02x}").repeat(32);
+        let few = StatementEvidence { files: (1..=8).map(hash).collect(), ..Default::default() };
+        let event = Event::Reconciled { evidence: few }.summary();
+        assert!(event.ends_with(&format!(
+            "files sha256 {} {}",
+            hash(1),
+            [2, 3, 4, 5, 6, 7, 8].map(hash).join(" ")
+        )));
+        let many = StatementEvidence { files: (1..=20).rev().map(hash).collect(), ..Default::default() };
+        let event = Event::Reconciled { evidence: many }.summary();
+        // Within a journal line, and the same whatever order the files came in.
+        assert!(event.len() < 300, "{event}");
+        let sorted = StatementEvidence { files: (1..=20).map(hash).collect(), ..Default::default() };
+        assert_eq!(event, Event::Reconciled { evidence: sorted }.summary());
+        assert!(event.contains("20 files, sha256 of their sorted sha256 lines "));
     }
 
     #[test]

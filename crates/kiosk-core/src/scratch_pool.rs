@@ -86,7 +86,11 @@ impl ScratchPool {
         }
         for flag in today_flags.into_iter().filter(Flag::is_exception) {
             if holds_back(&flag) {
-                still_held.push(Held { key: key_of(&flag), day: today });
+                // The same day run again: held once, from when it was first seen.
+                let key = key_of(&flag);
+                if !still_held.iter().any(|h| h.key == key) {
+                    still_held.push(Held { key, day: today });
+                }
             } else {
                 report.push(Reported { flag, first_seen: today });
             }

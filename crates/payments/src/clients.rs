@@ -126,6 +126,21 @@ impl ChannelClients {
         Ok(StatementFile { merchant: merchant.to_string(), bytes })
     }
 
+    /// Each configured channel's merchant account (`mch_id`, app id, `merId`).
+    pub fn merchants(&self) -> Vec<(Channel, String)> {
+        let mut out = Vec::new();
+        if let Some(c) = &self.wechat {
+            out.push((Channel::WeChat, c.merchant().to_string()));
+        }
+        if let Some(c) = &self.alipay {
+            out.push((Channel::Alipay, c.merchant().to_string()));
+        }
+        if let Some(c) = &self.unionpay {
+            out.push((Channel::UnionPay, c.merchant().to_string()));
+        }
+        out
+    }
+
     /// The fee rate the merchant account of `channel` agreed, if configured.
     pub fn fee_rate(&self, channel: Channel) -> Option<kiosk_core::recon::FeeRate> {
         let ppm = match channel {

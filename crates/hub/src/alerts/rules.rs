@@ -157,6 +157,7 @@ mod tests {
             suspense: vec![],
             config_version: 0,
             update: None,
+            merchants: vec![],
         }
     }
 

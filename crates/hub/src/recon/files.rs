@@ -28,11 +28,25 @@ pub struct FileRead {
 pub struct ReadFiles {
     pub files: Files,
     pub read: Vec<FileRead>,
+    /// (account, day) pairs read whole, final.
+    finals: Vec<(String, String, NaiveDate)>,
+    /// Every registered account, by source.
+    accounts: Vec<(String, String)>,
     /// Files that are missing or could not be read, in words for finance.
     pub unreadable: Vec<String>,
 }
 
 impl ReadFiles {
+    /// Whether every registered account's file of `days` was read, final.
+    pub fn all_final(&self, days: [Day; 2]) -> bool {
+        !self.accounts.is_empty()
+            && self.accounts.iter().all(|(source, merchant)| {
+                days.iter().all(|d| {
+                    self.finals.iter().any(|(s, m, day)| s == source && m == merchant && *day == d.date())
+                })
+            })
+    }
+
     /// The hashes of the files that could hold `source`'s rows, or `biller`'s, on `days`.
     pub fn hashes(&self, sources: &[String], days: [Day; 2]) -> Vec<String> {
         let dates = days.map(Day::date);
@@ -47,7 +61,10 @@ impl ReadFiles {
 /// Reads every registered account's files of `days`, as they stand at `now`.
 pub async fn read(pool: &PgPool, days: &[Day], now: Ts) -> Result<ReadFiles, sqlx::Error> {
     let accounts = accounts::list(pool).await?;
-    let mut out = ReadFiles::default();
+    let mut out = ReadFiles {
+        accounts: accounts.iter().map(|a| (a.source.clone(), a.merchant.clone())).collect(),
+        ..ReadFiles::default()
+    };
     for source in Source::ALL.into_iter().filter(|s| s.is_read()) {
         let of_source: Vec<&Account> = accounts.iter().filter(|a| a.source == source.code()).collect();
         if of_source.is_empty() {
@@ -131,6 +148,9 @@ async fn read_one<R>(
     match parse(&file.body, date) {
         Ok(rows) => {
             let final_copy = file.confirmed_at.timestamp_millis() >= day.final_at().0;
+            if final_copy {
+                out.finals.push((account.source.clone(), account.merchant.clone(), date));
+            }
             out.read.push(FileRead {
                 source: account.source.clone(),
                 merchant: account.merchant.clone(),

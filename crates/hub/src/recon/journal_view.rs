@@ -20,31 +20,61 @@ pub struct CentralJournal {
     pub origins: Vec<Origin>,
 }
 
-/// The payments the journal holds that moved on or after `since_ms`, and how many snapshots
-/// could not be read as payments (a kiosk of another version, a damaged row): those are
-/// reported, never guessed at.
-pub async fn payments(pool: &PgPool, since_ms: i64) -> Result<(CentralJournal, usize), sqlx::Error> {
+impl CentralJournal {
+    /// Adds the payments `named` that are not here yet (rows of the files naming older orders).
+    pub async fn add_named(&mut self, pool: &PgPool, named: Vec<String>) -> Result<usize, sqlx::Error> {
+        let held: std::collections::HashSet<&str> = self.payments.iter().map(Payment::id).collect();
+        let missing: Vec<String> = named.into_iter().filter(|n| !held.contains(n.as_str())).collect();
+        if missing.is_empty() {
+            return Ok(0);
+        }
+        let rows: Vec<(String, i64, String)> = sqlx::query_as(
+            "SELECT DISTINCT ON (payment_id) kiosk_id, seq, snapshot FROM transitions \
+             WHERE payment_id = ANY($1) ORDER BY payment_id, seq DESC",
+        )
+        .bind(&missing)
+        .fetch_all(pool)
+        .await?;
+        Ok(self.take(rows))
+    }
+
+    /// Keeps the rows' payments; returns how many snapshots are not payments.
+    fn take(&mut self, rows: Vec<(String, i64, String)>) -> usize {
+        let mut unreadable = 0;
+        for (kiosk_id, seq, snapshot) in rows {
+            match serde_json::from_str::<Payment>(&snapshot) {
+                Ok(payment) => {
+                    self.payments.push(payment);
+                    self.origins.push(Origin { kiosk_id, seq });
+                }
+                Err(error) => {
+                    unreadable += 1;
+                    tracing::error!(kiosk = %kiosk_id, seq, %error, "a journal snapshot is not a payment");
+                }
+            }
+        }
+        unreadable
+    }
+}
+
+/// The payments the journal holds that moved between `since_ms` and `until_ms`, each as it
+/// stands now, and how many snapshots could not be read as payments (a kiosk of another
+/// version, a damaged row): those are reported, never guessed at.
+pub async fn payments(
+    pool: &PgPool,
+    since_ms: i64,
+    until_ms: i64,
+) -> Result<(CentralJournal, usize), sqlx::Error> {
     let rows: Vec<(String, i64, String)> = sqlx::query_as(
         "SELECT DISTINCT ON (payment_id) kiosk_id, seq, snapshot FROM transitions \
-         WHERE payment_id IN (SELECT payment_id FROM transitions WHERE at_ms >= $1) \
+         WHERE payment_id IN (SELECT payment_id FROM transitions WHERE at_ms >= $1 AND at_ms < $2) \
          ORDER BY payment_id, seq DESC",
     )
     .bind(since_ms)
+    .bind(until_ms)
     .fetch_all(pool)
     .await?;
-    let mut unreadable = 0;
     let mut out = CentralJournal::default();
-    for (kiosk_id, seq, snapshot) in rows {
-        match serde_json::from_str::<Payment>(&snapshot) {
-            Ok(payment) => {
-                out.payments.push(payment);
-                out.origins.push(Origin { kiosk_id, seq });
-            }
-            Err(error) => {
-                unreadable += 1;
-                tracing::error!(kiosk = %kiosk_id, seq, %error, "a journal snapshot is not a payment");
-            }
-        }
-    }
+    let unreadable = out.take(rows);
     Ok((out, unreadable))
 }

@@ -27,42 +27,49 @@ use sqlx::PgPool;
 /// The actor of what reconciliation does by itself (its commands, in the audit log).
 pub const OPERATOR: &str = "recon";
 
-/// Held by the instance reconciling, so that hub instances sharing a database take turns.
+/// Held (as a transaction lock) by the instance taking a scheduled turn, so that hub instances
+/// sharing a database do not fetch the same files at once.
 const TURN_LOCK: i64 = 0x0072_6563_6f6e; // "recon" in ASCII
 
-/// The scheduled turn (`yizhan-hub serve --accounts`): once the newest day whose files are final
-/// ([`Day::latest_complete`]) has no run that read every file, fetch its files and the next
-/// day's, and reconcile it. A turn that could not read everything is tried again next time.
-/// Returns the run, if one was made.
+/// How many days back the schedule looks for a day not reconciled completely (a hub that was
+/// down, files that came late); older days are reconciled on demand.
+pub const BACKLOG_DAYS: i64 = 7;
+
+/// The scheduled turn (`yizhan-hub serve --accounts`): each day of the last [`BACKLOG_DAYS`] up to
+/// the newest whose files are final ([`Day::latest_complete`]) that has no *complete* run (every
+/// account's file of it and the next read final, nothing unreadable) has its files fetched and is
+/// reconciled, oldest first. Returns the runs made; none when another instance is taking its turn.
 pub async fn scheduled_turn(
     pool: &PgPool,
     clients: &accounts::Clients,
     now: Ts,
-) -> Result<Option<RunSummary>, sqlx::Error> {
-    let mut lock = pool.acquire().await?;
-    let mine: bool =
-        sqlx::query_scalar("SELECT pg_try_advisory_lock($1)").bind(TURN_LOCK).fetch_one(&mut *lock).await?;
-    if !mine {
-        return Ok(None);
-    }
-    let turn = async {
-        let day = Day::latest_complete(now);
-        let done: bool = sqlx::query_scalar(
-            "SELECT EXISTS (SELECT 1 FROM recon_runs WHERE day = $1 AND files->'unreadable' = '[]'::jsonb)",
-        )
-        .bind(day.date())
-        .fetch_one(pool)
+) -> Result<Vec<RunSummary>, sqlx::Error> {
+    let mut turn = pool.begin().await?;
+    let mine: bool = sqlx::query_scalar("SELECT pg_try_advisory_xact_lock($1)")
+        .bind(TURN_LOCK)
+        .fetch_one(&mut *turn)
         .await?;
+    if !mine {
+        return Ok(Vec::new());
+    }
+    let newest = Day::latest_complete(now);
+    let mut runs = Vec::new();
+    for back in (0..BACKLOG_DAYS).rev() {
+        let day = Day(newest.0 - back);
+        let done: bool =
+            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM recon_runs WHERE day = $1 AND complete)")
+                .bind(day.date())
+                .fetch_one(pool)
+                .await?;
         if done {
-            return Ok(None);
+            continue;
         }
         let fetched = clients.fetch(pool, &day.booking_days()).await?;
         for failed in &fetched.failed {
             tracing::warn!(%failed, "a statement could not be fetched; the day is tried again later");
         }
-        run_day(pool, day.date(), now).await.map(Some)
+        runs.push(run_day(pool, day.date(), now).await?);
     }
-    .await;
-    sqlx::query("SELECT pg_advisory_unlock($1)").bind(TURN_LOCK).execute(&mut *lock).await?;
-    turn
+    turn.commit().await?;
+    Ok(runs)
 }

@@ -16,9 +16,6 @@ use super::files::{self, biller_source, ReadFiles};
 use super::journal_view::{self, CentralJournal, Origin};
 use super::{desk, OPERATOR};
 
-/// How far back the journal is read: a refund or a late row may name an order this old.
-const JOURNAL_DAYS: i64 = 40;
-
 /// What a run found.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RunSummary {
@@ -43,38 +40,59 @@ impl RunSummary {
     }
 }
 
-/// Reconciles accounting day `day` as things stand at `now`.
+/// Held (as a transaction lock) by the run under way: runs of any hub instance or command take
+/// turns, so the pool is read and written by one at a time and no settling is sent twice.
+const RUN_LOCK: i64 = 0x0072_6563_6f6f; // "recoo" in ASCII
+
+/// Reconciles accounting day `day` as things stand at `now`, after any run under way.
 pub async fn run_day(pool: &PgPool, day: NaiveDate, now: Ts) -> Result<RunSummary, sqlx::Error> {
-    let day = Day::from_date(day);
+    // A transaction lock on a connection of its own: released however the run ends.
+    let mut turn = pool.begin().await?;
+    sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(RUN_LOCK).execute(&mut *turn).await?;
+    let summary = run_locked(pool, Day::from_date(day), now).await;
+    turn.commit().await?;
+    summary
+}
+
+async fn run_locked(pool: &PgPool, day: Day, now: Ts) -> Result<RunSummary, sqlx::Error> {
     let mut pool_state = load_pool(pool).await?;
     // The files of the day and the next, and of every held day and its next.
     let days: BTreeSet<Day> =
         pool_state.held.iter().map(|h| h.day).chain([day]).flat_map(|d| d.booking_days()).collect();
     let days: Vec<Day> = days.into_iter().collect();
     let read = files::read(pool, &days, now).await?;
-    let since = Day(day.0 - JOURNAL_DAYS).starts_at().0;
-    let (journal, unreadable_snapshots) = journal_view::payments(pool, since).await?;
+    // The payments that moved from the day before the first day read to the day after the last
+    // (a payment is read as it stands now, whenever it moved last), then every older order the
+    // files name (a refund days later): not the whole journal, which at a fleet's size is
+    // tens of millions of payments.
+    let since = days.first().copied().unwrap_or(day).previous().starts_at().0;
+    let until = days.last().copied().unwrap_or(day).next().starts_at().0;
+    let (mut journal, mut unreadable_snapshots) = journal_view::payments(pool, since, until).await?;
+    let named: Vec<String> = read.files.order_numbers().map(str::to_owned).collect();
+    unreadable_snapshots += journal.add_named(pool, named).await?;
     let payments = &journal.payments;
 
     let flags = match_day(day, payments, &read.files);
     let matched = flags.iter().filter(|f| matches!(f, Flag::Matched { .. })).count();
     let reported = pool_state.run(day, flags, |held| match_day(held, payments, &read.files));
-    save_pool(pool, &pool_state).await?;
 
     let mut unreadable = read.unreadable.clone();
     if unreadable_snapshots > 0 {
         unreadable.push(format!("{unreadable_snapshots} journal snapshots are not payments"));
     }
     let files_json = serde_json::json!({ "read": read.read, "unreadable": unreadable });
+    // Complete: every account's file of the day and the next read final, nothing unreadable.
+    let complete = unreadable.is_empty() && read.all_final(day.booking_days());
     let run_id: i64 = sqlx::query_scalar(
-        "INSERT INTO recon_runs (day, matched, exceptions, held, settled, files) \
-         VALUES ($1, $2, $3, $4, 0, $5) RETURNING id",
+        "INSERT INTO recon_runs (day, matched, exceptions, held, settled, files, complete) \
+         VALUES ($1, $2, $3, $4, 0, $5, $6) RETURNING id",
     )
     .bind(day.date())
     .bind(matched as i32)
     .bind(reported.len() as i32)
     .bind(pool_state.held.len() as i32)
     .bind(&files_json)
+    .bind(complete)
     .fetch_one(pool)
     .await?;
 
@@ -85,7 +103,10 @@ pub async fn run_day(pool: &PgPool, day: NaiveDate, now: Ts) -> Result<RunSummar
         let names = owner.map(|(payment, origin)| (origin.kiosk_id.as_str(), payment.id()));
         desk::file(pool, run_id, report.first_seen.date(), &report.flag, names, evidence).await?;
     }
-    let settled = settle(pool, &journal, &read, now).await?;
+    // Only once every reported difference is on the desk does the pool forget it.
+    save_pool(pool, &pool_state).await?;
+    let merchants = kiosk_merchants(pool).await?;
+    let settled = settle(pool, &journal, &read, &merchants, now).await?;
     sqlx::query("UPDATE recon_runs SET settled = $2 WHERE id = $1")
         .bind(run_id)
         .bind(settled as i32)
@@ -162,6 +183,7 @@ async fn settle(
     pool: &PgPool,
     journal: &CentralJournal,
     read: &ReadFiles,
+    merchants: &KioskMerchants,
     now: Ts,
 ) -> Result<usize, sqlx::Error> {
     let mut sent = 0;
@@ -169,12 +191,21 @@ async fn settle(
     for (payment, origin) in all.filter(|(p, _)| matches!(p.state, State::Suspense { .. })) {
         let Some(channel) = payment.channel else { continue };
         let mut evidence = read.files.evidence_for(payment);
+        // The absence of a charge says something only in the files of the account the kiosk
+        // takes money into, read final: another account's files could never hold its rows.
+        let days = Day::of(payment.order.created_at).booking_days();
+        if evidence.complete && !own_account_read(read, merchants, &origin.kiosk_id, channel, days) {
+            evidence.complete = false;
+        }
+        // Only what the files show: a charge, or complete files without one.
+        if !evidence.complete && !evidence.charged {
+            continue;
+        }
         // Would the kiosk's own machine move on this evidence? Only then is it worth a command.
         let mut trial = payment.clone();
         if !trial.step(Event::Reconciled { evidence: evidence.clone() }, now, &Policy::default()).changed {
             continue;
         }
-        let days = Day::of(payment.order.created_at).booking_days();
         evidence.files = read.hashes(&sources_of(payment, channel), days);
         if already_sent(pool, &origin.kiosk_id, payment.id()).await? {
             continue;
@@ -184,6 +215,43 @@ async fn settle(
         sent += 1;
     }
     Ok(sent)
+}
+
+/// The merchant account each kiosk said (in its last heartbeat) it takes money into, by
+/// (kiosk, statement source).
+type KioskMerchants = HashMap<(String, String), String>;
+
+async fn kiosk_merchants(pool: &PgPool) -> Result<KioskMerchants, sqlx::Error> {
+    let rows: Vec<(String, Option<serde_json::Value>)> =
+        sqlx::query_as("SELECT id, last_heartbeat->'merchants' FROM kiosks").fetch_all(pool).await?;
+    let mut out = HashMap::new();
+    for (kiosk, merchants) in rows {
+        let merchants: Vec<fleet::wire::MerchantAccount> =
+            merchants.and_then(|m| serde_json::from_value(m).ok()).unwrap_or_default();
+        for m in merchants {
+            out.insert((kiosk.clone(), m.source), m.merchant);
+        }
+    }
+    Ok(out)
+}
+
+/// Whether the files read include, final, the kiosk's own account's statement of both days.
+fn own_account_read(
+    read: &ReadFiles,
+    merchants: &KioskMerchants,
+    kiosk: &str,
+    channel: kiosk_core::Channel,
+    days: [Day; 2],
+) -> bool {
+    let source = Source::of(channel).code();
+    let Some(merchant) = merchants.get(&(kiosk.to_string(), source.to_string())) else {
+        return false;
+    };
+    days.iter().all(|day| {
+        read.read
+            .iter()
+            .any(|f| f.source == source && &f.merchant == merchant && f.day == day.date() && f.final_copy)
+    })
 }
 
 /// A settling of this order already waiting, or carried out.

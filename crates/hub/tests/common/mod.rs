@@ -293,6 +293,7 @@ pub fn healthy_beat() -> fleet::wire::Heartbeat {
         suspense: vec![],
         config_version: 0,
         update: None,
+        merchants: vec![],
     }
 }
 

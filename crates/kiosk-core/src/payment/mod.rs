@@ -177,6 +177,23 @@ pub struct StatementEvidence {
 }
 
 impl StatementEvidence {
+    /// The files, for the journaled event: each hash while they fit the journal's line (up to
+    /// eight); beyond, how many and one SHA-256 over their sorted hashes, one per line.
+    pub fn files_note(&self) -> String {
+        const LISTED: usize = 8;
+        match self.files.len() {
+            0 => String::new(),
+            n if n <= LISTED => format!(" files sha256 {}", self.files.join(" ")),
+            n => {
+                use sha2::{Digest, Sha256};
+                let mut sorted = self.files.clone();
+                sorted.sort();
+                let digest = hex::encode(Sha256::digest(sorted.join("\n").as_bytes()));
+                format!(" {n} files, sha256 of their sorted sha256 lines {digest}")
+            }
+        }
+    }
+
     /// Why this evidence does not settle a payment in suspense (when `Reconciled` changes
     /// nothing), in words for staff.
     pub fn why_unsettled(&self) -> &'static str {
@@ -373,11 +390,7 @@ impl Event {
                 evidence.refunds.len(),
                 evidence.written_off,
                 evidence.complete,
-                if evidence.files.is_empty() {
-                    String::new()
-                } else {
-                    format!(" files sha256 {}", evidence.files.join(" "))
-                }
+                evidence.files_note()
             ),
             Event::Recheck => "recheck".into(),
             // The reason is staff's own words; bounded so the journal's summary limit holds.

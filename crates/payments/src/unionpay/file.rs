@@ -78,11 +78,14 @@ pub fn parse_file_content(
     }
     let mut archive = zip::ZipArchive::new(std::io::Cursor::new(zip_bytes))
         .map_err(|e| archive_error(format!("not a zip: {e}")))?;
-    let detail_name = archive
-        .file_names()
-        .find(|name| name.contains("ZM_") && !name.contains("ZME_"))
-        .map(str::to_owned)
-        .ok_or_else(|| archive_error("the zip holds no ZM file"))?;
+    // The merchant's detail file of that day: `INN<yymmdd>..ZM_<merId>`, never another's.
+    let yymmdd = settle_date.format("%y%m%d").to_string();
+    let ours =
+        |name: &str| name.starts_with(&format!("INN{yymmdd}")) && name.ends_with(&format!("ZM_{mer_id}"));
+    let names: Vec<String> = archive.file_names().map(str::to_owned).collect();
+    let detail_name = names.iter().find(|name| ours(name)).cloned().ok_or_else(|| {
+        archive_error(format!("no ZM file of {yymmdd} for {mer_id} in the zip ({names:?})"))
+    })?;
     let mut detail = Vec::new();
     archive
         .by_name(&detail_name)
@@ -90,6 +93,10 @@ pub fn parse_file_content(
         .take(crate::transport::MAX_STATEMENT_BYTES as u64 + 1)
         .read_to_end(&mut detail)
         .map_err(|e| archive_error(format!("{detail_name}: {e}")))?;
+    // Cut at the bound, the last line could still parse: the file has no totals to tell.
+    if detail.len() > crate::transport::MAX_STATEMENT_BYTES {
+        return Err(archive_error(format!("{detail_name}: larger than any day's file can be")));
+    }
     parse_zm(&detail, settle_date, mer_id)
 }
 
@@ -112,6 +119,10 @@ pub fn parse_zm(
         }
         if !(shortest..=full).contains(&line.len()) {
             return Err(malformed(number, format!("{} bytes, a ZM line has {full}", line.len())));
+        }
+        // A space between every two fields: a field that ran long would shift the rest.
+        if !separators_in_place(line) {
+            return Err(malformed(number, "fields out of place (no space between two fields)"));
         }
         let fields = split(line);
         let text = |n: usize| -> Result<String, StatementError> {
@@ -151,6 +162,21 @@ pub fn parse_zm(
         });
     }
     Ok(rows)
+}
+
+/// Whether the byte after each field (but the last) is the space that separates it.
+fn separators_in_place(line: &[u8]) -> bool {
+    let mut at = 0;
+    for width in &WIDTHS[..WIDTHS.len() - 1] {
+        at += width;
+        match line.get(at) {
+            Some(b' ') => at += 1,
+            // The reserved last field (and the space before it) may be left out.
+            None => return at == line.len(),
+            Some(_) => return false,
+        }
+    }
+    true
 }
 
 /// The line's fields by their widths; the last may be short.
@@ -316,6 +342,13 @@ mod tests {
         assert!(parse_zm(&unknown, date(), MER).is_err());
         let bad_fee = line("01", "YZ0000000000000001", "", "000000003150", "X000000000019", MER);
         assert!(parse_zm(&bad_fee, date(), MER).is_err());
+        // A field one byte too long shifts the rest: refused, though the length would pass.
+        let mut shifted = good.clone();
+        let order_at = 3 + 11 + 11 + 6 + 10 + 19 + 12 + 4 + 2 + 21 + 2 + 11;
+        shifted.insert(order_at, b'X');
+        shifted.remove(shifted.len() - 3);
+        assert_eq!(shifted.len(), good.len());
+        assert!(parse_zm(&shifted, date(), MER).is_err());
         // Without the reserved field: still read; one byte less is a line cut short.
         let without_reserved = &good[..good.len() - 2 - 99];
         assert_eq!(parse_zm(without_reserved, date(), MER).unwrap().len(), 1);

@@ -307,6 +307,11 @@ impl UnionPayClient {
                 return Err(fetch(format!("respCode {} {message}", code.unwrap_or("missing"))));
             }
         }
+        // The file of the day asked for, and no other.
+        let asked = date.format("%m%d").to_string();
+        if reply.get("settleDate").is_some_and(|d| *d != asked) {
+            return Err(fetch(format!("the reply is the file of {:?}, not {asked}", reply["settleDate"])));
+        }
         let content = reply.get("fileContent").ok_or_else(|| fetch("no fileContent".into()))?;
         Ok(content.clone().into_bytes())
     }

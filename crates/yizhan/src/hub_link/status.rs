@@ -57,6 +57,16 @@ pub async fn heartbeat(backend: &Backend, reader: &OutboxReader, settings: &supe
             &crate::update::UpdateDir::new(&settings.data_dir, &settings.running.updates.root),
             settings.package_installed.clone(),
         )),
+        merchants: backend
+            .runtime
+            .channels
+            .merchants()
+            .into_iter()
+            .map(|(channel, merchant)| fleet::wire::MerchantAccount {
+                source: kiosk_core::recon::Source::of(channel).code().to_owned(),
+                merchant,
+            })
+            .collect(),
     }
 }
 

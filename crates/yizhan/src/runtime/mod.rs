@@ -600,7 +600,9 @@ impl Runtime {
     }
 
     /// Applies an outcome learned outside the kiosk's own calls (the day's statements) to a
-    /// payment, journaled like any transition.
+    /// payment, journaled like any transition. The payment is read again once the sales are
+    /// ours: what the caller read may have moved on since, and the event is fed to the payment
+    /// as the journal holds it now.
     pub async fn settle_externally(
         &self,
         payment: Payment,
@@ -609,6 +611,7 @@ impl Runtime {
     ) -> Result<Payment, RuntimeError> {
         let _sale = self.sales.lock().await;
         self.verify_whole_journal().await?;
+        let payment = self.load(payment.id()).await?;
         self.drive(payment, None, event, observer).await
     }
 
