@@ -218,6 +218,9 @@ impl SuspenseAtTheHub {
             payment.id(),
             "the hub sees the payment in suspense"
         );
+        // And the merchant accounts the kiosk takes money into, for reconciliation.
+        let wechat = serde_json::json!({ "source": "wechat", "merchant": "10000100" });
+        assert!(reported["merchants"].as_array().unwrap().contains(&wechat), "{}", reported["merchants"]);
         SuspenseAtTheHub { hub, kiosk, payment, settings, client, reader }
     }
 
