@@ -112,7 +112,12 @@ async fn a_day_without_trades_is_an_empty_statement() {
     let day = chrono::NaiveDate::from_ymd_opt(2020, 1, 1).unwrap();
     assert_eq!(w.clients.statement(Channel::WeChat, day).await.unwrap(), vec![]);
     assert_eq!(w.clients.statement(Channel::Alipay, day).await.unwrap(), vec![]);
-    assert_eq!(w.clients.statement(Channel::UnionPay, day).await.unwrap(), vec![]);
+    // The acquirer names a day by MMDD: it serves the most recent such day, so a file of 2020
+    // comes back as another year's and is refused, never read as that day's.
+    let refused = w.clients.statement(Channel::UnionPay, day).await.unwrap_err();
+    assert!(refused.to_string().contains("no ZM file of 200101"), "{refused}");
+    let quiet = today() - chrono::Duration::days(30);
+    assert_eq!(w.clients.statement(Channel::UnionPay, quiet).await.unwrap(), vec![]);
 }
 
 #[tokio::test]

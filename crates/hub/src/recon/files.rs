@@ -74,22 +74,11 @@ pub async fn read(pool: &PgPool, days: &[Day], now: Ts) -> Result<ReadFiles, sql
             out.files.set_fee_rate(source, rate);
         }
         for &day in days {
-            let mut rows = Vec::new();
-            let mut whole = true;
-            for account in &of_source {
-                let parsed = read_one(pool, &mut out, account, day, now, |body, date| {
-                    payments::parse_statement(source.channel(), body, date, &account.merchant)
-                        .map_err(|e| e.to_string())
-                })
-                .await?;
-                match parsed {
-                    Some((file_rows, final_copy)) => {
-                        rows.extend(file_rows);
-                        whole &= final_copy;
-                    }
-                    None => whole = false,
-                }
-            }
+            let parse = |body: &[u8], date, account: &Account| {
+                payments::parse_statement(source.channel(), body, date, &account.merchant)
+                    .map_err(|e| e.to_string())
+            };
+            let (rows, whole) = read_accounts(pool, &mut out, &of_source, day, now, parse).await?;
             out.files.add_statement(source, day, rows, whole);
         }
     }
@@ -100,23 +89,12 @@ pub async fn read(pool: &PgPool, days: &[Day], now: Ts) -> Result<ReadFiles, sql
             continue;
         }
         for &day in days {
-            let mut rows: Vec<BillerRow> = Vec::new();
-            let mut whole = true;
-            for account in &of_biller {
-                let parsed = read_one(pool, &mut out, account, day, now, |body, _| {
-                    billers::reconciliation_rows(body)
-                        .map(|rows| rows.into_iter().map(BillerRow::from).collect::<Vec<_>>())
-                        .map_err(|e| e.to_string())
-                })
-                .await?;
-                match parsed {
-                    Some((file_rows, final_copy)) => {
-                        rows.extend(file_rows);
-                        whole &= final_copy;
-                    }
-                    None => whole = false,
-                }
-            }
+            let parse = |body: &[u8], _, _: &Account| {
+                billers::reconciliation_rows(body)
+                    .map(|rows| rows.into_iter().map(BillerRow::from).collect::<Vec<_>>())
+                    .map_err(|e| e.to_string())
+            };
+            let (rows, whole) = read_accounts(pool, &mut out, &of_biller, day, now, parse).await?;
             out.files.add_biller_file(utility, day, rows, whole);
         }
     }
@@ -126,6 +104,30 @@ pub async fn read(pool: &PgPool, days: &[Day], now: Ts) -> Result<ReadFiles, sql
 /// The source code the hub files a biller's reconciliation file under.
 pub fn biller_source(utility: Utility) -> String {
     format!("biller:{}", utility.code())
+}
+
+/// Every account's file of one source and `day`, parsed and merged: the rows, and whether every
+/// one of them was read final.
+async fn read_accounts<R>(
+    pool: &PgPool,
+    out: &mut ReadFiles,
+    accounts: &[&Account],
+    day: Day,
+    now: Ts,
+    parse: impl Fn(&[u8], NaiveDate, &Account) -> Result<Vec<R>, String>,
+) -> Result<(Vec<R>, bool), sqlx::Error> {
+    let mut rows = Vec::new();
+    let mut whole = true;
+    for account in accounts {
+        match read_one(pool, out, account, day, now, |body, date| parse(body, date, account)).await? {
+            Some((file_rows, final_copy)) => {
+                rows.extend(file_rows);
+                whole &= final_copy;
+            }
+            None => whole = false,
+        }
+    }
+    Ok((rows, whole))
 }
 
 /// One account's newest file of `day`, parsed: its rows and whether it is a final copy; `None`
