@@ -583,7 +583,25 @@ async fn finance_resolves_a_reconciliation_exception_in_a_real_browser() {
     assert!(resolved.contains("ticket 2026-1205-7"), "{resolved}");
     browser.click_text("header a", "对账").await;
     browser.wait_text("#exceptions", "无").await;
+    // On demand: the newest final day, over the files the hub holds; audited.
+    browser.click_text("#run-now button", "立即对账").await;
+    let ran = || async {
+        let count: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM audit_log WHERE action = 'recon.run' AND actor = 'li.finance'",
+        )
+        .fetch_one(hub.pool())
+        .await
+        .unwrap();
+        count == 1
+    };
+    assert!(common::eventually(std::time::Duration::from_secs(10), ran).await, "the run is audited");
+    browser.wait_text("#recon-runs", "非终版").await;
+    let runs: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM recon_runs").fetch_one(hub.pool()).await.unwrap();
+    assert_eq!(runs, 2);
     browser.quit().await;
+    let form = [("csrf", supervisor.csrf.as_str()), ("day", "2026-12-05")];
+    assert_eq!(supervisor.post(&format!("{}/console/recon/run", hub.url()), &form).await, 403);
 
     let audited: Vec<(String, serde_json::Value)> =
         sqlx::query_as("SELECT actor, detail FROM audit_log WHERE action = 'recon.resolve'")

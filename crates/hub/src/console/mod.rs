@@ -44,6 +44,7 @@ pub fn routes() -> Router<AppState> {
         .route("/console/alerts/{id}/ack", post(pages::acknowledge_alert))
         .route("/console/audit", get(pages::audit))
         .route("/console/recon", get(recon_page::show))
+        .route("/console/recon/run", post(recon_page::run_now))
         .route("/console/recon/exceptions/{id}", get(recon_page::exception))
         .route("/console/recon/exceptions/{id}/resolve", post(recon_page::resolve))
         .route("/console/updates", get(updates_page::show))

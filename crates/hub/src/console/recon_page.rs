@@ -31,20 +31,38 @@ pub async fn show(State(state): State<AppState>, Language(lang): Language, Signe
     let open = desk::open(&state.pool, 500).await.map_err(db_error)?;
     let mut body = format!("<h1>{}</h1><h2>{}</h2>", tr(lang, "Reconciliation"), tr(lang, "Runs"));
     body.push_str(&format!(
-        "<table id=\"recon-runs\"><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
+        "<table id=\"recon-runs\"><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
         tr(lang, "Day"),
+        tr(lang, "Run at"),
         tr(lang, "Matched"),
         tr(lang, "Exceptions"),
         tr(lang, "Held for later files"),
-        tr(lang, "Settled from the files")
+        tr(lang, "Settled from the files"),
+        tr(lang, "Files")
     ));
-    for (_, day, matched, exceptions, held, settled) in &runs {
+    for run in &runs {
+        let files = if run.complete { tr(lang, "final") } else { tr(lang, "not final") };
         body.push_str(&format!(
-            "<tr><td>{day}</td><td class=\"good\">{matched}</td><td class=\"{}\">{exceptions}</td><td>{held}</td><td>{settled}</td></tr>",
-            if *exceptions > 0 { "bad" } else { "" }
+            "<tr><td>{}</td><td>{}</td><td class=\"good\">{}</td><td class=\"{}\">{}</td><td>{}</td><td>{}</td><td>{files}</td></tr>",
+            run.day,
+            shanghai(run.ran_at),
+            run.matched,
+            if run.exceptions > 0 { "bad" } else { "" },
+            run.exceptions,
+            run.held,
+            run.settled
         ));
     }
     body.push_str("</table>");
+    // On demand, over the files the hub holds (the schedule fetches them).
+    let newest =
+        kiosk_core::recon::Day::latest_complete(kiosk_core::Ts(chrono::Utc::now().timestamp_millis()));
+    let inner =
+        format!("<input id=\"recon-day\" name=\"day\" type=\"date\" value=\"{}\" required> ", newest.date());
+    body.push_str(&format!(
+        "<div class=\"note\" id=\"run-now\">{}</div>",
+        form(&op, "/console/recon/run", &inner, tr(lang, "Reconcile now"))
+    ));
     body.push_str(&format!("<h2>{}</h2>", tr(lang, "Open exceptions")));
     if open.is_empty() {
         body.push_str(&format!("<p id=\"exceptions\">{}</p>", tr(lang, "None.")));
@@ -187,6 +205,34 @@ fn files_side(lang: Lang, evidence: &serde_json::Value) -> String {
     }
     out.push_str("</table>");
     out
+}
+
+#[derive(Deserialize)]
+pub struct RunForm {
+    csrf: String,
+    day: String,
+}
+
+/// Reconciles a day now, over the files the hub holds; audited.
+pub async fn run_now(
+    State(state): State<AppState>,
+    Language(lang): Language,
+    Signed(op): Signed,
+    Form(form): Form<RunForm>,
+) -> PageResult {
+    permitted(lang, &op, &form.csrf, op.role.settles())?;
+    let Ok(day) = chrono::NaiveDate::parse_from_str(form.day.trim(), "%Y-%m-%d") else {
+        let words = tr(lang, "A day is written 2026-12-05.");
+        return Err(refusal(lang, &op, StatusCode::BAD_REQUEST, words).into());
+    };
+    let now = kiosk_core::Ts(chrono::Utc::now().timestamp_millis());
+    let run = crate::recon::run_day(&state.pool, day, now).await.map_err(db_error)?;
+    let detail = serde_json::json!({ "day": day, "run": run.run_id, "line": run.line() });
+    let mut conn = state.pool.acquire().await.map_err(db_error)?;
+    crate::audit::record(&mut conn, &op.name, "recon.run", &day.to_string(), detail)
+        .await
+        .map_err(db_error)?;
+    Ok(Redirect::to("/console/recon").into_response())
 }
 
 #[derive(Deserialize)]

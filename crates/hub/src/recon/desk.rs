@@ -95,13 +95,25 @@ pub async fn resolve(pool: &PgPool, id: i64, operator: &str, reason: &str) -> Re
     Ok(done)
 }
 
-/// The day's figures per run, newest first: (day, matched, exceptions, held, settled).
-pub async fn runs(
-    pool: &PgPool,
-    limit: i64,
-) -> Result<Vec<(i64, NaiveDate, i32, i32, i32, i32)>, sqlx::Error> {
+/// A run's figures, as the desk lists them.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct RunFigures {
+    pub id: i64,
+    pub day: NaiveDate,
+    pub ran_at: DateTime<Utc>,
+    pub matched: i32,
+    pub exceptions: i32,
+    pub held: i32,
+    pub settled: i32,
+    /// Every account's file of the day and the next was read final.
+    pub complete: bool,
+}
+
+/// The runs, newest first.
+pub async fn runs(pool: &PgPool, limit: i64) -> Result<Vec<RunFigures>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT id, day, matched, exceptions, held, settled FROM recon_runs ORDER BY id DESC LIMIT $1",
+        "SELECT id, day, ran_at, matched, exceptions, held, settled, complete FROM recon_runs \
+         ORDER BY id DESC LIMIT $1",
     )
     .bind(limit)
     .fetch_all(pool)
