@@ -173,7 +173,10 @@ async fn a_fleet_day_is_reconciled_its_discrepancies_found_and_its_suspense_sett
     assert_eq!(fetched.stored.len(), 6, "three channels, two days: {:?}", fetched.stored);
     let wechat_file = hub::statements::latest(hub.pool(), "10000100", "wechat", date).await.unwrap().unwrap();
     assert_eq!(wechat_file.sha256, fleet::package::sha256_hex(&wechat_file.body));
-    assert!(String::from_utf8_lossy(&wechat_file.body).contains("`COUNTER-R1"), "as WeChat wrote it");
+    // As WeChat sent it: gzip'd; parsed again from those bytes whenever needed.
+    assert!(wechat_file.body.starts_with(&[0x1f, 0x8b]), "kept gzip'd, as received");
+    let again = payments::parse_statement(Channel::WeChat, &wechat_file.body, date, "10000100").unwrap();
+    assert!(again.iter().any(|r| r.refund_no.as_deref() == Some("COUNTER-R1")));
 
     let now = Ts(chrono::Utc::now().timestamp_millis());
     // Until the kiosk says which merchant accounts it takes money into, only a charge in the

@@ -145,6 +145,11 @@ async fn handle(State(sim): State<Sim>, headers: HeaderMap, body: String, call: 
             Call::Refund => refund(&sim, &request),
             Call::RefundQuery => refund_query(&sim, &request),
             Call::Statement => match statement(&sim, &request) {
+                // `tar_type=GZIP`: the same file, gzip'd.
+                Ok(file) if param(&request, "tar_type") == Some("GZIP") => {
+                    let headers = [(axum::http::header::CONTENT_TYPE, "application/octet-stream")];
+                    return finish(&fault, (headers, gzip(file.as_bytes())).into_response());
+                }
                 Ok(file) => return finish(&fault, file.into_response()),
                 Err(reply) => reply,
             },
@@ -329,6 +334,14 @@ fn refund_query(sim: &Sim, request: &Params) -> Reply {
         reply = reply.with("refund_success_time_0", text);
     }
     reply
+}
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    // Writing into a Vec cannot fail.
+    let _ = encoder.write_all(bytes);
+    encoder.finish().unwrap_or_default()
 }
 
 /// The downloadbill file of one day, built from the ledger; a signed error reply if bad.

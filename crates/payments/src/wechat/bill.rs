@@ -50,10 +50,34 @@ fn malformed(line: usize, detail: impl Into<String>) -> StatementError {
     StatementError::Malformed { channel: CHANNEL, line, detail: detail.into() }
 }
 
-/// Parses a downloadbill file as received (UTF-8 bytes; empty for a day without trades).
+/// Parses a downloadbill file as received: gzip'd (`tar_type=GZIP`) or plain UTF-8 text;
+/// empty for a day without trades.
 pub fn parse_file(bytes: &[u8]) -> Result<Vec<StatementRow>, StatementError> {
+    let unpacked;
+    let bytes = if bytes.starts_with(&[0x1f, 0x8b]) {
+        unpacked = gunzip(bytes)?;
+        unpacked.as_slice()
+    } else {
+        bytes
+    };
     let text = std::str::from_utf8(bytes).map_err(|_| malformed(1, "the bill is not UTF-8"))?;
     parse(text)
+}
+
+/// A gzip'd bill unpacked, bounded: a file cut short is an error, never a shorter day.
+fn gunzip(bytes: &[u8]) -> Result<Vec<u8>, StatementError> {
+    use std::io::Read;
+    let archive = |detail: String| StatementError::Archive { channel: CHANNEL, detail };
+    let limit = crate::transport::MAX_STATEMENT_BYTES;
+    let mut out = Vec::new();
+    flate2::read::GzDecoder::new(bytes)
+        .take(limit as u64 + 1)
+        .read_to_end(&mut out)
+        .map_err(|e| archive(format!("the gzip'd bill does not unpack: {e}")))?;
+    if out.len() > limit {
+        return Err(archive("the bill is larger than any day's bill can be".into()));
+    }
+    Ok(out)
 }
 
 /// Parses a downloadbill file into statement rows.
@@ -255,6 +279,36 @@ mod tests {
         assert!(error.to_string().contains("summary says 2 rows"), "{error}");
         let no_summary = COLUMNS.join(",") + "\r\n" + &rows[0] + "\r\n";
         assert!(parse(&no_summary).unwrap_err().to_string().contains("cut short"));
+    }
+
+    #[test]
+    fn each_fee_is_read_to_a_thousandth_of_a_fen_and_the_fees_must_add_up() {
+        let fee = COLUMNS.iter().position(|c| *c == "手续费").unwrap();
+        let mut cells: Vec<String> =
+            row("A1", "SUCCESS", "31.50", "0.00").split(',').map(String::from).collect();
+        cells[fee] = "`0.18900".into();
+        let with_fee = cells.join(",");
+        let said = |total: &str| {
+            file(std::slice::from_ref(&with_fee), 1, "31.50", "0.00")
+                .replace("`0.00,`31.50", &format!("`{total},`31.50"))
+        };
+        let rows = parse(&said("0.18900")).unwrap();
+        assert_eq!(rows[0].fee, Some(MilliFen(18_900)));
+        let error = parse(&said("0.00")).unwrap_err();
+        assert!(error.to_string().contains("summary says 手续费 0.00000"), "{error}");
+    }
+
+    #[test]
+    fn a_gzipd_bill_reads_as_the_plain_one_and_a_cut_one_is_an_error() {
+        use std::io::Write;
+        let text = file(&[row("A1", "SUCCESS", "31.50", "0.00")], 1, "31.50", "0.00");
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        encoder.write_all(text.as_bytes()).unwrap();
+        let gzipped = encoder.finish().unwrap();
+        assert_eq!(parse_file(&gzipped).unwrap(), parse_file(text.as_bytes()).unwrap());
+        assert_eq!(parse_file(&gzipped).unwrap().len(), 1);
+        assert!(parse_file(&gzipped[..gzipped.len() / 2]).is_err());
+        assert_eq!(parse_file(b"").unwrap(), vec![]);
     }
 }
 

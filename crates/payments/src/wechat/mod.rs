@@ -239,12 +239,15 @@ impl WeChatClient {
         bill::parse_file(&self.fetch_statement(date).await?)
     }
 
-    /// The downloadbill file of `date` as WeChat sent it (empty for a day without trades).
+    /// The downloadbill file of `date` as WeChat sent it, gzip'd (empty for a day without
+    /// trades).
     pub async fn fetch_statement(&self, date: NaiveDate) -> Result<Vec<u8>, StatementError> {
         let fetch = |detail: String| StatementError::Fetch { channel: "wechat", detail };
         let mut params = Params::new();
         params.insert("bill_date".into(), date.format("%Y%m%d").to_string());
         params.insert("bill_type".into(), "ALL".into());
+        // Compressed: a busy merchant's day is megabytes of text. Kept as received (gzip).
+        params.insert("tar_type".into(), "GZIP".into());
         let body = xml::encode(&self.signed(params));
         let url = format!("{}/pay/downloadbill", self.config.base_url);
         let bytes = self.http.post_for_file(&url, XML, body).await.map_err(|e| fetch(e.to_string()))?;
