@@ -26,7 +26,9 @@ CREATE TABLE recon_runs (
     files      JSONB NOT NULL,
     -- Every account's file of the day and the next was read final, and nothing was unreadable:
     -- the schedule does not come back to this day.
-    complete   BOOLEAN NOT NULL DEFAULT false
+    complete   BOOLEAN NOT NULL DEFAULT false,
+    -- Payments matched, by statement source (`wechat`, …): the day's result per account.
+    by_source  JSONB NOT NULL DEFAULT '{}'::jsonb
 );
 
 -- The scratch pool (kiosk_core::scratch_pool): differences a later day may still explain,
@@ -45,6 +47,8 @@ CREATE TABLE recon_exceptions (
     day         DATE NOT NULL,
     order_ref   TEXT,
     kiosk_id    TEXT,
+    -- The statement or biller file the difference is of (`wechat`, `biller:water`), if known.
+    source      TEXT,
     detail      TEXT NOT NULL,
     -- The files (sha256, source, merchant, day) and the journal's latest transition of the order.
     evidence    JSONB NOT NULL,

@@ -553,9 +553,17 @@ async fn finance_resolves_a_reconciliation_exception_in_a_real_browser() {
         "files": [{ "source": "wechat", "merchant": "10000100", "day": "2026-12-05", "sha256": sha256, "final_copy": true }],
         "journal": { "kiosk_id": "SH-XH-0001", "seq": 6, "state": "PAID", "total_fen": 1_111 },
     });
-    hub::recon::desk::file(hub.pool(), run.run_id, day, &flag, Some(("SH-XH-0001", "K-000002")), evidence)
-        .await
-        .unwrap();
+    hub::recon::desk::file(
+        hub.pool(),
+        run.run_id,
+        day,
+        &flag,
+        Some(("SH-XH-0001", "K-000002")),
+        Some("wechat"),
+        evidence,
+    )
+    .await
+    .unwrap();
     let id = hub::recon::desk::open(hub.pool(), 10).await.unwrap()[0].id;
 
     let supervisor = Session::sign_in(&hub, "wang.hall").await;
@@ -569,6 +577,9 @@ async fn finance_resolves_a_reconciliation_exception_in_a_real_browser() {
     browser.wait_text("#fleet", "SH-XH-0001").await;
     browser.click_text("header a", "对账").await;
     browser.wait_text("#recon-runs", "2026-12-05").await;
+    // The day's result per statement and biller: WeChat has one open difference.
+    let per_source = browser.wait_text("#by-source", "wechat").await;
+    assert!(per_source.contains("wechat"), "{per_source}");
     let open = browser.wait_text("#exceptions", "AMOUNT_DIFFERS").await;
     assert!(open.contains("K-000002 local ¥11.11 external ¥10.00"), "{open}");
     browser.click_text("#exceptions a", &id.to_string()).await;

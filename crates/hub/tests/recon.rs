@@ -210,6 +210,12 @@ async fn a_fleet_day_is_reconciled_its_discrepancies_found_and_its_suspense_sett
     assert_eq!(summary.held, 2, "{summary:?}");
     assert_eq!(summary.line(), "reconciled: 1 matched, 4 exceptions");
 
+    // The day's result per statement and biller.
+    let figures = hub::recon::desk::by_source(hub.pool(), date).await.unwrap();
+    let of = |source: &str| figures.iter().find(|f| f.source == source).cloned().unwrap();
+    let wechat = of("wechat");
+    assert_eq!((wechat.matched, wechat.open, wechat.merchants.clone()), (1, 2, vec!["10000100".to_string()]));
+    assert_eq!((of("unionpay-acquirer").open, of("biller:water").open), (1, 1), "{figures:?}");
     // Each exception names the files it was read from, by hash, and the journal's transition.
     let fee = open.iter().find(|e| e.kind == "FEE_DIFFERS").unwrap();
     assert_eq!(fee.kiosk_id.as_deref(), Some("SH-RECON-01"));

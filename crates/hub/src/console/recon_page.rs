@@ -63,6 +63,9 @@ pub async fn show(State(state): State<AppState>, Language(lang): Language, Signe
         "<div class=\"note\" id=\"run-now\">{}</div>",
         form(&op, "/console/recon/run", &inner, tr(lang, "Reconcile now"))
     ));
+    if let Some(newest) = runs.first() {
+        body.push_str(&by_source_table(&state, lang, newest.day).await?);
+    }
     body.push_str(&format!("<h2>{}</h2>", tr(lang, "Open exceptions")));
     if open.is_empty() {
         body.push_str(&format!("<p id=\"exceptions\">{}</p>", tr(lang, "None.")));
@@ -147,6 +150,37 @@ pub async fn exception(
         ));
     }
     Ok(Html(page(lang, Some(&op), tr(lang, "Exception"), &body)).into_response())
+}
+
+/// The newest run's day per statement source and biller: matched, open, resolved.
+async fn by_source_table(
+    state: &AppState,
+    lang: Lang,
+    day: chrono::NaiveDate,
+) -> Result<String, super::pages::Refused> {
+    let figures = desk::by_source(&state.pool, day).await.map_err(db_error)?;
+    let mut out = format!(
+        "<h2>{} {day}</h2><table id=\"by-source\"><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
+        tr(lang, "By statement and biller"),
+        tr(lang, "Statement or biller"),
+        tr(lang, "Merchant accounts"),
+        tr(lang, "Matched"),
+        tr(lang, "Open exceptions"),
+        tr(lang, "resolved")
+    );
+    for f in figures {
+        out.push_str(&format!(
+            "<tr><td>{}</td><td>{}</td><td class=\"good\">{}</td><td class=\"{}\">{}</td><td>{}</td></tr>",
+            esc(&f.source),
+            esc(&f.merchants.join(", ")),
+            f.matched,
+            if f.open > 0 { "bad" } else { "" },
+            f.open,
+            f.resolved
+        ));
+    }
+    out.push_str("</table>");
+    Ok(out)
 }
 
 /// The order's transitions as the central journal holds them.

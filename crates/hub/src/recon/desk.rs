@@ -32,13 +32,14 @@ pub async fn file(
     first_seen: NaiveDate,
     flag: &Flag,
     owner: Option<(&str, &str)>,
+    source: Option<&str>,
     evidence: serde_json::Value,
 ) -> Result<(), sqlx::Error> {
     let detail = flag.describe();
     let kind = detail.split_whitespace().next().unwrap_or("EXCEPTION").to_string();
     sqlx::query(
-        "INSERT INTO recon_exceptions (key, kind, day, order_ref, kiosk_id, detail, evidence, run_id) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (key) DO NOTHING",
+        "INSERT INTO recon_exceptions (key, kind, day, order_ref, kiosk_id, detail, evidence, run_id, source) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (key) DO NOTHING",
     )
     .bind(&detail)
     .bind(&kind)
@@ -48,6 +49,7 @@ pub async fn file(
     .bind(&detail)
     .bind(&evidence)
     .bind(run_id)
+    .bind(source)
     .execute(pool)
     .await
     .map(drop)
@@ -93,6 +95,65 @@ pub async fn resolve(pool: &PgPool, id: i64, operator: &str, reason: &str) -> Re
     }
     tx.commit().await?;
     Ok(done)
+}
+
+/// One source's part of a day: payments matched (by the newest run of the day), differences
+/// open and resolved, and the merchant accounts whose files were read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SourceFigures {
+    pub source: String,
+    pub merchants: Vec<String>,
+    pub matched: i64,
+    pub open: i64,
+    pub resolved: i64,
+}
+
+/// The day's result per statement source and biller.
+pub async fn by_source(pool: &PgPool, day: NaiveDate) -> Result<Vec<SourceFigures>, sqlx::Error> {
+    let newest: Option<(serde_json::Value, serde_json::Value)> =
+        sqlx::query_as("SELECT by_source, files FROM recon_runs WHERE day = $1 ORDER BY id DESC LIMIT 1")
+            .bind(day)
+            .fetch_optional(pool)
+            .await?;
+    let (matched, files) = newest.unwrap_or_default();
+    let desk: Vec<(Option<String>, i64, i64)> = sqlx::query_as(
+        "SELECT source, count(*) FILTER (WHERE status = 'open'), count(*) FILTER (WHERE status = 'resolved') \
+         FROM recon_exceptions WHERE day = $1 GROUP BY source",
+    )
+    .bind(day)
+    .fetch_all(pool)
+    .await?;
+    let mut out: std::collections::BTreeMap<String, SourceFigures> = Default::default();
+    fn entry<'a>(
+        out: &'a mut std::collections::BTreeMap<String, SourceFigures>,
+        source: &str,
+    ) -> &'a mut SourceFigures {
+        out.entry(source.to_string()).or_insert_with(|| SourceFigures {
+            source: source.to_string(),
+            merchants: Vec::new(),
+            matched: 0,
+            open: 0,
+            resolved: 0,
+        })
+    }
+    for read in files["read"].as_array().into_iter().flatten() {
+        let (Some(source), Some(merchant)) = (read["source"].as_str(), read["merchant"].as_str()) else {
+            continue;
+        };
+        let figures = entry(&mut out, source);
+        if !figures.merchants.iter().any(|m| m == merchant) {
+            figures.merchants.push(merchant.to_string());
+        }
+    }
+    for (source, count) in matched.as_object().into_iter().flatten() {
+        entry(&mut out, source).matched = count.as_i64().unwrap_or(0);
+    }
+    for (source, open, resolved) in desk {
+        let figures = entry(&mut out, source.as_deref().unwrap_or("?"));
+        figures.open = open;
+        figures.resolved = resolved;
+    }
+    Ok(out.into_values().collect())
 }
 
 /// A run's figures, as the desk lists them.

@@ -73,7 +73,9 @@ async fn run_locked(pool: &PgPool, day: Day, now: Ts) -> Result<RunSummary, sqlx
     let payments = &journal.payments;
 
     let flags = match_day(day, payments, &read.files);
-    let matched = flags.iter().filter(|f| matches!(f, Flag::Matched { .. })).count();
+    let flags_matched: Vec<Flag> =
+        flags.iter().filter(|f| matches!(f, Flag::Matched { .. })).cloned().collect();
+    let matched = flags_matched.len();
     let reported = pool_state.run(day, flags, |held| match_day(held, payments, &read.files));
 
     let mut unreadable = read.unreadable.clone();
@@ -83,9 +85,17 @@ async fn run_locked(pool: &PgPool, day: Day, now: Ts) -> Result<RunSummary, sqlx
     let files_json = serde_json::json!({ "read": read.read, "unreadable": unreadable });
     // Complete: every account's file of the day and the next read final, nothing unreadable.
     let complete = unreadable.is_empty() && read.all_final(day.booking_days());
+    let owners = Owners::of(&journal);
+    let mut by_source: std::collections::BTreeMap<String, i64> = Default::default();
+    for flag in flags_matched.iter() {
+        let owner = owners.find(flag).map(|i| &journal.payments[i]);
+        if let Some(source) = source_of(flag, owner) {
+            *by_source.entry(source).or_default() += 1;
+        }
+    }
     let run_id: i64 = sqlx::query_scalar(
-        "INSERT INTO recon_runs (day, matched, exceptions, held, settled, files, complete) \
-         VALUES ($1, $2, $3, $4, 0, $5, $6) RETURNING id",
+        "INSERT INTO recon_runs (day, matched, exceptions, held, settled, files, complete, by_source) \
+         VALUES ($1, $2, $3, $4, 0, $5, $6, $7) RETURNING id",
     )
     .bind(day.date())
     .bind(matched as i32)
@@ -93,15 +103,17 @@ async fn run_locked(pool: &PgPool, day: Day, now: Ts) -> Result<RunSummary, sqlx
     .bind(pool_state.held.len() as i32)
     .bind(&files_json)
     .bind(complete)
+    .bind(serde_json::json!(by_source))
     .fetch_one(pool)
     .await?;
 
-    let owners = Owners::of(&journal);
     for report in &reported {
         let owner = owners.find(&report.flag).map(|i| (&journal.payments[i], &journal.origins[i]));
         let evidence = evidence_of(&read, owner);
         let names = owner.map(|(payment, origin)| (origin.kiosk_id.as_str(), payment.id()));
-        desk::file(pool, run_id, report.first_seen.date(), &report.flag, names, evidence).await?;
+        let source = source_of(&report.flag, owner.map(|(payment, _)| payment));
+        let first_seen = report.first_seen.date();
+        desk::file(pool, run_id, first_seen, &report.flag, names, source.as_deref(), evidence).await?;
     }
     // Only once every reported difference is on the desk does the pool forget it.
     save_pool(pool, &pool_state).await?;
@@ -169,6 +181,19 @@ fn evidence_of(read: &ReadFiles, owner: Option<(&Payment, &Origin)>) -> serde_js
             "total_fen": payment.order.total().0,
         })),
     })
+}
+
+/// The statement or biller file a flag is of: a write-off's biller, or the payment's channel.
+fn source_of(flag: &Flag, owner: Option<&Payment>) -> Option<String> {
+    if let Flag::ChannelOnly { source, .. } = flag {
+        return Some(source.code().to_string());
+    }
+    let payment = owner?;
+    let line = payment.order.lines.iter().find(|l| l.biller_ref == flag.subject());
+    match line {
+        Some(line) => Some(biller_source(line.utility)),
+        None => payment.channel.map(|c| Source::of(c).code().to_string()),
+    }
 }
 
 /// The files that can hold `payment`'s rows: its channel's statement, its lines' billers'.
