@@ -578,8 +578,12 @@ async fn finance_resolves_a_reconciliation_exception_in_a_real_browser() {
     browser.click_text("header a", "对账").await;
     browser.wait_text("#recon-runs", "2026-12-05").await;
     // The day's result per statement and biller: WeChat has one open difference.
-    let per_source = browser.wait_text("#by-source", "wechat").await;
-    assert!(per_source.contains("wechat"), "{per_source}");
+    browser.wait_text("#by-source", "wechat").await;
+    let figures = hub::recon::desk::by_source(hub.pool(), day).await.unwrap();
+    assert_eq!(
+        figures.iter().map(|f| (f.source.as_str(), f.open, f.resolved)).collect::<Vec<_>>(),
+        [("wechat", 1, 0)]
+    );
     let open = browser.wait_text("#exceptions", "AMOUNT_DIFFERS").await;
     assert!(open.contains("K-000002 local ¥11.11 external ¥10.00"), "{open}");
     browser.click_text("#exceptions a", &id.to_string()).await;

@@ -326,7 +326,7 @@ async fn the_scheduled_turn_reconciles_the_newest_final_day_once() {
     assert_eq!(newest.held, 1, "{newest:?}");
     let stored: i64 =
         sqlx::query_scalar("SELECT count(*) FROM statements").fetch_one(hub.pool()).await.unwrap();
-    assert_eq!(stored, 3 * 8, "three channels, eight days (the seven and the day after)");
+    assert_eq!(stored, 3 * 8, "three channels, eight days (the seven and the day after): {runs:?}");
     let complete: i64 = sqlx::query_scalar("SELECT count(*) FROM recon_runs WHERE complete")
         .fetch_one(hub.pool())
         .await

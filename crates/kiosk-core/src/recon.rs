@@ -1287,19 +1287,13 @@ mod tests {
         assert!(reported.iter().all(|r| r.first_seen == day() && r.flag.is_exception()));
     }
 
-    #[test]
-    fn refunds_and_write_offs_in_the_files_settle_a_payment_in_suspense() {
-        let mut p = payment(
-            "YZ0000000000000014",
-            Channel::WeChat,
-            NOON,
-            3150,
-            suspense(SuspenseReason::RefundUnconfirmed),
-        );
+    /// A paid payment whose line the biller refused, in suspense: its refund `refund_no` was
+    /// sent and never confirmed.
+    fn refund_unconfirmed(reference: &str, channel: Channel, refund_no: &str) -> Payment {
+        let mut p = payment(reference, channel, NOON, 3150, suspense(SuspenseReason::RefundUnconfirmed));
         p.channel_txn = Some("TXN".into());
-        let refund_no = p.order.reference.line_refund_no(0);
         p.refunds = vec![RefundItem {
-            refund_no: refund_no.clone(),
+            refund_no: refund_no.to_string(),
             sent_at: Some(NOON),
             amount: Fen(3150),
             lines: vec![0],
@@ -1307,6 +1301,13 @@ mod tests {
             status: RefundStatus::Unconfirmed,
         }];
         p.lines = vec![LineState::Rejected { code: "ACCOUNT_CLOSED".into(), message: String::new() }];
+        p
+    }
+
+    #[test]
+    fn refunds_and_write_offs_in_the_files_settle_a_payment_in_suspense() {
+        let refund_no = OrderRef::new("YZ0000000000000014").unwrap().line_refund_no(0);
+        let p = refund_unconfirmed("YZ0000000000000014", Channel::WeChat, &refund_no);
         let refund = StatementRow {
             kind: StatementKind::Refund,
             refund_no: Some(refund_no.clone()),
@@ -1402,25 +1403,9 @@ mod tests {
         assert!(empty.evidence_for(&p).complete);
         assert_eq!(settle(p.clone(), &empty).state, State::Reversed { refunded: Some(false) });
 
-        let mut refunded = payment(
-            "YZ0000000000000043",
-            Channel::UnionPay,
-            NOON,
-            3150,
-            suspense(SuspenseReason::RefundUnconfirmed),
-        );
-        refunded.channel_txn = Some("TXN".into());
         // Longer than ACP's 32 characters: sent (and booked) under its hashed id.
         let refund_no = "YZ0000000000000043-R1-TOO-LONG-FOR-ACP".to_string();
-        refunded.refunds = vec![RefundItem {
-            refund_no: refund_no.clone(),
-            sent_at: Some(NOON),
-            amount: Fen(3150),
-            lines: vec![0],
-            attempts: 3,
-            status: RefundStatus::Unconfirmed,
-        }];
-        refunded.lines = vec![LineState::Rejected { code: "ACCOUNT_CLOSED".into(), message: String::new() }];
+        let refunded = refund_unconfirmed("YZ0000000000000043", Channel::UnionPay, &refund_no);
         let acp_id = crate::channel::acp_order_id(&refund_no);
         assert_eq!(acp_id.len(), 32);
         let row = StatementRow {

@@ -5,7 +5,7 @@
 use crate::alipay::AlipayClient;
 use crate::config::{ConfigError, PaymentsConfig};
 use crate::request::{OrderCall, PayRequest, RefundRequest};
-use crate::statement::{StatementError, StatementFile, StatementRow};
+use crate::statement::{StatementError, StatementRow};
 use crate::unionpay::UnionPayClient;
 use crate::wechat::WeChatClient;
 use chrono::NaiveDate;
@@ -108,22 +108,20 @@ impl ChannelClients {
         }
     }
 
-    /// The channel's statement for Beijing day `date` (WeChat and Alipay publish one; the
-    /// acquirer's file is not implemented yet).
     /// `channel`'s statement of `date` as received, before anything reads it (the hub keeps it
-    /// whole, with its hash, then parses it with [`crate::parse_statement`]).
+    /// whole, with its hash, then parses it with [`crate::parse_statement`]); the account it is
+    /// of is the channel's in [`ChannelClients::merchants`].
     pub async fn fetch_statement(
         &self,
         channel: Channel,
         date: NaiveDate,
-    ) -> Result<StatementFile, StatementError> {
-        let (merchant, bytes) = match (channel, &self.wechat, &self.alipay, &self.unionpay) {
-            (Channel::WeChat, Some(c), _, _) => (c.merchant(), c.fetch_statement(date).await?),
-            (Channel::Alipay, _, Some(c), _) => (c.merchant(), c.fetch_statement(date).await?),
-            (Channel::UnionPay, _, _, Some(c)) => (c.merchant(), c.fetch_statement(date).await?),
-            _ => return Err(StatementError::NotConfigured { channel: channel.code() }),
-        };
-        Ok(StatementFile { merchant: merchant.to_string(), bytes })
+    ) -> Result<Vec<u8>, StatementError> {
+        match (channel, &self.wechat, &self.alipay, &self.unionpay) {
+            (Channel::WeChat, Some(c), _, _) => c.fetch_statement(date).await,
+            (Channel::Alipay, _, Some(c), _) => c.fetch_statement(date).await,
+            (Channel::UnionPay, _, _, Some(c)) => c.fetch_statement(date).await,
+            _ => Err(StatementError::NotConfigured { channel: channel.code() }),
+        }
     }
 
     /// Each configured channel's merchant account (`mch_id`, app id, `merId`).
@@ -152,6 +150,8 @@ impl ChannelClients {
         ppm.map(|ppm| kiosk_core::recon::FeeRate { ppm })
     }
 
+    /// The channel's statement for Beijing day `date`, parsed (WeChat's bill, Alipay's bill, the
+    /// acquirer's ZM file).
     pub async fn statement(
         &self,
         channel: Channel,

@@ -14,7 +14,8 @@
 //!   (the follow-up calls carry both in an [`OrderCall`]) is a `Mismatch`, never "paid"; a
 //!   success without the fields the protocol guarantees is "unknown".
 //! - Statements ([`StatementRow`]) are parsed from WeChat's downloadbill, Alipay's bill and the
-//!   UnionPay acquirer's ZM file; [`StatementFile`] is one as received, for the hub to keep.
+//!   UnionPay acquirer's ZM file; `ChannelClients::fetch_statement` hands one over as received,
+//!   for the hub to keep, and [`parse_statement`] reads it.
 //! - [`sim`] runs stateful simulators of the three channels on loopback, with fault injection and
 //!   a ledger of the money they moved.
 //!
@@ -40,7 +41,7 @@ pub use clients::ChannelClients;
 pub use config::{AlipayConfig, ConfigError, PaymentsConfig, Secret, UnionPayConfig, WeChatConfig};
 pub use request::{OrderCall, PayRequest, RefundRequest};
 pub use secrecy::ExposeSecret;
-pub use statement::{parse_statement, StatementError, StatementFile, StatementKind, StatementRow};
+pub use statement::{parse_statement, StatementError, StatementKind, StatementRow};
 pub use unionpay::UnionPayClient;
 pub use wechat::WeChatClient;
 

@@ -5,14 +5,6 @@
 pub use kiosk_core::recon::{StatementKind, StatementRow};
 use kiosk_core::Channel;
 
-/// A statement as the channel handed it over: kept whole (and hashed) before it is parsed.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct StatementFile {
-    /// The merchant account it is of (`mch_id`, the Alipay app id, `merId`).
-    pub merchant: String,
-    pub bytes: Vec<u8>,
-}
-
 /// Parses a statement file of `channel` as received ([`crate::ChannelClients::fetch_statement`]):
 /// the same reading as the clients' own `statement` calls.
 pub fn parse_statement(

@@ -165,6 +165,14 @@ async fn a_kiosk_pays_with_the_hub_down_pairs_ships_catches_up_and_obeys_the_ope
     assert_eq!(by_hub, vec!["hub:wang.hall"; 5], "the unknown one is on record too");
 }
 
+/// How the newest command ended: done, and the kiosk's words.
+async fn last_outcome(hub: &TestHub) -> (Option<bool>, Option<String>) {
+    sqlx::query_as("SELECT done, detail FROM commands ORDER BY id DESC LIMIT 1")
+        .fetch_one(hub.pool())
+        .await
+        .unwrap()
+}
+
 /// A kiosk paired with a hub, holding a WeChat payment in suspense (the customer never entered
 /// the PIN, the reverse went unanswered), which the hub has heard of.
 struct SuspenseAtTheHub {
@@ -325,11 +333,7 @@ async fn the_hubs_reconciliation_settles_a_suspense_payment_naming_the_files() {
     let last = transitions.last().unwrap();
     assert_eq!(last.from_state, "SUSPENSE");
     assert!(last.event.contains(&format!("files sha256 {} {}", hashes[0], hashes[1])), "{last:?}");
-    let (done, detail): (Option<bool>, Option<String>) =
-        sqlx::query_as("SELECT done, detail FROM commands ORDER BY id DESC LIMIT 1")
-            .fetch_one(hub.pool())
-            .await
-            .unwrap();
+    let (done, detail) = last_outcome(hub).await;
     assert_eq!(done, Some(true), "{detail:?}");
     // Handed over again (a lost acknowledgement): nothing to settle, nothing journaled twice.
     sqlx::query("UPDATE commands SET acked_at = NULL WHERE done").execute(hub.pool()).await.unwrap();
@@ -367,11 +371,7 @@ async fn an_operator_pushes_a_configuration_the_kiosk_checks_stages_and_applies(
     let synced = run(&config, &data, &["hub", "sync"]).await;
     assert!(synced.status.success(), "{}", text(&synced.stderr));
     assert!(!text(&synced.stdout).contains("configuration version"), "{}", text(&synced.stdout));
-    let (done, detail): (Option<bool>, Option<String>) =
-        sqlx::query_as("SELECT done, detail FROM commands ORDER BY id DESC LIMIT 1")
-            .fetch_one(hub.pool())
-            .await
-            .unwrap();
+    let (done, detail) = last_outcome(&hub).await;
     assert_eq!(done, Some(false));
     assert!(detail.as_deref().unwrap_or("").contains("kiosk.number"), "{detail:?}");
     assert_eq!(std::fs::read_to_string(&config).unwrap(), installed, "nothing changed");
@@ -387,11 +387,7 @@ async fn an_operator_pushes_a_configuration_the_kiosk_checks_stages_and_applies(
     let mut previous = config.as_os_str().to_owned();
     previous.push(".previous");
     assert_eq!(std::fs::read_to_string(previous).unwrap(), installed, "the old file is kept");
-    let (done, detail): (Option<bool>, Option<String>) =
-        sqlx::query_as("SELECT done, detail FROM commands ORDER BY id DESC LIMIT 1")
-            .fetch_one(hub.pool())
-            .await
-            .unwrap();
+    let (done, detail) = last_outcome(&hub).await;
     assert_eq!(done, Some(true), "{detail:?}");
 
     // The kiosk now runs it, and says so in its heartbeat.

@@ -7,7 +7,6 @@ mod support;
 
 use kiosk_core::recon::Day;
 use kiosk_core::{Fen, Order, Payment, PaymentCode, State, Ts, Utility};
-use payments::ExposeSecret;
 use std::path::{Path, PathBuf};
 use support::cli::{text, BIN};
 use support::*;
@@ -16,41 +15,12 @@ use yizhan::runtime::Quiet;
 /// A remote-mode configuration whose clients point at the test kiosk's (in-process) simulators,
 /// so that a `yizhan` process sees the same ledgers and files as the kiosk.
 fn remote_config(kiosk: &TestKiosk) -> PathBuf {
-    let payments = kiosk.sims().payments_config();
-    let billers = kiosk.sims().billers_config();
-    let mut out = String::from(
-        "[kiosk]\nid = \"SH-TEST-0001\"\nnumber = \"0001\"\nservice_phone = \"021-12345678\"\n\
-         [backend]\nmode = \"remote\"\n[timing]\ndivisor = 100\n[logging]\nlevel = \"warn\"\n",
-    );
-    let w = payments.wechat.as_ref().unwrap();
-    out.push_str(&format!(
-        "[payments.wechat]\nbase_url = {:?}\nappid = {:?}\nmch_id = {:?}\napi_key = {:?}\nfee_rate_ppm = {}\n",
-        w.base_url,
-        w.appid,
-        w.mch_id,
-        w.api_key.expose_secret(),
-        w.fee_rate_ppm.unwrap()
-    ));
-    let a = payments.alipay.as_ref().unwrap();
-    out.push_str(&format!(
-        "[payments.alipay]\nbase_url = {:?}\napp_id = {:?}\napp_private_key_path = {:?}\nalipay_public_key_path = {:?}\nfee_rate_ppm = {}\n",
-        a.base_url,
-        a.app_id,
-        std::path::absolute(&a.app_private_key_path).unwrap(),
-        std::path::absolute(&a.alipay_public_key_path).unwrap(),
-        a.fee_rate_ppm.unwrap()
-    ));
-    let u = payments.unionpay.as_ref().unwrap();
-    out.push_str(&format!(
-        "[payments.unionpay]\nbase_url = {:?}\nmer_id = {:?}\nsecure_key = {:?}\nfee_rate_ppm = {}\n",
-        u.base_url,
-        u.mer_id,
-        u.secure_key.expose_secret(),
-        u.fee_rate_ppm.unwrap()
-    ));
-    for (name, entry) in [("water", &billers.water), ("power", &billers.power), ("gas", &billers.gas)] {
-        out.push_str(&format!("[billers.{name}]\nbase_url = {:?}\nkey = {:?}\n", entry.base_url, entry.key));
-    }
+    // What `yizhan sim --write-config` writes, as this test kiosk.
+    let out = yizhan::commands::sim::kiosk_config_for(kiosk.sims(), 100)
+        .replace("id = \"SIM-0001\"", "id = \"SH-TEST-0001\"")
+        .replace("number = \"9001\"", "number = \"0001\"")
+        .replace("service_phone = \"021-00000000\"", "service_phone = \"021-12345678\"")
+        + "[logging]\nlevel = \"warn\"\n";
     let path = kiosk.dir.path().join("remote.toml");
     std::fs::write(&path, out).unwrap();
     path

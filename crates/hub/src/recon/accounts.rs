@@ -5,7 +5,7 @@
 
 use chrono::NaiveDate;
 use kiosk_core::recon::{Day, Source};
-use kiosk_core::{Channel, Utility};
+use kiosk_core::Utility;
 use serde::Deserialize;
 use sqlx::PgPool;
 
@@ -111,20 +111,19 @@ impl Clients {
     /// accounts (with the fee each channel client is configured with).
     pub async fn fetch(&self, pool: &PgPool, days: &[Day]) -> Result<Fetched, sqlx::Error> {
         let mut out = Fetched::default();
-        for source in Source::ALL.into_iter().filter(|s| s.is_read()) {
-            let channel: Channel = source.channel();
+        // Registered before fetching: an account whose file cannot be fetched still counts, so
+        // its channel's files are not whole without it.
+        for (channel, merchant) in self.channels.merchants() {
+            let source = Source::of(channel);
+            if !source.is_read() {
+                continue;
+            }
+            let fee_ppm = self.channels.fee_rate(channel).map(|r| r.ppm);
+            let account = Account { source: source.code().to_string(), merchant, fee_ppm };
+            register(pool, &account).await?;
             for &day in days {
                 match self.channels.fetch_statement(channel, day.date()).await {
-                    Ok(file) => {
-                        let account = Account {
-                            source: source.code().to_string(),
-                            merchant: file.merchant.clone(),
-                            fee_ppm: self.channels.fee_rate(channel).map(|r| r.ppm),
-                        };
-                        register(pool, &account).await?;
-                        keep(pool, &mut out, &account, day.date(), &file.bytes).await?;
-                    }
-                    Err(payments::StatementError::NotConfigured { .. }) => {}
+                    Ok(bytes) => keep(pool, &mut out, &account, day.date(), &bytes).await?,
                     Err(error) => out.failed.push(format!("{error} ({})", day.date())),
                 }
             }

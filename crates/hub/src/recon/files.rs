@@ -47,14 +47,10 @@ impl ReadFiles {
             })
     }
 
-    /// The hashes of the files that could hold `source`'s rows, or `biller`'s, on `days`.
-    pub fn hashes(&self, sources: &[String], days: [Day; 2]) -> Vec<String> {
+    /// The files read of `sources` (statements, billers) on `days`.
+    pub fn of(&self, sources: &[String], days: [Day; 2]) -> Vec<&FileRead> {
         let dates = days.map(Day::date);
-        self.read
-            .iter()
-            .filter(|f| sources.contains(&f.source) && dates.contains(&f.day))
-            .map(|f| f.sha256.clone())
-            .collect()
+        self.read.iter().filter(|f| sources.contains(&f.source) && dates.contains(&f.day)).collect()
     }
 }
 

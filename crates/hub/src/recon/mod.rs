@@ -68,7 +68,11 @@ pub async fn scheduled_turn(
         for failed in &fetched.failed {
             tracing::warn!(%failed, "a statement could not be fetched; the day is tried again later");
         }
-        runs.push(run_day(pool, day.date(), now).await?);
+        let mut run = run_day(pool, day.date(), now).await?;
+        // Said with the run: a file of the next day that could not be fetched leaves the day
+        // incomplete without being "unreadable" (a file not final is not read as whole anyway).
+        run.unreadable.extend(fetched.failed.into_iter().map(|f| format!("not fetched: {f}")));
+        runs.push(run);
     }
     turn.commit().await?;
     Ok(runs)

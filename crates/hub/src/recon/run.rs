@@ -167,8 +167,7 @@ fn evidence_of(read: &ReadFiles, owner: Option<(&Payment, &Origin)>) -> serde_js
     let files: Vec<&files::FileRead> = match owner.and_then(|(p, _)| Some((p, p.channel?))) {
         Some((payment, channel)) => {
             let sources = sources_of(payment, channel);
-            let days = Day::of(payment.order.created_at).booking_days().map(Day::date);
-            read.read.iter().filter(|f| sources.contains(&f.source) && days.contains(&f.day)).collect()
+            read.of(&sources, Day::of(payment.order.created_at).booking_days())
         }
         None => read.read.iter().collect(),
     };
@@ -231,7 +230,8 @@ async fn settle(
         if !trial.step(Event::Reconciled { evidence: evidence.clone() }, now, &Policy::default()).changed {
             continue;
         }
-        evidence.files = read.hashes(&sources_of(payment, channel), days);
+        let sources = sources_of(payment, channel);
+        evidence.files = read.of(&sources, days).into_iter().map(|f| f.sha256.clone()).collect();
         if already_sent(pool, &origin.kiosk_id, payment.id()).await? {
             continue;
         }

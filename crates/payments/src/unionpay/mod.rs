@@ -26,6 +26,7 @@ use crate::check::Verdict;
 use crate::config::{timeouts, ConfigError, UnionPayConfig};
 use crate::request::{OrderCall, PayRequest, RefundRequest};
 use crate::transport::{error_chain, Http};
+use kiosk_core::channel::acp_order_id;
 use kiosk_core::{PayReply, QueryReply, RefundQueryReply, RefundReply, ReverseReply, Ts};
 use map::Named;
 use secrecy::ExposeSecret;
@@ -139,7 +140,7 @@ impl UnionPayClient {
                 return ReverseReply::Retry { detail: format!("no origQryId to cancel: {detail}") }
             }
         };
-        let own_id = derived_order_id(&format!("{}C", call.order));
+        let own_id = acp_order_id(&format!("{}C", call.order));
         let mut fields = self.common("31", "00", &own_id, reverse_sent_at);
         fields.insert("origQryId".into(), original.query_id.clone());
         fields.insert("txnAmt".into(), call.total.0.to_string());
@@ -181,7 +182,7 @@ impl UnionPayClient {
                 RefundReply::Unknown { detail: format!("no origQryId to refund: {detail}") }
             }
             Ok(original) => {
-                let own_id = derived_order_id(&request.refund_no);
+                let own_id = acp_order_id(&request.refund_no);
                 let mut fields = self.common("04", "00", &own_id, request.sent_at);
                 fields.insert("origQryId".into(), original.query_id);
                 fields.insert("txnAmt".into(), request.amount.0.to_string());
@@ -199,7 +200,7 @@ impl UnionPayClient {
     /// Query (txnType 00) of the 退货 itself: its own `orderId` (from the refund number) and
     /// `txnTime` ([`RefundRequest::sent_at`]).
     pub async fn refund_status(&self, request: &RefundRequest) -> RefundQueryReply {
-        let own_id = derived_order_id(&request.refund_no);
+        let own_id = acp_order_id(&request.refund_no);
         let fields = self.common("00", "00", &own_id, request.sent_at);
         let own = Named { order_id: &own_id, amount: request.amount };
         let reply = match self.call(QUERY_PATH, fields, self.http.timeouts.request).await {
@@ -365,11 +366,6 @@ pub(crate) fn txn_time_of(ts: Ts) -> String {
 /// The consume `call` names.
 fn named(call: &OrderCall) -> Named<'_> {
     Named { order_id: call.order.as_str(), amount: call.total }
-}
-
-/// ACP order ids: see [`kiosk_core::channel::acp_order_id`].
-pub(crate) fn derived_order_id(text: &str) -> String {
-    kiosk_core::channel::acp_order_id(text)
 }
 
 #[cfg(test)]

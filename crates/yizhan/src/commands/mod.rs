@@ -14,8 +14,10 @@ mod idcard;
 mod receipt;
 mod recover;
 mod run_kiosk;
+/// `yizhan sim`; its `kiosk_config_for` is also the tests' way to point a `yizhan` process at
+/// a test kiosk's simulators.
 #[cfg(feature = "sim")]
-mod sim;
+pub mod sim;
 #[cfg(feature = "sim")]
 mod soak;
 mod suspense;
