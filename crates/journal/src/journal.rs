@@ -107,7 +107,7 @@ impl Journal {
     }
 
     /// [`Journal::open`] through the SQLite VFS registered under the name `vfs`. Only for tests
-    /// that simulate power loss below SQLite (`tests/crash_vfs.rs`, which registers a VFS that
+    /// that simulate power loss below SQLite (`tests/integration/crash_vfs.rs`, which registers a VFS that
     /// drops unsynced writes); the kiosk always uses [`Journal::open`].
     #[doc(hidden)]
     pub async fn open_with_vfs(path: &Path, vfs: &str) -> Result<Journal, JournalError> {

@@ -123,7 +123,7 @@ mod tests {
         pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
     }
 
-    /// The same vectors as `tests/signature_vectors.rs` (python3 hmac/hashlib), so the simulator
+    /// The same vectors as `tests/integration/signature_vectors.rs` (python3 hmac/hashlib), so the simulator
     /// and the client are each checked against an outside computation, not against each other.
     #[test]
     fn wechat_signatures_match_the_independent_vectors() {

@@ -1,0 +1,153 @@
+//! The bank card terminal's armed reversal lives in the journal, bound to its order (issue 9,
+//! item 16): a sale whose answer is lost is reversed only through its own payment — its
+//! reversal journaled as that payment's transitions — never inside the next customer's call;
+//! the next customer is refused before anything is charged while it is armed, and pays once it
+//! is answered. The real runtime, journal and driver against the terminal simulator on a pty.
+
+use crate::support;
+
+use bankcard::sim::{TerminalFault, TerminalSim};
+use journal::CardReversalState;
+use kiosk_core::{Event, FailKind, Fen, Payment, StaffOutcome, State, Utility};
+use std::time::Duration;
+use support::*;
+use yizhan::commands::customer::bank_card_customer;
+use yizhan::runtime::{PayMethod, Quiet};
+
+fn terminal_sim(kiosk: &TestKiosk) -> &TerminalSim {
+    kiosk.runtime().devices.sims.bankcard.as_ref().expect("a simulated terminal")
+}
+
+/// Pays `fen` of a fresh water bill with a bank card; while the payment runs, `during` sees the
+/// order number.
+async fn pay_by_card(kiosk: &TestKiosk, fen: i64, during: impl AsyncFnOnce(&str)) -> Payment {
+    let account = kiosk.account(Utility::Water, fen);
+    let order = kiosk.order(Utility::Water, &account).await;
+    let id = order.reference.as_str().to_string();
+    bank_card_customer(&kiosk.backend, true);
+    let (paid, ()) =
+        tokio::join!(kiosk.runtime().pay_order_with(order, PayMethod::BankCard, &Quiet), during(&id));
+    paid.unwrap()
+}
+
+/// A's sale is approved at the terminal but its answer is lost, and the link then garbles every
+/// frame: the last-result query and every reverse of A stay unknown, so A is parked in SUSPENSE
+/// with its reversal armed in the journal.
+async fn a_sale_left_in_doubt(kiosk: &TestKiosk, fen: i64) -> Payment {
+    let sim = terminal_sim(kiosk);
+    sim.push_fault(TerminalFault::DropResponse);
+    let a = pay_by_card(kiosk, fen, async |id: &str| {
+        // The bank approved (the simulator's ledger shows the charge); the answer never comes.
+        while sim.entry(id).charges == 0 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        sim.set_nak_all(true);
+    })
+    .await;
+    sim.set_nak_all(false);
+    assert!(matches!(a.state, State::Suspense { .. }), "{:?}", a.state);
+    a
+}
+
+fn journal_files(dir: &std::path::Path) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                found.push(path.strip_prefix(dir).unwrap().display().to_string());
+            }
+        }
+    }
+    found
+}
+
+#[tokio::test]
+async fn a_lost_card_sale_is_reversed_as_its_own_transitions_and_the_next_customer_pays_after() {
+    let kiosk = TestKiosk::start().await;
+    let sim = terminal_sim(&kiosk);
+    let a = a_sale_left_in_doubt(&kiosk, 4_680).await;
+    let a_id = a.id().to_string();
+    assert_eq!(sim.entry(&a_id).net(), Fen(4_680), "charged, and nothing sent back yet");
+
+    // The armed reversal is a journal row bound to A, not a file of the driver.
+    let card = kiosk.runtime().journal.card_terminal();
+    let armed = card.armed().await.unwrap();
+    assert_eq!(armed.len(), 1, "{armed:?}");
+    assert_eq!((armed[0].payment_id.as_str(), armed[0].amount_fen), (a_id.as_str(), 4_680));
+    let files = journal_files(kiosk.dir.path());
+    assert!(files.iter().all(|f| !f.ends_with(".json")), "no JSON memory files: {files:?}");
+    assert!(!kiosk.dir.path().join("bankcard").exists(), "{files:?}");
+
+    // The next customer is refused before anything is sent for them, and A's reversal does not
+    // travel inside their call.
+    let b = pay_by_card(&kiosk, 1_200, async |_: &str| {}).await;
+    let State::PayFailed { kind, code, .. } = &b.state else { panic!("{:?}", b.state) };
+    assert_eq!((*kind, code.as_str()), (FailKind::Config, "REVERSAL_PENDING"));
+    assert_eq!(sim.entry(b.id()), Default::default(), "B never reached the terminal");
+    assert!(sim.reversals_seen().is_empty(), "A's reversal was not sent in B's call");
+
+    // The background settler checks A when its SUSPENSE check comes due: A's own reverse.
+    let mut settled = kiosk.runtime().load(&a_id).await.unwrap();
+    for _ in 0..100 {
+        kiosk.runtime().settle_due(&Quiet).await.unwrap();
+        settled = kiosk.runtime().load(&a_id).await.unwrap();
+        if !matches!(settled.state, State::Suspense { .. }) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(settled.state, State::Reversed { refunded: Some(true) });
+    assert_eq!(sim.reversals_seen(), vec![a_id.clone()]);
+    let e = sim.entry(&a_id);
+    assert_eq!((e.charges, e.reversed, e.net()), (1, Fen(4_680), Fen::ZERO), "charged once, given back");
+
+    // Journaled as A's transitions: parked, then reversing, then reversed by the reply.
+    let transitions = kiosk.runtime().journal.transitions(&a_id).await.unwrap();
+    let steps: Vec<(&str, &str)> =
+        transitions.iter().map(|t| (t.from_state.as_str(), t.to_state.as_str())).collect();
+    let resumed = steps.iter().rposition(|s| *s == ("SUSPENSE", "REVERSING")).expect("checked from SUSPENSE");
+    assert_eq!(steps.last(), Some(&("REVERSING", "REVERSED")), "{steps:?}");
+    assert!(resumed < steps.len() - 1);
+    assert!(transitions.last().unwrap().event.starts_with("reverse"), "{:?}", transitions.last());
+    let record = card.reversal(&a_id).await.unwrap().unwrap();
+    assert_eq!(record.state, CardReversalState::Answered, "{record:?}");
+    assert!(card.armed().await.unwrap().is_empty());
+
+    // And the next customer pays.
+    let c = pay_by_card(&kiosk, 1_200, async |_: &str| {}).await;
+    assert_eq!(c.state, State::Done);
+    assert_eq!(sim.entry(c.id()).charges, 1);
+    assert_eq!(card.reversal(c.id()).await.unwrap().map(|r| r.state), Some(CardReversalState::Answered));
+    assert!(card.purchase(c.id()).await.unwrap().is_some(), "the approval is recorded in the journal");
+    kiosk.verify_chain().await;
+}
+
+#[tokio::test]
+async fn an_armed_reversal_of_a_payment_staff_settled_is_closed_not_sent() {
+    let kiosk = TestKiosk::start().await;
+    let sim = terminal_sim(&kiosk);
+    let a = a_sale_left_in_doubt(&kiosk, 2_300).await;
+    let a_id = a.id().to_string();
+    // Staff find the charge on the statement and see the bill credited by hand: delivered.
+    let event = Event::StaffResolved {
+        staff_id: "S001".into(),
+        outcome: StaffOutcome::Delivered,
+        reason: "statement shows the charge; credited at the counter".into(),
+    };
+    let resolved = kiosk.runtime().settle_externally(a, event, &Quiet).await.unwrap();
+    assert_eq!(resolved.state, State::Done);
+
+    // The next bank card customer: the runtime closes A's record against A, sends nothing for
+    // it, and the sale goes through.
+    let b = pay_by_card(&kiosk, 900, async |_: &str| {}).await;
+    assert_eq!(b.state, State::Done);
+    assert!(sim.reversals_seen().is_empty(), "a delivered payment's money is never clawed back");
+    assert_eq!(sim.entry(&a_id).net(), Fen(2_300));
+    let record = kiosk.runtime().journal.card_terminal().reversal(&a_id).await.unwrap().unwrap();
+    assert_eq!(record.state, CardReversalState::Settled);
+    assert!(record.detail.contains("DONE"), "{record:?}");
+}
