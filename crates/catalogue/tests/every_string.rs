@@ -19,6 +19,10 @@ const NOT_OUR_WORDS: &[(&str, &str)] = &[
         "crates/payments/src/unionpay/file.rs",
         "the field names of UnionPay's ZM file, as its specification names them",
     ),
+    (
+        "crates/payments/src/card_acquirer/file.rs",
+        "the column headings and transaction types of the card acquirer's settlement file",
+    ),
     ("kiosk-ui/src/gallery.rs", "sample customers (names, addresses) for the screenshot gallery"),
     ("kiosk-ui/ui/minimal.slint", "the minimal window the UI benchmarks compare with: a CJK sample"),
     ("crates/yizhan/src/soak/customer.rs", "the soak's simulated biller (a masked holder's name)"),

@@ -165,14 +165,33 @@ pub struct Heartbeat {
     /// payments only from those accounts' files.
     #[serde(default)]
     pub merchants: Vec<MerchantAccount>,
+    /// The newest cash collections (清机) as the journal counted them: the hub compares each with
+    /// the amount counted out of the box.
+    #[serde(default)]
+    pub cash_collections: Vec<CashCollectionReport>,
+}
+
+/// One collection of the cash box, as the kiosk's journal counted what it took out.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CashCollectionReport {
+    /// The journal's collection number (one sequence per kiosk).
+    pub id: i64,
+    pub at_ms: i64,
+    pub staff_id: String,
+    /// Notes the journal holds as in the box, and the sum of those of known value.
+    pub notes: u32,
+    pub sum_fen: i64,
+    /// Notes in the box of unknown value (anomalies), and notes held for staff that may be.
+    pub unknown: u32,
+    pub uncertain: u32,
 }
 
 /// A merchant account a kiosk is configured with.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MerchantAccount {
-    /// The statement's source (`wechat`, `alipay`, `unionpay-acquirer`).
+    /// The statement's source (`wechat`, `alipay`, `unionpay-acquirer`, `bankcard-settlement`).
     pub source: String,
-    /// `mch_id`, the Alipay app id, `merId`.
+    /// `mch_id`, the Alipay app id, `merId`, the card acquirer's 商户号.
     pub merchant: String,
 }
 

@@ -609,5 +609,6 @@ fn heartbeat(head: Head) -> Heartbeat {
         config_version: 0,
         update: None,
         merchants: vec![],
+        cash_collections: vec![],
     }
 }

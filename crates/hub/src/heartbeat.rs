@@ -29,6 +29,7 @@ pub async fn record(
     if let Some(report) = &beat.update {
         crate::rollouts::observe(&mut tx, kiosk_id, report).await?;
     }
+    crate::recon::cash::observe(&mut tx, kiosk_id, &beat.cash_collections).await?;
     let commands = commands::hand_over(&mut tx, kiosk_id).await?;
     tx.commit().await?;
     Ok(HeartbeatReply { commands })

@@ -313,16 +313,43 @@ impl CashBoxJournal {
 
     /// The last collection, if any.
     pub async fn last_collection(&self) -> Result<Option<Collection>, JournalError> {
-        let row: Option<(i64, i64, String)> =
-            sqlx::query_as("SELECT id, at, staff_id FROM cash_collections ORDER BY id DESC LIMIT 1")
-                .fetch_optional(&self.pool)
-                .await?;
-        let Some((id, at, staff_id)) = row else { return Ok(None) };
-        let sql = format!("{SELECT_NOTE} WHERE collection = ?1 ORDER BY id");
-        let rows: Vec<NoteRow> = sqlx::query_as(&sql).bind(id).fetch_all(&self.pool).await?;
-        let notes = rows.into_iter().map(StoredNote::try_from).collect::<Result<Vec<_>, _>>()?;
-        Ok(Some(Collection { id, at, staff_id, count: count(&notes) }))
+        Ok(recent_collections(&self.pool, 1).await?.pop())
     }
+}
+
+/// The `limit` newest collections, newest first: the counts as recorded when each was made (a
+/// note held for staff may be settled later; the collection's count stays), with the credited
+/// notes by value.
+pub(crate) async fn recent_collections(
+    pool: &SqlitePool,
+    limit: i64,
+) -> Result<Vec<Collection>, JournalError> {
+    type Row = (i64, i64, String, i64, i64, i64, i64);
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT id, at, staff_id, notes, sum_fen, unknown, uncertain FROM cash_collections ORDER BY id DESC LIMIT ?1",
+    )
+    .bind(limit)
+    .fetch_all(pool)
+    .await?;
+    let stored = |n: i64| {
+        u32::try_from(n)
+            .map_err(|_| JournalError::InvalidRecord { reason: "a collection's count is out of range" })
+    };
+    let mut out = Vec::with_capacity(rows.len());
+    for (id, at, staff_id, notes, sum_fen, unknown, uncertain) in rows {
+        let sql = format!("{SELECT_NOTE} WHERE collection = ?1 ORDER BY id");
+        let rows: Vec<NoteRow> = sqlx::query_as(&sql).bind(id).fetch_all(pool).await?;
+        let taken = rows.into_iter().map(StoredNote::try_from).collect::<Result<Vec<_>, _>>()?;
+        let count = BoxCount {
+            notes: stored(notes)?,
+            sum_fen,
+            by_value: count(&taken).by_value,
+            unknown: stored(unknown)?,
+            uncertain: stored(uncertain)?,
+        };
+        out.push(Collection { id, at, staff_id, count });
+    }
+    Ok(out)
 }
 
 /// The box count of `notes`.

@@ -60,6 +60,12 @@ impl OutboxReader {
         crate::cash_box::in_the_box(&self.pool).await
     }
 
+    /// The `limit` newest cash collections (清机), newest first: the hub compares each with the
+    /// amount counted out of the box.
+    pub async fn cash_collections(&self, limit: i64) -> Result<Vec<crate::Collection>, JournalError> {
+        crate::cash_box::recent_collections(&self.pool, limit).await
+    }
+
     /// Payments not settled (being paid, in suspense, waiting for a card write or a refund),
     /// oldest first: (order reference, total in fen, state, created at in ms).
     pub async fn unsettled(&self) -> Result<Vec<(String, i64, String, i64)>, JournalError> {

@@ -19,7 +19,7 @@ use crate::time::Ts;
 use crate::utility::Utility;
 use catalogue::{tr, Lang};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 const DAY_MS: i64 = 86_400_000;
 const BEIJING_OFFSET_MS: i64 = crate::time::BEIJING_OFFSET_SECS as i64 * 1_000;
@@ -93,7 +93,8 @@ pub enum Source {
     AlipayBill,
     /// The UnionPay acquirer's daily file (ACP txnType 76, the fixed-width ZM file).
     UnionPayAcquirerFile,
-    /// The card acquirer's settlement file for the certified terminal. Not implemented: never read.
+    /// The card acquirer's settlement file (POS 对账单) of the certified terminals: sales, voids
+    /// and refunds under the order number the kiosk gave the terminal.
     BankCardSettlementFile,
     /// The cash box's collection count (清机, `yizhan cash collect`): staff count the notes
     /// against the journal's custody records; there is no file to read.
@@ -135,8 +136,11 @@ impl Source {
     /// payment's files complete: its payments stay in suspense until their own file is read.
     pub fn is_read(self) -> bool {
         match self {
-            Source::WeChatBill | Source::AlipayBill | Source::UnionPayAcquirerFile => true,
-            Source::BankCardSettlementFile | Source::CashCollection => false,
+            Source::WeChatBill
+            | Source::AlipayBill
+            | Source::UnionPayAcquirerFile
+            | Source::BankCardSettlementFile => true,
+            Source::CashCollection => false,
         }
     }
 
@@ -295,6 +299,9 @@ fn rows_named<'a, K: Ord + Copy + 'a, R: Named>(
 #[derive(Clone, Debug, Default)]
 pub struct Files {
     statements: BTreeMap<(Source, Day), File<StatementRow>>,
+    /// The sources this run reads (an account of theirs is configured): a payment of any other
+    /// channel is not covered, not unverified.
+    read: BTreeSet<Source>,
     biller: BTreeMap<(Utility, Day), File<BillerRow>>,
     fee_rates: BTreeMap<Source, FeeRate>,
 }
@@ -307,7 +314,20 @@ impl Files {
     /// Records the statement of `source` for `day`. `whole`: it was fetched after the day was
     /// final and read without error, so a row it lacks is a row the channel did not book.
     pub fn add_statement(&mut self, source: Source, day: Day, rows: Vec<StatementRow>, whole: bool) {
+        self.read.insert(source);
         self.statements.insert((source, day), File::new(rows, whole));
+    }
+
+    /// `source` is read by this run, though a file of it could not be: its payments are
+    /// unverified until a later run reads it (never "not covered").
+    pub fn expect_statement(&mut self, source: Source) {
+        self.read.insert(source);
+    }
+
+    /// Whether this run reads `source`'s statements: a source with a file ([`Files::is_read`]
+    /// as well) whose account is configured.
+    fn reads(&self, source: Source) -> bool {
+        source.is_read() && self.read.contains(&source)
     }
 
     /// The order numbers the statements name: a reader that loads the journal by day adds the
@@ -487,8 +507,11 @@ pub enum Flag {
     InSuspense { order: String },
     /// A file that could hold the order's rows is not final or could not be read: run again.
     Unverified { order: String },
-    /// No statement of this channel is read (no acquirer file yet): not checked.
+    /// No statement of this channel is read (cash: the box's count is staff's): not checked.
     NotCovered { order: String, source: Source },
+    /// 清机: the amount counted out of the cash box is not what the journal says the collection
+    /// took out. `doubtful`: notes of unknown value or held for staff, which may explain it.
+    CashDiffers { collection: String, journaled: Fen, counted: Fen, doubtful: u32 },
 }
 
 impl Flag {
@@ -506,7 +529,8 @@ impl Flag {
             | Flag::RefundChannelOnly { .. }
             | Flag::RefundNotAtChannel { .. }
             | Flag::InSuspense { .. }
-            | Flag::Unverified { .. } => true,
+            | Flag::Unverified { .. }
+            | Flag::CashDiffers { .. } => true,
         }
     }
 
@@ -522,6 +546,7 @@ impl Flag {
             | Flag::InSuspense { order }
             | Flag::Unverified { order }
             | Flag::NotCovered { order, .. } => order,
+            Flag::CashDiffers { collection, .. } => collection,
             Flag::BillerOnly { reference, .. }
             | Flag::NotAtBiller { reference, .. }
             | Flag::WrittenOffTwice { reference, .. } => reference,
@@ -571,8 +596,23 @@ impl Flag {
             Flag::NotCovered { order, source } => {
                 format!("NOT_COVERED    {order} (the {source} file is not read by this kiosk)")
             }
+            Flag::CashDiffers { collection, journaled, counted, doubtful } => {
+                format!("CASH_DIFFERS   {collection} journaled {journaled} counted {counted} ({doubtful} notes of unknown value or held for staff)")
+            }
         }
     }
+}
+
+/// 清机: the journal's account of a collection (`journaled`, the notes of known value it took out
+/// of the box) against the amount counted out of it. Any difference is for staff: `doubtful`
+/// notes (of unknown value, or held for staff) may explain it, and the flag says how many.
+pub fn cash_count_flag(collection: &str, journaled: Fen, counted: Fen, doubtful: u32) -> Option<Flag> {
+    (journaled != counted).then(|| Flag::CashDiffers {
+        collection: collection.to_string(),
+        journaled,
+        counted,
+        doubtful,
+    })
 }
 
 /// The flags of accounting day `day`: each payment of the journal whose order was created that
@@ -695,7 +735,10 @@ fn payment_flags(payment: &Payment, files: &Files) -> Vec<Flag> {
     let mut charged = false;
     if let Some(channel) = payment.channel {
         let source = Source::of(channel);
-        if source.is_read() {
+        // A card sale reversed (冲正) before it settled is in no file of the acquirer's.
+        let reversed_unsettled = source == Source::BankCardSettlementFile
+            && matches!(payment.state, State::Reversed { refunded: Some(true) });
+        if files.reads(source) {
             for row in files.rows_of(source, days, &id) {
                 let booked = matches!(row.kind, StatementKind::Payment | StatementKind::Reversed);
                 if booked && row.amount != total {
@@ -724,7 +767,7 @@ fn payment_flags(payment: &Payment, files: &Files) -> Vec<Flag> {
                     kind: StatementKind::Payment,
                     amount: total,
                 });
-            } else if !charged && taken > Fen::ZERO && !in_doubt {
+            } else if !charged && taken > Fen::ZERO && !in_doubt && !reversed_unsettled {
                 // (In doubt, the journal does not hold the money as taken: InSuspense says so,
                 // and the files' evidence settles it.)
                 if whole {
@@ -907,10 +950,11 @@ mod tests {
     }
 
     #[test]
-    fn each_channel_is_booked_in_its_own_statement_and_the_card_file_is_not_read_yet() {
-        for channel in [Channel::WeChat, Channel::Alipay, Channel::UnionPay, Channel::BankCard] {
+    fn each_channel_is_booked_in_its_own_statement_and_only_cash_has_no_file() {
+        for channel in [Channel::WeChat, Channel::Alipay, Channel::UnionPay, Channel::BankCard, Channel::Cash]
+        {
             let source = Source::of(channel);
-            assert_eq!(source.is_read(), channel != Channel::BankCard, "{channel}");
+            assert_eq!(source.is_read(), channel != Channel::Cash, "{channel}");
         }
         assert_eq!(Source::of(Channel::BankCard), Source::BankCardSettlementFile);
         assert_eq!(Source::of(Channel::UnionPay), Source::UnionPayAcquirerFile);
@@ -1149,8 +1193,8 @@ mod tests {
     }
 
     #[test]
-    fn card_payments_are_reported_not_covered_and_never_matched() {
-        let paid = done("YZ0000000000000013", Channel::BankCard, NOON, 3150);
+    fn cash_payments_are_reported_not_covered_and_never_matched() {
+        let paid = done("YZ0000000000000013", Channel::Cash, NOON, 3150);
         let mut files = complete_files(Source::WeChatBill, Vec::new());
         files.add_biller_file(
             Utility::Water,
@@ -1159,11 +1203,106 @@ mod tests {
             true,
         );
         let flags = match_day(day(), std::slice::from_ref(&paid), &files);
+        assert_eq!(flags, [Flag::NotCovered { order: paid.id().into(), source: Source::CashCollection }]);
+        assert!(!flags.iter().any(Flag::is_exception));
+    }
+
+    #[test]
+    fn a_cash_count_that_differs_from_the_journal_is_an_exception_naming_the_doubtful_notes() {
+        assert_eq!(cash_count_flag("K/cash/1", Fen(15_000), Fen(15_000), 0), None);
+        let flag = cash_count_flag("K/cash/2", Fen(15_000), Fen(14_000), 1).unwrap();
+        assert!(flag.is_exception());
+        assert_eq!(flag.subject(), "K/cash/2");
+        assert!(flag.describe().starts_with("CASH_DIFFERS   K/cash/2 journaled"), "{}", flag.describe());
+        assert!(flag.describe().contains("(1 notes"), "{}", flag.describe());
+    }
+
+    /// [`complete_files`] with the card acquirer's files of the day (`rows`) and the next, whole.
+    fn with_card_files(mut files: Files, rows: Vec<StatementRow>) -> Files {
+        files.add_statement(Source::BankCardSettlementFile, day(), rows, true);
+        files.add_statement(Source::BankCardSettlementFile, day().next(), Vec::new(), true);
+        files
+    }
+
+    #[test]
+    fn a_card_sale_in_doubt_settles_from_the_card_file_either_way() {
+        let charged = reverse_unconfirmed("YZ0000000000000021", Channel::BankCard);
+        let never = reverse_unconfirmed("YZ0000000000000022", Channel::BankCard);
+        let files = with_card_files(
+            complete_files(Source::WeChatBill, Vec::new()),
+            vec![charge(charged.id(), 3150, NOON)],
+        );
+        let evidence = files.evidence_for(&charged);
+        assert!(evidence.complete && evidence.charged, "{evidence:?}");
+        let evidence = files.evidence_for(&never);
+        assert!(evidence.complete && !evidence.charged, "{evidence:?}");
+        assert_eq!(settle(never, &files).state, State::Reversed { refunded: Some(false) });
+        // A card sale the kiosk finished is matched against the same file.
+        let paid = done("YZ0000000000000023", Channel::BankCard, NOON, 3150);
+        let mut files = with_card_files(
+            complete_files(Source::WeChatBill, Vec::new()),
+            vec![charge(paid.id(), 3150, NOON)],
+        );
+        files.add_biller_file(
+            Utility::Water,
+            day(),
+            vec![credited(&paid.order.lines[0].biller_ref, 3150)],
+            true,
+        );
         assert_eq!(
-            flags,
+            match_day(day(), std::slice::from_ref(&paid), &files),
+            [Flag::Matched { order: paid.id().into() }]
+        );
+    }
+
+    #[test]
+    fn a_card_sale_reversed_before_it_settled_is_in_no_file_and_matched() {
+        let mut reversed = payment(
+            "YZ0000000000000024",
+            Channel::BankCard,
+            NOON,
+            3150,
+            State::Reversed { refunded: Some(true) },
+        );
+        reversed.channel_txn = None;
+        let files = with_card_files(complete_files(Source::WeChatBill, Vec::new()), Vec::new());
+        assert_eq!(
+            match_day(day(), std::slice::from_ref(&reversed), &files),
+            [Flag::Matched { order: reversed.id().into() }]
+        );
+        // A WeChat order reversed after paying is in its bill (the charge and the reverse): one
+        // missing from a whole bill is still local only.
+        let wechat = payment(
+            "YZ0000000000000025",
+            Channel::WeChat,
+            NOON,
+            3150,
+            State::Reversed { refunded: Some(true) },
+        );
+        let flags =
+            match_day(day(), std::slice::from_ref(&wechat), &complete_files(Source::WeChatBill, Vec::new()));
+        assert_eq!(flags, [Flag::LocalOnly { order: wechat.id().into(), amount: Fen(3150) }]);
+    }
+
+    #[test]
+    fn card_payments_are_not_covered_without_a_card_account_and_unverified_when_its_file_failed() {
+        let paid = done("YZ0000000000000026", Channel::BankCard, NOON, 3150);
+        let mut files = complete_files(Source::WeChatBill, Vec::new());
+        files.add_biller_file(
+            Utility::Water,
+            day(),
+            vec![credited(&paid.order.lines[0].biller_ref, 3150)],
+            true,
+        );
+        assert_eq!(
+            match_day(day(), std::slice::from_ref(&paid), &files),
             [Flag::NotCovered { order: paid.id().into(), source: Source::BankCardSettlementFile }]
         );
-        assert!(!flags.iter().any(Flag::is_exception));
+        files.expect_statement(Source::BankCardSettlementFile);
+        assert_eq!(
+            match_day(day(), std::slice::from_ref(&paid), &files),
+            [Flag::Unverified { order: paid.id().into() }]
+        );
     }
 
     /// A paid payment with one line refused and refunded (sent at `sent_at`, arrived).
@@ -1334,12 +1473,20 @@ mod tests {
     }
 
     #[test]
-    fn each_source_holds_the_payments_of_its_one_channel_and_three_are_read() {
+    fn each_source_holds_the_payments_of_its_one_channel_and_four_are_read() {
         for channel in [Channel::WeChat, Channel::Alipay, Channel::UnionPay, Channel::BankCard] {
             assert_eq!(Source::of(channel).channel(), channel);
         }
         let read: Vec<Source> = Source::ALL.into_iter().filter(|s| s.is_read()).collect();
-        assert_eq!(read, [Source::WeChatBill, Source::AlipayBill, Source::UnionPayAcquirerFile]);
+        assert_eq!(
+            read,
+            [
+                Source::WeChatBill,
+                Source::AlipayBill,
+                Source::UnionPayAcquirerFile,
+                Source::BankCardSettlementFile
+            ]
+        );
     }
 
     /// [`complete_files`] with `source`'s own files of the day and the next too.

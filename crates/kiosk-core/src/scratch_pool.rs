@@ -47,7 +47,8 @@ pub fn holds_back(flag: &Flag) -> bool {
         | Flag::WrittenOffTwice { .. }
         | Flag::InSuspense { .. }
         | Flag::Unverified { .. }
-        | Flag::NotCovered { .. } => false,
+        | Flag::NotCovered { .. }
+        | Flag::CashDiffers { .. } => false,
     }
 }
 

@@ -3,6 +3,7 @@
 //! "retry", never a failure: the payment machine then parks the order instead of misreporting it.
 
 use crate::alipay::AlipayClient;
+use crate::card_acquirer::CardAcquirerClient;
 use crate::config::{ConfigError, PaymentsConfig};
 use crate::request::{OrderCall, PayRequest, RefundRequest};
 use crate::statement::{StatementError, StatementRow};
@@ -17,6 +18,8 @@ pub struct ChannelClients {
     pub wechat: Option<WeChatClient>,
     pub alipay: Option<AlipayClient>,
     pub unionpay: Option<UnionPayClient>,
+    /// The card acquirer's portal: statements only (the terminal driver takes card payments).
+    pub card_acquirer: Option<CardAcquirerClient>,
 }
 
 fn unavailable(channel: Channel) -> String {
@@ -33,6 +36,7 @@ impl ChannelClients {
             wechat: config.wechat.as_ref().map(WeChatClient::new).transpose()?,
             alipay: config.alipay.as_ref().map(AlipayClient::new).transpose()?,
             unionpay: config.unionpay.as_ref().map(UnionPayClient::new).transpose()?,
+            card_acquirer: config.card_acquirer.as_ref().map(CardAcquirerClient::new).transpose()?,
         })
     }
 
@@ -120,11 +124,16 @@ impl ChannelClients {
             (Channel::WeChat, Some(c), _, _) => c.fetch_statement(date).await,
             (Channel::Alipay, _, Some(c), _) => c.fetch_statement(date).await,
             (Channel::UnionPay, _, _, Some(c)) => c.fetch_statement(date).await,
+            (Channel::BankCard, ..) => match &self.card_acquirer {
+                Some(c) => c.fetch_statement(date).await,
+                None => Err(StatementError::NotConfigured { channel: channel.code() }),
+            },
             _ => Err(StatementError::NotConfigured { channel: channel.code() }),
         }
     }
 
-    /// Each configured channel's merchant account (`mch_id`, app id, `merId`).
+    /// Each configured channel's merchant account (`mch_id`, app id, `merId`, the card
+    /// acquirer's 商户号).
     pub fn merchants(&self) -> Vec<(Channel, String)> {
         let mut out = Vec::new();
         if let Some(c) = &self.wechat {
@@ -136,6 +145,9 @@ impl ChannelClients {
         if let Some(c) = &self.unionpay {
             out.push((Channel::UnionPay, c.merchant().to_string()));
         }
+        if let Some(c) = &self.card_acquirer {
+            out.push((Channel::BankCard, c.merchant().to_string()));
+        }
         out
     }
 
@@ -145,13 +157,14 @@ impl ChannelClients {
             Channel::WeChat => self.wechat.as_ref().and_then(|c| c.fee_rate_ppm()),
             Channel::Alipay => self.alipay.as_ref().and_then(|c| c.fee_rate_ppm()),
             Channel::UnionPay => self.unionpay.as_ref().and_then(|c| c.fee_rate_ppm()),
-            Channel::BankCard | Channel::Cash => None,
+            Channel::BankCard => self.card_acquirer.as_ref().and_then(|c| c.fee_rate_ppm()),
+            Channel::Cash => None,
         };
         ppm.map(|ppm| kiosk_core::recon::FeeRate { ppm })
     }
 
     /// The channel's statement for Beijing day `date`, parsed (WeChat's bill, Alipay's bill, the
-    /// acquirer's ZM file).
+    /// acquirer's ZM file, the card acquirer's settlement file).
     pub async fn statement(
         &self,
         channel: Channel,
@@ -161,6 +174,10 @@ impl ChannelClients {
             (Channel::WeChat, Some(client), _, _) => client.statement(date).await,
             (Channel::Alipay, _, Some(client), _) => client.statement(date).await,
             (Channel::UnionPay, _, _, Some(client)) => client.statement(date).await,
+            (Channel::BankCard, ..) => match &self.card_acquirer {
+                Some(client) => client.statement(date).await,
+                None => Err(StatementError::NotConfigured { channel: channel.code() }),
+            },
             _ => Err(StatementError::NotConfigured { channel: channel.code() }),
         }
     }

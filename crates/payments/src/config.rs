@@ -14,6 +14,9 @@ pub struct PaymentsConfig {
     pub wechat: Option<WeChatConfig>,
     pub alipay: Option<AlipayConfig>,
     pub unionpay: Option<UnionPayConfig>,
+    /// The card acquirer's portal, where the bank-card terminals' settlement files are fetched
+    /// (reconciliation only: the terminal itself is `[devices.bankcard]`).
+    pub card_acquirer: Option<CardAcquirerConfig>,
 }
 
 /// WeChat Pay v2 (XML, HMAC-SHA256 or MD5).
@@ -98,6 +101,26 @@ pub struct UnionPayConfig {
     pub pay_timeout_ms: u64,
     /// The fee the merchant account agreed, in parts per million of each payment (0.60% is
     /// 6000): reconciliation checks every charge's fee in the statement against it. Left out,
+    /// fees are not checked.
+    #[serde(default)]
+    pub fee_rate_ppm: Option<u32>,
+}
+
+/// The card acquirer's merchant portal (the settlement files of the certified terminals).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CardAcquirerConfig {
+    pub base_url: String,
+    /// The 15-digit merchant id (商户号) the terminals settle into.
+    pub merchant_id: String,
+    /// The portal key the acquirer issued, for the requests' HMAC-SHA256 signature.
+    pub key: Secret,
+    #[serde(default = "default_connect_ms")]
+    pub connect_timeout_ms: u64,
+    #[serde(default = "default_request_ms")]
+    pub request_timeout_ms: u64,
+    /// The fee the merchant account agreed, in parts per million of each sale (a debit card's
+    /// 0.50% is 5000): reconciliation checks every sale's fee in the file against it. Left out,
     /// fees are not checked.
     #[serde(default)]
     pub fee_rate_ppm: Option<u32>,
@@ -192,6 +215,9 @@ impl PaymentsConfig {
         if let Some(unionpay) = &self.unionpay {
             unionpay.validate()?;
         }
+        if let Some(acquirer) = &self.card_acquirer {
+            acquirer.validate()?;
+        }
         Ok(())
     }
 }
@@ -273,6 +299,27 @@ impl UnionPayConfig {
             ));
         }
         check_timeouts("unionpay", [self.connect_timeout_ms, self.request_timeout_ms, self.pay_timeout_ms])
+    }
+}
+
+impl CardAcquirerConfig {
+    /// The portal is on this machine: the acquirer simulator, which simulated terminals report
+    /// their approvals to (a real acquirer hears from its terminals itself).
+    pub fn is_simulator(&self) -> bool {
+        is_loopback(&self.base_url)
+    }
+
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        check_url("card_acquirer", &self.base_url)?;
+        check_fee_rate("card_acquirer", self.fee_rate_ppm)?;
+        if self.merchant_id.len() != 15 || !self.merchant_id.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(invalid("card_acquirer.merchant_id".into(), "the 15-digit merchant id"));
+        }
+        if self.key.expose_secret().len() < 16 {
+            return Err(invalid("card_acquirer.key".into(), "the portal key (at least 16 characters)"));
+        }
+        let timeouts = [self.connect_timeout_ms, self.request_timeout_ms, self.request_timeout_ms];
+        check_timeouts("card_acquirer", timeouts)
     }
 }
 

@@ -8,15 +8,17 @@ use secrecy::ExposeSecret;
 use sha2::{Digest, Sha256};
 use std::path::Path;
 
-/// SHA-256 of every simulator's demo shared secret: the WeChat and UnionPay keys, and the four
-/// biller simulators' keys (`yizhan-demo-{water,power,gas,joint}-biller-key`).
-const DEMO_SECRETS: [&str; 6] = [
+/// SHA-256 of every simulator's demo shared secret: the WeChat and UnionPay keys, the four
+/// biller simulators' keys (`yizhan-demo-{water,power,gas,joint}-biller-key`) and the card
+/// acquirer's portal key.
+const DEMO_SECRETS: [&str; 7] = [
     "144c7a24e614c8059825420b1e1cf9079219e07f9ee805dad7d604b05475fcb2",
     "ec05a10fd42f40f7c0fa4fb548b5363d8f7954626d5451cee7976148eb350a99",
     "a5303deb027a5b8f663b741442b5b60e463206f65313cbdbdaefec364db1df30",
     "72653d6cc23de317e2f07d4dbeb64c50a10f94e4b6399b94882a09c7bfefa31c",
     "2116ba1449a9874d0d9ae52e3327cd533761795091925a5710e58d8cca5c6382",
     "1b386048318e5b205ae2cb8386dcdf4031d3c60e1af366640c0954bf989cac3c",
+    "a0d37234bd55a43dad45804e09bd3848eaacc34eff460b0cdb90d61f0c0d02cc",
 ];
 
 /// SHA-256 of the base64 body (no armour lines, no white space) of every PEM in
@@ -69,6 +71,9 @@ impl PaymentsConfig {
         }
         if self.unionpay.as_ref().is_some_and(|u| is_demo_secret(u.secure_key.expose_secret())) {
             found.push("payments.unionpay.secure_key");
+        }
+        if self.card_acquirer.as_ref().is_some_and(|c| is_demo_secret(c.key.expose_secret())) {
+            found.push("payments.card_acquirer.key");
         }
         if let Some(alipay) = &self.alipay {
             if is_demo_key_file(&base_dir.join(&alipay.app_private_key_path)) {
@@ -132,6 +137,7 @@ mod tests {
     fn the_demo_secrets_are_recognised() {
         assert!(is_demo_secret("YizhanSimulatorApiKey0123456789a"));
         assert!(is_demo_secret("YizhanSimulatorSecureKey"));
+        assert!(is_demo_secret("YizhanSimulatorPortalKey"));
         for biller in ["water", "power", "gas", "joint"] {
             assert!(is_demo_secret(&format!("yizhan-demo-{biller}-biller-key")), "{biller}");
         }

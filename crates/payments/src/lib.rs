@@ -13,8 +13,9 @@
 //! - Every reply is checked against our order: one that names another order number or amount
 //!   (the follow-up calls carry both in an [`OrderCall`]) is a `Mismatch`, never "paid"; a
 //!   success without the fields the protocol guarantees is "unknown".
-//! - Statements ([`StatementRow`]) are parsed from WeChat's downloadbill, Alipay's bill and the
-//!   UnionPay acquirer's ZM file; `ChannelClients::fetch_statement` hands one over as received,
+//! - Statements ([`StatementRow`]) are parsed from WeChat's downloadbill, Alipay's bill, the
+//!   UnionPay acquirer's ZM file and the card acquirer's settlement file ([`card_acquirer`], the
+//!   bank-card terminals' sales, fetched from the acquirer's portal); `ChannelClients::fetch_statement` hands one over as received,
 //!   for the hub to keep, and [`parse_statement`] reads it.
 //! - [`sim`] runs stateful simulators of the three channels on loopback, with fault injection and
 //!   a ledger of the money they moved.
@@ -24,6 +25,7 @@
 
 pub mod alipay;
 mod beijing;
+pub mod card_acquirer;
 mod check;
 mod clients;
 mod config;
@@ -37,8 +39,11 @@ pub mod unionpay;
 pub mod wechat;
 
 pub use alipay::AlipayClient;
+pub use card_acquirer::CardAcquirerClient;
 pub use clients::ChannelClients;
-pub use config::{AlipayConfig, ConfigError, PaymentsConfig, Secret, UnionPayConfig, WeChatConfig};
+pub use config::{
+    AlipayConfig, CardAcquirerConfig, ConfigError, PaymentsConfig, Secret, UnionPayConfig, WeChatConfig,
+};
 pub use request::{OrderCall, PayRequest, RefundRequest};
 pub use secrecy::ExposeSecret;
 pub use statement::{parse_statement, StatementError, StatementKind, StatementRow};

@@ -17,7 +17,8 @@ pub fn parse_statement(
         Channel::WeChat => crate::wechat::bill::parse_file(bytes),
         Channel::Alipay => crate::alipay::bill::parse_zip(bytes),
         Channel::UnionPay => crate::unionpay::file::parse_received(bytes, date, merchant),
-        Channel::BankCard | Channel::Cash => Err(StatementError::NotConfigured { channel: channel.code() }),
+        Channel::BankCard => crate::card_acquirer::file::parse(bytes, merchant, date),
+        Channel::Cash => Err(StatementError::NotConfigured { channel: channel.code() }),
     }
 }
 

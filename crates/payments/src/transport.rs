@@ -134,6 +134,19 @@ impl Http {
         read_bounded(response, MAX_STATEMENT_BYTES).await
     }
 
+    /// GETs a statement file with request headers (a signed portal request).
+    pub async fn get_with_headers(
+        &self,
+        url: &str,
+        headers: &[(&str, String)],
+    ) -> Result<Vec<u8>, TransportError> {
+        let mut request = self.client.get(url).timeout(self.timeouts.request);
+        for (name, value) in headers {
+            request = request.header(*name, value);
+        }
+        read_bounded(request.send().await?, MAX_STATEMENT_BYTES).await
+    }
+
     /// POSTs for a statement: the reply may be a large file rather than an API reply.
     pub async fn post_for_file(
         &self,

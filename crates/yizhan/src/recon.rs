@@ -19,7 +19,7 @@ pub struct Unread(pub String);
 
 /// Reads every statement the kiosk reads and every biller's file, of each of `days`. A file that
 /// fails is left out (and reported): the payments it could hold stay unsettled until a later run.
-/// A source the kiosk does not read (the acquirers' files) is never fetched and never complete.
+/// A source with no file (the cash box's count) is never fetched and never complete.
 pub async fn read_files(runtime: &Runtime, days: &[Day], now: Ts) -> (Files, Vec<Unread>) {
     let mut files = Files::new();
     let mut unread = Vec::new();
@@ -31,13 +31,15 @@ pub async fn read_files(runtime: &Runtime, days: &[Day], now: Ts) -> (Files, Vec
     for &day in days {
         let date = day.date();
         let whole = now >= day.final_at();
-        // The card acquirer's file is not read yet: its payments stay in suspense until it is.
         for source in Source::ALL.into_iter().filter(|s| s.is_read()) {
             match runtime.channels.statement(source.channel(), date).await {
                 Ok(rows) => files.add_statement(source, day, rows, whole),
                 // A channel the kiosk does not use has no payments to reconcile.
                 Err(payments::StatementError::NotConfigured { .. }) => {}
-                Err(error) => unread.push(Unread(format!("{error} ({date})"))),
+                Err(error) => {
+                    files.expect_statement(source);
+                    unread.push(Unread(format!("{error} ({date})")));
+                }
             }
         }
         for utility in Utility::ALL {

@@ -158,6 +158,7 @@ mod tests {
             config_version: 0,
             update: None,
             merchants: vec![],
+            cash_collections: vec![],
         }
     }
 

@@ -47,6 +47,7 @@ pub fn routes() -> Router<AppState> {
         .route("/console/recon/run", post(recon_page::run_now))
         .route("/console/recon/exceptions/{id}", get(recon_page::exception))
         .route("/console/recon/exceptions/{id}/resolve", post(recon_page::resolve))
+        .route("/console/recon/cash/{kiosk}/{collection}", post(recon_page::count_cash))
         .route("/console/updates", get(updates_page::show))
         .route("/console/updates/rollouts", post(updates_page::start))
         .route("/console/updates/rollouts/{id}/stop", post(updates_page::stop))

@@ -2,7 +2,9 @@
 //! and one difference with its evidence side by side — the journal's account of the order on
 //! one side, the files it was compared with (by hash) on the other — and the form that resolves
 //! it with a reason. Settling a payment in suspense by hand stays on the kiosk's page, where
-//! the command goes to the kiosk and its own journal-first machinery.
+//! the command goes to the kiosk and its own journal-first machinery. The cash boxes'
+//! collections are listed with the form where finance enters the amount counted out of each;
+//! the count reconciles the collection's day at once.
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -15,7 +17,7 @@ use super::i18n::{tr, Lang};
 use super::pages::{db_error, permitted, PageResult};
 use super::{refusal, Language, Signed};
 use crate::api::AppState;
-use crate::recon::desk;
+use crate::recon::{cash, desk};
 
 fn may_see(lang: Lang, op: &super::accounts::Operator) -> Result<(), super::pages::Refused> {
     if op.role.settles() {
@@ -66,6 +68,7 @@ pub async fn show(State(state): State<AppState>, Language(lang): Language, Signe
     if let Some(newest) = runs.first() {
         body.push_str(&by_source_table(&state, lang, newest.day).await?);
     }
+    body.push_str(&cash_table(&state, &op, lang).await?);
     body.push_str(&format!("<h2>{}</h2>", tr(lang, "Open exceptions")));
     if open.is_empty() {
         body.push_str(&format!("<p id=\"exceptions\">{}</p>", tr(lang, "None.")));
@@ -111,15 +114,20 @@ pub async fn exception(
         esc(&e.detail)
     );
     body.push_str("<table id=\"evidence\"><tr>");
-    body.push_str(&format!(
-        "<th>{}</th><th>{}</th></tr><tr><td>",
-        tr(lang, "Our journal"),
-        tr(lang, "Their files")
-    ));
-    body.push_str(&journal_side(&state, lang, &e).await?);
-    body.push_str("</td><td>");
-    body.push_str(&files_side(lang, &e.evidence));
-    body.push_str("</td></tr></table>");
+    if let Ok(collection) = serde_json::from_value::<CashSides>(e.evidence["cash"].clone()) {
+        body.push_str(&collection.sides(lang));
+    } else {
+        body.push_str(&format!(
+            "<th>{}</th><th>{}</th></tr><tr><td>",
+            tr(lang, "Our journal"),
+            tr(lang, "Their files")
+        ));
+        body.push_str(&journal_side(&state, lang, &e).await?);
+        body.push_str("</td><td>");
+        body.push_str(&files_side(lang, &e.evidence));
+        body.push_str("</td></tr>");
+    }
+    body.push_str("</table>");
     if e.status == "open" {
         let inner = format!(
             "<input id=\"resolution\" name=\"reason\" required size=\"60\" placeholder=\"{}\">",
@@ -150,6 +158,102 @@ pub async fn exception(
         ));
     }
     Ok(Html(page(lang, Some(&op), tr(lang, "Exception"), &body)).into_response())
+}
+
+/// A cash difference's two sides, as its evidence keeps them.
+#[derive(Deserialize)]
+struct CashSides {
+    collection_id: i64,
+    at: chrono::DateTime<chrono::Utc>,
+    staff_id: String,
+    notes: i32,
+    journaled_fen: i64,
+    unknown: i32,
+    uncertain: i32,
+    counted_fen: Option<i64>,
+    counted_by: Option<String>,
+}
+
+impl CashSides {
+    fn sides(&self, lang: Lang) -> String {
+        format!(
+            "<th>{ours}</th><th>{theirs}</th></tr><tr><td id=\"journal-side\">{collection} #{id} · {at} · \
+             {staff} {staff_id}<br>{notes} {notes_word} · {journaled_word} {journaled} · {unknown_word}: \
+             {unknown} · {held_word}: {uncertain}</td><td id=\"count-side\">{counted} {counted_by}</td></tr>",
+            ours = tr(lang, "Our journal"),
+            theirs = tr(lang, "Counted out of the box"),
+            collection = tr(lang, "Collection"),
+            id = self.collection_id,
+            at = shanghai(self.at),
+            staff = tr(lang, "Staff"),
+            staff_id = esc(&self.staff_id),
+            notes = self.notes,
+            notes_word = tr(lang, "notes"),
+            journaled_word = tr(lang, "journaled"),
+            journaled = yuan(self.journaled_fen),
+            unknown_word = tr(lang, "of unknown value"),
+            unknown = self.unknown,
+            held_word = tr(lang, "held for staff"),
+            uncertain = self.uncertain,
+            counted = self.counted_fen.map(yuan).unwrap_or_default(),
+            counted_by = esc(self.counted_by.as_deref().unwrap_or("")),
+        )
+    }
+}
+
+/// The newest collections: the journal's count beside the amount counted out of the box, and
+/// for one not counted yet, the form that enters it.
+async fn cash_table(
+    state: &AppState,
+    op: &super::accounts::Operator,
+    lang: Lang,
+) -> Result<String, super::pages::Refused> {
+    let collections = cash::recent(&state.pool, 50).await.map_err(db_error)?;
+    let mut out = format!("<h2>{}</h2>", tr(lang, "Cash collections"));
+    if collections.is_empty() {
+        out.push_str(&format!("<p id=\"cash\">{}</p>", tr(lang, "None.")));
+        return Ok(out);
+    }
+    out.push_str(&format!(
+        "<table id=\"cash\"><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
+        tr(lang, "Kiosk"),
+        tr(lang, "Collection"),
+        tr(lang, "Staff"),
+        tr(lang, "Notes"),
+        tr(lang, "journaled"),
+        tr(lang, "Counted out of the box")
+    ));
+    for c in &collections {
+        let counted = match c.counted_fen {
+            Some(fen) => {
+                let class = if fen == c.journaled_fen { "good" } else { "bad" };
+                format!(
+                    "<span class=\"{class}\">{}</span> {}",
+                    yuan(fen),
+                    esc(c.counted_by.as_deref().unwrap_or(""))
+                )
+            }
+            None => {
+                let name = format!("counted-{}-{}", esc(&c.kiosk_id), c.collection_id);
+                let inner = format!(
+                    "<input id=\"{name}\" name=\"counted\" inputmode=\"decimal\" required size=\"10\" placeholder=\"0.00\"> "
+                );
+                let action = format!("/console/recon/cash/{}/{}", esc(&c.kiosk_id), c.collection_id);
+                form(op, &action, &inner, tr(lang, "Record the count"))
+            }
+        };
+        out.push_str(&format!(
+            "<tr><td>{}</td><td>#{} · {}</td><td>{}</td><td>{}</td><td>{}</td><td>{counted}</td></tr>",
+            esc(&c.kiosk_id),
+            c.collection_id,
+            shanghai(c.at),
+            esc(&c.staff_id),
+            c.notes,
+            yuan(c.journaled_fen)
+        ));
+    }
+    out.push_str("</table>");
+    Ok(out)
 }
 
 /// The newest run's day per statement source and biller: matched, open, resolved.
@@ -270,6 +374,54 @@ pub async fn run_now(
 }
 
 #[derive(Deserialize)]
+pub struct CountForm {
+    csrf: String,
+    /// Yuan, as counted: `1250` or `1250.50`.
+    counted: String,
+}
+
+/// Records the amount counted out of a collection's cassette (once; audited), then reconciles
+/// the collection's day: a difference goes to the desk.
+pub async fn count_cash(
+    State(state): State<AppState>,
+    Language(lang): Language,
+    Signed(op): Signed,
+    Path((kiosk, collection)): Path<(String, i64)>,
+    Form(form): Form<CountForm>,
+) -> PageResult {
+    permitted(lang, &op, &form.csrf, op.role.settles())?;
+    let Some(counted) = fen_of_yuan(&form.counted) else {
+        let words = tr(lang, "An amount is written in yuan: 1250 or 1250.50.");
+        return Err(refusal(lang, &op, StatusCode::BAD_REQUEST, words).into());
+    };
+    let recorded =
+        cash::record_count(&state.pool, &kiosk, collection, counted, &op.name).await.map_err(db_error)?;
+    let Some(day) = recorded else {
+        let words = tr(lang, "That collection is unknown or counted already.");
+        return Err(refusal(lang, &op, StatusCode::CONFLICT, words).into());
+    };
+    let now = kiosk_core::Ts(chrono::Utc::now().timestamp_millis());
+    crate::recon::run_day(&state.pool, day, now).await.map_err(db_error)?;
+    Ok(Redirect::to("/console/recon").into_response())
+}
+
+/// Yuan as typed (`1250`, `1250.5`, `1250.50`) in fen; nothing else.
+fn fen_of_yuan(text: &str) -> Option<kiosk_core::Fen> {
+    let text = text.trim();
+    let (whole, cents) = match text.split_once('.') {
+        Some((_, "")) => return None,
+        Some(parts) => parts,
+        None => (text, ""),
+    };
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if whole.is_empty() || whole.len() > 9 || !digits(whole) || cents.len() > 2 || !digits(cents) {
+        return None;
+    }
+    let cents = format!("{cents:0<2}").parse::<i64>().ok()?;
+    Some(kiosk_core::Fen(whole.parse::<i64>().ok()? * 100 + cents))
+}
+
+#[derive(Deserialize)]
 pub struct ResolveForm {
     csrf: String,
     reason: String,
@@ -290,4 +442,20 @@ pub async fn resolve(
     }
     desk::resolve(&state.pool, id, &op.name, reason).await.map_err(db_error)?;
     Ok(Redirect::to(&format!("/console/recon/exceptions/{id}")).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fen_of_yuan;
+    use kiosk_core::Fen;
+
+    #[test]
+    fn a_count_is_read_in_yuan() {
+        assert_eq!(fen_of_yuan("1250"), Some(Fen(125_000)));
+        assert_eq!(fen_of_yuan(" 1250.5 "), Some(Fen(125_050)));
+        assert_eq!(fen_of_yuan("0.05"), Some(Fen(5)));
+        for bad in ["", ".5", "-1", "12,50", "1.234", "1e3", "1250.", "9999999999"] {
+            assert_eq!(fen_of_yuan(bad), None, "{bad:?}");
+        }
+    }
 }

@@ -9,10 +9,13 @@
 //!   settling suspense by a command to the kiosk (which journals `Reconciled` with the files'
 //!   hashes).
 //! - [`desk`]: the exception desk's store.
+//! - [`cash`]: the cash boxes' collections (from the heartbeats) against the amounts counted
+//!   out of them (entered by finance), compared by the run of the collection's day.
 //!
 //! The matching itself is `kiosk_core::recon`'s, the same code a kiosk's `yizhan recon` runs.
 
 pub mod accounts;
+pub mod cash;
 pub mod desk;
 pub mod files;
 mod journal_view;

@@ -86,7 +86,16 @@ async fn run_locked(pool: &PgPool, day: Day, now: Ts) -> Result<RunSummary, sqlx
     // Complete: every account's file of the day and the next read final, nothing unreadable.
     let complete = unreadable.is_empty() && read.all_final(day.booking_days());
     let owners = Owners::of(&journal);
+    // The cash boxes collected this day and counted: a difference is final (no later file
+    // explains it), so it goes to the desk at once; an agreeing count is matched.
+    let collections = super::cash::of_day(pool, day.date()).await?;
+    let cash_differences: Vec<(&super::cash::CashCollection, Flag)> =
+        collections.iter().filter_map(|c| c.flag().map(|flag| (c, flag))).collect();
+    let cash_agreed = collections.iter().filter(|c| c.counted_fen.is_some()).count() - cash_differences.len();
     let mut by_source: std::collections::BTreeMap<String, i64> = Default::default();
+    if cash_agreed > 0 {
+        by_source.insert(super::cash::SOURCE.to_string(), cash_agreed as i64);
+    }
     for flag in flags_matched.iter() {
         let owner = owners.find(flag).map(|i| &journal.payments[i]);
         if let Some(source) = source_of(flag, owner) {
@@ -99,7 +108,7 @@ async fn run_locked(pool: &PgPool, day: Day, now: Ts) -> Result<RunSummary, sqlx
     )
     .bind(day.date())
     .bind(matched as i32)
-    .bind(reported.len() as i32)
+    .bind((reported.len() + cash_differences.len()) as i32)
     .bind(pool_state.held.len() as i32)
     .bind(&files_json)
     .bind(complete)
@@ -115,6 +124,12 @@ async fn run_locked(pool: &PgPool, day: Day, now: Ts) -> Result<RunSummary, sqlx
         let first_seen = report.first_seen.date();
         desk::file(pool, run_id, first_seen, &report.flag, names, source.as_deref(), evidence).await?;
     }
+    for (collection, flag) in &cash_differences {
+        let key = flag.subject().to_string();
+        let names = Some((collection.kiosk_id.as_str(), key.as_str()));
+        let evidence = super::cash::evidence(collection);
+        desk::file(pool, run_id, day.date(), flag, names, Some(super::cash::SOURCE), evidence).await?;
+    }
     // Only once every reported difference is on the desk does the pool forget it.
     save_pool(pool, &pool_state).await?;
     let merchants = kiosk_merchants(pool).await?;
@@ -128,7 +143,7 @@ async fn run_locked(pool: &PgPool, day: Day, now: Ts) -> Result<RunSummary, sqlx
         run_id,
         day: day.date(),
         matched,
-        exceptions: reported.len(),
+        exceptions: reported.len() + cash_differences.len(),
         held: pool_state.held.len(),
         settled,
         unreadable,

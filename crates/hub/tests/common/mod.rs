@@ -294,6 +294,7 @@ pub fn healthy_beat() -> fleet::wire::Heartbeat {
         config_version: 0,
         update: None,
         merchants: vec![],
+        cash_collections: vec![],
     }
 }
 

@@ -627,3 +627,49 @@ async fn finance_resolves_a_reconciliation_exception_in_a_real_browser() {
     assert_eq!(audited[0].0, "li.finance");
     assert_eq!(audited[0].1["reason"], "WeChat corrected the bill, ticket 2026-1205-7");
 }
+
+/// Finance enters what was counted out of a cassette on the Reconciliation page: refused when
+/// it is not an amount or the operator is not finance; recorded once, audited, and the
+/// collection's day reconciled at once, a short count then on the desk with both counts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn finance_records_a_cash_count_and_a_short_one_goes_to_the_desk() {
+    let (hub, kiosk) = hub_with_a_kiosk().await;
+    let mut beat = healthy_beat();
+    beat.cash_collections = vec![fleet::wire::CashCollectionReport {
+        id: 7,
+        at_ms: chrono::Utc::now().timestamp_millis() - 60_000,
+        staff_id: "S001".into(),
+        notes: 3,
+        sum_fen: 30_000,
+        unknown: 0,
+        uncertain: 1,
+    }];
+    kiosk.client.heartbeat(&beat).await.unwrap();
+    let finance = Session::sign_in(&hub, "li.finance").await;
+    let recon = format!("{}/console/recon", hub.url());
+    let page = finance.page(&recon).await;
+    assert!(page.contains("/console/recon/cash/SH-XH-0001/7"), "the form for the uncounted collection");
+    let action = format!("{}/console/recon/cash/SH-XH-0001/7", hub.url());
+    let supervisor = Session::sign_in(&hub, "wang.hall").await;
+    assert_eq!(supervisor.post(&action, &[("csrf", &supervisor.csrf), ("counted", "300")]).await, 403);
+    assert_eq!(finance.post(&action, &[("csrf", &finance.csrf), ("counted", "三百")]).await, 400);
+    assert_eq!(
+        finance.post(&action, &[("csrf", "forged"), ("counted", "290")]).await,
+        403,
+        "not the session's"
+    );
+    let next = finance.post_and_follow(&action, &[("csrf", &finance.csrf), ("counted", "290.00")]).await;
+    assert_eq!(next, "/console/recon");
+    assert_eq!(finance.post(&action, &[("csrf", &finance.csrf), ("counted", "300")]).await, 409, "once");
+
+    let open = hub::recon::desk::open(hub.pool(), 10).await.unwrap();
+    let short = open.iter().find(|e| e.kind == "CASH_DIFFERS").expect("the short count is on the desk");
+    assert!(short.detail.contains("SH-XH-0001/cash/7 journaled ¥300.00 counted ¥290.00"), "{}", short.detail);
+    let page = finance.page(&format!("{}/console/recon/exceptions/{}", hub.url(), short.id)).await;
+    assert!(page.contains("id=\"count-side\">¥290.00 li.finance"), "{page}");
+    let audited: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE action = 'recon.cash_count'")
+        .fetch_one(hub.pool())
+        .await
+        .unwrap();
+    assert_eq!(audited, 1);
+}

@@ -170,7 +170,7 @@ async fn a_fleet_day_is_reconciled_its_discrepancies_found_and_its_suspense_sett
         hub::recon::accounts::AccountsFile { payments: sims.client_config(&keys_dir()), billers: None };
     let fetched = accounts.clients().unwrap().fetch(hub.pool(), &day().booking_days()).await.unwrap();
     assert!(fetched.failed.is_empty(), "{:?}", fetched.failed);
-    assert_eq!(fetched.stored.len(), 6, "three channels, two days: {:?}", fetched.stored);
+    assert_eq!(fetched.stored.len(), 8, "four statements, two days: {:?}", fetched.stored);
     let wechat_file = hub::statements::latest(hub.pool(), "10000100", "wechat", date).await.unwrap().unwrap();
     assert_eq!(wechat_file.sha256, fleet::package::sha256_hex(&wechat_file.body));
     // As WeChat sent it: gzip'd; parsed again from those bytes whenever needed.
@@ -326,11 +326,73 @@ async fn the_scheduled_turn_reconciles_the_newest_final_day_once() {
     assert_eq!(newest.held, 1, "{newest:?}");
     let stored: i64 =
         sqlx::query_scalar("SELECT count(*) FROM statements").fetch_one(hub.pool()).await.unwrap();
-    assert_eq!(stored, 3 * 8, "three channels, eight days (the seven and the day after): {runs:?}");
+    assert_eq!(stored, 4 * 8, "four statements, eight days (the seven and the day after): {runs:?}");
     let complete: i64 = sqlx::query_scalar("SELECT count(*) FROM recon_runs WHERE complete")
         .fetch_one(hub.pool())
         .await
         .unwrap();
     assert_eq!(complete, 7);
     assert!(hub::recon::scheduled_turn(hub.pool(), &clients, now).await.unwrap().is_empty(), "done already");
+}
+
+fn collected(id: i64, hour: i64, notes: u32, sum_fen: i64) -> fleet::wire::CashCollectionReport {
+    fleet::wire::CashCollectionReport {
+        id,
+        at_ms: at(hour).0,
+        staff_id: "S001".into(),
+        notes,
+        sum_fen,
+        unknown: 0,
+        uncertain: 0,
+    }
+}
+
+/// The cash boxes' collections reach the hub in the heartbeats (each kept once, however often a
+/// heartbeat repeats it); finance enters what was counted out of each cassette, once and audited;
+/// the run of the collection's day matches the count that agrees and puts the one short of the
+/// journal on the desk, with both sides.
+#[tokio::test]
+async fn a_cash_count_short_of_the_journal_is_put_on_the_desk() {
+    let hub = TestHub::start().await;
+    let kiosk = hub.kiosk("SH-CASH-01").await;
+    let mut beat = common::healthy_beat();
+    beat.cash_collections = vec![collected(2, 18, 3, 30_000), collected(1, 9, 5, 25_000)];
+    kiosk.client.heartbeat(&beat).await.unwrap();
+    kiosk.client.heartbeat(&beat).await.unwrap();
+    let kept = hub::recon::cash::of_day(hub.pool(), day().date()).await.unwrap();
+    assert_eq!(
+        kept.iter().map(|c| (c.collection_id, c.journaled_fen)).collect::<Vec<_>>(),
+        [(1, 25_000), (2, 30_000)]
+    );
+
+    let pool = hub.pool();
+    let count = |id: i64, fen: i64| hub::recon::cash::record_count(pool, "SH-CASH-01", id, Fen(fen), "fin");
+    assert_eq!(count(1, 25_000).await.unwrap(), Some(day().date()));
+    assert_eq!(count(2, 29_000).await.unwrap(), Some(day().date()), "a 10-yuan note short");
+    assert_eq!(count(2, 30_000).await.unwrap(), None, "counted once: a recount is a resolution");
+    assert_eq!(count(9, 100).await.unwrap(), None, "no such collection");
+    let audited: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE action = 'recon.cash_count'")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    assert_eq!(audited, 2);
+
+    let now = Ts(chrono::Utc::now().timestamp_millis());
+    let summary = hub::recon::run_day(pool, day().date(), now).await.unwrap();
+    assert_eq!(summary.exceptions, 1, "{summary:?}");
+    let open = hub::recon::desk::open(pool, 10).await.unwrap();
+    assert_eq!(open.len(), 1);
+    let short = &open[0];
+    assert_eq!(short.kind, "CASH_DIFFERS");
+    assert_eq!(short.kiosk_id.as_deref(), Some("SH-CASH-01"));
+    assert!(short.detail.starts_with("CASH_DIFFERS   SH-CASH-01/cash/2 journaled"), "{}", short.detail);
+    assert_eq!(short.evidence["cash"]["journaled_fen"], 30_000);
+    assert_eq!(short.evidence["cash"]["counted_fen"], 29_000);
+    let figures = hub::recon::desk::by_source(pool, day().date()).await.unwrap();
+    let cash = figures.iter().find(|f| f.source == "cash-collection").expect("the cash boxes' figures");
+    assert_eq!((cash.matched, cash.open), (1, 1));
+    // Run again: filed once.
+    let again = hub::recon::run_day(pool, day().date(), now).await.unwrap();
+    assert_eq!(again.exceptions, 1);
+    assert_eq!(hub::recon::desk::open(pool, 10).await.unwrap().len(), 1);
 }

@@ -66,6 +66,11 @@ async fn notes_are_kept_per_intake_and_a_collection_counts_the_box_once() {
     let again = cash.collect("S001", T0 + 200).await.unwrap();
     assert_eq!((again.count.notes, again.count.sum_fen, again.id), (0, 0, collection.id + 1));
     assert!(cash.collect("", T0).await.is_err());
+    // The heartbeat's read-only connection reads them, newest first, for the hub's count.
+    let reader = journal::OutboxReader::open(&dir.path().join("journal.sqlite")).await.unwrap();
+    let reported = reader.cash_collections(10).await.unwrap();
+    assert_eq!(reported, [again, collection.clone()]);
+    assert_eq!(reader.cash_collections(1).await.unwrap().len(), 1);
 }
 
 /// The custody trigger lets a note move only forward, on an intake still open too: what the

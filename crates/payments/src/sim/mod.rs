@@ -1,4 +1,6 @@
-//! Stateful simulators of the three channels (payments.md §9), served on loopback with
+//! Stateful simulators of the three channels (payments.md §9), and of the card acquirer's host
+//! and portal (`card_acquirer`: what the simulated terminals approved, as the settlement file
+//! lists it), served on loopback with
 //! [`simkit::serve`]. Each has its own [`FaultPlan`] (queued rules via `POST /admin/faults`, or the
 //! `x-sim-fault` header per request) and its own ledger of the money it moved, readable in process
 //! ([`SimHandle::ledger`]) and at `GET /admin/ledger`.
@@ -23,6 +25,7 @@ mod admin;
 mod alipay;
 mod alipay_bill;
 mod book;
+mod card_acquirer;
 mod faults;
 mod unionpay;
 mod unionpay_file;
@@ -30,9 +33,10 @@ mod wechat;
 mod wire;
 
 pub use book::{LedgerEntry, LedgerKind, RefundEnding};
+pub use card_acquirer::{host_line, HostTransaction};
 
 use crate::config::{ConfigError, PaymentsConfig, Secret};
-use crate::{AlipayConfig, UnionPayConfig, WeChatConfig};
+use crate::{AlipayConfig, CardAcquirerConfig, UnionPayConfig, WeChatConfig};
 use book::{Book, RefundTiming};
 use kiosk_core::Fen;
 use serde::Deserialize;
@@ -107,13 +111,46 @@ fn unionpay_fee_ppm() -> u32 {
     3_800
 }
 
-/// The three simulators' settings.
+/// The card acquirer: the host the simulated terminals report to and the portal of the
+/// merchant's settlement files.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CardAcquirerSimConfig {
+    /// The merchant id the simulated terminals report (`898310048990001`).
+    pub merchant_id: String,
+    /// The portal key.
+    pub key: Secret,
+    #[serde(default)]
+    pub port: u16,
+    /// The merchant's fee, parts per million of each sale (default 0.50%, a debit card's).
+    #[serde(default = "card_fee_ppm")]
+    pub fee_ppm: u32,
+}
+
+fn card_fee_ppm() -> u32 {
+    5_000
+}
+
+impl CardAcquirerSimConfig {
+    fn demo() -> CardAcquirerSimConfig {
+        CardAcquirerSimConfig {
+            merchant_id: "898310048990001".into(),
+            key: Secret::from("YizhanSimulatorPortalKey"),
+            port: 0,
+            fee_ppm: card_fee_ppm(),
+        }
+    }
+}
+
+/// The simulators' settings.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ChannelSimsConfig {
     pub wechat: WeChatSimConfig,
     pub alipay: AlipaySimConfig,
     pub unionpay: UnionPaySimConfig,
+    #[serde(default = "CardAcquirerSimConfig::demo")]
+    pub card_acquirer: CardAcquirerSimConfig,
 }
 
 impl ChannelSimsConfig {
@@ -144,6 +181,7 @@ impl ChannelSimsConfig {
                 port: 0,
                 fee_ppm: unionpay_fee_ppm(),
             },
+            card_acquirer: CardAcquirerSimConfig::demo(),
         }
     }
 }
@@ -267,21 +305,32 @@ pub async fn start_unionpay(config: &UnionPaySimConfig) -> Result<SimHandle, Sim
     start(listener, router, plan, book)
 }
 
-/// The three simulators, running.
+/// Starts the card acquirer's host and portal simulator.
+pub async fn start_card_acquirer(config: &CardAcquirerSimConfig) -> Result<SimHandle, SimError> {
+    let listener = bind(config.port).await?;
+    let (plan, book) = (FaultPlan::default(), Book::new("31"));
+    let router = card_acquirer::router(config.clone(), plan.clone(), book.clone());
+    start(listener, router, plan, book)
+}
+
+/// The simulators, running.
 #[derive(Debug)]
 pub struct RunningChannelSims {
     pub wechat: SimHandle,
     pub alipay: SimHandle,
     pub unionpay: SimHandle,
+    /// The card acquirer: its ledger is what the simulated terminals reported.
+    pub card_acquirer: SimHandle,
     config: ChannelSimsConfig,
 }
 
-/// Starts the three simulators on loopback.
+/// Starts the simulators on loopback.
 pub async fn start_all(config: &ChannelSimsConfig) -> Result<RunningChannelSims, SimError> {
     Ok(RunningChannelSims {
         wechat: start_wechat(&config.wechat).await?,
         alipay: start_alipay(&config.alipay).await?,
         unionpay: start_unionpay(&config.unionpay).await?,
+        card_acquirer: start_card_acquirer(&config.card_acquirer).await?,
         config: config.clone(),
     })
 }
@@ -325,6 +374,14 @@ impl RunningChannelSims {
                 request_timeout_ms: 3_000,
                 pay_timeout_ms: 3_000,
                 fee_rate_ppm: Some(self.config.unionpay.fee_ppm),
+            }),
+            card_acquirer: Some(CardAcquirerConfig {
+                base_url: self.card_acquirer.url(),
+                merchant_id: self.config.card_acquirer.merchant_id.clone(),
+                key: self.config.card_acquirer.key.clone(),
+                connect_timeout_ms: 1_000,
+                request_timeout_ms: 3_000,
+                fee_rate_ppm: Some(self.config.card_acquirer.fee_ppm),
             }),
         }
     }

@@ -56,6 +56,7 @@ fn config(url: &str) -> PaymentsConfig {
             pay_timeout_ms: 2_000,
             fee_rate_ppm: None,
         }),
+        card_acquirer: None,
     }
 }
 

@@ -6,6 +6,7 @@
 mod common;
 
 mod alipay_flows;
+mod card_acquirer;
 mod code_tables;
 mod config;
 mod hostile_replies;

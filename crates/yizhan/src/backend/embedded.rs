@@ -23,7 +23,7 @@ mod with_sims {
     }
 
     impl EmbeddedSims {
-        /// Starts all seven on free loopback ports with the demo keys in `keys_dir`.
+        /// Starts all eight on free loopback ports with the demo keys in `keys_dir`.
         pub async fn start(keys_dir: &Path) -> Result<EmbeddedSims, BackendError> {
             let channels = payments::sim::start_all(&ChannelSimsConfig::demo(keys_dir))
                 .await
@@ -59,6 +59,7 @@ mod with_sims {
                 ("wechat", self.channels.wechat.url()),
                 ("alipay", self.channels.alipay.url()),
                 ("unionpay", self.channels.unionpay.url()),
+                ("card-acquirer", self.channels.card_acquirer.url()),
                 ("water", self.billers.water.url()),
                 ("power", self.billers.power.url()),
                 ("gas", self.billers.gas.url()),

@@ -119,6 +119,11 @@ impl Backend {
                 .map_err(|e| BackendError::Device(crate::devices::DeviceError::BankCard(e)))?;
         }
         let devices = crate::devices::Devices::open(&config.devices, &journal)?;
+        // A simulated terminal settles with the simulated acquirer whose files the hub reads;
+        // never with a real acquirer's portal.
+        if let Some(acquirer) = payments_config.card_acquirer.as_ref().filter(|a| a.is_simulator()) {
+            devices.sims.report_card_transactions_to(&acquirer.base_url);
+        }
         let signing_key = match &config.receipts {
             Some(receipts) => Some(
                 printer::proof::load_signing_key(&receipts.signing_key)

@@ -38,6 +38,8 @@ pub async fn run(args: &SimArgs, config_dir: &Path) -> ExitCode {
             return ExitCode::from(1);
         }
     };
+    // Its terminal settles with the acquirer simulator, as a kiosk's own simulated one does.
+    crate::devices::report_card_transactions(&cards.bankcard, &sims.channels.card_acquirer.url());
     for (name, url) in sims.urls() {
         println!("{name} {url}");
     }
@@ -110,6 +112,19 @@ pub fn kiosk_config_for(sims: &EmbeddedSims, divisor: u32) -> String {
             u.request_timeout_ms,
             u.pay_timeout_ms,
             fee_line(u.fee_rate_ppm)
+        );
+    }
+    if let Some(c) = &payments.card_acquirer {
+        let _ = writeln!(
+            out,
+            "[payments.card_acquirer]\nbase_url = {:?}\nmerchant_id = {:?}\nkey = {:?}\n\
+             connect_timeout_ms = {}\nrequest_timeout_ms = {}\n{}",
+            c.base_url,
+            c.merchant_id,
+            c.key.expose_secret(),
+            c.connect_timeout_ms,
+            c.request_timeout_ms,
+            fee_line(c.fee_rate_ppm)
         );
     }
     let entries =

@@ -3,6 +3,8 @@
 
 mod sims;
 
+#[cfg(feature = "sim")]
+pub use sims::report_card_transactions;
 pub use sims::DeviceSims;
 
 use crate::card_memory::JournalMemory;

@@ -9,7 +9,7 @@ use super::DeviceError;
 use std::path::PathBuf;
 
 #[cfg(feature = "sim")]
-pub use with_sims::DeviceSims;
+pub use with_sims::{report_card_transactions, DeviceSims};
 #[cfg(not(feature = "sim"))]
 pub use without_sims::DeviceSims;
 
@@ -102,6 +102,49 @@ mod with_sims {
             self.cash = Some(Arc::new(sim));
             Ok(path)
         }
+
+        /// The simulated terminal goes online to the card acquirer's host at `acquirer_url` (the
+        /// acquirer simulator of `[payments.card_acquirer]`) with every transaction it approves,
+        /// as a real one does: the acquirer's settlement file then lists them. Needs a tokio
+        /// runtime.
+        pub fn report_card_transactions_to(&self, acquirer_url: &str) {
+            if let Some(terminal) = &self.bankcard {
+                report_card_transactions(terminal, acquirer_url);
+            }
+        }
+    }
+
+    /// `terminal` reports what it approves to the acquirer's host at `acquirer_url`.
+    pub fn report_card_transactions(terminal: &TerminalSim, acquirer_url: &str) {
+        let line = payments::sim::host_line(acquirer_url);
+        terminal.report_to(Arc::new(move |report| {
+            // The line closes only with the process.
+            let _ = line.send(host_transaction(report));
+        }));
+    }
+
+    fn host_transaction(report: bankcard::sim::HostReport) -> payments::sim::HostTransaction {
+        use bankcard::frame::TransType;
+        let trans = match report.trans {
+            TransType::Sale => "sale",
+            TransType::Void => "void",
+            TransType::Refund => "refund",
+            TransType::Reversal => "reversal",
+            TransType::QueryLast => "query",
+        };
+        payments::sim::HostTransaction {
+            trans: trans.to_string(),
+            reference: report.reference,
+            original: report.original,
+            amount: report.amount,
+            merchant_id: report.merchant_id,
+            terminal_id: report.terminal_id,
+            batch: report.batch,
+            voucher: report.voucher,
+            ref_no: report.ref_no,
+            pan: report.pan,
+            at: report.at,
+        }
     }
 }
 
@@ -140,5 +183,8 @@ mod without_sims {
         pub fn start_cash(&mut self) -> Result<PathBuf, DeviceError> {
             Err(DeviceError::NoSimulators)
         }
+
+        /// Nothing to report: no simulated terminal in this build.
+        pub fn report_card_transactions_to(&self, _acquirer_url: &str) {}
     }
 }

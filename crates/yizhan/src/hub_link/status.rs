@@ -67,7 +67,31 @@ pub async fn heartbeat(backend: &Backend, reader: &OutboxReader, settings: &supe
                 merchant,
             })
             .collect(),
+        cash_collections: cash_collections(reader).await,
     }
+}
+
+/// How many of the newest collections each heartbeat repeats: the hub keeps each once, so a
+/// lost heartbeat or a hub that was down loses none of a day's.
+const COLLECTIONS_REPORTED: i64 = 10;
+
+async fn cash_collections(reader: &OutboxReader) -> Vec<fleet::wire::CashCollectionReport> {
+    let collections = reader.cash_collections(COLLECTIONS_REPORTED).await.unwrap_or_else(|error| {
+        tracing::warn!(%error, "heartbeat: the cash collections could not be read");
+        Vec::new()
+    });
+    collections
+        .into_iter()
+        .map(|c| fleet::wire::CashCollectionReport {
+            id: c.id,
+            at_ms: c.at,
+            staff_id: c.staff_id,
+            notes: c.count.notes,
+            sum_fen: c.count.sum_fen,
+            unknown: c.count.unknown,
+            uncertain: c.count.uncertain,
+        })
+        .collect()
 }
 
 /// A staff-panel device line as the hub's device report.

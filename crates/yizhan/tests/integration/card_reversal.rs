@@ -14,13 +14,13 @@ use support::*;
 use yizhan::commands::customer::bank_card_customer;
 use yizhan::runtime::{PayMethod, Quiet};
 
-fn terminal_sim(kiosk: &TestKiosk) -> &TerminalSim {
+pub(crate) fn terminal_sim(kiosk: &TestKiosk) -> &TerminalSim {
     kiosk.runtime().devices.sims.bankcard.as_ref().expect("a simulated terminal")
 }
 
 /// Pays `fen` of a fresh water bill with a bank card; while the payment runs, `during` sees the
 /// order number.
-async fn pay_by_card(kiosk: &TestKiosk, fen: i64, during: impl AsyncFnOnce(&str)) -> Payment {
+pub(crate) async fn pay_by_card(kiosk: &TestKiosk, fen: i64, during: impl AsyncFnOnce(&str)) -> Payment {
     let account = kiosk.account(Utility::Water, fen);
     let order = kiosk.order(Utility::Water, &account).await;
     let id = order.reference.as_str().to_string();
@@ -33,7 +33,7 @@ async fn pay_by_card(kiosk: &TestKiosk, fen: i64, during: impl AsyncFnOnce(&str)
 /// A's sale is approved at the terminal but its answer is lost, and the link then garbles every
 /// frame: the last-result query and every reverse of A stay unknown, so A is parked in SUSPENSE
 /// with its reversal armed in the journal.
-async fn a_sale_left_in_doubt(kiosk: &TestKiosk, fen: i64) -> Payment {
+pub(crate) async fn a_sale_left_in_doubt(kiosk: &TestKiosk, fen: i64) -> Payment {
     let sim = terminal_sim(kiosk);
     sim.push_fault(TerminalFault::DropResponse);
     let a = pay_by_card(kiosk, fen, async |id: &str| {

@@ -172,8 +172,8 @@ async fn last_outcome(hub: &TestHub) -> (Option<bool>, Option<String>) {
         .unwrap()
 }
 
-/// A kiosk paired with a hub, holding a WeChat payment in suspense (the customer never entered
-/// the PIN, the reverse went unanswered), which the hub has heard of.
+/// A kiosk paired with a hub, holding a payment in suspense which the hub has heard of: by
+/// default a WeChat one (the customer never entered the PIN, the reverse went unanswered).
 struct SuspenseAtTheHub {
     hub: TestHub,
     kiosk: support::TestKiosk,
@@ -185,17 +185,28 @@ struct SuspenseAtTheHub {
 
 impl SuspenseAtTheHub {
     async fn start() -> SuspenseAtTheHub {
-        use support::{wechat_code, Fault, TestKiosk};
+        SuspenseAtTheHub::start_with(async |kiosk: &support::TestKiosk| {
+            use support::{wechat_code, Fault};
+            let account = kiosk.account(kiosk_core::Utility::Water, 3150);
+            let code = wechat_code();
+            let faults = kiosk.channel(&code).faults();
+            faults.inject("pay", Fault::UserPaying { ms: None }, 1);
+            faults.inject("reverse", Fault::Status { code: 503 }, 100);
+            let payment = kiosk.pay(kiosk_core::Utility::Water, &account, code).await;
+            faults.clear();
+            payment
+        })
+        .await
+    }
+
+    /// The payment `suspense` leaves in suspense at a fresh kiosk.
+    async fn start_with(
+        suspense: impl AsyncFnOnce(&support::TestKiosk) -> kiosk_core::Payment,
+    ) -> SuspenseAtTheHub {
         let hub = TestHub::start().await;
-        let kiosk = TestKiosk::start().await;
-        let account = kiosk.account(kiosk_core::Utility::Water, 3150);
-        let code = wechat_code();
-        let faults = kiosk.channel(&code).faults();
-        faults.inject("pay", Fault::UserPaying { ms: None }, 1);
-        faults.inject("reverse", Fault::Status { code: 503 }, 100);
-        let payment = kiosk.pay(kiosk_core::Utility::Water, &account, code).await;
+        let kiosk = support::TestKiosk::start().await;
+        let payment = suspense(&kiosk).await;
         assert!(matches!(payment.state, kiosk_core::State::Suspense { .. }), "{:?}", payment.state);
-        faults.clear();
 
         let data = kiosk.dir.path();
         let config_file = config_with(data, |body| body);
@@ -339,6 +350,75 @@ async fn the_hubs_reconciliation_settles_a_suspense_payment_naming_the_files() {
     at_hub.beat().await;
     let after = at_hub.kiosk.backend.runtime.journal.transitions(payment.id()).await.unwrap();
     assert_eq!(after.len(), transitions.len());
+}
+
+/// A bank-card sale whose answer was lost (approved at the terminal; the link then garbled every
+/// frame) is in suspense: the kiosk had given up on it and asked for its reversal, unanswered.
+/// The simulated terminal reported the approval to the acquirer's host, as a real one goes
+/// online; the hub fetches the merchant's settlement file from the acquirer's portal, finds the
+/// order number the kiosk gave the terminal, and sends the settling. The kiosk journals it
+/// naming the file and gives the money back as its machine says for a charge it had decided
+/// to reverse: through the terminal, by the armed reversal. Charged once, returned once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_card_sale_in_doubt_settles_from_the_acquirers_settlement_file() {
+    use crate::card_reversal::{a_sale_left_in_doubt, pay_by_card, terminal_sim};
+    let at_hub = SuspenseAtTheHub::start_with(async |kiosk: &support::TestKiosk| {
+        a_sale_left_in_doubt(kiosk, 4_560).await
+    })
+    .await;
+    let (hub, kiosk, payment) = (&at_hub.hub, &at_hub.kiosk, &at_hub.payment);
+    let sims = kiosk.backend.sims.as_ref().unwrap();
+    let merchant = "898310048990001";
+    let reported: serde_json::Value =
+        sqlx::query_scalar("SELECT last_heartbeat FROM kiosks").fetch_one(hub.pool()).await.unwrap();
+    let account = serde_json::json!({ "source": "bankcard-settlement", "merchant": merchant });
+    assert!(reported["merchants"].as_array().unwrap().contains(&account), "{}", reported["merchants"]);
+    fleet::Shipper::open(&at_hub.settings.journal, at_hub.settings.client().unwrap())
+        .await
+        .unwrap()
+        .ship_pending()
+        .await
+        .unwrap();
+    // The terminal's report has reached the acquirer.
+    while !sims.channels.card_acquirer.ledger().iter().any(|e| e.out_trade_no == payment.id()) {
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+
+    let accounts = hub::recon::accounts::AccountsFile {
+        payments: sims.payments_config(),
+        billers: Some(sims.billers_config()),
+    };
+    let now = kiosk_core::Ts(chrono::Utc::now().timestamp_millis());
+    let today = kiosk_core::recon::Day::of(now);
+    accounts.clients().unwrap().fetch(hub.pool(), &[today]).await.unwrap();
+    let summary = hub::recon::run_day(hub.pool(), today.date(), now).await.unwrap();
+    assert_eq!(summary.settled, 1, "{summary:?}");
+    let card_file = hub::statements::latest(hub.pool(), merchant, "bankcard-settlement", today.date())
+        .await
+        .unwrap()
+        .expect("the settlement file is kept");
+    let rows =
+        payments::parse_statement(kiosk_core::Channel::BankCard, &card_file.body, today.date(), merchant);
+    assert!(rows.unwrap().iter().any(|r| r.out_trade_no == payment.id()), "the sale is in the file");
+
+    assert_eq!(at_hub.beat().await, 1);
+    let settled = kiosk.backend.runtime.load(payment.id()).await.unwrap();
+    assert!(settled.state.is_terminal(), "{:?}", settled.state);
+    let money = settled.settlement();
+    assert!(money.balances() && money.returned == kiosk_core::Fen(4_560), "{money:?}");
+    let transitions = kiosk.backend.runtime.journal.transitions(payment.id()).await.unwrap();
+    let reconciled = transitions.iter().find(|t| t.from_state == "SUSPENSE").unwrap();
+    assert!(reconciled.event.contains(&card_file.sha256), "{reconciled:?}");
+    let terminal = terminal_sim(kiosk);
+    assert_eq!(terminal.reversals_seen(), [payment.id()], "returned by its own reversal");
+    let entry = terminal.entry(payment.id());
+    assert_eq!((entry.charges, entry.net()), (1, kiosk_core::Fen::ZERO), "charged once, returned once");
+    let record = kiosk.backend.runtime.journal.card_terminal().reversal(payment.id()).await.unwrap().unwrap();
+    assert_ne!(record.state, journal::CardReversalState::Armed);
+
+    // The next card customer pays as usual.
+    let next = pay_by_card(kiosk, 900, async |_: &str| {}).await;
+    assert_eq!(next.state, kiosk_core::State::Done);
 }
 
 /// The operator pushes a configuration: the kiosk checks it as it checks its own file, stages

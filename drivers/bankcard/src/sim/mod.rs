@@ -8,4 +8,4 @@ pub mod slot;
 pub mod terminal;
 
 pub use slot::SlotSim;
-pub use terminal::{Customer, LedgerEntry, TerminalFault, TerminalSim};
+pub use terminal::{Customer, HostLink, HostReport, LedgerEntry, TerminalFault, TerminalSim};

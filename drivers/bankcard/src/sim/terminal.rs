@@ -9,6 +9,12 @@
 //!   with the stored response if there is one, never executed twice;
 //! - `RV` reverses an approved sale with that reference (or answers `25`); `QL` answers the last
 //!   transaction's record (`IP` while it runs, `NF` if there never was one).
+//!
+//! A real terminal goes online to its acquirer's host with every sale, void, refund and
+//! reversal; the acquirer settles what stands and lists it in the merchant's settlement file.
+//! [`TerminalSim::report_to`] gives the simulated one a host: each transaction it approves is
+//! handed to it as a [`HostReport`] (the kiosk's simulated devices post them to the acquirer
+//! simulator, which writes the file the hub reconciles).
 
 use crate::codec::{decode_frame, encode_frame, Frame, Request, Response, ACK, NAK};
 use crate::frame::{MaskedPan, RespCode, TransType};
@@ -65,6 +71,38 @@ pub enum TerminalFault {
     /// for example `12`, a reversal the host will not take.
     Refuse(RespCode),
 }
+
+/// One approved transaction as the terminal reports it to its acquirer's host.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HostReport {
+    /// `Sale`, `Void`, `Refund` or `Reversal` (of the sale with this `reference`).
+    pub trans: TransType,
+    /// Our reference of the transaction: the order number (sale, void, reversal) or our refund
+    /// number (refund).
+    pub reference: String,
+    /// A refund's order number; empty otherwise.
+    pub original: String,
+    /// The amount approved (of a reversal: the reversed sale's).
+    pub amount: Fen,
+    /// The merchant id (商户号) and terminal id (终端号) the terminal is set up with.
+    pub merchant_id: String,
+    /// See `merchant_id`.
+    pub terminal_id: String,
+    /// The batch no.
+    pub batch: String,
+    /// The voucher no. (the terminal's trace number).
+    pub voucher: String,
+    /// The reference no.; of a reversal, the reversed sale's.
+    pub ref_no: String,
+    /// Masked card number.
+    pub pan: String,
+    /// When the terminal approved it (UTC milliseconds).
+    pub at: kiosk_core::Ts,
+}
+
+/// Where a simulated terminal reports what it approved: called under the terminal's lock, so
+/// it must only hand the report on (spawn, send), never wait.
+pub type HostLink = Arc<dyn Fn(HostReport) + Send + Sync>;
 
 /// Money moved for one of our order numbers.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -124,6 +162,36 @@ struct State {
     reversals_seen: Vec<String>,
     requests: Vec<TransType>,
     powered: bool,
+    host: Option<Host>,
+}
+
+/// The host link, with a `Debug` that says only whether there is one.
+#[derive(Clone)]
+struct Host(HostLink);
+
+impl std::fmt::Debug for Host {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Host")
+    }
+}
+
+impl State {
+    fn report(&self, trans: TransType, approval: &Response, ref_no: &str) {
+        let Some(Host(host)) = &self.host else { return };
+        host(HostReport {
+            trans,
+            reference: approval.info.reference.clone(),
+            original: approval.info.original.clone(),
+            amount: approval.amount,
+            merchant_id: approval.merchant_id.clone(),
+            terminal_id: approval.terminal_id.clone(),
+            batch: approval.batch.clone(),
+            voucher: approval.voucher.clone(),
+            ref_no: ref_no.to_string(),
+            pan: approval.pan.as_ref().map(|p| p.as_receipt_text().to_string()).unwrap_or_default(),
+            at: kiosk_core::Ts(chrono::Utc::now().timestamp_millis()),
+        });
+    }
 }
 
 impl Default for State {
@@ -147,6 +215,7 @@ impl Default for State {
             reversals_seen: Vec::new(),
             requests: Vec::new(),
             powered: true,
+            host: None,
         }
     }
 }
@@ -287,6 +356,11 @@ impl TerminalSim {
     /// Every request executed (retransmissions excluded), in order.
     pub fn requests(&self) -> Vec<TransType> {
         self.lock().requests.clone()
+    }
+
+    /// Reports every transaction approved from now on to `host` (see [`HostReport`]).
+    pub fn report_to(&self, host: HostLink) {
+        self.lock().host = Some(Host(host));
     }
 
     /// The voucher / STAN counter.
@@ -483,6 +557,7 @@ fn decide(s: &mut State, req: &Request) -> Response {
             undone: false,
             refunded: Fen::ZERO,
         });
+        s.report(TransType::Sale, &r, &r.ref_no);
     }
     r
 }
@@ -543,7 +618,9 @@ fn void(s: &mut State, req: &Request) -> Response {
     t.undone = true;
     let e = s.ledger.entry(t.reference.clone()).or_default();
     e.voided = Fen(e.voided.0 + req.amount.0);
-    respond(s, RespCode::APPROVED, req, "撤销成功")
+    let r = respond(s, RespCode::APPROVED, req, "撤销成功");
+    s.report(TransType::Void, &r, &r.ref_no);
+    r
 }
 
 fn refund(s: &mut State, req: &Request) -> Response {
@@ -555,7 +632,9 @@ fn refund(s: &mut State, req: &Request) -> Response {
     t.refunded = Fen(t.refunded.0 + req.amount.0);
     let e = s.ledger.entry(t.reference.clone()).or_default();
     e.refunded = Fen(e.refunded.0 + req.amount.0);
-    respond(s, RespCode::APPROVED, req, "退货成功")
+    let r = respond(s, RespCode::APPROVED, req, "退货成功");
+    s.report(TransType::Refund, &r, &r.ref_no);
+    r
 }
 
 fn reversal(s: &mut State, req: &Request) -> Response {
@@ -565,9 +644,11 @@ fn reversal(s: &mut State, req: &Request) -> Response {
         return respond(s, RespCode::ORIGINAL_NOT_FOUND, req, "无原交易 无需冲正");
     };
     t.undone = true;
-    let amount = t.amount;
+    let (amount, reversed_ref_no) = (t.amount, t.ref_no.clone());
     let e = s.ledger.entry(t.reference.clone()).or_default();
     e.reversed = Fen(e.reversed.0 + amount.0);
     let req = Request { amount, ..req.clone() };
-    respond(s, RespCode::APPROVED, &req, "冲正成功")
+    let r = respond(s, RespCode::APPROVED, &req, "冲正成功");
+    s.report(TransType::Reversal, &r, &reversed_ref_no);
+    r
 }
