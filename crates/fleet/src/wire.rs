@@ -245,6 +245,14 @@ pub enum CommandAction {
         order_ref: String,
         evidence: kiosk_core::payment::StatementEvidence,
     },
+    /// The biller's final files lack a write-off the kiosk journaled as done (`NOT_AT_BILLER`):
+    /// the kiosk asks the biller about the line with this write-off `reference`, and sends the
+    /// same write-off again (same reference, so the biller cannot take it twice) only when the
+    /// biller says it never had it. The kiosk's journal must hold the line as written off.
+    ResendWriteOff {
+        order_ref: String,
+        reference: String,
+    },
     /// A whole `kiosk.toml`, numbered by the hub (each kiosk's versions count up from 1). The
     /// kiosk checks it as it checks its own file at start-up, stages it, and applies it between
     /// customers; the heartbeat's `config_version` says when it runs.

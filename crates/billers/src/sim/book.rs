@@ -178,6 +178,22 @@ impl Book {
         &self.ledger
     }
 
+    /// The books lose the write-off `reference` (seeded discrepancy: a write-off the biller
+    /// answered but never kept): gone from the ledger, its file and its status, the account's
+    /// amount due and bill version as before it, so the same write-off sent again is taken.
+    /// False if there is no such write-off.
+    pub fn lose_write_off(&mut self, reference: &str) -> bool {
+        let Some(at) = self.ledger.write_offs.iter().position(|e| e.reference == reference) else {
+            return false;
+        };
+        let entry = self.ledger.write_offs.remove(at);
+        if let Some(account) = self.accounts.get_mut(&entry.account) {
+            account.amount_due += entry.amount_fen;
+            account.version = entry.bill_version;
+        }
+        true
+    }
+
     /// Creates or replaces an account; its bill gets a new id and version 1.
     pub fn put_account(&mut self, seed: AccountSeed) -> BillBody {
         let bill_id = format!("{}{:06}", self.prefix(), self.next_bill);

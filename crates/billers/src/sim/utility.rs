@@ -57,6 +57,11 @@ impl UtilitySim {
         self.book().list_twice(reference)
     }
 
+    /// Seeds a lost write-off: the books forget `reference` (see `Book::lose_write_off`).
+    pub fn lose_write_off(&self, reference: &str) -> bool {
+        self.book().lose_write_off(reference)
+    }
+
     pub fn put_account(&self, seed: AccountSeed) -> BillBody {
         self.book().put_account(seed)
     }

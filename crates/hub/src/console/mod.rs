@@ -48,6 +48,7 @@ pub fn routes() -> Router<AppState> {
         .route("/console/recon/exceptions/{id}", get(recon_page::exception))
         .route("/console/recon/exceptions/{id}/resolve", post(recon_page::resolve))
         .route("/console/recon/cash/{kiosk}/{collection}", post(recon_page::count_cash))
+        .route("/console/recon/exceptions/{id}/write-off-again", post(recon_page::write_off_again))
         .route("/console/updates", get(updates_page::show))
         .route("/console/updates/rollouts", post(updates_page::start))
         .route("/console/updates/rollouts/{id}/stop", post(updates_page::stop))

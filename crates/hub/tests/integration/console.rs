@@ -673,3 +673,62 @@ async fn finance_records_a_cash_count_and_a_short_one_goes_to_the_desk() {
         .unwrap();
     assert_eq!(audited, 1);
 }
+
+/// On a `NOT_AT_BILLER` difference finance has its kiosk ask the biller again: the command is
+/// queued for that kiosk (audited as a command) and shown with the difference until the kiosk
+/// answers; another kind of difference offers no such button and refuses the form.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn finance_has_the_kiosk_ask_the_biller_again_from_the_desk() {
+    let (hub, _kiosk) = hub_with_a_kiosk().await;
+    let now = kiosk_core::Ts(chrono::Utc::now().timestamp_millis());
+    let day = chrono::NaiveDate::from_ymd_opt(2026, 12, 5).unwrap();
+    let run = hub::recon::run_day(hub.pool(), day, now).await.unwrap();
+    let lacking = kiosk_core::recon::Flag::NotAtBiller {
+        reference: "K-000002-L0".into(),
+        amount: kiosk_core::Fen(3_150),
+    };
+    let other = kiosk_core::recon::Flag::LocalOnly { order: "K-000003".into(), amount: kiosk_core::Fen(100) };
+    let evidence = serde_json::json!({ "files": [], "journal": null });
+    for (flag, order) in [(&lacking, "K-000002"), (&other, "K-000003")] {
+        let owner = Some(("SH-XH-0001", order));
+        hub::recon::desk::file(
+            hub.pool(),
+            run.run_id,
+            day,
+            flag,
+            owner,
+            Some("biller:water"),
+            evidence.clone(),
+        )
+        .await
+        .unwrap();
+    }
+    let open = hub::recon::desk::open(hub.pool(), 10).await.unwrap();
+    let id_of = |kind: &str| open.iter().find(|e| e.kind == kind).unwrap().id;
+    let finance = Session::sign_in(&hub, "li.finance").await;
+    let page = async |id: i64| finance.page(&format!("{}/console/recon/exceptions/{id}", hub.url())).await;
+    assert!(!page(id_of("LOCAL_ONLY")).await.contains("write-off-again"));
+    let refused = format!("{}/console/recon/exceptions/{}/write-off-again", hub.url(), id_of("LOCAL_ONLY"));
+    assert_eq!(finance.post(&refused, &[("csrf", finance.csrf.as_str())]).await, 409);
+
+    let lacking_id = id_of("NOT_AT_BILLER");
+    assert!(page(lacking_id).await.contains("再次查询销账"));
+    let action = format!("{}/console/recon/exceptions/{lacking_id}/write-off-again", hub.url());
+    let supervisor = Session::sign_in(&hub, "wang.hall").await;
+    assert_eq!(supervisor.post(&action, &[("csrf", supervisor.csrf.as_str())]).await, 403);
+    let next = finance.post_and_follow(&action, &[("csrf", finance.csrf.as_str())]).await;
+    assert_eq!(next, format!("/console/recon/exceptions/{lacking_id}"));
+    let queued: Vec<(String, serde_json::Value)> =
+        sqlx::query_as("SELECT kiosk_id, action FROM commands").fetch_all(hub.pool()).await.unwrap();
+    assert_eq!(queued.len(), 1);
+    assert_eq!(queued[0].0, "SH-XH-0001");
+    assert_eq!(
+        serde_json::from_value::<fleet::wire::CommandAction>(queued[0].1.clone()).unwrap(),
+        fleet::wire::CommandAction::ResendWriteOff {
+            order_ref: "K-000002".into(),
+            reference: "K-000002-L0".into()
+        }
+    );
+    let shown = page(lacking_id).await;
+    assert!(shown.contains("id=\"asked-again\"") && shown.contains("等待终端执行"), "{shown}");
+}

@@ -46,7 +46,9 @@ pub async fn carry_out(
     // or the next heartbeat would take it for one already carried out.
     let settles = matches!(
         command.action,
-        CommandAction::SettleSuspense { .. } | CommandAction::ReconcileSuspense { .. }
+        CommandAction::SettleSuspense { .. }
+            | CommandAction::ReconcileSuspense { .. }
+            | CommandAction::ResendWriteOff { .. }
     );
     if settles && backend.runtime.customer_paying_now() {
         tracing::info!(id = command.id, "a settling from the hub waits for the customer paying now");
@@ -73,6 +75,14 @@ pub async fn carry_out(
         }
         CommandAction::ReconcileSuspense { order_ref, evidence } => {
             let (done, detail) = reconcile(backend, order_ref, evidence).await;
+            CommandAck { id: command.id, done, detail }
+        }
+        CommandAction::ResendWriteOff { order_ref, reference } => {
+            let staff = format!("hub:{}", command.operator);
+            let (done, detail) = match backend.runtime.write_off_again(order_ref, reference, &staff).await {
+                Ok(found) => (found.written_off(), format!("{reference}: {}", found.describe())),
+                Err(error) => (false, error.to_string()),
+            };
             CommandAck { id: command.id, done, detail }
         }
         CommandAction::PushConfig { version, config, sha256 } => {
@@ -118,6 +128,11 @@ fn detail_of(command: &Command) -> String {
         }
         CommandAction::ReconcileSuspense { order_ref, evidence } => {
             format!("reconcile {order_ref} from files sha256 {}", evidence.files.join(" "))
+        }
+        CommandAction::ResendWriteOff { order_ref, reference } => {
+            format!(
+                "ask the biller about write-off {reference} of {order_ref}, sent again if it never had it"
+            )
         }
         // The text may hold addresses and account ids: its hash identifies it.
         CommandAction::PushConfig { version, sha256, .. } => {
@@ -183,6 +198,7 @@ async fn act(backend: &Backend, reader: &OutboxReader, data_dir: &Path, command:
         ),
         CommandAction::SettleSuspense { .. }
         | CommandAction::ReconcileSuspense { .. }
+        | CommandAction::ResendWriteOff { .. }
         | CommandAction::PushConfig { .. }
         | CommandAction::InstallUpdate { .. }
         | CommandAction::CancelUpdate { .. } => {

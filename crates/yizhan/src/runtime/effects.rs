@@ -124,7 +124,7 @@ impl Runtime {
         Ok(Some(event))
     }
 
-    async fn write_off(&self, p: &Payment, line: usize, channel: Channel) -> WriteOffReply {
+    pub(super) async fn write_off(&self, p: &Payment, line: usize, channel: Channel) -> WriteOffReply {
         let order_line = &p.order.lines[line];
         let client = self.billers.get(order_line.utility);
         let txn = p.channel_txn.as_deref().unwrap_or_default();

@@ -19,6 +19,8 @@ pub mod journaling;
 pub mod observer;
 mod scan;
 mod slips;
+mod write_off_again;
+pub use write_off_again::WriteOffAgain;
 
 pub use bank_card_slot::card_kept_note;
 pub use cash::{CashCustomer, CashNews, CashUnavailable, IdleCustomer};
@@ -158,6 +160,8 @@ pub enum RuntimeError {
     NotParked(String, &'static str),
     #[error("refused: it contradicts what the kiosk itself saw for {0}; nothing changed")]
     ResolutionRefused(String),
+    #[error("{0}: nothing was sent")]
+    NoWriteOffToAskAbout(String),
     #[error("the journal cannot be trusted, so this kiosk takes no money: {0}")]
     JournalUntrusted(String),
     #[error("the kiosk was taken out of service by the operator: {0}")]
@@ -177,6 +181,7 @@ impl RuntimeError {
                 | RuntimeError::NotFound(_)
                 | RuntimeError::NotParked(..)
                 | RuntimeError::ResolutionRefused(_)
+                | RuntimeError::NoWriteOffToAskAbout(_)
         )
     }
 

@@ -203,10 +203,30 @@ impl SuspenseAtTheHub {
     async fn start_with(
         suspense: impl AsyncFnOnce(&support::TestKiosk) -> kiosk_core::Payment,
     ) -> SuspenseAtTheHub {
+        let at_hub = SuspenseAtTheHub::paying(suspense).await;
+        assert!(
+            matches!(at_hub.payment.state, kiosk_core::State::Suspense { .. }),
+            "{:?}",
+            at_hub.payment.state
+        );
+        let reported: serde_json::Value =
+            sqlx::query_scalar("SELECT last_heartbeat FROM kiosks WHERE id = 'SH-TEST-0001'")
+                .fetch_one(at_hub.hub.pool())
+                .await
+                .unwrap();
+        assert_eq!(
+            reported["suspense"][0]["order_ref"],
+            at_hub.payment.id(),
+            "the hub sees the payment in suspense"
+        );
+        at_hub
+    }
+
+    /// A fresh kiosk paired with a fresh hub, after `pay` paid at it; one heartbeat sent.
+    async fn paying(pay: impl AsyncFnOnce(&support::TestKiosk) -> kiosk_core::Payment) -> SuspenseAtTheHub {
         let hub = TestHub::start().await;
         let kiosk = support::TestKiosk::start().await;
-        let payment = suspense(&kiosk).await;
-        assert!(matches!(payment.state, kiosk_core::State::Suspense { .. }), "{:?}", payment.state);
+        let payment = pay(&kiosk).await;
 
         let data = kiosk.dir.path();
         let config_file = config_with(data, |body| body);
@@ -231,12 +251,7 @@ impl SuspenseAtTheHub {
                 .fetch_one(hub.pool())
                 .await
                 .unwrap();
-        assert_eq!(
-            reported["suspense"][0]["order_ref"],
-            payment.id(),
-            "the hub sees the payment in suspense"
-        );
-        // And the merchant accounts the kiosk takes money into, for reconciliation.
+        // The merchant accounts the kiosk takes money into, for reconciliation.
         let wechat = serde_json::json!({ "source": "wechat", "merchant": "10000100" });
         assert!(reported["merchants"].as_array().unwrap().contains(&wechat), "{}", reported["merchants"]);
         SuspenseAtTheHub { hub, kiosk, payment, settings, client, reader }
@@ -350,6 +365,66 @@ async fn the_hubs_reconciliation_settles_a_suspense_payment_naming_the_files() {
     at_hub.beat().await;
     let after = at_hub.kiosk.backend.runtime.journal.transitions(payment.id()).await.unwrap();
     assert_eq!(after.len(), transitions.len());
+}
+
+/// The biller's file lacks a write-off the kiosk journaled as done (NOT_AT_BILLER): finance has
+/// the kiosk ask the biller again. The biller that lost it gets the same write-off again (the
+/// same reference: never twice); asked once more, the biller has it and nothing is sent; each
+/// outcome is journaled. A line the journal does not hold as written off is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn finance_has_the_kiosk_ask_the_biller_again_about_a_write_off_its_file_lacks() {
+    let at_hub = SuspenseAtTheHub::paying(async |kiosk: &support::TestKiosk| {
+        let account = kiosk.account(kiosk_core::Utility::Water, 2_480);
+        kiosk.pay(kiosk_core::Utility::Water, &account, support::wechat_code()).await
+    })
+    .await;
+    let (hub, kiosk, payment) = (&at_hub.hub, &at_hub.kiosk, &at_hub.payment);
+    assert_eq!(payment.state, kiosk_core::State::Done);
+    let reference = payment.order.lines[0].biller_ref.clone();
+    let water = &kiosk.backend.sims.as_ref().unwrap().billers.water.sim;
+    assert!(water.lose_write_off(&reference), "the biller's books lose it");
+    assert!(water.ledger().write_off(&reference).is_none());
+
+    let again =
+        CommandAction::ResendWriteOff { order_ref: payment.id().to_owned(), reference: reference.clone() };
+    hub::commands::enqueue(hub.pool(), "SH-TEST-0001", "li.finance", &again).await.unwrap();
+    assert_eq!(at_hub.beat().await, 1);
+    let (done, detail) = last_outcome(hub).await;
+    assert_eq!(done, Some(true), "{detail:?}");
+    assert!(detail.as_deref().unwrap_or("").contains("never had it; sent again"), "{detail:?}");
+    let ledger = water.ledger();
+    assert_eq!(ledger.count(&reference), 1, "written off once, under the same reference");
+    assert_eq!(ledger.write_off(&reference).unwrap().amount_fen, 2_480);
+
+    // Asked again: the biller has it; nothing is sent.
+    hub::commands::enqueue(hub.pool(), "SH-TEST-0001", "li.finance", &again).await.unwrap();
+    assert_eq!(at_hub.beat().await, 1);
+    let (done, detail) = last_outcome(hub).await;
+    assert_eq!(done, Some(true));
+    assert!(detail.as_deref().unwrap_or("").contains("the biller holds the write-off"), "{detail:?}");
+    assert_eq!(water.ledger().count(&reference), 1);
+    let found: Vec<_> = kiosk
+        .backend
+        .runtime
+        .journal
+        .staff_actions(20, 0)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|a| a.action == "write-off-again")
+        .map(|a| (a.staff_id, a.payment_id))
+        .collect();
+    assert_eq!(found, vec![("hub:li.finance".to_owned(), Some(payment.id().to_owned())); 2]);
+    assert_eq!(kiosk.backend.runtime.load(payment.id()).await.unwrap().state, kiosk_core::State::Done);
+
+    // Not a write-off of this order: refused, nothing sent.
+    let stranger =
+        CommandAction::ResendWriteOff { order_ref: payment.id().to_owned(), reference: "W-NOT-OURS".into() };
+    hub::commands::enqueue(hub.pool(), "SH-TEST-0001", "li.finance", &stranger).await.unwrap();
+    assert_eq!(at_hub.beat().await, 1);
+    let (done, detail) = last_outcome(hub).await;
+    assert_eq!(done, Some(false));
+    assert!(detail.as_deref().unwrap_or("").contains("nothing was sent"), "{detail:?}");
 }
 
 /// A bank-card sale whose answer was lost (approved at the terminal; the link then garbled every
