@@ -253,6 +253,15 @@ pub enum CommandAction {
         order_ref: String,
         reference: String,
     },
+    /// A channel's statement shows a charge of an order the kiosk holds as never charged
+    /// (`CHANNEL_ONLY`): the kiosk gives the whole order back through the channel, as its payment
+    /// machine's `ChargedPerStatement` (journaled first, the order's whole-order refund number),
+    /// and only if its journal holds the order as never charged. `files`: the statements'
+    /// SHA-256, journaled with the transition.
+    RefundPerStatement {
+        order_ref: String,
+        files: Vec<String>,
+    },
     /// A whole `kiosk.toml`, numbered by the hub (each kiosk's versions count up from 1). The
     /// kiosk checks it as it checks its own file at start-up, stages it, and applies it between
     /// customers; the heartbeat's `config_version` says when it runs.

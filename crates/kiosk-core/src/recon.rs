@@ -1208,6 +1208,48 @@ mod tests {
     }
 
     #[test]
+    fn a_charge_finance_found_of_an_order_never_taken_goes_back_whole_once() {
+        let charged =
+            |staff: &str| Event::ChargedPerStatement { staff_id: staff.into(), files: vec!["ab".repeat(32)] };
+        let failed = State::PayFailed {
+            kind: crate::FailKind::Customer,
+            code: "NOTENOUGH".into(),
+            message: String::new(),
+        };
+        for state in [failed, State::Reversed { refunded: Some(false) }, State::Reversed { refunded: None }] {
+            let mut p = payment("YZ0000000000000031", Channel::WeChat, NOON, 3150, state.clone());
+            let stepped = p.step(charged("hub:fin"), NOON, &Policy::default());
+            assert!(stepped.changed, "{state:?}");
+            assert_eq!(p.state, State::Refunding);
+            assert_eq!(p.refunds.len(), 1);
+            assert_eq!(
+                (p.refunds[0].amount, p.refunds[0].refund_no.clone()),
+                (Fen(3150), p.order.reference.whole_refund_no())
+            );
+            // Once is enough: refunding already, a second finding changes nothing.
+            assert!(!p.step(charged("hub:fin"), NOON, &Policy::default()).changed);
+        }
+        // What the kiosk knows it took, a payment in suspense, and cash: never.
+        let mut paid = done("YZ0000000000000032", Channel::WeChat, NOON, 3150);
+        assert!(!paid.step(charged("hub:fin"), NOON, &Policy::default()).changed);
+        let mut doubt = reverse_unconfirmed("YZ0000000000000033", Channel::WeChat);
+        assert!(!doubt.step(charged("hub:fin"), NOON, &Policy::default()).changed);
+        let mut cash = payment(
+            "YZ0000000000000034",
+            Channel::Cash,
+            NOON,
+            3150,
+            State::Reversed { refunded: Some(false) },
+        );
+        assert!(!cash.step(charged("hub:fin"), NOON, &Policy::default()).changed);
+        let summary = charged("hub:fin").summary();
+        assert!(
+            summary.starts_with("charged_per_statement by hub:fin") && summary.contains("files sha256 abab"),
+            "{summary}"
+        );
+    }
+
+    #[test]
     fn a_cash_count_that_differs_from_the_journal_is_an_exception_naming_the_doubtful_notes() {
         assert_eq!(cash_count_flag("K/cash/1", Fen(15_000), Fen(15_000), 0), None);
         let flag = cash_count_flag("K/cash/2", Fen(15_000), Fen(14_000), 1).unwrap();

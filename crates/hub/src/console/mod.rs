@@ -8,6 +8,7 @@ mod config_page;
 pub mod html;
 pub mod i18n;
 mod pages;
+mod recon_actions;
 mod recon_page;
 mod updates_page;
 
@@ -48,7 +49,8 @@ pub fn routes() -> Router<AppState> {
         .route("/console/recon/exceptions/{id}", get(recon_page::exception))
         .route("/console/recon/exceptions/{id}/resolve", post(recon_page::resolve))
         .route("/console/recon/cash/{kiosk}/{collection}", post(recon_page::count_cash))
-        .route("/console/recon/exceptions/{id}/write-off-again", post(recon_page::write_off_again))
+        .route("/console/recon/exceptions/{id}/write-off-again", post(recon_actions::write_off_again))
+        .route("/console/recon/exceptions/{id}/refund", post(recon_actions::refund))
         .route("/console/updates", get(updates_page::show))
         .route("/console/updates/rollouts", post(updates_page::start))
         .route("/console/updates/rollouts/{id}/stop", post(updates_page::stop))

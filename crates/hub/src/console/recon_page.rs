@@ -140,18 +140,7 @@ pub async fn exception(
             &inner,
             tr(lang, "Mark resolved"),
         ));
-        if e.kind == "NOT_AT_BILLER" && e.kiosk_id.is_some() && e.order_ref.is_some() {
-            body.push_str(&format!(
-                "<div id=\"write-off-again\"><p>{}</p>{}</div>",
-                tr(lang, "The kiosk asks the biller about the write-off, and sends it again only if the biller never had it."),
-                form(
-                    &op,
-                    &format!("/console/recon/exceptions/{}/write-off-again", e.id),
-                    "",
-                    tr(lang, "Ask the biller again"),
-                )
-            ));
-        }
+        body.push_str(&super::recon_actions::buttons(&op, lang, &e));
         if let Some(kiosk) = &e.kiosk_id {
             body.push_str(&format!(
                 "<p><a href=\"/console/kiosks/{0}\">{1} {0}</a></p>",
@@ -169,79 +158,8 @@ pub async fn exception(
             esc(e.resolution.as_deref().unwrap_or(""))
         ));
     }
-    body.push_str(&asked_again(&state, lang, &e).await?);
+    body.push_str(&super::recon_actions::sent(&state, lang, &e).await?);
     Ok(Html(page(lang, Some(&op), tr(lang, "Exception"), &body)).into_response())
-}
-
-/// The write-off of a `NOT_AT_BILLER` difference: the second word of its line.
-fn write_off_reference(e: &desk::Exception) -> Option<&str> {
-    (e.kind == "NOT_AT_BILLER").then(|| e.detail.split_whitespace().nth(1)).flatten()
-}
-
-/// The kiosk commands that asked the biller about this difference's write-off, and their outcome.
-async fn asked_again(
-    state: &AppState,
-    lang: Lang,
-    e: &desk::Exception,
-) -> Result<String, super::pages::Refused> {
-    let (Some(reference), Some(kiosk)) = (write_off_reference(e), &e.kiosk_id) else {
-        return Ok(String::new());
-    };
-    let rows: Vec<(i64, Option<bool>, Option<String>)> = sqlx::query_as(
-        "SELECT id, done, detail FROM commands WHERE kiosk_id = $1 \
-         AND action->>'kind' = 'resend_write_off' AND action->>'reference' = $2 ORDER BY id",
-    )
-    .bind(kiosk)
-    .bind(reference)
-    .fetch_all(&state.pool)
-    .await
-    .map_err(db_error)?;
-    if rows.is_empty() {
-        return Ok(String::new());
-    }
-    let mut out = format!("<h2>{}</h2><ul id=\"asked-again\">", tr(lang, "Asked the biller again"));
-    for (id, done, detail) in rows {
-        let outcome = match done {
-            None => tr(lang, "waiting for the kiosk").to_string(),
-            Some(_) => esc(detail.as_deref().unwrap_or("")),
-        };
-        out.push_str(&format!("<li>#{id}: {outcome}</li>"));
-    }
-    out.push_str("</ul>");
-    Ok(out)
-}
-
-#[derive(Deserialize)]
-pub struct CsrfOnly {
-    csrf: String,
-}
-
-/// Sends the kiosk of a `NOT_AT_BILLER` difference the command that asks the biller about the
-/// write-off and sends it again only if the biller never had it (audited as the command).
-pub async fn write_off_again(
-    State(state): State<AppState>,
-    Language(lang): Language,
-    Signed(op): Signed,
-    Path(id): Path<i64>,
-    Form(form): Form<CsrfOnly>,
-) -> PageResult {
-    permitted(lang, &op, &form.csrf, op.role.settles())?;
-    let Some(e) = desk::get(&state.pool, id).await.map_err(db_error)? else {
-        return Err(refusal(lang, &op, StatusCode::NOT_FOUND, tr(lang, "No such exception.")).into());
-    };
-    let target = (write_off_reference(&e), &e.kiosk_id, &e.order_ref);
-    let (Some(reference), Some(kiosk), Some(order_ref), "open") =
-        (target.0, target.1, target.2, e.status.as_str())
-    else {
-        let words = tr(lang, "Only an open difference of a write-off the biller lacks is asked about again.");
-        return Err(refusal(lang, &op, StatusCode::CONFLICT, words).into());
-    };
-    let action = fleet::wire::CommandAction::ResendWriteOff {
-        order_ref: order_ref.clone(),
-        reference: reference.to_string(),
-    };
-    crate::commands::enqueue(&state.pool, kiosk, &op.name, &action).await.map_err(db_error)?;
-    Ok(Redirect::to(&format!("/console/recon/exceptions/{id}")).into_response())
 }
 
 /// A cash difference's two sides, as its evidence keeps them.

@@ -674,7 +674,8 @@ async fn finance_records_a_cash_count_and_a_short_one_goes_to_the_desk() {
     assert_eq!(audited, 1);
 }
 
-/// On a `NOT_AT_BILLER` difference finance has its kiosk ask the biller again: the command is
+/// On a `NOT_AT_BILLER` difference finance has its kiosk ask the biller again, on a `CHANNEL_ONLY`
+/// charge give the order back: the command is
 /// queued for that kiosk (audited as a command) and shown with the difference until the kiosk
 /// answers; another kind of difference offers no such button and refuses the form.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -730,5 +731,35 @@ async fn finance_has_the_kiosk_ask_the_biller_again_from_the_desk() {
         }
     );
     let shown = page(lacking_id).await;
-    assert!(shown.contains("id=\"asked-again\"") && shown.contains("等待终端执行"), "{shown}");
+    assert!(shown.contains("id=\"sent-to-kiosk\"") && shown.contains("等待终端执行"), "{shown}");
+
+    // A charge the channel booked for an order the kiosk holds as never charged: give it back.
+    let kept = kiosk_core::recon::Flag::ChannelOnly {
+        source: kiosk_core::recon::Source::WeChatBill,
+        order: "K-000004".into(),
+        kind: kiosk_core::recon::StatementKind::Payment,
+        amount: kiosk_core::Fen(1_990),
+    };
+    let sha256 = "7a".repeat(32);
+    let files = serde_json::json!({ "files": [{ "source": "wechat", "sha256": sha256 }], "journal": null });
+    let owner = Some(("SH-XH-0001", "K-000004"));
+    hub::recon::desk::file(hub.pool(), run.run_id, day, &kept, owner, Some("wechat"), files).await.unwrap();
+    let open = hub::recon::desk::open(hub.pool(), 10).await.unwrap();
+    let kept_id = open.iter().find(|e| e.kind == "CHANNEL_ONLY").unwrap().id;
+    assert!(page(kept_id).await.contains("经原渠道退款"));
+    let action = format!("{}/console/recon/exceptions/{kept_id}/refund", hub.url());
+    assert_eq!(supervisor.post(&action, &[("csrf", supervisor.csrf.as_str())]).await, 403);
+    finance.post_and_follow(&action, &[("csrf", finance.csrf.as_str())]).await;
+    let (action,): (serde_json::Value,) =
+        sqlx::query_as("SELECT action FROM commands ORDER BY id DESC LIMIT 1")
+            .fetch_one(hub.pool())
+            .await
+            .unwrap();
+    assert_eq!(
+        serde_json::from_value::<fleet::wire::CommandAction>(action).unwrap(),
+        fleet::wire::CommandAction::RefundPerStatement { order_ref: "K-000004".into(), files: vec![sha256] }
+    );
+    // The write-off form is not the refund's: each difference allows only its own.
+    let wrong = format!("{}/console/recon/exceptions/{kept_id}/write-off-again", hub.url());
+    assert_eq!(finance.post(&wrong, &[("csrf", finance.csrf.as_str())]).await, 409);
 }

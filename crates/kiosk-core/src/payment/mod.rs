@@ -120,6 +120,14 @@ pub enum Event {
         outcome: StaffOutcome,
         reason: String,
     },
+    /// Finance found, in the channel's statement, a charge of this order that the kiosk holds
+    /// as never taken (failed, or reversed without being paid): the whole order goes back to the
+    /// customer through the channel, like any refund (journaled first, under the order's stable
+    /// whole-order refund number). `files`: SHA-256 of the statements that show the charge.
+    ChargedPerStatement {
+        staff_id: String,
+        files: Vec<String>,
+    },
 }
 
 /// What staff found when they settled a payment by hand.
@@ -176,22 +184,28 @@ pub struct StatementEvidence {
     pub files: Vec<String>,
 }
 
+/// Files named in a journaled event: each SHA-256 while they fit the journal's line (up to
+/// eight); beyond, how many and one SHA-256 over their sorted hashes, one per line.
+fn files_note(files: &[String]) -> String {
+    const LISTED: usize = 8;
+    match files.len() {
+        0 => String::new(),
+        n if n <= LISTED => format!(" files sha256 {}", files.join(" ")),
+        n => {
+            use sha2::{Digest, Sha256};
+            let mut sorted = files.to_vec();
+            sorted.sort();
+            let digest = hex::encode(Sha256::digest(sorted.join("\n").as_bytes()));
+            format!(" {n} files, sha256 of their sorted sha256 lines {digest}")
+        }
+    }
+}
+
 impl StatementEvidence {
     /// The files, for the journaled event: each hash while they fit the journal's line (up to
     /// eight); beyond, how many and one SHA-256 over their sorted hashes, one per line.
     pub fn files_note(&self) -> String {
-        const LISTED: usize = 8;
-        match self.files.len() {
-            0 => String::new(),
-            n if n <= LISTED => format!(" files sha256 {}", self.files.join(" ")),
-            n => {
-                use sha2::{Digest, Sha256};
-                let mut sorted = self.files.clone();
-                sorted.sort();
-                let digest = hex::encode(Sha256::digest(sorted.join("\n").as_bytes()));
-                format!(" {n} files, sha256 of their sorted sha256 lines {digest}")
-            }
-        }
+        files_note(&self.files)
     }
 
     /// Why this evidence does not settle a payment in suspense (when `Reconciled` changes
@@ -399,6 +413,9 @@ impl Event {
                 outcome.code(),
                 reason.chars().take(200).collect::<String>()
             ),
+            Event::ChargedPerStatement { staff_id, files } => {
+                format!("charged_per_statement by {staff_id}: the whole order goes back{}", files_note(files))
+            }
         }
     }
 }

@@ -100,6 +100,23 @@ pub(super) fn apply(p: &mut Payment, evidence: &StatementEvidence, now: Ts, poli
     vec![Effect::PrintReceipt]
 }
 
+/// Finance found the channel's charge of an order the kiosk holds as never taken: failed, or
+/// reversed unpaid or with its payment unknown, nothing refunded. The whole order goes back
+/// through the channel (R7's refund: the customer was told "not paid"). In any other state —
+/// money the kiosk knows it took, a refund already made, a payment still moving — nothing
+/// changes: its own machinery, staff or the statements settle those.
+pub(super) fn charged_per_statement(p: &mut Payment, now: Ts) -> Vec<Effect> {
+    let never_taken =
+        matches!(p.state, State::PayFailed { .. } | State::Reversed { refunded: Some(false) | None });
+    // Cash has no channel to give it back through: cash owed is paid out by staff.
+    let through_a_channel = matches!(p.channel, Some(c) if c != crate::channel::Channel::Cash);
+    if !never_taken || !through_a_channel || p.channel_txn.is_some() || !p.refunds.is_empty() {
+        return vec![];
+    }
+    p.channel_txn = Some("per statement".into());
+    step::refund_whole_order(p, now)
+}
+
 /// Staff settle a payment in SUSPENSE (or a refund still on its way) by hand. A verdict that
 /// contradicts what the kiosk itself saw (a transaction id, a write-off, a refund that arrived)
 /// changes nothing: staff see it refused and look again.

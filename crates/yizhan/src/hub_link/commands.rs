@@ -49,6 +49,7 @@ pub async fn carry_out(
         CommandAction::SettleSuspense { .. }
             | CommandAction::ReconcileSuspense { .. }
             | CommandAction::ResendWriteOff { .. }
+            | CommandAction::RefundPerStatement { .. }
     );
     if settles && backend.runtime.customer_paying_now() {
         tracing::info!(id = command.id, "a settling from the hub waits for the customer paying now");
@@ -75,6 +76,10 @@ pub async fn carry_out(
         }
         CommandAction::ReconcileSuspense { order_ref, evidence } => {
             let (done, detail) = reconcile(backend, order_ref, evidence).await;
+            CommandAck { id: command.id, done, detail }
+        }
+        CommandAction::RefundPerStatement { order_ref, files } => {
+            let (done, detail) = refund_per_statement(backend, &command.operator, order_ref, files).await;
             CommandAck { id: command.id, done, detail }
         }
         CommandAction::ResendWriteOff { order_ref, reference } => {
@@ -133,6 +138,9 @@ fn detail_of(command: &Command) -> String {
             format!(
                 "ask the biller about write-off {reference} of {order_ref}, sent again if it never had it"
             )
+        }
+        CommandAction::RefundPerStatement { order_ref, files } => {
+            format!("give {order_ref} back whole, charged per files sha256 {}", files.join(" "))
         }
         // The text may hold addresses and account ids: its hash identifies it.
         CommandAction::PushConfig { version, sha256, .. } => {
@@ -199,6 +207,7 @@ async fn act(backend: &Backend, reader: &OutboxReader, data_dir: &Path, command:
         CommandAction::SettleSuspense { .. }
         | CommandAction::ReconcileSuspense { .. }
         | CommandAction::ResendWriteOff { .. }
+        | CommandAction::RefundPerStatement { .. }
         | CommandAction::PushConfig { .. }
         | CommandAction::InstallUpdate { .. }
         | CommandAction::CancelUpdate { .. } => {
@@ -256,6 +265,36 @@ async fn reconcile(
             (false, format!("{order_ref} stays in suspense: {why}"))
         }
         Ok(after) => (true, format!("{order_ref} is {} per the statements", after.state.label())),
+        Err(error) => (false, error.to_string()),
+    }
+}
+
+/// Gives back the whole order a channel's statement shows charged while the kiosk's journal holds
+/// it as never charged: the payment's own `ChargedPerStatement` step, through the journal-first
+/// machinery of every refund (`Runtime::settle_externally`), the refund sent here and now. A
+/// payment the kiosk knows it took, or one refunding already, changes nothing and says so.
+async fn refund_per_statement(
+    backend: &Backend,
+    operator: &str,
+    order_ref: &str,
+    files: &[String],
+) -> (bool, String) {
+    let payment = match backend.runtime.load(order_ref).await {
+        Ok(payment) => payment,
+        Err(error) => return (false, error.to_string()),
+    };
+    let before = payment.state.label();
+    let event =
+        kiosk_core::Event::ChargedPerStatement { staff_id: format!("hub:{operator}"), files: files.to_vec() };
+    match backend.runtime.settle_externally(payment, event, &crate::runtime::Quiet).await {
+        Ok(after) if after.state.label() == before => (
+            false,
+            format!("{order_ref} is {before}: not an order this kiosk holds as never charged; nothing sent"),
+        ),
+        Ok(after) => (
+            true,
+            format!("{order_ref} is {}: the whole order goes back through its channel", after.state.label()),
+        ),
         Err(error) => (false, error.to_string()),
     }
 }

@@ -427,6 +427,55 @@ async fn finance_has_the_kiosk_ask_the_biller_again_about_a_write_off_its_file_l
     assert!(detail.as_deref().unwrap_or("").contains("nothing was sent"), "{detail:?}");
 }
 
+/// WeChat answered "not enough balance" after it had taken the money (its own fault): the kiosk
+/// holds the order as failed, the bill shows the charge (CHANNEL_ONLY). Finance has the kiosk
+/// give it back: the whole order is refunded through WeChat as the payment's own transitions,
+/// naming the statement; asked again, nothing more is sent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn finance_has_the_kiosk_give_back_a_charge_it_holds_as_never_taken() {
+    let at_hub = SuspenseAtTheHub::paying(async |kiosk: &support::TestKiosk| {
+        let account = kiosk.account(kiosk_core::Utility::Water, 1_990);
+        let code = support::wechat_code();
+        let lie = support::Fault::ErrorAfterCommit { code: "NOTENOUGH".into() };
+        kiosk.channel(&code).faults().inject("pay", lie, 1);
+        kiosk.pay(kiosk_core::Utility::Water, &account, code).await
+    })
+    .await;
+    let (hub, kiosk, payment) = (&at_hub.hub, &at_hub.kiosk, &at_hub.payment);
+    assert!(matches!(payment.state, kiosk_core::State::PayFailed { .. }), "{:?}", payment.state);
+    let wechat = &kiosk.backend.sims.as_ref().unwrap().channels.wechat;
+    let charged = |kind| wechat.ledger().iter().any(|e| e.out_trade_no == payment.id() && e.kind == kind);
+    assert!(charged(payments::sim::LedgerKind::Charge), "WeChat kept the money");
+
+    let bill = "cd".repeat(32);
+    let give_back =
+        CommandAction::RefundPerStatement { order_ref: payment.id().to_owned(), files: vec![bill.clone()] };
+    hub::commands::enqueue(hub.pool(), "SH-TEST-0001", "li.finance", &give_back).await.unwrap();
+    assert_eq!(at_hub.beat().await, 1);
+    let (done, detail) = last_outcome(hub).await;
+    assert_eq!(done, Some(true), "{detail:?}");
+    let after = kiosk.backend.runtime.load(payment.id()).await.unwrap();
+    assert!(
+        matches!(after.state, kiosk_core::State::Refunded | kiosk_core::State::RefundPending),
+        "{:?}",
+        after.state
+    );
+    assert_eq!(after.refunds[0].refund_no, payment.order.reference.whole_refund_no());
+    let transitions = kiosk.backend.runtime.journal.transitions(payment.id()).await.unwrap();
+    let found = transitions.iter().find(|t| t.from_state == "PAY_FAILED").expect("the finding is journaled");
+    assert!(found.event.contains("charged_per_statement by hub:li.finance"), "{found:?}");
+    assert!(found.event.contains(&bill), "{found:?}");
+
+    // Asked again: the kiosk is giving it back already; nothing more is sent.
+    hub::commands::enqueue(hub.pool(), "SH-TEST-0001", "li.finance", &give_back).await.unwrap();
+    assert_eq!(at_hub.beat().await, 1);
+    let (done, detail) = last_outcome(hub).await;
+    assert_eq!(done, Some(false));
+    assert!(detail.as_deref().unwrap_or("").contains("nothing sent"), "{detail:?}");
+    let refunds = kiosk.backend.runtime.load(payment.id()).await.unwrap().refunds;
+    assert_eq!(refunds.len(), 1);
+}
+
 /// A bank-card sale whose answer was lost (approved at the terminal; the link then garbled every
 /// frame) is in suspense: the kiosk had given up on it and asked for its reversal, unanswered.
 /// The simulated terminal reported the approval to the acquirer's host, as a real one goes
