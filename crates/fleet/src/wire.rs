@@ -256,10 +256,13 @@ pub enum CommandAction {
     /// A channel's statement shows a charge of an order the kiosk holds as never charged
     /// (`CHANNEL_ONLY`): the kiosk gives the whole order back through the channel, as its payment
     /// machine's `ChargedPerStatement` (journaled first, the order's whole-order refund number),
-    /// and only if its journal holds the order as never charged. `files`: the statements'
+    /// and only if its journal holds the order as never charged and `source` (the statement,
+    /// `wechat`…) and `amount_fen` are its channel's and its total. `files`: the statements'
     /// SHA-256, journaled with the transition.
     RefundPerStatement {
         order_ref: String,
+        source: String,
+        amount_fen: i64,
         files: Vec<String>,
     },
     /// A whole `kiosk.toml`, numbered by the hub (each kiosk's versions count up from 1). The

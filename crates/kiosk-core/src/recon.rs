@@ -330,10 +330,16 @@ impl Files {
         source.is_read() && self.read.contains(&source)
     }
 
-    /// The order numbers the statements name: a reader that loads the journal by day adds the
-    /// older orders among them (a refund days later) before matching.
+    /// The order numbers the statements and the billers' files name: a reader that loads the
+    /// journal by day adds the older orders among them (a refund days later, a write-off sent
+    /// again at finance's command) before matching. A write-off reference is its order's number
+    /// and the line's (`<order>-<n>`, `OrderRef::biller_ref`).
     pub fn order_numbers(&self) -> impl Iterator<Item = &str> {
-        self.statements.values().flat_map(|file| file.by_name.keys().map(String::as_str))
+        let statements = self.statements.values().flat_map(|file| file.by_name.keys().map(String::as_str));
+        let billers = self.biller.values().flat_map(|file| {
+            file.by_name.keys().filter_map(|reference| reference.rsplit_once('-').map(|(order, _)| order))
+        });
+        statements.chain(billers)
     }
 
     /// Records `utility`'s biller file for `day`; `whole` as for [`Files::add_statement`].
@@ -733,6 +739,10 @@ fn payment_flags(payment: &Payment, files: &Files) -> Vec<Flag> {
     let mut flags = Vec::new();
     let mut unverified = false;
     let mut charged = false;
+    // What the channel gave back of its own (a reverse, refunds of the whole amount): a charge
+    // given back is no money the channel holds.
+    let mut reversed_at_channel = false;
+    let mut refunded_at_channel = Fen::ZERO;
     if let Some(channel) = payment.channel {
         let source = Source::of(channel);
         // A card sale reversed (冲正) before it settled is in no file of the acquirer's.
@@ -755,12 +765,17 @@ fn payment_flags(payment: &Payment, files: &Files) -> Vec<Flag> {
                     }
                 }
                 charged |= row.kind == StatementKind::Payment && row.amount == total;
+                reversed_at_channel |= row.kind == StatementKind::Reversed;
+                if row.kind == StatementKind::Refund {
+                    refunded_at_channel = refunded_at_channel + row.amount;
+                }
                 if let Some(flag) = fee_flag(files, source, &id, row) {
                     flags.push(flag);
                 }
             }
             let whole = days.iter().all(|&day| files.statement_whole(source, day));
-            if charged && taken == Fen::ZERO && !in_doubt {
+            let given_back = reversed_at_channel || refunded_at_channel >= total;
+            if charged && taken == Fen::ZERO && !in_doubt && !given_back {
                 flags.push(Flag::ChannelOnly {
                     source,
                     order: id.clone(),
@@ -1209,17 +1224,24 @@ mod tests {
 
     #[test]
     fn a_charge_finance_found_of_an_order_never_taken_goes_back_whole_once() {
-        let charged =
-            |staff: &str| Event::ChargedPerStatement { staff_id: staff.into(), files: vec!["ab".repeat(32)] };
+        let found = |source: &str, fen: i64| Event::ChargedPerStatement {
+            staff_id: "hub:fin".into(),
+            source: source.into(),
+            amount: Fen(fen),
+            files: vec!["ab".repeat(32)],
+        };
+        let policy = Policy::default();
         let failed = State::PayFailed {
             kind: crate::FailKind::Customer,
             code: "NOTENOUGH".into(),
             message: String::new(),
         };
-        for state in [failed, State::Reversed { refunded: Some(false) }, State::Reversed { refunded: None }] {
+        for state in [failed, State::Reversed { refunded: Some(false) }] {
             let mut p = payment("YZ0000000000000031", Channel::WeChat, NOON, 3150, state.clone());
-            let stepped = p.step(charged("hub:fin"), NOON, &Policy::default());
-            assert!(stepped.changed, "{state:?}");
+            // Another channel's statement, or another amount: not this order's charge.
+            assert!(!p.step(found("alipay", 3150), NOON, &policy).changed, "{state:?}");
+            assert!(!p.step(found("wechat", 3100), NOON, &policy).changed, "{state:?}");
+            assert!(p.step(found("wechat", 3150), NOON, &policy).changed, "{state:?}");
             assert_eq!(p.state, State::Refunding);
             assert_eq!(p.refunds.len(), 1);
             assert_eq!(
@@ -1227,13 +1249,17 @@ mod tests {
                 (Fen(3150), p.order.reference.whole_refund_no())
             );
             // Once is enough: refunding already, a second finding changes nothing.
-            assert!(!p.step(charged("hub:fin"), NOON, &Policy::default()).changed);
+            assert!(!p.step(found("wechat", 3150), NOON, &policy).changed);
         }
-        // What the kiosk knows it took, a payment in suspense, and cash: never.
-        let mut paid = done("YZ0000000000000032", Channel::WeChat, NOON, 3150);
-        assert!(!paid.step(charged("hub:fin"), NOON, &Policy::default()).changed);
-        let mut doubt = reverse_unconfirmed("YZ0000000000000033", Channel::WeChat);
-        assert!(!doubt.step(charged("hub:fin"), NOON, &Policy::default()).changed);
+        // A reverse whose payment is unknown (whatever was taken is back), what the kiosk knows
+        // it took, a payment in suspense, cash: never.
+        let closed =
+            payment("YZ0000000000000035", Channel::WeChat, NOON, 3150, State::Reversed { refunded: None });
+        let paid = done("YZ0000000000000032", Channel::WeChat, NOON, 3150);
+        let doubt = reverse_unconfirmed("YZ0000000000000033", Channel::WeChat);
+        for mut p in [closed, paid, doubt] {
+            assert!(!p.step(found("wechat", 3150), NOON, &policy).changed, "{:?}", p.state);
+        }
         let mut cash = payment(
             "YZ0000000000000034",
             Channel::Cash,
@@ -1241,12 +1267,38 @@ mod tests {
             3150,
             State::Reversed { refunded: Some(false) },
         );
-        assert!(!cash.step(charged("hub:fin"), NOON, &Policy::default()).changed);
-        let summary = charged("hub:fin").summary();
+        assert!(!cash.step(found("cash-collection", 3150), NOON, &policy).changed);
+        let summary = found("wechat", 3150).summary();
         assert!(
-            summary.starts_with("charged_per_statement by hub:fin") && summary.contains("files sha256 abab"),
+            summary.starts_with("charged_per_statement by hub:fin: ¥31.50 in the wechat statement"),
             "{summary}"
         );
+        assert!(summary.contains("files sha256 abab"), "{summary}");
+    }
+
+    #[test]
+    fn the_files_name_the_orders_of_their_write_offs_too() {
+        let mut files = Files::new();
+        files.add_statement(Source::WeChatBill, day(), vec![charge("YZ0000000000000041", 100, NOON)], true);
+        files.add_biller_file(Utility::Water, day(), vec![credited("YZ0000000000000042-1", 100)], true);
+        let mut named: Vec<&str> = files.order_numbers().collect();
+        named.sort();
+        assert_eq!(named, ["YZ0000000000000041", "YZ0000000000000042"]);
+    }
+
+    #[test]
+    fn a_charge_the_channel_gave_back_itself_is_no_money_it_holds() {
+        let closed =
+            payment("YZ0000000000000036", Channel::UnionPay, NOON, 3150, State::Reversed { refunded: None });
+        let reverse = StatementRow { kind: StatementKind::Reversed, ..charge(closed.id(), 3150, NOON) };
+        let mut files = complete_files(Source::WeChatBill, Vec::new());
+        for (day, rows) in
+            [(day(), vec![charge(closed.id(), 3150, NOON), reverse]), (day().next(), Vec::new())]
+        {
+            files.add_statement(Source::UnionPayAcquirerFile, day, rows, true);
+        }
+        let flags = match_day(day(), std::slice::from_ref(&closed), &files);
+        assert!(!flags.iter().any(|f| matches!(f, Flag::ChannelOnly { .. })), "{flags:?}");
     }
 
     #[test]

@@ -25,8 +25,9 @@ use crate::recon::desk::{self, Exception};
 enum Action {
     /// Ask the biller about this write-off reference; send it again if it never had it.
     WriteOffAgain { reference: String },
-    /// Refund the whole order through its channel, per these statements (SHA-256).
-    Refund { files: Vec<String> },
+    /// Refund the whole order through its channel, per these statements (SHA-256): the charge
+    /// of `amount_fen` in `source`'s statement.
+    Refund { source: String, amount_fen: i64, files: Vec<String> },
 }
 
 impl Action {
@@ -38,11 +39,13 @@ impl Action {
         let words: Vec<&str> = e.detail.split_whitespace().collect();
         match (e.kind.as_str(), words.get(3)) {
             ("NOT_AT_BILLER", _) => Some(Action::WriteOffAgain { reference: words.get(1)?.to_string() }),
-            // `CHANNEL_ONLY <order> <amount> payment in the <source> statement`: a charge.
+            // `CHANNEL_ONLY <order> ¥<amount> payment in the <source> statement`: a charge.
             ("CHANNEL_ONLY", Some(&"payment")) => {
+                let amount_fen = fen_of_shown(words.get(2)?)?;
+                let source = words.get(6)?.to_string();
                 let files = e.evidence["files"].as_array()?;
                 let files = files.iter().filter_map(|f| f["sha256"].as_str().map(str::to_owned)).collect();
-                Some(Action::Refund { files })
+                Some(Action::Refund { source, amount_fen, files })
             }
             _ => None,
         }
@@ -53,11 +56,23 @@ impl Action {
             Action::WriteOffAgain { reference } => {
                 CommandAction::ResendWriteOff { order_ref: order_ref.to_owned(), reference }
             }
-            Action::Refund { files } => {
-                CommandAction::RefundPerStatement { order_ref: order_ref.to_owned(), files }
-            }
+            Action::Refund { source, amount_fen, files } => CommandAction::RefundPerStatement {
+                order_ref: order_ref.to_owned(),
+                source,
+                amount_fen,
+                files,
+            },
         }
     }
+}
+
+/// An amount as a flag's line shows it (`¥19.90`), in fen.
+fn fen_of_shown(text: &str) -> Option<i64> {
+    let (yuan, fen) = text.strip_prefix('¥')?.split_once('.')?;
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    (digits(yuan) && fen.len() == 2 && digits(fen) && yuan.len() <= 12)
+        .then(|| yuan.parse::<i64>().ok()?.checked_mul(100)?.checked_add(fen.parse().ok()?))
+        .flatten()
 }
 
 /// The button an open difference offers, with what it does; none for other differences.

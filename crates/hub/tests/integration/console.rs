@@ -757,7 +757,12 @@ async fn finance_has_the_kiosk_ask_the_biller_again_from_the_desk() {
             .unwrap();
     assert_eq!(
         serde_json::from_value::<fleet::wire::CommandAction>(action).unwrap(),
-        fleet::wire::CommandAction::RefundPerStatement { order_ref: "K-000004".into(), files: vec![sha256] }
+        fleet::wire::CommandAction::RefundPerStatement {
+            order_ref: "K-000004".into(),
+            source: "wechat".into(),
+            amount_fen: 1_990,
+            files: vec![sha256]
+        }
     );
     // The write-off form is not the refund's: each difference allows only its own.
     let wrong = format!("{}/console/recon/exceptions/{kept_id}/write-off-again", hub.url());

@@ -121,11 +121,15 @@ pub enum Event {
         reason: String,
     },
     /// Finance found, in the channel's statement, a charge of this order that the kiosk holds
-    /// as never taken (failed, or reversed without being paid): the whole order goes back to the
-    /// customer through the channel, like any refund (journaled first, under the order's stable
-    /// whole-order refund number). `files`: SHA-256 of the statements that show the charge.
+    /// as never taken (failed, or reversed without being paid), and nothing given back: the whole
+    /// order goes back to the customer through the channel, like any refund (journaled first,
+    /// under the order's stable whole-order refund number). `source` (`Source::code`) and
+    /// `amount` are the statement's, checked against the order's channel and total; `files`:
+    /// SHA-256 of the statements that show the charge.
     ChargedPerStatement {
         staff_id: String,
+        source: String,
+        amount: crate::money::Fen,
         files: Vec<String>,
     },
 }
@@ -413,9 +417,10 @@ impl Event {
                 outcome.code(),
                 reason.chars().take(200).collect::<String>()
             ),
-            Event::ChargedPerStatement { staff_id, files } => {
-                format!("charged_per_statement by {staff_id}: the whole order goes back{}", files_note(files))
-            }
+            Event::ChargedPerStatement { staff_id, source, amount, files } => format!(
+                "charged_per_statement by {staff_id}: {amount} in the {source} statement, the whole order goes back{}",
+                files_note(files)
+            ),
         }
     }
 }

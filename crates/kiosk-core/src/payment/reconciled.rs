@@ -100,17 +100,26 @@ pub(super) fn apply(p: &mut Payment, evidence: &StatementEvidence, now: Ts, poli
     vec![Effect::PrintReceipt]
 }
 
-/// Finance found the channel's charge of an order the kiosk holds as never taken: failed, or
-/// reversed unpaid or with its payment unknown, nothing refunded. The whole order goes back
-/// through the channel (R7's refund: the customer was told "not paid"). In any other state —
-/// money the kiosk knows it took, a refund already made, a payment still moving — nothing
-/// changes: its own machinery, staff or the statements settle those.
-pub(super) fn charged_per_statement(p: &mut Payment, now: Ts) -> Vec<Effect> {
-    let never_taken =
-        matches!(p.state, State::PayFailed { .. } | State::Reversed { refunded: Some(false) | None });
-    // Cash has no channel to give it back through: cash owed is paid out by staff.
-    let through_a_channel = matches!(p.channel, Some(c) if c != crate::channel::Channel::Cash);
-    if !never_taken || !through_a_channel || p.channel_txn.is_some() || !p.refunds.is_empty() {
+/// Finance found, in `source`'s statement, the channel's charge of `amount` for an order the
+/// kiosk holds as never taken — failed, or reversed before it was paid — with nothing refunded.
+/// The whole order goes back through the channel (R7's refund: the customer was told "not
+/// paid"). Nothing changes in any other case: another channel's statement or another amount (not
+/// this order's charge); a reverse whose payment is unknown (what was taken is back, by the
+/// machine's own reading); money the kiosk knows it took, a refund made, a payment still moving
+/// (its own machinery, staff or the statements settle those); cash (staff pay cash back).
+pub(super) fn charged_per_statement(
+    p: &mut Payment,
+    source: &str,
+    amount: crate::Fen,
+    now: Ts,
+) -> Vec<Effect> {
+    let never_taken = matches!(p.state, State::PayFailed { .. } | State::Reversed { refunded: Some(false) });
+    let channel = match p.channel {
+        Some(channel) if channel != crate::channel::Channel::Cash => channel,
+        _ => return vec![],
+    };
+    let this_charge = crate::recon::Source::of(channel).code() == source && amount == p.order.total();
+    if !never_taken || !this_charge || p.channel_txn.is_some() || !p.refunds.is_empty() {
         return vec![];
     }
     p.channel_txn = Some("per statement".into());

@@ -95,7 +95,9 @@ pub(super) fn apply(p: &mut Payment, event: Event, now: Ts, policy: &Policy) -> 
         Event::Reconciled { evidence } => super::reconciled::apply(p, &evidence, now, policy),
         Event::Recheck => recheck(p, now, policy),
         Event::StaffResolved { outcome, .. } => super::reconciled::staff_resolved(p, outcome),
-        Event::ChargedPerStatement { .. } => super::reconciled::charged_per_statement(p, now),
+        Event::ChargedPerStatement { source, amount, .. } => {
+            super::reconciled::charged_per_statement(p, &source, amount, now)
+        }
     }
 }
 

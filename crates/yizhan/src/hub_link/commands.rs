@@ -78,8 +78,14 @@ pub async fn carry_out(
             let (done, detail) = reconcile(backend, order_ref, evidence).await;
             CommandAck { id: command.id, done, detail }
         }
-        CommandAction::RefundPerStatement { order_ref, files } => {
-            let (done, detail) = refund_per_statement(backend, &command.operator, order_ref, files).await;
+        CommandAction::RefundPerStatement { order_ref, source, amount_fen, files } => {
+            let finding = kiosk_core::Event::ChargedPerStatement {
+                staff_id: format!("hub:{}", command.operator),
+                source: source.clone(),
+                amount: kiosk_core::Fen(*amount_fen),
+                files: files.clone(),
+            };
+            let (done, detail) = refund_per_statement(backend, order_ref, finding, on_record).await;
             CommandAck { id: command.id, done, detail }
         }
         CommandAction::ResendWriteOff { order_ref, reference } => {
@@ -139,9 +145,11 @@ fn detail_of(command: &Command) -> String {
                 "ask the biller about write-off {reference} of {order_ref}, sent again if it never had it"
             )
         }
-        CommandAction::RefundPerStatement { order_ref, files } => {
-            format!("give {order_ref} back whole, charged per files sha256 {}", files.join(" "))
-        }
+        CommandAction::RefundPerStatement { order_ref, source, amount_fen, files } => format!(
+            "give {order_ref} back whole: {} in the {source} statement, files sha256 {}",
+            kiosk_core::Fen(*amount_fen),
+            files.join(" ")
+        ),
         // The text may hold addresses and account ids: its hash identifies it.
         CommandAction::PushConfig { version, sha256, .. } => {
             format!("push configuration v{version} sha256 {sha256}")
@@ -271,32 +279,39 @@ async fn reconcile(
 
 /// Gives back the whole order a channel's statement shows charged while the kiosk's journal holds
 /// it as never charged: the payment's own `ChargedPerStatement` step, through the journal-first
-/// machinery of every refund (`Runtime::settle_externally`), the refund sent here and now. A
-/// payment the kiosk knows it took, or one refunding already, changes nothing and says so.
+/// machinery of every refund (`Runtime::settle_externally`), the refund sent here and now,
+/// printing nothing (its customer is long gone). Anything else changes nothing and says so; the
+/// same command handed over again (its acknowledgement lost) finds its own step journaled.
 async fn refund_per_statement(
     backend: &Backend,
-    operator: &str,
     order_ref: &str,
-    files: &[String],
+    finding: kiosk_core::Event,
+    on_record: bool,
 ) -> (bool, String) {
     let payment = match backend.runtime.load(order_ref).await {
         Ok(payment) => payment,
         Err(error) => return (false, error.to_string()),
     };
     let before = payment.state.label();
-    let event =
-        kiosk_core::Event::ChargedPerStatement { staff_id: format!("hub:{operator}"), files: files.to_vec() };
-    match backend.runtime.settle_externally(payment, event, &crate::runtime::Quiet).await {
-        Ok(after) if after.state.label() == before => (
+    match backend.runtime.settle_externally(payment, finding, &crate::runtime::observer::Unattended).await {
+        Ok(after) if after.state.label() != before => {
+            (true, format!("{order_ref} is {}: the whole order goes back through its channel", after.state.label()))
+        }
+        Ok(after) if on_record && given_back_before(backend, order_ref).await => {
+            (true, format!("{order_ref} is {}: given back at this command already", after.state.label()))
+        }
+        Ok(_) => (
             false,
-            format!("{order_ref} is {before}: not an order this kiosk holds as never charged; nothing sent"),
-        ),
-        Ok(after) => (
-            true,
-            format!("{order_ref} is {}: the whole order goes back through its channel", after.state.label()),
+            format!("{order_ref} is {before}: not this order's charge, or not an order this kiosk holds as never charged; nothing sent"),
         ),
         Err(error) => (false, error.to_string()),
     }
+}
+
+/// Whether the payment's journal holds a `ChargedPerStatement` step.
+async fn given_back_before(backend: &Backend, order_ref: &str) -> bool {
+    let transitions = backend.runtime.journal.transitions(order_ref).await.unwrap_or_default();
+    transitions.iter().any(|t| t.event.starts_with("charged_per_statement"))
 }
 
 /// Lines of the kiosk's log a diagnostics report carries (the rest are in journald).

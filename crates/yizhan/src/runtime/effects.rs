@@ -145,7 +145,7 @@ impl Runtime {
     /// trigger for money; a failed print changes nothing about the payment).
     async fn print(&self, p: &Payment, effect: &Effect, observer: &dyn Observer) -> Result<(), RuntimeError> {
         let kind = if *effect == Effect::PrintSlip { PrintKind::Slip } else { PrintKind::Receipt };
-        if kind == PrintKind::Receipt && !observer.wants_receipt(p) {
+        if !observer.someone_to_print_for() || (kind == PrintKind::Receipt && !observer.wants_receipt(p)) {
             return Ok(());
         }
         // The money is settled (R6): a print that could not be journaled is logged for staff,

@@ -9,8 +9,13 @@ pub trait Observer: Send + Sync {
     /// A receipt or slip is ready for the customer, with its signed QR payload if any.
     fn receipt(&self, _payment: &Payment, _receipt: &Receipt, _qr: Option<&str>) {}
     /// Whether to print the receipt of a finished payment (the customer's "receipt yes/no").
-    /// Slips for payments in suspense are always printed.
+    /// Slips for payments in suspense are printed whenever anything is.
     fn wants_receipt(&self, _payment: &Payment) -> bool {
+        true
+    }
+    /// Whether anyone is at the kiosk to take paper: not when the hub's finance moves a payment
+    /// days after its customer left (the journal keeps what changed).
+    fn someone_to_print_for(&self) -> bool {
         true
     }
     /// The customer left their bank card at the gate and the slot kept it (say so on screen).
@@ -25,3 +30,13 @@ pub trait Observer: Send + Sync {
 pub struct Quiet;
 
 impl Observer for Quiet {}
+
+/// Hears nothing and prints nothing: a payment moved at the hub's command, its customer long
+/// gone (a receipt or slip would go to whoever stands there next).
+pub struct Unattended;
+
+impl Observer for Unattended {
+    fn someone_to_print_for(&self) -> bool {
+        false
+    }
+}

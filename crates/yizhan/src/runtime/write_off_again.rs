@@ -63,6 +63,12 @@ impl Runtime {
         // No customer's payment moves while this one's line is looked at.
         let _sale = self.sales.lock().await;
         let payment = self.load(order_ref).await?;
+        if payment.state != kiosk_core::State::Done {
+            return Err(RuntimeError::NoWriteOffToAskAbout(format!(
+                "{order_ref} is {}, not done: its own machine is still at it",
+                payment.state.label()
+            )));
+        }
         let Some(line) = payment.order.lines.iter().position(|l| l.biller_ref == reference) else {
             return Err(RuntimeError::NoWriteOffToAskAbout(format!("{order_ref} has no line {reference}")));
         };
@@ -77,12 +83,15 @@ impl Runtime {
             )));
         };
         let order_line = &payment.order.lines[line];
+        // A card purchase sent again would be a second purchase for the meter (the card holds
+        // the first): that is for staff at the counter, never a button.
+        if !matches!(order_line.kind, LineKind::Bill { .. }) {
+            return Err(RuntimeError::NoWriteOffToAskAbout(format!(
+                "{reference} is a card top-up: staff settle it with the gas company"
+            )));
+        }
         let client = self.billers.get(order_line.utility);
-        let expected = WriteOffExpectation::for_line(order_line);
-        let status = match order_line.kind {
-            LineKind::Bill { .. } => client.write_off_status(&expected).await,
-            LineKind::CardTopUp(_) => client.purchase_status(&expected).await,
-        };
+        let status = client.write_off_status(&WriteOffExpectation::for_line(order_line)).await;
         let found = match status {
             WriteOffStatus::WrittenOff { biller_txn, .. } => WriteOffAgain::BillerHasIt { biller_txn },
             WriteOffStatus::NotFound => match self.write_off(&payment, line, channel).await {

@@ -370,7 +370,7 @@ async fn the_hubs_reconciliation_settles_a_suspense_payment_naming_the_files() {
 /// The biller's file lacks a write-off the kiosk journaled as done (NOT_AT_BILLER): finance has
 /// the kiosk ask the biller again. The biller that lost it gets the same write-off again (the
 /// same reference: never twice); asked once more, the biller has it and nothing is sent; each
-/// outcome is journaled. A line the journal does not hold as written off is refused.
+/// outcome is journaled. A reference that is not one of the order's lines is refused.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn finance_has_the_kiosk_ask_the_biller_again_about_a_write_off_its_file_lacks() {
     let at_hub = SuspenseAtTheHub::paying(async |kiosk: &support::TestKiosk| {
@@ -448,9 +448,23 @@ async fn finance_has_the_kiosk_give_back_a_charge_it_holds_as_never_taken() {
     assert!(charged(payments::sim::LedgerKind::Charge), "WeChat kept the money");
 
     let bill = "cd".repeat(32);
-    let give_back =
-        CommandAction::RefundPerStatement { order_ref: payment.id().to_owned(), files: vec![bill.clone()] };
-    hub::commands::enqueue(hub.pool(), "SH-TEST-0001", "li.finance", &give_back).await.unwrap();
+    let give_back = |source: &str, amount_fen: i64| CommandAction::RefundPerStatement {
+        order_ref: payment.id().to_owned(),
+        source: source.into(),
+        amount_fen,
+        files: vec![bill.clone()],
+    };
+    // Another channel's statement, or another amount: not this order's charge; nothing sent.
+    for wrong in [give_back("alipay", 1_990), give_back("wechat", 1_000)] {
+        hub::commands::enqueue(hub.pool(), "SH-TEST-0001", "li.finance", &wrong).await.unwrap();
+        assert_eq!(at_hub.beat().await, 1);
+        let (done, detail) = last_outcome(hub).await;
+        assert_eq!(done, Some(false), "{detail:?}");
+        assert!(detail.as_deref().unwrap_or("").contains("nothing sent"), "{detail:?}");
+    }
+    let id = hub::commands::enqueue(hub.pool(), "SH-TEST-0001", "li.finance", &give_back("wechat", 1_990))
+        .await
+        .unwrap();
     assert_eq!(at_hub.beat().await, 1);
     let (done, detail) = last_outcome(hub).await;
     assert_eq!(done, Some(true), "{detail:?}");
@@ -463,17 +477,29 @@ async fn finance_has_the_kiosk_give_back_a_charge_it_holds_as_never_taken() {
     assert_eq!(after.refunds[0].refund_no, payment.order.reference.whole_refund_no());
     let transitions = kiosk.backend.runtime.journal.transitions(payment.id()).await.unwrap();
     let found = transitions.iter().find(|t| t.from_state == "PAY_FAILED").expect("the finding is journaled");
-    assert!(found.event.contains("charged_per_statement by hub:li.finance"), "{found:?}");
+    assert!(
+        found.event.contains("charged_per_statement by hub:li.finance: ¥19.90 in the wechat"),
+        "{found:?}"
+    );
     assert!(found.event.contains(&bill), "{found:?}");
 
-    // Asked again: the kiosk is giving it back already; nothing more is sent.
-    hub::commands::enqueue(hub.pool(), "SH-TEST-0001", "li.finance", &give_back).await.unwrap();
+    // Handed over again (the acknowledgement was lost): found done, nothing sent again.
+    sqlx::query("UPDATE commands SET acked_at = NULL, done = NULL WHERE id = $1")
+        .bind(id)
+        .execute(hub.pool())
+        .await
+        .unwrap();
     assert_eq!(at_hub.beat().await, 1);
     let (done, detail) = last_outcome(hub).await;
-    assert_eq!(done, Some(false));
-    assert!(detail.as_deref().unwrap_or("").contains("nothing sent"), "{detail:?}");
-    let refunds = kiosk.backend.runtime.load(payment.id()).await.unwrap().refunds;
-    assert_eq!(refunds.len(), 1);
+    assert_eq!(done, Some(true), "{detail:?}");
+    assert!(detail.as_deref().unwrap_or("").contains("given back at this command already"), "{detail:?}");
+    let refunds_at_wechat = wechat
+        .ledger()
+        .iter()
+        .filter(|e| e.out_trade_no == payment.id() && e.kind == payments::sim::LedgerKind::Refund)
+        .count();
+    assert!(refunds_at_wechat <= 1, "never given back twice: {refunds_at_wechat}");
+    assert_eq!(kiosk.backend.runtime.load(payment.id()).await.unwrap().refunds.len(), 1);
 }
 
 /// A bank-card sale whose answer was lost (approved at the terminal; the link then garbled every
