@@ -946,6 +946,16 @@ mod tests {
         files
     }
 
+    /// The water company's whole file of the day crediting `paid`'s one line.
+    fn credit_the_line(files: &mut Files, paid: &Payment) {
+        files.add_biller_file(
+            Utility::Water,
+            day(),
+            vec![credited(&paid.order.lines[0].biller_ref, 3150)],
+            true,
+        );
+    }
+
     fn settle(mut p: Payment, files: &Files) -> Payment {
         let evidence = files.evidence_for(&p);
         p.step(Event::Reconciled { evidence }, NOON, &Policy::default());
@@ -1140,12 +1150,7 @@ mod tests {
         // A finished payment reported with another amount is flagged, not matched.
         let paid = done("YZ0000000000000009", Channel::WeChat, NOON, 3150);
         let mut files = complete_files(Source::WeChatBill, vec![charge(paid.id(), 3000, NOON)]);
-        files.add_biller_file(
-            Utility::Water,
-            day(),
-            vec![credited(&paid.order.lines[0].biller_ref, 3150)],
-            true,
-        );
+        credit_the_line(&mut files, &paid);
         let flags = match_day(day(), std::slice::from_ref(&paid), &files);
         assert_eq!(
             flags,
@@ -1195,12 +1200,7 @@ mod tests {
         let paid = done("YZ0000000000000012", Channel::WeChat, NOON, 3150);
         let mut files = complete_files(Source::WeChatBill, Vec::new());
         files.add_statement(Source::WeChatBill, day().next(), Vec::new(), false);
-        files.add_biller_file(
-            Utility::Water,
-            day(),
-            vec![credited(&paid.order.lines[0].biller_ref, 3150)],
-            true,
-        );
+        credit_the_line(&mut files, &paid);
         assert_eq!(
             match_day(day(), std::slice::from_ref(&paid), &files),
             [Flag::Unverified { order: paid.id().into() }]
@@ -1211,12 +1211,7 @@ mod tests {
     fn cash_payments_are_reported_not_covered_and_never_matched() {
         let paid = done("YZ0000000000000013", Channel::Cash, NOON, 3150);
         let mut files = complete_files(Source::WeChatBill, Vec::new());
-        files.add_biller_file(
-            Utility::Water,
-            day(),
-            vec![credited(&paid.order.lines[0].biller_ref, 3150)],
-            true,
-        );
+        credit_the_line(&mut files, &paid);
         let flags = match_day(day(), std::slice::from_ref(&paid), &files);
         assert_eq!(flags, [Flag::NotCovered { order: paid.id().into(), source: Source::CashCollection }]);
         assert!(!flags.iter().any(Flag::is_exception));
@@ -1337,12 +1332,7 @@ mod tests {
             complete_files(Source::WeChatBill, Vec::new()),
             vec![charge(paid.id(), 3150, NOON)],
         );
-        files.add_biller_file(
-            Utility::Water,
-            day(),
-            vec![credited(&paid.order.lines[0].biller_ref, 3150)],
-            true,
-        );
+        credit_the_line(&mut files, &paid);
         assert_eq!(
             match_day(day(), std::slice::from_ref(&paid), &files),
             [Flag::Matched { order: paid.id().into() }]
@@ -1382,12 +1372,7 @@ mod tests {
     fn card_payments_are_not_covered_without_a_card_account_and_unverified_when_its_file_failed() {
         let paid = done("YZ0000000000000026", Channel::BankCard, NOON, 3150);
         let mut files = complete_files(Source::WeChatBill, Vec::new());
-        files.add_biller_file(
-            Utility::Water,
-            day(),
-            vec![credited(&paid.order.lines[0].biller_ref, 3150)],
-            true,
-        );
+        credit_the_line(&mut files, &paid);
         assert_eq!(
             match_day(day(), std::slice::from_ref(&paid), &files),
             [Flag::NotCovered { order: paid.id().into(), source: Source::BankCardSettlementFile }]
