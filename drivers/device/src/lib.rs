@@ -60,6 +60,7 @@ pub mod resync;
 pub mod serial;
 #[cfg(feature = "sim")]
 pub mod sim;
+pub mod sle4442;
 pub mod usb;
 
 pub use error::TransportError;

@@ -4,7 +4,8 @@
 //! (`cargo test -p iccard --release --test decoders_never_panic -- --ignored`).
 
 use bytes::BytesMut;
-use device::crt310::{decode_inbound, parse_reply, take_frame, Command, SleCommand};
+use device::crt310::{decode_inbound, parse_reply, take_frame, Command};
+use device::sle4442::MemoryOp;
 use iccard::ccid::apdu::MemoryApdu;
 use iccard::ccid::codec::{decode_pc_to_rdr, decode_rdr_to_pc};
 use iccard::ccid::usb::parse_class_descriptor;
@@ -47,7 +48,7 @@ fn all_decoders(bytes: &[u8]) {
 fn seeds() -> Vec<Vec<u8>> {
     let mut v = vec![
         Command::Status.encode(),
-        Command::Sle(SleCommand::UpdateMain { addr: 0x40, data: vec![0xA5; 20] }).encode(),
+        Command::from(MemoryOp::UpdateMain { addr: 0x40, data: vec![0xA5; 20] }).encode(),
         vec![0x02, 0x00, 0x05, 0x31, 0x30, 0x4B, 0x4A, 0x4E, 0x03, 0x4A],
         vec![0x80, 0x06, 0, 0, 0, 0, 0, 0, 0, 0, 0x3B, 0x04, 0xA2, 0x13, 0x10, 0x91],
         vec![0x6F, 0x05, 0, 0, 0, 0, 1, 0, 0, 0, 0xFF, 0xB0, 0x00, 0x20, 0x40],

@@ -6,6 +6,8 @@
 //! [`Command`] (`idcard`'s `SlotCommand` has no capture; `bankcard`'s has no chip commands), so
 //! the restriction is a compile error there, not a rule here.
 
+use crate::sle4442::MemoryOp;
+
 /// What `30 PM` (reset) does with a card found inside.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ResetMode {
@@ -49,51 +51,31 @@ pub enum FrontEntry {
     MagneticSignal,
 }
 
-/// SLE4442 pass-through operations (`38 30` … `38 35`, hardware.md §3.2, CRT-310 column).
-#[derive(Clone, PartialEq, Eq, Hash)]
+/// SLE4442 pass-through (`38 30` … `38 35`, hardware.md §3.2, CRT-310 column): the reset that
+/// opens the card, then the card's own operations.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum SleCommand {
     /// `38 30`: reset the card; the reply carries the 4-byte ATR.
     Reset,
-    /// `38 31 addr len`: read `len` (1..=[`MAX_READ`]) bytes of main memory from `addr`.
-    ReadMain {
-        /// First address.
-        addr: u8,
-        /// Bytes to read.
-        len: u8,
-    },
-    /// `38 32`: read the protection memory.
-    ReadProtection,
-    /// `38 33`: read the security memory (error counter + 3 hidden PSC bytes).
-    ReadSecurity,
-    /// `38 34 p1 p2 p3`: present the PSC.
-    VerifyPsc([u8; 3]),
-    /// `38 35 addr len data`: update main memory (needs a verified PSC).
-    UpdateMain {
-        /// First address.
-        addr: u8,
-        /// Bytes to write (1..=255).
-        data: Vec<u8>,
-    },
+    /// `38 31 addr len` read (len 1..=[`MAX_READ`]), `38 32` protection, `38 33` security,
+    /// `38 34 p1 p2 p3` PSC, `38 35 addr len data` update.
+    Memory(MemoryOp),
+}
+
+impl From<MemoryOp> for SleCommand {
+    fn from(op: MemoryOp) -> Self {
+        SleCommand::Memory(op)
+    }
+}
+
+impl From<MemoryOp> for Command {
+    fn from(op: MemoryOp) -> Self {
+        Command::Sle(SleCommand::Memory(op))
+    }
 }
 
 /// Most bytes one `38 31` read asks for.
 pub const MAX_READ: u8 = 0x80;
-
-impl std::fmt::Debug for SleCommand {
-    // The PSC and the card's data never reach a log.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            SleCommand::Reset => f.write_str("Reset"),
-            SleCommand::ReadMain { addr, len } => write!(f, "ReadMain {{ addr: {addr:#04x}, len: {len} }}"),
-            SleCommand::ReadProtection => f.write_str("ReadProtection"),
-            SleCommand::ReadSecurity => f.write_str("ReadSecurity"),
-            SleCommand::VerifyPsc(_) => f.write_str("VerifyPsc(<redacted>)"),
-            SleCommand::UpdateMain { addr, data } => {
-                write!(f, "UpdateMain {{ addr: {addr:#04x}, len: {} }}", data.len())
-            }
-        }
-    }
-}
 
 /// A host → reader command; its frame text is `CM PM data`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -159,11 +141,11 @@ impl SleCommand {
     pub const fn pm(&self) -> u8 {
         match self {
             SleCommand::Reset => 0x30,
-            SleCommand::ReadMain { .. } => 0x31,
-            SleCommand::ReadProtection => 0x32,
-            SleCommand::ReadSecurity => 0x33,
-            SleCommand::VerifyPsc(_) => 0x34,
-            SleCommand::UpdateMain { .. } => 0x35,
+            SleCommand::Memory(MemoryOp::ReadMain { .. }) => 0x31,
+            SleCommand::Memory(MemoryOp::ReadProtection) => 0x32,
+            SleCommand::Memory(MemoryOp::ReadSecurity) => 0x33,
+            SleCommand::Memory(MemoryOp::VerifyPsc(_)) => 0x34,
+            SleCommand::Memory(MemoryOp::UpdateMain { .. }) => 0x35,
         }
     }
 }
@@ -200,9 +182,11 @@ impl Command {
         let mut t = vec![self.cm(), self.pm()];
         match self {
             Command::CardIn { rear_allowed, .. } => t.push(if *rear_allowed { 0x30 } else { 0x31 }),
-            Command::Sle(SleCommand::ReadMain { addr, len }) => t.extend_from_slice(&[*addr, *len]),
-            Command::Sle(SleCommand::VerifyPsc(psc)) => t.extend_from_slice(psc),
-            Command::Sle(SleCommand::UpdateMain { addr, data }) => {
+            Command::Sle(SleCommand::Memory(MemoryOp::ReadMain { addr, len })) => {
+                t.extend_from_slice(&[*addr, *len])
+            }
+            Command::Sle(SleCommand::Memory(MemoryOp::VerifyPsc(psc))) => t.extend_from_slice(psc),
+            Command::Sle(SleCommand::Memory(MemoryOp::UpdateMain { addr, data })) => {
                 let data = &data[..data.len().min(255)];
                 t.push(*addr);
                 t.push(data.len() as u8);
@@ -224,13 +208,8 @@ impl Command {
     pub fn is_idempotent(&self) -> bool {
         match self {
             Command::Status | Command::DetectIcType | Command::IcPower(_) | Command::CardIn { .. } => true,
-            Command::Sle(s) => matches!(
-                s,
-                SleCommand::Reset
-                    | SleCommand::ReadMain { .. }
-                    | SleCommand::ReadProtection
-                    | SleCommand::ReadSecurity
-            ),
+            Command::Sle(SleCommand::Reset) => true,
+            Command::Sle(SleCommand::Memory(op)) => op.is_read(),
             Command::Reset(_) | Command::Move(_) => false,
         }
     }
@@ -259,13 +238,13 @@ impl Command {
             [0x33, 0x31] => Command::IcPower(false),
             [0x38, 0x30] => Command::Sle(SleCommand::Reset),
             [0x38, 0x31, addr, len] if (1..=MAX_READ).contains(len) => {
-                Command::Sle(SleCommand::ReadMain { addr: *addr, len: *len })
+                MemoryOp::ReadMain { addr: *addr, len: *len }.into()
             }
-            [0x38, 0x32] => Command::Sle(SleCommand::ReadProtection),
-            [0x38, 0x33] => Command::Sle(SleCommand::ReadSecurity),
-            [0x38, 0x34, a, b, c] => Command::Sle(SleCommand::VerifyPsc([*a, *b, *c])),
+            [0x38, 0x32] => MemoryOp::ReadProtection.into(),
+            [0x38, 0x33] => MemoryOp::ReadSecurity.into(),
+            [0x38, 0x34, a, b, c] => MemoryOp::VerifyPsc([*a, *b, *c]).into(),
             [0x38, 0x35, addr, len, data @ ..] if *len > 0 && usize::from(*len) == data.len() => {
-                Command::Sle(SleCommand::UpdateMain { addr: *addr, data: data.to_vec() })
+                MemoryOp::UpdateMain { addr: *addr, data: data.to_vec() }.into()
             }
             [0x38, 0x30..=0x35, ..] => return Err(BadData),
             [0x2F | 0x30 | 0x31 | 0x32 | 0x33 | 0x38, _, ..] => return Err(BadParameter),
@@ -345,7 +324,7 @@ mod tests {
             0x03, // ETX
             0xAC, // BCC
         ];
-        assert_eq!(Command::Sle(SleCommand::ReadMain { addr: 0x20, len: 0x80 }).encode(), want);
+        assert_eq!(Command::from(MemoryOp::ReadMain { addr: 0x20, len: 0x80 }).encode(), want);
     }
 
     #[test]
@@ -358,7 +337,7 @@ mod tests {
             0x03, // ETX
             0xF7, // BCC
         ];
-        assert_eq!(Command::Sle(SleCommand::VerifyPsc([0xFF; 3])).encode(), want);
+        assert_eq!(Command::from(MemoryOp::VerifyPsc([0xFF; 3])).encode(), want);
     }
 
     #[test]
@@ -373,7 +352,7 @@ mod tests {
             0x03, // ETX
             0xED, // BCC
         ];
-        let cmd = Command::Sle(SleCommand::UpdateMain { addr: 0x40, data: vec![0xA5] });
+        let cmd = Command::from(MemoryOp::UpdateMain { addr: 0x40, data: vec![0xA5] });
         assert_eq!(cmd.encode(), want);
         assert_eq!(Command::from_text(&want[3..8]), Ok(cmd));
     }
@@ -381,12 +360,12 @@ mod tests {
     #[test]
     fn sle_texts_carry_their_arguments() {
         assert_eq!(
-            Command::Sle(SleCommand::ReadMain { addr: 0x20, len: 0x10 }).text(),
+            Command::from(MemoryOp::ReadMain { addr: 0x20, len: 0x10 }).text(),
             [0x38, 0x31, 0x20, 0x10]
         );
-        assert_eq!(Command::Sle(SleCommand::VerifyPsc([1, 2, 3])).text(), [0x38, 0x34, 1, 2, 3]);
+        assert_eq!(Command::from(MemoryOp::VerifyPsc([1, 2, 3])).text(), [0x38, 0x34, 1, 2, 3]);
         assert_eq!(
-            Command::Sle(SleCommand::UpdateMain { addr: 0x40, data: vec![0xAA, 0xBB] }).text(),
+            Command::from(MemoryOp::UpdateMain { addr: 0x40, data: vec![0xAA, 0xBB] }).text(),
             [0x38, 0x35, 0x40, 0x02, 0xAA, 0xBB]
         );
     }
@@ -404,8 +383,8 @@ mod tests {
             Command::Move(MoveTo::Rf),
             Command::Move(MoveTo::CleanAbnormal),
             Command::IcPower(false),
-            Command::Sle(SleCommand::ReadProtection),
-            Command::Sle(SleCommand::UpdateMain { addr: 0, data: vec![9] }),
+            Command::from(MemoryOp::ReadProtection),
+            Command::from(MemoryOp::UpdateMain { addr: 0, data: vec![9] }),
         ];
         for c in all {
             assert_eq!(Command::from_text(&c.text()), Ok(c.clone()), "{c:?}");
@@ -432,7 +411,7 @@ mod tests {
 
     #[test]
     fn the_psc_never_reaches_a_log() {
-        let c = Command::Sle(SleCommand::VerifyPsc([0x12, 0x34, 0x56]));
+        let c = Command::from(MemoryOp::VerifyPsc([0x12, 0x34, 0x56]));
         assert!(!format!("{c:?}").contains("18"), "{c:?}");
         assert!(format!("{c:?}").contains("redacted"));
     }

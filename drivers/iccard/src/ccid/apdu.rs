@@ -2,6 +2,8 @@
 //! carried inside `PC_to_RDR_XfrBlock`. Builders for the driver, a parser for the simulator,
 //! and the status-word rules.
 
+use device::sle4442::MemoryOp;
+
 /// `90 00`: done.
 pub const SW_OK: u16 = 0x9000;
 /// PSC verify answer when all three attempts remain afterwards: the PSC was right.
@@ -18,45 +20,19 @@ pub const SW_INS_NOT_SUPPORTED: u16 = 0x6D00;
 /// Card type byte of "select card type" for SLE4432/4442/4428-style 2-wire cards.
 pub const CARD_TYPE_SLE4442: u8 = 0x06;
 
-/// A pseudo-APDU the driver sends.
-#[derive(Clone, PartialEq, Eq, Hash)]
+/// A pseudo-APDU the driver sends: selecting the card type, then the card's own operations.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum MemoryApdu {
     /// `FF A4 00 00 01 06`: select card type SLE4442.
     SelectSle4442,
-    /// `FF B0 00 addr len`: read main memory.
-    ReadMain {
-        /// First address.
-        addr: u8,
-        /// Bytes (1..=255).
-        len: u8,
-    },
-    /// `FF B2 00 00 04`: read the protection bits.
-    ReadProtection,
-    /// `FF B1 00 00 04`: read the security memory.
-    ReadSecurity,
-    /// `FF 20 00 00 03 p1 p2 p3`: present the PSC.
-    VerifyPsc([u8; 3]),
-    /// `FF D0 00 addr len data`: update main memory.
-    UpdateMain {
-        /// First address.
-        addr: u8,
-        /// Bytes.
-        data: Vec<u8>,
-    },
+    /// `FF B0 00 addr len` read, `FF B2 00 00 04` protection bits, `FF B1 00 00 04` security
+    /// memory, `FF 20 00 00 03 p1 p2 p3` PSC, `FF D0 00 addr len data` update.
+    Memory(MemoryOp),
 }
 
-impl std::fmt::Debug for MemoryApdu {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            MemoryApdu::SelectSle4442 => f.write_str("SelectSle4442"),
-            MemoryApdu::ReadMain { addr, len } => write!(f, "ReadMain {{ addr: {addr:#04x}, len: {len} }}"),
-            MemoryApdu::ReadProtection => f.write_str("ReadProtection"),
-            MemoryApdu::ReadSecurity => f.write_str("ReadSecurity"),
-            MemoryApdu::VerifyPsc(_) => f.write_str("VerifyPsc(<redacted>)"),
-            MemoryApdu::UpdateMain { addr, data } => {
-                write!(f, "UpdateMain {{ addr: {addr:#04x}, len: {} }}", data.len())
-            }
-        }
+impl From<MemoryOp> for MemoryApdu {
+    fn from(op: MemoryOp) -> Self {
+        MemoryApdu::Memory(op)
     }
 }
 
@@ -65,11 +41,13 @@ impl MemoryApdu {
     pub fn encode(&self) -> Vec<u8> {
         match self {
             MemoryApdu::SelectSle4442 => vec![0xFF, 0xA4, 0x00, 0x00, 0x01, CARD_TYPE_SLE4442],
-            MemoryApdu::ReadMain { addr, len } => vec![0xFF, 0xB0, 0x00, *addr, *len],
-            MemoryApdu::ReadProtection => vec![0xFF, 0xB2, 0x00, 0x00, 0x04],
-            MemoryApdu::ReadSecurity => vec![0xFF, 0xB1, 0x00, 0x00, 0x04],
-            MemoryApdu::VerifyPsc(p) => vec![0xFF, 0x20, 0x00, 0x00, 0x03, p[0], p[1], p[2]],
-            MemoryApdu::UpdateMain { addr, data } => {
+            MemoryApdu::Memory(MemoryOp::ReadMain { addr, len }) => vec![0xFF, 0xB0, 0x00, *addr, *len],
+            MemoryApdu::Memory(MemoryOp::ReadProtection) => vec![0xFF, 0xB2, 0x00, 0x00, 0x04],
+            MemoryApdu::Memory(MemoryOp::ReadSecurity) => vec![0xFF, 0xB1, 0x00, 0x00, 0x04],
+            MemoryApdu::Memory(MemoryOp::VerifyPsc(p)) => {
+                vec![0xFF, 0x20, 0x00, 0x00, 0x03, p[0], p[1], p[2]]
+            }
+            MemoryApdu::Memory(MemoryOp::UpdateMain { addr, data }) => {
                 let n = data.len().min(255);
                 let mut v = vec![0xFF, 0xD0, 0x00, *addr, n as u8];
                 v.extend_from_slice(&data[..n]);
@@ -82,12 +60,12 @@ impl MemoryApdu {
     pub fn decode(apdu: &[u8]) -> Option<Self> {
         Some(match apdu {
             [0xFF, 0xA4, 0x00, 0x00, 0x01, CARD_TYPE_SLE4442] => MemoryApdu::SelectSle4442,
-            [0xFF, 0xB0, 0x00, addr, len] if *len > 0 => MemoryApdu::ReadMain { addr: *addr, len: *len },
-            [0xFF, 0xB2, 0x00, 0x00, 0x04] => MemoryApdu::ReadProtection,
-            [0xFF, 0xB1, 0x00, 0x00, 0x04] => MemoryApdu::ReadSecurity,
-            [0xFF, 0x20, 0x00, 0x00, 0x03, a, b, c] => MemoryApdu::VerifyPsc([*a, *b, *c]),
+            [0xFF, 0xB0, 0x00, addr, len] if *len > 0 => MemoryOp::ReadMain { addr: *addr, len: *len }.into(),
+            [0xFF, 0xB2, 0x00, 0x00, 0x04] => MemoryOp::ReadProtection.into(),
+            [0xFF, 0xB1, 0x00, 0x00, 0x04] => MemoryOp::ReadSecurity.into(),
+            [0xFF, 0x20, 0x00, 0x00, 0x03, a, b, c] => MemoryOp::VerifyPsc([*a, *b, *c]).into(),
             [0xFF, 0xD0, 0x00, addr, len, data @ ..] if *len > 0 && usize::from(*len) == data.len() => {
-                MemoryApdu::UpdateMain { addr: *addr, data: data.to_vec() }
+                MemoryOp::UpdateMain { addr: *addr, data: data.to_vec() }.into()
             }
             _ => return None,
         })
@@ -134,18 +112,21 @@ mod tests {
         // CLA FF, INS A4 select card type, P1 P2 00 00, Lc 01, type 06 (SLE4432/4442).
         assert_eq!(MemoryApdu::SelectSle4442.encode(), [0xFF, 0xA4, 0x00, 0x00, 0x01, 0x06]);
         // CLA FF, INS B0 read, P1 00, P2 = address 0x20, Le 0x80.
-        assert_eq!(MemoryApdu::ReadMain { addr: 0x20, len: 0x80 }.encode(), [0xFF, 0xB0, 0x00, 0x20, 0x80]);
+        assert_eq!(
+            MemoryApdu::from(MemoryOp::ReadMain { addr: 0x20, len: 0x80 }).encode(),
+            [0xFF, 0xB0, 0x00, 0x20, 0x80]
+        );
         // CLA FF, INS B1 read security memory, 00 00, Le 4.
-        assert_eq!(MemoryApdu::ReadSecurity.encode(), [0xFF, 0xB1, 0x00, 0x00, 0x04]);
+        assert_eq!(MemoryApdu::from(MemoryOp::ReadSecurity).encode(), [0xFF, 0xB1, 0x00, 0x00, 0x04]);
         // CLA FF, INS B2 read protection bits, 00 00, Le 4.
-        assert_eq!(MemoryApdu::ReadProtection.encode(), [0xFF, 0xB2, 0x00, 0x00, 0x04]);
+        assert_eq!(MemoryApdu::from(MemoryOp::ReadProtection).encode(), [0xFF, 0xB2, 0x00, 0x00, 0x04]);
         // CLA FF, INS 20 verify, 00 00, Lc 3, PSC FF FF FF.
         assert_eq!(
-            MemoryApdu::VerifyPsc([0xFF; 3]).encode(),
+            MemoryApdu::from(MemoryOp::VerifyPsc([0xFF; 3])).encode(),
             [0xFF, 0x20, 0x00, 0x00, 0x03, 0xFF, 0xFF, 0xFF]
         );
         // CLA FF, INS D0 update, P1 00, P2 address 0x40, Lc 2, data A5 01.
-        let up = MemoryApdu::UpdateMain { addr: 0x40, data: vec![0xA5, 0x01] };
+        let up = MemoryApdu::from(MemoryOp::UpdateMain { addr: 0x40, data: vec![0xA5, 0x01] });
         assert_eq!(up.encode(), [0xFF, 0xD0, 0x00, 0x40, 0x02, 0xA5, 0x01]);
         assert_eq!(MemoryApdu::decode(&up.encode()), Some(up));
     }

@@ -13,6 +13,7 @@ use crate::error::{CardError, CardKind, ReaderError};
 use crate::reader::{CardPresence, ContactReader, Psc, PscAnswer};
 use device::link::Timing;
 use device::reconnect::{BackoffPolicy, Connector, Reconnecting};
+use device::sle4442::MemoryOp;
 use device::AnyConnector;
 
 /// Most stale replies skipped before giving up (as LudovicRousseau/CCID does).
@@ -137,7 +138,7 @@ impl<C: Connector> ContactReader for CcidReader<C> {
     }
 
     async fn read_main(&mut self, addr: u8, len: u8) -> Result<Vec<u8>, CardError> {
-        match self.xfr(&MemoryApdu::ReadMain { addr, len }).await? {
+        match self.xfr(&MemoryOp::ReadMain { addr, len }.into()).await? {
             (data, apdu::SW_OK) if data.len() == usize::from(len) => Ok(data),
             (_, apdu::SW_OK) => Err(crate::DecodeError::Malformed("read length").into()),
             (_, sw) => Err(ReaderError::StatusWord(sw).into()),
@@ -145,7 +146,7 @@ impl<C: Connector> ContactReader for CcidReader<C> {
     }
 
     async fn read_security(&mut self) -> Result<[u8; 4], CardError> {
-        match self.xfr(&MemoryApdu::ReadSecurity).await? {
+        match self.xfr(&MemoryOp::ReadSecurity.into()).await? {
             (data, apdu::SW_OK) => <[u8; 4]>::try_from(data.as_slice())
                 .map_err(|_| crate::DecodeError::Malformed("security").into()),
             (_, sw) => Err(ReaderError::StatusWord(sw).into()),
@@ -153,7 +154,7 @@ impl<C: Connector> ContactReader for CcidReader<C> {
     }
 
     async fn present_psc(&mut self, psc: &Psc) -> Result<PscAnswer, CardError> {
-        match self.xfr(&MemoryApdu::VerifyPsc(psc.bytes())).await {
+        match self.xfr(&MemoryOp::VerifyPsc(psc.bytes()).into()).await {
             Ok((_, sw)) => Ok(match VerifyAnswer::from_sw(sw) {
                 VerifyAnswer::Verified => PscAnswer::Accepted,
                 VerifyAnswer::Wrong(_) | VerifyAnswer::Locked => PscAnswer::Refused,
@@ -166,7 +167,7 @@ impl<C: Connector> ContactReader for CcidReader<C> {
     }
 
     async fn update_main(&mut self, addr: u8, data: &[u8]) -> Result<(), CardError> {
-        match self.xfr(&MemoryApdu::UpdateMain { addr, data: data.to_vec() }).await? {
+        match self.xfr(&MemoryOp::UpdateMain { addr, data: data.to_vec() }.into()).await? {
             (_, apdu::SW_OK) => Ok(()),
             (_, _) => Err(CardError::WriteFailed { addr }),
         }

@@ -18,6 +18,7 @@ use device::crt310::{
     Operation, ReaderStatus, ResetMode, SleCommand,
 };
 use device::reconnect::{BackoffPolicy, Connector};
+use device::sle4442::MemoryOp;
 use device::AnyConnector;
 use std::time::Duration;
 
@@ -193,10 +194,11 @@ impl<C: Connector> Crt310Reader<C> {
     }
 
     /// An SLE4442 pass-through command; returns the data after the P byte.
-    pub async fn sle(&mut self, cmd: SleCommand) -> Result<Vec<u8>, CardError> {
+    pub async fn sle(&mut self, cmd: impl Into<SleCommand>) -> Result<Vec<u8>, CardError> {
+        let cmd = cmd.into();
         let write_addr = match &cmd {
-            SleCommand::UpdateMain { addr, .. } => Some(*addr),
-            _ => None,
+            SleCommand::Memory(op) => op.write_addr(),
+            SleCommand::Reset => None,
         };
         let data = self.command(&Command::Sle(cmd)).await?;
         op_result(&data, write_addr).map(<[u8]>::to_vec)
@@ -270,7 +272,7 @@ impl<C: Connector> ContactReader for Crt310Reader<C> {
     }
 
     async fn read_main(&mut self, addr: u8, len: u8) -> Result<Vec<u8>, CardError> {
-        let data = self.sle(SleCommand::ReadMain { addr, len }).await?;
+        let data = self.sle(MemoryOp::ReadMain { addr, len }).await?;
         if data.len() != usize::from(len) {
             return Err(ReaderError::Decode(DecodeError::Malformed("read length")).into());
         }
@@ -278,14 +280,14 @@ impl<C: Connector> ContactReader for Crt310Reader<C> {
     }
 
     async fn read_security(&mut self) -> Result<[u8; 4], CardError> {
-        let data = self.sle(SleCommand::ReadSecurity).await?;
+        let data = self.sle(MemoryOp::ReadSecurity).await?;
         data.get(..4)
             .and_then(|s| <[u8; 4]>::try_from(s).ok())
             .ok_or(ReaderError::Decode(DecodeError::Malformed("security memory")).into())
     }
 
     async fn present_psc(&mut self, psc: &Psc) -> Result<PscAnswer, CardError> {
-        match self.sle(SleCommand::VerifyPsc(psc.bytes())).await {
+        match self.sle(MemoryOp::VerifyPsc(psc.bytes())).await {
             Ok(_) => Ok(PscAnswer::Accepted),
             Err(CardError::Reader(ReaderError::OperationFailed)) => Ok(PscAnswer::Refused),
             Err(e) if retryable(&e) => Ok(PscAnswer::Unknown),
@@ -294,7 +296,7 @@ impl<C: Connector> ContactReader for Crt310Reader<C> {
     }
 
     async fn update_main(&mut self, addr: u8, data: &[u8]) -> Result<(), CardError> {
-        self.sle(SleCommand::UpdateMain { addr, data: data.to_vec() }).await.map(drop)
+        self.sle(MemoryOp::UpdateMain { addr, data: data.to_vec() }).await.map(drop)
     }
 
     async fn close_card(&mut self) -> Result<(), CardError> {

@@ -9,6 +9,7 @@ pub use device::crt310::{
     CardPosition, Command, ErrorCode, FrontEntry, MoveTo, Operation, ReaderStatus, Reply, ResetMode,
     SleCommand,
 };
+pub use device::sle4442::MemoryOp;
 pub use driver::{Crt310Reader, Crt310Timing};
 
 /// The contact IC type (`31 31` → S1 S2).

@@ -10,6 +10,7 @@ use crate::ccid::frame::*;
 use crate::crt310::CardPosition;
 use bytes::BytesMut;
 use device::sim::Served;
+use device::sle4442::MemoryOp;
 use device::Pty;
 use std::path::Path;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -187,17 +188,17 @@ fn memory_apdu(s: &mut Slot, a: MemoryApdu) -> Option<Vec<u8>> {
     }
     Some(match a {
         MemoryApdu::SelectSle4442 => sw(&[], apdu::SW_OK),
-        MemoryApdu::ReadMain { addr, len } => match card.read(addr, usize::from(len)) {
+        MemoryApdu::Memory(MemoryOp::ReadMain { addr, len }) => match card.read(addr, usize::from(len)) {
             Some(d) => sw(&d, apdu::SW_OK),
             None => sw(&[], apdu::SW_WRONG_PARAMS),
         },
-        MemoryApdu::ReadProtection => sw(&card.protection(), apdu::SW_OK),
-        MemoryApdu::ReadSecurity => sw(&card.security(), apdu::SW_OK),
-        MemoryApdu::VerifyPsc(p) => {
+        MemoryApdu::Memory(MemoryOp::ReadProtection) => sw(&card.protection(), apdu::SW_OK),
+        MemoryApdu::Memory(MemoryOp::ReadSecurity) => sw(&card.security(), apdu::SW_OK),
+        MemoryApdu::Memory(MemoryOp::VerifyPsc(p)) => {
             card.verify(p);
             sw(&[], 0x9000 | u16::from(card.error_counter() & 0x07))
         }
-        MemoryApdu::UpdateMain { addr, data } => match s.update(addr, &data)? {
+        MemoryApdu::Memory(MemoryOp::UpdateMain { addr, data }) => match s.update(addr, &data)? {
             UpdateResult::Written => sw(&[], apdu::SW_OK),
             UpdateResult::NotVerified => sw(&[], apdu::SW_SECURITY),
             UpdateResult::Pulled { .. } => return None,

@@ -13,6 +13,7 @@ use super::{SimSlot, SlotState};
 use device::crt310::sim::{self, wire, Mechanics};
 use device::crt310::{CardPosition, Command, ErrorCode, FrontEntry, MoveTo, ResetMode, SleCommand};
 use device::sim::Served;
+use device::sle4442::MemoryOp;
 use device::FaultPlan;
 use std::path::Path;
 
@@ -157,14 +158,18 @@ pub(crate) fn execute(s: &mut SlotState, received: &[u8], cmd: Command) -> Vec<u
             };
             match sle {
                 SleCommand::Reset => with(&card.memory()[..4]),
-                SleCommand::ReadMain { addr, len } => match card.read(*addr, usize::from(*len)) {
-                    Some(d) => with(&d),
-                    None => op(wire::N),
-                },
-                SleCommand::ReadProtection => with(&card.protection()),
-                SleCommand::ReadSecurity => with(&card.security()),
-                SleCommand::VerifyPsc(p) => op(if card.verify(*p) { wire::Y } else { wire::N }),
-                SleCommand::UpdateMain { addr, data } => match s.update(*addr, data) {
+                SleCommand::Memory(MemoryOp::ReadMain { addr, len }) => {
+                    match card.read(*addr, usize::from(*len)) {
+                        Some(d) => with(&d),
+                        None => op(wire::N),
+                    }
+                }
+                SleCommand::Memory(MemoryOp::ReadProtection) => with(&card.protection()),
+                SleCommand::Memory(MemoryOp::ReadSecurity) => with(&card.security()),
+                SleCommand::Memory(MemoryOp::VerifyPsc(p)) => {
+                    op(if card.verify(*p) { wire::Y } else { wire::N })
+                }
+                SleCommand::Memory(MemoryOp::UpdateMain { addr, data }) => match s.update(*addr, data) {
                     Some(UpdateResult::Written) => op(wire::Y),
                     Some(UpdateResult::NotVerified) => op(wire::N),
                     Some(UpdateResult::Pulled { .. }) | None => op(wire::E),

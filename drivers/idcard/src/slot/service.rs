@@ -103,41 +103,47 @@ async fn run<C: Connector>(
         };
         match job {
             Job::Status(reply) => {
-                let r = tokio::select! {
-                    biased;
-                    _ = force.notified() => None,
-                    r = port.status() => Some(r),
-                };
-                match r {
-                    Some(r) => {
-                        let _ = reply.send(r);
-                    }
-                    None => {
-                        let _ = reply.send(Err(SlotError::PreEmpted));
-                        out_of_service |= forced_eject(&mut port, &events, true).await;
-                    }
-                }
+                let r = preemptible(&force, port.status()).await;
+                out_of_service |= answer(reply, r, &mut port, &events).await;
             }
             Job::Operate(cmd, reply) => {
                 if out_of_service {
                     let _ = reply.send(Err(SlotError::OutOfService));
                     continue;
                 }
-                let r = tokio::select! {
-                    biased;
-                    _ = force.notified() => None,
-                    r = port.operate(cmd) => Some(r),
-                };
-                match r {
-                    Some(r) => {
-                        let _ = reply.send(r);
-                    }
-                    None => {
-                        let _ = reply.send(Err(SlotError::PreEmpted));
-                        out_of_service |= forced_eject(&mut port, &events, true).await;
-                    }
-                }
+                let r = preemptible(&force, port.operate(cmd)).await;
+                out_of_service |= answer(reply, r, &mut port, &events).await;
             }
+        }
+    }
+}
+
+/// Runs one command unless a forced eject comes first (`None`: the command's future was
+/// dropped mid-exchange).
+async fn preemptible<T>(force: &Notify, command: impl std::future::Future<Output = T>) -> Option<T> {
+    tokio::select! {
+        biased;
+        _ = force.notified() => None,
+        r = command => Some(r),
+    }
+}
+
+/// Hands a finished command's result to its caller, or, when it was pre-empted, tells the
+/// caller so and does the forced eject. Returns true when the slot must go out of service.
+async fn answer<T, C: Connector>(
+    reply: oneshot::Sender<Result<T, SlotError>>,
+    result: Option<Result<T, SlotError>>,
+    port: &mut SlotPort<C>,
+    events: &broadcast::Sender<IdEvent>,
+) -> bool {
+    match result {
+        Some(r) => {
+            let _ = reply.send(r);
+            false
+        }
+        None => {
+            let _ = reply.send(Err(SlotError::PreEmpted));
+            forced_eject(port, events, true).await
         }
     }
 }
