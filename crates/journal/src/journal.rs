@@ -215,12 +215,7 @@ impl Journal {
     /// order reference [`JournalError::PaymentExists`]; in both cases nothing is written.
     pub async fn create_payment(&self, p: &NewPayment) -> Result<Seq, JournalError> {
         validate::new_payment(p)?;
-        let mut guard = self.writer.lock().await;
-        let result = self.create_locked(&mut guard, p).await;
-        if result.is_err() {
-            *guard = None;
-        }
-        result
+        self.write_locked(async |guard| self.create_locked(guard, p).await).await
     }
 
     async fn create_locked(&self, guard: &mut Option<Writer>, p: &NewPayment) -> Result<Seq, JournalError> {
@@ -279,12 +274,7 @@ impl Journal {
     /// [`JournalError::AlreadyRecorded`] and nothing is written.
     pub async fn record_transition(&self, t: &TransitionRecord) -> Result<Seq, JournalError> {
         validate::transition(t)?;
-        let mut guard = self.writer.lock().await;
-        let result = self.transition_locked(&mut guard, t).await;
-        if result.is_err() {
-            *guard = None;
-        }
-        result
+        self.write_locked(async |guard| self.transition_locked(guard, t).await).await
     }
 
     async fn transition_locked(
@@ -433,6 +423,20 @@ impl Journal {
     #[cfg(feature = "sim")]
     pub fn commits_in_this_process(&self) -> u64 {
         crash::commits_in_this_process()
+    }
+
+    /// Runs one write under the writer's lock. A write that fails forgets the writer's cached
+    /// tip and hints, so the next one reads them afresh from the file.
+    async fn write_locked<T>(
+        &self,
+        write: impl AsyncFnOnce(&mut Option<Writer>) -> Result<T, JournalError>,
+    ) -> Result<T, JournalError> {
+        let mut guard = self.writer.lock().await;
+        let result = write(&mut guard).await;
+        if result.is_err() {
+            *guard = None;
+        }
+        result
     }
 
     /// The writer state, read afresh from the database after a failed write.

@@ -189,23 +189,39 @@ impl Journal {
         let journal = Journal::open(path).await?;
         let journal_id = new_journal_id(path, new.at);
         journal.write_facts(&journal_id, new).await?;
+        journal
+            .anchored_by_staff(anchor_path, journal_id, 0, GENESIS.to_owned(), new, "journal_started")
+            .await
+    }
+
+    /// Anchors the journal at its head (`seq`, `hash`, verified up to there), then journals the
+    /// staff action that did it, who and why.
+    async fn anchored_by_staff(
+        self,
+        anchor_path: &Path,
+        journal_id: String,
+        seq: i64,
+        hash: String,
+        new: &NewJournal,
+        action: &str,
+    ) -> Result<Journal, Distrust> {
         let anchor = AnchorFile::create(
             anchor_path,
             Anchor {
                 journal_id,
-                seq: 0,
-                hash: GENESIS.to_owned(),
-                verified_seq: 0,
-                verified_hash: GENESIS.to_owned(),
+                seq,
+                hash: hash.clone(),
+                verified_seq: seq,
+                verified_hash: hash,
                 generation: 0,
             },
         )?;
-        let journal = journal.with_anchor(anchor);
+        let journal = self.with_anchor(anchor);
         journal
             .record_staff_action(&StaffAction {
                 at: new.at,
                 staff_id: new.staff_id.clone(),
-                action: "journal_started".into(),
+                action: action.into(),
                 payment_id: None,
                 detail: new.reason.clone(),
             })
@@ -265,28 +281,7 @@ impl Journal {
                 .map_err(|source| AnchorError::Io { path: anchor_path.to_path_buf(), source })?;
         }
         let head = journal.chain_head().await?;
-        let anchor = AnchorFile::create(
-            anchor_path,
-            Anchor {
-                journal_id,
-                seq: head.seq,
-                hash: head.hash.clone(),
-                verified_seq: head.seq,
-                verified_hash: head.hash,
-                generation: 0,
-            },
-        )?;
-        let journal = journal.with_anchor(anchor);
-        journal
-            .record_staff_action(&StaffAction {
-                at: new.at,
-                staff_id: new.staff_id.clone(),
-                action: "journal_adopted".into(),
-                payment_id: None,
-                detail: new.reason.clone(),
-            })
-            .await?;
-        Ok(journal)
+        journal.anchored_by_staff(anchor_path, journal_id, head.seq, head.hash, new, "journal_adopted").await
     }
 
     /// SQLite's `PRAGMA integrity_check` as it reports: `["ok"]` when the file is sound.

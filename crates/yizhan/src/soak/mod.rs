@@ -142,20 +142,20 @@ async fn play_day(
     let customers = &pinned.customers;
     report.races_a_timer = customers.iter().any(Customer::races_a_timer);
     for (index, c) in customers.iter().enumerate() {
-        report.customers += 1;
+        report.counts.customers += 1;
         let served = Instant::now();
         let interrupted = Box::pin(customer::serve(&backend, &mut day, index, c)).await?;
-        report.disk_full += u64::from(interrupted == Interrupted::DiskFull);
-        let kills_before = report.kills;
+        report.counts.disk_full += u64::from(interrupted == Interrupted::DiskFull);
+        let kills_before = report.counts.kills;
         if interrupted == Interrupted::PowerCut {
-            report.kills += 1;
+            report.counts.kills += 1;
             customer::acceptor_loses_power(&backend);
             // The kiosk starts again: from its journal, with every start-up check.
             backend = backend.restart().await.map_err(|e| format!("restart after customer {index}: {e}"))?;
         }
-        backend = Box::pin(recover_until_quiet(backend, c.recovery_cut, &mut report.kills)).await?;
+        backend = Box::pin(recover_until_quiet(backend, c.recovery_cut, &mut report.counts.kills)).await?;
         customer::after_customer(&backend, c, &mut day).await?;
-        let interruption = match (interrupted, report.kills - kills_before) {
+        let interruption = match (interrupted, report.counts.kills - kills_before) {
             (Interrupted::DiskFull, _) => ", disk full",
             (_, 2) => ", power cut, and again during recovery",
             (Interrupted::PowerCut, _) => ", power cut",
@@ -176,18 +176,18 @@ async fn play_day(
     // Staff empty the cash box: the journal's count against the notes really in it.
     let cash = checks::cash(&backend, &day.cash_orders).await?;
     report.violations.extend(cash.violations);
-    report.notes_in_box = cash.notes_in_box;
+    report.counts.notes_in_box = cash.notes_in_box;
     let mut staff_rng = Rng::new(seed.wrapping_mul(13).wrapping_add(5));
     if staff_rng.chance(70) {
-        report.staff_resolved = staff::settle_suspense(&backend, &mut staff_rng).await?.resolved;
+        report.counts.staff_resolved = staff::settle_suspense(&backend, &mut staff_rng).await?.resolved;
         report.violations.extend(checks::journal(&backend).await?);
     }
     let mut seen = std::collections::HashSet::new();
     report.violations.retain(|v| seen.insert((v.order.clone(), v.what.clone())));
     report.outcomes = checks::outcomes(&backend).await?;
-    report.gas_credited = day.household.meter.loads().len() as u64;
+    report.counts.gas_credited = day.household.meter.loads().len() as u64;
     let rows = backend.runtime.journal.list(10_000, 0).await.map_err(|e| e.to_string())?;
-    report.parked = rows.iter().filter(|r| r.parked).count() as u64;
+    report.counts.parked = rows.iter().filter(|r| r.parked).count() as u64;
     Ok(report)
 }
 

@@ -3,10 +3,9 @@
 use super::checks::{Harm, Violation};
 use std::time::Duration;
 
-/// What one seed did.
+/// The day's figures, for one seed or all seeds together.
 #[derive(Clone, Debug, Default)]
-pub struct SeedReport {
-    pub seed: u64,
+pub struct DayCounts {
     pub customers: u64,
     /// Power cuts that fell (during a payment or during the recovery after one).
     pub kills: u64,
@@ -20,6 +19,25 @@ pub struct SeedReport {
     pub notes_in_box: u64,
     /// Suspense staff settled from the statements at the end of the day.
     pub staff_resolved: u64,
+}
+
+impl DayCounts {
+    fn add(&mut self, other: &DayCounts) {
+        self.customers += other.customers;
+        self.kills += other.kills;
+        self.disk_full += other.disk_full;
+        self.parked += other.parked;
+        self.gas_credited += other.gas_credited;
+        self.notes_in_box += other.notes_in_box;
+        self.staff_resolved += other.staff_resolved;
+    }
+}
+
+/// What one seed did.
+#[derive(Clone, Debug, Default)]
+pub struct SeedReport {
+    pub seed: u64,
+    pub counts: DayCounts,
     /// Wall time of the seed.
     pub took: Duration,
     /// One line a customer: who they were, what waited for them, how long they took.
@@ -37,13 +55,7 @@ pub struct SeedReport {
 #[derive(Clone, Debug, Default)]
 pub struct Totals {
     pub seeds: u64,
-    pub customers: u64,
-    pub kills: u64,
-    pub disk_full: u64,
-    pub parked: u64,
-    pub gas_credited: u64,
-    pub notes_in_box: u64,
-    pub staff_resolved: u64,
+    pub counts: DayCounts,
     /// The slowest seed and its wall time.
     pub slowest: Option<(u64, Duration)>,
     pub lost: u64,
@@ -56,13 +68,7 @@ pub struct Totals {
 impl Totals {
     pub fn add(&mut self, report: &SeedReport) {
         self.seeds += 1;
-        self.customers += report.customers;
-        self.kills += report.kills;
-        self.disk_full += report.disk_full;
-        self.parked += report.parked;
-        self.gas_credited += report.gas_credited;
-        self.notes_in_box += report.notes_in_box;
-        self.staff_resolved += report.staff_resolved;
+        self.counts.add(&report.counts);
         if self.slowest.is_none_or(|(_, took)| report.took > took) {
             self.slowest = Some((report.seed, report.took));
         }
@@ -82,16 +88,16 @@ impl Totals {
              stopped by a full disk, {} gas purchases credited by the meters, {} notes collected from \
              the cash boxes, {} suspense settled by staff, {} left parked)",
             self.seeds,
-            self.customers,
-            self.kills,
+            self.counts.customers,
+            self.counts.kills,
             self.lost,
             self.doubled,
             self.wrong,
-            self.disk_full,
-            self.gas_credited,
-            self.notes_in_box,
-            self.staff_resolved,
-            self.parked
+            self.counts.disk_full,
+            self.counts.gas_credited,
+            self.counts.notes_in_box,
+            self.counts.staff_resolved,
+            self.counts.parked
         )
     }
 }

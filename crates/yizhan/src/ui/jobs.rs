@@ -109,17 +109,22 @@ impl KioskUi {
         });
     }
 
+    /// What the paying stage pays: the bills found (and a gas card's amount). Without one the
+    /// payment is refused at once, with the way back.
+    fn what_is_paid(&self) -> Option<(Found, Option<Fen>)> {
+        let order = self.session.stage.order();
+        if order.is_none() {
+            let notice = Notice::error(Text::new("Please look the bill up again."));
+            let _ = self.news_tx.send(News::Input(self.generation, Input::PayRefused(notice)));
+        }
+        order.map(|o| (o.found.clone(), o.top_up))
+    }
+
     /// Takes the money in a job, watched: whatever becomes of the job — even a panic — the
     /// session hears how the payment ended, so the screen can never hang on "paying".
     fn pay(&mut self, method: MethodChoice) {
         let generation = self.generation;
-        // The paying stage carries what is paid (and a gas card's amount).
-        let Some(order) = self.session.stage.order() else {
-            let notice = Notice::error(Text::new("Please look the bill up again."));
-            let _ = self.news_tx.send(News::Input(generation, Input::PayRefused(notice)));
-            return;
-        };
-        let (found, amount) = (order.found.clone(), order.top_up);
+        let Some((found, amount)) = self.what_is_paid() else { return };
         // The same window the screen counts down (the scanner caps it at its own ceiling).
         let window = self.session.timing().code_window;
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel();
@@ -154,12 +159,7 @@ impl KioskUi {
     /// it is journaled, and 结束投币 (or a customer gone quiet) ends the intake.
     fn pay_cash(&mut self) {
         let generation = self.generation;
-        let Some(order) = self.session.stage.order() else {
-            let notice = Notice::error(Text::new("Please look the bill up again."));
-            let _ = self.news_tx.send(News::Input(generation, Input::PayRefused(notice)));
-            return;
-        };
-        let (found, amount) = (order.found.clone(), order.top_up);
+        let Some((found, amount)) = self.what_is_paid() else { return };
         self.stop_cash = Default::default();
         let customer = UiCashCustomer { stop: self.stop_cash.clone(), idle: IdleCustomer::new(CASH_IDLE) };
         let backend = self.backend.clone();

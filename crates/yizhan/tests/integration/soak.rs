@@ -40,16 +40,16 @@ async fn a_hundred_seeded_days_lose_nothing_and_double_nothing() {
     }
     assert_eq!((totals.seeds, totals.lost, totals.doubled), (SEEDS, 0, 0));
     // The schedule reaches what it claims to: cuts, full disks, gas on the meters, staff.
-    assert!(totals.kills > SEEDS / 5, "power cuts happen: {}", totals.line());
+    assert!(totals.counts.kills > SEEDS / 5, "power cuts happen: {}", totals.line());
     assert!(
-        totals.disk_full > 0
-            && totals.gas_credited > 0
-            && totals.staff_resolved > 0
-            && totals.notes_in_box > 0,
+        totals.counts.disk_full > 0
+            && totals.counts.gas_credited > 0
+            && totals.counts.staff_resolved > 0
+            && totals.counts.notes_in_box > 0,
         "{}",
         totals.line()
     );
-    assert!(totals.customers > SEEDS * 2, "{}", totals.line());
+    assert!(totals.counts.customers > SEEDS * 2, "{}", totals.line());
 }
 
 /// Every day that ever failed, written down as it was played (`crates/yizhan/tests/soak-days/`,
@@ -71,7 +71,7 @@ async fn every_day_that_ever_failed_replays_clean() {
         assert!(!day.why.is_empty(), "{}: say what it found", file.display());
         let report = soak::run_day(&day, &keys, work.path()).await.unwrap();
         assert!(report.violations.is_empty(), "{} ({}): {:?}", file.display(), day.why, report.violations);
-        assert_eq!(report.customers as usize, day.customers.len());
+        assert_eq!(report.counts.customers as usize, day.customers.len());
     }
 }
 
@@ -95,9 +95,9 @@ async fn the_same_seed_replays_the_same_day() {
     let mut compared = 0;
     for (a, b) in first.iter().zip(&second) {
         assert!(a.violations.is_empty() && b.violations.is_empty(), "{a:?} {b:?}");
-        assert_eq!((a.seed, a.customers), (b.seed, b.customers));
+        assert_eq!((a.seed, a.counts.customers), (b.seed, b.counts.customers));
         if !a.races_a_timer {
-            assert_eq!(a.kills, b.kills, "seed {}", a.seed);
+            assert_eq!(a.counts.kills, b.counts.kills, "seed {}", a.seed);
             assert_eq!(a.outcomes, b.outcomes, "seed {}: the same day ended differently", a.seed);
             compared += 1;
         }
