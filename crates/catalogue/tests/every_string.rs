@@ -25,6 +25,7 @@ const NOT_OUR_WORDS: &[(&str, &str)] = &[
     ),
     ("kiosk-ui/src/gallery.rs", "sample customers (names, addresses) for the screenshot gallery"),
     ("kiosk-ui/ui/minimal.slint", "the minimal window the UI benchmarks compare with: a CJK sample"),
+    ("crates/kiosk-core/src/testing.rs", "test fixtures (a masked holder's name)"),
     ("crates/yizhan/src/soak/customer.rs", "the soak's simulated biller (a masked holder's name)"),
 ];
 

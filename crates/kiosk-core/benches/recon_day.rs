@@ -19,7 +19,6 @@ use kiosk_core::payment::LineState;
 use kiosk_core::recon::{
     match_day, BillerRow, Day, FeeRate, Files, Flag, Source, StatementKind, StatementRow,
 };
-use kiosk_core::utility::AccountNo;
 use kiosk_core::{Fen, Payment, State, Ts, Utility};
 
 fn setting(name: &str, default: usize) -> usize {
@@ -41,19 +40,7 @@ fn peak_mib() -> f64 {
 const RATE: FeeRate = FeeRate { ppm: 6_000 };
 
 fn bill(fen: i64) -> Bill {
-    Bill {
-        utility: Utility::Water,
-        account: AccountNo::from_trusted("3100000011"),
-        bill_id: "B".into(),
-        version: 1,
-        amount_due: Fen(fen),
-        due_date: "2026-12-31".into(),
-        period: None,
-        holder_masked: "W*".into(),
-        address_masked: String::new(),
-        prepayment: false,
-        recent_payments: vec![],
-    }
+    kiosk_core::testing::bill(Utility::Water, fen)
 }
 
 struct Day1 {

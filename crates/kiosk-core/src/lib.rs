@@ -15,6 +15,8 @@ pub mod receipt;
 pub mod recon;
 pub mod scratch_pool;
 pub mod session;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 pub mod time;
 pub mod utility;
 

@@ -299,21 +299,7 @@ impl Order {
 mod tests {
     use super::*;
 
-    fn bill(utility: Utility, amount: i64) -> Bill {
-        Bill {
-            utility,
-            account: AccountNo::from_trusted("3100000017"),
-            bill_id: format!("B-{utility}"),
-            version: 1,
-            amount_due: Fen(amount),
-            due_date: "2026-12-15".into(),
-            period: None,
-            holder_masked: "张*".into(),
-            address_masked: "".into(),
-            prepayment: false,
-            recent_payments: vec![],
-        }
-    }
+    use crate::testing::bill;
 
     fn joint_of(bills: Vec<Bill>) -> Order {
         let joint =

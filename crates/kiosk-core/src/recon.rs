@@ -855,21 +855,7 @@ mod tests {
         Day::of(NOON)
     }
 
-    fn bill(utility: Utility, fen: i64) -> Bill {
-        Bill {
-            utility,
-            account: AccountNo::from_trusted("3100000011"),
-            bill_id: format!("B-{utility}"),
-            version: 1,
-            amount_due: Fen(fen),
-            due_date: "2026-12-15".into(),
-            period: None,
-            holder_masked: "王*".into(),
-            address_masked: String::new(),
-            prepayment: false,
-            recent_payments: vec![],
-        }
-    }
+    use crate::testing::bill;
 
     fn order(reference: &str, created_at: Ts, lines: &[(Utility, i64)]) -> Order {
         let bills: Vec<Bill> = lines.iter().map(|&(u, fen)| bill(u, fen)).collect();

@@ -31,6 +31,7 @@ mod clients;
 mod config;
 pub mod demo_keys;
 mod request;
+mod signed_text;
 #[cfg(feature = "sim")]
 pub mod sim;
 mod statement;

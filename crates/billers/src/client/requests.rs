@@ -166,19 +166,7 @@ mod tests {
 
     #[test]
     fn a_bill_line_becomes_a_write_off_under_its_biller_ref() {
-        let bill = Bill {
-            utility: Utility::Water,
-            account: AccountNo::from_trusted("310000003"),
-            bill_id: "W-1".into(),
-            version: 3,
-            amount_due: Fen(3150),
-            due_date: "2026-12-15".into(),
-            period: None,
-            holder_masked: "张*".into(),
-            address_masked: "".into(),
-            prepayment: false,
-            recent_payments: vec![],
-        };
+        let bill = Bill { version: 3, ..kiosk_core::testing::bill(Utility::Water, 3150) };
         let order = Order::for_bill(OrderRef::new("YZTEST00000001").unwrap(), "K1", Ts(0), &bill).unwrap();
         let request = WriteOffRequest::for_line(&order.lines[0], Channel::WeChat, "4200001", Ts(0)).unwrap();
         assert_eq!(request.reference, "YZTEST00000001-1");

@@ -16,7 +16,6 @@ use kiosk_core::bill::Bill;
 use kiosk_core::order::{Order, OrderRef};
 use kiosk_core::payment::{LineState, State, SuspenseReason};
 use kiosk_core::recon::Day;
-use kiosk_core::utility::AccountNo;
 use kiosk_core::{Channel, Fen, Payment, Ts, Utility};
 use payments::sim::{LedgerEntry, LedgerKind};
 
@@ -35,19 +34,7 @@ fn at(hour: i64) -> Ts {
 
 /// A payment of `day()` at `hour`, as its kiosk would have journaled it.
 fn payment(number: u32, channel: Channel, fen: i64, hour: i64, state: State) -> Payment {
-    let bill = Bill {
-        utility: Utility::Water,
-        account: AccountNo::from_trusted("3100000011"),
-        bill_id: format!("B-{number}"),
-        version: 1,
-        amount_due: Fen(fen),
-        due_date: "2026-12-31".into(),
-        period: None,
-        holder_masked: "王*".into(),
-        address_masked: String::new(),
-        prepayment: false,
-        recent_payments: vec![],
-    };
+    let bill = Bill { bill_id: format!("B-{number}"), ..kiosk_core::testing::bill(Utility::Water, fen) };
     let reference = OrderRef::new(format!("YZ00012612010000{number:02}")).unwrap();
     let order = Order::for_bill(reference, "SH-RECON-01", at(hour), &bill).unwrap();
     let mut p = Payment::new(order);

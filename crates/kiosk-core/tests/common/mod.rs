@@ -450,19 +450,7 @@ impl Drive {
 }
 
 pub fn bill(utility: Utility, fen: i64) -> Bill {
-    Bill {
-        utility,
-        account: AccountNo::from_trusted("3100000011"),
-        bill_id: format!("B-{utility}"),
-        version: 3,
-        amount_due: Fen(fen),
-        due_date: "2026-12-15".into(),
-        period: None,
-        holder_masked: "张*".into(),
-        address_masked: "".into(),
-        prepayment: false,
-        recent_payments: vec![],
-    }
+    Bill { version: 3, ..kiosk_core::testing::bill(utility, fen) }
 }
 
 pub fn order(lines: &[i64]) -> Order {

@@ -14,12 +14,7 @@ use std::collections::BTreeMap;
 
 /// `k=v&k=v…` over the non-empty parameters except `sign`, in key order.
 pub fn string_to_sign(params: &BTreeMap<String, String>) -> String {
-    params
-        .iter()
-        .filter(|(k, v)| k.as_str() != "sign" && !v.is_empty())
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect::<Vec<_>>()
-        .join("&")
+    crate::signed_text::sorted_pairs(params, "sign")
 }
 
 /// A private key from PEM (PKCS#8 `PRIVATE KEY` or PKCS#1 `RSA PRIVATE KEY`) or from the bare

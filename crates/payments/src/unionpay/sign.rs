@@ -10,12 +10,7 @@ pub type Fields = BTreeMap<String, String>;
 
 /// `k=v&k=v…` over the non-empty fields except `signature`, in key order.
 pub fn string_to_sign(fields: &Fields) -> String {
-    fields
-        .iter()
-        .filter(|(k, v)| k.as_str() != "signature" && !v.is_empty())
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect::<Vec<_>>()
-        .join("&")
+    crate::signed_text::sorted_pairs(fields, "signature")
 }
 
 fn sha256_hex(text: &str) -> String {

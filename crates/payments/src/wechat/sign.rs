@@ -42,12 +42,7 @@ impl SignType {
 
 /// `k=v&k=v…` over the non-empty parameters except `sign`, in key order.
 pub fn string_to_sign(params: &Params) -> String {
-    params
-        .iter()
-        .filter(|(k, v)| k.as_str() != "sign" && !v.is_empty())
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect::<Vec<_>>()
-        .join("&")
+    crate::signed_text::sorted_pairs(params, "sign")
 }
 
 /// The `sign` value of `params` under `key`.
