@@ -47,6 +47,19 @@ pub fn shanghai_ms(ms: i64) -> String {
     chrono::DateTime::from_timestamp_millis(ms).map(shanghai).unwrap_or_else(|| ms.to_string())
 }
 
+/// A table's opening and its heading row: `<table id="…"><tr><th>…</th>…</tr>`. The headings
+/// are the console's own words, written as they are; the caller adds the rows and `</table>`.
+pub fn table_head(id: &str, headings: &[&str]) -> String {
+    let mut out = format!("<table id=\"{}\"><tr>", esc(id));
+    for heading in headings {
+        out.push_str("<th>");
+        out.push_str(heading);
+        out.push_str("</th>");
+    }
+    out.push_str("</tr>");
+    out
+}
+
 /// A POST form with the session's CSRF token.
 pub fn form(operator: &Operator, action: &str, inner: &str, button: &str) -> String {
     format!(

@@ -9,7 +9,7 @@ use fleet::wire::{CommandAction, Heartbeat, Paper};
 use serde::Deserialize;
 
 use super::accounts::{csrf_matches, Operator};
-use super::html::{esc, form, mask_account, page, shanghai, shanghai_ms, yuan};
+use super::html::{esc, form, mask_account, page, shanghai, shanghai_ms, table_head, yuan};
 use super::i18n::{tr, trf, Lang};
 use super::{refusal, CsrfOnly, Language, Signed};
 use crate::api::AppState;
@@ -176,13 +176,18 @@ fn hall_table(lang: Lang, halls: &[fleet_view::HallLine], chosen: Option<&str>) 
         ));
     }
     format!(
-        "<table id=\"halls\"><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>{rows}</table>",
-        tr(lang, "Hall"),
-        tr(lang, "Kiosks"),
-        tr(lang, "in service"),
-        tr(lang, "silent"),
-        tr(lang, "Suspense"),
-        tr(lang, "Alerts"),
+        "{}{rows}</table>",
+        table_head(
+            "halls",
+            &[
+                tr(lang, "Hall"),
+                tr(lang, "Kiosks"),
+                tr(lang, "in service"),
+                tr(lang, "silent"),
+                tr(lang, "Suspense"),
+                tr(lang, "Alerts")
+            ]
+        )
     )
 }
 
@@ -207,16 +212,21 @@ fn kiosk_table(lang: Lang, kiosks: &[fleet_view::KioskLine], silent_after: std::
         ));
     }
     format!(
-        "<table id=\"fleet\"><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>{rows}</table>",
-        tr(lang, "Kiosk"),
-        tr(lang, "Hall"),
-        tr(lang, "State"),
-        tr(lang, "Last seen"),
-        tr(lang, "Paper"),
-        tr(lang, "Cash box"),
-        tr(lang, "Suspense"),
-        tr(lang, "Chain"),
-        tr(lang, "Alerts"),
+        "{}{rows}</table>",
+        table_head(
+            "fleet",
+            &[
+                tr(lang, "Kiosk"),
+                tr(lang, "Hall"),
+                tr(lang, "State"),
+                tr(lang, "Last seen"),
+                tr(lang, "Paper"),
+                tr(lang, "Cash box"),
+                tr(lang, "Suspense"),
+                tr(lang, "Chain"),
+                tr(lang, "Alerts")
+            ]
+        )
     )
 }
 
@@ -275,16 +285,14 @@ pub async fn kiosk(
     match &beat {
         Some(b) => {
             body.push_str(&format!(
-                "<p>{}: {} · {}: {} MiB · {}: {}</p><table id=\"devices\"><tr><th>{}</th><th>{}</th><th>{}</th></tr>",
+                "<p>{}: {} · {}: {} MiB · {}: {}</p>{}",
                 tr(lang, "Software"),
                 esc(&b.software_version),
                 tr(lang, "Disk free"),
                 b.disk_free_bytes / (1024 * 1024),
                 tr(lang, "Cash box"),
                 cash_words(lang, b),
-                tr(lang, "Device"),
-                tr(lang, "Health"),
-                tr(lang, "Detail")
+                table_head("devices", &[tr(lang, "Device"), tr(lang, "Health"), tr(lang, "Detail")])
             ));
             for d in &b.devices {
                 let health = serde_json::to_value(d.health)
@@ -318,15 +326,20 @@ pub async fn kiosk(
     .await
     .map_err(db_error)?;
     body.push_str(&format!(
-        "<h2>{}</h2><table id=\"payments\"><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
+        "<h2>{}</h2>{}",
         tr(lang, "Recent payments"),
-        tr(lang, "Order number"),
-        tr(lang, "Time"),
-        tr(lang, "Service"),
-        tr(lang, "Account"),
-        tr(lang, "Amount"),
-        tr(lang, "Channel"),
-        tr(lang, "State")
+        table_head(
+            "payments",
+            &[
+                tr(lang, "Order number"),
+                tr(lang, "Time"),
+                tr(lang, "Service"),
+                tr(lang, "Account"),
+                tr(lang, "Amount"),
+                tr(lang, "Channel"),
+                tr(lang, "State")
+            ]
+        )
     ));
     for p in &payments {
         let (service, account, amount, channel) = payment_columns(&p.snapshot);
@@ -390,14 +403,17 @@ pub async fn kiosk(
         body.push_str("</div>");
     }
     let queued = commands::list(&state.pool, &id, 20).await.map_err(db_error)?;
-    body.push_str(&format!(
-        "<table id=\"commands\"><tr><th>#</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
-        tr(lang, "Action"),
-        tr(lang, "By"),
-        tr(lang, "Queued"),
-        tr(lang, "Delivered"),
-        tr(lang, "Acknowledged"),
-        tr(lang, "Result")
+    body.push_str(&table_head(
+        "commands",
+        &[
+            "#",
+            tr(lang, "Action"),
+            tr(lang, "By"),
+            tr(lang, "Queued"),
+            tr(lang, "Delivered"),
+            tr(lang, "Acknowledged"),
+            tr(lang, "Result"),
+        ],
     ));
     for c in &queued {
         let kind = c.action["kind"].as_str().unwrap_or("?");
@@ -442,13 +458,15 @@ fn suspense_section(
         return out;
     }
     let settles = op.role.settles() && k.paired && !k.revoked;
-    out.push_str(&format!(
-        "<table id=\"suspense\"><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
-        tr(lang, "Order number"),
-        tr(lang, "Amount"),
-        tr(lang, "State"),
-        tr(lang, "Since"),
-        tr(lang, "Settle")
+    out.push_str(&table_head(
+        "suspense",
+        &[
+            tr(lang, "Order number"),
+            tr(lang, "Amount"),
+            tr(lang, "State"),
+            tr(lang, "Since"),
+            tr(lang, "Settle"),
+        ],
     ));
     for p in list {
         let settle = if settles {
@@ -603,13 +621,16 @@ pub async fn payments(
                     esc(&channel),
                     k = esc(&last.kiosk_id),
                 ));
-                body.push_str(&format!(
-                    "<table id=\"transitions\"><tr><th>{}</th><th>seq</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
-                    tr(lang, "Kiosk"),
-                    tr(lang, "Time"),
-                    tr(lang, "From"),
-                    tr(lang, "To"),
-                    tr(lang, "Event")
+                body.push_str(&table_head(
+                    "transitions",
+                    &[
+                        tr(lang, "Kiosk"),
+                        "seq",
+                        tr(lang, "Time"),
+                        tr(lang, "From"),
+                        tr(lang, "To"),
+                        tr(lang, "Event"),
+                    ],
                 ));
                 for r in &rows {
                     body.push_str(&format!(
@@ -667,15 +688,17 @@ pub(super) fn alert_table(lang: Lang, op: &Operator, list: &[alerts::Alert], id:
     if list.is_empty() {
         return format!("<p id=\"{id}\">{}</p>", tr(lang, "None."));
     }
-    let mut table = format!(
-        "<table id=\"{id}\"><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
-        tr(lang, "Kiosk"),
-        tr(lang, "Kind"),
-        tr(lang, "Subject"),
-        tr(lang, "Detail"),
-        tr(lang, "Opened"),
-        tr(lang, "Occurrences"),
-        tr(lang, "Acknowledge")
+    let mut table = table_head(
+        id,
+        &[
+            tr(lang, "Kiosk"),
+            tr(lang, "Kind"),
+            tr(lang, "Subject"),
+            tr(lang, "Detail"),
+            tr(lang, "Opened"),
+            tr(lang, "Occurrences"),
+            tr(lang, "Acknowledge"),
+        ],
     );
     for a in list {
         let ack = match (&a.acked_by, op.acknowledges_in(&a.hall)) {
@@ -839,13 +862,18 @@ pub async fn audit(
             .await
             .map_err(db_error)?;
     let mut body = format!(
-        "<h1>{}</h1><table id=\"audit\"><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
+        "<h1>{}</h1>{}",
         tr(lang, "Audit log"),
-        tr(lang, "Time"),
-        tr(lang, "Actor"),
-        tr(lang, "Action"),
-        tr(lang, "Target"),
-        tr(lang, "Detail")
+        table_head(
+            "audit",
+            &[
+                tr(lang, "Time"),
+                tr(lang, "Actor"),
+                tr(lang, "Action"),
+                tr(lang, "Target"),
+                tr(lang, "Detail")
+            ]
+        )
     );
     for r in &rows {
         body.push_str(&format!(

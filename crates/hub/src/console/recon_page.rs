@@ -12,7 +12,7 @@ use axum::response::{Html, IntoResponse, Redirect};
 use axum::Form;
 use serde::Deserialize;
 
-use super::html::{esc, form, page, shanghai, shanghai_ms, yuan};
+use super::html::{esc, form, page, shanghai, shanghai_ms, table_head, yuan};
 use super::i18n::{tr, Lang};
 use super::pages::{db_error, permitted, PageResult};
 use super::{refusal, Language, Signed};
@@ -32,15 +32,17 @@ pub async fn show(State(state): State<AppState>, Language(lang): Language, Signe
     let runs = desk::runs(&state.pool, 14).await.map_err(db_error)?;
     let open = desk::open(&state.pool, 500).await.map_err(db_error)?;
     let mut body = format!("<h1>{}</h1><h2>{}</h2>", tr(lang, "Reconciliation"), tr(lang, "Runs"));
-    body.push_str(&format!(
-        "<table id=\"recon-runs\"><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
-        tr(lang, "Day"),
-        tr(lang, "Run at"),
-        tr(lang, "Matched"),
-        tr(lang, "Exceptions"),
-        tr(lang, "Held for later files"),
-        tr(lang, "Settled from the files"),
-        tr(lang, "Files")
+    body.push_str(&table_head(
+        "recon-runs",
+        &[
+            tr(lang, "Day"),
+            tr(lang, "Run at"),
+            tr(lang, "Matched"),
+            tr(lang, "Exceptions"),
+            tr(lang, "Held for later files"),
+            tr(lang, "Settled from the files"),
+            tr(lang, "Files"),
+        ],
     ));
     for run in &runs {
         let files = if run.complete { tr(lang, "final") } else { tr(lang, "not final") };
@@ -73,12 +75,9 @@ pub async fn show(State(state): State<AppState>, Language(lang): Language, Signe
     if open.is_empty() {
         body.push_str(&format!("<p id=\"exceptions\">{}</p>", tr(lang, "None.")));
     } else {
-        body.push_str(&format!(
-            "<table id=\"exceptions\"><tr><th>#</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
-            tr(lang, "Day"),
-            tr(lang, "Kind"),
-            tr(lang, "Kiosk"),
-            tr(lang, "Detail")
+        body.push_str(&table_head(
+            "exceptions",
+            &["#", tr(lang, "Day"), tr(lang, "Kind"), tr(lang, "Kiosk"), tr(lang, "Detail")],
         ));
         for e in &open {
             body.push_str(&format!(
@@ -216,14 +215,16 @@ async fn cash_table(
         out.push_str(&format!("<p id=\"cash\">{}</p>", tr(lang, "None.")));
         return Ok(out);
     }
-    out.push_str(&format!(
-        "<table id=\"cash\"><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
-        tr(lang, "Kiosk"),
-        tr(lang, "Collection"),
-        tr(lang, "Staff"),
-        tr(lang, "Notes"),
-        tr(lang, "journaled"),
-        tr(lang, "Counted out of the box")
+    out.push_str(&table_head(
+        "cash",
+        &[
+            tr(lang, "Kiosk"),
+            tr(lang, "Collection"),
+            tr(lang, "Staff"),
+            tr(lang, "Notes"),
+            tr(lang, "journaled"),
+            tr(lang, "Counted out of the box"),
+        ],
     ));
     for c in &collections {
         let counted = match c.counted_fen {
@@ -266,13 +267,18 @@ async fn by_source_table(
 ) -> Result<String, super::pages::Refused> {
     let figures = desk::by_source(&state.pool, day).await.map_err(db_error)?;
     let mut out = format!(
-        "<h2>{} {day}</h2><table id=\"by-source\"><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
+        "<h2>{} {day}</h2>{}",
         tr(lang, "By statement and biller"),
-        tr(lang, "Statement or biller"),
-        tr(lang, "Merchant accounts"),
-        tr(lang, "Matched"),
-        tr(lang, "Open exceptions"),
-        tr(lang, "resolved")
+        table_head(
+            "by-source",
+            &[
+                tr(lang, "Statement or biller"),
+                tr(lang, "Merchant accounts"),
+                tr(lang, "Matched"),
+                tr(lang, "Open exceptions"),
+                tr(lang, "resolved")
+            ]
+        )
     );
     for f in figures {
         out.push_str(&format!(

@@ -9,7 +9,7 @@ use axum::response::{Html, IntoResponse, Redirect};
 use axum::Form;
 use serde::Deserialize;
 
-use super::html::{esc, form, page, shanghai};
+use super::html::{esc, form, page, shanghai, table_head};
 use super::i18n::tr;
 use super::pages::{db_error, permitted, PageResult};
 use super::{refusal, Language, Signed};
@@ -36,11 +36,9 @@ pub async fn show(State(state): State<AppState>, Language(lang): Language, Signe
     if packages.is_empty() {
         body.push_str(&format!("<p>{}</p>", tr(lang, "None.")));
     } else {
-        body.push_str(&format!(
-            "<table id=\"packages\"><tr><th>{}</th><th>{}</th><th>SHA-256</th><th>{}</th></tr>",
-            tr(lang, "Version"),
-            tr(lang, "Size"),
-            tr(lang, "Added")
+        body.push_str(&table_head(
+            "packages",
+            &[tr(lang, "Version"), tr(lang, "Size"), "SHA-256", tr(lang, "Added")],
         ));
         for p in &packages {
             body.push_str(&format!(
@@ -56,12 +54,9 @@ pub async fn show(State(state): State<AppState>, Language(lang): Language, Signe
         body.push_str("</table>");
     }
     body.push_str(&format!("<h2>{}</h2>", tr(lang, "Roll-outs")));
-    body.push_str(&format!(
-        "<table id=\"rollouts\"><tr><th>#</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th></th></tr>",
-        tr(lang, "Version"),
-        tr(lang, "State"),
-        tr(lang, "Stage"),
-        tr(lang, "Kiosks")
+    body.push_str(&table_head(
+        "rollouts",
+        &["#", tr(lang, "Version"), tr(lang, "State"), tr(lang, "Stage"), tr(lang, "Kiosks"), ""],
     ));
     for r in &all {
         let p = rollouts::progress(&state.pool, r.id).await.map_err(db_error)?;
@@ -110,13 +105,13 @@ pub async fn show(State(state): State<AppState>, Language(lang): Language, Signe
         .await
         .map_err(db_error)?;
         body.push_str(&format!(
-            "<h2>{} #{}</h2><table id=\"rollout-kiosks\"><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
+            "<h2>{} #{}</h2>{}",
             tr(lang, "Kiosks of roll-out"),
             newest.id,
-            tr(lang, "Kiosk"),
-            tr(lang, "Stage"),
-            tr(lang, "State"),
-            tr(lang, "Detail")
+            table_head(
+                "rollout-kiosks",
+                &[tr(lang, "Kiosk"), tr(lang, "Stage"), tr(lang, "State"), tr(lang, "Detail")]
+            )
         ));
         for o in &offered {
             body.push_str(&format!(
