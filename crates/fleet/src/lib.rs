@@ -17,6 +17,8 @@ pub mod gzip;
 pub mod identity;
 pub mod package;
 pub mod shipper;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod wire;
 
 pub use client::{HubClient, HubError};

@@ -593,22 +593,5 @@ async fn main() {
 }
 
 fn heartbeat(head: Head) -> Heartbeat {
-    use fleet::wire::{DeviceHealth, DeviceReport, Paper};
-    let ok = |d: &str| DeviceReport { device: d.into(), health: DeviceHealth::Ok, detail: "ready".into() };
-    Heartbeat {
-        software_version: "0.1.0".into(),
-        sent_at_ms: chrono::Utc::now().timestamp_millis(),
-        in_service: true,
-        head,
-        journal_bytes: 4 << 20,
-        disk_free_bytes: 20 << 30,
-        paper: Paper::Ok,
-        devices: ["printer", "scanner", "idcard", "iccard", "bankcard", "cash"].into_iter().map(ok).collect(),
-        cash_box: None,
-        suspense: vec![],
-        config_version: 0,
-        update: None,
-        merchants: vec![],
-        cash_collections: vec![],
-    }
+    fleet::testing::healthy_heartbeat(head, chrono::Utc::now().timestamp_millis())
 }

@@ -144,21 +144,12 @@ mod tests {
     use fleet::wire::{CashBoxReport, DeviceReport, Head, SuspenseReport};
 
     fn beat() -> Heartbeat {
+        let start = Head { seq: 0, hash: journal::GENESIS.into() };
         Heartbeat {
-            software_version: "0.1.0".into(),
-            sent_at_ms: 0,
-            in_service: true,
-            head: Head { seq: 0, hash: journal::GENESIS.into() },
             journal_bytes: 0,
             disk_free_bytes: 10 << 30,
-            paper: Paper::Ok,
             devices: vec![],
-            cash_box: None,
-            suspense: vec![],
-            config_version: 0,
-            update: None,
-            merchants: vec![],
-            cash_collections: vec![],
+            ..fleet::testing::healthy_heartbeat(start, 0)
         }
     }
 

@@ -274,28 +274,8 @@ where
 
 /// A heartbeat from a kiosk with nothing wrong.
 pub fn healthy_beat() -> fleet::wire::Heartbeat {
-    use fleet::wire::{DeviceHealth, DeviceReport, Head, Heartbeat, Paper};
-    let ok = |device: &str| DeviceReport {
-        device: device.into(),
-        health: DeviceHealth::Ok,
-        detail: String::new(),
-    };
-    Heartbeat {
-        software_version: "0.1.0".into(),
-        sent_at_ms: chrono::Utc::now().timestamp_millis(),
-        in_service: true,
-        head: Head { seq: 0, hash: journal::GENESIS.into() },
-        journal_bytes: 4096,
-        disk_free_bytes: 20 << 30,
-        paper: Paper::Ok,
-        devices: ["printer", "scanner", "idcard", "iccard", "bankcard", "cash"].into_iter().map(ok).collect(),
-        cash_box: None,
-        suspense: vec![],
-        config_version: 0,
-        update: None,
-        merchants: vec![],
-        cash_collections: vec![],
-    }
+    let start = fleet::wire::Head { seq: 0, hash: journal::GENESIS.into() };
+    fleet::testing::healthy_heartbeat(start, chrono::Utc::now().timestamp_millis())
 }
 
 /// A roll-out's state and, once stopped, why.
