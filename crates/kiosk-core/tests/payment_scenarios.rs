@@ -17,6 +17,16 @@ fn started(lines: &[i64]) -> Drive {
     drive
 }
 
+/// A payment whose pay went unanswered ("timeout") until its deadline, where the machine asks
+/// one last time: the query is in flight.
+fn unknown_at_the_pay_deadline(lines: &[i64]) -> Drive {
+    let mut d = started(lines);
+    d.feed(Event::PayReplied { reply: PayReply::Unknown { detail: "timeout".into() } });
+    d.now = d.payment.pay_deadline.unwrap();
+    assert_eq!(d.feed(Event::Tick), [Effect::Query], "one last query at the deadline");
+    d
+}
+
 fn advance(drive: &mut Drive, secs: u64) {
     drive.now = drive.now + Duration::from_secs(secs);
 }
@@ -120,10 +130,7 @@ fn f19_reverse_exhausted_parks_in_suspense_with_a_slip() {
 
 #[test]
 fn r7_paid_after_a_refused_reverse_is_refunded_never_written_off() {
-    let mut d = started(&[3150]);
-    d.feed(Event::PayReplied { reply: PayReply::Unknown { detail: "timeout".into() } });
-    d.now = d.payment.pay_deadline.unwrap();
-    assert_eq!(d.feed(Event::Tick), [Effect::Query]);
+    let mut d = unknown_at_the_pay_deadline(&[3150]);
     assert_eq!(
         d.feed(Event::QueryReplied { reply: QueryReply::Unknown { detail: "503".into() } }),
         [Effect::Reverse]
@@ -373,10 +380,7 @@ fn a_pay_the_channel_never_saw_is_closed_as_not_charged_once_the_code_has_expire
 /// The round trip keeps its count: the payment ends in suspense with a slip.
 #[test]
 fn a_channel_that_refuses_reverses_and_never_decides_ends_in_suspense() {
-    let mut d = started(&[3150]);
-    d.feed(Event::PayReplied { reply: PayReply::Unknown { detail: "timeout".into() } });
-    d.now = d.payment.pay_deadline.unwrap();
-    d.feed(Event::Tick);
+    let mut d = unknown_at_the_pay_deadline(&[3150]);
     let mut effects = d.feed(Event::QueryReplied { reply: QueryReply::Waiting });
     let mut rounds = 0;
     while !matches!(d.payment.state, State::Suspense { .. }) {
@@ -409,10 +413,7 @@ fn a_channel_that_refuses_reverses_and_never_decides_ends_in_suspense() {
 /// "unknown" on a flaky network does not park a payment that the next answer settles.
 #[test]
 fn a_long_reverse_leaves_the_code_expiry_query_its_own_retries() {
-    let mut d = started(&[3150]);
-    d.feed(Event::PayReplied { reply: PayReply::Unknown { detail: "timeout".into() } });
-    d.now = d.payment.pay_deadline.unwrap();
-    d.feed(Event::Tick);
+    let mut d = unknown_at_the_pay_deadline(&[3150]);
     assert_eq!(d.feed(Event::QueryReplied { reply: QueryReply::Waiting }), [Effect::Reverse]);
     let max = d.policy.wechat.reverse_max_attempts;
     for _ in 1..max {
@@ -437,10 +438,7 @@ fn a_long_reverse_leaves_the_code_expiry_query_its_own_retries() {
 
 #[test]
 fn a_late_pay_that_arrived_before_the_code_expired_is_refunded_not_written_off() {
-    let mut d = started(&[3150]);
-    d.feed(Event::PayReplied { reply: PayReply::Unknown { detail: "timeout".into() } });
-    d.now = d.payment.pay_deadline.unwrap();
-    d.feed(Event::Tick);
+    let mut d = unknown_at_the_pay_deadline(&[3150]);
     d.feed(Event::QueryReplied { reply: QueryReply::NotFound });
     d.feed(Event::Tick);
     d.feed(Event::QueryReplied { reply: QueryReply::NotFound });
@@ -565,10 +563,7 @@ fn f20_statements_settle_a_write_off_left_in_suspense() {
 
 #[test]
 fn f20_a_reverse_never_confirmed_is_settled_as_not_charged() {
-    let mut d = started(&[3150]);
-    d.feed(Event::PayReplied { reply: PayReply::Unknown { detail: "timeout".into() } });
-    d.now = d.payment.pay_deadline.unwrap();
-    d.feed(Event::Tick);
+    let mut d = unknown_at_the_pay_deadline(&[3150]);
     d.feed(Event::QueryReplied { reply: QueryReply::Unknown { detail: "503".into() } });
     while !d.payment.state.is_parked() {
         d.feed(Event::ReverseReplied { reply: ReverseReply::Retry { detail: "no reply".into() } });
@@ -878,10 +873,7 @@ fn staff_can_check_now_and_settle_by_hand_but_never_against_what_the_kiosk_saw()
 /// whole-order refund instead of staying in suspense.
 #[test]
 fn statements_showing_the_charge_of_an_unconfirmed_reverse_start_the_whole_refund() {
-    let mut d = started(&[3150, 4800]);
-    d.feed(Event::PayReplied { reply: PayReply::Unknown { detail: "timeout".into() } });
-    d.now = d.payment.pay_deadline.unwrap();
-    d.feed(Event::Tick);
+    let mut d = unknown_at_the_pay_deadline(&[3150, 4800]);
     d.feed(Event::QueryReplied { reply: QueryReply::Waiting });
     for _ in 0..d.policy.wechat.reverse_max_attempts {
         d.feed(Event::ReverseReplied { reply: ReverseReply::Retry { detail: "recall".into() } });

@@ -17,6 +17,11 @@ fn bill(amount: i64) -> Bill {
     }
 }
 
+/// How a payment of `fen` for order `order_ref` ended: no slip printed, no card kept.
+fn outcome(kind: OutcomeKind, order_ref: &str, fen: i64) -> Outcome {
+    Outcome { kind, order_ref: order_ref.into(), amount: Fen(fen), slip_printed: false, card_kept: false }
+}
+
 /// The account entered so far ("" when none).
 fn typed(s: &Session) -> &str {
     s.account().map_or("", |account| account.digits.as_str())
@@ -86,16 +91,7 @@ fn a_standard_bill_takes_five_screens_after_idle() {
     let cmds = tap(&mut s, Intent::ChooseMethod(MethodChoice::Code), at);
     assert!(cmds.contains(&Command::Pay { method: MethodChoice::Code }));
     assert_eq!(s.screen(), Screen::Paying);
-    s.step(
-        Input::Finished(Outcome {
-            kind: OutcomeKind::Paid,
-            order_ref: "K1".into(),
-            amount: Fen(12345),
-            slip_printed: false,
-            card_kept: false,
-        }),
-        Ts(at),
-    );
+    s.step(Input::Finished(outcome(OutcomeKind::Paid, "K1", 12345)), Ts(at));
     assert_eq!(s.screen(), Screen::Result);
     assert_eq!(
         words::step_of(Screen::Result, Some(Service::Water), Lang::Zh).as_deref(),
@@ -253,16 +249,7 @@ fn no_paper_is_said_before_money_moves_and_no_receipt_is_offered() {
     let said = spoken(&tap(&mut s, Intent::Repeat, at + 600));
     assert!(said.contains("没有纸质凭条"), "{said}");
     tap(&mut s, Intent::ChooseMethod(MethodChoice::Code), at + 1_200);
-    s.step(
-        Input::Finished(Outcome {
-            kind: OutcomeKind::Paid,
-            order_ref: "K1".into(),
-            amount: Fen(1),
-            slip_printed: false,
-            card_kept: false,
-        }),
-        Ts(at + 2_000),
-    );
+    s.step(Input::Finished(outcome(OutcomeKind::Paid, "K1", 1)), Ts(at + 2_000));
     assert_eq!(s.receipt(), Some(&ReceiptState::Unavailable));
     assert!(tap(&mut s, Intent::Receipt(true), at + 3_000).is_empty());
 }
@@ -369,13 +356,7 @@ fn another_payment_keeps_the_screens_the_customer_hid() {
     s.step(Input::Headset(true), Ts(at + 100));
     tap(&mut s, Intent::BlankMirror, at + 600);
     tap(&mut s, Intent::ChooseMethod(MethodChoice::Code), at + 1_200);
-    let outcome = Outcome {
-        kind: OutcomeKind::NotCharged,
-        order_ref: "K1".into(),
-        amount: Fen(12345),
-        slip_printed: false,
-        card_kept: false,
-    };
+    let outcome = outcome(OutcomeKind::NotCharged, "K1", 12345);
     s.step(Input::Finished(outcome), Ts(at + 2_000));
     tap(&mut s, Intent::Another, at + 3_000);
     assert_eq!(s.screen(), Screen::Attract);
@@ -512,13 +493,7 @@ fn a_staff_screen_over_a_paid_result_is_no_way_around_the_farewell() {
     let mut at = 0;
     let mut s = to_method(&mut at);
     tap(&mut s, Intent::ChooseMethod(MethodChoice::BankCard), at + 600);
-    let paid = Outcome {
-        kind: OutcomeKind::Paid,
-        order_ref: "K1".into(),
-        amount: Fen(12345),
-        slip_printed: false,
-        card_kept: false,
-    };
+    let paid = outcome(OutcomeKind::Paid, "K1", 12345);
     s.step(Input::Finished(paid), Ts(at + 1_000));
     tap(&mut s, Intent::StaffSignInOpen, at + 2_000);
     assert_eq!(s.screen(), Screen::StaffSignIn);
@@ -556,16 +531,7 @@ fn after_money_moved_the_result_is_left_only_through_the_receipt_offer_and_the_f
     let mut at = 0;
     let mut s = to_method(&mut at);
     tap(&mut s, Intent::ChooseMethod(MethodChoice::Code), at + 600);
-    s.step(
-        Input::Finished(Outcome {
-            kind: OutcomeKind::Paid,
-            order_ref: "K1".into(),
-            amount: Fen(12345),
-            slip_printed: false,
-            card_kept: false,
-        }),
-        Ts(at + 1_000),
-    );
+    s.step(Input::Finished(outcome(OutcomeKind::Paid, "K1", 12345)), Ts(at + 1_000));
     assert_eq!(s.screen(), Screen::Result);
     assert!(!s.may_leave());
     tap(&mut s, Intent::Back, at + 2_000);
@@ -581,13 +547,7 @@ fn after_money_moved_the_result_is_left_only_through_the_receipt_offer_and_the_f
     let mut at = 0;
     let mut s = to_method(&mut at);
     tap(&mut s, Intent::ChooseMethod(MethodChoice::Code), at + 600);
-    let paid = Outcome {
-        kind: OutcomeKind::Paid,
-        order_ref: "K2".into(),
-        amount: Fen(100),
-        slip_printed: false,
-        card_kept: false,
-    };
+    let paid = outcome(OutcomeKind::Paid, "K2", 100);
     s.step(Input::Finished(paid), Ts(at + 1_000));
     s.step(Input::Tick, Ts(at + 1_000 + 600_000));
     assert_eq!(s.screen(), Screen::Farewell);
@@ -599,13 +559,7 @@ fn a_result_where_nothing_was_charged_can_be_left_at_once() {
     let mut at = 0;
     let mut s = to_method(&mut at);
     tap(&mut s, Intent::ChooseMethod(MethodChoice::Code), at + 600);
-    let nothing = Outcome {
-        kind: OutcomeKind::NotCharged,
-        order_ref: "K3".into(),
-        amount: Fen(100),
-        slip_printed: false,
-        card_kept: false,
-    };
+    let nothing = outcome(OutcomeKind::NotCharged, "K3", 100);
     s.step(Input::Finished(nothing), Ts(at + 1_000));
     assert!(s.may_leave());
     tap(&mut s, Intent::Exit, at + 2_000);
@@ -739,13 +693,7 @@ fn the_picture_points_at_where_the_hands_go_and_at_exactly_what_to_take() {
     assert_eq!(joint.hands_on(), none, "a look-up by the typed number needs no device");
 
     // The end: the same cards and paper the farewell names, and nothing else.
-    let paid = Outcome {
-        kind: OutcomeKind::Paid,
-        order_ref: "K1".into(),
-        amount: Fen(100),
-        slip_printed: false,
-        card_kept: false,
-    };
+    let paid = outcome(OutcomeKind::Paid, "K1", 100);
     let by_card = |receipt| ended(Service::Water, MethodChoice::BankCard, paid.clone(), receipt);
     s.stage = Stage::Result(by_card(ReceiptState::Printing));
     assert_eq!(s.hands_on(), none, "the result's words say it; the farewell shows it");
@@ -807,13 +755,7 @@ fn without_sight_0_steps_through_the_choices_aloud_and_enter_takes_the_one_in_fo
     // only once the offer is answered; the focus leaves a receipt button once it is answered.
     s.lang = Lang::Zh;
     tap(&mut s, Intent::ChooseMethod(MethodChoice::BankCard), at + 600);
-    let paid = Outcome {
-        kind: OutcomeKind::Paid,
-        order_ref: "K4".into(),
-        amount: Fen(12345),
-        slip_printed: false,
-        card_kept: false,
-    };
+    let paid = outcome(OutcomeKind::Paid, "K4", 12345);
     s.step(Input::Finished(paid), Ts(at + 1_000));
     assert_eq!(s.choices(), vec![Intent::Receipt(true), Intent::Receipt(false), Intent::Done]);
     at += 1_000;
