@@ -8,6 +8,7 @@
 //! | Module | Job |
 //! |---|---|
 //! | [`crt310`] | the CRT-310 card reader, written once: frames, the command set, replies, the ACK → ENQ → reply exchange with EOT, and the reader side of it for simulators (hardware.md §2.1–§2.2) |
+//! | [`sle4442`] | [`sle4442::MemoryOp`]: the SLE4442 memory card's operations, named once for both readers that carry them (the CRT-310's `38 3x`, a CCID reader's pseudo-APDUs) |
 //! | [`model`] | [`DeviceStatus`], [`DeviceEvent`]: the device model, named after XFS4IoT |
 //! | [`link`] | [`Link`]: request/response over any `AsyncRead + AsyncWrite`, with [`Timing`] (overall deadline + inter-byte timeout), stale-input discard |
 //! | [`resync`] | dropping garbage in front of a frame start |
