@@ -109,10 +109,7 @@ fn f5_reverse_is_retried_on_recall_until_definite() {
 
 #[test]
 fn f19_reverse_exhausted_parks_in_suspense_with_a_slip() {
-    let mut d = started(&[3150]);
-    d.feed(Event::PayReplied { reply: PayReply::Unknown { detail: "timeout".into() } });
-    d.now = d.payment.pay_deadline.unwrap();
-    assert_eq!(d.feed(Event::Tick), [Effect::Query], "one last query at the deadline");
+    let mut d = unknown_at_the_pay_deadline(&[3150]);
     assert_eq!(d.feed(Event::QueryReplied { reply: QueryReply::Waiting }), [Effect::Reverse]);
     let mut last = vec![];
     for _ in 0..20 {

@@ -293,7 +293,7 @@ async fn refund_per_statement(
         Err(error) => return (false, error.to_string()),
     };
     let before = payment.state.label();
-    match backend.runtime.settle_externally(payment, finding, &crate::runtime::observer::Unattended).await {
+    match backend.runtime.settle_externally(payment, finding, &crate::runtime::CustomerGone(&crate::runtime::Quiet)).await {
         Ok(after) if after.state.label() != before => {
             (true, format!("{order_ref} is {}: the whole order goes back through its channel", after.state.label()))
         }

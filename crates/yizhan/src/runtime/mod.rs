@@ -27,7 +27,7 @@ pub use cash::{CashCustomer, CashNews, CashUnavailable, IdleCustomer};
 pub use cash_collection::{collection_slip, Collected};
 pub use gas::{GasError, Rewritten};
 pub use household::{AccountKind, HouseholdAccount, HouseholdError};
-pub use observer::{Observer, Quiet};
+pub use observer::{CustomerGone, Observer, Quiet};
 pub use scan::ScanProblem;
 
 use crate::clock;
@@ -467,7 +467,11 @@ impl Runtime {
             if row.next_deadline.is_some_and(|at| at <= now) {
                 let payment = journaling::restore(&row)?;
                 tracing::info!(order = %row.id, state = %row.state, "checking a parked payment");
-                settled.push(self.drive(payment, None, Event::Tick, observer).await?);
+                // Its slip came out when it parked: a check that parks it again, or settles it,
+                // is journaled, not printed into a tray nobody may be watching (slips the power
+                // cut left unprinted come out below).
+                let gone = CustomerGone(observer);
+                settled.push(self.drive(payment, None, Event::Tick, &gone).await?);
             }
         }
         self.settle_card_reversals().await?;

@@ -31,12 +31,32 @@ pub struct Quiet;
 
 impl Observer for Quiet {}
 
-/// Hears nothing and prints nothing: a payment moved at the hub's command, its customer long
-/// gone (a receipt or slip would go to whoever stands there next).
-pub struct Unattended;
+/// Another observer, for a payment whose customer has gone: it hears all that observer hears,
+/// but nothing is printed (a receipt or slip would go to whoever stands there next; the journal
+/// keeps what changed, and staff reprint at the counter). For the scheduled checks of parked
+/// payments, whose slip came out when they parked, and for a payment moved at the hub's command.
+pub struct CustomerGone<'a>(pub &'a dyn Observer);
 
-impl Observer for Unattended {
+impl Observer for CustomerGone<'_> {
+    fn transition(&self, payment: &Payment, from: &str, event: &str) {
+        self.0.transition(payment, from, event)
+    }
+    fn receipt(&self, payment: &Payment, receipt: &Receipt, qr: Option<&str>) {
+        self.0.receipt(payment, receipt, qr)
+    }
+    fn wants_receipt(&self, payment: &Payment) -> bool {
+        self.0.wants_receipt(payment)
+    }
     fn someone_to_print_for(&self) -> bool {
         false
+    }
+    fn bank_card_kept(&self, payment: Option<&Payment>) {
+        self.0.bank_card_kept(payment)
+    }
+    fn print_failed(&self, payment: &Payment, reason: &str) {
+        self.0.print_failed(payment, reason)
+    }
+    fn cash(&self, intake: &kiosk_core::cash::Intake, news: super::cash::CashNews) {
+        self.0.cash(intake, news)
     }
 }

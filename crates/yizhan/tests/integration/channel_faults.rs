@@ -231,3 +231,50 @@ async fn f19_reverse_never_confirmed_parks_in_suspense_with_a_slip() {
     let next = kiosk.pay(Utility::Water, &kiosk.account(Utility::Water, 100), wechat_code()).await;
     assert_eq!(next.state, State::Done);
 }
+
+/// The scheduled checks of a payment in suspense run long after its customer left with the
+/// slip: one that parks it again, or settles it, is journaled, and prints nothing into a tray
+/// nobody may be watching (it used to print a slip at every check: up to six a payment).
+#[tokio::test]
+async fn the_scheduled_checks_of_a_suspense_payment_print_nothing_more() {
+    let kiosk = TestKiosk::start().await;
+    let account = kiosk.account(Utility::Water, 3150);
+    let code = wechat_code();
+    let faults = kiosk.channel(&code).faults();
+    faults.inject("pay", Fault::UserPaying { ms: None }, 1);
+    faults.inject("reverse", Fault::Status { code: 503 }, 100);
+    let payment = kiosk.pay(Utility::Water, &account, code.clone()).await;
+    assert!(matches!(payment.state, State::Suspense { .. }), "{:?}", payment.state);
+    let slips = || async { kiosk.runtime().journal.prints(payment.id()).await.unwrap().len() };
+    assert_eq!(slips().await, 1, "the customer's slip");
+
+    // The first check comes due (2 min / 100) and the channel still does not answer.
+    let checked_once = settle_until(&kiosk, payment.id(), |p| p.suspense_checks >= 1).await;
+    assert!(matches!(checked_once.state, State::Suspense { .. }), "{:?}", checked_once.state);
+    assert_eq!(slips().await, 1, "no second slip for a check that parks it again");
+
+    // The next check (10 min / 100) finds the channel answering: the order is closed.
+    faults.clear();
+    let settled = settle_until(&kiosk, payment.id(), |p| !matches!(p.state, State::Suspense { .. })).await;
+    assert!(matches!(settled.state, State::Reversed { .. }), "{:?}", settled.state);
+    assert_eq!(slips().await, 1, "nor a receipt for the customer long gone");
+    let to = kiosk.runtime().journal.transitions(payment.id()).await.unwrap();
+    assert_eq!(to.last().map(|t| t.to_state.as_str()), Some("REVERSED"), "the journal has it all");
+}
+
+/// Runs the background settler until the payment is as `done` says (at most 20 s).
+async fn settle_until(
+    kiosk: &TestKiosk,
+    id: &str,
+    done: impl Fn(&kiosk_core::Payment) -> bool,
+) -> kiosk_core::Payment {
+    for _ in 0..400 {
+        kiosk.runtime().settle_due(&Quiet).await.unwrap();
+        let payment = kiosk.runtime().load(id).await.unwrap();
+        if done(&payment) {
+            return payment;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("the settler never got there");
+}
