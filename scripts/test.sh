@@ -46,15 +46,16 @@ if ! grep -Eq '^reconciled: [0-9]+ matched, [0-9]+ exceptions$' <<<"$(head -n 1 
   exit 1
 fi
 
-# The production build: the same kiosk without the `sim` feature. No crate may have `sim` turned
-# on in it, clippy must pass on the code only it compiles, and its binary is checked, then kept
-# aside as target/yizhan-production while the demo binary is built back in its place (the
-# integration tests and the docs run target/debug/yizhan).
-sim_crates=(-i device -i payments -i billers -i journal -i cash)
-features=$(cargo tree -p yizhan --no-default-features -e features --locked "${sim_crates[@]}")
-if grep -q 'feature "sim"' <<<"$features"; then
-  echo "a crate has its sim feature on in the production build:" >&2
-  grep -B3 'feature "sim"' <<<"$features" >&2
+# The production build: the same kiosk without the `sim` feature. No crate may have `sim` (the
+# simulators) or `testing` (test fixtures) turned on in it, clippy must pass on the code only it
+# compiles, and its binary is checked, then kept aside as target/yizhan-production while the
+# demo binary is built back in its place (the integration tests and the docs run
+# target/debug/yizhan). The tree leaves dev-dependencies out: they are the tests' features.
+sim_crates=(-i device -i payments -i billers -i journal -i cash -i kiosk-core -i fleet)
+features=$(cargo tree -p yizhan --no-default-features -e normal,build,features --locked "${sim_crates[@]}")
+if grep -Eq 'feature "(sim|testing)"' <<<"$features"; then
+  echo "a crate has its sim or testing feature on in the production build:" >&2
+  grep -E -B3 'feature "(sim|testing)"' <<<"$features" >&2
   exit 1
 fi
 # The packages (scripts/package.sh, unoptimised here): cargo-deb builds the kiosk without `sim`
