@@ -13,8 +13,9 @@ pub trait Observer: Send + Sync {
     fn wants_receipt(&self, _payment: &Payment) -> bool {
         true
     }
-    /// Whether anyone is at the kiosk to take paper: not when the hub's finance moves a payment
-    /// days after its customer left (the journal keeps what changed).
+    /// Whether anyone is at the kiosk to take paper: not for the scheduled check of a parked
+    /// payment, nor when the hub moves a payment days after its customer left (see
+    /// [`CustomerGone`]; the journal keeps what changed).
     fn someone_to_print_for(&self) -> bool {
         true
     }
@@ -26,7 +27,8 @@ pub trait Observer: Send + Sync {
     fn cash(&self, _intake: &kiosk_core::cash::Intake, _news: super::cash::CashNews) {}
 }
 
-/// Hears nothing: for recovery at start-up and for tests that only read the journal.
+/// Hears nothing (paper is still printed): for recovery at start-up and for tests that only
+/// read the journal.
 pub struct Quiet;
 
 impl Observer for Quiet {}

@@ -8,8 +8,8 @@ use journal::PrintKind;
 
 impl Runtime {
     /// Prints the slip of each parked payment that should have one and has no slip print
-    /// journaled at all (a print that was tried and failed is staff's: the panel shows it, a
-    /// reprint is one tap).
+    /// journaled at all. A print that was tried and failed is not tried again here, every
+    /// round: staff reprint it (`yizhan journal reprint ORDER`).
     pub(super) async fn print_missing_slips(&self, observer: &dyn Observer) -> Result<(), RuntimeError> {
         for row in self.journal.load_parked().await? {
             if !matches!(row.state.as_str(), "SUSPENSE" | "AWAIT_CARD_WRITE") {

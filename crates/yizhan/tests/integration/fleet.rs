@@ -326,6 +326,8 @@ async fn finance_settles_a_suspense_payment_from_the_hub() {
 async fn the_hubs_reconciliation_settles_a_suspense_payment_naming_the_files() {
     let at_hub = SuspenseAtTheHub::start().await;
     let (hub, payment) = (&at_hub.hub, &at_hub.payment);
+    let journal = &at_hub.kiosk.backend.runtime.journal;
+    let paper_before = journal.prints(payment.id()).await.unwrap().len();
     let unsettling = kiosk_core::payment::StatementEvidence {
         complete: false,
         written_off: vec![false],
@@ -360,6 +362,8 @@ async fn the_hubs_reconciliation_settles_a_suspense_payment_naming_the_files() {
     assert!(last.event.contains(&format!("files sha256 {} {}", hashes[0], hashes[1])), "{last:?}");
     let (done, detail) = last_outcome(hub).await;
     assert_eq!(done, Some(true), "{detail:?}");
+    let paper_after = journal.prints(payment.id()).await.unwrap().len();
+    assert_eq!(paper_after, paper_before, "nothing printed for a customer long gone");
     // Handed over again (a lost acknowledgement): nothing to settle, nothing journaled twice.
     sqlx::query("UPDATE commands SET acked_at = NULL WHERE done").execute(hub.pool()).await.unwrap();
     at_hub.beat().await;
