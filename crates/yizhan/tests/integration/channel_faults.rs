@@ -214,12 +214,7 @@ async fn f18_a_reply_with_a_bad_signature_is_no_reply() {
 #[tokio::test]
 async fn f19_reverse_never_confirmed_parks_in_suspense_with_a_slip() {
     let kiosk = TestKiosk::start().await;
-    let account = kiosk.account(Utility::Water, 3150);
-    let code = wechat_code();
-    let faults = kiosk.channel(&code).faults();
-    faults.inject("pay", Fault::UserPaying { ms: None }, 1);
-    faults.inject("reverse", Fault::Status { code: 503 }, 100);
-    let payment = kiosk.pay(Utility::Water, &account, code.clone()).await;
+    let (payment, code) = kiosk.pay_into_suspense(3150).await;
     assert!(matches!(payment.state, State::Suspense { .. }), "{:?}", payment.state);
     assert_eq!(payment.settlement().in_suspense, Fen(3150));
     let prints = kiosk.runtime().journal.prints(payment.id()).await.unwrap();
@@ -227,7 +222,7 @@ async fn f19_reverse_never_confirmed_parks_in_suspense_with_a_slip() {
     let slip = kiosk.runtime().receipt(&payment).await.to_text();
     assert!(slip.contains(payment.id()) && slip.contains("021-12345678"), "{slip}");
     // A suspense payment does not block the next customer.
-    faults.clear();
+    kiosk.channel(&code).faults().clear();
     let next = kiosk.pay(Utility::Water, &kiosk.account(Utility::Water, 100), wechat_code()).await;
     assert_eq!(next.state, State::Done);
 }
@@ -238,12 +233,7 @@ async fn f19_reverse_never_confirmed_parks_in_suspense_with_a_slip() {
 #[tokio::test]
 async fn the_scheduled_checks_of_a_suspense_payment_print_nothing_more() {
     let kiosk = TestKiosk::start().await;
-    let account = kiosk.account(Utility::Water, 3150);
-    let code = wechat_code();
-    let faults = kiosk.channel(&code).faults();
-    faults.inject("pay", Fault::UserPaying { ms: None }, 1);
-    faults.inject("reverse", Fault::Status { code: 503 }, 100);
-    let payment = kiosk.pay(Utility::Water, &account, code.clone()).await;
+    let (payment, code) = kiosk.pay_into_suspense(3150).await;
     assert!(matches!(payment.state, State::Suspense { .. }), "{:?}", payment.state);
     let slips = || async { kiosk.runtime().journal.prints(payment.id()).await.unwrap().len() };
     assert_eq!(slips().await, 1, "the customer's slip");
@@ -254,7 +244,7 @@ async fn the_scheduled_checks_of_a_suspense_payment_print_nothing_more() {
     assert_eq!(slips().await, 1, "no second slip for a check that parks it again");
 
     // The next check (10 min / 100) finds the channel answering: the order is closed.
-    faults.clear();
+    kiosk.channel(&code).faults().clear();
     let settled = settle_until(&kiosk, payment.id(), |p| !matches!(p.state, State::Suspense { .. })).await;
     assert!(matches!(settled.state, State::Reversed { .. }), "{:?}", settled.state);
     assert_eq!(slips().await, 1, "nor a receipt for the customer long gone");

@@ -186,14 +186,8 @@ struct SuspenseAtTheHub {
 impl SuspenseAtTheHub {
     async fn start() -> SuspenseAtTheHub {
         SuspenseAtTheHub::start_with(async |kiosk: &support::TestKiosk| {
-            use support::{wechat_code, Fault};
-            let account = kiosk.account(kiosk_core::Utility::Water, 3150);
-            let code = wechat_code();
-            let faults = kiosk.channel(&code).faults();
-            faults.inject("pay", Fault::UserPaying { ms: None }, 1);
-            faults.inject("reverse", Fault::Status { code: 503 }, 100);
-            let payment = kiosk.pay(kiosk_core::Utility::Water, &account, code).await;
-            faults.clear();
+            let (payment, code) = kiosk.pay_into_suspense(3150).await;
+            kiosk.channel(&code).faults().clear();
             payment
         })
         .await

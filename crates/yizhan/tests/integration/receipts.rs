@@ -120,12 +120,7 @@ async fn paper_running_out_mid_print_is_reported_and_a_reprint_works_after_loadi
 #[tokio::test]
 async fn a_payment_in_suspense_prints_a_slip_for_the_counter() {
     let kiosk = TestKiosk::start().await;
-    let account = kiosk.account(Utility::Water, 3150);
-    let code = wechat_code();
-    let faults = kiosk.channel(&code).faults();
-    faults.inject("pay", Fault::UserPaying { ms: None }, 1);
-    faults.inject("reverse", Fault::Status { code: 503 }, 100);
-    let payment = kiosk.pay(Utility::Water, &account, code).await;
+    let (payment, _) = kiosk.pay_into_suspense(3150).await;
     assert!(matches!(payment.state, State::Suspense { .. }));
     let slip = printer_sim(&kiosk).last_receipt().unwrap().text();
     assert!(slip.contains(payment.id()) && slip.contains("021-12345678"), "{slip}");

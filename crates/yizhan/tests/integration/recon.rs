@@ -239,13 +239,9 @@ async fn every_seeded_discrepancy_is_found_in_final_files() {
 #[tokio::test]
 async fn a_refund_the_files_call_for_is_journaled_by_recon_and_sent_by_the_kiosk() {
     let kiosk = TestKiosk::start().await;
-    let code = wechat_code();
-    let faults = kiosk.channel(&code).faults();
-    faults.inject("pay", Fault::UserPaying { ms: None }, 1);
-    faults.inject("reverse", Fault::Status { code: 503 }, 100);
-    let payment = kiosk.pay(Utility::Water, &kiosk.account(Utility::Water, 3150), code.clone()).await;
+    let (payment, code) = kiosk.pay_into_suspense(3150).await;
     assert!(matches!(payment.state, State::Suspense { .. }), "{:?}", payment.state);
-    faults.clear();
+    kiosk.channel(&code).faults().clear();
     // The customer entered the PIN after all: the channel took the money.
     assert!(kiosk.channel(&code).enter_pin(payment.id()));
 

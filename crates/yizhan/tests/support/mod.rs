@@ -139,6 +139,19 @@ impl TestKiosk {
         self.runtime().pay_order(order, code, &Quiet).await.unwrap()
     }
 
+    /// payments.md F19: a WeChat payment of a `fen` water bill whose customer never enters the
+    /// PIN and whose reverse the channel never answers (503) ends in SUSPENSE with its slip.
+    /// Returns it and its code; the faults stay until `self.channel(&code).faults().clear()`.
+    pub async fn pay_into_suspense(&self, fen: i64) -> (Payment, PaymentCode) {
+        let account = self.account(Utility::Water, fen);
+        let code = wechat_code();
+        let faults = self.channel(&code).faults();
+        faults.inject("pay", Fault::UserPaying { ms: None }, 1);
+        faults.inject("reverse", Fault::Status { code: 503 }, 100);
+        let payment = self.pay(Utility::Water, &account, code.clone()).await;
+        (payment, code)
+    }
+
     pub fn channel(&self, code: &PaymentCode) -> &payments::sim::SimHandle {
         let sims = &self.sims().channels;
         match code.channel() {
