@@ -29,6 +29,25 @@ fn unavailable(channel: Channel) -> String {
     }
 }
 
+/// `$call` on the configured client of a payment-code channel (the three clients have the same
+/// methods but no common type). A channel that is not configured answers `else $absent`, or
+/// `$Reply::Unknown` saying so.
+macro_rules! on_code_channel {
+    ($clients:expr, $channel:expr, |$client:ident| $call:expr, else $absent:expr) => {
+        match ($channel, &$clients.wechat, &$clients.alipay, &$clients.unionpay) {
+            (Channel::WeChat, Some($client), _, _) => $call,
+            (Channel::Alipay, _, Some($client), _) => $call,
+            (Channel::UnionPay, _, _, Some($client)) => $call,
+            _ => $absent,
+        }
+    };
+    ($clients:expr, $channel:expr, |$client:ident| $call:expr, $Reply:ident) => {
+        on_code_channel!($clients, $channel, |$client| $call, else $Reply::Unknown {
+            detail: unavailable($channel)
+        })
+    };
+}
+
 impl ChannelClients {
     /// Builds a client for every channel present in `config`.
     pub fn new(config: &PaymentsConfig) -> Result<ChannelClients, ConfigError> {
@@ -54,24 +73,14 @@ impl ChannelClients {
     /// Pays through the channel of the scanned code.
     pub async fn pay(&self, request: &PayRequest) -> PayReply {
         let channel = request.code.channel();
-        match (channel, &self.wechat, &self.alipay, &self.unionpay) {
-            (Channel::WeChat, Some(client), _, _) => client.pay(request).await,
-            (Channel::Alipay, _, Some(client), _) => client.pay(request).await,
-            (Channel::UnionPay, _, _, Some(client)) => client.pay(request).await,
-            _ => PayReply::Unknown { detail: unavailable(channel) },
-        }
+        on_code_channel!(self, channel, |client| client.pay(request).await, PayReply)
     }
 
     /// Queries the order `call` names. The reply must name our order number and amount; one
     /// about another is [`QueryReply::Mismatch`]. UnionPay finds the consume by order number
     /// *and* `call.sent_at`; WeChat and Alipay ignore the time.
     pub async fn query(&self, channel: Channel, call: &OrderCall) -> QueryReply {
-        match (channel, &self.wechat, &self.alipay, &self.unionpay) {
-            (Channel::WeChat, Some(client), _, _) => client.query(call).await,
-            (Channel::Alipay, _, Some(client), _) => client.query(call).await,
-            (Channel::UnionPay, _, _, Some(client)) => client.query(call).await,
-            _ => QueryReply::Unknown { detail: unavailable(channel) },
-        }
+        on_code_channel!(self, channel, |client| client.query(call).await, QueryReply)
     }
 
     /// Reverse (WeChat), cancel (Alipay) or 消费撤销 (UnionPay) of the order `call` names.
@@ -92,24 +101,14 @@ impl ChannelClients {
     /// time [`RefundRequest::sent_at`]). WeChat and UnionPay only *accept* a refund
     /// ([`RefundReply::Accepted`]); [`Self::refund_status`] tells when it has arrived.
     pub async fn refund(&self, channel: Channel, request: &RefundRequest) -> RefundReply {
-        match (channel, &self.wechat, &self.alipay, &self.unionpay) {
-            (Channel::WeChat, Some(client), _, _) => client.refund(request).await,
-            (Channel::Alipay, _, Some(client), _) => client.refund(request).await,
-            (Channel::UnionPay, _, _, Some(client)) => client.refund(request).await,
-            _ => RefundReply::Unknown { detail: unavailable(channel) },
-        }
+        on_code_channel!(self, channel, |client| client.refund(request).await, RefundReply)
     }
 
     /// Where the refund `request` names stands: WeChat `refundquery` by `out_refund_no`, UnionPay
     /// query of the 退货's own `orderId` and `txnTime`, Alipay `fastpay.refund.query` by
     /// `out_trade_no` + `out_request_no`.
     pub async fn refund_status(&self, channel: Channel, request: &RefundRequest) -> RefundQueryReply {
-        match (channel, &self.wechat, &self.alipay, &self.unionpay) {
-            (Channel::WeChat, Some(client), _, _) => client.refund_status(request).await,
-            (Channel::Alipay, _, Some(client), _) => client.refund_status(request).await,
-            (Channel::UnionPay, _, _, Some(client)) => client.refund_status(request).await,
-            _ => RefundQueryReply::Unknown { detail: unavailable(channel) },
-        }
+        on_code_channel!(self, channel, |client| client.refund_status(request).await, RefundQueryReply)
     }
 
     /// `channel`'s statement of `date` as received, before anything reads it (the hub keeps it
@@ -120,15 +119,11 @@ impl ChannelClients {
         channel: Channel,
         date: NaiveDate,
     ) -> Result<Vec<u8>, StatementError> {
-        match (channel, &self.wechat, &self.alipay, &self.unionpay) {
-            (Channel::WeChat, Some(c), _, _) => c.fetch_statement(date).await,
-            (Channel::Alipay, _, Some(c), _) => c.fetch_statement(date).await,
-            (Channel::UnionPay, _, _, Some(c)) => c.fetch_statement(date).await,
-            (Channel::BankCard, ..) => match &self.card_acquirer {
-                Some(c) => c.fetch_statement(date).await,
-                None => Err(StatementError::NotConfigured { channel: channel.code() }),
-            },
-            _ => Err(StatementError::NotConfigured { channel: channel.code() }),
+        let not_configured = Err(StatementError::NotConfigured { channel: channel.code() });
+        match (channel, &self.card_acquirer) {
+            (Channel::BankCard, Some(c)) => c.fetch_statement(date).await,
+            (Channel::BankCard, None) => not_configured,
+            _ => on_code_channel!(self, channel, |c| c.fetch_statement(date).await, else not_configured),
         }
     }
 

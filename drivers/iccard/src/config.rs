@@ -20,8 +20,6 @@
 //! # product_id = 0x90CC
 //! ```
 
-use device::link::Timing;
-use device::reconnect::BackoffPolicy;
 use device::serial::SerialConfig;
 use device::usb::UsbConfig;
 use device::{PortConfig, TransportError};
@@ -139,19 +137,9 @@ impl IcCardConfig {
         self.reader.unwrap_or(if self.usb.is_some() { ReaderKind::Ccid } else { ReaderKind::Crt310 })
     }
 
-    /// The attachment.
+    /// The attachment, which also gives the per-command timing and the reconnect backoff.
     pub fn port(&self) -> PortConfig {
         PortConfig { serial: self.serial.clone(), usb: self.usb.clone() }
-    }
-
-    /// Per-command timing.
-    pub fn timing(&self) -> Timing {
-        self.port().timing()
-    }
-
-    /// Reconnect backoff.
-    pub fn backoff(&self) -> BackoffPolicy {
-        self.port().backoff()
     }
 
     /// Checks the entry.

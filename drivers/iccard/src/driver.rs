@@ -98,20 +98,21 @@ impl AnyReader {
     /// The reader of a `kiosk.toml` entry. Does not open the port yet.
     pub fn from_config(cfg: &IcCardConfig) -> Result<Self, TransportError> {
         cfg.validate()?;
-        let connector = cfg.port().connector(Some(device::usb::CLASS_CCID))?;
+        let port = cfg.port();
+        let connector = port.connector(Some(device::usb::CLASS_CCID))?;
         Ok(match cfg.kind() {
             ReaderKind::Crt310 => {
-                let t = cfg.timing();
+                let t = port.timing();
                 let timing = Crt310Timing {
                     command: t.deadline,
                     inter_byte: t.inter_byte,
                     motion: Duration::from_millis(cfg.motion_timeout_ms),
                     ..Crt310Timing::default()
                 };
-                AnyReader::Crt310(Crt310Reader::new(connector, timing, cfg.backoff()))
+                AnyReader::Crt310(Crt310Reader::new(connector, timing, port.backoff()))
             }
             ReaderKind::Ccid => {
-                AnyReader::Ccid(CcidReader::new(connector, cfg.slot, cfg.timing(), cfg.backoff()))
+                AnyReader::Ccid(CcidReader::new(connector, cfg.slot, port.timing(), port.backoff()))
             }
         })
     }

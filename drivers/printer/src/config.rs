@@ -18,8 +18,6 @@
 //! ```
 
 use crate::layout::PaperWidth;
-use device::link::Timing;
-use device::reconnect::BackoffPolicy;
 use device::serial::SerialConfig;
 use device::usb::UsbConfig;
 use device::{PortConfig, TransportError};
@@ -62,19 +60,9 @@ impl PrinterConfig {
         }
     }
 
-    /// The attachment.
+    /// The attachment, which also gives the per-command timing and the reconnect backoff.
     pub fn port(&self) -> PortConfig {
         PortConfig { serial: self.serial.clone(), usb: self.usb.clone() }
-    }
-
-    /// Per-command timing: the serial settings', or the USB timeout with an 80 ms gap.
-    pub fn timing(&self) -> Timing {
-        self.port().timing()
-    }
-
-    /// Reconnect backoff.
-    pub fn backoff(&self) -> BackoffPolicy {
-        self.port().backoff()
     }
 
     /// Checks the entry.

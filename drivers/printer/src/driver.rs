@@ -79,8 +79,10 @@ impl ReceiptPrinter<AnyConnector> {
     /// The printer of a `kiosk.toml` entry (serial or USB). Does not open the port yet.
     pub fn from_config(cfg: &PrinterConfig) -> Result<Self, TransportError> {
         cfg.validate()?;
-        let connector = cfg.port().connector(Some(device::usb::CLASS_PRINTER))?;
-        Ok(ReceiptPrinter::new(connector, cfg.paper, cfg.timing(), cfg.backoff()).with_chunk(cfg.chunk_bytes))
+        let port = cfg.port();
+        let connector = port.connector(Some(device::usb::CLASS_PRINTER))?;
+        Ok(ReceiptPrinter::new(connector, cfg.paper, port.timing(), port.backoff())
+            .with_chunk(cfg.chunk_bytes))
     }
 }
 

@@ -120,26 +120,42 @@ fn refused(refused: Refused, reference: &str) -> Reply {
     Reply::error_for(Some(reference), refused.status, &refused.code, &refused.message)
 }
 
-/// A money call (write-off, purchase) under its fault: a business fault applies only to a
-/// reference the book has never seen, so a retry gets the book's real, idempotent answer.
-fn money_call<D: serde::Serialize>(
-    book: &mut Book,
-    fault: Option<Fault>,
-    reference: &str,
-    account: &str,
-    amount_fen: i64,
-    perform: impl FnOnce(&mut Book) -> Result<D, Refused>,
-) -> Reply {
-    let fresh = book.ledger().count(reference) == 0 && book.ledger().rejection(reference).is_none();
-    if fresh {
-        if let Some(reply) = business_fault(book, fault, reference, account, amount_fen) {
-            return reply;
+/// Of a money call's order (a write-off or a purchase): its reference, account and amount in fen.
+type OrderKey<O> = for<'a> fn(&'a O) -> (&'a str, &'a str, i64);
+
+/// A money call behind the gate of `endpoint`, under its fault: a business fault applies only to
+/// a reference the book has never seen, so a retry gets the book's real, idempotent answer.
+async fn money_call<O, D>(
+    sim: UtilitySim,
+    endpoint: &str,
+    request: SignedRequest,
+    key: OrderKey<O>,
+    perform: fn(&mut Book, &O) -> Result<D, Refused>,
+) -> Response
+where
+    O: serde::de::DeserializeOwned + Send + 'static,
+    D: serde::Serialize + 'static,
+{
+    let body = request.body.clone();
+    sim.gated(endpoint, request, move |sim, fault| {
+        let order: O = match json_body(&body) {
+            Ok(order) => order,
+            Err(reply) => return reply,
+        };
+        let (reference, account, amount_fen) = key(&order);
+        let mut book = sim.book();
+        let fresh = book.ledger().count(reference) == 0 && book.ledger().rejection(reference).is_none();
+        if fresh {
+            if let Some(reply) = business_fault(&mut book, fault, reference, account, amount_fen) {
+                return reply;
+            }
         }
-    }
-    match perform(book) {
-        Ok(done) => Reply::ok(&done),
-        Err(refusal) => refused(refusal, reference),
-    }
+        match perform(&mut book, &order) {
+            Ok(done) => Reply::ok(&done),
+            Err(refusal) => refused(refusal, reference),
+        }
+    })
+    .await
 }
 
 /// The refusal a business fault asks for, if any; a `write_off_reject` is remembered for good.
@@ -184,18 +200,8 @@ async fn fetch_bill(
 }
 
 async fn write_off(State(sim): State<UtilitySim>, request: SignedRequest) -> Response {
-    let body = request.body.clone();
-    sim.gated("write_off", request, move |sim, fault| {
-        let parsed: WriteOffOrder = match json_body(&body) {
-            Ok(parsed) => parsed,
-            Err(reply) => return reply,
-        };
-        let mut book = sim.book();
-        money_call(&mut book, fault, &parsed.reference, &parsed.account, parsed.amount_fen, |book| {
-            book.write_off(&parsed, super::now())
-        })
-    })
-    .await
+    let key: OrderKey<WriteOffOrder> = |o| (&o.reference, &o.account, o.amount_fen);
+    money_call(sim, "write_off", request, key, |book, order| book.write_off(order, super::now())).await
 }
 
 async fn write_off_status(
@@ -207,18 +213,8 @@ async fn write_off_status(
 }
 
 async fn purchase(State(sim): State<UtilitySim>, request: SignedRequest) -> Response {
-    let body = request.body.clone();
-    sim.gated("purchase", request, move |sim, fault| {
-        let parsed: PurchaseOrder = match json_body(&body) {
-            Ok(parsed) => parsed,
-            Err(reply) => return reply,
-        };
-        let mut book = sim.book();
-        money_call(&mut book, fault, &parsed.reference, &parsed.account, parsed.amount_fen, |book| {
-            book.purchase(&parsed, super::now())
-        })
-    })
-    .await
+    let key: OrderKey<PurchaseOrder> = |o| (&o.reference, &o.account, o.amount_fen);
+    money_call(sim, "purchase", request, key, |book, order| book.purchase(order, super::now())).await
 }
 
 async fn card_written(

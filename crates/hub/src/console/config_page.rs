@@ -1,7 +1,7 @@
 //! The kiosk page's configuration section: the version the kiosk reports running, the last one
 //! pushed, and (for admins) the form that pushes a new one.
 
-use axum::extract::{Path, State};
+use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use axum::Form;
@@ -12,8 +12,7 @@ use super::accounts::Operator;
 use super::html::{esc, form, shanghai};
 use super::i18n::{tr, Lang};
 use super::pages::{db_error, permitted, PageResult};
-use super::{refusal, Language, Signed};
-use crate::api::AppState;
+use super::{refusal, Console};
 use crate::configs::{self, PushRefused, PushedConfig};
 use crate::fleet_view::KioskLine;
 
@@ -75,9 +74,7 @@ pub struct PushForm {
 
 /// Pushes the form's text to the kiosk (admins only).
 pub async fn push(
-    State(state): State<AppState>,
-    Language(lang): Language,
-    Signed(op): Signed,
+    Console { state, lang, op }: Console,
     Path(id): Path<String>,
     Form(form): Form<PushForm>,
 ) -> PageResult {

@@ -114,6 +114,24 @@ impl FromRequestParts<AppState> for Signed {
     }
 }
 
+/// What every signed-in console page starts from: the hub's state, the operator's language and
+/// the operator. One extractor, so a handler names only what is its own (the path, the form).
+pub struct Console {
+    pub state: AppState,
+    pub lang: Lang,
+    pub op: Operator,
+}
+
+impl FromRequestParts<AppState> for Console {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let Ok(Language(lang)) = Language::from_request_parts(parts, state).await;
+        let Signed(op) = Signed::from_request_parts(parts, state).await?;
+        Ok(Console { state: state.clone(), lang, op })
+    }
+}
+
 /// A page that says something went wrong, with its status.
 pub(crate) fn refusal(
     lang: Lang,

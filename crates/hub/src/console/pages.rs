@@ -1,7 +1,7 @@
 //! The console's pages: the fleet, one kiosk, payment search, alerts, a new kiosk's pairing
 //! code, the audit log; and the actions their forms send.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::Form;
@@ -11,8 +11,7 @@ use serde::Deserialize;
 use super::accounts::{csrf_matches, Operator};
 use super::html::{esc, form, mask_account, page, shanghai, shanghai_ms, table_head, yuan};
 use super::i18n::{tr, trf, Lang};
-use super::{refusal, CsrfOnly, Language, Signed};
-use crate::api::AppState;
+use super::{refusal, Console, CsrfOnly};
 use crate::{alerts, commands, configs, fleet_view, kiosks};
 
 /// An answer other than the page asked for: a refusal, or the database not answering.
@@ -119,12 +118,7 @@ pub struct FleetQuery {
 
 /// The fleet: every hall at a glance (a hall supervisor's own first), then the kiosks, all or one
 /// hall's.
-pub async fn fleet(
-    State(state): State<AppState>,
-    Language(lang): Language,
-    Signed(op): Signed,
-    Query(query): Query<FleetQuery>,
-) -> PageResult {
+pub async fn fleet(Console { state, lang, op }: Console, Query(query): Query<FleetQuery>) -> PageResult {
     let chosen = query.hall.as_deref().map(str::trim).filter(|h| !h.is_empty());
     let mut halls = fleet_view::halls(&state.pool, state.silent_after).await.map_err(db_error)?;
     halls.sort_by_key(|h| op.hall.as_deref() != Some(h.hall.as_str()));
@@ -263,12 +257,7 @@ fn payment_columns(snapshot: &str) -> (String, String, String, String) {
     (services.join(", "), accounts.join(", "), yuan(total), channel)
 }
 
-pub async fn kiosk(
-    State(state): State<AppState>,
-    Language(lang): Language,
-    Signed(op): Signed,
-    Path(id): Path<String>,
-) -> PageResult {
+pub async fn kiosk(Console { state, lang, op }: Console, Path(id): Path<String>) -> PageResult {
     let Some(k) = fleet_view::kiosk(&state.pool, &id).await.map_err(db_error)? else {
         return Err(refusal(lang, &op, StatusCode::NOT_FOUND, tr(lang, "No such kiosk.")).into());
     };
@@ -510,9 +499,7 @@ pub struct CommandForm {
 }
 
 pub async fn send_command(
-    State(state): State<AppState>,
-    Language(lang): Language,
-    Signed(op): Signed,
+    Console { state, lang, op }: Console,
     Path(id): Path<String>,
     Form(form): Form<CommandForm>,
 ) -> PageResult {
@@ -553,9 +540,7 @@ pub async fn send_command(
 }
 
 pub async fn revoke_kiosk(
-    State(state): State<AppState>,
-    Language(lang): Language,
-    Signed(op): Signed,
+    Console { state, lang, op }: Console,
     Path(id): Path<String>,
     Form(form): Form<CsrfOnly>,
 ) -> PageResult {
@@ -584,12 +569,7 @@ struct TransitionLine {
     snapshot: String,
 }
 
-pub async fn payments(
-    State(state): State<AppState>,
-    Language(lang): Language,
-    Signed(op): Signed,
-    Query(q): Query<OrderQuery>,
-) -> PageResult {
+pub async fn payments(Console { state, lang, op }: Console, Query(q): Query<OrderQuery>) -> PageResult {
     let order = q.order.trim();
     let mut body = format!(
         "<h1>{}</h1><form method=\"get\" action=\"/console/payments\"><label>{} <input id=\"order\" name=\"order\" value=\"{}\" size=\"28\"></label> <button id=\"search\" type=\"submit\">{}</button></form>",
@@ -655,11 +635,7 @@ const OPEN_ALERTS_SHOWN: i64 = 1000;
 /// Cleared alerts shown: the recent ones (the rest are in the database and the webhook's log).
 const CLEARED_ALERTS_SHOWN: i64 = 100;
 
-pub async fn alerts(
-    State(state): State<AppState>,
-    Language(lang): Language,
-    Signed(op): Signed,
-) -> PageResult {
+pub async fn alerts(Console { state, lang, op }: Console) -> PageResult {
     let open = alerts::store::list(&state.pool, None, true, OPEN_ALERTS_SHOWN).await.map_err(db_error)?;
     let cleared =
         alerts::store::list(&state.pool, None, false, CLEARED_ALERTS_SHOWN).await.map_err(db_error)?;
@@ -756,9 +732,7 @@ pub struct AckForm {
 }
 
 pub async fn acknowledge_alert(
-    State(state): State<AppState>,
-    Language(lang): Language,
-    Signed(op): Signed,
+    Console { state, lang, op }: Console,
     Path(id): Path<i64>,
     Form(form): Form<AckForm>,
 ) -> PageResult {
@@ -774,7 +748,7 @@ pub async fn acknowledge_alert(
     Ok(Redirect::to(if ours { &form.back } else { "/console/alerts" }).into_response())
 }
 
-pub async fn new_kiosk_page(Language(lang): Language, Signed(op): Signed) -> PageResult {
+pub async fn new_kiosk_page(Console { lang, op, .. }: Console) -> PageResult {
     if !op.role.administers() {
         return Err(refusal(lang, &op, StatusCode::FORBIDDEN, tr(lang, "You may not do that.")).into());
     }
@@ -800,9 +774,7 @@ pub struct NewKioskForm {
 }
 
 pub async fn create_kiosk(
-    State(state): State<AppState>,
-    Language(lang): Language,
-    Signed(op): Signed,
+    Console { state, lang, op }: Console,
     Form(form): Form<NewKioskForm>,
 ) -> PageResult {
     permitted(lang, &op, &form.csrf, op.role.administers())?;
@@ -848,11 +820,7 @@ struct AuditLine {
     detail: serde_json::Value,
 }
 
-pub async fn audit(
-    State(state): State<AppState>,
-    Language(lang): Language,
-    Signed(op): Signed,
-) -> PageResult {
+pub async fn audit(Console { state, lang, op }: Console) -> PageResult {
     if !op.role.administers() {
         return Err(refusal(lang, &op, StatusCode::FORBIDDEN, tr(lang, "You may not do that.")).into());
     }

@@ -6,7 +6,7 @@
 //! page lists what was sent and what came of it. Resolving the difference stays a separate
 //! step, with its reason.
 
-use axum::extract::{Path, State};
+use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use axum::Form;
@@ -17,7 +17,7 @@ use super::accounts::Operator;
 use super::html::{esc, form};
 use super::i18n::{tr, Lang};
 use super::pages::{db_error, permitted, PageResult, Refused};
-use super::{refusal, Language, Signed};
+use super::{refusal, Console};
 use crate::api::AppState;
 use crate::recon::desk::{self, Exception};
 
@@ -142,31 +142,17 @@ pub struct CsrfOnly {
 }
 
 /// Sends a `NOT_AT_BILLER` difference's kiosk the command that asks the biller again.
-pub async fn write_off_again(
-    state: State<AppState>,
-    language: Language,
-    signed: Signed,
-    id: Path<i64>,
-    form: Form<CsrfOnly>,
-) -> PageResult {
-    send(state, language, signed, id, form, |a| matches!(a, Action::WriteOffAgain { .. })).await
+pub async fn write_off_again(console: Console, id: Path<i64>, form: Form<CsrfOnly>) -> PageResult {
+    send(console, id, form, |a| matches!(a, Action::WriteOffAgain { .. })).await
 }
 
 /// Sends a `CHANNEL_ONLY` charge's kiosk the command that refunds the whole order.
-pub async fn refund(
-    state: State<AppState>,
-    language: Language,
-    signed: Signed,
-    id: Path<i64>,
-    form: Form<CsrfOnly>,
-) -> PageResult {
-    send(state, language, signed, id, form, |a| matches!(a, Action::Refund { .. })).await
+pub async fn refund(console: Console, id: Path<i64>, form: Form<CsrfOnly>) -> PageResult {
+    send(console, id, form, |a| matches!(a, Action::Refund { .. })).await
 }
 
 async fn send(
-    State(state): State<AppState>,
-    Language(lang): Language,
-    Signed(op): Signed,
+    Console { state, lang, op }: Console,
     Path(id): Path<i64>,
     Form(form): Form<CsrfOnly>,
     wanted: fn(&Action) -> bool,

@@ -6,7 +6,7 @@
 //! collections are listed with the form where finance enters the amount counted out of each;
 //! the count reconciles the collection's day at once.
 
-use axum::extract::{Path, State};
+use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect};
 use axum::Form;
@@ -15,7 +15,7 @@ use serde::Deserialize;
 use super::html::{esc, form, page, shanghai, shanghai_ms, table_head, yuan};
 use super::i18n::{tr, Lang};
 use super::pages::{db_error, permitted, PageResult};
-use super::{refusal, Language, Signed};
+use super::{refusal, Console};
 use crate::api::AppState;
 use crate::recon::{cash, desk};
 
@@ -27,7 +27,7 @@ fn may_see(lang: Lang, op: &super::accounts::Operator) -> Result<(), super::page
     }
 }
 
-pub async fn show(State(state): State<AppState>, Language(lang): Language, Signed(op): Signed) -> PageResult {
+pub async fn show(Console { state, lang, op }: Console) -> PageResult {
     may_see(lang, &op)?;
     let runs = desk::runs(&state.pool, 14).await.map_err(db_error)?;
     let open = desk::open(&state.pool, 500).await.map_err(db_error)?;
@@ -94,12 +94,7 @@ pub async fn show(State(state): State<AppState>, Language(lang): Language, Signe
     Ok(Html(page(lang, Some(&op), tr(lang, "Reconciliation"), &body)).into_response())
 }
 
-pub async fn exception(
-    State(state): State<AppState>,
-    Language(lang): Language,
-    Signed(op): Signed,
-    Path(id): Path<i64>,
-) -> PageResult {
+pub async fn exception(Console { state, lang, op }: Console, Path(id): Path<i64>) -> PageResult {
     may_see(lang, &op)?;
     let Some(e) = desk::get(&state.pool, id).await.map_err(db_error)? else {
         return Err(refusal(lang, &op, StatusCode::NOT_FOUND, tr(lang, "No such exception.")).into());
@@ -360,12 +355,7 @@ pub struct RunForm {
 }
 
 /// Reconciles a day now, over the files the hub holds; audited.
-pub async fn run_now(
-    State(state): State<AppState>,
-    Language(lang): Language,
-    Signed(op): Signed,
-    Form(form): Form<RunForm>,
-) -> PageResult {
+pub async fn run_now(Console { state, lang, op }: Console, Form(form): Form<RunForm>) -> PageResult {
     permitted(lang, &op, &form.csrf, op.role.settles())?;
     let Ok(day) = chrono::NaiveDate::parse_from_str(form.day.trim(), "%Y-%m-%d") else {
         let words = tr(lang, "A day is written 2026-12-05.");
@@ -391,9 +381,7 @@ pub struct CountForm {
 /// Records the amount counted out of a collection's cassette (once; audited), then reconciles
 /// the collection's day: a difference goes to the desk.
 pub async fn count_cash(
-    State(state): State<AppState>,
-    Language(lang): Language,
-    Signed(op): Signed,
+    Console { state, lang, op }: Console,
     Path((kiosk, collection)): Path<(String, i64)>,
     Form(form): Form<CountForm>,
 ) -> PageResult {
@@ -436,9 +424,7 @@ pub struct ResolveForm {
 }
 
 pub async fn resolve(
-    State(state): State<AppState>,
-    Language(lang): Language,
-    Signed(op): Signed,
+    Console { state, lang, op }: Console,
     Path(id): Path<i64>,
     Form(form): Form<ResolveForm>,
 ) -> PageResult {

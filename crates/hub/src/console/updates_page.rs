@@ -3,7 +3,7 @@
 //! the forms that start and stop a roll-out. Packages are added with `yizhan-hub package add`
 //! on the hub itself (a .deb is tens of megabytes, and its signature is checked there).
 
-use axum::extract::{Path, State};
+use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect};
 use axum::Form;
@@ -12,8 +12,7 @@ use serde::Deserialize;
 use super::html::{esc, form, page, shanghai, table_head};
 use super::i18n::tr;
 use super::pages::{db_error, permitted, PageResult};
-use super::{refusal, Language, Signed};
-use crate::api::AppState;
+use super::{refusal, Console};
 use crate::rollouts::{self, RolloutRefused};
 
 /// One kiosk of a roll-out.
@@ -26,7 +25,7 @@ struct Offered {
     updated_at: chrono::DateTime<chrono::Utc>,
 }
 
-pub async fn show(State(state): State<AppState>, Language(lang): Language, Signed(op): Signed) -> PageResult {
+pub async fn show(Console { state, lang, op }: Console) -> PageResult {
     if !op.role.administers() {
         return Err(refusal(lang, &op, StatusCode::FORBIDDEN, tr(lang, "You may not do that.")).into());
     }
@@ -152,12 +151,7 @@ pub struct StartForm {
     max_failure_pct: String,
 }
 
-pub async fn start(
-    State(state): State<AppState>,
-    Language(lang): Language,
-    Signed(op): Signed,
-    Form(form): Form<StartForm>,
-) -> PageResult {
+pub async fn start(Console { state, lang, op }: Console, Form(form): Form<StartForm>) -> PageResult {
     permitted(lang, &op, &form.csrf, op.role.administers())?;
     let bad = |words: &str| refusal(lang, &op, StatusCode::BAD_REQUEST, words);
     let cohorts: Result<Vec<i32>, _> = form.cohorts.split(',').map(|n| n.trim().parse::<i32>()).collect();
@@ -193,9 +187,7 @@ pub struct StopForm {
 }
 
 pub async fn stop(
-    State(state): State<AppState>,
-    Language(lang): Language,
-    Signed(op): Signed,
+    Console { state, lang, op }: Console,
     Path(id): Path<i64>,
     Form(form): Form<StopForm>,
 ) -> PageResult {

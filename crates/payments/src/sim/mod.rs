@@ -30,7 +30,7 @@ mod faults;
 mod unionpay;
 mod unionpay_file;
 mod wechat;
-mod wire;
+pub mod wire;
 
 pub use book::{LedgerEntry, LedgerKind, RefundEnding};
 pub use card_acquirer::{host_line, HostTransaction};
