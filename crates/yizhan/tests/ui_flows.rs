@@ -720,6 +720,38 @@ fn a_bill_can_be_paid_with_the_physical_keypad_alone() {
     assert_eq!(k.screen(), "attract");
 }
 
+/// Accessibility item 19: a key held down (a tremor, a leaning hand) types its digit once.
+#[test]
+fn a_held_key_types_its_digit_once() {
+    let k = Kiosk::start();
+    k.tap("电费");
+    assert_eq!(k.screen(), "find-account");
+    let window = k.window();
+    window.window().dispatch_event(slint::platform::WindowEvent::KeyPressed { text: "7".into() });
+    for _ in 0..5 {
+        k.now.set(k.now.get() + 100);
+        window.window().dispatch_event(slint::platform::WindowEvent::KeyPressRepeated { text: "7".into() });
+    }
+    window.window().dispatch_event(slint::platform::WindowEvent::KeyReleased { text: "7".into() });
+    assert_eq!(k.ui.borrow().session().account().map(|a| a.digits.as_str()), Some("7"));
+}
+
+/// Item 49: 长辈模式 keeps its name when it is on (a ✔ shows, the label does not change), so it
+/// can be found and turned off again on any later screen.
+#[test]
+fn large_text_keeps_its_name_when_on_and_turns_off_again() {
+    let k = Kiosk::start();
+    let toggle = k.find("长辈模式");
+    assert_eq!(toggle.accessible_checked(), Some(false));
+    k.tap("长辈模式");
+    assert!(k.ui.borrow().session().large);
+    k.tap("电费");
+    assert_eq!(k.find("长辈模式").accessible_checked(), Some(true), "on, under the same name");
+    k.tap("长辈模式");
+    assert!(!k.ui.borrow().session().large);
+    assert_eq!(k.find("长辈模式").accessible_checked(), Some(false));
+}
+
 /// Accessibility item 21: without sight, 0 steps through the screen's choices (each said), Enter
 /// takes the one in focus, and the focus is ringed on the touch screen and the mirror.
 #[test]

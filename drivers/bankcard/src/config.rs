@@ -115,8 +115,11 @@ pub struct SlotConfig {
     /// Deadline of one mechanical command.
     #[serde(default = "defaults::move_timeout_ms")]
     pub move_timeout_ms: u64,
-    /// The serial port.
-    #[serde(default)]
+    /// The serial port (a CRT-310: 9600 8N1 unless set).
+    #[serde(
+        default = "device::crt310::settings::default_serial",
+        deserialize_with = "device::crt310::settings::deserialize_serial"
+    )]
     pub serial: SerialConfig,
 }
 
@@ -207,7 +210,7 @@ impl SlotConfig {
             take_timeout_ms: defaults::take_timeout_ms(),
             poll_ms: defaults::poll_ms(),
             move_timeout_ms: defaults::move_timeout_ms(),
-            serial: SerialConfig::new(path),
+            serial: device::crt310::settings::serial(path),
         }
     }
 
@@ -236,6 +239,13 @@ mod tests {
         let with_slot: BankCardConfig = toml::from_str("[slot]\ntake_timeout_ms = 30000").unwrap();
         let sim = with_slot.with_ports("/dev/pts/4", Some(std::path::Path::new("/dev/pts/5")));
         assert_eq!(sim.slot.unwrap().serial.path, std::path::Path::new("/dev/pts/5"));
+    }
+
+    #[test]
+    fn the_slot_is_9600_unless_the_entry_says_otherwise() {
+        let cfg: BankCardConfig = toml::from_str("[slot.serial]\npath = \"/dev/ttyS3\"\n").unwrap();
+        assert_eq!(cfg.slot.unwrap().serial.baud, 9600, "hardware.md §2.1: CRT-310 9600 8N1");
+        assert_eq!(SlotConfig::new("/dev/ttyS3").serial.baud, 9600);
     }
 
     #[test]

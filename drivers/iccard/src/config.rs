@@ -83,8 +83,12 @@ pub struct IcCardConfig {
     /// How long to wait for the customer to insert a card, in milliseconds.
     #[serde(default = "default_insert")]
     pub insert_timeout_ms: u64,
-    /// Serial attachment.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Serial attachment (a CRT-310: 9600 8N1 unless set).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "device::crt310::settings::deserialize_optional_serial"
+    )]
     pub serial: Option<SerialConfig>,
     /// USB attachment.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -102,9 +106,7 @@ fn default_insert() -> u64 {
 impl IcCardConfig {
     /// A CRT-310 on `path` at its factory 9600 8N1.
     pub fn crt310(path: impl Into<std::path::PathBuf>) -> Self {
-        let mut serial = SerialConfig::new(path);
-        serial.baud = 9600;
-        IcCardConfig::on(ReaderKind::Crt310, Some(serial), None)
+        IcCardConfig::on(ReaderKind::Crt310, Some(device::crt310::settings::serial(path)), None)
     }
 
     /// A CCID reader behind a serial-like stream (the simulator's pty).
@@ -115,7 +117,8 @@ impl IcCardConfig {
     /// The same slot as a CRT-310 on another port (a simulator's pty).
     pub fn with_port(mut self, path: impl Into<std::path::PathBuf>) -> Self {
         self.reader = Some(ReaderKind::Crt310);
-        self.serial = Some(self.serial.unwrap_or_default().with_path(path));
+        self.serial =
+            Some(self.serial.unwrap_or_else(device::crt310::settings::default_serial).with_path(path));
         self
     }
 
@@ -174,6 +177,14 @@ mod tests {
         assert_eq!(cfg.psc.psc(), Some(Psc::new([0x12, 0x34, 0x56])));
         cfg.validate().unwrap();
         assert!(!format!("{cfg:?}").contains("123456"), "the PSC never shows in Debug");
+    }
+
+    #[test]
+    fn a_crt310_entry_without_baud_is_9600() {
+        let cfg: IcCardConfig = toml::from_str("[serial]\npath = \"/dev/ttyS2\"\n").unwrap();
+        assert_eq!(cfg.serial.unwrap().baud, 9600, "hardware.md §2.1: CRT-310 9600 8N1");
+        let usb: IcCardConfig = toml::from_str("[usb]\nvendor_id = 0x072F\nproduct_id = 0x90CC\n").unwrap();
+        assert_eq!(usb.with_port("/dev/pts/4").serial.unwrap().baud, 9600);
     }
 
     #[test]

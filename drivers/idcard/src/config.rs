@@ -88,7 +88,10 @@ pub struct SlotConfig {
     #[serde(default = "d::reset")]
     pub reset_timeout_ms: u64,
     /// The slot's port (CRT-310 default 9600 8N1).
-    #[serde(default)]
+    #[serde(
+        default = "device::crt310::settings::default_serial",
+        deserialize_with = "device::crt310::settings::deserialize_serial"
+    )]
     pub serial: SerialConfig,
 }
 
@@ -258,8 +261,7 @@ impl SlotConfig {
 
     /// A slot on `path` with CRT-310 defaults (9600 8N1).
     pub fn serial(path: impl Into<std::path::PathBuf>) -> Self {
-        let mut serial = SerialConfig::new(path);
-        serial.baud = 9600;
+        let serial = device::crt310::settings::serial(path);
         SlotConfig {
             ack_timeout_ms: d::ack(),
             move_timeout_ms: d::moving(),
@@ -318,6 +320,12 @@ mod tests {
             written.with_ports(Path::new("/dev/pts/1"), Path::new("/dev/pts/2"), Path::new("/dev/pts/3"));
         let slot = sim.slot.unwrap();
         assert_eq!((slot.move_timeout_ms, slot.serial.baud), (7000, 9600));
+        // hardware.md §2.1: the slot's reader is 9600 8N1 unless the entry says otherwise; the
+        // SAM reader beside it is 115200 (§1.1).
+        let written: IdReaderConfig =
+            toml::from_str("[serial]\npath = \"/dev/ttyS0\"\n[slot.serial]\npath = \"/dev/ttyS1\"").unwrap();
+        assert_eq!(written.slot.unwrap().serial.baud, 9600);
+        assert_eq!(written.serial.unwrap().baud, 115_200);
     }
 
     #[test]

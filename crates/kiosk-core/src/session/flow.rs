@@ -739,11 +739,15 @@ impl Session {
         if let Stage::Paying(payment) = &mut self.stage {
             if let Some(PayPhase::WaitingForCode { until_ms }) = payment.phase {
                 let left = (until_ms - now.0 + 999) / 1000;
-                for mark in [30, 10] {
-                    if left <= mark && left > 0 && !payment.countdown_said.contains(&mark) {
-                        payment.countdown_said.push(mark);
-                        out.push(Command::Speak(vec![words::code_countdown(mark, lang)]));
-                    }
+                // Said at 60, 30 and 10 s (item 34); marks passed unsaid (a late tick) are
+                // skipped for the latest one.
+                let due: Vec<i64> = [60, 30, 10]
+                    .into_iter()
+                    .filter(|mark| left <= *mark && left > 0 && !payment.countdown_said.contains(mark))
+                    .collect();
+                if let Some(&mark) = due.last() {
+                    payment.countdown_said.extend(due);
+                    out.push(Command::Speak(vec![words::code_countdown(mark, lang)]));
                 }
             }
         }

@@ -173,12 +173,26 @@ fn the_code_window_counts_down_aloud() {
     let mut s = to_method(&mut at);
     at += 600;
     tap(&mut s, Intent::ChooseMethod(MethodChoice::Code), at);
+    // Item 34: said at 60, 30 and 10 s.
+    let said60 = s.step(Input::Tick, Ts(at + 500));
+    assert!(spoken(&said60).contains("还有60秒"), "{}", spoken(&said60));
     let said30 = s.step(Input::Tick, Ts(at + 30_000));
     assert!(spoken(&said30).contains("还有30秒"));
     let again = s.step(Input::Tick, Ts(at + 30_500));
     assert!(again.is_empty(), "each mark is said once");
     let said10 = s.step(Input::Tick, Ts(at + 50_000));
     assert!(spoken(&said10).contains("还有10秒"));
+}
+
+#[test]
+fn a_late_tick_says_only_the_latest_countdown_mark() {
+    let mut at = 0;
+    let mut s = to_method(&mut at);
+    at += 600;
+    tap(&mut s, Intent::ChooseMethod(MethodChoice::Code), at);
+    let late = spoken(&s.step(Input::Tick, Ts(at + 30_000)));
+    assert!(late.contains("还有30秒") && !late.contains("还有60秒"), "{late}");
+    assert!(s.step(Input::Tick, Ts(at + 31_000)).is_empty(), "60 is not said after 30");
 }
 
 #[test]

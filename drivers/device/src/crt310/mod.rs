@@ -14,6 +14,7 @@
 //! | [`command`] | [`Command`]: every command sent to the reader, its text, and reading it back |
 //! | [`reply`] | [`parse_reply`], [`ErrorCode`], [`CardPosition`], [`ReaderStatus`], [`Operation`] |
 //! | [`exchange`] | [`Crt310Port`]: the ACK → ENQ → reply handshake with resends and EOT, typed [`ExchangeError`] |
+//! | [`settings`] | its serial settings: 9600 8N1 unless the entry says otherwise |
 //! | [`sim`] | the reader's side of the handshake for simulators, with its own [`sim::wire`] bytes |
 //!
 //! A slot that must never do something (the ID slot never captures) keeps its own smaller command
@@ -23,6 +24,7 @@ pub mod command;
 pub mod exchange;
 pub mod frame;
 pub mod reply;
+pub mod settings;
 #[cfg(feature = "sim")]
 pub mod sim;
 
