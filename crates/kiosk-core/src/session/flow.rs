@@ -15,6 +15,9 @@ pub struct SessionTiming {
     pub input_large: Duration,
     /// The warning comes this long before the limit (≥ 30 s).
     pub warn_before: Duration,
+    /// The result stays this long once it has been said, whatever the mode: with the farewell
+    /// after it, the kiosk is back at the start 30 s after the result (item 35).
+    pub result: Duration,
     /// "Take your card and receipt" stays this long.
     pub farewell: Duration,
     /// A second identical tap within this is ignored.
@@ -29,6 +32,7 @@ impl Default for SessionTiming {
             input: Duration::from_secs(60),
             input_large: Duration::from_secs(120),
             warn_before: Duration::from_secs(30),
+            result: Duration::from_secs(20),
             farewell: Duration::from_secs(10),
             repeat_tap: Duration::from_millis(500),
             code_window: Duration::from_secs(60),
@@ -757,23 +761,31 @@ impl Session {
         if self.money_in_flight() || self.busy() {
             return;
         }
-        let farewell = self.screen() == Screen::Farewell;
+        let screen = self.screen();
         if now.0 >= deadline.0 {
-            match farewell {
-                true => self.end_session(now, out),
-                false => self.timed_out(now, out),
+            match screen {
+                Screen::Farewell => self.end_session(now, out),
+                _ => self.timed_out(deadline, now, out),
+            }
+            // A result's farewell counts from the result's own end, so a late tick still finds
+            // the kiosk at the start ≤ 30 s after the result (item 35).
+            if self.screen() == Screen::Farewell && self.deadline.is_some_and(|d| now.0 >= d.0) {
+                self.end_session(now, out);
             }
             return;
         }
+        // The result and the farewell say their own limit when they open (item 35); an input
+        // screen warns 30 s before its limit (item 32).
         let warn_at = deadline.0 - self.timing.warn_before.as_millis() as i64;
-        if !self.warning && now.0 >= warn_at && !farewell {
+        if !self.warning && now.0 >= warn_at && !matches!(screen, Screen::Farewell | Screen::Result) {
             self.warning = true;
             out.push(Command::StopSpeech);
             out.push(Command::Speak(vec![words::timeout_warning(self.lang).into()]));
         }
     }
 
-    fn timed_out(&mut self, now: Ts, out: &mut Vec<Command>) {
+    /// The screen's limit, `due`, passed unanswered.
+    fn timed_out(&mut self, due: Ts, now: Ts, out: &mut Vec<Command>) {
         if let (true, Stage::Result(ending)) = (self.result_protected(), &self.stage) {
             // Money moved: the customer still gets the farewell (which says what to take), even
             // if a staff screen opened over the result was left; the staff stay signed in until
@@ -785,7 +797,9 @@ impl Session {
             let before = self.screen();
             self.staff_screen = None;
             self.stage = Stage::Farewell(ending);
-            return self.arrive(before, now, out);
+            self.arrive(before, now, out);
+            self.deadline = Some(Ts(due.0 + self.timing.farewell.as_millis() as i64));
+            return;
         }
         self.end_session(now, out);
     }
@@ -866,6 +880,7 @@ impl Session {
         let screen = self.screen();
         let limit = match screen {
             Screen::Farewell => Some(self.timing.farewell),
+            Screen::Result => Some(self.timing.result),
             Screen::Paying if self.money_in_flight() => None,
             Screen::Paying => Some(self.input_limit()),
             s if s.waits_for_input() => Some(self.input_limit()),
@@ -892,8 +907,8 @@ impl Session {
         self.notice = Some(notice);
     }
 
-    /// Says the screen, and holds the inactivity timer while it is said: the customer's time
-    /// starts when the voice stops (issue 11 item 7).
+    /// Says the screen, and holds its timer while it is said: the customer's time starts when
+    /// the voice stops (issue 11 item 7).
     pub(super) fn speak_screen(&mut self, out: &mut Vec<Command>) {
         let script = speech::script(self);
         if let Some(deadline) = self.deadline {

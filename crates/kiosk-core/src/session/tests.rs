@@ -54,6 +54,20 @@ fn tap(s: &mut Session, intent: Intent, at: i64) -> Vec<Command> {
     s.step(Input::Tap(intent), Ts(at))
 }
 
+/// Ticks every 100 ms from `from` until the screen changes; what that tick commanded.
+fn tick_until_it_changes(s: &mut Session, from: i64) -> Vec<Command> {
+    let before = s.screen();
+    let mut t = from;
+    loop {
+        t += 100;
+        let commands = s.step(Input::Tick, Ts(t));
+        if s.screen() != before {
+            return commands;
+        }
+        assert!(t < from + 600_000, "{before:?} never timed out");
+    }
+}
+
 fn spoken(cmds: &[Command]) -> String {
     cmds.iter()
         .filter_map(|c| match c {
@@ -514,8 +528,7 @@ fn a_staff_screen_over_a_paid_result_is_no_way_around_the_farewell() {
     assert!(!s.allowed(&Intent::Exit), "no way out past the receipt offer");
     assert!(tap(&mut s, Intent::Exit, at + 3_000).is_empty());
     assert!(s.allowed(&Intent::Back), "返回 closes the staff screen");
-    let limit = s.timing().input.as_millis() as i64;
-    let end = s.step(Input::Tick, Ts(at + 3_000 + limit + 60_000));
+    let end = tick_until_it_changes(&mut s, at + 3_000);
     assert!(!end.contains(&Command::WipePersonalData), "not wiped before the farewell");
     assert_eq!(s.screen(), Screen::Farewell, "the farewell, not the idle screen");
     assert!(spoken(&end).contains("银行卡"), "it says to take the bank card: {}", spoken(&end));
@@ -563,8 +576,47 @@ fn after_money_moved_the_result_is_left_only_through_the_receipt_offer_and_the_f
     tap(&mut s, Intent::ChooseMethod(MethodChoice::Code), at + 600);
     let paid = outcome(OutcomeKind::Paid, "K2", 100);
     s.step(Input::Finished(paid), Ts(at + 1_000));
-    s.step(Input::Tick, Ts(at + 1_000 + 600_000));
+    tick_until_it_changes(&mut s, at + 1_000);
     assert_eq!(s.screen(), Screen::Farewell);
+}
+
+/// Item 35: left alone, a result gives way to the farewell and the start screen 30 s after it
+/// was said, whatever the mode (before: 60 s, 120 s in 长辈模式, then the farewell); it says so,
+/// and no "are you still there?" covers it.
+#[test]
+fn a_result_left_alone_is_back_at_the_start_30_seconds_after_it_was_said() {
+    for large in [false, true] {
+        let mut at = 0;
+        let mut s = to_method(&mut at);
+        if large {
+            tap(&mut s, Intent::ToggleLarge, at + 300);
+        }
+        tap(&mut s, Intent::ChooseMethod(MethodChoice::Code), at + 600);
+        let shown = at + 1_000;
+        let said = spoken(&s.step(Input::Finished(outcome(OutcomeKind::Paid, "K4", 100)), Ts(shown)));
+        assert!(said.contains("约30秒后回到首页"), "{said}");
+        let result_said = (speech::spoken_seconds(&speech::script(&s), s.lang) * 1_000.0) as i64;
+        let farewell_said = 6_000; // 办理完毕。谢谢，再见。 and what to take, by the same model
+        let mut t = shown;
+        while t < shown + result_said + farewell_said + 30_000 {
+            t += 50;
+            s.step(Input::Tick, Ts(t));
+            assert!(!s.warning, "no warning over the result ({t} ms)");
+            if t < shown + result_said + 19_900 {
+                assert_eq!(s.screen(), Screen::Result, "{t} ms");
+            }
+        }
+        assert_eq!(s.screen(), Screen::Attract, "large: {large}");
+        assert!(!s.large, "the mode is reset");
+    }
+    // One late tick (a test's long step, a stalled UI) 30 s on still finds the start screen.
+    let mut at = 0;
+    let mut s = to_method(&mut at);
+    tap(&mut s, Intent::ChooseMethod(MethodChoice::Code), at + 600);
+    s.step(Input::Finished(outcome(OutcomeKind::Paid, "K5", 100)), Ts(at + 1_000));
+    let result_said = (speech::spoken_seconds(&speech::script(&s), s.lang) * 1_000.0) as i64;
+    s.step(Input::Tick, Ts(at + 1_000 + result_said + 30_000));
+    assert_eq!(s.screen(), Screen::Attract);
 }
 
 /// Nothing moved: the customer may go back or leave from the result as from any screen.

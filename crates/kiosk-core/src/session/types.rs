@@ -107,7 +107,6 @@ impl Screen {
                 | Screen::TopUpAmount
                 | Screen::Confirm
                 | Screen::Method
-                | Screen::Result
                 | Screen::StaffSignIn
                 | Screen::StaffPanel
         )

@@ -285,6 +285,14 @@ pub fn printing(lang: Lang) -> &'static str {
     tr(lang, "Printing your receipt.")
 }
 
+/// When the result screen gives way to the start screen (its farewell included), said and
+/// shown as it opens (items 32, 35).
+pub fn result_closes(s: &Session) -> String {
+    let timing = s.timing();
+    let seconds = (timing.result + timing.farewell).as_secs();
+    trf(s.lang, "Back to the start screen in about {} seconds.", &[&seconds])
+}
+
 pub fn take_receipt(lang: Lang) -> &'static str {
     tr(lang, "Your receipt is printed; take it from the receipt slot.")
 }
