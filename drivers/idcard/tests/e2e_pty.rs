@@ -53,8 +53,8 @@ async fn a_card_inserted_into_the_slot_is_read_validated_and_returned() {
 async fn forced_eject_after_three_seconds_aborts_a_read_and_returns_the_card() {
     let sim = IdSim::start().unwrap();
     sim.set_read_delay(Duration::from_secs(10)); // a read that would take 10 s
+    let mut reader = ready_reader(&sim).await;
     assert!(sim.insert_card(Identity::synthetic(7)));
-    let mut reader = reader_for(&sim);
     let mut events = reader.subscribe().unwrap();
     let read = tokio::spawn(async move { reader.read_card(deadline(30)).await });
 
@@ -79,13 +79,28 @@ async fn forced_eject_after_three_seconds_aborts_a_read_and_returns_the_card() {
     assert!(sim.take_card().is_some(), "the customer has the card back");
 }
 
+/// hardware.md §2.5: the slot's first command is its init (`30 30`); a card left inside when the
+/// kiosk starts (a restart mid-read) is then held at the gate for its owner, never captured.
+#[tokio::test]
+async fn a_card_left_inside_at_start_up_is_held_at_the_gate_after_the_init() {
+    let sim = IdSim::start().unwrap();
+    assert!(sim.insert_card(Identity::synthetic(6)));
+    let reader = ready_reader(&sim).await;
+    let log = sim.slot_log();
+    assert_eq!(log.first().map(Vec::as_slice), Some(&[0x30, 0x30][..]), "the first frame's text: 30 30");
+    assert!(log.contains(&vec![0x32, 0x31]), "moved to the gate and held: {log:02X?}");
+    assert_eq!(sim.card_place(), CardPlace::Gate);
+    assert_eq!(sim.capture_attempts(), 0);
+    drop(reader);
+}
+
 #[tokio::test]
 async fn a_2_9_second_press_does_nothing() {
     let sim = IdSim::start().unwrap();
     sim.set_read_delay(Duration::from_secs(4));
     let id = Identity::synthetic(8);
+    let mut reader = ready_reader(&sim).await;
     assert!(sim.insert_card(id.clone()));
-    let mut reader = reader_for(&sim);
     let mut events = reader.subscribe().unwrap();
     let read = tokio::spawn(async move {
         let r = reader.read_card(deadline(30)).await;
@@ -112,8 +127,8 @@ async fn a_2_9_second_press_does_nothing() {
 #[tokio::test]
 async fn a_forced_eject_pre_empts_a_slow_slot_command_with_eot() {
     let sim = IdSim::start().unwrap();
+    let reader = ready_reader(&sim).await;
     assert!(sim.insert_card(Identity::synthetic(9)));
-    let reader = reader_for(&sim);
     let slot = reader.slot().unwrap().clone();
     let mut events = slot.subscribe();
     sim.set_next_move_delay(Duration::from_secs(20));
@@ -156,6 +171,7 @@ async fn line_noise_is_retried_and_a_truncated_read_re_presents_the_card() {
     use device::{Fault, FaultPlan};
     let sim = IdSim::start().unwrap();
     let id = Identity::synthetic(11);
+    let mut reader = ready_reader(&sim).await;
     assert!(sim.insert_card(id.clone()));
     sim.set_sam_faults(
         FaultPlan::named("noise")
@@ -165,7 +181,6 @@ async fn line_noise_is_retried_and_a_truncated_read_re_presents_the_card() {
             .then_ok() // 20 02
             .then(Fault::Truncate { keep: 700 }), // 30 01: cut short
     );
-    let mut reader = reader_for(&sim);
     let card = reader.read_card(deadline(15)).await.unwrap();
     assert_eq!(card.id_number().expose(), id.id_number);
     let reads = sim.sam_log().iter().filter(|c| **c == Command::ReadTextPhoto).count();
@@ -176,9 +191,9 @@ async fn line_noise_is_retried_and_a_truncated_read_re_presents_the_card() {
 #[tokio::test]
 async fn sam_statuses_become_errors_a_person_understands() {
     let sim = IdSim::start().unwrap();
+    let mut reader = ready_reader(&sim).await;
     assert!(sim.insert_card(Identity::synthetic(12)));
     sim.script_sam(Command::SamStatus, Sw3::SamNotAuthorised);
-    let mut reader = reader_for(&sim);
     let e = reader.read_card(deadline(5)).await.unwrap_err();
     assert!(matches!(e, IdError::Sam(SamError::SamNotAuthorised)), "{e:?}");
     assert!(
@@ -196,8 +211,8 @@ async fn sam_statuses_become_errors_a_person_understands() {
 async fn a_card_removed_between_select_and_read_is_no_card() {
     let sim = IdSim::start().unwrap();
     sim.set_read_delay(Duration::from_millis(500));
+    let mut reader = ready_reader(&sim).await;
     assert!(sim.insert_card(Identity::synthetic(13)));
-    let mut reader = reader_for(&sim);
     let read = tokio::spawn(async move { reader.read_card(deadline(10)).await });
     until(|| sim.sam_log().contains(&Command::ReadTextPhoto)).await;
     assert!(sim.pull_card_out().is_some());

@@ -19,8 +19,8 @@ async fn a_read_card_is_zeroed_when_dropped() {
     set_wipe_observer(Some(record));
     let sim = IdSim::start().unwrap();
     let id = Identity::synthetic(99);
+    let mut reader = ready_reader(&sim).await;
     assert!(sim.insert_card(id.clone()));
-    let mut reader = reader_for(&sim);
     let card = reader.read_card(deadline(10)).await.unwrap();
     let expected = card.name().len()
         + card.address().len()

@@ -10,7 +10,8 @@
 //! abandoned command gets [`SlotError::PreEmpted`].
 //!
 //! Because the task is spawned once and owns its port, a busy or hung UI or payment flow cannot
-//! block it: the button task only needs the [`SlotHandle`] it was given.
+//! block it: the button task only needs the [`SlotHandle`] it was given. Its first command is
+//! the reader's init, `30 30` (hardware.md §2.5); a card left inside is then held at the gate.
 
 use super::codec::{CardPosition, Entry, Operation, Position, ResetMode, SlotCommand};
 use super::port::{SlotError, SlotPort, SlotStatus};
@@ -88,7 +89,14 @@ async fn run<C: Connector>(
     force: Arc<Notify>,
     events: broadcast::Sender<IdEvent>,
 ) {
-    let mut out_of_service = false;
+    let mut out_of_service = match preemptible(&force, start_up(&mut port)).await {
+        Some(Ok(())) => false,
+        Some(Err(error)) => {
+            tracing::warn!(%error, "id slot: the start-up init failed; the next command tries the reader again");
+            false
+        }
+        None => forced_eject(&mut port, &events, true).await,
+    };
     loop {
         let job = tokio::select! {
             biased;
@@ -116,6 +124,18 @@ async fn run<C: Connector>(
             }
         }
     }
+}
+
+/// hardware.md §2.5: the reader's first command after power-up is its init (`30 30`, the card
+/// left where it is); a card found inside (the kiosk restarted mid-read) is then held at the
+/// gate for its owner, never kept or captured.
+async fn start_up<C: Connector>(port: &mut SlotPort<C>) -> Result<(), SlotError> {
+    port.operate(SlotCommand::Reset(ResetMode::Keep)).await?;
+    if port.status().await?.position.is_inside() {
+        tracing::warn!("id slot: an ID card was inside at start-up; holding it at the gate");
+        port.operate(SlotCommand::Move(Position::Gate)).await?;
+    }
+    Ok(())
 }
 
 /// Runs one command unless a forced eject comes first (`None`: the command's future was
@@ -208,7 +228,7 @@ impl SlotHandle {
     }
 
     /// Initialises the slot; a card left inside is ejected to the front (never kept, never
-    /// captured). Call once at start-up.
+    /// captured). The task does this by itself when it starts; staff may ask again.
     pub async fn reset(&self) -> Result<(), SlotError> {
         self.operate(SlotCommand::Reset(ResetMode::EjectFront)).await
     }

@@ -39,6 +39,14 @@ pub fn reader_for(sim: &IdSim) -> IdCardReader {
     IdCardReader::from_config(&config_for(sim)).unwrap()
 }
 
+/// [`reader_for`], once the slot has done its start-up init (which ejects any card inside):
+/// a card inserted after this is the customer's.
+pub async fn ready_reader(sim: &IdSim) -> IdCardReader {
+    let reader = reader_for(sim);
+    reader.slot().expect("a slot").status().await.expect("the slot answers");
+    reader
+}
+
 pub fn deadline(secs: u64) -> tokio::time::Instant {
     tokio::time::Instant::now() + Duration::from_secs(secs)
 }
