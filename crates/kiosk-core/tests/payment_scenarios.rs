@@ -84,6 +84,26 @@ fn f4_pin_never_entered_reverses_at_the_deadline_and_never_earlier_than_15_s() {
     assert!(d.payment.settlement().balances());
 }
 
+/// payments.md §3.1: a UnionPay consume still processing is queried six times, at 1, 2, 4, 8, 16
+/// and 32 s after it was sent, then cancelled.
+#[test]
+fn a_unionpay_consume_still_processing_is_queried_at_1_2_4_8_16_32_s_then_cancelled() {
+    let mut d = Drive::new(Payment::new(order(&[3150])));
+    assert_eq!(d.feed(Event::PayWith { channel: Channel::UnionPay, code_digest: "d".into() }), [Effect::Pay]);
+    let sent = d.payment.pay_sent_at.unwrap();
+    d.feed(Event::PayReplied { reply: PayReply::AwaitingPin });
+    let mut asked_at = Vec::new();
+    while let State::PayPending { .. } = d.payment.state {
+        d.now = pending_query_at(&d);
+        if d.feed(Event::Tick) == [Effect::Query] {
+            asked_at.push(d.now.since(sent).as_secs());
+            d.feed(Event::QueryReplied { reply: QueryReply::Waiting });
+        }
+    }
+    assert_eq!(asked_at, [1, 2, 4, 8, 16, 32]);
+    assert!(matches!(d.payment.state, State::Reversing { in_flight: true, .. }), "{:?}", d.payment.state);
+}
+
 #[test]
 fn f5_reverse_is_retried_on_recall_until_definite() {
     let mut d = started(&[3150]);

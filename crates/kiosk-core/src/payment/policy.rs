@@ -94,11 +94,12 @@ impl Default for Policy {
                 reverse_max_attempts: 10,
                 code_expires_after: CODE_EXPIRES_AFTER,
             },
-            // UnionPay: queries at 1, 2, 4, 8, 16, 32 s after sending.
+            // UnionPay: six queries, at 1, 2, 4, 8, 16 and 32 s after sending, then the cancel
+            // (payments.md §3.1, the official demo's schedule).
             unionpay: ChannelTiming {
                 first_query_after: secs(1),
                 query_intervals: vec![secs(1), secs(2), secs(4), secs(8), secs(16)],
-                pay_deadline: secs(63),
+                pay_deadline: secs(32),
                 min_reverse_after: secs(0),
                 reverse_retry_after: secs(5),
                 reverse_max_attempts: 10,
