@@ -93,6 +93,8 @@ pub struct Session {
     pub warning: bool,
     deadline: Option<Ts>,
     last_tap: Option<(Intent, Ts)>,
+    /// When a tap last changed the screen (see [`Session::tap`]).
+    screen_tapped_away_at: Option<Ts>,
     timing: SessionTiming,
 }
 
@@ -125,6 +127,7 @@ impl Session {
             warning: false,
             deadline: None,
             last_tap: None,
+            screen_tapped_away_at: None,
             timing,
         }
     }
@@ -353,7 +356,24 @@ impl Session {
         self.go(next, now, out);
     }
 
+    /// A tap, unless it is the second of a double tap (item 18). That is the same button again
+    /// within the repeat time, or — when the first tap changed the screen — any button of the new
+    /// screen: a trembling double tap on 确认缴费 must not choose whatever way to pay the next
+    /// screen has under the finger.
     fn tap(&mut self, intent: Intent, now: Ts, out: &mut Vec<Command>) {
+        let carried_over =
+            self.screen_tapped_away_at.is_some_and(|at| now.since(at) < self.timing.repeat_tap);
+        if carried_over && !intent.is_keypad() {
+            return;
+        }
+        let before = self.screen();
+        self.tap_on_screen(intent, now, out);
+        if self.screen() != before {
+            self.screen_tapped_away_at = Some(now);
+        }
+    }
+
+    fn tap_on_screen(&mut self, intent: Intent, now: Ts, out: &mut Vec<Command>) {
         // The repeat guard is for buttons that commit (look up, confirm, pay, print, leave): a
         // second tap of the same key on the keypad is the next digit of 3100000005.
         if !intent.is_keypad() {
