@@ -14,6 +14,9 @@ use super::{Runtime, RuntimeError};
 
 /// The staff action's name in the journal.
 const ACTION: &str = "write-off-again";
+/// Journaled (and synced) before the write-off is sent again, as every call that can move
+/// money is (payments.md R1): a crash in the call leaves the intent on record.
+const SENDING: &str = "write-off-again-sending";
 
 /// What became of a write-off asked about again.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -94,27 +97,54 @@ impl Runtime {
         let status = client.write_off_status(&WriteOffExpectation::for_line(order_line)).await;
         let found = match status {
             WriteOffStatus::WrittenOff { biller_txn, .. } => WriteOffAgain::BillerHasIt { biller_txn },
-            WriteOffStatus::NotFound => match self.write_off(&payment, line, channel).await {
-                WriteOffReply::WrittenOff { biller_txn, .. } => WriteOffAgain::WrittenOffAgain { biller_txn },
-                WriteOffReply::Rejected { code, message } => {
-                    WriteOffAgain::Refused { detail: format!("{code} {message}") }
+            WriteOffStatus::NotFound => {
+                self.record_write_off_again(
+                    staff_id,
+                    SENDING,
+                    order_ref,
+                    format!("{reference}: not at the biller; sending it again under the same reference"),
+                )
+                .await?;
+                match self.write_off(&payment, line, channel).await {
+                    WriteOffReply::WrittenOff { biller_txn, .. } => {
+                        WriteOffAgain::WrittenOffAgain { biller_txn }
+                    }
+                    WriteOffReply::Rejected { code, message } => {
+                        WriteOffAgain::Refused { detail: format!("{code} {message}") }
+                    }
+                    WriteOffReply::Unknown { detail } => WriteOffAgain::Unknown { detail },
                 }
-                WriteOffReply::Unknown { detail } => WriteOffAgain::Unknown { detail },
-            },
+            }
             WriteOffStatus::Rejected { code, message } => {
                 WriteOffAgain::Refused { detail: format!("{code} {message}") }
             }
             WriteOffStatus::Unknown { detail } => WriteOffAgain::Unknown { detail },
         };
-        self.journal
-            .record_staff_action(&journal::StaffAction {
-                at: chrono::Utc::now().timestamp_millis(),
-                staff_id: staff_id.to_string(),
-                action: ACTION.to_string(),
-                payment_id: Some(order_ref.to_string()),
-                detail: format!("{reference}: {}", found.describe()),
-            })
-            .await?;
+        self.record_write_off_again(
+            staff_id,
+            ACTION,
+            order_ref,
+            format!("{reference}: {}", found.describe()),
+        )
+        .await?;
         Ok(found)
+    }
+
+    async fn record_write_off_again(
+        &self,
+        staff_id: &str,
+        action: &str,
+        order_ref: &str,
+        detail: String,
+    ) -> Result<(), RuntimeError> {
+        let record = journal::StaffAction {
+            at: chrono::Utc::now().timestamp_millis(),
+            staff_id: staff_id.to_string(),
+            action: action.to_string(),
+            payment_id: Some(order_ref.to_string()),
+            detail,
+        };
+        self.journal.record_staff_action(&record).await?;
+        Ok(())
     }
 }

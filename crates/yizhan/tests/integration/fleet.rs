@@ -413,6 +413,13 @@ async fn finance_has_the_kiosk_ask_the_biller_again_about_a_write_off_its_file_l
         .map(|a| (a.staff_id, a.payment_id))
         .collect();
     assert_eq!(found, vec![("hub:li.finance".to_owned(), Some(payment.id().to_owned())); 2]);
+    // R1: the write-off sent again was journaled before it was sent, once (the second time
+    // nothing was sent).
+    let actions = kiosk.backend.runtime.journal.staff_actions(20, 0).await.unwrap();
+    let sending: Vec<_> = actions.iter().filter(|a| a.action == "write-off-again-sending").collect();
+    assert_eq!(sending.len(), 1, "{actions:?}");
+    let first_outcome = actions.iter().filter(|a| a.action == "write-off-again").map(|a| a.id).min().unwrap();
+    assert!(sending[0].id < first_outcome, "the intent before the outcome");
     assert_eq!(kiosk.backend.runtime.load(payment.id()).await.unwrap().state, kiosk_core::State::Done);
 
     // Not a write-off of this order: refused, nothing sent.
