@@ -1,7 +1,7 @@
 //! Synthetic identities for the simulator: made-up people with valid, checksummed ID numbers.
 //! No real person's data is used anywhere in this crate.
 
-use crate::text::{put_field, Date, IdNumber, Sex, ValidTo, TEXT_LEN};
+use crate::text::{Date, IdNumber, Sex, ValidTo, TEXT_LEN};
 use std::fmt;
 
 /// A made-up card holder.
@@ -117,7 +117,8 @@ impl Identity {
         }
     }
 
-    /// The 256-byte text block the card holds.
+    /// The 256-byte text block the card holds, laid out by hardware.md §1.6's table (offsets and
+    /// widths written here, not taken from the driver).
     pub fn text_block(&self) -> [u8; TEXT_LEN] {
         let mut b = [0u8; TEXT_LEN];
         put_field(&mut b, 0, 30, &self.name);
@@ -135,6 +136,18 @@ impl Identity {
         put_field(&mut b, 204, 16, &to);
         put_field(&mut b, 220, 36, "");
         b
+    }
+}
+
+/// The card's own text encoding (hardware.md §1.6): each character a UCS-2 unit, low byte
+/// first, the field's rest filled with spaces (`20 00`). The simulator's writer, apart from the
+/// driver's reader, so that a misread of the layout cannot be mirrored.
+fn put_field(block: &mut [u8; TEXT_LEN], at: usize, width: usize, text: &str) {
+    let mut units = text.encode_utf16().chain(std::iter::repeat(0x0020));
+    for pair in block[at..at + width].chunks_exact_mut(2) {
+        let unit = units.next().unwrap_or(0x0020);
+        pair[0] = (unit & 0xFF) as u8;
+        pair[1] = (unit >> 8) as u8;
     }
 }
 

@@ -19,6 +19,7 @@
 //! Dropping the handle stops the tasks and closes the ptys.
 
 pub mod identity;
+mod wire;
 
 pub use identity::Identity;
 
@@ -111,9 +112,9 @@ impl World {
             if cmd == Command::FindCard && sw3 == Sw3::FindOk {
                 self.found = true;
             }
-            return codec::encode_reply(sw3, &[]);
+            return wire::reply(sw3, &[]);
         }
-        let reply = |sw3: Sw3, data: &[u8]| codec::encode_reply(sw3, data);
+        let reply = wire::reply;
         match cmd {
             Command::ResetSam => {
                 self.left_field();
@@ -457,10 +458,10 @@ async fn run_sam(mut pty: Pty, world: Arc<Mutex<World>>) {
                     }
                     lock(&world).sam(c)
                 }
-                Err(e @ (RequestError::BadChecksum { .. } | RequestError::BadLength(_))) => {
-                    codec::encode_reply(e.sw3(), &[])
-                }
-                Err(e) => codec::encode_reply(e.sw3(), &[]),
+                // §1.4: 10 for a bad XOR from the host, 11 for a bad length.
+                Err(RequestError::BadChecksum { .. }) => wire::reply(Sw3::HostChecksum, &[]),
+                Err(RequestError::BadLength(_)) => wire::reply(Sw3::HostLength, &[]),
+                Err(e) => wire::reply(e.sw3(), &[]),
             };
             let out = lock(&world).sam_faults.apply(bytes);
             if !out.delay.is_zero() {

@@ -265,9 +265,10 @@ fn date_field(text: &[u8], at: usize, what: &'static str) -> Result<Date, TextEr
     Date::parse_yyyymmdd(&s).ok_or(TextError::BadDate(what))
 }
 
-/// Writes `s` as UCS-2LE into `block[at..at+len]`, space-padded (`20 00`): how the card stores
-/// text. Used by the simulator and tests to build blocks; characters beyond the field are cut.
-pub fn put_field(block: &mut [u8; TEXT_LEN], at: usize, len: usize, s: &str) {
+/// Writes `s` as UCS-2LE into `block[at..at+len]`, space-padded (`20 00`), for these tests'
+/// blocks (the simulator writes its cards with its own writer, `sim::identity`).
+#[cfg(test)]
+fn put_field(block: &mut [u8; TEXT_LEN], at: usize, len: usize, s: &str) {
     let mut units = s.encode_utf16();
     for i in (at..at + len).step_by(2) {
         let u = units.next().unwrap_or(0x0020);
