@@ -4,8 +4,8 @@
 
 use super::card::{SimCardKind, UpdateResult};
 use super::{SimSlot, SlotState as Slot};
-use crate::ccid::apdu::{self, MemoryApdu};
-use crate::ccid::codec::{decode_pc_to_rdr, encode_rdr_to_pc};
+use crate::ccid::apdu::MemoryApdu;
+use crate::ccid::codec::decode_pc_to_rdr;
 use crate::ccid::frame::*;
 use crate::crt310::CardPosition;
 use bytes::BytesMut;
@@ -69,7 +69,7 @@ async fn run(mut pty: Pty, slot: SimSlot) {
                     Ok(Some(m)) => {
                         s.commands += 1;
                         let reply = execute(&mut s, m);
-                        s.faults.apply(encode_rdr_to_pc(&reply))
+                        s.faults.apply(wire::rdr_to_pc(&reply))
                     }
                     Err(e) => {
                         tracing::debug!(error = %e, "ccid sim: bad message");
@@ -169,7 +169,7 @@ pub(crate) fn execute(s: &mut Slot, m: PcToRdr) -> RdrToPc {
                 return failed_block(s, slot, seq, ERR_ICC_MUTE);
             }
             let resp = match MemoryApdu::decode(&data) {
-                None => sw(&[], apdu::SW_INS_NOT_SUPPORTED),
+                None => sw(&[], wire::SW_INS_NOT_SUPPORTED),
                 Some(a) => match memory_apdu(s, a) {
                     Some(r) => r,
                     None => return failed_block(s, slot, seq, ERR_ICC_MUTE),
@@ -184,24 +184,102 @@ pub(crate) fn execute(s: &mut Slot, m: PcToRdr) -> RdrToPc {
 fn memory_apdu(s: &mut Slot, a: MemoryApdu) -> Option<Vec<u8>> {
     let card = s.card.as_mut()?;
     if card.kind() != SimCardKind::Sle4442 {
-        return Some(sw(&[], apdu::SW_WRONG_PARAMS));
+        return Some(sw(&[], wire::SW_WRONG_PARAMS));
     }
     Some(match a {
-        MemoryApdu::SelectSle4442 => sw(&[], apdu::SW_OK),
+        MemoryApdu::SelectSle4442 => sw(&[], wire::SW_OK),
         MemoryApdu::Memory(MemoryOp::ReadMain { addr, len }) => match card.read(addr, usize::from(len)) {
-            Some(d) => sw(&d, apdu::SW_OK),
-            None => sw(&[], apdu::SW_WRONG_PARAMS),
+            Some(d) => sw(&d, wire::SW_OK),
+            None => sw(&[], wire::SW_WRONG_PARAMS),
         },
-        MemoryApdu::Memory(MemoryOp::ReadProtection) => sw(&card.protection(), apdu::SW_OK),
-        MemoryApdu::Memory(MemoryOp::ReadSecurity) => sw(&card.security(), apdu::SW_OK),
+        MemoryApdu::Memory(MemoryOp::ReadProtection) => sw(&card.protection(), wire::SW_OK),
+        MemoryApdu::Memory(MemoryOp::ReadSecurity) => sw(&card.security(), wire::SW_OK),
         MemoryApdu::Memory(MemoryOp::VerifyPsc(p)) => {
             card.verify(p);
             sw(&[], 0x9000 | u16::from(card.error_counter() & 0x07))
         }
         MemoryApdu::Memory(MemoryOp::UpdateMain { addr, data }) => match s.update(addr, &data)? {
-            UpdateResult::Written => sw(&[], apdu::SW_OK),
-            UpdateResult::NotVerified => sw(&[], apdu::SW_SECURITY),
+            UpdateResult::Written => sw(&[], wire::SW_OK),
+            UpdateResult::NotVerified => sw(&[], wire::SW_SECURITY),
             UpdateResult::Pulled { .. } => return None,
         },
     })
+}
+
+/// What the simulated CCID reader sends, written from hardware.md §3.1 and §3.2 (the CCID class
+/// specification's message header, ACR38-style status words) and not with the driver's codec,
+/// so that a misread header or status bit in the driver cannot be mirrored here.
+mod wire {
+    use crate::ccid::frame::{CommandStatus, IccStatus, RdrToPc, SlotState};
+
+    pub(super) const SW_OK: u16 = 0x9000;
+    pub(super) const SW_WRONG_PARAMS: u16 = 0x6A86;
+    pub(super) const SW_SECURITY: u16 = 0x6982;
+    pub(super) const SW_INS_NOT_SUPPORTED: u16 = 0x6D00;
+
+    /// The ten-byte header (type, dwLength little-endian, slot, sequence, bStatus, bError, the
+    /// message's own byte), then the data.
+    pub(super) fn rdr_to_pc(reply: &RdrToPc) -> Vec<u8> {
+        let (kind, slot, seq, state, error, last, data): (u8, u8, u8, SlotState, u8, u8, &[u8]) = match reply
+        {
+            RdrToPc::DataBlock { slot, seq, state, error, chain, data } => {
+                (0x80, *slot, *seq, *state, *error, *chain, data)
+            }
+            RdrToPc::SlotStatus { slot, seq, state, error, clock } => {
+                (0x81, *slot, *seq, *state, *error, *clock, &[])
+            }
+            RdrToPc::Other { kind, slot, seq, state, error, param, data } => {
+                (*kind, *slot, *seq, *state, *error, *param, data)
+            }
+        };
+        let length = (data.len() as u32).to_le_bytes();
+        let mut out =
+            vec![kind, length[0], length[1], length[2], length[3], slot, seq, status(state), error, last];
+        out.extend_from_slice(data);
+        out
+    }
+
+    /// bStatus: bits 0–1 the card (0 present and active, 1 present and inactive, 2 absent),
+    /// bits 6–7 the command (0 processed, 1 failed, 2 time extension).
+    fn status(state: SlotState) -> u8 {
+        let card = match state.icc {
+            IccStatus::PresentActive => 0b00,
+            IccStatus::PresentInactive => 0b01,
+            IccStatus::Absent => 0b10,
+            IccStatus::Reserved => 0b11,
+        };
+        let command = match state.command {
+            CommandStatus::Ok => 0b00,
+            CommandStatus::Failed => 0b01,
+            CommandStatus::TimeExtension => 0b10,
+            CommandStatus::Reserved => 0b11,
+        };
+        command << 6 | card
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn a_slot_status_of_an_absent_card_and_a_failed_command_is_written_out() {
+            let reply = RdrToPc::SlotStatus {
+                slot: 0,
+                seq: 7,
+                state: SlotState { icc: IccStatus::Absent, command: CommandStatus::Failed },
+                error: 0xFE,
+                clock: 0,
+            };
+            assert_eq!(rdr_to_pc(&reply), [0x81, 0, 0, 0, 0, 0, 7, 0x42, 0xFE, 0]);
+            let block = RdrToPc::DataBlock {
+                slot: 0,
+                seq: 1,
+                state: SlotState { icc: IccStatus::PresentActive, command: CommandStatus::Ok },
+                error: 0,
+                chain: 0,
+                data: vec![0x90, 0x00],
+            };
+            assert_eq!(rdr_to_pc(&block), [0x80, 2, 0, 0, 0, 0, 1, 0x00, 0, 0, 0x90, 0x00]);
+        }
+    }
 }
