@@ -500,8 +500,8 @@ impl Request {
 }
 
 impl Response {
-    /// The 252-byte record (the simulator's side). The message is encoded in GBK and cut to 40
-    /// bytes at a character boundary.
+    /// The 252-byte record (tests build records with it; the simulator writes its own). The
+    /// message is encoded in GBK and cut to 40 bytes at a character boundary.
     pub fn encode(&self) -> Result<Vec<u8>, RecordError> {
         let mut out = Vec::with_capacity(RESPONSE_LEN);
         out.extend_from_slice(&self.code.0);

@@ -16,7 +16,7 @@
 //! handed to it as a [`HostReport`] (the kiosk's simulated devices post them to the acquirer
 //! simulator, which writes the file the hub reconciles).
 
-use crate::codec::{decode_frame, encode_frame, Frame, Request, Response, ACK, NAK};
+use crate::codec::{decode_frame, Frame, Request, Response, ACK, NAK};
 use crate::frame::{MaskedPan, RespCode, TransType};
 use bytes::BytesMut;
 use device::sim::{lock, Served};
@@ -440,7 +440,7 @@ async fn run(mut pty: Pty, state: Arc<Mutex<State>>) {
             if !reply.think.is_zero() {
                 tokio::time::sleep(reply.think).await;
             }
-            let Ok(frame) = response.encode().and_then(|r| encode_frame(&r)) else { continue };
+            let frame = wire::frame(&wire::response(&response));
             last_sent = Some(frame.clone());
             resends = 0;
             let out = lock(&state).plan.apply(frame);
@@ -651,4 +651,116 @@ fn reversal(s: &mut State, req: &Request) -> Response {
     let r = respond(s, RespCode::APPROVED, &req, "冲正成功");
     s.report(TransType::Reversal, &r, &reversed_ref_no);
     r
+}
+
+/// What the simulated terminal sends, written from hardware.md §6.4 and not with the driver's
+/// codec: the response record field by field and its frame, so that a misread width, order or
+/// check in the driver cannot be mirrored here.
+mod wire {
+    use crate::codec::Response;
+    use crate::frame::TransType;
+
+    /// `STX`, the record's length in four BCD digits, the record, `ETX`, then the XOR of every
+    /// byte from the length to `ETX`.
+    pub(super) fn frame(record: &[u8]) -> Vec<u8> {
+        let n = record.len();
+        let digit = |k: usize| ((n / k) % 10) as u8;
+        let mut out = vec![0x02, digit(1000) << 4 | digit(100), digit(10) << 4 | digit(1)];
+        out.extend_from_slice(record);
+        out.push(0x03);
+        out.push(out[1..].iter().fold(0, |x, b| x ^ b));
+        out
+    }
+
+    /// The 252-byte response: code 2, issuer 4, masked card number 20, voucher 6, amount 12
+    /// (fen, zero-padded), message 40 (GBK), merchant 15, terminal 8, batch 6, date 4, time 6,
+    /// reference 12, authorisation 6, settlement date 4, the check (3 decimal digits, the XOR of
+    /// all before it), then the type answered, the type described and the industry field (100:
+    /// our reference and the original's, 32 each, then spaces).
+    pub(super) fn response(r: &Response) -> Vec<u8> {
+        let mut out = Vec::with_capacity(252);
+        out.extend_from_slice(&r.code.0);
+        left(&mut out, &r.issuer, 4);
+        left(&mut out, r.pan.as_ref().map_or("", |p| p.as_receipt_text()), 20);
+        left(&mut out, &r.voucher, 6);
+        out.extend_from_slice(format!("{:012}", r.amount.0).as_bytes());
+        gbk(&mut out, &r.message, 40);
+        for (value, width) in [
+            (&r.merchant_id, 15),
+            (&r.terminal_id, 8),
+            (&r.batch, 6),
+            (&r.date, 4),
+            (&r.time, 6),
+            (&r.ref_no, 12),
+            (&r.auth_code, 6),
+            (&r.settle_date, 4),
+        ] {
+            left(&mut out, value, width);
+        }
+        let check = out.iter().fold(0u8, |x, b| x ^ b);
+        out.extend_from_slice(format!("{check:03}").as_bytes());
+        out.extend_from_slice(&code(r.reply_to));
+        out.extend_from_slice(&r.trans.map_or(*b"  ", code));
+        let industry = out.len();
+        left(&mut out, &r.info.reference, 32);
+        left(&mut out, &r.info.original, 32);
+        out.resize(industry + 100, b' ');
+        out
+    }
+
+    /// §6.4's type codes, and this project's QL (QUERY_LAST) and RV (reversal).
+    fn code(t: TransType) -> [u8; 2] {
+        match t {
+            TransType::Sale => *b"00",
+            TransType::Void => *b"01",
+            TransType::Refund => *b"02",
+            TransType::QueryLast => *b"QL",
+            TransType::Reversal => *b"RV",
+        }
+    }
+
+    /// Left-aligned, space-filled, cut to `width`.
+    fn left(out: &mut Vec<u8>, text: &str, width: usize) {
+        let bytes = &text.as_bytes()[..text.len().min(width)];
+        out.extend_from_slice(bytes);
+        out.resize(out.len() + width - bytes.len(), b' ');
+    }
+
+    /// GBK, cut before a character that would not fit, space-filled.
+    fn gbk(out: &mut Vec<u8>, text: &str, width: usize) {
+        let (bytes, _, _) = encoding_rs::GBK.encode(text);
+        let mut end = 0;
+        let mut at = 0;
+        while at < bytes.len() {
+            // A GBK character is one byte below 0x80, else two.
+            let size = if bytes[at] < 0x80 { 1 } else { 2 };
+            if at + size > width {
+                break;
+            }
+            at += size;
+            end = at;
+        }
+        let end = end.min(bytes.len());
+        out.extend_from_slice(&bytes[..end]);
+        out.resize(out.len() + width - end, b' ');
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn a_frame_carries_a_bcd_length_and_the_xor_from_the_length_to_etx() {
+            assert_eq!(frame(b"00"), [0x02, 0x00, 0x02, 0x30, 0x30, 0x03, 0x01]);
+            assert_eq!(&frame(&[b' '; 252])[1..3], &[0x02, 0x52]);
+        }
+
+        #[test]
+        fn the_message_is_cut_at_a_whole_character() {
+            let mut out = Vec::new();
+            gbk(&mut out, "交易成功交易成功交易成功交易成功交易成功交易成功", 41);
+            assert_eq!(out.len(), 41);
+            assert_eq!(out[40], b' ', "no half character");
+        }
+    }
 }
