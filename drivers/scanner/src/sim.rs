@@ -294,10 +294,16 @@ impl Engine {
     }
 }
 
+/// A Newland "unified" reply as hardware.md §5.2 prints it, written here rather than taken from
+/// the driver: `02 01 30 30 30 30`, the setting, the status (`06` ACK, `05` ENQ, `15` NAK), `3B 03`.
 fn unified_reply(setting: &str, status: Status) -> Vec<u8> {
-    let mut out = codec::NEWLAND_UNIFIED_REPLY.to_vec();
+    let mut out = vec![0x02, 0x01, 0x30, 0x30, 0x30, 0x30];
     out.extend_from_slice(setting.as_bytes());
-    out.push(status.byte());
-    out.extend_from_slice(&codec::NEWLAND_UNIFIED_END);
+    out.push(match status {
+        Status::Ack => 0x06,
+        Status::Enq => 0x05,
+        Status::Nak => 0x15,
+    });
+    out.extend_from_slice(&[0x3B, 0x03]);
     out
 }
