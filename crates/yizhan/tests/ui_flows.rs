@@ -736,6 +736,27 @@ fn a_held_key_types_its_digit_once() {
     assert_eq!(k.ui.borrow().session().account().map(|a| a.digits.as_str()), Some("7"));
 }
 
+/// Items 34 and 53: the payment code's time limit counts down on screen, announced as it
+/// changes.
+#[test]
+fn the_code_countdown_is_shown_and_announced() {
+    let k = Kiosk::start();
+    let account = k.kiosk.account(Utility::Water, 1200);
+    k.to_confirm(&account);
+    k.tap("确认缴费");
+    k.tap("付款码支付");
+    assert_eq!(k.screen(), "paying");
+    k.advance(1_000);
+    let countdown: Vec<_> = i_slint_backend_testing::ElementQuery::from_root(&k.window())
+        .match_descendants()
+        .find_all()
+        .into_iter()
+        .filter(|e| e.accessible_label().is_some_and(|l| l.starts_with("还剩") && l.ends_with('秒')))
+        .collect();
+    assert!(!countdown.is_empty(), "a countdown: {:?}", k.labels());
+    assert!(countdown.iter().all(|e| e.accessible_live_region() == Some(AccessibleLiveness::Assertive)));
+}
+
 /// Item 49: 长辈模式 keeps its name when it is on (a ✔ shows, the label does not change), so it
 /// can be found and turned off again on any later screen.
 #[test]
