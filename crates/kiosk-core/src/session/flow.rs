@@ -494,16 +494,18 @@ impl Session {
                 _ => self.end_session(now, out),
             },
             Intent::Another => {
-                if self.result_protected() {
-                    // No farewell screen on the way: say what to take all the same (the gas
-                    // card goes back as the session ends).
-                    out.push(Command::Speak(vec![words::farewell_words(self)]));
-                }
+                // No farewell screen on the way: say what to take all the same (the gas card
+                // goes back as the session ends) — after the session's end stops the voice, so
+                // that it is heard (items 37, 38).
+                let take = self.result_protected().then(|| words::farewell_words(self));
                 // The same person goes on: keep their language, 长辈模式 and what they hid;
                 // wipe the rest.
                 let kept = (self.lang, self.large, self.mirror_blanked, self.screens_hidden);
                 self.end_session(now, out);
                 (self.lang, self.large, self.mirror_blanked, self.screens_hidden) = kept;
+                if let Some(take) = take {
+                    out.push(Command::Speak(vec![take]));
+                }
             }
             Intent::StaffSignInOpen => self.open_staff(StaffScreen::SignIn { pin: String::new() }, now, out),
             Intent::StaffSubmit if self.pin_locked_until.is_some_and(|until| now.0 < until.0) => {

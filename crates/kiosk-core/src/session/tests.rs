@@ -411,6 +411,23 @@ fn another_payment_keeps_the_screens_the_customer_hid() {
     assert!(s.screen_blanked() && s.mirror_blanked, "still hidden for the same customer");
 }
 
+/// Items 37, 38: 再办一笔 after money moved says what to take, and the session's end does not
+/// stop that voice (it came before the StopSpeech, and was never heard).
+#[test]
+fn another_payment_after_paying_is_told_what_to_take_and_hears_it() {
+    let mut at = 0;
+    let mut s = to_method(&mut at);
+    tap(&mut s, Intent::ChooseMethod(MethodChoice::BankCard), at + 600);
+    s.step(Input::Finished(outcome(OutcomeKind::Paid, "K6", 12345)), Ts(at + 1_000));
+    tap(&mut s, Intent::Receipt(false), at + 2_000);
+    let commands = tap(&mut s, Intent::Another, at + 3_000);
+    assert_eq!(s.screen(), Screen::Attract);
+    let stopped = commands.iter().rposition(|c| *c == Command::StopSpeech).expect("the session's voice stops");
+    let said = commands.iter().rposition(|c| matches!(c, Command::Speak(_))).expect("what to take is said");
+    assert!(said > stopped, "said after the stop: {commands:?}");
+    assert!(spoken(&commands[said..]).contains("银行卡"), "{}", spoken(&commands[said..]));
+}
+
 /// Issue 11, item 7: the voice gets sentences ended in its own language; an English voice never
 /// reads "。".
 #[test]
