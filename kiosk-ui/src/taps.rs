@@ -82,6 +82,9 @@ pub fn tap_of(choice: &Intent) -> Option<(Action, i32)> {
         Intent::Done => (Action::Done, 0),
         Intent::Another => (Action::Another, 0),
         Intent::BlankMirror => (Action::BlankMirror, 0),
+        Intent::CallStaff => (Action::CallStaff, 0),
+        Intent::ToggleLarge => (Action::Large, 0),
+        Intent::ToggleLanguage => (Action::Language, 0),
         _ => return None,
     })
 }
@@ -129,6 +132,9 @@ mod tests {
             Intent::Done,
             Intent::Another,
             Intent::BlankMirror,
+            Intent::CallStaff,
+            Intent::ToggleLarge,
+            Intent::ToggleLanguage,
         ]);
         for choice in choices {
             let (action, arg) = tap_of(&choice).unwrap_or_else(|| panic!("{choice:?} has a button"));

@@ -45,14 +45,26 @@ impl Session {
         candidates.into_iter().chain(privacy).filter(|intent| self.allowed(intent)).collect()
     }
 
+    /// What 0 steps through: the screen's choices, then the controls every screen has —
+    /// 呼叫工作人员, 长辈模式 and the language — so that none of them needs sight (items 21, 50,
+    /// 51). Nothing under the timeout warning, where Enter is 继续办理.
+    pub fn focus_ring(&self) -> Vec<Intent> {
+        let mut ring = self.choices();
+        if !self.warning {
+            let persistent = [Intent::CallStaff, Intent::ToggleLarge, Intent::ToggleLanguage];
+            ring.extend(persistent.into_iter().filter(|intent| self.allowed(intent)));
+        }
+        ring
+    }
+
     /// The choice in focus, if it can still be taken.
     pub fn focused_choice(&self) -> Option<Intent> {
-        self.focus.clone().filter(|focus| self.choices().contains(focus))
+        self.focus.clone().filter(|focus| self.focus_ring().contains(focus))
     }
 
     /// Moves the focus one choice on (or back), round the end, and says where it is.
     pub(super) fn move_focus(&mut self, forward: bool, out: &mut Vec<Command>) {
-        let choices = self.choices();
+        let choices = self.focus_ring();
         // Nothing to choose (a screen that waits, or one that is typed on): say the screen again,
         // so the key is never met with silence.
         let Some(last) = choices.len().checked_sub(1) else { return self.speak_screen(out) };
@@ -105,6 +117,10 @@ pub fn choice_label(s: &Session, choice: &Intent) -> String {
         Intent::Receipt(false) => tr(lang, "No receipt").into(),
         Intent::Done => tr(lang, "Done").into(),
         Intent::Another => tr(lang, "Pay another").into(),
+        Intent::CallStaff => tr(lang, "Call staff").into(),
+        Intent::ToggleLarge => tr(lang, "Large text").into(),
+        // The language button is named in the language it switches to.
+        Intent::ToggleLanguage => tr(lang, "中文").into(),
         Intent::BlankMirror if s.screens_hidden => tr(lang, "Show screens").into(),
         Intent::BlankMirror => tr(lang, "Hide screens").into(),
         _ => String::new(),

@@ -422,7 +422,8 @@ fn another_payment_after_paying_is_told_what_to_take_and_hears_it() {
     tap(&mut s, Intent::Receipt(false), at + 2_000);
     let commands = tap(&mut s, Intent::Another, at + 3_000);
     assert_eq!(s.screen(), Screen::Attract);
-    let stopped = commands.iter().rposition(|c| *c == Command::StopSpeech).expect("the session's voice stops");
+    let stopped =
+        commands.iter().rposition(|c| *c == Command::StopSpeech).expect("the session's voice stops");
     let said = commands.iter().rposition(|c| matches!(c, Command::Speak(_))).expect("what to take is said");
     assert!(said > stopped, "said after the stop: {commands:?}");
     assert!(spoken(&commands[said..]).contains("银行卡"), "{}", spoken(&commands[said..]));
@@ -824,7 +825,16 @@ fn without_sight_0_steps_through_the_choices_aloud_and_enter_takes_the_one_in_fo
     assert_eq!(s.focus, Some(Intent::Start(Service::Water)));
     assert_eq!(spoken(&press(&mut s, Key::Digit(0), &mut at)), "电费。按确认键办理。", "the next, at once");
     assert_eq!(spoken(&press(&mut s, Key::Clear, &mut at)), "水费。按确认键办理。", "Clear goes back");
-    assert_eq!(spoken(&press(&mut s, Key::Clear, &mut at)), "听语音。按确认键办理。", "round the start");
+    // Round the start to the controls every screen has (items 21, 51): the language, 长辈模式,
+    // 呼叫工作人员, then the screen's own last choice.
+    assert_eq!(spoken(&press(&mut s, Key::Clear, &mut at)), "English。按确认键办理。", "round the start");
+    assert_eq!(spoken(&press(&mut s, Key::Clear, &mut at)), "长辈模式。按确认键办理。");
+    assert_eq!(spoken(&press(&mut s, Key::Clear, &mut at)), "呼叫工作人员。按确认键办理。");
+    assert_eq!(spoken(&press(&mut s, Key::Clear, &mut at)), "听语音。按确认键办理。");
+    assert_eq!(s.focus, Some(Intent::Repeat));
+    press(&mut s, Key::Digit(0), &mut at);
+    press(&mut s, Key::Digit(0), &mut at);
+    press(&mut s, Key::Digit(0), &mut at);
     press(&mut s, Key::Digit(0), &mut at);
     press(&mut s, Key::Digit(0), &mut at);
     press(&mut s, Key::Enter, &mut at);
@@ -869,17 +879,19 @@ fn without_sight_0_steps_through_the_choices_aloud_and_enter_takes_the_one_in_fo
     assert_eq!(s.choices(), vec![Intent::Done, Intent::Another]);
     assert_eq!(s.focused_choice(), None, "the answered offer is no longer a choice");
 
-    // A screen with nothing to choose (the PIN is being entered on the terminal) says itself
-    // again rather than meet the key with silence.
+    // A screen with nothing of its own to choose (the PIN is being entered on the terminal)
+    // still offers the controls every screen has: help is one key away.
     let mut at = 0;
     let mut s = to_method(&mut at);
     tap(&mut s, Intent::ChooseMethod(MethodChoice::BankCard), at + 600);
     s.step(Input::Progress(PayPhase::WaitingForCardPin), Ts(at + 700));
     assert!(s.choices().is_empty());
-    let again = spoken(&tap(&mut s, Intent::Repeat, at + 1_200));
     at += 2_000;
-    assert_eq!(spoken(&press(&mut s, Key::Digit(0), &mut at)), again);
-    assert!(!again.is_empty());
+    assert_eq!(spoken(&press(&mut s, Key::Digit(0), &mut at)), "呼叫工作人员。按确认键办理。");
+    assert_eq!(s.focus_ring(), [Intent::CallStaff, Intent::ToggleLarge, Intent::ToggleLanguage]);
+    // Under the timeout warning there is nothing to step through (Enter is 继续办理).
+    s.warning = true;
+    assert!(s.focus_ring().is_empty());
 }
 
 /// Accessibility item 41: # (or 音量) steps the voice 6 dB louder, says the step it reached,
