@@ -69,6 +69,8 @@ fn every_text_colour_is_at_least_7_to_1_and_every_outline_3_to_1() {
         ("outline/surface", t.get_outline_color(), t.get_surface()),
         ("disabled outline/disabled", t.get_on_disabled(), t.get_disabled()),
         ("focus/background", t.get_focus(), t.get_background()),
+        ("focus/surface (the footer)", t.get_focus(), t.get_surface()),
+        ("focus/warning", t.get_focus(), t.get_warning_bg()),
         ("header/background", t.get_header(), t.get_background()),
         ("pointer/background", t.get_pointer(), t.get_background()),
         // The drawn kiosk's panel (assets/pictures/kiosk-face.svg) behind the ring and arrow.
