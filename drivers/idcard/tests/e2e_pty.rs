@@ -20,7 +20,7 @@ async fn a_card_inserted_into_the_slot_is_read_validated_and_returned() {
         (reader, r)
     });
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert!(sim.insert_card(id.clone()));
+    sim.insert_card_when_allowed(id.clone());
     let (mut reader, card) = read.await.unwrap();
     let card = card.unwrap();
 
@@ -54,7 +54,7 @@ async fn forced_eject_after_three_seconds_aborts_a_read_and_returns_the_card() {
     let sim = IdSim::start().unwrap();
     sim.set_read_delay(Duration::from_secs(10)); // a read that would take 10 s
     let mut reader = ready_reader(&sim).await;
-    assert!(sim.insert_card(Identity::synthetic(7)));
+    sim.insert_card_when_allowed(Identity::synthetic(7));
     let mut events = reader.subscribe().unwrap();
     let read = tokio::spawn(async move { reader.read_card(deadline(30)).await });
 
@@ -84,7 +84,7 @@ async fn forced_eject_after_three_seconds_aborts_a_read_and_returns_the_card() {
 #[tokio::test]
 async fn a_card_left_inside_at_start_up_is_held_at_the_gate_after_the_init() {
     let sim = IdSim::start().unwrap();
-    assert!(sim.insert_card(Identity::synthetic(6)));
+    sim.leave_card_inside(Identity::synthetic(6));
     let reader = ready_reader(&sim).await;
     let log = sim.slot_log();
     assert_eq!(log.first().map(Vec::as_slice), Some(&[0x30, 0x30][..]), "the first frame's text: 30 30");
@@ -100,7 +100,7 @@ async fn a_2_9_second_press_does_nothing() {
     sim.set_read_delay(Duration::from_secs(4));
     let id = Identity::synthetic(8);
     let mut reader = ready_reader(&sim).await;
-    assert!(sim.insert_card(id.clone()));
+    sim.insert_card_when_allowed(id.clone());
     let mut events = reader.subscribe().unwrap();
     let read = tokio::spawn(async move {
         let r = reader.read_card(deadline(30)).await;
@@ -128,7 +128,7 @@ async fn a_2_9_second_press_does_nothing() {
 async fn a_forced_eject_pre_empts_a_slow_slot_command_with_eot() {
     let sim = IdSim::start().unwrap();
     let reader = ready_reader(&sim).await;
-    assert!(sim.insert_card(Identity::synthetic(9)));
+    sim.leave_card_inside(Identity::synthetic(9));
     let slot = reader.slot().unwrap().clone();
     let mut events = slot.subscribe();
     sim.set_next_move_delay(Duration::from_secs(20));
@@ -153,7 +153,7 @@ async fn a_forced_eject_pre_empts_a_slow_slot_command_with_eot() {
 #[tokio::test]
 async fn a_jammed_card_that_cannot_be_ejected_says_call_staff() {
     let sim = IdSim::start().unwrap();
-    assert!(sim.insert_card(Identity::synthetic(10)));
+    sim.leave_card_inside(Identity::synthetic(10));
     let reader = reader_for(&sim);
     let slot = reader.slot().unwrap().clone();
     let mut events = slot.subscribe();
@@ -172,7 +172,7 @@ async fn line_noise_is_retried_and_a_truncated_read_re_presents_the_card() {
     let sim = IdSim::start().unwrap();
     let id = Identity::synthetic(11);
     let mut reader = ready_reader(&sim).await;
-    assert!(sim.insert_card(id.clone()));
+    sim.insert_card_when_allowed(id.clone());
     sim.set_sam_faults(
         FaultPlan::named("noise")
             .then_ok() // 11 FF
@@ -192,7 +192,7 @@ async fn line_noise_is_retried_and_a_truncated_read_re_presents_the_card() {
 async fn sam_statuses_become_errors_a_person_understands() {
     let sim = IdSim::start().unwrap();
     let mut reader = ready_reader(&sim).await;
-    assert!(sim.insert_card(Identity::synthetic(12)));
+    sim.insert_card_when_allowed(Identity::synthetic(12));
     sim.script_sam(Command::SamStatus, Sw3::SamNotAuthorised);
     let e = reader.read_card(deadline(5)).await.unwrap_err();
     assert!(matches!(e, IdError::Sam(SamError::SamNotAuthorised)), "{e:?}");
@@ -212,7 +212,7 @@ async fn a_card_removed_between_select_and_read_is_no_card() {
     let sim = IdSim::start().unwrap();
     sim.set_read_delay(Duration::from_millis(500));
     let mut reader = ready_reader(&sim).await;
-    assert!(sim.insert_card(Identity::synthetic(13)));
+    sim.insert_card_when_allowed(Identity::synthetic(13));
     let read = tokio::spawn(async move { reader.read_card(deadline(10)).await });
     until(|| sim.sam_log().contains(&Command::ReadTextPhoto)).await;
     assert!(sim.pull_card_out().is_some());

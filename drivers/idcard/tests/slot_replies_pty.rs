@@ -8,7 +8,7 @@ use common::*;
 use device::reconnect::BackoffPolicy;
 use device::{Pty, SerialConnector};
 use idcard::sim::{CardPlace, IdSim, Identity};
-use idcard::slot::{CardPosition, Position, ResetMode, SlotCommand, SlotError, SlotPort, SlotTiming};
+use idcard::slot::{CardPosition, Entry, Position, ResetMode, SlotCommand, SlotError, SlotPort, SlotTiming};
 use std::path::Path;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -32,6 +32,8 @@ async fn the_slot_driver_reads_the_simulators_status_move_and_reset_replies() {
     let empty = slot.status().await.unwrap();
     assert_eq!(empty.position, CardPosition::NoCard);
 
+    assert!(!sim.insert_card(Identity::synthetic(5)), "closed until the host lets a card in");
+    slot.operate(SlotCommand::Entry(Entry::Allow)).await.unwrap();
     assert!(sim.insert_card(Identity::synthetic(5)));
     assert_eq!(slot.status().await.unwrap().position, CardPosition::Inside);
 

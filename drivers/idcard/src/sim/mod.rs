@@ -77,7 +77,9 @@ impl World {
         World {
             card: None,
             place: CardPlace::Outside,
-            entry_allowed: true,
+            // Closed until the host lets a card in: a customer cannot push one in while the
+            // kiosk starts or does not ask for it.
+            entry_allowed: false,
             found: false,
             selected: false,
             read_done: false,
@@ -337,6 +339,35 @@ impl IdSim {
         w.place = CardPlace::Inside;
         w.left_field();
         true
+    }
+
+    /// The customer inserts `id` as soon as the slot lets a card in (within 10 s), as a person
+    /// does when the kiosk asks for the card. Must run inside a tokio runtime.
+    pub fn insert_card_when_allowed(&self, id: Identity) {
+        let world = self.world.clone();
+        tokio::spawn(async move {
+            for _ in 0..200 {
+                {
+                    let mut w = lock(&world);
+                    if w.place == CardPlace::Outside && w.entry_allowed {
+                        w.card = Some(id);
+                        w.place = CardPlace::Inside;
+                        w.left_field();
+                        return;
+                    }
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        });
+    }
+
+    /// A card left inside the machine from before (a power cut mid-read): what the reader finds
+    /// when the kiosk starts.
+    pub fn leave_card_inside(&self, id: Identity) {
+        let mut w = self.lock();
+        w.card = Some(id);
+        w.place = CardPlace::Inside;
+        w.left_field();
     }
 
     /// The customer takes the card from the gate (or the front). `None` if it is not there.

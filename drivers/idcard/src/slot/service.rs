@@ -89,15 +89,20 @@ async fn run<C: Connector>(
     force: Arc<Notify>,
     events: broadcast::Sender<IdEvent>,
 ) {
-    let mut out_of_service = match preemptible(&force, start_up(&mut port)).await {
-        Some(Ok(())) => false,
-        Some(Err(error)) => {
-            tracing::warn!(%error, "id slot: the start-up init failed; the next command tries the reader again");
-            false
-        }
-        None => forced_eject(&mut port, &events, true).await,
-    };
+    let mut out_of_service = false;
+    // Until the reader has answered its init (it may power up after the kiosk), the init is
+    // tried again before each command.
+    let mut initialised = false;
     loop {
+        if !initialised {
+            match preemptible(&force, start_up(&mut port)).await {
+                Some(Ok(())) => initialised = true,
+                Some(Err(error)) => {
+                    tracing::warn!(%error, "id slot: no answer to the init; tried again before the next command")
+                }
+                None => out_of_service |= forced_eject(&mut port, &events, true).await,
+            }
+        }
         let job = tokio::select! {
             biased;
             _ = force.notified() => {
@@ -127,11 +132,14 @@ async fn run<C: Connector>(
 }
 
 /// hardware.md §2.5: the reader's first command after power-up is its init (`30 30`, the card
-/// left where it is); a card found inside (the kiosk restarted mid-read) is then held at the
-/// gate for its owner, never kept or captured.
+/// left where it is), then the entry is closed until a read asks for a card; a card found
+/// inside (the kiosk restarted mid-read) is held at the gate for its owner, never kept or
+/// captured.
 async fn start_up<C: Connector>(port: &mut SlotPort<C>) -> Result<(), SlotError> {
     port.operate(SlotCommand::Reset(ResetMode::Keep)).await?;
-    if port.status().await?.position.is_inside() {
+    port.operate(SlotCommand::Entry(Entry::Forbid)).await?;
+    let found = port.status().await?.position;
+    if found.is_inside() || found == CardPosition::RearHold {
         tracing::warn!("id slot: an ID card was inside at start-up; holding it at the gate");
         port.operate(SlotCommand::Move(Position::Gate)).await?;
     }
@@ -227,8 +235,8 @@ impl SlotHandle {
         self.status_job().await
     }
 
-    /// Initialises the slot; a card left inside is ejected to the front (never kept, never
-    /// captured). The task does this by itself when it starts; staff may ask again.
+    /// Resets the slot and ejects a card left inside to the front (never kept, never captured).
+    /// The task's own start-up init is gentler: it holds such a card at the gate.
     pub async fn reset(&self) -> Result<(), SlotError> {
         self.operate(SlotCommand::Reset(ResetMode::EjectFront)).await
     }

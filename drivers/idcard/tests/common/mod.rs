@@ -39,8 +39,8 @@ pub fn reader_for(sim: &IdSim) -> IdCardReader {
     IdCardReader::from_config(&config_for(sim)).unwrap()
 }
 
-/// [`reader_for`], once the slot has done its start-up init (which ejects any card inside):
-/// a card inserted after this is the customer's.
+/// [`reader_for`], once the slot has done its start-up init (which holds any card found inside
+/// at the gate and closes the entry until a read asks for a card).
 pub async fn ready_reader(sim: &IdSim) -> IdCardReader {
     let reader = reader_for(sim);
     reader.slot().expect("a slot").status().await.expect("the slot answers");
