@@ -236,7 +236,7 @@ fn result(g: &ResultAdapter<'_>, s: &Session) {
     g.set_order_ref(ending.map(|e| e.outcome.order_ref.clone()).unwrap_or_default().into());
     g.set_receipt(ending.map_or(ReceiptOffer::Unavailable, |e| receipt_offer(&e.receipt)));
     g.set_facts(model(ending.map(|e| result_rows(e, s)).unwrap_or_default()));
-    g.set_closes(if ending.is_some() { words::result_closes(s) } else { String::new() }.into());
+    g.set_closes(words::result_closes(s).unwrap_or_default().into());
 }
 
 /// The staff screens: the PIN as dots, the devices and the payments in suspense.

@@ -112,9 +112,9 @@ fn every_script_is_said_before_its_screen_warns() {
             let before_warning = match session.screen() {
                 _ if session.warning => timing.warn_before,
                 kiosk_core::session::Screen::Farewell => timing.farewell,
-                // The result's time starts when it has been said; its words still fit the 30 s
-                // it stays in all (item 35).
-                kiosk_core::session::Screen::Result => timing.result + timing.farewell,
+                // Whether it asks (an input screen) or not (its time starts once said), a result
+                // is said within the 30 s an input screen gives before its warning.
+                kiosk_core::session::Screen::Result => input - timing.warn_before,
                 screen if screen.waits_for_input() => input - timing.warn_before,
                 // The idle screen and a payment under way have no timeout of their own.
                 _ => continue,

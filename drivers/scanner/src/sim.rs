@@ -294,8 +294,9 @@ impl Engine {
     }
 }
 
-/// A Newland "unified" reply as hardware.md §5.2 prints it, written here rather than taken from
-/// the driver: `02 01 30 30 30 30`, the setting, the status (`06` ACK, `05` ENQ, `15` NAK), `3B 03`.
+/// A Newland "unified" reply, written here rather than taken from the driver's constants:
+/// `02 01 30 30 30 30`, the setting, the status, `3B 03` (hardware.md §5.2 prints the `06` ACK
+/// form; `05` ENQ and `15` NAK are the project's reading, shared with the driver).
 fn unified_reply(setting: &str, status: Status) -> Vec<u8> {
     let mut out = vec![0x02, 0x01, 0x30, 0x30, 0x30, 0x30];
     out.extend_from_slice(setting.as_bytes());

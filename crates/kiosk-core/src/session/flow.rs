@@ -15,8 +15,9 @@ pub struct SessionTiming {
     pub input_large: Duration,
     /// The warning comes this long before the limit (≥ 30 s).
     pub warn_before: Duration,
-    /// The result stays this long once it has been said, whatever the mode: with the farewell
-    /// after it, the kiosk is back at the start 30 s after the result (item 35).
+    /// A result with nothing left to ask (the receipt question answered, or none) stays this
+    /// long once said, whatever the mode: with the farewell after it, the kiosk is back at the
+    /// start 30 s after the result (item 35).
     pub result: Duration,
     /// "Take your card and receipt" stays this long.
     pub farewell: Duration,
@@ -482,6 +483,12 @@ impl Session {
                         ending.receipt = ReceiptState::Declined;
                     }
                 }
+                // The question answered, the result has nothing left to ask: its 30 s to the
+                // start screen begin, and are said (items 32, 35).
+                self.arm_deadline(now);
+                if let Some(closes) = words::result_closes(self) {
+                    out.push(Command::Speak(vec![closes]));
+                }
             }
             Intent::Done => match &self.stage {
                 Stage::Result(ending) => {
@@ -796,10 +803,15 @@ impl Session {
             }
             return;
         }
-        // The result and the farewell say their own limit when they open (item 35); an input
-        // screen warns 30 s before its limit (item 32).
+        // A screen that asks something warns 30 s before its limit (item 32); the farewell and a
+        // result with nothing left to ask say their own limit instead (item 35).
         let warn_at = deadline.0 - self.timing.warn_before.as_millis() as i64;
-        if !self.warning && now.0 >= warn_at && !matches!(screen, Screen::Farewell | Screen::Result) {
+        let asks = match screen {
+            Screen::Farewell => false,
+            Screen::Result => self.receipt() == Some(&ReceiptState::Offered),
+            _ => true,
+        };
+        if !self.warning && now.0 >= warn_at && asks {
             self.warning = true;
             out.push(Command::StopSpeech);
             out.push(Command::Speak(vec![words::timeout_warning(self.lang).into()]));
@@ -820,7 +832,9 @@ impl Session {
             self.staff_screen = None;
             self.stage = Stage::Farewell(ending);
             self.arrive(before, now, out);
-            self.deadline = Some(Ts(due.0 + self.timing.farewell.as_millis() as i64));
+            // Counted from the result's own end, so a late tick does not hold the farewell up.
+            let late = (now.0 - due.0).max(0);
+            self.deadline = self.deadline.map(|d| Ts(d.0 - late));
             return;
         }
         self.end_session(now, out);
@@ -902,6 +916,8 @@ impl Session {
         let screen = self.screen();
         let limit = match screen {
             Screen::Farewell => Some(self.timing.farewell),
+            // The receipt question is a question: an input screen's time and warning (item 33).
+            Screen::Result if self.receipt() == Some(&ReceiptState::Offered) => Some(self.input_limit()),
             Screen::Result => Some(self.timing.result),
             Screen::Paying if self.money_in_flight() => None,
             Screen::Paying => Some(self.input_limit()),

@@ -89,6 +89,8 @@ fn focus_line(s: &Session, choice: &Intent) -> String {
     let lang = s.lang;
     let label = match choice {
         Intent::ChooseAmount(amount) => words::spoken_amount(*amount, lang),
+        // The button shows 中文, which an English voice cannot say.
+        Intent::ToggleLanguage if lang == catalogue::Lang::En => tr(lang, "Chinese").into(),
         _ => choice_label(s, choice),
     };
     words::trf(lang, "{}. Press Enter to choose it.", &[&label])

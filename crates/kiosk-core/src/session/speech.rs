@@ -39,9 +39,7 @@ pub fn script(s: &Session) -> Vec<String> {
         lines.extend(words::degraded_on(s.screen(), &s.availability, lang).into_iter().map(String::from));
     }
     lines.extend(actions(s).into_iter().map(String::from));
-    if s.screen() == Screen::Result {
-        lines.push(words::result_closes(s));
-    }
+    lines.extend(words::result_closes(s));
     lines.retain(|l| !l.is_empty());
     lines
 }

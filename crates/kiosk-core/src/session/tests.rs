@@ -126,8 +126,6 @@ fn a_repeated_tap_within_half_a_second_is_ignored_and_pay_is_asked_once() {
     assert_eq!(pays, 1, "a payment is started once, whatever the taps");
 }
 
-/// Issue 11, item 1: 3,1,0,0,0,0,0,0,5 at a normal pace (0.35 s a tap) is 310000005, every
-/// digit spoken — the repeat guard is for commit buttons, never the keypad.
 /// Item 18: when the first tap of a double tap changes the screen, the second lands on the new
 /// screen and is ignored too — 确认缴费 tapped twice never chooses the way to pay that the method
 /// screen has under the finger; a deliberate tap half a second on counts.
@@ -147,6 +145,8 @@ fn a_double_tap_that_changed_the_screen_does_not_act_on_the_next_one() {
     assert!(meant.iter().any(|c| matches!(c, Command::Pay { .. })), "{meant:?}");
 }
 
+/// Issue 11, item 1: 3,1,0,0,0,0,0,0,5 at a normal pace (0.35 s a tap) is 310000005, every
+/// digit spoken — the repeat guard is for commit buttons, never the keypad.
 #[test]
 fn repeated_digits_typed_at_a_normal_pace_all_count_and_each_is_spoken() {
     let mut s = Session::default();
@@ -618,11 +618,10 @@ fn after_money_moved_the_result_is_left_only_through_the_receipt_offer_and_the_f
     assert_eq!(s.screen(), Screen::Farewell);
 }
 
-/// Item 35: left alone, a result gives way to the farewell and the start screen 30 s after it
-/// was said, whatever the mode (before: 60 s, 120 s in 长辈模式, then the farewell); it says so,
-/// and no "are you still there?" covers it.
+/// Item 35: a result with nothing to ask is back at the start screen 20 s after it has been said
+/// (before: 60 s, 120 s in 长辈模式); it says so, and no "are you still there?" covers it.
 #[test]
-fn a_result_left_alone_is_back_at_the_start_30_seconds_after_it_was_said() {
+fn a_result_with_nothing_to_ask_is_back_at_the_start_20_seconds_after_it_was_said() {
     for large in [false, true] {
         let mut at = 0;
         let mut s = to_method(&mut at);
@@ -631,30 +630,56 @@ fn a_result_left_alone_is_back_at_the_start_30_seconds_after_it_was_said() {
         }
         tap(&mut s, Intent::ChooseMethod(MethodChoice::Code), at + 600);
         let shown = at + 1_000;
-        let said = spoken(&s.step(Input::Finished(outcome(OutcomeKind::Paid, "K4", 100)), Ts(shown)));
-        assert!(said.contains("约30秒后回到首页"), "{said}");
-        let result_said = (speech::spoken_seconds(&speech::script(&s), s.lang) * 1_000.0) as i64;
-        let farewell_said = 6_000; // 办理完毕。谢谢，再见。 and what to take, by the same model
+        let said = spoken(&s.step(Input::Finished(outcome(OutcomeKind::NotCharged, "K4", 100)), Ts(shown)));
+        assert!(said.contains("约20秒后回到首页"), "{said}");
+        let said_ms = (speech::spoken_seconds(&speech::script(&s), s.lang) * 1_000.0) as i64;
         let mut t = shown;
-        while t < shown + result_said + farewell_said + 30_000 {
+        while s.screen() == Screen::Result {
             t += 50;
             s.step(Input::Tick, Ts(t));
             assert!(!s.warning, "no warning over the result ({t} ms)");
-            if t < shown + result_said + 19_900 {
-                assert_eq!(s.screen(), Screen::Result, "{t} ms");
-            }
         }
         assert_eq!(s.screen(), Screen::Attract, "large: {large}");
+        assert!(
+            (20_000..=20_100).contains(&(t - shown - said_ms)),
+            "left {} ms after it was said",
+            t - shown
+        );
         assert!(!s.large, "the mode is reset");
     }
-    // One late tick (a test's long step, a stalled UI) 30 s on still finds the start screen.
+}
+
+/// Items 33, 35: the receipt question is a question — an input screen's time and warning; once
+/// answered, the result says when it goes, gives the farewell 20 s on and the start screen 10 s
+/// after that. A late tick (a stalled UI, a test's one long step) still lands on the start.
+#[test]
+fn a_paid_result_waits_for_the_receipt_answer_then_goes_through_the_farewell_in_30_seconds() {
     let mut at = 0;
     let mut s = to_method(&mut at);
     tap(&mut s, Intent::ChooseMethod(MethodChoice::Code), at + 600);
-    s.step(Input::Finished(outcome(OutcomeKind::Paid, "K5", 100)), Ts(at + 1_000));
-    let result_said = (speech::spoken_seconds(&speech::script(&s), s.lang) * 1_000.0) as i64;
-    s.step(Input::Tick, Ts(at + 1_000 + result_said + 30_000));
+    let said = spoken(&s.step(Input::Finished(outcome(OutcomeKind::Paid, "K5", 100)), Ts(at + 1_000)));
+    assert_eq!(s.receipt(), Some(&ReceiptState::Offered));
+    assert!(!said.contains("回到首页"), "a question has no closing time: {said}");
+    s.step(Input::Tick, Ts(at + 40_000));
+    assert_eq!(s.screen(), Screen::Result, "an input screen's time (≥ 60 s)");
+    let answered = at + 45_000;
+    let words = spoken(&tap(&mut s, Intent::Receipt(false), answered));
+    assert!(words.contains("约30秒后回到首页"), "{words}");
+    s.step(Input::Tick, Ts(answered + 19_900));
+    assert_eq!(s.screen(), Screen::Result);
+    s.step(Input::Tick, Ts(answered + 20_000));
+    assert_eq!(s.screen(), Screen::Farewell);
+    let farewell_said = (speech::spoken_seconds(&speech::script(&s), s.lang) * 1_000.0) as i64;
+    s.step(Input::Tick, Ts(answered + 30_000 + farewell_said));
     assert_eq!(s.screen(), Screen::Attract);
+
+    let mut at = 0;
+    let mut s = to_method(&mut at);
+    tap(&mut s, Intent::ChooseMethod(MethodChoice::Code), at + 600);
+    s.step(Input::Finished(outcome(OutcomeKind::Paid, "K6", 100)), Ts(at + 1_000));
+    tap(&mut s, Intent::Receipt(false), at + 2_000);
+    s.step(Input::Tick, Ts(at + 2_000 + 30_000 + 10_000));
+    assert_eq!(s.screen(), Screen::Attract, "one late tick");
 }
 
 /// Nothing moved: the customer may go back or leave from the result as from any screen.

@@ -285,12 +285,19 @@ pub fn printing(lang: Lang) -> &'static str {
     tr(lang, "Printing your receipt.")
 }
 
-/// When the result screen gives way to the start screen (its farewell included), said and
-/// shown as it opens (items 32, 35).
-pub fn result_closes(s: &Session) -> String {
+/// When a result with nothing left to ask gives way to the start screen (through the farewell
+/// after a payment), said and shown (items 32, 35). None while the receipt question is open:
+/// that is an input screen, with its own warning.
+pub fn result_closes(s: &Session) -> Option<String> {
+    if s.screen() != Screen::Result || s.receipt() == Some(&ReceiptState::Offered) {
+        return None;
+    }
     let timing = s.timing();
-    let seconds = (timing.result + timing.farewell).as_secs();
-    trf(s.lang, "Back to the start screen in about {} seconds.", &[&seconds])
+    let seconds = match s.result_protected() {
+        true => timing.result + timing.farewell,
+        false => timing.result,
+    };
+    Some(trf(s.lang, "Back to the start screen in about {} seconds.", &[&seconds.as_secs()]))
 }
 
 pub fn take_receipt(lang: Lang) -> &'static str {

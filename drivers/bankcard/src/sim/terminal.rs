@@ -732,8 +732,9 @@ mod wire {
         let mut end = 0;
         let mut at = 0;
         while at < bytes.len() {
-            // A GBK character is one byte below 0x80, else two.
-            let size = if bytes[at] < 0x80 { 1 } else { 2 };
+            // A GBK character is two bytes when its first is a lead byte (81–FE), else one
+            // (ASCII, and 80 for €).
+            let size = if (0x81..=0xFE).contains(&bytes[at]) { 2 } else { 1 };
             if at + size > width {
                 break;
             }
