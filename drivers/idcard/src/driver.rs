@@ -252,7 +252,17 @@ impl<C: Connector> IdCardReader<C> {
             }
             let noise = match self.sam.request(&frame, codec::decode, timing).await {
                 Ok(Ok(reply)) => match reply.sw3.check() {
-                    Ok(sw3) if sw3 == cmd.success() || sw3 == Sw3::NoContent => return Ok(reply),
+                    Ok(sw3) if sw3 == cmd.success() => return Ok(reply),
+                    // hardware.md §1.4: 91 "no such item" answers only the reads of an
+                    // optional item (the appended address, the fingerprint).
+                    Ok(Sw3::NoContent)
+                        if matches!(
+                            cmd,
+                            Command::ReadAppendedAddress | Command::ReadTextPhotoFingerprint
+                        ) =>
+                    {
+                        return Ok(reply)
+                    }
                     Ok(_) => return Err(IdError::Malformed("success status of another command")),
                     // The SAM saw a damaged frame and did nothing: always safe to resend.
                     Err(e) if e.is_retryable() => {

@@ -207,6 +207,20 @@ async fn sam_statuses_become_errors_a_person_understands() {
     assert!(reader.read_card(deadline(10)).await.is_ok());
 }
 
+/// hardware.md §1.4: `91` (no such item) answers only the reads of an optional item; to `20 01`
+/// it is no "card found", and the card is never selected on its word.
+#[tokio::test]
+async fn a_91_to_find_card_is_not_taken_as_found() {
+    let sim = IdSim::start().unwrap();
+    let mut reader = ready_reader(&sim).await;
+    sim.insert_card_when_allowed(Identity::synthetic(14));
+    sim.script_sam(Command::FindCard, Sw3::NoContent);
+    let _ = reader.read_card(deadline(5)).await;
+    let log = sim.sam_log();
+    let first_find = log.iter().position(|c| *c == Command::FindCard).expect("a find");
+    assert_ne!(log.get(first_find + 1), Some(&Command::SelectCard), "{log:?}");
+}
+
 #[tokio::test]
 async fn a_card_removed_between_select_and_read_is_no_card() {
     let sim = IdSim::start().unwrap();
