@@ -61,15 +61,7 @@ mod simulated {
         let Some(sim) = &backend.runtime.devices.sims.idcard else {
             return;
         };
-        let world = std::sync::Arc::clone(sim);
-        tokio::spawn(async move {
-            for _ in 0..100 {
-                if world.insert_card(idcard::sim::Identity::synthetic(20261123)) {
-                    return;
-                }
-                tokio::time::sleep(Duration::from_millis(50)).await;
-            }
-        });
+        sim.insert_card_when_allowed(idcard::sim::Identity::synthetic(20261123));
     }
 
     /// Has the simulated customer put a bank card in the simulated slot as soon as it opens, and —

@@ -30,18 +30,6 @@ fn id_sim(kiosk: &TestKiosk) -> Arc<IdSim> {
     kiosk.runtime().devices.sims.idcard.clone().expect("a simulated ID reader")
 }
 
-/// The customer inserts `identity`'s card as soon as the slot lets it in.
-fn insert_when_allowed(sim: Arc<IdSim>, identity: Identity) {
-    tokio::spawn(async move {
-        for _ in 0..100 {
-            if sim.insert_card(identity.clone()) {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    });
-}
-
 fn in_20_s() -> Instant {
     Instant::now() + Duration::from_secs(20)
 }
@@ -89,7 +77,7 @@ async fn an_unknown_holder_or_a_failing_biller_is_said_so_and_the_card_comes_bac
     let kiosk = TestKiosk::start().await;
     let sim = id_sim(&kiosk);
 
-    insert_when_allowed(sim.clone(), Identity::synthetic(1));
+    sim.insert_card_when_allowed(Identity::synthetic(1));
     let unknown = kiosk.runtime().find_household(in_20_s()).await.unwrap_err();
     assert_eq!(unknown, HouseholdError::UnknownHousehold);
     assert_eq!(

@@ -101,6 +101,21 @@ impl World {
         self.card.is_some() && self.place == CardPlace::Inside
     }
 
+    /// A card pushed in by the customer: only through an open, empty slot.
+    fn insert(&mut self, id: Identity) -> bool {
+        let open = self.place == CardPlace::Outside && self.entry_allowed;
+        if open {
+            self.put_inside(id);
+        }
+        open
+    }
+
+    fn put_inside(&mut self, id: Identity) {
+        self.card = Some(id);
+        self.place = CardPlace::Inside;
+        self.left_field();
+    }
+
     fn left_field(&mut self) {
         self.found = false;
         self.selected = false;
@@ -331,14 +346,7 @@ impl IdSim {
     /// The customer pushes a card into the slot. False when entry is forbidden or a card is
     /// already in the machine.
     pub fn insert_card(&self, id: Identity) -> bool {
-        let mut w = self.lock();
-        if w.place != CardPlace::Outside || !w.entry_allowed {
-            return false;
-        }
-        w.card = Some(id);
-        w.place = CardPlace::Inside;
-        w.left_field();
-        true
+        self.lock().insert(id)
     }
 
     /// The customer inserts `id` as soon as the slot lets a card in (within 10 s), as a person
@@ -347,14 +355,8 @@ impl IdSim {
         let world = self.world.clone();
         tokio::spawn(async move {
             for _ in 0..200 {
-                {
-                    let mut w = lock(&world);
-                    if w.place == CardPlace::Outside && w.entry_allowed {
-                        w.card = Some(id);
-                        w.place = CardPlace::Inside;
-                        w.left_field();
-                        return;
-                    }
+                if lock(&world).insert(id.clone()) {
+                    return;
                 }
                 tokio::time::sleep(Duration::from_millis(50)).await;
             }
@@ -364,10 +366,7 @@ impl IdSim {
     /// A card left inside the machine from before (a power cut mid-read): what the reader finds
     /// when the kiosk starts.
     pub fn leave_card_inside(&self, id: Identity) {
-        let mut w = self.lock();
-        w.card = Some(id);
-        w.place = CardPlace::Inside;
-        w.left_field();
+        self.lock().put_inside(id);
     }
 
     /// The customer takes the card from the gate (or the front). `None` if it is not there.

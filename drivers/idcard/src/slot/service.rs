@@ -89,20 +89,10 @@ async fn run<C: Connector>(
     force: Arc<Notify>,
     events: broadcast::Sender<IdEvent>,
 ) {
-    let mut out_of_service = false;
     // Until the reader has answered its init (it may power up after the kiosk), the init is
     // tried again before each command.
-    let mut initialised = false;
+    let (mut initialised, mut out_of_service) = try_start_up(&mut port, &force, &events).await;
     loop {
-        if !initialised {
-            match preemptible(&force, start_up(&mut port)).await {
-                Some(Ok(())) => initialised = true,
-                Some(Err(error)) => {
-                    tracing::warn!(%error, "id slot: no answer to the init; tried again before the next command")
-                }
-                None => out_of_service |= forced_eject(&mut port, &events, true).await,
-            }
-        }
         let job = tokio::select! {
             biased;
             _ = force.notified() => {
@@ -114,6 +104,11 @@ async fn run<C: Connector>(
                 None => return,
             },
         };
+        if !initialised {
+            let (answered, broken) = try_start_up(&mut port, &force, &events).await;
+            initialised = answered;
+            out_of_service |= broken;
+        }
         match job {
             Job::Status(reply) => {
                 let r = preemptible(&force, port.status()).await;
@@ -144,6 +139,23 @@ async fn start_up<C: Connector>(port: &mut SlotPort<C>) -> Result<(), SlotError>
         port.operate(SlotCommand::Move(Position::Gate)).await?;
     }
     Ok(())
+}
+
+/// [`start_up`] unless a forced eject comes first: whether the reader answered the init, and
+/// whether the slot must go out of service (the forced eject failed).
+async fn try_start_up<C: Connector>(
+    port: &mut SlotPort<C>,
+    force: &Notify,
+    events: &broadcast::Sender<IdEvent>,
+) -> (bool, bool) {
+    match preemptible(force, start_up(port)).await {
+        Some(Ok(())) => (true, false),
+        Some(Err(error)) => {
+            tracing::warn!(%error, "id slot: no answer to the init; tried again before the next command");
+            (false, false)
+        }
+        None => (false, forced_eject(port, events, true).await),
+    }
 }
 
 /// Runs one command unless a forced eject comes first (`None`: the command's future was
