@@ -344,6 +344,7 @@ impl Runtime {
         let bank_card = matches!(method, PayMethod::BankCard);
         if bank_card {
             self.settle_card_reversals().await?;
+            self.send_parked_card_reversals_first().await?;
             self.take_bank_card_in(observer).await?;
         }
         let result = self.journal_and_drive(order, method, observer).await;

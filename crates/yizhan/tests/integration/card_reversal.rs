@@ -1,8 +1,10 @@
 //! The bank card terminal's armed reversal lives in the journal, bound to its order (issue 9,
 //! item 16): a sale whose answer is lost is reversed only through its own payment — its
-//! reversal journaled as that payment's transitions — never inside the next customer's call;
-//! the next customer is refused before anything is charged while it is armed, and pays once it
-//! is answered. The real runtime, journal and driver against the terminal simulator on a pty.
+//! reversal journaled as that payment's transitions — never inside the next customer's call.
+//! Like a POS terminal (payments.md §3.2, F15), that reversal goes out before the next card
+//! sale: the parked payment is checked first; while the terminal still cannot answer it, the
+//! next customer is refused before anything is charged. The real runtime, journal and driver
+//! against the terminal simulator on a pty.
 
 use crate::support;
 
@@ -65,8 +67,14 @@ fn journal_files(dir: &std::path::Path) -> Vec<String> {
     found
 }
 
+/// A's steps in the journal, as (from, to).
+async fn steps(kiosk: &TestKiosk, id: &str) -> Vec<(String, String)> {
+    let transitions = kiosk.runtime().journal.transitions(id).await.unwrap();
+    transitions.into_iter().map(|t| (t.from_state, t.to_state)).collect()
+}
+
 #[tokio::test]
-async fn a_lost_card_sale_is_reversed_as_its_own_transitions_and_the_next_customer_pays_after() {
+async fn a_lost_card_sale_is_reversed_as_its_own_transitions_before_the_next_customer_pays() {
     let kiosk = TestKiosk::start().await;
     let sim = terminal_sim(&kiosk);
     let a = a_sale_left_in_doubt(&kiosk, 4_680).await;
@@ -82,17 +90,62 @@ async fn a_lost_card_sale_is_reversed_as_its_own_transitions_and_the_next_custom
     assert!(files.iter().all(|f| !f.ends_with(".json")), "no JSON memory files: {files:?}");
     assert!(!kiosk.dir.path().join("bankcard").exists(), "{files:?}");
 
-    // The next customer is refused before anything is sent for them, and A's reversal does not
-    // travel inside their call.
+    // The next customer comes long before A's scheduled check: A's reversal goes out first, as
+    // A's own check, and then B pays.
     let b = pay_by_card(&kiosk, 1_200, async |_: &str| {}).await;
+    assert_eq!(b.state, State::Done);
+    assert_eq!(sim.reversals_seen(), vec![a_id.clone()], "A's reversal, once");
+    let e = sim.entry(&a_id);
+    assert_eq!((e.charges, e.reversed, e.net()), (1, Fen(4_680), Fen::ZERO), "charged once, given back");
+    assert_eq!(sim.entry(b.id()).charges, 1);
+    let settled = kiosk.runtime().load(&a_id).await.unwrap();
+    assert_eq!(settled.state, State::Reversed { refunded: Some(true) });
+
+    // Journaled as A's transitions: parked, then reversing, then reversed by the reply, all
+    // before B's sale was sent.
+    let a_steps = steps(&kiosk, &a_id).await;
+    let resumed = a_steps.iter().rposition(|(f, t)| (f.as_str(), t.as_str()) == ("SUSPENSE", "REVERSING"));
+    assert!(resumed.is_some(), "checked from SUSPENSE: {a_steps:?}");
+    let last = kiosk.runtime().journal.transitions(&a_id).await.unwrap().pop().unwrap();
+    assert_eq!((last.from_state.as_str(), last.to_state.as_str()), ("REVERSING", "REVERSED"));
+    assert!(last.event.starts_with("reverse"), "{last:?}");
+    let b_sent = kiosk.runtime().journal.transitions(b.id()).await.unwrap();
+    let b_sent = b_sent.iter().find(|t| t.to_state == "PAY_SENT").expect("B's sale was sent");
+    assert!(last.seq < b_sent.seq, "A reversed ({}) before B's sale ({})", last.seq, b_sent.seq);
+    let record = card.reversal(&a_id).await.unwrap().unwrap();
+    assert_eq!(record.state, CardReversalState::Answered, "{record:?}");
+    assert_eq!(card.reversal(b.id()).await.unwrap().map(|r| r.state), Some(CardReversalState::Answered));
+    assert!(card.purchase(b.id()).await.unwrap().is_some(), "the approval is recorded in the journal");
+    assert!(card.armed().await.unwrap().is_empty());
+    kiosk.verify_chain().await;
+}
+
+#[tokio::test]
+async fn while_the_terminal_cannot_answer_a_reversal_the_next_card_customer_is_refused_uncharged() {
+    let kiosk = TestKiosk::start().await;
+    let sim = terminal_sim(&kiosk);
+    let a = a_sale_left_in_doubt(&kiosk, 4_680).await;
+    let a_id = a.id().to_string();
+    let parked_steps = steps(&kiosk, &a_id).await.len();
+
+    // The link still garbles every frame: A's reversal is tried first (A's own check, parked
+    // again), and B is refused before anything is sent for them.
+    sim.set_nak_all(true);
+    let b = pay_by_card(&kiosk, 1_200, async |_: &str| {}).await;
+    sim.set_nak_all(false);
     let State::PayFailed { kind, code, .. } = &b.state else { panic!("{:?}", b.state) };
     assert_eq!((*kind, code.as_str()), (FailKind::Config, "REVERSAL_PENDING"));
     assert_eq!(sim.entry(b.id()), Default::default(), "B never reached the terminal");
-    assert!(sim.reversals_seen().is_empty(), "A's reversal was not sent in B's call");
+    let a_steps = steps(&kiosk, &a_id).await;
+    let tried: Vec<(&str, &str)> =
+        a_steps[parked_steps..].iter().map(|(f, t)| (f.as_str(), t.as_str())).collect();
+    assert_eq!(tried.first(), Some(&("SUSPENSE", "REVERSING")), "A checked before B: {tried:?}");
+    assert_eq!(tried.last(), Some(&("REVERSING", "SUSPENSE")), "and parked again: {tried:?}");
+    assert_eq!(sim.entry(&a_id).net(), Fen(4_680), "nothing reached the terminal");
 
     // The background settler checks A when its SUSPENSE check comes due: A's own reverse.
     let mut settled = kiosk.runtime().load(&a_id).await.unwrap();
-    for _ in 0..100 {
+    for _ in 0..200 {
         kiosk.runtime().settle_due(&Quiet).await.unwrap();
         settled = kiosk.runtime().load(&a_id).await.unwrap();
         if !matches!(settled.state, State::Suspense { .. }) {
@@ -102,27 +155,12 @@ async fn a_lost_card_sale_is_reversed_as_its_own_transitions_and_the_next_custom
     }
     assert_eq!(settled.state, State::Reversed { refunded: Some(true) });
     assert_eq!(sim.reversals_seen(), vec![a_id.clone()]);
-    let e = sim.entry(&a_id);
-    assert_eq!((e.charges, e.reversed, e.net()), (1, Fen(4_680), Fen::ZERO), "charged once, given back");
-
-    // Journaled as A's transitions: parked, then reversing, then reversed by the reply.
-    let transitions = kiosk.runtime().journal.transitions(&a_id).await.unwrap();
-    let steps: Vec<(&str, &str)> =
-        transitions.iter().map(|t| (t.from_state.as_str(), t.to_state.as_str())).collect();
-    let resumed = steps.iter().rposition(|s| *s == ("SUSPENSE", "REVERSING")).expect("checked from SUSPENSE");
-    assert_eq!(steps.last(), Some(&("REVERSING", "REVERSED")), "{steps:?}");
-    assert!(resumed < steps.len() - 1);
-    assert!(transitions.last().unwrap().event.starts_with("reverse"), "{:?}", transitions.last());
-    let record = card.reversal(&a_id).await.unwrap().unwrap();
-    assert_eq!(record.state, CardReversalState::Answered, "{record:?}");
-    assert!(card.armed().await.unwrap().is_empty());
+    assert!(kiosk.runtime().journal.card_terminal().armed().await.unwrap().is_empty());
 
     // And the next customer pays.
     let c = pay_by_card(&kiosk, 1_200, async |_: &str| {}).await;
     assert_eq!(c.state, State::Done);
     assert_eq!(sim.entry(c.id()).charges, 1);
-    assert_eq!(card.reversal(c.id()).await.unwrap().map(|r| r.state), Some(CardReversalState::Answered));
-    assert!(card.purchase(c.id()).await.unwrap().is_some(), "the approval is recorded in the journal");
     kiosk.verify_chain().await;
 }
 
