@@ -87,6 +87,21 @@ pub(crate) fn judge(echoes: &[Echo<'_>], required: bool) -> Verdict {
     }
 }
 
+/// [`judge`] for the answer to a query: where money moved (`required`), *one* echo is enough,
+/// since payments.md lists only some of them there (Alipay's query answer names `total_amount`
+/// but not `out_trade_no`, §2.1; WeChat's orderquery is "record `transaction_id`, `time_end`,
+/// `cash_fee`", §1.5). A signed answer to a query that named our order, carrying our order
+/// number or our amount and nothing that differs, is about our order; one carrying neither
+/// proves nothing.
+pub(crate) fn judge_query(echoes: &[Echo<'_>], required: bool) -> Verdict {
+    let echoed = echoes.iter().any(|e| e.theirs.is_some_and(|v| !v.is_empty()));
+    if required && !echoed {
+        let keys: Vec<&str> = echoes.iter().map(|e| e.key).collect();
+        return Verdict::Unclear(format!("reply without {}", keys.join(" or ")));
+    }
+    judge(echoes, false)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -112,5 +127,22 @@ mod tests {
         assert_eq!(yuan("86.50"), Verdict::Ours);
         assert!(matches!(yuan("8650"), Verdict::Other(_)), "fen where yuan belongs");
         assert!(matches!(yuan("86.505"), Verdict::Unclear(_)));
+    }
+
+    #[test]
+    fn a_query_answer_needs_one_echo_and_none_that_differs() {
+        let ours = |order: Option<&'static str>, fee: Option<&'static str>| {
+            [Echo::text("out_trade_no", "A1", order), Echo::fen("total_fee", Fen(100), fee)]
+        };
+        assert_eq!(judge_query(&ours(None, Some("100")), true), Verdict::Ours);
+        assert_eq!(judge_query(&ours(Some("A1"), None), true), Verdict::Ours);
+        assert_eq!(judge_query(&ours(None, None), false), Verdict::Ours, "nothing moved: nothing needed");
+        assert!(matches!(
+            judge_query(&ours(None, None), true),
+            Verdict::Unclear(d) if d.contains("out_trade_no or total_fee")
+        ));
+        assert!(matches!(judge_query(&ours(None, Some("101")), true), Verdict::Other(_)));
+        assert!(matches!(judge_query(&ours(Some("A2"), None), true), Verdict::Other(_)));
+        assert!(matches!(judge_query(&ours(None, Some("1e2")), true), Verdict::Unclear(_)));
     }
 }

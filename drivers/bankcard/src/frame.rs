@@ -114,9 +114,11 @@ impl RespCode {
             b"01" | b"04" | b"05" | b"14" | b"15" | b"33" | b"34" | b"36" | b"41" | b"43" | b"51" | b"54"
             | b"55" | b"57" | b"61" | b"62" | b"65" | b"75" | b"CC" | b"TO" => Verdict::Declined(Customer),
             // Our request or the terminal's setup: staff must look.
-            b"03" | b"12" | b"13" | b"30" | b"40" | b"58" | b"64" | b"94" | b"97" | b"99" => {
+            b"03" | b"12" | b"13" | b"30" | b"40" | b"58" | b"64" | b"97" | b"99" => {
                 Verdict::Declined(Config)
             }
+            // `94` is "duplicate transmission": the first copy may have been approved, so it is
+            // no decline; the last result or the reversal settles it.
             _ => Verdict::Unknown,
         }
     }
@@ -230,6 +232,8 @@ mod tests {
         assert_eq!(RespCode([0xFF, 0x00]).verdict(), Verdict::Unknown);
         assert_eq!(RespCode::WRONG_PIN.verdict(), Verdict::Declined(FailKind::Customer));
         assert_eq!(RespCode(*b"97").verdict(), Verdict::Declined(FailKind::Config));
+        // A duplicate transmission may hide an approved first copy.
+        assert_eq!(RespCode(*b"94").verdict(), Verdict::Unknown);
     }
 
     #[test]

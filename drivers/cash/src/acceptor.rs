@@ -265,7 +265,9 @@ impl<C: Connector> BillAcceptor<C> {
             Status::Accepting | Status::Stacking | Status::Holding | Status::Pause | Status::Initialize => {
                 Head::Busy
             }
-            Status::Escrow(code) => Head::Escrow(self.value_of(code)),
+            // A note the kiosk does not take is "of no known value", so it goes back, even if
+            // the head escrowed it against the mask we sent.
+            Status::Escrow(code) => Head::Escrow(self.value_of(code).filter(|v| self.accepted.contains(v))),
             Status::VendValid => Head::VendValid,
             Status::Rejecting(_) | Status::Returning => Head::Returned,
             Status::PowerUp => Head::PowerUp(BillInside::None),

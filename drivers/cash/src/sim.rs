@@ -145,6 +145,8 @@ struct Head {
     inhibited: bool,
     /// `C0` d1: a set bit refuses the note of escrow code 61 + bit.
     refused: u8,
+    /// The head escrows every note whatever the mask says (a head that reads `C0` its own way).
+    ignores_mask: bool,
     jam_next_stack: bool,
     jam_next_read: bool,
     cheat_next: bool,
@@ -162,6 +164,7 @@ impl Head {
             queue: VecDeque::new(),
             inhibited: true,
             refused: 0,
+            ignores_mask: false,
             jam_next_stack: false,
             jam_next_read: false,
             cheat_next: false,
@@ -242,7 +245,7 @@ impl Head {
             Note::Suspect { reason } => Phase::Rejecting(reason),
             Note::Genuine { code, yuan } => {
                 let bit = code - 0x61;
-                if self.inhibited || self.refused & (1 << bit) != 0 {
+                if self.inhibited || (self.refused & (1 << bit) != 0 && !self.ignores_mask) {
                     Phase::Rejecting(REJECT_INHIBITED)
                 } else {
                     Phase::Escrow(code, yuan)
@@ -400,6 +403,12 @@ impl AcceptorSim {
     /// walked away, or the power failed); returns how many.
     pub fn take_back_queued(&self) -> usize {
         std::mem::take(&mut lock(&self.head).queue).len()
+    }
+
+    /// From now on the head escrows every note the `C0` mask refuses (its bit order is not
+    /// ours, say): the host must still never credit a note it does not take.
+    pub fn ignore_denomination_mask(&self) {
+        lock(&self.head).ignores_mask = true;
     }
 
     /// The next note stacked jams in the stacker (STACKER JAM until staff clear it; not in the box).

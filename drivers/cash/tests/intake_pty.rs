@@ -8,8 +8,14 @@ use kiosk_core::cash::{CashEffect, Intake, Overpay};
 use kiosk_core::Fen;
 
 async fn ready(sim: &AcceptorSim) -> BillAcceptor {
+    ready_with(sim, |_| {}).await
+}
+
+/// [`ready`], with the configuration changed by `configure` first.
+async fn ready_with(sim: &AcceptorSim, configure: impl FnOnce(&mut CashConfig)) -> BillAcceptor {
     let mut config = CashConfig::new("/dev/null").with_port(sim.path());
     config.serial.command_timeout_ms = 500;
+    configure(&mut config);
     let mut acceptor = BillAcceptor::from_config(&config).unwrap();
     acceptor.status().await.unwrap();
     acceptor.operate(Command::Reset).await.unwrap();
@@ -69,6 +75,20 @@ async fn a_note_too_large_goes_back_and_a_smaller_one_pays() {
     assert!(drive(&mut acceptor, &mut intake, 30, |_| {}).await);
     let log = sim.log();
     assert_eq!((log.stacker, log.returned), (vec![20], 1));
+    assert_eq!(intake.credited(), Fen(2000));
+}
+
+#[tokio::test]
+async fn a_note_the_kiosk_does_not_take_goes_back_even_if_the_head_escrows_it() {
+    let sim = AcceptorSim::start().unwrap();
+    let mut acceptor = ready_with(&sim, |config| config.accepted_yuan = vec![20, 50, 100]).await;
+    sim.ignore_denomination_mask();
+    let mut intake = Intake::new(Fen(2000), Overpay::Refused);
+    sim.insert(10);
+    sim.insert(20);
+    assert!(drive(&mut acceptor, &mut intake, 30, |_| {}).await);
+    let log = sim.log();
+    assert_eq!((log.stacker, log.returned), (vec![20], 1), "the ¥10 went back");
     assert_eq!(intake.credited(), Fen(2000));
 }
 

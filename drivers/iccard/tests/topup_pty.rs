@@ -21,7 +21,7 @@ fn ccid() -> (CcidSim, IcCardReader) {
 }
 
 /// Runs `$body` (an async block using `slot: &SimSlot` and `reader: &mut IcCardReader`) over
-/// both readers.
+/// both readers, the CRT-310 in both of its SLE4442 reply forms.
 macro_rules! on_both_readers {
     ($name:ident, |$slot:ident, $reader:ident| $body:block) => {
         mod $name {
@@ -31,6 +31,14 @@ macro_rules! on_both_readers {
             #[tokio::test]
             async fn crt310() {
                 let (sim, mut r) = crt();
+                scenario(&sim, &mut r).await;
+            }
+
+            /// A CRT-310 whose SLE4442 reads put P before the data (§3.2 shows them bare).
+            #[tokio::test]
+            async fn crt310_with_operation_byte() {
+                let (sim, mut r) = crt();
+                sim.answer_sle_reads_with_operation_byte(true);
                 scenario(&sim, &mut r).await;
             }
 

@@ -44,8 +44,14 @@ pub fn code128(data: &str) -> Result<Vec<u8>, CommandError> {
             v.extend(data.as_bytes().chunks(2).map(|p| (p[0] - b'0') * 10 + (p[1] - b'0')));
             v
         } else {
+            // In code set B a `{` starts a code-set switch, so a literal one is sent as `{{`.
             let mut v = vec![b'{', b'B'];
-            v.extend_from_slice(data.as_bytes());
+            for &b in data.as_bytes() {
+                if b == b'{' {
+                    v.push(b'{');
+                }
+                v.push(b);
+            }
             v
         };
     if data.is_empty() || body.len() > 255 {
@@ -91,6 +97,12 @@ mod tests {
         let cmd = code128("310042").unwrap();
         assert_eq!(&cmd[9..], &[0x1D, 0x6B, 0x49, 0x05, 0x7B, 0x43, 31, 0, 42]);
         // "{C" + pairs 31 00 42
+    }
+
+    #[test]
+    fn code128_sends_a_literal_brace_as_two() {
+        let cmd = code128("A{B").unwrap();
+        assert_eq!(&cmd[cmd.len() - 7..], &[0x06, b'{', b'B', b'A', b'{', b'{', b'B']);
     }
 
     #[test]

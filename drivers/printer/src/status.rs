@@ -137,8 +137,10 @@ impl PrinterStatus {
             && !self.cover_open
             && !self.cutter_error
             && !self.unrecoverable_error
-            // Offline only because the head is hot: it recovers by itself, so still promise.
+            // Offline or in error only because the head is hot: it recovers by itself, so
+            // still promise. Any other recoverable error waits for someone to clear it.
             && (!self.offline || self.auto_recoverable_error)
+            && (!self.recoverable_error || self.auto_recoverable_error)
     }
 
     /// Paper near its end: still prints, but staff should reload soon.
@@ -232,6 +234,18 @@ mod tests {
         // §4.2 n=2: 0x52 = 0101 0010, bit 6 error occurred.
         let s = PrinterStatus::from_replies([0x1A, 0x52, 0x12, 0x12]).unwrap();
         assert!(s.recoverable_error && !s.can_print_receipt());
+    }
+
+    #[test]
+    fn an_error_while_online_still_promises_no_receipt() {
+        // §4.2: n=2 bit 6 "error occurred", n=3 bit 2 "recoverable error", each with n=1 online.
+        for replies in [[0x12, 0x52, 0x12, 0x12], [0x12, 0x12, 0x16, 0x12]] {
+            let s = PrinterStatus::from_replies(replies).unwrap();
+            assert!(s.recoverable_error && !s.can_print_receipt(), "{replies:02X?}");
+        }
+        // A hot head (n=3 bit 6) recovers by itself.
+        let hot = PrinterStatus::from_replies([0x12, 0x52, 0x52, 0x12]).unwrap();
+        assert!(hot.auto_recoverable_error && hot.can_print_receipt());
     }
 
     #[test]

@@ -5,7 +5,7 @@
 //! [`crate::check`]).
 
 use super::sign::Params;
-use crate::check::{judge, Echo, Verdict};
+use crate::check::{judge, judge_query, Echo, Verdict};
 use crate::request::{OrderCall, RefundRequest};
 use kiosk_core::{FailKind, PayReply, QueryReply, RefundQueryReply, RefundReply, ReverseReply};
 
@@ -55,10 +55,14 @@ fn describe(reply: &Params) -> String {
     format!("{} {}", err_code(reply), field(reply, "err_code_des")).trim().to_string()
 }
 
+/// How echoes are judged: [`judge`] for a pay reply (both, where money moved: §1.3 lists
+/// them), [`judge_query`] for an orderquery's answer (one is enough: §1.5 names neither).
+type Check = fn(&[Echo<'_>], bool) -> Verdict;
+
 /// `out_trade_no` and `total_fee` of a pay or query reply against ours; `required` when the
-/// reply claims money moved, where WeChat always sends both.
-fn order_verdict(reply: &Params, call: &OrderCall, required: bool) -> Verdict {
-    judge(
+/// reply claims money moved.
+fn order_verdict(reply: &Params, call: &OrderCall, required: bool, check: Check) -> Verdict {
+    check(
         &[
             Echo::text("out_trade_no", call.order.as_str(), present(reply, "out_trade_no")),
             Echo::fen("total_fee", call.total, present(reply, "total_fee")),
@@ -69,7 +73,7 @@ fn order_verdict(reply: &Params, call: &OrderCall, required: bool) -> Verdict {
 
 /// micropay, §1.4.
 pub fn pay(reply: &Params, call: &OrderCall) -> PayReply {
-    match order_verdict(reply, call, is_success(reply)) {
+    match order_verdict(reply, call, is_success(reply), judge) {
         Verdict::Other(detail) => return PayReply::Mismatch { detail },
         Verdict::Unclear(detail) => return PayReply::Unknown { detail },
         Verdict::Ours => {}
@@ -102,7 +106,7 @@ fn failed(kind: FailKind, reply: &Params) -> PayReply {
 /// orderquery, §1.5.
 pub fn query(reply: &Params, call: &OrderCall) -> QueryReply {
     let money = is_success(reply) && matches!(field(reply, "trade_state"), "SUCCESS" | "REFUND");
-    match order_verdict(reply, call, money) {
+    match order_verdict(reply, call, money, judge_query) {
         Verdict::Other(detail) => return QueryReply::Mismatch { detail },
         Verdict::Unclear(detail) => return QueryReply::Unknown { detail },
         Verdict::Ours => {}
@@ -162,12 +166,19 @@ pub fn reverse(reply: &Params) -> Reverse {
 /// - `REVOKED` without `time_end`: closed, but a `REVOKED` reply need not carry `time_end`, so
 ///   its absence does not prove the order was never paid: `None`.
 /// - `CLOSED`, `PAYERROR`: closed without payment (`Some(false)`).
-/// - Anything else (still `SUCCESS`/`NOTPAY`/`USERPAYING`, "not found", an error, an unknown
-///   state), or a reply about another order or amount: the reverse has not shown yet or the
-///   answer is unclear, so "retry" (reverse is idempotent), never a guess.
+/// - `ORDERNOTEXIST`: the channel never saw the order (a pay request lost on the way, F2), so
+///   the reverse closed nothing. "Refused", like a reverse answered `ORDERNOTEXIST`: the
+///   machine then waits out the payment code's validity before "not charged", so a delayed copy
+///   of the pay request can no longer take money. Retrying the reverse would never settle it.
+/// - Anything else (still `SUCCESS`/`NOTPAY`/`USERPAYING`, an error, an unknown state), or a
+///   reply about another order or amount: the reverse has not shown yet or the answer is
+///   unclear, so "retry" (reverse is idempotent), never a guess.
 pub fn reversed(query: &Params, call: &OrderCall) -> ReverseReply {
     let retry = |why: String| ReverseReply::Retry { detail: format!("reversed, but the query says {why}") };
     if !is_success(query) {
+        if err_code(query) == "ORDERNOTEXIST" {
+            return ReverseReply::Refused { detail: "reversed, but the channel has no such order".into() };
+        }
         return retry(describe(query));
     }
     let paid = !field(query, "time_end").is_empty();
@@ -178,7 +189,7 @@ pub fn reversed(query: &Params, call: &OrderCall) -> ReverseReply {
         "CLOSED" | "PAYERROR" => Some(false),
         other => return retry(format!("trade_state {other:?}")),
     };
-    match order_verdict(query, call, refunded == Some(true)) {
+    match order_verdict(query, call, refunded == Some(true), judge_query) {
         Verdict::Other(detail) => retry(format!("another order: {detail}")),
         Verdict::Unclear(detail) => retry(detail),
         Verdict::Ours => ReverseReply::Done { refunded },
@@ -335,15 +346,20 @@ mod tests {
         let fail_other =
             reply(&[("result_code", "FAIL"), ("err_code", "NOTENOUGH"), ("out_trade_no", "X0000000")]);
         assert!(matches!(pay(&fail_other, &call()), PayReply::Mismatch { .. }));
-        // A SUCCESS without the fields WeChat always sends proves nothing: unknown.
+        // A pay SUCCESS without a field §1.3 lists proves nothing: unknown. An orderquery's
+        // SUCCESS (§1.5 names neither field) needs one of them, and none that differs.
         for missing in ["out_trade_no", "total_fee"] {
             let mut r = ours(&[("trade_state", "SUCCESS")]);
             r.remove(missing);
-            assert!(
-                matches!(query(&r, &call()), QueryReply::Unknown { ref detail } if detail.contains(missing))
-            );
             assert!(matches!(pay(&r, &call()), PayReply::Unknown { ref detail } if detail.contains(missing)));
+            assert!(matches!(query(&r, &call()), QueryReply::Paid { .. }));
         }
+        let mut bare = ours(&[("trade_state", "SUCCESS")]);
+        bare.remove("out_trade_no");
+        bare.remove("total_fee");
+        assert!(
+            matches!(query(&bare, &call()), QueryReply::Unknown { ref detail } if detail.contains("out_trade_no or total_fee"))
+        );
         // A still-open order need not echo the amount.
         let waiting = reply(&[("result_code", "SUCCESS"), ("trade_state", "NOTPAY")]);
         assert_eq!(query(&waiting, &call()), QueryReply::Waiting);
@@ -368,8 +384,10 @@ mod tests {
         }
         let failed = reply(&[("result_code", "FAIL"), ("err_code", "SYSTEMERROR")]);
         assert!(matches!(reversed(&failed, &call()), ReverseReply::Retry { .. }));
+        // The channel never had the order (F2): no reverse will ever settle it; the machine
+        // waits out the code's validity instead.
         let not_found = reply(&[("result_code", "FAIL"), ("err_code", "ORDERNOTEXIST")]);
-        assert!(matches!(reversed(&not_found, &call()), ReverseReply::Retry { .. }));
+        assert!(matches!(reversed(&not_found, &call()), ReverseReply::Refused { .. }));
         // About another order or amount: never "money went back" for ours.
         let other = state(&[("trade_state", "REFUND"), ("out_trade_no", "YZ00000002")]);
         assert!(
@@ -380,6 +398,7 @@ mod tests {
         assert!(matches!(other, ReverseReply::Retry { .. }), "{other:?}");
         let mut bare = ours(&[("trade_state", "REFUND")]);
         bare.remove("total_fee");
+        bare.remove("out_trade_no");
         assert!(matches!(reversed(&bare, &call()), ReverseReply::Retry { .. }));
     }
 

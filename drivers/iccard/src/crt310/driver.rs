@@ -56,6 +56,56 @@ pub struct Crt310Reader<C: Connector = AnyConnector> {
     timing: Crt310Timing,
     initialised: bool,
     firmware: Option<String>,
+    /// How this reader answers an SLE4442 read, learnt from the card reset's reply.
+    sle_form: Option<SleReplyForm>,
+}
+
+/// hardware.md §3.2 gives the CRT-310's SLE4442 reads their data alone (`38 30` → the 4-byte
+/// ATR, `38 33` → EC + 3 bytes); firmware that answers them like its other commands puts the
+/// operation byte P first. A reader keeps to one form, so the first card reset tells which:
+/// 4 bytes, or P + 4.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum SleReplyForm {
+    /// The data alone; a lone P byte other than `Y` reports a failure.
+    Bare,
+    /// P, then the data.
+    WithOperationByte,
+}
+
+/// How many bytes of data an SLE4442 read answers with; `None` for the commands answered by a
+/// P byte alone (the PSC, a write).
+fn sle_read_len(cmd: &SleCommand) -> Option<usize> {
+    match cmd {
+        SleCommand::Reset => Some(4),
+        SleCommand::Memory(MemoryOp::ReadMain { len, .. }) => Some(usize::from(*len)),
+        // 32 protection bits, one byte each (§3.2: "`38 32` → 32 bytes").
+        SleCommand::Memory(MemoryOp::ReadProtection) => Some(32),
+        SleCommand::Memory(MemoryOp::ReadSecurity) => Some(4),
+        SleCommand::Memory(MemoryOp::VerifyPsc(_) | MemoryOp::UpdateMain { .. }) => None,
+    }
+}
+
+/// Which form `data`, the reply to a read of `len` bytes, is in, when the reader's form is
+/// not known yet: the bare form is exactly `len` bytes (a lone byte that could be P counts as P).
+fn guess_sle_form(data: &[u8], len: usize) -> SleReplyForm {
+    let lone_p = len == 1 && data.first().is_some_and(|&b| Operation::try_from(b).is_ok());
+    if data.len() == len && !lone_p {
+        SleReplyForm::Bare
+    } else {
+        SleReplyForm::WithOperationByte
+    }
+}
+
+/// The data of an SLE4442 read's reply in `form`.
+fn sle_read_data(data: &[u8], len: usize, form: SleReplyForm) -> Result<Vec<u8>, CardError> {
+    match form {
+        SleReplyForm::WithOperationByte => op_result(data, None).map(<[u8]>::to_vec),
+        SleReplyForm::Bare if data.len() == len => Ok(data.to_vec()),
+        // A bare reader reports a failed read with a lone P byte.
+        SleReplyForm::Bare if data.len() == 1 => op_result(data, None)
+            .and_then(|_| Err(ReaderError::Decode(DecodeError::Malformed("read length")).into())),
+        SleReplyForm::Bare => Err(ReaderError::Decode(DecodeError::Malformed("read length")).into()),
+    }
 }
 
 fn retryable(e: &CardError) -> bool {
@@ -105,6 +155,7 @@ impl<C: Connector> Crt310Reader<C> {
             timing,
             initialised: false,
             firmware: None,
+            sle_form: None,
         }
     }
 
@@ -193,15 +244,29 @@ impl<C: Connector> Crt310Reader<C> {
         op_result(&data, None).map(drop)
     }
 
-    /// An SLE4442 pass-through command; returns the data after the P byte.
+    /// An SLE4442 pass-through command; returns the data it read (without a P byte, in
+    /// either of the reply forms of [`SleReplyForm`]), or nothing for the PSC and a write.
     pub async fn sle(&mut self, cmd: impl Into<SleCommand>) -> Result<Vec<u8>, CardError> {
         let cmd = cmd.into();
         let write_addr = match &cmd {
             SleCommand::Memory(op) => op.write_addr(),
             SleCommand::Reset => None,
         };
+        let read_len = sle_read_len(&cmd);
+        let is_reset = cmd == SleCommand::Reset;
         let data = self.command(&Command::Sle(cmd)).await?;
-        op_result(&data, write_addr).map(<[u8]>::to_vec)
+        let Some(len) = read_len else {
+            return op_result(&data, write_addr).map(<[u8]>::to_vec);
+        };
+        let form = match self.sle_form {
+            Some(form) if !is_reset => form,
+            _ => guess_sle_form(&data, len),
+        };
+        let read = sle_read_data(&data, len, form);
+        if is_reset && read.is_ok() {
+            self.sle_form = Some(form);
+        }
+        read
     }
 }
 
@@ -327,5 +392,44 @@ fn removed_is_no_card(e: CardError) -> CardError {
     match e {
         CardError::CardRemoved => CardError::NoCard,
         e => e,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn malformed(r: Result<Vec<u8>, CardError>) -> bool {
+        matches!(r, Err(CardError::Reader(ReaderError::Decode(_))))
+    }
+
+    #[test]
+    fn a_reset_reply_tells_the_readers_sle_form() {
+        // §3.2: "`38 30` reset → 4-byte ATR"; or P first.
+        assert_eq!(guess_sle_form(&[0xA2, 0x13, 0x10, 0x91], 4), SleReplyForm::Bare);
+        assert_eq!(guess_sle_form(&[0x59, 0xA2, 0x13, 0x10, 0x91], 4), SleReplyForm::WithOperationByte);
+        // A lone byte that could be P is P until the form is known.
+        assert_eq!(guess_sle_form(&[0x4E], 1), SleReplyForm::WithOperationByte);
+        assert_eq!(guess_sle_form(&[0x07], 1), SleReplyForm::Bare);
+    }
+
+    #[test]
+    fn sle_reads_in_either_form() {
+        use SleReplyForm::*;
+        // §3.2: "`38 33` → EC + 3 bytes".
+        assert_eq!(sle_read_data(&[0x07, 0xFF, 0xFF, 0xFF], 4, Bare).unwrap(), [0x07, 0xFF, 0xFF, 0xFF]);
+        let with_p = sle_read_data(&[0x59, 0x07, 0xFF, 0xFF, 0xFF], 4, WithOperationByte).unwrap();
+        assert_eq!(with_p, [0x07, 0xFF, 0xFF, 0xFF]);
+        // Once the form is known, a one-byte read of 'N' is data, not a failure.
+        assert_eq!(sle_read_data(&[0x4E], 1, Bare).unwrap(), [0x4E]);
+        // A bare reader's failures are a lone P byte.
+        assert!(matches!(sle_read_data(&[0x45], 4, Bare), Err(CardError::CardRemoved)));
+        assert!(matches!(
+            sle_read_data(&[0x4E], 4, Bare),
+            Err(CardError::Reader(ReaderError::OperationFailed))
+        ));
+        assert!(malformed(sle_read_data(&[0x59], 4, Bare)));
+        assert!(malformed(sle_read_data(&[0x07, 0xFF, 0xFF], 4, Bare)));
+        assert!(malformed(sle_read_data(&[], 4, WithOperationByte)));
     }
 }

@@ -151,8 +151,10 @@ pub(crate) fn execute(s: &mut SlotState, received: &[u8], cmd: Command) -> Vec<u
             if card.kind() != SimCardKind::Sle4442 {
                 return op(wire::N);
             }
+            // §3.2 gives a read its data alone; some firmware puts P ('Y') first.
+            let p_first = s.sle_operation_byte;
             let with = |data: &[u8]| {
-                let mut v = vec![wire::Y];
+                let mut v = if p_first { vec![wire::Y] } else { Vec::new() };
                 v.extend_from_slice(data);
                 ok(&v)
             };
@@ -164,7 +166,11 @@ pub(crate) fn execute(s: &mut SlotState, received: &[u8], cmd: Command) -> Vec<u
                         None => op(wire::N),
                     }
                 }
-                SleCommand::Memory(MemoryOp::ReadProtection) => with(&card.protection()),
+                // "`38 32` → 32 bytes": one a protection bit, `01` while the byte is writable.
+                SleCommand::Memory(MemoryOp::ReadProtection) => {
+                    let bits = u32::from_le_bytes(card.protection());
+                    with(&(0..32).map(|i| ((bits >> i) & 1) as u8).collect::<Vec<u8>>())
+                }
                 SleCommand::Memory(MemoryOp::ReadSecurity) => with(&card.security()),
                 SleCommand::Memory(MemoryOp::VerifyPsc(p)) => {
                     op(if card.verify(*p) { wire::Y } else { wire::N })

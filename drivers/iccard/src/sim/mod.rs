@@ -39,6 +39,9 @@ pub(crate) struct SlotState {
     pub(crate) entry_allowed: bool,
     pub(crate) commands: u64,
     pub(crate) pulls: u64,
+    /// A CRT-310 whose SLE4442 reads put the operation byte P before the data (hardware.md
+    /// §3.2 shows the data alone).
+    pub(crate) sle_operation_byte: bool,
 }
 
 impl Default for SlotState {
@@ -55,6 +58,7 @@ impl Default for SlotState {
             entry_allowed: true,
             commands: 0,
             pulls: 0,
+            sle_operation_byte: false,
         }
     }
 }
@@ -161,6 +165,12 @@ impl SimSlot {
     /// Powers the reader off (no byte at all, not even ACK) or on.
     pub fn set_silent(&self, silent: bool) {
         self.lock().silent = silent;
+    }
+
+    /// The CRT-310's SLE4442 reads answer P + data, like its other commands, instead of the
+    /// data alone (both forms exist in the field).
+    pub fn answer_sle_reads_with_operation_byte(&self, on: bool) {
+        self.lock().sle_operation_byte = on;
     }
 
     /// Commands executed so far.
