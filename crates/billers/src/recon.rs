@@ -9,9 +9,12 @@
 //! ```
 //!
 //! The first line is the summary `count|total_fen`; each further line is
-//! `date|serial|reference|account|amount_fen|channel|type`. The file is the biller's final word
-//! on what it credited, so the parser is strict: anything it cannot account for is an error,
-//! never a guess, and no input makes it panic.
+//! `date|serial|reference|account|amount_fen|channel|type`. The six-field layout payments.md §4.2
+//! gives (`date|serial|customer no.|amount|sub-channel|type`) is read too: its serial is the
+//! one number the biller keeps for the write-off, the reference it was sent under, so it is the
+//! key. Dates are `2026-11-23` or `20261123`. The file is the biller's final word on what it
+//! credited, so the parser is strict: anything it cannot account for is an error, never a
+//! guess, and no input makes it panic.
 
 use kiosk_core::{AccountNo, Fen};
 use std::fmt;
@@ -96,6 +99,8 @@ pub enum ReconError {
 }
 
 const DETAIL_FIELDS: usize = 7;
+/// payments.md §4.2's layout, without our reference.
+const SPEC_DETAIL_FIELDS: usize = 6;
 
 /// Parses a whole file, checking the summary against the lines.
 pub fn parse(text: &str) -> Result<ReconFile, ReconError> {
@@ -146,10 +151,14 @@ fn parse_summary(line_no: usize, line: &str) -> Result<(usize, Fen), ReconError>
 }
 
 fn parse_row(line_no: usize, line: &str) -> Result<ReconRow, ReconError> {
-    let f = split(line_no, line, DETAIL_FIELDS)?;
-    if chrono::NaiveDate::parse_from_str(f[0], "%Y-%m-%d").is_err() || f[0].len() != 10 {
-        return Err(bad(line_no, "date", "is not a date like 2026-11-23"));
+    let mut f = fields(line);
+    match f.len() {
+        DETAIL_FIELDS => {}
+        // No reference column: the serial is the reference.
+        SPEC_DETAIL_FIELDS => f.insert(2, f[1]),
+        found => return Err(ReconError::FieldCount { line: line_no, expected: DETAIL_FIELDS, found }),
     }
+    let date = parse_date(f[0]).ok_or_else(|| bad(line_no, "date", "is not a date like 2026-11-23"))?;
     let serial = non_empty(line_no, "serial", f[1])?;
     let reference = non_empty(line_no, "reference", f[2])?;
     if f[3].is_empty() || !f[3].bytes().all(|b| b.is_ascii_digit()) {
@@ -159,7 +168,7 @@ fn parse_row(line_no: usize, line: &str) -> Result<ReconRow, ReconError> {
     let channel = non_empty(line_no, "channel", f[5])?;
     let kind = non_empty(line_no, "type", f[6])?;
     Ok(ReconRow {
-        date: f[0].to_string(),
+        date,
         serial,
         reference,
         account: AccountNo::from_trusted(f[3]),
@@ -169,8 +178,23 @@ fn parse_row(line_no: usize, line: &str) -> Result<ReconRow, ReconError> {
     })
 }
 
+/// `2026-11-23` or `20261123`, as an ISO date.
+fn parse_date(text: &str) -> Option<String> {
+    let format = match text.len() {
+        10 => "%Y-%m-%d",
+        8 if text.bytes().all(|b| b.is_ascii_digit()) => "%Y%m%d",
+        _ => return None,
+    };
+    let date = chrono::NaiveDate::parse_from_str(text, format).ok()?;
+    Some(date.format("%Y-%m-%d").to_string())
+}
+
+fn fields(line: &str) -> Vec<&str> {
+    line.trim_end_matches('\r').split('|').map(str::trim).collect()
+}
+
 fn split(line_no: usize, line: &str, expected: usize) -> Result<Vec<&str>, ReconError> {
-    let fields: Vec<&str> = line.trim_end_matches('\r').split('|').map(str::trim).collect();
+    let fields = fields(line);
     if fields.len() != expected {
         return Err(ReconError::FieldCount { line: line_no, expected, found: fields.len() });
     }
@@ -222,6 +246,24 @@ mod tests {
     }
 
     #[test]
+    fn parses_the_six_field_layout_of_the_spec_with_compact_dates() {
+        // payments.md §4.2: `count|total`, then `date|serial|customer no.|amount|sub-channel|type`.
+        let file = parse(
+            "2|8130\n20261123|YZ0001261123000001-1|310000003|3150|wechat|pay\n\
+            2026-11-23|YZ0001261123000002-1|3200000006|4980|alipay|prepaid\n",
+        )
+        .unwrap();
+        assert_eq!(file.rows[0].reference, "YZ0001261123000001-1", "the serial is the key");
+        assert_eq!(file.rows[0].serial, "YZ0001261123000001-1");
+        assert_eq!(file.rows[0].date, "2026-11-23");
+        assert_eq!((file.rows[1].amount, file.rows[1].kind.clone()), (Fen(4980), ReconKind::Prepaid));
+        assert!(matches!(
+            parse("1|1\n20261323|S1|310000003|1|wechat|pay\n"),
+            Err(ReconError::BadField { field: "date", .. })
+        ));
+    }
+
+    #[test]
     fn an_empty_day_is_a_zero_summary() {
         assert_eq!(parse("0|0\n"), Ok(ReconFile { count: 0, total: Fen(0), rows: vec![] }));
         assert_eq!(render(&[]), "0|0\n");
@@ -235,8 +277,8 @@ mod tests {
         assert!(matches!(parse(&wrong_total), Err(ReconError::TotalMismatch { .. })));
         let negative = FILE.replacen("|3150|", "|-3150|", 1);
         assert!(matches!(parse(&negative), Err(ReconError::BadField { line: 2, field: "amount_fen", .. })));
-        let short = "1|1\n2026-11-23|1|R|310000003|1|wechat\n";
-        assert!(matches!(parse(short), Err(ReconError::FieldCount { line: 2, expected: 7, found: 6 })));
+        let short = "1|1\n2026-11-23|1|310000003|1|wechat\n";
+        assert!(matches!(parse(short), Err(ReconError::FieldCount { line: 2, expected: 7, found: 5 })));
         let bad_date = "1|1\n2026-13-23|1|R|310000003|1|wechat|pay\n";
         assert!(matches!(parse(bad_date), Err(ReconError::BadField { field: "date", .. })));
         let overflow = format!("2|0\n{0}\n{0}\n", format_args!("2026-11-23|1|R|1|{}|wechat|pay", i64::MAX));

@@ -6,7 +6,9 @@
 //!   payment screen was up must never pay for anything;
 //! - a window never exceeds 60 s (a WeChat code is valid for one minute);
 //! - garbage is dropped and counted, and scanning goes on; a frame that starts and stalls longer
-//!   than the inter-byte timeout is dropped (terminator `cr`) or taken as ended (terminator `idle`);
+//!   than the inter-byte timeout is taken as ended (terminator `idle`), or, with terminator `cr`,
+//!   taken only if it reads as a whole code (an engine left without its suffix) and otherwise
+//!   dropped as torn;
 //! - the engine is untriggered whatever happened, best effort.
 //!
 //! Scanned bytes are never logged: only their length, the garbage counts and the classification.
@@ -287,12 +289,25 @@ impl<C: Connector> Scanner<C> {
                 Err(TransportError::Timeout { .. }) => {
                     return Err(ScanError::NoCode { waited: started.elapsed() });
                 }
-                Err(TransportError::InterByteTimeout { .. }) if idle_mode => {
+                Err(TransportError::InterByteTimeout { .. }) => {
+                    // Silence ends the frame (hardware.md §5.1: the driver "also accepts an
+                    // inter-character idle timeout" for engines without a suffix). An engine
+                    // set up for CR whose frame stalls may have lost bytes: there the text
+                    // counts only if it is a whole code, and a torn one is dropped.
                     let decoder = &mut self.decoder;
                     let r =
                         self.port.read_frame(|buf| decoder.decode_idle(buf), Timing::new(left, left)).await;
                     match r {
-                        Ok(Ok(Reply::Scan(data))) if !data.is_empty() => return Ok(data),
+                        Ok(Ok(Reply::Scan(data)))
+                            if !data.is_empty() && (idle_mode || self.is_whole_code(&data)) =>
+                        {
+                            return Ok(data)
+                        }
+                        Ok(Ok(Reply::Scan(data))) => {
+                            *garbage += data.len();
+                            self.garbage_total += data.len() as u64;
+                            tracing::debug!(dropped = data.len(), "stalled partial frame dropped");
+                        }
                         Ok(Err(e)) => {
                             *garbage += e.dropped();
                             self.count_garbage(e);
@@ -300,7 +315,6 @@ impl<C: Connector> Scanner<C> {
                         _ => {}
                     }
                 }
-                Err(TransportError::InterByteTimeout { .. }) => *garbage += self.drop_partial().await,
                 Err(e) => return Err(e.into()),
             }
         }
@@ -338,6 +352,11 @@ impl<C: Connector> Scanner<C> {
         }
         self.decoder = Decoder::new();
         n
+    }
+
+    /// Whether `data`, ended by silence rather than CR, reads as a whole code of some kind.
+    fn is_whole_code(&self, data: &ScanData) -> bool {
+        !matches!(self.classifier.classify_bytes(data.expose()), Scanned::Garbage { .. })
     }
 
     fn count_garbage(&mut self, e: DecodeError) {

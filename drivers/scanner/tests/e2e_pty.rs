@@ -178,6 +178,20 @@ async fn suffixless_engine_frames_end_on_idle() {
 }
 
 #[tokio::test]
+async fn an_engine_left_without_its_cr_suffix_still_scans_with_the_default_settings() {
+    // hardware.md §5.1: the driver splits on CR and "also accepts an inter-character idle
+    // timeout" for scanners configured without suffix.
+    let mut options = SimOptions::new(Vendor::Honeywell);
+    options.suffix = Vec::new();
+    let sim = SimScanner::start_with(options).unwrap();
+    let mut scanner = driver(&sim, Vendor::Honeywell);
+    sim.present(WECHAT);
+    let scan = scanner.scan(Duration::from_secs(5)).await.unwrap();
+    assert!(matches!(scan.scanned, Scanned::PaymentCode(ref c) if c.expose() == WECHAT));
+    assert_eq!(scan.garbage_bytes, 0);
+}
+
+#[tokio::test]
 async fn faults_silent_and_delay() {
     let sim = SimScanner::start(Vendor::Honeywell).unwrap();
     let mut scanner = driver(&sim, Vendor::Honeywell);

@@ -316,10 +316,20 @@ pub(crate) fn reconciliation(exchange: Exchange) -> Result<Vec<u8>, BillerError>
     }
 }
 
-/// The rows of a reconciliation file as received.
+/// The rows of a reconciliation file as received: UTF-8 (a water company's file), or GBK (an
+/// aggregator's such as CEBA's, payments.md §6) when it is not UTF-8.
 pub fn reconciliation_rows(body: &[u8]) -> Result<Vec<crate::recon::ReconRow>, BillerError> {
-    let text = std::str::from_utf8(body).map_err(|_| bad_reply("the file is not UTF-8"))?;
-    crate::recon::parse(text).map(|file| file.rows).map_err(|e| bad_reply(&e.to_string()))
+    let text = match std::str::from_utf8(body) {
+        Ok(text) => std::borrow::Cow::Borrowed(text),
+        Err(_) => {
+            let (text, had_errors) = encoding_rs::GBK.decode_without_bom_handling(body);
+            if had_errors {
+                return Err(bad_reply("the file is neither UTF-8 nor GBK"));
+            }
+            text
+        }
+    };
+    crate::recon::parse(&text).map(|file| file.rows).map_err(|e| bad_reply(&e.to_string()))
 }
 
 /// A definite refusal, or the reason the outcome is unknown.
@@ -488,6 +498,18 @@ fn bad_reply(detail: &str) -> BillerError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_reconciliation_file_is_read_as_utf8_or_gbk() {
+        let text = "1|3150\n20261123|YZ0001261123000001-1|310000003|3150|微信|pay\n";
+        let (gbk, _, _) = encoding_rs::GBK.encode(text);
+        assert!(std::str::from_utf8(&gbk).is_err(), "really GBK");
+        for body in [text.as_bytes(), &gbk[..]] {
+            let rows = reconciliation_rows(body).unwrap();
+            assert_eq!((rows[0].channel.as_str(), rows[0].amount), ("微信", Fen(3150)));
+        }
+        assert!(reconciliation_rows(&[0x31, 0x7C, 0xFF, 0xFF, 0x0A]).is_err());
+    }
 
     fn answered(status: u16, body: &str) -> Exchange {
         Exchange::Answered { status, body: body.as_bytes().to_vec() }
