@@ -331,8 +331,20 @@ impl<C: Connector> IdCardReader<C> {
         };
         if let Err(e) = &r {
             tracing::info!(error = %e, "id reader: no card data");
+            self.close_entry().await;
         }
         r
+    }
+
+    /// Closes the slot's entry after a read that ended without a card's data. The deadline or a
+    /// forced eject can cut the read off while it waits with the entry open; left open, a card
+    /// pushed in later would be pulled in with nobody reading it, and an ejected card could be
+    /// pushed back in.
+    async fn close_entry(&self) {
+        let Some(slot) = &self.slot else { return };
+        if let Err(e) = slot.forbid_entry().await {
+            tracing::warn!(error = %e, "id slot: closing the entry after the read failed");
+        }
     }
 
     async fn read_steps(&mut self, deadline: Instant) -> Result<IdCard, IdError> {

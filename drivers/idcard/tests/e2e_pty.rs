@@ -242,6 +242,8 @@ async fn no_card_until_the_deadline_is_no_card() {
     let r = reader.read_card(tokio::time::Instant::now() + Duration::from_millis(800)).await;
     assert!(matches!(r, Err(IdError::NoCard | IdError::Timeout)), "{r:?}");
     assert!(started.elapsed() < Duration::from_secs(2));
+    // The entry it opened is closed again: a card pushed in now stays outside.
+    assert!(!sim.insert_card(Identity::synthetic(14)), "the slot's entry was left open");
 }
 
 #[tokio::test]

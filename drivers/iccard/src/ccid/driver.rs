@@ -26,6 +26,9 @@ pub struct CcidReader<C: Connector = AnyConnector> {
     slot: u8,
     seq: u8,
     timing: Timing,
+    /// `bPowerSelect` of the power-on: automatic, as hardware.md §3.1's example
+    /// (`62 00 00 00 00 00 00 00 00 00`); the reader picks the class the card answers to (an
+    /// SLE4442 is a 5 V card).
     power: PowerSelect,
 }
 
@@ -37,7 +40,7 @@ impl<C: Connector> CcidReader<C> {
             slot,
             seq: 0,
             timing,
-            power: PowerSelect::V5,
+            power: PowerSelect::Auto,
         }
     }
 
