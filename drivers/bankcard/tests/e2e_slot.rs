@@ -102,6 +102,28 @@ async fn a_card_found_inside_on_start_is_presented_never_captured() {
 }
 
 #[tokio::test]
+async fn a_card_held_at_the_rear_on_start_is_presented_never_captured() {
+    // hardware.md §2.5: "On boot with card inside: policy 'eject to gate' for bank cards".
+    let sim = SlotSim::start().unwrap();
+    sim.place_card_at_rear();
+    let mut s = slot(&sim, Duration::from_secs(1));
+    s.init().await.unwrap();
+    assert_eq!(sim.position(), CardPosition::Gate);
+    assert_eq!(captures(&sim), 0);
+}
+
+#[tokio::test]
+async fn a_reader_on_backup_power_is_a_hardware_error_not_offline() {
+    let sim = SlotSim::start().unwrap();
+    let mut s = slot(&sim, Duration::from_secs(1));
+    s.init().await.unwrap();
+    sim.set_on_backup_power(true);
+    assert_eq!(s.device_status().await.device, DeviceState::HardwareError);
+    sim.set_on_backup_power(false);
+    assert_eq!(s.device_status().await.device, DeviceState::Online);
+}
+
+#[tokio::test]
 async fn an_unreachable_slot_never_captures() {
     let sim = SlotSim::start().unwrap();
     let mut s = slot(&sim, Duration::from_millis(100));

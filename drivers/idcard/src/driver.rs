@@ -120,6 +120,8 @@ impl IdError {
             IdError::Sam(e) if e.is_reader_fault() => DeviceState::HardwareError,
             IdError::Slot(SlotError::OutOfService) => DeviceState::HardwareError,
             IdError::Slot(e) if e.is_jam() => DeviceState::HardwareError,
+            // hardware.md §2.5: motor, supply and power faults put the slot out of service.
+            IdError::Slot(SlotError::Refused(code)) if code.needs_staff() => DeviceState::HardwareError,
             _ => DeviceState::Online,
         }
     }

@@ -154,7 +154,7 @@ async fn a_forced_eject_pre_empts_a_slow_slot_command_with_eot() {
 async fn a_jammed_card_that_cannot_be_ejected_says_call_staff() {
     let sim = IdSim::start().unwrap();
     sim.leave_card_inside(Identity::synthetic(10));
-    let reader = reader_for(&sim);
+    let mut reader = reader_for(&sim);
     let slot = reader.slot().unwrap().clone();
     let mut events = slot.subscribe();
     sim.set_jammed(true);
@@ -164,6 +164,8 @@ async fn a_jammed_card_that_cannot_be_ejected_says_call_staff() {
     assert!(drain(&mut events).contains(&IdEvent::EjectFailed));
     assert!(matches!(slot.eject().await, Err(idcard::SlotError::OutOfService)));
     assert_eq!(sim.capture_attempts(), 0, "a jam never turns into a capture");
+    // hardware.md §1.8/§2.5: the slot is out of service, and its status says so.
+    assert_eq!(reader.device_status().await.device, device::DeviceState::HardwareError);
 }
 
 #[tokio::test]

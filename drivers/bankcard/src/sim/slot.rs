@@ -26,6 +26,8 @@ struct State {
     commands: Vec<SlotCommand>,
     /// The next capture is carried out but its reply is lost on the line.
     lose_capture_reply: bool,
+    /// Main power lost, running on the backup supply: every command is refused with E=`07`.
+    on_backup_power: bool,
 }
 
 /// A running simulated slot.
@@ -45,6 +47,7 @@ impl SlotSim {
             plan: FaultPlan::none(),
             commands: Vec::new(),
             lose_capture_reply: false,
+            on_backup_power: false,
         }));
         let port = sim::serve("bank card slot", state.clone())?;
         Ok(SlotSim { state, port })
@@ -68,6 +71,17 @@ impl SlotSim {
     /// Puts a card inside regardless of the entry (a card left in at power-up).
     pub fn place_card_inside(&self) {
         lock(&self.state).position = CardPosition::Inside;
+    }
+
+    /// Puts a card at the rear, held (a card left there at power-up).
+    pub fn place_card_at_rear(&self) {
+        lock(&self.state).position = CardPosition::RearHold;
+    }
+
+    /// The reader loses (or gets back) its main power: on the backup supply it refuses every
+    /// command with `4E CM 07` (hardware.md §2.2).
+    pub fn set_on_backup_power(&self, on: bool) {
+        lock(&self.state).on_backup_power = on;
     }
 
     /// The customer takes the presented card; only works at the gate or the front.
@@ -110,6 +124,7 @@ impl SlotSim {
 impl Mechanics for State {
     fn execute(&mut self, received: &[u8], _command: Result<Command, ErrorCode>) -> Vec<u8> {
         match SlotCommand::from_text(received) {
+            Some(_) if self.on_backup_power => wire::negative(received, 0x07),
             Some(cmd) => execute(self, received, cmd),
             // Negative reply: `N CM 00` (undefined command).
             None => wire::negative(received, 0x00),
@@ -159,7 +174,10 @@ fn execute(s: &mut State, received: &[u8], cmd: SlotCommand) -> Vec<u8> {
         SlotCommand::Move(to) => {
             let movable = matches!(
                 s.position,
-                CardPosition::Inside | CardPosition::InsideContacts | CardPosition::Gate
+                CardPosition::Inside
+                    | CardPosition::InsideContacts
+                    | CardPosition::Gate
+                    | CardPosition::RearHold
             );
             reply.push(op(movable, has_card));
             if movable {

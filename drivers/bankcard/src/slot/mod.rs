@@ -197,7 +197,10 @@ impl<C: Connector> CardSlot<C> {
     pub async fn init(&mut self) -> Result<String, SlotError> {
         let version = self.positive(SlotCommand::Reset(ResetMode::Keep)).await?;
         self.positive(SlotCommand::CardIn(FrontEntry::Forbid)).await?;
-        if matches!(self.position().await?, CardPosition::Inside | CardPosition::InsideContacts) {
+        if matches!(
+            self.position().await?,
+            CardPosition::Inside | CardPosition::InsideContacts | CardPosition::RearHold
+        ) {
             tracing::info!("card found inside on start; presenting it at the gate");
             self.operation(SlotCommand::Move(MoveTo::Gate)).await?;
         }
@@ -304,6 +307,16 @@ impl<C: Connector> CardSlot<C> {
                 media: position_media(p),
                 detail: SlotDetail { position: Some(p), captured: self.captured },
             },
+            // hardware.md §2.5: supply, power and abnormal-card faults are out of service for
+            // staff, not a reader gone away.
+            Err(SlotError::Refused { error, .. }) if error.needs_staff() => {
+                tracing::warn!(?error, "slot reports a fault");
+                DeviceStatus {
+                    device: DeviceState::HardwareError,
+                    media: MediaState::Unknown,
+                    detail: SlotDetail { position: None, captured: self.captured },
+                }
+            }
             Err(e) => {
                 tracing::warn!(error = %e, "slot status unavailable");
                 DeviceStatus::offline(SlotDetail { position: None, captured: self.captured })

@@ -111,6 +111,12 @@ async fn run<C: Connector>(
         }
         match job {
             Job::Status(reply) => {
+                // A slot whose forced eject failed is out of service until staff restart it;
+                // its status says so (hardware.md §1.8: disable the slot, raise an alarm).
+                if out_of_service {
+                    let _ = reply.send(Err(SlotError::OutOfService));
+                    continue;
+                }
                 let r = preemptible(&force, port.status()).await;
                 out_of_service |= answer(reply, r, &mut port, &events).await;
             }
