@@ -66,6 +66,9 @@ pub const NAK: u8 = 0x15;
 pub const REQUEST_LEN: usize = 159;
 /// Length of a response record.
 pub const RESPONSE_LEN: usize = 252;
+/// Length of the response record as hardware.md §6.4 lists it (code … settlement date, LRC),
+/// without our reply-to, transaction type and echoed industry info.
+pub const SHORT_RESPONSE_LEN: usize = 148;
 /// The longest record accepted; anything longer is line noise that happened to look like a length.
 pub const MAX_RECORD: usize = 1024;
 /// Largest amount the 12-digit field holds.
@@ -283,7 +286,8 @@ pub struct Response {
     pub settle_date: String,
     /// The request type this answers.
     pub reply_to: TransType,
-    /// The transaction described (for QUERY_LAST, the last one; `None` when there is none).
+    /// The transaction described (for QUERY_LAST, the last one; `None` when there is none, or
+    /// it is of a type the kiosk never sends, such as the terminal's daily sign-in).
     pub trans: Option<TransType>,
     /// Our references, echoed.
     pub info: IndustryInfo,
@@ -534,6 +538,39 @@ impl Response {
             return Err(RecordError::Length { expected: RESPONSE_LEN, actual: rec.len() });
         }
         let mut r = Reader { rec, at: 0 };
+        let mut response = Response::decode_listed(&mut r)?;
+        response.reply_to = r.trans()?;
+        response.trans = match r.code2() {
+            [b' ', b' '] => None,
+            c if !c.iter().all(|&b| ok_text(b)) => return Err(RecordError::UnknownType(c)),
+            // A type the kiosk never sends (`05` sign-in, `06` settlement, `03` balance: §6.4)
+            // as the terminal's last transaction: about none of our orders.
+            c => TransType::try_from(c).ok(),
+        };
+        response.info = r.info()?;
+        Ok(response)
+    }
+
+    /// Reads the answer to `request`: our full record, or the short one hardware.md §6.4 lists.
+    /// The short record names no type and echoes none of our references; it answers the request
+    /// just sent (the link carries one at a time). Of a QUERY_LAST it cannot say which order
+    /// the last transaction was for, so it is about none (`trans: None`).
+    pub fn decode_answer(rec: &[u8], request: &Request) -> Result<Response, RecordError> {
+        if rec.len() != SHORT_RESPONSE_LEN {
+            return Response::decode(rec);
+        }
+        let mut r = Reader { rec, at: 0 };
+        let mut response = Response::decode_listed(&mut r)?;
+        response.reply_to = request.trans;
+        if request.trans != TransType::QueryLast {
+            response.trans = Some(request.trans);
+            response.info = request.info.clone();
+        }
+        Ok(response)
+    }
+
+    /// The fields §6.4 lists, code to the record check; the rest bare.
+    fn decode_listed(r: &mut Reader<'_>) -> Result<Response, RecordError> {
         let code = RespCode(r.code2());
         if !code.0.iter().all(|&b| ok_text(b)) {
             return Err(RecordError::Field("code"));
@@ -558,12 +595,6 @@ impl Response {
         let auth_code = r.field("auth_code", 6, Kind::Text)?;
         let settle_date = r.field("settle_date", 4, Kind::Digits)?;
         r.check()?;
-        let reply_to = r.trans()?;
-        let trans = match r.code2() {
-            [b' ', b' '] => None,
-            c => Some(TransType::try_from(c).map_err(RecordError::UnknownType)?),
-        };
-        let info = r.info()?;
         Ok(Response {
             code,
             issuer,
@@ -579,9 +610,9 @@ impl Response {
             ref_no,
             auth_code,
             settle_date,
-            reply_to,
-            trans,
-            info,
+            reply_to: TransType::QueryLast,
+            trans: None,
+            info: IndustryInfo::default(),
         })
     }
 }

@@ -4,6 +4,7 @@
 
 use bankcard::codec::{
     decode_frame, encode_frame, Frame, FrameError, RecordError, Request, Response, REQUEST_LEN, RESPONSE_LEN,
+    SHORT_RESPONSE_LEN,
 };
 use bankcard::frame::{IndustryInfo, RespCode, TransType, Verdict};
 use bankcard::slot::codec::{CardPosition, ErrorCode, FrontEntry, MoveTo, Reply, ResetMode, SlotCommand};
@@ -130,6 +131,43 @@ fn an_approval_frame_decodes_field_by_field() {
     assert_eq!(r.info.reference, "YZK1261123000042");
     // And the simulator's encoder produces the same bytes.
     assert_eq!(r.encode().unwrap(), approval_record());
+}
+
+#[test]
+fn the_short_response_record_of_the_spec_answers_the_request_just_sent() {
+    // hardware.md §6.4 lists the response as code (2) … settlement date (4) · LRC: 148 bytes,
+    // with no type and no echoed references.
+    let short = approval_record()[..SHORT_RESPONSE_LEN].to_vec();
+    assert_eq!(&short[SHORT_RESPONSE_LEN - 3..], b"034", "ends with the record check");
+    let sale = sale_request();
+    let r = Response::decode_answer(&short, &sale).unwrap();
+    assert_eq!((r.code, r.amount, r.voucher.as_str()), (RespCode::APPROVED, Fen(7950), "000001"));
+    assert_eq!((r.reply_to, r.trans), (TransType::Sale, Some(TransType::Sale)));
+    assert_eq!(r.info, sale.info);
+    // Of a QUERY_LAST it cannot tell which order the last transaction was.
+    let query =
+        Request { trans: TransType::QueryLast, amount: Fen::ZERO, info: IndustryInfo::default(), ..sale };
+    let r = Response::decode_answer(&short, &query).unwrap();
+    assert_eq!((r.reply_to, r.trans), (TransType::QueryLast, None));
+    // Our own full record still decodes as before, and a damaged short one is refused.
+    assert_eq!(Response::decode_answer(&approval_record(), &query).unwrap().trans, Some(TransType::Sale));
+    let mut damaged = short.clone();
+    damaged[30] ^= 0x01;
+    assert!(Response::decode_answer(&damaged, &query).is_err());
+}
+
+#[test]
+fn a_last_transaction_of_a_type_the_kiosk_never_sends_is_about_none_of_its_orders() {
+    // The terminal's last transaction was its daily sign-in (`05`, hardware.md §6.4): the
+    // answer to QUERY_LAST still decodes.
+    let mut rec = approval_record();
+    let at = RESPONSE_LEN - 100 - 2;
+    assert_eq!(&rec[at..at + 2], b"00");
+    rec[at..at + 2].copy_from_slice(b"05");
+    let r = Response::decode(&rec).unwrap();
+    assert_eq!(r.trans, None);
+    rec[at..at + 2].copy_from_slice(&[0x00, 0xFF]);
+    assert!(Response::decode(&rec).is_err(), "bytes that are no type at all are refused");
 }
 
 #[test]

@@ -228,7 +228,7 @@ impl<M: TerminalMemory, C: Connector> PaymentTerminal<M, C> {
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
             let rec = self.link.recv_record(left).await?;
-            let r = Response::decode(&rec)?;
+            let r = Response::decode_answer(&rec, req)?;
             let ours = r.reply_to == req.trans
                 && (req.trans == TransType::QueryLast || r.info.reference == req.info.reference);
             if ours {
