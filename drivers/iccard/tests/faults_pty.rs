@@ -122,6 +122,16 @@ async fn a_silent_ccid_reader_times_out_and_recovers() {
 }
 
 #[tokio::test]
+async fn noise_longer_than_ten_bytes_before_a_ccid_reply_is_skipped() {
+    // Ten *stale replies* make the driver give up (hardware.md §3.1); noise bytes do not count.
+    let sim = CcidSim::start().unwrap();
+    let mut r = ccid_reader(&sim, PSC);
+    sim.insert(user_card()).unwrap();
+    sim.set_faults(FaultPlan::named("noisy").then(Fault::GarbageBurst { len: 24 }));
+    assert_eq!(r.read_gas_card().await.unwrap().card_no, CARD_NO);
+}
+
+#[tokio::test]
 async fn a_dropped_ccid_reply_is_skipped_by_sequence_number() {
     let sim = CcidSim::start().unwrap();
     let mut r = ccid_reader(&sim, PSC);

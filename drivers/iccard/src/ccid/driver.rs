@@ -18,6 +18,9 @@ use device::AnyConnector;
 
 /// Most stale replies skipped before giving up (as LudovicRousseau/CCID does).
 const MAX_STALE: usize = 10;
+/// Undecodable bytes skipped while waiting for one reply before giving up: more than any
+/// message is long, so only a reader that sends nothing but noise reaches it.
+const MAX_NOISE: usize = 1024;
 
 /// A CCID reader slot.
 #[derive(Debug)]
@@ -55,19 +58,23 @@ impl<C: Connector> CcidReader<C> {
         let seq = self.next_seq();
         let bytes = encode_pc_to_rdr(&build(self.slot, seq));
         let mut reply = self.port.request(&bytes, decode_rdr_to_pc, self.timing).await?;
-        let mut skipped = 0;
+        // Stale replies (another bSeq) and noise are counted apart: ten stale replies mean the
+        // reader is answering something else (hardware.md §3.1, "gives up after 10"), while
+        // noise is skipped a byte at a time until a message starts.
+        let (mut skipped, mut noise) = (0, 0);
         loop {
             match reply {
                 Ok(m) if m.seq() == seq && m.state().command == CommandStatus::TimeExtension => {}
                 Ok(m) if m.seq() == seq && m.slot() == self.slot => return Ok(m),
-                Ok(_) | Err(_) if skipped >= MAX_STALE => return Err(ReaderError::Mismatch.into()),
+                Ok(_) if skipped >= MAX_STALE => return Err(ReaderError::Mismatch.into()),
+                Err(_) if noise >= MAX_NOISE => return Err(ReaderError::Mismatch.into()),
                 Ok(m) => {
                     tracing::debug!(got = m.seq(), want = seq, "ccid: stale reply dropped");
                     skipped += 1;
                 }
                 Err(e) => {
                     tracing::debug!(error = %e, "ccid: undecodable bytes dropped");
-                    skipped += 1;
+                    noise += 1;
                 }
             }
             reply = self.port.read_frame(decode_rdr_to_pc, self.timing).await?;
