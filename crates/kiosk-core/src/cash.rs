@@ -55,8 +55,12 @@ pub enum Head {
     Returned,
     /// Powered up; where a note was when the power went.
     PowerUp(BillInside),
-    /// A note is stuck in the acceptor or the stacker.
+    /// JAM IN ACCEPTOR: a note is stuck on its way in (one the head may never have valued).
     Jam,
+    /// JAM IN STACKER or FAILURE: the head is out of order. A note in escrow is stuck; with
+    /// none, no new note is involved (a stacker jam after VEND VALID is of a note already
+    /// credited).
+    Fault,
     /// The head saw a note pulled back.
     Cheated,
     /// The cash box is full, open or removed; a note being stacked is stuck (staff).
@@ -66,7 +70,7 @@ pub enum Head {
 impl Head {
     /// No note is moving: the intake may end here.
     pub fn at_rest(self) -> bool {
-        matches!(self, Head::Idle | Head::Jam | Head::BoxUnavailable | Head::Cheated)
+        matches!(self, Head::Idle | Head::Jam | Head::Fault | Head::BoxUnavailable | Head::Cheated)
     }
 }
 
@@ -342,6 +346,10 @@ impl Intake {
                 }
                 vec![]
             }
+            Head::Fault => {
+                self.settle_escrowed(NoteState::Stuck);
+                vec![]
+            }
             Head::BoxUnavailable => {
                 self.settle_escrowed(NoteState::Stuck);
                 self.limit_sent = Some(Limit::Stop);
@@ -551,6 +559,23 @@ mod tests {
         intake.step(Head::PowerUp(BillInside::Stacker));
         assert_eq!((intake.credited(), intake.anomalies), (Y20, 1));
         assert_eq!(intake.notes[1].state, NoteState::Stuck);
+    }
+
+    #[test]
+    fn a_stacker_jam_after_vend_valid_or_a_failure_adds_no_note() {
+        // The credited note jams in the stacker: it is in the box's path and already counted;
+        // no second, unknown note goes on hold.
+        let mut intake = Intake::new(Fen(10_000), Overpay::Refused);
+        intake.step(Head::Escrow(Some(Y20)));
+        intake.step(Head::VendValid);
+        intake.step(Head::Fault);
+        assert_eq!(intake.notes.len(), 1, "{:?}", intake.notes);
+        assert_eq!((intake.credited(), intake.totals().holds_any()), (Y20, false));
+        // A failure while a note waits in escrow: that note is stuck for staff.
+        intake.step(Head::Escrow(Some(Y10)));
+        intake.step(Head::Fault);
+        assert_eq!((intake.notes[1].state, intake.totals().held), (NoteState::Stuck, Y10));
+        assert!(Head::Fault.at_rest());
     }
 
     /// From the review: a jam said again after a power-up that settled its note (credited from

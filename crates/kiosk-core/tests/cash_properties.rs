@@ -18,6 +18,7 @@ fn head() -> impl Strategy<Value = Head> {
         1 => Just(Head::Returned),
         1 => prop_oneof![Just(BillInside::None), Just(BillInside::Acceptor), Just(BillInside::Stacker)].prop_map(Head::PowerUp),
         1 => Just(Head::Jam),
+        1 => Just(Head::Fault),
         1 => Just(Head::Cheated),
         1 => Just(Head::BoxUnavailable),
     ]

@@ -273,7 +273,8 @@ impl<C: Connector> BillAcceptor<C> {
             Status::PowerUp => Head::PowerUp(BillInside::None),
             Status::PowerUpBillInAcceptor => Head::PowerUp(BillInside::Acceptor),
             Status::PowerUpBillInStacker => Head::PowerUp(BillInside::Stacker),
-            Status::AcceptorJam | Status::StackerJam | Status::Failure(_) => Head::Jam,
+            Status::AcceptorJam => Head::Jam,
+            Status::StackerJam | Status::Failure(_) => Head::Fault,
             Status::Cheated => Head::Cheated,
             Status::StackerFull | Status::StackerOpen => Head::BoxUnavailable,
             // The head got our last frame damaged: nothing happened to a note.

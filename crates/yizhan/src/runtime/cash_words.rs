@@ -47,6 +47,9 @@ pub(super) fn news(status: cash::Status, head: Head, credited_before: Fen, intak
         (_, Head::Returned) if last_returned_too_large(intake) => CashNews::Returned(too_large()),
         (_, Head::Returned) => CashNews::Returned(Text::new("Please take your note back")),
         (_, Head::Jam) => CashNews::NeedsStaff(Text::new("A note is stuck: please call staff")),
+        (_, Head::Fault) => {
+            CashNews::NeedsStaff(Text::new("The cash acceptor has a fault: please call staff"))
+        }
         (cash::Status::StackerOpen, _) => {
             CashNews::NeedsStaff(Text::new("The cash box is open: please call staff"))
         }
