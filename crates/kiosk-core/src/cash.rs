@@ -42,9 +42,13 @@ use serde::{Deserialize, Serialize};
 /// here).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Head {
-    /// ENABLE, DISABLE or STACKED: no note in hand. A note still on record as escrowed went
-    /// somewhere unseen (returned or boxed): it is held in doubt for staff.
+    /// ENABLE or DISABLE: no note in hand. A note still on record as escrowed went somewhere
+    /// unseen (returned or boxed): it is held in doubt for staff.
     Idle,
+    /// STACKED: the note in hand is in the box ("STACKED closes the note", hardware.md §9). A
+    /// note still on record as escrowed is credited: its VEND VALID was missed between two
+    /// polls, but the money is in the box. Otherwise as [`Head::Idle`].
+    Stacked,
     /// ACCEPTING, STACKING, HOLDING, PAUSE, INITIALIZE: the head is busy; nothing to decide.
     Busy,
     /// A note is in escrow; `None` when its escrow code is not in the head's currency table.
@@ -70,7 +74,10 @@ pub enum Head {
 impl Head {
     /// No note is moving: the intake may end here.
     pub fn at_rest(self) -> bool {
-        matches!(self, Head::Idle | Head::Jam | Head::Fault | Head::BoxUnavailable | Head::Cheated)
+        matches!(
+            self,
+            Head::Idle | Head::Stacked | Head::Jam | Head::Fault | Head::BoxUnavailable | Head::Cheated
+        )
     }
 }
 
@@ -298,7 +305,7 @@ impl Intake {
 
     /// One status from the head.
     pub fn step(&mut self, head: Head) -> Vec<CashEffect> {
-        if matches!(head, Head::Idle | Head::Escrow(_)) {
+        if matches!(head, Head::Idle | Head::Stacked | Head::Escrow(_)) {
             // The head takes notes again: a later jam is a new one.
             self.jam_on_record = false;
         }
@@ -306,7 +313,13 @@ impl Intake {
             Head::Escrow(value) => self.escrow(value),
             Head::VendValid => self.vend_valid(),
             Head::Busy => vec![],
-            Head::Idle => {
+            Head::Stacked if self.notes.iter().any(|n| n.state == NoteState::Escrowed) => {
+                self.credit();
+                let mut effects = vec![self.take_notes()];
+                effects.extend(self.paid());
+                effects
+            }
+            Head::Idle | Head::Stacked => {
                 self.settle_escrowed(NoteState::InDoubt);
                 if self.limit_sent == Some(self.limit()) {
                     vec![]
@@ -576,6 +589,30 @@ mod tests {
         intake.step(Head::Fault);
         assert_eq!((intake.notes[1].state, intake.totals().held), (NoteState::Stuck, Y10));
         assert!(Head::Fault.at_rest());
+    }
+
+    #[test]
+    fn stacked_credits_a_note_whose_vend_valid_was_missed_and_only_once() {
+        let mut intake = Intake::new(Fen(2000), Overpay::Refused);
+        intake.step(Head::Escrow(Some(Y20)));
+        // VEND VALID came and went between two polls; STACKED says the note is in the box.
+        let effects = intake.step(Head::Stacked);
+        assert_eq!(intake.credited(), Y20);
+        assert!(effects.contains(&CashEffect::Paid), "{effects:?}");
+        assert!(!effects.contains(&CashEffect::AckVendValid), "nothing to ACK: {effects:?}");
+        // Said again, or after a VEND VALID that was seen: nothing more.
+        intake.step(Head::Stacked);
+        assert_eq!((intake.credited(), intake.anomalies), (Y20, 0));
+        let mut seen = Intake::new(Fen(2000), Overpay::Refused);
+        seen.step(Head::Escrow(Some(Y20)));
+        seen.step(Head::VendValid);
+        seen.step(Head::Stacked);
+        assert_eq!((seen.credited(), seen.notes.len()), (Y20, 1));
+        // ENABLE with a note on record as escrowed: still in doubt, not credited.
+        let mut unseen = Intake::new(Fen(2000), Overpay::Refused);
+        unseen.step(Head::Escrow(Some(Y20)));
+        unseen.step(Head::Idle);
+        assert_eq!((unseen.credited(), unseen.totals().held), (Fen(0), Y20));
     }
 
     /// From the review: a jam said again after a power-up that settled its note (credited from

@@ -14,6 +14,7 @@ fn head() -> impl Strategy<Value = Head> {
         4 => note.prop_map(Head::Escrow),
         4 => Just(Head::VendValid),
         3 => Just(Head::Idle),
+        1 => Just(Head::Stacked),
         2 => Just(Head::Busy),
         1 => Just(Head::Returned),
         1 => prop_oneof![Just(BillInside::None), Just(BillInside::Acceptor), Just(BillInside::Stacker)].prop_map(Head::PowerUp),
@@ -50,10 +51,11 @@ proptest! {
             let newly_credited: Vec<usize> = (0..intake.notes.len())
                 .filter(|&n| intake.notes[n].state == NoteState::Credited && before.get(n) != Some(&NoteState::Credited))
                 .collect();
-            // One status credits at most one note, and only a VEND VALID or a power-up in the stacker.
+            // One status credits at most one note, and only a VEND VALID, a STACKED (its VEND
+            // VALID missed) or a power-up in the stacker.
             prop_assert!(newly_credited.len() <= 1);
             if !newly_credited.is_empty() {
-                prop_assert!(matches!(head, Head::VendValid | Head::PowerUp(BillInside::Stacker)));
+                prop_assert!(matches!(head, Head::VendValid | Head::Stacked | Head::PowerUp(BillInside::Stacker)));
             }
             for (n, was) in before.iter().enumerate() {
                 let now = intake.notes[n].state;

@@ -261,7 +261,8 @@ impl<C: Connector> BillAcceptor<C> {
     /// escrow from the currency assignment read.
     pub fn head(&self, status: Status) -> Head {
         match status {
-            Status::Enable | Status::Disable | Status::Stacked => Head::Idle,
+            Status::Enable | Status::Disable => Head::Idle,
+            Status::Stacked => Head::Stacked,
             Status::Accepting | Status::Stacking | Status::Holding | Status::Pause | Status::Initialize => {
                 Head::Busy
             }

@@ -121,7 +121,7 @@ impl Runtime {
     async fn head_free_for_a_customer(&self, driver: &mut cash::BillAcceptor) -> Result<(), RuntimeError> {
         let status = driver.status().await.map_err(|e| RuntimeError::CashDevice(e.to_string()))?;
         match driver.head(status) {
-            Head::Idle | Head::PowerUp(_) => Ok(()),
+            Head::Idle | Head::Stacked | Head::PowerUp(_) => Ok(()),
             Head::Escrow(_) => {
                 if let Err(error) = driver.carry_out(CashEffect::Return).await {
                     tracing::warn!(%error, "the banknote acceptor did not take RETURN");
