@@ -212,9 +212,18 @@ impl<C: Connector> BillAcceptor<C> {
         self.send_setting(cmd).await
     }
 
+    /// A setting is taken when the head echoes it, as ID-003 heads do, or acknowledges it
+    /// (hardware.md §9 does not say which). An echo with other data is taken with a warning:
+    /// the kiosk never relies on the mask alone (a note it does not take goes back, `head`).
     async fn send_setting(&mut self, cmd: Command) -> Result<(), AcceptorError> {
         match self.exchange(cmd).await? {
-            Reply::Echo { cmd: code, data } if code == cmd.code() && data == cmd.data() => Ok(()),
+            Reply::Echo { cmd: code, data } if code == cmd.code() => {
+                if data != cmd.data() {
+                    tracing::warn!(?cmd, ?data, "the acceptor echoed a setting with other data");
+                }
+                Ok(())
+            }
+            Reply::Ack => Ok(()),
             Reply::InvalidCommand => Err(AcceptorError::Refused(cmd)),
             got => Err(AcceptorError::Unexpected { sent: cmd, got }),
         }

@@ -147,6 +147,8 @@ struct Head {
     refused: u8,
     /// The head escrows every note whatever the mask says (a head that reads `C0` its own way).
     ignores_mask: bool,
+    /// The head answers a setting with ACK instead of echoing it (hardware.md §9 does not say).
+    acks_settings: bool,
     jam_next_stack: bool,
     jam_next_read: bool,
     cheat_next: bool,
@@ -165,6 +167,7 @@ impl Head {
             inhibited: true,
             refused: 0,
             ignores_mask: false,
+            acks_settings: false,
             jam_next_stack: false,
             jam_next_read: false,
             cheat_next: false,
@@ -317,14 +320,23 @@ impl Head {
             }
             // A head takes no settings until the host has RESET it after a power-up.
             (0xC0 | 0xC1 | 0xC3 | 0xC4 | 0xC5, _) if matches!(self.phase, Phase::PowerUp(_)) => invalid(),
-            (0xC0, [d1, d2]) => {
+            (0xC0, [d1, _]) => {
                 self.refused = *d1;
-                Some(frame(0xC0, &[*d1, *d2]))
+                if self.acks_settings {
+                    ack()
+                } else {
+                    Some(frame(cmd, data))
+                }
             }
             (0xC3, [d]) => {
                 self.inhibited = *d == 0x01;
-                Some(frame(0xC3, &[*d]))
+                if self.acks_settings {
+                    ack()
+                } else {
+                    Some(frame(cmd, data))
+                }
             }
+            (0xC1 | 0xC4 | 0xC5, _) if self.acks_settings => ack(),
             (0xC1 | 0xC4 | 0xC5, _) => Some(frame(cmd, data)),
             (0x88, _) => Some(frame(0x88, b"YZ-ID003-SIM V1.00")),
             (0x8A, _) => Some(frame(0x8A, &NOTES.iter().flat_map(|(_, _, line)| *line).collect::<Vec<_>>())),
@@ -403,6 +415,11 @@ impl AcceptorSim {
     /// walked away, or the power failed); returns how many.
     pub fn take_back_queued(&self) -> usize {
         std::mem::take(&mut lock(&self.head).queue).len()
+    }
+
+    /// From now on the head answers every setting with ACK instead of echoing it.
+    pub fn acknowledge_settings(&self) {
+        lock(&self.head).acks_settings = true;
     }
 
     /// From now on the head escrows every note the `C0` mask refuses (its bit order is not

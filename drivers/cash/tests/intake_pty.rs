@@ -93,6 +93,17 @@ async fn a_note_the_kiosk_does_not_take_goes_back_even_if_the_head_escrows_it() 
 }
 
 #[tokio::test]
+async fn a_head_that_acknowledges_settings_instead_of_echoing_them_still_takes_notes() {
+    let sim = AcceptorSim::start().unwrap();
+    sim.acknowledge_settings();
+    let mut acceptor = ready(&sim).await;
+    let mut intake = Intake::new(Fen(2000), Overpay::Refused);
+    sim.insert(20);
+    assert!(drive(&mut acceptor, &mut intake, 30, |_| {}).await);
+    assert_eq!((sim.log().stacker, intake.credited()), (vec![20], Fen(2000)));
+}
+
+#[tokio::test]
 async fn with_prepayment_a_large_note_is_taken_and_the_rest_is_prepaid() {
     let sim = AcceptorSim::start().unwrap();
     let mut acceptor = ready(&sim).await;
