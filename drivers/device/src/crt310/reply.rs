@@ -94,16 +94,17 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
-    /// From the E byte.
+    /// From the E byte: binary (`00`…`07`, hardware.md §2.2) or the same code as an ASCII
+    /// digit (`30`…`37`: §2 says the family's "status and error codes are ASCII digits").
     pub const fn from_byte(b: u8) -> Self {
         match b {
-            0x00 => ErrorCode::BadCommand,
-            0x01 => ErrorCode::BadParameter,
-            0x02 => ErrorCode::CannotExecute,
-            0x04 => ErrorCode::BadData,
-            0x05 => ErrorCode::SupplyVoltage,
-            0x06 => ErrorCode::AbnormalCard,
-            0x07 => ErrorCode::MainPowerLost,
+            0x00 | 0x30 => ErrorCode::BadCommand,
+            0x01 | 0x31 => ErrorCode::BadParameter,
+            0x02 | 0x32 => ErrorCode::CannotExecute,
+            0x04 | 0x34 => ErrorCode::BadData,
+            0x05 | 0x35 => ErrorCode::SupplyVoltage,
+            0x06 | 0x36 => ErrorCode::AbnormalCard,
+            0x07 | 0x37 => ErrorCode::MainPowerLost,
             other => ErrorCode::Unknown(other),
         }
     }
@@ -361,7 +362,10 @@ mod tests {
         for (e, code) in listed {
             assert_eq!(parse_reply(&[0x4E, 0x30, e]), Ok(Reply::Negative { cm: 0x30, error: code }));
             assert_eq!(code.byte(), e);
+            // The same code as an ASCII digit (§2: "error codes are ASCII digits").
+            assert_eq!(ErrorCode::from_byte(e + 0x30), code);
         }
+        assert_eq!(ErrorCode::from_byte(0x33), ErrorCode::Unknown(0x33));
         assert_eq!(
             parse_reply(&[0x4E, 0x30, 0x03]),
             Ok(Reply::Negative { cm: 0x30, error: ErrorCode::Unknown(0x03) })
