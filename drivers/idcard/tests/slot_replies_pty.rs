@@ -25,6 +25,15 @@ fn port(path: &Path) -> SlotPort<SerialConnector> {
 }
 
 #[tokio::test]
+async fn a_damaged_or_lost_status_reply_is_asked_for_again() {
+    use device::{Fault, FaultPlan};
+    let sim = IdSim::start().unwrap();
+    let mut slot = port(sim.slot_path());
+    sim.set_slot_faults(FaultPlan::named("bad line").then(Fault::CorruptChecksum).then(Fault::DropReply));
+    assert_eq!(slot.status().await.unwrap().position, CardPosition::NoCard);
+}
+
+#[tokio::test]
 async fn the_slot_driver_reads_the_simulators_status_move_and_reset_replies() {
     let sim = IdSim::start().unwrap();
     let mut slot = port(sim.slot_path());

@@ -138,10 +138,23 @@ impl<C: Connector> SlotPort<C> {
         }
     }
 
-    /// Reads `31 30`.
+    /// Reads `31 30`. A reply lost or damaged on the line is asked for again (twice): reading
+    /// the status changes nothing, unlike a move, whose outcome is read instead.
     pub async fn status(&mut self) -> Result<SlotStatus, SlotError> {
-        let data = self.execute(SlotCommand::Status).await?;
-        ReaderStatus::from_data(&data).ok_or(SlotError::Mismatch)
+        let mut again = 2;
+        loop {
+            let read = match self.execute(SlotCommand::Status).await {
+                Ok(data) => ReaderStatus::from_data(&data).ok_or(SlotError::Mismatch),
+                Err(e) => Err(e),
+            };
+            match read {
+                Err(SlotError::Decode(_) | SlotError::ReplyLost) if again > 0 => {
+                    again -= 1;
+                    tracing::debug!("id slot: status reply damaged or lost; asking again");
+                }
+                read => return read,
+            }
+        }
     }
 
     /// Cancels whatever the reader is doing: EOT, and a brief wait for its EOT.
