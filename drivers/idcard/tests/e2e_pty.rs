@@ -95,6 +95,26 @@ async fn a_card_left_inside_at_start_up_is_held_at_the_gate_after_the_init() {
 }
 
 #[tokio::test]
+async fn a_slot_that_went_silent_gets_its_init_again_before_the_next_command() {
+    // hardware.md §2.5: "Power-up: always init first". A reader that stopped answering may
+    // have lost its power: when it answers again, the init goes before anything else.
+    let sim = IdSim::start().unwrap();
+    let reader = ready_reader(&sim).await;
+    let slot = reader.slot().unwrap().clone();
+    sim.set_slot_powered(false);
+    assert!(
+        matches!(slot.status().await, Err(idcard::SlotError::NoAck)),
+        "a reader switched off answers nothing"
+    );
+    sim.set_slot_powered(true);
+    let before = sim.slot_log().len();
+    slot.status().await.unwrap();
+    let log = sim.slot_log();
+    assert_eq!(log.get(before).map(Vec::as_slice), Some(&[0x30, 0x30][..]), "{:02X?}", &log[before..]);
+    assert_eq!(log.last().map(Vec::as_slice), Some(&[0x31, 0x30][..]));
+}
+
+#[tokio::test]
 async fn a_2_9_second_press_does_nothing() {
     let sim = IdSim::start().unwrap();
     sim.set_read_delay(Duration::from_secs(4));

@@ -64,6 +64,8 @@ struct World {
     read_delay: Duration,
     sam_log: Vec<Command>,
     slot_faults: FaultPlan,
+    /// The slot's reader is powered off: it swallows every byte and answers nothing, not even ACK.
+    slot_off: bool,
     move_delay: Duration,
     next_move_delay: Option<Duration>,
     jammed: bool,
@@ -88,6 +90,7 @@ impl World {
             read_delay: Duration::from_millis(50),
             sam_log: Vec::new(),
             slot_faults: FaultPlan::none(),
+            slot_off: false,
             move_delay: Duration::from_millis(30),
             next_move_delay: None,
             jammed: false,
@@ -297,6 +300,10 @@ impl Mechanics for World {
         self.slot_log.push(received.to_vec());
     }
 
+    fn is_silent(&self) -> bool {
+        self.slot_off
+    }
+
     fn discontinued(&mut self) {
         self.eots += 1;
     }
@@ -406,6 +413,11 @@ impl IdSim {
     /// Applies `plan` to the slot's replies (not to its ACKs).
     pub fn set_slot_faults(&self, plan: FaultPlan) {
         self.lock().slot_faults = plan;
+    }
+
+    /// Switches the slot's reader off (no byte at all, not even ACK) or on again.
+    pub fn set_slot_powered(&self, on: bool) {
+        self.lock().slot_off = !on;
     }
 
     /// How long `30 01` takes (RF + crypto); the card must still be in the field at the end.

@@ -118,6 +118,7 @@ async fn run<C: Connector>(
                     continue;
                 }
                 let r = preemptible(&force, port.status()).await;
+                initialised &= !reader_gone(&r);
                 out_of_service |= answer(reply, r, &mut port, &events).await;
             }
             Job::Operate(cmd, reply) => {
@@ -126,6 +127,7 @@ async fn run<C: Connector>(
                     continue;
                 }
                 let r = preemptible(&force, port.operate(cmd)).await;
+                initialised &= !reader_gone(&r);
                 out_of_service |= answer(reply, r, &mut port, &events).await;
             }
         }
@@ -145,6 +147,16 @@ async fn start_up<C: Connector>(port: &mut SlotPort<C>) -> Result<(), SlotError>
         port.operate(SlotCommand::Move(Position::Gate)).await?;
     }
     Ok(())
+}
+
+/// The reader went silent or its port went away: when it answers again it may have powered up
+/// anew, so its init goes first again (hardware.md §2.5).
+fn reader_gone<T>(result: &Option<Result<T, SlotError>>) -> bool {
+    match result {
+        Some(Err(SlotError::NoAck)) => true,
+        Some(Err(SlotError::Transport(e))) => e.is_link_lost(),
+        _ => false,
+    }
 }
 
 /// [`start_up`] unless a forced eject comes first: whether the reader answered the init, and
