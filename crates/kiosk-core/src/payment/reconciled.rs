@@ -154,7 +154,7 @@ pub(super) fn staff_resolved(p: &mut Payment, outcome: StaffOutcome) -> Vec<Effe
                 return vec![];
             }
             for line in p.lines.iter_mut().filter(|l| !written_off(l)) {
-                *line = LineState::WrittenOff { biller_txn: "per staff".into(), card: None };
+                *line = LineState::WrittenOff { biller_txn: LineState::BY_STAFF.into(), card: None };
             }
             // Refunds refused or never confirmed are void: staff found the money with the billers.
             p.refunds.clear();

@@ -151,8 +151,17 @@ pub enum LineState {
 }
 
 impl LineState {
+    /// The biller transaction of a line staff declared delivered: credited by hand (at the
+    /// counter, under the counter's own reference), never by a write-off of ours.
+    pub const BY_STAFF: &'static str = "per staff";
+
     pub fn is_resolved(&self) -> bool {
         matches!(self, LineState::WrittenOff { .. } | LineState::Rejected { .. } | LineState::Unconfirmed)
+    }
+
+    /// Written off because staff said so, not because a biller answered our write-off.
+    pub fn written_off_by_staff(&self) -> bool {
+        matches!(self, LineState::WrittenOff { biller_txn, .. } if biller_txn == Self::BY_STAFF)
     }
 }
 

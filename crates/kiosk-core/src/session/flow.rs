@@ -205,10 +205,17 @@ impl Session {
         self.deadline.map(|d| ((d.0 - now.0).max(0) + 999) / 1000)
     }
 
-    /// Money may be moving: nothing times out and nobody can leave; the payment machine decides.
-    /// The cash rule before the first note moves nothing yet.
+    /// Money may be moving: nobody can leave; the payment machine decides. The cash rule before
+    /// the first note moves nothing yet.
     pub fn money_in_flight(&self) -> bool {
         self.phase().is_some_and(|phase| phase != PayPhase::CashRule)
+    }
+
+    /// The acceptor is taking the customer's notes: money in flight, but the customer's own
+    /// pace sets it. Like any screen that waits for them, it has an inactivity limit, warned 30 s
+    /// ahead with 继续办理 (item 32); reached, it ends the intake as 结束投币 does.
+    pub fn taking_cash(&self) -> bool {
+        self.phase() == Some(PayPhase::TakingCash)
     }
 
     /// Cash can pay what is on screen now: the acceptor takes notes, and notes can make the
@@ -291,7 +298,7 @@ impl Session {
                     }
                 }
             }
-            Input::Cash(progress) => self.cash_news(progress, &mut out),
+            Input::Cash(progress) => self.cash_news(progress, now, &mut out),
             Input::Finished(outcome) => self.finished(outcome, now, &mut out),
             Input::Availability(availability) => self.availability_changed(availability, now, &mut out),
             Input::ReceiptPrinted => {
@@ -463,7 +470,7 @@ impl Session {
             Intent::StartCash => {
                 if let Stage::Paying(payment) = &mut self.stage {
                     payment.phase = Some(PayPhase::TakingCash);
-                    self.deadline = None;
+                    self.arm_deadline(now);
                     out.push(Command::Pay { method: MethodChoice::Cash });
                     out.push(Command::Speak(speech::phase_lines(PayPhase::TakingCash, self.lang)));
                 }
@@ -699,7 +706,7 @@ impl Session {
 
     /// The acceptor's news: the amounts on screen, and what to say (each note as it is credited,
     /// a returned note's reason, a call for staff).
-    fn cash_news(&mut self, progress: CashProgress, out: &mut Vec<Command>) {
+    fn cash_news(&mut self, progress: CashProgress, now: Ts, out: &mut Vec<Command>) {
         let lang = self.lang;
         let Stage::Paying(payment) = &mut self.stage else { return };
         if payment.method != MethodChoice::Cash {
@@ -708,6 +715,11 @@ impl Session {
         let heard = progress.heard.clone();
         let line = words::cash_progress_line(&progress, lang);
         payment.cash = Some(progress);
+        if heard != CashHeard::Nothing && self.deadline.is_some() {
+            // A note in (or back) is the customer at work: their time starts again.
+            self.warning = false;
+            self.arm_deadline(now);
+        }
         match heard {
             CashHeard::Nothing => {}
             CashHeard::Credited(_) => {
@@ -785,9 +797,10 @@ impl Session {
             }
         }
         let Some(deadline) = self.deadline else { return };
-        // Money in flight: the payment machine decides. A look-up under way: its job has its own
-        // time limit, and the screen never changes mid-action (item 33).
-        if self.money_in_flight() || self.busy() {
+        // Money in flight: the payment machine decides (but the customer's own pace sets how
+        // long notes are awaited). A look-up under way: its job has its own time limit, and the
+        // screen never changes mid-action (item 33).
+        if (self.money_in_flight() && !self.taking_cash()) || self.busy() {
             return;
         }
         let screen = self.screen();
@@ -820,6 +833,15 @@ impl Session {
 
     /// The screen's limit, `due`, passed unanswered.
     fn timed_out(&mut self, due: Ts, now: Ts, out: &mut Vec<Command>) {
+        if self.taking_cash() {
+            // No note and no answer to the warning: the intake ends as 结束投币 ends it; what
+            // went in is paid, and the payment's end takes the customer on.
+            self.deadline = None;
+            self.warning = false;
+            out.push(Command::StopCash);
+            out.push(Command::Speak(vec![words::finishing_cash(self.lang).into()]));
+            return;
+        }
         if let (true, Stage::Result(ending)) = (self.result_protected(), &self.stage) {
             // Money moved: the customer still gets the farewell (which says what to take), even
             // if a staff screen opened over the result was left; the staff stay signed in until
@@ -919,6 +941,7 @@ impl Session {
             // The receipt question is a question: an input screen's time and warning (item 33).
             Screen::Result if self.receipt() == Some(&ReceiptState::Offered) => Some(self.input_limit()),
             Screen::Result => Some(self.timing.result),
+            Screen::Paying if self.taking_cash() => Some(self.input_limit()),
             Screen::Paying if self.money_in_flight() => None,
             Screen::Paying => Some(self.input_limit()),
             s if s.waits_for_input() => Some(self.input_limit()),

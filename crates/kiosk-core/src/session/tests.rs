@@ -991,7 +991,8 @@ fn cash_says_the_no_change_rule_before_the_first_note_and_each_note_after() {
     let cmds = tap(&mut s, Intent::StartCash, at);
     assert!(cmds.contains(&Command::Pay { method: MethodChoice::Cash }));
     assert_eq!(s.phase(), Some(PayPhase::TakingCash));
-    assert!(s.money_in_flight() && !s.may_leave() && s.deadline().is_none());
+    // Money is in flight (nobody leaves), but the customer's pace has a limit (item 32).
+    assert!(s.money_in_flight() && !s.may_leave() && s.deadline().is_some());
 
     let note =
         CashProgress { inserted: Fen(5000), still_due: Fen(7000), heard: CashHeard::Credited(Fen(5000)) };
@@ -1008,6 +1009,44 @@ fn cash_says_the_no_change_rule_before_the_first_note_and_each_note_after() {
     // 结束投币 stops the acceptor; the payment's end takes the customer on.
     let cmds = tap(&mut s, Intent::FinishCash, at + 900);
     assert!(cmds.contains(&Command::StopCash));
+}
+
+#[test]
+fn taking_cash_warns_before_its_limit_restarts_with_each_note_and_ends_the_intake_when_it_passes() {
+    let mut at = 0;
+    let mut s = to_method(&mut at);
+    with_cash(&mut s, true);
+    let Stage::Method(order) = &mut s.stage else { panic!("{:?}", s.stage) };
+    order.found = Found::Bill(bill(12_000));
+    at += 600;
+    tap(&mut s, Intent::ChooseMethod(MethodChoice::Cash), at);
+    at += 600;
+    tap(&mut s, Intent::StartCash, at);
+    assert!(s.taking_cash());
+    // Item 32: the limit is announced 30 s ahead, with 继续办理.
+    let limit = s.deadline().unwrap().0;
+    let warned = s.step(Input::Tick, Ts(limit - 29_000));
+    assert!(s.warning && s.allowed(&Intent::Extend), "{warned:?}");
+    assert!(!warned.contains(&Command::StopCash));
+    // A note going in is the customer at work: the warning goes and the time starts again.
+    let note =
+        CashProgress { inserted: Fen(5000), still_due: Fen(7000), heard: CashHeard::Credited(Fen(5000)) };
+    let first = limit;
+    s.step(Input::Cash(note), Ts(first - 20_000));
+    assert!(!s.warning);
+    let limit = s.deadline().unwrap().0;
+    assert_eq!(limit, first - 20_000 + 60_000, "60 s again from the note");
+    // 继续办理 restarts it too.
+    s.step(Input::Tick, Ts(limit - 29_000));
+    assert!(s.warning);
+    tap(&mut s, Intent::Extend, limit - 28_000);
+    assert!(!s.warning && s.deadline().unwrap().0 > limit);
+    // Unanswered, the limit ends the intake as 结束投币 does; what went in is paid.
+    let limit = s.deadline().unwrap().0;
+    let ended = s.step(Input::Tick, Ts(limit + 1));
+    assert!(ended.contains(&Command::StopCash), "{ended:?}");
+    assert_eq!(s.screen(), Screen::Paying, "the payment's end takes the customer on");
+    assert!(!s.step(Input::Tick, Ts(limit + 5_000)).contains(&Command::StopCash), "once");
 }
 
 #[test]

@@ -80,6 +80,13 @@ impl Runtime {
                 "{order_ref}: the journal does not hold {reference} as written off"
             )));
         }
+        // Staff declared it delivered: credited by hand under the counter's own reference (or,
+        // after a reverse, R7 forbids any write-off). Ours sent now would credit it twice.
+        if payment.lines[line].written_off_by_staff() {
+            return Err(RuntimeError::NoWriteOffToAskAbout(format!(
+                "{order_ref}: staff settled {reference} by hand; the biller is not asked again"
+            )));
+        }
         let Some(channel) = payment.channel else {
             return Err(RuntimeError::NoWriteOffToAskAbout(format!(
                 "{order_ref} was paid through no channel"

@@ -314,12 +314,13 @@ fn gas_notice(error: &GasError) -> Notice {
     }
 }
 
-/// How long a cash customer may stand without a note going in before the notes so far are
-/// paid as they are (and nothing, if none went in): a slow, careful customer's minutes.
-const CASH_IDLE: Duration = Duration::from_secs(120);
+/// A backstop only. The screen itself ends the intake after its inactivity limit (60 s, 120 s
+/// in 长辈模式, restarted by every note and by 继续办理, warned 30 s ahead: the session's
+/// `taking_cash`), as 结束投币 does; this ends it should the screen never say so (a stalled UI).
+const CASH_IDLE: Duration = Duration::from_secs(15 * 60);
 
-/// The customer at the acceptor, as the screen knows them: gone when they tap 结束投币 or when
-/// no note has gone in for [`CASH_IDLE`].
+/// The customer at the acceptor, as the screen knows them: gone when they tap 结束投币, when the
+/// screen's limit passes without a note, or (backstop) after [`CASH_IDLE`] without one.
 struct UiCashCustomer {
     stop: Arc<std::sync::atomic::AtomicBool>,
     idle: IdleCustomer,

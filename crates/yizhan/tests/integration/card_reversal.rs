@@ -178,6 +178,14 @@ async fn an_armed_reversal_of_a_payment_staff_settled_is_closed_not_sent() {
     };
     let resolved = kiosk.runtime().settle_externally(a, event, &Quiet).await.unwrap();
     assert_eq!(resolved.state, State::Done);
+    // Credited by hand at the counter: asking the biller again (the recon desk's action) never
+    // sends our write-off for it, which would credit the bill twice (and R7: A was reversing).
+    let reference = resolved.order.lines[0].biller_ref.clone();
+    let again = kiosk.runtime().write_off_again(&a_id, &reference, "S002").await;
+    assert!(
+        matches!(&again, Err(yizhan::runtime::RuntimeError::NoWriteOffToAskAbout(why)) if why.contains("by hand")),
+        "{again:?}"
+    );
 
     // The next bank card customer: the runtime closes A's record against A, sends nothing for
     // it, and the sale goes through.
