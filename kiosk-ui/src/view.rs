@@ -371,7 +371,7 @@ fn bill_rows(order: &Order, lang: Lang) -> Vec<Fact> {
     match &order.found {
         Found::Bill(bill) => {
             let paying = words::utility_name(bill.utility, lang).into();
-            rows.extend(payee_rows(lang, paying, bill.account.masked(), &bill.holder_masked, true));
+            rows.extend(payee_rows(lang, paying, bill.account.masked(), &bill.holder_masked));
             rows.push(row(tr(lang, "Address").into(), bill.address_masked.clone(), false));
             if let Some(period) = &bill.period {
                 rows.push(row(tr(lang, "Billing period").into(), period.clone(), false));
@@ -386,7 +386,7 @@ fn bill_rows(order: &Order, lang: Lang) -> Vec<Fact> {
         }
         Found::Joint(joint) => {
             let paying = words::service_name(Service::Joint, lang).into();
-            rows.extend(payee_rows(lang, paying, joint.joint_account.masked(), &joint.holder_masked, true));
+            rows.extend(payee_rows(lang, paying, joint.joint_account.masked(), &joint.holder_masked));
             for bill in &joint.bills {
                 rows.push(row(
                     words::utility_name(bill.utility, lang).into(),
@@ -405,11 +405,13 @@ fn bill_rows(order: &Order, lang: Lang) -> Vec<Fact> {
 
 /// What is paid and for whom: the three rows the confirm screen and the result share. `key`: the
 /// first two are key facts (larger) on the confirm screen, not on the result.
-fn payee_rows(lang: Lang, paying: String, account: String, holder: &str, key: bool) -> [Fact; 3] {
+/// 缴费项目, 户号 and 户名: the first two are key facts wherever they stand (item 4: ≥ 1.3× the
+/// body size).
+fn payee_rows(lang: Lang, paying: String, account: String, holder: &str) -> [Fact; 3] {
     let row = |label: &str, value: String, key: bool| Fact { label: label.into(), value: value.into(), key };
     [
-        row(tr(lang, "Paying for"), paying, key),
-        row(tr(lang, "Account"), account, key),
+        row(tr(lang, "Paying for"), paying, true),
+        row(tr(lang, "Account"), account, true),
         row(tr(lang, "Name"), holder.to_string(), false),
     ]
 }
@@ -426,11 +428,11 @@ fn result_rows(ending: &Ending, s: &Session) -> Vec<Fact> {
     match &ending.order.found {
         Found::Bill(bill) => {
             let paying = words::utility_name(bill.utility, lang).into();
-            rows.extend(payee_rows(lang, paying, bill.account.masked(), &bill.holder_masked, false));
+            rows.extend(payee_rows(lang, paying, bill.account.masked(), &bill.holder_masked));
         }
         Found::Joint(joint) => {
             let paying = words::service_name(Service::Joint, lang).into();
-            rows.extend(payee_rows(lang, paying, joint.joint_account.masked(), &joint.holder_masked, false));
+            rows.extend(payee_rows(lang, paying, joint.joint_account.masked(), &joint.holder_masked));
             let paid_whole = outcome.kind == OutcomeKind::Paid;
             for bill in joint.bills.iter().filter(|b| paid_whole && b.amount_due.is_positive()) {
                 rows.push(row(
@@ -444,10 +446,10 @@ fn result_rows(ending: &Ending, s: &Session) -> Vec<Fact> {
             rows.push(row(
                 tr(lang, "Paying for").into(),
                 words::service_name(Service::GasCard, lang).into(),
-                false,
+                true,
             ));
             rows.push(row(tr(lang, "Gas card").into(), card.card_masked.clone(), false));
-            rows.push(row(tr(lang, "Account").into(), card.account.masked(), false));
+            rows.push(row(tr(lang, "Account").into(), card.account.masked(), true));
         }
     }
     let total = match outcome.kind {

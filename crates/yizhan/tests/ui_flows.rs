@@ -405,6 +405,8 @@ fn a_timeout_warning_extended_twice_then_a_timeout_clears_everything() {
         .next()
         .expect("the warning is on screen");
         assert_eq!(banner.accessible_live_region(), Some(AccessibleLiveness::Assertive));
+        // accessibility.md §2 test 6 asks this of the element labelled 继续办理 itself.
+        assert_eq!(warning.accessible_live_region(), Some(AccessibleLiveness::Assertive));
         assert!(k.heard.transcript().contains("30秒后将自动退出"), "and spoken");
         drop(warning);
         k.tap("继续办理");

@@ -158,7 +158,15 @@ impl Session {
 
     /// A look-up, scan or card read is under way: its buttons are disabled.
     pub fn busy(&self) -> bool {
-        matches!(&self.stage, Stage::FindAccount(Finding { lookup: Some(_), .. }))
+        self.lookup().is_some()
+    }
+
+    /// The look-up under way on the find-account screen, if any.
+    pub fn lookup(&self) -> Option<Lookup> {
+        match &self.stage {
+            Stage::FindAccount(Finding { lookup, .. }) => *lookup,
+            _ => None,
+        }
     }
 
     /// The account as entered (typed or read), from the find-account screen on.
@@ -324,10 +332,18 @@ impl Session {
                 out.push(Command::Speak(vec![words::headset_line(plugged, self.lang).into()]));
             }
             Input::Headset(_) => {}
-            Input::Eject(feedback) => {
+            Input::Eject(feedback) if feedback.is_shown() => {
                 self.eject = Some(feedback);
                 out.push(Command::Speak(vec![speech::eject_line(feedback, self.lang).into()]));
             }
+            // A short press let go, or the card taken: what the screen said of it goes.
+            Input::Eject(EjectFeedback::Released) if self.eject == Some(EjectFeedback::Held) => {
+                self.eject = None
+            }
+            Input::Eject(EjectFeedback::Taken) if self.eject == Some(EjectFeedback::Ejected) => {
+                self.eject = None
+            }
+            Input::Eject(_) => {}
             Input::StaffSignedIn { staff_id } => {
                 if self.screen() == Screen::StaffSignIn {
                     self.pin_failures = 0;
@@ -926,6 +942,9 @@ impl Session {
             self.notice = None;
             self.eject = None;
             self.focus = None;
+            // The last screen's words stop before this one's, whatever changed it (a tap, a
+            // bill found, the payment's end, a timeout: item 38).
+            out.push(Command::StopSpeech);
         }
         self.warning = false;
         self.arm_deadline(now);

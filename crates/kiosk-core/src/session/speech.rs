@@ -259,6 +259,11 @@ pub fn eject_line(feedback: EjectFeedback, lang: Lang) -> &'static str {
             tr(lang, "Keep holding the red button for 3 seconds and your ID card will come out.")
         }
         EjectFeedback::Ejected => tr(lang, "Your ID card is out; please take it."),
+        EjectFeedback::Failed => {
+            tr(lang, "Your ID card could not be brought out. Please call staff; they will get it for you.")
+        }
+        // Nothing to say: these only clear what was shown.
+        EjectFeedback::Released | EjectFeedback::Taken => "",
     }
 }
 

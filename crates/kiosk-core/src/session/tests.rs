@@ -573,14 +573,38 @@ fn a_staff_screen_over_a_paid_result_is_no_way_around_the_farewell() {
 }
 
 #[test]
+fn the_red_buttons_news_comes_and_goes_with_the_button_and_the_card() {
+    let mut s = Session::default();
+    tap(&mut s, Intent::Start(Service::Joint), 0);
+    // A press let go before 3 s: "keep holding" goes again.
+    s.step(Input::Eject(EjectFeedback::Held), Ts(1_000));
+    assert_eq!(s.eject, Some(EjectFeedback::Held));
+    assert!(s.step(Input::Eject(EjectFeedback::Released), Ts(2_000)).is_empty());
+    assert_eq!(s.eject, None);
+    // Out, then taken: "please take it" goes.
+    s.step(Input::Eject(EjectFeedback::Ejected), Ts(3_000));
+    s.step(Input::Eject(EjectFeedback::Released), Ts(3_100));
+    assert_eq!(s.eject, Some(EjectFeedback::Ejected), "a late release does not hide the card's news");
+    s.step(Input::Eject(EjectFeedback::Taken), Ts(4_000));
+    assert_eq!(s.eject, None);
+    // Stuck: said and shown, staff needed.
+    let said = spoken(&s.step(Input::Eject(EjectFeedback::Failed), Ts(5_000)));
+    assert!(said.contains("工作人员"), "{said}");
+    assert_eq!(s.eject, Some(EjectFeedback::Failed));
+}
+
+#[test]
 fn a_look_up_under_way_pauses_the_timeout_and_staff_are_signed_out_when_the_session_ends() {
     let mut s = Session::default();
     tap(&mut s, Intent::StaffSignInOpen, 0);
     s.step(Input::StaffSignedIn { staff_id: "S001".into() }, Ts(100));
     tap(&mut s, Intent::StaffBackToCustomer, 1_000);
     tap(&mut s, Intent::Start(Service::Joint), 2_000);
-    tap(&mut s, Intent::ReadIdCard, 3_000);
+    let said = spoken(&tap(&mut s, Intent::ReadIdCard, 3_000));
     assert!(s.busy());
+    // What is said is shown: how to get the ID card back is on the screen too (item 43).
+    assert!(words::prompt(&s).contains("红色按钮3秒"), "{}", words::prompt(&s));
+    assert!(said.contains(&words::prompt(&s)), "{said}");
     assert!(s.step(Input::Tick, Ts(10 * 60_000)).is_empty(), "no warning, no timeout mid-look-up");
     s.step(Input::ScannedAccount { utility: None, account: "3900000005".into() }, Ts(10 * 60_000 + 1));
     assert!(s.account().is_some_and(|a| a.read), "a number read from a card is shown masked");
@@ -596,8 +620,12 @@ fn after_money_moved_the_result_is_left_only_through_the_receipt_offer_and_the_f
     let mut at = 0;
     let mut s = to_method(&mut at);
     tap(&mut s, Intent::ChooseMethod(MethodChoice::Code), at + 600);
-    s.step(Input::Finished(outcome(OutcomeKind::Paid, "K1", 12345)), Ts(at + 1_000));
+    let cmds = s.step(Input::Finished(outcome(OutcomeKind::Paid, "K1", 12345)), Ts(at + 1_000));
     assert_eq!(s.screen(), Screen::Result);
+    // A new screen's words come after a stop, even when no tap changed it (item 38).
+    let stop = cmds.iter().position(|c| *c == Command::StopSpeech).expect("a stop");
+    let speak = cmds.iter().position(|c| matches!(c, Command::Speak(_))).expect("the result said");
+    assert!(stop < speak, "{cmds:?}");
     assert!(!s.may_leave());
     tap(&mut s, Intent::Back, at + 2_000);
     tap(&mut s, Intent::Exit, at + 3_000);

@@ -347,8 +347,21 @@ impl Notice {
 pub enum EjectFeedback {
     /// Held: "keep holding for 3 seconds".
     Held,
+    /// Let go before 3 s: nothing happens, and "keep holding" goes from the screen.
+    Released,
     /// The card is at the gate.
     Ejected,
+    /// The card was taken from the gate: "please take it" goes from the screen.
+    Taken,
+    /// The card could not be brought out (a jam, the motor, the power): staff must get it.
+    Failed,
+}
+
+impl EjectFeedback {
+    /// Whether this news is shown (and said); `Released` and `Taken` only clear what was.
+    pub fn is_shown(self) -> bool {
+        !matches!(self, EjectFeedback::Released | EjectFeedback::Taken)
+    }
 }
 
 /// A tap (or a key) on the screen. Everything the customer or staff can do.

@@ -4,7 +4,7 @@
 //! the button labels in the .slint files.
 
 use super::types::*;
-use super::{Printout, Session};
+use super::{speech, Printout, Session};
 use crate::{Fen, Utility};
 pub use catalogue::{tr, trf};
 
@@ -100,6 +100,9 @@ pub fn prompt(s: &Session) -> String {
     let lang = s.lang;
     let p = match s.screen() {
         Screen::Attract => tr(lang, "Tap what you want to pay. For larger text tap \"Large text\"; for help tap \"Call staff\"."),
+        // While a look-up runs its instruction is the prompt, shown as it is said (item 43:
+        // a deaf customer must also read how to get the ID card back).
+        Screen::FindAccount if s.lookup().is_some() => s.lookup().map_or("", |l| speech::lookup_line(l, lang)),
         Screen::FindAccount => match s.service() {
             Some(Service::GasCard) => tr(lang, "Insert your gas card into the IC card slot, then tap \"Read gas card\"."),
             Some(Service::Joint) => tr(lang, "Type the joint account number and tap \"Look up\", or tap \"Scan bill\" or \"Read ID card\"."),

@@ -164,8 +164,9 @@ impl KioskUi {
         Ok(ui)
     }
 
-    /// The red forced-eject button: feedback when it is pressed, and when the card is out. Runs
-    /// for the life of the kiosk, whatever the screen or the reader is doing.
+    /// The red forced-eject button: feedback when it is pressed, let go early, when the card is
+    /// out, taken, or cannot come out. Runs for the life of the kiosk, whatever the screen or the
+    /// reader is doing.
     fn watch_id_slot(&self) {
         let (backend, tx) = (self.backend.clone(), self.news_tx.clone());
         self.tokio.spawn(async move {
@@ -174,7 +175,10 @@ impl KioskUi {
             loop {
                 let feedback = match events.recv().await {
                     Ok(idcard::IdEvent::ButtonPressed) => EjectFeedback::Held,
+                    Ok(idcard::IdEvent::ButtonReleased { .. }) => EjectFeedback::Released,
                     Ok(idcard::IdEvent::CardEjected { .. }) => EjectFeedback::Ejected,
+                    Ok(idcard::IdEvent::CardTaken) => EjectFeedback::Taken,
+                    Ok(idcard::IdEvent::EjectFailed) => EjectFeedback::Failed,
                     Ok(_) => continue,
                     Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
                     Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
