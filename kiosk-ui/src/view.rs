@@ -267,8 +267,10 @@ fn frame(kiosk: &Kiosk<'_>, s: &Session, facts: &KioskFacts, now: Ts) {
     kiosk.set_notice_error(s.notice.as_ref().is_some_and(|n| n.kind == NoticeKind::Error));
     kiosk.set_warning(s.warning);
     kiosk.set_seconds_left(s.seconds_left(now).unwrap_or(0) as i32);
-    kiosk.set_can_leave(s.may_leave());
-    kiosk.set_can_go_back(s.may_leave() || s.staff_screen.is_some());
+    // Enabled only where they act: greyed on the start screen, during a look-up, while money
+    // moves (the footer keeps them in place on every screen, item 26).
+    kiosk.set_can_leave(s.allowed(&Intent::Exit));
+    kiosk.set_can_go_back(s.allowed(&Intent::Back));
     kiosk.set_volume(i32::from(s.volume));
     let focus = s.focused_choice().and_then(|choice| taps::tap_of(&choice));
     kiosk.set_has_focus(focus.is_some());
