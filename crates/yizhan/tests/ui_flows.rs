@@ -766,6 +766,9 @@ fn large_text_keeps_its_name_when_on_and_turns_off_again() {
     let k = Kiosk::start();
     let toggle = k.find("长辈模式");
     assert_eq!(toggle.accessible_checked(), Some(false));
+    // Item 49: MIIT's name, with the aliases people know it by.
+    let aliases = toggle.accessible_description().unwrap_or_default();
+    assert!(["关怀版", "亲情版", "关爱版"].iter().all(|a| aliases.contains(a)), "{aliases}");
     k.tap("长辈模式");
     assert!(k.ui.borrow().session().large);
     k.tap("电费");
