@@ -405,10 +405,8 @@ fn bill_rows(order: &Order, lang: Lang) -> Vec<Fact> {
     rows
 }
 
-/// What is paid and for whom: the three rows the confirm screen and the result share. `key`: the
-/// first two are key facts (larger) on the confirm screen, not on the result.
-/// 缴费项目, 户号 and 户名: the first two are key facts wherever they stand (item 4: ≥ 1.3× the
-/// body size).
+/// What is paid and for whom: the three rows the confirm screen and the result share. 缴费项目
+/// and 户号 are key facts wherever they stand (item 4: ≥ 1.3× the body size).
 fn payee_rows(lang: Lang, paying: String, account: String, holder: &str) -> [Fact; 3] {
     let row = |label: &str, value: String, key: bool| Fact { label: label.into(), value: value.into(), key };
     [

@@ -552,15 +552,20 @@ impl Response {
     }
 
     /// Reads the answer to `request`: our full record, or the short one hardware.md §6.4 lists.
-    /// The short record names no type and echoes none of our references; it answers the request
-    /// just sent (the link carries one at a time). Of a QUERY_LAST it cannot say which order
-    /// the last transaction was for, so it is about none (`trans: None`).
+    /// The short record names no type and echoes none of our references; it is taken as the
+    /// answer to the request just sent (the link carries one at a time) only if it carries that
+    /// request's amount: a late answer to an earlier request (a sale's approval arriving during
+    /// its reversal, say) would otherwise pass for this one's. Of a QUERY_LAST it cannot say
+    /// which order the last transaction was for, so it is about none (`trans: None`).
     pub fn decode_answer(rec: &[u8], request: &Request) -> Result<Response, RecordError> {
         if rec.len() != SHORT_RESPONSE_LEN {
             return Response::decode(rec);
         }
         let mut r = Reader { rec, at: 0 };
         let mut response = Response::decode_listed(&mut r)?;
+        if request.trans != TransType::QueryLast && response.amount != request.amount {
+            return Err(RecordError::Field("amount"));
+        }
         response.reply_to = request.trans;
         if request.trans != TransType::QueryLast {
             response.trans = Some(request.trans);

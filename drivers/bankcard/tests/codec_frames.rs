@@ -149,6 +149,9 @@ fn the_short_response_record_of_the_spec_answers_the_request_just_sent() {
         Request { trans: TransType::QueryLast, amount: Fen::ZERO, info: IndustryInfo::default(), ..sale };
     let r = Response::decode_answer(&short, &query).unwrap();
     assert_eq!((r.reply_to, r.trans), (TransType::QueryLast, None));
+    // Another amount is the late answer to another request, never this one's.
+    let other = Request { amount: Fen(7951), ..sale_request() };
+    assert!(Response::decode_answer(&short, &other).is_err());
     // Our own full record still decodes as before, and a damaged short one is refused.
     assert_eq!(Response::decode_answer(&approval_record(), &query).unwrap().trans, Some(TransType::Sale));
     let mut damaged = short.clone();

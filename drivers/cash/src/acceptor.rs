@@ -74,6 +74,8 @@ pub struct BillAcceptor<C: Connector = SerialConnector> {
     assignments: Vec<Assignment>,
     /// The last status polled, and when.
     last: Option<(Status, Instant)>,
+    /// The status before `last`: a FAILURE right after ACCEPTING caught a note on its way in.
+    before: Option<Status>,
     /// The settings last sent, one per command code, to send again after a RESET.
     settings: Vec<Command>,
     /// A RESET was sent or a power-up seen: the settings are due at the next ready poll.
@@ -118,6 +120,7 @@ impl<C: Connector> BillAcceptor<C> {
             accepted,
             assignments: Vec::new(),
             last: None,
+            before: None,
             settings: Vec::new(),
             settings_due: false,
         }
@@ -168,6 +171,7 @@ impl<C: Connector> BillAcceptor<C> {
         if self.last_status() != Some(status) {
             tracing::debug!(?status, "acceptor status");
         }
+        self.before = self.last_status();
         self.last = Some((status, Instant::now()));
         if status.is_power_up() {
             self.settings_due = true;
@@ -217,6 +221,12 @@ impl<C: Connector> BillAcceptor<C> {
     /// the kiosk never relies on the mask alone (a note it does not take goes back, `head`).
     async fn send_setting(&mut self, cmd: Command) -> Result<(), AcceptorError> {
         match self.exchange(cmd).await? {
+            // Inhibit echoed otherwise: the head may be taking notes when we said stop.
+            Reply::Echo { cmd: code, data }
+                if code == cmd.code() && matches!(cmd, Command::Inhibit(_)) && data != cmd.data() =>
+            {
+                Err(AcceptorError::Unexpected { sent: cmd, got: Reply::Echo { cmd: code, data } })
+            }
             Reply::Echo { cmd: code, data } if code == cmd.code() => {
                 if data != cmd.data() {
                     tracing::warn!(?cmd, ?data, "the acceptor echoed a setting with other data");
@@ -284,6 +294,8 @@ impl<C: Connector> BillAcceptor<C> {
             Status::PowerUpBillInAcceptor => Head::PowerUp(BillInside::Acceptor),
             Status::PowerUpBillInStacker => Head::PowerUp(BillInside::Stacker),
             Status::AcceptorJam => Head::Jam,
+            // A failure while a note was being drawn in has caught it, value unknown.
+            Status::Failure(_) if self.before == Some(Status::Accepting) => Head::Jam,
             Status::StackerJam | Status::Failure(_) => Head::Fault,
             Status::Cheated => Head::Cheated,
             Status::StackerFull | Status::StackerOpen => Head::BoxUnavailable,

@@ -158,7 +158,7 @@ pub(super) fn staff_resolved(p: &mut Payment, outcome: StaffOutcome) -> Vec<Effe
             }
             // Refunds refused or never confirmed are void: staff found the money with the billers.
             p.refunds.clear();
-            p.channel_txn.get_or_insert_with(|| "per staff".into());
+            p.channel_txn.get_or_insert_with(|| LineState::BY_STAFF.into());
             p.state = State::Done;
         }
         StaffOutcome::Returned if any_written_off && is_cash_owed(p) => {
@@ -183,7 +183,7 @@ pub(super) fn staff_resolved(p: &mut Payment, outcome: StaffOutcome) -> Vec<Effe
             if any_written_off {
                 return vec![];
             }
-            p.channel_txn.get_or_insert_with(|| "per staff".into());
+            p.channel_txn.get_or_insert_with(|| LineState::BY_STAFF.into());
             p.state = State::Reversed { refunded: Some(true) };
         }
         StaffOutcome::NotCharged => {

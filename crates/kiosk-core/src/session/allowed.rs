@@ -22,9 +22,13 @@ impl Session {
             // With nothing to choose, the key says the screen again (focus.rs).
             FocusNext | FocusPrevious => true,
             Extend => self.warning,
-            Exit => self.may_leave() && s != Screen::Attract,
+            Exit => self.may_leave() && !matches!(s, Screen::Attract | Screen::OutOfService),
             // On a staff screen 返回 closes it, whatever waits underneath.
-            Back => (self.staff_screen.is_some() || self.may_leave()) && !self.busy() && s != Screen::Attract,
+            Back => {
+                (self.staff_screen.is_some() || self.may_leave())
+                    && !self.busy()
+                    && !matches!(s, Screen::Attract | Screen::OutOfService)
+            }
             Start(service) => s == Screen::Attract && self.availability.service(*service),
             Digit(d) => *d <= 9 && (finding.is_some() || typing_pin),
             DeleteDigit | ClearDigits => finding.is_some() || typing_pin,

@@ -843,7 +843,7 @@ impl Session {
         if !self.warning && now.0 >= warn_at && asks {
             self.warning = true;
             out.push(Command::StopSpeech);
-            out.push(Command::Speak(vec![words::timeout_warning(self.lang).into()]));
+            out.push(Command::Speak(vec![words::timeout_warning(self).into()]));
         }
     }
 

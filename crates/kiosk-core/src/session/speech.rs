@@ -12,7 +12,7 @@ pub fn script(s: &Session) -> Vec<String> {
     let lang = s.lang;
     if s.warning {
         // The warning takes the screen's place, and speech says only it.
-        return vec![words::timeout_warning(lang).to_string()];
+        return vec![words::timeout_warning(s).to_string()];
     }
     let mut lines = Vec::new();
     if let Some(step) = words::step_of(s.screen(), s.service(), lang) {

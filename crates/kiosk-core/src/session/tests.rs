@@ -1056,6 +1056,9 @@ fn taking_cash_warns_before_its_limit_restarts_with_each_note_and_ends_the_intak
     let warned = s.step(Input::Tick, Ts(limit - 29_000));
     assert!(s.warning && s.allowed(&Intent::Extend), "{warned:?}");
     assert!(!warned.contains(&Command::StopCash));
+    // It says what the limit does here: the notes so far are paid, nothing is "cleared".
+    let said = spoken(&warned);
+    assert!(said.contains("结束投币") && !said.contains("清除"), "{said}");
     // A note going in is the customer at work: the warning goes and the time starts again.
     let note =
         CashProgress { inserted: Fen(5000), still_due: Fen(7000), heard: CashHeard::Credited(Fen(5000)) };

@@ -102,10 +102,10 @@ pub fn prompt(s: &Session) -> String {
         Screen::Attract => tr(lang, "Tap what you want to pay. For larger text tap \"Large text\"; for help tap \"Call staff\"."),
         // While a look-up runs its instruction is the prompt, shown as it is said (item 43:
         // a deaf customer must also read how to get the ID card back).
-        Screen::FindAccount if s.lookup().is_some() => s.lookup().map_or("", |l| speech::lookup_line(l, lang)),
-        Screen::FindAccount => match s.service() {
-            Some(Service::GasCard) => tr(lang, "Insert your gas card into the IC card slot, then tap \"Read gas card\"."),
-            Some(Service::Joint) => tr(lang, "Type the joint account number and tap \"Look up\", or tap \"Scan bill\" or \"Read ID card\"."),
+        Screen::FindAccount => match (s.lookup(), s.service()) {
+            (Some(lookup), _) => speech::lookup_line(lookup, lang),
+            (None, Some(Service::GasCard)) => tr(lang, "Insert your gas card into the IC card slot, then tap \"Read gas card\"."),
+            (None, Some(Service::Joint)) => tr(lang, "Type the joint account number and tap \"Look up\", or tap \"Scan bill\" or \"Read ID card\"."),
             _ => tr(lang, "Type the account number and tap \"Look up\", or tap \"Scan bill\" to scan the paper bill."),
         },
         Screen::TopUpAmount => tr(lang, "Tap the amount to load onto the card."),
@@ -237,8 +237,13 @@ pub fn outcome_words(kind: OutcomeKind, lang: Lang) -> &'static str {
     }
 }
 
-pub fn timeout_warning(lang: Lang) -> &'static str {
-    tr(lang, "Are you still there? In 30 seconds this will close and clear your details. Tap \"Continue\" for more time.")
+/// The warning 30 s before a screen's limit (item 32). At the acceptor the limit ends the
+/// intake, and what went in is paid: the words say so, never "clear your details".
+pub fn timeout_warning(s: &Session) -> &'static str {
+    if s.taking_cash() {
+        return tr(s.lang, "Are you still there? In 30 seconds the notes inserted so far will be paid and no more taken. Tap \"Continue\" to insert more.");
+    }
+    tr(s.lang, "Are you still there? In 30 seconds this will close and clear your details. Tap \"Continue\" for more time.")
 }
 
 pub fn extended(lang: Lang) -> &'static str {

@@ -43,9 +43,9 @@ fn archive_error(detail: impl Into<String>) -> StatementError {
     StatementError::Archive { channel: CHANNEL, detail: detail.into() }
 }
 
-/// Reads the downloaded bill: unzips it, decodes its CSV files from GBK, parses the detail and
-/// checks it against the summary when the zip has one (payments.md §6 promises only "csv in
-/// zip, GBK"; Alipay's own bills carry both).
+/// Reads the downloaded bill: unzips it, decodes both CSV files from GBK, parses the detail and
+/// checks it against the summary. A bill without its summary is refused: the summary is the only
+/// proof the detail is whole, and a whole file is what lets a missing row say "not charged".
 pub fn parse_zip(bytes: &[u8]) -> Result<Vec<StatementRow>, StatementError> {
     let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes))
         .map_err(|e| archive_error(format!("not a zip: {e}")))?;
@@ -83,11 +83,9 @@ pub fn parse_zip(bytes: &[u8]) -> Result<Vec<StatementRow>, StatementError> {
         }
     }
     let detail = detail.ok_or_else(|| archive_error("no 业务明细 file in the bill"))?;
+    let summary = summary.ok_or_else(|| archive_error("no 业务明细(汇总) file in the bill"))?;
     let parsed = parse_detail(&detail)?;
-    match summary {
-        Some(summary) => check_summary(&summary, &parsed)?,
-        None => tracing::warn!("the Alipay bill has no 业务明细(汇总) file: the detail is not cross-checked"),
-    }
+    check_summary(&summary, &parsed)?;
     Ok(parsed.rows)
 }
 
@@ -413,9 +411,9 @@ mod tests {
             DETAIL.lines().filter(|l| !l.contains("退款\t")).map(|l| format!("{l}\n")).collect();
         let error = parse_zip(&bill(&cut, SUMMARY)).unwrap_err();
         assert!(error.to_string().contains("summary says 1 trades, 1 refunds"), "{error}");
-        // Without a summary there is nothing to disagree with: the detail is read as it is.
+        // Without its summary nothing proves the detail whole: refused.
         let no_summary = deflated_zip(&[("d.csv", gbk(DETAIL))]);
-        assert_eq!(parse_zip(&no_summary).unwrap(), parse_zip(&bill(DETAIL, SUMMARY)).unwrap());
+        assert!(parse_zip(&no_summary).unwrap_err().to_string().contains("汇总"));
         let no_detail = deflated_zip(&[("s.csv", gbk(SUMMARY))]);
         assert!(parse_zip(&no_detail).unwrap_err().to_string().contains("业务明细"));
     }

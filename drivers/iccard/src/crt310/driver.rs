@@ -337,10 +337,15 @@ impl<C: Connector> ContactReader for Crt310Reader<C> {
     }
 
     async fn read_main(&mut self, addr: u8, len: u8) -> Result<Vec<u8>, CardError> {
-        let data = self.sle(MemoryOp::ReadMain { addr, len }).await?;
-        if data.len() != usize::from(len) {
+        // A bare reader's one-byte answer could be a failure's lone P or a byte of data: read
+        // two and keep the first, so that a failure stays a failure.
+        let widen = len == 1 && addr < 0xFF && self.sle_form == Some(SleReplyForm::Bare);
+        let asked = if widen { 2 } else { len };
+        let mut data = self.sle(MemoryOp::ReadMain { addr, len: asked }).await?;
+        if data.len() != usize::from(asked) {
             return Err(ReaderError::Decode(DecodeError::Malformed("read length")).into());
         }
+        data.truncate(usize::from(len));
         Ok(data)
     }
 
