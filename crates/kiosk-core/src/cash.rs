@@ -267,6 +267,10 @@ impl Intake {
         }
     }
 
+    fn has_escrowed(&self) -> bool {
+        self.notes.iter().any(|n| n.state == NoteState::Escrowed)
+    }
+
     fn escrowed(&mut self) -> Option<&mut Note> {
         self.notes.iter_mut().rev().find(|n| n.state == NoteState::Escrowed)
     }
@@ -275,7 +279,7 @@ impl Intake {
     /// last one if a jam, a box pulled or an unseen move left it held for staff (it reached the
     /// box after all).
     fn note_to_credit(&mut self) -> Option<&mut Note> {
-        if self.notes.iter().any(|n| n.state == NoteState::Escrowed) {
+        if self.has_escrowed() {
             return self.escrowed();
         }
         // A note stuck before its value was read never reached the box.
@@ -313,7 +317,7 @@ impl Intake {
             Head::Escrow(value) => self.escrow(value),
             Head::VendValid => self.vend_valid(),
             Head::Busy => vec![],
-            Head::Stacked if self.notes.iter().any(|n| n.state == NoteState::Escrowed) => {
+            Head::Stacked if self.has_escrowed() => {
                 self.credit();
                 let mut effects = vec![self.take_notes()];
                 effects.extend(self.paid());

@@ -303,11 +303,7 @@ impl<C: Connector> Scanner<C> {
                         {
                             return Ok(data)
                         }
-                        Ok(Ok(Reply::Scan(data))) => {
-                            *garbage += data.len();
-                            self.garbage_total += data.len() as u64;
-                            tracing::debug!(dropped = data.len(), "stalled partial frame dropped");
-                        }
+                        Ok(Ok(Reply::Scan(data))) => *garbage += self.torn_frame_dropped(data.len()),
                         Ok(Err(e)) => {
                             *garbage += e.dropped();
                             self.count_garbage(e);
@@ -347,10 +343,16 @@ impl<C: Connector> Scanner<C> {
         if let Ok(link) = self.port.link().await {
             n = link.buffered().len();
             link.consume(n);
-            self.garbage_total += n as u64;
-            tracing::debug!(dropped = n, "stalled partial frame dropped");
+            self.torn_frame_dropped(n);
         }
         self.decoder = Decoder::new();
+        n
+    }
+
+    /// Counts `n` bytes of a frame that started and stalled, dropped; returns `n`.
+    fn torn_frame_dropped(&mut self, n: usize) -> usize {
+        self.garbage_total += n as u64;
+        tracing::debug!(dropped = n, "stalled partial frame dropped");
         n
     }
 

@@ -343,8 +343,7 @@ impl Runtime {
         self.nothing_unsettled().await?;
         let bank_card = matches!(method, PayMethod::BankCard);
         if bank_card {
-            self.settle_card_reversals().await?;
-            self.send_parked_card_reversals_first().await?;
+            self.clear_card_reversals_before_a_sale().await?;
             self.take_bank_card_in(observer).await?;
         }
         let result = self.journal_and_drive(order, method, observer).await;
