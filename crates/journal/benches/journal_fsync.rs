@@ -21,7 +21,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use journal::{Journal, NewPayment, TransitionRecord};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
 use sqlx::{ConnectOptions, Connection, Executor, SqliteConnection, SqlitePool};
 
 const DEFAULT_ITERS: u32 = 2_000;
@@ -201,13 +201,10 @@ async fn open_journal(path: &Path, snapshot: &str) -> Result<Case, BoxError> {
     Ok(Case::Journal(Box::new(j), Box::new(t)))
 }
 
+/// Plain SQLite with the journal's own settings (WAL, `synchronous=FULL`), so the cases differ
+/// only in what the journal does on top.
 fn plain_options(path: &Path) -> SqliteConnectOptions {
-    SqliteConnectOptions::new()
-        .filename(path)
-        .create_if_missing(true)
-        .journal_mode(SqliteJournalMode::Wal)
-        .synchronous(SqliteSynchronous::Full)
-        .foreign_keys(true)
+    Journal::connect_options(path)
 }
 
 async fn open_pool(path: &Path) -> Result<Case, BoxError> {

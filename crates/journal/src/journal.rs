@@ -115,8 +115,9 @@ impl Journal {
     }
 
     /// The connection settings of [`Journal::open`]: WAL, `synchronous=FULL`, foreign keys, busy
-    /// timeout.
-    fn connect_options(path: &Path) -> SqliteConnectOptions {
+    /// timeout. Public for the fsync benchmark, which opens plain SQLite the same way.
+    #[doc(hidden)]
+    pub fn connect_options(path: &Path) -> SqliteConnectOptions {
         SqliteConnectOptions::new()
             .filename(path)
             .create_if_missing(true)
@@ -372,7 +373,7 @@ impl Journal {
         let at = p.at.to_string();
         let hash =
             fields_hash(&prev_hash, &print_fields(id, &p.payment_id, &at, p.kind.as_str(), &p.outcome));
-        sqlx::query(
+        let insert = sqlx::query(
             "INSERT INTO prints (id, payment_id, at, kind, outcome, prev_hash, hash)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         )
@@ -380,12 +381,8 @@ impl Journal {
         .bind(&p.payment_id)
         .bind(p.at)
         .bind(p.kind.as_str())
-        .bind(&p.outcome)
-        .bind(&prev_hash)
-        .bind(&hash)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
+        .bind(&p.outcome);
+        commit_audit_row(tx, insert, &prev_hash, &hash).await?;
         Ok(id)
     }
 
@@ -400,7 +397,7 @@ impl Journal {
         let payment = a.payment_id.as_deref().unwrap_or("");
         let hash =
             fields_hash(&prev_hash, &staff_fields(id, &at, &a.staff_id, &a.action, payment, &a.detail));
-        sqlx::query(
+        let insert = sqlx::query(
             "INSERT INTO staff_actions (id, at, staff_id, action, payment_id, detail, prev_hash, hash)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         )
@@ -409,12 +406,8 @@ impl Journal {
         .bind(&a.staff_id)
         .bind(&a.action)
         .bind(&a.payment_id)
-        .bind(&a.detail)
-        .bind(&prev_hash)
-        .bind(&hash)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
+        .bind(&a.detail);
+        commit_audit_row(tx, insert, &prev_hash, &hash).await?;
         Ok(id)
     }
 
@@ -507,6 +500,19 @@ async fn check_tail(conn: &mut SqliteConnection, writer: &mut Writer) -> Result<
     );
     writer.tip = ChainTip { last_seq: report.last_seq, hash: report.last_hash };
     writer.hints.clear();
+    Ok(())
+}
+
+/// Finishes an audit row's insert: binds its chain hashes (always the last two columns), runs it
+/// and commits.
+async fn commit_audit_row<'q>(
+    mut tx: sqlx::Transaction<'static, sqlx::Sqlite>,
+    insert: sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>>,
+    prev_hash: &'q str,
+    hash: &'q str,
+) -> Result<(), JournalError> {
+    insert.bind(prev_hash).bind(hash).execute(&mut *tx).await?;
+    tx.commit().await?;
     Ok(())
 }
 

@@ -847,18 +847,7 @@ fn staff_can_check_now_and_settle_by_hand_but_never_against_what_the_kiosk_saw()
     d.feed(Event::PayReplied { reply: PayReply::Paid { channel_txn: "T1".into() } });
     d.feed(Event::Proceed);
     for _ in 0..d.policy.write_off.max_attempts + 1 {
-        d.feed(Event::WriteOffReplied {
-            line: 0,
-            reply: WriteOffReply::Unknown { detail: "timeout".into() },
-        });
-        if let Some(at) = d.payment.next_deadline() {
-            d.now = at;
-            d.feed(Event::Tick);
-            d.feed(Event::WriteOffStatusReplied {
-                line: 0,
-                reply: WriteOffStatus::Unknown { detail: "x".into() },
-            });
-        }
+        d.write_off_goes_unconfirmed(0, "x");
         if matches!(d.payment.state, State::Suspense { .. }) {
             break;
         }
@@ -1068,18 +1057,7 @@ fn cash_owed_waits_until_no_line_is_unconfirmed() {
     let refused = WriteOffReply::Rejected { code: "PREPAYMENT_REFUSED".into(), message: "exact only".into() };
     d.feed(Event::WriteOffReplied { line: 1, reply: refused });
     while !d.payment.state.is_parked() {
-        d.feed(Event::WriteOffReplied {
-            line: 0,
-            reply: WriteOffReply::Unknown { detail: "timeout".into() },
-        });
-        if let Some(at) = d.payment.next_deadline() {
-            d.now = at;
-            d.feed(Event::Tick);
-            d.feed(Event::WriteOffStatusReplied {
-                line: 0,
-                reply: WriteOffStatus::Unknown { detail: "503".into() },
-            });
-        }
+        d.write_off_goes_unconfirmed(0, "503");
     }
     assert!(matches!(d.payment.state, State::Suspense { reason: SuspenseReason::WriteOffUnconfirmed, .. }));
     assert!(d.payment.refunds.is_empty(), "cash never goes back through a channel");

@@ -113,14 +113,8 @@ proptest! {
 #[test]
 #[ignore]
 fn a_million_random_inputs() {
-    let mut state = 0x0123_4567_89AB_CDEFu64;
-    let mut next = move || {
-        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    };
+    let mut rng = simkit::rng::SplitMix64::new(0x0123_4567_89AB_CDEF);
+    let mut next = move || rng.next_u64();
     for i in 0..1_000_000u32 {
         let bytes = match i % 3 {
             0 => {

@@ -63,3 +63,15 @@ impl Drop for Served {
 pub fn lock<T>(state: &Mutex<T>) -> MutexGuard<'_, T> {
     state.lock().unwrap_or_else(|e| e.into_inner())
 }
+
+/// The serial settings a test opens a simulator's port with: `command_timeout_ms` for a reply
+/// (a silent device shows in well under a second), 50 ms between bytes, reconnects from 20 ms
+/// to 100 ms.
+pub fn quick_serial(path: &Path, command_timeout_ms: u64) -> crate::SerialConfig {
+    let mut serial = crate::SerialConfig::new(path);
+    serial.command_timeout_ms = command_timeout_ms;
+    serial.inter_byte_ms = 50;
+    serial.reconnect_min_ms = 20;
+    serial.reconnect_max_ms = 100;
+    serial
+}

@@ -25,12 +25,8 @@ fn one(buf: &mut bytes::BytesMut) -> Result<Option<u8>, Infallible> {
 }
 
 fn quick(path: &std::path::Path) -> SerialConfig {
-    let mut cfg = SerialConfig::new(path);
+    let mut cfg = device::sim::quick_serial(path, 500);
     cfg.baud = 9600;
-    cfg.command_timeout_ms = 500;
-    cfg.inter_byte_ms = 50;
-    cfg.reconnect_min_ms = 20;
-    cfg.reconnect_max_ms = 100;
     cfg
 }
 

@@ -8,35 +8,20 @@
 //! (checksum, status, text block) are reached, not only resync.
 
 use idcard::fuzz;
+use simkit::rng::SplitMix64;
 
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: u64) -> usize {
-        (self.next() % n) as usize
-    }
-}
-
-fn input(rng: &mut Rng, out: &mut Vec<u8>) {
+fn input(rng: &mut SplitMix64, out: &mut Vec<u8>) {
     out.clear();
-    let len = rng.below(320);
+    let len = rng.below(320) as usize;
     match rng.below(4) {
-        0 | 1 => out.extend((0..len).map(|_| rng.next() as u8)),
+        0 | 1 => out.extend((0..len).map(|_| rng.next_u64() as u8)),
         2 => {
             // SAM-shaped: preamble, length near the body, SW1 SW2 SW3 from the real set or not.
             out.extend_from_slice(&[0xAA, 0xAA, 0xAA, 0x96, 0x69]);
             let body = len.min(300);
             let field = (body as i64 + rng.below(5) as i64 - 2).max(0) as u16;
             out.extend_from_slice(&field.to_be_bytes());
-            out.extend((0..body).map(|_| rng.next() as u8));
+            out.extend((0..body).map(|_| rng.next_u64() as u8));
             if rng.below(2) == 0 && out.len() > 7 {
                 let chk = out[5..out.len() - 1].iter().fold(0, |a, b| a ^ b);
                 *out.last_mut().unwrap() = chk;
@@ -44,16 +29,16 @@ fn input(rng: &mut Rng, out: &mut Vec<u8>) {
         }
         _ => {
             // Slot-shaped: control bytes and STX frames; button-shaped text.
-            for _ in 0..1 + rng.below(4) {
+            for _ in 0..1 + rng.below(4) as usize {
                 match rng.below(4) {
-                    0 => out.push([0x02, 0x04, 0x05, 0x06, 0x15][rng.below(5)]),
+                    0 => out.push([0x02, 0x04, 0x05, 0x06, 0x15][rng.below(5) as usize]),
                     1 => out.extend_from_slice(b"BTN 1\r\n"),
                     _ => {
-                        let text = 1 + rng.below(12);
+                        let text = 1 + rng.below(12) as usize;
                         out.push(0x02);
                         out.extend_from_slice(&(text as u16).to_be_bytes());
-                        out.push([0x50, 0x4E][rng.below(2)]);
-                        out.extend((1..text).map(|_| rng.next() as u8));
+                        out.push([0x50, 0x4E][rng.below(2) as usize]);
+                        out.extend((1..text).map(|_| rng.next_u64() as u8));
                         out.push(0x03);
                         let bcc = out.iter().rev().take(text + 4).fold(0, |a, b| a ^ b);
                         out.push(bcc);
@@ -65,7 +50,7 @@ fn input(rng: &mut Rng, out: &mut Vec<u8>) {
 }
 
 fn run(n: u64, seed: u64) {
-    let mut rng = Rng(seed);
+    let mut rng = SplitMix64::new(seed);
     let mut buf = Vec::with_capacity(400);
     let mut items = 0usize;
     for _ in 0..n {

@@ -380,6 +380,20 @@ impl Drive {
         stepped.effects
     }
 
+    /// One round of a write-off nobody can confirm: the call times out and, if a status query
+    /// falls due, the biller cannot answer that either (`status_detail`).
+    pub fn write_off_goes_unconfirmed(&mut self, line: usize, status_detail: &str) {
+        self.feed(Event::WriteOffReplied { line, reply: WriteOffReply::Unknown { detail: "timeout".into() } });
+        if let Some(at) = self.payment.next_deadline() {
+            self.now = at;
+            self.feed(Event::Tick);
+            self.feed(Event::WriteOffStatusReplied {
+                line,
+                reply: WriteOffStatus::Unknown { detail: status_detail.into() },
+            });
+        }
+    }
+
     /// Runs until the payment is terminal or parked (or the step bound is hit).
     pub fn run(&mut self, first: Vec<Effect>, world: &mut World, dice: &mut Dice, crash_percent: u8) {
         let mut queue: Vec<Effect> = first;

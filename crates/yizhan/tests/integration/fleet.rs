@@ -172,6 +172,12 @@ async fn last_outcome(hub: &TestHub) -> (Option<bool>, Option<String>) {
         .unwrap()
 }
 
+/// The kiosk's latest staff actions of one kind, newest first.
+async fn staff_actions_named(kiosk: &support::TestKiosk, action: &str) -> Vec<journal::StaffActionRow> {
+    let latest = kiosk.backend.runtime.journal.staff_actions(20, 0).await.unwrap();
+    latest.into_iter().filter(|a| a.action == action).collect()
+}
+
 /// A kiosk paired with a hub, holding a payment in suspense which the hub has heard of: by
 /// default a WeChat one (the customer never entered the PIN, the reverse went unanswered).
 struct SuspenseAtTheHub {
@@ -299,17 +305,8 @@ async fn finance_settles_a_suspense_payment_from_the_hub() {
     let detail: Option<String> =
         sqlx::query_scalar("SELECT detail FROM commands").fetch_one(hub.pool()).await.unwrap();
     assert_eq!(detail.as_deref(), Some("already settled"));
-    let resolutions: Vec<_> = kiosk
-        .backend
-        .runtime
-        .journal
-        .staff_actions(20, 0)
-        .await
-        .unwrap()
-        .into_iter()
-        .filter(|a| a.action == "resolve_suspense")
-        .map(|a| a.staff_id)
-        .collect();
+    let resolutions: Vec<_> =
+        staff_actions_named(&kiosk, "resolve_suspense").await.into_iter().map(|a| a.staff_id).collect();
     assert_eq!(resolutions, vec!["hub:li.finance"], "settled once, by the operator");
 }
 
@@ -401,15 +398,9 @@ async fn finance_has_the_kiosk_ask_the_biller_again_about_a_write_off_its_file_l
     assert_eq!(done, Some(true));
     assert!(detail.as_deref().unwrap_or("").contains("the biller holds the write-off"), "{detail:?}");
     assert_eq!(water.ledger().count(&reference), 1);
-    let found: Vec<_> = kiosk
-        .backend
-        .runtime
-        .journal
-        .staff_actions(20, 0)
+    let found: Vec<_> = staff_actions_named(&kiosk, "write-off-again")
         .await
-        .unwrap()
         .into_iter()
-        .filter(|a| a.action == "write-off-again")
         .map(|a| (a.staff_id, a.payment_id))
         .collect();
     assert_eq!(found, vec![("hub:li.finance".to_owned(), Some(payment.id().to_owned())); 2]);

@@ -39,6 +39,16 @@ fn recon(config: &Path, data: &Path, date: &str) -> (Option<i32>, String, String
     (out.status.code(), text(&out.stdout), text(&out.stderr))
 }
 
+/// Runs `yizhan recon` for yesterday off the test's runtime (the kiosk's simulators answer it
+/// meanwhile) and checks its exit code; returns what it printed.
+async fn recon_yesterday_in_the_background(kiosk: &TestKiosk, config: PathBuf, expected_code: i32) -> (String, String) {
+    let data = kiosk.dir.path().to_path_buf();
+    let (code, stdout, stderr) =
+        tokio::task::spawn_blocking(move || recon(&config, &data, &yesterday())).await.unwrap();
+    assert_eq!(code, Some(expected_code), "stdout:\n{stdout}\nstderr:\n{stderr}");
+    (stdout, stderr)
+}
+
 /// 23:59 yesterday (Beijing): an order of yesterday whose money moves after midnight.
 fn late_yesterday() -> Ts {
     Ts(Day::of(yizhan::clock::now()).starts_at().0 - 60_000)
@@ -90,13 +100,7 @@ async fn yizhan_recon_beside_the_running_kiosk_settles_yesterdays_suspense_from_
     let prints_before = kiosk.runtime().journal.prints(doubtful.id()).await.unwrap().len();
 
     // The kiosk holds the money lock all along: recon does not need it.
-    let (code, stdout, stderr) = tokio::task::spawn_blocking({
-        let data = kiosk.dir.path().to_path_buf();
-        move || recon(&config, &data, &yesterday())
-    })
-    .await
-    .unwrap();
-    assert_eq!(code, Some(0), "stdout:\n{stdout}\nstderr:\n{stderr}");
+    let (stdout, stderr) = recon_yesterday_in_the_background(&kiosk, config, 0).await;
     let id = doubtful.id();
     for id in [id, unionpay.id()] {
         assert!(
@@ -153,13 +157,7 @@ async fn yizhan_recon_exits_3_on_a_channel_only_row_a_wrong_fee_and_a_payment_it
         at: Ts(late_yesterday().0 - 3_600_000),
     });
     let config = remote_config(&kiosk);
-    let (code, stdout, stderr) = tokio::task::spawn_blocking({
-        let data = kiosk.dir.path().to_path_buf();
-        move || recon(&config, &data, &yesterday())
-    })
-    .await
-    .unwrap();
-    assert_eq!(code, Some(3), "stdout:\n{stdout}\nstderr:\n{stderr}");
+    let (stdout, _) = recon_yesterday_in_the_background(&kiosk, config, 3).await;
     let id = unionpay.id();
     assert!(stdout.contains(&format!("UNSETTLED      {id} stays in SUSPENSE")), "{stdout}");
     assert!(stdout.contains(&format!("IN_SUSPENSE    {id}")), "{stdout}");
@@ -304,13 +302,7 @@ async fn the_kiosk_keeps_taking_money_after_recon_journaled_beside_it() {
     let kiosk = TestKiosk::start().await;
     written_off_unconfirmed_yesterday(&kiosk, wechat_code()).await;
     let config = remote_config(&kiosk);
-    let (code, stdout, stderr) = tokio::task::spawn_blocking({
-        let data = kiosk.dir.path().to_path_buf();
-        move || recon(&config, &data, &yesterday())
-    })
-    .await
-    .unwrap();
-    assert_eq!(code, Some(0), "stdout:\n{stdout}\nstderr:\n{stderr}");
+    let (stdout, _) = recon_yesterday_in_the_background(&kiosk, config, 0).await;
     assert!(stdout.contains("CORRECTED"), "{stdout}");
     let next = kiosk.pay(Utility::Water, &kiosk.account(Utility::Water, 3150), wechat_code()).await;
     assert_eq!(next.state, State::Done);

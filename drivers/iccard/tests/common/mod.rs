@@ -28,12 +28,8 @@ pub fn bytes_written(p: &CardWriteData) -> usize {
 }
 
 pub fn quick_serial(path: &Path) -> SerialConfig {
-    let mut s = SerialConfig::new(path);
+    let mut s = device::sim::quick_serial(path, 400);
     s.baud = 9600;
-    s.command_timeout_ms = 400;
-    s.inter_byte_ms = 50;
-    s.reconnect_min_ms = 20;
-    s.reconnect_max_ms = 100;
     s
 }
 

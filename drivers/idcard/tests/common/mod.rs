@@ -10,12 +10,7 @@ use std::time::Duration;
 use tokio::sync::broadcast;
 
 pub fn quick_serial(path: &Path) -> SerialConfig {
-    let mut s = SerialConfig::new(path);
-    s.command_timeout_ms = 500;
-    s.inter_byte_ms = 50;
-    s.reconnect_min_ms = 20;
-    s.reconnect_max_ms = 100;
-    s
+    device::sim::quick_serial(path, 500)
 }
 
 /// SAM + slot + button, as `kiosk.toml` would configure them, pointed at the simulator.

@@ -67,12 +67,7 @@ pub fn demo_keys() -> (SigningKey, VerifyingKey) {
 }
 
 pub fn quick_serial(path: &Path) -> SerialConfig {
-    let mut s = SerialConfig::new(path);
-    s.command_timeout_ms = 400;
-    s.inter_byte_ms = 50;
-    s.reconnect_min_ms = 20;
-    s.reconnect_max_ms = 100;
-    s
+    device::sim::quick_serial(path, 400)
 }
 
 pub fn printer_on(path: &Path, paper: PaperWidth) -> ReceiptPrinter {
