@@ -220,12 +220,18 @@ fn overlaps(root: &impl i_slint_backend_testing::ElementRoot, name: &str) -> Vec
     problems
 }
 
-#[test]
-fn every_screen_meets_the_checklist_in_every_theme_and_layout() {
+/// The main window, shown, in Chinese (the kiosk's first language).
+fn shown_main_window() -> KioskWindow {
     init();
     let main = KioskWindow::new().unwrap();
     kiosk_ui::select_language(kiosk_core::session::Lang::Zh);
     main.show().unwrap();
+    main
+}
+
+#[test]
+fn every_screen_meets_the_checklist_in_every_theme_and_layout() {
+    let main = shown_main_window();
     let mut problems = Vec::new();
     let mut checked = 0;
     for lang in [Lang::Zh, Lang::En] {
@@ -312,10 +318,7 @@ fn the_mirror_shows_every_screen_legibly_and_takes_no_taps() {
 
 #[test]
 fn every_hit_area_is_a_labelled_button() {
-    init();
-    let main = KioskWindow::new().unwrap();
-    kiosk_ui::select_language(kiosk_core::session::Lang::Zh);
-    main.show().unwrap();
+    let main = shown_main_window();
     let mut problems = Vec::new();
     for shot in shots() {
         main.window().set_size(LANDSCAPE);

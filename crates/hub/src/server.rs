@@ -101,17 +101,15 @@ pub async fn sweep_silent(
     every: Duration,
     mut stop: watch::Receiver<bool>,
 ) {
-    loop {
-        match alerts::sweep_silent(&pool, silent_after).await {
+    let pool = &pool;
+    every_until_stopped(every, &mut stop, move || async move {
+        match alerts::sweep_silent(pool, silent_after).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(opened = n, "kiosks gone silent"),
             Err(e) => tracing::warn!(error = %e, "silent-kiosk sweep failed"),
         }
-        tokio::select! {
-            _ = tokio::time::sleep(every) => {}
-            _ = stop.changed() => return,
-        }
-    }
+    })
+    .await;
 }
 
 /// Moves the running roll-out on every `every` (`rollouts::advance`); stops with `stop`.
@@ -121,15 +119,13 @@ pub async fn advance_rollouts(
     every: Duration,
     mut stop: watch::Receiver<bool>,
 ) {
-    loop {
-        if let Err(e) = crate::rollouts::advance_running(&pool, timing).await {
+    let pool = &pool;
+    every_until_stopped(every, &mut stop, move || async move {
+        if let Err(e) = crate::rollouts::advance_running(pool, timing).await {
             tracing::warn!(error = %e, "roll-out turn failed");
         }
-        tokio::select! {
-            _ = tokio::time::sleep(every) => {}
-            _ = stop.changed() => return,
-        }
-    }
+    })
+    .await;
 }
 
 /// Reconciles the newest final day once its files are there ([`crate::recon::scheduled_turn`]),
@@ -140,9 +136,10 @@ pub async fn reconcile_daily(
     every: Duration,
     mut stop: watch::Receiver<bool>,
 ) {
-    loop {
+    let (pool, clients) = (&pool, &clients);
+    every_until_stopped(every, &mut stop, move || async move {
         let now = kiosk_core::Ts(chrono::Utc::now().timestamp_millis());
-        match crate::recon::scheduled_turn(&pool, &clients, now).await {
+        match crate::recon::scheduled_turn(pool, clients, now).await {
             Ok(runs) => {
                 for run in runs {
                     tracing::info!(day = %run.day, "{}", run.line());
@@ -150,11 +147,8 @@ pub async fn reconcile_daily(
             }
             Err(e) => tracing::warn!(error = %e, "reconciliation turn failed"),
         }
-        tokio::select! {
-            _ = tokio::time::sleep(every) => {}
-            _ = stop.changed() => return,
-        }
-    }
+    })
+    .await;
 }
 
 /// Delivers webhook notices every `every`; stops with `stop`.
@@ -165,10 +159,25 @@ pub async fn deliver_webhooks(
     mut stop: watch::Receiver<bool>,
 ) {
     let http = webhook::client();
-    loop {
-        if let Err(e) = webhook::deliver_due(&pool, &http, &url).await {
+    let (pool, http, url) = (&pool, &http, url.as_str());
+    every_until_stopped(every, &mut stop, move || async move {
+        if let Err(e) = webhook::deliver_due(pool, http, url).await {
             tracing::warn!(error = %e, "webhook delivery failed");
         }
+    })
+    .await;
+}
+
+/// The loop of each background turn above: runs `turn`, then waits `every` and runs it again,
+/// until `stop` changes (or its sender is gone). Stop is only observed between turns: a turn
+/// under way finishes first.
+async fn every_until_stopped<F, Fut>(every: Duration, stop: &mut watch::Receiver<bool>, mut turn: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    loop {
+        turn().await;
         tokio::select! {
             _ = tokio::time::sleep(every) => {}
             _ = stop.changed() => return,

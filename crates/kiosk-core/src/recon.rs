@@ -942,6 +942,12 @@ mod tests {
         );
     }
 
+    /// The day's matching of `paid` alone, its line credited in the biller's file.
+    fn match_credited(files: &mut Files, paid: &Payment) -> Vec<Flag> {
+        credit_the_line(files, paid);
+        match_day(day(), std::slice::from_ref(paid), files)
+    }
+
     fn settle(mut p: Payment, files: &Files) -> Payment {
         let evidence = files.evidence_for(&p);
         p.step(Event::Reconciled { evidence }, NOON, &Policy::default());
@@ -1136,8 +1142,7 @@ mod tests {
         // A finished payment reported with another amount is flagged, not matched.
         let paid = done("YZ0000000000000009", Channel::WeChat, NOON, 3150);
         let mut files = complete_files(Source::WeChatBill, vec![charge(paid.id(), 3000, NOON)]);
-        credit_the_line(&mut files, &paid);
-        let flags = match_day(day(), std::slice::from_ref(&paid), &files);
+        let flags = match_credited(&mut files, &paid);
         assert_eq!(
             flags,
             [
@@ -1186,19 +1191,14 @@ mod tests {
         let paid = done("YZ0000000000000012", Channel::WeChat, NOON, 3150);
         let mut files = complete_files(Source::WeChatBill, Vec::new());
         files.add_statement(Source::WeChatBill, day().next(), Vec::new(), false);
-        credit_the_line(&mut files, &paid);
-        assert_eq!(
-            match_day(day(), std::slice::from_ref(&paid), &files),
-            [Flag::Unverified { order: paid.id().into() }]
-        );
+        assert_eq!(match_credited(&mut files, &paid), [Flag::Unverified { order: paid.id().into() }]);
     }
 
     #[test]
     fn cash_payments_are_reported_not_covered_and_never_matched() {
         let paid = done("YZ0000000000000013", Channel::Cash, NOON, 3150);
         let mut files = complete_files(Source::WeChatBill, Vec::new());
-        credit_the_line(&mut files, &paid);
-        let flags = match_day(day(), std::slice::from_ref(&paid), &files);
+        let flags = match_credited(&mut files, &paid);
         assert_eq!(flags, [Flag::NotCovered { order: paid.id().into(), source: Source::CashCollection }]);
         assert!(!flags.iter().any(Flag::is_exception));
     }
@@ -1318,11 +1318,7 @@ mod tests {
             complete_files(Source::WeChatBill, Vec::new()),
             vec![charge(paid.id(), 3150, NOON)],
         );
-        credit_the_line(&mut files, &paid);
-        assert_eq!(
-            match_day(day(), std::slice::from_ref(&paid), &files),
-            [Flag::Matched { order: paid.id().into() }]
-        );
+        assert_eq!(match_credited(&mut files, &paid), [Flag::Matched { order: paid.id().into() }]);
     }
 
     #[test]
@@ -1358,9 +1354,8 @@ mod tests {
     fn card_payments_are_not_covered_without_a_card_account_and_unverified_when_its_file_failed() {
         let paid = done("YZ0000000000000026", Channel::BankCard, NOON, 3150);
         let mut files = complete_files(Source::WeChatBill, Vec::new());
-        credit_the_line(&mut files, &paid);
         assert_eq!(
-            match_day(day(), std::slice::from_ref(&paid), &files),
+            match_credited(&mut files, &paid),
             [Flag::NotCovered { order: paid.id().into(), source: Source::BankCardSettlementFile }]
         );
         files.expect_statement(Source::BankCardSettlementFile);

@@ -109,7 +109,7 @@ impl Http {
         behind_a_proxy() || host_answers(url, self.timeouts.connect).await
     }
 
-    /// POSTs `body` and returns the reply body of a 2xx answer, read up to `limit` bytes.
+    /// POSTs `body` and returns the reply body of a 2xx answer, read up to [`MAX_REPLY_BYTES`].
     pub async fn post(
         &self,
         url: &str,
@@ -117,15 +117,7 @@ impl Http {
         body: String,
         timeout: Duration,
     ) -> Result<Vec<u8>, TransportError> {
-        let response = self
-            .client
-            .post(url)
-            .header(reqwest::header::CONTENT_TYPE, content_type)
-            .timeout(timeout)
-            .body(body)
-            .send()
-            .await?;
-        read_bounded(response, MAX_REPLY_BYTES).await
+        self.post_bounded(url, content_type, body, timeout, MAX_REPLY_BYTES).await
     }
 
     /// GETs a statement file.
@@ -154,15 +146,28 @@ impl Http {
         content_type: &str,
         body: String,
     ) -> Result<Vec<u8>, TransportError> {
+        self.post_bounded(url, content_type, body, self.timeouts.request, MAX_STATEMENT_BYTES).await
+    }
+
+    /// POSTs `body` within `timeout` and returns the reply body of a 2xx answer, read up to
+    /// `limit` bytes.
+    async fn post_bounded(
+        &self,
+        url: &str,
+        content_type: &str,
+        body: String,
+        timeout: Duration,
+        limit: usize,
+    ) -> Result<Vec<u8>, TransportError> {
         let response = self
             .client
             .post(url)
             .header(reqwest::header::CONTENT_TYPE, content_type)
-            .timeout(self.timeouts.request)
+            .timeout(timeout)
             .body(body)
             .send()
             .await?;
-        read_bounded(response, MAX_STATEMENT_BYTES).await
+        read_bounded(response, limit).await
     }
 }
 

@@ -903,8 +903,7 @@ fn a_journal_changed_behind_the_kiosk_puts_the_screen_out_of_service() {
         .await
         .unwrap();
     });
-    let account = k.kiosk.account(Utility::Water, 1200);
-    let order = k.rt.block_on(k.kiosk.order(Utility::Water, &account));
+    let order = k.rt.block_on(k.kiosk.order_for(Utility::Water, 1200));
     let refused = k.rt.block_on(k.kiosk.runtime().pay_order(order, wechat_code(), &yizhan::runtime::Quiet));
     assert!(refused.is_err(), "{refused:?}");
     assert!(k.kiosk.runtime().journal_fault().is_some());

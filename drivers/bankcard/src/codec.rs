@@ -381,6 +381,14 @@ struct Reader<'a> {
 }
 
 impl<'a> Reader<'a> {
+    /// A reader of `rec` from its start, if the record is exactly `len` bytes long.
+    fn of_length(rec: &'a [u8], len: usize) -> Result<Reader<'a>, RecordError> {
+        if rec.len() != len {
+            return Err(RecordError::Length { expected: len, actual: rec.len() });
+        }
+        Ok(Reader { rec, at: 0 })
+    }
+
     fn raw(&mut self, width: usize) -> &'a [u8] {
         // Callers check the record length first, so this never goes past the end; `get` keeps
         // it panic-free even if they did not.
@@ -486,10 +494,7 @@ impl Request {
 
     /// Reads a request record (the simulator's side). Never panics.
     pub fn decode(rec: &[u8]) -> Result<Request, RecordError> {
-        if rec.len() != REQUEST_LEN {
-            return Err(RecordError::Length { expected: REQUEST_LEN, actual: rec.len() });
-        }
-        let mut r = Reader { rec, at: 0 };
+        let mut r = Reader::of_length(rec, REQUEST_LEN)?;
         let pos_no = r.field("pos_no", 8, Kind::Text)?;
         let operator = r.field("operator", 8, Kind::Text)?;
         let trans = r.trans()?;
@@ -534,10 +539,7 @@ impl Response {
     /// Reads a response record field by field. Never panics. A card number that is not masked
     /// is dropped (`pan: None`) and logged as such, without its digits.
     pub fn decode(rec: &[u8]) -> Result<Response, RecordError> {
-        if rec.len() != RESPONSE_LEN {
-            return Err(RecordError::Length { expected: RESPONSE_LEN, actual: rec.len() });
-        }
-        let mut r = Reader { rec, at: 0 };
+        let mut r = Reader::of_length(rec, RESPONSE_LEN)?;
         let mut response = Response::decode_listed(&mut r)?;
         response.reply_to = r.trans()?;
         response.trans = match r.code2() {

@@ -22,6 +22,13 @@ fn slot(sim: &SlotSim, take: Duration) -> CardSlot {
     CardSlot::new(SerialConnector::new(cfg), BackoffPolicy::default(), timing)
 }
 
+/// A slot on the simulator, initialised (a card found inside is presented at the gate).
+async fn ready_slot(sim: &SlotSim, take: Duration) -> CardSlot {
+    let mut s = slot(sim, take);
+    s.init().await.unwrap();
+    s
+}
+
 fn captures(sim: &SlotSim) -> usize {
     sim.commands().iter().filter(|c| **c == SlotCommand::Move(MoveTo::Capture)).count()
 }
@@ -58,8 +65,7 @@ async fn a_card_left_at_the_gate_is_captured_after_the_take_timeout_and_reported
 #[tokio::test]
 async fn a_card_taken_in_time_is_never_captured() {
     let sim = SlotSim::start().unwrap();
-    let mut s = slot(&sim, Duration::from_secs(5));
-    s.init().await.unwrap();
+    let mut s = ready_slot(&sim, Duration::from_secs(5)).await;
     sim.place_card_inside();
     let r = {
         let ret = s.return_card();
@@ -82,8 +88,7 @@ async fn a_card_taken_in_time_is_never_captured() {
 #[tokio::test]
 async fn no_card_inserted_times_out_and_closes_the_entry() {
     let sim = SlotSim::start().unwrap();
-    let mut s = slot(&sim, Duration::from_secs(1));
-    s.init().await.unwrap();
+    let mut s = ready_slot(&sim, Duration::from_secs(1)).await;
     assert_eq!(s.accept_card().await.unwrap(), Insertion::TimedOut);
     assert!(!sim.insert_card(), "entry closed again");
     assert_eq!(s.return_card().await.unwrap(), CardReturn::NoCard);
@@ -93,8 +98,7 @@ async fn no_card_inserted_times_out_and_closes_the_entry() {
 async fn a_card_found_inside_on_start_is_presented_never_captured() {
     let sim = SlotSim::start().unwrap();
     sim.place_card_inside();
-    let mut s = slot(&sim, Duration::from_secs(1));
-    s.init().await.unwrap();
+    let mut s = ready_slot(&sim, Duration::from_secs(1)).await;
     assert_eq!(sim.position(), CardPosition::Gate);
     assert_eq!(captures(&sim), 0);
     let st = s.device_status().await;
@@ -106,8 +110,7 @@ async fn a_card_held_at_the_rear_on_start_is_presented_never_captured() {
     // hardware.md §2.5: "On boot with card inside: policy 'eject to gate' for bank cards".
     let sim = SlotSim::start().unwrap();
     sim.place_card_at_rear();
-    let mut s = slot(&sim, Duration::from_secs(1));
-    s.init().await.unwrap();
+    let _slot = ready_slot(&sim, Duration::from_secs(1)).await;
     assert_eq!(sim.position(), CardPosition::Gate);
     assert_eq!(captures(&sim), 0);
 }
@@ -115,8 +118,7 @@ async fn a_card_held_at_the_rear_on_start_is_presented_never_captured() {
 #[tokio::test]
 async fn a_reader_on_backup_power_is_a_hardware_error_not_offline() {
     let sim = SlotSim::start().unwrap();
-    let mut s = slot(&sim, Duration::from_secs(1));
-    s.init().await.unwrap();
+    let mut s = ready_slot(&sim, Duration::from_secs(1)).await;
     sim.set_on_backup_power(true);
     assert_eq!(s.device_status().await.device, DeviceState::HardwareError);
     sim.set_on_backup_power(false);
@@ -126,8 +128,7 @@ async fn a_reader_on_backup_power_is_a_hardware_error_not_offline() {
 #[tokio::test]
 async fn an_unreachable_slot_never_captures() {
     let sim = SlotSim::start().unwrap();
-    let mut s = slot(&sim, Duration::from_millis(100));
-    s.init().await.unwrap();
+    let mut s = ready_slot(&sim, Duration::from_millis(100)).await;
     sim.place_card_inside();
     sim.set_faults(device::FaultPlan::powered_off().then_ok());
     assert!(s.return_card().await.is_err());
@@ -137,8 +138,7 @@ async fn an_unreachable_slot_never_captures() {
 #[tokio::test]
 async fn a_capture_whose_reply_is_lost_is_still_reported_from_the_position() {
     let sim = SlotSim::start().unwrap();
-    let mut s = slot(&sim, Duration::from_millis(100));
-    s.init().await.unwrap();
+    let mut s = ready_slot(&sim, Duration::from_millis(100)).await;
     sim.place_card_inside();
     sim.lose_next_capture_reply();
     let r = s.return_card().await.unwrap();

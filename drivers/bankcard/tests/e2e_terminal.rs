@@ -57,6 +57,19 @@ fn rig() -> Rig {
     Rig { sim, pos, memory, _dir: dir }
 }
 
+/// A sale whose answer never arrives (`fault`): the terminal cannot say, so the reply is unknown.
+async fn pay_in_doubt(
+    sim: &TerminalSim,
+    pos: &mut Terminal,
+    o: &OrderRef,
+    amount: Fen,
+    fault: TerminalFault,
+) {
+    sim.push_fault(fault);
+    let reply = pos.pay(o, amount).await;
+    assert!(matches!(reply, PayReply::Unknown { .. }), "{reply:?}");
+}
+
 async fn armed(pos: &Terminal) -> Option<OrderRef> {
     pos.armed_reversal().await.unwrap().map(|a| a.order)
 }
@@ -121,8 +134,7 @@ async fn f15_response_dropped_then_query_last_says_paid_without_a_second_charge(
 async fn f15_request_never_reached_the_terminal_blocks_the_next_sale_until_its_own_reverse() {
     let Rig { sim, mut pos, _dir, .. } = rig();
     let o = order(4);
-    sim.push_fault(TerminalFault::LoseRequest);
-    assert!(matches!(pos.pay(&o, Fen(7950)).await, PayReply::Unknown { .. }));
+    pay_in_doubt(&sim, &mut pos, &o, Fen(7950), TerminalFault::LoseRequest).await;
     assert_eq!(pos.query(&o, Fen(7950)).await, QueryReply::NotFound);
     assert_eq!(armed(&pos).await, Some(o.clone()), "stays armed until answered");
 
@@ -151,8 +163,7 @@ async fn f15_request_never_reached_the_terminal_blocks_the_next_sale_until_its_o
 async fn an_unknown_sale_that_was_approved_is_reversed_only_by_its_own_reverse() {
     let Rig { sim, mut pos, _dir, .. } = rig();
     let o = order(6);
-    sim.push_fault(TerminalFault::DropResponse);
-    assert!(matches!(pos.pay(&o, Fen(7950)).await, PayReply::Unknown { .. }));
+    pay_in_doubt(&sim, &mut pos, &o, Fen(7950), TerminalFault::DropResponse).await;
     assert!(reversal_pending(&pos.pay(&order(7), Fen(100)).await));
     assert_eq!(sim.entry(order(7).as_str()), Default::default(), "the next customer was not charged");
     assert_eq!(sim.entry(o.as_str()).net(), Fen(7950), "nothing reversed behind the order's back");
@@ -169,8 +180,7 @@ async fn voids_and_refunds_of_other_orders_never_send_an_armed_reversal() {
     let (voided, refunded, in_doubt) = (order(30), order(31), order(32));
     assert!(matches!(pos.pay(&voided, Fen(1000)).await, PayReply::Paid { .. }));
     assert!(matches!(pos.pay(&refunded, Fen(2000)).await, PayReply::Paid { .. }));
-    sim.push_fault(TerminalFault::DropResponse);
-    assert!(matches!(pos.pay(&in_doubt, Fen(3000)).await, PayReply::Unknown { .. }));
+    pay_in_doubt(&sim, &mut pos, &in_doubt, Fen(3000), TerminalFault::DropResponse).await;
 
     assert_eq!(pos.reverse(&voided).await, ReverseReply::Done { refunded: Some(true) });
     let refund_no = refunded.line_refund_no(0);
@@ -187,8 +197,7 @@ async fn voids_and_refunds_of_other_orders_never_send_an_armed_reversal() {
 async fn a_last_result_approved_for_another_amount_is_unknown_never_paid() {
     let Rig { sim, mut pos, _dir, .. } = rig();
     let o = order(33);
-    sim.push_fault(TerminalFault::DropResponse);
-    assert!(matches!(pos.pay(&o, Fen(7950)).await, PayReply::Unknown { .. }));
+    pay_in_doubt(&sim, &mut pos, &o, Fen(7950), TerminalFault::DropResponse).await;
     // The terminal approved 79.50 for this order; the order is for 79.00.
     let reply = pos.query(&o, Fen(7900)).await;
     let QueryReply::Unknown { detail } = &reply else { panic!("{reply:?}") };
@@ -205,8 +214,7 @@ async fn a_last_result_approved_for_another_amount_is_unknown_never_paid() {
 async fn a_declined_reversal_is_refused_and_its_record_kept() {
     let Rig { sim, mut pos, memory, _dir, .. } = rig();
     let o = order(34);
-    sim.push_fault(TerminalFault::DropResponse);
-    assert!(matches!(pos.pay(&o, Fen(4200)).await, PayReply::Unknown { .. }));
+    pay_in_doubt(&sim, &mut pos, &o, Fen(4200), TerminalFault::DropResponse).await;
     sim.push_fault(TerminalFault::Refuse(RespCode(*b"12")));
     let reply = pos.reverse(&o).await;
     let ReverseReply::Refused { detail } = &reply else { panic!("{reply:?}") };
@@ -230,8 +238,7 @@ async fn a_declined_reversal_is_refused_and_its_record_kept() {
 async fn a_refund_of_a_purchase_never_heard_of_goes_back_by_its_own_reversal() {
     let Rig { sim, mut pos, _dir, .. } = rig();
     let o = order(36);
-    sim.push_fault(TerminalFault::DropResponse);
-    assert!(matches!(pos.pay(&o, Fen(2500)).await, PayReply::Unknown { .. }));
+    pay_in_doubt(&sim, &mut pos, &o, Fen(2500), TerminalFault::DropResponse).await;
     let refund_no = o.whole_refund_no();
     // Not for another amount ...
     assert!(matches!(pos.refund(&o, &refund_no, Fen(2000)).await, RefundReply::Refused { .. }));

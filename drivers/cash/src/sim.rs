@@ -511,11 +511,7 @@ impl AcceptorSim {
 async fn serve(mut pty: Pty, head: Arc<Mutex<Head>>) {
     let mut buf = Vec::new();
     let mut chunk = [0u8; 256];
-    loop {
-        let n = match pty.master().read(&mut chunk).await {
-            Ok(0) | Err(_) => return,
-            Ok(n) => n,
-        };
+    while let Ok(n @ 1..) = pty.master().read(&mut chunk).await {
         buf.extend_from_slice(&chunk[..n]);
         while let Some((cmd, data, intact)) = next_host_frame(&mut buf) {
             let outgoing = {

@@ -49,6 +49,15 @@ async fn drive(
     false
 }
 
+/// The customer feeds `notes` (yuan, in order) until `intake` is paid; returns it then.
+async fn fed(sim: &AcceptorSim, acceptor: &mut BillAcceptor, mut intake: Intake, notes: &[u32]) -> Intake {
+    for &note in notes {
+        sim.insert(note);
+    }
+    assert!(drive(acceptor, &mut intake, 30, |_| {}).await, "{notes:?} did not pay");
+    intake
+}
+
 fn yuan(notes: &[u32]) -> Fen {
     Fen(notes.iter().map(|&y| i64::from(y) * 100).sum())
 }
@@ -57,10 +66,7 @@ fn yuan(notes: &[u32]) -> Fen {
 async fn seventy_yuan_paid_with_fifty_and_twenty_leaves_them_in_the_box() {
     let sim = AcceptorSim::start().unwrap();
     let mut acceptor = ready(&sim).await;
-    let mut intake = Intake::new(Fen(7000), Overpay::Refused);
-    sim.insert(50);
-    sim.insert(20);
-    assert!(drive(&mut acceptor, &mut intake, 30, |_| {}).await);
+    let intake = fed(&sim, &mut acceptor, Intake::new(Fen(7000), Overpay::Refused), &[50, 20]).await;
     assert_eq!(sim.log().stacker, [50, 20]);
     assert_eq!(intake.credited(), yuan(&sim.log().stacker));
 }
@@ -69,10 +75,7 @@ async fn seventy_yuan_paid_with_fifty_and_twenty_leaves_them_in_the_box() {
 async fn a_note_too_large_goes_back_and_a_smaller_one_pays() {
     let sim = AcceptorSim::start().unwrap();
     let mut acceptor = ready(&sim).await;
-    let mut intake = Intake::new(Fen(2000), Overpay::Refused);
-    sim.insert(100);
-    sim.insert(20);
-    assert!(drive(&mut acceptor, &mut intake, 30, |_| {}).await);
+    let intake = fed(&sim, &mut acceptor, Intake::new(Fen(2000), Overpay::Refused), &[100, 20]).await;
     let log = sim.log();
     assert_eq!((log.stacker, log.returned), (vec![20], 1));
     assert_eq!(intake.credited(), Fen(2000));
@@ -83,10 +86,7 @@ async fn a_note_the_kiosk_does_not_take_goes_back_even_if_the_head_escrows_it() 
     let sim = AcceptorSim::start().unwrap();
     let mut acceptor = ready_with(&sim, |config| config.accepted_yuan = vec![20, 50, 100]).await;
     sim.ignore_denomination_mask();
-    let mut intake = Intake::new(Fen(2000), Overpay::Refused);
-    sim.insert(10);
-    sim.insert(20);
-    assert!(drive(&mut acceptor, &mut intake, 30, |_| {}).await);
+    let intake = fed(&sim, &mut acceptor, Intake::new(Fen(2000), Overpay::Refused), &[10, 20]).await;
     let log = sim.log();
     assert_eq!((log.stacker, log.returned), (vec![20], 1), "the ¥10 went back");
     assert_eq!(intake.credited(), Fen(2000));
@@ -97,9 +97,7 @@ async fn a_head_that_acknowledges_settings_instead_of_echoing_them_still_takes_n
     let sim = AcceptorSim::start().unwrap();
     sim.acknowledge_settings();
     let mut acceptor = ready(&sim).await;
-    let mut intake = Intake::new(Fen(2000), Overpay::Refused);
-    sim.insert(20);
-    assert!(drive(&mut acceptor, &mut intake, 30, |_| {}).await);
+    let intake = fed(&sim, &mut acceptor, Intake::new(Fen(2000), Overpay::Refused), &[20]).await;
     assert_eq!((sim.log().stacker, intake.credited()), (vec![20], Fen(2000)));
 }
 
@@ -107,9 +105,7 @@ async fn a_head_that_acknowledges_settings_instead_of_echoing_them_still_takes_n
 async fn with_prepayment_a_large_note_is_taken_and_the_rest_is_prepaid() {
     let sim = AcceptorSim::start().unwrap();
     let mut acceptor = ready(&sim).await;
-    let mut intake = Intake::new(Fen(3150), Overpay::Prepayment);
-    sim.insert(50);
-    assert!(drive(&mut acceptor, &mut intake, 30, |_| {}).await);
+    let intake = fed(&sim, &mut acceptor, Intake::new(Fen(3150), Overpay::Prepayment), &[50]).await;
     assert_eq!(sim.log().stacker, [50]);
     assert_eq!(intake.totals().overpaid, Fen(1850));
 }

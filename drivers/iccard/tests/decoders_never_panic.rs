@@ -10,8 +10,8 @@ use iccard::ccid::apdu::MemoryApdu;
 use iccard::ccid::codec::{decode_pc_to_rdr, decode_rdr_to_pc};
 use iccard::ccid::usb::parse_class_descriptor;
 use iccard::gas;
-use simkit::rng::SplitMix64;
 use proptest::prelude::*;
+use simkit::rng::SplitMix64;
 
 /// Drains `bytes` through a streaming decoder, checking progress; returns frames decoded.
 fn drain<T, E>(bytes: &[u8], mut decode: impl FnMut(&mut BytesMut) -> Result<Option<T>, E>) -> usize {

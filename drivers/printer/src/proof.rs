@@ -232,25 +232,28 @@ fn raw32(bytes: &[u8]) -> Option<[u8; 32]> {
 /// Loads the kiosk's signing key: a PKCS#8 PEM (`openssl genpkey -algorithm ed25519`), or a raw
 /// 32-byte seed (binary or hex).
 pub fn load_signing_key(path: &Path) -> Result<SigningKey, KeyError> {
-    let bytes = read_key(path)?;
-    let bad = || KeyError::Format(path.display().to_string());
-    if bytes.starts_with(b"-----BEGIN") {
-        let pem = std::str::from_utf8(&bytes).map_err(|_| bad())?;
-        return SigningKey::from_pkcs8_pem(pem).map_err(|_| bad());
-    }
-    raw32(&bytes).map(|seed| SigningKey::from_bytes(&seed)).ok_or_else(bad)
+    load_key(path, |pem| SigningKey::from_pkcs8_pem(pem).ok(), |seed| Some(SigningKey::from_bytes(&seed)))
 }
 
 /// Loads a public key to verify with: an SPKI PEM (`openssl pkey -pubout`), or 32 raw bytes
 /// (binary or hex).
 pub fn load_verifying_key(path: &Path) -> Result<VerifyingKey, KeyError> {
+    load_key(path, |pem| VerifyingKey::from_public_key_pem(pem).ok(), |k| VerifyingKey::from_bytes(&k).ok())
+}
+
+/// Reads a key file as PEM (`from_pem`) when it starts like one, otherwise as 32 raw bytes
+/// (`from_raw`); anything else is a format error naming the file.
+fn load_key<K>(
+    path: &Path,
+    from_pem: impl FnOnce(&str) -> Option<K>,
+    from_raw: impl FnOnce([u8; 32]) -> Option<K>,
+) -> Result<K, KeyError> {
     let bytes = read_key(path)?;
     let bad = || KeyError::Format(path.display().to_string());
     if bytes.starts_with(b"-----BEGIN") {
-        let pem = std::str::from_utf8(&bytes).map_err(|_| bad())?;
-        return VerifyingKey::from_public_key_pem(pem).map_err(|_| bad());
+        return std::str::from_utf8(&bytes).ok().and_then(from_pem).ok_or_else(bad);
     }
-    raw32(&bytes).and_then(|k| VerifyingKey::from_bytes(&k).ok()).ok_or_else(bad)
+    raw32(&bytes).and_then(from_raw).ok_or_else(bad)
 }
 
 #[cfg(test)]

@@ -4,13 +4,13 @@
 //! accounts belong to an ID card holder, by the digest of the ID number only.
 
 use super::body::{HouseholdAccountBody, HouseholdBody, JointBillBody};
-use super::signed::{Gate, Reply, SignedRequest};
+use super::signed::{keyed, Gate, Gated, Reply};
 use super::utility::UtilitySim;
 use crate::wire::{codes, paths};
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{post, MethodFilter};
 use axum::{Json, Router};
 use kiosk_core::Utility;
 use serde::{Deserialize, Serialize};
@@ -138,8 +138,8 @@ impl JointSim {
 
     pub fn router(&self) -> Router {
         Router::new()
-            .route(paths::JOINT_BILL, get(fetch_joint_bill))
-            .route(paths::HOUSEHOLD, get(household))
+            .route(paths::JOINT_BILL, keyed(MethodFilter::GET, "joint_bill", fetch_joint_bill))
+            .route(paths::HOUSEHOLD, keyed(MethodFilter::GET, "household", household))
             .route("/admin/households", post(admin_put_household))
             .route("/admin/holders", post(admin_put_holder))
             .with_state(self.clone())
@@ -151,35 +151,21 @@ impl JointSim {
     }
 }
 
-async fn fetch_joint_bill(
-    State(sim): State<JointSim>,
-    Path(account): Path<String>,
-    request: SignedRequest,
-) -> Response {
-    let gate = sim.inner.gate.clone();
-    gate.handle("joint_bill", request, move |_| match sim.joint_bill(&account) {
-        Some(bill) => Reply::ok(&bill),
-        None => Reply::error(404, codes::UNKNOWN_ACCOUNT, "no such household"),
-    })
-    .await
+impl Gated for JointSim {
+    fn gate(&self) -> &Arc<Gate> {
+        &self.inner.gate
+    }
 }
 
-async fn household(
-    State(sim): State<JointSim>,
-    Path(holder): Path<String>,
-    request: SignedRequest,
-) -> Response {
-    let gate = sim.inner.gate.clone();
-    gate.handle("household", request, move |_| {
-        if !crate::is_holder_digest(&holder) {
-            return Reply::error(400, codes::BAD_REQUEST, "the holder must be 64 lower-case hex digits");
-        }
-        match sim.household(&holder) {
-            Some(household) => Reply::ok(&household),
-            None => Reply::error(404, codes::UNKNOWN_HOLDER, "no household for this holder"),
-        }
-    })
-    .await
+fn fetch_joint_bill(sim: &JointSim, account: &str) -> Reply {
+    Reply::found(sim.joint_bill(account), codes::UNKNOWN_ACCOUNT, "no such household")
+}
+
+fn household(sim: &JointSim, holder: &str) -> Reply {
+    if !crate::is_holder_digest(holder) {
+        return Reply::error(400, codes::BAD_REQUEST, "the holder must be 64 lower-case hex digits");
+    }
+    Reply::found(sim.household(holder), codes::UNKNOWN_HOLDER, "no household for this holder")
 }
 
 async fn admin_put_household(

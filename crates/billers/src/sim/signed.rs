@@ -6,9 +6,10 @@ use super::body::RefusalBody;
 use crate::sign;
 use crate::wire::codes;
 use axum::body::Bytes;
-use axum::extract::{FromRequest, Request};
+use axum::extract::{FromRequest, Path, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
+use axum::routing::{on, MethodFilter, MethodRouter};
 use serde::Serialize;
 use simkit::{drop_connection, Fault, FaultPlan};
 use std::collections::HashMap;
@@ -56,6 +57,14 @@ impl Reply {
         Reply::json(200, value)
     }
 
+    /// The answer to a lookup: what it `found`, or else a 404 refusal with `code` and `message`.
+    pub fn found<T: Serialize>(found: Option<T>, code: &str, message: &str) -> Reply {
+        match found {
+            Some(value) => Reply::ok(&value),
+            None => Reply::error(404, code, message),
+        }
+    }
+
     /// A refusal that names no reference (signature checks, bill fetches).
     pub fn error(status: u16, code: &str, message: &str) -> Reply {
         Reply::error_for(None, status, code, message)
@@ -74,6 +83,25 @@ impl Reply {
     pub fn text(body: String) -> Reply {
         Reply { status: 200, content_type: "text/plain; charset=utf-8", body: body.into_bytes() }
     }
+}
+
+/// A simulator whose contract endpoints stand behind its [`Gate`].
+pub(crate) trait Gated: Clone + Send + Sync + 'static {
+    fn gate(&self) -> &Arc<Gate>;
+}
+
+/// The `method` endpoint keyed by its one path parameter (an account, a reference, a card number,
+/// a date): `work` answers it from the simulator, behind the gate of `endpoint`. A business fault
+/// the gate leaves for the work is not acted on: only money calls act on those.
+pub(crate) fn keyed<S: Gated>(
+    method: MethodFilter,
+    endpoint: &'static str,
+    work: fn(&S, &str) -> Reply,
+) -> MethodRouter<S> {
+    on(method, move |State(sim): State<S>, Path(key): Path<String>, request: SignedRequest| async move {
+        let gate = sim.gate().clone();
+        gate.handle(endpoint, request, move |_| work(&sim, &key)).await
+    })
 }
 
 /// A simulator's key, fault plan and recently seen nonces.

@@ -4,12 +4,12 @@
 use super::body::{BillBody, CardBody, PurchaseOrder, WriteOffOrder};
 use super::book::{AccountSeed, Book, CardState, Refused};
 use super::ledger::Ledger;
-use super::signed::{Gate, Reply, SignedRequest};
+use super::signed::{keyed, Gate, Gated, Reply, SignedRequest};
 use crate::wire::{codes, paths};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, post, MethodFilter};
 use axum::{Json, Router};
 use kiosk_core::Utility;
 use serde::Deserialize;
@@ -85,13 +85,13 @@ impl UtilitySim {
     /// The contract endpoints, the admin endpoints and simkit's fault admin, in one router.
     pub fn router(&self) -> Router {
         let api = Router::new()
-            .route(paths::BILL, get(fetch_bill))
+            .route(paths::BILL, keyed(MethodFilter::GET, "bill", fetch_bill))
             .route(paths::WRITE_OFFS, post(write_off))
-            .route(paths::WRITE_OFF_STATUS, get(write_off_status))
+            .route(paths::WRITE_OFF_STATUS, keyed(MethodFilter::GET, "write_off_status", write_off_status))
             .route(paths::PURCHASES, post(purchase))
-            .route(paths::CARD_WRITTEN, post(card_written))
-            .route(paths::PREPAID_CARD, get(prepaid_card))
-            .route(paths::RECONCILIATION, get(reconciliation))
+            .route(paths::CARD_WRITTEN, keyed(MethodFilter::POST, "card_written", card_written))
+            .route(paths::PREPAID_CARD, keyed(MethodFilter::GET, "card", prepaid_card))
+            .route(paths::RECONCILIATION, keyed(MethodFilter::GET, "reconciliation", reconciliation))
             .route("/admin/accounts", post(admin_put_account))
             .route("/admin/accounts/{account}/pay-elsewhere", post(admin_pay_elsewhere))
             .route("/admin/cards/{card_no}/loaded", post(admin_card_loaded))
@@ -112,6 +112,12 @@ impl UtilitySim {
     {
         let gate = self.inner.gate.clone();
         gate.handle(endpoint, request, move |fault| work(&self, fault)).await
+    }
+}
+
+impl Gated for UtilitySim {
+    fn gate(&self) -> &Arc<Gate> {
+        &self.inner.gate
     }
 }
 
@@ -187,16 +193,8 @@ fn json_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, Reply> {
     })
 }
 
-async fn fetch_bill(
-    State(sim): State<UtilitySim>,
-    Path(account): Path<String>,
-    request: SignedRequest,
-) -> Response {
-    sim.gated("bill", request, move |sim, _| match sim.bill(&account) {
-        Some(bill) => Reply::ok(&bill),
-        None => Reply::error(404, codes::UNKNOWN_ACCOUNT, "no such account"),
-    })
-    .await
+fn fetch_bill(sim: &UtilitySim, account: &str) -> Reply {
+    Reply::found(sim.bill(account), codes::UNKNOWN_ACCOUNT, "no such account")
 }
 
 async fn write_off(State(sim): State<UtilitySim>, request: SignedRequest) -> Response {
@@ -204,12 +202,8 @@ async fn write_off(State(sim): State<UtilitySim>, request: SignedRequest) -> Res
     money_call(sim, "write_off", request, key, |book, order| book.write_off(order, super::now())).await
 }
 
-async fn write_off_status(
-    State(sim): State<UtilitySim>,
-    Path(reference): Path<String>,
-    request: SignedRequest,
-) -> Response {
-    sim.gated("write_off_status", request, move |sim, _| Reply::ok(&sim.book().status(&reference))).await
+fn write_off_status(sim: &UtilitySim, reference: &str) -> Reply {
+    Reply::ok(&sim.book().status(reference))
 }
 
 async fn purchase(State(sim): State<UtilitySim>, request: SignedRequest) -> Response {
@@ -217,42 +211,22 @@ async fn purchase(State(sim): State<UtilitySim>, request: SignedRequest) -> Resp
     money_call(sim, "purchase", request, key, |book, order| book.purchase(order, super::now())).await
 }
 
-async fn card_written(
-    State(sim): State<UtilitySim>,
-    Path(reference): Path<String>,
-    request: SignedRequest,
-) -> Response {
-    sim.gated("card_written", request, move |sim, _| match sim.book().card_written(&reference) {
+fn card_written(sim: &UtilitySim, reference: &str) -> Reply {
+    match sim.book().card_written(reference) {
         Ok(done) => Reply::ok(&done),
-        Err(refusal) => refused(refusal, &reference),
-    })
-    .await
+        Err(refusal) => refused(refusal, reference),
+    }
 }
 
-async fn prepaid_card(
-    State(sim): State<UtilitySim>,
-    Path(card_no): Path<String>,
-    request: SignedRequest,
-) -> Response {
-    sim.gated("card", request, move |sim, _| match sim.prepaid_card(&card_no) {
-        Some(card) => Reply::ok(&card),
-        None => Reply::error(404, codes::UNKNOWN_CARD, "no account holds this card"),
-    })
-    .await
+fn prepaid_card(sim: &UtilitySim, card_no: &str) -> Reply {
+    Reply::found(sim.prepaid_card(card_no), codes::UNKNOWN_CARD, "no account holds this card")
 }
 
-async fn reconciliation(
-    State(sim): State<UtilitySim>,
-    Path(date): Path<String>,
-    request: SignedRequest,
-) -> Response {
-    sim.gated("reconciliation", request, move |sim, _| {
-        if date.len() != 10 || chrono::NaiveDate::parse_from_str(&date, "%Y-%m-%d").is_err() {
-            return Reply::error(400, codes::BAD_REQUEST, "the date must look like 2026-11-23");
-        }
-        Reply::text(sim.book().reconciliation(&date))
-    })
-    .await
+fn reconciliation(sim: &UtilitySim, date: &str) -> Reply {
+    if date.len() != 10 || chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d").is_err() {
+        return Reply::error(400, codes::BAD_REQUEST, "the date must look like 2026-11-23");
+    }
+    Reply::text(sim.book().reconciliation(date))
 }
 
 async fn admin_put_account(State(sim): State<UtilitySim>, Json(seed): Json<AccountSeed>) -> Json<BillBody> {

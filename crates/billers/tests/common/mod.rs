@@ -3,7 +3,7 @@
 #![allow(dead_code)]
 
 use billers::sim::{AccountSeed, CardSeed};
-use billers::{BillerSimsConfig, Billers, RunningBillerSims, WriteOffRequest};
+use billers::{BillerClient, BillerSimsConfig, Billers, RunningBillerSims, WriteOffRequest};
 use kiosk_core::utility::luhn_check_digit;
 use kiosk_core::{AccountNo, Bill, Channel, Order, OrderRef, Ts, Utility};
 
@@ -71,6 +71,33 @@ pub fn write_off_for(bill: &Bill, order_no: &str) -> WriteOffRequest {
             .expect("order");
     WriteOffRequest::for_line(&order.lines[0], Channel::WeChat, "4200000001", Ts(1_764_000_000_000))
         .expect("bill line")
+}
+
+/// Fresh simulators ([`env`]) in which a fresh account of one utility has a bill due: the client of
+/// that utility's biller, the account, and the write-off the kiosk would send for its bill.
+pub struct Billed {
+    pub env: Env,
+    /// `env.billers.get(utility)`, cloned (a client keeps no state of its own).
+    pub client: BillerClient,
+    pub account: AccountNo,
+    pub request: WriteOffRequest,
+}
+
+/// [`Billed`] with account `n` of `utility`, `amount_fen` due ([`billed_in`]).
+pub async fn billed(utility: Utility, n: u32, amount_fen: i64) -> Billed {
+    let env = env().await;
+    let client = env.billers.get(utility).clone();
+    let (account, request) = billed_in(&env, utility, n, amount_fen).await;
+    Billed { env, client, account, request }
+}
+
+/// A fresh account of `utility` in `env` with `amount_fen` due ([`fresh_account`]), and the
+/// write-off the kiosk would send for the bill fetched for it, under order `YZTEST` and `n` in
+/// eight digits.
+pub async fn billed_in(env: &Env, utility: Utility, n: u32, amount_fen: i64) -> (AccountNo, WriteOffRequest) {
+    let account = fresh_account(env, utility, n, amount_fen);
+    let bill = env.billers.get(utility).fetch_bill(&account).await.expect("the fresh account's bill");
+    (account, write_off_for(&bill, &format!("YZTEST{n:08}")))
 }
 
 /// Posts JSON to an admin endpoint of a simulator.

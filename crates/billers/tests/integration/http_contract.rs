@@ -8,7 +8,7 @@ use billers::{
     AccountKind, BillerError, HouseholdAccount, PurchaseRequest, ReconKind, WriteOffExpectation,
     WriteOffRequest,
 };
-use common::{admin_post, env, fresh_account, fresh_card_account, write_off_for};
+use common::{admin_post, billed, billed_in, env, fresh_account, fresh_card_account, write_off_for, Billed};
 use kiosk_core::{AccountNo, Channel, ConfirmReply, Fen, Ts, Utility, WriteOffReply, WriteOffStatus};
 use serde_json::json;
 use simkit::Fault;
@@ -19,6 +19,11 @@ fn written_off_txn(reply: &WriteOffReply) -> String {
         WriteOffReply::WrittenOff { biller_txn, .. } => biller_txn.clone(),
         other => panic!("expected WrittenOff, got {other:?}"),
     }
+}
+
+/// The biller's definite refusal of a write-off to a closed account.
+fn account_closed() -> Fault {
+    Fault::WriteOffReject { code: "ACCOUNT_CLOSED".into() }
 }
 
 #[tokio::test]
@@ -54,11 +59,7 @@ async fn an_unknown_account_is_reported_as_such() {
 
 #[tokio::test]
 async fn a_repeated_write_off_is_already_written_off_with_the_same_txn() {
-    let env = env().await;
-    let water = env.billers.get(Utility::Water);
-    let account = fresh_account(&env, Utility::Water, 2, 3150);
-    let bill = water.fetch_bill(&account).await.unwrap();
-    let request = write_off_for(&bill, "YZTEST00000002");
+    let Billed { env, client: water, account, request } = billed(Utility::Water, 2, 3150).await;
 
     let first = written_off_txn(&water.write_off(&request).await);
     let again = written_off_txn(&water.write_off(&request).await);
@@ -77,10 +78,7 @@ async fn a_repeated_write_off_is_already_written_off_with_the_same_txn() {
 
 #[tokio::test]
 async fn a_reply_lost_after_commit_is_unknown_and_the_status_query_finds_it() {
-    let env = env().await;
-    let power = env.billers.get(Utility::Power);
-    let account = fresh_account(&env, Utility::Power, 3, 12680);
-    let request = write_off_for(&power.fetch_bill(&account).await.unwrap(), "YZTEST00000003");
+    let Billed { env, client: power, request, .. } = billed(Utility::Power, 3, 12680).await;
     env.sims.power.sim.faults().inject("write_off", Fault::DropReply, 1);
 
     assert!(matches!(power.write_off(&request).await, WriteOffReply::Unknown { .. }));
@@ -95,10 +93,7 @@ async fn a_reply_lost_after_commit_is_unknown_and_the_status_query_finds_it() {
 
 #[tokio::test]
 async fn a_request_lost_before_the_biller_saw_it_is_not_found() {
-    let env = env().await;
-    let gas = env.billers.get(Utility::Gas);
-    let account = fresh_account(&env, Utility::Gas, 4, 4560);
-    let request = write_off_for(&gas.fetch_bill(&account).await.unwrap(), "YZTEST00000004");
+    let Billed { env, client: gas, request, .. } = billed(Utility::Gas, 4, 4560).await;
     env.sims.gas.sim.faults().inject("write_off", Fault::DropRequest, 1);
 
     assert!(matches!(gas.write_off(&request).await, WriteOffReply::Unknown { .. }));
@@ -108,10 +103,7 @@ async fn a_request_lost_before_the_biller_saw_it_is_not_found() {
 
 #[tokio::test]
 async fn a_slow_biller_is_unknown_then_found_written_off() {
-    let env = env().await;
-    let water = env.billers.get(Utility::Water);
-    let account = fresh_account(&env, Utility::Water, 5, 2000);
-    let request = write_off_for(&water.fetch_bill(&account).await.unwrap(), "YZTEST00000005");
+    let Billed { env, client: water, request, .. } = billed(Utility::Water, 5, 2000).await;
     env.sims.water.sim.faults().inject("write_off", Fault::Delay { ms: 1_500 }, 1);
 
     assert!(matches!(water.write_off(&request).await, WriteOffReply::Unknown { .. }));
@@ -128,10 +120,7 @@ async fn a_slow_biller_is_unknown_then_found_written_off() {
 
 #[tokio::test]
 async fn a_bill_changed_elsewhere_is_rejected_with_bill_changed() {
-    let env = env().await;
-    let water = env.billers.get(Utility::Water);
-    let account = fresh_account(&env, Utility::Water, 6, 5820);
-    let request = write_off_for(&water.fetch_bill(&account).await.unwrap(), "YZTEST00000006");
+    let Billed { env, client: water, account, request } = billed(Utility::Water, 6, 5820).await;
     let path = format!("/admin/accounts/{}/pay-elsewhere", account.as_str());
     let changed = admin_post(&env.sims.water.url(), &path, json!({ "amount_fen": 2000 })).await;
     assert!(changed.status().is_success());
@@ -148,15 +137,8 @@ async fn a_bill_changed_elsewhere_is_rejected_with_bill_changed() {
 
 #[tokio::test]
 async fn a_definite_refusal_is_rejected_and_remembered() {
-    let env = env().await;
-    let power = env.billers.get(Utility::Power);
-    let account = fresh_account(&env, Utility::Power, 7, 8935);
-    let request = write_off_for(&power.fetch_bill(&account).await.unwrap(), "YZTEST00000007");
-    env.sims.power.sim.faults().inject(
-        "write_off",
-        Fault::WriteOffReject { code: "ACCOUNT_CLOSED".into() },
-        1,
-    );
+    let Billed { env, client: power, request, .. } = billed(Utility::Power, 7, 8935).await;
+    env.sims.power.sim.faults().inject("write_off", account_closed(), 1);
 
     let closed =
         WriteOffReply::Rejected { code: "ACCOUNT_CLOSED".into(), message: "refused by the biller".into() };
@@ -169,10 +151,7 @@ async fn a_definite_refusal_is_rejected_and_remembered() {
 
 #[tokio::test]
 async fn a_reply_with_a_bad_signature_is_unknown_even_though_the_biller_committed() {
-    let env = env().await;
-    let gas = env.billers.get(Utility::Gas);
-    let account = fresh_account(&env, Utility::Gas, 8, 3870);
-    let request = write_off_for(&gas.fetch_bill(&account).await.unwrap(), "YZTEST00000008");
+    let Billed { env, client: gas, account, request } = billed(Utility::Gas, 8, 3870).await;
     env.sims.gas.sim.faults().inject("write_off", Fault::BadSignature, 1);
     env.sims.gas.sim.faults().inject("bill", Fault::BadSignature, 1);
 
@@ -184,10 +163,7 @@ async fn a_reply_with_a_bad_signature_is_unknown_even_though_the_biller_committe
 
 #[tokio::test]
 async fn a_server_error_is_unknown_and_nothing_is_written_off() {
-    let env = env().await;
-    let water = env.billers.get(Utility::Water);
-    let account = fresh_account(&env, Utility::Water, 9, 3150);
-    let request = write_off_for(&water.fetch_bill(&account).await.unwrap(), "YZTEST00000009");
+    let Billed { env, client: water, account, request } = billed(Utility::Water, 9, 3150).await;
     let rules = json!([
         { "endpoint": "write_off", "fault": "status", "code": 503 },
         { "endpoint": "bill", "fault": "status", "code": 502 }
@@ -209,14 +185,10 @@ async fn a_client_with_the_wrong_key_is_refused_and_learns_nothing_definite() {
     let mut entry = env.sims.water.client_entry();
     entry.key = "some-other-key-0123456789".into();
     let client = billers::BillerClient::new(Utility::Water, &entry, common::KIOSK).unwrap();
-    let account = fresh_account(&env, Utility::Water, 10, 3150);
-    let bill = env.billers.get(Utility::Water).fetch_bill(&account).await.unwrap();
+    let (account, request) = billed_in(&env, Utility::Water, 10, 3150).await;
 
     assert!(matches!(client.fetch_bill(&account).await, Err(BillerError::BadReply { .. })));
-    assert!(matches!(
-        client.write_off(&write_off_for(&bill, "YZTEST00000010")).await,
-        WriteOffReply::Unknown { .. }
-    ));
+    assert!(matches!(client.write_off(&request).await, WriteOffReply::Unknown { .. }));
     assert!(env.sims.water.sim.ledger().write_offs.is_empty());
 }
 
@@ -267,10 +239,7 @@ async fn a_prepaid_purchase_is_idempotent_and_waits_for_the_meter() {
 
 #[tokio::test]
 async fn the_reconciliation_file_lists_what_was_booked() {
-    let env = env().await;
-    let gas = env.billers.get(Utility::Gas);
-    let account = fresh_account(&env, Utility::Gas, 14, 4560);
-    let request = write_off_for(&gas.fetch_bill(&account).await.unwrap(), "YZTEST00000014");
+    let Billed { env, client: gas, account, request } = billed(Utility::Gas, 14, 4560).await;
     written_off_txn(&gas.write_off(&request).await);
     let demo_card = AccountNo::from_trusted("3300000019");
     let purchase = PurchaseRequest {
@@ -500,18 +469,12 @@ async fn an_odd_household_reply_is_not_believed() {
 
 #[tokio::test]
 async fn a_reference_held_for_another_write_off_is_never_read_as_written_off() {
-    let env = env().await;
-    let water = env.billers.get(Utility::Water);
-    let first = fresh_account(&env, Utility::Water, 50, 3150);
-    let theirs = write_off_for(&water.fetch_bill(&first).await.unwrap(), "YZTEST00000050");
+    let Billed { env, client: water, request: theirs, .. } = billed(Utility::Water, 50, 3150).await;
     written_off_txn(&water.write_off(&theirs).await);
 
     // Our write-off of another account, under the reference the biller already holds.
-    let second = fresh_account(&env, Utility::Water, 51, 5820);
-    let ours = WriteOffRequest {
-        reference: theirs.reference.clone(),
-        ..write_off_for(&water.fetch_bill(&second).await.unwrap(), "YZTEST00000051")
-    };
+    let (second, ours) = billed_in(&env, Utility::Water, 51, 5820).await;
+    let ours = WriteOffRequest { reference: theirs.reference.clone(), ..ours };
     let reply = water.write_off(&ours).await;
     assert!(
         matches!(&reply, WriteOffReply::Unknown { detail }
@@ -538,15 +501,8 @@ async fn a_reference_held_for_another_write_off_is_never_read_as_written_off() {
 
 #[tokio::test]
 async fn a_refusal_status_names_the_refused_account_and_amount() {
-    let env = env().await;
-    let power = env.billers.get(Utility::Power);
-    let account = fresh_account(&env, Utility::Power, 52, 8935);
-    let request = write_off_for(&power.fetch_bill(&account).await.unwrap(), "YZTEST00000052");
-    env.sims.power.sim.faults().inject(
-        "write_off",
-        Fault::WriteOffReject { code: "ACCOUNT_CLOSED".into() },
-        1,
-    );
+    let Billed { env, client: power, request, .. } = billed(Utility::Power, 52, 8935).await;
+    env.sims.power.sim.faults().inject("write_off", account_closed(), 1);
     assert!(matches!(power.write_off(&request).await, WriteOffReply::Rejected { .. }));
     assert!(matches!(power.write_off_status(&(&request).into()).await, WriteOffStatus::Rejected { .. }));
     // Believed to be a refusal of another amount under this reference: not one to refund on.
@@ -556,10 +512,7 @@ async fn a_refusal_status_names_the_refused_account_and_amount() {
 
 #[tokio::test]
 async fn transport_failures_are_described_once() {
-    let env = env().await;
-    let water = env.billers.get(Utility::Water);
-    let account = fresh_account(&env, Utility::Water, 53, 2000);
-    let request = write_off_for(&water.fetch_bill(&account).await.unwrap(), "YZTEST00000053");
+    let Billed { env, client: water, request, .. } = billed(Utility::Water, 53, 2000).await;
     env.sims.water.sim.faults().inject("write_off", Fault::Delay { ms: 1_500 }, 1);
     // Not "timed out: operation timed out".
     assert_eq!(water.write_off(&request).await, WriteOffReply::Unknown { detail: "timed out".into() });

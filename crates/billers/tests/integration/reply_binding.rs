@@ -9,8 +9,8 @@ use axum::extract::State;
 use axum::http::{HeaderMap, Method, Uri};
 use axum::response::Response;
 use axum::Router;
-use billers::{BillerClient, BillerError, PurchaseRequest};
-use common::{env, fresh_account, fresh_card_account, write_off_for, KIOSK};
+use billers::{BillerClient, BillerEntry, BillerError, PurchaseRequest};
+use common::{billed_in, env, fresh_card_account, KIOSK};
 use kiosk_core::{Channel, Fen, Ts, Utility, WriteOffReply};
 use simkit::Fault;
 use std::sync::{Arc, Mutex};
@@ -75,6 +75,14 @@ async fn proxy_for(upstream: String) -> (simkit::Served, Proxy) {
     (served, proxy)
 }
 
+/// A proxy in front of the simulator `entry` points at, and `entry` pointed at the proxy instead;
+/// the proxy serves until the returned [`simkit::Served`] is dropped.
+async fn proxied(mut entry: BillerEntry) -> (simkit::Served, Proxy, BillerEntry) {
+    let (served, proxy) = proxy_for(entry.base_url.clone()).await;
+    entry.base_url = served.url();
+    (served, proxy, entry)
+}
+
 impl Proxy {
     /// From now on, answer everything with the last reply the simulator gave.
     fn replay_last(&self) {
@@ -86,9 +94,7 @@ impl Proxy {
 async fn a_not_found_for_a_confirmation_replayed_to_a_purchase_is_unknown() {
     let env = env().await;
     let account = fresh_card_account(&env, 41, "8800000410", 2);
-    let (served, proxy) = proxy_for(env.sims.gas.url()).await;
-    let mut entry = env.sims.gas.client_entry();
-    entry.base_url = served.url();
+    let (_served, proxy, entry) = proxied(env.sims.gas.client_entry()).await;
     let gas = BillerClient::new(Utility::Gas, &entry, KIOSK).unwrap();
     let reference = "YZTEST00000041-1";
 
@@ -113,18 +119,9 @@ async fn a_not_found_for_a_confirmation_replayed_to_a_purchase_is_unknown() {
 #[tokio::test]
 async fn a_refusal_replayed_to_a_retry_of_another_request_is_unknown() {
     let env = env().await;
-    let water = env.billers.get(Utility::Water);
-    let first = write_off_for(
-        &water.fetch_bill(&fresh_account(&env, Utility::Water, 42, 3150)).await.unwrap(),
-        "YZTEST00000042",
-    );
-    let second = write_off_for(
-        &water.fetch_bill(&fresh_account(&env, Utility::Water, 43, 3150)).await.unwrap(),
-        "YZTEST00000043",
-    );
-    let (served, proxy) = proxy_for(env.sims.water.url()).await;
-    let mut entry = env.sims.water.client_entry();
-    entry.base_url = served.url();
+    let (_, first) = billed_in(&env, Utility::Water, 42, 3150).await;
+    let (_, second) = billed_in(&env, Utility::Water, 43, 3150).await;
+    let (_served, proxy, entry) = proxied(env.sims.water.client_entry()).await;
     let client = BillerClient::new(Utility::Water, &entry, KIOSK).unwrap();
 
     env.sims.water.sim.faults().inject(
@@ -143,9 +140,7 @@ async fn a_refusal_replayed_to_a_retry_of_another_request_is_unknown() {
 #[tokio::test]
 async fn a_card_lookup_reply_replayed_to_another_lookup_is_not_believed() {
     let env = env().await;
-    let (served, proxy) = proxy_for(env.sims.gas.url()).await;
-    let mut entry = env.sims.gas.client_entry();
-    entry.base_url = served.url();
+    let (_served, proxy, entry) = proxied(env.sims.gas.client_entry()).await;
     let gas = BillerClient::new(Utility::Gas, &entry, KIOSK).unwrap();
 
     // A genuine, signed 404 UNKNOWN_CARD for a stranger's card...
@@ -162,9 +157,7 @@ async fn a_card_lookup_reply_replayed_to_another_lookup_is_not_believed() {
 #[tokio::test]
 async fn a_household_reply_replayed_to_another_holder_is_not_believed() {
     let env = env().await;
-    let (served, proxy) = proxy_for(env.sims.joint.url()).await;
-    let mut entry = env.sims.joint.client_entry();
-    entry.base_url = served.url();
+    let (_served, proxy, entry) = proxied(env.sims.joint.client_entry()).await;
     let joint = billers::JointClient::new(&entry, KIOSK).unwrap();
 
     // A genuine, signed reply listing the demo household's accounts...

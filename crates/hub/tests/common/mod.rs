@@ -108,6 +108,15 @@ impl TestHub {
         let journal = KioskJournal::create(&dir.path().join("journal.sqlite"), &format!("J-{id}")).await;
         TestKiosk { id: id.to_owned(), dir, files, client, journal }
     }
+
+    /// A hub ([`TestHub::start`]) and a kiosk `id` paired with it that has journaled `payments`
+    /// paid bills ([`KioskJournal::pay`]), none shipped yet.
+    pub async fn start_with_paid_kiosk(id: &str, payments: u32) -> (TestHub, TestKiosk) {
+        let hub = TestHub::start().await;
+        let mut kiosk = hub.kiosk(id).await;
+        kiosk.journal.pay(payments).await;
+        (hub, kiosk)
+    }
 }
 
 /// A free loopback port (bound and released).
@@ -227,13 +236,19 @@ pub async fn raw(path: &Path) -> sqlx::SqliteConnection {
     sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display())).await.unwrap()
 }
 
+/// The one value (a count, an id) that `sql` selects.
+pub async fn scalar(pool: &sqlx::PgPool, sql: &str) -> i64 {
+    sqlx::query_scalar(sql).fetch_one(pool).await.unwrap_or_else(|e| panic!("{sql}: {e}"))
+}
+
+/// The one value (a count, an id) that `sql` selects for `kiosk`, bound to `$1`.
+pub async fn kiosk_scalar(pool: &sqlx::PgPool, sql: &str, kiosk: &str) -> i64 {
+    sqlx::query_scalar(sql).bind(kiosk).fetch_one(pool).await.unwrap_or_else(|e| panic!("{sql}: {e}"))
+}
+
 /// The hub's count of a kiosk's central transitions.
 pub async fn central_rows(pool: &sqlx::PgPool, kiosk: &str) -> i64 {
-    sqlx::query_scalar("SELECT count(*) FROM transitions WHERE kiosk_id = $1")
-        .bind(kiosk)
-        .fetch_one(pool)
-        .await
-        .unwrap()
+    kiosk_scalar(pool, "SELECT count(*) FROM transitions WHERE kiosk_id = $1", kiosk).await
 }
 
 /// The kiosk's central chain state: (stored_through, verified_seq, chain_state).

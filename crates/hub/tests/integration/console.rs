@@ -12,9 +12,11 @@ use crate::browser;
 use crate::common;
 
 use browser::Browser;
-use common::{healthy_beat, TestHub, HALL};
+use common::{healthy_beat, scalar, TestHub, HALL};
 use fleet::wire::Paper;
 use hub::console::accounts::{self, Role};
+use kiosk_core::recon::{Flag, Source, StatementKind};
+use kiosk_core::Fen;
 
 const PASSWORD: &str = "correct horse battery";
 
@@ -221,8 +223,33 @@ impl Session {
     }
 }
 
+/// A reconciliation run of 2026-12-05 on [`hub_with_a_kiosk`]'s hub, under which a test files on the
+/// exception desk the differences it needs, as if the run had found them.
+struct DeskRun {
+    day: chrono::NaiveDate,
+    run_id: i64,
+}
+
+impl DeskRun {
+    async fn start(hub: &TestHub) -> DeskRun {
+        let now = kiosk_core::Ts(chrono::Utc::now().timestamp_millis());
+        let day = chrono::NaiveDate::from_ymd_opt(2026, 12, 5).unwrap();
+        let run = hub::recon::run_day(hub.pool(), day, now).await.unwrap();
+        DeskRun { day, run_id: run.run_id }
+    }
+
+    /// Files `flag` on the desk as this run's, owned by `order` of the kiosk SH-XH-0001 and found
+    /// in `source` (a statement, a biller), with `evidence`.
+    async fn file(&self, hub: &TestHub, flag: &Flag, order: &str, source: &str, evidence: serde_json::Value) {
+        let owner = Some(("SH-XH-0001", order));
+        hub::recon::desk::file(hub.pool(), self.run_id, self.day, flag, owner, Some(source), evidence)
+            .await
+            .unwrap();
+    }
+}
+
 async fn queued(hub: &TestHub) -> i64 {
-    sqlx::query_scalar("SELECT count(*) FROM commands").fetch_one(hub.pool()).await.unwrap()
+    scalar(hub.pool(), "SELECT count(*) FROM commands").await
 }
 
 #[tokio::test]
@@ -329,10 +356,7 @@ async fn a_hall_supervisor_commands_and_acknowledges_for_their_own_hall_only() {
     let admin = Session::sign_in(&hub, "admin").await;
     let form = [("csrf", admin.csrf.as_str()), ("action", "diagnostics")];
     assert_eq!(admin.post(&command("SH-PD-0001"), &form).await, 303);
-    let acked: i64 = sqlx::query_scalar("SELECT count(*) FROM alerts WHERE acked_at IS NOT NULL")
-        .fetch_one(hub.pool())
-        .await
-        .unwrap();
+    let acked = scalar(hub.pool(), "SELECT count(*) FROM alerts WHERE acked_at IS NOT NULL").await;
     assert_eq!((acked, queued(&hub).await), (2, 2));
 
     // The halls at a glance, the supervisor's own first (by name, Xuhui comes first; Pudong's
@@ -409,7 +433,7 @@ async fn a_form_without_the_session_token_or_the_role_changes_nothing() {
     assert_eq!(viewer.get(&format!("{}/console/audit", hub.url())).await, 403, "the audit log is for admins");
 
     // The alert and revoke forms want the token too.
-    let alert: i64 = sqlx::query_scalar("SELECT id FROM alerts LIMIT 1").fetch_one(hub.pool()).await.unwrap();
+    let alert = scalar(hub.pool(), "SELECT id FROM alerts LIMIT 1").await;
     let ack = format!("{}/console/alerts/{alert}/ack", hub.url());
     assert_eq!(supervisor.post(&ack, &[("csrf", &"1".repeat(64))]).await, 403);
     let revoke = format!("{}/console/kiosks/SH-XH-0001/revoke", hub.url());
@@ -524,7 +548,7 @@ async fn an_admin_starts_and_stops_a_rollout_on_the_updates_page() {
     let rollouts = &page[page.find("id=\"rollouts\"").unwrap()..];
     assert!(rollouts.contains("running") && rollouts.contains("1 → *"), "{rollouts}");
     assert!(page.contains("SH-XH-0001"), "the kiosk offered it is listed");
-    let id: i64 = sqlx::query_scalar("SELECT id FROM rollouts").fetch_one(hub.pool()).await.unwrap();
+    let id = scalar(hub.pool(), "SELECT id FROM rollouts").await;
     let stop = format!("{url}/rollouts/{id}/stop");
     assert_eq!(
         admin.post_and_follow(&stop, &[("csrf", &admin.csrf), ("reason", "wrong build")]).await,
@@ -540,30 +564,14 @@ async fn an_admin_starts_and_stops_a_rollout_on_the_updates_page() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn finance_resolves_a_reconciliation_exception_in_a_real_browser() {
     let (hub, _kiosk) = hub_with_a_kiosk().await;
-    let now = kiosk_core::Ts(chrono::Utc::now().timestamp_millis());
-    let day = chrono::NaiveDate::from_ymd_opt(2026, 12, 5).unwrap();
-    let run = hub::recon::run_day(hub.pool(), day, now).await.unwrap();
-    let flag = kiosk_core::recon::Flag::AmountDiffers {
-        key: "K-000002".into(),
-        local: kiosk_core::Fen(1_111),
-        external: kiosk_core::Fen(1_000),
-    };
+    let run = DeskRun::start(&hub).await;
+    let flag = Flag::AmountDiffers { key: "K-000002".into(), local: Fen(1_111), external: Fen(1_000) };
     let sha256 = "5e".repeat(32);
     let evidence = serde_json::json!({
         "files": [{ "source": "wechat", "merchant": "10000100", "day": "2026-12-05", "sha256": sha256, "final_copy": true }],
         "journal": { "kiosk_id": "SH-XH-0001", "seq": 6, "state": "PAID", "total_fen": 1_111 },
     });
-    hub::recon::desk::file(
-        hub.pool(),
-        run.run_id,
-        day,
-        &flag,
-        Some(("SH-XH-0001", "K-000002")),
-        Some("wechat"),
-        evidence,
-    )
-    .await
-    .unwrap();
+    run.file(&hub, &flag, "K-000002", "wechat", evidence).await;
     let id = hub::recon::desk::open(hub.pool(), 10).await.unwrap()[0].id;
 
     let supervisor = Session::sign_in(&hub, "wang.hall").await;
@@ -579,7 +587,7 @@ async fn finance_resolves_a_reconciliation_exception_in_a_real_browser() {
     browser.wait_text("#recon-runs", "2026-12-05").await;
     // The day's result per statement and biller: WeChat has one open difference.
     browser.wait_text("#by-source", "wechat").await;
-    let figures = hub::recon::desk::by_source(hub.pool(), day).await.unwrap();
+    let figures = hub::recon::desk::by_source(hub.pool(), run.day).await.unwrap();
     assert_eq!(
         figures.iter().map(|f| (f.source.as_str(), f.open, f.resolved)).collect::<Vec<_>>(),
         [("wechat", 1, 0)]
@@ -601,18 +609,12 @@ async fn finance_resolves_a_reconciliation_exception_in_a_real_browser() {
     // On demand: the newest final day, over the files the hub holds; audited.
     browser.click_text("#run-now button", "立即对账").await;
     let ran = || async {
-        let count: i64 = sqlx::query_scalar(
-            "SELECT count(*) FROM audit_log WHERE action = 'recon.run' AND actor = 'li.finance'",
-        )
-        .fetch_one(hub.pool())
-        .await
-        .unwrap();
-        count == 1
+        let audited = "SELECT count(*) FROM audit_log WHERE action = 'recon.run' AND actor = 'li.finance'";
+        scalar(hub.pool(), audited).await == 1
     };
     assert!(common::eventually(std::time::Duration::from_secs(10), ran).await, "the run is audited");
     browser.wait_text("#recon-runs", "非终版").await;
-    let runs: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM recon_runs").fetch_one(hub.pool()).await.unwrap();
+    let runs = scalar(hub.pool(), "SELECT count(*) FROM recon_runs").await;
     assert_eq!(runs, 2);
     browser.quit().await;
     let form = [("csrf", supervisor.csrf.as_str()), ("day", "2026-12-05")];
@@ -667,10 +669,8 @@ async fn finance_records_a_cash_count_and_a_short_one_goes_to_the_desk() {
     assert!(short.detail.contains("SH-XH-0001/cash/7 journaled ¥300.00 counted ¥290.00"), "{}", short.detail);
     let page = finance.page(&format!("{}/console/recon/exceptions/{}", hub.url(), short.id)).await;
     assert!(page.contains("id=\"count-side\">¥290.00 li.finance"), "{page}");
-    let audited: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE action = 'recon.cash_count'")
-        .fetch_one(hub.pool())
-        .await
-        .unwrap();
+    let audited =
+        scalar(hub.pool(), "SELECT count(*) FROM audit_log WHERE action = 'recon.cash_count'").await;
     assert_eq!(audited, 1);
 }
 
@@ -681,28 +681,12 @@ async fn finance_records_a_cash_count_and_a_short_one_goes_to_the_desk() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn finance_has_the_kiosk_ask_the_biller_again_from_the_desk() {
     let (hub, _kiosk) = hub_with_a_kiosk().await;
-    let now = kiosk_core::Ts(chrono::Utc::now().timestamp_millis());
-    let day = chrono::NaiveDate::from_ymd_opt(2026, 12, 5).unwrap();
-    let run = hub::recon::run_day(hub.pool(), day, now).await.unwrap();
-    let lacking = kiosk_core::recon::Flag::NotAtBiller {
-        reference: "K-000002-L0".into(),
-        amount: kiosk_core::Fen(3_150),
-    };
-    let other = kiosk_core::recon::Flag::LocalOnly { order: "K-000003".into(), amount: kiosk_core::Fen(100) };
+    let run = DeskRun::start(&hub).await;
+    let lacking = Flag::NotAtBiller { reference: "K-000002-L0".into(), amount: Fen(3_150) };
+    let other = Flag::LocalOnly { order: "K-000003".into(), amount: Fen(100) };
     let evidence = serde_json::json!({ "files": [], "journal": null });
     for (flag, order) in [(&lacking, "K-000002"), (&other, "K-000003")] {
-        let owner = Some(("SH-XH-0001", order));
-        hub::recon::desk::file(
-            hub.pool(),
-            run.run_id,
-            day,
-            flag,
-            owner,
-            Some("biller:water"),
-            evidence.clone(),
-        )
-        .await
-        .unwrap();
+        run.file(&hub, flag, order, "biller:water", evidence.clone()).await;
     }
     let open = hub::recon::desk::open(hub.pool(), 10).await.unwrap();
     let id_of = |kind: &str| open.iter().find(|e| e.kind == kind).unwrap().id;
@@ -734,16 +718,15 @@ async fn finance_has_the_kiosk_ask_the_biller_again_from_the_desk() {
     assert!(shown.contains("id=\"sent-to-kiosk\"") && shown.contains("等待终端执行"), "{shown}");
 
     // A charge the channel booked for an order the kiosk holds as never charged: give it back.
-    let kept = kiosk_core::recon::Flag::ChannelOnly {
-        source: kiosk_core::recon::Source::WeChatBill,
+    let kept = Flag::ChannelOnly {
+        source: Source::WeChatBill,
         order: "K-000004".into(),
-        kind: kiosk_core::recon::StatementKind::Payment,
-        amount: kiosk_core::Fen(1_990),
+        kind: StatementKind::Payment,
+        amount: Fen(1_990),
     };
     let sha256 = "7a".repeat(32);
     let files = serde_json::json!({ "files": [{ "source": "wechat", "sha256": sha256 }], "journal": null });
-    let owner = Some(("SH-XH-0001", "K-000004"));
-    hub::recon::desk::file(hub.pool(), run.run_id, day, &kept, owner, Some("wechat"), files).await.unwrap();
+    run.file(&hub, &kept, "K-000004", "wechat", files).await;
     let open = hub::recon::desk::open(hub.pool(), 10).await.unwrap();
     let kept_id = open.iter().find(|e| e.kind == "CHANNEL_ONLY").unwrap().id;
     assert!(page(kept_id).await.contains("经原渠道退款"));

@@ -3,7 +3,7 @@
 
 use crate::common;
 
-use common::TestHub;
+use common::{scalar, TestHub};
 use fleet::{HubClient, IdentityFiles, PairError, PairingTicket};
 
 #[tokio::test]
@@ -20,11 +20,8 @@ async fn a_pairing_code_works_once_and_the_kiosk_key_never_leaves_the_kiosk() {
     let audit: Vec<String> =
         sqlx::query_scalar("SELECT action FROM audit_log ORDER BY id").fetch_all(hub.pool()).await.unwrap();
     assert_eq!(audit, vec!["kiosk.pairing_code", "kiosk.paired"]);
-    let leaked: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE detail::text LIKE '%PRIVATE%'")
-            .fetch_one(hub.pool())
-            .await
-            .unwrap();
+    let leaked =
+        scalar(hub.pool(), "SELECT count(*) FROM audit_log WHERE detail::text LIKE '%PRIVATE%'").await;
     assert_eq!(leaked, 0);
 
     let again = fleet::pair(&ticket, &IdentityFiles::in_dir(&dir.path().join("second"))).await.unwrap_err();

@@ -9,7 +9,7 @@ use crate::common;
 use std::path::PathBuf;
 
 use chrono::NaiveDate;
-use common::TestHub;
+use common::{scalar, TestHub};
 use fleet::wire::CommandAction;
 use journal::NewPayment;
 use kiosk_core::bill::Bill;
@@ -269,10 +269,7 @@ async fn a_fleet_day_is_reconciled_its_discrepancies_found_and_its_suspense_sett
     assert!(!hub::recon::desk::resolve(hub.pool(), fee.id, "fin", "twice").await.unwrap(), "once");
     let resolved = hub::recon::desk::get(hub.pool(), fee.id).await.unwrap().unwrap();
     assert_eq!((resolved.status.as_str(), resolved.resolved_by.as_deref()), ("resolved", Some("fin")));
-    let audited: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE action = 'recon.resolve'")
-        .fetch_one(hub.pool())
-        .await
-        .unwrap();
+    let audited = scalar(hub.pool(), "SELECT count(*) FROM audit_log WHERE action = 'recon.resolve'").await;
     assert_eq!(audited, 1);
 }
 
@@ -313,15 +310,9 @@ async fn the_scheduled_turn_reconciles_the_newest_final_day_once() {
     assert_eq!(newest.held, 1, "{newest:?}");
     // Files, not versions: a day's file fetched again a second later may be new bytes (Alipay's
     // bill says when it was exported), kept as a newer version of the same file.
-    let stored: i64 = sqlx::query_scalar("SELECT count(DISTINCT (merchant, source, day)) FROM statements")
-        .fetch_one(hub.pool())
-        .await
-        .unwrap();
+    let stored = scalar(hub.pool(), "SELECT count(DISTINCT (merchant, source, day)) FROM statements").await;
     assert_eq!(stored, 4 * 8, "four statements, eight days (the seven and the day after): {runs:?}");
-    let complete: i64 = sqlx::query_scalar("SELECT count(*) FROM recon_runs WHERE complete")
-        .fetch_one(hub.pool())
-        .await
-        .unwrap();
+    let complete = scalar(hub.pool(), "SELECT count(*) FROM recon_runs WHERE complete").await;
     assert_eq!(complete, 7);
     assert!(hub::recon::scheduled_turn(hub.pool(), &clients, now).await.unwrap().is_empty(), "done already");
 }
@@ -362,10 +353,7 @@ async fn a_cash_count_short_of_the_journal_is_put_on_the_desk() {
     assert_eq!(count(2, 29_000).await.unwrap(), Some(day().date()), "a 10-yuan note short");
     assert_eq!(count(2, 30_000).await.unwrap(), None, "counted once: a recount is a resolution");
     assert_eq!(count(9, 100).await.unwrap(), None, "no such collection");
-    let audited: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE action = 'recon.cash_count'")
-        .fetch_one(pool)
-        .await
-        .unwrap();
+    let audited = scalar(pool, "SELECT count(*) FROM audit_log WHERE action = 'recon.cash_count'").await;
     assert_eq!(audited, 2);
 
     let now = Ts(chrono::Utc::now().timestamp_millis());

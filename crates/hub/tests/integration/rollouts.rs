@@ -7,7 +7,7 @@
 
 use crate::common;
 
-use common::{healthy_beat, rollout_state, TestHub, TestKiosk};
+use common::{healthy_beat, rollout_state, scalar, TestHub, TestKiosk};
 use fleet::package::{PackageSignature, SigningKey};
 use fleet::wire::{CommandAck, CommandAction, UpdateReport};
 use hub::packages::PackageRefused;
@@ -212,10 +212,7 @@ async fn stopping_withdraws_the_offers_not_yet_handed_over_and_cancels_the_other
     // The next roll-out may start.
     add(&hub, "2.0.1").await;
     rollouts::start(hub.pool(), "yizhan", "2.0.1", (&[1], 0), "ops", Default::default()).await.unwrap();
-    let audited: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE action LIKE 'rollout.%'")
-        .fetch_one(hub.pool())
-        .await
-        .unwrap();
+    let audited = scalar(hub.pool(), "SELECT count(*) FROM audit_log WHERE action LIKE 'rollout.%'").await;
     assert_eq!(audited, 3, "two starts and a stop");
 }
 

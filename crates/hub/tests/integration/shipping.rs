@@ -4,7 +4,7 @@
 
 use crate::common;
 
-use common::{central_rows, chain_state, open_alerts, raw, TestHub};
+use common::{central_rows, chain_state, kiosk_scalar, open_alerts, raw, TestHub};
 use fleet::wire::{Head, ShipBatch, ShippedTransition};
 
 /// Every central row equals the kiosk's, hash for hash.
@@ -23,9 +23,8 @@ async fn assert_central_equals_local(hub: &TestHub, kiosk: &common::TestKiosk) {
 
 #[tokio::test]
 async fn a_paired_kiosk_ships_its_journal_and_the_hub_verifies_the_chain() {
-    let hub = TestHub::start().await;
-    let mut kiosk = hub.kiosk("SH-XH-001").await;
-    kiosk.journal.pay(400).await; // 1,200 transitions: three batches
+    // 1,200 transitions: three batches.
+    let (hub, kiosk) = TestHub::start_with_paid_kiosk("SH-XH-001", 400).await;
     let shipper = kiosk.shipper().await;
     let round = shipper.ship_pending().await.unwrap();
     assert_eq!(round.stored_through, 1_200);
@@ -53,9 +52,7 @@ async fn a_paired_kiosk_ships_its_journal_and_the_hub_verifies_the_chain() {
 
 #[tokio::test]
 async fn the_kiosk_keeps_journaling_with_the_hub_down_and_catches_up_exactly() {
-    let mut hub = TestHub::start().await;
-    let mut kiosk = hub.kiosk("SH-XH-002").await;
-    kiosk.journal.pay(10).await;
+    let (mut hub, mut kiosk) = TestHub::start_with_paid_kiosk("SH-XH-002", 10).await;
     kiosk.shipper().await.ship_pending().await.unwrap();
 
     hub.stop().await;
@@ -76,9 +73,7 @@ async fn the_kiosk_keeps_journaling_with_the_hub_down_and_catches_up_exactly() {
 
 #[tokio::test]
 async fn a_batch_sent_twice_is_stored_once() {
-    let hub = TestHub::start().await;
-    let mut kiosk = hub.kiosk("SH-XH-003").await;
-    kiosk.journal.pay(5).await;
+    let (hub, kiosk) = TestHub::start_with_paid_kiosk("SH-XH-003", 5).await;
     let reader = journal::OutboxReader::open(&kiosk.journal.path).await.unwrap();
     let head = reader.head().await.unwrap();
     let batch = ShipBatch {
@@ -102,9 +97,7 @@ async fn a_batch_sent_twice_is_stored_once() {
 
 #[tokio::test]
 async fn a_hub_restored_from_an_older_backup_gets_the_missing_rows_again() {
-    let hub = TestHub::start().await;
-    let mut kiosk = hub.kiosk("SH-XH-004").await;
-    kiosk.journal.pay(20).await;
+    let (hub, mut kiosk) = TestHub::start_with_paid_kiosk("SH-XH-004", 20).await;
     let shipper = kiosk.shipper().await;
     shipper.ship_pending().await.unwrap();
     // The hub's database comes back from last night's backup: it holds only the first 30 rows.
@@ -130,9 +123,7 @@ async fn a_hub_restored_from_an_older_backup_gets_the_missing_rows_again() {
 /// later is its own alert; the chain shows intact again once an operator has acknowledged both.
 #[tokio::test]
 async fn an_edited_row_not_yet_shipped_breaks_the_chain_centrally() {
-    let hub = TestHub::start().await;
-    let mut kiosk = hub.kiosk("SH-XH-005").await;
-    kiosk.journal.pay(4).await;
+    let (hub, mut kiosk) = TestHub::start_with_paid_kiosk("SH-XH-005", 4).await;
     kiosk.shipper().await.ship_pending().await.unwrap();
     kiosk.journal.pay(4).await;
     // Someone with the disk changes an amount before it is shipped.
@@ -176,9 +167,7 @@ async fn an_edited_row_not_yet_shipped_breaks_the_chain_centrally() {
 /// the rest one alert that sums them up, so they do not bury every other alert.
 #[tokio::test]
 async fn a_journal_edited_throughout_raises_a_bounded_number_of_alerts() {
-    let hub = TestHub::start().await;
-    let mut kiosk = hub.kiosk("SH-XH-007").await;
-    kiosk.journal.pay(10).await;
+    let (hub, kiosk) = TestHub::start_with_paid_kiosk("SH-XH-007", 10).await;
     let mut raw = raw(&kiosk.journal.path).await;
     sqlx::query("DROP TRIGGER transitions_no_update").execute(&mut raw).await.unwrap();
     sqlx::query(
@@ -198,9 +187,7 @@ async fn a_journal_edited_throughout_raises_a_bounded_number_of_alerts() {
 
 #[tokio::test]
 async fn a_deleted_row_is_a_gap_and_rewritten_shipped_history_is_a_fork() {
-    let hub = TestHub::start().await;
-    let mut kiosk = hub.kiosk("SH-XH-006").await;
-    kiosk.journal.pay(4).await;
+    let (hub, mut kiosk) = TestHub::start_with_paid_kiosk("SH-XH-006", 4).await;
     let shipper = kiosk.shipper().await;
     shipper.ship_pending().await.unwrap();
     kiosk.journal.pay(2).await;
@@ -221,19 +208,13 @@ async fn a_deleted_row_is_a_gap_and_rewritten_shipped_history_is_a_fork() {
     assert_eq!(again.stored_through, 18, "the hub keeps its own copy and says so");
     let alerts = open_alerts(hub.pool(), &kiosk.id).await;
     assert!(alerts.contains(&("chain_fork".into(), String::new())), "{alerts:?}");
-    let conflicts: i64 = sqlx::query_scalar("SELECT count(*) FROM chain_conflicts WHERE kiosk_id = $1")
-        .bind(&kiosk.id)
-        .fetch_one(hub.pool())
-        .await
-        .unwrap();
-    assert_eq!(conflicts, 1);
+    let conflicts = "SELECT count(*) FROM chain_conflicts WHERE kiosk_id = $1";
+    assert_eq!(kiosk_scalar(hub.pool(), conflicts, &kiosk.id).await, 1);
 }
 
 #[tokio::test]
 async fn a_journal_rolled_back_to_an_older_copy_raises_a_rollback_alert() {
-    let hub = TestHub::start().await;
-    let mut kiosk = hub.kiosk("SH-XH-007").await;
-    kiosk.journal.pay(3).await;
+    let (hub, mut kiosk) = TestHub::start_with_paid_kiosk("SH-XH-007", 3).await;
     let old_copy = kiosk.dir.path().join("old.sqlite");
     // A copy as a backup tool makes it: the database file and its write-ahead log.
     std::fs::copy(&kiosk.journal.path, &old_copy).unwrap();
@@ -256,14 +237,9 @@ async fn a_journal_rolled_back_to_an_older_copy_raises_a_rollback_alert() {
     old.pay(2).await;
     let round = shipper.ship_pending().await.unwrap();
     assert_eq!(round.rows_sent, 6, "the new history is offered, not skipped as held");
-    let kept: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM chain_conflicts WHERE kiosk_id = $1 AND offered_row IS NOT NULL AND seq BETWEEN 10 AND 15",
-    )
-    .bind(&kiosk.id)
-    .fetch_one(hub.pool())
-    .await
-    .unwrap();
-    assert_eq!(kept, 6);
+    let kept = "SELECT count(*) FROM chain_conflicts \
+                WHERE kiosk_id = $1 AND offered_row IS NOT NULL AND seq BETWEEN 10 AND 15";
+    assert_eq!(kiosk_scalar(hub.pool(), kept, &kiosk.id).await, 6);
     assert_eq!(central_rows(hub.pool(), &kiosk.id).await, 18, "the central copy is untouched");
     let alerts = open_alerts(hub.pool(), &kiosk.id).await;
     assert!(alerts.contains(&("chain_fork".into(), String::new())), "{alerts:?}");
@@ -272,9 +248,7 @@ async fn a_journal_rolled_back_to_an_older_copy_raises_a_rollback_alert() {
 
 #[tokio::test]
 async fn another_journal_shipped_by_the_same_kiosk_is_refused_and_raised() {
-    let hub = TestHub::start().await;
-    let mut kiosk = hub.kiosk("SH-XH-008").await;
-    kiosk.journal.pay(2).await;
+    let (hub, kiosk) = TestHub::start_with_paid_kiosk("SH-XH-008", 2).await;
     kiosk.shipper().await.ship_pending().await.unwrap();
     let mut other =
         common::KioskJournal::create(&kiosk.dir.path().join("other.sqlite"), "J-someone-else").await;

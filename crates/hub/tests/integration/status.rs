@@ -7,7 +7,7 @@ use crate::common;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::{eventually, healthy_beat, open_alerts, TestHub};
+use common::{eventually, healthy_beat, open_alerts, scalar, TestHub};
 use fleet::wire::{CommandAck, CommandAction, DeviceHealth, DeviceReport, Paper};
 
 #[tokio::test]
@@ -20,7 +20,7 @@ async fn paper_out_is_raised_once_and_cleared_after_two_good_beats() {
         kiosk.client.heartbeat(&beat).await.unwrap();
     }
     assert_eq!(open_alerts(hub.pool(), &kiosk.id).await, vec![("paper_out".into(), String::new())]);
-    let alerts: i64 = sqlx::query_scalar("SELECT count(*) FROM alerts").fetch_one(hub.pool()).await.unwrap();
+    let alerts = scalar(hub.pool(), "SELECT count(*) FROM alerts").await;
     assert_eq!(alerts, 1, "four beats, one alert");
 
     beat.paper = Paper::Ok;
@@ -47,8 +47,7 @@ async fn a_flickering_sensor_and_a_one_poll_dropout_raise_nothing() {
         kiosk.client.heartbeat(&beat).await.unwrap();
     }
     assert_eq!(open_alerts(hub.pool(), &kiosk.id).await, vec![]);
-    let streaks: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM alert_streaks").fetch_one(hub.pool()).await.unwrap();
+    let streaks = scalar(hub.pool(), "SELECT count(*) FROM alert_streaks").await;
     assert!(streaks <= 1, "counting stops when a condition is gone ({streaks} rows)");
 }
 
@@ -208,10 +207,7 @@ async fn acknowledging_a_chain_alert_clears_it_and_the_next_incident_is_a_new_al
     let mut beat = healthy_beat();
     beat.paper = Paper::Out;
     kiosk.client.heartbeat(&beat).await.unwrap();
-    let paper: i64 = sqlx::query_scalar("SELECT id FROM alerts WHERE kind = 'paper_out'")
-        .fetch_one(hub.pool())
-        .await
-        .unwrap();
+    let paper = scalar(hub.pool(), "SELECT id FROM alerts WHERE kind = 'paper_out'").await;
     hub::alerts::store::acknowledge(hub.pool(), paper, "wang.hall").await.unwrap();
     assert!(open_alerts(hub.pool(), &kiosk.id).await.contains(&("paper_out".into(), String::new())));
     assert!(

@@ -57,9 +57,44 @@ pub fn to(id: &str, at: i64, state: &str) -> TransitionRecord {
     }
 }
 
+/// A move of `id` to `state` at `at` that parks the payment (out of the restart scan).
+pub fn parked_to(id: &str, at: i64, state: &str) -> TransitionRecord {
+    TransitionRecord { parked: true, ..to(id, at, state) }
+}
+
+/// A move of `id` to `state` at `at` that finishes the payment.
+pub fn terminal_to(id: &str, at: i64, state: &str) -> TransitionRecord {
+    TransitionRecord { terminal: true, ..to(id, at, state) }
+}
+
+/// A fresh journal holding one payment, P1, created at `T0` and moved to PAY_SENT at `T0 + 1`.
+pub async fn one_payment_sent() -> (TempDir, Journal) {
+    let (dir, j) = fresh().await;
+    j.create_payment(&ordered("P1", T0)).await.expect("create P1");
+    j.record_transition(&to("P1", T0 + 1, "PAY_SENT")).await.expect("P1 -> PAY_SENT");
+    (dir, j)
+}
+
 /// A raw connection to the same file, for tampering as an attacker or a bug would.
 pub async fn raw(dir: &TempDir) -> sqlx::SqliteConnection {
     use sqlx::Connection;
     let url = format!("sqlite://{}", dir.path().join("journal.sqlite").display());
     sqlx::SqliteConnection::connect(&url).await.expect("raw connection")
+}
+
+/// Runs `statements` in order on a raw connection (see [`raw`]), each of which must succeed; to
+/// get past the append-only triggers, start with e.g. `DROP TRIGGER transitions_no_delete`. The
+/// connection is dropped before this returns.
+pub async fn tamper(dir: &TempDir, statements: &[&str]) {
+    let mut conn = raw(dir).await;
+    for &sql in statements {
+        sqlx::query(sql).execute(&mut conn).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+}
+
+/// Overwrites the stored hash of row `seq` as a forger would, so that it no longer matches the
+/// row nor the next row's `prev_hash`.
+pub async fn forge_hash(dir: &TempDir, seq: i64) {
+    let forge = format!("UPDATE transitions SET hash = 'f00d' WHERE seq = {seq}");
+    tamper(dir, &["DROP TRIGGER transitions_no_update", forge.as_str()]).await;
 }

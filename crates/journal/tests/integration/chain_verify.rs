@@ -2,13 +2,11 @@
 
 use crate::common;
 
-use common::{fresh, ordered, to, T0};
+use common::{forge_hash, fresh, one_payment_sent, ordered, tamper, to, T0};
 use journal::{BreakReason, ChainBreak, GENESIS};
 
 async fn three_rows() -> (tempfile::TempDir, journal::Journal) {
-    let (dir, j) = fresh().await;
-    j.create_payment(&ordered("P1", T0)).await.unwrap();
-    j.record_transition(&to("P1", T0 + 1, "PAY_SENT")).await.unwrap();
+    let (dir, j) = one_payment_sent().await;
     j.record_transition(&to("P1", T0 + 2, "PAID")).await.unwrap();
     (dir, j)
 }
@@ -48,12 +46,14 @@ async fn triggers_refuse_update_and_delete() {
 #[tokio::test]
 async fn edited_row_is_detected() {
     let (dir, j) = three_rows().await;
-    let mut raw = common::raw(&dir).await;
-    sqlx::query("DROP TRIGGER transitions_no_update").execute(&mut raw).await.unwrap();
-    sqlx::query("UPDATE transitions SET event = 'refund 0 fen' WHERE seq = 2")
-        .execute(&mut raw)
-        .await
-        .unwrap();
+    tamper(
+        &dir,
+        &[
+            "DROP TRIGGER transitions_no_update",
+            "UPDATE transitions SET event = 'refund 0 fen' WHERE seq = 2",
+        ],
+    )
+    .await;
 
     let report = j.verify_chain().await.unwrap();
     assert_eq!(report.rows, 3);
@@ -63,10 +63,8 @@ async fn edited_row_is_detected() {
 #[tokio::test]
 async fn edit_with_rehash_breaks_the_next_link() {
     let (dir, j) = three_rows().await;
-    let mut raw = common::raw(&dir).await;
-    sqlx::query("DROP TRIGGER transitions_no_update").execute(&mut raw).await.unwrap();
     // A forger who also replaces the hash still cannot fix the next row's prev_hash.
-    sqlx::query("UPDATE transitions SET hash = 'f00d' WHERE seq = 2").execute(&mut raw).await.unwrap();
+    forge_hash(&dir, 2).await;
     let broken = j.verify_chain().await.unwrap().first_broken.unwrap();
     assert_eq!(broken.seq, 2);
 }
@@ -74,9 +72,7 @@ async fn edit_with_rehash_breaks_the_next_link() {
 #[tokio::test]
 async fn deleted_middle_row_is_detected() {
     let (dir, j) = three_rows().await;
-    let mut raw = common::raw(&dir).await;
-    sqlx::query("DROP TRIGGER transitions_no_delete").execute(&mut raw).await.unwrap();
-    sqlx::query("DELETE FROM transitions WHERE seq = 2").execute(&mut raw).await.unwrap();
+    tamper(&dir, &["DROP TRIGGER transitions_no_delete", "DELETE FROM transitions WHERE seq = 2"]).await;
 
     let report = j.verify_chain().await.unwrap();
     assert_eq!(report.rows, 2);
@@ -86,9 +82,7 @@ async fn deleted_middle_row_is_detected() {
 #[tokio::test]
 async fn deleted_last_row_is_detected() {
     let (dir, j) = three_rows().await;
-    let mut raw = common::raw(&dir).await;
-    sqlx::query("DROP TRIGGER transitions_no_delete").execute(&mut raw).await.unwrap();
-    sqlx::query("DELETE FROM transitions WHERE seq = 3").execute(&mut raw).await.unwrap();
+    tamper(&dir, &["DROP TRIGGER transitions_no_delete", "DELETE FROM transitions WHERE seq = 3"]).await;
 
     let report = j.verify_chain().await.unwrap();
     assert_eq!(

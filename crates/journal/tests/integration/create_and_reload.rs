@@ -2,7 +2,7 @@
 
 use crate::common;
 
-use common::{fresh, ordered, to, T0};
+use common::{fresh, ordered, terminal_to, to, T0};
 use journal::{Journal, JournalError, NewKey, Seq};
 
 #[tokio::test]
@@ -19,8 +19,7 @@ async fn create_then_transitions_then_reload() {
     paid.next_deadline = None;
     assert_eq!(j.record_transition(&paid).await.unwrap(), Seq(3));
 
-    let mut done = to("P1", T0 + 5_000, "DONE");
-    done.terminal = true;
+    let done = terminal_to("P1", T0 + 5_000, "DONE");
     j.record_transition(&done).await.unwrap();
     j.close().await;
 

@@ -2,7 +2,7 @@
 
 use crate::common;
 
-use common::{fresh, ordered, to, T0};
+use common::{fresh, ordered, parked_to, terminal_to, to, T0};
 
 #[tokio::test]
 async fn unfinished_excludes_terminal_and_parked_and_is_oldest_first() {
@@ -13,17 +13,9 @@ async fn unfinished_excludes_terminal_and_parked_and_is_oldest_first() {
     }
     j.record_transition(&to("C", T0 + 100, "PAY_PENDING")).await.unwrap();
 
-    let mut done = to("B", T0 + 100, "DONE");
-    done.terminal = true;
-    j.record_transition(&done).await.unwrap();
-
-    let mut suspense = to("D", T0 + 100, "SUSPENSE");
-    suspense.parked = true;
-    j.record_transition(&suspense).await.unwrap();
-
-    let mut await_card = to("A", T0 + 100, "AWAIT_CARD_WRITE");
-    await_card.parked = true;
-    j.record_transition(&await_card).await.unwrap();
+    j.record_transition(&terminal_to("B", T0 + 100, "DONE")).await.unwrap();
+    j.record_transition(&parked_to("D", T0 + 100, "SUSPENSE")).await.unwrap();
+    j.record_transition(&parked_to("A", T0 + 100, "AWAIT_CARD_WRITE")).await.unwrap();
 
     let unfinished: Vec<(String, String)> =
         j.load_unfinished().await.unwrap().into_iter().map(|p| (p.id, p.state)).collect();

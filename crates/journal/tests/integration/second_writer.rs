@@ -4,7 +4,7 @@
 
 use crate::common;
 
-use common::{fresh, ordered, to, T0};
+use common::{forge_hash, fresh, one_payment_sent, ordered, to, T0};
 use journal::{Journal, JournalError};
 
 #[tokio::test]
@@ -28,12 +28,8 @@ async fn rows_another_process_chained_onto_the_tip_are_adopted() {
 
 #[tokio::test]
 async fn a_tail_rewritten_behind_the_writer_is_refused() {
-    let (dir, kiosk) = fresh().await;
-    kiosk.create_payment(&ordered("P1", T0)).await.unwrap();
-    kiosk.record_transition(&to("P1", T0 + 1, "PAY_SENT")).await.unwrap();
-    let mut raw = common::raw(&dir).await;
-    sqlx::query("DROP TRIGGER transitions_no_update").execute(&mut raw).await.unwrap();
-    sqlx::query("UPDATE transitions SET hash = 'f00d' WHERE seq = 2").execute(&mut raw).await.unwrap();
+    let (dir, kiosk) = one_payment_sent().await;
+    forge_hash(&dir, 2).await;
     let error = kiosk.record_transition(&to("P1", T0 + 2, "PAID")).await.unwrap_err();
     assert!(matches!(error, JournalError::TailChanged { expected_seq: 2, found_seq: 2 }), "{error:?}");
 }

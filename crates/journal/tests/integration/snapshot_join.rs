@@ -4,7 +4,7 @@
 
 use crate::common;
 
-use common::{fresh, ordered, snapshot, to, T0};
+use common::{fresh, one_payment_sent, ordered, parked_to, snapshot, tamper, terminal_to, to, T0};
 use journal::{BreakReason, ChainBreak, JournalError};
 
 #[tokio::test]
@@ -21,11 +21,9 @@ async fn latest_snapshot_is_read_through_the_join_after_many_transitions() {
             j.record_transition(&t).await.unwrap();
         }
     }
-    let mut done = to("B", T0 + 1_000, "DONE");
-    done.terminal = true;
+    let done = terminal_to("B", T0 + 1_000, "DONE");
     j.record_transition(&done).await.unwrap();
-    let mut parked = to("C", T0 + 1_000, "SUSPENSE");
-    parked.parked = true;
+    let parked = parked_to("C", T0 + 1_000, "SUSPENSE");
     j.record_transition(&parked).await.unwrap();
 
     let a = j.get("A").await.unwrap().unwrap();
@@ -61,17 +59,10 @@ async fn latest_snapshot_is_read_through_the_join_after_many_transitions() {
 
 #[tokio::test]
 async fn from_state_is_what_was_stored_even_if_the_row_changed_behind_the_writer() {
-    let (dir, j) = fresh().await;
-    j.create_payment(&ordered("P1", T0)).await.unwrap();
-    j.record_transition(&to("P1", T0 + 1, "PAY_SENT")).await.unwrap();
+    let (dir, j) = one_payment_sent().await;
 
     // Another process (a repair tool, a bug) moves the row; the writer's hint is now stale.
-    let mut raw = common::raw(&dir).await;
-    sqlx::query("UPDATE payments SET state = 'SUSPENSE', parked = 1 WHERE id = 'P1'")
-        .execute(&mut raw)
-        .await
-        .unwrap();
-    drop(raw);
+    tamper(&dir, &["UPDATE payments SET state = 'SUSPENSE', parked = 1 WHERE id = 'P1'"]).await;
 
     j.record_transition(&to("P1", T0 + 2, "PAY_PENDING")).await.unwrap();
     let ts = j.transitions("P1").await.unwrap();
@@ -89,19 +80,13 @@ async fn flag_changes_keep_the_partial_indexes_right() {
     j.create_payment(&ordered("P1", T0)).await.unwrap();
     let ids = |rows: Vec<journal::PaymentRow>| rows.into_iter().map(|p| p.id).collect::<Vec<_>>();
 
-    let mut park = to("P1", T0 + 1, "AWAIT_CARD_WRITE");
-    park.parked = true;
-    j.record_transition(&park).await.unwrap();
+    j.record_transition(&parked_to("P1", T0 + 1, "AWAIT_CARD_WRITE")).await.unwrap();
     // Same flags again: the UPDATE leaves terminal/parked alone.
-    let mut still = to("P1", T0 + 2, "SUSPENSE");
-    still.parked = true;
-    j.record_transition(&still).await.unwrap();
+    j.record_transition(&parked_to("P1", T0 + 2, "SUSPENSE")).await.unwrap();
     assert!(j.load_unfinished().await.unwrap().is_empty());
     assert_eq!(ids(j.load_parked().await.unwrap()), ["P1"]);
 
-    let mut done = to("P1", T0 + 3, "DONE");
-    done.terminal = true;
-    j.record_transition(&done).await.unwrap();
+    j.record_transition(&terminal_to("P1", T0 + 3, "DONE")).await.unwrap();
     assert!(j.load_unfinished().await.unwrap().is_empty());
     assert!(j.load_parked().await.unwrap().is_empty());
     let p = j.get("P1").await.unwrap().unwrap();
@@ -119,10 +104,7 @@ async fn truncated_tail_is_detected_without_sqlite_sequence() {
     }
     assert_eq!(j.chain_head().await.unwrap().seq, 10);
 
-    let mut raw = common::raw(&dir).await;
-    sqlx::query("DROP TRIGGER transitions_no_delete").execute(&mut raw).await.unwrap();
-    sqlx::query("DELETE FROM transitions WHERE seq > 7").execute(&mut raw).await.unwrap();
-    drop(raw);
+    tamper(&dir, &["DROP TRIGGER transitions_no_delete", "DELETE FROM transitions WHERE seq > 7"]).await;
 
     let report = j.verify_chain().await.unwrap();
     assert_eq!(report.rows, 7);
@@ -145,9 +127,7 @@ async fn truncated_tail_is_detected_without_sqlite_sequence() {
 
 #[tokio::test]
 async fn unknown_payment_after_hints_are_warm_is_still_typed() {
-    let (_dir, j) = fresh().await;
-    j.create_payment(&ordered("P1", T0)).await.unwrap();
-    j.record_transition(&to("P1", T0 + 1, "PAY_SENT")).await.unwrap();
+    let (_dir, j) = one_payment_sent().await;
     let err = j.record_transition(&to("P9", T0 + 2, "PAID")).await.unwrap_err();
     assert!(matches!(err, JournalError::UnknownPayment { ref id } if id == "P9"), "{err:?}");
     j.record_transition(&to("P1", T0 + 3, "PAID")).await.unwrap();

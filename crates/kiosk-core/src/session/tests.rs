@@ -764,43 +764,36 @@ fn the_farewell_names_only_the_card_and_paper_the_customer_has() {
     let offered = ReceiptState::Offered;
     let printed = ReceiptState::Printed;
     let declined = ReceiptState::Declined;
-    assert_eq!(
-        said(&mut s, water(code, paid(false, false), offered)),
-        "谢谢，再见。",
-        "a code payment, no receipt"
-    );
-    assert_eq!(
-        said(&mut s, water(code, paid(false, false), printed.clone())),
-        "请取走您的凭条。谢谢，再见。"
-    );
-    assert_eq!(
-        said(&mut s, water(card, paid(false, false), printed.clone())),
-        "请取走您的银行卡和凭条。谢谢，再见。"
-    );
-    assert_eq!(
-        said(&mut s, water(card, paid(true, false), printed)),
-        "请取走您的凭条。谢谢，再见。",
-        "a kept card is not handed back"
-    );
-    assert_eq!(
-        said(&mut s, gas(code, paid(false, false), declined.clone())),
-        "请取走您的燃气卡。谢谢，再见。"
-    );
-    s.lang = Lang::En;
-    assert_eq!(
-        said(&mut s, gas(code, paid(false, false), declined.clone())),
-        "Please take your gas card. Thank you, goodbye."
-    );
-    // Bought with a bank card, a slip printed (the purchase not settled): all three, once each.
-    assert_eq!(
-        said(&mut s, gas(card, paid(false, true), declined.clone())),
-        "Please take your gas card, your bank card and your slip. Thank you, goodbye."
-    );
-    s.lang = Lang::Zh;
-    assert_eq!(
-        said(&mut s, gas(card, paid(false, true), declined.clone())),
-        "请取走您的燃气卡、银行卡和凭条。谢谢，再见。"
-    );
+    let cases = [
+        // A code payment, no receipt.
+        (Lang::Zh, water(code, paid(false, false), offered), "谢谢，再见。"),
+        (Lang::Zh, water(code, paid(false, false), printed.clone()), "请取走您的凭条。谢谢，再见。"),
+        (Lang::Zh, water(card, paid(false, false), printed.clone()), "请取走您的银行卡和凭条。谢谢，再见。"),
+        // A kept card is not handed back.
+        (Lang::Zh, water(card, paid(true, false), printed), "请取走您的凭条。谢谢，再见。"),
+        (Lang::Zh, gas(code, paid(false, false), declined.clone()), "请取走您的燃气卡。谢谢，再见。"),
+        (
+            Lang::En,
+            gas(code, paid(false, false), declined.clone()),
+            "Please take your gas card. Thank you, goodbye.",
+        ),
+        // Bought with a bank card, a slip printed (the purchase not settled): all three, once each.
+        (
+            Lang::En,
+            gas(card, paid(false, true), declined.clone()),
+            "Please take your gas card, your bank card and your slip. Thank you, goodbye.",
+        ),
+        (
+            Lang::Zh,
+            gas(card, paid(false, true), declined.clone()),
+            "请取走您的燃气卡、银行卡和凭条。谢谢，再见。",
+        ),
+    ];
+    for (lang, ending, want) in cases {
+        s.lang = lang;
+        let what = format!("{ending:?}");
+        assert_eq!(said(&mut s, ending), want, "{what}");
+    }
     // The result of a bank-card payment says the card comes back.
     s.stage = Stage::Result(water(card, paid(false, false), declined));
     assert!(words::result_words(&s).ends_with("请从银行卡口取回您的银行卡。"), "{}", words::result_words(&s));

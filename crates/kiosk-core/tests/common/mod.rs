@@ -383,7 +383,10 @@ impl Drive {
     /// One round of a write-off nobody can confirm: the call times out and, if a status query
     /// falls due, the biller cannot answer that either (`status_detail`).
     pub fn write_off_goes_unconfirmed(&mut self, line: usize, status_detail: &str) {
-        self.feed(Event::WriteOffReplied { line, reply: WriteOffReply::Unknown { detail: "timeout".into() } });
+        self.feed(Event::WriteOffReplied {
+            line,
+            reply: WriteOffReply::Unknown { detail: "timeout".into() },
+        });
         if let Some(at) = self.payment.next_deadline() {
             self.now = at;
             self.feed(Event::Tick);

@@ -112,13 +112,7 @@ fn parse_detail(text: &str) -> Result<Detail, StatementError> {
             fees: MilliFen::ZERO,
         });
     };
-    let column = |name: &str| {
-        header
-            .cells
-            .iter()
-            .position(|h| h == name)
-            .ok_or_else(|| malformed(header.line, format!("no column {name}")))
-    };
+    let column = |name: &str| column_of(&header, name, "");
     let (txn, order, kind, time) = (column(TRADE_NO)?, column(ORDER)?, column(KIND)?, column(FINISHED)?);
     let (amount, received, refund_no) = (column(AMOUNT)?, column(RECEIVED)?, column(REFUND_NO)?);
     let fee_column = column(FEE).ok();
@@ -185,13 +179,7 @@ fn check_summary(text: &str, detail: &Detail) -> Result<(), StatementError> {
     let Some(header) = records.next() else {
         return Err(archive_error("the 业务明细(汇总) file is empty"));
     };
-    let column = |name: &str| {
-        header
-            .cells
-            .iter()
-            .position(|h| h == name)
-            .ok_or_else(|| malformed(header.line, format!("summary: no column {name}")))
-    };
+    let column = |name: &str| column_of(&header, name, "summary: ");
     let (trades, refunds, received) = (column(TRADE_COUNT)?, column(REFUND_COUNT)?, column(RECEIVED)?);
     let totals: Vec<Record> = records.filter(|r| r.cells.iter().any(|c| c == TOTAL_ROW)).collect();
     let [total] = totals.as_slice() else {
@@ -231,6 +219,15 @@ fn check_summary(text: &str, detail: &Detail) -> Result<(), StatementError> {
         ));
     }
     Ok(())
+}
+
+/// The index of column `name` in `header`; the error says `prefix` first ("summary: ").
+fn column_of(header: &Record, name: &str, prefix: &str) -> Result<usize, StatementError> {
+    header
+        .cells
+        .iter()
+        .position(|h| h == name)
+        .ok_or_else(|| malformed(header.line, format!("{prefix}no column {name}")))
 }
 
 /// "12.34" or "-12.34".

@@ -70,15 +70,7 @@ pub fn files(
     date: NaiveDate,
     exported_at: &str,
 ) -> (String, String) {
-    let day = date.format("%Y年%m月%d日").to_string();
-    let next = date.succ_opt().unwrap_or(date).format("%Y年%m月%d日").to_string();
-    let mut detail = String::new();
-    detail.push_str("#支付宝业务明细查询\r\n");
-    detail.push_str(&format!("#账号：[{ACCOUNT}]\r\n"));
-    detail.push_str(&format!("#起始日期：[{day} 00:00:00]   终止日期：[{next} 00:00:00]\r\n"));
-    detail.push_str(&format!("#{RULE}业务明细列表{RULE}\r\n"));
-    detail.push_str(&DETAIL_COLUMNS.join(","));
-    detail.push_str("\r\n");
+    let mut detail = file_head("业务明细", date, &DETAIL_COLUMNS);
     let (mut trades, mut refunds) = (0usize, 0usize);
     let (mut traded, mut refunded, mut fees) = (Fen::ZERO, Fen::ZERO, Fen::ZERO);
     for entry in ledger {
@@ -143,13 +135,7 @@ pub fn files(
     detail.push_str(&format!("#导出时间：[{exported_at}]\r\n"));
 
     let net = (traded - refunded).to_yuan_string();
-    let mut summary = String::new();
-    summary.push_str("#支付宝业务汇总查询\r\n");
-    summary.push_str(&format!("#账号：[{ACCOUNT}]\r\n"));
-    summary.push_str(&format!("#起始日期：[{day} 00:00:00]   终止日期：[{next} 00:00:00]\r\n"));
-    summary.push_str(&format!("#{RULE}业务汇总列表{RULE}\r\n"));
-    summary.push_str(&SUMMARY_COLUMNS.join(","));
-    summary.push_str("\r\n");
+    let mut summary = file_head("业务汇总", date, &SUMMARY_COLUMNS);
     let fee_total =
         if fees == Fen::ZERO { "0.00".to_string() } else { format!("-{}", fees.to_yuan_string()) };
     let net_of_fees = (traded - refunded - fees).to_yuan_string();
@@ -159,6 +145,20 @@ pub fn files(
     summary.push_str(&format!("#{RULE}业务汇总列表结束{RULE}\r\n"));
     summary.push_str(&format!("#导出时间：[{exported_at}]\r\n"));
     (detail, summary)
+}
+
+/// The head of a file of day `date` whose list is `list` (业务明细, 业务汇总): its title, the
+/// account, the day's bounds, the rule opening the list and the column names.
+fn file_head(list: &str, date: NaiveDate, columns: &[&str]) -> String {
+    let day = date.format("%Y年%m月%d日").to_string();
+    let next = date.succ_opt().unwrap_or(date).format("%Y年%m月%d日").to_string();
+    let mut head = format!("#支付宝{list}查询\r\n");
+    head.push_str(&format!("#账号：[{ACCOUNT}]\r\n"));
+    head.push_str(&format!("#起始日期：[{day} 00:00:00]   终止日期：[{next} 00:00:00]\r\n"));
+    head.push_str(&format!("#{RULE}{list}列表{RULE}\r\n"));
+    head.push_str(&columns.join(","));
+    head.push_str("\r\n");
+    head
 }
 
 /// The names of the two files inside the zip of day `date`.

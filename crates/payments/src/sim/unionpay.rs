@@ -234,6 +234,18 @@ fn back_request(acquirer: &Acquirer, request: &Fields, txn_type: &str) -> Result
     Ok(BackRequest { key, orig_qry_id: orig_qry_id.to_string(), amount })
 }
 
+/// A cancel or refund ([`back_request`]) and the original order it names ([`original`]); `Err`
+/// is the reply to send.
+fn back_and_original(
+    sim: &Sim,
+    acquirer: &Acquirer,
+    request: &Fields,
+    txn_type: &str,
+) -> Result<(BackRequest, String), Fields> {
+    let back = back_request(acquirer, request, txn_type)?;
+    Ok((back, original(sim, request)?))
+}
+
 fn remember(
     acquirer: &mut Acquirer,
     back: BackRequest,
@@ -259,12 +271,8 @@ fn remember(
 fn cancel(sim: &Sim, request: &Fields, fault: &Option<Fault>) -> Fields {
     // Held to the end: the same cancel sent twice at once is still one cancel.
     let mut acquirer = sim.acquirer();
-    let back = match back_request(&acquirer, request, "31") {
-        Ok(back) => back,
-        Err(fields) => return fields,
-    };
-    let order = match original(sim, request) {
-        Ok(order) => order,
+    let (back, order) = match back_and_original(sim, &acquirer, request, "31") {
+        Ok(found) => found,
         Err(fields) => return fields,
     };
     if matches!(fault, Some(Fault::RecallRetry)) {
@@ -294,12 +302,8 @@ fn cancel(sim: &Sim, request: &Fields, fault: &Option<Fault>) -> Fields {
 fn refund(sim: &Sim, request: &Fields) -> Fields {
     // Held to the end: the same refund sent twice at once is still one refund.
     let mut acquirer = sim.acquirer();
-    let back = match back_request(&acquirer, request, "04") {
-        Ok(back) => back,
-        Err(fields) => return fields,
-    };
-    let order = match original(sim, request) {
-        Ok(order) => order,
+    let (back, order) = match back_and_original(sim, &acquirer, request, "04") {
+        Ok(found) => found,
         Err(fields) => return fields,
     };
     let refund_no = back.key.0.clone();
@@ -336,17 +340,29 @@ fn back_state(sim: &Sim, request: &Fields, txn: &BackTxn) -> Fields {
     fields
 }
 
-async fn query(State(sim): State<Sim>, headers: HeaderMap, body: String) -> Response {
-    let request: Fields = serde_urlencoded::from_str(&body).unwrap_or_default();
-    let fault = match gate(&sim.plan, "query", &headers).await {
+/// Answers a request to `endpoint` that only reads (a query, a file): the planned fault first,
+/// then the checks, then `work`, signed (or not) as the fault says.
+async fn answer(
+    sim: &Sim,
+    endpoint: &str,
+    headers: &HeaderMap,
+    body: &str,
+    work: fn(&Sim, &Fields) -> Fields,
+) -> Response {
+    let request: Fields = serde_urlencoded::from_str(body).unwrap_or_default();
+    let fault = match gate(&sim.plan, endpoint, headers).await {
         Gate::Answer(response) => return response,
         Gate::Proceed(fault) => fault,
     };
-    let fields = match check(&sim, &request, &fault) {
+    let fields = match check(sim, &request, &fault) {
         Err(fields) => fields,
-        Ok(()) => query_answer(&sim, &request),
+        Ok(()) => work(sim, &request),
     };
-    finish(&fault, signed(&sim, fields, bad_signature(&fault)))
+    finish(&fault, signed(sim, fields, bad_signature(&fault)))
+}
+
+async fn query(State(sim): State<Sim>, headers: HeaderMap, body: String) -> Response {
+    answer(&sim, "query", &headers, &body, query_answer).await
 }
 
 /// A query names a transaction by its own `orderId` *and* `txnTime`: a cancel or refund, or the
@@ -382,16 +398,7 @@ fn query_answer(sim: &Sim, request: &Fields) -> Fields {
 /// 文件传输 (txnType 76, fileType 00): the merchant's ZM file of `settleDate` (`MMDD`, the most
 /// recent such date), from the ledger. Tomorrow's is not there yet: `98`.
 async fn file_transfer(State(sim): State<Sim>, headers: HeaderMap, body: String) -> Response {
-    let request: Fields = serde_urlencoded::from_str(&body).unwrap_or_default();
-    let fault = match gate(&sim.plan, "statement", &headers).await {
-        Gate::Answer(response) => return response,
-        Gate::Proceed(fault) => fault,
-    };
-    let fields = match check(&sim, &request, &fault) {
-        Err(fields) => fields,
-        Ok(()) => day_file(&sim, &request),
-    };
-    finish(&fault, signed(&sim, fields, bad_signature(&fault)))
+    answer(&sim, "statement", &headers, &body, day_file).await
 }
 
 fn day_file(sim: &Sim, request: &Fields) -> Fields {

@@ -2,7 +2,10 @@
 
 use crate::common;
 
-use common::{alipay_code, call, later_at, order, pay_request, refund_request, world};
+use common::{
+    alipay_code, call, count, later_at, order, paid, pay_request, pay_unknown, pay_with_fault,
+    refund_request, world,
+};
 use kiosk_core::{Channel, FailKind, PayReply, QueryReply, RefundQueryReply, RefundReply, ReverseReply};
 use payments::sim::LedgerKind;
 use simkit::Fault;
@@ -27,9 +30,8 @@ async fn pays_in_yuan_on_the_wire_and_fen_in_the_ledger() {
 #[tokio::test]
 async fn wait_user_pay_then_paid() {
     let w = world().await;
-    let order = order();
-    w.sims.alipay.faults().inject("pay", Fault::UserPaying { ms: Some(100) }, 1);
-    assert_eq!(w.clients.pay(&pay_request(&order, alipay_code(), 100)).await, PayReply::AwaitingPin);
+    let (order, reply) = pay_with_fault(&w, Channel::Alipay, Fault::UserPaying { ms: Some(100) }, 100).await;
+    assert_eq!(reply, PayReply::AwaitingPin);
     assert_eq!(w.clients.query(Channel::Alipay, &call(&order, 100)).await, QueryReply::Waiting);
     tokio::time::sleep(std::time::Duration::from_millis(150)).await;
     assert!(matches!(w.clients.query(Channel::Alipay, &call(&order, 100)).await, QueryReply::Paid { .. }));
@@ -38,9 +40,7 @@ async fn wait_user_pay_then_paid() {
 #[tokio::test]
 async fn cancel_closes_an_unpaid_order_and_a_late_pin_cannot_pay() {
     let w = world().await;
-    let order = order();
-    w.sims.alipay.faults().inject("pay", Fault::UserPaying { ms: None }, 1);
-    w.clients.pay(&pay_request(&order, alipay_code(), 100)).await;
+    let (order, _) = pay_with_fault(&w, Channel::Alipay, Fault::UserPaying { ms: None }, 100).await;
     assert_eq!(
         w.clients.reverse(Channel::Alipay, &call(&order, 100), later_at()).await,
         ReverseReply::Done { refunded: Some(false) }
@@ -58,21 +58,18 @@ async fn cancel_closes_an_unpaid_order_and_a_late_pin_cannot_pay() {
 #[tokio::test]
 async fn cancel_of_a_paid_order_refunds_it() {
     let w = world().await;
-    let order = order();
-    w.clients.pay(&pay_request(&order, alipay_code(), 100)).await;
+    let order = paid(&w, Channel::Alipay, 100).await;
     assert_eq!(
         w.clients.reverse(Channel::Alipay, &call(&order, 100), later_at()).await,
         ReverseReply::Done { refunded: Some(true) }
     );
-    assert_eq!(w.sims.alipay.ledger().iter().filter(|e| e.kind == LedgerKind::Reversal).count(), 1);
+    assert_eq!(count(&w.sims.alipay.ledger(), LedgerKind::Reversal), 1);
 }
 
 #[tokio::test]
 async fn retry_flag_y_means_retry() {
     let w = world().await;
-    let order = order();
-    w.sims.alipay.faults().inject("pay", Fault::UserPaying { ms: None }, 1);
-    w.clients.pay(&pay_request(&order, alipay_code(), 100)).await;
+    let (order, _) = pay_with_fault(&w, Channel::Alipay, Fault::UserPaying { ms: None }, 100).await;
     w.sims.alipay.faults().inject("reverse", Fault::RecallRetry, 1);
     assert!(matches!(
         w.clients.reverse(Channel::Alipay, &call(&order, 100), later_at()).await,
@@ -87,9 +84,7 @@ async fn retry_flag_y_means_retry() {
 #[tokio::test]
 async fn a_cancel_without_action_is_done_but_does_not_say_whether_money_went_back() {
     let w = world().await;
-    let order = order();
-    w.sims.alipay.faults().inject("pay", Fault::DropRequest, 1);
-    w.clients.pay(&pay_request(&order, alipay_code(), 100)).await;
+    let (order, _) = pay_with_fault(&w, Channel::Alipay, Fault::DropRequest, 100).await;
     // Alipay never saw the order: its 10000 carries no `action`, so the answer is "closed",
     // and nothing is claimed about money (`None`), where it used to be read as a retry.
     assert_eq!(
@@ -109,39 +104,22 @@ async fn a_cancel_without_action_is_done_but_does_not_say_whether_money_went_bac
 #[tokio::test]
 async fn service_unavailable_20000_then_query_paid() {
     let w = world().await;
-    let order = order();
-    w.sims.alipay.faults().inject("pay", Fault::DropReply, 1);
-    assert!(matches!(
-        w.clients.pay(&pay_request(&order, alipay_code(), 100)).await,
-        PayReply::Unknown { .. }
-    ));
+    let order = pay_unknown(&w, Channel::Alipay, Fault::DropReply, 100).await;
     assert!(matches!(w.clients.query(Channel::Alipay, &call(&order, 100)).await, QueryReply::Paid { .. }));
-    let other = common::order();
-    w.sims.alipay.faults().inject("pay", Fault::ErrorCode { code: "20000".into() }, 1);
-    assert!(matches!(
-        w.clients.pay(&pay_request(&other, alipay_code(), 100)).await,
-        PayReply::Unknown { .. }
-    ));
+    pay_unknown(&w, Channel::Alipay, Fault::ErrorCode { code: "20000".into() }, 100).await;
 }
 
 #[tokio::test]
 async fn lost_request_then_not_exist() {
     let w = world().await;
-    let order = order();
-    w.sims.alipay.faults().inject("pay", Fault::DropRequest, 1);
-    assert!(matches!(
-        w.clients.pay(&pay_request(&order, alipay_code(), 100)).await,
-        PayReply::Unknown { .. }
-    ));
+    let order = pay_unknown(&w, Channel::Alipay, Fault::DropRequest, 100).await;
     assert_eq!(w.clients.query(Channel::Alipay, &call(&order, 100)).await, QueryReply::NotFound);
 }
 
 #[tokio::test]
 async fn a_reply_with_a_bad_signature_is_unknown() {
     let w = world().await;
-    let order = order();
-    w.sims.alipay.faults().inject("pay", Fault::BadSignature, 1);
-    let reply = w.clients.pay(&pay_request(&order, alipay_code(), 100)).await;
+    let (_, reply) = pay_with_fault(&w, Channel::Alipay, Fault::BadSignature, 100).await;
     assert!(matches!(reply, PayReply::Unknown { ref detail } if detail.contains("signature")), "{reply:?}");
 }
 
@@ -164,8 +142,7 @@ async fn resend_and_code_reuse() {
 #[tokio::test]
 async fn a_replayed_refund_moves_money_once() {
     let w = world().await;
-    let order = order();
-    w.clients.pay(&pay_request(&order, alipay_code(), 1000)).await;
+    let order = paid(&w, Channel::Alipay, 1000).await;
     let refund = refund_request(&order, 1000, 250);
     w.sims.alipay.faults().inject("refund", Fault::DropReply, 1);
     assert!(matches!(w.clients.refund(Channel::Alipay, &refund).await, RefundReply::Unknown { .. }));
@@ -179,8 +156,7 @@ async fn a_replayed_refund_moves_money_once() {
 #[tokio::test]
 async fn a_refund_larger_than_the_payment_is_refused() {
     let w = world().await;
-    let order = order();
-    w.clients.pay(&pay_request(&order, alipay_code(), 100)).await;
+    let order = paid(&w, Channel::Alipay, 100).await;
     assert!(matches!(
         w.clients.refund(Channel::Alipay, &refund_request(&order, 100, 101)).await,
         RefundReply::Refused { .. }
@@ -190,8 +166,7 @@ async fn a_refund_larger_than_the_payment_is_refused() {
 #[tokio::test]
 async fn a_query_about_another_amount_is_a_mismatch_never_paid() {
     let w = world().await;
-    let order = order();
-    w.clients.pay(&pay_request(&order, alipay_code(), 12345)).await;
+    let order = paid(&w, Channel::Alipay, 12345).await;
     let reply = w.clients.query(Channel::Alipay, &call(&order, 12346)).await;
     assert!(
         matches!(reply, QueryReply::Mismatch { ref detail } if detail.contains("total_amount")),
@@ -203,8 +178,7 @@ async fn a_query_about_another_amount_is_a_mismatch_never_paid() {
 #[tokio::test]
 async fn the_refund_query_finds_the_refund_by_its_request_number() {
     let w = world().await;
-    let order = order();
-    w.clients.pay(&pay_request(&order, alipay_code(), 1000)).await;
+    let order = paid(&w, Channel::Alipay, 1000).await;
     let refund = refund_request(&order, 1000, 250);
     assert_eq!(w.clients.refund_status(Channel::Alipay, &refund).await, RefundQueryReply::NotFound);
     assert_eq!(w.clients.refund(Channel::Alipay, &refund).await, RefundReply::Refunded);

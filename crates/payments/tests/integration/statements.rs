@@ -21,11 +21,7 @@ fn summary(rows: &[StatementRow]) -> Vec<(String, StatementKind, i64, Option<Str
 
 async fn scenario(channel: Channel, code: fn() -> kiosk_core::PaymentCode) {
     let w = world().await;
-    let sim = match channel {
-        Channel::WeChat => &w.sims.wechat,
-        Channel::UnionPay => &w.sims.unionpay,
-        _ => &w.sims.alipay,
-    };
+    let sim = w.sim(channel);
     let (paid, refunded, reversed) = (order(), order(), order());
     w.clients.pay(&pay_request(&paid, code(), 8650)).await;
     w.clients.pay(&pay_request(&refunded, code(), 1000)).await;

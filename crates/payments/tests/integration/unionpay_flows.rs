@@ -2,7 +2,10 @@
 
 use crate::common;
 
-use common::{call, later_at, order, pay_request, refund_request, sent_at, unionpay_code, world};
+use common::{
+    call, count, later_at, order, paid, pay_request, pay_unknown, pay_with_fault, refund_request, sent_at,
+    unionpay_code, world,
+};
 use kiosk_core::{
     Channel, FailKind, Fen, PayReply, QueryReply, RefundQueryReply, RefundReply, ReverseReply, Ts,
 };
@@ -27,8 +30,7 @@ async fn consume_00_is_only_accepted_and_the_query_says_paid() {
 #[tokio::test]
 async fn a_query_names_the_consume_by_its_own_txn_time() {
     let w = world().await;
-    let order = order();
-    w.clients.pay(&pay_request(&order, unionpay_code(), 100)).await;
+    let order = paid(&w, Channel::UnionPay, 100).await;
     // The time of the query (or any other time) is not the consume's txnTime: "not found".
     let later = Ts(sent_at().0 + 1_000);
     let wrong_time = OrderCall { sent_at: later, ..call(&order, 100) };
@@ -52,12 +54,7 @@ async fn a_query_names_the_consume_by_its_own_txn_time() {
 #[tokio::test]
 async fn processing_then_paid() {
     let w = world().await;
-    let order = order();
-    w.sims.unionpay.faults().inject("pay", Fault::UserPaying { ms: Some(100) }, 1);
-    assert!(matches!(
-        w.clients.pay(&pay_request(&order, unionpay_code(), 100)).await,
-        PayReply::Unknown { .. }
-    ));
+    let order = pay_unknown(&w, Channel::UnionPay, Fault::UserPaying { ms: Some(100) }, 100).await;
     assert_eq!(w.clients.query(Channel::UnionPay, &call(&order, 100)).await, QueryReply::Waiting);
     tokio::time::sleep(std::time::Duration::from_millis(150)).await;
     assert!(matches!(w.clients.query(Channel::UnionPay, &call(&order, 100)).await, QueryReply::Paid { .. }));
@@ -66,9 +63,7 @@ async fn processing_then_paid() {
 #[tokio::test]
 async fn cancel_closes_a_waiting_order_and_a_late_pin_cannot_pay() {
     let w = world().await;
-    let order = order();
-    w.sims.unionpay.faults().inject("pay", Fault::UserPaying { ms: None }, 1);
-    w.clients.pay(&pay_request(&order, unionpay_code(), 100)).await;
+    let (order, _) = pay_with_fault(&w, Channel::UnionPay, Fault::UserPaying { ms: None }, 100).await;
     assert_eq!(
         w.clients.reverse(Channel::UnionPay, &call(&order, 100), later_at()).await,
         ReverseReply::Done { refunded: Some(false) }
@@ -83,18 +78,12 @@ async fn cancel_closes_a_waiting_order_and_a_late_pin_cannot_pay() {
 #[tokio::test]
 async fn cancel_gives_a_paid_order_back_and_cannot_cancel_what_the_acquirer_never_saw() {
     let w = world().await;
-    let paid = order();
-    w.clients.pay(&pay_request(&paid, unionpay_code(), 100)).await;
+    let paid = paid(&w, Channel::UnionPay, 100).await;
     assert_eq!(
         w.clients.reverse(Channel::UnionPay, &call(&paid, 100), later_at()).await,
         ReverseReply::Done { refunded: Some(true) }
     );
-    let lost = order();
-    w.sims.unionpay.faults().inject("pay", Fault::DropRequest, 1);
-    assert!(matches!(
-        w.clients.pay(&pay_request(&lost, unionpay_code(), 100)).await,
-        PayReply::Unknown { .. }
-    ));
+    let lost = pay_unknown(&w, Channel::UnionPay, Fault::DropRequest, 100).await;
     assert_eq!(w.clients.query(Channel::UnionPay, &call(&lost, 100)).await, QueryReply::NotFound);
     // The acquirer never saw it: nothing to cancel, and saying "retry" would retry for ever. The
     // answer is a definite "refused" (nothing is sent), so the core can close the order (F2).
@@ -110,8 +99,7 @@ async fn cancel_gives_a_paid_order_back_and_cannot_cancel_what_the_acquirer_neve
 #[tokio::test]
 async fn a_failed_pre_cancel_query_is_retry_not_unpaid() {
     let w = world().await;
-    let order = order();
-    w.clients.pay(&pay_request(&order, unionpay_code(), 300)).await;
+    let order = paid(&w, Channel::UnionPay, 300).await;
     w.sims.unionpay.faults().inject("query", Fault::Status { code: 503 }, 1);
     let reverse = w.clients.reverse(Channel::UnionPay, &call(&order, 300), later_at()).await;
     assert!(matches!(reverse, ReverseReply::Retry { .. }), "{reverse:?}");
@@ -125,8 +113,7 @@ async fn a_failed_pre_cancel_query_is_retry_not_unpaid() {
 #[tokio::test]
 async fn a_refund_without_origqryid_is_unknown_and_sends_nothing() {
     let w = world().await;
-    let order = order();
-    w.clients.pay(&pay_request(&order, unionpay_code(), 300)).await;
+    let order = paid(&w, Channel::UnionPay, 300).await;
     w.sims.unionpay.faults().inject("query", Fault::BadSignature, 1);
     let refund = refund_request(&order, 300, 300);
     assert!(matches!(w.clients.refund(Channel::UnionPay, &refund).await, RefundReply::Unknown { .. }));
@@ -137,12 +124,7 @@ async fn a_refund_without_origqryid_is_unknown_and_sends_nothing() {
 #[tokio::test]
 async fn lost_reply_bad_signature_and_retry() {
     let w = world().await;
-    let order = order();
-    w.sims.unionpay.faults().inject("pay", Fault::DropReply, 1);
-    assert!(matches!(
-        w.clients.pay(&pay_request(&order, unionpay_code(), 100)).await,
-        PayReply::Unknown { .. }
-    ));
+    let order = pay_unknown(&w, Channel::UnionPay, Fault::DropReply, 100).await;
     w.sims.unionpay.faults().inject("query", Fault::BadSignature, 1);
     assert!(matches!(
         w.clients.query(Channel::UnionPay, &call(&order, 100)).await,
@@ -168,14 +150,13 @@ async fn a_code_is_single_use_and_refund_replays_are_one_refund() {
     refund.refund_no = format!("{}R1-AND-SOME-MORE-TEXT", order);
     assert_eq!(w.clients.refund(Channel::UnionPay, &refund).await, RefundReply::Accepted);
     assert_eq!(w.clients.refund(Channel::UnionPay, &refund).await, RefundReply::Accepted);
-    assert_eq!(w.sims.unionpay.ledger().iter().filter(|e| e.kind == LedgerKind::Refund).count(), 1);
+    assert_eq!(count(&w.sims.unionpay.ledger(), LedgerKind::Refund), 1);
 }
 
 #[tokio::test]
 async fn a_retried_refund_with_its_journaled_txn_time_refunds_once_a_new_txn_time_would_refund_twice() {
     let w = world().await;
-    let order = order();
-    w.clients.pay(&pay_request(&order, unionpay_code(), 300)).await;
+    let order = paid(&w, Channel::UnionPay, 300).await;
     // A partial refund whose reply is lost, retried with the same refund number and send time.
     let refund = refund_request(&order, 300, 100);
     w.sims.unionpay.faults().inject("refund", Fault::DropReply, 1);
@@ -202,8 +183,7 @@ async fn a_retried_refund_with_its_journaled_txn_time_refunds_once_a_new_txn_tim
 #[tokio::test]
 async fn a_retried_cancel_with_its_journaled_txn_time_is_a_replay() {
     let w = world().await;
-    let order = order();
-    w.clients.pay(&pay_request(&order, unionpay_code(), 300)).await;
+    let order = paid(&w, Channel::UnionPay, 300).await;
     w.sims.unionpay.faults().inject("reverse", Fault::DropReply, 1);
     let lost = w.clients.reverse(Channel::UnionPay, &call(&order, 300), later_at()).await;
     assert!(matches!(lost, ReverseReply::Retry { .. }), "{lost:?}");
@@ -215,14 +195,13 @@ async fn a_retried_cancel_with_its_journaled_txn_time_is_a_replay() {
     // A cancel with a new txnTime is another transaction, refused: the consume is cancelled.
     let other = w.clients.reverse(Channel::UnionPay, &call(&order, 300), Ts(later_at().0 + 5_000)).await;
     assert!(matches!(other, ReverseReply::Refused { .. }), "{other:?}");
-    assert_eq!(w.sims.unionpay.ledger().iter().filter(|e| e.kind == LedgerKind::Reversal).count(), 1);
+    assert_eq!(count(&w.sims.unionpay.ledger(), LedgerKind::Reversal), 1);
 }
 
 #[tokio::test]
 async fn a_query_about_another_amount_is_a_mismatch_never_paid() {
     let w = world().await;
-    let order = order();
-    w.clients.pay(&pay_request(&order, unionpay_code(), 300)).await;
+    let order = paid(&w, Channel::UnionPay, 300).await;
     // The acquirer reports the consume at 300 fen; we ask about 30.
     let reply = w.clients.query(Channel::UnionPay, &call(&order, 30)).await;
     assert!(matches!(reply, QueryReply::Mismatch { ref detail } if detail.contains("txnAmt")), "{reply:?}");
@@ -235,8 +214,7 @@ async fn a_query_about_another_amount_is_a_mismatch_never_paid() {
 #[tokio::test]
 async fn the_refund_is_queried_by_its_own_order_id_and_txn_time() {
     let w = world().await;
-    let order = order();
-    w.clients.pay(&pay_request(&order, unionpay_code(), 500)).await;
+    let order = paid(&w, Channel::UnionPay, 500).await;
     let refund = refund_request(&order, 500, 200);
     assert_eq!(w.clients.refund_status(Channel::UnionPay, &refund).await, RefundQueryReply::NotFound);
     assert_eq!(w.clients.refund(Channel::UnionPay, &refund).await, RefundReply::Accepted);

@@ -3,14 +3,13 @@
 
 use crate::common;
 
-use common::{call, later_at, order, pay_request, refund_request, wechat_code, world, world_with};
+use common::{
+    call, count, later_at, order, paid, pay_request, pay_unknown, pay_with_fault, refund_request,
+    wechat_code, world, world_with,
+};
 use kiosk_core::{Channel, FailKind, PayReply, QueryReply, RefundQueryReply, RefundReply, ReverseReply};
 use payments::sim::{LedgerKind, RefundEnding};
 use simkit::Fault;
-
-fn count(ledger: &[payments::sim::LedgerEntry], kind: LedgerKind) -> usize {
-    ledger.iter().filter(|e| e.kind == kind).count()
-}
 
 #[tokio::test]
 async fn pays_and_query_confirms_the_same_transaction() {
@@ -35,9 +34,8 @@ async fn pays_and_query_confirms_the_same_transaction() {
 #[tokio::test]
 async fn userpaying_then_the_pin_arrives_and_query_sees_paid() {
     let w = world().await;
-    let order = order();
-    w.sims.wechat.faults().inject("pay", Fault::UserPaying { ms: Some(150) }, 1);
-    assert_eq!(w.clients.pay(&pay_request(&order, wechat_code(), 100)).await, PayReply::AwaitingPin);
+    let (order, reply) = pay_with_fault(&w, Channel::WeChat, Fault::UserPaying { ms: Some(150) }, 100).await;
+    assert_eq!(reply, PayReply::AwaitingPin);
     assert_eq!(w.clients.query(Channel::WeChat, &call(&order, 100)).await, QueryReply::Waiting);
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     assert!(matches!(w.clients.query(Channel::WeChat, &call(&order, 100)).await, QueryReply::Paid { .. }));
@@ -47,9 +45,8 @@ async fn userpaying_then_the_pin_arrives_and_query_sees_paid() {
 #[tokio::test]
 async fn never_entered_pin_is_closed_by_reverse_and_a_late_pin_cannot_pay() {
     let w = world().await;
-    let order = order();
-    w.sims.wechat.faults().inject("pay", Fault::UserPaying { ms: None }, 1);
-    assert_eq!(w.clients.pay(&pay_request(&order, wechat_code(), 100)).await, PayReply::AwaitingPin);
+    let (order, reply) = pay_with_fault(&w, Channel::WeChat, Fault::UserPaying { ms: None }, 100).await;
+    assert_eq!(reply, PayReply::AwaitingPin);
     // Closed. A reversed order is REVOKED, paid or not, and without time_end nothing says which.
     assert_eq!(
         w.clients.reverse(Channel::WeChat, &call(&order, 100), later_at()).await,
@@ -118,10 +115,7 @@ async fn a_reverse_whose_follow_up_query_fails_is_retried_not_guessed_unpaid() {
 #[tokio::test]
 async fn reply_lost_after_commit_is_unknown_and_query_finds_it_paid() {
     let w = world().await;
-    let order = order();
-    w.sims.wechat.faults().inject("pay", Fault::DropReply, 1);
-    let reply = w.clients.pay(&pay_request(&order, wechat_code(), 100)).await;
-    assert!(matches!(reply, PayReply::Unknown { .. }), "{reply:?}");
+    let order = pay_unknown(&w, Channel::WeChat, Fault::DropReply, 100).await;
     assert!(matches!(w.clients.query(Channel::WeChat, &call(&order, 100)).await, QueryReply::Paid { .. }));
     assert_eq!(count(&w.sims.wechat.ledger(), LedgerKind::Charge), 1);
 }
@@ -129,12 +123,7 @@ async fn reply_lost_after_commit_is_unknown_and_query_finds_it_paid() {
 #[tokio::test]
 async fn request_lost_is_unknown_and_query_finds_nothing() {
     let w = world().await;
-    let order = order();
-    w.sims.wechat.faults().inject("pay", Fault::DropRequest, 1);
-    assert!(matches!(
-        w.clients.pay(&pay_request(&order, wechat_code(), 100)).await,
-        PayReply::Unknown { .. }
-    ));
+    let order = pay_unknown(&w, Channel::WeChat, Fault::DropRequest, 100).await;
     assert_eq!(w.clients.query(Channel::WeChat, &call(&order, 100)).await, QueryReply::NotFound);
     // Reverse anyway (F2): a delayed copy of the request can then never succeed.
     assert_eq!(
@@ -152,9 +141,7 @@ async fn request_lost_is_unknown_and_query_finds_nothing() {
 #[tokio::test]
 async fn a_reply_with_a_bad_signature_is_unknown_even_though_the_channel_charged() {
     let w = world().await;
-    let order = order();
-    w.sims.wechat.faults().inject("pay", Fault::BadSignature, 1);
-    let reply = w.clients.pay(&pay_request(&order, wechat_code(), 100)).await;
+    let (order, reply) = pay_with_fault(&w, Channel::WeChat, Fault::BadSignature, 100).await;
     assert!(matches!(reply, PayReply::Unknown { ref detail } if detail.contains("signature")), "{reply:?}");
     assert!(matches!(w.clients.query(Channel::WeChat, &call(&order, 100)).await, QueryReply::Paid { .. }));
 }
@@ -176,9 +163,7 @@ async fn timeouts_and_5xx_are_unknown() {
 #[tokio::test]
 async fn recall_y_means_retry_and_the_next_reverse_succeeds() {
     let w = world().await;
-    let order = order();
-    w.sims.wechat.faults().inject("pay", Fault::UserPaying { ms: None }, 1);
-    w.clients.pay(&pay_request(&order, wechat_code(), 100)).await;
+    let (order, _) = pay_with_fault(&w, Channel::WeChat, Fault::UserPaying { ms: None }, 100).await;
     w.sims.wechat.faults().inject("reverse", Fault::RecallRetry, 1);
     assert!(
         matches!(w.clients.reverse(Channel::WeChat, &call(&order, 100), later_at()).await, ReverseReply::Retry { ref detail } if detail.contains("recall=Y"))
@@ -192,8 +177,7 @@ async fn recall_y_means_retry_and_the_next_reverse_succeeds() {
 #[tokio::test]
 async fn a_resent_paid_order_is_already_used_never_failed() {
     let w = world().await;
-    let order = order();
-    w.clients.pay(&pay_request(&order, wechat_code(), 100)).await;
+    let order = paid(&w, Channel::WeChat, 100).await;
     assert_eq!(
         w.clients.pay(&pay_request(&order, wechat_code(), 100)).await,
         PayReply::AlreadyUsed { code: "ORDERPAID".into() }
@@ -216,9 +200,8 @@ async fn a_payment_code_is_single_use() {
 #[tokio::test]
 async fn a_cancelled_pin_dialog_ends_in_payerror() {
     let w = world().await;
-    let order = order();
-    w.sims.wechat.faults().inject("pay", Fault::UserCancels, 1);
-    assert_eq!(w.clients.pay(&pay_request(&order, wechat_code(), 100)).await, PayReply::AwaitingPin);
+    let (order, reply) = pay_with_fault(&w, Channel::WeChat, Fault::UserCancels, 100).await;
+    assert_eq!(reply, PayReply::AwaitingPin);
     assert_eq!(
         w.clients.query(Channel::WeChat, &call(&order, 100)).await,
         QueryReply::Failed { code: "PAYERROR".into() }
@@ -228,8 +211,7 @@ async fn a_cancelled_pin_dialog_ends_in_payerror() {
 #[tokio::test]
 async fn a_replayed_refund_is_one_refund_in_the_ledger() {
     let w = world().await;
-    let order = order();
-    w.clients.pay(&pay_request(&order, wechat_code(), 500)).await;
+    let order = paid(&w, Channel::WeChat, 500).await;
     let refund = refund_request(&order, 500, 200);
     w.sims.wechat.faults().inject("refund", Fault::DropReply, 1);
     assert!(matches!(w.clients.refund(Channel::WeChat, &refund).await, RefundReply::Unknown { .. }));
@@ -275,8 +257,7 @@ async fn a_wrong_api_key_is_refused_by_the_channel_and_never_trusted() {
 #[tokio::test]
 async fn a_refund_is_accepted_then_processing_then_refunded() {
     let w = world_with(|c| c.wechat.refund_pending_queries = 1).await;
-    let order = order();
-    w.clients.pay(&pay_request(&order, wechat_code(), 500)).await;
+    let order = paid(&w, Channel::WeChat, 500).await;
     let refund = refund_request(&order, 500, 200);
     assert_eq!(w.clients.refund_status(Channel::WeChat, &refund).await, RefundQueryReply::NotFound);
     // SUCCESS of the refund call only means "accepted": the money is not back yet.
@@ -294,8 +275,7 @@ async fn a_refund_is_accepted_then_processing_then_refunded() {
 async fn a_refund_can_end_in_change_or_refundclose_and_gives_nothing_back() {
     let w = world().await;
     for (ending, code) in [(RefundEnding::Change, "CHANGE"), (RefundEnding::RefundClose, "REFUNDCLOSE")] {
-        let order = order();
-        w.clients.pay(&pay_request(&order, wechat_code(), 500)).await;
+        let order = paid(&w, Channel::WeChat, 500).await;
         w.sims.wechat.end_next_refund(ending);
         let refund = refund_request(&order, 500, 500);
         assert_eq!(w.clients.refund(Channel::WeChat, &refund).await, RefundReply::Accepted);
@@ -310,8 +290,7 @@ async fn a_refund_can_end_in_change_or_refundclose_and_gives_nothing_back() {
 #[tokio::test]
 async fn a_refund_paid_out_after_a_delay_is_pending_until_then() {
     let w = world_with(|c| c.wechat.refund_pending_ms = 150).await;
-    let order = order();
-    w.clients.pay(&pay_request(&order, wechat_code(), 500)).await;
+    let order = paid(&w, Channel::WeChat, 500).await;
     let refund = refund_request(&order, 500, 500);
     assert_eq!(w.clients.refund(Channel::WeChat, &refund).await, RefundReply::Accepted);
     assert_eq!(w.clients.refund_status(Channel::WeChat, &refund).await, RefundQueryReply::Pending);
@@ -322,8 +301,7 @@ async fn a_refund_paid_out_after_a_delay_is_pending_until_then() {
 #[tokio::test]
 async fn a_query_about_another_amount_is_a_mismatch_and_a_reverse_then_retries() {
     let w = world_with(|c| c.wechat.revoked_time_end = true).await;
-    let order = order();
-    w.clients.pay(&pay_request(&order, wechat_code(), 300)).await;
+    let order = paid(&w, Channel::WeChat, 300).await;
     // WeChat reports total_fee 300 for this order; the kiosk's order says 301.
     let reply = w.clients.query(Channel::WeChat, &call(&order, 301)).await;
     assert!(
@@ -355,8 +333,7 @@ async fn md5_signing_is_used_both_ways_when_configured() {
 #[tokio::test]
 async fn the_admin_route_queues_how_the_next_refund_ends() {
     let w = world().await;
-    let order = order();
-    w.clients.pay(&pay_request(&order, wechat_code(), 500)).await;
+    let order = paid(&w, Channel::WeChat, 500).await;
     let queued = reqwest::Client::new()
         .post(format!("{}/admin/refund-ending", w.sims.wechat.url()))
         .json(&serde_json::json!({ "ending": "REFUNDCLOSE" }))

@@ -1,7 +1,7 @@
 //! `yizhan cash status|collect` (the cash box) and `yizhan pay … --cash` (a customer paying with
 //! notes, headless).
 
-use super::{exit_for, Printer};
+use super::{report, Printer};
 use crate::backend::Backend;
 use crate::cli::CashCommand;
 use crate::config::KioskConfig;
@@ -99,10 +99,7 @@ pub async fn pay(backend: &Backend, order: Order, notes: &[i64], printer: &Print
     };
     let voice = CashVoice { printer };
     match backend.runtime.pay_cash(order, customer.as_ref(), &voice).await {
-        Ok(Some(payment)) => {
-            println!("RESULT {} {}", payment.state.label(), kiosk_core::receipt::outcome_words(&payment));
-            exit_for(&payment)
-        }
+        Ok(Some(payment)) => report(&payment),
         Ok(None) => {
             println!("RESULT NO_CASH {}", bilingual("No note was credited; nothing was paid", " / "));
             ExitCode::SUCCESS

@@ -1,7 +1,7 @@
 //! `yizhan gas topup --amount FEN` and `yizhan gas rewrite` (补写卡), through the configured IC
 //! card slot.
 
-use super::{customer, exit_for, pay::pay_method, Printer};
+use super::{customer, pay::pay_method, report, Printer};
 use crate::backend::Backend;
 use crate::cli::{GasCommand, TopupArgs};
 use crate::runtime::Rewritten;
@@ -28,10 +28,7 @@ pub async fn run(backend: &Backend, command: GasCommand) -> ExitCode {
     backend.runtime.return_gas_card().await;
     println!("{}", bilingual("Please take your gas card", " / "));
     match result {
-        Ok(Rewritten::Journaled(payment)) => {
-            println!("RESULT {} {}", payment.state.label(), kiosk_core::receipt::outcome_words(&payment));
-            exit_for(&payment)
-        }
+        Ok(Rewritten::Journaled(payment)) => report(&payment),
         Ok(Rewritten::FromBiller { reference, amount, confirmed }) => {
             println!(
                 "RESULT REWRITTEN {reference} {amount} bought elsewhere{}",

@@ -253,6 +253,13 @@ impl crate::runtime::Observer for Printer {
     }
 }
 
+/// Prints the `RESULT` line of a payment that ran (its state and what became of the money), and
+/// returns the exit code for its final state.
+pub fn report(payment: &kiosk_core::Payment) -> ExitCode {
+    println!("RESULT {} {}", payment.state.label(), kiosk_core::receipt::outcome_words(payment));
+    exit_for(payment)
+}
+
 /// The exit code for a payment's final state.
 pub fn exit_for(payment: &kiosk_core::Payment) -> ExitCode {
     use kiosk_core::State;

@@ -1,6 +1,6 @@
 //! `yizhan pay`: fetch the bill, confirm it, pay it with the given code, print the receipt.
 
-use super::{exit_for, Printer, PRINTER};
+use super::{report, Printer, PRINTER};
 use crate::backend::Backend;
 use crate::cli::{PayArgs, PayWith};
 use crate::clock;
@@ -59,10 +59,7 @@ pub async fn run(backend: &Backend, args: &PayArgs) -> ExitCode {
         if order.lines.len() == 1 { "" } else { "s" }
     );
     match runtime.pay_order_with(order, method, &Printer { receipt: !args.pay.no_receipt }).await {
-        Ok(payment) => {
-            println!("RESULT {} {}", payment.state.label(), kiosk_core::receipt::outcome_words(&payment));
-            exit_for(&payment)
-        }
+        Ok(payment) => report(&payment),
         Err(error) => {
             eprintln!("yizhan: {error}");
             ExitCode::from(error.exit_code())

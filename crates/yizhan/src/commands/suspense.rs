@@ -3,7 +3,7 @@
 //! also journaled as staff actions with who and why (payments.md §6: staff and the statements
 //! settle suspense).
 
-use super::{exit_for, PRINTER};
+use super::{report, PRINTER};
 use crate::backend::Backend;
 use crate::cli::SuspenseCommand;
 use crate::clock;
@@ -65,10 +65,7 @@ async fn retry(backend: &Backend, id: &str) -> ExitCode {
 
 fn print_result(settled: Result<kiosk_core::Payment, crate::runtime::RuntimeError>) -> ExitCode {
     match settled {
-        Ok(after) => {
-            println!("RESULT {} {}", after.state.label(), kiosk_core::receipt::outcome_words(&after));
-            exit_for(&after)
-        }
+        Ok(after) => report(&after),
         Err(error) => {
             eprintln!("yizhan: {error}");
             ExitCode::from(error.exit_code())

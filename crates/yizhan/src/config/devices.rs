@@ -7,36 +7,42 @@ use std::path::{Path, PathBuf};
 /// A pty path standing in for a simulator's while a configuration is only being checked.
 pub const PROBE_PATH: &str = "/dev/simulated";
 
+/// `entry`, if there is one, pointed at the simulators' ptys `sim` (with `on_sim`) when given,
+/// and checked by `validate` the way its driver will open it.
+fn entry_config<C: Clone, S, E: ToString>(
+    entry: &Option<C>,
+    sim: Option<S>,
+    on_sim: impl FnOnce(C, S) -> C,
+    validate: impl FnOnce(&C) -> Result<(), E>,
+) -> Option<Result<C, String>> {
+    let entry = entry.clone()?;
+    let config = match sim {
+        Some(sim) => on_sim(entry, sim),
+        None => entry,
+    };
+    Some(validate(&config).map(|()| config).map_err(|e| e.to_string()))
+}
+
 impl DevicesSection {
     /// The scanner entry; with `sim` on the simulator's pty.
     pub fn scanner_config(&self, sim: Option<&Path>) -> Option<Result<scanner::ScannerConfig, String>> {
-        let entry = self.scanner.clone()?;
-        let config = match sim {
-            Some(path) => entry.with_port(path),
-            None => entry,
-        };
-        Some(config.validate().map(|()| config))
+        entry_config(&self.scanner, sim, |entry, path| entry.with_port(path), |config| config.validate())
     }
 
     /// The ID reader entry; with `sims` = (SAM, slot, button) ptys, each port is the simulator's
     /// and the button speaks the simulator's `BTN 1`/`BTN 0` lines.
     pub fn idcard_config(&self, sims: Option<[&Path; 3]>) -> Option<Result<idcard::IdReaderConfig, String>> {
-        let entry = self.idcard.clone()?;
-        let config = match sims {
-            Some([sam, slot, button]) => entry.with_ports(sam, slot, button),
-            None => entry,
-        };
-        Some(config.validate().map(|()| config).map_err(|e| e.to_string()))
+        entry_config(
+            &self.idcard,
+            sims,
+            |entry, [sam, slot, button]| entry.with_ports(sam, slot, button),
+            |config| config.validate(),
+        )
     }
 
     /// The IC card slot entry; with `sim` a CRT-310 reader on the simulator's pty.
     pub fn iccard_config(&self, sim: Option<&Path>) -> Option<Result<iccard::IcCardConfig, String>> {
-        let entry = self.iccard.clone()?;
-        let config = match sim {
-            Some(path) => entry.with_port(path),
-            None => entry,
-        };
-        Some(config.validate().map(|()| config).map_err(|e| e.to_string()))
+        entry_config(&self.iccard, sim, |entry, path| entry.with_port(path), |config| config.validate())
     }
 
     /// The bank card entry; with `sim` the terminal (and the slot, if the entry has one) on the
@@ -46,24 +52,15 @@ impl DevicesSection {
         sim: Option<&Path>,
         slot_sim: Option<&Path>,
     ) -> Option<Result<bankcard::BankCardConfig, String>> {
-        let entry = self.bankcard.clone()?;
-        let config = match sim {
-            Some(path) => entry.with_ports(path, slot_sim),
-            None => entry,
+        let checked = |config: &bankcard::BankCardConfig| {
+            config.terminal.validate().and_then(|()| config.slot.as_ref().map_or(Ok(()), |s| s.validate()))
         };
-        let checked =
-            config.terminal.validate().and_then(|()| config.slot.as_ref().map_or(Ok(()), |s| s.validate()));
-        Some(checked.map(|()| config).map_err(|e| e.to_string()))
+        entry_config(&self.bankcard, sim, |entry, path| entry.with_ports(path, slot_sim), checked)
     }
 
     /// The banknote acceptor entry; with `sim` on the simulator's pty.
     pub fn cash_config(&self, sim: Option<&Path>) -> Option<Result<cash::CashConfig, String>> {
-        let entry = self.cash.clone()?;
-        let config = match sim {
-            Some(path) => entry.with_port(path),
-            None => entry,
-        };
-        Some(config.validate().map(|()| config).map_err(|e| e.to_string()))
+        entry_config(&self.cash, sim, |entry, path| entry.with_port(path), |config| config.validate())
     }
 
     /// Every entry checks out (with probe paths in simulated mode); the first problem, named.

@@ -93,10 +93,7 @@ impl ConfigPlace {
 
     /// The state; a missing or unreadable file is "nothing pushed" (the hub pushes again).
     pub fn state(&self) -> PushState {
-        std::fs::read(self.state_file())
-            .ok()
-            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
-            .unwrap_or_default()
+        super::read_json_or_default(&self.state_file())
     }
 
     /// Whether a staged configuration waits to be applied.

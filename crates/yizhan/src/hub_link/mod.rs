@@ -153,6 +153,12 @@ pub async fn beat_once(
     Ok(done)
 }
 
+/// The JSON in `path`, or the default when the file is missing, unreadable or not that JSON: for
+/// state files whose absence means "nothing yet" (what writes them rewrites them whole).
+pub(crate) fn read_json_or_default<T: serde::de::DeserializeOwned + Default>(path: &Path) -> T {
+    std::fs::read(path).ok().and_then(|bytes| serde_json::from_slice(&bytes).ok()).unwrap_or_default()
+}
+
 /// `text` in `path`: a temporary file, fsync, rename, fsync of the folder (an acknowledged order
 /// or a staged configuration survives a power cut, whole or not at all).
 pub(crate) fn write_durably(path: &Path, text: impl AsRef<[u8]>) -> std::io::Result<()> {

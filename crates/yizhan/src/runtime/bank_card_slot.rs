@@ -4,7 +4,7 @@
 
 use super::{Observer, Runtime, RuntimeError};
 use bankcard::{CardReturn, Insertion};
-use journal::{PrintKind, PrintRecord, StaffAction};
+use journal::{PrintKind, PrintRecord};
 use kiosk_core::Payment;
 
 /// What the slip says when the slot keeps a card.
@@ -55,14 +55,9 @@ impl Runtime {
     async fn bank_card_kept(&self, payment: Option<&Payment>, observer: &dyn Observer) {
         tracing::warn!(order = payment.map(Payment::id), "bank card left at the gate and captured");
         observer.bank_card_kept(payment);
-        let action = StaffAction {
-            at: crate::clock::now().0,
-            staff_id: "kiosk".into(),
-            action: "bank-card-kept".into(),
-            payment_id: payment.map(|p| p.id().to_string()),
-            detail: "left at the gate; in the capture bin".into(),
-        };
-        if let Err(error) = self.journal.record_staff_action(&action).await {
+        let id = payment.map(|p| p.id().to_string());
+        let detail = "left at the gate; in the capture bin".into();
+        if let Err(error) = self.record_kiosk_action("bank-card-kept", id, detail).await {
             tracing::warn!(%error, "the kept card was not journaled");
         }
         if let Some(p) = payment {

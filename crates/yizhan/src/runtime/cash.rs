@@ -12,7 +12,7 @@
 use super::cash_words::news;
 use super::{journaling, Observer, Runtime, RuntimeError};
 use crate::clock;
-use journal::{IntakeRecord, NoteCustody, NoteRecord, PrintKind, PrintRecord, StaffAction, StoredIntake};
+use journal::{IntakeRecord, NoteCustody, NoteRecord, PrintKind, PrintRecord, StoredIntake};
 use kiosk_core::cash::{CashEffect, Head, Intake, NoteState, Overpay};
 use kiosk_core::{Channel, Event, Fen, Order, Payment};
 use std::time::Duration;
@@ -374,17 +374,11 @@ impl Runtime {
     async fn held_for_staff(&self, order: &Order, intake: &Intake, owed: Fen) {
         let totals = intake.totals();
         tracing::warn!(order = %order.reference, held = %totals.held, held_unknown = totals.held_unknown, %owed, anomalies = intake.anomalies, "cash held for staff");
-        let action = StaffAction {
-            at: clock::now().0,
-            staff_id: "kiosk".into(),
-            action: "cash-held-for-staff".into(),
-            payment_id: None,
-            detail: format!(
-                "order {}: {} held (stuck or in doubt) and {} notes of unknown value, {} credited beyond the bills (owed), {} unknown notes in the box",
-                order.reference, totals.held, totals.held_unknown, owed, intake.anomalies
-            ),
-        };
-        if let Err(error) = self.journal.record_staff_action(&action).await {
+        let detail = format!(
+            "order {}: {} held (stuck or in doubt) and {} notes of unknown value, {} credited beyond the bills (owed), {} unknown notes in the box",
+            order.reference, totals.held, totals.held_unknown, owed, intake.anomalies
+        );
+        if let Err(error) = self.record_kiosk_action("cash-held-for-staff", None, detail).await {
             tracing::warn!(%error, "the held cash was not journaled");
         }
     }

@@ -98,14 +98,9 @@ impl Runtime {
             return;
         }
         tracing::error!(notes = held, "ALARM: the cash box was removed without a collection");
-        let action = StaffAction {
-            at: clock::now().0,
-            staff_id: "kiosk".into(),
-            action: "cash-box-removed-without-collection".into(),
-            payment_id: None,
-            detail: format!("{held} notes on record not collected"),
-        };
-        if let Err(error) = self.journal.record_staff_action(&action).await {
+        let detail = format!("{held} notes on record not collected");
+        let recorded = self.record_kiosk_action("cash-box-removed-without-collection", None, detail).await;
+        if let Err(error) = recorded {
             tracing::warn!(%error, "the cash box alarm was not journaled");
         }
     }
@@ -116,14 +111,8 @@ impl Runtime {
         let held = super::cash_words::held_amount(totals);
         let slip = held_cash_slip(order, &held, &self.identity.kiosk_id);
         let printed = self.print_staff_slip(&slip).await;
-        let action = StaffAction {
-            at: clock::now().0,
-            staff_id: "kiosk".into(),
-            action: "cash-held-slip".into(),
-            payment_id: None,
-            detail: format!("order {}: {held} held for staff; slip {printed}", order.reference),
-        };
-        if let Err(error) = self.journal.record_staff_action(&action).await {
+        let detail = format!("order {}: {held} held for staff; slip {printed}", order.reference);
+        if let Err(error) = self.record_kiosk_action("cash-held-slip", None, detail).await {
             tracing::warn!(%error, "the held cash slip was not journaled");
         }
     }

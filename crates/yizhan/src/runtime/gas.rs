@@ -7,7 +7,6 @@
 use super::{Observer, PayMethod, Runtime, RuntimeError};
 use crate::clock;
 use iccard::{CardError, GasCard};
-use journal::StaffAction;
 use kiosk_core::{ConfirmReply, Event, Fen, LineKind, Order, Payment, State, Utility};
 
 /// What 补写卡 wrote.
@@ -183,15 +182,8 @@ impl Runtime {
 
     /// Journals one step of a rewrite from the biller's list.
     async fn journal_card_rewrite(&self, reference: &str, detail: &str) -> Result<(), RuntimeError> {
-        let action = StaffAction {
-            at: clock::now().0,
-            staff_id: "kiosk".into(),
-            action: "card-rewrite".into(),
-            // Not a payment of this kiosk: the gas company's reference goes in the detail.
-            payment_id: None,
-            detail: format!("{reference}: {detail}"),
-        };
-        match self.journal.record_staff_action(&action).await {
+        // Not a payment of this kiosk: the gas company's reference goes in the detail.
+        match self.record_kiosk_action("card-rewrite", None, format!("{reference}: {detail}")).await {
             Ok(_) => Ok(()),
             Err(error) => {
                 tracing::error!(%error, "a card rewrite step was not journaled");

@@ -553,6 +553,24 @@ impl Runtime {
         error.into()
     }
 
+    /// Journals, as a staff action of the kiosk itself (staff "kiosk"), what staff must know of:
+    /// an alarm, a slip printed for the counter, a card kept or rewritten.
+    async fn record_kiosk_action(
+        &self,
+        action: &str,
+        payment_id: Option<String>,
+        detail: String,
+    ) -> Result<i64, journal::JournalError> {
+        let action = journal::StaffAction {
+            at: clock::now().0,
+            staff_id: "kiosk".into(),
+            action: action.into(),
+            payment_id,
+            detail,
+        };
+        self.journal.record_staff_action(&action).await
+    }
+
     /// Stops all money for this process: the journal changed behind it.
     pub(crate) fn distrust_journal(&self, why: String) {
         tracing::error!(%why, "the journal changed behind the kiosk: no more money is taken");

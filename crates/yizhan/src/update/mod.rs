@@ -117,10 +117,7 @@ impl UpdateDir {
 
     /// Where the updater stands, as it last wrote it (a fresh record when it never ran).
     pub fn record(&self) -> UpdateRecord {
-        std::fs::read_to_string(self.state())
-            .ok()
-            .and_then(|text| serde_json::from_str(&text).ok())
-            .unwrap_or_default()
+        crate::hub_link::read_json_or_default(&self.state())
     }
 }
 

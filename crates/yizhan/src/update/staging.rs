@@ -234,11 +234,22 @@ mod tests {
         Package { signature: PackageSignature::sign(key, PACKAGE, version, "amd64", &bytes), bytes }
     }
 
+    /// The update folders in a fresh temporary folder (kept while the first is held), and the
+    /// operator's signing key.
+    fn fixture() -> (tempfile::TempDir, UpdateDir, SigningKey) {
+        let temp = tempfile::tempdir().unwrap();
+        let dir = UpdateDir::new(&temp.path().join("data"), temp.path());
+        (temp, dir, SigningKey::from_bytes(&[1; 32]))
+    }
+
+    /// Writes `record` where the updater keeps its state.
+    fn write_record(dir: &UpdateDir, record: &super::super::UpdateRecord) {
+        write_durably(&dir.state(), serde_json::to_string(record).unwrap()).unwrap();
+    }
+
     #[test]
     fn staging_takes_only_signed_packages_that_can_fall_back_to_what_runs() {
-        let dir = tempfile::tempdir().unwrap();
-        let dir = UpdateDir::new(&dir.path().join("data"), dir.path());
-        let operator = SigningKey::from_bytes(&[1; 32]);
+        let (_temp, dir, operator) = fixture();
         let key = operator.verifying_key();
         let (v1, v2) = (package(&operator, "1.0"), package(&operator, "2.0"));
 
@@ -277,9 +288,7 @@ mod tests {
 
     #[test]
     fn a_version_the_updater_finished_with_is_reported_as_such_not_as_staged() {
-        let dir = tempfile::tempdir().unwrap();
-        let dir = UpdateDir::new(&dir.path().join("data"), dir.path());
-        let operator = SigningKey::from_bytes(&[1; 32]);
+        let (_temp, dir, operator) = fixture();
         let (v1, v2) = (package(&operator, "1.0"), package(&operator, "2.0"));
         stage(&dir, &operator.verifying_key(), &v2, &v1, "1.0").unwrap();
         let report = super::super::report(&dir, Some("1.0".into()));
@@ -290,7 +299,7 @@ mod tests {
             state: UpdateState::Healthy { version: "2.0".into(), at_ms: 1 },
             failed: vec![],
         };
-        write_durably(&dir.state(), serde_json::to_string(&record).unwrap()).unwrap();
+        write_record(&dir, &record);
         let report = super::super::report(&dir, Some("2.0".into()));
         assert_eq!((report.phase.as_str(), report.installed.as_deref()), ("healthy", Some("2.0")));
         assert_eq!(staged_version(&dir).as_deref(), Some("2.0"));
@@ -300,11 +309,9 @@ mod tests {
 
     #[test]
     fn a_version_rolled_back_here_is_not_staged_again() {
-        let dir = tempfile::tempdir().unwrap();
-        let dir = UpdateDir::new(&dir.path().join("data"), dir.path());
-        let operator = SigningKey::from_bytes(&[1; 32]);
+        let (_temp, dir, operator) = fixture();
         let record = super::super::UpdateRecord { state: UpdateState::Idle, failed: vec!["2.0".into()] };
-        write_durably(&dir.state(), serde_json::to_string(&record).unwrap()).unwrap();
+        write_record(&dir, &record);
         let why = stage(
             &dir,
             &operator.verifying_key(),

@@ -23,8 +23,7 @@ pub(crate) fn terminal_sim(kiosk: &TestKiosk) -> &TerminalSim {
 /// Pays `fen` of a fresh water bill with a bank card; while the payment runs, `during` sees the
 /// order number.
 pub(crate) async fn pay_by_card(kiosk: &TestKiosk, fen: i64, during: impl AsyncFnOnce(&str)) -> Payment {
-    let account = kiosk.account(Utility::Water, fen);
-    let order = kiosk.order(Utility::Water, &account).await;
+    let order = kiosk.order_for(Utility::Water, fen).await;
     let id = order.reference.as_str().to_string();
     bank_card_customer(&kiosk.backend, true);
     let (paid, ()) =

@@ -5,10 +5,10 @@
 use crate::support;
 
 use iccard::sim::{MeterModel, MeterOutcome};
-use kiosk_core::{Fen, State, Utility};
+use kiosk_core::{Fen, Payment, State, Utility};
 use support::*;
 use yizhan::commands::customer::{bank_card_customer, insert_demo_gas_card};
-use yizhan::runtime::{GasError, PayMethod, Quiet, Rewritten};
+use yizhan::runtime::{GasError, Observer, PayMethod, Quiet, Rewritten};
 
 fn iccard_sim(kiosk: &TestKiosk) -> &iccard::sim::Crt310Sim {
     kiosk.runtime().devices.sims.iccard.as_ref().expect("a simulated IC card slot")
@@ -118,13 +118,24 @@ fn terminal_sim(kiosk: &TestKiosk) -> &bankcard::sim::TerminalSim {
     kiosk.runtime().devices.sims.bankcard.as_ref().expect("a simulated terminal")
 }
 
+/// A customer pays a new account's bill of `fen` at `utility` with a bank card at the terminal
+/// (taking it back from the slot in time if `takes_it_back`), `observer` hearing of it.
+async fn pay_by_bank_card(
+    kiosk: &TestKiosk,
+    takes_it_back: bool,
+    utility: Utility,
+    fen: i64,
+    observer: &dyn Observer,
+) -> Payment {
+    bank_card_customer(&kiosk.backend, takes_it_back);
+    let order = kiosk.order_for(utility, fen).await;
+    kiosk.runtime().pay_order_with(order, PayMethod::BankCard, observer).await.unwrap()
+}
+
 #[tokio::test]
 async fn a_bank_card_pays_a_bill_through_the_terminal() {
     let kiosk = TestKiosk::start().await;
-    bank_card_customer(&kiosk.backend, true);
-    let account = kiosk.account(Utility::Power, 12680);
-    let order = kiosk.order(Utility::Power, &account).await;
-    let payment = kiosk.runtime().pay_order_with(order, PayMethod::BankCard, &Quiet).await.unwrap();
+    let payment = pay_by_bank_card(&kiosk, true, Utility::Power, 12680, &Quiet).await;
     assert_eq!(payment.state, State::Done);
     let entry = terminal_sim(&kiosk).entry(payment.id());
     assert_eq!((entry.charges, entry.approved), (1, Fen(12680)));
@@ -141,11 +152,8 @@ async fn a_bank_card_pays_a_bill_through_the_terminal() {
 #[tokio::test]
 async fn f15_terminal_approved_but_the_answer_was_lost_is_found_by_last_result_and_charged_once() {
     let kiosk = TestKiosk::start().await;
-    let account = kiosk.account(Utility::Water, 5820);
-    bank_card_customer(&kiosk.backend, true);
     terminal_sim(&kiosk).push_fault(bankcard::sim::TerminalFault::DropResponse);
-    let order = kiosk.order(Utility::Water, &account).await;
-    let payment = kiosk.runtime().pay_order_with(order, PayMethod::BankCard, &Quiet).await.unwrap();
+    let payment = pay_by_bank_card(&kiosk, true, Utility::Water, 5820, &Quiet).await;
     assert_eq!(payment.state, State::Done);
     let transitions = kiosk.runtime().journal.transitions(payment.id()).await.unwrap();
     assert!(transitions.iter().any(|t| t.to_state == "PAY_PENDING"), "the last result was asked for");
@@ -155,11 +163,8 @@ async fn f15_terminal_approved_but_the_answer_was_lost_is_found_by_last_result_a
 #[tokio::test]
 async fn f15_a_sale_the_terminal_never_got_is_reversed_and_not_charged() {
     let kiosk = TestKiosk::start().await;
-    let account = kiosk.account(Utility::Water, 2740);
-    bank_card_customer(&kiosk.backend, true);
     terminal_sim(&kiosk).push_fault(bankcard::sim::TerminalFault::LoseRequest);
-    let order = kiosk.order(Utility::Water, &account).await;
-    let payment = kiosk.runtime().pay_order_with(order, PayMethod::BankCard, &Quiet).await.unwrap();
+    let payment = pay_by_bank_card(&kiosk, true, Utility::Water, 2740, &Quiet).await;
     assert!(matches!(payment.state, State::Reversed { .. } | State::PayFailed { .. }), "{:?}", payment.state);
     let entry = terminal_sim(&kiosk).entry(payment.id());
     assert_eq!(entry.net(), Fen(0), "{entry:?}");
@@ -201,17 +206,14 @@ async fn forced_eject_during_a_payment_returns_the_id_card_and_moves_no_money_tw
 #[tokio::test]
 async fn a_bank_card_left_at_the_gate_is_kept_and_the_customer_is_told_on_screen_and_paper() {
     let kiosk = TestKiosk::start().await;
-    bank_card_customer(&kiosk.backend, false);
-    let account = kiosk.account(Utility::Gas, 4560);
-    let order = kiosk.order(Utility::Gas, &account).await;
     struct Told(std::sync::atomic::AtomicBool);
-    impl yizhan::runtime::Observer for Told {
-        fn bank_card_kept(&self, _payment: Option<&kiosk_core::Payment>) {
+    impl Observer for Told {
+        fn bank_card_kept(&self, _payment: Option<&Payment>) {
             self.0.store(true, std::sync::atomic::Ordering::SeqCst);
         }
     }
     let told = Told(Default::default());
-    let payment = kiosk.runtime().pay_order_with(order, PayMethod::BankCard, &told).await.unwrap();
+    let payment = pay_by_bank_card(&kiosk, false, Utility::Gas, 4560, &told).await;
     assert_eq!(payment.state, State::Done, "the payment itself is unaffected");
     assert!(told.0.load(std::sync::atomic::Ordering::SeqCst), "told on screen");
     let slot = kiosk.runtime().devices.sims.bankcard_slot.as_ref().unwrap();
@@ -223,10 +225,7 @@ async fn a_bank_card_left_at_the_gate_is_kept_and_the_customer_is_told_on_screen
 #[tokio::test]
 async fn a_bank_card_taken_back_in_time_is_never_kept() {
     let kiosk = TestKiosk::start().await;
-    bank_card_customer(&kiosk.backend, true);
-    let account = kiosk.account(Utility::Gas, 4560);
-    let order = kiosk.order(Utility::Gas, &account).await;
-    let payment = kiosk.runtime().pay_order_with(order, PayMethod::BankCard, &Quiet).await.unwrap();
+    let payment = pay_by_bank_card(&kiosk, true, Utility::Gas, 4560, &Quiet).await;
     assert_eq!(payment.state, State::Done);
     assert_eq!(kiosk.runtime().devices.sims.bankcard_slot.as_ref().unwrap().captured(), 0);
 }

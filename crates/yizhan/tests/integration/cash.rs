@@ -61,6 +61,12 @@ fn fen(yuan: &[u32]) -> Vec<i64> {
     yuan.iter().map(|&y| i64::from(y) * 100).collect()
 }
 
+/// The last paper printed (`what`: a receipt, a slip) says every one of `words`.
+fn assert_printed(kiosk: &TestKiosk, what: &str, words: &[&str]) {
+    let printed = kiosk.printer_sim().last_receipt().expect(what).text();
+    assert!(words.iter().all(|&word| printed.contains(word)), "{printed}");
+}
+
 /// The journal's custody rows of an order's credited notes, in fen.
 async fn credited(kiosk: &TestKiosk, order_ref: &str) -> Vec<i64> {
     let notes = kiosk.runtime().journal.cash_box().notes_of(order_ref).await.unwrap();
@@ -76,16 +82,14 @@ fn written_off(kiosk: &TestKiosk, utility: Utility, reference: &str) -> Vec<i64>
 #[tokio::test]
 async fn an_exact_payment_in_two_notes_is_written_off_and_the_box_holds_them() {
     let kiosk = TestKiosk::start().await;
-    let account = kiosk.account(Utility::Power, 7000);
-    let order = kiosk.order(Utility::Power, &account).await;
+    let order = kiosk.order_for(Utility::Power, 7000).await;
     let payment = pay(&kiosk, order, &[50, 20]).await.unwrap().expect("a payment");
     assert_eq!(payment.state, State::Done);
     assert_eq!(payment.channel, Some(kiosk_core::Channel::Cash));
     assert_eq!(acceptor(&kiosk).log().stacker, [50, 20]);
     assert_eq!(credited(&kiosk, payment.id()).await, fen(&[50, 20]));
     assert_eq!(written_off(&kiosk, Utility::Power, &payment.order.lines[0].biller_ref), [7000]);
-    let receipt = kiosk.printer_sim().last_receipt().expect("a receipt").text();
-    assert!(receipt.contains("现金") && receipt.contains("70.00"), "{receipt}");
+    assert_printed(&kiosk, "a receipt", &["现金", "70.00"]);
     kiosk.verify_chain().await;
 }
 
@@ -102,15 +106,13 @@ async fn an_overpayment_is_prepaid_to_an_account_whose_biller_takes_it() {
     assert_eq!(written_off(&kiosk, Utility::Power, &line.biller_ref), [10_000]);
     // The biller shows nothing due now; the receipt names the prepayment.
     assert_eq!(kiosk.sims().billers.power.sim.bill(&account).unwrap().amount_due_fen, 0);
-    let receipt = kiosk.printer_sim().last_receipt().expect("a receipt").text();
-    assert!(receipt.contains("预存") && receipt.contains("10.65"), "{receipt}");
+    assert_printed(&kiosk, "a receipt", &["预存", "10.65"]);
 }
 
 #[tokio::test]
 async fn without_prepayment_a_note_larger_than_what_is_due_goes_back_and_a_smaller_one_pays() {
     let kiosk = TestKiosk::start().await;
-    let account = kiosk.account(Utility::Water, 2000);
-    let order = kiosk.order(Utility::Water, &account).await;
+    let order = kiosk.order_for(Utility::Water, 2000).await;
     let heard = Heard::default();
     let sim = acceptor(&kiosk);
     for note in [50, 20] {
@@ -129,8 +131,7 @@ async fn without_prepayment_a_note_larger_than_what_is_due_goes_back_and_a_small
 #[tokio::test]
 async fn a_rejected_note_is_never_credited_and_the_customer_is_told_to_smooth_it() {
     let kiosk = TestKiosk::start().await;
-    let account = kiosk.account(Utility::Water, 1000);
-    let order = kiosk.order(Utility::Water, &account).await;
+    let order = kiosk.order_for(Utility::Water, 1000).await;
     let sim = acceptor(&kiosk);
     sim.insert_suspect(0x71);
     sim.insert(10);
@@ -154,8 +155,7 @@ async fn a_customer_who_walks_away_gets_a_part_payment_with_a_slip() {
     assert_eq!(payment.order.total(), Fen(5000));
     assert_eq!(written_off(&kiosk, Utility::Power, &payment.order.lines[0].biller_ref), [5000]);
     assert_eq!(kiosk.sims().billers.power.sim.bill(&account).unwrap().amount_due_fen, 7680);
-    let slip = kiosk.printer_sim().last_receipt().expect("a slip").text();
-    assert!(slip.contains("已投入的现金已存入您的户号") && slip.contains("76.80"), "{slip}");
+    assert_printed(&kiosk, "a slip", &["已投入的现金已存入您的户号", "76.80"]);
 }
 
 #[tokio::test]
@@ -163,8 +163,7 @@ async fn cash_the_biller_refuses_is_held_for_the_counter_never_kept() {
     let kiosk = TestKiosk::start().await;
     // Exact only, and the customer leaves after one of two notes: the biller refuses a part
     // payment, so the 20 yuan are owed at the counter.
-    let account = kiosk.account(Utility::Power, 4000);
-    let order = kiosk.order(Utility::Power, &account).await;
+    let order = kiosk.order_for(Utility::Power, 4000).await;
     let payment = pay(&kiosk, order, &[20]).await.unwrap().expect("a payment");
     assert!(
         matches!(
@@ -175,8 +174,7 @@ async fn cash_the_biller_refuses_is_held_for_the_counter_never_kept() {
         payment.state
     );
     assert_eq!(payment.settlement().in_suspense, Fen(2000));
-    let slip = kiosk.printer_sim().last_receipt().expect("a slip").text();
-    assert!(slip.contains("柜台"), "{slip}");
+    assert_printed(&kiosk, "a slip", &["柜台"]);
     // Staff pay it out and say so: the payment balances.
     let resolved = kiosk
         .runtime()
@@ -195,8 +193,7 @@ async fn cash_the_biller_refuses_is_held_for_the_counter_never_kept() {
 #[tokio::test]
 async fn a_note_that_jams_is_held_for_staff_not_credited_and_cash_is_out_of_service() {
     let kiosk = TestKiosk::start().await;
-    let account = kiosk.account(Utility::Water, 5000);
-    let order = kiosk.order(Utility::Water, &account).await;
+    let order = kiosk.order_for(Utility::Water, 5000).await;
     let sim = acceptor(&kiosk);
     sim.jam_next_stack();
     let paid = pay(&kiosk, order, &[50]).await.unwrap();
@@ -212,8 +209,7 @@ async fn a_note_that_jams_is_held_for_staff_not_credited_and_cash_is_out_of_serv
 #[tokio::test]
 async fn a_bill_notes_cannot_pay_exactly_is_refused_before_the_first_note() {
     let kiosk = TestKiosk::start().await;
-    let account = kiosk.account(Utility::Water, 3150);
-    let order = kiosk.order(Utility::Water, &account).await;
+    let order = kiosk.order_for(Utility::Water, 3150).await;
     let reference = order.reference.to_string();
     let refused = pay(&kiosk, order, &[]).await;
     assert!(matches!(refused, Err(RuntimeError::Cash(CashUnavailable::NotExact { .. }))), "{refused:?}");
@@ -225,8 +221,7 @@ async fn a_bill_notes_cannot_pay_exactly_is_refused_before_the_first_note() {
 async fn the_collection_slip_matches_the_simulated_box_and_a_removal_without_one_is_an_alarm() {
     let kiosk = TestKiosk::start().await;
     for (due, notes) in [(7000, vec![50, 20]), (3000, vec![10, 20])] {
-        let account = kiosk.account(Utility::Power, due);
-        let order = kiosk.order(Utility::Power, &account).await;
+        let order = kiosk.order_for(Utility::Power, due).await;
         pay(&kiosk, order, &notes).await.unwrap().unwrap();
     }
     let sim = acceptor(&kiosk);
@@ -246,8 +241,7 @@ async fn the_collection_slip_matches_the_simulated_box_and_a_removal_without_one
     assert_eq!(collected.collection.count.by_value, expected);
     assert_eq!(collected.collection.count.sum_fen, 10_000);
     assert_eq!(collected.printed, "printed");
-    let slip = kiosk.printer_sim().last_receipt().expect("the collection slip").text();
-    assert!(slip.contains("清机") && slip.contains("100.00") && slip.contains("S001"), "{slip}");
+    assert_printed(&kiosk, "the collection slip", &["清机", "100.00", "S001"]);
     assert_eq!(kiosk.runtime().cash_in_the_box().await.unwrap().notes, 0);
 }
 
@@ -365,8 +359,7 @@ async fn a_joint_bill_left_half_paid_pays_whole_lines_and_owes_the_rest_at_the_c
     let said = payment.settlement();
     assert_eq!(said.delivered, Fen(3000), "{:?}", payment.state);
     assert_eq!(said.in_suspense + said.returned, Fen(2000), "the rest owed: {:?}", payment.state);
-    let slip = kiosk.printer_sim().last_receipt().expect("a slip").text();
-    assert!(slip.contains("柜台"), "{slip}");
+    assert_printed(&kiosk, "a slip", &["柜台"]);
 }
 
 /// A gas top-up paid in notes: the purchase is written to the card and confirmed, once.
@@ -391,11 +384,9 @@ async fn a_note_left_in_escrow_goes_back_and_is_never_the_next_customers() {
     let kiosk = TestKiosk::start().await;
     let sim = acceptor(&kiosk);
     // The head powered up and reset by a first customer's payment, then a note left in it.
-    let account = kiosk.account(Utility::Water, 1000);
-    let order = kiosk.order(Utility::Water, &account).await;
+    let order = kiosk.order_for(Utility::Water, 1000).await;
     pay(&kiosk, order, &[10]).await.unwrap().expect("a first payment");
-    let account = kiosk.account(Utility::Water, 2000);
-    let order = kiosk.order(Utility::Water, &account).await;
+    let order = kiosk.order_for(Utility::Water, 2000).await;
     let reference = order.reference.to_string();
     // Enabled by hand as a lost RETURN would leave it: the note reaches escrow with no intake.
     let mut driver = kiosk.runtime().devices.cash.as_ref().unwrap().driver.lock().await;
@@ -427,8 +418,7 @@ async fn a_note_left_in_escrow_goes_back_and_is_never_the_next_customers() {
 #[tokio::test]
 async fn a_note_jammed_in_the_reader_is_held_for_staff_with_a_slip() {
     let kiosk = TestKiosk::start().await;
-    let account = kiosk.account(Utility::Water, 5000);
-    let order = kiosk.order(Utility::Water, &account).await;
+    let order = kiosk.order_for(Utility::Water, 5000).await;
     let reference = order.reference.to_string();
     let sim = acceptor(&kiosk);
     sim.jam_next_read();
@@ -437,8 +427,7 @@ async fn a_note_jammed_in_the_reader_is_held_for_staff_with_a_slip() {
     let notes = kiosk.runtime().journal.cash_box().notes_of(&reference).await.unwrap();
     assert_eq!(notes.len(), 1, "{notes:?}");
     assert_eq!((notes[0].state, notes[0].value_fen), (journal::NoteCustody::Stuck, None));
-    let slip = kiosk.printer_sim().last_receipt().expect("a slip").text();
-    assert!(slip.contains(&reference) && slip.contains("面额未知"), "{slip}");
+    assert_printed(&kiosk, "a slip", &[reference.as_str(), "面额未知"]);
     let count = kiosk.runtime().cash_in_the_box().await.unwrap();
     assert_eq!((count.notes, count.uncertain), (0, 1), "{count:?}");
 }

@@ -398,7 +398,7 @@ async fn finance_has_the_kiosk_ask_the_biller_again_about_a_write_off_its_file_l
     assert_eq!(done, Some(true));
     assert!(detail.as_deref().unwrap_or("").contains("the biller holds the write-off"), "{detail:?}");
     assert_eq!(water.ledger().count(&reference), 1);
-    let found: Vec<_> = staff_actions_named(&kiosk, "write-off-again")
+    let found: Vec<_> = staff_actions_named(kiosk, "write-off-again")
         .await
         .into_iter()
         .map(|a| (a.staff_id, a.payment_id))

@@ -11,6 +11,9 @@ const WATER: &[&str] =
     &["pay", "--utility", "water", "--account", "310000005", "--code", "134567890123456789"];
 const POWER: &[&str] =
     &["pay", "--utility", "power", "--account", "3200000010", "--code", "134567890123456788"];
+/// A water payment of another account: what a journal tampered with after `WATER` must refuse.
+const WATER_AGAIN: &[&str] =
+    &["pay", "--utility", "water", "--account", "310000013", "--code", "134567890123456787"];
 
 fn kiosk() -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
@@ -22,9 +25,21 @@ fn journal(dir: &Path) -> PathBuf {
     dir.join("journal.db")
 }
 
-fn paid_once(dir: &Path, config: &Path) {
-    let out = yizhan(config, dir, WATER);
+/// A kiosk that has taken one payment (`WATER`).
+fn kiosk_paid_once() -> (tempfile::TempDir, PathBuf) {
+    let (dir, config) = kiosk();
+    let out = yizhan(&config, dir.path(), WATER);
     assert_eq!(out.status.code(), Some(0), "{}{}", text(&out.stdout), text(&out.stderr));
+    (dir, config)
+}
+
+/// Runs `args`, which must be refused for a journal that cannot be trusted (exit 5); its
+/// standard error.
+fn refused(dir: &Path, config: &Path, args: &[&str]) -> String {
+    let out = yizhan(config, dir, args);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(5), "{}{stderr}", text(&out.stdout));
+    stderr
 }
 
 /// Runs SQL on the journal as an attacker with the file would (triggers dropped first).
@@ -78,13 +93,10 @@ fn a_bill_above_the_kiosk_ceiling_is_refused_before_anything_is_journaled() {
 
 #[test]
 fn an_emptied_journal_is_refused_until_staff_start_a_new_one() {
-    let (dir, config) = kiosk();
-    paid_once(dir.path(), &config);
+    let (dir, config) = kiosk_paid_once();
     std::fs::write(journal(dir.path()), b"").unwrap();
     let _ = std::fs::remove_file(dir.path().join("journal.db-wal"));
-    let out = yizhan(&config, dir.path(), POWER);
-    let stderr = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(5), "{stderr}");
+    let stderr = refused(dir.path(), &config, POWER);
     assert!(stderr.contains("missing or empty") && stderr.contains("journal init"), "{stderr}");
     let verify = yizhan(&config, dir.path(), &["journal", "verify"]);
     assert_ne!(verify.status.code(), Some(0), "verify never calls an emptied journal intact");
@@ -103,12 +115,10 @@ fn an_emptied_journal_is_refused_until_staff_start_a_new_one() {
 
 #[test]
 fn a_missing_journal_or_anchor_is_refused_and_an_intact_journal_can_be_adopted() {
-    let (dir, config) = kiosk();
-    paid_once(dir.path(), &config);
+    let (dir, config) = kiosk_paid_once();
     std::fs::remove_file(dir.path().join("journal.anchor")).unwrap();
-    let out = yizhan(&config, dir.path(), POWER);
-    assert_eq!(out.status.code(), Some(5), "{}", text(&out.stderr));
-    assert!(text(&out.stderr).contains("no anchor"), "{}", text(&out.stderr));
+    let stderr = refused(dir.path(), &config, POWER);
+    assert!(stderr.contains("no anchor"), "{stderr}");
     let adopt = yizhan(
         &config,
         dir.path(),
@@ -126,8 +136,7 @@ fn a_missing_journal_or_anchor_is_refused_and_an_intact_journal_can_be_adopted()
 
 #[test]
 fn a_journal_rolled_back_to_an_older_copy_is_refused() {
-    let (dir, config) = kiosk();
-    paid_once(dir.path(), &config);
+    let (dir, config) = kiosk_paid_once();
     // A backup taken between two payments: the database with its write-ahead log, if any.
     let files = ["journal.db", "journal.db-wal"];
     for file in files {
@@ -139,19 +148,13 @@ fn a_journal_rolled_back_to_an_older_copy_is_refused() {
         let _ = std::fs::copy(dir.path().join(format!("old-{file}")), dir.path().join(file));
     }
     let _ = std::fs::remove_file(dir.path().join("journal.db-shm"));
-    let out = yizhan(
-        &config,
-        dir.path(),
-        &["pay", "--utility", "water", "--account", "310000013", "--code", "134567890123456787"],
-    );
-    assert_eq!(out.status.code(), Some(5), "{}", text(&out.stderr));
-    assert!(text(&out.stderr).contains("rolled back"), "{}", text(&out.stderr));
+    let stderr = refused(dir.path(), &config, WATER_AGAIN);
+    assert!(stderr.contains("rolled back"), "{stderr}");
 }
 
 #[test]
 fn a_broken_chain_stops_money_and_verify_reports_every_break() {
-    let (dir, config) = kiosk();
-    paid_once(dir.path(), &config);
+    let (dir, config) = kiosk_paid_once();
     assert_eq!(yizhan(&config, dir.path(), POWER).status.code(), Some(0));
     tamper(
         dir.path(),
@@ -164,19 +167,13 @@ fn a_broken_chain_stops_money_and_verify_reports_every_break() {
     let report = text(&verify.stdout);
     assert_eq!(verify.status.code(), Some(3), "{report}");
     assert!(report.contains("CHAIN BROKEN at seq 2") && report.contains("CHAIN BROKEN at seq 5"), "{report}");
-    let out = yizhan(
-        &config,
-        dir.path(),
-        &["pay", "--utility", "water", "--account", "310000013", "--code", "134567890123456787"],
-    );
-    assert_eq!(out.status.code(), Some(5), "{}", text(&out.stderr));
-    assert!(text(&out.stderr).contains("transition 5"), "the row is named: {}", text(&out.stderr));
+    let stderr = refused(dir.path(), &config, WATER_AGAIN);
+    assert!(stderr.contains("transition 5"), "the row is named: {stderr}");
 }
 
 #[test]
 fn forged_payment_columns_are_found_by_verify_and_refused_at_start() {
-    let (dir, config) = kiosk();
-    paid_once(dir.path(), &config);
+    let (dir, config) = kiosk_paid_once();
     // A forged total, and a finished payment made to look unfinished (it would wedge every
     // later payment as "unsettled").
     tamper(dir.path(), "UPDATE payments SET total_fen = 1, terminal = 0");
@@ -185,9 +182,8 @@ fn forged_payment_columns_are_found_by_verify_and_refused_at_start() {
     assert_eq!(verify.status.code(), Some(3), "{report}");
     assert!(report.contains("total_fen 1 but the order totals 3150"), "{report}");
     assert!(report.contains("flags terminal=false"), "{report}");
-    let out = yizhan(&config, dir.path(), POWER);
-    assert_eq!(out.status.code(), Some(5), "{}", text(&out.stderr));
-    assert!(text(&out.stderr).contains("disagree"), "{}", text(&out.stderr));
+    let stderr = refused(dir.path(), &config, POWER);
+    assert!(stderr.contains("disagree"), "{stderr}");
 }
 
 #[test]
@@ -256,19 +252,13 @@ fn an_account_or_card_the_biller_does_not_know_exits_6_and_journals_nothing() {
 /// settled what, and why) stops money like an edited payment row, naming the row.
 #[test]
 fn an_edited_staff_action_stops_money_and_is_named() {
-    let (dir, config) = kiosk();
-    paid_once(dir.path(), &config);
+    let (dir, config) = kiosk_paid_once();
     tamper(
         dir.path(),
         "DROP TRIGGER staff_actions_no_update; UPDATE staff_actions SET staff_id = 'S999' WHERE id = 1",
     );
-    let out = yizhan(
-        &config,
-        dir.path(),
-        &["pay", "--utility", "water", "--account", "310000013", "--code", "134567890123456787"],
-    );
-    assert_eq!(out.status.code(), Some(5), "{}{}", text(&out.stdout), text(&out.stderr));
-    assert!(text(&out.stderr).contains("staff_actions row 1"), "{}", text(&out.stderr));
+    let stderr = refused(dir.path(), &config, WATER_AGAIN);
+    assert!(stderr.contains("staff_actions row 1"), "{stderr}");
     let list = yizhan(&config, dir.path(), &["journal", "list"]);
     assert_eq!(text(&list.stdout).matches("YZ").count(), 1, "no second order: {}", text(&list.stdout));
 }
@@ -277,8 +267,7 @@ fn an_edited_staff_action_stops_money_and_is_named() {
 /// names the row and says what to do, and the exit code says something is wrong.
 #[test]
 fn the_doctor_finds_nothing_wrong_with_a_sound_kiosk_and_names_an_edited_journal() {
-    let (dir, config) = kiosk();
-    paid_once(dir.path(), &config);
+    let (dir, config) = kiosk_paid_once();
     let sound = yizhan(&config, dir.path(), &["doctor"]);
     let said = text(&sound.stdout);
     assert_eq!(sound.status.code(), Some(0), "{said}{}", text(&sound.stderr));

@@ -235,6 +235,11 @@ fn yizhan(sims: &Simulators, data: &Path, args: &[&str], crash: Option<(Cut, u32
 
 const SIGKILL: i32 = 9;
 
+/// `yizhan pay` of `account` at `utility` (or "joint") with the payment code `code`.
+fn pay_args(utility: &str, account: &str, code: &str) -> Vec<String> {
+    ["pay", "--utility", utility, "--account", account, "--code", code].map(String::from).to_vec()
+}
+
 /// `state` is a journal state, or the whole output of a run that was not killed.
 fn ended_done(state: &str) -> bool {
     state == "DONE" || state.contains("RESULT DONE")
@@ -252,12 +257,12 @@ fn kill_at_every_step(
 ) -> u32 {
     for n in 1..60u32 {
         sims.clear_faults();
-        let pay_args = setup(u64::from(n) + if matches!(cut, Cut::AfterCall) { 100 } else { 0 });
+        let owned_args = setup(u64::from(n) + if matches!(cut, Cut::AfterCall) { 100 } else { 0 });
         let data = dir.join(format!("{name}-{cut:?}-{n}"));
         // A kiosk on a remote back end starts its journal only by staff command.
         let init = ["journal", "init", "--new-kiosk", "--staff", "S001", "--reason", "power-cut test kiosk"];
         yizhan(sims, &data, &init, None);
-        let args: Vec<&str> = pay_args.iter().map(String::as_str).collect();
+        let args: Vec<&str> = owned_args.iter().map(String::as_str).collect();
         let run = yizhan(sims, &data, &args, Some((cut, n)));
         // A run killed right after journaling its order may not have printed it yet.
         let order = run.order.clone().or_else(|| {
@@ -317,6 +322,12 @@ fn kill_at_every_step(
     panic!("{name}: the payment never finished");
 }
 
+/// A payment had at least `least` cut points: (after a commit, after a call).
+fn assert_cut_points(steps: u32, cut: Cut, least: (u32, u32), what: &str) {
+    let least = if matches!(cut, Cut::AfterCommit) { least.0 } else { least.1 };
+    assert!(steps >= least, "{cut:?}: the {what} had only {steps} cut points");
+}
+
 /// The money invariant for one order at `channel`: at most one charge; a charge is matched by
 /// exactly one write-off per line or by exactly one return of the money.
 fn assert_whole(sims: &Simulators, channel: &str, order: &str, lines: &[(&str, String)], state: &str) {
@@ -354,22 +365,11 @@ fn sigkill_at_every_journal_step_and_after_every_call_then_recover() {
             &|n| {
                 let account = sims.account("water", n, 3150);
                 sims.fault("wechat", json!({"endpoint": "pay", "fault": "user_paying", "ms": 150}));
-                [
-                    "pay",
-                    "--utility",
-                    "water",
-                    "--account",
-                    &account,
-                    "--code",
-                    &format!("13{:016}", 7_000 + n),
-                ]
-                .map(String::from)
-                .to_vec()
+                pay_args("water", &account, &format!("13{:016}", 7_000 + n))
             },
             &|order, state| assert_whole(&sims, "wechat", order, &[("water", format!("{order}-1"))], state),
         );
-        let least = if matches!(cut, Cut::AfterCommit) { 7 } else { 3 };
-        assert!(steps >= least, "{cut:?}: the water payment had only {steps} cut points");
+        assert_cut_points(steps, cut, (7, 3), "water payment");
 
         // 2. The joint bill by Alipay, the gas write-off refused: a partial refund.
         let steps = kill_at_every_step(
@@ -383,9 +383,7 @@ fn sigkill_at_every_journal_step_and_after_every_call_then_recover() {
                     "gas",
                     json!({"endpoint": "write_off", "fault": "write_off_reject", "code": "ACCOUNT_CLOSED"}),
                 );
-                ["pay", "--utility", "joint", "--account", &joint, "--code", &format!("28{:016}", 8_000 + n)]
-                    .map(String::from)
-                    .to_vec()
+                pay_args("joint", &joint, &format!("28{:016}", 8_000 + n))
             },
             &|order, state| {
                 let lines = [
@@ -396,8 +394,7 @@ fn sigkill_at_every_journal_step_and_after_every_call_then_recover() {
                 assert_whole(&sims, "alipay", order, &lines, state);
             },
         );
-        let least = if matches!(cut, Cut::AfterCommit) { 8 } else { 5 };
-        assert!(steps >= least, "{cut:?}: the joint payment had only {steps} cut points");
+        assert_cut_points(steps, cut, (8, 5), "joint payment");
 
         // 4. A water bill paid with a bank card at the terminal (F15 after a power cut).
         let steps = kill_at_every_step(
@@ -420,8 +417,7 @@ fn sigkill_at_every_journal_step_and_after_every_call_then_recover() {
                 }
             },
         );
-        let least = if matches!(cut, Cut::AfterCommit) { 6 } else { 2 };
-        assert!(steps >= least, "{cut:?}: the bank card payment had only {steps} cut points");
+        assert_cut_points(steps, cut, (6, 2), "bank card payment");
 
         // 5. A gas-card top-up: the power may go while the card is being written.
         let steps = kill_at_every_step(
@@ -455,8 +451,7 @@ fn sigkill_at_every_journal_step_and_after_every_call_then_recover() {
                 }
             },
         );
-        let least = if matches!(cut, Cut::AfterCommit) { 8 } else { 4 };
-        assert!(steps >= least, "{cut:?}: the gas top-up had only {steps} cut points");
+        assert_cut_points(steps, cut, (8, 4), "gas top-up");
 
         // 3. A WeChat customer who never enters the PIN: the order is reversed.
         kill_at_every_step(
@@ -467,17 +462,7 @@ fn sigkill_at_every_journal_step_and_after_every_call_then_recover() {
             &|n| {
                 let account = sims.account("power", 200 + n, 8935);
                 sims.fault("wechat", json!({"endpoint": "pay", "fault": "user_paying"}));
-                [
-                    "pay",
-                    "--utility",
-                    "power",
-                    "--account",
-                    &account,
-                    "--code",
-                    &format!("14{:016}", 9_000 + n),
-                ]
-                .map(String::from)
-                .to_vec()
+                pay_args("power", &account, &format!("14{:016}", 9_000 + n))
             },
             &|order, state| assert_whole(&sims, "wechat", order, &[("power", format!("{order}-1"))], state),
         );

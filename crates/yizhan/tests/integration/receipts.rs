@@ -95,8 +95,7 @@ async fn paper_running_out_mid_print_is_reported_and_a_reprint_works_after_loadi
     let kiosk = TestKiosk::start().await;
     let sim = printer_sim(&kiosk);
     sim.run_out_of_paper_after(200);
-    let account = kiosk.account(Utility::Water, 5820);
-    let order = kiosk.order(Utility::Water, &account).await;
+    let order = kiosk.order_for(Utility::Water, 5820).await;
     let failures = Failures(Default::default());
     let payment = kiosk.runtime().pay_order(order, wechat_code(), &failures).await.unwrap();
     assert_eq!(payment.state, State::Done);

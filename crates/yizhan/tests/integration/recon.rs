@@ -41,7 +41,11 @@ fn recon(config: &Path, data: &Path, date: &str) -> (Option<i32>, String, String
 
 /// Runs `yizhan recon` for yesterday off the test's runtime (the kiosk's simulators answer it
 /// meanwhile) and checks its exit code; returns what it printed.
-async fn recon_yesterday_in_the_background(kiosk: &TestKiosk, config: PathBuf, expected_code: i32) -> (String, String) {
+async fn recon_yesterday_in_the_background(
+    kiosk: &TestKiosk,
+    config: PathBuf,
+    expected_code: i32,
+) -> (String, String) {
     let data = kiosk.dir.path().to_path_buf();
     let (code, stdout, stderr) =
         tokio::task::spawn_blocking(move || recon(&config, &data, &yesterday())).await.unwrap();

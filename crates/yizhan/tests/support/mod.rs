@@ -134,6 +134,12 @@ impl TestKiosk {
         Order::for_bill(self.runtime().new_order_ref(), "SH-TEST-0001", yizhan::clock::now(), &bill).unwrap()
     }
 
+    /// The order of a new account with `fen` due at `utility`, for a test that needs only the order.
+    pub async fn order_for(&self, utility: Utility, fen: i64) -> Order {
+        let account = self.account(utility, fen);
+        self.order(utility, &account).await
+    }
+
     pub async fn pay(&self, utility: Utility, account: &str, code: PaymentCode) -> Payment {
         let order = self.order(utility, account).await;
         self.runtime().pay_order(order, code, &Quiet).await.unwrap()

@@ -397,11 +397,7 @@ async fn run(mut pty: Pty, state: Arc<Mutex<State>>) {
     let mut last_sent: Option<Vec<u8>> = None;
     let mut resends = 0u8;
     let mut buf = vec![0u8; 1024];
-    loop {
-        let n = match pty.master().read(&mut buf).await {
-            Ok(0) | Err(_) => return,
-            Ok(n) => n,
-        };
+    while let Ok(n @ 1..) = pty.master().read(&mut buf).await {
         rx.extend_from_slice(&buf[..n]);
         loop {
             let reply = match decode_frame(&mut rx) {

@@ -474,11 +474,7 @@ impl IdSim {
 async fn run_sam(mut pty: Pty, world: Arc<Mutex<World>>) {
     let mut buf = BytesMut::with_capacity(256);
     let mut tmp = [0u8; 512];
-    loop {
-        let n = match pty.master().read(&mut tmp).await {
-            Ok(0) | Err(_) => return,
-            Ok(n) => n,
-        };
+    while let Ok(n @ 1..) = pty.master().read(&mut tmp).await {
         buf.extend_from_slice(&tmp[..n]);
         loop {
             let cmd = match codec::decode_request(&mut buf) {

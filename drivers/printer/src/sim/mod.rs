@@ -96,11 +96,7 @@ impl PrinterSim {
 async fn run(mut pty: Pty, state: Arc<Mutex<SimState>>) {
     let mut parser = parser::Parser::new();
     let mut buf = vec![0u8; 4096];
-    loop {
-        let n = match pty.master().read(&mut buf).await {
-            Ok(0) | Err(_) => break,
-            Ok(n) => n,
-        };
+    while let Ok(n @ 1..) = pty.master().read(&mut buf).await {
         let replies: Vec<_> = {
             let mut s = state.lock().unwrap_or_else(|e| e.into_inner());
             parser.feed(&buf[..n]).into_iter().filter_map(|p| s.apply(p)).collect()

@@ -261,24 +261,31 @@ fn gaussian_blur(img: &mut [f64], w: usize, h: usize, sigma: f64) {
     let sum: f64 = kernel.iter().sum();
     let kernel: Vec<f64> = kernel.iter().map(|k| k / sum).collect();
     let mut tmp = vec![0f64; w * h];
+    blur_pass(img, &mut tmp, w, h, &kernel, Direction::Across);
+    blur_pass(&tmp, img, w, h, &kernel, Direction::Down);
+}
+
+#[derive(Clone, Copy)]
+enum Direction {
+    Across,
+    Down,
+}
+
+/// One pass of a separable blur: each pixel of `dst` is `kernel` applied to `src` along a row
+/// (`Across`) or a column (`Down`), the edge pixels repeated beyond the border.
+fn blur_pass(src: &[f64], dst: &mut [f64], w: usize, h: usize, kernel: &[f64], direction: Direction) {
+    let r = (kernel.len() / 2) as isize;
     for y in 0..h {
         for x in 0..w {
             let mut acc = 0.0;
             for (k, i) in kernel.iter().zip(-r..=r) {
-                let xx = (x as isize + i).clamp(0, w as isize - 1) as usize;
-                acc += k * img[y * w + xx];
+                let at = match direction {
+                    Direction::Across => y * w + (x as isize + i).clamp(0, w as isize - 1) as usize,
+                    Direction::Down => (y as isize + i).clamp(0, h as isize - 1) as usize * w + x,
+                };
+                acc += k * src[at];
             }
-            tmp[y * w + x] = acc;
-        }
-    }
-    for y in 0..h {
-        for x in 0..w {
-            let mut acc = 0.0;
-            for (k, i) in kernel.iter().zip(-r..=r) {
-                let yy = (y as isize + i).clamp(0, h as isize - 1) as usize;
-                acc += k * tmp[yy * w + x];
-            }
-            img[y * w + x] = acc;
+            dst[y * w + x] = acc;
         }
     }
 }
