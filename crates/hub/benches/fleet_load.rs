@@ -31,6 +31,22 @@ fn setting(name: &str, default: u64) -> u64 {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
 }
 
+/// Posts `body` to the hub's `path` as gzipped JSON, as a kiosk's link does.
+async fn post_gzip(
+    client: &reqwest::Client,
+    base: &str,
+    path: &str,
+    body: &impl serde::Serialize,
+) -> reqwest::Result<reqwest::Response> {
+    client
+        .post(format!("{base}{path}"))
+        .header("content-encoding", "gzip")
+        .header("content-type", "application/json")
+        .body(fleet::gzip::encode(body))
+        .send()
+        .await
+}
+
 /// One simulated kiosk: its client, and its chain so far (generated as the real journal would).
 struct Kiosk {
     id: String,
@@ -61,15 +77,7 @@ impl Kiosk {
             after_seq: self.acked,
             rows: self.rows[from..to].to_vec(),
         };
-        let reply = self
-            .client
-            .post(format!("{base}{}", fleet::wire::path::JOURNAL))
-            .header("content-encoding", "gzip")
-            .header("content-type", "application/json")
-            .body(fleet::gzip::encode(&batch))
-            .send()
-            .await
-            .ok()?;
+        let reply = post_gzip(&self.client, base, fleet::wire::path::JOURNAL, &batch).await.ok()?;
         if !reply.status().is_success() {
             return None;
         }
@@ -361,12 +369,7 @@ async fn main() {
                     };
                     let beat = heartbeat(head);
                     let sent = Instant::now();
-                    let ok = client
-                        .post(format!("{base}{}", fleet::wire::path::HEARTBEAT))
-                        .header("content-encoding", "gzip")
-                        .header("content-type", "application/json")
-                        .body(fleet::gzip::encode(&beat))
-                        .send()
+                    let ok = post_gzip(&client, &base, fleet::wire::path::HEARTBEAT, &beat)
                         .await
                         .map(|r| r.status().is_success())
                         .unwrap_or(false);

@@ -27,6 +27,11 @@ fn unknown_at_the_pay_deadline(lines: &[i64]) -> Drive {
     d
 }
 
+/// Staff member `staff_id` settles the payment by hand as `outcome`, saying why.
+fn staff_resolved(staff_id: &str, outcome: StaffOutcome, reason: &str) -> Event {
+    Event::StaffResolved { staff_id: staff_id.into(), outcome, reason: reason.into() }
+}
+
 fn advance(drive: &mut Drive, secs: u64) {
     drive.now = drive.now + Duration::from_secs(secs);
 }
@@ -80,8 +85,7 @@ fn f4_pin_never_entered_reverses_at_the_deadline_and_never_earlier_than_15_s() {
         d.feed(Event::ReverseReplied { reply: ReverseReply::Done { refunded: Some(false) } }),
         [Effect::PrintReceipt]
     );
-    assert_eq!(d.payment.state, State::Reversed { refunded: Some(false) });
-    assert!(d.payment.settlement().balances());
+    d.assert_settled_as(State::Reversed { refunded: Some(false) });
 }
 
 /// payments.md §3.1: a UnionPay consume still processing is queried six times, at 1, 2, 4, 8, 16
@@ -160,8 +164,7 @@ fn r7_paid_after_a_refused_reverse_is_refunded_never_written_off() {
     assert_eq!(effects, [Effect::Refund { item: 0 }]);
     assert_eq!(d.payment.refunds[0].refund_no, "YZTEST0000000001R0");
     d.feed(Event::RefundReplied { item: 0, reply: RefundReply::Refunded });
-    assert_eq!(d.payment.state, State::Refunded);
-    assert!(d.payment.settlement().balances());
+    d.assert_settled_as(State::Refunded);
 }
 
 fn paid_and_writing_off(lines: &[i64]) -> Drive {
@@ -221,10 +224,7 @@ fn f10_definite_write_off_failure_refunds_with_one_stable_number() {
 #[test]
 fn f11_joint_bill_refunds_only_the_failed_part() {
     let mut d = paid_and_writing_off(&[3150, 4800]);
-    d.feed(Event::WriteOffReplied {
-        line: 0,
-        reply: WriteOffReply::WrittenOff { biller_txn: "W1".into(), card: None },
-    });
+    d.write_off_confirmed(0, "W1");
     let effects = d.feed(Event::WriteOffReplied {
         line: 1,
         reply: WriteOffReply::Rejected { code: "BILL_CHANGED".into(), message: "".into() },
@@ -241,15 +241,7 @@ fn f11_joint_bill_refunds_only_the_failed_part() {
 #[test]
 fn an_unconfirmed_line_is_never_refunded_but_parked() {
     let mut d = paid_and_writing_off(&[3150]);
-    d.feed(Event::WriteOffReplied { line: 0, reply: WriteOffReply::Unknown { detail: "timeout".into() } });
-    while !d.payment.state.is_parked() {
-        d.now = d.payment.next_deadline().expect("a deadline while checking");
-        d.feed(Event::Tick);
-        d.feed(Event::WriteOffStatusReplied {
-            line: 0,
-            reply: WriteOffStatus::Unknown { detail: "503".into() },
-        });
-    }
+    d.write_off_unknown_until_parked(0);
     assert!(matches!(d.payment.state, State::Suspense { reason: SuspenseReason::WriteOffUnconfirmed, .. }));
     assert!(d.payment.refunds.is_empty());
     assert_eq!(d.payment.settlement().in_suspense, Fen(3150));
@@ -266,10 +258,7 @@ fn restart_resumes_every_state_by_asking_first() {
     assert_eq!(d.feed(Event::Resume), [Effect::Query]);
     // WRITEOFF_SENT with a line on the wire: status query first (F8).
     let mut d = paid_and_writing_off(&[3150, 4800]);
-    d.feed(Event::WriteOffReplied {
-        line: 0,
-        reply: WriteOffReply::WrittenOff { biller_txn: "W".into(), card: None },
-    });
+    d.write_off_confirmed(0, "W");
     assert_eq!(d.feed(Event::Resume), [Effect::CheckWriteOff { line: 1 }]);
     // REFUNDING: resend with the same number.
     let mut d = paid_and_writing_off(&[3150]);
@@ -349,15 +338,7 @@ fn a_restart_long_after_the_deadline_asks_before_reversing() {
 fn statements_never_contradict_what_the_kiosk_saw() {
     // Paid (a transaction id is known), then the write-off stayed unknown: suspense.
     let mut d = paid_and_writing_off(&[3150]);
-    d.feed(Event::WriteOffReplied { line: 0, reply: WriteOffReply::Unknown { detail: "timeout".into() } });
-    while !d.payment.state.is_parked() {
-        d.now = d.payment.next_deadline().unwrap();
-        d.feed(Event::Tick);
-        d.feed(Event::WriteOffStatusReplied {
-            line: 0,
-            reply: WriteOffStatus::Unknown { detail: "503".into() },
-        });
-    }
+    d.write_off_unknown_until_parked(0);
     // A complete file without the charge (booked on another day, say) does not make it "not charged".
     let evidence =
         StatementEvidence { charged: false, written_off: vec![false], complete: true, ..Default::default() };
@@ -387,8 +368,7 @@ fn a_pay_the_channel_never_saw_is_closed_as_not_charged_once_the_code_has_expire
     d.now = expires;
     assert_eq!(d.feed(Event::Tick), [Effect::Query]);
     assert_eq!(d.feed(Event::QueryReplied { reply: QueryReply::NotFound }), [Effect::PrintReceipt]);
-    assert_eq!(d.payment.state, State::Reversed { refunded: Some(false) });
-    assert!(d.payment.settlement().balances());
+    d.assert_settled_as(State::Reversed { refunded: Some(false) });
 }
 
 /// Found while tabulating the machine: a channel that refuses every reverse, then says "not
@@ -554,19 +534,8 @@ fn a_reconciliation_gives_an_unconfirmed_card_purchase_one_more_attempt_not_a_ne
 #[test]
 fn f20_statements_settle_a_write_off_left_in_suspense() {
     let mut d = paid_and_writing_off(&[3150, 4800]);
-    d.feed(Event::WriteOffReplied {
-        line: 0,
-        reply: WriteOffReply::WrittenOff { biller_txn: "W".into(), card: None },
-    });
-    d.feed(Event::WriteOffReplied { line: 1, reply: WriteOffReply::Unknown { detail: "timeout".into() } });
-    while !d.payment.state.is_parked() {
-        d.now = d.payment.next_deadline().unwrap();
-        d.feed(Event::Tick);
-        d.feed(Event::WriteOffStatusReplied {
-            line: 1,
-            reply: WriteOffStatus::Unknown { detail: "503".into() },
-        });
-    }
+    d.write_off_confirmed(0, "W");
+    d.write_off_unknown_until_parked(1);
     // The biller's file does not (yet) show line 2: nothing changes.
     let partial = StatementEvidence { charged: true, written_off: vec![true, false], ..Default::default() };
     assert!(d.feed(Event::Reconciled { evidence: partial }).is_empty());
@@ -574,8 +543,7 @@ fn f20_statements_settle_a_write_off_left_in_suspense() {
     // It does: external success overrides the local unknown.
     let full = StatementEvidence { charged: true, written_off: vec![true, true], ..Default::default() };
     assert_eq!(d.feed(Event::Reconciled { evidence: full }), [Effect::PrintReceipt]);
-    assert_eq!(d.payment.state, State::Done);
-    assert!(d.payment.settlement().balances());
+    d.assert_settled_as(State::Done);
 }
 
 #[test]
@@ -599,8 +567,7 @@ fn f20_a_reverse_never_confirmed_is_settled_as_not_charged() {
     let both_days =
         StatementEvidence { charged: false, written_off: vec![false], complete: true, ..Default::default() };
     d.feed(Event::Reconciled { evidence: both_days });
-    assert_eq!(d.payment.state, State::Reversed { refunded: Some(false) });
-    assert!(d.payment.settlement().balances());
+    d.assert_settled_as(State::Reversed { refunded: Some(false) });
 }
 
 /// Issue 9 item 7: a reverse whose reply does not say whether money had been taken (a WeChat
@@ -708,8 +675,7 @@ fn an_accepted_refund_is_polled_until_it_arrives() {
     assert_eq!(d.feed(Event::Tick), [Effect::CheckRefund { item: 0 }]);
     let effects = d.feed(Event::RefundStatusReplied { item: 0, reply: RefundQueryReply::Refunded });
     assert_eq!(effects, [Effect::PrintReceipt]);
-    assert_eq!(d.payment.state, State::Done);
-    assert!(d.payment.settlement().balances());
+    d.assert_settled_as(State::Done);
 }
 
 #[test]
@@ -754,8 +720,7 @@ fn a_refund_check_answered_while_another_refund_is_resent_still_counts() {
     d.feed(Event::RefundStatusReplied { item: 1, reply: RefundQueryReply::Refunded });
     assert_eq!(d.payment.refunds[1].status, RefundStatus::Refunded, "the answer was not dropped");
     d.feed(Event::RefundReplied { item: 0, reply: RefundReply::Refunded });
-    assert_eq!(d.payment.state, State::Done);
-    assert!(d.payment.settlement().balances(), "{:?}", d.payment.settlement());
+    d.assert_settled_as(State::Done);
 }
 
 #[test]
@@ -837,8 +802,7 @@ fn suspense_is_checked_again_online_on_a_backoff_until_it_settles() {
     d.now = d.payment.next_deadline().unwrap();
     d.feed(Event::Tick);
     d.feed(Event::RefundReplied { item: 0, reply: RefundReply::Refunded });
-    assert_eq!(d.payment.state, State::Refunded);
-    assert!(d.payment.settlement().balances());
+    d.assert_settled_as(State::Refunded);
 }
 
 #[test]
@@ -858,21 +822,12 @@ fn staff_can_check_now_and_settle_by_hand_but_never_against_what_the_kiosk_saw()
     d.feed(Event::WriteOffStatusReplied { line: 0, reply: WriteOffStatus::Unknown { detail: "x".into() } });
     assert!(matches!(d.payment.state, State::Suspense { .. }));
     // The customer was charged (T1): "not charged" is refused, "delivered" is taken.
-    let refuse = Event::StaffResolved {
-        staff_id: "S01".into(),
-        outcome: StaffOutcome::NotCharged,
-        reason: "x".into(),
-    };
+    let refuse = staff_resolved("S01", StaffOutcome::NotCharged, "x");
     assert!(d.feed(refuse).is_empty());
     assert!(matches!(d.payment.state, State::Suspense { .. }));
-    let settle = Event::StaffResolved {
-        staff_id: "S01".into(),
-        outcome: StaffOutcome::Delivered,
-        reason: "biller confirmed by phone".into(),
-    };
+    let settle = staff_resolved("S01", StaffOutcome::Delivered, "biller confirmed by phone");
     assert_eq!(d.feed(settle), [Effect::PrintReceipt]);
-    assert_eq!(d.payment.state, State::Done);
-    assert!(d.payment.settlement().balances());
+    d.assert_settled_as(State::Done);
 }
 
 /// R7 at reconciliation: a reverse never confirmed whose charge the statement shows starts the
@@ -941,10 +896,7 @@ fn every_state_label_has_the_flags_of_its_state() {
 #[test]
 fn a_line_refused_at_a_suspense_recheck_gets_its_own_refund_and_the_first_is_kept() {
     let mut d = paid_and_writing_off(&[3150, 4800, 2000]);
-    d.feed(Event::WriteOffReplied {
-        line: 0,
-        reply: WriteOffReply::WrittenOff { biller_txn: "B0".into(), card: None },
-    });
+    d.write_off_confirmed(0, "B0");
     let refused = WriteOffReply::Rejected { code: "BILL_CHANGED".into(), message: String::new() };
     d.feed(Event::WriteOffReplied { line: 2, reply: refused });
     // Line 1 stays unknown through every retry and status query.
@@ -995,11 +947,7 @@ fn staff_cannot_call_delivered_a_payment_whose_refund_is_on_its_way() {
     d.feed(Event::RefundReplied { item: 0, reply: RefundReply::Accepted });
     assert_eq!(d.payment.state, State::RefundPending);
     let before = d.payment.clone();
-    let settle = Event::StaffResolved {
-        staff_id: "S01".into(),
-        outcome: StaffOutcome::Delivered,
-        reason: "biller says paid".into(),
-    };
+    let settle = staff_resolved("S01", StaffOutcome::Delivered, "biller says paid");
     let stepped = d.payment.step(settle, d.now, &d.policy);
     assert!(!stepped.changed && stepped.effects.is_empty(), "{stepped:?}");
     assert_eq!(d.payment, before, "nothing changed, so nothing is journaled");
@@ -1017,10 +965,7 @@ fn cash_is_paid_at_once_never_abandoned_and_a_refused_line_is_owed_at_the_counte
     assert_eq!(d.payment.state, State::Paid);
     assert_eq!(d.payment.channel_txn.as_deref(), Some(d.payment.id()));
     assert_eq!(d.feed(Event::Proceed), [Effect::WriteOff { line: 0 }, Effect::WriteOff { line: 1 }]);
-    d.feed(Event::WriteOffReplied {
-        line: 0,
-        reply: WriteOffReply::WrittenOff { biller_txn: "P1".into(), card: None },
-    });
+    d.write_off_confirmed(0, "P1");
     let refused = WriteOffReply::Rejected { code: "PREPAYMENT_REFUSED".into(), message: "exact only".into() };
     assert_eq!(d.feed(Event::WriteOffReplied { line: 1, reply: refused }), [Effect::PrintSlip]);
     assert_eq!(d.payment.state, State::Suspense { reason: SuspenseReason::CashOwed, next_check_at: None });
@@ -1034,11 +979,7 @@ fn cash_is_paid_at_once_never_abandoned_and_a_refused_line_is_owed_at_the_counte
         ..Default::default()
     };
     assert!(d.feed(Event::Reconciled { evidence }).is_empty());
-    let paid_out = Event::StaffResolved {
-        staff_id: "S001".into(),
-        outcome: StaffOutcome::Returned,
-        reason: "paid out at the counter".into(),
-    };
+    let paid_out = staff_resolved("S001", StaffOutcome::Returned, "paid out at the counter");
     assert_eq!(d.feed(paid_out), [Effect::PrintReceipt]);
     assert_eq!(d.payment.state, State::Done);
     let settled = d.payment.settlement();

@@ -134,7 +134,7 @@ impl Kiosk {
         self.kiosk.sims().billers.get(Utility::Power).sim.put_account(serde_json::from_value(seed).unwrap());
         let sims = &self.kiosk.runtime().devices.sims;
         let sim = std::sync::Arc::clone(sims.cash.as_ref().expect("a simulated acceptor"));
-        self.to_confirm_power(&account);
+        self.to_confirm(Utility::Power, &account);
         self.tap("确认缴费");
         self.tap("现金");
         sim
@@ -178,30 +178,66 @@ impl Kiosk {
         self.ui.borrow().session().outcome().map(|o| o.order_ref.clone()).unwrap_or_default()
     }
 
-    /// Idle → water → account typed → bill read back.
-    fn to_confirm(&self, account: &str) {
-        self.to_confirm_as("水费", account);
-    }
-
-    /// Idle → power → account typed → bill read back.
-    fn to_confirm_power(&self, account: &str) {
-        self.to_confirm_as("电费", account);
-    }
-
-    fn to_confirm_as(&self, service: &str, account: &str) {
-        self.tap(service);
+    /// Idle → the utility's tile → account typed → bill read back.
+    fn to_confirm(&self, utility: Utility, account: &str) {
+        self.tap(match utility {
+            Utility::Water => "水费",
+            Utility::Power => "电费",
+            Utility::Gas => "燃气费",
+        });
         assert_eq!(self.screen(), "find-account");
         self.type_digits(account);
         self.tap("查询");
+        self.wait_for("confirm");
+    }
+
+    /// Idle → bill read back, for a fresh account of `utility` owing `due_fen`. Returns the account.
+    fn to_confirm_new(&self, utility: Utility, due_fen: i64) -> String {
+        let account = self.kiosk.account(utility, due_fen);
+        self.to_confirm(utility, &account);
+        account
+    }
+
+    /// A new kiosk at the read-back bill of a fresh account (`to_confirm_new`), and the account.
+    fn at_confirm(utility: Utility, due_fen: i64) -> (Kiosk, String) {
+        let k = Kiosk::start();
+        let account = k.to_confirm_new(utility, due_fen);
+        (k, account)
+    }
+
+    /// Staff sign in with the member's PIN, which is never spoken, and reach the staff panel.
+    fn sign_in_staff(&self) {
+        let said_before = self.heard.transcript().len();
+        self.tap("工作人员登录");
+        self.type_digits("246810");
+        assert!(!self.heard.transcript()[said_before..].contains("2 4 6"), "a PIN is never spoken");
+        self.tap("登录");
+        self.wait_for("staff-panel");
+    }
+
+    /// A key pressed and released on the physical keypad (a second after the last, as `tap`).
+    fn press(&self, text: &str) {
+        use slint::platform::WindowEvent;
+        self.now.set(self.now.get() + 1_000);
+        let window = self.window();
+        window.window().dispatch_event(WindowEvent::KeyPressed { text: text.into() });
+        window.window().dispatch_event(WindowEvent::KeyReleased { text: text.into() });
+        self.note_screen();
+    }
+
+    /// On find-account: `account` keyed in on the physical keypad and Enter, to the bill read back.
+    fn key_in_account(&self, account: &str) {
+        for d in account.chars() {
+            self.press(&d.to_string());
+        }
+        self.press("\n");
         self.wait_for("confirm");
     }
 }
 
 #[test]
 fn a_water_bill_paid_by_scanned_code_with_a_receipt_in_five_screens() {
-    let k = Kiosk::start();
-    let account = k.kiosk.account(Utility::Water, 8640);
-    k.to_confirm(&account);
+    let (k, account) = Kiosk::at_confirm(Utility::Water, 8640);
     assert!(k.shows("¥86.40"), "the amount is read back: {:?}", k.labels());
     let masked = kiosk_core::AccountNo::from_trusted(account.clone()).masked();
     assert!(k.shows(&masked) && !k.shows(&account), "the account is shown masked only");
@@ -301,12 +337,7 @@ fn a_gas_card_is_topped_up_and_given_back() {
 
 #[test]
 fn a_customer_who_never_enters_the_pin_is_told_nothing_was_paid_and_anything_taken_is_back() {
-    let k = Kiosk::start();
-    let account = k.kiosk.account(Utility::Power, 5000);
-    k.tap("电费");
-    k.type_digits(&account);
-    k.tap("查询");
-    k.wait_for("confirm");
+    let (k, _) = Kiosk::at_confirm(Utility::Power, 5000);
     k.tap("确认缴费");
     let code = wechat_code();
     k.kiosk.channel(&code).faults().inject("pay", Fault::UserPaying { ms: None }, 1);
@@ -339,8 +370,7 @@ fn no_paper_is_said_before_paying_and_no_receipt_is_offered() {
     k.kiosk.printer_sim().set_paper(printer::Paper::Out);
     k.ui.borrow().refresh_status();
     k.wait(|ui| !ui.session().availability.receipt_possible());
-    let account = k.kiosk.account(Utility::Water, 1200);
-    k.to_confirm(&account);
+    k.to_confirm_new(Utility::Water, 1200);
     k.tap("确认缴费");
     assert!(k.shows("没有纸质凭条"), "said on the method screen: {:?}", k.labels());
     assert!(k.heard.transcript().contains("没有纸质凭条"));
@@ -378,9 +408,7 @@ fn the_forced_eject_button_gives_the_id_card_back_mid_read_with_feedback() {
 
 #[test]
 fn a_timeout_warning_extended_twice_then_a_timeout_clears_everything() {
-    let k = Kiosk::start();
-    let account = k.kiosk.account(Utility::Water, 4321);
-    k.to_confirm(&account);
+    let (k, account) = Kiosk::at_confirm(Utility::Water, 4321);
     let limit = SessionTiming::default().input.as_millis() as i64;
     // The customer's time starts when the screen has been said (issue 11 item 7).
     let said = {
@@ -455,9 +483,7 @@ fn repeated_digits_typed_at_a_normal_pace_all_count_and_show_in_groups() {
 /// answered, then the farewell.
 #[test]
 fn the_result_of_a_payment_is_left_through_the_receipt_offer_and_the_farewell_only() {
-    let k = Kiosk::start();
-    let account = k.kiosk.account(Utility::Power, 4200);
-    k.to_confirm_power(&account);
+    let (k, _) = Kiosk::at_confirm(Utility::Power, 4200);
     k.tap("确认缴费");
     k.pay_by_code();
     assert!(k.shows("缴费成功"));
@@ -476,9 +502,7 @@ fn the_result_of_a_payment_is_left_through_the_receipt_offer_and_the_farewell_on
 /// Now the screen says 本期无欠费, offers no confirm at all, and 返回修改 looks up another account.
 #[test]
 fn a_bill_with_nothing_due_says_so_and_offers_another_account_instead_of_a_confirm() {
-    let k = Kiosk::start();
-    let account = k.kiosk.account(Utility::Water, 0);
-    k.to_confirm(&account);
+    let (k, _) = Kiosk::at_confirm(Utility::Water, 0);
     assert!(k.shows("本期无欠费"), "{:?}", k.labels());
     assert!(ElementHandle::find_by_accessible_label(&k.window(), "确认缴费").next().is_none());
     assert!(k.heard.transcript().contains("本期无欠费"));
@@ -488,9 +512,7 @@ fn a_bill_with_nothing_due_says_so_and_offers_another_account_instead_of_a_confi
 
 #[test]
 fn a_double_tap_on_confirm_and_on_pay_pays_once() {
-    let k = Kiosk::start();
-    let account = k.kiosk.account(Utility::Water, 2500);
-    k.to_confirm(&account);
+    let (k, _) = Kiosk::at_confirm(Utility::Water, 2500);
     let confirm = k.find("确认缴费");
     confirm.invoke_accessible_default_action();
     k.now.set(k.now.get() + 200);
@@ -513,11 +535,8 @@ fn a_double_tap_on_confirm_and_on_pay_pays_once() {
 #[test]
 fn staff_sign_in_shows_a_badge_on_both_screens_and_journals_every_action() {
     let k = Kiosk::start();
-    k.tap("工作人员登录");
-    k.type_digits("246810");
+    k.sign_in_staff();
     assert!(!k.heard.transcript().contains("2 4 6"), "a PIN is never spoken");
-    k.tap("登录");
-    k.wait_for("staff-panel");
     assert!(k.shows("工作人员帮办中 S001"));
     assert!(
         Kiosk::labels_of(&k.mirror()).iter().any(|l| l.contains("工作人员帮办中 S001")),
@@ -566,10 +585,7 @@ fn staff_pair_the_kiosk_with_its_hub_by_scanning_the_consoles_qr() {
         let settings = yizhan::hub_link::HubSettings::from_config(&config, &config_file, data).unwrap();
         Some(HubConnection::new(settings))
     });
-    k.tap("工作人员登录");
-    k.type_digits("246810");
-    k.tap("登录");
-    k.wait_for("staff-panel");
+    k.sign_in_staff();
 
     k.kiosk.scanner_sim().present("https://example.com/promo");
     k.tap("配对管理平台");
@@ -640,9 +656,7 @@ fn the_volume_button_and_the_hash_key_step_the_voice_and_the_next_customer_start
     k.tap("音量 1/4");
     assert_eq!(gains(), vec![6]);
     assert!(k.heard.transcript().ends_with("音量2级，共4级"), "{}", k.heard.transcript());
-    k.now.set(k.now.get() + 1_000);
-    k.window().window().dispatch_event(slint::platform::WindowEvent::KeyPressed { text: "#".into() });
-    k.window().window().dispatch_event(slint::platform::WindowEvent::KeyReleased { text: "#".into() });
+    k.press("#");
     assert_eq!(gains(), vec![6, 12], "the keypad's # is the same control, usable without sight");
     assert_eq!(k.screen(), "find-account", "the volume leaves the customer where they were");
     k.find("音量 3/4");
@@ -660,9 +674,7 @@ fn the_volume_button_and_the_hash_key_step_the_voice_and_the_next_customer_start
 /// there, and the blank control then hides both screens.
 #[test]
 fn a_headset_makes_the_voice_private_and_the_blank_control_hides_both_screens() {
-    let k = Kiosk::start();
-    let account = k.kiosk.account(Utility::Power, 5000);
-    k.to_confirm_power(&account);
+    let (k, _) = Kiosk::at_confirm(Utility::Power, 5000);
     let aloud = k.heard.transcript();
     assert!(aloud.contains("户名和户号请看屏幕") && !aloud.contains("户名："), "{aloud}");
     assert!(k.shows("遮挡副屏"), "without a headset the control blanks the mirror only");
@@ -695,30 +707,20 @@ fn a_headset_makes_the_voice_private_and_the_blank_control_hides_both_screens() 
 fn a_bill_can_be_paid_with_the_physical_keypad_alone() {
     let k = Kiosk::start();
     let account = k.kiosk.account(Utility::Gas, 3870);
-    let press = |text: &str| {
-        k.now.set(k.now.get() + 1_000);
-        k.window().window().dispatch_event(slint::platform::WindowEvent::KeyPressed { text: text.into() });
-        k.window().window().dispatch_event(slint::platform::WindowEvent::KeyReleased { text: text.into() });
-        k.note_screen();
-    };
-    press("3");
+    k.press("3");
     assert_eq!(k.screen(), "find-account");
-    for d in account.chars() {
-        press(&d.to_string());
-    }
-    press("\n");
-    k.wait_for("confirm");
-    press("\n");
+    k.key_in_account(&account);
+    k.press("\n");
     assert_eq!(k.screen(), "method");
     let code = wechat_code();
     k.kiosk.scanner_sim().present(code.expose());
-    press("1");
+    k.press("1");
     k.wait_for("result");
     assert!(k.shows("缴费成功"));
-    press("2");
+    k.press("2");
     assert_eq!(k.ui.borrow().session().receipt(), Some(&kiosk_core::session::ReceiptState::Declined));
-    press("\n");
-    press("\n");
+    k.press("\n");
+    k.press("\n");
     assert_eq!(k.screen(), "attract");
 }
 
@@ -742,9 +744,7 @@ fn a_held_key_types_its_digit_once() {
 /// changes.
 #[test]
 fn the_code_countdown_is_shown_and_announced() {
-    let k = Kiosk::start();
-    let account = k.kiosk.account(Utility::Water, 1200);
-    k.to_confirm(&account);
+    let (k, _) = Kiosk::at_confirm(Utility::Water, 1200);
     k.tap("确认缴费");
     k.tap("付款码支付");
     assert_eq!(k.screen(), "paying");
@@ -784,12 +784,6 @@ fn large_text_keeps_its_name_when_on_and_turns_off_again() {
 fn a_bill_can_be_paid_without_sight_by_stepping_through_the_choices() {
     let k = Kiosk::start();
     let account = k.kiosk.account(Utility::Power, 2640);
-    let press = |text: &str| {
-        k.now.set(k.now.get() + 1_000);
-        k.window().window().dispatch_event(slint::platform::WindowEvent::KeyPressed { text: text.into() });
-        k.window().window().dispatch_event(slint::platform::WindowEvent::KeyReleased { text: text.into() });
-        k.note_screen();
-    };
     // The ring sits around the focused button and nowhere else, on both screens (the mirror
     // has no footer: its controls are rung on the touch screen only).
     let ringed_on = |label: &str, on_mirror: usize| {
@@ -813,47 +807,43 @@ fn a_bill_can_be_paid_without_sight_by_stepping_through_the_choices() {
         assert_eq!(mirrored, on_mirror, "rings on the mirror for {label:?}");
     };
     let ringed = |label: &str| ringed_on(label, 1);
-    press("0");
+    k.press("0");
     ringed("水费");
-    press("0");
+    k.press("0");
     ringed("电费");
-    press("\n");
+    k.press("\n");
     assert_eq!(k.screen(), "find-account");
-    for d in account.chars() {
-        press(&d.to_string());
-    }
-    press("\n");
-    k.wait_for("confirm");
-    press("0");
-    press("0");
+    k.key_in_account(&account);
+    k.press("0");
+    k.press("0");
     ringed("返回修改");
     // Then the controls every screen has (items 21, 51), and round to the first again.
-    press("0");
+    k.press("0");
     ringed_on("呼叫工作人员", 0);
-    press("0");
+    k.press("0");
     ringed_on("长辈模式", 0);
-    press("0");
+    k.press("0");
     ringed_on("English", 0);
-    press("0");
+    k.press("0");
     ringed("确认缴费");
-    press("\n");
+    k.press("\n");
     assert_eq!(k.screen(), "method");
     k.kiosk.scanner_sim().present(wechat_code().expose());
-    press("0");
+    k.press("0");
     ringed("付款码支付");
-    press("\n");
+    k.press("\n");
     k.wait_for("result");
     assert!(k.shows("缴费成功"));
-    press("0");
-    press("0");
+    k.press("0");
+    k.press("0");
     ringed("不要凭条");
-    press("\n");
+    k.press("\n");
     assert_eq!(k.ui.borrow().session().receipt(), Some(&kiosk_core::session::ReceiptState::Declined));
-    press("0");
+    k.press("0");
     ringed("完成");
-    press("\n");
+    k.press("\n");
     assert_eq!(k.screen(), "farewell");
-    press("\n");
+    k.press("\n");
     assert_eq!(k.screen(), "attract");
 }
 
@@ -872,8 +862,7 @@ fn a_slow_look_up_answered_after_the_customer_left_never_reaches_the_next_custom
     k.tap("取消并退出");
     assert_eq!(k.screen(), "attract");
     // The next customer starts at once and looks up their own bill.
-    let second = k.kiosk.account(Utility::Water, 2222);
-    k.to_confirm(&second);
+    k.to_confirm_new(Utility::Water, 2222);
     assert!(k.shows("¥22.22") && !k.shows("¥11.11"), "the second customer's own bill: {:?}", k.labels());
 }
 
@@ -976,9 +965,7 @@ fn finishing_after_one_note_is_said_as_paid_in_part_never_as_paid() {
 /// again; the staff panel's 清机 counts the box and prints the slip.
 #[test]
 fn finishing_with_no_note_charges_nothing_and_staff_collect_the_box() {
-    let k = Kiosk::start();
-    let account = k.kiosk.account(Utility::Water, 5000);
-    k.to_confirm(&account);
+    let (k, _) = Kiosk::at_confirm(Utility::Water, 5000);
     k.tap("确认缴费");
     k.tap("现金");
     assert!(k.shows("本机不找零：请投入不超过尚需金额的纸币，面额过大的纸币将退回。"), "{:?}", k.labels());
@@ -988,10 +975,7 @@ fn finishing_with_no_note_charges_nothing_and_staff_collect_the_box() {
     assert!(k.shows("没有收取纸币，未扣款。"), "{:?}", k.labels());
 
     k.tap("取消并退出");
-    k.tap("工作人员登录");
-    k.type_digits("246810");
-    k.tap("登录");
-    k.wait_for("staff-panel");
+    k.sign_in_staff();
     assert!(k.shows("纸币器"), "the acceptor on the panel: {:?}", k.labels());
     let slips = k.kiosk.printer_sim().receipts().len();
     k.tap("清机");

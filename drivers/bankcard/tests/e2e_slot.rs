@@ -29,6 +29,21 @@ async fn ready_slot(sim: &SlotSim, take: Duration) -> CardSlot {
     s
 }
 
+/// Runs `op` to its end while, every `every`, the customer at the slot does what `customer` says.
+async fn while_the_customer<T>(
+    op: impl std::future::Future<Output = T>,
+    every: Duration,
+    mut customer: impl FnMut(),
+) -> T {
+    tokio::pin!(op);
+    loop {
+        tokio::select! {
+            r = &mut op => break r,
+            _ = tokio::time::sleep(every) => customer(),
+        }
+    }
+}
+
 fn captures(sim: &SlotSim) -> usize {
     sim.commands().iter().filter(|c| **c == SlotCommand::Move(MoveTo::Capture)).count()
 }
@@ -39,16 +54,11 @@ async fn a_card_left_at_the_gate_is_captured_after_the_take_timeout_and_reported
     let mut s = slot(&sim, Duration::from_millis(300));
     assert_eq!(s.init().await.unwrap(), "CRT 310 V3.0");
     // The customer inserts the card while the entry is open.
-    let inserted = {
-        let accept = s.accept_card();
-        tokio::pin!(accept);
-        loop {
-            tokio::select! {
-                r = &mut accept => break r.unwrap(),
-                _ = tokio::time::sleep(Duration::from_millis(30)) => { sim.insert_card(); }
-            }
-        }
-    };
+    let inserted = while_the_customer(s.accept_card(), Duration::from_millis(30), || {
+        sim.insert_card();
+    })
+    .await
+    .unwrap();
     assert_eq!(inserted, Insertion::Inserted);
     // ... the terminal takes the payment; the customer walks away without the card.
     let started = std::time::Instant::now();
@@ -67,20 +77,13 @@ async fn a_card_taken_in_time_is_never_captured() {
     let sim = SlotSim::start().unwrap();
     let mut s = ready_slot(&sim, Duration::from_secs(5)).await;
     sim.place_card_inside();
-    let r = {
-        let ret = s.return_card();
-        tokio::pin!(ret);
-        loop {
-            tokio::select! {
-                r = &mut ret => break r.unwrap(),
-                _ = tokio::time::sleep(Duration::from_millis(100)) => {
-                    if sim.position() == CardPosition::Gate {
-                        assert!(sim.take_card());
-                    }
-                }
-            }
+    let r = while_the_customer(s.return_card(), Duration::from_millis(100), || {
+        if sim.position() == CardPosition::Gate {
+            assert!(sim.take_card());
         }
-    };
+    })
+    .await
+    .unwrap();
     assert!(matches!(r, CardReturn::Taken { after } if after < Duration::from_secs(5)), "{r:?}");
     assert_eq!((sim.captured(), captures(&sim)), (0, 0));
 }

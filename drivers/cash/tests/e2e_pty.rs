@@ -35,10 +35,43 @@ async fn poll_until(acceptor: &mut BillAcceptor, until: impl Fn(Status) -> bool)
     panic!("the awaited status never came");
 }
 
+/// A customer pushes in a note of `yuan`; polled until `until`, whose status is returned.
+async fn insert_until(
+    sim: &AcceptorSim,
+    acceptor: &mut BillAcceptor,
+    yuan: u32,
+    until: impl Fn(Status) -> bool,
+) -> Status {
+    sim.insert(yuan);
+    poll_until(acceptor, until).await
+}
+
+/// A customer pushes in a note of `yuan`; polled to escrow. Returns the note's escrow code.
+async fn insert_to_escrow(sim: &AcceptorSim, acceptor: &mut BillAcceptor, yuan: u32) -> u8 {
+    match insert_until(sim, acceptor, yuan, |s| matches!(s, Status::Escrow(_))).await {
+        Status::Escrow(code) => code,
+        other => unreachable!("{other:?}"),
+    }
+}
+
+/// A customer pushes in a note of `yuan` that the head keeps as `held` (a jam, a cheat): a
+/// status for staff.
+async fn insert_held_for_staff(sim: &AcceptorSim, acceptor: &mut BillAcceptor, yuan: u32, held: Status) {
+    let status = insert_until(sim, acceptor, yuan, |s| s == held).await;
+    assert!(status.needs_staff(), "{status:?}");
+}
+
+/// The power is cut and comes back: the head first says `power_up` (where the note was), then
+/// RESET is sent.
+async fn power_cut_and_reset(sim: &AcceptorSim, acceptor: &mut BillAcceptor, power_up: Status) {
+    sim.power_cut();
+    assert_eq!(acceptor.status().await.unwrap(), power_up);
+    acceptor.operate(Command::Reset).await.unwrap();
+}
+
 /// A customer pushes in a note of `yuan`; polled to escrow, then STACK is sent.
 async fn insert_and_stack(sim: &AcceptorSim, acceptor: &mut BillAcceptor, yuan: u32) {
-    sim.insert(yuan);
-    poll_until(acceptor, |s| matches!(s, Status::Escrow(_))).await;
+    insert_to_escrow(sim, acceptor, yuan).await;
     acceptor.operate(Command::Stack1).await.unwrap();
 }
 
@@ -52,10 +85,7 @@ async fn insert_to_vend_valid(sim: &AcceptorSim, acceptor: &mut BillAcceptor, yu
 async fn a_note_goes_from_escrow_to_the_box_and_is_credited_once_at_vend_valid() {
     let (sim, mut acceptor) = ready().await;
     assert_eq!(acceptor.notes_taken(), [Fen(1000), Fen(2000), Fen(5000), Fen(10000)]);
-    sim.insert(50);
-    let Status::Escrow(code) = poll_until(&mut acceptor, |s| matches!(s, Status::Escrow(_))).await else {
-        unreachable!()
-    };
+    let code = insert_to_escrow(&sim, &mut acceptor, 50).await;
     assert_eq!(acceptor.value_of(code), Some(Fen(5000)));
     assert!(sim.log().stacker.is_empty(), "in escrow the note can still go back");
     acceptor.operate(Command::Stack1).await.unwrap();
@@ -71,8 +101,7 @@ async fn a_note_goes_from_escrow_to_the_box_and_is_credited_once_at_vend_valid()
 #[tokio::test]
 async fn a_returned_note_is_given_back_and_never_reaches_the_box() {
     let (sim, mut acceptor) = ready().await;
-    sim.insert(100);
-    poll_until(&mut acceptor, |s| matches!(s, Status::Escrow(_))).await;
+    insert_to_escrow(&sim, &mut acceptor, 100).await;
     acceptor.operate(Command::Return).await.unwrap();
     assert_eq!(acceptor.status().await.unwrap(), Status::Returning);
     assert_eq!(acceptor.status().await.unwrap(), Status::Enable);
@@ -87,11 +116,9 @@ async fn as_the_amount_due_falls_the_larger_notes_are_refused() {
     // 30 yuan still due and no change given: 50 and 100 are refused by the mask.
     let mask = acceptor.mask_up_to(Some(Fen(3000)));
     acceptor.set(Command::Denominations(mask)).await.unwrap();
-    sim.insert(50);
-    let status = poll_until(&mut acceptor, |s| matches!(s, Status::Rejecting(_))).await;
+    let status = insert_until(&sim, &mut acceptor, 50, |s| matches!(s, Status::Rejecting(_))).await;
     assert_eq!(status, Status::Rejecting(RejectReason::Inhibited));
-    sim.insert(20);
-    poll_until(&mut acceptor, |s| matches!(s, Status::Escrow(_))).await;
+    insert_to_escrow(&sim, &mut acceptor, 20).await;
     assert_eq!(sim.log().returned, 1);
 }
 
@@ -120,12 +147,9 @@ async fn a_jam_in_the_stacker_stops_the_head_with_no_vend_valid() {
 #[tokio::test]
 async fn a_power_cut_in_escrow_brings_the_head_back_with_the_note_in_the_acceptor() {
     let (sim, mut acceptor) = ready().await;
-    sim.insert(10);
-    poll_until(&mut acceptor, |s| matches!(s, Status::Escrow(_))).await;
-    sim.power_cut();
-    assert_eq!(acceptor.status().await.unwrap(), Status::PowerUpBillInAcceptor);
+    insert_to_escrow(&sim, &mut acceptor, 10).await;
     // RESET gives it back: a note that never reached VEND VALID is never credited.
-    acceptor.operate(Command::Reset).await.unwrap();
+    power_cut_and_reset(&sim, &mut acceptor, Status::PowerUpBillInAcceptor).await;
     assert_eq!((sim.log().stacker.len(), sim.log().returned), (0, 1));
 }
 
@@ -166,9 +190,7 @@ async fn a_removed_box_stops_cash_until_it_is_back() {
 async fn a_cheat_is_reported() {
     let (sim, mut acceptor) = ready().await;
     sim.cheat_next();
-    sim.insert(100);
-    let status = poll_until(&mut acceptor, |s| s == Status::Cheated).await;
-    assert!(status.needs_staff());
+    insert_held_for_staff(&sim, &mut acceptor, 100, Status::Cheated).await;
     assert!(sim.log().stacker.is_empty());
 }
 
@@ -192,9 +214,7 @@ async fn a_damaged_or_lost_poll_answer_is_asked_again() {
 async fn a_power_cut_after_vend_valid_before_the_ack_leaves_one_note_in_the_box() {
     let (sim, mut acceptor) = ready().await;
     insert_to_vend_valid(&sim, &mut acceptor, 50).await;
-    sim.power_cut();
-    assert_eq!(acceptor.status().await.unwrap(), Status::PowerUpBillInStacker);
-    acceptor.operate(Command::Reset).await.unwrap();
+    power_cut_and_reset(&sim, &mut acceptor, Status::PowerUpBillInStacker).await;
     assert_eq!(acceptor.status().await.unwrap(), Status::Initialize);
     assert_eq!(acceptor.status().await.unwrap(), Status::Enable, "the settings were sent again");
     let log = sim.log();
@@ -209,25 +229,20 @@ async fn the_notes_taken_are_sent_again_after_a_reset() {
     acceptor.operate(Command::Reset).await.unwrap();
     // The head came out of the reset inhibited and taking every note; the driver sent the
     // limit and the inhibit again: a 100 is refused, a 20 taken.
-    sim.insert(100);
-    let status = poll_until(&mut acceptor, |s| matches!(s, Status::Rejecting(_) | Status::Escrow(_))).await;
+    let status =
+        insert_until(&sim, &mut acceptor, 100, |s| matches!(s, Status::Rejecting(_) | Status::Escrow(_)))
+            .await;
     assert_eq!(status, Status::Rejecting(RejectReason::Inhibited));
-    sim.insert(20);
-    let Status::Escrow(code) = poll_until(&mut acceptor, |s| matches!(s, Status::Escrow(_))).await else {
-        unreachable!()
-    };
+    let code = insert_to_escrow(&sim, &mut acceptor, 20).await;
     assert_eq!(acceptor.value_of(code), Some(Fen(2000)));
 }
 
 #[tokio::test]
 async fn a_second_power_cut_before_the_reset_keeps_the_note_where_it_was() {
     let (sim, mut acceptor) = ready().await;
-    sim.insert(10);
-    poll_until(&mut acceptor, |s| matches!(s, Status::Escrow(_))).await;
+    insert_to_escrow(&sim, &mut acceptor, 10).await;
     sim.power_cut();
-    sim.power_cut();
-    assert_eq!(acceptor.status().await.unwrap(), Status::PowerUpBillInAcceptor);
-    acceptor.operate(Command::Reset).await.unwrap();
+    power_cut_and_reset(&sim, &mut acceptor, Status::PowerUpBillInAcceptor).await;
     assert_eq!(sim.log().returned, 1);
 }
 
@@ -235,9 +250,7 @@ async fn a_second_power_cut_before_the_reset_keeps_the_note_where_it_was() {
 async fn a_jam_in_the_acceptor_holds_the_note_for_staff() {
     let (sim, mut acceptor) = ready().await;
     sim.jam_next_read();
-    sim.insert(10);
-    let status = poll_until(&mut acceptor, |s| s == Status::AcceptorJam).await;
-    assert!(status.needs_staff());
+    insert_held_for_staff(&sim, &mut acceptor, 10, Status::AcceptorJam).await;
     assert_eq!((sim.log().jammed, sim.log().stacker.len()), (1, 0));
     // Neither RESET nor a power cut moves a jammed note: the head says the jam again, so a
     // kiosk that restarts before it heard the jam still learns of it.

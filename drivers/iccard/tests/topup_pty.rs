@@ -96,10 +96,10 @@ on_both_readers!(a_top_up_is_written_verified_and_credited_once, |slot, reader| 
     assert_eq!(meter.loads().iter().map(|l| l.seq).collect::<Vec<_>>(), [1, 2]);
 });
 
-/// payments.md F16 / issue 4: pull the card out at every byte offset of a top-up write, then
-/// rewrite the same purchase (补写卡): the meter credits it exactly once, whether or not the
-/// customer tried the half-written card in the meter in between.
-async fn pull_out_sweep(slot: &SimSlot, reader: &mut IcCardReader) {
+// payments.md F16 / issue 4: pull the card out at every byte offset of a top-up write, then
+// rewrite the same purchase (补写卡): the meter credits it exactly once, whether or not the
+// customer tried the half-written card in the meter in between.
+on_both_readers!(pull_out_at_every_byte_then_rewrite_credits_once, |slot, reader| {
     // A card whose purchase no. 1 is already loaded, so no. 2 goes into slot B.
     let mut meter_template = MeterModel::new();
     slot.insert(user_card()).unwrap();
@@ -145,19 +145,7 @@ async fn pull_out_sweep(slot: &SimSlot, reader: &mut IcCardReader) {
         }
     }
     assert!(slot.pulls() >= total as u64 * 2);
-}
-
-#[tokio::test]
-async fn pull_out_at_every_byte_then_rewrite_credits_once_crt310() {
-    let (sim, mut r) = crt();
-    pull_out_sweep(&sim, &mut r).await;
-}
-
-#[tokio::test]
-async fn pull_out_at_every_byte_then_rewrite_credits_once_ccid() {
-    let (sim, mut r) = ccid();
-    pull_out_sweep(&sim, &mut r).await;
-}
+});
 
 on_both_readers!(the_psc_counter_never_drops_below_one_because_of_us, |slot, reader| {
     // The kiosk holds the wrong PSC for this card.

@@ -8,7 +8,9 @@ use common::*;
 use device::reconnect::BackoffPolicy;
 use device::{Pty, SerialConnector};
 use idcard::sim::{CardPlace, IdSim, Identity};
-use idcard::slot::{CardPosition, Entry, Position, ResetMode, SlotCommand, SlotError, SlotPort, SlotTiming};
+use idcard::slot::{
+    CardPosition, Entry, Position, ResetMode, SlotCommand, SlotError, SlotPort, SlotStatus, SlotTiming,
+};
 use std::path::Path;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -82,10 +84,26 @@ async fn answer_once(mut pty: Pty, reply: &'static [u8]) -> Pty {
     pty
 }
 
-#[tokio::test]
-async fn the_slot_driver_reads_a_literal_positive_status_reply() {
+/// What the slot driver makes of its status command when a peer answers it with the literal
+/// `reply`.
+async fn status_answered_with(reply: &'static [u8]) -> Result<SlotStatus, SlotError> {
     let pty = Pty::open().unwrap();
     let mut slot = port(pty.slave_path());
+    let peer = tokio::spawn(answer_once(pty, reply));
+    let status = slot.status().await;
+    // A peer still waiting (the driver gave up before the reply) is stopped, so that the caller's
+    // assertion says what went wrong; one that failed says so here.
+    peer.abort();
+    match peer.await {
+        Ok(pty) => drop(pty),
+        Err(e) if e.is_cancelled() => {}
+        Err(e) => panic!("the peer failed ({e}); the driver read {status:?}"),
+    }
+    status
+}
+
+#[tokio::test]
+async fn the_slot_driver_reads_a_literal_positive_status_reply() {
     const REPLY: &[u8] = &[
         0x02, // STX
         0x00, 0x05, // LEN 5
@@ -97,19 +115,15 @@ async fn the_slot_driver_reads_a_literal_positive_status_reply() {
         0x03, // ETX
         0x4F, // BCC = 02^00^05^31^30^4A^4E^4E^03
     ];
-    let peer = tokio::spawn(answer_once(pty, REPLY));
-    let status = slot.status().await.unwrap();
+    let status = status_answered_with(REPLY).await.unwrap();
     assert_eq!(
         (status.position, status.front_entry, status.rear_entry_allowed),
         (CardPosition::Inside, 0x4E, false)
     );
-    drop(peer.await.unwrap());
 }
 
 #[tokio::test]
 async fn the_slot_driver_does_not_strip_a_p_in_front_of_a_reply() {
-    let pty = Pty::open().unwrap();
-    let mut slot = port(pty.slave_path());
     const REPLY: &[u8] = &[
         0x02, // STX
         0x00, 0x06, // LEN 6
@@ -119,16 +133,12 @@ async fn the_slot_driver_does_not_strip_a_p_in_front_of_a_reply() {
         0x03, // ETX
         0x1C, // BCC = 02^00^06^50^31^30^4A^4E^4E^03
     ];
-    let peer = tokio::spawn(answer_once(pty, REPLY));
-    let r = slot.status().await;
+    let r = status_answered_with(REPLY).await;
     assert!(matches!(r, Err(SlotError::Mismatch)), "{r:?}");
-    drop(peer.await.unwrap());
 }
 
 #[tokio::test]
 async fn the_slot_driver_reads_a_literal_negative_reply() {
-    let pty = Pty::open().unwrap();
-    let mut slot = port(pty.slave_path());
     const REPLY: &[u8] = &[
         0x02, // STX
         0x00, 0x03, // LEN 3
@@ -138,8 +148,6 @@ async fn the_slot_driver_reads_a_literal_negative_reply() {
         0x03, // ETX
         0x78, // BCC = 02^00^03^4E^31^05^03
     ];
-    let peer = tokio::spawn(answer_once(pty, REPLY));
-    let r = slot.status().await;
+    let r = status_answered_with(REPLY).await;
     assert!(matches!(r, Err(SlotError::Refused(idcard::slot::ErrorCode::SupplyVoltage))), "{r:?}");
-    drop(peer.await.unwrap());
 }

@@ -15,27 +15,23 @@ fn setting(s: &str, persistence: Persistence) -> Command {
 // ---- host → engine (encode), §5.2 -------------------------------------------------------------
 
 #[test]
-fn honeywell_trigger() {
-    let bytes = codec::encode(Vendor::Honeywell, &Command::Trigger).unwrap();
+fn honeywell_trigger_and_untrigger() {
     #[rustfmt::skip]
-    let want = [
-        0x16, // SYN
-        0x54, // 'T' activate
-        0x0D, // CR
+    let vectors = [
+        (Command::Trigger, [
+            0x16, // SYN
+            0x54, // 'T' activate
+            0x0D, // CR
+        ]),
+        (Command::Untrigger, [
+            0x16, // SYN
+            0x55, // 'U' deactivate
+            0x0D, // CR
+        ]),
     ];
-    assert_eq!(bytes, want);
-}
-
-#[test]
-fn honeywell_untrigger() {
-    let bytes = codec::encode(Vendor::Honeywell, &Command::Untrigger).unwrap();
-    #[rustfmt::skip]
-    let want = [
-        0x16, // SYN
-        0x55, // 'U' deactivate
-        0x0D, // CR
-    ];
-    assert_eq!(bytes, want);
+    for (command, want) in vectors {
+        assert_eq!(codec::encode(Vendor::Honeywell, &command).unwrap(), want, "{command:?}");
+    }
 }
 
 #[test]

@@ -5,8 +5,9 @@ use device::{Fault, FaultPlan, SerialConfig};
 use kiosk_core::Channel;
 use scanner::config::Terminator;
 use scanner::sim::{SimOptions, SimScanner};
-use scanner::{GarbageReason, Persistence, ScanError, Scanned, Scanner, ScannerConfig, Status, Vendor};
+use scanner::{GarbageReason, Persistence, Scan, ScanError, Scanned, Scanner, ScannerConfig, Status, Vendor};
 use std::time::Duration;
+use tokio::task::JoinHandle;
 
 const WECHAT: &str = "134567890123456789";
 
@@ -15,14 +16,29 @@ fn driver(sim: &SimScanner, vendor: Vendor) -> Scanner<device::SerialConnector> 
     Scanner::open(cfg).unwrap()
 }
 
+/// A simulated engine of `vendor`, and the driver on its pty.
+fn started(vendor: Vendor) -> (SimScanner, Scanner<device::SerialConnector>) {
+    let sim = SimScanner::start(vendor).unwrap();
+    let scanner = driver(&sim, vendor);
+    (sim, scanner)
+}
+
 async fn settle() {
     tokio::time::sleep(Duration::from_millis(30)).await;
 }
 
+/// The driver's scan (a 5 s window) running in the background, once it has had time to start.
+async fn scan_in_background(
+    mut scanner: Scanner<device::SerialConnector>,
+) -> JoinHandle<Result<Scan, ScanError>> {
+    let scan = tokio::spawn(async move { scanner.scan(Duration::from_secs(5)).await });
+    settle().await;
+    scan
+}
+
 #[tokio::test]
 async fn trigger_then_wechat_code_is_a_payment_code() {
-    let sim = SimScanner::start(Vendor::Honeywell).unwrap();
-    let mut scanner = driver(&sim, Vendor::Honeywell);
+    let (sim, mut scanner) = started(Vendor::Honeywell);
     sim.present(WECHAT);
     let scan = scanner.scan(Duration::from_secs(5)).await.unwrap();
     match &scan.scanned {
@@ -41,8 +57,7 @@ async fn trigger_then_wechat_code_is_a_payment_code() {
 
 #[tokio::test]
 async fn garbage_scan_is_classified_as_garbage() {
-    let sim = SimScanner::start(Vendor::Honeywell).unwrap();
-    let mut scanner = driver(&sim, Vendor::Honeywell);
+    let (sim, mut scanner) = started(Vendor::Honeywell);
     sim.present("https://example.com/promo");
     let scan = scanner.scan(Duration::from_secs(5)).await.unwrap();
     assert_eq!(scan.scanned, Scanned::Garbage { reason: GarbageReason::Url });
@@ -50,10 +65,8 @@ async fn garbage_scan_is_classified_as_garbage() {
 
 #[tokio::test]
 async fn partial_frame_then_completion() {
-    let sim = SimScanner::start(Vendor::Passive).unwrap();
-    let mut scanner = driver(&sim, Vendor::Passive);
-    let scan = tokio::spawn(async move { scanner.scan(Duration::from_secs(5)).await });
-    settle().await;
+    let (sim, scanner) = started(Vendor::Passive);
+    let scan = scan_in_background(scanner).await;
     // Half the code, a 40 ms pause (under the 100 ms inter-byte timeout), then the rest + CR.
     sim.partial(WECHAT, 9, Duration::from_millis(40));
     let scan = scan.await.unwrap().unwrap();
@@ -62,10 +75,8 @@ async fn partial_frame_then_completion() {
 
 #[tokio::test]
 async fn a_stalled_partial_frame_is_dropped_and_the_next_code_read() {
-    let sim = SimScanner::start(Vendor::Passive).unwrap();
-    let mut scanner = driver(&sim, Vendor::Passive);
-    let scan = tokio::spawn(async move { scanner.scan(Duration::from_secs(5)).await });
-    settle().await;
+    let (sim, scanner) = started(Vendor::Passive);
+    let scan = scan_in_background(scanner).await;
     sim.garbage(b"13456"); // a torn frame: no CR, then silence beyond the inter-byte timeout
     tokio::time::sleep(Duration::from_millis(250)).await;
     sim.present("6212345678901234567");
@@ -76,10 +87,8 @@ async fn a_stalled_partial_frame_is_dropped_and_the_next_code_read() {
 
 #[tokio::test]
 async fn line_noise_before_a_code_is_dropped() {
-    let sim = SimScanner::start(Vendor::Passive).unwrap();
-    let mut scanner = driver(&sim, Vendor::Passive);
-    let scan = tokio::spawn(async move { scanner.scan(Duration::from_secs(5)).await });
-    settle().await;
+    let (sim, scanner) = started(Vendor::Passive);
+    let scan = scan_in_background(scanner).await;
     sim.garbage(&[0x00, 0x11, 0x1F, 0x00]);
     sim.present(WECHAT);
     let scan = scan.await.unwrap().unwrap();
@@ -89,8 +98,7 @@ async fn line_noise_before_a_code_is_dropped() {
 
 #[tokio::test]
 async fn a_burst_yields_the_first_code_and_stale_input_is_discarded() {
-    let sim = SimScanner::start(Vendor::Passive).unwrap();
-    let mut scanner = driver(&sim, Vendor::Passive);
+    let (sim, mut scanner) = started(Vendor::Passive);
     // Scanned before any screen asked: must be discarded, never paid with.
     scanner.ensure_ready().await.unwrap();
     sim.burst(&["2845678901234567", "YZB231000000118"]);
@@ -99,8 +107,7 @@ async fn a_burst_yields_the_first_code_and_stale_input_is_discarded() {
     let scan = scanner.scan(Duration::from_secs(5)).await.unwrap();
     assert!(matches!(scan.scanned, Scanned::PaymentCode(ref c) if c.channel() == Channel::WeChat));
     // A burst during the window: the first code is the scan.
-    let scan = tokio::spawn(async move { scanner.scan(Duration::from_secs(5)).await });
-    settle().await;
+    let scan = scan_in_background(scanner).await;
     sim.burst(&["YZB231000000118", WECHAT]);
     let scan = scan.await.unwrap().unwrap();
     assert!(matches!(scan.scanned, Scanned::BillBarcode { .. }));
@@ -108,8 +115,7 @@ async fn a_burst_yields_the_first_code_and_stale_input_is_discarded() {
 
 #[tokio::test]
 async fn no_code_in_the_window_times_out_and_untriggers() {
-    let sim = SimScanner::start(Vendor::Honeywell).unwrap();
-    let mut scanner = driver(&sim, Vendor::Honeywell);
+    let (sim, mut scanner) = started(Vendor::Honeywell);
     let err = scanner.scan(Duration::from_millis(300)).await.unwrap_err();
     assert!(matches!(err, ScanError::NoCode { .. }), "{err:?}");
     settle().await;
@@ -118,8 +124,7 @@ async fn no_code_in_the_window_times_out_and_untriggers() {
 
 #[tokio::test]
 async fn the_window_is_capped_at_sixty_seconds() {
-    let sim = SimScanner::start(Vendor::Honeywell).unwrap();
-    let scanner = driver(&sim, Vendor::Honeywell);
+    let (_sim, scanner) = started(Vendor::Honeywell);
     assert_eq!(scanner.config().max_window(), Duration::from_secs(60));
     let mut cfg = scanner.config().clone();
     cfg.max_window_s = 600;
@@ -150,8 +155,7 @@ async fn a_refused_setting_is_an_error() {
 #[tokio::test]
 async fn newland_legacy_and_unified_work_end_to_end() {
     for vendor in [Vendor::Newland, Vendor::NewlandUnified] {
-        let sim = SimScanner::start(vendor).unwrap();
-        let mut scanner = driver(&sim, vendor);
+        let (sim, mut scanner) = started(vendor);
         scanner.apply_setting("NLS0006010", Persistence::Temporary).await.unwrap();
         sim.present("2845678901234567");
         let scan = scanner.scan(Duration::from_secs(5)).await.unwrap();
@@ -193,8 +197,7 @@ async fn an_engine_left_without_its_cr_suffix_still_scans_with_the_default_setti
 
 #[tokio::test]
 async fn faults_silent_and_delay() {
-    let sim = SimScanner::start(Vendor::Honeywell).unwrap();
-    let mut scanner = driver(&sim, Vendor::Honeywell);
+    let (sim, mut scanner) = started(Vendor::Honeywell);
     // Powered off: the trigger goes out, nothing comes back.
     sim.set_faults(FaultPlan::powered_off());
     sim.present(WECHAT);
@@ -210,8 +213,7 @@ async fn faults_silent_and_delay() {
 
 #[tokio::test]
 async fn an_unplugged_scanner_is_offline() {
-    let sim = SimScanner::start(Vendor::Honeywell).unwrap();
-    let mut scanner = driver(&sim, Vendor::Honeywell);
+    let (sim, mut scanner) = started(Vendor::Honeywell);
     scanner.ensure_ready().await.unwrap();
     sim.shutdown();
     settle().await;

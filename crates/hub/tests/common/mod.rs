@@ -241,6 +241,11 @@ pub async fn scalar(pool: &sqlx::PgPool, sql: &str) -> i64 {
     sqlx::query_scalar(sql).fetch_one(pool).await.unwrap_or_else(|e| panic!("{sql}: {e}"))
 }
 
+/// The one text column that `sql` selects, row by row.
+pub async fn texts(pool: &sqlx::PgPool, sql: &str) -> Vec<String> {
+    sqlx::query_scalar(sql).fetch_all(pool).await.unwrap_or_else(|e| panic!("{sql}: {e}"))
+}
+
 /// The one value (a count, an id) that `sql` selects for `kiosk`, bound to `$1`.
 pub async fn kiosk_scalar(pool: &sqlx::PgPool, sql: &str, kiosk: &str) -> i64 {
     sqlx::query_scalar(sql).bind(kiosk).fetch_one(pool).await.unwrap_or_else(|e| panic!("{sql}: {e}"))

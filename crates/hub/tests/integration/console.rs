@@ -12,7 +12,7 @@ use crate::browser;
 use crate::common;
 
 use browser::Browser;
-use common::{healthy_beat, scalar, TestHub, HALL};
+use common::{healthy_beat, scalar, texts, TestHub, HALL};
 use fleet::wire::Paper;
 use hub::console::accounts::{self, Role};
 use kiosk_core::recon::{Flag, Source, StatementKind};
@@ -508,11 +508,8 @@ async fn an_admin_pushes_a_configuration_the_hub_numbers_keeps_and_hands_over() 
     let section = &page[page.find("id=\"config\"").unwrap()..];
     assert!(section.contains("<b>version 2</b>") || section.contains("<b>版本 2</b>"), "{section}");
     assert!(section.contains("021-962777"), "the form holds the last version pushed");
-    let audited: Vec<String> =
-        sqlx::query_scalar("SELECT detail::text FROM audit_log WHERE action = 'command.queue'")
-            .fetch_all(hub.pool())
-            .await
-            .unwrap();
+    let audited =
+        texts(hub.pool(), "SELECT detail::text FROM audit_log WHERE action = 'command.queue'").await;
     assert!(
         audited.iter().all(|d| !d.contains("021-962777")),
         "the text is kept once, not in the log: {audited:?}"

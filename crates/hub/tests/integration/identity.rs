@@ -3,22 +3,27 @@
 
 use crate::common;
 
-use common::{scalar, TestHub};
+use common::{scalar, texts, TestHub};
 use fleet::{HubClient, IdentityFiles, PairError, PairingTicket};
+
+/// An empty folder for a kiosk's identity (its key, certificate and the hub's CA), and its files.
+fn fresh_identity() -> (tempfile::TempDir, IdentityFiles) {
+    let dir = tempfile::tempdir().unwrap();
+    let files = IdentityFiles::in_dir(dir.path());
+    (dir, files)
+}
 
 #[tokio::test]
 async fn a_pairing_code_works_once_and_the_kiosk_key_never_leaves_the_kiosk() {
     let hub = TestHub::start().await;
     let ticket = hub.ticket("SH-PD-001").await;
-    let dir = tempfile::tempdir().unwrap();
-    let files = IdentityFiles::in_dir(dir.path());
+    let (dir, files) = fresh_identity();
     assert_eq!(fleet::pair(&ticket, &files).await.unwrap(), "SH-PD-001");
     let key = std::fs::read_to_string(&files.key).unwrap();
     assert!(key.contains("PRIVATE KEY"));
     use std::os::unix::fs::PermissionsExt;
     assert_eq!(std::fs::metadata(&files.key).unwrap().permissions().mode() & 0o777, 0o600);
-    let audit: Vec<String> =
-        sqlx::query_scalar("SELECT action FROM audit_log ORDER BY id").fetch_all(hub.pool()).await.unwrap();
+    let audit = texts(hub.pool(), "SELECT action FROM audit_log ORDER BY id").await;
     assert_eq!(audit, vec!["kiosk.pairing_code", "kiosk.paired"]);
     let leaked =
         scalar(hub.pool(), "SELECT count(*) FROM audit_log WHERE detail::text LIKE '%PRIVATE%'").await;
@@ -36,8 +41,8 @@ async fn a_ticket_with_another_ca_fingerprint_is_refused_before_anything_is_sent
     let hub = TestHub::start().await;
     let mut ticket = hub.ticket("SH-PD-002").await;
     ticket.ca_fingerprint = "ab".repeat(32);
-    let dir = tempfile::tempdir().unwrap();
-    let err = fleet::pair(&ticket, &IdentityFiles::in_dir(dir.path())).await.unwrap_err();
+    let (_dir, files) = fresh_identity();
+    let err = fleet::pair(&ticket, &files).await.unwrap_err();
     assert!(matches!(err, PairError::WrongCa { .. }), "{err}");
     let paired: Option<chrono::DateTime<chrono::Utc>> =
         sqlx::query_scalar("SELECT paired_at FROM kiosks WHERE id = 'SH-PD-002'")
@@ -82,8 +87,7 @@ async fn pairing_again_replaces_the_old_certificate() {
     let hub = TestHub::start().await;
     let kiosk = hub.kiosk("SH-PD-004").await;
     // The kiosk's disk is replaced: staff pair it again under the same id.
-    let dir = tempfile::tempdir().unwrap();
-    let files = IdentityFiles::in_dir(dir.path());
+    let (_dir, files) = fresh_identity();
     fleet::pair(&hub.ticket("SH-PD-004").await, &files).await.unwrap();
     let fresh = HubClient::new(&hub.url(), &files).unwrap();
     let beat = common::healthy_beat();

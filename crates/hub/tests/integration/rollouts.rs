@@ -7,7 +7,7 @@
 
 use crate::common;
 
-use common::{healthy_beat, rollout_state, scalar, TestHub, TestKiosk};
+use common::{healthy_beat, rollout_state, scalar, texts, TestHub, TestKiosk};
 use fleet::package::{PackageSignature, SigningKey};
 use fleet::wire::{CommandAck, CommandAction, UpdateReport};
 use hub::packages::PackageRefused;
@@ -161,11 +161,8 @@ async fn stages_wait_for_health_and_failures_past_the_share_stop_the_rollout() {
     assert!(reason.contains(expected), "{reason}");
     let progress = rollouts::progress(hub.pool(), id).await.unwrap();
     assert_eq!((progress.offered, progress.installed, progress.failed), (4, 2, 2));
-    let failed: Vec<String> =
-        sqlx::query_scalar("SELECT detail FROM rollout_kiosks WHERE state = 'failed' ORDER BY kiosk_id")
-            .fetch_all(hub.pool())
-            .await
-            .unwrap();
+    let failed =
+        texts(hub.pool(), "SELECT detail FROM rollout_kiosks WHERE state = 'failed' ORDER BY kiosk_id").await;
     assert!(
         failed.iter().any(|d| d.contains("did not report healthy"))
             && failed.iter().any(|d| d.contains("refused"))

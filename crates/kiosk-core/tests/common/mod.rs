@@ -383,18 +383,47 @@ impl Drive {
     /// One round of a write-off nobody can confirm: the call times out and, if a status query
     /// falls due, the biller cannot answer that either (`status_detail`).
     pub fn write_off_goes_unconfirmed(&mut self, line: usize, status_detail: &str) {
-        self.feed(Event::WriteOffReplied {
-            line,
-            reply: WriteOffReply::Unknown { detail: "timeout".into() },
-        });
+        self.write_off_times_out(line);
         if let Some(at) = self.payment.next_deadline() {
-            self.now = at;
-            self.feed(Event::Tick);
-            self.feed(Event::WriteOffStatusReplied {
-                line,
-                reply: WriteOffStatus::Unknown { detail: status_detail.into() },
-            });
+            self.status_unanswered_at(at, line, status_detail);
         }
+    }
+
+    /// The write-off of `line` times out and no status query of it is answered ("503") until the
+    /// payment is parked.
+    pub fn write_off_unknown_until_parked(&mut self, line: usize) {
+        self.write_off_times_out(line);
+        while !self.payment.state.is_parked() {
+            let at = self.payment.next_deadline().expect("a deadline while checking");
+            self.status_unanswered_at(at, line, "503");
+        }
+    }
+
+    fn write_off_times_out(&mut self, line: usize) {
+        let reply = WriteOffReply::Unknown { detail: "timeout".into() };
+        self.feed(Event::WriteOffReplied { line, reply });
+    }
+
+    /// At `at`, the status query of `line`'s write-off that falls due gets no answer (`detail`).
+    fn status_unanswered_at(&mut self, at: Ts, line: usize, detail: &str) {
+        self.now = at;
+        self.feed(Event::Tick);
+        let reply = WriteOffStatus::Unknown { detail: detail.into() };
+        self.feed(Event::WriteOffStatusReplied { line, reply });
+    }
+
+    /// The biller confirms the write-off of `line` as `biller_txn` (no card to write).
+    pub fn write_off_confirmed(&mut self, line: usize, biller_txn: &str) -> Vec<Effect> {
+        let reply = WriteOffReply::WrittenOff { biller_txn: biller_txn.into(), card: None };
+        self.feed(Event::WriteOffReplied { line, reply })
+    }
+
+    /// The payment is in `state`, and every fen taken is delivered or returned.
+    #[track_caller]
+    pub fn assert_settled_as(&self, state: State) {
+        assert_eq!(self.payment.state, state);
+        let settlement = self.payment.settlement();
+        assert!(settlement.balances(), "{settlement:?}");
     }
 
     /// Runs until the payment is terminal or parked (or the step bound is hit).

@@ -3,8 +3,8 @@
 
 use crate::common;
 
-use common::{alipay_code, call, later_at, order, pay_request, unionpay_code, wechat_code, world};
-use kiosk_core::{Channel, FailKind, PayReply, PaymentCode, QueryReply};
+use common::{call, code, later_at, order, pay_request, wechat_code, world};
+use kiosk_core::{Channel, FailKind, PayReply, QueryReply};
 use simkit::Fault;
 
 #[derive(Debug, PartialEq)]
@@ -28,15 +28,14 @@ fn class(reply: &PayReply) -> Class {
     }
 }
 
-async fn check(
-    rows: &[(&str, Class)],
-    sim: &payments::sim::SimHandle,
-    code: fn() -> PaymentCode,
-    w: &common::World,
-) {
+/// Injects each row's wire code into `channel`'s simulator for one pay, and checks the class of the
+/// client's reply.
+async fn check(channel: Channel, rows: &[(&str, Class)]) {
+    let w = world().await;
+    let sim = w.sim(channel);
     for (wire, expected) in rows {
         sim.faults().inject("pay", Fault::ErrorCode { code: wire.to_string() }, 1);
-        let reply = w.clients.pay(&pay_request(&order(), code(), 100)).await;
+        let reply = w.clients.pay(&pay_request(&order(), code(channel), 100)).await;
         assert_eq!(&class(&reply), expected, "{wire} → {reply:?}");
     }
     assert!(sim.ledger().is_empty(), "an error code does no work");
@@ -45,7 +44,6 @@ async fn check(
 #[tokio::test]
 async fn wechat_micropay_err_codes() {
     use Class::*;
-    let w = world().await;
     let rows = [
         ("SYSTEMERROR", Unknown),
         ("BANKERROR", Unknown),
@@ -72,13 +70,12 @@ async fn wechat_micropay_err_codes() {
         ("APPID_MCHID_NOT_MATCH", Config),
         ("SOMETHING_NEW", Unknown),
     ];
-    check(&rows, &w.sims.wechat, wechat_code, &w).await;
+    check(Channel::WeChat, &rows).await;
 }
 
 #[tokio::test]
 async fn alipay_codes_and_sub_codes() {
     use Class::*;
-    let w = world().await;
     let rows = [
         ("20000", Unknown),
         ("20001", Config),
@@ -94,13 +91,12 @@ async fn alipay_codes_and_sub_codes() {
         ("isp.something", Unknown),
         ("99999", Unknown),
     ];
-    check(&rows, &w.sims.alipay, alipay_code, &w).await;
+    check(Channel::Alipay, &rows).await;
 }
 
 #[tokio::test]
 async fn unionpay_resp_codes() {
     use Class::*;
-    let w = world().await;
     // Only refusals before anything reaches the payer are failures; issuer and risk answers
     // (30, 38, 6x but 61) and "debited" codes (42, 74) are settled by the query.
     let rows = [
@@ -127,7 +123,7 @@ async fn unionpay_resp_codes() {
         ("74", Unknown),
         ("99", Unknown),
     ];
-    check(&rows, &w.sims.unionpay, unionpay_code, &w).await;
+    check(Channel::UnionPay, &rows).await;
 }
 
 #[tokio::test]

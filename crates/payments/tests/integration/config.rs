@@ -4,13 +4,22 @@
 use payments::wechat::sign::SignType;
 use payments::{ChannelClients, ConfigError, PaymentsConfig};
 
-const EXAMPLE: &str = r#"
+/// The merchant account both examples' `[wechat]` table starts with (a macro, for `concat!`).
+macro_rules! wechat_account {
+    () => {
+        r#"
 [wechat]
 base_url = "https://api.mch.weixin.qq.com"
 appid = "wx2421b1c4370ec43b"
 mch_id = "10000100"
 api_key = "YizhanSimulatorApiKey0123456789a"
-spbill_create_ip = "10.0.0.21"
+"#
+    };
+}
+
+const EXAMPLE: &str = concat!(
+    wechat_account!(),
+    r#"spbill_create_ip = "10.0.0.21"
 client_identity_pem = "FIXTURES/wechat-apiclient-test.pem"
 pay_timeout_ms = 10000
 
@@ -26,7 +35,8 @@ mer_id = "777290058110048"
 secure_key = "YizhanSimulatorSecureKey"
 connect_timeout_ms = 2000
 request_timeout_ms = 6000
-"#;
+"#
+);
 
 fn example() -> PaymentsConfig {
     let keys = env!("CARGO_MANIFEST_DIR").to_string() + "/../../config/sim-keys";
@@ -139,16 +149,13 @@ impl SplitCert {
     }
 }
 
-const SPLIT: &str = r#"
-[wechat]
-base_url = "https://api.mch.weixin.qq.com"
-appid = "wx2421b1c4370ec43b"
-mch_id = "10000100"
-api_key = "YizhanSimulatorApiKey0123456789a"
-client_cert_pem = "DIR/apiclient_cert.pem"
+const SPLIT: &str = concat!(
+    wechat_account!(),
+    r#"client_cert_pem = "DIR/apiclient_cert.pem"
 client_key_pem = "DIR/apiclient_key.pem"
 sign_type = "MD5"
-"#;
+"#
+);
 
 #[test]
 fn the_certificate_and_key_as_the_two_files_wechat_issues() {

@@ -60,6 +60,29 @@ fn config(url: &str) -> PaymentsConfig {
     }
 }
 
+/// A peer that answers every request with the body last given to [`Peer::answer`], and clients of
+/// all three channels configured against it.
+struct Peer {
+    body: Canned,
+    clients: ChannelClients,
+    _served: simkit::Served,
+}
+
+impl Peer {
+    async fn start() -> Peer {
+        let body: Canned = Arc::default();
+        let router = Router::new().fallback(canned).with_state(body.clone());
+        let served = simkit::serve(TcpListener::bind("127.0.0.1:0").await.unwrap(), router).unwrap();
+        let clients = ChannelClients::new(&config(&served.url())).unwrap();
+        Peer { body, clients, _served: served }
+    }
+
+    /// From now on, the peer answers `bytes`.
+    fn answer(&self, bytes: Vec<u8>) {
+        *self.body.lock().unwrap() = bytes;
+    }
+}
+
 fn bodies() -> Vec<(&'static str, Vec<u8>)> {
     let deep_json = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
     vec![
@@ -87,14 +110,12 @@ fn bodies() -> Vec<(&'static str, Vec<u8>)> {
 
 #[tokio::test]
 async fn every_hostile_body_is_unknown_on_every_call() {
-    let body: Canned = Arc::default();
-    let router = Router::new().fallback(canned).with_state(body.clone());
-    let served = simkit::serve(TcpListener::bind("127.0.0.1:0").await.unwrap(), router).unwrap();
-    let clients = ChannelClients::new(&config(&served.url())).unwrap();
+    let peer = Peer::start().await;
+    let clients = &peer.clients;
     let order = common::order();
     let refund = common::refund_request(&order, 100, 100);
     for (name, bytes) in bodies() {
-        *body.lock().unwrap() = bytes;
+        peer.answer(bytes);
         for code in [common::wechat_code(), common::alipay_code(), common::unionpay_code()] {
             let channel = code.channel();
             let pay = clients.pay(&common::pay_request(&order, code, 100)).await;
@@ -196,17 +217,15 @@ fn signed_about_another_order() -> Vec<(&'static str, Vec<u8>)> {
 
 #[tokio::test]
 async fn a_signed_reply_about_another_order_is_a_mismatch_never_paid() {
-    let body: Canned = Arc::default();
-    let router = Router::new().fallback(canned).with_state(body.clone());
-    let served = simkit::serve(TcpListener::bind("127.0.0.1:0").await.unwrap(), router).unwrap();
-    let clients = ChannelClients::new(&config(&served.url())).unwrap();
+    let peer = Peer::start().await;
+    let clients = &peer.clients;
     let order = common::order();
     for ((name, bytes), code) in signed_about_another_order().into_iter().zip([
         common::wechat_code(),
         common::alipay_code(),
         common::unionpay_code(),
     ]) {
-        *body.lock().unwrap() = bytes;
+        peer.answer(bytes);
         let channel = code.channel();
         let pay = clients.pay(&common::pay_request(&order, code, 100)).await;
         assert!(

@@ -4,8 +4,9 @@
 use crate::common;
 
 use common::{
-    call, count, later_at, order, paid, pay_request, pay_unknown, pay_with_fault, refund_request,
-    wechat_code, world, world_with,
+    call, count, order, paid, paid_at_once, paid_to_refund, pay_request, pay_unknown, pay_with_fault,
+    pin_comes_later, refund_after_lost_reply, refund_is_refused, reuse_is_refused, reverse_gives_back,
+    reversed_while_waiting, wechat_code, world, world_with,
 };
 use kiosk_core::{Channel, FailKind, PayReply, QueryReply, RefundQueryReply, RefundReply, ReverseReply};
 use payments::sim::{LedgerKind, RefundEnding};
@@ -14,13 +15,9 @@ use simkit::Fault;
 #[tokio::test]
 async fn pays_and_query_confirms_the_same_transaction() {
     let w = world().await;
-    let order = order();
-    let PayReply::Paid { channel_txn } = w.clients.pay(&pay_request(&order, wechat_code(), 8650)).await
-    else {
-        panic!("expected Paid");
-    };
+    let (order, channel_txn) = paid_at_once(&w, Channel::WeChat, 8650).await;
     assert_eq!(
-        w.clients.query(Channel::WeChat, &call(&order, 8650)).await,
+        w.query(Channel::WeChat, &order, 8650).await,
         QueryReply::Paid { channel_txn: channel_txn.clone() }
     );
     let ledger = w.sims.wechat.ledger();
@@ -34,29 +31,17 @@ async fn pays_and_query_confirms_the_same_transaction() {
 #[tokio::test]
 async fn userpaying_then_the_pin_arrives_and_query_sees_paid() {
     let w = world().await;
-    let (order, reply) = pay_with_fault(&w, Channel::WeChat, Fault::UserPaying { ms: Some(150) }, 100).await;
-    assert_eq!(reply, PayReply::AwaitingPin);
-    assert_eq!(w.clients.query(Channel::WeChat, &call(&order, 100)).await, QueryReply::Waiting);
-    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    assert!(matches!(w.clients.query(Channel::WeChat, &call(&order, 100)).await, QueryReply::Paid { .. }));
+    assert_eq!(pin_comes_later(&w, Channel::WeChat, 100, 150, 200).await, PayReply::AwaitingPin);
     assert_eq!(count(&w.sims.wechat.ledger(), LedgerKind::Charge), 1);
 }
 
 #[tokio::test]
 async fn never_entered_pin_is_closed_by_reverse_and_a_late_pin_cannot_pay() {
     let w = world().await;
-    let (order, reply) = pay_with_fault(&w, Channel::WeChat, Fault::UserPaying { ms: None }, 100).await;
-    assert_eq!(reply, PayReply::AwaitingPin);
     // Closed. A reversed order is REVOKED, paid or not, and without time_end nothing says which.
-    assert_eq!(
-        w.clients.reverse(Channel::WeChat, &call(&order, 100), later_at()).await,
-        ReverseReply::Done { refunded: None }
-    );
-    assert!(!w.sims.wechat.enter_pin(order.as_str()), "a late PIN must not pay a reversed order");
-    assert_eq!(
-        w.clients.query(Channel::WeChat, &call(&order, 100)).await,
-        QueryReply::Closed { code: "REVOKED".into() }
-    );
+    let revoked = QueryReply::Closed { code: "REVOKED".into() };
+    let (_, reply) = reversed_while_waiting(&w, Channel::WeChat, 100, None, revoked).await;
+    assert_eq!(reply, PayReply::AwaitingPin);
     let ledger = w.sims.wechat.ledger();
     assert_eq!(count(&ledger, LedgerKind::Charge), 0);
     assert_eq!(count(&ledger, LedgerKind::Closed), 1);
@@ -67,14 +52,10 @@ async fn reversing_a_paid_order_gives_the_money_back_but_only_time_end_says_so()
     // WeChat's REVOKED reply need not carry time_end (the simulator's default): the reverse is
     // done, but whether money had been taken is not said. It used to say "not charged".
     let w = world().await;
-    let order = order();
-    assert!(matches!(w.clients.pay(&pay_request(&order, wechat_code(), 300)).await, PayReply::Paid { .. }));
+    let (order, _) = paid_at_once(&w, Channel::WeChat, 300).await;
+    assert_eq!(w.reverse(Channel::WeChat, &order, 300).await, ReverseReply::Done { refunded: None });
     assert_eq!(
-        w.clients.reverse(Channel::WeChat, &call(&order, 300), later_at()).await,
-        ReverseReply::Done { refunded: None }
-    );
-    assert_eq!(
-        w.clients.reverse(Channel::WeChat, &call(&order, 300), later_at()).await,
+        w.reverse(Channel::WeChat, &order, 300).await,
         ReverseReply::Done { refunded: None },
         "idempotent"
     );
@@ -82,41 +63,28 @@ async fn reversing_a_paid_order_gives_the_money_back_but_only_time_end_says_so()
 
     // When the REVOKED reply does carry the payment time, the money is known to have gone back.
     let w = world_with(|c| c.wechat.revoked_time_end = true).await;
-    let order = common::order();
-    assert!(matches!(w.clients.pay(&pay_request(&order, wechat_code(), 300)).await, PayReply::Paid { .. }));
-    assert_eq!(
-        w.clients.reverse(Channel::WeChat, &call(&order, 300), later_at()).await,
-        ReverseReply::Done { refunded: Some(true) }
-    );
-    assert_eq!(count(&w.sims.wechat.ledger(), LedgerKind::Reversal), 1);
+    let (order, _) = paid_at_once(&w, Channel::WeChat, 300).await;
+    reverse_gives_back(&w, Channel::WeChat, &order, 300).await;
 }
 
 #[tokio::test]
 async fn a_reverse_whose_follow_up_query_fails_is_retried_not_guessed_unpaid() {
     let w = world_with(|c| c.wechat.revoked_time_end = true).await;
-    let order = order();
-    assert!(matches!(w.clients.pay(&pay_request(&order, wechat_code(), 300)).await, PayReply::Paid { .. }));
+    let (order, _) = paid_at_once(&w, Channel::WeChat, 300).await;
     w.sims.wechat.faults().inject("query", Fault::Status { code: 503 }, 1);
-    let first = w.clients.reverse(Channel::WeChat, &call(&order, 300), later_at()).await;
+    let first = w.reverse(Channel::WeChat, &order, 300).await;
     assert!(matches!(first, ReverseReply::Retry { .. }), "{first:?}");
     // The money went back on the first call; the retry (idempotent) now learns it.
-    assert_eq!(
-        w.clients.reverse(Channel::WeChat, &call(&order, 300), later_at()).await,
-        ReverseReply::Done { refunded: Some(true) }
-    );
-    assert_eq!(count(&w.sims.wechat.ledger(), LedgerKind::Reversal), 1);
+    reverse_gives_back(&w, Channel::WeChat, &order, 300).await;
     // Like real WeChat, the reversed paid order is REVOKED, not REFUND: closed, never "unpaid".
-    assert_eq!(
-        w.clients.query(Channel::WeChat, &call(&order, 300)).await,
-        QueryReply::Closed { code: "REVOKED".into() }
-    );
+    assert_eq!(w.query(Channel::WeChat, &order, 300).await, QueryReply::Closed { code: "REVOKED".into() });
 }
 
 #[tokio::test]
 async fn reply_lost_after_commit_is_unknown_and_query_finds_it_paid() {
     let w = world().await;
     let order = pay_unknown(&w, Channel::WeChat, Fault::DropReply, 100).await;
-    assert!(matches!(w.clients.query(Channel::WeChat, &call(&order, 100)).await, QueryReply::Paid { .. }));
+    assert!(matches!(w.query(Channel::WeChat, &order, 100).await, QueryReply::Paid { .. }));
     assert_eq!(count(&w.sims.wechat.ledger(), LedgerKind::Charge), 1);
 }
 
@@ -124,12 +92,9 @@ async fn reply_lost_after_commit_is_unknown_and_query_finds_it_paid() {
 async fn request_lost_is_unknown_and_query_finds_nothing() {
     let w = world().await;
     let order = pay_unknown(&w, Channel::WeChat, Fault::DropRequest, 100).await;
-    assert_eq!(w.clients.query(Channel::WeChat, &call(&order, 100)).await, QueryReply::NotFound);
+    assert_eq!(w.query(Channel::WeChat, &order, 100).await, QueryReply::NotFound);
     // Reverse anyway (F2): a delayed copy of the request can then never succeed.
-    assert_eq!(
-        w.clients.reverse(Channel::WeChat, &call(&order, 100), later_at()).await,
-        ReverseReply::Done { refunded: None }
-    );
+    assert_eq!(w.reverse(Channel::WeChat, &order, 100).await, ReverseReply::Done { refunded: None });
     let late = w.clients.pay(&pay_request(&order, wechat_code(), 100)).await;
     assert!(
         matches!(late, PayReply::Failed { kind: FailKind::Customer, ref code, .. } if code == "ORDERREVERSED"),
@@ -143,7 +108,7 @@ async fn a_reply_with_a_bad_signature_is_unknown_even_though_the_channel_charged
     let w = world().await;
     let (order, reply) = pay_with_fault(&w, Channel::WeChat, Fault::BadSignature, 100).await;
     assert!(matches!(reply, PayReply::Unknown { ref detail } if detail.contains("signature")), "{reply:?}");
-    assert!(matches!(w.clients.query(Channel::WeChat, &call(&order, 100)).await, QueryReply::Paid { .. }));
+    assert!(matches!(w.query(Channel::WeChat, &order, 100).await, QueryReply::Paid { .. }));
 }
 
 #[tokio::test]
@@ -151,7 +116,7 @@ async fn timeouts_and_5xx_are_unknown() {
     let w = world().await;
     let order = order();
     w.sims.wechat.faults().inject("query", Fault::Status { code: 503 }, 1);
-    assert!(matches!(w.clients.query(Channel::WeChat, &call(&order, 100)).await, QueryReply::Unknown { .. }));
+    assert!(matches!(w.query(Channel::WeChat, &order, 100).await, QueryReply::Unknown { .. }));
     w.sims.wechat.faults().inject("pay", Fault::Status { code: 502 }, 1);
     assert!(matches!(
         w.clients.pay(&pay_request(&order, wechat_code(), 100)).await,
@@ -166,12 +131,9 @@ async fn recall_y_means_retry_and_the_next_reverse_succeeds() {
     let (order, _) = pay_with_fault(&w, Channel::WeChat, Fault::UserPaying { ms: None }, 100).await;
     w.sims.wechat.faults().inject("reverse", Fault::RecallRetry, 1);
     assert!(
-        matches!(w.clients.reverse(Channel::WeChat, &call(&order, 100), later_at()).await, ReverseReply::Retry { ref detail } if detail.contains("recall=Y"))
+        matches!(w.reverse(Channel::WeChat, &order, 100).await, ReverseReply::Retry { ref detail } if detail.contains("recall=Y"))
     );
-    assert_eq!(
-        w.clients.reverse(Channel::WeChat, &call(&order, 100), later_at()).await,
-        ReverseReply::Done { refunded: None }
-    );
+    assert_eq!(w.reverse(Channel::WeChat, &order, 100).await, ReverseReply::Done { refunded: None });
 }
 
 #[tokio::test]
@@ -190,11 +152,7 @@ async fn a_payment_code_is_single_use() {
     let w = world().await;
     let code = wechat_code();
     w.clients.pay(&pay_request(&order(), code.clone(), 100)).await;
-    let again = w.clients.pay(&pay_request(&order(), code, 100)).await;
-    assert!(
-        matches!(again, PayReply::Failed { kind: FailKind::Customer, ref code, .. } if code == "AUTH_CODE_ERROR"),
-        "{again:?}"
-    );
+    reuse_is_refused(&w, code, "AUTH_CODE_ERROR").await;
 }
 
 #[tokio::test]
@@ -202,21 +160,15 @@ async fn a_cancelled_pin_dialog_ends_in_payerror() {
     let w = world().await;
     let (order, reply) = pay_with_fault(&w, Channel::WeChat, Fault::UserCancels, 100).await;
     assert_eq!(reply, PayReply::AwaitingPin);
-    assert_eq!(
-        w.clients.query(Channel::WeChat, &call(&order, 100)).await,
-        QueryReply::Failed { code: "PAYERROR".into() }
-    );
+    assert_eq!(w.query(Channel::WeChat, &order, 100).await, QueryReply::Failed { code: "PAYERROR".into() });
 }
 
 #[tokio::test]
 async fn a_replayed_refund_is_one_refund_in_the_ledger() {
     let w = world().await;
-    let order = paid(&w, Channel::WeChat, 500).await;
-    let refund = refund_request(&order, 500, 200);
-    w.sims.wechat.faults().inject("refund", Fault::DropReply, 1);
-    assert!(matches!(w.clients.refund(Channel::WeChat, &refund).await, RefundReply::Unknown { .. }));
-    assert_eq!(w.clients.refund(Channel::WeChat, &refund).await, RefundReply::Accepted);
-    assert_eq!(w.clients.refund(Channel::WeChat, &refund).await, RefundReply::Accepted);
+    let (order, refund) = paid_to_refund(&w, Channel::WeChat, 500, 200).await;
+    let twice = [RefundReply::Accepted, RefundReply::Accepted];
+    refund_after_lost_reply(&w, Channel::WeChat, &refund, &twice).await;
     let refunds: Vec<_> =
         w.sims.wechat.ledger().into_iter().filter(|e| e.kind == LedgerKind::Refund).collect();
     assert_eq!(refunds.len(), 1);
@@ -224,20 +176,13 @@ async fn a_replayed_refund_is_one_refund_in_the_ledger() {
         (refunds[0].amount.0, refunds[0].refund_no.as_deref()),
         (200, Some(refund.refund_no.as_str()))
     );
-    assert!(matches!(
-        w.clients.query(Channel::WeChat, &call(&order, 500)).await,
-        QueryReply::PaidThenRefunded { .. }
-    ));
+    assert!(matches!(w.query(Channel::WeChat, &order, 500).await, QueryReply::PaidThenRefunded { .. }));
 }
 
 #[tokio::test]
 async fn a_refund_of_an_unknown_order_is_refused() {
     let w = world().await;
-    let order = order();
-    assert!(matches!(
-        w.clients.refund(Channel::WeChat, &refund_request(&order, 100, 100)).await,
-        RefundReply::Refused { .. }
-    ));
+    refund_is_refused(&w, Channel::WeChat, &order(), 100, 100).await;
 }
 
 #[tokio::test]
@@ -257,8 +202,7 @@ async fn a_wrong_api_key_is_refused_by_the_channel_and_never_trusted() {
 #[tokio::test]
 async fn a_refund_is_accepted_then_processing_then_refunded() {
     let w = world_with(|c| c.wechat.refund_pending_queries = 1).await;
-    let order = paid(&w, Channel::WeChat, 500).await;
-    let refund = refund_request(&order, 500, 200);
+    let (_, refund) = paid_to_refund(&w, Channel::WeChat, 500, 200).await;
     assert_eq!(w.clients.refund_status(Channel::WeChat, &refund).await, RefundQueryReply::NotFound);
     // SUCCESS of the refund call only means "accepted": the money is not back yet.
     assert_eq!(w.clients.refund(Channel::WeChat, &refund).await, RefundReply::Accepted);
@@ -275,9 +219,8 @@ async fn a_refund_is_accepted_then_processing_then_refunded() {
 async fn a_refund_can_end_in_change_or_refundclose_and_gives_nothing_back() {
     let w = world().await;
     for (ending, code) in [(RefundEnding::Change, "CHANGE"), (RefundEnding::RefundClose, "REFUNDCLOSE")] {
-        let order = paid(&w, Channel::WeChat, 500).await;
+        let (_, refund) = paid_to_refund(&w, Channel::WeChat, 500, 500).await;
         w.sims.wechat.end_next_refund(ending);
-        let refund = refund_request(&order, 500, 500);
         assert_eq!(w.clients.refund(Channel::WeChat, &refund).await, RefundReply::Accepted);
         assert_eq!(
             w.clients.refund_status(Channel::WeChat, &refund).await,
@@ -290,8 +233,7 @@ async fn a_refund_can_end_in_change_or_refundclose_and_gives_nothing_back() {
 #[tokio::test]
 async fn a_refund_paid_out_after_a_delay_is_pending_until_then() {
     let w = world_with(|c| c.wechat.refund_pending_ms = 150).await;
-    let order = paid(&w, Channel::WeChat, 500).await;
-    let refund = refund_request(&order, 500, 500);
+    let (_, refund) = paid_to_refund(&w, Channel::WeChat, 500, 500).await;
     assert_eq!(w.clients.refund(Channel::WeChat, &refund).await, RefundReply::Accepted);
     assert_eq!(w.clients.refund_status(Channel::WeChat, &refund).await, RefundQueryReply::Pending);
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
@@ -303,12 +245,12 @@ async fn a_query_about_another_amount_is_a_mismatch_and_a_reverse_then_retries()
     let w = world_with(|c| c.wechat.revoked_time_end = true).await;
     let order = paid(&w, Channel::WeChat, 300).await;
     // WeChat reports total_fee 300 for this order; the kiosk's order says 301.
-    let reply = w.clients.query(Channel::WeChat, &call(&order, 301)).await;
+    let reply = w.query(Channel::WeChat, &order, 301).await;
     assert!(
         matches!(reply, QueryReply::Mismatch { ref detail } if detail.contains("total_fee")),
         "{reply:?}"
     );
-    let reverse = w.clients.reverse(Channel::WeChat, &call(&order, 301), later_at()).await;
+    let reverse = w.reverse(Channel::WeChat, &order, 301).await;
     assert!(
         matches!(reverse, ReverseReply::Retry { ref detail } if detail.contains("another order")),
         "{reverse:?}"
@@ -333,7 +275,7 @@ async fn md5_signing_is_used_both_ways_when_configured() {
 #[tokio::test]
 async fn the_admin_route_queues_how_the_next_refund_ends() {
     let w = world().await;
-    let order = paid(&w, Channel::WeChat, 500).await;
+    let (_, refund) = paid_to_refund(&w, Channel::WeChat, 500, 100).await;
     let queued = reqwest::Client::new()
         .post(format!("{}/admin/refund-ending", w.sims.wechat.url()))
         .json(&serde_json::json!({ "ending": "REFUNDCLOSE" }))
@@ -341,7 +283,6 @@ async fn the_admin_route_queues_how_the_next_refund_ends() {
         .await
         .unwrap();
     assert!(queued.status().is_success());
-    let refund = refund_request(&order, 500, 100);
     assert_eq!(w.clients.refund(Channel::WeChat, &refund).await, RefundReply::Accepted);
     assert_eq!(
         w.clients.refund_status(Channel::WeChat, &refund).await,

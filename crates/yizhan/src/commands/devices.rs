@@ -54,15 +54,13 @@ pub async fn run(backend: &Backend, config: &KioskConfig) -> ExitCode {
     }
     if let Some(idcard) = &devices.idcard {
         let status = idcard.driver.lock().await.device_status().await;
-        println!("idcard    {:<10} media {:?}", status.device.xfs_name(), status.media);
-        required_missing |= idcard.required && !status.is_ready();
+        required_missing |= card_reader_line("idcard", &status, idcard.required);
     } else {
         println!("idcard    not configured");
     }
     if let Some(iccard) = &devices.iccard {
         let status = iccard.driver.lock().await.device_status().await;
-        println!("iccard    {:<10} media {:?}", status.device.xfs_name(), status.media);
-        required_missing |= iccard.required && !status.is_ready();
+        required_missing |= card_reader_line("iccard", &status, iccard.required);
     } else {
         println!("iccard    not configured");
     }
@@ -107,6 +105,13 @@ pub async fn run(backend: &Backend, config: &KioskConfig) -> ExitCode {
     } else {
         ExitCode::SUCCESS
     }
+}
+
+/// An ID or IC card reader's line: its state and the card in it. Whether it is required but not
+/// ready.
+fn card_reader_line<D>(name: &str, status: &device::DeviceStatus<D>, required: bool) -> bool {
+    println!("{name:<9} {:<10} media {:?}", status.device.xfs_name(), status.media);
+    required && !status.is_ready()
 }
 
 /// The configured ports under /dev/yizhan/ that are missing, each explained (none with simulated

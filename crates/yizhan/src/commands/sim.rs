@@ -73,58 +73,44 @@ pub fn kiosk_config_for(sims: &EmbeddedSims, divisor: u32) -> String {
     if let Some(w) = &payments.wechat {
         let _ = writeln!(
             out,
-            "[payments.wechat]\nbase_url = {:?}\nappid = {:?}\nmch_id = {:?}\napi_key = {:?}\n\
-             connect_timeout_ms = {}\nrequest_timeout_ms = {}\npay_timeout_ms = {}\n{}",
+            "[payments.wechat]\nbase_url = {:?}\nappid = {:?}\nmch_id = {:?}\napi_key = {:?}\n{}",
             w.base_url,
             w.appid,
             w.mch_id,
             w.api_key.expose_secret(),
-            w.connect_timeout_ms,
-            w.request_timeout_ms,
-            w.pay_timeout_ms,
-            fee_line(w.fee_rate_ppm)
+            timing_lines(w.connect_timeout_ms, w.request_timeout_ms, Some(w.pay_timeout_ms), w.fee_rate_ppm)
         );
     }
     if let Some(a) = &payments.alipay {
         let _ = writeln!(
             out,
             "[payments.alipay]\nbase_url = {:?}\napp_id = {:?}\napp_private_key_path = {:?}\n\
-             alipay_public_key_path = {:?}\nconnect_timeout_ms = {}\nrequest_timeout_ms = {}\npay_timeout_ms = {}\n{}",
+             alipay_public_key_path = {:?}\n{}",
             a.base_url,
             a.app_id,
             absolute(&a.app_private_key_path),
             absolute(&a.alipay_public_key_path),
-            a.connect_timeout_ms,
-            a.request_timeout_ms,
-            a.pay_timeout_ms,
-            fee_line(a.fee_rate_ppm)
+            timing_lines(a.connect_timeout_ms, a.request_timeout_ms, Some(a.pay_timeout_ms), a.fee_rate_ppm)
         );
     }
     if let Some(u) = &payments.unionpay {
         let _ = writeln!(
             out,
-            "[payments.unionpay]\nbase_url = {:?}\nmer_id = {:?}\nsecure_key = {:?}\n\
-             connect_timeout_ms = {}\nrequest_timeout_ms = {}\npay_timeout_ms = {}\n{}",
+            "[payments.unionpay]\nbase_url = {:?}\nmer_id = {:?}\nsecure_key = {:?}\n{}",
             u.base_url,
             u.mer_id,
             u.secure_key.expose_secret(),
-            u.connect_timeout_ms,
-            u.request_timeout_ms,
-            u.pay_timeout_ms,
-            fee_line(u.fee_rate_ppm)
+            timing_lines(u.connect_timeout_ms, u.request_timeout_ms, Some(u.pay_timeout_ms), u.fee_rate_ppm)
         );
     }
     if let Some(c) = &payments.card_acquirer {
         let _ = writeln!(
             out,
-            "[payments.card_acquirer]\nbase_url = {:?}\nmerchant_id = {:?}\nkey = {:?}\n\
-             connect_timeout_ms = {}\nrequest_timeout_ms = {}\n{}",
+            "[payments.card_acquirer]\nbase_url = {:?}\nmerchant_id = {:?}\nkey = {:?}\n{}",
             c.base_url,
             c.merchant_id,
             c.key.expose_secret(),
-            c.connect_timeout_ms,
-            c.request_timeout_ms,
-            fee_line(c.fee_rate_ppm)
+            timing_lines(c.connect_timeout_ms, c.request_timeout_ms, None, c.fee_rate_ppm)
         );
     }
     let entries =
@@ -133,17 +119,27 @@ pub fn kiosk_config_for(sims: &EmbeddedSims, divisor: u32) -> String {
         if let Some(e) = entry {
             let _ = writeln!(
                 out,
-                "[billers.{name}]\nbase_url = {:?}\nkey = {:?}\nconnect_timeout_ms = {}\nrequest_timeout_ms = {}\n",
-                e.base_url, e.key, e.connect_timeout_ms, e.request_timeout_ms
+                "[billers.{name}]\nbase_url = {:?}\nkey = {:?}\n{}",
+                e.base_url,
+                e.key,
+                timing_lines(e.connect_timeout_ms, e.request_timeout_ms, None, None)
             );
         }
     }
     out
 }
 
-/// The merchant account's fee rate, when the simulator states one (reconciliation checks it).
-fn fee_line(ppm: Option<u32>) -> String {
-    ppm.map(|ppm| format!("fee_rate_ppm = {ppm}\n")).unwrap_or_default()
+/// The lines a client's table ends with: its timeouts (a pay timeout where the client has one),
+/// then the merchant account's fee rate when the simulator states one (reconciliation checks it).
+fn timing_lines(connect_ms: u64, request_ms: u64, pay_ms: Option<u64>, fee_ppm: Option<u32>) -> String {
+    let mut lines = format!("connect_timeout_ms = {connect_ms}\nrequest_timeout_ms = {request_ms}\n");
+    if let Some(pay_ms) = pay_ms {
+        let _ = writeln!(lines, "pay_timeout_ms = {pay_ms}");
+    }
+    if let Some(ppm) = fee_ppm {
+        let _ = writeln!(lines, "fee_rate_ppm = {ppm}");
+    }
+    lines
 }
 
 fn absolute(path: &Path) -> String {

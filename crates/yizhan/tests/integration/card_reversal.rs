@@ -50,6 +50,18 @@ pub(crate) async fn a_sale_left_in_doubt(kiosk: &TestKiosk, fen: i64) -> Payment
     a
 }
 
+/// A new kiosk whose first card sale is left in doubt (`a_sale_left_in_doubt`), and that sale.
+async fn kiosk_with_a_sale_in_doubt(fen: i64) -> (TestKiosk, Payment) {
+    let kiosk = TestKiosk::start().await;
+    let a = a_sale_left_in_doubt(&kiosk, fen).await;
+    (kiosk, a)
+}
+
+/// The next bank card customer pays `fen` of a fresh water bill.
+pub(crate) async fn next_card_customer(kiosk: &TestKiosk, fen: i64) -> Payment {
+    pay_by_card(kiosk, fen, async |_: &str| {}).await
+}
+
 fn journal_files(dir: &std::path::Path) -> Vec<String> {
     let mut found = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
@@ -74,9 +86,8 @@ async fn steps(kiosk: &TestKiosk, id: &str) -> Vec<(String, String)> {
 
 #[tokio::test]
 async fn a_lost_card_sale_is_reversed_as_its_own_transitions_before_the_next_customer_pays() {
-    let kiosk = TestKiosk::start().await;
+    let (kiosk, a) = kiosk_with_a_sale_in_doubt(4_680).await;
     let sim = terminal_sim(&kiosk);
-    let a = a_sale_left_in_doubt(&kiosk, 4_680).await;
     let a_id = a.id().to_string();
     assert_eq!(sim.entry(&a_id).net(), Fen(4_680), "charged, and nothing sent back yet");
 
@@ -91,7 +102,7 @@ async fn a_lost_card_sale_is_reversed_as_its_own_transitions_before_the_next_cus
 
     // The next customer comes long before A's scheduled check: A's reversal goes out first, as
     // A's own check, and then B pays.
-    let b = pay_by_card(&kiosk, 1_200, async |_: &str| {}).await;
+    let b = next_card_customer(&kiosk, 1_200).await;
     assert_eq!(b.state, State::Done);
     assert_eq!(sim.reversals_seen(), vec![a_id.clone()], "A's reversal, once");
     let e = sim.entry(&a_id);
@@ -121,16 +132,15 @@ async fn a_lost_card_sale_is_reversed_as_its_own_transitions_before_the_next_cus
 
 #[tokio::test]
 async fn while_the_terminal_cannot_answer_a_reversal_the_next_card_customer_is_refused_uncharged() {
-    let kiosk = TestKiosk::start().await;
+    let (kiosk, a) = kiosk_with_a_sale_in_doubt(4_680).await;
     let sim = terminal_sim(&kiosk);
-    let a = a_sale_left_in_doubt(&kiosk, 4_680).await;
     let a_id = a.id().to_string();
     let parked_steps = steps(&kiosk, &a_id).await.len();
 
     // The link still garbles every frame: A's reversal is tried first (A's own check, parked
     // again), and B is refused before anything is sent for them.
     sim.set_nak_all(true);
-    let b = pay_by_card(&kiosk, 1_200, async |_: &str| {}).await;
+    let b = next_card_customer(&kiosk, 1_200).await;
     sim.set_nak_all(false);
     let State::PayFailed { kind, code, .. } = &b.state else { panic!("{:?}", b.state) };
     assert_eq!((*kind, code.as_str()), (FailKind::Config, "REVERSAL_PENDING"));
@@ -143,21 +153,13 @@ async fn while_the_terminal_cannot_answer_a_reversal_the_next_card_customer_is_r
     assert_eq!(sim.entry(&a_id).net(), Fen(4_680), "nothing reached the terminal");
 
     // The background settler checks A when its SUSPENSE check comes due: A's own reverse.
-    let mut settled = kiosk.runtime().load(&a_id).await.unwrap();
-    for _ in 0..200 {
-        kiosk.runtime().settle_due(&Quiet).await.unwrap();
-        settled = kiosk.runtime().load(&a_id).await.unwrap();
-        if !matches!(settled.state, State::Suspense { .. }) {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let settled = kiosk.settle_until(&a_id, |p| !matches!(p.state, State::Suspense { .. })).await;
     assert_eq!(settled.state, State::Reversed { refunded: Some(true) });
     assert_eq!(sim.reversals_seen(), vec![a_id.clone()]);
     assert!(kiosk.runtime().journal.card_terminal().armed().await.unwrap().is_empty());
 
     // And the next customer pays.
-    let c = pay_by_card(&kiosk, 1_200, async |_: &str| {}).await;
+    let c = next_card_customer(&kiosk, 1_200).await;
     assert_eq!(c.state, State::Done);
     assert_eq!(sim.entry(c.id()).charges, 1);
     kiosk.verify_chain().await;
@@ -165,9 +167,7 @@ async fn while_the_terminal_cannot_answer_a_reversal_the_next_card_customer_is_r
 
 #[tokio::test]
 async fn an_armed_reversal_of_a_payment_staff_settled_is_closed_not_sent() {
-    let kiosk = TestKiosk::start().await;
-    let sim = terminal_sim(&kiosk);
-    let a = a_sale_left_in_doubt(&kiosk, 2_300).await;
+    let (kiosk, a) = kiosk_with_a_sale_in_doubt(2_300).await;
     let a_id = a.id().to_string();
     // Staff find the charge on the statement and see the bill credited by hand: delivered.
     let event = Event::StaffResolved {
@@ -188,8 +188,9 @@ async fn an_armed_reversal_of_a_payment_staff_settled_is_closed_not_sent() {
 
     // The next bank card customer: the runtime closes A's record against A, sends nothing for
     // it, and the sale goes through.
-    let b = pay_by_card(&kiosk, 900, async |_: &str| {}).await;
+    let b = next_card_customer(&kiosk, 900).await;
     assert_eq!(b.state, State::Done);
+    let sim = terminal_sim(&kiosk);
     assert!(sim.reversals_seen().is_empty(), "a delivered payment's money is never clawed back");
     assert_eq!(sim.entry(&a_id).net(), Fen(2_300));
     let record = kiosk.runtime().journal.card_terminal().reversal(&a_id).await.unwrap().unwrap();

@@ -3,7 +3,7 @@
 
 use crate::support;
 
-use kiosk_core::{Fen, PayReply, State, Utility};
+use kiosk_core::{Fen, PayReply, Payment, PaymentCode, State, Utility};
 use support::*;
 use yizhan::runtime::{Quiet, RuntimeError};
 
@@ -24,13 +24,7 @@ async fn happy_path_each_channel_pays_once_and_writes_off_once() {
 #[tokio::test]
 async fn f1_reply_lost_after_the_channel_committed_is_found_by_query() {
     let kiosk = TestKiosk::start().await;
-    let account = kiosk.account(Utility::Power, 12680);
-    let code = wechat_code();
-    kiosk.channel(&code).faults().inject("pay", Fault::DropReply, 1);
-    let payment = kiosk.pay(Utility::Power, &account, code.clone()).await;
-    assert_eq!(payment.state, State::Done);
-    let (charges, _, _) = kiosk.channel_money(&code, payment.id());
-    assert_eq!(charges, [Fen(12680)], "exactly one charge, no second pay with a new order number");
+    let payment = paid_once_through(&kiosk, Utility::Power, 12680, &wechat_code(), Fault::DropReply).await;
     assert_eq!(kiosk.write_offs(Utility::Power, &payment.order.lines[0].biller_ref), 1);
 }
 
@@ -71,22 +65,15 @@ async fn f2_request_lost_before_the_channel_saw_it_closes_the_order() {
 #[tokio::test]
 async fn f3_pin_entered_before_the_deadline_is_paid() {
     let kiosk = TestKiosk::start().await;
-    let account = kiosk.account(Utility::Gas, 4560);
-    let code = wechat_code();
     // 25 s of a 45 s window, scaled by 100.
-    kiosk.channel(&code).faults().inject("pay", Fault::UserPaying { ms: Some(250) }, 1);
-    let payment = kiosk.pay(Utility::Gas, &account, code.clone()).await;
-    assert_eq!(payment.state, State::Done);
-    assert_eq!(kiosk.channel_money(&code, payment.id()).0, [Fen(4560)]);
+    paid_once_through(&kiosk, Utility::Gas, 4560, &wechat_code(), Fault::UserPaying { ms: Some(250) }).await;
 }
 
 #[tokio::test]
 async fn f4_pin_never_entered_is_reversed_and_a_late_pin_cannot_pay() {
     let kiosk = TestKiosk::start().await;
-    let account = kiosk.account(Utility::Gas, 4560);
     let code = wechat_code();
-    kiosk.channel(&code).faults().inject("pay", Fault::UserPaying { ms: None }, 1);
-    let payment = kiosk.pay(Utility::Gas, &account, code.clone()).await;
+    let payment = kiosk.pay_with_fault(Utility::Gas, 4560, &code, Fault::UserPaying { ms: None }).await;
     // WeChat reports a reversed order REVOKED whether or not it had been paid, and time_end
     // need not say which: the customer is told "any amount taken has been returned".
     assert_eq!(payment.state, State::Reversed { refunded: None });
@@ -174,40 +161,26 @@ async fn f13_resend_of_a_paid_order_is_paid_not_failed() {
 #[tokio::test]
 async fn f14_alipay_service_unavailable_then_query_success() {
     let kiosk = TestKiosk::start().await;
-    let account = kiosk.account(Utility::Water, 3150);
-    let code = alipay_code();
     // The trade went through, but the gateway answered 20000 (service unavailable).
-    kiosk.channel(&code).faults().inject("pay", Fault::ErrorAfterCommit { code: "20000".into() }, 1);
-    let payment = kiosk.pay(Utility::Water, &account, code.clone()).await;
-    assert_eq!(payment.state, State::Done);
-    let transitions = kiosk.runtime().journal.transitions(payment.id()).await.unwrap();
-    assert!(transitions.iter().any(|t| t.to_state == "PAY_PENDING"), "20000 is unknown, then a query");
-    assert_eq!(kiosk.channel_money(&code, payment.id()).0, [Fen(3150)]);
+    let unavailable = Fault::ErrorAfterCommit { code: "20000".into() };
+    let payment = paid_once_through(&kiosk, Utility::Water, 3150, &alipay_code(), unavailable).await;
+    assert!(went_through(&kiosk, &payment, "PAY_PENDING").await, "20000 is unknown, then a query");
     assert_eq!(kiosk.write_offs(Utility::Water, &payment.order.lines[0].biller_ref), 1);
 }
 
 #[tokio::test]
 async fn wechat_systemerror_after_commit_is_unknown_then_paid() {
     let kiosk = TestKiosk::start().await;
-    let account = kiosk.account(Utility::Gas, 3870);
-    let code = wechat_code();
-    kiosk.channel(&code).faults().inject("pay", Fault::ErrorAfterCommit { code: "SYSTEMERROR".into() }, 1);
-    let payment = kiosk.pay(Utility::Gas, &account, code.clone()).await;
-    assert_eq!(payment.state, State::Done);
-    assert_eq!(kiosk.channel_money(&code, payment.id()).0, [Fen(3870)]);
+    let system_error = Fault::ErrorAfterCommit { code: "SYSTEMERROR".into() };
+    paid_once_through(&kiosk, Utility::Gas, 3870, &wechat_code(), system_error).await;
 }
 
 #[tokio::test]
 async fn f18_a_reply_with_a_bad_signature_is_no_reply() {
     let kiosk = TestKiosk::start().await;
     for code in [wechat_code(), alipay_code(), unionpay_code()] {
-        let account = kiosk.account(Utility::Water, 3150);
-        kiosk.channel(&code).faults().inject("pay", Fault::BadSignature, 1);
-        let payment = kiosk.pay(Utility::Water, &account, code.clone()).await;
-        assert_eq!(payment.state, State::Done, "{:?}", code.channel());
-        let transitions = kiosk.runtime().journal.transitions(payment.id()).await.unwrap();
-        assert!(transitions.iter().any(|t| t.to_state == "PAY_PENDING"), "went through a query");
-        assert_eq!(kiosk.channel_money(&code, payment.id()).0, [Fen(3150)]);
+        let payment = paid_once_through(&kiosk, Utility::Water, 3150, &code, Fault::BadSignature).await;
+        assert!(went_through(&kiosk, &payment, "PAY_PENDING").await, "went through a query");
     }
 }
 
@@ -239,32 +212,37 @@ async fn the_scheduled_checks_of_a_suspense_payment_print_nothing_more() {
     assert_eq!(slips().await, 1, "the customer's slip");
 
     // The first check comes due (2 min / 100) and the channel still does not answer.
-    let checked_once = settle_until(&kiosk, payment.id(), |p| p.suspense_checks >= 1).await;
+    let checked_once = kiosk.settle_until(payment.id(), |p| p.suspense_checks >= 1).await;
     assert!(matches!(checked_once.state, State::Suspense { .. }), "{:?}", checked_once.state);
     assert_eq!(slips().await, 1, "no second slip for a check that parks it again");
 
     // The next check (10 min / 100) finds the channel answering: the order is closed.
     kiosk.channel(&code).faults().clear();
-    let settled = settle_until(&kiosk, payment.id(), |p| !matches!(p.state, State::Suspense { .. })).await;
+    let settled = kiosk.settle_until(payment.id(), |p| !matches!(p.state, State::Suspense { .. })).await;
     assert!(matches!(settled.state, State::Reversed { .. }), "{:?}", settled.state);
     assert_eq!(slips().await, 1, "nor a receipt for the customer long gone");
     let to = kiosk.runtime().journal.transitions(payment.id()).await.unwrap();
     assert_eq!(to.last().map(|t| t.to_state.as_str()), Some("REVERSED"), "the journal has it all");
 }
 
-/// Runs the background settler until the payment is as `done` says (at most 20 s).
-async fn settle_until(
+/// A new `utility` bill of `fen` paid with `code`, the channel's first answer to the pay being
+/// `fault`: the payment ends DONE, charged exactly once.
+async fn paid_once_through(
     kiosk: &TestKiosk,
-    id: &str,
-    done: impl Fn(&kiosk_core::Payment) -> bool,
-) -> kiosk_core::Payment {
-    for _ in 0..400 {
-        kiosk.runtime().settle_due(&Quiet).await.unwrap();
-        let payment = kiosk.runtime().load(id).await.unwrap();
-        if done(&payment) {
-            return payment;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    panic!("the settler never got there");
+    utility: Utility,
+    fen: i64,
+    code: &PaymentCode,
+    fault: Fault,
+) -> Payment {
+    let payment = kiosk.pay_with_fault(utility, fen, code, fault).await;
+    assert_eq!(payment.state, State::Done, "{:?}", code.channel());
+    let (charges, _, _) = kiosk.channel_money(code, payment.id());
+    assert_eq!(charges, [Fen(fen)], "exactly one charge, no second pay with a new order number");
+    payment
+}
+
+/// Whether the journal shows `payment` reaching `state` on its way.
+async fn went_through(kiosk: &TestKiosk, payment: &Payment, state: &str) -> bool {
+    let transitions = kiosk.runtime().journal.transitions(payment.id()).await.unwrap();
+    transitions.iter().any(|t| t.to_state == state)
 }

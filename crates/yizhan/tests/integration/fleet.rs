@@ -430,11 +430,8 @@ async fn finance_has_the_kiosk_ask_the_biller_again_about_a_write_off_its_file_l
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn finance_has_the_kiosk_give_back_a_charge_it_holds_as_never_taken() {
     let at_hub = SuspenseAtTheHub::paying(async |kiosk: &support::TestKiosk| {
-        let account = kiosk.account(kiosk_core::Utility::Water, 1_990);
-        let code = support::wechat_code();
         let lie = support::Fault::ErrorAfterCommit { code: "NOTENOUGH".into() };
-        kiosk.channel(&code).faults().inject("pay", lie, 1);
-        kiosk.pay(kiosk_core::Utility::Water, &account, code).await
+        kiosk.pay_with_fault(kiosk_core::Utility::Water, 1_990, &support::wechat_code(), lie).await
     })
     .await;
     let (hub, kiosk, payment) = (&at_hub.hub, &at_hub.kiosk, &at_hub.payment);
@@ -507,7 +504,7 @@ async fn finance_has_the_kiosk_give_back_a_charge_it_holds_as_never_taken() {
 /// to reverse: through the terminal, by the armed reversal. Charged once, returned once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_card_sale_in_doubt_settles_from_the_acquirers_settlement_file() {
-    use crate::card_reversal::{a_sale_left_in_doubt, pay_by_card, terminal_sim};
+    use crate::card_reversal::{a_sale_left_in_doubt, next_card_customer, terminal_sim};
     let at_hub = SuspenseAtTheHub::start_with(async |kiosk: &support::TestKiosk| {
         a_sale_left_in_doubt(kiosk, 4_560).await
     })
@@ -563,7 +560,7 @@ async fn a_card_sale_in_doubt_settles_from_the_acquirers_settlement_file() {
     assert_ne!(record.state, journal::CardReversalState::Armed);
 
     // The next card customer pays as usual.
-    let next = pay_by_card(kiosk, 900, async |_: &str| {}).await;
+    let next = next_card_customer(kiosk, 900).await;
     assert_eq!(next.state, kiosk_core::State::Done);
 }
 

@@ -97,6 +97,19 @@ impl TestKiosk {
         panic!("the refund of {} never arrived", payment.id());
     }
 
+    /// Runs the background settler until the payment `id` is as `done` says (at most 20 s).
+    pub async fn settle_until(&self, id: &str, done: impl Fn(&Payment) -> bool) -> Payment {
+        for _ in 0..400 {
+            self.runtime().settle_due(&Quiet).await.unwrap();
+            let payment = self.runtime().load(id).await.unwrap();
+            if done(&payment) {
+                return payment;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("the settler never got {id} there");
+    }
+
     pub fn runtime(&self) -> &Runtime {
         &self.backend.runtime
     }
@@ -143,6 +156,20 @@ impl TestKiosk {
     pub async fn pay(&self, utility: Utility, account: &str, code: PaymentCode) -> Payment {
         let order = self.order(utility, account).await;
         self.runtime().pay_order(order, code, &Quiet).await.unwrap()
+    }
+
+    /// A new `utility` account with `fen` due, paid with `code`; the channel answers the first pay
+    /// as `fault` says.
+    pub async fn pay_with_fault(
+        &self,
+        utility: Utility,
+        fen: i64,
+        code: &PaymentCode,
+        fault: Fault,
+    ) -> Payment {
+        let account = self.account(utility, fen);
+        self.channel(code).faults().inject("pay", fault, 1);
+        self.pay(utility, &account, code.clone()).await
     }
 
     /// payments.md F19: a WeChat payment of a `fen` water bill whose customer never enters the

@@ -3,7 +3,7 @@
 //! SLE4442 pseudo-APDUs of §3.2. A reader without motor: the card is in the slot or not.
 
 use super::card::{SimCardKind, UpdateResult};
-use super::{SimSlot, SlotState as Slot};
+use super::{CcidSim, ReaderSim, SimSlot, SlotState as Slot};
 use crate::ccid::apdu::MemoryApdu;
 use crate::ccid::codec::decode_pc_to_rdr;
 use crate::ccid::frame::*;
@@ -12,7 +12,6 @@ use bytes::BytesMut;
 use device::sim::Served;
 use device::sle4442::MemoryOp;
 use device::Pty;
-use std::path::Path;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// ATR a PC/SC reader reports for an SLE4442 (hardware.md §3.2).
@@ -20,32 +19,14 @@ pub const SLE4442_ATR: [u8; 6] = [0x3B, 0x04, 0xA2, 0x13, 0x10, 0x91];
 /// A T=0 CPU card ATR.
 pub const CPU_ATR: [u8; 11] = [0x3B, 0x6E, 0x00, 0x00, 0x80, 0x31, 0x80, 0x66, 0xB0, 0x84, 0x12];
 
-/// A running simulated CCID reader.
+/// Raw CCID bulk messages, the protocol of a [`CcidSim`].
 #[derive(Debug)]
-pub struct CcidSim {
-    slot: SimSlot,
-    port: Served,
-}
+pub struct CcidProtocol;
 
 impl CcidSim {
     /// Opens a pty and starts answering on it. Must run inside a tokio runtime.
     pub fn start() -> std::io::Result<CcidSim> {
-        let slot = SimSlot::default();
-        let shared = slot.clone();
-        let port = Served::start("ccid", |pty| run(pty, shared))?;
-        Ok(CcidSim { slot, port })
-    }
-
-    /// The port the driver opens.
-    pub fn path(&self) -> &Path {
-        self.port.path()
-    }
-}
-
-impl std::ops::Deref for CcidSim {
-    type Target = SimSlot;
-    fn deref(&self) -> &SimSlot {
-        &self.slot
+        ReaderSim::serving(|slot| Served::start("ccid", |pty| run(pty, slot)))
     }
 }
 

@@ -9,42 +9,23 @@
 //! [`SimCard`]: super::SimCard
 
 use super::card::{SimCardKind, UpdateResult};
-use super::{SimSlot, SlotState};
+use super::{Crt310Sim, ReaderSim, SlotState};
 use device::crt310::sim::{self, wire, Mechanics};
 use device::crt310::{CardPosition, Command, ErrorCode, FrontEntry, MoveTo, ResetMode, SleCommand};
-use device::sim::Served;
 use device::sle4442::MemoryOp;
 use device::FaultPlan;
-use std::path::Path;
 
 /// Firmware string the simulated reader reports on reset.
 pub const FIRMWARE: &str = wire::FIRMWARE;
 
-/// A running simulated CRT-310.
+/// The CRT-310's ACK / ENQ framed commands, the protocol of a [`Crt310Sim`].
 #[derive(Debug)]
-pub struct Crt310Sim {
-    slot: SimSlot,
-    port: Served,
-}
+pub struct Crt310Protocol;
 
 impl Crt310Sim {
     /// Opens a pty and starts answering on it. Must run inside a tokio runtime.
     pub fn start() -> std::io::Result<Crt310Sim> {
-        let slot = SimSlot::default();
-        let port = sim::serve("crt310", slot.shared())?;
-        Ok(Crt310Sim { slot, port })
-    }
-
-    /// The port the driver opens.
-    pub fn path(&self) -> &Path {
-        self.port.path()
-    }
-}
-
-impl std::ops::Deref for Crt310Sim {
-    type Target = SimSlot;
-    fn deref(&self) -> &SimSlot {
-        &self.slot
+        ReaderSim::serving(|slot| sim::serve("crt310", slot.shared()))
     }
 }
 

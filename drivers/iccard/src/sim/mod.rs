@@ -17,13 +17,49 @@ pub mod crt310;
 pub mod meter;
 
 pub use card::{SimCard, SimCardKind, UpdateResult};
-pub use ccid::CcidSim;
-pub use crt310::Crt310Sim;
 pub use meter::{MeterLoad, MeterModel, MeterOutcome};
 
 use crate::crt310::CardPosition;
+use device::sim::Served;
 use device::FaultPlan;
+use std::marker::PhantomData;
+use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
+
+/// A running simulated CRT-310.
+pub type Crt310Sim = ReaderSim<crt310::Crt310Protocol>;
+/// A running simulated CCID reader.
+pub type CcidSim = ReaderSim<ccid::CcidProtocol>;
+
+/// A running simulated reader ([`Crt310Sim`], [`CcidSim`]): its [`SimSlot`], answered on a pty in
+/// the bytes of protocol `P`. It derefs to the slot.
+#[derive(Debug)]
+pub struct ReaderSim<P> {
+    slot: SimSlot,
+    port: Served,
+    protocol: PhantomData<P>,
+}
+
+impl<P> ReaderSim<P> {
+    /// A new empty slot, answered on the pty that `serve` opens for the slot's handle.
+    fn serving(serve: impl FnOnce(SimSlot) -> std::io::Result<Served>) -> std::io::Result<Self> {
+        let slot = SimSlot::default();
+        let port = serve(slot.clone())?;
+        Ok(ReaderSim { slot, port, protocol: PhantomData })
+    }
+
+    /// The port the driver opens.
+    pub fn path(&self) -> &Path {
+        self.port.path()
+    }
+}
+
+impl<P> std::ops::Deref for ReaderSim<P> {
+    type Target = SimSlot;
+    fn deref(&self) -> &SimSlot {
+        &self.slot
+    }
+}
 
 /// Everything a simulated slot holds.
 #[derive(Debug)]
