@@ -24,8 +24,8 @@ impl Utility {
         }
     }
 
-    /// The word customers know from their bills: 水费, 电费, 燃气费.
-    /// 水费, 电费, 燃气费: the bill's name, put into words where it is shown.
+    /// The word customers know from their bills (水费, 电费, 燃气费), put into words where it is
+    /// shown.
     pub fn name(self) -> catalogue::Text {
         match self {
             Utility::Water => catalogue::Text::new("Water"),

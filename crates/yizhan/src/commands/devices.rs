@@ -54,13 +54,13 @@ pub async fn run(backend: &Backend, config: &KioskConfig) -> ExitCode {
     }
     if let Some(idcard) = &devices.idcard {
         let status = idcard.driver.lock().await.device_status().await;
-        required_missing |= card_reader_line("idcard", &status, idcard.required);
+        required_missing |= print_card_reader("idcard", &status, idcard.required);
     } else {
         println!("idcard    not configured");
     }
     if let Some(iccard) = &devices.iccard {
         let status = iccard.driver.lock().await.device_status().await;
-        required_missing |= card_reader_line("iccard", &status, iccard.required);
+        required_missing |= print_card_reader("iccard", &status, iccard.required);
     } else {
         println!("iccard    not configured");
     }
@@ -107,9 +107,9 @@ pub async fn run(backend: &Backend, config: &KioskConfig) -> ExitCode {
     }
 }
 
-/// An ID or IC card reader's line: its state and the card in it. Whether it is required but not
-/// ready.
-fn card_reader_line<D>(name: &str, status: &device::DeviceStatus<D>, required: bool) -> bool {
+/// Prints an ID or IC card reader's line (its state and the card in it); returns whether it is
+/// required but not ready.
+fn print_card_reader<D>(name: &str, status: &device::DeviceStatus<D>, required: bool) -> bool {
     println!("{name:<9} {:<10} media {:?}", status.device.xfs_name(), status.media);
     required && !status.is_ready()
 }

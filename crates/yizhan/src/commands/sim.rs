@@ -78,7 +78,12 @@ pub fn kiosk_config_for(sims: &EmbeddedSims, divisor: u32) -> String {
             w.appid,
             w.mch_id,
             w.api_key.expose_secret(),
-            timing_lines(w.connect_timeout_ms, w.request_timeout_ms, Some(w.pay_timeout_ms), w.fee_rate_ppm)
+            timeouts_and_fee_lines(
+                w.connect_timeout_ms,
+                w.request_timeout_ms,
+                Some(w.pay_timeout_ms),
+                w.fee_rate_ppm
+            )
         );
     }
     if let Some(a) = &payments.alipay {
@@ -90,7 +95,12 @@ pub fn kiosk_config_for(sims: &EmbeddedSims, divisor: u32) -> String {
             a.app_id,
             absolute(&a.app_private_key_path),
             absolute(&a.alipay_public_key_path),
-            timing_lines(a.connect_timeout_ms, a.request_timeout_ms, Some(a.pay_timeout_ms), a.fee_rate_ppm)
+            timeouts_and_fee_lines(
+                a.connect_timeout_ms,
+                a.request_timeout_ms,
+                Some(a.pay_timeout_ms),
+                a.fee_rate_ppm
+            )
         );
     }
     if let Some(u) = &payments.unionpay {
@@ -100,7 +110,12 @@ pub fn kiosk_config_for(sims: &EmbeddedSims, divisor: u32) -> String {
             u.base_url,
             u.mer_id,
             u.secure_key.expose_secret(),
-            timing_lines(u.connect_timeout_ms, u.request_timeout_ms, Some(u.pay_timeout_ms), u.fee_rate_ppm)
+            timeouts_and_fee_lines(
+                u.connect_timeout_ms,
+                u.request_timeout_ms,
+                Some(u.pay_timeout_ms),
+                u.fee_rate_ppm
+            )
         );
     }
     if let Some(c) = &payments.card_acquirer {
@@ -110,7 +125,7 @@ pub fn kiosk_config_for(sims: &EmbeddedSims, divisor: u32) -> String {
             c.base_url,
             c.merchant_id,
             c.key.expose_secret(),
-            timing_lines(c.connect_timeout_ms, c.request_timeout_ms, None, c.fee_rate_ppm)
+            timeouts_and_fee_lines(c.connect_timeout_ms, c.request_timeout_ms, None, c.fee_rate_ppm)
         );
     }
     let entries =
@@ -122,7 +137,7 @@ pub fn kiosk_config_for(sims: &EmbeddedSims, divisor: u32) -> String {
                 "[billers.{name}]\nbase_url = {:?}\nkey = {:?}\n{}",
                 e.base_url,
                 e.key,
-                timing_lines(e.connect_timeout_ms, e.request_timeout_ms, None, None)
+                timeouts_and_fee_lines(e.connect_timeout_ms, e.request_timeout_ms, None, None)
             );
         }
     }
@@ -131,7 +146,12 @@ pub fn kiosk_config_for(sims: &EmbeddedSims, divisor: u32) -> String {
 
 /// The lines a client's table ends with: its timeouts (a pay timeout where the client has one),
 /// then the merchant account's fee rate when the simulator states one (reconciliation checks it).
-fn timing_lines(connect_ms: u64, request_ms: u64, pay_ms: Option<u64>, fee_ppm: Option<u32>) -> String {
+fn timeouts_and_fee_lines(
+    connect_ms: u64,
+    request_ms: u64,
+    pay_ms: Option<u64>,
+    fee_ppm: Option<u32>,
+) -> String {
     let mut lines = format!("connect_timeout_ms = {connect_ms}\nrequest_timeout_ms = {request_ms}\n");
     if let Some(pay_ms) = pay_ms {
         let _ = writeln!(lines, "pay_timeout_ms = {pay_ms}");

@@ -99,15 +99,16 @@ impl TestKiosk {
 
     /// Runs the background settler until the payment `id` is as `done` says (at most 20 s).
     pub async fn settle_until(&self, id: &str, done: impl Fn(&Payment) -> bool) -> Payment {
+        let mut payment = self.runtime().load(id).await.unwrap();
         for _ in 0..400 {
             self.runtime().settle_due(&Quiet).await.unwrap();
-            let payment = self.runtime().load(id).await.unwrap();
+            payment = self.runtime().load(id).await.unwrap();
             if done(&payment) {
                 return payment;
             }
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         }
-        panic!("the settler never got {id} there");
+        panic!("the settler never got {id} there; it is {:?}", payment.state);
     }
 
     pub fn runtime(&self) -> &Runtime {
