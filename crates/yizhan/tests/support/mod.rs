@@ -86,15 +86,7 @@ impl TestKiosk {
     /// Runs the kiosk's background settler until `payment` leaves REFUND_PENDING: a WeChat
     /// refund is only accepted at first, and its refund query says when the money is back.
     pub async fn until_refund_arrives(&self, payment: &kiosk_core::Payment) -> kiosk_core::Payment {
-        for _ in 0..100 {
-            let now = self.runtime().load(payment.id()).await.unwrap();
-            if now.state != kiosk_core::State::RefundPending {
-                return now;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-            self.runtime().settle_due(&yizhan::runtime::Quiet).await.unwrap();
-        }
-        panic!("the refund of {} never arrived", payment.id());
+        self.settle_until(payment.id(), |now| now.state != kiosk_core::State::RefundPending).await
     }
 
     /// Runs the background settler until the payment `id` is as `done` says (at most 20 s).
