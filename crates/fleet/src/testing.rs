@@ -29,5 +29,6 @@ pub fn healthy_heartbeat(head: Head, sent_at_ms: i64) -> Heartbeat {
         update: None,
         merchants: vec![],
         cash_collections: vec![],
+        help_called_at_ms: None,
     }
 }

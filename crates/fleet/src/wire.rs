@@ -169,6 +169,10 @@ pub struct Heartbeat {
     /// the amount counted out of the box.
     #[serde(default)]
     pub cash_collections: Vec<CashCollectionReport>,
+    /// A customer pressed 呼叫工作人员 at this time (ms since the epoch) and no staff member has
+    /// signed in at the kiosk since: the hub raises `help_called` (none from older kiosks).
+    #[serde(default)]
+    pub help_called_at_ms: Option<i64>,
 }
 
 /// One collection of the cash box, as the kiosk's journal counted what it took out.

@@ -181,6 +181,21 @@ impl Journal {
         .await?)
     }
 
+    /// The newest staff action named one of `actions`, if any.
+    pub async fn latest_staff_action_of(
+        &self,
+        actions: &[&str],
+    ) -> Result<Option<StaffActionRow>, JournalError> {
+        let names = serde_json::to_string(actions).expect("a list of names is JSON");
+        Ok(sqlx::query_as(
+            "SELECT id, at, staff_id, action, payment_id, detail FROM staff_actions
+              WHERE action IN (SELECT value FROM json_each(?1)) ORDER BY id DESC LIMIT 1",
+        )
+        .bind(names)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
     /// Recomputes every hash of the chain in seq order and reports the first place it breaks:
     /// an edited row, a deleted row (a gap in seq, or a truncated tail), a row pointing at the
     /// wrong predecessor. Reads the database, not the cache.

@@ -613,6 +613,43 @@ fn a_closed_order_after_a_refused_reverse_never_says_not_charged() {
     }
 }
 
+/// payments.md §2.3: a query that finds the order closed while the customer is still paying
+/// (Alipay TRADE_CLOSED: timed out unpaid, or fully refunded; WeChat REVOKED) is "not success",
+/// so the order is cancelled all the same, no earlier than the 15 s rule allows, and the
+/// cancel's answer says what became of the money.
+#[test]
+fn an_order_found_closed_while_polling_is_still_cancelled_and_its_answer_decides() {
+    // WeChat (REVOKED): the reverse waits for the 15 s rule; its follow-up query says what the
+    // money did (any of the three).
+    for (code, refunded) in [("REVOKED", Some(false)), ("REVOKED", Some(true)), ("REVOKED", None)] {
+        let mut d = started(&[3150]);
+        d.feed(Event::PayReplied { reply: PayReply::AwaitingPin });
+        d.now = pending_query_at(&d);
+        assert_eq!(d.feed(Event::Tick), [Effect::Query]);
+        let effects = d.feed(Event::QueryReplied { reply: QueryReply::Closed { code: code.into() } });
+        assert!(effects.is_empty(), "{code}: WeChat's 15 s before a reverse: {effects:?}");
+        assert!(matches!(d.payment.state, State::Reversing { .. }), "{code}: {:?}", d.payment.state);
+        d.now = d.payment.next_deadline().unwrap();
+        assert_eq!(d.feed(Event::Tick), [Effect::Reverse], "{code}");
+        assert_eq!(
+            d.feed(Event::ReverseReplied { reply: ReverseReply::Done { refunded } }),
+            [Effect::PrintReceipt]
+        );
+        assert_eq!(d.payment.state, State::Reversed { refunded }, "{code}");
+    }
+    // Alipay has no 15 s rule: the cancel goes out with the answer that found the trade closed.
+    let mut d = Drive::new(Payment::new(order(&[3150])));
+    assert_eq!(d.feed(Event::PayWith { channel: Channel::Alipay, code_digest: "d".into() }), [Effect::Pay]);
+    d.feed(Event::PayReplied { reply: PayReply::AwaitingPin });
+    d.now = pending_query_at(&d);
+    assert_eq!(d.feed(Event::Tick), [Effect::Query]);
+    let closed = QueryReply::Closed { code: "TRADE_CLOSED".into() };
+    assert_eq!(d.feed(Event::QueryReplied { reply: closed }), [Effect::Reverse]);
+    let close = ReverseReply::Done { refunded: Some(false) };
+    assert_eq!(d.feed(Event::ReverseReplied { reply: close }), [Effect::PrintReceipt]);
+    assert_eq!(d.payment.state, State::Reversed { refunded: Some(false) });
+}
+
 /// Issue 9 item 5: a signed reply about another order or amount is suspense, never "paid", and
 /// nothing is reversed on its word.
 #[test]

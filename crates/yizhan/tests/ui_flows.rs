@@ -380,6 +380,33 @@ fn no_paper_is_said_before_paying_and_no_receipt_is_offered() {
     assert!(k.shows("这次没有纸质凭条"));
 }
 
+/// Item 27: the bill read back shows the amount, the fee and the total before any money moves.
+/// Item 51: 呼叫工作人员 at a kiosk with no hub link journals the call and tells the customer the
+/// truth (go to the counter), not that staff are coming.
+#[test]
+fn the_confirm_screen_shows_amount_fee_and_total_and_calling_staff_tells_the_truth() {
+    let k = Kiosk::start();
+    k.to_confirm_new(Utility::Water, 1200);
+    assert!(k.shows("应付金额 ¥12.00 无手续费 合计 ¥12.00"), "{:?}", k.labels());
+    k.tap("呼叫工作人员");
+    assert!(k.shows("本机不能直接通知工作人员"), "{:?}", k.labels());
+    assert!(!k.shows("已通知工作人员"));
+    assert!(k.heard.transcript().contains("请到服务柜台求助"));
+    let journal = &k.kiosk.backend.runtime.journal;
+    let mut called = vec![];
+    for _ in 0..50 {
+        let actions = k.rt.block_on(journal.staff_actions(20, 0)).unwrap();
+        called = actions.into_iter().filter(|a| a.action == "help.called").collect::<Vec<_>>();
+        if !called.is_empty() {
+            break;
+        }
+        k.rt.block_on(async { tokio::time::sleep(Duration::from_millis(100)).await });
+    }
+    assert_eq!(called.len(), 1, "the call is journaled");
+    assert!(k.kiosk.backend.runtime.help.open_since().is_some(), "and open until staff come");
+    assert!(k.shows("合计"), "the customer is still on the bill: {:?}", k.labels());
+}
+
 #[test]
 fn the_forced_eject_button_gives_the_id_card_back_mid_read_with_feedback() {
     let k = Kiosk::start();

@@ -19,6 +19,8 @@ pub mod kind {
     pub const CASH_BOX_FULL: &str = "cash_box_full";
     pub const CASH_BOX_REMOVED: &str = "cash_box_removed";
     pub const DISK_LOW: &str = "disk_low";
+    /// A customer pressed 呼叫工作人员 and no staff member has signed in at the kiosk since.
+    pub const HELP_CALLED: &str = "help_called";
     pub const CHAIN_GAP: &str = "chain_gap";
     pub const CHAIN_BREAK: &str = "chain_break";
     pub const CHAIN_FORK: &str = "chain_fork";
@@ -27,14 +29,25 @@ pub mod kind {
 
     /// Kinds a heartbeat observes (and so may clear). The chain's kinds are raised by the
     /// journal's ingest and stay open until an operator has looked; `silent` by the sweeper.
-    pub const OBSERVED: [&str; 7] =
-        [PAPER_OUT, PAPER_NEAR_END, DEVICE_FAULT, SUSPENSE_OLD, CASH_BOX_FULL, CASH_BOX_REMOVED, DISK_LOW];
+    pub const OBSERVED: [&str; 8] = [
+        PAPER_OUT,
+        PAPER_NEAR_END,
+        DEVICE_FAULT,
+        SUSPENSE_OLD,
+        CASH_BOX_FULL,
+        CASH_BOX_REMOVED,
+        DISK_LOW,
+        HELP_CALLED,
+    ];
 }
 
 /// Observations in a row needed to raise and to clear an alert of a kind.
 pub fn thresholds(kind: &str) -> (u32, u32) {
     match kind {
         kind::PAPER_OUT | kind::SUSPENSE_OLD | kind::CASH_BOX_FULL => (1, 2),
+        // A person is waiting: at once. The kiosk stops reporting it only when staff signed in
+        // there, so one beat without it is the answer.
+        kind::HELP_CALLED => (1, 1),
         // Staff open the box to collect: a minute out is normal, longer is not.
         kind::CASH_BOX_REMOVED => (3, 1),
         // The first heartbeat after a silence clears nothing: the second does.
@@ -105,6 +118,17 @@ pub fn observe(beat: &Heartbeat, rules: &Rules, now_ms: i64) -> Vec<Observation>
     }
     if beat.disk_free_bytes < rules.disk_low_bytes {
         see(kind::DISK_LOW, "", format!("{} MiB of disk left", beat.disk_free_bytes / (1024 * 1024)));
+    }
+    if let Some(at_ms) = beat.help_called_at_ms {
+        // One alert per call, its time (the kiosk's clock) as the subject: a new call soon after
+        // an answered one is a new alert, notified again. The detail gives the time in Shanghai,
+        // not "minutes ago", which would stand still (a detail is written when the alert opens).
+        let at = crate::console::html::shanghai_ms(at_ms);
+        see(
+            kind::HELP_CALLED,
+            &at_ms.to_string(),
+            format!("a customer called for staff at {at}; answered when staff sign in at the kiosk"),
+        );
     }
     seen
 }
@@ -238,5 +262,20 @@ mod tests {
                 (kind::DISK_LOW, String::new()),
             ]
         );
+    }
+
+    /// Item 51: a customer's call for staff is an alert from the first beat that carries it,
+    /// one per call (its time is the subject), says when it was made, and ends with the first
+    /// beat without it (staff signed in at the kiosk).
+    #[test]
+    fn a_call_for_staff_raises_at_once_and_ends_when_staff_arrive() {
+        let mut b = beat();
+        // 2026-12-07 06:02:03 UTC is 14:02:03 in Shanghai.
+        b.help_called_at_ms = Some(1_796_623_323_000);
+        let seen = observe(&b, &Rules::default(), 0);
+        assert_eq!(seen.len(), 1, "{seen:?}");
+        assert_eq!((seen[0].kind, seen[0].subject.as_str()), (kind::HELP_CALLED, "1796623323000"));
+        assert!(seen[0].detail.contains("at 2026-12-07 14:02:03"), "{}", seen[0].detail);
+        assert_eq!(run(kind::HELP_CALLED, &[true, true, false]), vec![(0, Step::Open), (2, Step::Clear)]);
     }
 }

@@ -713,6 +713,7 @@ fn alert_kind(lang: Lang, kind: &str) -> String {
         CASH_BOX_FULL => tr(lang, "Cash box full"),
         CASH_BOX_REMOVED => tr(lang, "Cash box removed"),
         DISK_LOW => tr(lang, "Disk low"),
+        HELP_CALLED => tr(lang, "Customer called for staff"),
         CHAIN_GAP => tr(lang, "Journal rows missing"),
         CHAIN_BREAK => tr(lang, "Journal row edited"),
         CHAIN_FORK => tr(lang, "Journal rewritten"),

@@ -12,9 +12,9 @@
 //!                  Resume                   → PayPending [Query] (the pay is never resent)
 //! PayPending       Tick (due) | Resume      → PayPending, in flight [Query]
 //!                  QueryReplied paid        → Paid [Proceed]
-//!                    paid-then-ref.|closed  → Reversed(true) | Reversed(None) [PrintReceipt]
+//!                    paid-then-refunded     → Reversed(true) [PrintReceipt]
 //!                    failed | mismatch      → PayFailed | Suspense(Mismatch) [PrintSlip]
-//!                    not found, 2nd time    → Reversing [Reverse once min_reverse_after has passed]
+//!                    closed | nf, 2nd time  → Reversing [Reverse once min_reverse_after has passed]
 //!                    waiting|unknown|1st nf → PayPending (next query); past pay_deadline: Reversing
 //! Reversing        Tick | Resume, if due    → Reversing, in flight [Reverse] (Resume: even mid-check)
 //!                  ReverseReplied done      → Reversed(as replied) [PrintReceipt]
@@ -216,8 +216,11 @@ fn pending_query_replied(
             };
             vec![]
         }
-        // Closed in a way that does not say whether money had moved (and gone back).
-        QueryReply::Closed { .. } => closed_maybe_returned(p),
+        // Closed, but not by us, in a way that does not say whether money had moved (and gone
+        // back): cancel it anyway (payments.md §2.3: "if not success → cancel"). The reverse's
+        // own answer says what became of the money (Alipay's `action`, WeChat's orderquery), and
+        // a closed order cancels harmlessly.
+        QueryReply::Closed { .. } => start_reversing(p, 0, now, policy),
         // Right after a lost request the order may not exist yet: ask once more, then close it
         // anyway so that a delayed request can never succeed later (payments.md §1.5).
         QueryReply::NotFound if not_found >= 1 => start_reversing(p, 0, now, policy),

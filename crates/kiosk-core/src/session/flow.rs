@@ -437,7 +437,7 @@ impl Session {
             Intent::FocusPrevious => self.move_focus(false, out),
             Intent::CallStaff => {
                 out.push(Command::CallStaff);
-                self.say_notice(words::staff_called(), out);
+                self.say_notice(words::staff_called(&self.availability, &self.service_phone), out);
             }
             Intent::Extend => out.push(Command::Speak(vec![words::extended(self.lang).into()])),
             Intent::DismissNotice => self.notice = None,
@@ -983,7 +983,7 @@ impl Session {
     }
 
     fn say_notice(&mut self, notice: Notice, out: &mut Vec<Command>) {
-        out.push(Command::Speak(vec![notice.in_lang(self.lang)]));
+        out.push(Command::Speak(vec![notice.spoken_in(self.lang)]));
         self.notice = Some(notice);
     }
 

@@ -32,7 +32,7 @@ pub fn script(s: &Session) -> Vec<String> {
         lines.extend(words::ways_to_pay(&s.availability, &phone, lang));
     }
     if let Some(notice) = &s.notice {
-        lines.push(notice.in_lang(lang));
+        lines.push(notice.spoken_in(lang));
     }
     // What is down is said where the screen shows it (kiosk-ui's view shows the same lines).
     if matches!(s.screen(), Screen::Attract | Screen::Method | Screen::OutOfService) {

@@ -1149,6 +1149,33 @@ fn the_idle_screen_says_the_ways_to_pay_the_cash_route_and_the_service_phone() {
     assert!(said.contains("柜台"), "{said}");
 }
 
+/// Item 51: 呼叫工作人员 always calls (the runtime tells the hub), and the customer is told the
+/// truth: staff are coming only where the kiosk has someone to tell; otherwise the counter. The
+/// service phone is named when there is one.
+#[test]
+fn calling_staff_says_what_really_happens() {
+    let called = |staff_line: bool, phone: &str| {
+        let mut s = Session::default();
+        s.service_phone = phone.into();
+        s.availability.staff_line = staff_line;
+        let cmds = tap(&mut s, Intent::CallStaff, 1_000);
+        assert!(cmds.contains(&Command::CallStaff), "{cmds:?}");
+        let shown = s.notice.as_ref().map(|n| n.in_lang(Lang::Zh)).unwrap_or_default();
+        // What is shown is said, the phone digit by digit.
+        let digits = words::spoken_digits(phone, Lang::Zh);
+        assert_eq!(spoken(&cmds), shown.replace(phone, &digits), "{cmds:?}");
+        shown
+    };
+    let told = called(true, "");
+    assert!(told.contains("已通知工作人员") && !told.contains("柜台"), "{told}");
+    let told = called(true, "962777");
+    assert!(told.contains("已通知工作人员") && told.contains("962777"), "{told}");
+    let alone = called(false, "962777");
+    assert!(!alone.contains("已通知") && alone.contains("柜台") && alone.contains("962777"), "{alone}");
+    let alone = called(false, "");
+    assert!(!alone.contains("已通知") && alone.contains("柜台"), "{alone}");
+}
+
 #[test]
 fn between_customers_means_idle_screen_no_staff_and_a_quiet_minute() {
     let mut s = Session::default();

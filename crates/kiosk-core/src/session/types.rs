@@ -154,6 +154,10 @@ pub struct Availability {
     pub cash: bool,
     /// The notes it takes, smallest first; empty: this kiosk has no acceptor.
     pub cash_notes: Vec<Fen>,
+    /// 呼叫工作人员 reaches someone: the fleet hub has answered the kiosk's heartbeats lately, and
+    /// its operators get the call as an alert. Without it the button can only send the customer
+    /// to the counter.
+    pub staff_line: bool,
 }
 
 impl Default for Availability {
@@ -170,6 +174,8 @@ impl Default for Availability {
             receipt: ReceiptOutlook::Ready,
             cash: false,
             cash_notes: Vec::new(),
+            // Until the runtime says the hub hears calls, the customer is sent to the counter.
+            staff_line: false,
         }
     }
 }
@@ -320,6 +326,9 @@ pub struct Notice {
     pub kind: NoticeKind,
     /// Put into words when shown, so a language switch also switches the notice.
     pub text: Text,
+    /// How it is said, where that differs from how it is shown (a phone number read digit by
+    /// digit); `None`: as shown.
+    pub spoken: Option<Text>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -330,15 +339,26 @@ pub enum NoticeKind {
 
 impl Notice {
     pub fn error(text: Text) -> Notice {
-        Notice { kind: NoticeKind::Error, text }
+        Notice { kind: NoticeKind::Error, text, spoken: None }
     }
 
     pub fn info(text: Text) -> Notice {
-        Notice { kind: NoticeKind::Info, text }
+        Notice { kind: NoticeKind::Info, text, spoken: None }
     }
 
+    /// Said as `spoken` instead of as shown.
+    pub fn said_as(self, spoken: Text) -> Notice {
+        Notice { spoken: Some(spoken), ..self }
+    }
+
+    /// As shown.
     pub fn in_lang(&self, lang: Lang) -> String {
         self.text.in_lang(lang)
+    }
+
+    /// As said.
+    pub fn spoken_in(&self, lang: Lang) -> String {
+        self.spoken.as_ref().unwrap_or(&self.text).in_lang(lang)
     }
 }
 

@@ -338,8 +338,27 @@ pub fn pin_locked() -> Notice {
     Notice::error(Text::new("Too many wrong PINs: staff sign-in is paused for 5 minutes."))
 }
 
-pub fn staff_called() -> Notice {
-    Notice::info(Text::new("Staff have been called and will come to help you."))
+/// What 呼叫工作人员 did: told the operators (`staff_line`), or nothing it could do, so the
+/// customer is sent to the counter. Either way the service phone, when there is one, said digit
+/// by digit.
+pub fn staff_called(a: &Availability, service_phone: &str) -> Notice {
+    let words = |phone: Text| match (a.staff_line, service_phone.is_empty()) {
+        (true, true) => Text::new("Staff have been called and will come to help you."),
+        (true, false) => Text::with(
+            "Staff have been called and will come to help you. If it is urgent, call {0}.",
+            [phone],
+        ),
+        (false, true) => {
+            Text::new("This kiosk cannot call staff by itself: please ask at the service counter.")
+        }
+        (false, false) => Text::with(
+            "This kiosk cannot call staff by itself: please ask at the service counter or call {0}.",
+            [phone],
+        ),
+    };
+    // Digits are digits in both languages (only the asterisk's word differs; a phone has none).
+    let spoken = words(Text::verbatim(spoken_digits(service_phone, Lang::Zh)));
+    Notice::info(words(Text::verbatim(service_phone))).said_as(spoken)
 }
 
 pub fn account_too_short() -> Notice {

@@ -136,6 +136,8 @@ impl Backend {
         if moves_money {
             runtime.start_order_clock().await.map_err(|e| BackendError::Config(e.to_string()))?;
         }
+        // Read-only too: `yizhan doctor`'s heartbeat must not clear the operators' alert.
+        runtime.reopen_help_call().await;
         // The operator's out-of-service order outlives the process that received it.
         if let Some(reason) = crate::hub_link::commands::held_out_of_service(data_dir) {
             runtime.set_service_hold(Some(reason));

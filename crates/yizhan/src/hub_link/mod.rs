@@ -113,7 +113,8 @@ pub async fn start(backend: Arc<Backend>, settings: HubSettings) -> Option<HubLi
     Some(HubLink { stop, tasks })
 }
 
-/// A heartbeat every `heartbeat_every`; the commands in each answer carried out in order.
+/// A heartbeat every `heartbeat_every`, and one at once when the customer calls for staff; the
+/// commands in each answer carried out in order.
 async fn heartbeats(
     backend: Arc<Backend>,
     client: HubClient,
@@ -127,6 +128,7 @@ async fn heartbeats(
         }
         tokio::select! {
             _ = tokio::time::sleep(settings.heartbeat_every) => {}
+            _ = backend.runtime.help.opened() => {}
             _ = stop.changed() => return,
         }
     }
@@ -143,6 +145,7 @@ pub async fn beat_once(
 ) -> Result<usize, fleet::HubError> {
     let beat = status::heartbeat(backend, reader, settings).await;
     let reply = client.heartbeat(&beat).await?;
+    backend.runtime.help.hub_answered(settings.heartbeat_every);
     let mut done = 0;
     for command in reply.commands {
         if !commands::carry_out(backend, client, reader, settings, command).await? {

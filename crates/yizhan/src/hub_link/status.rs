@@ -68,6 +68,7 @@ pub async fn heartbeat(backend: &Backend, reader: &OutboxReader, settings: &supe
             })
             .collect(),
         cash_collections: cash_collections(reader).await,
+        help_called_at_ms: backend.runtime.help.open_since(),
     }
 }
 

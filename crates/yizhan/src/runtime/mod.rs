@@ -14,6 +14,7 @@ pub mod crash_point;
 mod drive;
 mod effects;
 mod gas;
+pub mod help_call;
 mod household;
 pub mod journaling;
 pub mod observer;
@@ -88,6 +89,8 @@ pub struct Runtime {
     channel_probe: tokio::sync::Mutex<Option<(std::time::Instant, u32)>>,
     /// The last probe's answer, for callers that come while a probe is under way.
     channels_reachable: std::sync::atomic::AtomicBool,
+    /// The customer's call for staff, until staff sign in here (the heartbeat carries it).
+    pub help: help_call::HelpCall,
 }
 
 /// How long a probe of the payment-code channels stands: the status is asked every few seconds,
@@ -224,6 +227,7 @@ impl Runtime {
             cash_box_out: Default::default(),
             channel_probe: Default::default(),
             channels_reachable: std::sync::atomic::AtomicBool::new(true),
+            help: Default::default(),
         }
     }
 
@@ -256,6 +260,7 @@ impl Runtime {
         let runtime = Runtime::new(journal, parts.channels, parts.billers, parts.policy, parts.identity)
             .with_devices(parts.devices, parts.signing_key);
         runtime.start_order_clock().await?;
+        runtime.reopen_help_call().await;
         Ok(runtime)
     }
 

@@ -64,7 +64,10 @@ impl KioskUi {
                 });
             }
             Command::Staff { staff_id, action } => self.staff_action(staff_id, action),
-            Command::CallStaff => tracing::info!("ui: the customer called staff"),
+            Command::CallStaff => {
+                let backend = self.backend.clone();
+                self.tokio.spawn(async move { backend.runtime.call_for_help().await });
+            }
             Command::WipePersonalData => {
                 self.last_payment = None;
                 self.generation += 1;
@@ -227,6 +230,10 @@ impl KioskUi {
                 }
             };
             super::staff::journal(&backend, &staff_id, name, payment_id, detail).await;
+            if action == StaffCommand::SignedIn {
+                // Staff at the kiosk answer the customer's call for help, if one is open.
+                backend.runtime.staff_arrived(&staff_id).await;
+            }
             if let Some(notice) = news {
                 let _ = tx.send(News::Input(generation, Input::StaffNews(notice)));
             }

@@ -303,6 +303,9 @@ impl KioskUi {
     /// second, a new screen), so an idle kiosk does not repaint every 50 ms.
     fn tick(&mut self) {
         let now = self.now();
+        // Whether 呼叫工作人员 reaches the hub is read afresh at every tick, not with the 15 s
+        // status, so the words said at a press are true at that moment.
+        self.session.availability.staff_line = self.backend.runtime.help.has_line();
         let before = (self.session.screen(), self.session.warning, self.shown_seconds(now));
         let commands = self.session.step(Input::Tick, now);
         let changed = !commands.is_empty()

@@ -171,6 +171,7 @@ pub async fn report_from(backend: &Backend, view: JournalView<'_>) -> StatusRepo
         receipt,
         cash,
         cash_notes,
+        staff_line: runtime.help.has_line(),
     };
     StatusReport { availability, devices: lines, suspense }
 }

@@ -84,6 +84,22 @@ async fn f4_pin_never_entered_is_reversed_and_a_late_pin_cannot_pay() {
     assert_eq!(kiosk.write_offs(Utility::Gas, &payment.order.lines[0].biller_ref), 0);
 }
 
+/// payments.md §2.3: the customer cancels in the wallet, so Alipay's query says TRADE_CLOSED
+/// while the kiosk polls. "Not success" is cancelled all the same, and the cancel's `close`
+/// tells the customer "not charged" (before, the kiosk stopped at TRADE_CLOSED, sent no cancel and
+/// could only say "any amount taken has been returned").
+#[tokio::test]
+async fn alipay_trade_closed_while_polling_is_cancelled_and_not_charged() {
+    let kiosk = TestKiosk::start().await;
+    let code = alipay_code();
+    let payment = kiosk.pay_with_fault(Utility::Water, 2740, &code, Fault::UserCancels).await;
+    assert_eq!(payment.state, State::Reversed { refunded: Some(false) });
+    assert!(went_through(&kiosk, &payment, "REVERSING").await, "no cancel was sent");
+    let (charges, _, _) = kiosk.channel_money(&code, payment.id());
+    assert!(charges.is_empty(), "{charges:?}");
+    assert_eq!(kiosk.write_offs(Utility::Water, &payment.order.lines[0].biller_ref), 0);
+}
+
 #[tokio::test]
 async fn f5_reverse_answering_recall_is_retried_until_definite() {
     let kiosk = TestKiosk::start().await;

@@ -264,6 +264,66 @@ impl SuspenseAtTheHub {
     }
 }
 
+/// Item 51 and the operators: a customer's 呼叫工作人员 at a linked kiosk reaches the hub as a
+/// `help_called` alert at once (the running link's heartbeat is woken by the call, not left to
+/// its interval), is journaled once however often it is pressed, and ends when staff sign in at
+/// the kiosk. The customer is told staff are coming only while the hub answers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_for_staff_is_an_alert_at_the_hub_until_staff_sign_in_at_the_kiosk() {
+    let mut at_hub = SuspenseAtTheHub::paying(async |kiosk: &support::TestKiosk| {
+        let account = kiosk.account(kiosk_core::Utility::Water, 2740);
+        kiosk.pay(kiosk_core::Utility::Water, &account, support::wechat_code()).await
+    })
+    .await;
+    let runtime = &at_hub.kiosk.backend.runtime;
+    assert!(runtime.help.has_line(), "the hub answered the first heartbeat");
+    // The link's own heartbeat loop, with an interval no test waits out: only a call wakes it.
+    at_hub.settings.heartbeat_every = std::time::Duration::from_secs(3600);
+    let link = yizhan::hub_link::start(at_hub.kiosk.backend.clone(), at_hub.settings.clone()).await;
+    let link = link.expect("paired");
+    let pool = at_hub.hub.pool().clone();
+    let open_help = async || -> Vec<String> {
+        sqlx::query_scalar(
+            "SELECT detail FROM alerts WHERE kiosk_id = 'SH-TEST-0001' AND kind = 'help_called' \
+             AND cleared_at IS NULL",
+        )
+        .fetch_all(&pool)
+        .await
+        .unwrap()
+    };
+    // The loop's first beat goes at once: wait for it, so that the next can only be the call's.
+    let sent_at = async || -> serde_json::Value {
+        sqlx::query_scalar("SELECT last_heartbeat->'sent_at_ms' FROM kiosks WHERE id = 'SH-TEST-0001'")
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+    };
+    let before = sent_at().await;
+    let beaten = hubkit::eventually(std::time::Duration::from_secs(20), async || sent_at().await != before);
+    assert!(beaten.await, "the link's first heartbeat");
+    assert!(open_help().await.is_empty());
+
+    runtime.call_for_help().await;
+    runtime.call_for_help().await;
+    assert_eq!(staff_actions_named(&at_hub.kiosk, "help.called").await.len(), 1, "one call, pressed twice");
+    let alerted =
+        hubkit::eventually(std::time::Duration::from_secs(20), async || !open_help().await.is_empty());
+    assert!(alerted.await, "the call reached the hub without waiting for the hour's heartbeat");
+    let open = open_help().await;
+    assert_eq!(open.len(), 1, "{open:?}");
+    assert!(open[0].contains("called for staff at"), "{open:?}");
+    drop(link);
+
+    runtime.staff_arrived("S001").await;
+    let answered = staff_actions_named(&at_hub.kiosk, "help.answered").await;
+    assert_eq!(answered.len(), 1);
+    assert!(answered[0].detail.contains("S001"), "{:?}", answered[0].detail);
+    at_hub.beat().await;
+    assert!(open_help().await.is_empty(), "staff signed in: the alert is cleared");
+    runtime.staff_arrived("S002").await;
+    assert_eq!(staff_actions_named(&at_hub.kiosk, "help.answered").await.len(), 1, "nothing to answer");
+}
+
 /// Finance settles a payment in suspense from the console: the kiosk journals it as a staff
 /// resolution by `hub:<operator>`, between customers; a command handed over again does not
 /// settle twice.

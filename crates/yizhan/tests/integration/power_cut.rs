@@ -468,3 +468,25 @@ fn sigkill_at_every_journal_step_and_after_every_call_then_recover() {
         );
     }
 }
+
+/// Item 51: a customer's call for staff outlives a restart (a power cut, a configuration taken
+/// up): the journal shows it unanswered, so the operators' alert is not cleared as if staff had
+/// come. Once staff sign in, a restart finds nothing open.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unanswered_call_for_staff_is_open_again_after_a_restart() {
+    let data = tempfile::tempdir().unwrap();
+    let keys = support::repo_config_dir().join("sim-keys");
+    let backend = yizhan::backend::Backend::start_embedded(&keys, data.path(), 100, true).await.unwrap();
+    assert_eq!(backend.runtime.help.open_since(), None);
+    backend.runtime.call_for_help().await;
+    let since = backend.runtime.help.open_since();
+    assert!(since.is_some());
+
+    let backend = backend.restart().await.unwrap();
+    let reopened = backend.runtime.help.open_since();
+    assert!(reopened.is_some_and(|at| at.abs_diff(since.unwrap()) < 1_000), "{reopened:?} vs {since:?}");
+
+    backend.runtime.staff_arrived("S001").await;
+    let backend = backend.restart().await.unwrap();
+    assert_eq!(backend.runtime.help.open_since(), None, "answered before the restart");
+}
