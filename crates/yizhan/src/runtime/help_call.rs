@@ -88,7 +88,9 @@ impl Runtime {
         tracing::warn!(reaches_operators = heard, "the customer called for staff");
         if self.help.press(now) {
             let detail = format!("a customer pressed Call staff (the hub heard lately: {heard})");
-            if let Err(error) = self.record_kiosk_action(CALLED, None, detail).await {
+            // The journaled time is the call's own: a restart reopens the call under the same
+            // time, so the hub sees the same alert, not a new one notified again.
+            if let Err(error) = self.record_kiosk_action_at(now, CALLED, None, detail).await {
                 tracing::error!(%error, "the help call could not be journaled");
             }
         }

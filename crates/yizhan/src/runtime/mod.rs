@@ -566,13 +566,19 @@ impl Runtime {
         payment_id: Option<String>,
         detail: String,
     ) -> Result<i64, journal::JournalError> {
-        let action = journal::StaffAction {
-            at: clock::now().0,
-            staff_id: "kiosk".into(),
-            action: action.into(),
-            payment_id,
-            detail,
-        };
+        self.record_kiosk_action_at(clock::now().0, action, payment_id, detail).await
+    }
+
+    /// [`Runtime::record_kiosk_action`] at a time the caller already holds (ms).
+    async fn record_kiosk_action_at(
+        &self,
+        at: i64,
+        action: &str,
+        payment_id: Option<String>,
+        detail: String,
+    ) -> Result<i64, journal::JournalError> {
+        let action =
+            journal::StaffAction { at, staff_id: "kiosk".into(), action: action.into(), payment_id, detail };
         self.journal.record_staff_action(&action).await
     }
 

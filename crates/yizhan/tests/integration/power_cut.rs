@@ -485,6 +485,7 @@ async fn an_unanswered_call_for_staff_is_open_again_after_a_restart() {
     let backend = backend.restart().await.unwrap();
     let reopened = backend.runtime.help.open_since();
     assert!(reopened.is_some_and(|at| at.abs_diff(since.unwrap()) < 1_000), "{reopened:?} vs {since:?}");
+    assert_eq!(reopened, since, "the same call, under the same time (the hub's alert subject)");
 
     backend.runtime.staff_arrived("S001").await;
     let backend = backend.restart().await.unwrap();
